@@ -1,0 +1,176 @@
+"""Configuration classes: every value comes from the environment, with development defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """Return an environment variable, treating an empty value as unset."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    """Read a boolean environment variable (1/true/yes/on)."""
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_path() -> Path:
+    """Return the instance folder: SQLite files, the outbox and stored files live here."""
+    return Path(_env("INSTANCE_PATH", str(ROOT / "instance"))).resolve()
+
+
+def dev_secret_key(folder: Path) -> str:
+    """Generate the development SECRET_KEY once and keep it, so sessions survive restarts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _sqlite_url(folder: Path, name: str) -> str:
+    return f"sqlite:///{folder / name}"
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    GENERATE_SECRET_KEY = False
+    INSTANCE_PATH = instance_path()
+    SECRET_KEY = _env("SECRET_KEY")
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    SITE_NAME = "Campus"
+
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or _sqlite_url(INSTANCE_PATH, "campus.sqlite")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    CELERY_BROKER_URL = _env("CELERY_BROKER_URL") or "sqla+" + _sqlite_url(
+        INSTANCE_PATH, "celery-broker.sqlite"
+    )
+    CELERY_TASK_ALWAYS_EAGER = _flag("CELERY_TASK_ALWAYS_EAGER")
+
+    # Mail: SMTP in production; the outbox folder (one .eml a message) everywhere else.
+    MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")
+    MAIL_FROM = _env("MAIL_FROM", "Campus <hello@campus.example>")
+    SMTP_HOST = _env("SMTP_HOST", "localhost")
+    SMTP_PORT = int(_env("SMTP_PORT", "587") or 587)
+    SMTP_USERNAME = _env("SMTP_USERNAME")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_USE_TLS = _flag("SMTP_USE_TLS", True)
+
+    # Stripe: absent keys outside production switch on the simulated checkout.
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_PRICE_ID = _env("STRIPE_PRICE_ID")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")
+    MEMBERSHIP_PRICE_CENTS = 1995
+    PAST_DUE_GRACE_DAYS = int(_env("PAST_DUE_GRACE_DAYS", "7") or 7)
+
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per minute;20 per hour")
+
+    PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds
+    EMAIL_VERIFY_MAX_AGE = 7 * 24 * 60 * 60
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 60 * 60
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    API_TITLE = "Campus API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    PROVIDER_NAME = _env("PROVIDER_NAME", "Campus Continuing Education")
+    PROVIDER_ADDRESS = _env("PROVIDER_ADDRESS", "200 Harbor Street, Suite 4, Portland, ME 04101")
+    PROVIDER_EMAIL = _env("PROVIDER_EMAIL", "ce@campus.example")
+
+    @classmethod
+    def celery(cls, overrides: dict | None = None) -> dict:
+        """Build the Celery settings from the flat config values."""
+        conf = {
+            "broker_url": cls.CELERY_BROKER_URL,
+            "task_always_eager": cls.CELERY_TASK_ALWAYS_EAGER,
+            "task_eager_propagates": False,
+            "task_ignore_result": True,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "broker_connection_retry_on_startup": True,
+            "timezone": "UTC",
+        }
+        conf.update(overrides or {})
+        if conf["broker_url"].startswith("sqla+"):
+            # The SQL transport hands its options to create_engine: SQLite should wait on locks.
+            conf.setdefault("broker_transport_options", {"connect_args": {"timeout": 30}})
+        else:
+            conf.setdefault("broker_transport_options", {"visibility_timeout": 3600})
+        return conf
+
+
+class DevelopmentConfig(Config):
+    """Embedded default: SQLite, the SQLite broker, the outbox and the simulated checkout."""
+
+    ENV_NAME = "development"
+    GENERATE_SECRET_KEY = True  # create_app persists one under the instance folder
+
+
+class TestingConfig(Config):
+    """Tests: eager tasks and a throwaway database unless the environment names real servers."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = Config.SECRET_KEY or "testing-secret-key"
+    RATELIMIT_ENABLED = True
+    STRIPE_WEBHOOK_SECRET = Config.STRIPE_WEBHOOK_SECRET or "whsec_test_secret"
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, Redis, SMTP and Stripe, all named by the environment."""
+
+    ENV_NAME = "production"
+    MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    REQUIRED = ("SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID")
+
+    @classmethod
+    def missing(cls) -> list[str]:
+        """List the required settings that the environment left empty."""
+        return [name for name in cls.REQUIRED if not getattr(cls, name)]
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """Return the config class for CAMPUS_ENV (or the given name)."""
+    name = name or _env("CAMPUS_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"CAMPUS_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None

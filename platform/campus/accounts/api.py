@@ -1,0 +1,64 @@
+"""Account endpoints of the JSON API."""
+
+from __future__ import annotations
+
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from campus.accounts.models import User
+
+blp = Blueprint("accounts_api", __name__, description="The signed-in user")
+
+
+class MembershipSchema(Schema):
+    status = fields.String(metadata={"description": "Stripe subscription status, or none"})
+    has_access = fields.Boolean()
+    current_period_end = fields.DateTime(allow_none=True)
+    cancel_at_period_end = fields.Boolean()
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    email = fields.Email()
+    full_name = fields.String()
+    profession = fields.String()
+    license_number = fields.String(allow_none=True)
+    license_state = fields.String(allow_none=True)
+    role = fields.String()
+    email_verified = fields.Boolean()
+    membership = fields.Nested(MembershipSchema)
+
+
+class ApiErrorSchema(Schema):
+    error = fields.Dict()
+
+
+def membership_summary(user: User) -> dict:
+    """Describe the user's membership for the API (billing fills this in)."""
+    return {
+        "status": "none",
+        "has_access": False,
+        "current_period_end": None,
+        "cancel_at_period_end": False,
+    }
+
+
+@blp.route("/me")
+@blp.response(200, MeSchema)
+@blp.alt_response(401, schema=ApiErrorSchema, description="Not signed in")
+@login_required
+def me() -> dict:
+    """Return the signed-in user and their membership."""
+    user: User = current_user._get_current_object()
+    return {
+        "id": user.id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "profession": user.profession,
+        "license_number": user.license_number,
+        "license_state": user.license_state,
+        "role": user.role,
+        "email_verified": user.is_verified,
+        "membership": membership_summary(user),
+    }

@@ -1,0 +1,91 @@
+"""Account forms; the length rules mirror services.check_password_rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+
+from campus.accounts.models import PROFESSIONS
+from campus.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+
+_email = [
+    InputRequired("Enter your email address."),
+    Length(max=320, message="That email address is too long."),
+    Email("Enter a valid email address, like name@example.com.", check_deliverability=False),
+]
+_new_password = [
+    InputRequired("Choose a password."),
+    Length(
+        min=PASSWORD_MIN,
+        max=PASSWORD_MAX,
+        message=f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters.",
+    ),
+]
+_profession_choices = list(PROFESSIONS.items())
+
+
+class ProfileFields:
+    """Fields shared by sign-up and the profile page."""
+
+    full_name = StringField(
+        "Full name (as it should appear on certificates)",
+        validators=[InputRequired("Enter your full name."), Length(max=120)],
+    )
+    profession = SelectField("Profession", choices=_profession_choices, default="massage_therapist")
+    license_number = StringField(
+        "License number (optional)", validators=[Optional(), Length(max=60)]
+    )
+    license_state = StringField(
+        "License state or province (optional)", validators=[Optional(), Length(max=60)]
+    )
+
+
+class SignupForm(ProfileFields, FlaskForm):
+    email = EmailField("Email", validators=_email)
+    password = PasswordField("Password", validators=_new_password)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=_email)
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)]
+    )
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", validators=_email)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=_new_password)
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            InputRequired("Repeat the new password."),
+            EqualTo("password", "The two passwords differ."),
+        ],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Enter your current password.")]
+    )
+    password = PasswordField("New password", validators=_new_password)
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            InputRequired("Repeat the new password."),
+            EqualTo("password", "The two passwords differ."),
+        ],
+    )
+
+
+class ProfileForm(ProfileFields, FlaskForm):
+    pass
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST."""

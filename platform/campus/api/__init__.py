@@ -1,0 +1,25 @@
+"""The JSON API under /api/v1: flask-smorest blueprints from each feature and a docs page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template
+
+from campus.extensions import api
+
+docs_bp = Blueprint("api_docs", __name__)
+
+
+@docs_bp.get("/api/v1/docs")
+def docs() -> str:
+    """Render the OpenAPI document as a readable page."""
+    return render_template("api/docs.html", spec=api.spec.to_dict())
+
+
+def register_api(app: Flask) -> None:
+    """Bind the Api object and register every feature's API blueprint."""
+    from campus.accounts.api import blp as accounts_api
+
+    api.init_app(app)
+    for blp in (accounts_api,):
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    app.register_blueprint(docs_bp)

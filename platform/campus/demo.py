@@ -1,0 +1,59 @@
+"""Demo content for the embedded default: idempotent, safe to run on every start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from campus.accounts.models import User
+from campus.accounts.services import create_admin, get_user_by_email, hash_password
+from campus.extensions import db
+from campus.models.base import utcnow
+
+ADMIN_EMAIL = "admin@campus.example"
+ADMIN_PASSWORD = "campus-admin-demo"
+STUDENT_EMAIL = "student@campus.example"
+STUDENT_PASSWORD = "campus-student-demo"
+
+
+def seed_accounts() -> list[str]:
+    """Create the demo admin and the demo student if they are missing."""
+    lines = []
+    if get_user_by_email(ADMIN_EMAIL) is None:
+        create_admin(ADMIN_EMAIL, ADMIN_PASSWORD, full_name="Dana Whitfield")
+        lines.append(f"created admin {ADMIN_EMAIL}")
+    if get_user_by_email(STUDENT_EMAIL) is None:
+        db.session.add(
+            User(
+                email=STUDENT_EMAIL,
+                password_hash=hash_password(STUDENT_PASSWORD),
+                full_name="Jordan Alvarez",
+                profession="massage_therapist",
+                license_number="MT-204518",
+                license_state="Maine",
+                email_verified_at=utcnow(),
+            )
+        )
+        lines.append(f"created student {STUDENT_EMAIL}")
+    db.session.flush()
+    return lines
+
+
+# Each feature appends its seeder here; they run in order and must be idempotent.
+SEEDERS: list[Callable[[], list[str]]] = [seed_accounts]
+
+
+def seed_demo() -> list[str]:
+    """Run every seeder and return what each one created."""
+    created: list[str] = []
+    for seeder in SEEDERS:
+        created.extend(seeder())
+    return created
+
+
+def print_logins() -> None:
+    """Print the demo logins."""
+    click.echo("Demo logins:")
+    click.echo(f"  admin    {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
+    click.echo(f"  student  {STUDENT_EMAIL} / {STUDENT_PASSWORD}")

@@ -1,0 +1,1 @@
+"""Shared model base; each feature keeps its own models in its package."""

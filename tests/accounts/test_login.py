@@ -1,0 +1,112 @@
+import re
+
+import pytest
+
+from campus.accounts.models import User
+from campus.extensions import db
+from tests.support import DEFAULT_PASSWORD, create_user, csrf_token, login, post_form
+
+
+@pytest.fixture
+def user(app):
+    with app.app_context():
+        return create_user(email="sam@example.com").id
+
+
+def _session_cookie(client) -> str | None:
+    cookie = client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+def test_login_rotates_the_session(app, client, user):
+    token_before = csrf_token(client, "/login")
+    with client.session_transaction() as sess:
+        sess["planted"] = "attacker value"
+    before = _session_cookie(client)
+    login(client, "SAM@example.com")
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+        assert sess["_user_id"].startswith(f"{user}:")
+    assert _session_cookie(client) != before
+    assert csrf_token(client) != token_before
+
+
+def test_wrong_password_is_refused_with_a_message(client, user):
+    response = post_form(client, "/login", {"email": "sam@example.com", "password": "wrong one!"})
+    assert response.status_code == 422
+    assert "email or password is not correct" in response.get_data(as_text=True)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_unknown_user_gets_the_same_message(client):
+    response = post_form(
+        client, "/login", {"email": "nobody@example.com", "password": "whatever!!"}
+    )
+    assert response.status_code == 422
+    assert "email or password is not correct" in response.get_data(as_text=True)
+
+
+def test_disabled_account_cannot_log_in(app, client, user):
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        db.session.get(User, user).disabled_at = utcnow()
+        db.session.commit()
+    response = post_form(
+        client, "/login", {"email": "sam@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 422
+
+
+def test_logout_ends_the_session(client, user):
+    login(client, "sam@example.com")
+    assert client.get("/api/v1/me").status_code == 200
+    assert post_form(client, "/logout").status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_logout_by_get_is_not_allowed(client, user):
+    login(client, "sam@example.com")
+    assert client.get("/logout").status_code == 405
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_remember_me_sets_a_cookie_that_restores_the_session(app, client, user):
+    login(client, "sam@example.com", remember="y")
+    remember = client.get_cookie("remember_token")
+    assert remember is not None
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember.value)
+    assert fresh.get("/api/v1/me").status_code == 200
+
+
+def test_login_is_rate_limited(app, client, user):
+    statuses = []
+    for _ in range(12):
+        r = post_form(client, "/login", {"email": "sam@example.com", "password": "wrong one!"})
+        statuses.append(r.status_code)
+    assert statuses[:10] == [422] * 10
+    assert statuses[10] == 429
+    assert "Too many attempts" in r.get_data(as_text=True)
+
+
+def test_next_parameter_only_goes_to_this_site(client, user):
+    r = post_form(
+        client,
+        "/login?next=https://evil.example/steal",
+        {"email": "sam@example.com", "password": DEFAULT_PASSWORD},
+    )
+    assert r.headers["Location"] == "/"
+
+
+def test_next_parameter_keeps_a_local_path(client, user):
+    r = post_form(
+        client, "/login?next=/account", {"email": "sam@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert r.headers["Location"] == "/account"
+
+
+def test_login_page_has_labelled_fields(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<label for="email">Email</label>', html)
+    assert 'autocomplete="current-password"' in html

@@ -1,0 +1,149 @@
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from campus.accounts.models import User, UserToken
+from campus.extensions import db
+from tests.support import DEFAULT_PASSWORD, create_user, link_in, login, outbox, post_form
+
+
+@pytest.fixture
+def user(app):
+    with app.app_context():
+        return create_user(email="kim@example.com").id
+
+
+def _reset_link(app, client) -> str:
+    r = post_form(client, "/password/reset", {"email": "kim@example.com"})
+    assert r.status_code == 200
+    return link_in(outbox(app)[-1])
+
+
+def _neutral(response, *emails: str) -> str:
+    """The page without the emails it echoes and the per-session CSRF token."""
+    html = response.get_data(as_text=True)
+    for address in emails:
+        html = html.replace(address, "X")
+    return re.sub(r'content="[^"]+"|value="[^"]+"', "", html)
+
+
+def test_reset_request_answers_the_same_whether_or_not_the_email_exists(app, client, user):
+    known = post_form(client, "/password/reset", {"email": "kim@example.com"})
+    unknown = post_form(client, "/password/reset", {"email": "ghost@example.com"})
+    assert known.status_code == unknown.status_code == 200
+    assert _neutral(known, "kim@example.com") == _neutral(unknown, "ghost@example.com")
+    assert len(outbox(app)) == 1
+
+
+def test_reset_link_sets_a_new_password_and_works_once(app, client, user):
+    link = _reset_link(app, client)
+    r = post_form(client, link, {"password": "a brand new secret", "confirm": "a brand new secret"})
+    assert r.status_code == 302
+    assert client.get("/api/v1/me").status_code == 200
+    other = app.test_client()
+    login(other, "kim@example.com", "a brand new secret")
+    reused = post_form(
+        other, link, {"password": "yet another secret", "confirm": "yet another secret"}
+    )
+    assert reused.status_code == 400
+    assert "already been used" in reused.get_data(as_text=True)
+    post_form(other, "/logout")
+    login(other, "kim@example.com", "a brand new secret")
+
+
+def test_expired_reset_link_is_refused_and_changes_nothing(app, client, user):
+    link = _reset_link(app, client)
+    with time_machine.travel(timedelta(hours=2), tick=False):
+        r = post_form(
+            client, link, {"password": "a brand new secret", "confirm": "a brand new secret"}
+        )
+    assert r.status_code == 400
+    assert "expired" in r.get_data(as_text=True)
+    login(client, "kim@example.com", DEFAULT_PASSWORD)
+
+
+def test_reset_with_a_made_up_token_is_refused(client, user):
+    r = client.get("/password/reset/not-a-real-token")
+    assert r.status_code == 400
+    assert "not valid" in r.get_data(as_text=True)
+
+
+def test_reset_with_mismatched_passwords_keeps_the_token(app, client, user):
+    link = _reset_link(app, client)
+    r = post_form(client, link, {"password": "a brand new secret", "confirm": "something else!"})
+    assert r.status_code == 422
+    assert "The two passwords differ" in r.get_data(as_text=True)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(UserToken.used_at).where(UserToken.purpose == "reset_password")
+            )
+            is None
+        )
+
+
+def test_tokens_are_stored_only_as_hashes(app, client, user):
+    link = _reset_link(app, client)
+    raw = link.rsplit("/", 1)[-1]
+    with app.app_context():
+        stored = db.session.scalar(select(UserToken.token_hash))
+    assert raw not in stored
+
+
+def test_reset_ends_every_other_session(app, client, user):
+    other = app.test_client()
+    login(other, "kim@example.com", remember="y")
+    assert other.get("/api/v1/me").status_code == 200
+    link = _reset_link(app, client)
+    post_form(client, link, {"password": "a brand new secret", "confirm": "a brand new secret"})
+    assert other.get("/api/v1/me").status_code == 401
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, user):
+    other = app.test_client()
+    login(other, "kim@example.com", remember="y")
+    remembered = other.get_cookie("remember_token").value
+    login(client, "kim@example.com")
+    r = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": DEFAULT_PASSWORD,
+            "password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
+    )
+    assert r.status_code == 302
+    assert client.get("/api/v1/me").status_code == 200
+    assert other.get("/api/v1/me").status_code == 401
+    revived = app.test_client()
+    revived.set_cookie("remember_token", remembered)
+    assert revived.get("/api/v1/me").status_code == 401
+
+
+def test_password_change_needs_the_current_password(app, client, user):
+    login(client, "kim@example.com")
+    r = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "not my password",
+            "password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
+    )
+    assert r.status_code == 422
+    assert "current password is not correct" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, user).session_version == 1
+
+
+def test_reset_request_is_rate_limited(client, user):
+    codes = [
+        post_form(client, "/password/reset", {"email": "kim@example.com"}).status_code
+        for _ in range(6)
+    ]
+    assert codes == [200] * 5 + [429]

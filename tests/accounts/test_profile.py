@@ -1,0 +1,41 @@
+from campus.accounts.models import User
+from campus.extensions import db
+from tests.support import create_user, login, post_form
+
+
+def test_profile_edit_saves_the_certificate_fields(app, client):
+    with app.app_context():
+        uid = create_user(email="lee@example.com").id
+    login(client, "lee@example.com")
+    r = post_form(
+        client,
+        "/account",
+        {
+            "full_name": "Lee Park",
+            "profession": "chiropractor",
+            "license_number": "DC-77",
+            "license_state": "Ohio",
+        },
+    )
+    assert r.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, uid)
+        assert (user.full_name, user.profession, user.license_number) == (
+            "Lee Park",
+            "chiropractor",
+            "DC-77",
+        )
+
+
+def test_profile_requires_login(client):
+    r = client.get("/account")
+    assert r.status_code == 302
+    assert "/login" in r.headers["Location"]
+
+
+def test_me_api_answers_401_json_when_signed_out(client):
+    r = client.get("/api/v1/me")
+    assert r.status_code == 401
+    assert r.get_json() == {
+        "error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}
+    }

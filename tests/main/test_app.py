@@ -1,0 +1,86 @@
+import subprocess
+import sys
+
+from sqlalchemy import inspect
+
+from tests.support import ROOT
+
+
+def test_standard_library_platform_still_works_beside_campus():
+    code = "import campus, platform, uuid; print(platform.system(), uuid.uuid4().version)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["Linux", "4"]
+
+
+def test_healthz_reports_database_and_broker(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.get_json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+def test_healthz_answers_503_when_the_database_is_down(app):
+    from tests.support import make_app
+
+    broken = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    r = broken.test_client().get("/healthz")
+    assert r.status_code == 503
+    body = r.get_json()
+    assert body["status"] == "error"
+    assert body["checks"]["database"].startswith("error")
+
+
+def test_home_page_presents_the_campus_and_the_membership(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "$19.95" in html
+    assert "Create a free account" in html
+
+
+def test_unknown_page_renders_a_404_page(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404
+    assert "We could not find that page" in r.get_data(as_text=True)
+
+
+def test_unknown_api_path_answers_json_404(client):
+    r = client.get("/api/v1/nothing-here")
+    assert r.status_code == 404
+    assert r.get_json()["error"]["code"] == "not_found"
+
+
+def test_openapi_document_lists_me(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/me" in spec["paths"] or "/me" in spec["paths"]
+
+
+def test_api_docs_page_renders(client):
+    r = client.get("/api/v1/docs")
+    assert r.status_code == 200
+    assert "/api/v1/me" in r.get_data(as_text=True)
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    import pytest
+
+    from campus import create_app
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production", {"SECRET_KEY": None})
+
+
+def test_migrations_build_the_same_schema_as_the_models(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import upgrade
+
+    from campus.extensions import db
+    from tests.support import make_app
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    with app.app_context():
+        upgrade()
+        assert "users" in inspect(db.engine).get_table_names()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == []
+        db.engine.dispose()

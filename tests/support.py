@@ -1,0 +1,270 @@
+"""Helpers shared by the tests: database lifecycle, the real worker, forms and factories."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def using_real_services() -> bool:
+    """Tell whether the suite points at PostgreSQL and Redis."""
+    return os.environ["DATABASE_URL"].startswith("postgresql") and os.environ[
+        "CELERY_BROKER_URL"
+    ].startswith("redis")
+
+
+def is_postgres() -> bool:
+    return os.environ["DATABASE_URL"].startswith("postgresql")
+
+
+def make_app(eager: bool = True, **overrides: Any) -> Flask:
+    """Build a testing app; eager=False sends tasks to the real worker."""
+    from campus import create_app
+
+    celery = {"task_always_eager": eager, "task_eager_propagates": True}
+    celery.update(overrides.pop("CELERY_OVERRIDES", {}))
+    return create_app("testing", {"CELERY_OVERRIDES": celery, **overrides})
+
+
+def _pg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _ensure_pg_database(url: str) -> None:
+    target = make_url(_pg_url(url))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def reset_database() -> None:
+    """Empty the test database and build it from the migrations."""
+    from flask_migrate import upgrade
+
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgresql"):
+        _ensure_pg_database(url)
+        engine = create_engine(_pg_url(url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    elif url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    app = make_app()
+    with app.app_context():
+        upgrade()
+        from campus.extensions import db
+
+        db.engine.dispose()
+
+
+def clean_database(app: Flask) -> None:
+    """Remove every row and every file a test left behind."""
+    from campus.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+        db.engine.dispose()
+    instance = Path(app.config["INSTANCE_PATH"])
+    for child in instance.iterdir() if instance.exists() else ():
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+# --- the real worker -------------------------------------------------------------------------
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """Environment for a worker process that shares the tests' database and broker."""
+    env = dict(os.environ)
+    env.update(
+        CAMPUS_ENV="testing",
+        CELERY_TASK_ALWAYS_EAGER="0",
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    env.update(extra)
+    return env
+
+
+def start_worker(
+    concurrency: int = 4, pool: str = "threads", log_name: str = "worker.log", **env: str
+) -> subprocess.Popen:
+    """Start `celery -A workers worker` and wait until it says it is ready."""
+    app = make_app(eager=False)
+    app.extensions["celery"].control.purge()
+    log_path = Path(os.environ["INSTANCE_PATH"]).parent / log_name
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers",
+            "worker",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "--loglevel=info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=worker_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    proc.log_path = log_path  # type: ignore[attr-defined]
+    wait_for(
+        lambda: proc.poll() is not None or " ready." in log_path.read_text(),
+        timeout=60,
+        message="the Celery worker to start",
+    )
+    if proc.poll() is not None:
+        raise RuntimeError(f"worker exited early:\n{log_path.read_text()[-4000:]}")
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop a worker process (and its children)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30, message: str = "condition") -> Any:
+    """Poll until predicate() is truthy; fail with a clear message after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.25)
+
+
+# --- forms and sessions ----------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    """Read the CSRF token of the client's current session from a page."""
+    page = client.get(path)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, path: str, data: dict | None = None, **kwargs: Any):
+    """POST a form with the session's CSRF token added."""
+    payload = {"csrf_token": csrf_token(client), **(data or {})}
+    return client.post(path, data=payload, **kwargs)
+
+
+def login(client: FlaskClient, email: str, password: str = "correct horse battery", **kw: Any):
+    """Sign a client in through the login form."""
+    response = post_form(client, "/login", {"email": email, "password": password, **kw})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+# --- factories -------------------------------------------------------------------------------
+
+DEFAULT_PASSWORD = "correct horse battery"
+_counter = iter(range(1, 10**9))
+
+
+def create_user(
+    *,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    role: str = "student",
+    verified: bool = True,
+    **fields: Any,
+):
+    """Insert and commit a user (inside an app context); returns the User."""
+    from campus.accounts.models import User
+    from campus.accounts.services import hash_password
+    from campus.extensions import db
+    from campus.models.base import utcnow
+
+    n = next(_counter)
+    user = User(
+        email=(email or f"user{n}@example.com").lower(),
+        password_hash=hash_password(password),
+        full_name=fields.pop("full_name", f"Test User {n}"),
+        profession=fields.pop("profession", "massage_therapist"),
+        role=role,
+        email_verified_at=utcnow() if verified else None,
+        **fields,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+# --- the outbox ------------------------------------------------------------------------------
+
+
+def outbox(app: Flask) -> list[email.message.EmailMessage]:
+    """Parse every message written to the outbox folder, oldest first."""
+    folder = Path(app.config["INSTANCE_PATH"]) / "outbox"
+    if not folder.exists():
+        return []
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+def body_of(message: email.message.EmailMessage) -> str:
+    """Return the plain-text body of a parsed message."""
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+def link_in(message: email.message.EmailMessage) -> str:
+    """Return the first http(s) link in a message's text, as a path for the test client."""
+    match = re.search(r"https?://[^\s/]+(/\S+)", body_of(message))
+    assert match, "no link in the message"
+    return match.group(1)
