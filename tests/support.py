@@ -268,3 +268,42 @@ def link_in(message: email.message.EmailMessage) -> str:
     match = re.search(r"https?://[^\s/]+(/\S+)", body_of(message))
     assert match, "no link in the message"
     return match.group(1)
+
+
+def make_member(user_id: int, status: str = "active", **fields: Any):
+    """Give a user a mirrored Stripe subscription with the given status (inside an app context)."""
+    from datetime import timedelta
+
+    from campus.billing.models import Subscription
+    from campus.extensions import db
+    from campus.models.base import utcnow
+
+    n = next(_counter)
+    sub = Subscription(
+        user_id=user_id,
+        stripe_subscription_id=fields.pop("stripe_subscription_id", f"sub_test_{n}"),
+        stripe_customer_id=fields.pop("stripe_customer_id", f"cus_test_{n}"),
+        status=status,
+        price_id=fields.pop("price_id", "price_test"),
+        current_period_end=fields.pop("current_period_end", utcnow() + timedelta(days=30)),
+        **fields,
+    )
+    db.session.add(sub)
+    db.session.commit()
+    return sub
+
+
+def grant_comp(user_id: int, days: int = 30, reason: str = "test grant"):
+    """Give a user a comp membership for `days` (inside an app context)."""
+    from datetime import timedelta
+
+    from campus.billing.models import CompMembership
+    from campus.extensions import db
+    from campus.models.base import utcnow
+
+    comp = CompMembership(
+        user_id=user_id, starts_at=utcnow(), ends_at=utcnow() + timedelta(days=days), reason=reason
+    )
+    db.session.add(comp)
+    db.session.commit()
+    return comp

@@ -108,6 +108,7 @@ def register_extensions(app: Flask) -> None:
 def import_models() -> None:
     """Import every feature's models so the metadata (and Alembic) sees all tables."""
     from campus.accounts import models as _accounts  # noqa: F401
+    from campus.billing import models as _billing  # noqa: F401
     from campus.mail import models as _mail  # noqa: F401
 
 

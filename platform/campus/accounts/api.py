@@ -35,12 +35,15 @@ class ApiErrorSchema(Schema):
 
 
 def membership_summary(user: User) -> dict:
-    """Describe the user's membership for the API (billing fills this in)."""
+    """Describe the user's membership for the API."""
+    from campus.billing.access import has_paid_access, membership_state
+
+    state = membership_state(user)
     return {
-        "status": "none",
-        "has_access": False,
-        "current_period_end": None,
-        "cancel_at_period_end": False,
+        "status": state.status,
+        "has_access": has_paid_access(user),
+        "current_period_end": state.current_period_end,
+        "cancel_at_period_end": state.cancel_at_period_end,
     }
 
 

@@ -1,0 +1,1 @@
+"""Billing: the membership, Stripe Checkout, webhooks and the paid-access rule."""

@@ -1,0 +1,96 @@
+"""The one function that decides paid access (DESIGN.md §4), and the membership summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.billing.models import CompMembership, Subscription
+from campus.extensions import db
+from campus.models.base import utcnow
+
+ACCESS_STATUSES = {"active", "trialing"}
+NO_ACCESS_STATUSES = {"incomplete", "incomplete_expired", "unpaid", "canceled", "paused"}
+
+
+@dataclass(frozen=True)
+class MembershipState:
+    """What a user's membership looks like right now."""
+
+    status: str  # a Stripe status, "comp", or "none"
+    has_access: bool
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    subscription: Subscription | None
+    comp: CompMembership | None
+
+
+def subscription_grants_access(sub: Subscription, now: datetime) -> bool:
+    """Decide whether one subscription gives paid access at `now`."""
+    if sub.status in ACCESS_STATUSES:
+        if sub.cancel_at_period_end and sub.current_period_end is not None:
+            # The deletion event may be late or lost: access ends with the paid period anyway.
+            return now < sub.current_period_end
+        return True
+    if sub.status == "past_due":
+        grace = timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"])
+        since = sub.past_due_since or sub.current_period_end or now
+        return now < since + grace
+    return False
+
+
+def active_comp(user_id: int, now: datetime) -> CompMembership | None:
+    """Return the comp grant in force for a user, if any."""
+    return db.session.scalar(
+        select(CompMembership)
+        .where(
+            CompMembership.user_id == user_id,
+            CompMembership.revoked_at.is_(None),
+            CompMembership.starts_at <= now,
+            CompMembership.ends_at > now,
+        )
+        .order_by(CompMembership.ends_at.desc())
+        .limit(1)
+    )
+
+
+def current_subscription(user_id: int) -> Subscription | None:
+    """Return the user's most relevant subscription: one that grants access, else the newest."""
+    subs = db.session.scalars(
+        select(Subscription)
+        .where(Subscription.user_id == user_id)
+        .order_by(Subscription.created_at.desc(), Subscription.id.desc())
+    ).all()
+    now = utcnow()
+    for sub in subs:
+        if subscription_grants_access(sub, now):
+            return sub
+    return subs[0] if subs else None
+
+
+def membership_state(user: User | None, now: datetime | None = None) -> MembershipState:
+    """Describe a user's membership and whether it gives paid access."""
+    now = now or utcnow()
+    if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
+        return MembershipState("none", False, None, False, None, None)
+    sub = current_subscription(user.id)
+    sub_access = sub is not None and subscription_grants_access(sub, now)
+    comp = None if sub_access else active_comp(user.id, now)
+    if sub is not None and (sub_access or comp is None):
+        return MembershipState(
+            sub.status, sub_access, sub.current_period_end, sub.cancel_at_period_end, sub, None
+        )
+    if comp is not None:
+        return MembershipState("comp", True, comp.ends_at, False, sub, comp)
+    return MembershipState("none", False, None, False, None, None)
+
+
+def has_paid_access(user: User | None, now: datetime | None = None) -> bool:
+    """Tell whether a user may read paid articles and take CE courses (admins always may)."""
+    if user is not None and getattr(user, "is_authenticated", False) and user.is_admin:
+        return True
+    return membership_state(user, now).has_access

@@ -1,0 +1,64 @@
+"""Billing records: the user's Stripe customer, the local subscription mirror and comp grants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.models.base import TimestampMixin
+
+
+class StripeCustomer(TimestampMixin, db.Model):
+    """The one Stripe customer of a user, reused by every checkout."""
+
+    __tablename__ = "stripe_customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    stripe_customer_id: Mapped[str] = mapped_column(String(100), unique=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Subscription(TimestampMixin, db.Model):
+    """Local mirror of a Stripe subscription, as of the newest event or fetch applied."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stripe_subscription_id: Mapped[str] = mapped_column(String(100), unique=True)
+    stripe_customer_id: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    price_id: Mapped[str | None] = mapped_column(String(100))
+    current_period_end: Mapped[datetime | None]
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
+    trial_end: Mapped[datetime | None]
+    canceled_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    # When the subscription went past_due: the grace period counts from here.
+    past_due_since: Mapped[datetime | None]
+    # Stripe's `created` of the newest event applied; older events never overwrite newer state.
+    source_timestamp: Mapped[int] = mapped_column(default=0)
+
+    user: Mapped[User] = relationship()
+
+
+class CompMembership(TimestampMixin, db.Model):
+    """Access granted by an admin without Stripe, until `ends_at`, for a stated reason."""
+
+    __tablename__ = "comp_memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

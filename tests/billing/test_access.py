@@ -1,0 +1,74 @@
+"""The paid-access rule of DESIGN.md §4."""
+
+from datetime import timedelta
+
+import pytest
+
+from campus.billing.access import has_paid_access, membership_state
+from campus.extensions import db
+from campus.models.base import utcnow
+from tests.support import create_user, grant_comp, make_member
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("active", True),
+        ("trialing", True),
+        ("incomplete", False),
+        ("incomplete_expired", False),
+        ("unpaid", False),
+        ("canceled", False),
+        ("paused", False),
+    ],
+)
+def test_access_follows_the_subscription_status(app, status, expected):
+    with app.app_context():
+        user = create_user()
+        make_member(user.id, status)
+        assert has_paid_access(user) is expected
+
+
+@pytest.mark.parametrize(("days_past_due", "expected"), [(0, True), (6, True), (8, False)])
+def test_past_due_keeps_access_only_within_the_grace_period(app, days_past_due, expected):
+    with app.app_context():
+        user = create_user()
+        make_member(user.id, "past_due", past_due_since=utcnow() - timedelta(days=days_past_due))
+        assert has_paid_access(user) is expected
+
+
+def test_cancel_at_period_end_keeps_access_until_the_period_ends(app):
+    with app.app_context():
+        user = create_user()
+        end = utcnow() + timedelta(days=3)
+        make_member(user.id, "active", cancel_at_period_end=True, current_period_end=end)
+        assert has_paid_access(user)
+        assert not has_paid_access(user, now=end + timedelta(seconds=1))
+        state = membership_state(user)
+        assert state.cancel_at_period_end and state.current_period_end == end
+
+
+def test_comp_membership_gives_access_until_it_ends_or_is_revoked(app):
+    with app.app_context():
+        user = create_user()
+        assert not has_paid_access(user)
+        comp = grant_comp(user.id, days=10)
+        assert has_paid_access(user)
+        assert membership_state(user).status == "comp"
+        assert not has_paid_access(user, now=utcnow() + timedelta(days=11))
+        comp.revoked_at = utcnow()
+        db.session.commit()
+        assert not has_paid_access(user)
+
+
+def test_admins_always_have_access(app):
+    with app.app_context():
+        assert has_paid_access(create_user(role="admin"))
+
+
+def test_anonymous_has_no_access(app):
+    from flask_login import AnonymousUserMixin
+
+    with app.app_context():
+        assert not has_paid_access(AnonymousUserMixin())
+        assert not has_paid_access(None)
