@@ -10,8 +10,23 @@ from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: templates/ and config.py live here
 
-# Feature modules whose import registers Celery tasks, so the worker knows every task.
-TASK_MODULES = ("campus.mail.tasks",)
+# Feature packages, in registration order. Each may have: models, tasks (Celery tasks and a
+# BEAT_SCHEDULE dict), demo (a seed() returning what it created), `bp` (a Flask blueprint in its
+# __init__) and api.blp (a flask-smorest blueprint mounted under /api/v1).
+FEATURES = ("main", "mail", "accounts", "billing")
+
+
+def feature_module(feature: str, name: str | None = None):
+    """Import campus.<feature>[.<name>], or return None if the feature has no such module."""
+    import importlib
+
+    module_name = f"campus.{feature}" + (f".{name}" if name else "")
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise  # a real import error inside the module
+        return None
 
 
 def create_app(config: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -101,14 +116,14 @@ def register_extensions(app: Flask) -> None:
         with app.app_context():
             _tune_sqlite(db.engine)
     import_models()
-    for module in TASK_MODULES:
-        __import__(module)
+    for feature in FEATURES:
+        feature_module(feature, "tasks")
 
 
 def import_models() -> None:
     """Import every feature's models so the metadata (and Alembic) sees all tables."""
-    from campus.accounts import models as _accounts  # noqa: F401
-    from campus.billing import models as _billing  # noqa: F401
+    for feature in FEATURES:
+        feature_module(feature, "models")
     from campus.mail import models as _mail  # noqa: F401
 
 
@@ -127,10 +142,10 @@ def _tune_sqlite(engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register every feature's blueprint and the API."""
-    from campus.accounts import bp as accounts_bp
     from campus.api import register_api
-    from campus.main import bp as main_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
+    for feature in FEATURES:
+        package = feature_module(feature)
+        if getattr(package, "bp", None) is not None:
+            app.register_blueprint(package.bp)
     register_api(app)

@@ -40,14 +40,22 @@ def seed_accounts() -> list[str]:
     return lines
 
 
-# Each feature appends its seeder here; they run in order and must be idempotent.
-SEEDERS: list[Callable[[], list[str]]] = [seed_accounts]
+def seeders() -> list[Callable[[], list[str]]]:
+    """The accounts seeder, then each feature's demo.seed() in FEATURES order."""
+    from campus import FEATURES, feature_module
+
+    found = [seed_accounts]
+    for feature in FEATURES:
+        module = feature_module(feature, "demo")
+        if module is not None:
+            found.append(module.seed)
+    return found
 
 
 def seed_demo() -> list[str]:
-    """Run every seeder and return what each one created."""
+    """Run every seeder (each idempotent) and return what they created."""
     created: list[str] = []
-    for seeder in SEEDERS:
+    for seeder in seeders():
         created.extend(seeder())
     return created
 

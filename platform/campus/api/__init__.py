@@ -17,9 +17,11 @@ def docs() -> str:
 
 def register_api(app: Flask) -> None:
     """Bind the Api object and register every feature's API blueprint."""
-    from campus.accounts.api import blp as accounts_api
+    from campus import FEATURES, feature_module
 
     api.init_app(app)
-    for blp in (accounts_api,):
-        api.register_blueprint(blp, url_prefix="/api/v1")
+    for feature in FEATURES:
+        module = feature_module(feature, "api")
+        if module is not None:
+            api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_blueprint(docs_bp)
