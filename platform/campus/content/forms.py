@@ -1,0 +1,28 @@
+"""Forms of the article library."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from campus.content.services import CONSENT_TEXT
+
+
+class DownloadForm(FlaskForm):
+    """Name, email and consent in exchange for a free download."""
+
+    name = StringField(
+        "Your name", validators=[DataRequired("Please tell us your name."), Length(max=120)]
+    )
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Please enter your email address."),
+            Email("Please enter a valid email address.", check_deliverability=False),
+            Length(max=320),
+        ],
+    )
+    consent = BooleanField(
+        CONSENT_TEXT, validators=[DataRequired("Please agree so we can email you the guide.")]
+    )
