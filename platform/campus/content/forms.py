@@ -9,11 +9,20 @@ from wtforms.validators import DataRequired, Email, Length
 from campus.content.services import CONSENT_TEXT
 
 
+def _printable(value: str | None) -> str | None:
+    """Drop control characters (a NUL byte cannot even be stored)."""
+    if value is None:
+        return None
+    return "".join(ch for ch in value if ch.isprintable()).strip()
+
+
 class DownloadForm(FlaskForm):
     """Name, email and consent in exchange for a free download."""
 
     name = StringField(
-        "Your name", validators=[DataRequired("Please tell us your name."), Length(max=120)]
+        "Your name",
+        validators=[DataRequired("Please tell us your name."), Length(max=120)],
+        filters=[_printable],
     )
     email = EmailField(
         "Email",
@@ -22,6 +31,7 @@ class DownloadForm(FlaskForm):
             Email("Please enter a valid email address.", check_deliverability=False),
             Length(max=320),
         ],
+        filters=[_printable],
     )
     consent = BooleanField(
         CONSENT_TEXT, validators=[DataRequired("Please agree so we can email you the guide.")]

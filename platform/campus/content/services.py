@@ -272,6 +272,8 @@ def library_page(
 ) -> Page:
     """Return one page of the library, filtered and searched within what the reader may see."""
     page = min(max(page, 1), MAX_PAGE)
+    if (category and slugify(category) != category) or (tag and slugify(tag) != tag):
+        return Page([], page, per_page, 0, search_terms(q))
     stmt = listable(reader)
     if category:
         stmt = stmt.join(Category, Article.category_id == Category.id).where(
@@ -303,6 +305,8 @@ def library_page(
 
 def article_for(slug: str, reader: Reader) -> Article | None:
     """Return the article at this slug if this reader may open it (drafts: admins only)."""
+    if slugify(slug) != slug:
+        return None
     stmt = listable(reader).where(Article.slug == slug[:120])
     return db.session.scalar(stmt.options(joinedload(Article.category), selectinload(Article.tags)))
 
@@ -373,6 +377,8 @@ def downloads_folder() -> Path:
 
 def active_download(slug: str) -> Download | None:
     """Return the active download with this slug."""
+    if slugify(slug) != slug:
+        return None
     return db.session.scalar(
         select(Download).where(Download.slug == slug[:120], Download.active.is_(True))
     )

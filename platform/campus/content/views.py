@@ -32,6 +32,14 @@ from campus.models.base import utcnow
 LAPSED_STATUSES = {"canceled", "unpaid", "incomplete_expired", "past_due", "paused"}
 
 
+def _slug_arg(name: str) -> str | None:
+    """Read a slug filter; anything that is not a slug matches nothing rather than erroring."""
+    value = request.args.get(name, "")[:80]
+    if not value:
+        return None
+    return value if services.slugify(value) == value else "-"
+
+
 def _page_arg() -> int:
     value = request.args.get("page", "1")
     return int(value) if value.isdigit() and len(value) < 7 else 1
@@ -92,8 +100,8 @@ def library() -> str:
     """List the articles with filters, search and pagination."""
     reader = current_reader()
     q = request.args.get("q", "")
-    category = request.args.get("category", "")[:80] or None
-    tag = request.args.get("tag", "")[:80] or None
+    category = _slug_arg("category")
+    tag = _slug_arg("tag")
     page = services.library_page(reader, q=q, category=category, tag=tag, page=_page_arg())
     snippets = {}
     if page.terms:
