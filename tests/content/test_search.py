@@ -112,12 +112,13 @@ def test_postgres_search_uses_the_gin_indexes(app):
     from sqlalchemy import text
 
     from campus.content.access import ANONYMOUS
+    from campus.content.models import Article
     from campus.content.search import apply_search
-    from campus.content.services import listable
     from campus.extensions import db
 
     with app.app_context():
-        stmt = apply_search(listable(ANONYMOUS), ["sciatic"], ANONYMOUS)
+        # Without the status filter, whose b-tree the planner likes on an empty table.
+        stmt = apply_search(db.select(Article), ["sciatic"], ANONYMOUS)
         compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
         db.session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")).all())
@@ -135,7 +136,13 @@ def test_sqlite_index_follows_updates_and_deletes(app, client):
     with app.app_context():
         make_article(slug="moving", body_md="Talks about scalenes.")
         assert _slugs(client.get("/api/v1/articles?q=scalenes")) == ["moving"]
-        save_article(slug="moving", title="Moving", body_md="Now about levator.", status="published", visibility="public")
+        save_article(
+            slug="moving",
+            title="Moving",
+            body_md="Now about levator.",
+            status="published",
+            visibility="public",
+        )
         db.session.commit()
         assert _slugs(client.get("/api/v1/articles?q=scalenes")) == []
         assert _slugs(client.get("/api/v1/articles?q=levator")) == ["moving"]
