@@ -193,7 +193,7 @@ class Bench:
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         html = opener.open(base + "/login").read().decode()
-        token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
         data = urllib.parse.urlencode(
             {"csrf_token": token, "email": email, "password": DEMO_PASSWORD}
         ).encode()
