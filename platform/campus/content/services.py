@@ -294,7 +294,9 @@ def library_page(
         return Page([], page, per_page, 0, [])
     else:
         stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc())
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = db.session.scalar(
+        stmt.with_only_columns(func.count(Article.id), maintain_column_froms=True).order_by(None)
+    )
     items = db.session.scalars(
         stmt.options(joinedload(Article.category), selectinload(Article.tags))
         .limit(per_page)
@@ -333,19 +335,23 @@ def related_articles(article: Article, reader: Reader, limit: int = 3) -> list[A
 
 def categories_in_use(reader: Reader) -> list[Category]:
     """Body regions that have articles this reader can list, in region order."""
-    used = listable(reader).with_only_columns(Article.category_id).distinct()
-    return list(
-        db.session.scalars(
-            select(Category).where(Category.id.in_(used)).order_by(Category.position, Category.name)
-        ).all()
-    )
+    # EXISTS stops at the first article of each region: cheap however large the library.
+    used = listable(reader).with_only_columns(Article.id).where(Article.category_id == Category.id)
+    stmt = select(Category).where(used.exists()).order_by(Category.position, Category.name)
+    return list(db.session.scalars(stmt).all())
 
 
 def tags_in_use(reader: Reader) -> list[Tag]:
     """Muscles that have articles this reader can list, by name."""
-    ids = listable(reader).with_only_columns(Article.id)
-    used = select(article_tags.c.tag_id).where(article_tags.c.article_id.in_(ids))
-    return list(db.session.scalars(select(Tag).where(Tag.id.in_(used)).order_by(Tag.name)).all())
+    # Walk the tag's rows in article_tags (indexed) and look each article up by id, stopping at
+    # the first published one; written as nested EXISTS so planners cannot scan articles first.
+    used = select(article_tags.c.article_id).where(article_tags.c.tag_id == Tag.id)
+    if not reader.admin:
+        published = select(Article.id).where(
+            Article.id == article_tags.c.article_id, Article.status == PUBLISHED
+        )
+        used = used.where(published.exists())
+    return list(db.session.scalars(select(Tag).where(used.exists()).order_by(Tag.name)).all())
 
 
 def feed_articles(limit: int = 30) -> list[Article]:

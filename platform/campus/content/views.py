@@ -12,6 +12,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_login import current_user
 
 from campus.content import bp, services
 from campus.content.access import (
@@ -79,7 +80,9 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
             "secondary_label": "Log in",
             "secondary_url": url_for("accounts.login", next=article_url),
         }
-    if reader.membership_status in LAPSED_STATUSES:
+    from campus.billing.access import membership_state
+
+    if membership_state(current_user).status in LAPSED_STATUSES:
         return {
             "title": "Your membership has ended",
             "text": "Renew your membership to read the rest of this article and the whole "
