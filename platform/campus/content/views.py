@@ -68,8 +68,8 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
         if visibility == "members":
             return {
                 "title": "Keep reading with a free account",
-                "text": "This article is free for everyone with a Campus account. It takes a "
-                "minute and you can read the whole library preview right away.",
+                "text": "This article is free for everyone with a Campus account. Creating one "
+                "takes a minute and opens every members' article in the library.",
                 "primary_label": "Create a free account",
                 "primary_url": url_for("accounts.signup", next=article_url),
                 "secondary_label": "Log in",
