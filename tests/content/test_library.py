@@ -88,6 +88,7 @@ def _membership_path(app) -> str:
         ("anonymous", "paid", "Create a free account"),
         ("free_member", "paid", "Become a member"),
         ("lapsed_member", "paid", "Renew your membership"),
+        ("unpaid_member", "paid", "Update your payment"),
     ],
 )
 def test_the_call_to_action_fits_the_reader(app, client, reader, visibility, expected):

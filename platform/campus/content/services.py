@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campus.content.access import Reader, readable_visibilities
+from campus.content.access import Reader
 from campus.content.models import (
     DRAFT,
     PUBLISHED,
@@ -399,11 +399,6 @@ def feed_articles(limit: int = 30) -> list[Article]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt).all())
-
-
-def readable_by(article: Article, reader: Reader) -> bool:
-    """Shorthand used by templates: may this reader read the whole article?"""
-    return article.visibility in readable_visibilities(reader)
 
 
 # --- downloads and leads ----------------------------------------------------------------------

@@ -34,7 +34,8 @@ from campus.content.search import snippet
 from campus.extensions import db, limiter
 from campus.models.base import utcnow
 
-LAPSED_STATUSES = {"canceled", "unpaid", "incomplete_expired", "past_due", "paused"}
+LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
+UNPAID_STATUSES = {"past_due", "unpaid", "incomplete"}
 
 
 def _slug_arg(name: str) -> str | None:
@@ -86,7 +87,16 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
         }
     from campus.billing.access import membership_state
 
-    if membership_state(current_user).status in LAPSED_STATUSES:
+    status = membership_state(current_user).status
+    if status in UNPAID_STATUSES:
+        return {
+            "title": "Your last payment did not go through",
+            "text": "Update your payment details to read the rest of this article and the "
+            "whole library again.",
+            "primary_label": "Update your payment",
+            "primary_url": membership_url(),
+        }
+    if status in LAPSED_STATUSES:
         return {
             "title": "Your membership has ended",
             "text": "Renew your membership to read the rest of this article and the whole "
