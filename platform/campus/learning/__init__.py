@@ -1,0 +1,7 @@
+"""CE courses: catalog, enrollment, lessons, progress, the final quiz and completion."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("learning", __name__)
