@@ -5,3 +5,5 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("learning", __name__)
+
+from campus.learning import views  # noqa: E402,F401
