@@ -420,7 +420,8 @@ def _insert_if_absent(model, values: dict, keys: list[str]) -> bool:
             return True
         except Exception:
             return False
-    return db.session.execute(stmt).rowcount == 1
+    # RETURNING tells reliably (rowcount is not, for ORM-enabled inserts on every driver).
+    return db.session.execute(stmt.returning(model.id)).first() is not None
 
 
 def enroll(user: User, course: Course) -> Enrollment:
