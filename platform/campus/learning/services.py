@@ -449,12 +449,14 @@ def enroll(user: User, course: Course) -> Enrollment:
     return enrollment
 
 
-def note_lesson_opened(enrollment: Enrollment, lesson: Lesson) -> None:
-    """Remember the lesson a student opened so they resume there."""
-    if enrollment.last_lesson_id != lesson.id:
-        enrollment.last_lesson_id = lesson.id
-        enrollment.last_activity_at = utcnow()
-        db.session.flush()
+def note_lesson_opened(enrollment: Enrollment, lesson: Lesson) -> bool:
+    """Remember the lesson a student opened so they resume there; tell whether it changed."""
+    if enrollment.last_lesson_id == lesson.id:
+        return False
+    enrollment.last_lesson_id = lesson.id
+    enrollment.last_activity_at = utcnow()
+    db.session.flush()
+    return True
 
 
 @dataclass(frozen=True)

@@ -153,10 +153,10 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         study = check_can_study(_user(), course)
     except LearningError as err:
         return _refuse(err, course)
-    plan = services.outline(course, study.enrollment)
-    if study.enrollment is not None:
-        services.note_lesson_opened(study.enrollment, lesson)
+    # Commit before loading the outline: a commit expires every loaded object.
+    if study.enrollment is not None and services.note_lesson_opened(study.enrollment, lesson):
         db.session.commit()
+    plan = services.outline(course, study.enrollment)
     before, after = plan.neighbours(lesson)
     return render_template(
         "learning/lesson.html",
