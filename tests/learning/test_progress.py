@@ -299,3 +299,29 @@ def test_resource_downloads_follow_the_lesson_rule(app, client, course):
     assert "hand-out.txt" in got.headers["Content-Disposition"]
     wrong_lesson = f"/courses/{course.slug}/lessons/{course.lesson_ids[1]}/resources/{res_id}"
     assert other.get(wrong_lesson).status_code == 404
+
+
+def test_member_goes_from_catalog_to_a_passed_quiz(app, client, course):
+    """The whole path through the pages, signed in through the real login form."""
+    from tests import support
+
+    with app.app_context():
+        user = support.create_user()
+        support.make_member(user.id, "active")
+        email = user.email
+    support.login(client, email)
+    assert f"/courses/{course.slug}" in client.get("/courses/").get_data(as_text=True)
+    assert "Enroll in this course" in client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    location = post_form(client, f"/courses/{course.slug}/enroll").headers["Location"]
+    location = client.get(location).headers["Location"]
+    while "/lessons/" in location:
+        assert client.get(location).status_code == 200
+        location = post_form(client, location + "/complete").headers["Location"]
+    assert location.endswith("/quiz")
+    from tests.learning.helpers import as_form
+
+    done = post_form(client, location, as_form(right_answers(course)), follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert "You passed with 100% and completed the course." in html
+    dashboard = client.get("/learning/").get_data(as_text=True)
+    assert "CE hours earned in" in dashboard and "Course hip-basics" in dashboard
