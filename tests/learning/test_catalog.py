@@ -292,3 +292,28 @@ def test_demo_seed_creates_two_courses_once(app):
         assert {q.kind for q in questions} == {"single", "multiple"}
         neck = db.session.scalar(select(Course).where(Course.slug == demo.NECK_SLUG))
         assert neck.ce_hours == Decimal("1.5") and neck.is_published
+
+
+def test_content_snapshots_follow_every_edit(app, client, courses):
+    """Cached catalog cards and lesson outlines change as soon as the content changes."""
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval, Choice, Course, Lesson
+
+    hip = courses[0]
+    make_reader(app, "member", client, hip)
+    lesson_url = f"/courses/hip/lessons/{hip.lesson_ids[0]}"
+    assert "BOC 77-1" not in client.get("/courses/").get_data(as_text=True)
+    assert "Lesson 1" in client.get(lesson_url).get_data(as_text=True)
+    with app.app_context():
+        db.session.add(BoardApproval(course_id=hip.id, board="BOC", approval_number="77-1"))
+        db.session.commit()
+    assert "BOC 77-1" in client.get("/courses/").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Lesson, hip.lesson_ids[0]).title = "Renamed lesson"
+        db.session.commit()
+    assert "Renamed lesson" in client.get(lesson_url).get_data(as_text=True)
+    with app.app_context():
+        before = db.session.get(Course, hip.id).updated_at
+        db.session.get(Choice, hip.questions[0].choices[0]).text = "Edited"
+        db.session.commit()
+        assert db.session.get(Course, hip.id).updated_at > before
