@@ -299,6 +299,7 @@ def test_content_snapshots_follow_every_edit(app, client, courses):
     from campus.extensions import db
     from campus.learning.models import BoardApproval, Choice, Course, Lesson
 
+    app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 0  # re-read the catalog stamp every time
     hip = courses[0]
     make_reader(app, "member", client, hip)
     lesson_url = f"/courses/hip/lessons/{hip.lesson_ids[0]}"
@@ -317,3 +318,18 @@ def test_content_snapshots_follow_every_edit(app, client, courses):
         db.session.get(Choice, hip.questions[0].choices[0]).text = "Edited"
         db.session.commit()
         assert db.session.get(Course, hip.id).updated_at > before
+
+
+def test_catalog_stamp_is_reread_after_its_second(app, client, courses):
+    """Within LEARNING_CATALOG_STAMP_SECONDS the catalog answers from memory, then catches up."""
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 3600
+    assert "BOC 88-2" not in client.get("/courses/").get_data(as_text=True)
+    with app.app_context():
+        db.session.add(BoardApproval(course_id=courses[0].id, board="BOC", approval_number="88-2"))
+        db.session.commit()
+    assert "BOC 88-2" not in client.get("/courses/").get_data(as_text=True)
+    app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 0
+    assert "BOC 88-2" in client.get("/courses/").get_data(as_text=True)

@@ -9,6 +9,7 @@ between processes is needed. Progress and enrollments are never cached.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -141,6 +142,7 @@ def clear() -> None:
     """Forget every snapshot of this app (benchmarks measure cold pages with it)."""
     for cache in current_app.extensions.get("learning_snapshots", {}).values():
         cache.clear()
+    current_app.extensions.get("learning_catalog_stamp", {}).clear()
 
 
 def course_lessons(course: Course) -> list[LessonView]:
@@ -180,7 +182,22 @@ _STAMPS: dict[bool, object] = {}
 
 
 def catalog_stamp(include_drafts: bool) -> tuple:
-    """The catalog's version: the newest course stamp and the number of courses."""
+    """The catalog's version (newest course stamp, number of courses), re-read at most every
+    LEARNING_CATALOG_STAMP_SECONDS (default 1) per process: a busy catalog then answers from
+    memory, and an admin's edit shows within that second.
+    """
+    ttl = current_app.config.get("LEARNING_CATALOG_STAMP_SECONDS", 1.0)
+    memo = current_app.extensions.setdefault("learning_catalog_stamp", {})
+    now = time.monotonic()
+    hit = memo.get(include_drafts)
+    if ttl and hit is not None and now - hit[1] < ttl:
+        return hit[0]
+    stamp = _read_stamp(include_drafts)
+    memo[include_drafts] = (stamp, now)
+    return stamp
+
+
+def _read_stamp(include_drafts: bool) -> tuple:
     stmt = _STAMPS.get(include_drafts)
     if stmt is None:  # built once: constructing a statement costs more than running this one
         stmt = select(func.max(Course.updated_at), func.count(Course.id))
