@@ -203,11 +203,14 @@ def record_webhook(payload: bytes, signature: str | None) -> int | None:
     if not signature:
         raise InvalidWebhook("Missing Stripe-Signature header.")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
+        stripe.Webhook.construct_event(payload, signature, secret)
+        event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise InvalidWebhook("Invalid or stale signature.") from exc
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise InvalidWebhook("The body is not a Stripe event.") from exc
+    if not isinstance(event, dict):
+        raise InvalidWebhook("The body is not a Stripe event.")
     event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
     data = event.get("data")
     if not (
@@ -218,7 +221,7 @@ def record_webhook(payload: bytes, signature: str | None) -> int | None:
         and isinstance(created, int)
         and not isinstance(created, bool)
         and 0 <= created < 2**31
-        and data is not None
+        and isinstance(data, dict)
         and isinstance(data.get("object"), dict)
     ):
         raise InvalidWebhook("The body is not a Stripe event.")
