@@ -73,7 +73,9 @@ def test_concurrent_double_click_gives_one_customer_and_one_session(stripe_app, 
         barrier.wait()
         results.append(c.post("/membership/checkout", data={"csrf_token": token}).status_code)
 
-    threads = [threading.Thread(target=click, args=pair) for pair in zip(clients, tokens)]
+    threads = [
+        threading.Thread(target=click, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -161,7 +163,7 @@ def test_success_page_waits_while_the_payment_is_unconfirmed(stripe_app, fake_st
 
 
 def test_success_page_ignores_another_users_session(stripe_app, fake_stripe):
-    owner, owner_id = _member_client(stripe_app)
+    owner, _ = _member_client(stripe_app)
     location = support.post_form(owner, "/membership/checkout").headers["Location"]
     session_id = location.rsplit("/", 1)[1]
     customer = fake_stripe.sessions[session_id]["customer"]

@@ -185,7 +185,7 @@ def test_subscription_event_mirrors_the_2026_shape(stripe_client, stripe_app, cu
 
 
 def test_duplicate_delivery_is_a_no_op(stripe_client, stripe_app, customer):
-    user_id, customer_id = customer
+    _, customer_id = customer
     sub = subscription("sub_a", customer_id)
     evt = event("invoice.payment_failed", invoice("sub_a", customer_id, paid=False))
     post_event(stripe_client, event("customer.subscription.created", sub))
@@ -215,7 +215,7 @@ def test_older_event_never_overwrites_newer_state(stripe_client, stripe_app, cus
 def test_same_second_disagreement_is_settled_by_fetching(
     stripe_client, stripe_app, customer, fake_stripe
 ):
-    user_id, customer_id = customer
+    _, customer_id = customer
     now = int(time.time())
     past_due = subscription("sub_a", customer_id, status="past_due")
     recovered = subscription("sub_a", customer_id, status="active")
