@@ -114,7 +114,7 @@ def test_offline_lifecycle_from_checkout_to_resume(app):
 
 
 def test_declined_card_creates_nothing(app):
-    client, user_id, _ = _signed_in(app)
+    client, _, _ = _signed_in(app)
     pay_page = support.post_form(client, "/membership/checkout").headers["Location"]
     response = support.post_form(client, pay_page, {"card_number": "4000 0000 0000 0002"})
     assert response.status_code == 422

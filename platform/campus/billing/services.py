@@ -257,12 +257,20 @@ def record_webhook(payload: bytes, signature: str | None) -> int | None:
 
 def process_event(event_row_id: int) -> WebhookEvent | None:
     """Apply one stored event (once): set its status to processed, ignored (with why) or raise."""
+    # Writing first takes the lock before anything is read: the row lock on PostgreSQL, the
+    # database write lock on SQLite (where FOR UPDATE does nothing), so two workers handling
+    # events of one subscription never compare against state the other is changing.
+    db.session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_row_id, WebhookEvent.status.in_(("received", "failed")))
+        .values(attempts=WebhookEvent.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
     row = db.session.scalar(
         select(WebhookEvent).where(WebhookEvent.id == event_row_id).with_for_update()
     )
     if row is None or row.status in ("processed", "ignored"):
         return row
-    row.attempts += 1
     event = json.loads(row.payload)
     handler = _HANDLERS.get(row.type)
     if handler is None:
