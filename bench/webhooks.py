@@ -584,6 +584,7 @@ def main() -> int:
         ok &= ing["ratio"] >= 0.5 and ing["non2xx"] == 0
     if args.skip_e2e:
         stripe_api.stop()
+        shutil.rmtree(work, ignore_errors=True)
         return 0 if ok else 1
     print(
         f"\n2. End to end: {args.events} events, 10 % delivered twice, shuffled; worker "
