@@ -89,12 +89,9 @@ def clean_database(app: Flask) -> None:
         db.session.remove()
         tables = [t for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in reversed(tables):
-                    conn.execute(table.delete())
+            # DELETE, children first: far cheaper than TRUNCATE for the few rows a test leaves.
+            for table in reversed(tables):
+                conn.execute(table.delete())
         db.engine.dispose()
     instance = Path(app.config["INSTANCE_PATH"])
     for child in instance.iterdir() if instance.exists() else ():
