@@ -135,7 +135,11 @@ class Config:
         else:
             # Redis redelivers a message nobody acknowledged after this many seconds.
             timeout = int(_env("CELERY_VISIBILITY_TIMEOUT", "3600") or 3600)
-            conf.setdefault("broker_transport_options", {"visibility_timeout": timeout})
+            options: dict = {"visibility_timeout": timeout}
+            if timeout < 60:
+                # A short timeout (tests) is only useful if abandoned messages are looked for often.
+                options.update(unacked_restore_interval=1, unacked_restore_throttle=1)
+            conf.setdefault("broker_transport_options", options)
         return conf
 
 

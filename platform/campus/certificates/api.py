@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -59,7 +61,7 @@ def _as_dict(certificate) -> dict:
         "course_title": data["course_title"],
         "ce_hours": float(hours_text(data["ce_hours"])),
         "delivery_type": data["delivery_type"],
-        "completion_date": data["completion_date"],
+        "completion_date": date.fromisoformat(data["completion_date"]),
         "participant_name": data["participant_name"],
         "license_number": data["license_number"],
         "license_state": data["license_state"],

@@ -114,8 +114,8 @@ def _event(certificate: Certificate, kind: str, detail: str = "", actor: str = "
 # --- issuing -----------------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicate(values: dict) -> bool:
-    """Insert a certificate unless the student already has one for the course."""
+def _insert_ignoring_duplicate(values: dict) -> int | None:
+    """Insert a certificate unless the student already has one for the course; return its id."""
     keys = ["user_id", "course_id"]
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -126,7 +126,8 @@ def _insert_ignoring_duplicate(values: dict) -> bool:
         )
     else:  # pragma: no cover - other databases rely on the savepoint in the caller
         stmt = insert(Certificate).values(**values)
-    return db.session.execute(stmt).rowcount == 1
+    # RETURNING says whether this statement inserted (rowcount is -1 on some drivers).
+    return db.session.execute(stmt.returning(Certificate.id)).scalar()
 
 
 def _id_for(user_id: int, course_id: int) -> int | None:
@@ -161,16 +162,16 @@ def ensure_pending(enrollment_id: int) -> int | None:
         }
         try:
             with db.session.begin_nested():
-                inserted = _insert_ignoring_duplicate(values)
+                inserted_id = _insert_ignoring_duplicate(values)
         except IntegrityError:
             continue  # the code was taken a moment ago by another certificate: draw again
-        certificate_id = _id_for(user.id, course.id)
-        if inserted and certificate_id is not None:
-            certificate = db.session.get(Certificate, certificate_id)
-            db.session.add(CertificateCode(code=code, certificate_id=certificate_id))
-            _event(certificate, "created", f"Completed {values['data']['completion_date']}")
-            db.session.flush()
-        return certificate_id
+        if inserted_id is None:  # another run inserted it first
+            return _id_for(user.id, course.id)
+        certificate = db.session.get(Certificate, inserted_id)
+        db.session.add(CertificateCode(code=code, certificate_id=inserted_id))
+        _event(certificate, "created", f"Completed {values['data']['completion_date']}")
+        db.session.flush()
+        return inserted_id
     raise RuntimeError("could not draw an unused certificate code")
 
 

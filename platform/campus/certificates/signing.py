@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 from flask import current_app
@@ -74,4 +75,7 @@ def jwks() -> dict:
 def sign(claims: dict, typ: str = "JWT") -> str:
     """Sign claims as a compact JWS (JWT) with the issuer key."""
     header = {"alg": ALGORITHM, "kid": key_id(), "typ": typ}
-    return jwt.encode(header, claims, signing_key(), algorithms=[ALGORITHM])
+    with warnings.catch_warnings():
+        # RFC 9864 prefers the name "Ed25519"; "EdDSA" is what VC-JWT verifiers accept today.
+        warnings.simplefilter("ignore")
+        return jwt.encode(header, claims, signing_key(), algorithms=[ALGORITHM])
