@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 
 import pytest
 from pypdf import PdfReader
@@ -270,3 +272,24 @@ def test_storage_writes_atomically_and_rejects_odd_keys(tmp_path):
     for bad in ("../x", "/abs", "a/../b", ""):
         with pytest.raises(ValueError):
             storage.save(bad, b"x")
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (poppler-utils)")
+def test_qr_code_on_the_printed_certificate_reads_back_as_the_verification_url(app, tmp_path):
+    import zxingcpp
+    from PIL import Image
+
+    s = completed_student(app)
+    with app.app_context():
+        from campus.certificates.storage import get_storage
+
+        cert = certificate_of(s.user_id)
+        (tmp_path / "c.pdf").write_bytes(get_storage().read(cert.storage_key))
+        url = cert.data["verification_url"]
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "110", str(tmp_path / "c.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
+    (png,) = tmp_path.glob("page*.png")
+    found = zxingcpp.read_barcodes(Image.open(png))
+    assert [(b.format, b.text) for b in found] == [(zxingcpp.BarcodeFormat.QRCode, url)]

@@ -18,8 +18,9 @@ import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFStreamFilterZCompress
+from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 HERE = Path(__file__).resolve().parent
@@ -38,12 +39,86 @@ GOLD = HexColor("#b8923a")
 REVOKED = Color(0.70, 0.15, 0.12, alpha=0.55)
 
 
+# Every certificate's font subsets start with these characters in this order, so the subsets
+# of Latin-script certificates are identical from one PDF to the next and are built only once.
+PRESEED = (
+    "".join(chr(c) for c in range(32, 127))
+    + "\u00b7\u2013\u2014\u2018\u2019\u201c\u201d\u00e9\u00e8\u00e1\u00f3\u00f6\u00fc\u00f1\u00e7"
+)
+
+
 @cache
 def register_fonts() -> tuple[str, ...]:
-    """Register the embedded TrueType fonts once per process."""
+    """Register the embedded TrueType fonts once per process, with memoized subsetting."""
     for name, filename in FONTS.items():
-        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+        font = TTFont(name, str(FONT_DIR / filename))
+        _memoize_subsets(font)
+        pdfmetrics.registerFont(font)
     return tuple(FONTS)
+
+
+class _MemoFlate(PDFStreamFilterZCompress):
+    """Flate that compresses a given font program once (the subsets repeat across PDFs)."""
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one module-level instance, lives as long as the process
+    def encode(self, text: bytes) -> bytes:
+        return super().encode(text)
+
+
+_FONT_FLATE = _MemoFlate()
+
+
+def _memoize_subsets(font: TTFont) -> None:
+    # Building a subset (the glyph tables of the embedded font program) and compressing it are
+    # the costliest steps of a small PDF, and depend only on its characters: keep recent ones.
+    face = font.face
+    build = face.makeSubset
+    cached = lru_cache(maxsize=256)(lambda chars: build(list(chars)))
+    face.makeSubset = lambda subset: cached(tuple(subset))
+
+    def add_subset_objects(doc, fontname, subset):
+        # ReportLab's TTFontFace.addSubsetObjects, with the memoized compression.
+        font_file = pdfdoc.PDFStream()
+        font_file.content = face.makeSubset(subset)
+        font_file.dictionary["Length1"] = len(font_file.content)
+        if doc.compression:
+            font_file.filters = [_FONT_FLATE]
+        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": face.ascent,
+                "CapHeight": face.capHeight,
+                "Descent": face.descent,
+                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(face.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": face.italicAngle,
+                "StemV": face.stemV,
+                "FontFile2": font_file_ref,
+                "MissingWidth": face.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+    face.addSubsetObjects = add_subset_objects
+
+
+def _start_document(canvas: Canvas) -> None:
+    """Give every certificate font the same leading subset (see PRESEED)."""
+    for name in FONTS:
+        pdfmetrics.getFont(name).splitString(PRESEED, canvas._doc)
+
+
+@cache
+def register_plain_fonts() -> tuple[str, ...]:
+    """The same TTF files under other names, with ReportLab's stock behaviour (benchmark)."""
+    names = []
+    for name, filename in FONTS.items():
+        plain = name.replace("Cert", "Plain")
+        pdfmetrics.registerFont(TTFont(plain, str(FONT_DIR / filename)))
+        names.append(plain)
+    return tuple(names)
 
 
 def _num(value: float) -> str:
@@ -184,7 +259,8 @@ def render_certificate(
     """Draw one certificate (US Letter, landscape) from its frozen data; return the PDF bytes."""
     register_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=0, initialFontName="CertSerif")
+    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1, initialFontName="CertSerif")
+    _start_document(canvas)
     canvas.setTitle(f"Certificate {data['code']}: {data['course_title']}")
     canvas.setAuthor(data["provider_name"])
     canvas.setSubject("Continuing education certificate of completion")
@@ -318,12 +394,12 @@ def license_line(data: dict) -> str:
 
 
 def render_bare_page(text_lines: Iterable[str]) -> bytes:
-    """A plain landscape page in the same fonts: the benchmark's baseline."""
-    register_fonts()
+    """A plain landscape page in the same TTF files with stock ReportLab: the benchmark baseline."""
+    fonts = register_plain_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=0, initialFontName="CertSerif")
+    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1, initialFontName=fonts[0])
     y = 540
-    for font, line in zip(FONTS, text_lines, strict=False):
+    for font, line in zip(fonts, text_lines, strict=False):
         canvas.setFont(font, 14)
         canvas.drawString(72, y, line)
         y -= 24
