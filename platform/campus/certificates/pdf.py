@@ -249,7 +249,7 @@ def _frame(canvas: Canvas) -> None:
 def _approvals_text(approvals: Sequence[dict]) -> str:
     if not approvals:
         return ""
-    parts = [f"{a['board']} approval no. {a['approval_number']}" for a in approvals]
+    parts = [f"{a['board']}: {a['approval_number']}" for a in approvals]
     return "Approved by " + "; ".join(parts) + "."
 
 
