@@ -189,15 +189,18 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30, message: str = "
 
 # --- forms and sessions ----------------------------------------------------------------------
 
-_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+_CSRF = re.compile(
+    r'name="csrf-token" content="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"'
+)
 
 
-def csrf_token(client: FlaskClient, path: str = "/") -> str:
-    """Read the CSRF token of the client's current session from a page."""
-    page = client.get(path)
-    match = _CSRF.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+def csrf_token(client: FlaskClient, path: str | None = None) -> str:
+    """Read the CSRF token of the client's session (signed-in pages and forms carry it)."""
+    for candidate in [path] if path else ["/", "/login"]:
+        match = _CSRF.search(client.get(candidate).get_data(as_text=True))
+        if match:
+            return match.group(1) or match.group(2)
+    raise AssertionError(f"no CSRF token on {path or '/ or /login'}")
 
 
 def post_form(client: FlaskClient, path: str, data: dict | None = None, **kwargs: Any):

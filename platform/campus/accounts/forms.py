@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from campus.accounts.models import PROFESSIONS
@@ -22,7 +22,7 @@ _new_password = [
         message=f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters.",
     ),
 ]
-_profession_choices = list(PROFESSIONS.items())
+_profession_choices = [SelectChoice(value, label) for value, label in PROFESSIONS.items()]
 
 
 class ProfileFields:
