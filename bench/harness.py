@@ -56,12 +56,12 @@ class Result:
 
 
 def make_user(email: str, *, paid: bool = False, role: str = "student") -> str:
-    """Create a verified benchmark user (with a comp membership if paid); return the email."""
+    """Create a verified benchmark user (an active Stripe subscriber if paid); return the email."""
     from datetime import timedelta
 
     from campus.accounts.models import User
     from campus.accounts.services import get_user_by_email, hash_password
-    from campus.billing.models import CompMembership
+    from campus.billing.models import Subscription
     from campus.extensions import db
     from campus.models.base import utcnow
 
@@ -79,11 +79,13 @@ def make_user(email: str, *, paid: bool = False, role: str = "student") -> str:
         db.session.flush()
         if paid:
             db.session.add(
-                CompMembership(
+                Subscription(
                     user_id=user.id,
-                    starts_at=utcnow(),
-                    ends_at=utcnow() + timedelta(days=30),
-                    reason="benchmark",
+                    stripe_subscription_id=f"sub_bench_{user.id}",
+                    stripe_customer_id=f"cus_bench_{user.id}",
+                    status="active",
+                    price_id="price_bench",
+                    current_period_end=utcnow() + timedelta(days=30),
                 )
             )
         db.session.commit()

@@ -86,6 +86,8 @@ def _finish_config(app: Flask, config_class: type) -> None:
     if uri.startswith("sqlite"):
         # Web and worker share one file: wait for locks instead of failing at once.
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        # A file database never goes stale under us: skip the per-checkout ping.
+        options.pop("pool_pre_ping", None)
         options.setdefault("connect_args", {"timeout": 30})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     celery_overrides = dict(app.config.get("CELERY_OVERRIDES") or {})
