@@ -62,3 +62,49 @@ class CompMembership(TimestampMixin, db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class WebhookEvent(TimestampMixin, db.Model):
+    """One Stripe event as received: stored once per event id, then processed by the worker."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    # Stripe's `created` (unix seconds): the ordering key against the mirror's source_timestamp.
+    created: Mapped[int]
+    livemode: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[str] = mapped_column(Text)
+    # received | processed | ignored | failed
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None]
+
+
+class CheckoutSession(TimestampMixin, db.Model):
+    """A Checkout Session we opened for a user; an open one is reused instead of a second."""
+
+    __tablename__ = "checkout_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stripe_session_id: Mapped[str] = mapped_column(String(200), unique=True)
+    stripe_customer_id: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | complete | expired
+    expires_at: Mapped[datetime]
+
+
+class SimulatedStripeObject(db.Model):
+    """A Stripe-shaped object of the offline simulator (customer, session, subscription, ...)."""
+
+    __tablename__ = "simulated_stripe_objects"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    object: Mapped[str] = mapped_column(String(40), index=True)
+    customer: Mapped[str | None] = mapped_column(String(100), index=True)
+    created: Mapped[int]
+    data: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,427 @@
+"""Offline stand-in for Stripe: Stripe-shaped objects in our database and signed webhook events.
+
+Only used when SIMULATED_STRIPE is on (no Stripe key, never in production). The simulator keeps
+customers, Checkout Sessions, subscriptions, invoices and events as JSON in
+`simulated_stripe_objects`, so the web process, the worker and the CLI see one "Stripe". Every
+change emits events that a task signs and posts to /webhooks/stripe, so the same verification,
+storage and processing code runs as with real Stripe.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.billing.models import SimulatedStripeObject
+from campus.billing.stripe_api import membership_price_id
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+
+API_VERSION = "2026-10-28.endive"
+
+
+class SimulatorError(Exception):
+    """The simulated Stripe refused the request (like a 4xx from Stripe)."""
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_sim{secrets.token_hex(8)}"
+
+
+def add_month(ts: int) -> int:
+    """Return the same day and time one calendar month later (clamped to the month's end)."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return int(moment.replace(year=year, month=month, day=day).timestamp())
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
+def get_object(object_id: str) -> dict[str, Any] | None:
+    """Return one stored object as a dict, or None."""
+    row = db.session.get(SimulatedStripeObject, object_id)
+    return json.loads(row.data) if row is not None else None
+
+
+def _lock(object_id: str) -> dict[str, Any]:
+    row = db.session.scalar(
+        select(SimulatedStripeObject).where(SimulatedStripeObject.id == object_id).with_for_update()
+    )
+    if row is None:
+        raise SimulatorError(f"No such object: {object_id}")
+    return json.loads(row.data)
+
+
+def _save(obj: dict[str, Any]) -> dict[str, Any]:
+    row = db.session.get(SimulatedStripeObject, obj["id"])
+    customer = obj.get("customer") if obj["object"] != "customer" else obj["id"]
+    if row is None:
+        row = SimulatedStripeObject(
+            id=obj["id"], object=obj["object"], customer=customer, created=obj["created"], data=""
+        )
+        db.session.add(row)
+    row.data = json.dumps(obj, sort_keys=True)
+    row.customer = customer
+    db.session.flush()
+    return obj
+
+
+def objects(kind: str, customer: str | None = None) -> list[dict[str, Any]]:
+    """List stored objects of one kind (optionally one customer's), oldest first."""
+    query = select(SimulatedStripeObject).where(SimulatedStripeObject.object == kind)
+    if customer is not None:
+        query = query.where(SimulatedStripeObject.customer == customer)
+    rows = db.session.scalars(query.order_by(SimulatedStripeObject.created)).all()
+    return [json.loads(row.data) for row in rows]
+
+
+def _emit(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict:
+    event = {
+        "id": _new_id("evt"),
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": _now(),
+        "type": event_type,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "data": {"object": obj},
+    }
+    if previous:
+        event["data"]["previous_attributes"] = previous
+    _save(event)
+    if current_app.config.get("SIMULATED_STRIPE_AUTO_DELIVER", True):
+        from campus.billing.tasks import deliver_simulated_event
+
+        enqueue_after_commit(deliver_simulated_event, event["id"])
+    return event
+
+
+# --- customers and checkout ------------------------------------------------------------------
+
+
+def create_customer(user: User) -> str:
+    """Create the user's customer once: the id is derived from the user, like an idempotency key."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hashlib.sha256(secret + f"customer:{user.id}".encode()).hexdigest()[:16]
+    customer_id = f"cus_sim{digest}"
+    if get_object(customer_id) is None:
+        _save(
+            {
+                "id": customer_id,
+                "object": "customer",
+                "created": _now(),
+                "email": user.email,
+                "name": user.full_name,
+                "metadata": {"user_id": str(user.id)},
+                "livemode": False,
+            }
+        )
+    return customer_id
+
+
+def create_checkout_session(
+    *, customer_id: str, user: User, success_url: str, cancel_url: str
+) -> dict[str, Any]:
+    """Open a subscription-mode Checkout Session that the local payment page completes."""
+    if get_object(customer_id) is None:
+        raise SimulatorError(f"No such customer: {customer_id}")
+    now = _now()
+    session_id = _new_id("cs")
+    session = {
+        "id": session_id,
+        "object": "checkout.session",
+        "created": now,
+        "expires_at": now + 24 * 3600,
+        "mode": "subscription",
+        "customer": customer_id,
+        "client_reference_id": str(user.id),
+        "status": "open",
+        "payment_status": "unpaid",
+        "subscription": None,
+        "invoice": None,
+        "amount_total": current_app.config["MEMBERSHIP_PRICE_CENTS"],
+        "currency": "usd",
+        "line_items_price": membership_price_id(),
+        "subscription_data": {"metadata": {"user_id": str(user.id)}},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "url": url_for("billing_sim.checkout", session_id=session_id),
+        "metadata": {},
+        "livemode": False,
+    }
+    return _save(session)
+
+
+def _subscription_item(sub_id: str, start: int, end: int) -> dict[str, Any]:
+    return {
+        "id": _new_id("si"),
+        "object": "subscription_item",
+        "subscription": sub_id,
+        "quantity": 1,
+        "created": start,
+        "current_period_start": start,
+        "current_period_end": end,
+        "price": {
+            "id": membership_price_id(),
+            "object": "price",
+            "active": True,
+            "currency": "usd",
+            "unit_amount": current_app.config["MEMBERSHIP_PRICE_CENTS"],
+            "recurring": {"interval": "month", "interval_count": 1},
+            "product": "prod_campus_membership",
+        },
+    }
+
+
+def _invoice(sub: dict[str, Any], *, paid: bool, reason: str) -> dict[str, Any]:
+    item = sub["items"]["data"][0]
+    now = _now()
+    amount = item["price"]["unit_amount"]
+    return {
+        "id": _new_id("in"),
+        "object": "invoice",
+        "created": now,
+        "customer": sub["customer"],
+        "status": "paid" if paid else "open",
+        "billing_reason": reason,
+        "currency": "usd",
+        "amount_due": amount,
+        "amount_paid": amount if paid else 0,
+        "amount_remaining": 0 if paid else amount,
+        "attempt_count": 1,
+        "attempted": True,
+        "period_start": item["current_period_start"],
+        "period_end": item["current_period_end"],
+        "hosted_invoice_url": None,
+        "status_transitions": {"paid_at": now if paid else None},
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {
+                "subscription": sub["id"],
+                "metadata": dict(sub.get("metadata") or {}),
+            },
+        },
+        "livemode": False,
+    }
+
+
+def complete_checkout(session_id: str) -> dict[str, Any]:
+    """Pay a Checkout Session: create the subscription and its first invoice, emit the events."""
+    session = _lock(session_id)
+    if session["object"] != "checkout.session":
+        raise SimulatorError(f"{session_id} is not a Checkout Session")
+    if session["status"] != "open":
+        return session  # paying twice (a double submit) does nothing more
+    now = _now()
+    sub_id = _new_id("sub")
+    sub = {
+        "id": sub_id,
+        "object": "subscription",
+        "created": now,
+        "start_date": now,
+        "customer": session["customer"],
+        "status": "active",
+        "cancel_at_period_end": False,
+        "cancel_at": None,
+        "canceled_at": None,
+        "ended_at": None,
+        "trial_start": None,
+        "trial_end": None,
+        "collection_method": "charge_automatically",
+        "currency": "usd",
+        "metadata": dict(session["subscription_data"]["metadata"]),
+        "items": {
+            "object": "list",
+            "has_more": False,
+            "data": [_subscription_item(sub_id, now, add_month(now))],
+        },
+        "latest_invoice": None,
+        "livemode": False,
+    }
+    invoice = _invoice(sub, paid=True, reason="subscription_create")
+    sub["latest_invoice"] = invoice["id"]
+    _save(sub)
+    _save(invoice)
+    session.update(status="complete", payment_status="paid", subscription=sub_id)
+    session["invoice"] = invoice["id"]
+    _save(session)
+    _emit("customer.subscription.created", sub)
+    _emit("invoice.paid", invoice)
+    _emit("checkout.session.completed", session)
+    return session
+
+
+# --- the lifecycle ---------------------------------------------------------------------------
+
+
+def _sub_for_change(sub_id: str) -> dict[str, Any]:
+    sub = _lock(sub_id)
+    if sub["object"] != "subscription":
+        raise SimulatorError(f"{sub_id} is not a subscription")
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        raise SimulatorError("This subscription has ended.")
+    return sub
+
+
+def _changed(sub: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    return {key: before[key] for key in before if before[key] != sub.get(key)}
+
+
+def renew(sub_id: str) -> dict[str, Any]:
+    """Start the next period: a paid renewal invoice and a later period end."""
+    sub = _sub_for_change(sub_id)
+    before = {"status": sub["status"], "latest_invoice": sub["latest_invoice"]}
+    item = sub["items"]["data"][0]
+    before["items"] = json.loads(json.dumps(sub["items"]))
+    start = item["current_period_end"]
+    item["current_period_start"] = start
+    item["current_period_end"] = add_month(start)
+    sub["status"] = "active"
+    invoice = _invoice(sub, paid=True, reason="subscription_cycle")
+    sub["latest_invoice"] = invoice["id"]
+    _save(invoice)
+    _save(sub)
+    _emit("invoice.paid", invoice)
+    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    return sub
+
+
+def fail_payment(sub_id: str) -> dict[str, Any]:
+    """Fail the renewal charge: an open invoice and a past_due subscription."""
+    sub = _sub_for_change(sub_id)
+    before = {"status": sub["status"], "latest_invoice": sub["latest_invoice"]}
+    latest = get_object(sub["latest_invoice"]) if sub.get("latest_invoice") else None
+    if latest is not None and latest["status"] == "open":
+        invoice = _lock(latest["id"])  # another attempt on the same open invoice
+        invoice["attempt_count"] += 1
+    else:
+        invoice = _invoice(sub, paid=False, reason="subscription_cycle")
+    invoice["next_payment_attempt"] = _now() + 3 * 24 * 3600
+    sub["status"] = "past_due"
+    sub["latest_invoice"] = invoice["id"]
+    _save(invoice)
+    _save(sub)
+    _emit("invoice.payment_failed", invoice)
+    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    return sub
+
+
+def pay_open_invoice(sub_id: str) -> dict[str, Any]:
+    """Pay the open invoice with a new card: the subscription recovers to active."""
+    sub = _sub_for_change(sub_id)
+    latest = get_object(sub["latest_invoice"]) if sub.get("latest_invoice") else None
+    if latest is None or latest["status"] != "open":
+        return sub
+    invoice = _lock(latest["id"])
+    invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0)
+    invoice["status_transitions"] = {"paid_at": _now()}
+    invoice["next_payment_attempt"] = None
+    before = {"status": sub["status"]}
+    sub["status"] = "active"
+    _save(invoice)
+    _save(sub)
+    _emit("invoice.paid", invoice)
+    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    return sub
+
+
+def cancel_at_period_end(sub_id: str) -> dict[str, Any]:
+    """Schedule the cancellation for the end of the paid period."""
+    sub = _sub_for_change(sub_id)
+    if sub["cancel_at_period_end"]:
+        return sub
+    before = {"cancel_at_period_end": False, "cancel_at": None, "canceled_at": None}
+    sub["cancel_at_period_end"] = True
+    sub["cancel_at"] = sub["items"]["data"][0]["current_period_end"]
+    sub["canceled_at"] = _now()
+    _save(sub)
+    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    return sub
+
+
+def resume(sub_id: str) -> dict[str, Any]:
+    """Undo a scheduled cancellation."""
+    sub = _sub_for_change(sub_id)
+    if not sub["cancel_at_period_end"]:
+        return sub
+    before = {
+        "cancel_at_period_end": True,
+        "cancel_at": sub["cancel_at"],
+        "canceled_at": sub["canceled_at"],
+    }
+    sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
+    _save(sub)
+    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    return sub
+
+
+def cancel_now(sub_id: str) -> dict[str, Any]:
+    """End the subscription at once (what Stripe does at period end or on immediate cancel)."""
+    sub = _sub_for_change(sub_id)
+    now = _now()
+    sub.update(status="canceled", ended_at=now, canceled_at=sub.get("canceled_at") or now)
+    _save(sub)
+    _emit("customer.subscription.deleted", sub)
+    return sub
+
+
+def trial_will_end(sub_id: str) -> dict[str, Any]:
+    """Emit customer.subscription.trial_will_end for a trialing subscription."""
+    sub = _sub_for_change(sub_id)
+    _emit("customer.subscription.trial_will_end", sub)
+    return sub
+
+
+def latest_subscription(customer_id: str) -> dict[str, Any] | None:
+    """Return the customer's newest subscription that has not ended, else the newest one."""
+    subs = objects("subscription", customer_id)
+    live = [s for s in subs if s["status"] not in ("canceled", "incomplete_expired")]
+    return (live or subs or [None])[-1]
+
+
+class SimulatedGateway:
+    """The Gateway interface answered from the simulator's store."""
+
+    def now(self) -> int:
+        return _now()
+
+    def create_customer(self, user: User) -> str:
+        return create_customer(user)
+
+    def create_checkout_session(
+        self, *, customer_id: str, user: User, success_url: str, cancel_url: str
+    ) -> dict[str, Any]:
+        return create_checkout_session(
+            customer_id=customer_id, user=user, success_url=success_url, cancel_url=cancel_url
+        )
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None:
+        obj = get_object(session_id)
+        return obj if obj and obj["object"] == "checkout.session" else None
+
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
+        obj = get_object(subscription_id)
+        return obj if obj and obj["object"] == "subscription" else None
+
+    def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
+        return objects("subscription", customer_id)
+
+    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        return url_for("billing_sim.portal")

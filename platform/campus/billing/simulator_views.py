@@ -1,0 +1,105 @@
+"""The simulated Stripe pages: a local payment page and a local customer portal (dev only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from campus.billing import services, simulator
+from campus.extensions import db
+
+sim_bp = Blueprint("billing_sim", __name__, url_prefix="/membership/simulated")
+
+DECLINED_CARD = "4000000000000002"
+
+
+@sim_bp.before_request
+def _only_when_simulating() -> None:
+    if not current_app.config.get("SIMULATED_STRIPE"):
+        abort(404)
+
+
+def _own_session(session_id: str) -> dict:
+    session = simulator.get_object(session_id) if len(session_id) <= 100 else None
+    if (
+        session is None
+        or session.get("object") != "checkout.session"
+        or session.get("client_reference_id") != str(current_user.id)
+    ):
+        abort(404)
+    return session
+
+
+@sim_bp.get("/checkout/<session_id>")
+@login_required
+def checkout(session_id: str) -> str | Response:
+    """Show the simulated Stripe payment page for one of the user's Checkout Sessions."""
+    session = _own_session(session_id)
+    if session["status"] != "open":
+        return redirect(url_for("billing.membership"))
+    return render_template("billing/sim_checkout.html", session=session)
+
+
+@sim_bp.post("/checkout/<session_id>")
+@login_required
+def pay(session_id: str) -> Response | tuple[str, int]:
+    """Pay the simulated Checkout Session (the test card 4000 0000 0000 0002 is declined)."""
+    session = _own_session(session_id)
+    card = "".join(ch for ch in request.form.get("card_number", "") if ch.isdigit())
+    if card == DECLINED_CARD or len(card) < 12:
+        message = (
+            "Your card was declined. Try another card."
+            if card == DECLINED_CARD
+            else "Enter a card number (any test number works, e.g. 4242 4242 4242 4242)."
+        )
+        return render_template("billing/sim_checkout.html", session=session, error=message), 422
+    session = simulator.complete_checkout(session_id)
+    db.session.commit()
+    target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+    return redirect(target, 303)
+
+
+def _own_subscription() -> dict | None:
+    record = services.customer_for(current_user)
+    if record is None:
+        return None
+    return simulator.latest_subscription(record.stripe_customer_id)
+
+
+@sim_bp.get("/portal")
+@login_required
+def portal() -> str:
+    """Show the simulated Customer Portal: update the card, cancel or resume."""
+    sub = _own_subscription()
+    invoice = simulator.get_object(sub["latest_invoice"]) if sub and sub["latest_invoice"] else None
+    return render_template("billing/sim_portal.html", sub=sub, invoice=invoice)
+
+
+PORTAL_ACTIONS = {
+    "update-card": (simulator.pay_open_invoice, "Your card was updated and the invoice paid."),
+    "cancel": (simulator.cancel_at_period_end, "Your membership will end with this period."),
+    "resume": (simulator.resume, "Your membership will renew as usual."),
+}
+
+
+@sim_bp.post("/portal/<action>")
+@login_required
+def portal_action(action: str) -> Response:
+    """Apply one simulated portal action, then return to /membership like Stripe's portal."""
+    if action not in PORTAL_ACTIONS:
+        abort(404)
+    sub = _own_subscription()
+    if sub is None or sub["status"] == "canceled":
+        flash("There is no membership to change.", "info")
+        return redirect(url_for("billing.membership"), 303)
+    change, message = PORTAL_ACTIONS[action]
+    try:
+        change(sub["id"])
+    except simulator.SimulatorError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("billing_sim.portal"), 303)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("billing.membership"), 303)

@@ -1,0 +1,163 @@
+"""The few Stripe calls Campus makes, behind one small interface (real Stripe or the simulator).
+
+Everything returned is a plain dict in Stripe's API shape (version 2026-10-28), so the code that
+reads subscriptions and sessions does not care where they came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any, Protocol
+
+import stripe
+from flask import current_app
+
+from campus.accounts.models import User
+
+SIMULATED_PRICE_ID = "price_campus_membership"
+
+
+class PaymentProviderError(Exception):
+    """Stripe could not be reached or refused the request; nothing was changed locally."""
+
+
+class Gateway(Protocol):
+    """What Campus asks of Stripe."""
+
+    def now(self) -> int: ...
+    def create_customer(self, user: User) -> str: ...
+    def create_checkout_session(
+        self, *, customer_id: str, user: User, success_url: str, cancel_url: str
+    ) -> dict[str, Any]: ...
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None: ...
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None: ...
+    def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]: ...
+    def create_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
+
+
+def membership_price_id() -> str:
+    """Return the one price of the membership (the simulator's own when no Stripe price is set)."""
+    return current_app.config.get("STRIPE_PRICE_ID") or SIMULATED_PRICE_ID
+
+
+def webhook_secret() -> str | None:
+    """Return the webhook signing secret; the simulator derives one from SECRET_KEY if unset."""
+    config = current_app.config
+    if config.get("STRIPE_WEBHOOK_SECRET"):
+        return config["STRIPE_WEBHOOK_SECRET"]
+    if config.get("SIMULATED_STRIPE"):
+        digest = hmac.new(config["SECRET_KEY"].encode(), b"simulated-webhooks", hashlib.sha256)
+        return "whsec_sim_" + digest.hexdigest()[:32]
+    return None
+
+
+def gateway() -> Gateway:
+    """Return the Stripe gateway of this app: the real API, or the offline simulator."""
+    if current_app.config.get("SIMULATED_STRIPE"):
+        from campus.billing.simulator import SimulatedGateway
+
+        return SimulatedGateway()
+    return StripeGateway()
+
+
+def _client() -> stripe.StripeClient:
+    config = current_app.config
+    client = current_app.extensions.get("stripe_client")
+    if client is None:
+        kwargs: dict[str, Any] = {
+            "max_network_retries": int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
+        }
+        if config.get("STRIPE_API_BASE"):
+            kwargs["base_addresses"] = {"api": config["STRIPE_API_BASE"]}
+        client = stripe.StripeClient(config["STRIPE_SECRET_KEY"], **kwargs)
+        current_app.extensions["stripe_client"] = client
+    return client
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+class StripeGateway:
+    """Stripe's API through stripe-python's StripeClient."""
+
+    def now(self) -> int:
+        return int(time.time())
+
+    def create_customer(self, user: User) -> str:
+        try:
+            customer = _client().v1.customers.create(
+                params={
+                    "email": user.email,
+                    "name": user.full_name,
+                    "metadata": {"user_id": str(user.id)},
+                },
+                # A retried or double-clicked request gets the same customer back from Stripe.
+                options={"idempotency_key": f"campus-customer-{user.id}"},
+            )
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+        return customer.id
+
+    def create_checkout_session(
+        self, *, customer_id: str, user: User, success_url: str, cancel_url: str
+    ) -> dict[str, Any]:
+        try:
+            session = _client().v1.checkout.sessions.create(
+                params={
+                    "mode": "subscription",
+                    "customer": customer_id,
+                    "client_reference_id": str(user.id),
+                    "line_items": [{"price": membership_price_id(), "quantity": 1}],
+                    "subscription_data": {"metadata": {"user_id": str(user.id)}},
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                }
+            )
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+        return _plain(session)
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None:
+        try:
+            return _plain(_client().v1.checkout.sessions.retrieve(session_id))
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
+        try:
+            return _plain(_client().v1.subscriptions.retrieve(subscription_id))
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+
+    def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
+        try:
+            page = _client().v1.subscriptions.list(
+                params={"customer": customer_id, "status": "all", "limit": 100}
+            )
+            return [_plain(sub) for sub in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+
+    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        try:
+            session = _client().v1.billing_portal.sessions.create(
+                params={"customer": customer_id, "return_url": return_url}
+            )
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+        return session.url
+
+
+def sign_payload(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """Build a Stripe-Signature header for a payload (Stripe's v1 scheme)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.{payload}".encode()
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
