@@ -74,6 +74,7 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
     from flask_migrate import upgrade
 
     from campus.extensions import db
+    from campus.models.base import include_name
     from tests.support import make_app
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite'}")
@@ -81,6 +82,7 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
         upgrade()
         assert "users" in inspect(db.engine).get_table_names()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            context = MigrationContext.configure(conn, opts={"include_name": include_name})
+            diff = compare_metadata(context, db.metadata)
         assert diff == []
         db.engine.dispose()

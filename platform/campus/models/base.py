@@ -55,3 +55,14 @@ class TimestampMixin:
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Tell Alembic's comparison to skip tables kept by hand in migrations (e.g. FTS indexes).
+
+    A feature lists their name prefixes in `metadata.info["unmanaged_table_prefixes"]`.
+    """
+    if type_ != "table" or not name:
+        return True
+    prefixes = tuple(Base.metadata.info.get("unmanaged_table_prefixes", ()))
+    return not (prefixes and name.startswith(prefixes))

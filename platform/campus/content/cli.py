@@ -1,0 +1,65 @@
+"""Content commands: flask --app wsgi content import DIR | leads-csv."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+
+from campus.content import bp
+from campus.extensions import db
+
+bp.cli.help = "Articles and downloads."
+
+
+@bp.cli.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_command(folder: Path) -> None:
+    """Import (or update, by slug) the articles in FOLDER's Markdown files."""
+    from campus.content.services import import_directory
+
+    report = import_directory(folder)
+    db.session.commit()
+    for slug in report.created:
+        click.echo(f"created  {slug}")
+    for slug in report.updated:
+        click.echo(f"updated  {slug}")
+    for name, error in report.failed:
+        click.echo(f"FAILED   {name}: {error}", err=True)
+    click.echo(
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.failed)} failed."
+    )
+    if report.failed:
+        sys.exit(1)
+
+
+@bp.cli.command("leads-csv")
+@click.option("--download", "download_slug", help="Only the leads of this download (its slug).")
+def leads_csv_command(download_slug: str | None) -> None:
+    """Write the download leads as CSV to standard output."""
+    from campus.content.services import leads_for_export
+
+    writer = csv.writer(sys.stdout)
+    writer.writerow(
+        ["download", "name", "email", "consented_at", "requests", "last_requested_at", "consent"]
+    )
+    for lead in leads_for_export(download_slug):
+        writer.writerow(
+            [
+                lead.download.slug,
+                _safe_cell(lead.name),
+                _safe_cell(lead.email),
+                lead.consented_at.isoformat(),
+                lead.requests,
+                lead.last_requested_at.isoformat(),
+                lead.consent_text,
+            ]
+        )
+
+
+def _safe_cell(value: str) -> str:
+    # Spreadsheets run cells starting with = + - @ as formulas: neutralise them.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,37 @@
+"""Demo content: the six trigger-point articles kept as Markdown files, and the free guide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from campus.content import services
+from campus.content.guide_pdf import build_stretching_guide
+
+ARTICLES = Path(__file__).parent / "demo_articles"
+GUIDE_SLUG = "hip-and-thigh-stretching-guide"
+GUIDE_FILE = "campus-hip-and-thigh-stretching-guide.pdf"
+
+
+def seed() -> list[str]:
+    """Import the demo articles (update in place) and create the stretching guide download."""
+    report = services.import_directory(ARTICLES)
+    if report.failed:
+        raise RuntimeError(f"demo articles failed to import: {report.failed}")
+    lines = [f"created article {slug}" for slug in report.created]
+    path = services.downloads_folder() / GUIDE_FILE
+    pages = build_stretching_guide(path) if not path.exists() else None
+    existing = services.active_download(GUIDE_SLUG)
+    _, created = services.save_download(
+        slug=GUIDE_SLUG,
+        title="Hip and Thigh Stretching Guide",
+        description=(
+            "Six stretches for the hamstrings, deep hip rotators, "
+            "hip flexors, quadriceps, lateral hip and adductors, with hold times, cues and the "
+            "signs that mean stop. A handout you can give to clients, free as a PDF."
+        ),
+        filename=GUIDE_FILE,
+        pages=pages or (existing.pages if existing else 1),
+    )
+    if created:
+        lines.append(f"created download {GUIDE_SLUG}")
+    return lines

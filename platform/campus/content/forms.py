@@ -1,0 +1,38 @@
+"""Forms of the article library."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from campus.content.services import CONSENT_TEXT
+
+
+def _printable(value: str | None) -> str | None:
+    """Drop control characters (a NUL byte cannot even be stored)."""
+    if value is None:
+        return None
+    return "".join(ch for ch in value if ch.isprintable()).strip()
+
+
+class DownloadForm(FlaskForm):
+    """Name, email and consent in exchange for a free download."""
+
+    name = StringField(
+        "Your name",
+        validators=[DataRequired("Please tell us your name."), Length(max=120)],
+        filters=[_printable],
+    )
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Please enter your email address."),
+            Email("Please enter a valid email address.", check_deliverability=False),
+            Length(max=320),
+        ],
+        filters=[_printable],
+    )
+    consent = BooleanField(
+        CONSENT_TEXT, validators=[DataRequired("Please agree so we can email you the guide.")]
+    )

@@ -1,0 +1,120 @@
+"""Articles, their categories (body regions) and tags (muscles), downloads and leads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus.extensions import db
+from campus.models.base import TimestampMixin, utcnow
+
+PUBLIC, MEMBERS, PAID = "public", "members", "paid"
+VISIBILITIES = (PUBLIC, MEMBERS, PAID)
+DRAFT, PUBLISHED = "draft", "published"
+STATUSES = (DRAFT, PUBLISHED)
+
+# The SQLite full-text index (an FTS5 virtual table and its shadow tables) is created by the
+# migration, not by a model: keep autogenerate from proposing to drop it.
+FTS_TABLE = "article_fts"
+db.metadata.info.setdefault("unmanaged_table_prefixes", set()).add(FTS_TABLE)
+
+article_tags = Table(
+    "article_tags",
+    db.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Category(db.Model):
+    """A body region articles are filed under."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=100)
+
+
+class Tag(db.Model):
+    """A muscle (or topic) articles are tagged with."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Article(TimestampMixin, db.Model):
+    """An article: Markdown source and the sanitized HTML and text rendered from it on save.
+
+    The preview (above the cut) and the full body are stored apart so a reader without access
+    is only ever handed the preview.
+    """
+
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_status_published_at", "status", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    preview_html: Mapped[str] = mapped_column(Text, default="")
+    full_html: Mapped[str] = mapped_column(Text, default="")
+    preview_text: Mapped[str] = mapped_column(Text, default="")
+    full_text: Mapped[str] = mapped_column(Text, default="")
+    reading_minutes: Mapped[int] = mapped_column(default=1)
+    visibility: Mapped[str] = mapped_column(String(20), default=PAID)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    author_name: Mapped[str] = mapped_column(String(120), default="")
+    published_at: Mapped[datetime | None]
+
+    category: Mapped[Category | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=article_tags, order_by=Tag.name)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PUBLISHED
+
+    def __repr__(self) -> str:
+        return f"<Article {self.slug} {self.visibility}/{self.status}>"
+
+
+class Download(TimestampMixin, db.Model):
+    """A free resource (a PDF in the instance folder) given in exchange for an email."""
+
+    __tablename__ = "downloads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(String(200))
+    pages: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Lead(db.Model):
+    """Someone who asked for a download and agreed to hear from us: once per email and download."""
+
+    __tablename__ = "leads"
+    __table_args__ = (UniqueConstraint("download_id", "email", name="uq_leads_download_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    download_id: Mapped[int] = mapped_column(ForeignKey("downloads.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(120))
+    consent_text: Mapped[str] = mapped_column(Text)
+    consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requests: Mapped[int] = mapped_column(default=1)
+    last_requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    download: Mapped[Download] = relationship()

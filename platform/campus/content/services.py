@@ -1,0 +1,492 @@
+"""Write and read logic for articles, downloads and leads: flush, never commit."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from math import ceil
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from campus.content.access import Reader, readable_visibilities
+from campus.content.models import (
+    DRAFT,
+    PUBLISHED,
+    STATUSES,
+    VISIBILITIES,
+    Article,
+    Category,
+    Download,
+    Lead,
+    Tag,
+    article_tags,
+)
+from campus.content.render import render_article
+from campus.content.search import apply_search, search_terms
+from campus.extensions import db
+from campus.models.base import utcnow
+
+# Body regions, in the order the library lists them.
+REGIONS = (
+    "Head and neck",
+    "Shoulder",
+    "Arm and hand",
+    "Back",
+    "Chest and abdomen",
+    "Hip and thigh",
+    "Knee and leg",
+    "Foot and ankle",
+)
+PER_PAGE = 12
+MAX_PAGE = 10_000
+CONSENT_TEXT = (
+    "I agree to receive this download and occasional emails from Campus about trigger-point "
+    "therapy. I can unsubscribe at any time."
+)
+
+
+class ContentError(ValueError):
+    """A problem with content or a request for it, explained for the person who sent it."""
+
+
+def slugify(value: str) -> str:
+    """Make a URL slug: "Gluteus Medius" -> "gluteus-medius"."""
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-")[:120]
+
+
+# --- categories and tags ----------------------------------------------------------------------
+
+
+def get_or_create_category(name: str) -> Category:
+    """Return the category (body region) with this name, creating it if needed."""
+    slug = slugify(name)
+    if not slug:
+        raise ContentError("a category needs a name")
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        position = REGIONS.index(name) if name in REGIONS else 100
+        category = Category(slug=slug, name=name.strip(), position=position)
+        db.session.add(category)
+        db.session.flush()
+    return category
+
+
+def get_or_create_tags(names: list[str]) -> list[Tag]:
+    """Return the tags (muscles) with these names, creating the missing ones."""
+    tags: dict[str, Tag] = {}
+    for name in names:
+        slug = slugify(name)
+        if not slug or slug in tags:
+            continue
+        tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+        if tag is None:
+            tag = Tag(slug=slug, name=name.strip())
+            db.session.add(tag)
+            db.session.flush()
+        tags[slug] = tag
+    return list(tags.values())
+
+
+# --- writing articles -------------------------------------------------------------------------
+
+
+def save_article(
+    *,
+    slug: str,
+    title: str,
+    body_md: str,
+    summary: str = "",
+    visibility: str = "paid",
+    status: str = DRAFT,
+    category: str | None = None,
+    tags: list[str] | None = None,
+    author_name: str = "",
+    published_at: datetime | None = None,
+) -> Article:
+    """Create or update (by slug) an article, rendering its HTML and search text once, now."""
+    slug = slug.strip().lower()
+    if not slug or slugify(slug) != slug:
+        raise ContentError(f"the slug {slug!r} must be lower-case words joined by hyphens")
+    if not title.strip():
+        raise ContentError("an article needs a title")
+    if len(title) > 200:
+        raise ContentError("the title is longer than 200 characters")
+    if visibility not in VISIBILITIES:
+        raise ContentError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    if status not in STATUSES:
+        raise ContentError(f"status must be one of {', '.join(STATUSES)}")
+    if not body_md.strip():
+        raise ContentError("the article body is empty")
+    rendered = render_article(body_md)
+    article = db.session.scalar(select(Article).where(Article.slug == slug))
+    if article is None:
+        article = Article(slug=slug)
+        db.session.add(article)
+    article.title = title.strip()
+    article.summary = summary.strip()
+    article.body_md = body_md
+    article.preview_html = rendered.preview_html
+    article.full_html = rendered.full_html
+    article.preview_text = rendered.preview_text
+    article.full_text = rendered.full_text
+    article.reading_minutes = rendered.reading_minutes
+    article.visibility = visibility
+    article.status = status
+    article.author_name = author_name.strip()
+    article.category = get_or_create_category(category) if category else None
+    article.tags = get_or_create_tags(tags or [])
+    if status == PUBLISHED:
+        article.published_at = published_at or article.published_at or utcnow()
+    elif published_at is not None:
+        article.published_at = published_at
+    db.session.flush()
+    return article
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, 9, 0, tzinfo=UTC)
+    try:
+        return _as_datetime(datetime.fromisoformat(str(value)))
+    except ValueError:
+        raise ContentError(f"published {value!r} is not a date like 2026-03-04") from None
+
+
+def _as_list(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise ContentError(f"{name} must be a list of names")
+
+
+def import_markdown(path: Path) -> tuple[Article, bool]:
+    """Create or update the article in one Markdown file with front matter; (article, created)."""
+    try:
+        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ContentError("the file is not UTF-8 text") from None
+    except Exception as exc:  # the YAML parser's errors have many types
+        raise ContentError(f"the front matter is not valid YAML ({exc})") from None
+    meta = post.metadata
+    if not isinstance(meta.get("title"), str):
+        raise ContentError("the front matter needs a title")
+    slug = str(meta.get("slug") or slugify(path.stem))
+    existed = db.session.scalar(select(Article.id).where(Article.slug == slug)) is not None
+    article = save_article(
+        slug=slug,
+        title=meta["title"],
+        summary=str(meta.get("summary") or ""),
+        body_md=post.content,
+        visibility=str(meta.get("visibility", "paid")),
+        status=str(meta.get("status", PUBLISHED)),
+        category=str(meta["category"]) if meta.get("category") else None,
+        tags=_as_list(meta.get("tags"), "tags"),
+        author_name=str(meta.get("author") or ""),
+        published_at=_as_datetime(meta.get("published")),
+    )
+    return article, not existed
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def import_directory(folder: Path) -> ImportReport:
+    """Import every *.md file in a folder; a bad file is reported and the others still go in."""
+    report = ImportReport()
+    for path in sorted(folder.glob("*.md")):
+        try:
+            with db.session.begin_nested():
+                article, created = import_markdown(path)
+        except (ContentError, IntegrityError) as exc:
+            report.failed.append((path.name, str(exc).splitlines()[0]))
+            continue
+        (report.created if created else report.updated).append(article.slug)
+    return report
+
+
+# --- reading articles -------------------------------------------------------------------------
+
+
+def listable(reader: Reader) -> Select:
+    """Articles that appear in the library for this reader: published ones (admins: all)."""
+    stmt = select(Article)
+    if not reader.admin:
+        stmt = stmt.where(Article.status == PUBLISHED)
+    return stmt
+
+
+@dataclass
+class Page:
+    """One page of results."""
+
+    items: list[Article]
+    page: int
+    per_page: int
+    total: int
+    terms: list[str]
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def library_page(
+    reader: Reader,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    tag: str | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page:
+    """Return one page of the library, filtered and searched within what the reader may see."""
+    page = min(max(page, 1), MAX_PAGE)
+    if (category and slugify(category) != category) or (tag and slugify(tag) != tag):
+        return Page([], page, per_page, 0, search_terms(q))
+    stmt = listable(reader)
+    if category:
+        stmt = stmt.join(Category, Article.category_id == Category.id).where(
+            Category.slug == category
+        )
+    if tag:
+        tagged = (
+            select(article_tags.c.article_id)
+            .join(Tag, Tag.id == article_tags.c.tag_id)
+            .where(Tag.slug == tag)
+        )
+        stmt = stmt.where(Article.id.in_(tagged))
+    terms = search_terms(q)
+    if terms:
+        stmt = apply_search(stmt, terms, reader)
+    elif q and q.strip():
+        # Nothing searchable was typed (only punctuation, say): nothing matches.
+        return Page([], page, per_page, 0, [])
+    else:
+        stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc())
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = db.session.scalars(
+        stmt.options(joinedload(Article.category), selectinload(Article.tags))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(list(items), page, per_page, total or 0, terms)
+
+
+def article_for(slug: str, reader: Reader) -> Article | None:
+    """Return the article at this slug if this reader may open it (drafts: admins only)."""
+    if slugify(slug) != slug:
+        return None
+    stmt = listable(reader).where(Article.slug == slug[:120])
+    return db.session.scalar(stmt.options(joinedload(Article.category), selectinload(Article.tags)))
+
+
+def related_articles(article: Article, reader: Reader, limit: int = 3) -> list[Article]:
+    """Published articles sharing the most tags with this one."""
+    tag_ids = [tag.id for tag in article.tags]
+    if not tag_ids:
+        return []
+    shared = (
+        select(article_tags.c.article_id, func.count().label("shared"))
+        .where(article_tags.c.tag_id.in_(tag_ids), article_tags.c.article_id != article.id)
+        .group_by(article_tags.c.article_id)
+        .subquery()
+    )
+    stmt = (
+        listable(reader)
+        .join(shared, shared.c.article_id == Article.id)
+        .order_by(shared.c.shared.desc(), Article.published_at.desc(), Article.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt).all())
+
+
+def categories_in_use(reader: Reader) -> list[Category]:
+    """Body regions that have articles this reader can list, in region order."""
+    used = listable(reader).with_only_columns(Article.category_id).distinct()
+    return list(
+        db.session.scalars(
+            select(Category).where(Category.id.in_(used)).order_by(Category.position, Category.name)
+        ).all()
+    )
+
+
+def tags_in_use(reader: Reader) -> list[Tag]:
+    """Muscles that have articles this reader can list, by name."""
+    ids = listable(reader).with_only_columns(Article.id)
+    used = select(article_tags.c.tag_id).where(article_tags.c.article_id.in_(ids))
+    return list(db.session.scalars(select(Tag).where(Tag.id.in_(used)).order_by(Tag.name)).all())
+
+
+def feed_articles(limit: int = 30) -> list[Article]:
+    """The newest published articles, for the Atom feed."""
+    stmt = (
+        select(Article)
+        .where(Article.status == PUBLISHED)
+        .options(joinedload(Article.category))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt).all())
+
+
+def readable_by(article: Article, reader: Reader) -> bool:
+    """Shorthand used by templates: may this reader read the whole article?"""
+    return article.visibility in readable_visibilities(reader)
+
+
+# --- downloads and leads ----------------------------------------------------------------------
+
+
+def downloads_folder() -> Path:
+    """Where download files are kept: <instance>/downloads."""
+    folder = Path(current_app.config["INSTANCE_PATH"]) / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def active_download(slug: str) -> Download | None:
+    """Return the active download with this slug."""
+    if slugify(slug) != slug:
+        return None
+    return db.session.scalar(
+        select(Download).where(Download.slug == slug[:120], Download.active.is_(True))
+    )
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="campus.content.download")
+
+
+def download_token(download: Download, email: str) -> str:
+    """Sign a download link for one email address."""
+    return _serializer().dumps({"d": download.id, "e": email})
+
+
+def check_download_token(download: Download, token: str) -> str:
+    """Return the email a valid, unexpired link was sent to, or raise ContentError."""
+    max_age = current_app.config.get("DOWNLOAD_LINK_MAX_AGE", 7 * 24 * 3600)
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ContentError("This download link has expired. Ask for a new one below.") from None
+    except BadSignature:
+        raise ContentError("This download link is not valid. Ask for a new one below.") from None
+    if not isinstance(data, dict) or data.get("d") != download.id:
+        raise ContentError("This download link is for another file.")
+    return str(data.get("e", ""))
+
+
+def request_download(download: Download, *, name: str, email: str, consent: bool) -> Lead:
+    """Record the lead (once per email and download) and email a signed, expiring link."""
+    from flask import url_for
+
+    from campus.mail.services import queue_email
+
+    if not consent:
+        raise ContentError("Please agree to receive the download by email.")
+    email = email.strip().lower()
+    name = name.strip()
+    now = utcnow()
+    lead = db.session.scalar(
+        select(Lead).where(Lead.download_id == download.id, Lead.email == email)
+    )
+    if lead is None:
+        lead = Lead(download_id=download.id, email=email, name=name, consent_text=CONSENT_TEXT)
+        try:
+            with db.session.begin_nested():
+                db.session.add(lead)
+        except IntegrityError:
+            # The same address asked at the same moment from another request.
+            lead = db.session.scalar(
+                select(Lead).where(Lead.download_id == download.id, Lead.email == email)
+            )
+    else:
+        lead.requests += 1
+        lead.last_requested_at = now
+        lead.name = name or lead.name
+    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+        "content.download_file", slug=download.slug, token=download_token(download, email)
+    )
+    # At most one email a day per address and download, however often the form is sent.
+    queue_email(
+        email,
+        f"Your download: {download.title}",
+        "content_download",
+        dedupe_key=f"download:{download.id}:{email}:{now.date().isoformat()}",
+        name=name,
+        download=download,
+        link=link,
+        days=current_app.config.get("DOWNLOAD_LINK_MAX_AGE", 7 * 24 * 3600) // 86400,
+    )
+    db.session.flush()
+    return lead
+
+
+def leads_for_export(download_slug: str | None = None) -> list[Lead]:
+    """Leads, oldest first, optionally for one download."""
+    stmt = select(Lead).options(joinedload(Lead.download)).order_by(Lead.consented_at, Lead.id)
+    if download_slug:
+        stmt = stmt.join(Download).where(Download.slug == download_slug)
+    return list(db.session.scalars(stmt).all())
+
+
+def featured_download() -> Download | None:
+    """The newest active download, offered beside the articles."""
+    return db.session.scalar(
+        select(Download).where(Download.active.is_(True)).order_by(Download.id.desc()).limit(1)
+    )
+
+
+def download_path(download: Download) -> Path | None:
+    """Return the stored file of a download, or None if it is missing."""
+    folder = downloads_folder().resolve()
+    path = (folder / download.filename).resolve()
+    if path.parent != folder or not path.is_file():
+        return None
+    return path
+
+
+def save_download(
+    *, slug: str, title: str, description: str, filename: str, pages: int = 1
+) -> tuple[Download, bool]:
+    """Create or update a download by slug; (download, created)."""
+    item = db.session.scalar(select(Download).where(Download.slug == slug))
+    created = item is None
+    if item is None:
+        item = Download(slug=slug)
+        db.session.add(item)
+    item.title, item.description, item.filename, item.pages = title, description, filename, pages
+    item.active = True
+    db.session.flush()
+    return item, created

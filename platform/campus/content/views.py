@@ -1,0 +1,207 @@
+"""Library, article pages, the Atom feed and free downloads. Thin: services do the work."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from campus.content import bp, services
+from campus.content.access import (
+    ANONYMOUS,
+    Reader,
+    current_reader,
+    may_read_full,
+    visible_html,
+    visible_text,
+)
+from campus.content.disclaimer import TEXT as DISCLAIMER_TEXT
+from campus.content.disclaimer import VERSION as DISCLAIMER_VERSION
+from campus.content.forms import DownloadForm
+from campus.content.search import snippet
+from campus.extensions import db, limiter
+from campus.models.base import utcnow
+
+LAPSED_STATUSES = {"canceled", "unpaid", "incomplete_expired", "past_due", "paused"}
+
+
+def _slug_arg(name: str) -> str | None:
+    """Read a slug filter; anything that is not a slug matches nothing rather than erroring."""
+    value = request.args.get(name, "")[:80]
+    if not value:
+        return None
+    return value if services.slugify(value) == value else "-"
+
+
+def _page_arg() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
+def _download_limit() -> str:
+    return current_app.config.get("DOWNLOAD_RATE_LIMIT", "5 per minute;30 per hour")
+
+
+def membership_url() -> str:
+    """Where "become a member" goes: the membership page when billing is installed."""
+    if "billing.membership" in current_app.view_functions:
+        return url_for("billing.membership")
+    return url_for("accounts.signup")
+
+
+def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
+    """Say what this reader needs to do to read the rest, in their situation."""
+    article_url = request.path
+    if not reader.signed_in:
+        if visibility == "members":
+            return {
+                "title": "Keep reading with a free account",
+                "text": "This article is free for everyone with a Campus account. It takes a "
+                "minute and you can read the whole library preview right away.",
+                "primary_label": "Create a free account",
+                "primary_url": url_for("accounts.signup", next=article_url),
+                "secondary_label": "Log in",
+                "secondary_url": url_for("accounts.login", next=article_url),
+            }
+        return {
+            "title": "This article is for Campus members",
+            "text": "Create a free account, then become a member to read every article in the "
+            "library and take every CE course.",
+            "primary_label": "Create a free account",
+            "primary_url": url_for("accounts.signup", next=article_url),
+            "secondary_label": "Log in",
+            "secondary_url": url_for("accounts.login", next=article_url),
+        }
+    if reader.membership_status in LAPSED_STATUSES:
+        return {
+            "title": "Your membership has ended",
+            "text": "Renew your membership to read the rest of this article and the whole "
+            "library again. Your course progress and certificates are still yours.",
+            "primary_label": "Renew your membership",
+            "primary_url": membership_url(),
+        }
+    return {
+        "title": "Read the rest as a member",
+        "text": "Members read every article in the library and take every CE course.",
+        "primary_label": "Become a member",
+        "primary_url": membership_url(),
+    }
+
+
+@bp.get("/articles/")
+def library() -> str:
+    """List the articles with filters, search and pagination."""
+    reader = current_reader()
+    q = request.args.get("q", "")
+    category = _slug_arg("category")
+    tag = _slug_arg("tag")
+    page = services.library_page(reader, q=q, category=category, tag=tag, page=_page_arg())
+    snippets = {}
+    if page.terms:
+        snippets = {a.id: snippet(visible_text(a, reader), page.terms) for a in page.items}
+    return render_template(
+        "content/library.html",
+        page=page,
+        q=q[:200],
+        category=category,
+        tag=tag,
+        categories=services.categories_in_use(reader),
+        tags=services.tags_in_use(reader),
+        snippets=snippets,
+        reader=reader,
+        may_read_full=may_read_full,
+        download=services.featured_download(),
+    )
+
+
+@bp.get("/articles/feed.atom")
+def feed() -> Response:
+    """Serve the Atom feed of published articles; gated ones carry their preview only."""
+    articles = services.feed_articles()
+    entries = [(a, *visible_html(a, ANONYMOUS)) for a in articles]
+    updated = max((a.updated_at for a in articles), default=None) or utcnow()
+    body = render_template("content/feed.xml", entries=entries, base=_base_url(), updated=updated)
+    response = make_response(body)
+    response.mimetype = "application/atom+xml"
+    return response
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str) -> str:
+    """Show an article: all of it to readers with access, the preview and a way in to others."""
+    reader = current_reader()
+    item = services.article_for(slug, reader)
+    if item is None:
+        abort(404)
+    html, whole = visible_html(item, reader)
+    return render_template(
+        "content/article.html",
+        article=item,
+        body_html=html,
+        whole=whole,
+        cta=None if whole else call_to_action(item.visibility, reader),
+        related=services.related_articles(item, reader),
+        reader=reader,
+        may_read_full=may_read_full,
+        disclaimer_text=DISCLAIMER_TEXT,
+        disclaimer_version=DISCLAIMER_VERSION,
+        canonical=_base_url() + url_for("content.article", slug=item.slug),
+        download=services.featured_download(),
+    )
+
+
+@bp.route("/articles/downloads/<slug>", methods=["GET", "POST"])
+@limiter.limit(_download_limit, methods=["POST"])
+def download(slug: str) -> str | tuple[str, int]:
+    """Ask for name, email and consent, then email a signed link to the file."""
+    item = services.active_download(slug)
+    if item is None:
+        abort(404)
+    form = DownloadForm()
+    if form.validate_on_submit():
+        try:
+            services.request_download(
+                item, name=form.name.data, email=form.email.data, consent=form.consent.data
+            )
+        except services.ContentError as exc:
+            db.session.rollback()
+            form.consent.errors = [*form.consent.errors, str(exc)]
+        else:
+            db.session.commit()
+            return render_template(
+                "content/download_sent.html", download=item, email=form.email.data.strip().lower()
+            )
+    status = 422 if form.is_submitted() else 200
+    return render_template("content/download.html", download=item, form=form), status
+
+
+@bp.get("/articles/downloads/<slug>/file/<token>")
+def download_file(slug: str, token: str) -> Response | tuple[str, int]:
+    """Send the file to someone holding a valid, unexpired link."""
+    item = services.active_download(slug)
+    if item is None:
+        abort(404)
+    try:
+        services.check_download_token(item, token)
+    except services.ContentError as exc:
+        form = DownloadForm()
+        return render_template(
+            "content/download.html", download=item, form=form, link_problem=str(exc)
+        ), 400
+    path = services.download_path(item)
+    if path is None:
+        abort(404)
+    return send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=item.filename
+    )
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
