@@ -1,7 +1,7 @@
 """article library: articles, categories, tags, downloads, leads and full-text search
 
 Revision ID: 0004_content
-Revises: 0002_billing_core
+Revises: 0003_billing
 Create Date: 2026-11-21 20:19:34.701981
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_content'
-down_revision = '0002_billing_core'
+down_revision = '0003_billing'
 branch_labels = None
 depends_on = None
 
