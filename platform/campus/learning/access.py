@@ -1,0 +1,155 @@
+"""Who may do what with CE courses: every rule of the feature is decided here, in one place.
+
+- See a course page: everyone for a published course; only admins for a draft (others get 404).
+- Enroll: a signed-in user with paid access (billing's has_paid_access; admins always).
+- Open lessons and take the quiz: the user's own enrollment AND paid access now. Admins may
+  also preview any course's lessons and quiz without enrolling (nothing is recorded for them).
+- See progress: only its owner (every query goes through the signed-in user's enrollment).
+Lapsed members keep their enrollment, progress and completion; they may not study until they
+have paid access again, and then resume where they stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.billing.access import has_paid_access
+from campus.extensions import db
+from campus.learning.models import Course, Enrollment
+
+
+class LearningError(Exception):
+    """A refused request: an HTTP status, a short code and a message for the reader."""
+
+    def __init__(self, status: int, code: str, message: str, **extra) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def _is_admin(user: User | None) -> bool:
+    return _signed_in(user) and user.is_admin
+
+
+def can_view_course(user: User | None, course: Course) -> bool:
+    """Published courses are public; drafts only for admins."""
+    return course.is_published or _is_admin(user)
+
+
+def visible_course(user: User | None, slug: str, *options) -> Course:
+    """Load a course by slug for this reader, or raise 404 (drafts look unknown to non-admins)."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug).options(*options))
+    if course is None or not can_view_course(user, course):
+        raise LearningError(404, "not_found", "There is no course at that address.")
+    return course
+
+
+def enrollment_of(user: User | None, course_id: int) -> Enrollment | None:
+    """Return the user's own enrollment in a course, if any."""
+    if not _signed_in(user):
+        return None
+    return db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course_id)
+    )
+
+
+def require_signed_in(user: User | None) -> None:
+    """Refuse anonymous readers with 401."""
+    if not _signed_in(user):
+        raise LearningError(401, "unauthorized", "Sign in to take CE courses.")
+
+
+def check_can_enroll(user: User | None, course: Course) -> None:
+    """Raise unless the user may enroll in this course now."""
+    require_signed_in(user)
+    if not course.is_published:
+        # Even admins cannot enroll in a draft: progress would refer to unapproved content.
+        raise LearningError(
+            409, "not_published", "This course is a draft; it opens once published."
+        )
+    if not has_paid_access(user):
+        raise LearningError(
+            403, "membership_required", "Enrolling in CE courses needs an active membership."
+        )
+
+
+@dataclass(frozen=True)
+class StudyAccess:
+    """The outcome of checking whether a user may study a course's lessons and quiz."""
+
+    enrollment: Enrollment | None  # None only for an admin preview
+    preview: bool  # an admin looking without an enrollment: nothing is recorded
+
+
+def check_can_study(user: User | None, course: Course) -> StudyAccess:
+    """Raise unless the user may open this course's lessons and quiz; say how they study."""
+    require_signed_in(user)
+    enrollment = enrollment_of(user, course.id)
+    if enrollment is None:
+        if _is_admin(user):
+            return StudyAccess(None, preview=True)
+        raise LearningError(403, "not_enrolled", "Enroll in this course to open its lessons.")
+    if not has_paid_access(user):
+        raise LearningError(
+            403,
+            "membership_lapsed",
+            "Your membership is not active. Your progress is saved: renew to pick up where you "
+            "stopped.",
+        )
+    return StudyAccess(enrollment, preview=False)
+
+
+def membership_url() -> str:
+    """Where to send someone who needs a membership: billing's page if this build has it."""
+    if "billing.membership" in current_app.view_functions:
+        return url_for("billing.membership")
+    return url_for("main.home")
+
+
+def certificates_url() -> str | None:
+    """The certificates page, once that feature is part of the build."""
+    if "certificates.index" in current_app.view_functions:
+        return url_for("certificates.index")
+    return None
+
+
+@dataclass(frozen=True)
+class ReaderAction:
+    """The one action a course page offers this reader."""
+
+    kind: str  # signup | membership | enroll | continue | completed | renew | draft
+    label: str
+    url: str | None
+    method: str = "get"
+
+
+def reader_action(user: User | None, course: Course, enrollment: Enrollment | None) -> ReaderAction:
+    """Pick the course page's main action for this reader."""
+    if not course.is_published:
+        return ReaderAction("draft", "Draft: students cannot enroll yet", None)
+    if not _signed_in(user):
+        return ReaderAction("signup", "Sign up to get started", url_for("accounts.signup"))
+    if enrollment is not None and enrollment.is_complete:
+        return ReaderAction("completed", "View certificate", certificates_url())
+    paid = has_paid_access(user)
+    if enrollment is not None:
+        if not paid:
+            return ReaderAction("renew", "Renew your membership to continue", membership_url())
+        return ReaderAction(
+            "continue", "Continue the course", url_for("learning.resume", slug=course.slug)
+        )
+    if not paid:
+        return ReaderAction("membership", "Become a member to enroll", membership_url())
+    return ReaderAction(
+        "enroll", "Enroll in this course", url_for("learning.enroll", slug=course.slug), "post"
+    )

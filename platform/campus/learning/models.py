@@ -1,0 +1,358 @@
+"""CE courses: the catalog (course, approvals, modules, lessons, quiz) and each student's record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.models.base import TimestampMixin, utcnow
+
+DELIVERY_TYPES = {
+    "home_study": "Home study",
+    "live_webinar": "Live webinar",
+    "recorded_webinar": "Recorded webinar",
+}
+LEVELS = {
+    "introductory": "Introductory",
+    "intermediate": "Intermediate",
+    "advanced": "Advanced",
+}
+COURSE_STATUSES = ("draft", "published")
+QUESTION_KINDS = {"single": "Choose one answer", "multiple": "Choose every correct answer"}
+ENROLLMENT_STATUSES = ("active", "completed")
+
+
+class Course(TimestampMixin, db.Model):
+    """A CE course as approved by the boards; only published courses are listed."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    # The title exactly as the CE boards approved it: certificates print it verbatim.
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    description_html: Mapped[str] = mapped_column(Text, default="")  # sanitized, rendered on save
+    objectives: Mapped[str] = mapped_column(Text, default="")  # one learning objective per line
+    presenters: Mapped[str] = mapped_column(Text, default="")  # one "Name, credentials" per line
+    presenter_bio: Mapped[str] = mapped_column(Text, default="")
+    ce_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    delivery_type: Mapped[str] = mapped_column(String(30), default="home_study")
+    level: Mapped[str] = mapped_column(String(20), default="introductory")
+    topic: Mapped[str] = mapped_column(String(80), index=True)
+    cover_image_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    published_at: Mapped[datetime | None]
+
+    approvals: Mapped[list[BoardApproval]] = relationship(
+        back_populates="course", cascade="all, delete-orphan", order_by="BoardApproval.id"
+    )
+    audience: Mapped[list[CourseProfession]] = relationship(
+        back_populates="course",
+        cascade="all, delete-orphan",
+        order_by="CourseProfession.profession",
+    )
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", cascade="all, delete-orphan", order_by="Module.position"
+    )
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="course",
+        cascade="all, delete-orphan",
+        order_by=lambda: (Lesson.module_position, Lesson.position),
+    )
+    quiz: Mapped[Quiz | None] = relationship(
+        back_populates="course", cascade="all, delete-orphan", uselist=False
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published')", name="status"),
+        CheckConstraint("ce_hours > 0", name="ce_hours_positive"),
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def objective_list(self) -> list[str]:
+        return [line.strip() for line in self.objectives.splitlines() if line.strip()]
+
+    @property
+    def presenter_list(self) -> list[str]:
+        return [line.strip() for line in self.presenters.splitlines() if line.strip()]
+
+    @property
+    def delivery_label(self) -> str:
+        return DELIVERY_TYPES.get(self.delivery_type, self.delivery_type)
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS.get(self.level, self.level)
+
+    @property
+    def professions(self) -> list[str]:
+        return [row.profession for row in self.audience]
+
+    def __repr__(self) -> str:
+        return f"<Course {self.slug}>"
+
+
+class CourseProfession(db.Model):
+    """One profession a course is written for (the catalog filters on these)."""
+
+    __tablename__ = "course_professions"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    profession: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+    course: Mapped[Course] = relationship(back_populates="audience")
+
+
+class BoardApproval(TimestampMixin, db.Model):
+    """A CE board's approval of a course (or of us as its provider), valid until a date."""
+
+    __tablename__ = "board_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    board: Mapped[str] = mapped_column(String(60))  # e.g. NCBTMB, BOC
+    approval_number: Mapped[str] = mapped_column(String(80))  # approval or provider number
+    valid_until: Mapped[date | None]
+
+    course: Mapped[Course] = relationship(back_populates="approvals")
+
+    def is_valid_on(self, day: date) -> bool:
+        """Tell whether the approval is in force on a given day."""
+        return self.valid_until is None or day <= self.valid_until
+
+
+class Module(TimestampMixin, db.Model):
+    """A numbered part of a course holding lessons in order."""
+
+    __tablename__ = "course_modules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="module", order_by="Lesson.position", viewonly=True
+    )
+
+    __table_args__ = (UniqueConstraint("course_id", "position"),)
+
+
+class Lesson(TimestampMixin, db.Model):
+    """A lesson: Markdown rendered to sanitized HTML on save, an optional video, resources."""
+
+    __tablename__ = "lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # course_id is kept beside module_id so "is this lesson part of that course" is one column.
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("course_modules.id", ondelete="CASCADE"), index=True
+    )
+    # Copy of the module's position so the course order is one ORDER BY without a join.
+    module_position: Mapped[int]
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    body_markdown: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    # A normalized embed URL on an allowed host (youtube-nocookie.com, player.vimeo.com) or None.
+    video_embed_url: Mapped[str | None] = mapped_column(String(500))
+    estimated_minutes: Mapped[int] = mapped_column(default=10)
+
+    course: Mapped[Course] = relationship(back_populates="lessons")
+    module: Mapped[Module] = relationship()
+    resources: Mapped[list[LessonResource]] = relationship(
+        back_populates="lesson", cascade="all, delete-orphan", order_by="LessonResource.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("module_id", "position"),
+        CheckConstraint("estimated_minutes > 0", name="estimated_minutes_positive"),
+    )
+
+
+class LessonResource(TimestampMixin, db.Model):
+    """A downloadable file attached to a lesson, served only to those who may open the lesson."""
+
+    __tablename__ = "lesson_resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    # Path of the file relative to <instance>/learning-resources/.
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    size_bytes: Mapped[int] = mapped_column(default=0)
+
+    lesson: Mapped[Lesson] = relationship(back_populates="resources")
+
+
+class Quiz(TimestampMixin, db.Model):
+    """The final quiz of a course: a pass mark in percent and a daily attempt limit."""
+
+    __tablename__ = "quizzes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(200), default="Final quiz")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    pass_mark_percent: Mapped[int] = mapped_column(default=70)
+    attempts_per_day: Mapped[int] = mapped_column(default=3)
+
+    course: Mapped[Course] = relationship(back_populates="quiz")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="quiz", cascade="all, delete-orphan", order_by="Question.position"
+    )
+
+    __table_args__ = (
+        CheckConstraint("pass_mark_percent BETWEEN 1 AND 100", name="pass_mark_range"),
+        CheckConstraint("attempts_per_day >= 1", name="attempts_per_day_positive"),
+    )
+
+
+class Question(TimestampMixin, db.Model):
+    """A quiz question: single answer or multiple answers, explained after a pass."""
+
+    __tablename__ = "quiz_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20), default="single")
+    prompt: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+
+    quiz: Mapped[Quiz] = relationship(back_populates="questions")
+    choices: Mapped[list[Choice]] = relationship(
+        back_populates="question", cascade="all, delete-orphan", order_by="Choice.position"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "position"),
+        CheckConstraint("kind IN ('single', 'multiple')", name="kind"),
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return QUESTION_KINDS.get(self.kind, self.kind)
+
+
+class Choice(db.Model):
+    """One answer option of a question; `is_correct` never leaves the server before a pass."""
+
+    __tablename__ = "quiz_choices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("quiz_questions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    is_correct: Mapped[bool] = mapped_column(default=False)
+
+    question: Mapped[Question] = relationship(back_populates="choices")
+
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+
+
+class Enrollment(TimestampMixin, db.Model):
+    """A student's place in a course; kept (with progress) when their membership lapses."""
+
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL")
+    )
+    last_activity_at: Mapped[datetime | None]
+    # Set once, when every lesson is complete and the quiz is passed.
+    completed_at: Mapped[datetime | None]
+    # CE hours of the course at completion, frozen so later catalog edits do not rewrite history.
+    ce_hours_earned: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+
+    user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
+    last_lesson: Mapped[Lesson | None] = relationship()
+    progress: Mapped[list[LessonProgress]] = relationship(
+        back_populates="enrollment", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        CheckConstraint("status IN ('active', 'completed')", name="status"),
+        Index("ix_enrollments_user_completed", "user_id", "completed_at"),
+    )
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+
+class LessonProgress(db.Model):
+    """A lesson completed within an enrollment; the unique pair makes completion idempotent."""
+
+    __tablename__ = "lesson_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    enrollment: Mapped[Enrollment] = relationship(back_populates="progress")
+
+    __table_args__ = (UniqueConstraint("enrollment_id", "lesson_id"),)
+
+
+class QuizAttempt(db.Model):
+    """One submitted quiz attempt, scored on the server and kept whatever the result."""
+
+    __tablename__ = "quiz_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # {"<question id>": [choice ids]} exactly as submitted (validated before it is stored).
+    answers: Mapped[dict] = mapped_column(JSON)
+    correct_count: Mapped[int]
+    question_count: Mapped[int]
+    score_percent: Mapped[int]
+    pass_mark_percent: Mapped[int]  # the pass mark in force when the attempt was scored
+    passed: Mapped[bool]
+
+    enrollment: Mapped[Enrollment] = relationship()
+
+    __table_args__ = (
+        Index("ix_quiz_attempts_enrollment_submitted", "enrollment_id", "submitted_at"),
+    )

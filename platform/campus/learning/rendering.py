@@ -1,0 +1,68 @@
+"""Lesson and course text: Markdown to sanitized HTML, and video links to allowed embeds."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable(
+    "table"
+)
+
+ALLOWED_TAGS = {
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
+    "a", "hr", "br", "table", "thead", "tbody", "tr", "th", "td", "img",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}}
+
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_VIMEO_ID = re.compile(r"^\d{6,12}$")
+
+
+class VideoURLError(ValueError):
+    """A video link that is not on an allowed host or not a video address."""
+
+
+def render_markdown(source: str) -> str:
+    """Render Markdown to HTML that keeps only safe tags, attributes and URL schemes."""
+    html = _md.render(source or "")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def video_embed_url(url: str | None) -> str | None:
+    """Turn a YouTube or Vimeo link into its privacy-friendly embed URL; refuse other hosts."""
+    if not url or not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise VideoURLError("Video links must start with https://.")
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    path = parts.path.rstrip("/")
+    video_id = None
+    if host in ("youtube.com", "youtube-nocookie.com"):
+        if path == "/watch":
+            video_id = (parse_qs(parts.query).get("v") or [""])[0]
+        elif path.startswith(("/embed/", "/shorts/")):
+            video_id = path.split("/")[2]
+        if video_id and _YOUTUBE_ID.match(video_id):
+            return f"https://www.youtube-nocookie.com/embed/{video_id}"
+    elif host == "youtu.be":
+        video_id = path.lstrip("/")
+        if _YOUTUBE_ID.match(video_id):
+            return f"https://www.youtube-nocookie.com/embed/{video_id}"
+    elif host in ("vimeo.com", "player.vimeo.com"):
+        video_id = path.split("/")[-1]
+        if _VIMEO_ID.match(video_id):
+            return f"https://player.vimeo.com/video/{video_id}?dnt=1"
+    else:
+        raise VideoURLError("Videos can only be embedded from YouTube or Vimeo.")
+    raise VideoURLError("That link does not point at a YouTube or Vimeo video.")

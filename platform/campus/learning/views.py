@@ -1,0 +1,330 @@
+"""CE course pages: catalog, course, enrollment, lessons, quiz and the "My learning" dashboard."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from campus.accounts.models import PROFESSIONS
+from campus.extensions import db, login_manager
+from campus.learning import bp, services
+from campus.learning.access import (
+    LearningError,
+    certificates_url,
+    check_can_study,
+    enrollment_of,
+    membership_url,
+    reader_action,
+    visible_course,
+)
+from campus.learning.models import Course, LessonResource, Module
+
+_ANSWER_FIELD = re.compile(r"^q-(\d{1,12})$")
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _refuse(err: LearningError, course: Course | None = None) -> Response:
+    """Turn a refusal into the browser's answer: a login, a 404, or back to the course page."""
+    if err.status == 401:
+        return login_manager.unauthorized()
+    if err.status == 404 or course is None:
+        abort(err.status, err.message)
+    flash(err.message, "warning" if err.status in (403, 409, 429) else "error")
+    if err.code == "membership_required":
+        return redirect(membership_url())
+    return redirect(url_for("learning.course", slug=course.slug))
+
+
+def _course_or_404(slug: str, *options) -> Course:
+    try:
+        return visible_course(_user(), slug, *options)
+    except LearningError as err:
+        abort(err.status, err.message)
+
+
+@bp.get("/courses/")
+def catalog() -> str:
+    """List published courses with search and filters."""
+    filters = services.CatalogFilters.from_args(request.args)
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    courses, total = services.catalog(filters, page_number)
+    enrolled = services.enrollments_by_course(_user(), [c.id for c in courses])
+    pages = max(1, -(-total // services.CATALOG_PAGE_SIZE))
+    return render_template(
+        "learning/catalog.html",
+        courses=courses,
+        total=total,
+        filters=filters,
+        page=page_number,
+        pages=pages,
+        enrolled=enrolled,
+        topics=services.catalog_topics(),
+        professions=PROFESSIONS,
+        hours_filters=services.HOURS_FILTERS,
+        query_args={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str) -> str:
+    """Show a course: overview, objectives, syllabus, presenter, approvals and the next step."""
+    user = _user()
+    course = _course_or_404(
+        slug,
+        selectinload(Course.approvals),
+        selectinload(Course.audience),
+        selectinload(Course.modules).selectinload(Module.lessons),
+        selectinload(Course.quiz),
+    )
+    enrollment = enrollment_of(user, course.id)
+    plan = services.outline(course, enrollment)
+    return render_template(
+        "learning/course.html",
+        course=course,
+        enrollment=enrollment,
+        plan=plan,
+        action=reader_action(user, course, enrollment),
+        question_count=len(course.quiz.questions) if course.quiz else 0,
+        professions=PROFESSIONS,
+        today=datetime.now(UTC).date(),
+    )
+
+
+@bp.post("/courses/<slug>/enroll")
+def enroll(slug: str) -> Response:
+    """Enroll the signed-in member, then open the first lesson."""
+    course = _course_or_404(slug)
+    if not current_user.is_authenticated:
+        flash("Create a free account or sign in, then become a member to enroll.", "info")
+        return redirect(url_for("accounts.signup"))
+    try:
+        services.enroll(_user(), course)
+    except LearningError as err:
+        return _refuse(err, course)
+    db.session.commit()
+    flash(f"You are enrolled in {course.title}. Welcome!", "success")
+    return redirect(url_for("learning.resume", slug=course.slug))
+
+
+@bp.get("/courses/<slug>/continue")
+@login_required
+def resume(slug: str) -> Response:
+    """Send a student to the lesson they should study next (or the quiz when all are done)."""
+    course = _course_or_404(slug)
+    try:
+        study = check_can_study(_user(), course)
+    except LearningError as err:
+        return _refuse(err, course)
+    plan = services.outline(course, study.enrollment)
+    if not plan.lessons:
+        return redirect(url_for("learning.quiz", slug=slug))
+    if study.enrollment is None:
+        return redirect(url_for("learning.lesson", slug=slug, lesson_id=plan.lessons[0].id))
+    target = services.resume_lesson(study.enrollment, plan)
+    if target is None:
+        return redirect(url_for("learning.quiz", slug=slug))
+    return redirect(url_for("learning.lesson", slug=slug, lesson_id=target.id))
+
+
+@bp.get("/courses/<slug>/lessons/<int:lesson_id>")
+@login_required
+def lesson(slug: str, lesson_id: int) -> str | Response:
+    """Show a lesson with the course outline, progress, previous / next and mark complete."""
+    course = _course_or_404(slug)
+    try:
+        lesson = services.lesson_in_course(course, lesson_id)
+        study = check_can_study(_user(), course)
+    except LearningError as err:
+        return _refuse(err, course)
+    plan = services.outline(course, study.enrollment)
+    if study.enrollment is not None:
+        services.note_lesson_opened(study.enrollment, lesson)
+        db.session.commit()
+    before, after = plan.neighbours(lesson)
+    return render_template(
+        "learning/lesson.html",
+        course=course,
+        lesson=lesson,
+        plan=plan,
+        study=study,
+        before=before,
+        after=after,
+        is_done=lesson.id in plan.completed_ids,
+    )
+
+
+@bp.post("/courses/<slug>/lessons/<int:lesson_id>/complete")
+@login_required
+def complete(slug: str, lesson_id: int) -> Response:
+    """Mark a lesson complete (again is harmless) and move on to the next step."""
+    course = _course_or_404(slug)
+    try:
+        result = services.complete_lesson(_user(), lesson_id, course)
+    except LearningError as err:
+        return _refuse(err, course)
+    db.session.commit()
+    if result.course_completed:
+        flash("Course complete. Well done!", "success")
+        return redirect(url_for("learning.course", slug=slug))
+    plan = services.outline(course, result.enrollment)
+    _before, after = plan.neighbours(result.lesson)
+    if plan.all_done:
+        flash("Every lesson is complete: the final quiz is open.", "success")
+        return redirect(url_for("learning.quiz", slug=slug))
+    target = after if after is not None else services.resume_lesson(result.enrollment, plan)
+    if target is None:
+        return redirect(url_for("learning.quiz", slug=slug))
+    return redirect(url_for("learning.lesson", slug=slug, lesson_id=target.id))
+
+
+@bp.get("/courses/<slug>/lessons/<int:lesson_id>/resources/<int:resource_id>")
+@login_required
+def resource(slug: str, lesson_id: int, resource_id: int) -> Response:
+    """Download a lesson resource (same rule as opening the lesson)."""
+    course = _course_or_404(slug)
+    try:
+        lesson = services.lesson_in_course(course, lesson_id)
+        check_can_study(_user(), course)
+    except LearningError as err:
+        return _refuse(err, course)
+    item = db.session.get(LessonResource, resource_id)
+    if item is None or item.lesson_id != lesson.id:
+        abort(404, "That file is not part of this lesson.")
+    path = services.resource_path(item)
+    if not path.is_file():
+        abort(404, "That file is missing. Please tell us so we can restore it.")
+    return send_file(
+        path, mimetype=item.content_type, as_attachment=True, download_name=item.filename
+    )
+
+
+def _answers_from_form() -> dict[int, list[int]]:
+    """Read q-<question id> fields (one value for radios, several for checkboxes)."""
+    answers: dict[int, list[int]] = {}
+    for key in request.form:
+        match = _ANSWER_FIELD.match(key)
+        if not match:
+            continue
+        values = request.form.getlist(key)
+        if not all(v.isdigit() and len(v) <= 12 for v in values):
+            raise LearningError(422, "invalid_answers", "Some answers could not be read.")
+        answers[int(match.group(1))] = [int(v) for v in values]
+    return answers
+
+
+@bp.route("/courses/<slug>/quiz", methods=["GET", "POST"])
+@login_required
+def quiz(slug: str) -> str | Response | tuple[str, int]:
+    """Show the final quiz without its key; score a submission on the server."""
+    user = _user()
+    course = _course_or_404(slug)
+    try:
+        study = check_can_study(user, course)
+        quiz = services.quiz_of(course)
+    except LearningError as err:
+        return _refuse(err, course)
+    status = 200
+    problems: list[str] = []
+    error: str | None = None
+    submitted: dict[int, list[int]] = {}
+    if request.method == "POST":
+        try:
+            submitted = _answers_from_form()
+            result = services.submit_attempt(user, course, submitted)
+        except LearningError as err:
+            if err.status in (401, 403, 404):
+                return _refuse(err, course)
+            db.session.rollback()
+            status, error = err.status, err.message
+            problems = err.extra.get("problems", [])
+        else:
+            db.session.commit()
+            if result.course_completed:
+                flash(
+                    f"You passed with {result.score.percent}% and completed the course.", "success"
+                )
+            elif result.score.passed:
+                flash(f"You passed with {result.score.percent}%.", "success")
+            else:
+                flash(
+                    f"You scored {result.score.percent}%; the pass mark is "
+                    f"{quiz.pass_mark_percent}%. Review the lessons and try again.",
+                    "warning",
+                )
+            return redirect(url_for("learning.quiz", slug=slug))
+    enrollment = study.enrollment
+    plan = services.outline(course, enrollment)
+    passed = services.passed_attempt(enrollment)
+    attempts = services.attempts_of(enrollment) if enrollment is not None else []
+    allowance = services.attempt_allowance(enrollment, quiz) if enrollment is not None else None
+    return render_template(
+        "learning/quiz.html",
+        course=course,
+        quiz=quiz,
+        plan=plan,
+        study=study,
+        passed=passed,
+        attempts=attempts,
+        allowance=allowance,
+        rule=services.PARTIAL_CREDIT_RULE,
+        error=error,
+        problems=problems,
+        submitted=submitted,
+        certificates_url=certificates_url(),
+    ), status
+
+
+@bp.get("/learning/")
+@login_required
+def dashboard() -> tuple[str, int]:
+    """Show the student's courses in progress and completed, and CE hours earned."""
+    user = _user()
+    today = datetime.now(UTC).date()
+    rows = services.enrollment_rows(user)
+    status = 200
+    range_error = None
+    try:
+        start, end = services.parse_range(request.args.get("from"), request.args.get("to"), today)
+    except LearningError as err:
+        status, range_error = err.status, err.message
+        start, end = services.parse_range(None, None, today)
+    year_start = today.replace(month=1, day=1)
+    return render_template(
+        "learning/dashboard.html",
+        in_progress=[r for r in rows if not r.enrollment.is_complete],
+        completed=[r for r in rows if r.enrollment.is_complete],
+        year=today.year,
+        year_hours=services.ce_hours_between(user, year_start, today),
+        range_start=start,
+        range_end=end,
+        range_hours=services.ce_hours_between(user, start, end),
+        range_count=services.completions_between(user, start, end),
+        range_error=range_error,
+        raw_from=request.args.get("from", ""),
+        raw_to=request.args.get("to", ""),
+        certificates_url=certificates_url(),
+        membership_url=membership_url(),
+    ), status
+
+
+@bp.app_context_processor
+def _learning_nav() -> dict:
+    # base.html shows "My learning" to signed-in users only when this feature is installed.
+    return {"learning_nav": True}

@@ -1,0 +1,154 @@
+"""Factories for the learning tests: a small course with two modules, lessons and a quiz."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+from tests import support
+
+QUESTIONS = [
+    {
+        "prompt": "Single: pick A",
+        "choices": [("A", True), ("B", False), ("C", False)],
+        "explanation": "A is right because it is A.",
+    },
+    {
+        "prompt": "Multiple: pick A and C",
+        "choices": [("A", True), ("B", False), ("C", True)],
+        "explanation": "A and C, both of them.",
+    },
+    {
+        "prompt": "Single: pick B",
+        "choices": [("A", False), ("B", True)],
+        "explanation": "B it is.",
+    },
+    {
+        "prompt": "Multiple: pick B only (but answer several)",
+        "choices": [("A", False), ("B", True), ("C", False)],
+        "multiple": True,
+        "explanation": "Only B.",
+    },
+]
+
+
+def make_course(
+    slug: str = "hip-basics",
+    *,
+    published: bool = True,
+    lessons: int = 3,
+    ce_hours: str = "2",
+    pass_mark: int = 75,
+    attempts_per_day: int = 3,
+    topic: str = "Hip and thigh",
+    professions=("massage_therapist",),
+    title: str | None = None,
+):
+    """Create a course (inside an app context) and return ids for tests."""
+    from campus.extensions import db
+    from campus.learning import services
+    from campus.learning.models import BoardApproval
+
+    course = services.create_course(
+        slug=slug,
+        title=title or f"Course {slug}",
+        summary=f"Summary of {slug}",
+        description="An **overview** <script>alert(1)</script>",
+        objectives="Find points\nTreat points",
+        presenters="Ann Presenter, LMT",
+        ce_hours=Decimal(ce_hours),
+        topic=topic,
+        professions=professions,
+    )
+    course.approvals.append(BoardApproval(board="NCBTMB", approval_number="1234-56"))
+    first = services.add_module(course, "One")
+    second = services.add_module(course, "Two")
+    lesson_ids = []
+    for n in range(lessons):
+        module = first if n < (lessons + 1) // 2 else second
+        lesson = services.add_lesson(module, f"Lesson {n + 1}", f"Body of lesson {n + 1}")
+        lesson_ids.append(lesson.id)
+    quiz = services.set_quiz(
+        course, QUESTIONS, pass_mark_percent=pass_mark, attempts_per_day=attempts_per_day
+    )
+    if published:
+        services.publish(course)
+    db.session.commit()
+    questions = [
+        SimpleNamespace(
+            id=q.id,
+            kind=q.kind,
+            choices=[c.id for c in q.choices],
+            correct=[c.id for c in q.choices if c.is_correct],
+            wrong=[c.id for c in q.choices if not c.is_correct],
+        )
+        for q in quiz.questions
+    ]
+    return SimpleNamespace(
+        id=course.id, slug=slug, lesson_ids=lesson_ids, quiz_id=quiz.id, questions=questions
+    )
+
+
+def right_answers(course) -> dict[int, list[int]]:
+    return {q.id: list(q.correct) for q in course.questions}
+
+
+def as_payload(answers: dict[int, list[int]]) -> dict:
+    return {"answers": [{"question_id": q, "choice_ids": c} for q, c in answers.items()]}
+
+
+def as_form(answers: dict[int, list[int]]) -> dict:
+    return {f"q-{q}": [str(c) for c in choices] for q, choices in answers.items()}
+
+
+READERS = ("anonymous", "free", "member", "lapsed", "admin")
+
+
+def make_reader(app, kind: str, client, course=None, enrolled: bool = True):
+    """Create and sign in a reader of a kind; members and lapsed members are enrolled."""
+    if kind == "anonymous":
+        return None
+    with app.app_context():
+        user = support.create_user(role="admin" if kind == "admin" else "student")
+        user_id, email = user.id, user.email
+        if kind == "member":
+            support.make_member(user_id, "active")
+        if kind == "lapsed":
+            support.make_member(user_id, "canceled")
+        if course is not None and enrolled and kind in ("member", "lapsed"):
+            # A lapsed member enrolled while they were paying; the record outlives access.
+            enroll_directly(user_id, course.id)
+    support.login(client, email)
+    return user_id
+
+
+def enroll_directly(user_id: int, course_id: int) -> int:
+    from campus.extensions import db
+    from campus.learning.models import Enrollment
+
+    enrollment = Enrollment(user_id=user_id, course_id=course_id)
+    db.session.add(enrollment)
+    db.session.commit()
+    return enrollment.id
+
+
+def complete_all_lessons(enrollment_user_id: int, course) -> None:
+    """Record every lesson of a course as complete for a user (inside an app context)."""
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.learning.models import Enrollment, LessonProgress
+
+    enrollment = db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.user_id == enrollment_user_id, Enrollment.course_id == course.id
+        )
+    )
+    for lesson_id in course.lesson_ids:
+        db.session.add(LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson_id))
+    db.session.commit()
+
+
+def api_post(client, path: str, json: dict | None = None):
+    token = support.csrf_token(client)
+    return client.post(path, json=json or {}, headers={"X-CSRFToken": token})
