@@ -40,7 +40,7 @@ XSS_PAYLOADS = [
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     '<a href="https://ok.example" target="_blank" onfocus="alert(1)" autofocus>x</a>',
     "<!-- <script>alert(1)</script> -->",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
 ]
 
 

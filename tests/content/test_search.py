@@ -135,7 +135,13 @@ def test_sqlite_index_follows_updates_and_deletes(app, client):
     with app.app_context():
         make_article(slug="moving", body_md="Talks about scalenes.")
         assert _slugs(client.get("/api/v1/articles?q=scalenes")) == ["moving"]
-        save_article(slug="moving", title="Moving", body_md="Now about levator.", status="published", visibility="public")
+        save_article(
+            slug="moving",
+            title="Moving",
+            body_md="Now about levator.",
+            status="published",
+            visibility="public",
+        )
         db.session.commit()
         assert _slugs(client.get("/api/v1/articles?q=scalenes")) == []
         assert _slugs(client.get("/api/v1/articles?q=levator")) == ["moving"]
