@@ -12,14 +12,20 @@ WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 30
 
 
+GRID_STEPS = 4
+
+
 def _nice_max(value: float) -> float:
+    """The smallest "round" axis top at or above `value` whose quarter lines are round too."""
     if value <= 0:
-        return 1
-    exponent = 10 ** math.floor(math.log10(value))
+        return GRID_STEPS
+    raw = value / GRID_STEPS
+    exponent = 10 ** math.floor(math.log10(raw))
     for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exponent:
-            return step * exponent
-    return 10 * exponent
+        candidate = step * exponent
+        if candidate >= raw and (candidate >= 1 and float(candidate).is_integer() or raw < 1):
+            return candidate * GRID_STEPS
+    return 10 * exponent * GRID_STEPS
 
 
 def _fmt(value: float) -> str:
@@ -39,9 +45,9 @@ def _frame(months: Sequence[str], top: float, title: str) -> list[str]:
         f"<title>{escape(title)}</title>",
     ]
     plot_h = HEIGHT - TOP - BOTTOM
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    for i in range(GRID_STEPS + 1):
+        value = top * i / GRID_STEPS
+        y = TOP + plot_h - plot_h * i / GRID_STEPS
         parts.append(
             f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="chart-axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
