@@ -110,12 +110,10 @@ def make_event(app, *, status: str = "failed", event_type: str = "invoice.create
 
 def make_catalog(app):
     """One of everything the admin edits; returns their ids."""
-    from datetime import timedelta
 
     from campus.content import services as content
     from campus.content.models import Lead
     from campus.extensions import db
-    from campus.models.base import utcnow
     from tests.learning.helpers import make_course
 
     with app.app_context():
@@ -143,7 +141,7 @@ def make_catalog(app):
         db.session.commit()
         from sqlalchemy import select
 
-        from campus.learning.models import BoardApproval, Lesson, Module, Question
+        from campus.learning.models import BoardApproval, Module, Question
 
         ids = SimpleNamespace(
             course=course.id,

@@ -122,10 +122,7 @@ def ids(site):
 def test_anonymous_visitors_are_sent_to_login(site, ids, endpoint, rule, method):
     client = _client(site[0], None)
     url = _url(rule, endpoint, ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = support.post_form(client, url, {})
+    response = client.get(url) if method == "GET" else support.post_form(client, url, {})
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
 
@@ -136,10 +133,7 @@ def test_anonymous_visitors_are_sent_to_login(site, ids, endpoint, rule, method)
 def test_students_are_refused(site, ids, endpoint, rule, method):
     client = _client(site[0], ids.student)
     url = _url(rule, endpoint, ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = support.post_form(client, url, {})
+    response = client.get(url) if method == "GET" else support.post_form(client, url, {})
     assert response.status_code == 403
 
 

@@ -23,7 +23,7 @@ def _nice_max(value: float) -> float:
     exponent = 10 ** math.floor(math.log10(raw))
     for step in (1, 2, 2.5, 5, 10):
         candidate = step * exponent
-        if candidate >= raw and (candidate >= 1 and float(candidate).is_integer() or raw < 1):
+        if candidate >= raw and ((candidate >= 1 and float(candidate).is_integer()) or raw < 1):
             return candidate * GRID_STEPS
     return 10 * exponent * GRID_STEPS
 
