@@ -16,6 +16,18 @@ from campus.admin import security
 from campus.admin.services import record, snapshot
 
 
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (the CSRF token CSRFProtect checks) that remembers the edited object.
+
+    Flask-Admin's unique-value check compares against `form._obj`, so editing a record does not
+    count its own slug as taken.
+    """
+
+    def __init__(self, formdata=None, obj=None, prefix: str = "", **kwargs: Any) -> None:
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
 class SecureMixin:
     """Admins only (students 403, anonymous to login); sensitive POSTs need a fresh password."""
 
@@ -78,8 +90,7 @@ class AdminPage(SecureMixin, BaseView):
 class AuditedModelView(SecureMixin, ModelView):
     """A Flask-Admin model view whose every create, update and delete is written to the log."""
 
-    # Flask-WTF's form: its csrf_token is the one CSRFProtect checks on every POST.
-    form_base_class = FlaskForm
+    form_base_class = AdminForm
     filter_converter = CampusFilterConverter()
     page_size = 20
     can_export = True

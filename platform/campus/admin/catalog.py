@@ -11,6 +11,7 @@ from datetime import date
 from flask import flash
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.form import BaseForm
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
 from sqlalchemy import func, inspect, select, update
@@ -120,6 +121,9 @@ class CatalogView(AuditedModelView):
 class ApprovalInline(InlineFormAdmin):
     """Board approvals edited inside their course."""
 
+    # A plain form: the CSRF token belongs to the page's form, not to every inline row.
+    form_base_class = BaseForm
+
     form_columns = ("id", "board", "approval_number", "valid_until")
     form_args = {
         "board": {"validators": [DataRequired("Name the board (e.g. NCBTMB).")]},
@@ -193,7 +197,7 @@ class CourseView(CatalogView):
         "level",
         "topic",
         "cover_image_url",
-        "professions",
+        "written_for",
         "approvals",
     )
     form_choices = {
@@ -223,7 +227,7 @@ class CourseView(CatalogView):
         "presenter_bio": {"rows": 4},
     }
     form_extra_fields = {
-        "professions": SelectMultipleField(
+        "written_for": SelectMultipleField(
             "Written for",
             choices=list(PROFESSIONS.items()),
             widget=ListWidget(prefix_label=False),
@@ -238,7 +242,7 @@ class CourseView(CatalogView):
 
     def on_form_prefill(self, form, id) -> None:
         course = self.get_one(id)
-        form.professions.data = course.professions
+        form.written_for.data = course.professions
         today = _today()
         for approval in course.approvals:
             if approval.valid_until and (approval.valid_until - today).days <= WARN_DAYS:
@@ -251,7 +255,7 @@ class CourseView(CatalogView):
 
     def validate_change(self, form, model, is_created: bool) -> None:
         _check_approvals(model.approvals, _today())
-        wanted = set(form.professions.data or [])
+        wanted = set(form.written_for.data or [])
         model.audience = [a for a in model.audience if a.profession in wanted] + [
             CourseProfession(profession=p)
             for p in sorted(wanted - {a.profession for a in model.audience})
@@ -483,6 +487,8 @@ class QuizView(CatalogView):
 
 class ChoiceInline(InlineFormAdmin):
     """Answer options, edited inside their question."""
+
+    form_base_class = BaseForm
 
     form_columns = ("id", "text", "is_correct")
     form_label = "Answer"
