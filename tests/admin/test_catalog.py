@@ -185,7 +185,8 @@ def test_admin_builds_a_course_with_a_quiz_and_publishes_it(app, client):
             "module": module_id,
             "position": "",
             "title": "The quadratus lumborum",
-            "body_markdown": "Find the **QL**.<script>alert('x')</script><img src=x onerror=alert(1)>",
+            "body_markdown": "Find the **QL**.<script>alert('x')</script>"
+            "<img src=x onerror=alert(1)>",
             "video_url": "https://youtu.be/dQw4w9WgXcQ",
             "estimated_minutes": "12",
         },
