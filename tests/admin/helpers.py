@@ -55,6 +55,7 @@ def flashes(response) -> list[str]:
     """The flash and field error messages on a page."""
     html = response.get_data(as_text=True)
     found = re.findall(r'class="flash flash-\w+">(.*?)</div>', html, re.S)
+    found += re.findall(r'<p class="field-error">(.*?)</p>', html, re.S)
     for block in re.findall(r'<ul class="form-text text-danger[^"]*">(.*?)</ul>', html, re.S):
         found += re.findall(r"<li>(.*?)</li>", block, re.S)
     return [html_lib.unescape(re.sub(r"\s+", " ", m).strip()) for m in found]

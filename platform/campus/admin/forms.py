@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 
 class ConfirmPasswordForm(FlaskForm):
@@ -20,7 +20,7 @@ class CompForm(FlaskForm):
         "Days",
         default=30,
         validators=[
-            DataRequired("Enter a number of days."),
+            InputRequired("Enter a number of days."),
             NumberRange(1, 3660, "Days must be between 1 and 3660."),
         ],
     )

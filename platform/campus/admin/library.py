@@ -135,6 +135,8 @@ class ArticleView(AuditedModelView):
 
     def validate_form(self, form) -> bool:
         ok = super().validate_form(form)
+        if not isinstance(form, ArticleForm):
+            return ok  # the delete and action forms
         slug = (form.slug.data or "").strip().lower()
         if slug:
             current = request.args.get("id", type=int)
