@@ -15,25 +15,20 @@ def _member(app, **fields) -> int:
 
 def _paid(app, user_id: int) -> bool:
     from campus.accounts.models import User
-    from campus.billing.access import has_paid_access
+    from campus.billing.access import membership_state
     from campus.extensions import db
 
     with app.app_context():
-        user = db.session.get(User, user_id)
-        # has_paid_access asks about a signed-in user; a plain row is not "authenticated".
-        from campus.billing.access import membership_state
-
-        return membership_state(_Authenticated(user)).has_access or has_paid_access(None)
+        return membership_state(_SignedIn(db.session.get(User, user_id))).has_access
 
 
-class _Authenticated:
+class _SignedIn:
     """A user row seen as signed in (what the access rule expects)."""
 
     is_authenticated = True
 
     def __init__(self, user) -> None:
-        self.id = user.id
-        self.is_admin = user.is_admin
+        self.id, self.is_admin = user.id, user.is_admin
 
 
 def test_members_are_found_by_name_or_email(app, client):
