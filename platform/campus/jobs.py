@@ -37,6 +37,8 @@ def enqueue_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released: the rows are not committed yet
     pending = session.info.pop(_PENDING, None)
     for task, args, kwargs in pending or ():
         task.apply_async(args=args, kwargs=kwargs)

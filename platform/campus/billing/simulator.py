@@ -304,7 +304,7 @@ def renew(sub_id: str) -> dict[str, Any]:
 
 
 def fail_payment(sub_id: str) -> dict[str, Any]:
-    """Fail the renewal charge: an open invoice and a past_due subscription."""
+    """Fail the renewal charge: the next period with an open invoice, and past_due."""
     sub = _sub_for_change(sub_id)
     before = {"status": sub["status"], "latest_invoice": sub["latest_invoice"]}
     latest = get_object(sub["latest_invoice"]) if sub.get("latest_invoice") else None
@@ -312,6 +312,11 @@ def fail_payment(sub_id: str) -> dict[str, Any]:
         invoice = _lock(latest["id"])  # another attempt on the same open invoice
         invoice["attempt_count"] += 1
     else:
+        # The renewal: the new period starts and its invoice cannot be charged.
+        before["items"] = json.loads(json.dumps(sub["items"]))
+        item = sub["items"]["data"][0]
+        item["current_period_start"] = item["current_period_end"]
+        item["current_period_end"] = add_month(item["current_period_end"])
         invoice = _invoice(sub, paid=False, reason="subscription_cycle")
     invoice["next_payment_attempt"] = _now() + 3 * 24 * 3600
     sub["status"] = "past_due"

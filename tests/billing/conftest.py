@@ -1,0 +1,35 @@
+"""Billing fixtures: a local imitation of Stripe's API and an app pointed at it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import support
+from tests.billing.fake_stripe import PRICE_ID, FakeStripe
+
+
+@pytest.fixture
+def fake_stripe():
+    """The local Stripe imitation, on a free port."""
+    server = FakeStripe().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_app(_database, fake_stripe):
+    """An app using the real Stripe SDK against the local imitation (no simulator)."""
+    app = support.make_app(
+        STRIPE_SECRET_KEY="sk_test_campus",
+        STRIPE_PRICE_ID=PRICE_ID,
+        STRIPE_API_BASE=fake_stripe.url,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
+    assert app.config["SIMULATED_STRIPE"] is False
+    yield app
+    support.clean_database(app)
+
+
+@pytest.fixture
+def stripe_client(stripe_app):
+    return stripe_app.test_client()

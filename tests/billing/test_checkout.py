@@ -1,0 +1,210 @@
+"""Checkout, the success page and the Customer Portal through the Stripe SDK (local imitation)."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from campus.billing.models import CheckoutSession, StripeCustomer, Subscription
+from campus.extensions import db
+from tests import support
+from tests.billing.fake_stripe import PRICE_ID, new_id, subscription
+
+
+def _member_client(app, **user_fields):
+    with app.app_context():
+        user = support.create_user(**user_fields)
+        user_id, email = user.id, user.email
+    client = app.test_client()
+    support.login(client, email)
+    return client, user_id
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_checkout_creates_one_customer_and_a_subscription_session(stripe_app, fake_stripe):
+    client, user_id = _member_client(stripe_app)
+    response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("https://checkout.stripe.test/c/pay/cs_")
+    [customer_call] = fake_stripe.calls("POST", "/v1/customers")
+    assert customer_call["idempotency_key"] == f"campus-customer-{user_id}"
+    assert customer_call["params"]["metadata"] == {"user_id": str(user_id)}
+    assert customer_call["authorization"] == "Bearer sk_test_campus"
+    [session_call] = fake_stripe.calls("POST", "/v1/checkout/sessions")
+    params = session_call["params"]
+    assert params["mode"] == "subscription"
+    assert params["client_reference_id"] == str(user_id)
+    assert params["subscription_data"] == {"metadata": {"user_id": str(user_id)}}
+    assert params["line_items"] == [{"price": PRICE_ID, "quantity": "1"}]
+    assert params["customer"].startswith("cus_")
+    assert "{CHECKOUT_SESSION_ID}" in params["success_url"]
+    with stripe_app.app_context():
+        record = db.session.scalar(select(StripeCustomer))
+        assert record.user_id == user_id and record.stripe_customer_id == params["customer"]
+
+
+def test_second_checkout_reuses_the_customer_and_the_open_session(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    first = support.post_form(client, "/membership/checkout")
+    second = support.post_form(client, "/membership/checkout")
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(fake_stripe.calls("POST", "/v1/customers")) == 1
+    assert len(fake_stripe.calls("POST", "/v1/checkout/sessions")) == 1
+
+
+def test_concurrent_double_click_gives_one_customer_and_one_session(stripe_app, fake_stripe):
+    with stripe_app.app_context():
+        user = support.create_user()
+        email = user.id and user.email
+    clients = [stripe_app.test_client() for _ in range(2)]
+    tokens = []
+    for c in clients:
+        support.login(c, email)
+        tokens.append(support.csrf_token(c))
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def click(c, token):
+        barrier.wait()
+        results.append(c.post("/membership/checkout", data={"csrf_token": token}).status_code)
+
+    threads = [
+        threading.Thread(target=click, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [303, 303]
+    assert _count(stripe_app, StripeCustomer) == 1
+    assert _count(stripe_app, CheckoutSession) == 1
+    assert len(fake_stripe.calls("POST", "/v1/checkout/sessions")) == 1
+    assert len({r["idempotency_key"] for r in fake_stripe.calls("POST", "/v1/customers")}) == 1
+
+
+def test_stripe_down_during_checkout_shows_a_message_and_leaves_nothing(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    fake_stripe.fail_paths.add("/v1/checkout/sessions")
+    response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/membership")
+    page = client.get("/membership").get_data(as_text=True)
+    assert "could not reach our payment provider" in page
+    assert _count(stripe_app, StripeCustomer) == 0
+    assert _count(stripe_app, CheckoutSession) == 0
+    fake_stripe.fail_paths.clear()
+    retry = support.post_form(client, "/membership/checkout")
+    assert retry.status_code == 303 and "checkout.stripe.test" in retry.headers["Location"]
+    # The retried customer creation reused the idempotency key: still one customer at Stripe.
+    assert len(fake_stripe.customers) == 1
+    assert _count(stripe_app, StripeCustomer) == 1
+
+
+def test_unreachable_stripe_host_is_a_clear_message(_database):
+    app = support.make_app(
+        STRIPE_SECRET_KEY="sk_test_campus",
+        STRIPE_PRICE_ID=PRICE_ID,
+        STRIPE_API_BASE="http://127.0.0.1:9",
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
+    try:
+        client, _ = _member_client(app)
+        response = support.post_form(client, "/membership/checkout", follow_redirects=True)
+        assert response.status_code == 200
+        assert "could not reach our payment provider" in response.get_data(as_text=True)
+        assert _count(app, StripeCustomer) == 0
+    finally:
+        support.clean_database(app)
+
+
+def test_member_with_access_is_not_sent_to_checkout(stripe_app, fake_stripe):
+    client, user_id = _member_client(stripe_app)
+    with stripe_app.app_context():
+        support.make_member(user_id, "active")
+    response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/membership")
+    assert fake_stripe.requests == []
+
+
+def test_signed_out_checkout_goes_to_login(stripe_client):
+    response = support.post_form(stripe_client, "/membership/checkout")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_success_page_syncs_the_session_before_any_webhook(stripe_app, fake_stripe):
+    client, user_id = _member_client(stripe_app)
+    location = support.post_form(client, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    customer = fake_stripe.sessions[session_id]["customer"]
+    fake_stripe.complete_session(session_id, subscription(new_id("sub"), customer, user_id=user_id))
+    page = client.get(f"/membership/success?session_id={session_id}").get_data(as_text=True)
+    assert "Your membership is active" in page
+    me = client.get("/api/v1/me").get_json()
+    assert me["membership"]["status"] == "active" and me["membership"]["has_access"] is True
+    with stripe_app.app_context():
+        assert db.session.scalar(select(CheckoutSession.status)) == "complete"
+
+
+def test_success_page_waits_while_the_payment_is_unconfirmed(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    location = support.post_form(client, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    page = client.get(f"/membership/success?session_id={session_id}").get_data(as_text=True)
+    assert "Activating your membership" in page
+    assert 'http-equiv="refresh"' in page
+    assert _count(stripe_app, Subscription) == 0
+
+
+def test_success_page_ignores_another_users_session(stripe_app, fake_stripe):
+    owner, _ = _member_client(stripe_app)
+    location = support.post_form(owner, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    customer = fake_stripe.sessions[session_id]["customer"]
+    fake_stripe.complete_session(session_id, subscription(new_id("sub"), customer))
+    intruder, _ = _member_client(stripe_app)
+    page = intruder.get(f"/membership/success?session_id={session_id}").get_data(as_text=True)
+    assert "Activating your membership" in page
+    assert _count(stripe_app, Subscription) == 0
+
+
+def test_success_page_with_unknown_session_changes_nothing(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    response = client.get("/membership/success?session_id=cs_does_not_exist")
+    assert response.status_code == 200
+    assert _count(stripe_app, Subscription) == 0
+
+
+def test_portal_redirects_a_customer_to_stripe(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    support.post_form(client, "/membership/checkout")
+    response = support.post_form(client, "/membership/portal")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("https://billing.stripe.test/p/session/")
+    [call] = fake_stripe.calls("POST", "/v1/billing_portal/sessions")
+    assert call["params"]["return_url"].endswith("/membership")
+    assert (
+        call["params"]["customer"]
+        == fake_stripe.calls("POST", "/v1/checkout/sessions")[0]["params"]["customer"]
+    )
+
+
+def test_portal_without_a_customer_explains(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    response = support.post_form(client, "/membership/portal", follow_redirects=True)
+    assert "start a membership first" in response.get_data(as_text=True)
+    assert fake_stripe.requests == []
+
+
+def test_portal_when_stripe_is_down_shows_a_message(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    support.post_form(client, "/membership/checkout")
+    fake_stripe.fail_paths.add("/v1/billing_portal/sessions")
+    response = support.post_form(client, "/membership/portal", follow_redirects=True)
+    assert "could not reach our payment provider" in response.get_data(as_text=True)

@@ -1,0 +1,478 @@
+"""POST /webhooks/stripe: verification, storage, ordering, failures, emails and replay."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from campus.billing.access import has_paid_access
+from campus.billing.models import StripeCustomer, Subscription, WebhookEvent
+from campus.extensions import db
+from campus.mail.models import EmailMessage
+from tests import support
+from tests.billing.fake_stripe import (
+    event,
+    invoice,
+    new_id,
+    post_event,
+    signed_headers,
+    subscription,
+)
+
+
+@pytest.fixture
+def customer(stripe_app):
+    """A user with a Stripe customer record: (user_id, customer_id)."""
+    with stripe_app.app_context():
+        user = support.create_user()
+        customer_id = new_id("cus")
+        db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer_id))
+        db.session.commit()
+        return user.id, customer_id
+
+
+def _events(app) -> list[WebhookEvent]:
+    with app.app_context():
+        rows = db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def _sub(app, sub_id: str) -> Subscription | None:
+    with app.app_context():
+        row = db.session.scalar(
+            select(Subscription).where(Subscription.stripe_subscription_id == sub_id)
+        )
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
+def _access(app, user_id: int) -> bool:
+    from campus.accounts.models import User
+
+    with app.app_context():
+        return has_paid_access(db.session.get(User, user_id))
+
+
+def _emails(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(EmailMessage.dedupe_key).order_by(EmailMessage.id)))
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def _valid_payload() -> str:
+    return json.dumps(event("customer.created", {"id": "cus_x", "object": "customer"}))
+
+
+@pytest.mark.parametrize(
+    "make_headers",
+    [
+        pytest.param(lambda p: {}, id="missing-signature"),
+        pytest.param(lambda p: {"Stripe-Signature": "garbage"}, id="garbled-header"),
+        pytest.param(lambda p: signed_headers(p, secret="whsec_wrong"), id="wrong-secret"),
+        pytest.param(
+            lambda p: signed_headers(p, timestamp=int(time.time()) - 3600), id="stale-timestamp"
+        ),
+        pytest.param(lambda p: signed_headers(p + " "), id="body-changed-after-signing"),
+    ],
+)
+def test_bad_signature_is_rejected_and_nothing_stored(stripe_client, stripe_app, make_headers):
+    payload = _valid_payload()
+    response = stripe_client.post("/webhooks/stripe", data=payload, headers=make_headers(payload))
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_webhook"
+    assert _events(stripe_app) == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not json",
+        "[1, 2, 3]",
+        '"a string"',
+        "{}",
+        json.dumps({"id": "evt_1", "type": "x", "created": "yesterday", "data": {"object": {}}}),
+        json.dumps({"id": "evt_1", "type": "x", "created": 1, "data": {"object": "nope"}}),
+        json.dumps({"id": 5, "type": "x", "created": 1, "data": {"object": {}}}),
+        b"\xff\xfe\x00".decode("latin-1"),
+    ],
+)
+def test_malformed_but_signed_body_is_rejected(stripe_client, stripe_app, payload):
+    response = stripe_client.post(
+        "/webhooks/stripe", data=payload.encode("latin-1"), headers=signed_headers(payload)
+    )
+    assert response.status_code == 400
+    assert response.is_json
+    assert _events(stripe_app) == []
+
+
+def test_oversized_body_is_rejected(stripe_client, stripe_app):
+    payload = json.dumps({"junk": "x" * 600_000})
+    response = stripe_client.post("/webhooks/stripe", data=payload, headers=signed_headers(payload))
+    assert response.status_code == 413
+    assert _events(stripe_app) == []
+
+
+def test_webhook_needs_no_csrf_token_and_get_is_not_allowed(stripe_client):
+    assert stripe_client.get("/webhooks/stripe").status_code == 405
+    assert stripe_client.get("/webhooks/stripe").get_json()["error"]["code"] == (
+        "method_not_allowed"
+    )
+
+
+def test_unhandled_type_is_stored_and_acknowledged(stripe_client, stripe_app):
+    payload = _valid_payload()
+    response = stripe_client.post("/webhooks/stripe", data=payload, headers=signed_headers(payload))
+    assert response.status_code == 200 and response.get_json() == {
+        "received": True,
+        "duplicate": False,
+    }
+    [row] = _events(stripe_app)
+    assert row.type == "customer.created" and row.status == "ignored"
+    assert "not used" in row.reason
+
+
+def test_database_down_answers_503_so_stripe_retries(stripe_app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from campus.billing import services
+
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    client = stripe_app.test_client()
+    evt = event("customer.subscription.updated", subscription("sub_x", "cus_x"))
+    with monkeypatch.context() as patch:
+        patch.setattr(services.db.session, "execute", broken)
+        response = post_event(client, evt)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert _events(stripe_app) == []
+    # When the database is back, Stripe's retry is stored and processed.
+    assert post_event(client, evt).status_code == 200
+    assert [row.stripe_event_id for row in _events(stripe_app)] == [evt["id"]]
+
+
+def test_database_unreachable_answers_5xx(_database):
+    app = support.make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/x")
+    evt = event("customer.subscription.updated", subscription("sub_x", "cus_x"))
+    response = post_event(app.test_client(), evt)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"
+
+
+# --- processing ----------------------------------------------------------------------------
+
+
+def test_subscription_event_mirrors_the_2026_shape(stripe_client, stripe_app, customer):
+    user_id, customer_id = customer
+    end = int(time.time()) + 20 * 86400
+    sub = subscription("sub_a", customer_id, period_end=end)
+    assert post_event(stripe_client, event("customer.subscription.created", sub)).status_code == 200
+    row = _sub(stripe_app, "sub_a")
+    assert row.user_id == user_id and row.status == "active"
+    assert row.current_period_end == datetime.fromtimestamp(end, UTC)
+    assert _access(stripe_app, user_id)
+    [stored] = _events(stripe_app)
+    assert stored.status == "processed" and stored.attempts == 1 and stored.processed_at
+
+
+def test_duplicate_delivery_is_a_no_op(stripe_client, stripe_app, customer):
+    _, customer_id = customer
+    sub = subscription("sub_a", customer_id)
+    evt = event("invoice.payment_failed", invoice("sub_a", customer_id, paid=False))
+    post_event(stripe_client, event("customer.subscription.created", sub))
+    first = post_event(stripe_client, evt)
+    second = post_event(stripe_client, evt)
+    assert first.get_json()["duplicate"] is False
+    assert second.status_code == 200 and second.get_json()["duplicate"] is True
+    assert len(_events(stripe_app)) == 2
+    assert [k for k in _emails(stripe_app) if k.startswith("billing:payment_failed")] == [
+        f"billing:payment_failed:{evt['data']['object']['id']}:1"
+    ]
+
+
+def test_older_event_never_overwrites_newer_state(stripe_client, stripe_app, customer):
+    user_id, customer_id = customer
+    now = int(time.time())
+    canceled = subscription("sub_a", customer_id, status="canceled")
+    active = subscription("sub_a", customer_id, status="active")
+    post_event(stripe_client, event("customer.subscription.deleted", canceled, created=now))
+    post_event(stripe_client, event("customer.subscription.updated", active, created=now - 60))
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    assert not _access(stripe_app, user_id)
+    stale = _events(stripe_app)[-1]
+    assert stale.status == "ignored" and stale.reason.startswith("stale")
+
+
+def test_same_second_disagreement_is_settled_by_fetching(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    _, customer_id = customer
+    now = int(time.time())
+    past_due = subscription("sub_a", customer_id, status="past_due")
+    recovered = subscription("sub_a", customer_id, status="active")
+    fake_stripe.subscriptions["sub_a"] = recovered
+    post_event(stripe_client, event("customer.subscription.updated", recovered, created=now))
+    post_event(stripe_client, event("customer.subscription.updated", past_due, created=now))
+    assert _sub(stripe_app, "sub_a").status == "active"
+    assert fake_stripe.calls("GET", "/v1/subscriptions/sub_a")
+
+
+def test_unknown_customer_is_stored_and_ignored_with_reason(stripe_client, stripe_app):
+    sub = subscription("sub_a", "cus_nobody")
+    assert post_event(stripe_client, event("customer.subscription.created", sub)).status_code == 200
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "unknown customer cus_nobody" in row.reason
+    assert _sub(stripe_app, "sub_a") is None
+
+
+def test_unknown_price_is_stored_and_ignored_with_reason(stripe_client, stripe_app, customer):
+    _, customer_id = customer
+    sub = subscription("sub_a", customer_id, price="price_other")
+    post_event(stripe_client, event("customer.subscription.created", sub))
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "unknown price price_other" in row.reason
+    assert _sub(stripe_app, "sub_a") is None
+
+
+def test_customer_is_never_matched_by_email(stripe_client, stripe_app):
+    with stripe_app.app_context():
+        user = support.create_user(email="same@example.com")
+        user_id = user.id
+    sub = subscription("sub_a", "cus_unknown")
+    sub["customer_email"] = "same@example.com"
+    post_event(stripe_client, event("customer.subscription.created", sub))
+    assert _sub(stripe_app, "sub_a") is None
+    assert not _access(stripe_app, user_id)
+
+
+def test_new_customer_is_linked_through_our_metadata(stripe_client, stripe_app):
+    with stripe_app.app_context():
+        user_id = support.create_user().id
+    sub = subscription("sub_a", "cus_new", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.created", sub))
+    assert _sub(stripe_app, "sub_a").user_id == user_id
+    with stripe_app.app_context():
+        assert db.session.scalar(select(StripeCustomer.stripe_customer_id)) == "cus_new"
+
+
+def test_metadata_cannot_steal_a_user_who_has_a_customer(stripe_client, stripe_app, customer):
+    user_id, _ = customer
+    sub = subscription("sub_a", "cus_other", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.created", sub))
+    assert _sub(stripe_app, "sub_a") is None
+    assert not _access(stripe_app, user_id)
+
+
+def test_checkout_completed_fetches_the_subscription_and_welcomes_once(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    user_id, customer_id = customer
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    session = {
+        "id": "cs_a",
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(user_id),
+        "customer": customer_id,
+        "subscription": "sub_a",
+        "status": "complete",
+        "payment_status": "paid",
+    }
+    evt = event("checkout.session.completed", session)
+    post_event(stripe_client, evt)
+    post_event(stripe_client, evt)
+    assert _access(stripe_app, user_id)
+    assert _emails(stripe_app) == ["billing:started:sub_a"]
+    [message] = support.outbox(stripe_app)
+    assert "membership is active" in support.body_of(message)
+
+
+def test_checkout_completed_for_someone_elses_customer_is_ignored(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    _, customer_id = customer
+    with stripe_app.app_context():
+        other_id = support.create_user().id
+    session = {
+        "id": "cs_a",
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(other_id),
+        "customer": customer_id,
+        "subscription": "sub_a",
+        "payment_status": "paid",
+    }
+    post_event(stripe_client, event("checkout.session.completed", session))
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "another user" in row.reason
+    assert not _access(stripe_app, other_id)
+
+
+def test_payment_failed_emails_a_fix_link_and_grace_then_lapse(stripe_client, stripe_app, customer):
+    import time_machine
+
+    user_id, customer_id = customer
+    now = int(time.time())
+    post_event(
+        stripe_client,
+        event("customer.subscription.created", subscription("sub_a", customer_id), now - 10),
+    )
+    post_event(
+        stripe_client, event("invoice.payment_failed", invoice("sub_a", customer_id, paid=False))
+    )
+    post_event(
+        stripe_client,
+        event(
+            "customer.subscription.updated",
+            subscription("sub_a", customer_id, status="past_due"),
+            now,
+        ),
+    )
+    assert _access(stripe_app, user_id)  # within the grace period
+    [message] = support.outbox(stripe_app)
+    assert message["Subject"] == "Your Campus membership payment failed"
+    assert support.link_in(message) == "/membership"
+    with time_machine.travel(datetime.fromtimestamp(now + 8 * 86400, UTC)):
+        assert not _access(stripe_app, user_id)
+
+
+def test_cancel_at_period_end_keeps_access_until_the_end(stripe_client, stripe_app, customer):
+    import time_machine
+
+    user_id, customer_id = customer
+    end = int(time.time()) + 5 * 86400
+    sub = subscription("sub_a", customer_id, period_end=end, cancel_at_period_end=True)
+    post_event(stripe_client, event("customer.subscription.updated", sub))
+    assert _access(stripe_app, user_id)
+    assert _sub(stripe_app, "sub_a").cancel_at_period_end is True
+    with time_machine.travel(datetime.fromtimestamp(end + 60, UTC)):
+        assert not _access(stripe_app, user_id)
+
+
+def test_deleted_subscription_ends_access_and_says_so_once(stripe_client, stripe_app, customer):
+    user_id, customer_id = customer
+    evt = event(
+        "customer.subscription.deleted", subscription("sub_a", customer_id, status="canceled")
+    )
+    post_event(stripe_client, evt)
+    post_event(stripe_client, evt)
+    assert not _access(stripe_app, user_id)
+    assert _emails(stripe_app) == ["billing:ended:sub_a"]
+
+
+def test_trial_will_end_emails_once(stripe_client, stripe_app, customer):
+    _, customer_id = customer
+    trial_end = int(time.time()) + 3 * 86400
+    sub = subscription("sub_a", customer_id, status="trialing", trial_end=trial_end)
+    first = event("customer.subscription.trial_will_end", sub)
+    again = event("customer.subscription.trial_will_end", sub, created=first["created"])
+    post_event(stripe_client, first)
+    post_event(stripe_client, again)  # a second event about the same trial end
+    assert _emails(stripe_app) == [f"billing:trial:sub_a:{trial_end}"]
+    [message] = support.outbox(stripe_app)
+    assert "trial ends on" in support.body_of(message)
+
+
+def test_invoice_paid_for_an_unknown_subscription_fetches_it(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    user_id, customer_id = customer
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id)
+    post_event(stripe_client, event("invoice.paid", invoice("sub_a", customer_id, paid=True)))
+    assert _access(stripe_app, user_id)
+    [row] = _events(stripe_app)
+    assert row.status == "processed"
+
+
+def test_invoice_without_subscription_is_ignored(stripe_client, stripe_app):
+    inv = invoice("sub_a", "cus_a", paid=True)
+    inv["parent"] = None
+    post_event(stripe_client, event("invoice.paid", inv))
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "not for a subscription" in row.reason
+
+
+def test_processing_error_is_recorded_then_replay_succeeds(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+
+    user_id, customer_id = customer
+    fake_stripe.fail_paths.add("/v1/subscriptions/sub_a")
+    evt = event("invoice.paid", invoice("sub_a", customer_id, paid=True))
+    assert post_event(stripe_client, evt).status_code == 200  # acknowledged regardless
+    [row] = _events(stripe_app)
+    assert row.status == "failed" and row.attempts == 1
+    assert "APIError" in row.last_error or "down" in row.last_error
+    assert not _access(stripe_app, user_id)
+
+    fake_stripe.fail_paths.clear()
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id)
+    runner = stripe_app.test_cli_runner()
+    result = runner.invoke(args=["billing", "replay", evt["id"]], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "processed" in result.output
+    [row] = _events(stripe_app)
+    assert row.status == "processed" and row.attempts == 2 and row.last_error is None
+    assert _access(stripe_app, user_id)
+
+
+def test_failed_task_is_retried_with_backoff(stripe_app, customer, fake_stripe, monkeypatch):
+    from celery.exceptions import Retry
+
+    from campus.billing import tasks
+
+    _, customer_id = customer
+    fake_stripe.fail_paths.add("/v1/subscriptions/sub_a")
+    evt = event("invoice.paid", invoice("sub_a", customer_id, paid=True))
+    with stripe_app.app_context():
+        row = WebhookEvent(
+            stripe_event_id=evt["id"],
+            type=evt["type"],
+            created=evt["created"],
+            payload=json.dumps(evt),
+        )
+        db.session.add(row)
+        db.session.commit()
+        row_id = row.id
+    seen = {}
+
+    def fake_retry(*args, **kwargs):
+        seen.update(kwargs)
+        raise Retry()
+
+    monkeypatch.setattr(tasks.process_webhook_event, "retry", fake_retry)
+    with stripe_app.app_context(), pytest.raises(Retry):
+        tasks.process_webhook_event.run(row_id)
+    assert 8 <= seen["countdown"] <= 12
+    [stored] = _events(stripe_app)
+    assert stored.status == "failed" and stored.attempts == 1
+
+
+def test_events_command_lists_events_with_status(stripe_client, stripe_app):
+
+    post_event(stripe_client, event("customer.subscription.created", subscription("s", "cus_z")))
+    result = stripe_app.test_cli_runner().invoke(args=["billing", "events"], catch_exceptions=False)
+    assert "customer.subscription.created" in result.output
+    assert "ignored" in result.output and "unknown customer cus_z" in result.output
+
+
+def test_replay_of_unknown_event_is_a_clear_error(stripe_app):
+
+    result = stripe_app.test_cli_runner().invoke(args=["billing", "replay", "evt_nope"])
+    assert result.exit_code == 2 and "no stored event evt_nope" in result.output
+
+
+def test_event_count_matches_deliveries(stripe_client, stripe_app):
+    for _ in range(3):
+        post_event(stripe_client, event("ping", {"id": "x", "object": "thing"}))
+    with stripe_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 3
