@@ -95,6 +95,12 @@ def upgrade():
     with op.batch_alter_table('article_tags', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_article_tags_tag_id'), ['tag_id'], unique=False)
 
+    op.create_table('content_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_content_version'))
+    )
+    op.execute("INSERT INTO content_version (id, version) VALUES (1, 0)")
     # ### end Alembic commands ###
     _create_search_index()
 
@@ -158,6 +164,7 @@ def downgrade():
     with op.batch_alter_table('article_tags', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_article_tags_tag_id'))
 
+    op.drop_table('content_version')
     op.drop_table('article_tags')
     op.drop_table('leads')
     with op.batch_alter_table('articles', schema=None) as batch_op:

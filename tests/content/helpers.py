@@ -82,6 +82,8 @@ def sign_in_as(app, client, reader: str) -> None:
             support.make_member(user.id, "active")
         elif reader == "lapsed_member":
             support.make_member(user.id, "canceled")
+        elif reader == "unpaid_member":
+            support.make_member(user.id, "unpaid")
         session_id = user.get_id()
     with client.session_transaction() as session:
         session["_user_id"] = session_id

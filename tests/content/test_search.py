@@ -112,12 +112,13 @@ def test_postgres_search_uses_the_gin_indexes(app):
     from sqlalchemy import text
 
     from campus.content.access import ANONYMOUS
+    from campus.content.models import Article
     from campus.content.search import apply_search
-    from campus.content.services import listable
     from campus.extensions import db
 
     with app.app_context():
-        stmt = apply_search(listable(ANONYMOUS), ["sciatic"], ANONYMOUS)
+        # Without the status filter, whose b-tree the planner likes on an empty table.
+        stmt = apply_search(db.select(Article), ["sciatic"], ANONYMOUS)
         compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
         db.session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")).all())

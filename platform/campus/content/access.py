@@ -12,25 +12,22 @@ from campus.content.models import MEMBERS, PAID, PUBLIC, PUBLISHED, VISIBILITIES
 
 @dataclass(frozen=True)
 class Reader:
-    """What matters about the person reading: signed in, paying, admin, membership status."""
+    """What matters about the person reading: signed in, paying (billing's rule), admin."""
 
     signed_in: bool = False
     paid: bool = False
     admin: bool = False
-    membership_status: str = "none"
 
     @classmethod
     def for_user(cls, user) -> Reader:
         """Describe a user (or anonymous visitor) as a reader."""
-        from campus.billing.access import has_paid_access, membership_state
+        from campus.billing.access import has_paid_access
 
         if user is None or not getattr(user, "is_authenticated", False):
             return cls()
         if user.is_admin:
-            return cls(signed_in=True, paid=True, admin=True, membership_status="admin")
-        state = membership_state(user)
-        paid = has_paid_access(user)
-        return cls(signed_in=True, paid=paid, admin=False, membership_status=state.status)
+            return cls(signed_in=True, paid=True, admin=True)
+        return cls(signed_in=True, paid=has_paid_access(user), admin=False)
 
 
 ANONYMOUS = Reader()

@@ -60,10 +60,17 @@ class DisclaimerSchema(Schema):
     text = fields.String()
 
 
+class RelatedSchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+    visibility = fields.String()
+    url = fields.String()
+
+
 class ArticleDetailSchema(ArticleSummarySchema):
     html = fields.String(metadata={"description": "The whole article, or its preview"})
     is_preview = fields.Boolean()
-    related = fields.List(fields.Nested(ArticleSummarySchema))
+    related = fields.List(fields.Nested(RelatedSchema))
     disclaimer = fields.Nested(DisclaimerSchema)
 
 
@@ -120,10 +127,19 @@ def get_article(slug: str) -> dict:
     if article is None:
         abort(404, description="No article at that address.")
     html, whole = visible_html(article, reader)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
         **_summary(article, reader),
         "html": html,
         "is_preview": not whole,
-        "related": [_summary(a, reader) for a in services.related_articles(article, reader)],
+        "related": [
+            {
+                "slug": r.slug,
+                "title": r.title,
+                "visibility": r.visibility,
+                "url": base + url_for("content.article", slug=r.slug),
+            }
+            for r in services.related_articles(article, reader)
+        ],
         "disclaimer": disclaimer(),
     }

@@ -118,3 +118,15 @@ class Lead(db.Model):
     last_requested_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     download: Mapped[Download] = relationship()
+
+
+class ContentVersion(db.Model):
+    """One row whose number goes up whenever articles, regions, muscles or downloads change.
+
+    Processes cache article pages under this number, so a change is seen by all of them at once.
+    """
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -13,11 +14,12 @@ from typing import Any
 import frontmatter
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, load_only, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from campus.content.access import Reader, readable_visibilities
+from campus.content.access import Reader
 from campus.content.models import (
     DRAFT,
     PUBLISHED,
@@ -294,7 +296,9 @@ def library_page(
         return Page([], page, per_page, 0, [])
     else:
         stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc())
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = db.session.scalar(
+        stmt.with_only_columns(func.count(Article.id), maintain_column_froms=True).order_by(None)
+    )
     items = db.session.scalars(
         stmt.options(joinedload(Article.category), selectinload(Article.tags))
         .limit(per_page)
@@ -303,49 +307,86 @@ def library_page(
     return Page(list(items), page, per_page, total or 0, terms)
 
 
+# The article page's statements are built once: constructing a Select costs far more than
+# running it, and these run on every page view. Index 0: readers; 1: admins (drafts too).
+_BY_SLUG = [
+    select(Article)
+    .where(Article.slug == bindparam("slug"), *conditions)
+    # The page needs one of the two HTML bodies, not the Markdown or the search text.
+    .options(
+        joinedload(Article.category),
+        defer(Article.body_md),
+        defer(Article.preview_text),
+        defer(Article.full_text),
+    )
+    for conditions in ([Article.status == PUBLISHED], [])
+]
+_TAGS_OF = (
+    select(Tag)
+    .join(article_tags, article_tags.c.tag_id == Tag.id)
+    .where(article_tags.c.article_id == bindparam("article_id"))
+    .order_by(Tag.name)
+)
+_SHARED = (
+    select(article_tags.c.article_id, func.count().label("shared"))
+    .where(
+        article_tags.c.tag_id.in_(
+            select(article_tags.c.tag_id)
+            .where(article_tags.c.article_id == bindparam("article_id"))
+            .scalar_subquery()
+        ),
+        article_tags.c.article_id != bindparam("article_id"),
+    )
+    .group_by(article_tags.c.article_id)
+    .subquery("shared")
+)
+_RELATED = [
+    select(Article)
+    .join(_SHARED, _SHARED.c.article_id == Article.id)
+    .where(*conditions)
+    .options(load_only(Article.slug, Article.title, Article.visibility, Article.published_at))
+    .order_by(_SHARED.c.shared.desc(), Article.published_at.desc(), Article.id)
+    .limit(bindparam("limit"))
+    for conditions in ([Article.status == PUBLISHED], [])
+]
+
+
 def article_for(slug: str, reader: Reader) -> Article | None:
     """Return the article at this slug if this reader may open it (drafts: admins only)."""
     if slugify(slug) != slug:
         return None
-    stmt = listable(reader).where(Article.slug == slug[:120])
-    return db.session.scalar(stmt.options(joinedload(Article.category), selectinload(Article.tags)))
+    article = db.session.scalars(_BY_SLUG[reader.admin], {"slug": slug}).first()
+    if article is not None:
+        tags = db.session.scalars(_TAGS_OF, {"article_id": article.id}).all()
+        set_committed_value(article, "tags", list(tags))
+    return article
 
 
 def related_articles(article: Article, reader: Reader, limit: int = 3) -> list[Article]:
     """Published articles sharing the most tags with this one."""
-    tag_ids = [tag.id for tag in article.tags]
-    if not tag_ids:
-        return []
-    shared = (
-        select(article_tags.c.article_id, func.count().label("shared"))
-        .where(article_tags.c.tag_id.in_(tag_ids), article_tags.c.article_id != article.id)
-        .group_by(article_tags.c.article_id)
-        .subquery()
-    )
-    stmt = (
-        listable(reader)
-        .join(shared, shared.c.article_id == Article.id)
-        .order_by(shared.c.shared.desc(), Article.published_at.desc(), Article.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt).all())
+    stmt = _RELATED[reader.admin]
+    return list(db.session.scalars(stmt, {"article_id": article.id, "limit": limit}).all())
 
 
 def categories_in_use(reader: Reader) -> list[Category]:
     """Body regions that have articles this reader can list, in region order."""
-    used = listable(reader).with_only_columns(Article.category_id).distinct()
-    return list(
-        db.session.scalars(
-            select(Category).where(Category.id.in_(used)).order_by(Category.position, Category.name)
-        ).all()
-    )
+    # EXISTS stops at the first article of each region: cheap however large the library.
+    used = listable(reader).with_only_columns(Article.id).where(Article.category_id == Category.id)
+    stmt = select(Category).where(used.exists()).order_by(Category.position, Category.name)
+    return list(db.session.scalars(stmt).all())
 
 
 def tags_in_use(reader: Reader) -> list[Tag]:
     """Muscles that have articles this reader can list, by name."""
-    ids = listable(reader).with_only_columns(Article.id)
-    used = select(article_tags.c.tag_id).where(article_tags.c.article_id.in_(ids))
-    return list(db.session.scalars(select(Tag).where(Tag.id.in_(used)).order_by(Tag.name)).all())
+    # Walk the tag's rows in article_tags (indexed) and look each article up by id, stopping at
+    # the first published one; written as nested EXISTS so planners cannot scan articles first.
+    used = select(article_tags.c.article_id).where(article_tags.c.tag_id == Tag.id)
+    if not reader.admin:
+        published = select(Article.id).where(
+            Article.id == article_tags.c.article_id, Article.status == PUBLISHED
+        )
+        used = used.where(published.exists())
+    return list(db.session.scalars(select(Tag).where(used.exists()).order_by(Tag.name)).all())
 
 
 def feed_articles(limit: int = 30) -> list[Article]:
@@ -358,11 +399,6 @@ def feed_articles(limit: int = 30) -> list[Article]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt).all())
-
-
-def readable_by(article: Article, reader: Reader) -> bool:
-    """Shorthand used by templates: may this reader read the whole article?"""
-    return article.visibility in readable_visibilities(reader)
 
 
 # --- downloads and leads ----------------------------------------------------------------------
@@ -461,11 +497,31 @@ def leads_for_export(download_slug: str | None = None) -> list[Lead]:
     return list(db.session.scalars(stmt).all())
 
 
-def featured_download() -> Download | None:
-    """The newest active download, offered beside the articles."""
-    return db.session.scalar(
-        select(Download).where(Download.active.is_(True)).order_by(Download.id.desc()).limit(1)
-    )
+_FEATURED = select(Download).where(Download.active.is_(True)).order_by(Download.id.desc()).limit(1)
+
+
+@dataclass(frozen=True)
+class Promo:
+    """What the download box beside the articles shows (public, so safe to keep a minute)."""
+
+    slug: str
+    title: str
+    description: str
+
+
+PROMO_TTL = 60.0  # seconds a process keeps the promo before asking the database again
+
+
+def featured_download() -> Promo | None:
+    """The newest active download, offered beside the articles (cached briefly per process)."""
+    cache = current_app.extensions.setdefault("content_promo", {})
+    now = time.monotonic()
+    if cache.get("expires", 0.0) > now:
+        return cache["promo"]
+    item = db.session.scalar(_FEATURED)
+    promo = Promo(item.slug, item.title, item.description) if item else None
+    cache.update(promo=promo, expires=now + PROMO_TTL)
+    return promo
 
 
 def download_path(download: Download) -> Path | None:

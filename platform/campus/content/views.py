@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import (
     Response,
     abort,
@@ -10,10 +13,12 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
+from flask_login import current_user
 
-from campus.content import bp, services
+from campus.content import bp, cache, services
 from campus.content.access import (
     ANONYMOUS,
     Reader,
@@ -29,7 +34,8 @@ from campus.content.search import snippet
 from campus.extensions import db, limiter
 from campus.models.base import utcnow
 
-LAPSED_STATUSES = {"canceled", "unpaid", "incomplete_expired", "past_due", "paused"}
+LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
+UNPAID_STATUSES = {"past_due", "unpaid", "incomplete"}
 
 
 def _slug_arg(name: str) -> str | None:
@@ -63,8 +69,8 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
         if visibility == "members":
             return {
                 "title": "Keep reading with a free account",
-                "text": "This article is free for everyone with a Campus account. It takes a "
-                "minute and you can read the whole library preview right away.",
+                "text": "This article is free for everyone with a Campus account. Creating one "
+                "takes a minute and opens every members' article in the library.",
                 "primary_label": "Create a free account",
                 "primary_url": url_for("accounts.signup", next=article_url),
                 "secondary_label": "Log in",
@@ -79,7 +85,18 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
             "secondary_label": "Log in",
             "secondary_url": url_for("accounts.login", next=article_url),
         }
-    if reader.membership_status in LAPSED_STATUSES:
+    from campus.billing.access import membership_state
+
+    status = membership_state(current_user).status
+    if status in UNPAID_STATUSES:
+        return {
+            "title": "Your last payment did not go through",
+            "text": "Update your payment details to read the rest of this article and the "
+            "whole library again.",
+            "primary_label": "Update your payment",
+            "primary_url": membership_url(),
+        }
+    if status in LAPSED_STATUSES:
         return {
             "title": "Your membership has ended",
             "text": "Renew your membership to read the rest of this article and the whole "
@@ -133,28 +150,96 @@ def feed() -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class Named:
+    """A region or muscle as the page shows it."""
+
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """What one kind of reader sees of an article: safe to cache for that kind of reader."""
+
+    slug: str
+    title: str
+    summary: str
+    description: str
+    visibility: str
+    status: str
+    author_name: str
+    published_at: datetime | None
+    updated_at: datetime
+    reading_minutes: int
+    category: Named | None
+    tags: tuple[Named, ...]
+    related: tuple[tuple[str, str, str], ...]  # (slug, title, visibility)
+    body_html: str
+    whole: bool
+
+
+def _article_view(slug: str, reader: Reader) -> ArticleView | None:
+    item = services.article_for(slug, reader)
+    if item is None:
+        return None
+    body_html, whole = visible_html(item, reader)
+    return ArticleView(
+        slug=item.slug,
+        title=item.title,
+        summary=item.summary,
+        description=item.summary or item.preview_text,
+        visibility=item.visibility,
+        status=item.status,
+        author_name=item.author_name,
+        published_at=item.published_at,
+        updated_at=item.updated_at,
+        reading_minutes=item.reading_minutes,
+        category=Named(item.category.slug, item.category.name) if item.category else None,
+        tags=tuple(Named(t.slug, t.name) for t in item.tags),
+        related=tuple(
+            (r.slug, r.title, r.visibility) for r in services.related_articles(item, reader)
+        ),
+        body_html=body_html,
+        whole=whole,
+    )
+
+
 @bp.get("/articles/<slug>")
 def article(slug: str) -> str:
     """Show an article: all of it to readers with access, the preview and a way in to others."""
     reader = current_reader()
-    item = services.article_for(slug, reader)
-    if item is None:
-        abort(404)
-    html, whole = visible_html(item, reader)
-    return render_template(
+    version = cache.current_version()
+    # Anonymous pages carry nothing personal (no cookie, no token) unless a message is waiting.
+    whole_page = not reader.signed_in and "_flashes" not in session and version is not None
+    if whole_page:
+        page = cache.get(("page", slug, version))
+        if page is not None:
+            return page
+    # Keyed by what decides access, so a view is only ever reused for the same kind of reader.
+    key = ("article", slug, reader.signed_in, reader.paid, reader.admin, version)
+    view = cache.get(key) if version is not None else None
+    if view is None:
+        view = _article_view(slug, reader)
+        if view is None:
+            abort(404)
+        if version is not None:
+            cache.put(key, view)
+    page = render_template(
         "content/article.html",
-        article=item,
-        body_html=html,
-        whole=whole,
-        cta=None if whole else call_to_action(item.visibility, reader),
-        related=services.related_articles(item, reader),
-        reader=reader,
-        may_read_full=may_read_full,
+        article=view,
+        body_html=view.body_html,
+        whole=view.whole,
+        cta=None if view.whole else call_to_action(view.visibility, reader),
+        related=view.related,
         disclaimer_text=DISCLAIMER_TEXT,
         disclaimer_version=DISCLAIMER_VERSION,
-        canonical=_base_url() + url_for("content.article", slug=item.slug),
+        canonical=_base_url() + url_for("content.article", slug=view.slug),
         download=services.featured_download(),
     )
+    if whole_page:
+        cache.put(("page", slug, version), page)
+    return page
 
 
 @bp.route("/articles/downloads/<slug>", methods=["GET", "POST"])

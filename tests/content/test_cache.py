@@ -1,0 +1,49 @@
+"""Cached article pages: never shown to another kind of reader, never stale after a change."""
+
+from __future__ import annotations
+
+from campus.content.services import save_article
+from campus.extensions import db
+from tests.content.helpers import body, make_article, sign_in_as
+
+
+def test_a_page_cached_for_a_paying_member_is_not_served_to_anyone_else(app, client):
+    with app.app_context():
+        make_article(slug="cached-paid", visibility="paid")
+    sign_in_as(app, client, "paying_member")
+    assert "gatedwordcachedpaid" in client.get("/articles/cached-paid").get_data(as_text=True)
+    for reader in ("anonymous", "free_member", "lapsed_member"):
+        other = app.test_client()
+        sign_in_as(app, other, reader)
+        for _ in range(2):  # the second time comes from the cache
+            html = other.get("/articles/cached-paid").get_data(as_text=True)
+            assert "previewwordcachedpaid" in html and "gatedwordcachedpaid" not in html
+
+
+def test_a_change_is_seen_at_once_by_cached_pages(app, client):
+    with app.app_context():
+        make_article(slug="changing", visibility="public", title="Before")
+    assert "gatedwordchanging" in client.get("/articles/changing").get_data(as_text=True)
+    with app.app_context():
+        save_article(
+            slug="changing", title="After", body_md=body("changing"), visibility="paid",
+            status="published",
+        )  # fmt: skip
+        db.session.commit()
+    html = client.get("/articles/changing").get_data(as_text=True)
+    assert "After" in html and "gatedwordchanging" not in html
+    with app.app_context():
+        save_article(
+            slug="changing", title="After", body_md=body("changing"), visibility="paid",
+            status="draft",
+        )  # fmt: skip
+        db.session.commit()
+    assert client.get("/articles/changing").status_code == 404
+
+
+def test_an_admins_draft_view_is_not_served_to_readers(app, client):
+    with app.app_context():
+        make_article(slug="secret-draft", status="draft")
+    sign_in_as(app, client, "admin")
+    assert client.get("/articles/secret-draft").status_code == 200
+    assert app.test_client().get("/articles/secret-draft").status_code == 404

@@ -1,0 +1,152 @@
+"""Free downloads: the form, the emailed signed link, the lead, rate limits and the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from tests import support
+
+SLUG = "hip-and-thigh-stretching-guide"
+
+
+@pytest.fixture
+def guide(app):
+    """The demo download with its real PDF."""
+    from campus.content.demo import seed
+    from campus.extensions import db
+
+    with app.app_context():
+        seed()
+        db.session.commit()
+    return SLUG
+
+
+def _ask(client, email="ana@example.com", name="Ana Ruiz", consent="y"):
+    data = {"name": name, "email": email}
+    if consent:
+        data["consent"] = consent
+    return support.post_form(client, f"/articles/downloads/{SLUG}", data)
+
+
+def _leads(app):
+    from campus.content.models import Lead
+    from campus.extensions import db
+
+    with app.app_context():
+        return [(lead.email, lead.requests) for lead in db.session.scalars(db.select(Lead))]
+
+
+def test_download_form_asks_for_name_email_and_consent(client, guide):
+    html = client.get(f"/articles/downloads/{guide}").get_data(as_text=True)
+    for name in ('name="name"', 'name="email"', 'name="consent"', 'name="csrf_token"'):
+        assert name in html
+
+
+def test_asking_emails_a_signed_link_to_a_real_pdf(app, client, guide):
+    from pypdf import PdfReader
+
+    r = _ask(client, email="Ana@Example.com")
+    assert r.status_code == 200 and "Check your email" in r.get_data(as_text=True)
+    assert _leads(app) == [("ana@example.com", 1)]
+    [message] = support.outbox(app)
+    assert message["To"] == "ana@example.com"
+    link = support.link_in(message)
+    pdf = client.get(link)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(pdf.data))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 2
+    assert "Hip and Thigh Stretching Guide" in text and "hamstring" in text.lower()
+
+
+def test_the_lead_is_recorded_once_per_email_and_download(app, client, guide):
+    assert _ask(client).status_code == 200
+    assert _ask(client, email="ANA@example.com ").status_code == 200
+    assert _leads(app) == [("ana@example.com", 2)]
+    assert len(support.outbox(app)) == 1  # one email a day per address and download
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"consent": None}, "Please agree"),
+        ({"email": "not-an-email"}, "valid email"),
+        ({"name": ""}, "your name"),
+        ({"name": "\x00\x01"}, "your name"),
+    ],
+)
+def test_bad_requests_change_nothing(app, client, guide, fields, problem):
+    r = _ask(client, **fields)
+    assert r.status_code == 422
+    assert problem in r.get_data(as_text=True)
+    assert _leads(app) == []
+    assert support.outbox(app) == []
+
+
+def test_tampered_and_expired_links_are_refused(app, client, guide):
+    _ask(client)
+    link = support.link_in(support.outbox(app)[0])
+    tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    r = client.get(tampered)
+    assert r.status_code == 400 and "not valid" in r.get_data(as_text=True)
+    with time_machine.travel(timedelta(days=8), tick=False):
+        r = client.get(link)
+    assert r.status_code == 400 and "expired" in r.get_data(as_text=True)
+
+
+def test_a_link_for_one_download_does_not_open_another(app, client, guide):
+    from campus.content.services import download_token, save_download
+    from campus.extensions import db
+
+    with app.app_context():
+        other, _ = save_download(slug="other", title="Other", description="", filename="x.pdf")
+        db.session.commit()
+        token = download_token(other, "ana@example.com")
+    assert client.get(f"/articles/downloads/{guide}/file/{token}").status_code == 400
+
+
+def test_unknown_download_is_404(client):
+    assert client.get("/articles/downloads/nothing").status_code == 404
+    assert client.get("/articles/downloads/nothing/file/abc").status_code == 404
+
+
+def test_download_requests_are_rate_limited(guide):
+    app = support.make_app(DOWNLOAD_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    assert _ask(client, email="a@example.com").status_code == 200
+    assert _ask(client, email="b@example.com").status_code == 200
+    assert _ask(client, email="c@example.com").status_code == 429
+    assert [e for e, _ in _leads(app)] == ["a@example.com", "b@example.com"]
+
+
+def test_leads_export_as_csv(app, client, guide):
+    from campus.content.services import save_download
+    from campus.extensions import db
+
+    _ask(client, email="ana@example.com")
+    _ask(client, email="=cmd@example.com", name="=HYPERLINK(1)")
+    with app.app_context():
+        other, _ = save_download(slug="other", title="Other", description="", filename="x.pdf")
+        from campus.content.models import Lead
+
+        db.session.add(
+            Lead(download_id=other.id, email="zed@example.com", name="Zed", consent_text="ok")
+        )
+        db.session.commit()
+    runner = app.test_cli_runner()
+    everything = list(csv.reader(io.StringIO(runner.invoke(args=["content", "leads-csv"]).output)))
+    assert everything[0][:3] == ["download", "name", "email"]
+    assert [row[2] for row in everything[1:]] == [
+        "ana@example.com",
+        "'=cmd@example.com",
+        "zed@example.com",
+    ]
+    assert everything[2][1] == "'=HYPERLINK(1)"
+    result = runner.invoke(args=["content", "leads-csv", "--download", "other"])
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert [row[2] for row in rows[1:]] == ["zed@example.com"]

@@ -1,0 +1,98 @@
+"""`flask content import DIR` and the demo seed built on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+GOOD = """---
+title: Soleus
+summary: The second heart.
+visibility: members
+category: Knee and leg
+tags: [Soleus, Gastrocnemius]
+author: A. Author
+published: 2026-05-04
+---
+
+Soleus preview.
+
+<!-- more -->
+
+Soleus gated part.
+"""
+
+
+def _run(app, folder: Path):
+    return app.test_cli_runner().invoke(args=["content", "import", str(folder)])
+
+
+def test_import_creates_then_updates_in_place_by_slug(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    (tmp_path / "soleus.md").write_text(GOOD)
+    first = _run(app, tmp_path)
+    assert first.exit_code == 0, first.output
+    assert "created  soleus" in first.output
+    with app.app_context():
+        article = db.session.scalar(select(Article))
+        first_id = article.id
+        assert (article.visibility, article.category.name) == ("members", "Knee and leg")
+        assert [t.name for t in article.tags] == ["Gastrocnemius", "Soleus"]
+        assert article.published_at.date().isoformat() == "2026-05-04"
+        assert "Soleus gated part" not in article.preview_html
+
+    (tmp_path / "soleus.md").write_text(GOOD.replace("The second heart.", "Updated summary."))
+    second = _run(app, tmp_path)
+    assert second.exit_code == 0 and "updated  soleus" in second.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Article)) == 1
+        article = db.session.scalar(select(Article))
+        assert (article.id, article.summary) == (first_id, "Updated summary.")
+
+
+def test_bad_files_are_reported_and_the_others_still_imported(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    (tmp_path / "a-good.md").write_text(GOOD)
+    (tmp_path / "b-broken-yaml.md").write_text("---\ntitle: [unclosed\n---\nBody\n")
+    (tmp_path / "c-no-title.md").write_text("---\nsummary: x\n---\nBody\n")
+    (tmp_path / "d-bad-visibility.md").write_text("---\ntitle: X\nvisibility: secret\n---\nB\n")
+    (tmp_path / "e-binary.md").write_bytes(b"\xff\xfe\x00bad")
+    (tmp_path / "f-empty.md").write_text("---\ntitle: Empty\n---\n")
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1
+    assert "1 created, 0 updated, 5 failed." in result.output
+    assert "b-broken-yaml.md: the front matter is not valid YAML" in result.output
+    assert "c-no-title.md: the front matter needs a title" in result.output
+    assert "d-bad-visibility.md: visibility must be one of" in result.output
+    assert "e-binary.md: the file is not UTF-8 text" in result.output
+    assert "f-empty.md: the article body is empty" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Article.slug)).all() == ["a-good"]
+
+
+def test_demo_seed_imports_six_articles_of_every_visibility_idempotently(app):
+    from campus.content.demo import seed
+    from campus.content.models import Article, Download
+    from campus.extensions import db
+
+    with app.app_context():
+        first = seed()
+        db.session.commit()
+        second = seed()
+        db.session.commit()
+        articles = db.session.scalars(select(Article)).all()
+        assert len(articles) >= 6 and second == []
+        assert {a.visibility for a in articles} == {"public", "members", "paid"}
+        assert db.session.scalar(select(func.count()).select_from(Download)) == 1
+        for article in articles:
+            for section in ("Anatomy", "Referred pain pattern", "Symptoms", "Causes",
+                            "Differential diagnosis", "Associated muscles", "Self help",
+                            "Treatment techniques"):  # fmt: skip
+                assert f"<h2>{section}</h2>" in article.full_html, (article.slug, section)
+            assert article.category is not None and article.tags
+    assert any(line.startswith("created article") for line in first)
