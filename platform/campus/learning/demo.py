@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.learning import services
-from campus.learning.models import BoardApproval, Course
+from campus.learning.models import BoardApproval, Course, Lesson
 
 HIP_SLUG = "trigger-point-therapy-hip-and-thigh"
 NECK_SLUG = "trigger-points-neck-and-shoulder"
@@ -683,7 +683,7 @@ def seed() -> list[str]:
                 ("BOC", "Approved Provider P10245", date(2027, 6, 30)),
             ],
         )
-        last = services.outline(course, None).lessons[-1]
+        last = db.session.get(Lesson, services.outline(course, None).lessons[-1].id)
         services.add_resource(
             last,
             "Hip and thigh self-care handout",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import PROFESSIONS, User
 from campus.extensions import db
+from campus.learning import snapshots
 from campus.learning.access import (
     LearningError,
     check_can_enroll,
@@ -271,30 +272,40 @@ def _catalog_query(filters: CatalogFilters, include_drafts: bool):
 
 
 def catalog(
-    filters: CatalogFilters, page: int = 1, include_drafts: bool = False
-) -> tuple[list[Course], int]:
-    """Return one page of matching courses (with approvals and audience) and the match count."""
-    stmt = _catalog_query(filters, include_drafts)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    courses = db.session.scalars(
-        stmt.options(selectinload(Course.approvals), selectinload(Course.audience))
-        .order_by(Course.published_at.desc().nulls_last(), Course.title, Course.id)
-        .limit(CATALOG_PAGE_SIZE)
-        .offset((max(page, 1) - 1) * CATALOG_PAGE_SIZE)
-    ).all()
-    return list(courses), total
+    filters: CatalogFilters, page: int = 1, include_drafts: bool = False, stamp: tuple | None = None
+) -> tuple[list[snapshots.CourseCard], int]:
+    """Return one page of matching course cards and the match count (cached by catalog stamp)."""
+    page = max(page, 1)
+
+    def build() -> tuple[list[snapshots.CourseCard], int]:
+        stmt = _catalog_query(filters, include_drafts)
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        courses = db.session.scalars(
+            stmt.options(selectinload(Course.approvals), selectinload(Course.audience))
+            .order_by(Course.published_at.desc().nulls_last(), Course.title, Course.id)
+            .limit(CATALOG_PAGE_SIZE)
+            .offset((page - 1) * CATALOG_PAGE_SIZE)
+        ).all()
+        return [snapshots.card(c) for c in courses], total
+
+    stamp = stamp or snapshots.catalog_stamp(include_drafts)
+    return snapshots.cached_catalog(("page", filters, page, include_drafts), stamp, build)
 
 
-def catalog_topics() -> list[str]:
-    """Topics of published courses, for the catalog filter."""
-    return list(
-        db.session.scalars(
-            select(Course.topic)
-            .where(Course.status == "published")
-            .distinct()
-            .order_by(Course.topic)
+def catalog_topics(stamp: tuple | None = None) -> list[str]:
+    """Topics of published courses, for the catalog filter (cached by catalog stamp)."""
+
+    def build() -> list[str]:
+        return list(
+            db.session.scalars(
+                select(Course.topic)
+                .where(Course.status == "published")
+                .distinct()
+                .order_by(Course.topic)
+            )
         )
-    )
+
+    return snapshots.cached_catalog(("topics",), stamp or snapshots.catalog_stamp(False), build)
 
 
 def enrollments_by_course(user: User | None, course_ids: list[int]) -> dict[int, Enrollment]:
@@ -317,7 +328,7 @@ class Outline:
     """A course's lessons in order and which of them an enrollment has completed."""
 
     course: Course
-    lessons: list[Lesson]
+    lessons: list[snapshots.LessonView]
     completed_ids: set[int] = field(default_factory=set)
 
     @property
@@ -363,15 +374,10 @@ def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
 
 
 def outline(course: Course, enrollment: Enrollment | None) -> Outline:
-    """Load a course's modules and lessons in order with the enrollment's progress."""
-    lessons = db.session.scalars(
-        select(Lesson)
-        .where(Lesson.course_id == course.id)
-        .options(selectinload(Lesson.module))
-        .order_by(Lesson.module_position, Lesson.position)
-    ).all()
-    done = completed_lesson_ids(enrollment)
-    return Outline(course, list(lessons), {i for i in done if any(x.id == i for x in lessons)})
+    """A course's lessons in order (from the content snapshot) with the enrollment's progress."""
+    lessons = snapshots.course_lessons(course)
+    ids = {lesson.id for lesson in lessons}
+    return Outline(course, lessons, completed_lesson_ids(enrollment) & ids)
 
 
 def resume_lesson(enrollment: Enrollment, plan: Outline) -> Lesson | None:
@@ -391,12 +397,12 @@ def resume_lesson(enrollment: Enrollment, plan: Outline) -> Lesson | None:
     return next((x for x in after if x.id not in plan.completed_ids), undone[0])
 
 
-def lesson_in_course(course: Course, lesson_id: int) -> Lesson:
-    """Load a lesson of this course, or raise 404 (a lesson of another course is not here)."""
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None or lesson.course_id != course.id:
-        raise LearningError(404, "not_found", "That lesson is not part of this course.")
-    return lesson
+def lesson_in_course(course: Course, lesson_id: int) -> snapshots.LessonView:
+    """Find a lesson of this course, or raise 404 (a lesson of another course is not here)."""
+    for lesson in snapshots.course_lessons(course):
+        if lesson.id == lesson_id:
+            return lesson
+    raise LearningError(404, "not_found", "That lesson is not part of this course.")
 
 
 # --- write paths -------------------------------------------------------------------------------
@@ -420,7 +426,8 @@ def _insert_if_absent(model, values: dict, keys: list[str]) -> bool:
             return True
         except Exception:
             return False
-    return db.session.execute(stmt).rowcount == 1
+    # RETURNING tells reliably (rowcount is not, for ORM-enabled inserts on every driver).
+    return db.session.execute(stmt.returning(model.id)).first() is not None
 
 
 def enroll(user: User, course: Course) -> Enrollment:
@@ -448,12 +455,14 @@ def enroll(user: User, course: Course) -> Enrollment:
     return enrollment
 
 
-def note_lesson_opened(enrollment: Enrollment, lesson: Lesson) -> None:
-    """Remember the lesson a student opened so they resume there."""
-    if enrollment.last_lesson_id != lesson.id:
-        enrollment.last_lesson_id = lesson.id
-        enrollment.last_activity_at = utcnow()
-        db.session.flush()
+def note_lesson_opened(enrollment: Enrollment, lesson: Lesson) -> bool:
+    """Remember the lesson a student opened so they resume there; tell whether it changed."""
+    if enrollment.last_lesson_id == lesson.id:
+        return False
+    enrollment.last_lesson_id = lesson.id
+    enrollment.last_activity_at = utcnow()
+    db.session.flush()
+    return True
 
 
 @dataclass(frozen=True)

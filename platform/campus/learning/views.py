@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from campus.accounts.models import PROFESSIONS
 from campus.extensions import db, login_manager
-from campus.learning import bp, services
+from campus.learning import bp, services, snapshots
 from campus.learning.access import (
     LearningError,
     certificates_url,
@@ -64,7 +64,8 @@ def catalog() -> str:
     filters = services.CatalogFilters.from_args(request.args)
     page = request.args.get("page", "1")
     page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    courses, total = services.catalog(filters, page_number)
+    stamp = snapshots.catalog_stamp(False)
+    courses, total = services.catalog(filters, page_number, stamp=stamp)
     enrolled = services.enrollments_by_course(_user(), [c.id for c in courses])
     pages = max(1, -(-total // services.CATALOG_PAGE_SIZE))
     return render_template(
@@ -75,7 +76,7 @@ def catalog() -> str:
         page=page_number,
         pages=pages,
         enrolled=enrolled,
-        topics=services.catalog_topics(),
+        topics=services.catalog_topics(stamp),
         professions=PROFESSIONS,
         hours_filters=services.HOURS_FILTERS,
         query_args={k: v for k, v in request.args.items() if k != "page"},
@@ -153,10 +154,10 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         study = check_can_study(_user(), course)
     except LearningError as err:
         return _refuse(err, course)
-    plan = services.outline(course, study.enrollment)
-    if study.enrollment is not None:
-        services.note_lesson_opened(study.enrollment, lesson)
+    # Commit before loading the outline: a commit expires every loaded object.
+    if study.enrollment is not None and services.note_lesson_opened(study.enrollment, lesson):
         db.session.commit()
+    plan = services.outline(course, study.enrollment)
     before, after = plan.neighbours(lesson)
     return render_template(
         "learning/lesson.html",

@@ -1,0 +1,286 @@
+"""Read-only snapshots of course content, cached per process and keyed by the course's stamp.
+
+A course's `updated_at` is its content version: any change to its modules, lessons, resources,
+quiz, approvals or audience bumps it (see `_touch_courses`). Pages load the course row anyway
+(to check it is visible), so a stale snapshot is never served, in any process, and no message
+between processes is needed. Progress and enrollments are never cached.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from campus.extensions import db
+from campus.learning.models import (
+    BoardApproval,
+    Choice,
+    Course,
+    CourseProfession,
+    Lesson,
+    LessonResource,
+    Module,
+    Question,
+    Quiz,
+)
+from campus.models.base import utcnow
+
+_MAX_ENTRIES = 512
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    id: int
+    position: int
+    title: str
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    id: int
+    title: str
+    filename: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class LessonView:
+    """What a lesson page shows; the same attribute names as the Lesson model."""
+
+    id: int
+    course_id: int
+    module_id: int
+    module: ModuleView
+    position: int
+    title: str
+    body_html: str
+    video_embed_url: str | None
+    estimated_minutes: int
+    resources: tuple[ResourceView, ...]
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    board: str
+    approval_number: str
+    valid_until: date | None
+
+
+@dataclass(frozen=True)
+class AudienceView:
+    profession: str
+
+
+@dataclass(frozen=True)
+class CourseCard:
+    """What a catalog card shows; the same attribute names as the Course model."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    ce_hours: Decimal
+    delivery_type: str
+    delivery_label: str
+    level: str
+    level_label: str
+    topic: str
+    cover_image_url: str | None
+    status: str
+    approvals: tuple[ApprovalView, ...]
+    audience: tuple[AudienceView, ...]
+
+    @property
+    def professions(self) -> list[str]:
+        return [row.profession for row in self.audience]
+
+
+class _Cache:
+    """A small thread-safe LRU of (key -> (stamp, value))."""
+
+    def __init__(self) -> None:
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, stamp):
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None or hit[0] != stamp:
+                return None
+            self._data.move_to_end(key)
+            return hit[1]
+
+    def put(self, key, stamp, value) -> None:
+        with self._lock:
+            self._data[key] = (stamp, value)
+            self._data.move_to_end(key)
+            while len(self._data) > _MAX_ENTRIES:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def _cache(name: str) -> _Cache:
+    caches = current_app.extensions.setdefault("learning_snapshots", {})
+    if name not in caches:
+        caches[name] = _Cache()
+    return caches[name]
+
+
+def clear() -> None:
+    """Forget every snapshot of this app (benchmarks measure cold pages with it)."""
+    for cache in current_app.extensions.get("learning_snapshots", {}).values():
+        cache.clear()
+    current_app.extensions.get("learning_catalog_stamp", {}).clear()
+
+
+def course_lessons(course: Course) -> list[LessonView]:
+    """The course's lessons in order, with modules and resources, from the snapshot cache."""
+    cache = _cache("lessons")
+    found = cache.get(course.id, course.updated_at)
+    if found is not None:
+        return found
+    rows = db.session.scalars(
+        select(Lesson)
+        .where(Lesson.course_id == course.id)
+        .options(selectinload(Lesson.module), selectinload(Lesson.resources))
+        .order_by(Lesson.module_position, Lesson.position)
+    ).all()
+    views = [
+        LessonView(
+            id=lesson.id,
+            course_id=lesson.course_id,
+            module_id=lesson.module_id,
+            module=ModuleView(lesson.module.id, lesson.module.position, lesson.module.title),
+            position=lesson.position,
+            title=lesson.title,
+            body_html=lesson.body_html,
+            video_embed_url=lesson.video_embed_url,
+            estimated_minutes=lesson.estimated_minutes,
+            resources=tuple(
+                ResourceView(r.id, r.title, r.filename, r.size_bytes) for r in lesson.resources
+            ),
+        )
+        for lesson in rows
+    ]
+    cache.put(course.id, course.updated_at, views)
+    return views
+
+
+_STAMPS: dict[bool, object] = {}
+
+
+def catalog_stamp(include_drafts: bool) -> tuple:
+    """The catalog's version (newest course stamp, number of courses), re-read at most every
+    LEARNING_CATALOG_STAMP_SECONDS (default 1) per process: a busy catalog then answers from
+    memory, and an admin's edit shows within that second.
+    """
+    ttl = current_app.config.get("LEARNING_CATALOG_STAMP_SECONDS", 1.0)
+    memo = current_app.extensions.setdefault("learning_catalog_stamp", {})
+    now = time.monotonic()
+    hit = memo.get(include_drafts)
+    if ttl and hit is not None and now - hit[1] < ttl:
+        return hit[0]
+    stamp = _read_stamp(include_drafts)
+    memo[include_drafts] = (stamp, now)
+    return stamp
+
+
+def _read_stamp(include_drafts: bool) -> tuple:
+    stmt = _STAMPS.get(include_drafts)
+    if stmt is None:  # built once: constructing a statement costs more than running this one
+        stmt = select(func.max(Course.updated_at), func.count(Course.id))
+        if not include_drafts:
+            stmt = stmt.where(Course.status == "published")
+        _STAMPS[include_drafts] = stmt
+    return tuple(db.session.execute(stmt).one())
+
+
+def cached_catalog(key: tuple, stamp: tuple, build):
+    """Return the cached catalog result for `key` at `stamp`, building it when missing."""
+    cache = _cache("catalog")
+    found = cache.get(key, stamp)
+    if found is None:
+        found = build()
+        cache.put(key, stamp, found)
+    return found
+
+
+def card(course: Course) -> CourseCard:
+    """Freeze a loaded course (with approvals and audience) into a catalog card."""
+    return CourseCard(
+        id=course.id,
+        slug=course.slug,
+        title=course.title,
+        summary=course.summary,
+        ce_hours=course.ce_hours,
+        delivery_type=course.delivery_type,
+        delivery_label=course.delivery_label,
+        level=course.level,
+        level_label=course.level_label,
+        topic=course.topic,
+        cover_image_url=course.cover_image_url,
+        status=course.status,
+        approvals=tuple(
+            ApprovalView(a.board, a.approval_number, a.valid_until) for a in course.approvals
+        ),
+        audience=tuple(AudienceView(p.profession) for p in course.audience),
+    )
+
+
+# --- the content version -----------------------------------------------------------------------
+
+_CHILDREN = (Module, Lesson, LessonResource, Quiz, BoardApproval, CourseProfession)
+
+
+def _course_id_of(session: Session, obj) -> int | None:
+    if isinstance(obj, LessonResource):
+        lesson = obj.lesson or (session.get(Lesson, obj.lesson_id) if obj.lesson_id else None)
+        return lesson.course_id if lesson is not None else None
+    if isinstance(obj, _CHILDREN):
+        return obj.course_id if obj.course_id is not None else getattr(obj.course, "id", None)
+    if isinstance(obj, Question):
+        quiz = obj.quiz or (session.get(Quiz, obj.quiz_id) if obj.quiz_id else None)
+        return quiz.course_id if quiz is not None else None
+    if isinstance(obj, Choice):
+        question = obj.question or (
+            session.get(Question, obj.question_id) if obj.question_id else None
+        )
+        return _course_id_of(session, question) if question is not None else None
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _touch_courses(session: Session, _context) -> None:
+    # Bump the owning course's updated_at whenever its content changes, so snapshots keyed by
+    # it are never served stale (the course row itself bumps through its onupdate).
+    ids = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Course):
+            continue
+        course_id = _course_id_of(session, obj)
+        if course_id is not None:
+            ids.add(course_id)
+    if ids:
+        now = utcnow()
+        session.execute(
+            update(Course)
+            .where(Course.id.in_(ids))
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        for course_id in ids:
+            course = session.identity_map.get(Session.identity_key(Course, course_id))
+            if course is not None:
+                set_committed_value(course, "updated_at", now)

@@ -1,0 +1,335 @@
+"""Catalog filters and search, the course page, rendering, the dashboard and the demo seed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.learning.helpers import make_course, make_reader
+
+
+@pytest.fixture
+def courses(app):
+    with app.app_context():
+        return [
+            make_course("hip", title="Hip and thigh work", ce_hours="4", topic="Hip and thigh"),
+            make_course(
+                "neck",
+                title="Neck and shoulder",
+                ce_hours="1.5",
+                topic="Neck and shoulder",
+                professions=("athletic_trainer",),
+            ),
+            make_course("long", title="Full body 100% review", ce_hours="6", topic="Full body"),
+            make_course("secret", title="Hidden draft", published=False, topic="Drafts"),
+        ]
+
+
+def _titles(client, query: str) -> list[str]:
+    body = client.get(f"/api/v1/courses{query}").get_json()
+    return sorted(c["slug"] for c in body["courses"])
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["hip", "long", "neck"]),
+        ("?q=NECK", ["neck"]),
+        ("?q=100%25", ["long"]),  # a literal %, not a wildcard
+        ("?q=_", []),
+        ("?profession=athletic_trainer", ["neck"]),
+        ("?topic=Hip+and+thigh", ["hip"]),
+        ("?hours=short", ["neck"]),
+        ("?hours=medium", ["hip"]),
+        ("?hours=long", ["long"]),
+        ("?q=hidden", []),
+    ],
+)
+def test_catalog_api_filters_and_search(app, client, courses, query, expected):
+    assert _titles(client, query) == expected
+
+
+def test_catalog_page_lists_hours_and_approvals_and_filters(app, client, courses):
+    html = client.get("/courses/?hours=short").get_data(as_text=True)
+    assert "Neck and shoulder" in html and "Hip and thigh work" not in html
+    assert "<strong>1.5</strong> CE hours" in html
+    assert "NCBTMB 1234-56" in html
+    assert "Hidden draft" not in client.get("/courses/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query", ["?hours=forever", "?profession=wizard", "?page=-3", "?page=abc", "?q=" + "x" * 500]
+)
+def test_catalog_ignores_bad_filters(app, client, courses, query):
+    assert client.get(f"/courses/{query}").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["?hours=forever", "?page=0", "?page=abc"])
+def test_catalog_api_rejects_bad_filters_with_422(app, client, courses, query):
+    response = client.get(f"/api/v1/courses{query}")
+    assert response.status_code == 422 and "error" in response.get_json()
+
+
+def test_catalog_paginates(app, client):
+    with app.app_context():
+        from campus.extensions import db
+        from campus.learning import services
+
+        for n in range(30):
+            course = services.create_course(
+                slug=f"c{n:02}", title=f"C {n}", summary="s", ce_hours=Decimal(1), topic="T"
+            )
+            services.publish(course)
+        db.session.commit()
+    first = client.get("/api/v1/courses").get_json()
+    second = client.get("/api/v1/courses?page=2").get_json()
+    assert (first["total"], first["pages"], len(first["courses"]), len(second["courses"])) == (
+        30,
+        2,
+        24,
+        6,
+    )
+    assert "Page 1 of 2" in client.get("/courses/").get_data(as_text=True)
+
+
+def test_course_page_has_overview_objectives_syllabus_presenter_approvals(app, client, courses):
+    html = client.get("/courses/hip").get_data(as_text=True)
+    for text in (
+        "<strong>overview</strong>",
+        "Find points",
+        "Module 1: One",
+        "Lesson 2",
+        "Ann Presenter, LMT",
+        "<span>1234-56</span>",
+        "pass mark 75%",
+    ):
+        assert text in html
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_unknown_course_is_404(app, client):
+    assert client.get("/courses/nothing-here").status_code == 404
+    assert client.get("/api/v1/courses/nothing-here").get_json()["error"]["code"] == "not_found"
+
+
+def test_markdown_is_sanitized_once_on_save(app):
+    from campus.learning.rendering import render_markdown
+
+    html = render_markdown("Hi <img src=x onerror=alert(1)> [x](javascript:alert(1)) **b**")
+    assert "<img" not in html and 'href="javascript' not in html and "<strong>b</strong>" in html
+    with app.app_context():
+        from campus.extensions import db
+        from campus.learning.models import Lesson
+
+        info = make_course("render")
+        lesson = db.session.get(Lesson, info.lesson_ids[0])
+        lesson.body_markdown = "# Title\n\n<iframe src=evil></iframe> *ok*"
+        db.session.commit()
+        assert "<iframe" not in lesson.body_html and "<em>ok</em>" in lesson.body_html
+
+
+@pytest.mark.parametrize(
+    ("url", "embed"),
+    [
+        (
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+        ),
+        ("https://youtu.be/dQw4w9WgXcQ", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"),
+        ("https://vimeo.com/76979871", "https://player.vimeo.com/video/76979871?dnt=1"),
+        ("", None),
+    ],
+)
+def test_video_links_become_privacy_friendly_embeds(url, embed):
+    from campus.learning.rendering import video_embed_url
+
+    assert video_embed_url(url) == embed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/watch?v=dQw4w9WgXcQ",
+        "javascript:alert(1)",
+        "https://www.youtube.com/watch?v=short",
+        "https://vimeo.com/not-a-video",
+        "https://youtube.com.evil.example/embed/dQw4w9WgXcQ",
+    ],
+)
+def test_video_links_from_other_hosts_are_refused(url):
+    from campus.learning.rendering import VideoURLError, video_embed_url
+
+    with pytest.raises(VideoURLError):
+        video_embed_url(url)
+
+
+def test_lesson_page_embeds_an_allowed_video(app, client):
+    with app.app_context():
+        from campus.extensions import db
+        from campus.learning import services
+        from campus.learning.models import Module
+
+        info = make_course("video")
+        module = db.session.scalar(select(Module).where(Module.course_id == info.id).limit(1))
+        lesson = services.add_lesson(
+            module, "Watch", "Body", video_url="https://youtu.be/dQw4w9WgXcQ"
+        )
+        db.session.commit()
+        lesson_id = lesson.id
+    make_reader(app, "member", client, info)
+    html = client.get(f"/courses/video/lessons/{lesson_id}").get_data(as_text=True)
+    assert 'src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"' in html
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+
+def _complete(app, user_id, course, when):
+    from campus.extensions import db
+    from campus.learning.models import Enrollment
+
+    with app.app_context():
+        e = db.session.scalar(
+            select(Enrollment).where(
+                Enrollment.user_id == user_id, Enrollment.course_id == course.id
+            )
+        )
+        e.completed_at, e.status = when, "completed"
+        e.ce_hours_earned = Decimal("4") if course.slug == "hip" else Decimal("1.5")
+        db.session.commit()
+
+
+def test_dashboard_sums_ce_hours_this_year_and_over_a_range(app, client, courses):
+    hip, neck, long_course, _ = courses
+    user_id = make_reader(app, "member", client, hip)
+    from tests.learning.helpers import enroll_directly
+
+    with app.app_context():
+        enroll_directly(user_id, neck.id)
+        enroll_directly(user_id, long_course.id)
+    now = datetime.now(UTC)
+    last_year = now.replace(year=now.year - 1, month=6, day=15)
+    _complete(app, user_id, hip, now - timedelta(minutes=1))
+    _complete(app, user_id, neck, last_year)
+    html = client.get("/learning/").get_data(as_text=True)
+    assert f"CE hours earned in {now.year}" in html
+    assert '<p class="stat-value">4</p>' in html
+    assert "Full body 100% review" in html  # in progress
+    ranged = client.get(f"/learning/?from={now.year - 1}-01-01&to={now.date().isoformat()}")
+    assert "5.5 CE hours</strong> from 2 completed courses" in ranged.get_data(as_text=True)
+    only_last = client.get(f"/learning/?from={now.year - 1}-06-15&to={now.year - 1}-06-15")
+    assert "1.5 CE hours</strong> from 1 completed course." in only_last.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?from=2026-13-01", "YYYY-MM-DD"),
+        ("?from=yesterday", "YYYY-MM-DD"),
+        ("?from=2026-05-01&to=2026-04-01", "on or before the end date"),
+        ("?from=1900-01-01", "between the year 2000"),
+    ],
+)
+def test_dashboard_rejects_bad_ranges_clearly(app, client, query, message):
+    make_reader(app, "member", client, None)
+    response = client.get(f"/learning/{query}")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_dashboard_needs_sign_in(client):
+    assert "/login" in client.get("/learning/").headers["Location"]
+
+
+def test_dashboard_and_progress_are_the_owners_only(app, client, courses):
+    owner = app.test_client()
+    make_reader(app, "member", owner, courses[0])
+    make_reader(app, "member", client, None)
+    html = client.get("/learning/").get_data(as_text=True)
+    assert "Hip and thigh work" not in html
+    assert client.get("/api/v1/enrollments").get_json() == {"enrollments": []}
+
+
+# --- API document and demo -------------------------------------------------------------------
+
+
+def test_openapi_document_lists_the_learning_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in (
+        "/api/v1/courses",
+        "/api/v1/courses/{slug}",
+        "/api/v1/enrollments",
+        "/api/v1/courses/{slug}/enroll",
+        "/api/v1/lessons/{lesson_id}/complete",
+        "/api/v1/courses/{slug}/quiz/attempts",
+    ):
+        assert path in paths, path
+    assert "429" in paths["/api/v1/courses/{slug}/quiz/attempts"]["post"]["responses"]
+
+
+def test_demo_seed_creates_two_courses_once(app):
+    from campus.extensions import db
+    from campus.learning import demo
+    from campus.learning.models import Course, Lesson, Question
+
+    with app.app_context():
+        first = demo.seed()
+        db.session.commit()
+        again = demo.seed()
+        assert len(first) == 2 and again == []
+        hip = db.session.scalar(select(Course).where(Course.slug == demo.HIP_SLUG))
+        assert hip.ce_hours == Decimal("4") and hip.delivery_type == "home_study"
+        assert hip.approvals[0].board == "NCBTMB" and hip.approvals[0].valid_until is not None
+        assert len(hip.modules) == 3
+        assert len(db.session.scalars(select(Lesson).where(Lesson.course_id == hip.id)).all()) == 8
+        questions = db.session.scalars(
+            select(Question).where(Question.quiz_id == hip.quiz.id)
+        ).all()
+        assert len(questions) == 10 and hip.quiz.pass_mark_percent == 70
+        assert {q.kind for q in questions} == {"single", "multiple"}
+        neck = db.session.scalar(select(Course).where(Course.slug == demo.NECK_SLUG))
+        assert neck.ce_hours == Decimal("1.5") and neck.is_published
+
+
+def test_content_snapshots_follow_every_edit(app, client, courses):
+    """Cached catalog cards and lesson outlines change as soon as the content changes."""
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval, Choice, Course, Lesson
+
+    app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 0  # re-read the catalog stamp every time
+    hip = courses[0]
+    make_reader(app, "member", client, hip)
+    lesson_url = f"/courses/hip/lessons/{hip.lesson_ids[0]}"
+    assert "BOC 77-1" not in client.get("/courses/").get_data(as_text=True)
+    assert "Lesson 1" in client.get(lesson_url).get_data(as_text=True)
+    with app.app_context():
+        db.session.add(BoardApproval(course_id=hip.id, board="BOC", approval_number="77-1"))
+        db.session.commit()
+    assert "BOC 77-1" in client.get("/courses/").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Lesson, hip.lesson_ids[0]).title = "Renamed lesson"
+        db.session.commit()
+    assert "Renamed lesson" in client.get(lesson_url).get_data(as_text=True)
+    with app.app_context():
+        before = db.session.get(Course, hip.id).updated_at
+        db.session.get(Choice, hip.questions[0].choices[0]).text = "Edited"
+        db.session.commit()
+        assert db.session.get(Course, hip.id).updated_at > before
+
+
+def test_catalog_stamp_is_reread_after_its_second(app, client, courses):
+    """Within LEARNING_CATALOG_STAMP_SECONDS the catalog answers from memory, then catches up."""
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 3600
+    assert "BOC 88-2" not in client.get("/courses/").get_data(as_text=True)
+    with app.app_context():
+        db.session.add(BoardApproval(course_id=courses[0].id, board="BOC", approval_number="88-2"))
+        db.session.commit()
+    assert "BOC 88-2" not in client.get("/courses/").get_data(as_text=True)
+    app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 0
+    assert "BOC 88-2" in client.get("/courses/").get_data(as_text=True)

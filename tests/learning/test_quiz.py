@@ -1,0 +1,315 @@
+"""Quiz scoring (the partial-credit rule), the daily attempt limit and bad submissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from tests.learning.helpers import (
+    api_post,
+    as_form,
+    as_payload,
+    complete_all_lessons,
+    make_course,
+    make_reader,
+    right_answers,
+)
+from tests.support import csrf_token, post_form
+
+
+@pytest.fixture
+def course(app):
+    with app.app_context():
+        return make_course(pass_mark=75, attempts_per_day=3)
+
+
+@pytest.fixture
+def member(app, client, course):
+    user_id = make_reader(app, "member", client, course)
+    with app.app_context():
+        complete_all_lessons(user_id, course)
+    return user_id
+
+
+def _attempts(app) -> list:
+    from campus.extensions import db
+    from campus.learning.models import QuizAttempt
+
+    with app.app_context():
+        return list(
+            db.session.execute(
+                select(QuizAttempt.correct_count, QuizAttempt.score_percent, QuizAttempt.passed)
+            ).all()
+        )
+
+
+def _submit(client, course, answers):
+    return api_post(client, f"/api/v1/courses/{course.slug}/quiz/attempts", as_payload(answers))
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def test_all_right_answers_pass_and_reveal_explanations(app, client, course, member):
+    response = _submit(client, course, right_answers(course))
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["correct_count"], body["score_percent"], body["passed"]) == (4, 100, True)
+    assert {r["explanation"] for r in body["results"]} >= {"A and C, both of them."}
+    assert "no partial credit" in body["scoring_rule"]
+
+
+def test_multiple_answer_question_with_a_subset_of_the_right_choices_scores_zero(
+    app, client, course, member
+):
+    answers = right_answers(course)
+    multi = course.questions[1]  # A and C are correct
+    answers[multi.id] = [multi.correct[0]]  # only A
+    body = _submit(client, course, answers).get_json()
+    assert body["correct_count"] == 3
+    assert body["score_percent"] == 75
+    assert body["passed"] is True  # 3/4 = 75% meets a 75% pass mark exactly
+
+
+def test_multiple_answer_question_with_an_extra_wrong_choice_scores_zero(
+    app, client, course, member
+):
+    answers = right_answers(course)
+    multi = course.questions[1]
+    answers[multi.id] = [*multi.correct, multi.wrong[0]]
+    single = course.questions[0]
+    answers[single.id] = [single.wrong[0]]
+    body = _submit(client, course, answers).get_json()
+    assert (body["correct_count"], body["score_percent"], body["passed"]) == (2, 50, False)
+    assert "results" not in body  # explanations and the key only after a pass
+
+
+def test_score_below_the_pass_mark_fails_but_is_recorded(app, client, course, member):
+    answers = {q.id: [q.wrong[0]] for q in course.questions}
+    body = _submit(client, course, answers).get_json()
+    assert body["passed"] is False and body["score_percent"] == 0
+    assert _attempts(app) == [(0, 0, False)]
+
+
+def test_scoring_rule_unit(app):
+    """score(): a point only for exactly the correct set; pass compares exact fractions."""
+    from campus.extensions import db
+    from campus.learning import services
+    from campus.learning.models import Quiz
+
+    with app.app_context():
+        info = make_course("unit", pass_mark=70)
+        quiz = db.session.get(Quiz, info.quiz_id)
+        answers = {q.id: frozenset(q.correct) for q in info.questions}
+        assert services.score(quiz, answers).percent == 100
+        answers[info.questions[3].id] = frozenset(info.questions[3].choices)  # everything
+        result = services.score(quiz, answers)
+        assert (result.correct, result.percent, result.passed) == (3, 75, True)
+        answers[info.questions[1].id] = frozenset()
+        result = services.score(quiz, answers)
+        assert (result.correct, result.percent, result.passed) == (2, 50, False)
+        # 2 of 3 is 66.66...%: shown as 66, and below a 67% pass mark even though it rounds up.
+        exact = services.Score(correct=2, total=3, pass_mark_percent=67, question_correct={})
+        assert (exact.percent, exact.passed) == (66, False)
+
+
+def test_quiz_page_states_the_rule_and_hides_the_key(app, client, course, member):
+    html = client.get(f"/courses/{course.slug}/quiz").get_data(as_text=True)
+    assert "there is no partial credit" in html
+    assert "A is right because" not in html and "is-correct" not in html
+    assert 'type="checkbox"' in html and 'type="radio"' in html
+
+
+def test_passing_through_the_form_shows_answers_and_explanations(app, client, course, member):
+    response = post_form(client, f"/courses/{course.slug}/quiz", as_form(right_answers(course)))
+    assert response.status_code == 302
+    html = client.get(f"/courses/{course.slug}/quiz").get_data(as_text=True)
+    assert "You passed" in html
+    assert "A is right because it is A." in html
+    assert "is-correct" in html
+
+
+def test_failed_attempt_keeps_the_key_hidden_on_the_page(app, client, course, member):
+    answers = {q.id: [q.wrong[0]] for q in course.questions}
+    post_form(client, f"/courses/{course.slug}/quiz", as_form(answers))
+    html = client.get(f"/courses/{course.slug}/quiz").get_data(as_text=True)
+    assert "Not passed" in html
+    assert "A is right because" not in html and "is-correct" not in html
+
+
+def test_api_course_detail_reveals_the_key_only_after_a_pass(app, client, course, member):
+    before = client.get(f"/api/v1/courses/{course.slug}").get_json()
+    assert all("correct_choice_ids" not in q for q in before["quiz"]["questions"])
+    _submit(client, course, right_answers(course))
+    after = client.get(f"/api/v1/courses/{course.slug}").get_json()
+    assert after["quiz"]["questions"][1]["correct_choice_ids"] == course.questions[1].correct
+
+
+# --- attempt limits --------------------------------------------------------------------------
+
+
+def _soon() -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=5)
+
+
+def test_attempts_per_day_limit_with_a_frozen_clock(app, client, course, member):
+    wrong = {q.id: [q.wrong[0]] for q in course.questions}
+    # Forward in time only: signed session cookies refuse timestamps from the future.
+    start = _soon()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            assert _submit(client, course, wrong).status_code == 201
+        over = _submit(client, course, right_answers(course))
+        assert over.status_code == 429
+        assert over.get_json()["error"]["code"] == "attempt_limit"
+        assert over.get_json()["error"]["retry_at"] == (start + timedelta(hours=24)).isoformat()
+    assert len(_attempts(app)) == 3  # the refused attempt changed nothing
+    with time_machine.travel(start + timedelta(hours=23, minutes=59), tick=False):
+        assert _submit(client, course, right_answers(course)).status_code == 429
+    with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
+        response = _submit(client, course, right_answers(course))
+        assert response.status_code == 201 and response.get_json()["passed"] is True
+    assert len(_attempts(app)) == 4
+
+
+def test_over_the_limit_on_the_page_shows_when_to_come_back(app, client, course, member):
+    wrong = {q.id: [q.wrong[0]] for q in course.questions}
+    start = _soon()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            post_form(client, f"/courses/{course.slug}/quiz", as_form(wrong))
+        page = client.get(f"/courses/{course.slug}/quiz").get_data(as_text=True)
+        assert "0</strong> left now" in page
+        assert (start + timedelta(hours=24)).strftime("%B %-d at %H:%M UTC") in page
+        response = post_form(client, f"/courses/{course.slug}/quiz", as_form(wrong))
+        assert response.status_code == 429
+    assert len(_attempts(app)) == 3
+
+
+def test_passed_quiz_cannot_be_attempted_again(app, client, course, member):
+    assert _submit(client, course, right_answers(course)).status_code == 201
+    again = _submit(client, course, right_answers(course))
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_passed"
+    assert len(_attempts(app)) == 1
+
+
+# --- bad submissions: a clear error and nothing changed ----------------------------------------
+
+
+def _bad_cases(course, other):
+    right = right_answers(course)
+    first, single = course.questions[0], course.questions[2]
+    missing = dict(list(right.items())[1:])
+    foreign = {**right, other.questions[0].id: other.questions[0].correct}
+    wrong_choice = {**right, first.id: [other.questions[0].correct[0]]}
+    two_on_single = {**right, single.id: single.choices}
+    empty = {**right, first.id: []}
+    return {
+        "missing answer": missing,
+        "question of another quiz": foreign,
+        "choice of another question": wrong_choice,
+        "two answers to a single-answer question": two_on_single,
+        "empty answer": empty,
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing answer",
+        "question of another quiz",
+        "choice of another question",
+        "two answers to a single-answer question",
+        "empty answer",
+    ],
+)
+def test_bad_submission_is_refused_and_records_nothing(app, client, course, member, case):
+    with app.app_context():
+        other = make_course("other-course")
+    answers = _bad_cases(course, other)[case]
+    response = _submit(client, course, answers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] in ("invalid_answers", "validation_error")
+    assert _attempts(app) == []
+    form = post_form(client, f"/courses/{course.slug}/quiz", as_form(answers))
+    assert form.status_code == 422
+    assert "Answer every question" in form.get_data(as_text=True)
+    assert _attempts(app) == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"answers": "all of them"},
+        {"answers": [{"question_id": "1", "choice_ids": [1]}]},
+        {"answers": [{"question_id": 1, "choice_ids": [1]}, {"question_id": 1, "choice_ids": [2]}]},
+        {"answers": [{"question_id": 1}]},
+    ],
+)
+def test_malformed_api_payload_is_a_422(app, client, course, member, payload):
+    response = api_post(client, f"/api/v1/courses/{course.slug}/quiz/attempts", payload)
+    assert response.status_code == 422
+    assert "error" in response.get_json()
+    assert _attempts(app) == []
+
+
+def test_form_with_garbage_values_is_refused(app, client, course, member):
+    response = post_form(client, f"/courses/{course.slug}/quiz", {"q-1": "drop table"})
+    assert response.status_code == 422
+    assert _attempts(app) == []
+
+
+def test_quiz_is_closed_until_every_lesson_is_complete(app, client):
+    with app.app_context():
+        course = make_course("unfinished")
+    make_reader(app, "member", client, course)
+    response = _submit(client, course, right_answers(course))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "lessons_incomplete"
+    assert "Finish the lessons first" in client.get(f"/courses/{course.slug}/quiz").get_data(
+        as_text=True
+    )
+    assert _attempts(app) == []
+
+
+def test_quiz_of_unknown_or_draft_course_is_404(app, client, course, member):
+    with app.app_context():
+        draft = make_course("draft-quiz", published=False)
+    assert _submit(client, draft, right_answers(draft)).status_code == 404
+    missing = api_post(client, "/api/v1/courses/no-such-course/quiz/attempts", {"answers": []})
+    assert missing.status_code in (404, 422)
+    missing = api_post(
+        client,
+        "/api/v1/courses/no-such-course/quiz/attempts",
+        {"answers": [{"question_id": 1, "choice_ids": [1]}]},
+    )
+    assert missing.status_code == 404
+    assert _attempts(app) == []
+
+
+def test_api_post_without_csrf_header_is_refused(app, client, course, member):
+    csrf_token(client)
+    response = client.post(
+        f"/api/v1/courses/{course.slug}/quiz/attempts", json=as_payload(right_answers(course))
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert _attempts(app) == []
+
+
+def test_every_attempt_is_recorded_with_its_answers(app, client, course, member):
+    wrong = {q.id: [q.wrong[0]] for q in course.questions}
+    _submit(client, course, wrong)
+    _submit(client, course, right_answers(course))
+    from campus.extensions import db
+    from campus.learning.models import QuizAttempt
+
+    with app.app_context():
+        rows = db.session.scalars(select(QuizAttempt).order_by(QuizAttempt.id)).all()
+        assert [r.passed for r in rows] == [False, True]
+        assert rows[1].answers == {str(k): sorted(v) for k, v in right_answers(course).items()}
+        assert db.session.scalar(select(func.count(QuizAttempt.id))) == 2
