@@ -101,6 +101,19 @@ class Config:
     PROVIDER_ADDRESS = _env("PROVIDER_ADDRESS", "200 Harbor Street, Suite 4, Portland, ME 04101")
     PROVIDER_EMAIL = _env("PROVIDER_EMAIL", "ce@campus.example")
 
+    # Certificates: who signs them, where the PDFs go, the credential signing key, retries.
+    CERTIFICATE_SIGNATORY_NAME = _env("CERTIFICATE_SIGNATORY_NAME", "Dana Whitfield, LMT, MEd")
+    CERTIFICATE_SIGNATORY_TITLE = _env(
+        "CERTIFICATE_SIGNATORY_TITLE", "Director of Continuing Education"
+    )
+    CERTIFICATE_SIGNATURE_IMAGE = _env("CERTIFICATE_SIGNATURE_IMAGE")  # a PNG scan; else drawn
+    CERTIFICATE_STORAGE_DIR = _env("CERTIFICATE_STORAGE_DIR")  # default <instance>/certificates
+    # An Ed25519 private JWK (JSON); required in production, generated under instance/ elsewhere.
+    CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
+    CERTIFICATE_RETRY_DELAY = int(_env("CERTIFICATE_RETRY_DELAY", "15") or 15)  # doubles per try
+    CERTIFICATE_SWEEP_AFTER = int(_env("CERTIFICATE_SWEEP_AFTER", "600") or 600)  # seconds
+    CERTIFICATE_PAUSE_DIR = _env("CERTIFICATE_PAUSE_DIR")  # testing only: the kill test's hook
+
     @classmethod
     def celery(cls, overrides: dict | None = None) -> dict:
         """Build the Celery settings from the flat config values."""
@@ -120,7 +133,13 @@ class Config:
             # The SQL transport hands its options to create_engine: SQLite should wait on locks.
             conf.setdefault("broker_transport_options", {"connect_args": {"timeout": 30}})
         else:
-            conf.setdefault("broker_transport_options", {"visibility_timeout": 3600})
+            # Redis redelivers a message nobody acknowledged after this many seconds.
+            timeout = int(_env("CELERY_VISIBILITY_TIMEOUT", "3600") or 3600)
+            options: dict = {"visibility_timeout": timeout}
+            if timeout < 60:
+                # A short timeout (tests) is only useful if abandoned messages are looked for often.
+                options.update(unacked_restore_interval=1, unacked_restore_throttle=1)
+            conf.setdefault("broker_transport_options", options)
         return conf
 
 

@@ -118,7 +118,11 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 def start_worker(
-    concurrency: int = 4, pool: str = "threads", log_name: str = "worker.log", **env: str
+    concurrency: int = 4,
+    pool: str = "threads",
+    log_name: str = "worker.log",
+    queues: str | None = None,
+    **env: str,
 ) -> subprocess.Popen:
     """Start `celery -A workers worker` and wait until it says it is ready."""
     app = make_app(eager=False)
@@ -139,6 +143,7 @@ def start_worker(
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *([f"--queues={queues}"] if queues else []),
         ],
         cwd=ROOT,
         env=worker_env(**env),

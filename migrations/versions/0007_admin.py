@@ -1,7 +1,7 @@
 """admin audit log
 
 Revision ID: 0007_admin
-Revises: 0005_learning
+Revises: 0006_certificates
 Create Date: 2026-11-21 20:34:18.749109
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_admin'
-down_revision = '0005_learning'
+down_revision = '0006_certificates'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,101 @@
+"""Certificates in the JSON API: the signed-in student's own certificates only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from campus.certificates import services
+from campus.certificates.pdf import hours_text
+
+blp = Blueprint(
+    "certificates_api",
+    __name__,
+    description="CE certificates of the signed-in student: status, frozen data and links",
+)
+
+
+class CertificateApprovalSchema(Schema):
+    board = fields.String()
+    approval_number = fields.String()
+
+
+class CertificateSchema(Schema):
+    code = fields.String(metadata={"description": "e.g. CE-7K4M-Q2XP"})
+    status = fields.String(metadata={"description": "pending | issued | failed | revoked"})
+    course_title = fields.String(metadata={"description": "The title as approved"})
+    ce_hours = fields.Float()
+    delivery_type = fields.String()
+    completion_date = fields.Date()
+    participant_name = fields.String()
+    license_number = fields.String()
+    license_state = fields.String()
+    approvals = fields.List(fields.Nested(CertificateApprovalSchema))
+    issued_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    revoked_reason = fields.String(allow_none=True)
+    pdf_url = fields.String(allow_none=True)
+    verification_url = fields.String()
+
+
+class CertificateListSchema(Schema):
+    certificates = fields.List(fields.Nested(CertificateSchema))
+    total_ce_hours = fields.Float(metadata={"description": "Sum over issued certificates"})
+
+
+def _signed_in_user():
+    if not current_user.is_authenticated:
+        abort(401, "Sign in to see your certificates.")
+    return current_user._get_current_object()
+
+
+def _as_dict(certificate) -> dict:
+    data = certificate.data
+    return {
+        "code": certificate.code,
+        "status": certificate.status,
+        "course_title": data["course_title"],
+        "ce_hours": float(hours_text(data["ce_hours"])),
+        "delivery_type": data["delivery_type"],
+        "completion_date": date.fromisoformat(data["completion_date"]),
+        "participant_name": data["participant_name"],
+        "license_number": data["license_number"],
+        "license_state": data["license_state"],
+        "approvals": data.get("approvals", []),
+        "issued_at": certificate.issued_at,
+        "revoked_at": certificate.revoked_at,
+        "revoked_reason": certificate.revoked_reason,
+        "pdf_url": (
+            f"{services.base_url()}/certificates/{certificate.code}.pdf"
+            if certificate.is_issued
+            else None
+        ),
+        "verification_url": data["verification_url"],
+    }
+
+
+@blp.get("/certificates")
+@blp.response(200, CertificateListSchema)
+def list_certificates():
+    """List the signed-in student's certificates with the total of CE hours."""
+    user = _signed_in_user()
+    certificates = services.certificates_of(user)
+    return {
+        "certificates": [_as_dict(c) for c in certificates],
+        "total_ce_hours": float(services.total_hours(certificates)),
+    }
+
+
+@blp.get("/certificates/<code>")
+@blp.response(200, CertificateSchema)
+def get_certificate(code: str):
+    """Show one of the signed-in student's certificates; anyone else's is a 404."""
+    user = _signed_in_user()
+    certificate = services.owned(user, code, admins=False)
+    if certificate is None:
+        abort(404, "No certificate of yours has that code.")
+    return _as_dict(certificate)

@@ -1,0 +1,113 @@
+"""Open Badges 3.0 credentials for certificates, signed as VC-JWT (Ed25519, EdDSA)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from campus.certificates import signing
+from campus.certificates.models import Certificate
+from campus.certificates.pdf import hours_text
+from campus.certificates.services import base_url
+
+CONTEXTS = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+]
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def issuer_profile(data: dict) -> dict:
+    """The issuing provider as an Open Badges Profile."""
+    return {
+        "id": base_url() + "/",
+        "type": ["Profile"],
+        "name": data["provider_name"],
+        "email": data["provider_email"],
+        "url": base_url() + "/",
+        "address": {"type": ["Address"], "streetAddress": data["provider_address"]},
+    }
+
+
+def credential(certificate: Certificate) -> dict:
+    """Build the OpenBadgeCredential for an issued certificate from its frozen data."""
+    data = certificate.data
+    credits = float(hours_text(data["ce_hours"]))
+    slug = data.get("course_slug") or "course"
+    approvals = data.get("approvals", [])
+    achievement = {
+        "id": f"{base_url()}/courses/{slug}#achievement",
+        "type": ["Achievement"],
+        "achievementType": "Course",
+        "name": data["course_title"],
+        "description": data.get("course_summary") or data["course_title"],
+        "criteria": {
+            "narrative": (
+                f'Complete every lesson of "{data["course_title"]}" ({data["delivery_type"]}) '
+                "and pass its final quiz at or above the pass mark."
+            )
+        },
+        "creditsAvailable": credits,
+        "fieldOfStudy": "Continuing education",
+        "humanCode": data["code"],
+    }
+    if approvals:
+        achievement["otherIdentifiers"] = [
+            {
+                "type": "IdentifierEntry",
+                "identifier": a["approval_number"],
+                "identifierType": "identifier",
+            }
+            for a in approvals
+        ]
+        achievement["alignment"] = [
+            {
+                "type": ["Alignment"],
+                "targetName": f"{a['board']} approval {a['approval_number']}",
+                "targetUrl": base_url() + "/",
+            }
+            for a in approvals
+        ]
+    subject = {
+        "type": ["AchievementSubject"],
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityHash": data["participant_name"],
+                "identityType": "name",
+                "hashed": False,
+            }
+        ],
+        "achievement": achievement,
+        "creditsEarned": credits,
+        "activityEndDate": data["completion_date"] + "T00:00:00Z",
+    }
+    if data.get("license_number"):
+        subject["licenseNumber"] = data["license_number"]
+    issued = certificate.issued_at or certificate.completed_at
+    return {
+        "@context": CONTEXTS,
+        "id": data["verification_url"],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": issuer_profile(data),
+        "validFrom": _iso(issued),
+        "name": f"{data['course_title']}: {hours_text(data['ce_hours'])} CE hours",
+        "credentialSubject": subject,
+    }
+
+
+def signed(certificate: Certificate) -> str:
+    """The credential as a VC-JWT: the JWT claims of the Open Badges 3.0 JWT proof format."""
+    document = credential(certificate)
+    issued = certificate.issued_at or certificate.completed_at
+    claims = {
+        "iss": document["issuer"]["id"],
+        "jti": document["id"],
+        "sub": certificate.data["participant_name"],
+        "nbf": int(issued.timestamp()),
+        "iat": int(issued.timestamp()),
+        "vc": document,
+    }
+    return signing.sign(claims, typ="JWT")

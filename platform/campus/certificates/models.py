@@ -1,0 +1,124 @@
+"""CE certificates: one per student and course, their codes over time, and what happened to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.models.base import TimestampMixin, utcnow
+
+STATUSES = {
+    "pending": "Being prepared",
+    "issued": "Issued",
+    "failed": "Delayed, retrying",
+    "revoked": "Revoked",
+}
+
+
+class Certificate(TimestampMixin, db.Model):
+    """A student's certificate for a course; `data` is what was printed, frozen at issue time."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The current code; earlier codes of a reissued certificate live in certificate_codes.
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # A certificate outlives its course in the catalog: the frozen data says what it was.
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    # Participant, course, provider, approvals, signatory, code and verification URL as printed.
+    data: Mapped[dict] = mapped_column(JSON)
+    # Copies of two frozen fields as columns so totals and date ranges are plain SQL.
+    ce_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    completed_at: Mapped[datetime]
+    storage_key: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+    codes: Mapped[list[CertificateCode]] = relationship(
+        back_populates="certificate", cascade="all, delete-orphan", order_by="CertificateCode.id"
+    )
+    events: Mapped[list[CertificateEvent]] = relationship(
+        back_populates="certificate", cascade="all, delete-orphan", order_by="CertificateEvent.id"
+    )
+
+    __table_args__ = (
+        # THE rule: however often the task runs, a student has one certificate per course.
+        UniqueConstraint("user_id", "course_id"),
+        CheckConstraint(
+            "status IN ('pending', 'issued', 'failed', 'revoked')", name="status_known"
+        ),
+        Index("ix_certificates_user_completed", "user_id", "completed_at"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == "issued"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == "revoked"
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.code} {self.status}>"
+
+
+class CertificateCode(db.Model):
+    """Every code a certificate has carried; a reissue retires the old code, never deletes it."""
+
+    __tablename__ = "certificate_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="codes")
+
+
+class CertificateEvent(db.Model):
+    """One line of a certificate's history: created, failed, issued, revoked, reissued."""
+
+    __tablename__ = "certificate_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(20))  # the code in force when it happened
+    detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(120), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="events")

@@ -1,0 +1,495 @@
+"""Draw certificate and transcript PDFs with ReportLab from frozen certificate data.
+
+Fonts (DejaVu Serif, shipped in ./fonts and embedded as subsets), the signature path and the
+page furniture are prepared once per process; a certificate is then a single page of text, a
+few vector paths and a QR code drawn as merged runs, so rendering stays in the low milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from functools import cache, lru_cache
+from pathlib import Path
+
+import segno
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.pagesizes import landscape, letter
+from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFStreamFilterZCompress
+from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+HERE = Path(__file__).resolve().parent
+FONT_DIR = HERE / "fonts"
+FONTS = {
+    "CertSerif": "DejaVuSerif.ttf",
+    "CertSerif-Bold": "DejaVuSerif-Bold.ttf",
+    "CertSerif-Italic": "DejaVuSerif-Italic.ttf",
+}
+PAGE = landscape(letter)  # 792 x 612 points
+
+INK = HexColor("#1c2b2a")
+SOFT = HexColor("#4a5b59")
+BRAND = HexColor("#0f5e55")
+GOLD = HexColor("#b8923a")
+REVOKED = Color(0.70, 0.15, 0.12, alpha=0.55)
+
+
+# Every certificate's font subsets start with these characters in this order, so the subsets
+# of Latin-script certificates are identical from one PDF to the next and are built only once.
+PRESEED = (
+    "".join(chr(c) for c in range(32, 127))
+    + "\u00b7\u2013\u2014\u2018\u2019\u201c\u201d\u00e9\u00e8\u00e1\u00f3\u00f6\u00fc\u00f1\u00e7"
+)
+
+
+@cache
+def register_fonts() -> tuple[str, ...]:
+    """Register the embedded TrueType fonts once per process, with memoized subsetting."""
+    for name, filename in FONTS.items():
+        font = TTFont(name, str(FONT_DIR / filename))
+        _memoize_subsets(font)
+        pdfmetrics.registerFont(font)
+    return tuple(FONTS)
+
+
+class _MemoFlate(PDFStreamFilterZCompress):
+    """Flate that compresses a given font program once (the subsets repeat across PDFs)."""
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one module-level instance, lives as long as the process
+    def encode(self, text: bytes) -> bytes:
+        return super().encode(text)
+
+
+_FONT_FLATE = _MemoFlate()
+
+
+def _memoize_subsets(font: TTFont) -> None:
+    # Building a subset (the glyph tables of the embedded font program) and compressing it are
+    # the costliest steps of a small PDF, and depend only on its characters: keep recent ones.
+    face = font.face
+    build = face.makeSubset
+    cached = lru_cache(maxsize=256)(lambda chars: build(list(chars)))
+    face.makeSubset = lambda subset: cached(tuple(subset))
+
+    def add_subset_objects(doc, fontname, subset):
+        # ReportLab's TTFontFace.addSubsetObjects, with the memoized compression.
+        font_file = pdfdoc.PDFStream()
+        font_file.content = face.makeSubset(subset)
+        font_file.dictionary["Length1"] = len(font_file.content)
+        if doc.compression:
+            font_file.filters = [_FONT_FLATE]
+        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": face.ascent,
+                "CapHeight": face.capHeight,
+                "Descent": face.descent,
+                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(face.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": face.italicAngle,
+                "StemV": face.stemV,
+                "FontFile2": font_file_ref,
+                "MissingWidth": face.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+    face.addSubsetObjects = add_subset_objects
+
+
+def _start_document(canvas: Canvas) -> None:
+    """Give every certificate font the same leading subset (see PRESEED)."""
+    for name in FONTS:
+        pdfmetrics.getFont(name).splitString(PRESEED, canvas._doc)
+
+
+@cache
+def register_plain_fonts() -> tuple[str, ...]:
+    """The same TTF files under other names, with ReportLab's stock behaviour (benchmark)."""
+    names = []
+    for name, filename in FONTS.items():
+        plain = name.replace("Cert", "Plain")
+        pdfmetrics.registerFont(TTFont(plain, str(FONT_DIR / filename)))
+        names.append(plain)
+    return tuple(names)
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@cache
+def _signature_ops() -> str:
+    """The signature as PDF path operators (cubic Beziers through its points), built once."""
+    raw = json.loads((HERE / "signature.json").read_text())
+    ops = []
+    for points in raw["strokes"]:
+        pts = [tuple(p) for p in points]
+        ops.append(f"{_num(pts[0][0])} {_num(pts[0][1])} m")
+        for i in range(len(pts) - 1):
+            # Catmull-Rom to Bezier: a smooth stroke through every recorded point.
+            p0 = pts[i - 1] if i else pts[i]
+            p1, p2 = pts[i], pts[i + 1]
+            p3 = pts[i + 2] if i + 2 < len(pts) else p2
+            c1 = (p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6)
+            c2 = (p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6)
+            ops.append(" ".join(_num(v) for v in (*c1, *c2, *p2)) + " c")
+    return " ".join(ops)
+
+
+@cache
+def _signature_box() -> tuple[float, float]:
+    width, height = json.loads((HERE / "signature.json").read_text())["box"]
+    return float(width), float(height)
+
+
+@cache
+def _signature_image(path: str) -> ImageReader:
+    return ImageReader(path)
+
+
+def hours_text(value: Decimal | str | float) -> str:
+    """Write CE hours without trailing zeros: 2.00 -> "2", 1.50 -> "1.5"."""
+    number = Decimal(str(value)).quantize(Decimal("0.01"))
+    text = f"{number:f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _fit(canvas: Canvas, text: str, font: str, size: float, width: float, floor: float) -> float:
+    """Shrink a font size until the text fits the width (not below `floor`)."""
+    while size > floor and canvas.stringWidth(text, font, size) > width:
+        size -= 0.5
+    return size
+
+
+def _centered_lines(
+    canvas: Canvas, text: str, font: str, size: float, y: float, width: float, leading: float
+) -> float:
+    """Draw wrapped, centred lines from y downwards; return the baseline below the last."""
+    for line in simpleSplit(text, font, size, width):
+        canvas.setFont(font, size)
+        canvas.drawCentredString(PAGE[0] / 2, y, line)
+        y -= leading
+    return y
+
+
+@lru_cache(maxsize=256)
+def _qr_ops(data: str) -> tuple[int, str]:
+    """A QR code as PDF rectangles in module units, one per horizontal run of dark modules.
+
+    The mask is fixed (any of the eight is valid; choosing the "best" one costs 4x the time).
+    """
+    matrix = segno.make(data, error="m", mask=2, boost_error=False).matrix
+    count = len(matrix)
+    ops = []
+    for row_index, row in enumerate(matrix):
+        top = count - row_index - 1
+        start = None
+        for col, dark in enumerate((*row, 0)):
+            if dark and start is None:
+                start = col
+            elif not dark and start is not None:
+                ops.append(f"{start} {top} {col - start} 1 re")
+                start = None
+    return count, " ".join(ops)
+
+
+def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
+    """Draw a QR code (with a quiet zone) as one filled path: fast and crisp in print."""
+    count, ops = _qr_ops(data)
+    quiet = 2
+    module = size / (count + 2 * quiet)
+    ox, oy = x + quiet * module, y + quiet * module
+    canvas.addLiteral(
+        f"q {_num(module)} 0 0 {_num(module)} {_num(ox)} {_num(oy)} cm 0.11 0.169 0.165 rg "
+        f"{ops} f Q"
+    )
+
+
+def _draw_signature(canvas: Canvas, x: float, y: float, width: float, image: str | None) -> None:
+    if image:
+        reader = _signature_image(image)
+        iw, ih = reader.getSize()
+        canvas.drawImage(reader, x, y, width, width * ih / iw, mask="auto")
+        return
+    scale = width / _signature_box()[0]
+    canvas.addLiteral(
+        f"q {_num(scale)} 0 0 {_num(scale)} {_num(x)} {_num(y)} cm 0.114 0.184 0.435 RG "
+        f"{_num(1.5 / scale)} w 1 J 1 j {_signature_ops()} S Q"
+    )
+
+
+def _frame(canvas: Canvas) -> None:
+    width, height = PAGE
+    canvas.setStrokeColor(BRAND)
+    canvas.setLineWidth(3)
+    canvas.rect(22, 22, width - 44, height - 44)
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(0.9)
+    canvas.rect(31, 31, width - 62, height - 62)
+    # Small diamonds at the corners of the inner frame.
+    canvas.setFillColor(GOLD)
+    for cx, cy in ((31, 31), (width - 31, 31), (31, height - 31), (width - 31, height - 31)):
+        path = canvas.beginPath()
+        path.moveTo(cx, cy - 5)
+        path.lineTo(cx + 5, cy)
+        path.lineTo(cx, cy + 5)
+        path.lineTo(cx - 5, cy)
+        path.close()
+        canvas.drawPath(path, fill=1, stroke=0)
+
+
+def _approvals_text(approvals: Sequence[dict]) -> str:
+    if not approvals:
+        return ""
+    parts = [f"{a['board']} approval no. {a['approval_number']}" for a in approvals]
+    return "Approved by " + "; ".join(parts) + "."
+
+
+def render_certificate(
+    data: dict, *, revoked: bool = False, signature_image: str | None = None
+) -> bytes:
+    """Draw one certificate (US Letter, landscape) from its frozen data; return the PDF bytes."""
+    register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1, initialFontName="CertSerif")
+    _start_document(canvas)
+    canvas.setTitle(f"Certificate {data['code']}: {data['course_title']}")
+    canvas.setAuthor(data["provider_name"])
+    canvas.setSubject("Continuing education certificate of completion")
+    _frame(canvas)
+    width, _height = PAGE
+    centre = width / 2
+
+    canvas.setFillColor(BRAND)
+    canvas.setFont("CertSerif-Bold", 11)
+    provider = data["provider_name"].upper()
+    canvas.drawCentredString(centre, 548, provider)
+
+    canvas.setFillColor(INK)
+    canvas.setFont("CertSerif-Bold", 32)
+    canvas.drawCentredString(centre, 502, "Certificate of Completion")
+    canvas.setFillColor(SOFT)
+    canvas.setFont("CertSerif-Italic", 13)
+    canvas.drawCentredString(centre, 478, "Continuing Education")
+
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(0.8)
+    canvas.line(centre - 60, 466, centre + 60, 466)
+
+    canvas.setFillColor(SOFT)
+    canvas.setFont("CertSerif-Italic", 12.5)
+    canvas.drawCentredString(centre, 436, "This certifies that")
+
+    canvas.setFillColor(INK)
+    name = data["participant_name"]
+    size = _fit(canvas, name, "CertSerif-Bold", 28, 600, 16)
+    canvas.setFont("CertSerif-Bold", size)
+    canvas.drawCentredString(centre, 402, name)
+    canvas.setStrokeColor(SOFT)
+    canvas.setLineWidth(0.5)
+    canvas.line(centre - 230, 394, centre + 230, 394)
+
+    canvas.setFont("CertSerif", 11.5)
+    canvas.drawCentredString(centre, 377, license_line(data))
+
+    canvas.setFillColor(SOFT)
+    canvas.setFont("CertSerif-Italic", 12.5)
+    canvas.drawCentredString(
+        centre, 350, "has successfully completed the continuing education course"
+    )
+
+    canvas.setFillColor(INK)
+    title = data["course_title"]
+    title_size = _fit(canvas, title, "CertSerif-Bold", 19, 1240, 13)
+    y = _centered_lines(canvas, title, "CertSerif-Bold", title_size, 323, 640, title_size + 5)
+
+    canvas.setFont("CertSerif", 12.5)
+    facts = (
+        f"{hours_text(data['ce_hours'])} CE hours  ·  {data['delivery_type']}  ·  "
+        f"Completed on {data['completion_date_text']}"
+    )
+    canvas.drawCentredString(centre, y - 6, facts)
+
+    canvas.setFillColor(SOFT)
+    approvals = _approvals_text(data.get("approvals", []))
+    if approvals:
+        y = _centered_lines(canvas, approvals, "CertSerif", 10, y - 28, 600, 13) + 13
+    else:
+        y -= 15
+
+    # Provider and contact, centred under the course facts.
+    canvas.setFont("CertSerif", 9)
+    canvas.drawCentredString(
+        centre,
+        y - 26,
+        f"Provider: {data['provider_name']}  ·  {data['provider_address']}  ·  "
+        f"{data['provider_email']}",
+    )
+
+    # Signature block, bottom left.
+    sig_x = 76
+    _draw_signature(canvas, sig_x + 6, 106, 190, signature_image)
+    canvas.setStrokeColor(INK)
+    canvas.setLineWidth(0.6)
+    canvas.line(sig_x, 104, sig_x + 220, 104)
+    canvas.setFillColor(INK)
+    canvas.setFont("CertSerif-Bold", 10.5)
+    canvas.drawString(sig_x, 90, data["signatory_name"])
+    canvas.setFont("CertSerif", 9.5)
+    canvas.drawString(sig_x, 77, data["signatory_title"])
+    canvas.setFillColor(SOFT)
+    canvas.drawString(sig_x, 64, data["provider_name"])
+
+    # Code, verification URL and QR code, bottom right.
+    qr_size = 88
+    qr_x = width - 56 - qr_size
+    draw_qr(canvas, data["verification_url"], qr_x, 52, qr_size)
+    text_right = qr_x - 2
+    canvas.setFillColor(SOFT)
+    canvas.setFont("CertSerif", 8.5)
+    canvas.drawRightString(text_right, 122, "Certificate code")
+    canvas.setFillColor(INK)
+    canvas.setFont("CertSerif-Bold", 13)
+    canvas.drawRightString(text_right, 106, data["code"])
+    canvas.setFillColor(SOFT)
+    canvas.setFont("CertSerif", 8.5)
+    canvas.drawRightString(text_right, 87, "Scan or visit to verify:")
+    url = data["verification_url"]
+    url_size = _fit(canvas, url, "CertSerif", 8.5, 250, 6)
+    canvas.setFillColor(INK)
+    canvas.setFont("CertSerif", url_size)
+    canvas.drawRightString(text_right, 75, url)
+
+    if revoked:
+        canvas.saveState()
+        canvas.setFillColor(REVOKED)
+        canvas.setFont("CertSerif-Bold", 80)
+        canvas.translate(centre, 300)
+        canvas.rotate(24)
+        canvas.drawCentredString(0, 0, "REVOKED")
+        canvas.restoreState()
+
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def license_line(data: dict) -> str:
+    """The participant's license as printed: number and state, or a plain note when absent."""
+    number = (data.get("license_number") or "").strip()
+    state = (data.get("license_state") or "").strip()
+    if number and state:
+        return f"License no. {number}  ·  {state}"
+    if number:
+        return f"License no. {number}"
+    return "License number not provided"
+
+
+def render_bare_page(text_lines: Iterable[str]) -> bytes:
+    """A plain landscape page in the same TTF files with stock ReportLab: the benchmark baseline."""
+    fonts = register_plain_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1, initialFontName=fonts[0])
+    y = 540
+    for font, line in zip(fonts, text_lines, strict=False):
+        canvas.setFont(font, 14)
+        canvas.drawString(72, y, line)
+        y -= 24
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def render_transcript(
+    *,
+    participant: dict,
+    provider: dict,
+    rows: Sequence[dict],
+    start_text: str,
+    end_text: str,
+    total_hours: Decimal,
+    generated_text: str,
+) -> bytes:
+    """Draw a CE transcript (portrait Letter, as many pages as needed)."""
+    register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=letter, initialFontName="CertSerif")
+    canvas.setTitle(f"CE transcript {start_text} to {end_text}")
+    width, height = letter
+    left, right = 54, width - 54
+    columns = (left, left + 78, left + 318, left + 384, left + 444)
+
+    def header() -> float:
+        canvas.setFillColor(BRAND)
+        canvas.setFont("CertSerif-Bold", 10)
+        canvas.drawString(left, height - 54, provider["name"].upper())
+        canvas.setFillColor(INK)
+        canvas.setFont("CertSerif-Bold", 20)
+        canvas.drawString(left, height - 82, "Continuing Education Transcript")
+        canvas.setFont("CertSerif", 10.5)
+        canvas.drawString(left, height - 102, f"{participant['name']}  ·  {participant['license']}")
+        canvas.drawString(left, height - 117, f"Period: {start_text} to {end_text}")
+        canvas.setFillColor(SOFT)
+        canvas.setFont("CertSerif", 8.5)
+        canvas.drawRightString(right, height - 54, f"Generated {generated_text}")
+        canvas.setStrokeColor(GOLD)
+        canvas.line(left, height - 128, right, height - 128)
+        canvas.setFillColor(INK)
+        canvas.setFont("CertSerif-Bold", 9)
+        for x, label in zip(
+            columns, ("Completed", "Course", "CE hours", "Delivery", "Certificate"), strict=True
+        ):
+            canvas.drawString(x, height - 145, label)
+        return height - 162
+
+    y = header()
+    for row in rows:
+        title_lines = simpleSplit(row["course_title"], "CertSerif", 9, 230)
+        needed = 12 * len(title_lines) + 8
+        if y - needed < 90:
+            canvas.showPage()
+            y = header()
+        canvas.setFillColor(INK)
+        canvas.setFont("CertSerif", 9)
+        canvas.drawString(columns[0], y, row["completion_date"])
+        for i, line in enumerate(title_lines):
+            canvas.drawString(columns[1], y - 12 * i, line)
+        canvas.drawString(columns[2], y, hours_text(row["ce_hours"]))
+        canvas.drawString(columns[3], y, row["delivery_type"][:14])
+        canvas.drawString(columns[4], y, row["code"])
+        if row.get("approvals"):
+            canvas.setFillColor(SOFT)
+            canvas.setFont("CertSerif", 7.5)
+            extra = 12 * (len(title_lines) - 1)
+            canvas.drawString(columns[1], y - extra - 10, row["approvals"][:90])
+            y -= 10
+        y -= needed
+    if not rows:
+        canvas.setFillColor(SOFT)
+        canvas.setFont("CertSerif-Italic", 10)
+        canvas.drawString(left, y, "No certificates were issued in this period.")
+        y -= 20
+    canvas.setStrokeColor(GOLD)
+    canvas.line(left, y + 2, right, y + 2)
+    canvas.setFillColor(INK)
+    canvas.setFont("CertSerif-Bold", 11)
+    canvas.drawString(left, y - 14, f"Total: {hours_text(total_hours)} CE hours")
+    canvas.setFillColor(SOFT)
+    canvas.setFont("CertSerif", 8)
+    canvas.drawString(
+        left,
+        60,
+        f"{provider['name']}  ·  {provider['address']}  ·  {provider['email']}. Each certificate "
+        "can be verified at the URL printed on it.",
+    )
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

@@ -1,0 +1,81 @@
+"""The issuer's Ed25519 key: signs Open Badges credentials (VC-JWT) and is published as a JWKS.
+
+Production reads the private key from CERTIFICATE_SIGNING_KEY (a JWK as JSON, e.g. the output
+of `flask --app wsgi certificates new-key`). Elsewhere one key is generated on first use and kept
+in <instance>/certificate-signing-key.json, so web and worker processes sign with the same key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+from flask import current_app
+from joserfc import jwt
+from joserfc.jwk import OKPKey
+
+ALGORITHM = "EdDSA"
+_KEY_FILE = "certificate-signing-key.json"
+
+
+def generate_jwk() -> dict:
+    """Make a new Ed25519 private key as a JWK dict."""
+    return OKPKey.generate_key("Ed25519").as_dict(private=True)
+
+
+def _load_or_create(folder: Path) -> dict:
+    target = folder / _KEY_FILE
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{_KEY_FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps(generate_jwk()))
+        tmp.chmod(0o600)
+        try:
+            # link() fails if another process won the race: everyone then reads the winner's key.
+            os.link(tmp, target)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return json.loads(target.read_text())
+
+
+def signing_key() -> OKPKey:
+    """Return the private signing key (loaded once per app)."""
+    cached = current_app.extensions.get("certificate_signing_key")
+    if cached is not None:
+        return cached
+    configured = current_app.config.get("CERTIFICATE_SIGNING_KEY")
+    if configured:
+        key = OKPKey.import_key(json.loads(configured))
+    elif current_app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("CERTIFICATE_SIGNING_KEY must be set in production")
+    else:
+        key = OKPKey.import_key(_load_or_create(Path(current_app.config["INSTANCE_PATH"])))
+    if key.as_dict(private=False).get("crv") != "Ed25519" or not key.is_private:
+        raise RuntimeError("CERTIFICATE_SIGNING_KEY must be a private Ed25519 JWK")
+    current_app.extensions["certificate_signing_key"] = key
+    return key
+
+
+def key_id() -> str:
+    """The key id (RFC 7638 thumbprint) that names the key in the JWKS and JWT headers."""
+    return signing_key().thumbprint()
+
+
+def jwks() -> dict:
+    """The public keys as a JSON Web Key Set."""
+    public = signing_key().as_dict(private=False)
+    public.update(kid=key_id(), use="sig", alg=ALGORITHM)
+    return {"keys": [public]}
+
+
+def sign(claims: dict, typ: str = "JWT") -> str:
+    """Sign claims as a compact JWS (JWT) with the issuer key."""
+    header = {"alg": ALGORITHM, "kid": key_id(), "typ": typ}
+    with warnings.catch_warnings():
+        # RFC 9864 prefers the name "Ed25519"; "EdDSA" is what VC-JWT verifiers accept today.
+        warnings.simplefilter("ignore")
+        return jwt.encode(header, claims, signing_key(), algorithms=[ALGORITHM])

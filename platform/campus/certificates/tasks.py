@@ -1,0 +1,89 @@
+"""Issue certificates in the worker, and sweep for any a crash or an outage left behind."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from celery import shared_task
+from flask import current_app
+
+from campus.certificates import services
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+
+log = logging.getLogger(__name__)
+
+
+def _pause_point() -> None:
+    """Testing only: stop here once, holding the row lock, so a test can kill the worker."""
+    config = current_app.config
+    folder = config.get("CERTIFICATE_PAUSE_DIR")
+    if not folder or config.get("ENV_NAME") != "testing":
+        return
+    folder = Path(folder)
+    try:
+        # Renaming is atomic: only the first delivery of the task pauses, its redelivery runs on.
+        os.rename(folder / "armed", folder / "claimed")
+    except FileNotFoundError:
+        return
+    (folder / "reached.tmp").write_text(str(os.getpid()))
+    os.replace(folder / "reached.tmp", folder / "reached")
+    while not (folder / "release").exists():
+        time.sleep(0.05)
+
+
+def _backoff(retries: int) -> int:
+    base = current_app.config["CERTIFICATE_RETRY_DELAY"]
+    return min(base * 2**retries, 3600)
+
+
+@shared_task(bind=True, max_retries=6, name="campus.certificates.issue_certificate")
+def issue_certificate(self, enrollment_id: int) -> str | None:
+    """Issue the certificate of a completed enrollment, once, however often this runs."""
+    certificate_id = None
+    try:
+        certificate_id = services.ensure_pending(enrollment_id)
+        db.session.commit()  # the pending row is visible to the student from here on
+        if certificate_id is None:
+            return None
+        issued = services.issue(certificate_id, before_commit=_pause_point)
+        db.session.commit()
+        return "issued" if issued else "unchanged"
+    except Exception as exc:
+        db.session.rollback()
+        log.warning("certificate for enrollment %s failed: %s", enrollment_id, exc)
+        if certificate_id is not None:
+            services.record_failure(certificate_id, exc)
+            db.session.commit()
+        if self.request.retries >= self.max_retries:
+            # Left "failed" for the periodic sweep; nothing is lost.
+            log.error("certificate for enrollment %s gave up after retries", enrollment_id)
+            return "failed"
+        if self.request.is_eager:
+            # Inline runs (tests, CELERY_TASK_ALWAYS_EAGER) have no broker to hold a delayed
+            # message: retry at once, counting the attempt like the worker does.
+            return self.apply(args=(enrollment_id,), retries=self.request.retries + 1).result
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(name="campus.certificates.sweep_certificates")
+def sweep_certificates() -> int:
+    """Re-enqueue completed enrollments whose certificate is missing, failed or stuck."""
+    enrollment_ids = services.sweep_candidates()
+    for enrollment_id in enrollment_ids:
+        enqueue_after_commit(issue_certificate, enrollment_id)
+    db.session.commit()
+    if enrollment_ids:
+        log.info("certificate sweep re-enqueued %d enrollments", len(enrollment_ids))
+    return len(enrollment_ids)
+
+
+BEAT_SCHEDULE = {
+    "certificates-sweep": {
+        "task": "campus.certificates.sweep_certificates",
+        "schedule": 300.0,
+    }
+}

@@ -1,0 +1,153 @@
+"""Certificate pages: the student's list and downloads, transcripts, and public verification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+
+from flask import Response, abort, jsonify, render_template, request, send_file
+from flask_login import current_user, login_required
+
+from campus.certificates import bp, credentials, services, signing
+from campus.certificates.services import CertificateError
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _today():
+    return datetime.now(UTC).date()
+
+
+def _index(range_error: str | None = None, status: int = 200):
+    user = _user()
+    certificates = services.certificates_of(user)
+    today = _today()
+    default_start, default_end = services.parse_range(None, None, today)
+    return render_template(
+        "certificates/index.html",
+        certificates=certificates,
+        total_hours=services.total_hours(certificates),
+        waiting=any(c.status in ("pending", "failed") for c in certificates),
+        range_error=range_error,
+        raw_from=request.args.get("from", default_start.isoformat()),
+        raw_to=request.args.get("to", default_end.isoformat()),
+        hours_text=services.pdf.hours_text,
+    ), status
+
+
+@bp.get("/certificates/")
+@login_required
+def index():
+    """List the student's certificates with their status, downloads and total CE hours."""
+    return _index()
+
+
+@bp.get("/certificates/<code>.pdf")
+@login_required
+def pdf(code: str) -> Response:
+    """Send a certificate's PDF to its owner or an admin; anyone else gets a 404."""
+    user = _user()
+    certificate = services.owned(user, code)
+    if certificate is None:
+        abort(404, "We could not find that certificate.")
+    document = services.pdf_bytes(certificate, user)
+    if document is None:
+        abort(404, "That certificate has no PDF to download yet.")
+    response = send_file(
+        BytesIO(document),
+        mimetype="application/pdf",
+        download_name=f"{certificate.code}.pdf",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/certificates/transcript.<fmt>")
+@login_required
+def transcript(fmt: str):
+    """Send the CE transcript for a date range as PDF or CSV."""
+    if fmt not in ("pdf", "csv"):
+        abort(404)
+    user = _user()
+    try:
+        start, end = services.parse_range(
+            request.args.get("from"), request.args.get("to"), _today()
+        )
+    except CertificateError as err:
+        return _index(range_error=err.message, status=400)
+    name = f"ce-transcript-{start.isoformat()}-to-{end.isoformat()}.{fmt}"
+    if fmt == "csv":
+        body = services.transcript_csv(user, start, end).encode()
+        mimetype = "text/csv"
+    else:
+        body = services.transcript_pdf(user, start, end)
+        mimetype = "application/pdf"
+    response = send_file(BytesIO(body), mimetype=mimetype, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _not_found():
+    return render_template("certificates/not_found.html", code=request.view_args.get("code")), 404
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    """Show anyone whether a certificate is valid or revoked, with its frozen data."""
+    found = services.public(code)
+    if found is None:
+        return _not_found()
+    certificate, code_row = found.certificate, found.code
+    return render_template(
+        "certificates/verify.html",
+        certificate=certificate,
+        code_row=code_row,
+        data=certificate.data,
+        retired=code_row.retired_at is not None,
+        hours_text=services.pdf.hours_text,
+        license_line=services.pdf.license_line,
+    )
+
+
+@bp.get("/verify/<code>.json")
+def verify_json(code: str):
+    """Answer an Open Badges 3.0 credential for a valid certificate, signed as a VC-JWT."""
+    found = services.public(code)
+    if found is None:
+        return jsonify(error={"code": "not_found", "message": "No certificate has that code."}), 404
+    certificate, code_row = found.certificate, found.code
+    if code_row.retired_at is not None:
+        body = {
+            "code": code_row.code,
+            "status": "replaced",
+            "replaced_at": code_row.retired_at.isoformat(),
+            "reason": code_row.retired_reason,
+            "current": services.verification_url(certificate.code) + ".json",
+        }
+        return jsonify(body)
+    if certificate.is_revoked:
+        return jsonify(
+            code=certificate.code,
+            status="revoked",
+            revoked_at=certificate.revoked_at.isoformat(),
+            reason=certificate.revoked_reason,
+        )
+    return jsonify(
+        code=certificate.code,
+        status="valid",
+        credential=credentials.credential(certificate),
+        vc_jwt=credentials.signed(certificate),
+        jwks_url=services.base_url() + "/.well-known/jwks.json",
+    )
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks():
+    """Publish the issuer's public keys so anyone can check a credential offline."""
+    response = jsonify(signing.jwks())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

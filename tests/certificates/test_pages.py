@@ -1,0 +1,290 @@
+"""Certificate pages, downloads, transcripts, verification, the signed credential and the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import jwt as pyjwt
+import pytest
+from pypdf import PdfReader
+
+from tests import support
+from tests.certificates.helpers import certificate_of, code_of, completed_student
+
+
+def _pdf_text(body: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+def test_student_lists_certificates_with_total_hours_and_downloads_the_pdf(app, client):
+    s = completed_student(app, full_name="Casey Moreno")
+    with app.app_context():
+        from tests.certificates.helpers import complete_course
+        from tests.learning.helpers import make_course
+
+        second = make_course("neck-basics", ce_hours="1.5", title="Neck: Scalenes")
+        complete_course(s.user_id, second)
+    code = code_of(app, s.user_id)
+    support.login(client, s.email)
+    page = client.get("/certificates/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Neck: Scalenes" in html and "Course hip-basics" in html
+    assert '<p class="cert-total-value">3.5</p>' in html
+    assert f'href="/certificates/{code}.pdf"' in html
+    response = client.get(f"/certificates/{code}.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "Casey Moreno" in _pdf_text(response.data)
+
+
+READERS = ("anonymous", "owner", "other_student", "admin")
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_pdf_is_for_its_owner_and_admins_only(app, client, reader):
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    if reader == "owner":
+        support.login(client, s.email)
+    elif reader != "anonymous":
+        with app.app_context():
+            other = support.create_user(role="admin" if reader == "admin" else "student")
+            email = other.email
+        support.login(client, email)
+    response = client.get(f"/certificates/{code}.pdf")
+    expected = {"anonymous": 302, "owner": 200, "other_student": 404, "admin": 200}[reader]
+    assert response.status_code == expected
+    if expected == 404:
+        assert b"%PDF" not in response.data
+
+
+def test_unknown_and_malformed_codes_are_404_everywhere(app, client):
+    s = completed_student(app)
+    support.login(client, s.email)
+    for code in ("CE-ZZZZ-ZZZZ", "nonsense", "CE-0000-0000", "%00", "x" * 300):
+        assert client.get(f"/certificates/{code}.pdf").status_code == 404
+        page = client.get(f"/verify/{code}")
+        assert page.status_code == 404
+        assert "No certificate has that code" in page.get_data(as_text=True)
+        assert client.get(f"/verify/{code}.json").status_code == 404
+
+
+def test_verify_page_shows_valid_certificate_with_frozen_data_only(app, client):
+    s = completed_student(app, full_name="Robin Lee", email="robin@example.com")
+    code = code_of(app, s.user_id)
+    html = client.get(f"/verify/{code.lower()}").get_data(as_text=True)
+    assert "is valid" in html
+    for expected in (
+        "Robin Lee",
+        "MT-004512",
+        "Maine",
+        "Course hip-basics",
+        "2 CE hours",
+        "1234-56",
+    ):
+        assert expected in html
+    assert "robin@example.com" not in html  # nothing private beyond the certificate's data
+
+
+def test_revoked_certificate_is_shown_as_revoked_everywhere(app, client):
+
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["certificates", "revoke", code, "--reason", "Quiz taken by someone else"]
+    )
+    assert result.exit_code == 0, result.output
+    html = client.get(f"/verify/{code}").get_data(as_text=True)
+    assert "Revoked" in html and "Quiz taken by someone else" in html and "is valid" not in html
+    body = client.get(f"/verify/{code}.json").get_json()
+    assert body["status"] == "revoked" and "vc_jwt" not in body
+    support.login(client, s.email)
+    listing = client.get("/certificates/").get_data(as_text=True)
+    assert "Revoked on" in listing and f"/certificates/{code}.pdf" not in listing
+    assert client.get(f"/certificates/{code}.pdf").status_code == 404
+    api = client.get(f"/api/v1/certificates/{code}").get_json()
+    assert api["status"] == "revoked" and api["pdf_url"] is None
+    with app.app_context():
+        events = [e.kind for e in certificate_of(s.user_id).events]
+    assert events[-1] == "revoked"
+    again = runner.invoke(args=["certificates", "revoke", code, "--reason", "again"])
+    assert again.exit_code != 0 and "already revoked" in again.output
+
+
+def test_admin_download_of_a_revoked_certificate_is_stamped_revoked(app, client):
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    app.test_cli_runner().invoke(args=["certificates", "revoke", code, "--reason", "error"])
+    with app.app_context():
+        admin_email = support.create_user(role="admin").email
+    support.login(client, admin_email)
+    response = client.get(f"/certificates/{code}.pdf")
+    assert response.status_code == 200
+    assert "REVOKED" in _pdf_text(response.data)
+
+
+def test_reissue_gives_a_new_code_and_the_old_code_points_to_it(app, client):
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    s = completed_student(app, full_name="Sam Smtih")
+    old = code_of(app, s.user_id)
+    with app.app_context():
+        db.session.get(User, s.user_id).full_name = "Sam Smith"
+        db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "reissue", old, "--reason", "Name misspelled"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        cert = certificate_of(s.user_id)
+        new = cert.code
+        assert new != old and cert.status == "issued"
+        assert cert.data["participant_name"] == "Sam Smith"
+        assert [c.code for c in cert.codes] == [old, new]
+        assert [e.kind for e in cert.events][-2:] == ["reissued", "issued"]
+    old_page = client.get(f"/verify/{old}").get_data(as_text=True)
+    assert "was reissued" in old_page and "Name misspelled" in old_page
+    assert f'href="/verify/{new}"' in old_page
+    assert "Sam Smith" in client.get(f"/verify/{new}").get_data(as_text=True)
+    assert client.get(f"/verify/{old}.json").get_json()["status"] == "replaced"
+    assert len(support.outbox(app)) == 2  # one "ready" email per code
+    stale = app.test_cli_runner().invoke(args=["certificates", "revoke", old, "--reason", "x"])
+    assert stale.exit_code != 0 and new in stale.output
+    missing = app.test_cli_runner().invoke(
+        args=["certificates", "reissue", "CE-ZZZZ-ZZZZ", "--reason", "x"]
+    )
+    assert missing.exit_code != 0 and "No certificate" in missing.output
+
+
+def test_signed_credential_verifies_with_an_independent_library_against_the_jwks(app, client):
+    s = completed_student(app, full_name="Alex Kim")
+    code = code_of(app, s.user_id)
+    body = client.get(f"/verify/{code}.json").get_json()
+    assert body["status"] == "valid"
+    jwks = client.get("/.well-known/jwks.json").get_json()
+    header = pyjwt.get_unverified_header(body["vc_jwt"])
+    (jwk,) = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
+    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519" and "d" not in jwk
+    key = pyjwt.PyJWK.from_json(json.dumps(jwk))
+    claims = pyjwt.decode(body["vc_jwt"], key=key, algorithms=["EdDSA"])
+    vc = claims["vc"]
+    assert vc == body["credential"]
+    assert "OpenBadgeCredential" in vc["type"]
+    achievement = vc["credentialSubject"]["achievement"]
+    assert achievement["name"] == "Course hip-basics"
+    assert achievement["criteria"]["narrative"]
+    assert achievement["creditsAvailable"] == 2.0
+    assert vc["credentialSubject"]["creditsEarned"] == 2.0
+    assert vc["credentialSubject"]["licenseNumber"] == "MT-004512"
+    assert vc["credentialSubject"]["identifier"][0]["identityHash"] == "Alex Kim"
+    assert claims["jti"] == vc["id"] == body["credential"]["id"]
+    # A tampered credential does not verify.
+    head, _payload, sig = body["vc_jwt"].split(".")
+    forged = pyjwt.api_jws.base64url_encode(
+        json.dumps(dict(claims, vc=dict(vc, name="Forged"))).encode()
+    ).decode()
+    with pytest.raises(pyjwt.InvalidSignatureError):
+        pyjwt.decode(f"{head}.{forged}.{sig}", key=key, algorithms=["EdDSA"])
+
+
+def test_signing_key_is_kept_between_apps_in_development(app):
+    from tests.support import make_app
+
+    with app.app_context():
+        from campus.certificates.signing import jwks
+
+        first = jwks()
+    other = make_app()
+    with other.app_context():
+        from campus.certificates.signing import jwks as jwks2
+
+        assert jwks2() == first
+
+
+def test_configured_signing_key_is_used(app):
+    from campus.certificates.signing import generate_jwk
+    from tests.support import make_app
+
+    key = generate_jwk()
+    configured = make_app(CERTIFICATE_SIGNING_KEY=json.dumps(key))
+    with configured.app_context():
+        from campus.certificates.signing import jwks
+
+        assert jwks()["keys"][0]["x"] == key["x"]
+
+
+def test_transcript_csv_and_pdf_cover_the_chosen_range(app, client):
+    s = completed_student(app, full_name="Pat Quinn")
+    code = code_of(app, s.user_id)
+    support.login(client, s.email)
+    with app.app_context():
+        day = certificate_of(s.user_id).data["completion_date"]
+    response = client.get(f"/certificates/transcript.csv?from={day}&to={day}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[1][0] == day and rows[1][1] == "Course hip-basics" and rows[1][5] == code
+    assert rows[-1][:3] == ["total", "", "2"]
+    empty = client.get("/certificates/transcript.csv?from=2001-01-01&to=2001-12-31")
+    assert list(csv.reader(io.StringIO(empty.get_data(as_text=True))))[-1][:3] == ["total", "", "0"]
+    pdf = client.get(f"/certificates/transcript.pdf?from={day}&to={day}")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = _pdf_text(pdf.data)
+    assert "Continuing Education Transcript" in text and "Pat Quinn" in text
+    assert code in text and "Total: 2 CE hours" in text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=2026-13-01&to=2026-12-31", "Enter dates as YYYY-MM-DD"),
+        ("from=yesterday", "Enter dates as YYYY-MM-DD"),
+        ("from=2026-06-01&to=2026-01-01", "on or before the end date"),
+        ("from=1999-01-01&to=2000-01-01", "between the year 2000"),
+    ],
+)
+def test_bad_transcript_range_gets_a_clear_message(app, client, query, message):
+    s = completed_student(app)
+    support.login(client, s.email)
+    for fmt in ("pdf", "csv"):
+        response = client.get(f"/certificates/transcript.{fmt}?{query}")
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+    assert client.get("/certificates/transcript.txt").status_code == 404
+
+
+def test_api_lists_own_certificates_and_hides_others(app, client):
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    assert client.get("/api/v1/certificates").status_code == 401
+    support.login(client, s.email)
+    body = client.get("/api/v1/certificates").get_json()
+    assert body["total_ce_hours"] == 2.0
+    (item,) = body["certificates"]
+    assert item["code"] == code and item["status"] == "issued"
+    assert item["pdf_url"].endswith(f"/certificates/{code}.pdf")
+    one = client.get(f"/api/v1/certificates/{code.lower()}")
+    assert one.status_code == 200 and one.get_json()["course_title"] == "Course hip-basics"
+    other = app.test_client()
+    with app.app_context():
+        email = support.create_user(role="admin").email
+    support.login(other, email)
+    denied = other.get(f"/api/v1/certificates/{code}")
+    assert denied.status_code == 404 and denied.get_json()["error"]["code"] == "not_found"
+    assert other.get("/api/v1/certificates").get_json()["certificates"] == []
+    assert client.get("/api/v1/certificates/garbage").status_code == 404
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert (
+        "/api/v1/certificates" in spec["paths"] and "/api/v1/certificates/{code}" in spec["paths"]
+    )
+
+
+def test_course_completion_pages_link_to_the_certificates(app, client):
+    s = completed_student(app)
+    support.login(client, s.email)
+    html = client.get(f"/courses/{s.course.slug}").get_data(as_text=True)
+    assert 'href="/certificates/"' in html
