@@ -146,6 +146,20 @@ def make_catalog(app):
         from campus.admin.services import record
 
         entry = record("update", article, summary="fixture", actor=member)
+        from campus.certificates.models import Certificate
+        from campus.models.base import utcnow
+
+        certificate = Certificate(
+            code="ADMFIX0001",
+            user_id=member.id,
+            course_id=course.id,
+            status="issued",
+            data={"code": "ADMFIX0001", "course_title": "Fixture course", "approvals": []},
+            ce_hours=2,
+            completed_at=utcnow(),
+            issued_at=utcnow(),
+        )
+        db.session.add(certificate)
         db.session.commit()
         from sqlalchemy import select
 
@@ -170,6 +184,7 @@ def make_catalog(app):
             member=member.id,
             comp=comp.id,
             audit=entry.id,
+            certificate=certificate.id,
             lessons_count=len(course.lesson_ids),
         )
     ids.event = make_event(app)

@@ -317,7 +317,7 @@ class ApprovalView(CatalogView):
     column_formatters = {"valid_until": lambda v, c, m, n: approval_badge(m)}
     form_columns = ("course", "board", "approval_number", "valid_until")
     form_args = {
-        "course": {"validators": [DataRequired("Choose the course.")]},
+        "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
         "board": {"validators": [DataRequired("Name the board (e.g. NCBTMB).")]},
         "approval_number": {"validators": [DataRequired("Enter the approval number.")]},
     }
@@ -338,8 +338,9 @@ class ModuleView(CatalogView):
     column_searchable_list = ("title",)
     column_formatters = {"lessons": lambda v, c, m, n: len(m.lessons)}
     form_columns = ("course", "position", "title", "summary")
+    form_widget_args = {"position": {"required": False}}  # empty means "at the end"
     form_args = {
-        "course": {"validators": [DataRequired("Choose the course.")]},
+        "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
         "position": {
             "validators": [Optional(), NumberRange(min=1, message="Positions start at 1.")],
             "description": "Order within the course; leave empty to add it at the end.",
@@ -414,7 +415,7 @@ class LessonView(CatalogView):
             ]
         },
     }
-    form_widget_args = {"body_markdown": MARKDOWN}
+    form_widget_args = {"body_markdown": MARKDOWN, "position": {"required": False}}
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Lesson, session, **kwargs)
@@ -456,7 +457,7 @@ class QuizView(CatalogView):
     column_formatters = {"questions": lambda v, c, m, n: len(m.questions)}
     form_columns = ("course", "title", "instructions", "pass_mark_percent", "attempts_per_day")
     form_args = {
-        "course": {"validators": [DataRequired("Choose the course.")]},
+        "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
         "pass_mark_percent": {
             "label": "Pass mark (%)",
             "validators": [
@@ -523,7 +524,11 @@ class QuestionView(CatalogView):
         "prompt": {"validators": [DataRequired("Write the question.")]},
         "explanation": {"description": "Shown after the student passes."},
     }
-    form_widget_args = {"prompt": {"rows": 3}, "explanation": {"rows": 3}}
+    form_widget_args = {
+        "prompt": {"rows": 3},
+        "explanation": {"rows": 3},
+        "position": {"required": False},  # empty means "at the end"
+    }
     inline_models = (ChoiceInline(Choice),)
 
     def __init__(self, session, **kwargs) -> None:
