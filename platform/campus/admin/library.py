@@ -53,14 +53,14 @@ class ArticleForm(FlaskForm):
     slug = StringField(
         "Slug",
         validators=[DataRequired("Enter a slug for the address."), Length(max=120), SLUG],
-        description="The address: /articles/<slug>. Lower-case words joined by hyphens.",
+        description="The address: /articles/your-slug. Lower-case words joined by hyphens.",
     )
     summary = TextAreaField("Summary", validators=[Optional()], render_kw={"rows": 2})
     body_md = TextAreaField(
         "Article (Markdown)",
         validators=[DataRequired("The article body is empty.")],
         render_kw={"class": "markdown-editor", "rows": 20},
-        description=f"Put {CUT_MARKER} on its own line where the free preview ends.",
+        description=escape(f"Put {CUT_MARKER} on its own line where the free preview ends."),
     )
     visibility = SelectField(
         "Who reads it all", choices=list(VISIBILITY_LABELS.items()), default="paid"
