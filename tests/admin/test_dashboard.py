@@ -59,6 +59,15 @@ def _build_fixture(app) -> None:
                            status="completed"),
             ]
         )  # fmt: skip
+        from campus.certificates.models import Certificate
+
+        db.session.add(
+            Certificate(
+                code="DASH000001", user_id=users["A"], course_id=course.id, status="issued",
+                data={"code": "DASH000001"}, ce_hours=Decimal("2.00"), completed_at=_at(6, 9),
+                issued_at=_at(6, 9),
+            )
+        )  # fmt: skip
         guide = Download(slug="guide", title="Neck guide", filename="g.pdf")
         other = Download(slug="other", title="Hip guide", filename="h.pdf")
         db.session.add_all([guide, other])
@@ -95,6 +104,7 @@ def test_the_dashboard_figures_match_the_fixture(app):
     assert board.ce_hours.values[-2:] == [1.5, 2.0]
     assert board.ce_hours_total == 3.5
     assert board.leads == [("guide", "Neck guide", 2), ("other", "Hip guide", 0)]
+    assert board.certificates_total == 1 and board.certificates.values[-1] == 1
 
 
 def test_active_members_agree_with_the_paid_access_rule(app):
@@ -129,7 +139,7 @@ def test_the_dashboard_page_shows_the_figures_and_inline_charts(app, client):
         "mrr": "$59.85",
         "new-this-month": "1",
         "ce-hours": "3.5",
-        "certificates": "0",  # the fixture's completions were written directly, not issued
+        "certificates": "1",
     }
     assert html.count('<svg class="chart"') >= 4
     assert "Neck guide: 2" in html  # the leads bar's tooltip
