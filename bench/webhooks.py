@@ -54,6 +54,10 @@ GUNICORN = [
 VENV_BIN = Path(sys.executable).parent
 
 
+def set_gunicorn_threads(threads: int) -> None:
+    GUNICORN[3] = str(threads)
+
+
 def bench_env(instance: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -469,7 +473,7 @@ def end_to_end(args, env: dict, work: Path, app, stripe_api) -> dict:
         started = time.monotonic()
         statuses = post_all(8613, deliveries, threads=16)
         posted = time.monotonic() - started
-        expected_emails = len(members)
+        expected_emails = len(members) + sum(1 for uid, _ in members if uid % 3 == 0)
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline:
             with app.app_context():
@@ -544,7 +548,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=600)
     parser.add_argument("--skip-ingestion", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     args = parser.parse_args()
+    set_gunicorn_threads(args.threads)
 
     from tests.billing.fake_stripe import FakeStripe
 
@@ -578,6 +584,7 @@ def main() -> int:
         ok &= ing["ratio"] >= 0.5 and ing["non2xx"] == 0
     if args.skip_e2e:
         stripe_api.stop()
+        shutil.rmtree(work, ignore_errors=True)
         return 0 if ok else 1
     print(
         f"\n2. End to end: {args.events} events, 10 % delivered twice, shuffled; worker "

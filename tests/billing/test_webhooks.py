@@ -476,3 +476,32 @@ def test_event_count_matches_deliveries(stripe_client, stripe_app):
         post_event(stripe_client, event("ping", {"id": "x", "object": "thing"}))
     with stripe_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 3
+
+
+def test_broker_down_after_storing_still_acknowledges_and_sync_requeues(
+    stripe_app, customer, monkeypatch
+):
+    import time_machine
+    from kombu.exceptions import OperationalError
+
+    from campus.billing import tasks
+
+    _, customer_id = customer
+    client = stripe_app.test_client()
+    evt = event("customer.subscription.created", subscription("sub_a", customer_id))
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.process_webhook_event, "apply_async", broker_down)
+        response = post_event(client, evt)
+    assert response.status_code == 200
+    [row] = _events(stripe_app)
+    assert row.status == "received"
+    with time_machine.travel(time.time() + 3600, tick=False):
+        result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
+    assert "1 stuck events requeued" in result.output
+    [row] = _events(stripe_app)
+    assert row.status == "processed"
+    assert _sub(stripe_app, "sub_a").status == "active"

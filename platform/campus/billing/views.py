@@ -115,7 +115,7 @@ def stripe_webhook() -> tuple[Response, int]:
         return json_error(413, "The event is too large.")
     try:
         row_id = services.record_webhook(payload, request.headers.get("Stripe-Signature"))
-        db.session.commit()
+        _commit_event()
     except services.InvalidWebhook as exc:
         db.session.rollback()
         return json_error(400, str(exc), code="invalid_webhook")
@@ -127,6 +127,17 @@ def stripe_webhook() -> tuple[Response, int]:
         # 5xx makes Stripe retry later; nothing was written.
         return json_error(503, "The event could not be stored; please retry.")
     return jsonify(received=True, duplicate=row_id is None), 200
+
+
+def _commit_event() -> None:
+    """Commit the stored event; a broker failure after the commit does not lose it."""
+    try:
+        db.session.commit()
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        # The task is sent after COMMIT, so the event is stored: reconciliation requeues it.
+        log.exception("stored a Stripe event but could not queue its processing")
 
 
 @bp.app_template_filter("timestamp_date")
