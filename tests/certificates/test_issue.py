@@ -54,7 +54,7 @@ def test_passing_the_quiz_issues_a_certificate_with_the_boards_fields(app):
         "Hip Pain: Trigger Points",
         "2 CE hours",
         "Home study",
-        "NCBTMB approval no. 1234-56",
+        "Approved by NCBTMB: 1234-56",
         cert.code,
         data["verification_url"],
         app.config["CERTIFICATE_SIGNATORY_NAME"],

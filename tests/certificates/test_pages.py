@@ -288,3 +288,20 @@ def test_course_completion_pages_link_to_the_certificates(app, client):
     support.login(client, s.email)
     html = client.get(f"/courses/{s.course.slug}").get_data(as_text=True)
     assert 'href="/certificates/"' in html
+
+
+def test_completed_course_shows_as_being_prepared_until_the_worker_creates_it(app, client):
+    from campus.learning.signals import enrollment_completed
+    from tests.certificates.helpers import complete_course, student
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course = make_course(title="Shoulder Girdle")
+        user = student()
+        email = user.email
+        with enrollment_completed.muted():
+            complete_course(user.id, course)
+    support.login(client, email)
+    html = client.get("/certificates/").get_data(as_text=True)
+    assert "Being prepared" in html and "Shoulder Girdle" in html
+    assert 'http-equiv="refresh"' in html

@@ -20,7 +20,13 @@ from reportlab.lib.pagesizes import landscape, letter
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFStreamFilterZCompress
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont
+from reportlab.pdfbase.ttfonts import (
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    TTFont,
+    makeToUnicodeCMap,
+)
 from reportlab.pdfgen.canvas import Canvas
 
 HERE = Path(__file__).resolve().parent
@@ -102,6 +108,59 @@ def _memoize_subsets(font: TTFont) -> None:
         return doc.Reference(descriptor, "fontDescriptor:" + fontname)
 
     face.addSubsetObjects = add_subset_objects
+    _memoize_font_objects(font)
+
+
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF value formatted once and reused as bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document) -> bytes:
+        return self.data
+
+
+def _memoize_font_objects(font: TTFont) -> None:
+    # ReportLab's TTFont.addObjects, with the widths array and the ToUnicode map of a subset
+    # formatted once: for repeated subsets they are most of the remaining work of a page.
+    face = font.face
+
+    @lru_cache(maxsize=256)
+    def widths(subset: tuple[int, ...]) -> _Formatted:
+        return _Formatted(pdfdoc.PDFArray([face.getCharWidth(c) for c in subset]).format(None))
+
+    @lru_cache(maxsize=256)
+    def to_unicode(base_name: str, subset: tuple[int, ...]) -> bytes:
+        return makeToUnicodeCMap(base_name, list(subset))
+
+    def add_objects(doc) -> None:
+        state = font.state.get(doc) or font.state.setdefault(doc, TTFont.State(font._asciiReadable))
+        state.frozen = 1
+        for n, subset in enumerate(state.subsets):
+            key = tuple(subset)
+            internal_name = font.getSubsetInternalName(n, doc)[1:]
+            base_name = (b"".join((SUBSETN(n), b"+", face.name, face.subfontNameX))).decode(
+                "pdfdoc"
+            )
+            pdf_font = pdfdoc.PDFTrueTypeFont()
+            pdf_font.__Comment__ = f"Font {font.fontName} subset {n}"
+            pdf_font.Name = internal_name
+            pdf_font.BaseFont = base_name
+            pdf_font.FirstChar = 0
+            pdf_font.LastChar = len(subset) - 1
+            pdf_font.Widths = widths(key)
+            cmap = pdfdoc.PDFStream()
+            cmap.content = to_unicode(base_name, key)
+            if doc.compression:
+                cmap.filters = [_FONT_FLATE]
+            pdf_font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base_name)
+            pdf_font.FontDescriptor = face.addSubsetObjects(doc, base_name, subset)
+            doc.Reference(pdf_font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+        del font.state[doc]
+
+    font.addObjects = add_objects
 
 
 def _start_document(canvas: Canvas) -> None:
@@ -249,7 +308,7 @@ def _frame(canvas: Canvas) -> None:
 def _approvals_text(approvals: Sequence[dict]) -> str:
     if not approvals:
         return ""
-    parts = [f"{a['board']} approval no. {a['approval_number']}" for a in approvals]
+    parts = [f"{a['board']}: {a['approval_number']}" for a in approvals]
     return "Approved by " + "; ".join(parts) + "."
 
 

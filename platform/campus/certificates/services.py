@@ -299,6 +299,28 @@ def certificates_of(user: User) -> list[Certificate]:
     )
 
 
+def awaiting(user: User) -> list[Enrollment]:
+    """Completed enrollments whose certificate row the worker has not created yet."""
+    return list(
+        db.session.scalars(
+            select(Enrollment)
+            .outerjoin(
+                Certificate,
+                and_(
+                    Certificate.user_id == Enrollment.user_id,
+                    Certificate.course_id == Enrollment.course_id,
+                ),
+            )
+            .where(
+                Enrollment.user_id == user.id,
+                Enrollment.completed_at.is_not(None),
+                Certificate.id.is_(None),
+            )
+            .options(selectinload(Enrollment.course))
+        )
+    )
+
+
 def total_hours(certificates: list[Certificate]) -> Decimal:
     """CE hours of the issued certificates in a list."""
     total = sum((Decimal(c.ce_hours) for c in certificates if c.is_issued), Decimal("0"))

@@ -23,13 +23,15 @@ def _today():
 def _index(range_error: str | None = None, status: int = 200):
     user = _user()
     certificates = services.certificates_of(user)
+    awaiting = services.awaiting(user)
     today = _today()
     default_start, default_end = services.parse_range(None, None, today)
     return render_template(
         "certificates/index.html",
         certificates=certificates,
         total_hours=services.total_hours(certificates),
-        waiting=any(c.status in ("pending", "failed") for c in certificates),
+        awaiting=awaiting,
+        waiting=bool(awaiting) or any(c.status in ("pending", "failed") for c in certificates),
         range_error=range_error,
         raw_from=request.args.get("from", default_start.isoformat()),
         raw_to=request.args.get("to", default_end.isoformat()),
