@@ -79,7 +79,10 @@ class CertificateView(AuditedModelView):
         "completed_at": lambda v, c, m, n: f"{m.completed_at:%Y-%m-%d}",
         "issued_at": lambda v, c, m, n: f"{m.issued_at:%Y-%m-%d}" if m.issued_at else "—",
     }
-    column_searchable_list_placeholder = "Code, member name or email"
+
+    def search_placeholder(self) -> str:
+        return "Code, member name or email"
+
     details_template = "admin/campus/certificate_details.html"
     sensitive_views = ("revoke", "reissue")
 

@@ -149,7 +149,10 @@ class MemberView(AuditedModelView):
         ),
         "created_at": lambda v, c, m, n: f"{m.created_at:%Y-%m-%d}",
     }
-    column_searchable_list_placeholder = "Name or email"
+
+    def search_placeholder(self) -> str:
+        return "Name or email"
+
     sensitive_views = ("comp", "end_comp", "disable", "enable")
 
     def __init__(self, session, **kwargs) -> None:
