@@ -359,3 +359,15 @@ def test_deleting_needs_a_fresh_password_and_is_audited(app, client):
     assert _course(app, "to-delete") is None
     (entry,) = helpers.audit_entries(app, action="delete")
     assert entry.before["slug"] == "to-delete" and entry.after is None
+
+
+def test_a_cover_image_must_be_an_https_address(app, client):
+    helpers.sign_in_admin(app, client)
+    for bad in ("javascript:alert(1)", 'https://x.test/a.png" onerror="alert(1)'):
+        response = helpers.post(client, "/admin/courses/new/", _course_form(cover_image_url=bad))
+        assert "Use an https:// address for the image." in helpers.flashes(response)
+    assert _course(app, "myofascial-low-back") is None
+    ok = helpers.post(
+        client, "/admin/courses/new/", _course_form(cover_image_url="https://img.test/low-back.jpg")
+    )
+    assert ok.status_code == 302

@@ -217,6 +217,12 @@ class CourseView(CatalogView):
         "summary": {"validators": [DataRequired("Write a one-line summary.")]},
         "topic": {"validators": [DataRequired("Name the topic (the catalog groups by it).")]},
         "description": {"description": "Markdown. Rendered and sanitized when you save."},
+        "cover_image_url": {
+            "validators": [
+                Optional(),
+                Regexp(r"^https://[^\s\"'<>]+$", message="Use an https:// address for the image."),
+            ]
+        },
         "objectives": {"description": "One learning objective per line."},
         "presenters": {"description": 'One "Name, credentials" per line.'},
     }
