@@ -56,7 +56,9 @@ def _month(column) -> ColumnElement:
     """The "YYYY-MM" of a timestamp column, in the database's own dialect."""
     if db.engine.dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+    # SQLite stores our UTC timestamps as "YYYY-MM-DD HH:MM:SS...": the month is the first seven
+    # characters, and substr is several times cheaper than strftime over 100,000 rows.
+    return func.substr(column, 1, 7)
 
 
 def _per_month(column, now: datetime, *where, value=None) -> MonthSeries:
