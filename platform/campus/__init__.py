@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the repository: templates/ and con
 # Feature packages, in registration order. Each may have: models, tasks (Celery tasks and a
 # BEAT_SCHEDULE dict), demo (a seed() returning what it created), `bp` (a Flask blueprint in its
 # __init__) and api.blp (a flask-smorest blueprint mounted under /api/v1).
-FEATURES = ("main", "mail", "accounts", "billing", "content", "learning", "certificates")
+FEATURES = ("main", "mail", "accounts", "billing", "content", "learning", "certificates", "admin")
 
 
 def feature_module(feature: str, name: str | None = None):

@@ -1,0 +1,131 @@
+"""Base classes of every admin view: admins only, CSRF-checked forms, audited changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import g, request
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.model import filters as admin_filters
+from flask_wtf import FlaskForm
+
+from campus.admin import security
+from campus.admin.services import record, snapshot
+
+
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (the CSRF token CSRFProtect checks) that remembers the edited object.
+
+    Flask-Admin's unique-value check compares against `form._obj`, so editing a record does not
+    count its own slug as taken.
+    """
+
+    def __init__(self, formdata=None, obj=None, prefix: str = "", **kwargs: Any) -> None:
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
+class SecureMixin:
+    """Admins only (students 403, anonymous to login); sensitive POSTs need a fresh password."""
+
+    # View methods whose POST is sensitive, and action names that are.
+    sensitive_views: tuple[str, ...] = ("delete_view",)
+    sensitive_actions: tuple[str, ...] = ("delete",)
+
+    def is_accessible(self) -> bool:
+        return security.is_admin()
+
+    def inaccessible_callback(self, name: Any, **kwargs: Any):
+        return security.refuse()
+
+    def _handle_view(self, name: str, **kwargs: Any):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if request.method == "POST" and self._is_sensitive(name) and not security.is_fresh():
+            return security.ask_for_password()
+        return None
+
+    def _is_sensitive(self, name: str) -> bool:
+        if name == "action_view":
+            return request.form.get("action") in self.sensitive_actions
+        return name in self.sensitive_views
+
+
+def _utc_filter(filter_class):
+    """A datetime filter whose values are read as UTC (our columns refuse naive datetimes)."""
+
+    class UTCFilter(filter_class):
+        def clean(self, value):
+            value = super().clean(value)
+            if isinstance(value, list | tuple):
+                return [_as_utc(v) for v in value]
+            return _as_utc(value)
+
+    UTCFilter.__name__ = f"UTC{filter_class.__name__}"
+    return UTCFilter
+
+
+def _as_utc(value):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class CampusFilterConverter(FilterConverter):
+    """Flask-Admin's filters, taught our aware UTC datetime column type."""
+
+    @admin_filters.convert("utcdatetime")
+    def conv_utc_datetime(self, column, name, **kwargs):
+        return [_utc_filter(f)(column, name, **kwargs) for f in self.datetime_filters]
+
+
+class AdminPage(SecureMixin, BaseView):
+    """A hand-written admin page."""
+
+
+class AuditedModelView(SecureMixin, ModelView):
+    """A Flask-Admin model view whose every create, update and delete is written to the log."""
+
+    form_base_class = AdminForm
+    filter_converter = CampusFilterConverter()
+    page_size = 20
+    can_export = True
+    can_set_page_size = True
+    can_view_details = True
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    list_template = "admin/campus/model_list.html"
+    create_template = "admin/campus/model_create.html"
+    edit_template = "admin/campus/model_edit.html"
+    details_template = "admin/campus/model_details.html"
+
+    def __init__(self, model, session, **kwargs: Any) -> None:
+        super().__init__(model, session, **kwargs)
+
+    # --- validation hooks for subclasses: raise wtforms.ValidationError with a clear message
+    def validate_change(self, form, model, is_created: bool) -> None:
+        """Check a change before it is saved."""
+
+    def validate_delete(self, model) -> None:
+        """Check a deletion before it happens."""
+
+    # --- audit
+    def update_model(self, form, model) -> bool:
+        g.admin_audit_before = snapshot(model)
+        return super().update_model(form, model)
+
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        self.validate_change(form, model, is_created)
+        self.session.flush()
+        before = None if is_created else g.pop("admin_audit_before", None)
+        after = snapshot(model)
+        record("create" if is_created else "update", model, before=before, after=after)
+
+    def on_model_delete(self, model) -> None:
+        self.validate_delete(model)
+        record("delete", model, before=snapshot(model))

@@ -1,0 +1,172 @@
+"""Billing admin: the Stripe webhook event log (filters, payload, replay) and comp grants."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from markupsafe import Markup, escape
+
+from campus.admin import services
+from campus.admin.base import AuditedModelView
+from campus.admin.forms import ActionForm
+from campus.billing.models import CompMembership, WebhookEvent
+from campus.extensions import db
+
+STATUS_CSS = {
+    "processed": "badge-ok",
+    "ignored": "badge-muted",
+    "failed": "badge-danger",
+    "received": "badge-warn",
+}
+
+
+def _status(view, context, model, name) -> Markup:
+    css = STATUS_CSS.get(model.status, "badge-muted")
+    return Markup(f'<span class="badge {css}">{escape(model.status)}</span>')
+
+
+def _created(view, context, model, name) -> str:
+    return datetime.fromtimestamp(model.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _payload(view, context, model, name) -> Markup:
+    try:
+        text = json.dumps(json.loads(model.payload), indent=2, sort_keys=True)
+    except ValueError:
+        text = model.payload
+    return Markup(f'<pre class="json">{escape(text)}</pre>')
+
+
+class FailedFilter(FilterEqual):
+    """Only events that failed (yes) or everything else (no)."""
+
+    def apply(self, query, value, alias=None):
+        if value == "1":
+            return query.filter(WebhookEvent.status == "failed")
+        return query.filter(WebhookEvent.status != "failed")
+
+    def operation(self):
+        return "is"
+
+
+class WebhookEventView(AuditedModelView):
+    """Every Stripe event as received: filter, read the payload, replay."""
+
+    can_create = can_edit = can_delete = False
+    column_list = (
+        "created",
+        "stripe_event_id",
+        "type",
+        "status",
+        "attempts",
+        "reason",
+        "last_error",
+    )
+    column_labels = {"stripe_event_id": "Event", "created": "Stripe time", "last_error": "Error"}
+    column_default_sort = ("created", True)
+    column_searchable_list = ("stripe_event_id", "type")
+    column_filters = (
+        "type",
+        FilterEqual(WebhookEvent.status, "Status", options=[(s, s) for s in STATUS_CSS]),
+        FailedFilter(WebhookEvent.status, "Failed", options=[("1", "yes"), ("0", "no")]),
+        "attempts",
+    )
+    column_formatters = {
+        "status": _status,
+        "created": _created,
+        "last_error": lambda v, c, m, n: (m.last_error or "")[:120],
+    }
+    column_details_list = (
+        "stripe_event_id", "type", "status", "reason", "attempts", "last_error", "created",
+        "processed_at", "livemode", "payload",
+    )  # fmt: skip
+    column_formatters_detail = {"payload": _payload, "status": _status, "created": _created}
+    details_template = "admin/campus/webhook_details.html"
+    sensitive_views = ("replay",)
+    sensitive_actions = ("replay",)
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(WebhookEvent, session, **kwargs)
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("action_form", ActionForm())
+        return super().render(template, **kwargs)
+
+    @expose("/<int:event_id>/replay", methods=("POST",))
+    def replay(self, event_id: int):
+        """Process a stored event again (fresh password needed)."""
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        try:
+            row = services.replay_webhook(event_id)
+            db.session.commit()
+        except services.AdminActionError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for(".index_view"))
+        db.session.refresh(row)
+        flash(f"Event {row.stripe_event_id} was replayed: it is now {row.status}.", "success")
+        back = request.form.get("next") or url_for(".details_view", id=row.id)
+        return redirect(back if back.startswith("/") and not back.startswith("//") else "/admin/")
+
+    @action("replay", "Replay", "Process the selected events again?")
+    def action_replay(self, ids) -> None:
+        count = 0
+        for event_id in ids:
+            try:
+                services.replay_webhook(int(event_id))
+                count += 1
+            except services.AdminActionError:
+                continue
+        db.session.commit()
+        flash(f"{count} event{'s' if count != 1 else ''} replayed.", "success")
+
+
+class CompMembershipView(AuditedModelView):
+    """Every comp grant (grant and end them from the member's page)."""
+
+    can_create = can_edit = can_delete = False
+    column_list = ("user", "starts_at", "ends_at", "revoked_at", "reason")
+    column_labels = {"user": "Member", "revoked_at": "Ended early"}
+    column_default_sort = ("starts_at", True)
+    column_searchable_list = ("reason",)
+    column_filters = ("starts_at", "ends_at", "revoked_at")
+    column_formatters = {
+        "user": lambda v, c, m, n: Markup(
+            f'<a href="{url_for("admin_members.member", user_id=m.user_id)}">'
+            f"{escape(m.user.email)}</a>"
+        ),
+        "starts_at": lambda v, c, m, n: f"{m.starts_at:%Y-%m-%d}",
+        "ends_at": lambda v, c, m, n: f"{m.ends_at:%Y-%m-%d}",
+        "revoked_at": lambda v, c, m, n: f"{m.revoked_at:%Y-%m-%d}" if m.revoked_at else "",
+    }
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(CompMembership, session, **kwargs)
+
+
+def add_views(admin, session) -> None:
+    """Add the billing views under "Billing"."""
+    admin.add_view(
+        WebhookEventView(
+            session,
+            name="Webhook events",
+            category="Billing",
+            endpoint="admin_webhooks",
+            url="webhooks",
+        )
+    )
+    admin.add_view(
+        CompMembershipView(
+            session,
+            name="Comp memberships",
+            category="Billing",
+            endpoint="admin_comps",
+            url="comps",
+        )
+    )

@@ -1,0 +1,140 @@
+"""Certificates admin: search, read the frozen data and history, revoke with a reason, reissue.
+
+Revoking and reissuing go through `campus.certificates.services` (their rules, events and the
+reissue task); the admin adds the fresh-password check and the audit entry.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
+from markupsafe import Markup, escape
+
+from campus.admin.base import AuditedModelView
+from campus.admin.forms import RevokeForm
+from campus.admin.services import AdminActionError, record, snapshot
+from campus.certificates import services as certificates
+from campus.certificates.models import Certificate
+from campus.extensions import db
+
+STATUS_CSS = {"issued": "badge-ok", "revoked": "badge-danger", "failed": "badge-warn"}
+
+
+def _status(view, context, model, name) -> Markup:
+    css = STATUS_CSS.get(model.status, "badge-muted")
+    return Markup(f'<span class="badge {css}">{escape(model.status_label)}</span>')
+
+
+def _member(view, context, model, name) -> Markup:
+    url = url_for("admin_members.member", user_id=model.user_id)
+    return Markup(f'<a href="{url}">{escape(model.user.email)}</a>')
+
+
+def _state(certificate: Certificate) -> dict:
+    data = snapshot(certificate)
+    data.pop("data", None)  # the frozen certificate text is kept by the certificate itself
+    return data
+
+
+def change_certificate(certificate_id: int, action: str, reason: str) -> Certificate:
+    """Revoke or reissue a certificate through its service, and log it."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise AdminActionError("There is no such certificate.")
+    before = _state(certificate)
+    actor = "admin"
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        actor = f"admin {current_user.email}"
+    change = certificates.revoke if action == "revoke" else certificates.reissue
+    try:
+        certificate = change(certificate.code, reason, actor=actor)
+    except certificates.CertificateError as exc:
+        raise AdminActionError(exc.message) from exc
+    db.session.flush()
+    record(
+        action,
+        certificate,
+        summary=f"{before['code']}: {action} ({reason.strip()})",
+        before=before,
+        after=_state(certificate),
+    )
+    return certificate
+
+
+class CertificateView(AuditedModelView):
+    """Every certificate: find it by code, member or course; revoke or reissue it."""
+
+    can_create = can_edit = can_delete = False
+    column_list = ("code", "user", "course", "status", "ce_hours", "completed_at", "issued_at")
+    column_labels = {"user": "Member", "ce_hours": "CE hours", "completed_at": "Completed"}
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ("code", "user.email", "user.full_name")
+    column_filters = ("status", "issued_at", "completed_at")
+    column_formatters = {
+        "status": _status,
+        "user": _member,
+        "course": lambda v, c, m, n: (m.data or {}).get("course_title", "—"),
+        "completed_at": lambda v, c, m, n: f"{m.completed_at:%Y-%m-%d}",
+        "issued_at": lambda v, c, m, n: f"{m.issued_at:%Y-%m-%d}" if m.issued_at else "—",
+    }
+
+    def search_placeholder(self) -> str:
+        return "Code, member name or email"
+
+    details_template = "admin/campus/certificate_details.html"
+    sensitive_views = ("revoke", "reissue")
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Certificate, session, **kwargs)
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("revoke_form", RevokeForm(prefix="revoke"))
+        kwargs.setdefault("reissue_form", RevokeForm(prefix="reissue"))
+        return super().render(template, **kwargs)
+
+    def _change(self, certificate_id: int, action: str):
+        if db.session.get(Certificate, certificate_id) is None:
+            abort(404)
+        form = RevokeForm(prefix=action)
+        back = redirect(url_for(".details_view", id=certificate_id))
+        if not form.validate_on_submit():
+            for errors in form.errors.values():
+                for error in errors:
+                    flash(f"Nothing changed: {error}", "error")
+            return back
+        try:
+            certificate = change_certificate(certificate_id, action, form.reason.data)
+            db.session.commit()
+        except AdminActionError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return back
+        if action == "revoke":
+            flash(
+                f"Certificate {certificate.code} is revoked; its verification page says so.",
+                "success",
+            )
+        else:
+            flash(f"The certificate was reissued as {certificate.code}.", "success")
+        return back
+
+    @expose("/<int:certificate_id>/revoke", methods=("POST",))
+    def revoke(self, certificate_id: int):
+        """Revoke a certificate with a reason (fresh password needed)."""
+        return self._change(certificate_id, "revoke")
+
+    @expose("/<int:certificate_id>/reissue", methods=("POST",))
+    def reissue(self, certificate_id: int):
+        """Reissue a certificate under a new code (fresh password needed)."""
+        return self._change(certificate_id, "reissue")
+
+
+def add_views(admin, session) -> None:
+    """Add the certificates view."""
+    admin.add_view(
+        CertificateView(
+            session, name="Certificates", endpoint="admin_certificates", url="certificates"
+        )
+    )

@@ -1,0 +1,258 @@
+"""The dashboard's figures: each one a single aggregate query (GROUP BY in SQL, never in Python).
+
+The access rule here is the SQL form of `campus.billing.access.subscription_grants_access`, so
+the counts agree with what members actually get; tests check the two against each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy.sql import ColumnElement
+
+from campus.admin.services import installed
+from campus.billing.access import ACCESS_STATUSES
+from campus.billing.models import CompMembership, Subscription
+from campus.extensions import db
+from campus.models.base import utcnow
+
+MONTHS = 12
+
+
+@dataclass(frozen=True)
+class MonthSeries:
+    """Values per calendar month, oldest first, with "YYYY-MM" labels."""
+
+    months: list[str]
+    values: list[int | float]
+
+    @property
+    def total(self) -> int | float:
+        return sum(self.values)
+
+
+def month_keys(now: datetime, count: int = MONTHS) -> list[str]:
+    """The last `count` months up to and including now's, as "YYYY-MM"."""
+    year, month = now.year, now.month
+    keys = []
+    for _ in range(count):
+        keys.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return keys[::-1]
+
+
+def _window_start(now: datetime, count: int = MONTHS) -> datetime:
+    first = month_keys(now, count)[0]
+    return datetime(int(first[:4]), int(first[5:]), 1, tzinfo=UTC)
+
+
+def _month(column) -> ColumnElement:
+    """The "YYYY-MM" of a timestamp column, in the database's own dialect."""
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    # SQLite stores our UTC timestamps as "YYYY-MM-DD HH:MM:SS...": the month is the first seven
+    # characters, and substr is several times cheaper than strftime over 100,000 rows.
+    return func.substr(column, 1, 7)
+
+
+def _per_month(column, now: datetime, *where, value=None) -> MonthSeries:
+    """Count rows (or sum `value`) per month of `column` over the last twelve months."""
+    keys = month_keys(now)
+    bucket = _month(column).label("month")
+    measure = func.count() if value is None else func.coalesce(func.sum(value), 0)
+    stmt = (
+        select(bucket, measure)
+        .where(column >= _window_start(now), column.is_not(None), *where)
+        .group_by(bucket)
+    )
+    found = {month: number for month, number in db.session.execute(stmt).all()}
+    values = [found.get(key, 0) for key in keys]
+    if value is not None:
+        values = [float(Decimal(str(v))) for v in values]
+    return MonthSeries(keys, values)
+
+
+def _paying_condition(now: datetime) -> ColumnElement:
+    grace = timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"])
+    return or_(
+        and_(
+            Subscription.status.in_(sorted(ACCESS_STATUSES)),
+            or_(
+                Subscription.cancel_at_period_end.is_(False),
+                Subscription.current_period_end.is_(None),
+                Subscription.current_period_end > now,
+            ),
+        ),
+        and_(
+            Subscription.status == "past_due",
+            func.coalesce(Subscription.past_due_since, Subscription.current_period_end, now)
+            > now - grace,
+        ),
+    )
+
+
+def paying_members(now: datetime | None = None) -> int:
+    """Members whose Stripe subscription gives access now."""
+    now = now or utcnow()
+    stmt = select(func.count(func.distinct(Subscription.user_id))).where(_paying_condition(now))
+    return db.session.scalar(stmt) or 0
+
+
+def active_members(now: datetime | None = None) -> int:
+    """Members with paid access now: a subscription that grants it, or a comp grant in force."""
+    now = now or utcnow()
+    members = union(
+        select(Subscription.user_id.label("user_id")).where(_paying_condition(now)),
+        select(CompMembership.user_id.label("user_id")).where(
+            CompMembership.revoked_at.is_(None),
+            CompMembership.starts_at <= now,
+            CompMembership.ends_at > now,
+        ),
+    ).subquery()
+    return db.session.scalar(select(func.count()).select_from(members)) or 0
+
+
+def mrr_cents(paying: int) -> int:
+    """Monthly recurring revenue: the one plan's price times the paying members."""
+    return paying * current_app.config["MEMBERSHIP_PRICE_CENTS"]
+
+
+def new_members(now: datetime) -> MonthSeries:
+    """Members per month of their first subscription."""
+    first = (
+        select(func.min(Subscription.created_at).label("first_at"))
+        .group_by(Subscription.user_id)
+        .subquery()
+    )
+    return _per_month(first.c.first_at, now)
+
+
+def churned_members(now: datetime) -> MonthSeries:
+    """Subscriptions that ended, per month they ended."""
+    ended = func.coalesce(Subscription.ended_at, Subscription.canceled_at)
+    keys = month_keys(now)
+    bucket = _month(ended).label("month")
+    stmt = (
+        select(bucket, func.count())
+        .where(
+            Subscription.status.in_(("canceled", "incomplete_expired", "unpaid")),
+            ended >= _window_start(now),
+        )
+        .group_by(bucket)
+    )
+    found = dict(db.session.execute(stmt).all())
+    return MonthSeries(keys, [found.get(key, 0) for key in keys])
+
+
+@dataclass
+class Dashboard:
+    """Every figure the dashboard shows."""
+
+    now: datetime
+    active: int
+    paying: int
+    comp: int
+    mrr_cents: int
+    new: MonthSeries
+    churned: MonthSeries
+    enrollments: MonthSeries | None = None
+    completions: MonthSeries | None = None
+    ce_hours: MonthSeries | None = None
+    ce_hours_total: float = 0.0
+    certificates: MonthSeries | None = None
+    certificates_total: int = 0
+    leads: list[tuple[str, str, int]] | None = None
+    approvals_expiring: list = None  # type: ignore[assignment]
+
+
+def build(now: datetime | None = None) -> Dashboard:
+    """Compute the dashboard (each figure one query)."""
+    now = now or utcnow()
+    paying = paying_members(now)
+    active = active_members(now)
+    board = Dashboard(
+        now=now,
+        active=active,
+        paying=paying,
+        comp=active - paying,
+        mrr_cents=mrr_cents(paying),
+        new=new_members(now),
+        churned=churned_members(now),
+        approvals_expiring=[],
+    )
+    if installed("learning"):
+        _learning_figures(board, now)
+    if installed("certificates"):
+        _certificate_figures(board, now)
+    if installed("content"):
+        _lead_figures(board)
+    return board
+
+
+def _learning_figures(board: Dashboard, now: datetime) -> None:
+    from campus.learning.models import Enrollment
+
+    board.enrollments = _per_month(Enrollment.enrolled_at, now)
+    board.completions = _per_month(Enrollment.completed_at, now)
+    board.ce_hours = _per_month(Enrollment.completed_at, now, value=Enrollment.ce_hours_earned)
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Enrollment.ce_hours_earned), 0)).where(
+            Enrollment.completed_at.is_not(None)
+        )
+    )
+    board.ce_hours_total = float(total or 0)
+    board.approvals_expiring = approvals_expiring(now.date())
+
+
+def approvals_expiring(today, days: int = 60) -> list:
+    """Board approvals that have lapsed or lapse within `days`, soonest first."""
+    from sqlalchemy.orm import joinedload
+
+    from campus.learning.models import BoardApproval
+
+    return list(
+        db.session.scalars(
+            select(BoardApproval)
+            .options(joinedload(BoardApproval.course))
+            .where(
+                BoardApproval.valid_until.is_not(None),
+                BoardApproval.valid_until <= today + timedelta(days=days),
+            )
+            .order_by(BoardApproval.valid_until)
+            .limit(20)
+        )
+    )
+
+
+def _certificate_figures(board: Dashboard, now: datetime) -> None:
+    from campus.certificates import models as cert_models
+
+    certificate = getattr(cert_models, "Certificate", None)
+    issued_at = getattr(certificate, "issued_at", None)
+    if certificate is None or issued_at is None:
+        return
+    board.certificates = _per_month(issued_at, now)
+    board.certificates_total = (
+        db.session.scalar(
+            select(func.count()).select_from(certificate).where(issued_at.is_not(None))
+        )
+        or 0
+    )
+
+
+def _lead_figures(board: Dashboard) -> None:
+    from campus.content.models import Download, Lead
+
+    rows = db.session.execute(
+        select(Download.slug, Download.title, func.count(Lead.id))
+        .outerjoin(Lead, Lead.download_id == Download.id)
+        .group_by(Download.id, Download.slug, Download.title)
+        .order_by(func.count(Lead.id).desc(), Download.title)
+    ).all()
+    board.leads = [(slug, title, count) for slug, title, count in rows]

@@ -1,0 +1,42 @@
+"""Forms of the hand-written admin pages (Flask-WTF: CSRF-checked)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """The admin's own password, to open sensitive actions."""
+
+    password = PasswordField("Your password", validators=[DataRequired()])
+
+
+class CompForm(FlaskForm):
+    """Grant a comp membership."""
+
+    days = IntegerField(
+        "Days",
+        default=30,
+        validators=[
+            InputRequired("Enter a number of days."),
+            NumberRange(1, 3660, "Days must be between 1 and 3660."),
+        ],
+    )
+    reason = StringField(
+        "Reason",
+        validators=[DataRequired("Say why (it is kept in the log)."), Length(max=500)],
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button-only form: the CSRF token is all it carries."""
+
+
+class RevokeForm(FlaskForm):
+    """Revoke a certificate, with the reason shown on its verification page."""
+
+    reason = TextAreaField(
+        "Reason", validators=[DataRequired("Give a reason for the revocation."), Length(max=500)]
+    )

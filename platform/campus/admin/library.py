@@ -1,0 +1,370 @@
+"""Library admin: articles (saved through content's renderer), categories, tags, downloads, leads.
+
+Articles are written through `campus.content.services.save_article`, which renders the Markdown
+to sanitized preview and full HTML once, on save: nothing an admin types reaches a page raw.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from campus.admin.base import AuditedModelView
+from campus.admin.catalog import SLUG, CatalogView
+from campus.admin.services import record, snapshot
+from campus.content import services as content
+from campus.content.access import Reader, may_read_full
+from campus.content.models import (
+    DRAFT,
+    PUBLISHED,
+    Article,
+    Category,
+    Download,
+    Lead,
+    Tag,
+)
+from campus.content.render import CUT_MARKER, render_article
+from campus.models.base import utcnow
+
+VISIBILITY_LABELS = {
+    "public": "Public: everyone reads it all",
+    "members": "Members: free account reads it all",
+    "paid": "Paid: paying members read it all",
+}
+READERS = (
+    ("Anonymous visitor", "Not signed in", Reader()),
+    ("Free account", "Signed in, no membership", Reader(signed_in=True)),
+    ("Paying member", "Signed in with paid access", Reader(signed_in=True, paid=True)),
+)
+
+
+class ArticleForm(FlaskForm):
+    """An article as the admin writes it."""
+
+    title = StringField(
+        "Title", validators=[DataRequired("Give the article a title."), Length(max=200)]
+    )
+    slug = StringField(
+        "Slug",
+        validators=[DataRequired("Enter a slug for the address."), Length(max=120), SLUG],
+        description="The address: /articles/your-slug. Lower-case words joined by hyphens.",
+    )
+    summary = TextAreaField("Summary", validators=[Optional()], render_kw={"rows": 2})
+    body_md = TextAreaField(
+        "Article (Markdown)",
+        validators=[DataRequired("The article body is empty.")],
+        render_kw={"class": "markdown-editor", "rows": 20},
+        description=escape(f"Put {CUT_MARKER} on its own line where the free preview ends."),
+    )
+    visibility = SelectField(
+        "Who reads it all", choices=list(VISIBILITY_LABELS.items()), default="paid"
+    )
+    status = SelectField("Status", choices=[(DRAFT, "Draft"), (PUBLISHED, "Published")])
+    category = SelectField("Body region", choices=[], validate_choice=False)
+    tags = StringField(
+        "Tags (muscles)", description="Comma-separated, e.g. Trapezius, Levator scapulae"
+    )
+    author_name = StringField("Author", validators=[Optional(), Length(max=120)])
+
+    def validate_category(self, field) -> None:
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError("Choose a body region from the list.")
+
+
+def _status_badge(view, context, model, name) -> Markup:
+    css = "badge-ok" if model.status == PUBLISHED else "badge-muted"
+    return Markup(f'<span class="badge {css}">{escape(model.status)}</span>')
+
+
+class ArticleView(AuditedModelView):
+    """Articles: Markdown editor, reader previews, draft / publish."""
+
+    form = ArticleForm
+    column_list = ("title", "status", "visibility", "category", "published_at", "updated_at")
+    column_labels = {"published_at": "Published", "updated_at": "Updated"}
+    column_searchable_list = ("title", "slug", "summary")
+    column_filters = ("status", "visibility", "category.name")
+    column_default_sort = ("updated_at", True)
+    column_formatters = {
+        "status": _status_badge,
+        "published_at": lambda v, c, m, n: (
+            m.published_at.strftime("%Y-%m-%d") if m.published_at else "—"
+        ),
+        "updated_at": lambda v, c, m, n: m.updated_at.strftime("%Y-%m-%d %H:%M"),
+        "category": lambda v, c, m, n: m.category.name if m.category else "—",
+    }
+    column_details_list = (
+        "title", "slug", "status", "visibility", "category", "tags", "author_name",
+        "summary", "body_md", "published_at", "reading_minutes",
+    )  # fmt: skip
+    column_formatters_detail = {
+        "tags": lambda v, c, m, n: ", ".join(t.name for t in m.tags),
+        "body_md": lambda v, c, m, n: Markup(
+            f'<pre class="markdown-source">{escape(m.body_md)}</pre>'
+        ),
+    }
+    create_template = "admin/campus/article_create.html"
+    edit_template = "admin/campus/article_edit.html"
+    details_template = "admin/campus/article_details.html"
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Article, session, **kwargs)
+
+    def _category_choices(self) -> list[tuple[str, str]]:
+        rows = self.session.scalars(select(Category).order_by(Category.position, Category.name))
+        return [("", "— none —")] + [(c.name, c.name) for c in rows]
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form.category.choices = self._category_choices()
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form.category.choices = self._category_choices()
+        if request.method == "GET" and obj is not None:
+            form.category.data = obj.category.name if obj.category else ""
+            form.tags.data = ", ".join(t.name for t in obj.tags)
+        return form
+
+    def validate_form(self, form) -> bool:
+        ok = super().validate_form(form)
+        if not isinstance(form, ArticleForm):
+            return ok  # the delete and action forms
+        slug = (form.slug.data or "").strip().lower()
+        if slug:
+            current = request.args.get("id", type=int)
+            other = self.session.scalar(select(Article).where(Article.slug == slug))
+            if other is not None and other.id != current:
+                form.slug.errors = [*form.slug.errors, "Another article already uses this slug."]
+                ok = False
+        return ok
+
+    def _save(self, form):
+        tags = [t.strip() for t in (form.tags.data or "").split(",") if t.strip()]
+        return content.save_article(
+            slug=form.slug.data.strip().lower(),
+            title=form.title.data,
+            body_md=form.body_md.data,
+            summary=form.summary.data or "",
+            visibility=form.visibility.data,
+            status=form.status.data,
+            category=form.category.data or None,
+            tags=tags,
+            author_name=form.author_name.data or "",
+        )
+
+    def create_model(self, form):
+        try:
+            article = self._save(form)
+            record("create", article, after=snapshot(article))
+            self.session.commit()
+        except (content.ContentError, ValidationError) as exc:
+            self.session.rollback()
+            flash(f"The article was not saved: {exc}", "error")
+            return False
+        return article
+
+    def update_model(self, form, model) -> bool:
+        try:
+            before = snapshot(model)
+            before["tags"] = [t.name for t in model.tags]
+            model.slug = form.slug.data.strip().lower()  # save_article finds the article by slug
+            self.session.flush()
+            article = self._save(form)
+            after = snapshot(article)
+            after["tags"] = [t.name for t in article.tags]
+            record("update", article, before=before, after=after)
+            self.session.commit()
+        except (content.ContentError, ValidationError) as exc:
+            self.session.rollback()
+            flash(f"The article was not saved: {exc}", "error")
+            return False
+        return True
+
+    def _set_status(self, ids, status: str) -> None:
+        count = 0
+        for article in self.session.scalars(select(Article).where(Article.id.in_(ids))):
+            if article.status == status:
+                continue
+            before = snapshot(article)
+            article.status = status
+            if status == PUBLISHED:
+                article.published_at = article.published_at or utcnow()
+            self.session.flush()
+            record(
+                "publish" if status == PUBLISHED else "unpublish",
+                article,
+                before=before,
+                after=snapshot(article),
+            )
+            count += 1
+        self.session.commit()
+        flash(f"{count} article{'s' if count != 1 else ''} set to {status}.", "success")
+
+    @action("publish", "Publish", "Publish the selected articles?")
+    def action_publish(self, ids) -> None:
+        self._set_status([int(i) for i in ids], PUBLISHED)
+
+    @action("unpublish", "Unpublish (draft)", "Take the selected articles off the site?")
+    def action_unpublish(self, ids) -> None:
+        self._set_status([int(i) for i in ids], DRAFT)
+
+    def _preview(self, title: str, visibility: str, preview_html: str, full_html: str, saved):
+        panes = []
+        for name, note, reader in READERS:
+            full = may_read_full(visibility, reader)
+            panes.append(
+                {
+                    "name": name,
+                    "note": note,
+                    "full": full,
+                    "html": Markup(full_html if full else preview_html),
+                }
+            )
+        return self.render(
+            "admin/campus/article_preview.html",
+            title=title,
+            visibility=visibility,
+            visibility_label=VISIBILITY_LABELS.get(visibility, visibility),
+            panes=panes,
+            saved=saved,
+        )
+
+    @expose("/preview/", methods=("POST",))
+    def preview_draft(self):
+        """Show what each kind of reader would see of the text being edited (nothing saved)."""
+        body = request.form.get("body_md", "")
+        visibility = request.form.get("visibility", "paid")
+        if visibility not in VISIBILITY_LABELS:
+            visibility = "paid"
+        rendered = render_article(body)
+        title = request.form.get("title", "").strip() or "Untitled article"
+        return self._preview(title, visibility, rendered.preview_html, rendered.full_html, None)
+
+    @expose("/preview/<int:article_id>")
+    def preview_saved(self, article_id: int):
+        """Show what each kind of reader sees of a saved article."""
+        article = self.session.get(Article, article_id)
+        if article is None:
+            abort(404)
+        return self._preview(
+            article.title, article.visibility, article.preview_html, article.full_html, article
+        )
+
+
+class CategoryView(CatalogView):
+    """Body regions articles are filed under."""
+
+    column_list = ("name", "slug", "position", "articles")
+    column_default_sort = ("position", False)
+    column_formatters = {
+        "articles": lambda v, c, m, n: v_count(Article.category_id == m.id),
+    }
+    form_columns = ("name", "slug", "position")
+    form_args = {
+        "name": {"validators": [DataRequired("Name the body region.")]},
+        "slug": {"validators": [DataRequired(), SLUG]},
+        "position": {
+            "validators": [
+                DataRequired(),
+            ]
+        },
+    }
+    unique_messages = {"slug": "Another category already uses this slug."}
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Category, session, **kwargs)
+
+
+def v_count(condition) -> int:
+    """Count articles matching a condition (for list columns)."""
+    from campus.extensions import db
+
+    return db.session.scalar(select(func.count()).select_from(Article).where(condition)) or 0
+
+
+class TagView(CatalogView):
+    """Muscles (tags) articles are tagged with."""
+
+    column_list = ("name", "slug")
+    column_default_sort = ("name", False)
+    column_searchable_list = ("name", "slug")
+    form_columns = ("name", "slug")
+    form_args = {
+        "name": {"validators": [DataRequired("Name the tag.")]},
+        "slug": {"validators": [DataRequired(), SLUG]},
+    }
+    unique_messages = {"slug": "Another tag already uses this slug."}
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Tag, session, **kwargs)
+
+
+class DownloadView(CatalogView):
+    """Free downloads offered for an email address; their lead counts."""
+
+    column_list = ("title", "slug", "filename", "active", "leads")
+    column_formatters = {
+        "leads": lambda v, c, m, n: _lead_count(m.id),
+    }
+    form_columns = ("title", "slug", "description", "filename", "pages", "active")
+    form_args = {
+        "title": {"validators": [DataRequired("Give the download a title.")]},
+        "slug": {"validators": [DataRequired(), SLUG]},
+        "filename": {
+            "validators": [
+                DataRequired("Name the file in the downloads folder."),
+                Regexp(r"^[A-Za-z0-9._-]+$", message="A plain file name, no folders."),
+            ],
+            "description": "A file in the instance downloads folder.",
+        },
+    }
+    unique_messages = {"slug": "Another download already uses this slug."}
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Download, session, **kwargs)
+
+
+def _lead_count(download_id: int) -> int:
+    from campus.extensions import db
+
+    return db.session.scalar(select(func.count()).where(Lead.download_id == download_id)) or 0
+
+
+class LeadView(AuditedModelView):
+    """People who asked for a download (read-only)."""
+
+    can_create = can_edit = False
+    column_list = ("download", "email", "name", "consented_at", "requests")
+    column_default_sort = ("consented_at", True)
+    column_searchable_list = ("email", "name")
+    column_filters = ("download.title", "consented_at")
+    column_formatters = {
+        "download": lambda v, c, m, n: m.download.title,
+        "consented_at": lambda v, c, m, n: m.consented_at.strftime("%Y-%m-%d"),
+    }
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Lead, session, **kwargs)
+
+
+def add_views(admin, session) -> None:
+    """Add the library views under "Library"."""
+    cat = "Library"
+    for view, name, endpoint in (
+        (ArticleView, "Articles", "articles"),
+        (CategoryView, "Categories", "categories"),
+        (TagView, "Tags", "tags"),
+        (DownloadView, "Free downloads", "downloads"),
+        (LeadView, "Leads", "leads"),
+    ):
+        admin.add_view(
+            view(session, name=name, category=cat, endpoint=f"admin_{endpoint}", url=endpoint)
+        )

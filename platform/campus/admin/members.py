@@ -1,0 +1,260 @@
+"""Members: search, the member's page, comp grants, disabling and verification emails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
+from markupsafe import Markup, escape
+from sqlalchemy import or_, select
+
+from campus.accounts.models import PROFESSIONS, User
+from campus.admin import services
+from campus.admin.base import AuditedModelView
+from campus.admin.forms import ActionForm, CompForm
+from campus.admin.models import AuditEntry
+from campus.admin.services import installed
+from campus.billing.access import membership_state
+from campus.billing.models import CompMembership, StripeCustomer, Subscription, WebhookEvent
+from campus.extensions import db
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One line of a member's membership history."""
+
+    at: datetime
+    kind: str  # subscription | comp
+    title: str
+    detail: str
+    status: str
+
+
+def membership_history(user: User) -> list[HistoryItem]:
+    """The member's subscriptions and comp grants, newest first."""
+    items = []
+    for sub in db.session.scalars(select(Subscription).where(Subscription.user_id == user.id)):
+        detail = []
+        if sub.current_period_end:
+            detail.append(f"period ends {sub.current_period_end:%Y-%m-%d}")
+        if sub.cancel_at_period_end:
+            detail.append("cancels at period end")
+        if sub.ended_at:
+            detail.append(f"ended {sub.ended_at:%Y-%m-%d}")
+        items.append(
+            HistoryItem(
+                sub.created_at,
+                "subscription",
+                f"Stripe subscription {sub.stripe_subscription_id}",
+                ", ".join(detail),
+                sub.status,
+            )
+        )
+    for comp in db.session.scalars(select(CompMembership).where(CompMembership.user_id == user.id)):
+        if comp.revoked_at:
+            status, detail = "ended", f"ended early {comp.revoked_at:%Y-%m-%d}"
+        else:
+            status, detail = "comp", f"until {comp.ends_at:%Y-%m-%d}"
+        items.append(
+            HistoryItem(comp.created_at, "comp", f"Comp membership: {comp.reason}", detail, status)
+        )
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def webhook_events_of(user: User, limit: int = 50) -> list[WebhookEvent]:
+    """Stored Stripe events that mention the member's customer or subscriptions."""
+    ids = [
+        *db.session.scalars(
+            select(StripeCustomer.stripe_customer_id).where(StripeCustomer.user_id == user.id)
+        ),
+        *db.session.scalars(
+            select(Subscription.stripe_subscription_id).where(Subscription.user_id == user.id)
+        ),
+    ]
+    if not ids:
+        return []
+    # Quoted so "cus_1" never matches "cus_12".
+    conditions = [WebhookEvent.payload.contains(f'"{value}"') for value in ids]
+    return list(
+        db.session.scalars(
+            select(WebhookEvent)
+            .where(or_(*conditions))
+            .order_by(WebhookEvent.created.desc())
+            .limit(limit)
+        )
+    )
+
+
+def certificates_of(user: User) -> list:
+    """The member's certificates, if the certificates feature is installed."""
+    if not installed("certificates"):
+        return []
+    from campus.certificates import models
+
+    certificate = getattr(models, "Certificate", None)
+    if certificate is None:
+        return []
+    order = getattr(certificate, "issued_at", None) or certificate.id
+    return list(
+        db.session.scalars(
+            select(certificate).where(certificate.user_id == user.id).order_by(order.desc())
+        )
+    )
+
+
+def _member_link(view, context, model, name) -> Markup:
+    url = url_for(".member", user_id=model.id)
+    return Markup(f'<a href="{url}">{escape(model.email)}</a>')
+
+
+def _flag(value) -> Markup:
+    if value:
+        return Markup(f'<span class="badge badge-ok">{value:%Y-%m-%d}</span>')
+    return Markup('<span class="badge badge-muted">no</span>')
+
+
+class MemberView(AuditedModelView):
+    """Search members by name or email; open a member's page."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = False
+    column_list = (
+        "email",
+        "full_name",
+        "role",
+        "profession",
+        "email_verified_at",
+        "disabled_at",
+        "created_at",
+    )
+    column_labels = {
+        "full_name": "Name",
+        "email_verified_at": "Verified",
+        "disabled_at": "Disabled",
+        "created_at": "Joined",
+    }
+    column_searchable_list = ("email", "full_name")
+    column_filters = ("role", "profession", "email_verified_at", "disabled_at", "created_at")
+    column_default_sort = ("created_at", True)
+    column_formatters = {
+        "email": _member_link,
+        "profession": lambda v, c, m, n: PROFESSIONS.get(m.profession, m.profession),
+        "email_verified_at": lambda v, c, m, n: _flag(m.email_verified_at),
+        "disabled_at": lambda v, c, m, n: (
+            Markup(f'<span class="badge badge-danger">{m.disabled_at:%Y-%m-%d}</span>')
+            if m.disabled_at
+            else ""
+        ),
+        "created_at": lambda v, c, m, n: f"{m.created_at:%Y-%m-%d}",
+    }
+
+    def search_placeholder(self) -> str:
+        return "Name or email"
+
+    sensitive_views = ("comp", "end_comp", "disable", "enable")
+
+    def __init__(self, session, **kwargs) -> None:
+        kwargs.setdefault("url", "members")
+        super().__init__(User, session, **kwargs)
+
+    def _member_or_404(self, user_id: int) -> User:
+        user = db.session.get(User, user_id)
+        if user is None:
+            abort(404)
+        return user
+
+    @expose("/<int:user_id>/")
+    def member(self, user_id: int):
+        """Show a member: profile, membership and its history, events, learning, certificates."""
+        user = self._member_or_404(user_id)
+        enrollments = []
+        if installed("learning"):
+            from campus.learning.services import enrollment_rows
+
+            enrollments = enrollment_rows(user)
+        audit = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "User", AuditEntry.object_id == str(user.id))
+            .order_by(AuditEntry.created_at.desc())
+            .limit(30)
+        ).all()
+        return self.render(
+            "admin/campus/member.html",
+            member=user,
+            profession=PROFESSIONS.get(user.profession, user.profession),
+            state=membership_state(user),
+            history=membership_history(user),
+            events=webhook_events_of(user),
+            enrollments=enrollments,
+            certificates=certificates_of(user),
+            has_certificates=installed("certificates"),
+            audit=audit,
+            comp_form=CompForm(),
+            action_form=ActionForm(),
+        )
+
+    def _back(self, user: User):
+        return redirect(url_for(".member", user_id=user.id))
+
+    def _run(self, user: User, change, success: str):
+        try:
+            change()
+            db.session.commit()
+        except services.AdminActionError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(success, "success")
+        return self._back(user)
+
+    @expose("/<int:user_id>/comp", methods=("POST",))
+    def comp(self, user_id: int):
+        """Grant a comp membership (fresh password needed)."""
+        user = self._member_or_404(user_id)
+        form = CompForm()
+        if not form.validate_on_submit():
+            for errors in form.errors.values():
+                for error in errors:
+                    flash(f"The comp membership was not granted: {error}", "error")
+            return self._back(user)
+        return self._run(
+            user,
+            lambda: services.grant_comp(user, days=form.days.data, reason=form.reason.data),
+            f"{user.email} has a comp membership for {form.days.data} days.",
+        )
+
+    @expose("/<int:user_id>/end-comp", methods=("POST",))
+    def end_comp(self, user_id: int):
+        """End the member's comp membership now (fresh password needed)."""
+        user = self._member_or_404(user_id)
+        return self._run(user, lambda: services.end_comp(user), "The comp membership has ended.")
+
+    @expose("/<int:user_id>/disable", methods=("POST",))
+    def disable(self, user_id: int):
+        """Disable the account and sign it out everywhere (fresh password needed)."""
+        user = self._member_or_404(user_id)
+        return self._run(
+            user,
+            lambda: services.set_disabled(user, True),
+            f"{user.email} is disabled and signed out everywhere.",
+        )
+
+    @expose("/<int:user_id>/enable", methods=("POST",))
+    def enable(self, user_id: int):
+        """Re-enable a disabled account (fresh password needed)."""
+        user = self._member_or_404(user_id)
+        return self._run(
+            user, lambda: services.set_disabled(user, False), f"{user.email} can sign in again."
+        )
+
+    @expose("/<int:user_id>/resend-verification", methods=("POST",))
+    def resend_verification(self, user_id: int):
+        """Email the member a new verification link."""
+        user = self._member_or_404(user_id)
+        return self._run(
+            user,
+            lambda: services.resend_verification(user),
+            f"A new verification link is on its way to {user.email}.",
+        )

@@ -1,0 +1,63 @@
+"""Who may use the admin, and the fresh-login rule for sensitive actions."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, request, session, url_for
+from flask_login import current_user
+
+from campus.extensions import login_manager
+
+# A password confirmation keeps sensitive actions open this long.
+FRESH_SECONDS = 10 * 60
+_SESSION_KEY = "admin_confirmed_at"
+
+
+def is_admin() -> bool:
+    """Tell whether the signed-in user is an admin."""
+    return bool(current_user.is_authenticated and current_user.is_admin)
+
+
+def refuse():
+    """Send anonymous visitors to login; everyone else who is not an admin gets 403."""
+    from flask import abort
+
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    abort(403)
+
+
+def is_fresh(now: float | None = None) -> bool:
+    """Tell whether the admin confirmed their password within the last ten minutes."""
+    confirmed = session.get(_SESSION_KEY)
+    if not isinstance(confirmed, int | float):
+        return False
+    return 0 <= (now or time.time()) - confirmed < FRESH_SECONDS
+
+
+def mark_fresh() -> None:
+    """Remember that the admin has just confirmed their password."""
+    session[_SESSION_KEY] = time.time()
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Return a local path to go back to (never another site)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def ask_for_password():
+    """Send the admin to confirm their password, then back to the page they came from."""
+    back = request.referrer or ""
+    parts = urlsplit(back)
+    if parts.netloc and parts.netloc != request.host:
+        back = ""
+    back_path = (parts.path + (f"?{parts.query}" if parts.query else "")) if back else ""
+    flash("Please confirm your password to continue, then repeat the action.", "warning")
+    return redirect(url_for("admin_confirm.index", next=safe_next(back_path, "/admin/")))

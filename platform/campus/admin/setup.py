@@ -1,0 +1,46 @@
+"""Build the admin: Flask-Admin with the site's look, and every feature's admin views."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from campus.admin.services import installed
+from campus.extensions import db
+
+
+def init_admin(app: Flask) -> Admin:
+    """Install /admin/ on an app with the views of the features it has."""
+    from campus.admin.members import MemberView
+    from campus.admin.views import AuditLogView, ConfirmView, DashboardView
+
+    admin = Admin(
+        app,
+        name="Campus admin",
+        url="/admin",
+        index_view=DashboardView(name="Dashboard", url="/admin", endpoint="admin"),
+        theme=Bootstrap4Theme(base_template="admin/campus/base.html", fluid=True),
+    )
+    session = db.session
+    if installed("learning"):
+        from campus.admin import catalog
+
+        catalog.add_views(admin, session)
+    if installed("content"):
+        from campus.admin import library
+
+        library.add_views(admin, session)
+    admin.add_view(MemberView(session, name="Members", endpoint="admin_members"))
+    from campus.admin import billing_views
+
+    billing_views.add_views(admin, session)
+    if installed("certificates"):
+        from campus.admin import certificates_views
+
+        certificates_views.add_views(admin, session)
+    admin.add_view(
+        AuditLogView(session, name="Audit log", endpoint="admin_audit", url="/admin/audit")
+    )
+    admin.add_view(ConfirmView(name="Confirm", endpoint="admin_confirm", url="/admin/confirm"))
+    return admin

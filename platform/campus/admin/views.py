@@ -1,0 +1,137 @@
+"""The dashboard, the password confirmation step and the audit log."""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from campus.admin import charts, dashboard, security
+from campus.admin.base import AdminPage, AuditedModelView, SecureMixin
+from campus.admin.forms import ConfirmPasswordForm
+from campus.admin.models import AuditEntry
+from campus.templating import format_money
+
+
+class DashboardView(SecureMixin, AdminIndexView):
+    """/admin/: the figures that run the business, as charts."""
+
+    @expose("/")
+    def index(self):
+        """Show the dashboard."""
+        board = dashboard.build()
+        chart = {
+            "members": charts.bar_chart(
+                board.new.months,
+                [
+                    ("New members", board.new.values, "series-a"),
+                    ("Churned members", board.churned.values, "series-b"),
+                ],
+                "New and churned members per month",
+            )
+        }
+        if board.enrollments is not None:
+            chart["learning"] = charts.bar_chart(
+                board.enrollments.months,
+                [
+                    ("Enrollments", board.enrollments.values, "series-a"),
+                    ("Completions", board.completions.values, "series-c"),
+                ],
+                "Enrollments and completions per month",
+            )
+            chart["ce_hours"] = charts.line_chart(
+                board.ce_hours.months,
+                board.ce_hours.values,
+                "CE hours delivered per month",
+                "series-c",
+            )
+        if board.certificates is not None:
+            chart["certificates"] = charts.line_chart(
+                board.certificates.months,
+                board.certificates.values,
+                "Certificates issued per month",
+                "series-d",
+            )
+        if board.leads is not None:
+            chart["leads"] = charts.hbar_chart(
+                [(title, count) for _slug, title, count in board.leads], "Leads per download"
+            )
+        approval_badge = None
+        if board.enrollments is not None:
+            from campus.admin.catalog import approval_badge
+        return self.render(
+            "admin/campus/dashboard.html",
+            approval_badge=approval_badge,
+            board=board,
+            chart=chart,
+            mrr=format_money(board.mrr_cents),
+        )
+
+
+class ConfirmView(AdminPage):
+    """Re-enter the password before sensitive actions (valid for ten minutes)."""
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        """Ask for the admin's password and remember the confirmation."""
+        from campus.accounts.services import verify_password
+
+        form = ConfirmPasswordForm()
+        target = security.safe_next(request.args.get("next"), url_for("admin.index"))
+        if form.validate_on_submit():
+            if verify_password(current_user, form.password.data):
+                security.mark_fresh()
+                flash("Thanks. Sensitive actions are open for the next ten minutes.", "success")
+                return redirect(target)
+            form.password.errors.append("That is not your password.")
+        return self.render("admin/campus/confirm.html", form=form, target=target)
+
+
+def _json_block(value) -> Markup:
+    if value is None:
+        return Markup('<span class="muted">—</span>')
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    return Markup(f'<pre class="json">{escape(text)}</pre>')
+
+
+class AuditLogView(AuditedModelView):
+    """Every admin change: who, what, when, before and after; read-only."""
+
+    can_create = can_edit = can_delete = False
+    column_default_sort = ("created_at", True)
+    column_list = ("created_at", "actor_email", "action", "object_type", "object_id", "summary")
+    column_labels = {
+        "created_at": "When",
+        "actor_email": "Admin",
+        "object_type": "Object",
+        "object_id": "Id",
+    }
+    column_filters = ("action", "object_type", "object_id", "actor_email", "created_at")
+    column_searchable_list = ("summary", "actor_email", "object_id")
+    column_details_list = (
+        "created_at",
+        "actor_email",
+        "action",
+        "object_type",
+        "object_id",
+        "summary",
+        "before",
+        "after",
+    )
+    column_formatters = {
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+    column_formatters_detail = {
+        "before": lambda v, c, m, n: _json_block(m.before),
+        "after": lambda v, c, m, n: _json_block(m.after),
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(AuditEntry, session, **kwargs)

@@ -1,0 +1,191 @@
+"""Factories and sign-in helpers for the admin tests."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import time
+from types import SimpleNamespace
+
+from flask.testing import FlaskClient
+
+from tests import support
+
+ADMIN_PASSWORD = support.DEFAULT_PASSWORD
+
+
+def sign_in_admin(app, client: FlaskClient, *, fresh: bool = True) -> int:
+    """Create an admin and sign the client in; `fresh` as if the password was just confirmed.
+
+    The login form and the confirmation page have their own tests; here the session is set up
+    directly to keep the suite fast.
+    """
+    with app.app_context():
+        admin = support.create_user(role="admin", full_name="Ada Admin")
+        admin_id, session_id = admin.id, admin.get_id()
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+        if fresh:
+            session["admin_confirmed_at"] = time.time()
+    return admin_id
+
+
+def confirm_password(client: FlaskClient, password: str = ADMIN_PASSWORD):
+    """Re-enter the password on /admin/confirm/ (opens sensitive actions for ten minutes)."""
+    response = post(client, "/admin/confirm/?next=/admin/", {"password": password})
+    return response
+
+
+def sign_in_student(app, client: FlaskClient) -> int:
+    with app.app_context():
+        user = support.create_user()
+        user_id, email = user.id, user.email
+    support.login(client, email)
+    return user_id
+
+
+def post(client: FlaskClient, path: str, data: dict | None = None, **kwargs):
+    """POST a form with the session's CSRF token (read from the signed-in page header)."""
+    return support.post_form(client, path, data, **kwargs)
+
+
+def flashes(response) -> list[str]:
+    """The flash and field error messages on a page."""
+    html = response.get_data(as_text=True)
+    found = re.findall(r'class="flash flash-\w+">(.*?)</div>', html, re.S)
+    found += re.findall(r'<p class="field-error">(.*?)</p>', html, re.S)
+    for block in re.findall(r'<ul class="form-text text-danger[^"]*">(.*?)</ul>', html, re.S):
+        found += re.findall(r"<li>(.*?)</li>", block, re.S)
+    return [html_lib.unescape(re.sub(r"\s+", " ", m).strip()) for m in found]
+
+
+def audit_entries(app, **where) -> list:
+    """Audit entries matching column values, oldest first."""
+    from sqlalchemy import select
+
+    from campus.admin.models import AuditEntry
+    from campus.extensions import db
+
+    with app.app_context():
+        stmt = select(AuditEntry).order_by(AuditEntry.id)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(AuditEntry, key) == value)
+        rows = db.session.scalars(stmt).all()
+        return [
+            SimpleNamespace(
+                action=r.action,
+                object_type=r.object_type,
+                object_id=r.object_id,
+                actor_id=r.actor_id,
+                actor_email=r.actor_email,
+                summary=r.summary,
+                before=r.before,
+                after=r.after,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+
+def make_event(app, *, status: str = "failed", event_type: str = "invoice.created", obj=None):
+    """Store a webhook event row as billing would have (inside its own app context)."""
+    from campus.billing.models import WebhookEvent
+    from campus.extensions import db
+
+    with app.app_context():
+        n = next(support._counter)
+        payload = {
+            "id": f"evt_admin_{n}",
+            "type": event_type,
+            "created": 1_790_000_000 + n,
+            "data": {"object": obj or {"id": f"in_{n}", "object": "invoice"}},
+        }
+        row = WebhookEvent(
+            stripe_event_id=payload["id"],
+            type=event_type,
+            created=payload["created"],
+            payload=json.dumps(payload),
+            status=status,
+            attempts=1,
+            last_error="RuntimeError: boom" if status == "failed" else None,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def make_catalog(app):
+    """One of everything the admin edits; returns their ids."""
+
+    from campus.content import services as content
+    from campus.content.models import Lead
+    from campus.extensions import db
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course = make_course("admin-fixture-course")
+        article = content.save_article(
+            slug="fixture-article",
+            title="Fixture article",
+            body_md="Free part.\n\n<!-- more -->\n\nPaid part.",
+            category="Shoulder",
+            tags=["Trapezius"],
+        )
+        download, _ = content.save_download(
+            slug="fixture-guide", title="Fixture guide", description="A guide", filename="g.pdf"
+        )
+        db.session.flush()
+        db.session.add(
+            Lead(download_id=download.id, email="lead@example.com", name="Lee", consent_text="ok")
+        )
+        member = support.create_user(email="member@example.com", full_name="Mia Member")
+        support.make_member(member.id)
+        comp = support.grant_comp(member.id)
+        from campus.admin.services import record
+
+        entry = record("update", article, summary="fixture", actor=member)
+        from campus.certificates.models import Certificate
+        from campus.models.base import utcnow
+
+        certificate = Certificate(
+            code="ADMFIX0001",
+            user_id=member.id,
+            course_id=course.id,
+            status="issued",
+            data={"code": "ADMFIX0001", "course_title": "Fixture course", "approvals": []},
+            ce_hours=2,
+            completed_at=utcnow(),
+            issued_at=utcnow(),
+        )
+        db.session.add(certificate)
+        db.session.commit()
+        from sqlalchemy import select
+
+        from campus.learning.models import BoardApproval, Module, Question
+
+        ids = SimpleNamespace(
+            course=course.id,
+            module=db.session.scalar(select(Module.id).where(Module.course_id == course.id)),
+            lesson=course.lesson_ids[0],
+            quiz=course.quiz_id,
+            question=db.session.scalar(
+                select(Question.id).where(Question.quiz_id == course.quiz_id)
+            ),
+            approval=db.session.scalar(
+                select(BoardApproval.id).where(BoardApproval.course_id == course.id)
+            ),
+            article=article.id,
+            category=article.category_id,
+            tag=article.tags[0].id,
+            download=download.id,
+            lead=db.session.scalar(select(Lead.id)),
+            member=member.id,
+            comp=comp.id,
+            audit=entry.id,
+            certificate=certificate.id,
+            lessons_count=len(course.lesson_ids),
+        )
+    ids.event = make_event(app)
+    return ids

@@ -1,0 +1,166 @@
+"""Every admin URL, from the app's own URL map: students 403, anonymous to login, admins in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests import support
+from tests.admin import helpers
+
+
+def _admin_rules():
+    app = support.make_app()
+    rules = []
+    for rule in app.url_map.iter_rules():
+        endpoint = rule.endpoint
+        if not (endpoint == "admin.index" or endpoint.startswith(("admin.", "admin_"))):
+            continue
+        if endpoint == "admin.static":
+            continue  # Flask-Admin's own CSS/JS files: public assets, not admin pages
+        for method in ("GET", "POST"):
+            if method in rule.methods:
+                rules.append((endpoint, rule.rule, method))
+    return sorted(rules)
+
+
+RULES = _admin_rules()
+_VIEW_OF = {
+    "admin_courses": "course",
+    "admin_modules": "module",
+    "admin_lessons": "lesson",
+    "admin_quizzes": "quiz",
+    "admin_questions": "question",
+    "admin_approvals": "approval",
+    "admin_articles": "article",
+    "admin_categories": "category",
+    "admin_tags": "tag",
+    "admin_downloads": "download",
+    "admin_leads": "lead",
+    "admin_members": "member",
+    "admin_webhooks": "event",
+    "admin_comps": "comp",
+    "admin_audit": "audit",
+    "admin_certificates": "certificate",
+}
+_ARG_OF = {"user_id": "member", "event_id": "event", "article_id": "article"}
+
+
+def _url(rule: str, endpoint: str, ids) -> str:
+    """Fill a rule's arguments (and ?id= for record pages) from the fixture's ids."""
+    prefix = endpoint.split(".")[0]
+    url = rule
+    for arg, attr in _ARG_OF.items():
+        url = url.replace(f"<int:{arg}>", str(getattr(ids, attr)))
+    for name in ("certificate_id",):
+        if f"<int:{name}>" in url:
+            url = url.replace(f"<int:{name}>", str(ids.certificate))
+    url = url.replace("<export_type>", "csv")
+    if endpoint.endswith((".edit_view", ".details_view")):
+        url += f"?id={getattr(ids, _VIEW_OF[prefix])}"
+    if endpoint.endswith(".ajax_lookup"):
+        url += "?name=none&query=a"
+    return url
+
+
+def _view(app, endpoint: str):
+    prefix = endpoint.split(".")[0]
+    for admin in app.extensions["admin"]:
+        for view in admin._views:
+            if view.endpoint == prefix:
+                return view
+    raise AssertionError(f"no admin view for {endpoint}")
+
+
+def _expected_for_admin(app, endpoint: str) -> int:
+    """What an admin gets on GET: 200, except pages a read-only view does not offer."""
+    view = _view(app, endpoint)
+    page = endpoint.split(".")[1]
+    if page == "create_view" and not getattr(view, "can_create", True):
+        return 302  # back to the list: this log cannot be written by hand
+    if page == "edit_view" and not getattr(view, "can_edit", True):
+        return 302
+    if page == "details_view" and not getattr(view, "can_view_details", True):
+        return 302
+    if page == "ajax_lookup":
+        return 404  # no field looks records up by ajax, so every lookup name is unknown
+    return 200
+
+
+@pytest.fixture(scope="module")
+def site(_database):
+    """One app and one of everything for the whole matrix: these requests change nothing."""
+    app = support.make_app()
+    ids = helpers.make_catalog(app)
+    with app.app_context():
+        ids.admin = support.create_user(role="admin").get_id()
+        ids.student = support.create_user().get_id()
+    yield app, ids
+    support.clean_database(app)
+
+
+def _client(app, session_id: str | None):
+    """A client signed in as the given session id (the login form is tested elsewhere)."""
+    client = app.test_client()
+    if session_id:
+        with client.session_transaction() as session:
+            session["_user_id"] = session_id
+            session["_fresh"] = True
+            session["admin_confirmed_at"] = time.time()
+    return client
+
+
+@pytest.fixture
+def ids(site):
+    return site[1]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "rule", "method"), RULES, ids=[f"{m} {r}" for _e, r, m in RULES]
+)
+def test_anonymous_visitors_are_sent_to_login(site, ids, endpoint, rule, method):
+    client = _client(site[0], None)
+    url = _url(rule, endpoint, ids)
+    response = client.get(url) if method == "GET" else support.post_form(client, url, {})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "rule", "method"), RULES, ids=[f"{m} {r}" for _e, r, m in RULES]
+)
+def test_students_are_refused(site, ids, endpoint, rule, method):
+    client = _client(site[0], ids.student)
+    url = _url(rule, endpoint, ids)
+    response = client.get(url) if method == "GET" else support.post_form(client, url, {})
+    assert response.status_code == 403
+
+
+GETS = [(e, r) for e, r, m in RULES if m == "GET"]
+
+
+@pytest.mark.parametrize(("endpoint", "rule"), GETS, ids=[r for _e, r in GETS])
+def test_admins_open_every_page(site, ids, endpoint, rule):
+    app = site[0]
+    client = _client(app, ids.admin)
+    response = client.get(_url(rule, endpoint, ids))
+    assert response.status_code == _expected_for_admin(app, endpoint), response.get_data(
+        as_text=True
+    )[:3000]
+    if response.status_code == 200 and response.mimetype == "text/html":
+        html = response.get_data(as_text=True)
+        assert "campus.css" in html  # the site's look, not a bare Bootstrap page
+        assert "cdn" not in html.lower()  # every asset is served locally
+
+
+def test_the_access_matrix_covers_the_whole_admin():
+    prefixes = {e.split(".")[0] for e, _r, _m in RULES}
+    assert {
+        "admin",
+        "admin_courses",
+        "admin_articles",
+        "admin_members",
+        "admin_webhooks",
+    } <= prefixes
+    assert len(RULES) > 100

@@ -1,0 +1,134 @@
+"""Billing admin: the webhook event log, its filters and payload, and replaying events."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests import support
+from tests.admin import helpers
+
+
+def _filter_arg(app, endpoint: str, name: str, operation: str | None = None) -> str:
+    """The query argument Flask-Admin gives a list filter (its position decides the name)."""
+    for admin in app.extensions["admin"]:
+        for view in admin._views:
+            if view.endpoint == endpoint:
+                for index, flt in enumerate(view._filters):
+                    if str(flt.name) == name and (
+                        operation is None or flt.operation() == operation
+                    ):
+                        return f"flt0_{view.get_filter_arg(index, flt)}"
+    raise AssertionError(f"no filter {name} on {endpoint}")
+
+
+def test_the_event_log_filters_by_failure_status_and_type(app, client):
+    failed = helpers.make_event(app, status="failed", event_type="invoice.payment_failed")
+    done = helpers.make_event(app, status="processed", event_type="invoice.paid")
+    ignored = helpers.make_event(app, status="ignored", event_type="charge.refunded")
+    helpers.sign_in_admin(app, client)
+    ids = {}
+    with app.app_context():
+        from campus.billing.models import WebhookEvent
+        from campus.extensions import db
+
+        for row_id in (failed, done, ignored):
+            ids[row_id] = db.session.get(WebhookEvent, row_id).stripe_event_id
+    everything = client.get("/admin/webhooks/").get_data(as_text=True)
+    assert all(event in everything for event in ids.values())
+
+    arg = _filter_arg(app, "admin_webhooks", "Failed")
+    only_failed = client.get(f"/admin/webhooks/?{arg}=1").get_data(as_text=True)
+    assert ids[failed] in only_failed and ids[done] not in only_failed
+    arg = _filter_arg(app, "admin_webhooks", "Status")
+    only_ignored = client.get(f"/admin/webhooks/?{arg}=ignored").get_data(as_text=True)
+    assert ids[ignored] in only_ignored and ids[failed] not in only_ignored
+    by_type = client.get("/admin/webhooks/?search=invoice.paid").get_data(as_text=True)
+    assert ids[done] in by_type and ids[ignored] not in by_type
+
+
+def test_the_payload_is_shown_escaped(app, client):
+    row = helpers.make_event(app, obj={"id": "in_1", "object": "invoice", "note": "<b>hi</b>"})
+    helpers.sign_in_admin(app, client)
+    html = client.get(f"/admin/webhooks/details/?id={row}").get_data(as_text=True)
+    assert "&#34;note&#34;: &#34;&lt;b&gt;hi&lt;/b&gt;&#34;" in html or "&lt;b&gt;hi" in html
+    assert "<b>hi</b>" not in html
+    assert "Replay this event" in html
+
+
+def _subscription_event(sub, status: str, created: int) -> dict:
+    from campus.billing.stripe_api import SIMULATED_PRICE_ID
+
+    return {
+        "id": sub.stripe_subscription_id,
+        "object": "subscription",
+        "customer": sub.stripe_customer_id,
+        "status": status,
+        "cancel_at_period_end": False,
+        "items": {
+            "data": [
+                {"price": {"id": SIMULATED_PRICE_ID}, "current_period_end": created + 86400 * 30}
+            ]
+        },
+    }
+
+
+def test_replaying_a_failed_event_applies_it_and_is_audited(app, client):
+    from campus.billing.models import Subscription, WebhookEvent
+    from campus.billing.stripe_api import SIMULATED_PRICE_ID
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        sub = support.make_member(user.id, "active", price_id=SIMULATED_PRICE_ID)
+        obj = _subscription_event(sub, "past_due", 1_790_000_000)
+        sub_pk = sub.id
+    row_id = helpers.make_event(
+        app, status="failed", event_type="customer.subscription.updated", obj=obj
+    )
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/webhooks/{row_id}/replay", {}, follow_redirects=True)
+    assert response.status_code == 200
+    with app.app_context():
+        row = db.session.get(WebhookEvent, row_id)
+        assert row.status == "processed" and row.last_error is None and row.attempts == 2
+        assert db.session.get(Subscription, sub_pk).status == "past_due"
+    assert any("was replayed: it is now processed" in m for m in helpers.flashes(response))
+    (entry,) = helpers.audit_entries(app, action="replay")
+    assert entry.object_type == "WebhookEvent" and entry.object_id == str(row_id)
+    assert entry.before["status"] == "failed" and entry.after["status"] == "received"
+    assert "payload" not in entry.before
+
+
+def test_replaying_needs_a_fresh_password(app, client):
+    from campus.billing.models import WebhookEvent
+    from campus.extensions import db
+
+    row_id = helpers.make_event(app, status="failed")
+    helpers.sign_in_admin(app, client, fresh=False)
+    response = helpers.post(client, f"/admin/webhooks/{row_id}/replay", {})
+    assert response.status_code == 302 and "/admin/confirm/" in response.headers["Location"]
+    bulk = helpers.post(
+        client, "/admin/webhooks/action/", {"action": "replay", "rowid": [str(row_id)]}
+    )
+    assert bulk.status_code == 302 and "/admin/confirm/" in bulk.headers["Location"]
+    with app.app_context():
+        assert db.session.get(WebhookEvent, row_id).status == "failed"
+    assert helpers.audit_entries(app) == []
+
+
+def test_bulk_replay_processes_each_selected_event(app, client):
+    from campus.billing.models import WebhookEvent
+    from campus.extensions import db
+
+    first = helpers.make_event(app, status="failed", event_type="charge.refunded")
+    second = helpers.make_event(app, status="failed", event_type="charge.refunded")
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/webhooks/action/", {"action": "replay", "rowid": [str(first), str(second)]}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        statuses = db.session.scalars(select(WebhookEvent.status).order_by(WebhookEvent.id)).all()
+    # Campus does not use refunds: processing records them as ignored instead of failing.
+    assert statuses == ["ignored", "ignored"]
+    assert len(helpers.audit_entries(app, action="replay")) == 2

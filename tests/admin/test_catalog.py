@@ -1,0 +1,373 @@
+"""Catalog admin: course CRUD, validation messages, ordering, publishing and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from tests import support
+from tests.admin import helpers
+from tests.learning.helpers import enroll_directly, make_course
+
+
+def _course_form(**overrides) -> dict:
+    data = {
+        "title": "Myofascial Release for the Low Back",
+        "slug": "myofascial-low-back",
+        "status": "draft",
+        "summary": "Release the low back safely.",
+        "description": "An **overview** <script>alert(1)</script>",
+        "objectives": "Assess\nTreat",
+        "presenters": "Ann Presenter, LMT",
+        "presenter_bio": "",
+        "ce_hours": "2.5",
+        "delivery_type": "home_study",
+        "level": "introductory",
+        "topic": "Back",
+        "cover_image_url": "",
+        "written_for": ["massage_therapist", "chiropractor"],
+    }
+    data.update(overrides)
+    return data
+
+
+def _course(app, slug: str):
+    from campus.extensions import db
+    from campus.learning.models import Course
+
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        if course is None:
+            return None
+        return {
+            "id": course.id,
+            "status": course.status,
+            "title": course.title,
+            "ce_hours": course.ce_hours,
+            "description_html": course.description_html,
+            "professions": course.professions,
+            "approvals": [(a.board, a.approval_number, a.valid_until) for a in course.approvals],
+        }
+
+
+def _count(app, model) -> int:
+    from campus.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_admin_creates_a_course_with_an_approval_and_the_change_is_audited(app, client):
+    admin_id = helpers.sign_in_admin(app, client)
+    form = _course_form(
+        **{
+            "approvals-0-board": "NCBTMB",
+            "approvals-0-approval_number": "451-22",
+            "approvals-0-valid_until": "2031-01-31",
+        }
+    )
+    response = helpers.post(client, "/admin/courses/new/", form)
+    assert response.status_code == 302, helpers.flashes(response)
+    course = _course(app, "myofascial-low-back")
+    assert course["status"] == "draft"
+    assert str(course["ce_hours"]) == "2.50"
+    assert course["approvals"][0][:2] == ("NCBTMB", "451-22")
+    assert sorted(course["professions"]) == ["chiropractor", "massage_therapist"]
+    assert "<script>" not in course["description_html"]
+    assert "<strong>overview</strong>" in course["description_html"]
+    (entry,) = helpers.audit_entries(app, object_type="Course")
+    assert entry.action == "create"
+    assert entry.actor_id == admin_id
+    assert entry.object_id == str(course["id"])
+    assert entry.before is None
+    assert entry.after["slug"] == "myofascial-low-back"
+
+
+def test_editing_a_course_logs_what_changed_before_and_after(app, client):
+    with app.app_context():
+        course = make_course("edit-me", published=False)
+    helpers.sign_in_admin(app, client)
+    page = client.get(f"/admin/courses/edit/?id={course.id}")
+    assert page.status_code == 200
+    form = _course_form(title="A better title", slug="edit-me")
+    response = helpers.post(client, f"/admin/courses/edit/?id={course.id}", form)
+    assert response.status_code == 302, helpers.flashes(response)
+    (entry,) = helpers.audit_entries(app, object_type="Course", action="update")
+    assert entry.before["title"] == "Course edit-me"
+    assert entry.after["title"] == "A better title"
+    assert "title" in entry.summary
+
+
+def test_a_duplicate_slug_gets_a_clear_message_and_changes_nothing(app, client):
+    with app.app_context():
+        make_course("taken-slug", published=False)
+    helpers.sign_in_admin(app, client)
+    from campus.learning.models import Course
+
+    before = _count(app, Course)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(slug="taken-slug"))
+    assert response.status_code == 200
+    assert "Another course already uses this slug: pick another." in helpers.flashes(response)
+    assert _count(app, Course) == before
+
+
+def test_negative_ce_hours_are_refused(app, client):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(ce_hours="-1"))
+    assert response.status_code == 200
+    assert "CE hours must be between 0.25 and 100." in helpers.flashes(response)
+    assert _course(app, "myofascial-low-back") is None
+
+
+def test_an_approval_ending_in_the_past_is_refused(app, client):
+    helpers.sign_in_admin(app, client)
+    form = _course_form(
+        **{
+            "approvals-0-board": "BOC",
+            "approvals-0-approval_number": "P1",
+            "approvals-0-valid_until": "2020-01-01",
+        }
+    )
+    response = helpers.post(client, "/admin/courses/new/", form)
+    assert response.status_code == 200
+    assert any("in the past" in message for message in helpers.flashes(response))
+    assert _course(app, "myofascial-low-back") is None
+
+
+def test_an_approval_expiring_within_sixty_days_is_flagged(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        course = make_course("expiring", published=False)
+        approval = db.session.scalar(
+            select(BoardApproval).where(BoardApproval.course_id == course.id)
+        )
+        approval.valid_until = utcnow().date() + timedelta(days=20)
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    listing = client.get("/admin/courses/").get_data(as_text=True)
+    assert "expires in 20 days" in listing
+    edit = client.get(f"/admin/courses/edit/?id={course.id}")
+    assert any("renew it with the board" in m for m in helpers.flashes(edit))
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert "Course expiring" in dashboard and "expires in 20 days" in dashboard
+
+
+def test_a_course_without_lessons_and_quiz_cannot_be_published(app, client):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(status="published"))
+    assert response.status_code == 200
+    assert any("needs at least one lesson and a final quiz" in m for m in helpers.flashes(response))
+    assert _course(app, "myofascial-low-back") is None
+
+
+def test_admin_builds_a_course_with_a_quiz_and_publishes_it(app, client):
+    helpers.sign_in_admin(app, client)
+    assert helpers.post(client, "/admin/courses/new/", _course_form()).status_code == 302
+    course_id = _course(app, "myofascial-low-back")["id"]
+
+    response = helpers.post(
+        client, "/admin/modules/new/", {"course": course_id, "position": "", "title": "Anatomy"}
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    from campus.extensions import db
+    from campus.learning.models import Lesson, Module, Question, Quiz
+
+    with app.app_context():
+        module_id = db.session.scalar(select(Module.id).where(Module.course_id == course_id))
+    response = helpers.post(
+        client,
+        "/admin/lessons/new/",
+        {
+            "module": module_id,
+            "position": "",
+            "title": "The quadratus lumborum",
+            "body_markdown": "Find the **QL**.<script>alert('x')</script>"
+            "<img src=x onerror=alert(1)>",
+            "video_url": "https://youtu.be/dQw4w9WgXcQ",
+            "estimated_minutes": "12",
+        },
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    response = helpers.post(
+        client,
+        "/admin/quizzes/new/",
+        {
+            "course": course_id,
+            "title": "Final quiz",
+            "instructions": "",
+            "pass_mark_percent": "80",
+            "attempts_per_day": "3",
+        },
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        quiz_id = db.session.scalar(select(Quiz.id).where(Quiz.course_id == course_id))
+    response = helpers.post(
+        client,
+        "/admin/questions/new/",
+        {
+            "quiz": quiz_id,
+            "position": "",
+            "prompt": "Where is the QL?",
+            "kind": "single",
+            "explanation": "Lateral low back.",
+            "choices-0-text": "Lateral low back",
+            "choices-0-is_correct": "y",
+            "choices-1-text": "Forearm",
+        },
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+
+    response = helpers.post(
+        client, "/admin/courses/action/", {"action": "publish", "rowid": [str(course_id)]}
+    )
+    assert response.status_code == 302
+    assert _course(app, "myofascial-low-back")["status"] == "published"
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.course_id == course_id))
+        assert lesson.module_position == 1 and lesson.position == 1
+        assert lesson.video_embed_url == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+        # Markdown is rendered without raw HTML: the tags arrive as harmless text.
+        assert "<script" not in lesson.body_html and "<img" not in lesson.body_html
+        question = db.session.scalar(select(Question).where(Question.quiz_id == quiz_id))
+        assert [(c.position, c.text, c.is_correct) for c in question.choices] == [
+            (1, "Lateral low back", True),
+            (2, "Forearm", False),
+        ]
+    public = client.get("/courses/myofascial-low-back")
+    assert public.status_code == 200
+    assert "<script>alert" not in public.get_data(as_text=True)
+    actions = [e.action for e in helpers.audit_entries(app)]
+    assert actions.count("create") == 5 and "publish" in actions
+
+
+def test_pass_mark_outside_the_range_is_refused(app, client):
+    with app.app_context():
+        course = make_course("no-quiz-yet", published=False)
+    from campus.extensions import db
+    from campus.learning.models import Quiz
+
+    with app.app_context():
+        db.session.delete(db.session.get(Quiz, course.quiz_id))
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    for value in ("150", "-5"):
+        response = helpers.post(
+            client,
+            "/admin/quizzes/new/",
+            {
+                "course": course.id,
+                "title": "Final quiz",
+                "pass_mark_percent": value,
+                "attempts_per_day": "3",
+            },
+        )
+        assert response.status_code == 200
+        assert "The pass mark must be between 1 and 100 percent." in helpers.flashes(response)
+    assert _count(app, Quiz) == 0
+
+
+def test_a_question_without_a_correct_answer_is_refused(app, client):
+    with app.app_context():
+        course = make_course("quiz-course", published=False)
+    from campus.learning.models import Question
+
+    before = _count(app, Question)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        "/admin/questions/new/",
+        {
+            "quiz": course.quiz_id,
+            "prompt": "Which one?",
+            "kind": "single",
+            "choices-0-text": "This",
+            "choices-1-text": "That",
+        },
+    )
+    assert response.status_code == 200
+    assert "Mark at least one answer as correct." in helpers.flashes(response)
+    assert _count(app, Question) == before
+
+
+def test_a_module_position_already_taken_is_refused_and_moves_carry_the_lessons(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Lesson, Module
+
+    with app.app_context():
+        course = make_course("ordering", published=False, lessons=4)
+        first, second = db.session.scalars(
+            select(Module).where(Module.course_id == course.id).order_by(Module.position)
+        ).all()
+        first_id, second_id = first.id, second.id
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        f"/admin/modules/edit/?id={second_id}",
+        {"course": course.id, "position": "1", "title": "Two"},
+    )
+    assert response.status_code == 200
+    assert any(
+        "Position 1 is already taken by module “One”" in m for m in helpers.flashes(response)
+    )
+    response = helpers.post(
+        client,
+        f"/admin/modules/edit/?id={second_id}",
+        {"course": course.id, "position": "5", "title": "Two"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        positions = db.session.scalars(
+            select(Lesson.module_position).where(Lesson.module_id == second_id)
+        ).all()
+        assert positions and set(positions) == {5}
+        assert db.session.get(Module, first_id).position == 1
+
+
+def test_deleting_a_course_with_enrollments_is_refused(app, client):
+    with app.app_context():
+        course = make_course("has-students")
+        student = support.create_user()
+        enroll_directly(student.id, course.id)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/courses/delete/", {"id": course.id}, follow_redirects=True
+    )
+    assert any("cannot be deleted" in m and "Unpublish" in m for m in helpers.flashes(response))
+    assert _course(app, "has-students") is not None
+    assert helpers.audit_entries(app, action="delete") == []
+
+
+def test_deleting_needs_a_fresh_password_and_is_audited(app, client):
+    with app.app_context():
+        course = make_course("to-delete", published=False)
+    helpers.sign_in_admin(app, client, fresh=False)
+    response = helpers.post(
+        client, "/admin/courses/delete/", {"id": course.id}, headers={"Referer": "/admin/courses/"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/confirm/")
+    assert _course(app, "to-delete") is not None
+
+    assert helpers.confirm_password(client).status_code == 302
+    response = helpers.post(client, "/admin/courses/delete/", {"id": course.id})
+    assert response.status_code == 302
+    assert _course(app, "to-delete") is None
+    (entry,) = helpers.audit_entries(app, action="delete")
+    assert entry.before["slug"] == "to-delete" and entry.after is None
+
+
+def test_a_cover_image_must_be_an_https_address(app, client):
+    helpers.sign_in_admin(app, client)
+    for bad in ("javascript:alert(1)", 'https://x.test/a.png" onerror="alert(1)'):
+        response = helpers.post(client, "/admin/courses/new/", _course_form(cover_image_url=bad))
+        assert "Use an https:// address for the image." in helpers.flashes(response)
+    assert _course(app, "myofascial-low-back") is None
+    ok = helpers.post(
+        client, "/admin/courses/new/", _course_form(cover_image_url="https://img.test/low-back.jpg")
+    )
+    assert ok.status_code == 302

@@ -1,0 +1,80 @@
+"""Certificates admin: search, revoke with a reason, reissue, each through the service, audited."""
+
+from __future__ import annotations
+
+from tests.admin import helpers
+from tests.certificates.helpers import certificate_of, code_of, completed_student
+
+
+def _certificate(app, user_id: int):
+    with app.app_context():
+        cert = certificate_of(user_id)
+        return cert.id, cert.code, cert.status, cert.revoked_reason
+
+
+def test_certificates_are_found_by_code_or_member(app, client):
+    one = completed_student(app, "search-one", email="hana@example.com", full_name="Hana Ito")
+    two = completed_student(app, "search-two", email="omar@example.com", full_name="Omar Diaz")
+    helpers.sign_in_admin(app, client)
+    code = code_of(app, one.user_id)
+    by_code = client.get(f"/admin/certificates/?search={code}").get_data(as_text=True)
+    assert "hana@example.com" in by_code and "omar@example.com" not in by_code
+    by_name = client.get("/admin/certificates/?search=omar").get_data(as_text=True)
+    assert code_of(app, two.user_id) in by_name and code not in by_name
+
+
+def test_admin_revokes_a_certificate_with_a_reason_and_it_shows_on_verification(app, client):
+    student = completed_student(app, "revoke-me")
+    cert_id, code, status, _ = _certificate(app, student.user_id)
+    assert status == "issued"
+    admin_id = helpers.sign_in_admin(app, client)
+    details = client.get(f"/admin/certificates/details/?id={cert_id}").get_data(as_text=True)
+    assert "Revoke certificate" in details
+    response = helpers.post(
+        client,
+        f"/admin/certificates/{cert_id}/revoke",
+        {"revoke-reason": "Quiz answers were shared"},
+        follow_redirects=True,
+    )
+    assert any("is revoked" in m for m in helpers.flashes(response))
+    assert _certificate(app, student.user_id)[2:] == ("revoked", "Quiz answers were shared")
+    public = app.test_client().get(f"/verify/{code}").get_data(as_text=True)
+    assert "revoked" in public.lower() and "Quiz answers were shared" in public
+    (entry,) = helpers.audit_entries(app, action="revoke")
+    assert entry.actor_id == admin_id and entry.object_id == str(cert_id)
+    assert entry.before["status"] == "issued" and entry.after["status"] == "revoked"
+
+
+def test_revoking_needs_a_reason_and_a_fresh_password(app, client):
+    student = completed_student(app, "keep-me")
+    cert_id, *_ = _certificate(app, student.user_id)
+    helpers.sign_in_admin(app, client, fresh=False)
+    stale = helpers.post(client, f"/admin/certificates/{cert_id}/revoke", {"revoke-reason": "x"})
+    assert stale.status_code == 302 and "/admin/confirm/" in stale.headers["Location"]
+    helpers.confirm_password(client)
+    empty = helpers.post(
+        client,
+        f"/admin/certificates/{cert_id}/revoke",
+        {"revoke-reason": " "},
+        follow_redirects=True,
+    )
+    assert any("Give a reason for the revocation." in m for m in helpers.flashes(empty))
+    assert _certificate(app, student.user_id)[2] == "issued"
+    assert helpers.audit_entries(app) == []
+
+
+def test_admin_reissues_a_certificate_under_a_new_code(app, client):
+    student = completed_student(app, "reissue-me")
+    cert_id, old_code, _, _ = _certificate(app, student.user_id)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        f"/admin/certificates/{cert_id}/reissue",
+        {"reissue-reason": "Name corrected"},
+        follow_redirects=True,
+    )
+    _, new_code, status, _ = _certificate(app, student.user_id)
+    assert new_code != old_code and status == "issued"  # the task ran inline (eager)
+    assert any(f"reissued as {new_code}" in m for m in helpers.flashes(response))
+    (entry,) = helpers.audit_entries(app, action="reissue")
+    assert entry.before["code"] == old_code and entry.after["code"] == new_code

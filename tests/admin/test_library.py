@@ -1,0 +1,184 @@
+"""Library admin: articles through content's renderer, reader previews, publishing, taxonomy."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.admin import helpers
+
+BODY = (
+    "Free opening paragraph.\n\n<!-- more -->\n\n"
+    'SECRET paid section.<script>alert(1)</script><a href="javascript:alert(2)">x</a>'
+)
+
+
+def _article_form(**overrides) -> dict:
+    data = {
+        "title": "Levator scapulae",
+        "slug": "levator-scapulae",
+        "summary": "The neck's stiff corner.",
+        "body_md": BODY,
+        "visibility": "paid",
+        "status": "draft",
+        "category": "",
+        "tags": "Levator scapulae, Neck",
+        "author_name": "Dana",
+    }
+    data.update(overrides)
+    return data
+
+
+def _article(app, slug: str):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    with app.app_context():
+        article = db.session.scalar(select(Article).where(Article.slug == slug))
+        if article is None:
+            return None
+        return {
+            "id": article.id,
+            "title": article.title,
+            "status": article.status,
+            "full_html": article.full_html,
+            "preview_html": article.preview_html,
+            "tags": sorted(t.name for t in article.tags),
+            "category": article.category.name if article.category else None,
+            "published_at": article.published_at,
+        }
+
+
+def test_an_article_is_saved_through_the_renderer_sanitized_and_audited(app, client):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/articles/new/", _article_form())
+    assert response.status_code == 302, helpers.flashes(response)
+    article = _article(app, "levator-scapulae")
+    assert article["status"] == "draft" and article["published_at"] is None
+    assert "SECRET paid section" in article["full_html"]
+    assert "SECRET" not in article["preview_html"]
+    assert "<script" not in article["full_html"] and "javascript:" not in article["full_html"]
+    assert article["tags"] == ["Levator scapulae", "Neck"]
+    (entry,) = helpers.audit_entries(app, object_type="Article")
+    assert entry.action == "create" and entry.after["slug"] == "levator-scapulae"
+    # A draft is not on the site yet.
+    client.post("/logout", data={"csrf_token": ""})
+    assert app.test_client().get("/articles/levator-scapulae").status_code == 404
+
+
+def test_publishing_puts_the_article_on_the_site_with_only_the_preview_for_visitors(app, client):
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, "/admin/articles/new/", _article_form())
+    article_id = _article(app, "levator-scapulae")["id"]
+    response = helpers.post(
+        client, "/admin/articles/action/", {"action": "publish", "rowid": [str(article_id)]}
+    )
+    assert response.status_code == 302
+    assert _article(app, "levator-scapulae")["status"] == "published"
+    visitor = app.test_client().get("/articles/levator-scapulae")
+    assert visitor.status_code == 200
+    page = visitor.get_data(as_text=True)
+    assert "Free opening paragraph." in page and "SECRET" not in page
+    assert [e.action for e in helpers.audit_entries(app, object_type="Article")] == [
+        "create",
+        "publish",
+    ]
+
+
+def test_editing_an_article_can_change_its_slug_and_logs_before_and_after(app, client):
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, "/admin/articles/new/", _article_form())
+    article_id = _article(app, "levator-scapulae")["id"]
+    edit = client.get(f"/admin/articles/edit/?id={article_id}").get_data(as_text=True)
+    assert 'value="Levator scapulae, Neck"' in edit
+    response = helpers.post(
+        client,
+        f"/admin/articles/edit/?id={article_id}",
+        _article_form(slug="levator-scapulae-neck", title="Levator scapulae, revisited"),
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    assert _article(app, "levator-scapulae") is None
+    assert _article(app, "levator-scapulae-neck")["id"] == article_id
+    entry = helpers.audit_entries(app, object_type="Article", action="update")[-1]
+    assert entry.before["slug"] == "levator-scapulae"
+    assert entry.after["slug"] == "levator-scapulae-neck"
+    assert entry.after["title"] == "Levator scapulae, revisited"
+
+
+def test_a_duplicate_article_slug_gets_a_clear_message(app, client):
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, "/admin/articles/new/", _article_form())
+    response = helpers.post(client, "/admin/articles/new/", _article_form(title="Another"))
+    assert response.status_code == 200
+    assert "Another article already uses this slug." in helpers.flashes(response)
+    assert _article(app, "levator-scapulae")["title"] == "Levator scapulae"
+
+
+def test_the_preview_shows_what_each_kind_of_reader_sees_without_saving(app, client):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/articles/preview/", _article_form())
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    panes = html.split('<section class="reader-pane">')[1:]
+    assert len(panes) == 3
+    anonymous, free, paying = panes
+    assert "Anonymous visitor" in anonymous and "SECRET" not in anonymous
+    assert "Free account" in free and "SECRET" not in free
+    assert "Paying member" in paying and "SECRET paid section" in paying
+    assert "<script>alert(1)" not in html
+    assert _article(app, "levator-scapulae") is None
+
+    members_only = helpers.post(
+        client, "/admin/articles/preview/", _article_form(visibility="members")
+    ).get_data(as_text=True)
+    panes = members_only.split('<section class="reader-pane">')[1:]
+    assert "SECRET" not in panes[0] and "SECRET" in panes[1] and "SECRET" in panes[2]
+
+
+def test_categories_tags_and_downloads_round_trip_with_slug_checks(app, client):
+    from campus.content.models import Category, Download, Tag
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    assert (
+        helpers.post(
+            client,
+            "/admin/categories/new/",
+            {"name": "Shoulder", "slug": "shoulder", "position": "2"},
+        ).status_code
+        == 302
+    )
+    assert (
+        helpers.post(
+            client, "/admin/tags/new/", {"name": "Trapezius", "slug": "trapezius"}
+        ).status_code
+        == 302
+    )
+    duplicate = helpers.post(client, "/admin/tags/new/", {"name": "Trap", "slug": "trapezius"})
+    assert "Another tag already uses this slug." in helpers.flashes(duplicate)
+    bad = helpers.post(client, "/admin/tags/new/", {"name": "Bad", "slug": "Not A Slug"})
+    assert "Use lower-case words joined by hyphens." in helpers.flashes(bad)
+    response = helpers.post(
+        client,
+        "/admin/downloads/new/",
+        {
+            "title": "Neck guide",
+            "slug": "neck-guide",
+            "description": "Six stretches",
+            "filename": "neck.pdf",
+            "pages": "4",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    escape = helpers.post(
+        client,
+        "/admin/downloads/new/",
+        {"title": "X", "slug": "x", "filename": "../../etc/passwd", "pages": "1"},
+    )
+    assert "A plain file name, no folders." in helpers.flashes(escape)
+    with app.app_context():
+        assert db.session.scalar(select(Category.name)) == "Shoulder"
+        assert db.session.scalar(select(Tag.slug)) == "trapezius"
+        assert db.session.scalar(select(Download.filename)) == "neck.pdf"
+    created = {(e.object_type, e.action) for e in helpers.audit_entries(app)}
+    assert created == {("Category", "create"), ("Tag", "create"), ("Download", "create")}

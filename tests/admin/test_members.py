@@ -1,0 +1,195 @@
+"""Members admin: search, the member's page, comp grants, disabling, verification emails."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests import support
+from tests.admin import helpers
+
+
+def _member(app, **fields) -> int:
+    with app.app_context():
+        return support.create_user(**fields).id
+
+
+def _paid(app, user_id: int) -> bool:
+    from campus.accounts.models import User
+    from campus.billing.access import membership_state
+    from campus.extensions import db
+
+    with app.app_context():
+        return membership_state(_SignedIn(db.session.get(User, user_id))).has_access
+
+
+class _SignedIn:
+    """A user row seen as signed in (what the access rule expects)."""
+
+    is_authenticated = True
+
+    def __init__(self, user) -> None:
+        self.id, self.is_admin = user.id, user.is_admin
+
+
+def test_members_are_found_by_name_or_email(app, client):
+    _member(app, email="harper.kim@example.com", full_name="Harper Kim")
+    _member(app, email="rowan@example.com", full_name="Rowan Silva")
+    helpers.sign_in_admin(app, client)
+    by_name = client.get("/admin/members/?search=harper").get_data(as_text=True)
+    assert "harper.kim@example.com" in by_name and "rowan@example.com" not in by_name
+    by_email = client.get("/admin/members/?search=rowan%40example").get_data(as_text=True)
+    assert "rowan@example.com" in by_email and "harper.kim@example.com" not in by_email
+
+
+def test_the_member_page_shows_profile_membership_history_events_and_learning(app, client):
+    from tests.learning.helpers import enroll_directly, make_course
+
+    with app.app_context():
+        user = support.create_user(full_name="Mia Member", license_number="LMT-42")
+        sub = support.make_member(user.id, "active", stripe_customer_id="cus_mia")
+        support.grant_comp(user.id, reason="Speaker at the spring conference")
+        course = make_course("member-page-course")
+        enroll_directly(user.id, course.id)
+        user_id, sub_id = user.id, sub.stripe_subscription_id
+    helpers.make_event(
+        app,
+        status="processed",
+        event_type="customer.subscription.updated",
+        obj={"id": sub_id, "object": "subscription", "customer": "cus_mia"},
+    )
+    helpers.make_event(app, status="processed", event_type="invoice.paid")  # someone else's
+    helpers.sign_in_admin(app, client)
+    html = client.get(f"/admin/members/{user_id}/").get_data(as_text=True)
+    assert "Mia Member" in html and "LMT-42" in html
+    assert "has access" in html
+    assert f"Stripe subscription {sub_id}" in html
+    assert "Comp membership: Speaker at the spring conference" in html
+    assert "customer.subscription.updated" in html and "invoice.paid" not in html
+    assert "Course member-page-course" in html and "0/3 lessons" in html
+
+
+def test_granting_a_comp_needs_a_fresh_password(app, client):
+    member_id = _member(app)
+    helpers.sign_in_admin(app, client, fresh=False)
+    response = helpers.post(
+        client,
+        f"/admin/members/{member_id}/comp",
+        {"days": "30", "reason": "Guest instructor"},
+        headers={"Referer": f"http://localhost/admin/members/{member_id}/"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == (f"/admin/confirm/?next=/admin/members/{member_id}/")
+    assert not _paid(app, member_id)
+    wrong = helpers.confirm_password(client, "not my password")
+    assert wrong.status_code == 200 and "That is not your password." in helpers.flashes(wrong)
+    right = helpers.confirm_password(client)
+    assert right.status_code == 302 and right.headers["Location"] == "/admin/"
+    response = helpers.post(
+        client, f"/admin/members/{member_id}/comp", {"days": "30", "reason": "Guest instructor"}
+    )
+    assert response.status_code == 302
+    assert _paid(app, member_id)
+
+
+def test_admin_grants_and_ends_a_comp_membership_and_both_are_audited(app, client):
+    member_id = _member(app, email="guest@example.com")
+    admin_id = helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        f"/admin/members/{member_id}/comp",
+        {"days": "90", "reason": "Guest instructor"},
+        follow_redirects=True,
+    )
+    assert "guest@example.com has a comp membership for 90 days." in helpers.flashes(response)
+    assert _paid(app, member_id)
+    response = helpers.post(
+        client, f"/admin/members/{member_id}/end-comp", {}, follow_redirects=True
+    )
+    assert "The comp membership has ended." in helpers.flashes(response)
+    assert not _paid(app, member_id)
+    grant, end = helpers.audit_entries(app, object_type="User", object_id=str(member_id))
+    assert (grant.action, grant.actor_id) == ("comp_grant", admin_id)
+    assert grant.after["reason"] == "Guest instructor"
+    assert end.action == "comp_end"
+    assert end.before["comps"][0]["revoked_at"] is None
+    assert end.after["comps"][0]["revoked_at"] is not None
+
+
+def test_bad_comp_input_is_explained_and_changes_nothing(app, client):
+    from campus.billing.models import CompMembership
+    from campus.extensions import db
+
+    member_id = _member(app)
+    helpers.sign_in_admin(app, client)
+    for data, message in (
+        ({"days": "0", "reason": "x"}, "Days must be between 1 and 3660."),
+        ({"days": "30", "reason": ""}, "Say why (it is kept in the log)."),
+        ({"days": "soon", "reason": "x"}, "Not a valid integer value."),
+    ):
+        response = helpers.post(
+            client, f"/admin/members/{member_id}/comp", data, follow_redirects=True
+        )
+        assert any(message in m for m in helpers.flashes(response)), helpers.flashes(response)
+    nothing = helpers.post(
+        client, f"/admin/members/{member_id}/end-comp", {}, follow_redirects=True
+    )
+    assert any("has no comp membership in force" in m for m in helpers.flashes(nothing))
+    with app.app_context():
+        assert db.session.scalar(select(CompMembership)) is None
+    assert helpers.audit_entries(app) == []
+
+
+def test_a_disabled_account_is_signed_out_everywhere(app, client):
+    with app.app_context():
+        member = support.create_user(email="leaving@example.com")
+        member_id = member.id
+    member_client = app.test_client()
+    support.login(member_client, "leaving@example.com")
+    assert member_client.get("/account").status_code == 200
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, f"/admin/members/{member_id}/disable", {}, follow_redirects=True
+    )
+    assert "leaving@example.com is disabled and signed out everywhere." in helpers.flashes(response)
+    assert member_client.get("/account").status_code == 302  # the old session no longer works
+    (entry,) = helpers.audit_entries(app, action="disable")
+    assert entry.before["disabled_at"] is None and entry.after["disabled_at"] is not None
+    assert entry.after["session_version"] == entry.before["session_version"] + 1
+    assert "password_hash" not in entry.after
+    helpers.post(client, f"/admin/members/{member_id}/enable", {})
+    assert [e.action for e in helpers.audit_entries(app)] == ["disable", "enable"]
+
+
+def test_an_admin_cannot_disable_their_own_account(app, client):
+    admin_id = helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/members/{admin_id}/disable", {}, follow_redirects=True)
+    assert "You cannot disable your own account." in helpers.flashes(response)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_resending_verification_emails_a_new_link(app, client):
+    member_id = _member(app, email="unverified@example.com", verified=False)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, f"/admin/members/{member_id}/resend-verification", {}, follow_redirects=True
+    )
+    assert "A new verification link is on its way to unverified@example.com." in helpers.flashes(
+        response
+    )
+    (message,) = [m for m in support.outbox(app) if m["To"] == "unverified@example.com"]
+    assert "/verify-email/" in support.body_of(message)
+    assert [e.action for e in helpers.audit_entries(app)] == ["resend_verification"]
+    verified = _member(app, email="done@example.com")
+    response = helpers.post(
+        client, f"/admin/members/{verified}/resend-verification", {}, follow_redirects=True
+    )
+    assert "done@example.com has already confirmed their address." in helpers.flashes(response)
+
+
+def test_admin_forms_without_a_csrf_token_are_refused(app, client):
+    member_id = _member(app)
+    helpers.sign_in_admin(app, client)
+    response = client.post(f"/admin/members/{member_id}/comp", data={"days": "30", "reason": "x"})
+    assert response.status_code == 400
+    assert not _paid(app, member_id)
+    assert helpers.audit_entries(app) == []
