@@ -13,11 +13,9 @@ The dashboard aggregates in SQL (GROUP BY), so the page should stay well under a
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,17 +28,9 @@ CHUNK = 5000
 
 
 def _environment(database_url: str | None) -> Path:
-    tmp = Path(tempfile.mkdtemp(prefix="campus-admin-bench-"))
-    os.environ.update(
-        CAMPUS_ENV="development",
-        INSTANCE_PATH=str(tmp / "instance"),
-        SECRET_KEY="bench-secret",
-        CELERY_TASK_ALWAYS_EAGER="1",
-        RATELIMIT_ENABLED="0",
-        DATABASE_URL=database_url or f"sqlite:///{tmp / 'dashboard.sqlite'}",
-        CELERY_BROKER_URL=f"sqla+sqlite:///{tmp / 'broker.sqlite'}",
-    )
-    return tmp
+    from bench.harness import bench_environment
+
+    return bench_environment("campus-admin-bench-", database_url)
 
 
 def _reset_schema(app) -> None:

@@ -15,7 +15,6 @@ import os
 import random
 import shutil
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -58,18 +57,6 @@ WORDS = [
     "technique",
     "massage",
 ]
-
-
-def _setup_env(tmp: Path) -> None:
-    os.environ.update(
-        CAMPUS_ENV="development",
-        INSTANCE_PATH=str(tmp / "instance"),
-        SECRET_KEY="bench-secret",
-        CELERY_TASK_ALWAYS_EAGER="1",
-        RATELIMIT_ENABLED="0",
-    )
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'queries.sqlite'}")
-    os.environ.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{tmp / 'broker.sqlite'}")
 
 
 def _add_articles(count: int, start: int) -> None:
@@ -165,9 +152,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--large", type=int, default=10_000)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="campus-queries-"))
+    from bench.harness import bench_environment
+
+    tmp = bench_environment("campus-queries-", os.environ.get("DATABASE_URL"))
     try:
-        _setup_env(tmp)
         from flask_migrate import upgrade
 
         from campus import create_app

@@ -92,6 +92,21 @@ def make_user(email: str, *, paid: bool = False, role: str = "student") -> str:
     return email
 
 
+def bench_environment(prefix: str, database_url: str | None = None) -> Path:
+    """Point this process at a fresh temporary instance (SQLite unless a URL is given)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.update(
+        CAMPUS_ENV="development",
+        INSTANCE_PATH=str(tmp / "instance"),
+        SECRET_KEY="bench-secret",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        RATELIMIT_ENABLED="0",
+        DATABASE_URL=database_url or f"sqlite:///{tmp / 'bench.sqlite'}",
+        CELERY_BROKER_URL=f"sqla+sqlite:///{tmp / 'broker.sqlite'}",
+    )
+    return tmp
+
+
 def discover() -> list[Scenario]:
     """Collect SCENARIOS from every module in bench/scenarios/."""
     import importlib

@@ -11,10 +11,8 @@ loads per-row relations lazily (N+1) would. Prints both runs and exits non-zero 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -27,17 +25,9 @@ LESSONS_PER_COURSE = 10
 
 
 def _environment(database_url: str | None) -> Path:
-    tmp = Path(tempfile.mkdtemp(prefix="campus-queries-"))
-    os.environ.update(
-        CAMPUS_ENV="development",
-        INSTANCE_PATH=str(tmp / "instance"),
-        SECRET_KEY="bench-secret",
-        CELERY_TASK_ALWAYS_EAGER="1",
-        RATELIMIT_ENABLED="0",
-        DATABASE_URL=database_url or f"sqlite:///{tmp / 'queries.sqlite'}",
-        CELERY_BROKER_URL=f"sqla+sqlite:///{tmp / 'broker.sqlite'}",
-    )
-    return tmp
+    from bench.harness import bench_environment
+
+    return bench_environment("campus-queries-", database_url)
 
 
 def _add_courses(first: int, count: int, lessons: int = LESSONS_PER_COURSE) -> list[int]:
