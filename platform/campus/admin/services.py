@@ -14,7 +14,6 @@ from typing import Any
 from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 
 from campus.accounts.models import User
 from campus.admin.models import AuditEntry
@@ -136,16 +135,8 @@ def grant_comp(user: User, *, days: int, reason: str) -> Any:
 def end_comp(user: User) -> int:
     """End a member's comp grants now through billing, and log it."""
     from campus.billing import services as billing
-    from campus.billing.models import CompMembership
 
-    now = utcnow()
-    open_grants = db.session.scalars(
-        select(CompMembership).where(
-            CompMembership.user_id == user.id,
-            CompMembership.revoked_at.is_(None),
-            CompMembership.ends_at > now,
-        )
-    ).all()
+    open_grants = billing.open_comps(user)
     before = [snapshot(c) for c in open_grants]
     ended = billing.end_comp(user)
     if not ended:

@@ -668,16 +668,24 @@ def grant_comp(
     return comp
 
 
+def open_comps(user: User, now: datetime | None = None) -> list[CompMembership]:
+    """Return a user's comp grants that are not revoked and have not ended yet."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(CompMembership).where(
+                CompMembership.user_id == user.id,
+                CompMembership.revoked_at.is_(None),
+                CompMembership.ends_at > now,
+            )
+        )
+    )
+
+
 def end_comp(user: User) -> int:
     """End every comp grant of a user now; return how many were in force."""
     now = utcnow()
-    comps = db.session.scalars(
-        select(CompMembership).where(
-            CompMembership.user_id == user.id,
-            CompMembership.revoked_at.is_(None),
-            CompMembership.ends_at > now,
-        )
-    ).all()
+    comps = open_comps(user, now)
     for comp in comps:
         comp.revoked_at = now
     db.session.flush()
