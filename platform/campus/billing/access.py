@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from campus.accounts.models import User
 from campus.billing.models import CompMembership, Subscription
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.reads import read
 
 ACCESS_STATUSES = {"active", "trialing"}
 NO_ACCESS_STATUSES = {"incomplete", "incomplete_expired", "unpaid", "canceled", "paused"}
@@ -29,7 +31,16 @@ class MembershipState:
     comp: CompMembership | None
 
 
-def subscription_grants_access(sub: Subscription, now: datetime) -> bool:
+class SubscriptionFacts(Protocol):
+    """What the access rule reads of a subscription: a model or a row of those columns."""
+
+    status: str
+    cancel_at_period_end: bool
+    current_period_end: datetime | None
+    past_due_since: datetime | None
+
+
+def subscription_grants_access(sub: SubscriptionFacts, now: datetime) -> bool:
     """Decide whether one subscription gives paid access at `now`."""
     if sub.status in ACCESS_STATUSES:
         if sub.cancel_at_period_end and sub.current_period_end is not None:
@@ -89,8 +100,38 @@ def membership_state(user: User | None, now: datetime | None = None) -> Membersh
     return MembershipState("none", False, None, False, None, None)
 
 
+# Built once: has_paid_access runs on every signed-in page, and building a statement costs more
+# than running it. They read only the columns subscription_grants_access looks at.
+_ACCESS_FACTS = select(
+    Subscription.status,
+    Subscription.cancel_at_period_end,
+    Subscription.current_period_end,
+    Subscription.past_due_since,
+).where(Subscription.user_id == bindparam("user_id"))
+_HAS_COMP = (
+    select(CompMembership.id)
+    .where(
+        CompMembership.user_id == bindparam("user_id"),
+        CompMembership.revoked_at.is_(None),
+        CompMembership.starts_at <= bindparam("now"),
+        CompMembership.ends_at > bindparam("now"),
+    )
+    .limit(1)
+)
+
+
 def has_paid_access(user: User | None, now: datetime | None = None) -> bool:
-    """Tell whether a user may read paid articles and take CE courses (admins always may)."""
-    if user is not None and getattr(user, "is_authenticated", False) and user.is_admin:
+    """Tell whether a user may read paid articles and take CE courses (admins always may).
+
+    The same decision as membership_state(user).has_access: some subscription grants access,
+    or else a comp grant is in force.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
+        return False
+    if user.is_admin:
         return True
-    return membership_state(user, now).has_access
+    now = now or utcnow()
+    params = {"user_id": user.id, "now": now}
+    if any(subscription_grants_access(row, now) for row in read(_ACCESS_FACTS, params)):
+        return True
+    return read(_HAS_COMP, params).first() is not None

@@ -1,0 +1,23 @@
+"""Lean reads for hot pages: prebuilt Core statements run on the session's own connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Executable
+from sqlalchemy.engine import Result
+
+from campus.extensions import db
+
+
+def read(statement: Executable, params: dict[str, Any] | None = None) -> Result:
+    """Run a read-only Core statement in the session's transaction and return its rows.
+
+    `Session.execute` adds about a tenth of a millisecond of ORM work to every statement, even a
+    plain Core select; pages that run on every signed-in request skip it. Pending ORM changes are
+    flushed first, as autoflush would, so a read never misses what this request just wrote.
+    """
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().execute(statement, params or {})
