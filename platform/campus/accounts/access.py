@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from campus.accounts.models import User
 from campus.extensions import db, login_manager
@@ -18,13 +19,17 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/"))
 
 
+# Built once: the loader runs on every signed-in request (Session.get builds its query anew).
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Load the user of a session id "<user id>:<session version>"; a stale version signs out."""
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar()
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user
