@@ -320,6 +320,28 @@ def test_content_snapshots_follow_every_edit(app, client, courses):
         assert db.session.get(Course, hip.id).updated_at > before
 
 
+def test_lesson_page_follows_course_edits_and_unpublishing(app, client, courses):
+    """A lesson page shows the course's current title, and 404s once the course is a draft."""
+    from campus.extensions import db
+    from campus.learning.models import Course
+
+    hip = courses[0]
+    make_reader(app, "member", client, hip)
+    lesson_url = f"/courses/hip/lessons/{hip.lesson_ids[1]}"
+    first = client.get(lesson_url)
+    assert first.status_code == 200
+    with app.app_context():
+        db.session.get(Course, hip.id).title = "Hip and thigh, second edition"
+        db.session.commit()
+    page = client.get(lesson_url).get_data(as_text=True)
+    assert "Hip and thigh, second edition" in page
+    with app.app_context():
+        db.session.get(Course, hip.id).status = "draft"
+        db.session.commit()
+    assert client.get(lesson_url).status_code == 404
+    assert client.get("/courses/nowhere/lessons/1").status_code == 404
+
+
 def test_catalog_stamp_is_reread_after_its_second(app, client, courses):
     """Within LEARNING_CATALOG_STAMP_SECONDS the catalog answers from memory, then catches up."""
     from campus.extensions import db

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from campus.accounts.models import User
 from campus.billing.access import has_paid_access
 from campus.extensions import db
-from campus.learning.models import Course, Enrollment
+from campus.learning import snapshots
+from campus.learning.models import Course, Enrollment, LessonProgress
 
 
 class LearningError(Exception):
@@ -41,7 +42,7 @@ def _is_admin(user: User | None) -> bool:
     return _signed_in(user) and user.is_admin
 
 
-def can_view_course(user: User | None, course: Course) -> bool:
+def can_view_course(user: User | None, course: Course | snapshots.CourseCard) -> bool:
     """Published courses are public; drafts only for admins."""
     return course.is_published or _is_admin(user)
 
@@ -61,6 +62,37 @@ def enrollment_of(user: User | None, course_id: int) -> Enrollment | None:
     return db.session.scalar(
         select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course_id)
     )
+
+
+@dataclass(frozen=True)
+class StudyPlace:
+    """A course as a signed-in reader finds it: its card, their enrollment, lessons done."""
+
+    course: snapshots.CourseCard
+    enrollment: Enrollment | None
+    completed_ids: frozenset[int]
+
+
+# One round trip for what every lesson page needs (built once: building costs more than running).
+_STUDY_PLACE = (
+    select(Course.id, Course.status, Course.updated_at, Enrollment, LessonProgress.lesson_id)
+    .outerjoin(
+        Enrollment,
+        and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id")),
+    )
+    .outerjoin(LessonProgress, LessonProgress.enrollment_id == Enrollment.id)
+    .where(Course.slug == bindparam("slug"))
+)
+
+
+def study_place(user: User, slug: str) -> StudyPlace:
+    """Load a course the reader may see, with their enrollment and progress, or raise 404."""
+    rows = db.session.execute(_STUDY_PLACE, {"user_id": user.id, "slug": slug}).all()
+    card = snapshots.course_card(rows[0].id, rows[0].updated_at) if rows else None
+    if card is None or not can_view_course(user, card):
+        raise LearningError(404, "not_found", "There is no course at that address.")
+    completed = frozenset(row.lesson_id for row in rows if row.lesson_id is not None)
+    return StudyPlace(card, rows[0].Enrollment, completed)
 
 
 def require_signed_in(user: User | None) -> None:
@@ -91,10 +123,19 @@ class StudyAccess:
     preview: bool  # an admin looking without an enrollment: nothing is recorded
 
 
-def check_can_study(user: User | None, course: Course) -> StudyAccess:
-    """Raise unless the user may open this course's lessons and quiz; say how they study."""
+_LOAD = object()
+
+
+def check_can_study(
+    user: User | None, course: Course | snapshots.CourseCard, enrollment=_LOAD
+) -> StudyAccess:
+    """Raise unless the user may open this course's lessons and quiz; say how they study.
+
+    A caller that has already loaded the user's enrollment (or found none) passes it.
+    """
     require_signed_in(user)
-    enrollment = enrollment_of(user, course.id)
+    if enrollment is _LOAD:
+        enrollment = enrollment_of(user, course.id)
     if enrollment is None:
         if _is_admin(user):
             return StudyAccess(None, preview=True)

@@ -327,7 +327,7 @@ def enrollments_by_course(user: User | None, course_ids: list[int]) -> dict[int,
 class Outline:
     """A course's lessons in order and which of them an enrollment has completed."""
 
-    course: Course
+    course: Course | snapshots.CourseCard
     lessons: list[snapshots.LessonView]
     completed_ids: set[int] = field(default_factory=set)
 
@@ -373,11 +373,19 @@ def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
     )
 
 
-def outline(course: Course, enrollment: Enrollment | None) -> Outline:
-    """A course's lessons in order (from the content snapshot) with the enrollment's progress."""
+def outline(
+    course: Course | snapshots.CourseCard,
+    enrollment: Enrollment | None,
+    completed_ids: Iterable[int] | None = None,
+) -> Outline:
+    """A course's lessons in order (from the content snapshot) with the enrollment's progress.
+
+    `completed_ids`, when the caller has read them already, saves the query.
+    """
     lessons = snapshots.course_lessons(course)
     ids = {lesson.id for lesson in lessons}
-    return Outline(course, lessons, completed_lesson_ids(enrollment) & ids)
+    done = completed_lesson_ids(enrollment) if completed_ids is None else set(completed_ids)
+    return Outline(course, lessons, done & ids)
 
 
 def resume_lesson(enrollment: Enrollment, plan: Outline) -> Lesson | None:
@@ -397,7 +405,7 @@ def resume_lesson(enrollment: Enrollment, plan: Outline) -> Lesson | None:
     return next((x for x in after if x.id not in plan.completed_ids), undone[0])
 
 
-def lesson_in_course(course: Course, lesson_id: int) -> snapshots.LessonView:
+def lesson_in_course(course: Course | snapshots.CourseCard, lesson_id: int) -> snapshots.LessonView:
     """Find a lesson of this course, or raise 404 (a lesson of another course is not here)."""
     for lesson in snapshots.course_lessons(course):
         if lesson.id == lesson_id:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
@@ -98,10 +98,15 @@ class CourseCard:
     status: str
     approvals: tuple[ApprovalView, ...]
     audience: tuple[AudienceView, ...]
+    updated_at: datetime  # the content version: snapshots of this course are keyed by it
 
     @property
     def professions(self) -> list[str]:
         return [row.profession for row in self.audience]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
 
 
 class _Cache:
@@ -145,7 +150,7 @@ def clear() -> None:
     current_app.extensions.get("learning_catalog_stamp", {}).clear()
 
 
-def course_lessons(course: Course) -> list[LessonView]:
+def course_lessons(course: Course | CourseCard) -> list[LessonView]:
     """The course's lessons in order, with modules and resources, from the snapshot cache."""
     cache = _cache("lessons")
     found = cache.get(course.id, course.updated_at)
@@ -236,7 +241,28 @@ def card(course: Course) -> CourseCard:
             ApprovalView(a.board, a.approval_number, a.valid_until) for a in course.approvals
         ),
         audience=tuple(AudienceView(p.profession) for p in course.audience),
+        updated_at=course.updated_at,
     )
+
+
+def course_card(course_id: int, stamp: datetime) -> CourseCard | None:
+    """The card of a course at content version `stamp`, from the cache (None: no such course)."""
+    cache = _cache("cards")
+    found = cache.get(course_id, stamp)
+    if found is not None:
+        return found
+    course = db.session.scalar(
+        select(Course)
+        .where(Course.id == course_id)
+        .options(selectinload(Course.approvals), selectinload(Course.audience))
+    )
+    if course is None:
+        return None
+    found = card(course)
+    # Keyed by the version the caller read: the row may have moved on since, and then the next
+    # reader's newer stamp simply misses and rebuilds.
+    cache.put(course_id, stamp, found)
+    return found
 
 
 # --- the content version -----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from campus.learning.access import (
     enrollment_of,
     membership_url,
     reader_action,
+    study_place,
     visible_course,
 )
 from campus.learning.models import Course, LessonResource, Module
@@ -148,16 +149,20 @@ def resume(slug: str) -> Response:
 @login_required
 def lesson(slug: str, lesson_id: int) -> str | Response:
     """Show a lesson with the course outline, progress, previous / next and mark complete."""
-    course = _course_or_404(slug)
+    user = _user()
+    try:
+        place = study_place(user, slug)
+    except LearningError as err:
+        abort(err.status, err.message)
+    course = place.course
     try:
         lesson = services.lesson_in_course(course, lesson_id)
-        study = check_can_study(_user(), course)
+        study = check_can_study(user, course, place.enrollment)
     except LearningError as err:
         return _refuse(err, course)
-    # Commit before loading the outline: a commit expires every loaded object.
     if study.enrollment is not None and services.note_lesson_opened(study.enrollment, lesson):
         db.session.commit()
-    plan = services.outline(course, study.enrollment)
+    plan = services.outline(course, study.enrollment, place.completed_ids)
     before, after = plan.neighbours(lesson)
     return render_template(
         "learning/lesson.html",
