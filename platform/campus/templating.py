@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 
 
 def format_date(value: date | datetime | None, fmt: str = "%B %-d, %Y") -> str:
@@ -23,10 +24,52 @@ def format_money(cents: int | None, currency: str = "usd") -> str:
     return f"${cents / 100:,.2f}"
 
 
+_URL_MEMO_SIZE = 4096
+_MEMO_VALUE_MAX = 120  # longer values (a pasted search, say) are built each time, not kept
+
+
+def memoized_url_for(app: Flask):
+    """Wrap app.url_for so a page's many links are built once per process, not per request.
+
+    A link depends only on its endpoint and values and on the request's host and script root,
+    so those make the key. External, relative-endpoint and anchored links, links with unusual
+    values, and apps with URL defaults or value preprocessors go straight to url_for.
+    """
+    memo: dict[tuple, str] = {}
+    build = app.url_for
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if (
+            not has_request_context()
+            or endpoint.startswith(".")
+            or app.url_default_functions
+            or not all(_memoizable(key, value) for key, value in values.items())
+        ):
+            return build(endpoint, **values)
+        key = (request.host, request.script_root, endpoint, *sorted(values.items()))
+        url = memo.get(key)
+        if url is None:
+            if len(memo) >= _URL_MEMO_SIZE:
+                memo.clear()  # a plain dict stays safe across threads; refilling is cheap
+            url = memo[key] = build(endpoint, **values)
+        return url
+
+    return url_for
+
+
+def _memoizable(key: str, value: Any) -> bool:
+    if key.startswith("_"):  # _external, _anchor, _method, _scheme
+        return False
+    if value is None or isinstance(value, bool | int):
+        return True
+    return isinstance(value, str) and len(value) <= _MEMO_VALUE_MAX
+
+
 def register_templating(app: Flask) -> None:
     """Install filters and globals used across templates."""
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["url_for"] = memoized_url_for(app)
 
     @app.context_processor
     def _globals() -> dict:
