@@ -16,7 +16,7 @@ from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from campus.content.models import Article, Category, ContentVersion, Download, Tag
-from campus.extensions import db
+from campus.models.reads import read
 
 MAX_ENTRIES = 512
 _WATCHED = (Article, Category, Tag, Download)
@@ -26,7 +26,7 @@ _TABLE = ContentVersion.__table__
 
 def current_version() -> int | None:
     """Return the content version, or None when there is none yet (then nothing is cached)."""
-    return db.session.scalar(_VERSION)
+    return read(_VERSION).scalar()
 
 
 def _store() -> OrderedDict:
