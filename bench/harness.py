@@ -31,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = "bench-password-123"
+# One browser: sessions are tied to the user agent, so the login and the load must agree.
+USER_AGENT = "campus-bench/1.0"
 
 
 @dataclass
@@ -205,16 +207,23 @@ class Bench:
         _wait_http(base + ("/healthz" if target == "wsgi:app" else "/"))
         return base
 
-    def cookie_for(self, base: str, email: str) -> str:
-        """Log in through the form and return the Cookie header value."""
+    def cookie_for(self, base: str, email: str, visit: str | None = None) -> str:
+        """Log in through the form, open `visit` once, and return the Cookie header value.
+
+        The visit lets the session settle as a browser's would (its CSRF secret is created on
+        the first page with a form): wrk replays one cookie and never stores a new one.
+        """
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.addheaders = [("User-Agent", USER_AGENT)]
         html = opener.open(base + "/login").read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
         data = urllib.parse.urlencode(
             {"csrf_token": token, "email": email, "password": DEMO_PASSWORD}
         ).encode()
         opener.open(base + "/login", data=data)
+        if visit:
+            opener.open(base + visit).read()
         return "; ".join(f"{c.name}={c.value}" for c in jar)
 
     # --- load ---------------------------------------------------------------------------------
@@ -222,6 +231,7 @@ class Bench:
     def wrk(self, url: str, seconds: int, connections: int, cookie: str | None = None) -> Result:
         """Load one URL with wrk and parse req/s and latency percentiles."""
         cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+        cmd[1:1] = ["-H", f"User-Agent: {USER_AGENT}"]
         if cookie:
             cmd[1:1] = ["-H", f"Cookie: {cookie}"]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

@@ -36,7 +36,7 @@ def main() -> int:
         bench.prepare(scenarios)
         ours = bench.serve("wsgi:app")
         bare = bench.serve("bench.bare_app:app")
-        cookies = {s.login: bench.cookie_for(ours, s.login) for s in scenarios if s.login}
+        cookies = {s.login: bench.cookie_for(ours, s.login, s.path) for s in scenarios if s.login}
         bare_runs: list[Result] = []
         our_runs: dict[str, list[Result]] = {s.name: [] for s in scenarios}
         for _ in range(args.rounds):
