@@ -39,14 +39,20 @@ def memoized_url_for(app: Flask):
     build = app.url_for
 
     def url_for(endpoint: str, **values: Any) -> str:
-        if (
-            not has_request_context()
-            or endpoint.startswith(".")
-            or app.url_default_functions
-            or not all(_memoizable(key, value) for key, value in values.items())
-        ):
+        if not has_request_context() or endpoint.startswith(".") or app.url_default_functions:
             return build(endpoint, **values)
-        key = (request.host, request.script_root, endpoint, *sorted(values.items()))
+        for key, value in values.items():
+            if key.startswith("_") or not (  # _external, _anchor, _method, _scheme
+                value is None
+                or isinstance(value, bool | int)
+                or (isinstance(value, str) and len(value) <= _MEMO_VALUE_MAX)
+            ):
+                return build(endpoint, **values)
+        environ = request.environ
+        base = environ.get("campus.url_base")
+        if base is None:  # worked out once per request: Request.host parses headers each time
+            base = environ["campus.url_base"] = (request.host, request.script_root)
+        key = (base, endpoint, *values.items())
         url = memo.get(key)
         if url is None:
             if len(memo) >= _URL_MEMO_SIZE:
@@ -55,14 +61,6 @@ def memoized_url_for(app: Flask):
         return url
 
     return url_for
-
-
-def _memoizable(key: str, value: Any) -> bool:
-    if key.startswith("_"):  # _external, _anchor, _method, _scheme
-        return False
-    if value is None or isinstance(value, bool | int):
-        return True
-    return isinstance(value, str) and len(value) <= _MEMO_VALUE_MAX
 
 
 def register_templating(app: Flask) -> None:

@@ -323,6 +323,16 @@ def enrollments_by_course(user: User | None, course_ids: list[int]) -> dict[int,
 # --- course outline and progress ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OutlineEntry:
+    """One lesson row of a course outline."""
+
+    lesson: snapshots.LessonView
+    module: snapshots.ModuleView | None  # set on the first lesson of each module
+    done: bool
+    current: bool
+
+
 @dataclass
 class Outline:
     """A course's lessons in order and which of them an enrollment has completed."""
@@ -350,6 +360,22 @@ class Outline:
     @property
     def minutes(self) -> int:
         return sum(lesson.estimated_minutes for lesson in self.lessons)
+
+    def entries(self, current_id: int | None = None) -> list[OutlineEntry]:
+        """The outline's rows: each lesson, whether it is done or current, and module starts."""
+        rows, module_id = [], None
+        for lesson in self.lessons:
+            starts = lesson.module_id != module_id
+            module_id = lesson.module_id
+            rows.append(
+                OutlineEntry(
+                    lesson,
+                    lesson.module if starts else None,
+                    lesson.id in self.completed_ids,
+                    lesson.id == current_id,
+                )
+            )
+        return rows
 
     def neighbours(self, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
         """The lessons before and after one lesson."""
