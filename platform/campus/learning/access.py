@@ -12,6 +12,7 @@ have paid access again, and then resume where they stopped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, url_for
 from sqlalchemy import and_, bindparam, select
@@ -21,6 +22,7 @@ from campus.billing.access import has_paid_access
 from campus.extensions import db
 from campus.learning import snapshots
 from campus.learning.models import Course, Enrollment, LessonProgress
+from campus.models.reads import read
 
 
 class LearningError(Exception):
@@ -65,17 +67,38 @@ def enrollment_of(user: User | None, course_id: int) -> Enrollment | None:
 
 
 @dataclass(frozen=True)
+class EnrollmentFacts:
+    """What a lesson page needs of an enrollment, read without loading the ORM object."""
+
+    id: int
+    last_lesson_id: int | None
+    completed_at: datetime | None
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+
+@dataclass(frozen=True)
 class StudyPlace:
     """A course as a signed-in reader finds it: its card, their enrollment, lessons done."""
 
     course: snapshots.CourseCard
-    enrollment: Enrollment | None
+    enrollment: EnrollmentFacts | None
     completed_ids: frozenset[int]
 
 
 # One round trip for what every lesson page needs (built once: building costs more than running).
 _STUDY_PLACE = (
-    select(Course.id, Course.status, Course.updated_at, Enrollment, LessonProgress.lesson_id)
+    select(
+        Course.id,
+        Course.status,
+        Course.updated_at,
+        Enrollment.id.label("enrollment_id"),
+        Enrollment.last_lesson_id,
+        Enrollment.completed_at,
+        LessonProgress.lesson_id,
+    )
     .outerjoin(
         Enrollment,
         and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id")),
@@ -87,12 +110,16 @@ _STUDY_PLACE = (
 
 def study_place(user: User, slug: str) -> StudyPlace:
     """Load a course the reader may see, with their enrollment and progress, or raise 404."""
-    rows = db.session.execute(_STUDY_PLACE, {"user_id": user.id, "slug": slug}).all()
+    rows = read(_STUDY_PLACE, {"user_id": user.id, "slug": slug}).all()
     card = snapshots.course_card(rows[0].id, rows[0].updated_at) if rows else None
     if card is None or not can_view_course(user, card):
         raise LearningError(404, "not_found", "There is no course at that address.")
+    first = rows[0]
+    enrollment = None
+    if first.enrollment_id is not None:
+        enrollment = EnrollmentFacts(first.enrollment_id, first.last_lesson_id, first.completed_at)
     completed = frozenset(row.lesson_id for row in rows if row.lesson_id is not None)
-    return StudyPlace(card, rows[0].Enrollment, completed)
+    return StudyPlace(card, enrollment, completed)
 
 
 def require_signed_in(user: User | None) -> None:
@@ -119,7 +146,7 @@ def check_can_enroll(user: User | None, course: Course) -> None:
 class StudyAccess:
     """The outcome of checking whether a user may study a course's lessons and quiz."""
 
-    enrollment: Enrollment | None  # None only for an admin preview
+    enrollment: Enrollment | EnrollmentFacts | None  # None only for an admin preview
     preview: bool  # an admin looking without an enrollment: nothing is recorded
 
 

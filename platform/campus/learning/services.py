@@ -24,6 +24,7 @@ from campus.accounts.models import PROFESSIONS, User
 from campus.extensions import db
 from campus.learning import snapshots
 from campus.learning.access import (
+    EnrollmentFacts,
     LearningError,
     check_can_enroll,
     check_can_study,
@@ -489,13 +490,15 @@ def enroll(user: User, course: Course) -> Enrollment:
     return enrollment
 
 
-def note_lesson_opened(enrollment: Enrollment, lesson: Lesson) -> bool:
+def note_lesson_opened(enrollment: Enrollment | EnrollmentFacts, lesson: Lesson) -> bool:
     """Remember the lesson a student opened so they resume there; tell whether it changed."""
     if enrollment.last_lesson_id == lesson.id:
         return False
-    enrollment.last_lesson_id = lesson.id
-    enrollment.last_activity_at = utcnow()
-    db.session.flush()
+    db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.id == enrollment.id)
+        .values(last_lesson_id=lesson.id, last_activity_at=utcnow())
+    )
     return True
 
 
