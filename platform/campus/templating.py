@@ -69,14 +69,58 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["url_for"] = memoized_url_for(app)
 
+    site_name = app.config["SITE_NAME"]
+    membership_price = format_money(app.config["MEMBERSHIP_PRICE_CENTS"])
+    nav_items = _nav_items(app)
+    link_sets: dict[tuple[str, str], dict[str, Any]] = {}
+
     @app.context_processor
     def _globals() -> dict:
-        return {
-            "site_name": app.config["SITE_NAME"],
-            "membership_price": format_money(app.config["MEMBERSHIP_PRICE_CENTS"]),
+        values = {
+            "site_name": site_name,
+            "membership_price": membership_price,
             "current_year": datetime.now(UTC).year,
-            "nav_items": _nav_items(app),
+            "nav_items": nav_items,
         }
+        if has_request_context():
+            values["links"] = _links(app, nav_items, link_sets)
+            endpoint = request.endpoint or ""
+            # The main menu highlights the reader's section; "My learning" has its own item.
+            values["nav_section"] = (
+                endpoint.partition(".")[0] if endpoint != "learning.dashboard" else None
+            )
+        return values
+
+
+def _links(app: Flask, nav_items: list, link_sets: dict) -> dict[str, Any]:
+    """The links every page's header and footer carry, built once per host and script root."""
+    key = (request.host, request.script_root)
+    links = link_sets.get(key)
+    if links is None:
+        links = {
+            name: app.url_for(endpoint)
+            for name, endpoint in (
+                ("home", "main.home"),
+                ("login", "accounts.login"),
+                ("signup", "accounts.signup"),
+                ("logout", "accounts.logout"),
+                ("profile", "accounts.profile"),
+                ("resend_verification", "accounts.resend_verification"),
+                ("api_docs", "api_docs.docs"),
+                ("learning", "learning.dashboard"),
+            )
+            if endpoint in app.view_functions
+        }
+        links["css"] = app.url_for("static", filename="campus.css")
+        links["favicon"] = app.url_for("static", filename="favicon.svg")
+        links["nav"] = [
+            (app.url_for(endpoint), label, endpoint.partition(".")[0])
+            for endpoint, label in nav_items
+        ]
+        if len(link_sets) >= 64:
+            link_sets.clear()  # the Host header is the client's to choose: keep the memo small
+        link_sets[key] = links
+    return links
 
 
 def _nav_items(app: Flask) -> list[tuple[str, str]]:

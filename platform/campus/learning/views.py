@@ -328,9 +328,3 @@ def dashboard() -> tuple[str, int]:
         certificates_url=certificates_url(),
         membership_url=membership_url(),
     ), status
-
-
-@bp.app_context_processor
-def _learning_nav() -> dict:
-    # base.html shows "My learning" to signed-in users only when this feature is installed.
-    return {"learning_nav": True}
