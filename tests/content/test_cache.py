@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from campus.content.services import save_article
 from campus.extensions import db
 from tests.content.helpers import body, make_article, sign_in_as
@@ -47,3 +49,28 @@ def test_an_admins_draft_view_is_not_served_to_readers(app, client):
     sign_in_as(app, client, "admin")
     assert client.get("/articles/secret-draft").status_code == 200
     assert app.test_client().get("/articles/secret-draft").status_code == 404
+
+
+def test_paying_members_share_the_article_but_each_sees_their_own_header(app, client):
+    with app.app_context():
+        make_article(slug="shared-paid", visibility="paid", title="Shared before")
+    sign_in_as(app, client, "paying_member")
+    first = client.get("/articles/shared-paid").get_data(as_text=True)
+    other = app.test_client()
+    sign_in_as(app, other, "paying_member")
+    second = other.get("/articles/shared-paid").get_data(as_text=True)
+    assert "gatedwordsharedpaid" in first and "gatedwordsharedpaid" in second
+    # The header is each reader's own: their session's form token, not a cached one.
+    tokens = [
+        re.search(r'name="csrf-token" content="([^"]+)"', h).group(1) for h in (first, second)
+    ]
+    assert tokens[0] != tokens[1]
+    assert f'value="{tokens[0]}"' in first and f'value="{tokens[1]}"' in second
+    with app.app_context():
+        save_article(
+            slug="shared-paid", title="Shared after", body_md=body("sharedpaid"),
+            visibility="paid", status="published",
+        )  # fmt: skip
+        db.session.commit()
+    html = other.get("/articles/shared-paid").get_data(as_text=True)
+    assert "Shared after" in html and "Shared before" not in html

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from campus.content import bp, cache, services
 from campus.content.access import (
@@ -225,18 +226,30 @@ def article(slug: str) -> str:
             abort(404)
         if version is not None:
             cache.put(key, view)
-    page = render_template(
-        "content/article.html",
-        article=view,
-        body_html=view.body_html,
-        whole=view.whole,
-        cta=None if view.whole else call_to_action(view.visibility, reader),
-        related=view.related,
-        disclaimer_text=DISCLAIMER_TEXT,
-        disclaimer_version=DISCLAIMER_VERSION,
-        canonical=_base_url() + url_for("content.article", slug=view.slug),
-        download=services.featured_download(),
-    )
+    context = {
+        "article": view,
+        "body_html": view.body_html,
+        "whole": view.whole,
+        "cta": None if view.whole else call_to_action(view.visibility, reader),
+        "related": view.related,
+        "disclaimer_text": DISCLAIMER_TEXT,
+        "disclaimer_version": DISCLAIMER_VERSION,
+        "canonical": _base_url() + url_for("content.article", slug=view.slug),
+        "download": services.featured_download(),
+    }
+    if view.whole and version is not None:
+        # Everyone who reads the whole text sees the same article: only the page's header
+        # (their name, their form token) is theirs, so the article part is rendered once.
+        parts_key = (*key, "parts", request.script_root)
+        parts = cache.get(parts_key)
+        if parts is None:
+            parts = (
+                Markup(render_template("content/_article_meta.html", **context)),
+                Markup(render_template("content/_article_main.html", **context)),
+            )
+            cache.put(parts_key, parts)
+        context["meta_html"], context["main_html"] = parts
+    page = render_template("content/article.html", **context)
     if whole_page:
         cache.put(("page", slug, version), page)
     return page
