@@ -321,9 +321,9 @@ def test_content_snapshots_follow_every_edit(app, client, courses):
 
 
 def test_lesson_page_follows_course_edits_and_unpublishing(app, client, courses):
-    """A lesson page shows the course's current title, and 404s once the course is a draft."""
+    """A lesson page shows the course's current title and text, and 404s once it is a draft."""
     from campus.extensions import db
-    from campus.learning.models import Course
+    from campus.learning.models import Course, Lesson
 
     hip = courses[0]
     make_reader(app, "member", client, hip)
@@ -335,6 +335,10 @@ def test_lesson_page_follows_course_edits_and_unpublishing(app, client, courses)
         db.session.commit()
     page = client.get(lesson_url).get_data(as_text=True)
     assert "Hip and thigh, second edition" in page
+    with app.app_context():
+        db.session.get(Lesson, hip.lesson_ids[1]).body_html = "<p>Rewritten lesson text</p>"
+        db.session.commit()
+    assert "Rewritten lesson text" in client.get(lesson_url).get_data(as_text=True)
     with app.app_context():
         db.session.get(Course, hip.id).status = "draft"
         db.session.commit()

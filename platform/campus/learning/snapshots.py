@@ -212,6 +212,16 @@ def _read_stamp(include_drafts: bool) -> tuple:
     return tuple(db.session.execute(stmt).one())
 
 
+def cached_fragment(key: tuple, stamp: object, build):
+    """Return a rendered piece of a page cached under a content stamp, building it when missing."""
+    cache = _cache("fragments")
+    found = cache.get(key, stamp)
+    if found is None:
+        found = build()
+        cache.put(key, stamp, found)
+    return found
+
+
 def cached_catalog(key: tuple, stamp: tuple, build):
     """Return the cached catalog result for `key` at `stamp`, building it when missing."""
     cache = _cache("catalog")

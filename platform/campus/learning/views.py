@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -164,10 +165,17 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         db.session.commit()
     plan = services.outline(course, study.enrollment, place.completed_ids)
     before, after = plan.neighbours(lesson)
+    # The lesson's text is the same for every student of this course version: render it once.
+    lesson_text = snapshots.cached_fragment(
+        ("lesson-text", lesson.id, request.script_root),
+        course.updated_at,
+        lambda: Markup(render_template("learning/_lesson_text.html", course=course, lesson=lesson)),
+    )
     return render_template(
         "learning/lesson.html",
         course=course,
         lesson=lesson,
+        lesson_text=lesson_text,
         plan=plan,
         study=study,
         before=before,
