@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
@@ -32,19 +31,10 @@ def celery_init_app(app: Flask) -> Celery:
 
 def enqueue_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     """Send a task once the current transaction commits, so the worker sees the rows it needs."""
-    call_after_commit(_send, task, args, kwargs)
-
-
-def call_after_commit(fn: Callable[..., Any], *args: Any) -> None:
-    """Call fn(*args) once the current transaction commits; not at all if it rolls back."""
     from campus.extensions import db
 
     session = db.session()
-    session.info.setdefault(_PENDING, []).append((fn, args))
-
-
-def _send(task: Task, args: tuple, kwargs: dict) -> None:
-    task.apply_async(args=args, kwargs=kwargs)
+    session.info.setdefault(_PENDING, []).append((task, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
@@ -52,8 +42,8 @@ def _send_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a SAVEPOINT was released: the rows are not committed yet
     pending = session.info.pop(_PENDING, None)
-    for fn, args in pending or ():
-        fn(*args)
+    for task, args, kwargs in pending or ():
+        task.apply_async(args=args, kwargs=kwargs)
 
 
 @event.listens_for(Session, "after_soft_rollback")

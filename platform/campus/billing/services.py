@@ -20,7 +20,7 @@ from typing import Any
 
 import stripe
 from flask import current_app, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -40,7 +40,7 @@ from campus.billing.stripe_api import (
     webhook_secret,
 )
 from campus.extensions import db
-from campus.jobs import call_after_commit, enqueue_after_commit, wake_once
+from campus.jobs import enqueue_after_commit, wake_once
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 
@@ -214,8 +214,8 @@ def _insert_event_statement(dialect_name: str):
     )
 
 
-def record_webhook(payload: bytes, signature: str | None) -> int | None:
-    """Verify and store one webhook delivery; return the new row id (None: a duplicate)."""
+def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str, Any]]:
+    """Check a delivery's signature, age and shape; return its text and the parsed event."""
     secret = webhook_secret()
     if not secret:
         raise WebhookNotConfigured("STRIPE_WEBHOOK_SECRET is not set")
@@ -247,13 +247,18 @@ def record_webhook(payload: bytes, signature: str | None) -> int | None:
         and isinstance(data.get("object"), dict)
     ):
         raise InvalidWebhook("The body is not a Stripe event.")
+    return text, event
+
+
+def store_webhook(conn: Connection, text: str, event: dict[str, Any]) -> int | None:
+    """Store a verified event once (its id is unique); return the new row id (None: a duplicate)."""
     now = utcnow()
-    row_id = db.session.execute(
-        _insert_event_statement(db.engine.dialect.name),
+    return conn.execute(
+        _insert_event_statement(conn.dialect.name),
         {
-            "stripe_event_id": event_id,
-            "type": event_type,
-            "created": created,
+            "stripe_event_id": event["id"],
+            "type": event["type"],
+            "created": event["created"],
             "livemode": bool(event.get("livemode")),
             "payload": text,
             "status": "received",
@@ -262,14 +267,14 @@ def record_webhook(payload: bytes, signature: str | None) -> int | None:
             "updated_at": now,
         },
     ).scalar()
-    # A duplicate wakes processing too: it may be Stripe's retry of a delivery whose row was
-    # committed but whose wake-up was lost with the answer (a crash, a dropped connection).
-    call_after_commit(wake_event_processing, row_id)
-    return row_id
 
 
 def wake_event_processing(row_id: int | None) -> None:
-    """Get stored events processed: wake the debounced drain, else send this event's task."""
+    """Get stored events processed: wake the debounced drain, else send this event's task.
+
+    Call it after the event is committed, for a duplicate too: that may be Stripe's retry of a
+    delivery whose row was committed but whose wake-up was lost with the answer.
+    """
     from campus.billing import tasks
 
     if wake_once(tasks.drain_webhook_events, tasks.DRAIN_WAKE, tasks.DRAIN_WAKE_TTL):
