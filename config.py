@@ -53,7 +53,10 @@ class Config:
     SITE_NAME = "Campus"
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or _sqlite_url(INSTANCE_PATH, "campus.sqlite")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled server connection idle longer than this (seconds) is pinged before use; a busy
+    # pool's connections were used a moment ago, and a ping would cost a round trip per request.
+    POOL_PING_AFTER_IDLE = 10
 
     CELERY_BROKER_URL = _env("CELERY_BROKER_URL") or "sqla+" + _sqlite_url(
         INSTANCE_PATH, "celery-broker.sqlite"

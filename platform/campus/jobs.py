@@ -1,15 +1,17 @@
-"""Celery wired the Flask way, and enqueueing that waits for the transaction to commit."""
+"""Celery wired the Flask way, enqueueing that waits for the commit, and debounced wake-ups."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 _PENDING = "campus_pending_tasks"
+_WAKE_STORE = "campus_wake_store"
+_WAKE_PREFIX = "campus:wake:"
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -49,3 +51,50 @@ def _drop_pending(session: Session, previous_transaction: Any) -> None:
     # A rolled-back change must not trigger work about rows that never existed.
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+# --- debounced wake-ups ------------------------------------------------------------------------
+
+
+def wake_once(task: Task, name: str, ttl: int) -> bool:
+    """Send `task` unless a wake-up of that name is still pending; False if none can be kept.
+
+    The pending mark is a Redis key (SET NX EX) in the broker's Redis: the task must call
+    `clear_wake(name)` before it looks for work, so whatever was stored before a caller found the
+    mark set is seen by that run. The expiry bounds how long a lost message can mute wake-ups.
+    With another broker, or eager tasks, nothing is kept and the caller sends its work itself.
+    """
+    store = _wake_store()
+    if store is None:
+        return False
+    if not store.set(_WAKE_PREFIX + name, b"1", nx=True, ex=ttl):
+        return True
+    try:
+        task.apply_async()
+    except Exception:
+        # Unmute at once rather than at the expiry: the next caller may get through.
+        store.delete(_WAKE_PREFIX + name)
+        raise
+    return True
+
+
+def clear_wake(name: str) -> None:
+    """Forget a pending wake-up: the next `wake_once(name)` sends the task again."""
+    store = _wake_store()
+    if store is not None:
+        store.delete(_WAKE_PREFIX + name)
+
+
+def _wake_store() -> Any:
+    """Return a Redis client on the broker's Redis, or None (another broker, or eager tasks)."""
+    extensions = current_app.extensions
+    if _WAKE_STORE not in extensions:
+        conf = extensions["celery"].conf
+        url = conf.broker_url or ""
+        store = None
+        if not conf.task_always_eager and url.startswith(("redis://", "rediss://")):
+            import redis
+
+            store = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        extensions[_WAKE_STORE] = store
+    return extensions[_WAKE_STORE]

@@ -20,7 +20,7 @@ from typing import Any
 
 import stripe
 from flask import current_app, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -40,7 +40,7 @@ from campus.billing.stripe_api import (
     webhook_secret,
 )
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit
+from campus.jobs import enqueue_after_commit, wake_once
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 
@@ -214,8 +214,8 @@ def _insert_event_statement(dialect_name: str):
     )
 
 
-def record_webhook(payload: bytes, signature: str | None) -> int | None:
-    """Verify and store one webhook delivery; return the new row id (None: a duplicate)."""
+def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str, Any]]:
+    """Check a delivery's signature, age and shape; return its text and the parsed event."""
     secret = webhook_secret()
     if not secret:
         raise WebhookNotConfigured("STRIPE_WEBHOOK_SECRET is not set")
@@ -247,13 +247,18 @@ def record_webhook(payload: bytes, signature: str | None) -> int | None:
         and isinstance(data.get("object"), dict)
     ):
         raise InvalidWebhook("The body is not a Stripe event.")
+    return text, event
+
+
+def store_webhook(conn: Connection, text: str, event: dict[str, Any]) -> int | None:
+    """Store a verified event once (its id is unique); return the new row id (None: a duplicate)."""
     now = utcnow()
-    row_id = db.session.execute(
-        _insert_event_statement(db.engine.dialect.name),
+    return conn.execute(
+        _insert_event_statement(conn.dialect.name),
         {
-            "stripe_event_id": event_id,
-            "type": event_type,
-            "created": created,
+            "stripe_event_id": event["id"],
+            "type": event["type"],
+            "created": event["created"],
             "livemode": bool(event.get("livemode")),
             "payload": text,
             "status": "received",
@@ -262,11 +267,21 @@ def record_webhook(payload: bytes, signature: str | None) -> int | None:
             "updated_at": now,
         },
     ).scalar()
-    if row_id is not None:
-        from campus.billing.tasks import process_webhook_event
 
-        enqueue_after_commit(process_webhook_event, row_id)
-    return row_id
+
+def wake_event_processing(row_id: int | None) -> None:
+    """Get stored events processed: wake the debounced drain, else send this event's task.
+
+    Call it after the event is committed, for a duplicate too: that may be Stripe's retry of a
+    delivery whose row was committed but whose wake-up was lost with the answer.
+    """
+    from campus.billing import tasks
+
+    if wake_once(tasks.drain_webhook_events, tasks.DRAIN_WAKE, tasks.DRAIN_WAKE_TTL):
+        return
+    # No Redis to debounce with (the embedded default) or eager tasks: one task per event.
+    if row_id is not None:
+        tasks.process_webhook_event.apply_async(args=(row_id,))
 
 
 # --- webhook processing ----------------------------------------------------------------------
@@ -302,6 +317,32 @@ def process_event(event_row_id: int) -> WebhookEvent | None:
     row.processed_at = utcnow()
     db.session.flush()
     return row
+
+
+def claim_next_event() -> int | None:
+    """Lock the oldest received event no other transaction holds; return its id (None: none)."""
+    # SKIP LOCKED: two drains never take the same event, and neither waits for the other. On
+    # SQLite (no row locks) process_event's first write serializes them and the second is a no-op.
+    return db.session.scalar(
+        select(WebhookEvent.id)
+        .where(WebhookEvent.status == "received")
+        .order_by(WebhookEvent.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def has_waiting_events(older_than: timedelta) -> bool:
+    """Tell whether some event has waited longer than `older_than` to be processed."""
+    cutoff = utcnow() - older_than
+    return (
+        db.session.scalar(
+            select(WebhookEvent.id)
+            .where(WebhookEvent.status == "received", WebhookEvent.updated_at < cutoff)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def record_failure(event_row_id: int, error: BaseException) -> None:

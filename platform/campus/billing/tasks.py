@@ -5,19 +5,33 @@ from __future__ import annotations
 import json
 import logging
 import random
+from datetime import timedelta
 
 from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
 from campus.extensions import db
+from campus.jobs import clear_wake
 
 log = logging.getLogger(__name__)
+
+# The drain's wake-up (see drain_webhook_events): its name, how long a lost drain message can
+# mute further wake-ups, and how many events one run takes before handing over to a fresh run.
+DRAIN_WAKE = "billing:drain-webhook-events"
+DRAIN_WAKE_TTL = 5
+DRAIN_BATCH = 500
+# An event still "received" after this long lost its wake-up (or its worker): the sweep drains.
+SWEEP_AFTER = timedelta(seconds=60)
 
 BEAT_SCHEDULE = {
     "billing-reconcile": {
         "task": "campus.billing.reconcile",
         "schedule": crontab(minute=17),  # hourly, off the top of the hour
+    },
+    "billing-sweep-events": {
+        "task": "campus.billing.sweep_webhook_events",
+        "schedule": 60.0,
     },
 }
 
@@ -25,6 +39,23 @@ BEAT_SCHEDULE = {
 def _backoff(retries: int) -> int:
     """Exponential backoff with jitter: 10s, 20s, 40s ... capped at an hour."""
     return int(min(10 * 2**retries, 3600) * random.uniform(0.8, 1.2))
+
+
+def _process(event_row_id: int) -> tuple[str | None, Exception | None]:
+    """Process one stored event and commit; a failure is recorded and returned, not raised."""
+    from campus.billing import services
+
+    try:
+        row = services.process_event(event_row_id)
+        status = row.status if row is not None else None
+        db.session.commit()
+        return status, None
+    except Exception as exc:
+        db.session.rollback()
+        log.warning("webhook event %s failed: %s", event_row_id, exc, exc_info=True)
+        services.record_failure(event_row_id, exc)
+        db.session.commit()
+        return "failed", exc
 
 
 @shared_task(
@@ -36,21 +67,80 @@ def _backoff(retries: int) -> int:
 )
 def process_webhook_event(self, event_row_id: int) -> str | None:
     """Process one stored Stripe event by row id; a failure is recorded and retried."""
+    status, exc = _process(event_row_id)
+    if exc is None:
+        return status
+    if self.request.is_eager:
+        return "failed"  # inline (tests, eager mode): replay or reconciliation retries it
+    raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+# The drain. With a Redis broker the web process does not send one task per stored event: after
+# the commit it wakes a drain only if no wake-up is pending (services.wake_event_processing ->
+# jobs.wake_once, a Redis SET NX EX). Why no stored event is stranded:
+# - A drain clears the wake-up mark FIRST, then claims events one by one; each claim is a new
+#   statement, so it sees every event committed before it ran.
+# - A request that finds the mark absent sends a drain, which starts (and claims) after that
+#   event's commit. A request that finds the mark set comes after a sender whose drain has not
+#   cleared it yet: that drain clears it later and claims after that, so it sees the event too.
+# - The mark also goes by expiry (DRAIN_WAKE_TTL) or when sending failed. The drain it stood for
+#   is then still queued (it sees the event when it runs) or was lost. A lost drain, Redis down
+#   at wake-up time, a crash between commit and wake-up, or a worker killed mid-event (its
+#   transaction rolls back after other drains skipped the locked row) leaves the event
+#   "received": the next wake-up by any later event drains it, and sweep_webhook_events (beat,
+#   every minute) sends a drain for an event older than SWEEP_AFTER.
+# - An event whose processing fails is marked "failed" and handed to process_webhook_event,
+#   which retries it with backoff as before; reconcile requeues failed events left behind.
+# Claims lock with FOR UPDATE SKIP LOCKED: concurrent drains share a backlog and never take one
+# event twice; process_event skips an event already processed or ignored besides.
+@shared_task(
+    bind=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    name="campus.billing.drain_webhook_events",
+)
+def drain_webhook_events(self) -> int:
+    """Process every received event, oldest first, each in its own transaction."""
+    # First, before looking for work: see above.
+    clear_wake(DRAIN_WAKE)
     from campus.billing import services
 
+    done = 0
     try:
-        row = services.process_event(event_row_id)
-        status = row.status if row is not None else None
-        db.session.commit()
-        return status
+        while done < DRAIN_BATCH:
+            event_row_id = services.claim_next_event()
+            if event_row_id is None:
+                db.session.rollback()
+                return done
+            _status, exc = _process(event_row_id)  # the claim's lock lasts until this commits
+            done += 1
+            if exc is not None and not self.request.is_eager:
+                # Retried on its own from here, with backoff, as if its first try had been there.
+                process_webhook_event.apply_async(
+                    args=(event_row_id,), countdown=_backoff(0), retries=1
+                )
     except Exception as exc:
+        # The database or the broker is away: try again later; every event is still stored.
         db.session.rollback()
-        log.warning("webhook event %s failed: %s", event_row_id, exc, exc_info=True)
-        services.record_failure(event_row_id, exc)
-        db.session.commit()
-        if self.request.is_eager:
-            return "failed"  # inline (tests, eager mode): replay or reconciliation retries it
+        log.warning("draining webhook events stopped: %s", exc, exc_info=True)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    # A long backlog: hand over to a fresh run so other tasks get their turn on the worker.
+    drain_webhook_events.apply_async()
+    return done
+
+
+@shared_task(name="campus.billing.sweep_webhook_events", acks_late=True, reject_on_worker_lost=True)
+def sweep_webhook_events() -> bool:
+    """Send a drain if an event has waited longer than SWEEP_AFTER (a lost wake-up or worker)."""
+    from campus.billing import services
+
+    waiting = services.has_waiting_events(SWEEP_AFTER)
+    db.session.rollback()
+    if waiting:
+        log.info("webhook events are waiting: sending a drain")
+        drain_webhook_events.apply_async()
+    return waiting
 
 
 @shared_task(name="campus.billing.reconcile", acks_late=True, reject_on_worker_lost=True)
