@@ -212,24 +212,23 @@ def _read_stamp(include_drafts: bool) -> tuple:
     return tuple(db.session.execute(stmt).one())
 
 
-def cached_fragment(key: tuple, stamp: object, build):
-    """Return a rendered piece of a page cached under a content stamp, building it when missing."""
-    cache = _cache("fragments")
+def _cached(name: str, key: tuple, stamp: object, build):
+    cache = _cache(name)
     found = cache.get(key, stamp)
     if found is None:
         found = build()
         cache.put(key, stamp, found)
     return found
+
+
+def cached_fragment(key: tuple, stamp: object, build):
+    """Return a rendered piece of a page cached under a content stamp, building it when missing."""
+    return _cached("fragments", key, stamp, build)
 
 
 def cached_catalog(key: tuple, stamp: tuple, build):
     """Return the cached catalog result for `key` at `stamp`, building it when missing."""
-    cache = _cache("catalog")
-    found = cache.get(key, stamp)
-    if found is None:
-        found = build()
-        cache.put(key, stamp, found)
-    return found
+    return _cached("catalog", key, stamp, build)
 
 
 def card(course: Course) -> CourseCard:
