@@ -130,6 +130,25 @@ def test_drain_processes_received_events_oldest_first_and_records_a_failure(
         assert tasks.drain_webhook_events.apply().get() == 0
 
 
+def test_event_that_fails_in_a_drain_is_retried_by_its_own_task(
+    stripe_app, fake_stripe, monkeypatch
+):
+    fake_stripe.fail_paths.add("/v1/subscriptions/sub_gone")
+    failing = event("invoice.paid", invoice("sub_gone", "cus_a", paid=True))
+    row_id = _store(stripe_app, failing)
+    sent = []
+    monkeypatch.setattr(
+        tasks.process_webhook_event, "apply_async", lambda **options: sent.append(options)
+    )
+    with stripe_app.app_context():
+        assert tasks.drain_webhook_events.run() == 1  # as the worker runs it, not inline
+    [options] = sent
+    assert options["args"] == (row_id,) and options["retries"] == 1
+    assert 8 <= options["countdown"] <= 12  # the first step of the usual backoff
+    row = _rows(stripe_app)[failing["id"]]
+    assert row.status == "failed" and row.attempts == 1 and row.last_error
+
+
 def test_long_backlog_is_handed_to_a_fresh_drain(app, monkeypatch):
     monkeypatch.setattr(tasks, "DRAIN_BATCH", 2)
     evts = [event("ping", {"id": f"x{n}", "object": "thing"}) for n in range(5)]

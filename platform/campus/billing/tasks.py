@@ -102,10 +102,9 @@ def process_webhook_event(self, event_row_id: int) -> str | None:
 )
 def drain_webhook_events(self) -> int:
     """Process every received event, oldest first, each in its own transaction."""
-    # First, before looking for work: see above.
-    clear_wake(DRAIN_WAKE)
     from campus.billing import services
 
+    clear_wake(DRAIN_WAKE)  # first, before looking for work: see above
     done = 0
     try:
         while done < DRAIN_BATCH:
