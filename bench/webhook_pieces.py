@@ -122,6 +122,7 @@ def pieces(app, n: int) -> None:
     from sqlalchemy import text
     from sqlalchemy.dialects import postgresql
 
+    from campus.billing import services
     from campus.billing.models import WebhookEvent
     from campus.billing.tasks import process_webhook_event
     from campus.extensions import db
@@ -170,6 +171,13 @@ def pieces(app, n: int) -> None:
                 conn.execute(insert, insert_params(sp[1])).scalar()
 
         timed("autocommit connection: INSERT ... RETURNING", n, lambda i: rows[i], autocommit)
+        rows = bodies(n, "d")
+        timed(
+            "services.store_webhook (psycopg from the pool)",
+            n,
+            lambda i: (rows[i][1], json.loads(rows[i][1])),
+            lambda tp: services.store_webhook(engine, *tp),
+        )
         timed(
             "Celery apply_async(process_webhook_event) to Redis",
             n,

@@ -121,10 +121,45 @@ def test_oversized_body_is_rejected(stripe_client, stripe_app):
 
 
 def test_webhook_needs_no_csrf_token_and_get_is_not_allowed(stripe_client):
-    assert stripe_client.get("/webhooks/stripe").status_code == 405
-    assert stripe_client.get("/webhooks/stripe").get_json()["error"]["code"] == (
-        "method_not_allowed"
-    )
+    response = stripe_client.get("/webhooks/stripe")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_oversized_chunked_body_is_rejected_without_a_length(stripe_app):
+    from werkzeug.test import EnvironBuilder
+
+    payload = json.dumps({"junk": "x" * 600_000}).encode()
+    builder = EnvironBuilder(path="/webhooks/stripe", method="POST", data=payload)
+    environ = builder.get_environ()
+    # As a chunked request reaches a WSGI server: no length, the server ends the stream.
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    environ["HTTP_STRIPE_SIGNATURE"] = signed_headers(payload.decode())["Stripe-Signature"]
+    statuses = []
+    body = b"".join(stripe_app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["413 REQUEST ENTITY TOO LARGE"]
+    assert json.loads(body)["error"]["code"] == "too_large"
+    assert _events(stripe_app) == []
+
+
+def test_other_paths_still_reach_flask(stripe_client):
+    assert stripe_client.post("/webhooks/stripe/").status_code == 404
+    assert stripe_client.get("/membership").status_code == 200
+
+
+def test_unexpected_failure_answers_500_and_stores_nothing(stripe_app, monkeypatch):
+    from campus.billing import services
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "store_webhook", bug)
+    response = post_event(stripe_app.test_client(), event("customer.created", {"id": "cus_x"}))
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal_error"
+    assert _events(stripe_app) == []
 
 
 def test_unhandled_type_is_stored_and_acknowledged(stripe_client, stripe_app):
@@ -140,16 +175,16 @@ def test_unhandled_type_is_stored_and_acknowledged(stripe_client, stripe_app):
 
 
 def test_database_down_answers_503_so_stripe_retries(stripe_app, monkeypatch):
-    from sqlalchemy import Connection
+    from sqlalchemy import Engine
     from sqlalchemy.exc import OperationalError
 
     def broken(*args, **kwargs):
-        raise OperationalError("INSERT", {}, Exception("connection refused"))
+        raise OperationalError("connect", {}, Exception("connection refused"))
 
     client = stripe_app.test_client()
     evt = event("customer.subscription.updated", subscription("sub_x", "cus_x"))
     with monkeypatch.context() as patch:
-        patch.setattr(Connection, "execute", broken)
+        patch.setattr(Engine, "raw_connection", broken)
         response = post_event(client, evt)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "unavailable"
@@ -157,6 +192,34 @@ def test_database_down_answers_503_so_stripe_retries(stripe_app, monkeypatch):
     # When the database is back, Stripe's retry is stored and processed.
     assert post_event(client, evt).status_code == 200
     assert [row.stripe_event_id for row in _events(stripe_app)] == [evt["id"]]
+
+
+@pytest.mark.skipif(not support.is_postgres(), reason="kills a PostgreSQL server process")
+def test_connection_killed_by_the_server_is_replaced(stripe_app):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    client = stripe_app.test_client()
+    with stripe_app.app_context():
+        db.engine.dispose()  # from here on the pool holds the one connection the intake uses
+    first = event("customer.subscription.updated", subscription("sub_x", "cus_x"))
+    assert post_event(client, first).status_code == 200
+    with stripe_app.app_context():
+        assert db.engine.pool.checkedin() == 1
+        pooled = db.engine.raw_connection()
+        pid = pooled.driver_connection.info.backend_pid
+        pooled.close()
+        # The server ends that connection while it sits in the pool, as a restart would.
+        killer = create_engine(db.engine.url, poolclass=NullPool)
+        with killer.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        killer.dispose()
+    evt = event("customer.subscription.updated", subscription("sub_y", "cus_y"))
+    statuses = [post_event(client, evt).status_code for _ in range(3)]
+    # The delivery that meets the dead connection gets a 5xx, so Stripe retries it; the dead
+    # connection is not handed out again.
+    assert statuses == [503, 200, 200]
+    assert [row.stripe_event_id for row in _events(stripe_app)] == [first["id"], evt["id"]]
 
 
 def test_database_unreachable_answers_5xx(_database):

@@ -1,24 +1,21 @@
-"""Membership pages, Checkout and Customer Portal redirects, and the Stripe webhook endpoint."""
+"""Membership pages and the Checkout and Customer Portal redirects (webhooks: billing.intake)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from campus.billing import bp, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
-from campus.errors import json_error
-from campus.extensions import csrf, db, limiter
+from campus.extensions import db
 
 log = logging.getLogger(__name__)
 
-MAX_WEBHOOK_BYTES = 512 * 1024
 PROVIDER_DOWN = (
     "We could not reach our payment provider, so nothing was charged or changed. "
     "Please try again in a moment."
@@ -101,54 +98,6 @@ def portal() -> Response:
         flash(PROVIDER_DOWN, "error")
         return redirect(url_for("billing.membership"), 303)
     return redirect(url, 303)
-
-
-@limiter.request_filter
-def _not_rate_limited() -> bool:
-    """Tell the rate limiter to skip Stripe's deliveries before it resolves any limit."""
-    # @limiter.exempt alone is honoured only after every limit is resolved: a twentieth of
-    # the webhook's time.
-    return request.endpoint == "billing.stripe_webhook"
-
-
-@bp.post("/webhooks/stripe")
-@csrf.exempt
-@limiter.exempt
-def stripe_webhook() -> tuple[Response, int]:
-    """Verify, store and acknowledge a Stripe event; the worker processes it."""
-    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
-        return json_error(413, "The event is too large.")
-    payload = request.get_data(cache=False)
-    if len(payload) > MAX_WEBHOOK_BYTES:
-        return json_error(413, "The event is too large.")
-    try:
-        text, event = services.verify_webhook(payload, request.headers.get("Stripe-Signature"))
-    except services.InvalidWebhook as exc:
-        return json_error(400, str(exc), code="invalid_webhook")
-    except services.WebhookNotConfigured:
-        return json_error(503, "Webhooks are not configured on this server.")
-    try:
-        # One INSERT on an autocommit connection rather than the session: the database answers
-        # it only once the row is durable, and a transaction's BEGIN and COMMIT round trips and
-        # the session's bookkeeping are saved (see bench/webhook_pieces.py).
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            row_id = services.store_webhook(conn, text, event)
-    except SQLAlchemyError:
-        log.exception("could not store a Stripe event")
-        # 5xx makes Stripe retry later. Nothing was written, or (the connection lost after the
-        # commit) the retry finds the event stored, as a duplicate, and wakes its processing.
-        return json_error(503, "The event could not be stored; please retry.")
-    _wake_processing(row_id)
-    return jsonify(received=True, duplicate=row_id is None), 200
-
-
-def _wake_processing(row_id: int | None) -> None:
-    """Wake the worker for the stored event; a broker failure does not lose the event."""
-    try:
-        services.wake_event_processing(row_id)
-    except Exception:
-        # The event is committed: the sweep (or the next event's wake-up) drains it.
-        log.exception("stored a Stripe event but could not wake its processing")
 
 
 @bp.app_template_filter("timestamp_date")
