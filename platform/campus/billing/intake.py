@@ -30,14 +30,14 @@ MAX_WEBHOOK_BYTES = 512 * 1024  # Stripe's events are a few kB; this bounds what
 
 
 def _json(status: int, body: dict[str, Any], **headers: str) -> Response:
-    """A JSON response that is never cached."""
+    """Build a JSON response that is never cached."""
     response = Response(json.dumps(body), status, mimetype="application/json", headers=headers)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> Response:
-    """The API's error body {"error": {"code", "message"}} with a status."""
+    """Build the API's error body {"error": {"code", "message"}} with a status."""
     return _json(status, {"error": {"code": code, "message": message}}, **headers)
 
 
@@ -81,7 +81,7 @@ class WebhookIntake:
         return self.answer(environ)(environ, start_response)
 
     def answer(self, environ: dict[str, Any]) -> Response:
-        """The response to one request for the webhook path."""
+        """Build the response to one request for the webhook path."""
         request = Request(environ)
         if request.method != "POST":
             return _error(

@@ -276,7 +276,7 @@ def store_webhook(engine: Engine, text: str, event: dict[str, Any]) -> int | Non
 
 @lru_cache(maxsize=2)
 def _insert_event_sql(dialect: Dialect, keys: tuple[str, ...]) -> str:
-    """The INSERT's SQL for these columns as the driver takes it, compiled once from Core."""
+    """Compile (once) the INSERT's SQL for these columns, as the driver takes it."""
     return str(_insert_event_statement(dialect.name).compile(dialect=dialect, column_keys=keys))
 
 
