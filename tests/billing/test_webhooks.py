@@ -144,6 +144,21 @@ def test_oversized_chunked_body_is_rejected_without_a_length(stripe_app):
     assert _events(stripe_app) == []
 
 
+def test_body_cut_short_is_a_clear_400(stripe_app):
+    import io
+
+    from werkzeug.test import EnvironBuilder
+
+    payload = _valid_payload().encode()
+    environ = EnvironBuilder(path="/webhooks/stripe", method="POST", data=payload).get_environ()
+    environ["wsgi.input"] = io.BytesIO(payload[:10])  # the client went away mid-body
+    statuses = []
+    body = b"".join(stripe_app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["400 BAD REQUEST"]
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert _events(stripe_app) == []
+
+
 def test_other_paths_still_reach_flask(stripe_client):
     assert stripe_client.post("/webhooks/stripe/").status_code == 404
     assert stripe_client.get("/membership").status_code == 200

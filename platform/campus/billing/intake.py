@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from campus.billing import services
@@ -94,6 +94,8 @@ class WebhookIntake:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
             body = None
+        except ClientDisconnected:
+            return _error(400, "bad_request", "The request body was cut short.")
         if body is None or len(body) > MAX_WEBHOOK_BYTES:
             return _error(413, "too_large", "The event is too large.")
         try:
