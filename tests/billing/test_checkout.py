@@ -188,11 +188,38 @@ def test_portal_redirects_a_customer_to_stripe(stripe_app, fake_stripe):
     assert response.status_code == 303
     assert response.headers["Location"].startswith("https://billing.stripe.test/p/session/")
     [call] = fake_stripe.calls("POST", "/v1/billing_portal/sessions")
-    assert call["params"]["return_url"].endswith("/membership")
+    assert call["params"]["return_url"].endswith("/membership?from=portal")
     assert (
         call["params"]["customer"]
         == fake_stripe.calls("POST", "/v1/checkout/sessions")[0]["params"]["customer"]
     )
+
+
+def test_back_from_the_portal_the_subscription_is_fetched_at_once(stripe_app, fake_stripe):
+    from tests.billing.fake_stripe import new_id, subscription
+
+    client, user_id = _member_client(stripe_app)
+    support.post_form(client, "/membership/checkout")
+    customer = fake_stripe.calls("POST", "/v1/checkout/sessions")[0]["params"]["customer"]
+    sub = subscription(new_id("sub"), customer, cancel_at_period_end=True, user_id=user_id)
+    sub["created"] -= 3600
+    fake_stripe.subscriptions[sub["id"]] = sub
+    # An ordinary visit shows the mirror and never calls Stripe.
+    assert "Join for $19.95/month" in client.get("/membership").get_data(as_text=True)
+    assert fake_stripe.calls("GET", "/v1/subscriptions") == []
+    # Back from the portal (its webhooks not here yet), the page shows what was just done.
+    page = client.get("/membership?from=portal").get_data(as_text=True)
+    assert "You have full access until" in page and "Resume or manage billing" in page
+    assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == 1
+
+
+def test_back_from_the_portal_with_stripe_down_still_shows_the_page(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    support.post_form(client, "/membership/checkout")
+    fake_stripe.fail_paths.add("/v1/subscriptions")
+    response = client.get("/membership?from=portal")
+    assert response.status_code == 200
+    assert "Join for $19.95/month" in response.get_data(as_text=True)
 
 
 def test_portal_without_a_customer_explains(stripe_app, fake_stripe):

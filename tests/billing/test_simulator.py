@@ -181,6 +181,24 @@ def test_sync_repairs_a_mirror_that_missed_events(app):
         assert "0 repaired" in _cli(app, "billing", "sync").output
 
 
+def test_back_from_the_portal_the_page_shows_the_change_before_its_webhook(app):
+    import time
+
+    import time_machine
+
+    client, user_id, _ = _signed_in(app)
+    _subscribe(client)
+    with time_machine.travel(time.time() + 60, tick=False):
+        app.config["SIMULATED_STRIPE_AUTO_DELIVER"] = False  # the portal's events are late
+        back = support.post_form(client, "/membership/simulated/portal/cancel")
+        assert back.headers["Location"] == "/membership?from=portal"
+        assert _state(app, user_id) == ("active", False, True)  # no webhook yet
+        page = client.get(back.headers["Location"]).get_data(as_text=True)
+        assert "Your membership will end with this period." in page
+        assert "You have full access until" in page and "Resume or manage billing" in page
+        assert _state(app, user_id) == ("active", True, True)
+
+
 def test_sync_keeps_state_newer_than_the_fetch(app):
     client, user_id, email = _signed_in(app)
     _subscribe(client)

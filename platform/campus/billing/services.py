@@ -680,6 +680,36 @@ _HANDLERS = {
 # --- reconciliation --------------------------------------------------------------------------
 
 
+def _sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
+    """Mirror a customer's subscriptions as Stripe has them; return (seen, changed)."""
+    seen = changed = 0
+    for sub in gateway().list_subscriptions(record.stripe_customer_id):
+        seen += 1
+        existing = db.session.scalar(
+            select(Subscription).where(Subscription.stripe_subscription_id == _id_of(sub))
+        )
+        drift = existing is None or _differs(existing, sub)
+        status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
+        if drift and status == "processed" and row is not None:
+            changed += 1
+            log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
+    return seen, changed
+
+
+def sync_member(user: User) -> int:
+    """Mirror the user's subscriptions from Stripe now (back from the portal); return changes.
+
+    The portal's own events follow as webhooks; fetched state is stamped a little in the past,
+    so none of them is lost to it (see the module docstring).
+    """
+    record = customer_for(user)
+    if record is None:
+        return 0
+    _seen, changed = _sync_customer(record, _fetch_stamp())
+    db.session.flush()
+    return changed
+
+
 def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
     """Compare every customer's subscriptions with Stripe, repair drift, requeue stuck events."""
     from campus.billing.tasks import process_webhook_event
@@ -689,16 +719,9 @@ def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
     stamp = _fetch_stamp()
     for record in customers:
         counts["customers"] += 1
-        for sub in gateway().list_subscriptions(record.stripe_customer_id):
-            counts["subscriptions"] += 1
-            existing = db.session.scalar(
-                select(Subscription).where(Subscription.stripe_subscription_id == _id_of(sub))
-            )
-            drift = existing is None or _differs(existing, sub)
-            status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
-            if drift and status == "processed" and row is not None:
-                counts["repaired"] += 1
-                log.info("reconciled subscription %s -> %s", row.stripe_subscription_id, row.status)
+        seen, repaired = _sync_customer(record, stamp)
+        counts["subscriptions"] += seen
+        counts["repaired"] += repaired
     cutoff = utcnow() - timedelta(minutes=stale_after_minutes)
     stuck = db.session.scalars(
         select(WebhookEvent).where(

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.billing import services, simulator
+from campus.billing.views import PORTAL_RETURN
 from campus.extensions import db
 
 sim_bp = Blueprint("billing_sim", __name__, url_prefix="/membership/simulated")
@@ -102,4 +103,5 @@ def portal_action(action: str) -> Response:
         return redirect(url_for("billing_sim.portal"), 303)
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("billing.membership"), 303)
+    # Back to the return_url the portal session was opened with, as Stripe's portal does.
+    return redirect(url_for("billing.membership", **{"from": PORTAL_RETURN}), 303)

@@ -37,9 +37,21 @@ def _page_state(user) -> dict:
     }
 
 
+PORTAL_RETURN = "portal"  # ?from=portal: the Customer Portal's return_url
+
+
 @bp.get("/membership")
 def membership() -> str:
     """Show the plan, and for a member their status, renewal or end date and billing links."""
+    if request.args.get("from") == PORTAL_RETURN and current_user.is_authenticated:
+        # Back from the portal, the change was just made but its webhook may be seconds away:
+        # fetch the subscription so the page shows what the member just did.
+        try:
+            services.sync_member(current_user)
+            db.session.commit()
+        except PaymentProviderError as exc:
+            db.session.rollback()
+            log.info("portal return sync for user %s deferred: %s", current_user.id, exc)
     return render_template("billing/membership.html", **_page_state(current_user))
 
 
@@ -89,7 +101,10 @@ def success() -> str:
 def portal() -> Response:
     """Send the member to the Stripe Customer Portal to update the card, cancel or resume (303)."""
     try:
-        url = services.portal_url(current_user, url_for("billing.membership", _external=True))
+        url = services.portal_url(
+            current_user,
+            url_for("billing.membership", _external=True, **{"from": PORTAL_RETURN}),
+        )
     except services.BillingError as exc:
         flash(str(exc), "info")
         return redirect(url_for("billing.membership"), 303)
