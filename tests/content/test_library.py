@@ -17,7 +17,7 @@ def test_library_shows_a_badge_for_each_visibility(app, client):
         make_article(title="Paid one", visibility="paid")
     html = client.get("/articles/").get_data(as_text=True)
     assert 'class="badge badge-free">Free' in html
-    assert 'class="badge badge-members">Members' in html
+    assert 'title="Open to anyone with a free account">Free account</span>' in html
     assert 'class="badge badge-paid">Paid' in html
 
 
@@ -129,7 +129,7 @@ def test_feed_is_valid_atom_with_previews_for_gated_articles(app, client):
     assert "Free <feed> & co" in entries
     contents = " ".join(e.find("a:content", ns).text for e in entries.values())
     assert "gatedwordfeedfree" in contents and "gatedwordfeedpaid" not in contents
-    assert "previewwordfeedpaid" in contents and "Paying members can read" in contents
+    assert "previewwordfeedpaid" in contents and "Members can read the whole article" in contents
 
 
 def test_openapi_document_lists_the_article_endpoints(client):
