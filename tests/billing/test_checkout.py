@@ -158,8 +158,18 @@ def test_success_page_waits_while_the_payment_is_unconfirmed(stripe_app, fake_st
     session_id = location.rsplit("/", 1)[1]
     page = client.get(f"/membership/success?session_id={session_id}").get_data(as_text=True)
     assert "Activating your membership" in page
-    assert 'http-equiv="refresh"' in page
+    assert f'content="2; url=/membership/success?session_id={session_id}&amp;tries=1"' in page
     assert _count(stripe_app, Subscription) == 0
+    # After about a minute of reloads it stops and says what happens next.
+    page = client.get(f"/membership/success?session_id={session_id}&tries=30").text
+    assert "Still waiting for Stripe" in page and 'http-equiv="refresh"' not in page
+    assert client.get(f"/membership/success?session_id={session_id}&tries=x").status_code == 200
+
+
+def test_success_page_without_a_session_does_not_wait(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    page = client.get("/membership/success").get_data(as_text=True)
+    assert "No payment to confirm" in page and 'http-equiv="refresh"' not in page
 
 
 def test_success_page_ignores_another_users_session(stripe_app, fake_stripe):

@@ -81,6 +81,9 @@ def checkout() -> Response:
     return redirect(url, 303)
 
 
+SUCCESS_TRIES = 30
+
+
 @bp.get("/membership/success")
 @login_required
 def success() -> str:
@@ -93,7 +96,18 @@ def success() -> str:
         except PaymentProviderError as exc:
             db.session.rollback()
             log.info("checkout sync for user %s deferred: %s", current_user.id, exc)
-    return render_template("billing/success.html", **_page_state(current_user))
+    # The page reloads itself every two seconds while it waits, for about a minute.
+    tries = request.args.get("tries", "0")
+    tries = min(int(tries), SUCCESS_TRIES) if tries.isdigit() else 0
+    refresh_url = None
+    if session_id and tries < SUCCESS_TRIES:
+        refresh_url = url_for("billing.success", session_id=session_id, tries=tries + 1)
+    return render_template(
+        "billing/success.html",
+        session_id=session_id,
+        refresh_url=refresh_url,
+        **_page_state(current_user),
+    )
 
 
 @bp.post("/membership/portal")
