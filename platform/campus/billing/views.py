@@ -97,8 +97,7 @@ def success() -> str:
             db.session.rollback()
             log.info("checkout sync for user %s deferred: %s", current_user.id, exc)
     # The page reloads itself every two seconds while it waits, for about a minute.
-    tries = request.args.get("tries", "0")
-    tries = min(int(tries), SUCCESS_TRIES) if tries.isdigit() else 0
+    tries = max(0, min(request.args.get("tries", 0, type=int), SUCCESS_TRIES))
     refresh_url = None
     if session_id and tries < SUCCESS_TRIES:
         refresh_url = url_for("billing.success", session_id=session_id, tries=tries + 1)
