@@ -126,36 +126,43 @@ def test_webhook_needs_no_csrf_token_and_get_is_not_allowed(stripe_client):
     assert response.get_json()["error"]["code"] == "method_not_allowed"
 
 
-def test_oversized_chunked_body_is_rejected_without_a_length(stripe_app):
+def _webhook_environ(payload: bytes) -> dict:
+    """A WSGI environ for a POST of payload to the webhook, to be altered like a server would."""
     from werkzeug.test import EnvironBuilder
 
+    return EnvironBuilder(path="/webhooks/stripe", method="POST", data=payload).get_environ()
+
+
+def _answer(app, environ: dict) -> tuple[str, dict]:
+    """Run environ through the app's WSGI stack; return the status line and the JSON body."""
+    statuses = []
+    body = b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+    return statuses[0], json.loads(body)
+
+
+def test_oversized_chunked_body_is_rejected_without_a_length(stripe_app):
     payload = json.dumps({"junk": "x" * 600_000}).encode()
-    builder = EnvironBuilder(path="/webhooks/stripe", method="POST", data=payload)
-    environ = builder.get_environ()
+    environ = _webhook_environ(payload)
     # As a chunked request reaches a WSGI server: no length, the server ends the stream.
     del environ["CONTENT_LENGTH"]
     environ["wsgi.input_terminated"] = True
     environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     environ["HTTP_STRIPE_SIGNATURE"] = signed_headers(payload.decode())["Stripe-Signature"]
-    statuses = []
-    body = b"".join(stripe_app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
-    assert statuses == ["413 REQUEST ENTITY TOO LARGE"]
-    assert json.loads(body)["error"]["code"] == "too_large"
+    status, body = _answer(stripe_app, environ)
+    assert status == "413 REQUEST ENTITY TOO LARGE"
+    assert body["error"]["code"] == "too_large"
     assert _events(stripe_app) == []
 
 
 def test_body_cut_short_is_a_clear_400(stripe_app):
     import io
 
-    from werkzeug.test import EnvironBuilder
-
     payload = _valid_payload().encode()
-    environ = EnvironBuilder(path="/webhooks/stripe", method="POST", data=payload).get_environ()
+    environ = _webhook_environ(payload)
     environ["wsgi.input"] = io.BytesIO(payload[:10])  # the client went away mid-body
-    statuses = []
-    body = b"".join(stripe_app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
-    assert statuses == ["400 BAD REQUEST"]
-    assert json.loads(body)["error"]["code"] == "bad_request"
+    status, body = _answer(stripe_app, environ)
+    assert status == "400 BAD REQUEST"
+    assert body["error"]["code"] == "bad_request"
     assert _events(stripe_app) == []
 
 
