@@ -130,6 +130,7 @@ def import_models() -> None:
     """Import every feature's models so the metadata (and Alembic) sees all tables."""
     for feature in FEATURES:
         feature_module(feature, "models")
+    from campus import audit as _audit  # noqa: F401
     from campus.mail import models as _mail  # noqa: F401
 
 

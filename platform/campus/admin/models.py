@@ -1,39 +1,10 @@
-"""The admin audit log: one row per change an admin makes."""
+"""Indexes the admin dashboard reads; the audit log itself lives in campus.audit."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from campus.audit import AuditEntry
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from campus.accounts.models import User
-from campus.extensions import db
-from campus.models.base import utcnow
-
-
-class AuditEntry(db.Model):
-    """Who changed what, when, with the object's state before and after."""
-
-    __tablename__ = "admin_audit_entries"
-    __table_args__ = (Index("ix_admin_audit_entries_object", "object_type", "object_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # Kept as text too, so the entry still names the admin after their account is gone.
-    actor_email: Mapped[str] = mapped_column(String(320))
-    action: Mapped[str] = mapped_column(String(40), index=True)
-    object_type: Mapped[str] = mapped_column(String(60))
-    object_id: Mapped[str | None] = mapped_column(String(60))
-    summary: Mapped[str] = mapped_column(Text, default="")
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
-
-    actor: Mapped[User | None] = relationship()
-
-    def __repr__(self) -> str:
-        return f"<AuditEntry {self.action} {self.object_type}:{self.object_id}>"
+__all__ = ["AuditEntry"]
 
 
 def _dashboard_indexes() -> None:

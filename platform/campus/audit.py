@@ -1,0 +1,131 @@
+"""The audit log: one row per change a person (or an operator's command) makes.
+
+Every action that changes something on someone's behalf calls `record` in the same
+transaction as the change, so a change and its audit entry land together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.models.base import utcnow
+
+
+class AuditEntry(db.Model):
+    """Who changed what, when, with the object's state before and after."""
+
+    __tablename__ = "admin_audit_entries"
+    __table_args__ = (Index("ix_admin_audit_entries_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Kept as text too, so the entry still names the admin after their account is gone.
+    actor_email: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(60))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.action} {self.object_type}:{self.object_id}>"
+
+
+# Never copied into the log: secrets, and HTML/text derived from Markdown that is logged anyway.
+_SKIPPED = ("password_hash", "token_hash")
+_DERIVED_SUFFIXES = ("_html", "_text")
+_MAX_VALUE = 20_000
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str) and len(value) > _MAX_VALUE:
+        return value[:_MAX_VALUE] + "…"
+    if isinstance(value, dict | list):
+        return json.loads(json.dumps(value, default=str))
+    return value
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    """Return an object's column values as JSON-safe data (secrets and derived HTML left out)."""
+    mapper = sa_inspect(obj).mapper
+    data = {}
+    for attr in mapper.column_attrs:
+        key = attr.key
+        if (
+            key in _SKIPPED
+            or key.endswith(_DERIVED_SUFFIXES)
+            or key in ("created_at", "updated_at")
+        ):
+            continue
+        data[key] = _plain(getattr(obj, key))
+    return data
+
+
+def changed_fields(before: dict | None, after: dict | None) -> list[str]:
+    """Name the fields whose values differ between two snapshots."""
+    before, after = before or {}, after or {}
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def object_label(obj: Any) -> str:
+    """A short human name for an object in the log."""
+    for name in ("title", "email", "name", "stripe_event_id", "code", "prompt", "slug"):
+        value = getattr(obj, name, None)
+        if isinstance(value, str) and value:
+            return value[:120]
+    return f"#{getattr(obj, 'id', '?')}"
+
+
+def record(
+    action: str,
+    obj: Any = None,
+    *,
+    object_type: str | None = None,
+    object_id: Any = None,
+    summary: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    actor: User | None = None,
+) -> AuditEntry:
+    """Write one audit entry for a change by the signed-in user (or `actor`)."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    if obj is not None:
+        object_type = object_type or type(obj).__name__
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+    if not summary:
+        fields = changed_fields(before, after) if before is not None and after is not None else []
+        label = object_label(obj) if obj is not None else ""
+        summary = f"{label}: {', '.join(fields)}" if fields else label
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else "system",
+        action=action,
+        object_type=object_type or "unknown",
+        object_id=None if object_id is None else str(object_id),
+        summary=summary[:2000],
+        before=before,
+        after=after,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
