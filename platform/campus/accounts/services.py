@@ -8,13 +8,14 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.extensions import db
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.urls import public_url
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # Verified against when no user matches, so a login takes as long whether or not the email exists.
@@ -168,7 +169,7 @@ def consume_token(raw: str, purpose: str) -> User:
 def send_verification_email(user: User) -> None:
     """Queue an email with a fresh verification link."""
     raw = issue_token(user, "verify_email", current_app.config["EMAIL_VERIFY_MAX_AGE"])
-    link = url_for("accounts.verify_email", token=raw, _external=True)
+    link = public_url("accounts.verify_email", token=raw)
     queue_email(user.email, "Confirm your email for Campus", "verify_email", user=user, link=link)
 
 
@@ -186,7 +187,7 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         return
     raw = issue_token(user, "reset_password", current_app.config["PASSWORD_RESET_MAX_AGE"])
-    link = url_for("accounts.reset_password", token=raw, _external=True)
+    link = public_url("accounts.reset_password", token=raw)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     queue_email(
         user.email,

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import stripe
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import Dialect, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +43,7 @@ from campus.extensions import db
 from campus.jobs import enqueue_after_commit, wake_once
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.urls import public_url
 
 log = logging.getLogger(__name__)
 
@@ -532,7 +533,7 @@ def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> N
 
 
 def _membership_link() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/membership"
+    return public_url("billing.membership")
 
 
 def _email_ended(row: Subscription) -> None:
@@ -800,4 +801,4 @@ def checkout_allowed(user: User) -> bool:
 
 def success_url() -> str:
     """Absolute URL Stripe returns to after payment ({CHECKOUT_SESSION_ID} is Stripe's)."""
-    return url_for("billing.success", _external=True) + "?session_id={CHECKOUT_SESSION_ID}"
+    return public_url("billing.success") + "?session_id={CHECKOUT_SESSION_ID}"

@@ -13,6 +13,7 @@ from campus.billing import bp, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
 from campus.extensions import db
+from campus.urls import public_url
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def checkout() -> Response:
         url = services.start_checkout(
             current_user,
             success_url=services.success_url(),
-            cancel_url=url_for("billing.membership", _external=True),
+            cancel_url=public_url("billing.membership"),
         )
         db.session.commit()
     except PaymentProviderError as exc:
@@ -116,7 +117,7 @@ def portal() -> Response:
     try:
         url = services.portal_url(
             current_user,
-            url_for("billing.membership", _external=True, **{"from": PORTAL_RETURN}),
+            public_url("billing.membership", **{"from": PORTAL_RETURN}),
         )
     except services.BillingError as exc:
         flash(str(exc), "info")

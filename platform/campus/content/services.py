@@ -36,6 +36,7 @@ from campus.content.render import render_article
 from campus.content.search import apply_search, search_terms
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.urls import public_url
 
 # Body regions, in the order the library lists them.
 REGIONS = (
@@ -445,7 +446,6 @@ def check_download_token(download: Download, token: str) -> str:
 
 def request_download(download: Download, *, name: str, email: str, consent: bool) -> Lead:
     """Record the lead (once per email and download) and email a signed, expiring link."""
-    from flask import url_for
 
     from campus.mail.services import queue_email
 
@@ -471,7 +471,7 @@ def request_download(download: Download, *, name: str, email: str, consent: bool
         lead.requests += 1
         lead.last_requested_at = now
         lead.name = name or lead.name
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+    link = public_url(
         "content.download_file", slug=download.slug, token=download_token(download, email)
     )
     # At most one email a day per address and download, however often the form is sent.

@@ -1,0 +1,26 @@
+"""Absolute links for emails, documents and Stripe: always from PUBLIC_BASE_URL, never the Host."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def public_base_url() -> str:
+    """Return PUBLIC_BASE_URL without its trailing slash."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """Build the absolute URL of an endpoint under PUBLIC_BASE_URL.
+
+    The URL map is bound to the configured base rather than to the request, so a forged Host
+    header cannot steer a link, and the same call works in a worker with no request at all.
+    """
+    base = urlsplit(public_base_url())
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)

@@ -1,0 +1,25 @@
+from campus.urls import public_url
+from tests.support import body_of, create_user, outbox
+
+
+def test_reset_link_is_built_from_public_base_url_not_the_host_header(app, client):
+    with app.app_context():
+        create_user(email="kim@example.com")
+    # The session cookie belongs to the test host, so the form token cannot travel with a forged
+    # Host; the check under test is the link, not CSRF.
+    app.config["WTF_CSRF_ENABLED"] = False
+    r = client.post(
+        "/password/reset", data={"email": "kim@example.com"}, headers={"Host": "evil.example"}
+    )
+    assert r.status_code == 200
+    body = body_of(outbox(app)[-1])
+    assert "evil.example" not in body
+    assert app.config["PUBLIC_BASE_URL"].rstrip("/") + "/password/reset/" in body
+
+
+def test_public_url_works_without_a_request_and_keeps_a_path_prefix(app):
+    app.config["PUBLIC_BASE_URL"] = "https://learn.example.org/campus/"
+    with app.app_context():
+        assert public_url("billing.membership", **{"from": "portal"}) == (
+            "https://learn.example.org/campus/membership?from=portal"
+        )
