@@ -42,6 +42,22 @@ def _sqlite_url(folder: Path, name: str) -> str:
     return f"sqlite:///{folder / name}"
 
 
+def _int(name: str, default: int) -> int:
+    """Read a whole-number environment variable; a malformed one stops the start with its name."""
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _list(name: str) -> list[str]:
+    """Read a comma-separated environment variable as a list of non-empty items."""
+    return [item.strip() for item in (_env(name) or "").split(",") if item.strip()]
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -85,6 +101,20 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per minute;20 per hour")
+
+    # The perimeter. Host names the app answers besides PUBLIC_BASE_URL's (create_app adds that
+    # one); an empty list in testing means any host.
+    TRUSTED_HOSTS_EXTRA = _list("TRUSTED_HOSTS")
+    # How many proxies in front of the app set each X-Forwarded-* header (0: ignore the header).
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _int("PROXY_FIX_X_HOST", 0)
+    PROXY_FIX_X_PORT = _int("PROXY_FIX_X_PORT", 0)
+    PROXY_FIX_X_PREFIX = _int("PROXY_FIX_X_PREFIX", 0)
+    # No form or JSON body here needs more than this; Flask answers 413 beyond it.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    SECURITY_HEADERS_HSTS = False  # production sends Strict-Transport-Security
+    HSTS_MAX_AGE = _int("HSTS_MAX_AGE", 365 * 24 * 60 * 60)
 
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds
     EMAIL_VERIFY_MAX_AGE = 7 * 24 * 60 * 60
@@ -164,20 +194,30 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: PostgreSQL, Redis, SMTP and Stripe, all named by the environment."""
+    """Production: PostgreSQL, Redis, SMTP and Stripe, all named by the environment.
+
+    Nothing that matters has a default here: create_app refuses to start (campus.preflight)
+    until the environment names each setting, rather than quietly running on a development one.
+    """
 
     ENV_NAME = "production"
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI")
+    SECURITY_HEADERS_HSTS = True
 
-    REQUIRED = ("SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID")
-
-    @classmethod
-    def missing(cls) -> list[str]:
-        """List the required settings that the environment left empty."""
-        return [name for name in cls.REQUIRED if not getattr(cls, name)]
+    REQUIRED = (
+        "SECRET_KEY",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "STRIPE_PRICE_ID",
+        "CERTIFICATE_SIGNING_KEY",
+        "PUBLIC_BASE_URL",
+        "RATELIMIT_STORAGE_URI",
+    )
 
 
 CONFIGS = {
@@ -188,8 +228,10 @@ CONFIGS = {
 
 
 def config_for(name: str | None = None) -> type[Config]:
-    """Return the config class for CAMPUS_ENV (or the given name)."""
-    name = name or _env("CAMPUS_ENV", "development")
+    """Return the config class for CAMPUS_ENV (or the given name); unset means production."""
+    # Failing closed: a server started without CAMPUS_ENV gets production's checks, not the
+    # simulated checkout, the outbox and insecure cookies. Development says so explicitly.
+    name = name or _env("CAMPUS_ENV", "production")
     try:
         return CONFIGS[name]
     except KeyError:

@@ -62,10 +62,13 @@ def set_gunicorn_threads(threads: int) -> None:
 
 
 def bench_env(instance: Path) -> dict[str, str]:
+    from campus.certificates.signing import generate_jwk
+
     env = dict(os.environ)
     env.update(
         CAMPUS_ENV="production",
-        SECRET_KEY="bench-secret-key",
+        SECRET_KEY="bench-secret-key-" + "b" * 32,
+        CERTIFICATE_SIGNING_KEY=json.dumps(generate_jwk()),
         STRIPE_SECRET_KEY="sk_test_bench",
         STRIPE_WEBHOOK_SECRET=SECRET,
         STRIPE_PRICE_ID=PRICE,
@@ -75,7 +78,8 @@ def bench_env(instance: Path) -> dict[str, str]:
         CELERY_BROKER_URL=BROKER,
         INSTANCE_PATH=str(instance),
         MAIL_BACKEND="outbox",
-        RATELIMIT_STORAGE_URI="memory://",
+        # Production wants shared rate-limit storage; the intake itself never consults it.
+        RATELIMIT_STORAGE_URI=os.environ.get("BENCH_RATELIMIT_STORAGE_URI", BROKER),
         PUBLIC_BASE_URL="https://campus.example",
         PYTHONPATH=str(ROOT),
     )

@@ -70,11 +70,15 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
 
 
 def _finish_config(app: Flask, config_class: type) -> None:
-    """Fill derived settings and refuse to run production without its secrets."""
+    """Fill derived settings and refuse to run production on missing or weak ones."""
+    from campus import preflight
+
     if config_class.ENV_NAME == "production":
-        missing = [name for name in config_class.REQUIRED if not app.config.get(name)]
-        if missing:
-            raise RuntimeError(f"production needs these settings: {', '.join(missing)}")
+        problems = preflight.production_problems(app.config)
+        if problems:
+            raise preflight.ConfigurationError(config_class.ENV_NAME, problems)
+    if app.config.get("TRUSTED_HOSTS") is None:
+        app.config["TRUSTED_HOSTS"] = preflight.trusted_hosts(app.config, config_class.ENV_NAME)
     if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):
         import config as settings
 

@@ -243,19 +243,12 @@ def test_comp_grant_rejects_bad_input(app, args):
 
 
 def _production_app(**extra):
-    from campus import create_app
+    from tests.production import production_app
 
-    return create_app(
-        "production",
-        {
-            "SECRET_KEY": "prod-secret",
-            "STRIPE_SECRET_KEY": "sk_live_x",
-            "STRIPE_WEBHOOK_SECRET": "whsec_live",
-            "STRIPE_PRICE_ID": "price_live",
-            "RATELIMIT_STORAGE_URI": "memory://",
-            **extra,
-        },
-    )
+    return production_app(**extra)
+
+
+BASE_URL = "https://campus.example"
 
 
 def test_simulator_does_not_exist_in_production(_database):
@@ -266,8 +259,8 @@ def test_simulator_does_not_exist_in_production(_database):
     assert not [rule for rule in rules if "simulated" in rule]
     assert "billing_sim" not in app.blueprints
     client = app.test_client()
-    assert client.post("/webhooks/stripe", data="{}").status_code == 400  # unsigned
-    assert client.get("/membership/simulated/portal").status_code == 404
+    assert client.post("/webhooks/stripe", data="{}", base_url=BASE_URL).status_code == 400
+    assert client.get("/membership/simulated/portal", base_url=BASE_URL).status_code == 404
     result = app.test_cli_runner().invoke(args=["billing", "simulate", "renewal", "a@b.co"])
     assert result.exit_code == 1 and "only runs without Stripe keys" in result.output
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import current_app
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 ALGORITHM = "EdDSA"
@@ -42,6 +43,18 @@ def _load_or_create(folder: Path) -> dict:
     return json.loads(target.read_text())
 
 
+def load_key(value: str | dict) -> OKPKey:
+    """Parse a private Ed25519 JWK (JSON text or dict); raise ValueError saying what is wrong."""
+    try:
+        data = json.loads(value) if isinstance(value, str) else value
+        key = OKPKey.import_key(data)
+    except (ValueError, TypeError, JoseError) as error:
+        raise ValueError(f"not an Ed25519 JWK ({error})") from None
+    if key.as_dict(private=False).get("crv") != "Ed25519" or not key.is_private:
+        raise ValueError("not a private Ed25519 JWK (it needs crv Ed25519 and the private part d)")
+    return key
+
+
 def signing_key() -> OKPKey:
     """Return the private signing key (loaded once per app)."""
     cached = current_app.extensions.get("certificate_signing_key")
@@ -49,13 +62,15 @@ def signing_key() -> OKPKey:
         return cached
     configured = current_app.config.get("CERTIFICATE_SIGNING_KEY")
     if configured:
-        key = OKPKey.import_key(json.loads(configured))
+        source: str | dict = configured
     elif current_app.config.get("ENV_NAME") == "production":
         raise RuntimeError("CERTIFICATE_SIGNING_KEY must be set in production")
     else:
-        key = OKPKey.import_key(_load_or_create(Path(current_app.config["INSTANCE_PATH"])))
-    if key.as_dict(private=False).get("crv") != "Ed25519" or not key.is_private:
-        raise RuntimeError("CERTIFICATE_SIGNING_KEY must be a private Ed25519 JWK")
+        source = _load_or_create(Path(current_app.config["INSTANCE_PATH"]))
+    try:
+        key = load_key(source)
+    except ValueError as error:
+        raise RuntimeError(f"CERTIFICATE_SIGNING_KEY is {error}") from None
     current_app.extensions["certificate_signing_key"] = key
     return key
 

@@ -1,0 +1,115 @@
+"""Settings checked before the app serves anything: production refuses to start on weak ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+MIN_SECRET_KEY_LENGTH = 32
+# Flask-Limiter storages that every web process shares; memory:// counts per process, so a
+# limit of 10 a minute would really be 10 per process per minute, and restarts reset it.
+_SHARED_LIMIT_STORAGES = (
+    "redis://",
+    "rediss://",
+    "redis+unix://",
+    "redis+sentinel://",
+    "redis+cluster://",
+    "valkey://",
+    "valkeys://",
+    "valkey+unix://",
+    "valkey+sentinel://",
+    "valkey+cluster://",
+    "memcached://",
+    "mongodb://",
+    "mongodb+srv://",
+)
+_FIXES = {
+    "SECRET_KEY": "python -c 'import secrets; print(secrets.token_hex(32))'",
+    "CERTIFICATE_SIGNING_KEY": "flask --app wsgi certificates new-key",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run this environment; the message lists every problem."""
+
+    def __init__(self, env_name: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(
+            f"Campus will not start in {env_name} (CAMPUS_ENV={env_name}): "
+            f"{len(problems)} setting(s) to fix:\n{lines}"
+        )
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """List what keeps these settings from running production safely (empty when fine)."""
+    problems = []
+    for name in config["REQUIRED"]:
+        if not config.get(name):
+            fix = f" (make one with: {_FIXES[name]})" if name in _FIXES else ""
+            problems.append(f"{name} is not set{fix}")
+    secret = config.get("SECRET_KEY")
+    if secret and len(secret) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"SECRET_KEY has {len(secret)} characters; it needs at least "
+            f"{MIN_SECRET_KEY_LENGTH} random ones (make one with: {_FIXES['SECRET_KEY']})"
+        )
+    signing_key = config.get("CERTIFICATE_SIGNING_KEY")
+    if signing_key:
+        from campus.certificates.signing import load_key
+
+        try:
+            load_key(signing_key)
+        except ValueError as error:
+            problems.append(f"CERTIFICATE_SIGNING_KEY is {error}")
+    base_url = config.get("PUBLIC_BASE_URL")
+    if base_url:
+        problems.extend(_base_url_problems(base_url))
+    storage = config.get("RATELIMIT_STORAGE_URI")
+    if storage and not storage.startswith(_SHARED_LIMIT_STORAGES):
+        problems.append(
+            f"RATELIMIT_STORAGE_URI={storage.split('://')[0]}:// is not shared between "
+            "processes; use Redis (redis://host:6379/n) or another shared storage"
+        )
+    if not config.get("RATELIMIT_ENABLED"):
+        problems.append("RATELIMIT_ENABLED is off; production always limits sign-in attempts")
+    return problems
+
+
+def _base_url_problems(base_url: str) -> list[str]:
+    try:
+        parts = urlsplit(base_url)
+        hostname = parts.hostname
+    except ValueError:
+        return [f"PUBLIC_BASE_URL={base_url!r} is not a URL"]
+    problems = []
+    if parts.scheme != "https":
+        problems.append(f"PUBLIC_BASE_URL={base_url!r} must start with https://")
+    if not hostname:
+        problems.append(f"PUBLIC_BASE_URL={base_url!r} has no host name")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        problems.append(
+            f"PUBLIC_BASE_URL={base_url!r} must be a plain base URL (no user, query or fragment)"
+        )
+    return problems
+
+
+def trusted_hosts(config: Mapping[str, Any], env_name: str) -> list[str] | None:
+    """Return the Host names the app answers, or None to accept any (testing without a list)."""
+    extra = list(config.get("TRUSTED_HOSTS_EXTRA") or [])
+    if env_name == "testing" and not extra:
+        return None
+    hosts = []
+    base_url = config.get("PUBLIC_BASE_URL")
+    if base_url:
+        try:
+            host = urlsplit(base_url).hostname
+        except ValueError:
+            host = None
+        if host:
+            hosts.append(host)
+    if env_name == "development":
+        hosts += ["localhost", "127.0.0.1"]
+    hosts += extra
+    return list(dict.fromkeys(hosts))

@@ -1,0 +1,140 @@
+"""Production fails closed: it refuses to start on a missing or weak setting, listing them all."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from campus.preflight import ConfigurationError
+from tests.production import BASE_URL, production_app, production_settings
+
+
+def test_unset_campus_env_means_production(monkeypatch):
+    import config
+
+    monkeypatch.delenv("CAMPUS_ENV", raising=False)
+    assert config.config_for() is config.ProductionConfig
+    monkeypatch.setenv("CAMPUS_ENV", "")
+    assert config.config_for() is config.ProductionConfig
+    monkeypatch.setenv("CAMPUS_ENV", "development")
+    assert config.config_for() is config.DevelopmentConfig
+
+
+def test_an_app_built_without_campus_env_gets_the_production_checks(monkeypatch, _database):
+    from campus import create_app
+
+    monkeypatch.delenv("CAMPUS_ENV", raising=False)
+    with pytest.raises(ConfigurationError, match="Campus will not start in production"):
+        create_app()
+
+
+def test_production_with_every_setting_valid_starts_and_serves_its_keys(_database):
+    app = production_app()
+    assert app.config["SIMULATED_STRIPE"] is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/.well-known/jwks.json", base_url=BASE_URL)
+    assert response.status_code == 200
+    expected = json.loads(production_settings()["CERTIFICATE_SIGNING_KEY"])["x"]
+    assert response.get_json()["keys"][0]["x"] == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SECRET_KEY",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "STRIPE_PRICE_ID",
+        "CERTIFICATE_SIGNING_KEY",
+        "PUBLIC_BASE_URL",
+        "RATELIMIT_STORAGE_URI",
+    ],
+)
+def test_production_refuses_to_start_without_a_required_setting(name, _database):
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(**{name: None})
+    assert refused.value.problems == [refused.value.problems[0]]
+    assert refused.value.problems[0].startswith(f"{name} is not set")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"SECRET_KEY": "x"}, "SECRET_KEY has 1 characters; it needs at least 32"),
+        ({"SECRET_KEY": "s" * 31}, "SECRET_KEY has 31 characters"),
+        ({"CERTIFICATE_SIGNING_KEY": "not json"}, "CERTIFICATE_SIGNING_KEY is not an Ed25519"),
+        ({"CERTIFICATE_SIGNING_KEY": '{"kty": "OKP"}'}, "CERTIFICATE_SIGNING_KEY is not an"),
+        ({"CERTIFICATE_SIGNING_KEY": "[1, 2]"}, "CERTIFICATE_SIGNING_KEY is not an Ed25519"),
+        ({"PUBLIC_BASE_URL": "http://campus.example"}, "must start with https://"),
+        ({"PUBLIC_BASE_URL": "campus.example"}, "must start with https://"),
+        ({"PUBLIC_BASE_URL": "https://"}, "has no host name"),
+        ({"PUBLIC_BASE_URL": "https://[::1"}, "is not a URL"),
+        ({"PUBLIC_BASE_URL": "https://campus.example/?a=1"}, "must be a plain base URL"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "memory:// is not shared between processes"),
+        ({"RATELIMIT_ENABLED": False}, "RATELIMIT_ENABLED is off"),
+    ],
+)
+def test_production_refuses_a_weak_setting(overrides, problem, _database):
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(**overrides)
+    assert [found for found in refused.value.problems if problem in found]
+
+
+@pytest.mark.parametrize("half", ["public", "x25519"])
+def test_production_refuses_a_signing_key_that_cannot_sign(half, _database):
+    from joserfc.jwk import OKPKey
+
+    if half == "public":
+        key = OKPKey.generate_key("Ed25519").as_dict(private=False)
+    else:
+        key = OKPKey.generate_key("X25519").as_dict(private=True)
+    with pytest.raises(ConfigurationError, match="not a private Ed25519 JWK"):
+        production_app(CERTIFICATE_SIGNING_KEY=json.dumps(key))
+
+
+def test_production_lists_every_problem_in_one_message(_database):
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(
+            SECRET_KEY="short",
+            STRIPE_PRICE_ID=None,
+            CERTIFICATE_SIGNING_KEY="{}",
+            PUBLIC_BASE_URL="http://campus.example",
+            RATELIMIT_STORAGE_URI="memory://",
+        )
+    message = str(refused.value)
+    assert "5 setting(s) to fix" in message
+    for name in ("SECRET_KEY", "STRIPE_PRICE_ID", "CERTIFICATE_SIGNING_KEY", "PUBLIC_BASE_URL"):
+        assert f"  - {name}" in message
+    assert "RATELIMIT_STORAGE_URI=memory://" in message
+
+
+def test_the_command_line_tells_an_operator_what_to_fix(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(
+            ("CAMPUS_", "SECRET_", "STRIPE_", "CERTIFICATE_", "PUBLIC_", "RATELIMIT_")
+        )
+    }
+    env.update(INSTANCE_PATH=str(tmp_path), PYTHONPATH=str(root))
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Campus will not start in production" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
+    # Production has no development defaults to fall back on.
+    assert "PUBLIC_BASE_URL is not set" in result.stderr
+    assert "RATELIMIT_STORAGE_URI is not set" in result.stderr
