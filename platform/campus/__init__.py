@@ -66,6 +66,9 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
 
     # Stripe's deliveries are answered ahead of Flask's request handling (see billing.intake).
     app.wsgi_app = WebhookIntake(app, app.wsgi_app)
+    from campus.security import register_security
+
+    register_security(app)
     return app
 
 

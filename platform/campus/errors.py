@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.wrappers import Response
 
 from campus.accounts.access import wants_json
 
@@ -32,7 +33,7 @@ TITLES = {
     404: "We could not find that page",
     405: "That action is not allowed here",
     409: "That conflicts with what is already there",
-    413: "That upload is too large",
+    413: "That request is too large",
     422: "Some of what you sent needs fixing",
     429: "Too many attempts",
     500: "Something went wrong on our side",
@@ -49,9 +50,24 @@ def json_error(status: int, message: str, code: str | None = None, **extra):
 def _message(exc: HTTPException) -> str:
     if isinstance(exc, CSRFError):
         return "The form expired or was sent from elsewhere. Reload the page and try again."
+    if isinstance(exc, SecurityError):
+        return "This site does not answer to that host name."
     if exc.code == 429:
         return "You tried that too many times. Wait a minute and try again."
+    if exc.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        size = f" (at most {limit // 1024} kB)" if limit else ""
+        return f"What you sent is larger than this site accepts{size}."
     return exc.description or TITLES.get(exc.code or 500, "Error")
+
+
+def _bad_host_page(status: int, message: str) -> Response:
+    """Render the unknown-host page without the site's links, which need a trusted host."""
+    # render_template would run the context processors, and they build links from the very
+    # Host header that was just refused; the page template uses nothing of theirs.
+    page = current_app.jinja_env.get_template("errors/bad_host.html")
+    html = page.render(status=status, title=TITLES[400], message=message)
+    return Response(html, status, mimetype="text/html")
 
 
 def handle_http_exception(exc: HTTPException):
@@ -64,6 +80,8 @@ def handle_http_exception(exc: HTTPException):
         if isinstance(data, dict) and data.get("messages"):
             extra["details"] = data["messages"]
         response = json_error(status, message, **extra)
+    elif isinstance(exc, SecurityError):
+        response = _bad_host_page(status, message)
     else:
         title = TITLES.get(status, "Error")
         response = (

@@ -24,3 +24,20 @@ def public_url(endpoint: str, **values: Any) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def safe_local_path(target: str | None, default: str) -> str:
+    """Return `target` if it is a path on this site to go back to, else `default`.
+
+    Refused: other sites ("https://...", "//host"), backslashes (browsers read "/\\host" as
+    "//host") and control characters (a CR/LF cannot go into a Location header, and browsers
+    drop tabs and newlines from URLs, which would join "/\\t/host" into "//host").
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -19,16 +17,12 @@ from campus.accounts.forms import (
     SignupForm,
 )
 from campus.extensions import db, limiter
+from campus.urls import safe_local_path
 
 
 def _safe_next(target: str | None) -> str:
     """Return a same-site path to go to after login, or the home page."""
-    if not target:
-        return url_for("main.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.home")
-    return target
+    return safe_local_path(target, url_for("main.home"))
 
 
 def _start_session(user, remember: bool = False) -> None:

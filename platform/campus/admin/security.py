@@ -9,6 +9,7 @@ from flask import flash, redirect, request, session, url_for
 from flask_login import current_user
 
 from campus.extensions import login_manager
+from campus.urls import safe_local_path
 
 # A password confirmation keeps sensitive actions open this long.
 FRESH_SECONDS = 10 * 60
@@ -44,18 +45,16 @@ def mark_fresh() -> None:
 
 def safe_next(target: str | None, default: str) -> str:
     """Return a local path to go back to (never another site)."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
+    return safe_local_path(target, default)
 
 
 def ask_for_password():
     """Send the admin to confirm their password, then back to the page they came from."""
     back = request.referrer or ""
-    parts = urlsplit(back)
+    try:
+        parts = urlsplit(back)
+    except ValueError:  # a malformed Referer ("http://[x/") is simply not a way back
+        back, parts = "", urlsplit("")
     if parts.netloc and parts.netloc != request.host:
         back = ""
     back_path = (parts.path + (f"?{parts.query}" if parts.query else "")) if back else ""

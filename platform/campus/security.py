@@ -1,0 +1,103 @@
+"""The browser-facing perimeter: security headers on every response and the proxy settings."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+# Where embedded lesson and article videos may come from (the sanitizers allow only these).
+_VIDEO_ORIGINS = ("https://www.youtube-nocookie.com", "https://player.vimeo.com")
+# Stripe's hosted pages: the checkout and portal forms end in a 303 to them, and Chromium
+# checks form-action against every redirect of a form submission.
+_STRIPE_FORM_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")
+# Responses a shared or browser cache must never keep, whoever asked for them.
+_PRIVATE_MIMETYPES = frozenset({"application/pdf", "text/csv"})
+_PROXY_SETTINGS = {
+    "x_for": "PROXY_FIX_X_FOR",
+    "x_proto": "PROXY_FIX_X_PROTO",
+    "x_host": "PROXY_FIX_X_HOST",
+    "x_port": "PROXY_FIX_X_PORT",
+    "x_prefix": "PROXY_FIX_X_PREFIX",
+}
+
+
+def content_security_policy(app: Flask) -> str:
+    """Build the page policy: scripts and styles only from our own files, no framing."""
+    form_action = ["'self'"]
+    if not app.config.get("SIMULATED_STRIPE"):
+        form_action += _STRIPE_FORM_ORIGINS
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Course covers and article images may be any https address an admin entered; Bootstrap
+        # draws its form controls with data: SVGs.
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": list(_VIDEO_ORIGINS),
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": form_action,
+        "frame-ancestors": ["'none'"],
+    }
+    policy = "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+    if app.config.get("SECURITY_HEADERS_HSTS"):
+        policy += "; upgrade-insecure-requests"
+    return policy
+
+
+# Anything that is not a page (JSON, feeds, files) loads nothing and may not be framed.
+_NON_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# Chromium shows a PDF through its viewer plugin, which a default-src or object-src of 'none'
+# on the PDF's own response would block.
+_PDF_POLICY = "frame-ancestors 'none'"
+
+
+def _is_signed_in() -> bool:
+    # Only a request that already loaded its user can have shown anything personal; asking
+    # here would load the user (a query) for every static file.
+    user = g.get("_login_user")
+    return bool(user is not None and user.is_authenticated)
+
+
+def set_security_headers(response: Response, page_policy: str, hsts: str | None) -> Response:
+    """Add the security headers to a response (a view's own choices win where it set them)."""
+    headers = response.headers
+    if response.mimetype == "text/html":
+        policy = page_policy
+    elif response.mimetype == "application/pdf":
+        policy = _PDF_POLICY
+    else:
+        policy = _NON_PAGE_POLICY
+    headers.setdefault("Content-Security-Policy", policy)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", hsts)
+    attachment = headers.get("Content-Disposition", "").lower().startswith("attachment")
+    if _is_signed_in() or attachment or response.mimetype in _PRIVATE_MIMETYPES:
+        # Overrides any caching a view asked for: a signed-in page, a certificate or an export
+        # must not be replayed from a cache to the next person at this browser or proxy.
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
+    return response
+
+
+def register_security(app: Flask) -> None:
+    """Send the security headers on every response and trust the configured proxies only."""
+    page_policy = content_security_policy(app)
+    hsts = f"max-age={app.config['HSTS_MAX_AGE']}" if app.config["SECURITY_HEADERS_HSTS"] else None
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        return set_security_headers(response, page_policy, hsts)
+
+    counts = {name: int(app.config.get(setting) or 0) for name, setting in _PROXY_SETTINGS.items()}
+    if any(counts.values()):
+        # Only X-Forwarded-* headers set by that many proxies are believed; with none configured
+        # a client could claim any address (and dodge the rate limits) or any scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]

@@ -1,0 +1,246 @@
+"""The perimeter: trusted hosts, proxies, request size and where a login may send you back."""
+
+from __future__ import annotations
+
+import pytest
+
+from campus.preflight import trusted_hosts
+from tests import support
+from tests.production import BASE_URL, production_app
+
+
+@pytest.fixture
+def prod(_database):
+    """A production app on the test database."""
+    app = production_app(TRUSTED_HOSTS_EXTRA=["www.campus.example"])
+    yield app
+    support.clean_database(app)
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/articles/", "/admin/"])
+def test_an_unknown_host_gets_a_clean_400_page(prod, path):
+    response = prod.test_client().get(path, base_url="https://evil.example")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "does not answer to that host name" in response.get_data(as_text=True)
+    assert "evil.example" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/articles", "/webhooks/other"])
+def test_an_unknown_host_gets_a_json_400_on_the_api(prod, path):
+    response = prod.test_client().get(path, base_url="https://evil.example")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert "host name" in response.get_json()["error"]["message"]
+
+
+def test_a_form_post_to_an_unknown_host_gets_400_not_500(prod):
+    client = prod.test_client()
+    response = client.post(
+        "/login",
+        data={"email": "a@b.co", "password": "x"},
+        base_url="https://evil.example",
+    )
+    assert response.status_code == 400
+
+
+def test_the_public_host_and_the_listed_hosts_are_served(prod):
+    client = prod.test_client()
+    assert client.get("/", base_url=BASE_URL).status_code == 200
+    assert client.get("/", base_url="https://www.campus.example").status_code == 200
+    assert client.get("/", base_url="https://campus.example:8443").status_code == 200
+
+
+def test_trusted_hosts_per_environment():
+    settings = {"PUBLIC_BASE_URL": "https://campus.example", "TRUSTED_HOSTS_EXTRA": []}
+    assert trusted_hosts(settings, "production") == ["campus.example"]
+    local = {"PUBLIC_BASE_URL": "http://127.0.0.1:5103", "TRUSTED_HOSTS_EXTRA": []}
+    assert trusted_hosts(local, "development") == ["127.0.0.1", "localhost"]
+    assert trusted_hosts(settings, "testing") is None  # tests use any host unless told
+    listed = {**settings, "TRUSTED_HOSTS_EXTRA": ["a.example", ".b.example"]}
+    assert trusted_hosts(listed, "testing") == ["campus.example", "a.example", ".b.example"]
+
+
+def test_development_refuses_a_foreign_host(_database, tmp_path):
+    from campus import create_app
+
+    app = create_app(
+        "development",
+        {"INSTANCE_PATH": tmp_path, "PUBLIC_BASE_URL": "http://127.0.0.1:5000"},
+    )
+    client = app.test_client()
+    assert client.get("/healthz", base_url="http://localhost:5000").status_code == 200
+    assert client.get("/healthz", base_url="http://attacker.example").status_code == 400
+
+
+# --- proxies ------------------------------------------------------------------------------
+
+
+def _probe(app):
+    from flask import jsonify, request
+
+    @app.get("/_probe")
+    def _probe_view():
+        return jsonify(addr=request.remote_addr, scheme=request.scheme)
+
+    return app
+
+
+def test_forwarded_headers_are_ignored_without_proxy_settings(app):
+    client = _probe(app).test_client()
+    body = client.get(
+        "/_probe", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    ).get_json()
+    assert body == {"addr": "127.0.0.1", "scheme": "http"}
+
+
+def test_configured_proxy_headers_give_the_client_address_and_scheme(_database):
+    app = _probe(support.make_app(PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1))
+    try:
+        body = (
+            app.test_client()
+            .get(
+                "/_probe",
+                headers={
+                    # The first address is the client's claim; only the proxy's own is trusted.
+                    "X-Forwarded-For": "198.51.100.1, 203.0.113.9",
+                    "X-Forwarded-Proto": "https",
+                },
+            )
+            .get_json()
+        )
+        assert body == {"addr": "203.0.113.9", "scheme": "https"}
+    finally:
+        support.clean_database(app)
+
+
+def _failed_logins(client, address: str, n: int) -> list[int]:
+    statuses = []
+    for i in range(n):
+        response = support.post_form(
+            client,
+            "/login",
+            {"email": f"nobody{i}@{address}.example", "password": "wrong password!"},
+            headers={"X-Forwarded-For": address},
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+def test_rate_limits_key_on_the_forwarded_client_address_behind_a_proxy(_database):
+    app = support.make_app(PROXY_FIX_X_FOR=1, LOGIN_RATE_LIMIT="3 per minute")
+    try:
+        client = app.test_client()
+        assert _failed_logins(client, "203.0.113.1", 4)[-1] == 429
+        # Another client behind the same proxy has its own allowance.
+        assert _failed_logins(client, "203.0.113.2", 1) == [422]
+    finally:
+        support.clean_database(app)
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_limit_without_a_proxy(_database):
+    app = support.make_app(LOGIN_RATE_LIMIT="3 per minute")
+    try:
+        client = app.test_client()
+        statuses = _failed_logins(client, "203.0.113.1", 3) + _failed_logins(
+            client, "203.0.113.2", 1
+        )
+        assert statuses[-1] == 429
+    finally:
+        support.clean_database(app)
+
+
+# --- request size -------------------------------------------------------------------------
+
+
+def test_request_bodies_are_bounded_by_default(app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_an_oversized_json_body_gets_a_json_413_before_it_is_parsed(app, client):
+    body = b'{"answers": [' + b"1," * (1024 * 1024) + b"1]}"
+    response = client.post(
+        "/api/v1/courses/any/quiz/attempts", data=body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert error["code"] == "too_large" and "1024 kB" in error["message"]
+
+
+def test_an_oversized_form_gets_the_413_page(app, client):
+    response = client.post("/login", data={"email": "a@b.co", "password": "x" * (1024 * 1024 + 1)})
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert "larger than this site accepts" in response.get_data(as_text=True)
+
+
+def test_the_limit_is_a_setting(_database):
+    app = support.make_app(MAX_CONTENT_LENGTH=100)
+    try:
+        response = app.test_client().post(
+            "/api/v1/courses/any/quiz/attempts", data=b"x" * 101, content_type="application/json"
+        )
+        assert response.status_code == 413
+    finally:
+        support.clean_database(app)
+
+
+# --- where a login sends you back ---------------------------------------------------------
+
+
+@pytest.fixture
+def member(app):
+    with app.app_context():
+        return support.create_user(email="sam@example.com").email
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/account%0d%0aSet-Cookie:%20planted=1",
+        "/account%0aLocation:%20https://evil.example",
+        "/%09/evil.example",
+        "/%5Cevil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example/",
+    ],
+)
+def test_login_refuses_a_next_that_is_not_a_plain_local_path(client, member, target):
+    response = support.post_form(
+        client, f"/login?next={target}", {"email": member, "password": support.DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "planted" not in response.headers.get("Set-Cookie", "")
+
+
+def test_a_signed_in_visit_to_login_with_a_crlf_next_goes_home(client, member):
+    support.login(client, member)
+    response = client.get("/login?next=/x%0d%0aSet-Cookie:%20a=b")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_signup_refuses_a_crlf_next(client):
+    response = support.post_form(
+        client,
+        "/signup?next=/courses/%0d%0aX-Injected:%201",
+        {
+            "email": "new@example.com",
+            "password": "a long and unusual passphrase 42",
+            "full_name": "New Person",
+            "profession": "massage_therapist",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    assert response.headers["Location"] == "/"
+    assert "X-Injected" not in response.headers
+
+
+def test_a_local_next_with_a_query_is_kept(client, member):
+    response = support.post_form(
+        client,
+        "/login?next=/courses/%3Fq%3Dneck",
+        {"email": member, "password": support.DEFAULT_PASSWORD},
+    )
+    assert response.headers["Location"] == "/courses/?q=neck"
