@@ -113,7 +113,7 @@ def test_lesson_page_shows_outline_progress_and_neighbours(app, client, course):
     assert f"/lessons/{first}" in html and 'rel="prev"' in html
     assert f"/lessons/{third}" in html and 'rel="next"' in html
     assert "Mark complete and continue" in html
-    assert 'aria-valuenow="33"' in html
+    assert '<progress class="progress" max="100" value="33"' in html
     assert _enrollment(app, user_id) is not None
 
 

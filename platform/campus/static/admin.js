@@ -1,4 +1,4 @@
-/* Campus admin: a small Markdown toolbar and confirmation prompts. No external code. */
+/* Campus admin: a small Markdown toolbar, confirmation prompts and Flask-Admin's link buttons. */
 (function () {
   "use strict";
   var TOOLS = [
@@ -46,4 +46,17 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // Flask-Admin's pages use links as buttons. The CSP refuses inline handlers and javascript:
+  // URLs, so what their onclick did is done here, and such a link never navigates.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a") : null;
+    if (!link) { return; }
+    var href = (link.getAttribute("href") || "").trim().toLowerCase();
+    if (href === "#" || href.indexOf("javascript:") === 0) { event.preventDefault(); }
+    if (link.hasAttribute("data-model-action") && window.modelActions) {
+      window.modelActions.execute(link.getAttribute("data-model-action"));
+    } else if (link.hasAttribute("data-inline-add") && window.faForm) {
+      window.faForm.addInlineField(link, link.getAttribute("data-inline-add"));
+    }
+  }, true);
 })();

@@ -1,0 +1,187 @@
+"""Security headers, the content security policy and no-store on private responses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests import support
+from tests.production import BASE_URL, production_app
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# What a policy without 'unsafe-inline' refuses: inline script, handlers, javascript: URLs and
+# style attributes.
+INLINE_CODE = re.compile(
+    r"<script(?![^>]*\ssrc=)[^>]*>|<style\b|\son[a-z]+\s*=|javascript:|\sstyle\s*=", re.I
+)
+
+
+def _policy(response) -> dict[str, list[str]]:
+    policy = {}
+    for directive in response.headers["Content-Security-Policy"].split(";"):
+        name, *values = directive.split()
+        policy[name] = values
+    return policy
+
+
+def test_pages_allow_only_our_own_scripts_and_styles(client):
+    policy = _policy(client.get("/"))
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["default-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["form-action"] == ["'self'"]  # the simulated checkout stays on this site
+    assert "'unsafe-inline'" not in str(policy) and "'unsafe-eval'" not in str(policy)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/no-such-page", "/api/v1/articles", "/static/campus.css", "/healthz"]
+)
+def test_every_response_carries_the_browser_protections(client, path):
+    headers = client.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "Strict-Transport-Security" not in headers  # HTTPS is production's business
+
+
+def test_non_pages_load_nothing(client):
+    policy = client.get("/api/v1/articles").headers["Content-Security-Policy"]
+    assert policy == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_production_sends_hsts_and_lets_forms_reach_stripe(_database):
+    app = production_app()
+    try:
+        response = app.test_client().get("/", base_url=BASE_URL)
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+        policy = _policy(response)
+        assert policy["form-action"] == [
+            "'self'",
+            "https://checkout.stripe.com",
+            "https://billing.stripe.com",
+        ]
+        assert "upgrade-insecure-requests" in policy
+    finally:
+        support.clean_database(app)
+
+
+def test_signed_in_responses_are_never_stored(app, client):
+    with app.app_context():
+        email = support.create_user().email
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    support.login(client, email)
+    for path in ("/", "/articles/", "/api/v1/me", "/no-such-page"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+
+
+def test_a_downloaded_pdf_is_never_stored(app, client):
+    from campus.content.demo import seed
+    from campus.extensions import db
+
+    with app.app_context():
+        seed()
+        db.session.commit()
+    slug = "hip-and-thigh-stretching-guide"
+    support.post_form(
+        client,
+        f"/articles/downloads/{slug}",
+        {"name": "Ana Ruiz", "email": "ana@example.com", "consent": "y"},
+    )
+    [message] = support.outbox(app)
+    pdf = client.get(support.link_in(message))
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.headers["Cache-Control"] == "no-store"
+    # The browser's PDF viewer is a plugin: the page policy would block it.
+    assert pdf.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+def test_an_attachment_is_never_stored(app):
+    from flask import Response
+
+    @app.get("/_export")
+    def _export():
+        return Response(
+            "a,b\n",
+            mimetype="text/plain",
+            headers={
+                "Content-Disposition": "attachment; filename=x.txt",
+                "Cache-Control": "max-age=60",
+            },
+        )
+
+    assert app.test_client().get("/_export").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html"))
+)
+def test_templates_hold_no_inline_script_handler_or_style(template):
+    source = (TEMPLATES / template).read_text()
+    source = re.sub(r"\{#.*?#\}", "", source, flags=re.S)  # comments may name what is refused
+    assert not INLINE_CODE.findall(source)
+
+
+def _inline_code(html: str) -> list[str]:
+    return INLINE_CODE.findall(html)
+
+
+def test_student_pages_render_without_inline_code(app, client):
+    from tests.content.helpers import make_article
+    from tests.learning.helpers import complete_all_lessons, make_course, make_reader
+
+    with app.app_context():
+        course = make_course("csp-course")
+        make_article(slug="csp-article")
+    user_id = make_reader(app, "member", client, course)
+    with app.app_context():
+        complete_all_lessons(user_id, course)
+    pages = [
+        "/",
+        "/articles/",
+        "/articles/csp-article",
+        "/courses/",
+        "/courses/csp-course",
+        f"/courses/csp-course/lessons/{course.lesson_ids[0]}",
+        "/courses/csp-course/quiz",
+        "/membership",
+        "/account",
+        "/api/v1/docs",
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert _inline_code(response.get_data(as_text=True)) == [], path
+
+
+def test_admin_pages_render_without_inline_code(app, client):
+    from tests.admin import helpers
+
+    ids = helpers.make_catalog(app)
+    helpers.sign_in_admin(app, client)
+    pages = [
+        "/admin/",
+        "/admin/courses/",
+        f"/admin/courses/edit/?id={ids.course}",
+        "/admin/courses/new/",
+        "/admin/articles/",
+        "/admin/members/",
+        "/admin/audit/",
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        # Flask-Admin's own inert "javascript:void(0)" links (tabs, pagination) stay: admin.js
+        # stops every such link from navigating, so the browser never runs or refuses them.
+        html = response.get_data(as_text=True).replace('href="javascript:void(0)"', "")
+        assert _inline_code(html) == [], path
+    course_list = client.get("/admin/courses/").get_data(as_text=True)
+    assert 'data-model-action="publish"' in course_list  # the "With selected" actions
+    assert "data-confirm=" in course_list  # the row delete asks first
+    edit = client.get(f"/admin/courses/edit/?id={ids.course}").get_data(as_text=True)
+    assert "data-inline-add=" in edit  # board approvals are added inline
