@@ -97,7 +97,8 @@ def _base_url_problems(base_url: str) -> list[str]:
 
 def trusted_hosts(config: Mapping[str, Any], env_name: str) -> list[str] | None:
     """Return the Host names the app answers, or None to accept any (testing without a list)."""
-    extra = list(config.get("TRUSTED_HOSTS_EXTRA") or [])
+    # Werkzeug compares names as they are; browsers send them in lower case.
+    extra = [host.lower() for host in config.get("TRUSTED_HOSTS_EXTRA") or []]
     if env_name == "testing" and not extra:
         return None
     hosts = []

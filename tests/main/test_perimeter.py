@@ -57,8 +57,10 @@ def test_trusted_hosts_per_environment():
     local = {"PUBLIC_BASE_URL": "http://127.0.0.1:5103", "TRUSTED_HOSTS_EXTRA": []}
     assert trusted_hosts(local, "development") == ["127.0.0.1", "localhost"]
     assert trusted_hosts(settings, "testing") is None  # tests use any host unless told
-    listed = {**settings, "TRUSTED_HOSTS_EXTRA": ["a.example", ".b.example"]}
+    listed = {**settings, "TRUSTED_HOSTS_EXTRA": ["A.example", ".b.example"]}
     assert trusted_hosts(listed, "testing") == ["campus.example", "a.example", ".b.example"]
+    upper = {"PUBLIC_BASE_URL": "https://Campus.Example", "TRUSTED_HOSTS_EXTRA": []}
+    assert trusted_hosts(upper, "production") == ["campus.example"]
 
 
 def test_development_refuses_a_foreign_host(_database, tmp_path):
