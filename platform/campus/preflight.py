@@ -26,7 +26,8 @@ _SHARED_LIMIT_STORAGES = (
 )
 _FIXES = {
     "SECRET_KEY": "python -c 'import secrets; print(secrets.token_hex(32))'",
-    "CERTIFICATE_SIGNING_KEY": "flask --app wsgi certificates new-key",
+    # Run where production's settings are not (it would refuse to start without this very key).
+    "CERTIFICATE_SIGNING_KEY": "CAMPUS_ENV=development flask --app wsgi certificates new-key",
 }
 
 
