@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     app.config.update(overrides or {})
     app.config["INSTANCE_PATH"] = instance
     instance.mkdir(parents=True, exist_ok=True)
-    _finish_config(app, config_class)
+    _finish_config(app, config_class, implicit=config is None and not os.environ.get("CAMPUS_ENV"))
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -72,14 +73,14 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     return app
 
 
-def _finish_config(app: Flask, config_class: type) -> None:
+def _finish_config(app: Flask, config_class: type, *, implicit: bool = False) -> None:
     """Fill derived settings and refuse to run production on missing or weak ones."""
     from campus import preflight
 
     if config_class.ENV_NAME == "production":
         problems = preflight.production_problems(app.config)
         if problems:
-            raise preflight.ConfigurationError(config_class.ENV_NAME, problems)
+            raise preflight.ConfigurationError(config_class.ENV_NAME, problems, implicit=implicit)
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = preflight.trusted_hosts(app.config, config_class.ENV_NAME)
     if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):

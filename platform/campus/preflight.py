@@ -34,11 +34,17 @@ _FIXES = {
 class ConfigurationError(RuntimeError):
     """The settings cannot run this environment; the message lists every problem."""
 
-    def __init__(self, env_name: str, problems: list[str]) -> None:
+    def __init__(self, env_name: str, problems: list[str], *, implicit: bool = False) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {problem}" for problem in problems)
+        why = (
+            "CAMPUS_ENV is unset, which means production; a development machine sets "
+            "CAMPUS_ENV=development"
+            if implicit
+            else f"CAMPUS_ENV={env_name}"
+        )
         super().__init__(
-            f"Campus will not start in {env_name} (CAMPUS_ENV={env_name}): "
+            f"Campus will not start in {env_name} ({why}): "
             f"{len(problems)} setting(s) to fix:\n{lines}"
         )
 

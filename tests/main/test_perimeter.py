@@ -246,3 +246,15 @@ def test_a_local_next_with_a_query_is_kept(client, member):
         {"email": member, "password": support.DEFAULT_PASSWORD},
     )
     assert response.headers["Location"] == "/courses/?q=neck"
+
+
+def test_a_forwarded_host_is_still_checked_against_the_trusted_hosts(_database):
+    app = production_app(PROXY_FIX_X_HOST=1)
+    try:
+        client = app.test_client()
+        trusted = client.get("/", base_url=BASE_URL, headers={"X-Forwarded-Host": "campus.example"})
+        assert trusted.status_code == 200
+        forged = client.get("/", base_url=BASE_URL, headers={"X-Forwarded-Host": "evil.example"})
+        assert forged.status_code == 400
+    finally:
+        support.clean_database(app)

@@ -134,6 +134,7 @@ def test_the_command_line_tells_an_operator_what_to_fix(tmp_path):
     )
     assert result.returncode != 0
     assert "Campus will not start in production" in result.stderr
+    assert "CAMPUS_ENV is unset, which means production" in result.stderr
     assert "SECRET_KEY is not set" in result.stderr
     # Production has no development defaults to fall back on.
     assert "PUBLIC_BASE_URL is not set" in result.stderr
