@@ -222,3 +222,16 @@ def test_a_made_up_session_token_signs_nobody_in(app, user):
     with forged.session_transaction() as session:
         session["_user_id"] = f"{user}:1"
     assert forged.get("/api/v1/me").status_code == 401
+
+
+def test_sessions_ended_a_month_ago_are_purged_and_live_ones_kept(app, client, user):
+    from campus.accounts.tasks import purge_ended_sessions
+
+    login(client, EMAIL)
+    post_form(client, "/logout")
+    login(client, EMAIL)
+    assert purge_ended_sessions.delay().get() == 0
+    with time_machine.travel(timedelta(days=31), tick=False):
+        login(client, EMAIL)  # a live one, opened now
+        assert purge_ended_sessions.delay().get() == 2
+        assert client.get("/api/v1/me").status_code == 200

@@ -261,3 +261,25 @@ def describe_device(user_agent: str) -> str:
     if browser and system:
         return f"{browser} on {system}"
     return browser or system or "Unknown device"
+
+
+# Ended sessions stay this long (an investigation may need the device and address), then go.
+KEEP_ENDED = timedelta(days=30)
+
+
+def purge_ended(now: datetime | None = None) -> int:
+    """Delete sessions and sign-in challenges long over; return how many sessions went."""
+    from sqlalchemy import delete, or_
+
+    now = now or utcnow()
+    cutoff = now - KEEP_ENDED
+    removed = db.session.execute(
+        delete(UserSession).where(
+            or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
+        )
+    ).rowcount
+    db.session.execute(
+        delete(LoginChallenge).where(LoginChallenge.expires_at < now - timedelta(days=1))
+    )
+    db.session.flush()
+    return removed
