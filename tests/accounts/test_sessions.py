@@ -235,3 +235,17 @@ def test_sessions_ended_a_month_ago_are_purged_and_live_ones_kept(app, client, u
         login(client, EMAIL)  # a live one, opened now
         assert purge_ended_sessions.delay().get() == 2
         assert client.get("/api/v1/me").status_code == 200
+
+
+def test_a_browser_whose_session_ended_is_told_once_and_drops_the_dead_cookies(app, user):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, EMAIL, remember="y")
+    login(phone, EMAIL)
+    post_form(phone, "/account/security/sign-out-everywhere")
+    first = laptop.get("/account", follow_redirects=True)
+    assert "Your session has ended. Please sign in again." in first.get_data(as_text=True)
+    assert laptop.get_cookie("remember_token") is None
+    with laptop.session_transaction() as session:
+        assert "_user_id" not in session
+    later = laptop.get("/account", follow_redirects=True)
+    assert "Your session has ended" not in later.get_data(as_text=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, request, session, url_for
+from flask import abort, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from campus.accounts.models import User
@@ -50,6 +50,8 @@ def unauthorized() -> Any:
     if wants_json():
         body = {"error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}}
         return jsonify(body), 401
+    if g.get("session_ended"):
+        flash("Your session has ended. Please sign in again.", "info")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 

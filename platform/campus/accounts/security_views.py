@@ -28,6 +28,10 @@ def _page(status: int = 200, **forms) -> tuple[str, int]:
     return render_template("accounts/security.html", **context), status
 
 
+def _sessions(count: int) -> str:
+    return f"{count} session" if count == 1 else f"{count} sessions"
+
+
 @bp.get("/account/security")
 @login_required
 def security() -> tuple[str, int]:
@@ -63,7 +67,7 @@ def sign_out_everywhere() -> Response:
     ended = sessions.sign_out_everywhere(current_user._get_current_object())
     db.session.commit()
     forget_browser_session()
-    flash(f"You are signed out everywhere ({ended} session(s) ended).", "info")
+    flash(f"You are signed out everywhere ({_sessions(ended)} ended).", "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -99,7 +103,6 @@ def totp_setup() -> str | tuple[str, int] | Response:
             form.code.errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Your authenticator app is set up.", "success")
             return render_template("accounts/security_codes.html", codes=codes, first=True)
     uri = mfa.provisioning_uri(user, secret)
     status = 422 if form.is_submitted() else 200

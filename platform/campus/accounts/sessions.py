@@ -93,14 +93,14 @@ def is_alive(row: UserSession, now: datetime | None = None) -> bool:
 def load(raw: str) -> User | None:
     """Return the user of a live session token (touching its last-seen time), or None."""
     if not raw or len(raw) > 200:
+        g.session_ended = True
         return None
     found = db.session.execute(_SESSION_BY_HASH, {"token_hash": hash_token(raw)}).first()
-    if found is None:
+    now = utcnow()
+    if found is None or not is_alive(found[0], now) or not found[1].is_active:
+        g.session_ended = True  # the browser is told once, and its dead cookies go
         return None
     row, user = found
-    now = utcnow()
-    if not is_alive(row, now) or not user.is_active:
-        return None
     if now - row.last_seen_at >= TOUCH_INTERVAL:
         _touch(row.id, now)
         set_committed_value(row, "last_seen_at", now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
@@ -52,8 +52,13 @@ def _open_browser_session(user, remember: bool = False) -> None:
 def _load_session_first() -> None:
     # Load the signed-in user before the view writes anything: the loader may record the
     # session's last-seen time on its own short transaction.
-    if request.endpoint != "static":
-        current_user.is_authenticated  # noqa: B018
+    if request.endpoint == "static":
+        return
+    if not current_user.is_authenticated and g.get("session_ended"):
+        # The cookies name a session that is over: drop them so later requests skip the lookup.
+        session.pop("_user_id", None)
+        if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+            session["_remember"] = "clear"
 
 
 def _login_limit() -> str:
