@@ -118,7 +118,13 @@ class Config:
 
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds
     EMAIL_VERIFY_MAX_AGE = 7 * 24 * 60 * 60
-    REMEMBER_COOKIE_DURATION = 30 * 24 * 60 * 60
+    # Server-side sessions (seconds): signed out after this long without a request, and after
+    # this long in all; "keep me signed in" stretches both. Admin sessions are never remembered.
+    SESSION_IDLE_TIMEOUT = int(_env("SESSION_IDLE_TIMEOUT", "3600") or 3600)
+    SESSION_ABSOLUTE_TIMEOUT = int(_env("SESSION_ABSOLUTE_TIMEOUT", "43200") or 43200)
+    REMEMBER_IDLE_TIMEOUT = int(_env("REMEMBER_IDLE_TIMEOUT", "1209600") or 1209600)
+    REMEMBER_ABSOLUTE_TIMEOUT = int(_env("REMEMBER_ABSOLUTE_TIMEOUT", "2592000") or 2592000)
+    REMEMBER_COOKIE_DURATION = REMEMBER_ABSOLUTE_TIMEOUT
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

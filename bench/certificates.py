@@ -134,7 +134,6 @@ def bench_throughput(count: int) -> None:
                     "license_number": f"MT-{i:06d}",
                     "license_state": "Maine",
                     "role": "student",
-                    "session_version": 1,
                 }
                 for i in range(count)
             ],

@@ -171,8 +171,10 @@ def main() -> int:
 
             make_user("member@bench.example", paid=True)
             from campus.accounts.services import get_user_by_email
+            from campus.accounts.sessions import start_session
 
-            session_id = get_user_by_email("member@bench.example").get_id()
+            session_id = start_session(get_user_by_email("member@bench.example"))
+            db.session.commit()
             from campus.content.models import Article
 
             small = db.session.scalar(db.select(db.func.count()).select_from(Article))

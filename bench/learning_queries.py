@@ -196,7 +196,6 @@ def _add_learners(course_ids: list[int], learners: int, per_learner: int) -> int
                 "full_name": f"Learner {n}",
                 "profession": "massage_therapist",
                 "role": "student",
-                "session_version": 1,
                 "created_at": now,
                 "updated_at": now,
             }

@@ -348,7 +348,6 @@ def make_members(app, count: int) -> list[tuple[int, str]]:
                     "full_name": f"Bench Member {n}",
                     "profession": "other",
                     "role": "student",
-                    "session_version": 1,
                     "created_at": now,
                     "updated_at": now,
                 }

@@ -213,6 +213,68 @@ def login(client: FlaskClient, email: str, password: str = "correct horse batter
     return response
 
 
+def open_session(user_id: int, *, second_factor: bool = False) -> str:
+    """Open a server-side session for a user (inside an app context); returns its token."""
+    from campus.accounts.models import User
+    from campus.accounts.sessions import start_session
+    from campus.extensions import db
+
+    token = start_session(db.session.get(User, user_id), second_factor=second_factor)
+    db.session.commit()
+    return token
+
+
+def sign_in_directly(client: FlaskClient, user_id: int, *, second_factor: bool = False) -> str:
+    """Open a server-side session for a user and hand its token to the client (no forms).
+
+    For tests that need many signed-in clients; signing in itself is tested with the accounts.
+    Call it inside an app context. Returns the session token.
+    """
+    token = open_session(user_id, second_factor=second_factor)
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return token
+
+
+def enable_totp(user_id: int) -> str:
+    """Turn TOTP on for a user (inside an app context); returns the secret."""
+    import pyotp
+
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.models.base import utcnow
+
+    user = db.session.get(User, user_id)
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled_at = utcnow()
+    db.session.commit()
+    return user.totp_secret
+
+
+def totp_code(secret: str, steps: int = 0) -> str:
+    """The TOTP code of `secret` now, or `steps` 30-second steps away."""
+    import time as _time
+
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(_time.time()) + steps)
+
+
+def login_with_code(
+    client: FlaskClient, email: str, code: str, password: str = "correct horse battery", **kw: Any
+):
+    """Sign a client in with the password, then the second-factor code."""
+    first = post_form(client, "/login", {"email": email, "password": password, **kw})
+    assert first.status_code == 302 and first.headers["Location"].endswith("/login/verify"), (
+        first.get_data(as_text=True)[:2000]
+    )
+    response = post_form(client, "/login/verify", {"code": code})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
 # --- factories -------------------------------------------------------------------------------
 
 DEFAULT_PASSWORD = "correct horse battery"

@@ -47,7 +47,7 @@ class AuditEntry(db.Model):
 
 
 # Never copied into the log: secrets, and HTML/text derived from Markdown that is logged anyway.
-_SKIPPED = ("password_hash", "token_hash")
+_SKIPPED = ("password_hash", "token_hash", "code_hash", "totp_secret", "totp_pending_secret")
 _DERIVED_SUFFIXES = ("_html", "_text")
 _MAX_VALUE = 20_000
 

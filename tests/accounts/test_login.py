@@ -1,8 +1,10 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
-from campus.accounts.models import User
+from campus.accounts.models import User, UserSession
+from campus.accounts.sessions import hash_token
 from campus.extensions import db
 from tests.support import DEFAULT_PASSWORD, create_user, csrf_token, login, post_form
 
@@ -26,7 +28,15 @@ def test_login_rotates_the_session(app, client, user):
     login(client, "SAM@example.com")
     with client.session_transaction() as sess:
         assert "planted" not in sess
-        assert sess["_user_id"].startswith(f"{user}:")
+        token = sess["_user_id"]
+    assert not token.startswith(f"{user}:")  # a random token, not the user's id
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(UserSession.user_id).where(UserSession.token_hash == hash_token(token))
+            )
+            == user
+        )
     assert _session_cookie(client) != before
     assert csrf_token(client) != token_before
 

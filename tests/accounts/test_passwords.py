@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from campus.accounts.models import User, UserToken
+from campus.accounts.models import UserSession, UserToken
 from campus.extensions import db
 from tests.support import DEFAULT_PASSWORD, create_user, link_in, login, outbox, post_form
 
@@ -138,7 +138,7 @@ def test_password_change_needs_the_current_password(app, client, user):
     assert r.status_code == 422
     assert "current password is not correct" in r.get_data(as_text=True)
     with app.app_context():
-        assert db.session.get(User, user).session_version == 1
+        assert db.session.scalar(select(UserSession.revoked_at)) is None
 
 
 def test_reset_request_is_rate_limited(client, user):

@@ -16,26 +16,59 @@ ADMIN_PASSWORD = support.DEFAULT_PASSWORD
 
 
 def sign_in_admin(app, client: FlaskClient, *, fresh: bool = True) -> int:
-    """Create an admin and sign the client in; `fresh` as if the password was just confirmed.
+    """Create an admin with TOTP and sign the client in with it; `fresh` as if the password
+    was just confirmed.
 
-    The login form and the confirmation page have their own tests; here the session is set up
-    directly to keep the suite fast.
+    The login form, the code step and the confirmation page have their own tests; here the
+    session (one that passed the second factor) is set up directly to keep the suite fast.
     """
     with app.app_context():
         admin = support.create_user(role="admin", full_name="Ada Admin")
-        admin_id, session_id = admin.id, admin.get_id()
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-        if fresh:
+        admin_id = admin.id
+        support.enable_totp(admin_id)
+        support.sign_in_directly(client, admin_id, second_factor=True)
+    if fresh:
+        with client.session_transaction() as session:
             session["admin_confirmed_at"] = time.time()
     return admin_id
 
 
 def confirm_password(client: FlaskClient, password: str = ADMIN_PASSWORD):
-    """Re-enter the password on /admin/confirm/ (opens sensitive actions for ten minutes)."""
-    response = post(client, "/admin/confirm/?next=/admin/", {"password": password})
-    return response
+    """Re-enter the password (and the current code) on /admin/confirm/ (opens sensitive
+    actions for ten minutes)."""
+    data = {"password": password}
+    code = _fresh_code(client)
+    if code:
+        data["code"] = code
+    return post(client, "/admin/confirm/?next=/admin/", data)
+
+
+def _fresh_code(client: FlaskClient) -> str | None:
+    """A code of the signed-in admin's app not used yet (a used step is never accepted again)."""
+    import pyotp
+    from sqlalchemy import select
+
+    from campus.accounts.models import User, UserSession
+    from campus.accounts.sessions import hash_token
+    from campus.extensions import db
+
+    with client.session_transaction() as session:
+        token = session.get("_user_id")
+    if not token:
+        return None
+    with client.application.app_context():
+        user = db.session.scalar(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == hash_token(token))
+        )
+        if user is None or not user.totp_secret:
+            return None
+        totp = pyotp.TOTP(user.totp_secret)
+        step = totp.timecode(time.time())
+        if user.totp_last_step is not None and user.totp_last_step >= step:
+            step = user.totp_last_step + 1
+        return totp.generate_otp(step)
 
 
 def sign_in_student(app, client: FlaskClient) -> int:

@@ -95,8 +95,10 @@ def site(_database):
     app = support.make_app()
     ids = helpers.make_catalog(app)
     with app.app_context():
-        ids.admin = support.create_user(role="admin").get_id()
-        ids.student = support.create_user().get_id()
+        admin_id = support.create_user(role="admin").id
+        support.enable_totp(admin_id)
+        ids.admin = support.open_session(admin_id, second_factor=True)
+        ids.student = support.open_session(support.create_user().id)
     yield app, ids
     support.clean_database(app)
 

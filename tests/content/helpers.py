@@ -84,7 +84,4 @@ def sign_in_as(app, client, reader: str) -> None:
             support.make_member(user.id, "canceled")
         elif reader == "unpaid_member":
             support.make_member(user.id, "unpaid")
-        session_id = user.get_id()
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
+        support.sign_in_directly(client, user.id)

@@ -1,7 +1,7 @@
-"""Accounts: sign-up, login, email verification, passwords and profile."""
+"""Accounts: sign-up, login, sessions, the second factor, passwords and profile."""
 
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from campus.accounts import views  # noqa: E402,F401
+from campus.accounts import security_views, views  # noqa: E402,F401

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, jsonify, redirect, request, url_for
-from flask_login import current_user
-from sqlalchemy import bindparam, select
+from flask import abort, flash, g, jsonify, redirect, request, session, url_for
+from flask_login import current_user, logout_user
 
 from campus.accounts.models import User
-from campus.extensions import db, login_manager
+from campus.extensions import login_manager
 
 
 def wants_json() -> bool:
@@ -19,20 +18,30 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/"))
 
 
-# Built once: the loader runs on every signed-in request (Session.get builds its query anew).
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """Load the user of a session id "<user id>:<session version>"; a stale version signs out."""
-    user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
-        return None
-    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar()
-    if user is None or user.session_version != int(version) or not user.is_active:
-        return None
-    return user
+def load_user(session_token: str) -> User | None:
+    """Load the user of a live server-side session from the token the cookies carry."""
+    from campus.accounts import sessions
+
+    return sessions.load(session_token)
+
+
+def end_this_session() -> None:
+    """Sign this device out on the server and in the browser (commits: a view-level step)."""
+    from campus.accounts import sessions
+    from campus.extensions import db
+
+    sessions.sign_out()
+    db.session.commit()
+    forget_browser_session()
+
+
+def forget_browser_session() -> None:
+    """Drop the signed-in user from this browser's cookies (the server side is done already)."""
+    logout_user()
+    session.clear()
+    # session.clear() dropped Flask-Login's order to delete the remember cookie: give it again.
+    session["_remember"] = "clear"
 
 
 @login_manager.unauthorized_handler
@@ -41,18 +50,44 @@ def unauthorized() -> Any:
     if wants_json():
         body = {"error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}}
         return jsonify(body), 401
+    if g.get("session_ended"):
+        flash("Your session has ended. Please sign in again.", "info")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
+def admin_refusal() -> Any:
+    """Return why this request may not use the admin (a response), or None if it may.
+
+    Anonymous visitors go to login and non-admins get 403. An admin needs a second factor: one
+    without it is sent to set it up, and a session that did not pass it signs in again.
+    """
+    from campus.accounts import sessions
+
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    if not current_user.totp_enabled:
+        flash(
+            "Admins need a second factor. Set up an authenticator app to open the admin.", "warning"
+        )
+        return redirect(url_for("accounts.security"))
+    if not sessions.passed_second_factor():
+        # Opened before the factor was on this account: sign in again with the code.
+        end_this_session()
+        flash("Sign in again with your authenticator code to open the admin.", "warning")
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    return None
+
+
 def admin_required(view: Callable) -> Callable:
-    """Let only admins through: anonymous users go to login, others get 403."""
+    """Let only admins who passed the second factor through (see admin_refusal)."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
+        refusal = admin_refusal()
+        if refusal is not None:
+            return refusal
         return view(*args, **kwargs)
 
     return wrapped

@@ -1,11 +1,11 @@
-"""Users and their single-use tokens."""
+"""Users, their single-use tokens, server-side sessions and second-factor records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.extensions import db
@@ -37,16 +37,42 @@ class User(UserMixin, TimestampMixin, db.Model):
     email_verified_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
-    # Part of the session identity: bumping it signs out every other session and remember-cookie.
-    session_version: Mapped[int] = mapped_column(default=1)
+    # TOTP second factor: the confirmed secret, one waiting for its first code, and the last
+    # time step a code was accepted for (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     tokens: Mapped[list[UserToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    # Plain attributes, never stored: the raw token of the session this object was loaded for.
+    __allow_unmapped__ = True
+    session_token: str | None = None
+
     def get_id(self) -> str:
-        """Identify the session by user and session version."""
-        return f"{self.id}:{self.session_version}"
+        """Return the random token of this device's session (what the cookies carry)."""
+        if not self.session_token:
+            raise RuntimeError("no session is open for this user; use accounts.sessions")
+        return self.session_token
+
+    # Flask-Login compares users by get_id(); a user has many sessions, so compare accounts.
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, User):
+            return self.id is not None and self.id == other.id
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def is_active(self) -> bool:
@@ -85,3 +111,54 @@ class UserToken(TimestampMixin, db.Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(db.Model):
+    """One signed-in device: the cookies carry a random token, only its hash is kept here."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_active", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    # Written at most once a minute, so a busy reader does not write on every page.
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the absolute limit, however active the session is
+    remembered: Mapped[bool] = mapped_column(default=False)
+    second_factor_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use second-factor recovery code; only its hash is kept."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LoginChallenge(db.Model):
+    """A sign-in waiting for its second factor: the password was right, no session exists yet."""
+
+    __tablename__ = "user_login_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(default=0)
+    spent_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
+from campus.audit import record
 from campus.extensions import db
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -202,25 +203,41 @@ def request_password_reset(email: str) -> None:
 def _set_password(user: User, password: str) -> None:
     check_password_rules(password)
     user.password_hash = hash_password(password)
-    # Every other session and remember-me cookie carries the old version and stops working.
-    user.session_version += 1
 
 
 def reset_password(raw: str, password: str) -> User:
     """Set a new password through a reset token; ends every session of the user."""
+    from campus.accounts.sessions import end_sessions
+
     check_password_rules(password)
     user = consume_token(raw, "reset_password")
     _set_password(user, password)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # they proved they read the inbox
+    ended = end_sessions(user)
+    record(
+        "password_reset",
+        user,
+        summary=f"{user.email}: password reset by email link; {ended} session(s) ended",
+        actor=user,
+    )
     return user
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password after checking the current one; ends the user's other sessions."""
+    from campus.accounts.sessions import end_sessions
+
     if not verify_password(user, current_password):
         raise AccountError("Your current password is not correct.")
     _set_password(user, new_password)
+    ended = end_sessions(user, keep_current=True)
+    record(
+        "password_changed",
+        user,
+        summary=f"{user.email}: password changed; {ended} other session(s) ended",
+        actor=user,
+    )
 
 
 def update_profile(
@@ -252,6 +269,11 @@ def create_admin(email: str, password: str, full_name: str = "Campus Admin") -> 
             email_verified_at=utcnow(),
         )
         db.session.add(user)
+    elif user.role != "admin":
+        from campus.accounts.sessions import end_sessions
+
+        # Sessions opened as a student never passed the admin's second factor.
+        end_sessions(user)
     user.role = "admin"
     db.session.flush()
     return user

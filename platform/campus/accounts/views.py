@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from datetime import timedelta
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
-from campus.accounts import bp, services
+from campus.accounts import bp, mfa, services, sessions
+from campus.accounts.access import end_this_session
 from campus.accounts.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -16,8 +19,14 @@ from campus.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from campus.accounts.security_forms import CodeForm
+from campus.audit import record
 from campus.extensions import db, limiter
 from campus.urls import safe_local_path
+
+# Where a sign-in waiting for its second-factor code keeps its token and destination.
+_CHALLENGE_KEY = "login_challenge"
+_NEXT_KEY = "login_next"
 
 
 def _safe_next(target: str | None) -> str:
@@ -25,10 +34,26 @@ def _safe_next(target: str | None) -> str:
     return safe_local_path(target, url_for("main.home"))
 
 
-def _start_session(user, remember: bool = False) -> None:
+def _open_browser_session(user, remember: bool = False) -> None:
+    """Hand the browser the token of the server-side session just opened for the user."""
     # A fresh session on every login: nothing from before (or planted) survives it.
     session.clear()
-    login_user(user, remember=remember)
+    remember = remember and sessions.may_remember(user)
+    duration = timedelta(seconds=current_app.config["REMEMBER_ABSOLUTE_TIMEOUT"])
+    login_user(user, remember=remember, duration=duration)
+
+
+@bp.before_app_request
+def _load_session_first() -> None:
+    # Load the signed-in user before the view writes anything: the loader may record the
+    # session's last-seen time on its own short transaction.
+    if request.endpoint == "static":
+        return
+    if not current_user.is_authenticated and g.get("session_ended"):
+        # The cookies name a session that is over: drop them so later requests skip the lookup.
+        session.pop("_user_id", None)
+        if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+            session["_remember"] = "clear"
 
 
 def _login_limit() -> str:
@@ -59,8 +84,9 @@ def signup() -> str | Response:
             db.session.rollback()
             form.email.errors.append(str(exc))
         else:
+            sessions.sign_in(user)
             db.session.commit()
-            _start_session(user)
+            _open_browser_session(user)
             flash(
                 f"Welcome to Campus, {user.first_name}! "
                 f"We sent a confirmation link to {user.email}.",
@@ -74,29 +100,84 @@ def signup() -> str | Response:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> str | Response:
-    """Sign in with email and password."""
+    """Sign in with email and password (then the code, when the account has a second factor)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append("The email or password is not correct.")
-        else:
+            _record_failed_sign_in(form.email.data)
             db.session.commit()
-            _start_session(user, remember=form.remember.data)
+            form.password.errors.append("The email or password is not correct.")
+        elif user.totp_enabled:
+            raw = mfa.start_challenge(user, remember=bool(form.remember.data))
+            db.session.commit()
+            session.clear()
+            session[_CHALLENGE_KEY] = raw
+            session[_NEXT_KEY] = _safe_next(request.args.get("next"))
+            return redirect(url_for("accounts.login_verify"))
+        else:
+            sessions.sign_in(user, remember=bool(form.remember.data))
+            db.session.commit()
+            _open_browser_session(user, remember=bool(form.remember.data))
             flash(f"Welcome back, {user.first_name}.", "success")
             return redirect(_safe_next(request.args.get("next")))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/login.html", form=form), status
 
 
+def _record_failed_sign_in(email: str) -> None:
+    # Never the password, and never the typed text when it matches no account (it may be one).
+    user = services.get_user_by_email(email)
+    if user is None:
+        record("sign_in_failed", object_type="User", summary="unknown email", actor=None)
+    else:
+        record("sign_in_failed", user, summary=f"{user.email}: password not accepted", actor=None)
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_verify() -> str | Response:
+    """Ask for the second-factor code of a sign-in whose password was right."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    challenge = mfa.open_challenge(session.get(_CHALLENGE_KEY))
+    if challenge is None:
+        session.pop(_CHALLENGE_KEY, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        remember = challenge.remember
+        try:
+            user = mfa.complete_challenge(challenge, form.code.data)
+        except mfa.ChallengeFailed as exc:
+            db.session.commit()  # the failure counts, so the next guess is one fewer
+            if exc.restart:
+                session.pop(_CHALLENGE_KEY, None)
+                flash(str(exc), "error")
+                return redirect(url_for("accounts.login"))
+            form.code.errors.append(str(exc))
+        else:
+            target = session.get(_NEXT_KEY)
+            sessions.sign_in(user, remember=remember, second_factor=True)
+            db.session.commit()
+            _open_browser_session(user, remember=remember)
+            flash(f"Welcome back, {user.first_name}.", "success")
+            return redirect(_safe_next(target))
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/login_verify.html", form=form), status
+
+
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out and forget the session."""
+    """Sign out: this device's session ends on the server and its cookies are cleared."""
     EmptyForm().validate_on_submit()  # CSRF is checked globally; this keeps the form honest
-    logout_user()
-    session.clear()
+    if current_user.is_authenticated:
+        end_this_session()
+    else:
+        session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("main.home"))
 
@@ -153,8 +234,15 @@ def reset_password(token: str) -> str | Response:
         except services.AccountError as exc:
             db.session.rollback()
             return render_template("accounts/link_problem.html", message=str(exc)), 400
+        if user.totp_enabled:
+            # The link proves the inbox, not the second factor: sign in with both.
+            db.session.commit()
+            session.clear()
+            flash("Your password is changed. Sign in with it and your code.", "success")
+            return redirect(url_for("accounts.login"))
+        sessions.sign_in(user)
         db.session.commit()
-        _start_session(user)
+        _open_browser_session(user)
         flash("Your password is changed and you are signed in.", "success")
         return redirect(url_for("main.home"))
     status = 422 if form.is_submitted() else 200
@@ -201,8 +289,6 @@ def change_password() -> str | Response:
             form.current_password.errors.append(str(exc))
         else:
             db.session.commit()
-            # Keep this device signed in under the new session version.
-            _start_session(current_user._get_current_object())
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
     status = 422 if form.is_submitted() else 200

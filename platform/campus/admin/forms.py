@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class ConfirmPasswordForm(FlaskForm):
     """The admin's own password, to open sensitive actions."""
 
     password = PasswordField("Your password", validators=[DataRequired()])
+    code = StringField("Code from your authenticator app", validators=[Optional(), Length(max=40)])
 
 
 class CompForm(FlaskForm):

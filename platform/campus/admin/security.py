@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, request, session, url_for
 from flask_login import current_user
 
-from campus.extensions import login_manager
 from campus.urls import safe_local_path
 
 # A password confirmation keeps sensitive actions open this long.
@@ -17,17 +16,27 @@ _SESSION_KEY = "admin_confirmed_at"
 
 
 def is_admin() -> bool:
-    """Tell whether the signed-in user is an admin."""
-    return bool(current_user.is_authenticated and current_user.is_admin)
+    """Tell whether the signed-in user is an admin whose session passed the second factor."""
+    from campus.accounts.sessions import passed_second_factor
+
+    return bool(
+        current_user.is_authenticated
+        and current_user.is_admin
+        and current_user.totp_enabled
+        and passed_second_factor()
+    )
 
 
 def refuse():
-    """Send anonymous visitors to login; everyone else who is not an admin gets 403."""
+    """Send visitors to login, non-admins to 403, admins to their second factor."""
     from flask import abort
 
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    abort(403)
+    from campus.accounts.access import admin_refusal
+
+    refusal = admin_refusal()
+    if refusal is None:
+        abort(403)
+    return refusal
 
 
 def is_fresh(now: float | None = None) -> bool:

@@ -73,7 +73,9 @@ def set_disabled(user: User, disabled: bool) -> None:
         if user.disabled_at is not None:
             raise AdminActionError(f"{user.email} is already disabled.")
         user.disabled_at = utcnow()
-        user.session_version += 1  # every session and remember-cookie stops working at once
+        from campus.accounts.sessions import end_sessions
+
+        end_sessions(user)  # every session and remember-cookie stops working at once
     else:
         if user.disabled_at is None:
             raise AdminActionError(f"{user.email} is not disabled.")

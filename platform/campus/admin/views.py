@@ -72,24 +72,32 @@ class DashboardView(SecureMixin, AdminIndexView):
 
 
 class ConfirmView(AdminPage):
-    """Re-enter the password before sensitive actions (valid for ten minutes)."""
+    """Re-enter the password (and a code) before sensitive actions (valid for ten minutes)."""
 
     def is_visible(self) -> bool:
         return False
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
-        """Ask for the admin's password and remember the confirmation."""
+        """Ask for the admin's password and code, and remember the confirmation."""
+        from campus.accounts import mfa
         from campus.accounts.services import verify_password
+        from campus.extensions import db
 
         form = ConfirmPasswordForm()
         target = security.safe_next(request.args.get("next"), url_for("admin.index"))
         if form.validate_on_submit():
-            if verify_password(current_user, form.password.data):
+            user = current_user._get_current_object()
+            if not verify_password(user, form.password.data):
+                form.password.errors.append("That is not your password.")
+            elif user.totp_enabled and mfa.check_code(user, form.code.data or "") is None:
+                db.session.commit()  # a spent code stays spent
+                form.code.errors.append("That code is not right. Enter the current code.")
+            else:
+                db.session.commit()
                 security.mark_fresh()
                 flash("Thanks. Sensitive actions are open for the next ten minutes.", "success")
                 return redirect(target)
-            form.password.errors.append("That is not your password.")
         return self.render("admin/campus/confirm.html", form=form, target=target)
 
 

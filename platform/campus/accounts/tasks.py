@@ -1,0 +1,30 @@
+"""Account housekeeping run by beat."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from campus.accounts import sessions
+from campus.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="campus.accounts.purge_ended_sessions")
+def purge_ended_sessions() -> int:
+    """Delete session records that ended more than 30 days ago (safe to run twice)."""
+    removed = sessions.purge_ended()
+    db.session.commit()
+    if removed:
+        log.info("purged %d ended sessions", removed)
+    return removed
+
+
+BEAT_SCHEDULE = {
+    "accounts-purge-ended-sessions": {
+        "task": "campus.accounts.purge_ended_sessions",
+        "schedule": 24 * 60 * 60.0,
+    }
+}

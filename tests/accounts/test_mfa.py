@@ -1,0 +1,229 @@
+"""The TOTP second factor: enrolment, the code step, replays, recovery codes, turning off."""
+
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from campus.accounts.models import RecoveryCode, User, UserSession
+from campus.audit import AuditEntry
+from campus.extensions import db
+from tests.support import (
+    DEFAULT_PASSWORD,
+    create_user,
+    enable_totp,
+    login,
+    login_with_code,
+    post_form,
+    totp_code,
+)
+
+EMAIL = "theo@example.com"
+
+
+@pytest.fixture
+def user(app):
+    with app.app_context():
+        return create_user(email=EMAIL).id
+
+
+@pytest.fixture
+def secret(app, user):
+    with app.app_context():
+        return enable_totp(user)
+
+
+def _actions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def _enrol(app, client) -> tuple[str, list[str]]:
+    """Set up TOTP through the pages; return the secret and the recovery codes shown."""
+    assert post_form(client, "/account/security/totp/start").status_code == 302
+    page = client.get("/account/security/totp").get_data(as_text=True)
+    shown = re.search(r'<code class="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)
+    key = shown.replace(" ", "")
+    response = post_form(client, "/account/security/totp", {"code": totp_code(key)})
+    assert response.status_code == 200, response.get_data(as_text=True)[:1000]
+    codes = re.findall(r"<li><code>([a-z2-7-]{14})</code></li>", response.get_data(as_text=True))
+    return key, codes
+
+
+def test_enrolment_shows_a_qr_code_and_needs_a_code_before_it_is_on(app, client, user):
+    login(client, EMAIL)
+    post_form(client, "/account/security/totp/start")
+    page = client.get("/account/security/totp").get_data(as_text=True)
+    assert "<svg" in page and "<script" not in page
+    wrong = post_form(client, "/account/security/totp", {"code": "000000"})
+    assert wrong.status_code == 422
+    with app.app_context():
+        assert not db.session.get(User, user).totp_enabled
+
+
+def test_enrolment_turns_totp_on_and_shows_ten_recovery_codes_once(app, client, user):
+    login(client, EMAIL)
+    other = app.test_client()
+    login(other, EMAIL)
+    key, codes = _enrol(app, client)
+    assert len(codes) == len(set(codes)) == 10
+    with app.app_context():
+        stored = db.session.get(User, user)
+        assert stored.totp_secret == key and stored.totp_enabled_at is not None
+        hashes = db.session.scalars(select(RecoveryCode.code_hash)).all()
+    assert not set(hashes) & {c.replace("-", "") for c in codes}  # kept only as hashes
+    assert codes[0] not in client.get("/account/security").get_data(as_text=True)
+    assert other.get("/api/v1/me").status_code == 401  # other devices must sign in with it
+    assert client.get("/api/v1/me").status_code == 200
+    assert "mfa_enabled" in _actions(app)
+
+
+def test_sign_in_asks_for_the_code_before_any_session_exists(app, client, secret):
+    first = post_form(
+        client, "/login?next=/account", {"email": EMAIL, "password": DEFAULT_PASSWORD}
+    )
+    assert first.headers["Location"].endswith("/login/verify")
+    assert client.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.id)) is None
+    done = post_form(client, "/login/verify", {"code": totp_code(secret)})
+    assert done.status_code == 302 and done.headers["Location"] == "/account"
+    assert client.get("/api/v1/me").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.second_factor_at)) is not None
+
+
+def test_a_wrong_code_is_refused(app, client, secret):
+    post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    wrong = post_form(client, "/login/verify", {"code": totp_code(secret, steps=5)})
+    assert wrong.status_code == 422
+    assert "not right" in wrong.get_data(as_text=True)
+    assert client.get("/api/v1/me").status_code == 401
+    assert _actions(app)[-1] == "sign_in_failed"
+
+
+def test_a_code_cannot_be_replayed(app, client, secret):
+    code = totp_code(secret)
+    login_with_code(client, EMAIL, code)
+    thief = app.test_client()
+    post_form(thief, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    replay = post_form(thief, "/login/verify", {"code": code})
+    assert replay.status_code == 422
+    assert thief.get("/api/v1/me").status_code == 401
+
+
+def test_too_many_wrong_codes_go_back_to_the_password_step(app, client, secret):
+    post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    for _ in range(4):
+        assert post_form(client, "/login/verify", {"code": "123456"}).status_code == 422
+    fifth = post_form(client, "/login/verify", {"code": "123456"})
+    assert fifth.status_code == 302 and fifth.headers["Location"].endswith("/login")
+    late = post_form(client, "/login/verify", {"code": totp_code(secret)})
+    assert late.status_code == 302 and late.headers["Location"].endswith("/login")
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_account_is_locked_against_guessing_across_fresh_password_steps(app, secret):
+    # From several addresses, so the per-address limit never applies; the account's does.
+    for n in range(2):
+        guesser = app.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        post_form(guesser, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+        for _ in range(5):
+            post_form(guesser, "/login/verify", {"code": "123456"})
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.9"
+    post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    right = post_form(client, "/login/verify", {"code": totp_code(secret)})
+    assert right.status_code == 302 and right.headers["Location"].endswith("/login")
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_recovery_code_signs_in_once(app, client, user):
+    login(client, EMAIL)
+    _key, codes = _enrol(app, client)
+    post_form(client, "/logout")
+    login_with_code(client, EMAIL, codes[0].upper())
+    assert client.get("/api/v1/me").status_code == 200
+    post_form(client, "/logout")
+    post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    again = post_form(client, "/login/verify", {"code": codes[0]})
+    assert again.status_code == 422
+    assert "recovery_code_used" in _actions(app)
+
+
+def test_new_recovery_codes_replace_the_old_ones(app, client, user):
+    login(client, EMAIL)
+    _key, old = _enrol(app, client)
+    refused = post_form(client, "/account/security/recovery-codes", {"password": "wrong one!!"})
+    assert refused.status_code == 422
+    response = post_form(client, "/account/security/recovery-codes", {"password": DEFAULT_PASSWORD})
+    new = re.findall(r"<li><code>([a-z2-7-]{14})</code></li>", response.get_data(as_text=True))
+    assert len(new) == 10 and not set(new) & set(old)
+    other = app.test_client()
+    post_form(other, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    assert post_form(other, "/login/verify", {"code": old[0]}).status_code == 422
+    assert post_form(other, "/login/verify", {"code": new[0]}).status_code == 302
+    assert "recovery_codes_regenerated" in _actions(app)
+
+
+def test_turning_totp_off_needs_the_password_and_a_code(app, client, secret):
+    login_with_code(client, EMAIL, totp_code(secret))
+    no_password = post_form(
+        client,
+        "/account/security/totp/disable",
+        {"password": "not my password", "code": totp_code(secret, steps=1)},
+    )
+    assert no_password.status_code == 422
+    no_code = post_form(
+        client, "/account/security/totp/disable", {"password": DEFAULT_PASSWORD, "code": "000000"}
+    )
+    assert no_code.status_code == 422
+    with app.app_context():
+        assert db.session.get(User, client_user_id(app)).totp_enabled
+    done = post_form(
+        client,
+        "/account/security/totp/disable",
+        {"password": DEFAULT_PASSWORD, "code": totp_code(secret, steps=1)},
+    )
+    assert done.status_code == 302
+    with app.app_context():
+        assert not db.session.get(User, client_user_id(app)).totp_enabled
+        assert db.session.scalar(select(RecoveryCode.id)) is None
+    assert "mfa_disabled" in _actions(app)
+    post_form(client, "/logout")
+    login(client, EMAIL)  # the password alone again
+
+
+def client_user_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == EMAIL))
+
+
+def test_a_reset_link_does_not_skip_the_second_factor(app, client, secret):
+    with app.app_context():
+        from campus.accounts import services
+
+        raw = services.issue_token(db.session.get(User, client_user_id(app)), "reset_password", 600)
+        db.session.commit()
+    response = post_form(
+        client,
+        f"/password/reset/{raw}",
+        {"password": "a brand new secret", "confirm": "a brand new secret"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_code_step_without_a_password_step_goes_back_to_login(client):
+    response = post_form(client, "/login/verify", {"code": "123456"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+
+
+def test_provisioning_link_names_the_site_and_the_account(app, user):
+    from campus.accounts import mfa
+
+    with app.app_context():
+        uri = mfa.provisioning_uri(db.session.get(User, user), pyotp.random_base32())
+    assert uri.startswith("otpauth://totp/Campus:theo%40example.com?")

@@ -1,0 +1,251 @@
+"""Server-side sessions: logout, remember-me, timeouts, signing out elsewhere, the audit trail."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from flask_login.utils import decode_cookie
+from sqlalchemy import select
+
+from campus.accounts.models import User, UserSession
+from campus.audit import AuditEntry
+from campus.extensions import db
+from tests.support import DEFAULT_PASSWORD, create_user, login, post_form
+
+EMAIL = "ines@example.com"
+
+
+@pytest.fixture
+def user(app):
+    with app.app_context():
+        return create_user(email=EMAIL).id
+
+
+def _cookie(client, name: str = "session") -> str:
+    cookie = client.get_cookie(name)
+    assert cookie is not None, f"no {name} cookie"
+    return cookie.value
+
+
+def _replay(app, name: str, value: str):
+    """A new browser holding only one stolen or saved cookie."""
+    other = app.test_client()
+    other.set_cookie(name, value)
+    return other
+
+
+def _actions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_logout_ends_the_session_on_the_server(app, client, user):
+    login(client, EMAIL)
+    old = _cookie(client)
+    assert post_form(client, "/logout").status_code == 302
+    replayed = _replay(app, "session", old)
+    assert replayed.get("/api/v1/me").status_code == 401
+    page = replayed.get("/account")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.revoked_at)) is not None
+
+
+def test_remember_cookie_is_random_per_device_and_names_no_user(app, user):
+    first, second = app.test_client(), app.test_client()
+    login(first, EMAIL, remember="y")
+    login(second, EMAIL, remember="y")
+    one, two = _cookie(first, "remember_token"), _cookie(second, "remember_token")
+    assert one != two
+    for value in (one, two):
+        with app.app_context():
+            token = decode_cookie(value)  # the signed value: a random session token
+        assert token and len(token) >= 40 and ":" not in token
+        assert _replay(app, "remember_token", value).get("/api/v1/me").status_code == 200
+
+
+def test_remember_cookie_dies_at_logout(app, client, user):
+    login(client, EMAIL, remember="y")
+    remembered = _cookie(client, "remember_token")
+    response = post_form(client, "/logout")
+    assert "remember_token=;" in " ".join(response.headers.getlist("Set-Cookie"))
+    assert _replay(app, "remember_token", remembered).get("/api/v1/me").status_code == 401
+
+
+def test_remember_cookie_expires_on_the_server_after_its_absolute_limit(app, client, user):
+    login(client, EMAIL, remember="y")
+    remembered = _cookie(client, "remember_token")
+    # Used every ten days it never idles out, but thirty days after sign-in it is over.
+    for days in (10, 20, 29):
+        with time_machine.travel(timedelta(days=days), tick=False):
+            assert _replay(app, "remember_token", remembered).get("/api/v1/me").status_code == 200
+    with time_machine.travel(timedelta(days=30, minutes=1), tick=False):
+        assert _replay(app, "remember_token", remembered).get("/api/v1/me").status_code == 401
+
+
+def test_remember_cookie_idles_out_on_the_server(app, client, user):
+    login(client, EMAIL, remember="y")
+    remembered = _cookie(client, "remember_token")
+    with time_machine.travel(timedelta(days=14, minutes=1), tick=False):
+        assert _replay(app, "remember_token", remembered).get("/api/v1/me").status_code == 401
+
+
+def test_idle_session_is_signed_out(app, client, user):
+    login(client, EMAIL)
+    with time_machine.travel(timedelta(minutes=59), tick=False):
+        assert client.get("/api/v1/me").status_code == 200
+    # Active at minute 59, so minute 118 is only 59 idle minutes later.
+    with time_machine.travel(timedelta(minutes=118), tick=False):
+        assert client.get("/api/v1/me").status_code == 200
+    with time_machine.travel(timedelta(minutes=118 + 61), tick=False):
+        assert client.get("/api/v1/me").status_code == 401
+
+
+def test_active_session_ends_at_its_absolute_limit(app, client, user):
+    login(client, EMAIL)
+    for minutes in range(50, 12 * 60, 50):
+        with time_machine.travel(timedelta(minutes=minutes), tick=False):
+            assert client.get("/api/v1/me").status_code == 200, minutes
+    with time_machine.travel(timedelta(hours=12, minutes=1), tick=False):
+        assert client.get("/api/v1/me").status_code == 401
+
+
+def test_last_seen_is_written_at_most_once_a_minute(app, client, user):
+    login(client, EMAIL)
+
+    def last_seen():
+        with app.app_context():
+            return db.session.scalar(select(UserSession.last_seen_at))
+
+    signed_in = last_seen()
+    with time_machine.travel(timedelta(seconds=30), tick=False):
+        client.get("/api/v1/me")
+    assert last_seen() == signed_in
+    with time_machine.travel(timedelta(seconds=90), tick=False):
+        client.get("/api/v1/me")
+    assert last_seen() > signed_in
+
+
+def test_sign_out_everywhere_kills_every_client(app, client, user):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, EMAIL)
+    login(phone, EMAIL, remember="y")
+    remembered = _cookie(phone, "remember_token")
+    login(client, EMAIL)
+    response = post_form(client, "/account/security/sign-out-everywhere")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    for other in (client, laptop, phone, _replay(app, "remember_token", remembered)):
+        assert other.get("/api/v1/me").status_code == 401
+    assert "sign_out_everywhere" in _actions(app)
+
+
+def test_one_session_can_be_ended_from_the_security_page(app, client, user):
+    phone = app.test_client()
+    phone.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (iPhone) Safari/605.1"
+    login(phone, EMAIL)
+    login(client, EMAIL)
+    page = client.get("/account/security").get_data(as_text=True)
+    assert "Safari on iPhone" in page and "this device" in page
+    with app.app_context():
+        phone_id = db.session.scalar(select(UserSession.id).order_by(UserSession.id))
+    response = post_form(client, f"/account/security/sessions/{phone_id}/end")
+    assert response.status_code == 302
+    assert phone.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me").status_code == 200
+    assert "session_ended" in _actions(app)
+
+
+def test_a_member_cannot_end_someone_elses_session(app, client, user):
+    with app.app_context():
+        create_user(email="other@example.com")
+    victim = app.test_client()
+    login(victim, "other@example.com")
+    with app.app_context():
+        victim_session = db.session.scalar(select(UserSession.id))
+    login(client, EMAIL)
+    post_form(client, f"/account/security/sessions/{victim_session}/end")
+    assert victim.get("/api/v1/me").status_code == 200
+    assert "session_ended" not in _actions(app)
+
+
+def test_the_account_page_links_to_security(client, user):
+    login(client, EMAIL)
+    assert 'href="/account/security"' in client.get("/account").get_data(as_text=True)
+
+
+def test_sign_ins_and_failures_are_audited_without_the_password(app, client, user):
+    post_form(client, "/login", {"email": EMAIL, "password": "not the password 123"})
+    post_form(client, "/login", {"email": "nobody@example.com", "password": "whatever 456"})
+    login(client, EMAIL)
+    post_form(client, "/logout")
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        rows = [(e.action, e.actor_id, e.object_id, e.summary) for e in entries]
+    assert [r[0] for r in rows] == ["sign_in_failed", "sign_in_failed", "sign_in", "sign_out"]
+    wrong, unknown, signed_in, signed_out = rows
+    assert wrong[1] is None and wrong[2] == str(user)
+    assert unknown[1] is None and unknown[2] is None and "nobody" not in unknown[3]
+    assert signed_in[1] == user and signed_out[1] == user
+    text = " ".join(r[3] for r in rows)
+    assert "not the password" not in text and "whatever" not in text
+
+
+def test_password_change_and_reset_are_audited(app, client, user):
+    login(client, EMAIL)
+    post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": DEFAULT_PASSWORD,
+            "password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
+    )
+    with app.app_context():
+        from campus.accounts import services
+
+        user_row = db.session.get(User, user)
+        raw = services.issue_token(user_row, "reset_password", 3600)
+        db.session.commit()
+    post_form(
+        app.test_client(),
+        f"/password/reset/{raw}",
+        {"password": "another new secret", "confirm": "another new secret"},
+    )
+    actions = _actions(app)
+    assert "password_changed" in actions and "password_reset" in actions
+    assert client.get("/api/v1/me").status_code == 401  # the reset ended this session too
+
+
+def test_a_made_up_session_token_signs_nobody_in(app, user):
+    forged = app.test_client()
+    with forged.session_transaction() as session:
+        session["_user_id"] = f"{user}:1"
+    assert forged.get("/api/v1/me").status_code == 401
+
+
+def test_sessions_ended_a_month_ago_are_purged_and_live_ones_kept(app, client, user):
+    from campus.accounts.tasks import purge_ended_sessions
+
+    login(client, EMAIL)
+    post_form(client, "/logout")
+    login(client, EMAIL)
+    assert purge_ended_sessions.delay().get() == 0
+    with time_machine.travel(timedelta(days=31), tick=False):
+        login(client, EMAIL)  # a live one, opened now
+        assert purge_ended_sessions.delay().get() == 2
+        assert client.get("/api/v1/me").status_code == 200
+
+
+def test_a_browser_whose_session_ended_is_told_once_and_drops_the_dead_cookies(app, user):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, EMAIL, remember="y")
+    login(phone, EMAIL)
+    post_form(phone, "/account/security/sign-out-everywhere")
+    first = laptop.get("/account", follow_redirects=True)
+    assert "Your session has ended. Please sign in again." in first.get_data(as_text=True)
+    assert laptop.get_cookie("remember_token") is None
+    with laptop.session_transaction() as session:
+        assert "_user_id" not in session
+    later = laptop.get("/account", follow_redirects=True)
+    assert "Your session has ended" not in later.get_data(as_text=True)
