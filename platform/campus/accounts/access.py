@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
@@ -39,8 +39,9 @@ def load_user(session_id: str) -> User | None:
 def unauthorized() -> Any:
     """Answer 401 JSON on the API; send browsers to the login page."""
     if wants_json():
-        body = {"error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}}
-        return jsonify(body), 401
+        from campus.errors import json_error  # errors imports this module
+
+        return json_error("unauthorized", "Sign in to use this endpoint.", 401)
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
