@@ -17,10 +17,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Dialect, Engine
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
@@ -92,15 +93,19 @@ def _core_insert(engine: Engine, params: dict[str, Any]) -> int | None:
         return conn.execute(statement, params).scalar()
 
 
-def _raw_insert(engine: Engine, params: dict[str, Any]) -> int | None:
-    """Send the compiled INSERT straight to the pooled psycopg connection (PostgreSQL only)."""
+@lru_cache(maxsize=4)
+def _compiled(dialect: Dialect, keys: tuple[str, ...]) -> str:
+    """The INSERT's SQL for these columns as the driver takes it, compiled once."""
     from campus.billing import services
 
-    sql = str(
-        services._insert_event_statement(engine.dialect.name).compile(
-            dialect=engine.dialect, column_keys=tuple(params)
-        )
-    )
+    statement = services._insert_event_statement(dialect.name)
+    return str(statement.compile(dialect=dialect, column_keys=keys))
+
+
+def _raw_insert(engine: Engine, params: dict[str, Any]) -> int | None:
+    """Send the compiled INSERT straight to the pooled psycopg connection (PostgreSQL only)."""
+
+    sql = _compiled(engine.dialect, tuple(params))
     pooled = engine.raw_connection()
     driver: Any = pooled.driver_connection
     try:
