@@ -4,12 +4,13 @@ bench/webhooks.py serves `webhook_variants:app` under gunicorn with BENCH_WEBHOO
 and bench/webhook_pieces.py calls `apply()` in-process, so each piece is measured against the
 shipped app in the same run:
 
-- `ours`: the app as shipped (a plain Flask view; see campus.billing.intake).
+- `ours`: the app as shipped: a plain Flask view (campus.billing.intake) that stores the event
+  with one INSERT through SQLAlchemy Core on an autocommit Connection.
 - `wsgi-intake`: the same `receive()` answered by WSGI middleware ahead of Flask's request
   handling (no request context, session, login, CSRF or limiter work), as Campus once did.
-- `core-insert`: the event stored through SQLAlchemy Core on an autocommit Connection on
-  PostgreSQL too, instead of the INSERT sent straight to the pooled psycopg connection.
-- `raw-insert`: the INSERT sent straight to the pooled psycopg connection on PostgreSQL.
+- `raw-insert`: the INSERT sent straight to the pooled psycopg connection on PostgreSQL,
+  skipping SQLAlchemy's Connection, as Campus once did.
+- `core-insert`: the Core INSERT whatever the shipped app does (today the same as `ours`).
 """
 
 from __future__ import annotations
