@@ -116,6 +116,7 @@ def _measure(app, client_for) -> dict[str, tuple[int, int, float]]:
     """{page: (queries anonymous, queries paying member (both cold), ms per request as member)}."""
     from sqlalchemy import event
 
+    from campus.cache import clear_caches
     from campus.extensions import db
 
     with app.app_context():
@@ -132,8 +133,7 @@ def _measure(app, client_for) -> dict[str, tuple[int, int, float]]:
         for client in (anonymous, member):
             client.get(path)  # warm templates and compiled SQL...
             # ...but count a cold page: no article pages or promo kept by the process.
-            app.extensions.pop("content_cache", None)
-            app.extensions.pop("content_promo", None)
+            clear_caches(app, prefix="content")
             event.listen(engine, "before_cursor_execute", _count)
             counter["n"] = 0
             response = client.get(path)

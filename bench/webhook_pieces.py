@@ -98,21 +98,9 @@ def call_wsgi(app, env: dict) -> int:
 
 def insert_params(payload: str) -> dict:
     """The INSERT's parameters for one event, as the intake builds them."""
-    from campus.models.base import utcnow
+    from bench.webhook_variants import insert_params as params
 
-    event = json.loads(payload)
-    now = utcnow()
-    return {
-        "stripe_event_id": event["id"],
-        "type": event["type"],
-        "created": event["created"],
-        "livemode": bool(event.get("livemode")),
-        "payload": payload,
-        "status": "received",
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
+    return params(payload, json.loads(payload))
 
 
 def pieces(app, n: int) -> None:
@@ -122,6 +110,7 @@ def pieces(app, n: int) -> None:
     from sqlalchemy import text
     from sqlalchemy.dialects import postgresql
 
+    from bench.webhook_variants import _raw_insert
     from campus.billing import services
     from campus.billing.models import WebhookEvent
     from campus.billing.tasks import process_webhook_event
@@ -170,10 +159,17 @@ def pieces(app, n: int) -> None:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(insert, insert_params(sp[1])).scalar()
 
-        timed("autocommit connection: INSERT ... RETURNING", n, lambda i: rows[i], autocommit)
+        timed("Core, autocommit connection: INSERT ... RETURNING", n, lambda i: rows[i], autocommit)
+        rows = bodies(n, "r")
+        timed(
+            "raw psycopg from the pool: INSERT ... RETURNING",
+            n,
+            lambda i: insert_params(rows[i][1]),
+            lambda params: _raw_insert(engine, params),
+        )
         rows = bodies(n, "d")
         timed(
-            "services.store_webhook (psycopg from the pool)",
+            "services.store_webhook (as shipped)",
             n,
             lambda i: (rows[i][1], json.loads(rows[i][1])),
             lambda tp: services.store_webhook(engine, *tp),
@@ -206,36 +202,47 @@ def pieces(app, n: int) -> None:
         )
 
 
-def requests(app, n: int) -> None:
-    """Time whole requests through the WSGI stack."""
-    wsgi = app.wsgi_app
-    for i, (signature, payload) in enumerate(bodies(200, "warm")):
-        assert call_wsgi(wsgi, environ(signature, payload)) == 200, i
-    full = bodies(n, "w")
-    timed(
-        "whole request: a new event (200)",
-        n,
-        lambda i: environ(*full[i]),
-        lambda e: call_wsgi(wsgi, e),
-    )
-    timed(
-        "whole request: a duplicate (200)",
-        n,
-        lambda i: environ(*full[i]),
-        lambda e: call_wsgi(wsgi, e),
-    )
-    timed(
-        "whole request: a bad signature (400)",
-        n,
-        lambda i: environ("t=1,v1=00", full[i][1]),
-        lambda e: call_wsgi(wsgi, e),
-    )
-    app.extensions["celery"].control.purge()
+def requests(app, n: int, variants: list[str]) -> None:
+    """Time whole requests through the WSGI stack, for the app as shipped and each variant."""
+    from bench.webhook_variants import applied
+
+    for variant in variants:
+        with applied(app, variant):
+            wsgi = app.wsgi_app
+            for i, (signature, payload) in enumerate(bodies(200, f"warm{variant}")):
+                assert call_wsgi(wsgi, environ(signature, payload)) == 200, i
+            full = bodies(n, f"w{variant}")
+            timed(
+                f"whole request, {variant}: a new event (200)",
+                n,
+                lambda i, full=full: environ(*full[i]),
+                lambda e, wsgi=wsgi: call_wsgi(wsgi, e),
+            )
+            timed(
+                f"whole request, {variant}: a duplicate (200)",
+                n,
+                lambda i, full=full: environ(*full[i]),
+                lambda e, wsgi=wsgi: call_wsgi(wsgi, e),
+            )
+            timed(
+                f"whole request, {variant}: a bad signature (400)",
+                n,
+                lambda i, full=full: environ("t=1,v1=00", full[i][1]),
+                lambda e, wsgi=wsgi: call_wsgi(wsgi, e),
+            )
+            app.extensions["celery"].control.purge()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument(
+        "--variants",
+        type=lambda text: [v for v in text.split(",") if v],
+        default=["ours", "wsgi-intake", "raw-insert"],
+        help="whole requests through the app as shipped and with one piece of machinery put "
+        "back or taken out (bench/webhook_variants.py)",
+    )
     args = parser.parse_args()
     wh.DB_URL, wh.BROKER = DB_URL, BROKER
     work = Path(tempfile.mkdtemp(prefix="campus-pieces-"))
@@ -245,7 +252,7 @@ def main() -> int:
     print(f"PostgreSQL {DB_URL}, Redis {BROKER}; {args.n} calls each; microseconds")
     print(f"  {'':<55} {'median':>7}  p99 {'':>7}   cpu")
     pieces(app, args.n)
-    requests(app, args.n)
+    requests(app, args.n, args.variants)
     return 0
 
 

@@ -63,10 +63,6 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     from campus.templating import register_templating
 
     register_templating(app)
-    from campus.billing.intake import WebhookIntake
-
-    # Stripe's deliveries are answered ahead of Flask's request handling (see billing.intake).
-    app.wsgi_app = WebhookIntake(app, app.wsgi_app)
     from campus.security import register_security
 
     register_security(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
@@ -41,10 +42,20 @@ TITLES = {
 }
 
 
-def json_error(status: int, message: str, code: str | None = None, **extra):
-    """Build the API's error body {"error": {"code", "message"}} with a status."""
-    body = {"error": {"code": code or CODES.get(status, "error"), "message": message, **extra}}
-    return jsonify(body), status
+def json_error(
+    code: str, message: str, status: int, details: Any = None, **fields: Any
+) -> Response:
+    """Build the JSON error answer {"error": {"code", "message", ...}} with its status.
+
+    The one shape of every JSON error (API, webhooks, sign-in required): `details` carries a
+    validation's per-field messages, `fields` any other facts a client acts on (`retry_at`).
+    """
+    error: dict[str, Any] = {"code": code, "message": message, **fields}
+    if details is not None:
+        error["details"] = details
+    response = jsonify(error=error)
+    response.status_code = status
+    return response
 
 
 def _message(exc: HTTPException) -> str:
@@ -75,20 +86,19 @@ def handle_http_exception(exc: HTTPException):
     status = exc.code or 500
     message = _message(exc)
     if wants_json():
-        extra = {}
         data = getattr(exc, "data", None)
-        if isinstance(data, dict) and data.get("messages"):
-            extra["details"] = data["messages"]
-        response = json_error(status, message, **extra)
-    elif isinstance(exc, SecurityError):
-        response = _bad_host_page(status, message)
-    else:
-        title = TITLES.get(status, "Error")
-        response = (
-            render_template("errors/error.html", status=status, title=title, message=message),
-            status,
-        )
-    return response
+        details = data.get("messages") if isinstance(data, dict) else None
+        response = json_error(CODES.get(status, "error"), message, status, details or None)
+        if "Allow" in (headers := dict(exc.get_headers())):
+            response.headers["Allow"] = headers["Allow"]  # a 405 names the methods that work
+        return response
+    if isinstance(exc, SecurityError):
+        return _bad_host_page(status, message)
+    title = TITLES.get(status, "Error")
+    return (
+        render_template("errors/error.html", status=status, title=title, message=message),
+        status,
+    )
 
 
 def handle_unexpected(exc: Exception):

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 
+from campus.cache import VersionedLRU, app_cache
+
 
 def format_date(value: date | datetime | None, fmt: str = "%B %-d, %Y") -> str:
     """Format a date the way people read it: "March 4, 2026"."""
@@ -26,6 +28,7 @@ def format_money(cents: int | None, currency: str = "usd") -> str:
 
 _URL_MEMO_SIZE = 4096
 _MEMO_VALUE_MAX = 120  # longer values (a pasted search, say) are built each time, not kept
+_LINK_SETS = 64  # the Host header is the client's to choose: keep the memo small
 
 
 def memoized_url_for(app: Flask):
@@ -35,7 +38,7 @@ def memoized_url_for(app: Flask):
     so those make the key. External, relative-endpoint and anchored links, links with unusual
     values, and apps with URL defaults or value preprocessors go straight to url_for.
     """
-    memo: dict[tuple, str] = {}
+    memo: VersionedLRU[str] = app_cache("templating.urls", _URL_MEMO_SIZE, app=app)
     build = app.url_for
 
     def url_for(endpoint: str, **values: Any) -> str:
@@ -52,12 +55,10 @@ def memoized_url_for(app: Flask):
         base = environ.get("campus.url_base")
         if base is None:  # worked out once per request: Request.host parses headers each time
             base = environ["campus.url_base"] = (request.host, request.script_root)
-        key = (base, endpoint, *values.items())
-        url = memo.get(key)
+        memo_key = (base, endpoint, *values.items())
+        url = memo.get(memo_key)
         if url is None:
-            if len(memo) >= _URL_MEMO_SIZE:
-                memo.clear()  # a plain dict stays safe across threads; refilling is cheap
-            url = memo[key] = build(endpoint, **values)
+            url = memo.put(memo_key, build(endpoint, **values))
         return url
 
     return url_for
@@ -72,7 +73,7 @@ def register_templating(app: Flask) -> None:
     site_name = app.config["SITE_NAME"]
     membership_price = format_money(app.config["MEMBERSHIP_PRICE_CENTS"])
     nav_items = _nav_items(app)
-    link_sets: dict[tuple[str, str], dict[str, Any]] = {}
+    link_sets: VersionedLRU[dict[str, Any]] = app_cache("templating.links", _LINK_SETS, app=app)
 
     @app.context_processor
     def _globals() -> dict:
@@ -92,7 +93,7 @@ def register_templating(app: Flask) -> None:
         return values
 
 
-def _links(app: Flask, nav_items: list, link_sets: dict) -> dict[str, Any]:
+def _links(app: Flask, nav_items: list, link_sets: VersionedLRU) -> dict[str, Any]:
     """The links every page's header and footer carry, built once per host and script root."""
     key = (request.host, request.script_root)
     links = link_sets.get(key)
@@ -117,9 +118,7 @@ def _links(app: Flask, nav_items: list, link_sets: dict) -> dict[str, Any]:
             (app.url_for(endpoint), label, endpoint.partition(".")[0])
             for endpoint, label in nav_items
         ]
-        if len(link_sets) >= 64:
-            link_sets.clear()  # the Host header is the client's to choose: keep the memo small
-        link_sets[key] = links
+        link_sets.put(key, links)
     return links
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import threading
 
 from campus.content.services import save_article
 from campus.extensions import db
@@ -74,3 +76,36 @@ def test_paying_members_share_the_article_but_each_sees_their_own_header(app, cl
         db.session.commit()
     html = other.get("/articles/shared-paid").get_data(as_text=True)
     assert "Shared after" in html and "Shared before" not in html
+
+
+def test_the_article_cache_survives_threads_reading_and_evicting_at_once(app, monkeypatch):
+    from campus.content import cache
+
+    with app.app_context():  # every put evicts: the race needs evictions
+        monkeypatch.setattr(cache._store(), "max_entries", 4)
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def hammer(seed: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                for i in range(4000):
+                    key = ("article", (seed * 7 + i) % 9)
+                    cache.put(key, i, 1)
+                    cache.get(key, 1)
+                    cache.get(("article", (seed + i) % 9), 1)
+            except BaseException as exc:  # any failure in a thread fails the test
+                failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, between any two steps
+    try:
+        threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, g, jsonify, redirect, request, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from campus.accounts.models import User
@@ -48,8 +48,9 @@ def forget_browser_session() -> None:
 def unauthorized() -> Any:
     """Answer 401 JSON on the API; send browsers to the login page."""
     if wants_json():
-        body = {"error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}}
-        return jsonify(body), 401
+        from campus.errors import json_error  # errors imports this module
+
+        return json_error("unauthorized", "Sign in to use this endpoint.", 401)
     if g.get("session_ended"):
         flash("Your session has ended. Please sign in again.", "info")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

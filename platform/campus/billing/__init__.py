@@ -14,4 +14,4 @@ def _register_simulator(state) -> None:
         state.app.register_blueprint(sim_bp)
 
 
-from campus.billing import cli, views  # noqa: E402,F401
+from campus.billing import cli, intake, views  # noqa: E402,F401

@@ -1,27 +1,21 @@
-"""POST /webhooks/stripe: verify, store and acknowledge Stripe's deliveries ahead of Flask.
+"""POST /webhooks/stripe: verify, store and acknowledge Stripe's deliveries; Celery applies them.
 
-Stripe's deliveries carry no cookie, form or user, so none of what Flask's request handling does
-for a page (request context, session, login, CSRF, rate limits, error pages) applies to them, and
-on this one route that handling cost more than the work itself. WebhookIntake wraps the app's
-WSGI callable and answers the route directly, inside an app context; every other request passes
-through untouched. The view logic stays small: read the body, `services.verify_webhook`,
-`services.store_webhook`, `services.wake_event_processing`.
+A plain Flask view, CSRF-exempt (Stripe signs its deliveries instead) and never rate limited
+(Stripe retries what we refuse). The signature is checked on the raw body, the event is stored
+once (its id is unique), the answer is 200 at once and the processing is woken in Celery.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
 
-from flask import Flask
+from flask import Response, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
-from werkzeug.wrappers import Request, Response
 
-from campus.billing import services
-from campus.extensions import db
+from campus.billing import bp, services
+from campus.errors import json_error
+from campus.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +23,9 @@ PATH = "/webhooks/stripe"
 MAX_WEBHOOK_BYTES = 512 * 1024  # Stripe's events are a few kB; this bounds what we read
 
 
-def _json(status: int, body: dict[str, Any], **headers: str) -> Response:
-    """Build a JSON response that is never cached."""
-    response = Response(json.dumps(body), status, mimetype="application/json", headers=headers)
+def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _error(status: int, code: str, message: str, **headers: str) -> Response:
-    """Build the API's error body {"error": {"code", "message"}} with a status."""
-    return _json(status, {"error": {"code": code, "message": message}}, **headers)
 
 
 def receive(body: bytes, signature: str | None) -> Response:
@@ -46,9 +33,9 @@ def receive(body: bytes, signature: str | None) -> Response:
     try:
         text, event = services.verify_webhook(body, signature)
     except services.InvalidWebhook as exc:
-        return _error(400, "invalid_webhook", str(exc))
+        return json_error("invalid_webhook", str(exc), 400)
     except services.WebhookNotConfigured:
-        return _error(503, "unavailable", "Webhooks are not configured on this server.")
+        return json_error("unavailable", "Webhooks are not configured on this server.", 503)
     engine = db.engine
     try:
         row_id = services.store_webhook(engine, text, event)
@@ -56,52 +43,36 @@ def receive(body: bytes, signature: str | None) -> Response:
         log.exception("could not store a Stripe event")
         # 5xx makes Stripe retry later. Nothing was written, or (the connection lost after the
         # commit) the retry finds the event stored, as a duplicate, and wakes its processing.
-        return _error(503, "unavailable", "The event could not be stored; please retry.")
+        return json_error("unavailable", "The event could not be stored; please retry.", 503)
     try:
         services.wake_event_processing(row_id)
     except Exception:
         # The event is committed: the sweep (or the next event's wake-up) drains it.
         log.exception("stored a Stripe event but could not wake its processing")
-    return _json(200, {"received": True, "duplicate": row_id is None})
+    return jsonify(received=True, duplicate=row_id is None)
 
 
-class WebhookIntake:
-    """WSGI middleware that answers POST /webhooks/stripe and passes everything else on."""
-
-    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
-        self.app = app
-        self.wsgi_app = wsgi_app
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        """Answer Stripe's deliveries here; hand every other request to Flask."""
-        if environ.get("PATH_INFO") != PATH:
-            return self.wsgi_app(environ, start_response)
-        return self.answer(environ)(environ, start_response)
-
-    def answer(self, environ: dict[str, Any]) -> Response:
-        """Build the response to one request for the webhook path."""
-        request = Request(environ)
-        if request.method != "POST":
-            return _error(
-                405, "method_not_allowed", "Stripe delivers events with POST.", Allow="POST"
-            )
-        # One byte over the limit: a stream without a length (chunked) is cut there rather than
-        # refused, so reading that byte is how a too-large one is told apart.
-        request.max_content_length = MAX_WEBHOOK_BYTES + 1
-        try:
-            body = request.get_data(cache=False)
-        except RequestEntityTooLarge:
-            body = None
-        except ClientDisconnected:
-            return _error(400, "bad_request", "The request body was cut short.")
-        if body is None or len(body) > MAX_WEBHOOK_BYTES:
-            return _error(413, "too_large", "The event is too large.")
-        try:
-            with self.app.app_context():
-                return receive(body, request.headers.get("Stripe-Signature"))
-        except Exception:
-            # Flask's error handling is bypassed here: log it ourselves and answer like it would.
-            log.exception("unhandled error in the Stripe webhook intake")
-            return _error(500, "internal_error", "Something went wrong on our side.")
+# Stripe only POSTs: no automatic OPTIONS, so anything else is a 405 naming POST alone.
+@bp.post(PATH, provide_automatic_options=False)
+@csrf.exempt
+@limiter.exempt
+def stripe_webhook() -> Response:
+    """Accept one Stripe delivery: verify it on the raw body, store it once, answer at once."""
+    # One byte over the limit: a stream without a length (chunked) is cut there rather than
+    # refused, so reading that byte is how a too-large one is told apart.
+    request.max_content_length = MAX_WEBHOOK_BYTES + 1
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        body = None
+    except ClientDisconnected:
+        return _no_store(json_error("bad_request", "The request body was cut short.", 400))
+    if body is None or len(body) > MAX_WEBHOOK_BYTES:
+        return _no_store(json_error("too_large", "The event is too large.", 413))
+    try:
+        return _no_store(receive(body, request.headers.get("Stripe-Signature")))
+    except Exception:
+        # Answered here in every configuration (tests propagate errors otherwise): a 5xx makes
+        # Stripe deliver the event again, and nothing was stored.
+        log.exception("unhandled error in the Stripe webhook intake")
+        return _no_store(json_error("internal_error", "Something went wrong on our side.", 500))

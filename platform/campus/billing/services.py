@@ -20,7 +20,7 @@ from typing import Any
 
 import stripe
 from flask import current_app
-from sqlalchemy import Dialect, Engine, func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -269,42 +269,8 @@ def store_webhook(engine: Engine, text: str, event: dict[str, Any]) -> int | Non
         "created_at": now,
         "updated_at": now,
     }
-    if engine.dialect.name == "postgresql":
-        return _store_on_driver(engine, params)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         return conn.execute(_insert_event_statement(engine.dialect.name), params).scalar()
-
-
-@lru_cache(maxsize=2)
-def _insert_event_sql(dialect: Dialect, keys: tuple[str, ...]) -> str:
-    """Compile (once) the INSERT's SQL for these columns, as the driver takes it."""
-    return str(_insert_event_statement(dialect.name).compile(dialect=dialect, column_keys=keys))
-
-
-def _store_on_driver(engine: Engine, params: dict[str, Any]) -> int | None:
-    """Run the INSERT on a pooled psycopg connection directly; return the new row id or None.
-
-    The hot path of the intake: SQLAlchemy's Connection (events, isolation switches, result
-    wrapping) cost more client time than the round trip. None of the values needs a type
-    conversion from SQLAlchemy on psycopg, so the driver gets them as they are.
-    """
-    pooled = engine.raw_connection()  # the pool's checkout events (the idle ping) still apply
-    driver = pooled.driver_connection
-    try:
-        driver.autocommit = True
-        try:
-            sql = _insert_event_sql(engine.dialect, tuple(params))
-            row = driver.execute(sql, params).fetchone()
-        finally:
-            if not driver.broken:
-                driver.autocommit = False
-    except Exception:
-        if driver.broken or driver.closed:
-            pooled.invalidate()  # the pool opens a new one rather than hand this one out again
-        raise
-    finally:
-        pooled.close()
-    return row[0] if row else None
 
 
 def wake_event_processing(row_id: int | None) -> None:

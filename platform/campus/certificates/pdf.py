@@ -1,8 +1,8 @@
 """Draw certificate and transcript PDFs with ReportLab from frozen certificate data.
 
-Fonts (DejaVu Serif, shipped in ./fonts and embedded as subsets), the signature path and the
-page furniture are prepared once per process; a certificate is then a single page of text, a
-few vector paths and a QR code drawn as merged runs, so rendering stays in the low milliseconds.
+Fonts (DejaVu Serif, shipped in ./fonts and embedded as subsets by stock ReportLab) are
+registered and the signature path built once per process; a certificate is then a single page
+of text, a few vector paths and a QR code drawn as merged runs (bench/certificates.py).
 """
 
 from __future__ import annotations
@@ -11,22 +11,15 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.pdfdoc import PDFStreamFilterZCompress
-from reportlab.pdfbase.ttfonts import (
-    FF_NONSYMBOLIC,
-    FF_SYMBOLIC,
-    SUBSETN,
-    TTFont,
-    makeToUnicodeCMap,
-)
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 HERE = Path(__file__).resolve().parent
@@ -45,139 +38,12 @@ GOLD = HexColor("#b8923a")
 REVOKED = Color(0.70, 0.15, 0.12, alpha=0.55)
 
 
-# Every certificate's font subsets start with these characters in this order, so the subsets
-# of Latin-script certificates are identical from one PDF to the next and are built only once.
-PRESEED = (
-    "".join(chr(c) for c in range(32, 127))
-    + "\u00b7\u2013\u2014\u2018\u2019\u201c\u201d\u00e9\u00e8\u00e1\u00f3\u00f6\u00fc\u00f1\u00e7"
-)
-
-
 @cache
 def register_fonts() -> tuple[str, ...]:
-    """Register the embedded TrueType fonts once per process, with memoized subsetting."""
+    """Register the embedded TrueType fonts once per process (ReportLab embeds used subsets)."""
     for name, filename in FONTS.items():
-        font = TTFont(name, str(FONT_DIR / filename))
-        _memoize_subsets(font)
-        pdfmetrics.registerFont(font)
+        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
     return tuple(FONTS)
-
-
-class _MemoFlate(PDFStreamFilterZCompress):
-    """Flate that compresses a given font program once (the subsets repeat across PDFs)."""
-
-    @lru_cache(maxsize=256)  # noqa: B019 - one module-level instance, lives as long as the process
-    def encode(self, text: bytes) -> bytes:
-        return super().encode(text)
-
-
-_FONT_FLATE = _MemoFlate()
-
-
-def _memoize_subsets(font: TTFont) -> None:
-    # Building a subset (the glyph tables of the embedded font program) and compressing it are
-    # the costliest steps of a small PDF, and depend only on its characters: keep recent ones.
-    face = font.face
-    build = face.makeSubset
-    cached = lru_cache(maxsize=256)(lambda chars: build(list(chars)))
-    face.makeSubset = lambda subset: cached(tuple(subset))
-
-    def add_subset_objects(doc, fontname, subset):
-        # ReportLab's TTFontFace.addSubsetObjects, with the memoized compression.
-        font_file = pdfdoc.PDFStream()
-        font_file.content = face.makeSubset(subset)
-        font_file.dictionary["Length1"] = len(font_file.content)
-        if doc.compression:
-            font_file.filters = [_FONT_FLATE]
-        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
-        descriptor = pdfdoc.PDFDictionary(
-            {
-                "Type": "/FontDescriptor",
-                "Ascent": face.ascent,
-                "CapHeight": face.capHeight,
-                "Descent": face.descent,
-                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
-                "FontBBox": pdfdoc.PDFArray(face.bbox),
-                "FontName": pdfdoc.PDFName(fontname),
-                "ItalicAngle": face.italicAngle,
-                "StemV": face.stemV,
-                "FontFile2": font_file_ref,
-                "MissingWidth": face.defaultWidth,
-            }
-        )
-        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
-
-    face.addSubsetObjects = add_subset_objects
-    _memoize_font_objects(font)
-
-
-class _Formatted(pdfdoc.PDFObject):
-    """A PDF value formatted once and reused as bytes."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def format(self, document) -> bytes:
-        return self.data
-
-
-def _memoize_font_objects(font: TTFont) -> None:
-    # ReportLab's TTFont.addObjects, with the widths array and the ToUnicode map of a subset
-    # formatted once: for repeated subsets they are most of the remaining work of a page.
-    face = font.face
-
-    @lru_cache(maxsize=256)
-    def widths(subset: tuple[int, ...]) -> _Formatted:
-        return _Formatted(pdfdoc.PDFArray([face.getCharWidth(c) for c in subset]).format(None))
-
-    @lru_cache(maxsize=256)
-    def to_unicode(base_name: str, subset: tuple[int, ...]) -> bytes:
-        return makeToUnicodeCMap(base_name, list(subset))
-
-    def add_objects(doc) -> None:
-        state = font.state.get(doc) or font.state.setdefault(doc, TTFont.State(font._asciiReadable))
-        state.frozen = 1
-        for n, subset in enumerate(state.subsets):
-            key = tuple(subset)
-            internal_name = font.getSubsetInternalName(n, doc)[1:]
-            base_name = (b"".join((SUBSETN(n), b"+", face.name, face.subfontNameX))).decode(
-                "pdfdoc"
-            )
-            pdf_font = pdfdoc.PDFTrueTypeFont()
-            pdf_font.__Comment__ = f"Font {font.fontName} subset {n}"
-            pdf_font.Name = internal_name
-            pdf_font.BaseFont = base_name
-            pdf_font.FirstChar = 0
-            pdf_font.LastChar = len(subset) - 1
-            pdf_font.Widths = widths(key)
-            cmap = pdfdoc.PDFStream()
-            cmap.content = to_unicode(base_name, key)
-            if doc.compression:
-                cmap.filters = [_FONT_FLATE]
-            pdf_font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base_name)
-            pdf_font.FontDescriptor = face.addSubsetObjects(doc, base_name, subset)
-            doc.Reference(pdf_font, internal_name)
-            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
-        del font.state[doc]
-
-    font.addObjects = add_objects
-
-
-def _start_document(canvas: Canvas) -> None:
-    """Give every certificate font the same leading subset (see PRESEED)."""
-    for name in FONTS:
-        pdfmetrics.getFont(name).splitString(PRESEED, canvas._doc)
-
-
-@cache
-def register_plain_fonts() -> tuple[str, ...]:
-    """The same TTF files under other names, with ReportLab's stock behaviour (benchmark)."""
-    names = []
-    for name, filename in FONTS.items():
-        plain = name.replace("Cert", "Plain")
-        pdfmetrics.registerFont(TTFont(plain, str(FONT_DIR / filename)))
-        names.append(plain)
-    return tuple(names)
 
 
 def _num(value: float) -> str:
@@ -239,7 +105,6 @@ def _centered_lines(
     return y
 
 
-@lru_cache(maxsize=256)
 def _qr_ops(data: str) -> tuple[int, str]:
     """A QR code as PDF rectangles in module units, one per horizontal run of dark modules.
 
@@ -319,7 +184,6 @@ def render_certificate(
     register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1, initialFontName="CertSerif")
-    _start_document(canvas)
     canvas.setTitle(f"Certificate {data['code']}: {data['course_title']}")
     canvas.setAuthor(data["provider_name"])
     canvas.setSubject("Continuing education certificate of completion")
@@ -453,8 +317,8 @@ def license_line(data: dict) -> str:
 
 
 def render_bare_page(text_lines: Iterable[str]) -> bytes:
-    """A plain landscape page in the same TTF files with stock ReportLab: the benchmark baseline."""
-    fonts = register_plain_fonts()
+    """A plain landscape page in the same fonts: the benchmark baseline."""
+    fonts = register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1, initialFontName=fonts[0])
     y = 540

@@ -7,14 +7,14 @@ every process misses and rebuilds. What is cached is only what one kind of reade
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Hashable
 from itertools import chain
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
+from campus.cache import VersionedLRU, app_cache
 from campus.content.models import Article, Category, ContentVersion, Download, Tag
 from campus.models.reads import read
 
@@ -29,26 +29,18 @@ def current_version() -> int | None:
     return read(_VERSION).scalar()
 
 
-def _store() -> OrderedDict:
-    return current_app.extensions.setdefault("content_cache", OrderedDict())
+def _store() -> VersionedLRU[Any]:
+    return app_cache("content", MAX_ENTRIES)
 
 
-def get(key: tuple) -> Any:
-    """Return a cached value (None if absent), marking it recently used."""
-    store = _store()
-    value = store.get(key)
-    if value is not None:
-        store.move_to_end(key)
-    return value
+def get(key: tuple, version: Hashable) -> Any:
+    """Return the value cached for `key` at content `version` (None if absent or older)."""
+    return _store().get(key, version)
 
 
-def put(key: tuple, value: Any) -> None:
-    """Keep a value, forgetting the least recently used beyond MAX_ENTRIES."""
-    store = _store()
-    store[key] = value
-    store.move_to_end(key)
-    while len(store) > MAX_ENTRIES:
-        store.popitem(last=False)
+def put(key: tuple, value: Any, version: Hashable) -> None:
+    """Keep a value built at content `version`, forgetting the least recently used."""
+    _store().put(key, value, version)
 
 
 @event.listens_for(Session, "before_flush")

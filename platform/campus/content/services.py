@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from campus.cache import app_cache
 from campus.content.access import Reader
 from campus.content.models import (
     DRAFT,
@@ -510,18 +510,17 @@ class Promo:
 
 
 PROMO_TTL = 60.0  # seconds a process keeps the promo before asking the database again
+_NO_PROMO = object()  # "not cached", since None is a real answer (no active download)
 
 
 def featured_download() -> Promo | None:
     """The newest active download, offered beside the articles (cached briefly per process)."""
-    cache = current_app.extensions.setdefault("content_promo", {})
-    now = time.monotonic()
-    if cache.get("expires", 0.0) > now:
-        return cache["promo"]
+    cache = app_cache("content.promo", 1, max_age=PROMO_TTL)
+    found = cache.get("promo", default=_NO_PROMO)
+    if found is not _NO_PROMO:
+        return found
     item = db.session.scalar(_FEATURED)
-    promo = Promo(item.slug, item.title, item.description) if item else None
-    cache.update(promo=promo, expires=now + PROMO_TTL)
-    return promo
+    return cache.put("promo", Promo(item.slug, item.title, item.description) if item else None)
 
 
 def download_path(download: Download) -> Path | None:

@@ -214,18 +214,18 @@ def article(slug: str) -> str:
     # Anonymous pages carry nothing personal (no cookie, no token) unless a message is waiting.
     whole_page = not reader.signed_in and "_flashes" not in session and version is not None
     if whole_page:
-        page = cache.get(("page", slug, version))
+        page = cache.get(("page", slug), version)
         if page is not None:
             return page
     # Keyed by what decides access, so a view is only ever reused for the same kind of reader.
-    key = ("article", slug, reader.signed_in, reader.paid, reader.admin, version)
-    view = cache.get(key) if version is not None else None
+    key = ("article", slug, reader.signed_in, reader.paid, reader.admin)
+    view = cache.get(key, version) if version is not None else None
     if view is None:
         view = _article_view(slug, reader)
         if view is None:
             abort(404)
         if version is not None:
-            cache.put(key, view)
+            cache.put(key, view, version)
     context = {
         "article": view,
         "body_html": view.body_html,
@@ -241,17 +241,17 @@ def article(slug: str) -> str:
         # Everyone who reads the whole text sees the same article: only the page's header
         # (their name, their form token) is theirs, so the article part is rendered once.
         parts_key = (*key, "parts", request.script_root)
-        parts = cache.get(parts_key)
+        parts = cache.get(parts_key, version)
         if parts is None:
             parts = (
                 Markup(render_template("content/_article_meta.html", **context)),
                 Markup(render_template("content/_article_main.html", **context)),
             )
-            cache.put(parts_key, parts)
+            cache.put(parts_key, parts, version)
         context["meta_html"], context["main_html"] = parts
     page = render_template("content/article.html", **context)
     if whole_page:
-        cache.put(("page", slug, version), page)
+        cache.put(("page", slug), page, version)
     return page
 
 

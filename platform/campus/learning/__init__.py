@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("learning", __name__)
 
-from campus.learning import views  # noqa: E402,F401
+from campus.learning import cli, views  # noqa: E402,F401

@@ -34,7 +34,7 @@ blp = Blueprint(
 
 @blp.errorhandler(LearningError)
 def _refused(err: LearningError):
-    return json_error(err.status, err.message, err.code, **err.extra)
+    return json_error(err.code, err.message, err.status, **err.extra)
 
 
 def _user() -> User | None:

@@ -8,18 +8,18 @@ between processes is needed. Progress and enrollments are never cached.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from campus.cache import VersionedLRU, app_cache, clear_caches
 from campus.extensions import db
 from campus.learning.models import (
     BoardApproval,
@@ -35,6 +35,7 @@ from campus.learning.models import (
 from campus.models.base import utcnow
 
 _MAX_ENTRIES = 512
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -109,45 +110,13 @@ class CourseCard:
         return self.status == "published"
 
 
-class _Cache:
-    """A small thread-safe LRU of (key -> (stamp, value))."""
-
-    def __init__(self) -> None:
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key, stamp):
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None or hit[0] != stamp:
-                return None
-            self._data.move_to_end(key)
-            return hit[1]
-
-    def put(self, key, stamp, value) -> None:
-        with self._lock:
-            self._data[key] = (stamp, value)
-            self._data.move_to_end(key)
-            while len(self._data) > _MAX_ENTRIES:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-def _cache(name: str) -> _Cache:
-    caches = current_app.extensions.setdefault("learning_snapshots", {})
-    if name not in caches:
-        caches[name] = _Cache()
-    return caches[name]
+def _cache(name: str) -> VersionedLRU[Any]:
+    return app_cache(f"learning.{name}", _MAX_ENTRIES)
 
 
 def clear() -> None:
     """Forget every snapshot of this app (benchmarks measure cold pages with it)."""
-    for cache in current_app.extensions.get("learning_snapshots", {}).values():
-        cache.clear()
-    current_app.extensions.get("learning_catalog_stamp", {}).clear()
+    clear_caches(prefix="learning.")
 
 
 def course_lessons(course: Course | CourseCard) -> list[LessonView]:
@@ -179,8 +148,7 @@ def course_lessons(course: Course | CourseCard) -> list[LessonView]:
         )
         for lesson in rows
     ]
-    cache.put(course.id, course.updated_at, views)
-    return views
+    return cache.put(course.id, views, course.updated_at)
 
 
 _STAMPS: dict[bool, object] = {}
@@ -192,14 +160,10 @@ def catalog_stamp(include_drafts: bool) -> tuple:
     memory, and an admin's edit shows within that second.
     """
     ttl = current_app.config.get("LEARNING_CATALOG_STAMP_SECONDS", 1.0)
-    memo = current_app.extensions.setdefault("learning_catalog_stamp", {})
-    now = time.monotonic()
-    hit = memo.get(include_drafts)
-    if ttl and hit is not None and now - hit[1] < ttl:
-        return hit[0]
-    stamp = _read_stamp(include_drafts)
-    memo[include_drafts] = (stamp, now)
-    return stamp
+    if not ttl:
+        return _read_stamp(include_drafts)
+    memo = app_cache("learning.catalog_stamp", 2, max_age=ttl)
+    return memo.get_or_build(include_drafts, None, lambda: _read_stamp(include_drafts))
 
 
 def _read_stamp(include_drafts: bool) -> tuple:
@@ -212,23 +176,14 @@ def _read_stamp(include_drafts: bool) -> tuple:
     return tuple(db.session.execute(stmt).one())
 
 
-def _cached(name: str, key: tuple, stamp: object, build):
-    cache = _cache(name)
-    found = cache.get(key, stamp)
-    if found is None:
-        found = build()
-        cache.put(key, stamp, found)
-    return found
-
-
-def cached_fragment(key: tuple, stamp: object, build):
+def cached_fragment(key: tuple, stamp: object, build: Callable[[], T]) -> T:
     """Return a rendered piece of a page cached under a content stamp, building it when missing."""
-    return _cached("fragments", key, stamp, build)
+    return _cache("fragments").get_or_build(key, stamp, build)
 
 
-def cached_catalog(key: tuple, stamp: tuple, build):
+def cached_catalog(key: tuple, stamp: tuple, build: Callable[[], T]) -> T:
     """Return the cached catalog result for `key` at `stamp`, building it when missing."""
-    return _cached("catalog", key, stamp, build)
+    return _cache("catalog").get_or_build(key, stamp, build)
 
 
 def card(course: Course) -> CourseCard:
@@ -270,8 +225,7 @@ def course_card(course_id: int, stamp: datetime) -> CourseCard | None:
     found = card(course)
     # Keyed by the version the caller read: the row may have moved on since, and then the next
     # reader's newer stamp simply misses and rebuilds.
-    cache.put(course_id, stamp, found)
-    return found
+    return cache.put(course_id, found, stamp)
 
 
 # --- the content version -----------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""Course commands: flask --app wsgi learning import DIR."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import IntegrityError
+
+from campus.extensions import db
+from campus.learning import bp
+
+bp.cli.help = "CE courses."
+
+
+@bp.cli.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_command(folder: Path) -> None:
+    """Import (or update, by slug) the course in FOLDER, or every course folder inside it."""
+    from campus.learning.course_files import CourseFileError, course_folders
+    from campus.learning.importer import ImportReport, import_folder
+
+    report = ImportReport()
+    folders = course_folders(folder)
+    if not folders:
+        raise click.UsageError(f"{folder} holds no course.yaml, nor any folder with one.")
+    for course_folder in folders:
+        try:
+            slug, outcome = import_folder(course_folder)
+            db.session.commit()  # one transaction per course: a bad one leaves the rest in
+        except (CourseFileError, IntegrityError) as exc:
+            db.session.rollback()
+            report.failed.append((course_folder.name, str(exc).splitlines()[0]))
+            click.echo(f"FAILED     {course_folder.name}: {report.failed[-1][1]}", err=True)
+            continue
+        report.add(slug, outcome)
+        click.echo(f"{outcome:<10} {slug}")
+    click.echo(
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed."
+    )
+    if report.failed:
+        sys.exit(1)

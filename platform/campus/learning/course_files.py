@@ -1,0 +1,364 @@
+"""Read a course written as files and check all of it before anything touches the database.
+
+A course is a folder:
+
+    <slug>/course.yaml      the course: title, CE hours, approvals, modules and their lessons
+    <slug>/lessons/*.md     one lesson each: YAML front matter (title, minutes, ...) + Markdown
+    <slug>/quiz.yaml        the final quiz (optional)
+    <slug>/resources/*      files offered for download beside a lesson
+
+`read_course` returns a `CourseSpec` or raises `CourseFileError` naming the file and what is
+wrong with it; unknown keys are errors too, so a misspelt field is never silently ignored.
+The README ("Courses") documents the format.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+
+from campus.accounts.models import PROFESSIONS
+from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS
+from campus.learning.rendering import VideoURLError, video_embed_url
+
+COURSE_FILE = "course.yaml"
+QUIZ_FILE = "quiz.yaml"
+MAX_RESOURCE_BYTES = 20 * 1024 * 1024
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class CourseFileError(ValueError):
+    """A course folder that cannot be imported; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    title: str
+    filename: str
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class LessonSpec:
+    title: str
+    minutes: int
+    body: str
+    video_url: str | None
+    resources: tuple[ResourceSpec, ...]
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    title: str
+    summary: str
+    lessons: tuple[LessonSpec, ...]
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    prompt: str
+    choices: tuple[tuple[str, bool], ...]
+    explanation: str
+    multiple: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The question in the shape `services.set_quiz` takes."""
+        return {
+            "prompt": self.prompt,
+            "choices": list(self.choices),
+            "explanation": self.explanation,
+            "multiple": self.multiple,
+        }
+
+
+@dataclass(frozen=True)
+class QuizSpec:
+    title: str
+    instructions: str
+    pass_mark_percent: int
+    attempts_per_day: int
+    questions: tuple[QuestionSpec, ...]
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    slug: str
+    fields: dict[str, Any]  # Course columns: title, summary, description, ce_hours, ...
+    status: str
+    professions: tuple[str, ...]
+    approvals: tuple[tuple[str, str, date | None], ...]
+    modules: tuple[ModuleSpec, ...]
+    quiz: QuizSpec | None
+
+
+def course_folders(folder: Path) -> list[Path]:
+    """The course folders to import: `folder` itself if it holds a course, else its children."""
+    if (folder / COURSE_FILE).is_file():
+        return [folder]
+    return sorted(p for p in folder.iterdir() if p.is_dir() and (p / COURSE_FILE).is_file())
+
+
+def read_course(folder: Path) -> CourseSpec:
+    """Read and check one course folder; raise CourseFileError on the first problem."""
+    data = _mapping(_load_yaml(folder / COURSE_FILE), COURSE_FILE)
+    reader = _Fields(data, COURSE_FILE)
+    slug = reader.text("slug", default=folder.name, limit=120)
+    if not _SLUG.match(slug):
+        raise CourseFileError(
+            f"{COURSE_FILE}: slug {slug!r} must be lowercase letters, digits and hyphens"
+        )
+    fields = {
+        "title": reader.text("title", limit=200),
+        "summary": reader.text("summary", limit=500),
+        "description": reader.text("description", default="", limit=None),
+        "objectives": "\n".join(reader.lines("objectives")),
+        "presenters": "\n".join(reader.lines("presenters")),
+        "presenter_bio": reader.text("presenter_bio", default="", limit=None),
+        "ce_hours": reader.hours("ce_hours"),
+        "delivery_type": reader.choice("delivery_type", DELIVERY_TYPES, default="home_study"),
+        "level": reader.choice("level", LEVELS, default="introductory"),
+        "topic": reader.text("topic", limit=80),
+        "cover_image_url": reader.text("cover_image_url", default="", limit=500) or None,
+    }
+    status = reader.choice("status", COURSE_STATUSES, default="draft")
+    professions = tuple(reader.lines("professions"))
+    for profession in professions:
+        if profession not in PROFESSIONS:
+            raise CourseFileError(
+                f"{COURSE_FILE}: unknown profession {profession!r} "
+                f"(one of {', '.join(PROFESSIONS)})"
+            )
+    approvals = tuple(_approval(item, n) for n, item in enumerate(reader.items("approvals"), 1))
+    modules = tuple(
+        _module(folder, item, n) for n, item in enumerate(reader.items("modules", required=True), 1)
+    )
+    reader.done()
+    quiz_path = folder / QUIZ_FILE
+    quiz = _quiz(quiz_path) if quiz_path.exists() else None
+    return CourseSpec(slug, fields, status, professions, approvals, modules, quiz)
+
+
+# --- the parts -----------------------------------------------------------------------------------
+
+
+def _approval(item: Any, number: int) -> tuple[str, str, date | None]:
+    where = f"{COURSE_FILE}, approval {number}"
+    reader = _Fields(_mapping(item, where), where)
+    board = reader.text("board", limit=60)
+    approval_number = reader.text("approval_number", limit=80)
+    valid_until = reader.date("valid_until")
+    reader.done()
+    return board, approval_number, valid_until
+
+
+def _module(folder: Path, item: Any, number: int) -> ModuleSpec:
+    where = f"{COURSE_FILE}, module {number}"
+    reader = _Fields(_mapping(item, where), where)
+    title = reader.text("title", limit=200)
+    summary = reader.text("summary", default="", limit=None)
+    names = reader.lines("lessons")
+    reader.done()
+    if not names:
+        raise CourseFileError(f"{where}: list at least one lesson file")
+    lessons = tuple(_lesson(folder, name, where) for name in names)
+    return ModuleSpec(title, summary, lessons)
+
+
+def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
+    if not (_PLAIN_NAME.match(name) and name.endswith(".md")):
+        raise CourseFileError(f"{where}: {name!r} must be a .md file name in lessons/")
+    path = folder / "lessons" / name
+    where = f"lessons/{name}"
+    try:
+        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseFileError(f"{where}: no such file") from None
+    except UnicodeDecodeError:
+        raise CourseFileError(f"{where}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise CourseFileError(f"{where}: bad YAML front matter ({_first(exc)})") from None
+    reader = _Fields(dict(post.metadata), where)
+    title = reader.text("title", limit=200)
+    minutes = reader.integer("minutes", low=1, high=600)
+    video = reader.text("video", default="", limit=500) or None
+    resources = tuple(
+        _resource(folder, item, f"{where}, resource {n}")
+        for n, item in enumerate(reader.items("resources"), 1)
+    )
+    reader.done()
+    if video:
+        try:
+            video_embed_url(video)
+        except VideoURLError as exc:
+            raise CourseFileError(f"{where}: {exc}") from None
+    if not post.content.strip():
+        raise CourseFileError(f"{where}: the lesson has no text")
+    return LessonSpec(title, minutes, post.content.strip() + "\n", video, resources)
+
+
+def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:
+    reader = _Fields(_mapping(item, where), where)
+    title = reader.text("title", limit=200)
+    name = reader.text("file", limit=200)
+    reader.done()
+    if not _PLAIN_NAME.match(name):
+        raise CourseFileError(f"{where}: {name!r} must be a file name in resources/")
+    path = folder / "resources" / name
+    if not path.is_file():
+        raise CourseFileError(f"{where}: resources/{name} does not exist")
+    if path.stat().st_size > MAX_RESOURCE_BYTES:
+        raise CourseFileError(f"{where}: resources/{name} is larger than 20 MB")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
+    return ResourceSpec(title, name, path.read_bytes(), content_type)
+
+
+def _quiz(path: Path) -> QuizSpec:
+    reader = _Fields(_mapping(_load_yaml(path), QUIZ_FILE), QUIZ_FILE)
+    title = reader.text("title", default="Final quiz", limit=200)
+    instructions = reader.text("instructions", default="", limit=None)
+    pass_mark = reader.integer("pass_mark_percent", low=1, high=100, default=70)
+    per_day = reader.integer("attempts_per_day", low=1, high=100, default=3)
+    questions = tuple(
+        _question(item, n) for n, item in enumerate(reader.items("questions", required=True), 1)
+    )
+    reader.done()
+    return QuizSpec(title, instructions, pass_mark, per_day, questions)
+
+
+def _question(item: Any, number: int) -> QuestionSpec:
+    where = f"{QUIZ_FILE}, question {number}"
+    reader = _Fields(_mapping(item, where), where)
+    prompt = reader.text("prompt", limit=None)
+    explanation = reader.text("explanation", default="", limit=None)
+    multiple = reader.flag("multiple")
+    choices = []
+    for n, choice in enumerate(reader.items("choices", required=True), 1):
+        choice_reader = _Fields(_mapping(choice, f"{where}, choice {n}"), f"{where}, choice {n}")
+        choices.append((choice_reader.text("text", limit=None), choice_reader.flag("correct")))
+        choice_reader.done()
+    reader.done()
+    if len(choices) < 2:
+        raise CourseFileError(f"{where}: give at least two choices")
+    if not any(correct for _text, correct in choices):
+        raise CourseFileError(f"{where}: mark at least one choice `correct: true`")
+    return QuestionSpec(prompt, tuple(choices), explanation, multiple)
+
+
+# --- reading values ------------------------------------------------------------------------------
+
+
+def _first(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseFileError(f"{path.name}: no such file") from None
+    except UnicodeDecodeError:
+        raise CourseFileError(f"{path.name}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise CourseFileError(f"{path.name}: not valid YAML ({_first(exc)})") from None
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CourseFileError(f"{where}: expected a mapping of fields")
+    return value
+
+
+class _Fields:
+    """Take fields from a mapping one by one, checking each; `done` refuses the leftovers."""
+
+    def __init__(self, data: dict[str, Any], where: str) -> None:
+        self.data = dict(data)
+        self.where = where
+
+    def _take(self, key: str, default: Any, required: bool) -> Any:
+        if key not in self.data or self.data[key] is None:
+            self.data.pop(key, None)
+            if required:
+                raise CourseFileError(f"{self.where}: `{key}` is required")
+            return default
+        return self.data.pop(key)
+
+    def text(self, key: str, *, default: str | None = None, limit: int | None) -> str:
+        value = self._take(key, default, default is None)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise CourseFileError(f"{self.where}: `{key}` must be text")
+        if limit is not None and len(value) > limit:
+            raise CourseFileError(f"{self.where}: `{key}` is longer than {limit} characters")
+        return value.strip() if limit is not None else value
+
+    def lines(self, key: str) -> list[str]:
+        value = self._take(key, [], False)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise CourseFileError(f"{self.where}: `{key}` must be a list of text lines")
+        return [v.strip() for v in value]
+
+    def items(self, key: str, *, required: bool = False) -> list[Any]:
+        value = self._take(key, [], required)
+        if not isinstance(value, list) or (required and not value):
+            raise CourseFileError(f"{self.where}: `{key}` must be a non-empty list")
+        return value
+
+    def choice(self, key: str, allowed: Any, *, default: str) -> str:
+        value = self._take(key, default, False)
+        if value not in allowed:
+            raise CourseFileError(f"{self.where}: `{key}` must be one of {', '.join(allowed)}")
+        return value
+
+    def integer(self, key: str, *, low: int, high: int, default: int | None = None) -> int:
+        value = self._take(key, default, default is None)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise CourseFileError(f"{self.where}: `{key}` must be a whole number {low}-{high}")
+        return value
+
+    def hours(self, key: str) -> Decimal:
+        value = self._take(key, None, True)
+        try:
+            hours = Decimal(str(value)) if not isinstance(value, bool) else Decimal("nan")
+        except InvalidOperation:
+            hours = Decimal("nan")
+        if not hours.is_finite() or not Decimal("0") < hours < Decimal("1000"):
+            raise CourseFileError(f"{self.where}: `{key}` must be a number of hours above 0")
+        if hours != hours.quantize(Decimal("0.01")):
+            raise CourseFileError(f"{self.where}: `{key}` has more than two decimals")
+        return hours
+
+    def date(self, key: str) -> date | None:
+        value = self._take(key, None, False)
+        if value is None or isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise CourseFileError(f"{self.where}: `{key}` must be a date like 2027-12-31")
+
+    def flag(self, key: str) -> bool:
+        value = self._take(key, False, False)
+        if not isinstance(value, bool):
+            raise CourseFileError(f"{self.where}: `{key}` must be true or false")
+        return value
+
+    def done(self) -> None:
+        if self.data:
+            unknown = ", ".join(sorted(map(str, self.data)))
+            raise CourseFileError(f"{self.where}: unknown field(s) {unknown}")

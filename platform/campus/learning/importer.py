@@ -1,0 +1,325 @@
+"""Add or update a course from its files (see course_files), by slug; running it again is a no-op.
+
+Used by `flask --app wsgi learning import DIR` and by `seed-demo`. An existing course is
+updated in place (modules, lessons and questions matched by position), so students' progress,
+enrollments and quiz attempts keep pointing at the same rows. Once students are enrolled, lessons
+and modules can be edited and added but not removed, and once the quiz has attempts its
+questions and choices can be reworded but not added or removed: such a file is refused and
+nothing changes. Services flush; the caller commits once per course (the CLI) or once in all
+(`seed-demo`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, select
+
+from campus import audit
+from campus.extensions import db
+from campus.learning import services
+from campus.learning.course_files import (
+    CourseFileError,
+    CourseSpec,
+    LessonSpec,
+    QuizSpec,
+    read_course,
+)
+from campus.learning.models import (
+    BoardApproval,
+    Choice,
+    Course,
+    CourseProfession,
+    Enrollment,
+    Lesson,
+    Module,
+    Question,
+    Quiz,
+    QuizAttempt,
+)
+from campus.learning.rendering import video_embed_url
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+class CourseImportError(CourseFileError):
+    """The files are well formed but would change the course in a way that loses records."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did, course by course."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, slug: str, outcome: str) -> None:
+        """Note one course's outcome."""
+        {CREATED: self.created, UPDATED: self.updated, UNCHANGED: self.unchanged}[outcome].append(
+            slug
+        )
+
+
+def import_folder(course_folder: Path) -> tuple[str, str]:
+    """Read one course folder and import it; return (slug, outcome). Raises CourseFileError."""
+    spec = read_course(course_folder)
+    return spec.slug, import_course(spec, source=course_folder.name)
+
+
+def import_course(spec: CourseSpec, *, source: str = "") -> str:
+    """Create the course of `spec`, or bring the course with its slug up to date; flush."""
+    course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+    if course is None:
+        course = _create(spec)
+        outcome = CREATED
+    else:
+        outcome = UPDATED if _update(course, spec) else UNCHANGED
+    if outcome != UNCHANGED:
+        db.session.flush()
+        audit.record(
+            f"learning.course_{outcome}",
+            course,
+            summary=f"cli: {outcome} course {spec.slug} from its files {source}".rstrip(),
+            after=audit.snapshot(course),
+            actor=None,
+        )
+    return outcome
+
+
+def _create(spec: CourseSpec) -> Course:
+    course = services.create_course(slug=spec.slug, professions=spec.professions, **spec.fields)
+    for board, number, valid_until in spec.approvals:
+        course.approvals.append(
+            BoardApproval(board=board, approval_number=number, valid_until=valid_until)
+        )
+    for module_spec in spec.modules:
+        module = services.add_module(course, module_spec.title, module_spec.summary)
+        for lesson_spec in module_spec.lessons:
+            _add_lesson(module, lesson_spec)
+    if spec.quiz is not None:
+        _set_quiz(course, spec.quiz)
+    if spec.status == "published":
+        services.publish(course)
+    return course
+
+
+def _add_lesson(module: Module, spec: LessonSpec) -> Lesson:
+    lesson = services.add_lesson(
+        module, spec.title, spec.body, estimated_minutes=spec.minutes, video_url=spec.video_url
+    )
+    for resource in spec.resources:
+        services.add_resource(
+            lesson, resource.title, resource.filename, resource.data, resource.content_type
+        )
+    return lesson
+
+
+def _set_quiz(course: Course, spec: QuizSpec) -> Quiz:
+    return services.set_quiz(
+        course,
+        [question.as_dict() for question in spec.questions],
+        pass_mark_percent=spec.pass_mark_percent,
+        attempts_per_day=spec.attempts_per_day,
+        title=spec.title,
+        instructions=spec.instructions,
+    )
+
+
+# --- updating in place ---------------------------------------------------------------------------
+
+
+def _assign(obj: Any, **values: Any) -> bool:
+    """Set the attributes that differ; tell whether any did (equal values stay untouched)."""
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+def _update(course: Course, spec: CourseSpec) -> bool:
+    enrolled = bool(db.session.scalar(select(exists().where(Enrollment.course_id == course.id))))
+    changed = _assign(course, **spec.fields)
+    changed |= _update_audience(course, spec.professions)
+    changed |= _update_approvals(course, spec.approvals)
+    changed |= _update_modules(course, spec, enrolled)
+    changed |= _update_quiz(course, spec.quiz)
+    if spec.status != course.status:
+        if spec.status == "published":
+            services.publish(course)
+        else:
+            course.status = "draft"
+        changed = True
+    return changed
+
+
+def _update_audience(course: Course, professions: Iterable[str]) -> bool:
+    wanted, have = set(professions), {row.profession for row in course.audience}
+    if wanted == have:
+        return False
+    for row in [row for row in course.audience if row.profession not in wanted]:
+        course.audience.remove(row)
+    for profession in sorted(wanted - have):
+        course.audience.append(CourseProfession(profession=profession))
+    return True
+
+
+def _update_approvals(course: Course, approvals: Iterable[tuple]) -> bool:
+    wanted = {(board, number): until for board, number, until in approvals}
+    changed = False
+    for row in list(course.approvals):
+        key = (row.board, row.approval_number)
+        if key not in wanted:
+            course.approvals.remove(row)
+            changed = True
+        else:
+            changed |= _assign(row, valid_until=wanted.pop(key))
+    for (board, number), until in wanted.items():
+        course.approvals.append(
+            BoardApproval(board=board, approval_number=number, valid_until=until)
+        )
+        changed = True
+    return changed
+
+
+def _update_modules(course: Course, spec: CourseSpec, enrolled: bool) -> bool:
+    modules = sorted(course.modules, key=lambda m: m.position)
+    lessons_of = {m.id: sorted(m.lessons, key=lambda lesson: lesson.position) for m in modules}
+    removing = len(modules) > len(spec.modules) or any(
+        len(lessons_of[module.id]) > len(module_spec.lessons)
+        for module, module_spec in zip(modules, spec.modules, strict=False)
+    )
+    if removing and enrolled:
+        raise CourseImportError(
+            f"{spec.slug}: students are enrolled, so its lessons and modules can be edited and "
+            "added but not removed; unpublish it and import a new course instead"
+        )
+    changed = False
+    for index, module_spec in enumerate(spec.modules):
+        if index >= len(modules):
+            module = services.add_module(course, module_spec.title, module_spec.summary)
+            for lesson_spec in module_spec.lessons:
+                _add_lesson(module, lesson_spec)
+            changed = True
+            continue
+        module = modules[index]
+        changed |= _assign(module, title=module_spec.title, summary=module_spec.summary)
+        lessons = lessons_of[module.id]
+        for position, lesson_spec in enumerate(module_spec.lessons):
+            if position >= len(lessons):
+                _add_lesson(module, lesson_spec)
+                changed = True
+            else:
+                changed |= _update_lesson(lessons[position], lesson_spec)
+        for lesson in lessons[len(module_spec.lessons) :]:
+            db.session.delete(lesson)
+            changed = True
+    for module in modules[len(spec.modules) :]:
+        for lesson in lessons_of[module.id]:
+            db.session.delete(lesson)
+        db.session.delete(module)
+        changed = True
+    return changed
+
+
+def _update_lesson(lesson: Lesson, spec: LessonSpec) -> bool:
+    changed = _assign(
+        lesson,
+        title=spec.title,
+        body_markdown=spec.body,
+        estimated_minutes=spec.minutes,
+        video_embed_url=video_embed_url(spec.video_url),
+    )
+    have = {resource.filename: resource for resource in lesson.resources}
+    for resource_spec in spec.resources:
+        resource = have.pop(resource_spec.filename, None)
+        if resource is None:
+            services.add_resource(
+                lesson,
+                resource_spec.title,
+                resource_spec.filename,
+                resource_spec.data,
+                resource_spec.content_type,
+            )
+            changed = True
+            continue
+        changed |= _assign(resource, title=resource_spec.title)
+        path = services.resource_path(resource)
+        if not path.is_file() or path.read_bytes() != resource_spec.data:
+            db.session.delete(resource)  # a new file under a new key: downloads never see half
+            services.add_resource(
+                lesson,
+                resource_spec.title,
+                resource_spec.filename,
+                resource_spec.data,
+                resource_spec.content_type,
+            )
+            changed = True
+    for resource in have.values():
+        lesson.resources.remove(resource)
+        changed = True
+    return changed
+
+
+def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
+    quiz: Quiz | None = course.quiz
+    if spec is None:
+        return False  # a quiz is only ever replaced, never dropped by a missing file
+    if quiz is None:
+        _set_quiz(course, spec)
+        return True
+    changed = _assign(
+        quiz,
+        title=spec.title,
+        instructions=spec.instructions,
+        pass_mark_percent=spec.pass_mark_percent,
+        attempts_per_day=spec.attempts_per_day,
+    )
+    questions = sorted(quiz.questions, key=lambda q: q.position)
+    same_shape = len(questions) == len(spec.questions) and all(
+        len(q.choices) == len(s.choices) for q, s in zip(questions, spec.questions, strict=True)
+    )
+    if not same_shape:
+        attempted = db.session.scalar(select(exists().where(QuizAttempt.quiz_id == quiz.id)))
+        if attempted:
+            raise CourseImportError(
+                f"{course.slug}: the quiz has attempts, so its questions and choices can be "
+                "reworded but not added or removed"
+            )
+        for question in questions:
+            quiz.questions.remove(question)
+        db.session.flush()
+        for number, question_spec in enumerate(spec.questions, start=1):
+            quiz.questions.append(_new_question(number, question_spec.as_dict()))
+        return True
+    for question, question_spec in zip(questions, spec.questions, strict=True):
+        correct = sum(1 for _text, ok in question_spec.choices if ok)
+        changed |= _assign(
+            question,
+            prompt=question_spec.prompt,
+            explanation=question_spec.explanation,
+            kind="multiple" if correct > 1 or question_spec.multiple else "single",
+        )
+        choices = sorted(question.choices, key=lambda c: c.position)
+        for choice, (text, ok) in zip(choices, question_spec.choices, strict=True):
+            changed |= _assign(choice, text=text, is_correct=ok)
+    return changed
+
+
+def _new_question(number: int, spec: dict[str, Any]) -> Question:
+    correct = sum(1 for _text, ok in spec["choices"] if ok)
+    question = Question(
+        position=number,
+        kind="multiple" if correct > 1 or spec.get("multiple") else "single",
+        prompt=spec["prompt"],
+        explanation=spec.get("explanation", ""),
+    )
+    for position, (text, ok) in enumerate(spec["choices"], start=1):
+        question.choices.append(Choice(position=position, text=text, is_correct=ok))
+    return question

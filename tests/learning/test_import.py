@@ -1,0 +1,290 @@
+"""Courses as files: `flask learning import DIR` adds or updates by slug, refuses bad files."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from campus.audit import AuditEntry
+from campus.extensions import db
+from campus.learning.models import (
+    Course,
+    Lesson,
+    LessonProgress,
+    LessonResource,
+    Question,
+    QuizAttempt,
+)
+from tests.learning.helpers import _create_user, enroll_directly
+
+COURSE = {
+    "title": "Scalenes and the thoracic outlet",
+    "summary": "Arm pain that starts in the neck.",
+    "description": "Three muscles, one tunnel.\n",
+    "objectives": ["Find the scalenes", "Refer what needs referring"],
+    "presenters": ["Maren Okafor, LMT"],
+    "presenter_bio": "Teaches myofascial technique.",
+    "ce_hours": 1.5,
+    "delivery_type": "home_study",
+    "level": "introductory",
+    "topic": "Neck and shoulder",
+    "status": "published",
+    "professions": ["massage_therapist", "chiropractor"],
+    "approvals": [
+        {"board": "NCBTMB", "approval_number": "AP-1", "valid_until": "2027-12-31"},
+    ],
+    "modules": [
+        {"title": "The scalenes", "summary": "Where they are.", "lessons": ["01-find.md"]},
+        {"title": "Treatment", "lessons": ["02-treat.md", "03-home.md"]},
+    ],
+}
+QUIZ = {
+    "pass_mark_percent": 75,
+    "attempts_per_day": 2,
+    "questions": [
+        {
+            "prompt": "Scalene points refer to:",
+            "choices": [{"text": "The arm and hand", "correct": True}, {"text": "The knee"}],
+            "explanation": "Down the arm.",
+        },
+        {
+            "prompt": "Which are scalenes? Select all that apply.",
+            "choices": [
+                {"text": "Anterior", "correct": True},
+                {"text": "Middle", "correct": True},
+                {"text": "Lateral"},
+            ],
+        },
+    ],
+}
+
+
+def write_course(folder: Path, slug: str = "scalenes", course=None, quiz=None) -> Path:
+    """Write a course folder with three lessons, a handout and a quiz; return it."""
+    root = folder / slug
+    (root / "lessons").mkdir(parents=True, exist_ok=True)
+    (root / "resources").mkdir(exist_ok=True)
+    data = dict(COURSE if course is None else course)
+    (root / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (root / "quiz.yaml").write_text(yaml.safe_dump(QUIZ if quiz is None else quiz))
+    for name, title, extra in (
+        ("01-find.md", "Finding the scalenes", ""),
+        ("02-treat.md", "Treating them", ""),
+        ("03-home.md", "Home care", "resources:\n- title: Handout\n  file: handout.txt\n"),
+    ):
+        front = f"---\ntitle: {title}\nminutes: 15\n{extra}---\n"
+        (root / "lessons" / name).write_text(front + f"\n## {title}\n\nWords about {title}.\n")
+    (root / "resources" / "handout.txt").write_text("Stretch twice a day.\n")
+    return root
+
+
+def run_import(app, folder: Path):
+    return app.test_cli_runner().invoke(args=["learning", "import", str(folder)])
+
+
+def _course(app, slug: str = "scalenes") -> Course | None:
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        if course is not None:
+            # Load what the tests read before the objects leave the session.
+            _loaded = (course.lessons, course.approvals, course.quiz)
+            for question in course.quiz.questions if course.quiz else ():
+                _loaded = question.choices
+            db.session.expunge_all()
+        return course
+
+
+def test_import_creates_the_whole_course_and_a_second_run_changes_nothing(app, tmp_path):
+    write_course(tmp_path)
+    first = run_import(app, tmp_path)
+    assert first.exit_code == 0, first.output
+    assert "created    scalenes" in first.output
+    course = _course(app)
+    assert course.title == "Scalenes and the thoracic outlet" and course.is_published
+    assert (
+        course.ce_hours == Decimal("1.5")
+        and course.objective_list[1] == "Refer what needs referring"
+    )
+    assert [(a.board, str(a.valid_until)) for a in course.approvals] == [("NCBTMB", "2027-12-31")]
+    assert [lesson.title for lesson in course.lessons] == [
+        "Finding the scalenes",
+        "Treating them",
+        "Home care",
+    ]
+    assert "<h2>Treating them</h2>" in course.lessons[1].body_html
+    assert course.quiz.pass_mark_percent == 75
+    assert [q.kind for q in course.quiz.questions] == ["single", "multiple"]
+    with app.app_context():
+        [resource] = db.session.scalars(select(LessonResource)).all()
+        assert resource.filename == "handout.txt" and resource.content_type.startswith("text/plain")
+        stamp = db.session.scalar(select(Course.updated_at).where(Course.slug == "scalenes"))
+    again = run_import(app, tmp_path / "scalenes")  # a course folder itself works too
+    assert again.exit_code == 0 and "unchanged  scalenes" in again.output
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Course.updated_at).where(Course.slug == "scalenes")) == stamp
+        )
+        assert db.session.scalar(select(func.count()).select_from(LessonResource)) == 1
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+        assert actions == ["learning.course_created"]  # the no-op run wrote nothing
+
+
+def case(message: str, course=None, quiz=None, lesson=None):
+    """A bad course folder: changes to the good one, and what the report must say."""
+    return pytest.param({**COURSE, **(course or {})}, {**QUIZ, **(quiz or {})}, lesson, message)
+
+
+NO_CORRECT = [{"prompt": "?", "choices": [{"text": "a"}, {"text": "b"}]}]
+EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nText\n"
+
+
+@pytest.mark.parametrize(
+    ("course", "quiz", "lesson", "message"),
+    [
+        case("unknown field(s) titel", course={"titel": "typo"}),
+        case("`title` must be text", course={"title": ""}),
+        case("`ce_hours` must be a number", course={"ce_hours": "four"}),
+        case("`ce_hours` must be a number", course={"ce_hours": 0}),
+        case("unknown profession 'wizard'", course={"professions": ["wizard"]}),
+        case("`level` must be one of", course={"level": "expert"}),
+        case("`modules` must be a non-empty list", course={"modules": []}),
+        case(
+            "must be a .md file name",
+            course={"modules": [{"title": "M", "lessons": ["../../etc/passwd"]}]},
+        ),
+        case("no such file", course={"modules": [{"title": "M", "lessons": ["09-none.md"]}]}),
+        case(
+            "must be a date",
+            course={"approvals": [{"board": "B", "approval_number": "1", "valid_until": "soon"}]},
+        ),
+        case("mark at least one choice", quiz={"questions": NO_CORRECT}),
+        case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
+        case("bad YAML front matter", lesson="---\ntitle: [unclosed\n---\nText\n"),
+        case("`minutes` is required", lesson="---\ntitle: No minutes\n---\nText\n"),
+        case("YouTube or Vimeo", lesson=EVIL_VIDEO),
+    ],
+)
+def test_a_bad_file_is_reported_by_name_and_changes_nothing(
+    app, tmp_path, course, quiz, lesson, message
+):
+    write_course(tmp_path)
+    assert run_import(app, tmp_path).exit_code == 0
+    root = write_course(tmp_path, course={**course, "title": course["title"]}, quiz=quiz)
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**course, "summary": "Changed summary"}, sort_keys=False)
+    )
+    if lesson is not None:
+        (root / "lessons" / "02-treat.md").write_text(lesson)
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1
+    assert "FAILED     scalenes" in result.output and message in result.output
+    assert _course(app).summary == "Arm pain that starts in the neck."
+
+
+def test_one_bad_course_does_not_keep_the_others_out(app, tmp_path):
+    write_course(tmp_path, "good")
+    bad = write_course(tmp_path, "bad")
+    (bad / "quiz.yaml").write_text("questions: [unclosed\n")
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1
+    assert "created    good" in result.output and "FAILED     bad: quiz.yaml" in result.output
+    assert _course(app, "good") is not None and _course(app, "bad") is None
+
+
+def test_an_update_edits_lessons_in_place_and_keeps_progress(app, tmp_path):
+    root = write_course(tmp_path)
+    run_import(app, tmp_path)
+    course = _course(app)
+    with app.app_context():
+        enrollment_id = enroll_directly(_create_user(), course.id)
+        db.session.add(LessonProgress(enrollment_id=enrollment_id, lesson_id=course.lessons[0].id))
+        db.session.commit()
+    (root / "lessons" / "01-find.md").write_text(
+        "---\ntitle: Finding them\nminutes: 20\n---\nNew.\n"
+    )
+    data = {**COURSE, "modules": [*COURSE["modules"], {"title": "More", "lessons": ["04-x.md"]}]}
+    (root / "lessons" / "04-x.md").write_text("---\ntitle: Extra\nminutes: 10\n---\nMore.\n")
+    (root / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0 and "updated    scalenes" in result.output
+    updated = _course(app)
+    assert [lesson.id for lesson in updated.lessons[:3]] == [lesson.id for lesson in course.lessons]
+    assert updated.lessons[0].title == "Finding them" and updated.lessons[0].estimated_minutes == 20
+    assert updated.lessons[3].title == "Extra"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).where(AuditEntry.action == "learning.course_updated")
+            )
+            == 1
+        )
+
+
+def test_removing_a_lesson_once_students_are_enrolled_is_refused(app, tmp_path):
+    root = write_course(tmp_path)
+    run_import(app, tmp_path)
+    with app.app_context():
+        enroll_directly(_create_user(), _course(app).id)
+    data = {**COURSE, "modules": COURSE["modules"][:1]}
+    (root / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1 and "students are enrolled" in result.output
+    assert len(_course(app).lessons) == 3
+
+
+def test_a_quiz_with_attempts_can_be_reworded_but_not_reshaped(app, tmp_path):
+    root = write_course(tmp_path)
+    run_import(app, tmp_path)
+    course = _course(app)
+    with app.app_context():
+        enrollment_id = enroll_directly(_create_user(), course.id)
+        db.session.add(
+            QuizAttempt(
+                enrollment_id=enrollment_id,
+                quiz_id=course.quiz.id,
+                answers={},
+                correct_count=0,
+                question_count=2,
+                score_percent=0,
+                pass_mark_percent=75,
+                passed=False,
+            )
+        )
+        db.session.commit()
+    shorter = {**QUIZ, "questions": QUIZ["questions"][:1]}
+    (root / "quiz.yaml").write_text(yaml.safe_dump(shorter))
+    refused = run_import(app, tmp_path)
+    assert refused.exit_code == 1 and "the quiz has attempts" in refused.output
+    reworded = {
+        **QUIZ,
+        "questions": [{**QUIZ["questions"][0], "prompt": "Where?"}, QUIZ["questions"][1]],
+    }
+    (root / "quiz.yaml").write_text(yaml.safe_dump(reworded))
+    assert run_import(app, tmp_path).exit_code == 0
+    with app.app_context():
+        prompts = db.session.scalars(select(Question.prompt).order_by(Question.position)).all()
+        assert prompts == ["Where?", "Which are scalenes? Select all that apply."]
+
+
+def test_the_demo_courses_are_files_imported_whole(app):
+    from campus.learning import demo
+
+    with app.app_context():
+        assert len(demo.seed()) == 2
+        db.session.commit()
+        assert demo.seed() == []
+        hip = db.session.scalar(select(Course).where(Course.slug == demo.HIP_SLUG))
+        assert hip.presenter_list == ["Maren Okafor, LMT, BCTMB", "Dr. Luis Ferreira, PT, DPT"]
+        assert len(hip.objective_list) == 5 and len(hip.approvals) == 2
+        assert sum(lesson.estimated_minutes for lesson in hip.lessons) >= 120
+        assert "Before you press" in db.session.scalar(
+            select(Lesson.body_html).where(Lesson.title == "Adductors and hamstrings")
+        )
+        [handout] = hip.lessons[-1].resources
+        assert handout.filename == "hip-and-thigh-self-care.txt" and handout.size_bytes > 500
+        assert hip.quiz.instructions.startswith("Ten questions")

@@ -1,0 +1,36 @@
+"""One JSON error shape everywhere: the API, the webhooks and the sign-in refusal."""
+
+from __future__ import annotations
+
+from campus.errors import json_error
+
+
+def test_json_error_carries_code_message_details_and_facts(app):
+    with app.test_request_context():
+        response = json_error(
+            "validation_error", "Fix these.", 422, {"email": ["Required."]}, retry_at="soon"
+        )
+    assert response.status_code == 422
+    assert response.get_json() == {
+        "error": {
+            "code": "validation_error",
+            "message": "Fix these.",
+            "details": {"email": ["Required."]},
+            "retry_at": "soon",
+        }
+    }
+
+
+def test_an_api_405_names_the_methods_that_work(client):
+    response = client.get("/api/v1/courses/any-course/enroll")
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in response.headers["Allow"]
+
+
+def test_signed_out_api_call_gets_the_same_json_error(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.get_json() == {
+        "error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}
+    }
