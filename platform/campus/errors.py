@@ -50,8 +50,22 @@ def _message(exc: HTTPException) -> str:
     if isinstance(exc, CSRFError):
         return "The form expired or was sent from elsewhere. Reload the page and try again."
     if exc.code == 429:
-        return "You tried that too many times. Wait a minute and try again."
+        return f"You tried that too many times. Try again in {_retry_after()}."
     return exc.description or TITLES.get(exc.code or 500, "Error")
+
+
+def _retry_after() -> str:
+    """Say how long until the limit that was hit lets the next request through."""
+    import time
+
+    from campus.extensions import limiter
+
+    current = limiter.current_limit
+    seconds = max(1, int(current.reset_at - time.time())) if current else 60
+    if seconds < 90:
+        return f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes" if minutes < 90 else f"{-(-minutes // 60)} hours"
 
 
 def handle_http_exception(exc: HTTPException):

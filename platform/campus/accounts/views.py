@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -19,6 +19,7 @@ from campus.accounts.forms import (
     SignupForm,
 )
 from campus.extensions import db, limiter
+from campus.limits import by_account, by_address, by_user, failed, setting
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,23 +38,22 @@ def _start_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _reset_limit() -> str:
-    return current_app.config["RESET_RATE_LIMIT"]
+def _show_error(form, exc: services.AccountError, default: str) -> None:
+    """Put a service's message under the field it is about."""
+    name = exc.field if exc.field in form else default
+    form[name].errors.append(str(exc))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(setting("SIGNUP_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def signup() -> str | Response:
-    """Create an account and sign the new user in."""
+    """Create an account, or warn the address's owner; the answer is the same either way."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.register_user(
+            services.register_user(
                 email=form.email.data,
                 password=form.password.data,
                 full_name=form.full_name.data,
@@ -63,22 +63,22 @@ def signup() -> str | Response:
             )
         except services.AccountError as exc:
             db.session.rollback()
-            form.email.errors.append(str(exc))
+            _show_error(form, exc, "email")
         else:
             db.session.commit()
-            _start_session(user)
-            flash(
-                f"Welcome to Campus, {user.first_name}! "
-                f"We sent a confirmation link to {user.email}.",
-                "success",
-            )
-            return redirect(_safe_next(request.args.get("next")))
+            email = services.normalize_email(form.email.data)
+            return render_template("accounts/signup_sent.html", email=email)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/signup.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    setting("LOGIN_ADDRESS_RATE_LIMIT"), key_func=by_address, methods=["POST"], deduct_when=failed
+)
+@limiter.limit(
+    setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=by_account, methods=["POST"], deduct_when=failed
+)
 def login() -> str | Response:
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -109,19 +109,24 @@ def logout() -> Response:
 
 @bp.get("/verify-email/<token>")
 def verify_email(token: str) -> str | Response:
-    """Confirm an email address from the emailed link."""
+    """Confirm an email address from the emailed link; the first confirmation signs in."""
     try:
-        user = services.verify_email(token)
+        user, sign_in = services.verify_email(token)
     except services.AccountError as exc:
         db.session.rollback()
         return render_template("accounts/link_problem.html", message=str(exc)), 400
     db.session.commit()
-    flash(f"Thank you: {user.email} is confirmed.", "success")
+    if sign_in and not current_user.is_authenticated:
+        _start_session(user)
+        flash(f"Welcome to Campus, {user.first_name}! Your email is confirmed.", "success")
+    else:
+        flash(f"Thank you: {user.email} is confirmed.", "success")
     return redirect(url_for("main.home"))
 
 
 @bp.post("/verify-email/resend")
 @login_required
+@limiter.limit(setting("VERIFY_RESEND_RATE_LIMIT"), key_func=by_user)
 def resend_verification() -> Response:
     """Send a new verification link to the signed-in user."""
     if not current_user.is_verified:
@@ -132,7 +137,7 @@ def resend_verification() -> Response:
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def request_reset() -> str | Response:
     """Ask for a reset link; the answer never says whether the email has an account."""
     form = ResetRequestForm()
@@ -145,7 +150,7 @@ def request_reset() -> str | Response:
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def reset_password(token: str) -> str | Response:
     """Choose a new password through an emailed link."""
     try:
@@ -158,7 +163,10 @@ def reset_password(token: str) -> str | Response:
             user = services.reset_password(token, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
-            return render_template("accounts/link_problem.html", message=str(exc)), 400
+            if exc.field != "password":
+                return render_template("accounts/link_problem.html", message=str(exc)), 400
+            form.password.errors.append(str(exc))
+            return render_template("accounts/reset_password.html", form=form), 422
         db.session.commit()
         _start_session(user)
         flash("Your password is changed and you are signed in.", "success")
@@ -183,7 +191,7 @@ def profile() -> str | Response:
             )
         except services.AccountError as exc:
             db.session.rollback()
-            form.profession.errors.append(str(exc))
+            _show_error(form, exc, "full_name")
         else:
             db.session.commit()
             flash("Your profile is saved.", "success")
@@ -196,6 +204,9 @@ def profile() -> str | Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    setting("PASSWORD_CHANGE_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
+)
 def change_password() -> str | Response:
     """Change the password; other devices are signed out."""
     form = ChangePasswordForm()
@@ -204,7 +215,7 @@ def change_password() -> str | Response:
             services.change_password(current_user, form.current_password.data, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
-            form.current_password.errors.append(str(exc))
+            _show_error(form, exc, "current_password")
         else:
             db.session.commit()
             # Keep this device signed in under the new session version.

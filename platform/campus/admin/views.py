@@ -13,6 +13,8 @@ from campus.admin import charts, dashboard, security
 from campus.admin.base import AdminPage, AuditedModelView, SecureMixin
 from campus.admin.forms import ConfirmPasswordForm
 from campus.admin.models import AuditEntry
+from campus.extensions import limiter
+from campus.limits import by_user, failed, setting
 from campus.templating import format_money
 
 
@@ -78,6 +80,9 @@ class ConfirmView(AdminPage):
         return False
 
     @expose("/", methods=("GET", "POST"))
+    @limiter.limit(
+        setting("ADMIN_CONFIRM_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
+    )
     def index(self):
         """Ask for the admin's password and remember the confirmation."""
         from campus.accounts.services import verify_password
@@ -90,7 +95,8 @@ class ConfirmView(AdminPage):
                 flash("Thanks. Sensitive actions are open for the next ten minutes.", "success")
                 return redirect(target)
             form.password.errors.append("That is not your password.")
-        return self.render("admin/campus/confirm.html", form=form, target=target)
+        status = 422 if form.is_submitted() else 200
+        return self.render("admin/campus/confirm.html", form=form, target=target), status
 
 
 def _json_block(value) -> Markup:
