@@ -41,3 +41,15 @@ def by_user() -> str:
 def failed(response: Response) -> bool:
     """Count a request against a failures-only limit when it did not succeed."""
     return response.status_code >= 400
+
+
+def once_per(name: str, key: str, seconds: int) -> bool:
+    """Tell whether `name` may run now for `key`: once per `seconds`, across every process.
+
+    The mark lives in the rate limiter's storage (Redis in production), so web processes share it.
+    """
+    from limits import RateLimitItemPerSecond
+
+    from campus.extensions import limiter
+
+    return limiter.limiter.hit(RateLimitItemPerSecond(1, seconds), "once", name, key)
