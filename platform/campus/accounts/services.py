@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.accounts.rules import RuleError, password_problem, plain_text
-from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -331,6 +330,8 @@ def create_admin(
     it) unless `allow_unverified`, replaces the password its registrant chose, and signs the
     account out everywhere. Returns the user and whether it was created.
     """
+    from campus.audit import record, snapshot  # campus.audit imports the account models
+
     user = get_user_by_email(email)
     created = user is None
     if user is None:
