@@ -19,7 +19,7 @@ from campus.accounts.forms import (
     SignupForm,
 )
 from campus.extensions import db, limiter
-from campus.limits import by_account, by_address, by_user, failed, setting
+from campus.throttling import by_account, by_address, by_user, failed, setting
 
 
 def _safe_next(target: str | None) -> str:

@@ -14,8 +14,8 @@ from campus.admin.base import AdminPage, AuditedModelView, SecureMixin
 from campus.admin.forms import ConfirmPasswordForm
 from campus.admin.models import AuditEntry
 from campus.extensions import limiter
-from campus.limits import by_user, failed, setting
 from campus.templating import format_money
+from campus.throttling import by_user, failed, setting
 
 
 class DashboardView(SecureMixin, AdminIndexView):

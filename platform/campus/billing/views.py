@@ -13,7 +13,7 @@ from campus.billing import bp, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
 from campus.extensions import db, limiter
-from campus.limits import by_user, once_per, setting
+from campus.throttling import by_user, once_per, setting
 from campus.urls import public_url
 
 log = logging.getLogger(__name__)

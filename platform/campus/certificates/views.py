@@ -12,7 +12,7 @@ from campus.certificates import bp, credentials, services, signing
 from campus.certificates.public import public_license_line
 from campus.certificates.services import CertificateError
 from campus.extensions import limiter
-from campus.limits import by_address, setting
+from campus.throttling import by_address, setting
 
 
 def _user():
