@@ -39,13 +39,36 @@ def test_signup_creates_account_and_sends_confirmation(app, client):
     assert "/verify-email/" in body_of(message)
 
 
-def test_confirmation_link_signs_the_new_account_in(app, client):
+def test_confirmation_link_signs_the_new_account_in_the_browser_that_signed_up(app, client):
     post_form(client, "/signup", SIGNUP)
-    browser = app.test_client()  # the link may be opened anywhere, e.g. in the mail app
-    response = browser.get(link_in(outbox(app)[0]))
+    response = client.get(link_in(outbox(app)[0]))
     assert response.status_code == 302
-    me = browser.get("/api/v1/me").get_json()
+    me = client.get("/api/v1/me").get_json()
     assert me["email"] == "riley@example.com" and me["email_verified"] is True
+
+
+def test_confirmation_link_opened_elsewhere_only_confirms(app, client):
+    # Whoever signed up with this address chose the password: the mailbox's owner, clicking
+    # the link in their own browser, must not land in that account.
+    post_form(client, "/signup", SIGNUP)
+    owner = app.test_client()
+    assert owner.get(link_in(outbox(app)[0])).status_code == 302
+    assert owner.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(User)).is_verified
+
+
+def test_signup_leaves_the_same_kind_of_session_whether_or_not_the_address_is_taken(app, client):
+    with app.app_context():
+        create_user(email="riley@example.com")
+    taken, new = app.test_client(), app.test_client()
+    post_form(taken, "/signup", SIGNUP)
+    post_form(new, "/signup", {**SIGNUP, "email": "sky@example.com"})
+    with taken.session_transaction() as one, new.session_transaction() as other:
+        assert sorted(one) == sorted(other)
+        assert re.fullmatch("[0-9a-f]{64}", one["signup_binding"])
+        assert re.fullmatch("[0-9a-f]{64}", other["signup_binding"])
 
 
 def test_verification_link_confirms_email_once(app, client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -95,11 +96,12 @@ def register_user(
     profession: str = "other",
     license_number: str | None = None,
     license_state: str | None = None,
-) -> User | None:
+) -> str:
     """Create an account and send its confirmation link, or warn the owner of a taken address.
 
     The caller answers the same either way: only the mailbox learns whether the address was
-    taken. Returns the new user, or None when the address already had an account.
+    taken. Returns a binding for the signing-up browser's session (see verify_email): the
+    confirmation link's hash for a new account, a random value of the same shape otherwise.
     """
     fields = _profile_fields(full_name, profession, license_number, license_state)
     check_password_rules(password, email, fields["full_name"])
@@ -115,11 +117,10 @@ def register_user(
             # Someone signed up with this address a moment ago: the same answer as taken.
             existing = get_user_by_email(email)
         else:
-            send_verification_email(user)
-            return user
+            return send_verification_email(user)
     if existing is not None and existing.is_active:
         _warn_of_signup_attempt(existing)
-    return None
+    return _hash_token(secrets.token_urlsafe(32))
 
 
 def _warn_of_signup_attempt(user: User) -> None:
@@ -208,25 +209,30 @@ def consume_token(raw: str, purpose: str) -> User:
     return token.user
 
 
-def send_verification_email(user: User) -> None:
-    """Queue an email with a fresh verification link."""
+def send_verification_email(user: User) -> str:
+    """Queue an email with a fresh verification link; return the link's binding (its hash)."""
     raw = issue_token(user, "verify_email", current_app.config["EMAIL_VERIFY_MAX_AGE"])
     link = public_url("accounts.verify_email", token=raw)
     queue_email(user.email, "Confirm your email for Campus", "verify_email", user=user, link=link)
+    return _hash_token(raw)
 
 
-def verify_email(raw: str) -> tuple[User, bool]:
+def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
     """Mark the token's user as verified; tell whether this link should also sign them in.
 
-    The link finishes a sign-up: an account that has never signed in is signed in by its first
-    confirmation, so the sign-up page itself never has to reveal whether the address was new.
-    Admins always sign in through the login page.
+    The link finishes a sign-up, so the sign-up page never has to reveal whether the address
+    was new: it signs in an account that has never signed in, on its first confirmation, and
+    only in the browser that signed up (whose session holds the `binding` register_user gave).
+    A link opened anywhere else only confirms, so nobody who signed up with someone else's
+    address gets that person signed in to an account whose password they chose. Admins always
+    sign in through the login page.
     """
     user = consume_token(raw, "verify_email")
     first = user.email_verified_at is None and user.last_login_at is None
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
-    sign_in = first and user.is_active and not user.is_admin
+    same_browser = binding is not None and hmac.compare_digest(binding, _hash_token(raw))
+    sign_in = first and same_browser and user.is_active and not user.is_admin
     if sign_in:
         user.last_login_at = utcnow()
     return user, sign_in

@@ -38,6 +38,10 @@ def _start_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+# Set in the signing-up browser's session whether or not the address was new (same shape).
+_SIGNUP_BINDING = "signup_binding"
+
+
 def _show_error(form, exc: services.AccountError, default: str) -> None:
     """Put a service's message under the field it is about."""
     name = exc.field if exc.field in form else default
@@ -53,7 +57,7 @@ def signup() -> str | Response:
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            services.register_user(
+            binding = services.register_user(
                 email=form.email.data,
                 password=form.password.data,
                 full_name=form.full_name.data,
@@ -66,6 +70,7 @@ def signup() -> str | Response:
             _show_error(form, exc, "email")
         else:
             db.session.commit()
+            session[_SIGNUP_BINDING] = binding
             email = services.normalize_email(form.email.data)
             return render_template("accounts/signup_sent.html", email=email)
     status = 422 if form.is_submitted() else 200
@@ -111,7 +116,7 @@ def logout() -> Response:
 def verify_email(token: str) -> str | Response:
     """Confirm an email address from the emailed link; the first confirmation signs in."""
     try:
-        user, sign_in = services.verify_email(token)
+        user, sign_in = services.verify_email(token, session.get(_SIGNUP_BINDING))
     except services.AccountError as exc:
         db.session.rollback()
         return render_template("accounts/link_problem.html", message=str(exc)), 400
