@@ -114,7 +114,7 @@ def logout() -> Response:
 
 @bp.get("/verify-email/<token>")
 def verify_email(token: str) -> str | Response:
-    """Confirm an email address from the emailed link; the first confirmation signs in."""
+    """Confirm an email address from the emailed link; in the sign-up browser, also sign in."""
     try:
         user, sign_in = services.verify_email(token, session.get(_SIGNUP_BINDING))
     except services.AccountError as exc:
