@@ -99,8 +99,18 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Flask-Limiter strings. Login and password checks count failures only: per account (the
+    # normalised email) and per address separately; the rest count every POST.
+    LOGIN_ACCOUNT_RATE_LIMIT = _env("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
+    LOGIN_ADDRESS_RATE_LIMIT = _env("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;200 per hour")
+    PASSWORD_CHANGE_RATE_LIMIT = _env("PASSWORD_CHANGE_RATE_LIMIT", "5 per minute;20 per hour")
+    ADMIN_CONFIRM_RATE_LIMIT = _env("ADMIN_CONFIRM_RATE_LIMIT", "5 per minute;20 per hour")
+    SIGNUP_RATE_LIMIT = _env("SIGNUP_RATE_LIMIT", "5 per minute;20 per hour")
     RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per minute;20 per hour")
+    VERIFY_RESEND_RATE_LIMIT = _env("VERIFY_RESEND_RATE_LIMIT", "2 per minute;6 per day")
+    VERIFY_PAGE_RATE_LIMIT = _env("VERIFY_PAGE_RATE_LIMIT", "30 per minute;300 per hour")
+    BILLING_SYNC_RATE_LIMIT = _env("BILLING_SYNC_RATE_LIMIT", "60 per minute;600 per hour")
+    BILLING_SYNC_INTERVAL = int(_env("BILLING_SYNC_INTERVAL", "60") or 60)  # seconds per member
 
     # The perimeter. Host names the app answers besides PUBLIC_BASE_URL's (create_app adds that
     # one); an empty list in testing means any host.

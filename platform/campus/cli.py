@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 import click
 from flask import Flask
 
@@ -27,29 +25,44 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-admin")
     @click.argument("email")
-    @click.option("--password", help="Password for a new account (generated if omitted).")
+    @click.option(
+        "--password",
+        prompt="New password",
+        hide_input=True,
+        confirmation_prompt=True,
+        help="The account's new password (asked for when omitted; it replaces any old one).",
+    )
     @click.option("--name", "full_name", default="Campus Admin", show_default=True)
-    def create_admin_command(email: str, password: str | None, full_name: str) -> None:
-        """Create an admin account, or make an existing account an admin."""
+    @click.option(
+        "--allow-unverified",
+        is_flag=True,
+        help="Promote an account whose email address was never confirmed.",
+    )
+    def create_admin_command(
+        email: str, password: str, full_name: str, allow_unverified: bool
+    ) -> None:
+        """Create an admin account, or promote an existing account with a new password."""
         from email_validator import EmailNotValidError, validate_email
 
-        from campus.accounts.services import AccountError, create_admin, get_user_by_email
+        from campus.accounts.services import AccountError, create_admin
 
         try:
             validate_email(email, check_deliverability=False)
         except EmailNotValidError as exc:
             raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-        existed = get_user_by_email(email) is not None
-        generated = password is None and not existed
-        password = password or secrets.token_urlsafe(12)
         try:
-            user = create_admin(email, password, full_name=full_name)
+            user, created = create_admin(
+                email, password, full_name=full_name, allow_unverified=allow_unverified
+            )
         except AccountError as exc:
-            raise click.BadParameter(str(exc), param_hint="--password") from None
+            db.session.rollback()
+            hints = {"password": "--password", "full_name": "--name", "email": "EMAIL"}
+            raise click.BadParameter(str(exc), param_hint=hints.get(exc.field or "")) from None
         db.session.commit()
-        if existed:
-            click.echo(f"{user.email} is now an admin.")
-        else:
+        if created:
             click.echo(f"Created admin {user.email}")
-            if generated:
-                click.echo(f"Password: {password}")
+        else:
+            click.echo(
+                f"{user.email} is now an admin with the new password; "
+                "its other sessions are signed out."
+            )

@@ -64,12 +64,26 @@ def _message(exc: HTTPException) -> str:
     if isinstance(exc, SecurityError):
         return "This site does not answer to that host name."
     if exc.code == 429:
-        return "You tried that too many times. Wait a minute and try again."
+        return f"You tried that too many times. Try again in {_retry_after()}."
     if exc.code == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         size = f" (at most {limit // 1024} kB)" if limit else ""
         return f"What you sent is larger than this site accepts{size}."
     return exc.description or TITLES.get(exc.code or 500, "Error")
+
+
+def _retry_after() -> str:
+    """Say how long until the limit that was hit lets the next request through."""
+    import time
+
+    from campus.extensions import limiter
+
+    current = limiter.current_limit
+    seconds = max(1, int(current.reset_at - time.time())) if current else 60
+    if seconds < 90:
+        return f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes" if minutes < 90 else f"{-(-minutes // 60)} hours"
 
 
 def _bad_host_page(status: int, message: str) -> Response:

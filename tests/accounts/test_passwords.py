@@ -147,3 +147,74 @@ def test_reset_request_is_rate_limited(client, user):
         for _ in range(6)
     ]
     assert codes == [200] * 5 + [429]
+
+
+def _change(client, new: str, current: str = DEFAULT_PASSWORD):
+    form = {"current_password": current, "password": new, "confirm": new}
+    return post_form(client, "/account/password", form)
+
+
+def test_password_change_refuses_a_guessable_password_and_says_why(app, client, user):
+    login(client, "kim@example.com")
+    r = _change(client, "kim@example.com2024")
+    assert r.status_code == 422
+    assert "contains your email, your name" in r.get_data(as_text=True)
+    login(app.test_client(), "kim@example.com", DEFAULT_PASSWORD)
+
+
+def test_reset_refuses_a_common_password_and_keeps_the_link(app, client, user):
+    link = _reset_link(app, client)
+    r = post_form(client, link, {"password": "password12345", "confirm": "password12345"})
+    assert r.status_code == 422
+    assert "too easy to guess" in r.get_data(as_text=True)
+    r = post_form(client, link, {"password": "a brand new secret", "confirm": "a brand new secret"})
+    assert r.status_code == 302
+
+
+def test_a_reset_spends_every_older_reset_link(app, client, user):
+    first = _reset_link(app, client)
+    second = _reset_link(app, client)
+    r = post_form(
+        client, second, {"password": "a brand new secret", "confirm": "a brand new secret"}
+    )
+    assert r.status_code == 302
+    stale = post_form(app.test_client(), first, {"password": "the attacker's pick", "confirm": "x"})
+    assert stale.status_code == 400
+    assert "already been used" in stale.get_data(as_text=True)
+
+
+def test_a_password_change_spends_outstanding_reset_links(app, client, user):
+    link = _reset_link(app, client)
+    login(client, "kim@example.com")
+    assert _change(client, "a brand new secret").status_code == 302
+    r = app.test_client().get(link)
+    assert r.status_code == 400
+    assert "already been used" in r.get_data(as_text=True)
+
+
+def test_reset_request_does_the_same_work_whether_or_not_the_email_exists(
+    app, client, user, monkeypatch
+):
+    from sqlalchemy import event
+
+    from campus.accounts.tasks import send_password_reset
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(send_password_reset, "apply_async", lambda args, kwargs: sent.append(args))
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        for address in ("Kim@example.com", "ghost@example.com"):
+            assert post_form(client, "/password/reset", {"email": address}).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    # Only the address goes to the worker; the request never looks the account up.
+    assert sent == [("kim@example.com",), ("ghost@example.com",)]
+    assert not [s for s in statements if "users" in s]
+    assert outbox(app) == []

@@ -39,3 +39,32 @@ def test_me_api_answers_401_json_when_signed_out(client):
     assert r.get_json() == {
         "error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}
     }
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("full_name", "Lee \u202eKRAP"),
+        ("full_name", "Lee\u2066 Park"),
+        ("full_name", "Lee\x1bPark"),
+        ("license_state", "Ohio\u200f"),
+    ],
+)
+def test_profile_refuses_hidden_direction_and_control_characters(app, client, field, value):
+    with app.app_context():
+        uid = create_user(email="lee@example.com", full_name="Lee Park").id
+    login(client, "lee@example.com")
+    form = {"full_name": "Lee Park", "profession": "chiropractor", field: value}
+    r = post_form(client, "/account", form)
+    assert r.status_code == 422
+    assert "type it again as plain text" in r.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.get(User, uid)
+        assert (user.full_name, user.profession, user.license_state) == (
+            "Lee Park",
+            "massage_therapist",
+            None,
+        )

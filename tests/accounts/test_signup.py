@@ -1,8 +1,10 @@
+import re
+
 from sqlalchemy import func, select
 
 from campus.accounts.models import User
 from campus.extensions import db
-from tests.support import body_of, create_user, link_in, outbox, post_form
+from tests.support import body_of, create_user, link_in, login, outbox, post_form
 
 SIGNUP = {
     "full_name": "Riley Moss",
@@ -19,21 +21,54 @@ def _users(app) -> int:
         return db.session.scalar(select(func.count()).select_from(User))
 
 
-def test_signup_creates_account_signs_in_and_sends_verification(app, client):
+def test_signup_creates_account_and_sends_confirmation(app, client):
     response = post_form(client, "/signup", SIGNUP)
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
     with app.app_context():
         user = db.session.scalar(select(User))
         assert user.email == "riley@example.com"
         assert user.profession == "physical_therapist"
         assert user.password_hash.startswith("$argon2id$")
         assert not user.is_verified
-    me = client.get("/api/v1/me").get_json()
-    assert me["email"] == "riley@example.com"
+    # Signing in here would tell an observer the address was new; the link does it instead.
+    assert client.get("/api/v1/me").status_code == 401
     (message,) = outbox(app)
     assert message["To"] == "riley@example.com"
     assert "Confirm your email" in message["Subject"]
     assert "/verify-email/" in body_of(message)
+
+
+def test_confirmation_link_signs_the_new_account_in_the_browser_that_signed_up(app, client):
+    post_form(client, "/signup", SIGNUP)
+    response = client.get(link_in(outbox(app)[0]))
+    assert response.status_code == 302
+    me = client.get("/api/v1/me").get_json()
+    assert me["email"] == "riley@example.com" and me["email_verified"] is True
+
+
+def test_confirmation_link_opened_elsewhere_only_confirms(app, client):
+    # Whoever signed up with this address chose the password: the mailbox's owner, clicking
+    # the link in their own browser, must not land in that account.
+    post_form(client, "/signup", SIGNUP)
+    owner = app.test_client()
+    assert owner.get(link_in(outbox(app)[0])).status_code == 302
+    assert owner.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(User)).is_verified
+
+
+def test_signup_leaves_the_same_kind_of_session_whether_or_not_the_address_is_taken(app, client):
+    with app.app_context():
+        create_user(email="riley@example.com")
+    taken, new = app.test_client(), app.test_client()
+    post_form(taken, "/signup", SIGNUP)
+    post_form(new, "/signup", {**SIGNUP, "email": "sky@example.com"})
+    with taken.session_transaction() as one, new.session_transaction() as other:
+        assert sorted(one) == sorted(other)
+        assert re.fullmatch("[0-9a-f]{64}", one["signup_binding"])
+        assert re.fullmatch("[0-9a-f]{64}", other["signup_binding"])
 
 
 def test_verification_link_confirms_email_once(app, client):
@@ -42,18 +77,46 @@ def test_verification_link_confirms_email_once(app, client):
     assert client.get(link).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(User)).is_verified
-    again = client.get(link)
+    again = app.test_client().get(link)
     assert again.status_code == 400
     assert "already been used" in again.get_data(as_text=True)
 
 
-def test_duplicate_email_is_refused_whatever_its_case(app, client):
+def test_a_later_verification_link_does_not_sign_in(app, client):
     with app.app_context():
-        create_user(email="riley@example.com")
-    response = post_form(client, "/signup", {**SIGNUP, "email": "RILEY@example.COM"})
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
-    assert _users(app) == 1
+        create_user(email="kim@example.com", verified=False)
+    login(client, "kim@example.com")
+    post_form(client, "/verify-email/resend")
+    stranger = app.test_client()
+    assert stranger.get(link_in(outbox(app)[-1])).status_code == 302
+    assert stranger.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(User)).is_verified
+
+
+def _neutral(response, email: str) -> str:
+    html = response.get_data(as_text=True).replace(email, "X")
+    return re.sub(r'content="[^"]+"|value="[^"]+"', "", html)
+
+
+def test_taken_email_gets_the_same_answer_and_its_owner_is_told(app, client):
+    with app.app_context():
+        owner = create_user(email="riley@example.com", full_name="Riley Owner").id
+    taken = post_form(client, "/signup", {**SIGNUP, "email": "RILEY@example.COM"})
+    new = post_form(app.test_client(), "/signup", {**SIGNUP, "email": "sky@example.com"})
+    assert taken.status_code == new.status_code == 200
+    assert _neutral(taken, "riley@example.com") == _neutral(new, "sky@example.com")
+    assert _users(app) == 2
+    with app.app_context():
+        kept = db.session.get(User, owner)
+        assert kept.full_name == "Riley Owner" and kept.profession == "massage_therapist"
+    warning = next(m for m in outbox(app) if m["To"] == "riley@example.com")
+    assert "tried to sign up" in warning["Subject"]
+    text = body_of(warning)
+    assert "/login" in text and "/password/reset" in text
+    # Repeated attempts do not flood the owner's inbox.
+    post_form(app.test_client(), "/signup", {**SIGNUP, "email": "riley@example.com"})
+    assert sum(m["To"] == "riley@example.com" for m in outbox(app)) == 1
 
 
 import pytest  # noqa: E402
@@ -68,6 +131,16 @@ import pytest  # noqa: E402
         ("password", "x" * 129, "Use between 10 and 128 characters"),
         ("full_name", "", "Enter your full name"),
         ("profession", "astronaut", "Not a valid choice"),
+        ("password", "password1234", "too easy to guess. This is a very common password"),
+        ("password", "qwertyuiop12", "too easy to guess"),
+        ("password", "RileyMoss1234", "contains your email, your name"),
+        ("password", "riley@example.com", "contains your email, your name"),
+        ("full_name", "   ", "Enter your full name"),
+        ("full_name", "Riley \u202eegroeG", "text-direction character (U+202E)"),
+        ("full_name", "Riley \u2067Moss", "text-direction character (U+2067)"),
+        ("full_name", "Riley\x07Moss", "control or text-direction character (U+0007)"),
+        ("full_name", "Riley\u0085Moss", "(U+0085)"),
+        ("license_number", "PT-\u202d1234", "The license number contains"),
     ],
 )
 def test_bad_signup_input_gets_a_clear_message_and_changes_nothing(
@@ -85,3 +158,10 @@ def test_signup_without_csrf_token_is_rejected(app, client):
     assert response.status_code == 400
     assert "form expired" in response.get_data(as_text=True)
     assert _users(app) == 0
+
+
+def test_signup_stores_names_in_composed_form(app, client):
+    decomposed = "Zoe\u0301 Ri\u0301os"
+    post_form(client, "/signup", {**SIGNUP, "full_name": decomposed})
+    with app.app_context():
+        assert db.session.scalar(select(User.full_name)) == "Zo\u00e9 R\u00edos"

@@ -81,7 +81,7 @@ def test_granting_a_comp_needs_a_fresh_password(app, client):
     assert response.headers["Location"] == (f"/admin/confirm/?next=/admin/members/{member_id}/")
     assert not _paid(app, member_id)
     wrong = helpers.confirm_password(client, "not my password")
-    assert wrong.status_code == 200 and "That is not your password." in helpers.flashes(wrong)
+    assert wrong.status_code == 422 and "That is not your password." in helpers.flashes(wrong)
     right = helpers.confirm_password(client)
     assert right.status_code == 302 and right.headers["Location"] == "/admin/"
     response = helpers.post(

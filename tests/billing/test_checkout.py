@@ -247,3 +247,42 @@ def test_portal_when_stripe_is_down_shows_a_message(stripe_app, fake_stripe):
     fake_stripe.fail_paths.add("/v1/billing_portal/sessions")
     response = support.post_form(client, "/membership/portal", follow_redirects=True)
     assert "could not reach our payment provider" in response.get_data(as_text=True)
+
+
+def test_portal_returns_ask_stripe_at_most_once_a_minute_per_member(stripe_app, fake_stripe):
+    from datetime import timedelta
+
+    import time_machine
+
+    client, _ = _member_client(stripe_app)
+    support.post_form(client, "/membership/checkout")
+    for _ in range(5):
+        assert client.get("/membership?from=portal").status_code == 200
+    assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == 1
+    # Another member has their own minute.
+    other, _ = _member_client(stripe_app)
+    support.post_form(other, "/membership/checkout")
+    other.get("/membership?from=portal")
+    assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == 2
+    with time_machine.travel(timedelta(seconds=61), tick=False):
+        client.get("/membership?from=portal")
+    assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == 3
+
+
+def test_success_page_reloads_ask_stripe_at_most_once_a_minute(stripe_app, fake_stripe):
+    client, _ = _member_client(stripe_app)
+    location = support.post_form(client, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    for tries in range(4):
+        client.get(f"/membership/success?session_id={session_id}&tries={tries}")
+    assert len(fake_stripe.calls("GET", f"/v1/checkout/sessions/{session_id}")) == 1
+
+
+def test_membership_pages_are_rate_limited_per_member(stripe_app, fake_stripe):
+    stripe_app.config["BILLING_SYNC_RATE_LIMIT"] = "3 per minute"
+    client, _ = _member_client(stripe_app)
+    codes = [client.get("/membership?from=portal").status_code for _ in range(2)]
+    codes += [client.get("/membership/success?session_id=cs_x").status_code for _ in range(2)]
+    assert codes == [200, 200, 200, 429]
+    other, _ = _member_client(stripe_app)
+    assert other.get("/membership").status_code == 200

@@ -79,7 +79,7 @@ def test_verify_page_shows_valid_certificate_with_frozen_data_only(app, client):
     assert "is valid" in html
     for expected in (
         "Robin Lee",
-        "MT-004512",
+        "License no. ending •••••4512",
         "Maine",
         "Course hip-basics",
         "2 CE hours",
@@ -87,6 +87,7 @@ def test_verify_page_shows_valid_certificate_with_frozen_data_only(app, client):
     ):
         assert expected in html
     assert "robin@example.com" not in html  # nothing private beyond the certificate's data
+    assert "MT-004512" not in html and "MT-00" not in html
 
 
 def test_revoked_certificate_is_shown_as_revoked_everywhere(app, client):
@@ -180,7 +181,8 @@ def test_signed_credential_verifies_with_an_independent_library_against_the_jwks
     assert achievement["criteria"]["narrative"]
     assert achievement["creditsAvailable"] == 2.0
     assert vc["credentialSubject"]["creditsEarned"] == 2.0
-    assert vc["credentialSubject"]["licenseNumber"] == "MT-004512"
+    assert vc["credentialSubject"]["licenseNumber"] == "•••••4512"
+    assert "MT-004512" not in json.dumps(body)
     assert vc["credentialSubject"]["identifier"][0]["identityHash"] == "Alex Kim"
     assert claims["jti"] == vc["id"] == body["credential"]["id"]
     # A tampered credential does not verify.
@@ -305,3 +307,45 @@ def test_completed_course_shows_as_being_prepared_until_the_worker_creates_it(ap
     html = client.get("/certificates/").get_data(as_text=True)
     assert "Being prepared" in html and "Shoulder Girdle" in html
     assert 'http-equiv="refresh"' in html
+
+
+def test_new_codes_carry_80_random_bits_and_old_short_codes_still_verify(app, client):
+    from sqlalchemy import select
+
+    from campus.certificates import codes
+    from campus.certificates.models import CertificateCode
+    from campus.extensions import db
+
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    assert codes.CODE_PATTERN.match(code) and len(code.replace("-", "")) == 2 + 16
+    drawn = {codes.new_code() for _ in range(2000)}
+    assert len(drawn) == 2000
+    assert {c for code in drawn for c in code[3:].replace("-", "")} <= set(codes.ALPHABET)
+    # A certificate issued with an old eight-character code keeps verifying.
+    with app.app_context():
+        certificate = certificate_of(s.user_id)
+        row = db.session.scalar(
+            select(CertificateCode).where(CertificateCode.code == certificate.code)
+        )
+        certificate.code = row.code = "CE-7K4M-Q2XP"
+        certificate.data = {**certificate.data, "code": "CE-7K4M-Q2XP"}
+        db.session.commit()
+    assert client.get("/verify/ce-7k4m-q2xp").status_code == 200
+    assert client.get("/verify/CE-7K4M-Q2XP.json").get_json()["status"] == "valid"
+
+
+def test_verify_page_and_json_share_one_rate_limit_per_address(app, client):
+    app.config["VERIFY_PAGE_RATE_LIMIT"] = "3 per minute"
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    codes = [
+        client.get(f"/verify/{code}").status_code,
+        client.get(f"/verify/{code}.json").status_code,
+        client.get("/verify/CE-ZZZZ-ZZZZ").status_code,
+        client.get(f"/verify/{code}").status_code,
+        client.get(f"/verify/{code}.json").status_code,
+    ]
+    assert codes == [200, 200, 404, 429, 429]
+    elsewhere = client.get(f"/verify/{code}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert elsewhere.status_code == 200

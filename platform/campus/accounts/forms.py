@@ -1,4 +1,4 @@
-"""Account forms; the length rules mirror services.check_password_rules."""
+"""Account forms; the services check the rest (password strength, hidden characters)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, Selec
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from campus.accounts.models import PROFESSIONS
-from campus.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from campus.accounts.rules import PASSWORD_MAX, PASSWORD_MIN
 
 _email = [
     InputRequired("Enter your email address."),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
+from campus.accounts.rules import RuleError, password_problem, plain_text
 from campus.audit import record
 from campus.extensions import db
 from campus.mail.services import queue_email
@@ -22,12 +25,16 @@ _hasher = PasswordHasher()  # Argon2id with the library's current recommended pa
 # Verified against when no user matches, so a login takes as long whether or not the email exists.
 _DUMMY_HASH = _hasher.hash("campus-no-such-user")
 
-PASSWORD_MIN = 10
-PASSWORD_MAX = 128
-
 
 class AccountError(ValueError):
-    """A request that cannot be carried out; the message is safe to show the user."""
+    """A request that cannot be carried out; the message is safe to show the user.
+
+    `field` names the form field the message belongs to, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalize_email(email: str) -> str:
@@ -40,12 +47,22 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_rules(password: str) -> None:
-    """Raise AccountError if a new password breaks the length rules."""
-    if len(password) < PASSWORD_MIN:
-        raise AccountError(f"Use at least {PASSWORD_MIN} characters.")
-    if len(password) > PASSWORD_MAX:
-        raise AccountError(f"Use at most {PASSWORD_MAX} characters.")
+def check_password_rules(password: str, *context: str | None) -> None:
+    """Raise AccountError if a new password is too short, too long or easy to guess.
+
+    `context` is what a guesser knows about the user (their email, their name).
+    """
+    problem = password_problem(password, context)
+    if problem:
+        raise AccountError(problem, field="password")
+
+
+def clean_profile_text(value: str | None, label: str, field: str) -> str:
+    """Return a profile text trimmed and NFC-normalised, or raise AccountError for hidden marks."""
+    try:
+        return plain_text(value, label)
+    except RuleError as exc:
+        raise AccountError(str(exc), field=field) from None
 
 
 def get_user_by_email(email: str) -> User | None:
@@ -53,14 +70,23 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def email_taken(email: str) -> bool:
-    """Tell whether an account already uses this email (any case)."""
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(User).where(User.email == normalize_email(email))
-        )
-        > 0
-    )
+def _profile_fields(
+    full_name: str, profession: str, license_number: str | None, license_state: str | None
+) -> dict[str, str | None]:
+    """Check and clean the fields certificates are made from."""
+    if profession not in PROFESSIONS:
+        raise AccountError("Choose a profession from the list.", field="profession")
+    name = clean_profile_text(full_name, "Your name", "full_name")
+    if not name:
+        raise AccountError("Enter your full name.", field="full_name")
+    number = clean_profile_text(license_number, "The license number", "license_number")
+    state = clean_profile_text(license_state, "The license state", "license_state")
+    return {
+        "full_name": name,
+        "profession": profession,
+        "license_number": number or None,
+        "license_state": state or None,
+    }
 
 
 def register_user(
@@ -71,27 +97,44 @@ def register_user(
     profession: str = "other",
     license_number: str | None = None,
     license_state: str | None = None,
-    role: str = "student",
-) -> User:
-    """Create a student account and queue its verification email."""
-    if email_taken(email):
-        raise AccountError("An account with this email already exists. Log in instead.")
-    if profession not in PROFESSIONS:
-        raise AccountError("Choose a profession from the list.")
-    check_password_rules(password)
-    user = User(
-        email=normalize_email(email),
-        password_hash=hash_password(password),
-        full_name=full_name.strip(),
-        profession=profession,
-        license_number=(license_number or "").strip() or None,
-        license_state=(license_state or "").strip() or None,
-        role=role,
+) -> str:
+    """Create an account and send its confirmation link, or warn the owner of a taken address.
+
+    The caller answers the same either way: only the mailbox learns whether the address was
+    taken. Returns a binding for the signing-up browser's session (see verify_email): the
+    confirmation link's hash for a new account, a random value of the same shape otherwise.
+    """
+    fields = _profile_fields(full_name, profession, license_number, license_state)
+    check_password_rules(password, email, fields["full_name"])
+    # Hashed before the lookup, so a taken address costs as much time as a new one.
+    password_hash = hash_password(password)
+    existing = get_user_by_email(email)
+    if existing is None:
+        user = User(email=normalize_email(email), password_hash=password_hash, **fields)
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+        except IntegrityError:
+            # Someone signed up with this address a moment ago: the same answer as taken.
+            existing = get_user_by_email(email)
+        else:
+            return send_verification_email(user)
+    if existing is not None and existing.is_active:
+        _warn_of_signup_attempt(existing)
+    return _hash_token(secrets.token_urlsafe(32))
+
+
+def _warn_of_signup_attempt(user: User) -> None:
+    """Tell an account's owner someone tried to sign up with their address (once an hour)."""
+    queue_email(
+        user.email,
+        "Someone tried to sign up to Campus with your email",
+        "signup_attempt",
+        dedupe_key=f"signup-attempt:{user.id}:{utcnow():%Y%m%d%H}",
+        user=user,
+        login_link=public_url("accounts.login"),
+        reset_link=public_url("accounts.request_reset"),
     )
-    db.session.add(user)
-    db.session.flush()
-    send_verification_email(user)
-    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -167,26 +210,52 @@ def consume_token(raw: str, purpose: str) -> User:
     return token.user
 
 
-def send_verification_email(user: User) -> None:
-    """Queue an email with a fresh verification link."""
+def send_verification_email(user: User) -> str:
+    """Queue an email with a fresh verification link; return the link's binding (its hash)."""
     raw = issue_token(user, "verify_email", current_app.config["EMAIL_VERIFY_MAX_AGE"])
     link = public_url("accounts.verify_email", token=raw)
     queue_email(user.email, "Confirm your email for Campus", "verify_email", user=user, link=link)
+    return _hash_token(raw)
 
 
-def verify_email(raw: str) -> User:
-    """Mark the token's user as verified."""
+def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
+    """Mark the token's user as verified; tell whether this link should also sign them in.
+
+    The link finishes a sign-up, so the sign-up page never has to reveal whether the address
+    was new: it signs in an account that has never signed in, on its first confirmation, and
+    only in the browser that signed up (whose session holds the `binding` register_user gave).
+    A link opened anywhere else only confirms, so nobody who signed up with someone else's
+    address gets that person signed in to an account whose password they chose. Admins always
+    sign in through the login page.
+    """
     user = consume_token(raw, "verify_email")
+    first = user.email_verified_at is None and user.last_login_at is None
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
-    return user
+    same_browser = binding is not None and hmac.compare_digest(binding, _hash_token(raw))
+    sign_in = first and same_browser and user.is_active and not user.is_admin
+    if sign_in:
+        user.last_login_at = utcnow()
+    return user, sign_in
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the account exists; the caller answers the same either way."""
+    """Queue the reset email job for an address; the account is looked up by the worker.
+
+    The request costs the same whether or not an account exists, so neither its answer nor its
+    timing tells which addresses have accounts.
+    """
+    from campus.accounts.tasks import send_password_reset
+    from campus.jobs import enqueue_after_commit
+
+    enqueue_after_commit(send_password_reset, normalize_email(email))
+
+
+def send_password_reset_email(email: str) -> bool:
+    """Email a reset link if an active account has this address; tell whether one was sent."""
     user = get_user_by_email(email)
     if user is None or not user.is_active:
-        return
+        return False
     raw = issue_token(user, "reset_password", current_app.config["PASSWORD_RESET_MAX_AGE"])
     link = public_url("accounts.reset_password", token=raw)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
@@ -198,18 +267,30 @@ def request_password_reset(email: str) -> None:
         link=link,
         minutes=minutes,
     )
+    return True
 
 
 def _set_password(user: User, password: str) -> None:
-    check_password_rules(password)
+    check_password_rules(password, user.email, user.full_name)
     user.password_hash = hash_password(password)
+    # A reset link mailed before the change must not be able to undo it.
+    db.session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user.id,
+            UserToken.purpose == "reset_password",
+            UserToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reset_password(raw: str, password: str) -> User:
     """Set a new password through a reset token; ends every session of the user."""
     from campus.accounts.sessions import end_sessions
 
-    check_password_rules(password)
+    # A refused password raises after the token is spent; the view's rollback keeps the token.
     user = consume_token(raw, "reset_password")
     _set_password(user, password)
     if user.email_verified_at is None:
@@ -229,7 +310,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     from campus.accounts.sessions import end_sessions
 
     if not verify_password(user, current_password):
-        raise AccountError("Your current password is not correct.")
+        raise AccountError("Your current password is not correct.", field="current_password")
     _set_password(user, new_password)
     ended = end_sessions(user, keep_current=True)
     record(
@@ -249,31 +330,64 @@ def update_profile(
     license_state: str | None,
 ) -> None:
     """Update the fields a user may edit about themselves."""
-    if profession not in PROFESSIONS:
-        raise AccountError("Choose a profession from the list.")
-    user.full_name = full_name.strip()
-    user.profession = profession
-    user.license_number = (license_number or "").strip() or None
-    user.license_state = (license_state or "").strip() or None
+    for name, value in _profile_fields(
+        full_name, profession, license_number, license_state
+    ).items():
+        setattr(user, name, value)
 
 
-def create_admin(email: str, password: str, full_name: str = "Campus Admin") -> User:
-    """Create an admin account, or promote an existing account to admin."""
+def create_admin(
+    email: str,
+    password: str,
+    full_name: str = "Campus Admin",
+    *,
+    allow_unverified: bool = False,
+) -> tuple[User, bool]:
+    """Create an admin account, or promote an existing one with a fresh password (operator only).
+
+    Promotion refuses an account whose address was never confirmed (anyone could have registered
+    it) unless `allow_unverified`, replaces the password its registrant chose, and signs the
+    account out everywhere. Returns the user and whether it was created.
+    """
+    from campus.accounts.sessions import end_sessions
+    from campus.audit import snapshot
+
     user = get_user_by_email(email)
+    created = user is None
     if user is None:
-        check_password_rules(password)
+        name = clean_profile_text(full_name, "The name", "full_name") or "Campus Admin"
+        check_password_rules(password, email, name)
         user = User(
             email=normalize_email(email),
             password_hash=hash_password(password),
-            full_name=full_name,
+            full_name=name,
             email_verified_at=utcnow(),
+            role="admin",
         )
         db.session.add(user)
-    elif user.role != "admin":
-        from campus.accounts.sessions import end_sessions
-
-        # Sessions opened as a student never passed the admin's second factor.
-        end_sessions(user)
+        db.session.flush()
+        record("create_admin", user, summary=f"cli: created admin {user.email}", actor=None)
+        return user, created
+    if not user.is_verified and not allow_unverified:
+        raise AccountError(
+            f"{user.email} has never confirmed its email address, so whoever registered it may "
+            "not be who you think. Confirm the address first, or pass --allow-unverified.",
+            field="email",
+        )
+    if not user.is_active:
+        raise AccountError(f"{user.email} is disabled; enable it before promoting it.")
+    before = snapshot(user)
+    _set_password(user, password)
+    # Sessions opened before the promotion never passed the admin's second factor.
+    end_sessions(user)
     user.role = "admin"
     db.session.flush()
-    return user
+    record(
+        "promote_admin",
+        user,
+        summary=f"cli: promoted {user.email} to admin with a new password; signed out everywhere",
+        before=before,
+        after=snapshot(user),
+        actor=None,
+    )
+    return user, created

@@ -1,4 +1,4 @@
-"""Account housekeeping run by beat."""
+"""Account jobs: housekeeping run by beat, and work that must not show in a request's timing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from campus.accounts import sessions
+from campus.accounts import services, sessions
 from campus.extensions import db
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,13 @@ def purge_ended_sessions() -> int:
     if removed:
         log.info("purged %d ended sessions", removed)
     return removed
+
+
+@shared_task(name="campus.accounts.send_password_reset")
+def send_password_reset(email: str) -> None:
+    """Look the address up and email a reset link if it has an active account."""
+    services.send_password_reset_email(email)
+    db.session.commit()
 
 
 BEAT_SCHEDULE = {

@@ -22,6 +22,7 @@ from campus.accounts.forms import (
 from campus.accounts.security_forms import CodeForm
 from campus.audit import record
 from campus.extensions import db, limiter
+from campus.throttling import by_account, by_address, by_user, failed, setting
 from campus.urls import safe_local_path
 
 # Where a sign-in waiting for its second-factor code keeps its token and destination.
@@ -56,23 +57,26 @@ def _load_session_first() -> None:
             session["_remember"] = "clear"
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+# Set in the signing-up browser's session whether or not the address was new (same shape).
+_SIGNUP_BINDING = "signup_binding"
 
 
-def _reset_limit() -> str:
-    return current_app.config["RESET_RATE_LIMIT"]
+def _show_error(form, exc: services.AccountError, default: str) -> None:
+    """Put a service's message under the field it is about."""
+    name = exc.field if exc.field in form else default
+    form[name].errors.append(str(exc))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(setting("SIGNUP_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def signup() -> str | Response:
-    """Create an account and sign the new user in."""
+    """Create an account, or warn the address's owner; the answer is the same either way."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.register_user(
+            binding = services.register_user(
                 email=form.email.data,
                 password=form.password.data,
                 full_name=form.full_name.data,
@@ -82,23 +86,23 @@ def signup() -> str | Response:
             )
         except services.AccountError as exc:
             db.session.rollback()
-            form.email.errors.append(str(exc))
+            _show_error(form, exc, "email")
         else:
-            sessions.sign_in(user)
             db.session.commit()
-            _open_browser_session(user)
-            flash(
-                f"Welcome to Campus, {user.first_name}! "
-                f"We sent a confirmation link to {user.email}.",
-                "success",
-            )
-            return redirect(_safe_next(request.args.get("next")))
+            session[_SIGNUP_BINDING] = binding
+            email = services.normalize_email(form.email.data)
+            return render_template("accounts/signup_sent.html", email=email)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/signup.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    setting("LOGIN_ADDRESS_RATE_LIMIT"), key_func=by_address, methods=["POST"], deduct_when=failed
+)
+@limiter.limit(
+    setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=by_account, methods=["POST"], deduct_when=failed
+)
 def login() -> str | Response:
     """Sign in with email and password (then the code, when the account has a second factor)."""
     if current_user.is_authenticated:
@@ -137,7 +141,9 @@ def _record_failed_sign_in(email: str) -> None:
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    setting("LOGIN_ADDRESS_RATE_LIMIT"), key_func=by_address, methods=["POST"], deduct_when=failed
+)
 def login_verify() -> str | Response:
     """Ask for the second-factor code of a sign-in whose password was right."""
     if current_user.is_authenticated:
@@ -184,19 +190,25 @@ def logout() -> Response:
 
 @bp.get("/verify-email/<token>")
 def verify_email(token: str) -> str | Response:
-    """Confirm an email address from the emailed link."""
+    """Confirm an email address from the emailed link; in the sign-up browser, also sign in."""
     try:
-        user = services.verify_email(token)
+        user, sign_in = services.verify_email(token, session.get(_SIGNUP_BINDING))
     except services.AccountError as exc:
         db.session.rollback()
         return render_template("accounts/link_problem.html", message=str(exc)), 400
-    db.session.commit()
-    flash(f"Thank you: {user.email} is confirmed.", "success")
+    if sign_in and not current_user.is_authenticated:
+        sessions.sign_in(user)
+        db.session.commit()
+        _open_browser_session(user)
+        flash(f"Welcome to Campus, {user.first_name}! Your email is confirmed.", "success")
+    else:
+        flash(f"Thank you: {user.email} is confirmed.", "success")
     return redirect(url_for("main.home"))
 
 
 @bp.post("/verify-email/resend")
 @login_required
+@limiter.limit(setting("VERIFY_RESEND_RATE_LIMIT"), key_func=by_user)
 def resend_verification() -> Response:
     """Send a new verification link to the signed-in user."""
     if not current_user.is_verified:
@@ -207,7 +219,7 @@ def resend_verification() -> Response:
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def request_reset() -> str | Response:
     """Ask for a reset link; the answer never says whether the email has an account."""
     form = ResetRequestForm()
@@ -220,7 +232,7 @@ def request_reset() -> str | Response:
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def reset_password(token: str) -> str | Response:
     """Choose a new password through an emailed link."""
     try:
@@ -233,7 +245,10 @@ def reset_password(token: str) -> str | Response:
             user = services.reset_password(token, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
-            return render_template("accounts/link_problem.html", message=str(exc)), 400
+            if exc.field != "password":
+                return render_template("accounts/link_problem.html", message=str(exc)), 400
+            form.password.errors.append(str(exc))
+            return render_template("accounts/reset_password.html", form=form), 422
         if user.totp_enabled:
             # The link proves the inbox, not the second factor: sign in with both.
             db.session.commit()
@@ -265,7 +280,7 @@ def profile() -> str | Response:
             )
         except services.AccountError as exc:
             db.session.rollback()
-            form.profession.errors.append(str(exc))
+            _show_error(form, exc, "full_name")
         else:
             db.session.commit()
             flash("Your profile is saved.", "success")
@@ -278,6 +293,9 @@ def profile() -> str | Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    setting("PASSWORD_CHANGE_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
+)
 def change_password() -> str | Response:
     """Change the password; other devices are signed out."""
     form = ChangePasswordForm()
@@ -286,7 +304,7 @@ def change_password() -> str | Response:
             services.change_password(current_user, form.current_password.data, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
-            form.current_password.errors.append(str(exc))
+            _show_error(form, exc, "current_password")
         else:
             db.session.commit()
             flash("Your password is changed. Other devices have been signed out.", "success")

@@ -57,15 +57,16 @@ def safe_next(target: str | None, default: str) -> str:
     return safe_local_path(target, default)
 
 
-def ask_for_password():
-    """Send the admin to confirm their password, then back to the page they came from."""
-    back = request.referrer or ""
-    try:
-        parts = urlsplit(back)
-    except ValueError:  # a malformed Referer ("http://[x/") is simply not a way back
-        back, parts = "", urlsplit("")
-    if parts.netloc and parts.netloc != request.host:
-        back = ""
-    back_path = (parts.path + (f"?{parts.query}" if parts.query else "")) if back else ""
+def ask_for_password(back_path: str | None = None):
+    """Send the admin to confirm their password, then back to `back_path` or the last page."""
+    if back_path is None:
+        back = request.referrer or ""
+        try:
+            parts = urlsplit(back)
+        except ValueError:  # a malformed Referer ("http://[x/") is simply not a way back
+            back, parts = "", urlsplit("")
+        if parts.netloc and parts.netloc != request.host:
+            back = ""
+        back_path = (parts.path + (f"?{parts.query}" if parts.query else "")) if back else ""
     flash("Please confirm your password to continue, then repeat the action.", "warning")
     return redirect(url_for("admin_confirm.index", next=safe_next(back_path, "/admin/")))

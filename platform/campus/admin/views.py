@@ -13,7 +13,9 @@ from campus.admin import charts, dashboard, security
 from campus.admin.base import AdminPage, AuditedModelView, SecureMixin
 from campus.admin.forms import ConfirmPasswordForm
 from campus.admin.models import AuditEntry
+from campus.extensions import limiter
 from campus.templating import format_money
+from campus.throttling import by_user, failed, setting
 
 
 class DashboardView(SecureMixin, AdminIndexView):
@@ -78,6 +80,9 @@ class ConfirmView(AdminPage):
         return False
 
     @expose("/", methods=("GET", "POST"))
+    @limiter.limit(
+        setting("ADMIN_CONFIRM_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
+    )
     def index(self):
         """Ask for the admin's password and code, and remember the confirmation."""
         from campus.accounts import mfa
@@ -98,7 +103,8 @@ class ConfirmView(AdminPage):
                 security.mark_fresh()
                 flash("Thanks. Sensitive actions are open for the next ten minutes.", "success")
                 return redirect(target)
-        return self.render("admin/campus/confirm.html", form=form, target=target)
+        status = 422 if form.is_submitted() else 200
+        return self.render("admin/campus/confirm.html", form=form, target=target), status
 
 
 def _json_block(value) -> Markup:

@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 from campus.billing import bp, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
-from campus.extensions import db
+from campus.extensions import db, limiter
+from campus.throttling import by_user, once_per, setting
 from campus.urls import public_url
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,25 @@ def _page_state(user) -> dict:
 
 
 PORTAL_RETURN = "portal"  # ?from=portal: the Customer Portal's return_url
+_page_limit = limiter.shared_limit(
+    setting("BILLING_SYNC_RATE_LIMIT"), scope="membership-pages", key_func=by_user
+)
+
+
+def _sync_due(user) -> bool:
+    """Let a member's pages ask Stripe at most once per BILLING_SYNC_INTERVAL seconds."""
+    return once_per("billing-sync", str(user.id), current_app.config["BILLING_SYNC_INTERVAL"])
 
 
 @bp.get("/membership")
+@_page_limit
 def membership() -> str:
     """Show the plan, and for a member their status, renewal or end date and billing links."""
-    if request.args.get("from") == PORTAL_RETURN and current_user.is_authenticated:
+    if (
+        request.args.get("from") == PORTAL_RETURN
+        and current_user.is_authenticated
+        and _sync_due(current_user)
+    ):
         # Back from the portal, the change was just made but its webhook may be seconds away:
         # fetch the subscription so the page shows what the member just did.
         try:
@@ -87,10 +101,16 @@ SUCCESS_TRIES = 30
 
 @bp.get("/membership/success")
 @login_required
+@_page_limit
 def success() -> str:
     """Show the membership activating; sync the Checkout Session so a slow webhook cannot delay."""
     session_id = request.args.get("session_id", "")
-    if session_id and len(session_id) <= 200 and not has_paid_access(current_user):
+    if (
+        session_id
+        and len(session_id) <= 200
+        and not has_paid_access(current_user)
+        and _sync_due(current_user)
+    ):
         try:
             services.sync_checkout_session(current_user, session_id)
             db.session.commit()

@@ -25,7 +25,7 @@ class CertificateApprovalSchema(Schema):
 
 
 class CertificateSchema(Schema):
-    code = fields.String(metadata={"description": "e.g. CE-7K4M-Q2XP"})
+    code = fields.String(metadata={"description": "e.g. CE-7K4M-Q2XP-9HDA-3RTW"})
     status = fields.String(metadata={"description": "pending | issued | failed | revoked"})
     course_title = fields.String(metadata={"description": "The title as approved"})
     ce_hours = fields.Float()

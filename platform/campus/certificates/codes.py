@@ -1,4 +1,4 @@
-"""Certificate codes: short, unambiguous when read aloud or typed from paper, and unique."""
+"""Certificate codes: unguessable, unambiguous when read aloud or typed from paper, and unique."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import secrets
 
 # No 0/O and no 1/I: a code copied from a printed certificate cannot be misread.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+GROUPS = 4  # of 4 characters: 32**16 = 2**80 codes, so guessing one is hopeless
 _GROUP = "[2-9A-HJ-NP-Z]{4}"
-CODE_PATTERN = re.compile(rf"^CE-{_GROUP}-{_GROUP}$")
+# Codes issued before December 2026 have two groups (40 bits); they keep working.
+CODE_PATTERN = re.compile(rf"^CE-{_GROUP}-{_GROUP}(?:-{_GROUP}-{_GROUP})?$")
 
 
 def new_code() -> str:
-    """Draw a random code such as CE-7K4M-Q2XP (32**8, about 10**12 possibilities)."""
-    chars = "".join(secrets.choice(ALPHABET) for _ in range(8))
-    return f"CE-{chars[:4]}-{chars[4:]}"
+    """Draw a random code such as CE-7K4M-Q2XP-9HDA-3RTW (80 random bits)."""
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * 4))
+    return "CE-" + "-".join(chars[i : i + 4] for i in range(0, len(chars), 4))
 
 
 def normalize(text: str | None) -> str | None:

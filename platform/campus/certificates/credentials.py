@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from campus.certificates import signing
 from campus.certificates.models import Certificate
 from campus.certificates.pdf import hours_text
+from campus.certificates.public import masked_license
 from campus.certificates.services import base_url
 
 CONTEXTS = [
@@ -85,7 +86,8 @@ def credential(certificate: Certificate) -> dict:
         "activityEndDate": data["completion_date"] + "T00:00:00Z",
     }
     if data.get("license_number"):
-        subject["licenseNumber"] = data["license_number"]
+        # Public: anyone holding the code sees this, so only the number's last characters.
+        subject["licenseNumber"] = masked_license(data["license_number"])
     issued = certificate.issued_at or certificate.completed_at
     return {
         "@context": CONTEXTS,

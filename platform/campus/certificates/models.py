@@ -36,7 +36,7 @@ class Certificate(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The current code; earlier codes of a reissued certificate live in certificate_codes.
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # A certificate outlives its course in the catalog: the frozen data says what it was.
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
@@ -95,7 +95,7 @@ class CertificateCode(db.Model):
     __tablename__ = "certificate_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
     certificate_id: Mapped[int] = mapped_column(
         ForeignKey("certificates.id", ondelete="CASCADE"), index=True
     )
@@ -116,7 +116,7 @@ class CertificateEvent(db.Model):
         ForeignKey("certificates.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(20))
-    code: Mapped[str] = mapped_column(String(20))  # the code in force when it happened
+    code: Mapped[str] = mapped_column(String(32))  # the code in force when it happened
     detail: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(120), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,6 +27,7 @@ from campus.certificates import pdf
 from campus.certificates.codes import new_code, normalize
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
 from campus.certificates.storage import get_storage
+from campus.exports import safe_cell
 from campus.extensions import db
 from campus.learning.models import Course, Enrollment
 from campus.models.base import utcnow
@@ -522,24 +523,19 @@ def transcript_csv(user: User, start: date, end: date) -> str:
         writer.writerow(
             [
                 d["completion_date"],
-                _csv_safe(d["course_title"]),
+                safe_cell(d["course_title"]),
                 pdf.hours_text(d["ce_hours"]),
                 d["delivery_type"],
-                _csv_safe(_approvals_text(d)),
+                safe_cell(_approvals_text(d)),
                 c.code,
                 d["verification_url"],
-                _csv_safe(d["participant_name"]),
-                _csv_safe(d["license_number"]),
-                _csv_safe(d["license_state"]),
+                safe_cell(d["participant_name"]),
+                safe_cell(d["license_number"]),
+                safe_cell(d["license_state"]),
             ]
         )
     writer.writerow(["total", "", pdf.hours_text(total_hours(rows)), "", "", "", "", "", "", ""])
     return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheets run cells that start with these as formulas.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def transcript_pdf(user: User, start: date, end: date) -> bytes:

@@ -9,7 +9,10 @@ from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user, login_required
 
 from campus.certificates import bp, credentials, services, signing
+from campus.certificates.public import public_license_line
 from campus.certificates.services import CertificateError
+from campus.extensions import limiter
+from campus.throttling import by_address, setting
 
 
 def _user():
@@ -96,7 +99,14 @@ def _not_found():
     return render_template("certificates/not_found.html", code=request.view_args.get("code")), 404
 
 
+# One budget per address for the page and its JSON: codes are not there to be enumerated.
+_verify_limit = limiter.shared_limit(
+    setting("VERIFY_PAGE_RATE_LIMIT"), scope="certificate-verify", key_func=by_address
+)
+
+
 @bp.get("/verify/<code>")
+@_verify_limit
 def verify(code: str):
     """Show anyone whether a certificate is valid or revoked, with its frozen data."""
     found = services.public(code)
@@ -110,11 +120,12 @@ def verify(code: str):
         data=certificate.data,
         retired=code_row.retired_at is not None,
         hours_text=services.pdf.hours_text,
-        license_line=services.pdf.license_line,
+        license_line=public_license_line,
     )
 
 
 @bp.get("/verify/<code>.json")
+@_verify_limit
 def verify_json(code: str):
     """Answer an Open Badges 3.0 credential for a valid certificate, signed as a VC-JWT."""
     found = services.public(code)

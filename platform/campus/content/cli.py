@@ -41,6 +41,7 @@ def import_command(folder: Path) -> None:
 def leads_csv_command(download_slug: str | None) -> None:
     """Write the download leads as CSV to standard output."""
     from campus.content.services import leads_for_export
+    from campus.exports import safe_cell
 
     writer = csv.writer(sys.stdout)
     writer.writerow(
@@ -50,16 +51,11 @@ def leads_csv_command(download_slug: str | None) -> None:
         writer.writerow(
             [
                 lead.download.slug,
-                _safe_cell(lead.name),
-                _safe_cell(lead.email),
+                safe_cell(lead.name),
+                safe_cell(lead.email),
                 lead.consented_at.isoformat(),
                 lead.requests,
                 lead.last_requested_at.isoformat(),
                 lead.consent_text,
             ]
         )
-
-
-def _safe_cell(value: str) -> str:
-    # Spreadsheets run cells starting with = + - @ as formulas: neutralise them.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

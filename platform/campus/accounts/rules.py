@@ -1,0 +1,66 @@
+"""What a new password and a printed name must be: hard to guess, and plain visible text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from zxcvbn import zxcvbn
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+# zxcvbn's 0-4 scale; 3 is "safely unguessable" (about 10**8 guesses and up).
+PASSWORD_MIN_SCORE = 3
+# Words of this site that a guesser tries first, whoever the user is.
+_SITE_WORDS = ("campus", "massage", "therapist", "trigger", "point", "membership")
+
+# Bidi embeddings, overrides and isolates, plus the invisible direction marks: they can make a
+# certificate show a different name from the one stored.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class RuleError(ValueError):
+    """Input that breaks a rule; the message is safe to show the user."""
+
+
+def password_problem(password: str, context: Iterable[str | None] = ()) -> str | None:
+    """Say why a new password is not acceptable, or return None when it is."""
+    if len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    result = zxcvbn(password, user_inputs=_context_words(context), max_length=PASSWORD_MAX)
+    if result["score"] >= PASSWORD_MIN_SCORE:
+        return None
+    feedback = result["feedback"]
+    if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
+        reason = "It contains your email, your name or the name of this site"
+    else:
+        reason = feedback["warning"] or "It is built from words or patterns that are easy to guess"
+    hint = " ".join(feedback["suggestions"][:1]) or "Try a few unrelated words together."
+    return f"This password is too easy to guess. {reason.rstrip('.')}. {hint}"
+
+
+def _context_words(context: Iterable[str | None]) -> list[str]:
+    """Split the user's email and name into the pieces a guesser would try."""
+    words: list[str] = list(_SITE_WORDS)
+    for value in context:
+        if not value:
+            continue
+        value = value.strip().lower()
+        words.extend((value, re.sub(r"[\s@._+-]+", "", value)))
+        words.extend(part for part in re.split(r"[\s@._+-]+", value) if len(part) > 2)
+    return words
+
+
+def plain_text(value: str | None, label: str) -> str:
+    """Return the value trimmed and NFC-normalised; refuse control and bidi-override characters."""
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    for char in text:
+        if unicodedata.category(char) == "Cc" or _BIDI.match(char):
+            raise RuleError(
+                f"{label} contains an invisible control or text-direction character "
+                f"(U+{ord(char):04X}); type it again as plain text."
+            )
+    return text

@@ -1,0 +1,55 @@
+"""Rate-limit keys and settings shared by the features (Flask-Limiter does the counting).
+
+Limits are settings (`*_RATE_LIMIT` in config.py); the storage is RATELIMIT_STORAGE_URI, shared
+by every web process in production. Password guesses count only when they fail, per account and
+per address separately, so a classroom behind one address can all sign in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+
+def setting(name: str) -> Callable[[], str]:
+    """Return a callable that reads a limit such as "5 per minute;20 per hour" from the config."""
+    return lambda: current_app.config[name]
+
+
+def by_address() -> str:
+    """Key a limit on the client's address."""
+    return "address:" + (get_remote_address() or "unknown")
+
+
+def by_account() -> str:
+    """Key a limit on the account named in the form (the normalised email), whoever asks."""
+    email = (request.form.get("email") or "").strip().lower()[:320]
+    return f"account:{email}"
+
+
+def by_user() -> str:
+    """Key a limit on the signed-in user (falls back to the address for visitors)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return by_address()
+
+
+def failed(response: Response) -> bool:
+    """Count a request against a failures-only limit when it did not succeed."""
+    return response.status_code >= 400
+
+
+def once_per(name: str, key: str, seconds: int) -> bool:
+    """Tell whether `name` may run now for `key`: once per `seconds`, across every process.
+
+    The mark lives in the rate limiter's storage (Redis in production), so web processes share it.
+    """
+    from limits import RateLimitItemPerSecond
+
+    from campus.extensions import limiter
+
+    return limiter.limiter.hit(RateLimitItemPerSecond(1, seconds), "once", name, key)

@@ -1,0 +1,113 @@
+"""Throttling: password guesses per account and per address, and the pages that send email."""
+
+import re
+
+import pytest
+
+from tests.support import DEFAULT_PASSWORD, create_user, login, outbox, post_form
+
+
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def _login(client, email: str, password: str, address: str = "10.0.0.1"):
+    return post_form(client, "/login", {"email": email, "password": password}, **_from(address))
+
+
+@pytest.fixture
+def sam(app):
+    with app.app_context():
+        return create_user(email="sam@example.com").id
+
+
+def test_failed_logins_lock_the_account_from_every_address(app, client, sam):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+    codes = [
+        _login(client, "sam@example.com", "wrong one!", f"10.0.0.{n}").status_code
+        for n in (1, 2, 3)
+    ]
+    assert codes == [422, 422, 422]
+    # Another address, even with the right password (and any spelling of the email), waits.
+    blocked = _login(app.test_client(), " SAM@Example.com ", DEFAULT_PASSWORD, "10.9.9.9")
+    assert blocked.status_code == 429
+    page = blocked.get_data(as_text=True)
+    assert "Too many attempts" in page
+    assert re.search(r"Try again in \d+ seconds", page)
+    assert blocked.headers["Retry-After"].isdigit()
+    # Another account on the same addresses is not affected.
+    with app.app_context():
+        create_user(email="kim@example.com")
+    assert _login(app.test_client(), "kim@example.com", DEFAULT_PASSWORD).status_code == 302
+
+
+def test_failed_logins_from_one_address_are_limited_across_accounts(app, client):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "4 per minute"
+    codes = [_login(client, f"ghost{n}@example.com", "wrong one!").status_code for n in range(5)]
+    assert codes == [422] * 4 + [429]
+    assert _login(client, "ghost9@example.com", "wrong one!", "10.0.0.2").status_code == 422
+
+
+def test_successful_logins_from_one_address_are_never_counted(app):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "2 per minute"
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "2 per minute"
+    with app.app_context():
+        emails = [create_user().email for _ in range(4)]
+    # A classroom behind one address: everyone signs in, some twice.
+    for email in [*emails, *emails]:
+        assert _login(app.test_client(), email, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_signup_is_rate_limited_per_address(app, client):
+    app.config["SIGNUP_RATE_LIMIT"] = "2 per minute"
+    form = {
+        "full_name": "Riley Moss",
+        "password": "a sturdy passphrase",
+        "profession": "physical_therapist",
+    }
+    codes = [
+        post_form(client, "/signup", {**form, "email": f"r{n}@example.com"}).status_code
+        for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_verification_resend_is_rate_limited(app, client):
+    app.config["VERIFY_RESEND_RATE_LIMIT"] = "2 per minute"
+    with app.app_context():
+        create_user(email="new@example.com", verified=False)
+    login(client, "new@example.com")
+    codes = [post_form(client, "/verify-email/resend").status_code for _ in range(4)]
+    assert codes == [302, 302, 429, 429]
+    assert len(outbox(app)) == 2
+
+
+def test_wrong_current_passwords_are_limited_per_user(app, client, sam):
+    app.config["PASSWORD_CHANGE_RATE_LIMIT"] = "2 per minute"
+    login(client, "sam@example.com")
+    change = {"password": "a brand new secret", "confirm": "a brand new secret"}
+
+    def attempt(current: str) -> int:
+        form = {**change, "current_password": current}
+        return post_form(client, "/account/password", form).status_code
+
+    assert [attempt("not my password"), attempt("still not it")] == [422, 422]
+    assert attempt(DEFAULT_PASSWORD) == 429
+
+
+def test_wrong_admin_confirmations_are_limited(app, client):
+    from tests.admin import helpers
+
+    app.config["ADMIN_CONFIRM_RATE_LIMIT"] = "2 per minute"
+    helpers.sign_in_admin(app, client, fresh=False)
+    codes = [helpers.confirm_password(client, "not my password").status_code for _ in range(2)]
+    assert codes == [422, 422]
+    assert helpers.confirm_password(client).status_code == 429
+
+
+def test_a_good_admin_confirmation_is_not_counted(app, client):
+    from tests.admin import helpers
+
+    app.config["ADMIN_CONFIRM_RATE_LIMIT"] = "1 per minute"
+    helpers.sign_in_admin(app, client, fresh=False)
+    assert [helpers.confirm_password(client).status_code for _ in range(3)] == [302] * 3

