@@ -70,7 +70,7 @@ def _reset_limit() -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup() -> str | Response:
+def signup() -> str | tuple[str, int] | Response:
     """Create an account and sign the new user in."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -104,7 +104,7 @@ def signup() -> str | Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | Response:
     """Sign in with email and password (then the code, when the account has a second factor)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -143,7 +143,7 @@ def _record_failed_sign_in(email: str) -> None:
 
 @bp.route("/login/verify", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def login_verify() -> str | Response:
+def login_verify() -> str | tuple[str, int] | Response:
     """Ask for the second-factor code of a sign-in whose password was right."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -188,7 +188,7 @@ def logout() -> Response:
 
 
 @bp.get("/verify-email/<token>")
-def verify_email(token: str) -> str | Response:
+def verify_email(token: str) -> str | tuple[str, int] | Response:
     """Confirm an email address from the emailed link."""
     try:
         user = services.verify_email(token)
@@ -213,7 +213,7 @@ def resend_verification() -> Response:
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, methods=["POST"])
-def request_reset() -> str | Response:
+def request_reset() -> str | tuple[str, int] | Response:
     """Ask for a reset link; the answer never says whether the email has an account."""
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -226,7 +226,7 @@ def request_reset() -> str | Response:
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, methods=["POST"])
-def reset_password(token: str) -> str | Response:
+def reset_password(token: str) -> str | tuple[str, int] | Response:
     """Choose a new password through an emailed link."""
     try:
         services.peek_token(token, "reset_password")
@@ -256,7 +256,7 @@ def reset_password(token: str) -> str | Response:
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def profile() -> str | Response:
+def profile() -> str | tuple[str, int] | Response:
     """Edit the profile that certificates are made from."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
@@ -283,7 +283,7 @@ def profile() -> str | Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password() -> str | Response:
+def change_password() -> str | tuple[str, int] | Response:
     """Change the password; other devices are signed out."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
