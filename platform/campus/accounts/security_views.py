@@ -123,7 +123,7 @@ def totp_disable() -> tuple[str, int] | Response:
         try:
             mfa.disable(current_user._get_current_object(), form.password.data, form.code.data)
         except mfa.MfaError as exc:
-            db.session.commit()  # a spent code stays spent
+            db.session.rollback()
             form.code.errors.append(str(exc))
         else:
             db.session.commit()
