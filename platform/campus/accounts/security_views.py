@@ -39,7 +39,7 @@ def security() -> tuple[str, int]:
     return _page()
 
 
-@bp.post("/account/security/sessions/<int:session_id>/end")
+@bp.post("/account/security/sessions/<int(max=2147483647):session_id>/end")
 @login_required
 def end_session(session_id: int) -> Response:
     """End one of the member's sessions on another device."""
