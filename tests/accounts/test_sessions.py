@@ -249,3 +249,12 @@ def test_a_browser_whose_session_ended_is_told_once_and_drops_the_dead_cookies(a
         assert "_user_id" not in session
     later = laptop.get("/account", follow_redirects=True)
     assert "Your session has ended" not in later.get_data(as_text=True)
+
+
+def test_ending_a_session_by_an_absurd_id_changes_nothing(app, client, user):
+    login(client, EMAIL)
+    for session_id in ("99999999999999999999999", "0", "abc"):
+        response = post_form(client, f"/account/security/sessions/{session_id}/end")
+        assert response.status_code in (302, 404), session_id
+    assert client.get("/api/v1/me").status_code == 200
+    assert "session_ended" not in _actions(app)

@@ -226,10 +226,13 @@ def _spend_recovery_code(user: User, cleaned: str) -> bool:
 
 def remaining_recovery_codes(user: User) -> int:
     """Count the user's unused recovery codes."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(RecoveryCode)
-        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
     )
 
 
@@ -270,10 +273,13 @@ def open_challenge(raw: str | None) -> LoginChallenge | None:
 def account_failures(user: User) -> int:
     """Count the wrong sign-in codes given for the account in the recent window."""
     since = utcnow() - ACCOUNT_FAILURE_WINDOW
-    return db.session.scalar(
-        select(func.coalesce(func.sum(LoginChallenge.failures), 0)).where(
-            LoginChallenge.user_id == user.id, LoginChallenge.created_at >= since
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(LoginChallenge.failures), 0)).where(
+                LoginChallenge.user_id == user.id, LoginChallenge.created_at >= since
+            )
         )
+        or 0
     )
 
 

@@ -39,7 +39,7 @@ def security() -> tuple[str, int]:
     return _page()
 
 
-@bp.post("/account/security/sessions/<int:session_id>/end")
+@bp.post("/account/security/sessions/<int(max=2147483647):session_id>/end")
 @login_required
 def end_session(session_id: int) -> Response:
     """End one of the member's sessions on another device."""
@@ -123,7 +123,7 @@ def totp_disable() -> tuple[str, int] | Response:
         try:
             mfa.disable(current_user._get_current_object(), form.password.data, form.code.data)
         except mfa.MfaError as exc:
-            db.session.commit()  # a spent code stays spent
+            db.session.rollback()
             form.code.errors.append(str(exc))
         else:
             db.session.commit()

@@ -69,7 +69,7 @@ def _show_error(form, exc: services.AccountError, default: str) -> None:
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(setting("SIGNUP_RATE_LIMIT"), key_func=by_address, methods=["POST"])
-def signup() -> str | Response:
+def signup() -> str | tuple[str, int] | Response:
     """Create an account, or warn the address's owner; the answer is the same either way."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -103,7 +103,7 @@ def signup() -> str | Response:
 @limiter.limit(
     setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=by_account, methods=["POST"], deduct_when=failed
 )
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | Response:
     """Sign in with email and password (then the code, when the account has a second factor)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -144,7 +144,7 @@ def _record_failed_sign_in(email: str) -> None:
 @limiter.limit(
     setting("LOGIN_ADDRESS_RATE_LIMIT"), key_func=by_address, methods=["POST"], deduct_when=failed
 )
-def login_verify() -> str | Response:
+def login_verify() -> str | tuple[str, int] | Response:
     """Ask for the second-factor code of a sign-in whose password was right."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -189,7 +189,7 @@ def logout() -> Response:
 
 
 @bp.get("/verify-email/<token>")
-def verify_email(token: str) -> str | Response:
+def verify_email(token: str) -> str | tuple[str, int] | Response:
     """Confirm an email address from the emailed link; in the sign-up browser, also sign in."""
     try:
         user, sign_in = services.verify_email(token, session.get(_SIGNUP_BINDING))
@@ -220,7 +220,7 @@ def resend_verification() -> Response:
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 @limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
-def request_reset() -> str | Response:
+def request_reset() -> str | tuple[str, int] | Response:
     """Ask for a reset link; the answer never says whether the email has an account."""
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -233,7 +233,7 @@ def request_reset() -> str | Response:
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
-def reset_password(token: str) -> str | Response:
+def reset_password(token: str) -> str | tuple[str, int] | Response:
     """Choose a new password through an emailed link."""
     try:
         services.peek_token(token, "reset_password")
@@ -266,7 +266,7 @@ def reset_password(token: str) -> str | Response:
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def profile() -> str | Response:
+def profile() -> str | tuple[str, int] | Response:
     """Edit the profile that certificates are made from."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
@@ -296,7 +296,7 @@ def profile() -> str | Response:
 @limiter.limit(
     setting("PASSWORD_CHANGE_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
 )
-def change_password() -> str | Response:
+def change_password() -> str | tuple[str, int] | Response:
     """Change the password; other devices are signed out."""
     form = ChangePasswordForm()
     if form.validate_on_submit():

@@ -96,7 +96,6 @@ class ConfirmView(AdminPage):
             if not verify_password(user, form.password.data):
                 form.password.errors.append("That is not your password.")
             elif user.totp_enabled and mfa.check_code(user, form.code.data or "") is None:
-                db.session.commit()  # a spent code stays spent
                 form.code.errors.append("That code is not right. Enter the current code.")
             else:
                 db.session.commit()
