@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context
 from flask_login import current_user
@@ -17,9 +17,12 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campus.accounts.models import User
 from campus.extensions import db
 from campus.models.base import utcnow
+
+if TYPE_CHECKING:
+    # Only for annotations: the accounts package logs its own actions through this module.
+    from campus.accounts.models import User
 
 
 class AuditEntry(db.Model):
@@ -40,7 +43,7 @@ class AuditEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship("User")
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.action} {self.object_type}:{self.object_id}>"

@@ -110,4 +110,5 @@ def test_a_good_admin_confirmation_is_not_counted(app, client):
 
     app.config["ADMIN_CONFIRM_RATE_LIMIT"] = "1 per minute"
     helpers.sign_in_admin(app, client, fresh=False)
-    assert [helpers.confirm_password(client).status_code for _ in range(3)] == [302] * 3
+    # Two in a row: a third would need an authenticator code beyond the accepted window.
+    assert [helpers.confirm_password(client).status_code for _ in range(2)] == [302] * 2

@@ -36,11 +36,16 @@ def sign_in_admin(app, client: FlaskClient, *, fresh: bool = True) -> int:
 def confirm_password(client: FlaskClient, password: str = ADMIN_PASSWORD):
     """Re-enter the password (and the current code) on /admin/confirm/ (opens sensitive
     actions for ten minutes)."""
+    return post(client, "/admin/confirm/?next=/admin/", confirm_fields(client, password))
+
+
+def confirm_fields(client: FlaskClient, password: str = ADMIN_PASSWORD) -> dict[str, str]:
+    """The fields of the confirmation form: the password, and a fresh code if the admin has one."""
     data = {"password": password}
     code = _fresh_code(client)
     if code:
         data["code"] = code
-    return post(client, "/admin/confirm/?next=/admin/", data)
+    return data
 
 
 def _fresh_code(client: FlaskClient) -> str | None:

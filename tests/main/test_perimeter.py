@@ -130,7 +130,7 @@ def _failed_logins(client, address: str, n: int) -> list[int]:
 
 
 def test_rate_limits_key_on_the_forwarded_client_address_behind_a_proxy(_database):
-    app = support.make_app(PROXY_FIX_X_FOR=1, LOGIN_RATE_LIMIT="3 per minute")
+    app = support.make_app(PROXY_FIX_X_FOR=1, LOGIN_ADDRESS_RATE_LIMIT="3 per minute")
     try:
         client = app.test_client()
         assert _failed_logins(client, "203.0.113.1", 4)[-1] == 429
@@ -141,7 +141,7 @@ def test_rate_limits_key_on_the_forwarded_client_address_behind_a_proxy(_databas
 
 
 def test_a_forged_forwarded_address_does_not_escape_the_limit_without_a_proxy(_database):
-    app = support.make_app(LOGIN_RATE_LIMIT="3 per minute")
+    app = support.make_app(LOGIN_ADDRESS_RATE_LIMIT="3 per minute")
     try:
         client = app.test_client()
         statuses = _failed_logins(client, "203.0.113.1", 3) + _failed_logins(
@@ -234,8 +234,8 @@ def test_signup_refuses_a_crlf_next(client):
             "profession": "massage_therapist",
         },
     )
-    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
-    assert response.headers["Location"] == "/"
+    # Sign-up answers its "check your email" page (it never redirects to `next`).
+    assert response.status_code == 200, response.get_data(as_text=True)[:1500]
     assert "X-Injected" not in response.headers
 
 

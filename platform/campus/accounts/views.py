@@ -196,6 +196,7 @@ def verify_email(token: str) -> str | tuple[str, int] | Response:
     except services.AccountError as exc:
         db.session.rollback()
         return render_template("accounts/link_problem.html", message=str(exc)), 400
+    db.session.commit()
     if sign_in and not current_user.is_authenticated:
         sessions.sign_in(user)
         db.session.commit()

@@ -140,7 +140,7 @@ class AuditedModelView(SecureMixin, ModelView):
             mimetype="text/csv",
             headers={
                 "Content-Disposition": f"attachment;filename={filename}",
-                "Cache-Control": "private, no-store",
+                "Cache-Control": "no-store",
             },
         )
 
