@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask, current_app
 from flask_login import current_user
 
 from campus.accounts.models import User
@@ -122,8 +123,6 @@ def replay_webhook(event_id: int) -> Any:
     return row
 
 
-def installed(feature: str) -> bool:
-    """Tell whether a feature is part of this build (the admin shows only what exists)."""
-    from campus import FEATURES
-
-    return feature in FEATURES
+def installed(feature: str, app: Flask | None = None) -> bool:
+    """Tell whether a feature is registered on the app (the admin shows only what exists)."""
+    return feature in (app or current_app).extensions.get("campus_features", ())

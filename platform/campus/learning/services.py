@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -43,7 +43,7 @@ from campus.learning.models import (
     Quiz,
     QuizAttempt,
 )
-from campus.learning.rendering import render_markdown, video_embed_url
+from campus.learning.rendering import video_embed_url
 from campus.learning.signals import enrollment_completed
 from campus.models.base import utcnow
 
@@ -59,20 +59,6 @@ HOURS_FILTERS = {
     "medium": ("2 to 4 CE hours", Decimal("2"), Decimal("4")),
     "long": ("More than 4 CE hours", Decimal("4"), None),
 }
-
-
-# --- rendering on save -------------------------------------------------------------------------
-
-
-@event.listens_for(Lesson.body_markdown, "set")
-def _render_lesson_body(target: Lesson, value: str, _old, _initiator) -> None:
-    # Render once when the source changes, never per request.
-    target.body_html = render_markdown(value)
-
-
-@event.listens_for(Course.description, "set")
-def _render_course_description(target: Course, value: str, _old, _initiator) -> None:
-    target.description_html = render_markdown(value)
 
 
 # --- building courses (demo seed, admin tools, tests) ------------------------------------------
