@@ -28,6 +28,7 @@ from campus.certificates.codes import new_code, normalize
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
 from campus.certificates.storage import get_storage
 from campus.extensions import db
+from campus.jobs import enqueue_after_commit
 from campus.learning.models import Course, Enrollment
 from campus.models.base import utcnow
 from campus.templating import format_date
@@ -420,9 +421,6 @@ def revoke(code_text: str, reason: str, actor: str = "cli") -> Certificate:
 
 def reissue(code_text: str, reason: str, actor: str = "cli") -> Certificate:
     """Give a certificate a new code and fresh data; the old code's page points to the new one."""
-    from campus.certificates.tasks import issue_certificate
-    from campus.jobs import enqueue_after_commit
-
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError("Give a reason for the reissue.")
@@ -453,7 +451,7 @@ def reissue(code_text: str, reason: str, actor: str = "cli") -> Certificate:
     _event(certificate, "reissued", f"{old_code} -> {code}: {reason}", actor)
     db.session.flush()
     if certificate.enrollment_id is not None:
-        enqueue_after_commit(issue_certificate, certificate.enrollment_id)
+        enqueue_after_commit("campus.certificates.issue_certificate", certificate.enrollment_id)
     else:
         issue(certificate.id)
     return certificate

@@ -74,7 +74,7 @@ def sweep_certificates() -> int:
     """Re-enqueue completed enrollments whose certificate is missing, failed or stuck."""
     enrollment_ids = services.sweep_candidates()
     for enrollment_id in enrollment_ids:
-        enqueue_after_commit(issue_certificate, enrollment_id)
+        enqueue_after_commit(issue_certificate.name, enrollment_id)
     db.session.commit()
     if enrollment_ids:
         log.info("certificate sweep re-enqueued %d enrollments", len(enrollment_ids))
