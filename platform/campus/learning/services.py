@@ -15,9 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import PROFESSIONS, User
@@ -46,6 +44,7 @@ from campus.learning.models import (
 from campus.learning.rendering import video_embed_url
 from campus.learning.signals import enrollment_completed
 from campus.models.base import utcnow
+from campus.models.writes import insert_if_absent
 
 # The scoring rule, shown on the quiz page and in the API: say it once, use it everywhere.
 PARTIAL_CREDIT_RULE = (
@@ -429,33 +428,11 @@ def lesson_in_course(course: Course | snapshots.CourseCard, lesson_id: int) -> s
 # --- write paths -------------------------------------------------------------------------------
 
 
-def _insert_if_absent(model, values: dict, keys: list[str]) -> bool:
-    """Insert a row unless one with the same unique keys exists; tell whether it inserted.
-
-    ON CONFLICT DO NOTHING makes concurrent duplicates (two tabs, a retried request) a no-op
-    in the database itself rather than a race between a SELECT and an INSERT.
-    """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    else:  # pragma: no cover - other databases fall back to a savepoint
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(model).values(**values))
-            return True
-        except Exception:
-            return False
-    # RETURNING tells reliably (rowcount is not, for ORM-enabled inserts on every driver).
-    return db.session.execute(stmt.returning(model.id)).first() is not None
-
-
 def enroll(user: User, course: Course) -> Enrollment:
     """Enroll a user with paid access in a published course; enrolling twice is a conflict."""
     check_can_enroll(user, course)
     now = utcnow()
-    inserted = _insert_if_absent(
+    inserted = insert_if_absent(
         Enrollment,
         {
             "user_id": user.id,
@@ -467,7 +444,7 @@ def enroll(user: User, course: Course) -> Enrollment:
         },
         ["user_id", "course_id"],
     )
-    if not inserted:
+    if inserted is None:
         raise LearningError(409, "already_enrolled", "You are already enrolled in this course.")
     enrollment = db.session.scalar(
         select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
@@ -512,10 +489,13 @@ def complete_lesson(user: User, lesson_id: int, course: Course | None = None) ->
         raise LearningError(403, "not_enrolled", "Enroll in this course to record your progress.")
     enrollment = study.enrollment
     now = utcnow()
-    inserted = _insert_if_absent(
-        LessonProgress,
-        {"enrollment_id": enrollment.id, "lesson_id": lesson.id, "completed_at": now},
-        ["enrollment_id", "lesson_id"],
+    inserted = (
+        insert_if_absent(
+            LessonProgress,
+            {"enrollment_id": enrollment.id, "lesson_id": lesson.id, "completed_at": now},
+            ["enrollment_id", "lesson_id"],
+        )
+        is not None
     )
     enrollment.last_lesson_id = lesson.id
     enrollment.last_activity_at = now
@@ -845,22 +825,6 @@ def completions_between(user: User, start: date, end: date) -> int:
         )
         or 0
     )
-
-
-def parse_range(start_text: str | None, end_text: str | None, today: date) -> tuple[date, date]:
-    """Validate a reporting range given as YYYY-MM-DD dates; raise 400 with a clear message."""
-    try:
-        start = date.fromisoformat(start_text) if start_text else date(today.year, 1, 1)
-        end = date.fromisoformat(end_text) if end_text else today
-    except ValueError:
-        raise LearningError(
-            400, "bad_date", "Enter dates as YYYY-MM-DD, for example 2026-01-31."
-        ) from None
-    if start > end:
-        raise LearningError(400, "bad_range", "The start date must be on or before the end date.")
-    if start.year < 2000 or end.year > today.year + 1:
-        raise LearningError(400, "bad_range", "Choose dates between the year 2000 and next year.")
-    return start, end
 
 
 def require_user(user: User | None) -> User:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from campus.accounts.models import PROFESSIONS
+from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
 from campus.learning import bp, services, snapshots
 from campus.learning.access import (
@@ -315,10 +316,10 @@ def dashboard() -> tuple[str, int]:
     status = 200
     range_error = None
     try:
-        start, end = services.parse_range(request.args.get("from"), request.args.get("to"), today)
-    except LearningError as err:
-        status, range_error = err.status, err.message
-        start, end = services.parse_range(None, None, today)
+        start, end = parse_range(request.args.get("from"), request.args.get("to"), today)
+    except DateRangeError as err:
+        status, range_error = 400, err.message
+        start, end = parse_range(None, None, today)
     year_start = today.replace(month=1, day=1)
     return render_template(
         "learning/dashboard.html",
