@@ -174,7 +174,7 @@ class MemberView(AuditedModelView):
         user = self._member_or_404(user_id)
         enrollments = []
         if installed("learning"):
-            from campus.learning.services import enrollment_rows
+            from campus.learning.reports import enrollment_rows
 
             enrollments = enrollment_rows(user)
         audit = db.session.scalars(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.learning import services
+from campus.learning import progress, services
 from campus.learning.models import BoardApproval, Course, Lesson
 
 HIP_SLUG = "trigger-point-therapy-hip-and-thigh"
@@ -683,7 +683,7 @@ def seed() -> list[str]:
                 ("BOC", "Approved Provider P10245", date(2027, 6, 30)),
             ],
         )
-        last = db.session.get(Lesson, services.outline(course, None).lessons[-1].id)
+        last = db.session.get(Lesson, progress.outline(course, None).lessons[-1].id)
         services.add_resource(
             last,
             "Hip and thigh self-care handout",
