@@ -161,7 +161,6 @@ class Config:
     CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
     CERTIFICATE_RETRY_DELAY = int(_env("CERTIFICATE_RETRY_DELAY", "15") or 15)  # doubles per try
     CERTIFICATE_SWEEP_AFTER = int(_env("CERTIFICATE_SWEEP_AFTER", "600") or 600)  # seconds
-    CERTIFICATE_PAUSE_DIR = _env("CERTIFICATE_PAUSE_DIR")  # testing only: the kill test's hook
 
     @classmethod
     def celery(cls, overrides: dict | None = None) -> dict:

@@ -249,7 +249,7 @@ def _member(course_ids: list[int], enrollments: int) -> tuple[str, str, int]:
     from campus.accounts.services import hash_password
     from campus.billing.models import CompMembership
     from campus.extensions import db
-    from campus.learning import services
+    from campus.learning import progress
     from campus.learning.models import Course, Enrollment, Lesson
     from campus.models.base import utcnow
 
@@ -278,13 +278,13 @@ def _member(course_ids: list[int], enrollments: int) -> tuple[str, str, int]:
     )
     for course_id in course_ids[:enrollments]:
         if course_id not in have:
-            services.enroll(user, db.session.get(Course, course_id))
+            progress.enroll(user, db.session.get(Course, course_id))
     first = db.session.get(Course, course_ids[0])
     lessons = db.session.scalars(
         select(Lesson.id).where(Lesson.course_id == first.id).order_by(Lesson.id)
     ).all()
     for lesson_id in lessons[: len(lessons) // 2]:
-        services.complete_lesson(user, lesson_id, first)
+        progress.complete_lesson(user, lesson_id, first)
     db.session.commit()
     return email, first.slug, lessons[len(lessons) // 2]
 

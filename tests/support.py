@@ -119,9 +119,10 @@ def start_worker(
     pool: str = "threads",
     log_name: str = "worker.log",
     queues: str | None = None,
+    celery_app: str = "workers",
     **env: str,
 ) -> subprocess.Popen:
-    """Start `celery -A workers worker` and wait until it says it is ready."""
+    """Start `celery -A <celery_app> worker` and wait until it says it is ready."""
     app = make_app(eager=False)
     app.extensions["celery"].control.purge()
     log_path = Path(os.environ["INSTANCE_PATH"]).parent / log_name
@@ -132,7 +133,7 @@ def start_worker(
             "-m",
             "celery",
             "-A",
-            "workers",
+            celery_app,
             "worker",
             f"--pool={pool}",
             f"--concurrency={concurrency}",

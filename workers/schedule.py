@@ -1,12 +1,11 @@
 """Periodic tasks run by celery beat (exactly one beat process per deployment)."""
 
-from campus import FEATURES, feature_module
+from campus.features import all_features
 
 
 def beat_schedule() -> dict[str, dict]:
-    """Collect every feature's tasks.BEAT_SCHEDULE entries."""
+    """Collect every feature's beat schedule entries."""
     schedule: dict[str, dict] = {}
-    for feature in FEATURES:
-        module = feature_module(feature, "tasks")
-        schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
+    for feature in all_features():
+        schedule.update(feature.beat_schedule())
     return schedule

@@ -24,7 +24,7 @@ def _member_lesson() -> dict:
 
     from campus.accounts.services import get_user_by_email
     from campus.extensions import db
-    from campus.learning import demo, services
+    from campus.learning import demo, progress
     from campus.learning.models import Course, Enrollment
 
     _seed_courses()
@@ -33,12 +33,12 @@ def _member_lesson() -> dict:
     course = db.session.scalar(select(Course).where(Course.slug == demo.HIP_SLUG))
     enrollment = db.session.scalar(
         select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
-    ) or services.enroll(user, course)
-    plan = services.outline(course, enrollment)
+    ) or progress.enroll(user, course)
+    plan = progress.outline(course, enrollment)
     for lesson in plan.lessons[:2]:
-        services.complete_lesson(user, lesson.id, course)
+        progress.complete_lesson(user, lesson.id, course)
     third = plan.lessons[2]
-    services.note_lesson_opened(enrollment, third)
+    progress.note_lesson_opened(enrollment, third)
     db.session.commit()
     return {"path": f"/courses/{course.slug}/lessons/{third.id}", "login": email}
 

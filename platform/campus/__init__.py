@@ -11,24 +11,6 @@ from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: templates/ and config.py live here
 
-# Feature packages, in registration order. Each may have: models, tasks (Celery tasks and a
-# BEAT_SCHEDULE dict), demo (a seed() returning what it created), `bp` (a Flask blueprint in its
-# __init__) and api.blp (a flask-smorest blueprint mounted under /api/v1).
-FEATURES = ("main", "mail", "accounts", "billing", "content", "learning", "certificates", "admin")
-
-
-def feature_module(feature: str, name: str | None = None):
-    """Import campus.<feature>[.<name>], or return None if the feature has no such module."""
-    import importlib
-
-    module_name = f"campus.{feature}" + (f".{name}" if name else "")
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise  # a real import error inside the module
-        return None
-
 
 def create_app(config: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app for CAMPUS_ENV (or `config`), with optional setting overrides."""
@@ -53,7 +35,7 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_extensions(app)
-    register_blueprints(app)
+    register_features(app)
     from campus.errors import register_errors
 
     register_errors(app)
@@ -125,17 +107,6 @@ def register_extensions(app: Flask) -> None:
             _tune_sqlite(db.engine)  # a file database never goes stale under us: no pings
         else:
             _ping_idle_connections(db.engine, app.config["POOL_PING_AFTER_IDLE"])
-    import_models()
-    for feature in FEATURES:
-        feature_module(feature, "tasks")
-
-
-def import_models() -> None:
-    """Import every feature's models so the metadata (and Alembic) sees all tables."""
-    for feature in FEATURES:
-        feature_module(feature, "models")
-    from campus import audit as _audit  # noqa: F401
-    from campus.mail import models as _mail  # noqa: F401
 
 
 def _tune_sqlite(engine) -> None:
@@ -180,12 +151,16 @@ def _ping_idle_connections(engine, idle_seconds: float) -> None:
             raise exc.InvalidatePoolError(str(error)) from error
 
 
-def register_blueprints(app: Flask) -> None:
-    """Register every feature's blueprint and the API."""
-    from campus.api import register_api
+def register_features(app: Flask) -> None:
+    """Register every feature's models, pages, API, tasks and commands, then the API docs."""
+    from campus import audit  # noqa: F401  (the audit log's table)
+    from campus.api import register_api_docs
+    from campus.extensions import api
+    from campus.features import all_features
 
-    for feature in FEATURES:
-        package = feature_module(feature)
-        if getattr(package, "bp", None) is not None:
-            app.register_blueprint(package.bp)
-    register_api(app)
+    api.init_app(app)
+    features = all_features()
+    app.extensions["campus_features"] = tuple(f.name for f in features)
+    for feature in features:
+        feature.register(app)
+    register_api_docs(app)

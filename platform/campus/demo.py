@@ -41,15 +41,10 @@ def seed_accounts() -> list[str]:
 
 
 def seeders() -> list[Callable[[], list[str]]]:
-    """The accounts seeder, then each feature's demo.seed() in FEATURES order."""
-    from campus import FEATURES, feature_module
+    """The accounts seeder, then each feature's seeder in registration order."""
+    from campus.features import all_features
 
-    found = [seed_accounts]
-    for feature in FEATURES:
-        module = feature_module(feature, "demo")
-        if module is not None:
-            found.append(module.seed)
-    return found
+    return [seed_accounts] + [f.seed for f in all_features() if f.seed is not None]
 
 
 def seed_demo() -> list[str]:

@@ -30,12 +30,26 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
-def enqueue_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
-    """Send a task once the current transaction commits, so the worker sees the rows it needs."""
+def enqueue_after_commit(task: str, *args: Any, **kwargs: Any) -> None:
+    """Send the task of this name once the transaction commits, so the worker sees its rows.
+
+    Tasks are named, never imported, so services do not depend on the tasks that call them.
+    """
     from campus.extensions import db
 
     session = db.session()
-    session.info.setdefault(_PENDING, []).append((task, args, kwargs))
+    celery_app = current_app.extensions["celery"]
+    session.info.setdefault(_PENDING, []).append((celery_app, task, args, kwargs))
+
+
+def send_task(celery_app: Celery, name: str, args: Any = (), kwargs: Any = None) -> None:
+    """Send a task by name: through its registered task (honouring eager mode), else by name."""
+    registered = celery_app.tasks.get(name)
+    if registered is not None:
+        registered.apply_async(args=args, kwargs=kwargs)
+    else:
+        # A process that did not import the task (it lives in the worker) still sends it.
+        celery_app.send_task(name, args=args, kwargs=kwargs)
 
 
 @event.listens_for(Session, "after_commit")
@@ -43,8 +57,8 @@ def _send_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a SAVEPOINT was released: the rows are not committed yet
     pending = session.info.pop(_PENDING, None)
-    for task, args, kwargs in pending or ():
-        task.apply_async(args=args, kwargs=kwargs)
+    for celery_app, name, args, kwargs in pending or ():
+        send_task(celery_app, name, args, kwargs)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -57,8 +71,8 @@ def _drop_pending(session: Session, previous_transaction: Any) -> None:
 # --- debounced wake-ups ------------------------------------------------------------------------
 
 
-def wake_once(task: Task, name: str, ttl: int) -> bool:
-    """Send `task` unless a wake-up of that name is still pending; False if none can be kept.
+def wake_once(task: str, name: str, ttl: int) -> bool:
+    """Send the task named `task` unless a wake-up `name` is pending; False if none can be kept.
 
     The pending mark is a Redis key (SET NX EX) in the broker's Redis: the task must call
     `clear_wake(name)` before it looks for work, so whatever was stored before a caller found the
@@ -71,7 +85,7 @@ def wake_once(task: Task, name: str, ttl: int) -> bool:
     if not store.set(_WAKE_PREFIX + name, b"1", nx=True, ex=ttl):
         return True
     try:
-        task.apply_async()
+        send_task(current_app.extensions["celery"], task)
     except Exception:
         # Unmute at once rather than at the expiry: the next caller may get through.
         store.delete(_WAKE_PREFIX + name)

@@ -19,6 +19,9 @@ from tests.learning.helpers import make_course
 
 pytestmark = pytest.mark.worker
 
+# The worker for the kill tests: it pauses where issuing is about to commit.
+PAUSING_WORKER = "tests.certificates.pausing_worker"
+
 
 def _completed_quietly(app) -> tuple[int, int, str]:
     """A completed enrollment whose completion enqueued nothing: the test sends the tasks."""
@@ -108,6 +111,7 @@ def test_worker_killed_mid_issue_still_ends_with_one_certificate_and_one_email(l
         pool="prefork",
         log_name="worker-kill.log",
         queues="certificates-kill",
+        celery_app=PAUSING_WORKER,
         CERTIFICATE_PAUSE_DIR=str(pause),
     )
     try:
@@ -150,6 +154,7 @@ def test_whole_worker_killed_mid_issue_is_redelivered_after_restart(live_app):
         "concurrency": 1,
         "pool": "prefork",
         "queues": "certificates-crash",
+        "celery_app": PAUSING_WORKER,
         "CERTIFICATE_PAUSE_DIR": str(pause),
         "CELERY_VISIBILITY_TIMEOUT": "3",
     }

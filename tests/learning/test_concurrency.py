@@ -47,7 +47,7 @@ def _race(app, n: int, action) -> list:
 def test_concurrent_duplicate_completions_record_one_row(app):
     from campus.accounts.models import User
     from campus.extensions import db
-    from campus.learning import services
+    from campus.learning import progress
     from campus.learning.models import LessonProgress
 
     with app.app_context():
@@ -59,7 +59,7 @@ def test_concurrent_duplicate_completions_record_one_row(app):
 
     def complete():
         user = db.session.get(User, user_id)
-        return services.complete_lesson(user, course.lesson_ids[0]).newly_completed
+        return progress.complete_lesson(user, course.lesson_ids[0]).newly_completed
 
     results, errors = _race(app, 8, complete)
     assert errors == []
@@ -71,7 +71,7 @@ def test_concurrent_duplicate_completions_record_one_row(app):
 def test_concurrent_enrollments_create_one(app):
     from campus.accounts.models import User
     from campus.extensions import db
-    from campus.learning import services
+    from campus.learning import progress
     from campus.learning.access import LearningError
     from campus.learning.models import Course, Enrollment
 
@@ -83,7 +83,7 @@ def test_concurrent_enrollments_create_one(app):
 
     def enroll():
         user = db.session.get(User, user_id)
-        return services.enroll(user, db.session.get(Course, course.id)).id
+        return progress.enroll(user, db.session.get(Course, course.id)).id
 
     results, errors = _race(app, 6, enroll)
     assert len(results) == 1
@@ -97,7 +97,7 @@ def test_concurrent_enrollments_create_one(app):
 def test_concurrent_quiz_submissions_respect_the_daily_limit(app):
     from campus.accounts.models import User
     from campus.extensions import db
-    from campus.learning import services
+    from campus.learning import quiz as quizzes
     from campus.learning.access import LearningError
     from campus.learning.models import Course, QuizAttempt
     from tests.learning.helpers import complete_all_lessons
@@ -113,7 +113,7 @@ def test_concurrent_quiz_submissions_respect_the_daily_limit(app):
 
     def submit():
         user = db.session.get(User, user_id)
-        return services.submit_attempt(user, db.session.get(Course, course.id), wrong).attempt.id
+        return quizzes.submit_attempt(user, db.session.get(Course, course.id), wrong).attempt.id
 
     results, errors = _race(app, 6, submit)
     assert len(results) == 2

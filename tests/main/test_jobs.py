@@ -20,7 +20,7 @@ def test_task_waits_for_the_outer_commit_not_a_savepoint(app):
     with app.app_context():
         db.session.connection()
         with db.session.begin_nested():
-            enqueue_after_commit(record_sent, 1)
+            enqueue_after_commit("tests.record_sent", 1)
         assert SENT == []  # releasing the SAVEPOINT must not send it
         db.session.commit()
         assert SENT == [1]
@@ -30,7 +30,7 @@ def test_rolled_back_transaction_sends_nothing(app):
     SENT.clear()
     with app.app_context():
         db.session.connection()
-        enqueue_after_commit(record_sent, 2)
+        enqueue_after_commit("tests.record_sent", 2)
         db.session.rollback()
         db.session.commit()
     assert SENT == []

@@ -245,10 +245,9 @@ def request_password_reset(email: str) -> None:
     The request costs the same whether or not an account exists, so neither its answer nor its
     timing tells which addresses have accounts.
     """
-    from campus.accounts.tasks import send_password_reset
     from campus.jobs import enqueue_after_commit
 
-    enqueue_after_commit(send_password_reset, normalize_email(email))
+    enqueue_after_commit("campus.accounts.send_password_reset", normalize_email(email))
 
 
 def send_password_reset_email(email: str) -> bool:

@@ -9,11 +9,12 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_login import current_user
 from markupsafe import Markup, escape
 
-from campus.admin import services
 from campus.admin.base import AuditedModelView
 from campus.admin.forms import ActionForm
+from campus.billing import actions as billing_actions
 from campus.billing.models import CompMembership, WebhookEvent
 from campus.extensions import db
 
@@ -102,13 +103,12 @@ class WebhookEventView(AuditedModelView):
         """Process a stored event again (fresh password needed)."""
         if not ActionForm().validate_on_submit():
             abort(400)
-        try:
-            row = services.replay_webhook(event_id)
-            db.session.commit()
-        except services.AdminActionError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+        row = db.session.get(WebhookEvent, event_id)
+        if row is None:
+            flash("There is no such event.", "error")
             return redirect(url_for(".index_view"))
+        billing_actions.replay_event(row, actor=current_user._get_current_object())
+        db.session.commit()
         db.session.refresh(row)
         flash(f"Event {row.stripe_event_id} was replayed: it is now {row.status}.", "success")
         back = request.form.get("next") or url_for(".details_view", id=row.id)
@@ -117,12 +117,12 @@ class WebhookEventView(AuditedModelView):
     @action("replay", "Replay", "Process the selected events again?")
     def action_replay(self, ids) -> None:
         count = 0
+        actor = current_user._get_current_object()
         for event_id in ids:
-            try:
-                services.replay_webhook(int(event_id))
+            row = db.session.get(WebhookEvent, int(event_id))
+            if row is not None:
+                billing_actions.replay_event(row, actor=actor)
                 count += 1
-            except services.AdminActionError:
-                continue
         db.session.commit()
         flash(f"{count} event{'s' if count != 1 else ''} replayed.", "success")
 

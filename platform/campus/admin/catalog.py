@@ -1,20 +1,22 @@
 """Catalog admin: courses, approvals, modules, lessons, quizzes, questions and choices.
 
-Lesson and course Markdown is rendered (and sanitized) by learning's own save hooks the moment
-the source is set, so what an admin types is stored once as safe HTML.
+The forms are here; the rules, the positions and the audit entries are learning's actions
+(`campus.learning.actions`), which every save, delete, publish and unpublish goes through.
+Lesson and course Markdown is rendered (and sanitized) by the models the moment it is set.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import flash
+from flask import flash, g
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.form import BaseForm
 from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import select
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -27,23 +29,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView
-from campus.admin.services import record, snapshot
-from campus.extensions import db
+from campus.learning import actions
+from campus.learning.access import LearningError
 from campus.learning.models import (
     DELIVERY_TYPES,
     LEVELS,
-    QUESTION_KINDS,
     BoardApproval,
-    Choice,
     Course,
-    CourseProfession,
-    Enrollment,
     Lesson,
     Module,
-    Question,
-    Quiz,
 )
-from campus.learning.rendering import VideoURLError, video_embed_url
 from campus.models.base import utcnow
 
 WARN_DAYS = 60
@@ -84,26 +79,8 @@ def _status_column(view, context, model, name) -> Markup:
     return Markup(f'<span class="badge {css}">{escape(model.status)}</span>')
 
 
-def _position_taken(model_cls, model, **scope) -> object | None:
-    stmt = select(model_cls).where(model_cls.position == model.position)
-    for column, value in scope.items():
-        stmt = stmt.where(getattr(model_cls, column) == value)
-    if model.id is not None:
-        stmt = stmt.where(model_cls.id != model.id)
-    with db.session.no_autoflush:
-        return db.session.scalar(stmt.limit(1))
-
-
-def _next_position(model_cls, **scope) -> int:
-    stmt = select(func.coalesce(func.max(model_cls.position), 0))
-    for column, value in scope.items():
-        stmt = stmt.where(getattr(model_cls, column) == value)
-    with db.session.no_autoflush:
-        return (db.session.scalar(stmt) or 0) + 1
-
-
 class CatalogView(AuditedModelView):
-    """Shared settings of the catalog views."""
+    """Shared settings of the catalog and library views."""
 
     # Messages of the automatic unique check, per field.
     unique_messages: dict[str, str] = {}
@@ -116,6 +93,36 @@ class CatalogView(AuditedModelView):
                 if isinstance(validator, Unique):
                     validator.message = message
         return form_class
+
+
+class CourseCatalogView(CatalogView):
+    """A view of a course's parts: every save and delete is one of learning's actions."""
+
+    def save(self, form, model, before: dict | None, actor) -> None:
+        """Save through the learning action for this kind of object (it applies the rules)."""
+        raise NotImplementedError(f"{type(self).__name__} names no save action")
+
+    def delete_action(self, model, actor) -> None:
+        """Delete through learning's actions (they log the deletion)."""
+        actions.delete(model, actor=actor)
+
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        before = None if is_created else g.pop("admin_audit_before", None)
+        try:
+            self.save(form, model, before, current_user._get_current_object())
+        except LearningError as exc:
+            raise ValidationError(exc.message) from None
+
+    def delete_model(self, model) -> bool:
+        try:
+            self.delete_action(model, current_user._get_current_object())
+            self.session.commit()
+        except LearningError as exc:
+            self.session.rollback()
+            flash(exc.message, "error")
+            return False
+        self.after_model_delete(model)
+        return True
 
 
 class ApprovalInline(InlineFormAdmin):
@@ -131,45 +138,7 @@ class ApprovalInline(InlineFormAdmin):
     }
 
 
-def _check_approvals(approvals, today: date) -> None:
-    """Refuse a new or changed approval whose end date has already passed."""
-    for approval in approvals:
-        if approval.valid_until is None or approval.valid_until >= today:
-            continue
-        state = inspect(approval)
-        changed = state.transient or state.pending or state.attrs.valid_until.history.added
-        if changed:
-            raise ValidationError(
-                f"The {approval.board or 'board'} approval ends on {approval.valid_until}, which "
-                "is in the past. Enter the current approval's end date."
-            )
-
-
-def check_publishable(course: Course) -> None:
-    """Refuse to publish a course that students could not complete."""
-    problems = []
-    with db.session.no_autoflush:
-        lesson_count = (
-            db.session.scalar(select(func.count()).where(Lesson.course_id == course.id))
-            if course.id
-            else 0
-        )
-        quiz = course.quiz
-        questions = list(quiz.questions) if quiz is not None else []
-    if not lesson_count:
-        problems.append("at least one lesson")
-    if not questions:
-        problems.append("a final quiz with questions")
-    elif any(not any(c.is_correct for c in q.choices) for q in questions):
-        problems.append("a correct answer for every quiz question")
-    if problems:
-        raise ValidationError(
-            "A course needs " + " and ".join(problems) + " before it can be published. "
-            "Save it as a draft until then."
-        )
-
-
-class CourseView(CatalogView):
+class CourseView(CourseCatalogView):
     """Courses: details, audience, CE hours, board approvals, draft / published."""
 
     column_list = ("title", "status", "ce_hours", "delivery_type", "topic", "approvals")
@@ -259,48 +228,25 @@ class CourseView(CatalogView):
                     "warning",
                 )
 
-    def validate_change(self, form, model, is_created: bool) -> None:
-        _check_approvals(model.approvals, _today())
-        wanted = set(form.written_for.data or [])
-        model.audience = [a for a in model.audience if a.profession in wanted] + [
-            CourseProfession(profession=p)
-            for p in sorted(wanted - {a.profession for a in model.audience})
-        ]
-        if model.status == "published":
-            self.session.flush()
-            check_publishable(model)
-            model.published_at = model.published_at or utcnow()
-
-    def validate_delete(self, model) -> None:
-        enrolled = self.session.scalar(
-            select(func.count()).select_from(Enrollment).where(Enrollment.course_id == model.id)
+    def save(self, form, model, before: dict | None, actor) -> None:
+        actions.save_course(
+            model, before=before, actor=actor, professions=form.written_for.data or []
         )
-        if enrolled:
-            raise ValidationError(
-                f"{model.title} has {enrolled} enrollment{'s' if enrolled != 1 else ''}, so it "
-                "cannot be deleted (students keep their progress and certificates). Unpublish "
-                "it instead: set its status to Draft."
-            )
+
+    def delete_action(self, model, actor) -> None:
+        actions.delete_course(model, actor=actor)
 
     def _set_status(self, ids, status: str) -> None:
+        change = actions.publish if status == "published" else actions.unpublish
+        actor = current_user._get_current_object()
         done = 0
         try:
             for course in self.session.scalars(select(Course).where(Course.id.in_(ids))):
-                if course.status == status:
-                    continue
-                before = snapshot(course)
-                course.status = status
-                if status == "published":
-                    check_publishable(course)
-                    course.published_at = course.published_at or utcnow()
-                self.session.flush()
-                action_name = "publish" if status == "published" else "unpublish"
-                record(action_name, course, before=before, after=snapshot(course))
-                done += 1
+                done += change(course, actor=actor)
             self.session.commit()
-        except ValidationError as exc:
+        except LearningError as exc:
             self.session.rollback()
-            flash(str(exc), "error")
+            flash(exc.message, "error")
             return
         flash(f"{done} course{'s' if done != 1 else ''} set to {status}.", "success")
 
@@ -313,7 +259,7 @@ class CourseView(CatalogView):
         self._set_status([int(i) for i in ids], "draft")
 
 
-class ApprovalView(CatalogView):
+class ApprovalView(CourseCatalogView):
     """Every board approval, soonest to expire first."""
 
     column_list = ("course", "board", "approval_number", "valid_until")
@@ -331,11 +277,11 @@ class ApprovalView(CatalogView):
     def __init__(self, session, **kwargs) -> None:
         super().__init__(BoardApproval, session, **kwargs)
 
-    def validate_change(self, form, model, is_created: bool) -> None:
-        _check_approvals([model], _today())
+    def save(self, form, model, before: dict | None, actor) -> None:
+        actions.save_approval(model, before=before, actor=actor)
 
 
-class ModuleView(CatalogView):
+class ModuleView(CourseCatalogView):
     """Modules of each course, in position order."""
 
     column_list = ("course", "position", "title", "lessons")
@@ -357,26 +303,11 @@ class ModuleView(CatalogView):
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Module, session, **kwargs)
 
-    def validate_change(self, form, model, is_created: bool) -> None:
-        course_id = model.course.id
-        if model.position is None:
-            model.position = _next_position(Module, course_id=course_id)
-        taken = _position_taken(Module, model, course_id=course_id)
-        if taken is not None:
-            raise ValidationError(
-                f"Position {model.position} is already taken by module “{taken.title}” in this "
-                "course. Pick a free position, or move that module first."
-            )
-        if model.id is not None:
-            # Lessons keep a copy of their module's place so the course order is one ORDER BY.
-            self.session.execute(
-                update(Lesson)
-                .where(Lesson.module_id == model.id)
-                .values(module_position=model.position, course_id=course_id)
-            )
+    def save(self, form, model, before: dict | None, actor) -> None:
+        actions.save_module(model, before=before, actor=actor)
 
 
-class LessonView(CatalogView):
+class LessonView(CourseCatalogView):
     """Lessons: Markdown body (sanitized on save), optional video, order within the module."""
 
     column_list = ("course", "module", "position", "title", "estimated_minutes")
@@ -437,154 +368,14 @@ class LessonView(CatalogView):
     def on_form_prefill(self, form, id) -> None:
         form.video_url.data = self.get_one(id).video_embed_url or ""
 
-    def validate_change(self, form, model, is_created: bool) -> None:
-        try:
-            model.video_embed_url = video_embed_url(form.video_url.data)
-        except VideoURLError as exc:
-            raise ValidationError(f"Video link: {exc}") from None
-        module = model.module
-        model.course_id = module.course_id
-        model.module_position = module.position
-        if model.position is None:
-            model.position = _next_position(Lesson, module_id=module.id)
-        taken = _position_taken(Lesson, model, module_id=module.id)
-        if taken is not None:
-            raise ValidationError(
-                f"Position {model.position} is already taken by lesson “{taken.title}” in this "
-                "module. Pick a free position, or move that lesson first."
-            )
-
-
-class QuizView(CatalogView):
-    """Each course's final quiz: pass mark and daily attempts."""
-
-    column_list = ("course", "title", "pass_mark_percent", "attempts_per_day", "questions")
-    column_labels = {"pass_mark_percent": "Pass mark %", "attempts_per_day": "Attempts a day"}
-    column_formatters = {"questions": lambda v, c, m, n: len(m.questions)}
-    form_columns = ("course", "title", "instructions", "pass_mark_percent", "attempts_per_day")
-    form_args = {
-        "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
-        "pass_mark_percent": {
-            "label": "Pass mark (%)",
-            "validators": [
-                DataRequired("Enter the pass mark in percent."),
-                NumberRange(1, 100, "The pass mark must be between 1 and 100 percent."),
-            ],
-        },
-        "attempts_per_day": {
-            "validators": [
-                DataRequired("Enter how many attempts a day are allowed."),
-                NumberRange(1, 50, "Allow between 1 and 50 attempts a day."),
-            ]
-        },
-    }
-    unique_messages = {"course": "That course already has a quiz: edit it instead."}
-
-    def __init__(self, session, **kwargs) -> None:
-        super().__init__(Quiz, session, **kwargs)
-
-    def validate_change(self, form, model, is_created: bool) -> None:
-        with self.session.no_autoflush:
-            other = self.session.scalar(
-                select(Quiz).where(Quiz.course_id == model.course.id, Quiz.id != (model.id or 0))
-            )
-        if other is not None:
-            raise ValidationError("That course already has a quiz: edit it instead.")
-
-
-class ChoiceInline(InlineFormAdmin):
-    """Answer options, edited inside their question."""
-
-    form_base_class = BaseForm
-
-    form_columns = ("id", "text", "is_correct")
-    form_label = "Answer"
-    form_args = {
-        "text": {"validators": [DataRequired("An answer needs text.")]},
-        "is_correct": {"label": "Correct"},
-    }
-
-
-class QuestionView(CatalogView):
-    """Quiz questions and their answers; every question needs a correct answer."""
-
-    column_list = ("quiz", "position", "prompt", "kind", "choices")
-    column_default_sort = [("quiz_id", False), ("position", False)]
-    column_filters = ("kind",)
-    column_searchable_list = ("prompt",)
-    column_formatters = {
-        "quiz": lambda v, c, m, n: m.quiz.course.title,
-        "kind": lambda v, c, m, n: QUESTION_KINDS.get(m.kind, m.kind),
-        "choices": lambda v, c, m, n: Markup("<br>").join(
-            Markup("✔ " if ch.is_correct else "· ") + escape(ch.text) for ch in m.choices
-        ),
-    }
-    form_columns = ("quiz", "position", "prompt", "kind", "explanation", "choices")
-    form_choices = {"kind": list(QUESTION_KINDS.items())}
-    form_args = {
-        "quiz": {"validators": [DataRequired("Choose the quiz.")]},
-        "position": {
-            "validators": [Optional(), NumberRange(min=1, message="Positions start at 1.")],
-            "description": "Order within the quiz; leave empty to add it at the end.",
-        },
-        "prompt": {"validators": [DataRequired("Write the question.")]},
-        "explanation": {"description": "Shown after the student passes."},
-    }
-    form_widget_args = {
-        "prompt": {"rows": 3},
-        "explanation": {"rows": 3},
-        "position": {"required": False},  # empty means "at the end"
-    }
-    inline_models = (ChoiceInline(Choice),)
-
-    def __init__(self, session, **kwargs) -> None:
-        super().__init__(Question, session, **kwargs)
-
-    def scaffold_form(self):
-        form_class = super().scaffold_form()
-        form_class.quiz.kwargs["get_label"] = lambda quiz: f"{quiz.course.title} — {quiz.title}"
-        return form_class
-
-    def validate_change(self, form, model, is_created: bool) -> None:
-        choices = [c for c in model.choices if c.text and c.text.strip()]
-        if len(choices) < 2:
-            raise ValidationError("A question needs at least two answers.")
-        correct = sum(1 for c in choices if c.is_correct)
-        if correct == 0:
-            raise ValidationError("Mark at least one answer as correct.")
-        if model.kind == "single" and correct > 1:
-            raise ValidationError(
-                "A “choose one” question can have only one correct answer: mark one, or make it "
-                "a “choose every correct answer” question."
-            )
-        quiz = model.quiz
-        if model.position is None:
-            model.position = _next_position(Question, quiz_id=quiz.id)
-        taken = _position_taken(Question, model, quiz_id=quiz.id)
-        if taken is not None:
-            raise ValidationError(
-                f"Position {model.position} is already taken by another question in this quiz."
-            )
-        # Number the answers in the order shown; park them first so the swap never collides.
-        with self.session.no_autoflush:
-            for index, choice in enumerate(model.choices, start=1):
-                choice.position = -index
-        self.session.flush()
-        for index, choice in enumerate(model.choices, start=1):
-            choice.position = index
-
-    def validate_delete(self, model) -> None:
-        course = model.quiz.course
-        remaining = len(model.quiz.questions) - 1
-        if course.status == "published" and remaining < 1:
-            raise ValidationError(
-                "This is the last question of a published course's quiz. Add another question "
-                "or unpublish the course first."
-            )
+    def save(self, form, model, before: dict | None, actor) -> None:
+        actions.save_lesson(model, before=before, actor=actor, video_url=form.video_url.data)
 
 
 def add_views(admin, session) -> None:
     """Add the catalog views under "Catalog"."""
+    from campus.admin.quizzes import QuestionView, QuizView
+
     cat = "Catalog"
     admin.add_view(
         CourseView(session, name="Courses", category=cat, endpoint="admin_courses", url="courses")

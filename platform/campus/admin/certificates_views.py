@@ -1,20 +1,22 @@
 """Certificates admin: search, read the frozen data and history, revoke with a reason, reissue.
 
-Revoking and reissuing go through `campus.certificates.services` (their rules, events and the
-reissue task); the admin adds the fresh-password check and the audit entry.
+Revoking and reissuing are `campus.certificates.actions` (their rules, history, audit entry and
+the reissue task); the admin adds the fresh-password check.
 """
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from campus.admin.base import AuditedModelView
 from campus.admin.forms import RevokeForm
-from campus.admin.services import AdminActionError, record, snapshot
-from campus.certificates import services as certificates
+from campus.admin.services import AdminActionError
+from campus.certificates import actions as certificate_actions
 from campus.certificates.models import Certificate
+from campus.certificates.services import CertificateError
 from campus.extensions import db
 
 STATUS_CSS = {"issued": "badge-ok", "revoked": "badge-danger", "failed": "badge-warn"}
@@ -30,37 +32,16 @@ def _member(view, context, model, name) -> Markup:
     return Markup(f'<a href="{url}">{escape(model.user.email)}</a>')
 
 
-def _state(certificate: Certificate) -> dict:
-    data = snapshot(certificate)
-    data.pop("data", None)  # the frozen certificate text is kept by the certificate itself
-    return data
-
-
 def change_certificate(certificate_id: int, action: str, reason: str) -> Certificate:
-    """Revoke or reissue a certificate through its service, and log it."""
+    """Revoke or reissue a certificate through the certificates' action (which logs it)."""
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         raise AdminActionError("There is no such certificate.")
-    before = _state(certificate)
-    actor = "admin"
-    from flask_login import current_user
-
-    if current_user.is_authenticated:
-        actor = f"admin {current_user.email}"
-    change = certificates.revoke if action == "revoke" else certificates.reissue
+    change = certificate_actions.revoke if action == "revoke" else certificate_actions.reissue
     try:
-        certificate = change(certificate.code, reason, actor=actor)
-    except certificates.CertificateError as exc:
+        return change(certificate.code, reason, actor=current_user._get_current_object())
+    except CertificateError as exc:
         raise AdminActionError(exc.message) from exc
-    db.session.flush()
-    record(
-        action,
-        certificate,
-        summary=f"{before['code']}: {action} ({reason.strip()})",
-        before=before,
-        after=_state(certificate),
-    )
-    return certificate
 
 
 class CertificateView(AuditedModelView):

@@ -1,7 +1,7 @@
-"""Library admin: articles (saved through content's renderer), categories, tags, downloads, leads.
+"""Library admin: articles (saved through content's actions), categories, tags, downloads, leads.
 
-Articles are written through `campus.content.services.save_article`, which renders the Markdown
-to sanitized preview and full HTML once, on save: nothing an admin types reaches a page raw.
+Articles are saved, published and deleted through `campus.content.actions`, which render the
+Markdown to sanitized HTML once, on save, and write the audit entry.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from campus.admin.base import AuditedModelView
 from campus.admin.catalog import SLUG, CatalogView
-from campus.admin.services import record, snapshot
+from campus.content import actions as content_actions
 from campus.content import services as content
 from campus.content.access import Reader, may_read_full
 from campus.content.models import (
@@ -30,7 +31,6 @@ from campus.content.models import (
     Tag,
 )
 from campus.content.render import CUT_MARKER, render_article
-from campus.models.base import utcnow
 
 VISIBILITY_LABELS = {
     "public": "Public: everyone reads it all",
@@ -146,10 +146,12 @@ class ArticleView(AuditedModelView):
                 ok = False
         return ok
 
-    def _save(self, form):
+    def _save(self, form, article: Article | None = None) -> Article:
         tags = [t.strip() for t in (form.tags.data or "").split(",") if t.strip()]
-        return content.save_article(
-            slug=form.slug.data.strip().lower(),
+        saved, _created = content_actions.save_article(
+            actor=current_user._get_current_object(),
+            article=article,
+            slug=form.slug.data,
             title=form.title.data,
             body_md=form.body_md.data,
             summary=form.summary.data or "",
@@ -159,11 +161,11 @@ class ArticleView(AuditedModelView):
             tags=tags,
             author_name=form.author_name.data or "",
         )
+        return saved
 
     def create_model(self, form):
         try:
             article = self._save(form)
-            record("create", article, after=snapshot(article))
             self.session.commit()
         except (content.ContentError, ValidationError) as exc:
             self.session.rollback()
@@ -173,14 +175,7 @@ class ArticleView(AuditedModelView):
 
     def update_model(self, form, model) -> bool:
         try:
-            before = snapshot(model)
-            before["tags"] = [t.name for t in model.tags]
-            model.slug = form.slug.data.strip().lower()  # save_article finds the article by slug
-            self.session.flush()
-            article = self._save(form)
-            after = snapshot(article)
-            after["tags"] = [t.name for t in article.tags]
-            record("update", article, before=before, after=after)
+            self._save(form, model)
             self.session.commit()
         except (content.ContentError, ValidationError) as exc:
             self.session.rollback()
@@ -188,23 +183,17 @@ class ArticleView(AuditedModelView):
             return False
         return True
 
+    def delete_model(self, model) -> bool:
+        content_actions.delete_article(model, actor=current_user._get_current_object())
+        self.session.commit()
+        self.after_model_delete(model)
+        return True
+
     def _set_status(self, ids, status: str) -> None:
         count = 0
+        actor = current_user._get_current_object()
         for article in self.session.scalars(select(Article).where(Article.id.in_(ids))):
-            if article.status == status:
-                continue
-            before = snapshot(article)
-            article.status = status
-            if status == PUBLISHED:
-                article.published_at = article.published_at or utcnow()
-            self.session.flush()
-            record(
-                "publish" if status == PUBLISHED else "unpublish",
-                article,
-                before=before,
-                after=snapshot(article),
-            )
-            count += 1
+            count += content_actions.set_status(article, status, actor=actor)
         self.session.commit()
         flash(f"{count} article{'s' if count != 1 else ''} set to {status}.", "success")
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
@@ -16,8 +17,10 @@ from campus.admin.base import AuditedModelView
 from campus.admin.forms import ActionForm, CompForm
 from campus.admin.models import AuditEntry
 from campus.admin.services import installed
+from campus.billing import actions as billing_actions
 from campus.billing.access import membership_state
 from campus.billing.models import CompMembership, StripeCustomer, Subscription, WebhookEvent
+from campus.billing.services import BillingError
 from campus.extensions import db
 
 
@@ -171,7 +174,7 @@ class MemberView(AuditedModelView):
         user = self._member_or_404(user_id)
         enrollments = []
         if installed("learning"):
-            from campus.learning.services import enrollment_rows
+            from campus.learning.reports import enrollment_rows
 
             enrollments = enrollment_rows(user)
         audit = db.session.scalars(
@@ -202,7 +205,7 @@ class MemberView(AuditedModelView):
         try:
             change()
             db.session.commit()
-        except services.AdminActionError as exc:
+        except (services.AdminActionError, BillingError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
@@ -221,7 +224,12 @@ class MemberView(AuditedModelView):
             return self._back(user)
         return self._run(
             user,
-            lambda: services.grant_comp(user, days=form.days.data, reason=form.reason.data),
+            lambda: billing_actions.grant_comp(
+                user,
+                days=form.days.data,
+                reason=form.reason.data,
+                actor=current_user._get_current_object(),
+            ),
             f"{user.email} has a comp membership for {form.days.data} days.",
         )
 
@@ -229,7 +237,11 @@ class MemberView(AuditedModelView):
     def end_comp(self, user_id: int):
         """End the member's comp membership now (fresh password needed)."""
         user = self._member_or_404(user_id)
-        return self._run(user, lambda: services.end_comp(user), "The comp membership has ended.")
+        return self._run(
+            user,
+            lambda: billing_actions.end_comp(user, actor=current_user._get_current_object()),
+            "The comp membership has ended.",
+        )
 
     @expose("/<int:user_id>/disable", methods=("POST",))
     def disable(self, user_id: int):

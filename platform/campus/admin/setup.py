@@ -23,11 +23,11 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/campus/base.html", fluid=True),
     )
     session = db.session
-    if installed("learning"):
+    if installed("learning", app):
         from campus.admin import catalog
 
         catalog.add_views(admin, session)
-    if installed("content"):
+    if installed("content", app):
         from campus.admin import library
 
         library.add_views(admin, session)
@@ -35,7 +35,7 @@ def init_admin(app: Flask) -> Admin:
     from campus.admin import billing_views
 
     billing_views.add_views(admin, session)
-    if installed("certificates"):
+    if installed("certificates", app):
         from campus.admin import certificates_views
 
         certificates_views.add_views(admin, session)

@@ -15,13 +15,6 @@ def docs() -> str:
     return render_template("api/docs.html", spec=api.spec.to_dict())
 
 
-def register_api(app: Flask) -> None:
-    """Bind the Api object and register every feature's API blueprint."""
-    from campus import FEATURES, feature_module
-
-    api.init_app(app)
-    for feature in FEATURES:
-        module = feature_module(feature, "api")
-        if module is not None:
-            api.register_blueprint(module.blp, url_prefix="/api/v1")
+def register_api_docs(app: Flask) -> None:
+    """Serve the readable page of the OpenAPI document (features register their own APIs)."""
     app.register_blueprint(docs_bp)

@@ -1,6 +1,10 @@
 """Billing: the membership, Stripe Checkout, webhooks and the paid-access rule."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from campus.features import Feature
 
 bp = Blueprint("billing", __name__)
 
@@ -14,4 +18,22 @@ def _register_simulator(state) -> None:
         state.app.register_blueprint(sim_bp)
 
 
-from campus.billing import cli, intake, views  # noqa: E402,F401
+def _register(app: Flask) -> None:
+    from campus.billing import (  # noqa: F401  (routes, commands on bp)
+        cli,
+        intake,
+        models,
+        tasks,
+        views,
+    )
+
+    app.register_blueprint(bp)
+
+
+def _beat_schedule() -> dict[str, dict]:
+    from campus.billing.tasks import BEAT_SCHEDULE
+
+    return BEAT_SCHEDULE
+
+
+feature = Feature("billing", _register, beat_schedule=_beat_schedule)

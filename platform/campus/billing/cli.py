@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from campus.billing import bp, services
+from campus.billing import actions, bp, events, services
 from campus.billing.models import WebhookEvent
 from campus.extensions import db
 
@@ -35,7 +35,7 @@ def events_command(status: str | None, limit: int) -> None:
             f"{row.id:>6}  {row.stripe_event_id:<32} {row.type:<40} {row.status:<9} "
             f"tries={row.attempts} {note}".rstrip()
         )
-    counts = services.event_counts()
+    counts = events.event_counts()
     click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "No events stored.")
 
 
@@ -45,10 +45,11 @@ def replay_command(event_id: str) -> None:
     """Process a stored event again (by Stripe event id or row id)."""
     from campus.billing.tasks import process_webhook_event
 
-    row = services.find_event(event_id)
+    row = events.find_event(event_id)
     if row is None:
         raise click.BadParameter(f"no stored event {event_id}", param_hint="EVENT_ID")
-    services.reset_for_replay(row)
+    # Processed here in the foreground, so the operator sees the outcome.
+    actions.replay_event(row, actor=None, queue=False)
     db.session.commit()
     status = process_webhook_event.apply(args=(row.id,)).get()
     db.session.expire_all()
@@ -66,7 +67,7 @@ def sync_command() -> None:
     from campus.billing.stripe_api import PaymentProviderError
 
     try:
-        counts = services.reconcile()
+        counts = events.reconcile()
     except PaymentProviderError as exc:
         db.session.rollback()
         raise click.ClickException(f"Stripe could not be reached: {exc}") from None
@@ -90,7 +91,7 @@ def comp_grant_command(email: str, days: int, reason: str) -> None:
     """Give an account access without Stripe for some days."""
     user = _user(email)
     try:
-        comp = services.grant_comp(user, days=days, reason=reason)
+        comp = actions.grant_comp(user, days=days, reason=reason, actor=None)
     except services.BillingError as exc:
         raise click.BadParameter(str(exc)) from None
     db.session.commit()
@@ -102,7 +103,10 @@ def comp_grant_command(email: str, days: int, reason: str) -> None:
 def comp_end_command(email: str) -> None:
     """End an account's comp memberships now."""
     user = _user(email)
-    ended = services.end_comp(user)
+    try:
+        ended = actions.end_comp(user, actor=None)
+    except services.BillingError as exc:
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Ended {ended} comp membership(s) of {user.email}.")
 

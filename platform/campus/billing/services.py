@@ -1,64 +1,46 @@
-"""Billing write logic: checkout, webhook intake and processing, reconciliation, comp grants.
+"""Billing write logic for members and the webhook door: checkout, portal, sync, intake.
 
-Every function flushes and never commits; views and tasks commit once.
-
-Ordering rule: each mirrored subscription remembers the Stripe timestamp of the state it holds
-(`source_timestamp`). An event older than that is ignored as stale; an event from the same second
-that disagrees is settled by fetching the subscription from Stripe. State fetched outside an
-event is stamped a few seconds before "now", so a change Stripe made just before the fetch (or a
-small clock difference) can still be applied by its own event; state always converges to the
-newest event.
+The subscription mirror and its ordering rule live in `subscriptions`, the processing of stored
+events in `events`, and the changes an admin or operator makes (comp grants, replays) in
+`actions`. Every function flushes and never commits; views and tasks commit once.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 import stripe
 from flask import current_app
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
 from campus.billing.access import has_paid_access
-from campus.billing.models import (
-    CheckoutSession,
-    CompMembership,
-    StripeCustomer,
-    Subscription,
-    WebhookEvent,
-)
-from campus.billing.stripe_api import (
-    PaymentProviderError,
-    gateway,
-    membership_price_id,
-    webhook_secret,
+from campus.billing.events import PROCESS_TASK
+from campus.billing.models import CheckoutSession, StripeCustomer, WebhookEvent
+from campus.billing.stripe_api import gateway, webhook_secret
+from campus.billing.subscriptions import (
+    apply_subscription,
+    customer_for,
+    fetch_stamp,
+    id_of,
+    sync_customer,
+    to_datetime,
 )
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit, wake_once
-from campus.mail.services import queue_email
+from campus.jobs import send_task, wake_once
 from campus.models.base import utcnow
 from campus.urls import public_url
 
-log = logging.getLogger(__name__)
-
-# Fetched state is stamped this many seconds before the fetch (see the module docstring).
-FETCH_MARGIN_SECONDS = 5
 CHECKOUT_REUSE_MINUTES = 30
-HANDLED_EVENTS = (
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.subscription.trial_will_end",
-    "invoice.paid",
-    "invoice.payment_failed",
-)
+# The drain task, by name (see tasks.py), and its wake-up: the mark's name and how long a lost
+# drain message can mute further wake-ups.
+DRAIN_TASK = "campus.billing.drain_webhook_events"
+DRAIN_WAKE = "billing:drain-webhook-events"
+DRAIN_WAKE_TTL = 5
 
 
 class BillingError(Exception):
@@ -73,19 +55,6 @@ class WebhookNotConfigured(Exception):
     """No webhook signing secret is configured."""
 
 
-def _ts_to_dt(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(int(value), UTC)
-
-
-def _id_of(value: Any) -> str | None:
-    """Return an object id whether Stripe sent the id or the expanded object."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and value else None
-
-
 def _lock_user(user_id: int) -> None:
     """Serialize billing changes of one user (a row lock; SQLite takes its write lock)."""
     if db.engine.dialect.name == "sqlite":
@@ -95,11 +64,6 @@ def _lock_user(user_id: int) -> None:
 
 
 # --- customers, checkout and portal ----------------------------------------------------------
-
-
-def customer_for(user: User) -> StripeCustomer | None:
-    """Return the user's Stripe customer record, if one exists."""
-    return db.session.scalar(select(StripeCustomer).where(StripeCustomer.user_id == user.id))
 
 
 def ensure_customer(user: User) -> str:
@@ -140,7 +104,7 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     session = gateway().create_checkout_session(
         customer_id=customer_id, user=user, success_url=success_url, cancel_url=cancel_url
     )
-    expires = _ts_to_dt(session.get("expires_at")) or now + timedelta(hours=24)
+    expires = to_datetime(session.get("expires_at")) or now + timedelta(hours=24)
     db.session.add(
         CheckoutSession(
             user_id=user.id,
@@ -174,24 +138,20 @@ def sync_checkout_session(user: User, session_id: str) -> bool:
     if session is None or session.get("client_reference_id") != str(user.id):
         return False
     record = customer_for(user)
-    if record is None or record.stripe_customer_id != _id_of(session.get("customer")):
+    if record is None or record.stripe_customer_id != id_of(session.get("customer")):
         return False
     local = db.session.scalar(
         select(CheckoutSession).where(CheckoutSession.stripe_session_id == session_id)
     )
     if local is not None and session.get("status") in ("complete", "expired"):
         local.status = session["status"]
-    sub_id = _id_of(session.get("subscription"))
+    sub_id = id_of(session.get("subscription"))
     if session.get("status") == "complete" and sub_id:
         sub = gateway().retrieve_subscription(sub_id)
         if sub is not None:
-            apply_subscription(sub, _fetch_stamp(), allow_refetch=False)
+            apply_subscription(sub, fetch_stamp(), allow_refetch=False)
     db.session.flush()
     return True
-
-
-def _fetch_stamp() -> int:
-    return gateway().now() - FETCH_MARGIN_SECONDS
 
 
 # --- webhook intake --------------------------------------------------------------------------
@@ -279,388 +239,14 @@ def wake_event_processing(row_id: int | None) -> None:
     Call it after the event is committed, for a duplicate too: that may be Stripe's retry of a
     delivery whose row was committed but whose wake-up was lost with the answer.
     """
-    from campus.billing import tasks
-
-    if wake_once(tasks.drain_webhook_events, tasks.DRAIN_WAKE, tasks.DRAIN_WAKE_TTL):
+    if wake_once(DRAIN_TASK, DRAIN_WAKE, DRAIN_WAKE_TTL):
         return
     # No Redis to debounce with (the embedded default) or eager tasks: one task per event.
     if row_id is not None:
-        tasks.process_webhook_event.apply_async(args=(row_id,))
+        send_task(current_app.extensions["celery"], PROCESS_TASK, args=(row_id,))
 
 
-# --- webhook processing ----------------------------------------------------------------------
-
-
-def process_event(event_row_id: int) -> WebhookEvent | None:
-    """Apply one stored event (once): set its status to processed, ignored (with why) or raise."""
-    # Writing first takes the lock before anything is read: the row lock on PostgreSQL, the
-    # database write lock on SQLite (where FOR UPDATE does nothing), so two workers handling
-    # events of one subscription never compare against state the other is changing.
-    db.session.execute(
-        update(WebhookEvent)
-        .where(WebhookEvent.id == event_row_id, WebhookEvent.status.in_(("received", "failed")))
-        .values(attempts=WebhookEvent.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    row = db.session.scalar(
-        select(WebhookEvent).where(WebhookEvent.id == event_row_id).with_for_update()
-    )
-    if row is None or row.status in ("processed", "ignored"):
-        return row
-    event = json.loads(row.payload)
-    handler = _HANDLERS.get(row.type)
-    if handler is None:
-        status, reason = "ignored", f"event type {row.type} is not used by Campus"
-    else:
-        # A failure inside rolls back everything the handler wrote.
-        with db.session.begin_nested():
-            status, reason = handler(event)
-    row.status = status
-    row.reason = reason
-    row.last_error = None
-    row.processed_at = utcnow()
-    db.session.flush()
-    return row
-
-
-def claim_next_event() -> int | None:
-    """Lock the oldest received event no other transaction holds; return its id (None: none)."""
-    # SKIP LOCKED: two drains never take the same event, and neither waits for the other. On
-    # SQLite (no row locks) process_event's first write serializes them and the second is a no-op.
-    return db.session.scalar(
-        select(WebhookEvent.id)
-        .where(WebhookEvent.status == "received")
-        .order_by(WebhookEvent.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-
-
-def has_waiting_events(older_than: timedelta) -> bool:
-    """Tell whether some event has waited longer than `older_than` to be processed."""
-    cutoff = utcnow() - older_than
-    return (
-        db.session.scalar(
-            select(WebhookEvent.id)
-            .where(WebhookEvent.status == "received", WebhookEvent.updated_at < cutoff)
-            .limit(1)
-        )
-        is not None
-    )
-
-
-def record_failure(event_row_id: int, error: BaseException) -> None:
-    """Mark a stored event failed with its error text (the task retries it)."""
-    row = db.session.scalar(
-        select(WebhookEvent).where(WebhookEvent.id == event_row_id).with_for_update()
-    )
-    if row is None or row.status in ("processed", "ignored"):
-        return
-    row.status = "failed"
-    row.attempts += 1
-    row.last_error = f"{type(error).__name__}: {error}"[:4000]
-    db.session.flush()
-
-
-def reset_for_replay(event_row: WebhookEvent) -> None:
-    """Put an event back to received so it is processed again."""
-    event_row.status = "received"
-    event_row.reason = None
-    event_row.processed_at = None
-    db.session.flush()
-
-
-def find_event(identifier: str) -> WebhookEvent | None:
-    """Find a stored event by Stripe event id (evt_...) or by our row id."""
-    row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.stripe_event_id == identifier))
-    if row is None and identifier.isdigit():
-        row = db.session.get(WebhookEvent, int(identifier))
-    return row
-
-
-def _user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> User | None:
-    """Find the user of a Stripe customer by our customer record (never by email).
-
-    A customer we have never seen is linked to the user named in the metadata Campus itself
-    put there, but only if that user has no customer yet.
-    """
-    if not customer_id:
-        return None
-    record = db.session.scalar(
-        select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer_id)
-    )
-    if record is not None:
-        return db.session.get(User, record.user_id)
-    if not (isinstance(metadata_user_id, str) and metadata_user_id.isdigit()):
-        return None
-    user = db.session.get(User, int(metadata_user_id))
-    if user is None or customer_for(user) is not None:
-        return None
-    try:
-        with db.session.begin_nested():
-            db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer_id))
-    except IntegrityError:
-        return None
-    return user
-
-
-def _lock_subscription(sub_id: str) -> Subscription | None:
-    return db.session.scalar(
-        select(Subscription).where(Subscription.stripe_subscription_id == sub_id).with_for_update()
-    )
-
-
-def _period_end(obj: dict[str, Any]) -> datetime | None:
-    ends = [
-        item.get("current_period_end")
-        for item in (obj.get("items") or {}).get("data") or []
-        if item.get("current_period_end")
-    ]
-    return _ts_to_dt(max(ends)) if ends else None
-
-
-def _price_of(obj: dict[str, Any]) -> str | None:
-    items = (obj.get("items") or {}).get("data") or []
-    return _id_of(items[0].get("price")) if items else None
-
-
-def _differs(row: Subscription, obj: dict[str, Any]) -> bool:
-    return (
-        row.status != obj.get("status")
-        or row.cancel_at_period_end != bool(obj.get("cancel_at_period_end"))
-        or row.current_period_end != _period_end(obj)
-    )
-
-
-def apply_subscription(
-    obj: dict[str, Any], stamp: int, *, allow_refetch: bool = True
-) -> tuple[str, str | None, Subscription | None]:
-    """Mirror a Stripe subscription as of `stamp` unless newer state is stored."""
-    sub_id = _id_of(obj)
-    if not sub_id or obj.get("object") != "subscription" or not isinstance(obj.get("status"), str):
-        return "ignored", "not a subscription object", None
-    price = _price_of(obj)
-    if price != membership_price_id():
-        return "ignored", f"unknown price {price}", None
-    customer_id = _id_of(obj.get("customer"))
-    row = _lock_subscription(sub_id)
-    if row is None:
-        user = _user_for_customer(customer_id, (obj.get("metadata") or {}).get("user_id"))
-        if user is None:
-            return "ignored", f"unknown customer {customer_id}", None
-        try:
-            with db.session.begin_nested():
-                row = Subscription(
-                    user_id=user.id,
-                    stripe_subscription_id=sub_id,
-                    stripe_customer_id=customer_id,
-                    status=obj["status"],
-                    source_timestamp=-1,
-                )
-                db.session.add(row)
-        except IntegrityError:
-            # Another worker created it a moment ago: wait for its lock and compare.
-            row = _lock_subscription(sub_id)
-            if row is None:
-                raise
-    elif row.stripe_customer_id != customer_id:
-        return "ignored", f"subscription {sub_id} belongs to another customer", row
-    if stamp < row.source_timestamp:
-        return "ignored", "stale: newer state is already stored", row
-    if stamp == row.source_timestamp and _differs(row, obj):
-        if not allow_refetch:
-            return "ignored", "stale: same-second state is already stored", row
-        # Two states from the same second: only Stripe knows which is current.
-        fresh = gateway().retrieve_subscription(sub_id)
-        if fresh is not None:
-            obj = fresh
-    _write_subscription(row, obj, stamp)
-    return "processed", None, row
-
-
-def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> None:
-    previous = row.status if row.source_timestamp >= 0 else None
-    row.status = obj["status"]
-    row.price_id = _price_of(obj)
-    row.current_period_end = _period_end(obj)
-    row.cancel_at_period_end = bool(obj.get("cancel_at_period_end"))
-    row.trial_end = _ts_to_dt(obj.get("trial_end"))
-    row.canceled_at = _ts_to_dt(obj.get("canceled_at"))
-    row.ended_at = _ts_to_dt(obj.get("ended_at"))
-    if row.status == "past_due":
-        if previous != "past_due" or row.past_due_since is None:
-            row.past_due_since = _ts_to_dt(stamp) or utcnow()
-    else:
-        row.past_due_since = None
-    row.source_timestamp = stamp
-    db.session.flush()
-    if row.status == "canceled":
-        _email_ended(row)
-
-
-def _membership_link() -> str:
-    return public_url("billing.membership")
-
-
-def _email_ended(row: Subscription) -> None:
-    user = db.session.get(User, row.user_id)
-    queue_email(
-        user.email,
-        "Your Campus membership has ended",
-        "billing_ended",
-        dedupe_key=f"billing:ended:{row.stripe_subscription_id}",
-        user=user,
-        link=_membership_link(),
-    )
-
-
-def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
-    session = event["data"]["object"]
-    if session.get("mode") != "subscription":
-        return "ignored", "not a subscription checkout"
-    ref = session.get("client_reference_id")
-    user = db.session.get(User, int(ref)) if isinstance(ref, str) and ref.isdigit() else None
-    if user is None:
-        return "ignored", f"unknown user {ref!r}"
-    customer_id = _id_of(session.get("customer"))
-    record = customer_for(user)
-    if record is None:
-        owner = _user_for_customer(customer_id, str(user.id))
-        if owner is None or owner.id != user.id:
-            return "ignored", f"customer {customer_id} belongs to another user"
-    elif record.stripe_customer_id != customer_id:
-        return "ignored", f"customer {customer_id} is not the user's customer"
-    local = db.session.scalar(
-        select(CheckoutSession).where(CheckoutSession.stripe_session_id == session.get("id"))
-    )
-    if local is not None:
-        local.status = "complete"
-    sub_id = _id_of(session.get("subscription"))
-    if sub_id is None:
-        return "ignored", "the checkout has no subscription yet"
-    row = _lock_subscription(sub_id)
-    if row is None:
-        sub = session["subscription"] if isinstance(session.get("subscription"), dict) else None
-        sub = sub or gateway().retrieve_subscription(sub_id)
-        if sub is None:
-            raise PaymentProviderError(f"subscription {sub_id} not found at Stripe")
-        status, reason, row = apply_subscription(sub, _fetch_stamp(), allow_refetch=False)
-        if row is None:
-            return status, reason
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        queue_email(
-            user.email,
-            "Welcome to your Campus membership",
-            "billing_started",
-            dedupe_key=f"billing:started:{sub_id}",
-            user=user,
-            period_end=row.current_period_end,
-            link=_membership_link(),
-        )
-    return "processed", None
-
-
-def _on_subscription_event(event: dict[str, Any]) -> tuple[str, str | None]:
-    status, reason, row = apply_subscription(event["data"]["object"], event["created"])
-    if row is not None and row.status == "canceled":
-        _email_ended(row)  # also when this deletion arrived after a fetch already showed it
-    return status, reason
-
-
-def _on_trial_will_end(event: dict[str, Any]) -> tuple[str, str | None]:
-    obj = event["data"]["object"]
-    status, reason, row = apply_subscription(obj, event["created"])
-    if row is None:
-        return status, reason
-    trial_end = obj.get("trial_end")
-    if row.status != "trialing" or not trial_end:
-        return "ignored", "the subscription is no longer trialing"
-    user = db.session.get(User, row.user_id)
-    queue_email(
-        user.email,
-        "Your Campus trial ends soon",
-        "billing_trial_ending",
-        dedupe_key=f"billing:trial:{row.stripe_subscription_id}:{trial_end}",
-        user=user,
-        trial_end=_ts_to_dt(trial_end),
-        link=_membership_link(),
-    )
-    return "processed", None
-
-
-def _invoice_subscription(event: dict[str, Any]) -> tuple[str | None, Subscription | None]:
-    invoice = event["data"]["object"]
-    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
-    sub_id = _id_of(details.get("subscription"))
-    if sub_id is None:
-        return None, None
-    row = _lock_subscription(sub_id)
-    if row is None:
-        sub = gateway().retrieve_subscription(sub_id)
-        if sub is not None:
-            _status, _reason, row = apply_subscription(sub, _fetch_stamp(), allow_refetch=False)
-    return sub_id, row
-
-
-def _on_invoice_paid(event: dict[str, Any]) -> tuple[str, str | None]:
-    sub_id, row = _invoice_subscription(event)
-    if sub_id is None:
-        return "ignored", "the invoice is not for a subscription"
-    if row is None:
-        return "ignored", f"unknown subscription {sub_id}"
-    # The subscription's own events carry its new state; the payment needs nothing more here.
-    return "processed", None
-
-
-def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
-    invoice = event["data"]["object"]
-    sub_id, row = _invoice_subscription(event)
-    if sub_id is None:
-        return "ignored", "the invoice is not for a subscription"
-    if row is None:
-        return "ignored", f"unknown subscription {sub_id}"
-    user = db.session.get(User, row.user_id)
-    queue_email(
-        user.email,
-        "Your Campus membership payment failed",
-        "billing_payment_failed",
-        dedupe_key=f"billing:payment_failed:{invoice.get('id')}:{invoice.get('attempt_count')}",
-        user=user,
-        amount=invoice.get("amount_due"),
-        grace_days=current_app.config["PAST_DUE_GRACE_DAYS"],
-        link=_membership_link(),
-    )
-    return "processed", None
-
-
-_HANDLERS = {
-    "checkout.session.completed": _on_checkout_completed,
-    "customer.subscription.created": _on_subscription_event,
-    "customer.subscription.updated": _on_subscription_event,
-    "customer.subscription.deleted": _on_subscription_event,
-    "customer.subscription.trial_will_end": _on_trial_will_end,
-    "invoice.paid": _on_invoice_paid,
-    "invoice.payment_failed": _on_payment_failed,
-}
-
-
-# --- reconciliation --------------------------------------------------------------------------
-
-
-def _sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
-    """Mirror a customer's subscriptions as Stripe has them; return (seen, changed)."""
-    seen = changed = 0
-    for sub in gateway().list_subscriptions(record.stripe_customer_id):
-        seen += 1
-        existing = db.session.scalar(
-            select(Subscription).where(Subscription.stripe_subscription_id == _id_of(sub))
-        )
-        drift = existing is None or _differs(existing, sub)
-        status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
-        if drift and status == "processed" and row is not None:
-            changed += 1
-            log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
-    return seen, changed
+# --- a member's own sync ---------------------------------------------------------------------
 
 
 def sync_member(user: User) -> int:
@@ -672,92 +258,9 @@ def sync_member(user: User) -> int:
     record = customer_for(user)
     if record is None:
         return 0
-    _seen, changed = _sync_customer(record, _fetch_stamp())
+    _seen, changed = sync_customer(record, fetch_stamp())
     db.session.flush()
     return changed
-
-
-def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
-    """Compare every customer's subscriptions with Stripe, repair drift, requeue stuck events."""
-    from campus.billing.tasks import process_webhook_event
-
-    counts = {"customers": 0, "subscriptions": 0, "repaired": 0, "requeued": 0}
-    customers = db.session.scalars(select(StripeCustomer).order_by(StripeCustomer.id)).all()
-    stamp = _fetch_stamp()
-    for record in customers:
-        counts["customers"] += 1
-        seen, repaired = _sync_customer(record, stamp)
-        counts["subscriptions"] += seen
-        counts["repaired"] += repaired
-    cutoff = utcnow() - timedelta(minutes=stale_after_minutes)
-    stuck = db.session.scalars(
-        select(WebhookEvent).where(
-            WebhookEvent.status.in_(("received", "failed")), WebhookEvent.updated_at < cutoff
-        )
-    ).all()
-    for row in stuck:
-        counts["requeued"] += 1
-        row.updated_at = utcnow()
-        enqueue_after_commit(process_webhook_event, row.id)
-    db.session.flush()
-    return counts
-
-
-def event_counts() -> dict[str, int]:
-    """Count stored events by status."""
-    rows = db.session.execute(
-        select(WebhookEvent.status, func.count()).group_by(WebhookEvent.status)
-    ).all()
-    return {status: count for status, count in rows}
-
-
-# --- comp memberships ------------------------------------------------------------------------
-
-
-def grant_comp(
-    user: User, *, days: int, reason: str, granted_by: User | None = None
-) -> CompMembership:
-    """Give a user access without Stripe for `days` days, for a stated reason."""
-    if days < 1 or days > 3660:
-        raise BillingError("Days must be between 1 and 3660.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise BillingError("A reason is required.")
-    now = utcnow()
-    comp = CompMembership(
-        user_id=user.id,
-        starts_at=now,
-        ends_at=now + timedelta(days=days),
-        reason=reason,
-        granted_by_id=granted_by.id if granted_by else None,
-    )
-    db.session.add(comp)
-    db.session.flush()
-    return comp
-
-
-def open_comps(user: User, now: datetime | None = None) -> list[CompMembership]:
-    """Return a user's comp grants that are not revoked and have not ended yet."""
-    now = now or utcnow()
-    return list(
-        db.session.scalars(
-            select(CompMembership).where(
-                CompMembership.user_id == user.id,
-                CompMembership.revoked_at.is_(None),
-                CompMembership.ends_at > now,
-            )
-        )
-    )
-
-
-def end_comp(user: User) -> int:
-    """End every comp grant of a user now; return how many were in force."""
-    now = utcnow()
-    comps = open_comps(user, now)
-    for comp in comps:
-        comp.revoked_at = now
-    db.session.flush()
-    return len(comps)
 
 
 def checkout_allowed(user: User) -> bool:

@@ -106,9 +106,7 @@ def _emit(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None 
         event["data"]["previous_attributes"] = previous
     _save(event)
     if current_app.config.get("SIMULATED_STRIPE_AUTO_DELIVER", True):
-        from campus.billing.tasks import deliver_simulated_event
-
-        enqueue_after_commit(deliver_simulated_event, event["id"])
+        enqueue_after_commit("campus.billing.deliver_simulated_event", event["id"])
     return event
 
 

@@ -11,15 +11,15 @@ from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
+from campus.billing import events
+from campus.billing.services import DRAIN_WAKE
 from campus.extensions import db
 from campus.jobs import clear_wake
 
 log = logging.getLogger(__name__)
 
-# The drain's wake-up (see drain_webhook_events): its name, how long a lost drain message can
-# mute further wake-ups, and how many events one run takes before handing over to a fresh run.
-DRAIN_WAKE = "billing:drain-webhook-events"
-DRAIN_WAKE_TTL = 5
+# How many events one drain run takes before handing over to a fresh run (its wake-up mark,
+# DRAIN_WAKE, is set by services.wake_event_processing).
 DRAIN_BATCH = 500
 # An event still "received" after this long lost its wake-up (or its worker): the sweep drains.
 SWEEP_AFTER = timedelta(seconds=60)
@@ -43,17 +43,15 @@ def _backoff(retries: int) -> int:
 
 def _process(event_row_id: int) -> tuple[str | None, Exception | None]:
     """Process one stored event and commit; a failure is recorded and returned, not raised."""
-    from campus.billing import services
-
     try:
-        row = services.process_event(event_row_id)
+        row = events.process_event(event_row_id)
         status = row.status if row is not None else None
         db.session.commit()
         return status, None
     except Exception as exc:
         db.session.rollback()
         log.warning("webhook event %s failed: %s", event_row_id, exc, exc_info=True)
-        services.record_failure(event_row_id, exc)
+        events.record_failure(event_row_id, exc)
         db.session.commit()
         return "failed", exc
 
@@ -102,13 +100,11 @@ def process_webhook_event(self, event_row_id: int) -> str | None:
 )
 def drain_webhook_events(self) -> int:
     """Process every received event, oldest first, each in its own transaction."""
-    from campus.billing import services
-
     clear_wake(DRAIN_WAKE)  # first, before looking for work: see above
     done = 0
     try:
         while done < DRAIN_BATCH:
-            event_row_id = services.claim_next_event()
+            event_row_id = events.claim_next_event()
             if event_row_id is None:
                 db.session.rollback()
                 return done
@@ -132,9 +128,7 @@ def drain_webhook_events(self) -> int:
 @shared_task(name="campus.billing.sweep_webhook_events", acks_late=True, reject_on_worker_lost=True)
 def sweep_webhook_events() -> bool:
     """Send a drain if an event has waited longer than SWEEP_AFTER (a lost wake-up or worker)."""
-    from campus.billing import services
-
-    waiting = services.has_waiting_events(SWEEP_AFTER)
+    waiting = events.has_waiting_events(SWEEP_AFTER)
     db.session.rollback()
     if waiting:
         log.info("webhook events are waiting: sending a drain")
@@ -145,9 +139,7 @@ def sweep_webhook_events() -> bool:
 @shared_task(name="campus.billing.reconcile", acks_late=True, reject_on_worker_lost=True)
 def reconcile() -> dict[str, int]:
     """Compare the subscription mirror with Stripe and repair drift."""
-    from campus.billing import services
-
-    counts = services.reconcile()
+    counts = events.reconcile()
     db.session.commit()
     log.info("billing reconciliation: %s", counts)
     return counts

@@ -20,10 +20,11 @@ def _fail(message: str) -> None:
 @click.option("--reason", required=True, help="Why, shown on the public verification page.")
 def revoke_command(code: str, reason: str) -> None:
     """Revoke a certificate by code."""
-    from campus.certificates.services import CertificateError, revoke
+    from campus.certificates.actions import revoke
+    from campus.certificates.services import CertificateError
 
     try:
-        certificate = revoke(code, reason, actor="cli")
+        certificate = revoke(code, reason, actor=None)
     except CertificateError as err:
         _fail(err.message)
     db.session.commit()
@@ -35,11 +36,12 @@ def revoke_command(code: str, reason: str) -> None:
 @click.option("--reason", required=True, help="Why, shown on the old code's verification page.")
 def reissue_command(code: str, reason: str) -> None:
     """Reissue a certificate under a new code with fresh data; the old code points to it."""
-    from campus.certificates.services import CertificateError, reissue
+    from campus.certificates.actions import reissue
+    from campus.certificates.services import CertificateError
 
     try:
         old = code.strip().upper()
-        certificate = reissue(code, reason, actor="cli")
+        certificate = reissue(code, reason, actor=None)
     except CertificateError as err:
         _fail(err.message)
     db.session.commit()

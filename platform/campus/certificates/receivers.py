@@ -8,6 +8,4 @@ from campus.learning.signals import enrollment_completed
 
 @enrollment_completed.connect
 def _issue_on_completion(_sender, enrollment_id: int, **_extra) -> None:
-    from campus.certificates.tasks import issue_certificate
-
-    enqueue_after_commit(issue_certificate, enrollment_id)
+    enqueue_after_commit("campus.certificates.issue_certificate", enrollment_id)

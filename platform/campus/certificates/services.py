@@ -1,4 +1,6 @@
-"""Certificates: freeze, issue once, revoke, reissue, look up, and sum up for transcripts.
+"""Certificates: freeze, issue once, look up, and serve to their owners.
+
+Revoking and reissuing are the actions in `actions`; transcripts live in `transcripts`.
 
 Issuing happens in two transactions (see tasks.issue_certificate): the first inserts the pending
 row (ON CONFLICT DO NOTHING on the (user, course) unique constraint, so any number of concurrent
@@ -8,17 +10,12 @@ PDF, marks it issued and queues the email with a dedupe key, all committed toget
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -27,10 +24,10 @@ from campus.certificates import pdf
 from campus.certificates.codes import new_code, normalize
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
 from campus.certificates.storage import get_storage
-from campus.exports import safe_cell
 from campus.extensions import db
 from campus.learning.models import Course, Enrollment
 from campus.models.base import utcnow
+from campus.models.writes import insert_if_absent
 from campus.templating import format_date
 
 
@@ -91,8 +88,8 @@ def freeze(user: User, course: Course, completed_at: datetime, code: str) -> dic
     }
 
 
-def _unused_code() -> str:
-    """A fresh code that no certificate carries now or ever carried."""
+def unused_code() -> str:
+    """Draw a fresh code that no certificate carries now or ever carried."""
     while True:
         code = new_code()
         taken = db.session.scalar(select(exists().where(CertificateCode.code == code)))
@@ -100,7 +97,10 @@ def _unused_code() -> str:
             return code
 
 
-def _event(certificate: Certificate, kind: str, detail: str = "", actor: str = "system") -> None:
+def record_event(
+    certificate: Certificate, kind: str, detail: str = "", actor: str = "system"
+) -> None:
+    """Add a line to a certificate's own history (what the verify page and the admin show)."""
     db.session.add(
         CertificateEvent(
             certificate_id=certificate.id,
@@ -113,22 +113,6 @@ def _event(certificate: Certificate, kind: str, detail: str = "", actor: str = "
 
 
 # --- issuing -----------------------------------------------------------------------------------
-
-
-def _insert_ignoring_duplicate(values: dict) -> int | None:
-    """Insert a certificate unless the student already has one for the course; return its id."""
-    keys = ["user_id", "course_id"]
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = pg_insert(Certificate).values(**values).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        stmt = (
-            sqlite_insert(Certificate).values(**values).on_conflict_do_nothing(index_elements=keys)
-        )
-    else:  # pragma: no cover - other databases rely on the savepoint in the caller
-        stmt = insert(Certificate).values(**values)
-    # RETURNING says whether this statement inserted (rowcount is -1 on some drivers).
-    return db.session.execute(stmt.returning(Certificate.id)).scalar()
 
 
 def _id_for(user_id: int, course_id: int) -> int | None:
@@ -149,28 +133,29 @@ def ensure_pending(enrollment_id: int) -> int | None:
         return existing
     user, course = enrollment.user, enrollment.course
     for _attempt in range(5):
-        code = _unused_code()
+        code = unused_code()
+        data = freeze(user, course, enrollment.completed_at, code)
         values = {
             "code": code,
             "user_id": user.id,
             "course_id": course.id,
             "enrollment_id": enrollment.id,
             "status": "pending",
-            "data": freeze(user, course, enrollment.completed_at, code),
+            "data": data,
             "ce_hours": enrollment.ce_hours_earned or course.ce_hours,
             "completed_at": enrollment.completed_at,
             "attempts": 0,
         }
         try:
             with db.session.begin_nested():
-                inserted_id = _insert_ignoring_duplicate(values)
+                inserted_id = insert_if_absent(Certificate, values, ["user_id", "course_id"])
         except IntegrityError:
             continue  # the code was taken a moment ago by another certificate: draw again
         if inserted_id is None:  # another run inserted it first
             return _id_for(user.id, course.id)
-        certificate = db.session.get(Certificate, inserted_id)
+        certificate = db.session.get_one(Certificate, inserted_id)
         db.session.add(CertificateCode(code=code, certificate_id=inserted_id))
-        _event(certificate, "created", f"Completed {values['data']['completion_date']}")
+        record_event(certificate, "created", f"Completed {data['completion_date']}")
         db.session.flush()
         return inserted_id
     raise RuntimeError("could not draw an unused certificate code")
@@ -208,7 +193,7 @@ def render(certificate: Certificate, *, revoked: bool = False) -> bytes:
     )
 
 
-def issue(certificate_id: int, before_commit: Callable[[], None] | None = None) -> bool:
+def issue(certificate_id: int) -> bool:
     """Draw, store and mark one certificate issued and queue its email; no-op once issued."""
     certificate = lock(certificate_id)
     if certificate is None or certificate.status in ("issued", "revoked"):
@@ -221,10 +206,8 @@ def issue(certificate_id: int, before_commit: Callable[[], None] | None = None) 
     certificate.issued_at = utcnow()
     certificate.attempts += 1
     certificate.last_error = None
-    _event(certificate, "issued", f"{len(document)} bytes stored as {key}")
+    record_event(certificate, "issued", f"{len(document)} bytes stored as {key}")
     _queue_ready_email(certificate)
-    if before_commit is not None:
-        before_commit()
     return True
 
 
@@ -257,7 +240,7 @@ def record_failure(certificate_id: int, error: BaseException) -> None:
     certificate.attempts += 1
     certificate.last_error = message
     certificate.updated_at = utcnow()
-    _event(certificate, "failed", message)
+    record_event(certificate, "failed", message)
 
 
 def sweep_candidates(now: datetime | None = None, limit: int = 1000) -> list[int]:
@@ -384,194 +367,6 @@ def pdf_bytes(certificate: Certificate, viewer: User) -> bytes | None:
     if certificate.is_revoked and viewer.is_admin:
         return render(certificate, revoked=True)
     return None
-
-
-# --- revoke and reissue ------------------------------------------------------------------------
-
-
-def _current(code_text: str) -> Certificate:
-    found = find(code_text)
-    if found is None:
-        raise CertificateError(f"No certificate has the code {code_text!r}.", 404)
-    if found.code.retired_at is not None:
-        raise CertificateError(
-            f"{found.code.code} was replaced by {found.certificate.code}; use that code.", 409
-        )
-    certificate = lock(found.certificate.id)
-    assert certificate is not None
-    return certificate
-
-
-def revoke(code_text: str, reason: str, actor: str = "cli") -> Certificate:
-    """Revoke an issued certificate with a reason; the verify page then says so."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise CertificateError("Give a reason for the revocation.")
-    certificate = _current(code_text)
-    if certificate.status == "revoked":
-        raise CertificateError(f"{certificate.code} is already revoked.", 409)
-    if certificate.status != "issued":
-        raise CertificateError(f"{certificate.code} is {certificate.status}, not issued.", 409)
-    certificate.status = "revoked"
-    certificate.revoked_at = utcnow()
-    certificate.revoked_reason = reason
-    _event(certificate, "revoked", reason, actor)
-    return certificate
-
-
-def reissue(code_text: str, reason: str, actor: str = "cli") -> Certificate:
-    """Give a certificate a new code and fresh data; the old code's page points to the new one."""
-    from campus.certificates.tasks import issue_certificate
-    from campus.jobs import enqueue_after_commit
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise CertificateError("Give a reason for the reissue.")
-    certificate = _current(code_text)
-    if certificate.status == "pending":
-        raise CertificateError(f"{certificate.code} is still being issued; try again shortly.", 409)
-    old_code = certificate.code
-    now = utcnow()
-    old_row = db.session.scalar(select(CertificateCode).where(CertificateCode.code == old_code))
-    old_row.retired_at = now
-    old_row.retired_reason = reason
-    code = _unused_code()
-    user = certificate.user
-    course = db.session.get(Course, certificate.course_id) if certificate.course_id else None
-    if course is not None:
-        data = freeze(user, course, certificate.completed_at, code)
-    else:  # the course left the catalog: keep what was printed, under the new code
-        data = dict(certificate.data, code=code, verification_url=verification_url(code))
-    certificate.code = code
-    certificate.data = data
-    certificate.status = "pending"
-    certificate.storage_key = None
-    certificate.issued_at = None
-    certificate.revoked_at = None
-    certificate.revoked_reason = None
-    certificate.last_error = None
-    db.session.add(CertificateCode(code=code, certificate_id=certificate.id, created_at=now))
-    _event(certificate, "reissued", f"{old_code} -> {code}: {reason}", actor)
-    db.session.flush()
-    if certificate.enrollment_id is not None:
-        enqueue_after_commit(issue_certificate, certificate.enrollment_id)
-    else:
-        issue(certificate.id)
-    return certificate
-
-
-# --- transcripts -------------------------------------------------------------------------------
-
-
-def parse_range(start_text: str | None, end_text: str | None, today: date) -> tuple[date, date]:
-    """Validate a transcript range (YYYY-MM-DD); default: this calendar year to today."""
-    try:
-        start = date.fromisoformat(start_text) if start_text else date(today.year, 1, 1)
-        end = date.fromisoformat(end_text) if end_text else today
-    except (ValueError, TypeError):
-        raise CertificateError("Enter dates as YYYY-MM-DD, for example 2026-01-31.") from None
-    if start > end:
-        raise CertificateError("The start date must be on or before the end date.")
-    if start.year < 2000 or end > today + timedelta(days=366):
-        raise CertificateError("Choose dates between the year 2000 and next year.")
-    return start, end
-
-
-def transcript_certificates(user: User, start: date, end: date) -> list[Certificate]:
-    """Issued certificates completed within a range (both days included, UTC)."""
-    low = datetime.combine(start, time.min, tzinfo=UTC)
-    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .where(
-                Certificate.user_id == user.id,
-                Certificate.status == "issued",
-                Certificate.completed_at >= low,
-                Certificate.completed_at < high,
-            )
-            .order_by(Certificate.completed_at, Certificate.id)
-        )
-    )
-
-
-def _approvals_text(data: dict) -> str:
-    return "; ".join(f"{a['board']} {a['approval_number']}" for a in data.get("approvals", []))
-
-
-def transcript_csv(user: User, start: date, end: date) -> str:
-    """The transcript as CSV: one row per certificate, then the total."""
-    rows = transcript_certificates(user, start, end)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "completion_date",
-            "course_title",
-            "ce_hours",
-            "delivery_type",
-            "approvals",
-            "certificate_code",
-            "verification_url",
-            "participant_name",
-            "license_number",
-            "license_state",
-        ]
-    )
-    for c in rows:
-        d = c.data
-        writer.writerow(
-            [
-                d["completion_date"],
-                safe_cell(d["course_title"]),
-                pdf.hours_text(d["ce_hours"]),
-                d["delivery_type"],
-                safe_cell(_approvals_text(d)),
-                c.code,
-                d["verification_url"],
-                safe_cell(d["participant_name"]),
-                safe_cell(d["license_number"]),
-                safe_cell(d["license_state"]),
-            ]
-        )
-    writer.writerow(["total", "", pdf.hours_text(total_hours(rows)), "", "", "", "", "", "", ""])
-    return out.getvalue()
-
-
-def transcript_pdf(user: User, start: date, end: date) -> bytes:
-    """The transcript as a printable PDF."""
-    rows = transcript_certificates(user, start, end)
-    config = current_app.config
-    latest = rows[-1].data if rows else {}
-    participant = {
-        "name": latest.get("participant_name") or user.full_name,
-        "license": pdf.license_line(
-            latest or {"license_number": user.license_number, "license_state": user.license_state}
-        ),
-    }
-    return pdf.render_transcript(
-        participant=participant,
-        provider={
-            "name": config["PROVIDER_NAME"],
-            "address": config["PROVIDER_ADDRESS"],
-            "email": config["PROVIDER_EMAIL"],
-        },
-        rows=[
-            {
-                "completion_date": c.data["completion_date"],
-                "course_title": c.data["course_title"],
-                "ce_hours": c.data["ce_hours"],
-                "delivery_type": c.data["delivery_type"],
-                "code": c.code,
-                "approvals": _approvals_text(c.data),
-            }
-            for c in rows
-        ],
-        start_text=format_date(start),
-        end_text=format_date(end),
-        total_hours=total_hours(rows),
-        generated_text=format_date(utcnow()),
-    )
 
 
 def count_by_status() -> dict[str, int]:

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
-import time
-from pathlib import Path
 
 from celery import shared_task
 from flask import current_app
 
 from campus.certificates import services
+from campus.certificates.signals import certificate_stored
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 
 log = logging.getLogger(__name__)
-
-
-def _pause_point() -> None:
-    """Testing only: stop here once, holding the row lock, so a test can kill the worker."""
-    config = current_app.config
-    folder = config.get("CERTIFICATE_PAUSE_DIR")
-    if not folder or config.get("ENV_NAME") != "testing":
-        return
-    folder = Path(folder)
-    try:
-        # Renaming is atomic: only the first delivery of the task pauses, its redelivery runs on.
-        os.rename(folder / "armed", folder / "claimed")
-    except FileNotFoundError:
-        return
-    (folder / "reached.tmp").write_text(str(os.getpid()))
-    os.replace(folder / "reached.tmp", folder / "reached")
-    while not (folder / "release").exists():
-        time.sleep(0.05)
 
 
 def _backoff(retries: int) -> int:
@@ -49,7 +29,8 @@ def issue_certificate(self, enrollment_id: int) -> str | None:
         db.session.commit()  # the pending row is visible to the student from here on
         if certificate_id is None:
             return None
-        issued = services.issue(certificate_id, before_commit=_pause_point)
+        issued = services.issue(certificate_id)
+        certificate_stored.send(None, certificate_id=certificate_id)
         db.session.commit()
         return "issued" if issued else "unchanged"
     except Exception as exc:
@@ -74,7 +55,7 @@ def sweep_certificates() -> int:
     """Re-enqueue completed enrollments whose certificate is missing, failed or stuck."""
     enrollment_ids = services.sweep_candidates()
     for enrollment_id in enrollment_ids:
-        enqueue_after_commit(issue_certificate, enrollment_id)
+        enqueue_after_commit(issue_certificate.name, enrollment_id)
     db.session.commit()
     if enrollment_ids:
         log.info("certificate sweep re-enqueued %d enrollments", len(enrollment_ids))

@@ -8,9 +8,9 @@ from io import BytesIO
 from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user, login_required
 
-from campus.certificates import bp, credentials, services, signing
+from campus.certificates import bp, credentials, services, signing, transcripts
 from campus.certificates.public import public_license_line
-from campus.certificates.services import CertificateError
+from campus.daterange import DateRangeError, parse_range
 from campus.extensions import limiter
 from campus.throttling import by_address, setting
 
@@ -28,7 +28,7 @@ def _index(range_error: str | None = None, status: int = 200):
     certificates = services.certificates_of(user)
     awaiting = services.awaiting(user)
     today = _today()
-    default_start, default_end = services.parse_range(None, None, today)
+    default_start, default_end = parse_range(None, None, today)
     return render_template(
         "certificates/index.html",
         certificates=certificates,
@@ -78,17 +78,15 @@ def transcript(fmt: str):
         abort(404)
     user = _user()
     try:
-        start, end = services.parse_range(
-            request.args.get("from"), request.args.get("to"), _today()
-        )
-    except CertificateError as err:
+        start, end = parse_range(request.args.get("from"), request.args.get("to"), _today())
+    except DateRangeError as err:
         return _index(range_error=err.message, status=400)
     name = f"ce-transcript-{start.isoformat()}-to-{end.isoformat()}.{fmt}"
     if fmt == "csv":
-        body = services.transcript_csv(user, start, end).encode()
+        body = transcripts.transcript_csv(user, start, end).encode()
         mimetype = "text/csv"
     else:
-        body = services.transcript_pdf(user, start, end)
+        body = transcripts.transcript_pdf(user, start, end)
         mimetype = "application/pdf"
     response = send_file(BytesIO(body), mimetype=mimetype, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"

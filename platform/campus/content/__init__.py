@@ -1,7 +1,26 @@
 """Content: the trigger-point article library, its search, feed and free downloads."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from campus.features import Feature
 
 bp = Blueprint("content", __name__)
 
-from campus.content import cli, views  # noqa: E402,F401
+
+def _register(app: Flask) -> None:
+    from campus.content import api, cli, models, views  # noqa: F401  (routes, commands on bp)
+    from campus.extensions import api as rest
+
+    app.register_blueprint(bp)
+    rest.register_blueprint(api.blp, url_prefix="/api/v1")
+
+
+def _seed() -> list[str]:
+    from campus.content.demo import seed
+
+    return seed()
+
+
+feature = Feature("content", _register, seed=_seed)

@@ -18,9 +18,9 @@ bp.cli.help = "Articles and downloads."
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def import_command(folder: Path) -> None:
     """Import (or update, by slug) the articles in FOLDER's Markdown files."""
-    from campus.content.services import import_directory
+    from campus.content.importer import import_directory
 
-    report = import_directory(folder)
+    report = import_directory(folder, actor=None)
     db.session.commit()
     for slug in report.created:
         click.echo(f"created  {slug}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from campus.content import services
+from campus.content import importer, services
 from campus.content.guide_pdf import build_stretching_guide
 
 ARTICLES = Path(__file__).parent / "demo_articles"
@@ -14,7 +14,7 @@ GUIDE_FILE = "campus-hip-and-thigh-stretching-guide.pdf"
 
 def seed() -> list[str]:
     """Import the demo articles (update in place) and create the stretching guide download."""
-    report = services.import_directory(ARTICLES)
+    report = importer.import_directory(ARTICLES, actor=None)
     if report.failed:
         raise RuntimeError(f"demo articles failed to import: {report.failed}")
     lines = [f"created article {slug}" for slug in report.created]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from math import ceil
 from pathlib import Path
-from typing import Any
 
-import frontmatter
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, func, select
@@ -154,80 +152,6 @@ def save_article(
         article.published_at = published_at
     db.session.flush()
     return article
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, 9, 0, tzinfo=UTC)
-    try:
-        return _as_datetime(datetime.fromisoformat(str(value)))
-    except ValueError:
-        raise ContentError(f"published {value!r} is not a date like 2026-03-04") from None
-
-
-def _as_list(value: Any, name: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    raise ContentError(f"{name} must be a list of names")
-
-
-def import_markdown(path: Path) -> tuple[Article, bool]:
-    """Create or update the article in one Markdown file with front matter; (article, created)."""
-    try:
-        post = frontmatter.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ContentError("the file is not UTF-8 text") from None
-    except Exception as exc:  # the YAML parser's errors have many types
-        raise ContentError(f"the front matter is not valid YAML ({exc})") from None
-    meta = post.metadata
-    if not isinstance(meta.get("title"), str):
-        raise ContentError("the front matter needs a title")
-    slug = str(meta.get("slug") or slugify(path.stem))
-    existed = db.session.scalar(select(Article.id).where(Article.slug == slug)) is not None
-    article = save_article(
-        slug=slug,
-        title=meta["title"],
-        summary=str(meta.get("summary") or ""),
-        body_md=post.content,
-        visibility=str(meta.get("visibility", "paid")),
-        status=str(meta.get("status", PUBLISHED)),
-        category=str(meta["category"]) if meta.get("category") else None,
-        tags=_as_list(meta.get("tags"), "tags"),
-        author_name=str(meta.get("author") or ""),
-        published_at=_as_datetime(meta.get("published")),
-    )
-    return article, not existed
-
-
-@dataclass
-class ImportReport:
-    """What an import did, file by file."""
-
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-
-def import_directory(folder: Path) -> ImportReport:
-    """Import every *.md file in a folder; a bad file is reported and the others still go in."""
-    report = ImportReport()
-    for path in sorted(folder.glob("*.md")):
-        try:
-            with db.session.begin_nested():
-                article, created = import_markdown(path)
-        except (ContentError, IntegrityError) as exc:
-            report.failed.append((path.name, str(exc).splitlines()[0]))
-            continue
-        (report.created if created else report.updated).append(article.slug)
-    return report
 
 
 # --- reading articles -------------------------------------------------------------------------

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from campus.features import Feature
 
 bp = Blueprint("learning", __name__)
 
-from campus.learning import cli, views  # noqa: E402,F401
+
+def _register(app: Flask) -> None:
+    from campus.extensions import api as rest
+    from campus.learning import api, cli, models, views  # noqa: F401  (routes, commands on bp)
+
+    app.register_blueprint(bp)
+    rest.register_blueprint(api.blp, url_prefix="/api/v1")
+
+
+def _seed() -> list[str]:
+    from campus.learning.demo import seed
+
+    return seed()
+
+
+feature = Feature("learning", _register, seed=_seed)

@@ -128,6 +128,12 @@ def require_signed_in(user: User | None) -> None:
         raise LearningError(401, "unauthorized", "Sign in to take CE courses.")
 
 
+def require_user(user: User | None) -> User:
+    """Return the signed-in user or refuse with 401."""
+    require_signed_in(user)
+    return user  # type: ignore[return-value]
+
+
 def check_can_enroll(user: User | None, course: Course) -> None:
     """Raise unless the user may enroll in this course now."""
     require_signed_in(user)

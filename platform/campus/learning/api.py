@@ -16,7 +16,9 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.errors import json_error
 from campus.extensions import db
-from campus.learning import services
+from campus.learning import access, progress, reports
+from campus.learning import catalog as course_catalog
+from campus.learning import quiz as quizzes
 from campus.learning.access import (
     LearningError,
     check_can_study,
@@ -80,7 +82,7 @@ class CatalogArgsSchema(Schema):
     profession = fields.String(load_default="")
     topic = fields.String(load_default="", validate=validate.Length(max=80))
     hours = fields.String(
-        load_default="", validate=validate.OneOf(["", *services.HOURS_FILTERS.keys()])
+        load_default="", validate=validate.OneOf(["", *course_catalog.HOURS_FILTERS.keys()])
     )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=9999))
 
@@ -275,10 +277,10 @@ def _quiz_dict(course: Course, user: User | None, enrollment: Enrollment | None)
         "question_count": len(quiz.questions),
         "pass_mark_percent": quiz.pass_mark_percent,
         "attempts_per_day": quiz.attempts_per_day,
-        "scoring_rule": services.PARTIAL_CREDIT_RULE,
+        "scoring_rule": quizzes.PARTIAL_CREDIT_RULE,
     }
     if _may_study(user, course):
-        revealed = services.passed_attempt(enrollment) is not None
+        revealed = quizzes.passed_attempt(enrollment) is not None
         questions = []
         for q in quiz.questions:
             item = {
@@ -304,9 +306,9 @@ def _quiz_dict(course: Course, user: User | None, enrollment: Enrollment | None)
 @blp.response(200, CatalogSchema)
 def list_courses(args: dict) -> dict:
     """List published courses, with the catalog's search and filters."""
-    filters = services.CatalogFilters.from_args({k: str(v) for k, v in args.items()})
-    courses, total = services.catalog(filters, args["page"])
-    pages = max(1, -(-total // services.CATALOG_PAGE_SIZE))
+    filters = course_catalog.CatalogFilters.from_args({k: str(v) for k, v in args.items()})
+    courses, total = course_catalog.catalog(filters, args["page"])
+    pages = max(1, -(-total // course_catalog.CATALOG_PAGE_SIZE))
     return {
         "courses": [_course_summary(c) for c in courses],
         "total": total,
@@ -330,7 +332,7 @@ def get_course(slug: str) -> dict:
         selectinload(Course.quiz),
     )
     enrollment = enrollment_of(user, course.id)
-    plan = services.outline(course, enrollment)
+    plan = progress.outline(course, enrollment)
     body = _course_summary(course)
     body.update(
         description_html=course.description_html,
@@ -368,11 +370,11 @@ def get_course(slug: str) -> dict:
 @blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
 def list_enrollments() -> dict:
     """List the signed-in student's enrollments with progress."""
-    user = services.require_user(_user())
+    user = access.require_user(_user())
     from campus.billing.access import has_paid_access
 
     paid = has_paid_access(user)
-    rows = services.enrollment_rows(user)
+    rows = reports.enrollment_rows(user)
     return {"enrollments": [_enrollment_dict(r.enrollment, r.done, r.total, paid) for r in rows]}
 
 
@@ -384,11 +386,11 @@ def list_enrollments() -> dict:
 @blp.alt_response(409, schema=CourseErrorSchema, description="Already enrolled")
 def enroll(slug: str) -> dict:
     """Enroll the signed-in member in a published course."""
-    user = services.require_user(_user())
+    user = access.require_user(_user())
     course = visible_course(user, slug)
-    enrollment = services.enroll(user, course)
+    enrollment = progress.enroll(user, course)
     db.session.commit()
-    total = len(services.outline(course, None).lessons)
+    total = len(progress.outline(course, None).lessons)
     return _enrollment_dict(enrollment, 0, total, True)
 
 
@@ -399,10 +401,10 @@ def enroll(slug: str) -> dict:
 @blp.alt_response(404, schema=CourseErrorSchema, description="Unknown lesson")
 def complete_lesson(lesson_id: int) -> dict:
     """Mark a lesson complete; completing it again changes nothing."""
-    user = services.require_user(_user())
-    result = services.complete_lesson(user, lesson_id)
+    user = access.require_user(_user())
+    result = progress.complete_lesson(user, lesson_id)
     db.session.commit()
-    plan = services.outline(result.enrollment.course, result.enrollment)
+    plan = progress.outline(result.enrollment.course, result.enrollment)
     return {
         "lesson_id": lesson_id,
         "newly_completed": result.newly_completed,
@@ -426,13 +428,13 @@ def complete_lesson(lesson_id: int) -> dict:
 @blp.alt_response(429, schema=CourseErrorSchema, description="Daily attempt limit reached")
 def submit_attempt(payload: dict, slug: str) -> dict:
     """Score a quiz attempt on the server and record it; a pass may complete the course."""
-    user = services.require_user(_user())
+    user = access.require_user(_user())
     course = visible_course(user, slug)
     answers = {a["question_id"]: a["choice_ids"] for a in payload["answers"]}
-    result = services.submit_attempt(user, course, answers)
+    result = quizzes.submit_attempt(user, course, answers)
     db.session.commit()
-    quiz = services.quiz_of(course)
-    allowance = services.attempt_allowance(result.attempt.enrollment, quiz)
+    quiz = quizzes.quiz_of(course)
+    allowance = quizzes.attempt_allowance(result.attempt.enrollment, quiz)
     body = {
         "id": result.attempt.id,
         "submitted_at": result.attempt.submitted_at,
@@ -443,7 +445,7 @@ def submit_attempt(payload: dict, slug: str) -> dict:
         "passed": result.score.passed,
         "course_completed": result.course_completed,
         "attempts_remaining_today": allowance.remaining,
-        "scoring_rule": services.PARTIAL_CREDIT_RULE,
+        "scoring_rule": quizzes.PARTIAL_CREDIT_RULE,
     }
     if result.score.passed:
         body["results"] = [

@@ -14,11 +14,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
 from campus.extensions import db
+from campus.learning.rendering import render_markdown
 from campus.models.base import TimestampMixin, utcnow
 
 DELIVERY_TYPES = {
@@ -356,3 +358,19 @@ class QuizAttempt(db.Model):
     __table_args__ = (
         Index("ix_quiz_attempts_enrollment_submitted", "enrollment_id", "submitted_at"),
     )
+
+
+# --- rendering on save -------------------------------------------------------------------------
+# The listeners live with the models so that no write path (admin, importer, CLI, a test) can
+# store Markdown without its sanitized HTML, whichever modules it happened to import.
+
+
+@event.listens_for(Lesson.body_markdown, "set")
+def _render_lesson_body(target: Lesson, value: str, _old, _initiator) -> None:
+    # Render once when the source changes, never per request.
+    target.body_html = render_markdown(value)
+
+
+@event.listens_for(Course.description, "set")
+def _render_course_description(target: Course, value: str, _old, _initiator) -> None:
+    target.description_html = render_markdown(value)

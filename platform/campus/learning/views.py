@@ -20,8 +20,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from campus.accounts.models import PROFESSIONS
+from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
-from campus.learning import bp, services, snapshots
+from campus.learning import bp, progress, reports, services, snapshots
+from campus.learning import catalog as course_catalog
+from campus.learning import quiz as quizzes
 from campus.learning.access import (
     LearningError,
     certificates_url,
@@ -63,13 +66,13 @@ def _course_or_404(slug: str, *options) -> Course:
 @bp.get("/courses/")
 def catalog() -> str:
     """List published courses with search and filters."""
-    filters = services.CatalogFilters.from_args(request.args)
+    filters = course_catalog.CatalogFilters.from_args(request.args)
     page = request.args.get("page", "1")
     page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
     stamp = snapshots.catalog_stamp(False)
-    courses, total = services.catalog(filters, page_number, stamp=stamp)
-    enrolled = services.enrollments_by_course(_user(), [c.id for c in courses])
-    pages = max(1, -(-total // services.CATALOG_PAGE_SIZE))
+    courses, total = course_catalog.catalog(filters, page_number, stamp=stamp)
+    enrolled = course_catalog.enrollments_by_course(_user(), [c.id for c in courses])
+    pages = max(1, -(-total // course_catalog.CATALOG_PAGE_SIZE))
     return render_template(
         "learning/catalog.html",
         courses=courses,
@@ -78,9 +81,9 @@ def catalog() -> str:
         page=page_number,
         pages=pages,
         enrolled=enrolled,
-        topics=services.catalog_topics(stamp),
+        topics=course_catalog.catalog_topics(stamp),
         professions=PROFESSIONS,
-        hours_filters=services.HOURS_FILTERS,
+        hours_filters=course_catalog.HOURS_FILTERS,
         query_args={k: v for k, v in request.args.items() if k != "page"},
     )
 
@@ -97,7 +100,7 @@ def course(slug: str) -> str:
         selectinload(Course.quiz),
     )
     enrollment = enrollment_of(user, course.id)
-    plan = services.outline(course, enrollment)
+    plan = progress.outline(course, enrollment)
     return render_template(
         "learning/course.html",
         course=course,
@@ -118,7 +121,7 @@ def enroll(slug: str) -> Response:
         flash("Create a free account or sign in, then become a member to enroll.", "info")
         return redirect(url_for("accounts.signup"))
     try:
-        services.enroll(_user(), course)
+        progress.enroll(_user(), course)
     except LearningError as err:
         return _refuse(err, course)
     db.session.commit()
@@ -135,12 +138,12 @@ def resume(slug: str) -> Response:
         study = check_can_study(_user(), course)
     except LearningError as err:
         return _refuse(err, course)
-    plan = services.outline(course, study.enrollment)
+    plan = progress.outline(course, study.enrollment)
     if not plan.lessons:
         return redirect(url_for("learning.quiz", slug=slug))
     if study.enrollment is None:
         return redirect(url_for("learning.lesson", slug=slug, lesson_id=plan.lessons[0].id))
-    target = services.resume_lesson(study.enrollment, plan)
+    target = progress.resume_lesson(study.enrollment, plan)
     if target is None:
         return redirect(url_for("learning.quiz", slug=slug))
     return redirect(url_for("learning.lesson", slug=slug, lesson_id=target.id))
@@ -157,13 +160,13 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         abort(err.status, err.message)
     course = place.course
     try:
-        lesson = services.lesson_in_course(course, lesson_id)
+        lesson = progress.lesson_in_course(course, lesson_id)
         study = check_can_study(user, course, place.enrollment)
     except LearningError as err:
         return _refuse(err, course)
-    if study.enrollment is not None and services.note_lesson_opened(study.enrollment, lesson):
+    if study.enrollment is not None and progress.note_lesson_opened(study.enrollment, lesson):
         db.session.commit()
-    plan = services.outline(course, study.enrollment, place.completed_ids)
+    plan = progress.outline(course, study.enrollment, place.completed_ids)
     before, after = plan.neighbours(lesson)
     # The lesson's text is the same for every student of this course version: render it once.
     lesson_text = snapshots.cached_fragment(
@@ -190,19 +193,19 @@ def complete(slug: str, lesson_id: int) -> Response:
     """Mark a lesson complete (again is harmless) and move on to the next step."""
     course = _course_or_404(slug)
     try:
-        result = services.complete_lesson(_user(), lesson_id, course)
+        result = progress.complete_lesson(_user(), lesson_id, course)
     except LearningError as err:
         return _refuse(err, course)
     db.session.commit()
     if result.course_completed:
         flash("Course complete. Well done!", "success")
         return redirect(url_for("learning.course", slug=slug))
-    plan = services.outline(course, result.enrollment)
+    plan = progress.outline(course, result.enrollment)
     _before, after = plan.neighbours(result.lesson)
     if plan.all_done:
         flash("Every lesson is complete: the final quiz is open.", "success")
         return redirect(url_for("learning.quiz", slug=slug))
-    target = after if after is not None else services.resume_lesson(result.enrollment, plan)
+    target = after if after is not None else progress.resume_lesson(result.enrollment, plan)
     if target is None:
         return redirect(url_for("learning.quiz", slug=slug))
     return redirect(url_for("learning.lesson", slug=slug, lesson_id=target.id))
@@ -214,7 +217,7 @@ def resource(slug: str, lesson_id: int, resource_id: int) -> Response:
     """Download a lesson resource (same rule as opening the lesson)."""
     course = _course_or_404(slug)
     try:
-        lesson = services.lesson_in_course(course, lesson_id)
+        lesson = progress.lesson_in_course(course, lesson_id)
         check_can_study(_user(), course)
     except LearningError as err:
         return _refuse(err, course)
@@ -251,7 +254,7 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
     course = _course_or_404(slug)
     try:
         study = check_can_study(user, course)
-        quiz = services.quiz_of(course)
+        quiz = quizzes.quiz_of(course)
     except LearningError as err:
         return _refuse(err, course)
     status = 200
@@ -261,7 +264,7 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
     if request.method == "POST":
         try:
             submitted = _answers_from_form()
-            result = services.submit_attempt(user, course, submitted)
+            result = quizzes.submit_attempt(user, course, submitted)
         except LearningError as err:
             if err.status in (401, 403, 404):
                 return _refuse(err, course)
@@ -284,10 +287,10 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
                 )
             return redirect(url_for("learning.quiz", slug=slug))
     enrollment = study.enrollment
-    plan = services.outline(course, enrollment)
-    passed = services.passed_attempt(enrollment)
-    attempts = services.attempts_of(enrollment) if enrollment is not None else []
-    allowance = services.attempt_allowance(enrollment, quiz) if enrollment is not None else None
+    plan = progress.outline(course, enrollment)
+    passed = quizzes.passed_attempt(enrollment)
+    attempts = quizzes.attempts_of(enrollment) if enrollment is not None else []
+    allowance = quizzes.attempt_allowance(enrollment, quiz) if enrollment is not None else None
     return render_template(
         "learning/quiz.html",
         course=course,
@@ -297,7 +300,7 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
         passed=passed,
         attempts=attempts,
         allowance=allowance,
-        rule=services.PARTIAL_CREDIT_RULE,
+        rule=quizzes.PARTIAL_CREDIT_RULE,
         error=error,
         problems=problems,
         submitted=submitted,
@@ -311,25 +314,25 @@ def dashboard() -> tuple[str, int]:
     """Show the student's courses in progress and completed, and CE hours earned."""
     user = _user()
     today = datetime.now(UTC).date()
-    rows = services.enrollment_rows(user)
+    rows = reports.enrollment_rows(user)
     status = 200
     range_error = None
     try:
-        start, end = services.parse_range(request.args.get("from"), request.args.get("to"), today)
-    except LearningError as err:
-        status, range_error = err.status, err.message
-        start, end = services.parse_range(None, None, today)
+        start, end = parse_range(request.args.get("from"), request.args.get("to"), today)
+    except DateRangeError as err:
+        status, range_error = 400, err.message
+        start, end = parse_range(None, None, today)
     year_start = today.replace(month=1, day=1)
     return render_template(
         "learning/dashboard.html",
         in_progress=[r for r in rows if not r.enrollment.is_complete],
         completed=[r for r in rows if r.enrollment.is_complete],
         year=today.year,
-        year_hours=services.ce_hours_between(user, year_start, today),
+        year_hours=reports.ce_hours_between(user, year_start, today),
         range_start=start,
         range_end=end,
-        range_hours=services.ce_hours_between(user, start, end),
-        range_count=services.completions_between(user, start, end),
+        range_hours=reports.ce_hours_between(user, start, end),
+        range_count=reports.completions_between(user, start, end),
         range_error=range_error,
         raw_from=request.args.get("from", ""),
         raw_to=request.args.get("to", ""),

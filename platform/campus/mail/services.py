@@ -44,9 +44,7 @@ def queue_email(
     except IntegrityError:
         # Another process queued the same keyed message a moment ago.
         return None
-    from campus.mail.tasks import deliver_email
-
-    enqueue_after_commit(deliver_email, message.id)
+    enqueue_after_commit("campus.mail.deliver_email", message.id)
     return message
 
 

@@ -1,0 +1,116 @@
+"""Billing actions: the one write path for each change an admin or an operator makes.
+
+Each action takes the acting user (None for a command run by an operator), makes the change,
+and writes its audit entry in the same transaction. The admin pages and the CLI both call these,
+so a comp grant or a replay is audited here and nowhere else. Actions flush; callers commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.audit import record, snapshot
+from campus.billing.events import PROCESS_TASK, reset_for_replay
+from campus.billing.models import CompMembership, WebhookEvent
+from campus.billing.services import BillingError
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.models.base import utcnow
+
+MAX_COMP_DAYS = 3660
+
+
+def _by(actor: User | None, summary: str) -> str:
+    # An entry without an actor came from an operator's command: say so in its summary.
+    return summary if actor is not None else f"cli: {summary}"
+
+
+def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> CompMembership:
+    """Give a member access without Stripe for `days` days, for a stated reason, and log it."""
+    if days < 1 or days > MAX_COMP_DAYS:
+        raise BillingError(f"Days must be between 1 and {MAX_COMP_DAYS}.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise BillingError("A reason is required.")
+    now = utcnow()
+    comp = CompMembership(
+        user_id=user.id,
+        starts_at=now,
+        ends_at=now + timedelta(days=days),
+        reason=reason,
+        granted_by_id=actor.id if actor else None,
+    )
+    db.session.add(comp)
+    db.session.flush()
+    # Logged against the member, so their page shows the grant in their history.
+    record(
+        "comp_grant",
+        user,
+        summary=_by(actor, f"{user.email}: comp for {days} days ({reason})"),
+        after=snapshot(comp),
+        actor=actor,
+    )
+    return comp
+
+
+def open_comps(user: User, now: datetime | None = None) -> list[CompMembership]:
+    """Return a user's comp grants that are not revoked and have not ended yet."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(CompMembership).where(
+                CompMembership.user_id == user.id,
+                CompMembership.revoked_at.is_(None),
+                CompMembership.ends_at > now,
+            )
+        )
+    )
+
+
+def end_comp(user: User, *, actor: User | None) -> int:
+    """End every comp grant of a member now, and log it; return how many were in force."""
+    now = utcnow()
+    comps = open_comps(user, now)
+    if not comps:
+        raise BillingError(f"{user.email} has no comp membership in force.")
+    before = [snapshot(c) for c in comps]
+    for comp in comps:
+        comp.revoked_at = now
+    db.session.flush()
+    record(
+        "comp_end",
+        user,
+        summary=_by(actor, f"{user.email}: ended {len(comps)} comp grant(s)"),
+        before={"comps": before},
+        after={"comps": [snapshot(c) for c in comps]},
+        actor=actor,
+    )
+    return len(comps)
+
+
+def replay_event(row: WebhookEvent, *, actor: User | None, queue: bool = True) -> WebhookEvent:
+    """Put a stored Stripe event back to be processed again, and log it.
+
+    With `queue` the processing task is sent once the caller commits; a command that processes
+    the event itself in the foreground passes queue=False.
+    """
+    before = snapshot(row)
+    before.pop("payload", None)  # the event body is kept by the event itself
+    reset_for_replay(row)
+    after = snapshot(row)
+    after.pop("payload", None)
+    record(
+        "replay",
+        row,
+        object_type="WebhookEvent",
+        summary=_by(actor, f"{row.stripe_event_id} ({row.type}) replayed"),
+        before=before,
+        after=after,
+        actor=actor,
+    )
+    if queue:
+        enqueue_after_commit(PROCESS_TASK, row.id)
+    return row

@@ -1,0 +1,301 @@
+"""Stored Stripe events: process each once, record failures, replay, and reconcile.
+
+Every function flushes and never commits; the task, command or admin view around it commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from campus.accounts.models import User
+from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
+from campus.billing.stripe_api import PaymentProviderError, gateway
+from campus.billing.subscriptions import (
+    apply_subscription,
+    customer_for,
+    email_ended,
+    fetch_stamp,
+    id_of,
+    lock_subscription,
+    membership_link,
+    sync_customer,
+    to_datetime,
+    user_for_customer,
+)
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.mail.services import queue_email
+from campus.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+# The task that processes one stored event, by name (services never import tasks).
+PROCESS_TASK = "campus.billing.process_webhook_event"
+HANDLED_EVENTS = (
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.trial_will_end",
+    "invoice.paid",
+    "invoice.payment_failed",
+)
+
+
+def process_event(event_row_id: int) -> WebhookEvent | None:
+    """Apply one stored event (once): set its status to processed, ignored (with why) or raise."""
+    # Writing first takes the lock before anything is read: the row lock on PostgreSQL, the
+    # database write lock on SQLite (where FOR UPDATE does nothing), so two workers handling
+    # events of one subscription never compare against state the other is changing.
+    db.session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_row_id, WebhookEvent.status.in_(("received", "failed")))
+        .values(attempts=WebhookEvent.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    row = db.session.scalar(
+        select(WebhookEvent).where(WebhookEvent.id == event_row_id).with_for_update()
+    )
+    if row is None or row.status in ("processed", "ignored"):
+        return row
+    event = json.loads(row.payload)
+    handler = _HANDLERS.get(row.type)
+    reason: str | None
+    if handler is None:
+        status, reason = "ignored", f"event type {row.type} is not used by Campus"
+    else:
+        # A failure inside rolls back everything the handler wrote.
+        with db.session.begin_nested():
+            status, reason = handler(event)
+    row.status = status
+    row.reason = reason
+    row.last_error = None
+    row.processed_at = utcnow()
+    db.session.flush()
+    return row
+
+
+def claim_next_event() -> int | None:
+    """Lock the oldest received event no other transaction holds; return its id (None: none)."""
+    # SKIP LOCKED: two drains never take the same event, and neither waits for the other. On
+    # SQLite (no row locks) process_event's first write serializes them and the second is a no-op.
+    return db.session.scalar(
+        select(WebhookEvent.id)
+        .where(WebhookEvent.status == "received")
+        .order_by(WebhookEvent.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def has_waiting_events(older_than: timedelta) -> bool:
+    """Tell whether some event has waited longer than `older_than` to be processed."""
+    cutoff = utcnow() - older_than
+    return (
+        db.session.scalar(
+            select(WebhookEvent.id)
+            .where(WebhookEvent.status == "received", WebhookEvent.updated_at < cutoff)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def record_failure(event_row_id: int, error: BaseException) -> None:
+    """Mark a stored event failed with its error text (the task retries it)."""
+    row = db.session.scalar(
+        select(WebhookEvent).where(WebhookEvent.id == event_row_id).with_for_update()
+    )
+    if row is None or row.status in ("processed", "ignored"):
+        return
+    row.status = "failed"
+    row.attempts += 1
+    row.last_error = f"{type(error).__name__}: {error}"[:4000]
+    db.session.flush()
+
+
+def reset_for_replay(event_row: WebhookEvent) -> None:
+    """Put an event back to received so it is processed again."""
+    event_row.status = "received"
+    event_row.reason = None
+    event_row.processed_at = None
+    db.session.flush()
+
+
+def find_event(identifier: str) -> WebhookEvent | None:
+    """Find a stored event by Stripe event id (evt_...) or by our row id."""
+    row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.stripe_event_id == identifier))
+    if row is None and identifier.isdigit():
+        row = db.session.get(WebhookEvent, int(identifier))
+    return row
+
+
+def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
+    session = event["data"]["object"]
+    if session.get("mode") != "subscription":
+        return "ignored", "not a subscription checkout"
+    ref = session.get("client_reference_id")
+    user = db.session.get(User, int(ref)) if isinstance(ref, str) and ref.isdigit() else None
+    if user is None:
+        return "ignored", f"unknown user {ref!r}"
+    customer_id = id_of(session.get("customer"))
+    record = customer_for(user)
+    if record is None:
+        owner = user_for_customer(customer_id, str(user.id))
+        if owner is None or owner.id != user.id:
+            return "ignored", f"customer {customer_id} belongs to another user"
+    elif record.stripe_customer_id != customer_id:
+        return "ignored", f"customer {customer_id} is not the user's customer"
+    local = db.session.scalar(
+        select(CheckoutSession).where(CheckoutSession.stripe_session_id == session.get("id"))
+    )
+    if local is not None:
+        local.status = "complete"
+    sub_id = id_of(session.get("subscription"))
+    if sub_id is None:
+        return "ignored", "the checkout has no subscription yet"
+    row = lock_subscription(sub_id)
+    if row is None:
+        sub = session["subscription"] if isinstance(session.get("subscription"), dict) else None
+        sub = sub or gateway().retrieve_subscription(sub_id)
+        if sub is None:
+            raise PaymentProviderError(f"subscription {sub_id} not found at Stripe")
+        status, reason, row = apply_subscription(sub, fetch_stamp(), allow_refetch=False)
+        if row is None:
+            return status, reason
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        queue_email(
+            user.email,
+            "Welcome to your Campus membership",
+            "billing_started",
+            dedupe_key=f"billing:started:{sub_id}",
+            user=user,
+            period_end=row.current_period_end,
+            link=membership_link(),
+        )
+    return "processed", None
+
+
+def _on_subscription_event(event: dict[str, Any]) -> tuple[str, str | None]:
+    status, reason, row = apply_subscription(event["data"]["object"], event["created"])
+    if row is not None and row.status == "canceled":
+        email_ended(row)  # also when this deletion arrived after a fetch already showed it
+    return status, reason
+
+
+def _on_trial_will_end(event: dict[str, Any]) -> tuple[str, str | None]:
+    obj = event["data"]["object"]
+    status, reason, row = apply_subscription(obj, event["created"])
+    if row is None:
+        return status, reason
+    trial_end = obj.get("trial_end")
+    if row.status != "trialing" or not trial_end:
+        return "ignored", "the subscription is no longer trialing"
+    user = db.session.get_one(User, row.user_id)
+    queue_email(
+        user.email,
+        "Your Campus trial ends soon",
+        "billing_trial_ending",
+        dedupe_key=f"billing:trial:{row.stripe_subscription_id}:{trial_end}",
+        user=user,
+        trial_end=to_datetime(trial_end),
+        link=membership_link(),
+    )
+    return "processed", None
+
+
+def _invoice_subscription(event: dict[str, Any]) -> tuple[str | None, Subscription | None]:
+    invoice = event["data"]["object"]
+    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
+    sub_id = id_of(details.get("subscription"))
+    if sub_id is None:
+        return None, None
+    row = lock_subscription(sub_id)
+    if row is None:
+        sub = gateway().retrieve_subscription(sub_id)
+        if sub is not None:
+            _status, _reason, row = apply_subscription(sub, fetch_stamp(), allow_refetch=False)
+    return sub_id, row
+
+
+def _on_invoice_paid(event: dict[str, Any]) -> tuple[str, str | None]:
+    sub_id, row = _invoice_subscription(event)
+    if sub_id is None:
+        return "ignored", "the invoice is not for a subscription"
+    if row is None:
+        return "ignored", f"unknown subscription {sub_id}"
+    # The subscription's own events carry its new state; the payment needs nothing more here.
+    return "processed", None
+
+
+def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
+    invoice = event["data"]["object"]
+    sub_id, row = _invoice_subscription(event)
+    if sub_id is None:
+        return "ignored", "the invoice is not for a subscription"
+    if row is None:
+        return "ignored", f"unknown subscription {sub_id}"
+    user = db.session.get_one(User, row.user_id)
+    queue_email(
+        user.email,
+        "Your Campus membership payment failed",
+        "billing_payment_failed",
+        dedupe_key=f"billing:payment_failed:{invoice.get('id')}:{invoice.get('attempt_count')}",
+        user=user,
+        amount=invoice.get("amount_due"),
+        grace_days=current_app.config["PAST_DUE_GRACE_DAYS"],
+        link=membership_link(),
+    )
+    return "processed", None
+
+
+_HANDLERS = {
+    "checkout.session.completed": _on_checkout_completed,
+    "customer.subscription.created": _on_subscription_event,
+    "customer.subscription.updated": _on_subscription_event,
+    "customer.subscription.deleted": _on_subscription_event,
+    "customer.subscription.trial_will_end": _on_trial_will_end,
+    "invoice.paid": _on_invoice_paid,
+    "invoice.payment_failed": _on_payment_failed,
+}
+
+
+# --- reconciliation --------------------------------------------------------------------------
+
+
+def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
+    """Compare every customer's subscriptions with Stripe, repair drift, requeue stuck events."""
+    counts = {"customers": 0, "subscriptions": 0, "repaired": 0, "requeued": 0}
+    customers = db.session.scalars(select(StripeCustomer).order_by(StripeCustomer.id)).all()
+    stamp = fetch_stamp()
+    for record in customers:
+        counts["customers"] += 1
+        seen, repaired = sync_customer(record, stamp)
+        counts["subscriptions"] += seen
+        counts["repaired"] += repaired
+    cutoff = utcnow() - timedelta(minutes=stale_after_minutes)
+    stuck = db.session.scalars(
+        select(WebhookEvent).where(
+            WebhookEvent.status.in_(("received", "failed")), WebhookEvent.updated_at < cutoff
+        )
+    ).all()
+    for row in stuck:
+        counts["requeued"] += 1
+        row.updated_at = utcnow()
+        enqueue_after_commit(PROCESS_TASK, row.id)
+    db.session.flush()
+    return counts
+
+
+def event_counts() -> dict[str, int]:
+    """Count stored events by status."""
+    rows = db.session.execute(
+        select(WebhookEvent.status, func.count()).group_by(WebhookEvent.status)
+    ).all()
+    return {status: count for status, count in rows}

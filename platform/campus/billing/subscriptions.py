@@ -1,0 +1,212 @@
+"""The mirror of Stripe's subscriptions: apply a subscription's state in the right order.
+
+Ordering rule: each mirrored subscription remembers the Stripe timestamp of the state it holds
+(`source_timestamp`). An event older than that is ignored as stale; an event from the same second
+that disagrees is settled by fetching the subscription from Stripe. State fetched outside an
+event is stamped a few seconds before "now", so a change Stripe made just before the fetch (or a
+small clock difference) can still be applied by its own event; state always converges to the
+newest event.
+
+Every function flushes and never commits; the view or task around it commits once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from campus.accounts.models import User
+from campus.billing.models import StripeCustomer, Subscription
+from campus.billing.stripe_api import gateway, membership_price_id
+from campus.extensions import db
+from campus.mail.services import queue_email
+from campus.models.base import utcnow
+from campus.urls import public_url
+
+log = logging.getLogger(__name__)
+
+# Fetched state is stamped this many seconds before the fetch (see the module docstring).
+FETCH_MARGIN_SECONDS = 5
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """Turn a Stripe timestamp (seconds, or None) into an aware UTC datetime."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def id_of(value: Any) -> str | None:
+    """Return an object id whether Stripe sent the id or the expanded object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def customer_for(user: User) -> StripeCustomer | None:
+    """Return the user's Stripe customer record, if one exists."""
+    return db.session.scalar(select(StripeCustomer).where(StripeCustomer.user_id == user.id))
+
+
+def fetch_stamp() -> int:
+    """The timestamp state fetched from Stripe now is stamped with (see the module docstring)."""
+    return gateway().now() - FETCH_MARGIN_SECONDS
+
+
+def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> User | None:
+    """Find the user of a Stripe customer by our customer record (never by email).
+
+    A customer we have never seen is linked to the user named in the metadata Campus itself
+    put there, but only if that user has no customer yet.
+    """
+    if not customer_id:
+        return None
+    record = db.session.scalar(
+        select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer_id)
+    )
+    if record is not None:
+        return db.session.get(User, record.user_id)
+    if not (isinstance(metadata_user_id, str) and metadata_user_id.isdigit()):
+        return None
+    user = db.session.get(User, int(metadata_user_id))
+    if user is None or customer_for(user) is not None:
+        return None
+    try:
+        with db.session.begin_nested():
+            db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer_id))
+    except IntegrityError:
+        return None
+    return user
+
+
+def lock_subscription(sub_id: str) -> Subscription | None:
+    """Load a mirrored subscription by Stripe id and hold its row lock."""
+    return db.session.scalar(
+        select(Subscription).where(Subscription.stripe_subscription_id == sub_id).with_for_update()
+    )
+
+
+def _period_end(obj: dict[str, Any]) -> datetime | None:
+    ends = [
+        item.get("current_period_end")
+        for item in (obj.get("items") or {}).get("data") or []
+        if item.get("current_period_end")
+    ]
+    return to_datetime(max(ends)) if ends else None
+
+
+def _price_of(obj: dict[str, Any]) -> str | None:
+    items = (obj.get("items") or {}).get("data") or []
+    return id_of(items[0].get("price")) if items else None
+
+
+def _differs(row: Subscription, obj: dict[str, Any]) -> bool:
+    return (
+        row.status != obj.get("status")
+        or row.cancel_at_period_end != bool(obj.get("cancel_at_period_end"))
+        or row.current_period_end != _period_end(obj)
+    )
+
+
+def apply_subscription(
+    obj: dict[str, Any], stamp: int, *, allow_refetch: bool = True
+) -> tuple[str, str | None, Subscription | None]:
+    """Mirror a Stripe subscription as of `stamp` unless newer state is stored."""
+    sub_id = id_of(obj)
+    if not sub_id or obj.get("object") != "subscription" or not isinstance(obj.get("status"), str):
+        return "ignored", "not a subscription object", None
+    price = _price_of(obj)
+    if price != membership_price_id():
+        return "ignored", f"unknown price {price}", None
+    customer_id = id_of(obj.get("customer"))
+    row = lock_subscription(sub_id)
+    if row is None:
+        user = user_for_customer(customer_id, (obj.get("metadata") or {}).get("user_id"))
+        if user is None:
+            return "ignored", f"unknown customer {customer_id}", None
+        try:
+            with db.session.begin_nested():
+                row = Subscription(
+                    user_id=user.id,
+                    stripe_subscription_id=sub_id,
+                    stripe_customer_id=customer_id,
+                    status=obj["status"],
+                    source_timestamp=-1,
+                )
+                db.session.add(row)
+        except IntegrityError:
+            # Another worker created it a moment ago: wait for its lock and compare.
+            row = lock_subscription(sub_id)
+            if row is None:
+                raise
+    elif row.stripe_customer_id != customer_id:
+        return "ignored", f"subscription {sub_id} belongs to another customer", row
+    if stamp < row.source_timestamp:
+        return "ignored", "stale: newer state is already stored", row
+    if stamp == row.source_timestamp and _differs(row, obj):
+        if not allow_refetch:
+            return "ignored", "stale: same-second state is already stored", row
+        # Two states from the same second: only Stripe knows which is current.
+        fresh = gateway().retrieve_subscription(sub_id)
+        if fresh is not None:
+            obj = fresh
+    _write_subscription(row, obj, stamp)
+    return "processed", None, row
+
+
+def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> None:
+    previous = row.status if row.source_timestamp >= 0 else None
+    row.status = obj["status"]
+    row.price_id = _price_of(obj)
+    row.current_period_end = _period_end(obj)
+    row.cancel_at_period_end = bool(obj.get("cancel_at_period_end"))
+    row.trial_end = to_datetime(obj.get("trial_end"))
+    row.canceled_at = to_datetime(obj.get("canceled_at"))
+    row.ended_at = to_datetime(obj.get("ended_at"))
+    if row.status == "past_due":
+        if previous != "past_due" or row.past_due_since is None:
+            row.past_due_since = to_datetime(stamp) or utcnow()
+    else:
+        row.past_due_since = None
+    row.source_timestamp = stamp
+    db.session.flush()
+    if row.status == "canceled":
+        email_ended(row)
+
+
+def membership_link() -> str:
+    """The absolute link to the membership page, for emails."""
+    return public_url("billing.membership")
+
+
+def email_ended(row: Subscription) -> None:
+    """Queue the "membership has ended" email (once per subscription)."""
+    user = db.session.get_one(User, row.user_id)
+    queue_email(
+        user.email,
+        "Your Campus membership has ended",
+        "billing_ended",
+        dedupe_key=f"billing:ended:{row.stripe_subscription_id}",
+        user=user,
+        link=membership_link(),
+    )
+
+
+def sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
+    """Mirror a customer's subscriptions as Stripe has them; return (seen, changed)."""
+    seen = changed = 0
+    for sub in gateway().list_subscriptions(record.stripe_customer_id):
+        seen += 1
+        existing = db.session.scalar(
+            select(Subscription).where(Subscription.stripe_subscription_id == id_of(sub))
+        )
+        drift = existing is None or _differs(existing, sub)
+        status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
+        if drift and status == "processed" and row is not None:
+            changed += 1
+            log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
+    return seen, changed

@@ -1,0 +1,136 @@
+"""Certificate actions: revoke and reissue, the one write path for the admin and the CLI.
+
+Each action takes the acting user (None for an operator's command), makes the change with its
+line in the certificate's own history, and writes the audit entry in the same transaction.
+Actions flush; the admin view or the command commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.audit import record, snapshot
+from campus.certificates.models import Certificate, CertificateCode
+from campus.certificates.services import (
+    CertificateError,
+    find,
+    freeze,
+    issue,
+    lock,
+    record_event,
+    unused_code,
+    verification_url,
+)
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.learning.models import Course
+from campus.models.base import utcnow
+
+ISSUE_TASK = "campus.certificates.issue_certificate"
+
+
+def _current(code_text: str) -> Certificate:
+    found = find(code_text)
+    if found is None:
+        raise CertificateError(f"No certificate has the code {code_text!r}.", 404)
+    if found.code.retired_at is not None:
+        raise CertificateError(
+            f"{found.code.code} was replaced by {found.certificate.code}; use that code.", 409
+        )
+    certificate = lock(found.certificate.id)
+    assert certificate is not None
+    return certificate
+
+
+def _state(certificate: Certificate) -> dict[str, Any]:
+    data = snapshot(certificate)
+    data.pop("data", None)  # the frozen certificate text is kept by the certificate itself
+    return data
+
+
+def _history_actor(actor: User | None) -> str:
+    """Who the certificate's own history names (it outlives accounts, so as text)."""
+    return f"admin {actor.email}" if actor is not None else "cli"
+
+
+def _audit(
+    action: str,
+    certificate: Certificate,
+    old_code: str,
+    reason: str,
+    before: dict[str, Any],
+    actor: User | None,
+) -> None:
+    summary = f"{old_code}: {action} ({reason})"
+    record(
+        action,
+        certificate,
+        summary=summary if actor is not None else f"cli: {summary}",
+        before=before,
+        after=_state(certificate),
+        actor=actor,
+    )
+
+
+def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
+    """Revoke an issued certificate with a reason (the verify page then says so), and log it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError("Give a reason for the revocation.")
+    certificate = _current(code_text)
+    if certificate.status == "revoked":
+        raise CertificateError(f"{certificate.code} is already revoked.", 409)
+    if certificate.status != "issued":
+        raise CertificateError(f"{certificate.code} is {certificate.status}, not issued.", 409)
+    before = _state(certificate)
+    certificate.status = "revoked"
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    record_event(certificate, "revoked", reason, _history_actor(actor))
+    db.session.flush()
+    _audit("revoke", certificate, certificate.code, reason, before, actor)
+    return certificate
+
+
+def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
+    """Give a certificate a new code and fresh data (the old code points to it), and log it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError("Give a reason for the reissue.")
+    certificate = _current(code_text)
+    if certificate.status == "pending":
+        raise CertificateError(f"{certificate.code} is still being issued; try again shortly.", 409)
+    before = _state(certificate)
+    old_code = certificate.code
+    now = utcnow()
+    old_row = db.session.scalar(select(CertificateCode).where(CertificateCode.code == old_code))
+    assert old_row is not None  # every current code has its row
+    old_row.retired_at = now
+    old_row.retired_reason = reason
+    code = unused_code()
+    user = certificate.user
+    course = db.session.get(Course, certificate.course_id) if certificate.course_id else None
+    if course is not None:
+        data = freeze(user, course, certificate.completed_at, code)
+    else:  # the course left the catalog: keep what was printed, under the new code
+        data = dict(certificate.data, code=code, verification_url=verification_url(code))
+    certificate.code = code
+    certificate.data = data
+    certificate.status = "pending"
+    certificate.storage_key = None
+    certificate.issued_at = None
+    certificate.revoked_at = None
+    certificate.revoked_reason = None
+    certificate.last_error = None
+    db.session.add(CertificateCode(code=code, certificate_id=certificate.id, created_at=now))
+    record_event(certificate, "reissued", f"{old_code} -> {code}: {reason}", _history_actor(actor))
+    db.session.flush()
+    if certificate.enrollment_id is not None:
+        enqueue_after_commit(ISSUE_TASK, certificate.enrollment_id)
+    else:
+        issue(certificate.id)
+    _audit("reissue", certificate, old_code, reason, before, actor)
+    return certificate

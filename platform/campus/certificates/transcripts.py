@@ -1,0 +1,116 @@
+"""CE transcripts: a student's issued certificates over a date range, as CSV or PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.certificates import pdf
+from campus.certificates.models import Certificate
+from campus.certificates.services import total_hours
+from campus.exports import safe_cell
+from campus.extensions import db
+from campus.models.base import utcnow
+from campus.templating import format_date
+
+
+def transcript_certificates(user: User, start: date, end: date) -> list[Certificate]:
+    """Issued certificates completed within a range (both days included, UTC)."""
+    low = datetime.combine(start, time.min, tzinfo=UTC)
+    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.user_id == user.id,
+                Certificate.status == "issued",
+                Certificate.completed_at >= low,
+                Certificate.completed_at < high,
+            )
+            .order_by(Certificate.completed_at, Certificate.id)
+        )
+    )
+
+
+def _approvals_text(data: dict) -> str:
+    return "; ".join(f"{a['board']} {a['approval_number']}" for a in data.get("approvals", []))
+
+
+def transcript_csv(user: User, start: date, end: date) -> str:
+    """The transcript as CSV: one row per certificate, then the total."""
+    rows = transcript_certificates(user, start, end)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "completion_date",
+            "course_title",
+            "ce_hours",
+            "delivery_type",
+            "approvals",
+            "certificate_code",
+            "verification_url",
+            "participant_name",
+            "license_number",
+            "license_state",
+        ]
+    )
+    for c in rows:
+        d = c.data
+        writer.writerow(
+            [
+                d["completion_date"],
+                safe_cell(d["course_title"]),
+                pdf.hours_text(d["ce_hours"]),
+                d["delivery_type"],
+                safe_cell(_approvals_text(d)),
+                c.code,
+                d["verification_url"],
+                safe_cell(d["participant_name"]),
+                safe_cell(d["license_number"]),
+                safe_cell(d["license_state"]),
+            ]
+        )
+    writer.writerow(["total", "", pdf.hours_text(total_hours(rows)), "", "", "", "", "", "", ""])
+    return out.getvalue()
+
+
+def transcript_pdf(user: User, start: date, end: date) -> bytes:
+    """The transcript as a printable PDF."""
+    rows = transcript_certificates(user, start, end)
+    config = current_app.config
+    latest = rows[-1].data if rows else {}
+    participant = {
+        "name": latest.get("participant_name") or user.full_name,
+        "license": pdf.license_line(
+            latest or {"license_number": user.license_number, "license_state": user.license_state}
+        ),
+    }
+    return pdf.render_transcript(
+        participant=participant,
+        provider={
+            "name": config["PROVIDER_NAME"],
+            "address": config["PROVIDER_ADDRESS"],
+            "email": config["PROVIDER_EMAIL"],
+        },
+        rows=[
+            {
+                "completion_date": c.data["completion_date"],
+                "course_title": c.data["course_title"],
+                "ce_hours": c.data["ce_hours"],
+                "delivery_type": c.data["delivery_type"],
+                "code": c.code,
+                "approvals": _approvals_text(c.data),
+            }
+            for c in rows
+        ],
+        start_text=format_date(start),
+        end_text=format_date(end),
+        total_hours=total_hours(rows),
+        generated_text=format_date(utcnow()),
+    )

@@ -1,0 +1,306 @@
+"""Catalog actions: the one write path for each change to a course, and where it is audited.
+
+Each action takes the acting user (None for an operator's command), applies the catalog's rules
+(publishing, positions, approvals, quiz answers), keeps derived columns in step (a lesson's copy
+of its module's position), and writes the audit entry in the same transaction. The admin calls
+these; so does any command that changes the catalog. Saves take the object with the new values
+already set (as a form fills it) and the snapshot taken before, None for a new object.
+
+A student's own changes (enrolling, completing a lesson, a quiz attempt) need no audit entry:
+their one write paths are `progress.enroll`, `progress.complete_lesson` and
+`quiz.submit_attempt`. Actions flush; callers commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, inspect, select, update
+
+from campus.accounts.models import PROFESSIONS, User
+from campus.audit import changed_fields, object_label, record, snapshot
+from campus.extensions import db
+from campus.learning import services
+from campus.learning.access import LearningError
+from campus.learning.models import (
+    BoardApproval,
+    Course,
+    CourseProfession,
+    Enrollment,
+    Lesson,
+    Module,
+    Question,
+    Quiz,
+)
+from campus.learning.rendering import VideoURLError, video_embed_url
+from campus.models.base import utcnow
+
+
+def _refuse(message: str) -> LearningError:
+    return LearningError(422, "invalid", message)
+
+
+def _log(
+    action: str,
+    obj: Any,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    actor: User | None,
+) -> None:
+    summary = object_label(obj)
+    fields = changed_fields(before, after) if before is not None and after is not None else []
+    if fields:
+        summary += f": {', '.join(fields)}"
+    if actor is None:
+        summary = f"cli: {summary}"  # an operator's command, not a signed-in admin
+    record(action, obj, summary=summary, before=before, after=after, actor=actor)
+
+
+def _saved(obj: Any, before: dict[str, Any] | None, actor: User | None) -> None:
+    db.session.flush()
+    action = "create" if before is None else "update"
+    _log(action, obj, before=before, after=snapshot(obj), actor=actor)
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def check_approvals(approvals: Iterable[BoardApproval], today: date | None = None) -> None:
+    """Refuse a new or changed approval whose end date has already passed."""
+    today = today or _today()
+    for approval in approvals:
+        if approval.valid_until is None or approval.valid_until >= today:
+            continue
+        state: Any = inspect(approval)
+        changed = state.transient or state.pending or state.attrs.valid_until.history.added
+        if changed:
+            raise _refuse(
+                f"The {approval.board or 'board'} approval ends on {approval.valid_until}, which "
+                "is in the past. Enter the current approval's end date."
+            )
+
+
+def _next_position(model: Any, **scope: Any) -> int:
+    stmt = select(func.coalesce(func.max(model.position), 0))
+    for column, value in scope.items():
+        stmt = stmt.where(getattr(model, column) == value)
+    with db.session.no_autoflush:
+        return (db.session.scalar(stmt) or 0) + 1
+
+
+def _position_taken(model: Any, obj: Any, **scope: Any) -> Any:
+    stmt = select(model).where(model.position == obj.position)
+    for column, value in scope.items():
+        stmt = stmt.where(getattr(model, column) == value)
+    if obj.id is not None:
+        stmt = stmt.where(model.id != obj.id)
+    with db.session.no_autoflush:
+        return db.session.scalar(stmt.limit(1))
+
+
+# --- courses -----------------------------------------------------------------------------------
+
+
+def save_course(
+    course: Course,
+    *,
+    before: dict[str, Any] | None,
+    actor: User | None,
+    professions: Iterable[str] | None = None,
+) -> Course:
+    """Save a new or changed course: approvals in force, its audience, the publish rule."""
+    check_approvals(course.approvals)
+    if professions is not None:
+        wanted = set(professions)
+        unknown = wanted - set(PROFESSIONS)
+        if unknown:
+            raise _refuse(f"Unknown profession: {', '.join(sorted(unknown))}.")
+        course.audience = [a for a in course.audience if a.profession in wanted] + [
+            CourseProfession(profession=p)
+            for p in sorted(wanted - {a.profession for a in course.audience})
+        ]
+    if course.status == "published":
+        db.session.add(course)
+        db.session.flush()
+        services.publish(course)  # the rule, and the first publication date
+    _saved(course, before, actor)
+    return course
+
+
+def _set_status(course: Course, status: str, actor: User | None) -> bool:
+    if course.status == status:
+        return False
+    before = snapshot(course)
+    if status == "published":
+        services.publish(course)
+    else:
+        services.unpublish(course)
+    action = "publish" if status == "published" else "unpublish"
+    _log(action, course, before=before, after=snapshot(course), actor=actor)
+    return True
+
+
+def publish(course: Course, *, actor: User | None) -> bool:
+    """Publish a course if students can complete it, and log it; False if it already was."""
+    return _set_status(course, "published", actor)
+
+
+def unpublish(course: Course, *, actor: User | None) -> bool:
+    """Take a course out of the catalog (a draft again), and log it; False if it was a draft."""
+    return _set_status(course, "draft", actor)
+
+
+def delete_course(course: Course, *, actor: User | None) -> None:
+    """Delete a course nobody is enrolled in, and log it."""
+    enrolled = db.session.scalar(
+        select(func.count()).select_from(Enrollment).where(Enrollment.course_id == course.id)
+    )
+    if enrolled:
+        raise _refuse(
+            f"{course.title} has {enrolled} enrollment{'s' if enrolled != 1 else ''}, so it "
+            "cannot be deleted (students keep their progress and certificates). Unpublish "
+            "it instead: set its status to Draft."
+        )
+    _log("delete", course, before=snapshot(course), after=None, actor=actor)
+    db.session.delete(course)
+    db.session.flush()
+
+
+def save_approval(
+    approval: BoardApproval, *, before: dict[str, Any] | None, actor: User | None
+) -> BoardApproval:
+    """Save a board approval, refusing one that has already ended."""
+    check_approvals([approval])
+    _saved(approval, before, actor)
+    return approval
+
+
+# --- modules and lessons -----------------------------------------------------------------------
+
+
+def save_module(module: Module, *, before: dict[str, Any] | None, actor: User | None) -> Module:
+    """Save a module at a free position (the end if none); its lessons follow it."""
+    with db.session.no_autoflush:  # nothing is written until the rules pass
+        course_id = module.course.id
+    if module.position is None:
+        module.position = _next_position(Module, course_id=course_id)
+    taken = _position_taken(Module, module, course_id=course_id)
+    if taken is not None:
+        raise _refuse(
+            f"Position {module.position} is already taken by module “{taken.title}” in this "
+            "course. Pick a free position, or move that module first."
+        )
+    if module.id is not None:
+        # Lessons keep a copy of their module's place so the course order is one ORDER BY.
+        db.session.execute(
+            update(Lesson)
+            .where(Lesson.module_id == module.id)
+            .values(module_position=module.position, course_id=course_id)
+        )
+    _saved(module, before, actor)
+    return module
+
+
+def save_lesson(
+    lesson: Lesson,
+    *,
+    before: dict[str, Any] | None,
+    actor: User | None,
+    video_url: str | None = None,
+) -> Lesson:
+    """Save a lesson at a free position in its module, with an allowed video link or none."""
+    try:
+        lesson.video_embed_url = video_embed_url(video_url)
+    except VideoURLError as exc:
+        raise _refuse(f"Video link: {exc}") from None
+    with db.session.no_autoflush:
+        module = lesson.module
+    lesson.course_id = module.course_id
+    lesson.module_position = module.position
+    if lesson.position is None:
+        lesson.position = _next_position(Lesson, module_id=module.id)
+    taken = _position_taken(Lesson, lesson, module_id=module.id)
+    if taken is not None:
+        raise _refuse(
+            f"Position {lesson.position} is already taken by lesson “{taken.title}” in this "
+            "module. Pick a free position, or move that lesson first."
+        )
+    _saved(lesson, before, actor)
+    return lesson
+
+
+# --- quizzes and questions ---------------------------------------------------------------------
+
+
+def save_quiz(quiz: Quiz, *, before: dict[str, Any] | None, actor: User | None) -> Quiz:
+    """Save a course's quiz (one per course)."""
+    with db.session.no_autoflush:
+        course_id = quiz.course.id
+        other = db.session.scalar(
+            select(Quiz).where(Quiz.course_id == course_id, Quiz.id != (quiz.id or 0))
+        )
+    if other is not None:
+        raise _refuse("That course already has a quiz: edit it instead.")
+    _saved(quiz, before, actor)
+    return quiz
+
+
+def save_question(
+    question: Question, *, before: dict[str, Any] | None, actor: User | None
+) -> Question:
+    """Save a question with two or more answers, the right number correct, at a free position."""
+    choices = [c for c in question.choices if c.text and c.text.strip()]
+    if len(choices) < 2:
+        raise _refuse("A question needs at least two answers.")
+    correct = sum(1 for c in choices if c.is_correct)
+    if correct == 0:
+        raise _refuse("Mark at least one answer as correct.")
+    if question.kind == "single" and correct > 1:
+        raise _refuse(
+            "A “choose one” question can have only one correct answer: mark one, or make it "
+            "a “choose every correct answer” question."
+        )
+    with db.session.no_autoflush:
+        quiz = question.quiz
+    if question.position is None:
+        question.position = _next_position(Question, quiz_id=quiz.id)
+    if _position_taken(Question, question, quiz_id=quiz.id) is not None:
+        raise _refuse(
+            f"Position {question.position} is already taken by another question in this quiz."
+        )
+    # Number the answers in the order shown; park them first so the swap never collides.
+    with db.session.no_autoflush:
+        for index, choice in enumerate(question.choices, start=1):
+            choice.position = -index
+    db.session.flush()
+    for index, choice in enumerate(question.choices, start=1):
+        choice.position = index
+    _saved(question, before, actor)
+    return question
+
+
+def delete_question(question: Question, *, actor: User | None) -> None:
+    """Delete a question, unless it is the last one of a published course's quiz; log it."""
+    course = question.quiz.course
+    if course.status == "published" and len(question.quiz.questions) - 1 < 1:
+        raise _refuse(
+            "This is the last question of a published course's quiz. Add another question "
+            "or unpublish the course first."
+        )
+    _log("delete", question, before=snapshot(question), after=None, actor=actor)
+    db.session.delete(question)
+    db.session.flush()
+
+
+def delete(obj: Any, *, actor: User | None) -> None:
+    """Delete a module, lesson, quiz or approval (no rule beyond the database's), and log it."""
+    _log("delete", obj, before=snapshot(obj), after=None, actor=actor)
+    db.session.delete(obj)
+    db.session.flush()

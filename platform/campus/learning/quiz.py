@@ -1,0 +1,237 @@
+"""The final quiz: allowances, validation, scoring, and the one write path of an attempt."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.learning.access import (
+    EnrollmentFacts,
+    LearningError,
+    check_can_study,
+    require_signed_in,
+)
+from campus.learning.models import (
+    Course,
+    Enrollment,
+    Question,
+    Quiz,
+    QuizAttempt,
+)
+from campus.learning.progress import maybe_complete, outline
+from campus.models.base import utcnow
+
+PARTIAL_CREDIT_RULE = (
+    "Each question is worth one point. A multiple-answer question earns its point only when "
+    "you select exactly the correct answers, no more and no fewer; there is no partial credit."
+)
+ATTEMPT_WINDOW = timedelta(hours=24)
+
+
+def quiz_of(course: Course) -> Quiz:
+    """Load a course's quiz with questions and choices, or raise 404."""
+    quiz = db.session.scalar(
+        select(Quiz)
+        .where(Quiz.course_id == course.id)
+        .options(selectinload(Quiz.questions).selectinload(Question.choices))
+    )
+    if quiz is None or not quiz.questions:
+        raise LearningError(404, "no_quiz", "This course has no quiz yet.")
+    return quiz
+
+
+@dataclass(frozen=True)
+class AttemptAllowance:
+    """How many attempts remain in the current 24-hour window and when the next one opens."""
+
+    limit: int
+    used: int
+    next_at: datetime | None
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+def attempt_allowance(enrollment: Enrollment, quiz: Quiz, now: datetime | None = None):
+    """Count the attempts made in the last 24 hours against the quiz's daily limit."""
+    now = now or utcnow()
+    times = db.session.scalars(
+        select(QuizAttempt.submitted_at)
+        .where(
+            QuizAttempt.enrollment_id == enrollment.id,
+            QuizAttempt.quiz_id == quiz.id,
+            QuizAttempt.submitted_at > now - ATTEMPT_WINDOW,
+        )
+        .order_by(QuizAttempt.submitted_at)
+    ).all()
+    next_at = None
+    if len(times) >= quiz.attempts_per_day:
+        next_at = times[len(times) - quiz.attempts_per_day] + ATTEMPT_WINDOW
+    return AttemptAllowance(quiz.attempts_per_day, len(times), next_at)
+
+
+def validate_answers(quiz: Quiz, raw: Mapping[int, Iterable[int]]) -> dict[int, frozenset[int]]:
+    """Check a submission covers every question of this quiz with valid choices, nothing else.
+
+    Raises 422 naming each problem: a question from elsewhere, a missing answer, a choice
+    that does not belong to its question, or more than one choice on a single-answer question.
+    """
+    by_id = {q.id: q for q in quiz.questions}
+    problems: list[str] = []
+    answers: dict[int, frozenset[int]] = {}
+    for question_id, choice_ids in raw.items():
+        question = by_id.get(question_id)
+        if question is None:
+            problems.append(f"Question {question_id} is not part of this quiz.")
+            continue
+        chosen = list(choice_ids)
+        valid = {c.id for c in question.choices}
+        if len(set(chosen)) != len(chosen):
+            problems.append(f"Question {question.position}: a choice was sent twice.")
+        if any(c not in valid for c in chosen):
+            problems.append(f"Question {question.position}: a choice does not belong to it.")
+        if not chosen:
+            problems.append(f"Question {question.position} has no answer.")
+        elif question.kind == "single" and len(set(chosen)) > 1:
+            problems.append(f"Question {question.position} takes exactly one answer.")
+        answers[question_id] = frozenset(chosen)
+    for question in quiz.questions:
+        if question.id not in raw:
+            problems.append(f"Question {question.position} has no answer.")
+    if problems:
+        raise LearningError(
+            422, "invalid_answers", "Answer every question of this quiz.", problems=problems
+        )
+    return answers
+
+
+@dataclass(frozen=True)
+class Score:
+    """A scored submission."""
+
+    correct: int
+    total: int
+    pass_mark_percent: int
+    question_correct: dict[int, bool]
+
+    @property
+    def percent(self) -> int:
+        return math.floor(100 * self.correct / self.total) if self.total else 0
+
+    @property
+    def passed(self) -> bool:
+        # Compare exact fractions, not the rounded-down percent shown to the student.
+        return self.correct * 100 >= self.pass_mark_percent * self.total
+
+
+def score(quiz: Quiz, answers: Mapping[int, frozenset[int]]) -> Score:
+    """Score validated answers by PARTIAL_CREDIT_RULE: a point only for exactly the right set."""
+    verdicts = {}
+    for question in quiz.questions:
+        key = frozenset(c.id for c in question.choices if c.is_correct)
+        verdicts[question.id] = answers.get(question.id) == key
+    return Score(sum(verdicts.values()), len(quiz.questions), quiz.pass_mark_percent, verdicts)
+
+
+def passed_attempt(enrollment: Enrollment | None) -> QuizAttempt | None:
+    """The enrollment's first passing attempt, if any."""
+    if enrollment is None:
+        return None
+    return db.session.scalar(
+        select(QuizAttempt)
+        .where(QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.passed.is_(True))
+        .order_by(QuizAttempt.submitted_at)
+        .limit(1)
+    )
+
+
+def _lock(enrollment: Enrollment | EnrollmentFacts) -> Enrollment:
+    # Serialize a student's concurrent submissions so the daily limit cannot be raced past.
+    return db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.id == enrollment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """A recorded attempt with its score and whether it completed the course."""
+
+    attempt: QuizAttempt
+    score: Score
+    course_completed: bool
+
+
+def submit_attempt(
+    user: User,
+    course: Course,
+    raw_answers: Mapping[int, Iterable[int]],
+    now: datetime | None = None,
+) -> AttemptResult:
+    """Validate, limit, score and record a quiz attempt; a pass may complete the enrollment."""
+    require_signed_in(user)
+    if not course.is_published:
+        raise LearningError(404, "not_found", "There is no course at that address.")
+    study = check_can_study(user, course)
+    if study.enrollment is None:
+        raise LearningError(403, "not_enrolled", "Enroll in this course to take its quiz.")
+    enrollment = _lock(study.enrollment)
+    quiz = quiz_of(course)
+    if passed_attempt(enrollment) is not None:
+        raise LearningError(409, "already_passed", "You have already passed this quiz.")
+    plan = outline(course, enrollment)
+    if not plan.all_done:
+        raise LearningError(
+            409,
+            "lessons_incomplete",
+            f"Complete every lesson before the quiz ({plan.done} of {plan.total} done).",
+        )
+    answers = validate_answers(quiz, raw_answers)
+    now = now or utcnow()
+    allowance = attempt_allowance(enrollment, quiz, now)
+    if allowance.remaining == 0:
+        raise LearningError(
+            429,
+            "attempt_limit",
+            f"You have used all {quiz.attempts_per_day} attempts for the last 24 hours. "
+            f"You can try again after {allowance.next_at:%B %-d, %H:%M} UTC.",
+            retry_at=allowance.next_at.isoformat(),
+        )
+    result = score(quiz, answers)
+    attempt = QuizAttempt(
+        enrollment_id=enrollment.id,
+        quiz_id=quiz.id,
+        submitted_at=now,
+        answers={str(q): sorted(c) for q, c in sorted(answers.items())},
+        correct_count=result.correct,
+        question_count=result.total,
+        score_percent=result.percent,
+        pass_mark_percent=quiz.pass_mark_percent,
+        passed=result.passed,
+    )
+    db.session.add(attempt)
+    enrollment.last_activity_at = now
+    db.session.flush()
+    completed = maybe_complete(enrollment) if result.passed else False
+    return AttemptResult(attempt, result, completed)
+
+
+def attempts_of(enrollment: Enrollment) -> list[QuizAttempt]:
+    """Every attempt of an enrollment, newest first."""
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.enrollment_id == enrollment.id)
+            .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        )
+    )

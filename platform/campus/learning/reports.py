@@ -1,0 +1,97 @@
+"""The student's dashboard: enrollments with progress and CE hours over a date range."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.learning.models import (
+    Course,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+)
+
+
+@dataclass
+class EnrollmentRow:
+    """An enrollment with its course and progress counts, for lists."""
+
+    enrollment: Enrollment
+    course: Course
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else math.floor(100 * self.done / self.total)
+
+
+def enrollment_rows(user: User) -> list[EnrollmentRow]:
+    """The user's enrollments with courses and progress, in a fixed number of queries."""
+    enrollments = db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.user_id == user.id)
+        .options(selectinload(Enrollment.course).selectinload(Course.approvals))
+        .order_by(Enrollment.last_activity_at.desc().nulls_last(), Enrollment.enrolled_at.desc())
+    ).all()
+    if not enrollments:
+        return []
+    course_ids = [e.course_id for e in enrollments]
+    totals = dict(
+        db.session.execute(
+            select(Lesson.course_id, func.count(Lesson.id))
+            .where(Lesson.course_id.in_(course_ids))
+            .group_by(Lesson.course_id)
+        ).all()
+    )
+    done = dict(
+        db.session.execute(
+            select(LessonProgress.enrollment_id, func.count(LessonProgress.id))
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .join(Enrollment, Enrollment.id == LessonProgress.enrollment_id)
+            .where(Enrollment.user_id == user.id, Lesson.course_id == Enrollment.course_id)
+            .group_by(LessonProgress.enrollment_id)
+        ).all()
+    )
+    return [
+        EnrollmentRow(e, e.course, done.get(e.id, 0), totals.get(e.course_id, 0))
+        for e in enrollments
+    ]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def ce_hours_between(user: User, start: date, end: date) -> Decimal:
+    """CE hours the user earned from `start` to `end`, both days included (UTC)."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Enrollment.ce_hours_earned), 0)).where(
+            Enrollment.user_id == user.id,
+            Enrollment.completed_at >= _day_start(start),
+            Enrollment.completed_at < _day_start(end + timedelta(days=1)),
+        )
+    )
+    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+
+
+def completions_between(user: User, start: date, end: date) -> int:
+    """How many courses the user completed in a date range."""
+    return (
+        db.session.scalar(
+            select(func.count(Enrollment.id)).where(
+                Enrollment.user_id == user.id,
+                Enrollment.completed_at >= _day_start(start),
+                Enrollment.completed_at < _day_start(end + timedelta(days=1)),
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,40 @@
+"""Write helpers every feature shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from campus.extensions import db
+
+
+def insert_if_absent(model: Any, values: dict[str, Any], keys: list[str]) -> int | None:
+    """Insert a row unless one with the same unique `keys` exists; return the new id or None.
+
+    ON CONFLICT DO NOTHING makes concurrent duplicates (two tabs, a retried request, two
+    workers) a no-op in the database itself rather than a race between a SELECT and an INSERT.
+    A conflict on any other unique constraint still raises IntegrityError.
+    """
+    dialect = db.session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    else:  # pragma: no cover - other databases: a savepoint, then look for the duplicate
+        try:
+            with db.session.begin_nested():
+                return db.session.execute(
+                    insert(model).values(**values).returning(model.id)
+                ).scalar()
+        except IntegrityError:
+            clash = select(model.id).where(*(getattr(model, k) == values[k] for k in keys))
+            if db.session.scalar(clash.limit(1)) is not None:
+                return None
+            raise
+    # RETURNING tells reliably (rowcount is not, for ORM-enabled inserts on every driver).
+    return db.session.execute(stmt.returning(model.id)).scalar()

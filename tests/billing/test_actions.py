@@ -1,0 +1,77 @@
+"""Billing's actions audit themselves: the admin and the CLI share one write path per change."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus.audit import AuditEntry
+from campus.billing import actions
+from campus.billing.models import CompMembership
+from campus.extensions import db
+from tests import support
+from tests.billing.fake_stripe import event, post_event
+
+
+def _entries(app, action: str) -> list[AuditEntry]:
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def _cli(app, *args: str):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_comp_grant_from_the_cli_is_audited_as_an_operator_action(app):
+    with app.app_context():
+        user = support.create_user()
+        user_id, email = user.id, user.email
+    result = _cli(app, "billing", "comp", "grant", email, "--days", "30", "--reason", "speaker")
+    assert result.exit_code == 0, result.output
+    [entry] = _entries(app, "comp_grant")
+    assert (entry.object_type, entry.object_id) == ("User", str(user_id))
+    assert entry.actor_id is None and entry.actor_email == "system"
+    assert entry.summary == f"cli: {email}: comp for 30 days (speaker)"
+    assert entry.after["reason"] == "speaker"
+
+
+def test_comp_end_from_the_cli_is_audited_and_ending_nothing_is_refused(app):
+    with app.app_context():
+        user = support.create_user()
+        email = user.email
+    refused = _cli(app, "billing", "comp", "end", email)
+    assert refused.exit_code == 1 and "has no comp membership in force" in refused.output
+    assert _entries(app, "comp_end") == []
+    _cli(app, "billing", "comp", "grant", email, "--days", "5", "--reason", "gift")
+    result = _cli(app, "billing", "comp", "end", email)
+    assert "Ended 1 comp membership" in result.output
+    [entry] = _entries(app, "comp_end")
+    assert entry.summary.startswith("cli: ") and entry.actor_id is None
+    assert entry.after["comps"][0]["revoked_at"] is not None
+
+
+def test_bad_comp_grant_changes_nothing_and_logs_nothing(app):
+    import pytest
+
+    from campus.billing.services import BillingError
+
+    with app.app_context():
+        user = support.create_user()
+        for days, reason in ((0, "x"), (3661, "x"), (10, "  ")):
+            with pytest.raises(BillingError):
+                actions.grant_comp(user, days=days, reason=reason, actor=None)
+        db.session.commit()
+        assert db.session.scalar(select(CompMembership)) is None
+        assert db.session.scalar(select(AuditEntry)) is None
+
+
+def test_replay_from_the_cli_is_audited(stripe_client, stripe_app):
+    evt = event("ping", {"id": "x", "object": "thing"})
+    post_event(stripe_client, evt)
+    result = _cli(stripe_app, "billing", "replay", evt["id"])
+    assert result.exit_code == 0, result.output
+    [entry] = _entries(stripe_app, "replay")
+    assert entry.object_type == "WebhookEvent"
+    assert entry.summary == f"cli: {evt['id']} (ping) replayed"
+    assert "payload" not in entry.before
