@@ -16,6 +16,7 @@ from tests.learning.helpers import (
     make_course,
     make_reader,
     right_answers,
+    sign_in,
 )
 from tests.support import csrf_token, post_form
 
@@ -167,9 +168,12 @@ def test_attempts_per_day_limit_with_a_frozen_clock(app, client, course, member)
         assert over.get_json()["error"]["code"] == "attempt_limit"
         assert over.get_json()["error"]["retry_at"] == (start + timedelta(hours=24)).isoformat()
     assert len(_attempts(app)) == 3  # the refused attempt changed nothing
+    # Hours later the session has timed out (SESSION_IDLE_TIMEOUT): sign in again each time.
     with time_machine.travel(start + timedelta(hours=23, minutes=59), tick=False):
+        sign_in(client, member)
         assert _submit(client, course, right_answers(course)).status_code == 429
     with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
+        sign_in(client, member)
         response = _submit(client, course, right_answers(course))
         assert response.status_code == 201 and response.get_json()["passed"] is True
     assert len(_attempts(app)) == 4
