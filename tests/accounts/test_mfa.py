@@ -34,6 +34,11 @@ def secret(app, user):
         return enable_totp(user)
 
 
+def _account_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == EMAIL))
+
+
 def _actions(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
@@ -181,7 +186,7 @@ def test_turning_totp_off_needs_the_password_and_a_code(app, client, secret):
     )
     assert no_code.status_code == 422
     with app.app_context():
-        assert db.session.get(User, client_user_id(app)).totp_enabled
+        assert db.session.get(User, _account_id(app)).totp_enabled
     done = post_form(
         client,
         "/account/security/totp/disable",
@@ -189,23 +194,18 @@ def test_turning_totp_off_needs_the_password_and_a_code(app, client, secret):
     )
     assert done.status_code == 302
     with app.app_context():
-        assert not db.session.get(User, client_user_id(app)).totp_enabled
+        assert not db.session.get(User, _account_id(app)).totp_enabled
         assert db.session.scalar(select(RecoveryCode.id)) is None
     assert "mfa_disabled" in _actions(app)
     post_form(client, "/logout")
     login(client, EMAIL)  # the password alone again
 
 
-def client_user_id(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(User.id).where(User.email == EMAIL))
-
-
 def test_a_reset_link_does_not_skip_the_second_factor(app, client, secret):
     with app.app_context():
         from campus.accounts import services
 
-        raw = services.issue_token(db.session.get(User, client_user_id(app)), "reset_password", 600)
+        raw = services.issue_token(db.session.get(User, _account_id(app)), "reset_password", 600)
         db.session.commit()
     response = post_form(
         client,

@@ -149,7 +149,7 @@ def _create_user(role: str = "student") -> int:
 
 
 def sign_in(client, user_id: int) -> None:
-    """Open a server-side session for a user in the client (the login form has its own tests)."""
+    """Open a server-side session for a user on the client (the login form has its own tests)."""
     with client.application.app_context():
         support.sign_in_directly(client, user_id)
 

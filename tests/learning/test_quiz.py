@@ -98,22 +98,22 @@ def test_score_below_the_pass_mark_fails_but_is_recorded(app, client, course, me
 def test_scoring_rule_unit(app):
     """score(): a point only for exactly the correct set; pass compares exact fractions."""
     from campus.extensions import db
-    from campus.learning import quiz as quizzes
+    from campus.learning import services
     from campus.learning.models import Quiz
 
     with app.app_context():
         info = make_course("unit", pass_mark=70)
         quiz = db.session.get(Quiz, info.quiz_id)
         answers = {q.id: frozenset(q.correct) for q in info.questions}
-        assert quizzes.score(quiz, answers).percent == 100
+        assert services.score(quiz, answers).percent == 100
         answers[info.questions[3].id] = frozenset(info.questions[3].choices)  # everything
-        result = quizzes.score(quiz, answers)
+        result = services.score(quiz, answers)
         assert (result.correct, result.percent, result.passed) == (3, 75, True)
         answers[info.questions[1].id] = frozenset()
-        result = quizzes.score(quiz, answers)
+        result = services.score(quiz, answers)
         assert (result.correct, result.percent, result.passed) == (2, 50, False)
         # 2 of 3 is 66.66...%: shown as 66, and below a 67% pass mark even though it rounds up.
-        exact = quizzes.Score(correct=2, total=3, pass_mark_percent=67, question_correct={})
+        exact = services.Score(correct=2, total=3, pass_mark_percent=67, question_correct={})
         assert (exact.percent, exact.passed) == (66, False)
 
 
@@ -168,7 +168,7 @@ def test_attempts_per_day_limit_with_a_frozen_clock(app, client, course, member)
         assert over.get_json()["error"]["code"] == "attempt_limit"
         assert over.get_json()["error"]["retry_at"] == (start + timedelta(hours=24)).isoformat()
     assert len(_attempts(app)) == 3  # the refused attempt changed nothing
-    # A day later the first session has timed out on the server: the member signs in again.
+    # Hours later the session has timed out (SESSION_IDLE_TIMEOUT): sign in again each time.
     with time_machine.travel(start + timedelta(hours=23, minutes=59), tick=False):
         sign_in(client, member)
         assert _submit(client, course, right_answers(course)).status_code == 429
