@@ -98,22 +98,22 @@ def test_score_below_the_pass_mark_fails_but_is_recorded(app, client, course, me
 def test_scoring_rule_unit(app):
     """score(): a point only for exactly the correct set; pass compares exact fractions."""
     from campus.extensions import db
-    from campus.learning import services
+    from campus.learning import quiz as quizzes
     from campus.learning.models import Quiz
 
     with app.app_context():
         info = make_course("unit", pass_mark=70)
         quiz = db.session.get(Quiz, info.quiz_id)
         answers = {q.id: frozenset(q.correct) for q in info.questions}
-        assert services.score(quiz, answers).percent == 100
+        assert quizzes.score(quiz, answers).percent == 100
         answers[info.questions[3].id] = frozenset(info.questions[3].choices)  # everything
-        result = services.score(quiz, answers)
+        result = quizzes.score(quiz, answers)
         assert (result.correct, result.percent, result.passed) == (3, 75, True)
         answers[info.questions[1].id] = frozenset()
-        result = services.score(quiz, answers)
+        result = quizzes.score(quiz, answers)
         assert (result.correct, result.percent, result.passed) == (2, 50, False)
         # 2 of 3 is 66.66...%: shown as 66, and below a 67% pass mark even though it rounds up.
-        exact = services.Score(correct=2, total=3, pass_mark_percent=67, question_correct={})
+        exact = quizzes.Score(correct=2, total=3, pass_mark_percent=67, question_correct={})
         assert (exact.percent, exact.passed) == (66, False)
 
 
