@@ -6,9 +6,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
@@ -17,9 +17,49 @@ from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified against when no user matches, so a login takes as long whether or not the email exists.
-_DUMMY_HASH = _hasher.hash("campus-no-such-user")
+
+class _Hasher:
+    """Argon2id with the parameters the app's PASSWORD_HASH_PROFILE names (argon2.profiles).
+
+    Production keeps the library's recommended RFC_9106_LOW_MEMORY; the tests name CHEAPEST,
+    since hundreds of production-strength hashes would be most of the suite's time.
+    """
+
+    DEFAULT_PROFILE = "RFC_9106_LOW_MEMORY"
+
+    def __init__(self) -> None:
+        self._by_profile: dict[str, tuple[PasswordHasher, str]] = {}
+
+    def _current(self) -> tuple[PasswordHasher, str]:
+        name = self.DEFAULT_PROFILE
+        if has_app_context():
+            name = current_app.config.get("PASSWORD_HASH_PROFILE") or name
+        found = self._by_profile.get(name)
+        if found is None:
+            parameters = getattr(profiles, name, None)
+            if not isinstance(parameters, profiles.Parameters):
+                raise RuntimeError(f"PASSWORD_HASH_PROFILE={name!r} is not an argon2 profile")
+            hasher = PasswordHasher.from_parameters(parameters)
+            # Verified against when no user matches, so a login takes as long whether or not
+            # the email exists: it must cost what a real hash of this profile costs.
+            found = self._by_profile[name] = (hasher, hasher.hash("campus-no-such-user"))
+        return found
+
+    @property
+    def dummy_hash(self) -> str:
+        return self._current()[1]
+
+    def hash(self, password: str) -> str:
+        return self._current()[0].hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return self._current()[0].verify(password_hash, password)
+
+    def check_needs_rehash(self, password_hash: str) -> bool:
+        return self._current()[0].check_needs_rehash(password_hash)
+
+
+_hasher = _Hasher()
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -97,7 +137,7 @@ def authenticate(email: str, password: str) -> User | None:
     """Return the user if the email and password match an active account."""
     user = get_user_by_email(email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _hasher.dummy_hash, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:
