@@ -115,9 +115,8 @@ def test_unknown_download_is_404(client):
     assert client.get("/articles/downloads/nothing/file/abc").status_code == 404
 
 
-def test_download_requests_are_rate_limited(guide):
-    app = support.make_app(DOWNLOAD_RATE_LIMIT="2 per minute")
-    client = app.test_client()
+def test_download_requests_are_rate_limited(app, client, guide):
+    app.config["DOWNLOAD_RATE_LIMIT"] = "2 per minute"
     assert _ask(client, email="a@example.com").status_code == 200
     assert _ask(client, email="b@example.com").status_code == 200
     assert _ask(client, email="c@example.com").status_code == 429
