@@ -112,12 +112,17 @@ def shared_app(eager: bool = True, **overrides: Any) -> Flask:
     tests share one per configuration; a test that changes the app itself (routes, signals
     bound to it, settings read only by create_app) takes the `fresh_app` fixture instead.
     """
+    app = _shared(eager, **overrides)
+    reset_app(app)
+    return app
+
+
+def _shared(eager: bool, **overrides: Any) -> Flask:
     key = (eager, tuple(sorted((name, repr(value)) for name, value in overrides.items())))
     app = _SHARED.get(key)
     if app is None:
         app = _SHARED[key] = make_app(eager, **overrides)
         _PRISTINE[app] = _Pristine(app)
-    reset_app(app)
     return app
 
 
@@ -205,32 +210,32 @@ def start_worker(
     **env: str,
 ) -> subprocess.Popen:
     """Start `celery -A workers worker` and wait until it says it is ready."""
-    app = shared_app(eager=False)
-    app.extensions["celery"].control.purge()
+    # The broker's leftovers from an earlier run go; the current test's app stays as it is.
+    _shared(eager=False).extensions["celery"].control.purge()
     log_path = Path(os.environ["INSTANCE_PATH"]).parent / log_name
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers",
-            "worker",
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            "--loglevel=info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            *([f"--queues={queues}"] if queues else []),
-        ],
-        cwd=ROOT,
-        env=worker_env(**env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log_path.open("w") as log:  # the worker writes to its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "worker",
+                f"--pool={pool}",
+                f"--concurrency={concurrency}",
+                "--loglevel=info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *([f"--queues={queues}"] if queues else []),
+            ],
+            cwd=ROOT,
+            env=worker_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     proc.log_path = log_path  # type: ignore[attr-defined]
     wait_for(
         lambda: proc.poll() is not None or " ready." in log_path.read_text(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,10 +11,18 @@ from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.model import filters as admin_filters
+from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from campus.admin import security
 from campus.admin.services import record, snapshot
+from campus.extensions import db
+
+
+def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """Turn (value, label) pairs into the SelectChoice objects WTForms takes."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class AdminForm(FlaskForm):
@@ -104,8 +113,10 @@ class AuditedModelView(SecureMixin, ModelView):
     edit_template = "admin/campus/model_edit.html"
     details_template = "admin/campus/model_details.html"
 
-    def __init__(self, model, session, **kwargs: Any) -> None:
-        super().__init__(model, session, **kwargs)
+    def __init__(self, model, database: SQLAlchemy, **kwargs: Any) -> None:
+        # Flask-Admin takes the SQLAlchemy object (a bare session is deprecated) and reads its
+        # session per query; our own code uses db.session directly.
+        super().__init__(model, database, **kwargs)
 
     # --- validation hooks for subclasses: raise wtforms.ValidationError with a clear message
     def validate_change(self, form, model, is_created: bool) -> None:
@@ -121,7 +132,7 @@ class AuditedModelView(SecureMixin, ModelView):
 
     def on_model_change(self, form, model, is_created: bool) -> None:
         self.validate_change(form, model, is_created)
-        self.session.flush()
+        db.session.flush()
         before = None if is_created else g.pop("admin_audit_before", None)
         after = snapshot(model)
         record("create" if is_created else "update", model, before=before, after=after)

@@ -26,7 +26,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.accounts.models import PROFESSIONS
-from campus.admin.base import AuditedModelView
+from campus.admin.base import AuditedModelView, select_choices
 from campus.admin.services import record, snapshot
 from campus.extensions import db
 from campus.learning.models import (
@@ -235,7 +235,7 @@ class CourseView(CatalogView):
     form_extra_fields = {
         "written_for": SelectMultipleField(
             "Written for",
-            choices=list(PROFESSIONS.items()),
+            choices=select_choices(PROFESSIONS.items()),
             widget=ListWidget(prefix_label=False),
             option_widget=CheckboxInput(),
         )
@@ -267,12 +267,12 @@ class CourseView(CatalogView):
             for p in sorted(wanted - {a.profession for a in model.audience})
         ]
         if model.status == "published":
-            self.session.flush()
+            db.session.flush()
             check_publishable(model)
             model.published_at = model.published_at or utcnow()
 
     def validate_delete(self, model) -> None:
-        enrolled = self.session.scalar(
+        enrolled = db.session.scalar(
             select(func.count()).select_from(Enrollment).where(Enrollment.course_id == model.id)
         )
         if enrolled:
@@ -285,7 +285,7 @@ class CourseView(CatalogView):
     def _set_status(self, ids, status: str) -> None:
         done = 0
         try:
-            for course in self.session.scalars(select(Course).where(Course.id.in_(ids))):
+            for course in db.session.scalars(select(Course).where(Course.id.in_(ids))):
                 if course.status == status:
                     continue
                 before = snapshot(course)
@@ -293,13 +293,13 @@ class CourseView(CatalogView):
                 if status == "published":
                     check_publishable(course)
                     course.published_at = course.published_at or utcnow()
-                self.session.flush()
+                db.session.flush()
                 action_name = "publish" if status == "published" else "unpublish"
                 record(action_name, course, before=before, after=snapshot(course))
                 done += 1
-            self.session.commit()
+            db.session.commit()
         except ValidationError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(str(exc), "error")
             return
         flash(f"{done} course{'s' if done != 1 else ''} set to {status}.", "success")
@@ -369,7 +369,7 @@ class ModuleView(CatalogView):
             )
         if model.id is not None:
             # Lessons keep a copy of their module's place so the course order is one ORDER BY.
-            self.session.execute(
+            db.session.execute(
                 update(Lesson)
                 .where(Lesson.module_id == model.id)
                 .values(module_position=model.position, course_id=course_id)
@@ -484,8 +484,8 @@ class QuizView(CatalogView):
         super().__init__(Quiz, session, **kwargs)
 
     def validate_change(self, form, model, is_created: bool) -> None:
-        with self.session.no_autoflush:
-            other = self.session.scalar(
+        with db.session.no_autoflush:
+            other = db.session.scalar(
                 select(Quiz).where(Quiz.course_id == model.course.id, Quiz.id != (model.id or 0))
             )
         if other is not None:
@@ -566,10 +566,10 @@ class QuestionView(CatalogView):
                 f"Position {model.position} is already taken by another question in this quiz."
             )
         # Number the answers in the order shown; park them first so the swap never collides.
-        with self.session.no_autoflush:
+        with db.session.no_autoflush:
             for index, choice in enumerate(model.choices, start=1):
                 choice.position = -index
-        self.session.flush()
+        db.session.flush()
         for index, choice in enumerate(model.choices, start=1):
             choice.position = index
 
