@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any, overload
 
 ROOT = Path(__file__).resolve().parent
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     """Return an environment variable, treating an empty value as unset."""
     value = os.environ.get(name)
@@ -46,6 +53,7 @@ class Config:
     """Settings shared by every environment."""
 
     ENV_NAME = "base"
+    REQUIRED: tuple[str, ...] = ()  # settings an environment refuses to start without
     GENERATE_SECRET_KEY = False
     INSTANCE_PATH = instance_path()
     SECRET_KEY = _env("SECRET_KEY")
@@ -122,7 +130,7 @@ class Config:
     @classmethod
     def celery(cls, overrides: dict | None = None) -> dict:
         """Build the Celery settings from the flat config values."""
-        conf = {
+        conf: dict[str, Any] = {
             "broker_url": cls.CELERY_BROKER_URL,
             "task_always_eager": cls.CELERY_TASK_ALWAYS_EAGER,
             "task_eager_propagates": False,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from config import Config
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: templates/ and config.py live here
 
@@ -65,11 +68,11 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     from campus.billing.intake import WebhookIntake
 
     # Stripe's deliveries are answered ahead of Flask's request handling (see billing.intake).
-    app.wsgi_app = WebhookIntake(app, app.wsgi_app)
+    app.wsgi_app = WebhookIntake(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
-def _finish_config(app: Flask, config_class: type) -> None:
+def _finish_config(app: Flask, config_class: type[Config]) -> None:
     """Fill derived settings and refuse to run production without its secrets."""
     if config_class.ENV_NAME == "production":
         missing = [name for name in config_class.REQUIRED if not app.config.get(name)]

@@ -18,11 +18,11 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
-from campus.extensions import db
+from campus.extensions import Model, db
 from campus.models.base import utcnow
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what, when, with the object's state before and after."""
 
     __tablename__ = "admin_audit_entries"

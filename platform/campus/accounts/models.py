@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models.base import TimestampMixin
 
 PROFESSIONS = {
@@ -21,7 +21,7 @@ PROFESSIONS = {
 ROLES = ("student", "admin")
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     """A student or admin; the email is stored lower-cased so uniqueness ignores case."""
 
     __tablename__ = "users"
@@ -72,7 +72,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UserToken(TimestampMixin, db.Model):
+class UserToken(TimestampMixin, Model):
     """A single-use, expiring token (email verification, password reset); only its hash is kept."""
 
     __tablename__ = "user_tokens"

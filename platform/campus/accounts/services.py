@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import cast
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.extensions import db
@@ -95,9 +96,9 @@ def get_user_by_email(email: str) -> User | None:
 def email_taken(email: str) -> bool:
     """Tell whether an account already uses this email (any case)."""
     return (
-        db.session.scalar(
+        db.session.scalars(
             select(func.count()).select_from(User).where(User.email == normalize_email(email))
-        )
+        ).one()
         > 0
     )
 
@@ -194,11 +195,14 @@ def peek_token(raw: str, purpose: str) -> UserToken:
 def consume_token(raw: str, purpose: str) -> User:
     """Spend a token exactly once (an atomic update, safe against two clicks at once)."""
     token = peek_token(raw, purpose)
-    spent = db.session.execute(
-        update(UserToken)
-        .where(UserToken.id == token.id, UserToken.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+    spent = cast(
+        CursorResult,
+        db.session.execute(
+            update(UserToken)
+            .where(UserToken.id == token.id, UserToken.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     )
     if spent.rowcount != 1:
         raise AccountError("This link has already been used. Request a new one.")

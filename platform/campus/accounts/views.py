@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -46,7 +47,7 @@ def _reset_limit() -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup() -> str | Response:
+def signup() -> ResponseReturnValue:
     """Create an account and sign the new user in."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -79,7 +80,7 @@ def signup() -> str | Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     """Sign in with email and password."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -108,7 +109,7 @@ def logout() -> Response:
 
 
 @bp.get("/verify-email/<token>")
-def verify_email(token: str) -> str | Response:
+def verify_email(token: str) -> ResponseReturnValue:
     """Confirm an email address from the emailed link."""
     try:
         user = services.verify_email(token)
@@ -133,7 +134,7 @@ def resend_verification() -> Response:
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, methods=["POST"])
-def request_reset() -> str | Response:
+def request_reset() -> ResponseReturnValue:
     """Ask for a reset link; the answer never says whether the email has an account."""
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -146,7 +147,7 @@ def request_reset() -> str | Response:
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, methods=["POST"])
-def reset_password(token: str) -> str | Response:
+def reset_password(token: str) -> ResponseReturnValue:
     """Choose a new password through an emailed link."""
     try:
         services.peek_token(token, "reset_password")
@@ -169,7 +170,7 @@ def reset_password(token: str) -> str | Response:
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def profile() -> str | Response:
+def profile() -> ResponseReturnValue:
     """Edit the profile that certificates are made from."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
@@ -196,7 +197,7 @@ def profile() -> str | Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password() -> str | Response:
+def change_password() -> ResponseReturnValue:
     """Change the password; other devices are signed out."""
     form = ChangePasswordForm()
     if form.validate_on_submit():

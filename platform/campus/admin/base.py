@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import g, request
 from flask_admin import BaseView
@@ -37,7 +37,13 @@ class AdminForm(FlaskForm):
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
 
-class SecureMixin:
+if TYPE_CHECKING:  # the mixin is only ever mixed into Flask-Admin views
+    from flask_admin import BaseView as _ViewBase
+else:
+    _ViewBase = object
+
+
+class SecureMixin(_ViewBase):
     """Admins only (students 403, anonymous to login); sensitive POSTs need a fresh password."""
 
     # View methods whose POST is sensitive, and action names that are.

@@ -7,6 +7,7 @@ the source is set, so what an admin types is stored once as safe HTML.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import flash
 from flask_admin.actions import action
@@ -84,7 +85,7 @@ def _status_column(view, context, model, name) -> Markup:
     return Markup(f'<span class="badge {css}">{escape(model.status)}</span>')
 
 
-def _position_taken(model_cls, model, **scope) -> object | None:
+def _position_taken(model_cls, model, **scope) -> Any:
     stmt = select(model_cls).where(model_cls.position == model.position)
     for column, value in scope.items():
         stmt = stmt.where(getattr(model_cls, column) == value)

@@ -289,7 +289,7 @@ def _store_on_driver(engine: Engine, params: dict[str, Any]) -> int | None:
     conversion from SQLAlchemy on psycopg, so the driver gets them as they are.
     """
     pooled = engine.raw_connection()  # the pool's checkout events (the idle ping) still apply
-    driver = pooled.driver_connection
+    driver: Any = pooled.driver_connection  # psycopg's Connection: this path is PostgreSQL only
     try:
         driver.autocommit = True
         try:
@@ -343,6 +343,7 @@ def process_event(event_row_id: int) -> WebhookEvent | None:
         return row
     event = json.loads(row.payload)
     handler = _HANDLERS.get(row.type)
+    reason: str | None
     if handler is None:
         status, reason = "ignored", f"event type {row.type} is not used by Campus"
     else:
@@ -537,7 +538,7 @@ def _membership_link() -> str:
 
 
 def _email_ended(row: Subscription) -> None:
-    user = db.session.get(User, row.user_id)
+    user = db.session.get_one(User, row.user_id)
     queue_email(
         user.email,
         "Your Campus membership has ended",
@@ -609,7 +610,7 @@ def _on_trial_will_end(event: dict[str, Any]) -> tuple[str, str | None]:
     trial_end = obj.get("trial_end")
     if row.status != "trialing" or not trial_end:
         return "ignored", "the subscription is no longer trialing"
-    user = db.session.get(User, row.user_id)
+    user = db.session.get_one(User, row.user_id)
     queue_email(
         user.email,
         "Your Campus trial ends soon",
@@ -653,7 +654,7 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", "the invoice is not for a subscription"
     if row is None:
         return "ignored", f"unknown subscription {sub_id}"
-    user = db.session.get(User, row.user_id)
+    user = db.session.get_one(User, row.user_id)
     queue_email(
         user.email,
         "Your Campus membership payment failed",

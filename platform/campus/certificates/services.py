@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import Insert, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -118,6 +119,7 @@ def _insert_ignoring_duplicate(values: dict) -> int | None:
     """Insert a certificate unless the student already has one for the course; return its id."""
     keys = ["user_id", "course_id"]
     dialect = db.session.get_bind().dialect.name
+    stmt: Insert
     if dialect == "postgresql":
         stmt = pg_insert(Certificate).values(**values).on_conflict_do_nothing(index_elements=keys)
     elif dialect == "sqlite":
@@ -149,7 +151,7 @@ def ensure_pending(enrollment_id: int) -> int | None:
     user, course = enrollment.user, enrollment.course
     for _attempt in range(5):
         code = _unused_code()
-        values = {
+        values: dict[str, Any] = {
             "code": code,
             "user_id": user.id,
             "course_id": course.id,
@@ -167,7 +169,7 @@ def ensure_pending(enrollment_id: int) -> int | None:
             continue  # the code was taken a moment ago by another certificate: draw again
         if inserted_id is None:  # another run inserted it first
             return _id_for(user.id, course.id)
-        certificate = db.session.get(Certificate, inserted_id)
+        certificate = db.session.get_one(Certificate, inserted_id)
         db.session.add(CertificateCode(code=code, certificate_id=inserted_id))
         _event(certificate, "created", f"Completed {values['data']['completion_date']}")
         db.session.flush()
@@ -431,7 +433,9 @@ def reissue(code_text: str, reason: str, actor: str = "cli") -> Certificate:
         raise CertificateError(f"{certificate.code} is still being issued; try again shortly.", 409)
     old_code = certificate.code
     now = utcnow()
-    old_row = db.session.scalar(select(CertificateCode).where(CertificateCode.code == old_code))
+    old_row = db.session.scalars(
+        select(CertificateCode).where(CertificateCode.code == old_code)
+    ).one()
     old_row.retired_at = now
     old_row.retired_reason = reason
     code = _unused_code()

@@ -188,13 +188,14 @@ def import_markdown(path: Path) -> tuple[Article, bool]:
     except Exception as exc:  # the YAML parser's errors have many types
         raise ContentError(f"the front matter is not valid YAML ({exc})") from None
     meta = post.metadata
-    if not isinstance(meta.get("title"), str):
+    title = meta.get("title")
+    if not isinstance(title, str):
         raise ContentError("the front matter needs a title")
     slug = str(meta.get("slug") or slugify(path.stem))
     existed = db.session.scalar(select(Article.id).where(Article.slug == slug)) is not None
     article = save_article(
         slug=slug,
-        title=meta["title"],
+        title=title,
         summary=str(meta.get("summary") or ""),
         body_md=post.content,
         visibility=str(meta.get("visibility", "paid")),
@@ -464,9 +465,9 @@ def request_download(download: Download, *, name: str, email: str, consent: bool
                 db.session.add(lead)
         except IntegrityError:
             # The same address asked at the same moment from another request.
-            lead = db.session.scalar(
+            lead = db.session.scalars(
                 select(Lead).where(Lead.download_id == download.id, Lead.email == email)
-            )
+            ).one()
     else:
         lead.requests += 1
         lead.last_requested_at = now

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.errors import json_error
 from campus.extensions import db
-from campus.learning import services
+from campus.learning import services, snapshots
 from campus.learning.access import (
     LearningError,
     check_can_study,
@@ -220,7 +220,7 @@ class AttemptOutSchema(Schema):
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _course_summary(course: Course) -> dict:
+def _course_summary(course: Course | snapshots.CourseCard) -> dict:
     return {
         "slug": course.slug,
         "title": course.title,

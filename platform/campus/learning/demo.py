@@ -683,7 +683,7 @@ def seed() -> list[str]:
                 ("BOC", "Approved Provider P10245", date(2027, 6, 30)),
             ],
         )
-        last = db.session.get(Lesson, services.outline(course, None).lessons[-1].id)
+        last = db.session.get_one(Lesson, services.outline(course, None).lessons[-1].id)
         services.add_resource(
             last,
             "Hip and thigh self-care handout",

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Insert, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -112,8 +113,8 @@ def add_lesson(
         db.session.scalar(
             select(func.coalesce(func.max(Lesson.position), 0)).where(Lesson.module_id == module.id)
         )
-        + 1
-    )
+        or 0
+    ) + 1
     lesson = Lesson(
         course_id=module.course_id,
         module=module,
@@ -378,18 +379,20 @@ class Outline:
             )
         return rows
 
-    def neighbours(self, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+    def neighbours(
+        self, lesson: Lesson | snapshots.LessonView
+    ) -> tuple[snapshots.LessonView | None, snapshots.LessonView | None]:
         """The lessons before and after one lesson."""
         index = next(i for i, item in enumerate(self.lessons) if item.id == lesson.id)
         before = self.lessons[index - 1] if index > 0 else None
         after = self.lessons[index + 1] if index + 1 < len(self.lessons) else None
         return before, after
 
-    def number_of(self, lesson: Lesson) -> int:
+    def number_of(self, lesson: Lesson | snapshots.LessonView) -> int:
         return next(i for i, item in enumerate(self.lessons, start=1) if item.id == lesson.id)
 
 
-def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
+def completed_lesson_ids(enrollment: Enrollment | EnrollmentFacts | None) -> set[int]:
     """Ids of the lessons an enrollment has completed."""
     if enrollment is None:
         return set()
@@ -402,7 +405,7 @@ def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
 
 def outline(
     course: Course | snapshots.CourseCard,
-    enrollment: Enrollment | None,
+    enrollment: Enrollment | EnrollmentFacts | None,
     completed_ids: Iterable[int] | None = None,
 ) -> Outline:
     """A course's lessons in order (from the content snapshot) with the enrollment's progress.
@@ -415,7 +418,9 @@ def outline(
     return Outline(course, lessons, done & ids)
 
 
-def resume_lesson(enrollment: Enrollment, plan: Outline) -> Lesson | None:
+def resume_lesson(
+    enrollment: Enrollment | EnrollmentFacts, plan: Outline
+) -> snapshots.LessonView | None:
     """Pick where a student continues: the last lesson opened unless done, then the next undone.
 
     None means every lesson is complete (the quiz is next).
@@ -450,6 +455,7 @@ def _insert_if_absent(model, values: dict, keys: list[str]) -> bool:
     in the database itself rather than a race between a SELECT and an INSERT.
     """
     dialect = db.session.get_bind().dialect.name
+    stmt: Insert
     if dialect == "postgresql":
         stmt = pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
     elif dialect == "sqlite":
@@ -490,7 +496,9 @@ def enroll(user: User, course: Course) -> Enrollment:
     return enrollment
 
 
-def note_lesson_opened(enrollment: Enrollment | EnrollmentFacts, lesson: Lesson) -> bool:
+def note_lesson_opened(
+    enrollment: Enrollment | EnrollmentFacts, lesson: Lesson | snapshots.LessonView
+) -> bool:
     """Remember the lesson a student opened so they resume there; tell whether it changed."""
     if enrollment.last_lesson_id == lesson.id:
         return False
@@ -525,6 +533,8 @@ def complete_lesson(user: User, lesson_id: int, course: Course | None = None) ->
     if study.enrollment is None:
         raise LearningError(403, "not_enrolled", "Enroll in this course to record your progress.")
     enrollment = study.enrollment
+    # Loaded by check_can_study, not the lesson page's read-only facts: it is written below.
+    assert isinstance(enrollment, Enrollment)
     now = utcnow()
     inserted = _insert_if_absent(
         LessonProgress,
@@ -543,12 +553,14 @@ def maybe_complete(enrollment: Enrollment) -> bool:
     if enrollment.completed_at is not None:
         return False
     course = enrollment.course
-    total = db.session.scalar(select(func.count(Lesson.id)).where(Lesson.course_id == course.id))
-    done = db.session.scalar(
+    total = db.session.scalars(
+        select(func.count(Lesson.id)).where(Lesson.course_id == course.id)
+    ).one()
+    done = db.session.scalars(
         select(func.count(LessonProgress.id))
         .join(Lesson, Lesson.id == LessonProgress.lesson_id)
         .where(LessonProgress.enrollment_id == enrollment.id, Lesson.course_id == course.id)
-    )
+    ).one()
     if done < total:
         return False
     passed = db.session.scalar(
@@ -560,13 +572,19 @@ def maybe_complete(enrollment: Enrollment) -> bool:
         return False
     now = utcnow()
     # Conditional update: two racing requests cannot both complete (and signal) the enrollment.
-    result = db.session.execute(
-        update(Enrollment)
-        .where(Enrollment.id == enrollment.id, Enrollment.completed_at.is_(None))
-        .values(
-            completed_at=now, status="completed", ce_hours_earned=course.ce_hours, updated_at=now
-        )
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult,
+        db.session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == enrollment.id, Enrollment.completed_at.is_(None))
+            .values(
+                completed_at=now,
+                status="completed",
+                ce_hours_earned=course.ce_hours,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         db.session.refresh(enrollment)
@@ -604,7 +622,9 @@ class AttemptAllowance:
         return max(self.limit - self.used, 0)
 
 
-def attempt_allowance(enrollment: Enrollment, quiz: Quiz, now: datetime | None = None):
+def attempt_allowance(
+    enrollment: Enrollment | EnrollmentFacts, quiz: Quiz, now: datetime | None = None
+):
     """Count the attempts made in the last 24 hours against the quiz's daily limit."""
     now = now or utcnow()
     times = db.session.scalars(
@@ -685,7 +705,7 @@ def score(quiz: Quiz, answers: Mapping[int, frozenset[int]]) -> Score:
     return Score(sum(verdicts.values()), len(quiz.questions), quiz.pass_mark_percent, verdicts)
 
 
-def passed_attempt(enrollment: Enrollment | None) -> QuizAttempt | None:
+def passed_attempt(enrollment: Enrollment | EnrollmentFacts | None) -> QuizAttempt | None:
     """The enrollment's first passing attempt, if any."""
     if enrollment is None:
         return None
@@ -697,14 +717,14 @@ def passed_attempt(enrollment: Enrollment | None) -> QuizAttempt | None:
     )
 
 
-def _lock(enrollment: Enrollment) -> Enrollment:
+def _lock(enrollment: Enrollment | EnrollmentFacts) -> Enrollment:
     # Serialize a student's concurrent submissions so the daily limit cannot be raced past.
-    return db.session.scalar(
+    return db.session.scalars(
         select(Enrollment)
         .where(Enrollment.id == enrollment.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).one()
 
 
 @dataclass(frozen=True)
@@ -770,7 +790,7 @@ def submit_attempt(
     return AttemptResult(attempt, result, completed)
 
 
-def attempts_of(enrollment: Enrollment) -> list[QuizAttempt]:
+def attempts_of(enrollment: Enrollment | EnrollmentFacts) -> list[QuizAttempt]:
     """Every attempt of an enrollment, newest first."""
     return list(
         db.session.scalars(
