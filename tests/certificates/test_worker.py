@@ -61,6 +61,7 @@ def _status(app, user_id: int) -> str | None:
         return status
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_duplicates_issue_one_certificate_and_one_email(live_app, worker):
     from celery import group
 
