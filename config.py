@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any, overload
 
 ROOT = Path(__file__).resolve().parent
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     """Return an environment variable, treating an empty value as unset."""
     value = os.environ.get(name)
@@ -62,6 +69,7 @@ class Config:
     """Settings shared by every environment."""
 
     ENV_NAME = "base"
+    REQUIRED: tuple[str, ...] = ()  # settings an environment refuses to start without
     GENERATE_SECRET_KEY = False
     INSTANCE_PATH = instance_path()
     SECRET_KEY = _env("SECRET_KEY")
@@ -126,6 +134,8 @@ class Config:
     SECURITY_HEADERS_HSTS = False  # production sends Strict-Transport-Security
     HSTS_MAX_AGE = _int("HSTS_MAX_AGE", 365 * 24 * 60 * 60)
 
+    # Argon2 parameters, by argon2.profiles name: the library's recommendation.
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds
     EMAIL_VERIFY_MAX_AGE = 7 * 24 * 60 * 60
     # Server-side sessions (seconds): signed out after this long without a request, and after
@@ -165,7 +175,7 @@ class Config:
     @classmethod
     def celery(cls, overrides: dict | None = None) -> dict:
         """Build the Celery settings from the flat config values."""
-        conf = {
+        conf: dict[str, Any] = {
             "broker_url": cls.CELERY_BROKER_URL,
             "task_always_eager": cls.CELERY_TASK_ALWAYS_EAGER,
             "task_eager_propagates": False,
@@ -205,6 +215,8 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = Config.SECRET_KEY or "testing-secret-key"
     RATELIMIT_ENABLED = True
+    # A production-strength hash costs a tenth of a second; the tests make hundreds.
+    PASSWORD_HASH_PROFILE = "CHEAPEST"
     STRIPE_WEBHOOK_SECRET = Config.STRIPE_WEBHOOK_SECRET or "whsec_test_secret"
 
 

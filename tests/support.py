@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -30,17 +31,104 @@ def using_real_services() -> bool:
     ].startswith("redis")
 
 
+def isolate_xdist_worker(worker: str, chosen: list[str]) -> None:
+    """Give a pytest-xdist worker ("gw3") its own PostgreSQL database and Redis database.
+
+    Values the suite chose itself are already this process's own (see conftest); a PostgreSQL
+    database named by the environment gets the suffix "_gw3", a Redis database the number
+    <given> + 3, so `-n 4` with redis://.../8 uses the databases 8 to 11.
+    """
+    index = int(worker.removeprefix("gw"))
+    if "DATABASE_URL" not in chosen:
+        url = make_url(os.environ["DATABASE_URL"])
+        if url.drivername.startswith("postgresql"):
+            os.environ["DATABASE_URL"] = url.set(
+                database=f"{url.database}_{worker}"
+            ).render_as_string(hide_password=False)
+        elif url.database:
+            os.environ["DATABASE_URL"] = url.set(
+                database=f"{url.database}.{worker}"
+            ).render_as_string(hide_password=False)
+    if "CELERY_BROKER_URL" not in chosen:
+        broker = os.environ["CELERY_BROKER_URL"]
+        if broker.startswith("redis"):
+            parts = urlsplit(broker)
+            given = parts.path.strip("/")
+            number = (int(given) if given.isdigit() else 0) + index
+            if number > 15:
+                raise RuntimeError(f"xdist worker {worker} would need Redis database {number}")
+            os.environ["CELERY_BROKER_URL"] = urlunsplit(parts._replace(path=f"/{number}"))
+        elif broker.startswith("sqla+sqlite:///"):
+            os.environ["CELERY_BROKER_URL"] = f"{broker}.{worker}"
+
+
 def is_postgres() -> bool:
     return os.environ["DATABASE_URL"].startswith("postgresql")
 
 
 def make_app(eager: bool = True, **overrides: Any) -> Flask:
-    """Build a testing app; eager=False sends tasks to the real worker."""
+    """Build a new testing app; eager=False sends tasks to the real worker."""
     from campus import create_app
 
     celery = {"task_always_eager": eager, "task_eager_propagates": True}
     celery.update(overrides.pop("CELERY_OVERRIDES", {}))
     return create_app("testing", {"CELERY_OVERRIDES": celery, **overrides})
+
+
+class _Pristine:
+    """What a shared app looked like when it was built, to put it back before each test."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.config = dict(app.config)
+        self.extensions = dict(app.extensions)
+
+    def restore(self) -> None:
+        from campus.extensions import limiter
+
+        app = self.app
+        # Settings a test assigned, and everything kept lazily in app.extensions: the content
+        # and snapshot caches are keyed by ids and versions that restart once rows are deleted.
+        app.config.clear()
+        app.config.update(self.config)
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        limiter.reset()  # one in-memory storage per process, whichever app made it
+        # Tasks are shared_task proxies bound to the current Celery app: make it this app's,
+        # so they run in this app's context (eagerly or not, as it was built).
+        celery = app.extensions["celery"]
+        celery.set_current()
+        celery.set_default()
+
+
+_SHARED: dict[tuple, Flask] = {}
+_PRISTINE: dict[Flask, _Pristine] = {}
+
+
+def shared_app(eager: bool = True, **overrides: Any) -> Flask:
+    """Return this process's one app of this configuration, put back as it was built.
+
+    Building an app costs about half a second (the admin views, the OpenAPI spec), so the
+    tests share one per configuration; a test that changes the app itself (routes, signals
+    bound to it, settings read only by create_app) takes the `fresh_app` fixture instead.
+    """
+    app = _shared(eager, **overrides)
+    reset_app(app)
+    return app
+
+
+def _shared(eager: bool, **overrides: Any) -> Flask:
+    key = (eager, tuple(sorted((name, repr(value)) for name, value in overrides.items())))
+    app = _SHARED.get(key)
+    if app is None:
+        app = _SHARED[key] = make_app(eager, **overrides)
+        _PRISTINE[app] = _Pristine(app)
+    return app
+
+
+def reset_app(app: Flask) -> None:
+    """Put a shared app back as it was built (settings, caches, rate limits, Celery app)."""
+    _PRISTINE[app].restore()
 
 
 def _pg_url(url: str) -> str:
@@ -73,7 +161,7 @@ def reset_database() -> None:
         engine.dispose()
     elif url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    app = make_app()
+    app = shared_app()
     with app.app_context():
         upgrade()
         from campus.extensions import db
@@ -123,32 +211,32 @@ def start_worker(
     **env: str,
 ) -> subprocess.Popen:
     """Start `celery -A <celery_app> worker` and wait until it says it is ready."""
-    app = make_app(eager=False)
-    app.extensions["celery"].control.purge()
+    # The broker's leftovers from an earlier run go; the current test's app stays as it is.
+    _shared(eager=False).extensions["celery"].control.purge()
     log_path = Path(os.environ["INSTANCE_PATH"]).parent / log_name
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            celery_app,
-            "worker",
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            "--loglevel=info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            *([f"--queues={queues}"] if queues else []),
-        ],
-        cwd=ROOT,
-        env=worker_env(**env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log_path.open("w") as log:  # the worker writes to its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                celery_app,
+                "worker",
+                f"--pool={pool}",
+                f"--concurrency={concurrency}",
+                "--loglevel=info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *([f"--queues={queues}"] if queues else []),
+            ],
+            cwd=ROOT,
+            env=worker_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     proc.log_path = log_path  # type: ignore[attr-defined]
     wait_for(
         lambda: proc.poll() is not None or " ready." in log_path.read_text(),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from config import Config
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: templates/ and config.py live here
 
@@ -51,7 +54,7 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     return app
 
 
-def _finish_config(app: Flask, config_class: type, *, implicit: bool = False) -> None:
+def _finish_config(app: Flask, config_class: type[Config], *, implicit: bool = False) -> None:
     """Fill derived settings and refuse to run production on missing or weak ones."""
     from campus import preflight
 

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campus.extensions import db
+from campus.extensions import Model, db
 from campus.models.base import utcnow
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from campus.accounts.models import User
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what, when, with the object's state before and after."""
 
     __tablename__ = "admin_audit_entries"

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised by create_app."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -16,3 +18,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = Api()
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds db.Model from Base at run time; type checkers see Base.
+    Model = Base
+else:
+    Model = db.Model

@@ -44,8 +44,8 @@ def memoized_url_for(app: Flask):
     def url_for(endpoint: str, **values: Any) -> str:
         if not has_request_context() or endpoint.startswith(".") or app.url_default_functions:
             return build(endpoint, **values)
-        for key, value in values.items():
-            if key.startswith("_") or not (  # _external, _anchor, _method, _scheme
+        for name, value in values.items():
+            if name.startswith("_") or not (  # _external, _anchor, _method, _scheme
                 value is None
                 or isinstance(value, bool | int)
                 or (isinstance(value, str) and len(value) <= _MEMO_VALUE_MAX)

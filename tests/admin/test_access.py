@@ -12,7 +12,7 @@ from tests.admin import helpers
 
 
 def _admin_rules():
-    app = support.make_app()
+    app = support.shared_app()
     rules = []
     for rule in app.url_map.iter_rules():
         endpoint = rule.endpoint
@@ -92,7 +92,7 @@ def _expected_for_admin(app, endpoint: str) -> int:
 @pytest.fixture(scope="module")
 def site(_database):
     """One app and one of everything for the whole matrix: these requests change nothing."""
-    app = support.make_app()
+    app = support.shared_app()
     ids = helpers.make_catalog(app)
     with app.app_context():
         admin_id = support.create_user(role="admin").id

@@ -8,18 +8,25 @@ from tests import support
 from tests.billing.fake_stripe import PRICE_ID, FakeStripe
 
 
-@pytest.fixture
-def fake_stripe():
-    """The local Stripe imitation, on a free port."""
+@pytest.fixture(scope="session")
+def _fake_stripe_server():
+    """The local Stripe imitation, on a free port, for the whole session."""
     server = FakeStripe().start()
     yield server
     server.stop()
 
 
 @pytest.fixture
+def fake_stripe(_fake_stripe_server):
+    """The local Stripe imitation, with nothing recorded and no objects."""
+    _fake_stripe_server.reset()
+    return _fake_stripe_server
+
+
+@pytest.fixture
 def stripe_app(_database, fake_stripe):
     """An app using the real Stripe SDK against the local imitation (no simulator)."""
-    app = support.make_app(
+    app = support.shared_app(
         STRIPE_SECRET_KEY="sk_test_campus",
         STRIPE_PRICE_ID=PRICE_ID,
         STRIPE_API_BASE=fake_stripe.url,

@@ -127,13 +127,8 @@ class FakeStripe:
     """Threaded HTTP server answering /v1/... like Stripe, recording every request."""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.customers: dict[str, dict] = {}
-        self.sessions: dict[str, dict] = {}
-        self.subscriptions: dict[str, dict] = {}
-        self.idempotent: dict[str, tuple[int, dict]] = {}
-        self.fail_paths: set[str] = set()
         self.lock = threading.Lock()
+        self.reset()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -185,6 +180,16 @@ class FakeStripe:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def reset(self) -> None:
+        """Forget every request and object, as a newly started server would."""
+        with self.lock:
+            self.requests: list[dict[str, Any]] = []
+            self.customers: dict[str, dict] = {}
+            self.sessions: dict[str, dict] = {}
+            self.subscriptions: dict[str, dict] = {}
+            self.idempotent: dict[str, tuple[int, dict]] = {}
+            self.fail_paths: set[str] = set()
 
     def start(self) -> FakeStripe:
         self.thread.start()

@@ -6,6 +6,7 @@ import random
 import time
 from datetime import UTC, datetime
 
+import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ plans = st.lists(st.lists(st.sampled_from(lifecycle.ACTIONS), max_size=5), min_s
 gaps = st.lists(st.sampled_from([0, 0, 1, 3600]), min_size=40, max_size=40)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=12,
     deadline=None,
@@ -29,7 +31,7 @@ gaps = st.lists(st.sampled_from([0, 0, 1, 3600]), min_size=40, max_size=40)
 def test_access_matches_stripe_after_duplicated_shuffled_delivery(
     _database, plans, gaps, seed, dup_rate
 ):
-    app = support.make_app()
+    app = support.shared_app()
     start = datetime.fromtimestamp(int(time.time()), UTC)
     try:
         with time_machine.travel(start, tick=False) as clock:

@@ -177,6 +177,7 @@ def test_sweep_drains_only_events_that_waited_too_long(app):
 # --- through the real worker -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_burst_of_events_is_processed_exactly_once_by_the_worker(live_app, worker):
     members = _members(live_app, 40)
@@ -244,6 +245,7 @@ def test_burst_of_events_is_processed_exactly_once_by_the_worker(live_app, worke
         assert 1 <= sent_drains < len(evts) // 2
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_sweep_processes_an_event_whose_wake_up_was_lost(live_app):
     [(_user_id, customer_id)] = _members(live_app, 1)

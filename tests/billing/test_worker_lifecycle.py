@@ -9,7 +9,7 @@ import pytest
 from tests import support
 from tests.billing import lifecycle
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 PLANS = [
     ["renew", "fail", "recover", "renew"],

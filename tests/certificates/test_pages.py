@@ -194,15 +194,12 @@ def test_signed_credential_verifies_with_an_independent_library_against_the_jwks
         pyjwt.decode(f"{head}.{forged}.{sig}", key=key, algorithms=["EdDSA"])
 
 
-def test_signing_key_is_kept_between_apps_in_development(app):
-    from tests.support import make_app
-
+def test_signing_key_is_kept_between_apps_in_development(app, fresh_app):
     with app.app_context():
         from campus.certificates.signing import jwks
 
         first = jwks()
-    other = make_app()
-    with other.app_context():
+    with fresh_app.app_context():
         from campus.certificates.signing import jwks as jwks2
 
         assert jwks2() == first
@@ -210,11 +207,10 @@ def test_signing_key_is_kept_between_apps_in_development(app):
 
 def test_configured_signing_key_is_used(app):
     from campus.certificates.signing import generate_jwk
-    from tests.support import make_app
 
     key = generate_jwk()
-    configured = make_app(CERTIFICATE_SIGNING_KEY=json.dumps(key))
-    with configured.app_context():
+    app.config["CERTIFICATE_SIGNING_KEY"] = json.dumps(key)
+    with app.app_context():
         from campus.certificates.signing import jwks
 
         assert jwks()["keys"][0]["x"] == key["x"]

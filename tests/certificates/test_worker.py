@@ -64,6 +64,7 @@ def _status(app, user_id: int) -> str | None:
         return status
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_duplicates_issue_one_certificate_and_one_email(live_app, worker):
     from celery import group
 
@@ -99,6 +100,7 @@ def _kill_worker_tree(proc) -> None:
     proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_issue_still_ends_with_one_certificate_and_one_email(live_app):
     """SIGKILL the pool process while it holds the row lock with the PDF written, then recover."""
     from campus.certificates.tasks import issue_certificate
@@ -139,6 +141,7 @@ def test_worker_killed_mid_issue_still_ends_with_one_certificate_and_one_email(l
     assert _counts(live_app, user_id, email) == (1, 1, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not os.environ["CELERY_BROKER_URL"].startswith("redis"),
     reason="redelivery of an unacknowledged message after a whole-worker crash needs Redis",
@@ -177,6 +180,7 @@ def test_whole_worker_killed_mid_issue_is_redelivered_after_restart(live_app):
     assert _counts(live_app, user_id, email) == (1, 1, 1)
 
 
+@pytest.mark.slow
 def test_storage_failure_in_the_worker_is_retried_with_backoff_until_it_works(live_app):
     from campus.certificates.tasks import issue_certificate
 

@@ -56,9 +56,9 @@ def test_asking_emails_a_signed_link_to_a_real_pdf(app, client, guide):
     [message] = support.outbox(app)
     assert message["To"] == "ana@example.com"
     link = support.link_in(message)
-    pdf = client.get(link)
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    reader = PdfReader(io.BytesIO(pdf.data))
+    with client.get(link) as pdf:  # a file response stays open until closed, as a server does
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        reader = PdfReader(io.BytesIO(pdf.data))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) >= 2
     assert "Hip and Thigh Stretching Guide" in text and "hamstring" in text.lower()
@@ -115,9 +115,8 @@ def test_unknown_download_is_404(client):
     assert client.get("/articles/downloads/nothing/file/abc").status_code == 404
 
 
-def test_download_requests_are_rate_limited(guide):
-    app = support.make_app(DOWNLOAD_RATE_LIMIT="2 per minute")
-    client = app.test_client()
+def test_download_requests_are_rate_limited(app, client, guide):
+    app.config["DOWNLOAD_RATE_LIMIT"] = "2 per minute"
     assert _ask(client, email="a@example.com").status_code == 200
     assert _ask(client, email="b@example.com").status_code == 200
     assert _ask(client, email="c@example.com").status_code == 429

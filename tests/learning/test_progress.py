@@ -294,9 +294,9 @@ def test_resource_downloads_follow_the_lesson_rule(app, client, course):
     client.post("/logout", data={"csrf_token": ""})
     other = app.test_client()
     make_reader(app, "member", other, course)
-    got = other.get(url)
-    assert got.status_code == 200 and got.data == b"stretch daily"
-    assert "hand-out.txt" in got.headers["Content-Disposition"]
+    with other.get(url) as got:  # a file response stays open until closed, as a server does
+        assert got.status_code == 200 and got.data == b"stretch daily"
+        assert "hand-out.txt" in got.headers["Content-Disposition"]
     wrong_lesson = f"/courses/{course.slug}/lessons/{course.lesson_ids[1]}/resources/{res_id}"
     assert other.get(wrong_lesson).status_code == 404
 

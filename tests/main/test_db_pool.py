@@ -29,6 +29,7 @@ def test_idle_connection_the_server_dropped_is_replaced_before_use(_database):
     old_pid = _kill_pooled_connection(app)
     with app.app_context():
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != old_pid
+        db.session.remove()  # back to the pool first: dispose() closes only what it holds
         db.engine.dispose()
 
 
@@ -41,4 +42,5 @@ def test_connection_used_a_moment_ago_is_not_pinged(_database):
             db.session.scalar(text("SELECT 1"))
         db.session.remove()
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != old_pid
+        db.session.remove()  # back to the pool first: dispose() closes only what it holds
         db.engine.dispose()

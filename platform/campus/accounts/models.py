@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models.base import TimestampMixin
 
 PROFESSIONS = {
@@ -21,7 +21,7 @@ PROFESSIONS = {
 ROLES = ("student", "admin")
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     """A student or admin; the email is stored lower-cased so uniqueness ignores case."""
 
     __tablename__ = "users"
@@ -98,7 +98,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UserToken(TimestampMixin, db.Model):
+class UserToken(TimestampMixin, Model):
     """A single-use, expiring token (email verification, password reset); only its hash is kept."""
 
     __tablename__ = "user_tokens"
@@ -113,7 +113,7 @@ class UserToken(TimestampMixin, db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in device: the cookies carry a random token, only its hash is kept here."""
 
     __tablename__ = "user_sessions"
@@ -135,7 +135,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use second-factor recovery code; only its hash is kept."""
 
     __tablename__ = "user_recovery_codes"
@@ -147,7 +147,7 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None]
 
 
-class LoginChallenge(db.Model):
+class LoginChallenge(Model):
     """A sign-in waiting for its second factor: the password was right, no session exists yet."""
 
     __tablename__ = "user_login_challenges"

@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import cast
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
-from sqlalchemy import select, update
+from flask import current_app, has_app_context
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
@@ -21,9 +22,49 @@ from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified against when no user matches, so a login takes as long whether or not the email exists.
-_DUMMY_HASH = _hasher.hash("campus-no-such-user")
+
+class _Hasher:
+    """Argon2id with the parameters the app's PASSWORD_HASH_PROFILE names (argon2.profiles).
+
+    Production keeps the library's recommended RFC_9106_LOW_MEMORY; the tests name CHEAPEST,
+    since hundreds of production-strength hashes would be most of the suite's time.
+    """
+
+    DEFAULT_PROFILE = "RFC_9106_LOW_MEMORY"
+
+    def __init__(self) -> None:
+        self._by_profile: dict[str, tuple[PasswordHasher, str]] = {}
+
+    def _current(self) -> tuple[PasswordHasher, str]:
+        name = self.DEFAULT_PROFILE
+        if has_app_context():
+            name = current_app.config.get("PASSWORD_HASH_PROFILE") or name
+        found = self._by_profile.get(name)
+        if found is None:
+            parameters = getattr(profiles, name, None)
+            if not isinstance(parameters, profiles.Parameters):
+                raise RuntimeError(f"PASSWORD_HASH_PROFILE={name!r} is not an argon2 profile")
+            hasher = PasswordHasher.from_parameters(parameters)
+            # Verified against when no user matches, so a login takes as long whether or not
+            # the email exists: it must cost what a real hash of this profile costs.
+            found = self._by_profile[name] = (hasher, hasher.hash("campus-no-such-user"))
+        return found
+
+    @property
+    def dummy_hash(self) -> str:
+        return self._current()[1]
+
+    def hash(self, password: str) -> str:
+        return self._current()[0].hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return self._current()[0].verify(password_hash, password)
+
+    def check_needs_rehash(self, password_hash: str) -> bool:
+        return self._current()[0].check_needs_rehash(password_hash)
+
+
+_hasher = _Hasher()
 
 
 class AccountError(ValueError):
@@ -141,7 +182,7 @@ def authenticate(email: str, password: str) -> User | None:
     """Return the user if the email and password match an active account."""
     user = get_user_by_email(email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _hasher.dummy_hash, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:
@@ -198,11 +239,14 @@ def peek_token(raw: str, purpose: str) -> UserToken:
 def consume_token(raw: str, purpose: str) -> User:
     """Spend a token exactly once (an atomic update, safe against two clicks at once)."""
     token = peek_token(raw, purpose)
-    spent = db.session.execute(
-        update(UserToken)
-        .where(UserToken.id == token.id, UserToken.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+    spent = cast(
+        CursorResult,
+        db.session.execute(
+            update(UserToken)
+            .where(UserToken.id == token.id, UserToken.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     )
     if spent.rowcount != 1:
         raise AccountError("This link has already been used. Request a new one.")

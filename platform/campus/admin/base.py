@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, g, request
 from flask_admin import BaseView
@@ -14,10 +15,17 @@ from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.model import filters as admin_filters
 from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
+from wtforms import SelectChoice
 
 from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import safe_cell
+from campus.extensions import db
+
+
+def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """Turn (value, label) pairs into the SelectChoice objects WTForms takes."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class AdminForm(FlaskForm):
@@ -32,7 +40,13 @@ class AdminForm(FlaskForm):
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
 
-class SecureMixin:
+if TYPE_CHECKING:  # the mixin is only ever mixed into Flask-Admin views
+    from flask_admin import BaseView as _ViewBase
+else:
+    _ViewBase = object
+
+
+class SecureMixin(_ViewBase):
     """Admins only (students 403, anonymous to login); sensitive POSTs need a fresh password."""
 
     # View methods whose POST is sensitive, and action names that are.
@@ -172,7 +186,7 @@ class AuditedModelView(SecureMixin, ModelView):
 
     def on_model_change(self, form, model, is_created: bool) -> None:
         self.validate_change(form, model, is_created)
-        self.session.flush()
+        db.session.flush()
         before = None if is_created else g.pop("admin_audit_before", None)
         after = snapshot(model)
         record("create" if is_created else "update", model, before=before, after=after)

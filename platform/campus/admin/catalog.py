@@ -28,7 +28,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.accounts.models import PROFESSIONS
-from campus.admin.base import AuditedModelView
+from campus.admin.base import AuditedModelView, select_choices
 from campus.learning import actions
 from campus.learning.access import LearningError
 from campus.learning.models import (
@@ -204,7 +204,7 @@ class CourseView(CourseCatalogView):
     form_extra_fields = {
         "written_for": SelectMultipleField(
             "Written for",
-            choices=list(PROFESSIONS.items()),
+            choices=select_choices(PROFESSIONS.items()),
             widget=ListWidget(prefix_label=False),
             option_widget=CheckboxInput(),
         )

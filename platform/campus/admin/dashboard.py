@@ -146,7 +146,7 @@ def churned_members(now: datetime) -> MonthSeries:
         )
         .group_by(bucket)
     )
-    found = dict(db.session.execute(stmt).all())
+    found: dict[str, int] = dict(db.session.execute(stmt).all())
     return MonthSeries(keys, [found.get(key, 0) for key in keys])
 
 

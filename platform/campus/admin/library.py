@@ -13,10 +13,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from campus.admin.base import AuditedModelView
+from campus.admin.base import AuditedModelView, select_choices
 from campus.admin.catalog import SLUG, CatalogView
 from campus.content import actions as content_actions
 from campus.content import services as content
@@ -31,6 +31,7 @@ from campus.content.models import (
     Tag,
 )
 from campus.content.render import CUT_MARKER, render_article
+from campus.extensions import db
 
 VISIBILITY_LABELS = {
     "public": "Public: everyone reads it all",
@@ -63,9 +64,11 @@ class ArticleForm(FlaskForm):
         description=escape(f"Put {CUT_MARKER} on its own line where the free preview ends."),
     )
     visibility = SelectField(
-        "Who reads it all", choices=list(VISIBILITY_LABELS.items()), default="paid"
+        "Who reads it all", choices=select_choices(VISIBILITY_LABELS.items()), default="paid"
     )
-    status = SelectField("Status", choices=[(DRAFT, "Draft"), (PUBLISHED, "Published")])
+    status = SelectField(
+        "Status", choices=select_choices([(DRAFT, "Draft"), (PUBLISHED, "Published")])
+    )
     category = SelectField("Body region", choices=[], validate_choice=False)
     tags = StringField(
         "Tags (muscles)", description="Comma-separated, e.g. Trapezius, Levator scapulae"
@@ -116,9 +119,9 @@ class ArticleView(AuditedModelView):
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Article, session, **kwargs)
 
-    def _category_choices(self) -> list[tuple[str, str]]:
-        rows = self.session.scalars(select(Category).order_by(Category.position, Category.name))
-        return [("", "— none —")] + [(c.name, c.name) for c in rows]
+    def _category_choices(self) -> list[SelectChoice]:
+        rows = db.session.scalars(select(Category).order_by(Category.position, Category.name))
+        return select_choices([("", "— none —")] + [(c.name, c.name) for c in rows])
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -140,7 +143,7 @@ class ArticleView(AuditedModelView):
         slug = (form.slug.data or "").strip().lower()
         if slug:
             current = request.args.get("id", type=int)
-            other = self.session.scalar(select(Article).where(Article.slug == slug))
+            other = db.session.scalar(select(Article).where(Article.slug == slug))
             if other is not None and other.id != current:
                 form.slug.errors = [*form.slug.errors, "Another article already uses this slug."]
                 ok = False
@@ -168,7 +171,7 @@ class ArticleView(AuditedModelView):
             article = self._save(form)
             self.session.commit()
         except (content.ContentError, ValidationError) as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(f"The article was not saved: {exc}", "error")
             return False
         return article
@@ -178,7 +181,7 @@ class ArticleView(AuditedModelView):
             self._save(form, model)
             self.session.commit()
         except (content.ContentError, ValidationError) as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(f"The article was not saved: {exc}", "error")
             return False
         return True
@@ -240,7 +243,7 @@ class ArticleView(AuditedModelView):
     @expose("/preview/<int:article_id>")
     def preview_saved(self, article_id: int):
         """Show what each kind of reader sees of a saved article."""
-        article = self.session.get(Article, article_id)
+        article = db.session.get(Article, article_id)
         if article is None:
             abort(404)
         return self._preview(

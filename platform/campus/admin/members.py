@@ -57,11 +57,11 @@ def membership_history(user: User) -> list[HistoryItem]:
         )
     for comp in db.session.scalars(select(CompMembership).where(CompMembership.user_id == user.id)):
         if comp.revoked_at:
-            status, detail = "ended", f"ended early {comp.revoked_at:%Y-%m-%d}"
+            status, note = "ended", f"ended early {comp.revoked_at:%Y-%m-%d}"
         else:
-            status, detail = "comp", f"until {comp.ends_at:%Y-%m-%d}"
+            status, note = "comp", f"until {comp.ends_at:%Y-%m-%d}"
         items.append(
-            HistoryItem(comp.created_at, "comp", f"Comp membership: {comp.reason}", detail, status)
+            HistoryItem(comp.created_at, "comp", f"Comp membership: {comp.reason}", note, status)
         )
     return sorted(items, key=lambda item: item.at, reverse=True)
 

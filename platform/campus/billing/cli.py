@@ -53,7 +53,7 @@ def replay_command(event_id: str) -> None:
     db.session.commit()
     status = process_webhook_event.apply(args=(row.id,)).get()
     db.session.expire_all()
-    row = db.session.get(WebhookEvent, row.id)
+    row = db.session.get_one(WebhookEvent, row.id)
     click.echo(f"{row.stripe_event_id} ({row.type}): {status}")
     if row.reason or row.last_error:
         click.echo(f"  {row.last_error or row.reason}")

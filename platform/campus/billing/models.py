@@ -8,11 +8,11 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models.base import TimestampMixin
 
 
-class StripeCustomer(TimestampMixin, db.Model):
+class StripeCustomer(TimestampMixin, Model):
     """The one Stripe customer of a user, reused by every checkout."""
 
     __tablename__ = "stripe_customers"
@@ -24,7 +24,7 @@ class StripeCustomer(TimestampMixin, db.Model):
     user: Mapped[User] = relationship()
 
 
-class Subscription(TimestampMixin, db.Model):
+class Subscription(TimestampMixin, Model):
     """Local mirror of a Stripe subscription, as of the newest event or fetch applied."""
 
     __tablename__ = "subscriptions"
@@ -48,7 +48,7 @@ class Subscription(TimestampMixin, db.Model):
     user: Mapped[User] = relationship()
 
 
-class CompMembership(TimestampMixin, db.Model):
+class CompMembership(TimestampMixin, Model):
     """Access granted by an admin without Stripe, until `ends_at`, for a stated reason."""
 
     __tablename__ = "comp_memberships"
@@ -64,7 +64,7 @@ class CompMembership(TimestampMixin, db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class WebhookEvent(TimestampMixin, db.Model):
+class WebhookEvent(TimestampMixin, Model):
     """One Stripe event as received: stored once per event id, then processed by the worker."""
 
     __tablename__ = "webhook_events"
@@ -84,7 +84,7 @@ class WebhookEvent(TimestampMixin, db.Model):
     processed_at: Mapped[datetime | None]
 
 
-class CheckoutSession(TimestampMixin, db.Model):
+class CheckoutSession(TimestampMixin, Model):
     """A Checkout Session we opened for a user; an open one is reused instead of a second."""
 
     __tablename__ = "checkout_sessions"
@@ -98,7 +98,7 @@ class CheckoutSession(TimestampMixin, db.Model):
     expires_at: Mapped[datetime]
 
 
-class SimulatedStripeObject(db.Model):
+class SimulatedStripeObject(Model):
     """A Stripe-shaped object of the offline simulator (customer, session, subscription, ...)."""
 
     __tablename__ = "simulated_stripe_objects"

@@ -91,7 +91,7 @@ def objects(kind: str, customer: str | None = None) -> list[dict[str, Any]]:
 
 
 def _emit(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict:
-    event = {
+    event: dict[str, Any] = {
         "id": _new_id("evt"),
         "object": "event",
         "api_version": API_VERSION,
@@ -396,7 +396,8 @@ def latest_subscription(customer_id: str) -> dict[str, Any] | None:
     """Return the customer's newest subscription that has not ended, else the newest one."""
     subs = objects("subscription", customer_id)
     live = [s for s in subs if s["status"] not in ("canceled", "incomplete_expired")]
-    return (live or subs or [None])[-1]
+    found = live or subs
+    return found[-1] if found else None
 
 
 class SimulatedGateway:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -104,4 +106,5 @@ def portal_action(action: str) -> Response:
     db.session.commit()
     flash(message, "success")
     # Back to the return_url the portal session was opened with, as Stripe's portal does.
-    return redirect(url_for("billing.membership", **{"from": PORTAL_RETURN}), 303)
+    back: dict[str, Any] = {"from": PORTAL_RETURN}  # "from" is a keyword: passed by mapping
+    return redirect(url_for("billing.membership", **back), 303)

@@ -164,12 +164,14 @@ def deliver_simulated_event(self, event_id: str) -> int | None:
     if event is None:
         return None
     payload = json.dumps(event)
+    secret = webhook_secret()
+    assert secret is not None  # the simulator always has one (derived from SECRET_KEY)
     # Through the app's own WSGI stack: verification, storage and the task are the real ones.
     response = current_app.test_client().post(
         "/webhooks/stripe",
         data=payload,
         headers={
-            "Stripe-Signature": sign_payload(payload, webhook_secret()),
+            "Stripe-Signature": sign_payload(payload, secret),
             "Content-Type": "application/json",
         },
     )

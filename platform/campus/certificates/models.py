@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models.base import TimestampMixin, utcnow
 
 STATUSES = {
@@ -29,7 +29,7 @@ STATUSES = {
 }
 
 
-class Certificate(TimestampMixin, db.Model):
+class Certificate(TimestampMixin, Model):
     """A student's certificate for a course; `data` is what was printed, frozen at issue time."""
 
     __tablename__ = "certificates"
@@ -89,7 +89,7 @@ class Certificate(TimestampMixin, db.Model):
         return f"<Certificate {self.code} {self.status}>"
 
 
-class CertificateCode(db.Model):
+class CertificateCode(Model):
     """Every code a certificate has carried; a reissue retires the old code, never deletes it."""
 
     __tablename__ = "certificate_codes"
@@ -106,7 +106,7 @@ class CertificateCode(db.Model):
     certificate: Mapped[Certificate] = relationship(back_populates="codes")
 
 
-class CertificateEvent(db.Model):
+class CertificateEvent(Model):
     """One line of a certificate's history: created, failed, issued, revoked, reissued."""
 
     __tablename__ = "certificate_events"

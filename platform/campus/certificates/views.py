@@ -143,7 +143,7 @@ def verify_json(code: str):
         return jsonify(
             code=certificate.code,
             status="revoked",
-            revoked_at=certificate.revoked_at.isoformat(),
+            revoked_at=certificate.revoked_at.isoformat() if certificate.revoked_at else None,
             reason=certificate.revoked_reason,
         )
     return jsonify(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from campus.cache import VersionedLRU, app_cache
@@ -21,7 +21,7 @@ from campus.models.reads import read
 MAX_ENTRIES = 512
 _WATCHED = (Article, Category, Tag, Download)
 _VERSION = select(ContentVersion.version).where(ContentVersion.id == 1)
-_TABLE = ContentVersion.__table__
+_TABLE = cast(Table, ContentVersion.__table__)
 
 
 def current_version() -> int | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campus.extensions import db
+from campus.extensions import Model, db
 from campus.models.base import TimestampMixin, utcnow
 
 PUBLIC, MEMBERS, PAID = "public", "members", "paid"
@@ -28,7 +28,7 @@ article_tags = Table(
 )
 
 
-class Category(db.Model):
+class Category(Model):
     """A body region articles are filed under."""
 
     __tablename__ = "categories"
@@ -39,7 +39,7 @@ class Category(db.Model):
     position: Mapped[int] = mapped_column(default=100)
 
 
-class Tag(db.Model):
+class Tag(Model):
     """A muscle (or topic) articles are tagged with."""
 
     __tablename__ = "tags"
@@ -49,7 +49,7 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(120))
 
 
-class Article(TimestampMixin, db.Model):
+class Article(TimestampMixin, Model):
     """An article: Markdown source and the sanitized HTML and text rendered from it on save.
 
     The preview (above the cut) and the full body are stored apart so a reader without access
@@ -88,7 +88,7 @@ class Article(TimestampMixin, db.Model):
         return f"<Article {self.slug} {self.visibility}/{self.status}>"
 
 
-class Download(TimestampMixin, db.Model):
+class Download(TimestampMixin, Model):
     """A free resource (a PDF in the instance folder) given in exchange for an email."""
 
     __tablename__ = "downloads"
@@ -102,7 +102,7 @@ class Download(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class Lead(db.Model):
+class Lead(Model):
     """Someone who asked for a download and agreed to hear from us: once per email and download."""
 
     __tablename__ = "leads"
@@ -120,7 +120,7 @@ class Lead(db.Model):
     download: Mapped[Download] = relationship()
 
 
-class ContentVersion(db.Model):
+class ContentVersion(Model):
     """One row whose number goes up whenever articles, regions, muscles or downloads change.
 
     Processes cache article pages under this number, so a change is seen by all of them at once.

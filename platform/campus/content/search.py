@@ -8,9 +8,21 @@ preview of the others, so a search can never reveal (or even hint at) gated text
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, bindparam, case, func, literal_column, not_, or_, text
+from sqlalchemy import (
+    ColumnClause,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    not_,
+    or_,
+    text,
+)
 
 from campus.content.access import Reader, readable_visibilities
 from campus.content.models import FTS_TABLE, Article
@@ -50,8 +62,8 @@ def apply_search(stmt: Select, terms: list[str], reader: Reader) -> Select:
         tsquery = func.plainto_tsquery(
             literal_column("'english'::regconfig"), bindparam("terms", " ".join(terms))
         )
-        full_vector = literal_column(_qualified(PG_FULL_VECTOR))
-        preview_vector = literal_column(_qualified(PG_PREVIEW_VECTOR))
+        full_vector: ColumnClause[Any] = literal_column(_qualified(PG_FULL_VECTOR))
+        preview_vector: ColumnClause[Any] = literal_column(_qualified(PG_PREVIEW_VECTOR))
         rank = func.ts_rank(case((full_ok, full_vector), else_=preview_vector), tsquery)
         return stmt.where(
             or_(
@@ -61,12 +73,12 @@ def apply_search(stmt: Select, terms: list[str], reader: Reader) -> Select:
         ).order_by(rank.desc(), Article.published_at.desc(), Article.id.desc())
     # SQLite FTS5: one MATCH per column set, each limited to the articles it applies to.
     phrase = " AND ".join(f'"{term}"' for term in terms)
-    hits = text(
+    matches = text(
         f"SELECT rowid AS article_id, rank AS score, 1 AS full_hit FROM {FTS_TABLE} "
         f"WHERE {FTS_TABLE} MATCH :full_q "
         f"UNION ALL SELECT rowid, rank, 0 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :preview_q"
     ).columns(literal_column("article_id"), literal_column("score"), literal_column("full_hit"))
-    hits = hits.bindparams(
+    hits = matches.bindparams(
         full_q=f"{{title summary full_text}} : ({phrase})",
         preview_q=f"{{title summary preview_text}} : ({phrase})",
     ).subquery("hits")

@@ -388,9 +388,9 @@ def request_download(download: Download, *, name: str, email: str, consent: bool
                 db.session.add(lead)
         except IntegrityError:
             # The same address asked at the same moment from another request.
-            lead = db.session.scalar(
+            lead = db.session.scalars(
                 select(Lead).where(Lead.download_id == download.id, Lead.email == email)
-            )
+            ).one()
     else:
         lead.requests += 1
         lead.last_requested_at = now

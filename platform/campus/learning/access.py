@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeGuard
 
 from flask import current_app, url_for
 from sqlalchemy import and_, bindparam, select
@@ -36,7 +37,7 @@ class LearningError(Exception):
         self.extra = extra
 
 
-def _signed_in(user: User | None) -> bool:
+def _signed_in(user: User | None) -> TypeGuard[User]:
     return user is not None and getattr(user, "is_authenticated", False)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.errors import json_error
 from campus.extensions import db
-from campus.learning import access, progress, reports
+from campus.learning import access, progress, reports, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -222,7 +222,7 @@ class AttemptOutSchema(Schema):
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _course_summary(course: Course) -> dict:
+def _course_summary(course: Course | snapshots.CourseCard) -> dict:
     return {
         "slug": course.slug,
         "title": course.title,

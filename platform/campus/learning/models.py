@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
-from campus.extensions import db
+from campus.extensions import Model
 from campus.learning.rendering import render_markdown
 from campus.models.base import TimestampMixin, utcnow
 
@@ -38,7 +38,7 @@ QUESTION_KINDS = {"single": "Choose one answer", "multiple": "Choose every corre
 ENROLLMENT_STATUSES = ("active", "completed")
 
 
-class Course(TimestampMixin, db.Model):
+class Course(TimestampMixin, Model):
     """A CE course as approved by the boards; only published courses are listed."""
 
     __tablename__ = "courses"
@@ -114,7 +114,7 @@ class Course(TimestampMixin, db.Model):
         return f"<Course {self.slug}>"
 
 
-class CourseProfession(db.Model):
+class CourseProfession(Model):
     """One profession a course is written for (the catalog filters on these)."""
 
     __tablename__ = "course_professions"
@@ -127,7 +127,7 @@ class CourseProfession(db.Model):
     course: Mapped[Course] = relationship(back_populates="audience")
 
 
-class BoardApproval(TimestampMixin, db.Model):
+class BoardApproval(TimestampMixin, Model):
     """A CE board's approval of a course (or of us as its provider), valid until a date."""
 
     __tablename__ = "board_approvals"
@@ -145,7 +145,7 @@ class BoardApproval(TimestampMixin, db.Model):
         return self.valid_until is None or day <= self.valid_until
 
 
-class Module(TimestampMixin, db.Model):
+class Module(TimestampMixin, Model):
     """A numbered part of a course holding lessons in order."""
 
     __tablename__ = "course_modules"
@@ -164,7 +164,7 @@ class Module(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("course_id", "position"),)
 
 
-class Lesson(TimestampMixin, db.Model):
+class Lesson(TimestampMixin, Model):
     """A lesson: Markdown rendered to sanitized HTML on save, an optional video, resources."""
 
     __tablename__ = "lessons"
@@ -197,7 +197,7 @@ class Lesson(TimestampMixin, db.Model):
     )
 
 
-class LessonResource(TimestampMixin, db.Model):
+class LessonResource(TimestampMixin, Model):
     """A downloadable file attached to a lesson, served only to those who may open the lesson."""
 
     __tablename__ = "lesson_resources"
@@ -214,7 +214,7 @@ class LessonResource(TimestampMixin, db.Model):
     lesson: Mapped[Lesson] = relationship(back_populates="resources")
 
 
-class Quiz(TimestampMixin, db.Model):
+class Quiz(TimestampMixin, Model):
     """The final quiz of a course: a pass mark in percent and a daily attempt limit."""
 
     __tablename__ = "quizzes"
@@ -239,7 +239,7 @@ class Quiz(TimestampMixin, db.Model):
     )
 
 
-class Question(TimestampMixin, db.Model):
+class Question(TimestampMixin, Model):
     """A quiz question: single answer or multiple answers, explained after a pass."""
 
     __tablename__ = "quiz_questions"
@@ -266,7 +266,7 @@ class Question(TimestampMixin, db.Model):
         return QUESTION_KINDS.get(self.kind, self.kind)
 
 
-class Choice(db.Model):
+class Choice(Model):
     """One answer option of a question; `is_correct` never leaves the server before a pass."""
 
     __tablename__ = "quiz_choices"
@@ -284,7 +284,7 @@ class Choice(db.Model):
     __table_args__ = (UniqueConstraint("question_id", "position"),)
 
 
-class Enrollment(TimestampMixin, db.Model):
+class Enrollment(TimestampMixin, Model):
     """A student's place in a course; kept (with progress) when their membership lapses."""
 
     __tablename__ = "enrollments"
@@ -321,7 +321,7 @@ class Enrollment(TimestampMixin, db.Model):
         return self.completed_at is not None
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Model):
     """A lesson completed within an enrollment; the unique pair makes completion idempotent."""
 
     __tablename__ = "lesson_progress"
@@ -336,7 +336,7 @@ class LessonProgress(db.Model):
     __table_args__ = (UniqueConstraint("enrollment_id", "lesson_id"),)
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(Model):
     """One submitted quiz attempt, scored on the server and kept whatever the result."""
 
     __tablename__ = "quiz_attempts"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import event, func, select, update
+from sqlalchemy import Select, event, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -151,7 +151,7 @@ def course_lessons(course: Course | CourseCard) -> list[LessonView]:
     return cache.put(course.id, views, course.updated_at)
 
 
-_STAMPS: dict[bool, object] = {}
+_STAMPS: dict[bool, Select] = {}
 
 
 def catalog_stamp(include_drafts: bool) -> tuple:
@@ -230,7 +230,7 @@ def course_card(course_id: int, stamp: datetime) -> CourseCard | None:
 
 # --- the content version -----------------------------------------------------------------------
 
-_CHILDREN = (Module, Lesson, LessonResource, Quiz, BoardApproval, CourseProfession)
+_CHILDREN = (Module, Lesson, Quiz, BoardApproval, CourseProfession)  # resources: above
 
 
 def _course_id_of(session: Session, obj) -> int | None:

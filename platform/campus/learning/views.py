@@ -44,7 +44,7 @@ def _user():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def _refuse(err: LearningError, course: Course | None = None) -> Response:
+def _refuse(err: LearningError, course: Course | snapshots.CourseCard | None = None) -> Response:
     """Turn a refusal into the browser's answer: a login, a 404, or back to the course page."""
     if err.status == 401:
         return login_manager.unauthorized()

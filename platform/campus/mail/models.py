@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campus.extensions import db
+from campus.extensions import Model
 from campus.models.base import TimestampMixin
 
 
-class EmailMessage(TimestampMixin, db.Model):
+class EmailMessage(TimestampMixin, Model):
     """One message to one recipient; `dedupe_key` makes "send once per event" a constraint."""
 
     __tablename__ = "email_messages"
