@@ -73,7 +73,7 @@ class Config:
     GENERATE_SECRET_KEY = False
     INSTANCE_PATH = instance_path()
     SECRET_KEY = _env("SECRET_KEY")
-    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    PUBLIC_BASE_URL: str | None = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SITE_NAME = "Campus"
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or _sqlite_url(INSTANCE_PATH, "campus.sqlite")
@@ -104,7 +104,7 @@ class Config:
     MEMBERSHIP_PRICE_CENTS = 1995
     PAST_DUE_GRACE_DAYS = int(_env("PAST_DUE_GRACE_DAYS", "7") or 7)
 
-    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI: str | None = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     # Flask-Limiter strings. Login and password checks count failures only: per account (the

@@ -12,12 +12,13 @@ import re
 import secrets
 import time
 from datetime import timedelta
+from typing import cast
 
 import pyotp
 import segno
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from campus.accounts import sessions
 from campus.accounts.models import LoginChallenge, RecoveryCode, User
@@ -94,14 +95,17 @@ def _spend_totp(user: User, secret: str, code: str) -> bool:
     step = _accepted_step(secret, code, time.time())
     if step is None:
         return False
-    claimed = db.session.execute(
-        update(User)
-        .where(
-            User.id == user.id,
-            (User.totp_last_step.is_(None)) | (User.totp_last_step < step),
-        )
-        .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                (User.totp_last_step.is_(None)) | (User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if claimed != 1:
         return False  # this code (or a later one) was already used: a replay
@@ -202,15 +206,18 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
 
 
 def _spend_recovery_code(user: User, cleaned: str) -> bool:
-    spent = db.session.execute(
-        update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == _sha256(cleaned),
-            RecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+    spent = cast(
+        CursorResult,
+        db.session.execute(
+            update(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == _sha256(cleaned),
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if spent != 1:
         return False
@@ -320,11 +327,14 @@ def complete_challenge(challenge: LoginChallenge, code: str) -> User:
             else "That code is not right. Enter the current code from your app."
         )
         raise ChallengeFailed(message, restart=restart)
-    spent = db.session.execute(
-        update(LoginChallenge)
-        .where(LoginChallenge.id == challenge.id, LoginChallenge.spent_at.is_(None))
-        .values(spent_at=utcnow())
-        .execution_options(synchronize_session=False)
+    spent = cast(
+        CursorResult,
+        db.session.execute(
+            update(LoginChallenge)
+            .where(LoginChallenge.id == challenge.id, LoginChallenge.spent_at.is_(None))
+            .values(spent_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if spent != 1:
         raise ChallengeFailed("This sign-in has already been used. Sign in again.", restart=True)

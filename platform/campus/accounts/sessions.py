@@ -13,10 +13,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campus.accounts.models import LoginChallenge, User, UserSession
@@ -114,9 +115,7 @@ def _touch(session_id: int, now: datetime) -> None:
     # be what keeps a session alive.
     with db.engine.begin() as conn:
         conn.execute(
-            update(UserSession.__table__)
-            .where(UserSession.__table__.c.id == session_id)
-            .values(last_seen_at=now)
+            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
         )
 
 
@@ -152,8 +151,11 @@ def end_sessions(user: User, *, keep_current: bool = False) -> int:
     current = current_session()
     if keep_current and current is not None and current.user_id == user.id:
         stmt = stmt.where(UserSession.id != current.id)
-    ended = db.session.execute(
-        stmt.values(revoked_at=now).execution_options(synchronize_session="fetch")
+    ended = cast(
+        CursorResult,
+        db.session.execute(
+            stmt.values(revoked_at=now).execution_options(synchronize_session="fetch")
+        ),
     ).rowcount
     # A sign-in waiting for its code would otherwise open a new session afterwards.
     db.session.execute(
@@ -273,10 +275,13 @@ def purge_ended(now: datetime | None = None) -> int:
 
     now = now or utcnow()
     cutoff = now - KEEP_ENDED
-    removed = db.session.execute(
-        delete(UserSession).where(
-            or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
-        )
+    removed = cast(
+        CursorResult,
+        db.session.execute(
+            delete(UserSession).where(
+                or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
+            )
+        ),
     ).rowcount
     db.session.execute(
         delete(LoginChallenge).where(LoginChallenge.expires_at < now - timedelta(days=1))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from campus.billing import bp, services
 from campus.errors import json_error
