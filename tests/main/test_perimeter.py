@@ -88,7 +88,8 @@ def _probe(app):
     return app
 
 
-def test_forwarded_headers_are_ignored_without_proxy_settings(app):
+def test_forwarded_headers_are_ignored_without_proxy_settings(fresh_app):
+    app = fresh_app
     client = _probe(app).test_client()
     body = client.get(
         "/_probe", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}

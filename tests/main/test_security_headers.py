@@ -42,7 +42,8 @@ def test_pages_allow_only_our_own_scripts_and_styles(client):
     "path", ["/", "/login", "/no-such-page", "/api/v1/articles", "/static/campus.css", "/healthz"]
 )
 def test_every_response_carries_the_browser_protections(client, path):
-    headers = client.get(path).headers
+    with client.get(path) as response:  # a static file is streamed: close what it opened
+        headers = response.headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert headers["X-Frame-Options"] == "DENY"
@@ -94,14 +95,15 @@ def test_a_downloaded_pdf_is_never_stored(app, client):
         {"name": "Ana Ruiz", "email": "ana@example.com", "consent": "y"},
     )
     [message] = support.outbox(app)
-    pdf = client.get(support.link_in(message))
-    assert pdf.mimetype == "application/pdf"
-    assert pdf.headers["Cache-Control"] == "no-store"
+    with client.get(support.link_in(message)) as pdf:
+        assert pdf.mimetype == "application/pdf"
+        assert pdf.headers["Cache-Control"] == "no-store"
     # The browser's PDF viewer is a plugin: the page policy would block it.
     assert pdf.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
 
 
-def test_an_attachment_is_never_stored(app):
+def test_an_attachment_is_never_stored(fresh_app):
+    app = fresh_app
     from flask import Response
 
     @app.get("/_export")

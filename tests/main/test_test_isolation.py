@@ -20,12 +20,12 @@ def test_a_shared_app_is_put_back_as_it_was_built(app):
 
 
 def test_rate_limits_do_not_carry_over_to_the_next_test(app, client):
-    app.config["LOGIN_RATE_LIMIT"] = "1 per minute"
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "1 per minute"
     form = {"email": "nobody@example.com", "password": "not the password"}
     assert support.post_form(client, "/login", form).status_code == 422
     assert support.post_form(client, "/login", form).status_code == 429
     support.shared_app()
-    app.config["LOGIN_RATE_LIMIT"] = "1 per minute"
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "1 per minute"
     assert support.post_form(client, "/login", form).status_code == 422
 
 

@@ -147,7 +147,7 @@ class AuditedModelView(SecureMixin, ModelView):
             values = (self.get_export_value(row, name) for name, _title in self._export_columns)
             writer.writerow(["" if value is None else str(value) for value in values])
         self._log_export(len(data), "csv")
-        self.session.commit()
+        db.session.commit()
         filename = secure_filename(self.get_export_name(export_type="csv"))
         return Response(
             out.getvalue(),

@@ -29,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, select_choices
+from campus.extensions import db
 from campus.learning import actions
 from campus.learning.access import LearningError
 from campus.learning.models import (
@@ -116,9 +117,9 @@ class CourseCatalogView(CatalogView):
     def delete_model(self, model) -> bool:
         try:
             self.delete_action(model, current_user._get_current_object())
-            self.session.commit()
+            db.session.commit()
         except LearningError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "error")
             return False
         self.after_model_delete(model)
@@ -241,11 +242,11 @@ class CourseView(CourseCatalogView):
         actor = current_user._get_current_object()
         done = 0
         try:
-            for course in self.session.scalars(select(Course).where(Course.id.in_(ids))):
+            for course in db.session.scalars(select(Course).where(Course.id.in_(ids))):
                 done += change(course, actor=actor)
-            self.session.commit()
+            db.session.commit()
         except LearningError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "error")
             return
         flash(f"{done} course{'s' if done != 1 else ''} set to {status}.", "success")

@@ -169,7 +169,7 @@ class ArticleView(AuditedModelView):
     def create_model(self, form):
         try:
             article = self._save(form)
-            self.session.commit()
+            db.session.commit()
         except (content.ContentError, ValidationError) as exc:
             db.session.rollback()
             flash(f"The article was not saved: {exc}", "error")
@@ -179,7 +179,7 @@ class ArticleView(AuditedModelView):
     def update_model(self, form, model) -> bool:
         try:
             self._save(form, model)
-            self.session.commit()
+            db.session.commit()
         except (content.ContentError, ValidationError) as exc:
             db.session.rollback()
             flash(f"The article was not saved: {exc}", "error")
@@ -188,16 +188,16 @@ class ArticleView(AuditedModelView):
 
     def delete_model(self, model) -> bool:
         content_actions.delete_article(model, actor=current_user._get_current_object())
-        self.session.commit()
+        db.session.commit()
         self.after_model_delete(model)
         return True
 
     def _set_status(self, ids, status: str) -> None:
         count = 0
         actor = current_user._get_current_object()
-        for article in self.session.scalars(select(Article).where(Article.id.in_(ids))):
+        for article in db.session.scalars(select(Article).where(Article.id.in_(ids))):
             count += content_actions.set_status(article, status, actor=actor)
-        self.session.commit()
+        db.session.commit()
         flash(f"{count} article{'s' if count != 1 else ''} set to {status}.", "success")
 
     @action("publish", "Publish", "Publish the selected articles?")

@@ -22,7 +22,7 @@ def init_admin(app: Flask) -> Admin:
         index_view=DashboardView(name="Dashboard", url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="admin/campus/base.html", fluid=True),
     )
-    session = db.session
+    session = db  # Flask-Admin reads the session from the SQLAlchemy object per query
     if installed("learning", app):
         from campus.admin import catalog
 
