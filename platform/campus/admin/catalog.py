@@ -43,7 +43,8 @@ from campus.models.base import utcnow
 
 WARN_DAYS = 60
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case words joined by hyphens.")
-MARKDOWN = {"class": "markdown-editor", "rows": 14}
+# A widget's "class" replaces Flask-Admin's form-control (its full width): keep both.
+MARKDOWN = {"class": "form-control markdown-editor", "rows": 14}
 
 
 def _today() -> date:
@@ -197,6 +198,8 @@ class CourseView(CourseCatalogView):
     }
     form_widget_args = {
         "description": MARKDOWN,
+        # A list of checkboxes, not a one-line input box the boxes would spill out of.
+        "written_for": {"class": "checkbox-list"},
         "objectives": {"rows": 4},
         "presenters": {"rows": 3},
         "presenter_bio": {"rows": 4},
