@@ -24,6 +24,7 @@ FONT_NAMES = {
     "NotoNaskhArabic-Regular": "CertArabic",
     "NotoSansHebrew-Regular": "CertHebrew",
     "DroidSansFallback": "CertCJK",
+    "CampusHangulSans-Regular": "CertHangul",
 }
 
 
@@ -89,11 +90,12 @@ def test_a_120_character_name_is_drawn_whole_inside_the_certificate_frame():
 
 
 def test_letters_the_serif_lacks_are_drawn_in_a_fallback_font_that_has_them():
-    name = "Zoë Chen 陈美玲 山田 さくら ليلى שרה"
+    name = "Zoë Chen 陈美玲 山田 さくら 김민준 ليلى שרה"
     boxes = text_boxes(pdf.render_certificate(certificate_data(participant_name=name)))
     fonts = {char: b["font"] for b in boxes for char in b["text"] if not char.isspace()}
     assert fonts["ë"] == "CertSerif-Bold"
     assert fonts["陈"] == fonts["山"] == fonts["さ"] == "CertCJK"
+    assert fonts["김"] == "CertHangul"
     assert fonts["ש"] == "CertHebrew"
     assert any(font == "CertArabic" for font in fonts.values())
     for char, font in fonts.items():

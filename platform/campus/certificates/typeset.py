@@ -1,8 +1,8 @@
 """Set any name in the certificate fonts: font fallback per character, bidi order, wrapping.
 
 DejaVu Serif covers Latin, Greek and Cyrillic. Characters it lacks are drawn in the first
-fallback font that has them (Noto Naskh Arabic, Noto Sans Hebrew, Droid Sans Fallback for CJK
-and Hangul; all in ./fonts with their licenses). Right-to-left text is shaped (Arabic letters
+fallback font that has them (Noto Naskh Arabic, Noto Sans Hebrew, Droid Sans Fallback for
+Chinese and Japanese, a Hangul subset of Nanum Gothic; all in ./fonts with their licenses). Right-to-left text is shaped (Arabic letters
 joined by arabic-reshaper) and put in visual order (python-bidi) line by line, after wrapping,
 so a wrapped right-to-left name reads correctly from its first line.
 """
@@ -26,6 +26,7 @@ FALLBACKS = {
     "CertArabic": "NotoNaskhArabic-Regular.ttf",
     "CertHebrew": "NotoSansHebrew-Regular.ttf",
     "CertCJK": "DroidSansFallbackFull.ttf",
+    "CertHangul": "CampusHangulSans-Regular.ttf",
 }
 _RTL_CLASSES = {"R", "AL"}
 
