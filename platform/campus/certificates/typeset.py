@@ -2,9 +2,10 @@
 
 DejaVu Serif covers Latin, Greek and Cyrillic. Characters it lacks are drawn in the first
 fallback font that has them (Noto Naskh Arabic, Noto Sans Hebrew, Droid Sans Fallback for
-Chinese and Japanese, a Hangul subset of Nanum Gothic; all in ./fonts with their licenses). Right-to-left text is shaped (Arabic letters
-joined by arabic-reshaper) and put in visual order (python-bidi) line by line, after wrapping,
-so a wrapped right-to-left name reads correctly from its first line.
+Chinese and Japanese, a Hangul subset of Nanum Gothic; all in ./fonts with their licenses).
+Right-to-left text is shaped (Arabic letters joined by arabic-reshaper) and put in visual
+order (python-bidi) line by line, after wrapping, so a wrapped right-to-left name reads
+correctly from its first line.
 """
 
 from __future__ import annotations
