@@ -73,7 +73,9 @@ class Config:
     GENERATE_SECRET_KEY = False
     INSTANCE_PATH = instance_path()
     SECRET_KEY = _env("SECRET_KEY")
-    PUBLIC_BASE_URL: str | None = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # The site's public address: links in emails, certificates and their QR codes. Commands
+    # that write links refuse to run without it (campus.urls.builds_links).
+    PUBLIC_BASE_URL: str | None = _env("PUBLIC_BASE_URL")
     SITE_NAME = "Campus"
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or _sqlite_url(INSTANCE_PATH, "campus.sqlite")
@@ -206,6 +208,8 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     GENERATE_SECRET_KEY = True  # create_app persists one under the instance folder
+    # The address `./dev serve` gives the server, so a command's links point at the same place.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_env('PORT', '5000')}"
 
 
 class TestingConfig(Config):
@@ -213,6 +217,7 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SECRET_KEY = Config.SECRET_KEY or "testing-secret-key"
     RATELIMIT_ENABLED = True
     # A production-strength hash costs a tenth of a second; the tests make hundreds.

@@ -6,12 +6,14 @@ import click
 from flask import Flask
 
 from campus.extensions import db
+from campus.urls import builds_links
 
 
 def register_cli(app: Flask) -> None:
     """Add the project's commands to the flask CLI."""
 
     @app.cli.command("seed-demo")
+    @builds_links
     def seed_demo_command() -> None:
         """Add demo content and accounts (safe to run again)."""
         from campus.demo import print_logins, seed_demo

@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import click
 from flask import current_app
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def public_base_url() -> str:
     """Return PUBLIC_BASE_URL without its trailing slash."""
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def builds_links(command: F) -> F:
+    """Refuse to run a CLI command that writes links when PUBLIC_BASE_URL is not set.
+
+    Development configures the address `./dev serve` uses; everywhere else the command would
+    otherwise print some other host into QR codes and emails that cannot be taken back.
+    """
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not current_app.config.get("PUBLIC_BASE_URL"):
+            raise click.ClickException(
+                "PUBLIC_BASE_URL is not set: this command writes links (certificate QR codes, "
+                "emails). Set it to the site's public address, e.g. "
+                "PUBLIC_BASE_URL=https://campus.example"
+            )
+        return command(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
 
 
 def public_url(endpoint: str, **values: Any) -> str:

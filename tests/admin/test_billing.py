@@ -132,3 +132,41 @@ def test_bulk_replay_processes_each_selected_event(app, client):
     # Campus does not use refunds: processing records them as ignored instead of failing.
     assert statuses == ["ignored", "ignored"]
     assert len(helpers.audit_entries(app, action="replay")) == 2
+
+
+def test_the_event_log_shows_the_member_each_event_belongs_to(app, client):
+    with app.app_context():
+        ana = support.create_user(email="ana@example.com")
+        sub = support.make_member(ana.id, "active", stripe_customer_id="cus_ana")
+        ben = support.create_user(email="ben@example.com")
+        ana_id, ben_id, sub_id = ana.id, ben.id, sub.stripe_subscription_id
+    by_subscription = helpers.make_event(
+        app,
+        event_type="customer.subscription.updated",
+        obj={"id": sub_id, "object": "subscription", "customer": "cus_ana"},
+    )
+    by_checkout = helpers.make_event(
+        app,
+        event_type="checkout.session.completed",
+        obj={"id": "cs_1", "object": "checkout.session", "client_reference_id": str(ben_id)},
+    )
+    unknown = helpers.make_event(app, obj={"id": "in_9", "object": "invoice", "customer": "cus_x"})
+    helpers.sign_in_admin(app, client)
+    html = client.get("/admin/webhooks/").get_data(as_text=True)
+    with app.app_context():
+        from campus.billing.models import WebhookEvent
+        from campus.extensions import db
+
+        event = {
+            i: db.session.get(WebhookEvent, i).stripe_event_id
+            for i in (by_subscription, by_checkout, unknown)
+        }
+
+    def row_of(event_id: str) -> str:
+        return html[html.index(event_id) :].split("</tr>", 1)[0]
+
+    assert f'/admin/members/{ana_id}/">ana@example.com</a>' in row_of(event[by_subscription])
+    assert f'/admin/members/{ben_id}/">ben@example.com</a>' in row_of(event[by_checkout])
+    assert "@example.com" not in row_of(event[unknown])
+    details = client.get(f"/admin/webhooks/details/?id={by_subscription}").get_data(as_text=True)
+    assert "ana@example.com" in details

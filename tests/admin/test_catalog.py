@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -371,3 +372,16 @@ def test_a_cover_image_must_be_an_https_address(app, client):
         client, "/admin/courses/new/", _course_form(cover_image_url="https://img.test/low-back.jpg")
     )
     assert ok.status_code == 302
+
+
+def test_course_form_lays_out_the_audience_checkboxes_and_a_full_width_description(app, client):
+    with app.app_context():
+        course_id = make_course("form-layout-course").id
+    helpers.sign_in_admin(app, client)
+    html = client.get(f"/admin/courses/edit/?id={course_id}").get_data(as_text=True)
+    # A list of checkboxes of its own, not squeezed into a one-line form-control box that the
+    # approvals below would cover.
+    assert '<ul class="checkbox-list" id="written_for">' in html
+    # The editor keeps Bootstrap's full-width form-control class beside its own.
+    (textarea,) = re.findall(r'<textarea[^>]*id="description"[^>]*>', html)
+    assert 'class="form-control markdown-editor"' in textarea

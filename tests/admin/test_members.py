@@ -197,3 +197,33 @@ def test_admin_forms_without_a_csrf_token_are_refused(app, client):
     assert response.status_code == 400
     assert not _paid(app, member_id)
     assert helpers.audit_entries(app) == []
+
+
+def test_the_members_list_shows_each_members_membership_status(app, client):
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        paying = support.create_user(email="paying@example.com").id
+        support.make_member(paying, "active")
+        comped = support.create_user(email="comped@example.com").id
+        support.grant_comp(comped, days=10)
+        lapsed = support.create_user(email="lapsed@example.com").id
+        support.make_member(lapsed, "past_due", past_due_since=utcnow() - timedelta(days=30))
+        support.create_user(email="browsing@example.com")
+    helpers.sign_in_admin(app, client)
+    html = client.get("/admin/members/").get_data(as_text=True)
+    rows = {
+        email: html[html.index(f">{email}</a>") :].split("</tr>", 1)[0]
+        for email in (
+            "paying@example.com",
+            "comped@example.com",
+            "lapsed@example.com",
+            "browsing@example.com",
+        )
+    }
+    assert '<span class="badge badge-ok">Active</span>' in rows["paying@example.com"]
+    assert '<span class="badge badge-ok">Comp</span> until' in rows["comped@example.com"]
+    assert '<span class="badge badge-danger">Past due</span>' in rows["lapsed@example.com"]
+    assert '<span class="badge badge-muted">No membership</span>' in rows["browsing@example.com"]

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
+from campus.accounts.models import User
 from campus.admin.base import AuditedModelView
 from campus.admin.forms import ActionForm
 from campus.billing import actions as billing_actions
-from campus.billing.models import CompMembership, WebhookEvent
+from campus.billing.models import CompMembership, StripeCustomer, Subscription, WebhookEvent
+from campus.billing.subscriptions import id_of
 from campus.extensions import db
 
 STATUS_CSS = {
@@ -43,6 +46,78 @@ def _payload(view, context, model, name) -> Markup:
     return Markup(f'<pre class="json">{escape(text)}</pre>')
 
 
+def _references(payload: str) -> tuple[str | None, str | None, int | None]:
+    """The customer, subscription and user (checkout reference) an event's object names."""
+    try:
+        obj = json.loads(payload)["data"]["object"]
+    except (ValueError, KeyError, TypeError):
+        return None, None, None
+    if not isinstance(obj, dict):
+        return None, None, None
+    kind = obj.get("object")
+    customer = id_of(obj.get("id")) if kind == "customer" else id_of(obj.get("customer"))
+    subscription = (
+        id_of(obj.get("id")) if kind == "subscription" else id_of(obj.get("subscription"))
+    )
+    ref = obj.get("client_reference_id")
+    user_id = int(ref) if isinstance(ref, str) and ref.isdigit() and len(ref) < 12 else None
+    return customer, subscription, user_id
+
+
+def event_members(rows: list[WebhookEvent]) -> dict[int, User]:
+    """The member each event belongs to (by customer, subscription or checkout reference)."""
+    refs = {row.id: _references(row.payload) for row in rows}
+    customers = {c for c, _s, _u in refs.values() if c}
+    subscriptions = {s for _c, s, _u in refs.values() if s}
+    by_customer: dict[str, int] = {}
+    if customers:
+        by_customer.update(
+            db.session.execute(
+                select(StripeCustomer.stripe_customer_id, StripeCustomer.user_id).where(
+                    StripeCustomer.stripe_customer_id.in_(customers)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    by_subscription: dict[str, int] = {}
+    if subscriptions or customers:
+        for sub_id, cus_id, user_id in db.session.execute(
+            select(
+                Subscription.stripe_subscription_id,
+                Subscription.stripe_customer_id,
+                Subscription.user_id,
+            ).where(
+                Subscription.stripe_subscription_id.in_(subscriptions)
+                | Subscription.stripe_customer_id.in_(customers)
+            )
+        ).tuples():
+            by_subscription[sub_id] = user_id
+            by_customer.setdefault(cus_id, user_id)
+    owners = {
+        row_id: by_subscription.get(s or "") or by_customer.get(c or "") or u
+        for row_id, (c, s, u) in refs.items()
+    }
+    wanted = {user_id for user_id in owners.values() if user_id}
+    users = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+        if wanted
+        else {}
+    )
+    return {row_id: users[uid] for row_id, uid in owners.items() if uid in users}
+
+
+def _member(view, context, model, name) -> Markup | str:
+    members = g.get("event_members")
+    if members is None or model.id not in members:
+        members = event_members([model])
+    user = members.get(model.id)
+    if user is None:
+        return ""
+    url = url_for("admin_members.member", user_id=user.id)
+    return Markup(f'<a href="{url}">{escape(user.email)}</a>')
+
+
 class FailedFilter(FilterEqual):
     """Only events that failed (yes) or everything else (no)."""
 
@@ -63,6 +138,7 @@ class WebhookEventView(AuditedModelView):
         "created",
         "stripe_event_id",
         "type",
+        "member",
         "status",
         "attempts",
         "reason",
@@ -80,19 +156,28 @@ class WebhookEventView(AuditedModelView):
     column_formatters = {
         "status": _status,
         "created": _created,
+        "member": _member,
         "last_error": lambda v, c, m, n: (m.last_error or "")[:120],
     }
     column_details_list = (
-        "stripe_event_id", "type", "status", "reason", "attempts", "last_error", "created",
-        "processed_at", "livemode", "payload",
+        "stripe_event_id", "type", "member", "status", "reason", "attempts", "last_error",
+        "created", "processed_at", "livemode", "payload",
     )  # fmt: skip
-    column_formatters_detail = {"payload": _payload, "status": _status, "created": _created}
+    column_formatters_detail = {
+        "payload": _payload, "status": _status, "created": _created, "member": _member,
+    }  # fmt: skip
     details_template = "admin/campus/webhook_details.html"
     sensitive_views = ("replay",)
     sensitive_actions = ("replay",)
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(WebhookEvent, session, **kwargs)
+
+    def get_list(self, *args, **kwargs):
+        """Fetch a page of events and, in a few more queries, the members they belong to."""
+        count, rows = super().get_list(*args, **kwargs)
+        g.event_members = event_members(list(rows))
+        return count, rows
 
     def render(self, template, **kwargs):
         kwargs.setdefault("action_form", ActionForm())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g
+from flask import flash, g, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.form import BaseForm
@@ -44,7 +44,8 @@ from campus.models.base import utcnow
 
 WARN_DAYS = 60
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case words joined by hyphens.")
-MARKDOWN = {"class": "markdown-editor", "rows": 14}
+# A widget's "class" replaces Flask-Admin's form-control (its full width): keep both.
+MARKDOWN = {"class": "form-control markdown-editor", "rows": 14}
 
 
 def _today() -> date:
@@ -73,6 +74,11 @@ def _approvals_column(view, context, model, name) -> Markup:
         Markup(f"{escape(a.board)} {escape(a.approval_number)} ") + approval_badge(a)
         for a in model.approvals
     )
+
+
+def _title_column(view, context, model, name) -> Markup:
+    url = url_for("admin_outline.index", course_id=model.id)
+    return Markup(f'<a href="{url}" title="Open the course outline">{escape(model.title)}</a>')
 
 
 def _status_column(view, context, model, name) -> Markup:
@@ -148,6 +154,7 @@ class CourseView(CourseCatalogView):
     column_filters = ("status", "delivery_type", "level", "topic")
     column_default_sort = ("title", False)
     column_formatters = {
+        "title": _title_column,
         "approvals": _approvals_column,
         "status": _status_column,
         "delivery_type": lambda v, c, m, n: DELIVERY_TYPES.get(m.delivery_type, m.delivery_type),
@@ -198,6 +205,8 @@ class CourseView(CourseCatalogView):
     }
     form_widget_args = {
         "description": MARKDOWN,
+        # A list of checkboxes, not a one-line input box the boxes would spill out of.
+        "written_for": {"class": "checkbox-list"},
         "objectives": {"rows": 4},
         "presenters": {"rows": 3},
         "presenter_bio": {"rows": 4},
@@ -375,9 +384,15 @@ class LessonView(CourseCatalogView):
 
 def add_views(admin, session) -> None:
     """Add the catalog views under "Catalog"."""
+    from campus.admin.outline import CourseOutlineView
     from campus.admin.quizzes import QuestionView, QuizView
 
     cat = "Catalog"
+    admin.add_view(
+        CourseOutlineView(
+            name="Course outline", category=cat, endpoint="admin_outline", url="course-outline"
+        )
+    )
     admin.add_view(
         CourseView(session, name="Courses", category=cat, endpoint="admin_courses", url="courses")
     )

@@ -15,21 +15,28 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 30
 GRID_STEPS = 4
 
 
-def _nice_max(value: float) -> float:
-    """The smallest "round" axis top at or above `value` whose quarter lines are round too."""
+def _nice_max(value: float, whole: bool = True) -> float:
+    """The smallest "round" axis top at or above `value` whose quarter lines are round too.
+
+    For counts (`whole`) every grid line is a whole number: 1 member a month is drawn on a
+    0-4 axis, not on 0, 0.2, 0.5, 0.8, 1.
+    """
     if value <= 0:
         return GRID_STEPS
     raw = value / GRID_STEPS
     exponent = 10 ** math.floor(math.log10(raw))
     for step in (1, 2, 2.5, 5, 10):
         candidate = step * exponent
-        if candidate >= raw and ((candidate >= 1 and float(candidate).is_integer()) or raw < 1):
+        if candidate >= raw and (
+            (candidate >= 1 and float(candidate).is_integer()) or (raw < 1 and not whole)
+        ):
             return candidate * GRID_STEPS
     return 10 * exponent * GRID_STEPS
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    # Two places at most: a quarter-hour grid line reads 0.25, not a rounded 0.2.
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
 
 
 def _month_label(key: str) -> str:
@@ -64,10 +71,14 @@ def _frame(months: Sequence[str], top: float, title: str) -> list[str]:
 
 
 def bar_chart(
-    months: Sequence[str], series: Sequence[tuple[str, Sequence[float], str]], title: str
+    months: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float], str]],
+    title: str,
+    *,
+    whole: bool = True,
 ) -> Markup:
-    """Grouped bars per month; each series is (name, values, css class)."""
-    top = _nice_max(max((v for _n, values, _c in series for v in values), default=0))
+    """Grouped bars per month; each series is (name, values, css class); counts by default."""
+    top = _nice_max(max((v for _n, values, _c in series for v in values), default=0), whole)
     parts = _frame(months, top, title)
     plot_h = HEIGHT - TOP - BOTTOM
     step = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
@@ -87,9 +98,11 @@ def bar_chart(
     return Markup("".join(parts))
 
 
-def line_chart(months: Sequence[str], values: Sequence[float], title: str, css: str) -> Markup:
-    """One line with dots per month, the area under it lightly filled."""
-    top = _nice_max(max(values, default=0))
+def line_chart(
+    months: Sequence[str], values: Sequence[float], title: str, css: str, *, whole: bool = True
+) -> Markup:
+    """One line with dots per month, the area under it lightly filled; counts by default."""
+    top = _nice_max(max(values, default=0), whole)
     parts = _frame(months, top, title)
     plot_h = HEIGHT - TOP - BOTTOM
     step = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
@@ -114,11 +127,13 @@ def line_chart(months: Sequence[str], values: Sequence[float], title: str, css: 
     return Markup("".join(parts))
 
 
-def hbar_chart(rows: Sequence[tuple[str, float]], title: str, css: str = "series-a") -> Markup:
+def hbar_chart(
+    rows: Sequence[tuple[str, float]], title: str, css: str = "series-a", *, whole: bool = True
+) -> Markup:
     """Horizontal bars with their labels, for a ranking (e.g. leads per download)."""
     row_h, label_w, width = 30, 230, WIDTH
     height = max(len(rows), 1) * row_h + 8
-    top = _nice_max(max((v for _l, v in rows), default=0))
+    top = _nice_max(max((v for _l, v in rows), default=0), whole)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'

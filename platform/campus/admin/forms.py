@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
@@ -41,3 +41,11 @@ class RevokeForm(FlaskForm):
     reason = TextAreaField(
         "Reason", validators=[DataRequired("Give a reason for the revocation."), Length(max=500)]
     )
+
+
+class MoveForm(FlaskForm):
+    """Move one module or lesson of a course one place up or down."""
+
+    kind = SelectField(choices=[("module", "module"), ("lesson", "lesson")])
+    item_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+    direction = SelectField(choices=[("up", "up"), ("down", "down")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -18,10 +18,11 @@ from campus.admin.forms import ActionForm, CompForm
 from campus.admin.models import AuditEntry
 from campus.admin.services import installed
 from campus.billing import actions as billing_actions
-from campus.billing.access import membership_state
+from campus.billing.access import membership_state, subscription_grants_access
 from campus.billing.models import CompMembership, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.services import BillingError
 from campus.extensions import db
+from campus.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,79 @@ def certificates_of(user: User) -> list:
     )
 
 
+STATUS_LABELS = {
+    "active": "Active",
+    "trialing": "Trial",
+    "past_due": "Past due",
+    "comp": "Comp",
+    "canceled": "Canceled",
+    "unpaid": "Unpaid",
+    "incomplete": "Incomplete",
+    "incomplete_expired": "Expired checkout",
+    "paused": "Paused",
+    "none": "No membership",
+}
+
+
+@dataclass(frozen=True)
+class ListedStatus:
+    """A member's membership as the members list shows it."""
+
+    status: str
+    has_access: bool
+    until: datetime | None
+
+
+def membership_statuses(user_ids: list[int]) -> dict[int, ListedStatus]:
+    """Each listed member's membership, decided as membership_state does, in two queries."""
+    now = utcnow()
+    subs: dict[int, list[Subscription]] = {}
+    for sub in db.session.scalars(
+        select(Subscription)
+        .where(Subscription.user_id.in_(user_ids))
+        .order_by(Subscription.created_at.desc(), Subscription.id.desc())
+    ):
+        subs.setdefault(sub.user_id, []).append(sub)
+    comps: dict[int, CompMembership] = {}
+    for comp in db.session.scalars(
+        select(CompMembership)
+        .where(
+            CompMembership.user_id.in_(user_ids),
+            CompMembership.revoked_at.is_(None),
+            CompMembership.starts_at <= now,
+            CompMembership.ends_at > now,
+        )
+        .order_by(CompMembership.ends_at)
+    ):
+        comps[comp.user_id] = comp  # ordered by end: the latest-ending grant wins
+    statuses = {}
+    for user_id in user_ids:
+        mine = subs.get(user_id, [])
+        granting = [sub for sub in mine if subscription_grants_access(sub, now)]
+        sub = granting[0] if granting else (mine[0] if mine else None)
+        comp = comps.get(user_id)
+        if sub is not None and (granting or comp is None):
+            statuses[user_id] = ListedStatus(sub.status, bool(granting), sub.current_period_end)
+        elif comp is not None:
+            statuses[user_id] = ListedStatus("comp", True, comp.ends_at)
+        else:
+            statuses[user_id] = ListedStatus("none", False, None)
+    return statuses
+
+
+def _membership(view, context, model, name) -> Markup:
+    statuses = g.get("member_statuses")
+    if statuses is None or model.id not in statuses:
+        statuses = g.member_statuses = membership_statuses([model.id])
+    state = statuses[model.id]
+    css = "badge-ok" if state.has_access else "badge-muted"
+    if state.status in ("past_due", "unpaid"):
+        css = "badge-warn" if state.has_access else "badge-danger"
+    label = escape(STATUS_LABELS.get(state.status, state.status))
+    until = f" until {state.until:%Y-%m-%d}" if state.until and state.has_access else ""
+    return Markup(f'<span class="badge {css}">{label}</span>{escape(until)}')
+
+
 def _member_link(view, context, model, name) -> Markup:
     url = url_for(".member", user_id=model.id)
     return Markup(f'<a href="{url}">{escape(model.email)}</a>')
@@ -126,6 +200,7 @@ class MemberView(AuditedModelView):
     column_list = (
         "email",
         "full_name",
+        "membership",
         "role",
         "profession",
         "email_verified_at",
@@ -143,6 +218,7 @@ class MemberView(AuditedModelView):
     column_default_sort = ("created_at", True)
     column_formatters = {
         "email": _member_link,
+        "membership": _membership,
         "profession": lambda v, c, m, n: PROFESSIONS.get(m.profession, m.profession),
         "email_verified_at": lambda v, c, m, n: _flag(m.email_verified_at),
         "disabled_at": lambda v, c, m, n: (
@@ -155,6 +231,12 @@ class MemberView(AuditedModelView):
 
     def search_placeholder(self) -> str:
         return "Name or email"
+
+    def get_list(self, *args, **kwargs):
+        """Fetch a page of members and, in two more queries, their membership statuses."""
+        count, rows = super().get_list(*args, **kwargs)
+        g.member_statuses = membership_statuses([row.id for row in rows])
+        return count, rows
 
     sensitive_views = ("comp", "end_comp", "disable", "enable")
 

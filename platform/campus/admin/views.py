@@ -49,6 +49,7 @@ class DashboardView(SecureMixin, AdminIndexView):
                 board.ce_hours.values,
                 "CE hours delivered per month",
                 "series-c",
+                whole=False,  # hours come in halves and quarters
             )
         if board.certificates is not None:
             chart["certificates"] = charts.line_chart(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from campus.billing import actions, bp, events, services
 from campus.billing.models import WebhookEvent
 from campus.extensions import db
+from campus.urls import builds_links
 
 
 def _user(email: str):
@@ -41,6 +42,7 @@ def events_command(status: str | None, limit: int) -> None:
 
 @bp.cli.command("replay")
 @click.argument("event_id")
+@builds_links
 def replay_command(event_id: str) -> None:
     """Process a stored event again (by Stripe event id or row id)."""
     from campus.billing.tasks import process_webhook_event
@@ -62,6 +64,7 @@ def replay_command(event_id: str) -> None:
 
 
 @bp.cli.command("sync")
+@builds_links
 def sync_command() -> None:
     """Compare the subscription mirror with Stripe and repair drift."""
     from campus.billing.stripe_api import PaymentProviderError
@@ -118,6 +121,7 @@ SIMULATIONS = ("renewal", "payment-failed", "cancel", "resume")
 @click.argument("what", type=click.Choice(SIMULATIONS))
 @click.argument("email")
 @click.option("--now", "immediately", is_flag=True, help="cancel: end at once, not at period end.")
+@builds_links
 def simulate_command(what: str, email: str, immediately: bool) -> None:
     """Walk a member through the lifecycle with the offline Stripe simulator."""
     if not current_app.config.get("SIMULATED_STRIPE"):

@@ -8,6 +8,7 @@ import click
 
 from campus.certificates import bp
 from campus.extensions import db
+from campus.urls import builds_links
 
 
 def _fail(message: str) -> None:
@@ -34,6 +35,7 @@ def revoke_command(code: str, reason: str) -> None:
 @bp.cli.command("reissue")
 @click.argument("code")
 @click.option("--reason", required=True, help="Why, shown on the old code's verification page.")
+@builds_links
 def reissue_command(code: str, reason: str) -> None:
     """Reissue a certificate under a new code with fresh data; the old code points to it."""
     from campus.certificates.actions import reissue
@@ -49,6 +51,7 @@ def reissue_command(code: str, reason: str) -> None:
 
 
 @bp.cli.command("sweep")
+@builds_links
 def sweep_command() -> None:
     """Queue every completed enrollment whose certificate is missing, failed or stuck."""
     from campus.certificates.tasks import sweep_certificates

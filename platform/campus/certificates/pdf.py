@@ -2,7 +2,8 @@
 
 Fonts (DejaVu Serif, shipped in ./fonts and embedded as subsets by stock ReportLab) are
 registered and the signature path built once per process; a certificate is then a single page
-of text, a few vector paths and a QR code drawn as merged runs (bench/certificates.py).
+of text, a few vector paths and a QR code drawn as merged runs (bench/certificates.py). Names
+and titles go through typeset.py: fallback fonts for Arabic, Hebrew and CJK, right-to-left order.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+from campus.certificates import typeset
 
 HERE = Path(__file__).resolve().parent
 FONT_DIR = HERE / "fonts"
@@ -87,9 +90,9 @@ def hours_text(value: Decimal | str | float) -> str:
     return text or "0"
 
 
-def _fit(canvas: Canvas, text: str, font: str, size: float, width: float, floor: float) -> float:
+def _fit(text: str, font: str, size: float, width: float, floor: float) -> float:
     """Shrink a font size until the text fits the width (not below `floor`)."""
-    while size > floor and canvas.stringWidth(text, font, size) > width:
+    while size > floor and typeset.width(text, font, size) > width:
         size -= 0.5
     return size
 
@@ -98,11 +101,28 @@ def _centered_lines(
     canvas: Canvas, text: str, font: str, size: float, y: float, width: float, leading: float
 ) -> float:
     """Draw wrapped, centred lines from y downwards; return the baseline below the last."""
-    for line in simpleSplit(text, font, size, width):
-        canvas.setFont(font, size)
-        canvas.drawCentredString(PAGE[0] / 2, y, line)
+    for line in typeset.wrap(text, font, size, width):
+        typeset.draw_centred(canvas, PAGE[0] / 2, y, line, font, size)
         y -= leading
     return y
+
+
+NAME_WIDTH = 600
+
+
+def _draw_name(canvas: Canvas, name: str, centre: float) -> None:
+    """The participant's name: one line shrunk to fit, else two smaller lines, never clipped."""
+    font = "CertSerif-Bold"
+    size, lines = typeset.fit_lines(name, font, max_width=NAME_WIDTH, sizes=(28, 18), max_lines=1)
+    if len(lines) > 1:
+        size, lines = typeset.fit_lines(
+            name, font, max_width=NAME_WIDTH, sizes=(15, 8), max_lines=2
+        )
+    leading = size * 1.2
+    y = 400 + leading * (len(lines) - 1) if len(lines) > 1 else 402
+    for line in lines:
+        typeset.draw_centred(canvas, centre, y, line, font, size)
+        y -= leading
 
 
 def _qr_ops(data: str) -> tuple[int, str]:
@@ -212,10 +232,7 @@ def render_certificate(
     canvas.drawCentredString(centre, 436, "This certifies that")
 
     canvas.setFillColor(INK)
-    name = data["participant_name"]
-    size = _fit(canvas, name, "CertSerif-Bold", 28, 600, 16)
-    canvas.setFont("CertSerif-Bold", size)
-    canvas.drawCentredString(centre, 402, name)
+    _draw_name(canvas, data["participant_name"], centre)
     canvas.setStrokeColor(SOFT)
     canvas.setLineWidth(0.5)
     canvas.line(centre - 230, 394, centre + 230, 394)
@@ -231,7 +248,7 @@ def render_certificate(
 
     canvas.setFillColor(INK)
     title = data["course_title"]
-    title_size = _fit(canvas, title, "CertSerif-Bold", 19, 1240, 13)
+    title_size = _fit(title, "CertSerif-Bold", 19, 1240, 13)
     y = _centered_lines(canvas, title, "CertSerif-Bold", title_size, 323, 640, title_size + 5)
 
     canvas.setFont("CertSerif", 12.5)
@@ -286,7 +303,7 @@ def render_certificate(
     canvas.setFont("CertSerif", 8.5)
     canvas.drawRightString(text_right, 87, "Scan or visit to verify:")
     url = data["verification_url"]
-    url_size = _fit(canvas, url, "CertSerif", 8.5, 250, 6)
+    url_size = _fit(url, "CertSerif", 8.5, 250, 6)
     canvas.setFillColor(INK)
     canvas.setFont("CertSerif", url_size)
     canvas.drawRightString(text_right, 75, url)
@@ -326,93 +343,6 @@ def render_bare_page(text_lines: Iterable[str]) -> bytes:
         canvas.setFont(font, 14)
         canvas.drawString(72, y, line)
         y -= 24
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
-
-
-def render_transcript(
-    *,
-    participant: dict,
-    provider: dict,
-    rows: Sequence[dict],
-    start_text: str,
-    end_text: str,
-    total_hours: Decimal,
-    generated_text: str,
-) -> bytes:
-    """Draw a CE transcript (portrait Letter, as many pages as needed)."""
-    register_fonts()
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=letter, initialFontName="CertSerif")
-    canvas.setTitle(f"CE transcript {start_text} to {end_text}")
-    width, height = letter
-    left, right = 54, width - 54
-    columns = (left, left + 78, left + 318, left + 384, left + 444)
-
-    def header() -> float:
-        canvas.setFillColor(BRAND)
-        canvas.setFont("CertSerif-Bold", 10)
-        canvas.drawString(left, height - 54, provider["name"].upper())
-        canvas.setFillColor(INK)
-        canvas.setFont("CertSerif-Bold", 20)
-        canvas.drawString(left, height - 82, "Continuing Education Transcript")
-        canvas.setFont("CertSerif", 10.5)
-        canvas.drawString(left, height - 102, f"{participant['name']}  ·  {participant['license']}")
-        canvas.drawString(left, height - 117, f"Period: {start_text} to {end_text}")
-        canvas.setFillColor(SOFT)
-        canvas.setFont("CertSerif", 8.5)
-        canvas.drawRightString(right, height - 54, f"Generated {generated_text}")
-        canvas.setStrokeColor(GOLD)
-        canvas.line(left, height - 128, right, height - 128)
-        canvas.setFillColor(INK)
-        canvas.setFont("CertSerif-Bold", 9)
-        for x, label in zip(
-            columns, ("Completed", "Course", "CE hours", "Delivery", "Certificate"), strict=True
-        ):
-            canvas.drawString(x, height - 145, label)
-        return height - 162
-
-    y = header()
-    for row in rows:
-        title_lines = simpleSplit(row["course_title"], "CertSerif", 9, 230)
-        needed = 12 * len(title_lines) + 8
-        if y - needed < 90:
-            canvas.showPage()
-            y = header()
-        canvas.setFillColor(INK)
-        canvas.setFont("CertSerif", 9)
-        canvas.drawString(columns[0], y, row["completion_date"])
-        for i, line in enumerate(title_lines):
-            canvas.drawString(columns[1], y - 12 * i, line)
-        canvas.drawString(columns[2], y, hours_text(row["ce_hours"]))
-        canvas.drawString(columns[3], y, row["delivery_type"][:14])
-        canvas.drawString(columns[4], y, row["code"])
-        if row.get("approvals"):
-            canvas.setFillColor(SOFT)
-            canvas.setFont("CertSerif", 7.5)
-            extra = 12 * (len(title_lines) - 1)
-            canvas.drawString(columns[1], y - extra - 10, row["approvals"][:90])
-            y -= 10
-        y -= needed
-    if not rows:
-        canvas.setFillColor(SOFT)
-        canvas.setFont("CertSerif-Italic", 10)
-        canvas.drawString(left, y, "No certificates were issued in this period.")
-        y -= 20
-    canvas.setStrokeColor(GOLD)
-    canvas.line(left, y + 2, right, y + 2)
-    canvas.setFillColor(INK)
-    canvas.setFont("CertSerif-Bold", 11)
-    canvas.drawString(left, y - 14, f"Total: {hours_text(total_hours)} CE hours")
-    canvas.setFillColor(SOFT)
-    canvas.setFont("CertSerif", 8)
-    canvas.drawString(
-        left,
-        60,
-        f"{provider['name']}  ·  {provider['address']}  ·  {provider['email']}. Each certificate "
-        "can be verified at the URL printed on it.",
-    )
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -13,6 +13,7 @@ from campus.accounts.models import User
 from campus.certificates import pdf
 from campus.certificates.models import Certificate
 from campus.certificates.services import total_hours
+from campus.certificates.transcript_pdf import render_transcript
 from campus.exports import safe_cell
 from campus.extensions import db
 from campus.models.base import utcnow
@@ -91,7 +92,7 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
             latest or {"license_number": user.license_number, "license_state": user.license_state}
         ),
     }
-    return pdf.render_transcript(
+    return render_transcript(
         participant=participant,
         provider={
             "name": config["PROVIDER_NAME"],

@@ -236,6 +236,56 @@ def save_lesson(
     return lesson
 
 
+def _neighbour(model: Any, obj: Any, direction: int, **scope: Any) -> Any:
+    """The sibling just before (direction -1) or after (+1) obj in position order."""
+    column = model.position
+    stmt = select(model).where(column < obj.position if direction < 0 else column > obj.position)
+    for name, value in scope.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    return db.session.scalar(stmt.order_by(column.desc() if direction < 0 else column).limit(1))
+
+
+def _swap(obj: Any, other: Any) -> None:
+    """Exchange two siblings' positions without ever holding one position twice."""
+    mine, theirs = obj.position, other.position
+    obj.position = 0  # positions start at 1: 0 is always free
+    db.session.flush()
+    other.position = mine
+    db.session.flush()
+    obj.position = theirs
+    db.session.flush()
+
+
+def move_module(module: Module, direction: int, *, actor: User | None) -> bool:
+    """Move a module one place up (-1) or down (+1) in its course; False at either end."""
+    other = _neighbour(Module, module, direction, course_id=module.course_id)
+    if other is None:
+        return False
+    before = snapshot(module)
+    _swap(module, other)
+    for moved in (module, other):
+        # Lessons keep a copy of their module's place so the course order is one ORDER BY.
+        db.session.execute(
+            update(Lesson)
+            .where(Lesson.module_id == moved.id)
+            .values(module_position=moved.position)
+            .execution_options(synchronize_session="fetch")
+        )
+    _log("move", module, before=before, after=snapshot(module), actor=actor)
+    return True
+
+
+def move_lesson(lesson: Lesson, direction: int, *, actor: User | None) -> bool:
+    """Move a lesson one place up (-1) or down (+1) in its module; False at either end."""
+    other = _neighbour(Lesson, lesson, direction, module_id=lesson.module_id)
+    if other is None:
+        return False
+    before = snapshot(lesson)
+    _swap(lesson, other)
+    _log("move", lesson, before=before, after=snapshot(lesson), actor=actor)
+    return True
+
+
 # --- quizzes and questions ---------------------------------------------------------------------
 
 
