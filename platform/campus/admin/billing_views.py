@@ -76,9 +76,7 @@ def event_members(rows: list[WebhookEvent]) -> dict[int, User]:
                 select(StripeCustomer.stripe_customer_id, StripeCustomer.user_id).where(
                     StripeCustomer.stripe_customer_id.in_(customers)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     by_subscription: dict[str, int] = {}
     if subscriptions or customers:
@@ -91,7 +89,7 @@ def event_members(rows: list[WebhookEvent]) -> dict[int, User]:
                 Subscription.stripe_subscription_id.in_(subscriptions)
                 | Subscription.stripe_customer_id.in_(customers)
             )
-        ).tuples():
+        ).all():
             by_subscription[sub_id] = user_id
             by_customer.setdefault(cus_id, user_id)
     owners = {

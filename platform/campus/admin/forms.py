@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
@@ -46,6 +53,6 @@ class RevokeForm(FlaskForm):
 class MoveForm(FlaskForm):
     """Move one module or lesson of a course one place up or down."""
 
-    kind = SelectField(choices=[("module", "module"), ("lesson", "lesson")])
+    kind = SelectField(choices=[SelectChoice("module", "module"), SelectChoice("lesson", "lesson")])
     item_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
-    direction = SelectField(choices=[("up", "up"), ("down", "down")])
+    direction = SelectField(choices=[SelectChoice("up", "up"), SelectChoice("down", "down")])

@@ -157,12 +157,12 @@ def membership_statuses(user_ids: list[int]) -> dict[int, ListedStatus]:
     for user_id in user_ids:
         mine = subs.get(user_id, [])
         granting = [sub for sub in mine if subscription_grants_access(sub, now)]
-        sub = granting[0] if granting else (mine[0] if mine else None)
-        comp = comps.get(user_id)
-        if sub is not None and (granting or comp is None):
-            statuses[user_id] = ListedStatus(sub.status, bool(granting), sub.current_period_end)
-        elif comp is not None:
-            statuses[user_id] = ListedStatus("comp", True, comp.ends_at)
+        shown = granting[0] if granting else (mine[0] if mine else None)
+        grant = comps.get(user_id)
+        if shown is not None and (granting or grant is None):
+            statuses[user_id] = ListedStatus(shown.status, bool(granting), shown.current_period_end)
+        elif grant is not None:
+            statuses[user_id] = ListedStatus("comp", True, grant.ends_at)
         else:
             statuses[user_id] = ListedStatus("none", False, None)
     return statuses

@@ -66,14 +66,21 @@ class CourseOutlineView(AdminPage):
         if not form.validate_on_submit():
             flash("Nothing was moved: the request was not understood.", "error")
             return redirect(back)
-        model = Module if form.kind.data == "module" else Lesson
-        item = db.session.get(model, form.item_id.data)
+        item: Module | Lesson | None
+        if form.kind.data == "module":
+            item = db.session.get(Module, form.item_id.data)
+        else:
+            item = db.session.get(Lesson, form.item_id.data)
         if item is None or item.course_id != course.id:
             flash(f"Nothing was moved: that {form.kind.data} is not in this course.", "error")
             return redirect(back)
         step = -1 if form.direction.data == "up" else 1
-        move = actions.move_module if model is Module else actions.move_lesson
-        if move(item, step, actor=current_user._get_current_object()):
+        actor = current_user._get_current_object()
+        if isinstance(item, Module):
+            moved = actions.move_module(item, step, actor=actor)
+        else:
+            moved = actions.move_lesson(item, step, actor=actor)
+        if moved:
             db.session.commit()
             flash(f"“{item.title}” moved {form.direction.data}.", "success")
         else:
