@@ -109,8 +109,8 @@ def shared_app(eager: bool = True, **overrides: Any) -> Flask:
     """Return this process's one app of this configuration, put back as it was built.
 
     Building an app costs about half a second (the admin views, the OpenAPI spec), so the
-    tests share one per configuration; a test that changes the app itself (routes, signals
-    bound to it, settings read only by create_app) takes the `fresh_app` fixture instead.
+    tests share one per configuration. A test that changes the app itself takes the `fresh_app`
+    fixture; one that needs a setting read only by create_app passes it here or to make_app.
     """
     app = _shared(eager, **overrides)
     reset_app(app)
