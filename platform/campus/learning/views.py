@@ -205,7 +205,15 @@ def complete(slug: str, lesson_id: int) -> Response:
     plan = progress.outline(course, result.enrollment)
     _before, after = plan.neighbours(result.lesson)
     if plan.all_done:
-        flash("Every lesson is complete: the final quiz is open.", "success")
+        clock = seattime.course_clock(result.enrollment, course)
+        if clock.met:
+            flash("Every lesson is complete: the final quiz is open.", "success")
+        else:
+            flash(
+                "Every lesson is complete. The final quiz opens after "
+                f"{seattime.duration(clock.remaining)} more study on the lessons.",
+                "info",
+            )
         return redirect(url_for("learning.quiz", slug=slug))
     target = after if after is not None else progress.resume_lesson(result.enrollment, plan)
     if target is None:
