@@ -212,3 +212,24 @@ def test_the_lesson_page_loads_the_heartbeat_script_from_our_own_origin(timed_ap
     assert "data-heartbeat-url" in html and "<script>" not in html
     script = timed_client.get("/static/seattime.js").get_data(as_text=True)
     assert "visibilityState" in script and "X-CSRFToken" in script
+
+
+def test_the_admin_sees_the_shortfall_when_publishing_is_refused(app, client):
+    from campus.learning.models import Course
+    from tests.admin import helpers as admin_helpers
+
+    with app.app_context():
+        course = make_course("short", published=False, lessons=2, ce_hours="1")
+        db.session.get(Course, course.id).ce_hours = Decimal("1.5")
+        db.session.commit()
+    admin_helpers.sign_in_admin(app, client)
+    answer = admin_helpers.post(
+        client,
+        "/admin/courses/action/",
+        {"action": "publish", "rowid": [str(course.id)]},
+        follow_redirects=True,
+    )
+    [message] = admin_helpers.flashes(answer)
+    assert "supports 1.00 CE hours" in message and "Add 30 minutes" in message
+    with app.app_context():
+        assert not db.session.get(Course, course.id).is_published
