@@ -233,3 +233,25 @@ def test_the_admin_sees_the_shortfall_when_publishing_is_refused(app, client):
     assert "supports 1.00 CE hours" in message and "Add 30 minutes" in message
     with app.app_context():
         assert not db.session.get(Course, course.id).is_published
+
+
+def test_a_published_course_keeps_its_hours_supported_through_lesson_edits(app):
+    from campus.learning import actions
+    from campus.learning.access import LearningError
+    from campus.learning.models import Lesson
+
+    with app.app_context():
+        course = make_course("kept", lessons=2, ce_hours="1")  # 30 + 30 minutes
+        lesson = db.session.get(Lesson, course.lesson_ids[0])
+        lesson.estimated_minutes = 20
+        with pytest.raises(LearningError) as shortened:
+            actions.save_lesson(lesson, before=None, actor=None)
+        assert "Add 10 minutes" in shortened.value.message
+        db.session.rollback()
+        with pytest.raises(LearningError):
+            actions.delete(db.session.get(Lesson, course.lesson_ids[1]), actor=None)
+        db.session.rollback()
+        assert len(db.session.scalars(select(Lesson)).all()) == 2
+        lesson = db.session.get(Lesson, course.lesson_ids[0])
+        lesson.estimated_minutes = 45
+        actions.save_lesson(lesson, before=None, actor=None)  # more is always fine
