@@ -60,6 +60,17 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    """Read a decimal environment variable; a malformed one stops the start with its name."""
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, not {value!r}") from None
+
+
 def _list(name: str) -> list[str]:
     """Read a comma-separated environment variable as a list of non-empty items."""
     return [item.strip() for item in (_env(name) or "").split(",") if item.strip()]
@@ -173,6 +184,12 @@ class Config:
     CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
     CERTIFICATE_RETRY_DELAY = int(_env("CERTIFICATE_RETRY_DELAY", "15") or 15)  # doubles per try
     CERTIFICATE_SWEEP_AFTER = int(_env("CERTIFICATE_SWEEP_AFTER", "600") or 600)  # seconds
+    # Seat time (campus.learning.seattime): every required study time is multiplied by the
+    # scale; production refuses anything but 1. A lesson opens its "complete" button after this
+    # share of its expected time; the lesson page beats this often while visible and in use.
+    SEAT_TIME_SCALE = _float("SEAT_TIME_SCALE", 1.0)
+    SEAT_TIME_LESSON_SHARE = _float("SEAT_TIME_LESSON_SHARE", 0.5)
+    SEAT_TIME_HEARTBEAT_SECONDS = _int("SEAT_TIME_HEARTBEAT_SECONDS", 15)
 
     @classmethod
     def celery(cls, overrides: dict | None = None) -> dict:
@@ -223,6 +240,8 @@ class TestingConfig(Config):
     # A production-strength hash costs a tenth of a second; the tests make hundreds.
     PASSWORD_HASH_PROFILE = "CHEAPEST"
     STRIPE_WEBHOOK_SECRET = Config.STRIPE_WEBHOOK_SECRET or "whsec_test_secret"
+    # Tests complete lessons directly; the seat-time tests build an app with the scale at 1.
+    SEAT_TIME_SCALE = 0.0
 
 
 class ProductionConfig(Config):

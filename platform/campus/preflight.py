@@ -81,6 +81,13 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
         )
     if not config.get("RATELIMIT_ENABLED"):
         problems.append("RATELIMIT_ENABLED is off; production always limits sign-in attempts")
+    if config.get("SEAT_TIME_SCALE", 1.0) != 1.0:
+        problems.append(
+            f"SEAT_TIME_SCALE={config.get('SEAT_TIME_SCALE')!r} shortens the study time CE "
+            "hours require; production always measures it at 1"
+        )
+    if not 0 < config.get("SEAT_TIME_LESSON_SHARE", 0.5) <= 1:
+        problems.append("SEAT_TIME_LESSON_SHARE must be above 0 and at most 1")
     return problems
 
 

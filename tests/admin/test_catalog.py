@@ -189,7 +189,8 @@ def test_admin_builds_a_course_with_a_quiz_and_publishes_it(app, client):
             "body_markdown": "Find the **QL**.<script>alert('x')</script>"
             "<img src=x onerror=alert(1)>",
             "video_url": "https://youtu.be/dQw4w9WgXcQ",
-            "estimated_minutes": "12",
+            # 2.5 CE hours need 150 minutes of expected study before the course can be published.
+            "estimated_minutes": "150",
         },
     )
     assert response.status_code == 302, helpers.flashes(response)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from tests import support
-from tests.learning.helpers import complete_all_lessons, enroll_directly, make_course, right_answers
+from tests.learning.helpers import (
+    complete_all_lessons,
+    enroll_directly,
+    evaluate,
+    make_course,
+    right_answers,
+)
 
 
 def student(**fields):
@@ -18,7 +24,7 @@ def student(**fields):
 
 
 def complete_course(user_id: int, course) -> int:
-    """Enroll, finish every lesson and pass the quiz (in an app context); return the enrollment."""
+    """Enroll, finish every lesson, pass the quiz and evaluate (in an app context); return it."""
     from campus.accounts.models import User
     from campus.extensions import db
     from campus.learning import quiz as quizzes
@@ -30,7 +36,8 @@ def complete_course(user_id: int, course) -> int:
         db.session.get(User, user_id), db.session.get(Course, course.id), right_answers(course)
     )
     assert result.course_completed
-    db.session.commit()  # the completion signal's task runs after this commit
+    db.session.commit()
+    evaluate(user_id, course)  # the certificate task runs after the evaluation's commit
     return enrollment_id
 
 

@@ -233,14 +233,14 @@ def test_persistent_storage_failure_leaves_failed_status_for_the_student_and_the
 
 def test_sweep_issues_certificates_for_completions_that_never_got_one(app):
     from campus.certificates.tasks import sweep_certificates
-    from campus.learning.signals import enrollment_completed
+    from campus.learning.signals import enrollment_evaluated
 
     with app.app_context():
         course = make_course()
         user_id = student().id
-        # The completion happens while nobody listens (a lost message, a crashed web process).
-        receivers = list(enrollment_completed.receivers.values())
-        with enrollment_completed.muted():
+        # The evaluation is stored while nobody listens (a lost message, a crashed web process).
+        receivers = list(enrollment_evaluated.receivers.values())
+        with enrollment_evaluated.muted():
             complete_course(user_id, course)
         assert receivers
         assert certificate_of(user_id) is None

@@ -289,7 +289,7 @@ def test_course_completion_pages_link_to_the_certificates(app, client):
 
 
 def test_completed_course_shows_as_being_prepared_until_the_worker_creates_it(app, client):
-    from campus.learning.signals import enrollment_completed
+    from campus.learning.signals import enrollment_evaluated
     from tests.certificates.helpers import complete_course, student
     from tests.learning.helpers import make_course
 
@@ -297,7 +297,7 @@ def test_completed_course_shows_as_being_prepared_until_the_worker_creates_it(ap
         course = make_course(title="Shoulder Girdle")
         user = student()
         email = user.email
-        with enrollment_completed.muted():
+        with enrollment_evaluated.muted():
             complete_course(user.id, course)
     support.login(client, email)
     html = client.get("/certificates/").get_data(as_text=True)

@@ -25,12 +25,12 @@ PAUSING_WORKER = "tests.certificates.pausing_worker"
 
 def _completed_quietly(app) -> tuple[int, int, str]:
     """A completed enrollment whose completion enqueued nothing: the test sends the tasks."""
-    from campus.learning.signals import enrollment_completed
+    from campus.learning.signals import enrollment_evaluated
 
     with app.app_context():
         course = make_course()
         user = student()
-        with enrollment_completed.muted():
+        with enrollment_evaluated.muted():
             enrollment_id = complete_course(user.id, course)
         return enrollment_id, user.id, user.email
 

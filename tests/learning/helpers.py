@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -66,7 +67,11 @@ def make_course(
     lesson_ids = []
     for n in range(lessons):
         module = first if n < (lessons + 1) // 2 else second
-        lesson = services.add_lesson(module, f"Lesson {n + 1}", f"Body of lesson {n + 1}")
+        # Enough expected study time that the content supports the course's CE hours.
+        minutes = math.ceil(Decimal(ce_hours) * 60 / max(lessons, 1))
+        lesson = services.add_lesson(
+            module, f"Lesson {n + 1}", f"Body of lesson {n + 1}", estimated_minutes=minutes
+        )
         lesson_ids.append(lesson.id)
     quiz = services.set_quiz(
         course, QUESTIONS, pass_mark_percent=pass_mark, attempts_per_day=attempts_per_day
@@ -184,3 +189,45 @@ def complete_all_lessons(enrollment_user_id: int, course) -> None:
 def api_post(client, path: str, json: dict | None = None):
     token = support.csrf_token(client)
     return client.post(path, json=json or {}, headers={"X-CSRFToken": token})
+
+
+GOOD_EVALUATION = {
+    "objectives_met": "5",
+    "relevance": "4",
+    "presenter": "5",
+    "content_quality": "4",
+    "minutes_taken": "130",
+    "comments": "Clear and practical.",
+    "attest": "y",
+}
+
+
+def evaluate(user_id: int, course, **changes) -> None:
+    """Submit a completed course's evaluation and attestation (in an app context) and commit.
+
+    The certificate task is queued by this, after the commit.
+    """
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.learning import evaluation
+    from campus.learning.models import Course
+
+    answers = evaluation.Answers(
+        ratings={"objectives_met": 5, "relevance": 4, "presenter": 5, "content_quality": 4},
+        minutes_taken=130,
+        comments="Clear and practical.",
+        attested=True,
+    )
+    if changes:
+        answers = evaluation.Answers(**{**answers.__dict__, **changes})
+    evaluation.submit(db.session.get(User, user_id), db.session.get(Course, course.id), answers)
+    db.session.commit()
+
+
+def record_seat_time(enrollment_id: int, lesson_id: int, seconds: int) -> None:
+    """Credit study time to a lesson directly (in an app context), as heartbeats would."""
+    from campus.extensions import db
+    from campus.learning.records import SeatTime
+
+    db.session.add(SeatTime(enrollment_id=enrollment_id, lesson_id=lesson_id, seconds=seconds))
+    db.session.commit()

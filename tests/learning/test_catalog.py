@@ -275,7 +275,7 @@ def test_demo_seed_creates_two_courses_once(app):
         again = demo.seed()
         assert len(first) == 2 and again == []
         hip = db.session.scalar(select(Course).where(Course.slug == demo.HIP_SLUG))
-        assert hip.ce_hours == Decimal("4") and hip.delivery_type == "home_study"
+        assert hip.ce_hours == Decimal("2") and hip.delivery_type == "home_study"
         assert hip.approvals[0].board == "NCBTMB" and hip.approvals[0].valid_until is not None
         assert len(hip.modules) == 3
         assert len(db.session.scalars(select(Lesson).where(Lesson.course_id == hip.id)).all()) == 8
@@ -285,7 +285,7 @@ def test_demo_seed_creates_two_courses_once(app):
         assert len(questions) == 10 and hip.quiz.pass_mark_percent == 70
         assert {q.kind for q in questions} == {"single", "multiple"}
         neck = db.session.scalar(select(Course).where(Course.slug == demo.NECK_SLUG))
-        assert neck.ce_hours == Decimal("1.5") and neck.is_published
+        assert neck.ce_hours == Decimal("1") and neck.is_published
 
 
 def test_content_snapshots_follow_every_edit(app, client, courses):

@@ -28,7 +28,7 @@ COURSE = {
     "objectives": ["Find the scalenes", "Refer what needs referring"],
     "presenters": ["Maren Okafor, LMT"],
     "presenter_bio": "Teaches myofascial technique.",
-    "ce_hours": 1.5,
+    "ce_hours": 0.75,
     "delivery_type": "home_study",
     "level": "introductory",
     "topic": "Neck and shoulder",
@@ -106,7 +106,7 @@ def test_import_creates_the_whole_course_and_a_second_run_changes_nothing(app, t
     course = _course(app)
     assert course.title == "Scalenes and the thoracic outlet" and course.is_published
     assert (
-        course.ce_hours == Decimal("1.5")
+        course.ce_hours == Decimal("0.75")
         and course.objective_list[1] == "Refer what needs referring"
     )
     assert [(a.board, str(a.valid_until)) for a in course.approvals] == [("NCBTMB", "2027-12-31")]

@@ -73,6 +73,9 @@ def test_production_refuses_to_start_without_a_required_setting(name, _database)
         ({"PUBLIC_BASE_URL": "https://campus.example/?a=1"}, "must be a plain base URL"),
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "memory:// is not shared between processes"),
         ({"RATELIMIT_ENABLED": False}, "RATELIMIT_ENABLED is off"),
+        ({"SEAT_TIME_SCALE": 0.01}, "SEAT_TIME_SCALE=0.01 shortens the study time"),
+        ({"SEAT_TIME_SCALE": 0.0}, "production always measures it at 1"),
+        ({"SEAT_TIME_LESSON_SHARE": 0}, "SEAT_TIME_LESSON_SHARE must be above 0"),
     ],
 )
 def test_production_refuses_a_weak_setting(overrides, problem, _database):

@@ -254,11 +254,14 @@ class MemberView(AuditedModelView):
     def member(self, user_id: int):
         """Show a member: profile, membership and its history, events, learning, certificates."""
         user = self._member_or_404(user_id)
-        enrollments = []
+        enrollments, study_time = [], []
         if installed("learning"):
             from campus.learning.reports import enrollment_rows
 
             enrollments = enrollment_rows(user)
+            from campus.admin.ce_records import time_logs
+
+            study_time = time_logs(user)
         audit = db.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.object_type == "User", AuditEntry.object_id == str(user.id))
@@ -273,6 +276,7 @@ class MemberView(AuditedModelView):
             history=membership_history(user),
             events=webhook_events_of(user),
             enrollments=enrollments,
+            study_time=study_time,
             certificates=certificates_of(user),
             has_certificates=installed("certificates"),
             audit=audit,

@@ -27,6 +27,9 @@ def init_admin(app: Flask) -> Admin:
         from campus.admin import catalog
 
         catalog.add_views(admin, session)
+        from campus.admin import ce_records
+
+        ce_records.add_views(admin, session)
     if installed("content", app):
         from campus.admin import library
 

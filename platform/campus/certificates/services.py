@@ -126,8 +126,8 @@ def _id_for(user_id: int, course_id: int) -> int | None:
 def ensure_pending(enrollment_id: int) -> int | None:
     """Make sure a completed enrollment has its certificate row; return its id (or None)."""
     enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.completed_at is None:
-        return None
+    if enrollment is None or enrollment.completed_at is None or enrollment.evaluated_at is None:
+        return None  # the certificate waits for completion, the evaluation and attestation
     existing = _id_for(enrollment.user_id, enrollment.course_id)
     if existing is not None:
         return existing
@@ -258,6 +258,7 @@ def sweep_candidates(now: datetime | None = None, limit: int = 1000) -> list[int
         )
         .where(
             Enrollment.completed_at.is_not(None),
+            Enrollment.evaluated_at.is_not(None),
             or_(
                 Certificate.id.is_(None),
                 and_(Certificate.status.in_(("failed", "pending")), Certificate.updated_at < stale),
@@ -298,6 +299,7 @@ def awaiting(user: User) -> list[Enrollment]:
             .where(
                 Enrollment.user_id == user.id,
                 Enrollment.completed_at.is_not(None),
+                Enrollment.evaluated_at.is_not(None),
                 Certificate.id.is_(None),
             )
             .options(selectinload(Enrollment.course))

@@ -22,7 +22,7 @@ from sqlalchemy import func, inspect, select, update
 from campus.accounts.models import PROFESSIONS, User
 from campus.audit import changed_fields, object_label, record, snapshot
 from campus.extensions import db
-from campus.learning import services
+from campus.learning import seattime, services
 from campus.learning.access import LearningError
 from campus.learning.models import (
     BoardApproval,
@@ -232,6 +232,7 @@ def save_lesson(
             f"Position {lesson.position} is already taken by lesson “{taken.title}” in this "
             "module. Pick a free position, or move that lesson first."
         )
+    _keep_hours_supported(module.course)
     _saved(lesson, before, actor)
     return lesson
 
@@ -284,6 +285,13 @@ def move_lesson(lesson: Lesson, direction: int, *, actor: User | None) -> bool:
     _swap(lesson, other)
     _log("move", lesson, before=before, after=snapshot(lesson), actor=actor)
     return True
+
+
+def _keep_hours_supported(course: Course) -> None:
+    # A published course's lessons must go on supporting its CE hours after any edit.
+    if course.status == "published":
+        db.session.flush()
+        seattime.check_hours_supported(course)
 
 
 # --- quizzes and questions ---------------------------------------------------------------------
@@ -350,7 +358,10 @@ def delete_question(question: Question, *, actor: User | None) -> None:
 
 
 def delete(obj: Any, *, actor: User | None) -> None:
-    """Delete a module, lesson, quiz or approval (no rule beyond the database's), and log it."""
+    """Delete a module, lesson, quiz or approval and log it; published CE hours stay supported."""
+    course = obj.course if isinstance(obj, Lesson | Module) else None
     _log("delete", obj, before=snapshot(obj), after=None, actor=actor)
     db.session.delete(obj)
     db.session.flush()
+    if course is not None:
+        _keep_hours_supported(course)

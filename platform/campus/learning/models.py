@@ -302,6 +302,11 @@ class Enrollment(TimestampMixin, Model):
     # CE hours of the course at completion, frozen so later catalog edits do not rewrite history.
     ce_hours_earned: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # The last accepted heartbeat of any lesson page: one clock per enrollment, so two tabs
+    # or a burst of forged beats can never earn more than the time that really passed.
+    seat_beat_at: Mapped[datetime | None]
+    # Set once the evaluation is submitted and the learner attests; the certificate waits for it.
+    evaluated_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()

@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, func, select, update
 
 from campus.accounts.models import User
 from campus.extensions import db
-from campus.learning import snapshots
+from campus.learning import seattime, snapshots
 from campus.learning.access import (
     EnrollmentFacts,
     LearningError,
@@ -218,6 +218,8 @@ def complete_lesson(user: User, lesson_id: int, course: Course | None = None) ->
         raise LearningError(403, "not_enrolled", "Enroll in this course to record your progress.")
     # Loaded by check_can_study itself (no facts passed in): the ORM row, which this changes.
     enrollment = cast(Enrollment, study.enrollment)
+    if lesson.id not in completed_lesson_ids(enrollment):
+        seattime.check_lesson_time(enrollment, lesson)
     now = utcnow()
     inserted = (
         insert_if_absent(

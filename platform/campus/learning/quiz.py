@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
 from campus.extensions import db
+from campus.learning import seattime
 from campus.learning.access import (
     EnrollmentFacts,
     LearningError,
@@ -196,6 +197,7 @@ def submit_attempt(
             "lessons_incomplete",
             f"Complete every lesson before the quiz ({plan.done} of {plan.total} done).",
         )
+    seattime.check_quiz_open(enrollment, course)
     answers = validate_answers(quiz, raw_answers)
     now = now or utcnow()
     allowance = attempt_allowance(enrollment, quiz, now)

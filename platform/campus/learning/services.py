@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from campus.accounts.models import PROFESSIONS
 from campus.extensions import db
+from campus.learning import seattime
 from campus.learning.access import (
     LearningError,
 )
@@ -60,10 +61,13 @@ def add_lesson(
     title: str,
     body_markdown: str,
     *,
-    estimated_minutes: int = 10,
+    estimated_minutes: int | None = None,
     video_url: str | None = None,
 ) -> Lesson:
-    """Append a lesson to a module; the video link must be on an allowed host."""
+    """Append a lesson to a module; the video link must be on an allowed host.
+
+    Without the author's expected minutes, the lesson's words at the reading rate stand in.
+    """
     last = db.session.scalar(
         select(func.coalesce(func.max(Lesson.position), 0)).where(Lesson.module_id == module.id)
     )
@@ -76,7 +80,7 @@ def add_lesson(
         title=title,
         body_markdown=body_markdown,
         video_embed_url=video_embed_url(video_url),
-        estimated_minutes=estimated_minutes,
+        estimated_minutes=estimated_minutes or seattime.reading_minutes(body_markdown),
     )
     db.session.add(lesson)
     db.session.flush()
@@ -185,6 +189,7 @@ def check_publishable(course: Course) -> None:
 def publish(course: Course) -> None:
     """Publish a course so it is listed and open to enrollment, if students can complete it."""
     check_publishable(course)
+    seattime.check_hours_supported(course)
     course.status = "published"
     course.published_at = course.published_at or utcnow()
     db.session.flush()

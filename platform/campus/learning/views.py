@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
-from campus.learning import bp, progress, reports, services, snapshots
+from campus.learning import bp, progress, reports, seattime, services, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -36,6 +36,7 @@ from campus.learning.access import (
     visible_course,
 )
 from campus.learning.models import Course, LessonResource, Module
+from campus.learning.seattime import seat_time_facts
 
 _ANSWER_FIELD = re.compile(r"^q-(\d{1,12})$")
 
@@ -184,6 +185,7 @@ def lesson(slug: str, lesson_id: int) -> str | Response:
         before=before,
         after=after,
         is_done=lesson.id in plan.completed_ids,
+        seat=seat_time_facts(study.enrollment, course, lesson),
     )
 
 
@@ -203,7 +205,15 @@ def complete(slug: str, lesson_id: int) -> Response:
     plan = progress.outline(course, result.enrollment)
     _before, after = plan.neighbours(result.lesson)
     if plan.all_done:
-        flash("Every lesson is complete: the final quiz is open.", "success")
+        clock = seattime.course_clock(result.enrollment, course)
+        if clock.met:
+            flash("Every lesson is complete: the final quiz is open.", "success")
+        else:
+            flash(
+                "Every lesson is complete. The final quiz opens after "
+                f"{seattime.duration(clock.remaining)} more study on the lessons.",
+                "info",
+            )
         return redirect(url_for("learning.quiz", slug=slug))
     target = after if after is not None else progress.resume_lesson(result.enrollment, plan)
     if target is None:
@@ -305,6 +315,9 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
         problems=problems,
         submitted=submitted,
         certificates_url=certificates_url(),
+        seat_clock=seattime.course_clock(enrollment, course),
+        seat_duration=seattime.duration,
+        seat_minutes_per_hour=seattime.STUDY_MINUTES_PER_CE_HOUR,
     ), status
 
 

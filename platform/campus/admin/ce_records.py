@@ -1,0 +1,151 @@
+"""CE records for renewal paperwork and auditors: evaluation summaries and study-time logs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from flask import Response, abort
+from flask_admin import Admin, expose
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.admin.base import AdminPage
+from campus.audit import record
+from campus.exports import safe_cell
+from campus.extensions import db
+from campus.learning import evaluation, seattime
+from campus.learning.models import Course, Enrollment
+from campus.learning.records import SeatTime
+
+
+@dataclass(frozen=True)
+class TimeLog:
+    """One enrollment's study time: per lesson, against what the course requires."""
+
+    enrollment: Enrollment
+    course: Course
+    rows: list[SeatTime]
+    required: int
+
+    @property
+    def total(self) -> int:
+        return sum(row.seconds for row in self.rows)
+
+    @staticmethod
+    def say(seconds: int) -> str:
+        """A number of seconds as a person would say it."""
+        return seattime.duration(seconds)
+
+
+def time_logs(user: User) -> list[TimeLog]:
+    """A member's time log for every course they are enrolled in."""
+    enrollments = db.session.scalars(
+        select(Enrollment).where(Enrollment.user_id == user.id).order_by(Enrollment.enrolled_at)
+    )
+    return [
+        TimeLog(
+            enrollment,
+            enrollment.course,
+            seattime.time_log(enrollment.id),
+            seattime.required_course_seconds(enrollment.course),
+        )
+        for enrollment in enrollments
+    ]
+
+
+def _csv(rows: list[list], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment;filename={filename}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+class CERecordsView(AdminPage):
+    """Evaluation summaries per course, and the exports a board can ask for."""
+
+    # Bulk reads of learners' records need a fresh password, like every export.
+    fresh_views = ("evaluations_csv", "time_log_csv")
+
+    @expose("/")
+    def index(self):
+        """Show each course's evaluation counts, averages and recent comments."""
+        return self.render(
+            "admin/campus/ce_evaluations.html",
+            summaries=evaluation.summaries(),
+            ratings=evaluation.RATINGS,
+        )
+
+    @expose("/evaluations.csv")
+    def evaluations_csv(self):
+        """Download every evaluation as CSV (learners by enrollment id only)."""
+        text = evaluation.csv_export()
+        rows = max(0, text.count("\n") - 1)
+        record("export", object_type="CourseEvaluation", summary=f"exported {rows} evaluations")
+        db.session.commit()
+        return Response(
+            text,
+            mimetype="text/csv",
+            headers={
+                "Content-Disposition": "attachment;filename=course-evaluations.csv",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @expose("/members/<int:user_id>/time-log.csv")
+    def time_log_csv(self, user_id: int):
+        """Download a member's study-time log, lesson by lesson, for every enrollment."""
+        user = db.session.get(User, user_id)
+        if user is None:
+            abort(404)
+        rows: list[list] = [
+            [
+                "course",
+                "enrollment_id",
+                "lesson",
+                "seconds",
+                "heartbeats",
+                "first_activity_utc",
+                "last_activity_utc",
+                "course_required_seconds",
+                "completed_at_utc",
+                "evaluated_at_utc",
+            ]
+        ]
+        for log in time_logs(user):
+            for row in log.rows:
+                rows.append(
+                    [
+                        log.course.slug,
+                        log.enrollment.id,
+                        row.lesson.title,
+                        row.seconds,
+                        row.beats,
+                        row.first_at.isoformat(timespec="seconds"),
+                        row.last_at.isoformat(timespec="seconds"),
+                        log.required,
+                        _iso(log.enrollment.completed_at),
+                        _iso(log.enrollment.evaluated_at),
+                    ]
+                )
+        record("export", user, summary=f"exported the study-time log of {user.email}")
+        db.session.commit()
+        return _csv(rows, f"time-log-{user.id}.csv")
+
+
+def _iso(value) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def add_views(admin: Admin, session) -> None:
+    """Install the CE records page."""
+    admin.add_view(CERecordsView(name="CE records", endpoint="admin_ce", url="/admin/ce"))

@@ -1,0 +1,102 @@
+"""The course evaluation and attestation page, between completion and the certificate."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, IntegerField, RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from campus.extensions import db
+from campus.learning import bp, evaluation
+from campus.learning.access import LearningError, certificates_url, visible_course
+from campus.learning.views import _refuse
+
+_CHOICES = [(str(value), label) for value, label in evaluation.SCALE.items()]
+
+
+def _rating(field: str) -> RadioField:
+    # Unanswered or odd values are reported by the service, once, in the learner's words.
+    return RadioField(evaluation.RATINGS[field], choices=_CHOICES, validate_choice=False)
+
+
+class EvaluationForm(FlaskForm):
+    """The evaluation questions and the attestation."""
+
+    objectives_met = _rating("objectives_met")
+    relevance = _rating("relevance")
+    presenter = _rating("presenter")
+    content_quality = _rating("content_quality")
+    minutes_taken = IntegerField(
+        "About how many minutes did the course take you?",
+        validators=[
+            InputRequired("Say how many minutes the course took you."),
+            NumberRange(1, evaluation.MAX_MINUTES, "Enter a whole number of minutes."),
+        ],
+    )
+    comments = TextAreaField(
+        "Comments (optional): what worked, what to improve",
+        validators=[Optional(), Length(max=evaluation.MAX_COMMENTS)],
+    )
+    attest = BooleanField(evaluation.ATTESTATION)
+
+    def answers(self) -> evaluation.Answers:
+        """The answers as the service reads them (unanswered ratings are 0)."""
+        ratings = {}
+        for field in evaluation.RATINGS:
+            raw = getattr(self, field).data
+            ratings[field] = int(raw) if raw and str(raw).isdigit() else 0
+        return evaluation.Answers(
+            ratings=ratings,
+            minutes_taken=self.minutes_taken.data or 0,
+            comments=self.comments.data or "",
+            attested=bool(self.attest.data),
+        )
+
+
+@bp.route("/courses/<slug>/evaluation", methods=["GET", "POST"])
+@login_required
+def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
+    """Ask for the course evaluation and attestation; storing them queues the certificate."""
+    user = current_user._get_current_object()
+    try:
+        course = visible_course(user, slug)
+    except LearningError as err:
+        return _refuse(err)
+    try:
+        enrollment = evaluation.completed_enrollment(user, course)
+    except LearningError as err:
+        return _refuse(err, course)
+    given = evaluation.evaluation_of(enrollment)
+    form = EvaluationForm()
+    problems: list[str] = []
+    if given is None and form.is_submitted():
+        # The service checks the answers (one message each); the form adds only what it alone
+        # knows: a missing or stale CSRF token.
+        if not form.validate():
+            problems = list(form.errors.get("csrf_token", []))
+        try:
+            evaluation.check_answers(form.answers())
+        except LearningError as err:
+            problems += err.extra.get("problems", [err.message])
+        if not problems:
+            try:
+                evaluation.submit(user, course, form.answers())
+            except LearningError as err:
+                db.session.rollback()
+                return _refuse(err, course)
+            db.session.commit()
+            flash("Thank you. Your certificate is being prepared.", "success")
+            return redirect(certificates_url() or url_for("learning.course", slug=slug))
+    return render_template(
+        "learning/evaluation.html",
+        course=course,
+        enrollment=enrollment,
+        given=given,
+        form=form,
+        problems=problems,
+        ratings=evaluation.RATINGS,
+        certificates_url=certificates_url(),
+    ), (422 if problems else 200)

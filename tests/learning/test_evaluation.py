@@ -1,0 +1,150 @@
+"""The course evaluation and attestation come before the certificate."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus.extensions import db
+from tests import support
+from tests.certificates.helpers import certificate_of, student
+from tests.learning.helpers import (
+    GOOD_EVALUATION,
+    complete_all_lessons,
+    enroll_directly,
+    evaluate,
+    make_course,
+    right_answers,
+    sign_in,
+)
+
+
+def _completed(app, client):
+    """A signed-in student who has completed a course but not evaluated it."""
+    from campus.accounts.models import User
+    from campus.learning import quiz as quizzes
+    from campus.learning.models import Course
+
+    with app.app_context():
+        course = make_course(title="Hip basics")
+        user_id = student().id
+        enroll_directly(user_id, course.id)
+        complete_all_lessons(user_id, course)
+        result = quizzes.submit_attempt(
+            db.session.get(User, user_id), db.session.get(Course, course.id), right_answers(course)
+        )
+        assert result.course_completed
+        db.session.commit()
+    sign_in(client, user_id)
+    return course, user_id
+
+
+def _form(client, **changes):
+    data = {**GOOD_EVALUATION, **changes, "csrf_token": support.csrf_token(client)}
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_the_certificate_waits_for_the_evaluation_and_the_attestation(app, client):
+    from campus.learning.models import Enrollment
+    from campus.learning.records import CourseEvaluation
+
+    course, user_id = _completed(app, client)
+    with app.app_context():
+        enrollment = db.session.scalar(select(Enrollment).where(Enrollment.user_id == user_id))
+        assert enrollment.completed_at is not None and enrollment.evaluated_at is None
+        assert certificate_of(user_id) is None
+    page = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert "Evaluate the course" in page
+
+    url = f"/courses/{course.slug}/evaluation"
+    assert "Course evaluation" in client.get(url).get_data(as_text=True)
+    unattested = client.post(url, data=_form(client, attest=None))
+    assert unattested.status_code == 422
+    assert "Confirm the attestation" in unattested.get_data(as_text=True)
+    unrated = client.post(url, data=_form(client, presenter=None, minutes_taken="abc"))
+    assert unrated.status_code == 422
+    body = unrated.get_data(as_text=True)
+    assert "Rate: The presenter" in body and "minutes" in body
+    with app.app_context():
+        assert db.session.scalar(select(CourseEvaluation.id)) is None
+        assert certificate_of(user_id) is None
+
+    done = client.post(url, data=_form(client))
+    assert done.status_code == 302
+    with app.app_context():
+        evaluation = db.session.scalar(select(CourseEvaluation))
+        assert (evaluation.objectives_met, evaluation.presenter, evaluation.minutes_taken) == (
+            5,
+            5,
+            130,
+        )
+        assert evaluation.attestation.startswith("I attest that I completed this course myself")
+        assert db.session.get(Enrollment, evaluation.enrollment_id).evaluated_at is not None
+        assert certificate_of(user_id).status == "issued"
+    again = client.post(url, data=_form(client, comments="second"))
+    assert "You evaluated this course" in again.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(CourseEvaluation)).all()) == 1
+
+
+def test_the_evaluation_opens_only_after_completion(app, client):
+    from campus.learning.records import CourseEvaluation
+
+    with app.app_context():
+        course = make_course()
+        user_id = student().id
+        enroll_directly(user_id, course.id)
+    sign_in(client, user_id)
+    url = f"/courses/{course.slug}/evaluation"
+    refused = client.post(url, data=_form(client), follow_redirects=True)
+    assert "The evaluation opens when every lesson is complete" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(CourseEvaluation.id)) is None
+
+
+def test_admins_see_evaluation_summaries_and_export_them(app, client):
+    from tests.admin.helpers import sign_in_admin
+
+    course, user_id = _completed(app, client)
+    with app.app_context():
+        evaluate(user_id, course, comments="=HYPERLINK(1) was clear")
+    admin = app.test_client()
+    sign_in_admin(app, admin)
+    page = admin.get("/admin/ce/").get_data(as_text=True)
+    assert "Hip basics" in page and "1 evaluation" in page and "4.0" in page
+    assert "=HYPERLINK(1) was clear" in page
+    export = admin.get("/admin/ce/evaluations.csv")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    text = export.get_data(as_text=True)
+    assert "objectives_met" in text and "'=HYPERLINK(1) was clear" in text
+
+
+def test_admins_see_the_time_log_on_the_member_record_and_export_it(app, client):
+    from tests.admin.helpers import audit_entries, sign_in_admin
+    from tests.learning.helpers import record_seat_time
+
+    with app.app_context():
+        course = make_course(title="Hip basics")
+        user_id = student().id
+        enrollment_id = enroll_directly(user_id, course.id)
+        record_seat_time(enrollment_id, course.lesson_ids[0], 754)
+    admin = app.test_client()
+    sign_in_admin(app, admin)
+    page = admin.get(f"/admin/members/{user_id}/").get_data(as_text=True)
+    assert "Study time log" in page and "Lesson 1" in page and "12 min 34 s" in page
+    export = admin.get(f"/admin/ce/members/{user_id}/time-log.csv")
+    assert export.status_code == 200
+    lines = export.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("course,enrollment_id,lesson,seconds")
+    assert lines[1].startswith(f"hip-basics,{enrollment_id},Lesson 1,754,")
+    assert audit_entries(app, action="export")
+
+
+def test_the_time_log_export_asks_for_the_password_again(app):
+    from tests.admin.helpers import sign_in_admin
+
+    with app.app_context():
+        user_id = student().id
+    admin = app.test_client()
+    sign_in_admin(app, admin, fresh=False)
+    answer = admin.get(f"/admin/ce/members/{user_id}/time-log.csv")
+    assert answer.status_code == 302 and "/admin/confirm" in answer.headers["Location"]

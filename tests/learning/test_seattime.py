@@ -1,0 +1,257 @@
+"""Seat time: measured on the server, gating lesson completion and the quiz, and publishing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from campus.extensions import db
+from tests import support
+from tests.learning.helpers import (
+    api_post,
+    as_form,
+    complete_all_lessons,
+    enroll_directly,
+    make_course,
+    make_reader,
+    record_seat_time,
+    right_answers,
+)
+
+
+@pytest.fixture
+def timed_app(_database):
+    """An app that measures study time at full scale (the testing default turns it off)."""
+    app = support.make_app(SEAT_TIME_SCALE=1.0, SEAT_TIME_HEARTBEAT_SECONDS=15)
+    yield app
+    support.clean_database(app)
+
+
+@pytest.fixture
+def timed_client(timed_app):
+    return timed_app.test_client()
+
+
+def _learner(app, client, lessons: int = 2, ce_hours: str = "1"):
+    with app.app_context():
+        course = make_course(lessons=lessons, ce_hours=ce_hours)
+    user_id = make_reader(app, "member", client, course)
+    with app.app_context():
+        from campus.learning.models import Enrollment
+
+        enrollment_id = db.session.scalar(
+            select(Enrollment.id).where(Enrollment.user_id == user_id)
+        )
+    return course, user_id, enrollment_id
+
+
+def _seconds(app, enrollment_id: int, lesson_id: int) -> int:
+    from campus.learning.records import SeatTime
+
+    with app.app_context():
+        return (
+            db.session.scalar(
+                select(SeatTime.seconds).where(
+                    SeatTime.enrollment_id == enrollment_id, SeatTime.lesson_id == lesson_id
+                )
+            )
+            or 0
+        )
+
+
+def test_a_lesson_cannot_be_completed_before_its_share_of_expected_time(timed_app, timed_client):
+    # 1 CE hour over 2 lessons: 30 expected minutes each, half of it (15 min) required.
+    course, _user, enrollment_id = _learner(timed_app, timed_client)
+    lesson_id = course.lesson_ids[0]
+    page = timed_client.get(f"/courses/{course.slug}/lessons/{lesson_id}").get_data(as_text=True)
+    assert "15 min left on this lesson" in page and "data-needs-time" in page
+
+    refused = api_post(timed_client, f"/api/v1/lessons/{lesson_id}/complete")
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "needs_more_time"
+    assert refused.json["error"]["remaining_seconds"] == 15 * 60
+    form = timed_client.post(
+        f"/courses/{course.slug}/lessons/{lesson_id}/complete",
+        data={"csrf_token": support.csrf_token(timed_client)},
+        follow_redirects=True,
+    )
+    assert "Spend another 15 min on this lesson" in form.get_data(as_text=True)
+    with timed_app.app_context():
+        from campus.learning.models import LessonProgress
+
+        assert db.session.scalar(select(LessonProgress.id)) is None
+
+    with timed_app.app_context():
+        record_seat_time(enrollment_id, lesson_id, 15 * 60)
+    done = api_post(timed_client, f"/api/v1/lessons/{lesson_id}/complete")
+    assert done.status_code == 200
+
+
+def test_the_quiz_stays_closed_until_the_course_minimum_is_spent(timed_app, timed_client):
+    # 1 CE hour: the quiz needs 50 minutes on the lessons, whatever the lessons' own share.
+    course, user_id, enrollment_id = _learner(timed_app, timed_client)
+    with timed_app.app_context():
+        complete_all_lessons(user_id, course)
+        record_seat_time(enrollment_id, course.lesson_ids[0], 20 * 60)
+        record_seat_time(enrollment_id, course.lesson_ids[1], 20 * 60)
+    page = timed_client.get(f"/courses/{course.slug}/quiz").get_data(as_text=True)
+    assert "More study time needed" in page and "10 min to go" in page
+    answers = {**as_form(right_answers(course)), "csrf_token": support.csrf_token(timed_client)}
+    timed_client.post(f"/courses/{course.slug}/quiz", data=answers)
+    with timed_app.app_context():
+        from campus.learning.models import QuizAttempt
+
+        assert db.session.scalar(select(QuizAttempt.id)) is None
+
+    with timed_app.app_context():
+        from campus.learning.records import SeatTime
+
+        row = db.session.scalar(select(SeatTime).where(SeatTime.lesson_id == course.lesson_ids[1]))
+        row.seconds += 10 * 60
+        db.session.commit()
+    timed_client.post(f"/courses/{course.slug}/quiz", data=answers)
+    with timed_app.app_context():
+        from campus.learning.models import Enrollment
+
+        assert db.session.get(Enrollment, enrollment_id).completed_at is not None
+
+
+def test_heartbeat_credit_is_capped_at_the_time_since_the_last_beat(timed_app):
+    from campus.learning import seattime
+    from campus.models.base import utcnow
+
+    with timed_app.app_context():
+        course = make_course(lessons=2, ce_hours="1")
+        user_id = support.create_user().id
+        enrollment_id = enroll_directly(user_id, course.id)
+        first, second = course.lesson_ids
+        start = utcnow()
+        assert seattime.record_heartbeat(enrollment_id, first, start) == 0  # starts the clock
+        # Two tabs beating 15 s apart each still share one clock: wall time, not twice it.
+        t = start
+        for step in range(1, 9):
+            t = start + timedelta(seconds=7.5 * step)
+            seattime.record_heartbeat(enrollment_id, first if step % 2 else second, t)
+        db.session.commit()
+        # A forged burst in the same instant earns nothing more.
+        for _ in range(20):
+            assert seattime.record_heartbeat(enrollment_id, first, t) == 0
+        # After a pause longer than three beats (a hidden or idle tab) the clock restarts.
+        assert seattime.record_heartbeat(enrollment_id, first, t + timedelta(minutes=10)) == 0
+        db.session.commit()
+    total = _seconds(timed_app, enrollment_id, first) + _seconds(timed_app, enrollment_id, second)
+    assert total <= 60 and total >= 56  # 60 s of wall time, whole seconds per beat
+
+
+def test_the_heartbeat_route_credits_only_an_enrolled_learner(timed_app, timed_client):
+    course, _user, enrollment_id = _learner(timed_app, timed_client)
+    lesson_id = course.lesson_ids[0]
+    url = f"/courses/{course.slug}/lessons/{lesson_id}/heartbeat"
+    assert timed_client.post(url).status_code == 400  # no CSRF token: refused before anything
+    beat = api_post(timed_client, url)
+    assert beat.status_code == 200 and beat.json["credited"] == 0
+    assert beat.json["lesson"]["remaining"] == 15 * 60
+    with timed_app.app_context():
+        from campus.learning.models import Enrollment
+
+        enrollment = db.session.get(Enrollment, enrollment_id)
+        enrollment.seat_beat_at -= timedelta(seconds=12)
+        db.session.commit()
+    again = api_post(timed_client, url)
+    assert 12 <= again.json["credited"] <= 13
+    assert _seconds(timed_app, enrollment_id, lesson_id) == again.json["credited"]
+
+    other = timed_app.test_client()
+    make_reader(timed_app, "free", other)
+    assert api_post(other, url).status_code in (403, 404)
+
+
+def test_publishing_refuses_a_course_whose_content_cannot_support_its_hours(app):
+    from campus.learning import services
+    from campus.learning.access import LearningError
+
+    with app.app_context():
+        course = make_course("thin", published=False, lessons=2, ce_hours="1")
+        from campus.learning.models import Course, Lesson
+
+        row = db.session.get(Course, course.id)
+        row.ce_hours = Decimal("4")
+        with pytest.raises(LearningError) as refused:
+            services.publish(row)
+        assert refused.value.code == "hours_unsupported"
+        assert "supports 1.00 CE hours" in refused.value.message
+        assert "Add 180 minutes" in refused.value.message
+        assert refused.value.extra["shortfall_minutes"] == 180
+        assert not row.is_published
+        for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id)):
+            lesson.estimated_minutes = 120
+        db.session.flush()
+        services.publish(row)
+        assert row.is_published
+
+
+def test_a_lesson_without_the_authors_minutes_counts_its_words(app):
+    from campus.learning import seattime, services
+
+    with app.app_context():
+        course = make_course("words", published=False, lessons=1, ce_hours="1")
+        from campus.learning.models import Course
+
+        module = db.session.get(Course, course.id).modules[0]
+        lesson = services.add_lesson(module, "Long read", "word " * 2001)
+        assert lesson.estimated_minutes == 11 == seattime.reading_minutes("word " * 2001)
+
+
+def test_the_lesson_page_loads_the_heartbeat_script_from_our_own_origin(timed_app, timed_client):
+    course, _user, _enrollment = _learner(timed_app, timed_client)
+    page = timed_client.get(f"/courses/{course.slug}/lessons/{course.lesson_ids[0]}")
+    html = page.get_data(as_text=True)
+    assert '<script src="/static/seattime.js" defer></script>' in html
+    assert "data-heartbeat-url" in html and "<script>" not in html
+    script = timed_client.get("/static/seattime.js").get_data(as_text=True)
+    assert "visibilityState" in script and "X-CSRFToken" in script
+
+
+def test_the_admin_sees_the_shortfall_when_publishing_is_refused(app, client):
+    from campus.learning.models import Course
+    from tests.admin import helpers as admin_helpers
+
+    with app.app_context():
+        course = make_course("short", published=False, lessons=2, ce_hours="1")
+        db.session.get(Course, course.id).ce_hours = Decimal("1.5")
+        db.session.commit()
+    admin_helpers.sign_in_admin(app, client)
+    answer = admin_helpers.post(
+        client,
+        "/admin/courses/action/",
+        {"action": "publish", "rowid": [str(course.id)]},
+        follow_redirects=True,
+    )
+    [message] = admin_helpers.flashes(answer)
+    assert "supports 1.00 CE hours" in message and "Add 30 minutes" in message
+    with app.app_context():
+        assert not db.session.get(Course, course.id).is_published
+
+
+def test_a_published_course_keeps_its_hours_supported_through_lesson_edits(app):
+    from campus.learning import actions
+    from campus.learning.access import LearningError
+    from campus.learning.models import Lesson
+
+    with app.app_context():
+        course = make_course("kept", lessons=2, ce_hours="1")  # 30 + 30 minutes
+        lesson = db.session.get(Lesson, course.lesson_ids[0])
+        lesson.estimated_minutes = 20
+        with pytest.raises(LearningError) as shortened:
+            actions.save_lesson(lesson, before=None, actor=None)
+        assert "Add 10 minutes" in shortened.value.message
+        db.session.rollback()
+        with pytest.raises(LearningError):
+            actions.delete(db.session.get(Lesson, course.lesson_ids[1]), actor=None)
+        db.session.rollback()
+        assert len(db.session.scalars(select(Lesson)).all()) == 2
+        lesson = db.session.get(Lesson, course.lesson_ids[0])
+        lesson.estimated_minutes = 45
+        actions.save_lesson(lesson, before=None, actor=None)  # more is always fine
