@@ -101,7 +101,7 @@ class Outline:
         return next(i for i, item in enumerate(self.lessons, start=1) if item.id == lesson.id)
 
 
-def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
+def completed_lesson_ids(enrollment: Enrollment | EnrollmentFacts | None) -> set[int]:
     """Ids of the lessons an enrollment has completed."""
     if enrollment is None:
         return set()
@@ -114,7 +114,7 @@ def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:
 
 def outline(
     course: Course | snapshots.CourseCard,
-    enrollment: Enrollment | None,
+    enrollment: Enrollment | EnrollmentFacts | None,
     completed_ids: Iterable[int] | None = None,
 ) -> Outline:
     """A course's lessons in order (from the content snapshot) with the enrollment's progress.
@@ -182,7 +182,9 @@ def enroll(user: User, course: Course) -> Enrollment:
     return enrollment
 
 
-def note_lesson_opened(enrollment: Enrollment | EnrollmentFacts, lesson: Lesson) -> bool:
+def note_lesson_opened(
+    enrollment: Enrollment | EnrollmentFacts, lesson: Lesson | snapshots.LessonView
+) -> bool:
     """Remember the lesson a student opened so they resume there; tell whether it changed."""
     if enrollment.last_lesson_id == lesson.id:
         return False

@@ -61,7 +61,9 @@ class AttemptAllowance:
         return max(self.limit - self.used, 0)
 
 
-def attempt_allowance(enrollment: Enrollment, quiz: Quiz, now: datetime | None = None):
+def attempt_allowance(
+    enrollment: Enrollment | EnrollmentFacts, quiz: Quiz, now: datetime | None = None
+):
     """Count the attempts made in the last 24 hours against the quiz's daily limit."""
     now = now or utcnow()
     times = db.session.scalars(
@@ -142,7 +144,7 @@ def score(quiz: Quiz, answers: Mapping[int, frozenset[int]]) -> Score:
     return Score(sum(verdicts.values()), len(quiz.questions), quiz.pass_mark_percent, verdicts)
 
 
-def passed_attempt(enrollment: Enrollment | None) -> QuizAttempt | None:
+def passed_attempt(enrollment: Enrollment | EnrollmentFacts | None) -> QuizAttempt | None:
     """The enrollment's first passing attempt, if any."""
     if enrollment is None:
         return None
@@ -228,7 +230,7 @@ def submit_attempt(
     return AttemptResult(attempt, result, completed)
 
 
-def attempts_of(enrollment: Enrollment) -> list[QuizAttempt]:
+def attempts_of(enrollment: Enrollment | EnrollmentFacts) -> list[QuizAttempt]:
     """Every attempt of an enrollment, newest first."""
     return list(
         db.session.scalars(

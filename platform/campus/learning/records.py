@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campus.extensions import db
+from campus.extensions import Model
 from campus.learning.models import Enrollment, Lesson
 from campus.models.base import utcnow
 
 
-class SeatTime(db.Model):
+class SeatTime(Model):
     """Seconds credited on the server to one lesson of one enrollment, from its heartbeats."""
 
     __tablename__ = "lesson_seat_time"
@@ -33,7 +33,7 @@ class SeatTime(db.Model):
     )
 
 
-class CourseEvaluation(db.Model):
+class CourseEvaluation(Model):
     """A learner's evaluation of a course and their attestation, one per enrollment."""
 
     __tablename__ = "course_evaluations"
