@@ -103,7 +103,7 @@ class Download(TimestampMixin, db.Model):
 
 
 class Lead(db.Model):
-    """Someone who asked for a download (once per email and download), and their marketing answer."""
+    """One request for a download per email and download, with the marketing answer."""
 
     __tablename__ = "leads"
     __table_args__ = (UniqueConstraint("download_id", "email", name="uq_leads_download_email"),)
