@@ -18,7 +18,9 @@ from campus.billing.models import CompMembership, WebhookEvent
 from campus.billing.services import BillingError
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
+from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.urls import public_url
 
 MAX_COMP_DAYS = 3660
 
@@ -52,6 +54,15 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         summary=_by(actor, f"{user.email}: comp for {days} days ({reason})"),
         after=snapshot(comp),
         actor=actor,
+    )
+    queue_email(
+        user.email,
+        "You have a complimentary Campus membership",
+        "billing_comp_granted",
+        dedupe_key=f"billing:comp_granted:{comp.id}",
+        user=user,
+        ends_at=comp.ends_at,
+        link=public_url("main.home"),
     )
     return comp
 
@@ -87,6 +98,14 @@ def end_comp(user: User, *, actor: User | None) -> int:
         before={"comps": before},
         after={"comps": [snapshot(c) for c in comps]},
         actor=actor,
+    )
+    queue_email(
+        user.email,
+        "Your complimentary Campus membership has ended",
+        "billing_comp_ended",
+        dedupe_key=f"billing:comp_ended:{'-'.join(str(c.id) for c in comps)}",
+        user=user,
+        link=public_url("billing.membership"),
     )
     return len(comps)
 
