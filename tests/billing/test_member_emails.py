@@ -80,3 +80,26 @@ def test_a_comp_grant_and_its_end_each_email_the_member_once(app):
         "Your complimentary Campus membership has ended",
     ]
     assert len(set(keys)) == 2
+
+
+def test_a_comp_that_runs_out_emails_the_member_once(app):
+    from datetime import timedelta
+
+    import time_machine
+
+    from campus.billing import actions
+    from campus.billing.tasks import email_lapsed_comps
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        actions.grant_comp(user, days=3, reason="trial", actor=None)
+        db.session.commit()
+        assert email_lapsed_comps() == 0
+        with time_machine.travel(timedelta(days=3, hours=1), tick=False):
+            email_lapsed_comps()
+            email_lapsed_comps()
+    assert _subjects(app) == [
+        "You have a complimentary Campus membership",
+        "Your complimentary Campus membership has ended",
+    ]

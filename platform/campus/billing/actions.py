@@ -99,15 +99,41 @@ def end_comp(user: User, *, actor: User | None) -> int:
         after={"comps": [snapshot(c) for c in comps]},
         actor=actor,
     )
+    for comp in comps:
+        email_comp_ended(comp)
+    return len(comps)
+
+
+def email_comp_ended(comp: CompMembership) -> None:
+    """Queue the "complimentary membership has ended" email, once per grant."""
+    user = db.session.get_one(User, comp.user_id)
     queue_email(
         user.email,
         "Your complimentary Campus membership has ended",
         "billing_comp_ended",
-        dedupe_key=f"billing:comp_ended:{'-'.join(str(c.id) for c in comps)}",
+        dedupe_key=f"billing:comp_ended:{comp.id}",
         user=user,
         link=public_url("billing.membership"),
     )
-    return len(comps)
+
+
+def email_lapsed_comps(now: datetime | None = None) -> int:
+    """Email members whose comp grant ran out in the last two days; return how many grants.
+
+    The dedupe key makes a second run (or an earlier end by an admin) send nothing more.
+    """
+    now = now or utcnow()
+    lapsed = db.session.scalars(
+        select(CompMembership).where(
+            CompMembership.revoked_at.is_(None),
+            CompMembership.ends_at <= now,
+            CompMembership.ends_at > now - timedelta(days=2),
+        )
+    ).all()
+    for comp in lapsed:
+        email_comp_ended(comp)
+    db.session.flush()
+    return len(lapsed)
 
 
 def replay_event(row: WebhookEvent, *, actor: User | None, queue: bool = True) -> WebhookEvent:
