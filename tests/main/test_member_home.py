@@ -63,3 +63,20 @@ def test_no_payment_banner_when_there_is_nothing_to_pay(app, client, status, fie
         support.make_member(user_id, status, **fields)
     page = _signed_in(app, client, user_id).get("/articles/").get_data(as_text=True)
     assert "Your last payment failed." not in page and "payment is overdue" not in page
+
+
+def test_a_database_failure_drawing_the_banner_leaves_the_page_drawable(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from campus.main import views
+
+    with app.app_context():
+        user_id = support.create_user().id
+    _signed_in(app, client, user_id)
+
+    def broken(_user):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(views, "past_due_notice", broken)
+    response = client.get("/articles/")
+    assert response.status_code == 200 and "Your last payment failed." not in response.text

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import jsonify, render_template
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from campus.extensions import csrf, limiter
+from campus.extensions import csrf, db, limiter
 from campus.main import bp, services
 from campus.main.home import member_home, past_due_notice
 
@@ -34,6 +35,11 @@ def _membership_notice() -> dict:
     def notice() -> dict | None:
         if not current_user.is_authenticated:
             return None
-        return past_due_notice(current_user)
+        try:
+            return past_due_notice(current_user)
+        except SQLAlchemyError:
+            # Error pages extend the same layout: with the database down, show them without it.
+            db.session.rollback()
+            return None
 
     return {"past_due_notice": notice}
