@@ -103,6 +103,10 @@ class Config:
     # Mail: SMTP in production; the outbox folder (one .eml a message) everywhere else.
     MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")
     MAIL_FROM = _env("MAIL_FROM", "Campus <hello@campus.example>")
+    # A message still unsent this long after it was queued (its task lost with a killed
+    # worker) is delivered by the mail sweep; a delivery claim this old belonged to a dead one.
+    MAIL_SWEEP_AFTER = int(_env("MAIL_SWEEP_AFTER", "600") or 600)
+    MAIL_CLAIM_TIMEOUT = int(_env("MAIL_CLAIM_TIMEOUT", "600") or 600)
     SMTP_HOST = _env("SMTP_HOST", "localhost")
     SMTP_PORT = int(_env("SMTP_PORT", "587") or 587)
     SMTP_USERNAME = _env("SMTP_USERNAME")

@@ -113,6 +113,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def _tune_sqlite(engine) -> None:
+    """Run SQLite in WAL mode, waiting for locks, with a SAVEPOINT always inside a transaction.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT
+    (`begin_nested()`) issued first ran outside one and its RELEASE committed on its own: a crash
+    before the outer commit kept half a change (a certificate without its code). A BEGIN is
+    emitted before such a SAVEPOINT, so it nests in a real transaction that commits or rolls
+    back whole. SQLAlchemy's other recipe (driver transactions off, BEGIN on every begin) makes
+    each read open a deferred transaction; when another process writes meanwhile, SQLite refuses
+    that transaction's first write at once ("database is locked", busy_timeout does not apply),
+    which broke concurrent checkouts; reads outside a transaction behave like PostgreSQL's
+    READ COMMITTED instead.
+    """
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
@@ -123,6 +135,12 @@ def _tune_sqlite(engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _on_savepoint(connection, _name) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection is not None and not dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN")
 
 
 def _ping_idle_connections(engine, idle_seconds: float) -> None:

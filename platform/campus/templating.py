@@ -109,6 +109,7 @@ def _links(app: Flask, nav_items: list, link_sets: VersionedLRU) -> dict[str, An
                 ("resend_verification", "accounts.resend_verification"),
                 ("api_docs", "api_docs.docs"),
                 ("learning", "learning.dashboard"),
+                ("certificates", "certificates.index"),
             )
             if endpoint in app.view_functions
         }

@@ -77,9 +77,20 @@ def test_verification_link_confirms_email_once(app, client):
     assert client.get(link).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(User)).is_verified
-    again = app.test_client().get(link)
-    assert again.status_code == 400
-    assert "already been used" in again.get_data(as_text=True)
+    again = app.test_client()
+    response = again.get(link, follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Your email address is already confirmed." in page
+    assert "reset link" not in page
+    assert again.get("/api/v1/me").status_code == 401  # confirming again signs nobody in
+
+
+def test_a_broken_verification_link_does_not_offer_a_password_reset(app, client):
+    response = client.get("/verify-email/not-a-real-token")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "not valid" in page and "reset link" not in page
 
 
 def test_a_later_verification_link_does_not_sign_in(app, client):

@@ -108,7 +108,13 @@ def test_offline_lifecycle_from_checkout_to_resume(app):
     assert result.exit_code == 0
     assert _state(app, user_id) == ("canceled", False, False)
     assert "Join again" in client.get("/membership").get_data(as_text=True)
-    assert _email_kinds(app) == ["started", "payment_failed", "ended"]
+    assert _email_kinds(app) == [
+        "started",
+        "payment_failed",
+        "cancel_scheduled",
+        "resumed",
+        "ended",
+    ]
     with app.app_context():
         assert set(db.session.scalars(select(WebhookEvent.status))) == {"processed"}
 

@@ -41,3 +41,21 @@ def test_a_refused_revoke_logs_nothing(app):
     result = app.test_cli_runner().invoke(args=["certificates", "revoke", code, "--reason", " "])
     assert result.exit_code != 0 and "Give a reason" in result.output
     assert _entries(app) == []
+
+
+def test_revoking_emails_the_member_once_with_the_reason(app):
+    from tests import support
+
+    done = completed_student(app)
+    code = code_of(app, done.user_id)
+    runner = app.test_cli_runner()
+    reason = "Attendance could not be confirmed"
+    assert runner.invoke(args=["certificates", "revoke", code, "--reason", reason]).exit_code == 0
+    # Revoking again is refused and sends nothing more.
+    assert runner.invoke(args=["certificates", "revoke", code, "--reason", reason]).exit_code != 0
+    revoked = [
+        m for m in support.outbox(app) if m["Subject"] == "Your certificate has been revoked"
+    ]
+    assert len(revoked) == 1 and revoked[0]["To"] == done.email
+    body = support.body_of(revoked[0])
+    assert f"Reason: {reason}" in body and code in body

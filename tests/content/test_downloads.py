@@ -26,10 +26,10 @@ def guide(app):
     return SLUG
 
 
-def _ask(client, email="ana@example.com", name="Ana Ruiz", consent="y"):
+def _ask(client, email="ana@example.com", name="Ana Ruiz", marketing="y"):
     data = {"name": name, "email": email}
-    if consent:
-        data["consent"] = consent
+    if marketing:
+        data["marketing"] = marketing
     return support.post_form(client, f"/articles/downloads/{SLUG}", data)
 
 
@@ -41,10 +41,23 @@ def _leads(app):
         return [(lead.email, lead.requests) for lead in db.session.scalars(db.select(Lead))]
 
 
-def test_download_form_asks_for_name_email_and_consent(client, guide):
+def test_download_form_asks_for_name_email_and_an_unticked_marketing_consent(client, guide):
     html = client.get(f"/articles/downloads/{guide}").get_data(as_text=True)
-    for name in ('name="name"', 'name="email"', 'name="consent"', 'name="csrf_token"'):
+    for name in ('name="name"', 'name="email"', 'name="marketing"', 'name="csrf_token"'):
         assert name in html
+    [checkbox] = [tag for tag in html.split("<input")[1:] if 'name="marketing"' in tag]
+    assert "checked" not in checkbox.split(">")[0]
+
+
+def test_the_guide_is_sent_without_marketing_consent_and_carries_no_unsubscribe(app, client, guide):
+    r = _ask(client, marketing=None)
+    assert r.status_code == 200
+    [message] = support.outbox(app)
+    assert message["List-Unsubscribe"] is None
+    assert "unsubscribe" not in support.body_of(message).lower()
+    runner = app.test_cli_runner()
+    rows = list(csv.reader(io.StringIO(runner.invoke(args=["content", "leads-csv"]).output)))
+    assert rows[1:] == []  # not on the marketing list
 
 
 def test_asking_emails_a_signed_link_to_a_real_pdf(app, client, guide):
@@ -74,7 +87,6 @@ def test_the_lead_is_recorded_once_per_email_and_download(app, client, guide):
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [
-        ({"consent": None}, "Please agree"),
         ({"email": "not-an-email"}, "valid email"),
         ({"name": ""}, "your name"),
         ({"name": "\x00\x01"}, "your name"),
@@ -134,7 +146,13 @@ def test_leads_export_as_csv(app, client, guide):
         from campus.content.models import Lead
 
         db.session.add(
-            Lead(download_id=other.id, email="zed@example.com", name="Zed", consent_text="ok")
+            Lead(
+                download_id=other.id,
+                email="zed@example.com",
+                name="Zed",
+                consent_text="ok",
+                marketing=True,
+            )
         )
         db.session.commit()
     runner = app.test_cli_runner()

@@ -73,8 +73,19 @@ def test_enrolling_twice_is_a_conflict_and_changes_nothing(app, client, course):
     response = api_post(client, f"/api/v1/courses/{course.slug}/enroll")
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "already_enrolled"
-    form = post_form(client, f"/courses/{course.slug}/enroll", follow_redirects=True)
-    assert "already enrolled" in form.get_data(as_text=True)
+    assert _enrollment(app, user_id) == before
+
+
+def test_a_second_enroll_click_lands_on_the_first_lesson_without_a_notice(app, client, course):
+    user_id = make_reader(app, "member", client, course, enrolled=False)
+    post_form(client, f"/courses/{course.slug}/enroll")
+    before = _enrollment(app, user_id)
+    again = post_form(client, f"/courses/{course.slug}/enroll")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/continue")
+    lesson = client.get(again.headers["Location"])
+    assert lesson.headers["Location"].endswith(f"/lessons/{course.lesson_ids[0]}")
+    page = client.get(lesson.headers["Location"]).get_data(as_text=True)
+    assert "already enrolled" not in page
     assert _enrollment(app, user_id) == before
 
 

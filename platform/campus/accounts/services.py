@@ -78,6 +78,10 @@ class AccountError(ValueError):
         self.field = field
 
 
+class AlreadyVerified(AccountError):
+    """A verification link for an address that is already confirmed."""
+
+
 def normalize_email(email: str) -> str:
     """Lower-case and trim an email address for storage and lookup."""
     return email.strip().lower()
@@ -272,6 +276,14 @@ def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
     address gets that person signed in to an account whose password they chose. Admins always
     sign in through the login page.
     """
+    known = db.session.scalar(
+        select(UserToken).where(
+            UserToken.token_hash == _hash_token(raw or ""), UserToken.purpose == "verify_email"
+        )
+    )
+    if known is not None and known.user.email_verified_at is not None:
+        # A second click, or an old link: the address is confirmed, which is what they wanted.
+        raise AlreadyVerified("Your email address is already confirmed.")
     user = consume_token(raw, "verify_email")
     first = user.email_verified_at is None and user.last_login_at is None
     if user.email_verified_at is None:

@@ -193,9 +193,15 @@ def verify_email(token: str) -> str | tuple[str, int] | Response:
     """Confirm an email address from the emailed link; in the sign-up browser, also sign in."""
     try:
         user, sign_in = services.verify_email(token, session.get(_SIGNUP_BINDING))
+    except services.AlreadyVerified as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        if current_user.is_authenticated:
+            return redirect(url_for("main.home"))
+        return redirect(url_for("accounts.login"))
     except services.AccountError as exc:
         db.session.rollback()
-        return render_template("accounts/link_problem.html", message=str(exc)), 400
+        return render_template("accounts/link_problem.html", message=str(exc), verify=True), 400
     db.session.commit()
     if sign_in and not current_user.is_authenticated:
         sessions.sign_in(user)

@@ -18,7 +18,9 @@ from campus.billing.models import CompMembership, WebhookEvent
 from campus.billing.services import BillingError
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
+from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.urls import public_url
 
 MAX_COMP_DAYS = 3660
 
@@ -52,6 +54,15 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         summary=_by(actor, f"{user.email}: comp for {days} days ({reason})"),
         after=snapshot(comp),
         actor=actor,
+    )
+    queue_email(
+        user.email,
+        "You have a complimentary Campus membership",
+        "billing_comp_granted",
+        dedupe_key=f"billing:comp_granted:{comp.id}",
+        user=user,
+        ends_at=comp.ends_at,
+        link=public_url("main.home"),
     )
     return comp
 
@@ -88,7 +99,41 @@ def end_comp(user: User, *, actor: User | None) -> int:
         after={"comps": [snapshot(c) for c in comps]},
         actor=actor,
     )
+    for comp in comps:
+        email_comp_ended(comp)
     return len(comps)
+
+
+def email_comp_ended(comp: CompMembership) -> None:
+    """Queue the "complimentary membership has ended" email, once per grant."""
+    user = db.session.get_one(User, comp.user_id)
+    queue_email(
+        user.email,
+        "Your complimentary Campus membership has ended",
+        "billing_comp_ended",
+        dedupe_key=f"billing:comp_ended:{comp.id}",
+        user=user,
+        link=public_url("billing.membership"),
+    )
+
+
+def email_lapsed_comps(now: datetime | None = None) -> int:
+    """Email members whose comp grant ran out in the last two days; return how many grants.
+
+    The dedupe key makes a second run (or an earlier end by an admin) send nothing more.
+    """
+    now = now or utcnow()
+    lapsed = db.session.scalars(
+        select(CompMembership).where(
+            CompMembership.revoked_at.is_(None),
+            CompMembership.ends_at <= now,
+            CompMembership.ends_at > now - timedelta(days=2),
+        )
+    ).all()
+    for comp in lapsed:
+        email_comp_ended(comp)
+    db.session.flush()
+    return len(lapsed)
 
 
 def replay_event(row: WebhookEvent, *, actor: User | None, queue: bool = True) -> WebhookEvent:

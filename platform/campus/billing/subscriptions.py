@@ -160,6 +160,7 @@ def apply_subscription(
 
 def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> None:
     previous = row.status if row.source_timestamp >= 0 else None
+    was_ending = bool(row.cancel_at_period_end) and previous is not None
     row.status = obj["status"]
     row.price_id = _price_of(obj)
     row.current_period_end = _period_end(obj)
@@ -176,11 +177,38 @@ def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> N
     db.session.flush()
     if row.status == "canceled":
         email_ended(row)
+    elif row.cancel_at_period_end and not was_ending:
+        _email_cancel_change(row, "cancel_scheduled", stamp)
+    elif was_ending and not row.cancel_at_period_end and row.status in _LIVE:
+        _email_cancel_change(row, "resumed", stamp)
 
 
 def membership_link() -> str:
     """The absolute link to the membership page, for emails."""
     return public_url("billing.membership")
+
+
+_LIVE = ("active", "trialing", "past_due")
+
+
+def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
+    # Keyed by the event's timestamp: a duplicate or replayed event sends nothing more, while
+    # cancelling again after resuming is news worth a new email.
+    user = db.session.get_one(User, row.user_id)
+    subject = {
+        "cancel_scheduled": "Your Campus membership is cancelled",
+        "resumed": "Your Campus membership will continue",
+    }[kind]
+    queue_email(
+        user.email,
+        subject,
+        f"billing_{kind}",
+        dedupe_key=f"billing:{kind}:{row.stripe_subscription_id}:{stamp}",
+        user=user,
+        ends_at=row.current_period_end,
+        renews_at=row.current_period_end,
+        link=membership_link(),
+    )
 
 
 def email_ended(row: Subscription) -> None:

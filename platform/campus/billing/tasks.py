@@ -11,7 +11,7 @@ from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
-from campus.billing import events
+from campus.billing import actions, events
 from campus.billing.services import DRAIN_WAKE
 from campus.extensions import db
 from campus.jobs import clear_wake
@@ -33,7 +33,19 @@ BEAT_SCHEDULE = {
         "task": "campus.billing.sweep_webhook_events",
         "schedule": 60.0,
     },
+    "billing-lapsed-comps": {
+        "task": "campus.billing.email_lapsed_comps",
+        "schedule": crontab(minute=41),  # hourly
+    },
 }
+
+
+@shared_task(name="campus.billing.email_lapsed_comps", acks_late=True, reject_on_worker_lost=True)
+def email_lapsed_comps() -> int:
+    """Tell members whose complimentary membership ran out (once per grant)."""
+    count = actions.email_lapsed_comps()
+    db.session.commit()
+    return count
 
 
 def _backoff(retries: int) -> int:

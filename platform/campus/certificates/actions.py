@@ -27,6 +27,7 @@ from campus.certificates.services import (
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.learning.models import Course
+from campus.mail.services import queue_email
 from campus.models.base import utcnow
 
 ISSUE_TASK = "campus.certificates.issue_certificate"
@@ -92,7 +93,24 @@ def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     record_event(certificate, "revoked", reason, _history_actor(actor))
     db.session.flush()
     _audit("revoke", certificate, certificate.code, reason, before, actor)
+    _email_revoked(certificate, reason)
     return certificate
+
+
+def _email_revoked(certificate: Certificate, reason: str) -> None:
+    # Keyed by the revocation's moment: once per revocation, however often the caller retries.
+    revoked_at = certificate.revoked_at or utcnow()
+    queue_email(
+        certificate.user.email,
+        "Your certificate has been revoked",
+        "certificate_revoked",
+        dedupe_key=f"certificate:revoked:{certificate.id}:{revoked_at.isoformat()}",
+        user=certificate.user,
+        data=certificate.data,
+        code=certificate.code,
+        reason=reason,
+        verify_url=verification_url(certificate.code),
+    )
 
 
 def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:

@@ -17,7 +17,7 @@ def _printable(value: str | None) -> str | None:
 
 
 class DownloadForm(FlaskForm):
-    """Name, email and consent in exchange for a free download."""
+    """Name and email for a free download, and a separate, optional marketing consent."""
 
     name = StringField(
         "Your name",
@@ -33,6 +33,4 @@ class DownloadForm(FlaskForm):
         ],
         filters=[_printable],
     )
-    consent = BooleanField(
-        CONSENT_TEXT, validators=[DataRequired("Please agree so we can email you the guide.")]
-    )
+    marketing = BooleanField(CONSENT_TEXT, default=False)

@@ -103,7 +103,7 @@ class Download(TimestampMixin, Model):
 
 
 class Lead(Model):
-    """Someone who asked for a download and agreed to hear from us: once per email and download."""
+    """One request for a download per email and download, with the marketing answer."""
 
     __tablename__ = "leads"
     __table_args__ = (UniqueConstraint("download_id", "email", name="uq_leads_download_email"),)
@@ -112,7 +112,9 @@ class Lead(Model):
     download_id: Mapped[int] = mapped_column(ForeignKey("downloads.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(120))
-    consent_text: Mapped[str] = mapped_column(Text)
+    consent_text: Mapped[str] = mapped_column(Text)  # what they agreed to; "" when they did not
+    marketing: Mapped[bool] = mapped_column(default=False)
+    unsubscribed_at: Mapped[datetime | None]
     consented_at: Mapped[datetime] = mapped_column(default=utcnow)
     requests: Mapped[int] = mapped_column(default=1)
     last_requested_at: Mapped[datetime] = mapped_column(default=utcnow)

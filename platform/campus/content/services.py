@@ -49,9 +49,10 @@ REGIONS = (
 )
 PER_PAGE = 12
 MAX_PAGE = 10_000
+# Marketing consent, asked apart from the download (which is sent either way).
 CONSENT_TEXT = (
-    "I agree to receive this download and occasional emails from Campus about trigger-point "
-    "therapy. I can unsubscribe at any time."
+    "Also send me occasional emails from Campus about trigger-point therapy. "
+    "Each one has a one-click unsubscribe link."
 )
 
 
@@ -368,13 +369,15 @@ def check_download_token(download: Download, token: str) -> str:
     return str(data.get("e", ""))
 
 
-def request_download(download: Download, *, name: str, email: str, consent: bool) -> Lead:
-    """Record the lead (once per email and download) and email a signed, expiring link."""
+def request_download(download: Download, *, name: str, email: str, marketing: bool = False) -> Lead:
+    """Record the request (once per email and download) and email a signed, expiring link.
+
+    The guide is sent whatever the answer; only a ticked `marketing` box adds the address to
+    the marketing list, and a later unticked request does not withdraw an earlier yes.
+    """
 
     from campus.mail.services import queue_email
 
-    if not consent:
-        raise ContentError("Please agree to receive the download by email.")
     email = email.strip().lower()
     name = name.strip()
     now = utcnow()
@@ -382,7 +385,13 @@ def request_download(download: Download, *, name: str, email: str, consent: bool
         select(Lead).where(Lead.download_id == download.id, Lead.email == email)
     )
     if lead is None:
-        lead = Lead(download_id=download.id, email=email, name=name, consent_text=CONSENT_TEXT)
+        lead = Lead(
+            download_id=download.id,
+            email=email,
+            name=name,
+            marketing=marketing,
+            consent_text=CONSENT_TEXT if marketing else "",
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(lead)
@@ -395,6 +404,9 @@ def request_download(download: Download, *, name: str, email: str, consent: bool
         lead.requests += 1
         lead.last_requested_at = now
         lead.name = name or lead.name
+    if marketing and not (lead.marketing and lead.unsubscribed_at is None):
+        lead.marketing, lead.unsubscribed_at = True, None
+        lead.consent_text, lead.consented_at = CONSENT_TEXT, now
     link = public_url(
         "content.download_file", slug=download.slug, token=download_token(download, email)
     )
@@ -404,6 +416,7 @@ def request_download(download: Download, *, name: str, email: str, consent: bool
         f"Your download: {download.title}",
         "content_download",
         dedupe_key=f"download:{download.id}:{email}:{now.date().isoformat()}",
+        marketing=bool(lead.marketing and lead.unsubscribed_at is None),
         name=name,
         download=download,
         link=link,
@@ -414,8 +427,13 @@ def request_download(download: Download, *, name: str, email: str, consent: bool
 
 
 def leads_for_export(download_slug: str | None = None) -> list[Lead]:
-    """Leads, oldest first, optionally for one download."""
-    stmt = select(Lead).options(joinedload(Lead.download)).order_by(Lead.consented_at, Lead.id)
+    """Leads who agreed to marketing and have not unsubscribed, oldest first."""
+    stmt = (
+        select(Lead)
+        .options(joinedload(Lead.download))
+        .where(Lead.marketing.is_(True), Lead.unsubscribed_at.is_(None))
+        .order_by(Lead.consented_at, Lead.id)
+    )
     if download_slug:
         stmt = stmt.join(Download).where(Download.slug == download_slug)
     return list(db.session.scalars(stmt).all())

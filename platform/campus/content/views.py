@@ -258,24 +258,19 @@ def article(slug: str) -> str:
 @bp.route("/articles/downloads/<slug>", methods=["GET", "POST"])
 @limiter.limit(_download_limit, methods=["POST"])
 def download(slug: str) -> str | tuple[str, int]:
-    """Ask for name, email and consent, then email a signed link to the file."""
+    """Ask for name, email and optional marketing consent, then email a link to the file."""
     item = services.active_download(slug)
     if item is None:
         abort(404)
     form = DownloadForm()
     if form.validate_on_submit():
-        try:
-            services.request_download(
-                item, name=form.name.data, email=form.email.data, consent=form.consent.data
-            )
-        except services.ContentError as exc:
-            db.session.rollback()
-            form.consent.errors = [*form.consent.errors, str(exc)]
-        else:
-            db.session.commit()
-            return render_template(
-                "content/download_sent.html", download=item, email=form.email.data.strip().lower()
-            )
+        services.request_download(
+            item, name=form.name.data, email=form.email.data, marketing=form.marketing.data
+        )
+        db.session.commit()
+        return render_template(
+            "content/download_sent.html", download=item, email=form.email.data.strip().lower()
+        )
     status = 422 if form.is_submitted() else 200
     return render_template("content/download.html", download=item, form=form), status
 

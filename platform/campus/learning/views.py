@@ -124,6 +124,9 @@ def enroll(slug: str) -> Response:
     try:
         progress.enroll(_user(), course)
     except LearningError as err:
+        if err.code == "already_enrolled":
+            # A double click, or the button in a stale tab: they want to study, so they do.
+            return redirect(url_for("learning.resume", slug=course.slug))
         return _refuse(err, course)
     db.session.commit()
     flash(f"You are enrolled in {course.title}. Welcome!", "success")

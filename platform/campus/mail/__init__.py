@@ -8,7 +8,15 @@ from campus.features import Feature
 
 
 def _register(app: Flask) -> None:
-    from campus.mail import models, tasks  # noqa: F401  (tables; the delivery task)
+    from campus.mail import models, tasks, views  # noqa: F401  (tables; tasks; unsubscribe)
+
+    app.register_blueprint(views.bp)
 
 
-feature = Feature("mail", _register)
+def _beat_schedule() -> dict[str, dict]:
+    from campus.mail.tasks import BEAT_SCHEDULE
+
+    return BEAT_SCHEDULE
+
+
+feature = Feature("mail", _register, beat_schedule=_beat_schedule)

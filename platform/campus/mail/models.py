@@ -22,7 +22,12 @@ class EmailMessage(TimestampMixin, Model):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | sent | failed
+    # queued | sending (claimed by one deliverer) | sent | failed (retried)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # When a deliverer claimed it: a claim older than MAIL_CLAIM_TIMEOUT belongs to a dead one.
+    claimed_at: Mapped[datetime | None]
+    # Marketing messages: the one-click unsubscribe link (RFC 8058).
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))

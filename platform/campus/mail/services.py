@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.message import EmailMessage as MimeMessage
 
 from flask import current_app, render_template
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,11 +15,18 @@ from campus.mail.models import EmailMessage
 
 
 def queue_email(
-    to: str, subject: str, template: str, *, dedupe_key: str | None = None, **context
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    dedupe_key: str | None = None,
+    marketing: bool = False,
+    **context,
 ) -> EmailMessage | None:
     """Render templates/email/<template>.txt (and .html if present) and queue the message once.
 
-    With a dedupe_key the message is queued at most once, however often this is called.
+    With a dedupe_key the message is queued at most once, however often this is called. A
+    marketing message carries a one-click unsubscribe link (RFC 8058), in its headers and text.
     """
     if dedupe_key is not None:
         existing = db.session.scalar(
@@ -26,6 +34,12 @@ def queue_email(
         )
         if existing is not None:
             return None
+    unsubscribe_url = None
+    if marketing:
+        from campus.urls import public_url
+
+        unsubscribe_url = public_url("mail.unsubscribe", token=unsubscribe_token(to))
+    context.setdefault("unsubscribe_url", unsubscribe_url)
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     context.setdefault("base_url", current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
     text = render_template(f"email/{template}.txt", subject=subject, **context)
@@ -36,7 +50,12 @@ def queue_email(
             raise
         html = None
     message = EmailMessage(
-        to=to, subject=subject, text_body=text, html_body=html, dedupe_key=dedupe_key
+        to=to,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        dedupe_key=dedupe_key,
+        unsubscribe_url=unsubscribe_url,
     )
     try:
         with db.session.begin_nested():
@@ -48,6 +67,24 @@ def queue_email(
     return message
 
 
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="campus.mail.unsubscribe")
+
+
+def unsubscribe_token(email: str) -> str:
+    """Sign an address for its unsubscribe link (no expiry: old emails must keep working)."""
+    return _unsubscribe_serializer().dumps(email.strip().lower())
+
+
+def check_unsubscribe_token(token: str) -> str | None:
+    """Return the address a genuine unsubscribe token was made for, else None."""
+    try:
+        email = _unsubscribe_serializer().loads(token)
+    except BadSignature:
+        return None
+    return email if isinstance(email, str) and email else None
+
+
 def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     """Build the MIME message for a stored email; the Message-ID is stable per row."""
     mime = MimeMessage()
@@ -56,6 +93,10 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime["Subject"] = message.subject
     domain = sender.rsplit("@", 1)[-1].strip(">") or "campus.example"
     mime["Message-ID"] = f"<campus-{message.id}@{domain}>"
+    if message.unsubscribe_url:
+        # RFC 8058: mail clients offer one-click unsubscribe by POSTing to this URL.
+        mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mime.set_content(message.text_body)
     if message.html_body:
         mime.add_alternative(message.html_body, subtype="html")

@@ -1,13 +1,15 @@
-"""Deliver queued email."""
+"""Deliver queued email, and re-send what a lost task never delivered."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
+from typing import cast
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import CursorResult, and_, or_, select, update
 
 from campus.extensions import db
 from campus.mail.models import EmailMessage
@@ -16,28 +18,110 @@ from campus.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 9  # the first try and deliver_email's eight retries
 
-@shared_task(bind=True, max_retries=8, name="campus.mail.deliver_email")
+
+class _DeliveryFailed(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@shared_task(
+    bind=True,
+    max_retries=MAX_ATTEMPTS - 1,
+    name="campus.mail.deliver_email",
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def deliver_email(self, message_id: int) -> None:
-    """Send one stored message by id; a message already sent is left alone."""
-    message = db.session.scalar(
-        select(EmailMessage).where(EmailMessage.id == message_id).with_for_update()
-    )
-    if message is None or message.status == "sent":
-        return
-    config = current_app.config
-    message.attempts += 1
+    """Send one stored message by id unless another deliverer holds it or it was sent."""
     try:
-        _send(message, config)
+        deliver(message_id)
+    except _DeliveryFailed as failed:
+        countdown = min(2**self.request.retries * 10, 3600)
+        raise self.retry(exc=failed.error, countdown=countdown) from failed.error
+
+
+@shared_task(name="campus.mail.sweep_unsent", acks_late=True, reject_on_worker_lost=True)
+def sweep_unsent() -> int:
+    """Deliver messages whose delivery task was lost (a killed worker); return how many sent."""
+    config = current_app.config
+    now = utcnow()
+    overdue = now - timedelta(seconds=config["MAIL_SWEEP_AFTER"])
+    stale_claim = now - timedelta(seconds=config["MAIL_CLAIM_TIMEOUT"])
+    # A failed message is normally retried by its task; one whose retry was lost gets swept
+    # once the longest back-off has passed.
+    lost_retry = now - timedelta(seconds=3600 + config["MAIL_SWEEP_AFTER"])
+    ids = db.session.scalars(
+        select(EmailMessage.id)
+        .where(
+            or_(
+                and_(EmailMessage.status == "queued", EmailMessage.created_at < overdue),
+                and_(EmailMessage.status == "sending", EmailMessage.claimed_at < stale_claim),
+                and_(
+                    EmailMessage.status == "failed",
+                    EmailMessage.attempts < MAX_ATTEMPTS,
+                    EmailMessage.updated_at < lost_retry,
+                ),
+            )
+        )
+        .order_by(EmailMessage.id)
+        .limit(200)
+    ).all()
+    db.session.commit()
+    sent = 0
+    for message_id in ids:
+        try:
+            sent += deliver(message_id)
+        except _DeliveryFailed:
+            continue  # recorded on the row; a later sweep or its own retry tries again
+    return sent
+
+
+def claim(message_id: int) -> EmailMessage | None:
+    """Take one message for delivery and commit the claim; None when it is not ours to send.
+
+    One conditional UPDATE decides: two sweeps, or a sweep and the late original task, can
+    never both claim a message; a claim older than MAIL_CLAIM_TIMEOUT was a dead deliverer's.
+    """
+    now = utcnow()
+    stale_claim = now - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
+    result = db.session.execute(
+        update(EmailMessage)
+        .where(
+            EmailMessage.id == message_id,
+            or_(
+                EmailMessage.status.in_(("queued", "failed")),
+                and_(EmailMessage.status == "sending", EmailMessage.claimed_at < stale_claim),
+            ),
+        )
+        .values(status="sending", claimed_at=now, attempts=EmailMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if cast(CursorResult, result).rowcount != 1:
+        return None
+    return db.session.get(EmailMessage, message_id, populate_existing=True)
+
+
+def deliver(message_id: int) -> int:
+    """Claim and send one message; return 1 if this call sent it, 0 if it was not ours."""
+    message = claim(message_id)
+    if message is None:
+        return 0
+    try:
+        _send(message, current_app.config)
     except (OSError, smtplib.SMTPException) as exc:
         message.status = "failed"
         message.last_error = str(exc)[:2000]
         db.session.commit()
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 10, 3600)) from exc
+        raise _DeliveryFailed(exc) from exc
     message.status = "sent"
     message.sent_at = utcnow()
     message.last_error = None
     db.session.commit()
+    return 1
 
 
 def _send(message: EmailMessage, config) -> None:
@@ -58,3 +142,11 @@ def _send(message: EmailMessage, config) -> None:
     tmp.write_bytes(bytes(mime))
     tmp.replace(target)
     log.info("email %s to %s: %s (%s)", message.id, message.to, message.subject, target)
+
+
+BEAT_SCHEDULE = {
+    "mail-sweep-unsent": {
+        "task": "campus.mail.sweep_unsent",
+        "schedule": 120.0,
+    },
+}

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from flask import jsonify, render_template
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from campus.extensions import csrf, limiter
+from campus.extensions import csrf, db, limiter
 from campus.main import bp, services
+from campus.main.home import member_home, past_due_notice
 
 
 @bp.get("/")
 def home() -> str:
-    """Present the campus and the membership."""
+    """Present the campus to visitors; show a signed-in member where they stand."""
+    if current_user.is_authenticated:
+        return render_template("main/member_home.html", home=member_home(current_user))
     return render_template("main/home.html")
 
 
@@ -22,3 +27,19 @@ def healthz() -> tuple[Response, int]:
     """Report whether the database and the broker answer (503 if one does not)."""
     ok, checks = services.health()
     return jsonify(status="ok" if ok else "error", checks=checks), 200 if ok else 503
+
+
+@bp.app_context_processor
+def _membership_notice() -> dict:
+    # A callable, so only pages that draw the header (every HTML page, no JSON) pay the query.
+    def notice() -> dict | None:
+        if not current_user.is_authenticated:
+            return None
+        try:
+            return past_due_notice(current_user)
+        except SQLAlchemyError:
+            # Error pages extend the same layout: with the database down, show them without it.
+            db.session.rollback()
+            return None
+
+    return {"past_due_notice": notice}

@@ -1,0 +1,59 @@
+"""What a signed-in member's home page shows: where to continue, their membership, certificates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+
+from campus.accounts.models import User
+from campus.billing.access import MembershipState, membership_state
+from campus.certificates.models import Certificate
+from campus.certificates.services import certificates_of
+from campus.learning.reports import EnrollmentRow, enrollment_rows
+
+SHOWN_CERTIFICATES = 3
+
+
+@dataclass(frozen=True)
+class MemberHome:
+    """The signed-in home page's three parts."""
+
+    resume: EnrollmentRow | None  # the course studied most recently and not finished
+    in_progress: int
+    completed: int
+    membership: MembershipState
+    certificates: list[Certificate]  # the newest issued, at most SHOWN_CERTIFICATES
+    certificate_count: int
+    certificate_hours: Decimal
+
+
+def member_home(user: User) -> MemberHome:
+    """Gather what the member's home page shows, in a fixed number of queries."""
+    rows = enrollment_rows(user)  # most recent activity first
+    unfinished = [r for r in rows if not r.enrollment.is_complete]
+    issued = [c for c in certificates_of(user) if c.status == "issued"]
+    return MemberHome(
+        resume=unfinished[0] if unfinished else None,
+        in_progress=len(unfinished),
+        completed=len(rows) - len(unfinished),
+        membership=membership_state(user),
+        certificates=issued[:SHOWN_CERTIFICATES],
+        certificate_count=len(issued),
+        certificate_hours=sum((c.ce_hours for c in issued), Decimal("0")),
+    )
+
+
+def past_due_notice(user: User) -> dict | None:
+    """Describe a failed renewal the member must act on, or None (cancelled ones need nothing)."""
+    state = membership_state(user)
+    sub = state.subscription
+    if state.status != "past_due" or sub is None or sub.cancel_at_period_end:
+        return None
+    since: datetime | None = sub.past_due_since or sub.current_period_end
+    grace_ends = (
+        since + timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"]) if since else None
+    )
+    return {"has_access": state.has_access, "grace_ends": grace_ends}

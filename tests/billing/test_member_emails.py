@@ -1,0 +1,105 @@
+"""What a member reads about their membership: the page after a failed payment, and one email
+for each change (cancellation scheduled, resumed, comp granted and ended)."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from tests import support
+from tests.billing.fake_stripe import subscription
+
+
+def _subjects(app) -> list[str]:
+    return [m["Subject"] for m in support.outbox(app)]
+
+
+def _apply(obj: dict, stamp: int) -> None:
+    from campus.billing.subscriptions import apply_subscription
+    from campus.extensions import db
+
+    apply_subscription(obj, stamp, allow_refetch=False)
+    db.session.commit()
+
+
+def test_cancelling_and_resuming_each_send_one_email_however_often_the_event_comes(stripe_app):
+    with stripe_app.app_context():
+        user = support.create_user()
+        sub = {"user_id": user.id}
+        now = int(time.time())
+        _apply(subscription("sub_m1", "cus_m1", **sub), now - 30)
+        for _ in range(3):  # Stripe retries, replays and reconciles repeat the same state
+            _apply(subscription("sub_m1", "cus_m1", cancel_at_period_end=True, **sub), now - 20)
+        _apply(subscription("sub_m1", "cus_m1", **sub), now - 10)
+        _apply(subscription("sub_m1", "cus_m1", **sub), now - 10)
+    assert _subjects(stripe_app) == [
+        "Your Campus membership is cancelled",
+        "Your Campus membership will continue",
+    ]
+    cancelled = support.body_of(support.outbox(stripe_app)[0])
+    assert "ends on" in cancelled and "will not be charged again" in cancelled
+
+
+def test_cancelling_after_a_failed_payment_shows_the_end_date_not_update_your_card(app, client):
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+    from campus.templating import format_date
+
+    with app.app_context():
+        user = support.create_user()
+        end = utcnow() + timedelta(days=25)
+        support.make_member(
+            user.id,
+            "past_due",
+            cancel_at_period_end=True,
+            current_period_end=end,
+            past_due_since=utcnow(),
+        )
+        support.sign_in_directly(client, user.id)
+    page = client.get("/membership").get_data(as_text=True)
+    assert "Update your card" not in page and "update your card" not in page.lower()
+    assert f"ends on <strong>{format_date(end)}</strong>" in page
+
+
+def test_a_comp_grant_and_its_end_each_email_the_member_once(app):
+    from campus.billing import actions
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+
+    with app.app_context():
+        user = support.create_user()
+        actions.grant_comp(user, days=30, reason="speaker", actor=None)
+        db.session.commit()
+        actions.end_comp(user, actor=None)
+        db.session.commit()
+        keys = db.session.scalars(select(EmailMessage.dedupe_key)).all()
+    assert _subjects(app) == [
+        "You have a complimentary Campus membership",
+        "Your complimentary Campus membership has ended",
+    ]
+    assert len(set(keys)) == 2
+
+
+def test_a_comp_that_runs_out_emails_the_member_once(app):
+    from datetime import timedelta
+
+    import time_machine
+
+    from campus.billing import actions
+    from campus.billing.tasks import email_lapsed_comps
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        actions.grant_comp(user, days=3, reason="trial", actor=None)
+        db.session.commit()
+        assert email_lapsed_comps() == 0
+        with time_machine.travel(timedelta(days=3, hours=1), tick=False):
+            email_lapsed_comps()
+            email_lapsed_comps()
+    assert _subjects(app) == [
+        "You have a complimentary Campus membership",
+        "Your complimentary Campus membership has ended",
+    ]

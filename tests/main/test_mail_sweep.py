@@ -1,0 +1,122 @@
+"""Every queued email is delivered exactly once, even when its delivery task was lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from campus.models.base import utcnow
+from tests import support
+
+
+def _stored_message(status="queued", age=timedelta(minutes=30), claimed_age=None) -> int:
+    """A message as a killed worker leaves it: queued (task lost) or claimed and never sent."""
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+
+    then = utcnow() - age
+    message = EmailMessage(
+        to="ana@example.com",
+        subject="Your certificate is ready",
+        text_body="It is ready.",
+        status=status,
+        created_at=then,
+        updated_at=then,
+        claimed_at=None if claimed_age is None else utcnow() - claimed_age,
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message.id
+
+
+def _message(message_id):
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+
+    db.session.expire_all()
+    return db.session.get(EmailMessage, message_id)
+
+
+def _count_sends(monkeypatch) -> list[int]:
+    from campus.mail import tasks
+
+    sent: list[int] = []
+    real = tasks._send
+    monkeypatch.setattr(tasks, "_send", lambda m, c: (sent.append(m.id), real(m, c)))
+    return sent
+
+
+def test_the_sweep_delivers_a_message_whose_task_was_lost_exactly_once(app, monkeypatch):
+    from campus.mail.tasks import deliver_email, sweep_unsent
+
+    sent = _count_sends(monkeypatch)
+    with app.app_context():
+        lost = _stored_message()
+        assert sweep_unsent() == 1
+        assert sweep_unsent() == 0  # a second sweep finds nothing left
+        deliver_email(lost)  # the original task, redelivered late, sends nothing
+        assert _message(lost).status == "sent"
+    assert sent == [lost]
+    [message] = support.outbox(app)
+    assert message["Subject"] == "Your certificate is ready"
+
+
+def test_the_sweep_resends_a_claim_of_a_dead_worker_but_not_a_live_one(app, monkeypatch):
+    from campus.mail.tasks import sweep_unsent
+
+    sent = _count_sends(monkeypatch)
+    with app.app_context():
+        dead = _stored_message("sending", claimed_age=timedelta(minutes=20))
+        busy = _stored_message("sending", claimed_age=timedelta(seconds=5))
+        fresh = _stored_message("queued", age=timedelta(seconds=5))
+        assert sweep_unsent() == 1
+        assert (_message(dead).status, _message(busy).status) == ("sent", "sending")
+        assert _message(fresh).status == "queued"  # its own task is still on the way
+    assert sent == [dead]
+
+
+def test_two_deliverers_cannot_both_claim_one_message(app):
+    from campus.mail.tasks import claim
+
+    with app.app_context():
+        message_id = _stored_message()
+        assert claim(message_id) is not None
+        assert claim(message_id) is None
+        assert _message(message_id).attempts == 1
+
+
+def test_a_delivery_failure_is_recorded_and_left_for_a_retry(app, monkeypatch):
+    import pytest
+
+    from campus.mail import tasks
+
+    def refuse(_message, _config):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(tasks, "_send", refuse)
+    with app.app_context():
+        message_id = _stored_message()
+        with pytest.raises(tasks._DeliveryFailed):
+            tasks.deliver(message_id)
+        message = _message(message_id)
+        assert (message.status, message.last_error) == ("failed", "connection refused")
+        assert tasks.claim(message_id) is not None  # a retry may take it again
+
+
+def test_the_mail_sweep_is_on_the_beat_schedule():
+    from workers.schedule import beat_schedule
+
+    tasks = {entry["task"] for entry in beat_schedule().values()}
+    assert "campus.mail.sweep_unsent" in tasks
+
+
+def test_queued_mail_is_not_swept_before_its_time(app):
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+    from campus.mail.tasks import sweep_unsent
+
+    with app.app_context():
+        _stored_message(age=timedelta(minutes=1))
+        assert sweep_unsent() == 0
+        assert db.session.scalar(select(EmailMessage.status)) == "queued"

@@ -1,0 +1,82 @@
+"""The signed-in home page, certificates in the navigation, and the past-due banner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from campus.models.base import utcnow
+from tests import support
+from tests.certificates.helpers import completed_student
+from tests.learning.helpers import enroll_directly, make_course
+
+
+def _signed_in(app, client, user_id: int):
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    return client
+
+
+def test_the_signed_in_home_shows_where_to_continue_membership_and_certificates(app, client):
+    done = completed_student(app, title="Hip Pain: Trigger Points")
+    with app.app_context():
+        course = make_course("neck-basics", title="Neck Pain Basics")
+        enroll_directly(done.user_id, course.id)
+    page = _signed_in(app, client, done.user_id).get("/").get_data(as_text=True)
+    assert "Continue where you left off" in page
+    assert "Neck Pain Basics" in page and "/courses/neck-basics/continue" in page
+    assert "Your membership" in page and "Renews on" in page
+    assert "Your certificates" in page and "Hip Pain: Trigger Points" in page
+    assert "Create a free account" not in page  # not the visitors' page
+
+
+def test_visitors_still_see_the_public_home(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Create a free account" in page and "Continue where you left off" not in page
+
+
+def test_certificates_are_in_the_navigation_when_signed_in(app, client):
+    with app.app_context():
+        user_id = support.create_user().id
+    page = _signed_in(app, client, user_id).get("/articles/").get_data(as_text=True)
+    assert 'href="/certificates/"' in page
+
+
+@pytest.mark.parametrize("path", ["/", "/articles/", "/membership", "/courses/"])
+def test_a_past_due_member_sees_the_payment_banner_on_every_page(app, client, path):
+    with app.app_context():
+        user_id = support.create_user().id
+        support.make_member(user_id, "past_due", past_due_since=utcnow() - timedelta(days=1))
+    response = _signed_in(app, client, user_id).get(path)
+    assert response.status_code == 200
+    assert "Your last payment failed." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("status", "fields"),
+    [("active", {}), ("past_due", {"cancel_at_period_end": True}), ("canceled", {})],
+)
+def test_no_payment_banner_when_there_is_nothing_to_pay(app, client, status, fields):
+    with app.app_context():
+        user_id = support.create_user().id
+        support.make_member(user_id, status, **fields)
+    page = _signed_in(app, client, user_id).get("/articles/").get_data(as_text=True)
+    assert "Your last payment failed." not in page and "payment is overdue" not in page
+
+
+def test_a_database_failure_drawing_the_banner_leaves_the_page_drawable(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from campus.main import views
+
+    with app.app_context():
+        user_id = support.create_user().id
+    _signed_in(app, client, user_id)
+
+    def broken(_user):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(views, "past_due_notice", broken)
+    response = client.get("/articles/")
+    assert response.status_code == 200 and "Your last payment failed." not in response.text
