@@ -210,7 +210,8 @@ def test_the_lesson_page_loads_the_heartbeat_script_from_our_own_origin(timed_ap
     html = page.get_data(as_text=True)
     assert '<script src="/static/seattime.js" defer></script>' in html
     assert "data-heartbeat-url" in html and "<script>" not in html
-    script = timed_client.get("/static/seattime.js").get_data(as_text=True)
+    with timed_client.get("/static/seattime.js") as response:  # a static file is streamed
+        script = response.get_data(as_text=True)
     assert "visibilityState" in script and "X-CSRFToken" in script
 
 

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, IntegerField, RadioField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from campus.extensions import db
@@ -14,7 +14,7 @@ from campus.learning import bp, evaluation
 from campus.learning.access import LearningError, certificates_url, visible_course
 from campus.learning.views import _refuse
 
-_CHOICES = [(str(value), label) for value, label in evaluation.SCALE.items()]
+_CHOICES = [SelectChoice(str(value), label) for value, label in evaluation.SCALE.items()]
 
 
 def _rating(field: str) -> RadioField:
