@@ -93,6 +93,10 @@ class _Pristine:
         app.config.update(self.config)
         app.extensions.clear()
         app.extensions.update(self.extensions)
+        # A cache made while the app was built is the same object again: empty it too.
+        from campus.cache import clear_caches
+
+        clear_caches(app)
         limiter.reset()  # one in-memory storage per process, whichever app made it
         # Tasks are shared_task proxies bound to the current Celery app: make it this app's,
         # so they run in this app's context (eagerly or not, as it was built).
