@@ -11,7 +11,7 @@ bp = Blueprint("learning", __name__)
 
 def _register(app: Flask) -> None:
     from campus.extensions import api as rest
-    from campus.learning import api, cli, models, views  # noqa: F401  (routes, commands on bp)
+    from campus.learning import api, cli, models, quiz_api, views  # noqa: F401  (routes, commands)
 
     app.register_blueprint(bp)
     rest.register_blueprint(api.blp, url_prefix="/api/v1")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.errors import json_error
 from campus.extensions import db
-from campus.learning import access, progress, reports
+from campus.learning import access, papers, progress, reports
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -217,6 +217,10 @@ class AttemptOutSchema(Schema):
         fields.Nested(QuestionResultSchema),
         metadata={"description": "Per-question verdicts and explanations, only on a pass"},
     )
+    revisit = fields.List(
+        fields.String(),
+        metadata={"description": "After a fail: the objectives to revisit (never the key)"},
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -274,27 +278,13 @@ def _quiz_dict(course: Course, user: User | None, enrollment: Enrollment | None)
     quiz = course.quiz
     body = {
         "title": quiz.title,
-        "question_count": len(quiz.questions),
+        "question_count": quiz.drawn_count(),
         "pass_mark_percent": quiz.pass_mark_percent,
         "attempts_per_day": quiz.attempts_per_day,
         "scoring_rule": quizzes.PARTIAL_CREDIT_RULE,
     }
     if _may_study(user, course):
-        revealed = quizzes.passed_attempt(enrollment) is not None
-        questions = []
-        for q in quiz.questions:
-            item = {
-                "id": q.id,
-                "position": q.position,
-                "kind": q.kind,
-                "prompt": q.prompt,
-                "choices": [{"id": c.id, "text": c.text} for c in q.choices],
-            }
-            if revealed:
-                item["correct_choice_ids"] = [c.id for c in q.choices if c.is_correct]
-                item["explanation"] = q.explanation
-            questions.append(item)
-        body["questions"] = questions
+        body["questions"] = papers.questions_shown(quiz, enrollment, preview=enrollment is None)
     return body
 
 
@@ -423,7 +413,9 @@ def complete_lesson(lesson_id: int) -> dict:
     409, schema=CourseErrorSchema, description="Already passed, or lessons incomplete"
 )
 @blp.alt_response(
-    422, schema=CourseErrorSchema, description="Missing or extra answers, or foreign questions"
+    422,
+    schema=CourseErrorSchema,
+    description="Missing or extra answers, or questions not in the open attempt",
 )
 @blp.alt_response(429, schema=CourseErrorSchema, description="Daily attempt limit reached")
 def submit_attempt(payload: dict, slug: str) -> dict:
@@ -455,6 +447,8 @@ def submit_attempt(payload: dict, slug: str) -> dict:
                 "correct_choice_ids": [c.id for c in q.choices if c.is_correct],
                 "explanation": q.explanation,
             }
-            for q in quiz.questions
+            for q in papers.questions_of(result.attempt.paper)
         ]
+    else:
+        body["revisit"] = papers.objectives_to_revisit(result.attempt)
     return body

@@ -127,6 +127,7 @@ def _set_quiz(course: Course, spec: QuizSpec) -> Quiz:
         attempts_per_day=spec.attempts_per_day,
         title=spec.title,
         instructions=spec.instructions,
+        questions_per_attempt=spec.questions_per_attempt,
     )
 
 
@@ -280,6 +281,7 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
         instructions=spec.instructions,
         pass_mark_percent=spec.pass_mark_percent,
         attempts_per_day=spec.attempts_per_day,
+        questions_per_attempt=spec.questions_per_attempt,
     )
     questions = sorted(quiz.questions, key=lambda q: q.position)
     same_shape = len(questions) == len(spec.questions) and all(
@@ -304,6 +306,7 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
             question,
             prompt=question_spec.prompt,
             explanation=question_spec.explanation,
+            objective=question_spec.objective,
             kind="multiple" if correct > 1 or question_spec.multiple else "single",
         )
         choices = sorted(question.choices, key=lambda c: c.position)
@@ -319,6 +322,7 @@ def _new_question(number: int, spec: dict[str, Any]) -> Question:
         kind="multiple" if correct > 1 or spec.get("multiple") else "single",
         prompt=spec["prompt"],
         explanation=spec.get("explanation", ""),
+        objective=spec.get("objective", ""),
     )
     for position, (text, ok) in enumerate(spec["choices"], start=1):
         question.choices.append(Choice(position=position, text=text, is_correct=ok))

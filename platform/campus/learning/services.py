@@ -126,17 +126,23 @@ def set_quiz(
     attempts_per_day: int = 3,
     title: str = "Final quiz",
     instructions: str = "",
+    questions_per_attempt: int | None = None,
 ) -> Quiz:
-    """Give a course its final quiz. Each question: prompt, choices [(text, correct)], explanation.
+    """Give a course its final quiz: a bank of questions, N of them drawn for each attempt.
 
-    A question with more than one correct choice is a multiple-answer question.
+    Each question: prompt, choices [(text, correct)], explanation, objective. A question with
+    more than one correct choice is a multiple-answer question; `questions_per_attempt=None`
+    draws every question.
     """
+    if questions_per_attempt is not None and not 1 <= questions_per_attempt <= len(questions):
+        raise ValueError("questions_per_attempt must be between 1 and the size of the bank")
     quiz = Quiz(
         course=course,
         title=title,
         instructions=instructions,
         pass_mark_percent=pass_mark_percent,
         attempts_per_day=attempts_per_day,
+        questions_per_attempt=questions_per_attempt,
     )
     for number, spec in enumerate(questions, start=1):
         correct = sum(1 for _text, ok in spec["choices"] if ok)
@@ -147,6 +153,7 @@ def set_quiz(
             kind="multiple" if correct > 1 or spec.get("multiple") else "single",
             prompt=spec["prompt"],
             explanation=spec.get("explanation", ""),
+            objective=spec.get("objective", ""),
         )
         for position, (text, ok) in enumerate(spec["choices"], start=1):
             question.choices.append(Choice(position=position, text=text, is_correct=ok))

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
-from campus.learning import bp, progress, reports, services, snapshots
+from campus.learning import bp, papers, progress, reports, services, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -291,10 +291,15 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
     passed = quizzes.passed_attempt(enrollment)
     attempts = quizzes.attempts_of(enrollment) if enrollment is not None else []
     allowance = quizzes.attempt_allowance(enrollment, quiz) if enrollment is not None else None
+    questions, paper = _quiz_questions(user, course, quiz, enrollment, passed, study.preview)
+    revisit = papers.objectives_to_revisit(attempts[0]) if attempts and not passed else []
     return render_template(
         "learning/quiz.html",
         course=course,
         quiz=quiz,
+        questions=questions,
+        paper=paper,
+        revisit=revisit,
         plan=plan,
         study=study,
         passed=passed,
@@ -306,6 +311,22 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
         submitted=submitted,
         certificates_url=certificates_url(),
     ), status
+
+
+def _quiz_questions(user, course, quiz, enrollment, passed, preview):
+    # The questions the page shows: the passed attempt for its review, the student's frozen
+    # open attempt (started now if they may take one), or the bank for an admin's preview.
+    if passed is not None:
+        return (papers.questions_of(passed.paper) if passed.paper else quiz.questions), None
+    if preview or enrollment is None:
+        return quiz.questions, None
+    try:
+        paper = quizzes.begin_attempt(user, course)
+    except LearningError:
+        db.session.rollback()
+        return [], None
+    db.session.commit()
+    return papers.questions_of(paper), paper
 
 
 @bp.get("/learning/")
