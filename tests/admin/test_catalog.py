@@ -371,3 +371,49 @@ def test_a_cover_image_must_be_an_https_address(app, client):
         client, "/admin/courses/new/", _course_form(cover_image_url="https://img.test/low-back.jpg")
     )
     assert ok.status_code == 302
+
+
+def test_the_author_sets_the_draw_size_and_each_questions_objective(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question, Quiz
+
+    with app.app_context():
+        course = make_course("bank-admin", published=False)
+        db.session.delete(db.session.get(Quiz, course.quiz_id))
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    form = {"course": course.id, "title": "Final quiz", "pass_mark_percent": "80"}
+    refused = helpers.post(
+        client,
+        "/admin/quizzes/new/",
+        {**form, "attempts_per_day": "3", "questions_per_attempt": "0"},
+    )
+    assert "Draw between 1 and 500 questions per attempt." in helpers.flashes(refused)
+    assert _count(app, Quiz) == 0
+    response = helpers.post(
+        client,
+        "/admin/quizzes/new/",
+        {**form, "attempts_per_day": "3", "questions_per_attempt": "2"},
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+        assert quiz.questions_per_attempt == 2
+        quiz_id = quiz.id
+    response = helpers.post(
+        client,
+        "/admin/questions/new/",
+        {
+            "quiz": quiz_id,
+            "prompt": "Where is the QL?",
+            "kind": "single",
+            "objective": "Locate the low-back muscles",
+            "choices-0-text": "Lateral low back",
+            "choices-0-is_correct": "y",
+            "choices-1-text": "Forearm",
+        },
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        question = db.session.scalar(select(Question).where(Question.quiz_id == quiz_id))
+        assert question.objective == "Locate the low-back muscles"

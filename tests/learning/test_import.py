@@ -17,6 +17,7 @@ from campus.learning.models import (
     LessonProgress,
     LessonResource,
     Question,
+    Quiz,
     QuizAttempt,
 )
 from tests.learning.helpers import _create_user, enroll_directly
@@ -163,6 +164,7 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
         ),
         case("mark at least one choice", quiz={"questions": NO_CORRECT}),
         case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
+        case("the bank has only 2 questions", quiz={"questions_per_attempt": 3}),
         case("bad YAML front matter", lesson="---\ntitle: [unclosed\n---\nText\n"),
         case("`minutes` is required", lesson="---\ntitle: No minutes\n---\nText\n"),
         case("YouTube or Vimeo", lesson=EVIL_VIDEO),
@@ -183,6 +185,16 @@ def test_a_bad_file_is_reported_by_name_and_changes_nothing(
     assert result.exit_code == 1
     assert "FAILED     scalenes" in result.output and message in result.output
     assert _course(app).summary == "Arm pain that starts in the neck."
+
+
+def test_the_bank_size_and_objectives_come_from_the_quiz_file(app, tmp_path):
+    questions = [{**q, "objective": f"Objective {n}"} for n, q in enumerate(QUIZ["questions"])]
+    write_course(tmp_path, quiz={**QUIZ, "questions_per_attempt": 1, "questions": questions})
+    assert run_import(app, tmp_path).exit_code == 0
+    with app.app_context():
+        quiz = db.session.scalar(select(Quiz).join(Course).where(Course.slug == "scalenes"))
+        assert quiz.questions_per_attempt == 1
+        assert [q.objective for q in quiz.questions] == ["Objective 0", "Objective 1"]
 
 
 def test_one_bad_course_does_not_keep_the_others_out(app, tmp_path):
@@ -287,4 +299,4 @@ def test_the_demo_courses_are_files_imported_whole(app):
         )
         [handout] = hip.lessons[-1].resources
         assert handout.filename == "hip-and-thigh-self-care.txt" and handout.size_bytes > 500
-        assert hip.quiz.instructions.startswith("Ten questions")
+        assert hip.quiz.instructions.startswith("Each attempt draws ten questions")
