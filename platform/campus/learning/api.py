@@ -7,6 +7,8 @@ the X-CSRFToken header (the pages carry it in <meta name="csrf-token">).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -16,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.errors import json_error
 from campus.extensions import db
-from campus.learning import access, papers, progress, reports
+from campus.learning import access, credit, papers, progress, reports
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -114,7 +116,9 @@ class EnrollmentSchema(Schema):
     status = fields.String()
     enrolled_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
-    ce_hours_earned = fields.Float(allow_none=True)
+    ce_hours_earned = fields.Float(
+        allow_none=True, metadata={"description": "None until completed, or once revoked"}
+    )
     last_lesson_id = fields.Integer(allow_none=True)
     progress = fields.Nested(ProgressSchema)
     can_study = fields.Boolean(
@@ -165,6 +169,11 @@ class CourseDetailSchema(CourseSummarySchema):
 
 class EnrollmentListSchema(Schema):
     enrollments = fields.List(fields.Nested(EnrollmentSchema))
+    total_ce_hours_earned = fields.Float(
+        metadata={
+            "description": "Hours of completed courses; a revoked certificate's count nowhere"
+        }
+    )
 
 
 class LessonCompletionSchema(Schema):
@@ -242,7 +251,9 @@ def _course_summary(course: Course) -> dict:
     }
 
 
-def _enrollment_dict(enrollment: Enrollment, done: int, total: int, can_study: bool) -> dict:
+def _enrollment_dict(
+    enrollment: Enrollment, done: int, total: int, can_study: bool, hours: Decimal | None
+) -> dict:
     return {
         "id": enrollment.id,
         "course": enrollment.course.slug,
@@ -251,9 +262,7 @@ def _enrollment_dict(enrollment: Enrollment, done: int, total: int, can_study: b
         "status": enrollment.status,
         "enrolled_at": enrollment.enrolled_at,
         "completed_at": enrollment.completed_at,
-        "ce_hours_earned": (
-            float(enrollment.ce_hours_earned) if enrollment.ce_hours_earned is not None else None
-        ),
+        "ce_hours_earned": float(hours) if hours is not None else None,
         "last_lesson_id": enrollment.last_lesson_id,
         "progress": {
             "done": done,
@@ -347,7 +356,13 @@ def get_course(slug: str) -> dict:
         ],
         quiz=_quiz_dict(course, user, enrollment),
         enrollment=(
-            _enrollment_dict(enrollment, plan.done, plan.total, _may_study(user, course))
+            _enrollment_dict(
+                enrollment,
+                plan.done,
+                plan.total,
+                _may_study(user, course),
+                credit.counted_hours(enrollment, credit.revoked_course_ids(enrollment.user_id)),
+            )
             if enrollment is not None
             else None
         ),
@@ -365,7 +380,12 @@ def list_enrollments() -> dict:
 
     paid = has_paid_access(user)
     rows = reports.enrollment_rows(user)
-    return {"enrollments": [_enrollment_dict(r.enrollment, r.done, r.total, paid) for r in rows]}
+    return {
+        "enrollments": [
+            _enrollment_dict(r.enrollment, r.done, r.total, paid, r.hours) for r in rows
+        ],
+        "total_ce_hours_earned": float(credit.earned_hours(user.id)),
+    }
 
 
 @blp.route("/courses/<slug>/enroll", methods=["POST"])
@@ -381,7 +401,7 @@ def enroll(slug: str) -> dict:
     enrollment = progress.enroll(user, course)
     db.session.commit()
     total = len(progress.outline(course, None).lessons)
-    return _enrollment_dict(enrollment, 0, total, True)
+    return _enrollment_dict(enrollment, 0, total, True, None)
 
 
 @blp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
