@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests import support
@@ -164,9 +165,16 @@ def test_a_course_without_lessons_and_quiz_cannot_be_published(app, client):
     assert _course(app, "myofascial-low-back") is None
 
 
+APPROVAL = {
+    "approvals-0-board": "NCBTMB",
+    "approvals-0-approval_number": "451-22",
+    "approvals-0-valid_until": "2099-01-31",
+}
+
+
 def test_admin_builds_a_course_with_a_quiz_and_publishes_it(app, client):
     helpers.sign_in_admin(app, client)
-    assert helpers.post(client, "/admin/courses/new/", _course_form()).status_code == 302
+    assert helpers.post(client, "/admin/courses/new/", _course_form(**APPROVAL)).status_code == 302
     course_id = _course(app, "myofascial-low-back")["id"]
 
     response = helpers.post(
@@ -417,3 +425,40 @@ def test_the_author_sets_the_draw_size_and_each_questions_objective(app, client)
     with app.app_context():
         question = db.session.scalar(select(Question).where(Question.quiz_id == quiz_id))
         assert question.objective == "Locate the low-back muscles"
+
+
+@pytest.mark.parametrize(
+    ("valid_until", "message"),
+    [
+        (None, "A course needs a board approval before it can be published."),
+        (
+            timedelta(days=-1),
+            "A course needs a board approval in force today (every approval has lapsed)",
+        ),
+    ],
+)
+def test_a_course_without_a_board_approval_in_force_cannot_be_published(
+    app, client, valid_until, message
+):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval, Course
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        info = make_course("unapproved", published=False)
+        course = db.session.get(Course, info.id)
+        course.approvals.clear()
+        if valid_until is not None:
+            course.approvals.append(
+                BoardApproval(
+                    board="NCBTMB", approval_number="1", valid_until=utcnow().date() + valid_until
+                )
+            )
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/courses/action/", {"action": "publish", "rowid": [str(info.id)]}
+    )
+    assert response.status_code == 302
+    assert message in " ".join(helpers.flashes(client.get("/admin/courses/")))
+    assert _course(app, "unapproved")["status"] == "draft"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -163,8 +164,24 @@ def set_quiz(
     return quiz
 
 
+def approval_problem(course: Course, today: date | None = None) -> str | None:
+    """Name what is missing when no board approval of the course is in force today.
+
+    A certificate must print an approval the boards will accept, so a course without one in
+    force (none at all, or every one lapsed) cannot be published.
+    """
+    today = today or utcnow().date()
+    with db.session.no_autoflush:
+        approvals = list(course.approvals)
+    if not approvals:
+        return "a board approval"
+    if not any(a.is_valid_on(today) for a in approvals):
+        return "a board approval in force today (every approval has lapsed)"
+    return None
+
+
 def check_publishable(course: Course) -> None:
-    """Refuse to publish a course that students could not complete."""
+    """Refuse to publish a course that students could not complete or earn credit for."""
     problems = []
     with db.session.no_autoflush:
         lesson_count = (
@@ -180,6 +197,9 @@ def check_publishable(course: Course) -> None:
         problems.append("a final quiz with questions")
     elif any(not any(c.is_correct for c in q.choices) for q in questions):
         problems.append("a correct answer for every quiz question")
+    approval = approval_problem(course)
+    if approval is not None:
+        problems.append(approval)
     if problems:
         raise LearningError(
             409,
