@@ -30,6 +30,7 @@ from campus.learning.models import (
 from campus.learning.papers import PaperQuestion
 from campus.learning.progress import maybe_complete, outline
 from campus.models.base import utcnow
+from campus.templating import counted
 
 PARTIAL_CREDIT_RULE = (
     "Each question is worth one point. A multiple-answer question earns its point only when "
@@ -213,7 +214,7 @@ def _check_allowance(enrollment: Enrollment, quiz: Quiz, now: datetime) -> None:
         raise LearningError(
             429,
             "attempt_limit",
-            f"You have used all {quiz.attempts_per_day} attempts for the last 24 hours. "
+            f"You have used the {counted(quiz.attempts_per_day, 'attempt')} allowed in 24 hours. "
             f"You can try again after {allowance.next_at:%B %-d, %H:%M} UTC.",
             retry_at=allowance.next_at.isoformat(),
         )

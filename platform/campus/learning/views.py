@@ -107,7 +107,7 @@ def course(slug: str) -> str:
         enrollment=enrollment,
         plan=plan,
         action=reader_action(user, course, enrollment),
-        question_count=len(course.quiz.questions) if course.quiz else 0,
+        question_count=course.quiz.drawn_count() if course.quiz else 0,
         professions=PROFESSIONS,
         today=datetime.now(UTC).date(),
     )
