@@ -151,8 +151,8 @@ class QuizSchema(Schema):
     questions = fields.List(
         fields.Nested(QuestionSchema),
         metadata={
-            "description": "Only for readers who may take the quiz; never with the key "
-            "before a pass"
+            "description": "The reader's open attempt as drawn (or, after a pass, the passed "
+            "attempt with its key); the whole bank only for an admin's preview"
         },
     )
 
