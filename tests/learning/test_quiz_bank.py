@@ -220,3 +220,37 @@ def test_the_demo_banks_spread_the_right_answers_across_positions(app):
         )
         assert len(places) >= 3 and max(places.values()) <= len(spec.quiz.questions) // 2
         assert all(q.objective for q in spec.quiz.questions)
+
+
+def test_reading_an_attempt_before_starting_one_is_a_404(app, client, course, member):
+    response = client.get(f"/api/v1/courses/{course.slug}/quiz/attempt")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "no_open_attempt"
+
+
+def test_an_attempt_cannot_start_before_the_lessons_are_done(app, client, course):
+    make_reader(app, "member", client, course)
+    response = api_post(client, f"/api/v1/courses/{course.slug}/quiz/attempt")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "lessons_incomplete"
+    from campus.extensions import db
+    from campus.learning.models import QuizPaper
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count(QuizPaper.id))) == 0
+
+
+def test_an_attempt_cannot_start_once_the_days_attempts_are_used(app, client, member):
+    with app.app_context():
+        strict = make_course("strict", questions=bank(4), attempts_per_day=1)
+    from tests.learning.helpers import enroll_directly
+
+    with app.app_context():
+        enroll_directly(member, strict.id)
+        complete_all_lessons(member, strict)
+    attempt = start_attempt(client, strict.slug)
+    assert _submit(client, strict, answers_to(attempt, strict, right=False)).status_code == 201
+    response = api_post(client, f"/api/v1/courses/{strict.slug}/quiz/attempt")
+    assert response.status_code == 429
+    html = client.get(f"/courses/{strict.slug}/quiz").get_data(as_text=True)
+    assert "You have used today's attempts" in html and 'name="q-' not in html
