@@ -54,3 +54,17 @@ def test_a_revoked_certificates_hours_vanish_from_every_surface(app, client):
     hours = {e["course"]: e["ce_hours_earned"] for e in enrollments}
     assert hours == {"hip-basics": None, "neck-basics": 1.5}
     assert "Certificate revoked" in client.get("/learning/").get_data(as_text=True)
+
+
+def test_the_admin_member_page_shows_a_revoked_course_without_its_hours(app, client):
+    from tests.admin import helpers
+
+    s = completed_student(app)
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "revoke", code_of(app, s.user_id), "--reason", "Someone else"]
+    )
+    assert result.exit_code == 0, result.output
+    helpers.sign_in_admin(app, client)
+    html = client.get(f"/admin/members/{s.user_id}/").get_data(as_text=True)
+    row = html.split("Course hip-basics", 1)[1].split("</tr>", 1)[0]
+    assert "revoked" in row and "2 CE hours" not in row
