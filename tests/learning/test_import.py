@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -185,6 +186,49 @@ def test_a_bad_file_is_reported_by_name_and_changes_nothing(
     assert result.exit_code == 1
     assert "FAILED     scalenes" in result.output and message in result.output
     assert _course(app).summary == "Arm pain that starts in the neck."
+
+
+WRONG = {"The knee", "Lateral"}
+
+
+def test_the_bank_can_grow_under_attempts_frozen_when_they_started(app, client, tmp_path):
+    from tests.learning.helpers import api_post, complete_all_lessons, make_reader
+
+    root = write_course(tmp_path)
+    run_import(app, tmp_path)
+    course = _course(app)
+    lessons = SimpleNamespace(id=course.id, lesson_ids=[lesson.id for lesson in course.lessons])
+    user_id = make_reader(app, "member", client, lessons)
+    with app.app_context():
+        complete_all_lessons(user_id, lessons)
+
+    def wrong(attempt: dict) -> dict:
+        return {
+            "answers": [
+                {
+                    "question_id": q["id"],
+                    "choice_ids": [c["id"] for c in q["choices"] if c["text"] in WRONG],
+                }
+                for q in attempt["questions"]
+            ]
+        }
+
+    first = api_post(client, "/api/v1/courses/scalenes/quiz/attempt").get_json()
+    failed = api_post(client, "/api/v1/courses/scalenes/quiz/attempts", wrong(first))
+    assert failed.get_json()["passed"] is False  # a submitted attempt, frozen in its paper
+    started = api_post(client, "/api/v1/courses/scalenes/quiz/attempt").get_json()
+    extra = {
+        "prompt": "Which nerve plexus passes between the scalenes?",
+        "choices": [{"text": "The brachial plexus", "correct": True}, {"text": "The sacral"}],
+    }
+    grown = {**QUIZ, "questions": [*QUIZ["questions"], extra]}
+    (root / "quiz.yaml").write_text(yaml.safe_dump(grown))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert len(_course(app).quiz.questions) == 3
+    assert client.get("/api/v1/courses/scalenes/quiz/attempt").get_json() == started
+    response = api_post(client, "/api/v1/courses/scalenes/quiz/attempts", wrong(started))
+    assert response.status_code == 201 and response.get_json()["question_count"] == 2
 
 
 def test_the_bank_size_and_objectives_come_from_the_quiz_file(app, tmp_path):

@@ -3,9 +3,10 @@
 Used by `flask --app wsgi learning import DIR` and by `seed-demo`. An existing course is
 updated in place (modules, lessons and questions matched by position), so students' progress,
 enrollments and quiz attempts keep pointing at the same rows. Once students are enrolled, lessons
-and modules can be edited and added but not removed, and once the quiz has attempts its
-questions and choices can be reworded but not added or removed: such a file is refused and
-nothing changes. Services flush; the caller commits once per course (the CLI) or once in all
+and modules can be edited and added but not removed. Attempts are frozen copies of what they
+drew, so the question bank may grow or shrink under them; only attempts made before attempts were
+frozen pin it (its questions can then be reworded but not added or removed). A refused file
+changes nothing. Services flush; the caller commits once per course (the CLI) or once in all
 (`seed-demo`).
 """
 
@@ -288,8 +289,12 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
         len(q.choices) == len(s.choices) for q, s in zip(questions, spec.questions, strict=True)
     )
     if not same_shape:
-        attempted = db.session.scalar(select(exists().where(QuizAttempt.quiz_id == quiz.id)))
-        if attempted:
+        # Attempts frozen in a paper keep their own copy of the questions, so the bank may grow
+        # or shrink under them; older attempts point at the rows themselves.
+        unfrozen = db.session.scalar(
+            select(exists().where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.paper_id.is_(None)))
+        )
+        if unfrozen:
             raise CourseImportError(
                 f"{course.slug}: the quiz has attempts, so its questions and choices can be "
                 "reworded but not added or removed"
