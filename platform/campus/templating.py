@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -29,6 +30,24 @@ def format_money(cents: int | None, currency: str = "usd") -> str:
 _URL_MEMO_SIZE = 4096
 _MEMO_VALUE_MAX = 120  # longer values (a pasted search, say) are built each time, not kept
 _LINK_SETS = 64  # the Host header is the client's to choose: keep the memo small
+
+
+def _number(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value if value is not None else 0))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def noun(number: Any, singular: str, plural: str | None = None) -> str:
+    """Choose the noun a number takes: singular for exactly one, plural otherwise (1.5 too)."""
+    return singular if _number(number) == 1 else (plural or f"{singular}s")
+
+
+def counted(number: Any, singular: str, plural: str | None = None) -> str:
+    """Write a number with its noun in agreement: "1 CE hour", "1.5 CE hours", "4 questions"."""
+    text = f"{_number(number):.2f}".rstrip("0").rstrip(".")
+    return f"{text} {noun(number, singular, plural)}"
 
 
 def memoized_url_for(app: Flask):
@@ -68,6 +87,8 @@ def register_templating(app: Flask) -> None:
     """Install filters and globals used across templates."""
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["counted"] = counted
+    app.jinja_env.filters["noun"] = noun
     app.jinja_env.globals["url_for"] = memoized_url_for(app)
 
     site_name = app.config["SITE_NAME"]

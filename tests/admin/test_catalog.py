@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests import support
@@ -165,9 +166,16 @@ def test_a_course_without_lessons_and_quiz_cannot_be_published(app, client):
     assert _course(app, "myofascial-low-back") is None
 
 
+APPROVAL = {
+    "approvals-0-board": "NCBTMB",
+    "approvals-0-approval_number": "451-22",
+    "approvals-0-valid_until": "2099-01-31",
+}
+
+
 def test_admin_builds_a_course_with_a_quiz_and_publishes_it(app, client):
     helpers.sign_in_admin(app, client)
-    assert helpers.post(client, "/admin/courses/new/", _course_form()).status_code == 302
+    assert helpers.post(client, "/admin/courses/new/", _course_form(**APPROVAL)).status_code == 302
     course_id = _course(app, "myofascial-low-back")["id"]
 
     response = helpers.post(
@@ -386,3 +394,86 @@ def test_course_form_lays_out_the_audience_checkboxes_and_a_full_width_descripti
     # The editor keeps Bootstrap's full-width form-control class beside its own.
     (textarea,) = re.findall(r'<textarea[^>]*id="description"[^>]*>', html)
     assert 'class="form-control markdown-editor"' in textarea
+
+
+def test_the_author_sets_the_draw_size_and_each_questions_objective(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question, Quiz
+
+    with app.app_context():
+        course = make_course("bank-admin", published=False)
+        db.session.delete(db.session.get(Quiz, course.quiz_id))
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    form = {"course": course.id, "title": "Final quiz", "pass_mark_percent": "80"}
+    refused = helpers.post(
+        client,
+        "/admin/quizzes/new/",
+        {**form, "attempts_per_day": "3", "questions_per_attempt": "0"},
+    )
+    assert "Draw between 1 and 500 questions per attempt." in helpers.flashes(refused)
+    assert _count(app, Quiz) == 0
+    response = helpers.post(
+        client,
+        "/admin/quizzes/new/",
+        {**form, "attempts_per_day": "3", "questions_per_attempt": "2"},
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+        assert quiz.questions_per_attempt == 2
+        quiz_id = quiz.id
+    response = helpers.post(
+        client,
+        "/admin/questions/new/",
+        {
+            "quiz": quiz_id,
+            "prompt": "Where is the QL?",
+            "kind": "single",
+            "objective": "Locate the low-back muscles",
+            "choices-0-text": "Lateral low back",
+            "choices-0-is_correct": "y",
+            "choices-1-text": "Forearm",
+        },
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        question = db.session.scalar(select(Question).where(Question.quiz_id == quiz_id))
+        assert question.objective == "Locate the low-back muscles"
+
+
+@pytest.mark.parametrize(
+    ("valid_until", "message"),
+    [
+        (None, "A course needs a board approval before it can be published."),
+        (
+            timedelta(days=-1),
+            "A course needs a board approval in force today (every approval has lapsed)",
+        ),
+    ],
+)
+def test_a_course_without_a_board_approval_in_force_cannot_be_published(
+    app, client, valid_until, message
+):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval, Course
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        info = make_course("unapproved", published=False)
+        course = db.session.get(Course, info.id)
+        course.approvals.clear()
+        if valid_until is not None:
+            course.approvals.append(
+                BoardApproval(
+                    board="NCBTMB", approval_number="1", valid_until=utcnow().date() + valid_until
+                )
+            )
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/courses/action/", {"action": "publish", "rowid": [str(info.id)]}
+    )
+    assert response.status_code == 302
+    assert message in " ".join(helpers.flashes(client.get("/admin/courses/")))
+    assert _course(app, "unapproved")["status"] == "draft"

@@ -44,6 +44,8 @@ def make_course(
     topic: str = "Hip and thigh",
     professions=("massage_therapist",),
     title: str | None = None,
+    questions: list[dict] | None = None,
+    questions_per_attempt: int | None = None,
 ):
     """Create a course (inside an app context) and return ids for tests."""
     from campus.extensions import db
@@ -74,7 +76,11 @@ def make_course(
         )
         lesson_ids.append(lesson.id)
     quiz = services.set_quiz(
-        course, QUESTIONS, pass_mark_percent=pass_mark, attempts_per_day=attempts_per_day
+        course,
+        questions or QUESTIONS,
+        pass_mark_percent=pass_mark,
+        attempts_per_day=attempts_per_day,
+        questions_per_attempt=questions_per_attempt,
     )
     if published:
         services.publish(course)
@@ -96,6 +102,34 @@ def make_course(
 
 def right_answers(course) -> dict[int, list[int]]:
     return {q.id: list(q.correct) for q in course.questions}
+
+
+def bank(size: int, objectives: int = 3) -> list[dict]:
+    """A question bank: four answers each, the right one placed differently, in objectives."""
+    return [
+        {
+            "prompt": f"Bank question {n}",
+            "choices": [(f"Answer {n}.{k}", k == n % 4) for k in range(4)],
+            "objective": f"Objective {n % objectives + 1}",
+        }
+        for n in range(size)
+    ]
+
+
+def start_attempt(client, slug: str) -> dict:
+    """Start (or reopen) the frozen attempt through the API and return it."""
+    response = api_post(client, f"/api/v1/courses/{slug}/quiz/attempt")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def answers_to(attempt: dict, course, right: bool = True) -> dict[int, list[int]]:
+    """Answer every question of a frozen attempt, all right or all wrong."""
+    by_id = {q.id: q for q in course.questions}
+    return {
+        q["id"]: list(by_id[q["id"]].correct if right else by_id[q["id"]].wrong[:1])
+        for q in attempt["questions"]
+    }
 
 
 def as_payload(answers: dict[int, list[int]]) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -17,6 +18,7 @@ from campus.learning.models import (
     LessonProgress,
     LessonResource,
     Question,
+    Quiz,
     QuizAttempt,
 )
 from tests.learning.helpers import _create_user, enroll_directly
@@ -35,7 +37,7 @@ COURSE = {
     "status": "published",
     "professions": ["massage_therapist", "chiropractor"],
     "approvals": [
-        {"board": "NCBTMB", "approval_number": "AP-1", "valid_until": "2027-12-31"},
+        {"board": "NCBTMB", "approval_number": "AP-1", "valid_until": "2099-12-31"},
     ],
     "modules": [
         {"title": "The scalenes", "summary": "Where they are.", "lessons": ["01-find.md"]},
@@ -109,7 +111,7 @@ def test_import_creates_the_whole_course_and_a_second_run_changes_nothing(app, t
         course.ce_hours == Decimal("0.75")
         and course.objective_list[1] == "Refer what needs referring"
     )
-    assert [(a.board, str(a.valid_until)) for a in course.approvals] == [("NCBTMB", "2027-12-31")]
+    assert [(a.board, str(a.valid_until)) for a in course.approvals] == [("NCBTMB", "2099-12-31")]
     assert [lesson.title for lesson in course.lessons] == [
         "Finding the scalenes",
         "Treating them",
@@ -163,6 +165,7 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
         ),
         case("mark at least one choice", quiz={"questions": NO_CORRECT}),
         case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
+        case("the bank has only 2 questions", quiz={"questions_per_attempt": 3}),
         case("bad YAML front matter", lesson="---\ntitle: [unclosed\n---\nText\n"),
         case("`minutes` is required", lesson="---\ntitle: No minutes\n---\nText\n"),
         case("YouTube or Vimeo", lesson=EVIL_VIDEO),
@@ -183,6 +186,59 @@ def test_a_bad_file_is_reported_by_name_and_changes_nothing(
     assert result.exit_code == 1
     assert "FAILED     scalenes" in result.output and message in result.output
     assert _course(app).summary == "Arm pain that starts in the neck."
+
+
+WRONG = {"The knee", "Lateral"}
+
+
+def test_the_bank_can_grow_under_attempts_frozen_when_they_started(app, client, tmp_path):
+    from tests.learning.helpers import api_post, complete_all_lessons, make_reader
+
+    root = write_course(tmp_path)
+    run_import(app, tmp_path)
+    course = _course(app)
+    lessons = SimpleNamespace(id=course.id, lesson_ids=[lesson.id for lesson in course.lessons])
+    user_id = make_reader(app, "member", client, lessons)
+    with app.app_context():
+        complete_all_lessons(user_id, lessons)
+
+    def wrong(attempt: dict) -> dict:
+        return {
+            "answers": [
+                {
+                    "question_id": q["id"],
+                    "choice_ids": [c["id"] for c in q["choices"] if c["text"] in WRONG],
+                }
+                for q in attempt["questions"]
+            ]
+        }
+
+    first = api_post(client, "/api/v1/courses/scalenes/quiz/attempt").get_json()
+    failed = api_post(client, "/api/v1/courses/scalenes/quiz/attempts", wrong(first))
+    assert failed.get_json()["passed"] is False  # a submitted attempt, frozen in its paper
+    started = api_post(client, "/api/v1/courses/scalenes/quiz/attempt").get_json()
+    extra = {
+        "prompt": "Which nerve plexus passes between the scalenes?",
+        "choices": [{"text": "The brachial plexus", "correct": True}, {"text": "The sacral"}],
+    }
+    grown = {**QUIZ, "questions": [*QUIZ["questions"], extra]}
+    (root / "quiz.yaml").write_text(yaml.safe_dump(grown))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert len(_course(app).quiz.questions) == 3
+    assert client.get("/api/v1/courses/scalenes/quiz/attempt").get_json() == started
+    response = api_post(client, "/api/v1/courses/scalenes/quiz/attempts", wrong(started))
+    assert response.status_code == 201 and response.get_json()["question_count"] == 2
+
+
+def test_the_bank_size_and_objectives_come_from_the_quiz_file(app, tmp_path):
+    questions = [{**q, "objective": f"Objective {n}"} for n, q in enumerate(QUIZ["questions"])]
+    write_course(tmp_path, quiz={**QUIZ, "questions_per_attempt": 1, "questions": questions})
+    assert run_import(app, tmp_path).exit_code == 0
+    with app.app_context():
+        quiz = db.session.scalar(select(Quiz).join(Course).where(Course.slug == "scalenes"))
+        assert quiz.questions_per_attempt == 1
+        assert [q.objective for q in quiz.questions] == ["Objective 0", "Objective 1"]
 
 
 def test_one_bad_course_does_not_keep_the_others_out(app, tmp_path):
@@ -287,4 +343,4 @@ def test_the_demo_courses_are_files_imported_whole(app):
         )
         [handout] = hip.lessons[-1].resources
         assert handout.filename == "hip-and-thigh-self-care.txt" and handout.size_bytes > 500
-        assert hip.quiz.instructions.startswith("Ten questions")
+        assert hip.quiz.instructions.startswith("Each attempt draws ten questions")

@@ -196,17 +196,15 @@ def build(now: datetime | None = None) -> Dashboard:
 
 
 def _learning_figures(board: Dashboard, now: datetime) -> None:
+    from campus.learning import credit
     from campus.learning.models import Enrollment
 
     board.enrollments = _per_month(Enrollment.enrolled_at, now)
     board.completions = _per_month(Enrollment.completed_at, now)
-    board.ce_hours = _per_month(Enrollment.completed_at, now, value=Enrollment.ce_hours_earned)
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Enrollment.ce_hours_earned), 0)).where(
-            Enrollment.completed_at.is_not(None)
-        )
+    board.ce_hours = _per_month(
+        Enrollment.completed_at, now, credit.earned_condition(), value=Enrollment.ce_hours_earned
     )
-    board.ce_hours_total = float(total or 0)
+    board.ce_hours_total = float(credit.earned_hours())
     board.approvals_expiring = approvals_expiring(now.date())
 
 

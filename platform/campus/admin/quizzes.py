@@ -17,13 +17,45 @@ from campus.learning.models import QUESTION_KINDS, Choice, Question, Quiz
 
 
 class QuizView(CourseCatalogView):
-    """Each course's final quiz: pass mark and daily attempts."""
+    """Each course's final quiz: pass mark, daily attempts and how many questions each draws."""
 
-    column_list = ("course", "title", "pass_mark_percent", "attempts_per_day", "questions")
-    column_labels = {"pass_mark_percent": "Pass mark %", "attempts_per_day": "Attempts a day"}
-    column_formatters = {"questions": lambda v, c, m, n: len(m.questions)}
-    form_columns = ("course", "title", "instructions", "pass_mark_percent", "attempts_per_day")
+    column_list = (
+        "course",
+        "title",
+        "pass_mark_percent",
+        "attempts_per_day",
+        "questions_per_attempt",
+        "questions",
+    )
+    column_labels = {
+        "pass_mark_percent": "Pass mark %",
+        "attempts_per_day": "Attempts a day",
+        "questions_per_attempt": "Drawn per attempt",
+        "questions": "Bank",
+    }
+    column_formatters = {
+        "questions": lambda v, c, m, n: len(m.questions),
+        "questions_per_attempt": lambda v, c, m, n: m.drawn_count(),
+    }
+    form_columns = (
+        "course",
+        "title",
+        "instructions",
+        "pass_mark_percent",
+        "attempts_per_day",
+        "questions_per_attempt",
+    )
     form_args = {
+        "questions_per_attempt": {
+            "label": "Questions drawn per attempt",
+            "validators": [
+                Optional(),
+                NumberRange(1, 500, "Draw between 1 and 500 questions per attempt."),
+            ],
+            "description": "Each attempt draws this many questions from the bank, spread over "
+            "their objectives, in a new order with the answers shuffled. Leave empty to use "
+            "every question; a bank at least twice this size keeps attempts different.",
+        },
         "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
         "pass_mark_percent": {
             "label": "Pass mark (%)",
@@ -64,7 +96,7 @@ class ChoiceInline(InlineFormAdmin):
 class QuestionView(CourseCatalogView):
     """Quiz questions and their answers; every question needs a correct answer."""
 
-    column_list = ("quiz", "position", "prompt", "kind", "choices")
+    column_list = ("quiz", "position", "prompt", "objective", "kind", "choices")
     column_default_sort = [("quiz_id", False), ("position", False)]
     column_filters = ("kind",)
     column_searchable_list = ("prompt",)
@@ -75,7 +107,7 @@ class QuestionView(CourseCatalogView):
             Markup("✔ " if ch.is_correct else "· ") + escape(ch.text) for ch in m.choices
         ),
     }
-    form_columns = ("quiz", "position", "prompt", "kind", "explanation", "choices")
+    form_columns = ("quiz", "position", "prompt", "kind", "objective", "explanation", "choices")
     form_choices = {"kind": list(QUESTION_KINDS.items())}
     form_args = {
         "quiz": {"validators": [DataRequired("Choose the quiz.")]},
@@ -85,6 +117,10 @@ class QuestionView(CourseCatalogView):
         },
         "prompt": {"validators": [DataRequired("Write the question.")]},
         "explanation": {"description": "Shown after the student passes."},
+        "objective": {
+            "description": "The learning objective or module it tests: draws spread over these, "
+            "and a student who misses it is told to revisit it."
+        },
     }
     form_widget_args = {
         "prompt": {"rows": 3},

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 
 from campus.certificates import services
 from campus.certificates.pdf import hours_text
+from campus.learning import credit
 
 blp = Blueprint(
     "certificates_api",
@@ -86,7 +87,7 @@ def list_certificates():
     certificates = services.certificates_of(user)
     return {
         "certificates": [_as_dict(c) for c in certificates],
-        "total_ce_hours": float(services.total_hours(certificates)),
+        "total_ce_hours": float(credit.earned_hours(user.id, certified=True)),
     }
 
 

@@ -307,12 +307,6 @@ def awaiting(user: User) -> list[Enrollment]:
     )
 
 
-def total_hours(certificates: list[Certificate]) -> Decimal:
-    """CE hours of the issued certificates in a list."""
-    total = sum((Decimal(c.ce_hours) for c in certificates if c.is_issued), Decimal("0"))
-    return total.quantize(Decimal("0.01"))
-
-
 @dataclass(frozen=True)
 class Lookup:
     """What a code points to: the certificate and, for a retired code, that code's record."""

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from campus.accounts.models import User
 from campus.certificates import pdf
 from campus.certificates.models import Certificate
-from campus.certificates.services import total_hours
 from campus.certificates.transcript_pdf import render_transcript
 from campus.exports import safe_cell
 from campus.extensions import db
+from campus.learning import credit
 from campus.models.base import utcnow
 from campus.templating import format_date
 
@@ -77,7 +77,8 @@ def transcript_csv(user: User, start: date, end: date) -> str:
                 safe_cell(d["license_state"]),
             ]
         )
-    writer.writerow(["total", "", pdf.hours_text(total_hours(rows)), "", "", "", "", "", "", ""])
+    total = credit.earned_hours(user.id, start, end, certified=True)
+    writer.writerow(["total", "", pdf.hours_text(total), "", "", "", "", "", "", ""])
     return out.getvalue()
 
 
@@ -112,6 +113,6 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
         ],
         start_text=format_date(start),
         end_text=format_date(end),
-        total_hours=total_hours(rows),
+        total_hours=credit.earned_hours(user.id, start, end, certified=True),
         generated_text=format_date(utcnow()),
     )

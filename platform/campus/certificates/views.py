@@ -12,6 +12,7 @@ from campus.certificates import bp, credentials, services, signing, transcripts
 from campus.certificates.public import public_license_line
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import limiter
+from campus.learning import credit
 from campus.throttling import by_address, setting
 
 
@@ -32,7 +33,7 @@ def _index(range_error: str | None = None, status: int = 200):
     return render_template(
         "certificates/index.html",
         certificates=certificates,
-        total_hours=services.total_hours(certificates),
+        total_hours=credit.earned_hours(user.id, certified=True),
         awaiting=awaiting,
         waiting=bool(awaiting) or any(c.status in ("pending", "failed") for c in certificates),
         range_error=range_error,

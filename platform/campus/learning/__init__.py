@@ -16,6 +16,7 @@ def _register(app: Flask) -> None:
         cli,
         evaluation_views,
         models,
+        quiz_api,
         records,
         seattime_views,
         views,

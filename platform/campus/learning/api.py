@@ -7,6 +7,8 @@ the X-CSRFToken header (the pages carry it in <meta name="csrf-token">).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -16,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.errors import json_error
 from campus.extensions import db
-from campus.learning import access, progress, reports, snapshots
+from campus.learning import access, credit, papers, progress, reports, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -114,7 +116,9 @@ class EnrollmentSchema(Schema):
     status = fields.String()
     enrolled_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
-    ce_hours_earned = fields.Float(allow_none=True)
+    ce_hours_earned = fields.Float(
+        allow_none=True, metadata={"description": "None until completed, or once revoked"}
+    )
     last_lesson_id = fields.Integer(allow_none=True)
     progress = fields.Nested(ProgressSchema)
     can_study = fields.Boolean(
@@ -147,8 +151,8 @@ class QuizSchema(Schema):
     questions = fields.List(
         fields.Nested(QuestionSchema),
         metadata={
-            "description": "Only for readers who may take the quiz; never with the key "
-            "before a pass"
+            "description": "The reader's open attempt as drawn (or, after a pass, the passed "
+            "attempt with its key); the whole bank only for an admin's preview"
         },
     )
 
@@ -165,6 +169,11 @@ class CourseDetailSchema(CourseSummarySchema):
 
 class EnrollmentListSchema(Schema):
     enrollments = fields.List(fields.Nested(EnrollmentSchema))
+    total_ce_hours_earned = fields.Float(
+        metadata={
+            "description": "Hours of completed courses; a revoked certificate's count nowhere"
+        }
+    )
 
 
 class LessonCompletionSchema(Schema):
@@ -217,6 +226,10 @@ class AttemptOutSchema(Schema):
         fields.Nested(QuestionResultSchema),
         metadata={"description": "Per-question verdicts and explanations, only on a pass"},
     )
+    revisit = fields.List(
+        fields.String(),
+        metadata={"description": "After a fail: the objectives to revisit (never the key)"},
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -238,7 +251,9 @@ def _course_summary(course: Course | snapshots.CourseCard) -> dict:
     }
 
 
-def _enrollment_dict(enrollment: Enrollment, done: int, total: int, can_study: bool) -> dict:
+def _enrollment_dict(
+    enrollment: Enrollment, done: int, total: int, can_study: bool, hours: Decimal | None
+) -> dict:
     return {
         "id": enrollment.id,
         "course": enrollment.course.slug,
@@ -247,9 +262,7 @@ def _enrollment_dict(enrollment: Enrollment, done: int, total: int, can_study: b
         "status": enrollment.status,
         "enrolled_at": enrollment.enrolled_at,
         "completed_at": enrollment.completed_at,
-        "ce_hours_earned": (
-            float(enrollment.ce_hours_earned) if enrollment.ce_hours_earned is not None else None
-        ),
+        "ce_hours_earned": float(hours) if hours is not None else None,
         "last_lesson_id": enrollment.last_lesson_id,
         "progress": {
             "done": done,
@@ -274,27 +287,13 @@ def _quiz_dict(course: Course, user: User | None, enrollment: Enrollment | None)
     quiz = course.quiz
     body = {
         "title": quiz.title,
-        "question_count": len(quiz.questions),
+        "question_count": quiz.drawn_count(),
         "pass_mark_percent": quiz.pass_mark_percent,
         "attempts_per_day": quiz.attempts_per_day,
         "scoring_rule": quizzes.PARTIAL_CREDIT_RULE,
     }
     if _may_study(user, course):
-        revealed = quizzes.passed_attempt(enrollment) is not None
-        questions = []
-        for q in quiz.questions:
-            item = {
-                "id": q.id,
-                "position": q.position,
-                "kind": q.kind,
-                "prompt": q.prompt,
-                "choices": [{"id": c.id, "text": c.text} for c in q.choices],
-            }
-            if revealed:
-                item["correct_choice_ids"] = [c.id for c in q.choices if c.is_correct]
-                item["explanation"] = q.explanation
-            questions.append(item)
-        body["questions"] = questions
+        body["questions"] = papers.questions_shown(quiz, enrollment, preview=enrollment is None)
     return body
 
 
@@ -357,7 +356,13 @@ def get_course(slug: str) -> dict:
         ],
         quiz=_quiz_dict(course, user, enrollment),
         enrollment=(
-            _enrollment_dict(enrollment, plan.done, plan.total, _may_study(user, course))
+            _enrollment_dict(
+                enrollment,
+                plan.done,
+                plan.total,
+                _may_study(user, course),
+                credit.counted_hours(enrollment, credit.revoked_course_ids(enrollment.user_id)),
+            )
             if enrollment is not None
             else None
         ),
@@ -375,7 +380,12 @@ def list_enrollments() -> dict:
 
     paid = has_paid_access(user)
     rows = reports.enrollment_rows(user)
-    return {"enrollments": [_enrollment_dict(r.enrollment, r.done, r.total, paid) for r in rows]}
+    return {
+        "enrollments": [
+            _enrollment_dict(r.enrollment, r.done, r.total, paid, r.hours) for r in rows
+        ],
+        "total_ce_hours_earned": float(credit.earned_hours(user.id)),
+    }
 
 
 @blp.route("/courses/<slug>/enroll", methods=["POST"])
@@ -391,7 +401,7 @@ def enroll(slug: str) -> dict:
     enrollment = progress.enroll(user, course)
     db.session.commit()
     total = len(progress.outline(course, None).lessons)
-    return _enrollment_dict(enrollment, 0, total, True)
+    return _enrollment_dict(enrollment, 0, total, True, None)
 
 
 @blp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
@@ -423,7 +433,9 @@ def complete_lesson(lesson_id: int) -> dict:
     409, schema=CourseErrorSchema, description="Already passed, or lessons incomplete"
 )
 @blp.alt_response(
-    422, schema=CourseErrorSchema, description="Missing or extra answers, or foreign questions"
+    422,
+    schema=CourseErrorSchema,
+    description="Missing or extra answers, or questions not in the open attempt",
 )
 @blp.alt_response(429, schema=CourseErrorSchema, description="Daily attempt limit reached")
 def submit_attempt(payload: dict, slug: str) -> dict:
@@ -447,7 +459,8 @@ def submit_attempt(payload: dict, slug: str) -> dict:
         "attempts_remaining_today": allowance.remaining,
         "scoring_rule": quizzes.PARTIAL_CREDIT_RULE,
     }
-    if result.score.passed:
+    paper = result.attempt.paper  # every attempt submitted here is made from its frozen paper
+    if result.score.passed and paper is not None:
         body["results"] = [
             {
                 "question_id": q.id,
@@ -455,6 +468,8 @@ def submit_attempt(payload: dict, slug: str) -> dict:
                 "correct_choice_ids": [c.id for c in q.choices if c.is_correct],
                 "explanation": q.explanation,
             }
-            for q in quiz.questions
+            for q in papers.questions_of(paper)
         ]
+    elif not result.score.passed:
+        body["revisit"] = papers.objectives_to_revisit(result.attempt)
     return body

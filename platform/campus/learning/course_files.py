@@ -70,6 +70,7 @@ class QuestionSpec:
     choices: tuple[tuple[str, bool], ...]
     explanation: str
     multiple: bool
+    objective: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The question in the shape `services.set_quiz` takes."""
@@ -78,6 +79,7 @@ class QuestionSpec:
             "choices": list(self.choices),
             "explanation": self.explanation,
             "multiple": self.multiple,
+            "objective": self.objective,
         }
 
 
@@ -88,6 +90,7 @@ class QuizSpec:
     pass_mark_percent: int
     attempts_per_day: int
     questions: tuple[QuestionSpec, ...]
+    questions_per_attempt: int | None = None  # None: every question in the bank
 
 
 @dataclass(frozen=True)
@@ -230,11 +233,17 @@ def _quiz(path: Path) -> QuizSpec:
     instructions = reader.text("instructions", default="", limit=None)
     pass_mark = reader.integer("pass_mark_percent", low=1, high=100, default=70)
     per_day = reader.integer("attempts_per_day", low=1, high=100, default=3)
+    drawn = reader.optional_integer("questions_per_attempt", low=1, high=500)
     questions = tuple(
         _question(item, n) for n, item in enumerate(reader.items("questions", required=True), 1)
     )
     reader.done()
-    return QuizSpec(title, instructions, pass_mark, per_day, questions)
+    if drawn is not None and drawn > len(questions):
+        raise CourseFileError(
+            f"{QUIZ_FILE}: questions_per_attempt is {drawn} but the bank has only "
+            f"{len(questions)} questions"
+        )
+    return QuizSpec(title, instructions, pass_mark, per_day, questions, drawn)
 
 
 def _question(item: Any, number: int) -> QuestionSpec:
@@ -243,6 +252,7 @@ def _question(item: Any, number: int) -> QuestionSpec:
     prompt = reader.text("prompt", limit=None)
     explanation = reader.text("explanation", default="", limit=None)
     multiple = reader.flag("multiple")
+    objective = reader.text("objective", default="", limit=200)
     choices = []
     for n, choice in enumerate(reader.items("choices", required=True), 1):
         choice_reader = _Fields(_mapping(choice, f"{where}, choice {n}"), f"{where}, choice {n}")
@@ -253,7 +263,7 @@ def _question(item: Any, number: int) -> QuestionSpec:
         raise CourseFileError(f"{where}: give at least two choices")
     if not any(correct for _text, correct in choices):
         raise CourseFileError(f"{where}: mark at least one choice `correct: true`")
-    return QuestionSpec(prompt, tuple(choices), explanation, multiple)
+    return QuestionSpec(prompt, tuple(choices), explanation, multiple, objective)
 
 
 # --- reading values ------------------------------------------------------------------------------
@@ -328,6 +338,12 @@ class _Fields:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise CourseFileError(f"{self.where}: `{key}` must be a whole number {low}-{high}")
         return value
+
+    def optional_integer(self, key: str, *, low: int, high: int) -> int | None:
+        if self.data.get(key) is None:
+            self.data.pop(key, None)
+            return None
+        return self.integer(key, low=low, high=high)
 
     def hours(self, key: str) -> Decimal:
         value = self._take(key, None, True)

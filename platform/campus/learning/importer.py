@@ -3,9 +3,10 @@
 Used by `flask --app wsgi learning import DIR` and by `seed-demo`. An existing course is
 updated in place (modules, lessons and questions matched by position), so students' progress,
 enrollments and quiz attempts keep pointing at the same rows. Once students are enrolled, lessons
-and modules can be edited and added but not removed, and once the quiz has attempts its
-questions and choices can be reworded but not added or removed: such a file is refused and
-nothing changes. Services flush; the caller commits once per course (the CLI) or once in all
+and modules can be edited and added but not removed. Attempts are frozen copies of what they
+drew, so the question bank may grow or shrink under them; only attempts made before attempts were
+frozen pin it (its questions can then be reworded but not added or removed). A refused file
+changes nothing. Services flush; the caller commits once per course (the CLI) or once in all
 (`seed-demo`).
 """
 
@@ -127,6 +128,7 @@ def _set_quiz(course: Course, spec: QuizSpec) -> Quiz:
         attempts_per_day=spec.attempts_per_day,
         title=spec.title,
         instructions=spec.instructions,
+        questions_per_attempt=spec.questions_per_attempt,
     )
 
 
@@ -280,14 +282,19 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
         instructions=spec.instructions,
         pass_mark_percent=spec.pass_mark_percent,
         attempts_per_day=spec.attempts_per_day,
+        questions_per_attempt=spec.questions_per_attempt,
     )
     questions = sorted(quiz.questions, key=lambda q: q.position)
     same_shape = len(questions) == len(spec.questions) and all(
         len(q.choices) == len(s.choices) for q, s in zip(questions, spec.questions, strict=True)
     )
     if not same_shape:
-        attempted = db.session.scalar(select(exists().where(QuizAttempt.quiz_id == quiz.id)))
-        if attempted:
+        # Attempts frozen in a paper keep their own copy of the questions, so the bank may grow
+        # or shrink under them; older attempts point at the rows themselves.
+        unfrozen = db.session.scalar(
+            select(exists().where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.paper_id.is_(None)))
+        )
+        if unfrozen:
             raise CourseImportError(
                 f"{course.slug}: the quiz has attempts, so its questions and choices can be "
                 "reworded but not added or removed"
@@ -304,6 +311,7 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
             question,
             prompt=question_spec.prompt,
             explanation=question_spec.explanation,
+            objective=question_spec.objective,
             kind="multiple" if correct > 1 or question_spec.multiple else "single",
         )
         choices = sorted(question.choices, key=lambda c: c.position)
@@ -319,6 +327,7 @@ def _new_question(number: int, spec: dict[str, Any]) -> Question:
         kind="multiple" if correct > 1 or spec.get("multiple") else "single",
         prompt=spec["prompt"],
         explanation=spec.get("explanation", ""),
+        objective=spec.get("objective", ""),
     )
     for position, (text, ok) in enumerate(spec["choices"], start=1):
         question.choices.append(Choice(position=position, text=text, is_correct=ok))

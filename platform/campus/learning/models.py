@@ -227,6 +227,8 @@ class Quiz(TimestampMixin, Model):
     instructions: Mapped[str] = mapped_column(Text, default="")
     pass_mark_percent: Mapped[int] = mapped_column(default=70)
     attempts_per_day: Mapped[int] = mapped_column(default=3)
+    # How many questions each attempt draws from the bank; None means every question.
+    questions_per_attempt: Mapped[int | None]
 
     course: Mapped[Course] = relationship(back_populates="quiz")
     questions: Mapped[list[Question]] = relationship(
@@ -236,11 +238,20 @@ class Quiz(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("pass_mark_percent BETWEEN 1 AND 100", name="pass_mark_range"),
         CheckConstraint("attempts_per_day >= 1", name="attempts_per_day_positive"),
+        CheckConstraint(
+            "questions_per_attempt IS NULL OR questions_per_attempt >= 1",
+            name="questions_per_attempt_positive",
+        ),
     )
+
+    def drawn_count(self) -> int:
+        """Tell how many questions an attempt holds: the author's N, at most the whole bank."""
+        bank = len(self.questions)
+        return min(self.questions_per_attempt or bank, bank)
 
 
 class Question(TimestampMixin, Model):
-    """A quiz question: single answer or multiple answers, explained after a pass."""
+    """A question in a quiz's bank: single or multiple answers, explained after a pass."""
 
     __tablename__ = "quiz_questions"
 
@@ -250,6 +261,9 @@ class Question(TimestampMixin, Model):
     kind: Mapped[str] = mapped_column(String(20), default="single")
     prompt: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text, default="")
+    # The learning objective (or module) it tests: draws spread over these, and a failed
+    # attempt names the ones to revisit instead of the right answers.
+    objective: Mapped[str] = mapped_column(String(200), default="")
 
     quiz: Mapped[Quiz] = relationship(back_populates="questions")
     choices: Mapped[list[Choice]] = relationship(
@@ -341,6 +355,30 @@ class LessonProgress(Model):
     __table_args__ = (UniqueConstraint("enrollment_id", "lesson_id"),)
 
 
+class QuizPaper(Model):
+    """An attempt frozen when it starts: which questions, in which order, with which answers.
+
+    `layout` is a copy of each drawn question as the student saw it (prompt, kind, objective,
+    explanation, and choices in their shuffled order with their key), so the attempt is scored,
+    reviewed and replayed from it even if the bank is edited afterwards.
+    """
+
+    __tablename__ = "quiz_papers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
+    )
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]  # None while the attempt is open
+    layout: Mapped[list] = mapped_column(JSON)
+
+    @property
+    def question_ids(self) -> list[int]:
+        return [item["id"] for item in self.layout]
+
+
 class QuizAttempt(Model):
     """One submitted quiz attempt, scored on the server and kept whatever the result."""
 
@@ -357,8 +395,13 @@ class QuizAttempt(Model):
     score_percent: Mapped[int]
     pass_mark_percent: Mapped[int]  # the pass mark in force when the attempt was scored
     passed: Mapped[bool]
+    # The frozen paper this attempt answered (None only for attempts made before papers existed).
+    paper_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quiz_papers.id", ondelete="SET NULL"), unique=True
+    )
 
     enrollment: Mapped[Enrollment] = relationship()
+    paper: Mapped[QuizPaper | None] = relationship()
 
     __table_args__ = (
         Index("ix_quiz_attempts_enrollment_submitted", "enrollment_id", "submitted_at"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
 from campus.extensions import db
-from campus.learning import seattime
+from campus.learning import papers, seattime
 from campus.learning.access import (
     EnrollmentFacts,
     LearningError,
@@ -25,9 +25,12 @@ from campus.learning.models import (
     Question,
     Quiz,
     QuizAttempt,
+    QuizPaper,
 )
+from campus.learning.papers import PaperQuestion
 from campus.learning.progress import maybe_complete, outline
 from campus.models.base import utcnow
+from campus.templating import counted
 
 PARTIAL_CREDIT_RULE = (
     "Each question is worth one point. A multiple-answer question earns its point only when "
@@ -81,19 +84,26 @@ def attempt_allowance(
     return AttemptAllowance(quiz.attempts_per_day, len(times), next_at)
 
 
-def validate_answers(quiz: Quiz, raw: Mapping[int, Iterable[int]]) -> dict[int, frozenset[int]]:
-    """Check a submission covers every question of this quiz with valid choices, nothing else.
+AttemptQuestions = Sequence[Question] | Sequence[PaperQuestion]
 
-    Raises 422 naming each problem: a question from elsewhere, a missing answer, a choice
-    that does not belong to its question, or more than one choice on a single-answer question.
+
+def validate_answers(
+    quiz: Quiz, raw: Mapping[int, Iterable[int]], questions: AttemptQuestions | None = None
+) -> dict[int, frozenset[int]]:
+    """Check a submission covers every question of the attempt with valid choices, nothing else.
+
+    `questions` are the attempt's frozen questions (the whole quiz when omitted). Raises 422
+    naming each problem: a question not in the attempt, a missing answer, a choice that does
+    not belong to its question, or more than one choice on a single-answer question.
     """
-    by_id = {q.id: q for q in quiz.questions}
+    questions = quiz.questions if questions is None else questions
+    by_id = {q.id: q for q in questions}
     problems: list[str] = []
     answers: dict[int, frozenset[int]] = {}
     for question_id, choice_ids in raw.items():
         question = by_id.get(question_id)
         if question is None:
-            problems.append(f"Question {question_id} is not part of this quiz.")
+            problems.append(f"Question {question_id} is not part of this attempt.")
             continue
         chosen = list(choice_ids)
         valid = {c.id for c in question.choices}
@@ -106,12 +116,12 @@ def validate_answers(quiz: Quiz, raw: Mapping[int, Iterable[int]]) -> dict[int, 
         elif question.kind == "single" and len(set(chosen)) > 1:
             problems.append(f"Question {question.position} takes exactly one answer.")
         answers[question_id] = frozenset(chosen)
-    for question in quiz.questions:
+    for question in questions:
         if question.id not in raw:
             problems.append(f"Question {question.position} has no answer.")
     if problems:
         raise LearningError(
-            422, "invalid_answers", "Answer every question of this quiz.", problems=problems
+            422, "invalid_answers", "Answer every question of this attempt.", problems=problems
         )
     return answers
 
@@ -135,13 +145,16 @@ class Score:
         return self.correct * 100 >= self.pass_mark_percent * self.total
 
 
-def score(quiz: Quiz, answers: Mapping[int, frozenset[int]]) -> Score:
+def score(
+    quiz: Quiz, answers: Mapping[int, frozenset[int]], questions: AttemptQuestions | None = None
+) -> Score:
     """Score validated answers by PARTIAL_CREDIT_RULE: a point only for exactly the right set."""
+    questions = quiz.questions if questions is None else questions
     verdicts = {}
-    for question in quiz.questions:
+    for question in questions:
         key = frozenset(c.id for c in question.choices if c.is_correct)
         verdicts[question.id] = answers.get(question.id) == key
-    return Score(sum(verdicts.values()), len(quiz.questions), quiz.pass_mark_percent, verdicts)
+    return Score(sum(verdicts.values()), len(questions), quiz.pass_mark_percent, verdicts)
 
 
 def passed_attempt(enrollment: Enrollment | EnrollmentFacts | None) -> QuizAttempt | None:
@@ -175,13 +188,8 @@ class AttemptResult:
     course_completed: bool
 
 
-def submit_attempt(
-    user: User,
-    course: Course,
-    raw_answers: Mapping[int, Iterable[int]],
-    now: datetime | None = None,
-) -> AttemptResult:
-    """Validate, limit, score and record a quiz attempt; a pass may complete the enrollment."""
+def _open_to(user: User, course: Course) -> tuple[Enrollment, Quiz]:
+    # The checks shared by starting and submitting an attempt; locks the enrollment.
     require_signed_in(user)
     if not course.is_published:
         raise LearningError(404, "not_found", "There is no course at that address.")
@@ -200,18 +208,51 @@ def submit_attempt(
             f"Complete every lesson before the quiz ({plan.done} of {plan.total} done).",
         )
     seattime.check_quiz_open(enrollment, course)
-    answers = validate_answers(quiz, raw_answers)
-    now = now or utcnow()
+    return enrollment, quiz
+
+
+def _check_allowance(enrollment: Enrollment, quiz: Quiz, now: datetime) -> None:
     allowance = attempt_allowance(enrollment, quiz, now)
     if allowance.remaining == 0:
         raise LearningError(
             429,
             "attempt_limit",
-            f"You have used all {quiz.attempts_per_day} attempts for the last 24 hours. "
+            f"You have used the {counted(quiz.attempts_per_day, 'attempt')} allowed in 24 hours. "
             f"You can try again after {allowance.next_at:%B %-d, %H:%M} UTC.",
             retry_at=allowance.next_at.isoformat(),
         )
-    result = score(quiz, answers)
+
+
+def begin_attempt(user: User, course: Course, now: datetime | None = None) -> QuizPaper:
+    """Return the student's open attempt, or freeze a new draw of the bank if they may take one."""
+    enrollment, quiz = _open_to(user, course)
+    now = now or utcnow()
+    existing = papers.open_paper(enrollment, quiz)
+    if existing is not None:
+        return existing
+    _check_allowance(enrollment, quiz, now)
+    return papers.start_paper(enrollment, quiz, now)
+
+
+def submit_attempt(
+    user: User,
+    course: Course,
+    raw_answers: Mapping[int, Iterable[int]],
+    now: datetime | None = None,
+) -> AttemptResult:
+    """Validate, limit, score and record answers to the open attempt; a pass may complete.
+
+    Answers are checked against the attempt frozen when it started; without an open attempt
+    one is drawn now, so the answers must match that draw.
+    """
+    enrollment, quiz = _open_to(user, course)
+    now = now or utcnow()
+    paper = papers.start_paper(enrollment, quiz, now)
+    questions = papers.questions_of(paper)
+    answers = validate_answers(quiz, raw_answers, questions)
+    _check_allowance(enrollment, quiz, now)
+    result = score(quiz, answers, questions)
+    paper.submitted_at = now
     attempt = QuizAttempt(
         enrollment_id=enrollment.id,
         quiz_id=quiz.id,
@@ -222,6 +263,7 @@ def submit_attempt(
         score_percent=result.percent,
         pass_mark_percent=quiz.pass_mark_percent,
         passed=result.passed,
+        paper_id=paper.id,
     )
     db.session.add(attempt)
     enrollment.last_activity_at = now

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
 from campus.extensions import db
+from campus.learning import credit
 from campus.learning.models import (
     Course,
     Enrollment,
@@ -28,6 +29,9 @@ class EnrollmentRow:
     course: Course
     done: int
     total: int
+    # The hours this enrollment counts for: None until completed, or once its certificate is
+    # revoked (credit.counted_hours).
+    hours: Decimal | None = None
 
     @property
     def percent(self) -> int:
@@ -61,8 +65,15 @@ def enrollment_rows(user: User) -> list[EnrollmentRow]:
             .group_by(LessonProgress.enrollment_id)
         ).all()
     )
+    revoked = credit.revoked_course_ids(user.id)
     return [
-        EnrollmentRow(e, e.course, done.get(e.id, 0), totals.get(e.course_id, 0))
+        EnrollmentRow(
+            e,
+            e.course,
+            done.get(e.id, 0),
+            totals.get(e.course_id, 0),
+            credit.counted_hours(e, revoked),
+        )
         for e in enrollments
     ]
 
@@ -73,14 +84,7 @@ def _day_start(day: date) -> datetime:
 
 def ce_hours_between(user: User, start: date, end: date) -> Decimal:
     """CE hours the user earned from `start` to `end`, both days included (UTC)."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Enrollment.ce_hours_earned), 0)).where(
-            Enrollment.user_id == user.id,
-            Enrollment.completed_at >= _day_start(start),
-            Enrollment.completed_at < _day_start(end + timedelta(days=1)),
-        )
-    )
-    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+    return credit.earned_hours(user.id, start, end)
 
 
 def completions_between(user: User, start: date, end: date) -> int:
@@ -88,6 +92,7 @@ def completions_between(user: User, start: date, end: date) -> int:
     return (
         db.session.scalar(
             select(func.count(Enrollment.id)).where(
+                credit.earned_condition(),
                 Enrollment.user_id == user.id,
                 Enrollment.completed_at >= _day_start(start),
                 Enrollment.completed_at < _day_start(end + timedelta(days=1)),

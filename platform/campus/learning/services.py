@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -130,17 +131,23 @@ def set_quiz(
     attempts_per_day: int = 3,
     title: str = "Final quiz",
     instructions: str = "",
+    questions_per_attempt: int | None = None,
 ) -> Quiz:
-    """Give a course its final quiz. Each question: prompt, choices [(text, correct)], explanation.
+    """Give a course its final quiz: a bank of questions, N of them drawn for each attempt.
 
-    A question with more than one correct choice is a multiple-answer question.
+    Each question: prompt, choices [(text, correct)], explanation, objective. A question with
+    more than one correct choice is a multiple-answer question; `questions_per_attempt=None`
+    draws every question.
     """
+    if questions_per_attempt is not None and not 1 <= questions_per_attempt <= len(questions):
+        raise ValueError("questions_per_attempt must be between 1 and the size of the bank")
     quiz = Quiz(
         course=course,
         title=title,
         instructions=instructions,
         pass_mark_percent=pass_mark_percent,
         attempts_per_day=attempts_per_day,
+        questions_per_attempt=questions_per_attempt,
     )
     for number, spec in enumerate(questions, start=1):
         correct = sum(1 for _text, ok in spec["choices"] if ok)
@@ -151,6 +158,7 @@ def set_quiz(
             kind="multiple" if correct > 1 or spec.get("multiple") else "single",
             prompt=spec["prompt"],
             explanation=spec.get("explanation", ""),
+            objective=spec.get("objective", ""),
         )
         for position, (text, ok) in enumerate(spec["choices"], start=1):
             question.choices.append(Choice(position=position, text=text, is_correct=ok))
@@ -160,8 +168,24 @@ def set_quiz(
     return quiz
 
 
+def approval_problem(course: Course, today: date | None = None) -> str | None:
+    """Name what is missing when no board approval of the course is in force today.
+
+    A certificate must print an approval the boards will accept, so a course without one in
+    force (none at all, or every one lapsed) cannot be published.
+    """
+    today = today or utcnow().date()
+    with db.session.no_autoflush:
+        approvals = list(course.approvals)
+    if not approvals:
+        return "a board approval"
+    if not any(a.is_valid_on(today) for a in approvals):
+        return "a board approval in force today (every approval has lapsed)"
+    return None
+
+
 def check_publishable(course: Course) -> None:
-    """Refuse to publish a course that students could not complete."""
+    """Refuse to publish a course that students could not complete or earn credit for."""
     problems = []
     with db.session.no_autoflush:
         lesson_count = (
@@ -177,6 +201,9 @@ def check_publishable(course: Course) -> None:
         problems.append("a final quiz with questions")
     elif any(not any(c.is_correct for c in q.choices) for q in questions):
         problems.append("a correct answer for every quiz question")
+    approval = approval_problem(course)
+    if approval is not None:
+        problems.append(approval)
     if problems:
         raise LearningError(
             409,

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
-from campus.learning import bp, progress, reports, seattime, services, snapshots
+from campus.learning import bp, papers, progress, reports, seattime, services, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -108,7 +108,7 @@ def course(slug: str) -> str:
         enrollment=enrollment,
         plan=plan,
         action=reader_action(user, course, enrollment),
-        question_count=len(course.quiz.questions) if course.quiz else 0,
+        question_count=course.quiz.drawn_count() if course.quiz else 0,
         professions=PROFESSIONS,
         today=datetime.now(UTC).date(),
     )
@@ -304,10 +304,15 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
     passed = quizzes.passed_attempt(enrollment)
     attempts = quizzes.attempts_of(enrollment) if enrollment is not None else []
     allowance = quizzes.attempt_allowance(enrollment, quiz) if enrollment is not None else None
+    questions, paper = _quiz_questions(user, course, quiz, enrollment, passed, study.preview)
+    revisit = papers.objectives_to_revisit(attempts[0]) if attempts and not passed else []
     return render_template(
         "learning/quiz.html",
         course=course,
         quiz=quiz,
+        questions=questions,
+        paper=paper,
+        revisit=revisit,
         plan=plan,
         study=study,
         passed=passed,
@@ -322,6 +327,22 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
         seat_duration=seattime.duration,
         seat_minutes_per_hour=seattime.STUDY_MINUTES_PER_CE_HOUR,
     ), status
+
+
+def _quiz_questions(user, course, quiz, enrollment, passed, preview):
+    # The questions the page shows: the passed attempt for its review, the student's frozen
+    # open attempt (started now if they may take one), or the bank for an admin's preview.
+    if passed is not None:
+        return (papers.questions_of(passed.paper) if passed.paper else quiz.questions), None
+    if preview or enrollment is None:
+        return quiz.questions, None
+    try:
+        paper = quizzes.begin_attempt(user, course)
+    except LearningError:
+        db.session.rollback()
+        return [], None
+    db.session.commit()
+    return papers.questions_of(paper), paper
 
 
 @bp.get("/learning/")

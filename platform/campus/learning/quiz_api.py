@@ -1,0 +1,70 @@
+"""The frozen quiz attempt in the JSON API: start it, and read it back as it was drawn."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from campus.extensions import db
+from campus.learning import access, papers
+from campus.learning import quiz as quizzes
+from campus.learning.access import LearningError, visible_course
+from campus.learning.api import CourseErrorSchema, QuestionSchema, _user, blp
+from campus.learning.models import QuizPaper
+
+
+class OpenAttemptSchema(Schema):
+    id = fields.Integer()
+    started_at = fields.DateTime()
+    question_count = fields.Integer()
+    pass_mark_percent = fields.Integer()
+    questions = fields.List(
+        fields.Nested(QuestionSchema),
+        metadata={"description": "The drawn questions and answers in their shuffled order"},
+    )
+
+
+def _attempt_dict(paper: QuizPaper, pass_mark_percent: int) -> dict:
+    shown = papers.questions_of(paper)
+    return {
+        "id": paper.id,
+        "started_at": paper.started_at,
+        "question_count": len(shown),
+        "pass_mark_percent": pass_mark_percent,
+        "questions": [papers.as_json(q, reveal=False) for q in shown],
+    }
+
+
+@blp.route("/courses/<slug>/quiz/attempt", methods=["POST"])
+@blp.response(200, OpenAttemptSchema)
+@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=CourseErrorSchema, description="Not enrolled, or membership lapsed")
+@blp.alt_response(404, schema=CourseErrorSchema, description="Unknown course, a draft, or no quiz")
+@blp.alt_response(
+    409, schema=CourseErrorSchema, description="Already passed, or lessons incomplete"
+)
+@blp.alt_response(429, schema=CourseErrorSchema, description="Daily attempt limit reached")
+def start_attempt(slug: str) -> dict:
+    """Start a quiz attempt frozen now, or return the one already open."""
+    user = access.require_user(_user())
+    course = visible_course(user, slug)
+    paper = quizzes.begin_attempt(user, course)
+    db.session.commit()
+    return _attempt_dict(paper, quizzes.quiz_of(course).pass_mark_percent)
+
+
+@blp.route("/courses/<slug>/quiz/attempt", methods=["GET"])
+@blp.response(200, OpenAttemptSchema)
+@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
+@blp.alt_response(404, schema=CourseErrorSchema, description="No open attempt")
+def open_attempt(slug: str) -> dict:
+    """Show the open quiz attempt exactly as it was drawn."""
+    user = access.require_user(_user())
+    course = visible_course(user, slug)
+    quiz = quizzes.quiz_of(course)
+    enrollment = access.enrollment_of(user, course.id)
+    paper = papers.open_paper(enrollment, quiz) if enrollment is not None else None
+    if paper is None:
+        raise LearningError(
+            404, "no_open_attempt", "Start an attempt first (POST to this address)."
+        )
+    return _attempt_dict(paper, quiz.pass_mark_percent)

@@ -1,0 +1,70 @@
+"""Earned CE hours: one rule on every surface, and a revoked certificate counts nowhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests import support
+from tests.certificates.helpers import code_of, complete_course, completed_student
+from tests.learning.helpers import make_course
+
+
+def _surfaces(app, client) -> dict[str, str]:
+    from campus.admin import dashboard
+    from campus.extensions import db
+
+    learning = client.get("/learning/").get_data(as_text=True)
+    year = learning.split("CE hours earned in", 1)[1].split('stat-value">', 1)[1].split("<", 1)[0]
+    certificates = client.get("/certificates/").get_data(as_text=True)
+    total = certificates.split('cert-total-value">', 1)[1].split("<", 1)[0]
+    transcript = client.get("/certificates/transcript.csv")  # this year to today
+    rows = list(csv.reader(io.StringIO(transcript.get_data(as_text=True))))
+    with app.app_context():
+        board = dashboard.build()
+        db.session.rollback()
+    return {
+        "learning": year.strip(),
+        "certificates": total.strip(),
+        "certificates_api": str(client.get("/api/v1/certificates").get_json()["total_ce_hours"]),
+        "enrollments_api": str(
+            client.get("/api/v1/enrollments").get_json()["total_ce_hours_earned"]
+        ),
+        "transcript": rows[-1][2],
+        "admin_dashboard": str(board.ce_hours_total),
+    }
+
+
+def test_a_revoked_certificates_hours_vanish_from_every_surface(app, client):
+    s = completed_student(app)  # "hip-basics", 2 CE hours
+    with app.app_context():
+        second = make_course("neck-basics", ce_hours="1.5")
+        complete_course(s.user_id, second)
+    support.login(client, s.email)
+    before = _surfaces(app, client)
+    assert set(before.values()) <= {"3.5"}, before
+
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "revoke", code_of(app, s.user_id), "--reason", "Someone else"]
+    )
+    assert result.exit_code == 0, result.output
+    after = _surfaces(app, client)
+    assert set(after.values()) <= {"1.5"}, after
+    enrollments = client.get("/api/v1/enrollments").get_json()["enrollments"]
+    hours = {e["course"]: e["ce_hours_earned"] for e in enrollments}
+    assert hours == {"hip-basics": None, "neck-basics": 1.5}
+    assert "Certificate revoked" in client.get("/learning/").get_data(as_text=True)
+
+
+def test_the_admin_member_page_shows_a_revoked_course_without_its_hours(app, client):
+    from tests.admin import helpers
+
+    s = completed_student(app)
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "revoke", code_of(app, s.user_id), "--reason", "Someone else"]
+    )
+    assert result.exit_code == 0, result.output
+    helpers.sign_in_admin(app, client)
+    html = client.get(f"/admin/members/{s.user_id}/").get_data(as_text=True)
+    row = html.split("Course hip-basics", 1)[1].split("</tr>", 1)[0]
+    assert "revoked" in row and "2 CE hours" not in row
