@@ -123,6 +123,9 @@ class Config:
     PROXY_FIX_X_PREFIX = _int("PROXY_FIX_X_PREFIX", 0)
     # No form or JSON body here needs more than this; Flask answers 413 beyond it.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # JSON bodies (the API's writes) are far smaller; deep nesting would exhaust the parser.
+    JSON_MAX_BYTES = _int("JSON_MAX_BYTES", 128 * 1024)
+    JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 32)
     SECURITY_HEADERS_HSTS = False  # production sends Strict-Transport-Security
     HSTS_MAX_AGE = _int("HSTS_MAX_AGE", 365 * 24 * 60 * 60)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.errors import json_error
 from campus.extensions import db
+from campus.integers import Id
 from campus.learning import access, progress, reports
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
@@ -177,10 +178,8 @@ class LessonCompletionSchema(Schema):
 
 
 class AnswerSchema(Schema):
-    question_id = fields.Integer(required=True, strict=True)
-    choice_ids = fields.List(
-        fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50)
-    )
+    question_id = Id(required=True)
+    choice_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
 
 
 class AttemptInSchema(Schema):
