@@ -109,6 +109,7 @@ class Config:
     RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per minute;20 per hour")
     VERIFY_RESEND_RATE_LIMIT = _env("VERIFY_RESEND_RATE_LIMIT", "2 per minute;6 per day")
     VERIFY_PAGE_RATE_LIMIT = _env("VERIFY_PAGE_RATE_LIMIT", "30 per minute;300 per hour")
+    API_TOKEN_RATE_LIMIT = _env("API_TOKEN_RATE_LIMIT", "120 per minute;3000 per hour")
     BILLING_SYNC_RATE_LIMIT = _env("BILLING_SYNC_RATE_LIMIT", "60 per minute;600 per hour")
     BILLING_SYNC_INTERVAL = int(_env("BILLING_SYNC_INTERVAL", "60") or 60)  # seconds per member
 

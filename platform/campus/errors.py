@@ -114,10 +114,9 @@ def handle_http_exception(exc: HTTPException):
     if isinstance(exc, SecurityError):
         return _bad_host_page(status, message)
     title = TITLES.get(status, "Error")
-    return (
-        render_template("errors/error.html", status=status, title=title, message=message),
-        status,
-    )
+    page = render_template("errors/error.html", status=status, title=title, message=message)
+    allow = dict(exc.get_headers()).get("Allow")
+    return page, status, ({"Allow": allow} if allow else {})
 
 
 def handle_unexpected(exc: Exception):

@@ -6,6 +6,7 @@ import json
 
 from campus.api.bodies import nesting_depth
 from tests import support
+from tests.api.helpers import bearer, member_with_token
 
 
 def _member(app) -> int:
@@ -75,9 +76,13 @@ def test_a_small_body_nested_a_thousand_levels_is_a_400(app, client):
 
 
 def test_a_json_body_over_the_limit_is_a_413(app, client):
+    _user_id, raw = member_with_token(app, "write")
     body = json.dumps({"answers": [{"question_id": 1, "choice_ids": [1]}] * 20000})
     response = client.post(
-        "/api/v1/courses/any/quiz/attempts", data=body, content_type="application/json"
+        "/api/v1/courses/any/quiz/attempts",
+        data=body,
+        content_type="application/json",
+        headers=bearer(raw),
     )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
