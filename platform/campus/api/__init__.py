@@ -22,10 +22,13 @@ def docs() -> str:
 def register_api_docs(app: Flask) -> None:
     """Serve the API docs page and install the checks every request body and API call gets."""
     from campus.api.auth import register_api_auth
-    from campus.api.bodies import check_json_body
+    from campus.api.bodies import check_json_body, check_json_size
 
     app.register_blueprint(docs_bp)
-    # Before every other before_request hook, in this order: who is calling (tokens, 401 before
-    # CSRF), then the body's bounds (nothing may parse a body before it is measured).
-    app.before_request_funcs.setdefault(None, []).insert(0, check_json_body)
+    # Before every other before_request hook, in this order: a declared length past the limits
+    # (nothing is read), who is calling (tokens; 401 before CSRF), then the body's bounds
+    # (nothing may parse a body before it is measured).
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, check_json_body)
     register_api_auth(app)
+    hooks.insert(0, check_json_size)

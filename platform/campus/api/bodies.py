@@ -31,16 +31,33 @@ def nesting_depth(body: bytes) -> int:
     return deepest
 
 
+def _limit_message(limit: int) -> str:
+    return f"A JSON body may be at most {limit // 1024} kB."
+
+
+def check_json_size() -> None:
+    """Refuse a JSON body whose declared length is past the limits (413), before reading it."""
+    if not _applies() or request.content_length is None:
+        return
+    if request.content_length > (current_app.config.get("MAX_CONTENT_LENGTH") or float("inf")):
+        abort(413)  # the site-wide limit, said as for any other request
+    if request.content_length > current_app.config["JSON_MAX_BYTES"]:
+        abort(413, _limit_message(current_app.config["JSON_MAX_BYTES"]))
+
+
 def check_json_body() -> None:
     """Refuse a JSON body larger than JSON_MAX_BYTES (413) or deeper than JSON_MAX_DEPTH (400)."""
-    if not request.is_json or request.path.startswith("/webhooks/"):
-        return  # Stripe's signed deliveries are verified before they are parsed
+    if not _applies():
+        return
     limit = current_app.config["JSON_MAX_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        abort(413, f"A JSON body may be at most {limit // 1024} kB.")
-    body = request.get_data(cache=True)
+    body = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH even without a length
     if len(body) > limit:
-        abort(413, f"A JSON body may be at most {limit // 1024} kB.")
+        abort(413, _limit_message(limit))
     max_depth = current_app.config["JSON_MAX_DEPTH"]
     if nesting_depth(body) > max_depth:
         abort(400, f"The JSON body nests too deeply (at most {max_depth} levels).")
+
+
+def _applies() -> bool:
+    # Stripe's signed deliveries are verified before they are parsed.
+    return request.is_json and not request.path.startswith("/webhooks/")
