@@ -1,8 +1,8 @@
 """Integers from URLs and query strings, bounded to what the database can hold.
 
-A path or query integer past a signed 64-bit column (or written with non-ASCII digits) must
+A path or query integer past what an id column holds (or written with non-ASCII digits) must
 answer 404 or fall back to the default, never reach the database: SQLite raises OverflowError
-on it and PostgreSQL a DataError, both of which would be a 500.
+past 64 bits and PostgreSQL a DataError past its 32-bit INTEGER, both of which would be a 500.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from flask import Flask, request
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter, Map
 
-# The largest value of a BIGINT (and more than any INTEGER id will reach).
-MAX_ID = 2**63 - 1
+# The largest value of an INTEGER column, which every id is (PostgreSQL's is signed 32-bit).
+MAX_ID = 2**31 - 1
 
 
 class BoundedIntegerConverter(IntegerConverter):

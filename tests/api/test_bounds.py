@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+from werkzeug.exceptions import NotFound
+
 from campus.api.bodies import nesting_depth
+from campus.integers import MAX_ID
 from tests import support
 from tests.api.helpers import bearer, member_with_token
 
@@ -26,16 +29,17 @@ def test_a_lesson_id_beyond_64_bits_is_not_found(app, client):
     assert response.get_json()["error"]["code"] == "not_found"
 
 
-def test_the_largest_64_bit_lesson_id_still_reaches_the_view(app, client):
+def test_the_largest_id_still_reaches_the_view_and_one_more_is_refused(app, client):
     user_id = _member(app)
     with app.app_context():
         support.sign_in_directly(client, user_id)
-    response = client.post(
-        "/api/v1/lessons/9223372036854775807/complete",
-        headers={"X-CSRFToken": support.csrf_token(client, "/account/security")},
-    )
+    headers = {"X-CSRFToken": support.csrf_token(client, "/account/security")}
+    response = client.post(f"/api/v1/lessons/{MAX_ID}/complete", headers=headers)
     assert response.status_code == 404  # no such lesson, said by the view itself
-    assert response.get_json()["error"]["code"] != "internal_error"
+    assert response.get_json()["error"]["message"] != NotFound.description
+    beyond = client.post(f"/api/v1/lessons/{MAX_ID + 1}/complete", headers=headers)
+    assert beyond.status_code == 404
+    assert beyond.get_json()["error"]["message"] == NotFound.description  # no route matched
 
 
 def test_html_routes_refuse_integers_beyond_64_bits_with_a_404(app, client):

@@ -1,8 +1,9 @@
 """CE courses in the JSON API: catalog, course detail, enrollments, progress and quiz attempts.
 
 The same rules as the pages (campus.learning.access); refusals are JSON errors with the status
-of the rule that refused (401, 403, 404, 409, 422, 429). POSTs need the session's CSRF token in
-the X-CSRFToken header (the pages carry it in <meta name="csrf-token">).
+of the rule that refused (401, 403, 404, 409, 422, 429). POSTs with the browser session need
+its CSRF token in the X-CSRFToken header (the pages carry it in <meta name="csrf-token">);
+POSTs with a read-write API token need none (campus.api.auth).
 """
 
 from __future__ import annotations
