@@ -112,3 +112,10 @@ def test_fuzzing_the_api_anonymously_finds_nothing_undocumented(app, seeded):
 def test_fuzzing_the_api_with_a_token_finds_nothing_undocumented(app, seeded):
     failures = _fuzz(app, bearer(seeded))
     assert not failures, "\n\n".join(failures)
+
+
+def test_the_docs_page_names_every_status_and_the_token(client):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "Authorization: Bearer" in page
+    assert "The JSON body is too large" in page
+    assert "Any other error, as a JSON error body" in page

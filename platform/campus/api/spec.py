@@ -16,7 +16,6 @@ session cookie, or nothing for the public reads.
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 from apispec import BasePlugin
@@ -61,7 +60,19 @@ class CampusApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
 
-def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:
+# What each added status means on this API (operations may document their own instead).
+DESCRIPTIONS = {
+    400: "Malformed input, a JSON body nested too deeply, or a session write without CSRF token",
+    401: "No sign-in or token where one is needed, or an unknown, revoked or expired token",
+    403: "A read-only token may not write",
+    404: "No such object (also any path number beyond the largest id)",
+    413: "The JSON body is too large",
+    422: "Parameters or body do not fit the schema; details say which",
+    429: "Too many requests for this token or this endpoint; see Retry-After",
+}
+
+
+def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     codes = [400, 401, 429]
     if method in WRITE_METHODS:
         codes += [403, 413]
@@ -69,8 +80,15 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> dict[s
         codes.append(404)
     if operation.get("parameters") or operation.get("requestBody") or "{" in path:
         codes.append(422)
-    # flask-smorest registers one response component per status, named as HTTPStatus names it.
-    return {str(code): HTTPStatus(code).name for code in codes}
+    return codes
+
+
+def _error_response(code: int) -> dict[str, Any]:
+    return {
+        "description": DESCRIPTIONS[code],
+        # `Error` is always in the document: every operation's default response uses it.
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 class ErrorResponsesPlugin(BasePlugin):
@@ -106,6 +124,6 @@ class ErrorResponsesPlugin(BasePlugin):
             if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            for status, name in _error_statuses(path or "", method, operation).items():
-                if status not in responses and int(status) not in responses:
-                    responses[status] = name
+            for code in _error_statuses(path or "", method, operation):
+                if str(code) not in responses and code not in responses:
+                    responses[str(code)] = _error_response(code)

@@ -295,6 +295,8 @@ def _quiz_dict(course: Course, user: User | None, enrollment: Enrollment | None)
     return body
 
 
+NOT_ALLOWED_TO_STUDY = "Not enrolled, membership lapsed, or a read-only token"
+
 # --- endpoints ---------------------------------------------------------------------------------
 
 
@@ -378,7 +380,7 @@ def list_enrollments() -> dict:
 @blp.route("/courses/<slug>/enroll", methods=["POST"])
 @blp.response(201, EnrollmentSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=ErrorSchema, description="No paid membership")
+@blp.alt_response(403, schema=ErrorSchema, description="No paid membership, or a read-only token")
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, or a draft")
 @blp.alt_response(409, schema=ErrorSchema, description="Already enrolled")
 def enroll(slug: str) -> dict:
@@ -394,7 +396,7 @@ def enroll(slug: str) -> dict:
 @blp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
 @blp.response(200, LessonCompletionSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=ErrorSchema, description="Not enrolled, or membership lapsed")
+@blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown lesson")
 def complete_lesson(lesson_id: int) -> dict:
     """Mark a lesson complete; completing it again changes nothing."""
@@ -414,7 +416,7 @@ def complete_lesson(lesson_id: int) -> dict:
 @blp.arguments(AttemptInSchema)
 @blp.response(201, AttemptOutSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=ErrorSchema, description="Not enrolled, or membership lapsed")
+@blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
 @blp.alt_response(409, schema=ErrorSchema, description="Already passed, or lessons incomplete")
 @blp.alt_response(
