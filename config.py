@@ -134,6 +134,7 @@ class Config:
     RESET_RATE_LIMIT = _env("RESET_RATE_LIMIT", "5 per minute;20 per hour")
     VERIFY_RESEND_RATE_LIMIT = _env("VERIFY_RESEND_RATE_LIMIT", "2 per minute;6 per day")
     VERIFY_PAGE_RATE_LIMIT = _env("VERIFY_PAGE_RATE_LIMIT", "30 per minute;300 per hour")
+    API_TOKEN_RATE_LIMIT = _env("API_TOKEN_RATE_LIMIT", "120 per minute;3000 per hour")
     BILLING_SYNC_RATE_LIMIT = _env("BILLING_SYNC_RATE_LIMIT", "60 per minute;600 per hour")
     BILLING_SYNC_INTERVAL = int(_env("BILLING_SYNC_INTERVAL", "60") or 60)  # seconds per member
 
@@ -148,6 +149,9 @@ class Config:
     PROXY_FIX_X_PREFIX = _int("PROXY_FIX_X_PREFIX", 0)
     # No form or JSON body here needs more than this; Flask answers 413 beyond it.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # JSON bodies (the API's writes) are far smaller; deep nesting would exhaust the parser.
+    JSON_MAX_BYTES = _int("JSON_MAX_BYTES", 128 * 1024)
+    JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 32)
     SECURITY_HEADERS_HSTS = False  # production sends Strict-Transport-Security
     HSTS_MAX_AGE = _int("HSTS_MAX_AGE", 365 * 24 * 60 * 60)
 

@@ -27,6 +27,9 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
         template_folder=str(ROOT / "templates"),
         static_folder="static",
     )
+    from campus.integers import register_converters
+
+    register_converters(app)  # before any route is added: they bind their converters then
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     app.config["INSTANCE_PATH"] = instance

@@ -7,7 +7,12 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    SecurityError,
+)
 from werkzeug.wrappers import Response
 
 from campus.accounts.access import wants_json
@@ -65,7 +70,7 @@ def _message(exc: HTTPException) -> str:
         return "This site does not answer to that host name."
     if exc.code == 429:
         return f"You tried that too many times. Try again in {_retry_after()}."
-    if exc.code == 413:
+    if exc.code == 413 and exc.description == RequestEntityTooLarge.description:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         size = f" (at most {limit // 1024} kB)" if limit else ""
         return f"What you sent is larger than this site accepts{size}."
@@ -109,10 +114,9 @@ def handle_http_exception(exc: HTTPException):
     if isinstance(exc, SecurityError):
         return _bad_host_page(status, message)
     title = TITLES.get(status, "Error")
-    return (
-        render_template("errors/error.html", status=status, title=title, message=message),
-        status,
-    )
+    page = render_template("errors/error.html", status=status, title=title, message=message)
+    allow = dict(exc.get_headers()).get("Allow")
+    return page, status, ({"Allow": allow} if allow else {})
 
 
 def handle_unexpected(exc: Exception):

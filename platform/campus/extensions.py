@@ -6,10 +6,10 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from campus.api.spec import CampusApi, ErrorResponsesPlugin
 from campus.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -17,7 +17,7 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = Api()
+api = CampusApi(spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
 
 if TYPE_CHECKING:
     # Flask-SQLAlchemy builds db.Model from Base at run time; type checkers see Base.

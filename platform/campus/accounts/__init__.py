@@ -15,6 +15,8 @@ def _register(app: Flask) -> None:
         models,
         security_views,
         tasks,
+        tokens,
+        tokens_views,
         views,
     )
     from campus.extensions import api as rest

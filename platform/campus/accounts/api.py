@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from campus.accounts.models import User
+from campus.api.spec import ErrorSchema
 
 blp = Blueprint("accounts_api", __name__, description="The signed-in user")
 
@@ -30,10 +31,6 @@ class MeSchema(Schema):
     membership = fields.Nested(MembershipSchema)
 
 
-class ApiErrorSchema(Schema):
-    error = fields.Dict()
-
-
 def membership_summary(user: User) -> dict:
     """Describe the user's membership for the API."""
     from campus.billing.access import has_paid_access, membership_state
@@ -49,7 +46,7 @@ def membership_summary(user: User) -> dict:
 
 @blp.route("/me")
 @blp.response(200, MeSchema)
-@blp.alt_response(401, schema=ApiErrorSchema, description="Not signed in")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @login_required
 def me() -> dict:
     """Return the signed-in user and their membership."""

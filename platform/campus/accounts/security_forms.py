@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 _code = [
@@ -36,3 +36,30 @@ class DisableTotpForm(PasswordForm):
     """The password and a code, to turn the second factor off."""
 
     code = StringField("Code from your app, or a recovery code", validators=_code)
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal API token: its name, what it may do and how long it lasts."""
+
+    name = StringField(
+        "Name",
+        validators=[
+            InputRequired("Name the token."),
+            Length(max=80, message="At most 80 characters."),
+        ],
+    )
+    scope = SelectField(
+        "Access",
+        choices=[("read", "Read only"), ("write", "Read and write")],
+        default="read",
+    )
+    lifetime = SelectField(
+        "Expires",
+        choices=[
+            ("30", "In 30 days"),
+            ("90", "In 90 days"),
+            ("365", "In a year"),
+            ("never", "Never"),
+        ],
+        default="90",
+    )

@@ -6,14 +6,20 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from campus.accounts import bp, mfa, sessions
+from campus.accounts import bp, mfa, sessions, tokens
 from campus.accounts.access import forget_browser_session
 from campus.accounts.forms import EmptyForm
-from campus.accounts.security_forms import ConfirmTotpForm, DisableTotpForm, PasswordForm
+from campus.accounts.security_forms import (
+    ApiTokenForm,
+    ConfirmTotpForm,
+    DisableTotpForm,
+    PasswordForm,
+)
 from campus.extensions import db
 
 
 def _page(status: int = 200, **forms) -> tuple[str, int]:
+    """Render the security page with the given forms (and a just-made token) in place."""
     user = current_user._get_current_object()
     current = sessions.current_session()
     context = {
@@ -24,6 +30,10 @@ def _page(status: int = 200, **forms) -> tuple[str, int]:
         "disable_form": forms.get("disable_form") or DisableTotpForm(formdata=None),
         "codes_form": forms.get("codes_form") or PasswordForm(formdata=None),
         "codes_left": mfa.remaining_recovery_codes(user) if user.totp_enabled else 0,
+        "api_tokens": tokens.active_tokens(user),
+        "token_form": forms.get("token_form") or ApiTokenForm(formdata=None),
+        "new_token": forms.get("new_token"),
+        "token_scopes": tokens.SCOPES,
     }
     return render_template("accounts/security.html", **context), status
 

@@ -21,6 +21,7 @@ from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import safe_cell
 from campus.extensions import db
+from campus.integers import MAX_ID
 
 
 def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -110,6 +111,10 @@ class AdminPage(SecureMixin, BaseView):
     """A hand-written admin page."""
 
 
+def _fits_integer_key(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_ID
+
+
 class AuditedModelView(SecureMixin, ModelView):
     """A Flask-Admin model view whose every create, update and delete is written to the log."""
 
@@ -135,6 +140,20 @@ class AuditedModelView(SecureMixin, ModelView):
 
     # --- exports: a fresh password (SecureMixin), an audit entry, and no live formulas
     export_types = ["csv"]
+
+    def get_one(self, id: Any):
+        """Return the record with this id, or None for one no integer key can match.
+
+        The id comes from the query string (`?id=`): PostgreSQL refuses to compare an INTEGER
+        key with "abc" or 2^32 (a DataError, so a 500); no record has it, so say so.
+        """
+        if self._integer_key() and not _fits_integer_key(str(id)):
+            return None
+        return super().get_one(id)
+
+    def _integer_key(self) -> bool:
+        keys = self.model.__mapper__.primary_key
+        return len(keys) == 1 and keys[0].type.python_type is int
 
     def _export_csv(self, return_url: Any):
         # Built whole inside the request: Flask-Admin's stream reads rows after the session is

@@ -1,10 +1,12 @@
-"""The JSON API under /api/v1: flask-smorest blueprints from each feature and a docs page."""
+"""The JSON API under /api/v1: flask-smorest blueprints from each feature and a docs page.
+
+This package holds what every API endpoint shares: the error body and its documentation
+(spec.py), bounds on JSON bodies (bodies.py) and who is calling (auth.py: sessions or tokens).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
-
-from campus.extensions import api
 
 docs_bp = Blueprint("api_docs", __name__)
 
@@ -12,9 +14,21 @@ docs_bp = Blueprint("api_docs", __name__)
 @docs_bp.get("/api/v1/docs")
 def docs() -> str:
     """Render the OpenAPI document as a readable page."""
+    from campus.extensions import api
+
     return render_template("api/docs.html", spec=api.spec.to_dict())
 
 
 def register_api_docs(app: Flask) -> None:
-    """Serve the readable page of the OpenAPI document (features register their own APIs)."""
+    """Serve the API docs page and install the checks every request body and API call gets."""
+    from campus.api.auth import register_api_auth
+    from campus.api.bodies import check_json_body, check_json_size
+
     app.register_blueprint(docs_bp)
+    # Before every other before_request hook, in this order: a declared length past the limits
+    # (nothing is read), who is calling (tokens; 401 before CSRF), then the body's bounds
+    # (nothing may parse a body before it is measured).
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, check_json_body)
+    register_api_auth(app)
+    hooks.insert(0, check_json_size)

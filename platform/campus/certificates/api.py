@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from campus.api.spec import ErrorSchema
 from campus.certificates import services
 from campus.certificates.pdf import hours_text
 from campus.learning import credit
@@ -81,6 +82,7 @@ def _as_dict(certificate) -> dict:
 
 @blp.get("/certificates")
 @blp.response(200, CertificateListSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in, or a bad token")
 def list_certificates():
     """List the signed-in student's certificates with the total of CE hours."""
     user = _signed_in_user()
@@ -93,6 +95,8 @@ def list_certificates():
 
 @blp.get("/certificates/<code>")
 @blp.response(200, CertificateSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in, or a bad token")
+@blp.alt_response(404, schema=ErrorSchema, description="No certificate of yours has that code")
 def get_certificate(code: str):
     """Show one of the signed-in student's certificates; anyone else's is a 404."""
     user = _signed_in_user()

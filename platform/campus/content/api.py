@@ -6,7 +6,7 @@ from flask import abort, current_app, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from campus.accounts.api import ApiErrorSchema
+from campus.api.spec import ErrorSchema
 from campus.content import services
 from campus.content.access import current_reader, may_read_full, visible_html, visible_text
 from campus.content.disclaimer import as_dict as disclaimer
@@ -119,7 +119,7 @@ def list_articles(args: dict) -> dict:
 
 @blp.route("/articles/<slug>")
 @blp.response(200, ArticleDetailSchema)
-@blp.alt_response(404, schema=ApiErrorSchema, description="No such article")
+@blp.alt_response(404, schema=ErrorSchema, description="No such article")
 def get_article(slug: str) -> dict:
     """Return one article: the whole body if you may read it, else its preview."""
     reader = current_reader()

@@ -33,6 +33,7 @@ from campus.content.disclaimer import VERSION as DISCLAIMER_VERSION
 from campus.content.forms import DownloadForm
 from campus.content.search import snippet
 from campus.extensions import db, limiter
+from campus.integers import query_int
 from campus.models.base import utcnow
 
 LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
@@ -48,8 +49,7 @@ def _slug_arg(name: str) -> str | None:
 
 
 def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and len(value) < 7 else 1
+    return query_int("page", 1, maximum=999_999)
 
 
 def _download_limit() -> str:

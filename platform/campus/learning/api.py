@@ -1,8 +1,9 @@
 """CE courses in the JSON API: catalog, course detail, enrollments, progress and quiz attempts.
 
 The same rules as the pages (campus.learning.access); refusals are JSON errors with the status
-of the rule that refused (401, 403, 404, 409, 422, 429). POSTs need the session's CSRF token in
-the X-CSRFToken header (the pages carry it in <meta name="csrf-token">).
+of the rule that refused (401, 403, 404, 409, 422, 429). POSTs with the browser session need
+its CSRF token in the X-CSRFToken header (the pages carry it in <meta name="csrf-token">);
+POSTs with a read-write API token need none (campus.api.auth).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
+from campus.api.spec import ErrorSchema
 from campus.errors import json_error
 from campus.extensions import db
+from campus.integers import Id
 from campus.learning import access, credit, papers, progress, reports, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
@@ -46,10 +49,6 @@ def _user() -> User | None:
 
 
 # --- schemas -----------------------------------------------------------------------------------
-
-
-class CourseErrorSchema(Schema):
-    error = fields.Dict(metadata={"description": '{"code", "message", ...}'})
 
 
 class ApprovalSchema(Schema):
@@ -186,10 +185,8 @@ class LessonCompletionSchema(Schema):
 
 
 class AnswerSchema(Schema):
-    question_id = fields.Integer(required=True, strict=True)
-    choice_ids = fields.List(
-        fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=50)
-    )
+    question_id = Id(required=True)
+    choice_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
 
 
 class AttemptInSchema(Schema):
@@ -297,6 +294,8 @@ def _quiz_dict(course: Course, user: User | None, enrollment: Enrollment | None)
     return body
 
 
+NOT_ALLOWED_TO_STUDY = "Not enrolled, membership lapsed, or a read-only token"
+
 # --- endpoints ---------------------------------------------------------------------------------
 
 
@@ -318,7 +317,7 @@ def list_courses(args: dict) -> dict:
 
 @blp.route("/courses/<slug>")
 @blp.response(200, CourseDetailSchema)
-@blp.alt_response(404, schema=CourseErrorSchema, description="Unknown course, or a draft")
+@blp.alt_response(404, schema=ErrorSchema, description="Unknown course, or a draft")
 def get_course(slug: str) -> dict:
     """Describe a course: syllabus, approvals, quiz facts and the reader's own enrollment."""
     user = _user()
@@ -372,7 +371,7 @@ def get_course(slug: str) -> dict:
 
 @blp.route("/enrollments")
 @blp.response(200, EnrollmentListSchema)
-@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 def list_enrollments() -> dict:
     """List the signed-in student's enrollments with progress."""
     user = access.require_user(_user())
@@ -390,10 +389,10 @@ def list_enrollments() -> dict:
 
 @blp.route("/courses/<slug>/enroll", methods=["POST"])
 @blp.response(201, EnrollmentSchema)
-@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=CourseErrorSchema, description="No paid membership")
-@blp.alt_response(404, schema=CourseErrorSchema, description="Unknown course, or a draft")
-@blp.alt_response(409, schema=CourseErrorSchema, description="Already enrolled")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="No paid membership, or a read-only token")
+@blp.alt_response(404, schema=ErrorSchema, description="Unknown course, or a draft")
+@blp.alt_response(409, schema=ErrorSchema, description="Already enrolled")
 def enroll(slug: str) -> dict:
     """Enroll the signed-in member in a published course."""
     user = access.require_user(_user())
@@ -406,9 +405,9 @@ def enroll(slug: str) -> dict:
 
 @blp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
 @blp.response(200, LessonCompletionSchema)
-@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=CourseErrorSchema, description="Not enrolled, or membership lapsed")
-@blp.alt_response(404, schema=CourseErrorSchema, description="Unknown lesson")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
+@blp.alt_response(404, schema=ErrorSchema, description="Unknown lesson")
 def complete_lesson(lesson_id: int) -> dict:
     """Mark a lesson complete; completing it again changes nothing."""
     user = access.require_user(_user())
@@ -426,18 +425,19 @@ def complete_lesson(lesson_id: int) -> dict:
 @blp.route("/courses/<slug>/quiz/attempts", methods=["POST"])
 @blp.arguments(AttemptInSchema)
 @blp.response(201, AttemptOutSchema)
-@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=CourseErrorSchema, description="Not enrolled, or membership lapsed")
-@blp.alt_response(404, schema=CourseErrorSchema, description="Unknown course, a draft, or no quiz")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
+@blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
+@blp.alt_response(409, schema=ErrorSchema, description="Already passed, or lessons incomplete")
 @blp.alt_response(
-    409, schema=CourseErrorSchema, description="Already passed, or lessons incomplete"
+    422, schema=ErrorSchema, description="Missing or extra answers, or foreign questions"
 )
 @blp.alt_response(
     422,
-    schema=CourseErrorSchema,
+    schema=ErrorSchema,
     description="Missing or extra answers, or questions not in the open attempt",
 )
-@blp.alt_response(429, schema=CourseErrorSchema, description="Daily attempt limit reached")
+@blp.alt_response(429, schema=ErrorSchema, description="Daily attempt limit reached")
 def submit_attempt(payload: dict, slug: str) -> dict:
     """Score a quiz attempt on the server and record it; a pass may complete the course."""
     user = access.require_user(_user())

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from campus.api.spec import ErrorSchema
 from campus.extensions import db
 from campus.learning import access, papers
 from campus.learning import quiz as quizzes
 from campus.learning.access import LearningError, visible_course
-from campus.learning.api import CourseErrorSchema, QuestionSchema, _user, blp
+from campus.learning.api import QuestionSchema, _user, blp
 from campus.learning.models import QuizPaper
 
 
@@ -36,13 +37,11 @@ def _attempt_dict(paper: QuizPaper, pass_mark_percent: int) -> dict:
 
 @blp.route("/courses/<slug>/quiz/attempt", methods=["POST"])
 @blp.response(200, OpenAttemptSchema)
-@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=CourseErrorSchema, description="Not enrolled, or membership lapsed")
-@blp.alt_response(404, schema=CourseErrorSchema, description="Unknown course, a draft, or no quiz")
-@blp.alt_response(
-    409, schema=CourseErrorSchema, description="Already passed, or lessons incomplete"
-)
-@blp.alt_response(429, schema=CourseErrorSchema, description="Daily attempt limit reached")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="Not enrolled, or membership lapsed")
+@blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
+@blp.alt_response(409, schema=ErrorSchema, description="Already passed, or lessons incomplete")
+@blp.alt_response(429, schema=ErrorSchema, description="Daily attempt limit reached")
 def start_attempt(slug: str) -> dict:
     """Start a quiz attempt frozen now, or return the one already open."""
     user = access.require_user(_user())
@@ -54,8 +53,8 @@ def start_attempt(slug: str) -> dict:
 
 @blp.route("/courses/<slug>/quiz/attempt", methods=["GET"])
 @blp.response(200, OpenAttemptSchema)
-@blp.alt_response(401, schema=CourseErrorSchema, description="Not signed in")
-@blp.alt_response(404, schema=CourseErrorSchema, description="No open attempt")
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(404, schema=ErrorSchema, description="No open attempt")
 def open_attempt(slug: str) -> dict:
     """Show the open quiz attempt exactly as it was drawn."""
     user = access.require_user(_user())

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
+from campus.integers import query_int
 from campus.learning import bp, papers, progress, reports, seattime, services, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
@@ -68,8 +69,7 @@ def _course_or_404(slug: str, *options) -> Course:
 def catalog() -> str:
     """List published courses with search and filters."""
     filters = course_catalog.CatalogFilters.from_args(request.args)
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page_number = query_int("page", 1, maximum=9_999)
     stamp = snapshots.catalog_stamp(False)
     courses, total = course_catalog.catalog(filters, page_number, stamp=stamp)
     enrolled = course_catalog.enrollments_by_course(_user(), [c.id for c in courses])

@@ -1,0 +1,63 @@
+"""Bounds on JSON request bodies: their size and how deeply they nest.
+
+Python's JSON parser recurses once per level, so a small body nested a thousand levels deep
+raises RecursionError (a 500) in whatever parses it first (Flask, webargs, a view). Every JSON
+body is measured here before any parser sees it: too large is a 413, too deep a 400.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, current_app, request
+
+# A JSON string (with its escapes) or one bracket; strings are skipped so "[[[" inside one is text.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_OPENERS = frozenset(b"[{")
+
+
+def nesting_depth(body: bytes) -> int:
+    """Return how deeply the arrays and objects of a JSON text nest (malformed text included)."""
+    depth = deepest = 0
+    for match in _TOKENS.finditer(body):
+        first = match.group()[0]
+        if first == 0x22:  # a string
+            continue
+        if first in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _limit_message(limit: int) -> str:
+    return f"A JSON body may be at most {limit // 1024} kB."
+
+
+def check_json_size() -> None:
+    """Refuse a JSON body whose declared length is past the limits (413), before reading it."""
+    if not _applies() or request.content_length is None:
+        return
+    if request.content_length > (current_app.config.get("MAX_CONTENT_LENGTH") or float("inf")):
+        abort(413)  # the site-wide limit, said as for any other request
+    if request.content_length > current_app.config["JSON_MAX_BYTES"]:
+        abort(413, _limit_message(current_app.config["JSON_MAX_BYTES"]))
+
+
+def check_json_body() -> None:
+    """Refuse a JSON body larger than JSON_MAX_BYTES (413) or deeper than JSON_MAX_DEPTH (400)."""
+    if not _applies():
+        return
+    limit = current_app.config["JSON_MAX_BYTES"]
+    body = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH even without a length
+    if len(body) > limit:
+        abort(413, _limit_message(limit))
+    max_depth = current_app.config["JSON_MAX_DEPTH"]
+    if nesting_depth(body) > max_depth:
+        abort(400, f"The JSON body nests too deeply (at most {max_depth} levels).")
+
+
+def _applies() -> bool:
+    # Stripe's signed deliveries are verified before they are parsed.
+    return request.is_json and not request.path.startswith("/webhooks/")

@@ -1,0 +1,129 @@
+"""The API's OpenAPI document tells the truth about errors and authentication.
+
+Every error the server sends has one body, campus.errors.json_error's
+`{"error": {"code", "message", "details"?, ...}}`; flask-smorest's own error schema
+(`{code, status, message, errors}`) is replaced by it everywhere, and each operation lists the
+error statuses it can answer, so a generated client knows them all:
+
+- every operation: 400 (malformed input), 401 (a bad, revoked or expired token, or no sign-in
+  where one is needed) and 429 (the token's rate limit);
+- writes: 403 (a read-only token) and 413 (a JSON body past JSON_MAX_BYTES);
+- operations with path parameters: 404; with parameters or a body: 422.
+
+Authentication is declared too: a personal token (`Authorization: Bearer`) or the browser
+session cookie, or nothing for the public reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import BasePlugin
+from flask_smorest import Api
+from marshmallow import INCLUDE, Schema, fields
+
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+class ErrorBodySchema(Schema):
+    """What went wrong, for people (message) and programs (code)."""
+
+    class Meta:
+        unknown = INCLUDE  # facts a client acts on, e.g. retry_at
+
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "bad_request, unauthorized, forbidden, not_found, "
+            "method_not_allowed, conflict, too_large, validation_error, rate_limited, or a "
+            "rule's own code such as already_enrolled"
+        },
+    )
+    message = fields.String(required=True, metadata={"description": "Safe to show a person"})
+    details = fields.Raw(
+        metadata={
+            "description": "Per-field messages of a validation error, by location: "
+            '{"json": {"answers": ["..."]}} or {"query": {"page": ["..."]}}'
+        }
+    )
+
+
+class ErrorSchema(Schema):
+    """The body of every error answer."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class CampusApi(Api):
+    """flask-smorest's Api with the error body the server really sends."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+# What each added status means on this API (operations may document their own instead).
+DESCRIPTIONS = {
+    400: "Malformed input, a JSON body nested too deeply, or a session write without CSRF token",
+    401: "No sign-in or token where one is needed, or an unknown, revoked or expired token",
+    403: "A read-only token may not write",
+    404: "No such object (also any path number beyond the largest id)",
+    413: "The JSON body is too large",
+    422: "Parameters or body do not fit the schema; details say which",
+    429: "Too many requests for this token or this endpoint; see Retry-After",
+}
+
+
+def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    codes = [400, 401, 429]
+    if method in WRITE_METHODS:
+        codes += [403, 413]
+    if "{" in path:
+        codes.append(404)
+    if operation.get("parameters") or operation.get("requestBody") or "{" in path:
+        codes.append(422)
+    return codes
+
+
+def _error_response(code: int) -> dict[str, Any]:
+    return {
+        "description": DESCRIPTIONS[code],
+        # `Error` is always in the document: every operation's default response uses it.
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """Declare the authentication schemes and every operation's error answers."""
+
+    def init_spec(self, spec) -> None:
+        """Register the bearer token and the session cookie as the API's security schemes."""
+        super().init_spec(spec)
+        spec.components.security_scheme(
+            "bearerAuth",
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal API token from /account/security (campus_...). "
+                "Read-only tokens may not write (403).",
+            },
+        )
+        spec.components.security_scheme(
+            "sessionCookie",
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": "session",
+                "description": "The browser session; writes also need the X-CSRFToken header.",
+            },
+        )
+        # Public reads need neither: the empty requirement makes authentication optional.
+        spec.options.setdefault("security", [{"bearerAuth": []}, {"sessionCookie": []}, {}])
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        """Add the error statuses each operation can answer (explicit ones are kept)."""
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _error_statuses(path or "", method, operation):
+                if str(code) not in responses and code not in responses:
+                    responses[str(code)] = _error_response(code)

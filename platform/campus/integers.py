@@ -1,0 +1,56 @@
+"""Integers from URLs and query strings, bounded to what the database can hold.
+
+A path or query integer past what an id column holds (or written with non-ASCII digits) must
+answer 404 or fall back to the default, never reach the database: SQLite raises OverflowError
+past 64 bits and PostgreSQL a DataError past its 32-bit INTEGER, both of which would be a 500.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from marshmallow import fields, validate
+from werkzeug.routing import IntegerConverter, Map
+
+# The largest value of an INTEGER column, which every id is (PostgreSQL's is signed 32-bit).
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """Werkzeug's `int` converter that refuses values beyond MAX_ID (the route does not match)."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(
+            map, fixed_digits=fixed_digits, min=min, max=min_of(max, MAX_ID), signed=signed
+        )
+
+
+def min_of(value: int | None, bound: int) -> int:
+    """Return value capped at bound (None means the bound itself)."""
+    return bound if value is None else min(value, bound)
+
+
+def register_converters(app: Flask) -> None:
+    """Make every `<int:...>` route refuse out-of-range numbers with a 404."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
+
+
+def query_int(name: str, default: int, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
+    """Read an integer query argument; anything absent, malformed or out of range is the default."""
+    raw = request.args.get(name, "")
+    # isascii: str.isdigit() accepts "²" and other digits that int() then refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)):
+        return default
+    value = int(raw)
+    return value if minimum <= value <= maximum else default
+
+
+def Id(**kwargs) -> fields.Integer:
+    """Return a strict integer field for a database id: 1 to MAX_ID, else a 422."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)

@@ -1,0 +1,113 @@
+"""Integers past 64 bits, odd digits and deep or large JSON bodies get 4xx answers, never 500."""
+
+from __future__ import annotations
+
+import json
+
+from werkzeug.exceptions import NotFound
+
+from campus.api.bodies import nesting_depth
+from campus.integers import MAX_ID
+from tests import support
+from tests.api.helpers import bearer, member_with_token
+
+
+def _member(app) -> int:
+    with app.app_context():
+        return support.create_user(email="bounds@example.com").id
+
+
+def test_a_lesson_id_beyond_64_bits_is_not_found(app, client):
+    user_id = _member(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    response = client.post(
+        "/api/v1/lessons/9223372036854775808/complete",
+        headers={"X-CSRFToken": support.csrf_token(client, "/account/security")},
+    )
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_the_largest_id_still_reaches_the_view_and_one_more_is_refused(app, client):
+    user_id = _member(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    headers = {"X-CSRFToken": support.csrf_token(client, "/account/security")}
+    response = client.post(f"/api/v1/lessons/{MAX_ID}/complete", headers=headers)
+    assert response.status_code == 404  # no such lesson, said by the view itself
+    assert response.get_json()["error"]["message"] != NotFound.description
+    beyond = client.post(f"/api/v1/lessons/{MAX_ID + 1}/complete", headers=headers)
+    assert beyond.status_code == 404
+    assert beyond.get_json()["error"]["message"] == NotFound.description  # no route matched
+
+
+def test_html_routes_refuse_integers_beyond_64_bits_with_a_404(app, client):
+    user_id = _member(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    response = client.get("/courses/any/lessons/9223372036854775808")
+    assert response.status_code == 404
+    assert b"We could not find that page" in response.data
+
+
+def test_page_numbers_with_non_ascii_digits_fall_back_to_the_first_page(client):
+    assert client.get("/courses/?page=\u00b2").status_code == 200
+    assert client.get("/articles/?page=\u00b2").status_code == 200
+    assert client.get("/courses/?page=99999999999999999999999999").status_code == 200
+
+
+def test_query_integers_beyond_64_bits_are_a_validation_error(client):
+    response = client.get("/api/v1/courses?page=9223372036854775808")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "validation_error"
+
+
+def test_a_small_body_nested_a_thousand_levels_is_a_400(app, client):
+    user_id = _member(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    body = "[" * 1000 + "]" * 1000
+    response = client.post(
+        "/api/v1/courses/any/quiz/attempts",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": support.csrf_token(client, "/account/security")},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert "nests too deeply" in response.get_json()["error"]["message"]
+
+
+def test_a_json_body_over_the_limit_is_a_413(app, client):
+    _user_id, raw = member_with_token(app, "write")
+    body = json.dumps({"answers": [{"question_id": 1, "choice_ids": [1]}] * 20000})
+    response = client.post(
+        "/api/v1/courses/any/quiz/attempts",
+        data=body,
+        content_type="application/json",
+        headers=bearer(raw),
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
+    assert "JSON body may be at most" in response.get_json()["error"]["message"]
+
+
+def test_nesting_depth_ignores_brackets_inside_strings():
+    assert nesting_depth(b'{"a": "[[[[{{{{", "b": [1, [2]]}') == 3
+    assert nesting_depth(b'"\\"[["') == 0
+    assert nesting_depth(b"[" * 5) == 5
+
+
+def test_answer_ids_beyond_64_bits_are_a_validation_error(app, client):
+    user_id = _member(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    response = client.post(
+        "/api/v1/courses/any/quiz/attempts",
+        json={"answers": [{"question_id": 2**64, "choice_ids": [2**70]}]},
+        headers={"X-CSRFToken": support.csrf_token(client, "/account/security")},
+    )
+    assert response.status_code == 422
+    details = response.get_json()["error"]["details"]["json"]["answers"]["0"]
+    assert set(details) == {"question_id", "choice_ids"}

@@ -1,0 +1,144 @@
+"""The OpenAPI document is valid, describes the real error body, and the server keeps to it.
+
+The fuzz run drives schemathesis from the app's own document through the WSGI app (no
+network), derandomized and bounded, anonymously and with a read-write token: it must find no
+server error and no status, content type or body the document does not describe.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from openapi_spec_validator import validate
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests import support
+from tests.api.helpers import bearer, member_with_token
+from tests.learning.helpers import make_course
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+EXAMPLES_PER_OPERATION = 12
+
+
+def _document(client) -> dict:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_the_openapi_document_is_valid(client):
+    validate(_document(client))
+
+
+def test_errors_are_documented_with_the_body_the_server_sends(client):
+    document = _document(client)
+    error = document["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    body = document["components"]["schemas"]["ErrorBody"]
+    assert set(body["required"]) == {"code", "message"}
+    assert "status" not in body["properties"] and "errors" not in body["properties"]
+    operation = document["paths"]["/api/v1/courses/{slug}/quiz/attempts"]["post"]
+    for status in ("400", "401", "403", "404", "409", "413", "422", "429"):
+        assert status in operation["responses"], status
+    reads = document["paths"]["/api/v1/me"]["get"]["responses"]
+    assert {"400", "401", "429"} <= set(reads)
+    assert not {"403", "413"} & set(reads)
+
+
+def test_the_document_declares_the_bearer_token_and_the_session(client):
+    document = _document(client)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
+    assert {"bearerAuth": []} in document["security"]
+
+
+def _passes(operation) -> list[tuple[schemathesis.GenerationMode, dict[str, str]]]:
+    """Positive and negative inputs, and positive ones on the seeded course where a slug goes."""
+    passes = [
+        (schemathesis.GenerationMode.POSITIVE, {}),
+        (schemathesis.GenerationMode.NEGATIVE, {}),
+    ]
+    if "{slug}" in operation.path:
+        passes.append((schemathesis.GenerationMode.POSITIVE, {"slug": "fuzz-course"}))
+    return passes
+
+
+def _fuzz(app, headers: dict[str, str], statuses: list[int] | None = None) -> list[str]:
+    """Run every operation of the document against the app; return the failures."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode, path_parameters in _passes(operation):
+            strategy = operation.as_strategy(
+                generation_mode=mode, path_parameters=path_parameters or None
+            )
+
+            @settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=strategy)
+            def run(case) -> None:
+                response = case.call(headers=headers)
+                if statuses is not None:
+                    statuses.append(response.status_code)
+                case.validate_response(response, checks=CHECKS)
+
+            try:
+                run()
+            except Unsatisfiable:
+                continue  # no input to make invalid (e.g. GET /me in negative mode)
+            except Exception as exc:  # one report per operation and pass, then go on
+                where = f"{operation.method.upper()} {operation.path} ({mode.value})"
+                failures.append(f"{where} {path_parameters or ''}: {exc}")
+    return failures
+
+
+@pytest.fixture
+def fuzz_app(_database):
+    """An app whose token limit the fuzz run cannot reach, with a course and a token."""
+    app = support.make_app(API_TOKEN_RATE_LIMIT="100000 per hour")
+    _user_id, raw = member_with_token(app, "write")
+    with app.app_context():
+        make_course("fuzz-course")
+    app.config["FUZZ_TOKEN"] = raw
+    yield app
+    support.clean_database(app)
+
+
+def test_fuzzing_the_api_anonymously_finds_nothing_undocumented(fuzz_app):
+    failures = _fuzz(fuzz_app, {})
+    assert not failures, "\n\n".join(failures)
+
+
+def test_fuzzing_the_api_with_a_token_finds_nothing_undocumented(fuzz_app):
+    statuses: list[int] = []
+    failures = _fuzz(fuzz_app, bearer(fuzz_app.config["FUZZ_TOKEN"]), statuses)
+    assert not failures, "\n\n".join(failures)
+    assert 429 not in statuses  # the run exercised the endpoints, not the rate limit
+    assert statuses.count(401) < len(statuses) // 2  # and was signed in
+    assert 201 in statuses  # and wrote (an enrollment in the seeded course)
+
+
+def test_the_docs_page_names_every_status_and_the_token(client):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "Authorization: Bearer" in page
+    assert "The JSON body is too large" in page
+    assert "Any other error, as a JSON error body" in page

@@ -1,0 +1,61 @@
+"""HTTP behaviour of the API: 401 before CSRF, CSRF for sessions, HEAD, OPTIONS and 405."""
+
+from __future__ import annotations
+
+from tests import support
+
+
+def test_an_anonymous_api_write_gets_401_json_not_a_form_message(client):
+    response = client.post("/api/v1/courses/any/enroll", json={})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert "form expired" not in response.get_data(as_text=True)
+
+
+def test_a_signed_in_api_write_without_the_csrf_header_is_still_refused(app, client):
+    with app.app_context():
+        support.sign_in_directly(client, support.create_user().id)
+    response = client.post("/api/v1/courses/any/enroll", json={})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_a_signed_in_api_write_with_the_csrf_header_reaches_the_view(app, client):
+    with app.app_context():
+        support.sign_in_directly(client, support.create_user().id)
+    token = support.csrf_token(client, "/account/security")
+    response = client.post("/api/v1/courses/any/enroll", headers={"X-CSRFToken": token})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_head_answers_like_get_without_a_body(client):
+    for path in ("/api/v1/courses", "/api/v1/openapi.json", "/courses/", "/"):
+        get = client.get(path)
+        head = client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.data == b"", path
+        assert head.headers["Content-Type"] == get.headers["Content-Type"], path
+
+
+def test_options_answers_with_the_allowed_methods(client):
+    for path, method in (
+        ("/api/v1/courses", "GET"),
+        ("/api/v1/courses/any/enroll", "POST"),
+        ("/api/v1/me", "GET"),
+        ("/login", "POST"),
+    ):
+        response = client.options(path)
+        assert response.status_code in (200, 204), path
+        allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+        assert {method, "OPTIONS"} <= allowed, path
+
+
+def test_a_405_names_the_methods_that_work_in_html_and_json(client):
+    api = client.delete("/api/v1/me")
+    assert api.status_code == 405
+    assert api.get_json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in api.headers["Allow"]
+    page = client.put("/login")
+    assert page.status_code == 405
+    assert "POST" in page.headers["Allow"]
