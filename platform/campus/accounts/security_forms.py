@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 _code = [
@@ -50,16 +50,16 @@ class ApiTokenForm(FlaskForm):
     )
     scope = SelectField(
         "Access",
-        choices=[("read", "Read only"), ("write", "Read and write")],
+        choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],
         default="read",
     )
     lifetime = SelectField(
         "Expires",
         choices=[
-            ("30", "In 30 days"),
-            ("90", "In 90 days"),
-            ("365", "In a year"),
-            ("never", "Never"),
+            SelectChoice("30", "In 30 days"),
+            SelectChoice("90", "In 90 days"),
+            SelectChoice("365", "In a year"),
+            SelectChoice("never", "Never"),
         ],
         default="90",
     )

@@ -145,10 +145,6 @@ def authenticate(raw: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
         # Its own short transaction: a GET never commits, and the view's commit is its own.
         with db.engine.begin() as conn:
-            conn.execute(
-                update(ApiToken.__table__)
-                .where(ApiToken.__table__.c.id == token.id)
-                .values(last_used_at=now)
-            )
+            conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         set_committed_value(token, "last_used_at", now)
     return token
