@@ -259,16 +259,19 @@ BASE_URL = "https://campus.example"
 
 def test_simulator_does_not_exist_in_production(_database):
     app = _production_app()
-    assert app.config["SIMULATED_STRIPE"] is False
-    rules = [rule.rule for rule in app.url_map.iter_rules()]
-    assert "/membership" in rules
-    assert not [rule for rule in rules if "simulated" in rule]
-    assert "billing_sim" not in app.blueprints
-    client = app.test_client()
-    assert client.post("/webhooks/stripe", data="{}", base_url=BASE_URL).status_code == 400
-    assert client.get("/membership/simulated/portal", base_url=BASE_URL).status_code == 404
-    result = app.test_cli_runner().invoke(args=["billing", "simulate", "renewal", "a@b.co"])
-    assert result.exit_code == 1 and "only runs without Stripe keys" in result.output
+    try:
+        assert app.config["SIMULATED_STRIPE"] is False
+        rules = [rule.rule for rule in app.url_map.iter_rules()]
+        assert "/membership" in rules
+        assert not [rule for rule in rules if "simulated" in rule]
+        assert "billing_sim" not in app.blueprints
+        client = app.test_client()
+        assert client.post("/webhooks/stripe", data="{}", base_url=BASE_URL).status_code == 400
+        assert client.get("/membership/simulated/portal", base_url=BASE_URL).status_code == 404
+        result = app.test_cli_runner().invoke(args=["billing", "simulate", "renewal", "a@b.co"])
+        assert result.exit_code == 1 and "only runs without Stripe keys" in result.output
+    finally:
+        support.clean_database(app)  # also closes the pool's connections
 
 
 def test_simulator_is_off_whenever_a_stripe_key_is_set(stripe_app):

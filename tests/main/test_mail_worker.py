@@ -75,6 +75,8 @@ def test_an_email_whose_worker_was_killed_mid_delivery_is_swept_and_sent_once(ma
     with sweeper.app_context():
         assert sweep_unsent() == 1
         assert sweep_unsent() == 0
+        db.session.remove()
+        db.engine.dispose()  # the sweeper's pooled connections close with it
     assert _status(mail_app, message_id) == "sent"
     [sent] = support.outbox(mail_app)
     assert sent["Subject"] == "Your certificate is ready"

@@ -70,9 +70,12 @@ def test_development_refuses_a_foreign_host(_database, tmp_path):
         "development",
         {"INSTANCE_PATH": tmp_path, "PUBLIC_BASE_URL": "http://127.0.0.1:5000"},
     )
-    client = app.test_client()
-    assert client.get("/healthz", base_url="http://localhost:5000").status_code == 200
-    assert client.get("/healthz", base_url="http://attacker.example").status_code == 400
+    try:
+        client = app.test_client()
+        assert client.get("/healthz", base_url="http://localhost:5000").status_code == 200
+        assert client.get("/healthz", base_url="http://attacker.example").status_code == 400
+    finally:
+        support.clean_database(app)  # also closes the pool's connections
 
 
 # --- proxies ------------------------------------------------------------------------------

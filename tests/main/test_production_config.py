@@ -7,6 +7,7 @@ import json
 import pytest
 
 from campus.preflight import ConfigurationError
+from tests import support
 from tests.production import BASE_URL, production_app, production_settings
 
 
@@ -31,12 +32,15 @@ def test_an_app_built_without_campus_env_gets_the_production_checks(monkeypatch,
 
 def test_production_with_every_setting_valid_starts_and_serves_its_keys(_database):
     app = production_app()
-    assert app.config["SIMULATED_STRIPE"] is False
-    assert app.config["SESSION_COOKIE_SECURE"] is True
-    response = app.test_client().get("/.well-known/jwks.json", base_url=BASE_URL)
-    assert response.status_code == 200
-    expected = json.loads(production_settings()["CERTIFICATE_SIGNING_KEY"])["x"]
-    assert response.get_json()["keys"][0]["x"] == expected
+    try:
+        assert app.config["SIMULATED_STRIPE"] is False
+        assert app.config["SESSION_COOKIE_SECURE"] is True
+        response = app.test_client().get("/.well-known/jwks.json", base_url=BASE_URL)
+        assert response.status_code == 200
+        expected = json.loads(production_settings()["CERTIFICATE_SIGNING_KEY"])["x"]
+        assert response.get_json()["keys"][0]["x"] == expected
+    finally:
+        support.clean_database(app)  # also closes the pool's connections
 
 
 @pytest.mark.parametrize(
