@@ -31,13 +31,11 @@ from campus.learning.course_files import (
 )
 from campus.learning.models import (
     BoardApproval,
-    Choice,
     Course,
     CourseProfession,
     Enrollment,
     Lesson,
     Module,
-    Question,
     Quiz,
     QuizAttempt,
 )
@@ -303,7 +301,7 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
             quiz.questions.remove(question)
         db.session.flush()
         for number, question_spec in enumerate(spec.questions, start=1):
-            quiz.questions.append(_new_question(number, question_spec.as_dict()))
+            quiz.questions.append(services.new_question(number, question_spec.as_dict()))
         return True
     for question, question_spec in zip(questions, spec.questions, strict=True):
         correct = sum(1 for _text, ok in question_spec.choices if ok)
@@ -318,17 +316,3 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
         for choice, (text, ok) in zip(choices, question_spec.choices, strict=True):
             changed |= _assign(choice, text=text, is_correct=ok)
     return changed
-
-
-def _new_question(number: int, spec: dict[str, Any]) -> Question:
-    correct = sum(1 for _text, ok in spec["choices"] if ok)
-    question = Question(
-        position=number,
-        kind="multiple" if correct > 1 or spec.get("multiple") else "single",
-        prompt=spec["prompt"],
-        explanation=spec.get("explanation", ""),
-        objective=spec.get("objective", ""),
-    )
-    for position, (text, ok) in enumerate(spec["choices"], start=1):
-        question.choices.append(Choice(position=position, text=text, is_correct=ok))
-    return question

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -123,6 +124,23 @@ def resource_path(resource: LessonResource) -> Path:
     return resources_folder() / resource.storage_key
 
 
+def new_question(number: int, spec: dict[str, Any]) -> Question:
+    """Build question `number` of a bank from its spec (prompt, choices as (text, correct), ...)."""
+    correct = sum(1 for _text, ok in spec["choices"] if ok)
+    if correct < 1:
+        raise ValueError(f"question {number} has no correct choice")
+    question = Question(
+        position=number,
+        kind="multiple" if correct > 1 or spec.get("multiple") else "single",
+        prompt=spec["prompt"],
+        explanation=spec.get("explanation", ""),
+        objective=spec.get("objective", ""),
+    )
+    for position, (text, ok) in enumerate(spec["choices"], start=1):
+        question.choices.append(Choice(position=position, text=text, is_correct=ok))
+    return question
+
+
 def set_quiz(
     course: Course,
     questions: list[dict],
@@ -150,19 +168,7 @@ def set_quiz(
         questions_per_attempt=questions_per_attempt,
     )
     for number, spec in enumerate(questions, start=1):
-        correct = sum(1 for _text, ok in spec["choices"] if ok)
-        if correct < 1:
-            raise ValueError(f"question {number} has no correct choice")
-        question = Question(
-            position=number,
-            kind="multiple" if correct > 1 or spec.get("multiple") else "single",
-            prompt=spec["prompt"],
-            explanation=spec.get("explanation", ""),
-            objective=spec.get("objective", ""),
-        )
-        for position, (text, ok) in enumerate(spec["choices"], start=1):
-            question.choices.append(Choice(position=position, text=text, is_correct=ok))
-        quiz.questions.append(question)
+        quiz.questions.append(new_question(number, spec))
     db.session.add(quiz)
     db.session.flush()
     return quiz
