@@ -157,6 +157,7 @@ def make_event(app, *, status: str = "failed", event_type: str = "invoice.create
 def make_catalog(app):
     """One of everything the admin edits; returns their ids."""
 
+    from campus.content import downloads
     from campus.content import services as content
     from campus.content.models import Lead
     from campus.extensions import db
@@ -171,7 +172,7 @@ def make_catalog(app):
             category="Shoulder",
             tags=["Trapezius"],
         )
-        download, _ = content.save_download(
+        download, _ = downloads.save_download(
             slug="fixture-guide", title="Fixture guide", description="A guide", filename="g.pdf"
         )
         db.session.flush()

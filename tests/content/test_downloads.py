@@ -112,7 +112,7 @@ def test_tampered_and_expired_links_are_refused(app, client, guide):
 
 
 def test_a_link_for_one_download_does_not_open_another(app, client, guide):
-    from campus.content.services import download_token, save_download
+    from campus.content.downloads import download_token, save_download
     from campus.extensions import db
 
     with app.app_context():
@@ -136,7 +136,7 @@ def test_download_requests_are_rate_limited(app, client, guide):
 
 
 def test_leads_export_as_csv(app, client, guide):
-    from campus.content.services import save_download
+    from campus.content.downloads import save_download
     from campus.extensions import db
 
     _ask(client, email="ana@example.com")

@@ -40,7 +40,7 @@ def import_command(folder: Path) -> None:
 @click.option("--download", "download_slug", help="Only the leads of this download (its slug).")
 def leads_csv_command(download_slug: str | None) -> None:
     """Write the download leads as CSV to standard output."""
-    from campus.content.services import leads_for_export
+    from campus.content.downloads import leads_for_export
     from campus.exports import safe_cell
 
     writer = csv.writer(sys.stdout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from campus.content import importer, services
+from campus.content import downloads, importer
 from campus.content.guide_pdf import build_stretching_guide
 
 ARTICLES = Path(__file__).parent / "demo_articles"
@@ -18,10 +18,10 @@ def seed() -> list[str]:
     if report.failed:
         raise RuntimeError(f"demo articles failed to import: {report.failed}")
     lines = [f"created article {slug}" for slug in report.created]
-    path = services.downloads_folder() / GUIDE_FILE
+    path = downloads.downloads_folder() / GUIDE_FILE
     pages = build_stretching_guide(path) if not path.exists() else None
-    existing = services.active_download(GUIDE_SLUG)
-    _, created = services.save_download(
+    existing = downloads.active_download(GUIDE_SLUG)
+    _, created = downloads.save_download(
         slug=GUIDE_SLUG,
         title="Hip and Thigh Stretching Guide",
         description=(

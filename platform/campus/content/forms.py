@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from campus.content.services import CONSENT_TEXT
+from campus.content.downloads import CONSENT_TEXT
 
 
 def _printable(value: str | None) -> str | None:

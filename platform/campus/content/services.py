@@ -1,4 +1,4 @@
-"""Write and read logic for articles, downloads and leads: flush, never commit."""
+"""Write and read logic for articles: flush, never commit (downloads and leads: downloads.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
-from pathlib import Path
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campus.cache import app_cache
 from campus.content.access import Reader
 from campus.content.models import (
     DRAFT,
@@ -25,8 +20,6 @@ from campus.content.models import (
     VISIBILITIES,
     Article,
     Category,
-    Download,
-    Lead,
     Tag,
     article_tags,
 )
@@ -34,7 +27,6 @@ from campus.content.render import render_article
 from campus.content.search import apply_search, search_terms
 from campus.extensions import db
 from campus.models.base import utcnow
-from campus.urls import public_url
 
 # Body regions, in the order the library lists them.
 REGIONS = (
@@ -49,11 +41,6 @@ REGIONS = (
 )
 PER_PAGE = 12
 MAX_PAGE = 10_000
-# Marketing consent, asked apart from the download (which is sent either way).
-CONSENT_TEXT = (
-    "Also send me occasional emails from Campus about trigger-point therapy. "
-    "Each one has a one-click unsubscribe link."
-)
 
 
 class ContentError(ValueError):
@@ -325,165 +312,3 @@ def feed_articles(limit: int = 30) -> list[Article]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt).all())
-
-
-# --- downloads and leads ----------------------------------------------------------------------
-
-
-def downloads_folder() -> Path:
-    """Where download files are kept: <instance>/downloads."""
-    folder = Path(current_app.config["INSTANCE_PATH"]) / "downloads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def active_download(slug: str) -> Download | None:
-    """Return the active download with this slug."""
-    if slugify(slug) != slug:
-        return None
-    return db.session.scalar(
-        select(Download).where(Download.slug == slug[:120], Download.active.is_(True))
-    )
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="campus.content.download")
-
-
-def download_token(download: Download, email: str) -> str:
-    """Sign a download link for one email address."""
-    return _serializer().dumps({"d": download.id, "e": email})
-
-
-def check_download_token(download: Download, token: str) -> str:
-    """Return the email a valid, unexpired link was sent to, or raise ContentError."""
-    max_age = current_app.config.get("DOWNLOAD_LINK_MAX_AGE", 7 * 24 * 3600)
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise ContentError("This download link has expired. Ask for a new one below.") from None
-    except BadSignature:
-        raise ContentError("This download link is not valid. Ask for a new one below.") from None
-    if not isinstance(data, dict) or data.get("d") != download.id:
-        raise ContentError("This download link is for another file.")
-    return str(data.get("e", ""))
-
-
-def request_download(download: Download, *, name: str, email: str, marketing: bool = False) -> Lead:
-    """Record the request (once per email and download) and email a signed, expiring link.
-
-    The guide is sent whatever the answer; only a ticked `marketing` box adds the address to
-    the marketing list, and a later unticked request does not withdraw an earlier yes.
-    """
-
-    from campus.mail.services import queue_email
-
-    email = email.strip().lower()
-    name = name.strip()
-    now = utcnow()
-    lead = db.session.scalar(
-        select(Lead).where(Lead.download_id == download.id, Lead.email == email)
-    )
-    if lead is None:
-        lead = Lead(
-            download_id=download.id,
-            email=email,
-            name=name,
-            marketing=marketing,
-            consent_text=CONSENT_TEXT if marketing else "",
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(lead)
-        except IntegrityError:
-            # The same address asked at the same moment from another request.
-            lead = db.session.scalars(
-                select(Lead).where(Lead.download_id == download.id, Lead.email == email)
-            ).one()
-    else:
-        lead.requests += 1
-        lead.last_requested_at = now
-        lead.name = name or lead.name
-    if marketing and not (lead.marketing and lead.unsubscribed_at is None):
-        lead.marketing, lead.unsubscribed_at = True, None
-        lead.consent_text, lead.consented_at = CONSENT_TEXT, now
-    link = public_url(
-        "content.download_file", slug=download.slug, token=download_token(download, email)
-    )
-    # At most one email a day per address and download, however often the form is sent.
-    queue_email(
-        email,
-        f"Your download: {download.title}",
-        "content_download",
-        dedupe_key=f"download:{download.id}:{email}:{now.date().isoformat()}",
-        marketing=bool(lead.marketing and lead.unsubscribed_at is None),
-        name=name,
-        download=download,
-        link=link,
-        days=current_app.config.get("DOWNLOAD_LINK_MAX_AGE", 7 * 24 * 3600) // 86400,
-    )
-    db.session.flush()
-    return lead
-
-
-def leads_for_export(download_slug: str | None = None) -> list[Lead]:
-    """Leads who agreed to marketing and have not unsubscribed, oldest first."""
-    stmt = (
-        select(Lead)
-        .options(joinedload(Lead.download))
-        .where(Lead.marketing.is_(True), Lead.unsubscribed_at.is_(None))
-        .order_by(Lead.consented_at, Lead.id)
-    )
-    if download_slug:
-        stmt = stmt.join(Download).where(Download.slug == download_slug)
-    return list(db.session.scalars(stmt).all())
-
-
-_FEATURED = select(Download).where(Download.active.is_(True)).order_by(Download.id.desc()).limit(1)
-
-
-@dataclass(frozen=True)
-class Promo:
-    """What the download box beside the articles shows (public, so safe to keep a minute)."""
-
-    slug: str
-    title: str
-    description: str
-
-
-PROMO_TTL = 60.0  # seconds a process keeps the promo before asking the database again
-_NO_PROMO = object()  # "not cached", since None is a real answer (no active download)
-
-
-def featured_download() -> Promo | None:
-    """The newest active download, offered beside the articles (cached briefly per process)."""
-    cache = app_cache("content.promo", 1, max_age=PROMO_TTL)
-    found = cache.get("promo", default=_NO_PROMO)
-    if found is not _NO_PROMO:
-        return found
-    item = db.session.scalar(_FEATURED)
-    return cache.put("promo", Promo(item.slug, item.title, item.description) if item else None)
-
-
-def download_path(download: Download) -> Path | None:
-    """Return the stored file of a download, or None if it is missing."""
-    folder = downloads_folder().resolve()
-    path = (folder / download.filename).resolve()
-    if path.parent != folder or not path.is_file():
-        return None
-    return path
-
-
-def save_download(
-    *, slug: str, title: str, description: str, filename: str, pages: int = 1
-) -> tuple[Download, bool]:
-    """Create or update a download by slug; (download, created)."""
-    item = db.session.scalar(select(Download).where(Download.slug == slug))
-    created = item is None
-    if item is None:
-        item = Download(slug=slug)
-        db.session.add(item)
-    item.title, item.description, item.filename, item.pages = title, description, filename, pages
-    item.active = True
-    db.session.flush()
-    return item, created

@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from campus.content import bp, cache, services
+from campus.content import bp, cache, downloads, services
 from campus.content.access import (
     ANONYMOUS,
     Reader,
@@ -135,7 +135,7 @@ def library() -> str:
         snippets=snippets,
         reader=reader,
         may_read_full=may_read_full,
-        download=services.featured_download(),
+        download=downloads.featured_download(),
     )
 
 
@@ -235,7 +235,7 @@ def article(slug: str) -> str:
         "disclaimer_text": DISCLAIMER_TEXT,
         "disclaimer_version": DISCLAIMER_VERSION,
         "canonical": _base_url() + url_for("content.article", slug=view.slug),
-        "download": services.featured_download(),
+        "download": downloads.featured_download(),
     }
     if view.whole and version is not None:
         # Everyone who reads the whole text sees the same article: only the page's header
@@ -259,12 +259,12 @@ def article(slug: str) -> str:
 @limiter.limit(_download_limit, methods=["POST"])
 def download(slug: str) -> str | tuple[str, int]:
     """Ask for name, email and optional marketing consent, then email a link to the file."""
-    item = services.active_download(slug)
+    item = downloads.active_download(slug)
     if item is None:
         abort(404)
     form = DownloadForm()
     if form.validate_on_submit():
-        services.request_download(
+        downloads.request_download(
             item, name=form.name.data, email=form.email.data, marketing=form.marketing.data
         )
         db.session.commit()
@@ -278,17 +278,17 @@ def download(slug: str) -> str | tuple[str, int]:
 @bp.get("/articles/downloads/<slug>/file/<token>")
 def download_file(slug: str, token: str) -> Response | tuple[str, int]:
     """Send the file to someone holding a valid, unexpired link."""
-    item = services.active_download(slug)
+    item = downloads.active_download(slug)
     if item is None:
         abort(404)
     try:
-        services.check_download_token(item, token)
+        downloads.check_download_token(item, token)
     except services.ContentError as exc:
         form = DownloadForm()
         return render_template(
             "content/download.html", download=item, form=form, link_problem=str(exc)
         ), 400
-    path = services.download_path(item)
+    path = downloads.download_path(item)
     if path is None:
         abort(404)
     return send_file(

@@ -13,14 +13,12 @@ from decimal import Decimal
 from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
 from campus.api.spec import ErrorSchema
 from campus.errors import json_error
 from campus.extensions import db
-from campus.integers import Id
 from campus.learning import access, credit, papers, progress, reports, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
@@ -29,6 +27,16 @@ from campus.learning.access import (
     check_can_study,
     enrollment_of,
     visible_course,
+)
+from campus.learning.api_schemas import (
+    AttemptInSchema,
+    AttemptOutSchema,
+    CatalogArgsSchema,
+    CatalogSchema,
+    CourseDetailSchema,
+    EnrollmentListSchema,
+    EnrollmentSchema,
+    LessonCompletionSchema,
 )
 from campus.learning.models import Course, Enrollment, Module
 
@@ -46,187 +54,6 @@ def _refused(err: LearningError):
 
 def _user() -> User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-# --- schemas -----------------------------------------------------------------------------------
-
-
-class ApprovalSchema(Schema):
-    board = fields.String()
-    approval_number = fields.String()
-    valid_until = fields.Date(allow_none=True)
-
-
-class CourseSummarySchema(Schema):
-    slug = fields.String()
-    title = fields.String(metadata={"description": "The title as approved by the CE boards"})
-    summary = fields.String()
-    ce_hours = fields.Float()
-    delivery_type = fields.String()
-    level = fields.String()
-    topic = fields.String()
-    professions = fields.List(fields.String())
-    approvals = fields.List(fields.Nested(ApprovalSchema))
-    status = fields.String()
-    url = fields.String()
-
-
-class CatalogSchema(Schema):
-    courses = fields.List(fields.Nested(CourseSummarySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    pages = fields.Integer()
-
-
-class CatalogArgsSchema(Schema):
-    q = fields.String(load_default="", validate=validate.Length(max=100))
-    profession = fields.String(load_default="")
-    topic = fields.String(load_default="", validate=validate.Length(max=80))
-    hours = fields.String(
-        load_default="", validate=validate.OneOf(["", *course_catalog.HOURS_FILTERS.keys()])
-    )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=9999))
-
-
-class LessonSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    estimated_minutes = fields.Integer()
-    completed = fields.Boolean()
-
-
-class ModuleSchema(Schema):
-    position = fields.Integer()
-    title = fields.String()
-    lessons = fields.List(fields.Nested(LessonSchema))
-
-
-class ProgressSchema(Schema):
-    done = fields.Integer()
-    total = fields.Integer()
-    percent = fields.Integer()
-
-
-class EnrollmentSchema(Schema):
-    id = fields.Integer()
-    course = fields.String(metadata={"description": "The course slug"})
-    course_title = fields.String()
-    ce_hours = fields.Float()
-    status = fields.String()
-    enrolled_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
-    ce_hours_earned = fields.Float(
-        allow_none=True, metadata={"description": "None until completed, or once revoked"}
-    )
-    last_lesson_id = fields.Integer(allow_none=True)
-    progress = fields.Nested(ProgressSchema)
-    can_study = fields.Boolean(
-        metadata={"description": "False when the membership has lapsed: progress is kept"}
-    )
-
-
-class ChoiceSchema(Schema):
-    id = fields.Integer()
-    text = fields.String()
-
-
-class QuestionSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    kind = fields.String(metadata={"description": "single or multiple"})
-    prompt = fields.String()
-    choices = fields.List(fields.Nested(ChoiceSchema))
-    # Only after the student has passed:
-    correct_choice_ids = fields.List(fields.Integer())
-    explanation = fields.String()
-
-
-class QuizSchema(Schema):
-    title = fields.String()
-    question_count = fields.Integer()
-    pass_mark_percent = fields.Integer()
-    attempts_per_day = fields.Integer()
-    scoring_rule = fields.String()
-    questions = fields.List(
-        fields.Nested(QuestionSchema),
-        metadata={
-            "description": "The reader's open attempt as drawn (or, after a pass, the passed "
-            "attempt with its key); the whole bank only for an admin's preview"
-        },
-    )
-
-
-class CourseDetailSchema(CourseSummarySchema):
-    description_html = fields.String()
-    objectives = fields.List(fields.String())
-    presenters = fields.List(fields.String())
-    presenter_bio = fields.String()
-    modules = fields.List(fields.Nested(ModuleSchema))
-    quiz = fields.Nested(QuizSchema, allow_none=True)
-    enrollment = fields.Nested(EnrollmentSchema, allow_none=True)
-
-
-class EnrollmentListSchema(Schema):
-    enrollments = fields.List(fields.Nested(EnrollmentSchema))
-    total_ce_hours_earned = fields.Float(
-        metadata={
-            "description": "Hours of completed courses; a revoked certificate's count nowhere"
-        }
-    )
-
-
-class LessonCompletionSchema(Schema):
-    lesson_id = fields.Integer()
-    newly_completed = fields.Boolean(
-        metadata={"description": "False when the lesson was already complete"}
-    )
-    course_completed = fields.Boolean()
-    progress = fields.Nested(ProgressSchema)
-
-
-class AnswerSchema(Schema):
-    question_id = Id(required=True)
-    choice_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
-
-
-class AttemptInSchema(Schema):
-    answers = fields.List(
-        fields.Nested(AnswerSchema), required=True, validate=validate.Length(min=1, max=500)
-    )
-
-    @validates_schema
-    def _one_answer_per_question(self, data: dict, **_kwargs) -> None:
-        ids = [a["question_id"] for a in data.get("answers", [])]
-        if len(ids) != len(set(ids)):
-            raise ValidationError("Each question may be answered once.", "answers")
-
-
-class QuestionResultSchema(Schema):
-    question_id = fields.Integer()
-    correct = fields.Boolean()
-    correct_choice_ids = fields.List(fields.Integer())
-    explanation = fields.String()
-
-
-class AttemptOutSchema(Schema):
-    id = fields.Integer()
-    submitted_at = fields.DateTime()
-    correct_count = fields.Integer()
-    question_count = fields.Integer()
-    score_percent = fields.Integer()
-    pass_mark_percent = fields.Integer()
-    passed = fields.Boolean()
-    course_completed = fields.Boolean()
-    attempts_remaining_today = fields.Integer()
-    scoring_rule = fields.String()
-    results = fields.List(
-        fields.Nested(QuestionResultSchema),
-        metadata={"description": "Per-question verdicts and explanations, only on a pass"},
-    )
-    revisit = fields.List(
-        fields.String(),
-        metadata={"description": "After a fail: the objectives to revisit (never the key)"},
-    )
 
 
 # --- helpers -----------------------------------------------------------------------------------

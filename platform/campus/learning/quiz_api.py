@@ -9,7 +9,8 @@ from campus.extensions import db
 from campus.learning import access, papers
 from campus.learning import quiz as quizzes
 from campus.learning.access import LearningError, visible_course
-from campus.learning.api import QuestionSchema, _user, blp
+from campus.learning.api import _user, blp
+from campus.learning.api_schemas import QuestionSchema
 from campus.learning.models import QuizPaper
 
 
