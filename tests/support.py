@@ -263,6 +263,35 @@ def stop_worker(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
             proc.wait(timeout=10)
 
 
+def hammer_in_threads(work: Callable[[int], None], threads: int = 8) -> list[BaseException]:
+    """Run work(0..threads-1) in threads started together, switching between them as often as
+    the interpreter can; return what any of them raised."""
+    import sys
+    import threading
+
+    failures: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def run(seed: int) -> None:
+        start.wait()
+        try:
+            work(seed)
+        except BaseException as exc:  # any failure in a thread fails the test
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between any two steps
+    try:
+        started = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+        for thread in started:
+            thread.start()
+        for thread in started:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    return failures
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 30, message: str = "condition") -> Any:
     """Poll until predicate() is truthy; fail with a clear message after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from werkzeug.wrappers import Response
 
 # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -13,3 +18,24 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.lstrip(" ")[:1] in _FORMULA_STARTS:
         return "'" + value
     return value
+
+
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Write rows as CSV text, every cell neutralised (None becomes an empty cell)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow(["" if value is None else safe_cell(value) for value in row])
+    return out.getvalue()
+
+
+def csv_attachment(text: str, filename: str) -> Response:
+    """Answer CSV text as a download that no browser or proxy keeps."""
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment;filename={filename}",
+            "Cache-Control": "no-store",
+        },
+    )

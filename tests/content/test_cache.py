@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
-import threading
 
 from campus.content.services import save_article
 from campus.extensions import db
+from tests import support
 from tests.content.helpers import body, make_article, sign_in_as
 
 
@@ -83,29 +82,13 @@ def test_the_article_cache_survives_threads_reading_and_evicting_at_once(app, mo
 
     with app.app_context():  # every put evicts: the race needs evictions
         monkeypatch.setattr(cache._store(), "max_entries", 4)
-    failures: list[BaseException] = []
-    start = threading.Barrier(8)
 
     def hammer(seed: int) -> None:
         with app.app_context():
-            start.wait()
-            try:
-                for i in range(4000):
-                    key = ("article", (seed * 7 + i) % 9)
-                    cache.put(key, i, 1)
-                    cache.get(key, 1)
-                    cache.get(("article", (seed + i) % 9), 1)
-            except BaseException as exc:  # any failure in a thread fails the test
-                failures.append(exc)
+            for i in range(4000):
+                key = ("article", (seed * 7 + i) % 9)
+                cache.put(key, i, 1)
+                cache.get(key, 1)
+                cache.get(("article", (seed + i) % 9), 1)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible, between any two steps
-    try:
-        threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert failures == []
+    assert support.hammer_in_threads(hammer) == []

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-
 import pytest
 
 from campus.cache import VersionedLRU, app_cache, clear_caches
+from tests import support
 
 
 def test_an_entry_is_served_only_for_the_version_it_was_built_from():
@@ -59,30 +57,14 @@ def test_a_cache_needs_room_for_one_entry():
 
 def test_threads_reading_writing_and_evicting_at_once_never_fail():
     cache: VersionedLRU[int] = VersionedLRU(4)
-    failures: list[BaseException] = []
-    start = threading.Barrier(8)
 
     def hammer(seed: int) -> None:
-        start.wait()
-        try:
-            for i in range(4000):
-                cache.put((seed * 7 + i) % 9, i, version=i % 2)
-                cache.get((seed + i) % 9, version=i % 2)
-                cache.get_or_build((seed + 3 * i) % 9, i % 2, lambda i=i: i)
-        except BaseException as exc:  # any failure in a thread fails the test
-            failures.append(exc)
+        for i in range(4000):
+            cache.put((seed * 7 + i) % 9, i, version=i % 2)
+            cache.get((seed + i) % 9, version=i % 2)
+            cache.get_or_build((seed + 3 * i) % 9, i % 2, lambda i=i: i)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible, between any two steps
-    try:
-        threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert failures == []
+    assert support.hammer_in_threads(hammer) == []
     assert len(cache) <= 4
 
 

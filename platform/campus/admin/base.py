@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, g, request
+from flask import g, request
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
@@ -19,7 +17,7 @@ from wtforms import SelectChoice
 
 from campus.admin import security
 from campus.admin.services import record, snapshot
-from campus.exports import safe_cell
+from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.integers import MAX_ID
 
@@ -159,23 +157,12 @@ class AuditedModelView(SecureMixin, ModelView):
         # Built whole inside the request: Flask-Admin's stream reads rows after the session is
         # gone (lazy relations then fail), and the log entry must land with a complete export.
         _count, data = self._export_data()
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([title for _name, title in self._export_columns])
-        for row in data:
-            values = (self.get_export_value(row, name) for name, _title in self._export_columns)
-            writer.writerow(["" if value is None else str(value) for value in values])
+        names = [name for name, _title in self._export_columns]
+        rows = [[self.get_export_value(row, name) for name in names] for row in data]
+        text = csv_text([[title for _name, title in self._export_columns], *rows])
         self._log_export(len(data), "csv")
         db.session.commit()
-        filename = secure_filename(self.get_export_name(export_type="csv"))
-        return Response(
-            out.getvalue(),
-            mimetype="text/csv",
-            headers={
-                "Content-Disposition": f"attachment;filename={filename}",
-                "Cache-Control": "no-store",
-            },
-        )
+        return csv_attachment(text, secure_filename(self.get_export_name(export_type="csv")))
 
     def _log_export(self, rows: int, export_type: str) -> None:
         args = self._get_list_extra_args()
@@ -187,9 +174,6 @@ class AuditedModelView(SecureMixin, ModelView):
             summary=f"exported {rows} {self.name} rows as {export_type}"
             + (f" ({'; '.join(criteria)})" if criteria else ""),
         )
-
-    def get_export_value(self, model, name):
-        return safe_cell(super().get_export_value(model, name))
 
     # --- validation hooks for subclasses: raise wtforms.ValidationError with a clear message
     def validate_change(self, form, model, is_created: bool) -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
-from flask import Response, abort
+from flask import abort
 from flask_admin import Admin, expose
 from sqlalchemy import select
 
 from campus.accounts.models import User
 from campus.admin.base import AdminPage
 from campus.audit import record
-from campus.exports import safe_cell
+from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.learning import evaluation, seattime
 from campus.learning.models import Course, Enrollment
@@ -55,21 +53,6 @@ def time_logs(user: User) -> list[TimeLog]:
     ]
 
 
-def _csv(rows: list[list], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f"attachment;filename={filename}",
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 class CERecordsView(AdminPage):
     """Evaluation summaries per course, and the exports a board can ask for."""
 
@@ -92,14 +75,7 @@ class CERecordsView(AdminPage):
         rows = max(0, text.count("\n") - 1)
         record("export", object_type="CourseEvaluation", summary=f"exported {rows} evaluations")
         db.session.commit()
-        return Response(
-            text,
-            mimetype="text/csv",
-            headers={
-                "Content-Disposition": "attachment;filename=course-evaluations.csv",
-                "Cache-Control": "no-store",
-            },
-        )
+        return csv_attachment(text, "course-evaluations.csv")
 
     @expose("/members/<int:user_id>/time-log.csv")
     def time_log_csv(self, user_id: int):
@@ -139,7 +115,7 @@ class CERecordsView(AdminPage):
                 )
         record("export", user, summary=f"exported the study-time log of {user.email}")
         db.session.commit()
-        return _csv(rows, f"time-log-{user.id}.csv")
+        return csv_attachment(csv_text(rows), f"time-log-{user.id}.csv")
 
 
 def _iso(value) -> str:

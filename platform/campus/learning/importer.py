@@ -239,28 +239,20 @@ def _update_lesson(lesson: Lesson, spec: LessonSpec) -> bool:
     have = {resource.filename: resource for resource in lesson.resources}
     for resource_spec in spec.resources:
         resource = have.pop(resource_spec.filename, None)
-        if resource is None:
-            services.add_resource(
-                lesson,
-                resource_spec.title,
-                resource_spec.filename,
-                resource_spec.data,
-                resource_spec.content_type,
-            )
-            changed = True
-            continue
-        changed |= _assign(resource, title=resource_spec.title)
-        path = services.resource_path(resource)
-        if not path.is_file() or path.read_bytes() != resource_spec.data:
+        if resource is not None:
+            changed |= _assign(resource, title=resource_spec.title)
+            path = services.resource_path(resource)
+            if path.is_file() and path.read_bytes() == resource_spec.data:
+                continue
             db.session.delete(resource)  # a new file under a new key: downloads never see half
-            services.add_resource(
-                lesson,
-                resource_spec.title,
-                resource_spec.filename,
-                resource_spec.data,
-                resource_spec.content_type,
-            )
-            changed = True
+        services.add_resource(
+            lesson,
+            resource_spec.title,
+            resource_spec.filename,
+            resource_spec.data,
+            resource_spec.content_type,
+        )
+        changed = True
     for resource in have.values():
         lesson.resources.remove(resource)
         changed = True
