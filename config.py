@@ -199,6 +199,17 @@ class Config:
     SEAT_TIME_LESSON_SHARE = _float("SEAT_TIME_LESSON_SHARE", 0.5)
     SEAT_TIME_HEARTBEAT_SECONDS = _int("SEAT_TIME_HEARTBEAT_SECONDS", 15)
 
+    # Operating it: log format (text, or one JSON object a line) and a line per request;
+    # Prometheus metrics at /metrics, off unless enabled, for a bearer token or listed networks.
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    LOG_REQUESTS = _flag("LOG_REQUESTS", False)
+    METRICS_ENABLED = _flag("METRICS_ENABLED", False)
+    METRICS_TOKEN = _env("METRICS_TOKEN")
+    METRICS_ALLOW_FROM = _list("METRICS_ALLOW_FROM")  # addresses or networks, e.g. 10.0.0.0/8
+    # A worker serves its task figures on this port (it has no web server of its own).
+    METRICS_WORKER_PORT = _int("METRICS_WORKER_PORT", 0)
+    METRICS_WORKER_ADDRESS = _env("METRICS_WORKER_ADDRESS", "127.0.0.1")
+
     @classmethod
     def celery(cls, overrides: dict | None = None) -> dict:
         """Build the Celery settings from the flat config values."""
@@ -267,6 +278,8 @@ class ProductionConfig(Config):
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI")
     SECURITY_HEADERS_HSTS = True
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
+    LOG_REQUESTS = _flag("LOG_REQUESTS", True)
 
     REQUIRED = (
         "SECRET_KEY",

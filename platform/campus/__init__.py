@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,10 +35,9 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     instance.mkdir(parents=True, exist_ok=True)
     _finish_config(app, config_class, implicit=config is None and not os.environ.get("CAMPUS_ENV"))
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from campus.observability import logs
+
+    logs.configure(app.config["LOG_FORMAT"])
     register_extensions(app)
     register_features(app)
     from campus.errors import register_errors
@@ -61,10 +59,11 @@ def _finish_config(app: Flask, config_class: type[Config], *, implicit: bool = F
     """Fill derived settings and refuse to run production on missing or weak ones."""
     from campus import preflight
 
+    problems = preflight.setting_problems(app.config)
     if config_class.ENV_NAME == "production":
-        problems = preflight.production_problems(app.config)
-        if problems:
-            raise preflight.ConfigurationError(config_class.ENV_NAME, problems, implicit=implicit)
+        problems += preflight.production_problems(app.config)
+    if problems:
+        raise preflight.ConfigurationError(config_class.ENV_NAME, problems, implicit=implicit)
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = preflight.trusted_hosts(app.config, config_class.ENV_NAME)
     if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):

@@ -32,10 +32,21 @@ class Feature:
 
 def all_features() -> tuple[Feature, ...]:
     """Every feature, in registration order (models before the features that use them)."""
-    from campus import accounts, admin, billing, certificates, content, learning, mail, main
+    from campus import (
+        accounts,
+        admin,
+        billing,
+        certificates,
+        content,
+        learning,
+        mail,
+        main,
+        observability,
+    )
 
     return (
         main.feature,
+        observability.feature,
         mail.feature,
         accounts.feature,
         billing.feature,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,6 +89,30 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
         )
     if not 0 < config.get("SEAT_TIME_LESSON_SHARE", 0.5) <= 1:
         problems.append("SEAT_TIME_LESSON_SHARE must be above 0 and at most 1")
+    if (
+        config.get("METRICS_ENABLED")
+        and not config.get("METRICS_TOKEN")
+        and not config.get("METRICS_ALLOW_FROM")
+    ):
+        problems.append(
+            "METRICS_ENABLED is on with neither METRICS_TOKEN nor METRICS_ALLOW_FROM; "
+            "/metrics would be refused to every scraper"
+        )
+    return problems
+
+
+def setting_problems(config: Mapping[str, Any]) -> list[str]:
+    """List settings that are malformed in any environment (empty when fine)."""
+    problems = []
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        problems.append(f"LOG_FORMAT={config.get('LOG_FORMAT')!r} must be text or json")
+    for network in config.get("METRICS_ALLOW_FROM") or ():
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            problems.append(
+                f"METRICS_ALLOW_FROM has {network!r}, which is not an address or network"
+            )
     return problems
 
 

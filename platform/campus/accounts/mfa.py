@@ -25,6 +25,7 @@ from campus.accounts.models import LoginChallenge, RecoveryCode, User
 from campus.audit import record
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.observability.metrics import LOGINS_FAILED
 
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: 5 bits a character, 12 chars
@@ -314,6 +315,7 @@ def complete_challenge(challenge: LoginChallenge, code: str) -> User:
         restart = challenge.failures >= CHALLENGE_MAX_FAILURES
         if restart:
             challenge.spent_at = utcnow()
+        LOGINS_FAILED.labels("second_factor").inc()
         record(
             "sign_in_failed",
             user,

@@ -22,6 +22,7 @@ from campus.accounts.forms import (
 from campus.accounts.security_forms import CodeForm
 from campus.audit import record
 from campus.extensions import db, limiter
+from campus.observability.metrics import LOGINS_FAILED
 from campus.throttling import by_account, by_address, by_user, failed, setting
 from campus.urls import safe_local_path
 
@@ -133,6 +134,7 @@ def login() -> str | tuple[str, int] | Response:
 
 def _record_failed_sign_in(email: str) -> None:
     # Never the password, and never the typed text when it matches no account (it may be one).
+    LOGINS_FAILED.labels("password").inc()
     user = services.get_user_by_email(email)
     if user is None:
         record("sign_in_failed", object_type="User", summary="unknown email", actor=None)

@@ -1,0 +1,172 @@
+"""Request ids and JSON logs: one id from the web request to the task it enqueued."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import urllib.request
+
+import pytest
+
+from campus.observability import hooks, logs
+from tests import support
+from tests.production import production_app
+
+
+def test_every_response_carries_a_request_id(client):
+    first = client.get("/articles/").headers["X-Request-ID"]
+    second = client.get("/articles/").headers["X-Request-ID"]
+    assert len(first) == 32 and first != second
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("lb-4f1c2a9e-77", True),
+        ("short", False),
+        ("has spaces in it", False),
+        ("x" * 65, False),
+        ('quote"injected-1234', False),
+    ],
+)
+def test_a_well_formed_request_id_from_the_proxy_is_kept(client, sent, kept):
+    answered = client.get("/healthz", headers={"X-Request-ID": sent}).headers["X-Request-ID"]
+    assert (answered == sent) is kept
+
+
+def test_a_json_line_carries_the_request_id_and_the_task(app):
+    stream = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            stream.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(logs.json_formatter())
+    handler.addFilter(logs.ContextFilter())
+    logger = logging.getLogger("campus.test_json")
+    logger.addHandler(handler)
+    try:
+        token = logs.request_id_var.set("req-0123456789")
+        task = logs.task_var.set(("campus.mail.deliver", "task-1"))
+        logger.warning("sent é", extra={"status": 200})
+        logs.task_var.reset(task)
+        logs.request_id_var.reset(token)
+        logger.warning("outside")
+    finally:
+        logger.removeHandler(handler)
+    inside, outside = (json.loads(line) for line in stream)
+    assert inside["message"] == "sent é"
+    assert inside["level"] == "WARNING" and inside["logger"] == "campus.test_json"
+    assert inside["request_id"] == "req-0123456789"
+    assert inside["task_name"] == "campus.mail.deliver" and inside["task_id"] == "task-1"
+    assert inside["status"] == 200 and "time" in inside
+    assert outside["request_id"] is None and "task_name" not in outside
+
+
+def test_the_request_id_travels_in_the_task_message_and_back():
+    headers: dict = {}
+    token = logs.request_id_var.set("req-abcdef12")
+    try:
+        hooks._carry_request_id(headers=headers)
+    finally:
+        logs.request_id_var.reset(token)
+    assert headers == {logs.TASK_HEADER: "req-abcdef12"}
+
+    class Request:
+        campus_request_id = "req-abcdef12"
+
+    class Task:
+        name = "campus.example"
+        request = Request()
+
+    hooks._task_started("t-1", Task())
+    assert logs.request_id_var.get() == "req-abcdef12"
+    hooks._task_finished("t-1", Task(), state="SUCCESS")
+    assert logs.request_id_var.get() is None
+
+
+def test_production_logs_json_and_every_request_by_default(_database):
+    app = production_app()
+    try:
+        assert app.config["LOG_FORMAT"] == "json"
+        assert app.config["LOG_REQUESTS"] is True
+    finally:
+        support.clean_database(app)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({"METRICS_ENABLED": True}, "METRICS_ENABLED is on with neither"),
+        ({"METRICS_ALLOW_FROM": ["10.0.0.0/8", "not-a-net"]}, "'not-a-net'"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml'"),
+    ],
+)
+def test_production_refuses_unsafe_or_malformed_observability_settings(
+    _database, overrides, complaint
+):
+    from campus.preflight import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=complaint):
+        production_app(**overrides)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.worker
+def test_a_worker_logs_json_with_the_request_id_and_serves_its_task_figures(_database):
+    """A reset request's id reaches the worker's log line; the worker's /metrics counts it."""
+    port = _free_port()
+    proc = support.start_worker(
+        pool="prefork",
+        concurrency=1,
+        log_name="worker-json.log",
+        LOG_FORMAT="json",
+        METRICS_ENABLED="1",
+        METRICS_WORKER_PORT=str(port),
+    )
+    app = support.shared_app(eager=False)
+    try:
+        with app.app_context():
+            support.create_user(email="json-logs@example.com")
+        client = app.test_client()
+        response = support.post_form(
+            client,
+            "/password/reset",
+            {"email": "json-logs@example.com"},
+            headers={"X-Request-ID": "reset-req-42424242"},
+        )
+        assert response.status_code in (200, 302)
+
+        def task_line() -> dict | None:
+            for line in proc.log_path.read_text().splitlines():  # type: ignore[attr-defined]
+                if not line.startswith("{"):
+                    continue  # Celery's start-up banner is printed, not logged
+                entry = json.loads(line)
+                if entry.get("request_id") == "reset-req-42424242" and entry.get("task_name"):
+                    return entry
+            return None
+
+        entry = support.wait_for(task_line, message="the task's JSON log line")
+        assert entry["task_name"] == "campus.accounts.send_password_reset"
+
+        def counted() -> bool:
+            url = f"http://127.0.0.1:{port}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                body = answer.read().decode()
+            return (
+                'campus_celery_tasks_total{outcome="success",'
+                'task="campus.accounts.send_password_reset"} 1.0' in body
+            )
+
+        support.wait_for(counted, message="the worker's metrics to count the task")
+    finally:
+        support.stop_worker(proc)
+        support.clean_database(app)
