@@ -11,6 +11,7 @@ from campus.features import Feature
 def test_every_feature_is_registered_in_order(app):
     assert app.extensions["campus_features"] == (
         "main",
+        "observability",
         "mail",
         "accounts",
         "billing",
