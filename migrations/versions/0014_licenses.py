@@ -182,6 +182,7 @@ def upgrade():
         sa.Column("hours_per_cycle", sa.Numeric(precision=6, scale=2), nullable=False),
         sa.Column("cycle_months", sa.Integer(), nullable=False),
         sa.Column("max_home_study_hours", sa.Numeric(precision=6, scale=2), nullable=True),
+        sa.Column("capped_deliveries", sa.JSON(), nullable=False),
         sa.Column("required_subjects", sa.JSON(), nullable=False),
         sa.Column("accepted_approvals", sa.JSON(), nullable=False),
         sa.Column("voluntary", sa.Boolean(), nullable=False),

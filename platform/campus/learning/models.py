@@ -28,6 +28,17 @@ DELIVERY_TYPES = {
     "live_webinar": "Live webinar",
     "recorded_webinar": "Recorded webinar",
 }
+# Subjects a renewal rule may require hours in; a course names those it covers.
+SUBJECTS = {
+    "ethics": "Professional ethics",
+    "laws_and_rules": "Laws and rules",
+    "medical_errors": "Prevention of medical errors",
+    "human_trafficking": "Human trafficking awareness",
+    "domestic_violence": "Domestic violence and sexual assault awareness",
+    "child_abuse": "Child abuse recognition and reporting",
+    "health_equity": "Health equity",
+    "life_support": "Basic life support",
+}
 LEVELS = {
     "introductory": "Introductory",
     "intermediate": "Intermediate",
@@ -99,6 +110,10 @@ class Course(TimestampMixin, Model):
     @property
     def presenter_list(self) -> list[str]:
         return [line.strip() for line in self.presenters.splitlines() if line.strip()]
+
+    @property
+    def subject_labels(self) -> list[str]:
+        return [SUBJECTS.get(key, key) for key in self.subjects or []]
 
     @property
     def delivery_label(self) -> str:

@@ -45,6 +45,12 @@ def candidate_licenses(user_id: int, course: Course, day: date) -> list[License]
     return fitting or held
 
 
+def choices_for_certificate(user_id: int, course: Course, day: date) -> list[License]:
+    """The licenses a learner must choose between, or [] when one (or none) is the default."""
+    candidates = candidate_licenses(user_id, course, day)
+    return candidates if len(candidates) > 1 else []
+
+
 def license_for_certificate(enrollment: Enrollment, day: date) -> License | None:
     """The license a certificate names: the learner's pick if still theirs, else the default."""
     if enrollment.license_id is not None:

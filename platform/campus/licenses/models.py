@@ -62,8 +62,11 @@ class RenewalRule(TimestampMixin, Model):
     board: Mapped[str] = mapped_column(String(200), default="")  # the body that renews it
     hours_per_cycle: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     cycle_months: Mapped[int] = mapped_column(default=24)
-    # At most this many hours may come from home study (courses not delivered live).
+    # At most this many hours may come from courses delivered in one of `capped_deliveries`
+    # (self-paced home study by default; Florida massage also caps live webinars, since it
+    # wants classroom hours in person).
     max_home_study_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    capped_deliveries: Mapped[list] = mapped_column(JSON, default=list)
     # {subject key: hours} that must be among the hours, e.g. {"ethics": 2}.
     required_subjects: Mapped[dict] = mapped_column(JSON, default=dict)
     # Boards whose course approval this board accepts (e.g. ["NCBTMB", "FL"]); empty = any.
