@@ -39,6 +39,7 @@ def all_features() -> tuple[Feature, ...]:
         certificates,
         content,
         learning,
+        licenses,
         mail,
         main,
         observability,
@@ -53,6 +54,7 @@ def all_features() -> tuple[Feature, ...]:
         content.feature,
         learning.feature,
         certificates.feature,
+        licenses.feature,
         admin.feature,
     )
 

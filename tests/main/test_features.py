@@ -18,6 +18,7 @@ def test_every_feature_is_registered_in_order(app):
         "content",
         "learning",
         "certificates",
+        "licenses",
         "admin",
     )
     # What each feature registered is there: pages, API, commands.
