@@ -157,8 +157,11 @@ def test_the_readme_names_only_settings_that_exist():
     section = README.split("## Containers", 1)[1].split("\n## ", 1)[0]
     named = set(re.findall(r"`([A-Z][A-Z0-9_]{3,})`", section))
     assert named, "the section names its settings"
-    unknown = named - _settings_config_reads() - EXTERNAL_SETTINGS - _interpolated(
-        (ROOT / "compose.yaml").read_text()
+    unknown = (
+        named
+        - _settings_config_reads()
+        - EXTERNAL_SETTINGS
+        - _interpolated((ROOT / "compose.yaml").read_text())
     )
     assert not unknown, sorted(unknown)
 
