@@ -40,6 +40,10 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if config_class.ENV_NAME == "production":
+        from campus.preflight import warn_about_local_storage
+
+        warn_about_local_storage(app.config, logging.getLogger("campus.storage"))
     register_extensions(app)
     register_features(app)
     from campus.errors import register_errors
