@@ -181,13 +181,28 @@ class Config:
     PROVIDER_ADDRESS = _env("PROVIDER_ADDRESS", "200 Harbor Street, Suite 4, Portland, ME 04101")
     PROVIDER_EMAIL = _env("PROVIDER_EMAIL", "ce@campus.example")
 
-    # Certificates: who signs them, where the PDFs go, the credential signing key, retries.
+    # Stored files (campus.storage): certificates, lesson resources, downloads, uploads.
+    # "local" keeps them under STORAGE_LOCAL_DIR (default: the instance folder); "s3" in a bucket
+    # of any S3-compatible store, with credentials from the standard AWS_* environment variables.
+    STORAGE_BACKEND = _env("STORAGE_BACKEND", "local").strip().lower()
+    STORAGE_LOCAL_DIR = _env("STORAGE_LOCAL_DIR")
+    STORAGE_S3_BUCKET = _env("STORAGE_S3_BUCKET")
+    STORAGE_S3_PREFIX = _env("STORAGE_S3_PREFIX", "")
+    STORAGE_S3_ENDPOINT_URL = _env("STORAGE_S3_ENDPOINT_URL")  # unset = AWS S3 itself
+    STORAGE_S3_REGION = _env("STORAGE_S3_REGION")
+    STORAGE_S3_MAX_ATTEMPTS = _int("STORAGE_S3_MAX_ATTEMPTS", 4)  # tries per request, backing off
+    # Seconds a signed link to a free download lives (S3 only); 0 streams it through the app.
+    STORAGE_S3_PRESIGN_SECONDS = _int("STORAGE_S3_PRESIGN_SECONDS", 0)
+    # How many machines run Campus (web and worker hosts together). Above 1, production
+    # refuses STORAGE_BACKEND=local: a file written on one host must be readable on every other.
+    CAMPUS_HOSTS = _int("CAMPUS_HOSTS", 1)
+
+    # Certificates: who signs them, the credential signing key, retries.
     CERTIFICATE_SIGNATORY_NAME = _env("CERTIFICATE_SIGNATORY_NAME", "Dana Whitfield, LMT, MEd")
     CERTIFICATE_SIGNATORY_TITLE = _env(
         "CERTIFICATE_SIGNATORY_TITLE", "Director of Continuing Education"
     )
     CERTIFICATE_SIGNATURE_IMAGE = _env("CERTIFICATE_SIGNATURE_IMAGE")  # a PNG scan; else drawn
-    CERTIFICATE_STORAGE_DIR = _env("CERTIFICATE_STORAGE_DIR")  # default <instance>/certificates
     # An Ed25519 private JWK (JSON); required in production, generated under instance/ elsewhere.
     CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
     CERTIFICATE_RETRY_DELAY = int(_env("CERTIFICATE_RETRY_DELAY", "15") or 15)  # doubles per try

@@ -292,6 +292,121 @@ def hammer_in_threads(work: Callable[[int], None], threads: int = 8) -> list[Bas
     return failures
 
 
+# --- real web processes ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_web(
+    log_name: str = "web.log",
+    app: str = "wsgi:app",
+    threads: int = 2,
+    graceful_timeout: int = 30,
+    **env: str,
+) -> subprocess.Popen:
+    """Start gunicorn (one worker process) as production runs it; wait until /healthz answers."""
+    import urllib.request
+
+    port = free_port()
+    log_path = Path(os.environ["INSTANCE_PATH"]).parent / log_name
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                f"--bind=127.0.0.1:{port}",
+                "--workers=1",
+                f"--threads={threads}",
+                f"--graceful-timeout={graceful_timeout}",
+                "--access-logfile=-",
+                app,
+            ],
+            cwd=ROOT,
+            env=worker_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    proc.log_path = log_path  # type: ignore[attr-defined]
+    proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            return True
+        try:
+            with urllib.request.urlopen(f"{proc.url}/healthz", timeout=5) as answer:  # type: ignore[attr-defined]
+                return answer.status == 200
+        except OSError:
+            return False
+
+    wait_for(healthy, timeout=60, message=f"gunicorn on port {port} to answer /healthz")
+    if proc.poll() is not None:
+        raise RuntimeError(f"gunicorn exited early:\n{log_path.read_text()[-4000:]}")
+    return proc
+
+
+class HttpClient:
+    """A cookie-keeping HTTP client for real servers: no redirects followed, no error raised."""
+
+    def __init__(self) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        class _NoRedirects(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+                return None
+
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
+        )
+
+    def set_cookie(self, name: str, value: str) -> None:
+        """Hand the client a cookie for 127.0.0.1 (any port), e.g. a test client's session."""
+        import http.cookiejar
+
+        self.cookies.set_cookie(
+            http.cookiejar.Cookie(
+                0, name, value, None, False, "127.0.0.1", False, False, "/", True,
+                False, None, False, None, None, {},
+            )
+        )  # fmt: skip
+
+    def request(self, url: str, data: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+        """GET (or POST a form to) a URL: (status, headers, body)."""
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(urllib.request.Request(url, data=body), timeout=30) as answer:
+                return answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.headers, error.read()
+
+    def post_form(self, url: str, data: dict[str, str]) -> tuple[int, Any, bytes]:
+        """POST a form with the session's CSRF token, read from a page of the same server."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        for page in ("/", "/login"):
+            _status, _headers, body = self.request(f"{parts.scheme}://{parts.netloc}{page}")
+            match = _CSRF.search(body.decode())
+            if match:
+                return self.request(url, {"csrf_token": match.group(1) or match.group(2), **data})
+        raise AssertionError(f"no CSRF token on / or /login of {parts.netloc}")
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 30, message: str = "condition") -> Any:
     """Poll until predicate() is truthy; fail with a clear message after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,10 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     from campus.observability import logs
 
     logs.configure(app.config["LOG_FORMAT"])
+    if config_class.ENV_NAME == "production":
+        from campus.preflight import warn_about_local_storage
+
+        warn_about_local_storage(app.config, logging.getLogger("campus.storage"))
     register_extensions(app)
     register_features(app)
     from campus.errors import register_errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +81,7 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
             f"RATELIMIT_STORAGE_URI={storage.split('://')[0]}:// is not shared between "
             "processes; use Redis (redis://host:6379/n) or another shared storage"
         )
+    problems.extend(storage_problems(config))
     if not config.get("RATELIMIT_ENABLED"):
         problems.append("RATELIMIT_ENABLED is off; production always limits sign-in attempts")
     if config.get("SEAT_TIME_SCALE", 1.0) != 1.0:
@@ -114,6 +116,38 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
                 f"METRICS_ALLOW_FROM has {network!r}, which is not an address or network"
             )
     return problems
+
+
+def storage_problems(config: Mapping[str, Any]) -> list[str]:
+    """What keeps the file storage settings from serving every host (empty when fine)."""
+    backend = config.get("STORAGE_BACKEND") or "local"
+    hosts = config.get("CAMPUS_HOSTS", 1)
+    if backend not in ("local", "s3"):
+        return [f"STORAGE_BACKEND={backend!r} is not one of local, s3"]
+    if hosts < 1:
+        return [f"CAMPUS_HOSTS={hosts} must be at least 1"]
+    if backend == "s3" and not config.get("STORAGE_S3_BUCKET"):
+        return ["STORAGE_BACKEND=s3 needs STORAGE_S3_BUCKET"]
+    if backend == "local" and hosts > 1:
+        return [
+            f"STORAGE_BACKEND=local keeps files on one machine, but CAMPUS_HOSTS={hosts}: a "
+            "certificate written on a worker host would be missing on every web host; use "
+            "STORAGE_BACKEND=s3 (with STORAGE_S3_BUCKET)"
+        ]
+    return []
+
+
+def warn_about_local_storage(config: Mapping[str, Any], log: logging.Logger) -> None:
+    """Say loudly at start-up where production keeps files when they are on local disk."""
+    if (config.get("STORAGE_BACKEND") or "local") != "local":
+        return
+    folder = config.get("STORAGE_LOCAL_DIR") or config.get("INSTANCE_PATH")
+    log.warning(
+        "STORAGE_BACKEND=local: certificates, lesson resources and downloads are kept in %s. "
+        "Every web and worker process must see the same folder (one machine, or a shared "
+        "mount); with more than one host use STORAGE_BACKEND=s3 and set CAMPUS_HOSTS.",
+        folder,
+    )
 
 
 def _base_url_problems(base_url: str) -> list[str]:

@@ -95,7 +95,7 @@ def test_certificate_reissued_from_the_cli_carries_the_configured_host_in_its_qr
         )
         assert result.exit_code == 0, result.output
         with configured.app_context():
-            from campus.certificates.storage import get_storage
+            from campus.storage import get_storage
 
             cert = certificate_of(s.user_id)
             (tmp_path / "c.pdf").write_bytes(get_storage().read(cert.storage_key))

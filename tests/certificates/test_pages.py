@@ -34,10 +34,10 @@ def test_student_lists_certificates_with_total_hours_and_downloads_the_pdf(app, 
     assert "Neck: Scalenes" in html and "Course hip-basics" in html
     assert '<p class="cert-total-value">3.5</p>' in html
     assert f'href="/certificates/{code}.pdf"' in html
-    response = client.get(f"/certificates/{code}.pdf")
-    assert response.status_code == 200
-    assert response.mimetype == "application/pdf"
-    assert "Casey Moreno" in _pdf_text(response.data)
+    with client.get(f"/certificates/{code}.pdf") as response:  # streamed from the store
+        assert response.status_code == 200
+        assert response.mimetype == "application/pdf"
+        assert "Casey Moreno" in _pdf_text(response.data)
 
 
 READERS = ("anonymous", "owner", "other_student", "admin")
@@ -54,11 +54,11 @@ def test_pdf_is_for_its_owner_and_admins_only(app, client, reader):
             other = support.create_user(role="admin" if reader == "admin" else "student")
             email = other.email
         support.login(client, email)
-    response = client.get(f"/certificates/{code}.pdf")
-    expected = {"anonymous": 302, "owner": 200, "other_student": 404, "admin": 200}[reader]
-    assert response.status_code == expected
-    if expected == 404:
-        assert b"%PDF" not in response.data
+    with client.get(f"/certificates/{code}.pdf") as response:
+        expected = {"anonymous": 302, "owner": 200, "other_student": 404, "admin": 200}[reader]
+        assert response.status_code == expected
+        if expected == 404:
+            assert b"%PDF" not in response.data
 
 
 def test_unknown_and_malformed_codes_are_404_everywhere(app, client):

@@ -192,7 +192,7 @@ def test_storage_failure_in_the_worker_is_retried_with_backoff_until_it_works(li
         concurrency=1,
         log_name="worker-storage.log",
         queues="certificates-retry",
-        CERTIFICATE_STORAGE_DIR=str(blocker / "certificates"),
+        STORAGE_LOCAL_DIR=str(blocker),
         CERTIFICATE_RETRY_DELAY="1",
     )
     try:
@@ -221,5 +221,5 @@ def test_storage_failure_in_the_worker_is_retried_with_backoff_until_it_works(li
         kinds = [e.kind for e in cert.events]
         assert kinds[0] == "created" and kinds[-1] == "issued"
         assert kinds.count("failed") >= 2 and kinds.count("issued") == 1
-        assert (blocker / "certificates" / cert.storage_key).is_file()
+        assert (blocker / cert.storage_key).is_file()
     assert _counts(live_app, user_id, email)[:2] == (1, 1)

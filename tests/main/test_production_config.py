@@ -146,3 +146,33 @@ def test_the_command_line_tells_an_operator_what_to_fix(tmp_path):
     # Production has no development defaults to fall back on.
     assert "PUBLIC_BASE_URL is not set" in result.stderr
     assert "RATELIMIT_STORAGE_URI is not set" in result.stderr
+
+
+def test_production_on_more_than_one_host_refuses_local_storage(_database):
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(CAMPUS_HOSTS=3)
+    assert "STORAGE_BACKEND=local keeps files on one machine, but CAMPUS_HOSTS=3" in str(
+        refused.value
+    )
+    with pytest.raises(ConfigurationError, match="STORAGE_BACKEND=s3 needs STORAGE_S3_BUCKET"):
+        production_app(CAMPUS_HOSTS=3, STORAGE_BACKEND="s3")
+    with pytest.raises(ConfigurationError, match="'ftp' is not one of local, s3"):
+        production_app(STORAGE_BACKEND="ftp")
+    app = production_app(CAMPUS_HOSTS=3, STORAGE_BACKEND="s3", STORAGE_S3_BUCKET="campus-files")
+    support.clean_database(app)
+
+
+def test_production_on_local_storage_says_at_start_that_files_need_a_shared_mount(
+    _database, caplog
+):
+    app = production_app()
+    try:
+        warning = [r.getMessage() for r in caplog.records if r.name == "campus.storage"]
+        assert len(warning) == 1 and "shared mount" in warning[0]
+        assert str(app.config["INSTANCE_PATH"]) in warning[0]
+    finally:
+        support.clean_database(app)
+    caplog.clear()
+    app = production_app(STORAGE_BACKEND="s3", STORAGE_S3_BUCKET="campus-files")
+    support.clean_database(app)
+    assert not [r for r in caplog.records if r.name == "campus.storage"]

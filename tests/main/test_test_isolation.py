@@ -11,12 +11,12 @@ def test_a_shared_app_is_put_back_as_it_was_built(app):
     site_name = app.config["SITE_NAME"]
     app.config["SITE_NAME"] = "Changed by a test"
     app.extensions["content_cache"] = {("stale",): "a page of rows that are gone"}
-    app.extensions["certificate_storage"] = object()
+    app.extensions["storage"] = object()
     again = support.shared_app()
     assert again is app
     assert again.config["SITE_NAME"] == site_name
     assert "content_cache" not in again.extensions
-    assert "certificate_storage" not in again.extensions
+    assert "storage" not in again.extensions
 
 
 def test_rate_limits_do_not_carry_over_to_the_next_test(app, client):

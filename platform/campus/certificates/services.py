@@ -23,13 +23,13 @@ from campus.accounts.models import User
 from campus.certificates import pdf
 from campus.certificates.codes import new_code, normalize
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
-from campus.certificates.storage import get_storage
 from campus.extensions import db
 from campus.learning.models import Course, Enrollment
 from campus.licenses.choice import license_for_certificate
 from campus.licenses.models import License
 from campus.models.base import utcnow
 from campus.models.writes import insert_if_absent
+from campus.storage import get_storage
 from campus.templating import format_date
 
 
@@ -187,7 +187,8 @@ def lock(certificate_id: int) -> Certificate | None:
 
 
 def storage_key(code: str) -> str:
-    return f"{code}.pdf"
+    """The key a certificate's PDF is stored under."""
+    return f"certificates/{code}.pdf"
 
 
 def render(certificate: Certificate, *, revoked: bool = False) -> bytes:
@@ -206,7 +207,7 @@ def issue(certificate_id: int) -> bool:
         return False
     document = render(certificate)
     key = storage_key(certificate.code)
-    get_storage().save(key, document)
+    get_storage().save(key, document, "application/pdf")
     certificate.storage_key = key
     certificate.status = "issued"
     certificate.issued_at = utcnow()
@@ -362,10 +363,10 @@ def public(code_text: str | None) -> Lookup | None:
 def pdf_bytes(certificate: Certificate, viewer: User) -> bytes | None:
     """The PDF for its owner (issued) or an admin (issued, or revoked and marked as such)."""
     if certificate.is_issued and certificate.storage_key:
-        storage = get_storage()
-        if storage.exists(certificate.storage_key):
-            return storage.read(certificate.storage_key)
-        return None
+        try:
+            return get_storage().read(certificate.storage_key)
+        except FileNotFoundError:
+            return None
     if certificate.is_revoked and viewer.is_admin:
         return render(certificate, revoked=True)
     return None

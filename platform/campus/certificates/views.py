@@ -8,6 +8,7 @@ from io import BytesIO
 from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user, login_required
 
+from campus import storage
 from campus.certificates import bp, credentials, services, signing, transcripts
 from campus.certificates.public import public_license_line
 from campus.daterange import DateRangeError, parse_range
@@ -58,13 +59,25 @@ def pdf(code: str) -> Response:
     certificate = services.owned(user, code)
     if certificate is None:
         abort(404, "We could not find that certificate.")
+    name = f"{certificate.code}.pdf"
+    if certificate.is_issued and certificate.storage_key:
+        # Streamed from the shared store in chunks, whichever host issued it.
+        stored = storage.send(
+            certificate.storage_key,
+            mimetype="application/pdf",
+            download_name=name,
+            as_attachment=False,
+        )
+        if stored is None:
+            abort(404, "That certificate has no PDF to download yet.")
+        return stored
     document = services.pdf_bytes(certificate, user)
     if document is None:
         abort(404, "That certificate has no PDF to download yet.")
     response = send_file(
         BytesIO(document),
         mimetype="application/pdf",
-        download_name=f"{certificate.code}.pdf",
+        download_name=name,
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"

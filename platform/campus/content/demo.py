@@ -6,6 +6,7 @@ from pathlib import Path
 
 from campus.content import downloads, importer
 from campus.content.guide_pdf import build_stretching_guide
+from campus.storage import get_storage
 
 ARTICLES = Path(__file__).parent / "demo_articles"
 GUIDE_SLUG = "hip-and-thigh-stretching-guide"
@@ -18,8 +19,10 @@ def seed() -> list[str]:
     if report.failed:
         raise RuntimeError(f"demo articles failed to import: {report.failed}")
     lines = [f"created article {slug}" for slug in report.created]
-    path = downloads.downloads_folder() / GUIDE_FILE
-    pages = build_stretching_guide(path) if not path.exists() else None
+    pages = None
+    if not get_storage().exists(downloads.storage_key(GUIDE_FILE)):
+        document, pages = build_stretching_guide()
+        downloads.store_file(GUIDE_FILE, document)
     existing = downloads.active_download(GUIDE_SLUG)
     _, created = downloads.save_download(
         slug=GUIDE_SLUG,

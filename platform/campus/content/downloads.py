@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
+from flask import current_app, redirect
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
 
 from campus.cache import app_cache
 from campus.content.models import Download, Lead
 from campus.content.services import ContentError, slugify
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.storage import check_key, get_storage, send
 from campus.urls import public_url
 
 # Marketing consent, asked apart from the download (which is sent either way).
@@ -25,11 +26,14 @@ CONSENT_TEXT = (
 )
 
 
-def downloads_folder() -> Path:
-    """Where download files are kept: <instance>/downloads."""
-    folder = Path(current_app.config["INSTANCE_PATH"]) / "downloads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def storage_key(filename: str) -> str:
+    """The key a download's file is stored under (ValueError for a name that is not plain)."""
+    return check_key(f"downloads/{filename}")
+
+
+def store_file(filename: str, data: bytes) -> None:
+    """Store a download's PDF under its file name."""
+    get_storage().save(storage_key(filename), data, "application/pdf")
 
 
 def active_download(slug: str) -> Download | None:
@@ -160,13 +164,31 @@ def featured_download() -> Promo | None:
     return cache.put("promo", Promo(item.slug, item.title, item.description) if item else None)
 
 
-def download_path(download: Download) -> Path | None:
-    """Return the stored file of a download, or None if it is missing."""
-    folder = downloads_folder().resolve()
-    path = (folder / download.filename).resolve()
-    if path.parent != folder or not path.is_file():
+def file_response(download: Download) -> Response | None:
+    """Answer with the download's file (a signed link, or streamed), or None if it is missing.
+
+    Called only for a valid link token. Past that check the file is the same for everyone, so
+    an S3 store may hand out a short-lived signed URL instead of streaming it through the app.
+    """
+    if "/" in download.filename:
         return None
-    return path
+    try:
+        key = storage_key(download.filename)
+    except ValueError:
+        return None
+    seconds = current_app.config.get("STORAGE_S3_PRESIGN_SECONDS") or 0
+    if seconds > 0:
+        store = get_storage()
+        url = store.url(
+            key, download_name=download.filename, content_type="application/pdf", expires=seconds
+        )
+        if url is not None:
+            if not store.exists(key):
+                return None
+            response = redirect(url, code=303)
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
+    return send(key, mimetype="application/pdf", download_name=download.filename, private=False)
 
 
 def save_download(

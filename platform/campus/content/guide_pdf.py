@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from io import BytesIO
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -184,11 +184,12 @@ def _footer(canvas, doc) -> None:
     canvas.restoreState()
 
 
-def build_stretching_guide(path: Path) -> int:
-    """Write the guide to `path` and return its number of pages."""
+def build_stretching_guide() -> tuple[bytes, int]:
+    """Draw the guide: its PDF bytes and its number of pages."""
     styles = _styles()
+    buffer = BytesIO()
     doc = SimpleDocTemplate(
-        str(path), pagesize=LETTER, leftMargin=0.75 * inch, rightMargin=0.75 * inch,
+        buffer, pagesize=LETTER, leftMargin=0.75 * inch, rightMargin=0.75 * inch,
         topMargin=0.7 * inch, bottomMargin=0.7 * inch, title=TITLE, author="Campus",
         subject="Stretches for the hip and thigh",
     )  # fmt: skip
@@ -224,4 +225,4 @@ def build_stretching_guide(path: Path) -> int:
         )
     )
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
-    return doc.page
+    return buffer.getvalue(), doc.page

@@ -12,12 +12,12 @@ from flask import (
     make_response,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 from campus.content import bp, cache, downloads, services
 from campus.content.access import (
@@ -276,7 +276,7 @@ def download(slug: str) -> str | tuple[str, int]:
 
 
 @bp.get("/articles/downloads/<slug>/file/<token>")
-def download_file(slug: str, token: str) -> Response | tuple[str, int]:
+def download_file(slug: str, token: str) -> BaseResponse | tuple[str, int]:
     """Send the file to someone holding a valid, unexpired link."""
     item = downloads.active_download(slug)
     if item is None:
@@ -288,12 +288,10 @@ def download_file(slug: str, token: str) -> Response | tuple[str, int]:
         return render_template(
             "content/download.html", download=item, form=form, link_problem=str(exc)
         ), 400
-    path = downloads.download_path(item)
-    if path is None:
+    response = downloads.file_response(item)
+    if response is None:
         abort(404)
-    return send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=item.filename
-    )
+    return response
 
 
 def _base_url() -> str:

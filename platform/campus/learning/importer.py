@@ -241,8 +241,7 @@ def _update_lesson(lesson: Lesson, spec: LessonSpec) -> bool:
         resource = have.pop(resource_spec.filename, None)
         if resource is not None:
             changed |= _assign(resource, title=resource_spec.title)
-            path = services.resource_path(resource)
-            if path.is_file() and path.read_bytes() == resource_spec.data:
+            if services.resource_bytes(resource) == resource_spec.data:
                 continue
             db.session.delete(resource)  # a new file under a new key: downloads never see half
         services.add_resource(

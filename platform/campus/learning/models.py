@@ -224,7 +224,7 @@ class LessonResource(TimestampMixin, Model):
     title: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
-    # Path of the file relative to <instance>/learning-resources/.
+    # Its key in the file storage (campus.storage): learning-resources/<lesson id>/<...>.
     storage_key: Mapped[str] = mapped_column(String(300), unique=True)
     size_bytes: Mapped[int] = mapped_column(default=0)
 

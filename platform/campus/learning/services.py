@@ -11,10 +11,8 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from campus.accounts.models import PROFESSIONS
@@ -35,6 +33,7 @@ from campus.learning.models import (
 )
 from campus.learning.rendering import video_embed_url
 from campus.models.base import utcnow
+from campus.storage import get_storage
 
 
 def create_course(*, professions: Iterable[str] = (), **fields) -> Course:
@@ -92,9 +91,7 @@ def add_lesson(
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def resources_folder() -> Path:
-    """The folder holding lesson resource files."""
-    return Path(current_app.config["INSTANCE_PATH"]) / "learning-resources"
+RESOURCES = "learning-resources"  # the storage keys' first part for lesson resources
 
 
 def add_resource(
@@ -102,10 +99,8 @@ def add_resource(
 ) -> LessonResource:
     """Store a downloadable file for a lesson."""
     safe = _SAFE_NAME.sub("-", filename).strip("-.") or "file"
-    key = f"{lesson.id}/{secrets.token_hex(8)}-{safe}"
-    path = resources_folder() / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    key = f"{RESOURCES}/{lesson.id}/{secrets.token_hex(8)}-{safe}"
+    get_storage().save(key, data, content_type)
     resource = LessonResource(
         lesson=lesson,
         title=title,
@@ -119,9 +114,12 @@ def add_resource(
     return resource
 
 
-def resource_path(resource: LessonResource) -> Path:
-    """Where a resource's file lives."""
-    return resources_folder() / resource.storage_key
+def resource_bytes(resource: LessonResource) -> bytes | None:
+    """A resource's stored file, or None if it is missing."""
+    try:
+        return get_storage().read(resource.storage_key)
+    except FileNotFoundError:
+        return None
 
 
 def new_question(number: int, spec: dict[str, Any]) -> Question:

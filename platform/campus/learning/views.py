@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -20,11 +19,12 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from campus import storage
 from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
 from campus.integers import query_int
-from campus.learning import bp, papers, progress, reports, seattime, services, snapshots
+from campus.learning import bp, papers, progress, reports, seattime, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -238,12 +238,12 @@ def resource(slug: str, lesson_id: int, resource_id: int) -> Response:
     item = db.session.get(LessonResource, resource_id)
     if item is None or item.lesson_id != lesson.id:
         abort(404, "That file is not part of this lesson.")
-    path = services.resource_path(item)
-    if not path.is_file():
-        abort(404, "That file is missing. Please tell us so we can restore it.")
-    return send_file(
-        path, mimetype=item.content_type, as_attachment=True, download_name=item.filename
+    response = storage.send(
+        item.storage_key, mimetype=item.content_type, download_name=item.filename
     )
+    if response is None:
+        abort(404, "That file is missing. Please tell us so we can restore it.")
+    return response
 
 
 def _answers_from_form() -> dict[int, list[int]]:
