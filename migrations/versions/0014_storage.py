@@ -1,7 +1,7 @@
 """stored files keyed from the storage root: certificates/..., learning-resources/...
 
 Revision ID: 0014_storage
-Revises: 0013_api
+Revises: 0014_licenses
 Create Date: 2026-12-02 01:00:00
 
 Keys used to be relative to a folder per feature (<instance>/certificates/CE-....pdf); one store
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0014_storage"
-down_revision = "0013_api"
+down_revision = "0014_licenses"
 branch_labels = None
 depends_on = None
 
