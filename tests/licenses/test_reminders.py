@@ -51,7 +51,9 @@ def test_a_reminder_goes_out_once_however_often_the_task_runs(app):
     assert message["To"] == "lee@example.com"
     assert "Massage therapist, Florida: 24 CE hours still due" in message["Subject"]
     body = body_of(message)
-    assert "Prevention of medical errors: 2 h" in body
+    assert "For this renewal you still need 24 CE hours, including:" in body
+    assert "Prevention of medical errors: 2 hours" in body
+    assert "Human trafficking awareness: 1 hour\n" in body
     assert "Fla. Admin. Code R. 64B7-28.009" in body
     assert "/account/licenses/reminders/stop/" in message["List-Unsubscribe"]
 
