@@ -5,7 +5,7 @@ It reads the `InXML` form field, keeps every message, and answers a return recei
 with CE Broker's "Invalid license Number" (code 80); `fail_next` answers HTTP 503 that many
 times first. Run by hand for a demonstration:
 
-    python -m tests.reporting.fake_cebroker --port 5121 [--delay 4]
+    python -m tests.reporting.fake_cebroker --port 5121 [--fail-first 1] [--delay 4]
 """
 
 from __future__ import annotations
@@ -112,8 +112,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=5121)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--fail-first", type=int, default=0, help="answer 503 this many times")
     args = parser.parse_args()
     fake = FakeCEBroker(args.port, args.delay)
+    fake.fail_next = args.fail_first
     print(f"fake CE Broker at {fake.endpoint}  (provider {PROVIDER_ID}, key {UPLOAD_KEY})")
     try:
         fake.server.serve_forever()

@@ -25,7 +25,6 @@ from campus.reporting import actions as reporting_actions
 from campus.reporting import services as reporting
 from campus.reporting.models import STATUSES, ReportedCompletion
 from campus.reporting.services import ReportingError
-from campus.reporting.systems import system_name
 
 STATUS_CSS = {
     "accepted": "badge-ok",
@@ -65,7 +64,6 @@ class ReportView(AuditedModelView):
         "certificate",
         "member",
         "jurisdiction",
-        "system",
         "status",
         "attempts",
         "reason",
@@ -83,7 +81,6 @@ class ReportView(AuditedModelView):
         "status": _status,
         "certificate": _certificate,
         "member": _member,
-        "system": lambda v, c, m, n: system_name(m.system),
         "last_error": lambda v, c, m, n: (m.last_error or "")[:120],
         "updated_at": lambda v, c, m, n: _when(m.updated_at),
     }
