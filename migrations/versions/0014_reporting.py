@@ -1,7 +1,7 @@
 """completions reported to the boards' tracking systems (CE Broker)
 
 Revision ID: 0014_reporting
-Revises: 0013_api
+Revises: 0014_licenses
 Create Date: 2026-12-02 01:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0014_reporting"
-down_revision = "0013_api"
+down_revision = "0014_licenses"
 branch_labels = None
 depends_on = None
 

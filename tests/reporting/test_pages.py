@@ -76,8 +76,10 @@ def test_resending_a_rejected_report_sends_it_again_and_is_audited(app, client, 
 
         report = report_of(c.certificate_id)
         report_id = report.id
-        # The member's license was corrected at the board: the number now passes.
-        report.certificate.data = {**report.certificate.data, "license_number": "MA777"}
+        # The member corrected their license number: the resend carries the new one.
+        from campus.licenses.models import License
+
+        db.session.get(License, report.certificate.license_id).number = "MA777"
         db.session.commit()
     admin.sign_in_admin(app, client)
     response = admin.post(

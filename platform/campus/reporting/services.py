@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from campus.certificates.models import Certificate
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
+from campus.licenses.models import License
 from campus.models.base import utcnow
 from campus.reporting.adapters import (
     Accepted,
@@ -48,7 +49,14 @@ class ReportingError(Exception):
 
 
 def _license_of(certificate: Certificate) -> tuple[str | None, str, str]:
-    """The (jurisdiction, number, profession key) of the license the certificate was earned for."""
+    """The (jurisdiction, number, profession key) of the license the certificate was earned for.
+
+    The license row as it is now: a number the member corrected after a rejection is the one a
+    resend carries. A certificate whose license is gone falls back to what it printed.
+    """
+    license = db.session.get(License, certificate.license_id) if certificate.license_id else None
+    if license is not None:
+        return jurisdiction_code(license.jurisdiction), license.number.strip(), license.profession
     data = certificate.data or {}
     user = certificate.user
     return (
