@@ -247,3 +247,38 @@ def test_a_stalled_send_is_redone_only_once_stale(app, fake_cebroker):
         db.session.commit()
         assert send_report.apply(args=(report.id,)).result == "accepted"
     assert len(fake_cebroker.messages) == 1
+
+
+def _two_licenses(app, slug: str, first: tuple[str, str], second: tuple[str, str]):
+    """A member with two licenses completes a course; the certificate names the first one."""
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.licenses.helpers import add_license
+    from tests.reporting.helpers import course_with_number
+
+    with app.app_context():
+        course = course_with_number(slug)
+        user = student(license_state=first[0], license_number=first[1])
+        add_license(user.id, second[0], second[1])
+        complete_course(user.id, course)
+        certificate = certificate_of(user.id)
+        return certificate.id, certificate.license_id
+
+
+def test_the_report_carries_the_license_the_certificate_names(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    certificate_id, _license_id = _two_licenses(app, "two-a", ("FL", "MA24680"), ("ME", "MT-1"))
+    with app.app_context():
+        assert report_of(certificate_id).status == "accepted"
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA24680"]
+
+
+def test_a_certificate_for_another_license_is_not_reported(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    certificate_id, license_id = _two_licenses(app, "two-b", ("ME", "MT-1"), ("FL", "MA24680"))
+    with app.app_context():
+        from campus.extensions import db
+        from campus.licenses.models import License
+
+        assert db.session.get(License, license_id).jurisdiction == "ME"
+        assert reports_of(certificate_id) == []
+    assert fake_cebroker.messages == []
