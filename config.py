@@ -207,6 +207,19 @@ class Config:
     CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
     CERTIFICATE_RETRY_DELAY = int(_env("CERTIFICATE_RETRY_DELAY", "15") or 15)  # doubles per try
     CERTIFICATE_SWEEP_AFTER = int(_env("CERTIFICATE_SWEEP_AFTER", "600") or 600)  # seconds
+    # Reporting completions to the boards' tracking systems (campus.reporting). Unset provider
+    # id or upload key = not configured: completions are recorded as such and nothing is sent
+    # (an admin downloads the roster file instead). The endpoint can point at a test service.
+    CEBROKER_PROVIDER_ID = _env("CEBROKER_PROVIDER_ID")  # the "50-" provider tracking number
+    CEBROKER_UPLOAD_KEY = _env("CEBROKER_UPLOAD_KEY")
+    CEBROKER_ENDPOINT = _env(
+        "CEBROKER_ENDPOINT",
+        "https://webservices.cebroker.com/CEBrokerWebService.asmx/UploadXMLString",
+    )
+    CEBROKER_TIMEOUT = _float("CEBROKER_TIMEOUT", 20.0)
+    REPORTING_RETRY_DELAY = _int("REPORTING_RETRY_DELAY", 30)  # seconds; doubles per try
+    REPORTING_SWEEP_AFTER = _int("REPORTING_SWEEP_AFTER", 3600)  # pending this long: re-sent
+    REPORTING_SENT_STALE_AFTER = _int("REPORTING_SENT_STALE_AFTER", 600)  # no answer: re-sent
     # Seat time (campus.learning.seattime): every required study time is multiplied by the
     # scale; production refuses anything but 1. A lesson opens its "complete" button after this
     # share of its expected time; the lesson page beats this often while visible and in use.
@@ -271,6 +284,10 @@ class TestingConfig(Config):
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SECRET_KEY = Config.SECRET_KEY or "testing-secret-key"
     RATELIMIT_ENABLED = True
+    # Reporting is configured by each test that needs it (against its own fake server).
+    CEBROKER_PROVIDER_ID = None
+    CEBROKER_UPLOAD_KEY = None
+    CEBROKER_TIMEOUT = 5.0
     # A production-strength hash costs a tenth of a second; the tests make hundreds.
     PASSWORD_HASH_PROFILE = "CHEAPEST"
     STRIPE_WEBHOOK_SECRET = Config.STRIPE_WEBHOOK_SECRET or "whsec_test_secret"

@@ -43,6 +43,7 @@ def all_features() -> tuple[Feature, ...]:
         mail,
         main,
         observability,
+        reporting,
     )
 
     return (
@@ -55,6 +56,7 @@ def all_features() -> tuple[Feature, ...]:
         learning.feature,
         certificates.feature,
         licenses.feature,
+        reporting.feature,
         admin.feature,
     )
 

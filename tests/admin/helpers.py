@@ -199,6 +199,13 @@ def make_catalog(app):
             issued_at=utcnow(),
         )
         db.session.add(certificate)
+        db.session.flush()
+        from campus.reporting.models import ReportedCompletion
+
+        report = ReportedCompletion(
+            certificate_id=certificate.id, system="cebroker", jurisdiction="FL", status="rejected"
+        )
+        db.session.add(report)
         db.session.commit()
         from sqlalchemy import select
 
@@ -223,6 +230,7 @@ def make_catalog(app):
             member=member.id,
             comp=comp.id,
             audit=entry.id,
+            report=report.id,
             certificate=certificate.id,
             lessons_count=len(course.lesson_ids),
         )

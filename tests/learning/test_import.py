@@ -336,7 +336,8 @@ def test_the_demo_courses_are_files_imported_whole(app):
         assert demo.seed() == []
         hip = db.session.scalar(select(Course).where(Course.slug == demo.HIP_SLUG))
         assert hip.presenter_list == ["Maren Okafor, LMT, BCTMB", "Dr. Luis Ferreira, PT, DPT"]
-        assert len(hip.objective_list) == 5 and len(hip.approvals) == 2
+        assert len(hip.objective_list) == 5 and len(hip.approvals) == 3
+        assert hip.approvals[2].approval_number == "20-938472"  # its CE Broker number
         assert sum(lesson.estimated_minutes for lesson in hip.lessons) >= 120
         assert "Before you press" in db.session.scalar(
             select(Lesson.body_html).where(Lesson.title == "Adductors and hamstrings")

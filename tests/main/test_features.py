@@ -19,6 +19,7 @@ def test_every_feature_is_registered_in_order(app):
         "learning",
         "certificates",
         "licenses",
+        "reporting",
         "admin",
     )
     # What each feature registered is there: pages, API, commands.

@@ -1,0 +1,188 @@
+"""Reporting admin: every completion reported to CE Broker (status, resend) and the roster file.
+
+Resending is `campus.reporting.actions.resend` (its rules and audit entry); the admin adds the
+fresh-password check. The roster download is a bulk read of members' licenses, so it needs the
+fresh password like every export, and writes its own audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_login import current_user
+from markupsafe import Markup, escape
+from werkzeug.wrappers import Response
+
+from campus.admin.base import AdminPage, AuditedModelView
+from campus.audit import record
+from campus.daterange import DateRangeError, parse_range
+from campus.extensions import db
+from campus.reporting import actions as reporting_actions
+from campus.reporting import services as reporting
+from campus.reporting.models import STATUSES, ReportedCompletion
+from campus.reporting.services import ReportingError
+
+STATUS_CSS = {
+    "accepted": "badge-ok",
+    "rejected": "badge-danger",
+    "cancelled": "badge-muted",
+    "not_configured": "badge-warn",
+}
+
+
+def _status(view, context, model, name) -> Markup:
+    css = STATUS_CSS.get(model.status, "badge-muted")
+    label = model.status.replace("_", " ")
+    return Markup(f'<span class="badge {css}">{escape(label)}</span>')
+
+
+def _certificate(view, context, model, name) -> Markup:
+    url = url_for("admin_certificates.details_view", id=model.certificate_id)
+    return Markup(f'<a href="{url}">{escape(model.certificate.code)}</a>')
+
+
+def _member(view, context, model, name) -> Markup:
+    user = model.certificate.user
+    url = url_for("admin_members.member", user_id=user.id)
+    return Markup(f'<a href="{url}">{escape(user.email)}</a>')
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else ""
+
+
+class ReportView(AuditedModelView):
+    """Every completion queued for a tracking system: filter by status, resend what failed."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = False
+    column_list = (
+        "certificate",
+        "member",
+        "jurisdiction",
+        "status",
+        "attempts",
+        "reason",
+        "last_error",
+        "updated_at",
+    )
+    column_labels = {"reason": "Reason", "last_error": "Last error", "updated_at": "Updated"}
+    column_default_sort = ("updated_at", True)
+    column_searchable_list = ("certificate.code",)
+    column_filters = (
+        FilterEqual(ReportedCompletion.status, "Status", options=[(s, s) for s in STATUSES]),
+        "jurisdiction",
+    )
+    column_formatters = {
+        "status": _status,
+        "certificate": _certificate,
+        "member": _member,
+        "last_error": lambda v, c, m, n: (m.last_error or "")[:120],
+        "updated_at": lambda v, c, m, n: _when(m.updated_at),
+    }
+    sensitive_actions = ("resend",)
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(ReportedCompletion, session, **kwargs)
+
+    def search_placeholder(self) -> str:
+        return "Certificate code"
+
+    @action("resend", "Resend", "Send the selected completions to CE Broker again?")
+    def action_resend(self, ids) -> None:
+        actor = current_user._get_current_object()
+        sent, refused = 0, []
+        for report_id in ids:
+            try:
+                with db.session.begin_nested():
+                    reporting_actions.resend(int(report_id), actor=actor)
+                sent += 1
+            except ReportingError as exc:
+                refused.append(exc.message)
+        db.session.commit()
+        if sent:
+            flash(
+                f"{sent} completion{'s' if sent != 1 else ''} queued to be sent again.", "success"
+            )
+        for message in dict.fromkeys(refused):
+            flash(f"Not resent: {message}", "error")
+
+
+class RosterView(AdminPage):
+    """The roster file CE Broker accepts for upload, for any range of completion dates."""
+
+    fresh_views = ("download",)
+
+    @expose("/")
+    def index(self):
+        """Show the date range form and what reporting is set up to do."""
+        start, end = parse_range(None, None, datetime.now(UTC).date())
+        adapter = reporting.adapter("cebroker")
+        return self.render(
+            "admin/campus/reporting_roster.html",
+            start=request.args.get("from", start.isoformat()),
+            end=request.args.get("to", end.isoformat()),
+            configured=adapter.configured(),
+            endpoint=getattr(adapter, "endpoint", ""),
+        )
+
+    @expose("/roster.xml")
+    def download(self):
+        """Download the CE Broker roster (XML) of the completions in a date range."""
+        today = datetime.now(UTC).date()
+        try:
+            start, end = parse_range(request.args.get("from"), request.args.get("to"), today)
+        except DateRangeError as err:
+            flash(err.message, "error")
+            return redirect(url_for(".index"))
+        roster, count = reporting.roster("cebroker", start, end)
+        record(
+            "export",
+            object_type="ReportedCompletion",
+            summary=(
+                f"exported the CE Broker roster {start.isoformat()} to {end.isoformat()}: "
+                f"{count - len(roster.left_out)} completions"
+                + (f", {len(roster.left_out)} left out" if roster.left_out else "")
+            ),
+        )
+        db.session.commit()
+        body = roster.content
+        if roster.left_out:
+            # Said inside the file, where whoever uploads it will look.
+            note = "".join(f"\n  {code}: {reason}" for code, reason in roster.left_out)
+            comment = f"<!-- Left out of this roster:{note.replace('--', '- -')}\n-->\n"
+            head, _, rest = body.partition(b"\n")
+            body = head + b"\n" + comment.encode() + rest
+        return Response(
+            body,
+            mimetype=roster.mimetype,
+            headers={
+                "Content-Disposition": f"attachment;filename={roster.filename}",
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+def add_views(admin, session) -> None:
+    """Add the report list and the roster page."""
+    admin.add_view(
+        ReportView(
+            session,
+            name="CE Broker reports",
+            endpoint="admin_reports",
+            url="reports",
+            category="CE Broker",
+        )
+    )
+    admin.add_view(
+        RosterView(
+            name="Roster file",
+            endpoint="admin_roster",
+            url="/admin/reports/roster",
+            category="CE Broker",
+        )
+    )

@@ -1,0 +1,31 @@
+"""Report actions: resend a completion, the one write path for the admin (and its audit entry)."""
+
+from __future__ import annotations
+
+from campus.accounts.models import User
+from campus.audit import record, snapshot
+from campus.extensions import db
+from campus.reporting.models import ReportedCompletion
+from campus.reporting.services import ReportingError, reopen
+from campus.reporting.systems import system_name
+
+
+def resend(report_id: int, *, actor: User | None) -> ReportedCompletion:
+    """Queue a rejected, unconfigured or cancelled report again; an accepted one is refused."""
+    report = db.session.get(ReportedCompletion, report_id)
+    if report is None:
+        raise ReportingError("There is no such report.", 404)
+    before = snapshot(report)
+    previous = report.status
+    reopen(report)
+    record(
+        "resend",
+        report,
+        summary=(
+            f"{report.certificate.code}: resend to {system_name(report.system)} (was {previous})"
+        ),
+        before=before,
+        after=snapshot(report),
+        actor=actor,
+    )
+    return report

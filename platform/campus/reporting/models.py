@@ -1,0 +1,51 @@
+"""One row per completion reported to a boards' tracking system, with where it stands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campus.certificates.models import Certificate
+from campus.extensions import Model
+from campus.models.base import TimestampMixin
+
+STATUSES = ("pending", "sent", "accepted", "rejected", "not_configured", "cancelled")
+
+
+class ReportedCompletion(TimestampMixin, Model):
+    """A certificate's report to one tracking system: queued once, sent, and its answer."""
+
+    __tablename__ = "reported_completions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), index=True
+    )
+    system: Mapped[str] = mapped_column(String(20))  # key in systems.yaml, e.g. "cebroker"
+    jurisdiction: Mapped[str] = mapped_column(String(10))  # e.g. "FL"
+    # pending: waiting for the worker; sent: the request is out (answer not read yet);
+    # accepted / rejected: the system's answer; not_configured: no credentials, nothing sent;
+    # cancelled: not sent because the certificate was revoked first.
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)  # the last transient failure
+    reason: Mapped[str | None] = mapped_column(Text)  # why rejected, cancelled or not configured
+    reference: Mapped[str | None] = mapped_column(String(80))  # the system's receipt id
+    sent_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+
+    certificate: Mapped[Certificate] = relationship()
+
+    __table_args__ = (
+        # THE rule: a completion is reported once per system, however often issuing runs.
+        UniqueConstraint("certificate_id", "system"),
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'accepted', 'rejected', 'not_configured', 'cancelled')",
+            name="status_known",
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<ReportedCompletion {self.certificate_id} {self.system} {self.status}>"

@@ -1,0 +1,84 @@
+"""Send queued completions to the tracking systems, retrying with backoff, and sweep leftovers."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.reporting import services
+from campus.reporting.adapters import TransientFailure
+from campus.reporting.models import ReportedCompletion
+
+log = logging.getLogger(__name__)
+
+
+def _backoff(retries: int) -> int:
+    base = current_app.config["REPORTING_RETRY_DELAY"]
+    return min(base * 2**retries, 3600)
+
+
+@shared_task(
+    bind=True,
+    max_retries=6,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    name=services.SEND_TASK,
+)
+def send_report(self, report_id: int) -> str | None:
+    """Send one queued completion and store the answer; safe to run any number of times."""
+    settled = services.hold_back(report_id)
+    db.session.commit()
+    if settled is not None:
+        return settled.status
+    if db.session.get(ReportedCompletion, report_id) is None:
+        return None
+    if not services.claim(report_id):
+        db.session.commit()
+        return None  # answered already, or another worker is sending it right now
+    report = db.session.get(ReportedCompletion, report_id)
+    assert report is not None
+    completion = services.completion_of(report)
+    db.session.commit()  # "sent" is visible (and claimed) before the request goes out
+    try:
+        outcome = services.adapter(report.system).submit(completion)
+    except Exception as exc:  # a bug in an adapter must not leave the report "sent" for good
+        log.exception("report %s: adapter failed", report_id)
+        outcome = TransientFailure(f"{type(exc).__name__}: {exc}")
+    report = services.record_outcome(report_id, outcome)
+    db.session.commit()
+    if not isinstance(outcome, TransientFailure):
+        return report.status
+    log.warning("report %s: %s", report_id, outcome.error)
+    if self.request.retries >= self.max_retries:
+        services.record_gave_up(report_id)
+        db.session.commit()
+        return "pending"
+    if self.request.is_eager:
+        # Inline runs (tests, CELERY_TASK_ALWAYS_EAGER) have no broker to hold a delayed
+        # message: retry at once, counting the attempt like the worker does.
+        return self.apply(args=(report_id,), retries=self.request.retries + 1).result
+    raise self.retry(countdown=_backoff(self.request.retries))
+
+
+@shared_task(name="campus.reporting.sweep_reports")
+def sweep_reports() -> int:
+    """Re-enqueue reports left pending or sent without an answer."""
+    report_ids = services.sweep_candidates()
+    for report_id in report_ids:
+        enqueue_after_commit(services.SEND_TASK, report_id)
+    db.session.commit()
+    if report_ids:
+        log.info("report sweep re-enqueued %d reports", len(report_ids))
+    return len(report_ids)
+
+
+BEAT_SCHEDULE = {
+    "reporting-sweep": {
+        "task": "campus.reporting.sweep_reports",
+        "schedule": 900.0,
+    }
+}

@@ -1,0 +1,30 @@
+"""What members see of their reports: a line under each certificate, from the templates."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from campus.reporting import services
+
+
+def install_template_helpers(app: Flask) -> None:
+    """Let certificate pages ask for the report lines of the certificates they show."""
+    app.jinja_env.globals["completion_reports"] = _completion_reports
+    app.jinja_env.globals["reporting_waits"] = _reporting_waits
+
+
+def _completion_reports(certificates) -> dict[int, list[dict]]:
+    """For each certificate id: its reports as {status, text}, for the member's eyes."""
+    by_certificate = services.reports_by_certificate([c.id for c in certificates])
+    return {
+        certificate_id: [
+            {"status": report.status, "text": services.member_status(report)} for report in reports
+        ]
+        for certificate_id, reports in by_certificate.items()
+    }
+
+
+def _reporting_waits(certificates) -> bool:
+    """Tell whether a report of these certificates still waits for the system's answer."""
+    by_certificate = services.reports_by_certificate([c.id for c in certificates])
+    return any(r.status in ("pending", "sent") for rows in by_certificate.values() for r in rows)

@@ -1,0 +1,123 @@
+"""The CE Broker adapter on its own: receipts, the message, which states report, settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from campus.reporting.adapters import Accepted, Completion, Rejected, TransientFailure
+from campus.reporting.cebroker import CEBrokerAdapter, read_receipt, tracking_digits
+from campus.reporting.systems import jurisdiction_code, systems_for
+
+WRAP = '<string xmlns="https://webservices.cebroker.com/">{}</string>'
+
+
+def _escaped(xml: str) -> str:
+    return xml.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _completion(**fields) -> Completion:
+    values = {
+        "certificate_code": "ABCD-2345",
+        "first_name": "Rosa",
+        "last_name": "Delgado",
+        "license_number": "MA12345",
+        "profession_code": "MA",
+        "jurisdiction": "FL",
+        "course_title": "Neck & Shoulder <basics>",
+        "course_number": "20-123456",
+        "completed_on": date(2026, 3, 2),
+        "ce_hours": Decimal("1.00"),
+    }
+    values.update(fields)
+    return Completion(**values)
+
+
+@pytest.mark.parametrize(
+    ("receipt", "expected"),
+    [
+        (
+            WRAP.format(
+                _escaped(
+                    '<rosters><roster><attendee id_roster="88" Message="" /></roster></rosters>'
+                )
+            ),
+            Accepted("88"),
+        ),
+        (
+            WRAP.format(
+                _escaped(
+                    '<rosters><roster><attendee ErrorCode="80" Message="Invalid license Number" />'
+                    "</roster></rosters>"
+                )
+            ),
+            Rejected("Invalid license Number (code 80)"),
+        ),
+        (
+            WRAP.format(_escaped('<rosters Message="Invalid upload key" ErrorCode="10" />')),
+            Rejected("Invalid upload key (code 10)"),
+        ),
+        ("<html>Service Unavailable", TransientFailure("CE Broker's answer was not XML")),
+        (WRAP.format("not xml"), TransientFailure("CE Broker's receipt was not XML")),
+        (
+            WRAP.format(_escaped("<rosters />")),
+            TransientFailure("CE Broker's receipt named no attendee"),
+        ),
+    ],
+    ids=["accepted", "rejected", "bad-key", "not-xml", "inner-not-xml", "empty"],
+)
+def test_receipts_read_as_accepted_rejected_or_transient(receipt, expected):
+    assert read_receipt(receipt) == expected
+
+
+def test_the_message_escapes_text_and_uses_the_tracking_digits():
+    adapter = CEBrokerAdapter("50-4321", "KEY", "http://127.0.0.1:9/", 1)
+    root = ET.fromstring(adapter.message([_completion(last_name="O'Brien & <Sons>")]))
+    assert root.get("id_parent_provider") == "4321"
+    assert root.findtext("roster/id_course") == "123456"
+    assert root.findtext("roster/attendees/attendee/last_name") == "O'Brien & <Sons>"
+    assert root.findtext("roster/attendees/attendee/course_date") == "03/02/2026"
+
+
+def test_a_completion_without_a_license_is_rejected_before_sending():
+    adapter = CEBrokerAdapter("50-4321", "KEY", "http://127.0.0.1:9/", 1)
+    outcome = adapter.submit(_completion(license_number=" "))
+    assert outcome == Rejected("The certificate names no license number.")
+
+
+@pytest.mark.parametrize(
+    ("provider", "key", "configured"),
+    [("50-4321", "KEY", True), ("4321", "KEY", True), ("", "KEY", False), ("50-4321", "", False),
+     ("fifty", "KEY", False)],
+)  # fmt: skip
+def test_reporting_is_configured_only_with_a_provider_id_and_a_key(provider, key, configured):
+    assert CEBrokerAdapter(provider, key, "http://x", 1).configured() is configured
+
+
+def test_tracking_numbers_are_read_with_or_without_their_prefix():
+    assert tracking_digits("20-123456", "20") == "123456"
+    assert tracking_digits("123456", "20") == "123456"
+    assert tracking_digits("50-123", "20") is None
+    assert tracking_digits(None, "20") is None
+
+
+def test_florida_uses_cebroker_and_names_each_professions_code():
+    assert jurisdiction_code("Florida") == jurisdiction_code("fl") == "FL"
+    [(system, florida)] = systems_for("FL")
+    assert system.name == "CE Broker"
+    assert florida.professions["massage_therapist"] == "MA"
+    assert florida.professions["physical_therapist"] == "PT"
+    assert "456.025" in florida.source
+    assert systems_for("Maine") == [] and systems_for(None) == []
+
+
+def test_production_does_not_require_cebroker_settings(app):
+    from campus.preflight import production_problems
+    from config import ProductionConfig
+
+    assert not any("CEBROKER" in name for name in ProductionConfig.REQUIRED)
+    config = {"REQUIRED": ProductionConfig.REQUIRED, "CEBROKER_PROVIDER_ID": None}
+    assert not any("CEBROKER" in p for p in production_problems({**app.config, **config}))

@@ -1,0 +1,284 @@
+"""Reporting a completion to CE Broker: queued once after issue, sent, retried, answered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from tests import support
+from tests.reporting.helpers import completion, configure, report_of, reports_of
+
+
+def _count_reports() -> int:
+    from campus.extensions import db
+    from campus.reporting.models import ReportedCompletion
+
+    return db.session.scalar(select(func.count()).select_from(ReportedCompletion))
+
+
+def test_a_florida_completion_is_reported_and_accepted(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app, full_name="Rosa María Delgado")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert (report.system, report.jurisdiction, report.status) == ("cebroker", "FL", "accepted")
+        assert report.attempts == 1 and report.reference == "7001" and report.answered_at
+        from campus.certificates.models import Certificate
+        from campus.extensions import db
+
+        completed = db.session.get(Certificate, c.certificate_id).completed_at
+    [message] = fake_cebroker.messages
+    assert message.tag == "rosters"
+    assert (message.get("id_parent_provider"), message.get("upload_key")) == ("4321", "TESTKEY01")
+    assert message.findtext("roster/id_provider") == "4321"
+    assert message.findtext("roster/id_course") == "123456"
+    [attendee] = fake_cebroker.attendees()
+    assert {child.tag: child.text for child in attendee} == {
+        "licensee_profession": "MA",
+        "license": "MA12345",
+        "cebroker_state": "FL",
+        "first_name": "Rosa",
+        "last_name": "María Delgado",
+        "course_date": completed.strftime("%m/%d/%Y"),
+        "partial_credit": "N",
+    }
+
+
+def test_a_state_written_out_is_recognised(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app, state="Florida")
+    with app.app_context():
+        assert report_of(c.certificate_id).status == "accepted"
+
+
+def test_a_license_in_a_state_without_a_tracking_system_is_not_reported(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app, state="Maine", license_number="MT-004512")
+    with app.app_context():
+        assert reports_of(c.certificate_id) == []
+    assert fake_cebroker.messages == []
+
+
+def test_a_rejection_is_recorded_with_cebrokers_reason(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app, license_number="REJ0001")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "rejected"
+        assert report.reason == "Invalid license Number (code 80)"
+        assert report.attempts == 1  # a refusal is not retried
+
+
+def test_a_course_without_a_cebroker_number_is_rejected_without_sending(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app, number=None)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "rejected"
+        assert "no CE Broker course tracking number" in report.reason
+    assert fake_cebroker.messages == []
+
+
+def test_a_transient_failure_is_retried_until_accepted(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    fake_cebroker.fail_next = 2
+    c = completion(app)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted"
+        assert report.attempts == 3
+        assert report.last_error is None
+    assert len(fake_cebroker.messages) == 1
+
+
+def test_retries_stop_at_the_limit_and_leave_the_report_pending(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    fake_cebroker.fail_next = 100
+    c = completion(app)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "pending"
+        assert report.attempts == 7  # the first try and six retries
+        assert "HTTP 503" in report.last_error and "gave up after 7 tries" in report.last_error
+    assert fake_cebroker.messages == []
+
+
+def test_an_unreachable_service_is_a_transient_failure(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    app.config["CEBROKER_ENDPOINT"] = "http://127.0.0.1:9/nothing-listens-here"
+    c = completion(app)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "pending"
+        assert "could not be reached" in report.last_error
+
+
+def test_without_settings_the_report_says_not_configured_and_nothing_is_sent(app, fake_cebroker):
+    c = completion(app)  # CEBROKER_* unset in testing
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "not_configured"
+        assert "not configured" in report.reason
+        assert report.attempts == 0
+    assert fake_cebroker.messages == []
+
+
+def test_running_the_issuing_task_again_queues_nothing_more(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        from campus.certificates.models import Certificate
+        from campus.certificates.tasks import issue_certificate
+        from campus.extensions import db
+
+        enrollment_id = db.session.get(Certificate, c.certificate_id).enrollment_id
+        for _ in range(3):
+            issue_certificate.apply(args=(enrollment_id,))
+        assert _count_reports() == 1
+        assert report_of(c.certificate_id).status == "accepted"
+    assert len(fake_cebroker.messages) == 1
+
+
+def test_concurrent_queueing_makes_one_report(app, fake_cebroker):
+    c = completion(app)  # not configured: the report exists and is settled
+    with app.app_context():
+        _delete_reports()
+
+    def queue(_seed: int) -> None:
+        from campus.extensions import db
+        from campus.reporting import services
+
+        with app.app_context():
+            services.queue_for_certificate(c.certificate_id)
+            db.session.commit()
+
+    assert support.hammer_in_threads(queue, threads=6) == []
+    with app.app_context():
+        assert _count_reports() == 1
+
+
+def _delete_reports() -> None:
+    from sqlalchemy import delete
+
+    from campus.extensions import db
+    from campus.reporting.models import ReportedCompletion
+
+    db.session.execute(delete(ReportedCompletion))
+    db.session.commit()
+
+
+def test_concurrent_sends_of_one_report_reach_cebroker_once(app, fake_cebroker):
+    c = completion(app)  # settled as not configured; now configure and put it back in line
+    configure(app, fake_cebroker)
+    with app.app_context():
+        from campus.extensions import db
+
+        report = report_of(c.certificate_id)
+        report.status = "pending"
+        db.session.commit()
+        report_id = report.id
+
+    def send(_seed: int) -> None:
+        from campus.reporting.tasks import send_report
+
+        with app.app_context():
+            send_report.apply(args=(report_id,))
+
+    assert support.hammer_in_threads(send, threads=6) == []
+    assert len(fake_cebroker.messages) == 1
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts) == ("accepted", 1)
+
+
+def test_a_certificate_revoked_before_sending_is_not_reported(app, fake_cebroker):
+    c = completion(app)
+    configure(app, fake_cebroker)
+    with app.app_context():
+        from campus.certificates import actions
+        from campus.extensions import db
+        from campus.reporting.tasks import send_report
+
+        report = report_of(c.certificate_id)
+        report.status, report_id = "pending", report.id
+        actions.revoke(c.code, "Attendance could not be confirmed", actor=None)
+        db.session.commit()
+        assert send_report.apply(args=(report_id,)).result == "cancelled"
+        report = report_of(c.certificate_id)
+        assert report.status == "cancelled"
+        assert "revoked" in report.reason and "Attendance could not be confirmed" in report.reason
+    assert fake_cebroker.messages == []
+
+
+def test_the_sweep_resends_reports_left_pending(app, fake_cebroker):
+    c = completion(app)
+    configure(app, fake_cebroker)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.models.base import utcnow
+        from campus.reporting.tasks import sweep_reports
+
+        report = report_of(c.certificate_id)
+        report.status = "pending"
+        db.session.commit()
+        assert sweep_reports.apply().result == 0  # too recent: its own task may still come
+        report.updated_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+        assert sweep_reports.apply().result == 1
+        assert report_of(c.certificate_id).status == "accepted"
+    assert len(fake_cebroker.messages) == 1
+
+
+def test_a_stalled_send_is_redone_only_once_stale(app, fake_cebroker):
+    c = completion(app)
+    configure(app, fake_cebroker)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.models.base import utcnow
+        from campus.reporting.tasks import send_report
+
+        report = report_of(c.certificate_id)
+        report.status, report.sent_at = "sent", utcnow()
+        db.session.commit()
+        assert send_report.apply(args=(report.id,)).result is None  # another worker has it
+        assert fake_cebroker.messages == []
+        report.sent_at = utcnow() - timedelta(hours=1)  # that worker died mid-request
+        db.session.commit()
+        assert send_report.apply(args=(report.id,)).result == "accepted"
+    assert len(fake_cebroker.messages) == 1
+
+
+def _two_licenses(app, slug: str, first: tuple[str, str], second: tuple[str, str]):
+    """A member with two licenses completes a course; the certificate names the first one."""
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.licenses.helpers import add_license
+    from tests.reporting.helpers import course_with_number
+
+    with app.app_context():
+        course = course_with_number(slug)
+        user = student(license_state=first[0], license_number=first[1])
+        add_license(user.id, second[0], second[1])
+        complete_course(user.id, course)
+        certificate = certificate_of(user.id)
+        return certificate.id, certificate.license_id
+
+
+def test_the_report_carries_the_license_the_certificate_names(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    certificate_id, _license_id = _two_licenses(app, "two-a", ("FL", "MA24680"), ("ME", "MT-1"))
+    with app.app_context():
+        assert report_of(certificate_id).status == "accepted"
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA24680"]
+
+
+def test_a_certificate_for_another_license_is_not_reported(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    certificate_id, license_id = _two_licenses(app, "two-b", ("ME", "MT-1"), ("FL", "MA24680"))
+    with app.app_context():
+        from campus.extensions import db
+        from campus.licenses.models import License
+
+        assert db.session.get(License, license_id).jurisdiction == "ME"
+        assert reports_of(certificate_id) == []
+    assert fake_cebroker.messages == []
