@@ -192,6 +192,8 @@ class Config:
     CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
     CERTIFICATE_RETRY_DELAY = int(_env("CERTIFICATE_RETRY_DELAY", "15") or 15)  # doubles per try
     CERTIFICATE_SWEEP_AFTER = int(_env("CERTIFICATE_SWEEP_AFTER", "600") or 600)  # seconds
+    # Certification programs: the largest practical video accepted (bytes; 200 MB).
+    PRACTICAL_MAX_BYTES = _int("PRACTICAL_MAX_BYTES", 200 * 1024 * 1024)
     # Seat time (campus.learning.seattime): every required study time is multiplied by the
     # scale; production refuses anything but 1. A lesson opens its "complete" button after this
     # share of its expected time; the lesson page beats this often while visible and in use.

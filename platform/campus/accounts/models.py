@@ -84,6 +84,15 @@ class User(UserMixin, TimestampMixin, Model):
         return self.role == "admin"
 
     @property
+    def is_assessor(self) -> bool:
+        return self.role == "assessor"
+
+    @property
+    def is_staff(self) -> bool:
+        """Admins and assessors: both see members' personal data, so both need TOTP."""
+        return self.role in ("admin", "assessor")
+
+    @property
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
 

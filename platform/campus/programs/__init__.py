@@ -10,9 +10,22 @@ bp = Blueprint("programs", __name__, url_prefix="/programs")
 
 
 def _register(app: Flask) -> None:
-    from campus.programs import models, views  # noqa: F401  (tables; routes on bp)
+    from campus.programs import (  # noqa: F401  (tables; routes on bp; receivers; tasks)
+        models,
+        receivers,
+        tasks,
+        views,
+    )
 
     app.register_blueprint(bp)
+    # First of all, so the CSRF check (which reads the body) already sees the larger bound.
+    app.before_request_funcs.setdefault(None, []).insert(0, views.allow_video_bodies)
 
 
-feature = Feature("programs", _register)
+def _beat_schedule() -> dict[str, dict]:
+    from campus.programs.tasks import BEAT_SCHEDULE
+
+    return BEAT_SCHEDULE
+
+
+feature = Feature("programs", _register, beat_schedule=_beat_schedule)
