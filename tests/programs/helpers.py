@@ -71,3 +71,52 @@ def make_credential(user_id: int, program: Program, **fields: Any) -> Credential
     return credential
 
 
+def make_course(slug: str, hours: str = "2"):
+    """Insert and commit a published course (no lessons needed: completion is set directly)."""
+    from decimal import Decimal
+
+    from campus.learning import services
+
+    course = services.create_course(
+        slug=slug,
+        title=f"Course {slug}",
+        summary="A course",
+        ce_hours=Decimal(hours),
+        topic="Shoulder",
+        status="published",
+    )
+    db.session.commit()
+    return course
+
+
+def complete(user_id: int, course, when=None) -> None:
+    """Record a completed enrollment of the user in the course (inside an app context)."""
+    from campus.learning.models import Enrollment
+
+    db.session.add(
+        Enrollment(
+            user_id=user_id,
+            course_id=course.id,
+            completed_at=when or utcnow(),
+            ce_hours_earned=course.ce_hours,
+            status="completed",
+        )
+    )
+    db.session.commit()
+
+
+def ready_program(**fields: Any):
+    """A program with two required courses and a bank of 6 Anatomy and 6 Technique questions."""
+    courses = [make_course(f"req-{n}-{id(fields)}") for n in range(2)]
+    program = make_program(courses=courses, **fields)
+    add_questions(program, "Anatomy", 6)
+    add_questions(program, "Technique", 6)
+    return program, courses
+
+
+def right_answers(sitting) -> dict[int, int]:
+    """The key of a frozen sitting: question id -> the right choice id."""
+    return {
+        item["id"]: next(c["id"] for c in item["choices"] if c["correct"])
+        for item in sitting.layout
+    }

@@ -28,7 +28,7 @@ def _queue_issue(user_id: int, program_id: int) -> None:
 
 def start_exam(user: User, program: Program, now: datetime | None = None) -> ExamSitting:
     """Start (or return) the candidate's sitting once the program's rules allow it."""
-    state = progress(user, program)
+    state = progress(user, program, now)
     if not state.eligibility.ok:
         raise exam.ExamError(" ".join(state.eligibility.reasons))
     if not state.courses_done:

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
@@ -176,14 +176,9 @@ def start(
             f"You can retake the exam from {current.next_start_at:%B %-d, %Y at %H:%M} UTC."
         )
     layout = draw_layout(program, rng)
-    number = (
-        db.session.scalar(
-            select(func.coalesce(func.max(ExamSitting.number), 0)).where(
-                ExamSitting.user_id == user.id, ExamSitting.program_id == program.id
-            )
-        )
-        or 0
-    ) + 1
+    # Numbered from what `state` read: a start that raced another one either saw its sitting
+    # (and returned it above) or picks the same number and loses the unique insert below.
+    number = max((s.number for s in current.sittings), default=0) + 1
     sitting = ExamSitting(
         program_id=program.id,
         user_id=user.id,

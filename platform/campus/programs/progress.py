@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -107,7 +108,7 @@ def latest_credential(user_id: int, program_id: int) -> Credential | None:
     )
 
 
-def progress(user: User, program: Program) -> Progress:
+def progress(user: User, program: Program, now: datetime | None = None) -> Progress:
     """Work out the candidate's progress through the program (closes an expired sitting)."""
     course_ids = [link.course_id for link in program.courses]
     enrollments = {
@@ -131,7 +132,7 @@ def progress(user: User, program: Program) -> Progress:
         required=[step(c) for c in program.required_courses],
         electives=electives,
         elective_hours=sum((s.hours or Decimal(0) for s in electives), Decimal(0)),
-        exam=exam.state(user, program),
+        exam=exam.state(user, program, now),
         practical=latest_practical(user, program),
         credential=latest_credential(user.id, program.id),
         elective_hours_needed=program.elective_hours or Decimal(0),
