@@ -6,11 +6,14 @@ from flask import Blueprint, Flask
 
 from campus.features import Feature
 
-bp = Blueprint("programs", __name__, url_prefix="/programs")
+bp = Blueprint("programs", __name__, url_prefix="/programs", cli_group="programs")
 
 
 def _register(app: Flask) -> None:
+    from campus.extensions import api as rest
     from campus.programs import (  # noqa: F401  (tables; routes on bp; receivers; tasks)
+        api,
+        cli,
         models,
         receivers,
         tasks,
@@ -18,6 +21,7 @@ def _register(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
+    rest.register_blueprint(api.blp, url_prefix="/api/v1")
     # First of all, so the CSRF check (which reads the body) already sees the larger bound.
     app.before_request_funcs.setdefault(None, []).insert(0, views.allow_video_bodies)
 
@@ -28,4 +32,10 @@ def _beat_schedule() -> dict[str, dict]:
     return BEAT_SCHEDULE
 
 
-feature = Feature("programs", _register, beat_schedule=_beat_schedule)
+def _seed() -> list[str]:
+    from campus.programs.demo import seed
+
+    return seed()
+
+
+feature = Feature("programs", _register, beat_schedule=_beat_schedule, seed=_seed)
