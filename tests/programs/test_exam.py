@@ -195,17 +195,21 @@ def test_retakes_are_limited_and_wait_their_period(app):
             actions.submit_exam(user, sitting, {})
             db.session.commit()
             assert sitting.passed is False
-        with time_machine.travel(START + timedelta(days=6), tick=False):
-            with pytest.raises(exam.ExamError, match="retake the exam from"):
-                actions.start_exam(user, program)
+        with (
+            time_machine.travel(START + timedelta(days=6), tick=False),
+            pytest.raises(exam.ExamError, match="retake the exam from"),
+        ):
+            actions.start_exam(user, program)
         with time_machine.travel(START + timedelta(days=7, minutes=1), tick=False):
             second = actions.start_exam(user, program)
             assert second.number == 2
             actions.submit_exam(user, second, {})
             db.session.commit()
-        with time_machine.travel(START + timedelta(days=30), tick=False):
-            with pytest.raises(exam.ExamError, match="used all 2 attempts"):
-                actions.start_exam(user, program)
+        with (
+            time_machine.travel(START + timedelta(days=30), tick=False),
+            pytest.raises(exam.ExamError, match="used all 2 attempts"),
+        ):
+            actions.start_exam(user, program)
 
 
 def test_exam_through_the_pages(app, client):

@@ -53,7 +53,7 @@ def parse_choices(text: str) -> list[dict]:
     ]
     if len(choices) < 2:
         raise ValidationError("Give at least two answers, one a line.")
-    if sum(c["correct"] for c in choices) != 1:
+    if sum(1 for c in choices if c["correct"]) != 1:
         raise ValidationError("Mark exactly one answer as right by starting its line with *.")
     return choices
 

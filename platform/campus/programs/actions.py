@@ -7,7 +7,7 @@ change (issuing the credential, mailing the candidate) is queued to run after th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from campus.accounts.models import User
 from campus.audit import record
@@ -90,7 +90,7 @@ def close_expired_sitting(sitting_id: int) -> bool:
 
 
 def submit_practical(
-    user: User, program: Program, stream: BinaryIO, filename: str
+    user: User, program: Program, stream: IO[bytes], filename: str
 ) -> PracticalSubmission:
     """Check and store the candidate's video for review."""
     refusal = practicals.may_submit(user, program)

@@ -50,7 +50,7 @@ def _question(item: dict, number: int) -> ExamQuestion:
         {"id": n, "text": str(text).lstrip("*").strip(), "correct": str(text).startswith("*")}
         for n, text in enumerate(answers, start=1)
     ]
-    if len(choices) < 2 or sum(c["correct"] for c in choices) != 1:
+    if len(choices) < 2 or sum(1 for c in choices if c["correct"]) != 1:
         raise ProgramFileError(f"question {number} needs 2+ answers with exactly one marked *")
     return ExamQuestion(
         domain=str(item["domain"])[:80],

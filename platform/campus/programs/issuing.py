@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User
@@ -122,7 +123,7 @@ def issue(credential_id: int) -> bool:
     storage.save(base + ".pdf", documents.render_pdf(credential))
     storage.save(base + ".jwt", documents.signed_badge(credential).encode())
     # Only one run moves it from pending: it alone records the event and sends the email.
-    moved = db.session.execute(
+    result = db.session.execute(
         update(Credential)
         .where(Credential.id == credential.id, Credential.status.in_(("pending", "failed")))
         .values(
@@ -134,8 +135,8 @@ def issue(credential_id: int) -> bool:
             last_error=None,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
+    )
+    if cast(CursorResult, result).rowcount != 1:
         return False
     db.session.refresh(credential)
     db.session.add(CredentialEvent(credential_id=credential.id, kind="issued"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from flask import current_app
 from sqlalchemy import select
@@ -62,7 +62,7 @@ class CheckedVideo:
     content_type: str
 
 
-def read_video(stream: BinaryIO, filename: str) -> CheckedVideo:
+def read_video(stream: IO[bytes], filename: str) -> CheckedVideo:
     """Read an uploaded video, refusing it when too large or not really MP4, MOV or WebM."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in EXTENSIONS:
