@@ -230,3 +230,20 @@ def test_pages_say_it_is_not_an_accredited_certification_unless_an_admin_says_so
     page = client.get("/programs/accredited").text
     assert "accredited by The Board of Points" in page
     assert "not an accredited certification" in client.get("/programs/").text
+
+
+def test_only_the_holder_downloads_the_pdf(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        from campus.programs.models import Program
+
+        slug = db.session.get(Program, program_id).slug
+        support.sign_in_directly(client, user_id)
+        other = app.test_client()
+        support.sign_in_directly(other, support.create_user().id)
+    with client.get(f"/programs/{slug}/credential.pdf") as response:
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
+        assert "no-store" in response.headers["Cache-Control"]
+    assert other.get(f"/programs/{slug}/credential.pdf").status_code == 404
+    assert app.test_client().get(f"/programs/{slug}/credential.pdf").status_code == 302
