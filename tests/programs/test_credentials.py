@@ -247,3 +247,31 @@ def test_only_the_holder_downloads_the_pdf(app, client):
         assert "no-store" in response.headers["Cache-Control"]
     assert other.get(f"/programs/{slug}/credential.pdf").status_code == 404
     assert app.test_client().get(f"/programs/{slug}/credential.pdf").status_code == 302
+
+
+def test_a_sitting_that_expires_with_a_passing_score_still_earns_the_credential(app, client):
+    with app.app_context():
+        program, courses = ready_program(exam_time_limit_minutes=30)
+        user = support.create_user()
+        for course in courses:
+            complete(user.id, course, when=START - timedelta(days=1))
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            actions.save_answers(user, sitting, right_answers(sitting))
+            db.session.commit()
+        slug, user_id = program.slug, user.id
+    with time_machine.travel(START + timedelta(minutes=45), tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}")  # the page notices the deadline has passed
+        assert "to see your progress" not in page.text  # signed in
+    with app.app_context():
+        assert [c.status for c in _credentials()] == ["issued"]
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "program_exam_expire")
+            )
+            == 1
+        )

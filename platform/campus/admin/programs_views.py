@@ -232,16 +232,30 @@ def add_views(admin, session) -> None:
     from campus.admin.assessments import AssessmentView
 
     admin.add_view(
-        ProgramView(session, name="Programs", endpoint="admin_programs", category="Programs")
+        ProgramView(
+            session,
+            name="Programs",
+            endpoint="admin_programs",
+            url="programs",
+            category="Programs",
+        )
     )
     admin.add_view(
         ExamQuestionView(
-            session, name="Exam bank", endpoint="admin_exam_questions", category="Programs"
+            session,
+            name="Exam bank",
+            endpoint="admin_exam_questions",
+            url="exam-questions",
+            category="Programs",
         )
     )
     admin.add_view(
         CredentialView(
-            session, name="Credentials", endpoint="admin_credentials", category="Programs"
+            session,
+            name="Credentials",
+            endpoint="admin_credentials",
+            url="credentials",
+            category="Programs",
         )
     )
     admin.add_view(

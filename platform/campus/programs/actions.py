@@ -19,7 +19,7 @@ from campus.programs.models import Credential, ExamSitting, PracticalSubmission,
 from campus.programs.progress import progress
 from campus.urls import public_url
 
-ISSUE_TASK = "campus.programs.issue_credential"
+ISSUE_TASK = exam.ISSUE_TASK
 
 
 def _queue_issue(user_id: int, program_id: int) -> None:
@@ -75,18 +75,7 @@ def submit_exam(
 def close_expired_sitting(sitting_id: int) -> bool:
     """Close a sitting whose deadline passed, scored on what it holds (the worker's sweep)."""
     sitting = db.session.get(ExamSitting, sitting_id)
-    if sitting is None or not sitting.is_open:
-        return False
-    exam.close(sitting, "expired")
-    record(
-        "program_exam_expire",
-        sitting,
-        summary=f"sitting {sitting.number} of {sitting.program.title} closed at its deadline "
-        f"with {sitting.score_percent}%",
-    )
-    if sitting.passed:
-        _queue_issue(sitting.user_id, sitting.program_id)
-    return True
+    return sitting is not None and exam.expire(sitting)
 
 
 def submit_practical(

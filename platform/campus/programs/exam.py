@@ -18,10 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
+from campus.audit import record
 from campus.extensions import db
+from campus.jobs import enqueue_after_commit
 from campus.models.base import utcnow
 from campus.programs.models import ExamQuestion, ExamSitting, Program
 
+ISSUE_TASK = "campus.programs.issue_credential"
 # Draws and shuffles come from the operating system's generator: nobody can predict them.
 _SYSTEM_RANDOM = random.SystemRandom()
 
@@ -133,7 +136,7 @@ def state(user: User, program: Program, now: datetime | None = None) -> ExamStat
     sittings = sittings_of(user, program)
     for sitting in sittings:
         if sitting.is_open and sitting.deadline_at <= now:
-            close(sitting, "expired", now)
+            expire(sitting)
     open_sitting = next((s for s in sittings if s.is_open), None)
     passed = next((s for s in sittings if s.passed), None)
     closed = [s for s in sittings if not s.is_open]
@@ -261,6 +264,22 @@ def close(sitting: ExamSitting, reason: str, now: datetime | None = None) -> Non
     sitting.score_percent = round(100 * right / total) if total else 0
     sitting.passed = sitting.score_percent >= sitting.pass_mark
     db.session.flush()
+
+
+def expire(sitting: ExamSitting) -> bool:
+    """Close a sitting whose deadline passed, audit it, and queue the credential on a pass."""
+    if not sitting.is_open:
+        return False
+    close(sitting, "expired")
+    record(
+        "program_exam_expire",
+        sitting,
+        summary=f"sitting {sitting.number} of {sitting.program.title} closed at its deadline "
+        f"with {sitting.score_percent}%",
+    )
+    if sitting.passed:
+        enqueue_after_commit(ISSUE_TASK, sitting.user_id, sitting.program_id)
+    return True
 
 
 def expired_sitting_ids(now: datetime | None = None) -> list[int]:
