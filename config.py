@@ -220,6 +220,8 @@ class Config:
     REPORTING_RETRY_DELAY = _int("REPORTING_RETRY_DELAY", 30)  # seconds; doubles per try
     REPORTING_SWEEP_AFTER = _int("REPORTING_SWEEP_AFTER", 3600)  # pending this long: re-sent
     REPORTING_SENT_STALE_AFTER = _int("REPORTING_SENT_STALE_AFTER", 600)  # no answer: re-sent
+    # Certification programs: the largest practical video accepted (bytes; 200 MB).
+    PRACTICAL_MAX_BYTES = _int("PRACTICAL_MAX_BYTES", 200 * 1024 * 1024)
     # Seat time (campus.learning.seattime): every required study time is multiplied by the
     # scale; production refuses anything but 1. A lesson opens its "complete" button after this
     # share of its expected time; the lesson page beats this often while visible and in use.

@@ -15,10 +15,13 @@ ADMIN_EMAIL = "admin@campus.example"
 ADMIN_PASSWORD = "campus-admin-demo"
 STUDENT_EMAIL = "student@campus.example"
 STUDENT_PASSWORD = "campus-student-demo"
+# Reviews program practicals in the admin; like admins, sets up TOTP on first visit.
+ASSESSOR_EMAIL = "assessor@campus.example"
+ASSESSOR_PASSWORD = "campus-assessor-demo"
 
 
 def seed_accounts() -> list[str]:
-    """Create the demo admin and the demo student if they are missing."""
+    """Create the demo admin, student and assessor if they are missing."""
     lines = []
     if get_user_by_email(ADMIN_EMAIL) is None:
         create_admin(ADMIN_EMAIL, ADMIN_PASSWORD, full_name="Dana Whitfield")
@@ -34,6 +37,18 @@ def seed_accounts() -> list[str]:
             )
         )
         lines.append(f"created student {STUDENT_EMAIL}")
+    if get_user_by_email(ASSESSOR_EMAIL) is None:
+        db.session.add(
+            User(
+                email=ASSESSOR_EMAIL,
+                password_hash=hash_password(ASSESSOR_PASSWORD),
+                full_name="Sam Okoye",
+                profession="physical_therapist",
+                role="assessor",
+                email_verified_at=utcnow(),
+            )
+        )
+        lines.append(f"created assessor {ASSESSOR_EMAIL}")
     db.session.flush()
     return lines
 
@@ -58,3 +73,4 @@ def print_logins() -> None:
     click.echo("Demo logins:")
     click.echo(f"  admin    {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
     click.echo(f"  student  {STUDENT_EMAIL} / {STUDENT_PASSWORD}")
+    click.echo(f"  assessor {ASSESSOR_EMAIL} / {ASSESSOR_PASSWORD}  (sets up TOTP on first visit)")

@@ -43,6 +43,7 @@ def all_features() -> tuple[Feature, ...]:
         mail,
         main,
         observability,
+        programs,
         reporting,
     )
 
@@ -57,6 +58,7 @@ def all_features() -> tuple[Feature, ...]:
         certificates.feature,
         licenses.feature,
         reporting.feature,
+        programs.feature,
         admin.feature,
     )
 

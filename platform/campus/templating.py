@@ -150,6 +150,7 @@ def _nav_items(app: Flask) -> list[tuple[str, str]]:
     for endpoint, label in (
         ("content.library", "Articles"),
         ("learning.catalog", "CE courses"),
+        ("programs.index", "Programs"),
         ("billing.membership", "Membership"),
     ):
         if endpoint in app.view_functions:

@@ -234,5 +234,36 @@ def make_catalog(app):
             certificate=certificate.id,
             lessons_count=len(course.lesson_ids),
         )
+        _add_program_fixtures(ids, member.id, course)
     ids.event = make_event(app)
     return ids
+
+
+def _add_program_fixtures(ids, user_id: int, course) -> None:
+    """A program with a bank question, a credential and a practical video waiting for review."""
+    from campus.storage import get_storage
+    from campus.extensions import db
+    from campus.programs.models import PracticalSubmission
+    from tests.programs.helpers import add_questions, make_credential, make_program
+
+    program = make_program(
+        slug="admin-fixture-program",
+        practical_required=True,
+        rubric="Locates the trigger point\nApplies pressure safely",
+    )
+    ids.program = program.id
+    ids.exam_question = add_questions(program, "Anatomy", 1)[0]
+    ids.credential = make_credential(user_id, program).id
+    key = "programs/practicals/fixture/video.mp4"
+    get_storage().save(key, b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    submission = PracticalSubmission(
+        program_id=program.id,
+        user_id=user_id,
+        storage_key=key,
+        filename="video.mp4",
+        content_type="video/mp4",
+        size_bytes=76,
+    )
+    db.session.add(submission)
+    db.session.commit()
+    ids.submission = submission.id

@@ -45,12 +45,17 @@ _VIEW_OF = {
     "admin_audit": "audit",
     "admin_certificates": "certificate",
     "admin_reports": "report",
+    "admin_programs": "program",
+    "admin_exam_questions": "exam_question",
+    "admin_credentials": "credential",
 }
 _ARG_OF = {
     "user_id": "member",
     "event_id": "event",
     "article_id": "article",
     "course_id": "course",
+    "credential_id": "credential",
+    "submission_id": "submission",
 }
 
 
@@ -107,6 +112,9 @@ def site(_database):
         support.enable_totp(admin_id)
         ids.admin = support.open_session(admin_id, second_factor=True)
         ids.student = support.open_session(support.create_user().id)
+        assessor_id = support.create_user(role="assessor").id
+        support.enable_totp(assessor_id)
+        ids.assessor = support.open_session(assessor_id, second_factor=True)
     yield app, ids
     support.clean_database(app)
 
@@ -146,6 +154,21 @@ def test_students_are_refused(site, ids, endpoint, rule, method):
     url = _url(rule, endpoint, ids)
     response = client.get(url) if method == "GET" else support.post_form(client, url, {})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "rule", "method"), RULES, ids=[f"{m} {r}" for _e, r, m in RULES]
+)
+def test_assessors_reach_only_the_assessments(site, ids, endpoint, rule, method):
+    client = _client(site[0], ids.assessor)
+    url = _url(rule, endpoint, ids)
+    response = client.get(url) if method == "GET" else support.post_form(client, url, {})
+    if endpoint.startswith("admin_assessments."):
+        # In: the queue, a review page, the video; an empty review form is refused, not a 500.
+        assert response.status_code == 200, url
+    else:
+        assert response.status_code == 403, url
+    response.close()
 
 
 GETS = [(e, r) for e, r, m in RULES if m == "GET"]

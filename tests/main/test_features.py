@@ -20,6 +20,7 @@ def test_every_feature_is_registered_in_order(app):
         "certificates",
         "licenses",
         "reporting",
+        "programs",
         "admin",
     )
     # What each feature registered is there: pages, API, commands.

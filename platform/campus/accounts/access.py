@@ -56,21 +56,22 @@ def unauthorized() -> Any:
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
-def admin_refusal() -> Any:
+def admin_refusal(*, assessors: bool = False) -> Any:
     """Return why this request may not use the admin (a response), or None if it may.
 
-    Anonymous visitors go to login and non-admins get 403. An admin needs a second factor: one
-    without it is sent to set it up, and a session that did not pass it signs in again.
+    Anonymous visitors go to login and non-admins get 403 (assessors pass where `assessors`
+    says so: the assessment pages). Staff need a second factor: one without it is sent to set
+    it up, and a session that did not pass it signs in again.
     """
     from campus.accounts import sessions
 
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not current_user.is_admin:
+    if not (current_user.is_admin or (assessors and current_user.is_assessor)):
         abort(403)
     if not current_user.totp_enabled:
         flash(
-            "Admins need a second factor. Set up an authenticator app to open the admin.", "warning"
+            "Staff need a second factor. Set up an authenticator app to open the admin.", "warning"
         )
         return redirect(url_for("accounts.security"))
     if not sessions.passed_second_factor():

@@ -18,7 +18,8 @@ PROFESSIONS = {
     "chiropractor": "Chiropractor",
     "other": "Other",
 }
-ROLES = ("student", "admin")
+# An assessor reviews program practicals in the admin and sees nothing else there.
+ROLES = ("student", "admin", "assessor")
 
 
 class User(UserMixin, TimestampMixin, Model):
@@ -79,6 +80,15 @@ class User(UserMixin, TimestampMixin, Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_assessor(self) -> bool:
+        return self.role == "assessor"
+
+    @property
+    def is_staff(self) -> bool:
+        """Admins and assessors: both see members' personal data, so both need TOTP."""
+        return self.role in ("admin", "assessor")
 
     @property
     def is_verified(self) -> bool:

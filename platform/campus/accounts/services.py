@@ -278,7 +278,7 @@ def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     same_browser = binding is not None and hmac.compare_digest(binding, _hash_token(raw))
-    sign_in = first and same_browser and user.is_active and not user.is_admin
+    sign_in = first and same_browser and user.is_active and not user.is_staff
     if sign_in:
         user.last_login_at = utcnow()
     return user, sign_in

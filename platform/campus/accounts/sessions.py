@@ -55,8 +55,8 @@ def _limits(remembered: bool) -> tuple[timedelta, timedelta]:
 
 
 def may_remember(user: User) -> bool:
-    """Tell whether this user may stay signed in across browser restarts (admins may not)."""
-    return not user.is_admin
+    """Tell whether this user may stay signed in across browser restarts (staff may not)."""
+    return not user.is_staff
 
 
 def start_session(user: User, *, remember: bool = False, second_factor: bool = False) -> str:

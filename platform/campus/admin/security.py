@@ -27,6 +27,18 @@ def is_admin() -> bool:
     )
 
 
+def is_assessor() -> bool:
+    """Tell whether the signed-in user is an assessor whose session passed the second factor."""
+    from campus.accounts.sessions import passed_second_factor
+
+    return bool(
+        current_user.is_authenticated
+        and current_user.is_assessor
+        and current_user.totp_enabled
+        and passed_second_factor()
+    )
+
+
 def refuse():
     """Send visitors to login, non-admins to 403, admins to their second factor."""
     from flask import abort

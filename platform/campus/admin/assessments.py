@@ -1,0 +1,129 @@
+"""The assessment queue: practical videos waiting for review, the rubric, pass or return.
+
+This is the one admin page an assessor may open (admins may too); every other admin view
+refuses them. The video streams from storage through an access-checked route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from campus.admin import security
+from campus.admin.base import select_choices
+from campus.storage import get_storage
+from campus.extensions import db
+from campus.programs import actions, practicals
+from campus.programs.models import PracticalSubmission
+
+CHUNK = 256 * 1024
+
+
+class ReviewForm(FlaskForm):
+    """The assessor's decision; the rubric checkboxes are read by criterion index."""
+
+    decision = RadioField(
+        "Decision",
+        choices=select_choices([("pass", "Pass"), ("return", "Return with comments")]),
+        validators=[DataRequired("Choose pass or return.")],
+    )
+    comments = TextAreaField("Comments to the candidate", validators=[Optional(), Length(max=4000)])
+
+
+class AssessmentView(BaseView):
+    """/admin/assessments/: the queue of practicals and their reviews."""
+
+    def __init__(self, session: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+    def is_accessible(self) -> bool:
+        return security.is_admin() or security.is_assessor()
+
+    def inaccessible_callback(self, name: Any, **kwargs: Any):
+        from campus.accounts.access import admin_refusal
+
+        refusal = admin_refusal(assessors=True)
+        if refusal is None:
+            abort(403)
+        return refusal
+
+    def _submission_or_404(self, submission_id: int) -> PracticalSubmission:
+        submission = db.session.get(PracticalSubmission, submission_id)
+        if submission is None:
+            abort(404)
+        return submission
+
+    @expose("/")
+    def index(self):
+        """List the practicals waiting for review, oldest first, then the recent reviews."""
+        waiting = db.session.scalars(
+            select(PracticalSubmission)
+            .where(PracticalSubmission.status == "submitted")
+            .order_by(PracticalSubmission.id)
+        ).all()
+        reviewed = db.session.scalars(
+            select(PracticalSubmission)
+            .where(PracticalSubmission.status != "submitted")
+            .order_by(PracticalSubmission.reviewed_at.desc())
+            .limit(30)
+        ).all()
+        return self.render("admin/campus/assessments.html", waiting=waiting, reviewed=reviewed)
+
+    @expose("/<int:submission_id>/", methods=("GET", "POST"))
+    def review(self, submission_id: int):
+        """Show a practical with its video and rubric; record the pass or the return."""
+        submission = self._submission_or_404(submission_id)
+        form = ReviewForm()
+        if request.method == "POST":
+            if form.validate_on_submit():
+                marks = {
+                    criterion: request.form.get(f"criterion-{n}") == "met"
+                    for n, criterion in enumerate(submission.program.criteria)
+                }
+                try:
+                    actions.review_practical(
+                        submission,
+                        current_user._get_current_object(),
+                        marks,
+                        form.decision.data,
+                        form.comments.data or "",
+                    )
+                    db.session.commit()
+                except practicals.PracticalError as exc:
+                    db.session.rollback()
+                    flash(f"Nothing was recorded: {exc.message}", "error")
+                else:
+                    flash(
+                        f"The practical was {submission.status}; the candidate is emailed.",
+                        "success",
+                    )
+                    return redirect(url_for(".index"))
+            else:
+                for errors in form.errors.values():
+                    for error in errors:
+                        flash(f"Nothing was recorded: {error}", "error")
+        return self.render("admin/campus/assessment_review.html", submission=submission, form=form)
+
+    @expose("/<int:submission_id>/video")
+    def video(self, submission_id: int):
+        """Stream a practical's video to the assessor, never cached."""
+        submission = self._submission_or_404(submission_id)
+        handle = get_storage().open(submission.storage_key)
+
+        def chunks():
+            with handle:
+                while piece := handle.read(CHUNK):
+                    yield piece
+
+        response = Response(stream_with_context(chunks()), mimetype=submission.content_type)
+        response.headers["Content-Length"] = str(submission.size_bytes)
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Content-Disposition"] = "inline"
+        return response

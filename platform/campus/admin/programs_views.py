@@ -1,0 +1,269 @@
+"""Programs admin: build programs (courses, eligibility, exam rules, rubric), their exam bank,
+and the credentials issued (read them, revoke with a reason).
+
+Domain weights, professions and a question's answers are kept as JSON; the forms show them as
+plain text ("Domain: weight" lines, a multi-select, one answer a line with * on the right one).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
+from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
+from markupsafe import Markup, escape
+from wtforms import SelectMultipleField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from campus.accounts.models import PROFESSIONS
+from campus.admin.base import AuditedModelView, select_choices
+from campus.admin.forms import RevokeForm
+from campus.extensions import db
+from campus.programs import actions, issuing
+from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
+from campus.programs.public import today
+
+
+def parse_weights(text: str) -> dict[str, int]:
+    """Read "Domain: weight" lines into a dict; raise ValidationError on a bad line."""
+    weights: dict[str, int] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, raw = line.rpartition(":")
+        if not sep or not name.strip() or not raw.strip().isdigit():
+            raise ValidationError(f'Line {number}: write "Domain: weight", e.g. "Anatomy: 2".')
+        weight = int(raw.strip())
+        if not 1 <= weight <= 100:
+            raise ValidationError(f"Line {number}: a weight is between 1 and 100.")
+        weights[name.strip()[:80]] = weight
+    if not weights:
+        raise ValidationError("Give at least one exam domain with its weight.")
+    return weights
+
+
+def parse_choices(text: str) -> list[dict]:
+    """Read one answer a line, the right one starting with *, into the stored choices."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    choices = [
+        {"id": n, "text": line.lstrip("*").strip()[:500], "correct": line.startswith("*")}
+        for n, line in enumerate(lines, start=1)
+    ]
+    if len(choices) < 2:
+        raise ValidationError("Give at least two answers, one a line.")
+    if sum(1 for c in choices if c["correct"]) != 1:
+        raise ValidationError("Mark exactly one answer as right by starting its line with *.")
+    return choices
+
+
+class ProgramCourseInline(InlineFormAdmin):
+    """A course of the program: required or elective."""
+
+    form_columns = ("id", "course", "kind", "position")
+    form_choices = {"kind": [("required", "Required"), ("elective", "Elective")]}
+    form_args = {"course": {"get_label": "title", "validators": [DataRequired()]}}
+
+
+class ProgramView(AuditedModelView):
+    """Programs: what they require, who may take them, exam rules, practical and validity."""
+
+    column_list = ("title", "slug", "published", "validity_months", "accrediting_body")
+    column_labels = {"validity_months": "Valid (months)"}
+    column_searchable_list = ("title", "slug")
+    inline_models = (ProgramCourseInline(ProgramCourse),)
+    form_columns = (
+        "title",
+        "slug",
+        "description",
+        "accrediting_body",
+        "profession_keys",
+        "license_required",
+        "elective_hours",
+        "validity_months",
+        "renewal_hours",
+        "weights_text",
+        "exam_question_count",
+        "exam_time_limit_minutes",
+        "exam_pass_mark",
+        "exam_attempts_allowed",
+        "exam_retake_wait_days",
+        "practical_required",
+        "practical_techniques",
+        "rubric",
+        "published",
+    )
+    form_extra_fields = {
+        "profession_keys": SelectMultipleField(
+            "Open to professions (none chosen: anyone)",
+            choices=select_choices(PROFESSIONS.items()),
+        ),
+        "weights_text": TextAreaField(
+            "Exam domains and weights",
+            description='One "Domain: weight" a line; the paper draws questions in proportion.',
+        ),
+    }
+    form_args = {
+        "accrediting_body": {
+            "description": "Leave empty unless a body accredits it: pages then say it is a "
+            "certificate program of the provider, not an accredited certification."
+        },
+        "practical_techniques": {"description": "The techniques to film, one a line."},
+        "rubric": {"description": "The assessor's criteria, one a line; a pass needs all."},
+        "validity_months": {"validators": [NumberRange(1, 240)]},
+        "exam_pass_mark": {"validators": [NumberRange(1, 100)]},
+        "exam_question_count": {"validators": [NumberRange(1, 500)]},
+        "exam_time_limit_minutes": {"validators": [NumberRange(1, 600)]},
+        "exam_attempts_allowed": {"validators": [NumberRange(1, 50)]},
+        "exam_retake_wait_days": {"validators": [NumberRange(0, 365)]},
+        "elective_hours": {"validators": [Optional(), NumberRange(0, 500)]},
+        "renewal_hours": {"validators": [Optional(), NumberRange(0, 500)]},
+    }
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Program, session, **kwargs)
+
+    def on_form_prefill(self, form, id) -> None:
+        model = self.get_one(id)
+        if model is not None:
+            form.profession_keys.data = list(model.professions or [])
+            form.weights_text.data = "\n".join(
+                f"{d}: {w}" for d, w in (model.exam_domain_weights or {}).items()
+            )
+
+    def validate_change(self, form, model, is_created: bool) -> None:
+        model.exam_domain_weights = parse_weights(form.weights_text.data)
+        model.professions = [p for p in form.profession_keys.data or [] if p in PROFESSIONS]
+        for name in ("elective_hours", "renewal_hours"):
+            try:
+                setattr(model, name, Decimal(str(getattr(model, name) or 0)))
+            except InvalidOperation as exc:
+                raise ValidationError("Hours must be a number.") from exc
+
+
+class ExamQuestionView(AuditedModelView):
+    """The exam bank: questions by program and domain, one right answer each."""
+
+    column_list = ("program", "domain", "prompt")
+    column_searchable_list = ("prompt", "domain")
+    column_filters = ("domain",)
+    form_columns = ("program", "domain", "prompt", "choices_text", "explanation")
+    form_extra_fields = {
+        "choices_text": TextAreaField(
+            "Answers",
+            description="One answer a line; start the right one with *. They are shuffled.",
+        )
+    }
+    form_args = {"program": {"get_label": "title", "validators": [DataRequired()]}}
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(ExamQuestion, session, **kwargs)
+
+    def on_form_prefill(self, form, id) -> None:
+        model = self.get_one(id)
+        if model is not None:
+            form.choices_text.data = "\n".join(
+                ("* " if c.get("correct") else "") + c["text"] for c in model.choices
+            )
+
+    def validate_change(self, form, model, is_created: bool) -> None:
+        model.choices = parse_choices(form.choices_text.data)
+
+
+def _credential_state(view, context, model, name) -> Markup:
+    state = model.status_on(today())
+    css = {"valid": "badge-ok", "revoked": "badge-danger", "expired": "badge-warn"}.get(
+        state, "badge-muted"
+    )
+    return Markup(f'<span class="badge {css}">{escape(state)}</span>')
+
+
+class CredentialView(AuditedModelView):
+    """Issued credentials: find them by code or holder, read their history, revoke them."""
+
+    can_create = can_edit = can_delete = False
+    column_list = ("code", "user", "program", "status", "valid_until", "issued_at")
+    column_labels = {"user": "Holder"}
+    column_searchable_list = ("code", "user.email", "user.full_name")
+    column_filters = ("status", "valid_until")
+    column_formatters = {
+        "status": _credential_state,
+        "user": lambda v, c, m, n: m.user.email,
+        "program": lambda v, c, m, n: m.program.title,
+    }
+    details_template = "admin/campus/credential_details.html"
+    sensitive_views = ("revoke",)
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(Credential, session, **kwargs)
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("revoke_form", RevokeForm(prefix="revoke"))
+        kwargs.setdefault("today", today())
+        return super().render(template, **kwargs)
+
+    @expose("/<int:credential_id>/revoke", methods=("POST",))
+    def revoke(self, credential_id: int):
+        """Revoke a credential with a reason (fresh password needed)."""
+        credential = db.session.get(Credential, credential_id)
+        if credential is None:
+            abort(404)
+        back = redirect(url_for(".details_view", id=credential_id))
+        form = RevokeForm(prefix="revoke")
+        if not form.validate_on_submit():
+            flash("Nothing changed: give a reason for the revocation.", "error")
+            return back
+        try:
+            actions.revoke_credential(
+                credential, form.reason.data, actor=current_user._get_current_object()
+            )
+            db.session.commit()
+        except issuing.CredentialError as exc:
+            db.session.rollback()
+            flash(f"Nothing changed: {exc.message}", "error")
+            return back
+        flash(f"Credential {credential.code} is revoked; its verification page says so.", "success")
+        return back
+
+
+def add_views(admin, session) -> None:
+    """Add the programs, exam bank, credentials and assessments views."""
+    from campus.admin.assessments import AssessmentView
+
+    admin.add_view(
+        ProgramView(
+            session,
+            name="Programs",
+            endpoint="admin_programs",
+            url="programs",
+            category="Programs",
+        )
+    )
+    admin.add_view(
+        ExamQuestionView(
+            session,
+            name="Exam bank",
+            endpoint="admin_exam_questions",
+            url="exam-questions",
+            category="Programs",
+        )
+    )
+    admin.add_view(
+        CredentialView(
+            session,
+            name="Credentials",
+            endpoint="admin_credentials",
+            url="credentials",
+            category="Programs",
+        )
+    )
+    admin.add_view(
+        AssessmentView(
+            session,
+            name="Assessments",
+            endpoint="admin_assessments",
+            url="/admin/assessments",
+            category="Programs",
+        )
+    )

@@ -1,0 +1,152 @@
+"""Program actions: every change a candidate, assessor or admin makes, each with its audit entry.
+
+Actions flush; the view, admin page or task that called them commits. Work that follows a
+change (issuing the credential, mailing the candidate) is queued to run after that commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO
+
+from campus.accounts.models import User
+from campus.audit import record
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.mail.services import queue_email
+from campus.programs import exam, issuing, practicals
+from campus.programs.models import Credential, ExamSitting, PracticalSubmission, Program
+from campus.programs.progress import progress
+from campus.urls import public_url
+
+ISSUE_TASK = exam.ISSUE_TASK
+
+
+def _queue_issue(user_id: int, program_id: int) -> None:
+    enqueue_after_commit(ISSUE_TASK, user_id, program_id)
+
+
+def start_exam(user: User, program: Program, now: datetime | None = None) -> ExamSitting:
+    """Start (or return) the candidate's sitting once the program's rules allow it."""
+    state = progress(user, program, now)
+    if not state.eligibility.ok:
+        raise exam.ExamError(" ".join(state.eligibility.reasons))
+    if not state.courses_done:
+        raise exam.ExamError("Complete every required course before the exam.")
+    existing = state.exam.open_sitting
+    sitting = exam.start(user, program, now)
+    if sitting is not existing:
+        record(
+            "program_exam_start",
+            sitting,
+            summary=f"{user.email} started sitting {sitting.number} of {program.title}",
+            actor=user,
+        )
+    return sitting
+
+
+def save_answers(
+    user: User, sitting: ExamSitting, answers: dict[int, int], now: datetime | None = None
+) -> None:
+    """Keep answers on the candidate's own open sitting (autosave; not audited per click)."""
+    if sitting.user_id != user.id:
+        raise exam.ExamError("That sitting is not yours.")
+    exam.save_answers(sitting, answers, now)
+
+
+def submit_exam(
+    user: User, sitting: ExamSitting, answers: dict[int, int], now: datetime | None = None
+) -> None:
+    """Submit the candidate's sitting: score it, and queue the credential if that completes it."""
+    if sitting.user_id != user.id:
+        raise exam.ExamError("That sitting is not yours.")
+    exam.submit(sitting, answers, now)
+    record(
+        "program_exam_submit",
+        sitting,
+        summary=f"{user.email} scored {sitting.score_percent}% on sitting {sitting.number}"
+        f" of {sitting.program.title} ({'passed' if sitting.passed else 'failed'})",
+        actor=user,
+    )
+    if sitting.passed:
+        _queue_issue(user.id, sitting.program_id)
+
+
+def close_expired_sitting(sitting_id: int) -> bool:
+    """Close a sitting whose deadline passed, scored on what it holds (the worker's sweep)."""
+    sitting = db.session.get(ExamSitting, sitting_id)
+    return sitting is not None and exam.expire(sitting)
+
+
+def submit_practical(
+    user: User, program: Program, stream: IO[bytes], filename: str
+) -> PracticalSubmission:
+    """Check and store the candidate's video for review."""
+    refusal = practicals.may_submit(user, program)
+    if refusal:
+        raise practicals.PracticalError(refusal)
+    video = practicals.read_video(stream, filename)
+    submission = practicals.store(user, program, video, filename)
+    record(
+        "program_practical_submit",
+        submission,
+        summary=f"{user.email} sent a practical video for {program.title}",
+        actor=user,
+    )
+    return submission
+
+
+def review_practical(
+    submission: PracticalSubmission,
+    reviewer: User,
+    marks: dict[str, bool],
+    decision: str,
+    comments: str,
+) -> None:
+    """Pass or return a practical; the candidate is emailed either way."""
+    practicals.review(submission, reviewer, marks, decision, comments)
+    record(
+        "program_practical_review",
+        submission,
+        summary=f"{reviewer.email} {submission.status} the practical of {submission.user.email}"
+        f" for {submission.program.title}",
+        actor=reviewer,
+    )
+    verdict = "passed" if submission.status == "passed" else "returned"
+    queue_email(
+        submission.user.email,
+        f"Your practical assessment was {verdict}",
+        "program_practical_reviewed",
+        dedupe_key=f"program-practical-reviewed:{submission.id}",
+        submission=submission,
+        program_url=public_url("programs.detail", slug=submission.program.slug),
+    )
+    if submission.status == "passed":
+        _queue_issue(submission.user_id, submission.program_id)
+
+
+def revoke_credential(credential: Credential, reason: str, actor: User | None) -> None:
+    """Revoke a credential with a reason (admin or operator); it stops showing at once."""
+    issuing.revoke(credential, reason, actor=f"admin {actor.email}" if actor else "cli")
+    record(
+        "program_credential_revoke",
+        credential,
+        summary=f"revoked {credential.code} ({credential.data.get('program_title')}): {reason}",
+        actor=actor,
+    )
+
+
+def renew_credential(credential_id: int, today) -> bool:
+    """Extend a credential whose renewal hours are earned (the worker's renewal check)."""
+    credential = db.session.get(Credential, credential_id)
+    if credential is None:
+        return False
+    before = credential.valid_until
+    if not issuing.renew(credential, today):
+        return False
+    record(
+        "program_credential_renew",
+        credential,
+        summary=f"renewed {credential.code}: valid until {before} -> {credential.valid_until}",
+    )
+    return True

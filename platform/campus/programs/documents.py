@@ -1,0 +1,121 @@
+"""A credential's documents: the PDF (in the certificates' typesetting) and the signed badge."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, time
+
+from reportlab.pdfgen.canvas import Canvas
+
+from campus.certificates import pdf, signing, typeset
+from campus.certificates.credentials import CONTEXTS, issuer_profile
+from campus.certificates.services import base_url
+from campus.programs.models import Credential
+
+
+def render_pdf(credential: Credential) -> bytes:
+    """Draw the credential (US Letter, landscape) from its frozen data; return the PDF bytes."""
+    data = credential.data
+    pdf.register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=pdf.PAGE, pageCompression=1, initialFontName="CertSerif")
+    canvas.setTitle(f"Credential {credential.code}: {data['program_title']}")
+    canvas.setAuthor(data["provider_name"])
+    pdf._frame(canvas)
+    width, _height = pdf.PAGE
+    centre = width / 2
+    canvas.setFillColor(pdf.BRAND)
+    canvas.setFont("CertSerif-Bold", 11)
+    canvas.drawCentredString(centre, 548, data["provider_name"].upper())
+    canvas.setFillColor(pdf.INK)
+    canvas.setFont("CertSerif-Bold", 30)
+    canvas.drawCentredString(centre, 500, "Program Credential")
+    canvas.setFillColor(pdf.SOFT)
+    canvas.setFont("CertSerif-Italic", 12.5)
+    canvas.drawCentredString(centre, 462, "This certifies that")
+    canvas.setFillColor(pdf.INK)
+    typeset.draw_centred(canvas, centre, 420, data["holder_name"], "CertSerif-Bold", 28)
+    canvas.setFillColor(pdf.SOFT)
+    canvas.setFont("CertSerif-Italic", 12.5)
+    canvas.drawCentredString(centre, 380, "has met every requirement of")
+    canvas.setFillColor(pdf.INK)
+    typeset.draw_centred(canvas, centre, 348, data["program_title"], "CertSerif-Bold", 20)
+    canvas.setFont("CertSerif", 12)
+    canvas.drawCentredString(
+        centre,
+        318,
+        f"Earned on {data['earned_date_text']}  ·  valid until {data['valid_until_text']}",
+    )
+    canvas.setFillColor(pdf.SOFT)
+    canvas.setFont("CertSerif-Italic", 10.5)
+    canvas.drawCentredString(centre, 290, data["standing"])
+    pdf.draw_qr(canvas, data["verification_url"], 60, 60, 90)
+    canvas.setFillColor(pdf.INK)
+    canvas.setFont("CertSerif-Bold", 13)
+    canvas.drawRightString(width - 60, 106, credential.code)
+    canvas.setFillColor(pdf.SOFT)
+    canvas.setFont("CertSerif", 8.5)
+    canvas.drawRightString(width - 60, 87, "Scan or visit to verify (validity shown live):")
+    canvas.setFillColor(pdf.INK)
+    canvas.drawRightString(width - 60, 75, data["verification_url"])
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def badge(credential: Credential) -> dict:
+    """Build the Open Badges 3.0 credential, with its validUntil, from the frozen data."""
+    data = credential.data
+    until = datetime.combine(credential.valid_until, time(23, 59, 59), tzinfo=UTC)
+    return {
+        "@context": CONTEXTS,
+        "id": data["verification_url"],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": issuer_profile(data),
+        "validFrom": _iso(credential.issued_at or credential.earned_at),
+        "validUntil": _iso(until),
+        "name": data["program_title"],
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": data["holder_name"],
+                    "identityType": "name",
+                    "hashed": False,
+                }
+            ],
+            "achievement": {
+                "id": f"{base_url()}/programs/{data['program_slug']}#achievement",
+                "type": ["Achievement"],
+                "achievementType": "Certification"
+                if data.get("accrediting_body")
+                else "Certificate",
+                "name": data["program_title"],
+                "description": data["standing"],
+                "criteria": {"narrative": data["criteria"]},
+                "humanCode": credential.code,
+            },
+        },
+    }
+
+
+def signed_badge(credential: Credential) -> str:
+    """The badge as a VC-JWT with nbf and exp from its validity."""
+    document = badge(credential)
+    issued = credential.issued_at or credential.earned_at
+    until = datetime.combine(credential.valid_until, time(23, 59, 59), tzinfo=UTC)
+    claims = {
+        "iss": document["issuer"]["id"],
+        "jti": document["id"],
+        "sub": credential.data["holder_name"],
+        "nbf": int(issued.timestamp()),
+        "iat": int(issued.timestamp()),
+        "exp": int(until.timestamp()),
+        "vc": document,
+    }
+    return signing.sign(claims, typ="JWT")

@@ -1,0 +1,48 @@
+"""Who may take a program: their profession, and an active license when the program asks.
+
+`has_active_license` is the one place that answers "does this member hold an active license":
+one of their licenses (campus.licenses) with no expiry date or one not yet passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from campus.accounts.models import PROFESSIONS, User
+from campus.licenses.services import licenses_for
+from campus.programs.models import Program
+
+
+def has_active_license(user: User) -> bool:
+    """Tell whether the member holds a license on file that has not expired."""
+    today = date.today()
+    return any(
+        held.expires_on is None or held.expires_on >= today for held in licenses_for(user.id)
+    )
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether a member may take a program, and why not."""
+
+    ok: bool
+    reasons: tuple[str, ...]
+
+
+def eligibility(user: User, program: Program) -> Eligibility:
+    """Check the member's profession and license against the program's rules."""
+    reasons = []
+    if program.professions and user.profession not in program.professions:
+        allowed = ", ".join(PROFESSIONS.get(p, p) for p in program.professions)
+        reasons.append(f"This program is open to: {allowed}.")
+    if program.license_required and not has_active_license(user):
+        reasons.append("This program needs an active license on file (add it to your account).")
+    return Eligibility(not reasons, tuple(reasons))
+
+
+def professions_text(program: Program) -> str:
+    """The professions a program is open to, for people to read."""
+    if not program.professions:
+        return "Any profession"
+    return ", ".join(PROFESSIONS.get(p, p) for p in program.professions)

@@ -1,0 +1,293 @@
+"""The certification exam: a paper drawn by domain weights, frozen, timed by the server.
+
+A sitting is frozen when it starts: the questions drawn, their order, each question's answer
+order and the key are copied into its `layout`. The deadline is `started_at + time limit`,
+kept on the server; answers that arrive after it are refused, and a sitting left open past it
+(a closed tab, a lost connection) is scored on what was saved by the first request or the beat
+task that notices.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from campus.accounts.models import User
+from campus.audit import record
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.models.base import utcnow
+from campus.programs.models import ExamQuestion, ExamSitting, Program
+
+ISSUE_TASK = "campus.programs.issue_credential"
+# Draws and shuffles come from the operating system's generator: nobody can predict them.
+_SYSTEM_RANDOM = random.SystemRandom()
+
+
+class ExamError(Exception):
+    """The exam cannot be started or answered now; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def domain_counts(weights: dict[str, float], total: int) -> dict[str, int]:
+    """Split `total` questions over domains in proportion to their weights (largest remainder)."""
+    positive = {d: float(w) for d, w in weights.items() if float(w) > 0}
+    weight_sum = sum(positive.values())
+    if not positive or total <= 0:
+        return {}
+    exact = {d: total * w / weight_sum for d, w in positive.items()}
+    counts = {d: math.floor(share) for d, share in exact.items()}
+    left = total - sum(counts.values())
+    # Ties go to the domain named first, so the split is the same on every draw.
+    order = sorted(positive, key=lambda d: (-(exact[d] - counts[d]), list(positive).index(d)))
+    for domain in order[:left]:
+        counts[domain] += 1
+    return counts
+
+
+def bank_shortfall(program: Program) -> list[str]:
+    """Name the domains whose bank holds fewer questions than the paper draws from them."""
+    have: dict[str, int] = {}
+    for question in program.questions:
+        have[question.domain] = have.get(question.domain, 0) + 1
+    wanted = domain_counts(program.exam_domain_weights, program.exam_question_count)
+    return [
+        f"{domain}: {count} needed, {have.get(domain, 0)} in the bank"
+        for domain, count in wanted.items()
+        if have.get(domain, 0) < count
+    ]
+
+
+def draw_layout(program: Program, rng: random.Random | None = None) -> list[dict]:
+    """Draw the paper by the program's domain weights; shuffle the questions and their answers."""
+    rng = rng or _SYSTEM_RANDOM
+    short = bank_shortfall(program)
+    if short:
+        raise ExamError("The exam bank is not complete yet (" + "; ".join(short) + ").")
+    pools: dict[str, list[ExamQuestion]] = {}
+    for question in program.questions:
+        pools.setdefault(question.domain, []).append(question)
+    picked: list[ExamQuestion] = []
+    for domain, count in domain_counts(
+        program.exam_domain_weights, program.exam_question_count
+    ).items():
+        picked.extend(rng.sample(pools[domain], count))
+    rng.shuffle(picked)
+    layout = []
+    for question in picked:
+        choices = [dict(c) for c in question.choices]
+        rng.shuffle(choices)
+        layout.append(
+            {
+                "id": question.id,
+                "domain": question.domain,
+                "prompt": question.prompt,
+                "explanation": question.explanation,
+                "choices": [
+                    {"id": int(c["id"]), "text": c["text"], "correct": bool(c["correct"])}
+                    for c in choices
+                ],
+            }
+        )
+    return layout
+
+
+# --- the state of a candidate's sittings ------------------------------------------------------
+
+
+def sittings_of(user: User, program: Program) -> list[ExamSitting]:
+    """The candidate's sittings of this program's exam, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ExamSitting)
+            .where(ExamSitting.user_id == user.id, ExamSitting.program_id == program.id)
+            .order_by(ExamSitting.number)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ExamState:
+    """Where a candidate stands with the exam."""
+
+    sittings: list[ExamSitting]
+    open_sitting: ExamSitting | None
+    passed: ExamSitting | None
+    used: int
+    allowed: int
+    next_start_at: datetime | None  # the retake wait, when one is running
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.allowed - self.used, 0)
+
+
+def state(user: User, program: Program, now: datetime | None = None) -> ExamState:
+    """Close the candidate's expired sitting, then say where they stand."""
+    now = now or utcnow()
+    sittings = sittings_of(user, program)
+    for sitting in sittings:
+        if sitting.is_open and sitting.deadline_at <= now:
+            expire(sitting)
+    open_sitting = next((s for s in sittings if s.is_open), None)
+    passed = next((s for s in sittings if s.passed), None)
+    closed = [s for s in sittings if not s.is_open]
+    next_start = None
+    if closed and passed is None:
+        last = max(closed, key=lambda s: s.closed_at or s.started_at)
+        wait_until = (last.closed_at or last.started_at) + timedelta(
+            days=program.exam_retake_wait_days
+        )
+        if wait_until > now:
+            next_start = wait_until
+    return ExamState(
+        sittings=sittings,
+        open_sitting=open_sitting,
+        passed=passed,
+        used=len(sittings),
+        allowed=program.exam_attempts_allowed,
+        next_start_at=next_start,
+    )
+
+
+def start(
+    user: User, program: Program, now: datetime | None = None, rng: random.Random | None = None
+) -> ExamSitting:
+    """Return the open sitting, or freeze a new paper once the rules allow one.
+
+    The caller checks eligibility and the required courses. Two starts at once compute the same
+    sitting number; the unique (user, program, number) lets one win and the other get its paper.
+    """
+    now = now or utcnow()
+    current = state(user, program, now)
+    if current.open_sitting is not None:
+        return current.open_sitting
+    if current.passed is not None:
+        raise ExamError("You have passed this exam already.")
+    if current.attempts_left <= 0:
+        raise ExamError(f"You have used all {current.allowed} attempts at this exam.")
+    if current.next_start_at is not None:
+        raise ExamError(
+            f"You can retake the exam from {current.next_start_at:%B %-d, %Y at %H:%M} UTC."
+        )
+    layout = draw_layout(program, rng)
+    # Numbered from what `state` read: a start that raced another one either saw its sitting
+    # (and returned it above) or picks the same number and loses the unique insert below.
+    number = max((s.number for s in current.sittings), default=0) + 1
+    sitting = ExamSitting(
+        program_id=program.id,
+        user_id=user.id,
+        number=number,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=program.exam_time_limit_minutes),
+        layout=layout,
+        answers={},
+        pass_mark=program.exam_pass_mark,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(sitting)
+    except IntegrityError:
+        existing = db.session.scalar(
+            select(ExamSitting).where(
+                ExamSitting.user_id == user.id,
+                ExamSitting.program_id == program.id,
+                ExamSitting.number == number,
+            )
+        )
+        if existing is None or not existing.is_open:
+            raise ExamError("Another sitting was started at the same moment.") from None
+        return existing
+    return sitting
+
+
+def _checked_answer(sitting: ExamSitting, question_id: int, choice_id: int) -> None:
+    for item in sitting.layout:
+        if item["id"] == question_id:
+            if any(c["id"] == choice_id for c in item["choices"]):
+                return
+            raise ExamError("That answer is not one of the question's choices.")
+    raise ExamError("That question is not on your paper.")
+
+
+def save_answers(
+    sitting: ExamSitting, answers: dict[int, int], now: datetime | None = None
+) -> None:
+    """Keep answers given before the deadline; refuse them (and close the sitting) after it."""
+    now = now or utcnow()
+    if not sitting.is_open:
+        raise ExamError("This sitting is closed.")
+    if now >= sitting.deadline_at:
+        close(sitting, "expired", now)
+        raise ExamError("Time is up: answers after the deadline are not accepted.")
+    for question_id, choice_id in answers.items():
+        _checked_answer(sitting, question_id, choice_id)
+    merged = dict(sitting.answers)
+    merged.update({str(q): c for q, c in answers.items()})
+    sitting.answers = merged  # a new dict, so the JSON column is written
+
+
+def submit(sitting: ExamSitting, answers: dict[int, int], now: datetime | None = None) -> None:
+    """Save the last answers (before the deadline only) and score the sitting."""
+    now = now or utcnow()
+    save_answers(sitting, answers, now)
+    close(sitting, "submitted", now)
+
+
+def score(sitting: ExamSitting) -> tuple[int, int]:
+    """Count the right answers on the frozen paper: (right, questions)."""
+    right = 0
+    for item in sitting.layout:
+        chosen = sitting.answers.get(str(item["id"]))
+        key = next((c["id"] for c in item["choices"] if c["correct"]), None)
+        if chosen is not None and chosen == key:
+            right += 1
+    return right, len(sitting.layout)
+
+
+def close(sitting: ExamSitting, reason: str, now: datetime | None = None) -> None:
+    """Close an open sitting and score it on the answers it holds."""
+    if not sitting.is_open:
+        return
+    right, total = score(sitting)
+    # An expired sitting ended at its deadline, whenever it was noticed.
+    sitting.closed_at = sitting.deadline_at if reason == "expired" else (now or utcnow())
+    sitting.closed_reason = reason
+    sitting.score_percent = round(100 * right / total) if total else 0
+    sitting.passed = sitting.score_percent >= sitting.pass_mark
+    db.session.flush()
+
+
+def expire(sitting: ExamSitting) -> bool:
+    """Close a sitting whose deadline passed, audit it, and queue the credential on a pass."""
+    if not sitting.is_open:
+        return False
+    close(sitting, "expired")
+    record(
+        "program_exam_expire",
+        sitting,
+        summary=f"sitting {sitting.number} of {sitting.program.title} closed at its deadline "
+        f"with {sitting.score_percent}%",
+    )
+    if sitting.passed:
+        enqueue_after_commit(ISSUE_TASK, sitting.user_id, sitting.program_id)
+    return True
+
+
+def expired_sitting_ids(now: datetime | None = None) -> list[int]:
+    """The open sittings whose deadline has passed."""
+    return list(
+        db.session.scalars(
+            select(ExamSitting.id).where(
+                ExamSitting.closed_at.is_(None), ExamSitting.deadline_at <= (now or utcnow())
+            )
+        )
+    )

@@ -1,0 +1,124 @@
+"""Read a program file (YAML) and create or update the program, its courses and exam bank.
+
+The same importer serves `flask --app wsgi programs import FILE` and the demo content. A file
+names its courses by slug; the exam bank is replaced as a whole on update (sittings already
+started keep their frozen papers).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from campus.accounts.models import PROFESSIONS
+from campus.audit import record
+from campus.extensions import db
+from campus.learning.models import Course
+from campus.programs.models import ExamQuestion, Program, ProgramCourse
+
+
+class ProgramFileError(ValueError):
+    """A program file that cannot be imported; the message names the problem."""
+
+
+def _hours(value: Any, name: str) -> Decimal:
+    try:
+        hours = Decimal(str(value if value is not None else 0))
+    except InvalidOperation as exc:
+        raise ProgramFileError(f"{name} must be a number of hours") from exc
+    if hours < 0 or hours > 500:
+        raise ProgramFileError(f"{name} must be between 0 and 500")
+    return hours
+
+
+def _course(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise ProgramFileError(f"no course has the slug {slug!r}")
+    return course
+
+
+def _question(item: dict, number: int) -> ExamQuestion:
+    if not isinstance(item, dict) or not item.get("prompt") or not item.get("domain"):
+        raise ProgramFileError(f"question {number} needs a domain and a prompt")
+    answers = item.get("answers") or []
+    choices = [
+        {"id": n, "text": str(text).lstrip("*").strip(), "correct": str(text).startswith("*")}
+        for n, text in enumerate(answers, start=1)
+    ]
+    if len(choices) < 2 or sum(1 for c in choices if c["correct"]) != 1:
+        raise ProgramFileError(f"question {number} needs 2+ answers with exactly one marked *")
+    return ExamQuestion(
+        domain=str(item["domain"])[:80],
+        prompt=str(item["prompt"]),
+        explanation=str(item.get("explanation") or ""),
+        choices=choices,
+    )
+
+
+def read_program(path: Path) -> dict:
+    """Load and check a program file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProgramFileError(f"{path.name}: {exc}") from exc
+    if not isinstance(data, dict) or not data.get("slug") or not data.get("title"):
+        raise ProgramFileError(f"{path.name}: a program needs at least a slug and a title")
+    unknown = [p for p in data.get("professions") or [] if p not in PROFESSIONS]
+    if unknown:
+        raise ProgramFileError(f"unknown professions: {', '.join(unknown)}")
+    return data
+
+
+def import_program(data: dict) -> tuple[Program, str]:
+    """Create or update (by slug) the program a file describes; return it and what happened."""
+    program = db.session.scalar(select(Program).where(Program.slug == data["slug"]))
+    outcome = "updated"
+    if program is None:
+        program, outcome = Program(slug=str(data["slug"])[:120]), "created"
+        db.session.add(program)
+    exam = data.get("exam") or {}
+    practical = data.get("practical") or {}
+    program.title = str(data["title"])[:200]
+    program.description = str(data.get("description") or "")
+    program.accrediting_body = data.get("accrediting_body") or None
+    program.professions = list(data.get("professions") or [])
+    program.license_required = bool(data.get("license_required", True))
+    program.elective_hours = _hours(data.get("elective_hours"), "elective_hours")
+    program.validity_months = int(data.get("validity_months", 24))
+    program.renewal_hours = _hours(data.get("renewal_hours"), "renewal_hours")
+    program.exam_domain_weights = {str(k): int(v) for k, v in (exam.get("weights") or {}).items()}
+    program.exam_question_count = int(exam.get("questions", 20))
+    program.exam_time_limit_minutes = int(exam.get("time_limit_minutes", 60))
+    program.exam_pass_mark = int(exam.get("pass_mark", 75))
+    program.exam_attempts_allowed = int(exam.get("attempts", 3))
+    program.exam_retake_wait_days = int(exam.get("retake_wait_days", 7))
+    program.practical_required = bool(practical)
+    program.practical_techniques = "\n".join(practical.get("techniques") or [])
+    program.rubric = "\n".join(practical.get("rubric") or [])
+    program.published = bool(data.get("published", True))
+    program.courses.clear()
+    db.session.flush()
+    for position, slug in enumerate(data.get("required_courses") or []):
+        program.courses.append(
+            ProgramCourse(course=_course(slug), kind="required", position=position)
+        )
+    for position, slug in enumerate(data.get("elective_courses") or [], start=len(program.courses)):
+        program.courses.append(
+            ProgramCourse(course=_course(slug), kind="elective", position=position)
+        )
+    program.questions.clear()
+    for number, item in enumerate(data.get("questions") or [], start=1):
+        program.questions.append(_question(item, number))
+    db.session.flush()
+    record(f"program_import_{outcome}", program, summary=f"{outcome} program {program.slug}")
+    return program, outcome
+
+
+def import_file(path: Path) -> tuple[Program, str]:
+    """Import one program file."""
+    return import_program(read_program(path))

@@ -1,0 +1,233 @@
+"""Issue credentials exactly once, renew them on earned hours, and revoke them.
+
+A credential is unique per (holder, program, period): however often or concurrently the issuing
+task runs, one row wins the insert and one run moves it from pending to issued (a conditional
+update), so the PDF, the badge and the email happen once.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from typing import cast
+
+from flask import current_app
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+
+from campus.accounts.models import PROFESSIONS, User
+from campus.storage import get_storage
+from campus.extensions import db
+from campus.learning import credit
+from campus.mail.services import queue_email
+from campus.models.base import utcnow
+from campus.programs import codes, documents
+from campus.programs.models import Credential, CredentialEvent, Program
+from campus.programs.progress import latest_credential, progress
+from campus.programs.standing import standing
+from campus.urls import public_url
+
+
+class CredentialError(Exception):
+    """A credential cannot be changed so; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has no such day)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_end(start: date, months: int) -> date:
+    """The last valid day of a period starting on `start`."""
+    return date.fromordinal(add_months(start, months).toordinal() - 1)
+
+
+def _criteria(program: Program) -> str:
+    parts = [f"Complete {len(program.required_courses)} required courses"]
+    if program.elective_hours:
+        parts.append(f"earn {program.elective_hours:g} elective CE hours")
+    parts.append(f"pass the certification exam ({program.exam_pass_mark}% or better)")
+    if program.practical_required:
+        parts.append("pass a practical assessment reviewed by an assessor")
+    return ", ".join(parts) + "."
+
+
+def _frozen_data(user: User, program: Program, code: str, earned: datetime, until: date) -> dict:
+    config = current_app.config
+    return {
+        "holder_name": user.full_name,
+        "profession": PROFESSIONS.get(user.profession, "Other"),
+        "program_title": program.title,
+        "program_slug": program.slug,
+        "accrediting_body": program.accrediting_body,
+        "standing": standing(program),
+        "criteria": _criteria(program),
+        "earned_date_text": f"{earned:%B} {earned.day}, {earned.year}",
+        "valid_until_text": f"{until:%B} {until.day}, {until.year}",
+        "provider_name": config["PROVIDER_NAME"],
+        "provider_address": config["PROVIDER_ADDRESS"],
+        "provider_email": config["PROVIDER_EMAIL"],
+        "verification_url": public_url("programs.verify", code=code),
+        "code": code,
+    }
+
+
+def ensure_pending(user_id: int, program_id: int) -> int | None:
+    """Create the credential row once the requirements are met; return its id (None if not due)."""
+    user, program = db.session.get(User, user_id), db.session.get(Program, program_id)
+    if user is None or program is None:
+        return None
+    existing = latest_credential(user_id, program_id)
+    if existing is not None:
+        return existing.id if existing.status in ("pending", "failed") else None
+    if not progress(user, program).complete:
+        return None
+    earned = utcnow()
+    until = period_end(earned.date(), program.validity_months)
+    code = codes.new_code()
+    credential = Credential(
+        code=code,
+        user_id=user_id,
+        program_id=program_id,
+        period=1,
+        status="pending",
+        earned_at=earned,
+        valid_from=earned.date(),
+        valid_until=until,
+        data=_frozen_data(user, program, code, earned, until),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(credential)
+    except IntegrityError:
+        # Another run created it a moment ago: that row is the one.
+        again = latest_credential(user_id, program_id)
+        return again.id if again is not None and again.status == "pending" else None
+    return credential.id
+
+
+def issue(credential_id: int) -> bool:
+    """Write the PDF and signed badge, then mark the credential issued; False if done already."""
+    credential = db.session.get(Credential, credential_id)
+    if credential is None or credential.status not in ("pending", "failed"):
+        return False
+    credential.issued_at = credential.issued_at or utcnow()
+    storage = get_storage()
+    base = f"programs/credentials/{credential.code}"
+    storage.save(base + ".pdf", documents.render_pdf(credential))
+    storage.save(base + ".jwt", documents.signed_badge(credential).encode())
+    # Only one run moves it from pending: it alone records the event and sends the email.
+    result = db.session.execute(
+        update(Credential)
+        .where(Credential.id == credential.id, Credential.status.in_(("pending", "failed")))
+        .values(
+            status="issued",
+            issued_at=credential.issued_at,
+            storage_key=base + ".pdf",
+            badge_key=base + ".jwt",
+            attempts=Credential.attempts + 1,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult, result).rowcount != 1:
+        return False
+    db.session.refresh(credential)
+    db.session.add(CredentialEvent(credential_id=credential.id, kind="issued"))
+    queue_email(
+        credential.user.email,
+        f"Your credential: {credential.data['program_title']}",
+        "program_credential_issued",
+        dedupe_key=f"program-credential-issued:{credential.id}",
+        credential=credential,
+        verify_url=credential.data["verification_url"],
+        program_url=public_url("programs.detail", slug=credential.data["program_slug"]),
+    )
+    db.session.flush()
+    return True
+
+
+def record_failure(credential_id: int, error: Exception) -> None:
+    """Mark a credential failed with the error, for the retry and the admin to see."""
+    credential = db.session.get(Credential, credential_id)
+    if credential is not None and credential.status == "pending":
+        credential.status = "failed"
+        credential.attempts += 1
+        credential.last_error = str(error)[:2000]
+
+
+def renewal_due(credential: Credential, today: date) -> bool:
+    """Tell whether the holder earned the renewal hours within the current validity period."""
+    program = credential.program
+    if credential.status != "issued" or today > credential.valid_until:
+        return False
+    if not program.renewal_hours or program.renewal_hours <= 0:
+        return False
+    # Hours count from the day after the period began, so the courses that earned the
+    # credential never also renew it.
+    start = date.fromordinal(credential.valid_from.toordinal() + 1)
+    hours = credit.earned_hours(credential.user_id, start, credential.valid_until)
+    return hours >= program.renewal_hours
+
+
+def renew(credential: Credential, today: date) -> bool:
+    """Extend a credential by one validity period when the renewal hours are earned."""
+    if not renewal_due(credential, today):
+        return False
+    old_until = credential.valid_until
+    start = date.fromordinal(old_until.toordinal() + 1)
+    credential.valid_from = start
+    credential.valid_until = period_end(start, credential.program.validity_months)
+    credential.renewed_at = utcnow()
+    credential.data = {
+        **credential.data,
+        "valid_until_text": f"{credential.valid_until:%B} {credential.valid_until.day}, "
+        f"{credential.valid_until.year}",
+    }
+    db.session.add(
+        CredentialEvent(
+            credential_id=credential.id,
+            kind="renewed",
+            detail=f"valid until {old_until.isoformat()} -> {credential.valid_until.isoformat()}",
+        )
+    )
+    storage = get_storage()
+    storage.save(f"programs/credentials/{credential.code}.pdf", documents.render_pdf(credential))
+    storage.save(
+        f"programs/credentials/{credential.code}.jwt", documents.signed_badge(credential).encode()
+    )
+    db.session.flush()
+    return True
+
+
+def renewable_ids(today: date) -> list[int]:
+    """The issued credentials still within their period (candidates for renewal)."""
+    return list(
+        db.session.scalars(
+            select(Credential.id).where(
+                Credential.status == "issued", Credential.valid_until >= today
+            )
+        )
+    )
+
+
+def revoke(credential: Credential, reason: str, actor: str) -> None:
+    """Revoke an issued credential: its verify page says so and its badge disappears."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CredentialError("Give a reason for the revocation.")
+    if credential.status == "revoked":
+        raise CredentialError("This credential is revoked already.")
+    credential.status = "revoked"
+    credential.revoked_at = utcnow()
+    credential.revoked_reason = reason[:2000]
+    db.session.add(
+        CredentialEvent(credential_id=credential.id, kind="revoked", detail=reason, actor=actor)
+    )
+    db.session.flush()

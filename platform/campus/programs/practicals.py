@@ -1,0 +1,157 @@
+"""Practical assessments: the candidate's video (checked, stored) and the assessor's review.
+
+A video is accepted only as MP4, QuickTime (MOV) or WebM: the file name's extension and the
+first bytes of the file must agree, and it must fit PRACTICAL_MAX_BYTES. It is read from the
+request in pieces (the limit is enforced while reading, before anything is stored) and kept
+through the certificate storage under programs/practicals/; the database holds only its key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import IO
+
+from flask import current_app
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.storage import get_storage
+from campus.extensions import db
+from campus.models.base import utcnow
+from campus.programs.models import PracticalSubmission, Program
+
+CHUNK = 1024 * 1024
+# extension -> (MIME type, kind the magic bytes must show)
+EXTENSIONS = {
+    "mp4": ("video/mp4", "iso"),
+    "m4v": ("video/mp4", "iso"),
+    "mov": ("video/quicktime", "iso"),
+    "webm": ("video/webm", "webm"),
+}
+
+
+class PracticalError(Exception):
+    """The practical cannot be submitted or reviewed; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def max_bytes() -> int:
+    """The largest video accepted, in bytes."""
+    return int(current_app.config["PRACTICAL_MAX_BYTES"])
+
+
+def _kind_of(head: bytes) -> str | None:
+    # ISO base media (MP4, MOV): a box size, then "ftyp" (or an old "moov"/"wide"/"mdat" box).
+    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"wide", b"mdat"):
+        return "iso"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML, the container of WebM
+        return "webm"
+    return None
+
+
+@dataclass(frozen=True)
+class CheckedVideo:
+    """A video that passed the checks, read into memory for storage."""
+
+    data: bytes
+    extension: str
+    content_type: str
+
+
+def read_video(stream: IO[bytes], filename: str) -> CheckedVideo:
+    """Read an uploaded video, refusing it when too large or not really MP4, MOV or WebM."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in EXTENSIONS:
+        raise PracticalError("Upload the video as an MP4, MOV or WebM file.")
+    content_type, expected = EXTENSIONS[extension]
+    limit = max_bytes()
+    pieces: list[bytes] = []
+    size = 0
+    while True:
+        piece = stream.read(CHUNK)
+        if not piece:
+            break
+        size += len(piece)
+        if size > limit:
+            raise PracticalError(f"The video is larger than {limit // (1024 * 1024)} MB.")
+        pieces.append(piece)
+    data = b"".join(pieces)
+    if not data:
+        raise PracticalError("The file is empty.")
+    if _kind_of(data[:16]) != expected:
+        raise PracticalError(f"The file is not a real {extension.upper()} video.")
+    return CheckedVideo(data, extension, content_type)
+
+
+def may_submit(user: User, program: Program) -> str | None:
+    """Say why the candidate cannot submit now, or None when they can."""
+    if not program.practical_required:
+        return "This program has no practical assessment."
+    latest = db.session.scalar(
+        select(PracticalSubmission.status)
+        .where(PracticalSubmission.user_id == user.id, PracticalSubmission.program_id == program.id)
+        .order_by(PracticalSubmission.id.desc())
+        .limit(1)
+    )
+    if latest == "submitted":
+        return "Your video is waiting for review; you can send another if it is returned."
+    if latest == "passed":
+        return "Your practical has passed."
+    return None
+
+
+def store(user: User, program: Program, video: CheckedVideo, filename: str) -> PracticalSubmission:
+    """Store the checked video and record the submission for review."""
+    refusal = may_submit(user, program)
+    if refusal:
+        raise PracticalError(refusal)
+    key = (
+        f"programs/practicals/{program.id}/{user.id}/"
+        f"{utcnow():%Y%m%d%H%M%S}-{secrets.token_hex(8)}.{video.extension}"
+    )
+    get_storage().save(key, video.data)
+    submission = PracticalSubmission(
+        program_id=program.id,
+        user_id=user.id,
+        storage_key=key,
+        filename=filename[-200:],
+        content_type=video.content_type,
+        size_bytes=len(video.data),
+    )
+    db.session.add(submission)
+    db.session.flush()
+    return submission
+
+
+def review(
+    submission: PracticalSubmission,
+    reviewer: User,
+    marks: dict[str, bool],
+    decision: str,
+    comments: str,
+) -> None:
+    """Pass the practical (every rubric criterion met) or return it with comments."""
+    if submission.status != "submitted":
+        raise PracticalError("This video has been reviewed already.")
+    criteria = submission.program.criteria
+    marks = {c: bool(marks.get(c)) for c in criteria}
+    comments = (comments or "").strip()
+    if decision == "pass":
+        missing = [c for c, met in marks.items() if not met]
+        if missing:
+            raise PracticalError("A pass needs every rubric criterion met: " + "; ".join(missing))
+    elif decision == "return":
+        if not comments:
+            raise PracticalError("Say what to improve: a returned video needs comments.")
+    else:
+        raise PracticalError("Choose pass or return.")
+    submission.status = "passed" if decision == "pass" else "returned"
+    submission.rubric_marks = marks
+    submission.comments = comments
+    submission.reviewer_id = reviewer.id
+    submission.reviewed_at = utcnow()
+    db.session.flush()

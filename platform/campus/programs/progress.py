@@ -1,0 +1,140 @@
+"""A candidate's progress through a program: courses, elective hours, exam, practical, status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.learning import credit
+from campus.learning.models import Course, Enrollment
+from campus.models.base import utcnow
+from campus.programs import exam
+from campus.programs.eligibility import Eligibility, eligibility
+from campus.programs.models import Credential, PracticalSubmission, Program
+
+
+@dataclass(frozen=True)
+class CourseStep:
+    """A course of the program and whether the candidate has completed it."""
+
+    course: Course
+    done: bool
+    hours: Decimal | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Everything the program page and the API say about one candidate."""
+
+    eligibility: Eligibility
+    required: list[CourseStep]
+    electives: list[CourseStep]
+    elective_hours: Decimal
+    exam: exam.ExamState
+    practical: PracticalSubmission | None
+    credential: Credential | None
+
+    @property
+    def courses_done(self) -> bool:
+        return all(step.done for step in self.required)
+
+    @property
+    def electives_done(self) -> bool:
+        return self.elective_hours >= self.elective_hours_needed
+
+    elective_hours_needed: Decimal = Decimal("0")
+    practical_required: bool = False
+
+    @property
+    def exam_open(self) -> bool:
+        """The exam may be taken: eligible and every required course done."""
+        return self.eligibility.ok and self.courses_done
+
+    @property
+    def exam_passed(self) -> bool:
+        return self.exam.passed is not None
+
+    @property
+    def practical_passed(self) -> bool:
+        return not self.practical_required or (
+            self.practical is not None and self.practical.status == "passed"
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Every requirement is met: the credential is due."""
+        return (
+            self.eligibility.ok
+            and self.courses_done
+            and self.electives_done
+            and self.exam_passed
+            and self.practical_passed
+        )
+
+    @property
+    def status(self) -> str:
+        """One word for where the candidate stands."""
+        if self.credential is not None:
+            return self.credential.status_on(utcnow().date())
+        if not self.eligibility.ok:
+            return "not eligible"
+        if self.complete:
+            return "complete"
+        return "in progress"
+
+
+def latest_practical(user: User, program: Program) -> PracticalSubmission | None:
+    """The candidate's most recent practical submission for the program."""
+    return db.session.scalar(
+        select(PracticalSubmission)
+        .where(PracticalSubmission.user_id == user.id, PracticalSubmission.program_id == program.id)
+        .order_by(PracticalSubmission.id.desc())
+        .limit(1)
+    )
+
+
+def latest_credential(user_id: int, program_id: int) -> Credential | None:
+    """The holder's credential of the latest period for the program."""
+    return db.session.scalar(
+        select(Credential)
+        .where(Credential.user_id == user_id, Credential.program_id == program_id)
+        .order_by(Credential.period.desc())
+        .limit(1)
+    )
+
+
+def progress(user: User, program: Program, now: datetime | None = None) -> Progress:
+    """Work out the candidate's progress through the program (closes an expired sitting)."""
+    course_ids = [link.course_id for link in program.courses]
+    enrollments = {
+        e.course_id: e
+        for e in db.session.scalars(
+            select(Enrollment).where(
+                Enrollment.user_id == user.id, Enrollment.course_id.in_(course_ids)
+            )
+        )
+    }
+    revoked = credit.revoked_course_ids(user.id)
+
+    def step(course: Course) -> CourseStep:
+        enrollment = enrollments.get(course.id)
+        hours = credit.counted_hours(enrollment, revoked) if enrollment else None
+        return CourseStep(course, hours is not None, hours)
+
+    electives = [step(c) for c in program.elective_courses]
+    return Progress(
+        eligibility=eligibility(user, program),
+        required=[step(c) for c in program.required_courses],
+        electives=electives,
+        elective_hours=sum((s.hours or Decimal(0) for s in electives), Decimal(0)),
+        exam=exam.state(user, program, now),
+        practical=latest_practical(user, program),
+        credential=latest_credential(user.id, program.id),
+        elective_hours_needed=program.elective_hours or Decimal(0),
+        practical_required=program.practical_required,
+    )

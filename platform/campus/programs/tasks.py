@@ -1,0 +1,120 @@
+"""Program tasks: issue credentials once, close expired exam sittings, renew credentials."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.schedules import crontab
+from flask import current_app
+
+from campus.extensions import db
+from campus.programs import actions, exam, issuing
+from campus.programs.public import today
+
+log = logging.getLogger(__name__)
+
+BEAT_SCHEDULE = {
+    "programs-close-expired-sittings": {
+        "task": "campus.programs.close_expired_sittings",
+        "schedule": 60.0,
+    },
+    "programs-renew-credentials": {
+        "task": "campus.programs.renew_credentials",
+        "schedule": crontab(minute=30, hour=3),
+    },
+}
+
+
+def _backoff(retries: int) -> int:
+    return min(current_app.config["CERTIFICATE_RETRY_DELAY"] * 2**retries, 3600)
+
+
+@shared_task(
+    bind=True,
+    max_retries=6,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    name="campus.programs.issue_credential",
+)
+def issue_credential(self, user_id: int, program_id: int) -> str | None:
+    """Issue the holder's credential for a program once every requirement is met; idempotent."""
+    credential_id = None
+    try:
+        credential_id = issuing.ensure_pending(user_id, program_id)
+        db.session.commit()
+        if credential_id is None:
+            return None
+        issued = issuing.issue(credential_id)
+        db.session.commit()
+        return "issued" if issued else "unchanged"
+    except Exception as exc:
+        db.session.rollback()
+        log.warning("credential for user %s program %s failed: %s", user_id, program_id, exc)
+        if credential_id is not None:
+            issuing.record_failure(credential_id, exc)
+            db.session.commit()
+        if self.request.retries >= self.max_retries:
+            return "failed"
+        if self.request.is_eager:
+            return self.apply(args=(user_id, program_id), retries=self.request.retries + 1).result
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, name="campus.programs.close_expired_sittings"
+)
+def close_expired_sittings() -> int:
+    """Close every exam sitting whose deadline has passed, scored on its saved answers."""
+    closed = 0
+    for sitting_id in exam.expired_sitting_ids():
+        if actions.close_expired_sitting(sitting_id):
+            closed += 1
+        db.session.commit()
+    return closed
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.renew_credentials")
+def renew_credentials() -> int:
+    """Renew every credential whose holder has earned the renewal hours within its period."""
+    day = today()
+    renewed = 0
+    for credential_id in issuing.renewable_ids(day):
+        if actions.renew_credential(credential_id, day):
+            renewed += 1
+        db.session.commit()
+    return renewed
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.check_enrollment")
+def check_enrollment(enrollment_id: int) -> int:
+    """After a course completes: issue any program it finishes, renew any credential it renews."""
+    from sqlalchemy import select
+
+    from campus.learning.models import Enrollment
+    from campus.programs.models import Credential, ProgramCourse
+
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        return 0
+    program_ids = set(
+        db.session.scalars(
+            select(ProgramCourse.program_id).where(ProgramCourse.course_id == enrollment.course_id)
+        )
+    )
+    for program_id in program_ids:
+        issue_credential.delay(enrollment.user_id, program_id)
+    renewed = 0
+    day = today()
+    held = db.session.scalars(
+        select(Credential.id).where(
+            Credential.user_id == enrollment.user_id,
+            Credential.status == "issued",
+            Credential.valid_until >= day,
+        )
+    ).all()
+    for credential_id in held:
+        if actions.renew_credential(credential_id, day):
+            renewed += 1
+        db.session.commit()
+    return renewed

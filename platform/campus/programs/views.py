@@ -1,0 +1,302 @@
+"""Program pages: the list, requirements and progress, the exam, the practical, verification."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from campus.accounts.models import User
+from campus.certificates import signing
+from campus.storage import get_storage
+from campus.extensions import db, limiter
+from campus.integers import MAX_ID
+from campus.models.base import utcnow
+from campus.programs import actions, bp, codes, documents, exam, practicals
+from campus.programs.eligibility import professions_text
+from campus.programs.models import Credential, ExamSitting, Program, ProgramCourse
+from campus.programs.progress import progress
+from campus.programs.public import today
+from campus.programs.standing import standing
+from campus.throttling import by_address, setting
+
+
+def _user() -> User | None:
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _program_or_404(slug: str) -> Program:
+    program = db.session.scalar(
+        select(Program)
+        .where(Program.slug == slug[:120])
+        .options(selectinload(Program.courses).selectinload(ProgramCourse.course))
+    )
+    user = _user()
+    if program is None or not (program.published or (user is not None and user.is_admin)):
+        abort(404)
+    return program
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/")
+def index():
+    """List the published programs, with the signed-in candidate's status in each."""
+    programs = db.session.scalars(
+        select(Program)
+        .where(Program.published.is_(True))
+        .order_by(Program.title)
+        .options(selectinload(Program.courses).selectinload(ProgramCourse.course))
+    ).all()
+    user = _user()
+    states = {p.id: progress(user, p) for p in programs} if user else {}
+    db.session.commit()  # an expired sitting may have been closed on the way
+    return render_template(
+        "programs/index.html",
+        programs=programs,
+        states=states,
+        standing=standing,
+        professions_text=professions_text,
+    )
+
+
+@bp.get("/<slug>")
+def detail(slug: str):
+    """Show what a program requires and, signed in, the candidate's progress through it."""
+    program = _program_or_404(slug)
+    user = _user()
+    state = progress(user, program) if user else None
+    db.session.commit()
+    return _private(
+        Response(
+            render_template(
+                "programs/detail.html",
+                program=program,
+                state=state,
+                standing=standing(program),
+                professions_text=professions_text(program),
+                max_mb=practicals.max_bytes() // (1024 * 1024),
+                shortfall=exam.bank_shortfall(program),
+                today=today(),
+            )
+        )
+    )
+
+
+@bp.post("/<slug>/exam")
+@login_required
+def start_exam(slug: str):
+    """Start a sitting of the exam (or go back to the open one)."""
+    program = _program_or_404(slug)
+    try:
+        sitting = actions.start_exam(current_user._get_current_object(), program)
+        db.session.commit()
+    except exam.ExamError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("programs.detail", slug=slug))
+    return redirect(url_for("programs.sitting", slug=slug, sitting_id=sitting.id))
+
+
+def _own_sitting(program: Program, sitting_id: int) -> ExamSitting:
+    sitting = db.session.get(ExamSitting, sitting_id)
+    if sitting is None or sitting.program_id != program.id or sitting.user_id != current_user.id:
+        abort(404)
+    return sitting
+
+
+def _answers_from(form) -> dict[int, int]:
+    """Read q-<question id> = <choice id> pairs; anything else is ignored or refused."""
+    answers: dict[int, int] = {}
+    for name, value in form.items():
+        if not name.startswith("q-"):
+            continue
+        raw_q, raw_c = name[2:], value
+        if not (raw_q.isdigit() and raw_c.isdigit() and len(raw_q) < 11 and len(raw_c) < 11):
+            raise exam.ExamError("An answer was not understood.")
+        question_id, choice_id = int(raw_q), int(raw_c)
+        if question_id > MAX_ID or choice_id > MAX_ID:
+            raise exam.ExamError("An answer was not understood.")
+        answers[question_id] = choice_id
+    return answers
+
+
+@bp.get("/<slug>/exam/<int:sitting_id>")
+@login_required
+def sitting(slug: str, sitting_id: int):
+    """Show an open sitting's paper with the server's deadline, or a closed one's result."""
+    program = _program_or_404(slug)
+    sitting = _own_sitting(program, sitting_id)
+    if sitting.is_open and sitting.deadline_at <= utcnow():
+        actions.close_expired_sitting(sitting.id)
+    db.session.commit()
+    return _private(
+        Response(
+            render_template(
+                "programs/sitting.html",
+                program=program,
+                sitting=sitting,
+                seconds_left=max(int((sitting.deadline_at - utcnow()).total_seconds()), 0),
+            )
+        )
+    )
+
+
+@bp.post("/<slug>/exam/<int:sitting_id>/answers")
+@login_required
+def save_answers(slug: str, sitting_id: int):
+    """Autosave answers as they are chosen (JSON); refused after the deadline."""
+    program = _program_or_404(slug)
+    sitting = _own_sitting(program, sitting_id)
+    try:
+        actions.save_answers(
+            current_user._get_current_object(), sitting, _answers_from(request.form)
+        )
+        db.session.commit()
+    except exam.ExamError as exc:
+        db.session.commit()  # a sitting closed at its deadline stays closed
+        return jsonify(error={"code": "refused", "message": exc.message}), 409
+    return jsonify(saved=len(sitting.answers), deadline=sitting.deadline_at.isoformat())
+
+
+@bp.post("/<slug>/exam/<int:sitting_id>/submit")
+@login_required
+def submit_exam(slug: str, sitting_id: int):
+    """Submit the sitting: answers count only if they arrive before the deadline."""
+    program = _program_or_404(slug)
+    sitting = _own_sitting(program, sitting_id)
+    try:
+        actions.submit_exam(
+            current_user._get_current_object(), sitting, _answers_from(request.form)
+        )
+        db.session.commit()
+    except exam.ExamError as exc:
+        db.session.commit()
+        flash(exc.message, "error")
+    return redirect(url_for("programs.sitting", slug=slug, sitting_id=sitting.id))
+
+
+@bp.post("/<slug>/practical")
+@login_required
+@limiter.limit("10 per hour", key_func=by_address)
+def submit_practical(slug: str):
+    """Receive the practical video (size, extension and content checked) for review."""
+    program = _program_or_404(slug)
+    back = redirect(url_for("programs.detail", slug=slug) + "#practical")
+    upload = request.files.get("video")
+    if upload is None or not upload.filename:
+        flash("Choose a video file to upload.", "error")
+        return back
+    try:
+        actions.submit_practical(
+            current_user._get_current_object(), program, upload.stream, upload.filename
+        )
+        db.session.commit()
+    except practicals.PracticalError as exc:
+        db.session.rollback()
+        flash(f"The video was not accepted: {exc.message}", "error")
+        return back
+    flash("Your video is uploaded; an assessor will review it and email you.", "success")
+    return back
+
+
+def allow_video_bodies() -> None:
+    """Let the practical upload alone past the site's MAX_CONTENT_LENGTH (runs before CSRF)."""
+    if request.endpoint == "programs.submit_practical":
+        request.max_content_length = practicals.max_bytes() + 64 * 1024
+
+
+@bp.get("/<slug>/credential.pdf")
+@login_required
+def credential_pdf(slug: str):
+    """Download the signed-in holder's credential PDF."""
+    program = _program_or_404(slug)
+    credential = db.session.scalar(
+        select(Credential)
+        .where(
+            Credential.user_id == current_user.id,
+            Credential.program_id == program.id,
+            Credential.status == "issued",
+        )
+        .order_by(Credential.period.desc())
+        .limit(1)
+    )
+    if credential is None or not credential.storage_key:
+        abort(404)
+    body = get_storage().read(credential.storage_key)
+    response = send_file(
+        BytesIO(body),
+        mimetype="application/pdf",
+        download_name=f"{credential.code}.pdf",
+        max_age=0,
+    )
+    return _private(response)
+
+
+_verify_limit = limiter.shared_limit(
+    setting("VERIFY_PAGE_RATE_LIMIT"), scope="credential-verify", key_func=by_address
+)
+
+
+def _public_credential(code: str) -> Credential | None:
+    canonical = codes.normalize(code)
+    if canonical is None:
+        return None
+    credential = db.session.scalar(select(Credential).where(Credential.code == canonical))
+    if credential is None or credential.status not in ("issued", "revoked"):
+        return None
+    return credential
+
+
+@bp.get("/verify/<code>")
+@_verify_limit
+def verify(code: str):
+    """Show anyone whether a credential is valid, expired or revoked."""
+    credential = _public_credential(code)
+    if credential is None:
+        return render_template("programs/not_found.html", code=code), 404
+    return render_template(
+        "programs/verify.html",
+        credential=credential,
+        data=credential.data,
+        state=credential.status_on(today()),
+    )
+
+
+@bp.get("/verify/<code>.json")
+@_verify_limit
+def verify_json(code: str):
+    """Answer the signed Open Badges 3.0 credential of a valid credential, or its status."""
+    credential = _public_credential(code)
+    if credential is None:
+        return jsonify(error={"code": "not_found", "message": "No credential has that code."}), 404
+    state = credential.status_on(today())
+    if state != "valid":
+        return jsonify(
+            code=credential.code, status=state, valid_until=credential.valid_until.isoformat()
+        )
+    return jsonify(
+        code=credential.code,
+        status=state,
+        valid_until=credential.valid_until.isoformat(),
+        credential=documents.badge(credential),
+        jwt=documents.signed_badge(credential),
+        jwks_url=url_for("certificates.jwks", _external=False),
+        key_id=signing.key_id(),
+    )

@@ -1,0 +1,93 @@
+"""Admins build programs, their exam bank, and revoke credentials in the admin."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.programs.models import Credential, ExamQuestion, Program
+from tests import support
+from tests.admin import helpers
+from tests.programs.helpers import make_course, make_credential, make_program
+
+
+def _program_form(**changes) -> dict:
+    form = {
+        "title": "Certified Neck Specialist",
+        "slug": "certified-neck-specialist",
+        "description": "Neck work.",
+        "accrediting_body": "",
+        "profession_keys": ["massage_therapist", "chiropractor"],
+        "license_required": "y",
+        "elective_hours": "0",
+        "validity_months": "24",
+        "renewal_hours": "12",
+        "weights_text": "Anatomy: 2\nTechnique: 1",
+        "exam_question_count": "9",
+        "exam_time_limit_minutes": "30",
+        "exam_pass_mark": "70",
+        "exam_attempts_allowed": "3",
+        "exam_retake_wait_days": "2",
+        "practical_techniques": "Compression",
+        "rubric": "Safe",
+        "published": "y",
+    }
+    form.update(changes)
+    return form
+
+
+def test_admin_builds_a_program_with_courses_weights_and_professions(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        course_id = make_course("neck-one").id
+    form = _program_form(**{"courses-0-course": str(course_id), "courses-0-kind": "required"})
+    response = helpers.post(client, "/admin/programs/new/", form)
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        program = db.session.scalar(select(Program))
+        assert program.exam_domain_weights == {"Anatomy": 2, "Technique": 1}
+        assert program.professions == ["massage_therapist", "chiropractor"]
+        assert [c.id for c in program.required_courses] == [course_id]
+
+
+def test_bad_weights_are_refused_with_a_clear_message(app, client):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/programs/new/", _program_form(weights_text="Anatomy"))
+    assert response.status_code == 200
+    assert any("Domain: weight" in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
+
+
+def test_admin_adds_a_question_with_one_right_answer(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        program_id = make_program(slug="p").id
+    form = {
+        "program": str(program_id),
+        "domain": "Anatomy",
+        "prompt": "Where?",
+        "choices_text": "Here\n* There\nNowhere",
+        "explanation": "",
+    }
+    response = helpers.post(client, "/admin/exam-questions/new/", form)
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        question = db.session.scalar(select(ExamQuestion))
+        assert [c["correct"] for c in question.choices] == [False, True, False]
+    bad = helpers.post(client, "/admin/exam-questions/new/", {**form, "choices_text": "A\nB"})
+    assert any("exactly one" in m for m in helpers.flashes(bad))
+
+
+def test_admin_revokes_a_credential_with_a_reason(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        user = support.create_user()
+        credential_id = make_credential(user.id, make_program(slug="p")).id
+    response = helpers.post(
+        client, f"/admin/credentials/{credential_id}/revoke", {"revoke-reason": "Misconduct"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        credential = db.session.get(Credential, credential_id)
+        assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"

@@ -1,0 +1,277 @@
+"""Credentials: issued once when every requirement is met, expiring, renewed, revoked."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from campus.audit import AuditEntry
+from campus.storage import get_storage
+from campus.extensions import db
+from campus.programs import actions, issuing
+from campus.programs.models import Credential, PracticalSubmission
+from campus.programs.public import badges_for
+from campus.programs.tasks import issue_credential, renew_credentials
+from tests import support
+from tests.programs.helpers import complete, make_course, ready_program, right_answers
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _certified(app, **fields):
+    """A candidate who passed the exam of a two-year program; returns (user id, program id)."""
+    with app.app_context():
+        program, courses = ready_program(validity_months=24, renewal_hours=4, **fields)
+        user = support.create_user()
+        for course in courses:
+            complete(user.id, course, when=START - timedelta(days=10))
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            actions.submit_exam(user, sitting, right_answers(sitting))
+            db.session.commit()
+        return user.id, program.id
+
+
+def _credentials() -> list[Credential]:
+    return list(db.session.scalars(select(Credential)))
+
+
+def test_passing_the_last_requirement_issues_the_credential_once(app):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        [credential] = _credentials()
+        assert credential.status == "issued"
+        assert credential.valid_from == date(2026, 3, 1)
+        assert credential.valid_until == date(2028, 2, 29)
+        storage = get_storage()
+        assert storage.read(credential.storage_key).startswith(b"%PDF")
+        assert storage.exists(credential.badge_key)
+        # The task again, any number of times: nothing new.
+        assert issue_credential.delay(user_id, program_id).get() is None
+        assert len(_credentials()) == 1
+        assert [e.kind for e in credential.events] == ["issued"]
+    mail = support.outbox(app)
+    assert len(mail) == 1 and "Your credential" in mail[0]["Subject"]
+
+
+def test_concurrent_issuing_makes_one_credential_and_one_email(app):
+    with app.app_context():
+        program, courses = ready_program()
+        user = support.create_user()
+        for course in courses:
+            complete(user.id, course)
+        sitting = actions.start_exam(user, program)
+        from campus.programs import exam
+
+        exam.submit(sitting, right_answers(sitting))  # no task queued: the threads issue it
+        db.session.commit()
+        user_id, program_id = user.id, program.id
+
+    def run(_n: int) -> None:
+        with app.app_context():
+            try:
+                issue_credential.run(user_id, program_id)
+            except Exception as exc:  # SQLite's lock is a lost race, retried by the worker
+                db.session.rollback()
+                if "locked" not in str(exc):
+                    raise
+
+    assert support.hammer_in_threads(run, threads=4) == []
+    with app.app_context():
+        issue_credential.run(user_id, program_id)  # whatever a lost race left is finished here
+        credentials = _credentials()
+        assert len(credentials) == 1 and credentials[0].status == "issued"
+        assert [e.kind for e in credentials[0].events] == ["issued"]
+    assert len(support.outbox(app)) == 1
+
+
+def test_a_required_practical_holds_the_credential_until_it_passes(app):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app, practical_required=True, rubric="Safe")
+    with app.app_context():
+        assert _credentials() == []
+        submission = PracticalSubmission(
+            program_id=program_id,
+            user_id=user_id,
+            storage_key="programs/practicals/x.mp4",
+            filename="x.mp4",
+            content_type="video/mp4",
+            size_bytes=10,
+        )
+        db.session.add(submission)
+        assessor = support.create_user(role="assessor")
+        actions.review_practical(submission, assessor, {"Safe": True}, "pass", "")
+        db.session.commit()
+        assert [c.status for c in _credentials()] == ["issued"]
+
+
+def test_a_credential_expires_on_its_date(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context():
+        code = _credentials()[0].code
+    last_day = datetime(2028, 2, 29, 23, 0, tzinfo=UTC)
+    with time_machine.travel(last_day, tick=False), app.app_context():
+        assert [b.code for b in badges_for(user_id)] == [code]
+    with time_machine.travel(last_day + timedelta(hours=1, minutes=30), tick=False):
+        with app.app_context():
+            assert badges_for(user_id) == []
+        assert "expired on" in client.get(f"/programs/verify/{code}").text
+
+
+def test_renewal_hours_earned_in_the_period_extend_it(app):
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context():
+        with time_machine.travel(START + timedelta(days=300), tick=False):
+            complete(user_id, make_course("renewal-a", hours="3"))
+            assert renew_credentials.delay().get() == 0  # 3 of 4 hours
+            complete(user_id, make_course("renewal-b", hours="1"))
+            assert renew_credentials.delay().get() == 1
+            assert renew_credentials.delay().get() == 0  # the new period starts empty
+        db.session.expire_all()
+        [credential] = _credentials()
+        assert credential.valid_from == date(2028, 3, 1)
+        assert credential.valid_until == date(2030, 2, 28)
+        assert [e.kind for e in credential.events] == ["issued", "renewed"]
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "program_credential_renew")
+            )
+            == 1
+        )
+
+
+def test_completing_a_course_renews_at_once(app):
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context(), time_machine.travel(START + timedelta(days=30), tick=False):
+        from campus.programs.tasks import check_enrollment
+
+        complete(user_id, make_course("renewal-c", hours="4"))
+        from campus.learning.models import Enrollment
+
+        enrollment_id = db.session.scalar(select(func.max(Enrollment.id)))
+        assert check_enrollment.delay(enrollment_id).get() == 1
+
+
+def test_hours_after_expiry_do_not_renew(app):
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context(), time_machine.travel(datetime(2028, 6, 1, tzinfo=UTC), tick=False):
+        complete(user_id, make_course("late", hours="8"))
+        assert renew_credentials.delay().get() == 0
+        assert badges_for(user_id) == []
+
+
+def test_revocation_hides_the_badge_and_shows_on_the_verify_page(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context():
+        [credential] = _credentials()
+        code = credential.code
+        assert len(badges_for(user_id)) == 1
+        admin = support.create_user(role="admin")
+        actions.revoke_credential(credential, "Exam misconduct", actor=admin)
+        db.session.commit()
+        assert badges_for(user_id) == []
+        assert [b.status for b in badges_for(user_id, include_invalid=True)] == ["revoked"]
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "program_credential_revoke")
+        )
+        assert entry is not None and entry.actor_email == admin.email
+    page = client.get(f"/programs/verify/{code}").text
+    assert "Revoked" in page and "Exam misconduct" in page
+    with client.get(f"/programs/verify/{code}.json") as response:
+        assert response.json["status"] == "revoked" and "jwt" not in response.json
+
+
+def test_a_revoked_credential_cannot_be_revoked_twice(app):
+    with time_machine.travel(START, tick=False):
+        _certified(app)
+    with app.app_context():
+        [credential] = _credentials()
+        actions.revoke_credential(credential, "Once", actor=None)
+        try:
+            actions.revoke_credential(credential, "Twice", actor=None)
+        except issuing.CredentialError as exc:
+            assert "already" in exc.message
+        else:
+            raise AssertionError("revoked twice")
+
+
+def test_the_signed_badge_carries_its_expiry(app, client):
+    with time_machine.travel(START, tick=False):
+        _certified(app)
+    with app.app_context():
+        code = _credentials()[0].code
+    with (
+        time_machine.travel(START + timedelta(days=1), tick=False),
+        client.get(f"/programs/verify/{code}.json") as response,
+    ):
+        body = response.json
+    assert body["status"] == "valid"
+    assert body["credential"]["validUntil"] == "2028-02-29T23:59:59Z"
+    assert "OpenBadgeCredential" in body["credential"]["type"]
+    assert body["jwt"].count(".") == 2
+
+
+def test_pages_say_it_is_not_an_accredited_certification_unless_an_admin_says_so(app, client):
+    with app.app_context():
+        plain, _ = ready_program(slug="plain")
+        accredited, _ = ready_program(slug="accredited", accrediting_body="The Board of Points")
+        assert plain and accredited
+    assert "not an accredited certification" in client.get("/programs/plain").text
+    page = client.get("/programs/accredited").text
+    assert "accredited by The Board of Points" in page
+    assert "not an accredited certification" in client.get("/programs/").text
+
+
+def test_only_the_holder_downloads_the_pdf(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        from campus.programs.models import Program
+
+        slug = db.session.get(Program, program_id).slug
+        support.sign_in_directly(client, user_id)
+        other = app.test_client()
+        support.sign_in_directly(other, support.create_user().id)
+    with client.get(f"/programs/{slug}/credential.pdf") as response:
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
+        assert "no-store" in response.headers["Cache-Control"]
+    assert other.get(f"/programs/{slug}/credential.pdf").status_code == 404
+    assert app.test_client().get(f"/programs/{slug}/credential.pdf").status_code == 302
+
+
+def test_a_sitting_that_expires_with_a_passing_score_still_earns_the_credential(app, client):
+    with app.app_context():
+        program, courses = ready_program(exam_time_limit_minutes=30)
+        user = support.create_user()
+        for course in courses:
+            complete(user.id, course, when=START - timedelta(days=1))
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            actions.save_answers(user, sitting, right_answers(sitting))
+            db.session.commit()
+        slug, user_id = program.slug, user.id
+    with time_machine.travel(START + timedelta(minutes=45), tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}")  # the page notices the deadline has passed
+        assert "to see your progress" not in page.text  # signed in
+    with app.app_context():
+        assert [c.status for c in _credentials()] == ["issued"]
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "program_exam_expire")
+            )
+            == 1
+        )

@@ -1,0 +1,52 @@
+"""The demo program: a data file through the importer admins use, seeded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.learning import demo as learning_demo
+from campus.programs import demo, exam
+from campus.programs.importer import ProgramFileError, import_file
+from campus.programs.models import Program
+
+
+def test_the_demo_program_is_built_from_the_demo_courses(app):
+    with app.app_context():
+        learning_demo.seed()
+        assert len(demo.seed()) == 1
+        db.session.commit()
+        assert demo.seed() == []
+        program = db.session.scalar(select(Program))
+        assert {c.slug for c in program.required_courses} == {
+            learning_demo.HIP_SLUG,
+            learning_demo.NECK_SLUG,
+        }
+        domains = {q.domain for q in program.questions}
+        assert len(domains) >= 2
+        assert exam.bank_shortfall(program) == []
+        assert len(program.questions) >= 2 * program.exam_question_count
+        assert program.practical_required and len(program.criteria) >= 3
+        assert program.accrediting_body is None
+
+
+def test_a_program_naming_an_unknown_course_is_refused(app, tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\nrequired_courses: [no-such-course]\n")
+    with app.app_context():
+        with pytest.raises(ProgramFileError, match="no-such-course"):
+            import_file(path)
+        db.session.rollback()
+        assert db.session.scalar(select(Program)) is None
+
+
+def test_a_question_without_one_right_answer_is_refused(app, tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "slug: x\ntitle: X\nquestions:\n  - domain: A\n    prompt: Q?\n    answers: [a, b]\n"
+    )
+    with app.app_context(), pytest.raises(ProgramFileError, match="exactly one"):
+        import_file(path)

@@ -1,0 +1,241 @@
+"""The certification exam: drawn by weights, shuffled and frozen, one sitting, a server clock."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from campus.extensions import db
+from campus.programs import actions, exam
+from campus.programs.models import ExamQuestion, ExamSitting
+from campus.programs.tasks import close_expired_sittings
+from tests import support
+from tests.programs.helpers import complete, ready_program, right_answers
+
+START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("weights", "total", "expected"),
+    [
+        ({"A": 1, "B": 1}, 10, {"A": 5, "B": 5}),
+        ({"A": 3, "B": 1}, 8, {"A": 6, "B": 2}),
+        ({"A": 1, "B": 1, "C": 1}, 10, {"A": 4, "B": 3, "C": 3}),
+        ({"A": 2, "B": 0}, 5, {"A": 5}),
+    ],
+)
+def test_questions_are_split_over_domains_by_weight(weights, total, expected):
+    counts = exam.domain_counts(weights, total)
+    assert counts == expected
+    assert sum(counts.values()) == total
+
+
+def _candidate(program, courses):
+    user = support.create_user()
+    for course in courses:
+        complete(user.id, course)
+    return user
+
+
+def test_paper_follows_the_weights_and_is_frozen_against_bank_edits(app):
+    with app.app_context():
+        program, courses = ready_program(
+            exam_domain_weights={"Anatomy": 3, "Technique": 1}, exam_question_count=8
+        )
+        user = _candidate(program, courses)
+        sitting = actions.start_exam(user, program, now=START)
+        db.session.commit()
+        assert Counter(item["domain"] for item in sitting.layout) == {"Anatomy": 6, "Technique": 2}
+        assert len({item["id"] for item in sitting.layout}) == 8
+        frozen = [dict(item) for item in sitting.layout]
+        # Editing the bank afterwards changes nothing about the sitting.
+        for question in db.session.scalars(select(ExamQuestion)):
+            question.prompt = "Changed"
+            question.choices = [{"id": 1, "text": "Only", "correct": True}]
+        db.session.commit()
+        db.session.expire_all()
+        again = db.session.get(ExamSitting, sitting.id)
+        assert again.layout == frozen
+
+
+def test_draw_shuffles_questions_and_answers(app):
+    with app.app_context():
+        program, _courses = ready_program(exam_question_count=12)
+        bank_order = [q.id for q in program.questions]
+        orders, answer_orders = set(), set()
+        rng = random.Random(7)
+        for _ in range(10):
+            layout = exam.draw_layout(program, rng)
+            orders.add(tuple(item["id"] for item in layout))
+            answer_orders.add(tuple(c["id"] for c in layout[0]["choices"]))
+            assert sorted(item["id"] for item in layout) == sorted(bank_order)
+        assert len(orders) > 1 and tuple(bank_order) not in orders
+        assert len(answer_orders) > 1
+
+
+def test_a_bank_too_small_for_the_weights_is_refused(app):
+    with app.app_context():
+        program, courses = ready_program(exam_question_count=20)
+        user = _candidate(program, courses)
+        with pytest.raises(exam.ExamError, match="not complete"):
+            actions.start_exam(user, program)
+        assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 0
+
+
+def test_exam_opens_only_after_the_required_courses(app):
+    with app.app_context():
+        program, courses = ready_program()
+        user = support.create_user()
+        complete(user.id, courses[0])
+        with pytest.raises(exam.ExamError, match="required course"):
+            actions.start_exam(user, program)
+        complete(user.id, courses[1])
+        assert actions.start_exam(user, program).number == 1
+
+
+def test_ineligible_profession_cannot_start(app):
+    with app.app_context():
+        program, courses = ready_program(professions=["chiropractor"])
+        user = _candidate(program, courses)
+        with pytest.raises(exam.ExamError, match="open to"):
+            actions.start_exam(user, program)
+
+
+def test_one_sitting_at_a_time(app):
+    with app.app_context():
+        program, courses = ready_program()
+        user = _candidate(program, courses)
+        first = actions.start_exam(user, program, now=START)
+        db.session.commit()
+        second = actions.start_exam(user, program, now=START + timedelta(minutes=5))
+        assert second.id == first.id
+        assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 1
+
+
+def test_concurrent_starts_make_one_sitting(app):
+    with app.app_context():
+        program, courses = ready_program()
+        user_id, program_id = _candidate(program, courses).id, program.id
+
+    def start(_n: int) -> None:
+        with app.app_context():
+            from campus.accounts.models import User
+            from campus.programs.models import Program
+
+            try:
+                actions.start_exam(
+                    db.session.get(User, user_id), db.session.get(Program, program_id)
+                )
+                db.session.commit()
+            except exam.ExamError:
+                db.session.rollback()  # lost the race and saw the winner still uncommitted
+            except Exception as exc:  # SQLite's "database is locked" is a lost race too
+                db.session.rollback()
+                if "locked" not in str(exc):
+                    raise
+
+    assert support.hammer_in_threads(start, threads=4) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 1
+
+
+def test_the_clock_is_the_servers_and_late_answers_are_refused(app):
+    with app.app_context():
+        program, courses = ready_program(exam_time_limit_minutes=60)
+        user = _candidate(program, courses)
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            db.session.commit()
+        key = right_answers(sitting)
+        first_two = dict(list(key.items())[:2])
+        with time_machine.travel(START + timedelta(minutes=59), tick=False):
+            actions.save_answers(user, sitting, first_two)
+            db.session.commit()
+        with time_machine.travel(START + timedelta(minutes=61), tick=False):
+            with pytest.raises(exam.ExamError, match="Time is up"):
+                actions.submit_exam(user, sitting, key)
+            db.session.commit()
+        db.session.expire_all()
+        sitting = db.session.get(ExamSitting, sitting.id)
+        assert sitting.closed_reason == "expired"
+        assert sitting.closed_at == sitting.deadline_at
+        # Scored on the two answers saved in time, out of four questions: not a pass.
+        assert sitting.score_percent == 50 and sitting.passed is False
+
+
+def test_a_closed_tab_does_not_stop_the_clock(app):
+    with app.app_context():
+        program, courses = ready_program(exam_time_limit_minutes=30)
+        user = _candidate(program, courses)
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            actions.save_answers(user, sitting, right_answers(sitting))
+            db.session.commit()
+        sitting_id = sitting.id
+        with time_machine.travel(START + timedelta(minutes=29), tick=False):
+            assert close_expired_sittings.delay().get() == 0
+        with time_machine.travel(START + timedelta(minutes=31), tick=False):
+            assert close_expired_sittings.delay().get() == 1
+        db.session.expire_all()
+        sitting = db.session.get(ExamSitting, sitting_id)
+        assert sitting.closed_reason == "expired" and sitting.passed is True
+
+
+def test_retakes_are_limited_and_wait_their_period(app):
+    with app.app_context():
+        program, courses = ready_program(exam_attempts_allowed=2, exam_retake_wait_days=7)
+        user = _candidate(program, courses)
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            actions.submit_exam(user, sitting, {})
+            db.session.commit()
+            assert sitting.passed is False
+        with (
+            time_machine.travel(START + timedelta(days=6), tick=False),
+            pytest.raises(exam.ExamError, match="retake the exam from"),
+        ):
+            actions.start_exam(user, program)
+        with time_machine.travel(START + timedelta(days=7, minutes=1), tick=False):
+            second = actions.start_exam(user, program)
+            assert second.number == 2
+            actions.submit_exam(user, second, {})
+            db.session.commit()
+        with (
+            time_machine.travel(START + timedelta(days=30), tick=False),
+            pytest.raises(exam.ExamError, match="used all 2 attempts"),
+        ):
+            actions.start_exam(user, program)
+
+
+def test_exam_through_the_pages(app, client):
+    with app.app_context():
+        program, courses = ready_program()
+        user = _candidate(program, courses)
+        other = support.create_user()
+        slug, user_id, other_id = program.slug, user.id, other.id
+        support.sign_in_directly(client, user_id)
+    page = client.get(f"/programs/{slug}")
+    assert "Start the exam" in page.text
+    started = support.post_form(client, f"/programs/{slug}/exam", {})
+    assert started.status_code == 302
+    sitting_url = started.headers["Location"]
+    with app.app_context():
+        sitting = db.session.scalar(select(ExamSitting))
+        key = right_answers(sitting)
+        sitting_id = sitting.id
+    paper = client.get(sitting_url)
+    assert paper.status_code == 200 and "Time left" in paper.text
+    answers = {f"q-{q}": str(c) for q, c in key.items()}
+    done = support.post_form(client, f"{sitting_url}/submit", answers)
+    assert done.status_code == 302
+    assert "You passed the exam" in client.get(sitting_url).text
+    # Another member cannot open or answer it.
+    other_client = app.test_client()
+    with app.app_context():
+        support.sign_in_directly(other_client, other_id)
+    assert other_client.get(f"/programs/{slug}/exam/{sitting_id}").status_code == 404
