@@ -241,9 +241,9 @@ def make_catalog(app):
 
 def _add_program_fixtures(ids, user_id: int, course) -> None:
     """A program with a bank question, a credential and a practical video waiting for review."""
-    from campus.storage import get_storage
     from campus.extensions import db
     from campus.programs.models import PracticalSubmission
+    from campus.storage import get_storage
     from tests.programs.helpers import add_questions, make_credential, make_program
 
     program = make_program(

@@ -8,12 +8,12 @@ import time_machine
 from sqlalchemy import func, select
 
 from campus.audit import AuditEntry
-from campus.storage import get_storage
 from campus.extensions import db
 from campus.programs import actions, issuing
 from campus.programs.models import Credential, PracticalSubmission
 from campus.programs.public import badges_for
 from campus.programs.tasks import issue_credential, renew_credentials
+from campus.storage import get_storage
 from tests import support
 from tests.programs.helpers import complete, make_course, ready_program, right_answers
 

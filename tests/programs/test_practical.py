@@ -7,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from campus.storage import get_storage
 from campus.extensions import db
 from campus.programs.models import PracticalSubmission
+from campus.storage import get_storage
 from tests import support
 from tests.programs.helpers import ready_program
 

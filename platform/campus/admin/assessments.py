@@ -18,10 +18,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from campus.admin import security
 from campus.admin.base import select_choices
-from campus.storage import get_storage
 from campus.extensions import db
 from campus.programs import actions, practicals
 from campus.programs.models import PracticalSubmission
+from campus.storage import get_storage
 
 CHUNK = 256 * 1024
 

@@ -16,7 +16,6 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User
-from campus.storage import get_storage
 from campus.extensions import db
 from campus.learning import credit
 from campus.mail.services import queue_email
@@ -25,6 +24,7 @@ from campus.programs import codes, documents
 from campus.programs.models import Credential, CredentialEvent, Program
 from campus.programs.progress import latest_credential, progress
 from campus.programs.standing import standing
+from campus.storage import get_storage
 from campus.urls import public_url
 
 

@@ -16,10 +16,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from campus.accounts.models import User
-from campus.storage import get_storage
 from campus.extensions import db
 from campus.models.base import utcnow
 from campus.programs.models import PracticalSubmission, Program
+from campus.storage import get_storage
 
 CHUNK = 1024 * 1024
 # extension -> (MIME type, kind the magic bytes must show)

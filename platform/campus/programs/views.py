@@ -21,7 +21,6 @@ from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
 from campus.certificates import signing
-from campus.storage import get_storage
 from campus.extensions import db, limiter
 from campus.integers import MAX_ID
 from campus.models.base import utcnow
@@ -31,6 +30,7 @@ from campus.programs.models import Credential, ExamSitting, Program, ProgramCour
 from campus.programs.progress import progress
 from campus.programs.public import today
 from campus.programs.standing import standing
+from campus.storage import get_storage
 from campus.throttling import by_address, setting
 
 
