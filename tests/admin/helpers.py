@@ -199,6 +199,19 @@ def make_catalog(app):
             issued_at=utcnow(),
         )
         db.session.add(certificate)
+        from campus.licenses.models import RenewalRule
+
+        rule = RenewalRule(
+            jurisdiction="FL",
+            profession="massage_therapist",
+            hours_per_cycle=24,
+            cycle_months=24,
+            required_subjects={"ethics": "2.00"},
+            accepted_approvals=["FL"],
+            capped_deliveries=["home_study"],
+            source="Fla. Admin. Code R. 64B7-28.009",
+        )
+        db.session.add(rule)
         db.session.commit()
         from sqlalchemy import select
 
@@ -224,6 +237,7 @@ def make_catalog(app):
             comp=comp.id,
             audit=entry.id,
             certificate=certificate.id,
+            renewal_rule=rule.id,
             lessons_count=len(course.lesson_ids),
         )
     ids.event = make_event(app)

@@ -44,6 +44,7 @@ _VIEW_OF = {
     "admin_comps": "comp",
     "admin_audit": "audit",
     "admin_certificates": "certificate",
+    "admin_renewal_rules": "renewal_rule",
 }
 _ARG_OF = {
     "user_id": "member",
