@@ -206,6 +206,19 @@ def make_catalog(app):
             certificate_id=certificate.id, system="cebroker", jurisdiction="FL", status="rejected"
         )
         db.session.add(report)
+        from campus.licenses.models import RenewalRule
+
+        rule = RenewalRule(
+            jurisdiction="FL",
+            profession="massage_therapist",
+            hours_per_cycle=24,
+            cycle_months=24,
+            required_subjects={"ethics": "2.00"},
+            accepted_approvals=["FL"],
+            capped_deliveries=["home_study"],
+            source="Fla. Admin. Code R. 64B7-28.009",
+        )
+        db.session.add(rule)
         db.session.commit()
         from sqlalchemy import select
 
@@ -232,6 +245,7 @@ def make_catalog(app):
             audit=entry.id,
             report=report.id,
             certificate=certificate.id,
+            renewal_rule=rule.id,
             lessons_count=len(course.lesson_ids),
         )
         _add_program_fixtures(ids, member.id, course)

@@ -48,6 +48,7 @@ _VIEW_OF = {
     "admin_programs": "program",
     "admin_exam_questions": "exam_question",
     "admin_credentials": "credential",
+    "admin_renewal_rules": "renewal_rule",
 }
 _ARG_OF = {
     "user_id": "member",
