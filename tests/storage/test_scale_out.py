@@ -24,6 +24,11 @@ import pytest
 from tests import support
 from tests.storage.s3 import LocalS3
 
+# The machines' Celery app and queue (tests/storage/machines.py): the suite's session worker
+# shares the broker, and must not take the four machines' tasks.
+MACHINES = "tests.storage.machines"
+QUEUE = "scale-out"
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.worker,
@@ -43,7 +48,7 @@ def _beat(env: dict[str, str], folder: Path) -> subprocess.Popen:
                 "-m",
                 "celery",
                 "-A",
-                "tests.storage.probe_beat",
+                MACHINES,
                 "beat",
                 "--loglevel=info",
                 f"--schedule={folder / 'celerybeat-schedule'}",
@@ -63,13 +68,15 @@ def hosts(_database, s3_server: LocalS3, bucket: str):
     """Start the four machines (plus beat on the first worker's); stop them afterwards."""
     from campus.certificates.signing import generate_jwk
 
-    app = support.shared_app(eager=False)
+    # The test's own app sends the certificate task to the machines' queue.
+    app = support.make_app(eager=False, CELERY_OVERRIDES={"task_default_queue": QUEUE})
     root = Path(tempfile.mkdtemp(prefix="campus-hosts-"))
     shared = {
         **s3_server.settings(bucket),
         "RATELIMIT_STORAGE_URI": os.environ["CELERY_BROKER_URL"],
         "CERTIFICATE_SIGNING_KEY": json.dumps(generate_jwk()),
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CAMPUS_TEST_QUEUE": QUEUE,
     }
     started: list[subprocess.Popen] = []
 
@@ -85,7 +92,11 @@ def hosts(_database, s3_server: LocalS3, bucket: str):
         started += web
         workers = [
             support.start_worker(
-                concurrency=2, log_name=f"scale-worker-{n}.log", **machine(f"worker-{n}")
+                concurrency=2,
+                log_name=f"scale-worker-{n}.log",
+                queues=QUEUE,
+                celery_app=MACHINES,
+                **machine(f"worker-{n}"),
             )
             for n in (1, 2)
         ]
