@@ -151,6 +151,7 @@ def _nav_items(app: Flask) -> list[tuple[str, str]]:
         ("content.library", "Articles"),
         ("learning.catalog", "CE courses"),
         ("billing.membership", "Membership"),
+        ("directory.index", "Find a practitioner"),
     ):
         if endpoint in app.view_functions:
             items.append((endpoint, label))

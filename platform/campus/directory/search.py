@@ -1,0 +1,173 @@
+"""The radius search: a box on the indexed coordinates in SQL, then the exact distance here.
+
+A search costs the same few statements however many profiles there are: the candidates in
+the box (ids and coordinates only), the page's profiles with their lists, and one UPDATE that
+counts an impression for each profile the page shows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from campus.directory import credentials, geo, taxonomy
+from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
+from campus.extensions import db
+
+PER_PAGE = 20
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A checked search: where, how far, and the optional filters."""
+
+    place: geo.ZipPlace
+    radius_miles: float
+    specialty: str | None = None
+    profession: str | None = None
+    credential: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One profile in the results, with its distance from the searched ZIP."""
+
+    profile: DirectoryProfile
+    miles: float
+
+    @property
+    def distance(self) -> str:
+        return geo.format_miles(self.miles)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of results, nearest first."""
+
+    query: SearchQuery
+    hits: list[Hit]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+
+def build_query(
+    zip_code: str | None,
+    radius: str | float | None,
+    *,
+    specialty: str | None = None,
+    profession: str | None = None,
+    credential: str | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchQuery:
+    """Check a search's inputs; raise LocationError (or DirectoryFilterError) with a message."""
+    place = geo.locate(zip_code)
+    radius_miles = geo.clean_radius(radius)
+    if specialty and specialty not in taxonomy.specialties():
+        raise geo.LocationError("Choose a specialty from the list.")
+    if profession and profession not in taxonomy.professions():
+        raise geo.LocationError("Choose a profession from the list.")
+    if credential and credential not in dict(credentials.credential_choices()):
+        raise geo.LocationError("Choose a credential from the list.")
+    return SearchQuery(
+        place=place,
+        radius_miles=radius_miles,
+        specialty=specialty or None,
+        profession=profession or None,
+        credential=credential or None,
+        page=max(1, min(page, MAX_PAGE)),
+        per_page=per_page,
+    )
+
+
+def _candidates(query: SearchQuery) -> list[tuple[int, int, float, float]]:
+    """(id, user_id, lat, lon) of every listed profile in the query's box that fits the filters."""
+    box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
+    profile = DirectoryProfile
+    lon_range = (
+        or_(profile.lon >= box.lon_min, profile.lon <= box.lon_max)
+        if box.wraps
+        else profile.lon.between(box.lon_min, box.lon_max)
+    )
+    stmt = select(profile.id, profile.user_id, profile.lat, profile.lon).where(
+        profile.lat.between(box.lat_min, box.lat_max),
+        lon_range,
+        profile.published_at.is_not(None),
+        profile.hidden_at.is_(None),
+    )
+    if query.specialty:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    ProfileSpecialty.profile_id == profile.id,
+                    ProfileSpecialty.specialty == query.specialty,
+                )
+            )
+        )
+    if query.profession:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    ProfileProfession.profile_id == profile.id,
+                    ProfileProfession.profession == query.profession,
+                )
+            )
+        )
+    return [(row[0], row[1], row[2], row[3]) for row in db.session.execute(stmt)]
+
+
+def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResult:
+    """Find listed profiles within the radius, nearest first, one page of them."""
+    rows = _candidates(query)
+    if query.credential:
+        holders = credentials.credential_holders(query.credential, (row[1] for row in rows))
+        rows = [row for row in rows if row[1] in holders]
+    lat, lon = query.place.lat, query.place.lon
+    within = []
+    for profile_id, _user_id, p_lat, p_lon in rows:
+        miles = geo.distance_miles(lat, lon, p_lat, p_lon)
+        if miles <= query.radius_miles:
+            within.append((miles, profile_id))
+    within.sort()
+    start = (query.page - 1) * query.per_page
+    page = within[start : start + query.per_page]
+    if not page:
+        return SearchResult(query, [], len(within))
+    ids = [profile_id for _miles, profile_id in page]
+    loaded = {
+        p.id: p
+        for p in db.session.scalars(
+            select(DirectoryProfile)
+            .where(DirectoryProfile.id.in_(ids))
+            .options(
+                selectinload(DirectoryProfile.specialties),
+                selectinload(DirectoryProfile.professions),
+            )
+        )
+    }
+    hits = [Hit(loaded[pid], miles) for miles, pid in page if pid in loaded]
+    if count_impressions:
+        _count_impressions(ids)
+    return SearchResult(query, hits, len(within))
+
+
+def _count_impressions(ids: list[int]) -> None:
+    """Add one impression to each profile a results page showed, in one statement."""
+    db.session.execute(
+        update(DirectoryProfile)
+        .where(DirectoryProfile.id.in_(ids))
+        # updated_at kept as it was: an impression is not a change to the profile.
+        .values(
+            impressions=DirectoryProfile.impressions + 1, updated_at=DirectoryProfile.updated_at
+        )
+        .execution_options(synchronize_session=False)
+    )
