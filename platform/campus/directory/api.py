@@ -114,8 +114,7 @@ def list_practitioners(args: dict) -> dict:
     except geo.LocationError as exc:
         abort(422, description=str(exc))
     result = finder.search(query)
-    db.session.commit()  # the impressions of this page
-    return {
+    page = {
         "centre": {
             "zip": query.place.zip_code,
             "city": query.place.city,
@@ -128,3 +127,6 @@ def list_practitioners(args: dict) -> dict:
         "total": result.total,
         "pages": result.pages,
     }
+    # After reading the profiles: committing first would expire them and reload each.
+    db.session.commit()  # the impressions of this page
+    return page

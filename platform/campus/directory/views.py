@@ -41,18 +41,13 @@ def index():
     result, error = None, None
     if zip_code:
         try:
-            query = finder.build_query(
-                zip_code,
-                radius or None,
-                page=query_int("page", 1, maximum=finder.MAX_PAGE),
-                **filters,
+            page = query_int("page", 1, maximum=finder.MAX_PAGE)
+            result = finder.search(
+                finder.build_query(zip_code, radius or None, page=page, **filters)
             )
-            result = finder.search(query)
-            db.session.commit()  # the impressions of this page
         except geo.LocationError as exc:
             error = str(exc)
-    status = 422 if error else 200
-    return render_template(
+    html = render_template(
         "directory/index.html",
         zip_code=zip_code,
         radius=radius or "25",
@@ -64,7 +59,10 @@ def index():
         result=result,
         error=error,
         nav_section="directory",
-    ), status
+    )
+    # After rendering: committing first would expire the page's profiles and reload each.
+    db.session.commit()  # the impressions of this page
+    return html, 422 if error else 200
 
 
 def _profile_page(slug: str, form: ContactForm | None = None, status: int = 200):
