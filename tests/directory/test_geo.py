@@ -127,14 +127,17 @@ def _destination(lat: float, lon: float, miles: float, bearing: float) -> tuple[
     phi1, lam1, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
     phi2 = math.asin(math.sin(phi1) * math.cos(d) + math.cos(phi1) * math.sin(d) * math.cos(theta))
     lam2 = lam1 + math.atan2(
-        math.sin(theta) * math.sin(d) * math.cos(phi1), math.cos(d) - math.sin(phi1) * math.sin(phi2)
+        math.sin(theta) * math.sin(d) * math.cos(phi1),
+        math.cos(d) - math.sin(phi1) * math.sin(phi2),
     )
     return math.degrees(phi2), (math.degrees(lam2) + 540) % 360 - 180
 
 
 def _inside(box: geo.Box, lat: float, lon: float) -> bool:
-    in_lon = (lon >= box.lon_min or lon <= box.lon_max) if box.wraps else (
-        box.lon_min <= lon <= box.lon_max
+    in_lon = (
+        (lon >= box.lon_min or lon <= box.lon_max)
+        if box.wraps
+        else (box.lon_min <= lon <= box.lon_max)
     )
     return box.lat_min <= lat <= box.lat_max and in_lon
 
@@ -172,6 +175,8 @@ def test_a_circle_around_a_pole_takes_every_longitude():
     assert (box.lon_min, box.lon_max) == (-180.0, 180.0)
 
 
-@pytest.mark.parametrize(("miles", "text"), [(0.0, "under 0.1 mi"), (4.24, "4.2 mi"), (12.0, "12.0 mi")])
+@pytest.mark.parametrize(
+    ("miles", "text"), [(0.0, "under 0.1 mi"), (4.24, "4.2 mi"), (12.0, "12.0 mi")]
+)
 def test_distances_are_written_in_miles_with_one_decimal(miles, text):
     assert geo.format_miles(miles) == text

@@ -161,4 +161,3 @@ def test_a_signed_in_member_searches_with_the_same_statements_as_before(app, cli
         for _ in range(30):
             make_profile("10001")
     assert _statements_per_search(app, client, path) == one
-
