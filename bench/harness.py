@@ -180,9 +180,9 @@ class Bench:
                     scenario.path = scenario.context.get("path", scenario.path)
                     scenario.login = scenario.context.get("login", scenario.login)
 
-    def serve(self, target: str) -> str:
-        """Start gunicorn for a WSGI target; return its base URL."""
-        port = _free_port()
+    def serve(self, target: str, port: int | None = None) -> str:
+        """Start gunicorn for a WSGI target (on `port`, else a free one); return its base URL."""
+        port = port or _free_port()
         proc = subprocess.Popen(
             [
                 sys.executable,

@@ -40,6 +40,9 @@ def upgrade():
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("hidden_reason", sa.Text(), nullable=False),
+        sa.Column("listed", sa.Boolean(), nullable=False),
+        sa.Column("specialty_mask", sa.BigInteger(), nullable=False),
+        sa.Column("profession_mask", sa.Integer(), nullable=False),
         sa.Column("impressions", sa.Integer(), nullable=False),
         sa.Column("messages_received", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -54,7 +57,11 @@ def upgrade():
         sa.UniqueConstraint("slug", name=op.f("uq_directory_profiles_slug")),
     )
     with op.batch_alter_table("directory_profiles", schema=None) as batch_op:
-        batch_op.create_index("ix_directory_profiles_lat_lon", ["lat", "lon"], unique=False)
+        batch_op.create_index(
+            "ix_directory_profiles_search",
+            ["listed", "lat", "lon", "specialty_mask", "profession_mask", "id", "user_id"],
+            unique=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_directory_profiles_user_id"), ["user_id"], unique=True
         )

@@ -46,9 +46,9 @@ def stamp_for(app, profile_id: int, seconds_ago: float = 60) -> str:
     from campus.directory import contact
     from campus.models.base import utcnow
 
-    with time_machine.travel(utcnow() - timedelta(seconds=seconds_ago), tick=False):
-        with app.test_request_context():
-            return contact.form_stamp(profile_id)
+    moment = utcnow() - timedelta(seconds=seconds_ago)
+    with time_machine.travel(moment, tick=False), app.test_request_context():
+        return contact.form_stamp(profile_id)
 
 
 def message_fields(app, profile_id: int, **overrides) -> dict[str, str]:

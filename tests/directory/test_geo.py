@@ -104,7 +104,7 @@ def test_zip_codes_are_read_the_way_people_type_them(raw, expected):
     assert geo.clean_zip(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "1234", "123456", "abcde", "1234５", "02134-12", None])
+@pytest.mark.parametrize("raw", ["", "1234", "123456", "abcde", "1234\uff15", "02134-12", None])
 def test_a_malformed_zip_code_is_refused_with_a_message(raw):
     with pytest.raises(geo.LocationError, match="5-digit"):
         geo.clean_zip(raw)

@@ -17,6 +17,7 @@ def test_every_feature_is_registered_in_order(app):
         "content",
         "learning",
         "certificates",
+        "directory",
         "admin",
     )
     # What each feature registered is there: pages, API, commands.
@@ -24,8 +25,8 @@ def test_every_feature_is_registered_in_order(app):
         app.blueprints
     )
     paths = {rule.rule for rule in app.url_map.iter_rules()}
-    assert {"/api/v1/me", "/api/v1/courses", "/api/v1/articles"} <= paths
-    assert {"billing", "content", "certificates"} <= set(app.cli.commands)
+    assert {"/api/v1/me", "/api/v1/courses", "/api/v1/articles", "/api/v1/directory"} <= paths
+    assert {"billing", "content", "certificates", "directory"} <= set(app.cli.commands)
 
 
 def test_beat_schedule_comes_from_the_features():

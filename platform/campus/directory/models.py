@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
@@ -16,8 +16,21 @@ class DirectoryProfile(TimestampMixin, Model):
     """A member's public practitioner profile: nothing shows until it is published."""
 
     __tablename__ = "directory_profiles"
-    # The radius search narrows on this index first (a box of latitude, then longitude).
-    __table_args__ = (Index("ix_directory_profiles_lat_lon", "lat", "lon"),)
+    # The radius search reads only this index: listed profiles, a box of latitude then
+    # longitude, the filters' masks, and the ids (a covering index: no table row is read
+    # for the profiles in the box that the filters or the exact distance then drop).
+    __table_args__ = (
+        Index(
+            "ix_directory_profiles_search",
+            "listed",
+            "lat",
+            "lon",
+            "specialty_mask",
+            "profession_mask",
+            "id",
+            "user_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -47,6 +60,11 @@ class DirectoryProfile(TimestampMixin, Model):
     hidden_at: Mapped[datetime | None] = mapped_column()
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
     # Counters the practitioner sees: searches whose results page showed them, messages sent.
+    # Derived at every change (services keep them): published and not hidden; the specialties
+    # and professions as bit masks (taxonomy's order) for the search's index.
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    specialty_mask: Mapped[int] = mapped_column(BigInteger, default=0)
+    profession_mask: Mapped[int] = mapped_column(Integer, default=0)
     impressions: Mapped[int] = mapped_column(Integer, default=0)
     messages_received: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -61,7 +79,7 @@ class DirectoryProfile(TimestampMixin, Model):
     @property
     def is_listed(self) -> bool:
         """Whether anyone but its owner and the admins can see the profile."""
-        return self.published_at is not None and self.hidden_at is None
+        return bool(self.listed)
 
     @property
     def specialty_keys(self) -> list[str]:

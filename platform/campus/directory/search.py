@@ -1,17 +1,16 @@
 """The radius search: a box on the indexed coordinates in SQL, then the exact distance here.
 
-A search costs the same few statements however many profiles there are: the candidates in
-the box (ids and coordinates only), the page's profiles with their lists, and one UPDATE that
-counts an impression for each profile the page shows.
+A search costs the same four statements however many profiles there are: the candidates in
+the box (ids and coordinates only), the page's profiles, their specialties and professions
+(one UNION), and one UPDATE that counts an impression for each profile the page shows.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, literal, or_, select, union_all, update
 
 from campus.directory import credentials, geo, taxonomy
 from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
@@ -35,10 +34,42 @@ class SearchQuery:
 
 
 @dataclass(frozen=True)
+class Card:
+    """What a results page shows of a profile (plain values: no ORM object per result)."""
+
+    id: int
+    slug: str
+    display_name: str
+    practice_name: str
+    city: str
+    state: str
+    zip_code: str
+    accepting_clients: bool
+    contact_enabled: bool
+    photo_key: str | None
+    specialty_keys: list[str] = field(default_factory=list)
+    profession_keys: list[str] = field(default_factory=list)
+
+
+_CARD_COLUMNS = (
+    DirectoryProfile.id,
+    DirectoryProfile.slug,
+    DirectoryProfile.display_name,
+    DirectoryProfile.practice_name,
+    DirectoryProfile.city,
+    DirectoryProfile.state,
+    DirectoryProfile.zip_code,
+    DirectoryProfile.accepting_clients,
+    DirectoryProfile.contact_enabled,
+    DirectoryProfile.photo_key,
+)
+
+
+@dataclass(frozen=True)
 class Hit:
     """One profile in the results, with its distance from the searched ZIP."""
 
-    profile: DirectoryProfile
+    profile: Card
     miles: float
 
     @property
@@ -90,7 +121,10 @@ def build_query(
 
 
 def _candidates(query: SearchQuery) -> list[tuple[int, int, float, float]]:
-    """(id, user_id, lat, lon) of every listed profile in the query's box that fits the filters."""
+    """(id, user_id, lat, lon) of every listed profile in the query's box that fits the filters.
+
+    Every column it names is in the search index, so the database reads the index alone.
+    """
     box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
     profile = DirectoryProfile
     lon_range = (
@@ -99,29 +133,16 @@ def _candidates(query: SearchQuery) -> list[tuple[int, int, float, float]]:
         else profile.lon.between(box.lon_min, box.lon_max)
     )
     stmt = select(profile.id, profile.user_id, profile.lat, profile.lon).where(
+        profile.listed.is_(True),
         profile.lat.between(box.lat_min, box.lat_max),
         lon_range,
-        profile.published_at.is_not(None),
-        profile.hidden_at.is_(None),
     )
     if query.specialty:
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    ProfileSpecialty.profile_id == profile.id,
-                    ProfileSpecialty.specialty == query.specialty,
-                )
-            )
-        )
+        bit = taxonomy.specialty_bit(query.specialty)
+        stmt = stmt.where(profile.specialty_mask.op("&")(bit) != 0)
     if query.profession:
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    ProfileProfession.profile_id == profile.id,
-                    ProfileProfession.profession == query.profession,
-                )
-            )
-        )
+        bit = taxonomy.profession_bit(query.profession)
+        stmt = stmt.where(profile.profession_mask.op("&")(bit) != 0)
     return [(row[0], row[1], row[2], row[3]) for row in db.session.execute(stmt)]
 
 
@@ -143,31 +164,47 @@ def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResul
     if not page:
         return SearchResult(query, [], len(within))
     ids = [profile_id for _miles, profile_id in page]
-    loaded = {
-        p.id: p
-        for p in db.session.scalars(
-            select(DirectoryProfile)
-            .where(DirectoryProfile.id.in_(ids))
-            .options(
-                selectinload(DirectoryProfile.specialties),
-                selectinload(DirectoryProfile.professions),
-            )
-        )
-    }
-    hits = [Hit(loaded[pid], miles) for miles, pid in page if pid in loaded]
+    cards = _cards(ids)
+    hits = [Hit(cards[pid], miles) for miles, pid in page if pid in cards]
     if count_impressions:
         _count_impressions(ids)
     return SearchResult(query, hits, len(within))
+
+
+# Built once: the ids go in as one expanding parameter, not as one bound value each.
+_PAGE = select(*_CARD_COLUMNS).where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
+_LISTS = union_all(
+    select(ProfileSpecialty.profile_id, literal("s"), ProfileSpecialty.specialty).where(
+        ProfileSpecialty.profile_id.in_(bindparam("ids", expanding=True))
+    ),
+    select(ProfileProfession.profile_id, literal("p"), ProfileProfession.profession).where(
+        ProfileProfession.profile_id.in_(bindparam("ids", expanding=True))
+    ),
+)
+
+
+def _cards(ids: list[int]) -> dict[int, Card]:
+    """The page's profiles and their two lists, in two statements."""
+    cards = {row[0]: Card(*row) for row in db.session.execute(_PAGE, {"ids": ids})}
+    for profile_id, kind, key in db.session.execute(_LISTS, {"ids": ids}):
+        card = cards.get(profile_id)
+        if card is not None:
+            (card.specialty_keys if kind == "s" else card.profession_keys).append(key)
+    for card in cards.values():
+        card.specialty_keys.sort()
+        card.profession_keys.sort()
+    return cards
 
 
 def _count_impressions(ids: list[int]) -> None:
     """Add one impression to each profile a results page showed, in one statement."""
     db.session.execute(
         update(DirectoryProfile)
-        .where(DirectoryProfile.id.in_(ids))
+        .where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
         # updated_at kept as it was: an impression is not a change to the profile.
         .values(
             impressions=DirectoryProfile.impressions + 1, updated_at=DirectoryProfile.updated_at
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
+        {"ids": ids},
     )

@@ -161,8 +161,7 @@ def listed_profile(slug: str) -> DirectoryProfile | None:
     return db.session.scalar(
         select(DirectoryProfile).where(
             DirectoryProfile.slug == slug,
-            DirectoryProfile.published_at.is_not(None),
-            DirectoryProfile.hidden_at.is_(None),
+            DirectoryProfile.listed.is_(True),
         )
     )
 
@@ -196,8 +195,16 @@ def save(user: User, data: ProfileData) -> DirectoryProfile:
     profile.contact_enabled = cleaned.contact_enabled
     profile.specialties = [ProfileSpecialty(specialty=k) for k in cleaned.specialties]
     profile.professions = [ProfileProfession(profession=k) for k in cleaned.professions]
+    profile.specialty_mask = taxonomy.mask(cleaned.specialties, taxonomy.specialty_bit)
+    profile.profession_mask = taxonomy.mask(cleaned.professions, taxonomy.profession_bit)
+    _relist(profile)
     db.session.flush()
     return profile
+
+
+def _relist(profile: DirectoryProfile) -> None:
+    # The search reads `listed` from its index; it always equals published and not hidden.
+    profile.listed = profile.published_at is not None and profile.hidden_at is None
 
 
 def publish(profile: DirectoryProfile) -> None:
@@ -211,12 +218,14 @@ def publish(profile: DirectoryProfile) -> None:
         raise DirectoryError("Choose at least one specialty before you publish.", 422)
     if profile.published_at is None:
         profile.published_at = utcnow()
+    _relist(profile)
     db.session.flush()
 
 
 def unpublish(profile: DirectoryProfile) -> None:
     """Take the profile off the directory at once (the owner keeps it to publish again)."""
     profile.published_at = None
+    _relist(profile)
     db.session.flush()
 
 
@@ -229,6 +238,7 @@ def moderate(profile: DirectoryProfile, reason: str) -> None:
         raise DirectoryError("This profile is already hidden.", 409)
     profile.hidden_at = utcnow()
     profile.hidden_reason = reason[:2000]
+    _relist(profile)
     db.session.flush()
 
 
@@ -238,6 +248,7 @@ def unmoderate(profile: DirectoryProfile) -> None:
         raise DirectoryError("This profile is not hidden.", 409)
     profile.hidden_at = None
     profile.hidden_reason = ""
+    _relist(profile)
     db.session.flush()
 
 
@@ -245,7 +256,7 @@ def published_slugs() -> list[tuple[str, object]]:
     """Every listed profile's slug and last change, for the sitemap."""
     rows = db.session.execute(
         select(DirectoryProfile.slug, DirectoryProfile.updated_at)
-        .where(DirectoryProfile.published_at.is_not(None), DirectoryProfile.hidden_at.is_(None))
+        .where(DirectoryProfile.listed.is_(True))
         .order_by(DirectoryProfile.slug)
     )
     return [(slug, updated) for slug, updated in rows]

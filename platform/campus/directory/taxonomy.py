@@ -32,3 +32,21 @@ def specialty_label(key: str) -> str:
 def profession_label(key: str) -> str:
     """The label of a profession key."""
     return PROFESSIONS.get(key, key)
+
+
+def specialty_bit(key: str) -> int:
+    """The bit a specialty sets in a profile's search mask (its place in the list)."""
+    return 1 << list(specialties()).index(key)
+
+
+def profession_bit(key: str) -> int:
+    """The bit a profession sets in a profile's search mask."""
+    return 1 << list(PROFESSIONS).index(key)
+
+
+def mask(keys: list[str], bit) -> int:
+    """The search mask of a list of keys."""
+    value = 0
+    for key in keys:
+        value |= bit(key)
+    return value
