@@ -1,7 +1,7 @@
 """practitioner directory: profiles, their specialties and professions, relayed messages
 
 Revision ID: 0014_directory
-Revises: 0013_api
+Revises: 0014_programs
 Create Date: 2026-12-02 01:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0014_directory"
-down_revision = "0013_api"
+down_revision = "0014_programs"
 branch_labels = None
 depends_on = None
 

@@ -42,6 +42,7 @@ def all_features() -> tuple[Feature, ...]:
         learning,
         mail,
         main,
+        programs,
     )
 
     return (
@@ -52,6 +53,7 @@ def all_features() -> tuple[Feature, ...]:
         content.feature,
         learning.feature,
         certificates.feature,
+        programs.feature,
         directory.feature,
         admin.feature,
     )

@@ -18,7 +18,8 @@ PROFESSIONS = {
     "chiropractor": "Chiropractor",
     "other": "Other",
 }
-ROLES = ("student", "admin")
+# An assessor reviews program practicals in the admin and sees nothing else there.
+ROLES = ("student", "admin", "assessor")
 
 
 class User(UserMixin, TimestampMixin, Model):

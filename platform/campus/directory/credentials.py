@@ -16,6 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import bindparam, select
+
+from campus.extensions import db
 
 CE_WINDOW_DAYS = 730  # "the last 24 months"
 
@@ -76,14 +79,37 @@ def live_badges(user_id: int) -> LiveBadges:
 
 
 def credential_choices() -> list[tuple[str, str]]:
-    """The credentials the search can filter by, (code, title); empty without programs."""
+    """The credentials the search can filter by, (program slug, title); empty without programs."""
     if not _installed("programs"):
         return []
-    return []
+    from campus.programs.models import Program
+
+    rows = db.session.execute(
+        select(Program.slug, Program.title)
+        .where(Program.published.is_(True))
+        .order_by(Program.title)
+    )
+    return [(slug, title) for slug, title in rows]
 
 
-def credential_holders(code: str, user_ids: Iterable[int]) -> set[int]:
-    """Which of these members hold a valid credential of the program `code`, in one query."""
-    if not _installed("programs"):
+def credential_holders(slug: str, user_ids: Iterable[int]) -> set[int]:
+    """Which of these members hold a valid credential of the program `slug`, in one query."""
+    ids = list(user_ids)
+    if not _installed("programs") or not ids:
         return set()
-    return set()
+    from campus.programs.models import Credential, Program
+    from campus.programs.public import today
+
+    return set(
+        db.session.scalars(
+            select(Credential.user_id)
+            .join(Program, Program.id == Credential.program_id)
+            .where(
+                Program.slug == slug,
+                Credential.status == "issued",
+                Credential.valid_until >= today(),
+                Credential.user_id.in_(bindparam("ids", expanding=True)),
+            ),
+            {"ids": ids},
+        )
+    )

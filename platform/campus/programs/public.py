@@ -1,0 +1,53 @@
+"""What other features may read about credentials: the live badges of a holder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.models.base import utcnow
+from campus.programs.models import Credential, Program
+from campus.urls import public_url
+
+
+@dataclass(frozen=True)
+class CredentialBadge:
+    """A credential as a badge: what it is, its code, its status today and where to verify it."""
+
+    program_title: str
+    code: str
+    status: str  # "valid", "expired" or "revoked"
+    valid_until: date
+    verify_url: str
+
+
+def today() -> date:
+    """Today's date in UTC: the day a credential's validity is judged on."""
+    return utcnow().date()
+
+
+def badges_for(user_id: int, *, include_invalid: bool = False) -> list[CredentialBadge]:
+    """List the holder's issued credentials as badges: only valid ones unless asked for all."""
+    rows = db.session.execute(
+        select(Credential, Program.title)
+        .join(Program, Program.id == Credential.program_id)
+        .where(Credential.user_id == user_id, Credential.status.in_(("issued", "revoked")))
+        .order_by(Credential.valid_until.desc(), Credential.id.desc())
+    ).all()
+    day = today()
+    badges = [
+        CredentialBadge(
+            program_title=title,
+            code=credential.code,
+            status=credential.status_on(day),
+            valid_until=credential.valid_until,
+            verify_url=public_url("programs.verify", code=credential.code),
+        )
+        for credential, title in rows
+    ]
+    if include_invalid:
+        return badges
+    return [badge for badge in badges if badge.status == "valid"]

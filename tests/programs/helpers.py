@@ -1,0 +1,73 @@
+"""Factories for programs, their exam bank and credentials."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from campus.extensions import db
+from campus.models.base import utcnow
+from campus.programs import codes
+from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
+
+
+def make_program(courses=(), electives=(), **fields: Any) -> Program:
+    """Insert and commit a published program with the given required and elective courses."""
+    program = Program(
+        slug=fields.pop("slug", f"program-{utcnow().timestamp():.0f}-{id(fields)}"),
+        title=fields.pop("title", "Certified Trigger Point Therapist"),
+        description=fields.pop("description", "A program."),
+        professions=fields.pop("professions", ["massage_therapist", "physical_therapist"]),
+        license_required=fields.pop("license_required", False),
+        published=fields.pop("published", True),
+        exam_domain_weights=fields.pop("exam_domain_weights", {"Anatomy": 1, "Technique": 1}),
+        exam_question_count=fields.pop("exam_question_count", 4),
+        **fields,
+    )
+    for position, course in enumerate(courses):
+        program.courses.append(ProgramCourse(course=course, kind="required", position=position))
+    for position, course in enumerate(electives, start=len(program.courses)):
+        program.courses.append(ProgramCourse(course=course, kind="elective", position=position))
+    db.session.add(program)
+    db.session.commit()
+    return program
+
+
+def add_questions(program: Program, domain: str, count: int, choices: int = 4) -> list[int]:
+    """Add `count` questions to a domain of the bank (the first choice is right); their ids."""
+    made = []
+    for n in range(count):
+        question = ExamQuestion(
+            program=program,
+            domain=domain,
+            prompt=f"{domain} question {n + 1}?",
+            choices=[
+                {"id": i + 1, "text": f"Answer {i + 1}", "correct": i == 0} for i in range(choices)
+            ],
+        )
+        db.session.add(question)
+        made.append(question)
+    db.session.commit()
+    return [q.id for q in made]
+
+
+def make_credential(user_id: int, program: Program, **fields: Any) -> Credential:
+    """Insert and commit an issued credential valid for two years from today."""
+    today = utcnow().date()
+    credential = Credential(
+        code=codes.new_code(),
+        user_id=user_id,
+        program_id=program.id,
+        status=fields.pop("status", "issued"),
+        earned_at=fields.pop("earned_at", utcnow()),
+        valid_from=fields.pop("valid_from", today),
+        valid_until=fields.pop("valid_until", today + timedelta(days=730)),
+        issued_at=utcnow(),
+        data={"holder_name": "Test", "program_title": program.title},
+        **fields,
+    )
+    db.session.add(credential)
+    db.session.commit()
+    return credential
+
+

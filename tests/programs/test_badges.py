@@ -1,0 +1,56 @@
+"""The badges other features show: only valid credentials unless asked for all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from campus.models.base import utcnow
+from campus.programs.public import badges_for
+from tests import support
+from tests.programs.helpers import make_credential, make_program
+
+
+def test_badges_list_only_valid_credentials_by_default(app):
+    with app.app_context():
+        user = support.create_user()
+        other = support.create_user()
+        valid = make_credential(user.id, make_program(slug="a", title="Program A"))
+        expired = make_credential(
+            user.id,
+            make_program(slug="b", title="Program B"),
+            valid_until=utcnow().date() - timedelta(days=1),
+        )
+        revoked = make_credential(user.id, make_program(slug="c"), status="revoked")
+        make_credential(user.id, make_program(slug="d"), status="pending")
+        make_credential(other.id, make_program(slug="e"))
+
+        badges = badges_for(user.id)
+        assert [b.code for b in badges] == [valid.code]
+        assert badges[0].status == "valid"
+        assert badges[0].program_title == "Program A"
+        assert badges[0].verify_url.endswith(f"/programs/verify/{valid.code}")
+
+        everything = {b.code: b.status for b in badges_for(user.id, include_invalid=True)}
+        assert everything == {valid.code: "valid", expired.code: "expired", revoked.code: "revoked"}
+
+
+def test_verify_page_shows_valid_expired_and_revoked(app, client):
+    with app.app_context():
+        user = support.create_user()
+        valid = make_credential(user.id, make_program(slug="a"))
+        expired = make_credential(
+            user.id, make_program(slug="b"), valid_until=utcnow().date() - timedelta(days=1)
+        )
+        revoked = make_credential(
+            user.id, make_program(slug="c"), status="revoked", revoked_reason="Found copying"
+        )
+        revoked.revoked_at = utcnow()
+        from campus.extensions import db
+
+        db.session.commit()
+        codes = valid.code, expired.code, revoked.code
+    assert "is valid until" in client.get(f"/programs/verify/{codes[0]}").text
+    assert "expired on" in client.get(f"/programs/verify/{codes[1]}").text
+    page = client.get(f"/programs/verify/{codes[2]}").text
+    assert "Revoked" in page and "Found copying" in page
+    assert client.get("/programs/verify/CP-NOPE").status_code == 404
