@@ -1,7 +1,7 @@
 """practitioner directory: profiles, their specialties and professions, relayed messages
 
 Revision ID: 0014_directory
-Revises: 0014_programs
+Revises: 0014_programs, 0014_licenses
 Create Date: 2026-12-02 01:00:00
 
 """
@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 
 revision = "0014_directory"
-down_revision = "0014_programs"
+# Also joins the two other 0014 heads (programs, licenses) into one.
+down_revision = ("0014_programs", "0014_licenses")
 branch_labels = None
 depends_on = None
 

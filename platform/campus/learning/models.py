@@ -57,6 +57,8 @@ class Course(TimestampMixin, Model):
     delivery_type: Mapped[str] = mapped_column(String(30), default="home_study")
     level: Mapped[str] = mapped_column(String(20), default="introductory")
     topic: Mapped[str] = mapped_column(String(80), index=True)
+    # Keys of SUBJECTS the course covers, which renewal rules may require (e.g. "ethics").
+    subjects: Mapped[list] = mapped_column(JSON, default=list)
     cover_image_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     published_at: Mapped[datetime | None]
@@ -321,6 +323,9 @@ class Enrollment(TimestampMixin, Model):
     seat_beat_at: Mapped[datetime | None]
     # Set once the evaluation is submitted and the learner attests; the certificate waits for it.
     evaluated_at: Mapped[datetime | None]
+    # The license the learner earns this course for (chosen before the certificate; see
+    # campus.licenses.choice); the certificate freezes its number and jurisdiction.
+    license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
