@@ -69,5 +69,3 @@ def make_credential(user_id: int, program: Program, **fields: Any) -> Credential
     db.session.add(credential)
     db.session.commit()
     return credential
-
-
