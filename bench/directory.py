@@ -179,6 +179,44 @@ def _warm(url: str) -> None:
             assert response.status == 200, response.status
 
 
+def _fill_and_count(profiles: int, database: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Insert the profiles; return (statements, results) of a search at 100 and at all."""
+    from campus import create_app
+
+    app = create_app()
+    rng = random.Random(17)
+    centres = _zip_centres()
+    near = [c for c in centres if _within_search(c)]
+    with app.app_context():
+        # The small directory has people around the searched ZIP too, so both searches
+        # show a page of results (an empty one would cost fewer statements).
+        _insert_profiles(0, SMALL // 2, near, rng)
+        _insert_profiles(SMALL // 2, SMALL, centres, rng)
+        small = _statements_per_search(app)
+        started = time.monotonic()
+        _insert_profiles(SMALL, profiles, centres, rng)
+        filled = time.monotonic() - started
+        if database.startswith("postgresql"):
+            from sqlalchemy import text
+
+            from campus.extensions import db
+
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        large = _statements_per_search(app)
+    print(
+        f"\n{database}: {profiles:,} profiles over {len(centres):,} ZIP codes "
+        f"(inserted in {filled:.0f}s)"
+    )
+    print(f"search: {SEARCH}")
+    print(
+        f"statements per search: {small[0]} at {SMALL} profiles ({small[1]} found), "
+        f"{large[0]} at {profiles:,} ({large[1]} found)",
+        flush=True,
+    )
+    return small, large
+
+
 def main() -> int:
     """Fill the directory, count statements at two sizes, then load the search page."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -188,6 +226,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
     parser.add_argument("--ports", default="", help="two ports for the servers, e.g. 5151,5152")
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="keep the profiles already in DATABASE_URL (a previous run's): skip filling and "
+        "counting, only load the page",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -195,41 +239,14 @@ def main() -> int:
     ports = [int(p) for p in args.ports.split(",") if p] or [None, None]
 
     bench = Bench(workers=args.workers)
+    bench.start_timeout = 120
     database = bench.env["DATABASE_URL"].split("://", 1)[0]
+    small = large = (0, 0)  # not counted with --load-only
     try:
         bench.prepare([])
-        from campus import create_app
 
-        app = create_app()
-        rng = random.Random(17)
-        centres = _zip_centres()
-        near = [c for c in centres if _within_search(c)]
-        with app.app_context():
-            # The small directory has people around the searched ZIP too, so both searches
-            # show a page of results (an empty one would cost fewer statements).
-            _insert_profiles(0, SMALL // 2, near, rng)
-            _insert_profiles(SMALL // 2, SMALL, centres, rng)
-            small = _statements_per_search(app)
-            started = time.monotonic()
-            _insert_profiles(SMALL, args.profiles, centres, rng)
-            filled = time.monotonic() - started
-            if database.startswith("postgresql"):
-                from sqlalchemy import text
-
-                from campus.extensions import db
-
-                db.session.execute(text("ANALYZE"))
-                db.session.commit()
-            large = _statements_per_search(app)
-        print(
-            f"\n{database}: {args.profiles:,} profiles over {len(centres):,} ZIP codes "
-            f"(inserted in {filled:.0f}s)"
-        )
-        print(f"search: {SEARCH}")
-        print(
-            f"statements per search: {small[0]} at {SMALL} profiles ({small[1]} found), "
-            f"{large[0]} at {args.profiles:,} ({large[1]} found)"
-        )
+        if not args.load_only:
+            small, large = _fill_and_count(args.profiles, database)
 
         ours = bench.serve("wsgi:app", ports[0])
         bare = bench.serve("bench.bare_app:app", ports[1])

@@ -156,6 +156,7 @@ class Bench:
         self.env.setdefault("DATABASE_URL", f"sqlite:///{self.tmp / 'bench.sqlite'}")
         self.env.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{self.tmp / 'broker.sqlite'}")
         self.workers, self.threads = workers, threads
+        self.start_timeout = 30.0  # seconds for a server to answer (longer on a busy machine)
         self.procs: list[subprocess.Popen] = []
 
     # --- set-up -------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ class Bench:
         )
         self.procs.append(proc)
         base = f"http://127.0.0.1:{port}"
-        _wait_http(base + ("/healthz" if target == "wsgi:app" else "/"))
+        _wait_http(base + ("/healthz" if target == "wsgi:app" else "/"), self.start_timeout)
         return base
 
     def cookie_for(self, base: str, email: str, visit: str | None = None) -> str:
