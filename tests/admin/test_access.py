@@ -44,12 +44,14 @@ _VIEW_OF = {
     "admin_comps": "comp",
     "admin_audit": "audit",
     "admin_certificates": "certificate",
+    "admin_directory": "directory_profile",
 }
 _ARG_OF = {
     "user_id": "member",
     "event_id": "event",
     "article_id": "article",
     "course_id": "course",
+    "profile_id": "directory_profile",
 }
 
 
