@@ -137,6 +137,13 @@ class Config:
     API_TOKEN_RATE_LIMIT = _env("API_TOKEN_RATE_LIMIT", "120 per minute;3000 per hour")
     BILLING_SYNC_RATE_LIMIT = _env("BILLING_SYNC_RATE_LIMIT", "60 per minute;600 per hour")
     BILLING_SYNC_INTERVAL = int(_env("BILLING_SYNC_INTERVAL", "60") or 60)  # seconds per member
+    # The directory's contact form: per sender address, and per practitioner whoever sends.
+    CONTACT_ADDRESS_RATE_LIMIT = _env("CONTACT_ADDRESS_RATE_LIMIT", "3 per minute;10 per day")
+    CONTACT_PROFILE_RATE_LIMIT = _env("CONTACT_PROFILE_RATE_LIMIT", "10 per hour;30 per day")
+    # A contact form sent back sooner than this after it was shown is a robot's; later than
+    # the maximum, it has expired.
+    CONTACT_MIN_FILL_SECONDS = float(_env("CONTACT_MIN_FILL_SECONDS", "3") or 3)
+    CONTACT_FORM_MAX_AGE = int(_env("CONTACT_FORM_MAX_AGE", "7200") or 7200)
 
     # The perimeter. Host names the app answers besides PUBLIC_BASE_URL's (create_app adds that
     # one); an empty list in testing means any host.

@@ -156,6 +156,7 @@ class Bench:
         self.env.setdefault("DATABASE_URL", f"sqlite:///{self.tmp / 'bench.sqlite'}")
         self.env.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{self.tmp / 'broker.sqlite'}")
         self.workers, self.threads = workers, threads
+        self.start_timeout = 30.0  # seconds for a server to answer (longer on a busy machine)
         self.procs: list[subprocess.Popen] = []
 
     # --- set-up -------------------------------------------------------------------------------
@@ -180,9 +181,9 @@ class Bench:
                     scenario.path = scenario.context.get("path", scenario.path)
                     scenario.login = scenario.context.get("login", scenario.login)
 
-    def serve(self, target: str) -> str:
-        """Start gunicorn for a WSGI target; return its base URL."""
-        port = _free_port()
+    def serve(self, target: str, port: int | None = None) -> str:
+        """Start gunicorn for a WSGI target (on `port`, else a free one); return its base URL."""
+        port = port or _free_port()
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -204,7 +205,7 @@ class Bench:
         )
         self.procs.append(proc)
         base = f"http://127.0.0.1:{port}"
-        _wait_http(base + ("/healthz" if target == "wsgi:app" else "/"))
+        _wait_http(base + ("/healthz" if target == "wsgi:app" else "/"), self.start_timeout)
         return base
 
     def cookie_for(self, base: str, email: str, visit: str | None = None) -> str:

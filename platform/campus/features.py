@@ -38,6 +38,7 @@ def all_features() -> tuple[Feature, ...]:
         billing,
         certificates,
         content,
+        directory,
         learning,
         licenses,
         mail,
@@ -59,6 +60,7 @@ def all_features() -> tuple[Feature, ...]:
         licenses.feature,
         reporting.feature,
         programs.feature,
+        directory.feature,
         admin.feature,
     )
 

@@ -250,6 +250,21 @@ def make_catalog(app):
         )
         _add_program_fixtures(ids, member.id, course)
     ids.event = make_event(app)
+    with app.app_context():
+        from campus.directory import actions as directory_actions
+        from campus.directory.services import ProfileData
+
+        owner = support.create_user()
+        profile = directory_actions.save_profile(
+            owner,
+            ProfileData(
+                display_name="Catalog Practitioner",
+                zip_code="10001",
+                specialties=["trigger-point-therapy"],
+            ),
+        )
+        db.session.commit()
+        ids.directory_profile = profile.id
     return ids
 
 

@@ -49,6 +49,7 @@ _VIEW_OF = {
     "admin_exam_questions": "exam_question",
     "admin_credentials": "credential",
     "admin_renewal_rules": "renewal_rule",
+    "admin_directory": "directory_profile",
 }
 _ARG_OF = {
     "user_id": "member",
@@ -57,6 +58,7 @@ _ARG_OF = {
     "course_id": "course",
     "credential_id": "credential",
     "submission_id": "submission",
+    "profile_id": "directory_profile",
 }
 
 

@@ -21,6 +21,7 @@ def test_every_feature_is_registered_in_order(app):
         "licenses",
         "reporting",
         "programs",
+        "directory",
         "admin",
     )
     # What each feature registered is there: pages, API, commands.
@@ -28,8 +29,14 @@ def test_every_feature_is_registered_in_order(app):
         app.blueprints
     )
     paths = {rule.rule for rule in app.url_map.iter_rules()}
-    assert {"/api/v1/me", "/api/v1/courses", "/api/v1/articles", "/api/v1/me/licenses"} <= paths
-    assert {"billing", "content", "certificates", "licenses"} <= set(app.cli.commands)
+    assert {
+        "/api/v1/me",
+        "/api/v1/courses",
+        "/api/v1/articles",
+        "/api/v1/me/licenses",
+        "/api/v1/directory",
+    } <= paths
+    assert {"billing", "content", "certificates", "licenses", "directory"} <= set(app.cli.commands)
 
 
 def test_beat_schedule_comes_from_the_features():

@@ -13,8 +13,12 @@ from tests.production import BASE_URL, production_app
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # What a policy without 'unsafe-inline' refuses: inline script, handlers, javascript: URLs and
 # style attributes.
+# A JSON-LD block (`<script type="application/ld+json">`) is data, not code: browsers never run
+# it, so script-src does not apply to it and it is not inline code.
 INLINE_CODE = re.compile(
-    r"<script(?![^>]*\ssrc=)[^>]*>|<style\b|\son[a-z]+\s*=|javascript:|\sstyle\s*=", re.I
+    r"<script(?![^>]*\ssrc=)(?![^>]*\stype=\"application/ld\+json\")[^>]*>"
+    r"|<style\b|\son[a-z]+\s*=|javascript:|\sstyle\s*=",
+    re.I,
 )
 
 

@@ -54,6 +54,10 @@ def init_admin(app: Flask) -> Admin:
         from campus.admin import programs_views
 
         programs_views.add_views(admin, session)
+    if installed("directory", app):
+        from campus.admin import directory_views
+
+        directory_views.add_views(admin, session)
     admin.add_view(
         AuditLogView(session, name="Audit log", endpoint="admin_audit", url="/admin/audit")
     )

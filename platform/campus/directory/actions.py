@@ -1,0 +1,133 @@
+"""Directory actions: the one write path for every change a person makes, each audited.
+
+Members save, publish and hide their own profile; clients send messages; moderators hide and
+unhide. Each action flushes and writes its audit entry in the same transaction; the view or
+command commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campus.accounts.models import User
+from campus.audit import record, snapshot
+from campus.directory import contact, photos, services
+from campus.directory.models import ContactMessage, DirectoryProfile
+from campus.mail.services import queue_email
+from campus.urls import public_url
+
+
+def _state(profile: DirectoryProfile) -> dict[str, Any]:
+    data = snapshot(profile)
+    # Counters move with every search: they are not changes anyone made.
+    data.pop("impressions", None)
+    data.pop("messages_received", None)
+    data["specialties"] = profile.specialty_keys
+    data["professions"] = profile.profession_keys
+    return data
+
+
+def save_profile(
+    user: User,
+    data: services.ProfileData,
+    *,
+    photo: bytes | None = None,
+    remove_photo: bool = False,
+    actor: User | None = None,
+) -> DirectoryProfile:
+    """Create or update a member's profile (and its photo), and log the change."""
+    existing = services.profile_of(user.id)
+    before = _state(existing) if existing is not None else None
+    picture = photos.normalise(photo) if photo else None  # checked before anything changes
+    profile = services.save(user, data)
+    if picture is not None:
+        profile.photo_key = photos.store(profile.id, picture)
+    elif remove_photo:
+        profile.photo_key = None
+    after = _state(profile)
+    record(
+        "directory_save" if before else "directory_create",
+        profile,
+        before=before,
+        after=after,
+        actor=actor or user,
+    )
+    return profile
+
+
+def publish_profile(user: User) -> DirectoryProfile:
+    """List the member's profile in the directory, and log it."""
+    profile = _own(user)
+    services.publish(profile)
+    record("directory_publish", profile, summary=f"{profile.slug}: published", actor=user)
+    return profile
+
+
+def unpublish_profile(user: User) -> DirectoryProfile:
+    """Take the member's profile off the directory, and log it."""
+    profile = _own(user)
+    services.unpublish(profile)
+    record("directory_unpublish", profile, summary=f"{profile.slug}: hidden by owner", actor=user)
+    return profile
+
+
+def _own(user: User) -> DirectoryProfile:
+    profile = services.profile_of(user.id)
+    if profile is None:
+        raise services.DirectoryError("Save your profile first.", 404)
+    return profile
+
+
+def send_message(
+    profile: DirectoryProfile, name: str, email: str, body: str, honeypot: str, stamp: str
+) -> ContactMessage:
+    """Take a client's message for a practitioner (spam-checked), and log that one came."""
+    contact.check_stamp(stamp, profile.id)
+    name, email, body = contact.check_message(name, email, body, honeypot)
+    message = contact.store_message(profile, name, email, body)
+    # The log says a message came; who sent it and what it said stay with the message.
+    record(
+        "directory_message",
+        object_type="ContactMessage",
+        object_id=message.id,
+        summary=f"{profile.slug}: message received",
+    )
+    return message
+
+
+def hide_profile(profile: DirectoryProfile, reason: str, *, actor: User | None) -> None:
+    """Hide a profile as a moderator, email the practitioner the reason, and log it."""
+    before = _state(profile)
+    services.moderate(profile, reason)
+    record(
+        "directory_hide",
+        profile,
+        summary=f"{profile.slug}: hidden ({profile.hidden_reason})",
+        before=before,
+        after=_state(profile),
+        actor=actor,
+    )
+    assert profile.hidden_at is not None
+    queue_email(
+        profile.user.email,
+        "Your directory profile has been hidden",
+        "directory_hidden",
+        dedupe_key=f"directory:hidden:{profile.id}:{profile.hidden_at.isoformat()}",
+        profile=profile,
+        reason=profile.hidden_reason,
+        edit_url=public_url("directory.edit"),
+    )
+
+
+def unhide_profile(profile: DirectoryProfile, *, actor: User | None) -> None:
+    """Lift a moderator's hiding, and log it."""
+    before = _state(profile)
+    services.unmoderate(profile)
+    record(
+        "directory_unhide",
+        profile,
+        summary=f"{profile.slug}: unhidden",
+        before=before,
+        after=_state(profile),
+        actor=actor,
+    )

@@ -1,0 +1,132 @@
+"""The directory's JSON endpoint: the same radius search as the page, for programs."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from campus.api.spec import ErrorSchema
+from campus.directory import geo, photos, taxonomy
+from campus.directory import search as finder
+from campus.extensions import db
+from campus.urls import public_url
+
+blp = Blueprint("directory_api", __name__, description="The practitioner directory")
+
+
+class DirectoryQuerySchema(Schema):
+    zip = fields.String(
+        required=True,
+        validate=validate.Length(min=5, max=10),
+        metadata={"description": "A US ZIP code (5 digits, or ZIP+4)", "example": "10001"},
+    )
+    radius_miles = fields.Float(
+        load_default=25,
+        validate=validate.Range(min=1, max=geo.MAX_RADIUS_MILES),
+        metadata={"description": "Search radius in miles"},
+    )
+    specialty = fields.String(
+        load_default=None,
+        validate=validate.OneOf(list(taxonomy.specialties())),
+        metadata={"description": "A specialty key"},
+    )
+    profession = fields.String(
+        load_default=None,
+        validate=validate.OneOf(list(taxonomy.professions())),
+        metadata={"description": "A profession key"},
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=finder.MAX_PAGE))
+    per_page = fields.Integer(load_default=finder.PER_PAGE, validate=validate.Range(1, 50))
+
+
+class PractitionerSchema(Schema):
+    slug = fields.String()
+    display_name = fields.String()
+    practice_name = fields.String()
+    city = fields.String()
+    state = fields.String()
+    zip_code = fields.String()
+    distance_miles = fields.Float(metadata={"description": "From the searched ZIP's centre"})
+    professions = fields.List(fields.String())
+    specialties = fields.List(fields.String())
+    accepting_clients = fields.Boolean()
+    contact_enabled = fields.Boolean(
+        metadata={"description": "Whether the profile page takes messages (relayed by email)"}
+    )
+    photo_url = fields.String(allow_none=True)
+    url = fields.String()
+
+
+class CentreSchema(Schema):
+    zip = fields.String()
+    city = fields.String()
+    state = fields.String()
+
+
+class DirectoryPageSchema(Schema):
+    centre = fields.Nested(CentreSchema)
+    radius_miles = fields.Float()
+    items = fields.List(fields.Nested(PractitionerSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+def _item(hit: finder.Hit) -> dict:
+    profile = hit.profile
+    name = photos.file_name(profile.photo_key)
+    return {
+        "slug": profile.slug,
+        "display_name": profile.display_name,
+        "practice_name": profile.practice_name,
+        "city": profile.city,
+        "state": profile.state,
+        "zip_code": profile.zip_code,
+        "distance_miles": round(hit.miles, 1),
+        "professions": profile.profession_keys,
+        "specialties": profile.specialty_keys,
+        "accepting_clients": profile.accepting_clients,
+        "contact_enabled": profile.contact_enabled,
+        "photo_url": public_url("directory.photo", name=name) if name else None,
+        "url": public_url("directory.profile", slug=profile.slug),
+    }
+
+
+@blp.route("/directory")
+@blp.arguments(DirectoryQuerySchema, location="query")
+@blp.response(200, DirectoryPageSchema)
+@blp.alt_response(
+    422, schema=ErrorSchema, description="A malformed or unknown ZIP code, or a bad filter"
+)
+def list_practitioners(args: dict) -> dict:
+    """Find published practitioners within a radius of a ZIP code, nearest first."""
+    try:
+        query = finder.build_query(
+            args["zip"],
+            args["radius_miles"],
+            specialty=args["specialty"],
+            profession=args["profession"],
+            page=args["page"],
+            per_page=args["per_page"],
+        )
+    except geo.LocationError as exc:
+        abort(422, description=str(exc))
+    result = finder.search(query)
+    page = {
+        "centre": {
+            "zip": query.place.zip_code,
+            "city": query.place.city,
+            "state": query.place.state,
+        },
+        "radius_miles": query.radius_miles,
+        "items": [_item(hit) for hit in result.hits],
+        "page": query.page,
+        "per_page": query.per_page,
+        "total": result.total,
+        "pages": result.pages,
+    }
+    # After reading the profiles: committing first would expire them and reload each.
+    db.session.commit()  # the impressions of this page
+    return page

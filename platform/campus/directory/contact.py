@@ -1,0 +1,126 @@
+"""Messages from clients: the spam checks, storing the message, and the relay by email.
+
+No third-party captcha. A form carries a signed timestamp of when it was shown: one sent
+back faster than a person could type, or long after, is refused; a hidden field that people
+never see (bots fill it) marks a robot; a message with more links than a client needs is
+refused. The practitioner's address is used only by the worker, in the email it sends them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from campus.directory.models import ContactMessage, DirectoryProfile
+from campus.directory.services import DirectoryError
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.mail.services import queue_email
+from campus.models.base import utcnow
+from campus.urls import public_url
+
+RELAY_TASK = "campus.directory.relay_message"
+MAX_LINKS = 2
+MAX_MESSAGE = 3000
+_LINK = re.compile(r"https?://|www\.|\[url", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+class LooksAutomated(Exception):
+    """The form was filled in by a robot: answer as if it worked, keep nothing."""
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="campus.directory.form")
+
+
+def form_stamp(profile_id: int) -> str:
+    """Sign the moment a contact form is shown, for this profile."""
+    return _serializer().dumps(profile_id)
+
+
+def check_stamp(stamp: str, profile_id: int) -> None:
+    """Refuse a form sent back too fast (a robot) or too late (expired), or for another profile."""
+    serializer = _serializer()
+    max_age = int(current_app.config["CONTACT_FORM_MAX_AGE"])
+    try:
+        signed_for, shown_at = serializer.loads(stamp or "", max_age=max_age, return_timestamp=True)
+    except SignatureExpired:
+        raise DirectoryError("The form expired. Please send your message again.", 400) from None
+    except BadSignature:
+        raise LooksAutomated from None
+    if signed_for != profile_id:
+        raise LooksAutomated
+    age = (utcnow() - shown_at).total_seconds()
+    if age < float(current_app.config["CONTACT_MIN_FILL_SECONDS"]):
+        raise LooksAutomated
+
+
+def check_message(name: str, email: str, body: str, honeypot: str) -> tuple[str, str, str]:
+    """Check a client's message; raise DirectoryError for a person, LooksAutomated for a robot."""
+    if honeypot.strip():
+        raise LooksAutomated
+    name = " ".join((name or "").split())
+    email = (email or "").strip().lower()
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not 1 <= len(name) <= 120:
+        raise DirectoryError("Tell the practitioner your name.", 422, "name")
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise DirectoryError("Enter your email address so they can reply.", 422, "email")
+    if len(body) < 10:
+        raise DirectoryError("Write a few words about what you are looking for.", 422, "message")
+    if len(body) > MAX_MESSAGE:
+        raise DirectoryError(f"Keep the message under {MAX_MESSAGE} characters.", 422, "message")
+    if len(_LINK.findall(body)) > MAX_LINKS:
+        raise DirectoryError(
+            f"Messages may hold at most {MAX_LINKS} links. Remove some and send it again.",
+            422,
+            "message",
+        )
+    return name, email, body
+
+
+def store_message(profile: DirectoryProfile, name: str, email: str, body: str) -> ContactMessage:
+    """Keep the message and count it; the worker relays it once the transaction commits."""
+    if not profile.is_listed or not profile.contact_enabled:
+        raise DirectoryError("This practitioner is not taking messages here.", 409)
+    message = ContactMessage(profile_id=profile.id, sender_name=name, sender_email=email, body=body)
+    db.session.add(message)
+    profile.messages_received = (profile.messages_received or 0) + 1
+    db.session.flush()
+    enqueue_after_commit(RELAY_TASK, message.id)
+    return message
+
+
+def relay(message_id: int) -> bool:
+    """Email a stored message to its practitioner and a copy to its sender, once each."""
+    message = db.session.get(ContactMessage, message_id)
+    if message is None or message.relayed_at is not None:
+        return False
+    profile = message.profile
+    profile_url = public_url("directory.profile", slug=profile.slug)
+    queue_email(
+        profile.user.email,
+        f"A message from {message.sender_name} through the directory",
+        "directory_message",
+        dedupe_key=f"directory:message:{message.id}",
+        message=message,
+        profile=profile,
+        profile_url=profile_url,
+        settings_url=public_url("directory.edit"),
+    )
+    # The sender's copy names the practitioner and the profile, never their address.
+    queue_email(
+        message.sender_email,
+        f"Your message to {profile.display_name}",
+        "directory_message_copy",
+        dedupe_key=f"directory:message-copy:{message.id}",
+        message=message,
+        profile=profile,
+        profile_url=profile_url,
+    )
+    message.relayed_at = utcnow()
+    db.session.flush()
+    return True

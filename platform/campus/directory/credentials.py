@@ -1,0 +1,92 @@
+"""The live badges a profile shows, read from Campus data at the moment the page is built.
+
+Credential badges come from the programs feature and "license on file" from the licenses
+feature. Nothing here is copied onto the profile: a revoked or expired credential disappears
+from the directory the moment it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import bindparam, select
+
+from campus.extensions import db
+from campus.learning.credit import earned_hours
+from campus.licenses import services as licenses
+from campus.programs.models import Credential, Program
+from campus.programs import public as programs
+from campus.programs.public import CredentialBadge
+
+CE_WINDOW_DAYS = 730  # "the last 24 months"
+
+
+@dataclass(frozen=True)
+class LiveBadges:
+    """What Campus itself vouches for about a practitioner, now."""
+
+    credentials: list[CredentialBadge] = field(default_factory=list)
+    ce_hours: Decimal = Decimal("0")
+    ce_since: date | None = None
+    license_on_file: bool = False
+
+
+def credential_badges(user_id: int) -> list[CredentialBadge]:
+    """The valid credentials a member holds."""
+    return list(programs.badges_for(user_id))
+
+
+def license_on_file(user_id: int) -> bool:
+    """Whether the member has a license on file."""
+    return licenses.license_on_file(user_id)
+
+
+def recent_ce_hours(user_id: int, today: date | None = None) -> tuple[Decimal, date]:
+    """CE hours earned on Campus in the last 24 months, and the first day of that window."""
+    today = today or date.today()
+    since = today - timedelta(days=CE_WINDOW_DAYS)
+    return earned_hours(user_id, since, today), since
+
+
+def live_badges(user_id: int) -> LiveBadges:
+    """Everything a profile page shows as earned, read now."""
+    hours, since = recent_ce_hours(user_id)
+    return LiveBadges(
+        credentials=credential_badges(user_id),
+        ce_hours=hours,
+        ce_since=since,
+        license_on_file=license_on_file(user_id),
+    )
+
+
+def credential_choices() -> list[tuple[str, str]]:
+    """The credentials the search can filter by, (program slug, title)."""
+    rows = db.session.execute(
+        select(Program.slug, Program.title)
+        .where(Program.published.is_(True))
+        .order_by(Program.title)
+    )
+    return [(slug, title) for slug, title in rows]
+
+
+def credential_holders(slug: str, user_ids: Iterable[int]) -> set[int]:
+    """Which of these members hold a valid credential of the program `slug`, in one query."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Credential.user_id)
+            .join(Program, Program.id == Credential.program_id)
+            .where(
+                Program.slug == slug,
+                Credential.status == "issued",
+                Credential.valid_until >= programs.today(),
+                Credential.user_id.in_(bindparam("ids", expanding=True)),
+            ),
+            {"ids": ids},
+        )
+    )

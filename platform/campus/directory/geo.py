@@ -1,0 +1,132 @@
+"""Where a US ZIP code is, and how far apart two places are: offline, no geocoding service.
+
+ZIP centres come from the `zipcodes` package, whose data (USPS ZIPs with GeoNames coordinates)
+is compiled into the package itself: no file is fetched and no network is used at run time.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+EARTH_RADIUS_MILES = 3958.7613
+MAX_RADIUS_MILES = 250
+_ZIP = re.compile(r"^\d{5}$")
+
+
+class LocationError(ValueError):
+    """A ZIP code or radius that cannot be searched; the message says why."""
+
+
+@dataclass(frozen=True)
+class ZipPlace:
+    """The centre of one ZIP code."""
+
+    zip_code: str
+    city: str
+    state: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Box:
+    """A latitude/longitude box holding every point within a radius of a centre.
+
+    Longitudes past the antimeridian wrap: `lon_min > lon_max` means the box crosses it.
+    """
+
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+    @property
+    def wraps(self) -> bool:
+        return self.lon_min > self.lon_max
+
+
+def clean_zip(raw: str | None) -> str:
+    """Return the five-digit ZIP in what a person typed ("02134", "02134-1234"), or raise."""
+    text = (raw or "").strip()
+    if len(text) == 10 and text[5] == "-" and text[6:].isdigit():
+        text = text[:5]
+    if not (text.isascii() and _ZIP.match(text)):
+        raise LocationError("Enter a 5-digit US ZIP code, for example 10001.")
+    return text
+
+
+@functools.lru_cache(maxsize=8192)
+def _lookup(zip_code: str) -> ZipPlace | None:
+    import zipcodes
+
+    try:
+        found = zipcodes.matching(zip_code)
+    except (TypeError, ValueError):
+        return None
+    for row in found:
+        try:
+            lat, lon = float(row["lat"]), float(row["long"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        return ZipPlace(zip_code, row.get("city") or "", row.get("state") or "", lat, lon)
+    return None
+
+
+def locate(raw_zip: str | None) -> ZipPlace:
+    """Find a ZIP code's centre, or raise LocationError with a message for the person."""
+    zip_code = clean_zip(raw_zip)
+    place = _lookup(zip_code)
+    if place is None:
+        raise LocationError(f"We do not know the ZIP code {zip_code}. Check it and try again.")
+    return place
+
+
+def clean_radius(raw: str | float | int | None, default: int = 25) -> float:
+    """Return a search radius in miles (1 to MAX_RADIUS_MILES), or raise LocationError."""
+    if raw is None or raw == "":
+        return float(default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise LocationError("Choose a distance in miles, for example 25.") from None
+    if not math.isfinite(value) or not 1 <= value <= MAX_RADIUS_MILES:
+        raise LocationError(f"Choose a distance between 1 and {MAX_RADIUS_MILES} miles.")
+    return value
+
+
+def distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great-circle distance between two points, in miles (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(lat: float, lon: float, radius_miles: float) -> Box:
+    """The smallest latitude/longitude box sure to hold the circle of that radius."""
+    dlat = math.degrees(radius_miles / EARTH_RADIUS_MILES)
+    lat_min, lat_max = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    if lat_min <= -90.0 or lat_max >= 90.0:
+        return Box(lat_min, lat_max, -180.0, 180.0)  # the circle holds a pole: every longitude
+    # The widest longitude span of the circle (at the latitude where its edge is tangent).
+    ratio = math.sin(radius_miles / EARTH_RADIUS_MILES) / math.cos(math.radians(lat))
+    if ratio >= 1:
+        return Box(lat_min, lat_max, -180.0, 180.0)
+    dlon = math.degrees(math.asin(ratio))
+    lon_min, lon_max = lon - dlon, lon + dlon
+    if lon_min < -180.0:
+        lon_min += 360.0
+    if lon_max > 180.0:
+        lon_max -= 360.0
+    return Box(lat_min, lat_max, lon_min, lon_max)
+
+
+def format_miles(miles: float) -> str:
+    """Write a distance the way the results show it: "4.2 mi", "under 0.1 mi"."""
+    if miles < 0.05:
+        return "under 0.1 mi"
+    return f"{miles:.1f} mi"

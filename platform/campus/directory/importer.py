@@ -1,0 +1,91 @@
+"""Import directory profiles from a YAML file: the admins' bulk path, and the demo content.
+
+Each entry names a member by email (created, without a usable password, when `create_members`
+is set: the demo's practitioners) and the profile's fields; `published: true` lists it.
+Every profile goes through the same action as the member's own form, so it is checked and
+audited the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from campus.accounts.models import User
+from campus.accounts.services import get_user_by_email, hash_password
+from campus.directory import actions, services
+from campus.extensions import db
+from campus.models.base import utcnow
+
+
+@dataclass
+class ImportReport:
+    """What an import did, by member email."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _member(entry: dict[str, Any], create: bool) -> User | None:
+    email = str(entry.get("email", "")).strip().lower()
+    user = get_user_by_email(email) if email else None
+    if user is None and create and email:
+        user = User(
+            email=email,
+            # Nobody knows this password: the account exists to own the demo profile.
+            password_hash=hash_password(secrets.token_urlsafe(24)),
+            full_name=str(entry.get("full_name") or entry.get("display_name") or email),
+            profession=str((entry.get("professions") or ["other"])[0]),
+            email_verified_at=utcnow(),
+        )
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def _data(entry: dict[str, Any]) -> services.ProfileData:
+    return services.ProfileData(
+        display_name=str(entry.get("display_name", "")),
+        zip_code=str(entry.get("zip_code", "")),
+        practice_name=str(entry.get("practice_name", "")),
+        street=str(entry.get("street", "")),
+        show_street=bool(entry.get("show_street", False)),
+        bio=str(entry.get("bio", "")),
+        website=str(entry.get("website", "")),
+        phone=str(entry.get("phone", "")),
+        accepting_clients=bool(entry.get("accepting_clients", True)),
+        contact_enabled=bool(entry.get("contact_enabled", True)),
+        specialties=[str(s) for s in entry.get("specialties") or []],
+        professions=[str(p) for p in entry.get("professions") or []],
+    )
+
+
+def import_profiles(
+    path: Path, *, actor: User | None, create_members: bool = False, only_new: bool = False
+) -> ImportReport:
+    """Create or update the profiles listed in a YAML file (each in its own savepoint)."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    report = ImportReport()
+    for entry in entries:
+        email = str(entry.get("email", "?"))
+        try:
+            with db.session.begin_nested():
+                user = _member(entry, create_members)
+                if user is None:
+                    raise services.DirectoryError(f"No member has the email {email}.")
+                existing = services.profile_of(user.id)
+                if existing is not None and only_new:
+                    continue
+                actions.save_profile(user, _data(entry), actor=actor)
+                if entry.get("published"):
+                    actions.publish_profile(user)
+        except services.DirectoryError as exc:
+            report.failed.append((email, exc.message))
+            continue
+        (report.updated if existing is not None else report.created).append(email)
+    return report

@@ -1,0 +1,89 @@
+"""Profile photos: checked by size and by their bytes, re-encoded, kept in the file storage.
+
+An upload is accepted only if its first bytes say JPEG, PNG or WebP (whatever its name or
+declared type claims) and Pillow can decode it; it is then re-encoded as a JPEG of at most
+PHOTO_SIZE pixels a side, which drops any metadata (a phone's GPS position, say) and any
+payload hidden after the image.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+
+from PIL import Image, UnidentifiedImageError
+
+from campus.storage import get_storage
+from campus.directory.services import DirectoryError
+
+MAX_PHOTO_BYTES = 800 * 1024
+PHOTO_SIZE = 480
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+)
+_NAME = re.compile(r"^[0-9]{1,10}-[A-Za-z0-9_-]{16,32}\.jpg$")
+PREFIX = "directory/photos/"
+# Decoding a small file into a huge image would exhaust memory: refuse past this many pixels.
+_MAX_PIXELS = 40_000_000
+
+
+def sniff(data: bytes) -> str | None:
+    """Name the image format the bytes start with (JPEG, PNG, WEBP), else None."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def normalise(data: bytes) -> bytes:
+    """Check an uploaded photo and return it as a square-bounded JPEG, or raise DirectoryError."""
+    if not data:
+        raise DirectoryError("Choose a photo to upload.", 422, "photo")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise DirectoryError(
+            f"The photo is too large: at most {MAX_PHOTO_BYTES // 1024} KB.", 422, "photo"
+        )
+    kind = sniff(data)
+    if kind is None:
+        raise DirectoryError("Upload a JPEG, PNG or WebP photo.", 422, "photo")
+    try:
+        with Image.open(io.BytesIO(data), formats=[kind]) as image:
+            if image.width * image.height > _MAX_PIXELS:
+                raise DirectoryError("That photo has too many pixels.", 422, "photo")
+            image.load()
+            picture = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise DirectoryError("That file is not a photo we can read.", 422, "photo") from None
+    picture.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def store(profile_id: int, data: bytes) -> str:
+    """Store a normalised photo under a new, unguessable key; return the key."""
+    key = f"{PREFIX}{profile_id}-{secrets.token_urlsafe(12)}.jpg"
+    get_storage().save(key, data)
+    return key
+
+
+def key_for(name: str) -> str | None:
+    """The storage key of a photo's file name from a URL (None for anything malformed)."""
+    return PREFIX + name if _NAME.match(name) else None
+
+
+def file_name(key: str | None) -> str | None:
+    """The file name a photo is served under."""
+    return key.removeprefix(PREFIX) if key else None
+
+
+def read(key: str) -> bytes | None:
+    """The stored photo's bytes, or None if it is missing."""
+    storage = get_storage()
+    if not storage.exists(key):
+        return None
+    return storage.read(key)

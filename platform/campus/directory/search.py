@@ -1,0 +1,230 @@
+"""The radius search: a box on the indexed coordinates in SQL, then the exact distance here.
+
+A search costs the same four statements however many profiles there are: the candidates in
+the box (ids and coordinates only), the page's profiles, their specialties and professions
+(one UNION), and one UPDATE that counts an impression for each profile the page shows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, literal, or_, select, text, union_all, update
+
+from campus.directory import credentials, geo, taxonomy
+from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
+from campus.extensions import db
+
+PER_PAGE = 20
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A checked search: where, how far, and the optional filters."""
+
+    place: geo.ZipPlace
+    radius_miles: float
+    specialty: str | None = None
+    profession: str | None = None
+    credential: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a results page shows of a profile (plain values: no ORM object per result)."""
+
+    id: int
+    slug: str
+    display_name: str
+    practice_name: str
+    city: str
+    state: str
+    zip_code: str
+    accepting_clients: bool
+    contact_enabled: bool
+    photo_key: str | None
+    specialty_keys: list[str] = field(default_factory=list)
+    profession_keys: list[str] = field(default_factory=list)
+
+
+_CARD_COLUMNS = (
+    DirectoryProfile.id,
+    DirectoryProfile.slug,
+    DirectoryProfile.display_name,
+    DirectoryProfile.practice_name,
+    DirectoryProfile.city,
+    DirectoryProfile.state,
+    DirectoryProfile.zip_code,
+    DirectoryProfile.accepting_clients,
+    DirectoryProfile.contact_enabled,
+    DirectoryProfile.photo_key,
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One profile in the results, with its distance from the searched ZIP."""
+
+    profile: Card
+    miles: float
+
+    @property
+    def distance(self) -> str:
+        return geo.format_miles(self.miles)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of results, nearest first."""
+
+    query: SearchQuery
+    hits: list[Hit]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+
+def build_query(
+    zip_code: str | None,
+    radius: str | float | None,
+    *,
+    specialty: str | None = None,
+    profession: str | None = None,
+    credential: str | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchQuery:
+    """Check a search's inputs; raise LocationError (or DirectoryFilterError) with a message."""
+    place = geo.locate(zip_code)
+    radius_miles = geo.clean_radius(radius)
+    if specialty and specialty not in taxonomy.specialties():
+        raise geo.LocationError("Choose a specialty from the list.")
+    if profession and profession not in taxonomy.professions():
+        raise geo.LocationError("Choose a profession from the list.")
+    if credential and credential not in dict(credentials.credential_choices()):
+        raise geo.LocationError("Choose a credential from the list.")
+    return SearchQuery(
+        place=place,
+        radius_miles=radius_miles,
+        specialty=specialty or None,
+        profession=profession or None,
+        credential=credential or None,
+        page=max(1, min(page, MAX_PAGE)),
+        per_page=per_page,
+    )
+
+
+def _candidates(query: SearchQuery) -> list[tuple[int, int, float, float]]:
+    """(id, user_id, lat, lon) of every listed profile in the query's box that fits the filters.
+
+    Every column it names is in the search index, so the database reads the index alone.
+    """
+    box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
+    profile = DirectoryProfile
+    lon_range = (
+        or_(profile.lon >= box.lon_min, profile.lon <= box.lon_max)
+        if box.wraps
+        else profile.lon.between(box.lon_min, box.lon_max)
+    )
+    stmt = select(profile.id, profile.user_id, profile.lat, profile.lon).where(
+        profile.listed.is_(True),
+        profile.lat.between(box.lat_min, box.lat_max),
+        lon_range,
+    )
+    if query.specialty:
+        bit = taxonomy.specialty_bit(query.specialty)
+        stmt = stmt.where(profile.specialty_mask.op("&")(bit) != 0)
+    if query.profession:
+        bit = taxonomy.profession_bit(query.profession)
+        stmt = stmt.where(profile.profession_mask.op("&")(bit) != 0)
+    return [(row[0], row[1], row[2], row[3]) for row in db.session.execute(stmt)]
+
+
+def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResult:
+    """Find listed profiles within the radius, nearest first, one page of them."""
+    rows = _candidates(query)
+    if query.credential:
+        holders = credentials.credential_holders(query.credential, (row[1] for row in rows))
+        rows = [row for row in rows if row[1] in holders]
+    lat, lon = query.place.lat, query.place.lon
+    within = []
+    for profile_id, _user_id, p_lat, p_lon in rows:
+        miles = geo.distance_miles(lat, lon, p_lat, p_lon)
+        if miles <= query.radius_miles:
+            within.append((miles, profile_id))
+    within.sort()
+    start = (query.page - 1) * query.per_page
+    page = within[start : start + query.per_page]
+    if not page:
+        return SearchResult(query, [], len(within))
+    ids = [profile_id for _miles, profile_id in page]
+    cards = _cards(ids)
+    hits = [Hit(cards[pid], miles) for miles, pid in page if pid in cards]
+    if count_impressions:
+        _count_impressions(ids)
+    return SearchResult(query, hits, len(within))
+
+
+# Built once: the ids go in as one expanding parameter, not as one bound value each.
+_PAGE = select(*_CARD_COLUMNS).where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
+_LISTS = union_all(
+    select(ProfileSpecialty.profile_id, literal("s"), ProfileSpecialty.specialty).where(
+        ProfileSpecialty.profile_id.in_(bindparam("ids", expanding=True))
+    ),
+    select(ProfileProfession.profile_id, literal("p"), ProfileProfession.profession).where(
+        ProfileProfession.profile_id.in_(bindparam("ids", expanding=True))
+    ),
+)
+
+
+def _cards(ids: list[int]) -> dict[int, Card]:
+    """The page's profiles and their two lists, in two statements."""
+    cards = {row[0]: Card(*row) for row in db.session.execute(_PAGE, {"ids": ids})}
+    for profile_id, kind, key in db.session.execute(_LISTS, {"ids": ids}):
+        card = cards.get(profile_id)
+        if card is not None:
+            (card.specialty_keys if kind == "s" else card.profession_keys).append(key)
+    for card in cards.values():
+        card.specialty_keys.sort()
+        card.profession_keys.sort()
+    return cards
+
+
+def _count_impressions(ids: list[int]) -> None:
+    """Add one impression to each profile a results page showed, in one UPDATE.
+
+    A counter may lose its last few increments in a power cut, so its commit does not wait
+    for the disk: that wait, not the UPDATE, was what a search cost (bench/directory.py).
+    PostgreSQL: synchronous_commit off for this transaction. SQLite: the UPDATE commits on
+    a connection of its own with synchronous=NORMAL (safe in WAL mode), then the connection
+    goes back as it was.
+    """
+    stmt = (
+        update(DirectoryProfile)
+        .where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
+        # updated_at kept as it was: an impression is not a change to the profile.
+        .values(
+            impressions=DirectoryProfile.impressions + 1, updated_at=DirectoryProfile.updated_at
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if db.engine.dialect.name != "sqlite":
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        db.session.execute(stmt, {"ids": ids})
+        return
+    with db.engine.connect() as conn:
+        level = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute(stmt, {"ids": ids})
+            conn.commit()
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql(f"PRAGMA synchronous={int(level or 2)}")

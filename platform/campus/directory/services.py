@@ -1,0 +1,262 @@
+"""Directory profiles: checking and saving what a member enters, publishing and hiding.
+
+Services flush, never commit; `actions` wraps each change a person makes with its audit entry.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.directory import geo, taxonomy
+from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
+from campus.extensions import db
+from campus.models.base import utcnow
+
+MAX_BIO = 4000
+MAX_SPECIALTIES = 8
+_PHONE = re.compile(r"^[0-9+().\- ]{7,40}$")
+_STATE = re.compile(r"^[A-Z]{2}$")
+# Bios are plain text with light Markdown: no raw HTML, no images, links marked as user content.
+_bio_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_BIO_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote"}
+
+
+class DirectoryError(Exception):
+    """A directory change that cannot be made; the message is safe to show."""
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+@dataclass
+class ProfileData:
+    """What a member enters for their profile (before it is checked)."""
+
+    display_name: str
+    zip_code: str
+    practice_name: str = ""
+    street: str = ""
+    show_street: bool = False
+    bio: str = ""
+    website: str = ""
+    phone: str = ""
+    accepting_clients: bool = True
+    contact_enabled: bool = True
+    specialties: list[str] = field(default_factory=list)
+    professions: list[str] = field(default_factory=list)
+
+
+def render_bio(source: str) -> str:
+    """Render a bio's Markdown to HTML that keeps only paragraphs, emphasis, lists and links."""
+    return nh3.clean(
+        _bio_md.render(source),
+        tags=_BIO_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel="nofollow ugc noopener noreferrer",
+    ).strip()
+
+
+def slugify(value: str) -> str:
+    """Make a URL slug: "Alex Kim, LMT" -> "alex-kim-lmt"."""
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_value.lower()).strip("-")[:60].strip("-")
+
+
+def _unused_slug(display_name: str, city: str, own_id: int | None) -> str:
+    base = slugify(f"{display_name} {city}") or "practitioner"
+    taken = set(
+        db.session.scalars(
+            select(DirectoryProfile.slug).where(
+                DirectoryProfile.slug.like(f"{base}%"),
+                DirectoryProfile.id != (own_id or 0),
+            )
+        )
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _clean_website(raw: str) -> str:
+    url = (raw or "").strip()
+    if not url:
+        return ""
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+        raise DirectoryError(
+            "Enter your website's address, e.g. https://example.com.", 422, "website"
+        )
+    if len(url) > 300:
+        raise DirectoryError("That website address is too long.", 422, "website")
+    return url
+
+
+def _clean_keys(keys: list[str], allowed: dict[str, str], what: str) -> list[str]:
+    unknown = [k for k in keys if k not in allowed]
+    if unknown:
+        raise DirectoryError(f"Choose {what} from the list.", 422, what)
+    return sorted(set(keys))
+
+
+def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
+    """Check and normalise a profile's fields; raise DirectoryError naming the first bad one."""
+    name = " ".join((data.display_name or "").split())
+    if not 2 <= len(name) <= 120:
+        raise DirectoryError("Enter the name clients know you by.", 422, "display_name")
+    try:
+        place = geo.locate(data.zip_code)
+    except geo.LocationError as exc:
+        raise DirectoryError(str(exc), 422, "zip_code") from None
+    bio = (data.bio or "").replace("\r\n", "\n").strip()
+    if len(bio) > MAX_BIO:
+        raise DirectoryError(f"Keep your bio under {MAX_BIO} characters.", 422, "bio")
+    phone = (data.phone or "").strip()
+    if phone and not _PHONE.match(phone):
+        raise DirectoryError("Enter a phone number with digits only.", 422, "phone")
+    specialties = _clean_keys(data.specialties, taxonomy.specialties(), "specialties")
+    if len(specialties) > MAX_SPECIALTIES:
+        raise DirectoryError(f"Choose at most {MAX_SPECIALTIES} specialties.", 422, "specialties")
+    professions = _clean_keys(data.professions, taxonomy.professions(), "professions")
+    cleaned = ProfileData(
+        display_name=name,
+        zip_code=place.zip_code,
+        practice_name=" ".join((data.practice_name or "").split())[:160],
+        street=" ".join((data.street or "").split())[:200],
+        show_street=bool(data.show_street and (data.street or "").strip()),
+        bio=bio,
+        website=_clean_website(data.website),
+        phone=phone,
+        accepting_clients=bool(data.accepting_clients),
+        contact_enabled=bool(data.contact_enabled),
+        specialties=specialties,
+        professions=professions,
+    )
+    return cleaned, place
+
+
+def profile_of(user_id: int) -> DirectoryProfile | None:
+    """The member's own profile, published or not."""
+    return db.session.scalar(select(DirectoryProfile).where(DirectoryProfile.user_id == user_id))
+
+
+def listed_profile(slug: str) -> DirectoryProfile | None:
+    """The published, not hidden profile at this slug (None for anything else)."""
+    if len(slug) > 80:
+        return None
+    return db.session.scalar(
+        select(DirectoryProfile).where(
+            DirectoryProfile.slug == slug,
+            DirectoryProfile.listed.is_(True),
+        )
+    )
+
+
+def save(user: User, data: ProfileData) -> DirectoryProfile:
+    """Create or update the member's profile from checked data (its location from the ZIP)."""
+    cleaned, place = check(data)
+    profile = profile_of(user.id)
+    # The slug is worked out before a new profile joins the session (a query would flush it).
+    if profile is None or profile.display_name != cleaned.display_name:
+        slug = _unused_slug(cleaned.display_name, place.city, profile.id if profile else None)
+    else:
+        slug = profile.slug
+    if profile is None:
+        profile = DirectoryProfile(user_id=user.id, impressions=0, messages_received=0)
+        db.session.add(profile)
+    profile.slug = slug
+    profile.display_name = cleaned.display_name
+    profile.practice_name = cleaned.practice_name
+    profile.street = cleaned.street
+    profile.show_street = cleaned.show_street
+    profile.zip_code = place.zip_code
+    profile.city = place.city
+    profile.state = place.state if _STATE.match(place.state) else ""
+    profile.lat, profile.lon = place.lat, place.lon
+    profile.bio = cleaned.bio
+    profile.bio_html = render_bio(cleaned.bio)
+    profile.website = cleaned.website
+    profile.phone = cleaned.phone
+    profile.accepting_clients = cleaned.accepting_clients
+    profile.contact_enabled = cleaned.contact_enabled
+    profile.specialties = [ProfileSpecialty(specialty=k) for k in cleaned.specialties]
+    profile.professions = [ProfileProfession(profession=k) for k in cleaned.professions]
+    profile.specialty_mask = taxonomy.mask(cleaned.specialties, taxonomy.specialty_bit)
+    profile.profession_mask = taxonomy.mask(cleaned.professions, taxonomy.profession_bit)
+    _relist(profile)
+    db.session.flush()
+    return profile
+
+
+def _relist(profile: DirectoryProfile) -> None:
+    # The search reads `listed` from its index; it always equals published and not hidden.
+    profile.listed = profile.published_at is not None and profile.hidden_at is None
+
+
+def publish(profile: DirectoryProfile) -> None:
+    """List the profile in the directory (unless a moderator has hidden it)."""
+    if profile.hidden_at is not None:
+        raise DirectoryError(
+            "A moderator has hidden this profile; it cannot be published until they unhide it.",
+            409,
+        )
+    if not profile.specialties:
+        raise DirectoryError("Choose at least one specialty before you publish.", 422)
+    if profile.published_at is None:
+        profile.published_at = utcnow()
+    _relist(profile)
+    db.session.flush()
+
+
+def unpublish(profile: DirectoryProfile) -> None:
+    """Take the profile off the directory at once (the owner keeps it to publish again)."""
+    profile.published_at = None
+    _relist(profile)
+    db.session.flush()
+
+
+def moderate(profile: DirectoryProfile, reason: str) -> None:
+    """Hide a profile from the directory for a moderator's reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DirectoryError("Give the practitioner a reason.", 422)
+    if profile.hidden_at is not None:
+        raise DirectoryError("This profile is already hidden.", 409)
+    profile.hidden_at = utcnow()
+    profile.hidden_reason = reason[:2000]
+    _relist(profile)
+    db.session.flush()
+
+
+def unmoderate(profile: DirectoryProfile) -> None:
+    """Lift a moderator's hiding (the owner's own choice to publish stands)."""
+    if profile.hidden_at is None:
+        raise DirectoryError("This profile is not hidden.", 409)
+    profile.hidden_at = None
+    profile.hidden_reason = ""
+    _relist(profile)
+    db.session.flush()
+
+
+def published_slugs() -> list[tuple[str, object]]:
+    """Every listed profile's slug and last change, for the sitemap."""
+    rows = db.session.execute(
+        select(DirectoryProfile.slug, DirectoryProfile.updated_at)
+        .where(DirectoryProfile.listed.is_(True))
+        .order_by(DirectoryProfile.slug)
+    )
+    return [(slug, updated) for slug, updated in rows]

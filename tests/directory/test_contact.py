@@ -1,0 +1,177 @@
+"""Contact through the directory: relayed by email, the address never shown, robots kept out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import support
+from tests.directory.helpers import make_profile, message_fields
+
+PRACTITIONER_EMAIL = "hidden.practitioner@example.org"
+
+
+@pytest.fixture
+def practitioner(app):
+    with app.app_context():
+        user = support.create_user(email=PRACTITIONER_EMAIL, full_name="Pat Practitioner")
+        profile = make_profile("10001", user=user, display_name="Pat Practitioner")
+        return profile.id, profile.slug
+
+
+def _messages(app):
+    from sqlalchemy import select
+
+    from campus.directory.models import ContactMessage
+    from campus.extensions import db
+
+    with app.app_context():
+        return list(db.session.scalars(select(ContactMessage)))
+
+
+def _send(app, client, practitioner, **overrides):
+    profile_id, slug = practitioner
+    client.get(f"/directory/{slug}")  # a visitor opens the page (and its session) first
+    return support.post_form(
+        client, f"/directory/{slug}/contact", message_fields(app, profile_id, **overrides)
+    )
+
+
+def test_a_message_is_relayed_by_email_and_the_address_is_never_shown(app, client, practitioner):
+    profile_id, slug = practitioner
+    page = client.get(f"/directory/{slug}")
+    assert PRACTITIONER_EMAIL not in page.text
+    response = _send(app, client, practitioner)
+    assert response.status_code == 302
+    after = client.get(response.headers["Location"]).text
+    assert "Your message is on its way to Pat Practitioner" in after
+    assert PRACTITIONER_EMAIL not in after
+    api = client.get("/api/v1/directory?zip=10001").get_data(as_text=True)
+    assert slug in api and PRACTITIONER_EMAIL not in api
+
+    sent = support.outbox(app)
+    to_practitioner = [m for m in sent if m["To"] == PRACTITIONER_EMAIL]
+    to_client = [m for m in sent if m["To"] == "casey@example.net"]
+    assert len(to_practitioner) == 1 and len(to_client) == 1
+    body = support.body_of(to_practitioner[0])
+    assert "do you treat shoulder pain" in body and "casey@example.net" in body
+    copy = to_client[0].as_string()
+    assert PRACTITIONER_EMAIL not in copy and "Pat Practitioner" in copy
+    (message,) = _messages(app)
+    assert message.relayed_at is not None and message.sender_email == "casey@example.net"
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    with app.app_context():
+        assert db.session.get(DirectoryProfile, profile_id).messages_received == 1
+
+
+def test_relaying_twice_sends_nothing_more(app, client, practitioner):
+    _send(app, client, practitioner)
+    (message,) = _messages(app)
+    from campus.directory.tasks import relay_message
+
+    with app.app_context():
+        assert relay_message(message.id) is False
+    assert len(support.outbox(app)) == 2
+
+
+def test_a_filled_honeypot_looks_like_success_but_keeps_nothing(app, client, practitioner):
+    response = _send(app, client, practitioner, homepage="http://spam.example")
+    assert response.status_code == 302
+    assert _messages(app) == [] and support.outbox(app) == []
+
+
+def test_a_form_sent_back_faster_than_a_person_types_keeps_nothing(app, client, practitioner):
+    from tests.directory.helpers import stamp_for
+
+    profile_id, _slug = practitioner
+    response = _send(app, client, practitioner, stamp=stamp_for(app, profile_id, seconds_ago=0.5))
+    assert response.status_code == 302
+    assert _messages(app) == []
+
+
+def test_a_forged_or_borrowed_stamp_keeps_nothing(app, client, practitioner):
+    from tests.directory.helpers import stamp_for
+
+    _send(app, client, practitioner, stamp="forged")
+    _send(app, client, practitioner, stamp=stamp_for(app, 999_999))
+    assert _messages(app) == []
+
+
+def test_an_expired_form_asks_to_send_again(app, client, practitioner):
+    from tests.directory.helpers import stamp_for
+
+    profile_id, _slug = practitioner
+    response = _send(app, client, practitioner, stamp=stamp_for(app, profile_id, 3 * 3600))
+    assert response.status_code == 422
+    assert "The form expired" in response.text
+    assert _messages(app) == []
+
+
+def test_too_many_links_are_refused(app, client, practitioner):
+    spam = "Cheap pills https://a.example https://b.example www.c.example"
+    response = _send(app, client, practitioner, message=spam)
+    assert response.status_code == 422
+    assert "at most 2 links" in response.text
+    assert _messages(app) == []
+
+
+def test_a_bad_email_is_refused_with_a_message(app, client, practitioner):
+    response = _send(app, client, practitioner, email="not-an-address")
+    assert response.status_code == 422
+    assert "Enter your email address" in response.text
+
+
+def test_the_practitioner_can_turn_contact_off(app, client, practitioner):
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    profile_id, slug = practitioner
+    with app.app_context():
+        db.session.get(DirectoryProfile, profile_id).contact_enabled = False
+        db.session.commit()
+    page = client.get(f"/directory/{slug}").text
+    assert "not taking messages through the directory" in page
+    assert f"/directory/{slug}/contact" not in page
+    response = _send(app, client, practitioner)
+    assert response.status_code == 409
+    assert _messages(app) == []
+
+
+def test_messages_are_limited_per_address(app, client, practitioner):
+    app.config["CONTACT_ADDRESS_RATE_LIMIT"] = "2 per hour"
+    statuses = [_send(app, client, practitioner).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    assert len(_messages(app)) == 2
+
+
+def test_messages_are_limited_per_practitioner_whoever_sends(app, practitioner):
+    app.config["CONTACT_PROFILE_RATE_LIMIT"] = "2 per hour"
+    statuses = []
+    for n in range(3):
+        visitor = app.test_client()
+        statuses.append(
+            _send(
+                app,
+                visitor,
+                practitioner,
+                environ_overrides={"REMOTE_ADDR": f"198.51.100.{n + 1}"},
+            ).status_code
+        )
+    assert statuses == [302, 302, 429]
+
+
+def test_no_message_to_a_hidden_profile(app, client, practitioner):
+    from campus.directory import actions
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    profile_id, slug = practitioner
+    with app.app_context():
+        actions.hide_profile(db.session.get(DirectoryProfile, profile_id), "Spam", actor=None)
+        db.session.commit()
+    response = support.post_form(
+        client, f"/directory/{slug}/contact", message_fields(app, profile_id)
+    )
+    assert response.status_code == 404
+    assert _messages(app) == []
