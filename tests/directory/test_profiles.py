@@ -125,8 +125,8 @@ def test_bad_fields_are_refused_and_nothing_is_saved(app, client, member, change
 def test_a_photo_is_checked_reencoded_stored_and_served(app, client, member):
     upload = (io.BytesIO(_png((900, 600))), "me.png")
     assert _save(client, photo=upload).status_code == 302
-    from campus.storage import get_storage
     from campus.directory.services import profile_of
+    from campus.storage import get_storage
 
     with app.app_context():
         profile = profile_of(member)

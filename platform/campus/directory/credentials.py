@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, select
 from campus.extensions import db
 from campus.learning.credit import earned_hours
 from campus.licenses import services as licenses
-from campus.programs.models import Credential, Program
 from campus.programs import public as programs
+from campus.programs.models import Credential, Program
 from campus.programs.public import CredentialBadge
 
 CE_WINDOW_DAYS = 730  # "the last 24 months"

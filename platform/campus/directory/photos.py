@@ -14,8 +14,8 @@ import secrets
 
 from PIL import Image, UnidentifiedImageError
 
-from campus.storage import get_storage
 from campus.directory.services import DirectoryError
+from campus.storage import get_storage
 
 MAX_PHOTO_BYTES = 800 * 1024
 PHOTO_SIZE = 480
