@@ -32,7 +32,17 @@ class Feature:
 
 def all_features() -> tuple[Feature, ...]:
     """Every feature, in registration order (models before the features that use them)."""
-    from campus import accounts, admin, billing, certificates, content, learning, mail, main
+    from campus import (
+        accounts,
+        admin,
+        billing,
+        certificates,
+        content,
+        learning,
+        mail,
+        main,
+        records,
+    )
 
     return (
         main.feature,
@@ -42,6 +52,7 @@ def all_features() -> tuple[Feature, ...]:
         content.feature,
         learning.feature,
         certificates.feature,
+        records.feature,
         admin.feature,
     )
 

@@ -2,7 +2,7 @@
 
 Writes are atomic (a temporary file in the same folder, fsynced, then renamed over the target),
 so a reader sees the old file, the new file or no file, never half of one. Another backend
-(object storage) only needs the same four methods.
+(object storage) only needs the same five methods.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Storage(Protocol):
     def read(self, key: str) -> bytes: ...
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
 
 
 class LocalStorage:
@@ -66,6 +67,10 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         """Tell whether a key holds a file."""
         return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        """Remove the file under a key; a key that holds nothing is fine (safe to repeat)."""
+        self._path(key).unlink(missing_ok=True)
 
 
 def get_storage() -> Storage:

@@ -1,0 +1,305 @@
+"""Deleting an account while the CE records the boards require outlive it, then purging them.
+
+Why the user row is anonymised rather than deleted: every CE record (enrollments and through
+them progress, quiz papers and attempts, time logs and evaluations; certificates with their codes
+and history) hangs from `users.id` with ON DELETE CASCADE, and the certificate's uniqueness is
+(user, course). Re-pointing all of that at another table would touch five features' models and
+queries; keeping the row as a tombstone (no email, no password, no second factor, no license,
+`deleted_at` set so it can never sign in or be linked to billing again) keeps every key and
+every existing query correct, and purging is then one DELETE of that row. An account that has
+no CE records at all is deleted outright.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from campus.accounts.models import LoginChallenge, RecoveryCode, User, UserSession, UserToken
+from campus.accounts.tokens import ApiToken
+from campus.audit import AuditEntry, record
+from campus.billing.closing import close_at_stripe, forget_billing
+from campus.certificates.models import Certificate
+from campus.certificates.storage import get_storage
+from campus.content.models import Lead
+from campus.extensions import db
+from campus.learning.models import Enrollment, LessonProgress, QuizAttempt, QuizPaper
+from campus.learning.records import CourseEvaluation, SeatTime
+from campus.mail.models import EmailMessage
+from campus.mail.services import queue_email
+from campus.models.base import utcnow
+from campus.records import licensing
+from campus.records.models import DataExport, RetentionHold
+from campus.urls import public_url
+
+TOMBSTONE_DOMAIN = "deleted.invalid"  # RFC 2606: never deliverable, never anyone's address
+UNUSABLE_PASSWORD = "!deleted"  # not an Argon2 hash: no password ever verifies against it
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day `years` later (29 February becomes 28 February)."""
+    year = day.year + years
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+def _ids(query) -> list[int]:
+    return list(db.session.scalars(query))
+
+
+def ce_record_counts(user_id: int) -> dict[str, int]:
+    """Count the CE records of a user, table by table."""
+    enrollments = select(Enrollment.id).where(Enrollment.user_id == user_id).scalar_subquery()
+
+    def count(model, column) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(column)) or 0
+
+    return {
+        "enrollments": count(Enrollment, Enrollment.user_id == user_id),
+        "lesson_progress": count(LessonProgress, LessonProgress.enrollment_id.in_(enrollments)),
+        "quiz_papers": count(QuizPaper, QuizPaper.enrollment_id.in_(enrollments)),
+        "quiz_attempts": count(QuizAttempt, QuizAttempt.enrollment_id.in_(enrollments)),
+        "seat_time": count(SeatTime, SeatTime.enrollment_id.in_(enrollments)),
+        "evaluations": count(CourseEvaluation, CourseEvaluation.enrollment_id.in_(enrollments)),
+        "certificates": count(Certificate, Certificate.user_id == user_id),
+    }
+
+
+def last_activity(user_id: int) -> datetime | None:
+    """The newest moment in the user's CE records, from which the retention period runs."""
+    enrollments = select(Enrollment.id).where(Enrollment.user_id == user_id).scalar_subquery()
+    candidates = [
+        select(func.max(Enrollment.enrolled_at)).where(Enrollment.user_id == user_id),
+        select(func.max(Enrollment.last_activity_at)).where(Enrollment.user_id == user_id),
+        select(func.max(Enrollment.completed_at)).where(Enrollment.user_id == user_id),
+        select(func.max(Enrollment.evaluated_at)).where(Enrollment.user_id == user_id),
+        select(func.max(QuizAttempt.submitted_at)).where(
+            QuizAttempt.enrollment_id.in_(enrollments)
+        ),
+        select(func.max(SeatTime.last_at)).where(SeatTime.enrollment_id.in_(enrollments)),
+        select(func.max(Certificate.completed_at)).where(Certificate.user_id == user_id),
+    ]
+    found: list[datetime] = []
+    for query in candidates:
+        value = db.session.scalar(query)
+        if value is not None:
+            # SQLite's max() returns text that the column type does not convert back.
+            found.append(_as_datetime(value))
+    return max(found) if found else None
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _frozen_identity(user: User) -> dict[str, str]:
+    """The participant's name and license as the newest certificate printed them."""
+    latest = db.session.scalars(
+        select(Certificate)
+        .where(Certificate.user_id == user.id)
+        .order_by(Certificate.completed_at.desc(), Certificate.id.desc())
+        .limit(1)
+    ).first()
+    data = latest.data if latest is not None else {}
+    return {
+        "participant_name": (data.get("participant_name") or user.full_name).strip()[:120],
+        "license_number": (data.get("license_number") or user.license_number or "")[:60],
+        "license_state": (data.get("license_state") or user.license_state or "")[:60],
+    }
+
+
+def _forget_sign_in(user: User) -> None:
+    """Remove everything that signs the account in: sessions, tokens, codes, second factor."""
+    for model in (UserSession, UserToken, RecoveryCode, LoginChallenge, ApiToken):
+        db.session.execute(
+            delete(model)
+            .where(model.user_id == user.id)
+            .execution_options(synchronize_session=False)
+        )
+    user.password_hash = UNUSABLE_PASSWORD
+    user.totp_secret = user.totp_pending_secret = None
+    user.totp_enabled_at = user.totp_last_step = None
+
+
+def _forget_marketing(email: str) -> None:
+    """Remove download leads (with their marketing consent) and the mail sent to the address."""
+    for model, column in ((Lead, Lead.email), (EmailMessage, EmailMessage.to)):
+        db.session.execute(
+            delete(model).where(column == email).execution_options(synchronize_session=False)
+        )
+
+
+def forget_exports(user_id: int) -> list[str]:
+    """Delete the user's archive rows; return the storage keys whose files must go too."""
+    keys = [
+        key
+        for key in db.session.scalars(
+            select(DataExport.storage_key).where(DataExport.user_id == user_id)
+        )
+        if key
+    ]
+    db.session.execute(
+        delete(DataExport)
+        .where(DataExport.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return keys
+
+
+def _scrub_audit(user_id: int, email: str, label: str) -> None:
+    """Replace the address in the audit log's text with a label; the entries themselves stay."""
+    db.session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.actor_id == user_id)
+        .values(actor_email=label)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.summary.contains(email, autoescape=True))
+        .values(summary=func.replace(AuditEntry.summary, email, label))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _delete_files(keys: list[str]) -> None:
+    storage = get_storage()
+    for key in keys:
+        storage.delete(key)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What deleting an account did: the hold kept (None if nothing was) and a summary."""
+
+    user_id: int
+    hold: RetentionHold | None
+    summary: str
+
+
+def delete_account(user: User) -> Deletion:
+    """Close billing at Stripe, remove the account's personal data and keep its CE records.
+
+    Stripe goes first (cancel, then delete the customer): if it refuses, PaymentProviderError
+    leaves everything as it was. The hold is None when the account had no CE record and was
+    deleted outright. The caller checked the password and second factor, and audits.
+    """
+    email, user_id = user.email, user.id
+    first_name = user.first_name
+    calls = close_at_stripe(user)
+    forget_billing(user)
+    _forget_sign_in(user)
+    _forget_marketing(email)
+    export_keys = forget_exports(user_id)
+    licensing.forget_licenses(user)
+    counts = ce_record_counts(user_id)
+    label = f"deleted member #{user_id}"
+    hold = None
+    retention_years = int(current_app.config["CE_RECORD_RETENTION_YEARS"])
+    if any(counts.values()):
+        identity = _frozen_identity(user)
+        now = utcnow()
+        last = (last_activity(user_id) or now).date()
+        hold = RetentionHold(
+            user_id=user_id,
+            **identity,
+            profession=user.profession,
+            deleted_at=now,
+            last_activity_on=last,
+            purge_after=add_years(last, retention_years),
+            retention_years=retention_years,
+            kept=json.dumps(counts, sort_keys=True),
+        )
+        db.session.add(hold)
+        user.email = f"deleted-{user_id}-{secrets.token_hex(4)}@{TOMBSTONE_DOMAIN}"
+        user.full_name = identity["participant_name"]
+        user.email_verified_at = user.last_login_at = None
+        user.role = "student"
+        user.disabled_at = user.deleted_at = now
+        db.session.flush()
+        summary = (
+            f"{label} deleted their account; CE records kept until {hold.purge_after} "
+            f"(retention hold #{hold.id}: {_counts_text(counts)}); Stripe: "
+            f"{'; '.join(calls) or 'no customer'}"
+        )
+    else:
+        db.session.execute(delete(User).where(User.id == user_id))
+        db.session.expunge(user)
+        summary = (
+            f"{label} deleted their account; no CE records to keep; Stripe: "
+            f"{'; '.join(calls) or 'no customer'}"
+        )
+    _scrub_audit(user_id, email, label)
+    queue_email(
+        email,
+        "Your Campus account is deleted",
+        "account_deleted",
+        first_name=first_name,
+        hold=hold,
+        retention_years=retention_years,
+        signup_link=public_url("accounts.signup"),
+    )
+    _delete_files(export_keys)
+    return Deletion(user_id, hold, summary)
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+
+
+# --- purging -------------------------------------------------------------------------------------
+
+
+def due_holds(today: date | None = None) -> list[int]:
+    """The ids of holds whose retention period has ended."""
+    today = today or utcnow().date()
+    return _ids(
+        select(RetentionHold.id)
+        .where(RetentionHold.purge_after <= today)
+        .order_by(RetentionHold.purge_after, RetentionHold.id)
+    )
+
+
+def purge_hold(hold_id: int, today: date | None = None) -> bool:
+    """Delete a due hold with everything of its learner, certificate files too; tell if done.
+
+    The files go first and the rows after, so a run cut short is finished by the next one.
+    """
+    today = today or utcnow().date()
+    hold = db.session.scalar(
+        select(RetentionHold).where(RetentionHold.id == hold_id).with_for_update()
+    )
+    if hold is None or hold.purge_after > today:
+        return False
+    user_id = hold.user_id
+    keys = [
+        key
+        for key in db.session.scalars(
+            select(Certificate.storage_key).where(Certificate.user_id == user_id)
+        )
+        if key
+    ]
+    keys += forget_exports(user_id)
+    _delete_files(keys)
+    summary = (
+        f"purged the CE records of retention hold #{hold.id} (account deleted "
+        f"{hold.deleted_at:%Y-%m-%d}, kept until {hold.purge_after}); {len(keys)} file(s) removed"
+    )
+    # Every CE record, and the hold itself, cascades from the user row.
+    db.session.execute(delete(User).where(User.id == user_id))
+    db.session.expunge_all()
+    record(
+        "retained_records_purged",
+        object_type="RetentionHold",
+        object_id=hold_id,
+        summary=summary,
+        actor=None,
+    )
+    return True
