@@ -70,11 +70,13 @@ def delete_account(
             "was deleted. Please try again in a few minutes.",
             status=503,
         ) from exc
+    # Logged as the member while the row exists; finish_deletion then replaces their address.
     record(
         "account_deleted",
         object_type="User",
         object_id=done.user_id,
         summary=done.summary,
-        actor=None,
+        actor=user,
     )
+    retention.finish_deletion(done)
     return done

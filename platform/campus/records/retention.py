@@ -177,19 +177,26 @@ def _delete_files(keys: list[str]) -> None:
 
 @dataclass(frozen=True)
 class Deletion:
-    """What deleting an account did: the hold kept (None if nothing was) and a summary."""
+    """A deletion in progress: the hold kept (None if nothing was) and what to log."""
 
     user_id: int
+    email: str
     hold: RetentionHold | None
     summary: str
+
+    @property
+    def label(self) -> str:
+        """What the log calls the member once their address is gone."""
+        return f"deleted member #{self.user_id}"
 
 
 def delete_account(user: User) -> Deletion:
     """Close billing at Stripe, remove the account's personal data and keep its CE records.
 
     Stripe goes first (cancel, then delete the customer): if it refuses, PaymentProviderError
-    leaves everything as it was. The hold is None when the account had no CE record and was
-    deleted outright. The caller checked the password and second factor, and audits.
+    leaves everything as it was. The caller checked the password and second factor; it writes
+    the audit entry, then calls `finish_deletion`, which scrubs the address from the log and
+    deletes the user row outright when there is no CE record to keep (hold is None).
     """
     email, user_id = user.email, user.id
     first_name = user.first_name
@@ -197,12 +204,13 @@ def delete_account(user: User) -> Deletion:
     forget_billing(user)
     _forget_sign_in(user)
     _forget_marketing(email)
-    export_keys = forget_exports(user_id)
+    _delete_files(forget_exports(user_id))
     licensing.forget_licenses(user)
     counts = ce_record_counts(user_id)
-    label = f"deleted member #{user_id}"
+    stripe = "; ".join(calls) or "no customer"
     hold = None
     retention_years = int(current_app.config["CE_RECORD_RETENTION_YEARS"])
+    summary = f"deleted member #{user_id} deleted their account; no CE records to keep"
     if any(counts.values()):
         identity = _frozen_identity(user)
         now = utcnow()
@@ -225,18 +233,9 @@ def delete_account(user: User) -> Deletion:
         user.disabled_at = user.deleted_at = now
         db.session.flush()
         summary = (
-            f"{label} deleted their account; CE records kept until {hold.purge_after} "
-            f"(retention hold #{hold.id}: {_counts_text(counts)}); Stripe: "
-            f"{'; '.join(calls) or 'no customer'}"
+            f"deleted member #{user_id} deleted their account; CE records kept until "
+            f"{hold.purge_after} (retention hold #{hold.id}: {_counts_text(counts)})"
         )
-    else:
-        db.session.execute(delete(User).where(User.id == user_id))
-        db.session.expunge(user)
-        summary = (
-            f"{label} deleted their account; no CE records to keep; Stripe: "
-            f"{'; '.join(calls) or 'no customer'}"
-        )
-    _scrub_audit(user_id, email, label)
     queue_email(
         email,
         "Your Campus account is deleted",
@@ -246,8 +245,17 @@ def delete_account(user: User) -> Deletion:
         retention_years=retention_years,
         signup_link=public_url("accounts.signup"),
     )
-    _delete_files(export_keys)
-    return Deletion(user_id, hold, summary)
+    return Deletion(user_id, email, hold, f"{summary}; Stripe: {stripe}")
+
+
+def finish_deletion(done: Deletion) -> None:
+    """Take the address out of the audit log; delete the user row if nothing is kept."""
+    _scrub_audit(done.user_id, done.email, done.label)
+    if done.hold is None:
+        user = db.session.get(User, done.user_id)
+        db.session.execute(delete(User).where(User.id == done.user_id))
+        if user is not None:
+            db.session.expunge(user)
 
 
 def _counts_text(counts: dict[str, int]) -> str:
