@@ -49,28 +49,28 @@ def test_records_are_purged_after_the_period_and_not_before(app, client):
         assert purge_retained.apply().get() == 0
         assert _count("certificates", m.user_id) == 1
         assert storage.exists(m.storage_key)
-    with time_machine.travel(datetime.combine(purge_after, time(3, 0), tzinfo=UTC), tick=False):
-        with app.app_context():
-            assert purge_retained.apply().get() == 1
-            assert purge_retained.apply().get() == 0  # the second run finds nothing left
-            from campus.accounts.models import User
-            from campus.audit import AuditEntry
-            from campus.extensions import db
-            from campus.learning.models import QuizAttempt
-            from campus.learning.records import CourseEvaluation, SeatTime
-            from campus.records.models import RetentionHold
+    purge_day = datetime.combine(purge_after, time(3, 0), tzinfo=UTC)
+    with time_machine.travel(purge_day, tick=False), app.app_context():
+        assert purge_retained.apply().get() == 1
+        assert purge_retained.apply().get() == 0  # the second run finds nothing left
+        from campus.accounts.models import User
+        from campus.audit import AuditEntry
+        from campus.extensions import db
+        from campus.learning.models import QuizAttempt
+        from campus.learning.records import CourseEvaluation, SeatTime
+        from campus.records.models import RetentionHold
 
-            assert db.session.get(User, m.user_id) is None
-            for table in ("certificates", "enrollments", "retention_holds", "data_exports"):
-                assert _count(table, m.user_id) == 0, table
-            for model in (QuizAttempt, SeatTime, CourseEvaluation, RetentionHold):
-                assert db.session.scalar(select(func.count()).select_from(model)) == 0
-            assert db.session.scalar(text("SELECT count(*) FROM certificate_codes")) == 0
-            assert not storage.exists(m.storage_key)
-            [entry] = db.session.scalars(
-                select(AuditEntry).where(AuditEntry.action == "retained_records_purged")
-            ).all()
-            assert entry.object_id == str(hold_id) and entry.actor_id is None
+        assert db.session.get(User, m.user_id) is None
+        for table in ("certificates", "enrollments", "retention_holds", "data_exports"):
+            assert _count(table, m.user_id) == 0, table
+        for model in (QuizAttempt, SeatTime, CourseEvaluation, RetentionHold):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0
+        assert db.session.scalar(text("SELECT count(*) FROM certificate_codes")) == 0
+        assert not storage.exists(m.storage_key)
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "retained_records_purged")
+        ).all()
+        assert entry.object_id == str(hold_id) and entry.actor_id is None
     # The certificate no longer verifies: the record is gone, as the period allowed.
     assert client.get(f"/verify/{m.code}").status_code == 404
 

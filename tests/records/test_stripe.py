@@ -63,7 +63,7 @@ def test_the_subscription_is_cancelled_before_the_customer_is_deleted(stripe_app
 
 
 def test_stripe_down_means_nothing_is_deleted_and_a_retry_finishes(stripe_app, fake_stripe):
-    m, customer_id, sub_id = _paying_through_stripe(stripe_app, fake_stripe)
+    m, customer_id, _sub_id = _paying_through_stripe(stripe_app, fake_stripe)
     client = stripe_app.test_client()
     support.login(client, m.email)
     fake_stripe.fail_paths.add(f"/v1/customers/{customer_id}")
@@ -90,7 +90,7 @@ def test_stripe_down_means_nothing_is_deleted_and_a_retry_finishes(stripe_app, f
 
 
 def test_a_customer_already_gone_at_stripe_does_not_block_deletion(stripe_app, fake_stripe):
-    m, customer_id, _sub_id = _paying_through_stripe(stripe_app, fake_stripe)
+    m, _customer_id, _sub_id = _paying_through_stripe(stripe_app, fake_stripe)
     fake_stripe.customers.clear()
     client = stripe_app.test_client()
     support.login(client, m.email)
