@@ -146,8 +146,6 @@ def bench_throughput(count: int) -> None:
                     "password_hash": "x",
                     "full_name": f"Bench Student {i}",
                     "profession": "massage_therapist",
-                    "license_number": f"MT-{i:06d}",
-                    "license_state": "Maine",
                     "role": "student",
                 }
                 for i in range(count)

@@ -418,6 +418,8 @@ def create_user(
     from campus.models.base import utcnow
 
     n = next(_counter)
+    # The license a test names goes where licenses live (a row of campus.licenses).
+    number, state = fields.pop("license_number", None), fields.pop("license_state", None)
     user = User(
         email=(email or f"user{n}@example.com").lower(),
         password_hash=hash_password(password),
@@ -428,6 +430,18 @@ def create_user(
         **fields,
     )
     db.session.add(user)
+    if number or state:
+        from campus.licenses.models import License
+
+        db.session.flush()
+        db.session.add(
+            License(
+                user_id=user.id,
+                profession=user.profession,
+                jurisdiction=state or "",
+                number=number or "",
+            )
+        )
     db.session.commit()
     return user
 

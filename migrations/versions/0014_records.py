@@ -1,7 +1,7 @@
 """records that outlive the account: retention holds, data archives, email change
 
 Revision ID: 0014_records
-Revises: 0013_api
+Revises: 0014_licenses
 Create Date: 2026-12-02 01:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0014_records"
-down_revision = "0013_api"
+down_revision = "0014_licenses"
 branch_labels = None
 depends_on = None
 

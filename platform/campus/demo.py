@@ -30,8 +30,6 @@ def seed_accounts() -> list[str]:
                 password_hash=hash_password(STUDENT_PASSWORD),
                 full_name="Jordan Alvarez",
                 profession="massage_therapist",
-                license_number="MT-204518",
-                license_state="Maine",
                 email_verified_at=utcnow(),
             )
         )

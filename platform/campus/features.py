@@ -39,6 +39,7 @@ def all_features() -> tuple[Feature, ...]:
         certificates,
         content,
         learning,
+        licenses,
         mail,
         main,
         records,
@@ -52,6 +53,7 @@ def all_features() -> tuple[Feature, ...]:
         content.feature,
         learning.feature,
         certificates.feature,
+        licenses.feature,
         records.feature,
         admin.feature,
     )

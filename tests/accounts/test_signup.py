@@ -11,8 +11,6 @@ SIGNUP = {
     "email": "Riley@Example.com",
     "password": "a sturdy passphrase",
     "profession": "physical_therapist",
-    "license_number": "PT-1234",
-    "license_state": "Oregon",
 }
 
 
@@ -151,7 +149,6 @@ import pytest  # noqa: E402
         ("full_name", "Riley \u2067Moss", "text-direction character (U+2067)"),
         ("full_name", "Riley\x07Moss", "control or text-direction character (U+0007)"),
         ("full_name", "Riley\u0085Moss", "(U+0085)"),
-        ("license_number", "PT-\u202d1234", "The license number contains"),
     ],
 )
 def test_bad_signup_input_gets_a_clear_message_and_changes_nothing(

@@ -17,6 +17,7 @@ def test_every_feature_is_registered_in_order(app):
         "content",
         "learning",
         "certificates",
+        "licenses",
         "records",
         "admin",
     )

@@ -22,6 +22,7 @@ REMOVED = (
     "checkout_sessions",
     "comp_memberships",
     "data_exports",
+    "licenses",
 )
 KEPT = (
     "enrollments",
@@ -125,7 +126,6 @@ def test_deletion_keeps_exactly_the_ce_records_and_removes_the_rest(app, client)
         assert user.email.endswith("@deleted.invalid") and m.email not in user.email
         assert user.password_hash == "!deleted"
         assert user.totp_secret is None and user.totp_pending_secret is None
-        assert user.license_number is None and user.license_state is None
         assert user.email_verified_at is None and user.last_login_at is None
         assert user.deleted_at is not None and not user.is_active
         assert user.full_name == "Casey Moreno"  # the roster name, as the hold keeps it

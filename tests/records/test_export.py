@@ -58,14 +58,12 @@ def test_member_downloads_an_archive_with_every_part(app, client):
     profile = part("profile.json")
     assert profile["email"] == m.email and profile["full_name"] == "Casey Moreno"
     assert "password_hash" not in profile and "totp_secret" not in profile
-    assert part("licenses.json") == [
-        {
-            "profession": "Massage therapist",
-            "jurisdiction": "Maine",
-            "number": "MT-004512",
-            "expires_on": None,
-        }
-    ]
+    [license_] = part("licenses.json")
+    assert (license_["profession"], license_["number"], license_["jurisdiction_code"]) == (
+        "Massage therapist",
+        "MT-004512",
+        "Maine",
+    )
     [enrollment] = part("enrollments.json")
     assert enrollment["course_slug"] == "hip-basics" and enrollment["completed_at"]
     assert len(enrollment["lessons_completed"]) == len(m.course.lesson_ids)

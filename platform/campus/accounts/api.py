@@ -24,8 +24,13 @@ class MeSchema(Schema):
     email = fields.Email()
     full_name = fields.String()
     profession = fields.String()
-    license_number = fields.String(allow_none=True)
-    license_state = fields.String(allow_none=True)
+    license_number = fields.String(
+        allow_none=True, metadata={"description": "The first license's number; see /me/licenses"}
+    )
+    license_state = fields.String(
+        allow_none=True,
+        metadata={"description": "The first license's state or credential; see /me/licenses"},
+    )
     role = fields.String()
     email_verified = fields.Boolean()
     membership = fields.Nested(MembershipSchema)
@@ -50,14 +55,17 @@ def membership_summary(user: User) -> dict:
 @login_required
 def me() -> dict:
     """Return the signed-in user and their membership."""
+    from campus.licenses.services import licenses_for
+
     user: User = current_user._get_current_object()
+    first = next(iter(licenses_for(user.id)), None)
     return {
         "id": user.id,
         "email": user.email,
         "full_name": user.full_name,
         "profession": user.profession,
-        "license_number": user.license_number,
-        "license_state": user.license_state,
+        "license_number": first.number if first else None,
+        "license_state": first.jurisdiction if first else None,
         "role": user.role,
         "email_verified": user.is_verified,
         "membership": membership_summary(user),

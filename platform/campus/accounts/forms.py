@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from campus.accounts.models import PROFESSIONS
 from campus.accounts.rules import PASSWORD_MAX, PASSWORD_MIN
@@ -33,12 +33,6 @@ class ProfileFields:
         validators=[InputRequired("Enter your full name."), Length(max=120)],
     )
     profession = SelectField("Profession", choices=_profession_choices, default="massage_therapist")
-    license_number = StringField(
-        "License number (optional)", validators=[Optional(), Length(max=60)]
-    )
-    license_state = StringField(
-        "License state or province (optional)", validators=[Optional(), Length(max=60)]
-    )
 
 
 class SignupForm(ProfileFields, FlaskForm):

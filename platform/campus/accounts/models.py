@@ -31,8 +31,6 @@ class User(UserMixin, TimestampMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     full_name: Mapped[str] = mapped_column(String(120))
     profession: Mapped[str] = mapped_column(String(40), default="other")
-    license_number: Mapped[str | None] = mapped_column(String(60))
-    license_state: Mapped[str | None] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(20), default="student")
     email_verified_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]

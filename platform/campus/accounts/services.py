@@ -115,23 +115,14 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def _profile_fields(
-    full_name: str, profession: str, license_number: str | None, license_state: str | None
-) -> dict[str, str | None]:
+def _profile_fields(full_name: str, profession: str) -> dict[str, str | None]:
     """Check and clean the fields certificates are made from."""
     if profession not in PROFESSIONS:
         raise AccountError("Choose a profession from the list.", field="profession")
     name = clean_profile_text(full_name, "Your name", "full_name")
     if not name:
         raise AccountError("Enter your full name.", field="full_name")
-    number = clean_profile_text(license_number, "The license number", "license_number")
-    state = clean_profile_text(license_state, "The license state", "license_state")
-    return {
-        "full_name": name,
-        "profession": profession,
-        "license_number": number or None,
-        "license_state": state or None,
-    }
+    return {"full_name": name, "profession": profession}
 
 
 def register_user(
@@ -140,8 +131,6 @@ def register_user(
     password: str,
     full_name: str,
     profession: str = "other",
-    license_number: str | None = None,
-    license_state: str | None = None,
 ) -> str:
     """Create an account and send its confirmation link, or warn the owner of a taken address.
 
@@ -149,7 +138,7 @@ def register_user(
     taken. Returns a binding for the signing-up browser's session (see verify_email): the
     confirmation link's hash for a new account, a random value of the same shape otherwise.
     """
-    fields = _profile_fields(full_name, profession, license_number, license_state)
+    fields = _profile_fields(full_name, profession)
     check_password_rules(password, email, fields["full_name"])
     # Hashed before the lookup, so a taken address costs as much time as a new one.
     password_hash = hash_password(password)
@@ -382,13 +371,9 @@ def update_profile(
     *,
     full_name: str,
     profession: str,
-    license_number: str | None,
-    license_state: str | None,
 ) -> None:
-    """Update the fields a user may edit about themselves."""
-    for name, value in _profile_fields(
-        full_name, profession, license_number, license_state
-    ).items():
+    """Update the fields a user may edit about themselves (licenses live in campus.licenses)."""
+    for name, value in _profile_fields(full_name, profession).items():
         setattr(user, name, value)
 
 

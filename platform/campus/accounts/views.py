@@ -81,8 +81,6 @@ def signup() -> str | tuple[str, int] | Response:
                 password=form.password.data,
                 full_name=form.full_name.data,
                 profession=form.profession.data,
-                license_number=form.license_number.data,
-                license_state=form.license_state.data,
             )
         except services.AccountError as exc:
             db.session.rollback()
@@ -282,8 +280,6 @@ def profile() -> str | tuple[str, int] | Response:
                 current_user,
                 full_name=form.full_name.data,
                 profession=form.profession.data,
-                license_number=form.license_number.data,
-                license_state=form.license_state.data,
             )
         except services.AccountError as exc:
             db.session.rollback()
@@ -293,8 +289,13 @@ def profile() -> str | tuple[str, int] | Response:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
     status = 422 if form.is_submitted() else 200
+    from campus.licenses.services import licenses_for
+
     return render_template(
-        "accounts/profile.html", form=form, password_form=ChangePasswordForm(formdata=None)
+        "accounts/profile.html",
+        form=form,
+        password_form=ChangePasswordForm(formdata=None),
+        licenses=licenses_for(current_user.id),
     ), status
 
 

@@ -35,6 +35,7 @@ from campus.learning.access import LearningError
 from campus.learning.models import (
     DELIVERY_TYPES,
     LEVELS,
+    SUBJECTS,
     BoardApproval,
     Course,
     Lesson,
@@ -175,6 +176,7 @@ class CourseView(CourseCatalogView):
         "topic",
         "cover_image_url",
         "written_for",
+        "subjects",
         "approvals",
     )
     form_choices = {
@@ -207,6 +209,7 @@ class CourseView(CourseCatalogView):
         "description": MARKDOWN,
         # A list of checkboxes, not a one-line input box the boxes would spill out of.
         "written_for": {"class": "checkbox-list"},
+        "subjects": {"class": "checkbox-list"},
         "objectives": {"rows": 4},
         "presenters": {"rows": 3},
         "presenter_bio": {"rows": 4},
@@ -217,7 +220,15 @@ class CourseView(CourseCatalogView):
             choices=select_choices(PROFESSIONS.items()),
             widget=ListWidget(prefix_label=False),
             option_widget=CheckboxInput(),
-        )
+        ),
+        # Matched against renewal rules' required subjects (campus.licenses.tracker).
+        "subjects": SelectMultipleField(
+            "Subjects covered",
+            choices=select_choices(SUBJECTS.items()),
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+            description="Tick a subject only when the course is approved as that subject.",
+        ),
     }
     inline_models = (ApprovalInline(BoardApproval),)
     unique_messages = {"slug": "Another course already uses this slug: pick another."}

@@ -262,6 +262,11 @@ class MemberView(AuditedModelView):
             from campus.admin.ce_records import time_logs
 
             study_time = time_logs(user)
+        licenses = []
+        if installed("licenses"):
+            from campus.licenses.services import licenses_for
+
+            licenses = licenses_for(user.id)
         audit = db.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.object_type == "User", AuditEntry.object_id == str(user.id))
@@ -277,6 +282,7 @@ class MemberView(AuditedModelView):
             events=webhook_events_of(user),
             enrollments=enrollments,
             study_time=study_time,
+            licenses=licenses,
             certificates=certificates_of(user),
             has_certificates=installed("certificates"),
             audit=audit,

@@ -30,6 +30,10 @@ def init_admin(app: Flask) -> Admin:
         from campus.admin import ce_records
 
         ce_records.add_views(admin, session)
+    if installed("licenses", app):
+        from campus.admin import licenses_views
+
+        licenses_views.add_views(admin, session)
     if installed("content", app):
         from campus.admin import library
 

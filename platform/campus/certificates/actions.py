@@ -27,6 +27,7 @@ from campus.certificates.services import (
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.learning.models import Course
+from campus.licenses.models import License
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 
@@ -132,7 +133,13 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     user = certificate.user
     course = db.session.get(Course, certificate.course_id) if certificate.course_id else None
     if course is not None:
-        data = freeze(user, course, certificate.completed_at, code)
+        license = None
+        if certificate.license_id is not None:
+            license = db.session.get(License, certificate.license_id)
+        data = freeze(user, course, certificate.completed_at, code, license)
+        if license is None:  # the license was removed: keep the one printed before
+            for key in ("license_number", "license_state"):
+                data[key] = certificate.data.get(key, "")
     else:  # the course left the catalog: keep what was printed, under the new code
         data = dict(certificate.data, code=code, verification_url=verification_url(code))
     certificate.code = code

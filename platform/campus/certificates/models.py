@@ -43,6 +43,8 @@ class Certificate(TimestampMixin, Model):
     enrollment_id: Mapped[int | None] = mapped_column(
         ForeignKey("enrollments.id", ondelete="SET NULL")
     )
+    # The license it was earned for; the number and state printed on it stay in `data`.
+    license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     # Participant, course, provider, approvals, signatory, code and verification URL as printed.
     data: Mapped[dict] = mapped_column(JSON)

@@ -26,6 +26,8 @@ from campus.certificates.models import Certificate, CertificateCode, Certificate
 from campus.certificates.storage import get_storage
 from campus.extensions import db
 from campus.learning.models import Course, Enrollment
+from campus.licenses.choice import license_for_certificate
+from campus.licenses.models import License
 from campus.models.base import utcnow
 from campus.models.writes import insert_if_absent
 from campus.templating import format_date
@@ -52,7 +54,9 @@ def verification_url(code: str) -> str:
     return f"{base_url()}/verify/{code}"
 
 
-def freeze(user: User, course: Course, completed_at: datetime, code: str) -> dict:
+def freeze(
+    user: User, course: Course, completed_at: datetime, code: str, license: License | None
+) -> dict:
     """Collect everything a CE board reads on a certificate, as it is right now."""
     config = current_app.config
     completed_on = completed_at.astimezone(UTC).date()
@@ -68,8 +72,8 @@ def freeze(user: User, course: Course, completed_at: datetime, code: str) -> dic
     return {
         "code": code,
         "participant_name": user.full_name.strip(),
-        "license_number": (user.license_number or "").strip(),
-        "license_state": (user.license_state or "").strip(),
+        "license_number": (license.number if license else "").strip(),
+        "license_state": license.jurisdiction if license else "",
         "profession": user.profession_label,
         "course_title": course.title,
         "course_slug": course.slug,
@@ -132,12 +136,14 @@ def ensure_pending(enrollment_id: int) -> int | None:
     if existing is not None:
         return existing
     user, course = enrollment.user, enrollment.course
+    license = license_for_certificate(enrollment, enrollment.completed_at.astimezone(UTC).date())
     for _attempt in range(5):
         code = unused_code()
-        data = freeze(user, course, enrollment.completed_at, code)
+        data = freeze(user, course, enrollment.completed_at, code, license)
         values = {
             "code": code,
             "user_id": user.id,
+            "license_id": license.id if license else None,
             "course_id": course.id,
             "enrollment_id": enrollment.id,
             "status": "pending",

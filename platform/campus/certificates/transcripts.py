@@ -16,6 +16,7 @@ from campus.certificates.transcript_pdf import render_transcript
 from campus.exports import safe_cell
 from campus.extensions import db
 from campus.learning import credit
+from campus.licenses.services import licenses_for
 from campus.models.base import utcnow
 from campus.templating import format_date
 
@@ -82,6 +83,14 @@ def transcript_csv(user: User, start: date, end: date) -> str:
     return out.getvalue()
 
 
+def _first_license(user: User) -> dict:
+    """The license a transcript without certificates names: the member's first, if any."""
+    held = licenses_for(user.id)
+    if not held:
+        return {}
+    return {"license_number": held[0].number, "license_state": held[0].jurisdiction}
+
+
 def transcript_pdf(user: User, start: date, end: date) -> bytes:
     """The transcript as a printable PDF."""
     rows = transcript_certificates(user, start, end)
@@ -89,9 +98,7 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
     latest = rows[-1].data if rows else {}
     participant = {
         "name": latest.get("participant_name") or user.full_name,
-        "license": pdf.license_line(
-            latest or {"license_number": user.license_number, "license_state": user.license_state}
-        ),
+        "license": pdf.license_line(latest or _first_license(user)),
     }
     return render_transcript(
         participant=participant,

@@ -25,6 +25,7 @@ from campus.extensions import db
 from campus.learning import seattime, services
 from campus.learning.access import LearningError
 from campus.learning.models import (
+    SUBJECTS,
     BoardApproval,
     Course,
     CourseProfession,
@@ -117,6 +118,7 @@ def save_course(
 ) -> Course:
     """Save a new or changed course: approvals in force, its audience, the publish rule."""
     check_approvals(course.approvals)
+    course.subjects = sorted(set(course.subjects or []) & set(SUBJECTS))
     if professions is not None:
         wanted = set(professions)
         unknown = wanted - set(PROFESSIONS)

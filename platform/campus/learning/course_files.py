@@ -26,7 +26,7 @@ import frontmatter
 import yaml
 
 from campus.accounts.models import PROFESSIONS
-from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS
+from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS
 from campus.learning.rendering import VideoURLError, video_embed_url
 
 COURSE_FILE = "course.yaml"
@@ -132,6 +132,7 @@ def read_course(folder: Path) -> CourseSpec:
         "level": reader.choice("level", LEVELS, default="introductory"),
         "topic": reader.text("topic", limit=80),
         "cover_image_url": reader.text("cover_image_url", default="", limit=500) or None,
+        "subjects": _subjects(reader.lines("subjects")),
     }
     status = reader.choice("status", COURSE_STATUSES, default="draft")
     professions = tuple(reader.lines("professions"))
@@ -152,6 +153,16 @@ def read_course(folder: Path) -> CourseSpec:
 
 
 # --- the parts -----------------------------------------------------------------------------------
+
+
+def _subjects(keys: list[str]) -> list[str]:
+    """The renewal subjects a course covers (keys of SUBJECTS), each once, in a stable order."""
+    for key in keys:
+        if key not in SUBJECTS:
+            raise CourseFileError(
+                f"{COURSE_FILE}: unknown subject {key!r} (one of {', '.join(SUBJECTS)})"
+            )
+    return sorted(set(keys))
 
 
 def _approval(item: Any, number: int) -> tuple[str, str, date | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -72,6 +72,8 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
     given = evaluation.evaluation_of(enrollment)
     form = EvaluationForm()
     problems: list[str] = []
+    licenses = _license_choices(user, course, enrollment) if given is None else []
+    chosen = None
     if given is None and form.is_submitted():
         # The service checks the answers (one message each); the form adds only what it alone
         # knows: a missing or stale CSRF token.
@@ -81,8 +83,17 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
             evaluation.check_answers(form.answers())
         except LearningError as err:
             problems += err.extra.get("problems", [err.message])
+        if licenses:
+            picked = request.form.get("license_id", "")
+            chosen = next((x for x in licenses if str(x.id) == picked), None)
+            if chosen is None:
+                problems.append("Choose the license this certificate is for.")
         if not problems:
             try:
+                if chosen is not None:
+                    from campus.licenses.actions import choose_for_certificate
+
+                    choose_for_certificate(user, enrollment, chosen)
                 evaluation.submit(user, course, form.answers())
             except LearningError as err:
                 db.session.rollback()
@@ -99,4 +110,15 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
         problems=problems,
         ratings=evaluation.RATINGS,
         certificates_url=certificates_url(),
+        licenses=licenses,
+        chosen_id=chosen.id if chosen else request.form.get("license_id", ""),
     ), (422 if problems else 200)
+
+
+def _license_choices(user, course, enrollment) -> list:
+    """The licenses the learner picks from for the certificate: only when several fit."""
+    if "licenses" not in current_app.extensions.get("campus_features", ()):
+        return []
+    from campus.licenses.choice import choices_for_certificate
+
+    return choices_for_certificate(user.id, course, enrollment.completed_at.date())

@@ -28,6 +28,17 @@ DELIVERY_TYPES = {
     "live_webinar": "Live webinar",
     "recorded_webinar": "Recorded webinar",
 }
+# Subjects a renewal rule may require hours in; a course names those it covers.
+SUBJECTS = {
+    "ethics": "Professional ethics",
+    "laws_and_rules": "Laws and rules",
+    "medical_errors": "Prevention of medical errors",
+    "human_trafficking": "Human trafficking awareness",
+    "domestic_violence": "Domestic violence and sexual assault awareness",
+    "child_abuse": "Child abuse recognition and reporting",
+    "health_equity": "Health equity",
+    "life_support": "Basic life support",
+}
 LEVELS = {
     "introductory": "Introductory",
     "intermediate": "Intermediate",
@@ -57,6 +68,8 @@ class Course(TimestampMixin, Model):
     delivery_type: Mapped[str] = mapped_column(String(30), default="home_study")
     level: Mapped[str] = mapped_column(String(20), default="introductory")
     topic: Mapped[str] = mapped_column(String(80), index=True)
+    # Keys of SUBJECTS the course covers, which renewal rules may require (e.g. "ethics").
+    subjects: Mapped[list] = mapped_column(JSON, default=list)
     cover_image_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     published_at: Mapped[datetime | None]
@@ -97,6 +110,10 @@ class Course(TimestampMixin, Model):
     @property
     def presenter_list(self) -> list[str]:
         return [line.strip() for line in self.presenters.splitlines() if line.strip()]
+
+    @property
+    def subject_labels(self) -> list[str]:
+        return [SUBJECTS.get(key, key) for key in self.subjects or []]
 
     @property
     def delivery_label(self) -> str:
@@ -321,6 +338,9 @@ class Enrollment(TimestampMixin, Model):
     seat_beat_at: Mapped[datetime | None]
     # Set once the evaluation is submitted and the learner attests; the certificate waits for it.
     evaluated_at: Mapped[datetime | None]
+    # The license the learner earns this course for (chosen before the certificate; see
+    # campus.licenses.choice); the certificate freezes its number and jurisdiction.
+    license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import (
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -360,8 +361,15 @@ def dashboard() -> tuple[str, int]:
         status, range_error = 400, err.message
         start, end = parse_range(None, None, today)
     year_start = today.replace(month=1, day=1)
+    trackers = None
+    if "licenses" in current_app.extensions.get("campus_features", ()):
+        # One renewal tracker per license, when the licenses feature is part of the build.
+        from campus.licenses.tracker import trackers_for
+
+        trackers = trackers_for(user.id, today)
     return render_template(
         "learning/dashboard.html",
+        trackers=trackers,
         in_progress=[r for r in rows if not r.enrollment.is_complete],
         completed=[r for r in rows if r.enrollment.is_complete],
         year=today.year,

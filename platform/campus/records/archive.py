@@ -65,8 +65,6 @@ def profile_part(user: User) -> dict[str, Any]:
         "email_confirmed_at": user.email_verified_at,
         "full_name": user.full_name,
         "profession": user.profession_label,
-        "license_number": user.license_number,
-        "license_state": user.license_state,
         "role": user.role,
         "created_at": user.created_at,
         "last_login_at": user.last_login_at,

@@ -108,10 +108,11 @@ def _frozen_identity(user: User) -> dict[str, str]:
         .limit(1)
     ).first()
     data = latest.data if latest is not None else {}
+    number, state = licensing.first_license(user)
     return {
         "participant_name": (data.get("participant_name") or user.full_name).strip()[:120],
-        "license_number": (data.get("license_number") or user.license_number or "")[:60],
-        "license_state": (data.get("license_state") or user.license_state or "")[:60],
+        "license_number": (data.get("license_number") or number or "")[:60],
+        "license_state": (data.get("license_state") or state or "")[:60],
     }
 
 
@@ -205,14 +206,14 @@ def delete_account(user: User) -> Deletion:
     _forget_sign_in(user)
     _forget_marketing(email)
     _delete_files(forget_exports(user_id))
-    licensing.forget_licenses(user)
     counts = ce_record_counts(user_id)
     stripe = "; ".join(calls) or "no customer"
     hold = None
     retention_years = int(current_app.config["CE_RECORD_RETENTION_YEARS"])
     summary = f"deleted member #{user_id} deleted their account; no CE records to keep"
+    identity = _frozen_identity(user)
+    licensing.forget_licenses(user)
     if any(counts.values()):
-        identity = _frozen_identity(user)
         now = utcnow()
         last = (last_activity(user_id) or now).date()
         hold = RetentionHold(

@@ -1,0 +1,180 @@
+"""Every change to licenses and renewal rules, each with its audit entry (flush, never commit)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from campus.accounts.models import PROFESSIONS, User
+from campus.accounts.rules import RuleError, plain_text
+from campus.audit import record, snapshot
+from campus.extensions import db
+from campus.learning.models import Enrollment
+from campus.licenses.formats import normalize_number, number_format
+from campus.licenses.jurisdictions import JURISDICTIONS, jurisdiction_name
+from campus.licenses.models import License, RenewalRule
+from campus.licenses.rules import RuleFileError, check_rule
+from campus.licenses.services import get_license
+
+# Expiry dates further out than this are typing mistakes, not licenses.
+_LAST_YEAR = 2100
+
+
+class LicenseError(Exception):
+    """A refused license change, with the form field it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _checked(
+    profession: str, jurisdiction: str, number: str, expires_on: date | None
+) -> dict[str, object]:
+    """Check and clean a license's fields; raise LicenseError naming the first bad one."""
+    if profession not in PROFESSIONS:
+        raise LicenseError("Choose a profession from the list.", "profession")
+    code = (jurisdiction or "").strip().upper()
+    if code not in JURISDICTIONS:
+        raise LicenseError("Choose the state or national credential from the list.", "jurisdiction")
+    try:
+        typed = plain_text(number, "The license number")
+    except RuleError as exc:
+        raise LicenseError(str(exc), "number") from None
+    cleaned = normalize_number(typed)
+    if not cleaned:
+        raise LicenseError("Enter the license number as printed on your license.", "number")
+    if len(cleaned) > 60:
+        raise LicenseError("That license number is too long.", "number")
+    fmt = number_format(code, profession)
+    if fmt is not None and not fmt.pattern.fullmatch(cleaned):
+        raise LicenseError(
+            f"{jurisdiction_name(code)} license numbers are {fmt.description}, like {fmt.example}.",
+            "number",
+        )
+    if expires_on is not None and not 1950 <= expires_on.year <= _LAST_YEAR:
+        raise LicenseError("Enter the expiry date printed on your license.", "expires_on")
+    return {
+        "profession": profession,
+        "jurisdiction": code,
+        "number": cleaned,
+        "expires_on": expires_on,
+    }
+
+
+def add_license(
+    user: User, *, profession: str, jurisdiction: str, number: str, expires_on: date | None
+) -> License:
+    """Record a license the member holds."""
+    fields = _checked(profession, jurisdiction, number, expires_on)
+    license = License(user_id=user.id, **fields)
+    db.session.add(license)
+    db.session.flush()
+    record("license_added", license, summary=f"{license.title} added", after=snapshot(license))
+    return license
+
+
+def update_license(
+    user: User,
+    license_id: int,
+    *,
+    profession: str,
+    jurisdiction: str,
+    number: str,
+    expires_on: date | None,
+) -> License:
+    """Change one of the member's licenses (certificates already issued keep what they print)."""
+    license = _own(user, license_id)
+    fields = _checked(profession, jurisdiction, number, expires_on)
+    before = snapshot(license)
+    for key, value in fields.items():
+        setattr(license, key, value)
+    db.session.flush()
+    record("license_updated", license, before=before, after=snapshot(license))
+    return license
+
+
+def remove_license(user: User, license_id: int) -> None:
+    """Remove one of the member's licenses; certificates keep the number printed on them."""
+    license = _own(user, license_id)
+    before = snapshot(license)
+    title = license.title
+    db.session.delete(license)
+    db.session.flush()
+    record(
+        "license_removed",
+        object_type="License",
+        object_id=license_id,
+        summary=f"{title} removed",
+        before=before,
+    )
+
+
+def set_reminders(user: User, license_id: int, enabled: bool) -> License:
+    """Switch renewal reminder emails for one license on or off."""
+    license = _own(user, license_id)
+    if license.reminders != enabled:
+        before = snapshot(license)
+        license.reminders = enabled
+        db.session.flush()
+        state = "on" if enabled else "off"
+        record(
+            "license_reminders",
+            license,
+            summary=f"{license.title}: renewal reminders {state}",
+            before=before,
+            after=snapshot(license),
+            actor=user,
+        )
+    return license
+
+
+def choose_for_certificate(user: User, enrollment: Enrollment, license: License) -> None:
+    """Name the license a course's certificate is for (the learner's pick before issue)."""
+    if enrollment.user_id != user.id or license.user_id != user.id:
+        raise LicenseError("That license is not on your account.")
+    if enrollment.license_id == license.id:
+        return
+    enrollment.license_id = license.id
+    db.session.flush()
+    record(
+        "license_chosen",
+        enrollment,
+        summary=f"certificate of enrollment {enrollment.id} names {license.title} {license.number}",
+        actor=user,
+    )
+
+
+def save_rule(
+    rule: RenewalRule, values: dict, *, actor: User | None, before: dict | None = None
+) -> RenewalRule:
+    """Check and store an admin's edit of a renewal rule (or a new one), with its audit entry.
+
+    `before` is the rule as it was when a form has already written into the object.
+    """
+    try:
+        spec = check_rule(values, "renewal rule")
+    except RuleFileError as exc:
+        raise LicenseError(str(exc).removeprefix("renewal rule").lstrip(": ")) from None
+    if before is None and rule.id is not None:
+        before = snapshot(rule)
+    created = rule.id is None
+    for key, value in spec.values.items():
+        setattr(rule, key, value)
+    db.session.add(rule)
+    db.session.flush()
+    record(
+        "renewal_rule_created" if created else "renewal_rule_updated",
+        rule,
+        before=None if created else before,
+        after=snapshot(rule),
+        actor=actor,
+    )
+    return rule
+
+
+def _own(user: User, license_id: int) -> License:
+    license = get_license(user.id, license_id)
+    if license is None:
+        raise LicenseError("That license is not on your account.")
+    return license

@@ -1,0 +1,38 @@
+"""License endpoints of the JSON API."""
+
+from __future__ import annotations
+
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from campus.api.spec import ErrorSchema
+from campus.licenses.services import licenses_for
+
+blp = Blueprint("licenses_api", __name__, description="The signed-in user's licenses")
+
+
+class LicenseSchema(Schema):
+    id = fields.Integer()
+    profession = fields.String(metadata={"description": "massage_therapist, physical_therapist, …"})
+    profession_label = fields.String()
+    jurisdiction = fields.String(
+        metadata={"description": "US state code (FL) or national credential (NCBTMB)"}
+    )
+    jurisdiction_label = fields.String()
+    number = fields.String()
+    expires_on = fields.Date(allow_none=True)
+    reminders = fields.Boolean(metadata={"description": "Renewal reminder emails on"})
+
+
+class LicenseListSchema(Schema):
+    licenses = fields.List(fields.Nested(LicenseSchema))
+
+
+@blp.route("/me/licenses")
+@blp.response(200, LicenseListSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@login_required
+def my_licenses() -> dict:
+    """Return the signed-in user's licenses, oldest first."""
+    return {"licenses": licenses_for(current_user.id)}

@@ -1,0 +1,61 @@
+"""Which of a member's licenses a course can be earned for, and the one a certificate names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.learning.models import Course, Enrollment
+from campus.licenses.models import License, RenewalRule
+from campus.licenses.services import get_license, licenses_for
+
+
+def approval_accepted(rule: RenewalRule | None, course: Course, day: date) -> bool:
+    """Tell whether the course holds an approval, valid on `day`, that the rule's board accepts."""
+    if rule is None or not rule.accepted_approvals:
+        return True  # no rule, or one that names no approvals: any approved course counts
+    accepted = {str(board).upper() for board in rule.accepted_approvals}
+    return any(a.board.upper() in accepted and a.is_valid_on(day) for a in course.approvals)
+
+
+def rule_for(license: License) -> RenewalRule | None:
+    """Return the renewal rule for a license's jurisdiction and profession, if one is known."""
+    return db.session.scalar(
+        select(RenewalRule).where(
+            RenewalRule.jurisdiction == license.jurisdiction,
+            RenewalRule.profession == license.profession,
+        )
+    )
+
+
+def fits(license: License, course: Course, day: date) -> bool:
+    """Tell whether a course can count for a license: its audience and an accepted approval."""
+    audience = course.professions
+    if audience and license.profession not in audience:
+        return False
+    return approval_accepted(rule_for(license), course, day)
+
+
+def candidate_licenses(user_id: int, course: Course, day: date) -> list[License]:
+    """The licenses a learner may name on this course's certificate (all of them if none fit)."""
+    held = licenses_for(user_id)
+    fitting = [license for license in held if fits(license, course, day)]
+    return fitting or held
+
+
+def choices_for_certificate(user_id: int, course: Course, day: date) -> list[License]:
+    """The licenses a learner must choose between, or [] when one (or none) is the default."""
+    candidates = candidate_licenses(user_id, course, day)
+    return candidates if len(candidates) > 1 else []
+
+
+def license_for_certificate(enrollment: Enrollment, day: date) -> License | None:
+    """The license a certificate names: the learner's pick if still theirs, else the default."""
+    if enrollment.license_id is not None:
+        chosen = get_license(enrollment.user_id, enrollment.license_id)
+        if chosen is not None:
+            return chosen
+    candidates = candidate_licenses(enrollment.user_id, enrollment.course, day)
+    return candidates[0] if candidates else None

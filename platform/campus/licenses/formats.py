@@ -1,0 +1,52 @@
+"""License number formats, where a board's format is known: read from data/number_formats.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+FORMATS_FILE = Path(__file__).resolve().parent / "data" / "number_formats.yaml"
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """A board's license number shape: a pattern, an example and where it comes from."""
+
+    jurisdiction: str
+    profession: str
+    pattern: re.Pattern[str]
+    example: str
+    description: str
+
+
+@cache
+def _formats() -> dict[tuple[str, str], NumberFormat]:
+    rows = yaml.safe_load(FORMATS_FILE.read_text(encoding="utf-8"))
+    found = {}
+    for row in rows:
+        fmt = NumberFormat(
+            jurisdiction=row["jurisdiction"],
+            profession=row["profession"],
+            pattern=re.compile(row["pattern"]),
+            example=row["example"],
+            description=row["description"],
+        )
+        # The shipped example must pass its own pattern, or the data file is wrong.
+        if not fmt.pattern.fullmatch(fmt.example):
+            raise ValueError(f"{FORMATS_FILE.name}: example {fmt.example!r} fails its pattern")
+        found[(fmt.jurisdiction, fmt.profession)] = fmt
+    return found
+
+
+def number_format(jurisdiction: str, profession: str) -> NumberFormat | None:
+    """Return the known number format for a jurisdiction and profession, if there is one."""
+    return _formats().get((jurisdiction, profession))
+
+
+def normalize_number(text: str) -> str:
+    """Upper-case a license number and drop the spaces people type inside it ("ma 12345")."""
+    return "".join((text or "").split()).upper()

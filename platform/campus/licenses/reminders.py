@@ -1,0 +1,113 @@
+"""Renewal reminder emails: at 90, 30 and 7 days before expiry while hours are still due.
+
+Each (license, cycle, threshold) is sent at most once: a renewal_reminders row is inserted with
+ON CONFLICT DO NOTHING and the email is queued only by the run that inserted it, in the same
+transaction, so the beat task can run twice (or on two workers) and one email goes out.
+When a run was missed, only the nearest threshold reached is sent, not every one passed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.licenses.models import License, RenewalReminder
+from campus.licenses.tracker import track
+from campus.mail.services import queue_email
+from campus.models.writes import insert_if_absent
+from campus.urls import public_url
+
+THRESHOLDS = (90, 30, 7)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="campus.licenses.reminders")
+
+
+def stop_token(license_id: int) -> str:
+    """Sign a license id for the reminder email's one-click "stop these reminders" link."""
+    return _serializer().dumps(license_id)
+
+
+def check_stop_token(token: str) -> int | None:
+    """Return the license id a genuine stop link was made for, else None."""
+    try:
+        value = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def threshold_for(days_left: int) -> int | None:
+    """The nearest reminder threshold a license has reached (7 before 30 before 90), if any."""
+    reached = [t for t in THRESHOLDS if 0 <= days_left <= t]
+    return min(reached) if reached else None
+
+
+def candidate_ids(today: date) -> list[int]:
+    """Licenses with reminders on that expire within the widest threshold."""
+    return list(
+        db.session.scalars(
+            select(License.id)
+            .where(
+                License.reminders.is_(True),
+                License.expires_on >= today,
+                License.expires_on <= today + timedelta(days=max(THRESHOLDS)),
+            )
+            .order_by(License.id)
+        )
+    )
+
+
+def send_reminder(license_id: int, today: date | None = None) -> bool:
+    """Queue the reminder a license is due today, once; return whether one was queued."""
+    today = today or datetime.now(UTC).date()
+    license = db.session.get(License, license_id)
+    if license is None or not license.reminders or license.expires_on is None:
+        return False
+    if not license.user.is_active:
+        return False
+    threshold = threshold_for((license.expires_on - today).days)
+    if threshold is None:
+        return False
+    tracker = track(license, today)
+    if tracker.status != "due":
+        return False  # nothing missing (or no rule, voluntary): no reminder
+    inserted = insert_if_absent(
+        RenewalReminder,
+        {
+            "license_id": license.id,
+            "cycle_ends_on": license.expires_on,
+            "days_before": threshold,
+            "sent_at": datetime.now(UTC),
+        },
+        ["license_id", "cycle_ends_on", "days_before"],
+    )
+    if inserted is None:
+        return False  # already sent for this cycle and threshold
+    stop_url = public_url("licenses.stop", token=stop_token(license.id))
+    message = queue_email(
+        license.user.email,
+        f"{license.title}: {tracker.due.normalize():f} CE hours still due by "
+        f"{license.expires_on:%B} {license.expires_on.day}",
+        "licenses_renewal_reminder",
+        dedupe_key=f"renewal-reminder:{license.id}:{license.expires_on.isoformat()}:{threshold}",
+        user=license.user,
+        tracker=tracker,
+        days=threshold,
+        dashboard_url=public_url("learning.dashboard"),
+        licenses_url=public_url("licenses.index"),
+        stop_url=stop_url,
+        course_urls=[
+            (course.title, public_url("learning.course", slug=course.slug))
+            for course in tracker.suggestions
+        ],
+    )
+    if message is not None:
+        # RFC 8058 one-click: the mail client POSTs to the stop link (see views.stop).
+        message.unsubscribe_url = stop_url
+    return True

@@ -1,0 +1,181 @@
+"""Renewal rules as data: read and check the YAML file, and import it (by jurisdiction, profession).
+
+`data/renewal_rules.yaml` is the shipped set; `flask licenses import-rules [FILE]` loads it (or
+another file in the same format) and `flask seed-demo` adds the rows that are missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from campus.accounts.models import PROFESSIONS
+from campus.audit import record, snapshot
+from campus.extensions import db
+from campus.learning.models import DELIVERY_TYPES, SUBJECTS
+from campus.licenses.jurisdictions import JURISDICTIONS
+from campus.licenses.models import RenewalRule
+
+RULES_FILE = Path(__file__).resolve().parent / "data" / "renewal_rules.yaml"
+# Self-paced delivery: what "home study" means unless a rule names its own capped deliveries.
+DEFAULT_CAPPED = ["home_study", "recorded_webinar"]
+_FIELDS = {
+    "jurisdiction",
+    "profession",
+    "board",
+    "hours_per_cycle",
+    "cycle_months",
+    "max_home_study_hours",
+    "capped_deliveries",
+    "required_subjects",
+    "accepted_approvals",
+    "voluntary",
+    "notes",
+    "source",
+    "source_url",
+}
+
+
+class RuleFileError(ValueError):
+    """A renewal rule that cannot be used, with where it is and why."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One checked rule, ready to be stored."""
+
+    values: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.values["jurisdiction"], self.values["profession"]
+
+
+def _hours(value: Any, where: str, *, optional: bool = False) -> Decimal | None:
+    if value is None and optional:
+        return None
+    try:
+        hours = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise RuleFileError(f"{where}: expected a number of hours, got {value!r}") from None
+    if not hours.is_finite() or hours < 0 or hours > 1000:
+        raise RuleFileError(f"{where}: hours must be between 0 and 1000")
+    return hours.quantize(Decimal("0.01"))
+
+
+def check_rule(data: Any, where: str) -> RuleSpec:
+    """Check one rule's fields (as in the YAML file or the admin form) and normalise them."""
+    if not isinstance(data, dict):
+        raise RuleFileError(f"{where}: expected a mapping of fields")
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise RuleFileError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    jurisdiction = str(data.get("jurisdiction") or "").strip().upper()
+    if jurisdiction not in JURISDICTIONS:
+        raise RuleFileError(f"{where}: unknown jurisdiction {jurisdiction!r}")
+    profession = str(data.get("profession") or "")
+    if profession not in PROFESSIONS:
+        raise RuleFileError(f"{where}: unknown profession {profession!r}")
+    where = f"{where} ({jurisdiction} {profession})"
+    source = str(data.get("source") or "").strip()
+    if not source:
+        raise RuleFileError(f"{where}: every rule cites its source")
+    months = data.get("cycle_months", 24)
+    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
+        raise RuleFileError(f"{where}: cycle_months must be a whole number from 1 to 120")
+    subjects = data.get("required_subjects") or {}
+    if not isinstance(subjects, dict):
+        raise RuleFileError(f"{where}: required_subjects must map a subject to hours")
+    for subject in subjects:
+        if subject not in SUBJECTS:
+            raise RuleFileError(f"{where}: unknown subject {subject!r}")
+    required = {k: str(_hours(v, f"{where} {k}")) for k, v in sorted(subjects.items())}
+    capped = data.get("capped_deliveries") or DEFAULT_CAPPED
+    if not isinstance(capped, list) or any(d not in DELIVERY_TYPES for d in capped):
+        raise RuleFileError(f"{where}: capped_deliveries must list delivery types")
+    approvals = data.get("accepted_approvals") or []
+    if not isinstance(approvals, list) or not all(isinstance(a, str) for a in approvals):
+        raise RuleFileError(f"{where}: accepted_approvals must be a list of board names")
+    total = _hours(data.get("hours_per_cycle"), f"{where} hours_per_cycle")
+    assert total is not None
+    if sum((Decimal(v) for v in required.values()), Decimal(0)) > total:
+        raise RuleFileError(f"{where}: required subjects add up to more than the cycle's hours")
+    return RuleSpec(
+        {
+            "jurisdiction": jurisdiction,
+            "profession": profession,
+            "board": str(data.get("board") or "").strip()[:200],
+            "hours_per_cycle": total,
+            "cycle_months": months,
+            "max_home_study_hours": _hours(
+                data.get("max_home_study_hours"), f"{where} max_home_study_hours", optional=True
+            ),
+            "capped_deliveries": list(capped),
+            "required_subjects": required,
+            "accepted_approvals": [a.strip().upper() for a in approvals if a.strip()],
+            "voluntary": bool(data.get("voluntary", False)),
+            "notes": " ".join(str(data.get("notes") or "").split()),
+            "source": source,
+            "source_url": str(data.get("source_url") or "").strip()[:500],
+        }
+    )
+
+
+def read_rules(path: Path = RULES_FILE) -> list[RuleSpec]:
+    """Read and check every rule in a YAML file; a bad row refuses the whole file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"{path.name}: {exc}") from None
+    if not isinstance(data, list):
+        raise RuleFileError(f"{path.name}: expected a list of rules")
+    specs = [check_rule(item, f"{path.name} rule {n}") for n, item in enumerate(data, 1)]
+    seen: set[tuple[str, str]] = set()
+    for spec in specs:
+        if spec.key in seen:
+            raise RuleFileError(f"{path.name}: {spec.key[0]} {spec.key[1]} appears twice")
+        seen.add(spec.key)
+    return specs
+
+
+def import_rules(specs: list[RuleSpec], *, replace: bool) -> dict[str, list[str]]:
+    """Store rules by (jurisdiction, profession): add missing ones; with replace, update others."""
+    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
+    for spec in specs:
+        label = f"{spec.key[0]} {spec.key[1]}"
+        rule = db.session.scalar(
+            select(RenewalRule).where(
+                RenewalRule.jurisdiction == spec.key[0], RenewalRule.profession == spec.key[1]
+            )
+        )
+        if rule is None:
+            rule = RenewalRule(**spec.values)
+            db.session.add(rule)
+            db.session.flush()
+            record(
+                "renewal_rule_imported",
+                rule,
+                summary=f"{label}: added from the rules file",
+                after=snapshot(rule),
+            )
+            report["created"].append(label)
+            continue
+        before = snapshot(rule)
+        if not replace or all(before.get(k) == _plain(v) for k, v in spec.values.items()):
+            report["unchanged"].append(label)
+            continue
+        for key, value in spec.values.items():
+            setattr(rule, key, value)
+        db.session.flush()
+        record("renewal_rule_imported", rule, before=before, after=snapshot(rule))
+        report["updated"].append(label)
+    return report
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value

@@ -1,0 +1,39 @@
+"""Renewal reminder emails, sent by the worker from a daily beat entry."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from campus.extensions import db
+from campus.licenses import reminders
+
+log = logging.getLogger(__name__)
+
+BEAT_SCHEDULE = {
+    "licenses-renewal-reminders": {
+        "task": "campus.licenses.send_renewal_reminders",
+        "schedule": 6 * 3600.0,  # a few times a day: each reminder still goes out once
+    }
+}
+
+
+@shared_task(name="campus.licenses.send_renewal_reminders")
+def send_renewal_reminders() -> int:
+    """Queue today's renewal reminders (90, 30, 7 days before expiry), each once."""
+    sent = 0
+    for license_id in reminders.candidate_ids(reminders_today()):
+        if reminders.send_reminder(license_id):
+            sent += 1
+        db.session.commit()  # one license at a time: a failure later keeps what was sent
+    if sent:
+        log.info("queued %d renewal reminders", sent)
+    return sent
+
+
+def reminders_today():
+    """Today's date in UTC (the cycle dates are calendar days)."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date()

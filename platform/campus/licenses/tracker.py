@@ -1,0 +1,271 @@
+"""What a license needs for its next renewal: the cycle, what counts, what does not and why.
+
+The rule (campus.licenses.models.RenewalRule) is data; this module only applies it:
+1. The cycle ends on the license's expiry date and starts `cycle_months` before it.
+2. Completions in the cycle are taken in date order (earned hours, revoked ones never count).
+3. A completion counts only if the course is for the license's profession and holds an
+   approval, valid on the completion day, from a board the rule accepts.
+4. Courses delivered in one of the rule's capped deliveries count up to the home-study cap;
+   the excess does not count.
+5. Counted hours fill the required subjects the course covers (first come, first served,
+   never twice), the rest counts as general hours.
+6. Still due = the larger of (hours required - hours counted) and the subject hours missing.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from campus.extensions import db
+from campus.learning.credit import earned_condition
+from campus.learning.models import DELIVERY_TYPES, SUBJECTS, Course, Enrollment
+from campus.licenses.choice import approval_accepted, rule_for
+from campus.licenses.models import License, RenewalRule
+
+ZERO = Decimal("0.00")
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A completed course as the tracker weighs it."""
+
+    course: Course
+    completed_on: date
+    hours: Decimal
+
+
+@dataclass
+class Credit:
+    """How much of one completion counts for the license, and why the rest does not."""
+
+    course_title: str
+    completed_on: date
+    hours: Decimal
+    counted: Decimal = ZERO
+    reason: str = ""  # why (some of) the hours do not count; empty when all count
+
+    @property
+    def not_counted(self) -> Decimal:
+        return self.hours - self.counted
+
+
+@dataclass
+class SubjectProgress:
+    """A required subject: hours required, counted so far, and still due."""
+
+    key: str
+    required: Decimal
+    counted: Decimal = ZERO
+
+    @property
+    def label(self) -> str:
+        return SUBJECTS.get(self.key, self.key)
+
+    @property
+    def due(self) -> Decimal:
+        return max(self.required - self.counted, ZERO)
+
+
+@dataclass
+class Tracker:
+    """One license's renewal picture."""
+
+    license: License
+    rule: RenewalRule | None
+    cycle_start: date | None = None
+    cycle_end: date | None = None
+    required: Decimal = ZERO
+    counted: Decimal = ZERO
+    home_study_counted: Decimal = ZERO
+    credits: list[Credit] = field(default_factory=list)
+    subjects: list[SubjectProgress] = field(default_factory=list)
+    suggestions: list[Course] = field(default_factory=list)
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+
+    @property
+    def status(self) -> str:
+        """no_rule | voluntary | no_expiry | expired | done | due."""
+        if self.rule is None:
+            return "no_rule"
+        if self.rule.voluntary:
+            return "voluntary"
+        if self.cycle_end is None:
+            return "no_expiry"
+        if self.due > 0 and self.cycle_end < self.today:
+            return "expired"
+        return "done" if self.due == 0 else "due"
+
+    @property
+    def counting(self) -> list[Credit]:
+        return [c for c in self.credits if c.counted > 0]
+
+    @property
+    def not_counting(self) -> list[Credit]:
+        return [c for c in self.credits if c.not_counted > 0]
+
+    @property
+    def subjects_due(self) -> Decimal:
+        return sum((s.due for s in self.subjects), ZERO)
+
+    @property
+    def due(self) -> Decimal:
+        return max(self.required - self.counted, self.subjects_due, ZERO)
+
+    @property
+    def days_left(self) -> int | None:
+        return (self.cycle_end - self.today).days if self.cycle_end else None
+
+    @property
+    def percent(self) -> int:
+        """How far along the cycle's hours are, for the progress bar (0-100)."""
+        if self.required <= 0:
+            return 100
+        done = self.required - self.due
+        return max(0, min(100, int(done * 100 / self.required)))
+
+
+def add_months(day: date, months: int) -> date:
+    """Move a date by whole months, keeping the day where the month has it (else its last)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def cycle_for(expires_on: date, months: int) -> tuple[date, date]:
+    """The renewal cycle that ends on the expiry date: (first day, last day), both included."""
+    return add_months(expires_on, -months) + timedelta(days=1), expires_on
+
+
+def completions(user_id: int, start: date, end: date) -> list[Completion]:
+    """The member's completions whose hours count (not revoked) between two days, oldest first."""
+    rows = db.session.execute(
+        select(Enrollment, Course)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(
+            Enrollment.user_id == user_id,
+            earned_condition(),
+            Enrollment.completed_at >= datetime.combine(start, time.min, tzinfo=UTC),
+            Enrollment.completed_at < datetime.combine(end + timedelta(days=1), time.min, UTC),
+        )
+        .options(selectinload(Course.approvals), selectinload(Course.audience))
+        .order_by(Enrollment.completed_at, Enrollment.id)
+    ).all()
+    found = []
+    for enrollment, course in rows:
+        assert enrollment.completed_at is not None  # earned_condition() requires it
+        hours = Decimal(enrollment.ce_hours_earned or course.ce_hours).quantize(ZERO)
+        found.append(Completion(course, enrollment.completed_at.astimezone(UTC).date(), hours))
+    return found
+
+
+def _capped(rule: RenewalRule, course: Course) -> bool:
+    return rule.max_home_study_hours is not None and course.delivery_type in (
+        rule.capped_deliveries or []
+    )
+
+
+def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker:
+    """Apply a rule to completions (pure: no database), filling a tracker's credits and subjects."""
+    tracker = Tracker(license=License(profession=profession), rule=rule)
+    tracker.required = Decimal(rule.hours_per_cycle).quantize(ZERO)
+    tracker.subjects = [
+        SubjectProgress(key, Decimal(hours).quantize(ZERO))
+        for key, hours in (rule.required_subjects or {}).items()
+    ]
+    cap = None if rule.max_home_study_hours is None else Decimal(rule.max_home_study_hours)
+    for item in done:
+        credit = Credit(item.course.title, item.completed_on, item.hours)
+        tracker.credits.append(credit)
+        audience = item.course.professions
+        if audience and profession not in audience:
+            credit.reason = "The course is not approved for this profession."
+            continue
+        if not approval_accepted(rule, item.course, item.completed_on):
+            held = ", ".join(sorted({a.board for a in item.course.approvals})) or "none"
+            wanted = ", ".join(rule.accepted_approvals)
+            credit.reason = (
+                f"Approval not accepted: the board takes {wanted}; the course has {held}."
+            )
+            continue
+        counted = item.hours
+        if cap is not None and _capped(rule, item.course):
+            room = max(cap - tracker.home_study_counted, ZERO)
+            counted = min(counted, room)
+            if counted < item.hours:
+                delivery = DELIVERY_TYPES.get(item.course.delivery_type, "this delivery")
+                credit.reason = (
+                    f"Cap reached: at most {cap.normalize():f} h may be {delivery.lower()} "
+                    f"(or other distance learning) this cycle."
+                )
+            tracker.home_study_counted += counted
+        credit.counted = counted
+        tracker.counted += counted
+        left = counted
+        for subject in tracker.subjects:
+            if left <= 0:
+                break
+            if subject.key in (item.course.subjects or []) and subject.due > 0:
+                used = min(subject.due, left)
+                subject.counted += used
+                left -= used
+    return tracker
+
+
+def track(license: License, today: date | None = None) -> Tracker:
+    """Build the tracker of one license from its rule and the member's completions."""
+    rule = rule_for(license)
+    today = today or datetime.now(UTC).date()
+    if rule is None or rule.voluntary or license.expires_on is None:
+        return Tracker(license=license, rule=rule, today=today)
+    start, end = cycle_for(license.expires_on, rule.cycle_months)
+    tracker = weigh(rule, license.profession, completions(license.user_id, start, end))
+    tracker.license, tracker.today = license, today
+    tracker.cycle_start, tracker.cycle_end = start, end
+    if tracker.due > 0:
+        tracker.suggestions = suggestions(tracker)
+    return tracker
+
+
+def suggestions(tracker: Tracker) -> list[Course]:
+    """Published catalog courses that would count and fill the gap, subjects first."""
+    rule, license = tracker.rule, tracker.license
+    assert rule is not None
+    taken = select(Enrollment.course_id).where(
+        Enrollment.user_id == license.user_id, Enrollment.completed_at.is_not(None)
+    )
+    candidates = db.session.scalars(
+        select(Course)
+        .where(Course.status == "published", Course.id.not_in(taken))
+        .options(selectinload(Course.approvals), selectinload(Course.audience))
+        .order_by(Course.title)
+    ).all()
+    missing = {s.key for s in tracker.subjects if s.due > 0}
+    general_due = tracker.required - tracker.counted > 0
+    cap = rule.max_home_study_hours
+    cap_full = cap is not None and tracker.home_study_counted >= Decimal(cap)
+    useful = []
+    for course in candidates:
+        if course.professions and license.profession not in course.professions:
+            continue
+        if not approval_accepted(rule, course, tracker.today):
+            continue
+        if cap_full and _capped(rule, course):
+            continue
+        covers = missing & set(course.subjects or [])
+        if covers or general_due:
+            useful.append((-len(covers), -Decimal(course.ce_hours), course.title, course))
+    return [row[-1] for row in sorted(useful, key=lambda r: r[:3])[:SUGGESTIONS]]
+
+
+def trackers_for(user_id: int, today: date | None = None) -> list[Tracker]:
+    """One tracker per license the member holds, in the order they were added."""
+    from campus.licenses.services import licenses_for
+
+    return [track(license, today) for license in licenses_for(user_id)]

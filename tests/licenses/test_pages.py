@@ -1,0 +1,195 @@
+"""/account/licenses: list, add, edit, remove and reminders, each audited; the API lists them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from campus.audit import AuditEntry
+from campus.extensions import db
+from campus.licenses.models import License
+from tests.licenses.helpers import add_license
+from tests.support import create_user, login, post_form
+
+GOOD = {
+    "profession": "massage_therapist",
+    "jurisdiction": "FL",
+    "number": "ma 12345",
+    "expires_on": "2027-08-31",
+}
+
+
+def _licenses(app, user_id: int) -> list[tuple]:
+    with app.app_context():
+        return [
+            (x.profession, x.jurisdiction, x.number, x.expires_on)
+            for x in db.session.scalars(select(License).where(License.user_id == user_id))
+        ]
+
+
+def _actions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+@pytest.fixture
+def member(app, client):
+    with app.app_context():
+        uid = create_user(email="lee@example.com").id
+    login(client, "lee@example.com")
+    return uid
+
+
+def test_a_member_adds_two_licenses_and_sees_them_on_the_page_and_profile(app, client, member):
+    r = post_form(client, "/account/licenses", GOOD)
+    assert r.status_code == 302
+    second = {
+        "profession": "physical_therapist",
+        "jurisdiction": "TX",
+        "number": "1234567",
+        "expires_on": "",
+    }
+    assert post_form(client, "/account/licenses", second).status_code == 302
+    assert _licenses(app, member) == [
+        ("massage_therapist", "FL", "MA12345", date(2027, 8, 31)),
+        ("physical_therapist", "TX", "1234567", None),
+    ]
+    assert _actions(app).count("license_added") == 2
+    page = client.get("/account/licenses").get_data(as_text=True)
+    assert "Massage therapist, Florida" in page and "Physical therapist, Texas" in page
+    profile = client.get("/account").get_data(as_text=True)
+    assert "MA12345" in profile and "Physical therapist, Texas" in profile
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("number", "12345", "Florida license numbers are"),  # FL massage: "MA" + digits
+        ("number", "MA-12X", "like MA12345"),
+        ("number", "", "Enter the license number"),
+        ("number", "MA\u202e12345", "text-direction character"),
+        ("jurisdiction", "ZZ", "Not a valid choice"),
+        ("jurisdiction", "", "Choose the state or national credential"),
+        ("profession", "astronaut", "Not a valid choice"),
+        ("expires_on", "31/08/2027", "Not a valid date"),
+        ("expires_on", "0999-01-01", "expiry date printed on your license"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_changes_nothing(
+    app, client, member, field, value, message
+):
+    r = post_form(client, "/account/licenses", {**GOOD, field: value})
+    assert r.status_code == 422
+    assert message in r.get_data(as_text=True)
+    assert _licenses(app, member) == []
+    assert "license_added" not in _actions(app)
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "profession", "number", "ok"),
+    [
+        ("TX", "massage_therapist", "MT123456", True),
+        ("TX", "massage_therapist", "123456", False),
+        ("NY", "massage_therapist", "012345", True),
+        ("NY", "physical_therapist", "12345", False),
+        ("CA", "massage_therapist", "54321", True),
+        ("CA", "physical_therapist", "PT 40123", True),
+        ("NCBTMB", "massage_therapist", "123456-00", True),
+        ("NCBTMB", "massage_therapist", "ABC", False),
+        ("OR", "massage_therapist", "LMT-9 / 22", True),  # no known format: any plain number
+    ],
+)
+def test_numbers_follow_the_boards_known_format(
+    app, client, member, jurisdiction, profession, number, ok
+):
+    data = {**GOOD, "jurisdiction": jurisdiction, "profession": profession, "number": number}
+    r = post_form(client, "/account/licenses", data)
+    assert r.status_code == (302 if ok else 422)
+    assert len(_licenses(app, member)) == (1 if ok else 0)
+
+
+def test_editing_and_removing_are_audited_and_keep_to_the_owner(app, client, member):
+    with app.app_context():
+        mine = add_license(member).id
+        theirs = add_license(create_user(email="other@example.com").id, number="MA99999").id
+    r = post_form(client, f"/account/licenses/{mine}/edit", {**GOOD, "number": "MA54321"})
+    assert r.status_code == 302
+    assert _licenses(app, member)[0][2] == "MA54321"
+    assert client.get(f"/account/licenses/{theirs}/edit").status_code == 404
+    assert post_form(client, f"/account/licenses/{theirs}/remove").status_code == 404
+    assert post_form(client, f"/account/licenses/{theirs}/edit", GOOD).status_code == 404
+    assert client.get("/account/licenses/99999999999999/edit").status_code == 404
+    assert post_form(client, f"/account/licenses/{mine}/remove").status_code == 302
+    assert _licenses(app, member) == []
+    with app.app_context():
+        assert db.session.get(License, theirs).number == "MA99999"
+    assert _actions(app)[-2:] == ["license_updated", "license_removed"]
+
+
+def test_a_bad_edit_changes_nothing(app, client, member):
+    with app.app_context():
+        mine = add_license(member).id
+    r = post_form(client, f"/account/licenses/{mine}/edit", {**GOOD, "number": "12"})
+    assert r.status_code == 422
+    assert _licenses(app, member)[0][2] == "MA12345"
+
+
+def test_removing_without_the_csrf_token_changes_nothing(app, client, member):
+    with app.app_context():
+        mine = add_license(member).id
+    client.post(f"/account/licenses/{mine}/remove")
+    assert len(_licenses(app, member)) == 1
+
+
+def test_reminders_switch_off_and_on(app, client, member):
+    with app.app_context():
+        mine = add_license(member).id
+    post_form(client, f"/account/licenses/{mine}/reminders", {"enabled": "0"})
+    with app.app_context():
+        assert db.session.get(License, mine).reminders is False
+    post_form(client, f"/account/licenses/{mine}/reminders", {"enabled": "1"})
+    with app.app_context():
+        assert db.session.get(License, mine).reminders is True
+    assert _actions(app).count("license_reminders") == 2
+
+
+def test_the_pages_need_a_sign_in(client):
+    r = client.get("/account/licenses")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_the_api_lists_the_members_licenses(app, client, member):
+    with app.app_context():
+        add_license(member, expires_on=date(2027, 8, 31))
+        add_license(create_user(email="other@example.com").id, number="MA99999")
+    body = client.get("/api/v1/me/licenses").get_json()
+    assert body == {
+        "licenses": [
+            {
+                "id": body["licenses"][0]["id"],
+                "profession": "massage_therapist",
+                "profession_label": "Massage therapist",
+                "jurisdiction": "FL",
+                "jurisdiction_label": "Florida",
+                "number": "MA12345",
+                "expires_on": "2027-08-31",
+                "reminders": True,
+            }
+        ]
+    }
+    me = client.get("/api/v1/me").get_json()
+    assert (me["license_number"], me["license_state"]) == ("MA12345", "FL")
+
+
+def test_the_api_answers_401_json_when_signed_out(client):
+    r = client.get("/api/v1/me/licenses")
+    assert r.status_code == 401
+    assert r.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_the_openapi_document_describes_the_endpoint(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    responses = doc["paths"]["/api/v1/me/licenses"]["get"]["responses"]
+    assert {"200", "401"} <= set(responses)
