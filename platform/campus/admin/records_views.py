@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from campus.admin.base import AuditedModelView
 from campus.records.models import RetentionHold
+
+
+def _kept(text: str) -> str:
+    """The counts kept, as "1 certificates, 8 seat time" (the column holds them as JSON)."""
+    try:
+        counts = json.loads(text or "{}")
+    except ValueError:
+        return text
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
 
 
 class RetentionHoldView(AuditedModelView):
@@ -38,6 +49,7 @@ class RetentionHoldView(AuditedModelView):
     column_filters = ("purge_after", "deleted_at")
     column_formatters = {
         "deleted_at": lambda v, c, m, n: f"{m.deleted_at:%Y-%m-%d}",
+        "kept": lambda v, c, m, n: _kept(m.kept),
     }
 
     def search_placeholder(self) -> str:
