@@ -133,6 +133,18 @@ def read_archive(export: DataExport) -> bytes:
     return get_storage().read(export.storage_key)
 
 
+def stale_pending(older_than: timedelta = timedelta(minutes=10)) -> list[int]:
+    """Archives still pending long after they were asked for (their build task was lost)."""
+    cutoff = utcnow() - older_than
+    return list(
+        db.session.scalars(
+            select(DataExport.id).where(
+                DataExport.status == "pending", DataExport.requested_at < cutoff
+            )
+        )
+    )
+
+
 def expire_exports() -> int:
     """Delete the files of archives whose link has expired (safe to run twice); return how many."""
     now = utcnow()

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from campus.extensions import db
+from campus.jobs import enqueue_after_commit
 from campus.records import retention, services
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,11 @@ def build_export(self, export_id: int) -> bool:
         return False
 
 
-@shared_task(name="campus.records.expire_exports", acks_late=True, reject_on_worker_lost=True)
-def expire_exports() -> int:
-    """Remove the files of archives whose link has expired."""
+@shared_task(name="campus.records.sweep_exports", acks_late=True, reject_on_worker_lost=True)
+def sweep_exports() -> int:
+    """Rebuild archives whose build was lost; remove the files of expired ones."""
+    for export_id in services.stale_pending():
+        enqueue_after_commit(build_export.name, export_id)
     count = services.expire_exports()
     db.session.commit()
     return count
@@ -61,8 +64,8 @@ BEAT_SCHEDULE = {
         "task": "campus.records.purge_retained",
         "schedule": 24 * 60 * 60.0,
     },
-    "records-expire-exports": {
-        "task": "campus.records.expire_exports",
+    "records-sweep-exports": {
+        "task": "campus.records.sweep_exports",
         "schedule": 60 * 60.0,
     },
 }
