@@ -29,7 +29,7 @@ def _mail_to(app, address: str):
 def _page_without_token(response, address: str) -> str:
     """The page with the address and the (timestamped) CSRF token taken out."""
     html = response.get_data(as_text=True).replace(address, "X@")
-    return re.sub(r'name="csrf-token" content="[^"]+"', "", html)
+    return re.sub(r'(name="csrf-token" content|name="csrf_token" value)="[^"]+"', "", html)
 
 
 def _email_of(app, user_id: int) -> str:

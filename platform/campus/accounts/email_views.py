@@ -10,6 +10,7 @@ from campus.accounts import bp, email_change
 from campus.accounts.forms import ChangeEmailForm
 from campus.accounts.services import AccountError
 from campus.extensions import db, limiter
+from campus.templating import counted
 from campus.throttling import by_user, setting
 
 
@@ -49,6 +50,6 @@ def confirm_email_change(token: str) -> Response | tuple[str, int]:
         db.session.rollback()
         return render_template("accounts/link_problem.html", message=str(exc), verify=True), 400
     db.session.commit()
-    others = f" {ended} other device(s) were signed out." if ended else ""
+    others = f" {counted(ended, 'other device')} signed out." if ended else ""
     flash(f"Your email address is now {user.email}.{others}", "success")
     return redirect(url_for("accounts.profile"))
