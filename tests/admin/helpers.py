@@ -199,6 +199,27 @@ def make_catalog(app):
             issued_at=utcnow(),
         )
         db.session.add(certificate)
+        from datetime import date
+
+        from campus.licenses.models import RenewalRule
+        from campus.records.models import RetentionHold
+
+        rule = RenewalRule(
+            jurisdiction="ZZ",
+            profession="massage_therapist",
+            hours_per_cycle=24,
+            source="fixture",
+        )
+        db.session.add(rule)
+        gone = support.create_user(email="gone@example.com", full_name="Gale Gone")
+        hold = RetentionHold(
+            user_id=gone.id,
+            participant_name="Gale Gone",
+            last_activity_on=date(2026, 1, 5),
+            purge_after=date(2032, 1, 5),
+            retention_years=6,
+        )
+        db.session.add(hold)
         db.session.commit()
         from sqlalchemy import select
 
@@ -224,6 +245,8 @@ def make_catalog(app):
             comp=comp.id,
             audit=entry.id,
             certificate=certificate.id,
+            renewal_rule=rule.id,
+            hold=hold.id,
             lessons_count=len(course.lesson_ids),
         )
     ids.event = make_event(app)

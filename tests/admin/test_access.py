@@ -44,6 +44,8 @@ _VIEW_OF = {
     "admin_comps": "comp",
     "admin_audit": "audit",
     "admin_certificates": "certificate",
+    "admin_renewal_rules": "renewal_rule",
+    "admin_retention_holds": "hold",
 }
 _ARG_OF = {
     "user_id": "member",

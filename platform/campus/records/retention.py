@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from campus.accounts.models import LoginChallenge, RecoveryCode, User, UserSession, UserToken
 from campus.accounts.tokens import ApiToken
@@ -162,9 +162,15 @@ def _scrub_audit(user_id: int, email: str, label: str) -> None:
         .values(actor_email=label)
         .execution_options(synchronize_session=False)
     )
+    # Only their own entries and those about their account: another member's address may
+    # contain this one ("ann@x.com" in "joann@x.com").
+    theirs = or_(
+        AuditEntry.actor_id == user_id,
+        and_(AuditEntry.object_type == "User", AuditEntry.object_id == str(user_id)),
+    )
     db.session.execute(
         update(AuditEntry)
-        .where(AuditEntry.summary.contains(email, autoescape=True))
+        .where(theirs, AuditEntry.summary.contains(email, autoescape=True))
         .values(summary=func.replace(AuditEntry.summary, email, label))
         .execution_options(synchronize_session=False)
     )
