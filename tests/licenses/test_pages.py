@@ -66,8 +66,8 @@ def test_a_member_adds_two_licenses_and_sees_them_on_the_page_and_profile(app, c
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("number", "12345", "Florida license numbers are"),  # FL massage: "MA" + digits
-        ("number", "MA-12X", "like MA12345"),
+        ("number", "12345", "A Florida massage therapist license number looks like MA12345"),
+        ("number", "MA-12X", "Check the number on your license"),
         ("number", "", "Enter the license number"),
         ("number", "MA\u202e12345", "text-direction character"),
         ("jurisdiction", "ZZ", "Not a valid choice"),

@@ -26,8 +26,8 @@ def test_every_feature_is_registered_in_order(app):
         app.blueprints
     )
     paths = {rule.rule for rule in app.url_map.iter_rules()}
-    assert {"/api/v1/me", "/api/v1/courses", "/api/v1/articles"} <= paths
-    assert {"billing", "content", "certificates"} <= set(app.cli.commands)
+    assert {"/api/v1/me", "/api/v1/courses", "/api/v1/articles", "/api/v1/me/licenses"} <= paths
+    assert {"billing", "content", "certificates", "licenses"} <= set(app.cli.commands)
 
 
 def test_beat_schedule_comes_from_the_features():
@@ -36,6 +36,8 @@ def test_beat_schedule_comes_from_the_features():
     schedule = beat_schedule()
     assert schedule["certificates-sweep"]["task"] == "campus.certificates.sweep_certificates"
     assert schedule["billing-reconcile"]["task"] == "campus.billing.reconcile"
+    task = schedule["licenses-renewal-reminders"]["task"]
+    assert task == "campus.licenses.send_renewal_reminders"
 
 
 def test_a_misspelt_feature_module_stops_start_up(monkeypatch, _database):

@@ -49,7 +49,8 @@ def _checked(
     fmt = number_format(code, profession)
     if fmt is not None and not fmt.pattern.fullmatch(cleaned):
         raise LicenseError(
-            f"{jurisdiction_name(code)} license numbers are {fmt.description}, like {fmt.example}.",
+            f"A {jurisdiction_name(code)} {PROFESSIONS[profession].lower()} license number "
+            f"looks like {fmt.example} ({fmt.description}). Check the number on your license.",
             "number",
         )
     if expires_on is not None and not 1950 <= expires_on.year <= _LAST_YEAR:

@@ -62,19 +62,8 @@ NATIONAL = {
     "BOC": "BOC athletic trainer certification",
 }
 JURISDICTIONS = {**STATES, **NATIONAL}
-_BY_NAME = {name.lower(): code for code, name in STATES.items()}
 
 
 def jurisdiction_name(code: str) -> str:
     """Name a jurisdiction code ("FL" -> "Florida"); unknown text is shown as it is."""
     return JURISDICTIONS.get(code, code)
-
-
-def normalize_jurisdiction(text: str | None) -> str | None:
-    """Turn "fl", "Florida" or "NCBTMB" into its code; None when it names no known place."""
-    value = " ".join((text or "").split())
-    if not value:
-        return None
-    if value.upper() in JURISDICTIONS:
-        return value.upper()
-    return _BY_NAME.get(value.lower())

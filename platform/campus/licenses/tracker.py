@@ -188,10 +188,11 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
             credit.reason = "The course is not approved for this profession."
             continue
         if not approval_accepted(rule, item.course, item.completed_on):
-            held = ", ".join(sorted({a.board for a in item.course.approvals})) or "none"
-            wanted = ", ".join(rule.accepted_approvals)
+            held = ", ".join(sorted({a.board for a in item.course.approvals})) or "no approval"
+            wanted = " or ".join(rule.accepted_approvals)
             credit.reason = (
-                f"Approval not accepted: the board takes {wanted}; the course has {held}."
+                f"Approval not accepted: this board takes courses approved by {wanted}; "
+                f"this one has {held}."
             )
             continue
         counted = item.hours

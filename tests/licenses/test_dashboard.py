@@ -1,0 +1,105 @@
+"""The member dashboard shows one renewal tracker per license; courses carry subjects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from campus.extensions import db
+from tests.learning.helpers import make_course, sign_in
+from tests.licenses.helpers import add_license, import_shipped_rules
+from tests.support import create_user
+
+
+def test_a_member_with_two_licenses_sees_two_trackers(app, client):
+    today = datetime.now(UTC).date()
+    with app.app_context():
+        import_shipped_rules()
+        make_course("ethics-basics", title="Ethics for Bodyworkers")
+        user_id = create_user(email="lee@example.com").id
+        add_license(user_id, "FL", "MA12345", expires_on=today + timedelta(days=200))
+        add_license(user_id, "PA", "MT999", expires_on=today + timedelta(days=20))
+    sign_in(client, user_id)
+    page = client.get("/learning/").get_data(as_text=True)
+    assert page.count('class="card tracker"') == 2
+    assert "Massage therapist, Florida" in page and "Massage therapist, Pennsylvania" in page
+    assert "Prevention of medical errors" in page  # a Florida subject still due
+    assert "Child abuse recognition and reporting" in page  # a Pennsylvania subject still due
+    assert "Fla. Admin. Code R. 64B7-28.009" in page and "49 Pa. Code" in page
+    assert "Ethics for Bodyworkers" in page  # PA accepts NCBTMB approvals: a course to take
+
+
+def test_trackers_say_what_is_missing_when_they_cannot_track(app, client):
+    with app.app_context():
+        import_shipped_rules()
+        user_id = create_user(email="lee@example.com").id
+        add_license(user_id, "FL", "MA12345")  # no expiry date
+        add_license(user_id, "OR", "1")  # no rule on file
+        add_license(user_id, "CA", "12345")  # CAMTC: voluntary
+    sign_in(client, user_id)
+    page = client.get("/learning/").get_data(as_text=True)
+    assert "Add the expiry date" in page
+    assert "We do not have the renewal rules for Oregon" in page
+    assert "CAMTC certification is voluntary" in page
+
+
+def test_without_licenses_the_dashboard_invites_to_add_one(app, client):
+    with app.app_context():
+        user_id = create_user(email="lee@example.com").id
+    sign_in(client, user_id)
+    page = client.get("/learning/").get_data(as_text=True)
+    assert "Add the licenses you renew with CE" in page
+
+
+def test_course_files_carry_subjects_and_refuse_unknown_ones(tmp_path):
+    import shutil
+
+    import pytest
+
+    from campus.learning.course_files import CourseFileError, read_course
+    from campus.learning.demo import DEMO_COURSES, NECK_SLUG
+
+    folder = tmp_path / NECK_SLUG
+    shutil.copytree(DEMO_COURSES / NECK_SLUG, folder)
+    course_file = folder / "course.yaml"
+    text = course_file.read_text()
+    course_file.write_text(text + "subjects:\n- laws_and_rules\n- ethics\n")
+    assert read_course(folder).fields["subjects"] == ["ethics", "laws_and_rules"]
+    course_file.write_text(text + "subjects:\n- yoga\n")
+    with pytest.raises(CourseFileError, match="unknown subject 'yoga'"):
+        read_course(folder)
+
+
+def test_an_admin_tags_a_course_with_subjects(app, client):
+    from campus.learning.models import Course
+    from tests.admin import helpers
+
+    with app.app_context():
+        course = make_course("tagged")
+    helpers.sign_in_admin(app, client)
+    edit = client.get(f"/admin/courses/edit/?id={course.id}").get_data(as_text=True)
+    assert "Subjects covered" in edit
+    form = {
+        "title": "Tagged",
+        "slug": "tagged",
+        "status": "published",
+        "summary": "s",
+        "description": "d",
+        "objectives": "o",
+        "presenters": "p",
+        "presenter_bio": "",
+        "ce_hours": "2",
+        "delivery_type": "home_study",
+        "level": "introductory",
+        "topic": "Ethics",
+        "cover_image_url": "",
+        "written_for": ["massage_therapist"],
+        "subjects": ["ethics"],
+        "approvals-0-id": "",
+        "approvals-0-board": "NCBTMB",
+        "approvals-0-approval_number": "1234-56",
+        "approvals-0-valid_until": "",
+    }
+    r = helpers.post(client, f"/admin/courses/edit/?id={course.id}", form)
+    assert r.status_code == 302, helpers.flashes(r)
+    with app.app_context():
+        assert db.session.get(Course, course.id).subjects == ["ethics"]

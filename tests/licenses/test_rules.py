@@ -1,0 +1,182 @@
+"""Renewal rules: the shipped file cites every row, the import is idempotent, admins edit them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from campus.audit import AuditEntry
+from campus.extensions import db
+from campus.licenses.models import RenewalRule
+from campus.licenses.rules import RuleFileError, read_rules
+from tests.admin import helpers
+from tests.licenses.helpers import import_shipped_rules
+
+
+def test_the_shipped_rules_load_and_each_cites_its_source():
+    specs = read_rules()
+    keys = {spec.key for spec in specs}
+    for state in ("FL", "TX", "CA", "NY"):
+        assert (state, "massage_therapist") in keys and (state, "physical_therapist") in keys
+    for state in ("IL", "PA", "GA", "NC", "WA"):
+        assert (state, "massage_therapist") in keys
+    for spec in specs:
+        assert spec.values["source"] and spec.values["source_url"].startswith("http")
+    florida = next(s for s in specs if s.key == ("FL", "massage_therapist")).values
+    assert florida["hours_per_cycle"] == Decimal("24.00")
+    assert florida["required_subjects"] == {
+        "ethics": "2.00",
+        "human_trafficking": "1.00",
+        "laws_and_rules": "2.00",
+        "medical_errors": "2.00",
+    }
+    camtc = next(s for s in specs if s.key == ("CA", "massage_therapist")).values
+    assert camtc["voluntary"] is True
+
+
+BASE = "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, source: s, "
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "- {jurisdiction: XX, profession: massage_therapist, hours_per_cycle: 1, source: s}",
+            "unknown jurisdiction",
+        ),
+        (
+            "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 24}",
+            "cites its source",
+        ),
+        (
+            "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: x, source: s}",
+            "number of hours",
+        ),
+        (
+            BASE + "required_subjects: {ethics: 3}}",
+            "more than the cycle",
+        ),
+        (
+            BASE + "required_subjects: {yoga: 1}}",
+            "unknown subject",
+        ),
+        (
+            BASE + "colour: red}",
+            "unknown field",
+        ),
+        (
+            BASE + "cycle_months: 0}",
+            "cycle_months",
+        ),
+        (
+            "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, source: s}\n"
+            * 2,
+            "appears twice",
+        ),
+        ("not: a list", "expected a list"),
+    ],
+)
+def test_a_bad_rules_file_is_refused_with_the_reason(tmp_path: Path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(RuleFileError, match=message):
+        read_rules(path)
+
+
+def _rule_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(RenewalRule)) or 0
+
+
+def test_the_import_is_idempotent_and_keeps_admin_edits_unless_replaced(app):
+    with app.app_context():
+        import_shipped_rules()
+        count = _rule_count()
+        assert count == len(read_rules())
+        florida = db.session.scalar(select(RenewalRule).where(RenewalRule.jurisdiction == "FL"))
+        florida.hours_per_cycle = Decimal("30")
+        florida_id = florida.id
+        db.session.commit()
+    cli = app.test_cli_runner()
+    result = cli.invoke(args=["licenses", "import-rules"])
+    assert result.exit_code == 0, result.output
+    assert f"0 created, 0 updated, {count} unchanged." in result.output
+    with app.app_context():
+        assert _rule_count() == count
+        assert db.session.get(RenewalRule, florida_id).hours_per_cycle == Decimal("30")
+    result = cli.invoke(args=["licenses", "import-rules", "--replace"])
+    assert "1 updated" in result.output
+    with app.app_context():
+        assert db.session.get(RenewalRule, florida_id).hours_per_cycle == Decimal("24")
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+        assert actions.count("renewal_rule_imported") == count + 1
+
+
+def test_a_bad_file_on_the_command_line_changes_nothing(app, tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 24}")
+    result = app.test_cli_runner().invoke(args=["licenses", "import-rules", str(path)])
+    assert result.exit_code != 0 and "cites its source" in result.output
+    with app.app_context():
+        assert _rule_count() == 0
+
+
+RULE_FORM = {
+    "jurisdiction": "OR",
+    "profession": "massage_therapist",
+    "board": "Oregon Board of Massage Therapists",
+    "hours_per_cycle": "25",
+    "cycle_months": "24",
+    "max_home_study_hours": "",
+    "subject_hours": "ethics: 2",
+    "approval_boards": "OR, ncbtmb",
+    "notes": "",
+    "source": "OAR 334-010-0050",
+    "source_url": "",
+}
+
+
+def test_an_admin_adds_and_edits_a_rule_and_each_change_is_audited(app, client):
+    helpers.sign_in_admin(app, client)
+    r = helpers.post(client, "/admin/renewal-rules/new/", RULE_FORM)
+    assert r.status_code == 302, helpers.flashes(r)
+    with app.app_context():
+        rule = db.session.scalar(select(RenewalRule).where(RenewalRule.jurisdiction == "OR"))
+        assert rule.required_subjects == {"ethics": "2.00"}
+        assert rule.accepted_approvals == ["OR", "NCBTMB"]
+        assert rule.capped_deliveries == ["home_study", "recorded_webinar"]
+        rule_id = rule.id
+    edit = {**RULE_FORM, "hours_per_cycle": "24", "subject_hours": "ethics: 2\nlaws_and_rules: 1"}
+    r = helpers.post(client, f"/admin/renewal-rules/edit/?id={rule_id}", edit)
+    assert r.status_code == 302, helpers.flashes(r)
+    with app.app_context():
+        rule = db.session.get(RenewalRule, rule_id)
+        assert rule.hours_per_cycle == Decimal("24")
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "RenewalRule")
+        ).all()
+        assert [e.action for e in entries] == ["renewal_rule_created", "renewal_rule_updated"]
+        assert entries[1].before["hours_per_cycle"] == "25.00"
+        assert entries[1].after["hours_per_cycle"] == "24.00"
+    assert "OAR 334-010-0050" in client.get("/admin/renewal-rules/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("subject_hours", "yoga: 2", "write one &#39;subject: hours&#39; per line"),
+        ("subject_hours", "ethics: 99", "more than the cycle"),
+        ("source", "", "Cite the rule"),
+    ],
+)
+def test_a_bad_rule_in_the_admin_is_refused_and_nothing_is_saved(
+    app, client, field, value, message
+):
+    helpers.sign_in_admin(app, client)
+    r = helpers.post(client, "/admin/renewal-rules/new/", {**RULE_FORM, field: value})
+    assert r.status_code == 200
+    assert message in r.get_data(as_text=True)
+    with app.app_context():
+        assert _rule_count() == 0
