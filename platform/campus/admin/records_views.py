@@ -6,15 +6,16 @@ import json
 
 from campus.admin.base import AuditedModelView
 from campus.records.models import RetentionHold
+from campus.records.retention import kept_text
 
 
 def _kept(text: str) -> str:
-    """The counts kept, as "1 certificates, 8 seat time" (the column holds them as JSON)."""
+    """The records kept, in words (the column holds their counts as JSON)."""
     try:
         counts = json.loads(text or "{}")
     except ValueError:
         return text
-    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    return kept_text(counts)
 
 
 class RetentionHoldView(AuditedModelView):

@@ -36,6 +36,7 @@ from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.records import licensing
 from campus.records.models import DataExport, RetentionHold
+from campus.templating import counted
 from campus.urls import public_url
 
 TOMBSTONE_DOMAIN = "deleted.invalid"  # RFC 2606: never deliverable, never anyone's address
@@ -241,7 +242,7 @@ def delete_account(user: User) -> Deletion:
         db.session.flush()
         summary = (
             f"deleted member #{user_id} deleted their account; CE records kept until "
-            f"{hold.purge_after} (retention hold #{hold.id}: {_counts_text(counts)})"
+            f"{hold.purge_after} (retention hold #{hold.id}: {kept_text(counts)})"
         )
     queue_email(
         email,
@@ -265,8 +266,26 @@ def finish_deletion(done: Deletion) -> None:
             db.session.expunge(user)
 
 
-def _counts_text(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+# How each kind of kept record is named, one and many.
+_KEPT_NAMES = {
+    "enrollments": ("enrollment", "enrollments"),
+    "lesson_progress": ("lesson completed", "lessons completed"),
+    "quiz_papers": ("quiz paper", "quiz papers"),
+    "quiz_attempts": ("quiz attempt", "quiz attempts"),
+    "seat_time": ("lesson time log", "lesson time logs"),
+    "evaluations": ("evaluation", "evaluations"),
+    "certificates": ("certificate", "certificates"),
+}
+
+
+def kept_text(counts: dict[str, int]) -> str:
+    """Say what a hold keeps: "1 enrollment, 8 lessons completed, 1 certificate"."""
+    parts = []
+    for name, number in counts.items():
+        if number:
+            one, many = _KEPT_NAMES.get(name, (name.replace("_", " "), None))
+            parts.append(counted(number, one, many))
+    return ", ".join(parts)
 
 
 # --- purging -------------------------------------------------------------------------------------
