@@ -235,6 +235,15 @@ class Config:
     SEAT_TIME_SCALE = _float("SEAT_TIME_SCALE", 1.0)
     SEAT_TIME_LESSON_SHARE = _float("SEAT_TIME_LESSON_SHARE", 0.5)
     SEAT_TIME_HEARTBEAT_SECONDS = _int("SEAT_TIME_HEARTBEAT_SECONDS", 15)
+    # Records that outlive the account (campus.records): CE records of a deleted account are
+    # kept this many years after its last CE activity (NCBTMB asks for 6), then purged.
+    CE_RECORD_RETENTION_YEARS = _int("CE_RECORD_RETENTION_YEARS", 6)
+    # A member's data archive: how long its link works, and how often one may be asked for.
+    DATA_EXPORT_MAX_AGE = _int("DATA_EXPORT_MAX_AGE", 7 * 24 * 60 * 60)  # seconds
+    DATA_EXPORT_INTERVAL = _int("DATA_EXPORT_INTERVAL", 60 * 60)  # seconds between requests
+    EMAIL_CHANGE_MAX_AGE = _int("EMAIL_CHANGE_MAX_AGE", 24 * 60 * 60)  # seconds
+    EMAIL_CHANGE_RATE_LIMIT = _env("EMAIL_CHANGE_RATE_LIMIT", "5 per hour;10 per day")
+    ACCOUNT_DELETE_RATE_LIMIT = _env("ACCOUNT_DELETE_RATE_LIMIT", "5 per minute;20 per hour")
 
     # Operating it: log format (text, or one JSON object a line) and a line per request;
     # Prometheus metrics at /metrics, off unless enabled, for a bearer token or listed networks.

@@ -45,6 +45,7 @@ def all_features() -> tuple[Feature, ...]:
         main,
         observability,
         programs,
+        records,
         reporting,
     )
 
@@ -61,6 +62,7 @@ def all_features() -> tuple[Feature, ...]:
         reporting.feature,
         programs.feature,
         directory.feature,
+        records.feature,
         admin.feature,
     )
 

@@ -219,6 +219,19 @@ def make_catalog(app):
             source="Fla. Admin. Code R. 64B7-28.009",
         )
         db.session.add(rule)
+        from datetime import date
+
+        from campus.records.models import RetentionHold
+
+        gone = support.create_user(email="gone@example.com", full_name="Gale Gone")
+        hold = RetentionHold(
+            user_id=gone.id,
+            participant_name="Gale Gone",
+            last_activity_on=date(2026, 1, 5),
+            purge_after=date(2032, 1, 5),
+            retention_years=6,
+        )
+        db.session.add(hold)
         db.session.commit()
         from sqlalchemy import select
 
@@ -246,6 +259,7 @@ def make_catalog(app):
             report=report.id,
             certificate=certificate.id,
             renewal_rule=rule.id,
+            hold=hold.id,
             lessons_count=len(course.lesson_ids),
         )
         _add_program_fixtures(ids, member.id, course)

@@ -50,6 +50,7 @@ _VIEW_OF = {
     "admin_credentials": "credential",
     "admin_renewal_rules": "renewal_rule",
     "admin_directory": "directory_profile",
+    "admin_retention_holds": "hold",
 }
 _ARG_OF = {
     "user_id": "member",

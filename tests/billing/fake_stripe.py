@@ -177,6 +177,9 @@ class FakeStripe:
             def do_POST(self) -> None:
                 self._handle("POST")
 
+            def do_DELETE(self) -> None:
+                self._handle("DELETE")
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -241,6 +244,16 @@ class FakeStripe:
         if method == "GET" and parts[:2] == ["v1", "subscriptions"] and len(parts) == 3:
             sub = self.subscriptions.get(parts[2])
             return (200, sub) if sub else self._missing("subscription", parts[2])
+        if method == "DELETE" and parts[:2] == ["v1", "subscriptions"] and len(parts) == 3:
+            sub = self.subscriptions.get(parts[2])
+            if sub is None:
+                return self._missing("subscription", parts[2])
+            sub.update(status="canceled", canceled_at=int(time.time()), ended_at=int(time.time()))
+            return 200, sub
+        if method == "DELETE" and parts[:2] == ["v1", "customers"] and len(parts) == 3:
+            if self.customers.pop(parts[2], None) is None:
+                return self._missing("customer", parts[2])
+            return 200, {"id": parts[2], "object": "customer", "deleted": True}
         if method == "POST" and path == "/v1/billing_portal/sessions":
             portal_id = new_id("bps")
             return 200, {

@@ -22,10 +22,11 @@ def test_every_feature_is_registered_in_order(app):
         "reporting",
         "programs",
         "directory",
+        "records",
         "admin",
     )
     # What each feature registered is there: pages, API, commands.
-    assert {"main", "accounts", "billing", "content", "learning", "certificates"} <= set(
+    assert {"main", "accounts", "billing", "content", "learning", "certificates", "records"} <= set(
         app.blueprints
     )
     paths = {rule.rule for rule in app.url_map.iter_rules()}

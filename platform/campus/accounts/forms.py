@@ -83,3 +83,12 @@ class ProfileForm(ProfileFields, FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that POST."""
+
+
+class ChangeEmailForm(FlaskForm):
+    """The new address and the current password."""
+
+    email = EmailField("New email address", validators=_email)
+    password = PasswordField(
+        "Your password", validators=[InputRequired("Enter your password."), Length(max=200)]
+    )

@@ -35,6 +35,9 @@ class User(UserMixin, TimestampMixin, Model):
     role: Mapped[str] = mapped_column(String(20), default="student")
     email_verified_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
+    # The member deleted the account: no sign-in, no personal data; the row only anchors the CE
+    # records kept for the boards (campus.records) until they are purged.
+    deleted_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     # TOTP second factor: the confirmed secret, one waiting for its first code, and the last
     # time step a code was accepted for (a code is never accepted twice).
@@ -75,7 +78,7 @@ class User(UserMixin, TimestampMixin, Model):
 
     @property
     def is_active(self) -> bool:
-        return self.disabled_at is None
+        return self.disabled_at is None and self.deleted_at is None
 
     @property
     def is_admin(self) -> bool:
@@ -113,7 +116,10 @@ class UserToken(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[str] = mapped_column(String(20))  # verify_email | reset_password
+    # verify_email | reset_password | change_email
+    purpose: Mapped[str] = mapped_column(String(20))
+    # For change_email: the address the link confirms (it becomes the email only when followed).
+    new_email: Mapped[str | None] = mapped_column(String(320))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

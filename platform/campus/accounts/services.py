@@ -198,7 +198,7 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_token(user: User, purpose: str, max_age: int) -> str:
+def issue_token(user: User, purpose: str, max_age: int, *, new_email: str | None = None) -> str:
     """Create a single-use token and return the raw value (only its hash is stored)."""
     raw = secrets.token_urlsafe(32)
     db.session.add(
@@ -207,6 +207,7 @@ def issue_token(user: User, purpose: str, max_age: int) -> str:
             purpose=purpose,
             token_hash=_hash_token(raw),
             expires_at=utcnow() + timedelta(seconds=max_age),
+            new_email=new_email,
         )
     )
     db.session.flush()

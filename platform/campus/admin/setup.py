@@ -58,6 +58,10 @@ def init_admin(app: Flask) -> Admin:
         from campus.admin import directory_views
 
         directory_views.add_views(admin, session)
+    if installed("records", app):
+        from campus.admin import records_views
+
+        records_views.add_views(admin, session)
     admin.add_view(
         AuditLogView(session, name="Audit log", endpoint="admin_audit", url="/admin/audit")
     )

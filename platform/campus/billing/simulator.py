@@ -385,6 +385,17 @@ def cancel_now(sub_id: str) -> dict[str, Any]:
     return sub
 
 
+def delete_customer(customer_id: str) -> None:
+    """Delete a customer, as Stripe does: its object goes and `customer.deleted` is emitted."""
+    row = db.session.get(SimulatedStripeObject, customer_id)
+    if row is None or row.object != "customer":
+        return  # deleted already: Stripe answers 404, which the caller treats as done
+    customer = json.loads(row.data)
+    db.session.delete(row)
+    db.session.flush()
+    _emit("customer.deleted", {**customer, "deleted": True})
+
+
 def trial_will_end(sub_id: str) -> dict[str, Any]:
     """Emit customer.subscription.trial_will_end for a trialing subscription."""
     sub = _sub_for_change(sub_id)
@@ -429,3 +440,11 @@ class SimulatedGateway:
 
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
         return url_for("billing_sim.portal")
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        obj = get_object(subscription_id)
+        if obj is not None and obj["status"] not in ("canceled", "incomplete_expired"):
+            cancel_now(subscription_id)
+
+    def delete_customer(self, customer_id: str) -> None:
+        delete_customer(customer_id)

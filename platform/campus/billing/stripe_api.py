@@ -35,6 +35,8 @@ class Gateway(Protocol):
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None: ...
     def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]: ...
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
+    def cancel_subscription(self, subscription_id: str) -> None: ...
+    def delete_customer(self, customer_id: str) -> None: ...
 
 
 def membership_price_id() -> str:
@@ -153,6 +155,26 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
         return session.url
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """End a subscription at once (DELETE /v1/subscriptions/:id); one already gone is fine."""
+        try:
+            _client().v1.subscriptions.cancel(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) != "resource_missing":
+                raise PaymentProviderError(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+
+    def delete_customer(self, customer_id: str) -> None:
+        """Delete a customer and its payment details (DELETE /v1/customers/:id); idempotent."""
+        try:
+            _client().v1.customers.delete(customer_id)
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) != "resource_missing":
+                raise PaymentProviderError(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
 
 
 def sign_payload(payload: str, secret: str, timestamp: int | None = None) -> str:

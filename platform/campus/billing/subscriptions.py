@@ -73,7 +73,8 @@ def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> 
     if not (isinstance(metadata_user_id, str) and metadata_user_id.isdigit()):
         return None
     user = db.session.get(User, int(metadata_user_id))
-    if user is None or customer_for(user) is not None:
+    # A deleted account's late events (its cancellation) must not bring billing data back.
+    if user is None or user.deleted_at is not None or customer_for(user) is not None:
         return None
     try:
         with db.session.begin_nested():

@@ -1,0 +1,149 @@
+"""Changing the account's email: verified at the new address, announced at the old one.
+
+The request answers the same whether or not the new address belongs to someone else, so the
+form cannot be used to learn who has an account; only the mailboxes learn it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from campus.accounts.models import User, UserToken
+from campus.accounts.services import (
+    AccountError,
+    get_user_by_email,
+    issue_token,
+    normalize_email,
+    peek_token,
+    verify_password,
+)
+from campus.accounts.sessions import end_sessions
+from campus.audit import record
+from campus.extensions import db
+from campus.mail.services import queue_email
+from campus.models.base import utcnow
+from campus.urls import public_url
+
+PURPOSE = "change_email"
+# Links that went to the old address (a reset, a confirmation) must not outlive the change.
+_SPENT_BY_CHANGE = ("change_email", "reset_password", "verify_email")
+
+
+def mask_email(email: str) -> str:
+    """Show enough of an address to recognise it, not enough to read it: j•••@e•••.com."""
+    local, _, domain = email.partition("@")
+    name, dot, tld = domain.rpartition(".")
+    if not dot:
+        name, tld = domain, ""
+    masked_domain = (name[:1] + "•••" if name else "") + (f".{tld}" if tld else "")
+    return f"{local[:1]}•••@{masked_domain}"
+
+
+def _spend(user_id: int, purposes: tuple[str, ...]) -> None:
+    db.session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user_id,
+            UserToken.purpose.in_(purposes),
+            UserToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def request_change(user: User, new_email: str, password: str, max_age: int) -> str:
+    """Send a confirmation link to the new address (or a note to its owner); return it, cleaned.
+
+    Raises AccountError for a wrong password or the current address; otherwise the caller
+    answers "check that inbox" whatever happened.
+    """
+    if not verify_password(user, password or ""):
+        raise AccountError("Your password is not correct.", field="password")
+    address = normalize_email(new_email)
+    if address == user.email:
+        raise AccountError("That is already your email address.", field="email")
+    _spend(user.id, (PURPOSE,))  # only the newest link works
+    owner = get_user_by_email(address)
+    if owner is not None:
+        if owner.is_active:
+            queue_email(
+                owner.email,
+                "Someone tried to use your email on another Campus account",
+                "email_change_taken",
+                dedupe_key=f"email-change-taken:{owner.id}:{utcnow():%Y%m%d%H}",
+                user=owner,
+                reset_link=public_url("accounts.request_reset"),
+            )
+        record(
+            "email_change_requested",
+            user,
+            summary=f"member #{user.id} asked to change their email (address taken)",
+            actor=user,
+        )
+        return address
+    raw = issue_token(user, PURPOSE, max_age, new_email=address)
+    queue_email(
+        address,
+        "Confirm your new email for Campus",
+        "email_change_confirm",
+        user=user,
+        link=public_url("accounts.confirm_email_change", token=raw),
+        hours=max_age // 3600,
+    )
+    record(
+        "email_change_requested",
+        user,
+        summary=f"member #{user.id} asked to change their email; link sent to the new address",
+        actor=user,
+    )
+    return address
+
+
+def confirm_change(user: User, raw: str) -> int:
+    """Make the link's address the account's email; end the other sessions; return how many.
+
+    The link only works for the signed-in account that asked for it, exactly once, until it
+    expires; the old address is told, with the new one masked.
+    """
+    token = peek_token(raw, PURPOSE)
+    if token.user_id != user.id or not token.new_email:
+        raise AccountError("This link is not for the account you are signed in to.")
+    address = token.new_email
+    if get_user_by_email(address) is not None:
+        raise AccountError("That address is no longer available. Choose another one.")
+    spent = db.session.execute(
+        update(UserToken)
+        .where(UserToken.id == token.id, UserToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(spent, "rowcount", 0) != 1:
+        raise AccountError("This link has already been used. Request a new one.")
+    old = user.email
+    user.email = address
+    user.email_verified_at = utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise AccountError("That address is no longer available. Choose another one.") from None
+    _spend(user.id, _SPENT_BY_CHANGE)
+    ended = end_sessions(user, keep_current=True)
+    queue_email(
+        old,
+        "Your Campus email address was changed",
+        "email_changed",
+        user=user,
+        masked=mask_email(address),
+        reset_link=public_url("accounts.request_reset"),
+    )
+    record(
+        "email_changed",
+        user,
+        summary=f"member #{user.id} changed their email to {mask_email(address)}; "
+        f"{ended} other session(s) ended",
+        actor=user,
+    )
+    return ended

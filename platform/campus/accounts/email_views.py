@@ -1,0 +1,55 @@
+"""Changing the account's email address: ask, then confirm from the new inbox."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from campus.accounts import bp, email_change
+from campus.accounts.forms import ChangeEmailForm
+from campus.accounts.services import AccountError
+from campus.extensions import db, limiter
+from campus.templating import counted
+from campus.throttling import by_user, setting
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit(setting("EMAIL_CHANGE_RATE_LIMIT"), key_func=by_user, methods=["POST"])
+def change_email() -> str | tuple[str, int]:
+    """Ask for a new address; the answer is the same whether or not it is someone else's."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            address = email_change.request_change(
+                current_user._get_current_object(),
+                form.email.data,
+                form.password.data,
+                current_app.config["EMAIL_CHANGE_MAX_AGE"],
+            )
+        except AccountError as exc:
+            db.session.rollback()
+            name = exc.field if exc.field in form else "email"
+            form[name].errors = [*form[name].errors, str(exc)]
+        else:
+            db.session.commit()
+            return render_template("accounts/email_sent.html", email=address), 200
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/change_email.html", form=form), status
+
+
+@bp.get("/account/email/confirm/<token>")
+@login_required
+def confirm_email_change(token: str) -> Response | tuple[str, int]:
+    """Make the new address the account's email, from the link sent to it."""
+    user = current_user._get_current_object()
+    try:
+        ended = email_change.confirm_change(user, token)
+    except AccountError as exc:
+        db.session.rollback()
+        return render_template("accounts/link_problem.html", message=str(exc), verify=True), 400
+    db.session.commit()
+    others = f" {counted(ended, 'other device')} signed out." if ended else ""
+    flash(f"Your email address is now {user.email}.{others}", "success")
+    return redirect(url_for("accounts.profile"))

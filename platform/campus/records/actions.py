@@ -1,0 +1,82 @@
+"""What a member does with their records: ask for an archive, download it, delete the account."""
+
+from __future__ import annotations
+
+import hmac
+
+from campus.accounts import mfa
+from campus.accounts.models import User
+from campus.accounts.services import verify_password
+from campus.audit import record
+from campus.billing.stripe_api import PaymentProviderError
+from campus.records import retention, services
+from campus.records.models import DataExport
+from campus.records.services import RecordsError
+
+CONFIRMATION_WORD = "DELETE"
+
+
+def request_export(user: User) -> DataExport:
+    """Ask for a new data archive (refused while one is pending or too soon after the last)."""
+    export = services.request_export(user)
+    record(
+        "data_export_requested",
+        export,
+        summary=f"member #{user.id} asked for a data archive (#{export.id})",
+        actor=user,
+    )
+    return export
+
+
+def download_export(user: User, export_id: int) -> tuple[DataExport, bytes]:
+    """Hand a member their own archive while its link works; the download is logged."""
+    export = services.downloadable(user, export_id)
+    data = services.read_archive(export)
+    record(
+        "data_export_downloaded",
+        export,
+        summary=f"member #{user.id} downloaded data archive #{export.id}",
+        actor=user,
+    )
+    return export, data
+
+
+def delete_account(
+    user: User, *, password: str, code: str | None, confirmation: str
+) -> retention.Deletion:
+    """Delete the member's account after the password, second factor and typed confirmation.
+
+    Raises RecordsError (nothing changed) for a wrong answer or when Stripe cannot be reached.
+    """
+    if user.is_admin:
+        raise RecordsError(
+            "An admin account cannot be deleted from here: ask another admin to remove the "
+            "admin role first.",
+            status=403,
+        )
+    if not hmac.compare_digest((confirmation or "").strip().upper(), CONFIRMATION_WORD):
+        raise RecordsError(
+            f"Type {CONFIRMATION_WORD} to confirm.", status=422, field="confirmation"
+        )
+    if not verify_password(user, password or ""):
+        raise RecordsError("Your password is not correct.", status=422, field="password")
+    if user.totp_enabled and mfa.check_code(user, code or "") is None:
+        raise RecordsError("That code is not right.", status=422, field="code")
+    try:
+        done = retention.delete_account(user)
+    except PaymentProviderError as exc:
+        raise RecordsError(
+            "We could not reach our payment processor to cancel your membership, so nothing "
+            "was deleted. Please try again in a few minutes.",
+            status=503,
+        ) from exc
+    # Logged as the member while the row exists; finish_deletion then replaces their address.
+    record(
+        "account_deleted",
+        object_type="User",
+        object_id=done.user_id,
+        summary=done.summary,
+        actor=user,
+    )
+    retention.finish_deletion(done)
+    return done

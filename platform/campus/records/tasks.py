@@ -1,0 +1,71 @@
+"""Records jobs: build a member's archive, expire old archives, purge records past retention."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+from campus.records import retention, services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    max_retries=3,
+    name="campus.records.build_export",
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def build_export(self, export_id: int) -> bool:
+    """Build one archive and email its link (a second run finds it built and does nothing)."""
+    try:
+        built = services.build_export(export_id)
+        db.session.commit()
+        return built
+    except Exception as exc:
+        db.session.rollback()
+        log.warning("data archive %s failed: %s", export_id, exc)
+        if self.request.retries < self.max_retries and not self.request.is_eager:
+            raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+        services.record_failure(export_id, exc)
+        db.session.commit()
+        return False
+
+
+@shared_task(name="campus.records.sweep_exports", acks_late=True, reject_on_worker_lost=True)
+def sweep_exports() -> int:
+    """Rebuild archives whose build was lost; remove the files of expired ones."""
+    for export_id in services.stale_pending():
+        enqueue_after_commit(build_export.name, export_id)
+    count = services.expire_exports()
+    db.session.commit()
+    return count
+
+
+@shared_task(name="campus.records.purge_retained", acks_late=True, reject_on_worker_lost=True)
+def purge_retained() -> int:
+    """Purge every retention hold whose period has ended, one transaction each."""
+    purged = 0
+    for hold_id in retention.due_holds():
+        if retention.purge_hold(hold_id):
+            purged += 1
+        db.session.commit()
+    if purged:
+        log.info("purged the retained CE records of %d deleted accounts", purged)
+    return purged
+
+
+BEAT_SCHEDULE = {
+    "records-purge-retained": {
+        "task": "campus.records.purge_retained",
+        "schedule": 24 * 60 * 60.0,
+    },
+    "records-sweep-exports": {
+        "task": "campus.records.sweep_exports",
+        "schedule": 60 * 60.0,
+    },
+}

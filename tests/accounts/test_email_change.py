@@ -1,0 +1,177 @@
+"""Changing the email: verified at the new address, announced (masked) at the old one."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from tests import support
+
+
+def _member(app, email: str = "old@example.com"):
+    with app.app_context():
+        user = support.create_user(email=email, full_name="Robin Hale")
+        return user.id
+
+
+def _ask(client, new_email: str, password: str = support.DEFAULT_PASSWORD):
+    return support.post_form(client, "/account/email", {"email": new_email, "password": password})
+
+
+def _mail_to(app, address: str):
+    return [m for m in support.outbox(app) if m["To"] == address]
+
+
+def _page_without_token(response, address: str) -> str:
+    """The page with the address and the (timestamped) CSRF token taken out."""
+    html = response.get_data(as_text=True).replace(address, "X@")
+    return re.sub(r'(name="csrf-token" content|name="csrf_token" value)="[^"]+"', "", html)
+
+
+def _email_of(app, user_id: int) -> str:
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    with app.app_context():
+        return db.session.get_one(User, user_id).email
+
+
+def test_the_email_changes_only_when_the_new_address_confirms(app, client):
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    other_device = app.test_client()
+    support.login(other_device, "old@example.com")
+    page = _ask(client, "New@Example.com")
+    assert page.status_code == 200 and "Check your inbox" in page.get_data(as_text=True)
+    assert _email_of(app, user_id) == "old@example.com"
+    [message] = _mail_to(app, "new@example.com")
+    link = support.link_in(message)
+    response = client.get(link)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account")
+    assert _email_of(app, user_id) == "new@example.com"
+    # The old address is told, without the new address in full.
+    [notice] = _mail_to(app, "old@example.com")
+    body = support.body_of(notice)
+    assert "n•••@e•••.com" in body and "new@example.com" not in body
+    # This device stays signed in; the other one is signed out.
+    assert client.get("/account").status_code == 200
+    assert other_device.get("/account").status_code == 302
+    # Signing in works with the new address only.
+    fresh = app.test_client()
+    support.login(fresh, "new@example.com")
+    with app.app_context():
+        from campus.audit import AuditEntry
+        from campus.extensions import db
+
+        actions = list(db.session.scalars(select(AuditEntry.action)))
+        assert "email_change_requested" in actions and "email_changed" in actions
+
+
+def test_a_link_works_once(app, client):
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "new@example.com")
+    link = support.link_in(_mail_to(app, "new@example.com")[0])
+    assert client.get(link).status_code == 302
+    again = client.get(link)
+    assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
+    assert _email_of(app, user_id) == "new@example.com"
+
+
+def test_an_expired_link_changes_nothing(app, client):
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "new@example.com")
+    link = support.link_in(_mail_to(app, "new@example.com")[0])
+    with app.app_context():
+        from campus.models.base import utcnow
+
+        later = utcnow() + timedelta(hours=24, minutes=1)
+    with time_machine.travel(later, tick=False):
+        support.login(client, "old@example.com")
+        response = client.get(link)
+        assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
+    assert _email_of(app, user_id) == "old@example.com"
+
+
+def test_only_the_newest_link_works(app, client):
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "first@example.com")
+    _ask(client, "second@example.com")
+    first = support.link_in(_mail_to(app, "first@example.com")[0])
+    assert client.get(first).status_code == 400
+    assert _email_of(app, user_id) == "old@example.com"
+    assert client.get(support.link_in(_mail_to(app, "second@example.com")[0])).status_code == 302
+    assert _email_of(app, user_id) == "second@example.com"
+
+
+def test_the_link_needs_the_account_that_asked(app, client):
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "new@example.com")
+    link = support.link_in(_mail_to(app, "new@example.com")[0])
+    stranger = app.test_client()
+    anonymous = stranger.get(link)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    _member(app, "someone@example.com")
+    support.login(stranger, "someone@example.com")
+    refused = stranger.get(link)
+    assert refused.status_code == 400
+    assert "not for the account you are signed in to" in refused.get_data(as_text=True)
+    assert _email_of(app, user_id) == "old@example.com"
+
+
+def test_a_taken_address_gets_the_same_answer_and_its_owner_a_note(app, client):
+    user_id = _member(app)
+    owner_id = _member(app, "taken@example.com")
+    support.login(client, "old@example.com")
+    taken = _ask(client, "taken@example.com")
+    free = _ask(client, "free@example.com")
+    assert taken.status_code == free.status_code == 200
+    assert _page_without_token(taken, "taken@") == _page_without_token(free, "free@")
+    [note] = _mail_to(app, "taken@example.com")
+    assert "Nothing was changed" in support.body_of(note)
+    assert "/account/email/confirm/" not in support.body_of(note)
+    assert _email_of(app, user_id) == "old@example.com"
+    assert _email_of(app, owner_id) == "taken@example.com"
+
+
+def test_an_address_taken_before_the_link_is_followed_is_refused(app, client):
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "new@example.com")
+    link = support.link_in(_mail_to(app, "new@example.com")[0])
+    _member(app, "new@example.com")
+    response = client.get(link)
+    assert response.status_code == 400 and "no longer available" in response.get_data(as_text=True)
+    assert _email_of(app, user_id) == "old@example.com"
+
+
+@pytest.mark.parametrize(
+    ("new_email", "password", "message"),
+    [
+        ("new@example.com", "wrong password", "Your password is not correct."),
+        ("OLD@example.com", support.DEFAULT_PASSWORD, "That is already your email address."),
+        ("not-an-address", support.DEFAULT_PASSWORD, "Enter a valid email address"),
+    ],
+)
+def test_a_refused_request_sends_nothing(app, client, new_email, password, message):
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    before = len(support.outbox(app))
+    response = _ask(client, new_email, password)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert len(support.outbox(app)) == before
+    assert _email_of(app, user_id) == "old@example.com"
+
+
+def test_a_mask_shows_only_the_first_letters():
+    from campus.accounts.email_change import mask_email
+
+    assert mask_email("jane.doe@example.com") == "j•••@e•••.com"
+    assert mask_email("a@b.co.uk") == "a•••@b•••.uk"

@@ -1,0 +1,303 @@
+"""Deleting an account removes sign-in, marketing and billing data and keeps the CE records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import support
+from tests.records.helpers import full_member
+
+# Every table a deletion touches, by what happens to the member's rows in it.
+REMOVED = (
+    "user_sessions",
+    "user_tokens",
+    "user_recovery_codes",
+    "user_login_challenges",
+    "api_tokens",
+    "stripe_customers",
+    "subscriptions",
+    "checkout_sessions",
+    "comp_memberships",
+    "data_exports",
+    "licenses",
+)
+KEPT = (
+    "enrollments",
+    "lesson_progress",
+    "quiz_papers",
+    "quiz_attempts",
+    "lesson_seat_time",
+    "course_evaluations",
+    "certificates",
+    "certificate_codes",
+    "certificate_events",
+)
+
+
+def _rows(user_id: int) -> dict[str, int]:
+    """Count the member's rows in every table a deletion touches (inside an app context)."""
+    from campus.extensions import db
+
+    enrollment = "SELECT id FROM enrollments WHERE user_id = :u"
+    certificate = "SELECT id FROM certificates WHERE user_id = :u"
+    by_user = dict.fromkeys(REMOVED, "user_id = :u")
+    by_user["enrollments"] = by_user["certificates"] = "user_id = :u"
+    for name in ("lesson_progress", "quiz_papers", "quiz_attempts", "lesson_seat_time"):
+        by_user[name] = f"enrollment_id IN ({enrollment})"
+    by_user["course_evaluations"] = f"enrollment_id IN ({enrollment})"
+    by_user["certificate_codes"] = f"certificate_id IN ({certificate})"
+    by_user["certificate_events"] = f"certificate_id IN ({certificate})"
+    from sqlalchemy import text
+
+    return {
+        name: db.session.execute(
+            text(f"SELECT count(*) FROM {name} WHERE {where}"), {"u": user_id}
+        ).scalar_one()
+        for name, where in by_user.items()
+    }
+
+
+def _everything_a_member_has(app, m) -> list[str]:
+    """Give the member every kind of sign-in and billing row; return their recovery codes."""
+    from campus.accounts import mfa, services, tokens
+    from campus.accounts.models import User
+    from campus.billing.models import CheckoutSession, StripeCustomer
+    from campus.extensions import db
+    from campus.models.base import utcnow
+    from campus.records.models import DataExport
+
+    with app.app_context():
+        support.enable_totp(m.user_id)
+        user = db.session.get_one(User, m.user_id)
+        codes = mfa.regenerate_recovery_codes(user, support.DEFAULT_PASSWORD)
+        mfa.start_challenge(user, remember=False)
+        services.issue_token(user, "reset_password", 3600)
+        tokens.create_token(user, "laptop", "read", "30")
+        support.open_session(m.user_id)  # another device
+        db.session.add(StripeCustomer(user_id=m.user_id, stripe_customer_id="cus_test_gone"))
+        db.session.add(
+            CheckoutSession(
+                user_id=m.user_id,
+                stripe_session_id="cs_test_gone",
+                stripe_customer_id="cus_test_gone",
+                url="https://checkout.example/cs",
+                expires_at=utcnow(),
+            )
+        )
+        db.session.add(DataExport(user_id=m.user_id, status="failed"))
+        db.session.commit()
+        support.grant_comp(m.user_id)
+        return codes
+
+
+def _delete(client, password=support.DEFAULT_PASSWORD, code="", confirmation="DELETE"):
+    return support.post_form(
+        client,
+        "/account/delete",
+        {"password": password, "code": code, "confirmation": confirmation},
+    )
+
+
+def test_deletion_keeps_exactly_the_ce_records_and_removes_the_rest(app, client):
+    m = full_member(app)
+    codes = _everything_a_member_has(app, m)
+    with app.app_context():
+        before = _rows(m.user_id)
+    assert all(before[name] for name in REMOVED + KEPT), before
+    support.login_with_code(client, m.email, codes[0])
+    response = _delete(client, code=codes[1])
+    assert response.status_code == 302 and "/account/deleted" in response.headers["Location"]
+
+    with app.app_context():
+        from campus.accounts.models import User
+        from campus.audit import AuditEntry
+        from campus.content.models import Lead
+        from campus.extensions import db
+        from campus.mail.models import EmailMessage
+        from campus.records.models import RetentionHold
+
+        after = _rows(m.user_id)
+        assert {name: after[name] for name in REMOVED} == dict.fromkeys(REMOVED, 0)
+        assert {name: after[name] for name in KEPT} == {name: before[name] for name in KEPT}
+        user = db.session.get_one(User, m.user_id)
+        assert user.email.endswith("@deleted.invalid") and m.email not in user.email
+        assert user.password_hash == "!deleted"
+        assert user.totp_secret is None and user.totp_pending_secret is None
+        assert user.email_verified_at is None and user.last_login_at is None
+        assert user.deleted_at is not None and not user.is_active
+        assert user.full_name == "Casey Moreno"  # the roster name, as the hold keeps it
+        hold = db.session.scalars(select(RetentionHold)).one()
+        assert (hold.user_id, hold.participant_name, hold.license_number, hold.license_state) == (
+            m.user_id,
+            "Casey Moreno",
+            "MT-004512",
+            "Maine",
+        )
+        today = datetime.now(UTC).date()
+        assert hold.last_activity_on == today
+        assert hold.purge_after == today.replace(year=today.year + 6)
+        assert hold.retention_years == 6
+        assert db.session.scalar(select(func.count()).select_from(Lead)) == 0
+        to_old = db.session.scalars(select(EmailMessage).where(EmailMessage.to == m.email)).all()
+        assert [message.subject for message in to_old] == ["Your Campus account is deleted"]
+        entries = db.session.scalars(select(AuditEntry)).all()
+        assert not [e for e in entries if m.email in e.summary or e.actor_email == m.email]
+        deleted = [e for e in entries if e.action == "account_deleted"]
+        assert len(deleted) == 1 and f"hold #{hold.id}" in deleted[0].summary
+
+    # The confirmation went to the old address and names the purge date.
+    [confirmation] = [
+        sent
+        for sent in support.outbox(app)
+        if sent["To"] == m.email and sent["Subject"] == "Your Campus account is deleted"
+    ]
+    body = support.body_of(confirmation)
+    assert "is deleted" in body and str(hold.purge_after.year) in body
+    # Signed out, and the old credentials sign nobody in.
+    assert client.get("/account").status_code == 302
+    failed = support.post_form(client, "/login", {"email": m.email, "password": "x" * 12})
+    assert failed.status_code == 422
+
+
+def test_a_kept_certificate_still_verifies(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    assert _delete(client).status_code == 302
+    page = client.get(f"/verify/{m.code}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Casey Moreno" in html and "Course hip-basics" in html and "Valid" in html
+    credential = client.get(f"/verify/{m.code}.json").get_json()
+    assert credential["status"] == "valid"
+
+
+def test_an_account_without_ce_records_is_deleted_outright(app, client):
+    with app.app_context():
+        user = support.create_user()
+        user_id, email = user.id, user.email
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        from campus.accounts.models import User
+        from campus.extensions import db
+        from campus.records.models import RetentionHold
+
+        assert db.session.get(User, user_id) is None
+        assert db.session.scalar(select(func.count()).select_from(RetentionHold)) == 0
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"password": "not my password"}, "Your password is not correct."),
+        ({"confirmation": "delete it"}, "Type DELETE to confirm."),
+        ({"code": "000000"}, "That code is not right."),
+        ({"code": ""}, "That code is not right."),
+    ],
+)
+def test_a_wrong_answer_changes_nothing(app, client, answers, message):
+    m = full_member(app)
+    codes = _everything_a_member_has(app, m)
+    support.login_with_code(client, m.email, codes[0])
+    with app.app_context():
+        before = _rows(m.user_id)
+    response = _delete(client, **{"code": codes[1], **answers})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        from campus.accounts.models import User
+        from campus.extensions import db
+
+        assert _rows(m.user_id) == before
+        assert db.session.get_one(User, m.user_id).email == m.email
+    assert client.get("/account").status_code == 200
+
+
+def test_an_admin_cannot_delete_their_account_here(app, client):
+    with app.app_context():
+        admin = support.create_user(role="admin")
+        email = admin.email
+        secret = support.enable_totp(admin.id)
+    support.login_with_code(client, email, support.totp_code(secret))
+    response = _delete(client, code=support.totp_code(secret, steps=1))
+    assert response.status_code == 403
+    assert "admin account cannot be deleted" in response.get_data(as_text=True)
+
+
+def test_deletion_cancels_the_simulated_subscription_and_deletes_the_customer(app):
+    client = app.test_client()
+    with app.app_context():
+        email = support.create_user().email
+    support.login(client, email)
+    checkout = support.post_form(client, "/membership/checkout")
+    paid = support.post_form(
+        client, checkout.headers["Location"], {"card_number": "4242 4242 4242 4242"}
+    )
+    assert paid.status_code == 303, paid.status_code
+    with app.app_context():
+        from campus.billing import simulator
+        from campus.billing.models import StripeCustomer
+        from campus.extensions import db
+
+        customer_id = db.session.scalars(select(StripeCustomer.stripe_customer_id)).one()
+        [sub] = simulator.objects("subscription", customer_id)
+        assert sub["status"] == "active"
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        from campus.billing.models import Subscription, WebhookEvent
+
+        assert simulator.get_object(customer_id) is None
+        [sub] = simulator.objects("subscription", customer_id)
+        assert sub["status"] == "canceled"
+        # The cancellation's event arrived after the deletion and brought nothing back.
+        assert db.session.scalar(select(func.count()).select_from(Subscription)) == 0
+        assert db.session.scalar(select(func.count()).select_from(StripeCustomer)) == 0
+        types = set(db.session.scalars(select(WebhookEvent.type)))
+        assert {"customer.subscription.deleted", "customer.deleted"} <= types
+
+
+def test_deletion_takes_down_the_directory_profile_and_the_practical_videos(app, client):
+    from campus.accounts.models import User
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+    from campus.programs.models import PracticalSubmission
+    from campus.storage import get_storage
+    from tests.directory.helpers import make_profile
+    from tests.programs.helpers import make_program
+
+    m = full_member(app)
+    with app.app_context():
+        user = db.session.get_one(User, m.user_id)
+        profile = make_profile("04101", user=user)
+        profile.photo_key = "directory/photos/gone.jpg"
+        slug = profile.slug
+        program = make_program(slug="deleted-member-program", practical_required=True)
+        db.session.add(
+            PracticalSubmission(
+                program_id=program.id,
+                user_id=m.user_id,
+                storage_key="programs/practicals/gone.mp4",
+                filename="me.mp4",
+                content_type="video/mp4",
+                size_bytes=4,
+            )
+        )
+        db.session.commit()
+        storage = get_storage()
+        storage.save("directory/photos/gone.jpg", b"\xff\xd8\xff\xe0")
+        storage.save("programs/practicals/gone.mp4", b"....")
+    assert client.get(f"/directory/{slug}").status_code == 200
+
+    support.login(client, m.email)
+    assert _delete(client).status_code == 302
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DirectoryProfile)) == 0
+        assert db.session.scalar(select(func.count()).select_from(PracticalSubmission)) == 0
+        storage = get_storage()
+        assert not storage.exists("directory/photos/gone.jpg")
+        assert not storage.exists("programs/practicals/gone.mp4")
+    assert client.get(f"/directory/{slug}").status_code == 404

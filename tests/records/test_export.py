@@ -1,0 +1,202 @@
+"""A member's data archive: asked for once at a time, built by the worker, linked by email."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import time_machine
+from pypdf import PdfReader
+
+from tests import support
+from tests.records.helpers import full_member
+
+
+def _archive_link(app, email: str) -> str:
+    messages = [m for m in support.outbox(app) if m["To"] == email and "archive" in m["Subject"]]
+    assert len(messages) == 1, [m["Subject"] for m in support.outbox(app)]
+    return support.link_in(messages[0])
+
+
+def _pdf_text(body: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+def test_member_downloads_an_archive_with_every_part(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    response = support.post_form(client, "/account/data/export")
+    assert response.status_code == 302
+    link = _archive_link(app, m.email)
+    with client.get(link) as download:
+        assert download.status_code == 200
+        assert download.mimetype == "application/zip"
+        assert "no-store" in download.headers["Cache-Control"]
+        body = download.data
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    names = set(archive.namelist())
+    assert {
+        "README.txt",
+        "profile.json",
+        "licenses.json",
+        "enrollments.json",
+        "quiz_attempts.json",
+        "evaluations.json",
+        "seat_time.json",
+        "certificates.json",
+        f"certificates/{m.code}.pdf",
+        "transcript.pdf",
+        "payments.json",
+        "consents.json",
+    } == names
+
+    def part(name):
+        return json.loads(archive.read(name))
+
+    profile = part("profile.json")
+    assert profile["email"] == m.email and profile["full_name"] == "Casey Moreno"
+    assert "password_hash" not in profile and "totp_secret" not in profile
+    [license_] = part("licenses.json")
+    assert (license_["profession"], license_["number"], license_["jurisdiction_code"]) == (
+        "Massage therapist",
+        "MT-004512",
+        "Maine",
+    )
+    [enrollment] = part("enrollments.json")
+    assert enrollment["course_slug"] == "hip-basics" and enrollment["completed_at"]
+    assert len(enrollment["lessons_completed"]) == len(m.course.lesson_ids)
+    [attempt] = part("quiz_attempts.json")
+    assert attempt["passed"] is True and attempt["score_percent"] == 100
+    [evaluation] = part("evaluations.json")
+    assert evaluation["comments"] == "Clear and practical." and evaluation["attestation"]
+    [seat] = part("seat_time.json")
+    assert seat["total_seconds"] == 1800 and seat["lessons"][0]["seconds"] == 1800
+    [certificate] = part("certificates.json")
+    assert certificate["code"] == m.code
+    assert certificate["printed"]["participant_name"] == "Casey Moreno"
+    assert certificate["file"] == f"certificates/{m.code}.pdf"
+    pdf = archive.read(f"certificates/{m.code}.pdf")
+    assert pdf.startswith(b"%PDF") and "Casey Moreno" in _pdf_text(pdf)
+    transcript = _pdf_text(archive.read("transcript.pdf"))
+    assert m.code in transcript
+    payments = part("payments.json")
+    assert [s["status"] for s in payments["subscriptions"]] == ["active"]
+    [consent] = part("consents.json")
+    assert consent["marketing_email"] is True and consent["download"] == "Trigger point guide"
+
+
+def test_one_request_at_a_time_and_not_again_too_soon(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    again = support.post_form(client, "/account/data/export", follow_redirects=True)
+    assert "You can ask again in" in again.get_data(as_text=True)
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from campus.extensions import db
+        from campus.records.models import DataExport
+
+        assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
+
+
+def test_a_pending_archive_blocks_a_second_request(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    with app.app_context():
+        from datetime import UTC, datetime
+
+        from campus.extensions import db
+        from campus.records.models import DataExport
+
+        # Asked for long ago and still not built (a worker outage): still one at a time.
+        long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+        db.session.add(DataExport(user_id=m.user_id, requested_at=long_ago))
+        db.session.commit()
+    page = support.post_form(client, "/account/data/export", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Your archive is being prepared" in html
+    assert "Prepare a new archive" not in html
+    # The sweep finds the lost build and runs it again; the link goes out once.
+    with app.app_context():
+        from campus.records.tasks import sweep_exports
+
+        sweep_exports.apply()
+        sweep_exports.apply()
+    _archive_link(app, m.email)
+    assert "Download the archive" in client.get("/account/data").get_data(as_text=True)
+
+
+def test_the_link_works_only_for_its_owner_signed_in(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    link = _archive_link(app, m.email)
+    support.post_form(client, "/logout")
+    with client.get(link) as anonymous:
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    with app.app_context():
+        other = support.create_user().email
+    support.login(client, other)
+    with client.get(link) as stranger:
+        assert stranger.status_code == 404
+        assert b"PK" not in stranger.data[:2]
+
+
+def test_the_link_expires_and_the_sweep_removes_the_file(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    link = _archive_link(app, m.email)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from campus.storage import get_storage
+        from campus.extensions import db
+        from campus.models.base import utcnow
+        from campus.records.models import DataExport
+        from campus.records.tasks import sweep_exports
+
+        export = db.session.scalars(select(DataExport)).one()
+        key = export.storage_key
+        assert get_storage().exists(key) and key.startswith(f"exports/{m.user_id}/")
+        later = utcnow() + timedelta(days=7, minutes=1)
+    with time_machine.travel(later, tick=False):
+        support.login(client, m.email)  # the session ended long ago; the link needs a new one
+        with client.get(link) as expired:
+            assert expired.status_code == 410
+            assert "expired" in expired.get_data(as_text=True)
+        with app.app_context():
+            assert sweep_exports.apply().get() == 1
+            assert sweep_exports.apply().get() == 0  # twice is harmless
+            assert not get_storage().exists(key)
+            db.session.expire_all()
+            assert db.session.scalars(select(DataExport)).one().status == "expired"
+
+
+def test_the_request_and_the_download_are_audited(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    with client.get(_archive_link(app, m.email)) as response:
+        assert response.status_code == 200
+    with app.app_context():
+        from sqlalchemy import select
+
+        from campus.audit import AuditEntry
+        from campus.extensions import db
+
+        actions = set(db.session.scalars(select(AuditEntry.action)))
+        assert {"data_export_requested", "data_export_downloaded"} <= actions
+
+
+def test_the_data_page_shows_the_ready_archive(app, client):
+    m = full_member(app)
+    support.login(client, m.email)
+    page = client.get("/account/data").get_data(as_text=True)
+    assert "Download my data" in page and "Prepare a new archive" in page
+    support.post_form(client, "/account/data/export")
+    page = client.get("/account/data").get_data(as_text=True)
+    assert "Ready" in page and "Download the archive" in page
