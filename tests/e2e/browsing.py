@@ -42,8 +42,8 @@ def fresh_code(secret: str, used: set[str] | None = None) -> str:
 def log_in(page: Page, email: str, password: str, totp_secret: str | None = None) -> None:
     """Sign in through the login form (and the code step when the account has TOTP)."""
     page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
     submit(page, "Log in")
     if totp_secret and "/login/verify" in page.url:
         page.get_by_label(re.compile("code", re.I)).first.fill(fresh_code(totp_secret))

@@ -5,6 +5,8 @@ server.Stack.prepare); prints one JSON object. Commands:
 
   user EMAIL [--admin] [--member]   an account (password DEFAULT_PASSWORD); --member pays
                                     through the simulated Stripe, so its webhooks run too
+  studying EMAIL                    a paying member at the quiz of one course, and enrolled
+                                    but not started in the other
   pages                             everything the accessibility crawl fills URLs from: a paying
                                     member part-way through a course, an issued certificate, a
                                     TOTP admin, a comp grant, a lead, an open checkout session
@@ -248,12 +250,43 @@ def user(email: str, *flags: str) -> dict[str, Any]:
     return {"email": account.email, "id": account.id, "password": DEFAULT_PASSWORD}
 
 
+def studying(email: str) -> dict[str, Any]:
+    """A paying member with every lesson of one course done, and fresh in the other."""
+    from campus.extensions import db
+    from campus.learning.models import Enrollment
+
+    account = _user(email)
+    if not _subscribed(account):
+        _pay(account)
+    studied, fresh = _courses()[1], _courses()[0]
+    _studied(account, studied, finish=False)
+    if not any(e.course_id == fresh.id for e in account_enrollments(account)):
+        db.session.add(Enrollment(user_id=account.id, course_id=fresh.id))
+        db.session.commit()
+    return {
+        "email": account.email,
+        "password": DEFAULT_PASSWORD,
+        "quiz_course": studied.slug,
+        "lesson_course": fresh.slug,
+        "lesson_id": fresh.lessons[0].id,
+    }
+
+
+def account_enrollments(account) -> list:
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.learning.models import Enrollment
+
+    return list(db.session.scalars(select(Enrollment).where(Enrollment.user_id == account.id)))
+
+
 def main(argv: list[str]) -> None:
     from campus import create_app
     from campus.extensions import db
 
     app = create_app()
-    commands = {"pages": pages, "routes": routes, "user": user}
+    commands = {"pages": pages, "routes": routes, "studying": studying, "user": user}
     with app.app_context(), app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
         try:
             result = commands[argv[0]](*argv[1:])
