@@ -211,8 +211,6 @@ def start_stack(instance: Path) -> Stack:
         PORT=str(port),
         SEAT_TIME_SCALE=SEAT_TIME_SCALE,
         SEAT_TIME_HEARTBEAT_SECONDS=HEARTBEAT_SECONDS,
-        # One browser from one address signs in many times in a few minutes.
-        RATELIMIT_ENABLED="0",
         PYTHONPATH=str(support.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     )
     _reset_database(database)

@@ -24,7 +24,8 @@ _FOCUSED = """() => {
   const all = Array.from(document.querySelectorAll('*'));
   return {
     index: all.indexOf(el),
-    name: (el.tagName + ' ' + (el.getAttribute('name') || el.id || el.textContent || '')).trim().slice(0, 60),
+    name: (el.tagName + ' ' + (el.getAttribute('name') || el.id || el.textContent || ''))
+      .trim().slice(0, 60),
     outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
     shadow: style.boxShadow !== 'none',
     tabindex: el.tabIndex,
@@ -112,7 +113,7 @@ def test_lesson_works_with_the_keyboard_alone(page: Page, learner: dict, shots):
     _focus(page, button)
     shot(page, shots, "lesson-focus-on-complete")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/lessons/(?!%d$)\d+$" % learner["lesson_id"]))
+    page.wait_for_url(re.compile(rf"/lessons/(?!{learner['lesson_id']}$)\d+$"))
     assert len(order) > 5
 
 
