@@ -7,6 +7,7 @@ server.Stack.prepare); prints one JSON object. Commands:
                                     through the simulated Stripe, so its webhooks run too
   studying EMAIL                    a paying member at the quiz of one course, and enrolled
                                     but not started in the other
+  graduate EMAIL                    a paying member with an issued certificate
   pages                             everything the accessibility crawl fills URLs from: a paying
                                     member part-way through a course, an issued certificate, a
                                     TOTP admin, a comp grant, a lead, an open checkout session
@@ -57,7 +58,25 @@ def _pay(user) -> str:
     )
     done = simulator.complete_checkout(session["id"])
     db.session.commit()
+    _wait_for_access(user)
     return done["subscription"]
+
+
+def _wait_for_access(user) -> None:
+    """Wait for the worker to apply the subscription's webhooks (paid access shows then)."""
+    import time
+
+    from campus.billing.access import has_paid_access
+    from campus.extensions import db
+
+    deadline = time.monotonic() + 60
+    while True:
+        db.session.rollback()  # a new transaction sees the worker's commit
+        if has_paid_access(user):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the worker did not apply the subscription within 60 s")
+        time.sleep(0.25)
 
 
 def _open_checkout(user) -> str:
@@ -272,6 +291,22 @@ def studying(email: str) -> dict[str, Any]:
     }
 
 
+def graduate(email: str) -> dict[str, Any]:
+    """A paying member who completed the first course and holds its issued certificate."""
+    from sqlalchemy import select
+
+    from campus.certificates.models import Certificate
+    from campus.extensions import db
+
+    account = _user(email)
+    if not _subscribed(account):
+        _pay(account)
+    _studied(account, _courses()[0], finish=True)
+    code = _issued_certificate(account)
+    certificate_id = db.session.scalar(select(Certificate.id).where(Certificate.code == code))
+    return {"email": account.email, "code": code, "certificate_id": certificate_id}
+
+
 def account_enrollments(account) -> list:
     from sqlalchemy import select
 
@@ -286,7 +321,13 @@ def main(argv: list[str]) -> None:
     from campus.extensions import db
 
     app = create_app()
-    commands = {"pages": pages, "routes": routes, "studying": studying, "user": user}
+    commands = {
+        "graduate": graduate,
+        "pages": pages,
+        "routes": routes,
+        "studying": studying,
+        "user": user,
+    }
     with app.app_context(), app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
         try:
             result = commands[argv[0]](*argv[1:])

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from campus.learning import demo as learning_demo
 from tests import support
-from tests.e2e.browsing import log_in, shot, submit
+from tests.e2e.browsing import fresh_code, log_in, shot, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -247,3 +247,124 @@ def test_member_whose_payment_fails_fixes_the_card_then_cancels_and_resumes(
     submit(page, "Resume membership")
     expect(page.get_by_text("Your membership will renew as usual.")).to_be_visible()
     shot(page, shots, "resumed")
+
+
+def _confirm_if_asked(page: Page, password: str, secret: str, used: set[str]) -> None:
+    """Sensitive admin actions ask for the password (and a fresh code) again: give them."""
+    if "/admin/confirm" not in page.url:
+        return
+    page.locator("#password").fill(password)
+    code = page.locator("#code")
+    if code.count():
+        code.fill(fresh_code(secret, used))
+    submit(page, "Confirm")
+
+
+def _admin_form(page: Page, path: str, fields: dict[str, str], selects: dict[str, str]) -> None:
+    """Fill a Flask-Admin create form (select boxes by their option's label) and save it."""
+    page.goto(path)
+    for selector, label in selects.items():
+        page.select_option(selector, label=label, force=True)  # select2 hides the real select
+    for selector, value in fields.items():
+        page.locator(selector).fill(value)
+    page.locator("input[type=submit][value=Save]").click()
+    page.wait_for_load_state()
+    expect(page.locator(".alert-danger, .flash-error")).to_have_count(0)
+
+
+def test_admin_builds_and_publishes_a_course_comps_a_member_and_revokes_a_certificate(
+    page: Page, stack, shots: Path
+):
+    width = page.viewport_size["width"]
+    admin = stack.prepare("user", f"admin-{width}@example.com", "--admin")
+    friend = stack.prepare("user", f"friend-{width}@example.com")
+    graduate = stack.prepare("graduate", f"graduate-{width}@example.com")
+    used: set[str] = set()
+
+    log_in(page, admin["email"], admin["password"])
+    page.goto("/admin/")
+    assert page.url.endswith("/account/security"), "an admin without a second factor got in"
+    submit(page, "Set up an authenticator app")
+    secret = page.locator(".totp-secret").inner_text().replace(" ", "")
+    shot(page, shots, "totp-enrolment")
+    page.locator("#code").fill(fresh_code(secret, used))
+    submit(page, "Turn on")
+    # Comps and revocations want the password and a code again: confirm once, up front.
+    page.goto("/admin/confirm/?next=/admin/")
+    _confirm_if_asked(page, admin["password"], secret, used)
+    assert page.url.endswith("/admin/"), page.url
+    shot(page, shots, "dashboard")
+
+    title = f"Scapular Stabilisers {width}"
+    slug = f"scapular-stabilisers-{width}"
+    page.goto("/admin/courses/new/")
+    page.locator("#approvals-button").click()  # the inline board approval's fields
+    page.locator("#title").fill(title)
+    page.locator("#slug").fill(slug)
+    page.locator("#summary").fill("Find and treat the rhomboid and serratus points.")
+    page.locator("#ce_hours").fill("0.25")
+    page.locator("#topic").fill("Shoulder")
+    page.locator("#written_for-0").check()
+    page.locator("#approvals-0-board").fill("NCBTMB")
+    page.locator("#approvals-0-approval_number").fill("E2E-451")
+    page.locator("#approvals-0-valid_until").fill("2099-01-31")
+    page.keyboard.press("Escape")
+    shot(page, shots, "new-course")
+    page.locator("#title").press("Enter")  # the date picker's calendar covers the buttons
+    page.wait_for_load_state()
+    expect(page.get_by_text(title).first).to_be_visible()
+
+    _admin_form(page, "/admin/modules/new/", {"#title": "Assessment"}, {"#course": title})
+    _admin_form(
+        page,
+        "/admin/lessons/new/",
+        {
+            "#title": "Rhomboid trigger points",
+            "#body_markdown": "Rhomboid points refer between the shoulder blades.",
+            "#estimated_minutes": "15",
+        },
+        {"#module": f"{title} — 1. Assessment"},
+    )
+    _admin_form(page, "/admin/quizzes/new/", {"#pass_mark_percent": "80"}, {"#course": title})
+    page.goto("/admin/questions/new/")
+    page.select_option("#quiz", label=f"{title} — Final quiz", force=True)
+    page.locator("#prompt").fill("Where do rhomboid trigger points refer pain?")
+    page.locator("#choices-button").click()
+    page.locator("#choices-button").click()
+    page.locator("#choices-0-text").fill("Between the shoulder blades")
+    page.locator("#choices-0-is_correct").check()
+    page.locator("#choices-1-text").fill("The front of the thigh")
+    page.locator("input[type=submit][value=Save]").click()
+    page.wait_for_load_state()
+
+    page.goto("/admin/course-outline/")
+    page.get_by_role("link", name=title).first.click()
+    shot(page, shots, "course-outline")
+    page.goto("/admin/courses/")
+    page.locator("tr", has_text=title).locator("input.action-checkbox").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("a[data-model-action=publish]").dispatch_event("click")
+    page.wait_for_load_state()
+    expect(page.get_by_text("1 course set to published.")).to_be_visible()
+    page.goto(f"/courses/{slug}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(title)
+    shot(page, shots, "published-course")
+
+    page.goto(f"/admin/members/{friend['id']}/")
+    _confirm_if_asked(page, admin["password"], secret, used)
+    page.locator("form.comp-form #days").fill("30")
+    page.locator("form.comp-form #reason").fill("Guest presenter")
+    submit(page, "Grant comp membership")
+    _confirm_if_asked(page, admin["password"], secret, used)
+    expect(page.get_by_text("Comp membership: Guest presenter").first).to_be_visible()
+    shot(page, shots, "comped-member")
+
+    page.goto(f"/admin/certificates/details/?id={graduate['certificate_id']}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#revoke-reason").fill("Attendance could not be confirmed")
+    submit(page, "Revoke certificate")
+    _confirm_if_asked(page, admin["password"], secret, used)
+    shot(page, shots, "revoked")
+    page.goto(f"/verify/{graduate['code']}")
+    expect(page.get_by_text(re.compile("revoked", re.I)).first).to_be_visible()
+    shot(page, shots, "verify-revoked")
