@@ -52,4 +52,6 @@ def once_per(name: str, key: str, seconds: int) -> bool:
 
     from campus.extensions import limiter
 
+    if not limiter.enabled:
+        return True  # RATELIMIT_ENABLED=0 keeps no storage: nothing to remember a run by
     return limiter.limiter.hit(RateLimitItemPerSecond(1, seconds), "once", name, key)

@@ -112,3 +112,13 @@ def test_a_good_admin_confirmation_is_not_counted(app, client):
     helpers.sign_in_admin(app, client, fresh=False)
     # Two in a row: a third would need an authenticator code beyond the accepted window.
     assert [helpers.confirm_password(client).status_code for _ in range(2)] == [302] * 2
+
+
+def test_a_once_per_mark_lets_every_run_through_when_rate_limits_are_off(app, monkeypatch):
+    from campus.extensions import limiter
+    from campus.throttling import once_per
+
+    monkeypatch.setattr(limiter, "enabled", False)  # what RATELIMIT_ENABLED=0 leaves
+    monkeypatch.setattr(limiter, "_limiter", None)
+    with app.test_request_context():
+        assert once_per("billing-sync", "7", 60) and once_per("billing-sync", "7", 60)

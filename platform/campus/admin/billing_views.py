@@ -43,7 +43,7 @@ def _payload(view, context, model, name) -> Markup:
         text = json.dumps(json.loads(model.payload), indent=2, sort_keys=True)
     except ValueError:
         text = model.payload
-    return Markup(f'<pre class="json">{escape(text)}</pre>')
+    return Markup(f'<pre class="json" tabindex="0">{escape(text)}</pre>')
 
 
 def _references(payload: str) -> tuple[str | None, str | None, int | None]:

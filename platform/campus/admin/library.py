@@ -109,7 +109,7 @@ class ArticleView(AuditedModelView):
     column_formatters_detail = {
         "tags": lambda v, c, m, n: ", ".join(t.name for t in m.tags),
         "body_md": lambda v, c, m, n: Markup(
-            f'<pre class="markdown-source">{escape(m.body_md)}</pre>'
+            f'<pre class="markdown-source" tabindex="0">{escape(m.body_md)}</pre>'
         ),
     }
     create_template = "admin/campus/article_create.html"

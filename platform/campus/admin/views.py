@@ -111,7 +111,7 @@ def _json_block(value) -> Markup:
     if value is None:
         return Markup('<span class="muted">—</span>')
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return Markup(f'<pre class="json">{escape(text)}</pre>')
+    return Markup(f'<pre class="json" tabindex="0">{escape(text)}</pre>')
 
 
 class AuditLogView(AuditedModelView):

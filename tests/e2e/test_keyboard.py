@@ -1,0 +1,136 @@
+"""Keyboard only: the simulated checkout, a lesson and the quiz work with Tab, Space and Enter.
+
+On each page Tab walks every control in document order (no positive tabindex), each focused
+control shows a visible focus indicator, Tab past the last control leaves the page (no trap)
+and Shift+Tab walks back. Then the page's task is done with the keyboard alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browsing import log_in, shot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# What the focused element is and whether anything shows it is focused.
+_FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) { return null; }
+  // A visually hidden control (the phone menu's checkbox) shows its focus on its label.
+  const tiny = el.getBoundingClientRect().width < 4 && el.labels && el.labels.length;
+  const style = getComputedStyle(tiny ? el.labels[el.labels.length - 1] : el);
+  const all = Array.from(document.querySelectorAll('*'));
+  return {
+    index: all.indexOf(el),
+    name: (el.tagName + ' ' + (el.getAttribute('name') || el.id || el.textContent || ''))
+      .trim().slice(0, 60),
+    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+    shadow: style.boxShadow !== 'none',
+    tabindex: el.tabIndex,
+  };
+}"""
+
+
+def _tab_through(page: Page, limit: int = 150) -> list[dict]:
+    """Press Tab from the top of the page until focus leaves it; what got focus, in order."""
+    page.locator("body").focus()
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    seen: list[dict] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED)
+        if focused is None or (seen and focused["index"] == seen[0]["index"]):
+            return seen  # focus left the page or came round again: no trap
+        seen.append(focused)
+    raise AssertionError(f"focus never left the page after {limit} Tabs: {seen[-5:]}")
+
+
+def _assert_keyboard_friendly(page: Page) -> list[dict]:
+    order = _tab_through(page)
+    assert order, "Tab focused nothing"
+    assert order[0]["name"].startswith("A") and "Skip" in order[0]["name"], order[0]
+    unseen = [f["name"] for f in order if not (f["outline"] or f["shadow"])]
+    assert unseen == [], f"focused without a visible indicator: {unseen}"
+    assert [f for f in order if f["tabindex"] > 0] == [], "a positive tabindex breaks the order"
+    positions = [f["index"] for f in order]
+    assert positions == sorted(positions), f"Tab order is not the reading order: {order}"
+    if len(order) > 1:
+        # Shift+Tab from the last control walks back to the one before it.
+        page.locator("body").focus()
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        for _ in order:
+            page.keyboard.press("Tab")
+        assert page.evaluate(_FOCUSED)["index"] == order[-1]["index"]
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(_FOCUSED)["index"] == order[-2]["index"], "Shift+Tab went astray"
+    return order
+
+
+def _focus(page: Page, locator) -> None:
+    """Tab (not click) until `locator` has focus."""
+    handle = locator.element_handle()
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        if page.evaluate("(el) => document.activeElement === el", handle):
+            return
+    raise AssertionError(f"Tab never reached {locator}")
+
+
+@pytest.fixture
+def learner(stack, page: Page, viewport: str) -> dict:
+    member = stack.prepare("studying", f"keyboard-{viewport}@example.com")
+    log_in(page, member["email"], member["password"])
+    return member
+
+
+def test_checkout_works_with_the_keyboard_alone(page: Page, stack, shots):
+    member = stack.prepare("user", f"keys-buyer-{page.viewport_size['width']}@example.com")
+    log_in(page, member["email"], member["password"])
+    page.goto("/membership")
+    _focus(page, page.locator("form[action$='/membership/checkout'] button"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile("/membership/simulated/checkout/"))
+    _assert_keyboard_friendly(page)
+    _focus(page, page.get_by_label("Card number"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("4242424242424242")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    shot(page, shots, "checkout-focus-on-pay")
+    expect(page.get_by_role("button", name=re.compile("^Subscribe"))).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile("/membership/success"))
+
+
+def test_lesson_works_with_the_keyboard_alone(page: Page, learner: dict, shots):
+    page.goto(f"/courses/{learner['lesson_course']}/lessons/{learner['lesson_id']}")
+    order = _assert_keyboard_friendly(page)
+    button = page.get_by_role("button", name=re.compile("^Mark complete"))
+    expect(button).to_be_enabled(timeout=60_000)  # the heartbeat counted the study time
+    _focus(page, button)
+    shot(page, shots, "lesson-focus-on-complete")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/lessons/(?!{learner['lesson_id']}$)\d+$"))
+    assert len(order) > 5
+
+
+def test_quiz_works_with_the_keyboard_alone(page: Page, learner: dict, shots):
+    page.goto(f"/courses/{learner['quiz_course']}/quiz")
+    _assert_keyboard_friendly(page)
+    questions = page.locator("fieldset")
+    expect(questions.first).to_be_visible()
+    for question in questions.all():
+        first = question.locator("input").first
+        _focus(page, first)
+        page.keyboard.press("Space")  # choose (radio) or tick (checkbox) the focused answer
+        expect(first).to_be_checked()
+    shot(page, shots, "quiz-answered-by-keyboard")
+    _focus(page, page.get_by_role("button", name="Submit my answers"))
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", name=re.compile("Your attempts|You passed"))).to_be_visible()
