@@ -15,6 +15,9 @@ ADMIN_EMAIL = "admin@campus.example"
 ADMIN_PASSWORD = "campus-admin-demo"
 STUDENT_EMAIL = "student@campus.example"
 STUDENT_PASSWORD = "campus-student-demo"
+# A member who already pays (a comp membership, so no checkout is needed to see paid pages).
+MEMBER_EMAIL = "member@campus.example"
+MEMBER_PASSWORD = "campus-member-demo"
 
 
 def seed_accounts() -> list[str]:
@@ -36,7 +39,34 @@ def seed_accounts() -> list[str]:
             )
         )
         lines.append(f"created student {STUDENT_EMAIL}")
+    lines.extend(_seed_paying_member())
     db.session.flush()
+    return lines
+
+
+def _seed_paying_member() -> list[str]:
+    """Create the demo member and keep them paying (a comp, renewed once it has run out)."""
+    from campus.billing import actions
+    from campus.billing.access import has_paid_access
+
+    lines = []
+    member = get_user_by_email(MEMBER_EMAIL)
+    if member is None:
+        member = User(
+            email=MEMBER_EMAIL,
+            password_hash=hash_password(MEMBER_PASSWORD),
+            full_name="Riley Okafor",
+            profession="physical_therapist",
+            license_number="PT-118204",
+            license_state="Oregon",
+            email_verified_at=utcnow(),
+        )
+        db.session.add(member)
+        db.session.flush()
+        lines.append(f"created member {MEMBER_EMAIL}")
+    if not has_paid_access(member):
+        actions.grant_comp(member, days=365, reason="Demo paying member", actor=None)
+        lines.append(f"comp membership for {MEMBER_EMAIL}")
     return lines
 
 
@@ -59,4 +89,5 @@ def print_logins() -> None:
     """Print the demo logins."""
     click.echo("Demo logins:")
     click.echo(f"  admin    {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
-    click.echo(f"  student  {STUDENT_EMAIL} / {STUDENT_PASSWORD}")
+    click.echo(f"  student  {STUDENT_EMAIL} / {STUDENT_PASSWORD}  (not paying yet: try checkout)")
+    click.echo(f"  member   {MEMBER_EMAIL} / {MEMBER_PASSWORD}  (paying: a comp membership)")
