@@ -218,7 +218,11 @@ def drive(data_path: Path, users: int, seconds: int, port: int, out: Path) -> No
 
     data = json.loads(data_path.read_text())
     events = json.loads((data_path.parent / "events.json").read_text())
-    students = list(data["students"])
+    # A student passes once: the steps run one after another, each skipping those already used.
+    used_path = data_path.parent / "used-students.txt"
+    used = set(used_path.read_text().split()) if used_path.exists() else set()
+    students = [email for email in data["students"] if email not in used]
+    popped: list[str] = []
     graduates = list(data["graduates"])
     members = list(data["members"])
     csrf_field = re.compile(
@@ -308,7 +312,8 @@ def drive(data_path: Path, users: int, seconds: int, port: int, out: Path) -> No
             if not students:
                 return self.anonymous()  # every prepared student has passed: read instead
             self.client.cookies.clear()
-            self.sign_in(students.pop())
+            popped.append(students.pop())
+            self.sign_in(popped[-1])
             path = f"/courses/{data['course']}/quiz"
             page = self.client.get(path, name="quiz")
             form = {"csrf_token": token_in(page.text)}
@@ -368,6 +373,7 @@ def drive(data_path: Path, users: int, seconds: int, port: int, out: Path) -> No
     errors = [f"{e.method} {e.name}: {e.error} x{e.occurrences}" for e in env.stats.errors.values()]
     total = env.stats.total
     runner.quit()
+    used_path.write_text("\n".join(sorted(used | set(popped))))
     out.write_text(
         json.dumps(
             {
