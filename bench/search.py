@@ -118,8 +118,8 @@ def main() -> int:
                     new = _new_page(reader, q, 12)
                     same = old == new
                     differ += not same
-                    old_ms = _time(lambda: _old_page(reader, q, 12), args.rounds)
-                    new_ms = _time(lambda: _new_page(reader, q, 12), args.rounds)
+                    old_ms = _time(lambda r=reader, q=q: _old_page(r, q, 12), args.rounds)
+                    new_ms = _time(lambda r=reader, q=q: _new_page(r, q, 12), args.rounds)
                     old_all += old_ms
                     new_all += new_ms
                     rows_out.append((who, q, old[1], old_ms, new_ms, same))

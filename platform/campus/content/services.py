@@ -203,14 +203,16 @@ def library_page(
         stmt = stmt.where(Article.id.in_(tagged))
     terms = search_terms(q)
     if terms:
-        total, ids = search_page(stmt, terms, reader, limit=per_page, offset=(page - 1) * per_page)
+        matches, ids = search_page(
+            stmt, terms, reader, limit=per_page, offset=(page - 1) * per_page
+        )
         loaded = db.session.scalars(
             select(Article)
             .where(Article.id.in_(ids))
             .options(joinedload(Article.category), selectinload(Article.tags))
         ).all()
         by_id = {article.id: article for article in loaded}
-        return Page([by_id[i] for i in ids], page, per_page, total, terms)
+        return Page([by_id[i] for i in ids], page, per_page, matches, terms)
     if q and q.strip():
         # Nothing searchable was typed (only punctuation, say): nothing matches.
         return Page([], page, per_page, 0, [])
