@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import click
 
@@ -18,6 +19,9 @@ STUDENT_PASSWORD = "campus-student-demo"
 # Reviews program practicals in the admin; like admins, sets up TOTP on first visit.
 ASSESSOR_EMAIL = "assessor@campus.example"
 ASSESSOR_PASSWORD = "campus-assessor-demo"
+# A member who already pays (a comp membership, so no checkout is needed to see paid pages).
+MEMBER_EMAIL = "member@campus.example"
+MEMBER_PASSWORD = "campus-member-demo"
 
 
 def seed_accounts() -> list[str]:
@@ -49,7 +53,43 @@ def seed_accounts() -> list[str]:
             )
         )
         lines.append(f"created assessor {ASSESSOR_EMAIL}")
+    lines.extend(_seed_paying_member())
     db.session.flush()
+    return lines
+
+
+def _seed_paying_member() -> list[str]:
+    """Create the demo member and keep them paying (a comp, renewed once it has run out)."""
+    from campus.billing import actions
+    from campus.billing.access import has_paid_access
+    from campus.licenses.models import License
+
+    lines = []
+    member = get_user_by_email(MEMBER_EMAIL)
+    if member is None:
+        member = User(
+            email=MEMBER_EMAIL,
+            password_hash=hash_password(MEMBER_PASSWORD),
+            full_name="Riley Okafor",
+            profession="massage_therapist",
+            email_verified_at=utcnow(),
+        )
+        db.session.add(member)
+        db.session.flush()
+        # A Florida license: its renewal tracker and CE Broker reporting show in the demo.
+        db.session.add(
+            License(
+                user_id=member.id,
+                profession="massage_therapist",
+                jurisdiction="FL",
+                number="MA98765",
+                expires_on=date(2027, 8, 31),
+            )
+        )
+        lines.append(f"created member {MEMBER_EMAIL}")
+    if not has_paid_access(member):
+        actions.grant_comp(member, days=365, reason="Demo paying member", actor=None)
+        lines.append(f"comp membership for {MEMBER_EMAIL}")
     return lines
 
 
@@ -72,5 +112,6 @@ def print_logins() -> None:
     """Print the demo logins."""
     click.echo("Demo logins:")
     click.echo(f"  admin    {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
-    click.echo(f"  student  {STUDENT_EMAIL} / {STUDENT_PASSWORD}")
+    click.echo(f"  student  {STUDENT_EMAIL} / {STUDENT_PASSWORD}  (not paying yet: try checkout)")
+    click.echo(f"  member   {MEMBER_EMAIL} / {MEMBER_PASSWORD}  (paying: a comp membership)")
     click.echo(f"  assessor {ASSESSOR_EMAIL} / {ASSESSOR_PASSWORD}  (sets up TOTP on first visit)")

@@ -57,7 +57,11 @@ class Article(TimestampMixin, Model):
     """
 
     __tablename__ = "articles"
-    __table_args__ = (Index("ix_articles_status_published_at", "status", "published_at"),)
+    __table_args__ = (
+        Index("ix_articles_status_published_at", "status", "published_at"),
+        # SQLite only (migration 0014): a search's filters without reading the wide rows.
+        Index("ix_articles_search_filter", "status", "visibility", "published_at", "category_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)

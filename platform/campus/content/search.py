@@ -3,16 +3,22 @@
 Every article is indexed twice: title, summary and preview text; and title, summary and the full
 text. A reader is matched against the full text of articles they may read and against the
 preview of the others, so a search can never reveal (or even hint at) gated text.
+
+Only one page is ranked in full: the count never ranks, PostgreSQL ranks stored tsvectors
+(not text re-parsed per row), and SQLite reads FTS5's bm25 order and stops once the page and any
+ties are settled. The page is the one a full ranking of every match gives (rank, then newest,
+then highest id), which tests/content/test_search_ranking.py checks against the full ranking.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
-    ColumnClause,
+    ColumnElement,
     Select,
     and_,
     bindparam,
@@ -21,11 +27,12 @@ from sqlalchemy import (
     literal_column,
     not_,
     or_,
+    select,
     text,
 )
 
 from campus.content.access import Reader, readable_visibilities
-from campus.content.models import FTS_TABLE, Article
+from campus.content.models import FTS_TABLE, VISIBILITIES, Article
 from campus.extensions import db
 
 MAX_QUERY_CHARS = 1000  # only the start of an enormous query is read
@@ -33,11 +40,11 @@ MAX_TERMS = 8
 MAX_TERM_CHARS = 40
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
-PREVIEW_DOCUMENT = "title || ' ' || summary || ' ' || preview_text"
-FULL_DOCUMENT = "title || ' ' || summary || ' ' || full_text"
-# The migration builds GIN indexes on exactly these expressions; queries must repeat them.
-PG_PREVIEW_VECTOR = f"to_tsvector('english'::regconfig, {PREVIEW_DOCUMENT})"
-PG_FULL_VECTOR = f"to_tsvector('english'::regconfig, {FULL_DOCUMENT})"
+# PostgreSQL: stored generated columns (migration 0014) with a GIN index each.
+PG_FULL_VECTOR = "articles.search_full"
+PG_PREVIEW_VECTOR = "articles.search_preview"
+# SQLite: rows read from FTS5's bm25 order per round trip while settling a page.
+SQLITE_BATCH = 200
 
 
 def search_terms(query: str | None) -> list[str]:
@@ -54,47 +61,129 @@ def search_terms(query: str | None) -> list[str]:
     return terms
 
 
-def apply_search(stmt: Select, terms: list[str], reader: Reader) -> Select:
-    """Filter and order an article query by the search terms, within what the reader may see."""
+def _arms(reader: Reader) -> list[tuple[bool, ColumnElement[bool]]]:
+    """(full text?, which articles) for each index this reader is matched against."""
     readable = readable_visibilities(reader)
-    full_ok = Article.visibility.in_(readable)
-    if db.engine.dialect.name == "postgresql":
-        tsquery = func.plainto_tsquery(
-            literal_column("'english'::regconfig"), bindparam("terms", " ".join(terms))
-        )
-        full_vector: ColumnClause[Any] = literal_column(_qualified(PG_FULL_VECTOR))
-        preview_vector: ColumnClause[Any] = literal_column(_qualified(PG_PREVIEW_VECTOR))
-        rank = func.ts_rank(case((full_ok, full_vector), else_=preview_vector), tsquery)
-        return stmt.where(
-            or_(
-                and_(full_ok, full_vector.op("@@")(tsquery)),
-                and_(not_(full_ok), preview_vector.op("@@")(tsquery)),
-            )
-        ).order_by(rank.desc(), Article.published_at.desc(), Article.id.desc())
-    # SQLite FTS5: one MATCH per column set, each limited to the articles it applies to.
+    arms: list[tuple[bool, ColumnElement[bool]]] = []
+    if readable:
+        arms.append((True, Article.visibility.in_(readable)))
+    if set(readable) != set(VISIBILITIES):
+        # Unknown visibilities are closed (access.may_read_full): not_(in_) covers them too.
+        arms.append((False, not_(Article.visibility.in_(readable))))
+    return arms
+
+
+def _tsquery(terms: list[str]) -> ColumnElement[Any]:
+    return func.plainto_tsquery(
+        literal_column("'english'::regconfig"), bindparam("terms", " ".join(terms))
+    )
+
+
+def _fts_query(terms: list[str], full: bool) -> str:
     phrase = " AND ".join(f'"{term}"' for term in terms)
-    matches = text(
-        f"SELECT rowid AS article_id, rank AS score, 1 AS full_hit FROM {FTS_TABLE} "
-        f"WHERE {FTS_TABLE} MATCH :full_q "
-        f"UNION ALL SELECT rowid, rank, 0 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :preview_q"
-    ).columns(literal_column("article_id"), literal_column("score"), literal_column("full_hit"))
-    hits = matches.bindparams(
-        full_q=f"{{title summary full_text}} : ({phrase})",
-        preview_q=f"{{title summary preview_text}} : ({phrase})",
-    ).subquery("hits")
-    return stmt.join(
-        hits,
-        and_(
-            hits.c.article_id == Article.id,
-            or_(and_(hits.c.full_hit == 1, full_ok), and_(hits.c.full_hit == 0, not_(full_ok))),
-        ),
-    ).order_by(hits.c.score, Article.published_at.desc(), Article.id.desc())
+    columns = "title summary full_text" if full else "title summary preview_text"
+    return f"{{{columns}}} : ({phrase})"
 
 
-def _qualified(expr: str) -> str:
-    for column in ("title", "summary", "preview_text", "full_text"):
-        expr = re.sub(rf"(?<![\w.]){column}\b", f"articles.{column}", expr)
-    return expr
+def match_condition(terms: list[str], reader: Reader) -> ColumnElement[bool]:
+    """The WHERE clause of the articles this reader finds with these terms (no ranking)."""
+    if db.engine.dialect.name == "postgresql":
+        tsquery = _tsquery(terms)
+        return or_(
+            *(
+                and_(which, literal_column(_vector(full)).op("@@")(tsquery))
+                for full, which in _arms(reader)
+            )
+        )
+    return or_(
+        *(
+            and_(
+                which,
+                Article.id.in_(_fts_rowids(terms, full)),
+            )
+            for full, which in _arms(reader)
+        )
+    )
+
+
+def _fts_rowids(terms: list[str], full: bool) -> Select:
+    fts = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q_{int(full)}")
+    sub = fts.bindparams(**{f"q_{int(full)}": _fts_query(terms, full)}).columns(
+        literal_column("rowid")
+    )
+    return select(sub.subquery().c.rowid)
+
+
+def _vector(full: bool) -> str:
+    return PG_FULL_VECTOR if full else PG_PREVIEW_VECTOR
+
+
+def search_page(
+    stmt: Select, terms: list[str], reader: Reader, *, limit: int, offset: int
+) -> tuple[int, list[int]]:
+    """Count the matches of an article query and return the ids of one page, best first."""
+    matched = stmt.where(match_condition(terms, reader))
+    total = db.session.scalar(
+        matched.with_only_columns(func.count(Article.id), maintain_column_froms=True).order_by(None)
+    )
+    if not total or offset >= total:
+        return total or 0, []
+    if db.engine.dialect.name == "postgresql":
+        tsquery = _tsquery(terms)
+        arms = _arms(reader)
+        vector: ColumnElement[Any] = literal_column(_vector(arms[0][0]))
+        if len(arms) == 2:
+            vector = case((arms[0][1], vector), else_=literal_column(_vector(arms[1][0])))
+        ids = db.session.scalars(
+            matched.with_only_columns(Article.id, maintain_column_froms=True)
+            .order_by(
+                func.ts_rank(vector, tsquery).desc(),
+                Article.published_at.desc(),
+                Article.id.desc(),
+            )
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return total, list(ids)
+    return total, _sqlite_page(stmt, terms, reader, offset + limit)[offset:]
+
+
+def _sqlite_page(stmt: Select, terms: list[str], reader: Reader, need: int) -> list[int]:
+    """The best `need` ids: bm25 order from FTS5, each arm read until the page is settled."""
+    found: list[tuple[float, int, float, int]] = []
+    for full, which in _arms(reader):
+        ranked = db.session.execute(
+            text(f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q ORDER BY rank"),
+            {"q": _fts_query(terms, full)},
+        )
+        kept: list[tuple[float, int, float, int]] = []
+        while batch := ranked.fetchmany(SQLITE_BATCH):
+            score = {row[0]: row[1] for row in batch}
+            rows = db.session.execute(
+                stmt.where(which, Article.id.in_(list(score))).with_only_columns(
+                    Article.id, Article.published_at, maintain_column_froms=True
+                )
+            ).all()
+            kept.extend(_sort_key(score[i], published, i) for i, published in rows)
+            kept.sort()
+            # FTS5 hands rows in rank order: once the last one read ranks below the need-th
+            # kept, nothing further can enter the page (ties included).
+            if len(kept) >= need and batch[-1][1] > kept[need - 1][0]:
+                break
+        ranked.close()
+        if len(kept) > need:
+            kept = kept[:need] + [k for k in kept[need:] if k[0] == kept[need - 1][0]]
+        found.extend(kept)
+    found.sort()
+    return [-key[3] for key in found[:need]]
+
+
+def _sort_key(
+    score: float, published: datetime | None, article_id: int
+) -> tuple[float, int, float, int]:
+    """bm25 ascending, then newest first (undated last, as SQLite sorts NULL), then id down."""
+    when = -published.timestamp() if published else 0.0
+    return (score, 0 if published else 1, when, -article_id)
 
 
 def snippet(text_value: str, terms: list[str], width: int = 220) -> Markup:

@@ -24,7 +24,7 @@ from campus.content.models import (
     article_tags,
 )
 from campus.content.render import render_article
-from campus.content.search import apply_search, search_terms
+from campus.content.search import search_page, search_terms
 from campus.extensions import db
 from campus.models.base import utcnow
 
@@ -203,12 +203,20 @@ def library_page(
         stmt = stmt.where(Article.id.in_(tagged))
     terms = search_terms(q)
     if terms:
-        stmt = apply_search(stmt, terms, reader)
-    elif q and q.strip():
+        matches, ids = search_page(
+            stmt, terms, reader, limit=per_page, offset=(page - 1) * per_page
+        )
+        loaded = db.session.scalars(
+            select(Article)
+            .where(Article.id.in_(ids))
+            .options(joinedload(Article.category), selectinload(Article.tags))
+        ).all()
+        by_id = {article.id: article for article in loaded}
+        return Page([by_id[i] for i in ids], page, per_page, matches, terms)
+    if q and q.strip():
         # Nothing searchable was typed (only punctuation, say): nothing matches.
         return Page([], page, per_page, 0, [])
-    else:
-        stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc())
+    stmt = stmt.order_by(Article.published_at.desc(), Article.id.desc())
     total = db.session.scalar(
         stmt.with_only_columns(func.count(Article.id), maintain_column_froms=True).order_by(None)
     )
