@@ -153,11 +153,11 @@ def test_the_link_expires_and_the_sweep_removes_the_file(app, client):
     with app.app_context():
         from sqlalchemy import select
 
-        from campus.storage import get_storage
         from campus.extensions import db
         from campus.models.base import utcnow
         from campus.records.models import DataExport
         from campus.records.tasks import sweep_exports
+        from campus.storage import get_storage
 
         export = db.session.scalars(select(DataExport)).one()
         key = export.storage_key

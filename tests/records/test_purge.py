@@ -39,8 +39,8 @@ def _count(table: str, user_id: int) -> int:
 def test_records_are_purged_after_the_period_and_not_before(app, client):
     m, hold_id, purge_after = _deleted_member(app, client)
     with app.app_context():
-        from campus.storage import get_storage
         from campus.records.tasks import purge_retained
+        from campus.storage import get_storage
 
         storage = get_storage()
         assert storage.exists(m.storage_key)

@@ -20,7 +20,6 @@ from campus.accounts.models import User
 from campus.billing.closing import payments_summary
 from campus.certificates import services as certificates
 from campus.certificates.models import Certificate
-from campus.storage import get_storage
 from campus.certificates.transcripts import transcript_pdf
 from campus.content.models import Lead
 from campus.extensions import db
@@ -28,6 +27,7 @@ from campus.learning.models import Enrollment, LessonProgress, QuizAttempt
 from campus.learning.records import CourseEvaluation, SeatTime
 from campus.models.base import utcnow
 from campus.records import licensing
+from campus.storage import get_storage
 
 README = """Your data from {site}, as of {when} (UTC).
 

@@ -26,7 +26,6 @@ from campus.accounts.tokens import ApiToken
 from campus.audit import AuditEntry, record
 from campus.billing.closing import close_at_stripe, forget_billing
 from campus.certificates.models import Certificate
-from campus.storage import get_storage
 from campus.content.models import Lead
 from campus.directory.models import DirectoryProfile
 from campus.extensions import db
@@ -38,6 +37,7 @@ from campus.models.base import utcnow
 from campus.programs.models import Credential, PracticalSubmission
 from campus.records import licensing
 from campus.records.models import DataExport, RetentionHold
+from campus.storage import get_storage
 from campus.templating import counted
 from campus.urls import public_url
 

@@ -9,13 +9,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from campus.accounts.models import User
-from campus.storage import get_storage
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.records.archive import build_archive
 from campus.records.models import DataExport
+from campus.storage import get_storage
 from campus.templating import format_date
 from campus.urls import public_url
 
