@@ -296,9 +296,10 @@ def _keep_videos_transcribed(course: Course, lesson: Lesson, before: dict[str, A
     if course.status != "published" or not lesson.video_embed_url or lesson.transcript.strip():
         return
     before = before or {}
-    if lesson.video_embed_url != before.get("video_embed_url") or (
-        before.get("transcript") or ""
-    ).strip():
+    if (
+        lesson.video_embed_url != before.get("video_embed_url")
+        or (before.get("transcript") or "").strip()
+    ):
         raise _refuse(
             f"Lesson “{lesson.title}” has a video: give it a transcript (what the video shows "
             "and says) before it goes into a published course."
