@@ -232,13 +232,40 @@ def test_admin_builds_a_course_with_a_quiz_and_publishes_it(app, client):
     )
     assert response.status_code == 302, helpers.flashes(response)
 
-    response = helpers.post(
-        client, "/admin/courses/action/", {"action": "publish", "rowid": [str(course_id)]}
+    publish = {"action": "publish", "rowid": [str(course_id)]}
+    response = helpers.post(client, "/admin/courses/action/", publish, follow_redirects=True)
+    assert any(
+        "a transcript for every lesson with a video (missing for “The quadratus lumborum”)" in m
+        for m in helpers.flashes(response)
     )
+    assert _course(app, "myofascial-low-back")["status"] == "draft"
+    with app.app_context():
+        lesson_id = db.session.scalar(select(Lesson.id).where(Lesson.course_id == course_id))
+    edit = client.get(f"/admin/lessons/edit/?id={lesson_id}").get_data(as_text=True)
+    assert "Video transcript (Markdown)" in edit
+    response = helpers.post(
+        client,
+        f"/admin/lessons/edit/?id={lesson_id}",
+        {
+            "module": module_id,
+            "position": "1",
+            "title": "The quadratus lumborum",
+            "body_markdown": "Find the **QL**.",
+            "video_url": "https://youtu.be/dQw4w9WgXcQ",
+            "transcript": "The therapist *sidelies* the client and finds the QL.",
+            "estimated_minutes": "150",
+        },
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+
+    response = helpers.post(client, "/admin/courses/action/", publish)
     assert response.status_code == 302
     assert _course(app, "myofascial-low-back")["status"] == "published"
     with app.app_context():
         lesson = db.session.scalar(select(Lesson).where(Lesson.course_id == course_id))
+        assert lesson.transcript_html == (
+            "<p>The therapist <em>sidelies</em> the client and finds the QL.</p>\n"
+        )
         assert lesson.module_position == 1 and lesson.position == 1
         assert lesson.video_embed_url == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
         # Markdown is rendered without raw HTML: the tags arrive as harmless text.

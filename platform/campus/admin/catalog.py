@@ -339,13 +339,14 @@ class LessonView(CourseCatalogView):
     column_formatters = {
         "module": lambda v, c, m, n: f"{m.module_position}. {m.module.title}",
     }
-    column_details_exclude_list = ("body_html",)
+    column_details_exclude_list = ("body_html", "transcript_html")
     form_columns = (
         "module",
         "position",
         "title",
         "body_markdown",
         "video_url",
+        "transcript",
         "estimated_minutes",
     )
     form_extra_fields = {
@@ -366,6 +367,11 @@ class LessonView(CourseCatalogView):
         },
         "title": {"validators": [DataRequired("Give the lesson a title.")]},
         "body_markdown": {"label": "Lesson (Markdown)"},
+        "transcript": {
+            "label": "Video transcript (Markdown)",
+            "description": "What the video shows and says, for those who cannot watch or hear "
+            "it. Required for a lesson with a video before its course is published.",
+        },
         "estimated_minutes": {
             "validators": [
                 DataRequired("Estimate the minutes."),
@@ -373,7 +379,11 @@ class LessonView(CourseCatalogView):
             ]
         },
     }
-    form_widget_args = {"body_markdown": MARKDOWN, "position": {"required": False}}
+    form_widget_args = {
+        "body_markdown": MARKDOWN,
+        "transcript": MARKDOWN,
+        "position": {"required": False},
+    }
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Lesson, session, **kwargs)

@@ -235,6 +235,7 @@ def save_lesson(
             "module. Pick a free position, or move that lesson first."
         )
     _keep_hours_supported(module.course)
+    _keep_videos_transcribed(module.course, lesson, before)
     _saved(lesson, before, actor)
     return lesson
 
@@ -287,6 +288,22 @@ def move_lesson(lesson: Lesson, direction: int, *, actor: User | None) -> bool:
     _swap(lesson, other)
     _log("move", lesson, before=before, after=snapshot(lesson), actor=actor)
     return True
+
+
+def _keep_videos_transcribed(course: Course, lesson: Lesson, before: dict[str, Any] | None) -> None:
+    # In a published course a new or changed video needs its transcript, and a transcript cannot
+    # be taken away from a video; lessons published before transcripts existed stay editable.
+    if course.status != "published" or not lesson.video_embed_url or lesson.transcript.strip():
+        return
+    before = before or {}
+    if (
+        lesson.video_embed_url != before.get("video_embed_url")
+        or (before.get("transcript") or "").strip()
+    ):
+        raise _refuse(
+            f"Lesson “{lesson.title}” has a video: give it a transcript (what the video shows "
+            "and says) before it goes into a published course."
+        )
 
 
 def _keep_hours_supported(course: Course) -> None:

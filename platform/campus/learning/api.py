@@ -174,6 +174,8 @@ def get_course(slug: str) -> dict:
                         "title": lesson.title,
                         "estimated_minutes": lesson.estimated_minutes,
                         "completed": lesson.id in plan.completed_ids,
+                        "has_video": lesson.video_embed_url is not None,
+                        "has_transcript": bool(lesson.transcript.strip()),
                     }
                     for lesson in m.lessons
                 ],

@@ -50,6 +50,10 @@ class LessonSchema(Schema):
     title = fields.String()
     estimated_minutes = fields.Integer()
     completed = fields.Boolean()
+    has_video = fields.Boolean(metadata={"description": "The lesson embeds a video"})
+    has_transcript = fields.Boolean(
+        metadata={"description": "The lesson's video has a text transcript (WCAG 1.2.x)"}
+    )
 
 
 class ModuleSchema(Schema):

@@ -4,6 +4,7 @@ A course is a folder:
 
     <slug>/course.yaml      the course: title, CE hours, approvals, modules and their lessons
     <slug>/lessons/*.md     one lesson each: YAML front matter (title, minutes, ...) + Markdown
+    <slug>/lessons/<lesson>.transcript.md   the transcript of that lesson's video (Markdown)
     <slug>/quiz.yaml        the final quiz (optional)
     <slug>/resources/*      files offered for download beside a lesson
 
@@ -31,6 +32,7 @@ from campus.learning.rendering import VideoURLError, video_embed_url
 
 COURSE_FILE = "course.yaml"
 QUIZ_FILE = "quiz.yaml"
+TRANSCRIPT_SUFFIX = ".transcript.md"
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -55,6 +57,8 @@ class LessonSpec:
     body: str
     video_url: str | None
     resources: tuple[ResourceSpec, ...]
+    transcript: str = ""
+    filename: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ def read_course(folder: Path) -> CourseSpec:
     reader.done()
     quiz_path = folder / QUIZ_FILE
     quiz = _quiz(quiz_path) if quiz_path.exists() else None
+    if status == "published":
+        _check_transcripts(modules)
     return CourseSpec(slug, fields, status, professions, approvals, modules, quiz)
 
 
@@ -188,9 +194,41 @@ def _module(folder: Path, item: Any, number: int) -> ModuleSpec:
     return ModuleSpec(title, summary, lessons)
 
 
+def _check_transcripts(modules: tuple[ModuleSpec, ...]) -> None:
+    # A published course's videos need transcripts (WCAG 2.1 AA 1.2.x); drafts may wait.
+    for module in modules:
+        for lesson in module.lessons:
+            if lesson.video_url and not lesson.transcript.strip():
+                raise CourseFileError(
+                    f"lessons/{lesson.filename}: the lesson has a video but no transcript; "
+                    f"write what the video shows and says in "
+                    f"lessons/{transcript_name(lesson.filename)} (or keep the course a draft)"
+                )
+
+
+def transcript_name(lesson_name: str) -> str:
+    """The file name of a lesson's transcript: `01-intro.md` → `01-intro.transcript.md`."""
+    return lesson_name.removesuffix(".md") + TRANSCRIPT_SUFFIX
+
+
+def _transcript(folder: Path, name: str) -> str:
+    where = f"lessons/{transcript_name(name)}"
+    try:
+        text = (folder / "lessons" / transcript_name(name)).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except UnicodeDecodeError:
+        raise CourseFileError(f"{where}: not UTF-8 text") from None
+    if not text.strip():
+        raise CourseFileError(f"{where}: the transcript is empty")
+    return text.strip() + "\n"
+
+
 def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
     if not (_PLAIN_NAME.match(name) and name.endswith(".md")):
         raise CourseFileError(f"{where}: {name!r} must be a .md file name in lessons/")
+    if name.endswith(TRANSCRIPT_SUFFIX):
+        raise CourseFileError(f"{where}: {name!r} is a transcript, not a lesson")
     path = folder / "lessons" / name
     where = f"lessons/{name}"
     try:
@@ -217,7 +255,10 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
             raise CourseFileError(f"{where}: {exc}") from None
     if not post.content.strip():
         raise CourseFileError(f"{where}: the lesson has no text")
-    return LessonSpec(title, minutes, post.content.strip() + "\n", video, resources)
+    transcript = _transcript(folder, name)
+    return LessonSpec(
+        title, minutes, post.content.strip() + "\n", video, resources, transcript, name
+    )
 
 
 def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:

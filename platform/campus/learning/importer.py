@@ -109,7 +109,12 @@ def _create(spec: CourseSpec) -> Course:
 
 def _add_lesson(module: Module, spec: LessonSpec) -> Lesson:
     lesson = services.add_lesson(
-        module, spec.title, spec.body, estimated_minutes=spec.minutes, video_url=spec.video_url
+        module,
+        spec.title,
+        spec.body,
+        estimated_minutes=spec.minutes,
+        video_url=spec.video_url,
+        transcript=spec.transcript,
     )
     for resource in spec.resources:
         services.add_resource(
@@ -235,6 +240,7 @@ def _update_lesson(lesson: Lesson, spec: LessonSpec) -> bool:
         body_markdown=spec.body,
         estimated_minutes=spec.minutes,
         video_embed_url=video_embed_url(spec.video_url),
+        transcript=spec.transcript,
     )
     have = {resource.filename: resource for resource in lesson.resources}
     for resource_spec in spec.resources:

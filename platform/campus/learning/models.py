@@ -182,7 +182,7 @@ class Module(TimestampMixin, Model):
 
 
 class Lesson(TimestampMixin, Model):
-    """A lesson: Markdown rendered to sanitized HTML on save, an optional video, resources."""
+    """A lesson: Markdown rendered to sanitized HTML on save, a video with its transcript, files."""
 
     __tablename__ = "lessons"
 
@@ -200,6 +200,10 @@ class Lesson(TimestampMixin, Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
     # A normalized embed URL on an allowed host (youtube-nocookie.com, player.vimeo.com) or None.
     video_embed_url: Mapped[str | None] = mapped_column(String(500))
+    # What the video shows and says, for those who cannot watch or hear it (WCAG 1.2.x); a
+    # course cannot be published while a lesson with a video has none.
+    transcript: Mapped[str] = mapped_column(Text, default="")
+    transcript_html: Mapped[str] = mapped_column(Text, default="")
     estimated_minutes: Mapped[int] = mapped_column(default=10)
 
     course: Mapped[Course] = relationship(back_populates="lessons")
@@ -437,6 +441,11 @@ class QuizAttempt(Model):
 def _render_lesson_body(target: Lesson, value: str, _old, _initiator) -> None:
     # Render once when the source changes, never per request.
     target.body_html = render_markdown(value)
+
+
+@event.listens_for(Lesson.transcript, "set")
+def _render_lesson_transcript(target: Lesson, value: str, _old, _initiator) -> None:
+    target.transcript_html = render_markdown(value)
 
 
 @event.listens_for(Course.description, "set")

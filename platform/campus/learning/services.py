@@ -64,6 +64,7 @@ def add_lesson(
     *,
     estimated_minutes: int | None = None,
     video_url: str | None = None,
+    transcript: str = "",
 ) -> Lesson:
     """Append a lesson to a module; the video link must be on an allowed host.
 
@@ -81,6 +82,7 @@ def add_lesson(
         title=title,
         body_markdown=body_markdown,
         video_embed_url=video_embed_url(video_url),
+        transcript=transcript,
         estimated_minutes=estimated_minutes or seattime.reading_minutes(body_markdown),
     )
     db.session.add(lesson)
@@ -188,6 +190,29 @@ def approval_problem(course: Course, today: date | None = None) -> str | None:
     return None
 
 
+def untranscribed_videos(course: Course) -> list[str]:
+    """The titles of the course's lessons that embed a video but have no transcript, in order."""
+    if not course.id:
+        return []
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            select(Lesson.title, Lesson.transcript)
+            .where(Lesson.course_id == course.id, Lesson.video_embed_url.is_not(None))
+            .order_by(Lesson.module_position, Lesson.position)
+        )
+        # Blank in Python: SQL's trim() leaves newlines, and a transcript of newlines is none.
+        return [title for title, transcript in rows if not transcript.strip()]
+
+
+def transcript_problem(course: Course) -> str | None:
+    """Name the lessons whose video has no transcript (WCAG 2.1 AA 1.2.x), or None."""
+    titles = untranscribed_videos(course)
+    if not titles:
+        return None
+    named = ", ".join(f"“{title}”" for title in titles)
+    return f"a transcript for every lesson with a video (missing for {named})"
+
+
 def check_publishable(course: Course) -> None:
     """Refuse to publish a course that students could not complete or earn credit for."""
     problems = []
@@ -205,6 +230,9 @@ def check_publishable(course: Course) -> None:
         problems.append("a final quiz with questions")
     elif any(not any(c.is_correct for c in q.choices) for q in questions):
         problems.append("a correct answer for every quiz question")
+    transcripts = transcript_problem(course)
+    if transcripts is not None:
+        problems.append(transcripts)
     approval = approval_problem(course)
     if approval is not None:
         problems.append(approval)

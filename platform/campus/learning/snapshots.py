@@ -65,6 +65,7 @@ class LessonView:
     title: str
     body_html: str
     video_embed_url: str | None
+    transcript_html: str
     estimated_minutes: int
     resources: tuple[ResourceView, ...]
 
@@ -141,6 +142,7 @@ def course_lessons(course: Course | CourseCard) -> list[LessonView]:
             title=lesson.title,
             body_html=lesson.body_html,
             video_embed_url=lesson.video_embed_url,
+            transcript_html=lesson.transcript_html,
             estimated_minutes=lesson.estimated_minutes,
             resources=tuple(
                 ResourceView(r.id, r.title, r.filename, r.size_bytes) for r in lesson.resources
