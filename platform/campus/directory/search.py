@@ -161,7 +161,7 @@ def _candidates(query: SearchQuery) -> list[tuple[int, int, float, float]]:
     if query.profession:
         params["profession_bit"] = taxonomy.profession_bit(query.profession)
     stmt = _candidate_statement(box.wraps, bool(query.specialty), bool(query.profession))
-    return [(row[0], row[1], row[2], row[3]) for row in read(stmt, params)]
+    return [(row[0], row[1], row[2], row[3]) for row in read(stmt, params).all()]
 
 
 def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResult:
@@ -170,12 +170,7 @@ def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResul
     if query.credential:
         holders = credentials.credential_holders(query.credential, (row[1] for row in rows))
         rows = [row for row in rows if row[1] in holders]
-    lat, lon = query.place.lat, query.place.lon
-    within = []
-    for profile_id, _user_id, p_lat, p_lon in rows:
-        miles = geo.distance_miles(lat, lon, p_lat, p_lon)
-        if miles <= query.radius_miles:
-            within.append((miles, profile_id))
+    within = geo.within_radius(query.place.lat, query.place.lon, query.radius_miles, rows)
     within.sort()
     start = (query.page - 1) * query.per_page
     page = within[start : start + query.per_page]
