@@ -144,6 +144,11 @@ class Config:
     # the maximum, it has expired.
     CONTACT_MIN_FILL_SECONDS = float(_env("CONTACT_MIN_FILL_SECONDS", "3") or 3)
     CONTACT_FORM_MAX_AGE = int(_env("CONTACT_FORM_MAX_AGE", "7200") or 7200)
+    # Directory impressions are added up in each web process and written at most this often
+    # (seconds; 0 writes each search's at once). See README, "What keeps the directory fast".
+    DIRECTORY_IMPRESSIONS_FLUSH_SECONDS = float(
+        _env("DIRECTORY_IMPRESSIONS_FLUSH_SECONDS", "5") or 0
+    )
 
     # The perimeter. Host names the app answers besides PUBLIC_BASE_URL's (create_app adds that
     # one); an empty list in testing means any host.
@@ -308,6 +313,8 @@ class TestingConfig(Config):
     CEBROKER_TIMEOUT = 5.0
     # A production-strength hash costs a tenth of a second; the tests make hundreds.
     PASSWORD_HASH_PROFILE = "CHEAPEST"
+    # Each search's impressions written at once, so a test reads them (the buffer has its own).
+    DIRECTORY_IMPRESSIONS_FLUSH_SECONDS = 0.0
     STRIPE_WEBHOOK_SECRET = Config.STRIPE_WEBHOOK_SECRET or "whsec_test_secret"
     # Tests complete lessons directly; the seat-time tests build an app with the scale at 1.
     SEAT_TIME_SCALE = 0.0

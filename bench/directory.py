@@ -5,7 +5,8 @@
 
 With DATABASE_URL set (PostgreSQL) the profiles go there; SQLite otherwise. Prints:
 - the SQL statements one search runs with 100 profiles and with all of them (they must be
-  equal: a box on the indexed coordinates, the page, its lists, one UPDATE of impressions);
+  equal: a box on the indexed coordinates, the page, its lists, the credentials to filter by;
+  impressions are counted in memory and written in batches, not per search);
 - the search page (25 miles around a ZIP, one specialty) against the bare Flask page under
   the same gunicorn, in alternating wrk rounds: req/s, p50, p99 and the ratio (target 0.35).
 Exits non-zero when the counts differ, the ratio misses, or a page answers errors.

@@ -180,3 +180,15 @@ def test_a_circle_around_a_pole_takes_every_longitude():
 )
 def test_distances_are_written_in_miles_with_one_decimal(miles, text):
     assert geo.format_miles(miles) == text
+
+
+def test_within_radius_measures_as_distance_miles_does():
+    from campus.directory import geo
+
+    origin = geo.locate("10001")
+    points = [(1, 0, 40.7357, -74.1724), (2, 0, 40.6501, -73.9496), (3, 0, 39.9526, -75.1652)]
+    found = geo.within_radius(origin.lat, origin.lon, 25, points)
+    assert [pid for _miles, pid in found] == [1, 2]  # Philadelphia is ~80 miles away
+    for miles, pid in found:
+        _, _, lat, lon = points[pid - 1]
+        assert miles == geo.distance_miles(origin.lat, origin.lon, lat, lon)

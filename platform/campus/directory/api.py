@@ -9,7 +9,6 @@ from marshmallow import Schema, fields, validate
 from campus.api.spec import ErrorSchema
 from campus.directory import geo, photos, taxonomy
 from campus.directory import search as finder
-from campus.extensions import db
 from campus.urls import public_url
 
 blp = Blueprint("directory_api", __name__, description="The practitioner directory")
@@ -127,6 +126,4 @@ def list_practitioners(args: dict) -> dict:
         "total": result.total,
         "pages": result.pages,
     }
-    # After reading the profiles: committing first would expire them and reload each.
-    db.session.commit()  # the impressions of this page
     return page

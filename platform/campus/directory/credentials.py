@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select
 from campus.extensions import db
 from campus.learning.credit import earned_hours
 from campus.licenses import services as licenses
+from campus.models.reads import read
 from campus.programs import public as programs
 from campus.programs.models import Credential, Program
 from campus.programs.public import CredentialBadge
@@ -62,14 +63,14 @@ def live_badges(user_id: int) -> LiveBadges:
     )
 
 
+_CHOICES = (
+    select(Program.slug, Program.title).where(Program.published.is_(True)).order_by(Program.title)
+)
+
+
 def credential_choices() -> list[tuple[str, str]]:
     """The credentials the search can filter by, (program slug, title)."""
-    rows = db.session.execute(
-        select(Program.slug, Program.title)
-        .where(Program.published.is_(True))
-        .order_by(Program.title)
-    )
-    return [(slug, title) for slug, title in rows]
+    return [(slug, title) for slug, title in read(_CHOICES)]
 
 
 def credential_holders(slug: str, user_ids: Iterable[int]) -> set[int]:

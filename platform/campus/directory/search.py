@@ -1,20 +1,23 @@
 """The radius search: a box on the indexed coordinates in SQL, then the exact distance here.
 
-A search costs the same four statements however many profiles there are: the candidates in
-the box (ids and coordinates only), the page's profiles, their specialties and professions
-(one UNION), and one UPDATE that counts an impression for each profile the page shows.
+A search costs the same three statements however many profiles there are: the candidates in
+the box (ids and coordinates only), the page's profiles, and their specialties and professions
+(one UNION). The impressions of the profiles a page shows are counted in memory and written in
+batches (impressions.py). The statements are built once and run on the session's connection
+(campus.models.reads): building and compiling them per search cost more than running them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import bindparam, literal, or_, select, text, union_all, update
+from sqlalchemy import Select, bindparam, literal, or_, select, union_all
 
-from campus.directory import credentials, geo, taxonomy
+from campus.directory import credentials, geo, impressions, taxonomy
 from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
-from campus.extensions import db
+from campus.models.reads import read
 
 PER_PAGE = 20
 MAX_PAGE = 1000
@@ -120,30 +123,45 @@ def build_query(
     )
 
 
+@cache
+def _candidate_statement(wraps: bool, specialty: bool, profession: bool) -> Select:
+    """The box query for one combination of filters, built once per process."""
+    profile = DirectoryProfile
+    lon_range = (
+        or_(profile.lon >= bindparam("lon_min"), profile.lon <= bindparam("lon_max"))
+        if wraps
+        else profile.lon.between(bindparam("lon_min"), bindparam("lon_max"))
+    )
+    stmt = select(profile.id, profile.user_id, profile.lat, profile.lon).where(
+        profile.listed.is_(True),
+        profile.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+        lon_range,
+    )
+    if specialty:
+        stmt = stmt.where(profile.specialty_mask.op("&")(bindparam("specialty_bit")) != 0)
+    if profession:
+        stmt = stmt.where(profile.profession_mask.op("&")(bindparam("profession_bit")) != 0)
+    return stmt
+
+
 def _candidates(query: SearchQuery) -> list[tuple[int, int, float, float]]:
     """(id, user_id, lat, lon) of every listed profile in the query's box that fits the filters.
 
     Every column it names is in the search index, so the database reads the index alone.
     """
     box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
-    profile = DirectoryProfile
-    lon_range = (
-        or_(profile.lon >= box.lon_min, profile.lon <= box.lon_max)
-        if box.wraps
-        else profile.lon.between(box.lon_min, box.lon_max)
-    )
-    stmt = select(profile.id, profile.user_id, profile.lat, profile.lon).where(
-        profile.listed.is_(True),
-        profile.lat.between(box.lat_min, box.lat_max),
-        lon_range,
-    )
+    params: dict[str, float | int] = {
+        "lat_min": box.lat_min,
+        "lat_max": box.lat_max,
+        "lon_min": box.lon_min,
+        "lon_max": box.lon_max,
+    }
     if query.specialty:
-        bit = taxonomy.specialty_bit(query.specialty)
-        stmt = stmt.where(profile.specialty_mask.op("&")(bit) != 0)
+        params["specialty_bit"] = taxonomy.specialty_bit(query.specialty)
     if query.profession:
-        bit = taxonomy.profession_bit(query.profession)
-        stmt = stmt.where(profile.profession_mask.op("&")(bit) != 0)
-    return [(row[0], row[1], row[2], row[3]) for row in db.session.execute(stmt)]
+        params["profession_bit"] = taxonomy.profession_bit(query.profession)
+    stmt = _candidate_statement(box.wraps, bool(query.specialty), bool(query.profession))
+    return [(row[0], row[1], row[2], row[3]) for row in read(stmt, params).all()]
 
 
 def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResult:
@@ -152,12 +170,7 @@ def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResul
     if query.credential:
         holders = credentials.credential_holders(query.credential, (row[1] for row in rows))
         rows = [row for row in rows if row[1] in holders]
-    lat, lon = query.place.lat, query.place.lon
-    within = []
-    for profile_id, _user_id, p_lat, p_lon in rows:
-        miles = geo.distance_miles(lat, lon, p_lat, p_lon)
-        if miles <= query.radius_miles:
-            within.append((miles, profile_id))
+    within = geo.within_radius(query.place.lat, query.place.lon, query.radius_miles, rows)
     within.sort()
     start = (query.page - 1) * query.per_page
     page = within[start : start + query.per_page]
@@ -167,7 +180,7 @@ def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResul
     cards = _cards(ids)
     hits = [Hit(cards[pid], miles) for miles, pid in page if pid in cards]
     if count_impressions:
-        _count_impressions(ids)
+        impressions.count(ids)
     return SearchResult(query, hits, len(within))
 
 
@@ -185,8 +198,8 @@ _LISTS = union_all(
 
 def _cards(ids: list[int]) -> dict[int, Card]:
     """The page's profiles and their two lists, in two statements."""
-    cards = {row[0]: Card(*row) for row in db.session.execute(_PAGE, {"ids": ids})}
-    for profile_id, kind, key in db.session.execute(_LISTS, {"ids": ids}):
+    cards = {row[0]: Card(*row) for row in read(_PAGE, {"ids": ids})}
+    for profile_id, kind, key in read(_LISTS, {"ids": ids}):
         card = cards.get(profile_id)
         if card is not None:
             (card.specialty_keys if kind == "s" else card.profession_keys).append(key)
@@ -194,37 +207,3 @@ def _cards(ids: list[int]) -> dict[int, Card]:
         card.specialty_keys.sort()
         card.profession_keys.sort()
     return cards
-
-
-def _count_impressions(ids: list[int]) -> None:
-    """Add one impression to each profile a results page showed, in one UPDATE.
-
-    A counter may lose its last few increments in a power cut, so its commit does not wait
-    for the disk: that wait, not the UPDATE, was what a search cost (bench/directory.py).
-    PostgreSQL: synchronous_commit off for this transaction. SQLite: the UPDATE commits on
-    a connection of its own with synchronous=NORMAL (safe in WAL mode), then the connection
-    goes back as it was.
-    """
-    stmt = (
-        update(DirectoryProfile)
-        .where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
-        # updated_at kept as it was: an impression is not a change to the profile.
-        .values(
-            impressions=DirectoryProfile.impressions + 1, updated_at=DirectoryProfile.updated_at
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if db.engine.dialect.name != "sqlite":
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        db.session.execute(stmt, {"ids": ids})
-        return
-    with db.engine.connect() as conn:
-        level = conn.exec_driver_sql("PRAGMA synchronous").scalar()
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        try:
-            conn.execute(stmt, {"ids": ids})
-            conn.commit()
-        finally:
-            conn.rollback()
-            conn.exec_driver_sql(f"PRAGMA synchronous={int(level or 2)}")

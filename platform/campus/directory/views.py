@@ -60,8 +60,6 @@ def index():
         error=error,
         nav_section="directory",
     )
-    # After rendering: committing first would expire the page's profiles and reload each.
-    db.session.commit()  # the impressions of this page
     return html, 422 if error else 200
 
 

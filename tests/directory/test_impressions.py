@@ -1,0 +1,81 @@
+"""Impressions held in memory per process and written in batches: none lost, none doubled."""
+
+from __future__ import annotations
+
+from tests.directory.helpers import make_profile
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _impressions(*ids: int) -> list[int]:
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    db.session.expire_all()
+    return [db.session.get(DirectoryProfile, i).impressions for i in ids]
+
+
+def test_counts_wait_for_the_interval_then_go_in_one_batch(app):
+    from campus.directory.impressions import ImpressionBuffer
+    from campus.extensions import db
+
+    with app.app_context():
+        a, b = make_profile("10001").id, make_profile("07030").id
+        clock = Clock()
+        buffer = ImpressionBuffer(db.engine, 5, clock)
+        buffer.add([a, b])
+        buffer.add([a])
+        clock.now = 4.9
+        buffer.add([a])
+        assert _impressions(a, b) == [0, 0]  # held: nothing written yet
+        clock.now = 5.0
+        buffer.add([b])  # the interval is up: everything held is written
+        assert _impressions(a, b) == [3, 2]
+        assert not buffer.pending
+        buffer.add([a])
+        assert _impressions(a, b) == [3, 2]
+        assert buffer.flush() == 1  # what a normal stop writes (atexit)
+        assert _impressions(a, b) == [4, 2]
+
+
+def test_a_failed_write_keeps_the_counts_for_the_next_one(app, monkeypatch):
+    from campus.directory import impressions
+    from campus.extensions import db
+
+    with app.app_context():
+        a = make_profile("10001").id
+        buffer = impressions.ImpressionBuffer(db.engine, 0, Clock())
+        broken = impressions.update(impressions.DirectoryProfile).values(no_such_column=1)
+        monkeypatch.setattr(impressions, "_ADD", broken)
+        buffer.add([a, a])
+        assert buffer.pending == {a: 2}  # kept, and logged
+        monkeypatch.undo()
+        buffer.add([a])
+        assert _impressions(a) == [3]
+        assert not buffer.pending
+
+
+def test_a_search_page_counts_through_the_apps_buffer(app, client):
+    from campus.directory import impressions
+
+    with app.app_context():
+        a = make_profile("10001").id
+    client.get("/directory/?zip=10001")
+    with app.app_context():
+        held = impressions.buffer()
+        held.interval = 3600  # as a served process holds them
+        try:
+            client.get("/directory/?zip=10001")
+            client.get("/api/v1/directory?zip=10001")
+            assert held.pending == {a: 2}
+            assert _impressions(a) == [1]
+            held.flush()
+            assert _impressions(a) == [3]
+        finally:
+            held.interval = 0
