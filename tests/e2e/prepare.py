@@ -211,6 +211,7 @@ def pages() -> dict[str, Any]:
         "directory_slug": _directory_slug(),
         "export_id": _export_id(member),
         "retention_hold_id": _retention_hold(),
+        "report_id": _reported(certificate),
         "member": member.email,
         "member_id": member.id,
         "admin": admin.email,
@@ -227,6 +228,35 @@ def pages() -> dict[str, Any]:
         "certificate_code": certificate,
         "checkout_session_id": _open_checkout(member),
     }
+
+
+def _reported(code: str) -> int:
+    """A CE Broker report of the certificate that the system refused (the admin's reports)."""
+    from sqlalchemy import select
+
+    from campus.certificates.models import Certificate
+    from campus.extensions import db
+    from campus.models.base import utcnow
+    from campus.reporting.models import ReportedCompletion
+
+    certificate_id = db.session.scalar(select(Certificate.id).where(Certificate.code == code))
+    report = db.session.scalar(
+        select(ReportedCompletion).where(ReportedCompletion.certificate_id == certificate_id)
+    )
+    if report is None:
+        report = ReportedCompletion(
+            certificate_id=certificate_id,
+            system="cebroker",
+            jurisdiction="FL",
+            status="rejected",
+            attempts=1,
+            reason="License number not found for this profession.",
+            sent_at=utcnow(),
+            answered_at=utcnow(),
+        )
+        db.session.add(report)
+        db.session.commit()
+    return report.id
 
 
 def _first_license_id(user) -> int:
