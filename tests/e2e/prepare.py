@@ -22,10 +22,13 @@ from typing import Any
 DEFAULT_PASSWORD = "correct horse battery"
 
 
-def _user(email: str, *, admin: bool = False, verified: bool = True):
+def _user(email: str, *, admin: bool = False, verified: bool = True, role: str | None = None):
+    from datetime import date
+
     from campus.accounts.models import User
     from campus.accounts.services import get_user_by_email, hash_password
     from campus.extensions import db
+    from campus.licenses.models import License
     from campus.models.base import utcnow
 
     user = get_user_by_email(email)
@@ -35,12 +38,20 @@ def _user(email: str, *, admin: bool = False, verified: bool = True):
             password_hash=hash_password(DEFAULT_PASSWORD),
             full_name=f"{'Avery Admin' if admin else 'Morgan Member'}",
             profession="massage_therapist",
-            license_number="MT-771204",
-            license_state="Maine",
-            role="admin" if admin else "student",
+            role=role or ("admin" if admin else "student"),
             email_verified_at=utcnow() if verified else None,
         )
         db.session.add(user)
+        db.session.flush()
+        db.session.add(
+            License(
+                user_id=user.id,
+                profession=user.profession,
+                jurisdiction="ME",
+                number="MT-771204",
+                expires_on=date(2027, 6, 30),
+            )
+        )
         db.session.commit()
     return user
 
@@ -189,7 +200,18 @@ def pages() -> dict[str, Any]:
     _studied(member, studying, finish=False)
     articles = {a.visibility: a.slug for a in db.session.scalars(select(Article))}
     certificate = _issued_certificate(member)
+    assessor = _user("a11y-assessor@example.com", role="assessor")
+    assessor_secret = _enable_totp(assessor)
+    program = _program_pages(member)
     return {
+        **program,
+        "assessor": assessor.email,
+        "assessor_totp_secret": assessor_secret,
+        "license_id": _first_license_id(member),
+        "directory_slug": _directory_slug(),
+        "export_id": _export_id(member),
+        "retention_hold_id": _retention_hold(),
+        "report_id": _reported(certificate),
         "member": member.email,
         "member_id": member.id,
         "admin": admin.email,
@@ -205,6 +227,159 @@ def pages() -> dict[str, Any]:
         "lesson_id": studying.lessons[0].id,
         "certificate_code": certificate,
         "checkout_session_id": _open_checkout(member),
+    }
+
+
+def _reported(code: str) -> int:
+    """A CE Broker report of the certificate that the system refused (the admin's reports)."""
+    from sqlalchemy import select
+
+    from campus.certificates.models import Certificate
+    from campus.extensions import db
+    from campus.models.base import utcnow
+    from campus.reporting.models import ReportedCompletion
+
+    certificate_id = db.session.scalar(select(Certificate.id).where(Certificate.code == code))
+    report = db.session.scalar(
+        select(ReportedCompletion).where(ReportedCompletion.certificate_id == certificate_id)
+    )
+    if report is None:
+        report = ReportedCompletion(
+            certificate_id=certificate_id,
+            system="cebroker",
+            jurisdiction="FL",
+            status="rejected",
+            attempts=1,
+            reason="License number not found for this profession.",
+            sent_at=utcnow(),
+            answered_at=utcnow(),
+        )
+        db.session.add(report)
+        db.session.commit()
+    return report.id
+
+
+def _first_license_id(user) -> int:
+    from campus.licenses.services import licenses_for
+
+    return licenses_for(user.id)[0].id
+
+
+def _directory_slug() -> str:
+    """A published profile of the demo directory."""
+    from sqlalchemy import select
+
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    slug = db.session.scalar(
+        select(DirectoryProfile.slug)
+        .where(DirectoryProfile.published_at.is_not(None))
+        .order_by(DirectoryProfile.id)
+        .limit(1)
+    )
+    assert slug, "seed-demo published no directory profile"
+    return slug
+
+
+def _export_id(user) -> int:
+    """The member's data archive (asked for once; the worker builds it)."""
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.records import actions
+    from campus.records.models import DataExport
+
+    existing = db.session.scalar(
+        select(DataExport.id).where(DataExport.user_id == user.id).limit(1)
+    )
+    if existing:
+        return existing
+    export = actions.request_export(user)
+    db.session.commit()
+    return export.id
+
+
+def _retention_hold() -> int:
+    """A deleted account whose CE records are held for the board (the admin's holds list)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.models.base import utcnow
+    from campus.records.models import RetentionHold
+
+    departed = _user("a11y-departed@example.com")
+    hold = db.session.scalar(select(RetentionHold).where(RetentionHold.user_id == departed.id))
+    if hold is None:
+        today = utcnow().date()
+        hold = RetentionHold(
+            user_id=departed.id,
+            participant_name="Dana Departed",
+            license_number="MT-1138",
+            license_state="ME",
+            profession="massage_therapist",
+            last_activity_on=today - timedelta(days=40),
+            purge_after=today + timedelta(days=365 * 4),
+            retention_years=4,
+            kept="2 enrollments, 1 certificate",
+        )
+        db.session.add(hold)
+        db.session.commit()
+    return hold.id
+
+
+def _program_pages(member) -> dict[str, Any]:
+    """The demo program with the member's open exam sitting and practical awaiting review,
+    and another member's issued credential (the public verify page)."""
+    import io
+
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.models.base import utcnow
+    from campus.programs import codes, exam, issuing, practicals
+    from campus.programs.models import Credential, PracticalSubmission, Program
+
+    program = db.session.scalar(select(Program).order_by(Program.id).limit(1))
+    assert program is not None, "seed-demo made no certification program"
+    # The member's courses are not all done, so the rules would refuse the exam: the crawl
+    # needs the sitting page itself, so the sitting is started directly.
+    sitting = exam.start(member, program)
+    submission = db.session.scalar(
+        select(PracticalSubmission).where(PracticalSubmission.user_id == member.id)
+    )
+    if submission is None:
+        video = practicals.read_video(
+            io.BytesIO(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64), "practical.mp4"
+        )
+        submission = practicals.store(member, program, video, "practical.mp4")
+    holder = _user("a11y-certified@example.com")
+    credential = db.session.scalar(select(Credential).where(Credential.user_id == holder.id))
+    if credential is None:
+        earned = utcnow()
+        today, code = earned.date(), codes.new_code()
+        until = issuing.period_end(today, program.validity_months)
+        credential = Credential(
+            code=code,
+            user_id=holder.id,
+            program_id=program.id,
+            period=1,
+            status="issued",
+            earned_at=earned,
+            issued_at=earned,
+            valid_from=today,
+            valid_until=until,
+            data=issuing._frozen_data(holder, program, code, earned, until),
+        )
+        db.session.add(credential)
+    db.session.commit()
+    return {
+        "program_slug": program.slug,
+        "sitting_id": sitting.id,
+        "submission_id": submission.id,
+        "credential_code": credential.code,
     }
 
 

@@ -192,7 +192,8 @@ def _healthy(url: str) -> bool:
 def start_stack(instance: Path) -> Stack:
     """Migrate and seed a database of the stack's own, then start gunicorn and a worker."""
     instance.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    # E2E_PORT pins the server to a port (a shared machine hands out ranges); else any free one.
+    port = int(os.environ.get("E2E_PORT") or free_port())
     base_url = f"http://127.0.0.1:{port}"
     database = _own_database(instance)
     broker = _own_broker(instance)

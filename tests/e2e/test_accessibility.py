@@ -34,6 +34,15 @@ EXCLUDED = {
     "admin_ce.evaluations_csv": "a CSV file",
     "admin_ce.time_log_csv": "a CSV file",
     "api-docs.openapi_json": "JSON (the OpenAPI document)",
+    "directory.photo": "a practitioner's photo (an image)",
+    "directory.sitemap": "the directory's sitemap (XML)",
+    "directory.robots": "robots.txt (plain text)",
+    "programs.credential_pdf": "a PDF (the program credential)",
+    "programs.verify_json": "JSON (Open Badges credential of a program)",
+    "records.download_export": "the member's data archive (a ZIP file)",
+    "admin_assessments.video": "a practical's video stream",
+    "admin_roster.download": "the CE Broker roster (XML)",
+    "observability.scrape": "Prometheus metrics (plain text; off unless configured)",
 }
 # API endpoints answer JSON; the human page of the API is api_docs.docs, which is crawled.
 EXCLUDED_PREFIXES = {"/api/v1/": "JSON API (api_docs.docs is the page for people)"}
@@ -44,6 +53,8 @@ EXPECTED_STATUS = {
     "accounts.reset_password": 400,
     "mail.unsubscribe_page": 400,
     "content.download_file": 400,
+    "licenses.stop_page": 400,
+    "accounts.confirm_email_change": 400,
     "errors.not_found": 404,  # an address nothing answers: the error page
 }
 
@@ -64,6 +75,13 @@ def _argument(endpoint: str, name: str, data: dict) -> str | None:
         ("admin_outline.index", "course_id"): data["course_id"],
         ("admin_members.member", "user_id"): data["member_id"],
         ("admin_articles.preview_saved", "article_id"): data["article_id"],
+        ("licenses.edit", "license_id"): data["license_id"],
+        ("programs.detail", "slug"): data["program_slug"],
+        ("programs.sitting", "slug"): data["program_slug"],
+        ("programs.sitting", "sitting_id"): data["sitting_id"],
+        ("programs.verify", "code"): data["credential_code"],
+        ("directory.profile", "slug"): data["directory_slug"],
+        ("admin_assessments.review", "submission_id"): data["submission_id"],
     }
     by_blueprint = {("learning", "slug"): data["course_slug"]}
     if (endpoint, name) in by_endpoint:
@@ -184,4 +202,19 @@ def test_every_admin_page_has_no_serious_accessibility_violation(page, crawl):
     data, routes = crawl
     log_in(page, data["admin"], data["password"], data["admin_totp_secret"])
     problems = _check(page, _pages(routes, data, admin=True))
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_every_assessor_page_has_no_serious_accessibility_violation(page, crawl):
+    data, routes = crawl
+    log_in(page, data["assessor"], data["password"], data["assessor_totp_secret"])
+    # An assessor's admin is the practical reviews; every other admin page is closed to them.
+    pages = [
+        (endpoint, path)
+        for endpoint, path in _pages(routes, data, admin=True)
+        if endpoint.startswith("admin_assessments.")
+    ]
+    assert pages, "no assessment page in the url_map"
+    problems = _check(page, pages)
     assert problems == [], "\n".join(problems)

@@ -153,8 +153,6 @@ def test_student_signs_up_pays_studies_passes_and_verifies_the_certificate(
     page.locator("#full_name").fill("Sam Student")
     page.locator("#email").fill(email)
     page.locator("#password").fill("quiet meadow lantern 42")
-    page.locator("#license_number").fill("MT-55120")
-    page.locator("#license_state").fill("Maine")
     shot(page, shots, "signup")
     submit(page, "Create account")
     link = _link(stack.mail_to(email, ""))
@@ -162,6 +160,15 @@ def test_student_signs_up_pays_studies_passes_and_verifies_the_certificate(
     if "/login" in page.url:
         log_in(page, email, "quiet meadow lantern 42")
     expect(page.get_by_text("Please confirm your email address")).to_have_count(0)
+
+    # The license the certificate is earned for lives on the account's licenses page.
+    page.goto("/account/licenses")
+    page.locator("#jurisdiction").select_option("ME")
+    page.locator("#number").fill("MT-55120")
+    page.locator("#expires_on").fill("2027-06-30")
+    submit(page, "Add license")
+    expect(page.locator(".license-card")).to_contain_text("MT-55120")
+    shot(page, shots, "license")
 
     page.goto("/membership")
     shot(page, shots, "membership")
