@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import urllib.request
 
@@ -146,26 +147,29 @@ def test_a_worker_logs_json_with_the_request_id_and_serves_its_task_figures(_dat
         assert response.status_code in (200, 302)
 
         def task_line() -> dict | None:
-            # The reset task's own lines; the email task it enqueues carries the id onwards too.
+            # A line logged inside a task the request led to (with Redis the reset request
+            # reaches the worker through a debounced wake-up task rather than its own).
             for line in proc.log_path.read_text().splitlines():  # type: ignore[attr-defined]
                 if not line.startswith("{"):
                     continue  # Celery's start-up banner is printed, not logged
                 entry = json.loads(line)
-                if entry.get("task_name") == "campus.accounts.send_password_reset":
+                if entry.get("request_id") == "reset-req-42424242" and entry.get("task_name"):
                     return entry
             return None
 
-        entry = support.wait_for(task_line, message="the task's JSON log line")
-        assert entry["request_id"] == "reset-req-42424242"
+        entry = support.wait_for(task_line, message="a task's JSON log line with the request id")
+        assert entry["task_name"].startswith("campus.")
+        counted_line = re.compile(
+            r'^campus_celery_tasks_total\{outcome="success",task="'
+            + re.escape(entry["task_name"])
+            + r'"\} [1-9]',
+            re.M,
+        )
 
         def counted() -> bool:
             url = f"http://127.0.0.1:{port}/metrics"
             with urllib.request.urlopen(url, timeout=5) as answer:
-                body = answer.read().decode()
-            return (
-                'campus_celery_tasks_total{outcome="success",'
-                'task="campus.accounts.send_password_reset"} 1.0' in body
-            )
+                return bool(counted_line.search(answer.read().decode()))
 
         support.wait_for(counted, message="the worker's metrics to count the task")
     finally:
