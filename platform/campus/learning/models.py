@@ -14,13 +14,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
 from campus.extensions import Model
-from campus.learning.rendering import render_markdown
+from campus.learning.rendering import render_on_set
 from campus.models.base import TimestampMixin, utcnow
 
 DELIVERY_TYPES = {
@@ -437,17 +436,6 @@ class QuizAttempt(Model):
 # store Markdown without its sanitized HTML, whichever modules it happened to import.
 
 
-@event.listens_for(Lesson.body_markdown, "set")
-def _render_lesson_body(target: Lesson, value: str, _old, _initiator) -> None:
-    # Render once when the source changes, never per request.
-    target.body_html = render_markdown(value)
-
-
-@event.listens_for(Lesson.transcript, "set")
-def _render_lesson_transcript(target: Lesson, value: str, _old, _initiator) -> None:
-    target.transcript_html = render_markdown(value)
-
-
-@event.listens_for(Course.description, "set")
-def _render_course_description(target: Course, value: str, _old, _initiator) -> None:
-    target.description_html = render_markdown(value)
+render_on_set(Lesson.body_markdown, "body_html")
+render_on_set(Lesson.transcript, "transcript_html")
+render_on_set(Course.description, "description_html")

@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from sqlalchemy import event
+from sqlalchemy.orm import InstrumentedAttribute
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable(
     "table"
@@ -36,6 +38,15 @@ def render_markdown(source: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def render_on_set(source: InstrumentedAttribute, html_name: str) -> None:
+    """Store the sanitized HTML of a Markdown column in `html_name` whenever it is set."""
+
+    @event.listens_for(source, "set")
+    def _render(target: object, value: str, _old: object, _initiator: object) -> None:
+        # Render once when the source changes, never per request.
+        setattr(target, html_name, render_markdown(value))
 
 
 def video_embed_url(url: str | None) -> str | None:
