@@ -160,3 +160,39 @@ def test_sqlite_index_follows_updates_and_deletes(app, client):
         db.session.delete(db.session.scalar(db.select(Article)))
         db.session.commit()
         assert _slugs(client.get("/api/v1/articles?q=levator")) == []
+
+
+def test_a_page_past_the_last_keeps_the_count_and_shows_nothing(app):
+    from campus.content.access import ANONYMOUS
+    from campus.content.services import library_page
+
+    with app.app_context():
+        for n in range(3):
+            make_article(slug=f"scal-{n}", title=f"Scalenes {n}", body_md="Scalenes refer pain.")
+        first = library_page(ANONYMOUS, q="scalenes", per_page=2)
+        second = library_page(ANONYMOUS, q="scalenes", page=2, per_page=2)
+        beyond = library_page(ANONYMOUS, q="scalenes", page=5, per_page=2)
+    assert (first.total, len(first.items)) == (3, 2)
+    assert (second.total, len(second.items)) == (3, 1)
+    assert {a.slug for a in first.items + second.items} == {"scal-0", "scal-1", "scal-2"}
+    assert (beyond.total, beyond.items) == (3, [])
+
+
+@pytest.mark.skipif(not support.is_postgres(), reason="PostgreSQL only")
+def test_postgres_keeps_the_search_vectors_in_the_row(app):
+    from sqlalchemy import text
+
+    from campus.extensions import db
+
+    with app.app_context():
+        # 'm' (MAIN): a vector moves to the TOAST table only if the row cannot fit a page.
+        storage = dict(
+            db.session.execute(
+                text(
+                    "SELECT attname, attstorage FROM pg_attribute "
+                    "WHERE attrelid = 'articles'::regclass "
+                    "AND attname IN ('search_full', 'search_preview')"
+                )
+            ).all()
+        )
+    assert storage == {"search_full": "m", "search_preview": "m"}

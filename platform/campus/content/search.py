@@ -4,9 +4,10 @@ Every article is indexed twice: title, summary and preview text; and title, summ
 text. A reader is matched against the full text of articles they may read and against the
 preview of the others, so a search can never reveal (or even hint at) gated text.
 
-Only one page is ranked in full: the count never ranks, PostgreSQL ranks stored tsvectors
-(not text re-parsed per row), and SQLite reads FTS5's bm25 order and stops once the page and any
-ties are settled. The page is the one a full ranking of every match gives (rank, then newest,
+PostgreSQL ranks every match in one scan that also counts them, from stored tsvectors kept in
+each article's row (not text parsed again per row, nor read from the TOAST table). SQLite counts
+without ranking, then reads FTS5's bm25 order only until the page and any ties are settled.
+The page is the one a full ranking of every match gives (rank, then newest,
 then highest id), which tests/content/test_search_ranking.py checks against the full ranking.
 """
 
@@ -123,29 +124,57 @@ def search_page(
 ) -> tuple[int, list[int]]:
     """Count the matches of an article query and return the ids of one page, best first."""
     matched = stmt.where(match_condition(terms, reader))
-    total = db.session.scalar(
-        matched.with_only_columns(func.count(Article.id), maintain_column_froms=True).order_by(None)
-    )
-    if not total or offset >= total:
-        return total or 0, []
     if db.engine.dialect.name == "postgresql":
-        tsquery = _tsquery(terms)
-        arms = _arms(reader)
-        vector: ColumnElement[Any] = literal_column(_vector(arms[0][0]))
-        if len(arms) == 2:
-            vector = case((arms[0][1], vector), else_=literal_column(_vector(arms[1][0])))
-        ids = db.session.scalars(
-            matched.with_only_columns(Article.id, maintain_column_froms=True)
-            .order_by(
-                func.ts_rank(vector, tsquery).desc(),
-                Article.published_at.desc(),
-                Article.id.desc(),
-            )
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return total, list(ids)
+        return _postgresql_page(matched, terms, reader, limit=limit, offset=offset)
+    total = _count(matched)
+    if not total or offset >= total:
+        return total, []
     return total, _sqlite_page(stmt, terms, reader, offset + limit)[offset:]
+
+
+def _count(matched: Select) -> int:
+    return (
+        db.session.scalar(
+            matched.with_only_columns(func.count(Article.id), maintain_column_froms=True).order_by(
+                None
+            )
+        )
+        or 0
+    )
+
+
+def _postgresql_page(
+    matched: Select, terms: list[str], reader: Reader, *, limit: int, offset: int
+) -> tuple[int, list[int]]:
+    """One scan ranks every match and counts them (a window over the ranked rows)."""
+    arms = _arms(reader)
+    vector: ColumnElement[Any] = literal_column(_vector(arms[0][0]))
+    if len(arms) == 2:
+        vector = case((arms[0][1], vector), else_=literal_column(_vector(arms[1][0])))
+    # OFFSET 0 keeps the rank in the inner query: without it the planner computes the rank
+    # above the window, which then stores every match's tsvectors on the way.
+    ranked = (
+        matched.with_only_columns(
+            Article.id,
+            Article.published_at,
+            func.ts_rank(vector, _tsquery(terms)).label("rank"),
+            maintain_column_froms=True,
+        )
+        .order_by(None)
+        .offset(0)
+        .subquery("ranked")
+    )
+    counted = select(ranked, func.count().over().label("total")).subquery("counted")
+    rows = db.session.execute(
+        select(counted.c.id, counted.c.total)
+        .order_by(counted.c.rank.desc(), counted.c.published_at.desc(), counted.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    if rows:
+        return rows[0][1], [row[0] for row in rows]
+    # Past the last page no row carries the total: count apart (the first page needs not).
+    return (_count(matched) if offset else 0), []
 
 
 def _sqlite_page(stmt: Select, terms: list[str], reader: Reader, need: int) -> list[int]:

@@ -1,0 +1,39 @@
+"""search: PostgreSQL keeps each article's tsvectors in its row, not in the TOAST table
+
+Revision ID: 0016_search_inline
+Revises: 0015_transcripts
+Create Date: 2026-12-02 05:10:00
+
+"""
+from alembic import op
+
+
+revision = "0016_search_inline"
+down_revision = "0015_transcripts"
+branch_labels = None
+depends_on = None
+
+COLUMNS = ("search_full", "search_preview")
+
+
+def upgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    # A search ranks every match, and an out-of-line tsvector costs several extra page reads
+    # per article: MAIN keeps the vectors in the row (the long texts still move out first).
+    op.execute(
+        "ALTER TABLE articles "
+        + ", ".join(f"ALTER COLUMN {name} SET STORAGE MAIN" for name in COLUMNS)
+    )
+    # Storage applies to rows as they are written: rewrite each article once so the stored
+    # columns are computed again and land in the row.
+    op.execute("UPDATE articles SET id = id")
+
+
+def downgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        "ALTER TABLE articles "
+        + ", ".join(f"ALTER COLUMN {name} SET STORAGE EXTENDED" for name in COLUMNS)
+    )
