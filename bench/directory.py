@@ -5,8 +5,8 @@
 
 With DATABASE_URL set (PostgreSQL) the profiles go there; SQLite otherwise. Prints:
 - the SQL statements one search runs with 100 profiles and with all of them (they must be
-  equal: a box on the indexed coordinates, the page, its lists, the credentials to filter by;
-  impressions are counted in memory and written in batches, not per search);
+  equal: the page of the nearest within the radius with the number found, and the credentials
+  to filter by; impressions are counted in memory and written in batches, not per search);
 - the search page (25 miles around a ZIP, one specialty) against the bare Flask page under
   the same gunicorn, in alternating wrk rounds: req/s, p50, p99 and the ratio (target 0.35).
 Exits non-zero when the counts differ, the ratio misses, or a page answers errors.
@@ -64,7 +64,7 @@ def _insert_profiles(start: int, stop: int, centres: list, rng: random.Random) -
     from sqlalchemy import insert
 
     from campus.accounts.models import User
-    from campus.directory import taxonomy
+    from campus.directory import geo, taxonomy
     from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
     from campus.extensions import db
     from campus.models.base import utcnow
@@ -104,6 +104,9 @@ def _insert_profiles(start: int, stop: int, centres: list, rng: random.Random) -
                     "show_street": False,
                     "lat": lat,
                     "lon": lon,
+                    **dict(
+                        zip(("unit_x", "unit_y", "unit_z"), geo.unit_vector(lat, lon), strict=True)
+                    ),
                     "bio": "",
                     "bio_html": "",
                     "website": "",

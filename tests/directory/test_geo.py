@@ -182,13 +182,27 @@ def test_distances_are_written_in_miles_with_one_decimal(miles, text):
     assert geo.format_miles(miles) == text
 
 
-def test_within_radius_measures_as_distance_miles_does():
-    from campus.directory import geo
+@pytest.mark.parametrize(
+    ("lat", "lon", "miles"),
+    [(40.75, -74.0, 25), (25.77, -80.19, 100), (51.88, 179.9, 50), (19.9, -155.6, 1)],
+)
+def test_the_dot_product_test_is_the_great_circle_distance(lat, lon, miles):
+    """a·b >= cos(r/R) holds just inside the radius and fails just outside, on every bearing."""
+    centre = geo.unit_vector(lat, lon)
+    threshold = geo.min_dot(miles)
+    for bearing in range(0, 360, 10):
+        for factor, inside in ((0.999, True), (1.001, False)):
+            p_lat, p_lon = _destination(lat, lon, miles * factor, bearing)
+            point = geo.unit_vector(p_lat, p_lon)
+            dot = sum(a * b for a, b in zip(centre, point, strict=True))
+            assert (dot >= threshold) is inside, (bearing, factor)
+            # And the product orders as the distance does: R·acos(a·b) is the haversine's.
+            assert geo.EARTH_RADIUS_MILES * math.acos(min(1.0, dot)) == pytest.approx(
+                geo.distance_miles(lat, lon, p_lat, p_lon), rel=1e-6
+            )
 
-    origin = geo.locate("10001")
-    points = [(1, 0, 40.7357, -74.1724), (2, 0, 40.6501, -73.9496), (3, 0, 39.9526, -75.1652)]
-    found = geo.within_radius(origin.lat, origin.lon, 25, points)
-    assert [pid for _miles, pid in found] == [1, 2]  # Philadelphia is ~80 miles away
-    for miles, pid in found:
-        _, _, lat, lon = points[pid - 1]
-        assert miles == geo.distance_miles(origin.lat, origin.lon, lat, lon)
+
+def test_a_unit_vector_has_length_one_and_points_north_at_the_pole():
+    for lat, lon in ((0.0, 0.0), (40.75, -74.0), (-33.9, 151.2), (89.9, 10.0)):
+        assert sum(c * c for c in geo.unit_vector(lat, lon)) == pytest.approx(1.0)
+    assert geo.unit_vector(90.0, 0.0) == pytest.approx((0.0, 0.0, 1.0), abs=1e-12)

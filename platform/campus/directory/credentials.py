@@ -7,19 +7,17 @@ from the directory the moment it changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
-from campus.extensions import db
 from campus.learning.credit import earned_hours
 from campus.licenses import services as licenses
 from campus.models.reads import read
 from campus.programs import public as programs
-from campus.programs.models import Credential, Program
+from campus.programs.models import Program
 from campus.programs.public import CredentialBadge
 
 CE_WINDOW_DAYS = 730  # "the last 24 months"
@@ -71,23 +69,3 @@ _CHOICES = (
 def credential_choices() -> list[tuple[str, str]]:
     """The credentials the search can filter by, (program slug, title)."""
     return [(slug, title) for slug, title in read(_CHOICES)]
-
-
-def credential_holders(slug: str, user_ids: Iterable[int]) -> set[int]:
-    """Which of these members hold a valid credential of the program `slug`, in one query."""
-    ids = list(user_ids)
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(Credential.user_id)
-            .join(Program, Program.id == Credential.program_id)
-            .where(
-                Program.slug == slug,
-                Credential.status == "issued",
-                Credential.valid_until >= programs.today(),
-                Credential.user_id.in_(bindparam("ids", expanding=True)),
-            ),
-            {"ids": ids},
-        )
-    )

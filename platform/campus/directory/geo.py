@@ -106,26 +106,19 @@ def distance_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
 
 
-def within_radius(
-    lat: float, lon: float, radius_miles: float, points: list[tuple[int, int, float, float]]
-) -> list[tuple[float, int]]:
-    """(miles, id) of the (id, _, lat, lon) points within the radius; distance_miles's formula.
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    """The point on the unit sphere at this latitude and longitude (x, y, z)."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
 
-    The origin's terms are worked out once and the math functions bound locally: a search
-    measures hundreds of candidates, and the per-call conversions were most of the cost.
+
+def min_dot(radius_miles: float) -> float:
+    """The smallest dot product of two unit vectors no farther apart than the radius.
+
+    The great-circle distance is R·acos(a·b), so "within the radius" is a·b >= cos(r/R): plain
+    arithmetic a database can run on stored vectors, and the same order as the distance.
     """
-    radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
-    phi1 = radians(lat)
-    cos1 = cos(phi1)
-    diameter = 2 * EARTH_RADIUS_MILES
-    found = []
-    for point_id, _other, p_lat, p_lon in points:
-        phi2 = radians(p_lat)
-        a = sin((phi2 - phi1) / 2) ** 2 + cos1 * cos(phi2) * sin(radians(p_lon - lon) / 2) ** 2
-        miles = diameter * asin(min(1.0, sqrt(a)))
-        if miles <= radius_miles:
-            found.append((miles, point_id))
-    return found
+    return math.cos(radius_miles / EARTH_RADIUS_MILES)
 
 
 def bounding_box(lat: float, lon: float, radius_miles: float) -> Box:

@@ -17,8 +17,8 @@ class DirectoryProfile(TimestampMixin, Model):
 
     __tablename__ = "directory_profiles"
     # The radius search reads only this index: listed profiles, a box of latitude then
-    # longitude, the filters' masks, and the ids (a covering index: no table row is read
-    # for the profiles in the box that the filters or the exact distance then drop).
+    # longitude, the filters' masks, the unit vector of the exact distance and the ids (a
+    # covering index: no table row is read to find, count and order the profiles).
     __table_args__ = (
         Index(
             "ix_directory_profiles_search",
@@ -27,8 +27,10 @@ class DirectoryProfile(TimestampMixin, Model):
             "lon",
             "specialty_mask",
             "profession_mask",
+            "unit_x",
+            "unit_y",
+            "unit_z",
             "id",
-            "user_id",
         ),
     )
 
@@ -48,6 +50,11 @@ class DirectoryProfile(TimestampMixin, Model):
     # From the offline ZIP data at save time (the ZIP's centre, never a geocoded street).
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
+    # The same point on the unit sphere (geo.unit_vector), kept with it: the search measures
+    # and orders by the dot product, which needs no trigonometry in the database.
+    unit_x: Mapped[float] = mapped_column(Float)
+    unit_y: Mapped[float] = mapped_column(Float)
+    unit_z: Mapped[float] = mapped_column(Float)
     bio: Mapped[str] = mapped_column(Text, default="")
     bio_html: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")

@@ -1,23 +1,34 @@
-"""The radius search: a box on the indexed coordinates in SQL, then the exact distance here.
+"""The radius search: a box on the indexed coordinates, then the exact distance, in SQL.
 
-A search costs the same three statements however many profiles there are: the candidates in
-the box (ids and coordinates only), the page's profiles, and their specialties and professions
-(one UNION). The impressions of the profiles a page shows are counted in memory and written in
-batches (impressions.py). The statements are built once and run on the session's connection
-(campus.models.reads): building and compiling them per search cost more than running them.
+Each profile keeps its point on the unit sphere next to its latitude and longitude. A search
+reads a box of latitude and longitude from the search index and keeps the points whose dot
+product with the searched ZIP's is at least cos(radius / R), which is exactly the great circle's
+"within the radius", without trigonometry in the database. The index holds every column that
+test reads, so the first statement reads the index alone and returns (closeness, id) of every
+profile found: they are counted and ordered here (nearest first). The second reads the page's
+cards; their specialties and professions come from the profile's masks, and a credential filter
+is a subquery of the first. So a search costs two statements whatever the number of profiles.
+The impressions of the profiles a page shows are counted in memory and written in batches
+(impressions.py). Statements are built once per combination of filters and run on the session's
+connection (campus.models.reads): building and compiling them per search cost more than running
+them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, literal, or_, select, union_all
+from sqlalchemy import Select, bindparam, or_, select
 
 from campus.directory import credentials, geo, impressions, taxonomy
-from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
+from campus.directory.models import DirectoryProfile
 from campus.models.reads import read
+from campus.programs import public as programs
+from campus.programs.models import Credential, Program
 
 PER_PAGE = 20
 MAX_PAGE = 1000
@@ -50,8 +61,8 @@ class Card:
     accepting_clients: bool
     contact_enabled: bool
     photo_key: str | None
-    specialty_keys: list[str] = field(default_factory=list)
-    profession_keys: list[str] = field(default_factory=list)
+    specialty_keys: list[str]
+    profession_keys: list[str]
 
 
 _CARD_COLUMNS = (
@@ -123,87 +134,107 @@ def build_query(
     )
 
 
-@cache
-def _candidate_statement(wraps: bool, specialty: bool, profession: bool) -> Select:
-    """The box query for one combination of filters, built once per process."""
+def _conditions(wraps: bool, specialty: bool, profession: bool, credential: bool) -> list:
     profile = DirectoryProfile
     lon_range = (
         or_(profile.lon >= bindparam("lon_min"), profile.lon <= bindparam("lon_max"))
         if wraps
         else profile.lon.between(bindparam("lon_min"), bindparam("lon_max"))
     )
-    stmt = select(profile.id, profile.user_id, profile.lat, profile.lon).where(
+    conditions = [
         profile.listed.is_(True),
         profile.lat.between(bindparam("lat_min"), bindparam("lat_max")),
         lon_range,
-    )
+        _closeness >= bindparam("min_dot"),
+    ]
     if specialty:
-        stmt = stmt.where(profile.specialty_mask.op("&")(bindparam("specialty_bit")) != 0)
+        conditions.append(profile.specialty_mask.op("&")(bindparam("specialty_bit")) != 0)
     if profession:
-        stmt = stmt.where(profile.profession_mask.op("&")(bindparam("profession_bit")) != 0)
-    return stmt
+        conditions.append(profile.profession_mask.op("&")(bindparam("profession_bit")) != 0)
+    if credential:
+        # Read now, like the profile's badges: a revoked or expired credential drops at once.
+        holders = (
+            select(Credential.user_id)
+            .join(Program, Program.id == Credential.program_id)
+            .where(
+                Program.slug == bindparam("credential"),
+                Credential.status == "issued",
+                Credential.valid_until >= bindparam("today"),
+            )
+        )
+        conditions.append(profile.user_id.in_(holders))
+    return conditions
 
 
-def _candidates(query: SearchQuery) -> list[tuple[int, int, float, float]]:
-    """(id, user_id, lat, lon) of every listed profile in the query's box that fits the filters.
+_closeness = (
+    DirectoryProfile.unit_x * bindparam("x")
+    + DirectoryProfile.unit_y * bindparam("y")
+    + DirectoryProfile.unit_z * bindparam("z")
+)
 
-    Every column it names is in the search index, so the database reads the index alone.
-    """
+
+@cache
+def _found_statement(wraps: bool, specialty: bool, profession: bool, credential: bool) -> Select:
+    """(closeness, id) of every profile a search finds, for one combination of filters."""
+    return select(_closeness, DirectoryProfile.id).where(
+        *_conditions(wraps, specialty, profession, credential)
+    )
+
+
+# Built once: the ids go in as one expanding parameter, not as one bound value each.
+_PAGE = select(
+    *_CARD_COLUMNS,
+    DirectoryProfile.lat,
+    DirectoryProfile.lon,
+    DirectoryProfile.specialty_mask,
+    DirectoryProfile.profession_mask,
+).where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
+
+
+def _params(query: SearchQuery, today: date) -> tuple[tuple[bool, ...], dict[str, Any]]:
     box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
-    params: dict[str, float | int] = {
+    x, y, z = geo.unit_vector(query.place.lat, query.place.lon)
+    params: dict[str, Any] = {
         "lat_min": box.lat_min,
         "lat_max": box.lat_max,
         "lon_min": box.lon_min,
         "lon_max": box.lon_max,
+        "x": x,
+        "y": y,
+        "z": z,
+        "min_dot": geo.min_dot(query.radius_miles),
     }
     if query.specialty:
         params["specialty_bit"] = taxonomy.specialty_bit(query.specialty)
     if query.profession:
         params["profession_bit"] = taxonomy.profession_bit(query.profession)
-    stmt = _candidate_statement(box.wraps, bool(query.specialty), bool(query.profession))
-    return [(row[0], row[1], row[2], row[3]) for row in read(stmt, params).all()]
+    if query.credential:
+        params["credential"] = query.credential
+        params["today"] = today
+    shape = (box.wraps, bool(query.specialty), bool(query.profession), bool(query.credential))
+    return shape, params
 
 
 def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResult:
     """Find listed profiles within the radius, nearest first, one page of them."""
-    rows = _candidates(query)
-    if query.credential:
-        holders = credentials.credential_holders(query.credential, (row[1] for row in rows))
-        rows = [row for row in rows if row[1] in holders]
-    within = geo.within_radius(query.place.lat, query.place.lon, query.radius_miles, rows)
-    within.sort()
+    shape, params = _params(query, programs.today())
+    # Nearest first: the largest dot product; the lower id first between equals.
+    found = sorted(read(_found_statement(*shape), params), key=lambda row: (-row[0], row[1]))
     start = (query.page - 1) * query.per_page
-    page = within[start : start + query.per_page]
-    if not page:
-        return SearchResult(query, [], len(within))
-    ids = [profile_id for _miles, profile_id in page]
-    cards = _cards(ids)
-    hits = [Hit(cards[pid], miles) for miles, pid in page if pid in cards]
+    ids = [row[1] for row in found[start : start + query.per_page]]
+    if not ids:
+        return SearchResult(query, [], len(found))
+    place = query.place
+    cards = {}
+    for row in read(_PAGE, {"ids": ids}):
+        values = (
+            *row[: len(_CARD_COLUMNS)],
+            taxonomy.specialty_keys(row.specialty_mask),
+            taxonomy.profession_keys(row.profession_mask),
+        )
+        miles = geo.distance_miles(place.lat, place.lon, row.lat, row.lon)
+        cards[row.id] = Hit(Card(*values), miles)
+    hits = [cards[profile_id] for profile_id in ids if profile_id in cards]
     if count_impressions:
         impressions.count(ids)
-    return SearchResult(query, hits, len(within))
-
-
-# Built once: the ids go in as one expanding parameter, not as one bound value each.
-_PAGE = select(*_CARD_COLUMNS).where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
-_LISTS = union_all(
-    select(ProfileSpecialty.profile_id, literal("s"), ProfileSpecialty.specialty).where(
-        ProfileSpecialty.profile_id.in_(bindparam("ids", expanding=True))
-    ),
-    select(ProfileProfession.profile_id, literal("p"), ProfileProfession.profession).where(
-        ProfileProfession.profile_id.in_(bindparam("ids", expanding=True))
-    ),
-)
-
-
-def _cards(ids: list[int]) -> dict[int, Card]:
-    """The page's profiles and their two lists, in two statements."""
-    cards = {row[0]: Card(*row) for row in read(_PAGE, {"ids": ids})}
-    for profile_id, kind, key in read(_LISTS, {"ids": ids}):
-        card = cards.get(profile_id)
-        if card is not None:
-            (card.specialty_keys if kind == "s" else card.profession_keys).append(key)
-    for card in cards.values():
-        card.specialty_keys.sort()
-        card.profession_keys.sort()
-    return cards
+    return SearchResult(query, hits, len(found))

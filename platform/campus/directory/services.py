@@ -187,6 +187,7 @@ def save(user: User, data: ProfileData) -> DirectoryProfile:
     profile.city = place.city
     profile.state = place.state if _STATE.match(place.state) else ""
     profile.lat, profile.lon = place.lat, place.lon
+    profile.unit_x, profile.unit_y, profile.unit_z = geo.unit_vector(place.lat, place.lon)
     profile.bio = cleaned.bio
     profile.bio_html = render_bio(cleaned.bio)
     profile.website = cleaned.website

@@ -50,3 +50,13 @@ def mask(keys: list[str], bit) -> int:
     for key in keys:
         value |= bit(key)
     return value
+
+
+def specialty_keys(mask_value: int) -> list[str]:
+    """The specialty keys a search mask holds, in the list's order."""
+    return [key for place, key in enumerate(specialties()) if mask_value >> place & 1]
+
+
+def profession_keys(mask_value: int) -> list[str]:
+    """The profession keys a search mask holds, in the list's order."""
+    return [key for place, key in enumerate(PROFESSIONS) if mask_value >> place & 1]
