@@ -134,7 +134,16 @@ def build_query(
     )
 
 
+# How near a profile is: its unit vector's dot product with the searched ZIP's (x, y, z).
+_closeness = (
+    DirectoryProfile.unit_x * bindparam("x")
+    + DirectoryProfile.unit_y * bindparam("y")
+    + DirectoryProfile.unit_z * bindparam("z")
+)
+
+
 def _conditions(wraps: bool, specialty: bool, profession: bool, credential: bool) -> list:
+    """The WHERE clause of a search with these filters (its values are bound parameters)."""
     profile = DirectoryProfile
     lon_range = (
         or_(profile.lon >= bindparam("lon_min"), profile.lon <= bindparam("lon_max"))
@@ -164,13 +173,6 @@ def _conditions(wraps: bool, specialty: bool, profession: bool, credential: bool
         )
         conditions.append(profile.user_id.in_(holders))
     return conditions
-
-
-_closeness = (
-    DirectoryProfile.unit_x * bindparam("x")
-    + DirectoryProfile.unit_y * bindparam("y")
-    + DirectoryProfile.unit_z * bindparam("z")
-)
 
 
 @cache
