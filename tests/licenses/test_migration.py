@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
-from tests import support
+from tests.scratch import scratch_database
 from tests.support import make_app
 
 NOW = "2026-11-01 10:00:00"
@@ -31,31 +30,13 @@ def _insert_user(conn, user_id: int, number: str | None, state: str | None) -> N
     )
 
 
-def _scratch_database(backend: str, tmp_path) -> str:
-    """An empty database of the backend: a file for SQLite, a side database for PostgreSQL."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'm.sqlite'}"
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        pytest.skip("PostgreSQL runs when DATABASE_URL points at it")
-    target = make_url(support._pg_url(url))
-    scratch = target.set(database=f"{target.database}_migration")
-    support._ensure_pg_database(scratch.render_as_string(hide_password=False))
-    engine = create_engine(scratch, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return scratch.render_as_string(hide_password=False)
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_every_license_moves_into_a_row_and_certificates_link_to_it(tmp_path, backend):
     from flask_migrate import downgrade, upgrade
 
     from campus.extensions import db
 
-    app = make_app(SQLALCHEMY_DATABASE_URI=_scratch_database(backend, tmp_path))
+    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database(backend, tmp_path))
     try:
         with app.app_context():
             upgrade(revision="0013_api")
