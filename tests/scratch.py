@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, make_url, text
 
 from tests import support
+from tests.support import make_app
 
 
 def scratch_database(backend: str, tmp_path) -> str:
@@ -26,3 +30,17 @@ def scratch_database(backend: str, tmp_path) -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return scratch.render_as_string(hide_password=False)
+
+
+@contextmanager
+def migrating(backend: str, tmp_path) -> Iterator[Flask]:
+    """An app on an empty scratch database, in its app context; its connections closed after."""
+    from campus.extensions import db
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database(backend, tmp_path))
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()

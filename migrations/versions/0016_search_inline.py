@@ -21,10 +21,7 @@ def upgrade():
         return
     # A search ranks every match, and an out-of-line tsvector costs several extra page reads
     # per article: MAIN keeps the vectors in the row (the long texts still move out first).
-    op.execute(
-        "ALTER TABLE articles "
-        + ", ".join(f"ALTER COLUMN {name} SET STORAGE MAIN" for name in COLUMNS)
-    )
+    _set_storage("MAIN")
     # Storage applies to values as they are written. PostgreSQL computes a stored column again
     # only when a column it is built from is updated: setting the title (in both documents)
     # writes each article's vectors anew, in the row.
@@ -34,7 +31,11 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
+    _set_storage("EXTENDED")
+
+
+def _set_storage(kind: str) -> None:
     op.execute(
         "ALTER TABLE articles "
-        + ", ".join(f"ALTER COLUMN {name} SET STORAGE EXTENDED" for name in COLUMNS)
+        + ", ".join(f"ALTER COLUMN {name} SET STORAGE {kind}" for name in COLUMNS)
     )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
-from tests.scratch import scratch_database
-from tests.support import make_app
+from tests.scratch import migrating
 
 NOW = "2026-11-01 10:00:00"
 PLACES = {1: (40.7484, -73.9967), 2: (61.2181, -149.9003), 3: (-14.2756, -170.7020)}
@@ -41,26 +40,21 @@ def test_each_profile_gets_the_unit_vector_of_its_coordinates(tmp_path, backend)
     from campus.directory import geo
     from campus.extensions import db
 
-    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database(backend, tmp_path))
-    try:
-        with app.app_context():
-            upgrade(revision="0016_search_inline")
-            with db.engine.begin() as conn:
-                for profile_id, (lat, lon) in PLACES.items():
-                    _insert_profile(conn, profile_id, lat, lon)
-            upgrade(revision="0017_directory_units")
-            with db.engine.connect() as conn:
-                rows = conn.execute(
-                    text("SELECT id, unit_x, unit_y, unit_z FROM directory_profiles ORDER BY id")
-                ).all()
-            assert [row[0] for row in rows] == list(PLACES)
-            for profile_id, *vector in rows:
-                assert vector == pytest.approx(geo.unit_vector(*PLACES[profile_id]), abs=1e-12)
-            downgrade(revision="0016_search_inline")
-            columns = {c["name"] for c in inspect(db.engine).get_columns("directory_profiles")}
-            assert not columns & {"unit_x", "unit_y", "unit_z"}
-            with db.engine.connect() as conn:
-                assert conn.scalar(text("SELECT count(*) FROM directory_profiles")) == 3
-    finally:
-        with app.app_context():
-            db.engine.dispose()
+    with migrating(backend, tmp_path):
+        upgrade(revision="0016_search_inline")
+        with db.engine.begin() as conn:
+            for profile_id, (lat, lon) in PLACES.items():
+                _insert_profile(conn, profile_id, lat, lon)
+        upgrade(revision="0017_directory_units")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, unit_x, unit_y, unit_z FROM directory_profiles ORDER BY id")
+            ).all()
+        assert [row[0] for row in rows] == list(PLACES)
+        for profile_id, *vector in rows:
+            assert vector == pytest.approx(geo.unit_vector(*PLACES[profile_id]), abs=1e-12)
+        downgrade(revision="0016_search_inline")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("directory_profiles")}
+        assert not columns & {"unit_x", "unit_y", "unit_z"}
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM directory_profiles")) == 3
