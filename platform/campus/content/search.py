@@ -7,8 +7,8 @@ preview of the others, so a search can never reveal (or even hint at) gated text
 PostgreSQL ranks every match in one scan that also counts them, from stored tsvectors kept in
 each article's row (not text parsed again per row, nor read from the TOAST table). SQLite counts
 without ranking, then reads FTS5's bm25 order only until the page and any ties are settled.
-The page is the one a full ranking of every match gives (rank, then newest,
-then highest id), which tests/content/test_search_ranking.py checks against the full ranking.
+The page is the one a full ranking of every match gives (rank, then newest, then highest id),
+which tests/content/test_search_ranking.py checks against the full ranking.
 """
 
 from __future__ import annotations
@@ -133,14 +133,9 @@ def search_page(
 
 
 def _count(matched: Select) -> int:
-    return (
-        db.session.scalar(
-            matched.with_only_columns(func.count(Article.id), maintain_column_froms=True).order_by(
-                None
-            )
-        )
-        or 0
-    )
+    """How many articles the matched query finds (no ranking)."""
+    counting = matched.with_only_columns(func.count(Article.id), maintain_column_froms=True)
+    return db.session.scalar(counting.order_by(None)) or 0
 
 
 def _postgresql_page(

@@ -194,6 +194,7 @@ _PAGE = select(
 
 
 def _params(query: SearchQuery, today: date) -> tuple[tuple[bool, ...], dict[str, Any]]:
+    """The statements' shape (wrapping box, which filters) and the values bound into them."""
     box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
     x, y, z = geo.unit_vector(query.place.lat, query.place.lon)
     params: dict[str, Any] = {
