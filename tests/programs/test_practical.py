@@ -187,3 +187,16 @@ def test_students_cannot_stream_a_video(app, client):
     with app.app_context():
         submission_id = db.session.scalar(select(PracticalSubmission.id))
     assert client.get(f"/admin/assessments/{submission_id}/video").status_code == 403
+
+
+def test_the_assessors_sidebar_links_only_to_what_they_may_open(app, client):
+    import re
+
+    assessor = _assessor_client(app)
+    page = assessor.get("/admin/assessments/")
+    assert page.status_code == 200
+    side = page.text.split('class="admin-side"', 1)[1].split("</aside>", 1)[0]
+    links = re.findall(r'href="([^"]+)"', side)
+    assert links and 'href="/admin/"' not in side  # the dashboard is for admins
+    for link in links:
+        assert assessor.get(link).status_code == 200, link
