@@ -152,7 +152,7 @@ def _nav_items(app: Flask) -> list[tuple[str, str]]:
         ("learning.catalog", "CE courses"),
         ("programs.index", "Programs"),
         ("billing.membership", "Membership"),
-        ("directory.index", "Find a practitioner"),
+        ("directory.index", "Practitioners"),
     ):
         if endpoint in app.view_functions:
             items.append((endpoint, label))

@@ -45,6 +45,13 @@ def test_confirmation_link_signs_the_new_account_in_the_browser_that_signed_up(a
     assert me["email"] == "riley@example.com" and me["email_verified"] is True
 
 
+def test_a_new_member_is_not_welcomed_back_on_the_first_page(app, client):
+    post_form(client, "/signup", SIGNUP)
+    page = client.get(link_in(outbox(app)[0]), follow_redirects=True).get_data(as_text=True)
+    assert "Your email is confirmed." in page
+    assert "<h1>Welcome, Riley</h1>" in page and "Welcome back" not in page
+
+
 def test_confirmation_link_opened_elsewhere_only_confirms(app, client):
     # Whoever signed up with this address chose the password: the mailbox's owner, clicking
     # the link in their own browser, must not land in that account.

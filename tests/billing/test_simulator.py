@@ -205,6 +205,31 @@ def test_back_from_the_portal_the_page_shows_the_change_before_its_webhook(app):
         assert _state(app, user_id) == ("active", True, True)
 
 
+def test_a_resume_soon_after_a_cancel_shows_the_renewed_membership(app):
+    import time
+
+    import time_machine
+
+    client, user_id, _ = _signed_in(app)
+    _subscribe(client)
+    start = time.time() + 60
+    app.config["SIMULATED_STRIPE_AUTO_DELIVER"] = False  # the portal's events are late
+    with time_machine.travel(start, tick=False):
+        support.post_form(client, "/membership/portal")
+        back = support.post_form(client, "/membership/simulated/portal/cancel")
+        assert "Resume or manage billing" in client.get(back.headers["Location"]).get_data(
+            as_text=True
+        )
+    # Well within the minute the return sync is otherwise limited to.
+    with time_machine.travel(start + 15, tick=False):
+        support.post_form(client, "/membership/portal")
+        back = support.post_form(client, "/membership/simulated/portal/resume")
+        page = client.get(back.headers["Location"]).get_data(as_text=True)
+        assert "Your membership will renew as usual." in page
+        assert "Your membership renews on" in page and "Resume or manage billing" not in page
+        assert _state(app, user_id) == ("active", False, True)
+
+
 def test_sync_keeps_state_newer_than_the_fetch(app):
     client, user_id, email = _signed_in(app)
     _subscribe(client)

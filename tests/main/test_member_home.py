@@ -80,3 +80,22 @@ def test_a_database_failure_drawing_the_banner_leaves_the_page_drawable(app, cli
     monkeypatch.setattr(views, "past_due_notice", broken)
     response = client.get("/articles/")
     assert response.status_code == 200 and "Your last payment failed." not in response.text
+
+
+@pytest.mark.parametrize(
+    "path, title",
+    [
+        ("/", "Trigger-point therapy education · Campus"),
+        ("/login", "Log in · Campus"),
+    ],
+)
+def test_public_titles_name_the_site_once_at_the_end(client, path, title):
+    page = client.get(path).get_data(as_text=True)
+    assert f"<title>{title}</title>" in page
+
+
+def test_the_signed_in_home_title_names_the_site_once(app, client):
+    with app.app_context():
+        user_id = support.create_user(full_name="Vera Lind").id
+    page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
+    assert "<title>Your campus · Campus</title>" in page

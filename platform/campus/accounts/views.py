@@ -207,7 +207,8 @@ def verify_email(token: str) -> str | tuple[str, int] | Response:
         sessions.sign_in(user)
         db.session.commit()
         _open_browser_session(user)
-        flash(f"Welcome to Campus, {user.first_name}! Your email is confirmed.", "success")
+        # The home page it lands on greets the member by name already.
+        flash("Your email is confirmed.", "success")
     else:
         flash(f"Thank you: {user.email} is confirmed.", "success")
     return redirect(url_for("main.home"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -40,6 +40,10 @@ def _page_state(user) -> dict:
 
 
 PORTAL_RETURN = "portal"  # ?from=portal: the Customer Portal's return_url
+# Set in the session when the member is sent to the portal: the return from that visit fetches
+# the subscription even within the once-a-minute limit (a cancel then a resume a few seconds
+# apart would otherwise show the state from before the second change until its webhook lands).
+_PORTAL_VISIT = "billing_portal_visit"
 _page_limit = limiter.shared_limit(
     setting("BILLING_SYNC_RATE_LIMIT"), scope="membership-pages", key_func=by_user
 )
@@ -54,11 +58,13 @@ def _sync_due(user) -> bool:
 @_page_limit
 def membership() -> str:
     """Show the plan, and for a member their status, renewal or end date and billing links."""
-    if (
-        request.args.get("from") == PORTAL_RETURN
-        and current_user.is_authenticated
-        and _sync_due(current_user)
-    ):
+    sync_now = False
+    if request.args.get("from") == PORTAL_RETURN and current_user.is_authenticated:
+        # The return of a visit the member opened always syncs (and marks the minute); reloads
+        # of the return address, and returns with no visit opened, at most once a minute.
+        opened_visit = bool(session.pop(_PORTAL_VISIT, False))
+        sync_now = _sync_due(current_user) or opened_visit
+    if sync_now:
         # Back from the portal, the change was just made but its webhook may be seconds away:
         # fetch the subscription so the page shows what the member just did.
         try:
@@ -146,6 +152,7 @@ def portal() -> Response:
         log.warning("portal for user %s failed: %s", current_user.id, exc)
         flash(PROVIDER_DOWN, "error")
         return redirect(url_for("billing.membership"), 303)
+    session[_PORTAL_VISIT] = True
     return redirect(url, 303)
 
 
