@@ -50,6 +50,32 @@ def counted(number: Any, singular: str, plural: str | None = None) -> str:
     return f"{text} {noun(number, singular, plural)}"
 
 
+_KB, _MB = 1024, 1024 * 1024
+
+
+def file_size(size_bytes: int | None) -> str:
+    """Write a file's size for people: whole KB under 1 MB (rounded up), MB with one decimal.
+
+    50 KB reads "50 KB", not "0.0 MB"; a byte over nothing still reads "1 KB", not "0 KB".
+    """
+    size = max(0, int(size_bytes or 0))
+    kilobytes = -(-size // _KB)
+    if kilobytes < 1024:
+        return f"{kilobytes} KB"
+    return f"{size / _MB:.1f} MB"
+
+
+def ends_sentence(text: Any) -> bool:
+    """Tell whether text already ends as a sentence does ("s. 480.0415, F.S.": yes)."""
+    return str(text or "").rstrip().endswith((".", "!", "?"))
+
+
+def full_stop(text: Any) -> str:
+    """End text with a period unless it has one: a citation ending "F.S." gets no second."""
+    text = str(text or "").rstrip()
+    return text if not text or ends_sentence(text) else f"{text}."
+
+
 def memoized_url_for(app: Flask):
     """Wrap app.url_for so a page's many links are built once per process, not per request.
 
@@ -89,6 +115,9 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["noun"] = noun
+    app.jinja_env.filters["full_stop"] = full_stop
+    app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.tests["sentence_end"] = ends_sentence
     app.jinja_env.globals["url_for"] = memoized_url_for(app)
 
     site_name = app.config["SITE_NAME"]

@@ -186,6 +186,7 @@ def test_sign_ins_and_failures_are_audited_without_the_password(app, client, use
     assert wrong[1] is None and wrong[2] == str(user)
     assert unknown[1] is None and unknown[2] is None and "nobody" not in unknown[3]
     assert signed_in[1] == user and signed_out[1] == user
+    assert signed_in[3] == f"{EMAIL}: signed in with password"
     text = " ".join(r[3] for r in rows)
     assert "not the password" not in text and "whatever" not in text
 
@@ -215,6 +216,28 @@ def test_password_change_and_reset_are_audited(app, client, user):
     actions = _actions(app)
     assert "password_changed" in actions and "password_reset" in actions
     assert client.get("/api/v1/me").status_code == 401  # the reset ended this session too
+    assert _sign_in_summaries(app) == [
+        f"{EMAIL}: signed in with password",
+        f"{EMAIL}: signed in with the emailed password-reset link",
+    ]
+
+
+def _sign_in_summaries(app) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditEntry.summary)
+                .where(AuditEntry.action == "sign_in")
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def test_an_unknown_sign_in_method_is_refused_rather_than_logged_as_something_else(app, user):
+    from campus.accounts import sessions
+
+    with app.test_request_context(), pytest.raises(ValueError):
+        sessions.sign_in(db.session.get(User, user), method="guess")
 
 
 def test_a_made_up_session_token_signs_nobody_in(app, user):

@@ -3,6 +3,7 @@ import re
 from sqlalchemy import func, select
 
 from campus.accounts.models import User
+from campus.audit import AuditEntry
 from campus.extensions import db
 from tests.support import body_of, create_user, link_in, login, outbox, post_form
 
@@ -43,6 +44,10 @@ def test_confirmation_link_signs_the_new_account_in_the_browser_that_signed_up(a
     assert response.status_code == 302
     me = client.get("/api/v1/me").get_json()
     assert me["email"] == "riley@example.com" and me["email_verified"] is True
+    # The audit trail names the link, not a password nobody typed.
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "sign_in"))
+        assert entry.summary == "riley@example.com: signed in with the emailed confirmation link"
 
 
 def test_a_new_member_is_not_welcomed_back_on_the_first_page(app, client):

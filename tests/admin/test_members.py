@@ -227,3 +227,36 @@ def test_the_members_list_shows_each_members_membership_status(app, client):
     assert '<span class="badge badge-ok">Comp</span> until' in rows["comped@example.com"]
     assert '<span class="badge badge-danger">Past due</span>' in rows["lapsed@example.com"]
     assert '<span class="badge badge-muted">No membership</span>' in rows["browsing@example.com"]
+
+
+def test_the_member_page_keeps_the_members_own_activity_apart_from_admin_changes(app, client):
+    with app.app_context():
+        member_id = support.create_user(email="kai@example.com", verified=False).id
+    support.post_form(app.test_client(), "/login", {"email": "kai@example.com", "password": "no"})
+    support.login(app.test_client(), "kai@example.com")
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, f"/admin/members/{member_id}/resend-verification", {})
+    with app.app_context():
+        from campus.admin.models import AuditEntry
+        from campus.extensions import db
+
+        # An admin whose account is gone since: the entry keeps their email, and stays theirs.
+        db.session.add(
+            AuditEntry(
+                actor_id=None,
+                actor_email="former.admin@example.com",
+                action="update",
+                object_type="User",
+                object_id=str(member_id),
+                summary="kai@example.com: profession",
+            )
+        )
+        db.session.commit()
+    html = client.get(f"/admin/members/{member_id}/").get_data(as_text=True)
+    assert "<h2>Account activity</h2>" in html
+    activity, admin = html.split("<h2>Account activity</h2>")[1].split("<h2>Admin changes</h2>")
+    assert "kai@example.com: signed in with password" in activity and "by the member" in activity
+    assert "password not accepted" in activity and "by system" in activity
+    assert "resend_verification" not in activity and "former.admin" not in activity
+    assert "resend_verification" in admin and "former.admin@example.com" in admin
+    assert "signed in" not in admin and "No admin has changed" not in admin

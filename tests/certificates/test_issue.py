@@ -288,3 +288,34 @@ def test_qr_code_on_the_printed_certificate_reads_back_as_the_verification_url(a
     (png,) = tmp_path.glob("page*.png")
     found = zxingcpp.read_barcodes(Image.open(png))
     assert [(b.format, b.text) for b in found] == [(zxingcpp.BarcodeFormat.QRCode, url)]
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [("1.00", "1 CE hour"), ("1", "1 CE hour"), ("1.50", "1.5 CE hours"), ("2.00", "2 CE hours")],
+)
+def test_ce_hours_are_written_with_the_noun_in_agreement(hours, expected):
+    from campus.certificates.pdf import hours_phrase
+
+    assert hours_phrase(hours) == expected
+
+
+def test_a_one_hour_course_reads_one_ce_hour_on_its_certificate_badge_and_email(app):
+    import re
+
+    from campus.certificates.credentials import credential
+    from campus.storage import get_storage
+
+    with app.app_context():
+        course = make_course("one-hour-cert", ce_hours="1")
+        user = student(email="solo@example.com")
+        complete_course(user.id, course)
+        cert = certificate_of(user.id)
+        pdf = PdfReader(io.BytesIO(get_storage().read(cert.storage_key)))
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+        badge = credential(cert)["name"]
+    assert re.search(r"\b1 CE hour\b(?!s)", text), text
+    assert "CE hours" not in text
+    assert badge.endswith(": 1 CE hour")
+    (mail,) = [m for m in support.outbox(app) if m["To"] == "solo@example.com"]
+    assert "(1 CE hour)" in support.body_of(mail)

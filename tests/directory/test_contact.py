@@ -54,8 +54,11 @@ def test_a_message_is_relayed_by_email_and_the_address_is_never_shown(app, clien
     assert len(to_practitioner) == 1 and len(to_client) == 1
     body = support.body_of(to_practitioner[0])
     assert "do you treat shoulder pain" in body and "casey@example.net" in body
+    # The practitioner's Reply answers the client, as the body says it will.
+    assert to_practitioner[0]["Reply-To"] == "casey@example.net"
     copy = to_client[0].as_string()
     assert PRACTITIONER_EMAIL not in copy and "Pat Practitioner" in copy
+    assert to_client[0]["Reply-To"] is None
     (message,) = _messages(app)
     assert message.relayed_at is not None and message.sender_email == "casey@example.net"
     from campus.directory.models import DirectoryProfile
@@ -63,6 +66,34 @@ def test_a_message_is_relayed_by_email_and_the_address_is_never_shown(app, clien
 
     with app.app_context():
         assert db.session.get(DirectoryProfile, profile_id).messages_received == 1
+
+
+def test_an_address_a_mail_reader_would_misread_is_relayed_without_a_reply_to(
+    app, client, practitioner
+):
+    # "a,b@..." passes the form's loose check, but as a header it reads as two addresses.
+    _send(app, client, practitioner, email="casey,other@example.net")
+    (mail,) = [m for m in support.outbox(app) if m["To"] == PRACTITIONER_EMAIL]
+    assert mail["Reply-To"] is None
+    assert "casey,other@example.net" in support.body_of(mail)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("casey@example.net", "casey@example.net"),
+        ("o'brien@example.ie", "o'brien@example.ie"),
+        ("a,b@example.net", None),
+        ("a(comment)@example.net", None),
+        ("Casey <casey@example.net>", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_one_plain_address_becomes_a_reply_to(value, expected):
+    from campus.mail.services import single_address
+
+    assert single_address(value) == expected
 
 
 def test_relaying_twice_sends_nothing_more(app, client, practitioner):

@@ -198,10 +198,45 @@ def test_the_profile_page_carries_json_ld_the_csp_allows(app, client):
     assert "script-src 'self';" in page.headers["Content-Security-Policy"]
 
 
+def _jsonld(html: str) -> str:
+    import re
+
+    return re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+
+
 def test_the_profile_page_shows_ce_hours_from_the_last_two_years(app, client):
+    from tests.certificates.helpers import complete_course, student
+    from tests.learning.helpers import make_course
+
     with app.app_context():
-        slug = make_profile("10001").slug
-    assert "0 CE hours" in client.get(f"/directory/{slug}").text
+        user = student(email="earner@example.com")
+        complete_course(user.id, make_course("directory-hours", ce_hours="2"))
+        slug = make_profile("10001", user=user).slug
+    page = client.get(f"/directory/{slug}").text
+    assert "Verified by" in page and "<strong>2 CE hours</strong>" in page
+    assert "earned on" in page
+
+
+def test_no_hours_earned_shows_no_ce_hours_badge_but_keeps_the_others(app, client):
+    from campus.extensions import db
+    from campus.licenses.models import License
+
+    with app.app_context():
+        user = support.create_user()
+        slug = make_profile("10001", user=user).slug
+        user_id = user.id
+    # Nothing to vouch for: no "0 CE hours earned" badge, and no empty "Verified by" box.
+    page = client.get(f"/directory/{slug}").text
+    assert "CE hour" not in page and "earned on" not in page and "Verified by" not in page
+    assert "CE hour" not in _jsonld(page)
+    with app.app_context():
+        db.session.add(
+            License(user_id=user_id, profession="massage_therapist", jurisdiction="ME", number="1")
+        )
+        db.session.commit()
+    page = client.get(f"/directory/{slug}").text
+    assert "Verified by" in page and "License on file" in page
+    assert "CE hour" not in page and "earned on" not in page
 
 
 def test_robots_points_to_the_directory_sitemap(client):

@@ -181,7 +181,7 @@ def test_publishing_refuses_a_course_whose_content_cannot_support_its_hours(app)
         with pytest.raises(LearningError) as refused:
             services.publish(row)
         assert refused.value.code == "hours_unsupported"
-        assert "supports 1.00 CE hours" in refused.value.message
+        assert "supports 1 CE hour;" in refused.value.message
         assert "Add 180 minutes" in refused.value.message
         assert refused.value.extra["shortfall_minutes"] == 180
         assert not row.is_published
@@ -231,7 +231,7 @@ def test_the_admin_sees_the_shortfall_when_publishing_is_refused(app, client):
         follow_redirects=True,
     )
     [message] = admin_helpers.flashes(answer)
-    assert "supports 1.00 CE hours" in message and "Add 30 minutes" in message
+    assert "supports 1 CE hour;" in message and "Add 30 minutes" in message
     with app.app_context():
         assert not db.session.get(Course, course.id).is_published
 

@@ -25,6 +25,9 @@ def test_a_member_with_two_licenses_sees_two_trackers(app, client):
     assert "Prevention of medical errors" in page  # a Florida subject still due
     assert "Child abuse recognition and reporting" in page  # a Pennsylvania subject still due
     assert "Fla. Admin. Code R. 64B7-28.009" in page and "49 Pa. Code" in page
+    # Florida's citation ends "F.S." already: one period, not two; Pennsylvania's gets one.
+    assert "s. 480.0415, F.S.</a> Check with your board" in page and "F.S..<" not in page
+    assert "§20.33 (content and providers)</a>. Check with your board" in page
     assert "Ethics for Bodyworkers" in page  # PA accepts NCBTMB approvals: a course to take
 
 

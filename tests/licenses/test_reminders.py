@@ -21,6 +21,22 @@ def _today() -> date:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("s. 480.0415, F.S.", "s. 480.0415, F.S."),
+        ("49 Pa. Code §20.32 (hours)", "49 Pa. Code §20.32 (hours)."),
+        ("Is this the rule?", "Is this the rule?"),
+        ("8 NYCRR §78.5 ", "8 NYCRR §78.5."),
+        ("", ""),
+    ],
+)
+def test_a_citation_ends_with_one_period(text, expected):
+    from campus.templating import full_stop
+
+    assert full_stop(text) == expected
+
+
+@pytest.mark.parametrize(
     ("days_left", "threshold"),
     [(120, None), (91, None), (90, 90), (31, 90), (30, 30), (8, 30), (7, 7), (0, 7), (-1, None)],
 )
@@ -55,6 +71,7 @@ def test_a_reminder_goes_out_once_however_often_the_task_runs(app):
     assert "Prevention of medical errors: 2 hours" in body
     assert "Human trafficking awareness: 1 hour\n" in body
     assert "Fla. Admin. Code R. 64B7-28.009" in body
+    assert "s. 480.0415, F.S. Check with your board" in body and "F.S.." not in body
     assert "/account/licenses/reminders/stop/" in message["List-Unsubscribe"]
 
 

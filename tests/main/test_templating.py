@@ -1,5 +1,6 @@
-"""The template helpers: the memoized url_for builds the same links as Flask's."""
+"""The template helpers: the memoized url_for builds the same links as Flask's; file sizes."""
 
+import pytest
 from flask import url_for
 
 from campus.templating import memoized_url_for
@@ -31,3 +32,23 @@ def test_pages_use_the_memoized_url_for(app, client):
     assert app.jinja_env.globals["url_for"] is not app.url_for
     page = client.get("/").get_data(as_text=True)
     assert 'href="/courses/"' in page and "/static/campus.css" in page
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        (None, "0 KB"),
+        (0, "0 KB"),
+        (1, "1 KB"),
+        (1024, "1 KB"),
+        (50 * 1024, "50 KB"),
+        (1024 * 1024 - 1, "1.0 MB"),
+        (1024 * 1024, "1.0 MB"),
+        (1536 * 1024, "1.5 MB"),
+        (120 * 1024 * 1024, "120.0 MB"),
+    ],
+)
+def test_file_sizes_read_in_kb_under_a_megabyte_and_mb_above(size, expected):
+    from campus.templating import file_size
+
+    assert file_size(size) == expected

@@ -275,3 +275,24 @@ def test_a_sitting_that_expires_with_a_passing_score_still_earns_the_credential(
             )
             == 1
         )
+
+
+def test_the_credential_criteria_read_in_the_singular_for_one_course_and_one_hour(app):
+    from decimal import Decimal
+
+    from campus.programs.issuing import _criteria
+    from tests.programs.helpers import make_program
+
+    with app.app_context():
+        one = make_program(
+            courses=[make_course("criteria-one")],
+            slug="criteria-one",
+            elective_hours=Decimal("1.00"),
+        )
+        assert _criteria(one).startswith("Complete 1 required course, earn 1 elective CE hour, ")
+        two = make_program(
+            courses=[make_course("criteria-a"), make_course("criteria-b")],
+            slug="criteria-two",
+            elective_hours=Decimal("1.50"),
+        )
+        assert _criteria(two).startswith("Complete 2 required courses, earn 1.5 elective CE hours")

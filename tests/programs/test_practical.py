@@ -132,6 +132,12 @@ def test_assessor_returns_then_passes_and_the_candidate_is_emailed(app, client):
         first_id = db.session.scalar(select(PracticalSubmission.id))
     queue = assessor.get("/admin/assessments/")
     assert queue.status_code == 200 and "first.mp4" in queue.text
+    with app.app_context():
+        # A short clip: its size reads in KB, not as "0.0 MB".
+        db.session.get(PracticalSubmission, first_id).size_bytes = 50 * 1024
+        db.session.commit()
+    queue = assessor.get("/admin/assessments/")
+    assert "first.mp4 (50 KB)" in queue.text and "0.0 MB" not in queue.text
     with assessor.get(f"/admin/assessments/{first_id}/video") as video:
         assert video.status_code == 200 and video.data == MP4
         assert "no-store" in video.headers["Cache-Control"]

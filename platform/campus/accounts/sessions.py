@@ -168,10 +168,21 @@ def end_sessions(user: User, *, keep_current: bool = False) -> int:
     return ended
 
 
-def sign_in(user: User, *, remember: bool = False, second_factor: bool = False) -> str:
-    """Open this device's session for a user who proved who they are, and log it."""
+# How a person proved who they are, as the audit log says it. Every sign-in names one, so the
+# log never credits a password for a sign-in that came through an emailed link.
+SIGN_IN_METHODS = {
+    "password": "password",
+    "confirmation_link": "the emailed confirmation link",
+    "reset_link": "the emailed password-reset link",
+}
+
+
+def sign_in(user: User, *, method: str, remember: bool = False, second_factor: bool = False) -> str:
+    """Open this device's session for a user who proved who they are, and log how."""
+    if method not in SIGN_IN_METHODS:
+        raise ValueError(f"unknown sign-in method {method!r}")
     raw = start_session(user, remember=remember, second_factor=second_factor)
-    how = "password and second factor" if second_factor else "password"
+    how = SIGN_IN_METHODS[method] + (" and second factor" if second_factor else "")
     record("sign_in", user, summary=f"{user.email}: signed in with {how}", actor=user)
     return raw
 

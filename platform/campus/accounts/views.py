@@ -121,7 +121,7 @@ def login() -> str | tuple[str, int] | Response:
             session[_NEXT_KEY] = _safe_next(request.args.get("next"))
             return redirect(url_for("accounts.login_verify"))
         else:
-            sessions.sign_in(user, remember=bool(form.remember.data))
+            sessions.sign_in(user, method="password", remember=bool(form.remember.data))
             db.session.commit()
             _open_browser_session(user, remember=bool(form.remember.data))
             flash(f"Welcome back, {user.first_name}.", "success")
@@ -167,7 +167,7 @@ def login_verify() -> str | tuple[str, int] | Response:
             form.code.errors.append(str(exc))
         else:
             target = session.get(_NEXT_KEY)
-            sessions.sign_in(user, remember=remember, second_factor=True)
+            sessions.sign_in(user, method="password", remember=remember, second_factor=True)
             db.session.commit()
             _open_browser_session(user, remember=remember)
             flash(f"Welcome back, {user.first_name}.", "success")
@@ -204,7 +204,7 @@ def verify_email(token: str) -> str | tuple[str, int] | Response:
         return render_template("accounts/link_problem.html", message=str(exc), verify=True), 400
     db.session.commit()
     if sign_in and not current_user.is_authenticated:
-        sessions.sign_in(user)
+        sessions.sign_in(user, method="confirmation_link")
         db.session.commit()
         _open_browser_session(user)
         # The home page it lands on greets the member by name already.
@@ -263,7 +263,7 @@ def reset_password(token: str) -> str | tuple[str, int] | Response:
             session.clear()
             flash("Your password is changed. Sign in with it and your code.", "success")
             return redirect(url_for("accounts.login"))
-        sessions.sign_in(user)
+        sessions.sign_in(user, method="reset_link")
         db.session.commit()
         _open_browser_session(user)
         flash("Your password is changed and you are signed in.", "success")

@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from campus.accounts.models import PROFESSIONS, User
 from campus.admin import services
@@ -192,6 +192,27 @@ def _flag(value) -> Markup:
     return Markup('<span class="badge badge-muted">no</span>')
 
 
+def _audit_of(user: User, *, by_staff: bool, limit: int = 30) -> list[AuditEntry]:
+    """The latest log entries about a member: their own and the system's, or those of others.
+
+    The log about an account holds the member's own sign-ins and changes, what happened with
+    nobody signed in (failed sign-ins, emailed links, billing), and what staff changed. Kept
+    apart, an admin's change is not buried under a month of sign-ins. An entry whose admin's
+    account was deleted since still counts as theirs: it keeps their email.
+    """
+    # Coalesced, so that a NULL actor makes the test false rather than unknown both ways.
+    own = or_(func.coalesce(AuditEntry.actor_id, 0) == user.id, AuditEntry.actor_email == "system")
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "User", AuditEntry.object_id == str(user.id))
+            .where(~own if by_staff else own)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 class MemberView(AuditedModelView):
     """Search members by name or email; open a member's page."""
 
@@ -267,12 +288,7 @@ class MemberView(AuditedModelView):
             from campus.licenses.services import licenses_for
 
             licenses = licenses_for(user.id)
-        audit = db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.object_type == "User", AuditEntry.object_id == str(user.id))
-            .order_by(AuditEntry.created_at.desc())
-            .limit(30)
-        ).all()
+        activity, admin_changes = _audit_of(user, by_staff=False), _audit_of(user, by_staff=True)
         return self.render(
             "admin/campus/member.html",
             member=user,
@@ -285,7 +301,8 @@ class MemberView(AuditedModelView):
             licenses=licenses,
             certificates=certificates_of(user),
             has_certificates=installed("certificates"),
-            audit=audit,
+            activity=activity,
+            admin_changes=admin_changes,
             comp_form=CompForm(),
             action_form=ActionForm(),
         )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from campus.certificates import signing
 from campus.certificates.models import Certificate
-from campus.certificates.pdf import hours_text
+from campus.certificates.pdf import hours_phrase, hours_text
 from campus.certificates.public import masked_license
 from campus.certificates.services import base_url
 
@@ -95,7 +95,7 @@ def credential(certificate: Certificate) -> dict:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer_profile(data),
         "validFrom": _iso(issued),
-        "name": f"{data['course_title']}: {hours_text(data['ce_hours'])} CE hours",
+        "name": f"{data['course_title']}: {hours_phrase(data['ce_hours'])}",
         "credentialSubject": subject,
     }
 

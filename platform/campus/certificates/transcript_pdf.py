@@ -10,7 +10,15 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
 from campus.certificates import typeset
-from campus.certificates.pdf import BRAND, GOLD, INK, SOFT, hours_text, register_fonts
+from campus.certificates.pdf import (
+    BRAND,
+    GOLD,
+    INK,
+    SOFT,
+    hours_phrase,
+    hours_text,
+    register_fonts,
+)
 
 WIDTH, HEIGHT = letter
 LEFT, RIGHT = 54, WIDTH - 54
@@ -148,7 +156,7 @@ def render_transcript(
     canvas.line(LEFT, y + 2, RIGHT, y + 2)
     canvas.setFillColor(INK)
     canvas.setFont("CertSerif-Bold", 11)
-    canvas.drawString(LEFT, y - 14, f"Total: {hours_text(total_hours)} CE hours")
+    canvas.drawString(LEFT, y - 14, f"Total: {hours_phrase(total_hours)}")
     footer()
     canvas.showPage()
     canvas.save()

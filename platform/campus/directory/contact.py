@@ -106,12 +106,14 @@ def relay(message_id: int) -> bool:
         f"A message from {message.sender_name} through the directory",
         "directory_message",
         dedupe_key=f"directory:message:{message.id}",
+        reply_to=message.sender_email,
         message=message,
         profile=profile,
         profile_url=profile_url,
         settings_url=public_url("directory.edit"),
     )
-    # The sender's copy names the practitioner and the profile, never their address.
+    # The sender's copy names the practitioner and the profile, never their address: no
+    # Reply-To either, so a reply to it comes to us, not to them.
     queue_email(
         message.sender_email,
         f"Your message to {profile.display_name}",

@@ -32,6 +32,16 @@ class LiveBadges:
     ce_since: date | None = None
     license_on_file: bool = False
 
+    @property
+    def has_ce_hours(self) -> bool:
+        """Whether there are hours to vouch for: "0 CE hours earned" vouches for nothing."""
+        return self.ce_hours > 0
+
+    @property
+    def any(self) -> bool:
+        """Whether Campus has anything to vouch for at all."""
+        return bool(self.credentials) or self.has_ce_hours or self.license_on_file
+
 
 def credential_badges(user_id: int) -> list[CredentialBadge]:
     """The valid credentials a member holds."""

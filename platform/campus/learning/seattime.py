@@ -35,6 +35,7 @@ from campus.learning.models import Course, Enrollment, Lesson
 from campus.learning.records import SeatTime
 from campus.models.base import utcnow
 from campus.models.writes import insert_if_absent
+from campus.templating import counted
 
 READING_WORDS_PER_MINUTE = 200  # NCBTMB: about 12,000 words of reading per CE hour
 CONTENT_MINUTES_PER_CE_HOUR = 60  # what the content must hold per CE hour to be published
@@ -103,7 +104,7 @@ def check_hours_supported(course: Course) -> None:
         409,
         "hours_unsupported",
         f"Its lessons hold {support.minutes} minutes of expected study, which supports "
-        f"{support.supported} CE hours; {support.claimed.normalize():f} CE hours need "
+        f"{counted(support.supported, 'CE hour')}; {counted(support.claimed, 'CE hour')} need "
         f"{support.needed_minutes} minutes ({CONTENT_MINUTES_PER_CE_HOUR} per CE hour). "
         f"Add {support.shortfall_minutes} minutes of content or lower the CE hours.",
         shortfall_minutes=support.shortfall_minutes,

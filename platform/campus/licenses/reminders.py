@@ -19,6 +19,7 @@ from campus.licenses.models import License, RenewalReminder
 from campus.licenses.tracker import track
 from campus.mail.services import queue_email
 from campus.models.writes import insert_if_absent
+from campus.templating import counted
 from campus.urls import public_url
 
 THRESHOLDS = (90, 30, 7)
@@ -92,7 +93,7 @@ def send_reminder(license_id: int, today: date | None = None) -> bool:
     stop_url = public_url("licenses.stop", token=stop_token(license.id))
     message = queue_email(
         license.user.email,
-        f"{license.title}: {tracker.due.normalize():f} CE hours still due by "
+        f"{license.title}: {counted(tracker.due, 'CE hour')} still due by "
         f"{license.expires_on:%B} {license.expires_on.day}",
         "licenses_renewal_reminder",
         dedupe_key=f"renewal-reminder:{license.id}:{license.expires_on.isoformat()}:{threshold}",

@@ -31,3 +31,5 @@ class EmailMessage(TimestampMixin, Model):
     claimed_at: Mapped[datetime | None]
     # Marketing messages: the one-click unsubscribe link (RFC 8058).
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    # Where the recipient's reply should go, when not to us: a relayed message's sender.
+    reply_to: Mapped[str | None] = mapped_column(String(320))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
 
 from flask import current_app, render_template
@@ -21,12 +23,14 @@ def queue_email(
     *,
     dedupe_key: str | None = None,
     marketing: bool = False,
+    reply_to: str | None = None,
     **context,
 ) -> EmailMessage | None:
     """Render templates/email/<template>.txt (and .html if present) and queue the message once.
 
     With a dedupe_key the message is queued at most once, however often this is called. A
     marketing message carries a one-click unsubscribe link (RFC 8058), in its headers and text.
+    With reply_to, the recipient's Reply goes to that address rather than to ours.
     """
     if dedupe_key is not None:
         existing = db.session.scalar(
@@ -56,6 +60,7 @@ def queue_email(
         html_body=html,
         dedupe_key=dedupe_key,
         unsubscribe_url=unsubscribe_url,
+        reply_to=single_address(reply_to),
     )
     try:
         with db.session.begin_nested():
@@ -65,6 +70,21 @@ def queue_email(
         return None
     enqueue_after_commit("campus.mail.deliver_email", message.id)
     return message
+
+
+def single_address(value: str | None) -> str | None:
+    """Return value if it is exactly one plain address (fit for a header), else None.
+
+    A client's typed address passes a loose check only; one that a mail parser would read as
+    something else (two addresses, a comment) must not steer replies, so it gets no header.
+    """
+    if not value:
+        return None
+    try:
+        parsed = str(Address(addr_spec=value))
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+    return value if parsed == value else None
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
@@ -93,6 +113,8 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime["Subject"] = message.subject
     domain = sender.rsplit("@", 1)[-1].strip(">") or "campus.example"
     mime["Message-ID"] = f"<campus-{message.id}@{domain}>"
+    if message.reply_to:
+        mime["Reply-To"] = message.reply_to
     if message.unsubscribe_url:
         # RFC 8058: mail clients offer one-click unsubscribe by POSTing to this URL.
         mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"

@@ -25,6 +25,7 @@ from campus.programs.models import Credential, CredentialEvent, Program
 from campus.programs.progress import latest_credential, progress
 from campus.programs.standing import standing
 from campus.storage import get_storage
+from campus.templating import counted
 from campus.urls import public_url
 
 
@@ -49,9 +50,9 @@ def period_end(start: date, months: int) -> date:
 
 
 def _criteria(program: Program) -> str:
-    parts = [f"Complete {len(program.required_courses)} required courses"]
+    parts = [f"Complete {counted(len(program.required_courses), 'required course')}"]
     if program.elective_hours:
-        parts.append(f"earn {program.elective_hours:g} elective CE hours")
+        parts.append(f"earn {counted(program.elective_hours, 'elective CE hour')}")
     parts.append(f"pass the certification exam ({program.exam_pass_mark}% or better)")
     if program.practical_required:
         parts.append("pass a practical assessment reviewed by an assessor")
