@@ -2,7 +2,7 @@
 
 Revision ID: 0018_mail_reply_to
 Revises: 0017_directory_units
-Create Date: 2026-12-02 09:00:00
+Create Date: 2026-12-02 06:20:00
 
 """
 from alembic import op
