@@ -295,9 +295,9 @@ def test_qr_code_on_the_printed_certificate_reads_back_as_the_verification_url(a
     [("1.00", "1 CE hour"), ("1", "1 CE hour"), ("1.50", "1.5 CE hours"), ("2.00", "2 CE hours")],
 )
 def test_ce_hours_are_written_with_the_noun_in_agreement(hours, expected):
-    from campus.certificates.pdf import hours_phrase
+    from campus.templating import counted
 
-    assert hours_phrase(hours) == expected
+    assert counted(hours, "CE hour") == expected
 
 
 def test_a_one_hour_course_reads_one_ce_hour_on_its_certificate_badge_and_email(app):

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from campus.certificates import signing
 from campus.certificates.models import Certificate
-from campus.certificates.pdf import hours_phrase, hours_text
+from campus.certificates.pdf import hours_text
 from campus.certificates.public import masked_license
 from campus.certificates.services import base_url
+from campus.templating import counted
 
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
@@ -95,7 +96,7 @@ def credential(certificate: Certificate) -> dict:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer_profile(data),
         "validFrom": _iso(issued),
-        "name": f"{data['course_title']}: {hours_phrase(data['ce_hours'])}",
+        "name": f"{data['course_title']}: {counted(data['ce_hours'], 'CE hour')}",
         "credentialSubject": subject,
     }
 

@@ -24,7 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from campus.certificates import typeset
-from campus.templating import noun
+from campus.templating import counted
 
 HERE = Path(__file__).resolve().parent
 FONT_DIR = HERE / "fonts"
@@ -89,12 +89,6 @@ def hours_text(value: Decimal | str | float) -> str:
     number = Decimal(str(value)).quantize(Decimal("0.01"))
     text = f"{number:f}".rstrip("0").rstrip(".")
     return text or "0"
-
-
-def hours_phrase(value: Decimal | str | float) -> str:
-    """Write CE hours with the noun in agreement: "1 CE hour", "1.5 CE hours", "2 CE hours"."""
-    text = hours_text(value)
-    return f"{text} {noun(text, 'CE hour')}"
 
 
 def _fit(text: str, font: str, size: float, width: float, floor: float) -> float:
@@ -260,7 +254,7 @@ def render_certificate(
 
     canvas.setFont("CertSerif", 12.5)
     facts = (
-        f"{hours_phrase(data['ce_hours'])}  ·  {data['delivery_type']}  ·  "
+        f"{counted(data['ce_hours'], 'CE hour')}  ·  {data['delivery_type']}  ·  "
         f"Completed on {data['completion_date_text']}"
     )
     canvas.drawCentredString(centre, y - 6, facts)

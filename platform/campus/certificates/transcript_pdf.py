@@ -15,10 +15,10 @@ from campus.certificates.pdf import (
     GOLD,
     INK,
     SOFT,
-    hours_phrase,
     hours_text,
     register_fonts,
 )
+from campus.templating import counted
 
 WIDTH, HEIGHT = letter
 LEFT, RIGHT = 54, WIDTH - 54
@@ -156,7 +156,7 @@ def render_transcript(
     canvas.line(LEFT, y + 2, RIGHT, y + 2)
     canvas.setFillColor(INK)
     canvas.setFont("CertSerif-Bold", 11)
-    canvas.drawString(LEFT, y - 14, f"Total: {hours_phrase(total_hours)}")
+    canvas.drawString(LEFT, y - 14, f"Total: {counted(total_hours, 'CE hour')}")
     footer()
     canvas.showPage()
     canvas.save()
