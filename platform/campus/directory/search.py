@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from typing import Any
 
@@ -193,7 +192,7 @@ _PAGE = select(
 ).where(DirectoryProfile.id.in_(bindparam("ids", expanding=True)))
 
 
-def _params(query: SearchQuery, today: date) -> tuple[tuple[bool, ...], dict[str, Any]]:
+def _params(query: SearchQuery) -> tuple[tuple[bool, ...], dict[str, Any]]:
     """The statements' shape (wrapping box, which filters) and the values bound into them."""
     box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
     x, y, z = geo.unit_vector(query.place.lat, query.place.lon)
@@ -213,14 +212,14 @@ def _params(query: SearchQuery, today: date) -> tuple[tuple[bool, ...], dict[str
         params["profession_bit"] = taxonomy.profession_bit(query.profession)
     if query.credential:
         params["credential"] = query.credential
-        params["today"] = today
+        params["today"] = programs.today()
     shape = (box.wraps, bool(query.specialty), bool(query.profession), bool(query.credential))
     return shape, params
 
 
 def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResult:
     """Find listed profiles within the radius, nearest first, one page of them."""
-    shape, params = _params(query, programs.today())
+    shape, params = _params(query)
     # Nearest first: the largest dot product; the lower id first between equals.
     found = sorted(read(_found_statement(*shape), params), key=lambda row: (-row[0], row[1]))
     start = (query.page - 1) * query.per_page
