@@ -107,6 +107,7 @@ def _insert_profiles(start: int, stop: int, centres: list, rng: random.Random) -
                     **dict(
                         zip(("unit_x", "unit_y", "unit_z"), geo.unit_vector(lat, lon), strict=True)
                     ),
+                    "lat_band": geo.lat_band(lat),
                     "bio": "",
                     "bio_html": "",
                     "website": "",

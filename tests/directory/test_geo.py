@@ -206,3 +206,30 @@ def test_a_unit_vector_has_length_one_and_points_north_at_the_pole():
     for lat, lon in ((0.0, 0.0), (40.75, -74.0), (-33.9, 151.2), (89.9, 10.0)):
         assert sum(c * c for c in geo.unit_vector(lat, lon)) == pytest.approx(1.0)
     assert geo.unit_vector(90.0, 0.0) == pytest.approx((0.0, 0.0, 1.0), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "miles"),
+    [(40.75, -74.0, 25), (25.77, -80.19, 100), (-14.28, -170.7, 50), (40.0, -105.0, 6.9)],
+)
+def test_every_point_of_the_box_lies_in_a_band_the_search_seeks(lat, lon, miles):
+    """Including latitudes on a band's edge (40.7 / 0.1 is 406.99999...): both sides floor alike."""
+    box = geo.bounding_box(lat, lon, miles)
+    bands = geo.lat_bands(box)
+    assert bands == sorted(set(bands)) and len(bands) <= (box.lat_max - box.lat_min) / 0.1 + 2
+    edges = [round(b * geo.LAT_BAND_DEGREES, 1) for b in range(bands[0], bands[-1] + 2)]
+    steps = [box.lat_min + (box.lat_max - box.lat_min) * i / 400 for i in range(401)]
+    for p_lat in [*steps, *(e for e in edges if box.lat_min <= e <= box.lat_max)]:
+        assert geo.lat_band(p_lat) in bands, p_lat
+
+
+def test_bands_are_a_tenth_of_a_degree_and_count_down_south_of_the_equator():
+    assert [geo.lat_band(v) for v in (0.0, 0.05, 0.1, -0.05, -0.1, 40.75, -14.28)] == [
+        0,
+        0,
+        1,
+        -1,
+        -1,
+        407,
+        -143,
+    ]

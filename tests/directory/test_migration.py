@@ -1,4 +1,4 @@
-"""Migration 0017 gives every existing profile its unit vector, and takes it away on downgrade."""
+"""Migrations 0017 and 0019 give every existing profile its unit vector and its latitude band."""
 
 from __future__ import annotations
 
@@ -56,5 +56,34 @@ def test_each_profile_gets_the_unit_vector_of_its_coordinates(tmp_path, backend)
         downgrade(revision="0016_search_inline")
         columns = {c["name"] for c in inspect(db.engine).get_columns("directory_profiles")}
         assert not columns & {"unit_x", "unit_y", "unit_z"}
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM directory_profiles")) == 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_each_profile_gets_the_latitude_band_the_search_seeks(tmp_path, backend):
+    from flask_migrate import downgrade, upgrade
+
+    from campus.directory import geo
+    from campus.extensions import db
+
+    with migrating(backend, tmp_path):
+        upgrade(revision="0016_search_inline")
+        with db.engine.begin() as conn:
+            for profile_id, (lat, lon) in PLACES.items():
+                _insert_profile(conn, profile_id, lat, lon)
+        upgrade(revision="0019_directory_bands")
+        with db.engine.connect() as conn:
+            bands = dict(conn.execute(text("SELECT id, lat_band FROM directory_profiles")).all())
+        assert bands == {pid: geo.lat_band(lat) for pid, (lat, _lon) in PLACES.items()}
+        assert bands[3] == -143  # south of the equator, bands count down from -1
+        index = {
+            ix["name"]: ix["column_names"]
+            for ix in inspect(db.engine).get_indexes("directory_profiles")
+        }["ix_directory_profiles_search"]
+        assert index[:4] == ["listed", "lat_band", "lon", "lat"]
+        downgrade(revision="0018_mail_reply_to")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("directory_profiles")}
+        assert "lat_band" not in columns
         with db.engine.connect() as conn:
             assert conn.scalar(text("SELECT count(*) FROM directory_profiles")) == 3

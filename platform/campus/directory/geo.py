@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 EARTH_RADIUS_MILES = 3958.7613
 MAX_RADIUS_MILES = 250
+# The height of a latitude band (about 6.9 miles): profiles are indexed by band, then longitude,
+# so a search seeks each band its box covers and reads only that band's stretch of longitude.
+LAT_BAND_DEGREES = 0.1
 _ZIP = re.compile(r"^\d{5}$")
 
 
@@ -138,6 +141,18 @@ def bounding_box(lat: float, lon: float, radius_miles: float) -> Box:
     if lon_max > 180.0:
         lon_max -= 360.0
     return Box(lat_min, lat_max, lon_min, lon_max)
+
+
+def lat_band(lat: float) -> int:
+    """The latitude band a point lies in (bands are LAT_BAND_DEGREES high, 0 at the equator)."""
+    # Division and floor never decrease as lat grows, so a point within [lat_min, lat_max]
+    # always lies in a band between lat_band(lat_min) and lat_band(lat_max).
+    return math.floor(lat / LAT_BAND_DEGREES)
+
+
+def lat_bands(box: Box) -> list[int]:
+    """Every latitude band a box touches, south to north."""
+    return list(range(lat_band(box.lat_min), lat_band(box.lat_max) + 1))
 
 
 def format_miles(miles: float) -> str:

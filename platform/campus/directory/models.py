@@ -16,15 +16,17 @@ class DirectoryProfile(TimestampMixin, Model):
     """A member's public practitioner profile: nothing shows until it is published."""
 
     __tablename__ = "directory_profiles"
-    # The radius search reads only this index: listed profiles, a box of latitude then
-    # longitude, the filters' masks, the unit vector of the exact distance and the ids (a
-    # covering index: no table row is read to find, count and order the profiles).
+    # The radius search reads only this index: listed profiles, one seek per latitude band of
+    # the box for its stretch of longitude, then the latitude, the filters' masks, the unit
+    # vector of the exact distance and the ids (a covering index: no table row is read to find,
+    # count and order the profiles).
     __table_args__ = (
         Index(
             "ix_directory_profiles_search",
             "listed",
-            "lat",
+            "lat_band",
             "lon",
+            "lat",
             "specialty_mask",
             "profession_mask",
             "unit_x",
@@ -55,6 +57,9 @@ class DirectoryProfile(TimestampMixin, Model):
     unit_x: Mapped[float] = mapped_column(Float)
     unit_y: Mapped[float] = mapped_column(Float)
     unit_z: Mapped[float] = mapped_column(Float)
+    # geo.lat_band(lat): the search seeks by band, so it reads no profile outside its box's
+    # longitudes (an index led by latitude alone reads the whole continent's strip).
+    lat_band: Mapped[int] = mapped_column(Integer)
     bio: Mapped[str] = mapped_column(Text, default="")
     bio_html: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")

@@ -1,13 +1,14 @@
 """The radius search: a box on the indexed coordinates, then the exact distance, in SQL.
 
-Each profile keeps its point on the unit sphere next to its latitude and longitude. A search
-reads a box of latitude and longitude from the search index and keeps the points whose dot
-product with the searched ZIP's is at least cos(radius / R), which is exactly the great circle's
-"within the radius", without trigonometry in the database. The index holds every column that
-test reads, so the first statement reads the index alone and returns (closeness, id) of every
-profile found: they are counted and ordered here (nearest first). The second reads the page's
-cards; their specialties and professions come from the profile's masks, and a credential filter
-is a subquery of the first. So a search costs two statements whatever the number of profiles.
+Each profile keeps its point on the unit sphere and its latitude band next to its latitude and
+longitude. A search seeks each latitude band its box touches in the search index and reads only
+that band's stretch of longitude; of those points it keeps the ones in the box whose dot product
+with the searched ZIP's is at least cos(radius / R), which is exactly the great circle's "within
+the radius", without trigonometry in the database. The index holds every column that test
+reads, so the first statement reads the index alone and returns (closeness, id) of every profile
+found: they are counted and ordered here (nearest first). The second reads the page's cards;
+their specialties and professions come from the profile's masks, and a credential filter is a
+subquery of the first. So a search costs two statements whatever the number of profiles.
 The impressions of the profiles a page shows are counted in memory and written in batches
 (impressions.py). Statements are built once per combination of filters and run on the session's
 connection (campus.models.reads): building and compiling them per search cost more than running
@@ -62,6 +63,7 @@ class Card:
     photo_key: str | None
     specialty_keys: list[str]
     profession_keys: list[str]
+    specialty_names: tuple[str, ...]
 
 
 _CARD_COLUMNS = (
@@ -84,10 +86,7 @@ class Hit:
 
     profile: Card
     miles: float
-
-    @property
-    def distance(self) -> str:
-        return geo.format_miles(self.miles)
+    distance: str  # as the results show it ("4.2 mi")
 
 
 @dataclass(frozen=True)
@@ -151,8 +150,9 @@ def _conditions(wraps: bool, specialty: bool, profession: bool, credential: bool
     )
     conditions = [
         profile.listed.is_(True),
-        profile.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+        profile.lat_band.in_(bindparam("bands", expanding=True)),
         lon_range,
+        profile.lat.between(bindparam("lat_min"), bindparam("lat_max")),
         _closeness >= bindparam("min_dot"),
     ]
     if specialty:
@@ -197,6 +197,7 @@ def _params(query: SearchQuery) -> tuple[tuple[bool, ...], dict[str, Any]]:
     box = geo.bounding_box(query.place.lat, query.place.lon, query.radius_miles)
     x, y, z = geo.unit_vector(query.place.lat, query.place.lon)
     params: dict[str, Any] = {
+        "bands": geo.lat_bands(box),
         "lat_min": box.lat_min,
         "lat_max": box.lat_max,
         "lon_min": box.lon_min,
@@ -221,7 +222,7 @@ def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResul
     """Find listed profiles within the radius, nearest first, one page of them."""
     shape, params = _params(query)
     # Nearest first: the largest dot product; the lower id first between equals.
-    found = sorted(read(_found_statement(*shape), params), key=lambda row: (-row[0], row[1]))
+    found = sorted(read(_found_statement(*shape), params).all(), key=lambda row: (-row[0], row[1]))
     start = (query.page - 1) * query.per_page
     ids = [row[1] for row in found[start : start + query.per_page]]
     if not ids:
@@ -233,9 +234,10 @@ def search(query: SearchQuery, *, count_impressions: bool = True) -> SearchResul
             *row[: len(_CARD_COLUMNS)],
             taxonomy.specialty_keys(row.specialty_mask),
             taxonomy.profession_keys(row.profession_mask),
+            taxonomy.specialty_names(row.specialty_mask),
         )
         miles = geo.distance_miles(place.lat, place.lon, row.lat, row.lon)
-        cards[row.id] = Hit(Card(*values), miles)
+        cards[row.id] = Hit(Card(*values), miles, geo.format_miles(miles))
     hits = [cards[profile_id] for profile_id in ids if profile_id in cards]
     if count_impressions:
         impressions.count(ids)

@@ -188,6 +188,7 @@ def save(user: User, data: ProfileData) -> DirectoryProfile:
     profile.state = place.state if _STATE.match(place.state) else ""
     profile.lat, profile.lon = place.lat, place.lon
     profile.unit_x, profile.unit_y, profile.unit_z = geo.unit_vector(place.lat, place.lon)
+    profile.lat_band = geo.lat_band(place.lat)
     profile.bio = cleaned.bio
     profile.bio_html = render_bio(cleaned.bio)
     profile.website = cleaned.website

@@ -57,6 +57,14 @@ def specialty_keys(mask_value: int) -> list[str]:
     return [key for place, key in enumerate(specialties()) if mask_value >> place & 1]
 
 
+@functools.lru_cache(maxsize=4096)
+def specialty_names(mask_value: int) -> tuple[str, ...]:
+    """The labels of the specialties a search mask holds, in the list's order."""
+    # Cached per mask: a results page shows the same few combinations over and over.
+    labels = specialties()
+    return tuple(labels[key] for key in specialty_keys(mask_value))
+
+
 def profession_keys(mask_value: int) -> list[str]:
     """The profession keys a search mask holds, in the list's order."""
     return [key for place, key in enumerate(PROFESSIONS) if mask_value >> place & 1]
