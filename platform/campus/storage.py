@@ -46,7 +46,7 @@ def check_key(key: str) -> str:
 class Storage(Protocol):
     def save(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
     def read(self, key: str) -> bytes: ...
-    def open(self, key: str) -> BinaryIO: ...
+    def open(self, key: str, start: int = 0) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def size(self, key: str) -> int | None: ...
@@ -83,9 +83,12 @@ class LocalStorage:
         """Return the bytes stored under a key (FileNotFoundError if there are none)."""
         return self._path(key).read_bytes()
 
-    def open(self, key: str) -> BinaryIO:
-        """Open the stored file for reading (FileNotFoundError if there is none)."""
-        return self._path(key).open("rb")
+    def open(self, key: str, start: int = 0) -> BinaryIO:
+        """Open the stored file for reading from byte `start` (FileNotFoundError if none)."""
+        handle = self._path(key).open("rb")
+        if start:
+            handle.seek(start)
+        return handle
 
     def exists(self, key: str) -> bool:
         """Tell whether a key holds a file."""
@@ -196,12 +199,14 @@ class S3Storage:
         with self.open(key) as handle:
             return handle.read()
 
-    def open(self, key: str) -> BinaryIO:
-        """Open the object for streaming (FileNotFoundError if there is none)."""
+    def open(self, key: str, start: int = 0) -> BinaryIO:
+        """Open the object for streaming from byte `start` (FileNotFoundError if none)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        # A ranged GET: a video seeked to its middle does not download the first half.
+        ranged = {"Range": f"bytes={start}-"} if start else {}
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key), **ranged)
         except (BotoCoreError, ClientError) as error:
             raise self._fail("read", key, error) from error
         body = _S3Body(answer["Body"], answer.get("ContentLength"))

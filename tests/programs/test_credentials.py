@@ -169,6 +169,56 @@ def test_hours_after_expiry_do_not_renew(app):
         assert badges_for(user_id) == []
 
 
+def test_an_expired_credential_is_earned_again_by_passing_the_exam_again(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    lapsed = datetime(2028, 3, 6, 10, 0, tzinfo=UTC)
+    with time_machine.travel(lapsed, tick=False), app.app_context():
+        [old] = _credentials()
+        # The pass of two years ago does not earn it again.
+        assert issue_credential.delay(user_id, program_id).get() is None
+        assert len(_credentials()) == 1
+        support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{old.program.slug}").text
+        assert "Your credential expired on" in page and "Start the exam" in page
+        user, program = old.user, old.program
+        sitting = actions.start_exam(user, program)
+        assert sitting.number == 2
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        db.session.commit()
+        new = db.session.scalar(select(Credential).where(Credential.period == 2))
+        assert new is not None and new.status == "issued" and new.code != old.code
+        assert (new.valid_from, new.valid_until) == (date(2028, 3, 6), date(2030, 3, 5))
+        assert [b.code for b in badges_for(user_id)] == [new.code]
+        # Once it is valid again, the exam is passed: no third sitting.
+        try:
+            actions.start_exam(user, program)
+        except Exception as exc:
+            assert "passed this exam already" in str(exc)
+        else:
+            raise AssertionError("a sitting was started on a valid credential")
+        assert "expired on" in client.get(f"/programs/verify/{old.code}").text
+    assert len([m for m in support.outbox(app) if "Your credential" in m["Subject"]]) == 2
+
+
+def test_a_revoked_credential_is_not_earned_again_by_retaking_the_exam(app):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        actions.revoke_credential(_credentials()[0], "Exam misconduct", actor=None)
+        db.session.commit()
+    with time_machine.travel(datetime(2028, 6, 1, tzinfo=UTC), tick=False), app.app_context():
+        [credential] = _credentials()
+        try:
+            actions.start_exam(credential.user, credential.program)
+        except Exception as exc:
+            assert "passed this exam already" in str(exc)
+        else:
+            raise AssertionError("a revoked holder started a new sitting")
+        assert issue_credential.delay(user_id, program_id).get() is None
+        assert len(_credentials()) == 1
+
+
 def test_revocation_hides_the_badge_and_shows_on_the_verify_page(app, client):
     with time_machine.travel(START, tick=False):
         user_id, _program_id = _certified(app)

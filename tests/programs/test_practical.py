@@ -175,6 +175,35 @@ def test_assessor_returns_then_passes_and_the_candidate_is_emailed(app, client):
     assert len(mail) == 2 and "passed" in mail[1]["Subject"]
 
 
+def test_the_assessor_seeks_in_the_video_by_byte_range(app, client):
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    video = MP4 + bytes(range(256))
+    _upload(client, slug, video, "seek.mp4")
+    assessor = _assessor_client(app)
+    with app.app_context():
+        url = f"/admin/assessments/{db.session.scalar(select(PracticalSubmission.id))}/video"
+    size = len(video)
+    with assessor.get(url) as whole:
+        assert whole.status_code == 200 and whole.data == video
+        assert whole.headers["Accept-Ranges"] == "bytes"
+    with assessor.get(url, headers={"Range": "bytes=2100-2119"}) as part:
+        assert part.status_code == 206 and part.data == video[2100:2120]
+        assert part.headers["Content-Range"] == f"bytes 2100-2119/{size}"
+        assert part.headers["Content-Length"] == "20"
+    with assessor.get(url, headers={"Range": "bytes=-5"}) as tail:
+        assert tail.status_code == 206 and tail.data == video[-5:]
+    with assessor.get(url, headers={"Range": "bytes=2300-"}) as rest:
+        assert rest.data == video[2300:] and "no-store" in rest.headers["Cache-Control"]
+    with assessor.get(url, headers={"Range": f"bytes={size}-"}) as past:
+        assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{size}"
+    # Several ranges at once, or a header that is not a byte range: the whole video.
+    for header in ("bytes=0-1,5-6", "pages=1-2"):
+        with assessor.get(url, headers={"Range": header}) as answer:
+            assert answer.status_code == 200 and answer.data == video
+
+
 def test_no_second_video_while_one_waits(app, client):
     slug, user_id = _setup(app)
     with app.app_context():

@@ -38,6 +38,12 @@ def test_open_streams_the_file_in_chunks(store):
     assert len(chunks) == 5 and b"".join(chunks) == PDF
 
 
+def test_open_can_start_part_way_through_the_file(store):
+    store.save("practicals/7/clip.mp4", PDF)
+    with store.open("practicals/7/clip.mp4", 70_000) as handle:
+        assert handle.read() == PDF[70_000:]
+
+
 def test_a_missing_key_is_not_found_everywhere(store):
     assert not store.exists("downloads/nope.pdf")
     assert store.size("downloads/nope.pdf") is None

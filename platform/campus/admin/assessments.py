@@ -113,17 +113,36 @@ class AssessmentView(BaseView):
 
     @expose("/<int:submission_id>/video")
     def video(self, submission_id: int):
-        """Stream a practical's video to the assessor, never cached."""
+        """Stream a practical's video to the assessor, never cached, seekable by byte range."""
         submission = self._submission_or_404(submission_id)
-        handle = get_storage().open(submission.storage_key)
+        storage = get_storage()
+        length = storage.size(submission.storage_key)
+        if length is None:
+            abort(404, "The video is missing from storage.")
+        start, stop, status = 0, length, 200
+        # A player seeks with one byte range; several ranges, or other units, get it all.
+        wanted = request.range
+        if wanted is not None and wanted.units == "bytes" and len(wanted.ranges) == 1:
+            span = wanted.range_for_length(length)
+            if span is None:
+                return Response(status=416, headers={"Content-Range": f"bytes */{length}"})
+            (start, stop), status = span, 206
+        handle = storage.open(submission.storage_key, start)
 
         def chunks():
+            left = stop - start
             with handle:
-                while piece := handle.read(CHUNK):
+                while left > 0 and (piece := handle.read(min(CHUNK, left))):
+                    left -= len(piece)
                     yield piece
 
-        response = Response(stream_with_context(chunks()), mimetype=submission.content_type)
-        response.headers["Content-Length"] = str(submission.size_bytes)
+        response = Response(
+            stream_with_context(chunks()), status=status, mimetype=submission.content_type
+        )
+        response.content_length = stop - start
+        response.headers["Accept-Ranges"] = "bytes"
+        if status == 206:
+            response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{length}"
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["Content-Disposition"] = "inline"
         return response

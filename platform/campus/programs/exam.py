@@ -5,6 +5,9 @@ order and the key are copied into its `layout`. The deadline is `started_at + ti
 kept on the server; answers that arrive after it are refused, and a sitting left open past it
 (a closed tab, a lost connection) is scored on what was saved by the first request or the beat
 task that notices.
+
+A holder whose credential expired earns it again by passing the exam again: from the day after
+the expiry the exam counts afresh (its attempts, its retake wait and its pass).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +25,7 @@ from campus.audit import record
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.models.base import utcnow
-from campus.programs.models import ExamQuestion, ExamSitting, Program
+from campus.programs.models import Credential, ExamQuestion, ExamSitting, Program
 
 ISSUE_TASK = "campus.programs.issue_credential"
 # Draws and shuffles come from the operating system's generator: nobody can predict them.
@@ -114,9 +117,23 @@ def sittings_of(user: User, program: Program) -> list[ExamSitting]:
     )
 
 
+def lapsed_at(user: User, program: Program, now: datetime) -> datetime | None:
+    """When the holder's latest credential lapsed (the day after its expiry), or None."""
+    credential = db.session.scalar(
+        select(Credential)
+        .where(Credential.user_id == user.id, Credential.program_id == program.id)
+        .order_by(Credential.period.desc())
+        .limit(1)
+    )
+    # A revoked credential is not earned again by retaking the exam: that is the admin's call.
+    if credential is None or credential.status != "issued" or now.date() <= credential.valid_until:
+        return None
+    return datetime.combine(credential.valid_until + timedelta(days=1), time.min, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class ExamState:
-    """Where a candidate stands with the exam."""
+    """Where a candidate stands with the exam (since their credential lapsed, if it did)."""
 
     sittings: list[ExamSitting]
     open_sitting: ExamSitting | None
@@ -124,6 +141,8 @@ class ExamState:
     used: int
     allowed: int
     next_start_at: datetime | None  # the retake wait, when one is running
+    last_number: int = 0  # of every sitting, lapsed or not: the next one is numbered after it
+    lapsed_at: datetime | None = None
 
     @property
     def attempts_left(self) -> int:
@@ -133,10 +152,12 @@ class ExamState:
 def state(user: User, program: Program, now: datetime | None = None) -> ExamState:
     """Close the candidate's expired sitting, then say where they stand."""
     now = now or utcnow()
-    sittings = sittings_of(user, program)
-    for sitting in sittings:
+    every = sittings_of(user, program)
+    for sitting in every:
         if sitting.is_open and sitting.deadline_at <= now:
             expire(sitting)
+    since = lapsed_at(user, program, now)
+    sittings = [s for s in every if since is None or s.started_at >= since]
     open_sitting = next((s for s in sittings if s.is_open), None)
     passed = next((s for s in sittings if s.passed), None)
     closed = [s for s in sittings if not s.is_open]
@@ -155,6 +176,8 @@ def state(user: User, program: Program, now: datetime | None = None) -> ExamStat
         used=len(sittings),
         allowed=program.exam_attempts_allowed,
         next_start_at=next_start,
+        last_number=max((s.number for s in every), default=0),
+        lapsed_at=since,
     )
 
 
@@ -181,7 +204,7 @@ def start(
     layout = draw_layout(program, rng)
     # Numbered from what `state` read: a start that raced another one either saw its sitting
     # (and returned it above) or picks the same number and loses the unique insert below.
-    number = max((s.number for s in current.sittings), default=0) + 1
+    number = current.last_number + 1
     sitting = ExamSitting(
         program_id=program.id,
         user_id=user.id,

@@ -84,19 +84,26 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
     user, program = db.session.get(User, user_id), db.session.get(Program, program_id)
     if user is None or program is None:
         return None
+    earned = utcnow()
     existing = latest_credential(user_id, program_id)
+    period = 1
     if existing is not None:
-        return existing.id if existing.status in ("pending", "failed") else None
+        if existing.status in ("pending", "failed"):
+            return existing.id
+        # Valid or revoked: nothing to issue. Expired: the next period, once earned anew
+        # (progress counts the exam from the lapse, so the old pass does not earn it again).
+        if existing.status != "issued" or earned.date() <= existing.valid_until:
+            return None
+        period = existing.period + 1
     if not progress(user, program).complete:
         return None
-    earned = utcnow()
     until = period_end(earned.date(), program.validity_months)
     code = codes.new_code()
     credential = Credential(
         code=code,
         user_id=user_id,
         program_id=program_id,
-        period=1,
+        period=period,
         status="pending",
         earned_at=earned,
         valid_from=earned.date(),
