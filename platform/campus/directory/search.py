@@ -152,13 +152,17 @@ def _conditions(wraps: bool, specialty: bool, profession: bool, credential: bool
         profile.listed.is_(True),
         profile.lat_band.in_(bindparam("bands", expanding=True)),
         lon_range,
-        profile.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-        _closeness >= bindparam("min_dot"),
     ]
+    # The cheap tests first: SQLite checks a row's terms in this order, and a specialty drops
+    # most of the box before any product is computed.
     if specialty:
         conditions.append(profile.specialty_mask.op("&")(bindparam("specialty_bit")) != 0)
     if profession:
         conditions.append(profile.profession_mask.op("&")(bindparam("profession_bit")) != 0)
+    conditions += [
+        profile.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+        _closeness >= bindparam("min_dot"),
+    ]
     if credential:
         # Read now, like the profile's badges: a revoked or expired credential drops at once.
         holders = (
