@@ -8,7 +8,9 @@ With DATABASE_URL set (PostgreSQL) the profiles go there; SQLite otherwise. Prin
   equal: the page of the nearest within the radius with the number found, and the credentials
   to filter by; impressions are counted in memory and written in batches, not per search);
 - the search page (25 miles around a ZIP, one specialty) against the bare Flask page under
-  the same gunicorn, in alternating wrk rounds: req/s, p50, p99 and the ratio (target 0.35).
+  the same gunicorn, in alternating wrk rounds: req/s, p50, p99 and the ratio (target 0.35);
+  and, for where the time goes, the same page before any search (the layout and the search
+  form, no results).
 Exits non-zero when the counts differ, the ratio misses, or a page answers errors.
 """
 
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import Bench, Result, median_result
 
 SEARCH = "/directory/?zip=10001&radius=25&specialty=trigger-point-therapy"
+FORM = "/directory/"
 TARGET = 0.35
 SMALL = 100
 BATCH = 2000
@@ -258,13 +261,15 @@ def main() -> int:
         _warm(ours + SEARCH)
         bare_runs: list[Result] = []
         our_runs: list[Result] = []
+        form_runs: list[Result] = []
         for _ in range(args.rounds):
             bare_runs.append(bench.wrk(bare + "/", args.seconds, args.connections))
             our_runs.append(bench.wrk(ours + SEARCH, args.seconds, args.connections))
+            form_runs.append(bench.wrk(ours + FORM, args.seconds, args.connections))
     finally:
         bench.close()
 
-    base, mine = median_result(bare_runs), median_result(our_runs)
+    base, mine, form = median_result(bare_runs), median_result(our_runs), median_result(form_runs)
     ratio = mine.rps / base.rps if base.rps else 0.0
     print(
         f"\n{args.rounds} rounds x {args.seconds}s, {args.connections} connections, "
@@ -275,6 +280,10 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     print(f"{'bare Flask page':<44} {base.rps:>9.0f} {base.p50_ms:>8.2f} {base.p99_ms:>8.2f}")
+    print(
+        f"{'directory page before a search (no target)':<44} {form.rps:>9.0f} "
+        f"{form.p50_ms:>8.2f} {form.p99_ms:>8.2f} {form.rps / base.rps if base.rps else 0:>7.2f}"
+    )
     flag = "" if ratio >= TARGET and not mine.non_2xx else "  MISS"
     if mine.non_2xx:
         flag += f" ({mine.non_2xx} non-2xx)"
