@@ -84,6 +84,11 @@ class Config:
     GENERATE_SECRET_KEY = False
     INSTANCE_PATH = instance_path()
     SECRET_KEY = _env("SECRET_KEY")
+    # Seals TOTP secrets in the database (accounts/sealing.py); derived from SECRET_KEY when
+    # unset. Former keys stay in the fallbacks until every secret is sealed with the new one
+    # (`flask --app wsgi accounts reseal-totp`).
+    TOTP_ENCRYPTION_KEY = _env("TOTP_ENCRYPTION_KEY")
+    TOTP_ENCRYPTION_KEY_FALLBACKS = _list("TOTP_ENCRYPTION_KEY_FALLBACKS")
     # The site's public address: links in emails, certificates and their QR codes. Commands
     # that write links refuse to run without it (campus.urls.builds_links).
     PUBLIC_BASE_URL: str | None = _env("PUBLIC_BASE_URL")

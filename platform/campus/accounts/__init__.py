@@ -12,6 +12,7 @@ bp = Blueprint("accounts", __name__)
 def _register(app: Flask) -> None:
     from campus.accounts import (  # noqa: F401  (views: routes on bp; tasks: Celery)
         api,
+        cli,
         email_views,
         models,
         security_views,

@@ -40,6 +40,9 @@ ACCOUNT_MAX_FAILURES = 10
 ACCOUNT_FAILURE_WINDOW = timedelta(minutes=15)
 
 _TOTP_SHAPE = re.compile(r"^\d{6}$")
+# A usable secret: base32 of at least 80 bits. Anything else (the placeholder of a sealed
+# secret no key opens, an empty one) matches no code instead of reaching pyotp, which raises.
+_SECRET_SHAPE = re.compile(r"^[A-Z2-7]{16,}=*$")
 
 
 class MfaError(ValueError):
@@ -80,6 +83,8 @@ def qr_svg(data: str) -> Markup:
 
 
 def _accepted_step(secret: str, code: str, now: float) -> int | None:
+    if not _SECRET_SHAPE.match(secret):
+        return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
     for step in (current, current - 1, current + 1):

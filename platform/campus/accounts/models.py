@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campus.accounts.sealing import SealedString
 from campus.extensions import Model
 from campus.models.base import TimestampMixin
 
@@ -39,10 +40,11 @@ class User(UserMixin, TimestampMixin, Model):
     # records kept for the boards (campus.records) until they are purged.
     deleted_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
-    # TOTP second factor: the confirmed secret, one waiting for its first code, and the last
-    # time step a code was accepted for (a code is never accepted twice).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    # TOTP second factor: the confirmed secret, one waiting for its first code (both sealed at
+    # rest, accounts/sealing.py), and the last time step a code was accepted for (a code is
+    # never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(SealedString(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(SealedString(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
 
