@@ -37,7 +37,28 @@ STATUS_CSS = {
 def _status(view, context, model, name) -> Markup:
     css = STATUS_CSS.get(model.status, "badge-muted")
     label = model.status.replace("_", " ")
-    return Markup(f'<span class="badge {css}">{escape(label)}</span>')
+    badge = Markup(f'<span class="badge {css}">{escape(label)}</span>')
+    if model.withdrawal_pending:
+        badge += Markup(' <span class="badge badge-danger">revoked: withdraw in CE Broker</span>')
+    elif model.withdrawn_at is not None:
+        badge += Markup(' <span class="badge badge-muted">withdrawn</span>')
+    return badge
+
+
+class WithdrawalFilter(FilterEqual):
+    """Revoked completions a board may still hold (due), or those marked withdrawn."""
+
+    def apply(self, query, value, alias=None):
+        if value == "withdrawn":
+            return query.filter(ReportedCompletion.withdrawn_at.is_not(None))
+        return query.filter(
+            ReportedCompletion.withdrawal_due_at.is_not(None),
+            ReportedCompletion.withdrawn_at.is_(None),
+            ReportedCompletion.status.in_(("sent", "accepted")),
+        )
+
+    def operation(self):
+        return "is"
 
 
 def _certificate(view, context, model, name) -> Markup:
@@ -75,6 +96,11 @@ class ReportView(AuditedModelView):
     column_searchable_list = ("certificate.code",)
     column_filters = (
         FilterEqual(ReportedCompletion.status, "Status", options=[(s, s) for s in STATUSES]),
+        WithdrawalFilter(
+            ReportedCompletion.withdrawal_due_at,
+            "Withdrawal",
+            options=[("due", "due"), ("withdrawn", "withdrawn")],
+        ),
         "jurisdiction",
     )
     column_formatters = {
@@ -84,7 +110,7 @@ class ReportView(AuditedModelView):
         "last_error": lambda v, c, m, n: (m.last_error or "")[:120],
         "updated_at": lambda v, c, m, n: _when(m.updated_at),
     }
-    sensitive_actions = ("resend",)
+    sensitive_actions = ("resend", "withdrawn")
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(ReportedCompletion, session, **kwargs)
@@ -110,6 +136,28 @@ class ReportView(AuditedModelView):
             )
         for message in dict.fromkeys(refused):
             flash(f"Not resent: {message}", "error")
+
+    @action(
+        "withdrawn",
+        "Mark withdrawn",
+        "Mark the selected revoked completions as withdrawn? Withdraw them in CE Broker's "
+        "provider site first: nothing is sent from here.",
+    )
+    def action_withdrawn(self, ids) -> None:
+        actor = current_user._get_current_object()
+        marked, refused = 0, []
+        for report_id in ids:
+            try:
+                with db.session.begin_nested():
+                    reporting_actions.mark_withdrawn(int(report_id), actor=actor)
+                marked += 1
+            except ReportingError as exc:
+                refused.append(exc.message)
+        db.session.commit()
+        if marked:
+            flash(f"{marked} completion{'s' if marked != 1 else ''} marked withdrawn.", "success")
+        for message in dict.fromkeys(refused):
+            flash(f"Not marked: {message}", "error")
 
 
 class RosterView(AdminPage):

@@ -24,6 +24,7 @@ from campus.certificates.services import (
     unused_code,
     verification_url,
 )
+from campus.certificates.signals import certificate_revoked
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.learning.models import Course
@@ -95,6 +96,7 @@ def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     db.session.flush()
     _audit("revoke", certificate, certificate.code, reason, before, actor)
     _email_revoked(certificate, reason)
+    certificate_revoked.send(None, certificate_id=certificate.id)
     return certificate
 
 

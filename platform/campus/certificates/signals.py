@@ -10,3 +10,7 @@ _signals = Namespace()
 # marked issued, just before that transaction commits. Nothing in Campus listens; it is the
 # point where a crash tests whether issuing stays exactly-once.
 certificate_stored = _signals.signal("certificate-stored")
+
+# Sent by certificates.actions.revoke as send(None, certificate_id=...) inside the revoking
+# transaction: the reporting feature marks what a board already holds as due to be withdrawn.
+certificate_revoked = _signals.signal("certificate-revoked")

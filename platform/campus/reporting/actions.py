@@ -1,10 +1,12 @@
-"""Report actions: resend a completion, the one write path for the admin (and its audit entry)."""
+"""Report actions: resend a completion, mark a revoked one withdrawn; the one write path for the
+admin, each with its audit entry."""
 
 from __future__ import annotations
 
 from campus.accounts.models import User
 from campus.audit import record, snapshot
 from campus.extensions import db
+from campus.reporting import services
 from campus.reporting.models import ReportedCompletion
 from campus.reporting.services import ReportingError, reopen
 from campus.reporting.systems import system_name
@@ -23,6 +25,29 @@ def resend(report_id: int, *, actor: User | None) -> ReportedCompletion:
         report,
         summary=(
             f"{report.certificate.code}: resend to {system_name(report.system)} (was {previous})"
+        ),
+        before=before,
+        after=snapshot(report),
+        actor=actor,
+    )
+    return report
+
+
+def mark_withdrawn(report_id: int, *, actor: User | None) -> ReportedCompletion:
+    """Record that a revoked completion was withdrawn from the board's system (done there)."""
+    report = db.session.get(ReportedCompletion, report_id)
+    if report is None:
+        raise ReportingError("There is no such report.", 404)
+    before = snapshot(report)
+    services.mark_withdrawn(report)
+    record(
+        "withdrawn",
+        report,
+        summary=(
+            f"{report.certificate.code}: withdrawn from {system_name(report.system)} "
+            f"(revoked {report.certificate.revoked_at:%Y-%m-%d})"
+            if report.certificate.revoked_at
+            else f"{report.certificate.code}: withdrawn from {system_name(report.system)}"
         ),
         before=before,
         after=snapshot(report),

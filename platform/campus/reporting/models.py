@@ -35,6 +35,12 @@ class ReportedCompletion(TimestampMixin, Model):
     reference: Mapped[str | None] = mapped_column(String(80))  # the system's receipt id
     sent_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+    # Set when the certificate is revoked, whatever the report's status then (a send racing the
+    # revocation still ends up flagged). Once the board holds it (sent or accepted) it is a
+    # completion that no longer stands: the provider withdraws it in the system's own site (the
+    # upload interface takes rosters and has no withdrawal call), then an admin marks it here.
+    withdrawal_due_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
 
     certificate: Mapped[Certificate] = relationship()
 
@@ -46,6 +52,15 @@ class ReportedCompletion(TimestampMixin, Model):
             name="status_known",
         ),
     )
+
+    @property
+    def withdrawal_pending(self) -> bool:
+        """The board may hold this revoked completion and nobody has withdrawn it yet."""
+        return (
+            self.withdrawal_due_at is not None
+            and self.withdrawn_at is None
+            and self.status in ("sent", "accepted")
+        )
 
     def __repr__(self) -> str:
         return f"<ReportedCompletion {self.certificate_id} {self.system} {self.status}>"

@@ -1,8 +1,9 @@
-"""Listen to the certificates feature: an issued certificate queues its reports."""
+"""Listen to the certificates feature: an issued certificate queues its reports, a revoked one
+marks what a board already holds as due to be withdrawn."""
 
 from __future__ import annotations
 
-from campus.certificates.signals import certificate_stored
+from campus.certificates.signals import certificate_revoked, certificate_stored
 from campus.reporting import services
 
 
@@ -10,3 +11,9 @@ from campus.reporting import services
 def _queue_reports(_sender, certificate_id: int, **_extra) -> None:
     # Sent inside the issuing transaction: the report rows commit (or roll back) with it.
     services.queue_for_certificate(certificate_id)
+
+
+@certificate_revoked.connect
+def _flag_withdrawals(_sender, certificate_id: int, **_extra) -> None:
+    # Inside the revoking transaction: the flag commits (or rolls back) with the revocation.
+    services.flag_withdrawals(certificate_id)

@@ -277,6 +277,38 @@ def sweep_candidates(now: datetime | None = None, limit: int = 500) -> list[int]
     return list(db.session.scalars(query))
 
 
+# --- revocation --------------------------------------------------------------------------------
+
+
+def flag_withdrawals(certificate_id: int) -> int:
+    """Mark every report of a certificate just revoked; return how many the board may hold."""
+    reports = db.session.scalars(
+        select(ReportedCompletion).where(
+            ReportedCompletion.certificate_id == certificate_id,
+            ReportedCompletion.withdrawal_due_at.is_(None),
+        )
+    ).all()
+    now = utcnow()
+    for report in reports:
+        report.withdrawal_due_at = now
+    db.session.flush()
+    return sum(1 for report in reports if report.withdrawal_pending)
+
+
+def mark_withdrawn(report: ReportedCompletion) -> None:
+    """Record that the provider withdrew a revoked completion from the board's system."""
+    if report.withdrawn_at is not None:
+        raise ReportingError("This completion is marked withdrawn already.", 409)
+    if not report.withdrawal_pending:
+        raise ReportingError(
+            f"{report.certificate.code} was not revoked after it was reported; "
+            f"{system_name(report.system)} holds nothing to withdraw.",
+            409,
+        )
+    report.withdrawn_at = utcnow()
+    db.session.flush()
+
+
 # --- resending ---------------------------------------------------------------------------------
 
 
@@ -311,6 +343,14 @@ _MEMBER_WORDS = {
 def member_status(report: ReportedCompletion) -> str:
     """The report's status in plain words for the member."""
     name = system_name(report.system)
+    if report.withdrawn_at is not None:
+        return f"Revoked, and withdrawn from {name}."
+    if report.withdrawal_pending:
+        return (
+            f"The certificate was revoked after {name} "
+            f"{'accepted' if report.status == 'accepted' else 'received'} it; "
+            "the provider withdraws the report."
+        )
     if report.status in _MEMBER_WORDS:
         return f"Reported to {name} — {_MEMBER_WORDS[report.status]}"
     if report.status == "rejected":

@@ -1,0 +1,155 @@
+"""A certificate revoked after a board received it: the report is due to be withdrawn, and shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from campus.extensions import db
+from tests import support
+from tests.admin import helpers as admin
+from tests.reporting.helpers import completion, configure, report_of
+from tests.scratch import migrating
+
+
+def _revoke(app, code: str) -> None:
+    from campus.certificates import actions
+
+    with app.app_context():
+        actions.revoke(code, "Quiz answers shared", actor=None)
+        db.session.commit()
+
+
+def test_revoking_a_reported_certificate_makes_its_withdrawal_due(app, client, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted" and report.withdrawal_due_at is not None
+        assert report.withdrawn_at is None
+    assert len(fake_cebroker.messages) == 1  # nothing more is sent: withdrawal is by hand
+    support.login(client, c.email)
+    html = client.get("/certificates/").get_data(as_text=True)
+    assert "revoked after CE Broker accepted it" in html and "withdraws" in html
+
+
+def test_a_report_never_accepted_needs_no_withdrawal(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    rejected = completion(app, "fl-r", license_number="REJ5")
+    unconfigured = completion(app, "fl-u")
+    with app.app_context():
+        report = report_of(unconfigured.certificate_id)
+        report.status, report.reason = "not_configured", "no settings"
+        db.session.commit()
+    _revoke(app, rejected.code)
+    _revoke(app, unconfigured.code)
+    with app.app_context():
+        for c in (rejected, unconfigured):
+            report = report_of(c.certificate_id)
+            # Flagged (a send racing the revocation would still be caught), but not due.
+            assert report.withdrawal_due_at is not None and not report.withdrawal_pending
+
+
+def test_the_admin_lists_due_withdrawals_and_marks_one_done_audited(app, client, fake_cebroker):
+    configure(app, fake_cebroker)
+    revoked = completion(app, "fl-a")
+    kept = completion(app, "fl-b")
+    _revoke(app, revoked.code)
+    with app.app_context():
+        report_id = report_of(revoked.certificate_id).id
+        kept_id = report_of(kept.certificate_id).id
+    admin.sign_in_admin(app, client)
+    from tests.admin.test_billing import _filter_arg
+
+    arg = _filter_arg(app, "admin_reports", "Withdrawal")
+    html = client.get(f"/admin/reports/?{arg}=due").get_data(as_text=True)
+    assert revoked.code in html and kept.code not in html
+    assert "withdraw in CE Broker" in html
+    response = admin.post(
+        client,
+        "/admin/reports/action/",
+        {"action": "withdrawn", "rowid": [str(report_id), str(kept_id)]},
+        follow_redirects=True,
+    )
+    messages = admin.flashes(response)
+    assert any("1 completion marked withdrawn" in m for m in messages)
+    assert any("was not revoked after it was reported" in m for m in messages)
+    with app.app_context():
+        assert report_of(revoked.certificate_id).withdrawn_at is not None
+        assert report_of(kept.certificate_id).withdrawn_at is None
+    [entry] = admin.audit_entries(app, action="withdrawn")
+    assert entry.object_type == "ReportedCompletion" and revoked.code in entry.summary
+    html = client.get(f"/admin/reports/?{arg}=due").get_data(as_text=True)
+    assert revoked.code not in html
+    member = app.test_client()
+    support.login(member, revoked.email)
+    assert "withdrawn from CE Broker" in member.get("/certificates/").get_data(as_text=True)
+
+
+def test_marking_withdrawn_needs_a_fresh_password(app, client, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        report_id = report_of(c.certificate_id).id
+    admin.sign_in_admin(app, client, fresh=False)
+    response = admin.post(
+        client, "/admin/reports/action/", {"action": "withdrawn", "rowid": [str(report_id)]}
+    )
+    assert response.status_code == 302 and "/admin/confirm/" in response.headers["Location"]
+    with app.app_context():
+        assert report_of(c.certificate_id).withdrawn_at is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_flags_reports_of_certificates_revoked_before_it(tmp_path, backend):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    now = "2026-11-01 10:00:00"
+    with migrating(backend, tmp_path):
+        upgrade(revision="0020_totp_sealed")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, password_hash, full_name, profession, role, "
+                    "created_at, updated_at) VALUES (1, 'a@example.com', 'x', 'Pat Lee', "
+                    "'massage_therapist', 'student', :now, :now)"
+                ),
+                {"now": now},
+            )
+            for cid, status, revoked in (
+                (1, "revoked", "2026-11-20 09:00:00"),
+                (2, "issued", None),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO certificates (id, code, user_id, status, data, ce_hours, "
+                        "completed_at, attempts, revoked_at, created_at, updated_at) VALUES "
+                        "(:id, :code, 1, :status, '{}', 2, :now, 1, :revoked, :now, :now)"
+                    ),
+                    {
+                        "id": cid,
+                        "code": f"CE-{cid}",
+                        "status": status,
+                        "revoked": revoked,
+                        "now": now,
+                    },
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO reported_completions (certificate_id, system, jurisdiction, "
+                        "status, attempts, created_at, updated_at) VALUES (:id, 'cebroker', 'FL', "
+                        "'accepted', 1, :now, :now)"
+                    ),
+                    {"id": cid, "now": now},
+                )
+        upgrade(revision="0021_report_withdrawals")
+        with db.engine.connect() as conn:
+            due = dict(
+                conn.execute(
+                    text("SELECT certificate_id, withdrawal_due_at FROM reported_completions")
+                ).all()
+            )
+        assert due[2] is None and str(due[1]).startswith("2026-11-20 09:00:00")
+        downgrade(revision="0020_totp_sealed")
