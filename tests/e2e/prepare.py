@@ -8,6 +8,8 @@ server.Stack.prepare); prints one JSON object. Commands:
   studying EMAIL                    a paying member at the quiz of one course, and enrolled
                                     but not started in the other
   graduate EMAIL                    a paying member with an issued certificate
+  candidate EMAIL ASSESSOR          a paying member who completed the demo program's courses,
+                                    and an assessor with TOTP on (its secret in the JSON)
   pages                             everything the accessibility crawl fills URLs from: a paying
                                     member part-way through a course, an issued certificate, a
                                     TOTP admin, a comp grant, a lead, an open checkout session
@@ -482,6 +484,30 @@ def graduate(email: str) -> dict[str, Any]:
     return {"email": account.email, "code": code, "certificate_id": certificate_id}
 
 
+def candidate(email: str, assessor_email: str) -> dict[str, Any]:
+    """A paying member who completed the demo program's courses; an assessor with TOTP on."""
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.programs.models import Program
+
+    program = db.session.scalar(select(Program).order_by(Program.id).limit(1))
+    assert program is not None, "seed-demo made no certification program"
+    account = _user(email)
+    if not _subscribed(account):
+        _pay(account)
+    for course in program.required_courses:
+        _studied(account, course, finish=True)
+    assessor = _user(assessor_email, role="assessor")
+    return {
+        "email": account.email,
+        "password": DEFAULT_PASSWORD,
+        "program_slug": program.slug,
+        "assessor": assessor.email,
+        "assessor_totp_secret": _enable_totp(assessor),
+    }
+
+
 def account_enrollments(account) -> list:
     from sqlalchemy import select
 
@@ -497,6 +523,7 @@ def main(argv: list[str]) -> None:
 
     app = create_app()
     commands = {
+        "candidate": candidate,
         "graduate": graduate,
         "pages": pages,
         "routes": routes,

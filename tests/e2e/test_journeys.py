@@ -375,3 +375,117 @@ def test_admin_builds_and_publishes_a_course_comps_a_member_and_revokes_a_certif
     page.goto(f"/verify/{graduate['code']}")
     expect(page.get_by_text(re.compile("revoked", re.I)).first).to_be_visible()
     shot(page, shots, "verify-revoked")
+
+
+def _exam_key() -> dict[str, str]:
+    """The demo program's exam bank: prompt -> the text of its right answer."""
+    from campus.programs import demo as programs_demo
+
+    folder = Path(programs_demo.__file__).parent / "demo_programs"
+    program = yaml.safe_load((folder / "trigger-point-therapist.yaml").read_text())
+    return {
+        q["prompt"]: next(a[1:] for a in q["answers"] if a.startswith("*"))
+        for q in program["questions"]
+    }
+
+
+def test_candidate_earns_the_credential_publishes_a_profile_and_a_visitor_writes(
+    page: Page, browser, stack, shots: Path
+):
+    width = page.viewport_size["width"]
+    c = stack.prepare(
+        "candidate", f"candidate-{width}@example.com", f"assessor-{width}@example.com"
+    )
+    program_url = f"/programs/{c['program_slug']}"
+    log_in(page, c["email"], c["password"])
+    page.goto(program_url)
+    shot(page, shots, "program")
+    submit(page, re.compile("^Start the exam"))
+    key = _exam_key()
+    for question in page.locator("fieldset").all():
+        legend = question.locator("legend").inner_text()
+        prompt = next(p for p in key if p in legend)
+        question.locator("label.choice", has_text=key[prompt]).locator("input").check()
+    shot(page, shots, "exam")
+    submit(page, "Submit the exam")
+    expect(page.get_by_role("heading", name="You passed the exam")).to_be_visible()
+    shot(page, shots, "exam-passed")
+
+    # The practical: a video of 300 KB, so the assessor's player asks for it in byte ranges.
+    video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + bytes(range(256)) * 1200
+    filename = f"practical-{width}.mp4"
+    page.goto(program_url)
+    page.locator("#video").set_input_files(
+        files=[{"name": filename, "mimeType": "video/mp4", "buffer": video}]
+    )
+    submit(page, "Upload for review")
+    expect(page.get_by_text("Your video is uploaded")).to_be_visible()
+    shot(page, shots, "practical-sent")
+
+    assessor_context = browser.new_context(viewport=page.viewport_size, base_url=stack.base_url)
+    try:
+        reviewer = assessor_context.new_page()
+        log_in(reviewer, c["assessor"], c["password"], c["assessor_totp_secret"])
+        reviewer.goto("/admin/assessments/")
+        reviewer.get_by_role("row", name=re.compile(re.escape(filename))).get_by_role(
+            "link", name="Review"
+        ).click()
+        player = reviewer.locator("video.assessment-video")
+        expect(player).to_be_visible()
+        shot(reviewer, shots, "assessor-review")
+        source = reviewer.request.get(
+            player.get_attribute("src") or "", headers={"Range": "bytes=1000-1999"}
+        )
+        assert source.status == 206 and source.body() == video[1000:2000]
+        assert source.headers["content-range"] == f"bytes 1000-1999/{len(video)}"
+        for criterion in reviewer.locator("input[name^='criterion-']").all():
+            criterion.check()
+        reviewer.get_by_label("Pass", exact=True).check()
+        submit(reviewer, "Record the review")
+        expect(reviewer.get_by_text("The practical was passed")).to_be_visible()
+    finally:
+        assessor_context.close()
+
+    code = page.locator(".program-side .cert-code")
+    _reload_until(page, code)  # the worker issues the credential
+    shot(page, shots, "credential")
+    page.get_by_role("link", name="Public verification page").click()
+    expect(page.get_by_text("Morgan Member").first).to_be_visible()
+    shot(page, shots, "credential-verified")
+
+    name = f"Morgan Member {width}, LMT"
+    page.goto("/directory/me")
+    page.get_by_label("Name shown to clients").fill(name)
+    page.get_by_label("ZIP code").fill("33101")
+    page.get_by_label("Massage therapist").check()
+    page.get_by_label("Trigger point therapy").check()
+    submit(page, "Save profile")
+    submit(page, "Publish my profile")
+    expect(page.get_by_text("Published").first).to_be_visible()
+    shot(page, shots, "profile-published")
+
+    visitor_context = browser.new_context(viewport=page.viewport_size, base_url=stack.base_url)
+    try:
+        visitor = visitor_context.new_page()
+        visitor.goto("/directory/")
+        visitor.get_by_label("ZIP code").fill("33101")
+        submit(visitor, "Search")
+        shot(visitor, shots, "directory-results")
+        visitor.get_by_role("link", name=name).click()
+        expect(visitor.locator(".directory-badges")).to_contain_text("Certified Trigger Point")
+        assert c["email"] not in visitor.content()
+        visitor.get_by_label("Your name").fill("Casey Client")
+        visitor.get_by_label("Your email").fill(f"client-{width}@example.com")
+        visitor.get_by_label("Message").fill(
+            "My neck is stiff after long drives. Do you have time?"
+        )
+        visitor.wait_for_timeout(3_200)  # the form refuses what comes back faster than a person
+        submit(visitor, "Send message")
+        expect(visitor.get_by_text("Your message is on its way")).to_be_visible()
+        shot(visitor, shots, "message-sent")
+        assert c["email"] not in visitor.content()
+    finally:
+        visitor_context.close()
+    relayed = stack.mail_to(c["email"], "through the directory")
+    assert "My neck is stiff" in relayed
+    assert c["email"] not in stack.mail_to(f"client-{width}@example.com", "Your message to")
