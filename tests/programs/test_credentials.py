@@ -181,6 +181,7 @@ def test_an_expired_credential_is_earned_again_by_passing_the_exam_again(app, cl
         support.sign_in_directly(client, user_id)
         page = client.get(f"/programs/{old.program.slug}").text
         assert "Your credential expired on" in page and "Start the exam" in page
+        assert "Renews automatically" not in page  # its period is over: renewal is past
         user, program = old.user, old.program
         sitting = actions.start_exam(user, program)
         assert sitting.number == 2
