@@ -114,3 +114,36 @@ def test_the_migration_seals_existing_secrets_and_the_downgrade_opens_them(tmp_p
             assert conn.execute(text("SELECT totp_secret FROM users WHERE id = 1")).scalar() == (
                 secret
             )
+
+
+def test_resealing_leaves_an_account_changed_meanwhile_as_its_member_left_it(fresh_app):
+    from sqlalchemy import event
+
+    app = fresh_app
+    with app.app_context():
+        user = support.create_user()
+        support.enable_totp(user.id)
+        engine = db.engine
+        fired = []
+
+        def turn_off_first(conn, cursor, statement, parameters, context, executemany):
+            # Between the command's read and its write, the member turns the app off.
+            if statement.lstrip().upper().startswith("UPDATE USERS") and not fired:
+                fired.append(True)
+                conn.exec_driver_sql(
+                    "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL "
+                    f"WHERE id = {int(user.id)}"
+                )
+
+        event.listen(engine, "before_cursor_execute", turn_off_first)
+        try:
+            resealed, unreadable = sealing.reseal_all()
+        finally:
+            event.remove(engine, "before_cursor_execute", turn_off_first)
+        db.session.commit()
+        assert (resealed, unreadable) == (0, 0)
+        assert _raw(user.id) is None
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "totp_secrets_resealed")
+        )
+        assert "1 account(s) changed meanwhile" in entry.summary

@@ -194,6 +194,12 @@ def test_the_assessor_seeks_in_the_video_by_byte_range(app, client):
         assert part.headers["Content-Length"] == "20"
     with assessor.get(url, headers={"Range": "bytes=-5"}) as tail:
         assert tail.status_code == 206 and tail.data == video[-5:]
+    with assessor.get(url, headers={"Range": f"bytes=-{size + 100}"}) as everything:
+        assert everything.status_code == 206 and everything.data == video
+        assert everything.headers["Content-Range"] == f"bytes 0-{size - 1}/{size}"
+    with assessor.get(url, headers={"Range": f"bytes=2000-{size + 50}"}) as clipped:
+        assert clipped.data == video[2000:]
+        assert clipped.headers["Content-Range"] == f"bytes 2000-{size - 1}/{size}"
     with assessor.get(url, headers={"Range": "bytes=2300-"}) as rest:
         assert rest.data == video[2300:] and "no-store" in rest.headers["Cache-Control"]
     with assessor.get(url, headers={"Range": f"bytes={size}-"}) as past:

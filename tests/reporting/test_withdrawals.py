@@ -153,3 +153,72 @@ def test_the_migration_flags_reports_of_certificates_revoked_before_it(tmp_path,
             )
         assert due[2] is None and str(due[1]).startswith("2026-11-20 09:00:00")
         downgrade(revision="0020_totp_sealed")
+
+
+def test_a_stalled_send_of_a_revoked_certificate_is_not_redone_and_is_due(app, fake_cebroker):
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+    from campus.reporting.tasks import send_report
+
+    c = completion(app)
+    configure(app, fake_cebroker)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        # A worker died mid-request an hour ago: CE Broker may or may not have the completion.
+        report.status, report.sent_at = "sent", utcnow() - timedelta(hours=1)
+        db.session.commit()
+        report_id = report.id
+    _revoke(app, c.code)
+    with app.app_context():
+        send_report.apply(args=(report_id,))
+        report = report_of(c.certificate_id)
+        assert report.status == "sent" and report.withdrawal_pending
+    assert fake_cebroker.messages == []
+
+
+def test_a_reissue_after_a_withdrawal_reports_the_completion_again(app, client, fake_cebroker):
+    from campus.certificates import actions
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        from campus.reporting import services
+
+        services.mark_withdrawn(report_of(c.certificate_id))
+        db.session.commit()
+        actions.reissue(c.code, "Revoked by mistake", actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert (report.status, report.withdrawal_due_at, report.withdrawn_at) == (
+            "accepted",
+            None,
+            None,
+        )
+    assert len(fake_cebroker.messages) == 2  # sent again: the board had lost it
+
+
+def test_a_reissue_before_any_withdrawal_clears_the_flag_and_sends_nothing(app, fake_cebroker):
+    from campus.certificates import actions
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        actions.reissue(c.code, "Revoked by mistake", actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted" and report.withdrawal_due_at is None
+        assert not report.withdrawal_pending
+    assert len(fake_cebroker.messages) == 1
+    _revoke(app, report_of_code(app, c.certificate_id))
+    with app.app_context():
+        assert report_of(c.certificate_id).withdrawal_pending  # a second revocation counts too
+
+
+def report_of_code(app, certificate_id: int) -> str:
+    from campus.certificates.models import Certificate
+
+    with app.app_context():
+        return db.session.get(Certificate, certificate_id).code

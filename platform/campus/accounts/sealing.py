@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # its second factor; it does not silently lose it).
 UNREADABLE = "!unreadable"
 _INFO = b"campus totp secrets"
+_REPORTED: set[str] = set()
 
 
 def _fernet_key(material: str) -> bytes:
@@ -68,12 +69,18 @@ def unseal(token: str) -> str:
     try:
         return _app_sealer().decrypt(token.encode("ascii")).decode()
     except (InvalidToken, UnicodeError, ValueError):
-        log.error("a sealed TOTP secret cannot be opened with the configured keys")
+        # Once per token and process: the same account loads on every request it makes.
+        if token not in _REPORTED and len(_REPORTED) < 1000:
+            _REPORTED.add(token)
+            log.error("a sealed TOTP secret cannot be opened with the configured keys")
         return UNREADABLE
 
 
 class SealedString(TypeDecorator):
-    """A string column stored sealed; Python code reads and writes the plain value."""
+    """A string column stored sealed; Python code reads and writes the plain value.
+
+    Each write seals with a fresh IV, so a query can never compare such a column with a value.
+    """
 
     impl = String
     cache_ok = True
@@ -87,7 +94,7 @@ class SealedString(TypeDecorator):
 
 def reseal_all() -> tuple[int, int]:
     """Seal every stored TOTP secret with the current key; return (resealed, unreadable)."""
-    from sqlalchemy import column, select, table, update
+    from sqlalchemy import CursorResult, column, select, table, update
 
     from campus.audit import record
     from campus.extensions import db
@@ -95,7 +102,7 @@ def reseal_all() -> tuple[int, int]:
     # The raw columns, without SealedString: rotation works on the sealed tokens themselves.
     users = table("users", column("id"), column("totp_secret"), column("totp_pending_secret"))
     fernet = _app_sealer()
-    resealed = unreadable = 0
+    resealed = unreadable = changed = 0
     rows = db.session.execute(
         select(users.c.id, users.c.totp_secret, users.c.totp_pending_secret).where(
             users.c.totp_secret.is_not(None) | users.c.totp_pending_secret.is_not(None)
@@ -111,12 +118,30 @@ def reseal_all() -> tuple[int, int]:
             except (InvalidToken, UnicodeError, ValueError):
                 unreadable += 1
         if values:
-            db.session.execute(update(users).where(users.c.id == user_id).values(**values))
-            resealed += len(values)
+            # Only over the tokens just read: a member who set up or turned off the app
+            # meanwhile keeps what they did (their row is left for the next run).
+            unchanged = [
+                users.c[name].is_(None) if token is None else users.c[name] == token
+                for name, token in zip(("totp_secret", "totp_pending_secret"), tokens, strict=True)
+            ]
+            done = db.session.execute(
+                update(users).where(users.c.id == user_id, *unchanged).values(**values)
+            )
+            if cast(CursorResult, done).rowcount == 1:
+                resealed += len(values)
+            else:
+                changed += 1
     record(
         "totp_secrets_resealed",
         object_type="User",
-        summary=f"{resealed} TOTP secret(s) sealed with the current key; {unreadable} unreadable",
+        summary=(
+            f"{resealed} TOTP secret(s) sealed with the current key; {unreadable} unreadable"
+            + (
+                f"; {changed} account(s) changed meanwhile, left for the next run"
+                if changed
+                else ""
+            )
+        ),
     )
     db.session.flush()
     return resealed, unreadable

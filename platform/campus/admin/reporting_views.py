@@ -23,7 +23,7 @@ from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db
 from campus.reporting import actions as reporting_actions
 from campus.reporting import services as reporting
-from campus.reporting.models import STATUSES, ReportedCompletion
+from campus.reporting.models import STATUSES, ReportedCompletion, withdrawal_pending_clause
 from campus.reporting.services import ReportingError
 
 STATUS_CSS = {
@@ -51,11 +51,7 @@ class WithdrawalFilter(FilterEqual):
     def apply(self, query, value, alias=None):
         if value == "withdrawn":
             return query.filter(ReportedCompletion.withdrawn_at.is_not(None))
-        return query.filter(
-            ReportedCompletion.withdrawal_due_at.is_not(None),
-            ReportedCompletion.withdrawn_at.is_(None),
-            ReportedCompletion.status.in_(("sent", "accepted")),
-        )
+        return query.filter(withdrawal_pending_clause())
 
     def operation(self):
         return "is"

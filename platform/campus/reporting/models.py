@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.certificates.models import Certificate
@@ -59,8 +69,28 @@ class ReportedCompletion(TimestampMixin, Model):
         return (
             self.withdrawal_due_at is not None
             and self.withdrawn_at is None
-            and self.status in ("sent", "accepted")
+            and self.certificate.status == "revoked"
+            and (
+                self.status in ("sent", "accepted")
+                # A send that timed out went back to pending, then the revocation cancelled
+                # it: the board may have received that send.
+                or (self.status == "cancelled" and self.attempts > 0)
+            )
         )
 
     def __repr__(self) -> str:
         return f"<ReportedCompletion {self.certificate_id} {self.system} {self.status}>"
+
+
+def withdrawal_pending_clause() -> ColumnElement[bool]:
+    """ReportedCompletion.withdrawal_pending as SQL, for lists and filters."""
+    report = ReportedCompletion
+    return and_(
+        report.withdrawal_due_at.is_not(None),
+        report.withdrawn_at.is_(None),
+        report.certificate_id.in_(select(Certificate.id).where(Certificate.status == "revoked")),
+        or_(
+            report.status.in_(("sent", "accepted")),
+            and_(report.status == "cancelled", report.attempts > 0),
+        ),
+    )

@@ -9,7 +9,9 @@ from campus.reporting import services
 
 @certificate_stored.connect
 def _queue_reports(_sender, certificate_id: int, **_extra) -> None:
-    # Sent inside the issuing transaction: the report rows commit (or roll back) with it.
+    # Sent inside the issuing transaction: the report rows commit (or roll back) with it. A
+    # reissue after a revocation first puts back what the revocation took from the board.
+    services.restore_after_reissue(certificate_id)
     services.queue_for_certificate(certificate_id)
 
 

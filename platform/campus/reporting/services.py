@@ -166,9 +166,12 @@ def hold_back(report_id: int) -> ReportedCompletion | None:
     report = db.session.get(ReportedCompletion, report_id)
     if report is None:
         return None
+    if report.status == "sent":
+        # In flight, or stalled: claim() decides whether to send again, unless the certificate
+        # was revoked meanwhile (the board may hold the first send: it is due for withdrawal).
+        return report if report.certificate.status == "revoked" else None
     if report.status != "pending":
-        # Settled, or "sent" (then claim() decides whether the send stalled and may be redone).
-        return report if report.status != "sent" else None
+        return report
     certificate = report.certificate
     if certificate.status == "revoked":
         revoked_on = f"{certificate.revoked_at:%Y-%m-%d}" if certificate.revoked_at else "earlier"
@@ -293,6 +296,37 @@ def flag_withdrawals(certificate_id: int) -> int:
         report.withdrawal_due_at = now
     db.session.flush()
     return sum(1 for report in reports if report.withdrawal_pending)
+
+
+def restore_after_reissue(certificate_id: int) -> list[int]:
+    """A certificate issued again after its revocation: send again what the board lost.
+
+    A report withdrawn from the board, or cancelled before it was sent, goes back in the queue;
+    one the board still holds stands again and is no longer due for withdrawal.
+    """
+    reports = db.session.scalars(
+        select(ReportedCompletion).where(
+            ReportedCompletion.certificate_id == certificate_id,
+            or_(
+                ReportedCompletion.withdrawal_due_at.is_not(None),
+                ReportedCompletion.status == "cancelled",
+            ),
+        )
+    ).all()
+    reopened = []
+    for report in reports:
+        if report.withdrawn_at is not None or report.status == "cancelled":
+            report.status = "pending"
+            report.reason = None
+            report.answered_at = None
+            report.withdrawn_at = None
+            reopened.append(report.id)
+        report.withdrawal_due_at = None
+        report.updated_at = utcnow()
+    db.session.flush()
+    for report_id in reopened:
+        enqueue_after_commit(SEND_TASK, report_id)
+    return reopened
 
 
 def mark_withdrawn(report: ReportedCompletion) -> None:
