@@ -25,6 +25,7 @@ from campus.reporting import actions as reporting_actions
 from campus.reporting import services as reporting
 from campus.reporting.models import STATUSES, ReportedCompletion, withdrawal_pending_clause
 from campus.reporting.services import ReportingError
+from campus.templating import counted
 
 STATUS_CSS = {
     "accepted": "badge-ok",
@@ -114,24 +115,26 @@ class ReportView(AuditedModelView):
     def search_placeholder(self) -> str:
         return "Certificate code"
 
-    @action("resend", "Resend", "Send the selected completions to CE Broker again?")
-    def action_resend(self, ids) -> None:
+    def _each(self, ids, change, done: str, refused_as: str) -> None:
+        """Apply an action to each selected report on its own; flash what was done and refused."""
         actor = current_user._get_current_object()
-        sent, refused = 0, []
+        count, refused = 0, []
         for report_id in ids:
             try:
                 with db.session.begin_nested():
-                    reporting_actions.resend(int(report_id), actor=actor)
-                sent += 1
+                    change(int(report_id), actor=actor)
+                count += 1
             except ReportingError as exc:
                 refused.append(exc.message)
         db.session.commit()
-        if sent:
-            flash(
-                f"{sent} completion{'s' if sent != 1 else ''} queued to be sent again.", "success"
-            )
+        if count:
+            flash(f"{counted(count, 'completion')} {done}.", "success")
         for message in dict.fromkeys(refused):
-            flash(f"Not resent: {message}", "error")
+            flash(f"{refused_as}: {message}", "error")
+
+    @action("resend", "Resend", "Send the selected completions to CE Broker again?")
+    def action_resend(self, ids) -> None:
+        self._each(ids, reporting_actions.resend, "queued to be sent again", "Not resent")
 
     @action(
         "withdrawn",
@@ -140,20 +143,7 @@ class ReportView(AuditedModelView):
         "provider site first: nothing is sent from here.",
     )
     def action_withdrawn(self, ids) -> None:
-        actor = current_user._get_current_object()
-        marked, refused = 0, []
-        for report_id in ids:
-            try:
-                with db.session.begin_nested():
-                    reporting_actions.mark_withdrawn(int(report_id), actor=actor)
-                marked += 1
-            except ReportingError as exc:
-                refused.append(exc.message)
-        db.session.commit()
-        if marked:
-            flash(f"{marked} completion{'s' if marked != 1 else ''} marked withdrawn.", "success")
-        for message in dict.fromkeys(refused):
-            flash(f"Not marked: {message}", "error")
+        self._each(ids, reporting_actions.mark_withdrawn, "marked withdrawn", "Not marked")
 
 
 class RosterView(AdminPage):
