@@ -134,14 +134,16 @@ class AssessmentView(BaseView):
 
         def chunks():
             left = stop - start
-            while left > 0 and (piece := handle.read(min(CHUNK, left))):
-                left -= len(piece)
-                yield piece
+            with handle:
+                while left > 0 and (piece := handle.read(min(CHUNK, left))):
+                    left -= len(piece)
+                    yield piece
 
         response = Response(
             stream_with_context(chunks()), status=status, mimetype=submission.content_type
         )
-        # Closed with the response, also when nothing is read (HEAD, a client gone at once).
+        # Closed when the body is sent, and with the response when none of it is (a HEAD
+        # request, a client gone at once).
         response.call_on_close(handle.close)
         response.content_length = stop - start
         response.headers["Accept-Ranges"] = "bytes"
