@@ -185,3 +185,32 @@ def test_signup_stores_names_in_composed_form(app, client):
     post_form(client, "/signup", {**SIGNUP, "full_name": decomposed})
     with app.app_context():
         assert db.session.scalar(select(User.full_name)) == "Zo\u00e9 R\u00edos"
+
+
+def test_the_confirmation_link_returns_to_the_page_the_signup_started_from(app, client):
+    post_form(client, "/signup?next=/articles/quadratus-lumborum", SIGNUP)
+    response = client.get(link_in(outbox(app)[0]))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/articles/quadratus-lumborum")
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_a_signup_next_off_the_site_or_opened_elsewhere_lands_on_the_home_page(app, client):
+    post_form(client, "/signup?next=https://evil.example/phish", SIGNUP)
+    response = client.get(link_in(outbox(app)[0]))
+    assert response.headers["Location"] in ("/", "http://localhost/")
+    other = app.test_client()
+    post_form(other, "/signup?next=/courses/", {**SIGNUP, "email": "sky@example.com"})
+    elsewhere = app.test_client()  # the link opened in another browser only confirms
+    answer = elsewhere.get(link_in(outbox(app)[-1]))
+    assert "/courses/" not in answer.headers["Location"]
+
+
+def test_the_course_pages_sign_up_link_comes_back_to_the_course(app, client):
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course = make_course("back-here")
+        slug = course.slug
+    page = client.get(f"/courses/{slug}").get_data(as_text=True)
+    assert f"/signup?next=/courses/{slug}" in page

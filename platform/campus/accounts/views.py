@@ -60,6 +60,9 @@ def _load_session_first() -> None:
 
 # Set in the signing-up browser's session whether or not the address was new (same shape).
 _SIGNUP_BINDING = "signup_binding"
+# Where the sign-up started (an article's paywall, a course): the confirmation link opened in
+# that browser signs in and returns there.
+_SIGNUP_NEXT = "signup_next"
 
 
 def _show_error(form, exc: services.AccountError, default: str) -> None:
@@ -89,6 +92,8 @@ def signup() -> str | tuple[str, int] | Response:
         else:
             db.session.commit()
             session[_SIGNUP_BINDING] = binding
+            if request.args.get("next"):
+                session[_SIGNUP_NEXT] = _safe_next(request.args.get("next"))
             email = services.normalize_email(form.email.data)
             return render_template("accounts/signup_sent.html", email=email)
     status = 422 if form.is_submitted() else 200
@@ -204,13 +209,14 @@ def verify_email(token: str) -> str | tuple[str, int] | Response:
         return render_template("accounts/link_problem.html", message=str(exc), verify=True), 400
     db.session.commit()
     if sign_in and not current_user.is_authenticated:
+        target = _safe_next(session.get(_SIGNUP_NEXT))
         sessions.sign_in(user, method="confirmation_link")
         db.session.commit()
-        _open_browser_session(user)
-        # The home page it lands on greets the member by name already.
+        _open_browser_session(user)  # a fresh session: the sign-up keys go with the old one
+        # The page it lands on greets the member by name, or is the one they signed up from.
         flash("Your email is confirmed.", "success")
-    else:
-        flash(f"Thank you: {user.email} is confirmed.", "success")
+        return redirect(target)
+    flash(f"Thank you: {user.email} is confirmed.", "success")
     return redirect(url_for("main.home"))
 
 

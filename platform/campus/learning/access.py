@@ -213,7 +213,11 @@ def reader_action(user: User | None, course: Course, enrollment: Enrollment | No
     if not course.is_published:
         return ReaderAction("draft", "Draft: students cannot enroll yet", None)
     if not _signed_in(user):
-        return ReaderAction("signup", "Sign up to get started", url_for("accounts.signup"))
+        return ReaderAction(
+            "signup",
+            "Sign up to get started",
+            url_for("accounts.signup", next=url_for("learning.course", slug=course.slug)),
+        )
     if enrollment is not None and enrollment.is_complete:
         return ReaderAction("completed", "View certificate", certificates_url())
     paid = has_paid_access(user)

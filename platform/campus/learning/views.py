@@ -121,7 +121,7 @@ def enroll(slug: str) -> Response:
     course = _course_or_404(slug)
     if not current_user.is_authenticated:
         flash("Create a free account or sign in, then become a member to enroll.", "info")
-        return redirect(url_for("accounts.signup"))
+        return redirect(url_for("accounts.signup", next=url_for("learning.course", slug=slug)))
     try:
         progress.enroll(_user(), course)
     except LearningError as err:
