@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 UNREADABLE = "!unreadable"
 _INFO = b"campus totp secrets"
 _REPORTED: set[str] = set()
+_SEALED_COLUMNS = ("totp_secret", "totp_pending_secret")  # of users
 
 
 def _fernet_key(material: str) -> bytes:
@@ -94,35 +95,34 @@ class SealedString(TypeDecorator):
 
 def reseal_all() -> tuple[int, int]:
     """Seal every stored TOTP secret with the current key; return (resealed, unreadable)."""
-    from sqlalchemy import CursorResult, column, select, table, update
+    from sqlalchemy import CursorResult, column, or_, select, table, update
 
     from campus.audit import record
     from campus.extensions import db
 
     # The raw columns, without SealedString: rotation works on the sealed tokens themselves.
-    users = table("users", column("id"), column("totp_secret"), column("totp_pending_secret"))
+    users = table("users", column("id"), *(column(name) for name in _SEALED_COLUMNS))
+    sealed = [users.c[name] for name in _SEALED_COLUMNS]
     fernet = _app_sealer()
     resealed = unreadable = changed = 0
     rows = db.session.execute(
-        select(users.c.id, users.c.totp_secret, users.c.totp_pending_secret).where(
-            users.c.totp_secret.is_not(None) | users.c.totp_pending_secret.is_not(None)
-        )
+        select(users.c.id, *sealed).where(or_(*(c.is_not(None) for c in sealed)))
     ).all()
     for user_id, *tokens in rows:
         values = {}
-        for name, token in zip(("totp_secret", "totp_pending_secret"), tokens, strict=True):
+        for col, token in zip(sealed, tokens, strict=True):
             if token is None:
                 continue
             try:
-                values[name] = fernet.rotate(token.encode("ascii")).decode("ascii")
+                values[col.name] = fernet.rotate(token.encode("ascii")).decode("ascii")
             except (InvalidToken, UnicodeError, ValueError):
                 unreadable += 1
         if values:
             # Only over the tokens just read: a member who set up or turned off the app
             # meanwhile keeps what they did (their row is left for the next run).
             unchanged = [
-                users.c[name].is_(None) if token is None else users.c[name] == token
-                for name, token in zip(("totp_secret", "totp_pending_secret"), tokens, strict=True)
+                col.is_(None) if token is None else col == token
+                for col, token in zip(sealed, tokens, strict=True)
             ]
             done = db.session.execute(
                 update(users).where(users.c.id == user_id, *unchanged).values(**values)

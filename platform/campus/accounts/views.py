@@ -92,8 +92,8 @@ def signup() -> str | tuple[str, int] | Response:
         else:
             db.session.commit()
             session[_SIGNUP_BINDING] = binding
-            if request.args.get("next"):
-                session[_SIGNUP_NEXT] = _safe_next(request.args.get("next"))
+            if next_page := request.args.get("next"):
+                session[_SIGNUP_NEXT] = _safe_next(next_page)
             email = services.normalize_email(form.email.data)
             return render_template("accounts/signup_sent.html", email=email)
     status = 422 if form.is_submitted() else 200

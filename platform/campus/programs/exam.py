@@ -117,14 +117,18 @@ def sittings_of(user: User, program: Program) -> list[ExamSitting]:
     )
 
 
-def lapsed_at(user: User, program: Program, now: datetime) -> datetime | None:
-    """When the holder's latest credential lapsed (the day after its expiry), or None."""
-    credential = db.session.scalar(
+def latest_credential(user_id: int, program_id: int) -> Credential | None:
+    """The holder's credential of the latest period for the program."""
+    return db.session.scalar(
         select(Credential)
-        .where(Credential.user_id == user.id, Credential.program_id == program.id)
+        .where(Credential.user_id == user_id, Credential.program_id == program_id)
         .order_by(Credential.period.desc())
         .limit(1)
     )
+
+
+def lapsed_at(credential: Credential | None, now: datetime) -> datetime | None:
+    """When a holder's latest credential lapsed (the day after its expiry), or None."""
     # A revoked credential is not earned again by retaking the exam: that is the admin's call.
     if credential is None or credential.status != "issued" or now.date() <= credential.valid_until:
         return None
@@ -143,6 +147,7 @@ class ExamState:
     next_start_at: datetime | None  # the retake wait, when one is running
     last_number: int = 0  # of every sitting, lapsed or not: the next one is numbered after it
     lapsed_at: datetime | None = None
+    credential: Credential | None = None  # the latest period's, which decides the lapse
 
     @property
     def attempts_left(self) -> int:
@@ -156,7 +161,8 @@ def state(user: User, program: Program, now: datetime | None = None) -> ExamStat
     for sitting in every:
         if sitting.is_open and sitting.deadline_at <= now:
             expire(sitting)
-    since = lapsed_at(user, program, now)
+    credential = latest_credential(user.id, program.id)
+    since = lapsed_at(credential, now)
     sittings = [s for s in every if since is None or s.started_at >= since]
     open_sitting = next((s for s in sittings if s.is_open), None)
     passed = next((s for s in sittings if s.passed), None)
@@ -178,6 +184,7 @@ def state(user: User, program: Program, now: datetime | None = None) -> ExamStat
         next_start_at=next_start,
         last_number=max((s.number for s in every), default=0),
         lapsed_at=since,
+        credential=credential,
     )
 
 

@@ -21,8 +21,9 @@ from campus.learning import credit
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.programs import codes, documents
+from campus.programs.exam import latest_credential
 from campus.programs.models import Credential, CredentialEvent, Program
-from campus.programs.progress import latest_credential, progress
+from campus.programs.progress import progress
 from campus.programs.standing import standing
 from campus.storage import get_storage
 from campus.templating import counted

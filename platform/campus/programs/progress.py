@@ -98,16 +98,6 @@ def latest_practical(user: User, program: Program) -> PracticalSubmission | None
     )
 
 
-def latest_credential(user_id: int, program_id: int) -> Credential | None:
-    """The holder's credential of the latest period for the program."""
-    return db.session.scalar(
-        select(Credential)
-        .where(Credential.user_id == user_id, Credential.program_id == program_id)
-        .order_by(Credential.period.desc())
-        .limit(1)
-    )
-
-
 def progress(user: User, program: Program, now: datetime | None = None) -> Progress:
     """Work out the candidate's progress through the program (closes an expired sitting)."""
     course_ids = [link.course_id for link in program.courses]
@@ -127,14 +117,15 @@ def progress(user: User, program: Program, now: datetime | None = None) -> Progr
         return CourseStep(course, hours is not None, hours)
 
     electives = [step(c) for c in program.elective_courses]
+    exam_state = exam.state(user, program, now)
     return Progress(
         eligibility=eligibility(user, program),
         required=[step(c) for c in program.required_courses],
         electives=electives,
         elective_hours=sum((s.hours or Decimal(0) for s in electives), Decimal(0)),
-        exam=exam.state(user, program, now),
+        exam=exam_state,
         practical=latest_practical(user, program),
-        credential=latest_credential(user.id, program.id),
+        credential=exam_state.credential,
         elective_hours_needed=program.elective_hours or Decimal(0),
         practical_required=program.practical_required,
     )

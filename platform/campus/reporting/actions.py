@@ -40,15 +40,12 @@ def mark_withdrawn(report_id: int, *, actor: User | None) -> ReportedCompletion:
         raise ReportingError("There is no such report.", 404)
     before = snapshot(report)
     services.mark_withdrawn(report)
+    revoked_at = report.certificate.revoked_at
     record(
         "withdrawn",
         report,
-        summary=(
-            f"{report.certificate.code}: withdrawn from {system_name(report.system)} "
-            f"(revoked {report.certificate.revoked_at:%Y-%m-%d})"
-            if report.certificate.revoked_at
-            else f"{report.certificate.code}: withdrawn from {system_name(report.system)}"
-        ),
+        summary=f"{report.certificate.code}: withdrawn from {system_name(report.system)}"
+        + (f" (revoked {revoked_at:%Y-%m-%d})" if revoked_at else ""),
         before=before,
         after=snapshot(report),
         actor=actor,

@@ -315,17 +315,14 @@ def restore_after_reissue(certificate_id: int) -> list[int]:
     ).all()
     reopened = []
     for report in reports:
-        if report.withdrawn_at is not None or report.status == "cancelled":
-            report.status = "pending"
-            report.reason = None
-            report.answered_at = None
-            report.withdrawn_at = None
-            reopened.append(report.id)
         report.withdrawal_due_at = None
-        report.updated_at = utcnow()
+        if report.withdrawn_at is not None or report.status == "cancelled":
+            report.withdrawn_at = None
+            _requeue(report)
+            reopened.append(report.id)
+        else:
+            report.updated_at = utcnow()
     db.session.flush()
-    for report_id in reopened:
-        enqueue_after_commit(SEND_TASK, report_id)
     return reopened
 
 
@@ -357,11 +354,16 @@ def reopen(report: ReportedCompletion) -> None:
         raise ReportingError("This completion is already on its way; wait for the answer.", 409)
     if report.certificate.status == "revoked":
         raise ReportingError("The certificate is revoked; it is not reported.", 409)
+    _requeue(report)
+    db.session.flush()
+
+
+def _requeue(report: ReportedCompletion) -> None:
+    """Make a settled report pending again and send it after the commit."""
     report.status = "pending"
     report.reason = None
     report.answered_at = None
     report.updated_at = utcnow()
-    db.session.flush()
     enqueue_after_commit(SEND_TASK, report.id)
 
 
