@@ -31,6 +31,7 @@ def test_revoking_a_reported_certificate_makes_its_withdrawal_due(app, client, f
     support.login(client, c.email)
     html = client.get("/certificates/").get_data(as_text=True)
     assert "revoked after CE Broker accepted it" in html and "withdraws" in html
+    assert "cert-report-withdrawal" in html  # plain text, not the green of an acceptance
 
 
 def test_a_report_never_accepted_needs_no_withdrawal(app, fake_cebroker):
@@ -64,7 +65,7 @@ def test_the_admin_lists_due_withdrawals_and_marks_one_done_audited(app, client,
     arg = _filter_arg(app, "admin_reports", "Withdrawal")
     html = client.get(f"/admin/reports/?{arg}=due").get_data(as_text=True)
     assert revoked.code in html and kept.code not in html
-    assert "withdraw in CE Broker" in html
+    assert "withdrawal due" in html
     response = admin.post(
         client,
         "/admin/reports/action/",

@@ -40,7 +40,7 @@ def _status(view, context, model, name) -> Markup:
     label = model.status.replace("_", " ")
     badge = Markup(f'<span class="badge {css}">{escape(label)}</span>')
     if model.withdrawal_pending:
-        badge += Markup(' <span class="badge badge-danger">revoked: withdraw in CE Broker</span>')
+        badge += Markup(' <span class="badge badge-danger">withdrawal due</span>')
     elif model.withdrawn_at is not None:
         badge += Markup(' <span class="badge badge-muted">withdrawn</span>')
     return badge

@@ -18,7 +18,14 @@ def _completion_reports(certificates) -> dict[int, list[dict]]:
     by_certificate = services.reports_by_certificate([c.id for c in certificates])
     return {
         certificate_id: [
-            {"status": report.status, "text": services.member_status(report)} for report in reports
+            {
+                # A revoked completion's line is neither good news nor an error: plain text.
+                "status": "withdrawal"
+                if report.withdrawal_pending or report.withdrawn_at
+                else report.status,
+                "text": services.member_status(report),
+            }
+            for report in reports
         ]
         for certificate_id, reports in by_certificate.items()
     }
