@@ -46,7 +46,7 @@ def check_key(key: str) -> str:
 class Storage(Protocol):
     def save(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
     def read(self, key: str) -> bytes: ...
-    def open(self, key: str, start: int = 0) -> BinaryIO: ...
+    def open(self, key: str, start: int = 0, stop: int | None = None) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def size(self, key: str) -> int | None: ...
@@ -83,8 +83,9 @@ class LocalStorage:
         """Return the bytes stored under a key (FileNotFoundError if there are none)."""
         return self._path(key).read_bytes()
 
-    def open(self, key: str, start: int = 0) -> BinaryIO:
+    def open(self, key: str, start: int = 0, stop: int | None = None) -> BinaryIO:
         """Open the stored file for reading from byte `start` (FileNotFoundError if none)."""
+        # `stop` is a hint for remote stores; the caller reads no further than it needs.
         handle = self._path(key).open("rb")
         if start:
             handle.seek(start)
@@ -199,12 +200,15 @@ class S3Storage:
         with self.open(key) as handle:
             return handle.read()
 
-    def open(self, key: str, start: int = 0) -> BinaryIO:
-        """Open the object for streaming from byte `start` (FileNotFoundError if none)."""
+    def open(self, key: str, start: int = 0, stop: int | None = None) -> BinaryIO:
+        """Open the object for streaming bytes `start` to `stop` (FileNotFoundError if none)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        # A ranged GET: a video seeked to its middle does not download the first half.
-        ranged = {"Range": f"bytes={start}-"} if start else {}
+        # A ranged GET: a video seeked to its middle does not download the first half, and a
+        # player's short probe (the last few KB, where an MP4 may keep its index) no more.
+        ranged = {}
+        if start or stop is not None:
+            ranged["Range"] = f"bytes={start}-{'' if stop is None else stop - 1}"
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key), **ranged)
         except (BotoCoreError, ClientError) as error:

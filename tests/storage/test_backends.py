@@ -42,6 +42,19 @@ def test_open_can_start_part_way_through_the_file(store):
     store.save("practicals/7/clip.mp4", PDF)
     with store.open("practicals/7/clip.mp4", 70_000) as handle:
         assert handle.read() == PDF[70_000:]
+    with store.open("practicals/7/clip.mp4", 70_000, 70_100) as handle:
+        assert handle.read(100) == PDF[70_000:70_100]
+    with store.open("practicals/7/clip.mp4", 0, 10) as handle:
+        assert handle.read(10) == PDF[:10]
+
+
+def test_s3_asks_only_for_the_bytes_wanted(s3_server, bucket):
+    store = S3Storage(bucket, endpoint_url=s3_server.endpoint_url, region="us-east-1")
+    store.save("practicals/7/clip.mp4", PDF)
+    with store.open("practicals/7/clip.mp4", 70_000, 70_100) as handle:
+        assert handle.read() == PDF[70_000:70_100]  # the GET's range ends at stop
+    with store.open("practicals/7/clip.mp4", 0, 1) as handle:
+        assert handle.read() == PDF[:1]
 
 
 def test_a_missing_key_is_not_found_everywhere(store):

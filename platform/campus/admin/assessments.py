@@ -130,7 +130,7 @@ class AssessmentView(BaseView):
             if begin >= end:
                 return Response(status=416, headers={"Content-Range": f"bytes */{length}"})
             start, stop, status = begin, end, 206
-        handle = storage.open(submission.storage_key, start)
+        handle = storage.open(submission.storage_key, start, stop)
 
         def chunks():
             left = stop - start
