@@ -120,3 +120,25 @@ def test_login_page_has_labelled_fields(client):
     html = client.get("/login").get_data(as_text=True)
     assert re.search(r'<label for="email">Email</label>', html)
     assert 'autocomplete="current-password"' in html
+
+
+def test_a_member_signed_in_to_another_page_is_greeted_there_and_home_is_not_greeted_twice(
+    client, user
+):
+    landed = post_form(
+        client,
+        "/login?next=/courses/",
+        {"email": "sam@example.com", "password": DEFAULT_PASSWORD},
+        follow_redirects=True,
+    )
+    assert landed.request.path == "/courses/"
+    assert "Welcome back" in landed.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/courses/")})
+    home = post_form(
+        client,
+        "/login",
+        {"email": "sam@example.com", "password": DEFAULT_PASSWORD},
+        follow_redirects=True,
+    )
+    page = home.get_data(as_text=True)
+    assert home.request.path == "/" and "<h1>Welcome," in page and "Welcome back" not in page

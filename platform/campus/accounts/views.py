@@ -45,6 +45,13 @@ def _open_browser_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember, duration=duration)
 
 
+def _signed_in_to(user, target: str) -> Response:
+    """Send a member who just signed in on to their page, greeted unless it greets them."""
+    if target != url_for("main.home"):  # the home page's heading already says "Welcome"
+        flash(f"Welcome back, {user.first_name}.", "success")
+    return redirect(target)
+
+
 @bp.before_app_request
 def _load_session_first() -> None:
     # Load the signed-in user before the view writes anything: the loader may record the
@@ -129,8 +136,7 @@ def login() -> str | tuple[str, int] | Response:
             sessions.sign_in(user, method="password", remember=bool(form.remember.data))
             db.session.commit()
             _open_browser_session(user, remember=bool(form.remember.data))
-            flash(f"Welcome back, {user.first_name}.", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return _signed_in_to(user, _safe_next(request.args.get("next")))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/login.html", form=form), status
 
@@ -175,8 +181,7 @@ def login_verify() -> str | tuple[str, int] | Response:
             sessions.sign_in(user, method="password", remember=remember, second_factor=True)
             db.session.commit()
             _open_browser_session(user, remember=remember)
-            flash(f"Welcome back, {user.first_name}.", "success")
-            return redirect(_safe_next(target))
+            return _signed_in_to(user, _safe_next(target))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/login_verify.html", form=form), status
 
