@@ -165,7 +165,19 @@ def test_a_token_does_not_sign_in_html_pages(app):
     assert "/login" in response.headers["Location"]
 
 
-def test_token_requests_are_rate_limited_per_token():
+def test_tokens_work_when_rate_limits_are_off(_database):
+    app = support.make_app(RATELIMIT_ENABLED=False, API_TOKEN_RATE_LIMIT="1 per minute")
+    try:
+        _user_id, raw = member_with_token(app)
+        client = app.test_client()
+        assert [client.get("/api/v1/me", headers=bearer(raw)).status_code for _ in range(3)] == [
+            200
+        ] * 3
+    finally:
+        support.clean_database(app)
+
+
+def test_token_requests_are_rate_limited_per_token(_database):
     app = support.make_app(API_TOKEN_RATE_LIMIT="2 per minute")
     try:
         _user_id, raw = member_with_token(app)
