@@ -41,11 +41,16 @@ def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
 
 
+def is_digits(raw: str) -> bool:
+    """Tell whether text is ASCII digits only, which int() always reads."""
+    # str.isdigit() alone accepts "²" and other digits that int() then refuses.
+    return raw.isascii() and raw.isdigit()
+
+
 def query_int(name: str, default: int, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
     """Read an integer query argument; anything absent, malformed or out of range is the default."""
     raw = request.args.get(name, "")
-    # isascii: str.isdigit() accepts "²" and other digits that int() then refuses.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)):
+    if not is_digits(raw) or len(raw) > len(str(maximum)):
         return default
     value = int(raw)
     return value if minimum <= value <= maximum else default

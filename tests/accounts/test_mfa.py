@@ -108,6 +108,14 @@ def test_a_wrong_code_is_refused(app, client, secret):
     assert _actions(app)[-1] == "sign_in_failed"
 
 
+def test_a_code_in_other_digits_is_refused_like_a_wrong_one(app, client, secret):
+    post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    arabic = totp_code(secret).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    wrong = post_form(client, "/login/verify", {"code": arabic})
+    assert wrong.status_code == 422 and "not right" in wrong.get_data(as_text=True)
+    assert client.get("/api/v1/me").status_code == 401
+
+
 def test_a_code_cannot_be_replayed(app, client, secret):
     code = totp_code(secret)
     login_with_code(client, EMAIL, code)

@@ -264,8 +264,12 @@ def test_malformed_api_payload_is_a_422(app, client, course, member, payload):
     assert _attempts(app) == []
 
 
-def test_form_with_garbage_values_is_refused(app, client, course, member):
-    response = post_form(client, f"/courses/{course.slug}/quiz", {"q-1": "drop table"})
+@pytest.mark.parametrize(
+    "answer",
+    [{"q-1": "drop table"}, {"q-1": "²"}, {"q-1": "\u0661"}, {"q-\u0661": "1"}, {"q-1": "1²"}],
+)
+def test_form_with_garbage_values_is_refused(app, client, course, member, answer):
+    response = post_form(client, f"/courses/{course.slug}/quiz", answer)
     assert response.status_code == 422
     assert _attempts(app) == []
 

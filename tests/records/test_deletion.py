@@ -194,6 +194,8 @@ def test_an_account_without_ce_records_is_deleted_outright(app, client):
     [
         ({"password": "not my password"}, "Your password is not correct."),
         ({"confirmation": "delete it"}, "Type DELETE to confirm."),
+        ({"confirmation": "DÉLETE"}, "Type DELETE to confirm."),
+        ({"code": "١٢٣٤٥٦"}, "That code is not right."),
         ({"code": "000000"}, "That code is not right."),
         ({"code": ""}, "That code is not right."),
     ],

@@ -39,7 +39,7 @@ CHALLENGE_MAX_FAILURES = 5
 ACCOUNT_MAX_FAILURES = 10
 ACCOUNT_FAILURE_WINDOW = timedelta(minutes=15)
 
-_TOTP_SHAPE = re.compile(r"^\d{6}$")
+_TOTP_SHAPE = re.compile(r"^[0-9]{6}$")  # ASCII: \d also matches other scripts' digits
 # A usable secret: base32 of at least 80 bits. Anything else (the placeholder of a sealed
 # secret no key opens, an empty one) matches no code instead of reaching pyotp, which raises.
 _SECRET_SHAPE = re.compile(r"^[A-Z2-7]{16,}=*$")

@@ -21,6 +21,7 @@ from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, select_choices
 from campus.admin.forms import RevokeForm
 from campus.extensions import db
+from campus.integers import is_digits
 from campus.programs import actions, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
 from campus.programs.public import today
@@ -33,7 +34,7 @@ def parse_weights(text: str) -> dict[str, int]:
         if not line.strip():
             continue
         name, sep, raw = line.rpartition(":")
-        if not sep or not name.strip() or not raw.strip().isdigit():
+        if not sep or not name.strip() or not is_digits(raw.strip()):
             raise ValidationError(f'Line {number}: write "Domain: weight", e.g. "Anatomy: 2".')
         weight = int(raw.strip())
         if not 1 <= weight <= 100:

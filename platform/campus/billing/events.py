@@ -29,6 +29,7 @@ from campus.billing.subscriptions import (
     user_for_customer,
 )
 from campus.extensions import db
+from campus.integers import is_digits
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -131,7 +132,7 @@ def reset_for_replay(event_row: WebhookEvent) -> None:
 def find_event(identifier: str) -> WebhookEvent | None:
     """Find a stored event by Stripe event id (evt_...) or by our row id."""
     row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.stripe_event_id == identifier))
-    if row is None and identifier.isdigit():
+    if row is None and is_digits(identifier):
         row = db.session.get(WebhookEvent, int(identifier))
     return row
 
@@ -141,7 +142,7 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
     if session.get("mode") != "subscription":
         return "ignored", "not a subscription checkout"
     ref = session.get("client_reference_id")
-    user = db.session.get(User, int(ref)) if isinstance(ref, str) and ref.isdigit() else None
+    user = db.session.get(User, int(ref)) if isinstance(ref, str) and is_digits(ref) else None
     if user is None:
         return "ignored", f"unknown user {ref!r}"
     customer_id = id_of(session.get("customer"))

@@ -23,6 +23,7 @@ from campus.accounts.models import User
 from campus.billing.models import StripeCustomer, Subscription
 from campus.billing.stripe_api import gateway, membership_price_id
 from campus.extensions import db
+from campus.integers import is_digits
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
@@ -70,7 +71,7 @@ def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> 
     )
     if record is not None:
         return db.session.get(User, record.user_id)
-    if not (isinstance(metadata_user_id, str) and metadata_user_id.isdigit()):
+    if not (isinstance(metadata_user_id, str) and is_digits(metadata_user_id)):
         return None
     user = db.session.get(User, int(metadata_user_id))
     # A deleted account's late events (its cancellation) must not bring billing data back.

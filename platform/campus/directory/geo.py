@@ -16,7 +16,7 @@ MAX_RADIUS_MILES = 250
 # The height of a latitude band (about 6.9 miles): profiles are indexed by band, then longitude,
 # so a search seeks each band its box covers and reads only that band's stretch of longitude.
 LAT_BAND_DEGREES = 0.1
-_ZIP = re.compile(r"^\d{5}$")
+_ZIP = re.compile(r"^[0-9]{5}$")
 
 
 class LocationError(ValueError):

@@ -21,7 +21,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}}
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
-_VIMEO_ID = re.compile(r"^\d{6,12}$")
+_VIMEO_ID = re.compile(r"^[0-9]{6,12}$")
 
 
 class VideoURLError(ValueError):

@@ -40,7 +40,7 @@ from campus.learning.access import (
 from campus.learning.models import Course, LessonResource, Module
 from campus.learning.seattime import seat_time_facts
 
-_ANSWER_FIELD = re.compile(r"^q-(\d{1,12})$")
+_ANSWER_FIELD = re.compile(r"^q-([0-9]{1,12})$")
 
 
 def _user():
@@ -254,7 +254,8 @@ def _answers_from_form() -> dict[int, list[int]]:
         if not match:
             continue
         values = request.form.getlist(key)
-        if not all(v.isdigit() and len(v) <= 12 for v in values):
+        # ASCII digits only: str.isdigit() also passes "²", which int() refuses.
+        if not all(v.isascii() and v.isdigit() and len(v) <= 12 for v in values):
             raise LearningError(422, "invalid_answers", "Some answers could not be read.")
         answers[int(match.group(1))] = [int(v) for v in values]
     return answers

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.certificates import signing
 from campus.extensions import db, limiter
-from campus.integers import MAX_ID
+from campus.integers import MAX_ID, is_digits
 from campus.models.base import utcnow
 from campus.programs import actions, bp, codes, documents, exam, practicals
 from campus.programs.eligibility import professions_text
@@ -128,7 +128,7 @@ def _answers_from(form) -> dict[int, int]:
         if not name.startswith("q-"):
             continue
         raw_q, raw_c = name[2:], value
-        if not (raw_q.isdigit() and raw_c.isdigit() and len(raw_q) < 11 and len(raw_c) < 11):
+        if not (is_digits(raw_q) and is_digits(raw_c) and len(raw_q) < 11 and len(raw_c) < 11):
             raise exam.ExamError("An answer was not understood.")
         question_id, choice_id = int(raw_q), int(raw_c)
         if question_id > MAX_ID or choice_id > MAX_ID:

@@ -54,7 +54,9 @@ def delete_account(
             "admin role first.",
             status=403,
         )
-    if not hmac.compare_digest((confirmation or "").strip().upper(), CONFIRMATION_WORD):
+    # As bytes: compare_digest raises on a str with non-ASCII characters.
+    typed = (confirmation or "").strip().upper().encode()
+    if not hmac.compare_digest(typed, CONFIRMATION_WORD.encode()):
         raise RecordsError(
             f"Type {CONFIRMATION_WORD} to confirm.", status=422, field="confirmation"
         )

@@ -59,7 +59,7 @@ _TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 def tracking_digits(number: str | None, prefix: str) -> str | None:
     """The digits of a CE Broker tracking number ("50-1234" or "1234" -> "1234"), else None."""
     value = (number or "").strip()
-    match = re.fullmatch(rf"(?:{prefix}-)?(\d{{1,9}})", value)
+    match = re.fullmatch(rf"(?:{prefix}-)?([0-9]{{1,9}})", value)
     return match.group(1) if match else None
 
 

@@ -33,7 +33,7 @@ from campus.reporting.models import ReportedCompletion
 from campus.reporting.systems import jurisdiction_code, system_name, systems_for
 
 SEND_TASK = "campus.reporting.send_report"
-_COURSE_NUMBER = re.compile(r"\b20-\d{1,9}\b")
+_COURSE_NUMBER = re.compile(r"\b20-[0-9]{1,9}\b")
 
 
 class ReportingError(Exception):
