@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests import support
 from tests.admin import helpers
 
 BODY = (
@@ -182,3 +183,19 @@ def test_categories_tags_and_downloads_round_trip_with_slug_checks(app, client):
         assert db.session.scalar(select(Download.filename)) == "neck.pdf"
     created = {(e.object_type, e.action) for e in helpers.audit_entries(app)}
     assert created == {("Category", "create"), ("Tag", "create"), ("Download", "create")}
+
+
+def test_a_file_in_the_confirmation_passwords_place_is_refused(app, client):
+    import io
+
+    helpers.sign_in_admin(app, client, fresh=False)
+    fields = helpers.confirm_fields(client)
+    fields["password"] = (io.BytesIO(helpers.ADMIN_PASSWORD.encode()), "password.txt")
+    response = client.post(
+        "/admin/confirm/?next=/admin/",
+        data={"csrf_token": support.csrf_token(client, "/admin/confirm/"), **fields},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    with client.session_transaction() as session:
+        assert "admin_confirmed_at" not in session

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from campus.accounts.models import PROFESSIONS
 from campus.accounts.rules import PASSWORD_MAX, PASSWORD_MIN
+from campus.forms import Form
 
 _email = [
     InputRequired("Enter your email address."),
@@ -35,12 +35,12 @@ class ProfileFields:
     profession = SelectField("Profession", choices=_profession_choices, default="massage_therapist")
 
 
-class SignupForm(ProfileFields, FlaskForm):
+class SignupForm(ProfileFields, Form):
     email = EmailField("Email", validators=_email)
     password = PasswordField("Password", validators=_new_password)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=_email)
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)]
@@ -48,11 +48,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me signed in on this device")
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField("Email", validators=_email)
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("New password", validators=_new_password)
     confirm = PasswordField(
         "Repeat the new password",
@@ -63,7 +63,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         "Current password", validators=[InputRequired("Enter your current password.")]
     )
@@ -77,15 +77,15 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ProfileForm(ProfileFields, FlaskForm):
+class ProfileForm(ProfileFields, Form):
     pass
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only the CSRF token, for buttons that POST."""
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     """The new address and the current password."""
 
     email = EmailField("New email address", validators=_email)

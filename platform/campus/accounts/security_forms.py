@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length
+
+from campus.forms import Form
 
 _code = [
     InputRequired("Enter the code."),
@@ -12,19 +13,19 @@ _code = [
 ]
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """A code from the authenticator app, or a recovery code."""
 
     code = StringField("Code from your authenticator app, or a recovery code", validators=_code)
 
 
-class ConfirmTotpForm(FlaskForm):
+class ConfirmTotpForm(Form):
     """The first code from a newly added authenticator app."""
 
     code = StringField("Code from the app", validators=_code)
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """The account's password, to confirm a security change."""
 
     password = PasswordField(
@@ -38,7 +39,7 @@ class DisableTotpForm(PasswordForm):
     code = StringField("Code from your app, or a recovery code", validators=_code)
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     """A new personal API token: its name, what it may do and how long it lasts."""
 
     name = StringField(

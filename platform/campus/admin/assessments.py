@@ -11,7 +11,6 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from campus.admin import security
 from campus.admin.base import select_choices
 from campus.extensions import db
+from campus.forms import Form
 from campus.programs import actions, practicals
 from campus.programs.models import PracticalSubmission
 from campus.storage import get_storage
@@ -26,7 +26,7 @@ from campus.storage import get_storage
 CHUNK = 256 * 1024
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """The assessor's decision; the rubric checkboxes are read by criterion index."""
 
     decision = RadioField(

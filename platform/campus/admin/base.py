@@ -11,7 +11,6 @@ from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.model import filters as admin_filters
-from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
@@ -19,6 +18,7 @@ from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
+from campus.forms import Form
 from campus.integers import MAX_ID
 
 
@@ -27,7 +27,7 @@ def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class AdminForm(FlaskForm):
+class AdminForm(Form):
     """Flask-WTF's form (the CSRF token CSRFProtect checks) that remembers the edited object.
 
     Flask-Admin's unique-value check compares against `form._obj`, so editing a record does not

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
     PasswordField,
@@ -13,15 +12,17 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from campus.forms import Form
 
-class ConfirmPasswordForm(FlaskForm):
+
+class ConfirmPasswordForm(Form):
     """The admin's own password, to open sensitive actions."""
 
     password = PasswordField("Your password", validators=[DataRequired()])
     code = StringField("Code from your authenticator app", validators=[Optional(), Length(max=40)])
 
 
-class CompForm(FlaskForm):
+class CompForm(Form):
     """Grant a comp membership."""
 
     days = IntegerField(
@@ -38,11 +39,11 @@ class CompForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button-only form: the CSRF token is all it carries."""
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """Revoke a certificate, with the reason shown on its verification page."""
 
     reason = TextAreaField(
@@ -50,7 +51,7 @@ class RevokeForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Move one module or lesson of a course one place up or down."""
 
     kind = SelectField(choices=[SelectChoice("module", "module"), SelectChoice("lesson", "lesson")])

@@ -10,7 +10,6 @@ from flask import abort, flash, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
@@ -32,6 +31,7 @@ from campus.content.models import (
 )
 from campus.content.render import CUT_MARKER, render_article
 from campus.extensions import db
+from campus.forms import Form
 
 VISIBILITY_LABELS = {
     "public": "Public: everyone reads it all",
@@ -45,7 +45,7 @@ READERS = (
 )
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(Form):
     """An article as the admin writes it."""
 
     title = StringField(

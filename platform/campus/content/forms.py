@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from campus.content.downloads import CONSENT_TEXT
+from campus.forms import Form
 
 
 def _printable(value: str | None) -> str | None:
@@ -16,7 +16,7 @@ def _printable(value: str | None) -> str | None:
     return "".join(ch for ch in value if ch.isprintable()).strip()
 
 
-class DownloadForm(FlaskForm):
+class DownloadForm(Form):
     """Name and email for a free download, and a separate, optional marketing consent."""
 
     name = StringField(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.directory import taxonomy
+from campus.forms import Form
 
 
 def _printable(value: str | None) -> str | None:
@@ -33,7 +33,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """Everything a member's directory profile shows."""
 
     display_name = StringField(
@@ -79,7 +79,7 @@ class ProfileForm(FlaskForm):
         ]
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     """A client's message to a practitioner, with the two robot traps."""
 
     name = StringField(
@@ -102,7 +102,7 @@ class ContactForm(FlaskForm):
     stamp = HiddenField()
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     """A moderator's reason, sent to the practitioner."""
 
     reason = TextAreaField(

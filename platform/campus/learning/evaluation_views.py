@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from campus.extensions import db
+from campus.forms import Form
 from campus.learning import bp, evaluation
 from campus.learning.access import LearningError, certificates_url, visible_course
 from campus.learning.views import _refuse
@@ -22,7 +22,7 @@ def _rating(field: str) -> RadioField:
     return RadioField(evaluation.RATINGS[field], choices=_CHOICES, validate_choice=False)
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(Form):
     """The evaluation questions and the attestation."""
 
     objectives_met = _rating("objectives_met")

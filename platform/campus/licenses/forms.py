@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from campus.accounts.models import PROFESSIONS
+from campus.forms import Form
 from campus.licenses.jurisdictions import NATIONAL, STATES
 
 
@@ -18,7 +18,7 @@ def _jurisdiction_choices() -> list[SelectChoice]:
     return [SelectChoice("", "Choose…"), *sorted(states, key=lambda c: c.label), *national]
 
 
-class LicenseForm(FlaskForm):
+class LicenseForm(Form):
     profession = SelectField(
         "Profession",
         choices=[SelectChoice(value, label) for value, label in PROFESSIONS.items()],
@@ -40,5 +40,5 @@ class LicenseForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: only the CSRF token."""

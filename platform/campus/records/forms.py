@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from campus.forms import Form
 
-class DeleteAccountForm(FlaskForm):
+
+class DeleteAccountForm(Form):
     """The password, the second-factor code (when on) and the typed word that confirm it."""
 
     password = PasswordField(

@@ -1,0 +1,44 @@
+"""The base of every form: Flask-WTF's, with text fields that only ever read text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(formdata=...)
+from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms.fields import FileField, MultipleFileField
+
+
+class Form(FlaskForm):
+    """A Flask-WTF form that reads uploads into its file fields only, and no JSON body.
+
+    Flask-WTF (and Flask-Admin, which passes the request's data itself) hands a form every
+    upload next to its fields, so a file sent under a text field's name reached that field's
+    validators as a file object, and a JSON body of any shape was read as the form: both
+    answered 500. Pages post their forms as forms.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if formdata is _Auto and request.is_json:
+                formdata = request.form if form.is_submitted() else None
+            data = super().wrap_formdata(form, formdata)
+            if data is None or not request.files:
+                return data
+            file_fields = {
+                field.name for field in form if isinstance(field, FileField | MultipleFileField)
+            }
+            stray = [
+                name
+                for name, value in data.items(multi=True)
+                if isinstance(value, FileStorage) and name not in file_fields
+            ]
+            if not stray:
+                return data
+            return MultiDict(
+                (name, value)
+                for name, value in data.items(multi=True)
+                if name in file_fields or not isinstance(value, FileStorage)
+            )

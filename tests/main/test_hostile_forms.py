@@ -1,0 +1,55 @@
+"""Page forms read text fields as text: a file or a JSON body in a field's place is refused."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask_wtf import FlaskForm
+
+from tests import support
+
+
+def _all_subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _all_subclasses(sub)
+    return found
+
+
+def test_every_form_of_the_app_is_built_on_the_campus_form(app):
+    from campus.forms import Form
+
+    ours = {form for form in _all_subclasses(FlaskForm) if form.__module__.startswith("campus.")}
+    assert len(ours) > 20  # every blueprint is imported by the app fixture
+    assert sorted(f.__qualname__ for f in ours if not issubclass(f, Form)) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/password/reset", {"email": "kim@example.com"}),
+        ("/login", {"email": "kim@example.com", "password": "correct horse battery"}),
+    ],
+)
+def test_a_file_sent_in_a_text_fields_place_is_refused(app, client, path, fields):
+    with app.app_context():
+        support.create_user(email="kim@example.com")
+    for name in fields:
+        data = {**fields, name: (io.BytesIO(fields[name].encode()), "field.txt")}
+        response = client.post(
+            path,
+            data={"csrf_token": support.csrf_token(client, path), **data},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 422, (name, response.status_code)
+    assert support.outbox(app) == []
+    assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.parametrize("body", [[1, 2], "text", {"email": {"nested": 1}}, 7])
+def test_a_json_body_posted_to_a_page_form_is_refused(app, client, body):
+    token = support.csrf_token(client, "/login")
+    response = client.post("/login", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 422
+    assert "Email" in response.get_data(as_text=True)  # the form again, asking for its fields
