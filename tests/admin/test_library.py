@@ -185,6 +185,24 @@ def test_categories_tags_and_downloads_round_trip_with_slug_checks(app, client):
     assert created == {("Category", "create"), ("Tag", "create"), ("Download", "create")}
 
 
+def test_an_article_is_saved_in_the_body_region_chosen(app, client):
+    from campus.content.models import Category
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        db.session.add(Category(name="Hip and thigh", slug="hip-and-thigh", position=1))
+        db.session.commit()
+    response = helpers.post(client, "/admin/articles/new/", _article_form(category="Hip and thigh"))
+    assert response.status_code == 302, helpers.flashes(response)
+    assert _article(app, "levator-scapulae")["category"] == "Hip and thigh"
+    other = helpers.post(
+        client, "/admin/articles/new/", _article_form(slug="other", category="Nowhere")
+    )
+    assert "Choose a body region from the list." in helpers.flashes(other)
+    assert _article(app, "other") is None
+
+
 def test_a_file_in_the_confirmation_passwords_place_is_refused(app, client):
     import io
 

@@ -76,7 +76,7 @@ class ArticleForm(Form):
     author_name = StringField("Author", validators=[Optional(), Length(max=120)])
 
     def validate_category(self, field) -> None:
-        if field.data and field.data not in {value for value, _label in field.choices}:
+        if field.data and field.data not in {choice.value for choice in field.choices}:
             raise ValidationError("Choose a body region from the list.")
 
 
