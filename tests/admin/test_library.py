@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests import support
@@ -201,6 +202,30 @@ def test_an_article_is_saved_in_the_body_region_chosen(app, client):
     )
     assert "Choose a body region from the list." in helpers.flashes(other)
     assert _article(app, "other") is None
+
+
+@pytest.mark.parametrize(
+    "page", ["99999999999999999999", "9223372036854775808", "-3", "1000001", "x"]
+)
+def test_a_list_page_out_of_range_shows_the_first(app, client, page):
+    helpers.sign_in_admin(app, client)
+    response = client.get(f"/admin/articles/?page={page}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("position", ["99999999999999999999", "2147483648", "-2147483649"])
+def test_a_number_past_what_its_column_holds_is_refused_on_the_form(app, client, position):
+    from campus.content.models import Category
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/categories/new/", {"name": "Hip", "slug": "hip", "position": position}
+    )
+    assert response.status_code == 200
+    assert any("between" in message for message in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.scalar(select(Category)) is None
 
 
 def test_a_file_in_the_confirmation_passwords_place_is_refused(app, client):

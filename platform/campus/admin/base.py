@@ -10,16 +10,19 @@ from flask import g, request
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters as admin_filters
+from flask_admin.model.form import converts
+from sqlalchemy import BigInteger
 from werkzeug.utils import secure_filename
-from wtforms import SelectChoice
+from wtforms import SelectChoice, validators
 
 from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.forms import Form
-from campus.integers import MAX_ID
+from campus.integers import MAX_ID, is_digits
 
 
 def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -105,12 +108,29 @@ class CampusFilterConverter(FilterConverter):
         return [_utc_filter(f)(column, name, **kwargs) for f in self.datetime_filters]
 
 
+class CampusModelConverter(AdminModelConverter):
+    """Flask-Admin's form fields, with whole numbers kept to what their column holds."""
+
+    @converts("Integer")
+    def handle_integer_types(self, column: Any, field_args: Any, **extra: Any):
+        # Past the column's range the database refuses the row when it is saved: the form says
+        # so next to the field instead of "Failed to create record" and an error in the log.
+        limit = 2**63 - 1 if isinstance(column.type, BigInteger) else MAX_ID
+        field_args["validators"].append(validators.NumberRange(min=-limit - 1, max=limit))
+        return super().handle_integer_types(column, field_args, **extra)
+
+
+# The last list page an admin can ask for: far past any real list, and an OFFSET every
+# database takes (10^20 overflowed SQLite's; a negative one is an error on PostgreSQL).
+MAX_LIST_PAGE = 1_000_000
+
+
 class AdminPage(SecureMixin, BaseView):
     """A hand-written admin page."""
 
 
 def _fits_integer_key(raw: str) -> bool:
-    return raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_ID
+    return is_digits(raw) and len(raw) <= 19 and int(raw) <= MAX_ID
 
 
 class AuditedModelView(SecureMixin, ModelView):
@@ -118,6 +138,7 @@ class AuditedModelView(SecureMixin, ModelView):
 
     form_base_class = AdminForm
     filter_converter = CampusFilterConverter()
+    model_form_converter = CampusModelConverter
     page_size = 20
     can_export = True
     can_set_page_size = True
@@ -148,6 +169,13 @@ class AuditedModelView(SecureMixin, ModelView):
         if self._integer_key() and not _fits_integer_key(str(id)):
             return None
         return super().get_one(id)
+
+    def _get_list_extra_args(self):
+        """The list's query arguments, a page out of range read as the first."""
+        args = super()._get_list_extra_args()
+        if not 0 <= (args.page or 0) <= MAX_LIST_PAGE:
+            args.page = 0
+        return args
 
     def _integer_key(self) -> bool:
         keys = self.model.__mapper__.primary_key
