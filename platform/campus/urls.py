@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import click
 from flask import current_app
@@ -64,5 +64,8 @@ def safe_local_path(target: str | None, default: str) -> str:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
+        return default
+    # Dot segments are resolved by the browser: "/.//host" arrives as "//host" on this site.
+    if urlsplit(urljoin("http://campus.invalid/", target)).path.startswith("//"):
         return default
     return target

@@ -209,6 +209,8 @@ def member(app):
         "/%5Cevil.example",
         "/\\evil.example",
         "//evil.example",
+        "/.//evil.example",
+        "/a/..//evil.example",
         "https://evil.example/",
     ],
 )
