@@ -47,6 +47,14 @@ def is_digits(raw: str) -> bool:
     return raw.isascii() and raw.isdigit()
 
 
+def id_from(raw: object) -> int | None:
+    """Read a database id from text: ASCII digits from 1 to MAX_ID, else None."""
+    if not isinstance(raw, str) or not is_digits(raw) or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def query_int(name: str, default: int, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
     """Read an integer query argument; anything absent, malformed or out of range is the default."""
     raw = request.args.get(name, "")

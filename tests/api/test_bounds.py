@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from werkzeug.exceptions import NotFound
 
 from campus.api.bodies import nesting_depth
@@ -111,3 +112,33 @@ def test_answer_ids_beyond_64_bits_are_a_validation_error(app, client):
     assert response.status_code == 422
     details = response.get_json()["error"]["details"]["json"]["answers"]["0"]
     assert set(details) == {"question_id", "choice_ids"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", 1),
+        ("2147483647", 2**31 - 1),
+        ("2147483648", None),
+        ("99999999999999999999", None),
+        ("0", None),
+        ("-1", None),
+        ("²", None),
+        ("\u0661", None),
+        ("", None),
+        (None, None),
+        (7, None),
+    ],
+)
+def test_an_id_is_read_from_ascii_digits_within_the_column(raw, expected):
+    from campus.integers import id_from
+
+    assert id_from(raw) == expected
+
+
+def test_a_replay_by_an_id_past_the_column_finds_no_event(app):
+    from campus.billing.events import find_event
+
+    with app.app_context():
+        assert find_event("99999999999999999999") is None
+        assert find_event("9" * 12) is None

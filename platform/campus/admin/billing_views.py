@@ -20,7 +20,7 @@ from campus.billing import actions as billing_actions
 from campus.billing.models import CompMembership, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.subscriptions import id_of
 from campus.extensions import db
-from campus.integers import is_digits
+from campus.integers import id_from
 
 STATUS_CSS = {
     "processed": "badge-ok",
@@ -61,8 +61,7 @@ def _references(payload: str) -> tuple[str | None, str | None, int | None]:
         id_of(obj.get("id")) if kind == "subscription" else id_of(obj.get("subscription"))
     )
     ref = obj.get("client_reference_id")
-    user_id = int(ref) if isinstance(ref, str) and is_digits(ref) and len(ref) < 12 else None
-    return customer, subscription, user_id
+    return customer, subscription, id_from(ref)
 
 
 def event_members(rows: list[WebhookEvent]) -> dict[int, User]:

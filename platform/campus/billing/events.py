@@ -29,7 +29,7 @@ from campus.billing.subscriptions import (
     user_for_customer,
 )
 from campus.extensions import db
-from campus.integers import is_digits
+from campus.integers import id_from
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -132,8 +132,8 @@ def reset_for_replay(event_row: WebhookEvent) -> None:
 def find_event(identifier: str) -> WebhookEvent | None:
     """Find a stored event by Stripe event id (evt_...) or by our row id."""
     row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.stripe_event_id == identifier))
-    if row is None and is_digits(identifier):
-        row = db.session.get(WebhookEvent, int(identifier))
+    if row is None and (row_id := id_from(identifier)) is not None:
+        row = db.session.get(WebhookEvent, row_id)
     return row
 
 
@@ -142,7 +142,8 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
     if session.get("mode") != "subscription":
         return "ignored", "not a subscription checkout"
     ref = session.get("client_reference_id")
-    user = db.session.get(User, int(ref)) if isinstance(ref, str) and is_digits(ref) else None
+    user_id = id_from(ref)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         return "ignored", f"unknown user {ref!r}"
     customer_id = id_of(session.get("customer"))

@@ -23,7 +23,7 @@ from campus.accounts.models import User
 from campus.billing.models import StripeCustomer, Subscription
 from campus.billing.stripe_api import gateway, membership_price_id
 from campus.extensions import db
-from campus.integers import is_digits
+from campus.integers import id_from
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
@@ -71,9 +71,10 @@ def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> 
     )
     if record is not None:
         return db.session.get(User, record.user_id)
-    if not (isinstance(metadata_user_id, str) and is_digits(metadata_user_id)):
+    user_id = id_from(metadata_user_id)
+    if user_id is None:
         return None
-    user = db.session.get(User, int(metadata_user_id))
+    user = db.session.get(User, user_id)
     # A deleted account's late events (its cancellation) must not bring billing data back.
     if user is None or user.deleted_at is not None or customer_for(user) is not None:
         return None
