@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from campus.extensions import db
 from campus.forms import Form
+from campus.integers import is_digits
 from campus.learning import bp, evaluation
 from campus.learning.access import LearningError, certificates_url, visible_course
 from campus.learning.views import _refuse
@@ -47,7 +48,7 @@ class EvaluationForm(Form):
         ratings = {}
         for field in evaluation.RATINGS:
             raw = getattr(self, field).data
-            ratings[field] = int(raw) if raw and str(raw).isdigit() else 0
+            ratings[field] = int(raw) if raw and is_digits(str(raw)) else 0
         return evaluation.Answers(
             ratings=ratings,
             minutes_taken=self.minutes_taken.data or 0,
