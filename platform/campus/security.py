@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from typing import Any
+
+from flask import Flask, Request, abort, g, request
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -87,10 +90,43 @@ def set_security_headers(response: Response, page_policy: str, hsts: str | None)
     return response
 
 
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class NulFreeParameters(ImmutableMultiDict):
+    """Query string and form fields with their NUL bytes dropped, as they are parsed.
+
+    No browser sends one, and PostgreSQL can neither store nor compare text holding one (the
+    driver raises, a 500), so a search term or a form field with "%00" loses the character, as
+    the forms' own filters drop other control characters. Uploads are left as they are.
+    """
+
+    def __init__(self, mapping: Any = None) -> None:
+        if isinstance(mapping, list):  # what Werkzeug's parsers pass: (name, value) pairs
+            mapping = [(_without_nul(name), _without_nul(value)) for name, value in mapping]
+        super().__init__(mapping)
+
+
+class CampusRequest(Request):
+    """Flask's request, with the query string and form parsed into NulFreeParameters."""
+
+    parameter_storage_class = NulFreeParameters
+
+
+def refuse_nul_paths() -> None:
+    """Answer a path holding a NUL byte with a 404: no page has one, and no query may see it."""
+    if "\x00" in request.path:
+        abort(404)
+
+
 def register_security(app: Flask) -> None:
     """Send the security headers on every response and trust the configured proxies only."""
     page_policy = content_security_policy(app)
     hsts = f"max-age={app.config['HSTS_MAX_AGE']}" if app.config["SECURITY_HEADERS_HSTS"] else None
+
+    app.request_class = CampusRequest
+    app.before_request(refuse_nul_paths)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -68,7 +68,8 @@ def test_unknown_and_malformed_codes_are_404_everywhere(app, client):
         assert client.get(f"/certificates/{code}.pdf").status_code == 404
         page = client.get(f"/verify/{code}")
         assert page.status_code == 404
-        assert "No certificate has that code" in page.get_data(as_text=True)
+        if code != "%00":  # a NUL in a path is refused before any view (security.refuse_nul_paths)
+            assert "No certificate has that code" in page.get_data(as_text=True)
         assert client.get(f"/verify/{code}.json").status_code == 404
 
 

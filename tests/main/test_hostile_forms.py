@@ -53,3 +53,56 @@ def test_a_json_body_posted_to_a_page_form_is_refused(app, client, body):
     response = client.post("/login", json=body, headers={"X-CSRFToken": token})
     assert response.status_code == 422
     assert "Email" in response.get_data(as_text=True)  # the form again, asking for its fields
+
+
+@pytest.mark.parametrize(
+    "path", ["/courses/neck%00", "/programs/%00", "/directory/a%00b", "/api/v1/courses/x%00"]
+)
+def test_a_nul_byte_in_a_path_finds_no_page(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/articles/?q=neck%00", "/courses/?q=%00", "/admin/?a%00=1", "/?page=1%00"]
+)
+def test_a_nul_byte_in_a_query_string_is_dropped_before_any_view_reads_it(app, path):
+    from flask import request
+
+    with app.test_request_context(path):
+        assert all(
+            "\x00" not in key and "\x00" not in value
+            for key, value in request.args.items(multi=True)
+        )
+    assert app.test_client().get(path).status_code in (200, 302)
+
+
+def test_a_nul_byte_in_a_form_field_is_dropped_like_other_control_characters(app, client):
+    from sqlalchemy import select
+
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    response = support.post_form(
+        client,
+        "/signup",
+        {
+            "full_name": "Robin\x00 Lee",
+            "email": "robin\x00@example.com",
+            "password": "a sturdy passphrase",
+            "profession": "massage_therapist",
+        },
+    )
+    assert "Check your email" in response.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert (user.full_name, user.email) == ("Robin Lee", "robin@example.com")
+
+
+@pytest.mark.parametrize("text", ['{"q": "\\u0000"}', '{"q": "a\\\\\\u0000"}'])
+def test_a_nul_character_in_a_json_body_is_a_400(client, text):
+    token = support.csrf_token(client, "/login")
+    response = client.post(
+        "/api/v1/me", data=text, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["error"]["message"]

@@ -14,6 +14,8 @@ from flask import abort, current_app, request
 # A JSON string (with its escapes) or one bracket; strings are skipped so "[[[" inside one is text.
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _OPENERS = frozenset(b"[{")
+# The escape of a NUL character (not an escaped backslash followed by "u0000").
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def nesting_depth(body: bytes) -> int:
@@ -56,6 +58,9 @@ def check_json_body() -> None:
     max_depth = current_app.config["JSON_MAX_DEPTH"]
     if nesting_depth(body) > max_depth:
         abort(400, f"The JSON body nests too deeply (at most {max_depth} levels).")
+    if b"\x00" in body or _NUL_ESCAPE.search(body):
+        # PostgreSQL can neither store nor compare text holding one (a 500 from the driver).
+        abort(400, "The JSON body holds a NUL character, which no field takes.")
 
 
 def _applies() -> bool:
