@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests import support
@@ -170,3 +171,40 @@ def test_the_event_log_shows_the_member_each_event_belongs_to(app, client):
     assert "@example.com" not in row_of(event[unknown])
     details = client.get(f"/admin/webhooks/details/?id={by_subscription}").get_data(as_text=True)
     assert "ana@example.com" in details
+
+
+@pytest.mark.parametrize("rowids", [["abc"], ["2147483648"], ["99999999999999999999"], ["1", "x"]])
+def test_a_list_action_on_ids_no_row_can_have_is_refused(app, client, rowids):
+    from campus.billing.models import WebhookEvent
+    from campus.extensions import db
+
+    row_id = helpers.make_event(app, status="failed")
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        "/admin/webhooks/action/",
+        {"action": "replay", "rowid": [str(row_id), *rowids]},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Choose the records from the list." in helpers.flashes(response)
+    with app.app_context():
+        assert db.session.get(WebhookEvent, row_id).status == "failed"
+
+
+@pytest.mark.parametrize(
+    "value", ["2147483648", "-2147483649", "9223372036854775807", "1,2147483648"]
+)
+def test_a_number_filter_past_the_columns_range_is_dropped(app, client, value):
+    helpers.make_event(app, status="failed")
+    helpers.sign_in_admin(app, client)
+    view = next(
+        v
+        for v in app.extensions["admin"][0]._views
+        if getattr(v, "endpoint", "") == "admin_webhooks"
+    )
+    kinds = {str(f.operation()): i for i, f in enumerate(view._filters) if f.name == "Attempts"}
+    for kind in ("equals", "greater than", "in list"):
+        response = client.get(f"/admin/webhooks/?flt0_{kinds[kind]}={value}")
+        assert response.status_code == 200, kind
+        assert "invoice.created" in response.get_data(as_text=True)  # the list, unfiltered

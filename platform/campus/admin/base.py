@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import g, request
+from flask import flash, g, redirect, request
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model import filters as admin_filters
 from flask_admin.model.form import converts
 from sqlalchemy import BigInteger
@@ -100,12 +101,44 @@ def _as_utc(value):
     return value
 
 
+def _integer_limit(column: Any) -> int:
+    """The largest value an integer column holds (PostgreSQL's INTEGER is signed 32-bit)."""
+    return 2**63 - 1 if isinstance(column.type, BigInteger) else MAX_ID
+
+
+def _bounded_filter(filter_class, limit: int):
+    """An integer filter for which a number past the column's range is not a valid value."""
+
+    class BoundedFilter(filter_class):
+        def clean(self, value):
+            cleaned = super().clean(value)
+            for number in cleaned if isinstance(cleaned, list) else [cleaned]:
+                if not -limit - 1 <= number <= limit:
+                    # Invalid, so Flask-Admin drops the filter: PostgreSQL would refuse to compare.
+                    raise ValueError("past what the column holds")
+            return cleaned
+
+    BoundedFilter.__name__ = f"Bounded{filter_class.__name__}"
+    return BoundedFilter
+
+
 class CampusFilterConverter(FilterConverter):
-    """Flask-Admin's filters, taught our aware UTC datetime column type."""
+    """Flask-Admin's filters, taught our aware UTC datetime column type and integer ranges."""
 
     @admin_filters.convert("utcdatetime")
     def conv_utc_datetime(self, column, name, **kwargs):
         return [_utc_filter(f)(column, name, **kwargs) for f in self.datetime_filters]
+
+    @admin_filters.convert(
+        "int", "integer", "smallinteger", "smallint", "biginteger", "bigint", "mediumint"
+    )
+    def conv_int(self, column, name, **kwargs):
+        limit = _integer_limit(column)
+        numeric = (admin_filters.BaseIntFilter, admin_filters.BaseIntListFilter)
+        return [
+            (_bounded_filter(f, limit) if issubclass(f, numeric) else f)(column, name, **kwargs)
+            for f in self.int_filters
+        ]
 
 
 class CampusModelConverter(AdminModelConverter):
@@ -115,7 +148,7 @@ class CampusModelConverter(AdminModelConverter):
     def handle_integer_types(self, column: Any, field_args: Any, **extra: Any):
         # Past the column's range the database refuses the row when it is saved: the form says
         # so next to the field instead of "Failed to create record" and an error in the log.
-        limit = 2**63 - 1 if isinstance(column.type, BigInteger) else MAX_ID
+        limit = _integer_limit(column)
         field_args["validators"].append(validators.NumberRange(min=-limit - 1, max=limit))
         return super().handle_integer_types(column, field_args, **extra)
 
@@ -176,6 +209,16 @@ class AuditedModelView(SecureMixin, ModelView):
         if not 0 <= (args.page or 0) <= MAX_LIST_PAGE:
             args.page = 0
         return args
+
+    def handle_action(self, return_view: str | None = None):
+        """Run a list action on the chosen rows; ids no integer key can match are refused."""
+        if self._integer_key() and not all(
+            _fits_integer_key(raw) for raw in request.form.getlist("rowid")
+        ):
+            # PostgreSQL refuses to compare an INTEGER key with "abc" or 2^32 (a 500).
+            flash("Choose the records from the list.", "error")
+            return redirect(get_redirect_target() or self.get_url(".index_view"))
+        return super().handle_action(return_view)
 
     def _integer_key(self) -> bool:
         keys = self.model.__mapper__.primary_key
