@@ -242,3 +242,21 @@ def test_a_file_in_the_confirmation_passwords_place_is_refused(app, client):
     assert response.status_code == 422
     with client.session_transaction() as session:
         assert "admin_confirmed_at" not in session
+
+
+def test_selected_tags_are_deleted_together_and_each_deletion_is_audited(app, client):
+    from campus.content.models import Tag
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        tags = [Tag(name=name, slug=name.lower()) for name in ("Scalenes", "Soleus", "Kept")]
+        db.session.add_all(tags)
+        db.session.commit()
+        chosen = [str(tags[0].id), str(tags[1].id)]
+    response = helpers.post(client, "/admin/tags/action/", {"action": "delete", "rowid": chosen})
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        assert list(db.session.scalars(select(Tag.name))) == ["Kept"]
+    deleted = [e for e in helpers.audit_entries(app) if e.action == "delete"]
+    assert sorted(e.object_type for e in deleted) == ["Tag", "Tag"]
