@@ -25,7 +25,7 @@ from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.forms import Form
-from campus.integers import MAX_ID, is_digits
+from campus.integers import MAX_ID, id_from
 
 
 def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -164,10 +164,6 @@ class AdminPage(SecureMixin, BaseView):
     """A hand-written admin page."""
 
 
-def _fits_integer_key(raw: str) -> bool:
-    return is_digits(raw) and len(raw) <= 19 and int(raw) <= MAX_ID
-
-
 class AuditedModelView(SecureMixin, ModelView):
     """A Flask-Admin model view whose every create, update and delete is written to the log."""
 
@@ -201,7 +197,7 @@ class AuditedModelView(SecureMixin, ModelView):
         The id comes from the query string (`?id=`): PostgreSQL refuses to compare an INTEGER
         key with "abc" or 2^32 (a DataError, so a 500); no record has it, so say so.
         """
-        if self._integer_key() and not _fits_integer_key(str(id)):
+        if self._integer_key() and id_from(str(id)) is None:
             return None
         return super().get_one(id)
 
@@ -215,7 +211,7 @@ class AuditedModelView(SecureMixin, ModelView):
     def handle_action(self, return_view: str | None = None):
         """Run a list action on the chosen rows; ids no integer key can match are refused."""
         if self._integer_key() and not all(
-            _fits_integer_key(raw) for raw in request.form.getlist("rowid")
+            id_from(raw) is not None for raw in request.form.getlist("rowid")
         ):
             # PostgreSQL refuses to compare an INTEGER key with "abc" or 2^32 (a 500).
             flash("Choose the records from the list.", "error")

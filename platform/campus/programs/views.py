@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from campus.accounts.models import User
 from campus.certificates import signing
 from campus.extensions import db, limiter
-from campus.integers import MAX_ID, is_digits
+from campus.integers import id_from
 from campus.models.base import utcnow
 from campus.programs import actions, bp, codes, documents, exam, practicals
 from campus.programs.eligibility import professions_text
@@ -127,11 +127,8 @@ def _answers_from(form) -> dict[int, int]:
     for name, value in form.items():
         if not name.startswith("q-"):
             continue
-        raw_q, raw_c = name[2:], value
-        if not (is_digits(raw_q) and is_digits(raw_c) and len(raw_q) < 11 and len(raw_c) < 11):
-            raise exam.ExamError("An answer was not understood.")
-        question_id, choice_id = int(raw_q), int(raw_c)
-        if question_id > MAX_ID or choice_id > MAX_ID:
+        question_id, choice_id = id_from(name[2:]), id_from(value)
+        if question_id is None or choice_id is None:
             raise exam.ExamError("An answer was not understood.")
         answers[question_id] = choice_id
     return answers
