@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from campus.audit import AuditEntry
 from campus.extensions import db
-from campus.programs import actions, issuing
+from campus.programs import actions, exam, issuing
 from campus.programs.models import Credential, PracticalSubmission
 from campus.programs.public import badges_for
 from campus.programs.tasks import issue_credential, renew_credentials
@@ -326,6 +327,31 @@ def test_a_sitting_that_expires_with_a_passing_score_still_earns_the_credential(
             )
             == 1
         )
+
+
+def test_an_answer_sent_after_the_deadline_closes_the_sitting_as_the_sweep_would(app):
+    with app.app_context():
+        program, courses = ready_program(exam_time_limit_minutes=30)
+        user = support.create_user()
+        for course in courses:
+            complete(user.id, course, when=START - timedelta(days=1))
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            key = right_answers(sitting)
+            actions.save_answers(user, sitting, key)
+            db.session.commit()
+        with time_machine.travel(START + timedelta(minutes=31), tick=False):
+            # The page's autosave, late: refused, and the sitting is closed on what it held.
+            with pytest.raises(exam.ExamError, match="Time is up"):
+                actions.save_answers(user, sitting, key)
+            db.session.commit()
+        assert sitting.closed_reason == "expired" and sitting.passed is True
+        audited = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("program_exam_%"))
+        ).all()
+        assert sorted(audited) == ["program_exam_expire", "program_exam_start"]
+        support.wait_for(lambda: len(_credentials()) == 1, message="the credential")
+        assert [c.status for c in _credentials()] == ["issued"]
 
 
 def test_the_credential_criteria_read_in_the_singular_for_one_course_and_one_hour(app):

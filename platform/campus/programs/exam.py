@@ -256,7 +256,8 @@ def save_answers(
     if not sitting.is_open:
         raise ExamError("This sitting is closed.")
     if now >= sitting.deadline_at:
-        close(sitting, "expired", now)
+        # Closed as the sweep would close it: audited, and a pass still earns the credential.
+        expire(sitting)
         raise ExamError("Time is up: answers after the deadline are not accepted.")
     for question_id, choice_id in answers.items():
         _checked_answer(sitting, question_id, choice_id)
