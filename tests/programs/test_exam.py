@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -104,6 +104,30 @@ def test_ineligible_profession_cannot_start(app):
         user = _candidate(program, courses)
         with pytest.raises(exam.ExamError, match="open to"):
             actions.start_exam(user, program)
+
+
+def test_an_active_license_is_judged_on_the_utc_date(app, monkeypatch):
+    import time
+
+    from campus.programs.eligibility import has_active_license
+    from tests.licenses.helpers import add_license
+
+    # 02:00 UTC on 2 June is still 1 June in Los Angeles: a server there must not call a
+    # license that expired on 1 June active. (A timestamp, not an aware datetime: travelling to
+    # one would also set the local zone to UTC.)
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        with (
+            app.app_context(),
+            time_machine.travel(datetime(2026, 6, 2, 2, 0, tzinfo=UTC).timestamp()),
+        ):
+            user = support.create_user()
+            add_license(user.id, expires_on=date(2026, 6, 1))
+            assert has_active_license(user) is False
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_one_sitting_at_a_time(app):

@@ -55,7 +55,7 @@ def license_on_file(user_id: int) -> bool:
 
 def recent_ce_hours(user_id: int, today: date | None = None) -> tuple[Decimal, date]:
     """CE hours earned on Campus in the last 24 months, and the first day of that window."""
-    today = today or date.today()
+    today = today or programs.today()
     since = today - timedelta(days=CE_WINDOW_DAYS)
     return earned_hours(user_id, since, today), since
 

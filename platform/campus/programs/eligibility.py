@@ -7,16 +7,16 @@ one of their licenses (campus.licenses) with no expiry date or one not yet passe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from campus.accounts.models import PROFESSIONS, User
 from campus.licenses.services import licenses_for
+from campus.models.base import utcnow
 from campus.programs.models import Program
 
 
 def has_active_license(user: User) -> bool:
     """Tell whether the member holds a license on file that has not expired."""
-    today = date.today()
+    today = utcnow().date()  # the day credentials are judged on, not the server's local one
     return any(
         held.expires_on is None or held.expires_on >= today for held in licenses_for(user.id)
     )
