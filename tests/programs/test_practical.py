@@ -175,6 +175,35 @@ def test_assessor_returns_then_passes_and_the_candidate_is_emailed(app, client):
     assert len(mail) == 2 and "passed" in mail[1]["Subject"]
 
 
+def test_an_assessor_cannot_review_their_own_practical(app, client):
+    slug, _candidate = _setup(app)
+    with app.app_context():
+        assessor_id = support.create_user(role="assessor").id
+        support.enable_totp(assessor_id)
+        support.sign_in_directly(client, assessor_id, second_factor=True)
+    _upload(client, slug, MP4, "mine.mp4")
+    with app.app_context():
+        mine = db.session.scalar(select(PracticalSubmission.id))
+    page = support.post_form(
+        client,
+        f"/admin/assessments/{mine}/",
+        {"decision": "pass", "criterion-0": "met", "criterion-1": "met"},
+        follow_redirects=True,
+    )
+    assert "reviewed by another assessor" in page.text
+    with app.app_context():
+        assert db.session.get(PracticalSubmission, mine).status == "submitted"
+    assert support.outbox(app) == []
+    # Another assessor may.
+    support.post_form(
+        _assessor_client(app),
+        f"/admin/assessments/{mine}/",
+        {"decision": "pass", "criterion-0": "met", "criterion-1": "met"},
+    )
+    with app.app_context():
+        assert db.session.get(PracticalSubmission, mine).status == "passed"
+
+
 def test_the_assessor_seeks_in_the_video_by_byte_range(app, client):
     slug, user_id = _setup(app)
     with app.app_context():

@@ -137,6 +137,9 @@ def review(
     """Pass the practical (every rubric criterion met) or return it with comments."""
     if submission.status != "submitted":
         raise PracticalError("This video has been reviewed already.")
+    if reviewer.id == submission.user_id:
+        # A credential rests on someone else's judgement of the technique.
+        raise PracticalError("Your own practical is reviewed by another assessor.")
     criteria = submission.program.criteria
     marks = {c: bool(marks.get(c)) for c in criteria}
     comments = (comments or "").strip()
