@@ -379,6 +379,55 @@ def test_deleting_a_course_with_enrollments_is_refused(app, client):
     assert helpers.audit_entries(app, action="delete") == []
 
 
+def test_a_lesson_module_or_quiz_with_study_records_is_kept(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Lesson, LessonProgress, Module, Quiz, QuizAttempt
+    from campus.learning.records import SeatTime
+
+    with app.app_context():
+        # A draft, so only the study records stand in the way.
+        course = make_course("studied", published=False, lessons=4)
+        enrollment_id = enroll_directly(support.create_user().id, course.id)
+        first, second = course.lesson_ids[0], course.lesson_ids[1]
+        db.session.add(LessonProgress(enrollment_id=enrollment_id, lesson_id=first))
+        db.session.add(SeatTime(enrollment_id=enrollment_id, lesson_id=second, seconds=600))
+        db.session.add(
+            QuizAttempt(
+                enrollment_id=enrollment_id,
+                quiz_id=course.quiz_id,
+                answers={},
+                correct_count=0,
+                question_count=2,
+                score_percent=0,
+                pass_mark_percent=75,
+                passed=False,
+            )
+        )
+        db.session.commit()
+        module_id = db.session.get(Lesson, first).module_id
+        untouched = course.lesson_ids[3]
+    helpers.sign_in_admin(app, client)
+    for path, key in (
+        ("/admin/lessons/delete/", first),
+        ("/admin/lessons/delete/", second),
+        ("/admin/modules/delete/", module_id),
+        ("/admin/quizzes/delete/", course.quiz_id),
+    ):
+        response = helpers.post(client, path, {"id": key}, follow_redirects=True)
+        assert any("cannot be deleted" in m for m in helpers.flashes(response)), path
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Lesson)) == 4
+        assert db.session.get(Module, module_id) is not None
+        assert db.session.get(Quiz, course.quiz_id) is not None
+        assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
+        assert db.session.scalar(select(func.count()).select_from(SeatTime)) == 1
+        assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 1
+    # A lesson nobody has studied yet can still go.
+    helpers.post(client, "/admin/lessons/delete/", {"id": untouched})
+    with app.app_context():
+        assert db.session.get(Lesson, untouched) is None
+
+
 def test_deleting_needs_a_fresh_password_and_is_audited(app, client):
     with app.app_context():
         course = make_course("to-delete", published=False)

@@ -31,10 +31,14 @@ from campus.learning.models import (
     CourseProfession,
     Enrollment,
     Lesson,
+    LessonProgress,
     Module,
     Question,
     Quiz,
+    QuizAttempt,
+    QuizPaper,
 )
+from campus.learning.records import SeatTime
 from campus.learning.rendering import VideoURLError, video_embed_url
 from campus.models.base import utcnow
 
@@ -376,8 +380,41 @@ def delete_question(question: Question, *, actor: User | None) -> None:
     db.session.flush()
 
 
+def _learners_with_records(obj: Any) -> int:
+    """How many enrollments hold progress, seat time or quiz work on a module, lesson or quiz."""
+    if isinstance(obj, Quiz):
+        tables = ((QuizPaper, QuizPaper.quiz_id), (QuizAttempt, QuizAttempt.quiz_id))
+        owners: Any = [obj.id]
+    elif isinstance(obj, Lesson | Module):
+        tables = ((LessonProgress, LessonProgress.lesson_id), (SeatTime, SeatTime.lesson_id))
+        owners = [obj.id] if isinstance(obj, Lesson) else [lesson.id for lesson in obj.lessons]
+    else:
+        return 0
+    if not owners:
+        return 0
+    enrollments: set[int] = set()
+    for model, key in tables:
+        enrollments.update(
+            db.session.scalars(select(model.enrollment_id).where(key.in_(owners)).distinct())
+        )
+    return len(enrollments)
+
+
 def delete(obj: Any, *, actor: User | None) -> None:
-    """Delete a module, lesson, quiz or approval and log it; published CE hours stay supported."""
+    """Delete a module, lesson, quiz or approval and log it; published CE hours stay supported.
+
+    A part that learners have studied or answered is kept: their progress, seat time and quiz
+    attempts are the evidence behind their CE hours, and deleting it would delete them too.
+    """
+    learners = _learners_with_records(obj)
+    if learners:
+        kind = type(obj).__name__.lower()
+        raise _refuse(
+            f"This {kind} holds the study records of {learners} learner"
+            f"{'s' if learners != 1 else ''} (progress, seat time or quiz attempts), the "
+            "evidence behind their CE hours, so it cannot be deleted. Edit it instead, or "
+            "unpublish the course."
+        )
     course = obj.course if isinstance(obj, Lesson | Module) else None
     _log("delete", obj, before=snapshot(obj), after=None, actor=actor)
     db.session.delete(obj)
