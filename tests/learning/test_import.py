@@ -281,6 +281,27 @@ def test_an_update_edits_lessons_in_place_and_keeps_progress(app, tmp_path):
         )
 
 
+def test_an_update_to_a_published_course_meets_the_publish_rule_again(app, tmp_path):
+    root = write_course(tmp_path)
+    run_import(app, tmp_path)
+    # 40 CE hours on 45 minutes of lessons: the admin refuses this edit, so must the import.
+    (root / "course.yaml").write_text(yaml.safe_dump({**COURSE, "ce_hours": 40}, sort_keys=False))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1 and "FAILED" in result.output, result.output
+    assert _course(app).ce_hours == Decimal("0.75")
+    # A change within the rule is written, and its audit entry says what it was before.
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**COURSE, "title": "Scalenes again"}, sort_keys=False)
+    )
+    assert run_import(app, tmp_path).exit_code == 0
+    with app.app_context():
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "learning.course_updated")
+        )
+        assert entry.before["title"] == "Scalenes and the thoracic outlet"
+        assert entry.after["title"] == "Scalenes again"
+
+
 def test_removing_a_lesson_once_students_are_enrolled_is_refused(app, tmp_path):
     root = write_course(tmp_path)
     run_import(app, tmp_path)

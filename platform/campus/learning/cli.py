@@ -18,6 +18,7 @@ bp.cli.help = "CE courses."
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def import_command(folder: Path) -> None:
     """Import (or update, by slug) the course in FOLDER, or every course folder inside it."""
+    from campus.learning.access import LearningError
     from campus.learning.course_files import CourseFileError, course_folders
     from campus.learning.importer import ImportReport, import_folder
 
@@ -29,7 +30,7 @@ def import_command(folder: Path) -> None:
         try:
             slug, outcome = import_folder(course_folder)
             db.session.commit()  # one transaction per course: a bad one leaves the rest in
-        except (CourseFileError, IntegrityError) as exc:
+        except (CourseFileError, LearningError, IntegrityError) as exc:
             db.session.rollback()
             report.failed.append((course_folder.name, str(exc).splitlines()[0]))
             click.echo(f"FAILED     {course_folder.name}: {report.failed[-1][1]}", err=True)

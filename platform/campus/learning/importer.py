@@ -73,10 +73,12 @@ def import_folder(course_folder: Path) -> tuple[str, str]:
 def import_course(spec: CourseSpec, *, source: str = "") -> str:
     """Create the course of `spec`, or bring the course with its slug up to date; flush."""
     course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+    before = None
     if course is None:
         course = _create(spec)
         outcome = CREATED
     else:
+        before = audit.snapshot(course)
         outcome = UPDATED if _update(course, spec) else UNCHANGED
     if outcome != UNCHANGED:
         db.session.flush()
@@ -84,6 +86,7 @@ def import_course(spec: CourseSpec, *, source: str = "") -> str:
             f"learning.course_{outcome}",
             course,
             summary=f"cli: {outcome} course {spec.slug} from its files {source}".rstrip(),
+            before=before,
             after=audit.snapshot(course),
             actor=None,
         )
@@ -155,11 +158,14 @@ def _update(course: Course, spec: CourseSpec) -> bool:
     changed |= _update_approvals(course, spec.approvals)
     changed |= _update_modules(course, spec, enrolled)
     changed |= _update_quiz(course, spec.quiz)
-    if spec.status != course.status:
-        if spec.status == "published":
+    if spec.status == "published":
+        # Checked on every change, not only the first publication: new hours, approvals or
+        # lessons must still meet the rule a published course meets when edited in the admin.
+        if changed or course.status != "published":
             services.publish(course)
-        else:
-            course.status = "draft"
+            changed = True
+    elif course.status != "draft":
+        course.status = "draft"
         changed = True
     return changed
 
