@@ -91,3 +91,29 @@ def test_admin_revokes_a_credential_with_a_reason(app, client):
     with app.app_context():
         credential = db.session.get(Credential, credential_id)
         assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"
+
+
+def test_a_program_with_credentials_is_kept_and_an_unused_one_can_go(app, client):
+    with app.app_context():
+        kept = make_program(title="Held program")
+        make_credential(support.create_user().id, kept)
+        unused = make_program(title="Never taken")
+        kept_id, unused_id = kept.id, unused.id
+    helpers.sign_in_admin(app, client)
+    single = helpers.post(client, "/admin/programs/delete/", {"id": kept_id}, follow_redirects=True)
+    bulk = helpers.post(
+        client,
+        "/admin/programs/action/",
+        {"action": "delete", "rowid": [str(kept_id)]},
+        follow_redirects=True,
+    )
+    for response in (single, bulk):
+        assert any("cannot be deleted" in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.get(Program, kept_id) is not None
+        assert len(db.session.scalars(select(Credential)).all()) == 1
+    helpers.post(client, "/admin/programs/delete/", {"id": unused_id})
+    with app.app_context():
+        assert db.session.get(Program, unused_id) is None
+        (entry,) = helpers.audit_entries(app, action="delete")
+        assert entry.before["title"] == "Never taken"

@@ -133,6 +133,17 @@ class ProgramView(AuditedModelView):
                 f"{d}: {w}" for d, w in (model.exam_domain_weights or {}).items()
             )
 
+    def validate_delete(self, model) -> None:
+        # Deleting would take its credentials (and the verify pages boards and clients read),
+        # sittings and practical reviews with it: the evidence is kept, the program unpublished.
+        members = actions.candidates_with_records(model)
+        if members:
+            raise ValidationError(
+                f"{model.title} has the exam sittings, practicals or credentials of {members} "
+                f"member{'s' if members != 1 else ''}, so it cannot be deleted. Unpublish it "
+                "instead: untick Published."
+            )
+
     def validate_change(self, form, model, is_created: bool) -> None:
         model.exam_domain_weights = parse_weights(form.weights_text.data)
         model.professions = [p for p in form.profession_keys.data or [] if p in PROFESSIONS]

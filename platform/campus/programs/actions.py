@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import IO
 
+from sqlalchemy import select
+
 from campus.accounts.models import User
 from campus.audit import record
 from campus.extensions import db
@@ -150,3 +152,15 @@ def renew_credential(credential_id: int, today) -> bool:
         summary=f"renewed {credential.code}: valid until {before} -> {credential.valid_until}",
     )
     return True
+
+
+def candidates_with_records(program: Program) -> int:
+    """How many members hold a sitting, a practical or a credential of this program."""
+    members: set[int] = set()
+    for model in (ExamSitting, PracticalSubmission, Credential):
+        members.update(
+            db.session.scalars(
+                select(model.user_id).where(model.program_id == program.id).distinct()
+            )
+        )
+    return len(members)
