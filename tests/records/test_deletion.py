@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -303,3 +304,47 @@ def test_deletion_takes_down_the_directory_profile_and_the_practical_videos(app,
         assert not storage.exists("directory/photos/gone.jpg")
         assert not storage.exists("programs/practicals/gone.mp4")
     assert client.get(f"/directory/{slug}").status_code == 404
+
+
+def test_a_program_credential_and_its_practical_review_are_kept_like_certificates(app, client):
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.programs.models import Credential, PracticalSubmission
+    from campus.records.models import RetentionHold
+    from campus.storage import get_storage
+    from tests.programs.helpers import make_credential, make_program
+
+    with app.app_context():
+        # A member whose only record is a credential from an exam-and-practical program.
+        user = support.create_user()
+        program = make_program(slug="practical-only", practical_required=True)
+        credential = make_credential(user.id, program)
+        db.session.add(
+            PracticalSubmission(
+                program_id=program.id,
+                user_id=user.id,
+                storage_key="programs/practicals/reviewed.mp4",
+                filename="me.mp4",
+                content_type="video/mp4",
+                size_bytes=4,
+                status="passed",
+                reviewed_at=datetime(2026, 5, 1, tzinfo=UTC),
+                rubric_marks={"Finds the point": True},
+            )
+        )
+        db.session.commit()
+        get_storage().save("programs/practicals/reviewed.mp4", b"....")
+        user_id, email, code = user.id, user.email, credential.code
+
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+
+    with app.app_context():
+        hold = db.session.scalar(select(RetentionHold).where(RetentionHold.user_id == user_id))
+        assert hold is not None and json.loads(hold.kept)["credentials"] == 1
+        assert db.session.get(User, user_id).deleted_at is not None
+        assert db.session.scalar(select(Credential.code)) == code
+        review = db.session.scalar(select(PracticalSubmission))
+        assert review.status == "passed" and review.rubric_marks == {"Finds the point": True}
+        assert not get_storage().exists("programs/practicals/reviewed.mp4")
+    assert client.get(f"/programs/verify/{code}").status_code == 200

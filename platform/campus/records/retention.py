@@ -34,7 +34,7 @@ from campus.learning.records import CourseEvaluation, SeatTime
 from campus.mail.models import EmailMessage
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
-from campus.programs.models import Credential, PracticalSubmission
+from campus.programs.models import Credential, ExamSitting, PracticalSubmission
 from campus.records import licensing
 from campus.records.models import DataExport, RetentionHold
 from campus.storage import get_storage
@@ -70,6 +70,12 @@ def ce_record_counts(user_id: int) -> dict[str, int]:
         "seat_time": count(SeatTime, SeatTime.enrollment_id.in_(enrollments)),
         "evaluations": count(CourseEvaluation, CourseEvaluation.enrollment_id.in_(enrollments)),
         "certificates": count(Certificate, Certificate.user_id == user_id),
+        "credentials": count(Credential, Credential.user_id == user_id),
+        "exam_sittings": count(ExamSitting, ExamSitting.user_id == user_id),
+        "practical_reviews": count(
+            PracticalSubmission,
+            and_(PracticalSubmission.user_id == user_id, PracticalSubmission.status != "submitted"),
+        ),
     }
 
 
@@ -86,6 +92,11 @@ def last_activity(user_id: int) -> datetime | None:
         ),
         select(func.max(SeatTime.last_at)).where(SeatTime.enrollment_id.in_(enrollments)),
         select(func.max(Certificate.completed_at)).where(Certificate.user_id == user_id),
+        select(func.max(Credential.earned_at)).where(Credential.user_id == user_id),
+        select(func.max(ExamSitting.started_at)).where(ExamSitting.user_id == user_id),
+        select(func.max(PracticalSubmission.reviewed_at)).where(
+            PracticalSubmission.user_id == user_id
+        ),
     ]
     found: list[datetime] = []
     for query in candidates:
@@ -144,8 +155,9 @@ def _forget_public_profile(user_id: int) -> list[str]:
     """Delete the directory profile (its messages go with it) and the practical videos.
 
     Neither is a record the boards ask a provider to keep: the profile is the member's own
-    publicity and the videos are pictures of them; the credential they led to stays.
-    Returns the storage keys whose files must go too.
+    publicity and the videos are pictures of them; the credential they led to stays, and so
+    does a reviewed practical's decision and rubric marks (its video file goes). Returns the
+    storage keys whose files must go too.
     """
     keys = [
         key
@@ -157,12 +169,16 @@ def _forget_public_profile(user_id: int) -> list[str]:
     keys += db.session.scalars(
         select(PracticalSubmission.storage_key).where(PracticalSubmission.user_id == user_id)
     )
-    for model in (DirectoryProfile, PracticalSubmission):
-        db.session.execute(
-            delete(model)
-            .where(model.user_id == user_id)
-            .execution_options(synchronize_session=False)
-        )
+    db.session.execute(
+        delete(DirectoryProfile)
+        .where(DirectoryProfile.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(PracticalSubmission)
+        .where(PracticalSubmission.user_id == user_id, PracticalSubmission.status == "submitted")
+        .execution_options(synchronize_session=False)
+    )
     return keys
 
 
@@ -312,6 +328,9 @@ _KEPT_NAMES = {
     "seat_time": ("lesson time log", "lesson time logs"),
     "evaluations": ("evaluation", "evaluations"),
     "certificates": ("certificate", "certificates"),
+    "credentials": ("program credential", "program credentials"),
+    "exam_sittings": ("exam sitting", "exam sittings"),
+    "practical_reviews": ("practical review", "practical reviews"),
 }
 
 
