@@ -120,3 +120,65 @@ def test_queued_mail_is_not_swept_before_its_time(app):
         _stored_message(age=timedelta(minutes=1))
         assert sweep_unsent() == 0
         assert db.session.scalar(select(EmailMessage.status)) == "queued"
+
+
+class _SMTPServer:
+    """A bare SMTP server on a local socket that counts the messages it accepts."""
+
+    def __init__(self, quit_reply: bytes) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.quit_reply = quit_reply
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rb") as lines:
+                conn.sendall(b"220 test\r\n")
+                in_data = False
+                for line in lines:
+                    if in_data:
+                        if line == b".\r\n":
+                            in_data = False
+                            self.accepted += 1
+                            conn.sendall(b"250 queued\r\n")
+                        continue
+                    verb = line[:4].upper()
+                    if verb == b"DATA":
+                        in_data = True
+                        conn.sendall(b"354 go on\r\n")
+                    elif verb == b"QUIT":
+                        conn.sendall(self.quit_reply)
+                        break
+                    else:
+                        conn.sendall(b"250 ok\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_message_the_server_took_is_sent_once_whatever_it_answers_to_quit(app):
+    from campus.mail import tasks
+
+    server = _SMTPServer(quit_reply=b"250 bye\r\n")  # not the 221 smtplib expects
+    app.config.update(
+        MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_USE_TLS=False
+    )
+    try:
+        with app.app_context():
+            message_id = _stored_message()
+            assert tasks.deliver(message_id) == 1
+            message = _message(message_id)
+            assert (message.status, message.last_error) == ("sent", None)
+            assert tasks.sweep_unsent() == 0
+    finally:
+        server.close()
+    assert server.accepted == 1

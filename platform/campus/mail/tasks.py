@@ -127,12 +127,15 @@ def deliver(message_id: int) -> int:
 def _send(message: EmailMessage, config) -> None:
     mime = to_mime(message, config["MAIL_FROM"])
     if config["MAIL_BACKEND"] == "smtp":
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+        smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30)
+        try:
             if config["SMTP_USE_TLS"]:
                 smtp.starttls()
             if config["SMTP_USERNAME"]:
                 smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
             smtp.send_message(mime)
+        finally:
+            _hang_up(smtp)
         return
     outbox = config["INSTANCE_PATH"] / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
@@ -142,6 +145,18 @@ def _send(message: EmailMessage, config) -> None:
     tmp.write_bytes(bytes(mime))
     tmp.replace(target)
     log.info("email %s to %s: %s (%s)", message.id, message.to, message.subject, target)
+
+
+def _hang_up(smtp: smtplib.SMTP) -> None:
+    """Say QUIT and close, whatever the server answers.
+
+    Once send_message has returned the server has taken the message: an odd answer to QUIT, or
+    a line dropped after it, must not mark it failed and have it sent again.
+    """
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 BEAT_SCHEDULE = {
