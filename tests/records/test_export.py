@@ -129,6 +129,53 @@ def test_a_pending_archive_blocks_a_second_request(app, client):
     assert "Download the archive" in client.get("/account/data").get_data(as_text=True)
 
 
+def test_a_build_run_again_after_a_kill_leaves_one_file(app, monkeypatch):
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.records import services
+    from campus.records.models import DataExport
+    from campus.records.tasks import build_export
+    from campus.storage import get_storage
+
+    m = full_member(app)
+    with app.app_context():
+        user = db.session.get_one(services.User, m.user_id)
+        monkeypatch.setattr(services, "enqueue_after_commit", lambda *args: None)  # run below
+        export_id = services.request_export(user).id
+        db.session.commit()
+        # A worker killed after storing the file, before its commit: the message comes back.
+        assert services.build_export(export_id) is True
+        db.session.rollback()
+        assert build_export.apply(args=[export_id]).get() is True
+        export = db.session.scalars(select(DataExport)).one()
+        folder = get_storage().root / "exports" / str(m.user_id)
+        assert [p.name for p in folder.iterdir()] == [export.storage_key.rsplit("/", 1)[1]]
+
+
+def test_a_failed_build_leaves_no_file(app, monkeypatch):
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.records import services
+    from campus.records.models import DataExport
+    from campus.storage import get_storage
+
+    m = full_member(app)
+    with app.app_context():
+        user = db.session.get_one(services.User, m.user_id)
+        monkeypatch.setattr(services, "enqueue_after_commit", lambda *args: None)  # run below
+        export_id = services.request_export(user).id
+        db.session.commit()
+        key = db.session.get_one(DataExport, export_id).storage_key
+        get_storage().save(key, b"half an archive")  # stored, then the build failed
+        services.record_failure(export_id, RuntimeError("mail server down"))
+        db.session.commit()
+        export = db.session.scalars(select(DataExport)).one()
+        assert export.status == "failed" and export.storage_key is None
+        assert not get_storage().exists(key)
+
+
 def test_the_link_works_only_for_its_owner_signed_in(app, client):
     m = full_member(app)
     support.login(client, m.email)

@@ -63,6 +63,9 @@ def request_export(user: User) -> DataExport:
     export = DataExport(user_id=user.id, requested_at=now)
     db.session.add(export)
     db.session.flush()
+    # Chosen once, now: a build that is retried or redelivered after a kill writes the same
+    # object again, and no earlier copy is left behind that nothing would ever delete.
+    export.storage_key = export_key(export)
     enqueue_after_commit(BUILD_TASK, export.id)
     return export
 
@@ -85,7 +88,7 @@ def build_export(export_id: int) -> bool:
         export.last_error = "the account was deleted"
         return False
     data = build_archive(user)
-    key = export_key(export)
+    key = export.storage_key or export_key(export)
     get_storage().save(key, data)
     now = utcnow()
     export.storage_key = key
@@ -112,6 +115,10 @@ def record_failure(export_id: int, error: BaseException) -> None:
     if export is not None and export.status == "pending":
         export.status = "failed"
         export.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if export.storage_key:
+            # A copy saved before the failure (say, in a build whose commit failed) goes too.
+            get_storage().delete(export.storage_key)
+            export.storage_key = None
 
 
 def downloadable(user: User, export_id: int) -> DataExport:
