@@ -21,6 +21,13 @@ class Form(FlaskForm):
     """
 
     class Meta(FlaskForm.Meta):
+        def render_field(self, field: Any, render_kw: dict) -> Any:
+            if field.type == "CSRFTokenField":
+                # Pages hold several forms, and an id must be unique in a page; nothing needs
+                # the token's (an id of False is left out of the tag).
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
+
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
             if formdata is _Auto and request.is_json:
                 formdata = request.form if form.is_submitted() else None

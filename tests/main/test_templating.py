@@ -52,3 +52,24 @@ def test_file_sizes_read_in_kb_under_a_megabyte_and_mb_above(size, expected):
     from campus.templating import file_size
 
     assert file_size(size) == expected
+
+
+def test_ids_are_unique_on_pages_with_several_forms(app, client):
+    import re
+    from collections import Counter
+
+    from tests import support
+    from tests.licenses.helpers import add_license
+
+    with app.app_context():
+        user = support.create_user()
+        add_license(user.id)
+        add_license(user.id, jurisdiction="TX", number="MT999")
+        email = user.email
+    support.login(app.test_client(), email)  # a second session: one more form on the page
+    support.login(client, email)
+    for path in ("/account/security", "/account/licenses", "/account/data"):
+        html = client.get(path).get_data(as_text=True)
+        assert "csrf_token" in html, path
+        twice = [i for i, n in Counter(re.findall(r'\bid="([^"]+)"', html)).items() if n > 1]
+        assert twice == [], (path, twice)
