@@ -315,6 +315,9 @@ def send(
         max_age=0,
         conditional=False,
     )
+    if ";" in mimetype:
+        # Parameters given (a text file's charset): as stored, not with Werkzeug's charset added.
+        response.content_type = mimetype
     if length is not None:
         response.content_length = length
     if private:

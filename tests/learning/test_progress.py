@@ -295,7 +295,7 @@ def test_resource_downloads_follow_the_lesson_rule(app, client, course):
 
         lesson = db.session.get(Lesson, course.lesson_ids[0])
         res = services.add_resource(
-            lesson, "Handout", "hand out.txt", b"stretch daily", "text/plain"
+            lesson, "Handout", "hand out.txt", b"stretch daily", "text/plain; charset=utf-8"
         )
         db.session.commit()
         res_id = res.id
@@ -308,6 +308,9 @@ def test_resource_downloads_follow_the_lesson_rule(app, client, course):
     with other.get(url) as got:  # a file response stays open until closed, as a server does
         assert got.status_code == 200 and got.data == b"stretch daily"
         assert "hand-out.txt" in got.headers["Content-Disposition"]
+        assert (
+            got.headers["Content-Type"] == "text/plain; charset=utf-8"
+        )  # as the importer stores it
     wrong_lesson = f"/courses/{course.slug}/lessons/{course.lesson_ids[1]}/resources/{res_id}"
     assert other.get(wrong_lesson).status_code == 404
 
