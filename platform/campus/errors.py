@@ -63,6 +63,19 @@ def json_error(
     return response
 
 
+# What an error page says under its title when the view gave no reason of its own (in place of
+# Werkzeug's stock sentences, which speak to developers: "If you entered the URL manually...").
+PLAIN = {
+    400: "Something in the address or the form was not what this page expects. Go back and try "
+    "again.",
+    403: "Your account does not give you access to this page.",
+    404: "There is no page at this address. It may have moved, or the link may have a typo; "
+    "the links above lead to everything on Campus.",
+    405: "This page does not take that kind of request. Go back and use the page's own buttons.",
+    500: "The error was logged for us to look into. Try again in a moment.",
+}
+
+
 def _message(exc: HTTPException) -> str:
     if isinstance(exc, CSRFError):
         return "The form expired or was sent from elsewhere. Reload the page and try again."
@@ -113,6 +126,8 @@ def handle_http_exception(exc: HTTPException):
         return response
     if isinstance(exc, SecurityError):
         return _bad_host_page(status, message)
+    if exc.description == type(exc).description and status in PLAIN:
+        message = PLAIN[status]
     title = TITLES.get(status, "Error")
     page = render_template("errors/error.html", status=status, title=title, message=message)
     allow = dict(exc.get_headers()).get("Allow")

@@ -40,6 +40,8 @@ def test_unknown_page_renders_a_404_page(client):
     r = client.get("/no/such/page")
     assert r.status_code == 404
     assert "We could not find that page" in r.get_data(as_text=True)
+    assert "There is no page at this address" in r.get_data(as_text=True)
+    assert "If you entered the URL manually" not in r.get_data(as_text=True)
 
 
 def test_unknown_api_path_answers_json_404(client):
