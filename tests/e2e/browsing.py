@@ -47,7 +47,7 @@ def log_in(page: Page, email: str, password: str, totp_secret: str | None = None
     submit(page, "Log in")
     if totp_secret and "/login/verify" in page.url:
         page.get_by_label(re.compile("code", re.I)).first.fill(fresh_code(totp_secret))
-        submit(page, "Sign in")
+        submit(page, "Log in")
     expect(page.locator("form[action$='/logout']")).to_be_attached()  # hidden in the phone menu
 
 

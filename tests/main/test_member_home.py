@@ -29,6 +29,15 @@ def test_the_signed_in_home_shows_where_to_continue_membership_and_certificates(
     assert "Your membership" in page and "Renews on" in page
     assert "Your certificates" in page and "Hip Pain: Trigger Points" in page
     assert "Create a free account" not in page  # not the visitors' page
+    assert "Manage membership" in page
+
+
+def test_a_free_account_is_offered_the_membership_not_asked_to_manage_one(app, client):
+    with app.app_context():
+        user_id = support.create_user().id
+    page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
+    assert "Free account" in page and "See the membership" in page
+    assert "Manage membership" not in page
 
 
 def test_visitors_still_see_the_public_home(client):
