@@ -32,7 +32,10 @@ def test_library_filters_by_category_and_tag(app, client):
     assert "Hip A" in tagged and "Hip B" not in tagged
     api = client.get("/api/v1/articles?tag=upper-trapezius").get_json()
     assert [i["slug"] for i in api["items"]] == ["neck"]
-    assert client.get("/articles/?category=%00bad").status_code == 200
+    # A region or muscle that is not there is a missing page, not an empty library.
+    for address in ("/articles/?category=%00bad", "/articles/?category=bogus", "/articles/?tag=x"):
+        missing = client.get(address)
+        assert missing.status_code == 404 and "There are no articles" in missing.text, address
     assert client.get("/api/v1/articles?category=no-such-region").get_json()["total"] == 0
 
 
@@ -47,6 +50,8 @@ def test_library_paginates_newest_first(app, client):
     assert "Paged 12" in second and "Paged 14" in second and "Paged 00" not in second
     for odd in ("abc", "-1", "0", "99999999999"):
         assert client.get(f"/articles/?page={odd}").status_code == 200
+    past = client.get("/articles/?page=3")
+    assert past.status_code == 404 and "The articles end on page 2." in past.text
     api = client.get("/api/v1/articles?per_page=5&page=3").get_json()
     assert api["total"] == 15 and api["pages"] == 3
     assert [i["slug"] for i in api["items"]] == [f"page-{n:02d}" for n in range(10, 15)]

@@ -121,6 +121,15 @@ def library() -> str:
     category = _slug_arg("category")
     tag = _slug_arg("tag")
     page = services.library_page(reader, q=q, category=category, tag=tag, page=_page_arg())
+    categories, tags = services.categories_in_use(reader), services.tags_in_use(reader)
+    # An address that lists nothing because it names nothing is a missing page, not an empty
+    # library (crawlers would index it, and readers would think there are no articles).
+    if category and category not in {c.slug for c in categories}:
+        abort(404, "There are no articles in a body region of that name.")
+    if tag and tag not in {t.slug for t in tags}:
+        abort(404, "There are no articles about a muscle of that name.")
+    if page.total and page.page > page.pages:
+        abort(404, f"The articles end on page {page.pages}.")
     snippets = {}
     if page.terms:
         snippets = {a.id: snippet(visible_text(a, reader), page.terms) for a in page.items}
@@ -130,8 +139,8 @@ def library() -> str:
         q=q[:200],
         category=category,
         tag=tag,
-        categories=services.categories_in_use(reader),
-        tags=services.tags_in_use(reader),
+        categories=categories,
+        tags=tags,
         snippets=snippets,
         reader=reader,
         may_read_full=may_read_full,
