@@ -239,6 +239,11 @@ def test_no_hours_earned_shows_no_ce_hours_badge_but_keeps_the_others(app, clien
     assert "CE hour" not in page and "earned on" not in page
 
 
-def test_robots_points_to_the_directory_sitemap(client):
+def test_robots_points_to_the_directory_and_site_sitemaps(client):
     robots = client.get("/robots.txt").text
-    assert "Sitemap: " in robots and robots.strip().endswith("/directory/sitemap.xml")
+    sitemaps = [
+        line.split("//", 1)[1].split("/", 1)[1]  # the path after the host
+        for line in robots.splitlines()
+        if line.startswith("Sitemap: ")
+    ]
+    assert sitemaps == ["directory/sitemap.xml", "sitemap.xml"]

@@ -88,3 +88,37 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
             diff = compare_metadata(context, db.metadata)
         assert diff == []
         db.engine.dispose()
+
+
+def test_the_sitemap_lists_every_public_page_and_nothing_unpublished(app, client):
+    import re
+
+    from tests.content.helpers import make_article
+    from tests.learning.helpers import make_course
+    from tests.programs.helpers import make_program
+
+    with app.app_context():
+        make_article(slug="piriformis-points", visibility="members")  # its preview is public
+        make_article(slug="draft-article", status="draft")
+        make_course("neck-basics")
+        make_course("draft-course", published=False)
+        make_program(slug="certified-therapist")
+        make_program(slug="draft-program", published=False)
+    robots = client.get("/robots.txt").text
+    assert "/sitemap.xml" in robots.replace("/directory/sitemap.xml", "")
+    sitemap = client.get("/sitemap.xml")
+    assert sitemap.mimetype == "application/xml"
+    paths = re.findall(r"<loc>https?://[^/]+(/[^<]*)</loc>", sitemap.text)
+    for wanted in (
+        "/",
+        "/articles/",
+        "/courses/",
+        "/programs/",
+        "/articles/piriformis-points",
+        "/courses/neck-basics",
+        "/programs/certified-therapist",
+    ):
+        assert wanted in paths, wanted
+    assert not [p for p in paths if "draft" in p]
+    for path in paths:
+        assert client.get(path).status_code == 200, path

@@ -320,3 +320,13 @@ def feed_articles(limit: int = 30) -> list[Article]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt).all())
+
+
+def sitemap_entries() -> list[tuple[str, datetime]]:
+    """Every published article's slug and last change, for the sitemap."""
+    rows = db.session.execute(
+        select(Article.slug, Article.updated_at)
+        .where(Article.status == PUBLISHED)
+        .order_by(Article.slug)
+    )
+    return [(slug, updated) for slug, updated in rows]

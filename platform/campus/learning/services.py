@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -258,3 +258,13 @@ def unpublish(course: Course) -> None:
     """Take a course out of the catalog: a draft again (enrolled students keep studying)."""
     course.status = "draft"
     db.session.flush()
+
+
+def sitemap_entries() -> list[tuple[str, datetime]]:
+    """Every published course's slug and last change, for the sitemap."""
+    rows = db.session.execute(
+        select(Course.slug, Course.updated_at)
+        .where(Course.status == "published")
+        .order_by(Course.slug)
+    )
+    return [(slug, updated) for slug, updated in rows]

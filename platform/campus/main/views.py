@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import jsonify, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from campus.extensions import csrf, db, limiter
 from campus.main import bp, services
 from campus.main.home import member_home, past_due_notice
+from campus.urls import public_base_url
 
 
 @bp.get("/")
@@ -18,6 +19,33 @@ def home() -> str:
     if current_user.is_authenticated:
         return render_template("main/member_home.html", home=member_home(current_user))
     return render_template("main/home.html")
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """List the public pages for search engines: the sections, articles, courses, programs."""
+    from campus.content import services as content
+    from campus.learning import services as learning
+    from campus.programs import public as programs
+
+    pages: list[tuple[str, object]] = [
+        (url_for(endpoint), None)
+        for endpoint in (
+            "main.home",
+            "content.library",
+            "learning.catalog",
+            "programs.index",
+            "billing.membership",
+        )
+    ]
+    for endpoint, entries in (
+        ("content.article", content.sitemap_entries()),
+        ("learning.course", learning.sitemap_entries()),
+        ("programs.detail", programs.sitemap_entries()),
+    ):
+        pages += [(url_for(endpoint, slug=slug), updated) for slug, updated in entries]
+    body = render_template("main/sitemap.xml", pages=pages, base=public_base_url())
+    return Response(body, mimetype="application/xml")
 
 
 @bp.get("/healthz")

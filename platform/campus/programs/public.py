@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -51,3 +51,13 @@ def badges_for(user_id: int, *, include_invalid: bool = False) -> list[Credentia
     if include_invalid:
         return badges
     return [badge for badge in badges if badge.status == "valid"]
+
+
+def sitemap_entries() -> list[tuple[str, datetime]]:
+    """Every published program's slug and last change, for the sitemap."""
+    rows = db.session.execute(
+        select(Program.slug, Program.updated_at)
+        .where(Program.published.is_(True))
+        .order_by(Program.slug)
+    )
+    return [(slug, updated) for slug, updated in rows]
