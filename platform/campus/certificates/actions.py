@@ -18,6 +18,7 @@ from campus.certificates.services import (
     CertificateError,
     find,
     freeze,
+    frozen_hours,
     issue,
     lock,
     record_event,
@@ -33,6 +34,9 @@ from campus.mail.services import queue_email
 from campus.models.base import utcnow
 
 ISSUE_TASK = "campus.certificates.issue_certificate"
+
+# Printed facts about the course as the learner completed it, which a reissue keeps.
+EARNED_FIELDS = ("course_title", "delivery_type")
 
 
 def _current(code_text: str) -> Certificate:
@@ -117,7 +121,11 @@ def _email_revoked(certificate: Certificate, reason: str) -> None:
 
 
 def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
-    """Give a certificate a new code and fresh data (the old code points to it), and log it."""
+    """Give a certificate a new code and fresh data (the old code points to it), and log it.
+
+    A reissue corrects who the certificate is for (name, license) and where it is verified; the
+    course's title, delivery type and the CE hours earned stay as they were first issued.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError("Give a reason for the reissue.")
@@ -138,12 +146,23 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
         license = None
         if certificate.license_id is not None:
             license = db.session.get(License, certificate.license_id)
-        data = freeze(user, course, certificate.completed_at, code, license)
+        data = freeze(user, course, certificate.completed_at, code, license, certificate.ce_hours)
         if license is None:  # the license was removed: keep the one printed before
             for key in ("license_number", "license_state"):
                 data[key] = certificate.data.get(key, "")
+        # What was earned does not change with later edits to the course: the hours (the
+        # column, which transcripts and reports read) and the title and delivery it was
+        # approved and taken under stay as first issued.
+        for key in EARNED_FIELDS:
+            if key in certificate.data:
+                data[key] = certificate.data[key]
     else:  # the course left the catalog: keep what was printed, under the new code
-        data = dict(certificate.data, code=code, verification_url=verification_url(code))
+        data = dict(
+            certificate.data,
+            code=code,
+            verification_url=verification_url(code),
+            ce_hours=frozen_hours(certificate.ce_hours),
+        )
     certificate.code = code
     certificate.data = data
     certificate.status = "pending"

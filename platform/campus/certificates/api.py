@@ -61,7 +61,7 @@ def _as_dict(certificate) -> dict:
         "code": certificate.code,
         "status": certificate.status,
         "course_title": data["course_title"],
-        "ce_hours": float(hours_text(data["ce_hours"])),
+        "ce_hours": float(hours_text(certificate.ce_hours)),
         "delivery_type": data["delivery_type"],
         "completion_date": date.fromisoformat(data["completion_date"]),
         "participant_name": data["participant_name"],

@@ -48,7 +48,9 @@ class Certificate(TimestampMixin, Model):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     # Participant, course, provider, approvals, signatory, code and verification URL as printed.
     data: Mapped[dict] = mapped_column(JSON)
-    # Copies of two frozen fields as columns so totals and date ranges are plain SQL.
+    # Copies of two frozen fields as columns so totals and date ranges are plain SQL. ce_hours
+    # is the hours earned at completion, set at first issue and kept by a reissue; data's
+    # "ce_hours" prints the same value, and transcripts, the API and reports read this one.
     ce_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     completed_at: Mapped[datetime]
     storage_key: Mapped[str | None] = mapped_column(String(200))

@@ -54,10 +54,29 @@ def verification_url(code: str) -> str:
     return f"{base_url()}/verify/{code}"
 
 
+def frozen_hours(value: Decimal | str) -> str:
+    """CE hours as the certificate's frozen data keeps them: two decimals, as text."""
+    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+def _hours_earned(enrollment: Enrollment) -> Decimal:
+    """The hours a certificate carries: those recorded when the enrollment completed."""
+    # The course's hours may have been edited since; the learner earned what it said then.
+    # Only an enrollment completed before hours were recorded falls back to the course's.
+    if enrollment.ce_hours_earned is not None:
+        return Decimal(enrollment.ce_hours_earned)
+    return Decimal(enrollment.course.ce_hours)
+
+
 def freeze(
-    user: User, course: Course, completed_at: datetime, code: str, license: License | None
+    user: User,
+    course: Course,
+    completed_at: datetime,
+    code: str,
+    license: License | None,
+    ce_hours: Decimal,
 ) -> dict:
-    """Collect everything a CE board reads on a certificate, as it is right now."""
+    """Collect everything a CE board reads on a certificate, with the hours it was earned for."""
     config = current_app.config
     completed_on = completed_at.astimezone(UTC).date()
     approvals = [
@@ -78,7 +97,7 @@ def freeze(
         "course_title": course.title,
         "course_slug": course.slug,
         "course_summary": course.summary,
-        "ce_hours": str(Decimal(course.ce_hours).quantize(Decimal("0.01"))),
+        "ce_hours": frozen_hours(ce_hours),
         "delivery_type": course.delivery_label,
         "completion_date": completed_on.isoformat(),
         "completion_date_text": format_date(completed_on),
@@ -137,9 +156,11 @@ def ensure_pending(enrollment_id: int) -> int | None:
         return existing
     user, course = enrollment.user, enrollment.course
     license = license_for_certificate(enrollment, enrollment.completed_at.astimezone(UTC).date())
+    # One value for the printed hours and the column that transcripts and reports read.
+    hours = Decimal(frozen_hours(_hours_earned(enrollment)))
     for _attempt in range(5):
         code = unused_code()
-        data = freeze(user, course, enrollment.completed_at, code, license)
+        data = freeze(user, course, enrollment.completed_at, code, license, hours)
         values = {
             "code": code,
             "user_id": user.id,
@@ -148,7 +169,7 @@ def ensure_pending(enrollment_id: int) -> int | None:
             "enrollment_id": enrollment.id,
             "status": "pending",
             "data": data,
-            "ce_hours": enrollment.ce_hours_earned or course.ce_hours,
+            "ce_hours": hours,
             "completed_at": enrollment.completed_at,
             "attempts": 0,
         }

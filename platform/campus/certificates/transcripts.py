@@ -68,7 +68,7 @@ def transcript_csv(user: User, start: date, end: date) -> str:
             [
                 d["completion_date"],
                 safe_cell(d["course_title"]),
-                pdf.hours_text(d["ce_hours"]),
+                pdf.hours_text(c.ce_hours),
                 d["delivery_type"],
                 safe_cell(_approvals_text(d)),
                 c.code,
@@ -111,7 +111,7 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
             {
                 "completion_date": c.data["completion_date"],
                 "course_title": c.data["course_title"],
-                "ce_hours": c.data["ce_hours"],
+                "ce_hours": c.ce_hours,
                 "delivery_type": c.data["delivery_type"],
                 "code": c.code,
                 "approvals": _approvals_text(c.data),

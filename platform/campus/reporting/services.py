@@ -103,7 +103,8 @@ def completion_of(report: ReportedCompletion) -> Completion:
         course_title=str(data.get("course_title") or ""),
         course_number=course_number(data, report.system),
         completed_on=certificate.completed_at.date(),
-        ce_hours=Decimal(str(data.get("ce_hours") or certificate.ce_hours)),
+        # The hours earned, as the certificate's column keeps them for transcripts and totals.
+        ce_hours=Decimal(certificate.ce_hours).quantize(Decimal("0.01")),
     )
 
 
