@@ -237,6 +237,8 @@ class Config:
     REPORTING_RETRY_DELAY = _int("REPORTING_RETRY_DELAY", 30)  # seconds; doubles per try
     REPORTING_SWEEP_AFTER = _int("REPORTING_SWEEP_AFTER", 3600)  # pending this long: re-sent
     REPORTING_SENT_STALE_AFTER = _int("REPORTING_SENT_STALE_AFTER", 600)  # no answer: re-sent
+    # Tries of one report, all rounds together, after which the sweep stops: it is "failed".
+    REPORTING_MAX_ATTEMPTS = _int("REPORTING_MAX_ATTEMPTS", 14)
     # Certification programs: the largest practical video accepted (bytes; 200 MB).
     PRACTICAL_MAX_BYTES = _int("PRACTICAL_MAX_BYTES", 200 * 1024 * 1024)
     # Seat time (campus.learning.seattime): every required study time is multiplied by the

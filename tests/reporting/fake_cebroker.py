@@ -1,9 +1,12 @@
 """A small local HTTP server that answers like CE Broker's roster web service (UploadXMLString).
 
-It reads the `InXML` form field, keeps every message, and answers a return receipt wrapped in
-`<string xmlns="https://webservices.cebroker.com/">`. A license starting with "REJ" is refused
-with CE Broker's "Invalid license Number" (code 80); `fail_next` answers HTTP 503 that many
-times first. Run by hand for a demonstration:
+It reads the `InXML` form field, keeps every message, records each attendee it accepts, and
+answers a return receipt wrapped in `<string xmlns="https://webservices.cebroker.com/">`. A
+license starting with "REJ" is refused with CE Broker's "Invalid license Number" (code 80); an
+attendee it has recorded already (same course, license, state and date) is refused as a
+duplicate (its wording and code 81 are ours: CE Broker's own were not available to us);
+`fail_next` answers HTTP 503 that many times first; `delay` answers that late, after recording
+(a slow service: the client may have stopped waiting). Run by hand for a demonstration:
 
     python -m tests.reporting.fake_cebroker --port 5121 [--fail-first 1] [--delay 4]
 """
@@ -29,6 +32,8 @@ class FakeCEBroker:
 
     def __init__(self, port: int = 0, delay: float = 0.0) -> None:
         self.messages: list[ET.Element] = []
+        # The board's records: (course, license, state, date) of each attendee it accepted.
+        self.recorded: list[tuple[str | None, ...]] = []
         self.fail_next = 0
         self.delay = delay
         self.lock = threading.Lock()
@@ -64,7 +69,13 @@ class FakeCEBroker:
                     fields = {"ErrorCode": "10", "Message": "Invalid upload key"}
                 elif license_number.upper().startswith("REJ"):
                     fields = {"ErrorCode": "80", "Message": "Invalid license Number"}
+                elif (record := self._record(roster, attendee)) in self.recorded:
+                    fields = {
+                        "ErrorCode": "81",
+                        "Message": "Duplicate: course completion already reported for licensee",
+                    }
                 else:
+                    self.recorded.append(record)
                     fields = {"id_roster": str(next(self._ids)), "ErrorCode": "", "Message": ""}
                 ET.SubElement(node, "attendee", license=license_number, **fields)
         inner = ET.tostring(out, encoding="unicode")
@@ -72,6 +83,12 @@ class FakeCEBroker:
             '<?xml version="1.0" encoding="utf-8"?>\n'
             f'<string xmlns="https://webservices.cebroker.com/">{escape(inner)}</string>'
         )
+
+    @staticmethod
+    def _record(roster: ET.Element, attendee: ET.Element) -> tuple[str | None, ...]:
+        """What identifies a completion on the board: course, license, state and date."""
+        fields = ("license", "cebroker_state", "course_date")
+        return (roster.findtext("id_course"), *(attendee.findtext(f) for f in fields))
 
     def _handler(self):
         fake = self
@@ -93,17 +110,21 @@ class FakeCEBroker:
                 message = ET.fromstring(form["InXML"][0])
                 with fake.lock:
                     fake.messages.append(message)
+                    receipt = fake.receipt(message)  # stored before answering, however late
                 if fake.delay:
-                    time.sleep(fake.delay)  # a slow service, for watching "sent" by hand
-                self._answer(200, fake.receipt(message), "text/xml; charset=utf-8")
+                    time.sleep(fake.delay)  # a slow service: the client may have given up
+                self._answer(200, receipt, "text/xml; charset=utf-8")
 
             def _answer(self, status: int, text: str, mimetype: str = "text/plain") -> None:
                 body = text.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", mimetype)
                 self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (a timeout): the roster is stored anyway
 
         return Handler
 

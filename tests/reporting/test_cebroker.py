@@ -8,9 +8,21 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from campus.reporting.adapters import Accepted, Completion, Rejected, TransientFailure
-from campus.reporting.cebroker import CEBrokerAdapter, read_receipt, tracking_digits
+from campus.reporting.adapters import (
+    Accepted,
+    Completion,
+    Rejected,
+    TransientFailure,
+    Unanswered,
+)
+from campus.reporting.cebroker import (
+    CEBrokerAdapter,
+    is_duplicate_answer,
+    read_receipt,
+    tracking_digits,
+)
 from campus.reporting.systems import jurisdiction_code, systems_for
+from tests.reporting.fake_cebroker import PROVIDER_ID, UPLOAD_KEY
 
 WRAP = '<string xmlns="https://webservices.cebroker.com/">{}</string>'
 
@@ -60,6 +72,24 @@ def _completion(**fields) -> Completion:
             WRAP.format(_escaped('<rosters Message="Invalid upload key" ErrorCode="10" />')),
             Rejected("Invalid upload key (code 10)"),
         ),
+        (
+            WRAP.format(
+                _escaped(
+                    '<rosters><roster><attendee ErrorCode="81" '
+                    'Message="Duplicate: course completion already reported" /></roster></rosters>'
+                )
+            ),
+            Accepted("", already_held="Duplicate: course completion already reported (code 81)"),
+        ),
+        (
+            WRAP.format(
+                _escaped(
+                    '<rosters Message="Invalid upload key" ErrorCode="10"><roster><attendee '
+                    'Message="Duplicate record" /></roster></rosters>'
+                )
+            ),
+            Rejected("Invalid upload key (code 10); Duplicate record"),
+        ),
         ("<html>Service Unavailable", TransientFailure("CE Broker's answer was not XML")),
         (WRAP.format("not xml"), TransientFailure("CE Broker's receipt was not XML")),
         (
@@ -67,10 +97,45 @@ def _completion(**fields) -> Completion:
             TransientFailure("CE Broker's receipt named no attendee"),
         ),
     ],
-    ids=["accepted", "rejected", "bad-key", "not-xml", "inner-not-xml", "empty"],
+    ids=[
+        "accepted",
+        "rejected",
+        "bad-key",
+        "duplicate",
+        "duplicate-and-other-error",
+        "not-xml",
+        "inner-not-xml",
+        "empty",
+    ],
 )
 def test_receipts_read_as_accepted_rejected_or_transient(receipt, expected):
     assert read_receipt(receipt) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "duplicate"),
+    [
+        ("Duplicate course completion", True),
+        ("This completion was already reported", True),
+        ("Record already exists", True),
+        ("Invalid license Number", False),
+        ("Licensee already has an expired license", False),
+        ("", False),
+    ],
+)
+def test_duplicate_answers_are_recognised_by_their_wording(message, duplicate):
+    assert is_duplicate_answer(message) is duplicate
+
+
+def test_a_refused_connection_is_transient_and_a_late_answer_is_unanswered(fake_cebroker):
+    refused = CEBrokerAdapter(PROVIDER_ID, UPLOAD_KEY, "http://127.0.0.1:9/nothing", 1)
+    outcome = refused.submit(_completion())
+    assert isinstance(outcome, TransientFailure) and "could not be reached" in outcome.error
+    fake_cebroker.delay = 0.5
+    slow = CEBrokerAdapter(PROVIDER_ID, UPLOAD_KEY, fake_cebroker.endpoint, 0.2)
+    outcome = slow.submit(_completion())
+    assert isinstance(outcome, Unanswered) and "TimeoutError" in outcome.error
+    assert len(fake_cebroker.recorded) == 1
 
 
 def test_the_message_escapes_text_and_uses_the_tracking_digits():

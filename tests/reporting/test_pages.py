@@ -195,3 +195,31 @@ def test_the_roster_page_says_whether_reporting_is_configured(app, client, fake_
     html = _page(client, "/admin/reports/roster/")
     assert "Automatic reporting is <strong>on</strong>" in html
     assert f'value="{(today - timedelta(days=0)).isoformat()}"' in html
+
+
+def test_a_failed_report_is_shown_to_admins_and_their_resend_sends_it(app, client, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        from campus.extensions import db
+
+        report = report_of(c.certificate_id)
+        report.status, report.attempts, report_id = "failed", 14, report.id
+        report.reason = "No answer from CE Broker after 14 tries"
+        db.session.commit()
+    admin.sign_in_admin(app, client)
+    from tests.admin.test_billing import _filter_arg
+
+    html = _page(client, f"/admin/reports/?{_filter_arg(app, 'admin_reports', 'Status')}=failed")
+    assert c.code in html and "badge-danger" in html and "after 14 tries" in html
+    response = admin.post(
+        client, "/admin/reports/action/", {"action": "resend", "rowid": [str(report_id)]}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts) == ("accepted", 15)
+        assert report.reason.startswith("Already recorded there:")  # the first send counted
+    assert len(fake_cebroker.recorded) == 1
+    [entry] = admin.audit_entries(app, action="resend")
+    assert "was failed" in entry.summary

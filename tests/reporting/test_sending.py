@@ -100,18 +100,125 @@ def test_retries_stop_at_the_limit_and_leave_the_report_pending(app, fake_cebrok
         report = report_of(c.certificate_id)
         assert report.status == "pending"
         assert report.attempts == 7  # the first try and six retries
-        assert "HTTP 503" in report.last_error and "gave up after 7 tries" in report.last_error
+        assert "HTTP 503" in report.last_error and "7 of 14 tries made" in report.last_error
     assert fake_cebroker.messages == []
 
 
-def test_an_unreachable_service_is_a_transient_failure(app, fake_cebroker):
+def _age(report, hours: int = 2) -> None:
+    """Make a report look idle for a while (pending or sent), as the sweep would find it."""
+    from campus.extensions import db
+    from campus.models.base import utcnow
+
+    report.updated_at = utcnow() - timedelta(hours=hours)
+    if report.sent_at is not None:
+        report.sent_at = utcnow() - timedelta(hours=hours)
+    db.session.commit()
+
+
+def test_an_unreachable_service_is_retried_and_left_to_the_sweep(app, fake_cebroker):
     configure(app, fake_cebroker)
     app.config["CEBROKER_ENDPOINT"] = "http://127.0.0.1:9/nothing-listens-here"
     c = completion(app)
     with app.app_context():
+        from campus.reporting.tasks import sweep_reports
+
         report = report_of(c.certificate_id)
-        assert report.status == "pending"
+        # Refused before anything was sent: safe to send again, so it is, at once.
+        assert (report.status, report.attempts) == ("pending", 7)
         assert "could not be reached" in report.last_error
+        _age(report)
+        assert sweep_reports.apply().result == 1  # a second round, refused again: the last
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts) == ("failed", 14)
+        assert "nothing shows that CE Broker received it" in report.reason
+
+
+def test_a_slow_cebroker_records_the_completion_once_and_it_ends_accepted(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    app.config["CEBROKER_TIMEOUT"] = 0.2
+    fake_cebroker.delay = 0.5  # CE Broker stores the roster, then answers too late
+    c = completion(app)
+    with app.app_context():
+        from campus.reporting.tasks import sweep_reports
+
+        report = report_of(c.certificate_id)
+        # The outcome is unknown: not posted again at once, and not put back as pending.
+        assert (report.status, report.attempts) == ("sent", 1)
+        assert "may have recorded" in report.last_error
+        assert len(fake_cebroker.messages) == 1
+        assert sweep_reports.apply().result == 0  # not stale yet: no second send
+        fake_cebroker.delay = 0
+        _age(report)
+        assert sweep_reports.apply().result == 1
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts, report.last_error) == ("accepted", 2, None)
+        assert "Duplicate" in report.reason
+        assert sweep_reports.apply().result == 0
+    assert len(fake_cebroker.messages) == 2
+    assert len(fake_cebroker.recorded) == 1  # the board holds the completion once
+
+
+def test_a_duplicate_answer_after_a_lost_answer_counts_as_accepted(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.reporting.tasks import sweep_reports
+
+        # CE Broker recorded it, then the worker died before storing the answer.
+        report = report_of(c.certificate_id)
+        report.status, report.reason, report.answered_at = "sent", None, None
+        db.session.commit()
+        _age(report)
+        assert sweep_reports.apply().result == 1
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts) == ("accepted", 2)
+        assert report.reason.startswith("Already recorded there: Duplicate")
+    assert len(fake_cebroker.messages) == 2 and len(fake_cebroker.recorded) == 1
+
+
+def test_the_sweep_stops_after_the_last_attempt_and_an_admin_can_resend(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    fake_cebroker.fail_next = 1000
+    c = completion(app)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.reporting import actions
+        from campus.reporting.tasks import sweep_reports
+
+        _age(report_of(c.certificate_id))
+        assert sweep_reports.apply().result == 1  # a second round: 14 tries in all
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts) == ("failed", 14)
+        assert "after 14 tries" in report.reason and "HTTP 503" in report.reason
+        for _ in range(3):
+            _age(report_of(c.certificate_id))
+            assert sweep_reports.apply().result == 0
+        assert report_of(c.certificate_id).attempts == 14
+        fake_cebroker.fail_next = 0
+        actions.resend(report.id, actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts) == ("accepted", 15)
+    assert len(fake_cebroker.recorded) == 1
+
+
+def test_a_send_left_without_an_answer_on_its_last_attempt_fails_may_be_held(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.models.base import utcnow
+        from campus.reporting.tasks import sweep_reports
+
+        report = report_of(c.certificate_id)
+        report.status, report.attempts, report.sent_at = "sent", 14, utcnow()
+        db.session.commit()
+        _age(report)  # the worker died on the fourteenth send
+        assert sweep_reports.apply().result == 0
+        report = report_of(c.certificate_id)
+        assert report.status == "failed" and "may hold it" in report.reason
+    assert len(fake_cebroker.messages) == 1  # only the first, accepted send
 
 
 def test_without_settings_the_report_says_not_configured_and_nothing_is_sent(app, fake_cebroker):

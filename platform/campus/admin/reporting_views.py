@@ -30,6 +30,7 @@ from campus.templating import counted
 STATUS_CSS = {
     "accepted": "badge-ok",
     "rejected": "badge-danger",
+    "failed": "badge-danger",
     "cancelled": "badge-muted",
     "not_configured": "badge-warn",
 }
@@ -39,6 +40,9 @@ def _status(view, context, model, name) -> Markup:
     css = STATUS_CSS.get(model.status, "badge-muted")
     label = model.status.replace("_", " ")
     badge = Markup(f'<span class="badge {css}">{escape(label)}</span>')
+    if model.status == "sent" and model.last_error:
+        # A send with no answer: CE Broker may hold it (the sweep sends it again when stale).
+        badge += Markup(' <span class="badge badge-warn">outcome unknown</span>')
     if model.withdrawal_pending:
         badge += Markup(' <span class="badge badge-danger">withdrawal due</span>')
     elif model.withdrawn_at is not None:

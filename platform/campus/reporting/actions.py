@@ -13,7 +13,7 @@ from campus.reporting.systems import system_name
 
 
 def resend(report_id: int, *, actor: User | None) -> ReportedCompletion:
-    """Queue a rejected, unconfigured or cancelled report again; an accepted one is refused."""
+    """Queue a rejected, failed, unconfigured or cancelled report again; accepted is refused."""
     report = db.session.get(ReportedCompletion, report_id)
     if report is None:
         raise ReportingError("There is no such report.", 404)

@@ -30,6 +30,9 @@ class Accepted:
     """The system took the completion; `reference` is its receipt identifier, if it gave one."""
 
     reference: str = ""
+    # Set when the system answered that it already held this completion (an earlier send whose
+    # answer was lost reached it): what it said, kept for the admin.
+    already_held: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,18 @@ class TransientFailure:
     error: str
 
 
-Outcome = Accepted | Rejected | TransientFailure
+@dataclass(frozen=True)
+class Unanswered:
+    """The request went out but no answer came back: the system may have recorded it, or not.
+
+    Not to be posted again at once: only once the send is stale, when a "duplicate" answer
+    counts as accepted.
+    """
+
+    error: str
+
+
+Outcome = Accepted | Rejected | TransientFailure | Unanswered
 
 
 @dataclass(frozen=True)

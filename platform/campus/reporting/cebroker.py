@@ -33,6 +33,7 @@ operator can point it at CE Broker's test service first.
 
 from __future__ import annotations
 
+import http.client
 import re
 import urllib.error
 import urllib.parse
@@ -48,12 +49,21 @@ from campus.reporting.adapters import (
     Rejected,
     RosterFile,
     TransientFailure,
+    Unanswered,
 )
 
 DEFAULT_ENDPOINT = "https://webservices.cebroker.com/CEBrokerWebService.asmx/UploadXMLString"
 _SERVICE_NS = "https://webservices.cebroker.com/"
 # Answers worth another try later: the service is down, overloaded or throttling us.
-_TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+_TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503}
+# A gateway that gave up waiting for the service: the service may still have stored the roster.
+_UNANSWERED_STATUSES = {504}
+# How CE Broker says it holds the completion already. Assumed wording: its receipts carry the
+# error in a node's Message attribute, and we could not confirm the exact text of this one.
+_DUPLICATE = re.compile(
+    r"\bduplicate\b|\balready\b.{0,40}\b(?:reported|recorded|posted|exists|on file)\b",
+    re.IGNORECASE,
+)
 
 
 def tracking_digits(number: str | None, prefix: str) -> str | None:
@@ -155,12 +165,22 @@ class CEBrokerAdapter:
                 text = response.read(2_000_000).decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             exc.close()
+            if exc.code in _UNANSWERED_STATUSES:
+                return Unanswered(f"CE Broker's gateway timed out (HTTP {exc.code})")
             if exc.code in _TRANSIENT_STATUSES:
                 return TransientFailure(f"CE Broker answered HTTP {exc.code}")
             return Rejected(f"CE Broker refused the request (HTTP {exc.code}).")
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            reason = getattr(exc, "reason", exc)
-            return TransientFailure(f"CE Broker could not be reached: {reason}")
+        except urllib.error.URLError as exc:
+            # urllib wraps what fails while connecting or sending (refused, DNS, connect
+            # timeout): the roster did not reach CE Broker, so sending it again is safe.
+            return TransientFailure(f"CE Broker could not be reached: {exc.reason}")
+        except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+            # Raised while waiting for or reading the answer: the roster was sent, and CE
+            # Broker may have stored it.
+            return Unanswered(
+                f"No answer from CE Broker after the roster was sent "
+                f"({type(exc).__name__}: {exc or 'connection closed'})"
+            )
         return read_receipt(text)
 
     # --- the roster file ---------------------------------------------------------------------
@@ -177,8 +197,21 @@ class CEBrokerAdapter:
         )
 
 
+def is_duplicate_answer(message: str) -> bool:
+    """Tell whether a receipt's error message says CE Broker already holds this completion.
+
+    Recognises "duplicate" or "already ... reported / recorded / posted / exists / on file" in
+    the node's Message attribute, whatever the case.
+    """
+    return bool(_DUPLICATE.search(message))
+
+
 def read_receipt(text: str) -> Outcome:
-    """Turn CE Broker's return receipt into accepted, rejected (with its message) or transient."""
+    """Turn CE Broker's return receipt into accepted, rejected (with its message) or transient.
+
+    A receipt whose only errors say the completion is already recorded counts as accepted: an
+    earlier send whose answer was lost reached CE Broker.
+    """
     try:
         outer = ET.fromstring(text)
     except ET.ParseError:
@@ -191,12 +224,17 @@ def read_receipt(text: str) -> Outcome:
             return TransientFailure("CE Broker's receipt was not XML")
     else:
         receipt = outer
-    errors = []
+    errors, duplicates = [], []
     for node in receipt.iter():
         message = (node.get("Message") or "").strip()
         code = (node.get("ErrorCode") or "").strip()
         if message or code:
-            errors.append(f"{message or 'error'}" + (f" (code {code})" if code else ""))
+            error = f"{message or 'error'}" + (f" (code {code})" if code else "")
+            errors.append(error)
+            if is_duplicate_answer(message):
+                duplicates.append(error)
+    if errors and len(duplicates) == len(errors):
+        return Accepted("", already_held="; ".join(dict.fromkeys(duplicates)))
     if errors:
         return Rejected("; ".join(dict.fromkeys(errors)))
     attendee = receipt.find(".//attendee")

@@ -21,7 +21,7 @@ from campus.certificates.models import Certificate
 from campus.extensions import Model
 from campus.models.base import TimestampMixin
 
-STATUSES = ("pending", "sent", "accepted", "rejected", "not_configured", "cancelled")
+STATUSES = ("pending", "sent", "accepted", "rejected", "not_configured", "cancelled", "failed")
 
 
 class ReportedCompletion(TimestampMixin, Model):
@@ -35,9 +35,13 @@ class ReportedCompletion(TimestampMixin, Model):
     )
     system: Mapped[str] = mapped_column(String(20))  # key in systems.yaml, e.g. "cebroker"
     jurisdiction: Mapped[str] = mapped_column(String(10))  # e.g. "FL"
-    # pending: waiting for the worker; sent: the request is out (answer not read yet);
+    # pending: waiting for the worker (nothing of the last try reached the system);
+    # sent: the request is out and no answer was read: in flight, or, once older than
+    # REPORTING_SENT_STALE_AFTER (or with last_error set), its outcome is unknown: the system may
+    # hold it, so the next send counts a "duplicate" answer as accepted;
     # accepted / rejected: the system's answer; not_configured: no credentials, nothing sent;
-    # cancelled: not sent because the certificate was revoked first.
+    # cancelled: not sent because the certificate was revoked first;
+    # failed: no answer after REPORTING_MAX_ATTEMPTS tries; waits for an admin's resend.
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)  # the last transient failure
@@ -58,7 +62,8 @@ class ReportedCompletion(TimestampMixin, Model):
         # THE rule: a completion is reported once per system, however often issuing runs.
         UniqueConstraint("certificate_id", "system"),
         CheckConstraint(
-            "status IN ('pending', 'sent', 'accepted', 'rejected', 'not_configured', 'cancelled')",
+            "status IN ('pending', 'sent', 'accepted', 'rejected', 'not_configured', 'cancelled', "
+            "'failed')",
             name="status_known",
         ),
     )
@@ -72,9 +77,9 @@ class ReportedCompletion(TimestampMixin, Model):
             and self.certificate.status == "revoked"
             and (
                 self.status in ("sent", "accepted")
-                # A send that timed out went back to pending, then the revocation cancelled
-                # it: the board may have received that send.
-                or (self.status == "cancelled" and self.attempts > 0)
+                # A send that went unanswered, then was tried again and cancelled by the
+                # revocation, or given up on: the board may have received that send.
+                or (self.status in ("cancelled", "failed") and self.attempts > 0)
             )
         )
 
@@ -91,6 +96,6 @@ def withdrawal_pending_clause() -> ColumnElement[bool]:
         report.certificate_id.in_(select(Certificate.id).where(Certificate.status == "revoked")),
         or_(
             report.status.in_(("sent", "accepted")),
-            and_(report.status == "cancelled", report.attempts > 0),
+            and_(report.status.in_(("cancelled", "failed")), report.attempts > 0),
         ),
     )

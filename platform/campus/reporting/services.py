@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campus.certificates.models import Certificate
@@ -27,6 +27,7 @@ from campus.reporting.adapters import (
     Outcome,
     Rejected,
     RosterFile,
+    Unanswered,
     adapter_for,
 )
 from campus.reporting.models import ReportedCompletion
@@ -159,6 +160,10 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=current_app.config["REPORTING_SENT_STALE_AFTER"])
 
 
+def _max_attempts() -> int:
+    return current_app.config["REPORTING_MAX_ATTEMPTS"]
+
+
 def hold_back(report_id: int) -> ReportedCompletion | None:
     """Settle a pending report that must not be sent (revoked, not configured); None if it may.
 
@@ -225,15 +230,27 @@ def claim(report_id: int) -> bool:
 
 
 def record_outcome(report_id: int, outcome: Outcome) -> ReportedCompletion:
-    """Store the system's answer: accepted, rejected with its reason, or back to pending."""
+    """Store the system's answer: accepted, rejected with its reason, pending, or still sent.
+
+    An unanswered send stays "sent": the system may hold it, so it is not posted again before
+    it is stale, and that send's "duplicate" answer counts as accepted.
+    """
     report = db.session.get(ReportedCompletion, report_id)
     assert report is not None
     if isinstance(outcome, Accepted):
         report.reference = outcome.reference or None
         report.last_error = None
-        _settle(report, "accepted", None)
+        held = outcome.already_held
+        _settle(report, "accepted", f"Already recorded there: {held}"[:2000] if held else None)
     elif isinstance(outcome, Rejected):
         _settle(report, "rejected", outcome.reason[:2000])
+    elif isinstance(outcome, Unanswered):
+        report.status = "sent"
+        report.last_error = (
+            f"{outcome.error}; it may have recorded the completion. Sent again once "
+            "the send is stale; a duplicate answer then counts as accepted."
+        )[:2000]
+        report.updated_at = utcnow()
     else:
         report.status = "pending"
         report.last_error = outcome.error[:2000]
@@ -243,11 +260,30 @@ def record_outcome(report_id: int, outcome: Outcome) -> ReportedCompletion:
 
 
 def record_gave_up(report_id: int) -> None:
-    """Note on a pending report that the retries ran out (the sweep tries it again later)."""
+    """End a round of tries: "failed" once the report used its attempts, else left for the sweep."""
     report = db.session.get(ReportedCompletion, report_id)
-    if report is not None and report.status == "pending":
+    if report is None or report.status not in ("pending", "sent"):
+        return
+    cap = _max_attempts()
+    if report.attempts >= cap:
+        name = system_name(report.system)
+        maybe_held = (
+            f"its last send got no answer, so {name} may hold it: check there before uploading "
+            "it by hand; a resend counts a duplicate answer as accepted"
+            if report.status == "sent"
+            else f"nothing shows that {name} received it"
+        )
+        _settle(
+            report,
+            "failed",
+            f"No answer from {name} after {report.attempts} tries "
+            f"(last: {report.last_error or 'no answer'}); {maybe_held}. "
+            "Resend it, or upload it with the roster file.",
+        )
+    elif report.status == "pending":
         report.last_error = (
-            f"{report.last_error or 'failed'} (gave up after {report.attempts} tries)"
+            f"{report.last_error or 'failed'} ({report.attempts} of {cap} tries made; "
+            "the sweep tries again later)"
         )
         db.session.flush()
 
@@ -260,25 +296,44 @@ def _settle(report: ReportedCompletion, status: str, reason: str | None) -> None
     db.session.flush()
 
 
+def _idle(now: datetime) -> ColumnElement[bool]:
+    """Reports nobody is working on: pending for a while, or sent without an answer, stale."""
+    pending_since = now - timedelta(seconds=current_app.config["REPORTING_SWEEP_AFTER"])
+    return or_(
+        and_(ReportedCompletion.status == "pending", ReportedCompletion.updated_at < pending_since),
+        and_(
+            ReportedCompletion.status == "sent",
+            ReportedCompletion.sent_at < now - _stale_after(),
+        ),
+    )
+
+
 def sweep_candidates(now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Reports left pending (a lost message, retries spent) or sent without an answer."""
-    now = now or utcnow()
-    idle = now - timedelta(seconds=current_app.config["REPORTING_SWEEP_AFTER"])
+    """Reports left pending (a lost message, a round of retries spent) or sent without an answer.
+
+    Only those with attempts left: the sweep never starts a round past REPORTING_MAX_ATTEMPTS.
+    """
     query = (
         select(ReportedCompletion.id)
-        .where(
-            or_(
-                and_(ReportedCompletion.status == "pending", ReportedCompletion.updated_at < idle),
-                and_(
-                    ReportedCompletion.status == "sent",
-                    ReportedCompletion.sent_at < now - _stale_after(),
-                ),
-            )
-        )
+        .where(_idle(now or utcnow()), ReportedCompletion.attempts < _max_attempts())
         .order_by(ReportedCompletion.id)
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def give_up_idle(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Mark failed the idle reports that used all their attempts (a worker died on the last)."""
+    query = (
+        select(ReportedCompletion.id)
+        .where(_idle(now or utcnow()), ReportedCompletion.attempts >= _max_attempts())
+        .order_by(ReportedCompletion.id)
+        .limit(limit)
+    )
+    report_ids = list(db.session.scalars(query))
+    for report_id in report_ids:
+        record_gave_up(report_id)
+    return report_ids
 
 
 # --- revocation --------------------------------------------------------------------------------
@@ -392,6 +447,11 @@ def member_status(report: ReportedCompletion) -> str:
         return f"Reported to {name} — {_MEMBER_WORDS[report.status]}"
     if report.status == "rejected":
         return f"Reported to {name} — rejected: {report.reason}"
+    if report.status == "failed":
+        return (
+            f"Not confirmed by {name}: it did not answer our tries. We send it again or report "
+            "it with our roster; nothing to do on your side."
+        )
     if report.status == "cancelled":
         return f"Not reported to {name}: the certificate was revoked."
     return (

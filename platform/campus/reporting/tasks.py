@@ -10,7 +10,7 @@ from flask import current_app
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.reporting import services
-from campus.reporting.adapters import TransientFailure
+from campus.reporting.adapters import TransientFailure, Unanswered
 from campus.reporting.models import ReportedCompletion
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,15 @@ def send_report(self, report_id: int) -> str | None:
         outcome = TransientFailure(f"{type(exc).__name__}: {exc}")
     report = services.record_outcome(report_id, outcome)
     db.session.commit()
-    if not isinstance(outcome, TransientFailure):
+    if not isinstance(outcome, (TransientFailure, Unanswered)):
         return report.status
     log.warning("report %s: %s", report_id, outcome.error)
-    if self.request.retries >= self.max_retries:
+    if isinstance(outcome, Unanswered) or self.request.retries >= self.max_retries:
+        # An unanswered send is not retried now: the system may hold it. It stays "sent" until
+        # stale, when the sweep sends it again and a duplicate answer counts as accepted.
         services.record_gave_up(report_id)
         db.session.commit()
-        return "pending"
+        return report.status
     if self.request.is_eager:
         # Inline runs (tests, CELERY_TASK_ALWAYS_EAGER) have no broker to hold a delayed
         # message: retry at once, counting the attempt like the worker does.
@@ -66,7 +68,10 @@ def send_report(self, report_id: int) -> str | None:
 
 @shared_task(name="campus.reporting.sweep_reports")
 def sweep_reports() -> int:
-    """Re-enqueue reports left pending or sent without an answer."""
+    """Re-enqueue reports left pending or sent without an answer; fail those out of attempts."""
+    failed = services.give_up_idle()
+    if failed:
+        log.warning("report sweep: %d reports failed after their last attempt", len(failed))
     report_ids = services.sweep_candidates()
     for report_id in report_ids:
         enqueue_after_commit(services.SEND_TASK, report_id)
