@@ -117,7 +117,8 @@ def test_receipts_read_as_accepted_rejected_or_transient(receipt, expected):
     [
         ("Duplicate course completion", True),
         ("This completion was already reported", True),
-        ("Record already exists", True),
+        ("Record already exists", False),  # too vague to count a completion as held
+        ("License already on file for another licensee", False),
         ("Invalid license Number", False),
         ("Licensee already has an expired license", False),
         ("", False),

@@ -59,10 +59,11 @@ _TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503}
 # A gateway that gave up waiting for the service: the service may still have stored the roster.
 _UNANSWERED_STATUSES = {504}
 # How CE Broker says it holds the completion already. Assumed wording: its receipts carry the
-# error in a node's Message attribute, and we could not confirm the exact text of this one.
+# error in a node's Message attribute, and we could not confirm the exact text of this one. Kept
+# narrow on purpose: an error misread as "held already" would mark a refused completion
+# accepted, while one missed only leaves a rejection for an admin to look at.
 _DUPLICATE = re.compile(
-    r"\bduplicate\b|\balready\b.{0,40}\b(?:reported|recorded|posted|exists|on file)\b",
-    re.IGNORECASE,
+    r"\bduplicate\b|\balready\b.{0,40}\b(?:reported|recorded|posted)\b", re.IGNORECASE
 )
 
 
@@ -200,8 +201,8 @@ class CEBrokerAdapter:
 def is_duplicate_answer(message: str) -> bool:
     """Tell whether a receipt's error message says CE Broker already holds this completion.
 
-    Recognises "duplicate" or "already ... reported / recorded / posted / exists / on file" in
-    the node's Message attribute, whatever the case.
+    Recognises "duplicate" or "already ... reported / recorded / posted" in the node's Message
+    attribute, whatever the case.
     """
     return bool(_DUPLICATE.search(message))
 
