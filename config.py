@@ -149,6 +149,10 @@ class Config:
     # the maximum, it has expired.
     CONTACT_MIN_FILL_SECONDS = float(_env("CONTACT_MIN_FILL_SECONDS", "3") or 3)
     CONTACT_FORM_MAX_AGE = int(_env("CONTACT_FORM_MAX_AGE", "7200") or 7200)
+    # A stored message not relayed this long after it was sent (its task lost) is relayed by
+    # the directory sweep; one still failing after the give-up age is left to the log.
+    DIRECTORY_RELAY_SWEEP_AFTER = _int("DIRECTORY_RELAY_SWEEP_AFTER", 300)  # seconds
+    DIRECTORY_RELAY_GIVE_UP_AFTER = _int("DIRECTORY_RELAY_GIVE_UP_AFTER", 3 * 24 * 3600)
     # Directory impressions are added up in each web process and written at most this often
     # (seconds; 0 writes each search's at once). See README, "What keeps the directory fast".
     DIRECTORY_IMPRESSIONS_FLUSH_SECONDS = float(
