@@ -243,6 +243,12 @@ class Config:
     REPORTING_SENT_STALE_AFTER = _int("REPORTING_SENT_STALE_AFTER", 600)  # no answer: re-sent
     # Certification programs: the largest practical video accepted (bytes; 200 MB).
     PRACTICAL_MAX_BYTES = _int("PRACTICAL_MAX_BYTES", 200 * 1024 * 1024)
+    # A credential pending or failed this long (its task lost, or out of retries) is issued
+    # again by the credential sweep, until it has been tried this many times; a member who
+    # met every requirement within the lookback and holds no credential gets one from it too.
+    CREDENTIAL_SWEEP_AFTER = _int("CREDENTIAL_SWEEP_AFTER", 600)  # seconds
+    CREDENTIAL_SWEEP_MAX_ATTEMPTS = _int("CREDENTIAL_SWEEP_MAX_ATTEMPTS", 20)
+    CREDENTIAL_SWEEP_LOOKBACK = _int("CREDENTIAL_SWEEP_LOOKBACK", 30 * 24 * 3600)  # seconds
     # Seat time (campus.learning.seattime): every required study time is multiplied by the
     # scale; production refuses anything but 1. A lesson opens its "complete" button after this
     # share of its expected time; the lesson page beats this often while visible and in use.
