@@ -149,6 +149,10 @@ class Config:
     # the maximum, it has expired.
     CONTACT_MIN_FILL_SECONDS = float(_env("CONTACT_MIN_FILL_SECONDS", "3") or 3)
     CONTACT_FORM_MAX_AGE = int(_env("CONTACT_FORM_MAX_AGE", "7200") or 7200)
+    # A stored message not relayed this long after it was sent (its task lost) is relayed by
+    # the directory sweep; one still failing after the give-up age is left to the log.
+    DIRECTORY_RELAY_SWEEP_AFTER = _int("DIRECTORY_RELAY_SWEEP_AFTER", 300)  # seconds
+    DIRECTORY_RELAY_GIVE_UP_AFTER = _int("DIRECTORY_RELAY_GIVE_UP_AFTER", 3 * 24 * 3600)
     # Directory impressions are added up in each web process and written at most this often
     # (seconds; 0 writes each search's at once). See README, "What keeps the directory fast".
     DIRECTORY_IMPRESSIONS_FLUSH_SECONDS = float(
@@ -241,6 +245,12 @@ class Config:
     REPORTING_MAX_ATTEMPTS = _int("REPORTING_MAX_ATTEMPTS", 14)
     # Certification programs: the largest practical video accepted (bytes; 200 MB).
     PRACTICAL_MAX_BYTES = _int("PRACTICAL_MAX_BYTES", 200 * 1024 * 1024)
+    # A credential pending or failed this long (its task lost, or out of retries) is issued
+    # again by the credential sweep, until it has been tried this many times; a member who
+    # met every requirement within the lookback and holds no credential gets one from it too.
+    CREDENTIAL_SWEEP_AFTER = _int("CREDENTIAL_SWEEP_AFTER", 600)  # seconds
+    CREDENTIAL_SWEEP_MAX_ATTEMPTS = _int("CREDENTIAL_SWEEP_MAX_ATTEMPTS", 20)
+    CREDENTIAL_SWEEP_LOOKBACK = _int("CREDENTIAL_SWEEP_LOOKBACK", 30 * 24 * 3600)  # seconds
     # Seat time (campus.learning.seattime): every required study time is multiplied by the
     # scale; production refuses anything but 1. A lesson opens its "complete" button after this
     # share of its expected time; the lesson page beats this often while visible and in use.

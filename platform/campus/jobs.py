@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -9,6 +10,8 @@ from celery import Celery, Task
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 _PENDING = "campus_pending_tasks"
 _WAKE_STORE = "campus_wake_store"
@@ -58,7 +61,15 @@ def _send_pending(session: Session) -> None:
         return  # a SAVEPOINT was released: the rows are not committed yet
     pending = session.info.pop(_PENDING, None)
     for celery_app, name, args, kwargs in pending or ():
-        send_task(celery_app, name, args, kwargs)
+        # The rows are committed whatever happens here: a broker that cannot be reached must
+        # not turn a stored change into an error for the caller, nor cost the commit's other
+        # tasks. Each task's work is recorded in the database, and its beat sweep finds it.
+        try:
+            send_task(celery_app, name, args, kwargs)
+        except Exception:
+            log.exception(
+                "could not send task %s %r after commit; its sweep will find it", name, args
+            )
 
 
 @event.listens_for(Session, "after_soft_rollback")

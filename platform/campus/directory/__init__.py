@@ -23,10 +23,16 @@ def _register(app: Flask) -> None:
     rest.register_blueprint(api.blp, url_prefix="/api/v1")
 
 
+def _beat_schedule() -> dict[str, dict]:
+    from campus.directory.tasks import BEAT_SCHEDULE
+
+    return BEAT_SCHEDULE
+
+
 def _seed() -> list[str]:
     from campus.directory.demo import seed
 
     return seed()
 
 
-feature = Feature("directory", _register, seed=_seed)
+feature = Feature("directory", _register, beat_schedule=_beat_schedule, seed=_seed)

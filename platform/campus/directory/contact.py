@@ -9,9 +9,12 @@ refused. The practitioner's address is used only by the worker, in the email it 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import CursorResult, select, update
 
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
@@ -99,6 +102,18 @@ def relay(message_id: int) -> bool:
     message = db.session.get(ContactMessage, message_id)
     if message is None or message.relayed_at is not None:
         return False
+    # The task and the sweep may both run for one message, at once: one conditional UPDATE
+    # claims it, and only the run that made it queues the emails (a failure below rolls the
+    # claim back with them, so the message waits for the sweep again).
+    claimed = db.session.execute(
+        update(ContactMessage)
+        .where(ContactMessage.id == message_id, ContactMessage.relayed_at.is_(None))
+        .values(relayed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult, claimed).rowcount != 1:
+        return False
+    db.session.refresh(message)
     profile = message.profile
     profile_url = public_url("directory.profile", slug=profile.slug)
     queue_email(
@@ -123,6 +138,29 @@ def relay(message_id: int) -> bool:
         profile=profile,
         profile_url=profile_url,
     )
-    message.relayed_at = utcnow()
     db.session.flush()
     return True
+
+
+def unrelayed_ids(now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Messages stored a while ago and never relayed (their task lost), oldest first.
+
+    One older than DIRECTORY_RELAY_GIVE_UP_AFTER is left alone: it failed on every sweep for
+    that long, and trying it forever would only repeat the error in the log.
+    """
+    now = now or utcnow()
+    config = current_app.config
+    stale = now - timedelta(seconds=config["DIRECTORY_RELAY_SWEEP_AFTER"])
+    oldest = now - timedelta(seconds=config["DIRECTORY_RELAY_GIVE_UP_AFTER"])
+    return list(
+        db.session.scalars(
+            select(ContactMessage.id)
+            .where(
+                ContactMessage.relayed_at.is_(None),
+                ContactMessage.created_at < stale,
+                ContactMessage.created_at >= oldest,
+            )
+            .order_by(ContactMessage.created_at, ContactMessage.id)
+            .limit(limit)
+        )
+    )

@@ -1,11 +1,16 @@
-"""Relay clients' messages to practitioners from the worker."""
+"""Relay clients' messages to practitioners from the worker, and sweep for any left behind."""
 
 from __future__ import annotations
+
+import logging
 
 from celery import shared_task
 
 from campus.directory import contact
 from campus.extensions import db
+from campus.jobs import enqueue_after_commit
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -18,3 +23,27 @@ def relay_message(message_id: int) -> bool:
     sent = contact.relay(message_id)
     db.session.commit()
     return sent
+
+
+@shared_task(
+    name="campus.directory.sweep_messages",
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def sweep_messages() -> int:
+    """Re-enqueue the relay of stored messages whose task was lost (broker down, worker killed)."""
+    message_ids = contact.unrelayed_ids()
+    for message_id in message_ids:
+        enqueue_after_commit(contact.RELAY_TASK, message_id)
+    db.session.commit()
+    if message_ids:
+        log.info("directory sweep re-enqueued %d messages", len(message_ids))
+    return len(message_ids)
+
+
+BEAT_SCHEDULE = {
+    "directory-sweep-messages": {
+        "task": "campus.directory.sweep_messages",
+        "schedule": 300.0,
+    }
+}

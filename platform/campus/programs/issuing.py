@@ -165,7 +165,8 @@ def issue(credential_id: int) -> bool:
 def record_failure(credential_id: int, error: Exception) -> None:
     """Mark a credential failed with the error, for the retry and the admin to see."""
     credential = db.session.get(Credential, credential_id)
-    if credential is not None and credential.status == "pending":
+    # A failed one failing again counts too: the sweep stops after a bounded number of tries.
+    if credential is not None and credential.status in ("pending", "failed"):
         credential.status = "failed"
         credential.attempts += 1
         credential.last_error = str(error)[:2000]

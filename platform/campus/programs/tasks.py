@@ -1,4 +1,4 @@
-"""Program tasks: issue credentials once, close expired exam sittings, renew credentials."""
+"""Program tasks: issue credentials once (and sweep for lost ones), close sittings, renew."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from celery.schedules import crontab
 from flask import current_app
 
 from campus.extensions import db
-from campus.programs import actions, exam, issuing
+from campus.jobs import enqueue_after_commit
+from campus.programs import actions, exam, issuing, recovery
 from campus.programs.public import today
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,10 @@ BEAT_SCHEDULE = {
     "programs-renew-credentials": {
         "task": "campus.programs.renew_credentials",
         "schedule": crontab(minute=30, hour=3),
+    },
+    "programs-sweep-credentials": {
+        "task": "campus.programs.sweep_credentials",
+        "schedule": 300.0,
     },
 }
 
@@ -59,6 +64,18 @@ def issue_credential(self, user_id: int, program_id: int) -> str | None:
         if self.request.is_eager:
             return self.apply(args=(user_id, program_id), retries=self.request.retries + 1).result
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.sweep_credentials")
+def sweep_credentials() -> int:
+    """Re-run issuing for credentials left pending or failed, and for any due but never made."""
+    pairs = list(dict.fromkeys(recovery.stuck_credentials() + recovery.due_without_credential()))
+    for user_id, program_id in pairs:
+        enqueue_after_commit(issue_credential.name, user_id, program_id)
+    db.session.commit()
+    if pairs:
+        log.info("credential sweep re-enqueued %d credentials", len(pairs))
+    return len(pairs)
 
 
 @shared_task(

@@ -1,0 +1,134 @@
+"""What the credential sweep re-issues: credentials left pending or failed, and ones never made.
+
+Issuing is queued by a passed exam, a passed practical and a completed course. When that message
+is lost (the broker down at commit, a killed worker on a broker that never redelivers) or the
+task gives up after its retries, the work is still in the database: a pending or failed
+credential row, or a member whose requirements are all met and who holds no credential. Both
+are found here, in bounded batches, and handed back to the issuing task, which is idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import CompoundSelect, func, or_, select, union_all
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.learning.models import Enrollment
+from campus.models.base import utcnow
+from campus.programs.models import (
+    Credential,
+    ExamSitting,
+    PracticalSubmission,
+    Program,
+    ProgramCourse,
+)
+from campus.programs.progress import progress
+
+
+def stuck_credentials(now: datetime | None = None, limit: int = 200) -> list[tuple[int, int]]:
+    """(holder, program) of credentials pending or failed for a while, short of the last try.
+
+    A credential that failed CREDENTIAL_SWEEP_MAX_ATTEMPTS times stays failed, with its error,
+    rather than being written and mailed about on every sweep.
+    """
+    now = now or utcnow()
+    config = current_app.config
+    stale = now - timedelta(seconds=config["CREDENTIAL_SWEEP_AFTER"])
+    rows = db.session.execute(
+        select(Credential.user_id, Credential.program_id)
+        .where(
+            Credential.status.in_(("pending", "failed")),
+            Credential.updated_at < stale,
+            Credential.attempts < config["CREDENTIAL_SWEEP_MAX_ATTEMPTS"],
+        )
+        .order_by(Credential.updated_at, Credential.id)
+        .limit(limit)
+    )
+    return [(user_id, program_id) for user_id, program_id in rows]
+
+
+def _recent_steps(since: datetime, until: datetime) -> CompoundSelect:
+    """(user, program, when) of every step that may have been a program's last, in the window."""
+    exams = select(
+        ExamSitting.user_id, ExamSitting.program_id, ExamSitting.closed_at.label("at")
+    ).where(
+        ExamSitting.passed.is_(True),
+        ExamSitting.closed_at >= since,
+        ExamSitting.closed_at < until,
+    )
+    practicals = select(
+        PracticalSubmission.user_id,
+        PracticalSubmission.program_id,
+        PracticalSubmission.reviewed_at.label("at"),
+    ).where(
+        PracticalSubmission.status == "passed",
+        PracticalSubmission.reviewed_at >= since,
+        PracticalSubmission.reviewed_at < until,
+    )
+    courses = (
+        select(Enrollment.user_id, ProgramCourse.program_id, Enrollment.completed_at.label("at"))
+        .join(ProgramCourse, ProgramCourse.course_id == Enrollment.course_id)
+        .where(Enrollment.completed_at >= since, Enrollment.completed_at < until)
+    )
+    return union_all(exams, practicals, courses)
+
+
+def due_without_credential(now: datetime | None = None, limit: int = 200) -> list[tuple[int, int]]:
+    """(member, program) pairs whose every requirement is met and who hold no credential of it.
+
+    Only a member who took a step (an exam or practical passed, a course completed) within
+    CREDENTIAL_SWEEP_LOOKBACK is looked at, and the query already asks for a passed exam and,
+    where the program wants one, a passed practical; `progress`, the rule the pages and the
+    issuing task use, decides the rest (courses, elective hours, profession and license).
+    """
+    now = now or utcnow()
+    config = current_app.config
+    until = now - timedelta(seconds=config["CREDENTIAL_SWEEP_AFTER"])
+    since = now - timedelta(seconds=config["CREDENTIAL_SWEEP_LOOKBACK"])
+    steps = _recent_steps(since, until).subquery()
+    user_id, program_id = steps.c.user_id, steps.c.program_id
+    holds_one = (
+        select(Credential.id)
+        .where(Credential.user_id == user_id, Credential.program_id == program_id)
+        .exists()
+    )
+    passed_exam = (
+        select(ExamSitting.id)
+        .where(
+            ExamSitting.user_id == user_id,
+            ExamSitting.program_id == program_id,
+            ExamSitting.passed.is_(True),
+        )
+        .exists()
+    )
+    passed_practical = (
+        select(PracticalSubmission.id)
+        .where(
+            PracticalSubmission.user_id == user_id,
+            PracticalSubmission.program_id == program_id,
+            PracticalSubmission.status == "passed",
+        )
+        .exists()
+    )
+    candidates = db.session.execute(
+        select(user_id, program_id)
+        .join(Program, Program.id == program_id)
+        .where(
+            ~holds_one,
+            passed_exam,
+            or_(Program.practical_required.is_(False), passed_practical),
+        )
+        .group_by(user_id, program_id)
+        # Newest first: a member still short of a requirement falls out of the window in time.
+        .order_by(func.max(steps.c.at).desc(), user_id, program_id)
+        .limit(limit)
+    ).all()
+    due = []
+    for member_id, a_program_id in candidates:
+        user, program = db.session.get(User, member_id), db.session.get(Program, a_program_id)
+        if user is not None and program is not None and progress(user, program, now).complete:
+            due.append((member_id, a_program_id))
+    return due

@@ -1,0 +1,240 @@
+"""A credential whose issuing was lost, or gave up, is issued by the sweep, once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.models.base import utcnow
+from campus.programs import actions, issuing
+from campus.programs.models import Credential, PracticalSubmission, ProgramCourse
+from campus.programs.tasks import sweep_credentials
+from campus.storage import LocalStorage
+from tests import support
+from tests.programs.helpers import (
+    complete,
+    make_course,
+    make_credential,
+    ready_program,
+    right_answers,
+)
+
+
+class _Broker:
+    """Which task names the broker refuses when a process publishes them."""
+
+    def __init__(self) -> None:
+        self.refused: set[str] = set()
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from campus import jobs
+
+    state = _Broker()
+    real_send = jobs.send_task
+
+    def send(celery_app, name, args=(), kwargs=None):
+        if name in state.refused:
+            raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
+        real_send(celery_app, name, args, kwargs)
+
+    monkeypatch.setattr(jobs, "send_task", send)
+    return state
+
+
+class _FullDisk(LocalStorage):
+    """Local storage that refuses every write while `full` is set."""
+
+    full = True
+
+    def save(self, key, data, content_type=None):
+        if self.full:
+            raise OSError(28, "No space left on device")
+        super().save(key, data, content_type)
+
+
+def _later(minutes: float):
+    return time_machine.travel(utcnow() + timedelta(minutes=minutes), tick=False)
+
+
+def _pass_exam(app, **fields):
+    """A candidate who completed the courses and passed the exam; returns (user id, program id)."""
+    with app.app_context():
+        program, courses = ready_program(**fields)
+        user = support.create_user()
+        for course in courses:
+            complete(user.id, course)
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        db.session.commit()
+        return user.id, program.id
+
+
+def _credentials(app) -> list[Credential]:
+    with app.app_context():
+        return list(db.session.scalars(select(Credential)))
+
+
+def _credential_mail(app) -> list:
+    return [m for m in support.outbox(app) if "Your credential" in m["Subject"]]
+
+
+def test_a_passed_exam_whose_issuing_was_never_sent_gets_its_credential_from_the_sweep(app, broker):
+    broker.refused.add(actions.ISSUE_TASK)
+    _pass_exam(app)  # the submit is stored; the broker refused the issuing task
+    assert _credentials(app) == []
+    broker.refused.clear()
+
+    # Just passed: the task may still be queued, so the sweep leaves it a while.
+    assert sweep_credentials.delay().get() == 0
+    assert _credentials(app) == []
+    with _later(15):
+        assert sweep_credentials.delay().get() == 1
+        assert sweep_credentials.delay().get() == 0
+    [credential] = _credentials(app)
+    assert credential.status == "issued" and credential.attempts == 1
+    assert len(_credential_mail(app)) == 1
+
+
+def test_a_course_finishing_the_program_whose_check_was_lost_gets_its_credential(app):
+    with app.app_context():
+        elective = make_course(f"elective-{id(app)}", hours="2")
+        program, courses = ready_program(elective_hours=2)
+        program.courses.append(ProgramCourse(course=elective, kind="elective", position=9))
+        db.session.commit()
+        user = support.create_user()
+        for course in courses:
+            complete(user.id, course)
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        db.session.commit()  # passed, but the elective hours are missing: nothing is due
+        user_id, elective_id = user.id, elective.id
+    with _later(15):
+        assert sweep_credentials.delay().get() == 0
+    assert _credentials(app) == []
+    with app.app_context():
+        # The elective is completed later, and no check_enrollment runs (its message was lost).
+        from campus.learning.models import Course
+
+        complete(user_id, db.session.get(Course, elective_id))
+    assert _credentials(app) == []
+    with _later(15):
+        assert sweep_credentials.delay().get() == 1
+        assert sweep_credentials.delay().get() == 0
+    assert [c.status for c in _credentials(app)] == ["issued"]
+    assert len(_credential_mail(app)) == 1
+
+
+def test_a_credential_left_pending_by_a_killed_worker_is_issued_by_the_sweep(app, broker):
+    broker.refused.add(actions.ISSUE_TASK)
+    user_id, program_id = _pass_exam(app)
+    with app.app_context():
+        # The worker made the pending row and died before writing the documents.
+        issuing.ensure_pending(user_id, program_id)
+        db.session.commit()
+    broker.refused.clear()
+    assert [c.status for c in _credentials(app)] == ["pending"]
+    with _later(15):
+        assert sweep_credentials.delay().get() == 1
+        assert sweep_credentials.delay().get() == 0
+    [credential] = _credentials(app)
+    assert credential.status == "issued"
+    with app.app_context():
+        assert [e.kind for e in db.session.get(Credential, credential.id).events] == ["issued"]
+    assert len(_credential_mail(app)) == 1
+
+
+def test_a_credential_that_gave_up_after_its_retries_is_issued_by_the_sweep(app):
+    disk = _FullDisk(app.config["INSTANCE_PATH"])
+    app.extensions["storage"] = disk
+    _pass_exam(app)
+    [credential] = _credentials(app)
+    # The first try and its six retries, each counted.
+    assert credential.status == "failed" and credential.attempts == 7
+    assert "No space left on device" in credential.last_error
+    assert _credential_mail(app) == []
+
+    disk.full = False
+    with _later(15):
+        assert sweep_credentials.delay().get() == 1
+        assert sweep_credentials.delay().get() == 0
+    [credential] = _credentials(app)
+    assert credential.status == "issued" and credential.last_error is None
+    assert len(_credential_mail(app)) == 1
+
+
+def test_the_sweep_stops_retrying_a_credential_after_its_last_attempt(app):
+    disk = _FullDisk(app.config["INSTANCE_PATH"])
+    app.extensions["storage"] = disk
+    _pass_exam(app)
+    most = app.config["CREDENTIAL_SWEEP_MAX_ATTEMPTS"]
+    minutes = 15
+    while _credentials(app)[0].attempts < most:
+        with _later(minutes):
+            assert sweep_credentials.delay().get() == 1
+        minutes += 15
+    [credential] = _credentials(app)
+    assert credential.status == "failed" and credential.attempts >= most
+    disk.full = False
+    with _later(minutes):
+        assert sweep_credentials.delay().get() == 0
+    assert _credentials(app)[0].status == "failed"
+
+
+def test_the_sweep_issues_nothing_to_a_member_short_of_a_requirement(app):
+    user_id, program_id = _pass_exam(app, practical_required=True, rubric="Safe")
+    with app.app_context():
+        # A practical waiting for review is not a pass.
+        db.session.add(
+            PracticalSubmission(
+                program_id=program_id,
+                user_id=user_id,
+                storage_key="programs/practicals/x.mp4",
+                filename="x.mp4",
+                content_type="video/mp4",
+                size_bytes=10,
+            )
+        )
+        db.session.commit()
+    with _later(15):
+        assert sweep_credentials.delay().get() == 0
+    assert _credentials(app) == []
+
+
+def test_the_sweep_leaves_issued_revoked_and_long_past_steps_alone(app):
+    with app.app_context():
+        program, _courses = ready_program()
+        for status in ("issued", "revoked"):
+            make_credential(support.create_user().id, program, status=status)
+    with _later(15):
+        assert sweep_credentials.delay().get() == 0
+    user_id, _program_id = _pass_exam(app)
+    with app.app_context():
+        for credential in db.session.scalars(
+            select(Credential).where(Credential.user_id == user_id)
+        ):
+            db.session.delete(credential)  # as if issuing had never happened
+        db.session.commit()
+    # Steps older than the lookback are no longer looked at; within it, they are.
+    lookback = app.config["CREDENTIAL_SWEEP_LOOKBACK"] / 60
+    with _later(lookback + 15):
+        assert sweep_credentials.delay().get() == 0
+    assert user_id not in {c.user_id for c in _credentials(app)}
+    with _later(15):
+        assert sweep_credentials.delay().get() == 1
+    assert user_id in {c.user_id for c in _credentials(app)}
+
+
+def test_the_credential_sweep_is_on_the_beat_schedule():
+    from workers.schedule import beat_schedule
+
+    entry = beat_schedule()["programs-sweep-credentials"]
+    assert entry["task"] == "campus.programs.sweep_credentials"
+    assert entry["schedule"] <= 600
