@@ -382,6 +382,7 @@ def delete_question(question: Question, *, actor: User | None) -> None:
 
 def _learners_with_records(obj: Any) -> int:
     """How many enrollments hold progress, seat time or quiz work on a module, lesson or quiz."""
+    tables: tuple[tuple[Any, Any], ...]
     if isinstance(obj, Quiz):
         tables = ((QuizPaper, QuizPaper.quiz_id), (QuizAttempt, QuizAttempt.quiz_id))
         owners: Any = [obj.id]
