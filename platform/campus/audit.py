@@ -59,7 +59,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        # One spelling per number: a form's 2.5 and the database's 2.50 are not a change.
+        exponent = value.as_tuple().exponent
+        return f"{value:.2f}" if isinstance(exponent, int) and exponent >= -2 else str(value)
     if isinstance(value, str) and len(value) > _MAX_VALUE:
         return value[:_MAX_VALUE] + "…"
     if isinstance(value, dict | list):
@@ -80,6 +82,11 @@ def snapshot(obj: Any) -> dict[str, Any]:
         ):
             continue
         data[key] = _plain(getattr(obj, key))
+    # Rows edited as part of this one (a course's board approvals, inline in its form) belong
+    # to its before and after: a changed approval number is a change to the course.
+    for name in getattr(type(obj), "audit_children", ()):
+        rows = [snapshot(child) for child in getattr(obj, name)]
+        data[name] = sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
     return data
 
 

@@ -553,3 +553,33 @@ def test_a_course_without_a_board_approval_in_force_cannot_be_published(
     assert response.status_code == 302
     assert message in " ".join(helpers.flashes(client.get("/admin/courses/")))
     assert _course(app, "unapproved")["status"] == "draft"
+
+
+def test_an_approval_edited_inside_its_course_is_in_the_courses_audit_entry(app, client):
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+    from campus.learning.models import Course
+
+    helpers.sign_in_admin(app, client)
+    approval = {
+        "approvals-0-board": "NCBTMB",
+        "approvals-0-approval_number": "451-22",
+        "approvals-0-valid_until": "2031-01-31",
+    }
+    assert helpers.post(client, "/admin/courses/new/", _course_form(**approval)).status_code == 302
+    with app.app_context():
+        course = db.session.scalar(select(Course))
+        course_id, approval_id = course.id, course.approvals[0].id
+    changed = {
+        **approval,
+        "approvals-0-id": str(approval_id),
+        "approvals-0-approval_number": "999-99",
+    }
+    helpers.post(client, f"/admin/courses/edit/?id={course_id}", _course_form(**changed))
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry.object_type == "Course" and entry.action == "update"
+        assert [a["approval_number"] for a in entry.before["approvals"]] == ["451-22"]
+        assert [a["approval_number"] for a in entry.after["approvals"]] == ["999-99"]
+        # The hours were not touched: 2.5 from the form and 2.50 stored are one value.
+        assert entry.before["ce_hours"] == entry.after["ce_hours"]

@@ -73,6 +73,9 @@ class Course(TimestampMixin, Model):
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     published_at: Mapped[datetime | None]
 
+    # Edited inside the course's form, so logged with it (campus.audit.snapshot).
+    audit_children = ("approvals", "audience")
+
     approvals: Mapped[list[BoardApproval]] = relationship(
         back_populates="course", cascade="all, delete-orphan", order_by="BoardApproval.id"
     )

@@ -53,6 +53,9 @@ class Program(TimestampMixin, Model):
     rubric: Mapped[str] = mapped_column(Text, default="")
     published: Mapped[bool] = mapped_column(default=False, index=True)
 
+    # Edited inside the program's form, so logged with it (campus.audit.snapshot).
+    audit_children = ("courses",)
+
     courses: Mapped[list[ProgramCourse]] = relationship(
         back_populates="program", cascade="all, delete-orphan", order_by="ProgramCourse.position"
     )
