@@ -223,3 +223,30 @@ def test_a_failed_report_is_shown_to_admins_and_their_resend_sends_it(app, clien
     assert len(fake_cebroker.recorded) == 1
     [entry] = admin.audit_entries(app, action="resend")
     assert "was failed" in entry.summary
+
+
+def test_a_report_keeps_what_was_sent_after_the_license_is_corrected(app, client, fake_cebroker):
+    configure(app, fake_cebroker)
+    sent = completion(app, "fl-kept", license_number="MA777", full_name="Ana Kept")
+    with app.app_context():
+        from campus.certificates.models import Certificate
+        from campus.extensions import db
+        from campus.licenses.models import License
+
+        certificate = db.session.get(Certificate, sent.certificate_id)
+        db.session.get(License, certificate.license_id).number = "MA778"  # corrected later
+        db.session.commit()
+        report = report_of(sent.certificate_id)
+        assert report.status == "accepted"
+        assert report.sent["license_number"] == "MA777"
+        assert (report.sent["last_name"], report.sent["course_number"]) == ("Kept", "20-123456")
+        report_id = report.id
+        completed = certificate.completed_at
+    admin.sign_in_admin(app, client)
+    details = _page(client, f"/admin/reports/details/?id={report_id}")
+    assert "MA777" in details and "MA778" not in details
+    day = completed.date().isoformat()
+    with client.get(f"/admin/reports/roster/roster.xml?from={day}&to={day}") as response:
+        root = ET.fromstring(response.get_data(as_text=True))
+    # The roster of an accepted completion shows what the board holds.
+    assert [a.findtext("license") for a in root.iter("attendee")] == ["MA777"]

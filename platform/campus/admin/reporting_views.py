@@ -73,6 +73,31 @@ def _member(view, context, model, name) -> Markup:
     return Markup(f'<a href="{url}">{escape(user.email)}</a>')
 
 
+# The fields a send carried, as the details page names them.
+_SENT_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "license_number": "License number",
+    "profession_code": "Profession code",
+    "jurisdiction": "Jurisdiction",
+    "course_title": "Course",
+    "course_number": "Course number",
+    "completed_on": "Completed on",
+    "ce_hours": "CE hours",
+    "certificate_code": "Certificate",
+}
+
+
+def _sent(view, context, model, name) -> Markup:
+    if not model.sent:
+        return Markup('<span class="muted">not sent yet</span>')
+    rows = "".join(
+        f"<dt>{escape(label)}</dt><dd>{escape(model.sent.get(key) or '')}</dd>"
+        for key, label in _SENT_LABELS.items()
+    )
+    return Markup(f'<dl class="sent-record">{rows}</dl>')
+
+
 def _when(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M}" if value else ""
 
@@ -81,7 +106,22 @@ class ReportView(AuditedModelView):
     """Every completion queued for a tracking system: filter by status, resend what failed."""
 
     can_create = can_edit = can_delete = False
-    can_view_details = False
+    column_details_list = (
+        "certificate",
+        "member",
+        "system",
+        "jurisdiction",
+        "status",
+        "attempts",
+        "reason",
+        "last_error",
+        "reference",
+        "sent_at",
+        "sent",
+        "answered_at",
+        "withdrawal_due_at",
+        "withdrawn_at",
+    )
     column_list = (
         "certificate",
         "member",
@@ -106,6 +146,7 @@ class ReportView(AuditedModelView):
     )
     column_formatters = {
         "status": _status,
+        "sent": _sent,
         "certificate": _certificate,
         "member": _member,
         "last_error": lambda v, c, m, n: (m.last_error or "")[:120],

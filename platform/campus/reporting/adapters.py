@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,21 @@ class Completion:
     course_number: str | None
     completed_on: date
     ce_hours: Decimal
+
+    @classmethod
+    def from_record(cls, record: dict[str, str | None]) -> Completion:
+        """The completion a report kept with `as_record`."""
+        values: dict[str, Any] = dict(record)
+        values["completed_on"] = date.fromisoformat(str(values["completed_on"]))
+        values["ce_hours"] = Decimal(str(values["ce_hours"]))
+        return cls(**values)
+
+    def as_record(self) -> dict[str, str | None]:
+        """The completion as plain text values, to keep with the report."""
+        return {
+            key: value if value is None or isinstance(value, str) else str(value)
+            for key, value in vars(self).items()
+        }
 
 
 @dataclass(frozen=True)

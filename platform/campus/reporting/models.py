@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ColumnElement,
     ForeignKey,
@@ -48,6 +49,9 @@ class ReportedCompletion(TimestampMixin, Model):
     reason: Mapped[str | None] = mapped_column(Text)  # why rejected, cancelled or not configured
     reference: Mapped[str | None] = mapped_column(String(80))  # the system's receipt id
     sent_at: Mapped[datetime | None]
+    # What the last send told the system (name, license number, course, date, hours), kept as
+    # sent: the license row may be corrected later, and the record must show what the board got.
+    sent: Mapped[dict | None] = mapped_column(JSON)
     answered_at: Mapped[datetime | None]
     # Set when the certificate is revoked, whatever the report's status then (a send racing the
     # revocation still ends up flagged). Once the board holds it (sent or accepted) it is a

@@ -493,6 +493,13 @@ def roster(system: str, start: date, end: date) -> tuple[RosterFile, int]:
             .order_by(Certificate.completed_at, Certificate.id)
         )
     )
-    completions = [completion_of(report) for report in reports]
+    # What the board holds for an accepted one; the certificate and license as they are now
+    # for the rest (a corrected license number is the one to upload).
+    completions = [
+        Completion.from_record(report.sent)
+        if report.status == "accepted" and report.sent
+        else completion_of(report)
+        for report in reports
+    ]
     title = f"{system}-roster-{start.isoformat()}-to-{end.isoformat()}"
     return adapter(system).roster(completions, title=title), len(completions)

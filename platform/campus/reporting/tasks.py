@@ -42,6 +42,7 @@ def send_report(self, report_id: int) -> str | None:
     report = db.session.get(ReportedCompletion, report_id)
     assert report is not None
     completion = services.completion_of(report)
+    report.sent = completion.as_record()
     db.session.commit()  # "sent" is visible (and claimed) before the request goes out
     try:
         outcome = services.adapter(report.system).submit(completion)
