@@ -122,3 +122,14 @@ def test_the_sitemap_lists_every_public_page_and_nothing_unpublished(app, client
     assert not [p for p in paths if "draft" in p]
     for path in paths:
         assert client.get(path).status_code == 200, path
+
+
+def test_variants_of_a_page_ask_search_engines_not_to_index_them(client):
+    noindex = '<meta name="robots" content="noindex, follow">'
+    for plain, variant in (
+        ("/login", "/login?next=/courses/neck-basics"),
+        ("/signup", "/signup?next=/articles/piriformis"),
+        ("/courses/", "/courses/?topic=neck-and-shoulder"),
+    ):
+        assert noindex not in client.get(plain).text, plain
+        assert noindex in client.get(variant).text, variant
