@@ -36,6 +36,7 @@ EXCLUDED = {
     "api-docs.openapi_json": "JSON (the OpenAPI document)",
     "directory.photo": "a practitioner's photo (an image)",
     "directory.sitemap": "the directory's sitemap (XML)",
+    "main.sitemap": "the site's sitemap (XML)",
     "directory.robots": "robots.txt (plain text)",
     "programs.credential_pdf": "a PDF (the program credential)",
     "programs.verify_json": "JSON (Open Badges credential of a program)",
