@@ -75,6 +75,10 @@ def test_asking_emails_a_signed_link_to_a_real_pdf(app, client, guide):
     text = " ".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) >= 2
     assert "Hip and Thigh Stretching Guide" in text and "hamstring" in text.lower()
+    # Where to ask again once the link has expired: the download's own page, on a line alone.
+    body = support.body_of(message)
+    again = body.split("ask for a new one here:\n", 1)[1].splitlines()[0]
+    assert again.endswith(f"/articles/downloads/{guide}") and client.get(again).status_code == 200
 
 
 def test_the_lead_is_recorded_once_per_email_and_download(app, client, guide):

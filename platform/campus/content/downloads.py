@@ -119,6 +119,7 @@ def request_download(download: Download, *, name: str, email: str, marketing: bo
         name=name,
         download=download,
         link=link,
+        again_url=public_url("content.download", slug=download.slug),
         days=current_app.config.get("DOWNLOAD_LINK_MAX_AGE", 7 * 24 * 3600) // 86400,
     )
     db.session.flush()
