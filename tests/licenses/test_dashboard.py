@@ -29,6 +29,9 @@ def test_a_member_with_two_licenses_sees_two_trackers(app, client):
     assert "s. 480.0415, F.S.</a> Check with your board" in page and "F.S..<" not in page
     assert "§20.33 (content and providers)</a>. Check with your board" in page
     assert "Ethics for Bodyworkers" in page  # PA accepts NCBTMB approvals: a course to take
+    # It covers none of the subjects still due: said, so nobody takes it for one of them.
+    suggestion = page.split("Ethics for Bodyworkers</a>", 1)[1].split("</li>", 1)[0]
+    assert "counts toward the total only" in suggestion
 
 
 def test_trackers_say_what_is_missing_when_they_cannot_track(app, client):
