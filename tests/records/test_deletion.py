@@ -106,6 +106,14 @@ def test_deletion_keeps_exactly_the_ce_records_and_removes_the_rest(app, client)
     m = full_member(app)
     codes = _everything_a_member_has(app, m)
     with app.app_context():
+        from campus.accounts.models import User
+        from campus.audit import record, snapshot
+        from campus.extensions import db
+
+        # An admin disabled and re-enabled the account once: the entry holds the account.
+        account = db.session.get_one(User, m.user_id)
+        record("enable", account, before=snapshot(account), after=snapshot(account), actor=None)
+        db.session.commit()
         before = _rows(m.user_id)
     assert all(before[name] for name in REMOVED + KEPT), before
     support.login_with_code(client, m.email, codes[0])
@@ -146,6 +154,8 @@ def test_deletion_keeps_exactly_the_ce_records_and_removes_the_rest(app, client)
         assert [message.subject for message in to_old] == ["Your Campus account is deleted"]
         entries = db.session.scalars(select(AuditEntry)).all()
         assert not [e for e in entries if m.email in e.summary or e.actor_email == m.email]
+        # Nor in what the entries kept of a change (the account's own before and after).
+        assert not [e for e in entries if m.email in json.dumps([e.before, e.after])]
         deleted = [e for e in entries if e.action == "account_deleted"]
         assert len(deleted) == 1 and f"hold #{hold.id}" in deleted[0].summary
 

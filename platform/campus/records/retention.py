@@ -17,6 +17,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -227,6 +228,24 @@ def _scrub_audit(user_id: int, email: str, label: str) -> None:
         .values(summary=func.replace(AuditEntry.summary, email, label))
         .execution_options(synchronize_session=False)
     )
+    # The before and after of their entries (a profile or account change holds the address)
+    # are JSON, which no portable UPDATE edits: read the member's own entries and rewrite them.
+    for entry in db.session.scalars(select(AuditEntry).where(theirs)):
+        for name in ("before", "after"):
+            value = getattr(entry, name)
+            if value is not None and email in json.dumps(value, ensure_ascii=False):
+                setattr(entry, name, _replaced(value, email, label))
+
+
+def _replaced(value: Any, old: str, new: str) -> Any:
+    """A JSON value with every string's `old` replaced by `new`."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_replaced(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {key: _replaced(item, old, new) for key, item in value.items()}
+    return value
 
 
 def _delete_files(keys: list[str]) -> None:
