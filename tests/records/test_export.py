@@ -129,6 +129,20 @@ def test_a_pending_archive_blocks_a_second_request(app, client):
     assert "Download the archive" in client.get("/account/data").get_data(as_text=True)
 
 
+def _requested_export(app, monkeypatch) -> tuple[int, int]:
+    """(member id, archive id) of an archive asked for whose build has not run."""
+    from campus.extensions import db
+    from campus.records import services
+
+    m = full_member(app)
+    with app.app_context():
+        user = db.session.get_one(services.User, m.user_id)
+        monkeypatch.setattr(services, "enqueue_after_commit", lambda *args: None)  # run below
+        export_id = services.request_export(user).id
+        db.session.commit()
+    return m.user_id, export_id
+
+
 def test_a_build_run_again_after_a_kill_leaves_one_file(app, monkeypatch):
     from sqlalchemy import select
 
@@ -138,18 +152,14 @@ def test_a_build_run_again_after_a_kill_leaves_one_file(app, monkeypatch):
     from campus.records.tasks import build_export
     from campus.storage import get_storage
 
-    m = full_member(app)
+    user_id, export_id = _requested_export(app, monkeypatch)
     with app.app_context():
-        user = db.session.get_one(services.User, m.user_id)
-        monkeypatch.setattr(services, "enqueue_after_commit", lambda *args: None)  # run below
-        export_id = services.request_export(user).id
-        db.session.commit()
         # A worker killed after storing the file, before its commit: the message comes back.
         assert services.build_export(export_id) is True
         db.session.rollback()
         assert build_export.apply(args=[export_id]).get() is True
         export = db.session.scalars(select(DataExport)).one()
-        folder = get_storage().root / "exports" / str(m.user_id)
+        folder = get_storage().root / "exports" / str(user_id)
         assert [p.name for p in folder.iterdir()] == [export.storage_key.rsplit("/", 1)[1]]
 
 
@@ -161,12 +171,8 @@ def test_a_failed_build_leaves_no_file(app, monkeypatch):
     from campus.records.models import DataExport
     from campus.storage import get_storage
 
-    m = full_member(app)
+    _user_id, export_id = _requested_export(app, monkeypatch)
     with app.app_context():
-        user = db.session.get_one(services.User, m.user_id)
-        monkeypatch.setattr(services, "enqueue_after_commit", lambda *args: None)  # run below
-        export_id = services.request_export(user).id
-        db.session.commit()
         key = db.session.get_one(DataExport, export_id).storage_key
         get_storage().save(key, b"half an archive")  # stored, then the build failed
         services.record_failure(export_id, RuntimeError("mail server down"))

@@ -27,6 +27,7 @@ from campus.content.render import render_article
 from campus.content.search import search_page, search_terms
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.reads import slugs_and_changes
 
 # Body regions, in the order the library lists them.
 REGIONS = (
@@ -324,9 +325,4 @@ def feed_articles(limit: int = 30) -> list[Article]:
 
 def sitemap_entries() -> list[tuple[str, datetime]]:
     """Every published article's slug and last change, for the sitemap."""
-    rows = db.session.execute(
-        select(Article.slug, Article.updated_at)
-        .where(Article.status == PUBLISHED)
-        .order_by(Article.slug)
-    )
-    return [(slug, updated) for slug, updated in rows]
+    return slugs_and_changes(Article, Article.status == PUBLISHED)

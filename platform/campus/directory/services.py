@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import nh3
@@ -19,6 +20,7 @@ from campus.directory import geo, taxonomy
 from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.reads import slugs_and_changes
 
 MAX_BIO = 4000
 MAX_SPECIALTIES = 8
@@ -254,11 +256,6 @@ def unmoderate(profile: DirectoryProfile) -> None:
     db.session.flush()
 
 
-def published_slugs() -> list[tuple[str, object]]:
+def published_slugs() -> list[tuple[str, datetime]]:
     """Every listed profile's slug and last change, for the sitemap."""
-    rows = db.session.execute(
-        select(DirectoryProfile.slug, DirectoryProfile.updated_at)
-        .where(DirectoryProfile.listed.is_(True))
-        .order_by(DirectoryProfile.slug)
-    )
-    return [(slug, updated) for slug, updated in rows]
+    return slugs_and_changes(DirectoryProfile, DirectoryProfile.listed.is_(True))

@@ -33,6 +33,7 @@ from campus.learning.models import (
 )
 from campus.learning.rendering import video_embed_url
 from campus.models.base import utcnow
+from campus.models.reads import slugs_and_changes
 from campus.storage import get_storage
 
 
@@ -262,9 +263,4 @@ def unpublish(course: Course) -> None:
 
 def sitemap_entries() -> list[tuple[str, datetime]]:
     """Every published course's slug and last change, for the sitemap."""
-    rows = db.session.execute(
-        select(Course.slug, Course.updated_at)
-        .where(Course.status == "published")
-        .order_by(Course.slug)
-    )
-    return [(slug, updated) for slug, updated in rows]
+    return slugs_and_changes(Course, Course.status == "published")

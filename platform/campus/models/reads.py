@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import ColumnElement, Executable, select
 from sqlalchemy.engine import Result
 
 from campus.extensions import db
@@ -21,3 +22,11 @@ def read(statement: Executable, params: dict[str, Any] | None = None) -> Result:
     if session.new or session.dirty or session.deleted:
         session.flush()
     return session.connection().execute(statement, params or {})
+
+
+def slugs_and_changes(model: Any, *where: ColumnElement[bool]) -> list[tuple[str, datetime]]:
+    """Every (slug, last change) of a model's rows that match, by slug: what a sitemap lists."""
+    rows = db.session.execute(
+        select(model.slug, model.updated_at).where(*where).order_by(model.slug)
+    )
+    return [(slug, updated) for slug, updated in rows]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.reads import slugs_and_changes
 from campus.programs.models import Credential, Program
 from campus.urls import public_url
 
@@ -55,9 +56,4 @@ def badges_for(user_id: int, *, include_invalid: bool = False) -> list[Credentia
 
 def sitemap_entries() -> list[tuple[str, datetime]]:
     """Every published program's slug and last change, for the sitemap."""
-    rows = db.session.execute(
-        select(Program.slug, Program.updated_at)
-        .where(Program.published.is_(True))
-        .order_by(Program.slug)
-    )
-    return [(slug, updated) for slug, updated in rows]
+    return slugs_and_changes(Program, Program.published.is_(True))
