@@ -38,6 +38,23 @@ def test_reset_request_answers_the_same_whether_or_not_the_email_exists(app, cli
     assert len(outbox(app)) == 1
 
 
+def test_a_reset_the_broker_cannot_take_says_so_instead_of_promising_an_email(
+    app, client, user, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from campus import jobs
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(jobs, "send_task", unreachable)
+    response = post_form(client, "/password/reset", {"email": "kim@example.com"})
+    assert response.status_code == 503
+    assert "could not send the email just now" in response.text
+    assert "Check your email" not in response.text and outbox(app) == []
+
+
 def test_reset_link_sets_a_new_password_and_works_once(app, client, user):
     link = _reset_link(app, client)
     r = post_form(client, link, {"password": "a brand new secret", "confirm": "a brand new secret"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 from typing import cast
@@ -21,6 +22,8 @@ from campus.extensions import db
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
+
+log = logging.getLogger(__name__)
 
 
 class _Hasher:
@@ -291,9 +294,21 @@ def request_password_reset(email: str) -> None:
     The request costs the same whether or not an account exists, so neither its answer nor its
     timing tells which addresses have accounts.
     """
-    from campus.jobs import enqueue_after_commit
+    from campus.jobs import send_task
 
-    enqueue_after_commit("campus.accounts.send_password_reset", normalize_email(email))
+    # Sent now, not after a commit: it writes no row, so nothing would find it again if the
+    # broker lost it, and the person must hear that it did not go rather than wait for it.
+    try:
+        send_task(
+            current_app.extensions["celery"],
+            "campus.accounts.send_password_reset",
+            (normalize_email(email),),
+        )
+    except Exception as exc:
+        log.exception("password reset for an address not queued")
+        raise AccountError(
+            "We could not send the email just now. Try again in a few minutes.", field="email"
+        ) from exc
 
 
 def send_password_reset_email(email: str) -> bool:

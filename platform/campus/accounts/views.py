@@ -243,8 +243,11 @@ def request_reset() -> str | tuple[str, int] | Response:
     """Ask for a reset link; the answer never says whether the email has an account."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
+        try:
+            services.request_password_reset(form.email.data)
+        except services.AccountError as exc:
+            form.email.errors.append(str(exc))
+            return render_template("accounts/reset_request.html", form=form), 503
         return render_template("accounts/reset_sent.html", email=form.email.data)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/reset_request.html", form=form), status
