@@ -187,6 +187,24 @@ def test_the_sweep_stops_retrying_a_credential_after_its_last_attempt(app):
         assert sweep_credentials.delay().get() == 0
     assert _credentials(app)[0].status == "failed"
 
+    # Its cause fixed, an admin issues it again from the credential's page.
+    from tests.admin import helpers as admin
+
+    client = app.test_client()
+    admin.sign_in_admin(app, client)
+    details = client.get(f"/admin/credentials/details/?id={credential.id}").text
+    assert "Issuing failed" in details and "Issue again" in details
+    admin.post(client, f"/admin/credentials/{credential.id}/issue-again", {})
+    [credential] = _credentials(app)
+    assert credential.status == "issued" and len(_credential_mail(app)) == 1
+    [entry] = admin.audit_entries(app, action="program_credential_issue_again")
+    assert "No space left on device" in entry.summary
+    # Only a failed one: an issued credential is not issued again.
+    again = admin.post(
+        client, f"/admin/credentials/{credential.id}/issue-again", {}, follow_redirects=True
+    )
+    assert any("Nothing changed" in m for m in admin.flashes(again))
+
 
 def test_the_sweep_issues_nothing_to_a_member_short_of_a_requirement(app):
     user_id, program_id = _pass_exam(app, practical_required=True, rubric="Safe")

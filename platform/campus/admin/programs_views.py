@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, select_choices
-from campus.admin.forms import RevokeForm
+from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
 from campus.integers import is_digits
 from campus.programs import actions, issuing
@@ -212,8 +212,29 @@ class CredentialView(AuditedModelView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("revoke_form", RevokeForm(prefix="revoke"))
+        kwargs.setdefault("issue_again_form", ActionForm())
         kwargs.setdefault("today", today())
         return super().render(template, **kwargs)
+
+    @expose("/<int:credential_id>/issue-again", methods=("POST",))
+    def issue_again(self, credential_id: int):
+        """Queue a credential whose issuing failed (its cause fixed) for issuing again."""
+        credential = db.session.get(Credential, credential_id)
+        if credential is None:
+            abort(404)
+        back = redirect(url_for(".details_view", id=credential_id))
+        if not ActionForm().validate_on_submit():
+            flash("Nothing changed: the form expired. Try again.", "error")
+            return back
+        try:
+            actions.issue_again(credential, actor=current_user._get_current_object())
+            db.session.commit()
+        except issuing.CredentialError as exc:
+            db.session.rollback()
+            flash(f"Nothing changed: {exc.message}", "error")
+            return back
+        flash(f"Credential {credential.code} is queued for issuing again.", "success")
+        return back
 
     @expose("/<int:credential_id>/revoke", methods=("POST",))
     def revoke(self, credential_id: int):

@@ -127,6 +127,22 @@ def review_practical(
         _queue_issue(submission.user_id, submission.program_id)
 
 
+def issue_again(credential: Credential, actor: User | None) -> None:
+    """Queue a credential whose issuing failed with a fresh count of tries, and log it."""
+    if credential.status != "failed":
+        raise issuing.CredentialError("Only a credential whose issuing failed is issued again.")
+    error = credential.last_error or "an error"
+    # The sweep stops at CREDENTIAL_SWEEP_MAX_ATTEMPTS: a fixed cause earns a full set again.
+    credential.attempts = 0
+    record(
+        "program_credential_issue_again",
+        credential,
+        summary=f"queued {credential.code} for issuing again after: {error}"[:500],
+        actor=actor,
+    )
+    _queue_issue(credential.user_id, credential.program_id)
+
+
 def revoke_credential(credential: Credential, reason: str, actor: User | None) -> None:
     """Revoke a credential with a reason (admin or operator); it stops showing at once."""
     issuing.revoke(credential, reason, actor=f"admin {actor.email}" if actor else "cli")
