@@ -160,6 +160,10 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=current_app.config["REPORTING_SENT_STALE_AFTER"])
 
 
+# The send task's first try and its retries: one round, as the sweep starts them.
+TRIES_PER_ROUND = 7
+
+
 def _max_attempts() -> int:
     return current_app.config["REPORTING_MAX_ATTEMPTS"]
 
@@ -410,6 +414,10 @@ def reopen(report: ReportedCompletion) -> None:
         raise ReportingError("This completion is already on its way; wait for the answer.", 409)
     if report.certificate.status == "revoked":
         raise ReportingError("The certificate is revoked; it is not reported.", 409)
+    if report.attempts >= _max_attempts():
+        # A resend earns a full round of tries (and the sweep's care if its message is lost);
+        # the count stays above zero, which tells the withdrawal rule the board may hold it.
+        report.attempts = max(1, _max_attempts() - TRIES_PER_ROUND)
     _requeue(report)
     db.session.flush()
 

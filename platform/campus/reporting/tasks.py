@@ -23,7 +23,7 @@ def _backoff(retries: int) -> int:
 
 @shared_task(
     bind=True,
-    max_retries=6,
+    max_retries=services.TRIES_PER_ROUND - 1,
     acks_late=True,
     reject_on_worker_lost=True,
     name=services.SEND_TASK,

@@ -32,6 +32,14 @@ def _completion_reports(certificates) -> dict[int, list[dict]]:
 
 
 def _reporting_waits(certificates) -> bool:
-    """Tell whether a report of these certificates still waits for the system's answer."""
+    """Tell whether a report of these certificates is about to get the system's answer.
+
+    Only a first send in progress: one that failed or got no answer waits for a retry minutes
+    or hours away, and the page would reload every few seconds all that time.
+    """
     by_certificate = services.reports_by_certificate([c.id for c in certificates])
-    return any(r.status in ("pending", "sent") for rows in by_certificate.values() for r in rows)
+    return any(
+        r.status in ("pending", "sent") and not r.last_error
+        for rows in by_certificate.values()
+        for r in rows
+    )
