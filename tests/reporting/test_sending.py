@@ -229,7 +229,34 @@ def test_a_send_left_without_an_answer_on_its_last_attempt_fails_may_be_held(app
         assert sweep_reports.apply().result == 0
         report = report_of(c.certificate_id)
         assert report.status == "failed" and "may hold it" in report.reason
+        assert report.unanswered_at is not None
     assert len(fake_cebroker.messages) == 1  # only the first, accepted send
+
+
+def test_a_send_once_unanswered_is_remembered_when_later_tries_fail(app, fake_cebroker):
+    from campus.reporting.adapters import TransientFailure, Unanswered
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.reporting import services
+
+        report = report_of(c.certificate_id)
+        report.status, report.attempts = "pending", 12
+        db.session.commit()
+        assert services.claim(report.id)
+        services.record_outcome(report.id, Unanswered("read timed out"))
+        db.session.commit()
+        _age(report_of(c.certificate_id))
+        assert services.claim(report.id)
+        # The next try never reached CE Broker: back to pending, but the first may be held.
+        services.record_outcome(report.id, TransientFailure("connection refused"))
+        services.record_gave_up(report.id)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert (report.status, report.attempts) == ("failed", 14)
+        assert "may hold it" in report.reason and "connection refused" in report.reason
 
 
 def test_without_settings_the_report_says_not_configured_and_nothing_is_sent(app, fake_cebroker):

@@ -40,9 +40,9 @@ def _status(view, context, model, name) -> Markup:
     css = STATUS_CSS.get(model.status, "badge-muted")
     label = model.status.replace("_", " ")
     badge = Markup(f'<span class="badge {css}">{escape(label)}</span>')
-    if model.status == "sent" and model.last_error:
-        # A send with no answer: CE Broker may hold it (the sweep sends it again when stale).
-        badge += Markup(' <span class="badge badge-warn">outcome unknown</span>')
+    if model.unanswered_at is not None and model.status in ("pending", "sent", "failed"):
+        # A send went unanswered: CE Broker may hold it, whatever the tries since have said.
+        badge += Markup(' <span class="badge badge-warn">may be held</span>')
     if model.withdrawal_pending:
         badge += Markup(' <span class="badge badge-danger">withdrawal due</span>')
     elif model.withdrawn_at is not None:
@@ -117,6 +117,7 @@ class ReportView(AuditedModelView):
         "last_error",
         "reference",
         "sent_at",
+        "unanswered_at",
         "sent",
         "answered_at",
         "withdrawal_due_at",

@@ -52,6 +52,10 @@ class ReportedCompletion(TimestampMixin, Model):
     # What the last send told the system (name, license number, course, date, hours), kept as
     # sent: the license row may be corrected later, and the record must show what the board got.
     sent: Mapped[dict | None] = mapped_column(JSON)
+    # When a send first went out and got no answer (a timeout after sending, a worker killed
+    # before reading the answer): from then on the system may hold the completion, whatever
+    # later tries say, so a failed report tells the admin to check there before uploading it.
+    unanswered_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     # Set when the certificate is revoked, whatever the report's status then (a send racing the
     # revocation still ends up flagged). Once the board holds it (sent or accepted) it is a

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campus.certificates.models import Certificate
@@ -226,6 +226,14 @@ def claim(report_id: int) -> bool:
             sent_at=now,
             attempts=ReportedCompletion.attempts + 1,
             updated_at=now,
+            # Taking over a stale send: that one never got its answer read.
+            unanswered_at=case(
+                (
+                    ReportedCompletion.status == "sent",
+                    func.coalesce(ReportedCompletion.unanswered_at, now),
+                ),
+                else_=ReportedCompletion.unanswered_at,
+            ),
         )
         .execution_options(synchronize_session=False)
     )
@@ -250,6 +258,7 @@ def record_outcome(report_id: int, outcome: Outcome) -> ReportedCompletion:
         _settle(report, "rejected", outcome.reason[:2000])
     elif isinstance(outcome, Unanswered):
         report.status = "sent"
+        report.unanswered_at = report.unanswered_at or utcnow()
         report.last_error = (
             f"{outcome.error}; it may have recorded the completion. Sent again once "
             "the send is stale; a duplicate answer then counts as accepted."
@@ -269,12 +278,14 @@ def record_gave_up(report_id: int) -> None:
     if report is None or report.status not in ("pending", "sent"):
         return
     cap = _max_attempts()
+    if report.status == "sent":
+        report.unanswered_at = report.unanswered_at or utcnow()  # its answer was never read
     if report.attempts >= cap:
         name = system_name(report.system)
         maybe_held = (
             f"its last send got no answer, so {name} may hold it: check there before uploading "
             "it by hand; a resend counts a duplicate answer as accepted"
-            if report.status == "sent"
+            if report.unanswered_at is not None
             else f"nothing shows that {name} received it"
         )
         _settle(
@@ -328,16 +339,26 @@ def sweep_candidates(now: datetime | None = None, limit: int = 500) -> list[int]
 
 def give_up_idle(now: datetime | None = None, limit: int = 500) -> list[int]:
     """Mark failed the idle reports that used all their attempts (a worker died on the last)."""
+    now = now or utcnow()
     query = (
         select(ReportedCompletion.id)
-        .where(_idle(now or utcnow()), ReportedCompletion.attempts >= _max_attempts())
+        .where(_idle(now), ReportedCompletion.attempts >= _max_attempts())
         .order_by(ReportedCompletion.id)
         .limit(limit)
     )
     report_ids = list(db.session.scalars(query))
+    failed = []
     for report_id in report_ids:
-        record_gave_up(report_id)
-    return report_ids
+        # Read again under a lock: a resend a worker claimed since the query is not idle.
+        still_idle = db.session.scalar(
+            select(ReportedCompletion.id)
+            .where(ReportedCompletion.id == report_id, _idle(now))
+            .with_for_update()
+        )
+        if still_idle is not None:
+            record_gave_up(report_id)
+            failed.append(report_id)
+    return failed
 
 
 # --- revocation --------------------------------------------------------------------------------
