@@ -240,19 +240,19 @@ def test_a_send_once_unanswered_is_remembered_when_later_tries_fail(app, fake_ce
     c = completion(app)
     with app.app_context():
         from campus.extensions import db
-        from campus.reporting import services
+        from campus.reporting import sending
 
         report = report_of(c.certificate_id)
         report.status, report.attempts = "pending", 12
         db.session.commit()
-        assert services.claim(report.id)
-        services.record_outcome(report.id, Unanswered("read timed out"))
+        assert sending.claim(report.id)
+        sending.record_outcome(report.id, Unanswered("read timed out"))
         db.session.commit()
         _age(report_of(c.certificate_id))
-        assert services.claim(report.id)
+        assert sending.claim(report.id)
         # The next try never reached CE Broker: back to pending, but the first may be held.
-        services.record_outcome(report.id, TransientFailure("connection refused"))
-        services.record_gave_up(report.id)
+        sending.record_outcome(report.id, TransientFailure("connection refused"))
+        sending.record_gave_up(report.id)
         db.session.commit()
         report = report_of(c.certificate_id)
         assert (report.status, report.attempts) == ("failed", 14)

@@ -9,7 +9,7 @@ from flask import current_app
 
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
-from campus.reporting import services
+from campus.reporting import sending, services
 from campus.reporting.adapters import TransientFailure, Unanswered
 from campus.reporting.models import ReportedCompletion
 
@@ -23,20 +23,20 @@ def _backoff(retries: int) -> int:
 
 @shared_task(
     bind=True,
-    max_retries=services.TRIES_PER_ROUND - 1,
+    max_retries=sending.TRIES_PER_ROUND - 1,
     acks_late=True,
     reject_on_worker_lost=True,
     name=services.SEND_TASK,
 )
 def send_report(self, report_id: int) -> str | None:
     """Send one queued completion and store the answer; safe to run any number of times."""
-    settled = services.hold_back(report_id)
+    settled = sending.hold_back(report_id)
     db.session.commit()
     if settled is not None:
         return settled.status
     if db.session.get(ReportedCompletion, report_id) is None:
         return None
-    if not services.claim(report_id):
+    if not sending.claim(report_id):
         db.session.commit()
         return None  # answered already, or another worker is sending it right now
     report = db.session.get(ReportedCompletion, report_id)
@@ -45,11 +45,11 @@ def send_report(self, report_id: int) -> str | None:
     report.sent = completion.as_record()
     db.session.commit()  # "sent" is visible (and claimed) before the request goes out
     try:
-        outcome = services.adapter(report.system).submit(completion)
+        outcome = sending.adapter(report.system).submit(completion)
     except Exception as exc:  # a bug in an adapter must not leave the report "sent" for good
         log.exception("report %s: adapter failed", report_id)
         outcome = TransientFailure(f"{type(exc).__name__}: {exc}")
-    report = services.record_outcome(report_id, outcome)
+    report = sending.record_outcome(report_id, outcome)
     db.session.commit()
     if not isinstance(outcome, (TransientFailure, Unanswered)):
         return report.status
@@ -57,7 +57,7 @@ def send_report(self, report_id: int) -> str | None:
     if isinstance(outcome, Unanswered) or self.request.retries >= self.max_retries:
         # An unanswered send is not retried now: the system may hold it. It stays "sent" until
         # stale, when the sweep sends it again and a duplicate answer counts as accepted.
-        services.record_gave_up(report_id)
+        sending.record_gave_up(report_id)
         db.session.commit()
         return report.status
     if self.request.is_eager:
@@ -70,10 +70,10 @@ def send_report(self, report_id: int) -> str | None:
 @shared_task(name="campus.reporting.sweep_reports")
 def sweep_reports() -> int:
     """Re-enqueue reports left pending or sent without an answer; fail those out of attempts."""
-    failed = services.give_up_idle()
+    failed = sending.give_up_idle()
     if failed:
         log.warning("report sweep: %d reports failed after their last attempt", len(failed))
-    report_ids = services.sweep_candidates()
+    report_ids = sending.sweep_candidates()
     for report_id in report_ids:
         enqueue_after_commit(services.SEND_TASK, report_id)
     db.session.commit()
