@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery, Task
@@ -43,6 +44,23 @@ def enqueue_after_commit(task: str, *args: Any, **kwargs: Any) -> None:
     session = db.session()
     celery_app = current_app.extensions["celery"]
     session.info.setdefault(_PENDING, []).append((celery_app, task, args, kwargs))
+
+
+def requeue(task: str, found: Iterable[Any], what: str) -> int:
+    """Send a task again for each piece of work a sweep found, after committing; return how many.
+
+    `found` holds one id per piece of work, or a tuple of the task's arguments; `what` names
+    them in the log line ("3 enrollments").
+    """
+    from campus.extensions import db
+
+    found = list(found)
+    for item in found:
+        enqueue_after_commit(task, *(item if isinstance(item, tuple) else (item,)))
+    db.session.commit()
+    if found:
+        log.info("sweep re-enqueued %d %s for %s", len(found), what, task)
+    return len(found)
 
 
 def send_task(celery_app: Celery, name: str, args: Any = (), kwargs: Any = None) -> None:

@@ -10,7 +10,7 @@ from flask import current_app
 from campus.certificates import services
 from campus.certificates.signals import certificate_stored
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit
+from campus.jobs import requeue
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,7 @@ def issue_certificate(self, enrollment_id: int) -> str | None:
 @shared_task(name="campus.certificates.sweep_certificates")
 def sweep_certificates() -> int:
     """Re-enqueue completed enrollments whose certificate is missing, failed or stuck."""
-    enrollment_ids = services.sweep_candidates()
-    for enrollment_id in enrollment_ids:
-        enqueue_after_commit(issue_certificate.name, enrollment_id)
-    db.session.commit()
-    if enrollment_ids:
-        log.info("certificate sweep re-enqueued %d enrollments", len(enrollment_ids))
-    return len(enrollment_ids)
+    return requeue(issue_certificate.name, services.sweep_candidates(), "enrollments")
 
 
 BEAT_SCHEDULE = {

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
 from campus.directory import contact
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit
-
-log = logging.getLogger(__name__)
+from campus.jobs import requeue
 
 
 @shared_task(
@@ -32,13 +28,7 @@ def relay_message(message_id: int) -> bool:
 )
 def sweep_messages() -> int:
     """Re-enqueue the relay of stored messages whose task was lost (broker down, worker killed)."""
-    message_ids = contact.unrelayed_ids()
-    for message_id in message_ids:
-        enqueue_after_commit(contact.RELAY_TASK, message_id)
-    db.session.commit()
-    if message_ids:
-        log.info("directory sweep re-enqueued %d messages", len(message_ids))
-    return len(message_ids)
+    return requeue(contact.RELAY_TASK, contact.unrelayed_ids(), "messages")
 
 
 BEAT_SCHEDULE = {

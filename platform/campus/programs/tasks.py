@@ -9,7 +9,7 @@ from celery.schedules import crontab
 from flask import current_app
 
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit
+from campus.jobs import requeue
 from campus.programs import actions, exam, issuing, recovery
 from campus.programs.public import today
 
@@ -69,13 +69,8 @@ def issue_credential(self, user_id: int, program_id: int) -> str | None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.sweep_credentials")
 def sweep_credentials() -> int:
     """Re-run issuing for credentials left pending or failed, and for any due but never made."""
-    pairs = list(dict.fromkeys(recovery.stuck_credentials() + recovery.due_without_credential()))
-    for user_id, program_id in pairs:
-        enqueue_after_commit(issue_credential.name, user_id, program_id)
-    db.session.commit()
-    if pairs:
-        log.info("credential sweep re-enqueued %d credentials", len(pairs))
-    return len(pairs)
+    pairs = dict.fromkeys(recovery.stuck_credentials() + recovery.due_without_credential())
+    return requeue(issue_credential.name, pairs, "credentials")
 
 
 @shared_task(

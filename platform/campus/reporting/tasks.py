@@ -8,7 +8,7 @@ from celery import shared_task
 from flask import current_app
 
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit
+from campus.jobs import requeue
 from campus.reporting import sending, services
 from campus.reporting.adapters import TransientFailure, Unanswered
 from campus.reporting.models import ReportedCompletion
@@ -73,13 +73,7 @@ def sweep_reports() -> int:
     failed = sending.give_up_idle()
     if failed:
         log.warning("report sweep: %d reports failed after their last attempt", len(failed))
-    report_ids = sending.sweep_candidates()
-    for report_id in report_ids:
-        enqueue_after_commit(services.SEND_TASK, report_id)
-    db.session.commit()
-    if report_ids:
-        log.info("report sweep re-enqueued %d reports", len(report_ids))
-    return len(report_ids)
+    return requeue(services.SEND_TASK, sending.sweep_candidates(), "reports")
 
 
 BEAT_SCHEDULE = {
