@@ -216,48 +216,47 @@ class CredentialView(AuditedModelView):
         kwargs.setdefault("today", today())
         return super().render(template, **kwargs)
 
-    @expose("/<int:credential_id>/issue-again", methods=("POST",))
-    def issue_again(self, credential_id: int):
-        """Queue a credential whose issuing failed (its cause fixed) for issuing again."""
+    def _change(self, credential_id: int, form, refused: str, change, done: str):
+        """Apply one change to a credential from its page; flash what happened and go back."""
         credential = db.session.get(Credential, credential_id)
         if credential is None:
             abort(404)
         back = redirect(url_for(".details_view", id=credential_id))
-        if not ActionForm().validate_on_submit():
-            flash("Nothing changed: the form expired. Try again.", "error")
+        if not form.validate_on_submit():
+            flash(f"Nothing changed: {refused}", "error")
             return back
         try:
-            actions.issue_again(credential, actor=current_user._get_current_object())
+            change(credential, actor=current_user._get_current_object())
             db.session.commit()
         except issuing.CredentialError as exc:
             db.session.rollback()
             flash(f"Nothing changed: {exc.message}", "error")
             return back
-        flash(f"Credential {credential.code} is queued for issuing again.", "success")
+        flash(f"Credential {credential.code} {done}", "success")
         return back
+
+    @expose("/<int:credential_id>/issue-again", methods=("POST",))
+    def issue_again(self, credential_id: int):
+        """Queue a credential whose issuing failed (its cause fixed) for issuing again."""
+        return self._change(
+            credential_id,
+            ActionForm(),
+            "the form expired. Try again.",
+            actions.issue_again,
+            "is queued for issuing again.",
+        )
 
     @expose("/<int:credential_id>/revoke", methods=("POST",))
     def revoke(self, credential_id: int):
         """Revoke a credential with a reason (fresh password needed)."""
-        credential = db.session.get(Credential, credential_id)
-        if credential is None:
-            abort(404)
-        back = redirect(url_for(".details_view", id=credential_id))
         form = RevokeForm(prefix="revoke")
-        if not form.validate_on_submit():
-            flash("Nothing changed: give a reason for the revocation.", "error")
-            return back
-        try:
-            actions.revoke_credential(
-                credential, form.reason.data, actor=current_user._get_current_object()
-            )
-            db.session.commit()
-        except issuing.CredentialError as exc:
-            db.session.rollback()
-            flash(f"Nothing changed: {exc.message}", "error")
-            return back
-        flash(f"Credential {credential.code} is revoked; its verification page says so.", "success")
-        return back
+        return self._change(
+            credential_id,
+            form,
+            "give a reason for the revocation.",
+            lambda held, actor: actions.revoke_credential(held, form.reason.data, actor),
+            "is revoked; its verification page says so.",
+        )
 
 
 def add_views(admin, session) -> None:
