@@ -301,16 +301,25 @@ def test_only_the_holder_downloads_the_pdf(app, client):
     assert app.test_client().get(f"/programs/{slug}/credential.pdf").status_code == 302
 
 
+def _all_right_and_left_open(minutes: int = 30):
+    """A candidate's sitting started at START with every answer right and saved, still open.
+
+    Inside an app context; returns (program, user, sitting).
+    """
+    program, courses = ready_program(exam_time_limit_minutes=minutes)
+    user = support.create_user()
+    for course in courses:
+        complete(user.id, course, when=START - timedelta(days=1))
+    with time_machine.travel(START, tick=False):
+        sitting = actions.start_exam(user, program)
+        actions.save_answers(user, sitting, right_answers(sitting))
+        db.session.commit()
+    return program, user, sitting
+
+
 def test_a_sitting_that_expires_with_a_passing_score_still_earns_the_credential(app, client):
     with app.app_context():
-        program, courses = ready_program(exam_time_limit_minutes=30)
-        user = support.create_user()
-        for course in courses:
-            complete(user.id, course, when=START - timedelta(days=1))
-        with time_machine.travel(START, tick=False):
-            sitting = actions.start_exam(user, program)
-            actions.save_answers(user, sitting, right_answers(sitting))
-            db.session.commit()
+        program, user, _sitting = _all_right_and_left_open()
         slug, user_id = program.slug, user.id
     with time_machine.travel(START + timedelta(minutes=45), tick=False):
         with app.app_context():
@@ -331,15 +340,8 @@ def test_a_sitting_that_expires_with_a_passing_score_still_earns_the_credential(
 
 def test_an_answer_sent_after_the_deadline_closes_the_sitting_as_the_sweep_would(app):
     with app.app_context():
-        program, courses = ready_program(exam_time_limit_minutes=30)
-        user = support.create_user()
-        for course in courses:
-            complete(user.id, course, when=START - timedelta(days=1))
-        with time_machine.travel(START, tick=False):
-            sitting = actions.start_exam(user, program)
-            key = right_answers(sitting)
-            actions.save_answers(user, sitting, key)
-            db.session.commit()
+        _program, user, sitting = _all_right_and_left_open()
+        key = right_answers(sitting)
         with time_machine.travel(START + timedelta(minutes=31), tick=False):
             # The page's autosave, late: refused, and the sitting is closed on what it held.
             with pytest.raises(exam.ExamError, match="Time is up"):

@@ -272,6 +272,27 @@ def test_deletion_cancels_the_simulated_subscription_and_deletes_the_customer(ap
         assert {"customer.subscription.deleted", "customer.deleted"} <= types
 
 
+def _practical(program_id: int, user_id: int, key: str, **review) -> None:
+    """Store a practical video and its submission (inside an app context); commit."""
+    from campus.extensions import db
+    from campus.programs.models import PracticalSubmission
+    from campus.storage import get_storage
+
+    db.session.add(
+        PracticalSubmission(
+            program_id=program_id,
+            user_id=user_id,
+            storage_key=key,
+            filename="me.mp4",
+            content_type="video/mp4",
+            size_bytes=4,
+            **review,
+        )
+    )
+    db.session.commit()
+    get_storage().save(key, b"....")
+
+
 def test_deletion_takes_down_the_directory_profile_and_the_practical_videos(app, client):
     from campus.accounts.models import User
     from campus.directory.models import DirectoryProfile
@@ -288,20 +309,8 @@ def test_deletion_takes_down_the_directory_profile_and_the_practical_videos(app,
         profile.photo_key = "directory/photos/gone.jpg"
         slug = profile.slug
         program = make_program(slug="deleted-member-program", practical_required=True)
-        db.session.add(
-            PracticalSubmission(
-                program_id=program.id,
-                user_id=m.user_id,
-                storage_key="programs/practicals/gone.mp4",
-                filename="me.mp4",
-                content_type="video/mp4",
-                size_bytes=4,
-            )
-        )
-        db.session.commit()
-        storage = get_storage()
-        storage.save("directory/photos/gone.jpg", b"\xff\xd8\xff\xe0")
-        storage.save("programs/practicals/gone.mp4", b"....")
+        _practical(program.id, m.user_id, "programs/practicals/gone.mp4")
+        get_storage().save("directory/photos/gone.jpg", b"\xff\xd8\xff\xe0")
     assert client.get(f"/directory/{slug}").status_code == 200
 
     support.login(client, m.email)
@@ -329,21 +338,14 @@ def test_a_program_credential_and_its_practical_review_are_kept_like_certificate
         user = support.create_user()
         program = make_program(slug="practical-only", practical_required=True)
         credential = make_credential(user.id, program)
-        db.session.add(
-            PracticalSubmission(
-                program_id=program.id,
-                user_id=user.id,
-                storage_key="programs/practicals/reviewed.mp4",
-                filename="me.mp4",
-                content_type="video/mp4",
-                size_bytes=4,
-                status="passed",
-                reviewed_at=datetime(2026, 5, 1, tzinfo=UTC),
-                rubric_marks={"Finds the point": True},
-            )
+        _practical(
+            program.id,
+            user.id,
+            "programs/practicals/reviewed.mp4",
+            status="passed",
+            reviewed_at=datetime(2026, 5, 1, tzinfo=UTC),
+            rubric_marks={"Finds the point": True},
         )
-        db.session.commit()
-        get_storage().save("programs/practicals/reviewed.mp4", b"....")
         user_id, email, code = user.id, user.email, credential.code
 
     support.login(client, email)
