@@ -194,6 +194,7 @@ def test_the_sweep_stops_retrying_a_credential_after_its_last_attempt(app):
     admin.sign_in_admin(app, client)
     details = client.get(f"/admin/credentials/details/?id={credential.id}").text
     assert "Issuing failed" in details and "Issue again" in details
+    assert '<span class="badge badge-danger">failed</span>' in details  # not "pending"
     admin.post(client, f"/admin/credentials/{credential.id}/issue-again", {})
     [credential] = _credentials(app)
     assert credential.status == "issued" and len(_credential_mail(app)) == 1

@@ -183,11 +183,15 @@ class ExamQuestionView(AuditedModelView):
         model.choices = parse_choices(form.choices_text.data)
 
 
-def _credential_state(view, context, model, name) -> Markup:
-    state = model.status_on(today())
-    css = {"valid": "badge-ok", "revoked": "badge-danger", "expired": "badge-warn"}.get(
-        state, "badge-muted"
-    )
+def _state_badge(credential: Credential) -> Markup:
+    """The credential's standing today as a badge: valid, expired, revoked, pending or failed."""
+    state = "failed" if credential.status == "failed" else credential.status_on(today())
+    css = {
+        "valid": "badge-ok",
+        "revoked": "badge-danger",
+        "failed": "badge-danger",
+        "expired": "badge-warn",
+    }.get(state, "badge-muted")
     return Markup(f'<span class="badge {css}">{escape(state)}</span>')
 
 
@@ -200,7 +204,7 @@ class CredentialView(AuditedModelView):
     column_searchable_list = ("code", "user.email", "user.full_name")
     column_filters = ("status", "valid_until")
     column_formatters = {
-        "status": _credential_state,
+        "status": lambda v, c, m, n: _state_badge(m),
         "user": lambda v, c, m, n: m.user.email,
         "program": lambda v, c, m, n: m.program.title,
     }
@@ -213,7 +217,7 @@ class CredentialView(AuditedModelView):
     def render(self, template, **kwargs):
         kwargs.setdefault("revoke_form", RevokeForm(prefix="revoke"))
         kwargs.setdefault("issue_again_form", ActionForm())
-        kwargs.setdefault("today", today())
+        kwargs.setdefault("state_badge", _state_badge)
         return super().render(template, **kwargs)
 
     def _change(self, credential_id: int, form, refused: str, change, done: str):

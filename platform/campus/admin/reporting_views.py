@@ -95,7 +95,7 @@ def _sent(view, context, model, name) -> Markup:
         f"<dt>{escape(label)}</dt><dd>{escape(model.sent.get(key) or '')}</dd>"
         for key, label in _SENT_LABELS.items()
     )
-    return Markup(f'<dl class="sent-record">{rows}</dl>')
+    return Markup(f'<dl class="facts sent-record">{rows}</dl>')
 
 
 def _when(value: datetime | None) -> str:
@@ -133,7 +133,17 @@ class ReportView(AuditedModelView):
         "last_error",
         "updated_at",
     )
-    column_labels = {"reason": "Reason", "last_error": "Last error", "updated_at": "Updated"}
+    column_labels = {
+        "reason": "Reason",
+        "last_error": "Last error",
+        "updated_at": "Updated",
+        "sent_at": "Last sent",
+        "unanswered_at": "Unanswered since",
+        "sent": "What was sent",
+        "answered_at": "Answered",
+        "withdrawal_due_at": "Withdrawal due",
+        "withdrawn_at": "Withdrawn",
+    }
     column_default_sort = ("updated_at", True)
     column_searchable_list = ("certificate.code",)
     column_filters = (
@@ -153,6 +163,24 @@ class ReportView(AuditedModelView):
         "last_error": lambda v, c, m, n: (m.last_error or "")[:120],
         "updated_at": lambda v, c, m, n: _when(m.updated_at),
     }
+    # The details page: the whole error, and every moment as the list writes it.
+    column_formatters_detail = {
+        "status": _status,
+        "sent": _sent,
+        "certificate": _certificate,
+        "member": _member,
+        **{
+            name: lambda v, c, m, n: _when(getattr(m, n))
+            for name in (
+                "sent_at",
+                "unanswered_at",
+                "answered_at",
+                "withdrawal_due_at",
+                "withdrawn_at",
+            )
+        },
+    }
+    details_template = "admin/campus/report_details.html"
     sensitive_actions = ("resend", "withdrawn")
 
     def __init__(self, session, **kwargs) -> None:
