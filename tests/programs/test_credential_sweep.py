@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import select
 
+from campus.accounts.models import User
 from campus.extensions import db
 from campus.models.base import utcnow
-from campus.programs import actions, issuing
-from campus.programs.models import Credential, PracticalSubmission, ProgramCourse
+from campus.programs import actions, issuing, recovery
+from campus.programs.models import Credential, PracticalSubmission, Program, ProgramCourse
 from campus.programs.tasks import sweep_credentials
 from campus.storage import LocalStorage
 from tests import support
@@ -257,3 +258,37 @@ def test_the_credential_sweep_is_on_the_beat_schedule():
     entry = beat_schedule()["programs-sweep-credentials"]
     assert entry["task"] == "campus.programs.sweep_credentials"
     assert entry["schedule"] <= 600
+
+
+def test_a_lapsed_credential_earned_anew_whose_issuing_was_lost_is_issued_by_the_sweep(app, broker):
+    start = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        user_id, program_id = _pass_exam(app)
+    [first] = _credentials(app)
+    assert first.status == "issued" and first.valid_until < date(2028, 3, 6)
+    broker.refused.add(actions.ISSUE_TASK)
+    lapsed = datetime(2028, 3, 6, 10, 0, tzinfo=UTC)
+    with time_machine.travel(lapsed, tick=False), app.app_context():
+        user, program = db.session.get(User, user_id), db.session.get(Program, program_id)
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        db.session.commit()  # passed again; the broker refused the issuing task
+    broker.refused.clear()
+    assert len(_credentials(app)) == 1
+    with time_machine.travel(lapsed + timedelta(minutes=15), tick=False):
+        assert sweep_credentials.delay().get() == 1
+        assert sweep_credentials.delay().get() == 0
+    _first, second = sorted(_credentials(app), key=lambda c: c.period)
+    assert (second.period, second.status) == (2, "issued")
+    assert second.valid_from == date(2028, 3, 6)
+
+
+def test_members_short_of_a_requirement_do_not_hide_one_who_is_due(app, broker):
+    broker.refused.add(actions.ISSUE_TASK)
+    due_user, due_program = _pass_exam(app)  # due, but its issuing was never sent
+    for _ in range(3):
+        _pass_exam(app, elective_hours=2)  # passed later, short of elective hours: not due
+    broker.refused.clear()
+    with app.app_context():
+        found = recovery.due_without_credential(utcnow() + timedelta(minutes=15), limit=2)
+    assert found == [(due_user, due_program)]

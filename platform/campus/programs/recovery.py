@@ -10,9 +10,10 @@ are found here, in bounded batches, and handed back to the issuing task, which i
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import count
 
 from flask import current_app
-from sqlalchemy import CompoundSelect, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, and_, func, or_, select, union_all
 
 from campus.accounts.models import User
 from campus.extensions import db
@@ -26,6 +27,8 @@ from campus.programs.models import (
     ProgramCourse,
 )
 from campus.programs.progress import progress
+
+_PAGE = 200  # candidates read at a time
 
 
 def stuck_credentials(now: datetime | None = None, limit: int = 200) -> list[tuple[int, int]]:
@@ -90,9 +93,15 @@ def due_without_credential(now: datetime | None = None, limit: int = 200) -> lis
     since = now - timedelta(seconds=config["CREDENTIAL_SWEEP_LOOKBACK"])
     steps = _recent_steps(since, until).subquery()
     user_id, program_id = steps.c.user_id, steps.c.program_id
+    # A lapsed credential (issued, past its last day) does not count: the next period is earned
+    # anew, and its issuing can be lost like the first one's.
     holds_one = (
         select(Credential.id)
-        .where(Credential.user_id == user_id, Credential.program_id == program_id)
+        .where(
+            Credential.user_id == user_id,
+            Credential.program_id == program_id,
+            ~and_(Credential.status == "issued", Credential.valid_until < now.date()),
+        )
         .exists()
     )
     passed_exam = (
@@ -113,7 +122,7 @@ def due_without_credential(now: datetime | None = None, limit: int = 200) -> lis
         )
         .exists()
     )
-    candidates = db.session.execute(
+    candidates = (
         select(user_id, program_id)
         .join(Program, Program.id == program_id)
         .where(
@@ -124,11 +133,18 @@ def due_without_credential(now: datetime | None = None, limit: int = 200) -> lis
         .group_by(user_id, program_id)
         # Newest first: a member still short of a requirement falls out of the window in time.
         .order_by(func.max(steps.c.at).desc(), user_id, program_id)
-        .limit(limit)
-    ).all()
-    due = []
-    for member_id, a_program_id in candidates:
-        user, program = db.session.get(User, member_id), db.session.get(Program, a_program_id)
-        if user is not None and program is not None and progress(user, program, now).complete:
-            due.append((member_id, a_program_id))
+    )
+    due: list[tuple[int, int]] = []
+    # In pages, until `limit` are due: members still short of a requirement, however many,
+    # must not hide one who is due behind them.
+    for offset in count(0, _PAGE):
+        page = db.session.execute(candidates.offset(offset).limit(_PAGE)).all()
+        for member_id, a_program_id in page:
+            user, program = db.session.get(User, member_id), db.session.get(Program, a_program_id)
+            if user is not None and program is not None and progress(user, program, now).complete:
+                due.append((member_id, a_program_id))
+                if len(due) >= limit:
+                    return due
+        if len(page) < _PAGE:
+            return due
     return due
