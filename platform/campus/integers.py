@@ -47,6 +47,15 @@ def is_digits(raw: str) -> bool:
     return raw.isascii() and raw.isdigit()
 
 
+def whole_number(raw: object, maximum: int) -> int | None:
+    """Read a whole number typed as text: ASCII digits from 0 to `maximum`, else None."""
+    # The length first: int() raises ValueError on a run of more than 4,300 digits.
+    if not isinstance(raw, str) or not is_digits(raw) or len(raw) > len(str(maximum)):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
+
+
 def id_from(raw: object) -> int | None:
     """Read a database id from text: ASCII digits from 1 to MAX_ID, else None."""
     if not isinstance(raw, str) or not is_digits(raw) or len(raw) > len(str(MAX_ID)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -65,7 +66,9 @@ def safe_local_path(target: str | None, default: str) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return default
-    # Dot segments are resolved by the browser: "/.//host" arrives as "//host" on this site.
-    if urlsplit(urljoin("http://campus.invalid/", target)).path.startswith("//"):
+    # Dot segments are resolved by the browser: "/.//host" arrives as "//host" on this site,
+    # and so does "/%2e//host" (a URL parser reads "%2e" in a path as a dot; urljoin does not).
+    dotted = re.sub("%2e", ".", target, flags=re.IGNORECASE)
+    if urlsplit(urljoin("http://campus.invalid/", dotted)).path.startswith("//"):
         return default
     return target

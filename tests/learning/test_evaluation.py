@@ -86,6 +86,20 @@ def test_the_certificate_waits_for_the_evaluation_and_the_attestation(app, clien
         assert len(db.session.scalars(select(CourseEvaluation)).all()) == 1
 
 
+def test_a_rating_typed_as_a_long_run_of_digits_is_unrated_not_an_error(app, client):
+    from campus.learning.records import CourseEvaluation
+
+    course, _user_id = _completed(app, client)
+    url = f"/courses/{course.slug}/evaluation"
+    # int() refuses more than 4,300 digits with a ValueError.
+    for typed in ("5" * 5000, "05", "6"):
+        response = client.post(url, data=_form(client, presenter=typed))
+        assert response.status_code == 422, typed
+        assert "Rate: The presenter" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(CourseEvaluation.id)) is None
+
+
 def test_the_evaluation_opens_only_after_completion(app, client):
     from campus.learning.records import CourseEvaluation
 

@@ -211,6 +211,8 @@ def member(app):
         "//evil.example",
         "/.//evil.example",
         "/a/..//evil.example",
+        "/%252e//evil.example",  # "/%2e//evil.example" once the query is read
+        "/a/%252E%252e//evil.example",
         "https://evil.example/",
     ],
 )

@@ -55,6 +55,12 @@ def test_bad_weights_are_refused_with_a_clear_message(app, client):
     response = helpers.post(client, "/admin/programs/new/", _program_form(weights_text="Anatomy"))
     assert response.status_code == 200
     assert any("Domain: weight" in m for m in helpers.flashes(response))
+    # int() refuses more than 4,300 digits: past 100, however long, is out of range.
+    for weight in ("0", "101", "1" * 5000):
+        form = _program_form(weights_text=f"Anatomy: {weight}")
+        response = helpers.post(client, "/admin/programs/new/", form)
+        assert response.status_code == 200
+        assert any("between 1 and 100" in m for m in helpers.flashes(response)), weight
     with app.app_context():
         assert db.session.scalar(select(Program)) is None
 

@@ -11,6 +11,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from campus.extensions import db
+from campus.models.base import utcnow
 from campus.programs import actions, exam
 from campus.programs.models import ExamQuestion, ExamSitting
 from campus.programs.tasks import close_expired_sittings
@@ -166,6 +167,39 @@ def test_concurrent_starts_make_one_sitting(app):
     assert support.hammer_in_threads(start, threads=4) == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 1
+
+
+def test_a_sitting_found_open_past_its_deadline_by_several_at_once_is_closed_once(app):
+    from campus.audit import AuditEntry
+
+    with app.app_context():
+        program, courses = ready_program()
+        user = _candidate(program, courses)
+        sitting = actions.start_exam(user, program)
+        actions.save_answers(user, sitting, right_answers(sitting))
+        sitting.deadline_at = utcnow() - timedelta(seconds=5)
+        db.session.commit()
+        sitting_id, user_id = sitting.id, user.id
+
+    def notice(n: int) -> None:
+        # Late autosaves from two tabs, the reloaded page and the beat task, all at once.
+        with app.app_context():
+            from campus.accounts.models import User
+
+            if n % 2:
+                late = db.session.get(ExamSitting, sitting_id)
+                with pytest.raises(exam.ExamError):
+                    actions.save_answers(db.session.get(User, user_id), late, {})
+            else:
+                actions.close_expired_sitting(sitting_id)
+            db.session.commit()
+
+    assert support.hammer_in_threads(notice, threads=6) == []
+    with app.app_context():
+        closed = db.session.get(ExamSitting, sitting_id)
+        assert (closed.closed_reason, closed.passed) == ("expired", True)
+        expired = select(func.count()).where(AuditEntry.action == "program_exam_expire")
+        assert db.session.scalar(expired) == 1
 
 
 def test_the_clock_is_the_servers_and_late_answers_are_refused(app):

@@ -21,7 +21,7 @@ from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, select_choices
 from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
-from campus.integers import is_digits
+from campus.integers import is_digits, whole_number
 from campus.programs import actions, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
 from campus.programs.public import today
@@ -36,8 +36,8 @@ def parse_weights(text: str) -> dict[str, int]:
         name, sep, raw = line.rpartition(":")
         if not sep or not name.strip() or not is_digits(raw.strip()):
             raise ValidationError(f'Line {number}: write "Domain: weight", e.g. "Anatomy: 2".')
-        weight = int(raw.strip())
-        if not 1 <= weight <= 100:
+        weight = whole_number(raw.strip(), 100)
+        if weight is None or weight < 1:
             raise ValidationError(f"Line {number}: a weight is between 1 and 100.")
         weights[name.strip()[:80]] = weight
     if not weights:

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from campus.extensions import db
 from campus.forms import Form
-from campus.integers import is_digits
+from campus.integers import whole_number
 from campus.learning import bp, evaluation
 from campus.learning.access import LearningError, certificates_url, visible_course
 from campus.learning.views import _refuse
@@ -48,7 +48,7 @@ class EvaluationForm(Form):
         ratings = {}
         for field in evaluation.RATINGS:
             raw = getattr(self, field).data
-            ratings[field] = int(raw) if raw and is_digits(str(raw)) else 0
+            ratings[field] = whole_number(str(raw or ""), max(evaluation.SCALE)) or 0
         return evaluation.Answers(
             ratings=ratings,
             minutes_taken=self.minutes_taken.data or 0,

@@ -16,8 +16,9 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
@@ -270,7 +271,8 @@ def submit(sitting: ExamSitting, answers: dict[int, int], now: datetime | None =
     """Save the last answers (before the deadline only) and score the sitting."""
     now = now or utcnow()
     save_answers(sitting, answers, now)
-    close(sitting, "submitted", now)
+    if not close(sitting, "submitted", now):
+        raise ExamError("This sitting is closed.")  # closed at its deadline a moment ago
 
 
 def score(sitting: ExamSitting) -> tuple[int, int]:
@@ -284,24 +286,37 @@ def score(sitting: ExamSitting) -> tuple[int, int]:
     return right, len(sitting.layout)
 
 
-def close(sitting: ExamSitting, reason: str, now: datetime | None = None) -> None:
-    """Close an open sitting and score it on the answers it holds."""
+def close(sitting: ExamSitting, reason: str, now: datetime | None = None) -> bool:
+    """Close an open sitting and score it on the answers it holds; False if it was closed.
+
+    A late autosave, the page, a submission and the beat task may all find a sitting open at
+    its deadline at once: one conditional UPDATE closes it, so only one of them audits the
+    close and queues the credential.
+    """
     if not sitting.is_open:
-        return
+        return False
     right, total = score(sitting)
-    # An expired sitting ended at its deadline, whenever it was noticed.
-    sitting.closed_at = sitting.deadline_at if reason == "expired" else (now or utcnow())
-    sitting.closed_reason = reason
-    sitting.score_percent = round(100 * right / total) if total else 0
-    sitting.passed = sitting.score_percent >= sitting.pass_mark
-    db.session.flush()
+    percent = round(100 * right / total) if total else 0
+    claimed = db.session.execute(
+        update(ExamSitting)
+        .where(ExamSitting.id == sitting.id, ExamSitting.closed_at.is_(None))
+        .values(
+            # An expired sitting ended at its deadline, whenever it was noticed.
+            closed_at=sitting.deadline_at if reason == "expired" else (now or utcnow()),
+            closed_reason=reason,
+            score_percent=percent,
+            passed=percent >= sitting.pass_mark,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(sitting)
+    return cast(CursorResult, claimed).rowcount == 1
 
 
 def expire(sitting: ExamSitting) -> bool:
     """Close a sitting whose deadline passed, audit it, and queue the credential on a pass."""
-    if not sitting.is_open:
+    if not close(sitting, "expired"):
         return False
-    close(sitting, "expired")
     record(
         "program_exam_expire",
         sitting,
