@@ -99,6 +99,24 @@ def test_admin_revokes_a_credential_with_a_reason(app, client):
         assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"
 
 
+def test_changing_a_credential_needs_a_fresh_password(app, client):
+    helpers.sign_in_admin(app, client, fresh=False)
+    with app.app_context():
+        program = make_program(slug="fresh")
+        failed = make_credential(support.create_user().id, program, status="failed").id
+        issued = make_credential(support.create_user().id, program).id
+    for path, fields in (
+        (f"/admin/credentials/{failed}/issue-again", {}),
+        (f"/admin/credentials/{issued}/revoke", {"revoke-reason": "Misconduct"}),
+    ):
+        response = helpers.post(client, path, fields)
+        assert response.status_code == 302 and "/admin/confirm/" in response.headers["Location"]
+    with app.app_context():
+        assert db.session.get(Credential, failed).status == "failed"
+        assert db.session.get(Credential, issued).status == "issued"
+    assert helpers.audit_entries(app, action="program_credential_issue_again") == []
+
+
 def test_a_program_with_credentials_is_kept_and_an_unused_one_can_go(app, client):
     with app.app_context():
         kept = make_program(title="Held program")

@@ -209,7 +209,7 @@ class CredentialView(AuditedModelView):
         "program": lambda v, c, m, n: m.program.title,
     }
     details_template = "admin/campus/credential_details.html"
-    sensitive_views = ("revoke",)
+    sensitive_views = ("revoke", "issue_again")
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Credential, session, **kwargs)
