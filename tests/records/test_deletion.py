@@ -360,3 +360,28 @@ def test_a_program_credential_and_its_practical_review_are_kept_like_certificate
         assert review.status == "passed" and review.rubric_marks == {"Finds the point": True}
         assert not get_storage().exists("programs/practicals/reviewed.mp4")
     assert client.get(f"/programs/verify/{code}").status_code == 200
+
+
+def test_nothing_is_ever_mailed_to_a_deleted_accounts_placeholder_address(app, client):
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+    from campus.programs import issuing
+    from campus.programs.tasks import issue_credential
+    from tests.programs.helpers import make_credential, make_program
+
+    with app.app_context():
+        # Earned, but its issuing was still pending when the member deleted the account.
+        user = support.create_user()
+        program = make_program(slug="pending-at-deletion")
+        held = make_credential(user.id, program, status="pending")
+        held.data = issuing._frozen_data(user, program, held.code, held.earned_at, held.valid_until)
+        db.session.commit()
+        user_id, program_id, email = user.id, program.id, user.email
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+
+    assert issue_credential.delay(user_id, program_id).get() == "issued"  # the record is kept
+    with app.app_context():
+        addresses = db.session.scalars(select(EmailMessage.to)).all()
+    assert email in addresses  # "Your Campus account is deleted"
+    assert not [a for a in addresses if a.endswith("@deleted.invalid")]

@@ -15,6 +15,11 @@ from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.models import EmailMessage
 
+# A deleted account's placeholder address lives here (RFC 2606: never deliverable, never
+# anyone's); what is still sent about that account (a credential issued after it was deleted,
+# a reminder) has nobody to go to.
+TOMBSTONE_DOMAIN = "deleted.invalid"
+
 
 def queue_email(
     to: str,
@@ -30,8 +35,11 @@ def queue_email(
 
     With a dedupe_key the message is queued at most once, however often this is called. A
     marketing message carries a one-click unsubscribe link (RFC 8058), in its headers and text.
-    With reply_to, the recipient's Reply goes to that address rather than to ours.
+    With reply_to, the recipient's Reply goes to that address rather than to ours. Nothing is
+    queued to a deleted account's placeholder address.
     """
+    if to.rpartition("@")[2].lower() == TOMBSTONE_DOMAIN:
+        return None
     if dedupe_key is not None:
         existing = db.session.scalar(
             select(EmailMessage).where(EmailMessage.dedupe_key == dedupe_key)

@@ -33,7 +33,7 @@ from campus.extensions import db
 from campus.learning.models import Enrollment, LessonProgress, QuizAttempt, QuizPaper
 from campus.learning.records import CourseEvaluation, SeatTime
 from campus.mail.models import EmailMessage
-from campus.mail.services import queue_email
+from campus.mail.services import TOMBSTONE_DOMAIN, queue_email
 from campus.models.base import utcnow
 from campus.programs.models import Credential, ExamSitting, PracticalSubmission
 from campus.records import licensing
@@ -42,7 +42,6 @@ from campus.storage import get_storage
 from campus.templating import counted
 from campus.urls import public_url
 
-TOMBSTONE_DOMAIN = "deleted.invalid"  # RFC 2606: never deliverable, never anyone's address
 UNUSABLE_PASSWORD = "!deleted"  # not an Argon2 hash: no password ever verifies against it
 
 
