@@ -167,3 +167,30 @@ def test_the_message_sweep_is_on_the_beat_schedule():
     entry = beat_schedule()["directory-sweep-messages"]
     assert entry["task"] == "campus.directory.sweep_messages"
     assert entry["schedule"] <= 600
+
+
+@pytest.mark.parametrize("change", [{"contact_enabled": False}, {"listed": False}])
+def test_a_late_message_is_not_passed_on_once_the_practitioner_stopped_taking_messages(
+    app, client, practitioner, broker, change
+):
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    profile_id, slug = practitioner
+    client.get(f"/directory/{slug}")
+    support.post_form(client, f"/directory/{slug}/contact", message_fields(app, profile_id))
+    with app.app_context():
+        # Contact turned off, or the profile hidden, while the relay task was lost.
+        db.session.execute(
+            update(DirectoryProfile).where(DirectoryProfile.id == profile_id).values(**change)
+        )
+        db.session.commit()
+    broker.down = False
+    with _later(10):
+        assert sweep_messages.delay().get() == 1
+        assert sweep_messages.delay().get() == 0
+    [notice] = support.outbox(app)
+    assert notice["To"] == "casey@example.net" and "not passed on" in notice["Subject"]
+    assert PRACTITIONER_EMAIL not in str(notice)
+    (message,) = _messages(app)
+    assert message.relayed_at is not None  # handled: no sweep tries it again

@@ -98,7 +98,11 @@ def store_message(profile: DirectoryProfile, name: str, email: str, body: str) -
 
 
 def relay(message_id: int) -> bool:
-    """Email a stored message to its practitioner and a copy to its sender, once each."""
+    """Email a stored message to its practitioner and a copy to its sender, once each.
+
+    False when it was relayed already, or when the practitioner stopped taking messages since
+    (the sender is told instead).
+    """
     message = db.session.get(ContactMessage, message_id)
     if message is None or message.relayed_at is not None:
         return False
@@ -115,6 +119,19 @@ def relay(message_id: int) -> bool:
         return False
     db.session.refresh(message)
     profile = message.profile
+    if not profile.is_listed or not profile.contact_enabled:
+        # Hidden, or contact turned off, since the message was taken (the sweep may relay it
+        # days later): the practitioner said no more messages, so only the sender hears.
+        queue_email(
+            message.sender_email,
+            f"Your message to {profile.display_name} was not passed on",
+            "directory_message_undelivered",
+            dedupe_key=f"directory:message-undelivered:{message.id}",
+            message=message,
+            profile=profile,
+        )
+        db.session.flush()
+        return False
     profile_url = public_url("directory.profile", slug=profile.slug)
     queue_email(
         profile.user.email,
