@@ -292,3 +292,23 @@ def test_members_short_of_a_requirement_do_not_hide_one_who_is_due(app, broker):
     with app.app_context():
         found = recovery.due_without_credential(utcnow() + timedelta(minutes=15), limit=2)
     assert found == [(due_user, due_program)]
+
+
+def test_issuing_again_twice_queues_and_logs_it_once(app, broker):
+    disk = _FullDisk(app.config["INSTANCE_PATH"])
+    app.extensions["storage"] = disk
+    _pass_exam(app)
+    [credential] = _credentials(app)
+    assert credential.status == "failed"
+    disk.full = False
+    broker.refused.add(actions.ISSUE_TASK)  # queued, not yet taken by a worker
+
+    from tests.admin import helpers as admin
+
+    client = app.test_client()
+    admin.sign_in_admin(app, client)
+    path = f"/admin/credentials/{credential.id}/issue-again"
+    admin.post(client, path, {})
+    again = admin.post(client, path, {}, follow_redirects=True)  # a second click
+    assert any("queued for issuing already" in m for m in admin.flashes(again))
+    assert len(admin.audit_entries(app, action="program_credential_issue_again")) == 1
