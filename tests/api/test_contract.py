@@ -2,7 +2,8 @@
 
 The fuzz run drives schemathesis from the app's own document through the WSGI app (no
 network), derandomized and bounded, anonymously and with a read-write token: it must find no
-server error and no status, content type or body the document does not describe.
+server error and no status, content type or body the document does not describe, and where the
+document requires a token or session, a call without one must be refused.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
 from schemathesis.checks import (
     content_type_conformance,
+    ignored_auth,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
@@ -24,6 +26,7 @@ from tests.api.helpers import bearer, member_with_token
 from tests.learning.helpers import make_course
 
 CHECKS = [
+    ignored_auth,  # where the document requires a token or session, a call without one is refused
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
@@ -64,6 +67,26 @@ def test_the_document_declares_the_bearer_token_and_the_session(client):
     assert {"bearerAuth": []} in document["security"]
 
 
+def _anonymous_call(client, path: str, method: str):
+    """Call an operation with no credentials and made-up path values."""
+    url = path.replace("{slug}", "any").replace("{code}", "any").replace("{lesson_id}", "1")
+    if path.endswith("/directory"):
+        url += "?zip=10001"
+    return client.open(url, method=method.upper(), json={} if method == "post" else None)
+
+
+def test_operations_that_refuse_anonymous_callers_do_not_declare_anonymous_access(client):
+    document = _document(client)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            security = operation.get("security", document["security"])
+            anonymous_allowed = {} in security
+            refused = _anonymous_call(client, path, method).status_code == 401
+            assert anonymous_allowed != refused, f"{method.upper()} {path}"
+
+
 def _passes(operation) -> list[tuple[schemathesis.GenerationMode, dict[str, str]]]:
     """Positive and negative inputs, and positive ones on the seeded course where a slug goes."""
     passes = [
@@ -99,7 +122,7 @@ def _fuzz(app, headers: dict[str, str], statuses: list[int] | None = None) -> li
                 response = case.call(headers=headers)
                 if statuses is not None:
                     statuses.append(response.status_code)
-                case.validate_response(response, checks=CHECKS)
+                case.validate_response(response, checks=CHECKS, headers=headers)
 
             try:
                 run()
