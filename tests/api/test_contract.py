@@ -23,7 +23,7 @@ from schemathesis.checks import (
 
 from tests import support
 from tests.api.helpers import bearer, member_with_token
-from tests.learning.helpers import make_course
+from tests.learning.helpers import enroll_directly, make_course
 
 CHECKS = [
     ignored_auth,  # where the document requires a token or session, a call without one is refused
@@ -58,6 +58,24 @@ def test_errors_are_documented_with_the_body_the_server_sends(client):
     reads = document["paths"]["/api/v1/me"]["get"]["responses"]
     assert {"400", "401", "429"} <= set(reads)
     assert not {"403", "413"} & set(reads)
+
+
+def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database):
+    app = support.make_app(SEAT_TIME_SCALE=1.0)  # the testing default lets no time be needed
+    try:
+        user_id, raw = member_with_token(app, "write")
+        with app.app_context():
+            course = make_course("timed-course", lessons=2, ce_hours="1")
+            enroll_directly(user_id, course.id)
+        client = app.test_client()
+        lesson = f"/api/v1/lessons/{course.lesson_ids[0]}/complete"
+        response = client.post(lesson, headers=bearer(raw))
+        assert response.status_code == 409
+        assert response.get_json()["error"]["code"] == "needs_more_time"
+        operation = _document(client)["paths"]["/api/v1/lessons/{lesson_id}/complete"]["post"]
+        assert "409" in operation["responses"]
+    finally:
+        support.clean_database(app)
 
 
 def test_the_document_declares_the_bearer_token_and_the_session(client):

@@ -240,6 +240,9 @@ def enroll(slug: str) -> dict:
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown lesson")
+@blp.alt_response(
+    409, schema=ErrorSchema, description="Too little study time on the lesson yet (needs_more_time)"
+)
 def complete_lesson(lesson_id: int) -> dict:
     """Mark a lesson complete; completing it again changes nothing."""
     user = access.require_user(_user())
