@@ -76,3 +76,14 @@ def query_int(name: str, default: int, *, minimum: int = 1, maximum: int = MAX_I
 def Id(**kwargs) -> fields.Integer:
     """Return a strict integer field for a database id: 1 to MAX_ID, else a 422."""
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class QueryInteger(fields.Integer):
+    """An integer query argument written in ASCII digits only, else a 422."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        # int() alone also reads "1_0", " 7", "+7" and other scripts' digits, which the document's
+        # `type: integer` does not describe.
+        if isinstance(value, str) and not is_digits(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 from werkzeug.exceptions import NotFound
@@ -142,3 +143,13 @@ def test_a_replay_by_an_id_past_the_column_finds_no_event(app):
     with app.app_context():
         assert find_event("99999999999999999999") is None
         assert find_event("9" * 12) is None
+
+
+@pytest.mark.parametrize("written", ["\u0661", "1_0", " 1", "+2", "-1"])
+def test_api_page_numbers_take_only_ascii_digits(client, written):
+    for path in ("/api/v1/courses?", "/api/v1/articles?", "/api/v1/directory?zip=10001&"):
+        response = client.get(f"{path}page={quote(written)}")
+        assert response.status_code == 422, path
+        assert "page" in response.get_json()["error"]["details"]["query"], path
+    response = client.get(f"/api/v1/articles?per_page={quote(written)}")
+    assert response.status_code == 422

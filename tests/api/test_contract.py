@@ -2,7 +2,8 @@
 
 The fuzz run drives schemathesis from the app's own document through the WSGI app (no
 network), derandomized and bounded, anonymously and with a read-write token: it must find no
-server error and no status, content type or body the document does not describe.
+server error and no status, content type or body the document does not describe, and where the
+document requires a token or session, a call without one must be refused.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
 from schemathesis.checks import (
     content_type_conformance,
+    ignored_auth,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
@@ -21,9 +23,10 @@ from schemathesis.checks import (
 
 from tests import support
 from tests.api.helpers import bearer, member_with_token
-from tests.learning.helpers import make_course
+from tests.learning.helpers import enroll_directly, make_course
 
 CHECKS = [
+    ignored_auth,  # where the document requires a token or session, a call without one is refused
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
@@ -57,11 +60,49 @@ def test_errors_are_documented_with_the_body_the_server_sends(client):
     assert not {"403", "413"} & set(reads)
 
 
+def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database):
+    app = support.make_app(SEAT_TIME_SCALE=1.0)  # the testing default lets no time be needed
+    try:
+        user_id, raw = member_with_token(app, "write")
+        with app.app_context():
+            course = make_course("timed-course", lessons=2, ce_hours="1")
+            enroll_directly(user_id, course.id)
+        client = app.test_client()
+        lesson = f"/api/v1/lessons/{course.lesson_ids[0]}/complete"
+        response = client.post(lesson, headers=bearer(raw))
+        assert response.status_code == 409
+        assert response.get_json()["error"]["code"] == "needs_more_time"
+        operation = _document(client)["paths"]["/api/v1/lessons/{lesson_id}/complete"]["post"]
+        assert "409" in operation["responses"]
+    finally:
+        support.clean_database(app)
+
+
 def test_the_document_declares_the_bearer_token_and_the_session(client):
     document = _document(client)
     schemes = document["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
     assert {"bearerAuth": []} in document["security"]
+
+
+def _anonymous_call(client, path: str, method: str):
+    """Call an operation with no credentials and made-up path values."""
+    url = path.replace("{slug}", "any").replace("{code}", "any").replace("{lesson_id}", "1")
+    if path.endswith("/directory"):
+        url += "?zip=10001"
+    return client.open(url, method=method.upper(), json={} if method == "post" else None)
+
+
+def test_operations_that_refuse_anonymous_callers_do_not_declare_anonymous_access(client):
+    document = _document(client)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            security = operation.get("security", document["security"])
+            anonymous_allowed = {} in security
+            refused = _anonymous_call(client, path, method).status_code == 401
+            assert anonymous_allowed != refused, f"{method.upper()} {path}"
 
 
 def _passes(operation) -> list[tuple[schemathesis.GenerationMode, dict[str, str]]]:
@@ -99,7 +140,7 @@ def _fuzz(app, headers: dict[str, str], statuses: list[int] | None = None) -> li
                 response = case.call(headers=headers)
                 if statuses is not None:
                     statuses.append(response.status_code)
-                case.validate_response(response, checks=CHECKS)
+                case.validate_response(response, checks=CHECKS, headers=headers)
 
             try:
                 run()

@@ -193,3 +193,15 @@ def test_token_requests_are_rate_limited_per_token(_database):
         assert client.get("/api/v1/me", headers=bearer(other)).status_code == 200
     finally:
         support.clean_database(app)
+
+
+def test_a_read_only_token_gets_404_and_405_where_no_route_or_method_matches(app):
+    _user_id, raw = member_with_token(app, "read")
+    client = app.test_client()
+    wrong_method = client.put("/api/v1/me", headers=bearer(raw))
+    assert wrong_method.status_code == 405
+    assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in wrong_method.headers["Allow"]
+    no_route = client.post("/api/v1/nothing-here", headers=bearer(raw))
+    assert no_route.status_code == 404
+    assert no_route.get_json()["error"]["code"] == "not_found"

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from campus.accounts.models import User
-from campus.api.spec import ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema
 
 blp = Blueprint("accounts_api", __name__, description="The signed-in user")
 
@@ -50,6 +50,7 @@ def membership_summary(user: User) -> dict:
 
 
 @blp.route("/me")
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, MeSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @login_required

@@ -83,6 +83,8 @@ def _by_token(header: str) -> Response | None:
     g.api_token = token
     if (refusal := _over_limit(token.id)) is not None:
         return refusal
+    if request.url_rule is None:
+        return None  # no route or method matched: its 404/405 (with Allow), as for a session
     if request.method not in SAFE_METHODS and not token.can_write:
         return json_error("forbidden", "This API token may only read.", 403)
     return None

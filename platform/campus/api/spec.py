@@ -23,6 +23,9 @@ from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
 
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+# An operation's own requirement where a caller must be signed in: the document-wide one also
+# allows nobody (for the public reads), which would tell clients these answer anonymously.
+SIGNED_IN = [{"bearerAuth": []}, {"sessionCookie": []}]
 
 
 class ErrorBodySchema(Schema):

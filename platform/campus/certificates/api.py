@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from campus.api.spec import ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema
 from campus.certificates import services
 from campus.certificates.pdf import hours_text
 from campus.learning import credit
@@ -81,6 +81,7 @@ def _as_dict(certificate) -> dict:
 
 
 @blp.get("/certificates")
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, CertificateListSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in, or a bad token")
 def list_certificates():
@@ -94,6 +95,7 @@ def list_certificates():
 
 
 @blp.get("/certificates/<code>")
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, CertificateSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in, or a bad token")
 @blp.alt_response(404, schema=ErrorSchema, description="No certificate of yours has that code")

@@ -11,6 +11,7 @@ from campus.content import services
 from campus.content.access import current_reader, may_read_full, visible_html, visible_text
 from campus.content.disclaimer import as_dict as disclaimer
 from campus.content.search import snippet
+from campus.integers import QueryInteger
 
 blp = Blueprint("content_api", __name__, description="The article library")
 
@@ -19,8 +20,8 @@ class ArticleQuerySchema(Schema):
     q = fields.String(load_default=None, metadata={"description": "Full-text search"})
     category = fields.String(load_default=None, validate=validate.Length(max=80))
     tag = fields.String(load_default=None, validate=validate.Length(max=80))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=services.MAX_PAGE))
-    per_page = fields.Integer(load_default=services.PER_PAGE, validate=validate.Range(1, 50))
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=services.MAX_PAGE))
+    per_page = QueryInteger(load_default=services.PER_PAGE, validate=validate.Range(1, 50))
 
 
 class NamedSchema(Schema):

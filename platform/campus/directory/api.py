@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from campus.api.spec import ErrorSchema
 from campus.directory import geo, photos, taxonomy
 from campus.directory import search as finder
+from campus.integers import QueryInteger
 from campus.urls import public_url
 
 blp = Blueprint("directory_api", __name__, description="The practitioner directory")
@@ -35,8 +36,8 @@ class DirectoryQuerySchema(Schema):
         validate=validate.OneOf(list(taxonomy.professions())),
         metadata={"description": "A profession key"},
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=finder.MAX_PAGE))
-    per_page = fields.Integer(load_default=finder.PER_PAGE, validate=validate.Range(1, 50))
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=finder.MAX_PAGE))
+    per_page = QueryInteger(load_default=finder.PER_PAGE, validate=validate.Range(1, 50))
 
 
 class PractitionerSchema(Schema):

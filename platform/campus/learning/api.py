@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
-from campus.api.spec import ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema
 from campus.errors import json_error
 from campus.extensions import db
 from campus.learning import access, credit, papers, progress, reports, snapshots
@@ -199,6 +199,7 @@ def get_course(slug: str) -> dict:
 
 
 @blp.route("/enrollments")
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, EnrollmentListSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 def list_enrollments() -> dict:
@@ -217,6 +218,7 @@ def list_enrollments() -> dict:
 
 
 @blp.route("/courses/<slug>/enroll", methods=["POST"])
+@blp.doc(security=SIGNED_IN)
 @blp.response(201, EnrollmentSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description="No paid membership, or a read-only token")
@@ -233,10 +235,14 @@ def enroll(slug: str) -> dict:
 
 
 @blp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, LessonCompletionSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown lesson")
+@blp.alt_response(
+    409, schema=ErrorSchema, description="Too little study time on the lesson yet (needs_more_time)"
+)
 def complete_lesson(lesson_id: int) -> dict:
     """Mark a lesson complete; completing it again changes nothing."""
     user = access.require_user(_user())
@@ -252,6 +258,7 @@ def complete_lesson(lesson_id: int) -> dict:
 
 
 @blp.route("/courses/<slug>/quiz/attempts", methods=["POST"])
+@blp.doc(security=SIGNED_IN)
 @blp.arguments(AttemptInSchema)
 @blp.response(201, AttemptOutSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")

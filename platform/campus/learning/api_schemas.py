@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from campus.integers import Id
+from campus.integers import Id, QueryInteger
 from campus.learning import catalog as course_catalog
 
 
@@ -42,7 +42,7 @@ class CatalogArgsSchema(Schema):
     hours = fields.String(
         load_default="", validate=validate.OneOf(["", *course_catalog.HOURS_FILTERS.keys()])
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=9999))
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=9999))
 
 
 class LessonSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from campus.api.spec import ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema
 from campus.extensions import db
 from campus.learning import access, papers
 from campus.learning import quiz as quizzes
@@ -37,6 +37,7 @@ def _attempt_dict(paper: QuizPaper, pass_mark_percent: int) -> dict:
 
 
 @blp.route("/courses/<slug>/quiz/attempt", methods=["POST"])
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, OpenAttemptSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description="Not enrolled, or membership lapsed")
@@ -53,6 +54,7 @@ def start_attempt(slug: str) -> dict:
 
 
 @blp.route("/courses/<slug>/quiz/attempt", methods=["GET"])
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, OpenAttemptSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(404, schema=ErrorSchema, description="No open attempt")

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from campus.api.spec import ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema
 from campus.licenses.services import licenses_for
 
 blp = Blueprint("licenses_api", __name__, description="The signed-in user's licenses")
@@ -30,6 +30,7 @@ class LicenseListSchema(Schema):
 
 
 @blp.route("/me/licenses")
+@blp.doc(security=SIGNED_IN)
 @blp.response(200, LicenseListSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @login_required
