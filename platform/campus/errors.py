@@ -75,6 +75,15 @@ PLAIN = {
     500: "The error was logged for us to look into. Try again in a moment.",
 }
 
+# The same for a JSON caller, who reads them in a program's error message, not on a page.
+PLAIN_JSON = {
+    400: "The request was not what this endpoint expects.",
+    403: "These credentials do not give access to this.",
+    404: "Nothing exists at this address.",
+    405: "This address does not take that method; the Allow header lists the ones it does.",
+    500: "The error was logged for us to look into. Try again in a moment.",
+}
+
 
 def _message(exc: HTTPException) -> str:
     if isinstance(exc, CSRFError):
@@ -117,7 +126,10 @@ def handle_http_exception(exc: HTTPException):
     """Render an HTTP error as JSON or as an error page, keeping its status."""
     status = exc.code or 500
     message = _message(exc)
+    stock = exc.description == type(exc).description
     if wants_json():
+        if stock and status in PLAIN_JSON:
+            message = PLAIN_JSON[status]
         data = getattr(exc, "data", None)
         details = data.get("messages") if isinstance(data, dict) else None
         response = json_error(CODES.get(status, "error"), message, status, details or None)
@@ -126,7 +138,7 @@ def handle_http_exception(exc: HTTPException):
         return response
     if isinstance(exc, SecurityError):
         return _bad_host_page(status, message)
-    if exc.description == type(exc).description and status in PLAIN:
+    if stock and status in PLAIN:
         message = PLAIN[status]
     title = TITLES.get(status, "Error")
     page = render_template("errors/error.html", status=status, title=title, message=message)

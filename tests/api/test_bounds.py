@@ -6,9 +6,9 @@ import json
 from urllib.parse import quote
 
 import pytest
-from werkzeug.exceptions import NotFound
 
 from campus.api.bodies import nesting_depth
+from campus.errors import PLAIN_JSON
 from campus.integers import MAX_ID
 from tests import support
 from tests.api.helpers import bearer, member_with_token
@@ -38,10 +38,10 @@ def test_the_largest_id_still_reaches_the_view_and_one_more_is_refused(app, clie
     headers = {"X-CSRFToken": support.csrf_token(client, "/account/security")}
     response = client.post(f"/api/v1/lessons/{MAX_ID}/complete", headers=headers)
     assert response.status_code == 404  # no such lesson, said by the view itself
-    assert response.get_json()["error"]["message"] != NotFound.description
+    assert response.get_json()["error"]["message"] != PLAIN_JSON[404]
     beyond = client.post(f"/api/v1/lessons/{MAX_ID + 1}/complete", headers=headers)
     assert beyond.status_code == 404
-    assert beyond.get_json()["error"]["message"] == NotFound.description  # no route matched
+    assert beyond.get_json()["error"]["message"] == PLAIN_JSON[404]  # no route matched
 
 
 def test_html_routes_refuse_integers_beyond_64_bits_with_a_404(app, client):

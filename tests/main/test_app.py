@@ -48,6 +48,8 @@ def test_unknown_api_path_answers_json_404(client):
     r = client.get("/api/v1/nothing-here")
     assert r.status_code == 404
     assert r.get_json()["error"]["code"] == "not_found"
+    # A sentence for the caller, not Werkzeug's to a person typing an address.
+    assert r.get_json()["error"]["message"] == "Nothing exists at this address."
 
 
 def test_openapi_document_lists_me(client):
