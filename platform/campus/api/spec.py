@@ -25,7 +25,7 @@ from marshmallow import INCLUDE, Schema, fields
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # An operation's own requirement where a caller must be signed in: the document-wide one also
 # allows nobody (for the public reads), which would tell clients these answer anonymously.
-SIGNED_IN = [{"bearerAuth": []}, {"sessionCookie": []}]
+SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]
 
 
 class ErrorBodySchema(Schema):
