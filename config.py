@@ -301,8 +301,14 @@ class Config:
             timeout = int(_env("CELERY_VISIBILITY_TIMEOUT", "3600") or 3600)
             options: dict = {"visibility_timeout": timeout}
             if timeout < 60:
-                # A short timeout (tests) is only useful if abandoned messages are looked for often.
-                options.update(unacked_restore_interval=1, unacked_restore_throttle=1)
+                # A short timeout (tests) is only useful if abandoned messages are looked for often,
+                # and if a worker killed while holding the restore lock (kept 5 minutes by default)
+                # keeps the others from looking for no longer than the timeout.
+                options.update(
+                    unacked_restore_interval=1,
+                    unacked_restore_throttle=1,
+                    unacked_mutex_expire=timeout,
+                )
             conf.setdefault("broker_transport_options", options)
         return conf
 
