@@ -59,3 +59,28 @@ def test_a_405_names_the_methods_that_work_in_html_and_json(client):
     page = client.put("/login")
     assert page.status_code == 405
     assert "POST" in page.headers["Allow"]
+
+
+def test_a_body_that_is_not_json_gets_415_and_the_document_says_so(app, client):
+    with app.app_context():
+        support.sign_in_directly(client, support.create_user().id)
+    token = support.csrf_token(client, "/account/security")
+    path = "/api/v1/courses/any/quiz/attempts"
+    for body, kind in (("answers=1", "application/x-www-form-urlencoded"), ("{}", "text/plain")):
+        response = client.post(
+            path, data=body, headers={"X-CSRFToken": token, "Content-Type": kind}
+        )
+        assert response.status_code == 415
+        error = response.get_json()["error"]
+        assert error["code"] == "unsupported_media_type" and "JSON" in error["message"]
+    # A JSON body goes on to the view: here, a course that does not exist.
+    answered = client.post(
+        path,
+        json={"answers": [{"question_id": 1, "choice_ids": [1]}]},
+        headers={"X-CSRFToken": token},
+    )
+    assert answered.status_code == 404
+    document = client.get("/api/v1/openapi.json").get_json()
+    responses = document["paths"]["/api/v1/courses/{slug}/quiz/attempts"]["post"]["responses"]
+    assert "415" in responses
+    assert "415" not in document["paths"]["/api/v1/courses/{slug}/enroll"]["post"]["responses"]

@@ -8,6 +8,9 @@ body is measured here before any parser sees it: too large is a 413, too deep a 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from flask import abort, current_app, request
 
@@ -66,3 +69,15 @@ def check_json_body() -> None:
 def _applies() -> bool:
     # Stripe's signed deliveries are verified before they are parsed.
     return request.is_json and not request.path.startswith("/webhooks/")
+
+
+def json_body(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse a body that is not JSON with a 415, before the schema reads it as missing fields."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not request.is_json:
+            abort(415, "Send the body as JSON, with Content-Type: application/json.")
+        return view(*args, **kwargs)
+
+    return checked

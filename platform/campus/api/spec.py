@@ -38,7 +38,8 @@ class ErrorBodySchema(Schema):
         required=True,
         metadata={
             "description": "bad_request, unauthorized, forbidden, not_found, "
-            "method_not_allowed, conflict, too_large, validation_error, rate_limited, or a "
+            "method_not_allowed, conflict, too_large, unsupported_media_type, validation_error, "
+            "rate_limited, or a "
             "rule's own code such as already_enrolled"
         },
     )
@@ -70,6 +71,7 @@ DESCRIPTIONS = {
     403: "A read-only token may not write",
     404: "No such object (also any path number beyond the largest id)",
     413: "The JSON body is too large",
+    415: "The body is not JSON (Content-Type: application/json)",
     422: "Parameters or body do not fit the schema; details say which",
     429: "Too many requests for this token or this endpoint; see Retry-After",
 }
@@ -81,6 +83,8 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         codes += [403, 413]
     if "{" in path:
         codes.append(404)
+    if operation.get("requestBody"):
+        codes.append(415)
     if operation.get("parameters") or operation.get("requestBody") or "{" in path:
         codes.append(422)
     return codes

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
+from campus.api.bodies import json_body
 from campus.api.spec import SIGNED_IN, ErrorSchema
 from campus.errors import json_error
 from campus.extensions import db
@@ -259,15 +260,13 @@ def complete_lesson(lesson_id: int) -> dict:
 
 @blp.route("/courses/<slug>/quiz/attempts", methods=["POST"])
 @blp.doc(security=SIGNED_IN)
+@json_body
 @blp.arguments(AttemptInSchema)
 @blp.response(201, AttemptOutSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
 @blp.alt_response(409, schema=ErrorSchema, description="Already passed, or lessons incomplete")
-@blp.alt_response(
-    422, schema=ErrorSchema, description="Missing or extra answers, or foreign questions"
-)
 @blp.alt_response(
     422,
     schema=ErrorSchema,
