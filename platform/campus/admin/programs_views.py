@@ -222,7 +222,10 @@ class CredentialView(AuditedModelView):
 
     def _change(self, credential_id: int, form, refused: str, change, done: str):
         """Apply one change to a credential from its page; flash what happened and go back."""
-        credential = db.session.get(Credential, credential_id)
+        # Locked to the commit: a second click landing at once waits, then finds it changed.
+        credential = db.session.get(
+            Credential, credential_id, with_for_update=True, populate_existing=True
+        )
         if credential is None:
             abort(404)
         back = redirect(url_for(".details_view", id=credential_id))

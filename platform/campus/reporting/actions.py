@@ -12,9 +12,20 @@ from campus.reporting.services import ReportingError, reopen
 from campus.reporting.systems import system_name
 
 
+def _locked(report_id: int) -> ReportedCompletion | None:
+    """Read a report and lock its row to the end of the transaction.
+
+    Two clicks landing at once would each find it settled, queue it and log it; locked, the
+    second waits for the first and then finds it on its way.
+    """
+    return db.session.get(
+        ReportedCompletion, report_id, with_for_update=True, populate_existing=True
+    )
+
+
 def resend(report_id: int, *, actor: User | None) -> ReportedCompletion:
     """Queue a rejected, failed, unconfigured or cancelled report again; accepted is refused."""
-    report = db.session.get(ReportedCompletion, report_id)
+    report = _locked(report_id)
     if report is None:
         raise ReportingError("There is no such report.", 404)
     before = snapshot(report)
@@ -35,7 +46,7 @@ def resend(report_id: int, *, actor: User | None) -> ReportedCompletion:
 
 def mark_withdrawn(report_id: int, *, actor: User | None) -> ReportedCompletion:
     """Record that a revoked completion was withdrawn from the board's system (done there)."""
-    report = db.session.get(ReportedCompletion, report_id)
+    report = _locked(report_id)
     if report is None:
         raise ReportingError("There is no such report.", 404)
     before = snapshot(report)
