@@ -105,6 +105,16 @@ def complete(user_id: int, course, when=None) -> None:
     db.session.commit()
 
 
+def candidate(courses, when=None):
+    """Insert and commit a member who completed every one of these courses (at `when`)."""
+    from tests import support
+
+    user = support.create_user()
+    for course in courses:
+        complete(user.id, course, when=when)
+    return user
+
+
 def ready_program(**fields: Any):
     """A program with two required courses and a bank of 6 Anatomy and 6 Technique questions."""
     courses = [make_course(f"req-{n}-{id(fields)}") for n in range(2)]

@@ -17,6 +17,7 @@ from campus.programs.tasks import sweep_credentials
 from campus.storage import LocalStorage
 from tests import support
 from tests.programs.helpers import (
+    candidate,
     complete,
     make_course,
     make_credential,
@@ -69,9 +70,7 @@ def _pass_exam(app, **fields):
     """A candidate who completed the courses and passed the exam; returns (user id, program id)."""
     with app.app_context():
         program, courses = ready_program(**fields)
-        user = support.create_user()
-        for course in courses:
-            complete(user.id, course)
+        user = candidate(courses)
         sitting = actions.start_exam(user, program)
         actions.submit_exam(user, sitting, right_answers(sitting))
         db.session.commit()
@@ -110,9 +109,7 @@ def test_a_course_finishing_the_program_whose_check_was_lost_gets_its_credential
         program, courses = ready_program(elective_hours=2)
         program.courses.append(ProgramCourse(course=elective, kind="elective", position=9))
         db.session.commit()
-        user = support.create_user()
-        for course in courses:
-            complete(user.id, course)
+        user = candidate(courses)
         sitting = actions.start_exam(user, program)
         actions.submit_exam(user, sitting, right_answers(sitting))
         db.session.commit()  # passed, but the elective hours are missing: nothing is due

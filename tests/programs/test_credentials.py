@@ -16,7 +16,7 @@ from campus.programs.public import badges_for
 from campus.programs.tasks import issue_credential, renew_credentials
 from campus.storage import get_storage
 from tests import support
-from tests.programs.helpers import complete, make_course, ready_program, right_answers
+from tests.programs.helpers import candidate, complete, make_course, ready_program, right_answers
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -25,9 +25,7 @@ def _certified(app, **fields):
     """A candidate who passed the exam of a two-year program; returns (user id, program id)."""
     with app.app_context():
         program, courses = ready_program(validity_months=24, renewal_hours=4, **fields)
-        user = support.create_user()
-        for course in courses:
-            complete(user.id, course, when=START - timedelta(days=10))
+        user = candidate(courses, when=START - timedelta(days=10))
         with time_machine.travel(START, tick=False):
             sitting = actions.start_exam(user, program)
             actions.submit_exam(user, sitting, right_answers(sitting))
@@ -61,9 +59,7 @@ def test_passing_the_last_requirement_issues_the_credential_once(app):
 def test_concurrent_issuing_makes_one_credential_and_one_email(app):
     with app.app_context():
         program, courses = ready_program()
-        user = support.create_user()
-        for course in courses:
-            complete(user.id, course)
+        user = candidate(courses)
         sitting = actions.start_exam(user, program)
         from campus.programs import exam
 
@@ -307,9 +303,7 @@ def _all_right_and_left_open(minutes: int = 30):
     Inside an app context; returns (program, user, sitting).
     """
     program, courses = ready_program(exam_time_limit_minutes=minutes)
-    user = support.create_user()
-    for course in courses:
-        complete(user.id, course, when=START - timedelta(days=1))
+    user = candidate(courses, when=START - timedelta(days=1))
     with time_machine.travel(START, tick=False):
         sitting = actions.start_exam(user, program)
         actions.save_answers(user, sitting, right_answers(sitting))

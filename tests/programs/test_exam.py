@@ -16,7 +16,7 @@ from campus.programs import actions, exam
 from campus.programs.models import ExamQuestion, ExamSitting
 from campus.programs.tasks import close_expired_sittings
 from tests import support
-from tests.programs.helpers import complete, ready_program, right_answers
+from tests.programs.helpers import candidate, complete, ready_program, right_answers
 
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -36,19 +36,12 @@ def test_questions_are_split_over_domains_by_weight(weights, total, expected):
     assert sum(counts.values()) == total
 
 
-def _candidate(program, courses):
-    user = support.create_user()
-    for course in courses:
-        complete(user.id, course)
-    return user
-
-
 def test_paper_follows_the_weights_and_is_frozen_against_bank_edits(app):
     with app.app_context():
         program, courses = ready_program(
             exam_domain_weights={"Anatomy": 3, "Technique": 1}, exam_question_count=8
         )
-        user = _candidate(program, courses)
+        user = candidate(courses)
         sitting = actions.start_exam(user, program, now=START)
         db.session.commit()
         assert Counter(item["domain"] for item in sitting.layout) == {"Anatomy": 6, "Technique": 2}
@@ -82,7 +75,7 @@ def test_draw_shuffles_questions_and_answers(app):
 def test_a_bank_too_small_for_the_weights_is_refused(app):
     with app.app_context():
         program, courses = ready_program(exam_question_count=20)
-        user = _candidate(program, courses)
+        user = candidate(courses)
         with pytest.raises(exam.ExamError, match="not complete"):
             actions.start_exam(user, program)
         assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 0
@@ -102,7 +95,7 @@ def test_exam_opens_only_after_the_required_courses(app):
 def test_ineligible_profession_cannot_start(app):
     with app.app_context():
         program, courses = ready_program(professions=["chiropractor"])
-        user = _candidate(program, courses)
+        user = candidate(courses)
         with pytest.raises(exam.ExamError, match="open to"):
             actions.start_exam(user, program)
 
@@ -134,7 +127,7 @@ def test_an_active_license_is_judged_on_the_utc_date(app, monkeypatch):
 def test_one_sitting_at_a_time(app):
     with app.app_context():
         program, courses = ready_program()
-        user = _candidate(program, courses)
+        user = candidate(courses)
         first = actions.start_exam(user, program, now=START)
         db.session.commit()
         second = actions.start_exam(user, program, now=START + timedelta(minutes=5))
@@ -145,7 +138,7 @@ def test_one_sitting_at_a_time(app):
 def test_concurrent_starts_make_one_sitting(app):
     with app.app_context():
         program, courses = ready_program()
-        user_id, program_id = _candidate(program, courses).id, program.id
+        user_id, program_id = candidate(courses).id, program.id
 
     def start(_n: int) -> None:
         with app.app_context():
@@ -174,7 +167,7 @@ def test_a_sitting_found_open_past_its_deadline_by_several_at_once_is_closed_onc
 
     with app.app_context():
         program, courses = ready_program()
-        user = _candidate(program, courses)
+        user = candidate(courses)
         sitting = actions.start_exam(user, program)
         actions.save_answers(user, sitting, right_answers(sitting))
         sitting.deadline_at = utcnow() - timedelta(seconds=5)
@@ -205,7 +198,7 @@ def test_a_sitting_found_open_past_its_deadline_by_several_at_once_is_closed_onc
 def test_the_clock_is_the_servers_and_late_answers_are_refused(app):
     with app.app_context():
         program, courses = ready_program(exam_time_limit_minutes=60)
-        user = _candidate(program, courses)
+        user = candidate(courses)
         with time_machine.travel(START, tick=False):
             sitting = actions.start_exam(user, program)
             db.session.commit()
@@ -229,7 +222,7 @@ def test_the_clock_is_the_servers_and_late_answers_are_refused(app):
 def test_a_closed_tab_does_not_stop_the_clock(app):
     with app.app_context():
         program, courses = ready_program(exam_time_limit_minutes=30)
-        user = _candidate(program, courses)
+        user = candidate(courses)
         with time_machine.travel(START, tick=False):
             sitting = actions.start_exam(user, program)
             actions.save_answers(user, sitting, right_answers(sitting))
@@ -247,7 +240,7 @@ def test_a_closed_tab_does_not_stop_the_clock(app):
 def test_retakes_are_limited_and_wait_their_period(app):
     with app.app_context():
         program, courses = ready_program(exam_attempts_allowed=2, exam_retake_wait_days=7)
-        user = _candidate(program, courses)
+        user = candidate(courses)
         with time_machine.travel(START, tick=False):
             sitting = actions.start_exam(user, program)
             actions.submit_exam(user, sitting, {})
@@ -273,7 +266,7 @@ def test_retakes_are_limited_and_wait_their_period(app):
 def test_exam_through_the_pages(app, client):
     with app.app_context():
         program, courses = ready_program()
-        user = _candidate(program, courses)
+        user = candidate(courses)
         other = support.create_user()
         slug, user_id, other_id = program.slug, user.id, other.id
         support.sign_in_directly(client, user_id)
