@@ -58,19 +58,14 @@ def whole_number(raw: object, maximum: int) -> int | None:
 
 def id_from(raw: object) -> int | None:
     """Read a database id from text: ASCII digits from 1 to MAX_ID, else None."""
-    if not isinstance(raw, str) or not is_digits(raw) or len(raw) > len(str(MAX_ID)):
-        return None
-    value = int(raw)
-    return value if 1 <= value <= MAX_ID else None
+    value = whole_number(raw, MAX_ID)
+    return value if value else None  # 0 is no id
 
 
 def query_int(name: str, default: int, *, minimum: int = 1, maximum: int = MAX_ID) -> int:
     """Read an integer query argument; anything absent, malformed or out of range is the default."""
-    raw = request.args.get(name, "")
-    if not is_digits(raw) or len(raw) > len(str(maximum)):
-        return default
-    value = int(raw)
-    return value if minimum <= value <= maximum else default
+    value = whole_number(request.args.get(name, ""), maximum)
+    return value if value is not None and value >= minimum else default
 
 
 def Id(**kwargs) -> fields.Integer:
