@@ -309,3 +309,7 @@ def test_issuing_again_twice_queues_and_logs_it_once(app, broker):
     again = admin.post(client, path, {}, follow_redirects=True)  # a second click
     assert any("queued for issuing already" in m for m in admin.flashes(again))
     assert len(admin.audit_entries(app, action="program_credential_issue_again")) == 1
+    # Until a worker takes it, its page says it is queued and offers no second click.
+    details = client.get(f"/admin/credentials/details/?id={credential.id}").text
+    assert '<span class="badge badge-muted">queued</span>' in details
+    assert "Queued for issuing again" in details and "Issue again</button>" not in details

@@ -184,8 +184,14 @@ class ExamQuestionView(AuditedModelView):
 
 
 def _state_badge(credential: Credential) -> Markup:
-    """The credential's standing today as a badge: valid, expired, revoked, pending or failed."""
-    state = "failed" if credential.status == "failed" else credential.status_on(today())
+    """The credential's standing today as a badge: valid, expired, revoked, pending, failed or
+    queued (failed, then issued again by an admin)."""
+    if credential.queued_again:
+        state = "queued"
+    elif credential.status == "failed":
+        state = "failed"
+    else:
+        state = credential.status_on(today())
     css = {
         "valid": "badge-ok",
         "revoked": "badge-danger",

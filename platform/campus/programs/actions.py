@@ -131,8 +131,7 @@ def issue_again(credential: Credential, actor: User | None) -> None:
     """Queue a credential whose issuing failed with a fresh count of tries, and log it."""
     if credential.status != "failed":
         raise issuing.CredentialError("Only a credential whose issuing failed is issued again.")
-    if credential.attempts == 0:
-        # Issued again a moment ago (a failure always counts a try): not queued twice.
+    if credential.queued_again:  # a second click before a worker took it: not queued twice
         raise issuing.CredentialError("It is queued for issuing already.")
     error = credential.last_error or "an error"
     # The sweep stops at CREDENTIAL_SWEEP_MAX_ATTEMPTS: a fixed cause earns a full set again.

@@ -237,6 +237,12 @@ class Credential(TimestampMixin, Model):
             return "pending"
         return "valid" if day <= self.valid_until else "expired"
 
+    @property
+    def queued_again(self) -> bool:
+        """Whether an admin issued it again and no worker has tried it since."""
+        # Every failure counts a try, and issuing again sets the count back to none.
+        return self.status == "failed" and self.attempts == 0
+
 
 class CredentialEvent(Model):
     """One line of a credential's history: issued, renewed, revoked."""
