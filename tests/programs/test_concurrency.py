@@ -1,7 +1,8 @@
-"""Admins issuing one failed credential again at once queue and log it once (PostgreSQL)."""
+"""Clicks landing at once on one credential or practical change it and log it once (PostgreSQL)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -59,3 +60,80 @@ def test_issue_again_clicked_by_several_admins_at_once_is_queued_and_logged_once
     assert statuses == [302] * 4  # all go back to the page, three told it is queued already
     assert len(queued) == 1
     assert len(admin.audit_entries(app, action="program_credential_issue_again")) == 1
+
+
+def test_two_assessors_deciding_one_practical_at_once_record_one_verdict(app, monkeypatch):
+    import io
+
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.programs import actions
+    from campus.programs.models import PracticalSubmission
+    from tests.programs.helpers import ready_program
+
+    with app.app_context():
+        program, _courses = ready_program(
+            slug="race-practical", practical_required=True, rubric="Finds the point"
+        )
+        candidate_id = support.create_user().id
+        slug = program.slug
+    candidate = app.test_client()
+    with app.app_context():
+        support.sign_in_directly(candidate, candidate_id)
+    video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + b"\x00" * 2048
+    support.post_form(
+        candidate,
+        f"/programs/{slug}/practical",
+        {"video": (io.BytesIO(video), "me.mp4")},
+        content_type="multipart/form-data",
+    )
+    with app.app_context():
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+
+    assessors = []
+    for _ in range(2):
+        client = app.test_client()
+        with app.app_context():
+            assessor_id = support.create_user(role="assessor").id
+            support.enable_totp(assessor_id)
+            support.sign_in_directly(client, assessor_id, second_factor=True)
+        assessors.append((client, support.csrf_token(client, "/admin/assessments/")))
+
+    # Both decisions are held just before they are logged: a review that read the practical
+    # as waiting without the lock gets there too, and both would be recorded.
+    at_record = threading.Barrier(2)
+    real_record = actions.record
+
+    def held_record(*args, **kwargs):
+        # Broken after the timeout when the other review waits for our lock: go on alone.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            at_record.wait(timeout=2)
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "record", held_record)
+    decisions = [
+        {"decision": "pass", "criterion-0": "met"},
+        {"decision": "return", "comments": "Film closer to the muscle."},
+    ]
+    start = threading.Barrier(2)
+
+    def decide(client, token, form) -> None:
+        start.wait(timeout=10)
+        client.post(f"/admin/assessments/{submission_id}/", data={"csrf_token": token, **form})
+
+    threads = [
+        threading.Thread(target=decide, args=(client, token, form))
+        for (client, token), form in zip(assessors, decisions, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(admin.audit_entries(app, action="program_practical_review")) == 1
+    with app.app_context():
+        status = db.session.get(PracticalSubmission, submission_id).status
+    mail = support.outbox(app)
+    assert len(mail) == 1
+    assert status in mail[0]["Subject"]  # the candidate hears the verdict that was kept

@@ -135,6 +135,10 @@ def review(
     comments: str,
 ) -> None:
     """Pass the practical (every rubric criterion met) or return it with comments."""
+    # Read again under a row lock held to the commit: two assessors deciding at once would
+    # each find it waiting, and the second's verdict would overwrite the first after the
+    # candidate was emailed the first (and a credential queued on a pass now "returned").
+    db.session.refresh(submission, with_for_update=True)
     if submission.status != "submitted":
         raise PracticalError("This video has been reviewed already.")
     if reviewer.id == submission.user_id:
