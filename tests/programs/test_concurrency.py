@@ -137,3 +137,69 @@ def test_two_assessors_deciding_one_practical_at_once_record_one_verdict(app, mo
     mail = support.outbox(app)
     assert len(mail) == 1
     assert status in mail[0]["Subject"]  # the candidate hears the verdict that was kept
+
+
+def test_a_credential_renewed_by_two_runs_at_once_is_renewed_and_logged_once(app, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.models.base import utcnow
+    from campus.programs import actions, issuing
+    from campus.programs.models import Credential, CredentialEvent
+    from tests.programs.helpers import complete, make_course
+
+    today = utcnow().date()
+    with app.app_context():
+        program = make_program(slug="race-renew", validity_months=24, renewal_hours=4)
+        user_id = support.create_user().id
+        credential = make_credential(
+            user_id,
+            program,
+            valid_from=today - timedelta(days=30),
+            valid_until=today + timedelta(days=700),
+        )
+        # The fields its documents print, as issuing froze them.
+        credential.data = issuing._frozen_data(
+            credential.user, program, credential.code, credential.earned_at, credential.valid_until
+        )
+        db.session.commit()
+        credential_id = credential.id
+        complete(user_id, make_course("race-renew-hours", hours="4"))
+
+    # Each run is held just before it logs: a run that read the credential unlocked, while the
+    # other had not renewed it yet, gets there too and both would renew it.
+    at_record = threading.Barrier(2)
+    real_record = actions.record
+
+    def held_record(*args, **kwargs):
+        # Broken after the timeout when the other run waits for our lock: go on alone.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            at_record.wait(timeout=2)
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "record", held_record)
+    start = threading.Barrier(2)
+    renewed: list[bool] = []
+
+    def run() -> None:
+        with app.app_context():
+            start.wait(timeout=10)
+            renewed.append(actions.renew_credential(credential_id, today))
+            db.session.commit()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(renewed) == [False, True]
+    assert len(admin.audit_entries(app, action="program_credential_renew")) == 1
+    with app.app_context():
+        kinds = db.session.scalars(
+            select(CredentialEvent.kind).where(CredentialEvent.credential_id == credential_id)
+        ).all()
+        assert kinds == ["renewed"]
+        assert db.session.get(Credential, credential_id).valid_until > today + timedelta(days=700)

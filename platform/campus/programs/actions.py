@@ -158,7 +158,11 @@ def revoke_credential(credential: Credential, reason: str, actor: User | None) -
 
 def renew_credential(credential_id: int, today) -> bool:
     """Extend a credential whose renewal hours are earned (the worker's renewal check)."""
-    credential = db.session.get(Credential, credential_id)
+    # Locked to the commit: the nightly run and the check after each completed course may
+    # renew one credential at once; the second waits, then finds its new period not yet earned.
+    credential = db.session.get(
+        Credential, credential_id, with_for_update=True, populate_existing=True
+    )
     if credential is None:
         return False
     before = credential.valid_until
