@@ -235,3 +235,21 @@ def test_reset_request_does_the_same_work_whether_or_not_the_email_exists(
     assert sent == [("kim@example.com",), ("ghost@example.com",)]
     assert not [s for s in statements if "users" in s]
     assert outbox(app) == []
+
+
+def test_a_reset_task_delivered_twice_emails_one_link(app, user):
+    from campus.accounts.tasks import send_password_reset
+
+    # A worker killed after the task committed, before it acknowledged: the broker delivers
+    # the same message (the same task id) again.
+    for _ in range(2):
+        send_password_reset.apply(args=("kim@example.com",), task_id="reset-once").get()
+    assert len(outbox(app)) == 1
+    with app.app_context():
+        tokens = db.session.scalars(
+            select(UserToken).where(UserToken.purpose == "reset_password")
+        ).all()
+        assert len(tokens) == 1
+    # A new request is a new task: it gets its own link.
+    send_password_reset.apply(args=("kim@example.com",), task_id="reset-again").get()
+    assert len(outbox(app)) == 2

@@ -19,7 +19,7 @@ from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.accounts.rules import RuleError, password_problem, plain_text
 from campus.audit import record
 from campus.extensions import db
-from campus.mail.services import queue_email
+from campus.mail.services import is_queued, queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
 
@@ -311,8 +311,15 @@ def request_password_reset(email: str) -> None:
         ) from exc
 
 
-def send_password_reset_email(email: str) -> bool:
-    """Email a reset link if an active account has this address; tell whether one was sent."""
+def send_password_reset_email(email: str, request_id: str | None = None) -> bool:
+    """Email a reset link if an active account has this address; tell whether one was sent.
+
+    `request_id` names the request (the task's id): a task redelivered after its worker died
+    past the commit finds its email queued and sends no second link.
+    """
+    dedupe_key = f"password-reset:{request_id}" if request_id else None
+    if dedupe_key is not None and is_queued(dedupe_key):
+        return False
     user = get_user_by_email(email)
     if user is None or not user.is_active:
         return False
@@ -323,6 +330,7 @@ def send_password_reset_email(email: str) -> bool:
         user.email,
         "Reset your Campus password",
         "reset_password",
+        dedupe_key=dedupe_key,
         user=user,
         link=link,
         minutes=minutes,

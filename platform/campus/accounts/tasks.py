@@ -22,10 +22,11 @@ def purge_ended_sessions() -> int:
     return removed
 
 
-@shared_task(name="campus.accounts.send_password_reset")
-def send_password_reset(email: str) -> None:
-    """Look the address up and email a reset link if it has an active account."""
-    services.send_password_reset_email(email)
+@shared_task(bind=True, name="campus.accounts.send_password_reset")
+def send_password_reset(self, email: str) -> None:
+    """Look the address up and email a reset link if it has an active account, once."""
+    # Keyed by the task's id: a redelivery (its worker killed after the commit) sends nothing.
+    services.send_password_reset_email(email, request_id=self.request.id)
     db.session.commit()
 
 

@@ -80,6 +80,12 @@ def queue_email(
     return message
 
 
+def is_queued(dedupe_key: str) -> bool:
+    """Tell whether the message with this dedupe key was queued already."""
+    found = db.session.scalar(select(EmailMessage.id).where(EmailMessage.dedupe_key == dedupe_key))
+    return found is not None
+
+
 def single_address(value: str | None) -> str | None:
     """Return value if it is exactly one plain address (fit for a header), else None.
 
