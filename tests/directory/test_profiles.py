@@ -247,3 +247,40 @@ def test_robots_points_to_the_directory_and_site_sitemaps(client):
         if line.startswith("Sitemap: ")
     ]
     assert sitemaps == ["directory/sitemap.xml", "sitemap.xml"]
+
+
+def test_an_imported_profile_is_logged_as_the_operators_change_not_the_members(app, tmp_path):
+    with app.app_context():
+        existing = support.create_user(email="kept@example.com")
+        existing_id = existing.id
+    listing = tmp_path / "profiles.yaml"
+    listing.write_text(
+        "- email: new@example.com\n"
+        "  display_name: New Practitioner, LMT\n"
+        "  professions: [massage_therapist]\n"
+        "  specialties: [trigger-point-therapy]\n"
+        '  zip_code: "04101"\n'
+        "  published: true\n"
+        "- email: kept@example.com\n"
+        "  display_name: Kept Practitioner, LMT\n"
+        "  professions: [massage_therapist]\n"
+        '  zip_code: "04101"\n',
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(
+        args=["directory", "import", str(listing), "--create-members"]
+    )
+    assert result.exit_code == 0, result.output
+
+    [created] = audit_entries(app, action="member_created")
+    assert created.actor_email == "system" and created.actor_id is None
+    assert "new@example.com" in created.summary and created.summary.startswith("cli:")
+    changes = [
+        entry
+        for action in ("directory_create", "directory_publish")
+        for entry in audit_entries(app, action=action)
+    ]
+    assert len(changes) == 3  # two profiles created, one published
+    # Nobody signed in as either member: the log must not say they made these changes.
+    assert {(e.actor_email, e.actor_id) for e in changes} == {("system", None)}
+    assert existing_id not in {e.actor_id for e in changes}

@@ -34,8 +34,13 @@ def save_profile(
     photo: bytes | None = None,
     remove_photo: bool = False,
     actor: User | None = None,
+    imported: bool = False,
 ) -> DirectoryProfile:
-    """Create or update a member's profile (and its photo), and log the change."""
+    """Create or update a member's profile (and its photo), and log the change.
+
+    The change is the member's own unless `imported`: then `actor` made it (None: an
+    operator's command), and the log must not name the member.
+    """
     existing = services.profile_of(user.id)
     before = _state(existing) if existing is not None else None
     picture = photos.normalise(photo) if photo else None  # checked before anything changes
@@ -50,16 +55,23 @@ def save_profile(
         profile,
         before=before,
         after=after,
-        actor=actor or user,
+        actor=actor if imported else actor or user,
     )
     return profile
 
 
-def publish_profile(user: User) -> DirectoryProfile:
-    """List the member's profile in the directory, and log it."""
+def publish_profile(
+    user: User, *, imported: bool = False, actor: User | None = None
+) -> DirectoryProfile:
+    """List the member's profile in the directory, and log it (as `actor` when `imported`)."""
     profile = _own(user)
     services.publish(profile)
-    record("directory_publish", profile, summary=f"{profile.slug}: published", actor=user)
+    record(
+        "directory_publish",
+        profile,
+        summary=f"{profile.slug}: published",
+        actor=actor if imported else user,
+    )
     return profile
 
 

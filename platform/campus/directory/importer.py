@@ -3,7 +3,8 @@
 Each entry names a member by email (created, without a usable password, when `create_members`
 is set: the demo's practitioners) and the profile's fields; `published: true` lists it.
 Every profile goes through the same action as the member's own form, so it is checked and
-audited the same way.
+audited the same way, with the importer (an operator's command: "system") as the one who made
+the change; a member created for a profile is logged too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 
 from campus.accounts.models import User
 from campus.accounts.services import get_user_by_email, hash_password
+from campus.audit import record
 from campus.directory import actions, services
 from campus.extensions import db
 from campus.models.base import utcnow
@@ -31,7 +33,8 @@ class ImportReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _member(entry: dict[str, Any], create: bool) -> User | None:
+def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | None:
+    """The member an entry names, created (and logged) when missing and `create` is set."""
     email = str(entry.get("email", "")).strip().lower()
     user = get_user_by_email(email) if email else None
     if user is None and create and email:
@@ -45,6 +48,13 @@ def _member(entry: dict[str, Any], create: bool) -> User | None:
         )
         db.session.add(user)
         db.session.flush()
+        by = f"admin {actor.email}" if actor is not None else "cli"
+        record(
+            "member_created",
+            user,
+            summary=f"{by}: created {email} to own an imported directory profile",
+            actor=actor,
+        )
     return user
 
 
@@ -75,15 +85,16 @@ def import_profiles(
         email = str(entry.get("email", "?"))
         try:
             with db.session.begin_nested():
-                user = _member(entry, create_members)
+                user = _member(entry, create_members, actor)
                 if user is None:
                     raise services.DirectoryError(f"No member has the email {email}.")
                 existing = services.profile_of(user.id)
                 if existing is not None and only_new:
                     continue
-                actions.save_profile(user, _data(entry), actor=actor)
+                # Logged as the importer's change: the member did not make it.
+                actions.save_profile(user, _data(entry), actor=actor, imported=True)
                 if entry.get("published"):
-                    actions.publish_profile(user)
+                    actions.publish_profile(user, imported=True, actor=actor)
         except services.DirectoryError as exc:
             report.failed.append((email, exc.message))
             continue
