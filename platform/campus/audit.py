@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.local import LocalProxy
 
 from campus.extensions import Model, db
 from campus.models.base import utcnow
@@ -119,6 +120,10 @@ def record(
     """Write one audit entry for a change by the signed-in user (or `actor`)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
+    if isinstance(obj, LocalProxy):
+        # A view passing `current_user` as the subject: name the user, not the proxy, or the
+        # entry is filed under "LocalProxy" and missing from the member's own history.
+        obj = obj._get_current_object()
     if obj is not None:
         object_type = object_type or type(obj).__name__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)

@@ -281,3 +281,18 @@ def test_ending_a_session_by_an_absurd_id_changes_nothing(app, client, user):
         assert response.status_code in (302, 404), session_id
     assert client.get("/api/v1/me").status_code == 200
     assert "session_ended" not in _actions(app)
+
+
+def test_a_password_change_is_filed_under_the_member_in_the_log(app, client, user):
+    login(client, EMAIL)
+    form = {
+        "current_password": DEFAULT_PASSWORD,
+        "password": "a brand new secret",
+        "confirm": "a brand new secret",
+    }
+    assert post_form(client, "/account/password", form).status_code == 302
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "password_changed"))
+        # The view hands the service `current_user`: the entry names the User, not the proxy,
+        # so the member's page (which lists entries about User #id) shows it.
+        assert (entry.object_type, entry.object_id, entry.actor_id) == ("User", str(user), user)
