@@ -58,3 +58,21 @@ def test_profile_refuses_hidden_direction_and_control_characters(app, client, fi
     with app.app_context():
         user = db.session.get(User, uid)
         assert (user.full_name, user.profession) == ("Lee Park", "massage_therapist")
+
+
+def test_a_profile_change_is_logged_with_what_it_was(app, client):
+    from tests.admin.helpers import audit_entries
+
+    with app.app_context():
+        uid = create_user(email="lee@example.com", full_name="Lee Parks").id
+    login(client, "lee@example.com")
+    form = {"full_name": "Lee Park", "profession": "chiropractor"}
+    assert post_form(client, "/account", form).status_code == 302
+    [entry] = audit_entries(app, action="profile_updated")
+    assert (entry.object_type, entry.object_id, entry.actor_id) == ("User", str(uid), uid)
+    assert entry.before == {"full_name": "Lee Parks", "profession": "massage_therapist"}
+    assert entry.after == {"full_name": "Lee Park", "profession": "chiropractor"}
+    assert "full_name" in entry.summary and "profession" in entry.summary
+    # Saved again unchanged: no change, no entry.
+    assert post_form(client, "/account", form).status_code == 302
+    assert len(audit_entries(app, action="profile_updated")) == 1

@@ -395,9 +395,18 @@ def update_profile(
     full_name: str,
     profession: str,
 ) -> None:
-    """Update the fields a user may edit about themselves (licenses live in campus.licenses)."""
-    for name, value in _profile_fields(full_name, profession).items():
+    """Update the fields a user may edit about themselves, and log a change.
+
+    The name is the one their next certificates print, so an auditor must see when and from
+    what it changed (licenses live in campus.licenses, which logs its own).
+    """
+    fields = _profile_fields(full_name, profession)
+    before = {name: getattr(user, name) for name in fields}
+    if before == fields:
+        return  # saved unchanged: nothing happened
+    for name, value in fields.items():
         setattr(user, name, value)
+    record("profile_updated", user, before=before, after=dict(fields), actor=user)
 
 
 def create_admin(
