@@ -385,3 +385,29 @@ def test_nothing_is_ever_mailed_to_a_deleted_accounts_placeholder_address(app, c
         addresses = db.session.scalars(select(EmailMessage.to)).all()
     assert email in addresses  # "Your Campus account is deleted"
     assert not [a for a in addresses if a.endswith("@deleted.invalid")]
+
+
+def test_the_names_a_deleted_member_went_by_leave_the_audit_log_with_the_address(app, client):
+    with app.app_context():
+        user = support.create_user(full_name="Robin Oldname")
+        email = user.email
+    support.login(client, email)
+    form = {"full_name": "Robin Newname", "profession": "chiropractor"}
+    assert support.post_form(client, "/account", form).status_code == 302
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        from campus.audit import AuditEntry
+        from campus.extensions import db
+
+        kept = json.dumps(
+            [[e.summary, e.before, e.after] for e in db.session.scalars(select(AuditEntry))]
+        )
+        assert "Oldname" not in kept and "Newname" not in kept and email not in kept
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "profile_updated")
+            )
+            == 1
+        )

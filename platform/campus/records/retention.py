@@ -227,23 +227,34 @@ def _scrub_audit(user_id: int, email: str, label: str) -> None:
         .values(summary=func.replace(AuditEntry.summary, email, label))
         .execution_options(synchronize_session=False)
     )
-    # The before and after of their entries (a profile or account change holds the address)
-    # are JSON, which no portable UPDATE edits: read the member's own entries and rewrite them.
+    # The before and after of their entries (a profile or account change holds the address,
+    # and the names they went by) are JSON, which no portable UPDATE edits: read the member's
+    # own entries and rewrite them. A name the records keep stays in the retention hold.
     for entry in db.session.scalars(select(AuditEntry).where(theirs)):
         for name in ("before", "after"):
             value = getattr(entry, name)
-            if value is not None and email in json.dumps(value, ensure_ascii=False):
-                setattr(entry, name, _replaced(value, email, label))
+            if value is None:
+                continue
+            scrubbed = _replaced(value, email, label)
+            if scrubbed != value:
+                setattr(entry, name, scrubbed)
+
+
+# Snapshot fields that name a member (an account's own columns): scrubbed with the address.
+_NAMING_FIELDS = ("full_name",)
 
 
 def _replaced(value: Any, old: str, new: str) -> Any:
-    """A JSON value with every string's `old` replaced by `new`."""
+    """A JSON value with every string's `old` replaced by `new`, and names replaced by `new`."""
     if isinstance(value, str):
         return value.replace(old, new)
     if isinstance(value, list):
         return [_replaced(item, old, new) for item in value]
     if isinstance(value, dict):
-        return {key: _replaced(item, old, new) for key, item in value.items()}
+        return {
+            key: new if key in _NAMING_FIELDS and item else _replaced(item, old, new)
+            for key, item in value.items()
+        }
     return value
 
 
