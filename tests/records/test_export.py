@@ -253,3 +253,26 @@ def test_the_data_page_shows_the_ready_archive(app, client):
     support.post_form(client, "/account/data/export")
     page = client.get("/account/data").get_data(as_text=True)
     assert "Ready" in page and "Download the archive" in page
+
+
+def test_a_build_that_gives_up_tells_the_member_once(app, monkeypatch):
+    from campus.records import services
+    from campus.records.tasks import build_export
+
+    user_id, export_id = _requested_export(app, monkeypatch)
+
+    def broken(user):
+        raise OSError("storage unreachable")
+
+    monkeypatch.setattr(services, "build_archive", broken)
+    for _ in range(2):  # given up, then the same message delivered again
+        assert build_export.apply(args=[export_id]).get() is False
+    with app.app_context():
+        from campus.accounts.models import User
+        from campus.extensions import db
+
+        email = db.session.get_one(User, user_id).email
+    # The page promised an email: it comes, says the archive failed, and links to ask again.
+    [message] = [m for m in support.outbox(app) if m["To"] == email and "archive" in m["Subject"]]
+    assert "could not be prepared" in message["Subject"]
+    assert support.link_in(message).endswith("/account/data")

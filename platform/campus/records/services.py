@@ -110,7 +110,7 @@ def build_export(export_id: int) -> bool:
 
 
 def record_failure(export_id: int, error: BaseException) -> None:
-    """Mark an archive failed, so the member may ask again."""
+    """Mark an archive failed and tell the member, who was promised an email, to ask again."""
     export = db.session.get(DataExport, export_id)
     if export is not None and export.status == "pending":
         export.status = "failed"
@@ -119,6 +119,16 @@ def record_failure(export_id: int, error: BaseException) -> None:
             # A copy saved before the failure (say, in a build whose commit failed) goes too.
             get_storage().delete(export.storage_key)
             export.storage_key = None
+        # Nothing builds a failed archive again: without this the member waits for the email
+        # the page promised, and only a visit to the page would tell them.
+        queue_email(
+            export.user.email,
+            "Your Campus data archive could not be prepared",
+            "data_export_failed",
+            dedupe_key=f"data-export-failed:{export.id}",
+            user=export.user,
+            link=public_url("records.data"),
+        )
 
 
 def downloadable(user: User, export_id: int) -> DataExport:
