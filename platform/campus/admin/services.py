@@ -30,6 +30,9 @@ def set_disabled(user: User, disabled: bool) -> None:
     """Disable (signing out every session) or re-enable an account, and log it."""
     if disabled and user.id == current_user.id:
         raise AdminActionError("You cannot disable your own account.")
+    # Read again under a row lock held to the commit: a second admin (or click) at once waits,
+    # then finds it done, rather than logging the same change twice.
+    db.session.refresh(user, with_for_update=True)
     before = snapshot(user)
     if disabled:
         if user.disabled_at is not None:

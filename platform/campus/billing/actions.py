@@ -83,6 +83,9 @@ def open_comps(user: User, now: datetime | None = None) -> list[CompMembership]:
 
 def end_comp(user: User, *, actor: User | None) -> int:
     """End every comp grant of a member now, and log it; return how many were in force."""
+    # The member's row, locked to the commit: a second admin (or click) at once waits, then
+    # finds no grant in force, rather than ending and logging the same grants twice.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
     now = utcnow()
     comps = open_comps(user, now)
     if not comps:

@@ -13,6 +13,7 @@ from campus.accounts.models import User
 from campus.audit import record, snapshot
 from campus.directory import contact, photos, services
 from campus.directory.models import ContactMessage, DirectoryProfile
+from campus.extensions import db
 from campus.mail.services import queue_email
 from campus.urls import public_url
 
@@ -107,8 +108,18 @@ def send_message(
     return message
 
 
+def _lock(profile: DirectoryProfile) -> None:
+    """Read the profile again under a row lock held to the commit.
+
+    Two moderators (or a double click) acting at once would each find it shown, hide it, log
+    it and email the practitioner twice; locked, the second waits and finds it hidden.
+    """
+    db.session.refresh(profile, with_for_update=True)
+
+
 def hide_profile(profile: DirectoryProfile, reason: str, *, actor: User | None) -> None:
     """Hide a profile as a moderator, email the practitioner the reason, and log it."""
+    _lock(profile)
     before = _state(profile)
     services.moderate(profile, reason)
     record(
@@ -133,6 +144,7 @@ def hide_profile(profile: DirectoryProfile, reason: str, *, actor: User | None) 
 
 def unhide_profile(profile: DirectoryProfile, *, actor: User | None) -> None:
     """Lift a moderator's hiding, and log it."""
+    _lock(profile)
     before = _state(profile)
     services.unmoderate(profile)
     record(
