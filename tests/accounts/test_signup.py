@@ -214,3 +214,21 @@ def test_the_course_pages_sign_up_link_comes_back_to_the_course(app, client):
         slug = course.slug
     page = client.get(f"/courses/{slug}").get_data(as_text=True)
     assert f"/signup?next=/courses/{slug}" in page
+
+
+def test_signing_up_and_confirming_the_address_are_logged_once_each(app, client):
+    post_form(client, "/signup", SIGNUP)
+    link = link_in(outbox(app)[0])
+    client.get(link)
+    app.test_client().get(link)  # a second click confirms nothing new
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id))
+        entries = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(("signup", "email_verified")))
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [(e.action, e.object_type, e.object_id, e.actor_id) for e in entries] == [
+            ("signup", "User", str(user_id), user_id),
+            ("email_verified", "User", str(user_id), user_id),
+        ]

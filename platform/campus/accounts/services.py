@@ -155,6 +155,9 @@ def register_user(
             # Someone signed up with this address a moment ago: the same answer as taken.
             existing = get_user_by_email(email)
         else:
+            record(
+                "signup", user, summary=f"{user.email}: account created by signing up", actor=user
+            )
             return send_verification_email(user)
     if existing is not None and existing.is_active:
         _warn_of_signup_attempt(existing)
@@ -281,6 +284,12 @@ def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
     first = user.email_verified_at is None and user.last_login_at is None
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
+        record(
+            "email_verified",
+            user,
+            summary=f"{user.email}: address confirmed by the emailed link",
+            actor=user,
+        )
     same_browser = binding is not None and hmac.compare_digest(binding, _hash_token(raw))
     sign_in = first and same_browser and user.is_active and not user.is_staff
     if sign_in:
