@@ -203,3 +203,36 @@ def test_a_credential_renewed_by_two_runs_at_once_is_renewed_and_logged_once(app
         ).all()
         assert kinds == ["renewed"]
         assert db.session.get(Credential, credential_id).valid_until > today + timedelta(days=700)
+
+
+def test_two_uploads_of_one_practical_at_once_leave_one_waiting_for_review(app):
+    import io
+
+    from sqlalchemy import func, select
+
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.programs import actions, practicals
+    from campus.programs.models import PracticalSubmission, Program
+    from tests.learning.test_concurrency import _race
+    from tests.programs.helpers import ready_program
+
+    with app.app_context():
+        program, _courses = ready_program(
+            slug="race-upload", practical_required=True, rubric="Finds the point"
+        )
+        program_id = program.id
+        candidate_id = support.create_user().id
+    video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + b"\x00" * 2048
+
+    def upload() -> int:
+        user = db.session.get_one(User, candidate_id)
+        program = db.session.get_one(Program, program_id)
+        return actions.submit_practical(user, program, io.BytesIO(video), "me.mp4").id
+
+    results, errors = _race(app, 3, upload)
+    assert len(results) == 1
+    assert len(errors) == 2 and all(isinstance(e, practicals.PracticalError) for e in errors)
+    assert len(admin.audit_entries(app, action="program_practical_submit")) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PracticalSubmission)) == 1

@@ -106,6 +106,10 @@ def may_submit(user: User, program: Program) -> str | None:
 
 def store(user: User, program: Program, video: CheckedVideo, filename: str) -> PracticalSubmission:
     """Store the checked video and record the submission for review."""
+    # The candidate's row, locked to the commit (once the video is read, not while it comes
+    # in): a second upload at once, a double click or two tabs, waits here, then finds the
+    # first waiting for review, as one sent after it would.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
     refusal = may_submit(user, program)
     if refusal:
         raise PracticalError(refusal)
