@@ -411,3 +411,33 @@ def test_the_names_a_deleted_member_went_by_leave_the_audit_log_with_the_address
             )
             == 1
         )
+
+
+def test_what_a_deleted_practitioner_published_leaves_the_audit_log(app, client):
+    from campus.audit import AuditEntry
+    from campus.directory import actions
+    from campus.extensions import db
+    from tests.directory.helpers import make_profile
+
+    with app.app_context():
+        user = support.create_user(full_name="Robin Reyes")
+        email = user.email
+        profile = make_profile("04101", user=user, street="12 Lantern Lane", phone="(207) 555-0199")
+        profile_id, slug = profile.id, profile.slug
+        # A moderator's entry about the profile holds what it published too.
+        actions.hide_profile(profile, "Claims a fake license", actor=None)
+        db.session.commit()
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "DirectoryProfile",
+                AuditEntry.object_id == str(profile_id),
+            )
+        ).all()
+        # The entries stay (what was done, when, by whom), without what the profile said.
+        assert {e.action for e in entries} >= {"directory_create", "directory_hide"}
+        kept = json.dumps([[e.summary, e.before, e.after] for e in entries])
+        assert "Lantern" not in kept and "555-0199" not in kept and slug not in kept
+        assert any("Claims a fake license" in e.summary for e in entries)

@@ -240,6 +240,22 @@ def _scrub_audit(user_id: int, email: str, label: str) -> None:
                 setattr(entry, name, scrubbed)
 
 
+def _scrub_profile_entries(profiles: tuple[tuple[int, str], ...], label: str) -> None:
+    """Empty the before and after of every entry about a removed directory profile.
+
+    They hold what the practitioner published (street, phone, bio, photo), which leaves with
+    the account; a moderator's entries are among them. The summaries stay, the slug (made of
+    their name and town) replaced by the label.
+    """
+    for profile_id, slug in profiles:
+        about = and_(
+            AuditEntry.object_type == "DirectoryProfile", AuditEntry.object_id == str(profile_id)
+        )
+        for entry in db.session.scalars(select(AuditEntry).where(about)):
+            entry.before = entry.after = None
+            entry.summary = entry.summary.replace(slug, label)
+
+
 # Snapshot fields that name a member (an account's own columns): scrubbed with the address.
 _NAMING_FIELDS = ("full_name",)
 
@@ -272,6 +288,8 @@ class Deletion:
     email: str
     hold: RetentionHold | None
     summary: str
+    # The directory profile it removed, as (id, slug): its entries in the log are scrubbed too.
+    profiles: tuple[tuple[int, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -293,6 +311,14 @@ def delete_account(user: User) -> Deletion:
     forget_billing(user)
     _forget_sign_in(user)
     _forget_marketing(email)
+    profiles = tuple(
+        (profile_id, slug)
+        for profile_id, slug in db.session.execute(
+            select(DirectoryProfile.id, DirectoryProfile.slug).where(
+                DirectoryProfile.user_id == user_id
+            )
+        )
+    )
     _delete_files(forget_exports(user_id) + _forget_public_profile(user_id))
     counts = ce_record_counts(user_id)
     stripe = "; ".join(calls) or "no customer"
@@ -334,12 +360,13 @@ def delete_account(user: User) -> Deletion:
         retention_years=retention_years,
         signup_link=public_url("accounts.signup"),
     )
-    return Deletion(user_id, email, hold, f"{summary}; Stripe: {stripe}")
+    return Deletion(user_id, email, hold, f"{summary}; Stripe: {stripe}", profiles)
 
 
 def finish_deletion(done: Deletion) -> None:
     """Take the address out of the audit log; delete the user row if nothing is kept."""
     _scrub_audit(done.user_id, done.email, done.label)
+    _scrub_profile_entries(done.profiles, done.label)
     if done.hold is None:
         _delete_files(_credential_files(done.user_id))
         user = db.session.get(User, done.user_id)
