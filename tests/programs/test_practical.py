@@ -58,6 +58,20 @@ def test_a_real_video_is_stored_for_review(app, client, data, name):
 
 
 @pytest.mark.parametrize(
+    ("name", "shown"),
+    [("my\x00clip\x07.mp4", "myclip.mp4"), ("\x00\x01.mp4", ".mp4"), ("x" * 300 + ".mp4", None)],
+)
+def test_the_file_name_is_stored_without_control_characters(app, client, name, shown):
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    assert _upload(client, slug, MP4, name).status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(PracticalSubmission.filename))
+        assert stored == (shown or name[-200:])
+
+
+@pytest.mark.parametrize(
     ("data", "name", "message"),
     [
         (MP4, "me.avi", "MP4, MOV or WebM"),

@@ -9,6 +9,7 @@ through the certificate storage under programs/practicals/; the database holds o
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import IO
 
@@ -87,6 +88,14 @@ def read_video(stream: IO[bytes], filename: str) -> CheckedVideo:
     return CheckedVideo(data, extension, content_type)
 
 
+def shown_name(filename: str) -> str:
+    """Return the upload's file name fit to store and show: no control characters, at most 200."""
+    # A browser sends the name as typed on the candidate's machine; a NUL in it is refused by
+    # PostgreSQL (a 500), and other control characters only garble the assessor's page.
+    name = "".join(ch for ch in filename if unicodedata.category(ch) != "Cc").strip()
+    return name[-200:]
+
+
 def may_submit(user: User, program: Program) -> str | None:
     """Say why the candidate cannot submit now, or None when they can."""
     if not program.practical_required:
@@ -122,7 +131,7 @@ def store(user: User, program: Program, video: CheckedVideo, filename: str) -> P
         program_id=program.id,
         user_id=user.id,
         storage_key=key,
-        filename=filename[-200:],
+        filename=shown_name(filename),
         content_type=video.content_type,
         size_bytes=len(video.data),
     )
