@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campus.accounts.models import User
+from campus.accounts.rules import RuleError, plain_text
 from campus.audit import record
 from campus.extensions import Model, db
 from campus.models.base import utcnow
@@ -80,7 +81,11 @@ def active_tokens(user: User) -> list[ApiToken]:
 
 def create_token(user: User, name: str, scope: str, lifetime: str) -> tuple[ApiToken, str]:
     """Make a token for the user, log it, and return it with its raw value (shown once)."""
-    name = " ".join(name.split())
+    try:
+        # Shown on the security page and in the audit log: no control or direction characters.
+        name = " ".join(plain_text(name, "The token's name").split())
+    except RuleError as exc:
+        raise TokenError(str(exc)) from None
     if not name or len(name) > 80:
         raise TokenError("Give the token a name of 1 to 80 characters.")
     if scope not in SCOPES:
