@@ -153,3 +153,27 @@ def test_api_page_numbers_take_only_ascii_digits(client, written):
         assert "page" in response.get_json()["error"]["details"]["query"], path
     response = client.get(f"/api/v1/articles?per_page={quote(written)}")
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("digits", [4000, 5000])
+def test_a_number_of_thousands_of_digits_is_a_400(app, client, digits):
+    user_id = _member(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    body = '{"answers": [{"question_id": %s, "choice_ids": [1]}]}' % ("9" * digits)
+    response = client.post(
+        "/api/v1/courses/any/quiz/attempts",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": support.csrf_token(client, "/account/security")},
+    )
+    assert response.status_code == 400
+    assert "more than 100 digits" in response.get_json()["error"]["message"]
+
+
+def test_longest_number_skips_strings():
+    from campus.api.bodies import longest_number
+
+    assert longest_number(b'{"a": "' + b"9" * 500 + b'", "b": 12345}') == 5
+    assert longest_number(b"[1.0e-123, -77]") == 3
+    assert longest_number(b"{}") == 0

@@ -1,8 +1,10 @@
 """Bounds on JSON request bodies: their size and how deeply they nest.
 
 Python's JSON parser recurses once per level, so a small body nested a thousand levels deep
-raises RecursionError (a 500) in whatever parses it first (Flask, webargs, a view). Every JSON
-body is measured here before any parser sees it: too large is a 413, too deep a 400.
+raises RecursionError (a 500) in whatever parses it first (Flask, webargs, a view), and it
+refuses a number of more than 4,300 digits with a ValueError that webargs does not catch. Every
+JSON body is measured here before any parser sees it: too large is a 413, too deep or holding
+too long a number a 400.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from flask import abort, current_app, request
 # A JSON string (with its escapes) or one bracket; strings are skipped so "[[[" inside one is text.
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _OPENERS = frozenset(b"[{")
+# A JSON string (skipped) or a run of digits outside one.
+_DIGIT_RUNS = re.compile(rb'"(?:[^"\\]|\\.)*"|[0-9]+', re.DOTALL)
+# No field takes a number this long; Python's own limit on reading one is 4,300 digits.
+MAX_DIGITS = 100
 # The escape of a NUL character (not an escaped backslash followed by "u0000").
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -34,6 +40,14 @@ def nesting_depth(body: bytes) -> int:
         else:
             depth = max(0, depth - 1)
     return deepest
+
+
+def longest_number(body: bytes) -> int:
+    """Return the most digits in a row in a JSON text outside its strings."""
+    return max(
+        (len(match.group()) for match in _DIGIT_RUNS.finditer(body) if match.group()[0] != 0x22),
+        default=0,
+    )
 
 
 def _limit_message(limit: int) -> str:
@@ -61,6 +75,8 @@ def check_json_body() -> None:
     max_depth = current_app.config["JSON_MAX_DEPTH"]
     if nesting_depth(body) > max_depth:
         abort(400, f"The JSON body nests too deeply (at most {max_depth} levels).")
+    if longest_number(body) > MAX_DIGITS:
+        abort(400, f"The JSON body holds a number of more than {MAX_DIGITS} digits.")
     if b"\x00" in body or _NUL_ESCAPE.search(body):
         # PostgreSQL can neither store nor compare text holding one (a 500 from the driver).
         abort(400, "The JSON body holds a NUL character, which no field takes.")
