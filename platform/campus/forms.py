@@ -1,4 +1,4 @@
-"""The base of every form: Flask-WTF's, with text fields that only ever read text."""
+"""The base of every form (Flask-WTF's, text fields that only read text) and its fields."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(formdata=...)
 from werkzeug.datastructures import FileStorage, MultiDict
-from wtforms.fields import FileField, MultipleFileField
+from wtforms.fields import DecimalField, FileField, MultipleFileField
 
 
 class Form(FlaskForm):
@@ -49,3 +49,14 @@ class Form(FlaskForm):
                 for name, value in data.items(multi=True)
                 if name in file_fields or not isinstance(value, FileStorage)
             )
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN and infinity, which Python's Decimal reads as numbers."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        # "sNaN" made a range check raise InvalidOperation (a 500); no column holds them.
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))

@@ -122,6 +122,14 @@ def test_negative_ce_hours_are_refused(app, client):
     assert _course(app, "myofascial-low-back") is None
 
 
+@pytest.mark.parametrize("hours", ["sNaN", "NaN", "Infinity", "-inf", "1e999"])
+def test_ce_hours_that_are_no_finite_number_are_refused(app, client, hours):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(ce_hours=hours))
+    assert response.status_code == 200
+    assert _course(app, "myofascial-low-back") is None
+
+
 def test_an_approval_ending_in_the_past_is_refused(app, client):
     helpers.sign_in_admin(app, client)
     form = _course_form(

@@ -168,6 +168,11 @@ def test_an_admin_adds_and_edits_a_rule_and_each_change_is_audited(app, client):
     [
         ("subject_hours", "yoga: 2", "write one &#39;subject: hours&#39; per line"),
         ("subject_hours", "ethics: 99", "more than the cycle"),
+        ("subject_hours", "ethics: NaN", "is not a number of hours"),
+        ("subject_hours", "ethics: -Infinity", "is not a number of hours"),
+        ("subject_hours", "ethics: -1", "is not a number of hours"),
+        ("hours_per_cycle", "sNaN", "Enter the hours per cycle"),
+        ("hours_per_cycle", "10000", "Number must be between"),
         ("source", "", "Cite the rule"),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask import flash, g, redirect, request
@@ -24,7 +25,7 @@ from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
-from campus.forms import Form
+from campus.forms import FiniteDecimalField, Form
 from campus.integers import MAX_ID, id_from
 
 
@@ -153,6 +154,17 @@ class CampusModelConverter(AdminModelConverter):
         limit = _integer_limit(column)
         field_args["validators"].append(validators.NumberRange(min=-limit - 1, max=limit))
         return super().handle_integer_types(column, field_args, **extra)
+
+    @converts("Numeric")
+    def handle_decimal_types(self, column: Any, field_args: Any, **extra: Any):
+        # NaN and infinity are refused, and a number past NUMERIC(p, s) is said next to the
+        # field: PostgreSQL refuses it with "numeric field overflow" when the row is saved.
+        precision, scale = getattr(column.type, "precision", None), column.type.scale or 0
+        if precision:
+            limit = Decimal(10) ** (precision - scale) - Decimal(10) ** -scale
+            field_args["validators"].append(validators.NumberRange(min=-limit, max=limit))
+        field_args.setdefault("places", None)
+        return FiniteDecimalField(**field_args)
 
 
 # The last list page an admin can ask for: far past any real list, and an OFFSET every

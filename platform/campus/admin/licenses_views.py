@@ -38,11 +38,12 @@ def _parse_subjects(text: str) -> dict[str, str]:
                 f"{', '.join(SUBJECTS)}."
             )
         try:
-            Decimal(hours.strip())
+            number = Decimal(hours.strip())
         except InvalidOperation:
-            raise ValidationError(
-                f"Line {n}: {hours.strip()!r} is not a number of hours."
-            ) from None
+            number = Decimal("NaN")
+        # Decimal reads "NaN" and "Infinity" too; the rules compare hours with these.
+        if not number.is_finite() or not 0 <= number < 10_000:
+            raise ValidationError(f"Line {n}: {hours.strip()!r} is not a number of hours.")
         found[key] = hours.strip()
     return found
 
