@@ -591,3 +591,59 @@ def test_an_approval_edited_inside_its_course_is_in_the_courses_audit_entry(app,
         assert [a["approval_number"] for a in entry.after["approvals"]] == ["999-99"]
         # The hours were not touched: 2.5 from the form and 2.50 stored are one value.
         assert entry.before["ce_hours"] == entry.after["ce_hours"]
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_an_approval_deleted_elsewhere_is_not_made_again_by_a_stale_form(app, client, ticked):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    helpers.sign_in_admin(app, client)
+    row = {
+        "approvals-0-board": "NCBTMB",
+        "approvals-0-approval_number": "451-22",
+        "approvals-0-valid_until": "2031-01-31",
+    }
+    assert helpers.post(client, "/admin/courses/new/", _course_form(**row)).status_code == 302
+    course = _course(app, "myofascial-low-back")
+    with app.app_context():
+        approval = db.session.scalar(select(BoardApproval))
+        approval_id = approval.id
+        db.session.delete(approval)  # another admin's change, made while this form was open
+        db.session.commit()
+    stale = {**row, "approvals-0-id": str(approval_id)}
+    if ticked:
+        stale["del-approvals-0"] = "y"
+    response = helpers.post(
+        client, f"/admin/courses/edit/?id={course['id']}", _course_form(title="Renamed", **stale)
+    )
+    assert response.status_code == 200
+    assert any("deleted or moved since the page was opened" in f for f in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BoardApproval)) == 0
+    assert _course(app, "myofascial-low-back")["title"] != "Renamed"
+    assert not helpers.audit_entries(app, object_type="Course", action="update")
+
+
+def test_an_approval_ticked_for_deletion_is_deleted(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    helpers.sign_in_admin(app, client)
+    row = {
+        "approvals-0-board": "NCBTMB",
+        "approvals-0-approval_number": "451-22",
+        "approvals-0-valid_until": "2031-01-31",
+    }
+    helpers.post(client, "/admin/courses/new/", _course_form(**row))
+    course = _course(app, "myofascial-low-back")
+    with app.app_context():
+        approval_id = db.session.scalar(select(BoardApproval.id))
+    response = helpers.post(
+        client,
+        f"/admin/courses/edit/?id={course['id']}",
+        _course_form(**row, **{"approvals-0-id": str(approval_id), "del-approvals-0": "y"}),
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BoardApproval)) == 0

@@ -14,12 +14,13 @@ from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model import filters as admin_filters
-from flask_admin.model.form import converts
+from flask_admin.model.form import InlineFormAdmin, converts
 from sqlalchemy import BigInteger
 from werkzeug.utils import secure_filename
-from wtforms import SelectChoice, validators
+from wtforms import SelectChoice, ValidationError, validators
 
 from campus.admin import security
 from campus.admin.services import record, snapshot
@@ -165,6 +166,22 @@ class CampusModelConverter(AdminModelConverter):
             field_args["validators"].append(validators.NumberRange(min=-limit, max=limit))
         field_args.setdefault("places", None)
         return FiniteDecimalField(**field_args)
+
+
+class InlineRows(InlineFormAdmin):
+    """Rows edited inside their parent's form (a course's approvals, a question's answers)."""
+
+    # A plain form: the CSRF token belongs to the page's form, not to every inline row.
+    form_base_class = BaseForm
+
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        # Flask-Admin makes a new row of any row whose id the parent does not hold: one ticked
+        # for deletion after another admin deleted it came back, and a stale edit of it too.
+        if is_created and (form.get_pk() not in (None, "") or getattr(form, "_should_delete", 0)):
+            raise ValidationError(
+                "A row on this page was deleted or moved since the page was opened: "
+                "nothing was saved. Open the page again and make the change there."
+            )
 
 
 # The last list page an admin can ask for: far past any real list, and an OFFSET every

@@ -12,8 +12,6 @@ from datetime import date
 from flask import flash, g, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.validators import Unique
-from flask_admin.form import BaseForm
-from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -28,7 +26,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.accounts.models import PROFESSIONS
-from campus.admin.base import AuditedModelView, select_choices
+from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.extensions import db
 from campus.learning import actions
 from campus.learning.access import LearningError
@@ -133,11 +131,8 @@ class CourseCatalogView(CatalogView):
         return True
 
 
-class ApprovalInline(InlineFormAdmin):
+class ApprovalInline(InlineRows):
     """Board approvals edited inside their course."""
-
-    # A plain form: the CSRF token belongs to the page's form, not to every inline row.
-    form_base_class = BaseForm
 
     form_columns = ("id", "board", "approval_number", "valid_until")
     form_args = {

@@ -11,14 +11,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
-from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from campus.accounts.models import PROFESSIONS
-from campus.admin.base import AuditedModelView, select_choices
+from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
 from campus.integers import is_digits, whole_number
@@ -59,7 +58,7 @@ def parse_choices(text: str) -> list[dict]:
     return choices
 
 
-class ProgramCourseInline(InlineFormAdmin):
+class ProgramCourseInline(InlineRows):
     """A course of the program: required or elective."""
 
     form_columns = ("id", "course", "kind", "position")

@@ -6,11 +6,10 @@ actions; these views build the forms.
 
 from __future__ import annotations
 
-from flask_admin.form import BaseForm
-from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from campus.admin.base import InlineRows
 from campus.admin.catalog import CourseCatalogView
 from campus.learning import actions
 from campus.learning.models import QUESTION_KINDS, Choice, Question, Quiz
@@ -80,10 +79,8 @@ class QuizView(CourseCatalogView):
         actions.save_quiz(model, before=before, actor=actor)
 
 
-class ChoiceInline(InlineFormAdmin):
+class ChoiceInline(InlineRows):
     """Answer options, edited inside their question."""
-
-    form_base_class = BaseForm
 
     form_columns = ("id", "text", "is_correct")
     form_label = "Answer"
