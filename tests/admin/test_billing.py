@@ -100,6 +100,15 @@ def test_replaying_a_failed_event_applies_it_and_is_audited(app, client):
     assert "payload" not in entry.before
 
 
+@pytest.mark.parametrize("back", ["/\\evil.example", "//evil.example", "/.//evil.example"])
+def test_a_replay_goes_back_only_to_a_page_of_this_site(app, client, back):
+    row_id = helpers.make_event(app, status="failed")
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/webhooks/{row_id}/replay", {"next": back})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/admin/webhooks/details/?id={row_id}")
+
+
 def test_replaying_needs_a_fresh_password(app, client):
     from campus.billing.models import WebhookEvent
     from campus.extensions import db

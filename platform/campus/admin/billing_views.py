@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from campus.accounts.models import User
+from campus.admin import security
 from campus.admin.base import AuditedModelView
 from campus.admin.forms import ActionForm
 from campus.billing import actions as billing_actions
@@ -194,8 +195,8 @@ class WebhookEventView(AuditedModelView):
         db.session.commit()
         db.session.refresh(row)
         flash(f"Event {row.stripe_event_id} was replayed: it is now {row.status}.", "success")
-        back = request.form.get("next") or url_for(".details_view", id=row.id)
-        return redirect(back if back.startswith("/") and not back.startswith("//") else "/admin/")
+        back = url_for(".details_view", id=row.id)
+        return redirect(security.safe_next(request.form.get("next"), back))
 
     @action("replay", "Replay", "Process the selected events again?")
     def action_replay(self, ids) -> None:
