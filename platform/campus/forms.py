@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import request
@@ -57,6 +58,7 @@ class FiniteDecimalField(DecimalField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         # "sNaN" made a range check raise InvalidOperation (a 500); no column holds them.
-        if self.data is not None and not self.data.is_finite():
+        number: Decimal | None = self.data  # type: ignore[has-type]
+        if number is not None and not number.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))

@@ -177,7 +177,8 @@ class InlineRows(InlineFormAdmin):
     def on_model_change(self, form, model, is_created: bool) -> None:
         # Flask-Admin makes a new row of any row whose id the parent does not hold: one ticked
         # for deletion after another admin deleted it came back, and a stale edit of it too.
-        if is_created and (form.get_pk() not in (None, "") or getattr(form, "_should_delete", 0)):
+        stale = form.get_pk() not in (None, "") or getattr(form, "_should_delete", False)
+        if is_created and stale:
             raise ValidationError(
                 "A row on this page was deleted or moved since the page was opened: "
                 "nothing was saved. Open the page again and make the change there."
