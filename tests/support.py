@@ -292,6 +292,40 @@ def hammer_in_threads(work: Callable[[int], None], threads: int = 8) -> list[Bas
     return failures
 
 
+def run_together(calls: list[Callable[[], Any]]) -> None:
+    """Start each call in its own thread at the same moment and wait for them all."""
+    import threading
+
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> None:
+        start.wait(timeout=10)
+        call()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def hold_in_pairs(monkeypatch: Any, module: Any, name: str) -> None:
+    """Make two calls of module.name wait for each other, so both get there before either
+    goes on (or the first goes on alone after 2 s, when the second waits for its lock)."""
+    import contextlib
+    import threading
+
+    meet = threading.Barrier(2)
+    real = getattr(module, name)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait(timeout=2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+
+
 # --- real web processes ----------------------------------------------------------------------
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from tests import support
@@ -77,17 +75,11 @@ def test_disabling_a_member_at_once_disables_and_logs_it_once(app):
     for client in clients:
         sign_in_admin(app, client)
         tokens.append(support.csrf_token(client))
-    barrier = threading.Barrier(len(clients))
-
-    def click(client, token) -> None:
-        barrier.wait(timeout=10)
-        client.post(f"/admin/members/{member_id}/disable", data={"csrf_token": token})
-
-    threads = [
-        threading.Thread(target=click, args=pair) for pair in zip(clients, tokens, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    path = f"/admin/members/{member_id}/disable"
+    support.run_together(
+        [
+            lambda client=client, token=token: client.post(path, data={"csrf_token": token})
+            for client, token in zip(clients, tokens, strict=True)
+        ]
+    )
     assert len(audit_entries(app, action="disable")) == 1

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-
 import pytest
 
 from tests import support
@@ -42,21 +39,16 @@ def test_issue_again_clicked_by_several_admins_at_once_is_queued_and_logged_once
     for client in clients:
         admin.sign_in_admin(app, client)
         tokens.append(support.csrf_token(client))
-    barrier = threading.Barrier(len(clients))
     statuses: list[int] = []
-
-    def click(client, token) -> None:
-        barrier.wait(timeout=10)
-        path = f"/admin/credentials/{credential_id}/issue-again"
-        statuses.append(client.post(path, data={"csrf_token": token}).status_code)
-
-    threads = [
-        threading.Thread(target=click, args=pair) for pair in zip(clients, tokens, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    path = f"/admin/credentials/{credential_id}/issue-again"
+    support.run_together(
+        [
+            lambda client=client, token=token: statuses.append(
+                client.post(path, data={"csrf_token": token}).status_code
+            )
+            for client, token in zip(clients, tokens, strict=True)
+        ]
+    )
     assert statuses == [302] * 4  # all go back to the page, three told it is queued already
     assert len(queued) == 1
     assert len(admin.audit_entries(app, action="program_credential_issue_again")) == 1
@@ -102,34 +94,20 @@ def test_two_assessors_deciding_one_practical_at_once_record_one_verdict(app, mo
 
     # Both decisions are held just before they are logged: a review that read the practical
     # as waiting without the lock gets there too, and both would be recorded.
-    at_record = threading.Barrier(2)
-    real_record = actions.record
-
-    def held_record(*args, **kwargs):
-        # Broken after the timeout when the other review waits for our lock: go on alone.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            at_record.wait(timeout=2)
-        return real_record(*args, **kwargs)
-
-    monkeypatch.setattr(actions, "record", held_record)
+    support.hold_in_pairs(monkeypatch, actions, "record")
     decisions = [
         {"decision": "pass", "criterion-0": "met"},
         {"decision": "return", "comments": "Film closer to the muscle."},
     ]
-    start = threading.Barrier(2)
-
-    def decide(client, token, form) -> None:
-        start.wait(timeout=10)
-        client.post(f"/admin/assessments/{submission_id}/", data={"csrf_token": token, **form})
-
-    threads = [
-        threading.Thread(target=decide, args=(client, token, form))
-        for (client, token), form in zip(assessors, decisions, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    path = f"/admin/assessments/{submission_id}/"
+    support.run_together(
+        [
+            lambda client=client, token=token, form=form: client.post(
+                path, data={"csrf_token": token, **form}
+            )
+            for (client, token), form in zip(assessors, decisions, strict=True)
+        ]
+    )
 
     assert len(admin.audit_entries(app, action="program_practical_review")) == 1
     with app.app_context():
@@ -170,30 +148,15 @@ def test_a_credential_renewed_by_two_runs_at_once_is_renewed_and_logged_once(app
 
     # Each run is held just before it logs: a run that read the credential unlocked, while the
     # other had not renewed it yet, gets there too and both would renew it.
-    at_record = threading.Barrier(2)
-    real_record = actions.record
-
-    def held_record(*args, **kwargs):
-        # Broken after the timeout when the other run waits for our lock: go on alone.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            at_record.wait(timeout=2)
-        return real_record(*args, **kwargs)
-
-    monkeypatch.setattr(actions, "record", held_record)
-    start = threading.Barrier(2)
+    support.hold_in_pairs(monkeypatch, actions, "record")
     renewed: list[bool] = []
 
     def run() -> None:
         with app.app_context():
-            start.wait(timeout=10)
             renewed.append(actions.renew_credential(credential_id, today))
             db.session.commit()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    support.run_together([run, run])
 
     assert sorted(renewed) == [False, True]
     assert len(admin.audit_entries(app, action="program_credential_renew")) == 1
