@@ -563,17 +563,21 @@ def test_a_course_without_a_board_approval_in_force_cannot_be_published(
     assert _course(app, "unapproved")["status"] == "draft"
 
 
+# One board approval row of the course form, as the page posts it.
+APPROVAL_ROW = {
+    "approvals-0-board": "NCBTMB",
+    "approvals-0-approval_number": "451-22",
+    "approvals-0-valid_until": "2031-01-31",
+}
+
+
 def test_an_approval_edited_inside_its_course_is_in_the_courses_audit_entry(app, client):
     from campus.audit import AuditEntry
     from campus.extensions import db
     from campus.learning.models import Course
 
     helpers.sign_in_admin(app, client)
-    approval = {
-        "approvals-0-board": "NCBTMB",
-        "approvals-0-approval_number": "451-22",
-        "approvals-0-valid_until": "2031-01-31",
-    }
+    approval = APPROVAL_ROW
     assert helpers.post(client, "/admin/courses/new/", _course_form(**approval)).status_code == 302
     with app.app_context():
         course = db.session.scalar(select(Course))
@@ -599,11 +603,7 @@ def test_an_approval_deleted_elsewhere_is_not_made_again_by_a_stale_form(app, cl
     from campus.learning.models import BoardApproval
 
     helpers.sign_in_admin(app, client)
-    row = {
-        "approvals-0-board": "NCBTMB",
-        "approvals-0-approval_number": "451-22",
-        "approvals-0-valid_until": "2031-01-31",
-    }
+    row = APPROVAL_ROW
     assert helpers.post(client, "/admin/courses/new/", _course_form(**row)).status_code == 302
     course = _course(app, "myofascial-low-back")
     with app.app_context():
@@ -630,12 +630,8 @@ def test_an_approval_ticked_for_deletion_is_deleted(app, client):
     from campus.learning.models import BoardApproval
 
     helpers.sign_in_admin(app, client)
-    row = {
-        "approvals-0-board": "NCBTMB",
-        "approvals-0-approval_number": "451-22",
-        "approvals-0-valid_until": "2031-01-31",
-    }
-    helpers.post(client, "/admin/courses/new/", _course_form(**row))
+    row = APPROVAL_ROW
+    assert helpers.post(client, "/admin/courses/new/", _course_form(**row)).status_code == 302
     course = _course(app, "myofascial-low-back")
     with app.app_context():
         approval_id = db.session.scalar(select(BoardApproval.id))

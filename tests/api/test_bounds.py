@@ -65,17 +65,21 @@ def test_query_integers_beyond_64_bits_are_a_validation_error(client):
     assert response.get_json()["error"]["code"] == "validation_error"
 
 
-def test_a_small_body_nested_a_thousand_levels_is_a_400(app, client):
+def _post_signed_in(app, client, body: str):
+    """Post a raw JSON body as a signed-in member (a session and its CSRF token)."""
     user_id = _member(app)
     with app.app_context():
         support.sign_in_directly(client, user_id)
-    body = "[" * 1000 + "]" * 1000
-    response = client.post(
+    return client.post(
         "/api/v1/courses/any/quiz/attempts",
         data=body,
         content_type="application/json",
         headers={"X-CSRFToken": support.csrf_token(client, "/account/security")},
     )
+
+
+def test_a_small_body_nested_a_thousand_levels_is_a_400(app, client):
+    response = _post_signed_in(app, client, "[" * 1000 + "]" * 1000)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
     assert "nests too deeply" in response.get_json()["error"]["message"]
@@ -157,16 +161,8 @@ def test_api_page_numbers_take_only_ascii_digits(client, written):
 
 @pytest.mark.parametrize("digits", [4000, 5000])
 def test_a_number_of_thousands_of_digits_is_a_400(app, client, digits):
-    user_id = _member(app)
-    with app.app_context():
-        support.sign_in_directly(client, user_id)
     body = '{"answers": [{"question_id": %s, "choice_ids": [1]}]}' % ("9" * digits)
-    response = client.post(
-        "/api/v1/courses/any/quiz/attempts",
-        data=body,
-        content_type="application/json",
-        headers={"X-CSRFToken": support.csrf_token(client, "/account/security")},
-    )
+    response = _post_signed_in(app, client, body)
     assert response.status_code == 400
     assert "more than 100 digits" in response.get_json()["error"]["message"]
 
