@@ -1,4 +1,6 @@
-"""Account write logic: sign-up, passwords, tokens, profile. Services flush; views commit."""
+"""Account write logic: sign-up, passwords, tokens, profile. Services flush; views commit.
+
+A forgotten password's reset by email is in campus.accounts.reset."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.accounts.rules import RuleError, password_problem, plain_text
 from campus.audit import record
 from campus.extensions import db
-from campus.mail.services import is_queued, queue_email
+from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
 
@@ -297,57 +299,8 @@ def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
     return user, sign_in
 
 
-def request_password_reset(email: str) -> None:
-    """Queue the reset email job for an address; the account is looked up by the worker.
-
-    The request costs the same whether or not an account exists, so neither its answer nor its
-    timing tells which addresses have accounts.
-    """
-    from campus.jobs import send_task
-
-    # Sent now, not after a commit: it writes no row, so nothing would find it again if the
-    # broker lost it, and the person must hear that it did not go rather than wait for it.
-    try:
-        send_task(
-            current_app.extensions["celery"],
-            "campus.accounts.send_password_reset",
-            (normalize_email(email),),
-        )
-    except Exception as exc:
-        log.exception("password reset for an address not queued")
-        raise AccountError(
-            "We could not send the email just now. Try again in a few minutes.", field="email"
-        ) from exc
-
-
-def send_password_reset_email(email: str, request_id: str | None = None) -> bool:
-    """Email a reset link if an active account has this address; tell whether one was sent.
-
-    `request_id` names the request (the task's id): a task redelivered after its worker died
-    past the commit finds its email queued and sends no second link.
-    """
-    dedupe_key = f"password-reset:{request_id}" if request_id else None
-    if dedupe_key is not None and is_queued(dedupe_key):
-        return False
-    user = get_user_by_email(email)
-    if user is None or not user.is_active:
-        return False
-    raw = issue_token(user, "reset_password", current_app.config["PASSWORD_RESET_MAX_AGE"])
-    link = public_url("accounts.reset_password", token=raw)
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    queue_email(
-        user.email,
-        "Reset your Campus password",
-        "reset_password",
-        dedupe_key=dedupe_key,
-        user=user,
-        link=link,
-        minutes=minutes,
-    )
-    return True
-
-
-def _set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str) -> None:
+    """Set a new password that passes the rules, and spend the reset links still out."""
     check_password_rules(password, user.email, user.full_name)
     user.password_hash = hash_password(password)
     # A reset link mailed before the change must not be able to undo it.
@@ -363,32 +316,13 @@ def _set_password(user: User, password: str) -> None:
     )
 
 
-def reset_password(raw: str, password: str) -> User:
-    """Set a new password through a reset token; ends every session of the user."""
-    from campus.accounts.sessions import end_sessions
-
-    # A refused password raises after the token is spent; the view's rollback keeps the token.
-    user = consume_token(raw, "reset_password")
-    _set_password(user, password)
-    if user.email_verified_at is None:
-        user.email_verified_at = utcnow()  # they proved they read the inbox
-    ended = end_sessions(user)
-    record(
-        "password_reset",
-        user,
-        summary=f"{user.email}: password reset by email link; {ended} session(s) ended",
-        actor=user,
-    )
-    return user
-
-
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password after checking the current one; ends the user's other sessions."""
     from campus.accounts.sessions import end_sessions
 
     if not verify_password(user, current_password):
         raise AccountError("Your current password is not correct.", field="current_password")
-    _set_password(user, new_password)
+    set_password(user, new_password)
     ended = end_sessions(user, keep_current=True)
     record(
         "password_changed",
@@ -459,7 +393,7 @@ def create_admin(
     if not user.is_active:
         raise AccountError(f"{user.email} is disabled; enable it before promoting it.")
     before = snapshot(user)
-    _set_password(user, password)
+    set_password(user, password)
     # Sessions opened before the promotion never passed the admin's second factor.
     end_sessions(user)
     user.role = "admin"

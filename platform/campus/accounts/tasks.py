@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from campus.accounts import services, sessions
+from campus.accounts import reset, sessions
 from campus.extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def purge_ended_sessions() -> int:
 def send_password_reset(self, email: str) -> None:
     """Look the address up and email a reset link if it has an active account, once."""
     # Keyed by the task's id: a redelivery (its worker killed after the commit) sends nothing.
-    services.send_password_reset_email(email, request_id=self.request.id)
+    reset.send_password_reset_email(email, request_id=self.request.id)
     db.session.commit()
 
 

@@ -8,7 +8,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
-from campus.accounts import bp, mfa, services, sessions
+from campus.accounts import bp, mfa, reset, services, sessions
 from campus.accounts.access import end_this_session
 from campus.accounts.forms import (
     ChangePasswordForm,
@@ -244,7 +244,7 @@ def request_reset() -> str | tuple[str, int] | Response:
     form = ResetRequestForm()
     if form.validate_on_submit():
         try:
-            services.request_password_reset(form.email.data)
+            reset.request_password_reset(form.email.data)
         except services.AccountError as exc:
             form.email.errors.append(str(exc))
             return render_template("accounts/reset_request.html", form=form), 503
@@ -264,7 +264,7 @@ def reset_password(token: str) -> str | tuple[str, int] | Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.reset_password(token, form.password.data)
+            user = reset.reset_password(token, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
             if exc.field != "password":
