@@ -17,14 +17,13 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, select
 
 from campus.accounts.models import LoginChallenge, RecoveryCode, User, UserSession, UserToken
 from campus.accounts.tokens import ApiToken
-from campus.audit import AuditEntry, record
+from campus.audit import record
 from campus.billing.closing import close_at_stripe, forget_billing
 from campus.certificates.models import Certificate
 from campus.content.models import Lead
@@ -36,7 +35,7 @@ from campus.mail.models import EmailMessage
 from campus.mail.services import TOMBSTONE_DOMAIN, queue_email
 from campus.models.base import utcnow
 from campus.programs.models import Credential, ExamSitting, PracticalSubmission
-from campus.records import licensing
+from campus.records import audit_scrub, licensing
 from campus.records.models import DataExport, RetentionHold
 from campus.storage import get_storage
 from campus.templating import counted
@@ -207,73 +206,6 @@ def forget_exports(user_id: int) -> list[str]:
     return keys
 
 
-def _scrub_audit(user_id: int, email: str, label: str) -> None:
-    """Replace the address in the audit log's text with a label; the entries themselves stay."""
-    db.session.execute(
-        update(AuditEntry)
-        .where(AuditEntry.actor_id == user_id)
-        .values(actor_email=label)
-        .execution_options(synchronize_session=False)
-    )
-    # Only their own entries and those about their account: another member's address may
-    # contain this one ("ann@x.com" in "joann@x.com").
-    theirs = or_(
-        AuditEntry.actor_id == user_id,
-        and_(AuditEntry.object_type == "User", AuditEntry.object_id == str(user_id)),
-    )
-    db.session.execute(
-        update(AuditEntry)
-        .where(theirs, AuditEntry.summary.contains(email, autoescape=True))
-        .values(summary=func.replace(AuditEntry.summary, email, label))
-        .execution_options(synchronize_session=False)
-    )
-    # The before and after of their entries (a profile or account change holds the address,
-    # and the names they went by) are JSON, which no portable UPDATE edits: read the member's
-    # own entries and rewrite them. A name the records keep stays in the retention hold.
-    for entry in db.session.scalars(select(AuditEntry).where(theirs)):
-        for name in ("before", "after"):
-            value = getattr(entry, name)
-            if value is None:
-                continue
-            scrubbed = _replaced(value, email, label)
-            if scrubbed != value:
-                setattr(entry, name, scrubbed)
-
-
-def _scrub_profile_entries(profiles: tuple[tuple[int, str], ...], label: str) -> None:
-    """Empty the before and after of every entry about a removed directory profile.
-
-    They hold what the practitioner published (street, phone, bio, photo), which leaves with
-    the account; a moderator's entries are among them. The summaries stay, the slug (made of
-    their name and town) replaced by the label.
-    """
-    for profile_id, slug in profiles:
-        about = and_(
-            AuditEntry.object_type == "DirectoryProfile", AuditEntry.object_id == str(profile_id)
-        )
-        for entry in db.session.scalars(select(AuditEntry).where(about)):
-            entry.before = entry.after = None
-            entry.summary = entry.summary.replace(slug, label)
-
-
-# Snapshot fields that name a member (an account's own columns): scrubbed with the address.
-_NAMING_FIELDS = ("full_name",)
-
-
-def _replaced(value: Any, old: str, new: str) -> Any:
-    """A JSON value with every string's `old` replaced by `new`, and names replaced by `new`."""
-    if isinstance(value, str):
-        return value.replace(old, new)
-    if isinstance(value, list):
-        return [_replaced(item, old, new) for item in value]
-    if isinstance(value, dict):
-        return {
-            key: new if key in _NAMING_FIELDS and item else _replaced(item, old, new)
-            for key, item in value.items()
-        }
-    return value
-
-
 def _delete_files(keys: list[str]) -> None:
     storage = get_storage()
     for key in keys:
@@ -365,8 +297,8 @@ def delete_account(user: User) -> Deletion:
 
 def finish_deletion(done: Deletion) -> None:
     """Take the address out of the audit log; delete the user row if nothing is kept."""
-    _scrub_audit(done.user_id, done.email, done.label)
-    _scrub_profile_entries(done.profiles, done.label)
+    audit_scrub.scrub_member(done.user_id, done.email, done.label)
+    audit_scrub.scrub_profiles(done.profiles, done.label)
     if done.hold is None:
         _delete_files(_credential_files(done.user_id))
         user = db.session.get(User, done.user_id)

@@ -1,0 +1,79 @@
+"""Taking a deleted member out of the audit log: their address, their names and what their
+directory profile published. The entries themselves stay; an auditor still sees that something
+was done, and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from campus.audit import AuditEntry
+from campus.extensions import db
+
+
+def scrub_member(user_id: int, email: str, label: str) -> None:
+    """Replace the address in the audit log's text with a label; the entries themselves stay."""
+    db.session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.actor_id == user_id)
+        .values(actor_email=label)
+        .execution_options(synchronize_session=False)
+    )
+    # Only their own entries and those about their account: another member's address may
+    # contain this one ("ann@x.com" in "joann@x.com").
+    theirs = or_(
+        AuditEntry.actor_id == user_id,
+        and_(AuditEntry.object_type == "User", AuditEntry.object_id == str(user_id)),
+    )
+    db.session.execute(
+        update(AuditEntry)
+        .where(theirs, AuditEntry.summary.contains(email, autoescape=True))
+        .values(summary=func.replace(AuditEntry.summary, email, label))
+        .execution_options(synchronize_session=False)
+    )
+    # The before and after of their entries (a profile or account change holds the address,
+    # and the names they went by) are JSON, which no portable UPDATE edits: read the member's
+    # own entries and rewrite them. A name the records keep stays in the retention hold.
+    for entry in db.session.scalars(select(AuditEntry).where(theirs)):
+        for name in ("before", "after"):
+            value = getattr(entry, name)
+            if value is None:
+                continue
+            scrubbed = _replaced(value, email, label)
+            if scrubbed != value:
+                setattr(entry, name, scrubbed)
+
+
+def scrub_profiles(profiles: tuple[tuple[int, str], ...], label: str) -> None:
+    """Empty the before and after of every entry about a removed directory profile.
+
+    They hold what the practitioner published (street, phone, bio, photo), which leaves with
+    the account; a moderator's entries are among them. The summaries stay, the slug (made of
+    their name and town) replaced by the label.
+    """
+    for profile_id, slug in profiles:
+        about = and_(
+            AuditEntry.object_type == "DirectoryProfile", AuditEntry.object_id == str(profile_id)
+        )
+        for entry in db.session.scalars(select(AuditEntry).where(about)):
+            entry.before = entry.after = None
+            entry.summary = entry.summary.replace(slug, label)
+
+
+# Snapshot fields that name a member (an account's own columns): scrubbed with the address.
+_NAMING_FIELDS = ("full_name",)
+
+
+def _replaced(value: Any, old: str, new: str) -> Any:
+    """A JSON value with every string's `old` replaced by `new`, and names replaced by `new`."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_replaced(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: new if key in _NAMING_FIELDS and item else _replaced(item, old, new)
+            for key, item in value.items()
+        }
+    return value
