@@ -20,16 +20,19 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from flask import Response, current_app, send_file
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
 CHUNK_SIZE = 64 * 1024  # bytes read from the store per chunk of a streamed download
+_DOOMED = "campus_doomed_files"  # session.info key: files to delete once the change commits
 
 
 class StorageError(OSError):
@@ -283,6 +286,36 @@ def get_storage() -> Storage:
     if storage is None:
         storage = current_app.extensions["storage"] = build_storage(current_app.config)
     return storage
+
+
+def delete_after_commit(keys: Iterable[str]) -> None:
+    """Delete these stored files once the transaction commits; keep them if it rolls back."""
+    from campus.extensions import db
+
+    db.session().info.setdefault(_DOOMED, []).extend(keys)
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_doomed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released: the rows are not committed yet
+    keys = session.info.pop(_DOOMED, None)
+    if not keys:
+        return
+    storage = get_storage()
+    for key in keys:
+        # The change is committed: a file that cannot go now is left behind, not an error.
+        try:
+            storage.delete(key)
+        except Exception:
+            log.exception("could not delete stored file %s after its rows were deleted", key)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_doomed(session: Session, previous_transaction: Any) -> None:
+    # Rows that were not deleted keep their files.
+    if previous_transaction.parent is None:
+        session.info.pop(_DOOMED, None)
 
 
 def send(

@@ -325,6 +325,34 @@ def test_deletion_takes_down_the_directory_profile_and_the_practical_videos(app,
     assert client.get(f"/directory/{slug}").status_code == 404
 
 
+def test_a_deletion_that_does_not_commit_keeps_the_photo_and_the_videos(app):
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.records import actions
+    from campus.storage import get_storage
+    from tests.directory.helpers import make_profile
+    from tests.programs.helpers import make_program
+
+    m = full_member(app)
+    with app.app_context():
+        user = db.session.get_one(User, m.user_id)
+        make_profile("04101", user=user).photo_key = "directory/photos/kept.jpg"
+        program = make_program(slug="kept-member-program", practical_required=True)
+        _practical(program.id, m.user_id, "programs/practicals/kept.mp4")
+        get_storage().save("directory/photos/kept.jpg", b"\xff\xd8\xff\xe0")
+        actions.delete_account(
+            db.session.get_one(User, m.user_id),
+            password=support.DEFAULT_PASSWORD,
+            code=None,
+            confirmation="DELETE",
+        )
+        db.session.rollback()  # the commit did not go through: the account is still there
+        storage = get_storage()
+        assert storage.exists("directory/photos/kept.jpg")
+        assert storage.exists("programs/practicals/kept.mp4")
+        assert db.session.get_one(User, m.user_id).deleted_at is None
+
+
 def test_a_program_credential_and_its_practical_review_are_kept_like_certificates(app, client):
     from campus.accounts.models import User
     from campus.extensions import db

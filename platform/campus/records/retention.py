@@ -37,7 +37,7 @@ from campus.models.base import utcnow
 from campus.programs.models import Credential, ExamSitting, PracticalSubmission
 from campus.records import audit_scrub, licensing
 from campus.records.models import DataExport, RetentionHold
-from campus.storage import get_storage
+from campus.storage import delete_after_commit, get_storage
 from campus.templating import counted
 from campus.urls import public_url
 
@@ -251,7 +251,9 @@ def delete_account(user: User) -> Deletion:
             )
         )
     )
-    _delete_files(forget_exports(user_id) + _forget_public_profile(user_id))
+    # After the commit: a deletion that fails (Stripe was called first, the commit may not
+    # go through) keeps the account, and with it its photo, videos and archives.
+    delete_after_commit(forget_exports(user_id) + _forget_public_profile(user_id))
     counts = ce_record_counts(user_id)
     stripe = "; ".join(calls) or "no customer"
     hold = None
@@ -300,7 +302,7 @@ def finish_deletion(done: Deletion) -> None:
     audit_scrub.scrub_member(done.user_id, done.email, done.label)
     audit_scrub.scrub_profiles(done.profiles, done.label)
     if done.hold is None:
-        _delete_files(_credential_files(done.user_id))
+        delete_after_commit(_credential_files(done.user_id))
         user = db.session.get(User, done.user_id)
         db.session.execute(delete(User).where(User.id == done.user_id))
         if user is not None:
