@@ -67,6 +67,42 @@ def test_ending_a_comp_at_once_ends_and_logs_it_once(app):
     assert len(audit_entries(app, action="comp_end")) == 1
 
 
+def test_a_comp_granted_by_a_double_click_is_granted_and_emailed_once(app):
+    from sqlalchemy import func, select
+
+    from campus.billing.models import CompMembership
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+
+    with app.app_context():
+        member_id = support.create_user(email="comped@example.org").id
+    # One admin clicking twice: two requests of one session.
+    clients = [app.test_client() for _ in range(2)]
+    sign_in_admin(app, clients[0])
+    with clients[0].session_transaction() as session:
+        signed_in = dict(session)
+    with clients[1].session_transaction() as session:
+        session.update(signed_in)
+    tokens = [support.csrf_token(client) for client in clients]
+    path = f"/admin/members/{member_id}/comp"
+    form = {"days": "30", "reason": "Conference speaker"}
+    support.run_together(
+        [
+            lambda client=client, token=token: client.post(path, data={"csrf_token": token, **form})
+            for client, token in zip(clients, tokens, strict=True)
+        ]
+    )
+    assert len(audit_entries(app, action="comp_grant")) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CompMembership)) == 1
+        emails = db.session.scalar(
+            select(func.count())
+            .select_from(EmailMessage)
+            .where(EmailMessage.to == "comped@example.org")
+        )
+        assert emails == 1
+
+
 def test_disabling_a_member_at_once_disables_and_logs_it_once(app):
     with app.app_context():
         member_id = support.create_user().id

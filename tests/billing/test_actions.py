@@ -66,6 +66,27 @@ def test_bad_comp_grant_changes_nothing_and_logs_nothing(app):
         assert db.session.scalar(select(AuditEntry)) is None
 
 
+def test_the_same_comp_granted_again_at_once_is_granted_once(app):
+    import pytest
+
+    from campus.billing.services import BillingError
+
+    with app.app_context():
+        user = support.create_user()
+        admin = support.create_user(role="admin")
+        actions.grant_comp(user, days=30, reason="Speaker", actor=admin)
+        db.session.commit()
+        with pytest.raises(BillingError, match="a moment ago; it was not granted twice"):
+            actions.grant_comp(user, days=30, reason="Speaker", actor=admin)
+        db.session.rollback()
+        # Another grant (other days, or another reason) is one the admin meant to make.
+        actions.grant_comp(user, days=60, reason="Speaker", actor=admin)
+        actions.grant_comp(user, days=30, reason="Scholarship", actor=admin)
+        db.session.commit()
+        assert len(db.session.scalars(select(CompMembership)).all()) == 3
+    assert len(_entries(app, "comp_grant")) == 3
+
+
 def test_replay_from_the_cli_is_audited(stripe_client, stripe_app):
     evt = event("ping", {"id": "x", "object": "thing"})
     post_event(stripe_client, evt)

@@ -23,6 +23,8 @@ from campus.models.base import utcnow
 from campus.urls import public_url
 
 MAX_COMP_DAYS = 3660
+# The same grant (member, admin, days, reason) again within this time is a repeated click.
+SAME_GRANT_WINDOW = timedelta(minutes=2)
 
 
 def _by(actor: User | None, summary: str) -> str:
@@ -37,7 +39,24 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
     reason = (reason or "").strip()
     if not reason:
         raise BillingError("A reason is required.")
+    # The member's row, locked to the commit: a double click (or the same grant from two tabs)
+    # waits here, then finds the grant just made, rather than granting and emailing it twice.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
     now = utcnow()
+    recent = db.session.scalars(
+        select(CompMembership).where(
+            CompMembership.user_id == user.id,
+            CompMembership.granted_by_id == (actor.id if actor else None),
+            CompMembership.reason == reason,
+            CompMembership.starts_at > now - SAME_GRANT_WINDOW,
+            CompMembership.revoked_at.is_(None),
+        )
+    )
+    if any(comp.ends_at - comp.starts_at == timedelta(days=days) for comp in recent):
+        raise BillingError(
+            f"{user.email} was granted this comp ({days} days, {reason}) a moment ago; "
+            "it was not granted twice."
+        )
     comp = CompMembership(
         user_id=user.id,
         starts_at=now,
