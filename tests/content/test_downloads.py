@@ -140,6 +140,9 @@ def test_download_requests_are_rate_limited(app, client, guide):
 
 
 def test_leads_export_as_csv(app, client, guide):
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
     from campus.content.downloads import save_download
     from campus.extensions import db
 
@@ -171,3 +174,11 @@ def test_leads_export_as_csv(app, client, guide):
     result = runner.invoke(args=["content", "leads-csv", "--download", "other"])
     rows = list(csv.reader(io.StringIO(result.output)))
     assert [row[2] for row in rows[1:]] == ["zed@example.com"]
+    with app.app_context():
+        summaries = db.session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.action == "export").order_by(AuditEntry.id)
+        ).all()
+    assert summaries == [
+        "cli: exported 3 download leads as csv",
+        "cli: exported 1 download leads as csv (download 'other')",
+    ]

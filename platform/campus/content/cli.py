@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from campus.audit import record
 from campus.content import bp
 from campus.extensions import db
 
@@ -47,7 +48,8 @@ def leads_csv_command(download_slug: str | None) -> None:
     writer.writerow(
         ["download", "name", "email", "consented_at", "requests", "last_requested_at", "consent"]
     )
-    for lead in leads_for_export(download_slug):
+    leads = leads_for_export(download_slug)
+    for lead in leads:
         writer.writerow(
             [
                 lead.download.slug,
@@ -59,3 +61,12 @@ def leads_csv_command(download_slug: str | None) -> None:
                 lead.consent_text,
             ]
         )
+    # Names and addresses left the site: an auditor must be able to see when, and how many.
+    record(
+        "export",
+        object_type="Lead",
+        summary=f"cli: exported {len(leads)} download leads as csv"
+        + (f" (download {download_slug!r})" if download_slug else ""),
+        actor=None,
+    )
+    db.session.commit()
