@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask import flash, g, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -28,6 +28,7 @@ from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.forms import FiniteDecimalField, Form
 from campus.integers import MAX_ID, id_from
+from campus.urls import safe_local_path
 
 
 def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -72,6 +73,12 @@ class SecureMixin(_ViewBase):
         refused = super()._handle_view(name, **kwargs)
         if refused is not None:
             return refused
+        back = request.values.get("url")
+        if back and safe_local_path(back, "") != back:
+            # Flask-Admin goes back to `url` after a save or delete: a line break in it cannot go
+            # into the Location header (a 500 once the change was saved), and another site is no
+            # way back. Refused before anything changes.
+            abort(400, "The page to go back to is not a page of this site.")
         if request.method == "POST" and self._is_sensitive(name) and not security.is_fresh():
             return security.ask_for_password()
         if name in self.fresh_views and not security.is_fresh():
