@@ -254,6 +254,21 @@ def test_a_number_past_what_its_column_holds_is_refused_on_the_form(app, client,
         assert db.session.scalar(select(Category)) is None
 
 
+@pytest.mark.parametrize("position", ["\u0663", "1_0", "+7"])
+def test_a_number_not_written_in_ascii_digits_is_refused_on_the_form(app, client, position):
+    from campus.content.models import Category
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/categories/new/", {"name": "Hip", "slug": "hip", "position": position}
+    )
+    assert response.status_code == 200
+    assert "Not a valid integer value." in helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(Category)) is None
+
+
 def test_a_file_in_the_confirmation_passwords_place_is_refused(app, client):
     import io
 

@@ -26,7 +26,7 @@ from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
-from campus.forms import FiniteDecimalField, Form
+from campus.forms import FiniteDecimalField, Form, WholeNumberField
 from campus.integers import MAX_ID, id_from
 from campus.urls import safe_local_path
 
@@ -161,7 +161,9 @@ class CampusModelConverter(AdminModelConverter):
         # so next to the field instead of "Failed to create record" and an error in the log.
         limit = _integer_limit(column)
         field_args["validators"].append(validators.NumberRange(min=-limit - 1, max=limit))
-        return super().handle_integer_types(column, field_args, **extra)
+        if getattr(column.type, "unsigned", False):
+            field_args["validators"].append(validators.NumberRange(min=0))
+        return WholeNumberField(**field_args)
 
     @converts("Numeric")
     def handle_decimal_types(self, column: Any, field_args: Any, **extra: Any):
