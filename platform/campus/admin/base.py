@@ -22,6 +22,7 @@ from sqlalchemy import BigInteger
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice, ValidationError, validators
 
+from campus.accounts.rules import RuleError, plain_text
 from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
@@ -152,8 +153,27 @@ class CampusFilterConverter(FilterConverter):
         ]
 
 
+class PlainTextCheck:
+    """Refuse control and text-direction characters in one line of text (as names are)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, str):
+            try:
+                plain_text(field.data, str(field.label.text))
+            except RuleError as exc:
+                raise ValidationError(str(exc)) from None
+
+
 class CampusModelConverter(AdminModelConverter):
     """Flask-Admin's form fields, with whole numbers kept to what their column holds."""
+
+    @converts("String")
+    def conv_String(self, column: Any, field_args: Any, **extra: Any):
+        # A title, board or approval number is shown and printed as typed: a right-to-left
+        # override reverses it on the certificate and the verify page, and a control character
+        # makes the Atom feed XML no reader accepts.
+        field_args["validators"].append(PlainTextCheck())
+        return super().conv_String(column, field_args, **extra)
 
     @converts("Integer")
     def handle_integer_types(self, column: Any, field_args: Any, **extra: Any):
