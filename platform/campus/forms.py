@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
 from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(formdata=...)
 from werkzeug.datastructures import FileStorage, MultiDict
-from wtforms.fields import DecimalField, FileField, MultipleFileField
+from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField
+
+from campus.integers import is_digits
 
 
 class Form(FlaskForm):
@@ -52,13 +54,33 @@ class Form(FlaskForm):
             )
 
 
-class FiniteDecimalField(DecimalField):
-    """A DecimalField that refuses NaN and infinity, which Python's Decimal reads as numbers."""
+class WholeNumberField(IntegerField):
+    """An IntegerField that reads a whole number written in ASCII digits (with a minus sign).
+
+    int() also reads "1_000", "+7" and other scripts' digits ("٣" is 3): a number typed into a
+    form is read as ASCII digits only, so none of those is saved as some other number.
+    """
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        raw = str(valuelist[0]).strip() if valuelist else ""
+        if raw and not is_digits(raw.removeprefix("-")):
+            raise ValueError(self.gettext("Not a valid integer value."))
         super().process_formdata(valuelist)
-        # "sNaN" made a range check raise InvalidOperation (a 500); no column holds them.
-        number: Decimal | None = self.data  # type: ignore[has-type]
-        if number is not None and not number.is_finite():
-            self.data = None
+
+
+# A plain decimal number: "2", "2.5", ".5", "-1.25".
+_PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that reads a plain decimal number written in ASCII digits.
+
+    Python's Decimal also reads NaN and infinity ("sNaN" made a range check raise
+    InvalidOperation, a 500), "1e3", "1_000" and the digits of other scripts.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        raw = str(valuelist[0]).strip() if valuelist else ""
+        if raw and not _PLAIN_DECIMAL.fullmatch(raw):
             raise ValueError(self.gettext("Not a valid decimal value."))
+        super().process_formdata(valuelist)

@@ -130,6 +130,24 @@ def test_ce_hours_that_are_no_finite_number_are_refused(app, client, hours):
     assert _course(app, "myofascial-low-back") is None
 
 
+@pytest.mark.parametrize("hours", ["\u0662.\u0665", "2_5", "25e-1"])
+def test_ce_hours_not_written_as_a_plain_decimal_are_refused(app, client, hours):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(ce_hours=hours))
+    assert response.status_code == 200
+    assert "Enter the CE hours (more than 0)." in helpers.flashes(response)
+    assert _course(app, "myofascial-low-back") is None
+
+
+@pytest.mark.parametrize("title", ["Neck \u202eeb ot\u202c", "Neck\x07 release"])
+def test_a_title_with_control_or_text_direction_characters_is_refused(app, client, title):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(title=title))
+    assert response.status_code == 200
+    assert any("text-direction character" in m for m in helpers.flashes(response))
+    assert _course(app, "myofascial-low-back") is None
+
+
 def test_an_approval_ending_in_the_past_is_refused(app, client):
     helpers.sign_in_admin(app, client)
     form = _course_form(

@@ -213,6 +213,32 @@ def test_a_list_page_out_of_range_shows_the_first(app, client, page):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "back", ["/admin/tags/\r\nSet-Cookie: x=1", "/admin/tags/\t", "//evil.example"]
+)
+def test_a_way_back_that_is_no_page_of_this_site_is_refused_and_saves_nothing(app, client, back):
+    from urllib.parse import quote
+
+    from campus.content.models import Tag
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    form = {"name": "Trapezius", "slug": "trapezius"}
+    created = helpers.post(client, f"/admin/tags/new/?url={quote(back)}", form)
+    assert created.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(Tag)) is None
+    helpers.post(client, "/admin/tags/new/", form)
+    with app.app_context():
+        tag_id = db.session.scalar(select(Tag.id))
+    assert tag_id is not None
+    assert client.get(f"/admin/tags/edit/?id={tag_id}&url={quote(back)}").status_code == 400
+    deleted = helpers.post(client, "/admin/tags/delete/", {"id": str(tag_id), "url": back})
+    assert deleted.status_code == 400
+    with app.app_context():
+        assert db.session.get(Tag, tag_id) is not None
+
+
 @pytest.mark.parametrize("position", ["99999999999999999999", "2147483648", "-2147483649"])
 def test_a_number_past_what_its_column_holds_is_refused_on_the_form(app, client, position):
     from campus.content.models import Category
@@ -224,6 +250,21 @@ def test_a_number_past_what_its_column_holds_is_refused_on_the_form(app, client,
     )
     assert response.status_code == 200
     assert any("between" in message for message in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.scalar(select(Category)) is None
+
+
+@pytest.mark.parametrize("position", ["\u0663", "1_0", "+7"])
+def test_a_number_not_written_in_ascii_digits_is_refused_on_the_form(app, client, position):
+    from campus.content.models import Category
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/categories/new/", {"name": "Hip", "slug": "hip", "position": position}
+    )
+    assert response.status_code == 200
+    assert "Not a valid integer value." in helpers.flashes(response)
     with app.app_context():
         assert db.session.scalar(select(Category)) is None
 

@@ -185,3 +185,31 @@ def test_a_bad_rule_in_the_admin_is_refused_and_nothing_is_saved(
     assert message in r.get_data(as_text=True)
     with app.app_context():
         assert _rule_count() == 0
+
+
+def test_a_second_rule_for_the_same_state_and_profession_is_refused_with_a_clear_message(
+    app, client
+):
+    helpers.sign_in_admin(app, client)
+    assert helpers.post(client, "/admin/renewal-rules/new/", RULE_FORM).status_code == 302
+    again = {**RULE_FORM, "board": "Another board", "source": "OAR 334-010-0051"}
+    r = helpers.post(client, "/admin/renewal-rules/new/", again)
+    assert r.status_code == 200
+    assert helpers.flashes(r) == [
+        "Oregon already has a rule for Massage therapist: edit that one instead."
+    ]
+    with app.app_context():
+        assert _rule_count() == 1
+        rule = db.session.scalar(select(RenewalRule))
+        assert rule.board == "Oregon Board of Massage Therapists"
+        rule_id = rule.id
+    other = helpers.post(client, "/admin/renewal-rules/new/", {**RULE_FORM, "jurisdiction": "WA"})
+    assert other.status_code == 302
+    moved = helpers.post(
+        client, f"/admin/renewal-rules/edit/?id={rule_id}", {**RULE_FORM, "jurisdiction": "WA"}
+    )
+    assert "Washington already has a rule for Massage therapist" in " ".join(helpers.flashes(moved))
+    kept = helpers.post(
+        client, f"/admin/renewal-rules/edit/?id={rule_id}", {**RULE_FORM, "notes": "x"}
+    )
+    assert kept.status_code == 302, helpers.flashes(kept)

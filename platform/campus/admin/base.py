@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask import flash, g, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -22,12 +22,14 @@ from sqlalchemy import BigInteger
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice, ValidationError, validators
 
+from campus.accounts.rules import RuleError, plain_text
 from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
-from campus.forms import FiniteDecimalField, Form
+from campus.forms import FiniteDecimalField, Form, WholeNumberField
 from campus.integers import MAX_ID, id_from
+from campus.urls import safe_local_path
 
 
 def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -72,6 +74,12 @@ class SecureMixin(_ViewBase):
         refused = super()._handle_view(name, **kwargs)
         if refused is not None:
             return refused
+        back = request.values.get("url")
+        if back and safe_local_path(back, "") != back:
+            # Flask-Admin goes back to `url` after a save or delete: a line break in it cannot go
+            # into the Location header (a 500 once the change was saved), and another site is no
+            # way back. Refused before anything changes.
+            abort(400, "The page to go back to is not a page of this site.")
         if request.method == "POST" and self._is_sensitive(name) and not security.is_fresh():
             return security.ask_for_password()
         if name in self.fresh_views and not security.is_fresh():
@@ -145,8 +153,27 @@ class CampusFilterConverter(FilterConverter):
         ]
 
 
+class PlainTextCheck:
+    """Refuse control and text-direction characters in one line of text (as names are)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, str):
+            try:
+                plain_text(field.data, str(field.label.text))
+            except RuleError as exc:
+                raise ValidationError(str(exc)) from None
+
+
 class CampusModelConverter(AdminModelConverter):
     """Flask-Admin's form fields, with whole numbers kept to what their column holds."""
+
+    @converts("String")
+    def conv_String(self, column: Any, field_args: Any, **extra: Any):
+        # A title, board or approval number is shown and printed as typed: a right-to-left
+        # override reverses it on the certificate and the verify page, and a control character
+        # makes the Atom feed XML no reader accepts.
+        field_args["validators"].append(PlainTextCheck())
+        return super().conv_String(column, field_args, **extra)
 
     @converts("Integer")
     def handle_integer_types(self, column: Any, field_args: Any, **extra: Any):
@@ -154,7 +181,9 @@ class CampusModelConverter(AdminModelConverter):
         # so next to the field instead of "Failed to create record" and an error in the log.
         limit = _integer_limit(column)
         field_args["validators"].append(validators.NumberRange(min=-limit - 1, max=limit))
-        return super().handle_integer_types(column, field_args, **extra)
+        if getattr(column.type, "unsigned", False):
+            field_args["validators"].append(validators.NumberRange(min=0))
+        return WholeNumberField(**field_args)
 
     @converts("Numeric")
     def handle_decimal_types(self, column: Any, field_args: Any, **extra: Any):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from wtforms import (
-    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -12,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from campus.forms import Form
+from campus.forms import Form, WholeNumberField
 
 
 class ConfirmPasswordForm(Form):
@@ -25,7 +24,7 @@ class ConfirmPasswordForm(Form):
 class CompForm(Form):
     """Grant a comp membership."""
 
-    days = IntegerField(
+    days = WholeNumberField(
         "Days",
         default=30,
         validators=[
@@ -55,5 +54,5 @@ class MoveForm(Form):
     """Move one module or lesson of a course one place up or down."""
 
     kind = SelectField(choices=[SelectChoice("module", "module"), SelectChoice("lesson", "lesson")])
-    item_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+    item_id = WholeNumberField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     direction = SelectField(choices=[SelectChoice("up", "up"), SelectChoice("down", "down")])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from campus.extensions import db
-from campus.forms import Form
+from campus.forms import Form, WholeNumberField
 from campus.integers import whole_number
 from campus.learning import bp, evaluation
 from campus.learning.access import LearningError, certificates_url, visible_course
@@ -30,7 +30,7 @@ class EvaluationForm(Form):
     relevance = _rating("relevance")
     presenter = _rating("presenter")
     content_quality = _rating("content_quality")
-    minutes_taken = IntegerField(
+    minutes_taken = WholeNumberField(
         "About how many minutes did the course take you?",
         validators=[
             InputRequired("Say how many minutes the course took you."),

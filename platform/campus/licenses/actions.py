@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from campus.accounts.models import PROFESSIONS, User
 from campus.accounts.rules import RuleError, plain_text
 from campus.audit import record, snapshot
@@ -157,6 +159,22 @@ def save_rule(
         spec = check_rule(values, "renewal rule")
     except RuleFileError as exc:
         raise LicenseError(str(exc).removeprefix("renewal rule").lstrip(": ")) from None
+    jurisdiction, profession = spec.key
+    # Not flushed first: the form has already written its values into the rule, and a second
+    # rule for the pair would fail the unique constraint with the database's own message.
+    with db.session.no_autoflush:
+        taken = db.session.scalar(
+            select(RenewalRule.id).where(
+                RenewalRule.jurisdiction == jurisdiction,
+                RenewalRule.profession == profession,
+                RenewalRule.id != (rule.id or 0),
+            )
+        )
+    if taken is not None:
+        raise LicenseError(
+            f"{jurisdiction_name(jurisdiction)} already has a rule for "
+            f"{PROFESSIONS[profession]}: edit that one instead."
+        )
     if before is None and rule.id is not None:
         before = snapshot(rule)
     created = rule.id is None
