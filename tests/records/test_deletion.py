@@ -469,3 +469,40 @@ def test_what_a_deleted_practitioner_published_leaves_the_audit_log(app, client)
         kept = json.dumps([[e.summary, e.before, e.after] for e in entries])
         assert "Lantern" not in kept and "555-0199" not in kept and slug not in kept
         assert any("Claims a fake license" in e.summary for e in entries)
+
+
+def test_a_deleted_members_license_numbers_leave_the_audit_log(app, client):
+    from datetime import date
+
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+    from campus.licenses import actions
+
+    with app.app_context():
+        user = support.create_user()
+        email = user.email
+        license = actions.add_license(
+            user,
+            profession="massage_therapist",
+            jurisdiction="ME",
+            number="MT-1111",
+            expires_on=date(2031, 1, 31),
+        )
+        actions.update_license(
+            user,
+            license.id,
+            profession="massage_therapist",
+            jurisdiction="ME",
+            number="MT-2222",
+            expires_on=date(2031, 1, 31),
+        )
+        db.session.commit()
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "License")
+        ).all()
+        assert {e.action for e in entries} == {"license_added", "license_updated"}
+        kept = json.dumps([[e.summary, e.before, e.after] for e in entries])
+        assert "MT-1111" not in kept and "MT-2222" not in kept

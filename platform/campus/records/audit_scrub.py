@@ -4,6 +4,7 @@ was done, and when."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -59,6 +60,28 @@ def scrub_profiles(profiles: tuple[tuple[int, str], ...], label: str) -> None:
         for entry in db.session.scalars(select(AuditEntry).where(about)):
             entry.before = entry.after = None
             entry.summary = entry.summary.replace(slug, label)
+
+
+def scrub_licenses(user_id: int, licenses: tuple[tuple[int, str], ...], label: str) -> None:
+    """Take a deleted member's license numbers out of the entries about their licenses.
+
+    A license number identifies the licensee at their board as surely as a name: the entries
+    about the license (the member's, or an admin's) lose it from their before, after and
+    summary, and so do the member's own entries that name it. The retention hold keeps the
+    number the kept certificates printed.
+    """
+    for license_id, number in licenses:
+        token = re.compile(rf"(?<![\w-]){re.escape(number)}(?![\w-])")
+        about = and_(AuditEntry.object_type == "License", AuditEntry.object_id == str(license_id))
+        for entry in db.session.scalars(
+            select(AuditEntry).where(or_(about, AuditEntry.actor_id == user_id))
+        ):
+            entry.summary = token.sub(label, entry.summary)
+            if entry.object_type == "License":
+                for name in ("before", "after"):
+                    value = getattr(entry, name)
+                    if isinstance(value, dict) and value.get("number"):
+                        setattr(entry, name, {**value, "number": label})
 
 
 # Snapshot fields that name a member (an account's own columns): scrubbed with the address.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from campus.accounts.models import User
 from campus.extensions import db
@@ -33,15 +33,21 @@ def first_license(user: User) -> tuple[str, str]:
     return (found[0].number, found[0].jurisdiction) if found else ("", "")
 
 
-def forget_licenses(user: User) -> int:
-    """Delete the account's licenses (and their reminders); certificates keep what they printed.
+def forget_licenses(user: User) -> tuple[tuple[int, str], ...]:
+    """Delete the account's licenses (and their reminders); return them as (id, number).
 
-    A certificate's `license_id` is set to NULL by its foreign key; the number and state the
-    boards read stay in the certificate's frozen data.
+    Certificates keep what they printed: a certificate's `license_id` is set to NULL by its
+    foreign key; the number and state the boards read stay in the certificate's frozen data.
     """
-    result = db.session.execute(
+    removed = tuple(
+        (license_id, number)
+        for license_id, number in db.session.execute(
+            select(License.id, License.number).where(License.user_id == user.id)
+        )
+    )
+    db.session.execute(
         delete(License)
         .where(License.user_id == user.id)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return removed

@@ -222,6 +222,8 @@ class Deletion:
     summary: str
     # The directory profile it removed, as (id, slug): its entries in the log are scrubbed too.
     profiles: tuple[tuple[int, str], ...] = ()
+    # The licenses it removed, as (id, number): taken out of the log's entries about them.
+    licenses: tuple[tuple[int, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -260,7 +262,7 @@ def delete_account(user: User) -> Deletion:
     retention_years = int(current_app.config["CE_RECORD_RETENTION_YEARS"])
     summary = f"deleted member #{user_id} deleted their account; no CE records to keep"
     identity = _frozen_identity(user)
-    licensing.forget_licenses(user)
+    licenses = licensing.forget_licenses(user)
     if any(counts.values()):
         now = utcnow()
         last = (last_activity(user_id) or now).date()
@@ -294,13 +296,14 @@ def delete_account(user: User) -> Deletion:
         retention_years=retention_years,
         signup_link=public_url("accounts.signup"),
     )
-    return Deletion(user_id, email, hold, f"{summary}; Stripe: {stripe}", profiles)
+    return Deletion(user_id, email, hold, f"{summary}; Stripe: {stripe}", profiles, licenses)
 
 
 def finish_deletion(done: Deletion) -> None:
     """Take the address out of the audit log; delete the user row if nothing is kept."""
     audit_scrub.scrub_member(done.user_id, done.email, done.label)
     audit_scrub.scrub_profiles(done.profiles, done.label)
+    audit_scrub.scrub_licenses(done.user_id, done.licenses, done.label)
     if done.hold is None:
         delete_after_commit(_credential_files(done.user_id))
         user = db.session.get(User, done.user_id)
