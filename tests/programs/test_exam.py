@@ -281,9 +281,17 @@ def test_exam_through_the_pages(app, client):
         sitting_id = sitting.id
     paper = client.get(sitting_url)
     assert paper.status_code == 200 and "Time left" in paper.text
-    for hostile in ({"q-1": "²"}, {"q-²": "1"}, {"q-1": "\u0661"}):  # digits int() refuses or reads
+    hostile_answers = (
+        {"q-1": "²"},  # digits int() refuses or reads
+        {"q-²": "1"},
+        {"q-1": "\u0661"},
+        {"q-999999": "1"},  # not on the paper
+        {f"q-{next(iter(key))}": "999999"},  # not one of the question's choices
+    )
+    for hostile in hostile_answers:
         refused = support.post_form(client, f"{sitting_url}/answers", hostile)
-        assert refused.status_code == 409, hostile
+        assert refused.status_code == 422, hostile
+        assert refused.get_json()["error"]["code"] == "validation_error"
     answers = {f"q-{q}": str(c) for q, c in key.items()}
     done = support.post_form(client, f"{sitting_url}/submit", answers)
     assert done.status_code == 302

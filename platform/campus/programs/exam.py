@@ -41,6 +41,11 @@ class ExamError(Exception):
         self.message = message
 
 
+class AnswerError(ExamError):
+    """An answer that is not one of the paper's (or not an answer at all): the request is wrong,
+    not the moment."""
+
+
 def domain_counts(weights: dict[str, float], total: int) -> dict[str, int]:
     """Split `total` questions over domains in proportion to their weights (largest remainder)."""
     positive = {d: float(w) for d, w in weights.items() if float(w) > 0}
@@ -245,8 +250,8 @@ def _checked_answer(sitting: ExamSitting, question_id: int, choice_id: int) -> N
         if item["id"] == question_id:
             if any(c["id"] == choice_id for c in item["choices"]):
                 return
-            raise ExamError("That answer is not one of the question's choices.")
-    raise ExamError("That question is not on your paper.")
+            raise AnswerError("That answer is not one of the question's choices.")
+    raise AnswerError("That question is not on your paper.")
 
 
 def save_answers(

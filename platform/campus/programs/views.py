@@ -129,7 +129,7 @@ def _answers_from(form) -> dict[int, int]:
             continue
         question_id, choice_id = id_from(name[2:]), id_from(value)
         if question_id is None or choice_id is None:
-            raise exam.ExamError("An answer was not understood.")
+            raise exam.AnswerError("An answer was not understood.")
         answers[question_id] = choice_id
     return answers
 
@@ -166,6 +166,9 @@ def save_answers(slug: str, sitting_id: int):
             current_user._get_current_object(), sitting, _answers_from(request.form)
         )
         db.session.commit()
+    except exam.AnswerError as exc:
+        db.session.rollback()
+        return jsonify(error={"code": "validation_error", "message": exc.message}), 422
     except exam.ExamError as exc:
         db.session.commit()  # a sitting closed at its deadline stays closed
         return jsonify(error={"code": "refused", "message": exc.message}), 409
