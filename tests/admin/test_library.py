@@ -115,6 +115,17 @@ def test_a_duplicate_article_slug_gets_a_clear_message(app, client):
     assert _article(app, "levator-scapulae")["title"] == "Levator scapulae"
 
 
+@pytest.mark.parametrize(
+    "field", [{"title": "Neck \u202epain"}, {"author_name": "Ann\x1b"}, {"tags": "Trap\x07"}]
+)
+def test_an_article_line_with_a_control_character_is_refused(app, client, field):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/articles/new/", _article_form(**field))
+    assert response.status_code == 200
+    assert "invisible control or text-direction character" in response.get_data(as_text=True)
+    assert not helpers.audit_entries(app, object_type="Article")
+
+
 def test_the_preview_shows_what_each_kind_of_reader_sees_without_saving(app, client):
     helpers.sign_in_admin(app, client)
     response = helpers.post(client, "/admin/articles/preview/", _article_form())

@@ -137,6 +137,18 @@ def test_feed_is_valid_atom_with_previews_for_gated_articles(app, client):
     assert "previewwordfeedpaid" in contents and "Members can read the whole article" in contents
 
 
+def test_a_control_character_in_an_article_does_not_break_the_feed(app, client):
+    with app.app_context():
+        make_article(
+            slug="feed-pasted",
+            title="Pasted\x0b title",
+            body_md="A body pasted from a word processor\x0c with a form feed.",
+        )
+    root = ET.fromstring(client.get("/articles/feed.atom").data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert [e.find("a:title", ns).text for e in root.findall("a:entry", ns)] == ["Pasted title"]
+
+
 def test_openapi_document_lists_the_article_endpoints(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert any(p.endswith("/articles") for p in paths)

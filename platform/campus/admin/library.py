@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from campus.admin.base import AuditedModelView, select_choices
+from campus.admin.base import AuditedModelView, PlainTextCheck, select_choices
 from campus.admin.catalog import SLUG, CatalogView
 from campus.content import actions as content_actions
 from campus.content import services as content
@@ -49,7 +49,8 @@ class ArticleForm(Form):
     """An article as the admin writes it."""
 
     title = StringField(
-        "Title", validators=[DataRequired("Give the article a title."), Length(max=200)]
+        "Title",
+        validators=[DataRequired("Give the article a title."), Length(max=200), PlainTextCheck()],
     )
     slug = StringField(
         "Slug",
@@ -71,9 +72,11 @@ class ArticleForm(Form):
     )
     category = SelectField("Body region", choices=[], validate_choice=False)
     tags = StringField(
-        "Tags (muscles)", description="Comma-separated, e.g. Trapezius, Levator scapulae"
+        "Tags (muscles)",
+        validators=[PlainTextCheck()],
+        description="Comma-separated, e.g. Trapezius, Levator scapulae",
     )
-    author_name = StringField("Author", validators=[Optional(), Length(max=120)])
+    author_name = StringField("Author", validators=[Optional(), Length(max=120), PlainTextCheck()])
 
     def validate_category(self, field) -> None:
         if field.data and field.data not in {choice.value for choice in field.choices}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -148,6 +149,11 @@ def library() -> str:
     )
 
 
+# The characters XML 1.0 cannot hold (control characters but tab and line breaks, surrogates,
+# U+FFFE and U+FFFF).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 @bp.get("/articles/feed.atom")
 def feed() -> Response:
     """Serve the Atom feed of published articles; gated ones carry their preview only."""
@@ -155,7 +161,9 @@ def feed() -> Response:
     entries = [(a, *visible_html(a, ANONYMOUS)) for a in articles]
     updated = max((a.updated_at for a in articles), default=None) or utcnow()
     body = render_template("content/feed.xml", entries=entries, base=_base_url(), updated=updated)
-    response = make_response(body)
+    # XML 1.0 has no way to write most control characters, not even escaped: one pasted into an
+    # article's body or summary would make the whole feed a document no reader accepts.
+    response = make_response(_NOT_XML.sub("", body))
     response.mimetype = "application/atom+xml"
     return response
 
