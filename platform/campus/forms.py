@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import request
@@ -11,7 +10,7 @@ from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField
 
-from campus.integers import is_digits
+from campus.integers import is_digits, is_plain_decimal
 
 
 class Form(FlaskForm):
@@ -68,10 +67,6 @@ class WholeNumberField(IntegerField):
         super().process_formdata(valuelist)
 
 
-# A plain decimal number: "2", "2.5", ".5", "-1.25".
-_PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-
-
 class FiniteDecimalField(DecimalField):
     """A DecimalField that reads a plain decimal number written in ASCII digits.
 
@@ -81,6 +76,6 @@ class FiniteDecimalField(DecimalField):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         raw = str(valuelist[0]).strip() if valuelist else ""
-        if raw and not _PLAIN_DECIMAL.fullmatch(raw):
+        if raw and not is_plain_decimal(raw):
             raise ValueError(self.gettext("Not a valid decimal value."))
         super().process_formdata(valuelist)

@@ -1,4 +1,4 @@
-"""Integers from URLs and query strings, bounded to what the database can hold.
+"""Numbers from URLs, query strings and forms, bounded to what the database can hold.
 
 A path or query integer past what an id column holds (or written with non-ASCII digits) must
 answer 404 or fall back to the default, never reach the database: SQLite raises OverflowError
@@ -6,6 +6,8 @@ past 64 bits and PostgreSQL a DataError past its 32-bit INTEGER, both of which w
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Flask, request
 from marshmallow import fields, validate
@@ -45,6 +47,18 @@ def is_digits(raw: str) -> bool:
     """Tell whether text is ASCII digits only, which int() always reads."""
     # str.isdigit() alone accepts "²" and other digits that int() then refuses.
     return raw.isascii() and raw.isdigit()
+
+
+# A plain decimal number: "2", "2.5", ".5", "-1.25" (no exponent, underscore or other script).
+_PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def is_plain_decimal(raw: str) -> bool:
+    """Tell whether the text is a decimal number in ASCII digits, as Decimal() should read it.
+
+    Decimal() also reads "NaN", "Infinity", "1e3", "1_000" and other scripts' digits ("٢").
+    """
+    return _PLAIN_DECIMAL.fullmatch(raw) is not None
 
 
 def whole_number(raw: object, maximum: int) -> int | None:

@@ -77,6 +77,8 @@ BASE = "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, 
             "appears twice",
         ),
         ("not: a list", "expected a list"),
+        (BASE + 'required_subjects: {ethics: "\u0662"}}', "expected a number of hours"),
+        (BASE + "required_subjects: {ethics: .nan}}", "expected a number of hours"),
     ],
 )
 def test_a_bad_rules_file_is_refused_with_the_reason(tmp_path: Path, text, message):
@@ -171,6 +173,8 @@ def test_an_admin_adds_and_edits_a_rule_and_each_change_is_audited(app, client):
         ("subject_hours", "ethics: NaN", "is not a number of hours"),
         ("subject_hours", "ethics: -Infinity", "is not a number of hours"),
         ("subject_hours", "ethics: -1", "is not a number of hours"),
+        ("subject_hours", "ethics: \u0662", "is not a number of hours"),
+        ("subject_hours", "ethics: 1e1", "is not a number of hours"),
         ("hours_per_cycle", "sNaN", "Enter the hours per cycle"),
         ("hours_per_cycle", "10000", "Number must be between"),
         ("source", "", "Cite the rule"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import g
 from flask_admin import Admin
@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, select_choices
+from campus.integers import is_plain_decimal
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS
 from campus.licenses import actions
 from campus.licenses.jurisdictions import JURISDICTIONS
@@ -37,13 +38,9 @@ def _parse_subjects(text: str) -> dict[str, str]:
                 f"Line {n}: write one 'subject: hours' per line; subjects are "
                 f"{', '.join(SUBJECTS)}."
             )
-        try:
-            number = Decimal(hours.strip())
-        except InvalidOperation:
-            number = Decimal("NaN")
-        # Decimal reads "NaN" and "Infinity" too; the rules compare hours with these.
-        if not number.is_finite() or not 0 <= number < 10_000:
-            raise ValidationError(f"Line {n}: {hours.strip()!r} is not a number of hours.")
+        hours = hours.strip()
+        if not is_plain_decimal(hours) or not 0 <= Decimal(hours) < 10_000:
+            raise ValidationError(f"Line {n}: {hours!r} is not a number of hours.")
         found[key] = hours.strip()
     return found
 

@@ -7,7 +7,7 @@ another file in the same format) and `flask seed-demo` adds the rows that are mi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from campus.accounts.models import PROFESSIONS
 from campus.audit import record, snapshot
 from campus.extensions import db
+from campus.integers import is_plain_decimal
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS
 from campus.licenses.jurisdictions import JURISDICTIONS
 from campus.licenses.models import RenewalRule
@@ -59,11 +60,11 @@ class RuleSpec:
 def _hours(value: Any, where: str, *, optional: bool = False) -> Decimal | None:
     if value is None and optional:
         return None
-    try:
-        hours = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise RuleFileError(f"{where}: expected a number of hours, got {value!r}") from None
-    if not hours.is_finite() or hours < 0 or hours > 1000:
+    text = str(value).strip()
+    if isinstance(value, bool) or not is_plain_decimal(text):
+        raise RuleFileError(f"{where}: expected a number of hours, got {value!r}")
+    hours = Decimal(text)
+    if hours < 0 or hours > 1000:
         raise RuleFileError(f"{where}: hours must be between 0 and 1000")
     return hours.quantize(Decimal("0.01"))
 
