@@ -143,6 +143,30 @@ def test_a_photo_is_checked_reencoded_stored_and_served(app, client, member):
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
 
 
+def _stored_photo(app, user_id: int) -> Image.Image:
+    from campus.directory.services import profile_of
+    from campus.storage import get_storage
+
+    with app.app_context():
+        return Image.open(io.BytesIO(get_storage().read(profile_of(user_id).photo_key)))
+
+
+def test_a_phone_photo_is_stored_the_way_up_the_phone_took_it(app, client, member):
+    # Phones save a portrait photo as a landscape image with an Orientation tag saying "turn
+    # it a quarter"; the photo was re-encoded without the tag, so the face lay on its side.
+    sideways = Image.new("RGB", (600, 400), (200, 80, 40))
+    sideways.paste((40, 80, 200), (0, 0, 300, 400))  # the left half blue
+    exif = sideways.getexif()
+    exif[0x0112] = 6  # the camera's rows run top to bottom: rotate 90 degrees clockwise
+    upload = io.BytesIO()
+    sideways.save(upload, format="JPEG", exif=exif.tobytes())
+    assert _save(client, photo=(io.BytesIO(upload.getvalue()), "portrait.jpg")).status_code == 302
+    photo = _stored_photo(app, member)
+    assert photo.size == (320, 480)
+    top, bottom = photo.getpixel((160, 20)), photo.getpixel((160, 460))
+    assert top[2] > 150 and bottom[0] > 150  # the blue half is on top now
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

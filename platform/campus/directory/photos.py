@@ -3,7 +3,7 @@
 An upload is accepted only if its first bytes say JPEG, PNG or WebP (whatever its name or
 declared type claims) and Pillow can decode it; it is then re-encoded as a JPEG of at most
 PHOTO_SIZE pixels a side, which drops any metadata (a phone's GPS position, say) and any
-payload hidden after the image.
+payload hidden after the image; a photo tagged as turned is turned upright first.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 import re
 import secrets
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from campus.directory.services import DirectoryError
 from campus.storage import get_storage
@@ -55,7 +55,9 @@ def normalise(data: bytes) -> bytes:
             if image.width * image.height > _MAX_PIXELS:
                 raise DirectoryError("That photo has too many pixels.", 422, "photo")
             image.load()
-            picture = image.convert("RGB")
+            # A phone saves a portrait photo sideways with an Orientation tag; the re-encoded
+            # JPEG carries no tag, so the turn is made in the pixels.
+            picture = ImageOps.exif_transpose(image).convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise DirectoryError("That file is not a photo we can read.", 422, "photo") from None
     picture.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
