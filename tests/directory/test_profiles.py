@@ -167,6 +167,24 @@ def test_a_phone_photo_is_stored_the_way_up_the_phone_took_it(app, client, membe
     assert top[2] > 150 and bottom[0] > 150  # the blue half is on top now
 
 
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_a_photo_with_a_transparent_background_keeps_a_white_one(app, client, member, mode):
+    # A cut-out portrait's transparent pixels hold black; made opaque as they were, the
+    # background came out black.
+    cutout = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    cutout.paste((200, 80, 40, 255), (30, 30, 70, 70))
+    if mode == "LA":
+        cutout = cutout.convert("LA")
+    elif mode == "P":
+        cutout = cutout.convert("P")  # a palette with one transparent entry
+    upload = io.BytesIO()
+    cutout.save(upload, format="PNG")
+    assert _save(client, photo=(io.BytesIO(upload.getvalue()), "cutout.png")).status_code == 302
+    photo = _stored_photo(app, member)
+    assert min(photo.getpixel((5, 5))) > 245  # white where nothing was
+    assert photo.getpixel((50, 50))[0] > 100  # the picture itself is still there
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -57,13 +57,25 @@ def normalise(data: bytes) -> bytes:
             image.load()
             # A phone saves a portrait photo sideways with an Orientation tag; the re-encoded
             # JPEG carries no tag, so the turn is made in the pixels.
-            picture = ImageOps.exif_transpose(image).convert("RGB")
+            picture = _opaque(ImageOps.exif_transpose(image))
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise DirectoryError("That file is not a photo we can read.", 422, "photo") from None
     picture.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
     out = io.BytesIO()
     picture.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
+
+
+def _opaque(image: Image.Image) -> Image.Image:
+    """The image in RGB, with any transparent part on white (a JPEG has no transparency)."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        # Transparent pixels hold any colour, black mostly: without this the background of a
+        # cut-out portrait came out black.
+        rgba = image.convert("RGBA")
+        white = Image.new("RGB", rgba.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white
+    return image.convert("RGB")
 
 
 def store(profile_id: int, data: bytes) -> str:
