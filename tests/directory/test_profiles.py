@@ -185,6 +185,18 @@ def test_a_photo_with_a_transparent_background_keeps_a_white_one(app, client, me
     assert photo.getpixel((50, 50))[0] > 100  # the picture itself is still there
 
 
+def test_a_16_bit_greyscale_photo_keeps_its_shades(app, client, member):
+    # Read 8 bits deep, every shade past 255 of 65535 came out white: a white square.
+    grey = Image.new("I;16", (100, 100), 16384)  # a quarter of full brightness
+    grey.paste(Image.new("I;16", (50, 100), 49152), (0, 0))  # the left half three quarters
+    upload = io.BytesIO()
+    grey.save(upload, format="PNG")
+    assert _save(client, photo=(io.BytesIO(upload.getvalue()), "scan.png")).status_code == 302
+    photo = _stored_photo(app, member)
+    left, right = photo.getpixel((25, 50))[0], photo.getpixel((75, 50))[0]
+    assert abs(left - 191) <= 3 and abs(right - 64) <= 3
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -68,6 +68,10 @@ def normalise(data: bytes) -> bytes:
 
 def _opaque(image: Image.Image) -> Image.Image:
     """The image in RGB, with any transparent part on white (a JPEG has no transparency)."""
+    if image.mode.startswith("I"):
+        # 16-bit greyscale (a PNG from a scanner or an editor): converted as it is, every shade
+        # past 255 of 65535 came out white, so the photo was a white square.
+        image = image.convert("I").point(lambda value: value / 257).convert("L")
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         # Transparent pixels hold any colour, black mostly: without this the background of a
         # cut-out portrait came out black.
