@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import request
@@ -51,6 +52,29 @@ class Form(FlaskForm):
                 for name, value in data.items(multi=True)
                 if name in file_fields or not isinstance(value, FileStorage)
             )
+
+
+# The marks that set or flip text direction; the other format characters (a zero-width joiner
+# inside an emoji, say) are kept.
+_DIRECTION_MARKS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def printable_text(value: str | None) -> str | None:
+    """Drop control and text-direction characters but keep tabs and line breaks (a filter).
+
+    Nobody types them; pasted in, they ring or move the cursor in a terminal, and a direction
+    override turns the text around for whoever reads it later, on a page or in an export.
+    """
+    if value is None:
+        return None
+    return "".join(
+        ch
+        for ch in value
+        if ch in "\t\n\r"
+        or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _DIRECTION_MARKS)
+    )
 
 
 class WholeNumberField(IntegerField):

@@ -162,3 +162,15 @@ def test_the_time_log_export_asks_for_the_password_again(app):
     sign_in_admin(app, admin, fresh=False)
     answer = admin.get(f"/admin/ce/members/{user_id}/time-log.csv")
     assert answer.status_code == 302 and "/admin/confirm" in answer.headers["Location"]
+
+
+def test_control_and_text_direction_characters_are_dropped_from_the_comments(app, client):
+    from campus.learning.records import CourseEvaluation
+
+    course, _user_id = _completed(app, client)
+    typed = "Clear\x07 and\x1b useful.\r\nThe \u202eexam\u202c was fair\x85, Dr.\u00a0Lee 👩\u200d⚕️"
+    response = client.post(f"/courses/{course.slug}/evaluation", data=_form(client, comments=typed))
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(CourseEvaluation.comments))
+    assert stored == "Clear and useful.\r\nThe exam was fair, Dr.\u00a0Lee 👩\u200d⚕️"

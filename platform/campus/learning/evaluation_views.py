@@ -9,7 +9,7 @@ from wtforms import BooleanField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from campus.extensions import db
-from campus.forms import Form, WholeNumberField
+from campus.forms import Form, WholeNumberField, printable_text
 from campus.integers import whole_number
 from campus.learning import bp, evaluation
 from campus.learning.access import LearningError, certificates_url, visible_course
@@ -40,6 +40,7 @@ class EvaluationForm(Form):
     comments = TextAreaField(
         "Comments (optional): what worked, what to improve",
         validators=[Optional(), Length(max=evaluation.MAX_COMMENTS)],
+        filters=[printable_text],
     )
     attest = BooleanField(evaluation.ATTESTATION)
 
