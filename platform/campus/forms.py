@@ -11,6 +11,7 @@ from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField
 
+from campus.accounts.rules import DIRECTION_MARKS
 from campus.integers import is_digits, is_plain_decimal
 
 
@@ -54,13 +55,6 @@ class Form(FlaskForm):
             )
 
 
-# The marks that set or flip text direction; the other format characters (a zero-width joiner
-# inside an emoji, say) are kept.
-_DIRECTION_MARKS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
 def printable_text(value: str | None) -> str | None:
     """Drop control and text-direction characters but keep tabs and line breaks (a filter).
 
@@ -73,7 +67,7 @@ def printable_text(value: str | None) -> str | None:
         ch
         for ch in value
         if ch in "\t\n\r"
-        or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _DIRECTION_MARKS)
+        or (unicodedata.category(ch) not in ("Cc", "Cs") and not DIRECTION_MARKS.match(ch))
     )
 
 

@@ -17,7 +17,7 @@ _SITE_WORDS = ("campus", "massage", "therapist", "trigger", "point", "membership
 
 # Bidi embeddings, overrides and isolates, plus the invisible direction marks: they can make a
 # certificate show a different name from the one stored.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+DIRECTION_MARKS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class RuleError(ValueError):
@@ -58,7 +58,7 @@ def plain_text(value: str | None, label: str) -> str:
     """Return the value trimmed and NFC-normalised; refuse control and bidi-override characters."""
     text = unicodedata.normalize("NFC", (value or "").strip())
     for char in text:
-        if unicodedata.category(char) == "Cc" or _BIDI.match(char):
+        if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
             raise RuleError(
                 f"{label} contains an invisible control or text-direction character "
                 f"(U+{ord(char):04X}); type it again as plain text."
