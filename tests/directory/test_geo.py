@@ -115,7 +115,9 @@ def test_an_unknown_zip_code_is_refused_with_a_message():
         geo.locate("00000")
 
 
-@pytest.mark.parametrize("raw", ["0", "-5", "251", "nan", "inf", "ten", "1e400"])
+@pytest.mark.parametrize(
+    "raw", ["0", "-5", "251", "nan", "inf", "ten", "1e400", "1_0", "1e1", "\u0663", "\uff13"]
+)
 def test_a_radius_outside_the_range_is_refused(raw):
     with pytest.raises(geo.LocationError):
         geo.clean_radius(raw)

@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from campus.integers import is_plain_decimal
+
 EARTH_RADIUS_MILES = 3958.7613
 MAX_RADIUS_MILES = 250
 # The height of a latitude band (about 6.9 miles): profiles are indexed by band, then longitude,
@@ -91,6 +93,9 @@ def clean_radius(raw: str | float | int | None, default: int = 25) -> float:
     """Return a search radius in miles (1 to MAX_RADIUS_MILES), or raise LocationError."""
     if raw is None or raw == "":
         return float(default)
+    # float() also reads "1_0", "1e1" and other scripts' digits ("٣"): a distance is plain.
+    if isinstance(raw, str) and not is_plain_decimal(raw.strip()):
+        raise LocationError("Choose a distance in miles, for example 25.")
     try:
         value = float(raw)
     except (TypeError, ValueError):
