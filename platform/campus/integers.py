@@ -96,3 +96,13 @@ class QueryInteger(fields.Integer):
         if isinstance(value, str) and not is_digits(value):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class QueryNumber(fields.Float):
+    """A number query argument written as a plain decimal in ASCII digits, else a 422."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> float:
+        # float() alone also reads "1_0", "1e1", "nan" and other scripts' digits.
+        if isinstance(value, str) and not is_plain_decimal(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -31,6 +31,9 @@ def test_the_api_lists_practitioners_nearest_first_with_distances(app, client):
         ("zip=abcde", 422),
         ("zip=10001&radius_miles=0", 422),
         ("zip=10001&radius_miles=9999", 422),
+        ("zip=10001&radius_miles=1_0", 422),
+        ("zip=10001&radius_miles=%D9%A3", 422),
+        ("zip=10001&radius_miles=nan", 422),
         ("zip=10001&specialty=nope", 422),
     ],
 )

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from campus.api.spec import ErrorSchema
 from campus.directory import geo, photos, taxonomy
 from campus.directory import search as finder
-from campus.integers import QueryInteger
+from campus.integers import QueryInteger, QueryNumber
 from campus.urls import public_url
 
 blp = Blueprint("directory_api", __name__, description="The practitioner directory")
@@ -21,7 +21,7 @@ class DirectoryQuerySchema(Schema):
         validate=validate.Length(min=5, max=10),
         metadata={"description": "A US ZIP code (5 digits, or ZIP+4)", "example": "10001"},
     )
-    radius_miles = fields.Float(
+    radius_miles = QueryNumber(
         load_default=25,
         validate=validate.Range(min=1, max=geo.MAX_RADIUS_MILES),
         metadata={"description": "Search radius in miles"},
