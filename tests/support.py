@@ -82,9 +82,16 @@ class _Pristine:
         self.app = app
         self.config = dict(app.config)
         self.extensions = dict(app.extensions)
+        from campus.extensions import limiter
+
+        # Flask-Limiter keeps the storage of the last app it was given on its one (global)
+        # object: a production app built by a test (Redis) must not stay this app's.
+        self.limits = (limiter._storage, limiter._limiter)
 
     def restore(self) -> None:
         from campus.extensions import limiter
+
+        limiter._storage, limiter._limiter = self.limits
 
         app = self.app
         # Settings a test assigned, and everything kept lazily in app.extensions: the content
@@ -97,7 +104,7 @@ class _Pristine:
         from campus.cache import clear_caches
 
         clear_caches(app)
-        limiter.reset()  # one in-memory storage per process, whichever app made it
+        limiter.reset()  # this app's in-memory storage
         # Tasks are shared_task proxies bound to the current Celery app: make it this app's,
         # so they run in this app's context (eagerly or not, as it was built).
         celery = app.extensions["celery"]
