@@ -1,10 +1,11 @@
-"""Celery wired the Flask way, enqueueing that waits for the commit, and debounced wake-ups."""
+"""Celery wired the Flask way, work that waits for the commit, and debounced wake-ups."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from celery import Celery, Task
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-_PENDING = "campus_pending_tasks"
+_PENDING = "campus_after_commit"  # session.info key: what to do once the change commits
 _WAKE_STORE = "campus_wake_store"
 _WAKE_PREFIX = "campus:wake:"
 
@@ -34,16 +35,33 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the transaction commits; drop it if the transaction rolls back.
+
+    The callback must not raise: the rows are committed whatever happens in it.
+    """
+    from campus.extensions import db
+
+    db.session().info.setdefault(_PENDING, []).append(callback)
+
+
 def enqueue_after_commit(task: str, *args: Any, **kwargs: Any) -> None:
     """Send the task of this name once the transaction commits, so the worker sees its rows.
 
     Tasks are named, never imported, so services do not depend on the tasks that call them.
     """
-    from campus.extensions import db
-
-    session = db.session()
     celery_app = current_app.extensions["celery"]
-    session.info.setdefault(_PENDING, []).append((celery_app, task, args, kwargs))
+    on_commit(functools.partial(_send_committed, celery_app, task, args, kwargs))
+
+
+def _send_committed(celery_app: Celery, name: str, args: Any, kwargs: Any) -> None:
+    # The rows are committed whatever happens here: a broker that cannot be reached must
+    # not turn a stored change into an error for the caller, nor cost the commit's other
+    # tasks. Each task's work is recorded in the database, and its beat sweep finds it.
+    try:
+        send_task(celery_app, name, args, kwargs)
+    except Exception:
+        log.exception("could not send task %s %r after commit; its sweep will find it", name, args)
 
 
 def requeue(task: str, found: Iterable[Any], what: str) -> int:
@@ -74,25 +92,17 @@ def send_task(celery_app: Celery, name: str, args: Any = (), kwargs: Any = None)
 
 
 @event.listens_for(Session, "after_commit")
-def _send_pending(session: Session) -> None:
+def _run_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a SAVEPOINT was released: the rows are not committed yet
-    pending = session.info.pop(_PENDING, None)
-    for celery_app, name, args, kwargs in pending or ():
-        # The rows are committed whatever happens here: a broker that cannot be reached must
-        # not turn a stored change into an error for the caller, nor cost the commit's other
-        # tasks. Each task's work is recorded in the database, and its beat sweep finds it.
-        try:
-            send_task(celery_app, name, args, kwargs)
-        except Exception:
-            log.exception(
-                "could not send task %s %r after commit; its sweep will find it", name, args
-            )
+    for callback in session.info.pop(_PENDING, None) or ():
+        callback()
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, previous_transaction: Any) -> None:
-    # A rolled-back change must not trigger work about rows that never existed.
+    # A rolled-back change must not trigger work about rows that never existed (nor delete
+    # the files of rows that were not deleted).
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
 

@@ -14,6 +14,7 @@ or a local folder on a shared mount (see campus.preflight).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import logging
@@ -25,14 +26,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from flask import Response, current_app, send_file
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
 CHUNK_SIZE = 64 * 1024  # bytes read from the store per chunk of a streamed download
-_DOOMED = "campus_doomed_files"  # session.info key: files to delete once the change commits
 
 
 class StorageError(OSError):
@@ -290,32 +288,18 @@ def get_storage() -> Storage:
 
 def delete_after_commit(keys: Iterable[str]) -> None:
     """Delete these stored files once the transaction commits; keep them if it rolls back."""
-    from campus.extensions import db
+    from campus.jobs import on_commit
 
-    db.session().info.setdefault(_DOOMED, []).extend(keys)
+    on_commit(functools.partial(_delete_committed, get_storage(), list(keys)))
 
 
-@event.listens_for(Session, "after_commit")
-def _delete_doomed(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a SAVEPOINT was released: the rows are not committed yet
-    keys = session.info.pop(_DOOMED, None)
-    if not keys:
-        return
-    storage = get_storage()
+def _delete_committed(storage: Storage, keys: list[str]) -> None:
     for key in keys:
         # The change is committed: a file that cannot go now is left behind, not an error.
         try:
             storage.delete(key)
         except Exception:
             log.exception("could not delete stored file %s after its rows were deleted", key)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _keep_doomed(session: Session, previous_transaction: Any) -> None:
-    # Rows that were not deleted keep their files.
-    if previous_transaction.parent is None:
-        session.info.pop(_DOOMED, None)
 
 
 def send(
