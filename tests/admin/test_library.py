@@ -250,8 +250,20 @@ def test_a_way_back_that_is_no_page_of_this_site_is_refused_and_saves_nothing(ap
         assert db.session.get(Tag, tag_id) is not None
 
 
-@pytest.mark.parametrize("position", ["99999999999999999999", "2147483648", "-2147483649"])
-def test_a_number_past_what_its_column_holds_is_refused_on_the_form(app, client, position):
+@pytest.mark.parametrize(
+    ("position", "message"),
+    [
+        # Past what the column holds.
+        ("99999999999999999999", "between"),
+        ("2147483648", "between"),
+        ("-2147483649", "between"),
+        # Not written in ASCII digits.
+        ("\u0663", "Not a valid integer value."),
+        ("1_0", "Not a valid integer value."),
+        ("+7", "Not a valid integer value."),
+    ],
+)
+def test_a_number_the_column_cannot_take_is_refused_on_the_form(app, client, position, message):
     from campus.content.models import Category
     from campus.extensions import db
 
@@ -260,22 +272,7 @@ def test_a_number_past_what_its_column_holds_is_refused_on_the_form(app, client,
         client, "/admin/categories/new/", {"name": "Hip", "slug": "hip", "position": position}
     )
     assert response.status_code == 200
-    assert any("between" in message for message in helpers.flashes(response))
-    with app.app_context():
-        assert db.session.scalar(select(Category)) is None
-
-
-@pytest.mark.parametrize("position", ["\u0663", "1_0", "+7"])
-def test_a_number_not_written_in_ascii_digits_is_refused_on_the_form(app, client, position):
-    from campus.content.models import Category
-    from campus.extensions import db
-
-    helpers.sign_in_admin(app, client)
-    response = helpers.post(
-        client, "/admin/categories/new/", {"name": "Hip", "slug": "hip", "position": position}
-    )
-    assert response.status_code == 200
-    assert "Not a valid integer value." in helpers.flashes(response)
+    assert any(message in flashed for flashed in helpers.flashes(response))
     with app.app_context():
         assert db.session.scalar(select(Category)) is None
 
