@@ -71,6 +71,24 @@ def printable_text(value: str | None) -> str | None:
     )
 
 
+def one_line_text(value: str | None) -> str | None:
+    """Printable text on one line: each run of spaces, tabs or line breaks becomes one space.
+
+    A name or an address pasted from a document brings non-breaking spaces and line breaks;
+    they are spaces between words, not characters to drop ("Dr.\u00a0Lee" stays "Dr. Lee").
+    """
+    if value is None:
+        return None
+    return " ".join(printable_text(value).split())
+
+
+def block_text(value: str | None) -> str | None:
+    """Printable text that keeps its line breaks, trimmed at both ends (a filter)."""
+    if value is None:
+        return None
+    return printable_text(value).strip()
+
+
 class WholeNumberField(IntegerField):
     """An IntegerField that reads a whole number written in ASCII digits (with a minus sign).
 

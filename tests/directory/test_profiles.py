@@ -95,6 +95,26 @@ def test_the_street_shows_only_when_asked(app, client, member):
     assert "12 Main St" in app.test_client().get(f"/directory/{slug}").text
 
 
+def test_pasted_text_keeps_its_spaces_and_line_breaks_but_not_control_characters(
+    app, client, member
+):
+    response = _save(
+        client,
+        display_name="Dr.\u00a0Robin\tReyes\r\n",
+        practice_name="Reyes\u202e Bodywork\x07 \U0001f469\u200d\u2695\ufe0f",
+        bio="First line.\r\n\r\nSecond\x00 line.\u2066",
+    )
+    assert response.status_code == 302
+    from campus.directory.services import profile_of
+
+    with app.app_context():
+        profile = profile_of(member)
+        assert profile.display_name == "Dr. Robin Reyes"
+        # The health worker emoji keeps its joiner; the override and the bell are gone.
+        assert profile.practice_name == "Reyes Bodywork \U0001f469\u200d\u2695\ufe0f"
+        assert profile.bio == "First line.\n\nSecond line."
+
+
 def test_publishing_needs_a_specialty(app, client, member):
     _save(client, specialties=[])
     response = support.post_form(client, "/directory/me/publish", follow_redirects=True)

@@ -6,14 +6,7 @@ from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from campus.content.downloads import CONSENT_TEXT
-from campus.forms import Form
-
-
-def _printable(value: str | None) -> str | None:
-    """Drop control characters (a NUL byte cannot even be stored)."""
-    if value is None:
-        return None
-    return "".join(ch for ch in value if ch.isprintable()).strip()
+from campus.forms import Form, one_line_text
 
 
 class DownloadForm(Form):
@@ -22,7 +15,7 @@ class DownloadForm(Form):
     name = StringField(
         "Your name",
         validators=[DataRequired("Please tell us your name."), Length(max=120)],
-        filters=[_printable],
+        filters=[one_line_text],
     )
     email = EmailField(
         "Email",
@@ -31,6 +24,6 @@ class DownloadForm(Form):
             Email("Please enter a valid email address.", check_deliverability=False),
             Length(max=320),
         ],
-        filters=[_printable],
+        filters=[one_line_text],
     )
     marketing = BooleanField(CONSENT_TEXT, default=False)

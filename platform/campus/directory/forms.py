@@ -16,14 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.directory import taxonomy
-from campus.forms import Form
-
-
-def _printable(value: str | None) -> str | None:
-    """Drop control characters but keep line breaks (a NUL byte cannot even be stored)."""
-    if value is None:
-        return None
-    return "".join(ch for ch in value if ch.isprintable() or ch in "\n\r").strip()
+from campus.forms import Form, block_text, one_line_text
 
 
 class CheckboxList(SelectMultipleField):
@@ -39,30 +32,32 @@ class ProfileForm(Form):
     display_name = StringField(
         "Name shown to clients",
         validators=[DataRequired("Enter the name clients know you by."), Length(max=120)],
-        filters=[_printable],
+        filters=[one_line_text],
     )
     practice_name = StringField(
-        "Practice name", validators=[Optional(), Length(max=160)], filters=[_printable]
+        "Practice name", validators=[Optional(), Length(max=160)], filters=[one_line_text]
     )
     professions = CheckboxList("Professions")
     specialties = CheckboxList("Specialties")
     street = StringField(
-        "Street address", validators=[Optional(), Length(max=200)], filters=[_printable]
+        "Street address", validators=[Optional(), Length(max=200)], filters=[one_line_text]
     )
     show_street = BooleanField("Show my street address (otherwise only the city and ZIP)")
     zip_code = StringField(
         "ZIP code",
         validators=[DataRequired("Enter your practice's ZIP code."), Length(max=10)],
-        filters=[_printable],
+        filters=[one_line_text],
     )
     bio = TextAreaField(
         "About you and your practice",
         validators=[Optional(), Length(max=4000)],
-        filters=[_printable],
+        filters=[block_text],
     )
-    website = StringField("Website", validators=[Optional(), Length(max=300)], filters=[_printable])
+    website = StringField(
+        "Website", validators=[Optional(), Length(max=300)], filters=[one_line_text]
+    )
     phone = StringField(
-        "Phone (optional)", validators=[Optional(), Length(max=40)], filters=[_printable]
+        "Phone (optional)", validators=[Optional(), Length(max=40)], filters=[one_line_text]
     )
     photo = FileField("Photo (JPEG, PNG or WebP, up to 800 KB)")
     remove_photo = BooleanField("Remove my photo")
@@ -85,17 +80,17 @@ class ContactForm(Form):
     name = StringField(
         "Your name",
         validators=[DataRequired("Tell the practitioner your name."), Length(max=120)],
-        filters=[_printable],
+        filters=[one_line_text],
     )
     email = EmailField(
         "Your email",
         validators=[DataRequired("Enter your email so they can reply."), Length(max=320)],
-        filters=[_printable],
+        filters=[one_line_text],
     )
     message = TextAreaField(
         "Message",
         validators=[DataRequired("Write your message."), Length(max=3000)],
-        filters=[_printable],
+        filters=[block_text],
     )
     # People never see this field (the stylesheet moves it off screen); robots fill it in.
     homepage = StringField("Leave this field empty")
@@ -108,5 +103,5 @@ class ReasonForm(Form):
     reason = TextAreaField(
         "Reason (emailed to the practitioner)",
         validators=[DataRequired("Give the practitioner a reason."), Length(max=2000)],
-        filters=[_printable],
+        filters=[block_text],
     )
