@@ -12,6 +12,7 @@ from campus.audit import AuditEntry
 from campus.extensions import db
 from campus.licenses.models import RenewalRule
 from campus.licenses.rules import RuleFileError, read_rules
+from tests import support
 from tests.admin import helpers
 from tests.licenses.helpers import import_shipped_rules
 
@@ -174,6 +175,7 @@ def test_an_admin_adds_and_edits_a_rule_and_each_change_is_audited(app, client):
         ("subject_hours", "ethics: -Infinity", "is not a number of hours"),
         ("subject_hours", "ethics: -1", "is not a number of hours"),
         ("subject_hours", "ethics: \u0662", "is not a number of hours"),
+        ("subject_hours", "ethics: 5000", "hours must be between 0 and 1000"),
         ("subject_hours", "ethics: 1e1", "is not a number of hours"),
         ("hours_per_cycle", "sNaN", "Enter the hours per cycle"),
         ("hours_per_cycle", "10000", "Number must be between"),
@@ -217,3 +219,44 @@ def test_a_second_rule_for_the_same_state_and_profession_is_refused_with_a_clear
         client, f"/admin/renewal-rules/edit/?id={rule_id}", {**RULE_FORM, "notes": "x"}
     )
     assert kept.status_code == 302, helpers.flashes(kept)
+
+
+@pytest.mark.skipif(
+    not support.is_postgres(),
+    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
+)
+def test_two_admins_adding_the_same_rule_at_once_save_one_and_the_other_gets_the_message(
+    app, monkeypatch
+):
+    from campus.licenses import actions
+
+    clients = [app.test_client() for _ in range(2)]
+    for client in clients:
+        helpers.sign_in_admin(app, client)
+    tokens = [support.csrf_token(client, "/admin/renewal-rules/new/") for client in clients]
+    # The first to save is held before its audit entry, its rule written but not committed:
+    # the other finds no rule for Oregon either, and its own insert waits on the first's.
+    support.hold_in_pairs(monkeypatch, actions, "record")
+    responses: list = []
+    support.run_together(
+        [
+            lambda client=client, token=token: responses.append(
+                client.post(
+                    "/admin/renewal-rules/new/",
+                    data={"csrf_token": token, **RULE_FORM, "board": f"Board {token[:4]}"},
+                )
+            )
+            for client, token in zip(clients, tokens, strict=True)
+        ]
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    [refused] = [r for r in responses if r.status_code == 200]
+    assert helpers.flashes(refused) == [
+        "Oregon already has a rule for Massage therapist: edit that one instead."
+    ]
+    with app.app_context():
+        assert _rule_count() == 1
+    assert [e.action for e in helpers.audit_entries(app, object_type="RenewalRule")] == [
+        "renewal_rule_created"
+    ]

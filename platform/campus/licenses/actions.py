@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User
 from campus.accounts.rules import RuleError, plain_text
@@ -170,18 +171,25 @@ def save_rule(
                 RenewalRule.id != (rule.id or 0),
             )
         )
+    taken_message = (
+        f"{jurisdiction_name(jurisdiction)} already has a rule for "
+        f"{PROFESSIONS[profession]}: edit that one instead."
+    )
     if taken is not None:
-        raise LicenseError(
-            f"{jurisdiction_name(jurisdiction)} already has a rule for "
-            f"{PROFESSIONS[profession]}: edit that one instead."
-        )
+        raise LicenseError(taken_message)
     if before is None and rule.id is not None:
         before = snapshot(rule)
     created = rule.id is None
     for key, value in spec.values.items():
         setattr(rule, key, value)
     db.session.add(rule)
-    db.session.flush()
+    try:
+        # Another admin's rule for the pair may have been saved since the check above: the
+        # unique constraint then refuses this one, and the admin gets the same message.
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise LicenseError(taken_message) from None
     record(
         "renewal_rule_created" if created else "renewal_rule_updated",
         rule,
