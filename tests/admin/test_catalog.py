@@ -114,6 +114,45 @@ def test_a_duplicate_slug_gets_a_clear_message_and_changes_nothing(app, client):
     assert _count(app, Course) == before
 
 
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (
+            "integrity",
+            "Nothing was saved: another record was saved with the same values just now. "
+            "Open the page again to see it.",
+        ),
+        ("bug", "Nothing was saved: the change failed. The error is in the server's log."),
+    ],
+)
+def test_a_failed_save_shows_a_sentence_not_the_sql_and_changes_nothing(
+    app, client, monkeypatch, caplog, failure, message
+):
+    from sqlalchemy.exc import IntegrityError
+
+    from campus.admin.catalog import CourseView
+    from campus.learning.models import Course
+
+    def fail(*args, **kwargs):
+        # As a unique index refuses a slug another admin saved a moment before.
+        if failure == "integrity":
+            raise IntegrityError(
+                "INSERT INTO courses (slug) VALUES (%(slug)s)",
+                {"slug": "myofascial-low-back"},
+                Exception("duplicate key value violates unique constraint"),
+            )
+        raise RuntimeError("disk on fire")
+
+    helpers.sign_in_admin(app, client)
+    monkeypatch.setattr(CourseView, "save", fail)
+    response = helpers.post(client, "/admin/courses/new/", _course_form())
+    assert response.status_code == 200
+    assert helpers.flashes(response) == [message]
+    assert "INSERT" not in response.text and "disk on fire" not in response.text
+    assert _count(app, Course) == 0
+    assert ("duplicate key" if failure == "integrity" else "disk on fire") in caplog.text
+
+
 def test_negative_ce_hours_are_refused(app, client):
     helpers.sign_in_admin(app, client)
     response = helpers.post(client, "/admin/courses/new/", _course_form(ce_hours="-1"))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, flash, g, redirect, request
+from flask import abort, current_app, flash, g, redirect, request
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -19,6 +19,7 @@ from flask_admin.helpers import get_redirect_target
 from flask_admin.model import filters as admin_filters
 from flask_admin.model.form import InlineFormAdmin, converts
 from sqlalchemy import BigInteger
+from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice, ValidationError, validators
 
@@ -313,6 +314,30 @@ class AuditedModelView(SecureMixin, ModelView):
             summary=f"exported {rows} {self.name} rows as {export_type}"
             + (f" ({'; '.join(criteria)})" if criteria else ""),
         )
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Show a refusal's own message; any other failure a plain one, its details logged.
+
+        Flask-Admin shows the exception's text, which for a database error is its SQL and the
+        values it carried: an admin gets a sentence, the log gets the rest.
+        """
+        if isinstance(exc, ValidationError):
+            return super().handle_view_exception(exc)
+        if isinstance(exc, IntegrityError):
+            # A duplicate that a check before the save could not see: saved meanwhile by
+            # another admin (each view's own checks catch the ones already there).
+            flash(
+                "Nothing was saved: another record was saved with the same values just now. "
+                "Open the page again to see it.",
+                "error",
+            )
+            current_app.logger.warning("admin save refused by the database: %s", exc.orig)
+        else:
+            flash(
+                "Nothing was saved: the change failed. The error is in the server's log.", "error"
+            )
+            current_app.logger.exception("admin change failed in %s", type(self).__name__)
+        return True
 
     # --- validation hooks for subclasses: raise wtforms.ValidationError with a clear message
     def validate_change(self, form, model, is_created: bool) -> None:
