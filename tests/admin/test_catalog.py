@@ -187,6 +187,18 @@ def test_a_title_with_control_or_text_direction_characters_is_refused(app, clien
     assert _course(app, "myofascial-low-back") is None
 
 
+def test_a_course_text_keeps_its_lines_but_not_control_or_direction_characters(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Course
+
+    helpers.sign_in_admin(app, client)
+    form = _course_form(description="An\x1b[31m **overview**\u202e\r\n\tof the\x00 back")
+    assert helpers.post(client, "/admin/courses/new/", form).status_code == 302
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "myofascial-low-back"))
+        assert course.description == "An[31m **overview**\r\n\tof the back"
+
+
 def test_an_approval_ending_in_the_past_is_refused(app, client):
     helpers.sign_in_admin(app, client)
     form = _course_form(

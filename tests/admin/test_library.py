@@ -126,6 +126,18 @@ def test_an_article_line_with_a_control_character_is_refused(app, client, field)
     assert not helpers.audit_entries(app, object_type="Article")
 
 
+def test_an_article_body_keeps_its_lines_but_not_control_or_direction_characters(app, client):
+    helpers.sign_in_admin(app, client)
+    form = _article_form(summary="Neck\x07 pain", body_md="Press *gently*\x1b.\u202e\n\nHold it.")
+    assert helpers.post(client, "/admin/articles/new/", form).status_code == 302
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    with app.app_context():
+        article = db.session.scalar(select(Article).where(Article.slug == "levator-scapulae"))
+        assert (article.summary, article.body_md) == ("Neck pain", "Press *gently*.\n\nHold it.")
+
+
 def test_the_preview_shows_what_each_kind_of_reader_sees_without_saving(app, client):
     helpers.sign_in_admin(app, client)
     response = helpers.post(client, "/admin/articles/preview/", _article_form())

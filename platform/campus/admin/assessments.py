@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from campus.admin import security
 from campus.admin.base import select_choices
 from campus.extensions import db
-from campus.forms import Form
+from campus.forms import Form, printable_text
 from campus.programs import actions, practicals
 from campus.programs.models import PracticalSubmission
 from campus.storage import get_storage
@@ -34,7 +34,11 @@ class ReviewForm(Form):
         choices=select_choices([("pass", "Pass"), ("return", "Return with comments")]),
         validators=[DataRequired("Choose pass or return.")],
     )
-    comments = TextAreaField("Comments to the candidate", validators=[Optional(), Length(max=4000)])
+    comments = TextAreaField(
+        "Comments to the candidate",
+        validators=[Optional(), Length(max=4000)],
+        filters=[printable_text],
+    )
 
 
 class AssessmentView(BaseView):

@@ -28,7 +28,7 @@ from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
-from campus.forms import FiniteDecimalField, Form, WholeNumberField
+from campus.forms import FiniteDecimalField, Form, WholeNumberField, printable_text
 from campus.integers import MAX_ID, id_from
 from campus.urls import safe_local_path
 
@@ -175,6 +175,13 @@ class CampusModelConverter(AdminModelConverter):
         # makes the Atom feed XML no reader accepts.
         field_args["validators"].append(PlainTextCheck())
         return super().conv_String(column, field_args, **extra)
+
+    @converts("Text")
+    def conv_Text(self, column: Any, field_args: Any, **extra: Any):
+        # Bodies, notes and transcripts keep their tabs and line breaks; other control and
+        # text-direction characters are dropped as they are from members' text.
+        field_args.setdefault("filters", []).append(printable_text)
+        return super().conv_Text(column=column, field_args=field_args, **extra)
 
     @converts("Integer")
     def handle_integer_types(self, column: Any, field_args: Any, **extra: Any):

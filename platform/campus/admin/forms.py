@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from campus.forms import Form, WholeNumberField
+from campus.forms import Form, WholeNumberField, printable_text
 
 
 class ConfirmPasswordForm(Form):
@@ -46,7 +46,9 @@ class RevokeForm(Form):
     """Revoke a certificate, with the reason shown on its verification page."""
 
     reason = TextAreaField(
-        "Reason", validators=[DataRequired("Give a reason for the revocation."), Length(max=500)]
+        "Reason",
+        validators=[DataRequired("Give a reason for the revocation."), Length(max=500)],
+        filters=[printable_text],
     )
 
 

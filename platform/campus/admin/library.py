@@ -31,7 +31,7 @@ from campus.content.models import (
 )
 from campus.content.render import CUT_MARKER, render_article
 from campus.extensions import db
-from campus.forms import Form
+from campus.forms import Form, printable_text
 
 VISIBILITY_LABELS = {
     "public": "Public: everyone reads it all",
@@ -57,10 +57,13 @@ class ArticleForm(Form):
         validators=[DataRequired("Enter a slug for the address."), Length(max=120), SLUG],
         description="The address: /articles/your-slug. Lower-case words joined by hyphens.",
     )
-    summary = TextAreaField("Summary", validators=[Optional()], render_kw={"rows": 2})
+    summary = TextAreaField(
+        "Summary", validators=[Optional()], filters=[printable_text], render_kw={"rows": 2}
+    )
     body_md = TextAreaField(
         "Article (Markdown)",
         validators=[DataRequired("The article body is empty.")],
+        filters=[printable_text],
         render_kw={"class": "markdown-editor", "rows": 20},
         description=escape(f"Put {CUT_MARKER} on its own line where the free preview ends."),
     )

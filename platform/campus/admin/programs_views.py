@@ -20,6 +20,7 @@ from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
+from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
 from campus.programs import actions, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
@@ -164,6 +165,7 @@ class ExamQuestionView(AuditedModelView):
         "choices_text": TextAreaField(
             "Answers",
             description="One answer a line; start the right one with *. They are shuffled.",
+            filters=[printable_text],
         )
     }
     form_args = {"program": {"get_label": "title", "validators": [DataRequired()]}}
