@@ -63,6 +63,10 @@ def printable_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    return _printable(value)
+
+
+def _printable(value: str) -> str:
     return "".join(
         ch
         for ch in value
@@ -79,14 +83,14 @@ def one_line_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    return " ".join(printable_text(value).split())
+    return " ".join(_printable(value).split())
 
 
 def block_text(value: str | None) -> str | None:
     """Printable text that keeps its line breaks, trimmed at both ends (a filter)."""
     if value is None:
         return None
-    return printable_text(value).strip()
+    return _printable(value).strip()
 
 
 class WholeNumberField(IntegerField):
