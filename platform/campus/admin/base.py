@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from flask import abort, current_app, flash, g, redirect, request
 from flask_admin import BaseView
 from flask_admin.actions import action
-from flask_admin.babel import lazy_gettext
-from flask_admin.contrib.sqla import ModelView
+from flask_admin.babel import lazy_gettext, ngettext
+from flask_admin.contrib.sqla import ModelView, tools
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import BaseForm
@@ -291,10 +291,29 @@ class AuditedModelView(SecureMixin, ModelView):
         lazy_gettext("Are you sure you want to delete selected records?"),
     )
     def action_delete(self, ids):
-        """Flask-Admin's bulk delete, given the ids as the key's integers."""
-        # Flask-Admin passes the form's strings, which PostgreSQL will not compare with an
-        # INTEGER key (a 500 for every row); handle_action has checked that each one fits.
-        return super().action_delete([int(i) for i in ids] if self._integer_key() else ids)
+        """Delete the chosen rows one by one; say how many went, and any failure in a sentence."""
+        # Flask-Admin's own flashes the exception's text (its SQL) after handle_view_exception.
+        # The form's strings are read as the key's integers: PostgreSQL will not compare them
+        # with an INTEGER key (a 500 for every row); handle_action has checked that each fits.
+        keys = [int(i) for i in ids] if self._integer_key() else ids
+        try:
+            rows = tools.get_query_for_ids(self.get_query(), self.model, keys).all()
+        except Exception as exc:
+            db.session.rollback()
+            self.handle_view_exception(exc)
+            return
+        # Each delete commits on its own and says its own failure (delete_model).
+        count = sum(1 for row in rows if self.delete_model(row))
+        if count:
+            flash(
+                ngettext(
+                    "Record was successfully deleted.",
+                    "%(count)s records were successfully deleted.",
+                    count,
+                    count=count,
+                ),
+                "success",
+            )
 
     def _integer_key(self) -> bool:
         keys = self.model.__mapper__.primary_key

@@ -127,6 +127,11 @@ class CourseCatalogView(CatalogView):
             db.session.rollback()
             flash(exc.message, "error")
             return False
+        except Exception as exc:
+            # As Flask-Admin's own delete does: a sentence for the admin, the details logged.
+            db.session.rollback()
+            self.handle_view_exception(exc)
+            return False
         self.after_model_delete(model)
         return True
 

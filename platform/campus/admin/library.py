@@ -176,9 +176,9 @@ class ArticleView(AuditedModelView):
         try:
             article = self._save(form)
             db.session.commit()
-        except (content.ContentError, ValidationError) as exc:
+        except Exception as exc:
             db.session.rollback()
-            flash(f"The article was not saved: {exc}", "error")
+            self._refused(exc)
             return False
         return article
 
@@ -186,17 +186,30 @@ class ArticleView(AuditedModelView):
         try:
             self._save(form, model)
             db.session.commit()
-        except (content.ContentError, ValidationError) as exc:
+        except Exception as exc:
             db.session.rollback()
-            flash(f"The article was not saved: {exc}", "error")
+            self._refused(exc)
             return False
         return True
 
     def delete_model(self, model) -> bool:
-        content_actions.delete_article(model, actor=current_user._get_current_object())
-        db.session.commit()
+        try:
+            content_actions.delete_article(model, actor=current_user._get_current_object())
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            self.handle_view_exception(exc)
+            return False
         self.after_model_delete(model)
         return True
+
+    def _refused(self, exc: Exception) -> None:
+        """Say why an article was not saved: a rule's own words, else a plain sentence."""
+        if isinstance(exc, content.ContentError | ValidationError):
+            flash(f"The article was not saved: {exc}", "error")
+        else:
+            # A slug saved by another admin a moment before, or a fault: never its SQL.
+            self.handle_view_exception(exc)
 
     def _set_status(self, ids, status: str) -> None:
         count = 0
