@@ -11,11 +11,24 @@ from tests.admin import helpers
 from tests.learning.helpers import enroll_directly, make_course
 
 LOGGED = "Nothing was saved: the change failed. The error is in the server's log."
+LINKED = (
+    "Nothing was changed: a record linked to this one was added or deleted just now. "
+    "Open the page again to see it."
+)
 
 
 def _locked(*args, **kwargs):
     raise OperationalError(
         "DELETE FROM courses WHERE courses.id = ?", (1,), Exception("database is locked")
+    )
+
+
+def _still_referenced(*args, **kwargs):
+    # As PostgreSQL refuses a course a student enrolled in after the check for enrollments.
+    raise IntegrityError(
+        "DELETE FROM courses WHERE courses.id = %(id)s",
+        {"id": 1},
+        Exception('update or delete on table "courses" violates foreign key constraint'),
     )
 
 
@@ -31,21 +44,22 @@ def _shown(response) -> str:
     return " ".join(helpers.flashes(response))
 
 
+@pytest.mark.parametrize("failure", [_locked, _still_referenced])
 @pytest.mark.parametrize("how", ["one", "bulk"])
-def test_a_course_delete_that_fails_says_so_in_a_sentence(app, client, monkeypatch, how):
+def test_a_course_delete_that_fails_says_so_in_a_sentence(app, client, monkeypatch, how, failure):
     from campus.admin.catalog import CourseView
 
     with app.app_context():
         course = make_course("to-delete", published=False)
     helpers.sign_in_admin(app, client)
-    monkeypatch.setattr(CourseView, "delete_action", _locked)
+    monkeypatch.setattr(CourseView, "delete_action", failure)
     if how == "one":
         path, form = "/admin/courses/delete/", {"id": course.id}
     else:
         path, form = "/admin/courses/action/", {"action": "delete", "rowid": [str(course.id)]}
     response = helpers.post(client, path, form, follow_redirects=True)
     assert response.status_code == 200
-    assert helpers.flashes(response) == [LOGGED]
+    assert helpers.flashes(response) == [LOGGED if failure is _locked else LINKED]
     assert "DELETE" not in response.text and "database is locked" not in response.text
     assert _courses(app) == 1
 
@@ -144,3 +158,22 @@ def test_an_article_delete_that_fails_says_so_in_a_sentence(app, client, monkeyp
     assert "database is locked" not in _shown(response)
     with app.app_context():
         assert db.session.get(Article, article_id) is not None
+
+
+@pytest.mark.parametrize(("clash", "duplicate"), [("slug", True), ("missing_download", False)])
+def test_only_a_taken_unique_value_is_read_as_a_duplicate(app, clash, duplicate):
+    from campus.content.models import Category, Lead
+    from campus.extensions import db
+    from campus.models.writes import is_duplicate
+
+    with app.app_context():
+        db.session.add(Category(slug="neck", name="Neck"))
+        db.session.commit()
+        if clash == "slug":
+            db.session.add(Category(slug="neck", name="Neck again"))
+        else:  # a row referring to one that is not there (deleted meanwhile)
+            db.session.add(Lead(download_id=999_999, email="a@example.com", name="A"))
+        with pytest.raises(IntegrityError) as refused:
+            db.session.flush()
+        db.session.rollback()
+    assert is_duplicate(refused.value) is duplicate

@@ -30,6 +30,7 @@ from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.forms import FiniteDecimalField, Form, WholeNumberField, printable_text
 from campus.integers import MAX_ID, id_from
+from campus.models.writes import is_duplicate
 from campus.urls import safe_local_path
 
 
@@ -349,7 +350,7 @@ class AuditedModelView(SecureMixin, ModelView):
         """
         if isinstance(exc, ValidationError):
             return super().handle_view_exception(exc)
-        if isinstance(exc, IntegrityError):
+        if isinstance(exc, IntegrityError) and is_duplicate(exc):
             # A duplicate that a check before the save could not see: saved meanwhile by
             # another admin (each view's own checks catch the ones already there).
             flash(
@@ -358,6 +359,15 @@ class AuditedModelView(SecureMixin, ModelView):
                 "error",
             )
             current_app.logger.warning("admin save refused by the database: %s", exc.orig)
+        elif isinstance(exc, IntegrityError):
+            # A record it refers to was deleted, or one that refers to it was added, meanwhile
+            # (a student enrolled in the course being deleted): nothing about duplicates.
+            flash(
+                "Nothing was changed: a record linked to this one was added or deleted just "
+                "now. Open the page again to see it.",
+                "error",
+            )
+            current_app.logger.warning("admin change refused by the database: %s", exc.orig)
         else:
             flash(
                 "Nothing was saved: the change failed. The error is in the server's log.", "error"

@@ -38,3 +38,19 @@ def insert_if_absent(model: Any, values: dict[str, Any], keys: list[str]) -> int
             raise
     # RETURNING tells reliably (rowcount is not, for ORM-enabled inserts on every driver).
     return db.session.execute(stmt.returning(model.id)).scalar()
+
+
+def is_duplicate(error: IntegrityError) -> bool:
+    """Tell whether the database refused a row because a unique value is taken.
+
+    Not a missing row it refers to, nor a row others still refer to, nor an empty required
+    column: those are integrity errors too, and a message about a duplicate would mislead.
+    """
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None)  # PostgreSQL (psycopg)
+    if sqlstate:
+        return sqlstate == "23505"
+    name = getattr(orig, "sqlite_errorname", None)  # SQLite
+    if name:
+        return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+    return "unique" in str(orig).lower()
