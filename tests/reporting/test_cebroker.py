@@ -70,7 +70,7 @@ def _completion(**fields) -> Completion:
         ),
         (
             WRAP.format(_escaped('<rosters Message="Invalid upload key" ErrorCode="10" />')),
-            Rejected("Invalid upload key (code 10)"),
+            Rejected("Invalid upload key (code 10)", provider_fault=True),
         ),
         (
             WRAP.format(
@@ -88,7 +88,7 @@ def _completion(**fields) -> Completion:
                     'Message="Duplicate record" /></roster></rosters>'
                 )
             ),
-            Rejected("Invalid upload key (code 10); Duplicate record"),
+            Rejected("Invalid upload key (code 10); Duplicate record", provider_fault=True),
         ),
         ("<html>Service Unavailable", TransientFailure("CE Broker's answer was not XML")),
         (WRAP.format("not xml"), TransientFailure("CE Broker's receipt was not XML")),
@@ -152,6 +152,20 @@ def test_a_completion_without_a_license_is_rejected_before_sending():
     adapter = CEBrokerAdapter("50-4321", "KEY", "http://127.0.0.1:9/", 1)
     outcome = adapter.submit(_completion(license_number=" "))
     assert outcome == Rejected("The certificate names no license number.")
+
+
+def test_a_course_without_a_tracking_number_or_a_refused_request_is_the_providers_to_fix(
+    fake_cebroker,
+):
+    from campus.reporting.cebroker import NO_TRACKING_NUMBER
+
+    adapter = CEBrokerAdapter("50-4321", "KEY", "http://127.0.0.1:9/", 1)
+    outcome = adapter.submit(_completion(course_number="NCBTMB 451"))
+    assert outcome == Rejected(NO_TRACKING_NUMBER, provider_fault=True)
+    # An endpoint that refuses the request outright (a wrong address, a key it will not take).
+    wrong = CEBrokerAdapter(PROVIDER_ID, UPLOAD_KEY, fake_cebroker.endpoint + "x", 1)
+    outcome = wrong.submit(_completion())
+    assert outcome == Rejected("CE Broker refused the request (HTTP 404).", provider_fault=True)
 
 
 @pytest.mark.parametrize(

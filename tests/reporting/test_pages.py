@@ -34,6 +34,25 @@ def test_the_member_sees_a_rejection_with_its_reason(app, client, fake_cebroker)
     )
 
 
+def test_a_rejection_the_provider_must_fix_is_not_put_to_the_member(app, client, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app, number=None)  # the course has no CE Broker approval
+    support.login(client, c.email)
+    html = _page(client, "/certificates/")
+    assert (
+        "Not reported to CE Broker yet: something on the provider&#39;s side has to be put "
+        "right first, and the provider then sends it again; nothing to do on your side."
+    ) in html
+    assert "rejected" not in html and "add its CE Broker approval" not in html
+    with app.app_context():
+        report_id = report_of(c.certificate_id).id
+    admin.sign_in_admin(app, client)
+    # The admin reads what to put right.
+    assert "add its CE Broker approval to the course" in _page(
+        client, f"/admin/reports/details/?id={report_id}"
+    )
+
+
 def test_a_pending_report_is_shown_and_the_page_refreshes_itself(app, client):
     c = completion(app)
     with app.app_context():

@@ -55,6 +55,8 @@ class Rejected:
     """The system refused the completion for a reason a person has to act on."""
 
     reason: str
+    # The provider's to act on (its credentials, the course's approval), not the member's.
+    provider_fault: bool = False
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,10 @@ DEFAULT_ENDPOINT = "https://webservices.cebroker.com/CEBrokerWebService.asmx/Upl
 _SERVICE_NS = "https://webservices.cebroker.com/"
 # Answers worth another try later: the service is down, overloaded or throttling us.
 _TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503}
+NO_TRACKING_NUMBER = (
+    "The course has no CE Broker course tracking number (20-...) among its approvals; "
+    "add its CE Broker approval to the course."
+)
 # A gateway that gave up waiting for the service: the service may still have stored the roster.
 _UNANSWERED_STATUSES = {504}
 # How CE Broker says it holds the completion already. Assumed wording: its receipts carry the
@@ -137,10 +141,7 @@ class CEBrokerAdapter:
     def problem(completion: Completion) -> str | None:
         """Why CE Broker cannot take this completion as it is, or None."""
         if tracking_digits(completion.course_number, "20") is None:
-            return (
-                "The course has no CE Broker course tracking number (20-...) among its "
-                "approvals; add its CE Broker approval to the course."
-            )
+            return NO_TRACKING_NUMBER
         if not completion.license_number.strip():
             return "The certificate names no license number."
         if not completion.profession_code:
@@ -153,7 +154,9 @@ class CEBrokerAdapter:
         """Post one completion to the web service and read its receipt."""
         problem = self.problem(completion)
         if problem is not None:
-            return Rejected(problem)
+            # The course's approval is the provider's to add; a license or profession is the
+            # member's record, which the member reads about.
+            return Rejected(problem, provider_fault=problem == NO_TRACKING_NUMBER)
         body = urllib.parse.urlencode({"InXML": self.message([completion]).decode()}).encode()
         request = urllib.request.Request(
             self.endpoint,
@@ -170,7 +173,10 @@ class CEBrokerAdapter:
                 return Unanswered(f"CE Broker's gateway timed out (HTTP {exc.code})")
             if exc.code in _TRANSIENT_STATUSES:
                 return TransientFailure(f"CE Broker answered HTTP {exc.code}")
-            return Rejected(f"CE Broker refused the request (HTTP {exc.code}).")
+            # Refused before any roster was read: the provider's endpoint, key or request.
+            return Rejected(
+                f"CE Broker refused the request (HTTP {exc.code}).", provider_fault=True
+            )
         except urllib.error.URLError as exc:
             # urllib wraps what fails while connecting or sending (refused, DNS, connect
             # timeout): the roster did not reach CE Broker, so sending it again is safe.
@@ -225,7 +231,7 @@ def read_receipt(text: str) -> Outcome:
             return TransientFailure("CE Broker's receipt was not XML")
     else:
         receipt = outer
-    errors, duplicates = [], []
+    errors, duplicates, upload_errors = [], [], 0
     for node in receipt.iter():
         message = (node.get("Message") or "").strip()
         code = (node.get("ErrorCode") or "").strip()
@@ -234,10 +240,14 @@ def read_receipt(text: str) -> Outcome:
             errors.append(error)
             if is_duplicate_answer(message):
                 duplicates.append(error)
+            elif node.tag.lower() != "attendee":
+                upload_errors += 1
     if errors and len(duplicates) == len(errors):
         return Accepted("", already_held="; ".join(dict.fromkeys(duplicates)))
     if errors:
-        return Rejected("; ".join(dict.fromkeys(errors)))
+        # An error on the upload or its roster (the provider's key, id or course) means the
+        # attendee's record was never looked at: the provider's to fix, not the member's.
+        return Rejected("; ".join(dict.fromkeys(errors)), provider_fault=upload_errors > 0)
     attendee = receipt.find(".//attendee")
     if attendee is None:
         return TransientFailure("CE Broker's receipt named no attendee")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     or_,
     select,
 )
@@ -47,6 +48,9 @@ class ReportedCompletion(TimestampMixin, Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)  # the last transient failure
     reason: Mapped[str | None] = mapped_column(Text)  # why rejected, cancelled or not configured
+    # A rejection about the provider's side (its upload key, its course's approval), not the
+    # member's record: the member is told the provider fixes it, not shown the reason.
+    provider_fault: Mapped[bool] = mapped_column(default=False, server_default=false())
     reference: Mapped[str | None] = mapped_column(String(80))  # the system's receipt id
     sent_at: Mapped[datetime | None]
     # What the last send told the system (name, license number, course, date, hours), kept as

@@ -126,7 +126,7 @@ def record_outcome(report_id: int, outcome: Outcome) -> ReportedCompletion:
         held = outcome.already_held
         _settle(report, "accepted", f"Already recorded there: {held}"[:2000] if held else None)
     elif isinstance(outcome, Rejected):
-        _settle(report, "rejected", outcome.reason[:2000])
+        _settle(report, "rejected", outcome.reason[:2000], provider_fault=outcome.provider_fault)
     elif isinstance(outcome, Unanswered):
         report.status = "sent"
         report.unanswered_at = report.unanswered_at or utcnow()
@@ -174,9 +174,12 @@ def record_gave_up(report_id: int) -> None:
         db.session.flush()
 
 
-def _settle(report: ReportedCompletion, status: str, reason: str | None) -> None:
+def _settle(
+    report: ReportedCompletion, status: str, reason: str | None, *, provider_fault: bool = False
+) -> None:
     report.status = status
     report.reason = reason
+    report.provider_fault = provider_fault
     report.answered_at = utcnow()
     report.updated_at = report.answered_at
     db.session.flush()

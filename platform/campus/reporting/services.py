@@ -256,6 +256,11 @@ def member_status(report: ReportedCompletion) -> str:
         )
     if report.status in _MEMBER_WORDS:
         return f"Reported to {name} — {_MEMBER_WORDS[report.status]}"
+    if report.status == "rejected" and report.provider_fault:
+        return (
+            f"Not reported to {name} yet: something on the provider's side has to be put right "
+            "first, and the provider then sends it again; nothing to do on your side."
+        )
     if report.status == "rejected":
         return f"Reported to {name} — rejected: {report.reason}"
     if report.status == "failed":

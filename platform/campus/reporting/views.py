@@ -18,17 +18,22 @@ def _completion_reports(certificates) -> dict[int, list[dict]]:
     by_certificate = services.reports_by_certificate([c.id for c in certificates])
     return {
         certificate_id: [
-            {
-                # A revoked completion's line is neither good news nor an error: plain text.
-                "status": "withdrawal"
-                if report.withdrawal_pending or report.withdrawn_at
-                else report.status,
-                "text": services.member_status(report),
-            }
+            {"status": _line_status(report), "text": services.member_status(report)}
             for report in reports
         ]
         for certificate_id, reports in by_certificate.items()
     }
+
+
+def _line_status(report) -> str:
+    """The status a report's line is styled by."""
+    # A revoked completion's line, and a rejection the provider puts right, are neither good
+    # news nor the member's error: plain text.
+    if report.withdrawal_pending or report.withdrawn_at:
+        return "withdrawal"
+    if report.status == "rejected" and report.provider_fault:
+        return "provider"
+    return report.status
 
 
 def _reporting_waits(certificates) -> bool:
