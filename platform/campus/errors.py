@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
+    BadHost,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
@@ -87,10 +88,17 @@ PLAIN_JSON = {
 }
 
 
+def _refused_host(exc: HTTPException) -> bool:
+    """Tell whether the error is the request's Host being refused (untrusted or malformed)."""
+    # A host under a trusted ".example.com" with a label over 63 characters passes the trust
+    # check, then fails to bind the URL map (BadHost); no link can be built for either.
+    return isinstance(exc, (SecurityError, BadHost))
+
+
 def _message(exc: HTTPException) -> str:
     if isinstance(exc, CSRFError):
         return "The form expired or was sent from elsewhere. Reload the page and try again."
-    if isinstance(exc, SecurityError):
+    if _refused_host(exc):
         return "This site does not answer to that host name."
     if exc.code == 429:
         return f"You tried that too many times. Try again in {_retry_after()}."
@@ -128,7 +136,7 @@ def handle_http_exception(exc: HTTPException):
     """Render an HTTP error as JSON or as an error page, keeping its status."""
     status = exc.code or 500
     message = _message(exc)
-    stock = exc.description == type(exc).description
+    stock = exc.description == type(exc).description and not _refused_host(exc)
     if wants_json():
         if stock and status in PLAIN_JSON:
             message = PLAIN_JSON[status]
@@ -138,7 +146,7 @@ def handle_http_exception(exc: HTTPException):
         if "Allow" in (headers := dict(exc.get_headers())):
             response.headers["Allow"] = headers["Allow"]  # a 405 names the methods that work
         return response
-    if isinstance(exc, SecurityError):
+    if _refused_host(exc):
         return _bad_host_page(status, message)
     if stock and status in PLAIN:
         message = PLAIN[status]

@@ -34,6 +34,24 @@ def test_an_unknown_host_gets_a_json_400_on_the_api(prod, path):
     assert "host name" in response.get_json()["error"]["message"]
 
 
+# Passes the trust check of ".campus.example", but a DNS label is at most 63 characters.
+_OVERLONG_HOST = "a" * 64 + ".campus.example"
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/no-such-page"])
+def test_a_malformed_host_under_a_trusted_domain_gets_the_400_page(_database, path):
+    app = production_app(TRUSTED_HOSTS_EXTRA=[".campus.example"])
+    try:
+        response = app.test_client().get(path, headers={"Host": _OVERLONG_HOST})
+        assert response.status_code == 400
+        assert "does not answer to that host name" in response.get_data(as_text=True)
+        api = app.test_client().get("/api/v1/me", headers={"Host": _OVERLONG_HOST})
+        assert api.status_code == 400
+        assert "host name" in api.get_json()["error"]["message"]
+    finally:
+        support.clean_database(app)
+
+
 def test_a_form_post_to_an_unknown_host_gets_400_not_500(prod):
     client = prod.test_client()
     response = client.post(
