@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import click
-from flask import current_app
+from flask import current_app, request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,3 +72,19 @@ def safe_local_path(target: str | None, default: str) -> str:
     if urlsplit(urljoin("http://campus.invalid/", dotted)).path.startswith("//"):
         return default
     return target
+
+
+def referrer_path(default: str) -> str:
+    """Return the path of the page on this site the request came from, else `default`.
+
+    The Referer header is whatever the client sent: a page of another host, a malformed URL
+    ("http://[x/") or a path that browsers read as another host all give `default`.
+    """
+    try:
+        parts = urlsplit(request.referrer or "")
+    except ValueError:
+        return default
+    if not parts.path or (parts.netloc and parts.netloc != request.host):
+        return default
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_local_path(path, default)

@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from campus.accounts.models import User
@@ -115,6 +116,27 @@ def test_a_later_verification_link_does_not_sign_in(app, client):
         assert db.session.scalar(select(User)).is_verified
 
 
+@pytest.mark.parametrize(
+    ("referer", "back_to"),
+    [
+        ("http://localhost/courses/?topic=neck", "/courses/?topic=neck"),
+        ("https://evil.example/confirm", "/account"),
+        ("//evil.example/confirm", "/account"),
+        ("http://localhost/\\evil.example/", "/account"),
+        ("http://[x/", "/account"),
+    ],
+)
+def test_sending_the_link_again_goes_back_only_to_a_page_of_this_site(
+    app, client, referer, back_to
+):
+    with app.app_context():
+        create_user(email="kim@example.com", verified=False)
+    login(client, "kim@example.com")
+    response = post_form(client, "/verify-email/resend", headers={"Referer": referer})
+    assert response.status_code == 302
+    assert response.headers["Location"] == back_to
+
+
 def _neutral(response, email: str) -> str:
     html = response.get_data(as_text=True).replace(email, "X")
     return re.sub(r'content="[^"]+"|value="[^"]+"', "", html)
@@ -138,9 +160,6 @@ def test_taken_email_gets_the_same_answer_and_its_owner_is_told(app, client):
     # Repeated attempts do not flood the owner's inbox.
     post_form(app.test_client(), "/signup", {**SIGNUP, "email": "riley@example.com"})
     assert sum(m["To"] == "riley@example.com" for m in outbox(app)) == 1
-
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from campus.audit import record
 from campus.extensions import db, limiter
 from campus.observability.metrics import LOGINS_FAILED
 from campus.throttling import by_account, by_address, by_user, failed, setting
-from campus.urls import safe_local_path
+from campus.urls import referrer_path, safe_local_path
 
 # Where a sign-in waiting for its second-factor code keeps its token and destination.
 _CHALLENGE_KEY = "login_challenge"
@@ -234,7 +234,8 @@ def resend_verification() -> Response:
         services.send_verification_email(current_user)
         db.session.commit()
         flash(f"We sent a new confirmation link to {current_user.email}.", "info")
-    return redirect(request.referrer if request.referrer else url_for("accounts.profile"))
+    # Back to the page the button was on; a Referer naming another site is not followed.
+    return redirect(referrer_path(url_for("accounts.profile")))
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
-from flask import flash, redirect, request, session, url_for
+from flask import flash, redirect, session, url_for
 from flask_login import current_user
 
-from campus.urls import safe_local_path
+from campus.urls import referrer_path, safe_local_path
 
 # A password confirmation keeps sensitive actions open this long.
 FRESH_SECONDS = 10 * 60
@@ -72,13 +71,6 @@ def safe_next(target: str | None, default: str) -> str:
 def ask_for_password(back_path: str | None = None):
     """Send the admin to confirm their password, then back to `back_path` or the last page."""
     if back_path is None:
-        back = request.referrer or ""
-        try:
-            parts = urlsplit(back)
-        except ValueError:  # a malformed Referer ("http://[x/") is simply not a way back
-            back, parts = "", urlsplit("")
-        if parts.netloc and parts.netloc != request.host:
-            back = ""
-        back_path = (parts.path + (f"?{parts.query}" if parts.query else "")) if back else ""
+        back_path = referrer_path("/admin/")
     flash("Please confirm your password to continue, then repeat the action.", "warning")
     return redirect(url_for("admin_confirm.index", next=safe_next(back_path, "/admin/")))
