@@ -29,6 +29,7 @@ CODES = {
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    416: "range_not_satisfiable",
     422: "validation_error",
     429: "rate_limited",
     500: "internal_error",
@@ -43,6 +44,7 @@ TITLES = {
     409: "That conflicts with what is already there",
     413: "That request is too large",
     415: "That kind of content is not taken here",
+    416: "That part of the file does not exist",
     422: "Some of what you sent needs fixing",
     429: "Too many attempts",
     500: "Something went wrong on our side",
@@ -132,6 +134,16 @@ def _bad_host_page(status: int, message: str) -> Response:
     return Response(html, status, mimetype="text/html")
 
 
+# What an error's own headers say that its answer keeps: a 405 names the methods that work, a
+# 416 the file's length.
+_KEPT_HEADERS = ("Allow", "Content-Range")
+
+
+def _kept_headers(exc: HTTPException) -> dict[str, str]:
+    headers = dict(exc.get_headers())
+    return {name: headers[name] for name in _KEPT_HEADERS if name in headers}
+
+
 def handle_http_exception(exc: HTTPException):
     """Render an HTTP error as JSON or as an error page, keeping its status."""
     status = exc.code or 500
@@ -143,8 +155,7 @@ def handle_http_exception(exc: HTTPException):
         data = getattr(exc, "data", None)
         details = data.get("messages") if isinstance(data, dict) else None
         response = json_error(CODES.get(status, "error"), message, status, details or None)
-        if "Allow" in (headers := dict(exc.get_headers())):
-            response.headers["Allow"] = headers["Allow"]  # a 405 names the methods that work
+        response.headers.update(_kept_headers(exc))
         return response
     if _refused_host(exc):
         return _bad_host_page(status, message)
@@ -152,8 +163,7 @@ def handle_http_exception(exc: HTTPException):
         message = PLAIN[status]
     title = TITLES.get(status, "Error")
     page = render_template("errors/error.html", status=status, title=title, message=message)
-    allow = dict(exc.get_headers()).get("Allow")
-    return page, status, ({"Allow": allow} if allow else {})
+    return page, status, _kept_headers(exc)
 
 
 def handle_unexpected(exc: Exception):

@@ -9,6 +9,8 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from campus.byteranges import RangedResponse
+
 # Where embedded lesson and article videos may come from (the sanitizers allow only these).
 _VIDEO_ORIGINS = ("https://www.youtube-nocookie.com", "https://player.vimeo.com")
 # Stripe's hosted pages: the checkout and portal forms end in a 303 to them, and Chromium
@@ -126,6 +128,7 @@ def register_security(app: Flask) -> None:
     hsts = f"max-age={app.config['HSTS_MAX_AGE']}" if app.config["SECURITY_HEADERS_HSTS"] else None
 
     app.request_class = CampusRequest
+    app.response_class = RangedResponse
     app.before_request(refuse_nul_paths)
 
     @app.after_request

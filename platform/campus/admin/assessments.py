@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from campus.admin import security
 from campus.admin.base import select_choices
+from campus.byteranges import byte_range
 from campus.extensions import db
 from campus.forms import Form, printable_text
 from campus.programs import actions, practicals
@@ -124,16 +125,9 @@ class AssessmentView(BaseView):
         if length is None:
             abort(404, "The video is missing from storage.")
         start, stop, status = 0, length, 200
-        # A player seeks with one byte range; several ranges, or other units, get it all.
-        wanted = request.range
-        if wanted is not None and wanted.units == "bytes" and len(wanted.ranges) == 1:
-            begin, end = wanted.ranges[0]
-            if begin < 0:  # the last -begin bytes: asking for more than there is gets it all
-                begin, end = max(0, length + begin), length
-            end = length if end is None else min(end, length)
-            if begin >= end:
-                return Response(status=416, headers={"Content-Range": f"bytes */{length}"})
-            start, stop, status = begin, end, 206
+        wanted = byte_range(request.headers.get("Range"), length)  # past the end: a 416
+        if wanted is not None:
+            (start, stop), status = wanted, 206
         handle = storage.open(submission.storage_key, start, stop)
 
         def chunks():
