@@ -155,6 +155,15 @@ def test_one_session_can_be_ended_from_the_security_page(app, client, user):
     assert "session_ended" in _actions(app)
 
 
+def test_a_user_agent_with_control_characters_is_kept_as_plain_text(app, client, user):
+    client.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0\x00 (X11)\x1b[31m\n Firefox/128.0"
+    login(client, EMAIL)
+    assert client.get("/account/security").status_code == 200
+    with app.app_context():
+        kept = db.session.scalar(select(UserSession.user_agent))
+    assert kept == "Mozilla/5.0 (X11)[31m Firefox/128.0"
+
+
 def test_a_member_cannot_end_someone_elses_session(app, client, user):
     with app.app_context():
         create_user(email="other@example.com")

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from campus.accounts.models import LoginChallenge, User, UserSession
 from campus.audit import record
 from campus.extensions import db
+from campus.forms import printable_text
 from campus.models.base import utcnow
 
 # How stale `last_seen_at` may get before a request writes it again.
@@ -59,6 +60,13 @@ def may_remember(user: User) -> bool:
     return not user.is_staff
 
 
+def _header_text(value: str | None, limit: int) -> str:
+    """Return a request header's text as a session keeps it: one line, no control characters."""
+    # Gunicorn refuses a NUL in a header, but not every server does, and PostgreSQL cannot
+    # store one: the sign-in would fail with a 500.
+    return " ".join((printable_text(value) or "").split())[:limit]
+
+
 def start_session(user: User, *, remember: bool = False, second_factor: bool = False) -> str:
     """Open a session for the user on this device and return its raw token."""
     raw = secrets.token_urlsafe(32)
@@ -73,8 +81,8 @@ def start_session(user: User, *, remember: bool = False, second_factor: bool = F
         expires_at=now + absolute,
         remembered=remember,
         second_factor_at=now if second_factor else None,
-        user_agent=(request.user_agent.string or "")[:300] if has_request_context() else "",
-        ip_address=(request.remote_addr or "")[:64] if has_request_context() else "",
+        user_agent=_header_text(request.user_agent.string, 300) if has_request_context() else "",
+        ip_address=_header_text(request.remote_addr, 64) if has_request_context() else "",
     )
     db.session.add(row)
     db.session.flush()
