@@ -91,6 +91,16 @@ def test_bad_signature_is_rejected_and_nothing_stored(stripe_client, stripe_app,
     assert _events(stripe_app) == []
 
 
+@pytest.mark.parametrize("header", ["t=1,v1=\xe9", "t=1,v1=\xc3\xa9", "t=\xff,v1=ab"])
+def test_a_signature_outside_ascii_is_called_a_bad_signature(stripe_client, stripe_app, header):
+    response = stripe_client.post(
+        "/webhooks/stripe", data=_valid_payload(), headers={"Stripe-Signature": header}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == "Invalid or stale signature."
+    assert _events(stripe_app) == []
+
+
 @pytest.mark.parametrize(
     "payload",
     [

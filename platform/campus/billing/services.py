@@ -183,14 +183,20 @@ def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str
     if not signature:
         raise InvalidWebhook("Missing Stripe-Signature header.")
     try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidWebhook("The body is not a Stripe event.") from exc
+    try:
         # The SDK's check of the v1 HMAC over the raw body and of the timestamp's age; the body
         # is then parsed once (construct_event would also build an Event object we never use).
-        text = payload.decode("utf-8")
         stripe.WebhookSignature.verify_header(text, signature, secret, WEBHOOK_TOLERANCE)
-        event = json.loads(text)
-    except stripe.SignatureVerificationError as exc:
+    except (stripe.SignatureVerificationError, TypeError) as exc:
+        # TypeError: the SDK compares the signature with hmac.compare_digest, which refuses
+        # a header holding characters outside ASCII.
         raise InvalidWebhook("Invalid or stale signature.") from exc
-    except (ValueError, TypeError) as exc:
+    try:
+        event = json.loads(text)
+    except ValueError as exc:
         raise InvalidWebhook("The body is not a Stripe event.") from exc
     if not isinstance(event, dict):
         raise InvalidWebhook("The body is not a Stripe event.")
