@@ -122,6 +122,26 @@ def refuse_nul_paths() -> None:
         abort(404)
 
 
+_FORM = "application/x-www-form-urlencoded"
+
+
+def refuse_overlong_streamed_forms() -> None:
+    """Answer 413 to a streamed (chunked) form past MAX_CONTENT_LENGTH, as to one with a length.
+
+    Werkzeug stops reading a body without a Content-Length at the limit and parses what it got,
+    so the form was handled cut short (its last fields missing) where a sized one is refused.
+    Reading one byte past the limit tells the two apart; the form is then parsed from that copy.
+    """
+    limit = request.max_content_length
+    streamed = request.content_length is None and request.environ.get("wsgi.input_terminated")
+    if limit is None or not streamed or request.mimetype != _FORM:
+        return
+    request.max_content_length = limit + 1
+    if len(request.get_data(cache=True)) > limit:
+        abort(413)
+    request.max_content_length = limit
+
+
 def register_security(app: Flask) -> None:
     """Send the security headers on every response and trust the configured proxies only."""
     page_policy = content_security_policy(app)
@@ -130,6 +150,8 @@ def register_security(app: Flask) -> None:
     app.request_class = CampusRequest
     app.response_class = RangedResponse
     app.before_request(refuse_nul_paths)
+    # Before the CSRF check, which is the first to read the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_overlong_streamed_forms)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from campus.preflight import trusted_hosts
@@ -196,6 +198,32 @@ def test_an_oversized_form_gets_the_413_page(app, client):
     assert response.status_code == 413
     assert response.mimetype == "text/html"
     assert "larger than this site accepts" in response.get_data(as_text=True)
+
+
+def _streamed_login(client, filler: int):
+    """Sign in with a form sent chunked (no Content-Length), `filler` bytes after the fields."""
+    with client.application.app_context():
+        support.create_user(email="streamed@example.com")
+    fields = f"csrf_token={support.csrf_token(client, '/login')}&email=streamed%40example.com"
+    body = f"{fields}&password=correct+horse+battery&filler={'a' * filler}".encode()
+    return client.post(
+        "/login",
+        input_stream=io.BytesIO(body),
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+
+
+def test_an_oversized_streamed_form_gets_the_413_page_and_signs_nobody_in(app, client):
+    response = _streamed_login(client, 1024 * 1024)
+    assert response.status_code == 413
+    assert "larger than this site accepts" in response.get_data(as_text=True)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_streamed_form_within_the_limit_is_read_whole(app, client):
+    assert _streamed_login(client, 1000).status_code == 302
+    assert client.get("/api/v1/me").status_code == 200
 
 
 def test_the_limit_is_a_setting(_database):
