@@ -32,5 +32,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["python", "-c", "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'Host': 'localhost'}), timeout=4)"]
 # SIGTERM: gunicorn stops accepting, lets running requests finish for up to 30 s, then exits.
 # No gunicorn access log: the app logs each request as JSON with its id (LOG_REQUESTS).
+# Gunicorn trusts X-Forwarded-Proto from 127.0.0.1 unless told otherwise; the app's PROXY_FIX_*
+# settings alone say which forwarded headers count (a proxy on the same host passing a client's
+# own header through would otherwise make any request look like HTTPS).
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", \
-     "--graceful-timeout", "30", "wsgi:app"]
+     "--graceful-timeout", "30", "--forwarded-allow-ips", "", "wsgi:app"]

@@ -137,6 +137,8 @@ def test_the_dockerfile_is_small_pinned_and_runs_as_a_user():
     assert "EXPOSE 8000" in lines
     assert SERVICES["web"]["ports"] == ["8000:8000"]
     assert "wsgi:app" in DOCKERFILE and "--graceful-timeout" in DOCKERFILE
+    # Forwarded headers count only as the PROXY_FIX_* settings say, not by gunicorn's own trust.
+    assert '"--forwarded-allow-ips", ""' in DOCKERFILE
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "instance", ".env"} <= set(ignored)
     for copied in re.findall(r"^COPY (\S+)", DOCKERFILE, re.M):
