@@ -240,6 +240,9 @@ def test_the_assessor_seeks_in_the_video_by_byte_range(app, client):
     with assessor.get(url, headers={"Range": f"bytes=-{size + 100}"}) as everything:
         assert everything.status_code == 206 and everything.data == video
         assert everything.headers["Content-Range"] == f"bytes 0-{size - 1}/{size}"
+    # A range that holds only if the file is unchanged: nothing here can say it is, so all of it.
+    with assessor.get(url, headers={"Range": "bytes=0-9", "If-Range": '"abc"'}) as checked:
+        assert checked.status_code == 200 and len(checked.data) == size
     with assessor.get(url, headers={"Range": f"bytes=2000-{size + 50}"}) as clipped:
         assert clipped.data == video[2000:]
         assert clipped.headers["Content-Range"] == f"bytes 2000-{size - 1}/{size}"
