@@ -122,6 +122,42 @@ def refuse_nul_paths() -> None:
         abort(404)
 
 
+_ODD_PREFIX = "campus.odd_prefix"
+
+
+def _is_plain_path(prefix: str) -> bool:
+    return (
+        prefix.startswith("/")
+        and not prefix.startswith("//")
+        and not any(ch in prefix for ch in "\\?#")
+        and prefix.isprintable()
+    )
+
+
+def plain_prefixes_only(wsgi_app: Any) -> Any:
+    """Drop a path prefix (X-Forwarded-Prefix, as ProxyFix set it) that is not a plain path.
+
+    The prefix starts every link and redirect the app builds: "//evil.example" would send
+    visitors to another site. A proxy that sets the header sends a path such as "/campus"; one
+    that passes a client's header through sends whatever the client wrote. The request is then
+    refused (refuse_odd_prefixes), its error page built without the prefix.
+    """
+
+    def guarded(environ: dict, start_response: Any) -> Any:
+        prefix = environ.get("SCRIPT_NAME", "")
+        if prefix and not _is_plain_path(prefix):
+            environ["SCRIPT_NAME"], environ[_ODD_PREFIX] = "", True
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
+def refuse_odd_prefixes() -> None:
+    """Answer 400 to a request whose path prefix was dropped as not a plain path."""
+    if request.environ.get(_ODD_PREFIX):
+        abort(400, "The path prefix the proxy sent is not a plain path.")
+
+
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -161,4 +197,7 @@ def register_security(app: Flask) -> None:
     if any(counts.values()):
         # Only X-Forwarded-* headers set by that many proxies are believed; with none configured
         # a client could claim any address (and dodge the rate limits) or any scheme.
-        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]
+        inner = plain_prefixes_only(app.wsgi_app) if counts["x_prefix"] else app.wsgi_app
+        app.wsgi_app = ProxyFix(inner, **counts)  # type: ignore[method-assign]
+    if counts["x_prefix"]:
+        app.before_request_funcs.setdefault(None, []).insert(0, refuse_odd_prefixes)

@@ -140,6 +140,23 @@ def test_configured_proxy_headers_give_the_client_address_and_scheme(_database):
         support.clean_database(app)
 
 
+@pytest.mark.parametrize(
+    ("prefix", "status"),
+    [("/campus", 200), ("//evil.example", 400), ("/\\evil.example", 400), ("evil", 400)],
+)
+def test_a_forwarded_path_prefix_must_be_a_plain_path(_database, prefix, status):
+    app = support.make_app(PROXY_FIX_X_PREFIX=1)
+    try:
+        response = app.test_client().get("/login", headers={"X-Forwarded-Prefix": prefix})
+        assert response.status_code == status
+        if status == 200:  # the site's own links start with the prefix
+            assert 'href="/campus/static/campus.css' in response.text
+        else:
+            assert "evil.example" not in response.text
+    finally:
+        support.clean_database(app)
+
+
 def _failed_logins(client, address: str, n: int) -> list[int]:
     statuses = []
     for i in range(n):
