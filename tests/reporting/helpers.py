@@ -74,3 +74,47 @@ def report_of(certificate_id: int):
     rows = reports_of(certificate_id)
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def insert_old_reports(conn, rows: list[dict]) -> None:
+    """Insert, as raw rows before a migration, one member and a certificate with one report for
+    each row: {"id", and optionally "certificate_status", "revoked_at", "status", "reason"}."""
+    from sqlalchemy import text
+
+    now = "2026-11-01 10:00:00"
+    conn.execute(
+        text(
+            "INSERT INTO users (id, email, password_hash, full_name, profession, role, "
+            "created_at, updated_at) VALUES (1, 'a@example.com', 'x', 'Pat Lee', "
+            "'massage_therapist', 'student', :now, :now)"
+        ),
+        {"now": now},
+    )
+    for row in rows:
+        conn.execute(
+            text(
+                "INSERT INTO certificates (id, code, user_id, status, data, ce_hours, "
+                "completed_at, attempts, revoked_at, created_at, updated_at) VALUES "
+                "(:id, :code, 1, :status, '{}', 2, :now, 1, :revoked, :now, :now)"
+            ),
+            {
+                "id": row["id"],
+                "code": f"CE-{row['id']}",
+                "status": row.get("certificate_status", "issued"),
+                "revoked": row.get("revoked_at"),
+                "now": now,
+            },
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reported_completions (certificate_id, system, jurisdiction, "
+                "status, reason, attempts, created_at, updated_at) VALUES (:id, 'cebroker', "
+                "'FL', :status, :reason, 1, :now, :now)"
+            ),
+            {
+                "id": row["id"],
+                "status": row.get("status", "accepted"),
+                "reason": row.get("reason"),
+                "now": now,
+            },
+        )

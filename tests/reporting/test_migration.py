@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from campus.extensions import db
+from tests.reporting.helpers import insert_old_reports
 from tests.scratch import migrating
 
 REASONS = {
@@ -20,37 +21,12 @@ def test_the_migration_marks_the_providers_rejections_and_no_other(tmp_path, bac
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
-    now = "2026-11-01 10:00:00"
     with migrating(backend, tmp_path):
         upgrade(revision="0023_report_sent")
+        rows = [{"id": cid, "status": "rejected", "reason": r} for cid, r in REASONS.items()]
+        rows.append({"id": 4, "status": "accepted", "reason": REASONS[2]})  # settled since
         with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO users (id, email, password_hash, full_name, profession, role, "
-                    "created_at, updated_at) VALUES (1, 'a@example.com', 'x', 'Pat Lee', "
-                    "'massage_therapist', 'student', :now, :now)"
-                ),
-                {"now": now},
-            )
-            rows = [(cid, "rejected", reason) for cid, reason in REASONS.items()]
-            rows.append((4, "accepted", REASONS[2]))  # an old reason on a settled report
-            for cid, status, reason in rows:
-                conn.execute(
-                    text(
-                        "INSERT INTO certificates (id, code, user_id, status, data, ce_hours, "
-                        "completed_at, attempts, created_at, updated_at) VALUES "
-                        "(:id, :code, 1, 'issued', '{}', 2, :now, 1, :now, :now)"
-                    ),
-                    {"id": cid, "code": f"CE-{cid}", "now": now},
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO reported_completions (certificate_id, system, jurisdiction, "
-                        "status, reason, attempts, created_at, updated_at) VALUES (:id, "
-                        "'cebroker', 'FL', :status, :reason, 1, :now, :now)"
-                    ),
-                    {"id": cid, "status": status, "reason": reason, "now": now},
-                )
+            insert_old_reports(conn, rows)
         upgrade(revision="0024_report_provider_fault")
         with db.engine.connect() as conn:
             marked = dict(

@@ -7,7 +7,7 @@ import pytest
 from campus.extensions import db
 from tests import support
 from tests.admin import helpers as admin
-from tests.reporting.helpers import completion, configure, report_of
+from tests.reporting.helpers import completion, configure, insert_old_reports, report_of
 from tests.scratch import migrating
 
 
@@ -107,44 +107,16 @@ def test_the_migration_flags_reports_of_certificates_revoked_before_it(tmp_path,
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
-    now = "2026-11-01 10:00:00"
     with migrating(backend, tmp_path):
         upgrade(revision="0020_totp_sealed")
         with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO users (id, email, password_hash, full_name, profession, role, "
-                    "created_at, updated_at) VALUES (1, 'a@example.com', 'x', 'Pat Lee', "
-                    "'massage_therapist', 'student', :now, :now)"
-                ),
-                {"now": now},
+            insert_old_reports(
+                conn,
+                [
+                    {"id": 1, "certificate_status": "revoked", "revoked_at": "2026-11-20 09:00:00"},
+                    {"id": 2},
+                ],
             )
-            for cid, status, revoked in (
-                (1, "revoked", "2026-11-20 09:00:00"),
-                (2, "issued", None),
-            ):
-                conn.execute(
-                    text(
-                        "INSERT INTO certificates (id, code, user_id, status, data, ce_hours, "
-                        "completed_at, attempts, revoked_at, created_at, updated_at) VALUES "
-                        "(:id, :code, 1, :status, '{}', 2, :now, 1, :revoked, :now, :now)"
-                    ),
-                    {
-                        "id": cid,
-                        "code": f"CE-{cid}",
-                        "status": status,
-                        "revoked": revoked,
-                        "now": now,
-                    },
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO reported_completions (certificate_id, system, jurisdiction, "
-                        "status, attempts, created_at, updated_at) VALUES (:id, 'cebroker', 'FL', "
-                        "'accepted', 1, :now, :now)"
-                    ),
-                    {"id": cid, "now": now},
-                )
         upgrade(revision="0021_report_withdrawals")
         with db.engine.connect() as conn:
             due = dict(
