@@ -11,6 +11,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -49,6 +50,29 @@ def test_gunicorn_on_sigterm_finishes_the_request_in_flight_then_exits(_database
         asking.join(timeout=60)
     assert web.wait(timeout=60) == 0
     assert answers == [(200, BODY)]
+    assert "Shutting down: Master" in Path(web.log_path).read_text()  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_stops_gunicorn_through_its_master_alone(_database):
+    """A worker leaves a terminal's SIGINT to the master, which stops it (gunicorn.conf.py)."""
+    import subprocess
+
+    web = support.start_web(log_name="web-ctrl-c.log")
+    try:
+        [worker] = subprocess.run(
+            ["pgrep", "-P", str(web.pid)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        os.kill(int(worker), signal.SIGINT)  # what Ctrl+C sends each process of the group
+        time.sleep(1)
+        with urllib.request.urlopen(f"{web.url}/healthz", timeout=10) as answer:  # type: ignore[attr-defined]
+            assert answer.status == 200
+        log = Path(web.log_path).read_text()  # type: ignore[attr-defined]
+        assert "Worker exiting" not in log and "Booting worker" in log
+        os.kill(web.pid, signal.SIGINT)
+        assert web.wait(timeout=15) == 0
+    finally:
+        if web.poll() is None:
+            web.kill()
     assert "Shutting down: Master" in Path(web.log_path).read_text()  # type: ignore[attr-defined]
 
 
