@@ -142,6 +142,10 @@ class Config:
     API_TOKEN_RATE_LIMIT = _env("API_TOKEN_RATE_LIMIT", "120 per minute;3000 per hour")
     BILLING_SYNC_RATE_LIMIT = _env("BILLING_SYNC_RATE_LIMIT", "60 per minute;600 per hour")
     BILLING_SYNC_INTERVAL = int(_env("BILLING_SYNC_INTERVAL", "60") or 60)  # seconds per member
+    # One-click links from emails (no cookie, no CSRF token): marketing unsubscribe and license
+    # reminders off, per address; practical video uploads per address.
+    ONE_CLICK_RATE_LIMIT = _env("ONE_CLICK_RATE_LIMIT", "30 per minute")
+    PRACTICAL_UPLOAD_RATE_LIMIT = _env("PRACTICAL_UPLOAD_RATE_LIMIT", "10 per hour")
     # The directory's contact form: per sender address, and per practitioner whoever sends.
     CONTACT_ADDRESS_RATE_LIMIT = _env("CONTACT_ADDRESS_RATE_LIMIT", "3 per minute;10 per day")
     CONTACT_PROFILE_RATE_LIMIT = _env("CONTACT_PROFILE_RATE_LIMIT", "10 per hour;30 per day")

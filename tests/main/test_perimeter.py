@@ -157,6 +157,16 @@ def test_a_forwarded_path_prefix_must_be_a_plain_path(_database, prefix, status)
         support.clean_database(app)
 
 
+def test_one_click_email_links_are_limited_per_address_by_their_setting(_database):
+    app = support.make_app(ONE_CLICK_RATE_LIMIT="2 per minute")
+    try:
+        client = app.test_client()
+        for path in ("/unsubscribe/not-a-token", "/account/licenses/reminders/stop/not-a-token"):
+            assert [client.post(path).status_code for _ in range(3)] == [400, 400, 429], path
+    finally:
+        support.clean_database(app)
+
+
 def _failed_logins(client, address: str, n: int) -> list[int]:
     statuses = []
     for i in range(n):

@@ -12,6 +12,7 @@ from campus.licenses.forms import ActionForm, LicenseForm
 from campus.licenses.models import License
 from campus.licenses.reminders import check_stop_token
 from campus.licenses.services import get_license, licenses_for
+from campus.throttling import setting
 
 
 def _fields(form: LicenseForm) -> dict:
@@ -126,7 +127,7 @@ def stop_page(token: str) -> tuple[str, int]:
 # token in the URL is the authorization, and it can only switch reminders off.
 @bp.post("/account/licenses/reminders/stop/<token>", endpoint="stop")
 @csrf.exempt
-@limiter.limit("30 per minute")
+@limiter.limit(setting("ONE_CLICK_RATE_LIMIT"))
 def stop(token: str) -> tuple[str, int]:
     """Switch off the reminders of the license in the signed link."""
     license = _license_for_token(token)

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template
 from campus.extensions import csrf, db, limiter
 from campus.mail import actions
 from campus.mail.services import check_unsubscribe_token
+from campus.throttling import setting
 
 bp = Blueprint("mail", __name__)
 
@@ -24,7 +25,7 @@ def unsubscribe_page(token: str) -> str | tuple[str, int]:
 # token in the URL is the authorization.
 @bp.post("/unsubscribe/<token>", endpoint="unsubscribe")
 @csrf.exempt
-@limiter.limit("30 per minute")
+@limiter.limit(setting("ONE_CLICK_RATE_LIMIT"))
 def unsubscribe(token: str) -> str | tuple[str, int]:
     """Take the address in the signed token off the marketing list and confirm it."""
     email = check_unsubscribe_token(token)

@@ -194,7 +194,7 @@ def submit_exam(slug: str, sitting_id: int):
 
 @bp.post("/<slug>/practical")
 @login_required
-@limiter.limit("10 per hour", key_func=by_address)
+@limiter.limit(setting("PRACTICAL_UPLOAD_RATE_LIMIT"), key_func=by_address)
 def submit_practical(slug: str):
     """Receive the practical video (size, extension and content checked) for review."""
     program = _program_or_404(slug)
