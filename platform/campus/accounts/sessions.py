@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from campus.accounts.models import LoginChallenge, User, UserSession
 from campus.audit import record
 from campus.extensions import db
-from campus.forms import printable_text
+from campus.forms import one_line_text
 from campus.models.base import utcnow
 
 # How stale `last_seen_at` may get before a request writes it again.
@@ -64,7 +64,7 @@ def _header_text(value: str | None, limit: int) -> str:
     """Return a request header's text as a session keeps it: one line, no control characters."""
     # Gunicorn refuses a NUL in a header, but not every server does, and PostgreSQL cannot
     # store one: the sign-in would fail with a 500.
-    return " ".join((printable_text(value) or "").split())[:limit]
+    return (one_line_text(value) or "")[:limit]
 
 
 def start_session(user: User, *, remember: bool = False, second_factor: bool = False) -> str:

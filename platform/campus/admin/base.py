@@ -223,6 +223,16 @@ class InlineRows(InlineFormAdmin):
             )
 
 
+# What an admin reads when the database refuses a change (AuditedModelView).
+_DUPLICATE = (
+    "Nothing was saved: another record was saved with the same values just now. "
+    "Open the page again to see it."
+)
+_LINKED = (
+    "Nothing was changed: a record linked to this one was added or deleted just now. "
+    "Open the page again to see it."
+)
+
 # The last list page an admin can ask for: far past any real list, and an OFFSET every
 # database takes (10^20 overflowed SQLite's; a negative one is an error on PostgreSQL).
 MAX_LIST_PAGE = 1_000_000
@@ -350,23 +360,11 @@ class AuditedModelView(SecureMixin, ModelView):
         """
         if isinstance(exc, ValidationError):
             return super().handle_view_exception(exc)
-        if isinstance(exc, IntegrityError) and is_duplicate(exc):
-            # A duplicate that a check before the save could not see: saved meanwhile by
-            # another admin (each view's own checks catch the ones already there).
-            flash(
-                "Nothing was saved: another record was saved with the same values just now. "
-                "Open the page again to see it.",
-                "error",
-            )
-            current_app.logger.warning("admin save refused by the database: %s", exc.orig)
-        elif isinstance(exc, IntegrityError):
-            # A record it refers to was deleted, or one that refers to it was added, meanwhile
-            # (a student enrolled in the course being deleted): nothing about duplicates.
-            flash(
-                "Nothing was changed: a record linked to this one was added or deleted just "
-                "now. Open the page again to see it.",
-                "error",
-            )
+        if isinstance(exc, IntegrityError):
+            # What a check before the save could not see, done meanwhile by another admin or a
+            # member: a unique value taken, or a linked record added or deleted (a student
+            # enrolled in the course being deleted), which is nothing about duplicates.
+            flash(_DUPLICATE if is_duplicate(exc) else _LINKED, "error")
             current_app.logger.warning("admin change refused by the database: %s", exc.orig)
         else:
             flash(
