@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from campus.byteranges import RangedResponse
+from campus.urls import safe_local_path
 
 # Where embedded lesson and article videos may come from (the sanitizers allow only these).
 _VIDEO_ORIGINS = ("https://www.youtube-nocookie.com", "https://player.vimeo.com")
@@ -126,11 +127,12 @@ _ODD_PREFIX = "campus.odd_prefix"
 
 
 def _is_plain_path(prefix: str) -> bool:
+    # A path of this site to go to (the check every way back uses), with nothing that would
+    # end the path in the links it starts.
     return (
-        prefix.startswith("/")
-        and not prefix.startswith("//")
-        and not any(ch in prefix for ch in "\\?#")
+        safe_local_path(prefix, "") == prefix
         and prefix.isprintable()
+        and not any(ch in prefix for ch in "?#")
     )
 
 
