@@ -205,6 +205,9 @@ class Config:
     PROVIDER_NAME = _env("PROVIDER_NAME", "Campus Continuing Education")
     PROVIDER_ADDRESS = _env("PROVIDER_ADDRESS", "200 Harbor Street, Suite 4, Portland, ME 04101")
     PROVIDER_EMAIL = _env("PROVIDER_EMAIL", "ce@campus.example")
+    # The provider's time zone (IANA): the calendar of completion dates, expiry dates and
+    # "today" (campus.dates). Times are stored in UTC whatever it is.
+    TIME_ZONE = _env("TIME_ZONE", "America/New_York")
 
     # Stored files (campus.storage): certificates, lesson resources, downloads, uploads.
     # "local" keeps them under STORAGE_LOCAL_DIR (default: the instance folder); "s3" in a bucket
@@ -345,6 +348,8 @@ class TestingConfig(Config):
     STRIPE_WEBHOOK_SECRET = Config.STRIPE_WEBHOOK_SECRET or "whsec_test_secret"
     # Tests complete lessons directly; the seat-time tests build an app with the scale at 1.
     SEAT_TIME_SCALE = 0.0
+    # The suite reasons in UTC dates; tests of the provider's calendar set their own zone.
+    TIME_ZONE = _env("TIME_ZONE", "UTC")
 
 
 class ProductionConfig(Config):

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from campus.dates import zone_problem
+
 MIN_SECRET_KEY_LENGTH = 32
 # Flask-Limiter storages that every web process shares; memory:// counts per process, so a
 # limit of 10 a minute would really be 10 per process per minute, and restarts reset it.
@@ -106,6 +108,9 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
 def setting_problems(config: Mapping[str, Any]) -> list[str]:
     """List settings that are malformed in any environment (empty when fine)."""
     problems = []
+    zone = zone_problem(config.get("TIME_ZONE"))
+    if zone:
+        problems.append(zone)
     if config.get("LOG_FORMAT") not in ("text", "json"):
         problems.append(f"LOG_FORMAT={config.get('LOG_FORMAT')!r} must be text or json")
     for network in config.get("METRICS_ALLOW_FROM") or ():

@@ -8,15 +8,16 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 
+from campus import dates
 from campus.cache import VersionedLRU, app_cache
 
 
 def format_date(value: date | datetime | None, fmt: str = "%B %-d, %Y") -> str:
-    """Format a date the way people read it: "March 4, 2026"."""
+    """Format a date the way people read it: "March 4, 2026" (a moment on the provider's clock)."""
     if value is None:
         return ""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(UTC)
+        value = dates.local(value)
     return value.strftime(fmt)
 
 

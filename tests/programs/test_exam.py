@@ -100,14 +100,15 @@ def test_ineligible_profession_cannot_start(app):
             actions.start_exam(user, program)
 
 
-def test_an_active_license_is_judged_on_the_utc_date(app, monkeypatch):
+def test_an_active_license_is_judged_on_the_providers_date_not_the_servers(app, monkeypatch):
     import time
 
     from campus.programs.eligibility import has_active_license
     from tests.licenses.helpers import add_license
 
-    # 02:00 UTC on 2 June is still 1 June in Los Angeles: a server there must not call a
-    # license that expired on 1 June active. (A timestamp, not an aware datetime: travelling to
+    # The provider's calendar is UTC here (TIME_ZONE), and 02:00 UTC on 2 June is still 1 June
+    # in Los Angeles: a server whose clock is set there must not call a license that expired on
+    # 1 June active. (A timestamp, not an aware datetime: travelling to
     # one would also set the local zone to UTC.)
     monkeypatch.setenv("TZ", "America/Los_Angeles")
     time.tzset()

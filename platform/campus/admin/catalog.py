@@ -25,6 +25,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from campus import dates
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.extensions import db
@@ -39,7 +40,6 @@ from campus.learning.models import (
     Lesson,
     Module,
 )
-from campus.models.base import utcnow
 
 WARN_DAYS = 60
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case words joined by hyphens.")
@@ -48,7 +48,7 @@ MARKDOWN = {"class": "form-control markdown-editor", "rows": 14}
 
 
 def _today() -> date:
-    return utcnow().date()
+    return dates.today()
 
 
 def approval_badge(approval: BoardApproval, today: date | None = None) -> Markup:

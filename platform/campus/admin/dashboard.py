@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.sql import ColumnElement
 
+from campus import dates
 from campus.admin.services import installed
 from campus.billing.access import ACCESS_STATUSES
 from campus.billing.models import CompMembership, Subscription
@@ -205,7 +206,7 @@ def _learning_figures(board: Dashboard, now: datetime) -> None:
         Enrollment.completed_at, now, credit.earned_condition(), value=Enrollment.ce_hours_earned
     )
     board.ce_hours_total = float(credit.earned_hours())
-    board.approvals_expiring = approvals_expiring(now.date())
+    board.approvals_expiring = approvals_expiring(dates.local_date(now))
 
 
 def approvals_expiring(today, days: int = 60) -> list:

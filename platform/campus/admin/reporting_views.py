@@ -7,7 +7,7 @@ fresh password like every export, and writes its own audit entry.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
@@ -17,6 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
+from campus import dates
 from campus.admin.base import AdminPage, AuditedModelView
 from campus.audit import record
 from campus.daterange import DateRangeError, parse_range
@@ -228,7 +229,7 @@ class RosterView(AdminPage):
     @expose("/")
     def index(self):
         """Show the date range form and what reporting is set up to do."""
-        start, end = parse_range(None, None, datetime.now(UTC).date())
+        start, end = parse_range(None, None, dates.today())
         adapter = reporting.adapter("cebroker")
         return self.render(
             "admin/campus/reporting_roster.html",
@@ -241,7 +242,7 @@ class RosterView(AdminPage):
     @expose("/roster.xml")
     def download(self):
         """Download the CE Broker roster (XML) of the completions in a date range."""
-        today = datetime.now(UTC).date()
+        today = dates.today()
         try:
             start, end = parse_range(request.args.get("from"), request.args.get("to"), today)
         except DateRangeError as err:

@@ -11,7 +11,7 @@ PDF, marks it issued and queues the email with a dedupe key, all committed toget
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from campus import dates
 from campus.accounts.models import User
 from campus.certificates import pdf
 from campus.certificates.codes import new_code, normalize
@@ -78,7 +79,7 @@ def freeze(
 ) -> dict:
     """Collect everything a CE board reads on a certificate, with the hours it was earned for."""
     config = current_app.config
-    completed_on = completed_at.astimezone(UTC).date()
+    completed_on = dates.local_date(completed_at)
     approvals = [
         {
             "board": a.board,
@@ -155,7 +156,7 @@ def ensure_pending(enrollment_id: int) -> int | None:
     if existing is not None:
         return existing
     user, course = enrollment.user, enrollment.course
-    license = license_for_certificate(enrollment, enrollment.completed_at.astimezone(UTC).date())
+    license = license_for_certificate(enrollment, dates.local_date(enrollment.completed_at))
     # One value for the printed hours and the column that transcripts and reports read.
     hours = Decimal(frozen_hours(_hours_earned(enrollment)))
     for _attempt in range(5):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
 
+from campus import dates
 from campus.accounts.models import User
 from campus.certificates import pdf
 from campus.certificates.models import Certificate
@@ -22,9 +23,8 @@ from campus.templating import format_date
 
 
 def transcript_certificates(user: User, start: date, end: date) -> list[Certificate]:
-    """Issued certificates completed within a range (both days included, UTC)."""
-    low = datetime.combine(start, time.min, tzinfo=UTC)
-    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    """Issued certificates completed within a range (both days included, provider's calendar)."""
+    low, high = dates.days_between(start, end)
     return list(
         db.session.scalars(
             select(Certificate)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from io import BytesIO
 
 from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user, login_required
 
-from campus import storage
+from campus import dates, storage
 from campus.certificates import bp, credentials, services, signing, transcripts
 from campus.certificates.public import public_license_line
 from campus.daterange import DateRangeError, parse_range
@@ -22,7 +21,7 @@ def _user():
 
 
 def _today():
-    return datetime.now(UTC).date()
+    return dates.today()
 
 
 def _index(range_error: str | None = None, status: int = 200):

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select, update
 
+from campus import dates
 from campus.accounts.models import PROFESSIONS, User
 from campus.audit import changed_fields, object_label, record, snapshot
 from campus.extensions import db
@@ -40,7 +41,6 @@ from campus.learning.models import (
 )
 from campus.learning.records import SeatTime
 from campus.learning.rendering import VideoURLError, video_embed_url
-from campus.models.base import utcnow
 
 
 def _refuse(message: str) -> LearningError:
@@ -71,7 +71,7 @@ def _saved(obj: Any, before: dict[str, Any] | None, actor: User | None) -> None:
 
 
 def _today() -> date:
-    return utcnow().date()
+    return dates.today()
 
 
 # --- rules -------------------------------------------------------------------------------------

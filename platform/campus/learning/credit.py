@@ -7,12 +7,13 @@ for the surfaces that list certificates; the revocation rule is the same either 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, exists, func, select
 
+from campus import dates
 from campus.extensions import db
 from campus.learning.models import Enrollment
 
@@ -40,10 +41,6 @@ def earned_condition() -> ColumnElement[bool]:
     return and_(condition, ~revoked)
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def earned_hours(
     user_id: int | None = None,
     start: date | None = None,
@@ -62,9 +59,9 @@ def earned_hours(
     if user_id is not None:
         where.append(owner == user_id)
     if start is not None:
-        where.append(when >= _day_start(start))
+        where.append(when >= dates.day_start(start))
     if end is not None:
-        where.append(when < _day_start(end + timedelta(days=1)))
+        where.append(when < dates.day_start(end + timedelta(days=1)))
     total = db.session.scalar(select(func.coalesce(func.sum(value), 0)).where(*where))
     return Decimal(str(total or 0)).quantize(Decimal("0.01"))
 

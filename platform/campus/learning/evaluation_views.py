@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from campus import dates
 from campus.extensions import db
 from campus.forms import Form, WholeNumberField, printable_text
 from campus.integers import whole_number
@@ -123,4 +124,4 @@ def _license_choices(user, course, enrollment) -> list:
         return []
     from campus.licenses.choice import choices_for_certificate
 
-    return choices_for_certificate(user.id, course, enrollment.completed_at.date())
+    return choices_for_certificate(user.id, course, dates.local_date(enrollment.completed_at))

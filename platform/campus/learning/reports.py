@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.learning import credit
@@ -78,12 +79,8 @@ def enrollment_rows(user: User) -> list[EnrollmentRow]:
     ]
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def ce_hours_between(user: User, start: date, end: date) -> Decimal:
-    """CE hours the user earned from `start` to `end`, both days included (UTC)."""
+    """CE hours the user earned from `start` to `end`, both days included."""
     return credit.earned_hours(user.id, start, end)
 
 
@@ -94,8 +91,8 @@ def completions_between(user: User, start: date, end: date) -> int:
             select(func.count(Enrollment.id)).where(
                 credit.earned_condition(),
                 Enrollment.user_id == user.id,
-                Enrollment.completed_at >= _day_start(start),
-                Enrollment.completed_at < _day_start(end + timedelta(days=1)),
+                Enrollment.completed_at >= dates.day_start(start),
+                Enrollment.completed_at < dates.day_start(end + timedelta(days=1)),
             )
         )
         or 0

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from campus import dates
 from campus.accounts.models import PROFESSIONS
 from campus.extensions import db
 from campus.learning import seattime
@@ -181,7 +182,7 @@ def approval_problem(course: Course, today: date | None = None) -> str | None:
     A certificate must print an approval the boards will accept, so a course without one in
     force (none at all, or every one lapsed) cannot be published.
     """
-    today = today or utcnow().date()
+    today = today or dates.today()
     with db.session.no_autoflush:
         approvals = list(course.approvals)
     if not approvals:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from flask import (
     abort,
@@ -19,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from campus import storage
+from campus import dates, storage
 from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
@@ -111,7 +110,7 @@ def course(slug: str) -> str:
         action=reader_action(user, course, enrollment),
         question_count=course.quiz.drawn_count() if course.quiz else 0,
         professions=PROFESSIONS,
-        today=datetime.now(UTC).date(),
+        today=dates.today(),
     )
 
 
@@ -352,7 +351,7 @@ def _quiz_questions(user, course, quiz, enrollment, passed, preview):
 def dashboard() -> tuple[str, int]:
     """Show the student's courses in progress and completed, and CE hours earned."""
     user = _user()
-    today = datetime.now(UTC).date()
+    today = dates.today()
     rows = reports.enrollment_rows(user)
     status = 200
     range_error = None

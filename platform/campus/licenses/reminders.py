@@ -14,6 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from campus import dates
 from campus.extensions import db
 from campus.licenses.models import License, RenewalReminder
 from campus.licenses.tracker import track
@@ -66,7 +67,7 @@ def candidate_ids(today: date) -> list[int]:
 
 def send_reminder(license_id: int, today: date | None = None) -> bool:
     """Queue the reminder a license is due today, once; return whether one was queued."""
-    today = today or datetime.now(UTC).date()
+    today = today or dates.today()
     license = db.session.get(License, license_id)
     if license is None or not license.reminders or license.expires_on is None:
         return False

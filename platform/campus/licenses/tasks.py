@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from campus import dates
 from campus.extensions import db
 from campus.licenses import reminders
 
@@ -33,7 +34,5 @@ def send_renewal_reminders() -> int:
 
 
 def reminders_today():
-    """Today's date in UTC (the cycle dates are calendar days)."""
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).date()
+    """Today on the provider's calendar (the cycle dates are calendar days)."""
+    return dates.today()

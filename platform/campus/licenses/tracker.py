@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from campus import dates
 from campus.extensions import db
 from campus.learning.credit import earned_condition
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS, Course, Enrollment
@@ -87,7 +88,7 @@ class Tracker:
     credits: list[Credit] = field(default_factory=list)
     subjects: list[SubjectProgress] = field(default_factory=list)
     suggestions: list[Course] = field(default_factory=list)
-    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    today: date = field(default_factory=dates.today)
 
     @property
     def status(self) -> str:
@@ -145,14 +146,15 @@ def cycle_for(expires_on: date, months: int) -> tuple[date, date]:
 
 def completions(user_id: int, start: date, end: date) -> list[Completion]:
     """The member's completions whose hours count (not revoked) between two days, oldest first."""
+    first, after_last = dates.days_between(start, end)
     rows = db.session.execute(
         select(Enrollment, Course)
         .join(Course, Course.id == Enrollment.course_id)
         .where(
             Enrollment.user_id == user_id,
             earned_condition(),
-            Enrollment.completed_at >= datetime.combine(start, time.min, tzinfo=UTC),
-            Enrollment.completed_at < datetime.combine(end + timedelta(days=1), time.min, UTC),
+            Enrollment.completed_at >= first,
+            Enrollment.completed_at < after_last,
         )
         .options(selectinload(Course.approvals), selectinload(Course.audience))
         .order_by(Enrollment.completed_at, Enrollment.id)
@@ -161,7 +163,7 @@ def completions(user_id: int, start: date, end: date) -> list[Completion]:
     for enrollment, course in rows:
         assert enrollment.completed_at is not None  # earned_condition() requires it
         hours = Decimal(enrollment.ce_hours_earned or course.ce_hours).quantize(ZERO)
-        found.append(Completion(course, enrollment.completed_at.astimezone(UTC).date(), hours))
+        found.append(Completion(course, dates.local_date(enrollment.completed_at), hours))
     return found
 
 
@@ -222,7 +224,7 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
 def track(license: License, today: date | None = None) -> Tracker:
     """Build the tracker of one license from its rule and the member's completions."""
     rule = rule_for(license)
-    today = today or datetime.now(UTC).date()
+    today = today or dates.today()
     if rule is None or rule.voluntary or license.expires_on is None:
         return Tracker(license=license, rule=rule, today=today)
     start, end = cycle_for(license.expires_on, rule.cycle_months)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, timedelta
 
 from reportlab.pdfgen.canvas import Canvas
 
+from campus import dates
 from campus.certificates import pdf, signing, typeset
 from campus.certificates.credentials import CONTEXTS, issuer_profile
 from campus.certificates.services import base_url
@@ -63,6 +64,11 @@ def render_pdf(credential: Credential) -> bytes:
     return buffer.getvalue()
 
 
+def _last_moment(day: date) -> datetime:
+    """The last second of a credential's last valid day on the provider's calendar."""
+    return dates.day_start(day + timedelta(days=1)) - timedelta(seconds=1)
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -70,7 +76,7 @@ def _iso(value: datetime) -> str:
 def badge(credential: Credential) -> dict:
     """Build the Open Badges 3.0 credential, with its validUntil, from the frozen data."""
     data = credential.data
-    until = datetime.combine(credential.valid_until, time(23, 59, 59), tzinfo=UTC)
+    until = _last_moment(credential.valid_until)
     return {
         "@context": CONTEXTS,
         "id": data["verification_url"],
@@ -108,7 +114,7 @@ def signed_badge(credential: Credential) -> str:
     """The badge as a VC-JWT with nbf and exp from its validity."""
     document = badge(credential)
     issued = credential.issued_at or credential.earned_at
-    until = datetime.combine(credential.valid_until, time(23, 59, 59), tzinfo=UTC)
+    until = _last_moment(credential.valid_until)
     claims = {
         "iss": document["issuer"]["id"],
         "jti": document["id"],

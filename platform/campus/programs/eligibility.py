@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from campus import dates
 from campus.accounts.models import PROFESSIONS, User
 from campus.licenses.services import licenses_for
-from campus.models.base import utcnow
 from campus.programs.models import Program
 
 
 def has_active_license(user: User) -> bool:
     """Tell whether the member holds a license on file that has not expired."""
-    today = utcnow().date()  # the day credentials are judged on, not the server's local one
+    today = dates.today()  # the provider's day, not the server's
     return any(
         held.expires_on is None or held.expires_on >= today for held in licenses_for(user.id)
     )

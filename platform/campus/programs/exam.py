@@ -15,18 +15,20 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
+from campus import dates
 from campus.accounts.models import User
 from campus.audit import record
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.models.base import utcnow
 from campus.programs.models import Credential, ExamQuestion, ExamSitting, Program
+from campus.templating import format_date
 
 ISSUE_TASK = "campus.programs.issue_credential"
 # Draws and shuffles come from the operating system's generator: nobody can predict them.
@@ -136,9 +138,13 @@ def latest_credential(user_id: int, program_id: int) -> Credential | None:
 def lapsed_at(credential: Credential | None, now: datetime) -> datetime | None:
     """When a holder's latest credential lapsed (the day after its expiry), or None."""
     # A revoked credential is not earned again by retaking the exam: that is the admin's call.
-    if credential is None or credential.status != "issued" or now.date() <= credential.valid_until:
+    if (
+        credential is None
+        or credential.status != "issued"
+        or dates.local_date(now) <= credential.valid_until
+    ):
         return None
-    return datetime.combine(credential.valid_until + timedelta(days=1), time.min, tzinfo=UTC)
+    return dates.day_start(credential.valid_until + timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -211,9 +217,8 @@ def start(
     if current.attempts_left <= 0:
         raise ExamError(f"You have used all {current.allowed} attempts at this exam.")
     if current.next_start_at is not None:
-        raise ExamError(
-            f"You can retake the exam from {current.next_start_at:%B %-d, %Y at %H:%M} UTC."
-        )
+        opens = format_date(current.next_start_at, "%B %-d, %Y at %H:%M %Z")
+        raise ExamError(f"You can retake the exam from {opens}.")
     layout = draw_layout(program, rng)
     # Numbered from what `state` read: a start that raced another one either saw its sitting
     # (and returned it above) or picks the same number and loses the unique insert below.

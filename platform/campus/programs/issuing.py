@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
+from campus import dates
 from campus.accounts.models import PROFESSIONS, User
 from campus.extensions import db
 from campus.learning import credit
@@ -62,6 +63,7 @@ def _criteria(program: Program) -> str:
 
 def _frozen_data(user: User, program: Program, code: str, earned: datetime, until: date) -> dict:
     config = current_app.config
+    earned_on = dates.local_date(earned)
     return {
         "holder_name": user.full_name,
         "profession": PROFESSIONS.get(user.profession, "Other"),
@@ -70,7 +72,7 @@ def _frozen_data(user: User, program: Program, code: str, earned: datetime, unti
         "accrediting_body": program.accrediting_body,
         "standing": standing(program),
         "criteria": _criteria(program),
-        "earned_date_text": f"{earned:%B} {earned.day}, {earned.year}",
+        "earned_date_text": f"{earned_on:%B} {earned_on.day}, {earned_on.year}",
         "valid_until_text": f"{until:%B} {until.day}, {until.year}",
         "provider_name": config["PROVIDER_NAME"],
         "provider_address": config["PROVIDER_ADDRESS"],
@@ -93,12 +95,12 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
             return existing.id
         # Valid or revoked: nothing to issue. Expired: the next period, once earned anew
         # (progress counts the exam from the lapse, so the old pass does not earn it again).
-        if existing.status != "issued" or earned.date() <= existing.valid_until:
+        if existing.status != "issued" or dates.local_date(earned) <= existing.valid_until:
             return None
         period = existing.period + 1
     if not progress(user, program).complete:
         return None
-    until = period_end(earned.date(), program.validity_months)
+    until = period_end(dates.local_date(earned), program.validity_months)
     code = codes.new_code()
     credential = Credential(
         code=code,
@@ -107,7 +109,7 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
         period=period,
         status="pending",
         earned_at=earned,
-        valid_from=earned.date(),
+        valid_from=dates.local_date(earned),
         valid_until=until,
         data=_frozen_data(user, program, code, earned, until),
     )

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.learning import credit
 from campus.learning.models import Course, Enrollment
-from campus.models.base import utcnow
 from campus.programs import exam
 from campus.programs.eligibility import Eligibility, eligibility
 from campus.programs.models import Credential, PracticalSubmission, Program
@@ -80,7 +80,7 @@ class Progress:
     def status(self) -> str:
         """One word for where the candidate stands."""
         if self.credential is not None:
-            return self.credential.status_on(utcnow().date())
+            return self.credential.status_on(dates.today())
         if not self.eligibility.ok:
             return "not eligible"
         if self.complete:

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from campus import dates
 from campus.extensions import db
-from campus.models.base import utcnow
 from campus.models.reads import slugs_and_changes
 from campus.programs.models import Credential, Program
 from campus.urls import public_url
@@ -26,8 +26,8 @@ class CredentialBadge:
 
 
 def today() -> date:
-    """Today's date in UTC: the day a credential's validity is judged on."""
-    return utcnow().date()
+    """Today on the provider's calendar: the day a credential's validity is judged on."""
+    return dates.today()
 
 
 def badges_for(user_id: int, *, include_invalid: bool = False) -> list[CredentialBadge]:

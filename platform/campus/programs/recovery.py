@@ -15,6 +15,7 @@ from itertools import count
 from flask import current_app
 from sqlalchemy import CompoundSelect, and_, func, or_, select, union_all
 
+from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.learning.models import Enrollment
@@ -100,7 +101,7 @@ def due_without_credential(now: datetime | None = None, limit: int = 200) -> lis
         .where(
             Credential.user_id == user_id,
             Credential.program_id == program_id,
-            ~and_(Credential.status == "issued", Credential.valid_until < now.date()),
+            ~and_(Credential.status == "issued", Credential.valid_until < dates.local_date(now)),
         )
         .exists()
     )

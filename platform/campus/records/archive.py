@@ -9,13 +9,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
+from campus import dates
 from campus.accounts.models import User
 from campus.billing.closing import payments_summary
 from campus.certificates import services as certificates
@@ -258,7 +259,7 @@ def build_archive(user: User) -> bytes:
         first = min((c.completed_at for c in issued), default=user.created_at)
         archive.writestr(
             "transcript.pdf",
-            transcript_pdf(user, first.astimezone(UTC).date(), now.date()),
+            transcript_pdf(user, dates.local_date(first), dates.local_date(now)),
         )
         archive.writestr("payments.json", _json(payments_summary(user)))
         archive.writestr("consents.json", _json(consents_part(user)))

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from flask import current_app
 from sqlalchemy import and_, delete, func, select
 
+from campus import dates
 from campus.accounts.models import LoginChallenge, RecoveryCode, User, UserSession, UserToken
 from campus.accounts.tokens import ApiToken
 from campus.audit import record
@@ -265,7 +266,7 @@ def delete_account(user: User) -> Deletion:
     licenses = licensing.forget_licenses(user)
     if any(counts.values()):
         now = utcnow()
-        last = (last_activity(user_id) or now).date()
+        last = dates.local_date(last_activity(user_id) or now)
         hold = RetentionHold(
             user_id=user_id,
             **identity,
@@ -342,7 +343,7 @@ def kept_text(counts: dict[str, int]) -> str:
 
 def due_holds(today: date | None = None) -> list[int]:
     """The ids of holds whose retention period has ended."""
-    today = today or utcnow().date()
+    today = today or dates.today()
     return _ids(
         select(RetentionHold.id)
         .where(RetentionHold.purge_after <= today)
@@ -355,7 +356,7 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
 
     The files go first and the rows after, so a run cut short is finished by the next one.
     """
-    today = today or utcnow().date()
+    today = today or dates.today()
     hold = db.session.scalar(
         select(RetentionHold).where(RetentionHold.id == hold_id).with_for_update()
     )

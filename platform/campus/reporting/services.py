@@ -9,12 +9,13 @@ here too. Services flush; the task or the view commits.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from campus import dates
 from campus.certificates.models import Certificate
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
@@ -79,6 +80,14 @@ def course_number(data: dict, system: str) -> str | None:
     return None
 
 
+def _printed_date(certificate: Certificate) -> date:
+    """The completion date the certificate prints (frozen at issue): the report must match it."""
+    try:
+        return date.fromisoformat(str((certificate.data or {}).get("completion_date")))
+    except ValueError:
+        return dates.local_date(certificate.completed_at)
+
+
 def completion_of(report: ReportedCompletion) -> Completion:
     """What the tracking system is told about this report's certificate."""
     certificate = report.certificate
@@ -98,7 +107,7 @@ def completion_of(report: ReportedCompletion) -> Completion:
         jurisdiction=report.jurisdiction,
         course_title=str(data.get("course_title") or ""),
         course_number=course_number(data, report.system),
-        completed_on=certificate.completed_at.date(),
+        completed_on=_printed_date(certificate),
         # The hours earned, as the certificate's column keeps them for transcripts and totals.
         ce_hours=Decimal(certificate.ce_hours).quantize(Decimal("0.01")),
     )
@@ -293,8 +302,7 @@ def reports_by_certificate(certificate_ids: list[int]) -> dict[int, list[Reporte
 
 def roster(system: str, start: date, end: date) -> tuple[RosterFile, int]:
     """The upload file of every completion in the date range (revoked ones left out)."""
-    first = datetime.combine(start, time.min).replace(tzinfo=UTC)
-    last = datetime.combine(end + timedelta(days=1), time.min).replace(tzinfo=UTC)
+    first, last = dates.days_between(start, end)
     reports = list(
         db.session.scalars(
             select(ReportedCompletion)
