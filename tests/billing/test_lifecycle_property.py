@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests import support
@@ -28,6 +28,8 @@ gaps = st.lists(st.sampled_from([0, 0, 1, 3600]), min_size=40, max_size=40)
 @given(
     plans=plans, gaps=gaps, seed=st.integers(0, 2**32 - 1), dup_rate=st.sampled_from([0, 0.5, 1])
 )
+# Once found: the events of a cancellation arriving after it, in order, in the same second.
+@example(plans=[["cancel_end"]], gaps=[0] * 40, seed=47, dup_rate=0)
 def test_access_matches_stripe_after_duplicated_shuffled_delivery(
     _database, plans, gaps, seed, dup_rate
 ):
@@ -43,5 +45,33 @@ def test_access_matches_stripe_after_duplicated_shuffled_delivery(
             lifecycle.deliver(app.test_client(), deliveries)
             assert lifecycle.all_processed(app, len(events))
             lifecycle.check_outcome(app)
+    finally:
+        support.clean_database(app)
+
+
+def test_late_events_of_a_cancellation_send_one_email_and_no_resume(_database):
+    app = support.shared_app()
+    start = datetime.fromtimestamp(int(time.time()), UTC)
+    try:
+        with time_machine.travel(start, tick=False) as clock:
+            lifecycle.run_plans(app, [["cancel_end"]])
+            events = lifecycle.stripe_events(app)
+            clock.shift(1)
+            # The checkout's event first: its handler fetches the subscription, already set to
+            # end; the older "created" event after it must not undo that and "resume" it.
+            first = [e for e in events if e["type"] == "checkout.session.completed"]
+            assert len(first) == 1
+            lifecycle.deliver(app.test_client(), first + [e for e in events if e not in first])
+        with app.app_context():
+            from sqlalchemy import select
+
+            from campus.extensions import db
+            from campus.mail.models import EmailMessage
+
+            kinds = sorted(
+                key.split(":")[1] for key in db.session.scalars(select(EmailMessage.dedupe_key))
+            )
+        assert kinds == ["cancel_scheduled", "started"]
+        lifecycle.check_outcome(app)
     finally:
         support.clean_database(app)

@@ -4,8 +4,9 @@ Ordering rule: each mirrored subscription remembers the Stripe timestamp of the 
 (`source_timestamp`). An event older than that is ignored as stale; an event from the same second
 that disagrees is settled by fetching the subscription from Stripe. State fetched outside an
 event is stamped a few seconds before "now", so a change Stripe made just before the fetch (or a
-small clock difference) can still be applied by its own event; state always converges to the
-newest event.
+small clock difference) can still be applied by its own event; an event from those seconds that
+disagrees is settled by a fetch too, as it may be older than the fetched state. State always
+converges to the newest event, and the mirror never steps back to an older one on the way.
 
 Every function flushes and never commits; the view or task around it commits once.
 """
@@ -150,10 +151,17 @@ def apply_subscription(
         return "ignored", f"subscription {sub_id} belongs to another customer", row
     if stamp < row.source_timestamp:
         return "ignored", "stale: newer state is already stored", row
-    if stamp == row.source_timestamp and _differs(row, obj):
-        if not allow_refetch:
-            return "ignored", "stale: same-second state is already stored", row
-        # Two states from the same second: only Stripe knows which is current.
+    if stamp == row.source_timestamp and not allow_refetch and _differs(row, obj):
+        return "ignored", "stale: same-second state is already stored", row
+    if (
+        allow_refetch
+        and stamp - row.source_timestamp <= FETCH_MARGIN_SECONDS
+        and _differs(row, obj)
+    ):
+        # Two states from the same second, or an event from the seconds a fetched state is
+        # stamped back: the stored state may be the newer one, and applying the event would
+        # undo it for a moment and email a "resumed" and a second "cancel scheduled" that never
+        # happened. Only Stripe knows which is current.
         fresh = gateway().retrieve_subscription(sub_id)
         if fresh is not None:
             obj = fresh
