@@ -75,3 +75,33 @@ def test_late_events_of_a_cancellation_send_one_email_and_no_resume(_database):
         lifecycle.check_outcome(app)
     finally:
         support.clean_database(app)
+
+
+def test_a_state_fetched_for_a_same_second_event_is_not_undone_by_a_later_older_event(_database):
+    app = support.shared_app()
+    start = datetime.fromtimestamp(int(time.time()), UTC)
+    try:
+        with time_machine.travel(start, tick=False) as clock:
+            # A failed payment in the checkout's second, recovered an hour on, then set to end.
+            gaps = iter([0, 3600, 1])
+            lifecycle.run_plans(
+                app, [["fail", "recover", "cancel_end"]], tick=lambda: clock.shift(next(gaps))
+            )
+            events = lifecycle.stripe_events(app)
+            clock.shift(1)
+            # All of them late, in order: the failure's same-second event fetches the state that
+            # is already set to end; the hour-later recovery must not step the mirror back.
+            lifecycle.deliver(app.test_client(), events)
+        with app.app_context():
+            from sqlalchemy import select
+
+            from campus.extensions import db
+            from campus.mail.models import EmailMessage
+
+            kinds = sorted(
+                key.split(":")[1] for key in db.session.scalars(select(EmailMessage.dedupe_key))
+            )
+        assert kinds == ["cancel_scheduled", "payment_failed", "started"]
+        lifecycle.check_outcome(app)
+    finally:
+        support.clean_database(app)

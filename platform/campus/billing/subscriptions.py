@@ -164,7 +164,9 @@ def apply_subscription(
         # happened. Only Stripe knows which is current.
         fresh = gateway().retrieve_subscription(sub_id)
         if fresh is not None:
-            obj = fresh
+            # Stripe's state now, stamped as every fetched state is: an event from before the
+            # fetch, already part of it, cannot then step the mirror back to what it replaced.
+            obj, stamp = fresh, max(stamp, fetch_stamp())
     _write_subscription(row, obj, stamp)
     return "processed", None, row
 
