@@ -92,6 +92,15 @@ def fresh_app(_database):
 
 
 @pytest.fixture
+def pacific(app):
+    """Run the provider's calendar (TIME_ZONE) on Pacific time for one test; the suite's is UTC."""
+    before = app.config["TIME_ZONE"]
+    app.config["TIME_ZONE"] = "America/Los_Angeles"
+    yield
+    app.config["TIME_ZONE"] = before
+
+
+@pytest.fixture
 def client(app):
     """A test client with cookies; CSRF is on, use tests.support helpers to post forms."""
     return app.test_client()

@@ -49,59 +49,42 @@ def test_access_matches_stripe_after_duplicated_shuffled_delivery(
         support.clean_database(app)
 
 
-def test_late_events_of_a_cancellation_send_one_email_and_no_resume(_database):
+def _emails_after_late_delivery(plan: list[str], gaps: list[int], first: str = "") -> list[str]:
+    """Walk one member through a plan, then deliver its events late, in order (the event type
+    `first` ahead of the rest); return the kinds of email sent, after checking the outcome."""
     app = support.shared_app()
     start = datetime.fromtimestamp(int(time.time()), UTC)
     try:
         with time_machine.travel(start, tick=False) as clock:
-            lifecycle.run_plans(app, [["cancel_end"]])
+            steps = iter(gaps)
+            lifecycle.run_plans(app, [plan], tick=lambda: clock.shift(next(steps)))
             events = lifecycle.stripe_events(app)
+            ahead = [e for e in events if e["type"] == first]
             clock.shift(1)
-            # The checkout's event first: its handler fetches the subscription, already set to
-            # end; the older "created" event after it must not undo that and "resume" it.
-            first = [e for e in events if e["type"] == "checkout.session.completed"]
-            assert len(first) == 1
-            lifecycle.deliver(app.test_client(), first + [e for e in events if e not in first])
+            lifecycle.deliver(app.test_client(), ahead + [e for e in events if e not in ahead])
+        lifecycle.check_outcome(app)
         with app.app_context():
             from sqlalchemy import select
 
             from campus.extensions import db
             from campus.mail.models import EmailMessage
 
-            kinds = sorted(
-                key.split(":")[1] for key in db.session.scalars(select(EmailMessage.dedupe_key))
-            )
-        assert kinds == ["cancel_scheduled", "started"]
-        lifecycle.check_outcome(app)
+            keys = db.session.scalars(select(EmailMessage.dedupe_key))
+            return sorted(key.split(":")[1] for key in keys)
     finally:
         support.clean_database(app)
+
+
+def test_late_events_of_a_cancellation_send_one_email_and_no_resume(_database):
+    # The checkout's handler fetches the subscription, already set to end; the older "created"
+    # event after it must not undo that and "resume" it.
+    kinds = _emails_after_late_delivery(["cancel_end"], [0], first="checkout.session.completed")
+    assert kinds == ["cancel_scheduled", "started"]
 
 
 def test_a_state_fetched_for_a_same_second_event_is_not_undone_by_a_later_older_event(_database):
-    app = support.shared_app()
-    start = datetime.fromtimestamp(int(time.time()), UTC)
-    try:
-        with time_machine.travel(start, tick=False) as clock:
-            # A failed payment in the checkout's second, recovered an hour on, then set to end.
-            gaps = iter([0, 3600, 1])
-            lifecycle.run_plans(
-                app, [["fail", "recover", "cancel_end"]], tick=lambda: clock.shift(next(gaps))
-            )
-            events = lifecycle.stripe_events(app)
-            clock.shift(1)
-            # All of them late, in order: the failure's same-second event fetches the state that
-            # is already set to end; the hour-later recovery must not step the mirror back.
-            lifecycle.deliver(app.test_client(), events)
-        with app.app_context():
-            from sqlalchemy import select
-
-            from campus.extensions import db
-            from campus.mail.models import EmailMessage
-
-            kinds = sorted(
-                key.split(":")[1] for key in db.session.scalars(select(EmailMessage.dedupe_key))
-            )
-        assert kinds == ["cancel_scheduled", "payment_failed", "started"]
-        lifecycle.check_outcome(app)
-    finally:
-        support.clean_database(app)
+    # A failed payment in the checkout's second, recovered an hour on, then set to end: the
+    # failure's same-second event fetches the state already set to end, and the recovery an
+    # hour before that fetch must not step the mirror back.
+    kinds = _emails_after_late_delivery(["fail", "recover", "cancel_end"], [0, 3600, 1])
+    assert kinds == ["cancel_scheduled", "payment_failed", "started"]

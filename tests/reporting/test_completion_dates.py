@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -14,15 +13,6 @@ from tests.reporting.helpers import configure, course_with_number
 
 # 11:30 p.m. on New Year's Eve in California is 7:30 a.m. on New Year's Day in UTC.
 PACIFIC_EVENING = datetime(2027, 1, 1, 7, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def pacific(app):
-    """Run the provider on Pacific time for one test."""
-    before = app.config["TIME_ZONE"]
-    app.config["TIME_ZONE"] = "America/Los_Angeles"
-    yield
-    app.config["TIME_ZONE"] = before
 
 
 def test_a_course_finished_on_a_pacific_evening_is_dated_that_day_everywhere(
