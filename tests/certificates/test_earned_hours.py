@@ -68,3 +68,22 @@ def test_the_admin_member_page_shows_a_revoked_course_without_its_hours(app, cli
     html = client.get(f"/admin/members/{s.user_id}/").get_data(as_text=True)
     row = html.split("Course hip-basics", 1)[1].split("</tr>", 1)[0]
     assert "revoked" in row and "2 CE hours" not in row
+
+
+def test_every_surface_counts_a_new_years_eve_course_in_its_year_on_the_providers_calendar(
+    app, client, pacific
+):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    # 11:30 p.m. on December 31 in California, already 2027 in UTC; looked at 10 minutes on.
+    evening = datetime(2027, 1, 1, 7, 30, tzinfo=UTC)
+    with time_machine.travel(evening, tick=False):
+        s = completed_student(app)  # "hip-basics", 2 CE hours
+    with time_machine.travel(evening.replace(minute=40), tick=False):
+        support.login(client, s.email)
+        page = client.get("/learning/").get_data(as_text=True)
+        assert "CE hours earned in 2026" in page
+        surfaces = _surfaces(app, client)
+    assert {float(value) for value in surfaces.values()} == {2.0}, surfaces
