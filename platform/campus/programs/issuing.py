@@ -88,6 +88,7 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
     if user is None or program is None:
         return None
     earned = utcnow()
+    earned_on = dates.local_date(earned)  # validity runs in whole days of the provider's calendar
     existing = latest_credential(user_id, program_id)
     period = 1
     if existing is not None:
@@ -95,12 +96,12 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
             return existing.id
         # Valid or revoked: nothing to issue. Expired: the next period, once earned anew
         # (progress counts the exam from the lapse, so the old pass does not earn it again).
-        if existing.status != "issued" or dates.local_date(earned) <= existing.valid_until:
+        if existing.status != "issued" or earned_on <= existing.valid_until:
             return None
         period = existing.period + 1
     if not progress(user, program).complete:
         return None
-    until = period_end(dates.local_date(earned), program.validity_months)
+    until = period_end(earned_on, program.validity_months)
     code = codes.new_code()
     credential = Credential(
         code=code,
@@ -109,7 +110,7 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
         period=period,
         status="pending",
         earned_at=earned,
-        valid_from=dates.local_date(earned),
+        valid_from=earned_on,
         valid_until=until,
         data=_frozen_data(user, program, code, earned, until),
     )
