@@ -151,22 +151,19 @@ def apply_subscription(
         return "ignored", f"subscription {sub_id} belongs to another customer", row
     if stamp < row.source_timestamp:
         return "ignored", "stale: newer state is already stored", row
-    if stamp == row.source_timestamp and not allow_refetch and _differs(row, obj):
-        return "ignored", "stale: same-second state is already stored", row
-    if (
-        allow_refetch
-        and stamp - row.source_timestamp <= FETCH_MARGIN_SECONDS
-        and _differs(row, obj)
-    ):
+    if stamp - row.source_timestamp <= FETCH_MARGIN_SECONDS and _differs(row, obj):
         # Two states from the same second, or an event from the seconds a fetched state is
         # stamped back: the stored state may be the newer one, and applying the event would
         # undo it for a moment and email a "resumed" and a second "cancel scheduled" that never
         # happened. Only Stripe knows which is current.
-        fresh = gateway().retrieve_subscription(sub_id)
-        if fresh is not None:
-            # Stripe's state now, stamped as every fetched state is: an event from before the
-            # fetch, already part of it, cannot then step the mirror back to what it replaced.
-            obj, stamp = fresh, max(stamp, fetch_stamp())
+        if allow_refetch:
+            fresh = gateway().retrieve_subscription(sub_id)
+            if fresh is not None:
+                # Stripe's state now, stamped as every fetched state is: an event from before
+                # the fetch, already part of it, cannot then step the mirror back.
+                obj, stamp = fresh, max(stamp, fetch_stamp())
+        elif stamp == row.source_timestamp:
+            return "ignored", "stale: same-second state is already stored", row
     _write_subscription(row, obj, stamp)
     return "processed", None, row
 
