@@ -47,13 +47,9 @@ SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case words joine
 MARKDOWN = {"class": "form-control markdown-editor", "rows": 14}
 
 
-def _today() -> date:
-    return dates.today()
-
-
 def approval_badge(approval: BoardApproval, today: date | None = None) -> Markup:
     """Label an approval's validity: in force, expiring soon (60 days) or expired."""
-    today = today or _today()
+    today = today or dates.today()
     if approval.valid_until is None:
         return Markup('<span class="badge badge-ok">no end date</span>')
     days = (approval.valid_until - today).days
@@ -239,7 +235,7 @@ class CourseView(CourseCatalogView):
     def on_form_prefill(self, form, id) -> None:
         course = self.get_one(id)
         form.written_for.data = course.professions
-        today = _today()
+        today = dates.today()
         for approval in course.approvals:
             if approval.valid_until and (approval.valid_until - today).days <= WARN_DAYS:
                 word = "expired" if approval.valid_until < today else "expires"

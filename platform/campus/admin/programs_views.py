@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from campus import dates
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.admin.forms import ActionForm, RevokeForm
@@ -24,7 +25,6 @@ from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
 from campus.programs import actions, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
-from campus.programs.public import today
 
 
 def parse_weights(text: str) -> dict[str, int]:
@@ -192,7 +192,7 @@ def _state_badge(credential: Credential) -> Markup:
     elif credential.status == "failed":
         state = "failed"
     else:
-        state = credential.status_on(today())
+        state = credential.status_on(dates.today())
     css = {
         "valid": "badge-ok",
         "revoked": "badge-danger",

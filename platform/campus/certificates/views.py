@@ -20,15 +20,11 @@ def _user():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def _today():
-    return dates.today()
-
-
 def _index(range_error: str | None = None, status: int = 200):
     user = _user()
     certificates = services.certificates_of(user)
     awaiting = services.awaiting(user)
-    today = _today()
+    today = dates.today()
     default_start, default_end = parse_range(None, None, today)
     return render_template(
         "certificates/index.html",
@@ -91,7 +87,7 @@ def transcript(fmt: str):
         abort(404)
     user = _user()
     try:
-        start, end = parse_range(request.args.get("from"), request.args.get("to"), _today())
+        start, end = parse_range(request.args.get("from"), request.args.get("to"), dates.today())
     except DateRangeError as err:
         return _index(range_error=err.message, status=400)
     name = f"ce-transcript-{start.isoformat()}-to-{end.isoformat()}.{fmt}"

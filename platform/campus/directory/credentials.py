@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from campus import dates
 from campus.learning.credit import earned_hours
 from campus.licenses import services as licenses
 from campus.models.reads import read
@@ -55,7 +56,7 @@ def license_on_file(user_id: int) -> bool:
 
 def recent_ce_hours(user_id: int, today: date | None = None) -> tuple[Decimal, date]:
     """CE hours earned on Campus in the last 24 months, and the first day of that window."""
-    today = today or programs.today()
+    today = today or dates.today()
     since = today - timedelta(days=CE_WINDOW_DAYS)
     return earned_hours(user_id, since, today), since
 

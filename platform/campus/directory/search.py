@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, or_, select
 
+from campus import dates
 from campus.directory import credentials, geo, impressions, taxonomy
 from campus.directory.models import DirectoryProfile
 from campus.models.reads import read
-from campus.programs import public as programs
 from campus.programs.models import Credential, Program
 
 PER_PAGE = 20
@@ -217,7 +217,7 @@ def _params(query: SearchQuery) -> tuple[tuple[bool, ...], dict[str, Any]]:
         params["profession_bit"] = taxonomy.profession_bit(query.profession)
     if query.credential:
         params["credential"] = query.credential
-        params["today"] = programs.today()
+        params["today"] = dates.today()
     shape = (box.wraps, bool(query.specialty), bool(query.profession), bool(query.credential))
     return shape, params
 

@@ -70,16 +70,12 @@ def _saved(obj: Any, before: dict[str, Any] | None, actor: User | None) -> None:
     _log(action, obj, before=before, after=snapshot(obj), actor=actor)
 
 
-def _today() -> date:
-    return dates.today()
-
-
 # --- rules -------------------------------------------------------------------------------------
 
 
 def check_approvals(approvals: Iterable[BoardApproval], today: date | None = None) -> None:
     """Refuse a new or changed approval whose end date has already passed."""
-    today = today or _today()
+    today = today or dates.today()
     for approval in approvals:
         if approval.valid_until is None or approval.valid_until >= today:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -86,13 +86,14 @@ def ce_hours_between(user: User, start: date, end: date) -> Decimal:
 
 def completions_between(user: User, start: date, end: date) -> int:
     """How many courses the user completed in a date range."""
+    first, after_last = dates.days_between(start, end)
     return (
         db.session.scalar(
             select(func.count(Enrollment.id)).where(
                 credit.earned_condition(),
                 Enrollment.user_id == user.id,
-                Enrollment.completed_at >= dates.day_start(start),
-                Enrollment.completed_at < dates.day_start(end + timedelta(days=1)),
+                Enrollment.completed_at >= first,
+                Enrollment.completed_at < after_last,
             )
         )
         or 0

@@ -24,15 +24,10 @@ BEAT_SCHEDULE = {
 def send_renewal_reminders() -> int:
     """Queue today's renewal reminders (90, 30, 7 days before expiry), each once."""
     sent = 0
-    for license_id in reminders.candidate_ids(reminders_today()):
+    for license_id in reminders.candidate_ids(dates.today()):
         if reminders.send_reminder(license_id):
             sent += 1
         db.session.commit()  # one license at a time: a failure later keeps what was sent
     if sent:
         log.info("queued %d renewal reminders", sent)
     return sent
-
-
-def reminders_today():
-    """Today on the provider's calendar (the cycle dates are calendar days)."""
-    return dates.today()

@@ -25,11 +25,6 @@ class CredentialBadge:
     verify_url: str
 
 
-def today() -> date:
-    """Today on the provider's calendar: the day a credential's validity is judged on."""
-    return dates.today()
-
-
 def badges_for(user_id: int, *, include_invalid: bool = False) -> list[CredentialBadge]:
     """List the holder's issued credentials as badges: only valid ones unless asked for all."""
     rows = db.session.execute(
@@ -38,7 +33,7 @@ def badges_for(user_id: int, *, include_invalid: bool = False) -> list[Credentia
         .where(Credential.user_id == user_id, Credential.status.in_(("issued", "revoked")))
         .order_by(Credential.valid_until.desc(), Credential.id.desc())
     ).all()
-    day = today()
+    day = dates.today()
     badges = [
         CredentialBadge(
             program_title=title,

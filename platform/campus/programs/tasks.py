@@ -8,10 +8,10 @@ from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
+from campus import dates
 from campus.extensions import db
 from campus.jobs import requeue
 from campus.programs import actions, exam, issuing, recovery
-from campus.programs.public import today
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def close_expired_sittings() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.renew_credentials")
 def renew_credentials() -> int:
     """Renew every credential whose holder has earned the renewal hours within its period."""
-    day = today()
+    day = dates.today()
     renewed = 0
     for credential_id in issuing.renewable_ids(day):
         if actions.renew_credential(credential_id, day):
@@ -117,7 +117,7 @@ def check_enrollment(enrollment_id: int) -> int:
     for program_id in program_ids:
         issue_credential.delay(enrollment.user_id, program_id)
     renewed = 0
-    day = today()
+    day = dates.today()
     held = db.session.scalars(
         select(Credential.id).where(
             Credential.user_id == enrollment.user_id,

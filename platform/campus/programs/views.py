@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from campus import dates
 from campus.accounts.models import User
 from campus.certificates import signing
 from campus.extensions import db, limiter
@@ -28,7 +29,6 @@ from campus.programs import actions, bp, codes, documents, exam, practicals
 from campus.programs.eligibility import professions_text
 from campus.programs.models import Credential, ExamSitting, Program, ProgramCourse
 from campus.programs.progress import progress
-from campus.programs.public import today
 from campus.programs.standing import standing
 from campus.storage import get_storage
 from campus.throttling import by_address, setting
@@ -93,7 +93,7 @@ def detail(slug: str):
                 professions_text=professions_text(program),
                 max_mb=practicals.max_bytes() // (1024 * 1024),
                 shortfall=exam.bank_shortfall(program),
-                today=today(),
+                today=dates.today(),
             )
         )
     )
@@ -275,7 +275,7 @@ def verify(code: str):
         "programs/verify.html",
         credential=credential,
         data=credential.data,
-        state=credential.status_on(today()),
+        state=credential.status_on(dates.today()),
     )
 
 
@@ -286,7 +286,7 @@ def verify_json(code: str):
     credential = _public_credential(code)
     if credential is None:
         return jsonify(error={"code": "not_found", "message": "No credential has that code."}), 404
-    state = credential.status_on(today())
+    state = credential.status_on(dates.today())
     if state != "valid":
         return jsonify(
             code=credential.code, status=state, valid_until=credential.valid_until.isoformat()
