@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, session, url_for
@@ -80,16 +78,3 @@ def admin_refusal(*, assessors: bool = False) -> Any:
         flash("Sign in again with your authenticator code to open the admin.", "warning")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     return None
-
-
-def admin_required(view: Callable) -> Callable:
-    """Let only admins who passed the second factor through (see admin_refusal)."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        refusal = admin_refusal()
-        if refusal is not None:
-            return refusal
-        return view(*args, **kwargs)
-
-    return wrapped
