@@ -337,6 +337,30 @@ def test_unknown_price_is_stored_and_ignored_with_reason(stripe_client, stripe_a
     assert _sub(stripe_app, "sub_a") is None
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        pytest.param({"object": "customer"}, "not a subscription object", id="not-a-subscription"),
+        pytest.param({"status": None}, "not a subscription object", id="no-status"),
+        pytest.param({"status": ["active"]}, "not a subscription object", id="status-not-text"),
+        pytest.param({"id": None}, "not a subscription object", id="no-id"),
+        pytest.param({"customer": None}, "unknown customer None", id="no-customer"),
+        pytest.param({"items": None}, "unknown price None", id="no-items"),
+    ],
+)
+def test_a_signed_subscription_event_missing_what_it_must_say_changes_nothing(
+    stripe_client, stripe_app, customer, change, reason
+):
+    user_id, customer_id = customer
+    sub = {**subscription("sub_a", customer_id, user_id=user_id), **change}
+    response = post_event(stripe_client, event("customer.subscription.created", sub))
+    assert response.status_code == 200  # stored and acknowledged: Stripe would resend it forever
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and reason in row.reason
+    assert _sub(stripe_app, "sub_a") is None
+    assert not _access(stripe_app, user_id)
+
+
 def test_customer_is_never_matched_by_email(stripe_client, stripe_app):
     with stripe_app.app_context():
         user = support.create_user(email="same@example.com")
@@ -409,6 +433,131 @@ def test_checkout_completed_for_someone_elses_customer_is_ignored(
     [row] = _events(stripe_app)
     assert row.status == "ignored" and "another user" in row.reason
     assert not _access(stripe_app, other_id)
+
+
+def _checkout(user_ref: str, customer_id: str | None, **fields) -> dict:
+    return {
+        "id": new_id("cs"),
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": user_ref,
+        "customer": customer_id,
+        "subscription": "sub_a",
+        "status": "complete",
+        "payment_status": "paid",
+        **fields,
+    }
+
+
+def _nothing_granted(app, user_id: int) -> None:
+    assert not _access(app, user_id)
+    assert _sub(app, "sub_a") is None
+    assert _emails(app) == []
+
+
+def test_checkout_with_a_customer_other_than_the_members_own_is_ignored(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    user_id, customer_id = customer
+    stranger = new_id("cus")  # a customer of another Stripe account, or of nobody here
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", stranger, user_id=user_id)
+    post_event(
+        stripe_client, event("checkout.session.completed", _checkout(str(user_id), stranger))
+    )
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "is not the user's customer" in row.reason
+    _nothing_granted(stripe_app, user_id)
+    with stripe_app.app_context():
+        kept = db.session.scalars(select(StripeCustomer.stripe_customer_id)).all()
+    assert kept == [customer_id]
+    assert fake_stripe.calls("GET", "/v1/subscriptions/sub_a") == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        pytest.param({"mode": "payment"}, "not a subscription checkout", id="one-time-payment"),
+        pytest.param({"subscription": None}, "no subscription yet", id="no-subscription-yet"),
+    ],
+)
+def test_checkout_that_starts_no_subscription_is_ignored(
+    stripe_client, stripe_app, customer, fake_stripe, fields, reason
+):
+    user_id, customer_id = customer
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    session = _checkout(str(user_id), customer_id, **fields)
+    post_event(stripe_client, event("checkout.session.completed", session))
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and reason in row.reason
+    _nothing_granted(stripe_app, user_id)
+
+
+@pytest.mark.parametrize("reference", ["999999", "user-7", "", None])
+def test_checkout_for_nobody_we_know_is_ignored(
+    stripe_client, stripe_app, customer, fake_stripe, reference
+):
+    user_id, customer_id = customer
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    post_event(
+        stripe_client, event("checkout.session.completed", _checkout(reference, customer_id))
+    )
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "unknown user" in row.reason
+    _nothing_granted(stripe_app, user_id)
+
+
+def test_checkout_whose_subscription_stripe_does_not_know_fails_for_a_retry(
+    stripe_client, stripe_app, customer
+):
+    user_id, customer_id = customer
+    post_event(
+        stripe_client, event("checkout.session.completed", _checkout(str(user_id), customer_id))
+    )
+    [row] = _events(stripe_app)
+    assert row.status == "failed" and "sub_a not found at Stripe" in row.last_error
+    _nothing_granted(stripe_app, user_id)
+
+
+@pytest.mark.parametrize("kind", ["invoice.paid", "invoice.payment_failed"])
+def test_invoice_for_a_subscription_stripe_does_not_know_is_ignored(
+    stripe_client, stripe_app, customer, kind
+):
+    user_id, customer_id = customer
+    post_event(
+        stripe_client, event(kind, invoice("sub_a", customer_id, paid=kind == "invoice.paid"))
+    )
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "unknown subscription sub_a" in row.reason
+    _nothing_granted(stripe_app, user_id)
+    assert support.outbox(stripe_app) == []
+
+
+def test_failed_payment_invoice_without_a_subscription_is_ignored(stripe_client, stripe_app):
+    inv = invoice("sub_a", "cus_a", paid=False)
+    inv["parent"] = None
+    post_event(stripe_client, event("invoice.payment_failed", inv))
+    [row] = _events(stripe_app)
+    assert row.status == "ignored" and "not for a subscription" in row.reason
+    assert support.outbox(stripe_app) == []
+
+
+def test_trial_ending_notice_after_the_trial_became_paid_sends_nothing(
+    stripe_client, stripe_app, customer
+):
+    user_id, customer_id = customer
+    now = int(time.time())
+    trial_end = now + 3 * 86400
+    post_event(
+        stripe_client,
+        event("customer.subscription.updated", subscription("sub_a", customer_id), now),
+    )
+    late = subscription("sub_a", customer_id, status="trialing", trial_end=trial_end)
+    post_event(stripe_client, event("customer.subscription.trial_will_end", late, now - 60))
+    rows = _events(stripe_app)
+    assert rows[-1].status == "ignored" and "no longer trialing" in rows[-1].reason
+    assert _sub(stripe_app, "sub_a").status == "active"
+    assert _access(stripe_app, user_id)
+    assert _emails(stripe_app) == []
 
 
 def test_payment_failed_emails_a_fix_link_and_grace_then_lapse(stripe_client, stripe_app, customer):
