@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from tests import support
 from tests.admin import helpers
-from tests.learning.helpers import enroll_directly, make_course
+from tests.learning.helpers import QUESTIONS, enroll_directly, make_course
 
 
 def _course_form(**overrides) -> dict:
@@ -712,3 +712,144 @@ def test_an_approval_ticked_for_deletion_is_deleted(app, client):
     assert response.status_code == 302, helpers.flashes(response)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(BoardApproval)) == 0
+
+
+# --- the board approvals page, bulk unpublishing, the last question of a quiz ------------------
+
+
+def _approvals(app) -> list[tuple]:
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        rows = db.session.scalars(select(BoardApproval).order_by(BoardApproval.id))
+        return [(a.course_id, a.board, a.approval_number, a.valid_until) for a in rows]
+
+
+def _approval_form(course_id: int, **overrides) -> dict:
+    return {
+        "course": str(course_id),
+        "board": "BOC",
+        "approval_number": "P2345",
+        "valid_until": "2031-06-30",
+        **overrides,
+    }
+
+
+def test_an_approval_added_on_the_approvals_page_is_saved_and_audited(app, client):
+    with app.app_context():
+        course = make_course("approved")
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/approvals/new/", _approval_form(course.id))
+    assert response.status_code == 302, helpers.flashes(response)
+    assert (course.id, "BOC", "P2345", date(2031, 6, 30)) in _approvals(app)
+    [entry] = helpers.audit_entries(app, object_type="BoardApproval")
+    assert entry.action == "create" and entry.after["approval_number"] == "P2345"
+    listing = client.get("/admin/approvals/").get_data(as_text=True)
+    assert "P2345" in listing and "1234-56" in listing
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"valid_until": "2020-01-01"}, "is in the past"),
+        ({"board": ""}, "Name the board"),
+        ({"approval_number": " "}, "Enter the approval number"),
+        ({"course": ""}, "Choose the course"),
+        ({"valid_until": "2031-02-30"}, "date"),
+    ],
+)
+def test_an_approval_the_page_cannot_accept_is_refused_and_changes_nothing(
+    app, client, change, message
+):
+    with app.app_context():
+        course = make_course("approved")
+    before = _approvals(app)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/approvals/new/", _approval_form(course.id, **change))
+    assert response.status_code == 200
+    assert any(message in m for m in helpers.flashes(response)), helpers.flashes(response)
+    assert _approvals(app) == before
+    assert helpers.audit_entries(app, object_type="BoardApproval") == []
+
+
+def test_an_approval_moved_into_the_past_on_its_page_is_refused(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("approved")
+        approval_id = db.session.scalar(
+            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
+        )
+    before = _approvals(app)
+    helpers.sign_in_admin(app, client)
+    form = _approval_form(course.id, approval_number="1234-56", valid_until="2021-03-31")
+    response = helpers.post(client, f"/admin/approvals/edit/?id={approval_id}", form)
+    assert any("is in the past" in m for m in helpers.flashes(response))
+    assert _approvals(app) == before
+    # A change that keeps it in force is saved and logged with what it was.
+    form["valid_until"] = "2032-12-31"
+    response = helpers.post(client, f"/admin/approvals/edit/?id={approval_id}", form)
+    assert response.status_code == 302, helpers.flashes(response)
+    [entry] = helpers.audit_entries(app, object_type="BoardApproval", action="update")
+    assert entry.before["valid_until"] is None and entry.after["valid_until"] == "2032-12-31"
+
+
+def test_unpublishing_courses_in_bulk_takes_them_out_of_the_catalog_and_logs_each(app, client):
+    with app.app_context():
+        first, second = make_course("first-course"), make_course("second-course")
+        draft = make_course("still-draft", published=False)
+    helpers.sign_in_admin(app, client)
+    rows = [str(first.id), str(second.id), str(draft.id)]
+    response = helpers.post(
+        client,
+        "/admin/courses/action/",
+        {"action": "unpublish", "rowid": rows},
+        follow_redirects=True,
+    )
+    assert "2 courses set to draft." in helpers.flashes(response)
+    for slug in ("first-course", "second-course", "still-draft"):
+        assert _course(app, slug)["status"] == "draft"
+    visitor = app.test_client()
+    assert visitor.get("/courses/first-course").status_code == 404
+    assert "Course first-course" not in visitor.get("/courses/").get_data(as_text=True)
+    logged = helpers.audit_entries(app, action="unpublish")
+    assert sorted(e.object_id for e in logged) == sorted([str(first.id), str(second.id)])
+
+
+def test_the_last_question_of_a_published_quiz_is_kept(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question
+
+    with app.app_context():
+        course = make_course("one-question", questions=QUESTIONS[:1])
+        [question_id] = db.session.scalars(
+            select(Question.id).where(Question.quiz_id == course.quiz_id)
+        ).all()
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/questions/delete/", {"id": question_id}, follow_redirects=True
+    )
+    assert any("last question of a published course" in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.get(Question, question_id) is not None
+    assert helpers.audit_entries(app, object_type="Question") == []
+
+
+def test_a_question_of_a_quiz_with_others_left_is_deleted_and_logged(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question
+
+    with app.app_context():
+        course = make_course("two-questions", questions=QUESTIONS[:2])
+        first_id = db.session.scalars(
+            select(Question.id).where(Question.quiz_id == course.quiz_id).order_by(Question.id)
+        ).first()
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/questions/delete/", {"id": first_id})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Question, first_id) is None
+    [entry] = helpers.audit_entries(app, object_type="Question", action="delete")
+    assert entry.object_id == str(first_id) and entry.after is None

@@ -321,3 +321,24 @@ def test_selected_tags_are_deleted_together_and_each_deletion_is_audited(app, cl
         assert list(db.session.scalars(select(Tag.name))) == ["Kept"]
     deleted = [e for e in helpers.audit_entries(app) if e.action == "delete"]
     assert sorted(e.object_type for e in deleted) == ["Tag", "Tag"]
+
+
+def test_unpublishing_articles_in_bulk_takes_them_off_the_site_and_logs_each(app, client):
+    helpers.sign_in_admin(app, client)
+    for slug in ("levator-scapulae", "upper-trapezius"):
+        helpers.post(client, "/admin/articles/new/", _article_form(slug=slug, status="published"))
+    ids = [str(_article(app, slug)["id"]) for slug in ("levator-scapulae", "upper-trapezius")]
+    assert app.test_client().get("/articles/upper-trapezius").status_code == 200
+    response = helpers.post(
+        client,
+        "/admin/articles/action/",
+        {"action": "unpublish", "rowid": ids},
+        follow_redirects=True,
+    )
+    assert "2 articles set to draft." in helpers.flashes(response)
+    visitor = app.test_client()
+    for slug in ("levator-scapulae", "upper-trapezius"):
+        assert _article(app, slug)["status"] == "draft"
+        assert visitor.get(f"/articles/{slug}").status_code == 404
+    logged = helpers.audit_entries(app, object_type="Article", action="unpublish")
+    assert sorted(e.object_id for e in logged) == sorted(ids)
