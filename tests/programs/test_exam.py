@@ -302,3 +302,69 @@ def test_exam_through_the_pages(app, client):
     with app.app_context():
         support.sign_in_directly(other_client, other_id)
     assert other_client.get(f"/programs/{slug}/exam/{sitting_id}").status_code == 404
+
+
+def _start_through_the_page(app, client, courses_and_program) -> tuple[str, str, dict]:
+    """Sign a candidate in and start the exam from its page: (slug, sitting url, key)."""
+    program, courses = courses_and_program
+    user = candidate(courses)
+    support.sign_in_directly(client, user.id)
+    started = support.post_form(client, f"/programs/{program.slug}/exam", {})
+    assert started.status_code == 302
+    sitting = db.session.scalar(select(ExamSitting).where(ExamSitting.user_id == user.id))
+    return program.slug, started.headers["Location"], right_answers(sitting)
+
+
+def test_autosave_keeps_answers_until_the_deadline_and_refuses_them_after(app, client):
+    with app.app_context(), time_machine.travel(START, tick=False):
+        _slug, sitting_url, key = _start_through_the_page(app, client, ready_program())
+    first, *others = key.items()
+    with time_machine.travel(START + timedelta(minutes=10), tick=False):
+        saved = support.post_form(client, f"{sitting_url}/answers", {f"q-{first[0]}": first[1]})
+        assert saved.status_code == 200
+        assert saved.get_json()["saved"] == 1
+    late = {f"q-{q}": str(c) for q, c in others}
+    with time_machine.travel(START + timedelta(minutes=60, seconds=1), tick=False):
+        refused = support.post_form(client, f"{sitting_url}/answers", late)
+        assert refused.status_code == 409
+        assert "Time is up" in refused.get_json()["error"]["message"]
+        submitted = support.post_form(client, f"{sitting_url}/submit", late)
+        assert submitted.status_code == 302
+        result = client.get(sitting_url)
+    assert "This sitting is closed." in result.text
+    with app.app_context():
+        sitting = db.session.scalar(select(ExamSitting))
+        # Scored on what was saved in time: one right answer of four.
+        assert sitting.closed_reason == "expired" and sitting.closed_at == sitting.deadline_at
+        assert sitting.answers == {str(first[0]): first[1]} and sitting.passed is False
+
+
+def test_a_closed_tab_does_not_stop_the_clock_and_saved_answers_still_pass(app, client):
+    from campus.audit import AuditEntry
+    from campus.programs.models import Credential
+
+    with app.app_context(), time_machine.travel(START, tick=False):
+        slug, sitting_url, key = _start_through_the_page(app, client, ready_program())
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        answers = {f"q-{q}": str(c) for q, c in key.items()}
+        assert support.post_form(client, f"{sitting_url}/answers", answers).status_code == 200
+    # The candidate comes back after the deadline, never having submitted.
+    with time_machine.travel(START + timedelta(minutes=61), tick=False):
+        page = client.get(sitting_url)
+        assert page.status_code == 200 and "You passed the exam" in page.text
+        assert "Start the exam" not in client.get(f"/programs/{slug}").text
+    with app.app_context():
+        sitting = db.session.scalar(select(ExamSitting))
+        assert sitting.closed_reason == "expired" and sitting.passed is True
+        assert db.session.scalar(select(func.count()).select_from(Credential)) == 1
+        closed = select(func.count()).where(AuditEntry.action == "program_exam_expire")
+        assert db.session.scalar(closed) == 1
+
+
+def test_a_retake_asked_for_too_soon_is_refused_on_the_page(app, client):
+    with app.app_context(), time_machine.travel(START, tick=False):
+        slug, sitting_url, _key = _start_through_the_page(app, client, ready_program())
+        support.post_form(client, f"{sitting_url}/submit", {})  # nothing answered: failed
+        again = support.post_form(client, f"/programs/{slug}/exam", {}, follow_redirects=True)
+        assert "You can retake the exam from June 8, 2026" in again.text
+        assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 1
