@@ -65,8 +65,3 @@ def all_features() -> tuple[Feature, ...]:
         records.feature,
         admin.feature,
     )
-
-
-def feature_names() -> tuple[str, ...]:
-    """The names of the registered features."""
-    return tuple(f.name for f in all_features())

@@ -90,11 +90,6 @@ def _by_token(header: str) -> Response | None:
     return None
 
 
-def token_request() -> bool:
-    """Tell whether this request is authenticated by an API token."""
-    return g.get("api_token") is not None
-
-
 def register_api_auth(app: Flask) -> None:
     """Exempt the API blueprints from the global CSRF hook and authenticate /api/ first."""
     from campus.extensions import csrf

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -392,11 +392,3 @@ def pdf_bytes(certificate: Certificate, viewer: User) -> bytes | None:
     if certificate.is_revoked and viewer.is_admin:
         return render(certificate, revoked=True)
     return None
-
-
-def count_by_status() -> dict[str, int]:
-    """How many certificates are in each status (for operators and benchmarks)."""
-    rows = db.session.execute(
-        select(Certificate.status, func.count(Certificate.id)).group_by(Certificate.status)
-    ).all()
-    return {status: count for status, count in rows}

@@ -103,11 +103,6 @@ def draw_centred(canvas: Canvas, cx: float, y: float, text: str, primary: str, s
     draw(canvas, cx - width(text, primary, size) / 2, y, text, primary, size)
 
 
-def draw_right(canvas: Canvas, right: float, y: float, text: str, primary: str, size: float):
-    """Draw one line ending at `right`."""
-    draw(canvas, right - width(text, primary, size), y, text, primary, size)
-
-
 def _pieces(text: str) -> list[str]:
     """Break points: after spaces and hyphens, and between ideographs (no spaces in CJK)."""
     pieces, piece = [], ""

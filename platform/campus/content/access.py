@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import g, has_request_context
 from flask_login import current_user
 
-from campus.content.models import MEMBERS, PAID, PUBLIC, PUBLISHED, VISIBILITIES, Article
+from campus.content.models import MEMBERS, PAID, PUBLIC, VISIBILITIES, Article
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,6 @@ def may_read_full(visibility: str, reader: Reader) -> bool:
 def readable_visibilities(reader: Reader) -> list[str]:
     """The visibilities whose full text this reader may see (for queries)."""
     return [v for v in VISIBILITIES if may_read_full(v, reader)]
-
-
-def may_open(article: Article, reader: Reader) -> bool:
-    """Decide whether the article page exists for this reader: drafts only for admins."""
-    return article.status == PUBLISHED or reader.admin
 
 
 def visible_html(article: Article, reader: Reader) -> tuple[str, bool]:

@@ -298,10 +298,6 @@ class Question(TimestampMixin, Model):
         CheckConstraint("kind IN ('single', 'multiple')", name="kind"),
     )
 
-    @property
-    def kind_label(self) -> str:
-        return QUESTION_KINDS.get(self.kind, self.kind)
-
 
 class Choice(Model):
     """One answer option of a question; `is_correct` never leaves the server before a pass."""
