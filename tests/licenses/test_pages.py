@@ -69,6 +69,7 @@ def test_a_member_adds_two_licenses_and_sees_them_on_the_page_and_profile(app, c
         ("number", "12345", "A Florida massage therapist license number looks like MA12345"),
         ("number", "MA-12X", "Check the number on your license"),
         ("number", "", "Enter the license number"),
+        ("number", "\u00a0\u2003", "Enter the license number as printed on your license"),
         ("number", "MA\u202e12345", "text-direction character"),
         ("jurisdiction", "ZZ", "Not a valid choice"),
         ("jurisdiction", "", "Choose the state or national credential"),
