@@ -80,3 +80,35 @@ def test_a_hidden_profile_cannot_be_republished_by_its_owner(app, client):
     response = support.post_form(client, "/directory/me/publish", follow_redirects=True)
     assert "A moderator has hidden this profile" in response.text
     assert app.test_client().get(f"/directory/{slug}").status_code == 404
+
+
+def test_hiding_twice_emails_and_logs_once_and_unhiding_a_listed_profile_changes_nothing(
+    app, client
+):
+    from tests.admin.helpers import flashes
+
+    profile_id, slug = _profile(app)
+    sign_in_admin(app, client)
+    hide = f"/admin/directory/{profile_id}/hide"
+    support.post_form(client, hide, {"hide-reason": "Claims a fake license"})
+    # A second moderator, or a second click, with another reason.
+    again = support.post_form(client, hide, {"hide-reason": "Spam"}, follow_redirects=True)
+    assert "This profile is already hidden." in flashes(again)
+    assert len([m for m in support.outbox(app) if m["To"] == "pat@example.org"]) == 1
+    (entry,) = audit_entries(app, action="directory_hide")
+    assert "Claims a fake license" in entry.summary
+
+    unhide = f"/admin/directory/{profile_id}/unhide"
+    support.post_form(client, unhide)
+    again = support.post_form(client, unhide, follow_redirects=True)
+    assert "This profile is not hidden." in flashes(again)
+    assert len(audit_entries(app, action="directory_unhide")) == 1
+    assert app.test_client().get(f"/directory/{slug}").status_code == 200
+
+
+def test_moderating_a_profile_that_does_not_exist_is_a_404(app, client):
+    sign_in_admin(app, client)
+    for path in ("/admin/directory/999999/hide", "/admin/directory/999999/unhide"):
+        response = support.post_form(client, path, {"hide-reason": "Spam"})
+        assert response.status_code == 404, path
+    assert audit_entries(app, object_type="DirectoryProfile") == []
