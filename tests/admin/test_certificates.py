@@ -79,3 +79,25 @@ def test_admin_reissues_a_certificate_under_a_new_code(app, client):
     assert any(f"reissued as {new_code}" in m for m in helpers.flashes(response))
     (entry,) = helpers.audit_entries(app, action="reissue")
     assert entry.before["code"] == old_code and entry.after["code"] == new_code
+
+
+def test_revoking_a_revoked_certificate_keeps_the_first_reason_and_logs_once(app, client):
+    student = completed_student(app, "revoke-twice")
+    cert_id, *_ = _certificate(app, student.user_id)
+    helpers.sign_in_admin(app, client)
+    revoke = f"/admin/certificates/{cert_id}/revoke"
+    helpers.post(client, revoke, {"revoke-reason": "Quiz answers were shared"})
+    again = helpers.post(client, revoke, {"revoke-reason": "Other"}, follow_redirects=True)
+    assert any("is already revoked" in m for m in helpers.flashes(again))
+    assert _certificate(app, student.user_id)[2:] == ("revoked", "Quiz answers were shared")
+    assert len(helpers.audit_entries(app, action="revoke")) == 1
+
+
+def test_changing_a_certificate_that_does_not_exist_is_a_404(app, client):
+    helpers.sign_in_admin(app, client)
+    for action in ("revoke", "reissue"):
+        response = helpers.post(
+            client, f"/admin/certificates/999999/{action}", {f"{action}-reason": "Typo"}
+        )
+        assert response.status_code == 404, action
+    assert helpers.audit_entries(app) == []
