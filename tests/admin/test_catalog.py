@@ -385,27 +385,118 @@ def test_pass_mark_outside_the_range_is_refused(app, client):
     assert _count(app, Quiz) == 0
 
 
-def test_a_question_without_a_correct_answer_is_refused(app, client):
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"choices-0-text": "This", "choices-1-text": "That"},
+            "Mark at least one answer as correct.",
+        ),
+        (
+            {"choices-0-text": "This", "choices-0-is_correct": "y"},
+            "A question needs at least two answers.",
+        ),
+        (
+            {
+                "choices-0-text": "This",
+                "choices-0-is_correct": "y",
+                "choices-1-text": "That",
+                "choices-1-is_correct": "y",
+            },
+            "A “choose one” question can have only one correct answer",
+        ),
+        (
+            {
+                "position": "1",
+                "choices-0-text": "This",
+                "choices-0-is_correct": "y",
+                "choices-1-text": "That",
+            },
+            "Position 1 is already taken by another question in this quiz.",
+        ),
+    ],
+)
+def test_a_question_the_quiz_cannot_use_is_refused_and_changes_nothing(
+    app, client, fields, message
+):
     with app.app_context():
         course = make_course("quiz-course", published=False)
-    from campus.learning.models import Question
+    from campus.learning.models import Choice, Question
 
-    before = _count(app, Question)
+    before = (_count(app, Question), _count(app, Choice))
     helpers.sign_in_admin(app, client)
     response = helpers.post(
         client,
         "/admin/questions/new/",
+        {"quiz": course.quiz_id, "prompt": "Which one?", "kind": "single", **fields},
+    )
+    assert response.status_code == 200
+    assert any(message in m for m in helpers.flashes(response)), helpers.flashes(response)
+    assert (_count(app, Question), _count(app, Choice)) == before
+    assert helpers.audit_entries(app, object_type="Question") == []
+
+
+def test_a_second_quiz_for_a_course_is_refused(app, client):
+    from campus.learning.models import Quiz
+
+    with app.app_context():
+        course = make_course("one-quiz", published=False)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        "/admin/quizzes/new/",
         {
-            "quiz": course.quiz_id,
-            "prompt": "Which one?",
-            "kind": "single",
-            "choices-0-text": "This",
-            "choices-1-text": "That",
+            "course": course.id,
+            "title": "Another quiz",
+            "pass_mark_percent": "75",
+            "attempts_per_day": "3",
         },
     )
     assert response.status_code == 200
-    assert "Mark at least one answer as correct." in helpers.flashes(response)
-    assert _count(app, Question) == before
+    assert "That course already has a quiz: edit it instead." in helpers.flashes(response)
+    assert _count(app, Quiz) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"video_url": "javascript:alert(1)"}, "Video link: Video links must start with https://."),
+        (
+            {"video_url": "https://evil.example/watch?v=abc"},
+            "Video link: Videos can only be embedded from YouTube or Vimeo.",
+        ),
+        (
+            {"video_url": "https://www.youtube.com/watch?v=%22onload"},
+            "Video link: That link does not point at a YouTube or Vimeo video.",
+        ),
+        ({"position": "1"}, "Position 1 is already taken by lesson “Lesson 1” in this module."),
+    ],
+)
+def test_a_lesson_the_course_cannot_use_is_refused_and_changes_nothing(
+    app, client, fields, message
+):
+    from campus.extensions import db
+    from campus.learning.models import Lesson, Module
+
+    with app.app_context():
+        course = make_course("lesson-course", published=False)
+        module_id = db.session.scalars(
+            select(Module.id).where(Module.course_id == course.id).order_by(Module.position)
+        ).first()
+    before = _count(app, Lesson)
+    helpers.sign_in_admin(app, client)
+    form = {
+        "module": module_id,
+        "title": "A new lesson",
+        "body_markdown": "Find the point.",
+        "estimated_minutes": "10",
+        **fields,
+    }
+    response = helpers.post(client, "/admin/lessons/new/", form)
+    assert response.status_code == 200
+    assert any(message in m for m in helpers.flashes(response)), helpers.flashes(response)
+    assert _count(app, Lesson) == before
+    assert helpers.audit_entries(app, object_type="Lesson") == []
 
 
 def test_a_module_position_already_taken_is_refused_and_moves_carry_the_lessons(app, client):
