@@ -7,6 +7,7 @@ import io
 import pytest
 from PIL import Image
 
+from campus.directory import taxonomy
 from tests import support
 from tests.admin.helpers import audit_entries, flashes
 from tests.directory.helpers import make_profile
@@ -24,6 +25,9 @@ FORM = {
     "accepting_clients": "y",
     "contact_enabled": "y",
 }
+
+
+TEN_SPECIALTIES = list(taxonomy.specialties())[:10]
 
 
 def _png(size=(64, 64)) -> bytes:
@@ -130,6 +134,9 @@ def test_publishing_needs_a_specialty(app, client, member):
         ({"website": "javascript:alert(1)"}, "Enter your website"),
         ({"phone": "call me maybe"}, "Enter a phone number"),
         ({"display_name": ""}, "Enter the name clients know you by"),
+        ({"display_name": " R\u00a0"}, "Enter the name clients know you by"),
+        ({"specialties": TEN_SPECIALTIES}, "Choose at most 8 specialties"),
+        ({"website": "a" * 290 + ".example"}, "That website address is too long"),
     ],
 )
 def test_bad_fields_are_refused_and_nothing_is_saved(app, client, member, changes, message):
@@ -140,6 +147,32 @@ def test_bad_fields_are_refused_and_nothing_is_saved(app, client, member, change
 
     with app.app_context():
         assert profile_of(member) is None
+
+
+def test_two_practitioners_with_one_name_in_one_city_get_addresses_of_their_own(app):
+    from campus.directory.services import profile_of
+
+    clients, slugs = [], []
+    for email in ("robin@example.com", "robin.r@example.com"):
+        client = app.test_client()
+        with app.app_context():
+            user_id = support.create_user(email=email, full_name="Robin Reyes").id
+            support.sign_in_directly(client, user_id)
+        assert _save(client).status_code == 302
+        support.post_form(client, "/directory/me/publish")
+        with app.app_context():
+            slugs.append(profile_of(user_id).slug)
+        clients.append((client, user_id))
+    assert slugs == ["robin-reyes-lmt-portland", "robin-reyes-lmt-portland-2"]
+    # The first one saved again keeps its own address, not the next free one.
+    first, first_id = clients[0]
+    assert _save(first, bio="Now also cupping.").status_code == 302
+    with app.app_context():
+        assert profile_of(first_id).slug == slugs[0]
+    anyone = app.test_client()
+    for slug in slugs:
+        page = anyone.get(f"/directory/{slug}")
+        assert page.status_code == 200 and "Robin Reyes, LMT" in page.text
 
 
 def test_a_photo_is_checked_reencoded_stored_and_served(app, client, member):
