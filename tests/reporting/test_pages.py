@@ -74,6 +74,46 @@ def test_a_pending_report_is_shown_and_the_page_refreshes_itself(app, client):
     assert 'http-equiv="refresh"' not in _page(client, "/certificates/")
 
 
+def test_a_report_given_up_on_tells_the_member_there_is_nothing_to_do(app, client):
+    from campus.extensions import db
+
+    c = completion(app)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        report.status, report.attempts = "failed", 14
+        report.reason = "No answer from CE Broker after 14 tries"
+        db.session.commit()
+    support.login(client, c.email)
+    html = _page(client, "/certificates/")
+    assert (
+        "Not confirmed by CE Broker: it did not answer our tries. We send it again or report it "
+        "with our roster; nothing to do on your side."
+    ) in html
+    assert "14 tries" not in html and 'http-equiv="refresh"' not in html
+
+
+def test_a_report_cancelled_by_a_revocation_before_it_was_sent_says_so(app, client):
+    from campus.certificates.actions import revoke
+    from campus.extensions import db
+    from campus.reporting.tasks import send_report
+
+    c = completion(app)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        report.status, report.attempts = "pending", 0  # revoked before its first send
+        db.session.commit()
+        revoke(c.code, "Quiz answers were shared", actor=None)
+        db.session.commit()
+        send_report.delay(report.id)  # its queued send finds the revocation
+        db.session.expire_all()
+        report = report_of(c.certificate_id)
+        assert (report.status, report.withdrawal_pending) == ("cancelled", False)
+    support.login(client, c.email)
+    html = _page(client, "/certificates/")
+    assert "Not reported to CE Broker: the certificate was revoked." in html
+    assert "withdraws the report" not in html
+
+
 def test_a_member_without_a_florida_license_sees_no_report_line(app, client):
     c = completion(app, state="Maine", license_number="MT-1")
     support.login(client, c.email)
