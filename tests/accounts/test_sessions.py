@@ -305,3 +305,23 @@ def test_a_password_change_is_filed_under_the_member_in_the_log(app, client, use
         # The view hands the service `current_user`: the entry names the User, not the proxy,
         # so the member's page (which lists entries about User #id) shows it.
         assert (entry.object_type, entry.object_id, entry.actor_id) == ("User", str(user), user)
+
+
+def test_a_member_signed_in_on_two_devices_is_one_account(app, user):
+    from campus.accounts import sessions
+
+    with app.test_request_context():
+        other_id = create_user(email="noor@example.com").id
+        account = db.session.get(User, user)
+        phone, laptop = sessions.start_session(account), sessions.start_session(account)
+        db.session.commit()
+        db.session.expunge_all()
+        on_phone = sessions.load(phone)
+        db.session.expunge_all()
+        on_laptop = sessions.load(laptop)
+        other = db.session.get(User, other_id)
+        assert on_phone is not on_laptop and on_phone.get_id() != on_laptop.get_id()
+        assert on_phone == on_laptop and on_phone.__ne__(on_laptop) is False
+        assert on_phone != other and on_phone.__eq__(other) is False
+        assert on_phone != user  # an id is not an account
+        assert (User() == User()) is False  # unsaved accounts are nobody yet
