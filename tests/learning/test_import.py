@@ -366,3 +366,68 @@ def test_the_demo_courses_are_files_imported_whole(app):
         [handout] = hip.lessons[-1].resources
         assert handout.filename == "hip-and-thigh-self-care.txt" and handout.size_bytes > 500
         assert hip.quiz.instructions.startswith("Each attempt draws ten questions")
+
+
+def _outline(app) -> list[tuple[str, list[str]]]:
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        return [
+            (module.title, [lesson.title for lesson in module.lessons])
+            for module in sorted(course.modules, key=lambda m: m.position)
+        ]
+
+
+def _handouts(app) -> list[tuple[str, bytes]]:
+    from campus.learning import services
+
+    with app.app_context():
+        return [
+            (resource.lesson.title, services.resource_bytes(resource))
+            for resource in db.session.scalars(select(LessonResource).order_by(LessonResource.id))
+        ]
+
+
+def test_an_update_nobody_has_studied_can_reshape_the_course(app, tmp_path):
+    root = write_course(tmp_path)
+    assert run_import(app, tmp_path).exit_code == 0
+    data = {
+        **COURSE,
+        "status": "draft",
+        "professions": ["physical_therapist"],
+        "approvals": [{"board": "BOC", "approval_number": "P-9", "valid_until": "2099-06-30"}],
+        "modules": [
+            {"title": "The scalenes", "lessons": ["01-find.md", "03-home.md"]},
+            {"title": "Treatment", "lessons": ["02-treat.md"]},
+        ],
+    }
+    (root / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0 and "updated    scalenes" in result.output, result.output
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        assert course.status == "draft"
+        assert course.professions == ["physical_therapist"]
+        assert [(a.board, a.approval_number) for a in course.approvals] == [("BOC", "P-9")]
+    assert _outline(app) == [
+        ("The scalenes", ["Finding the scalenes", "Home care"]),
+        ("Treatment", ["Treating them"]),
+    ]
+    assert _handouts(app) == [("Home care", b"Stretch twice a day.\n")]
+
+    # A new handout, the second module gone, and no quiz file: the quiz stays as it was.
+    (root / "resources" / "handout.txt").write_text("Stretch three times a day.\n")
+    (root / "quiz.yaml").unlink()
+    data["modules"] = data["modules"][:1]
+    (root / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _outline(app) == [("The scalenes", ["Finding the scalenes", "Home care"])]
+    assert _handouts(app) == [("Home care", b"Stretch three times a day.\n")]
+    assert len(_course(app).quiz.questions) == 2
+
+    # The lesson no longer lists its handout.
+    (root / "lessons" / "03-home.md").write_text("---\ntitle: Home care\nminutes: 15\n---\nRest.\n")
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _handouts(app) == []
+    with app.app_context():
+        updates = select(func.count()).where(AuditEntry.action == "learning.course_updated")
+        assert db.session.scalar(updates) == 3
