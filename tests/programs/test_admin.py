@@ -61,6 +61,10 @@ def test_bad_weights_are_refused_with_a_clear_message(app, client):
         response = helpers.post(client, "/admin/programs/new/", form)
         assert response.status_code == 200
         assert any("between 1 and 100" in m for m in helpers.flashes(response)), weight
+    for blank in ("", "\n  \n"):
+        response = helpers.post(client, "/admin/programs/new/", _program_form(weights_text=blank))
+        assert response.status_code == 200
+        assert any("at least one exam domain" in m for m in helpers.flashes(response)), blank
     with app.app_context():
         assert db.session.scalar(select(Program)) is None
 
@@ -83,6 +87,10 @@ def test_admin_adds_a_question_with_one_right_answer(app, client):
         assert [c["correct"] for c in question.choices] == [False, True, False]
     bad = helpers.post(client, "/admin/exam-questions/new/", {**form, "choices_text": "A\nB"})
     assert any("exactly one" in m for m in helpers.flashes(bad))
+    alone = helpers.post(client, "/admin/exam-questions/new/", {**form, "choices_text": "* A\n "})
+    assert any("at least two answers" in m for m in helpers.flashes(alone))
+    with app.app_context():
+        assert len(db.session.scalars(select(ExamQuestion)).all()) == 1
 
 
 def test_admin_revokes_a_credential_with_a_reason(app, client):
@@ -97,6 +105,22 @@ def test_admin_revokes_a_credential_with_a_reason(app, client):
     with app.app_context():
         credential = db.session.get(Credential, credential_id)
         assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"
+
+
+def test_revoking_a_revoked_credential_keeps_the_first_reason(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        user = support.create_user()
+        credential_id = make_credential(user.id, make_program(slug="p")).id
+    revoke = f"/admin/credentials/{credential_id}/revoke"
+    helpers.post(client, revoke, {"revoke-reason": "Misconduct"})
+    again = helpers.post(client, revoke, {"revoke-reason": "Other"}, follow_redirects=True)
+    assert any("revoked already" in m for m in helpers.flashes(again)), helpers.flashes(again)
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).revoked_reason == "Misconduct"
+    assert len(helpers.audit_entries(app, object_type="Credential")) == 1
+    missing = helpers.post(client, "/admin/credentials/999999/revoke", {"revoke-reason": "x"})
+    assert missing.status_code == 404
 
 
 def test_changing_a_credential_needs_a_fresh_password(app, client):
