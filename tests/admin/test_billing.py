@@ -109,6 +109,16 @@ def test_a_replay_goes_back_only_to_a_page_of_this_site(app, client, back):
     assert response.headers["Location"].endswith(f"/admin/webhooks/details/?id={row_id}")
 
 
+def test_replaying_an_event_that_is_not_stored_says_so_and_changes_nothing(app, client):
+    row_id = helpers.make_event(app, status="failed")
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/webhooks/999999/replay", {}, follow_redirects=True)
+    assert "There is no such event." in helpers.flashes(response)
+    unsigned = client.post(f"/admin/webhooks/{row_id}/replay", data={})  # no CSRF token
+    assert unsigned.status_code == 400
+    assert helpers.audit_entries(app) == []
+
+
 def test_replaying_needs_a_fresh_password(app, client):
     from campus.billing.models import WebhookEvent
     from campus.extensions import db
