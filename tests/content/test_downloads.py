@@ -151,6 +151,7 @@ def test_leads_export_as_csv(app, client, guide):
     with app.app_context():
         other, _ = save_download(slug="other", title="Other", description="", filename="x.pdf")
         from campus.content.models import Lead
+        from campus.models.base import utcnow
 
         db.session.add(
             Lead(
@@ -159,6 +160,7 @@ def test_leads_export_as_csv(app, client, guide):
                 name="Zed",
                 consent_text="ok",
                 marketing=True,
+                consented_at=utcnow(),
             )
         )
         db.session.commit()

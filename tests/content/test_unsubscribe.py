@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -80,3 +81,62 @@ def test_a_forged_unsubscribe_token_is_refused_and_changes_nothing(app, client, 
     r = app.test_client().post(f"/unsubscribe/{token}")
     assert r.status_code == 400 and "not valid" in r.get_data(as_text=True)
     assert _lead(app).unsubscribed_at is None
+
+
+def test_consent_is_recorded_when_given_and_only_a_new_tick_undoes_an_unsubscribe(
+    app, client, guide
+):
+    import time_machine
+
+    from campus.models.base import utcnow
+
+    def on_list() -> bool:
+        output = app.test_cli_runner().invoke(args=["content", "leads-csv"]).output
+        return "ana@example.com" in output
+
+    _ask(client, marketing=None)
+    first = _lead(app)
+    assert (first.marketing, first.consent_text, first.consented_at) == (False, "", None)
+    assert not on_list()
+    # The next day she asks again and ticks the box: her consent is kept with its words.
+    later = utcnow() + timedelta(days=1)
+    with time_machine.travel(later, tick=False):
+        _ask(client)
+    lead = _lead(app)
+    assert lead.marketing is True and lead.consented_at == later
+    assert lead.asked_at == first.asked_at and lead.consented_at > lead.asked_at
+    assert "occasional emails" in lead.consent_text and on_list()
+    path = _unsubscribe_path(support.outbox(app)[-1])
+    app.test_client().post(path, data={"List-Unsubscribe": "One-Click"})
+    assert not on_list()
+    # Asking for the guide again without the box keeps her off the list...
+    _ask(client, marketing=None)
+    assert _lead(app).unsubscribed_at is not None and not on_list()
+    # ...and ticking it once more is a new consent.
+    _ask(client)
+    assert _lead(app).unsubscribed_at is None and on_list()
+
+
+def test_the_admins_lead_list_says_who_agreed_to_marketing_and_who_left(app, client, guide):
+    from tests.admin import helpers as admin
+
+    _ask(client, email="ana@example.com")
+    _ask(client, email="ben@example.com", marketing=None)
+    _ask(client, email="cho@example.com")
+    [to_cho] = [m for m in support.outbox(app) if m["To"] == "cho@example.com"]
+    app.test_client().post(_unsubscribe_path(to_cho), data={"List-Unsubscribe": "One-Click"})
+    admin.sign_in_admin(app, client)
+    page = client.get("/admin/leads/")
+    assert page.status_code == 200
+    rows = {
+        email: row
+        for row in page.text.split("<tr")[1:]
+        for email in ("ana@example.com", "ben@example.com", "cho@example.com")
+        if email in row
+    }
+    today = f"{_lead(app).asked_at:%Y-%m-%d}"
+    assert f"agreed {today}" in rows["ana@example.com"]
+    assert "did not agree" in rows["ben@example.com"]
+    assert f"agreed {today}" not in rows["ben@example.com"]
+    assert f"unsubscribed {today}" in rows["cho@example.com"]
+    assert "First asked" in page.text and "Consented" not in page.text

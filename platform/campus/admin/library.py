@@ -349,17 +349,28 @@ def _lead_count(download_id: int) -> int:
     return db.session.scalar(select(func.count()).where(Lead.download_id == download_id)) or 0
 
 
+def marketing_answer(lead: Lead) -> str:
+    """What a lead answered about marketing email, and when, as the list shows it."""
+    if lead.unsubscribed_at is not None:
+        return f"unsubscribed {lead.unsubscribed_at:%Y-%m-%d}"
+    if lead.marketing and lead.consented_at is not None:
+        return f"agreed {lead.consented_at:%Y-%m-%d}"
+    return "did not agree"
+
+
 class LeadView(AuditedModelView):
     """People who asked for a download (read-only)."""
 
     can_create = can_edit = False
-    column_list = ("download", "email", "name", "consented_at", "requests")
-    column_default_sort = ("consented_at", True)
+    column_list = ("download", "email", "name", "asked_at", "marketing", "requests")
+    column_labels = {"asked_at": "First asked", "marketing": "Marketing email"}
+    column_default_sort = ("asked_at", True)
     column_searchable_list = ("email", "name")
-    column_filters = ("download.title", "consented_at")
+    column_filters = ("download.title", "asked_at", "marketing")
     column_formatters = {
         "download": lambda v, c, m, n: m.download.title,
-        "consented_at": lambda v, c, m, n: m.consented_at.strftime("%Y-%m-%d"),
+        "asked_at": lambda v, c, m, n: f"{m.asked_at:%Y-%m-%d}",
+        "marketing": lambda v, c, m, n: marketing_answer(m),
     }
 
     def __init__(self, session, **kwargs) -> None:

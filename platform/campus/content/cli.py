@@ -55,7 +55,7 @@ def leads_csv_command(download_slug: str | None) -> None:
                 lead.download.slug,
                 safe_cell(lead.name),
                 safe_cell(lead.email),
-                lead.consented_at.isoformat(),
+                lead.consented_at.isoformat() if lead.consented_at else "",
                 lead.requests,
                 lead.last_requested_at.isoformat(),
                 lead.consent_text,

@@ -90,6 +90,9 @@ def request_download(download: Download, *, name: str, email: str, marketing: bo
             name=name,
             marketing=marketing,
             consent_text=CONSENT_TEXT if marketing else "",
+            asked_at=now,
+            consented_at=now if marketing else None,
+            last_requested_at=now,
         )
         try:
             with db.session.begin_nested():

@@ -119,7 +119,8 @@ class Lead(Model):
     consent_text: Mapped[str] = mapped_column(Text)  # what they agreed to; "" when they did not
     marketing: Mapped[bool] = mapped_column(default=False)
     unsubscribed_at: Mapped[datetime | None]
-    consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)  # their first request
+    consented_at: Mapped[datetime | None]  # when they last agreed to marketing; None if never
     requests: Mapped[int] = mapped_column(default=1)
     last_requested_at: Mapped[datetime] = mapped_column(default=utcnow)
 

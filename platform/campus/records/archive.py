@@ -214,10 +214,11 @@ def consents_part(user: User) -> list[dict[str, Any]]:
         {
             "download": lead.download.title,
             "name_given": lead.name,
-            "asked_at": lead.consented_at,
+            "asked_at": lead.asked_at,
             "times_asked": lead.requests,
             "marketing_email": lead.marketing,
             "consent_text": lead.consent_text,
+            "consented_at": lead.consented_at,
             "unsubscribed_at": lead.unsubscribed_at,
         }
         for lead in rows
