@@ -176,7 +176,10 @@ def test_deletion_keeps_exactly_the_ce_records_and_removes_the_rest(app, client)
 def test_a_kept_certificate_still_verifies(app, client):
     m = full_member(app)
     support.login(client, m.email)
-    assert _delete(client).status_code == 302
+    deleted = _delete(client)
+    assert deleted.status_code == 302
+    told = client.get(deleted.headers["Location"]).get_data(as_text=True)
+    assert "Your account is deleted" in told and "CE courses you completed is kept" in told
     page = client.get(f"/verify/{m.code}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -190,7 +193,11 @@ def test_an_account_without_ce_records_is_deleted_outright(app, client):
         user = support.create_user()
         user_id, email = user.id, user.email
     support.login(client, email)
-    assert _delete(client).status_code == 302
+    deleted = _delete(client)
+    assert deleted.status_code == 302
+    told = client.get(deleted.headers["Location"]).get_data(as_text=True)
+    assert "no CE course records with us, so none were kept" in told
+    assert "is kept" not in told
     with app.app_context():
         from campus.accounts.models import User
         from campus.extensions import db

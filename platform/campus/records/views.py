@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -111,6 +111,9 @@ def delete_account() -> Response | tuple[str, int]:
 @bp.get("/account/deleted")
 def deleted() -> str:
     """Say the account is gone and what was kept for the boards."""
+    # Only the deletion sets `kept`: anyone else opening this page is told nothing was kept.
     return render_template(
-        "records/deleted.html", retention_years=current_app.config["CE_RECORD_RETENTION_YEARS"]
+        "records/deleted.html",
+        kept=request.args.get("kept") == "1",
+        retention_years=current_app.config["CE_RECORD_RETENTION_YEARS"],
     )
