@@ -140,3 +140,22 @@ def test_the_admins_lead_list_says_who_agreed_to_marketing_and_who_left(app, cli
     assert f"agreed {today}" not in rows["ben@example.com"]
     assert f"unsubscribed {today}" in rows["cho@example.com"]
     assert "First asked" in page.text and "Consented" not in page.text
+
+
+def test_the_lead_export_says_each_marketing_answer_in_words(app, client, guide):
+    import csv
+    import io
+
+    from tests.admin import helpers as admin
+
+    _ask(client, email="ana@example.com")
+    _ask(client, email="ben@example.com", marketing=None)
+    [to_ana] = support.outbox(app)[:1]
+    app.test_client().post(_unsubscribe_path(to_ana), data={"List-Unsubscribe": "One-Click"})
+    admin.sign_in_admin(app, client)
+    response = client.get("/admin/leads/export/csv/")
+    assert response.status_code == 200
+    rows = {row["Email"]: row for row in csv.DictReader(io.StringIO(response.text))}
+    assert rows["ana@example.com"]["Marketing email"].startswith("unsubscribed ")
+    assert rows["ben@example.com"]["Marketing email"] == "did not agree"
+    assert rows["ben@example.com"]["Download"] == "Hip and Thigh Stretching Guide"
