@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
@@ -77,5 +78,20 @@ def test_every_admin_list_exports_its_rows(app, client):
         response = client.get(rule.replace("<export_type>", "csv"))
         assert response.status_code == 200, rule
         assert response.headers["Cache-Control"] == "no-store"
-        assert "<a href" not in response.get_data(as_text=True)
+        text = response.get_data(as_text=True)
+        assert "<a href" not in text and "<span" not in text, rule
+        # A related row is named as the list names it, never by its Python repr.
+        assert re.search(r"<[A-Z]\w* [^>]*>", text) is None, (rule, text)
     assert len(_exports(app)) == len(rules)
+
+
+def test_an_export_carries_what_the_list_shows_as_plain_text(app, client):
+    helpers.make_catalog(app)
+    helpers.sign_in_admin(app, client)
+    courses = _rows(client.get("/admin/courses/export/csv/"))
+    assert [row["Approvals"] for row in courses] == ["NCBTMB 1234-56 no end date"]
+    [certificate] = _rows(client.get("/admin/certificates/export/csv/"))
+    assert (certificate["Member"], certificate["Status"]) == ("member@example.com", "Issued")
+    questions = _rows(client.get("/admin/questions/export/csv/"))
+    assert questions[0]["Choices"] == "(right) A; B; C"
+    assert questions[0]["Kind"] == "Choose one answer"

@@ -18,6 +18,7 @@ from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model import filters as admin_filters
 from flask_admin.model.form import InlineFormAdmin, converts
+from markupsafe import Markup
 from sqlalchemy import BigInteger
 from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
@@ -260,7 +261,8 @@ class AuditedModelView(SecureMixin, ModelView):
     edit_template = "admin/campus/model_edit.html"
     details_template = "admin/campus/model_details.html"
 
-    # The list's formatters make HTML (links, badges); an export carries the plain values.
+    # Where a column has no formatter of its own here, an export carries what the list shows
+    # (get_export_value): its text, without the links and badges.
     column_formatters_export: dict = {}
 
     def __init__(self, model, session, **kwargs: Any) -> None:
@@ -329,6 +331,17 @@ class AuditedModelView(SecureMixin, ModelView):
     def _integer_key(self) -> bool:
         keys = self.model.__mapper__.primary_key
         return len(keys) == 1 and keys[0].type.python_type is int
+
+    def get_export_value(self, model: Any, name: Any) -> Any:
+        """A cell of an export: its export formatter's, else the list's text, else the value.
+
+        Without this an export gives the raw attribute: a related row's repr ("<User 7 ...>"),
+        or nothing for a column the list computes (a status, a count).
+        """
+        if name in self.column_formatters_export or name not in self.column_formatters:
+            return super().get_export_value(model, name)
+        shown = self.column_formatters[name](self, None, model, name)
+        return Markup(shown).striptags() if isinstance(shown, Markup) else shown
 
     def _export_csv(self, return_url: Any):
         # Built whole inside the request: Flask-Admin's stream reads rows after the session is

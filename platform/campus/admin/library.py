@@ -372,13 +372,7 @@ class LeadView(AuditedModelView):
         "asked_at": lambda v, c, m, n: f"{m.asked_at:%Y-%m-%d}",
         "marketing": lambda v, c, m, n: marketing_answer(m),
     }
-    # The export says the same: a bare "marketing: true" would be read as consent by whoever
-    # opens the file, even for a lead who unsubscribed since.
-    column_formatters_export = {
-        "download": lambda v, c, m, n: m.download.title,
-        "asked_at": lambda v, c, m, n: m.asked_at.isoformat(),
-        "marketing": lambda v, c, m, n: marketing_answer(m),
-    }
+    column_formatters_export = {"asked_at": lambda v, c, m, n: m.asked_at.isoformat()}
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Lead, session, **kwargs)

@@ -104,6 +104,11 @@ class QuestionView(CourseCatalogView):
             Markup("✔ " if ch.is_correct else "· ") + escape(ch.text) for ch in m.choices
         ),
     }
+    column_formatters_export = {
+        "choices": lambda v, c, m, n: "; ".join(
+            ("(right) " if ch.is_correct else "") + ch.text for ch in m.choices
+        ),
+    }
     form_columns = ("quiz", "position", "prompt", "kind", "objective", "explanation", "choices")
     form_choices = {"kind": list(QUESTION_KINDS.items())}
     form_args = {

@@ -38,6 +38,9 @@ class Category(Model):
     name: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(default=100)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class Tag(Model):
     """A muscle (or topic) articles are tagged with."""

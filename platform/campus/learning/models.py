@@ -132,6 +132,9 @@ class Course(TimestampMixin, Model):
     def __repr__(self) -> str:
         return f"<Course {self.slug}>"
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class CourseProfession(Model):
     """One profession a course is written for (the catalog filters on these)."""
