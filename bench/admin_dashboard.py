@@ -225,6 +225,8 @@ def seed(members: int, now: datetime) -> dict[str, int]:
             "email": f"lead{n}@example.com",
             "name": "Lead",
             "consent_text": "ok",
+            "marketing": True,
+            "asked_at": now,
             "consented_at": now,
             "requests": 1,
             "last_requested_at": now,
