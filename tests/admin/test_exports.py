@@ -86,10 +86,22 @@ def test_every_admin_list_exports_its_rows(app, client):
 
 
 def test_an_export_carries_what_the_list_shows_as_plain_text(app, client):
+    from datetime import date
+
+    from campus.learning.models import BoardApproval, Course
+
     helpers.make_catalog(app)
+    with app.app_context():
+        course = db.session.scalars(select(Course)).one()
+        course.approvals.append(
+            BoardApproval(board="BOC", approval_number="P-2", valid_until=date(2099, 1, 31))
+        )
+        db.session.commit()
     helpers.sign_in_admin(app, client)
     courses = _rows(client.get("/admin/courses/export/csv/"))
-    assert [row["Approvals"] for row in courses] == ["NCBTMB 1234-56 no end date"]
+    assert [row["Approvals"] for row in courses] == [
+        "NCBTMB 1234-56 no end date; BOC P-2 until 2099-01-31"
+    ]
     [certificate] = _rows(client.get("/admin/certificates/export/csv/"))
     assert (certificate["Member"], certificate["Status"]) == ("member@example.com", "Issued")
     questions = _rows(client.get("/admin/questions/export/csv/"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -243,6 +244,9 @@ class AdminPage(SecureMixin, BaseView):
     """A hand-written admin page."""
 
 
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
 class AuditedModelView(SecureMixin, ModelView):
     """A Flask-Admin model view whose every create, update and delete is written to the log."""
 
@@ -341,7 +345,10 @@ class AuditedModelView(SecureMixin, ModelView):
         if name in self.column_formatters_export or name not in self.column_formatters:
             return super().get_export_value(model, name)
         shown = self.column_formatters[name](self, None, model, name)
-        return Markup(shown).striptags() if isinstance(shown, Markup) else shown
+        if not isinstance(shown, Markup):
+            return shown
+        # Lines the list breaks apart stay apart in the cell.
+        return Markup(_LINE_BREAK.sub("; ", shown)).striptags()
 
     def _export_csv(self, return_url: Any):
         # Built whole inside the request: Flask-Admin's stream reads rows after the session is
