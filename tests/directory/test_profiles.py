@@ -194,6 +194,23 @@ def test_a_photo_is_checked_reencoded_stored_and_served(app, client, member):
     support.post_form(client, "/directory/me/publish")
     served = app.test_client().get(f"/directory/photos/{name}")
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    # A moderator's hiding takes the photo down with the profile (the owner still sees it).
+    from campus.directory import actions
+    from campus.extensions import db
+
+    with app.app_context():
+        actions.hide_profile(profile_of(member), "Spam", actor=None)
+        db.session.commit()
+    assert app.test_client().get(f"/directory/photos/{name}").status_code == 404
+    assert client.get(f"/directory/photos/{name}").status_code == 200
+    # Names no stored photo has, or no photo name at all, find nothing.
+    unknown = "1-" + "a" * 20 + ".jpg"  # well formed, but no profile's
+    for other in (unknown, "../secret.jpg", name.replace(".jpg", ".png"), "x" * 300):
+        assert app.test_client().get(f"/directory/photos/{other}").status_code == 404, other
+    # A file lost from storage is a 404 too, not an error.
+    with app.app_context():
+        get_storage().delete(key)
+    assert client.get(f"/directory/photos/{name}").status_code == 404
 
 
 def _stored_photo(app, user_id: int) -> Image.Image:
