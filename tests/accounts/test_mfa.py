@@ -235,3 +235,21 @@ def test_provisioning_link_names_the_site_and_the_account(app, user):
     with app.app_context():
         uri = mfa.provisioning_uri(db.session.get(User, user), pyotp.random_base32())
     assert uri.startswith("otpauth://totp/Campus:theo%40example.com?")
+
+
+def test_setting_up_twice_keeps_the_first_app_and_its_codes(app, client, user):
+    login(client, EMAIL)
+    key, codes = _enrol(app, client)
+    again = post_form(client, "/account/security/totp/start", follow_redirects=True)
+    assert "Your authenticator app is already set up." in again.get_data(as_text=True)
+    # The set-up page of a second secret is not there to open.
+    page = client.get("/account/security/totp")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/account/security")
+    with app.app_context():
+        account = db.session.get(User, _account_id(app))
+        assert account.totp_enabled and account.totp_pending_secret is None
+        assert len(db.session.scalars(select(RecoveryCode)).all()) == len(codes)
+    # The first app still signs in.
+    other = app.test_client()
+    login_with_code(other, EMAIL, totp_code(key, steps=1))
+    assert other.get("/api/v1/me").status_code == 200

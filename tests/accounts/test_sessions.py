@@ -325,3 +325,14 @@ def test_a_member_signed_in_on_two_devices_is_one_account(app, user):
         assert on_phone != other and on_phone.__eq__(other) is False
         assert on_phone != user  # an id is not an account
         assert (User() == User()) is False  # unsaved accounts are nobody yet
+
+
+def test_ending_this_devices_own_session_from_the_list_asks_to_sign_out_instead(app, client, user):
+    login(client, EMAIL)
+    with app.app_context():
+        own = db.session.scalar(select(UserSession.id))
+    response = post_form(client, f"/account/security/sessions/{own}/end", follow_redirects=True)
+    assert "To end this device&#39;s session, sign out." in response.get_data(as_text=True)
+    assert client.get("/api/v1/me").status_code == 200
+    with app.app_context():
+        assert db.session.get(UserSession, own).revoked_at is None
