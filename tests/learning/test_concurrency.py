@@ -120,3 +120,42 @@ def test_concurrent_quiz_submissions_respect_the_daily_limit(app):
     assert all(isinstance(e, LearningError) and e.status == 429 for e in errors)
     with app.app_context():
         assert db.session.scalar(select(func.count(QuizAttempt.id))) == 2
+
+
+def test_two_tabs_sending_the_evaluation_at_once_keep_one_and_issue_one_certificate(app):
+    from campus.accounts.models import User
+    from campus.certificates.models import Certificate
+    from campus.extensions import db
+    from campus.learning import evaluation
+    from campus.learning import quiz as quizzes
+    from campus.learning.access import LearningError
+    from campus.learning.models import Course
+    from campus.learning.records import CourseEvaluation
+    from tests.learning.helpers import complete_all_lessons, right_answers
+
+    with app.app_context():
+        course = make_course("race-evaluation")
+        user = support.create_user()
+        support.make_member(user.id, "active")
+        enroll_directly(user.id, course.id)
+        complete_all_lessons(user.id, course)
+        quizzes.submit_attempt(user, db.session.get(Course, course.id), right_answers(course))
+        db.session.commit()
+        user_id = user.id
+    answers = evaluation.Answers(
+        ratings=dict.fromkeys(evaluation.RATINGS, 4),
+        minutes_taken=120,
+        comments="",
+        attested=True,
+    )
+
+    def submit():
+        user = db.session.get(User, user_id)
+        return evaluation.submit(user, db.session.get(Course, course.id), answers).id
+
+    results, errors = _race(app, 4, submit)
+    assert len(results) == 1
+    assert [e.code for e in errors if isinstance(e, LearningError)] == ["already_evaluated"] * 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CourseEvaluation.id))) == 1
+        assert db.session.scalar(select(func.count(Certificate.id))) == 1
