@@ -111,6 +111,11 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
     zone = zone_problem(config.get("TIME_ZONE"))
     if zone:
         problems.append(zone)
+    retention = config.get("MESSAGE_RETENTION_DAYS", 1)
+    if not isinstance(retention, int) or retention < 1:
+        problems.append(
+            f"MESSAGE_RETENTION_DAYS={retention!r} must be a whole number of days, 1 or more"
+        )
     if config.get("LOG_FORMAT") not in ("text", "json"):
         problems.append(f"LOG_FORMAT={config.get('LOG_FORMAT')!r} must be text or json")
     for network in config.get("METRICS_ALLOW_FROM") or ():

@@ -14,7 +14,7 @@ from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
@@ -181,3 +181,25 @@ def unrelayed_ids(now: datetime | None = None, limit: int = 200) -> list[int]:
             .limit(limit)
         )
     )
+
+
+def delete_old_messages(now: datetime | None = None) -> int:
+    """Delete clients' messages stored more than MESSAGE_RETENTION_DAYS ago; return how many.
+
+    Only messages relayed or given up on are taken, so a short retention never takes one the
+    sweep may still relay. The practitioner's count of messages is kept on the profile, and the
+    relayed email's body is erased on the same schedule.
+    """
+    now = now or utcnow()
+    config = current_app.config
+    cutoff = now - timedelta(days=config["MESSAGE_RETENTION_DAYS"])
+    given_up = now - timedelta(seconds=config["DIRECTORY_RELAY_GIVE_UP_AFTER"])
+    result = db.session.execute(
+        delete(ContactMessage)
+        .where(
+            ContactMessage.created_at < cutoff,
+            or_(ContactMessage.relayed_at.is_not(None), ContactMessage.created_at < given_up),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, result).rowcount

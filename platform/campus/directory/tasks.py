@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from campus.directory import contact
 from campus.extensions import db
 from campus.jobs import requeue
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -31,9 +35,23 @@ def sweep_messages() -> int:
     return requeue(contact.RELAY_TASK, contact.unrelayed_ids(), "messages")
 
 
+@shared_task(name="campus.directory.delete_old_messages")
+def delete_old_messages() -> int:
+    """Delete clients' messages stored before the retention period (safe to run twice)."""
+    deleted = contact.delete_old_messages()
+    db.session.commit()
+    if deleted:
+        log.info("deleted %d old contact messages", deleted)
+    return deleted
+
+
 BEAT_SCHEDULE = {
     "directory-sweep-messages": {
         "task": "campus.directory.sweep_messages",
         "schedule": 300.0,
-    }
+    },
+    "directory-delete-old-messages": {
+        "task": "campus.directory.delete_old_messages",
+        "schedule": 24 * 60 * 60.0,
+    },
 }

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
+from typing import cast
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.models import EmailMessage
+from campus.models.base import utcnow
 
 # A deleted account's placeholder address lives here (RFC 2606: never deliverable, never
 # anyone's); what is still sent about that account (a credential issued after it was deleted,
@@ -137,3 +140,25 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     if message.html_body:
         mime.add_alternative(message.html_body, subtype="html")
     return mime
+
+
+def erase_old_bodies(now: datetime | None = None) -> int:
+    """Erase the bodies of emails sent more than MESSAGE_RETENTION_DAYS ago; return how many.
+
+    The row stays (to whom, the subject, when, its dedupe key): it still shows the email went,
+    and keeps a replayed event from sending it twice. The body is what carries a client's words,
+    a member's details or a link.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["MESSAGE_RETENTION_DAYS"])
+    result = db.session.execute(
+        update(EmailMessage)
+        .where(
+            EmailMessage.status == "sent",
+            EmailMessage.sent_at < cutoff,
+            EmailMessage.text_body != "",
+        )
+        .values(text_body="", html_body=None, reply_to=None)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, result).rowcount

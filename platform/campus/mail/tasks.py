@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 
 from campus.extensions import db
 from campus.mail.models import EmailMessage
-from campus.mail.services import to_mime
+from campus.mail.services import erase_old_bodies, to_mime
 from campus.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,23 @@ def _hang_up(smtp: smtplib.SMTP) -> None:
         smtp.close()
 
 
+@shared_task(name="campus.mail.erase_old_bodies")
+def erase_old_bodies_task() -> int:
+    """Erase the bodies of emails sent before the retention period (safe to run twice)."""
+    erased = erase_old_bodies()
+    db.session.commit()
+    if erased:
+        log.info("erased the bodies of %d old emails", erased)
+    return erased
+
+
 BEAT_SCHEDULE = {
     "mail-sweep-unsent": {
         "task": "campus.mail.sweep_unsent",
         "schedule": 120.0,
+    },
+    "mail-erase-old-bodies": {
+        "task": "campus.mail.erase_old_bodies",
+        "schedule": 24 * 60 * 60.0,
     },
 }
