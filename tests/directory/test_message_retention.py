@@ -82,20 +82,33 @@ def test_messages_and_the_bodies_of_sent_emails_go_after_the_retention_days(app,
         assert profile.messages_received == 2  # the practitioner's count is not the messages
 
 
-def test_an_email_not_sent_yet_keeps_its_body_however_old(app):
+def test_an_email_still_to_be_tried_keeps_its_body_and_one_given_up_on_loses_it(app):
     from campus.extensions import db
     from campus.mail.models import EmailMessage
+    from campus.mail.services import MAX_ATTEMPTS
 
-    with app.app_context():
-        db.session.add(
-            EmailMessage(
-                to="wait@example.com", subject="Queued", text_body="Hello", status="queued"
+    with app.app_context(), time_machine.travel(START, tick=False):
+        for subject, status, attempts in (
+            ("queued", "queued", 0),
+            ("retrying", "failed", MAX_ATTEMPTS - 1),
+            ("given up", "failed", MAX_ATTEMPTS),
+        ):
+            db.session.add(
+                EmailMessage(
+                    to="wait@example.com",
+                    subject=subject,
+                    text_body="Hello",
+                    html_body="<p>Hello</p>",
+                    status=status,
+                    attempts=attempts,
+                )
             )
-        )
         db.session.commit()
+    with app.app_context():
         with time_machine.travel(START + timedelta(days=400), tick=False):
-            assert erase_old_bodies_task.delay().get() == 0
-        assert db.session.scalar(select(EmailMessage.text_body)) == "Hello"
+            assert erase_old_bodies_task.delay().get() == 1
+        rows = db.session.execute(select(EmailMessage.subject, EmailMessage.text_body)).all()
+        assert sorted(rows) == [("given up", ""), ("queued", "Hello"), ("retrying", "Hello")]
 
 
 def test_the_retention_jobs_run_daily_on_the_beat_schedule():

@@ -10,7 +10,7 @@ from typing import cast
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.extensions import db
@@ -22,6 +22,8 @@ from campus.models.base import utcnow
 # anyone's); what is still sent about that account (a credential issued after it was deleted,
 # a reminder) has nobody to go to.
 TOMBSTONE_DOMAIN = "deleted.invalid"
+# Tries of one message: the first and deliver_email's eight retries; then it is given up.
+MAX_ATTEMPTS = 9
 
 
 def queue_email(
@@ -143,19 +145,26 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
 
 
 def erase_old_bodies(now: datetime | None = None) -> int:
-    """Erase the bodies of emails sent more than MESSAGE_RETENTION_DAYS ago; return how many.
+    """Erase the bodies of emails sent or given up on before the retention days; count them.
 
-    The row stays (to whom, the subject, when, its dedupe key): it still shows the email went,
-    and keeps a replayed event from sending it twice. The body is what carries a client's words,
-    a member's details or a link.
+    The retention is MESSAGE_RETENTION_DAYS. The row stays (to whom, the subject, when, its
+    dedupe key): it still shows the email went, and keeps a replayed event from sending it
+    twice. The body is what carries a client's words, a member's details or a link.
     """
     now = now or utcnow()
     cutoff = now - timedelta(days=current_app.config["MESSAGE_RETENTION_DAYS"])
     result = db.session.execute(
         update(EmailMessage)
         .where(
-            EmailMessage.status == "sent",
-            EmailMessage.sent_at < cutoff,
+            or_(
+                and_(EmailMessage.status == "sent", EmailMessage.sent_at < cutoff),
+                # Given up on (never tried again): its body has no more use either.
+                and_(
+                    EmailMessage.status == "failed",
+                    EmailMessage.attempts >= MAX_ATTEMPTS,
+                    EmailMessage.updated_at < cutoff,
+                ),
+            ),
             EmailMessage.text_body != "",
         )
         .values(text_body="", html_body=None, reply_to=None)

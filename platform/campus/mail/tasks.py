@@ -13,12 +13,10 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 
 from campus.extensions import db
 from campus.mail.models import EmailMessage
-from campus.mail.services import erase_old_bodies, to_mime
+from campus.mail.services import MAX_ATTEMPTS, erase_old_bodies, to_mime
 from campus.models.base import utcnow
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 9  # the first try and deliver_email's eight retries
 
 
 class _DeliveryFailed(Exception):
