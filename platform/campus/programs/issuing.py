@@ -8,7 +8,7 @@ update), so the PDF, the badge and the email happen once.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date
 from typing import cast
 
 from flask import current_app
@@ -61,9 +61,8 @@ def _criteria(program: Program) -> str:
     return ", ".join(parts) + "."
 
 
-def _frozen_data(user: User, program: Program, code: str, earned: datetime, until: date) -> dict:
+def _frozen_data(user: User, program: Program, code: str, earned_on: date, until: date) -> dict:
     config = current_app.config
-    earned_on = dates.local_date(earned)
     return {
         "holder_name": user.full_name,
         "profession": PROFESSIONS.get(user.profession, "Other"),
@@ -112,7 +111,7 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
         earned_at=earned,
         valid_from=earned_on,
         valid_until=until,
-        data=_frozen_data(user, program, code, earned, until),
+        data=_frozen_data(user, program, code, earned_on, until),
     )
     try:
         with db.session.begin_nested():
