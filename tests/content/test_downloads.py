@@ -10,20 +10,7 @@ import pytest
 import time_machine
 
 from tests import support
-
-SLUG = "hip-and-thigh-stretching-guide"
-
-
-@pytest.fixture
-def guide(app):
-    """The demo download with its real PDF."""
-    from campus.content.demo import seed
-    from campus.extensions import db
-
-    with app.app_context():
-        seed()
-        db.session.commit()
-    return SLUG
+from tests.content.conftest import SLUG
 
 
 def _ask(client, email="ana@example.com", name="Ana Ruiz", marketing="y"):

@@ -9,18 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import support
-from tests.content.test_downloads import SLUG, _ask
-
-
-@pytest.fixture
-def guide(app):
-    from campus.content.demo import seed
-    from campus.extensions import db
-
-    with app.app_context():
-        seed()
-        db.session.commit()
-    return SLUG
+from tests.content.test_downloads import _ask
 
 
 def _unsubscribe_path(message) -> str:
