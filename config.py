@@ -268,7 +268,9 @@ class Config:
     # kept this many years after its last CE activity (NCBTMB asks for 6), then purged.
     CE_RECORD_RETENTION_YEARS = _int("CE_RECORD_RETENTION_YEARS", 6)
     # Days a client's message to a practitioner and the body of a sent email are kept; then the
-    # message is deleted and the body erased (the email's row stays: to whom, what, when).
+    # message is deleted and the body erased (a member's email keeps its row: to whom, what,
+    # when). Emails to people without an account, and download leads off the marketing list,
+    # are deleted on the same schedule.
     MESSAGE_RETENTION_DAYS = _int("MESSAGE_RETENTION_DAYS", 90)
     # A member's data archive: how long its link works, and how often one may be asked for.
     DATA_EXPORT_MAX_AGE = _int("DATA_EXPORT_MAX_AGE", 7 * 24 * 60 * 60)  # seconds

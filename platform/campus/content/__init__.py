@@ -10,7 +10,7 @@ bp = Blueprint("content", __name__)
 
 
 def _register(app: Flask) -> None:
-    from campus.content import api, cli, models, views  # noqa: F401  (routes, commands on bp)
+    from campus.content import api, cli, models, tasks, views  # noqa: F401  (routes; Celery)
     from campus.extensions import api as rest
 
     app.register_blueprint(bp)
@@ -23,4 +23,10 @@ def _seed() -> list[str]:
     return seed()
 
 
-feature = Feature("content", _register, seed=_seed)
+def _beat_schedule() -> dict[str, dict]:
+    from campus.content.tasks import BEAT_SCHEDULE
+
+    return BEAT_SCHEDULE
+
+
+feature = Feature("content", _register, seed=_seed, beat_schedule=_beat_schedule)

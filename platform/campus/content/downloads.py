@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app, redirect
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
@@ -140,6 +142,26 @@ def leads_for_export(download_slug: str | None = None) -> list[Lead]:
     if download_slug:
         stmt = stmt.join(Download).where(Download.slug == download_slug)
     return list(db.session.scalars(stmt).all())
+
+
+def forget_old_leads(now: datetime | None = None) -> int:
+    """Delete the leads off the marketing list past MESSAGE_RETENTION_DAYS; return how many.
+
+    A lead who did not agree to marketing gave the address for one guide, whose link lasts a
+    week: it is kept the retention days after the last request, then goes. One who unsubscribed
+    is kept as long after unsubscribing, so the list can show the request was honoured. A lead
+    on the list stays until it unsubscribes.
+    """
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["MESSAGE_RETENTION_DAYS"])
+    result = db.session.execute(
+        delete(Lead)
+        .where(
+            Lead.last_requested_at < cutoff,
+            or_(Lead.marketing.is_(False), Lead.unsubscribed_at < cutoff),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, result).rowcount
 
 
 _FEATURED = select(Download).where(Download.active.is_(True)).order_by(Download.id.desc()).limit(1)

@@ -10,7 +10,7 @@ from typing import cast
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.extensions import db
@@ -144,6 +144,42 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     return mime
 
 
+# Emails to people who hold no account here, by the start of their dedupe key: a download's
+# link to whoever asked, and a directory client's copy of their message (or the word that it was
+# not passed on). Past the retention their row goes too: its address is all it still holds, and
+# no later event can be kept from repeating by a key of a past day or a deleted message.
+STRANGERS_MAIL = ("download:", "directory:message-copy:", "directory:message-undelivered:")
+
+
+def _done_before(cutoff: datetime) -> ColumnElement[bool]:
+    """Emails sent, or given up on (never tried again), before the cutoff."""
+    return or_(
+        and_(EmailMessage.status == "sent", EmailMessage.sent_at < cutoff),
+        and_(
+            EmailMessage.status == "failed",
+            EmailMessage.attempts >= MAX_ATTEMPTS,
+            EmailMessage.updated_at < cutoff,
+        ),
+    )
+
+
+def _retention_cutoff(now: datetime | None) -> datetime:
+    return (now or utcnow()) - timedelta(days=current_app.config["MESSAGE_RETENTION_DAYS"])
+
+
+def delete_old_strangers_mail(now: datetime | None = None) -> int:
+    """Delete the emails to people without an account done before the retention; count them."""
+    result = db.session.execute(
+        delete(EmailMessage)
+        .where(
+            _done_before(_retention_cutoff(now)),
+            or_(*(EmailMessage.dedupe_key.startswith(prefix) for prefix in STRANGERS_MAIL)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, result).rowcount
+
+
 def erase_old_bodies(now: datetime | None = None) -> int:
     """Erase the bodies of emails sent or given up on before the retention days; count them.
 
@@ -151,22 +187,9 @@ def erase_old_bodies(now: datetime | None = None) -> int:
     dedupe key): it still shows the email went, and keeps a replayed event from sending it
     twice. The body is what carries a client's words, a member's details or a link.
     """
-    now = now or utcnow()
-    cutoff = now - timedelta(days=current_app.config["MESSAGE_RETENTION_DAYS"])
     result = db.session.execute(
         update(EmailMessage)
-        .where(
-            or_(
-                and_(EmailMessage.status == "sent", EmailMessage.sent_at < cutoff),
-                # Given up on (never tried again): its body has no more use either.
-                and_(
-                    EmailMessage.status == "failed",
-                    EmailMessage.attempts >= MAX_ATTEMPTS,
-                    EmailMessage.updated_at < cutoff,
-                ),
-            ),
-            EmailMessage.text_body != "",
-        )
+        .where(_done_before(_retention_cutoff(now)), EmailMessage.text_body != "")
         .values(text_body="", html_body=None, reply_to=None)
         .execution_options(synchronize_session=False)
     )

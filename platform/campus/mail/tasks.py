@@ -13,7 +13,12 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 
 from campus.extensions import db
 from campus.mail.models import EmailMessage
-from campus.mail.services import MAX_ATTEMPTS, erase_old_bodies, to_mime
+from campus.mail.services import (
+    MAX_ATTEMPTS,
+    delete_old_strangers_mail,
+    erase_old_bodies,
+    to_mime,
+)
 from campus.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -159,12 +164,16 @@ def _hang_up(smtp: smtplib.SMTP) -> None:
 
 @shared_task(name="campus.mail.erase_old_bodies")
 def erase_old_bodies_task() -> int:
-    """Erase the bodies of emails sent before the retention period (safe to run twice)."""
+    """Forget old emails' contents (safe to run twice); return how many emails were touched.
+
+    The retention's emails to people without an account go whole; the others lose their body.
+    """
+    deleted = delete_old_strangers_mail()
     erased = erase_old_bodies()
     db.session.commit()
-    if erased:
-        log.info("erased the bodies of %d old emails", erased)
-    return erased
+    if deleted or erased:
+        log.info("deleted %d old emails to non-members, erased the bodies of %d", deleted, erased)
+    return deleted + erased
 
 
 BEAT_SCHEDULE = {

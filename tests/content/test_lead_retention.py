@@ -1,0 +1,86 @@
+"""Download leads off the marketing list, and the guide's emails, go after the retention days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from campus.content.tasks import forget_old_leads_task
+from campus.mail.tasks import erase_old_bodies_task
+from tests import support
+from tests.content.conftest import SLUG
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def _ask(app, when: datetime, email: str, *, marketing: bool) -> None:
+    data = {"name": "Ana Ruiz", "email": email}
+    if marketing:
+        data["marketing"] = "y"
+    with time_machine.travel(when, tick=False):
+        response = support.post_form(app.test_client(), f"/articles/downloads/{SLUG}", data)
+    assert response.status_code == 200
+
+
+def _kept(app) -> tuple[list[str], list[str]]:
+    """(the leads' addresses, the addresses of the stored emails), sorted."""
+    from campus.content.models import Lead
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+
+    with app.app_context():
+        return (
+            sorted(db.session.scalars(select(Lead.email))),
+            sorted(db.session.scalars(select(EmailMessage.to))),
+        )
+
+
+def test_leads_off_the_marketing_list_and_their_emails_go_after_the_retention(app, guide):
+    from campus.extensions import db
+    from campus.mail.actions import unsubscribe
+
+    _ask(app, START, "no@example.com", marketing=False)
+    _ask(app, START, "yes@example.com", marketing=True)
+    _ask(app, START, "left@example.com", marketing=True)
+    _ask(app, START, "again@example.com", marketing=False)
+    _ask(app, START + timedelta(days=50), "again@example.com", marketing=False)
+    with app.app_context(), time_machine.travel(START + timedelta(days=60), tick=False):
+        assert unsubscribe("left@example.com") == 1
+        db.session.commit()
+
+    with app.app_context(), time_machine.travel(START + timedelta(days=90, hours=1), tick=False):
+        assert forget_old_leads_task.delay().get() == 1
+        # The guide's emails sent that long ago go whole: they hold only the address now.
+        assert erase_old_bodies_task.delay().get() == 4
+        assert (forget_old_leads_task.delay().get(), erase_old_bodies_task.delay().get()) == (0, 0)
+    leads, emails = _kept(app)
+    assert leads == ["again@example.com", "left@example.com", "yes@example.com"]
+    assert emails == ["again@example.com"]  # the second request's email, still within the days
+
+    # The days run from an unsubscribe, and from the last request; the list's lead stays.
+    with app.app_context(), time_machine.travel(START + timedelta(days=141), tick=False):
+        assert forget_old_leads_task.delay().get() == 1
+        assert erase_old_bodies_task.delay().get() == 1
+    assert _kept(app) == (["left@example.com", "yes@example.com"], [])
+    with app.app_context(), time_machine.travel(START + timedelta(days=151), tick=False):
+        assert forget_old_leads_task.delay().get() == 1
+    with app.app_context(), time_machine.travel(START + timedelta(days=3000), tick=False):
+        assert forget_old_leads_task.delay().get() == 0
+    assert _kept(app) == (["yes@example.com"], [])
+
+
+def test_a_lead_asking_again_after_being_forgotten_starts_afresh(app, guide):
+    from campus.content.models import Lead
+    from campus.extensions import db
+
+    _ask(app, START, "ana@example.com", marketing=False)
+    with app.app_context(), time_machine.travel(START + timedelta(days=91), tick=False):
+        assert forget_old_leads_task.delay().get() == 1
+    _ask(app, START + timedelta(days=200), "ana@example.com", marketing=True)
+    with app.app_context():
+        lead = db.session.scalars(select(Lead)).one()
+        assert (lead.requests, lead.marketing) == (1, True)
+        assert lead.asked_at.replace(tzinfo=UTC) == lead.consented_at.replace(tzinfo=UTC)
+        assert lead.asked_at.replace(tzinfo=UTC) == START + timedelta(days=200)
