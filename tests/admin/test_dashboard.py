@@ -163,3 +163,34 @@ def test_months_roll_over_the_year():
         "2026-02",
     ]
     assert len(month_keys(NOW - timedelta(days=1))) == 12
+
+
+def test_months_are_the_providers_calendar_months(app, pacific):
+    """A month runs from midnight to midnight on the provider's clock (TIME_ZONE), not UTC's."""
+    from campus.admin import dashboard
+    from campus.extensions import db
+    from campus.learning.models import Enrollment
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course = make_course("evening-course", ce_hours="1")
+        for enrolled_at in (
+            datetime(2025, 7, 1, 6, 0, tzinfo=UTC),  # June 30, 11 pm in California: before
+            datetime(2025, 7, 1, 8, 0, tzinfo=UTC),  # July 1, 1 am: the window's first month
+            datetime(2026, 4, 1, 3, 30, tzinfo=UTC),  # March 31, 8:30 pm: March
+            datetime(2026, 4, 1, 8, 30, tzinfo=UTC),  # April 1, 1:30 am: April
+            datetime(2026, 7, 1, 4, 0, tzinfo=UTC),  # June 30, 9 pm: June, this month
+        ):
+            user = support.create_user()
+            db.session.add(
+                Enrollment(user_id=user.id, course_id=course.id, enrolled_at=enrolled_at)
+            )
+        db.session.commit()
+        # 10 pm on June 30 in California, already July in UTC.
+        series = dashboard._per_month(
+            Enrollment.enrolled_at, datetime(2026, 7, 1, 5, 0, tzinfo=UTC)
+        )
+    assert series.months[0] == "2025-07" and series.months[-1] == "2026-06"
+    counted = dict(zip(series.months, series.values, strict=True))
+    assert [counted[month] for month in ("2025-07", "2026-03", "2026-04", "2026-06")] == [1] * 4
+    assert series.total == 4

@@ -7,11 +7,11 @@ the counts agree with what members actually get; tests check the two against eac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, case, func, or_, select, union
 from sqlalchemy.sql import ColumnElement
 
 from campus import dates
@@ -48,35 +48,39 @@ def month_keys(now: datetime, count: int = MONTHS) -> list[str]:
     return keys[::-1]
 
 
-def _window_start(now: datetime, count: int = MONTHS) -> datetime:
-    first = month_keys(now, count)[0]
-    return datetime(int(first[:4]), int(first[5:]), 1, tzinfo=UTC)
+def _month_starts(now: datetime, count: int = MONTHS) -> list[tuple[str, datetime]]:
+    """The window's months on the provider's calendar: ("YYYY-MM", its first moment in UTC)."""
+    return [
+        (key, dates.day_start(date(int(key[:4]), int(key[5:]), 1)))
+        for key in month_keys(dates.local(now), count)
+    ]
 
 
-def _month(column) -> ColumnElement:
-    """The "YYYY-MM" of a timestamp column, in the database's own dialect."""
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    # SQLite stores our UTC timestamps as "YYYY-MM-DD HH:MM:SS...": the month is the first seven
-    # characters, and substr is several times cheaper than strftime over 100,000 rows.
-    return func.substr(column, 1, 7)
+def _month(column, starts: list[tuple[str, datetime]]) -> ColumnElement:
+    """The provider's "YYYY-MM" of a timestamp column in the window, newest month tested first.
+
+    A month is the provider's (TIME_ZONE), as on certificates: a course finished on a New York
+    evening of March 31 is March's, though it is April in UTC. Comparing with the months' first
+    moments is the same SQL on every database and needs no zone conversion per row.
+    """
+    return case(*((column >= start, key) for key, start in reversed(starts)))
 
 
 def _per_month(column, now: datetime, *where, value=None) -> MonthSeries:
     """Count rows (or sum `value`) per month of `column` over the last twelve months."""
-    keys = month_keys(now)
-    bucket = _month(column).label("month")
+    starts = _month_starts(now)
+    bucket = _month(column, starts).label("month")
     measure = func.count() if value is None else func.coalesce(func.sum(value), 0)
     stmt = (
         select(bucket, measure)
-        .where(column >= _window_start(now), column.is_not(None), *where)
+        .where(column >= starts[0][1], column.is_not(None), *where)
         .group_by(bucket)
     )
     found = {month: number for month, number in db.session.execute(stmt).all()}
-    values = [found.get(key, 0) for key in keys]
+    values = [found.get(key, 0) for key, _start in starts]
     if value is not None:
         values = [float(Decimal(str(v))) for v in values]
-    return MonthSeries(keys, values)
+    return MonthSeries([key for key, _start in starts], values)
 
 
 def _paying_condition(now: datetime) -> ColumnElement:
@@ -137,18 +141,9 @@ def new_members(now: datetime) -> MonthSeries:
 def churned_members(now: datetime) -> MonthSeries:
     """Subscriptions that ended, per month they ended."""
     ended = func.coalesce(Subscription.ended_at, Subscription.canceled_at)
-    keys = month_keys(now)
-    bucket = _month(ended).label("month")
-    stmt = (
-        select(bucket, func.count())
-        .where(
-            Subscription.status.in_(("canceled", "incomplete_expired", "unpaid")),
-            ended >= _window_start(now),
-        )
-        .group_by(bucket)
+    return _per_month(
+        ended, now, Subscription.status.in_(("canceled", "incomplete_expired", "unpaid"))
     )
-    found: dict[str, int] = dict(db.session.execute(stmt).all())
-    return MonthSeries(keys, [found.get(key, 0) for key in keys])
 
 
 @dataclass
