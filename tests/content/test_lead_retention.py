@@ -84,3 +84,18 @@ def test_a_lead_asking_again_after_being_forgotten_starts_afresh(app, guide):
         assert (lead.requests, lead.marketing) == (1, True)
         assert lead.asked_at.replace(tzinfo=UTC) == lead.consented_at.replace(tzinfo=UTC)
         assert lead.asked_at.replace(tzinfo=UTC) == START + timedelta(days=200)
+
+
+def test_the_admins_lead_list_says_when_leads_leave_it(app, client, guide):
+    from tests.admin import helpers as admin
+
+    app.config["MESSAGE_RETENTION_DAYS"] = 30
+    try:
+        admin.sign_in_admin(app, client)
+        page = client.get("/admin/leads/").text
+        other = client.get("/admin/downloads/").text
+    finally:
+        app.config["MESSAGE_RETENTION_DAYS"] = 90
+    assert "is deleted 30 days after its last request" in page
+    assert "30 days after unsubscribing" in page
+    assert "after its last request" not in other

@@ -268,6 +268,8 @@ class AuditedModelView(SecureMixin, ModelView):
     # Where a column has no formatter of its own here, an export carries what the list shows
     # (get_export_value): its text, without the links and badges.
     column_formatters_export: dict = {}
+    # A sentence above the list, where its rows follow a rule the admin should know.
+    list_note = ""
 
     def __init__(self, model, session, **kwargs: Any) -> None:
         super().__init__(model, session, **kwargs)

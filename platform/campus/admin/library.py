@@ -6,7 +6,7 @@ Markdown to sanitized HTML once, on save, and write the audit entry.
 
 from __future__ import annotations
 
-from flask import abort, flash, request
+from flask import abort, current_app, flash, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -376,6 +376,16 @@ class LeadView(AuditedModelView):
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Lead, session, **kwargs)
+
+    @property
+    def list_note(self) -> str:  # type: ignore[override]
+        """Why leads leave the list: the retention of forget_old_leads."""
+        days = current_app.config["MESSAGE_RETENTION_DAYS"]
+        return (
+            "A lead who agreed to marketing stays until it unsubscribes. One who did not agree "
+            f"is deleted {days} days after its last request, and one who unsubscribed {days} "
+            "days after unsubscribing."
+        )
 
 
 def add_views(admin, session) -> None:
