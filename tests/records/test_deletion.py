@@ -513,3 +513,72 @@ def test_a_deleted_members_license_numbers_leave_the_audit_log(app, client):
         assert {e.action for e in entries} == {"license_added", "license_updated"}
         kept = json.dumps([[e.summary, e.before, e.after] for e in entries])
         assert "MT-1111" not in kept and "MT-2222" not in kept
+
+
+def _change_email(app, client, new: str) -> None:
+    assert support.post_form(
+        client, "/account/email", {"email": new, "password": support.DEFAULT_PASSWORD}
+    ).status_code in (200, 302)
+    [link] = [m for m in support.outbox(app) if m["To"] == new]
+    assert client.get(support.link_in(link)).status_code == 302
+
+
+def test_deletion_forgets_the_addresses_the_account_had_before(app, client):
+    """Leads, mail and audit text under an earlier address go with the current one."""
+    from campus.audit import AuditEntry
+    from campus.content.models import Lead
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+
+    member = full_member(app)  # a marketing lead and a "certificate ready" email to the address
+    old = member.email
+    support.login(client, old)
+    _change_email(app, client, "middle@example.com")
+    _change_email(app, client, "latest@example.com")
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        for address in (old, "middle@example.com"):
+            assert db.session.scalar(select(func.count()).where(Lead.email == address)) == 0
+            assert (
+                db.session.scalars(select(EmailMessage.to).where(EmailMessage.to == address)).all()
+                == []
+            )
+        kept = json.dumps(
+            [[e.summary, e.before, e.after] for e in db.session.scalars(select(AuditEntry))]
+        )
+        assert old not in kept and "middle@example.com" not in kept
+        assert "latest@example.com" not in kept
+        # The account is gone from the mail but for the confirmation of its deletion.
+        assert db.session.scalars(
+            select(EmailMessage.subject).where(EmailMessage.to == "latest@example.com")
+        ).all() == ["Your Campus account is deleted"]
+
+
+def test_an_earlier_address_someone_else_has_now_keeps_their_data(app, client):
+    from campus.content.models import Lead
+    from campus.extensions import db
+
+    with app.app_context():
+        support.create_user(email="first@example.com")
+    support.login(client, "first@example.com")
+    _change_email(app, client, "second@example.com")
+    with app.app_context():
+        support.create_user(email="first@example.com")  # someone signs up with the old address
+        db.session.add(
+            Lead(download_id=_download_id(), email="first@example.com", name="New owner",
+                 consent_text="ok", marketing=True)
+        )  # fmt: skip
+        db.session.commit()
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Lead.email == "first@example.com")) == 1
+
+
+def _download_id() -> int:
+    from campus.content.models import Download
+    from campus.extensions import db
+
+    download = Download(slug="kept-guide", title="Guide", filename="g.pdf")
+    db.session.add(download)
+    db.session.flush()
+    return download.id

@@ -6,7 +6,7 @@ form cannot be used to learn who has an account; only the mailboxes learn it.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User, UserToken
@@ -19,7 +19,7 @@ from campus.accounts.services import (
     verify_password,
 )
 from campus.accounts.sessions import end_sessions
-from campus.audit import record
+from campus.audit import AuditEntry, record
 from campus.extensions import db
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -144,6 +144,31 @@ def confirm_change(user: User, raw: str) -> int:
         user,
         summary=f"member #{user.id} changed their email to {mask_email(address)}; "
         f"{ended} other session(s) ended",
+        # The address it had: deleting the account later forgets that one too.
+        before={"email": old},
+        after={"email": address},
         actor=user,
     )
     return ended
+
+
+def earlier_addresses(user: User) -> list[str]:
+    """The addresses the account had before its email changes, unless another account has one.
+
+    Read from the changes' audit entries. An address someone else has signed up with since is
+    theirs now: what is stored under it is not this account's to delete.
+    """
+    entries = db.session.scalars(
+        select(AuditEntry.before).where(
+            AuditEntry.action == "email_changed",
+            AuditEntry.object_type == "User",
+            AuditEntry.object_id == str(user.id),
+        )
+    )
+    found = {
+        entry["email"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("email"), str)
+    }
+    found.discard(user.email)
+    return sorted(address for address in found if get_user_by_email(address) is None)

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, select
 
 from campus import dates
+from campus.accounts.email_change import earlier_addresses
 from campus.accounts.models import LoginChallenge, RecoveryCode, User, UserSession, UserToken
 from campus.accounts.tokens import ApiToken
 from campus.audit import record
@@ -225,6 +226,8 @@ class Deletion:
     profiles: tuple[tuple[int, str], ...] = ()
     # The licenses it removed, as (id, number): taken out of the log's entries about them.
     licenses: tuple[tuple[int, str], ...] = ()
+    # The addresses the account had before its email changes: gone from the log as well.
+    earlier: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -241,11 +244,13 @@ def delete_account(user: User) -> Deletion:
     deletes the user row outright when there is no CE record to keep (hold is None).
     """
     email, user_id = user.email, user.id
+    earlier = tuple(earlier_addresses(user))
     first_name = user.first_name
     calls = close_at_stripe(user)
     forget_billing(user)
     _forget_sign_in(user)
-    _forget_marketing(email)
+    for address in (email, *earlier):
+        _forget_marketing(address)
     profiles = tuple(
         (profile_id, slug)
         for profile_id, slug in db.session.execute(
@@ -297,12 +302,15 @@ def delete_account(user: User) -> Deletion:
         retention_years=retention_years,
         signup_link=public_url("accounts.signup"),
     )
-    return Deletion(user_id, email, hold, f"{summary}; Stripe: {stripe}", profiles, licenses)
+    return Deletion(
+        user_id, email, hold, f"{summary}; Stripe: {stripe}", profiles, licenses, earlier
+    )
 
 
 def finish_deletion(done: Deletion) -> None:
     """Take the address out of the audit log; delete the user row if nothing is kept."""
-    audit_scrub.scrub_member(done.user_id, done.email, done.label)
+    for address in (done.email, *done.earlier):
+        audit_scrub.scrub_member(done.user_id, address, done.label)
     audit_scrub.scrub_profiles(done.profiles, done.label)
     audit_scrub.scrub_licenses(done.user_id, done.licenses, done.label)
     if done.hold is None:
