@@ -293,6 +293,37 @@ def test_a_file_that_is_not_a_small_photo_is_refused(
         assert profile_of(member) is None
 
 
+def _damaged(kind: str) -> bytes:
+    """A real image file damaged the way a broken download or a bad disk leaves one."""
+    import struct
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(out, format="PNG" if "png" in kind else "JPEG")
+    data = bytearray(out.getvalue())
+    if kind == "png-empty-chunk":  # Pillow raises SyntaxError ("broken PNG file")
+        at = data.index(b"IDAT") - 4
+        data[at : at + 4] = struct.pack(">I", 0)
+    elif kind == "png-cut":
+        data = data[: len(data) // 2]
+    elif kind == "jpeg-cut":
+        data = data[: len(data) // 3]
+    elif kind == "jpeg-garbled":
+        start = data.index(b"\xff\xda")  # the scan's header and what follows it
+        data[start + 2 : start + 12] = b"\xff" * 10
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["png-empty-chunk", "png-cut", "jpeg-cut", "jpeg-garbled"])
+def test_a_damaged_photo_is_refused_with_a_sentence(app, client, member, kind):
+    response = _save(client, photo=(io.BytesIO(_damaged(kind)), "photo.png"))
+    assert response.status_code == 422
+    assert "not a photo we can read" in response.text
+    from campus.directory.services import profile_of
+
+    with app.app_context():
+        assert profile_of(member) is None
+
+
 def test_the_practitioner_sees_impressions_and_messages(app, client, member):
     _save(client)
     support.post_form(client, "/directory/me/publish")

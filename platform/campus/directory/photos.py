@@ -9,10 +9,11 @@ payload hidden after the image; a photo tagged as turned is turned upright first
 from __future__ import annotations
 
 import io
+import logging
 import re
 import secrets
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from campus.directory.services import DirectoryError
 from campus.storage import get_storage
@@ -25,6 +26,7 @@ _MAGIC = (
 )
 _NAME = re.compile(r"^[0-9]{1,10}-[A-Za-z0-9_-]{16,32}\.jpg$")
 PREFIX = "directory/photos/"
+log = logging.getLogger(__name__)
 # Decoding a small file into a huge image would exhaust memory: refuse past this many pixels.
 _MAX_PIXELS = 40_000_000
 
@@ -58,7 +60,13 @@ def normalise(data: bytes) -> bytes:
             # A phone saves a portrait photo sideways with an Orientation tag; the re-encoded
             # JPEG carries no tag, so the turn is made in the pixels.
             picture = _opaque(ImageOps.exif_transpose(image))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except DirectoryError:
+        raise
+    except Exception as exc:
+        # A damaged file fails inside Pillow in many ways besides UnidentifiedImageError and
+        # OSError: SyntaxError for a broken PNG chunk, EOFError, struct.error, ValueError, a
+        # DecompressionBombError. To the member each one means the same thing.
+        log.info("photo refused: %s: %s", type(exc).__name__, exc)
         raise DirectoryError("That file is not a photo we can read.", 422, "photo") from None
     picture.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
     out = io.BytesIO()
