@@ -368,3 +368,30 @@ def test_a_retake_asked_for_too_soon_is_refused_on_the_page(app, client):
         again = support.post_form(client, f"/programs/{slug}/exam", {}, follow_redirects=True)
         assert "You can retake the exam from June 8, 2026" in again.text
         assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 1
+
+
+@pytest.mark.parametrize(
+    ("right", "shown", "passed"), [(37, 72, False), (38, 74, False), (39, 76, True)]
+)
+def test_a_score_passes_on_its_exact_fraction_and_is_shown_rounded_down(app, right, shown, passed):
+    # 38 of 51 is 74.5 %: rounded, it read 75 % and passed a 75 % pass mark.
+    from tests.programs.helpers import add_questions, make_course, make_program
+
+    with app.app_context():
+        course = make_course("rounding-required")
+        program = make_program(
+            courses=[course], exam_domain_weights={"Anatomy": 1}, exam_question_count=51,
+            exam_pass_mark=75,
+        )  # fmt: skip
+        add_questions(program, "Anatomy", 51)
+        user = candidate([course])
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            key = right_answers(sitting)
+            answers = {
+                question: choice if n < right else choice % 4 + 1
+                for n, (question, choice) in enumerate(key.items())
+            }
+            actions.submit_exam(user, sitting, answers)
+            db.session.commit()
+        assert (sitting.score_percent, sitting.passed) == (shown, passed)

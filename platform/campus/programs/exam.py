@@ -306,7 +306,9 @@ def close(sitting: ExamSitting, reason: str, now: datetime | None = None) -> boo
     if not sitting.is_open:
         return False
     right, total = score(sitting)
-    percent = round(100 * right / total) if total else 0
+    # Shown rounded down, and passed on the exact fraction, as course quizzes are: 38 of 51
+    # (74.5 %) is not a pass at 75 %, and is not shown as 75 % either.
+    percent = 100 * right // total if total else 0
     claimed = db.session.execute(
         update(ExamSitting)
         .where(ExamSitting.id == sitting.id, ExamSitting.closed_at.is_(None))
@@ -315,7 +317,7 @@ def close(sitting: ExamSitting, reason: str, now: datetime | None = None) -> boo
             closed_at=sitting.deadline_at if reason == "expired" else (now or utcnow()),
             closed_reason=reason,
             score_percent=percent,
-            passed=percent >= sitting.pass_mark,
+            passed=total > 0 and right * 100 >= sitting.pass_mark * total,
         )
         .execution_options(synchronize_session=False)
     )
