@@ -195,3 +195,40 @@ def report_of_code(app, certificate_id: int) -> str:
 
     with app.app_context():
         return db.session.get(Certificate, certificate_id).code
+
+
+def test_a_stalled_send_waiting_for_its_withdrawal_is_left_out_of_the_sweep(app, fake_cebroker):
+    # It is never sent again while revoked: queued every quarter hour, it only made noise.
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+    from campus.reporting.sending import sweep_candidates
+
+    c = completion(app)
+    configure(app, fake_cebroker)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        report.status, report.sent_at = "sent", utcnow() - timedelta(hours=1)
+        db.session.commit()
+        report_id = report.id
+        assert sweep_candidates() == [report_id]
+    _revoke(app, c.code)
+    with app.app_context():
+        assert sweep_candidates() == []
+
+
+def test_the_issuing_task_run_again_for_a_revoked_certificate_keeps_the_withdrawal_due(
+    app, fake_cebroker
+):
+    # A redelivery or the sweep runs it again: nothing is issued, so nothing is restored.
+    configure(app, fake_cebroker)
+    c = completion(app)  # issued, reported and accepted
+    _revoke(app, c.code)
+    with app.app_context():
+        from campus.certificates.models import Certificate
+        from campus.certificates.tasks import issue_certificate
+
+        assert report_of(c.certificate_id).withdrawal_pending
+        enrollment_id = db.session.get(Certificate, c.certificate_id).enrollment_id
+        assert issue_certificate.apply(args=(enrollment_id,)).get() == "unchanged"
+        assert report_of(c.certificate_id).withdrawal_pending

@@ -193,6 +193,8 @@ def _idle(now: datetime) -> ColumnElement[bool]:
         and_(
             ReportedCompletion.status == "sent",
             ReportedCompletion.sent_at < now - _stale_after(),
+            # Revoked since the send: never sent again, it waits for an admin to withdraw it.
+            ReportedCompletion.withdrawal_due_at.is_(None),
         ),
     )
 

@@ -176,6 +176,11 @@ def restore_after_reissue(certificate_id: int) -> list[int]:
     A report withdrawn from the board, or cancelled before it was sent, goes back in the queue;
     one the board still holds stands again and is no longer due for withdrawal.
     """
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.status != "issued":
+        # The issuing task run again for a certificate still revoked (a redelivery, the
+        # sweep): nothing was issued, and what the board holds is still due for withdrawal.
+        return []
     reports = db.session.scalars(
         select(ReportedCompletion).where(
             ReportedCompletion.certificate_id == certificate_id,
