@@ -114,3 +114,65 @@ def test_an_admin_sees_the_holds_with_their_purge_date(app, client):
         other = support.create_user().email
     support.login(student, other)
     assert student.get("/admin/retention-holds/").status_code in (302, 403, 404)
+
+
+def test_a_reissue_deletes_the_pdf_of_the_code_it_retires(app, client):
+    # The old PDF shows the name or license being corrected, and no code serves it any more.
+    from campus.certificates.actions import reissue
+    from campus.certificates.services import storage_key
+    from campus.extensions import db
+    from campus.storage import get_storage
+
+    m = full_member(app)
+    with app.app_context():
+        assert get_storage().exists(m.storage_key)
+        new_code = reissue(m.code, "Name corrected", actor=None).code
+        db.session.commit()
+        assert not get_storage().exists(m.storage_key)
+        assert get_storage().exists(storage_key(new_code))
+
+
+def test_a_rolled_back_reissue_keeps_the_pdf(app, client):
+    from campus.certificates.actions import reissue
+    from campus.extensions import db
+    from campus.storage import get_storage
+
+    m = full_member(app)
+    with app.app_context():
+        reissue(m.code, "Name corrected", actor=None)
+        db.session.rollback()
+        assert get_storage().exists(m.storage_key)
+
+
+def test_the_purge_deletes_a_pdf_an_earlier_reissue_left_behind(app, client):
+    from campus.certificates.actions import reissue
+    from campus.extensions import db
+    from campus.storage import get_storage
+
+    m = full_member(app)
+    with app.app_context():
+        old_pdf = get_storage().read(m.storage_key)
+        reissue(m.code, "Name corrected", actor=None)
+        db.session.commit()
+        get_storage().save(m.storage_key, old_pdf, "application/pdf")  # as reissues once left it
+    support.login(client, m.email)
+    assert (
+        support.post_form(
+            client,
+            "/account/delete",
+            {"password": support.DEFAULT_PASSWORD, "confirmation": "DELETE"},
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        from campus.records.models import RetentionHold
+
+        purge_after = db.session.scalars(select(RetentionHold)).one().purge_after
+    with (
+        time_machine.travel(datetime.combine(purge_after, time(12), tzinfo=UTC)),
+        app.app_context(),
+    ):
+        from campus.records.tasks import purge_retained
+
+        assert purge_retained.apply().get() == 1
+        assert not get_storage().exists(m.storage_key)

@@ -32,6 +32,7 @@ from campus.learning.models import Course
 from campus.licenses.models import License
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.storage import delete_after_commit
 
 ISSUE_TASK = "campus.certificates.issue_certificate"
 
@@ -163,6 +164,9 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
             verification_url=verification_url(code),
             ce_hours=frozen_hours(certificate.ce_hours),
         )
+    if certificate.storage_key:
+        # The old PDF (the name or license being corrected) is served under no code any more.
+        delete_after_commit([certificate.storage_key])
     certificate.code = code
     certificate.data = data
     certificate.status = "pending"

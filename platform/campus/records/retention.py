@@ -27,7 +27,8 @@ from campus.accounts.models import LoginChallenge, RecoveryCode, User, UserSessi
 from campus.accounts.tokens import ApiToken
 from campus.audit import record
 from campus.billing.closing import close_at_stripe, forget_billing
-from campus.certificates.models import Certificate
+from campus.certificates.models import Certificate, CertificateCode
+from campus.certificates.services import storage_key
 from campus.content.models import Lead
 from campus.directory.models import DirectoryProfile
 from campus.extensions import db
@@ -181,6 +182,23 @@ def _forget_public_profile(user_id: int) -> list[str]:
         .execution_options(synchronize_session=False)
     )
     return keys
+
+
+def _certificate_files(user_id: int) -> list[str]:
+    """The stored PDFs of a member's certificates, under every code each one has had.
+
+    A reissue deletes the PDF of the code it retires; one reissued before it did so left that
+    file, which holds the name and license number printed then.
+    """
+    current = db.session.scalars(
+        select(Certificate.storage_key).where(Certificate.user_id == user_id)
+    )
+    codes = db.session.scalars(
+        select(CertificateCode.code)
+        .join(Certificate, Certificate.id == CertificateCode.certificate_id)
+        .where(Certificate.user_id == user_id)
+    )
+    return sorted({key for key in current if key} | {storage_key(code) for code in codes})
 
 
 def _credential_files(user_id: int) -> list[str]:
@@ -371,14 +389,7 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
     if hold is None or hold.purge_after > today:
         return False
     user_id = hold.user_id
-    keys = [
-        key
-        for key in db.session.scalars(
-            select(Certificate.storage_key).where(Certificate.user_id == user_id)
-        )
-        if key
-    ]
-    keys += _credential_files(user_id) + forget_exports(user_id)
+    keys = _certificate_files(user_id) + _credential_files(user_id) + forget_exports(user_id)
     _delete_files(keys)
     summary = (
         f"purged the CE records of retention hold #{hold.id} (account deleted "
