@@ -439,3 +439,23 @@ def test_an_imported_profile_is_logged_as_the_operators_change_not_the_members(a
     # Nobody signed in as either member: the log must not say they made these changes.
     assert {(e.actor_email, e.actor_id) for e in changes} == {("system", None)}
     assert existing_id not in {e.actor_id for e in changes}
+
+
+def test_a_published_profile_keeps_a_specialty_and_an_unpublished_one_may_drop_them(
+    app, client, member
+):
+    from campus.directory.services import profile_of
+
+    assert _save(client).status_code == 302
+    support.post_form(client, "/directory/me/publish")
+    response = _save(client, specialties=[], display_name="Robin Reyes")
+    assert response.status_code == 422
+    assert "A published profile needs at least one specialty" in response.text
+    with app.app_context():
+        profile = profile_of(member)
+        assert profile.is_listed and profile.display_name == "Robin Reyes, LMT"
+        assert profile.specialty_keys == ["sports-massage", "trigger-point-therapy"]
+    support.post_form(client, "/directory/me/unpublish")
+    assert _save(client, specialties=[]).status_code == 302
+    with app.app_context():
+        assert profile_of(member).specialty_keys == []

@@ -172,6 +172,14 @@ def save(user: User, data: ProfileData) -> DirectoryProfile:
     """Create or update the member's profile from checked data (its location from the ZIP)."""
     cleaned, place = check(data)
     profile = profile_of(user.id)
+    if profile is not None and profile.published_at is not None and not cleaned.specialties:
+        # Publishing asks for a specialty; a published profile keeps that rule when edited.
+        raise DirectoryError(
+            "A published profile needs at least one specialty. Choose one, or unpublish the "
+            "profile first.",
+            422,
+            "specialties",
+        )
     # The slug is worked out before a new profile joins the session (a query would flush it).
     if profile is None or profile.display_name != cleaned.display_name:
         slug = _unused_slug(cleaned.display_name, place.city, profile.id if profile else None)
