@@ -56,3 +56,27 @@ def test_a_license_on_file_shows_on_the_profile(app, client):
         )
         db.session.commit()
     assert "License on file" in client.get(f"/directory/{slug}").text
+
+
+def test_an_expired_license_is_not_shown_as_a_current_one(app, client, pacific):
+    # The badge says "a current license is recorded": it is judged on the provider's date.
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    from campus.extensions import db
+    from campus.licenses.models import License
+
+    with app.app_context():
+        user = support.create_user()
+        slug = make_profile("10001", user=user).slug
+        db.session.add(
+            License(user_id=user.id, profession="massage_therapist", jurisdiction="ME",
+                    number="1", expires_on=date(2026, 3, 5))
+        )  # fmt: skip
+        db.session.commit()
+    # 9 pm on its last day in California, already the next day in UTC: still current.
+    with time_machine.travel(datetime(2026, 3, 6, 5, 0, tzinfo=UTC), tick=False):
+        assert "License on file" in client.get(f"/directory/{slug}").text
+    with time_machine.travel(datetime(2026, 3, 6, 9, 0, tzinfo=UTC), tick=False):
+        assert "License on file" not in client.get(f"/directory/{slug}").text

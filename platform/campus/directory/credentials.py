@@ -50,8 +50,8 @@ def credential_badges(user_id: int) -> list[CredentialBadge]:
 
 
 def license_on_file(user_id: int) -> bool:
-    """Whether the member has a license on file."""
-    return licenses.license_on_file(user_id)
+    """Whether the member has a license on file that has not expired (the badge says current)."""
+    return licenses.current_license_on_file(user_id, dates.today())
 
 
 def recent_ce_hours(user_id: int, today: date | None = None) -> tuple[Decimal, date]:

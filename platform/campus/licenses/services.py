@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import or_, select
 
 from campus.extensions import db
 from campus.licenses.models import License
@@ -15,11 +17,13 @@ def licenses_for(user_id: int) -> list[License]:
     )
 
 
-def license_on_file(user_id: int) -> bool:
-    """Tell whether a member has any license recorded."""
-    return (
-        db.session.scalar(select(License.id).where(License.user_id == user_id).limit(1)) is not None
+def current_license_on_file(user_id: int, today: date) -> bool:
+    """Tell whether a member has a license recorded that has not expired by `today`."""
+    current = select(License.id).where(
+        License.user_id == user_id,
+        or_(License.expires_on.is_(None), License.expires_on >= today),
     )
+    return db.session.scalar(current.limit(1)) is not None
 
 
 def get_license(user_id: int, license_id: int) -> License | None:

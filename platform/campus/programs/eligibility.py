@@ -10,16 +10,13 @@ from dataclasses import dataclass
 
 from campus import dates
 from campus.accounts.models import PROFESSIONS, User
-from campus.licenses.services import licenses_for
+from campus.licenses.services import current_license_on_file
 from campus.programs.models import Program
 
 
 def has_active_license(user: User) -> bool:
     """Tell whether the member holds a license on file that has not expired."""
-    today = dates.today()  # the provider's day, not the server's
-    return any(
-        held.expires_on is None or held.expires_on >= today for held in licenses_for(user.id)
-    )
+    return current_license_on_file(user.id, dates.today())  # the provider's day, not the server's
 
 
 @dataclass(frozen=True)
