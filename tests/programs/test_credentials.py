@@ -369,3 +369,45 @@ def test_the_credential_criteria_read_in_the_singular_for_one_course_and_one_hou
             elective_hours=Decimal("1.50"),
         )
         assert _criteria(two).startswith("Complete 2 required courses, earn 1.5 elective CE hours")
+
+
+def test_the_page_says_from_when_hours_count_for_the_next_renewal(app, client):
+    # After an early renewal the next period starts when the current one ends: hours earned
+    # before then renewed nothing, though the page promised any hours "before" the new end.
+    import re
+
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        from campus.programs.models import Program
+
+        slug = db.session.get(Program, program_id).slug
+
+    def promise() -> str:
+        with app.app_context():
+            support.sign_in_directly(client, user_id)  # a session of that day
+        page = client.get(f"/programs/{slug}").text
+        return " ".join(re.search(r'<p class="muted small">([^<]*)</p>', page).group(1).split())
+
+    with time_machine.travel(START + timedelta(days=1), tick=False):
+        assert promise() == (
+            "Renews automatically when you earn 4 CE hours from March 2, 2026 to February 29, 2028."
+        )
+    with time_machine.travel(START + timedelta(days=300), tick=False), app.app_context():
+        complete(user_id, make_course("early", hours="4"))
+        assert renew_credentials.delay().get() == 1
+    with time_machine.travel(START + timedelta(days=400), tick=False):
+        assert promise() == (
+            "Renewed to February 28, 2030. The next renewal needs 4 CE hours earned from "
+            "March 2, 2028 to February 28, 2030."
+        )
+        with app.app_context():
+            complete(user_id, make_course("too-soon", hours="4"))
+            assert renew_credentials.delay().get() == 0
+    with time_machine.travel(datetime(2028, 3, 2, 15, 0, tzinfo=UTC), tick=False):
+        assert promise().startswith("Renews automatically when you earn 4 CE hours from March 2")
+        with app.app_context():
+            complete(user_id, make_course("in-time", hours="4"))
+            assert renew_credentials.delay().get() == 1
+            db.session.expire_all()
+            assert _credentials()[0].valid_until == date(2032, 2, 29)

@@ -181,9 +181,7 @@ def renewal_due(credential: Credential, today: date) -> bool:
         return False
     if not program.renewal_hours or program.renewal_hours <= 0:
         return False
-    # Hours count from the day after the period began, so the courses that earned the
-    # credential never also renew it.
-    start = date.fromordinal(credential.valid_from.toordinal() + 1)
+    start = credential.renewal_counts_from
     hours = credit.earned_hours(credential.user_id, start, credential.valid_until)
     return hours >= program.renewal_hours
 

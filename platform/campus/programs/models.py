@@ -238,6 +238,16 @@ class Credential(TimestampMixin, Model):
         return "valid" if day <= self.valid_until else "expired"
 
     @property
+    def renewal_counts_from(self) -> date:
+        """The first day whose CE hours count toward the next renewal.
+
+        The day after the period began, so the courses that earned the credential never also
+        renew it. A renewal starts the next period the day after the current one ends, so after
+        an early renewal the hours for the one after that count only from then.
+        """
+        return date.fromordinal(self.valid_from.toordinal() + 1)
+
+    @property
     def queued_again(self) -> bool:
         """Whether an admin issued it again and no worker has tried it since."""
         # Every failure counts a try, and issuing again sets the count back to none.
