@@ -101,3 +101,25 @@ def test_changing_a_certificate_that_does_not_exist_is_a_404(app, client):
         )
         assert response.status_code == 404, action
     assert helpers.audit_entries(app) == []
+
+
+def test_the_certificate_list_dates_completions_on_the_providers_calendar(app, client, pacific):
+    # As the certificate itself prints it: an evening completion in California is that day's.
+    from datetime import UTC, datetime
+
+    from campus.extensions import db
+
+    student = completed_student(app, "evening-list")
+    with app.app_context():
+        certificate = certificate_of(student.user_id)
+        certificate.completed_at = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)  # March 5, 9 pm PST
+        certificate.issued_at = datetime(2026, 3, 6, 5, 1, tzinfo=UTC)
+        code = certificate.code
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    row = next(
+        row
+        for row in client.get("/admin/certificates/").get_data(as_text=True).split("<tr")
+        if code in row
+    )
+    assert "2026-03-05" in row and "2026-03-06" not in row

@@ -324,3 +324,19 @@ def test_every_attempt_is_recorded_with_its_answers(app, client, course, member)
         assert [r.passed for r in rows] == [False, True]
         assert rows[1].answers == {str(k): sorted(v) for k, v in right_answers(course).items()}
         assert db.session.scalar(select(func.count(QuizAttempt.id))) == 2
+
+
+def test_the_attempt_limit_says_when_to_come_back_on_the_providers_clock(
+    app, client, course, member, pacific
+):
+    from zoneinfo import ZoneInfo
+
+    wrong = {q.id: [q.wrong[0]] for q in course.questions}
+    start = _soon()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            assert _submit(client, course, wrong).status_code == 201
+        message = _submit(client, course, wrong).get_json()["error"]["message"]
+    back = (start + timedelta(hours=24)).astimezone(ZoneInfo("America/Los_Angeles"))
+    assert message.endswith(f"You can try again after {back:%B %-d at %H:%M %Z}.")
+    assert back.strftime("%Z") in ("PST", "PDT")

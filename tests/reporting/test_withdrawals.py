@@ -232,3 +232,29 @@ def test_the_issuing_task_run_again_for_a_revoked_certificate_keeps_the_withdraw
         enrollment_id = db.session.get(Certificate, c.certificate_id).enrollment_id
         assert issue_certificate.apply(args=(enrollment_id,)).get() == "unchanged"
         assert report_of(c.certificate_id).withdrawal_pending
+
+
+def test_a_cancelled_reports_reason_dates_the_revocation_on_the_providers_calendar(
+    app, pacific, fake_cebroker
+):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from campus.certificates import actions
+    from campus.reporting.tasks import send_report
+
+    c = completion(app)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        report.status = "pending"  # still waiting for the worker
+        db.session.commit()
+        report_id = report.id
+        # 9 pm on March 5 in California, already March 6 in UTC.
+        with time_machine.travel(datetime(2026, 3, 6, 5, 0, tzinfo=UTC), tick=False):
+            actions.revoke(c.code, "Quiz answers shared", actor=None)
+            db.session.commit()
+        configure(app, fake_cebroker)
+        assert send_report.apply(args=(report_id,)).get() == "cancelled"
+        db.session.expire_all()
+        assert "revoked on 2026-03-05" in report_of(c.certificate_id).reason

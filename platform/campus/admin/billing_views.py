@@ -22,6 +22,7 @@ from campus.billing.models import CompMembership, StripeCustomer, Subscription, 
 from campus.billing.subscriptions import id_of
 from campus.extensions import db
 from campus.integers import id_from
+from campus.templating import format_date
 
 STATUS_CSS = {
     "processed": "badge-ok",
@@ -37,7 +38,7 @@ def _status(view, context, model, name) -> Markup:
 
 
 def _created(view, context, model, name) -> str:
-    return datetime.fromtimestamp(model.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(model.created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _payload(view, context, model, name) -> Markup:
@@ -225,9 +226,11 @@ class CompMembershipView(AuditedModelView):
             f'<a href="{url_for("admin_members.member", user_id=m.user_id)}">'
             f"{escape(m.user.email)}</a>"
         ),
-        "starts_at": lambda v, c, m, n: f"{m.starts_at:%Y-%m-%d}",
-        "ends_at": lambda v, c, m, n: f"{m.ends_at:%Y-%m-%d}",
-        "revoked_at": lambda v, c, m, n: f"{m.revoked_at:%Y-%m-%d}" if m.revoked_at else "",
+        "starts_at": lambda v, c, m, n: format_date(m.starts_at, "%Y-%m-%d"),
+        "ends_at": lambda v, c, m, n: format_date(m.ends_at, "%Y-%m-%d"),
+        "revoked_at": lambda v, c, m, n: (
+            format_date(m.revoked_at, "%Y-%m-%d") if m.revoked_at else ""
+        ),
     }
 
     def __init__(self, session, **kwargs) -> None:

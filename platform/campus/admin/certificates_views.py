@@ -18,6 +18,7 @@ from campus.certificates import actions as certificate_actions
 from campus.certificates.models import Certificate
 from campus.certificates.services import CertificateError
 from campus.extensions import db
+from campus.templating import format_date
 
 STATUS_CSS = {"issued": "badge-ok", "revoked": "badge-danger", "failed": "badge-warn"}
 
@@ -57,8 +58,10 @@ class CertificateView(AuditedModelView):
         "status": _status,
         "user": _member,
         "course": lambda v, c, m, n: (m.data or {}).get("course_title", "—"),
-        "completed_at": lambda v, c, m, n: f"{m.completed_at:%Y-%m-%d}",
-        "issued_at": lambda v, c, m, n: f"{m.issued_at:%Y-%m-%d}" if m.issued_at else "—",
+        "completed_at": lambda v, c, m, n: format_date(m.completed_at, "%Y-%m-%d"),
+        "issued_at": lambda v, c, m, n: (
+            format_date(m.issued_at, "%Y-%m-%d") if m.issued_at else "—"
+        ),
     }
 
     def search_placeholder(self) -> str:

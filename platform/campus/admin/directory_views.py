@@ -17,6 +17,7 @@ from campus.directory.forms import ReasonForm
 from campus.directory.models import DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
+from campus.templating import format_date
 
 
 def _status(view, context, model, name) -> Markup:
@@ -47,7 +48,7 @@ class DirectoryProfileView(AuditedModelView):
         "status": _status,
         "display_name": _name,
         "user": lambda v, c, m, n: m.user.email,
-        "updated_at": lambda v, c, m, n: f"{m.updated_at:%Y-%m-%d}",
+        "updated_at": lambda v, c, m, n: format_date(m.updated_at, "%Y-%m-%d"),
     }
     details_template = "admin/campus/directory_profile_details.html"
     sensitive_views = ("hide",)

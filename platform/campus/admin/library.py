@@ -32,6 +32,7 @@ from campus.content.models import (
 from campus.content.render import CUT_MARKER, render_article
 from campus.extensions import db
 from campus.forms import Form, printable_text
+from campus.templating import format_date
 
 VISIBILITY_LABELS = {
     "public": "Public: everyone reads it all",
@@ -103,9 +104,9 @@ class ArticleView(AuditedModelView):
     column_formatters = {
         "status": _status_badge,
         "published_at": lambda v, c, m, n: (
-            m.published_at.strftime("%Y-%m-%d") if m.published_at else "—"
+            format_date(m.published_at, "%Y-%m-%d") if m.published_at else "—"
         ),
-        "updated_at": lambda v, c, m, n: m.updated_at.strftime("%Y-%m-%d %H:%M"),
+        "updated_at": lambda v, c, m, n: format_date(m.updated_at, "%Y-%m-%d %H:%M %Z"),
         "category": lambda v, c, m, n: m.category.name if m.category else "—",
     }
     column_details_list = (
@@ -352,9 +353,9 @@ def _lead_count(download_id: int) -> int:
 def marketing_answer(lead: Lead) -> str:
     """What a lead answered about marketing email, and when, as the list shows it."""
     if lead.unsubscribed_at is not None:
-        return f"unsubscribed {lead.unsubscribed_at:%Y-%m-%d}"
+        return f"unsubscribed {format_date(lead.unsubscribed_at, '%Y-%m-%d')}"
     if lead.marketing and lead.consented_at is not None:
-        return f"agreed {lead.consented_at:%Y-%m-%d}"
+        return f"agreed {format_date(lead.consented_at, '%Y-%m-%d')}"
     return "did not agree"
 
 
@@ -369,7 +370,7 @@ class LeadView(AuditedModelView):
     column_filters = ("download.title", "asked_at", "marketing")
     column_formatters = {
         "download": lambda v, c, m, n: m.download.title,
-        "asked_at": lambda v, c, m, n: f"{m.asked_at:%Y-%m-%d}",
+        "asked_at": lambda v, c, m, n: format_date(m.asked_at, "%Y-%m-%d"),
         "marketing": lambda v, c, m, n: marketing_answer(m),
     }
     column_formatters_export = {"asked_at": lambda v, c, m, n: m.asked_at.isoformat()}

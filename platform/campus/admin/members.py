@@ -23,6 +23,7 @@ from campus.billing.models import CompMembership, StripeCustomer, Subscription, 
 from campus.billing.services import BillingError
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.templating import format_date
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,11 @@ def membership_history(user: User) -> list[HistoryItem]:
     for sub in db.session.scalars(select(Subscription).where(Subscription.user_id == user.id)):
         detail = []
         if sub.current_period_end:
-            detail.append(f"period ends {sub.current_period_end:%Y-%m-%d}")
+            detail.append(f"period ends {format_date(sub.current_period_end, '%Y-%m-%d')}")
         if sub.cancel_at_period_end:
             detail.append("cancels at period end")
         if sub.ended_at:
-            detail.append(f"ended {sub.ended_at:%Y-%m-%d}")
+            detail.append(f"ended {format_date(sub.ended_at, '%Y-%m-%d')}")
         items.append(
             HistoryItem(
                 sub.created_at,
@@ -58,9 +59,9 @@ def membership_history(user: User) -> list[HistoryItem]:
         )
     for comp in db.session.scalars(select(CompMembership).where(CompMembership.user_id == user.id)):
         if comp.revoked_at:
-            status, note = "ended", f"ended early {comp.revoked_at:%Y-%m-%d}"
+            status, note = "ended", f"ended early {format_date(comp.revoked_at, '%Y-%m-%d')}"
         else:
-            status, note = "comp", f"until {comp.ends_at:%Y-%m-%d}"
+            status, note = "comp", f"until {format_date(comp.ends_at, '%Y-%m-%d')}"
         items.append(
             HistoryItem(comp.created_at, "comp", f"Comp membership: {comp.reason}", note, status)
         )
@@ -177,7 +178,9 @@ def _membership(view, context, model, name) -> Markup:
     if state.status in ("past_due", "unpaid"):
         css = "badge-warn" if state.has_access else "badge-danger"
     label = escape(STATUS_LABELS.get(state.status, state.status))
-    until = f" until {state.until:%Y-%m-%d}" if state.until and state.has_access else ""
+    until = (
+        f" until {format_date(state.until, '%Y-%m-%d')}" if state.until and state.has_access else ""
+    )
     return Markup(f'<span class="badge {css}">{label}</span>{escape(until)}')
 
 
@@ -188,7 +191,7 @@ def _member_link(view, context, model, name) -> Markup:
 
 def _flag(value) -> Markup:
     if value:
-        return Markup(f'<span class="badge badge-ok">{value:%Y-%m-%d}</span>')
+        return Markup(f'<span class="badge badge-ok">{format_date(value, "%Y-%m-%d")}</span>')
     return Markup('<span class="badge badge-muted">no</span>')
 
 
@@ -243,11 +246,13 @@ class MemberView(AuditedModelView):
         "profession": lambda v, c, m, n: PROFESSIONS.get(m.profession, m.profession),
         "email_verified_at": lambda v, c, m, n: _flag(m.email_verified_at),
         "disabled_at": lambda v, c, m, n: (
-            Markup(f'<span class="badge badge-danger">{m.disabled_at:%Y-%m-%d}</span>')
+            Markup(
+                f'<span class="badge badge-danger">{format_date(m.disabled_at, "%Y-%m-%d")}</span>'
+            )
             if m.disabled_at
             else ""
         ),
-        "created_at": lambda v, c, m, n: f"{m.created_at:%Y-%m-%d}",
+        "created_at": lambda v, c, m, n: format_date(m.created_at, "%Y-%m-%d"),
     }
 
     def search_placeholder(self) -> str:

@@ -7,6 +7,7 @@ import json
 from campus.admin.base import AuditedModelView
 from campus.records.models import RetentionHold
 from campus.records.retention import kept_text
+from campus.templating import format_date
 
 
 def _kept(text: str) -> str:
@@ -49,7 +50,7 @@ class RetentionHoldView(AuditedModelView):
     column_searchable_list = ("participant_name", "license_number")
     column_filters = ("purge_after", "deleted_at")
     column_formatters = {
-        "deleted_at": lambda v, c, m, n: f"{m.deleted_at:%Y-%m-%d}",
+        "deleted_at": lambda v, c, m, n: format_date(m.deleted_at, "%Y-%m-%d"),
         "kept": lambda v, c, m, n: _kept(m.kept),
     }
 

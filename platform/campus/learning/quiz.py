@@ -30,7 +30,7 @@ from campus.learning.models import (
 from campus.learning.papers import PaperQuestion
 from campus.learning.progress import maybe_complete, outline
 from campus.models.base import utcnow
-from campus.templating import counted
+from campus.templating import counted, format_date
 
 PARTIAL_CREDIT_RULE = (
     "Each question is worth one point. A multiple-answer question earns its point only when "
@@ -218,7 +218,7 @@ def _check_allowance(enrollment: Enrollment, quiz: Quiz, now: datetime) -> None:
             429,
             "attempt_limit",
             f"You have used the {counted(quiz.attempts_per_day, 'attempt')} allowed in 24 hours. "
-            f"You can try again after {allowance.next_at:%B %-d, %H:%M} UTC.",
+            f"You can try again after {format_date(allowance.next_at, '%B %-d at %H:%M %Z')}.",
             retry_at=allowance.next_at.isoformat(),
         )
 

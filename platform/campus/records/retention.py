@@ -41,7 +41,7 @@ from campus.programs.models import Credential, ExamSitting, PracticalSubmission
 from campus.records import audit_scrub, licensing
 from campus.records.models import DataExport, RetentionHold
 from campus.storage import delete_after_commit, get_storage
-from campus.templating import counted
+from campus.templating import counted, format_date
 from campus.urls import public_url
 
 UNUSABLE_PASSWORD = "!deleted"  # not an Argon2 hash: no password ever verifies against it
@@ -393,7 +393,8 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
     _delete_files(keys)
     summary = (
         f"purged the CE records of retention hold #{hold.id} (account deleted "
-        f"{hold.deleted_at:%Y-%m-%d}, kept until {hold.purge_after}); {len(keys)} file(s) removed"
+        f"{format_date(hold.deleted_at, '%Y-%m-%d')}, kept until {hold.purge_after}); "
+        f"{len(keys)} file(s) removed"
     )
     # Every CE record, and the hold itself, cascades from the user row.
     db.session.execute(delete(User).where(User.id == user_id))

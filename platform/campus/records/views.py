@@ -15,6 +15,7 @@ from campus.models.base import utcnow
 from campus.records import actions, bp, services
 from campus.records.forms import DeleteAccountForm
 from campus.records.services import RecordsError
+from campus.templating import format_date
 from campus.throttling import by_user, failed, setting
 
 
@@ -72,7 +73,7 @@ def download_export(export_id: int) -> Response | tuple[str, int]:
         BytesIO(archive),
         mimetype="application/zip",
         as_attachment=True,
-        download_name=f"campus-data-{export.requested_at:%Y%m%d}.zip",
+        download_name=f"campus-data-{format_date(export.requested_at, '%Y%m%d')}.zip",
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"

@@ -10,6 +10,7 @@ from campus.reporting import services
 from campus.reporting.models import ReportedCompletion
 from campus.reporting.services import ReportingError, reopen
 from campus.reporting.systems import system_name
+from campus.templating import format_date
 
 
 def _locked(report_id: int) -> ReportedCompletion | None:
@@ -56,7 +57,7 @@ def mark_withdrawn(report_id: int, *, actor: User | None) -> ReportedCompletion:
         "withdrawn",
         report,
         summary=f"{report.certificate.code}: withdrawn from {system_name(report.system)}"
-        + (f" (revoked {revoked_at:%Y-%m-%d})" if revoked_at else ""),
+        + (f" (revoked {format_date(revoked_at, '%Y-%m-%d')})" if revoked_at else ""),
         before=before,
         after=snapshot(report),
         actor=actor,

@@ -19,6 +19,7 @@ from campus.models.base import utcnow
 from campus.reporting.adapters import Accepted, Adapter, Outcome, Rejected, Unanswered, adapter_for
 from campus.reporting.models import ReportedCompletion
 from campus.reporting.systems import system_name
+from campus.templating import format_date
 
 
 def adapter(system: str) -> Adapter:
@@ -55,7 +56,9 @@ def hold_back(report_id: int) -> ReportedCompletion | None:
         return report
     certificate = report.certificate
     if certificate.status == "revoked":
-        revoked_on = f"{certificate.revoked_at:%Y-%m-%d}" if certificate.revoked_at else "earlier"
+        revoked_on = (
+            format_date(certificate.revoked_at, "%Y-%m-%d") if certificate.revoked_at else "earlier"
+        )
         _settle(
             report,
             "cancelled",
