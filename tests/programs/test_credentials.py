@@ -411,3 +411,20 @@ def test_the_page_says_from_when_hours_count_for_the_next_renewal(app, client):
             assert renew_credentials.delay().get() == 1
             db.session.expire_all()
             assert _credentials()[0].valid_until == date(2032, 2, 29)
+
+
+@pytest.mark.parametrize(("checked", "renewed"), [(timedelta(days=1), 1), (timedelta(days=8), 0)])
+def test_hours_earned_on_the_last_day_renew_when_checked_after_it(app, checked, renewed):
+    # A course finished late on the last valid day is checked after midnight (or a queue
+    # delay, a missed nightly run): the holder met the rule in time, for a week after.
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    last_evening = datetime(2028, 2, 29, 23, 50, tzinfo=UTC)
+    with app.app_context():
+        complete(user_id, make_course("last-evening", hours="4"), when=last_evening)
+        db.session.commit()
+        with time_machine.travel(last_evening + checked, tick=False):
+            assert renew_credentials.delay().get() == renewed
+        db.session.expire_all()
+        expected = date(2030, 2, 28) if renewed else date(2028, 2, 29)
+        assert _credentials()[0].valid_until == expected

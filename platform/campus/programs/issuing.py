@@ -8,7 +8,7 @@ update), so the PDF, the badge and the email happen once.
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from typing import cast
 
 from flask import current_app
@@ -174,10 +174,18 @@ def record_failure(credential_id: int, error: Exception) -> None:
         credential.last_error = str(error)[:2000]
 
 
+# Days after a period ends in which a check still renews it on hours earned within it: a course
+# finished late on the last day is checked after midnight, or a queue delay or a missed nightly
+# run comes between; the holder met the rule in time either way.
+RENEWAL_GRACE_DAYS = 7
+
+
 def renewal_due(credential: Credential, today: date) -> bool:
     """Tell whether the holder earned the renewal hours within the current validity period."""
     program = credential.program
-    if credential.status != "issued" or today > credential.valid_until:
+    if credential.status != "issued":
+        return False
+    if today > credential.valid_until + timedelta(days=RENEWAL_GRACE_DAYS):
         return False
     if not program.renewal_hours or program.renewal_hours <= 0:
         return False
@@ -216,15 +224,15 @@ def renew(credential: Credential, today: date) -> bool:
     return True
 
 
-def renewable_ids(today: date) -> list[int]:
-    """The issued credentials still within their period (candidates for renewal)."""
-    return list(
-        db.session.scalars(
-            select(Credential.id).where(
-                Credential.status == "issued", Credential.valid_until >= today
-            )
-        )
+def renewable_ids(today: date, user_id: int | None = None) -> list[int]:
+    """The issued credentials within their period or its grace days (candidates for renewal)."""
+    since = today - timedelta(days=RENEWAL_GRACE_DAYS)
+    query = select(Credential.id).where(
+        Credential.status == "issued", Credential.valid_until >= since
     )
+    if user_id is not None:
+        query = query.where(Credential.user_id == user_id)
+    return list(db.session.scalars(query))
 
 
 def revoke(credential: Credential, reason: str, actor: str) -> None:

@@ -104,7 +104,7 @@ def check_enrollment(enrollment_id: int) -> int:
     from sqlalchemy import select
 
     from campus.learning.models import Enrollment
-    from campus.programs.models import Credential, ProgramCourse
+    from campus.programs.models import ProgramCourse
 
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None:
@@ -118,14 +118,7 @@ def check_enrollment(enrollment_id: int) -> int:
         issue_credential.delay(enrollment.user_id, program_id)
     renewed = 0
     day = dates.today()
-    held = db.session.scalars(
-        select(Credential.id).where(
-            Credential.user_id == enrollment.user_id,
-            Credential.status == "issued",
-            Credential.valid_until >= day,
-        )
-    ).all()
-    for credential_id in held:
+    for credential_id in issuing.renewable_ids(day, enrollment.user_id):
         if actions.renew_credential(credential_id, day):
             renewed += 1
         db.session.commit()
