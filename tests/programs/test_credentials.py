@@ -428,3 +428,19 @@ def test_hours_earned_on_the_last_day_renew_when_checked_after_it(app, checked, 
         db.session.expire_all()
         expected = date(2030, 2, 28) if renewed else date(2028, 2, 29)
         assert _credentials()[0].valid_until == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "last"),
+    [
+        (date(2026, 3, 1), 24, date(2028, 2, 29)),
+        (date(2026, 8, 28), 6, date(2027, 2, 27)),
+        (date(2026, 8, 29), 6, date(2027, 2, 28)),
+        (date(2026, 8, 31), 6, date(2027, 2, 28)),
+        (date(2027, 8, 31), 6, date(2028, 2, 29)),
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2026, 12, 15), 12, date(2027, 12, 14)),
+    ],
+)
+def test_a_period_ends_the_day_before_the_same_day_or_at_a_short_months_end(start, months, last):
+    assert issuing.period_end(start, months) == last

@@ -47,8 +47,15 @@ def add_months(day: date, months: int) -> date:
 
 
 def period_end(start: date, months: int) -> date:
-    """The last valid day of a period starting on `start`."""
-    return date.fromordinal(add_months(start, months).toordinal() - 1)
+    """The last valid day of a period starting on `start`: the day before the same day later.
+
+    When the last month has no such day (August 31 and six months), the period runs to that
+    month's end: else four starting days, August 28 to 31, would all end on February 27.
+    """
+    following = add_months(start, months)
+    if following.day != start.day:
+        return following
+    return date.fromordinal(following.toordinal() - 1)
 
 
 def _criteria(program: Program) -> str:
