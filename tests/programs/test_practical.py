@@ -11,6 +11,7 @@ from campus.extensions import db
 from campus.programs.models import PracticalSubmission
 from campus.storage import get_storage
 from tests import support
+from tests.admin.helpers import flashes
 from tests.programs.helpers import ready_program
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + b"\x00" * 2048
@@ -287,3 +288,20 @@ def test_the_assessors_sidebar_links_only_to_what_they_may_open(app, client):
     assert links and 'href="/admin/"' not in side  # the dashboard is for admins
     for link in links:
         assert assessor.get(link).status_code == 200, link
+
+
+def test_a_member_the_program_cannot_certify_cannot_send_a_video(app, client):
+    # As for the exam: their video would only take an assessor's time.
+    slug, user_id = _setup(app, professions=["chiropractor"])  # the member is a massage therapist
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    page = client.get(f"/programs/{slug}").text
+    assert 'name="video"' not in page and "The practical opens to members" in page
+    response = _upload(client, slug, MP4, "me.mp4")
+    assert response.status_code == 302
+    with app.app_context():
+        assert _count() == 0
+    page = client.get(f"/programs/{slug}")
+    assert any(
+        m.startswith("The video was not accepted:") and "Chiropractor" in m for m in flashes(page)
+    )

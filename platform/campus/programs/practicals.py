@@ -19,6 +19,7 @@ from sqlalchemy import select
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.programs.eligibility import eligibility
 from campus.programs.models import PracticalSubmission, Program
 from campus.storage import get_storage
 
@@ -100,6 +101,11 @@ def may_submit(user: User, program: Program) -> str | None:
     """Say why the candidate cannot submit now, or None when they can."""
     if not program.practical_required:
         return "This program has no practical assessment."
+    # As for the exam: a video from someone the program cannot certify would only take an
+    # assessor's time.
+    allowed = eligibility(user, program)
+    if not allowed.ok:
+        return " ".join(allowed.reasons)
     latest = db.session.scalar(
         select(PracticalSubmission.status)
         .where(PracticalSubmission.user_id == user.id, PracticalSubmission.program_id == program.id)
