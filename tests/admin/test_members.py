@@ -260,3 +260,21 @@ def test_the_member_page_keeps_the_members_own_activity_apart_from_admin_changes
     assert "resend_verification" not in activity and "former.admin" not in activity
     assert "resend_verification" in admin and "former.admin@example.com" in admin
     assert "signed in" not in admin and "No admin has changed" not in admin
+
+
+def test_a_disabled_practitioners_profile_leaves_the_directory_until_enabled(app, client):
+    from tests.directory.helpers import make_profile
+
+    with app.app_context():
+        member = support.create_user(full_name="Pat Disabled")
+        slug = make_profile("10001", user=member, display_name="Pat Disabled").slug
+        member_id = member.id
+    visitor = app.test_client()
+    assert visitor.get(f"/directory/{slug}").status_code == 200
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, f"/admin/members/{member_id}/disable", {})
+    assert visitor.get(f"/directory/{slug}").status_code == 404
+    assert slug not in visitor.get("/directory/?zip=10001").text
+    helpers.post(client, f"/admin/members/{member_id}/enable", {})
+    assert visitor.get(f"/directory/{slug}").status_code == 200
+    assert slug in visitor.get("/directory/?zip=10001").text

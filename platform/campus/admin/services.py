@@ -46,6 +46,11 @@ def set_disabled(user: User, disabled: bool) -> None:
             raise AdminActionError(f"{user.email} is not disabled.")
         user.disabled_at = None
     db.session.flush()
+    if installed("directory"):
+        # A disabled account's practitioner profile leaves the directory with it, and returns.
+        from campus.directory.services import relist_owner
+
+        relist_owner(user)
     record("disable" if disabled else "enable", user, before=before, after=snapshot(user))
 
 

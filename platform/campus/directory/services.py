@@ -215,8 +215,21 @@ def save(user: User, data: ProfileData) -> DirectoryProfile:
 
 
 def _relist(profile: DirectoryProfile) -> None:
-    # The search reads `listed` from its index; it always equals published and not hidden.
-    profile.listed = profile.published_at is not None and profile.hidden_at is None
+    # The search reads `listed` from its index; it always equals published, not hidden, and
+    # its owner's account not disabled.
+    profile.listed = (
+        profile.published_at is not None
+        and profile.hidden_at is None
+        and profile.user.disabled_at is None
+    )
+
+
+def relist_owner(user: User) -> None:
+    """List or unlist the member's profile after their account was disabled or enabled."""
+    profile = profile_of(user.id)
+    if profile is not None:
+        _relist(profile)
+        db.session.flush()
 
 
 def publish(profile: DirectoryProfile) -> None:
