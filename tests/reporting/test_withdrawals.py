@@ -128,11 +128,11 @@ def test_the_migration_flags_reports_of_certificates_revoked_before_it(tmp_path,
         downgrade(revision="0020_totp_sealed")
 
 
-def test_a_stalled_send_of_a_revoked_certificate_is_not_redone_and_is_due(app, fake_cebroker):
+def _stalled_send(app, fake_cebroker):
+    """A reported completion whose send has had no answer for an hour; (completion, report id)."""
     from datetime import timedelta
 
     from campus.models.base import utcnow
-    from campus.reporting.tasks import send_report
 
     c = completion(app)
     configure(app, fake_cebroker)
@@ -141,7 +141,13 @@ def test_a_stalled_send_of_a_revoked_certificate_is_not_redone_and_is_due(app, f
         # A worker died mid-request an hour ago: CE Broker may or may not have the completion.
         report.status, report.sent_at = "sent", utcnow() - timedelta(hours=1)
         db.session.commit()
-        report_id = report.id
+        return c, report.id
+
+
+def test_a_stalled_send_of_a_revoked_certificate_is_not_redone_and_is_due(app, fake_cebroker):
+    from campus.reporting.tasks import send_report
+
+    c, report_id = _stalled_send(app, fake_cebroker)
     _revoke(app, c.code)
     with app.app_context():
         send_report.apply(args=(report_id,))
@@ -199,18 +205,10 @@ def report_of_code(app, certificate_id: int) -> str:
 
 def test_a_stalled_send_waiting_for_its_withdrawal_is_left_out_of_the_sweep(app, fake_cebroker):
     # It is never sent again while revoked: queued every quarter hour, it only made noise.
-    from datetime import timedelta
-
-    from campus.models.base import utcnow
     from campus.reporting.sending import sweep_candidates
 
-    c = completion(app)
-    configure(app, fake_cebroker)
+    c, report_id = _stalled_send(app, fake_cebroker)
     with app.app_context():
-        report = report_of(c.certificate_id)
-        report.status, report.sent_at = "sent", utcnow() - timedelta(hours=1)
-        db.session.commit()
-        report_id = report.id
         assert sweep_candidates() == [report_id]
     _revoke(app, c.code)
     with app.app_context():
