@@ -253,3 +253,33 @@ def test_a_reset_task_delivered_twice_emails_one_link(app, user):
     # A new request is a new task: it gets its own link.
     send_password_reset.apply(args=("kim@example.com",), task_id="reset-again").get()
     assert len(outbox(app)) == 2
+
+
+def test_a_reset_link_mailed_before_the_account_was_disabled_opens_nothing(app, client, user):
+    # Whoever holds it (the intruder the account was disabled for) must not set a password
+    # that works once an admin enables the account again; nor be told they are signed in.
+    from campus.accounts.models import User
+    from campus.accounts.services import verify_password
+    from campus.models.base import utcnow
+
+    link = _reset_link(app, client)
+    with app.app_context():
+        db.session.get(User, user).disabled_at = utcnow()
+        db.session.commit()
+    assert client.get(link).status_code == 400
+    r = post_form(client, link, {"password": "a brand new secret", "confirm": "a brand new secret"})
+    assert r.status_code == 400 and "not valid" in r.get_data(as_text=True)
+    with app.app_context():
+        assert verify_password(db.session.get(User, user), DEFAULT_PASSWORD)
+
+
+def test_disabling_an_account_uses_up_its_emailed_links(app, client, user):
+    from tests.admin import helpers as admin
+
+    _reset_link(app, client)
+    admin_client = app.test_client()
+    admin.sign_in_admin(app, admin_client)
+    admin.post(admin_client, f"/admin/members/{user}/disable", {})
+    with app.app_context():
+        tokens = db.session.scalars(select(UserToken).where(UserToken.user_id == user)).all()
+        assert tokens and all(token.used_at is not None for token in tokens)

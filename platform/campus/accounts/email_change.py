@@ -16,6 +16,7 @@ from campus.accounts.services import (
     issue_token,
     normalize_email,
     peek_token,
+    spend_tokens,
     verify_password,
 )
 from campus.accounts.sessions import end_sessions
@@ -40,19 +41,6 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}•••@{masked_domain}"
 
 
-def _spend(user_id: int, purposes: tuple[str, ...]) -> None:
-    db.session.execute(
-        update(UserToken)
-        .where(
-            UserToken.user_id == user_id,
-            UserToken.purpose.in_(purposes),
-            UserToken.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
 def request_change(user: User, new_email: str, password: str, max_age: int) -> str:
     """Send a confirmation link to the new address (or a note to its owner); return it, cleaned.
 
@@ -64,7 +52,7 @@ def request_change(user: User, new_email: str, password: str, max_age: int) -> s
     address = normalize_email(new_email)
     if address == user.email:
         raise AccountError("That is already your email address.", field="email")
-    _spend(user.id, (PURPOSE,))  # only the newest link works
+    spend_tokens(user.id, (PURPOSE,))  # only the newest link works
     owner = get_user_by_email(address)
     if owner is not None:
         if owner.is_active:
@@ -129,7 +117,7 @@ def confirm_change(user: User, raw: str) -> int:
             db.session.flush()
     except IntegrityError:
         raise AccountError("That address is no longer available. Choose another one.") from None
-    _spend(user.id, _SPENT_BY_CHANGE)
+    spend_tokens(user.id, _SPENT_BY_CHANGE)
     ended = end_sessions(user, keep_current=True)
     queue_email(
         old,

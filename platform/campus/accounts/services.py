@@ -229,7 +229,8 @@ def peek_token(raw: str, purpose: str) -> UserToken:
             UserToken.token_hash == _hash_token(raw or ""), UserToken.purpose == purpose
         )
     )
-    if token is None:
+    if token is None or not token.user.is_active:
+        # A disabled (or deleted) account's links open nothing, whenever they were mailed.
         raise AccountError("This link is not valid. Request a new one.")
     if token.used_at is not None:
         raise AccountError("This link has already been used. Request a new one.")
@@ -304,16 +305,15 @@ def set_password(user: User, password: str) -> None:
     check_password_rules(password, user.email, user.full_name)
     user.password_hash = hash_password(password)
     # A reset link mailed before the change must not be able to undo it.
-    db.session.execute(
-        update(UserToken)
-        .where(
-            UserToken.user_id == user.id,
-            UserToken.purpose == "reset_password",
-            UserToken.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    spend_tokens(user.id, ("reset_password",))
+
+
+def spend_tokens(user_id: int, purposes: tuple[str, ...] | None = None) -> None:
+    """Use up the account's emailed links still out (of these purposes, or every one)."""
+    unused = update(UserToken).where(UserToken.user_id == user_id, UserToken.used_at.is_(None))
+    if purposes is not None:
+        unused = unused.where(UserToken.purpose.in_(purposes))
+    db.session.execute(unused.values(used_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:

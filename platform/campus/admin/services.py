@@ -38,9 +38,11 @@ def set_disabled(user: User, disabled: bool) -> None:
         if user.disabled_at is not None:
             raise AdminActionError(f"{user.email} is already disabled.")
         user.disabled_at = utcnow()
+        from campus.accounts.services import spend_tokens
         from campus.accounts.sessions import end_sessions
 
         end_sessions(user)  # every session and remember-cookie stops working at once
+        spend_tokens(user.id)  # and every emailed link: a reset must not outlive the disabling
     else:
         if user.disabled_at is None:
             raise AdminActionError(f"{user.email} is not disabled.")
