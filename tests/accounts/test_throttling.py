@@ -95,6 +95,31 @@ def test_wrong_current_passwords_are_limited_per_user(app, client, sam):
     assert attempt(DEFAULT_PASSWORD) == 429
 
 
+def test_the_security_forms_share_the_members_budget_of_wrong_passwords(app, client):
+    # A stolen session must not guess the password on one form after another.
+    from tests.support import enable_totp, sign_in_directly
+
+    app.config["PASSWORD_CHANGE_RATE_LIMIT"] = "3 per minute"
+    with app.app_context():
+        user = create_user(email="pat@example.com")
+        enable_totp(user.id)
+        sign_in_directly(client, user.id, second_factor=True)
+    codes = [
+        post_form(client, "/account/security/recovery-codes", {"password": "guess one!"}),
+        post_form(
+            client, "/account/security/totp/disable", {"password": "guess two!", "code": "1"}
+        ),
+        post_form(
+            client,
+            "/account/password",
+            {"current_password": "guess three!", "password": "x" * 16, "confirm": "x" * 16},
+        ),
+    ]
+    assert [r.status_code for r in codes] == [422, 422, 422]
+    right = post_form(client, "/account/security/recovery-codes", {"password": DEFAULT_PASSWORD})
+    assert right.status_code == 429
+
+
 def test_wrong_admin_confirmations_are_limited(app, client):
     from tests.admin import helpers
 

@@ -8,7 +8,19 @@ from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from campus.accounts.models import User
-from campus.extensions import login_manager
+from campus.extensions import limiter, login_manager
+from campus.throttling import by_user, failed, setting
+
+# One budget of wrong passwords per member for every form that checks one while signed in
+# (the password change, turning the second factor off, new recovery codes): a stolen session
+# must not try a password on each form in turn.
+password_checks = limiter.shared_limit(
+    setting("PASSWORD_CHANGE_RATE_LIMIT"),
+    scope="password-check",
+    key_func=by_user,
+    methods=["POST"],
+    deduct_when=failed,
+)
 
 
 def wants_json() -> bool:

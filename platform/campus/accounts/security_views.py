@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, mfa, sessions, tokens
-from campus.accounts.access import forget_browser_session
+from campus.accounts.access import forget_browser_session, password_checks
 from campus.accounts.forms import EmptyForm
 from campus.accounts.security_forms import (
     ApiTokenForm,
@@ -126,6 +126,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
 
 @bp.post("/account/security/totp/disable")
 @login_required
+@password_checks
 def totp_disable() -> tuple[str, int] | Response:
     """Turn the second factor off with the password and a code."""
     form = DisableTotpForm()
@@ -144,6 +145,7 @@ def totp_disable() -> tuple[str, int] | Response:
 
 @bp.post("/account/security/recovery-codes")
 @login_required
+@password_checks
 def recovery_codes() -> str | tuple[str, int]:
     """Replace the recovery codes (password required) and show the new ones once."""
     form = PasswordForm()

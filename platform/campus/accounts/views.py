@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, mfa, reset, services, sessions
-from campus.accounts.access import end_this_session
+from campus.accounts.access import end_this_session, password_checks
 from campus.accounts.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -319,9 +319,7 @@ def profile() -> str | tuple[str, int] | Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    setting("PASSWORD_CHANGE_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
-)
+@password_checks
 def change_password() -> str | tuple[str, int] | Response:
     """Change the password; other devices are signed out."""
     form = ChangePasswordForm()
