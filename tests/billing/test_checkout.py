@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription
@@ -130,6 +131,29 @@ def test_member_with_access_is_not_sent_to_checkout(stripe_app, fake_stripe):
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/membership")
     assert fake_stripe.requests == []
+
+
+@pytest.mark.parametrize("status", ["past_due", "unpaid"])
+def test_a_member_whose_payment_is_awaited_is_sent_to_the_card_not_a_second_plan(
+    stripe_app, fake_stripe, status
+):
+    # Past the grace the member has no access, but Stripe may still collect the invoice: a
+    # second subscription beside it would charge them twice.
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+
+    client, user_id = _member_client(stripe_app)
+    with stripe_app.app_context():
+        support.make_member(user_id, status, past_due_since=utcnow() - timedelta(days=10))
+    page = client.get("/membership").get_data(as_text=True)
+    assert "Join again" not in page and 'action="/membership/checkout"' not in page
+    assert "waiting for a payment" in page
+    response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/membership")
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions") == []
+    follow = client.get("/membership").get_data(as_text=True)
+    assert "update your card in the billing portal" in follow
 
 
 def test_signed_out_checkout_goes_to_login(stripe_client):

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from campus.accounts.models import User
 from campus.billing.access import has_paid_access
 from campus.billing.events import PROCESS_TASK
-from campus.billing.models import CheckoutSession, StripeCustomer, WebhookEvent
+from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import gateway, webhook_secret
 from campus.billing.subscriptions import (
     apply_subscription,
@@ -269,9 +269,31 @@ def sync_member(user: User) -> int:
     return changed
 
 
-def checkout_allowed(user: User) -> bool:
-    """Tell whether the user should be sent to Checkout (not if they already have access)."""
-    return not has_paid_access(user)
+# Stripe still holds these open and may yet collect their invoice (its retries, or the member
+# paying it in the portal): a second subscription beside one would charge the member twice.
+AWAITING_PAYMENT = ("past_due", "unpaid")
+
+
+def awaiting_payment(user: User) -> bool:
+    """Tell whether the user has a subscription Stripe holds open for an unpaid invoice."""
+    found = db.session.scalar(
+        select(Subscription.id).where(
+            Subscription.user_id == user.id, Subscription.status.in_(AWAITING_PAYMENT)
+        )
+    )
+    return found is not None
+
+
+def checkout_refusal(user: User) -> str | None:
+    """Say why the user should not be sent to Checkout, or None when they may join."""
+    if has_paid_access(user):
+        return "You already have full access: no need to pay again."
+    if awaiting_payment(user):
+        return (
+            "Your membership is waiting for a payment: update your card in the billing portal "
+            "to restore it, rather than joining again."
+        )
+    return None
 
 
 def success_url() -> str:

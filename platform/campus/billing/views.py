@@ -36,6 +36,7 @@ def _page_state(user) -> dict:
         "has_access": has_paid_access(user),
         "grace_ends": grace_ends,
         "has_customer": user.is_authenticated and services.customer_for(user) is not None,
+        "awaiting_payment": user.is_authenticated and services.awaiting_payment(user),
     }
 
 
@@ -80,8 +81,9 @@ def membership() -> str:
 @login_required
 def checkout() -> Response:
     """Send the user to a Stripe Checkout Session for the membership (303)."""
-    if not services.checkout_allowed(current_user):
-        flash("You already have full access: no need to pay again.", "info")
+    refusal = services.checkout_refusal(current_user)
+    if refusal:
+        flash(refusal, "info")
         return redirect(url_for("billing.membership"), 303)
     try:
         url = services.start_checkout(
