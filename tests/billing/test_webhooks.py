@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -585,6 +585,41 @@ def test_payment_failed_emails_a_fix_link_and_grace_then_lapse(stripe_client, st
     assert message["Subject"] == "Your Campus membership payment failed"
     assert support.link_in(message) == "/membership"
     with time_machine.travel(datetime.fromtimestamp(now + 8 * 86400, UTC)):
+        assert not _access(stripe_app, user_id)
+
+
+def test_each_retry_email_gives_the_same_end_of_access(stripe_client, stripe_app, customer):
+    # The grace runs from the first failure: a retry's email promised a fresh seven days.
+    import time_machine
+
+    from campus.templating import format_date
+
+    user_id, customer_id = customer
+    now = int(time.time())
+    first = datetime.fromtimestamp(now, UTC)
+    post_event(
+        stripe_client,
+        event("customer.subscription.created", subscription("sub_a", customer_id), now - 10),
+    )
+    failed = invoice("sub_a", customer_id, paid=False, attempt=1)
+    post_event(stripe_client, event("invoice.payment_failed", failed, now))
+    past_due = subscription("sub_a", customer_id, status="past_due")
+    post_event(stripe_client, event("customer.subscription.updated", past_due, now))
+    for days, attempt in ((5, 2), (9, 3)):
+        later = now + days * 86400
+        with time_machine.travel(datetime.fromtimestamp(later, UTC), tick=False):
+            retry = invoice("sub_a", customer_id, paid=False, attempt=attempt)
+            post_event(stripe_client, event("invoice.payment_failed", retry, later))
+    bodies = [support.body_of(m) for m in support.outbox(stripe_app)]
+    with stripe_app.app_context():
+        end = format_date(first + timedelta(days=7))
+    assert [f"continues until {end} while we retry" in body for body in bodies] == [
+        True,
+        True,
+        False,
+    ]
+    assert "Your access is paused until a payment goes through." in bodies[2]
+    with time_machine.travel(first + timedelta(days=7, minutes=1), tick=False):
         assert not _access(stripe_app, user_id)
 
 

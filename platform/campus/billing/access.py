@@ -48,10 +48,16 @@ def subscription_grants_access(sub: SubscriptionFacts, now: datetime) -> bool:
             return now < sub.current_period_end
         return True
     if sub.status == "past_due":
-        grace = timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"])
-        since = sub.past_due_since or sub.current_period_end or now
-        return now < since + grace
+        return now < grace_ends(sub.past_due_since or sub.current_period_end or now)
     return False
+
+
+def grace_ends(first_failure: datetime) -> datetime:
+    """When a failed payment stops access: PAST_DUE_GRACE_DAYS after the first failure.
+
+    However often Stripe retries, the grace runs from the first failure.
+    """
+    return first_failure + timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"])
 
 
 def active_comp(user_id: int, now: datetime) -> CompMembership | None:

@@ -10,10 +10,10 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from campus.accounts.models import User
+from campus.billing.access import grace_ends
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import PaymentProviderError, gateway
 from campus.billing.subscriptions import (
@@ -244,6 +244,10 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     if row is None:
         return "ignored", f"unknown subscription {sub_id}"
     user = db.session.get_one(User, row.user_id)
+    now = utcnow()
+    # Each retry's email gives the same end: the grace runs from the first failure (this one,
+    # when the subscription is not past due yet).
+    until = grace_ends(row.past_due_since or now)
     queue_email(
         user.email,
         "Your Campus membership payment failed",
@@ -251,7 +255,7 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         dedupe_key=f"billing:payment_failed:{invoice.get('id')}:{invoice.get('attempt_count')}",
         user=user,
         amount=invoice.get("amount_due"),
-        grace_days=current_app.config["PAST_DUE_GRACE_DAYS"],
+        access_until=until if until > now else None,
         link=membership_link(),
     )
     return "processed", None

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from campus.billing import bp, services
+from campus.billing import access, bp, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
 from campus.extensions import db, limiter
@@ -30,7 +29,7 @@ def _page_state(user) -> dict:
     if state.subscription is not None and state.subscription.status == "past_due":
         since = state.subscription.past_due_since or state.subscription.current_period_end
         if since is not None:
-            grace_ends = since + timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"])
+            grace_ends = access.grace_ends(since)
     return {
         "state": state,
         "has_access": has_paid_access(user),
