@@ -87,3 +87,19 @@ def test_every_surface_counts_a_new_years_eve_course_in_its_year_on_the_provider
         assert "CE hours earned in 2026" in page
         surfaces = _surfaces(app, client)
     assert {float(value) for value in surfaces.values()} == {2.0}, surfaces
+
+
+def test_the_course_and_quiz_pages_stop_claiming_the_hours_of_a_revoked_certificate(app, client):
+    s = completed_student(app)  # "hip-basics", 2 CE hours, evaluated, certificate issued
+    support.login(client, s.email)
+    assert "and earned 2 CE hours" in client.get("/courses/hip-basics").text
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["certificates", "revoke", code_of(app, s.user_id), "--reason", "Someone else"]
+    )
+    assert result.exit_code == 0, result.output
+    course = client.get("/courses/hip-basics").text
+    assert "earned 2 CE hours" not in course
+    assert "Its certificate was revoked, so its CE hours no longer count." in course
+    quiz = client.get("/courses/hip-basics/quiz").text
+    assert ": 2 CE hours." not in quiz and "its CE hours no longer count" in quiz

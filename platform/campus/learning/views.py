@@ -23,7 +23,7 @@ from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
 from campus.integers import query_int
-from campus.learning import bp, papers, progress, reports, seattime, snapshots
+from campus.learning import bp, credit, papers, progress, reports, seattime, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
 from campus.learning.access import (
@@ -89,6 +89,13 @@ def catalog() -> str:
     )
 
 
+def _hours_revoked(enrollment) -> bool:
+    """Whether the completed enrollment's certificate was revoked: its hours count nowhere."""
+    if enrollment is None or enrollment.completed_at is None:
+        return False
+    return enrollment.course_id in credit.revoked_course_ids(enrollment.user_id)
+
+
 @bp.get("/courses/<slug>")
 def course(slug: str) -> str:
     """Show a course: overview, objectives, syllabus, presenter, approvals and the next step."""
@@ -106,6 +113,7 @@ def course(slug: str) -> str:
         "learning/course.html",
         course=course,
         enrollment=enrollment,
+        hours_revoked=_hours_revoked(enrollment),
         plan=plan,
         action=reader_action(user, course, enrollment),
         question_count=course.quiz.drawn_count() if course.quiz else 0,
@@ -316,6 +324,7 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
         revisit=revisit,
         plan=plan,
         study=study,
+        hours_revoked=_hours_revoked(enrollment),
         passed=passed,
         attempts=attempts,
         allowance=allowance,
