@@ -31,7 +31,9 @@ def _formats() -> dict[tuple[str, str], NumberFormat]:
         fmt = NumberFormat(
             jurisdiction=row["jurisdiction"],
             profession=row["profession"],
-            pattern=re.compile(row["pattern"]),
+            # ASCII: by default `\d` matches any script's digits (Arabic-Indic, fullwidth),
+            # which no board prints and CE Broker would not match.
+            pattern=re.compile(row["pattern"], re.ASCII),
             example=row["example"],
             description=row["description"],
         )
