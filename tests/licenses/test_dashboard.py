@@ -48,6 +48,37 @@ def test_trackers_say_what_is_missing_when_they_cannot_track(app, client):
     assert "CAMTC certification is voluntary" in page
 
 
+def test_a_cycle_that_ended_with_its_hours_done_says_when_it_ended(app, client):
+    # It read "-30 days left": the license has expired, hours done or not.
+    from decimal import Decimal
+
+    from campus import dates
+    from campus.learning.models import Enrollment
+    from campus.licenses.models import RenewalRule
+    from campus.models.base import utcnow
+    from tests.learning.helpers import enroll_directly
+
+    with app.app_context():
+        today = dates.today()
+        course = make_course("hip-basics", ce_hours="2")
+        user_id = create_user(email="lee@example.com").id
+        enrollment = db.session.get(Enrollment, enroll_directly(user_id, course.id))
+        enrollment.completed_at = utcnow() - timedelta(days=60)
+        enrollment.status, enrollment.ce_hours_earned = "completed", Decimal("2")
+        db.session.add(
+            RenewalRule(jurisdiction="OR", profession="massage_therapist", board="OR board",
+                        hours_per_cycle=Decimal("1"), cycle_months=24, source="OAR 334.",
+                        capped_deliveries=[], required_subjects={}, accepted_approvals=[])
+        )  # fmt: skip
+        db.session.commit()
+        add_license(user_id, "OR", "12345", expires_on=today - timedelta(days=30))
+    sign_in(client, user_id)
+    page = client.get("/learning/").get_data(as_text=True)
+    cycle = page.split('class="tracker-cycle">', 1)[1].split("</p>", 1)[0]
+    assert "ended 30 days ago" in " ".join(cycle.split()) and "left" not in cycle
+    assert "update its expiry date" in page
+
+
 def test_without_licenses_the_dashboard_invites_to_add_one(app, client):
     with app.app_context():
         user_id = create_user(email="lee@example.com").id
