@@ -76,3 +76,25 @@ def test_a_profile_change_is_logged_with_what_it_was(app, client):
     # Saved again unchanged: no change, no entry.
     assert post_form(client, "/account", form).status_code == 302
     assert len(audit_entries(app, action="profile_updated")) == 1
+
+
+@pytest.mark.parametrize("value", ["\u200b", "\u0301", "\u200d \u200c"])
+def test_a_name_with_no_letter_is_refused_and_the_printed_name_stays(app, client, value):
+    with app.app_context():
+        uid = create_user(email="lee@example.com", full_name="Lee Park").id
+    login(client, "lee@example.com")
+    r = post_form(client, "/account", {"full_name": value, "profession": "massage_therapist"})
+    assert r.status_code == 422 and "Enter your full name" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, uid).full_name == "Lee Park"
+
+
+def test_a_name_in_any_script_is_taken(app, client):
+    with app.app_context():
+        uid = create_user(email="lee@example.com", full_name="Lee Park").id
+    login(client, "lee@example.com")
+    name = "\u0915\u094d\u200d\u0937 \u674e"  # a joiner inside Devanagari, and a Chinese name
+    r = post_form(client, "/account", {"full_name": name, "profession": "massage_therapist"})
+    assert r.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, uid).full_name == name

@@ -176,6 +176,9 @@ def test_taken_email_gets_the_same_answer_and_its_owner_is_told(app, client):
         ("password", "RileyMoss1234", "contains your email, your name"),
         ("password", "riley@example.com", "contains your email, your name"),
         ("full_name", "   ", "Enter your full name"),
+        # Not empty, yet a certificate would print no name at all.
+        ("full_name", "\u200b", "Enter your full name"),
+        ("full_name", "\u0301 \u200d", "Enter your full name"),
         ("full_name", "Riley \u202eegroeG", "text-direction character (U+202E)"),
         ("full_name", "Riley \u2067Moss", "text-direction character (U+2067)"),
         ("full_name", "Riley\x07Moss", "control or text-direction character (U+0007)"),

@@ -64,3 +64,8 @@ def plain_text(value: str | None, label: str) -> str:
                 f"(U+{ord(char):04X}); type it again as plain text."
             )
     return text
+
+
+def has_letter(text: str) -> bool:
+    """Tell whether a text holds a letter of any script (not only spaces, marks or joiners)."""
+    return any(unicodedata.category(char).startswith("L") for char in text)

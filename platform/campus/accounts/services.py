@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User, UserToken
-from campus.accounts.rules import RuleError, password_problem, plain_text
+from campus.accounts.rules import RuleError, has_letter, password_problem, plain_text
 from campus.audit import record
 from campus.extensions import db
 from campus.mail.services import queue_email
@@ -125,7 +125,8 @@ def _profile_fields(full_name: str, profession: str) -> dict[str, str | None]:
     if profession not in PROFESSIONS:
         raise AccountError("Choose a profession from the list.", field="profession")
     name = clean_profile_text(full_name, "Your name", "full_name")
-    if not name:
+    # A zero-width space or a lone accent is not empty, but a certificate would print nothing.
+    if not has_letter(name):
         raise AccountError("Enter your full name.", field="full_name")
     return {"full_name": name, "profession": profession}
 
