@@ -13,7 +13,13 @@ blp = Blueprint("accounts_api", __name__, description="The signed-in user")
 
 
 class MembershipSchema(Schema):
-    status = fields.String(metadata={"description": "Stripe subscription status, or none"})
+    status = fields.String(
+        metadata={
+            "description": "The Stripe subscription's status (active, trialing, past_due, "
+            "canceled, ...); comp for a complimentary membership given by the provider; "
+            "none without either"
+        }
+    )
     has_access = fields.Boolean()
     current_period_end = fields.DateTime(allow_none=True)
     cancel_at_period_end = fields.Boolean()
