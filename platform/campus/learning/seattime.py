@@ -6,9 +6,10 @@ The rule (README "How CE hours are computed and enforced"):
   words of home-study reading, or one hour of video, per CE hour.
 - A course can be published only when its lessons' expected time covers its CE hours at
   60 minutes each (NCBTMB's hour; it also satisfies the 50-minute hour of Florida and Texas).
-- Time is credited on the server from the lesson page's heartbeats, one clock per enrollment:
-  each beat earns the time since the previous one, and nothing after a gap longer than three
-  beats (a hidden or idle page stops beating), so two tabs or forged beats earn wall time at most.
+- Time is credited on the server from the lesson page's heartbeats, one clock per member: each
+  beat earns the time since the member's previous beat (of any course), and nothing after a gap
+  longer than three beats (a hidden or idle page stops beating), so two tabs, two courses at
+  once or forged beats earn wall time at most.
 - A lesson can be marked complete after SEAT_TIME_LESSON_SHARE of its expected time; the quiz
   opens once the lessons hold at least 50 minutes per CE hour (the shortest hour a board counts).
 - SEAT_TIME_SCALE multiplies every required time (1 in production; lower for demos and tests).
@@ -28,6 +29,7 @@ from typing import cast
 from flask import current_app
 from sqlalchemy import CursorResult, func, select, update
 
+from campus.accounts.models import User
 from campus.extensions import db
 from campus.learning import snapshots
 from campus.learning.access import EnrollmentFacts, LearningError
@@ -258,8 +260,15 @@ def record_heartbeat(enrollment_id: int, lesson_id: int, now: datetime | None = 
     a scripted burst) cannot both claim the same interval.
     """
     now = now or utcnow()
+    user_id = db.session.scalar(select(Enrollment.user_id).where(Enrollment.id == enrollment_id))
+    # One clock per member: their beats, of any course, take turns on their row, so two
+    # courses open in two tabs share the wall time instead of each earning all of it.
+    db.session.scalar(select(User.id).where(User.id == user_id).with_for_update())
     previous = db.session.scalar(
         select(Enrollment.seat_beat_at).where(Enrollment.id == enrollment_id)
+    )
+    latest = db.session.scalar(
+        select(func.max(Enrollment.seat_beat_at)).where(Enrollment.user_id == user_id)
     )
     same = (
         Enrollment.seat_beat_at.is_(None)
@@ -275,8 +284,10 @@ def record_heartbeat(enrollment_id: int, lesson_id: int, now: datetime | None = 
     if cast(CursorResult, result).rowcount != 1:
         return 0  # another beat moved the clock first; it earned this interval
     credit = 0
-    if previous is not None and now > previous:
-        gap = (now - previous).total_seconds()
+    # The time since the member's latest beat, whichever course it was for: the clock is
+    # theirs. This enrollment's own first beat (previous None) still only starts it.
+    if previous is not None and latest is not None and now > latest:
+        gap = (now - latest).total_seconds()
         credit = int(gap) if gap <= max_gap_seconds() else 0
     insert_if_absent(
         SeatTime,
