@@ -181,6 +181,8 @@ def save_approval(
     """Save a board approval, refusing one that has already ended."""
     check_approvals([approval])
     _saved(approval, before, actor)
+    if (before or {}).get("course_id") not in (None, approval.course_id):
+        _keep_approved(_earlier(Course, before, "course_id"))  # moved to another course
     return approval
 
 
@@ -207,6 +209,8 @@ def save_module(module: Module, *, before: dict[str, Any] | None, actor: User | 
             .values(module_position=module.position, course_id=course_id)
         )
     _saved(module, before, actor)
+    if (before or {}).get("course_id") not in (None, course_id):
+        _keep_hours_supported(_earlier(Course, before, "course_id"))  # moved to another course
     return module
 
 
@@ -237,6 +241,9 @@ def save_lesson(
     _keep_hours_supported(module.course)
     _keep_videos_transcribed(module.course, lesson, before)
     _saved(lesson, before, actor)
+    earlier = _earlier(Module, before, "module_id")
+    if earlier is not None and earlier.course_id != module.course_id:
+        _keep_hours_supported(earlier.course)  # moved to another course's module
     return lesson
 
 
@@ -306,11 +313,49 @@ def _keep_videos_transcribed(course: Course, lesson: Lesson, before: dict[str, A
         )
 
 
-def _keep_hours_supported(course: Course) -> None:
+def _keep_hours_supported(course: Course | None) -> None:
     # A published course's lessons must go on supporting its CE hours after any edit.
-    if course.status == "published":
+    if course is not None and course.status == "published":
         db.session.flush()
         seattime.check_hours_supported(course)
+
+
+def _keep_quiz(course: Course | None) -> None:
+    # Publishing asks for a final quiz with questions; a published course keeps one through
+    # any edit (a quiz deleted or moved away, its last question moved to another quiz).
+    if course is None or course.status != "published":
+        return
+    db.session.flush()
+    questions = db.session.scalar(
+        select(func.count(Question.id))
+        .join(Quiz, Quiz.id == Question.quiz_id)
+        .where(Quiz.course_id == course.id)
+    )
+    if not questions:
+        raise _refuse(
+            f"“{course.title}” is published: it needs its final quiz with questions. Keep them "
+            "there, or unpublish the course first."
+        )
+
+
+def _keep_approved(course: Course | None) -> None:
+    # Publishing asks for a board approval in force, which its certificates print.
+    if course is None or course.status != "published":
+        return
+    db.session.flush()
+    db.session.expire(course, ["approvals"])
+    problem = services.approval_problem(course)
+    if problem is not None:
+        raise _refuse(
+            f"“{course.title}” is published: it needs {problem}. Add another approval first, "
+            "or unpublish the course."
+        )
+
+
+def _earlier(model: Any, before: dict[str, Any] | None, key: str) -> Any:
+    """The row a saved object pointed to before this edit (by the snapshot's `key`), if other."""
+    earlier_id = (before or {}).get(key)
+    return db.session.get(model, earlier_id) if earlier_id is not None else None
 
 
 # --- quizzes and questions ---------------------------------------------------------------------
@@ -326,6 +371,8 @@ def save_quiz(quiz: Quiz, *, before: dict[str, Any] | None, actor: User | None) 
     if other is not None:
         raise _refuse("That course already has a quiz: edit it instead.")
     _saved(quiz, before, actor)
+    if (before or {}).get("course_id") not in (None, course_id):
+        _keep_quiz(_earlier(Course, before, "course_id"))  # moved to another course
     return quiz
 
 
@@ -360,6 +407,9 @@ def save_question(
     for index, choice in enumerate(question.choices, start=1):
         choice.position = index
     _saved(question, before, actor)
+    earlier = _earlier(Quiz, before, "quiz_id")
+    if earlier is not None and earlier.id != quiz.id:
+        _keep_quiz(earlier.course)  # moved to another quiz
     return question
 
 
@@ -412,9 +462,13 @@ def delete(obj: Any, *, actor: User | None) -> None:
             "evidence behind their CE hours, so it cannot be deleted. Edit it instead, or "
             "unpublish the course."
         )
-    course = obj.course if isinstance(obj, Lesson | Module) else None
+    course = obj.course if isinstance(obj, Lesson | Module | Quiz | BoardApproval) else None
     _log("delete", obj, before=snapshot(obj), after=None, actor=actor)
     db.session.delete(obj)
     db.session.flush()
-    if course is not None:
+    if isinstance(obj, Quiz):
+        _keep_quiz(course)
+    elif isinstance(obj, BoardApproval):
+        _keep_approved(course)
+    else:
         _keep_hours_supported(course)

@@ -1,0 +1,188 @@
+"""A published course stays whole through the admin's edits: its quiz, its hours, its approval."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.admin import helpers
+from tests.learning.helpers import QUESTIONS, make_course
+
+
+def _published_course_is_completable(app, course_id) -> list[str]:
+    from campus.extensions import db
+    from campus.learning import seattime, services
+    from campus.learning.access import LearningError
+    from campus.learning.models import Course
+
+    problems = []
+    with app.app_context():
+        course = db.session.get(Course, course_id)
+        assert course.status == "published"
+        for check in (services.check_publishable, seattime.check_hours_supported):
+            try:
+                check(course)
+            except LearningError as exc:
+                problems.append(exc.message)
+    return problems
+
+
+def test_deleting_the_quiz_of_a_published_course_is_refused(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Course, Quiz
+
+    with app.app_context():
+        course = make_course("published-with-quiz")
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, "/admin/quizzes/delete/", {"id": course.quiz_id}, follow_redirects=True)
+    with app.app_context():
+        still_published = db.session.get(Course, course.id).status == "published"
+        quiz = db.session.get(Quiz, course.quiz_id)
+    # Either the quiz is kept, or the course is no longer published.
+    assert quiz is not None or not still_published
+
+
+def test_moving_the_only_question_out_of_a_published_quiz_is_refused(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question
+
+    with app.app_context():
+        course = make_course("one-q-published", questions=QUESTIONS[:1])
+        other = make_course("draft-target", published=False)
+        question = db.session.scalar(select(Question).where(Question.quiz_id == course.quiz_id))
+        qid = question.id
+        form = {
+            "quiz": other.quiz_id,
+            "position": "",
+            "prompt": question.prompt,
+            "kind": question.kind,
+            "objective": question.objective or "",
+            "explanation": question.explanation or "",
+        }
+        for i, ch in enumerate(question.choices):
+            form[f"choices-{i}-id"] = str(ch.id)
+            form[f"choices-{i}-text"] = ch.text
+            if ch.is_correct:
+                form[f"choices-{i}-is_correct"] = "y"
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, f"/admin/questions/edit/?id={qid}", form, follow_redirects=True)
+    assert _published_course_is_completable(app, course.id) == []
+
+
+def test_moving_a_quiz_off_a_published_course_is_refused(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Quiz
+
+    with app.app_context():
+        course = make_course("quiz-owner-published")
+        other = make_course("no-quiz-draft", published=False)
+        db.session.delete(db.session.get(Quiz, other.quiz_id))
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    helpers.post(
+        client,
+        f"/admin/quizzes/edit/?id={course.quiz_id}",
+        {
+            "course": other.id,
+            "title": "Final quiz",
+            "instructions": "",
+            "pass_mark_percent": "75",
+            "attempts_per_day": "3",
+            "questions_per_attempt": "",
+        },
+        follow_redirects=True,
+    )
+    assert _published_course_is_completable(app, course.id) == []
+
+
+def test_moving_a_module_off_a_published_course_keeps_its_hours_supported(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Module
+
+    with app.app_context():
+        course = make_course("module-owner", lessons=2, ce_hours="2")
+        other = make_course("module-target", published=False)
+        module = db.session.scalar(
+            select(Module).where(Module.course_id == course.id).order_by(Module.position)
+        )
+        module_id, title = module.id, module.title
+    helpers.sign_in_admin(app, client)
+    helpers.post(
+        client,
+        f"/admin/modules/edit/?id={module_id}",
+        {"course": other.id, "position": "3", "title": title, "summary": ""},
+        follow_redirects=True,
+    )
+    assert _published_course_is_completable(app, course.id) == []
+
+
+def test_moving_a_lesson_to_another_course_keeps_its_hours_supported(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Lesson, Module
+
+    with app.app_context():
+        course = make_course("lesson-owner", lessons=2, ce_hours="2")
+        other = make_course("lesson-target", published=False)
+        target = db.session.scalar(select(Module.id).where(Module.course_id == other.id))
+        lesson = db.session.get(Lesson, course.lesson_ids[0])
+        form = {
+            "module": target,
+            "position": "",
+            "title": lesson.title,
+            "body_markdown": lesson.body_markdown,
+            "video_url": "",
+            "transcript": "",
+            "estimated_minutes": str(lesson.estimated_minutes),
+        }
+    helpers.sign_in_admin(app, client)
+    helpers.post(
+        client, f"/admin/lessons/edit/?id={course.lesson_ids[0]}", form, follow_redirects=True
+    )
+    assert _published_course_is_completable(app, course.id) == []
+
+
+def test_deleting_the_only_approval_of_a_published_course_is_refused(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("approved-published")
+        approval_id = db.session.scalar(
+            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
+        )
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, "/admin/approvals/delete/", {"id": approval_id}, follow_redirects=True)
+    assert _published_course_is_completable(app, course.id) == []
+
+
+def test_a_refused_edit_says_why_and_logs_nothing(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("approved-and-told")
+        approval_id = db.session.scalar(
+            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
+        )
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, "/admin/approvals/delete/", {"id": approval_id}, follow_redirects=True
+    )
+    assert any("is published: it needs" in m for m in helpers.flashes(response))
+    assert helpers.audit_entries(app, action="delete") == []
+
+
+def test_a_draft_course_may_lose_its_quiz_and_approval(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval, Quiz
+
+    with app.app_context():
+        course = make_course("draft-to-strip", published=False)
+        approval_id = db.session.scalar(
+            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
+        )
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, "/admin/quizzes/delete/", {"id": course.quiz_id}, follow_redirects=True)
+    helpers.post(client, "/admin/approvals/delete/", {"id": approval_id}, follow_redirects=True)
+    with app.app_context():
+        assert db.session.get(Quiz, course.quiz_id) is None
+        assert db.session.get(BoardApproval, approval_id) is None
