@@ -59,3 +59,29 @@ def test_revoking_emails_the_member_once_with_the_reason(app):
     assert len(revoked) == 1 and revoked[0]["To"] == done.email
     body = support.body_of(revoked[0])
     assert f"Reason: {reason}" in body and code in body
+
+
+def test_a_reissue_after_the_course_left_the_catalog_prints_the_corrected_name(app):
+    # Correcting who the certificate is for is what a reissue is for, course or no course.
+    from campus.accounts.models import User
+    from campus.certificates import actions
+    from campus.extensions import db
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course = make_course("gone-course", ce_hours="2")
+        user = student(full_name="Jordan Smtih")
+        complete_course(user.id, course)
+        certificate = certificate_of(user.id)
+        title = certificate.data["course_title"]
+        # As deleting the course leaves it: no course, no enrollment.
+        certificate.course_id = certificate.enrollment_id = None
+        db.session.get(User, user.id).full_name = "Jordan Smith"
+        db.session.commit()
+        actions.reissue(certificate.code, "Name misspelled", actor=None)
+        db.session.commit()
+        certificate = certificate_of(user.id)
+        assert certificate.status == "issued"
+        assert certificate.data["participant_name"] == "Jordan Smith"
+        assert certificate.data["course_title"] == title  # what was earned stays as printed

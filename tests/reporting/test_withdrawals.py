@@ -256,3 +256,22 @@ def test_a_cancelled_reports_reason_dates_the_revocation_on_the_providers_calend
         assert send_report.apply(args=(report_id,)).get() == "cancelled"
         db.session.expire_all()
         assert "revoked on 2026-03-05" in report_of(c.certificate_id).reason
+
+
+def test_a_reissue_after_the_course_left_the_catalog_clears_the_withdrawal(app, fake_cebroker):
+    from campus.certificates import actions
+    from tests.certificates.helpers import certificate_of
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        assert report_of(c.certificate_id).withdrawal_due_at is not None
+        certificate = certificate_of(c.user_id)
+        certificate.course_id = certificate.enrollment_id = None  # as a deleted course leaves it
+        db.session.commit()
+        actions.reissue(c.code, "Revoked by mistake", actor=None)
+        db.session.commit()
+        assert certificate_of(c.user_id).status == "issued"
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted" and report.withdrawal_due_at is None

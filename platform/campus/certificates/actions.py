@@ -21,11 +21,12 @@ from campus.certificates.services import (
     frozen_hours,
     issue,
     lock,
+    participant_fields,
     record_event,
     unused_code,
     verification_url,
 )
-from campus.certificates.signals import certificate_revoked
+from campus.certificates.signals import certificate_revoked, certificate_stored
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.learning.models import Course
@@ -143,27 +144,30 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     code = unused_code()
     user = certificate.user
     course = db.session.get(Course, certificate.course_id) if certificate.course_id else None
+    license = None
+    if certificate.license_id is not None:
+        license = db.session.get(License, certificate.license_id)
     if course is not None:
-        license = None
-        if certificate.license_id is not None:
-            license = db.session.get(License, certificate.license_id)
         data = freeze(user, course, certificate.completed_at, code, license, certificate.ce_hours)
-        if license is None:  # the license was removed: keep the one printed before
-            for key in ("license_number", "license_state"):
-                data[key] = certificate.data.get(key, "")
         # What was earned does not change with later edits to the course: the hours (the
         # column, which transcripts and reports read) and the title and delivery it was
         # approved and taken under stay as first issued.
         for key in EARNED_FIELDS:
             if key in certificate.data:
                 data[key] = certificate.data[key]
-    else:  # the course left the catalog: keep what was printed, under the new code
+    else:
+        # The course left the catalog: keep what was printed of it, under the new code, but
+        # print who it is for as they are now (correcting that is what a reissue is for).
         data = dict(
             certificate.data,
+            **participant_fields(user, license),
             code=code,
             verification_url=verification_url(code),
             ce_hours=frozen_hours(certificate.ce_hours),
         )
+    if license is None:  # the license was removed: keep the one printed before
+        for key in ("license_number", "license_state"):
+            data[key] = certificate.data.get(key, "")
     if certificate.storage_key:
         # The old PDF (the name or license being corrected) is served under no code any more.
         delete_after_commit([certificate.storage_key])
@@ -180,7 +184,8 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     db.session.flush()
     if certificate.enrollment_id is not None:
         enqueue_after_commit(ISSUE_TASK, certificate.enrollment_id)
-    else:
-        issue(certificate.id)
+    elif issue(certificate.id):
+        # As the issuing task does: reports queue, and a revoked one's reports stand again.
+        certificate_stored.send(None, certificate_id=certificate.id)
     _audit("reissue", certificate, old_code, reason, before, actor)
     return certificate

@@ -69,6 +69,16 @@ def _hours_earned(enrollment: Enrollment) -> Decimal:
     return Decimal(enrollment.course.ce_hours)
 
 
+def participant_fields(user: User, license: License | None) -> dict[str, str]:
+    """Who a certificate is for, as it prints them: name, license and profession."""
+    return {
+        "participant_name": user.full_name.strip(),
+        "license_number": (license.number if license else "").strip(),
+        "license_state": license.jurisdiction if license else "",
+        "profession": user.profession_label,
+    }
+
+
 def freeze(
     user: User,
     course: Course,
@@ -91,10 +101,7 @@ def freeze(
     ]
     return {
         "code": code,
-        "participant_name": user.full_name.strip(),
-        "license_number": (license.number if license else "").strip(),
-        "license_state": license.jurisdiction if license else "",
-        "profession": user.profession_label,
+        **participant_fields(user, license),
         "course_title": course.title,
         "course_slug": course.slug,
         "course_summary": course.summary,
