@@ -126,6 +126,24 @@ def test_an_article_line_with_a_control_character_is_refused(app, client, field)
     assert not helpers.audit_entries(app, object_type="Article")
 
 
+def test_a_muscle_too_long_to_keep_is_refused_with_a_sentence(app, client):
+    # PostgreSQL refused its slug with an error nobody could read; SQLite kept it.
+    helpers.sign_in_admin(app, client)
+    form = _article_form(tags="Neck, " + "Sternocleidomastoid " * 5)
+    response = helpers.post(client, "/admin/articles/new/", form)
+    assert response.status_code == 200
+    assert any("is longer than 80 characters" in m for m in helpers.flashes(response))
+    assert _article(app, "levator-scapulae") is None
+    assert not helpers.audit_entries(app, object_type="Article")
+
+
+def test_an_imported_region_too_long_to_keep_is_refused(app):
+    from campus.content.services import ContentError, save_article
+
+    with app.app_context(), pytest.raises(ContentError, match="region name is longer than 80"):
+        save_article(slug="neck", title="Neck", body_md="Text.", category="Head and neck " * 7)
+
+
 def test_an_article_body_keeps_its_lines_but_not_control_or_direction_characters(app, client):
     helpers.sign_in_admin(app, client)
     form = _article_form(summary="Neck\x07 pain", body_md="Press *gently*\x1b.\u202e\n\nHold it.")

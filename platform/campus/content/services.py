@@ -56,6 +56,8 @@ def slugify(value: str) -> str:
 
 # --- categories and tags ----------------------------------------------------------------------
 
+NAME_MAX = 80  # characters of a region's or muscle's name (its slug is at most as long)
+
 
 def get_or_create_category(name: str) -> Category:
     """Return the category (body region) with this name, creating it if needed."""
@@ -117,6 +119,15 @@ def save_article(
         raise ContentError(f"status must be one of {', '.join(STATUSES)}")
     if not body_md.strip():
         raise ContentError("the article body is empty")
+    # Their slugs are kept in 80 characters: PostgreSQL refuses a longer one with an error the
+    # admin could not read.
+    if category and len(category.strip()) > NAME_MAX:
+        raise ContentError(f"the region name is longer than {NAME_MAX} characters")
+    for tag in tags or []:
+        if len(tag.strip()) > NAME_MAX:
+            raise ContentError(
+                f"the muscle “{tag.strip()[:30]}…” is longer than {NAME_MAX} characters"
+            )
     rendered = render_article(body_md)
     article = db.session.scalar(select(Article).where(Article.slug == slug))
     if article is None:
