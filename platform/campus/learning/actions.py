@@ -1,9 +1,10 @@
 """Catalog actions: the one write path for each change to a course, and where it is audited.
 
 Each action takes the acting user (None for an operator's command), applies the catalog's rules
-(publishing, positions, approvals, quiz answers), keeps derived columns in step (a lesson's copy
-of its module's position), and writes the audit entry in the same transaction. The admin calls
-these; so does any command that changes the catalog. Saves take the object with the new values
+(publishing, positions, approvals, quiz answers; what a published course keeps through an edit
+is in `keeping`), keeps derived columns in step (a lesson's copy of its module's position), and
+writes the audit entry in the same transaction. The admin calls these; so does any command that
+changes the catalog. Saves take the object with the new values
 already set (as a form fills it) and the snapshot taken before, None for a new object.
 
 A student's own changes (enrolling, completing a lesson, a quiz attempt) need no audit entry:
@@ -23,8 +24,8 @@ from campus import dates
 from campus.accounts.models import PROFESSIONS, User
 from campus.audit import changed_fields, object_label, record, snapshot
 from campus.extensions import db
-from campus.learning import seattime, services
-from campus.learning.access import LearningError
+from campus.learning import keeping, services
+from campus.learning.keeping import refusal
 from campus.learning.models import (
     SUBJECTS,
     BoardApproval,
@@ -32,19 +33,11 @@ from campus.learning.models import (
     CourseProfession,
     Enrollment,
     Lesson,
-    LessonProgress,
     Module,
     Question,
     Quiz,
-    QuizAttempt,
-    QuizPaper,
 )
-from campus.learning.records import SeatTime
 from campus.learning.rendering import VideoURLError, video_embed_url
-
-
-def _refuse(message: str) -> LearningError:
-    return LearningError(422, "invalid", message)
 
 
 def _log(
@@ -82,7 +75,7 @@ def check_approvals(approvals: Iterable[BoardApproval], today: date | None = Non
         state: Any = inspect(approval)
         changed = state.transient or state.pending or state.attrs.valid_until.history.added
         if changed:
-            raise _refuse(
+            raise refusal(
                 f"The {approval.board or 'board'} approval ends on {approval.valid_until}, which "
                 "is in the past. Enter the current approval's end date."
             )
@@ -123,7 +116,7 @@ def save_course(
         wanted = set(professions)
         unknown = wanted - set(PROFESSIONS)
         if unknown:
-            raise _refuse(f"Unknown profession: {', '.join(sorted(unknown))}.")
+            raise refusal(f"Unknown profession: {', '.join(sorted(unknown))}.")
         course.audience = [a for a in course.audience if a.profession in wanted] + [
             CourseProfession(profession=p)
             for p in sorted(wanted - {a.profession for a in course.audience})
@@ -165,7 +158,7 @@ def delete_course(course: Course, *, actor: User | None) -> None:
         select(func.count()).select_from(Enrollment).where(Enrollment.course_id == course.id)
     )
     if enrolled:
-        raise _refuse(
+        raise refusal(
             f"{course.title} has {enrolled} enrollment{'s' if enrolled != 1 else ''}, so it "
             "cannot be deleted (students keep their progress and certificates). Unpublish "
             "it instead: set its status to Draft."
@@ -182,7 +175,8 @@ def save_approval(
     check_approvals([approval])
     _saved(approval, before, actor)
     if (before or {}).get("course_id") not in (None, approval.course_id):
-        _keep_approved(_earlier(Course, before, "course_id"))  # moved to another course
+        # Moved to another course: the one it left keeps an approval in force.
+        keeping.keep_approved(keeping.earlier(Course, before, "course_id"))
     return approval
 
 
@@ -197,7 +191,7 @@ def save_module(module: Module, *, before: dict[str, Any] | None, actor: User | 
         module.position = _next_position(Module, course_id=course_id)
     taken = _position_taken(Module, module, course_id=course_id)
     if taken is not None:
-        raise _refuse(
+        raise refusal(
             f"Position {module.position} is already taken by module “{taken.title}” in this "
             "course. Pick a free position, or move that module first."
         )
@@ -210,7 +204,8 @@ def save_module(module: Module, *, before: dict[str, Any] | None, actor: User | 
         )
     _saved(module, before, actor)
     if (before or {}).get("course_id") not in (None, course_id):
-        _keep_hours_supported(_earlier(Course, before, "course_id"))  # moved to another course
+        # Moved to another course: the one it left keeps its hours supported.
+        keeping.keep_hours_supported(keeping.earlier(Course, before, "course_id"))
     return module
 
 
@@ -225,7 +220,7 @@ def save_lesson(
     try:
         lesson.video_embed_url = video_embed_url(video_url)
     except VideoURLError as exc:
-        raise _refuse(f"Video link: {exc}") from None
+        raise refusal(f"Video link: {exc}") from None
     with db.session.no_autoflush:
         module = lesson.module
     lesson.course_id = module.course_id
@@ -234,16 +229,16 @@ def save_lesson(
         lesson.position = _next_position(Lesson, module_id=module.id)
     taken = _position_taken(Lesson, lesson, module_id=module.id)
     if taken is not None:
-        raise _refuse(
+        raise refusal(
             f"Position {lesson.position} is already taken by lesson “{taken.title}” in this "
             "module. Pick a free position, or move that lesson first."
         )
-    _keep_hours_supported(module.course)
-    _keep_videos_transcribed(module.course, lesson, before)
+    keeping.keep_hours_supported(module.course)
+    keeping.keep_videos_transcribed(module.course, lesson, before)
     _saved(lesson, before, actor)
-    earlier = _earlier(Module, before, "module_id")
+    earlier = keeping.earlier(Module, before, "module_id")
     if earlier is not None and earlier.course_id != module.course_id:
-        _keep_hours_supported(earlier.course)  # moved to another course's module
+        keeping.keep_hours_supported(earlier.course)  # moved to another course's module
     return lesson
 
 
@@ -297,67 +292,6 @@ def move_lesson(lesson: Lesson, direction: int, *, actor: User | None) -> bool:
     return True
 
 
-def _keep_videos_transcribed(course: Course, lesson: Lesson, before: dict[str, Any] | None) -> None:
-    # In a published course a new or changed video needs its transcript, and a transcript cannot
-    # be taken away from a video; lessons published before transcripts existed stay editable.
-    if course.status != "published" or not lesson.video_embed_url or lesson.transcript.strip():
-        return
-    before = before or {}
-    if (
-        lesson.video_embed_url != before.get("video_embed_url")
-        or (before.get("transcript") or "").strip()
-    ):
-        raise _refuse(
-            f"Lesson “{lesson.title}” has a video: give it a transcript (what the video shows "
-            "and says) before it goes into a published course."
-        )
-
-
-def _keep_hours_supported(course: Course | None) -> None:
-    # A published course's lessons must go on supporting its CE hours after any edit.
-    if course is not None and course.status == "published":
-        db.session.flush()
-        seattime.check_hours_supported(course)
-
-
-def _keep_quiz(course: Course | None) -> None:
-    # Publishing asks for a final quiz with questions; a published course keeps one through
-    # any edit (a quiz deleted or moved away, its last question moved to another quiz).
-    if course is None or course.status != "published":
-        return
-    db.session.flush()
-    questions = db.session.scalar(
-        select(func.count(Question.id))
-        .join(Quiz, Quiz.id == Question.quiz_id)
-        .where(Quiz.course_id == course.id)
-    )
-    if not questions:
-        raise _refuse(
-            f"“{course.title}” is published: it needs its final quiz with questions. Keep them "
-            "there, or unpublish the course first."
-        )
-
-
-def _keep_approved(course: Course | None) -> None:
-    # Publishing asks for a board approval in force, which its certificates print.
-    if course is None or course.status != "published":
-        return
-    db.session.flush()
-    db.session.expire(course, ["approvals"])
-    problem = services.approval_problem(course)
-    if problem is not None:
-        raise _refuse(
-            f"“{course.title}” is published: it needs {problem}. Add another approval first, "
-            "or unpublish the course."
-        )
-
-
-def _earlier(model: Any, before: dict[str, Any] | None, key: str) -> Any:
-    """The row a saved object pointed to before this edit (by the snapshot's `key`), if other."""
-    earlier_id = (before or {}).get(key)
-    return db.session.get(model, earlier_id) if earlier_id is not None else None
-
-
 # --- quizzes and questions ---------------------------------------------------------------------
 
 
@@ -369,10 +303,10 @@ def save_quiz(quiz: Quiz, *, before: dict[str, Any] | None, actor: User | None) 
             select(Quiz).where(Quiz.course_id == course_id, Quiz.id != (quiz.id or 0))
         )
     if other is not None:
-        raise _refuse("That course already has a quiz: edit it instead.")
+        raise refusal("That course already has a quiz: edit it instead.")
     _saved(quiz, before, actor)
     if (before or {}).get("course_id") not in (None, course_id):
-        _keep_quiz(_earlier(Course, before, "course_id"))  # moved to another course
+        keeping.keep_quiz(keeping.earlier(Course, before, "course_id"))  # moved to another course
     return quiz
 
 
@@ -382,12 +316,12 @@ def save_question(
     """Save a question with two or more answers, the right number correct, at a free position."""
     choices = [c for c in question.choices if c.text and c.text.strip()]
     if len(choices) < 2:
-        raise _refuse("A question needs at least two answers.")
+        raise refusal("A question needs at least two answers.")
     correct = sum(1 for c in choices if c.is_correct)
     if correct == 0:
-        raise _refuse("Mark at least one answer as correct.")
+        raise refusal("Mark at least one answer as correct.")
     if question.kind == "single" and correct > 1:
-        raise _refuse(
+        raise refusal(
             "A “choose one” question can have only one correct answer: mark one, or make it "
             "a “choose every correct answer” question."
         )
@@ -396,7 +330,7 @@ def save_question(
     if question.position is None:
         question.position = _next_position(Question, quiz_id=quiz.id)
     if _position_taken(Question, question, quiz_id=quiz.id) is not None:
-        raise _refuse(
+        raise refusal(
             f"Position {question.position} is already taken by another question in this quiz."
         )
     # Number the answers in the order shown; park them first so the swap never collides.
@@ -407,9 +341,9 @@ def save_question(
     for index, choice in enumerate(question.choices, start=1):
         choice.position = index
     _saved(question, before, actor)
-    earlier = _earlier(Quiz, before, "quiz_id")
+    earlier = keeping.earlier(Quiz, before, "quiz_id")
     if earlier is not None and earlier.id != quiz.id:
-        _keep_quiz(earlier.course)  # moved to another quiz
+        keeping.keep_quiz(earlier.course)  # moved to another quiz
     return question
 
 
@@ -417,7 +351,7 @@ def delete_question(question: Question, *, actor: User | None) -> None:
     """Delete a question, unless it is the last one of a published course's quiz; log it."""
     course = question.quiz.course
     if course.status == "published" and len(question.quiz.questions) - 1 < 1:
-        raise _refuse(
+        raise refusal(
             "This is the last question of a published course's quiz. Add another question "
             "or unpublish the course first."
         )
@@ -426,37 +360,16 @@ def delete_question(question: Question, *, actor: User | None) -> None:
     db.session.flush()
 
 
-def _learners_with_records(obj: Any) -> int:
-    """How many enrollments hold progress, seat time or quiz work on a module, lesson or quiz."""
-    tables: tuple[tuple[Any, Any], ...]
-    if isinstance(obj, Quiz):
-        tables = ((QuizPaper, QuizPaper.quiz_id), (QuizAttempt, QuizAttempt.quiz_id))
-        owners: Any = [obj.id]
-    elif isinstance(obj, Lesson | Module):
-        tables = ((LessonProgress, LessonProgress.lesson_id), (SeatTime, SeatTime.lesson_id))
-        owners = [obj.id] if isinstance(obj, Lesson) else [lesson.id for lesson in obj.lessons]
-    else:
-        return 0
-    if not owners:
-        return 0
-    enrollments: set[int] = set()
-    for model, key in tables:
-        enrollments.update(
-            db.session.scalars(select(model.enrollment_id).where(key.in_(owners)).distinct())
-        )
-    return len(enrollments)
-
-
 def delete(obj: Any, *, actor: User | None) -> None:
     """Delete a module, lesson, quiz or approval and log it; published CE hours stay supported.
 
     A part that learners have studied or answered is kept: their progress, seat time and quiz
     attempts are the evidence behind their CE hours, and deleting it would delete them too.
     """
-    learners = _learners_with_records(obj)
+    learners = keeping.learners_with_records(obj)
     if learners:
         kind = type(obj).__name__.lower()
-        raise _refuse(
+        raise refusal(
             f"This {kind} holds the study records of {learners} learner"
             f"{'s' if learners != 1 else ''} (progress, seat time or quiz attempts), the "
             "evidence behind their CE hours, so it cannot be deleted. Edit it instead, or "
@@ -467,8 +380,8 @@ def delete(obj: Any, *, actor: User | None) -> None:
     db.session.delete(obj)
     db.session.flush()
     if isinstance(obj, Quiz):
-        _keep_quiz(course)
+        keeping.keep_quiz(course)
     elif isinstance(obj, BoardApproval):
-        _keep_approved(course)
+        keeping.keep_approved(course)
     else:
-        _keep_hours_supported(course)
+        keeping.keep_hours_supported(course)
