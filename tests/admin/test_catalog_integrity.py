@@ -26,6 +26,19 @@ def _published_course_is_completable(app, course_id) -> list[str]:
     return problems
 
 
+def _with_approval(app, slug: str, **fields):
+    """A course (published unless told) and the id of its one board approval."""
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course(slug, **fields)
+        approval_id = db.session.scalar(
+            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
+        )
+    return course, approval_id
+
+
 def test_deleting_the_quiz_of_a_published_course_is_refused(app, client):
     from campus.extensions import db
     from campus.learning.models import Course, Quiz
@@ -141,28 +154,14 @@ def test_moving_a_lesson_to_another_course_keeps_its_hours_supported(app, client
 
 
 def test_deleting_the_only_approval_of_a_published_course_is_refused(app, client):
-    from campus.extensions import db
-    from campus.learning.models import BoardApproval
-
-    with app.app_context():
-        course = make_course("approved-published")
-        approval_id = db.session.scalar(
-            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
-        )
+    course, approval_id = _with_approval(app, "approved-published")
     helpers.sign_in_admin(app, client)
     helpers.post(client, "/admin/approvals/delete/", {"id": approval_id}, follow_redirects=True)
     assert _published_course_is_completable(app, course.id) == []
 
 
 def test_a_refused_edit_says_why_and_logs_nothing(app, client):
-    from campus.extensions import db
-    from campus.learning.models import BoardApproval
-
-    with app.app_context():
-        course = make_course("approved-and-told")
-        approval_id = db.session.scalar(
-            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
-        )
+    _course, approval_id = _with_approval(app, "approved-and-told")
     helpers.sign_in_admin(app, client)
     response = helpers.post(
         client, "/admin/approvals/delete/", {"id": approval_id}, follow_redirects=True
@@ -175,11 +174,7 @@ def test_a_draft_course_may_lose_its_quiz_and_approval(app, client):
     from campus.extensions import db
     from campus.learning.models import BoardApproval, Quiz
 
-    with app.app_context():
-        course = make_course("draft-to-strip", published=False)
-        approval_id = db.session.scalar(
-            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
-        )
+    course, approval_id = _with_approval(app, "draft-to-strip", published=False)
     helpers.sign_in_admin(app, client)
     helpers.post(client, "/admin/quizzes/delete/", {"id": course.quiz_id}, follow_redirects=True)
     helpers.post(client, "/admin/approvals/delete/", {"id": approval_id}, follow_redirects=True)

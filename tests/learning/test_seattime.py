@@ -145,20 +145,24 @@ def test_heartbeat_credit_is_capped_at_the_time_since_the_last_beat(timed_app):
     assert total <= 60 and total >= 56  # 60 s of wall time, whole seconds per beat
 
 
+def _two_enrollments():
+    """One member enrolled in two one-lesson courses: ((course, enrollment id), ...) of each."""
+    user_id = support.create_user().id
+    courses = [make_course(f"course-{n}", lessons=1, ce_hours="1") for n in (1, 2)]
+    return [(course, enroll_directly(user_id, course.id)) for course in courses]
+
+
 def test_two_courses_open_at_once_share_the_members_wall_time(timed_app):
     # Each course kept its own clock: two tabs of two courses earned every minute twice.
     from campus.learning import seattime
     from campus.models.base import utcnow
 
     with timed_app.app_context():
-        user_id = support.create_user().id
-        one = make_course("first-course", lessons=1, ce_hours="1")
-        two = make_course("second-course", lessons=1, ce_hours="1")
-        first, second = enroll_directly(user_id, one.id), enroll_directly(user_id, two.id)
+        (one, first), (two, second) = _two_enrollments()
         start = utcnow()
         seattime.record_heartbeat(first, one.lesson_ids[0], start)
         seattime.record_heartbeat(second, two.lesson_ids[0], start + timedelta(seconds=7))
-        for step in range(1, 9):  # each tab beats every 15 s, the two 7.5 s apart
+        for step in range(1, 9):  # each tab beats every 15 s, the two 7 s apart
             t = start + timedelta(seconds=15 * step)
             seattime.record_heartbeat(first, one.lesson_ids[0], t)
             seattime.record_heartbeat(second, two.lesson_ids[0], t + timedelta(seconds=7))
@@ -174,10 +178,7 @@ def test_a_course_studied_alone_still_earns_all_its_time(timed_app):
     from campus.models.base import utcnow
 
     with timed_app.app_context():
-        user_id = support.create_user().id
-        one = make_course("alone-course", lessons=1, ce_hours="1")
-        other = make_course("finished-course", lessons=1, ce_hours="1")
-        first, second = enroll_directly(user_id, one.id), enroll_directly(user_id, other.id)
+        (one, first), (other, second) = _two_enrollments()
         start = utcnow()
         seattime.record_heartbeat(second, other.lesson_ids[0], start - timedelta(hours=1))
         for step in range(0, 9):
