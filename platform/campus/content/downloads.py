@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import cast
 
 from flask import current_app, redirect
@@ -152,7 +152,9 @@ def forget_old_leads(now: datetime | None = None) -> int:
     is kept as long after unsubscribing, so the list can show the request was honoured. A lead
     on the list stays until it unsubscribes.
     """
-    cutoff = (now or utcnow()) - timedelta(days=current_app.config["MESSAGE_RETENTION_DAYS"])
+    from campus.mail.services import retention_cutoff
+
+    cutoff = retention_cutoff(now)
     result = db.session.execute(
         delete(Lead)
         .where(

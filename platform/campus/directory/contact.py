@@ -20,7 +20,7 @@ from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
-from campus.mail.services import queue_email
+from campus.mail.services import queue_email, retention_cutoff
 from campus.models.base import utcnow
 from campus.urls import public_url
 
@@ -191,9 +191,8 @@ def delete_old_messages(now: datetime | None = None) -> int:
     relayed email's body is erased on the same schedule.
     """
     now = now or utcnow()
-    config = current_app.config
-    cutoff = now - timedelta(days=config["MESSAGE_RETENTION_DAYS"])
-    given_up = now - timedelta(seconds=config["DIRECTORY_RELAY_GIVE_UP_AFTER"])
+    cutoff = retention_cutoff(now)
+    given_up = now - timedelta(seconds=current_app.config["DIRECTORY_RELAY_GIVE_UP_AFTER"])
     result = db.session.execute(
         delete(ContactMessage)
         .where(

@@ -163,7 +163,8 @@ def _done_before(cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def _retention_cutoff(now: datetime | None) -> datetime:
+def retention_cutoff(now: datetime | None = None) -> datetime:
+    """The moment MESSAGE_RETENTION_DAYS ago: what is older goes (messages, bodies, leads)."""
     return (now or utcnow()) - timedelta(days=current_app.config["MESSAGE_RETENTION_DAYS"])
 
 
@@ -172,7 +173,7 @@ def delete_old_strangers_mail(now: datetime | None = None) -> int:
     result = db.session.execute(
         delete(EmailMessage)
         .where(
-            _done_before(_retention_cutoff(now)),
+            _done_before(retention_cutoff(now)),
             or_(*(EmailMessage.dedupe_key.startswith(prefix) for prefix in STRANGERS_MAIL)),
         )
         .execution_options(synchronize_session=False)
@@ -189,7 +190,7 @@ def erase_old_bodies(now: datetime | None = None) -> int:
     """
     result = db.session.execute(
         update(EmailMessage)
-        .where(_done_before(_retention_cutoff(now)), EmailMessage.text_body != "")
+        .where(_done_before(retention_cutoff(now)), EmailMessage.text_body != "")
         .values(text_body="", html_body=None, reply_to=None)
         .execution_options(synchronize_session=False)
     )
