@@ -27,7 +27,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 
 from campus.accounts.models import User
 from campus.extensions import db
@@ -253,23 +253,24 @@ def max_gap_seconds() -> int:
 
 
 def record_heartbeat(enrollment_id: int, lesson_id: int, now: datetime | None = None) -> int:
-    """Credit a lesson with the time since the enrollment's previous beat; return the seconds.
+    """Credit a lesson with the time since the member's previous beat; return the seconds.
 
-    The first beat, or one after a pause longer than `max_gap_seconds`, starts the clock and
-    earns nothing. The compare-and-set on `seat_beat_at` means two concurrent beats (two tabs,
-    a scripted burst) cannot both claim the same interval.
+    The enrollment's first beat, or one after a pause longer than `max_gap_seconds`, starts the
+    clock and earns nothing. The compare-and-set on `seat_beat_at` means two concurrent beats
+    (two tabs, a scripted burst) cannot both claim the same interval.
     """
     now = now or utcnow()
-    user_id = db.session.scalar(select(Enrollment.user_id).where(Enrollment.id == enrollment_id))
     # One clock per member: their beats, of any course, take turns on their row, so two
     # courses open in two tabs share the wall time instead of each earning all of it.
-    db.session.scalar(select(User.id).where(User.id == user_id).with_for_update())
-    previous = db.session.scalar(
-        select(Enrollment.seat_beat_at).where(Enrollment.id == enrollment_id)
-    )
-    latest = db.session.scalar(
-        select(func.max(Enrollment.seat_beat_at)).where(Enrollment.user_id == user_id)
-    )
+    owner = select(Enrollment.user_id).where(Enrollment.id == enrollment_id).scalar_subquery()
+    user_id = db.session.scalar(select(User.id).where(User.id == owner).with_for_update())
+    # This enrollment's last beat (for the compare-and-set) and the member's, of any course.
+    previous, latest = db.session.execute(
+        select(
+            func.max(case((Enrollment.id == enrollment_id, Enrollment.seat_beat_at))),
+            func.max(Enrollment.seat_beat_at),
+        ).where(Enrollment.user_id == user_id)
+    ).one()
     same = (
         Enrollment.seat_beat_at.is_(None)
         if previous is None
