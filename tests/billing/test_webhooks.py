@@ -532,15 +532,6 @@ def test_invoice_for_a_subscription_stripe_does_not_know_is_ignored(
     assert support.outbox(stripe_app) == []
 
 
-def test_failed_payment_invoice_without_a_subscription_is_ignored(stripe_client, stripe_app):
-    inv = invoice("sub_a", "cus_a", paid=False)
-    inv["parent"] = None
-    post_event(stripe_client, event("invoice.payment_failed", inv))
-    [row] = _events(stripe_app)
-    assert row.status == "ignored" and "not for a subscription" in row.reason
-    assert support.outbox(stripe_app) == []
-
-
 def test_trial_ending_notice_after_the_trial_became_paid_sends_nothing(
     stripe_client, stripe_app, customer
 ):
@@ -671,12 +662,16 @@ def test_invoice_paid_for_an_unknown_subscription_fetches_it(
     assert row.status == "processed"
 
 
-def test_invoice_without_subscription_is_ignored(stripe_client, stripe_app):
-    inv = invoice("sub_a", "cus_a", paid=True)
+@pytest.mark.parametrize(
+    ("kind", "paid"), [("invoice.paid", True), ("invoice.payment_failed", False)]
+)
+def test_invoice_without_subscription_is_ignored(stripe_client, stripe_app, kind, paid):
+    inv = invoice("sub_a", "cus_a", paid=paid)
     inv["parent"] = None
-    post_event(stripe_client, event("invoice.paid", inv))
+    post_event(stripe_client, event(kind, inv))
     [row] = _events(stripe_app)
     assert row.status == "ignored" and "not for a subscription" in row.reason
+    assert support.outbox(stripe_app) == []
 
 
 def test_processing_error_is_recorded_then_replay_succeeds(
