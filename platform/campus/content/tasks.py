@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.schedules import crontab
 
 from campus.content.downloads import forget_old_leads
 from campus.extensions import db
@@ -25,6 +26,6 @@ def forget_old_leads_task() -> int:
 BEAT_SCHEDULE = {
     "content-forget-old-leads": {
         "task": "campus.content.forget_old_leads",
-        "schedule": 24 * 60 * 60.0,
+        "schedule": crontab(minute=20, hour=2),  # daily, by the clock: see mail.tasks
     },
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.schedules import crontab
 
 from campus.directory import contact
 from campus.extensions import db
@@ -52,6 +53,6 @@ BEAT_SCHEDULE = {
     },
     "directory-delete-old-messages": {
         "task": "campus.directory.delete_old_messages",
-        "schedule": 24 * 60 * 60.0,
+        "schedule": crontab(minute=25, hour=2),  # daily, by the clock: see mail.tasks
     },
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.schedules import crontab
 
 from campus import dates
 from campus.extensions import db
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 BEAT_SCHEDULE = {
     "licenses-renewal-reminders": {
         "task": "campus.licenses.send_renewal_reminders",
-        "schedule": 6 * 3600.0,  # a few times a day: each reminder still goes out once
+        # A few times a day, by the clock (see mail.tasks): each reminder still goes out once.
+        "schedule": crontab(minute=5, hour="*/6"),
     }
 }
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import cast
 
 from celery import shared_task
+from celery.schedules import crontab
 from flask import current_app
 from sqlalchemy import CursorResult, and_, or_, select, update
 
@@ -176,6 +177,9 @@ def erase_old_bodies_task() -> int:
     return deleted + erased
 
 
+# Jobs that run a few times a day or less go by the clock (crontab), never by an interval: an
+# interval counts from beat's start when its schedule file is gone (a recreated container), so a
+# beat redeployed more often than the interval would never run them.
 BEAT_SCHEDULE = {
     "mail-sweep-unsent": {
         "task": "campus.mail.sweep_unsent",
@@ -183,6 +187,6 @@ BEAT_SCHEDULE = {
     },
     "mail-erase-old-bodies": {
         "task": "campus.mail.erase_old_bodies",
-        "schedule": 24 * 60 * 60.0,
+        "schedule": crontab(minute=35, hour=2),
     },
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.schedules import crontab
 
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
@@ -62,7 +63,7 @@ def purge_retained() -> int:
 BEAT_SCHEDULE = {
     "records-purge-retained": {
         "task": "campus.records.purge_retained",
-        "schedule": 24 * 60 * 60.0,
+        "schedule": crontab(minute=45, hour=2),  # daily, by the clock: see mail.tasks
     },
     "records-sweep-exports": {
         "task": "campus.records.sweep_exports",

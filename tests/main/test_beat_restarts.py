@@ -1,0 +1,51 @@
+"""Beat loses its schedule file when its container is recreated: every job must still run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from celery.beat import ScheduleEntry
+
+# Not on any job's minute: a restart must not land exactly where a crontab entry fires.
+START = datetime(2026, 3, 2, 0, 7, 13, tzinfo=UTC)
+RESTART_EVERY = timedelta(hours=4)  # a deploy or two a day, and a few machine moves
+DAYS = 3
+
+
+def _sends_across_restarts(app, name: str, entry: dict) -> int:
+    """How often a beat that restarts without its schedule file sends this entry in DAYS days."""
+    celery_app = app.extensions["celery"]
+    sent = 0
+    end = START + timedelta(days=DAYS)
+    with time_machine.travel(START, tick=False) as traveller:
+        restart = START
+        while restart < end:
+            traveller.move_to(restart)
+            # A fresh beat: no last run is known, so the entry counts from now.
+            scheduled = ScheduleEntry(
+                name, entry["task"], schedule=entry["schedule"], app=celery_app
+            )
+            moment = restart
+            while moment < min(restart + RESTART_EVERY, end):
+                traveller.move_to(moment)
+                due, _next = scheduled.is_due()
+                if due:
+                    sent += 1
+                    scheduled = next(scheduled)
+                moment += timedelta(minutes=5)
+            restart += RESTART_EVERY
+    return sent
+
+
+def test_a_beat_restarted_every_few_hours_still_runs_every_job_each_day(app):
+    from workers.schedule import beat_schedule
+
+    with app.app_context():
+        schedule = beat_schedule()
+    never_daily = {
+        name: sends
+        for name, entry in sorted(schedule.items())
+        if (sends := _sends_across_restarts(app, name, entry)) < DAYS
+    }
+    assert never_daily == {}
