@@ -103,3 +103,84 @@ def test_a_comp_that_runs_out_emails_the_member_once(app):
         "You have a complimentary Campus membership",
         "Your complimentary Campus membership has ended",
     ]
+
+
+def test_a_comp_that_runs_out_under_a_longer_one_sends_no_ended_email_until_that_ends(app):
+    from datetime import timedelta
+
+    import time_machine
+
+    from campus.billing import actions
+    from campus.billing.tasks import email_lapsed_comps
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        actions.grant_comp(user, days=3, reason="trial", actor=None)
+        actions.grant_comp(user, days=30, reason="speaker", actor=None)
+        db.session.commit()
+        with time_machine.travel(timedelta(days=3, hours=1), tick=False):
+            email_lapsed_comps()  # still complimentary for 27 days: nothing has ended for them
+        with time_machine.travel(timedelta(days=30, hours=1), tick=False):
+            email_lapsed_comps()
+            email_lapsed_comps()
+    assert _subjects(app) == [
+        "You have a complimentary Campus membership",
+        "You have a complimentary Campus membership",
+        "Your complimentary Campus membership has ended",
+    ]
+
+
+def test_two_comps_running_out_together_send_one_ended_email(app):
+    from datetime import timedelta
+
+    import time_machine
+
+    from campus.billing import actions
+    from campus.billing.tasks import email_lapsed_comps
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        actions.grant_comp(user, days=3, reason="trial", actor=None)
+        actions.grant_comp(user, days=3, reason="speaker", actor=None)
+        db.session.commit()
+        with time_machine.travel(timedelta(days=3, hours=1), tick=False):
+            email_lapsed_comps()
+    assert _subjects(app).count("Your complimentary Campus membership has ended") == 1
+
+
+def test_ending_two_comps_at_once_emails_the_member_once(app):
+    from campus.billing import actions
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        actions.grant_comp(user, days=30, reason="speaker", actor=None)
+        actions.grant_comp(user, days=90, reason="volunteer", actor=None)
+        db.session.commit()
+        assert actions.end_comp(user, actor=None) == 2
+        db.session.commit()
+    assert _subjects(app).count("Your complimentary Campus membership has ended") == 1
+
+
+def test_ending_the_longer_comp_just_after_a_shorter_one_ran_out_emails_once(app):
+    from datetime import timedelta
+
+    import time_machine
+
+    from campus.billing import actions
+    from campus.billing.tasks import email_lapsed_comps
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        actions.grant_comp(user, days=3, reason="trial", actor=None)
+        actions.grant_comp(user, days=30, reason="speaker", actor=None)
+        db.session.commit()
+        with time_machine.travel(timedelta(days=3, minutes=20), tick=False):
+            actions.end_comp(user, actor=None)  # before the hourly job saw the first one end
+            db.session.commit()
+        with time_machine.travel(timedelta(days=3, hours=1), tick=False):
+            email_lapsed_comps()
+    assert _subjects(app).count("Your complimentary Campus membership has ended") == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from campus.accounts.models import User
 from campus.audit import record, snapshot
@@ -121,8 +121,8 @@ def end_comp(user: User, *, actor: User | None) -> int:
         after={"comps": [snapshot(c) for c in comps]},
         actor=actor,
     )
-    for comp in comps:
-        email_comp_ended(comp)
+    # One email however many grants ended: they all ended together.
+    email_comp_ended(max(comps, key=lambda comp: (comp.ends_at, comp.id)))
     return len(comps)
 
 
@@ -139,8 +139,27 @@ def email_comp_ended(comp: CompMembership) -> None:
     )
 
 
+def _outlasted(comp: CompMembership) -> bool:
+    """Tell whether another grant of the member was still in force when this one ran out."""
+    later = db.session.scalar(
+        select(CompMembership.id)
+        .where(
+            CompMembership.user_id == comp.user_id,
+            CompMembership.id != comp.id,
+            # One an admin ended after this ran out said so itself when it was ended.
+            or_(CompMembership.revoked_at.is_(None), CompMembership.revoked_at > comp.ends_at),
+            or_(
+                CompMembership.ends_at > comp.ends_at,
+                and_(CompMembership.ends_at == comp.ends_at, CompMembership.id > comp.id),
+            ),
+        )
+        .limit(1)
+    )
+    return later is not None
+
+
 def email_lapsed_comps(now: datetime | None = None) -> int:
-    """Email members whose comp grant ran out in the last two days; return how many grants.
+    """Email members whose last comp grant ran out in the last two days; return how many.
 
     The dedupe key makes a second run (or an earlier end by an admin) send nothing more.
     """
@@ -152,10 +171,13 @@ def email_lapsed_comps(now: datetime | None = None) -> int:
             CompMembership.ends_at > now - timedelta(days=2),
         )
     ).all()
-    for comp in lapsed:
+    # A grant that ends under a longer one ended nothing for the member: the last one to run
+    # out says so, once.
+    ended = [comp for comp in lapsed if not _outlasted(comp)]
+    for comp in ended:
         email_comp_ended(comp)
     db.session.flush()
-    return len(lapsed)
+    return len(ended)
 
 
 def replay_event(row: WebhookEvent, *, actor: User | None, queue: bool = True) -> WebhookEvent:
