@@ -276,3 +276,32 @@ def test_a_build_that_gives_up_tells_the_member_once(app, monkeypatch):
     [message] = [m for m in support.outbox(app) if m["To"] == email and "archive" in m["Subject"]]
     assert "could not be prepared" in message["Subject"]
     assert support.link_in(message).endswith("/account/data")
+
+
+def test_an_archive_that_could_not_be_prepared_can_be_asked_for_again_at_once(
+    app, client, monkeypatch
+):
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.records import services
+    from campus.records.models import DataExport
+
+    m = full_member(app)
+    support.login(client, m.email)
+
+    def broken(user):
+        raise OSError("storage unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "build_archive", broken)
+        support.post_form(client, "/account/data/export")
+    [failed] = [msg for msg in support.outbox(app) if "could not be prepared" in msg["Subject"]]
+    # The email says to ask again: asking again is not refused as "too soon".
+    assert "Please ask for it again" in support.body_of(failed)
+    again = support.post_form(client, "/account/data/export", follow_redirects=True)
+    assert "We are preparing your archive" in again.get_data(as_text=True)
+    with app.app_context():
+        statuses = db.session.scalars(select(DataExport.status).order_by(DataExport.id)).all()
+    assert statuses == ["failed", "ready"]
+    assert "Your Campus data archive is ready" in [msg["Subject"] for msg in support.outbox(app)]

@@ -54,7 +54,9 @@ def request_export(user: User) -> DataExport:
     if latest is not None and latest.status == "pending":
         raise RecordsError("Your archive is being prepared; we will email you when it is ready.")
     interval = timedelta(seconds=current_app.config["DATA_EXPORT_INTERVAL"])
-    if latest is not None and latest.requested_at + interval > now:
+    # A failed build was our fault, and its email and the page ask the member to ask again:
+    # only an archive that was (or is being) delivered makes them wait.
+    if latest is not None and latest.status != "failed" and latest.requested_at + interval > now:
         minutes = max(1, int((latest.requested_at + interval - now).total_seconds() // 60) + 1)
         raise RecordsError(
             f"You asked for an archive a moment ago. You can ask again in {minutes} minutes.",
