@@ -582,3 +582,29 @@ def _download_id() -> int:
     db.session.add(download)
     db.session.flush()
     return download.id
+
+
+def test_the_deletion_confirmation_leaves_no_address_behind_after_the_retention(app, client):
+    from datetime import timedelta
+
+    import time_machine
+
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+    from campus.mail.tasks import erase_old_bodies_task
+
+    with app.app_context():
+        user = support.create_user()
+        email = user.email
+        days = app.config["MESSAGE_RETENTION_DAYS"]
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(EmailMessage.subject)).all() == [
+            "Your Campus account is deleted"
+        ]
+        with time_machine.travel(timedelta(days=days + 1), tick=False):
+            erase_old_bodies_task.delay().get()
+        # The person has no account here any more: like other mail to such people, the row
+        # goes whole once its retention is over, and the address with it.
+        assert db.session.scalars(select(EmailMessage.to)).all() == []

@@ -315,6 +315,9 @@ def delete_account(user: User) -> Deletion:
         email,
         "Your Campus account is deleted",
         "account_deleted",
+        # Marks it as mail to someone without an account (mail.services.STRANGERS_MAIL), so the
+        # row and the address go at the end of the retention; random, as an id can come again.
+        dedupe_key=f"account-deleted:{user_id}:{secrets.token_hex(8)}",
         first_name=first_name,
         hold=hold,
         retention_years=retention_years,
