@@ -97,6 +97,16 @@ def store_message(profile: DirectoryProfile, name: str, email: str, body: str) -
     return message
 
 
+def _mail_key(kind: str, message: ContactMessage) -> str:
+    """The dedupe key of an email about one message, unique to that message for good.
+
+    Its moment goes in with its id: a message deleted after the retention may see its id handed
+    out again (SQLite reuses the highest ids once they are gone), while the emails about it keep
+    their keys, and a key of the old message would keep the new one from being relayed.
+    """
+    return f"directory:{kind}:{message.id}:{message.created_at:%Y%m%dT%H%M%S%f}"
+
+
 def relay(message_id: int) -> bool:
     """Email a stored message to its practitioner and a copy to its sender, once each.
 
@@ -126,7 +136,7 @@ def relay(message_id: int) -> bool:
             message.sender_email,
             f"Your message to {profile.display_name} was not passed on",
             "directory_message_undelivered",
-            dedupe_key=f"directory:message-undelivered:{message.id}",
+            dedupe_key=_mail_key("message-undelivered", message),
             message=message,
             profile=profile,
         )
@@ -137,7 +147,7 @@ def relay(message_id: int) -> bool:
         profile.user.email,
         f"A message from {message.sender_name} through the directory",
         "directory_message",
-        dedupe_key=f"directory:message:{message.id}",
+        dedupe_key=_mail_key("message", message),
         reply_to=message.sender_email,
         message=message,
         profile=profile,
@@ -150,7 +160,7 @@ def relay(message_id: int) -> bool:
         message.sender_email,
         f"Your message to {profile.display_name}",
         "directory_message_copy",
-        dedupe_key=f"directory:message-copy:{message.id}",
+        dedupe_key=_mail_key("message-copy", message),
         message=message,
         profile=profile,
         profile_url=profile_url,
