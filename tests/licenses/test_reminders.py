@@ -140,3 +140,20 @@ def test_a_forged_stop_link_changes_nothing(app, client):
     assert post_form(client, "/account/licenses/reminders/stop/abc").status_code == 400
     with app.app_context():
         assert db.session.get(License, license_id).reminders is True
+
+
+def test_a_license_added_after_another_was_removed_gets_its_own_reminder(app):
+    from campus.licenses import actions
+
+    with app.app_context():
+        expires = _today() + timedelta(days=25)  # a state's common renewal date
+        first_id = _member_with_license(25)
+        assert send_renewal_reminders() == 1
+        first_owner = db.session.get_one(License, first_id).user
+        actions.remove_license(first_owner, first_id)
+        db.session.commit()
+        # Another member's license, renewing the same day (SQLite may hand out the same id).
+        other = create_user(email="sam@example.com", full_name="Sam Reyes")
+        add_license(other.id, number="MA99999", expires_on=expires)
+        assert send_renewal_reminders() == 1
+    assert [m["To"] for m in outbox(app)] == ["lee@example.com", "sam@example.com"]

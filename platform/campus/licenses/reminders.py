@@ -97,7 +97,10 @@ def send_reminder(license_id: int, today: date | None = None) -> bool:
         f"{license.title}: {counted(tracker.due, 'CE hour')} still due by "
         f"{license.expires_on:%B} {license.expires_on.day}",
         "licenses_renewal_reminder",
-        dedupe_key=f"renewal-reminder:{license.id}:{license.expires_on.isoformat()}:{threshold}",
+        # The license's moment as well as its id: a removed license's id may be handed out
+        # again (SQLite reuses the highest ids), and its reminders' keys are still on file.
+        dedupe_key=f"renewal-reminder:{license.id}:{license.created_at:%Y%m%dT%H%M%S%f}:"
+        f"{license.expires_on.isoformat()}:{threshold}",
         user=license.user,
         tracker=tracker,
         days=threshold,
