@@ -4,7 +4,15 @@ import re
 
 import pytest
 
-from tests.support import DEFAULT_PASSWORD, create_user, login, outbox, post_form
+from tests.support import (
+    DEFAULT_PASSWORD,
+    create_user,
+    enable_totp,
+    login,
+    outbox,
+    post_form,
+    totp_code,
+)
 
 
 def _from(address: str) -> dict:
@@ -46,6 +54,25 @@ def test_failed_logins_from_one_address_are_limited_across_accounts(app, client)
     codes = [_login(client, f"ghost{n}@example.com", "wrong one!").status_code for n in range(5)]
     assert codes == [422] * 4 + [429]
     assert _login(client, "ghost9@example.com", "wrong one!", "10.0.0.2").status_code == 422
+
+
+def test_the_code_step_shares_the_addresss_budget_of_failed_sign_ins(app, client):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "3 per minute"
+    with app.app_context():
+        secret = enable_totp(create_user(email="tess@example.com").id)
+    right = _login(client, "tess@example.com", DEFAULT_PASSWORD)
+    assert right.headers["Location"].endswith("/login/verify")
+    # The address then spends its failures on passwords: the code step is closed to it too.
+    spent = [
+        _login(app.test_client(), f"ghost{n}@example.com", "wrong one!").status_code
+        for n in range(4)
+    ]
+    assert spent == [422, 422, 422, 429]
+    code = post_form(
+        client, "/login/verify", {"code": totp_code(secret, steps=5)}, **_from("10.0.0.1")
+    )
+    assert code.status_code == 429
+    assert code.headers["Retry-After"].isdigit()
 
 
 def test_successful_logins_from_one_address_are_never_counted(app):

@@ -30,6 +30,17 @@ from campus.urls import referrer_path, safe_local_path
 _CHALLENGE_KEY = "login_challenge"
 _NEXT_KEY = "login_next"
 
+# One budget of failures per address for both steps of a sign-in (the password and the code):
+# a limit per endpoint would give an address that spent its password guesses as many again
+# for codes.
+_login_address_limit = limiter.shared_limit(
+    setting("LOGIN_ADDRESS_RATE_LIMIT"),
+    scope="login-address",
+    key_func=by_address,
+    methods=["POST"],
+    deduct_when=failed,
+)
+
 
 def _safe_next(target: str | None) -> str:
     """Return a same-site path to go to after login, or the home page."""
@@ -108,9 +119,7 @@ def signup() -> str | tuple[str, int] | Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    setting("LOGIN_ADDRESS_RATE_LIMIT"), key_func=by_address, methods=["POST"], deduct_when=failed
-)
+@_login_address_limit
 @limiter.limit(
     setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=by_account, methods=["POST"], deduct_when=failed
 )
@@ -152,9 +161,7 @@ def _record_failed_sign_in(email: str) -> None:
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
-@limiter.limit(
-    setting("LOGIN_ADDRESS_RATE_LIMIT"), key_func=by_address, methods=["POST"], deduct_when=failed
-)
+@_login_address_limit
 def login_verify() -> str | tuple[str, int] | Response:
     """Ask for the second-factor code of a sign-in whose password was right."""
     if current_user.is_authenticated:
