@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -20,12 +21,22 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float | Decimal):
+        # The writer prints any other object as its str(): a related record (an approval's
+        # course) is its title, as open to a formula as any text cell.
+        value = str(value)
+    return safe_cell(value)
+
+
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     """Write rows as CSV text, every cell neutralised (None becomes an empty cell)."""
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow(["" if value is None else safe_cell(value) for value in row])
+        writer.writerow([_cell(value) for value in row])
     return out.getvalue()
 
 

@@ -4,10 +4,11 @@ import csv
 import io
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campus.audit import AuditEntry
 from campus.extensions import db
+from campus.learning.models import Course
 from tests import support
 from tests.admin import helpers
 
@@ -58,6 +59,19 @@ def test_exported_cells_cannot_run_as_spreadsheet_formulas(app, client):
     assert rows["mal@example.com"]["Name"] == "'" + hostile
     assert rows["plus@example.com"]["Name"] == "' +1-555-cmd|calc"
     assert rows["mal@example.com"]["Email"] == "mal@example.com"
+
+
+def test_a_related_records_text_cannot_run_as_a_formula_either(app, client):
+    helpers.make_catalog(app)
+    hostile = '=HYPERLINK("http://evil.example/","Open")'
+    with app.app_context():
+        db.session.execute(update(Course).values(title=hostile))
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    # Each list names the course through its relation, not a text column of its own.
+    for export in ("/admin/approvals/", "/admin/modules/", "/admin/lessons/", "/admin/quizzes/"):
+        rows = _rows(client.get(export + "export/csv/"))
+        assert rows and all(row["Course"] == "'" + hostile for row in rows), export
 
 
 def test_a_password_confirmation_leads_back_to_the_export(app, client):
