@@ -50,7 +50,9 @@ def _enrol(app, client) -> tuple[str, list[str]]:
     page = client.get("/account/security/totp").get_data(as_text=True)
     shown = re.search(r'<code class="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)
     key = shown.replace(" ", "")
-    response = post_form(client, "/account/security/totp", {"code": totp_code(key)})
+    response = post_form(
+        client, "/account/security/totp", {"code": totp_code(key), "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:1000]
     codes = re.findall(r"<li><code>([a-z2-7-]{14})</code></li>", response.get_data(as_text=True))
     return key, codes
@@ -61,10 +63,30 @@ def test_enrolment_shows_a_qr_code_and_needs_a_code_before_it_is_on(app, client,
     post_form(client, "/account/security/totp/start")
     page = client.get("/account/security/totp").get_data(as_text=True)
     assert "<svg" in page and "<script" not in page
-    wrong = post_form(client, "/account/security/totp", {"code": "000000"})
+    wrong = post_form(
+        client, "/account/security/totp", {"code": "000000", "password": DEFAULT_PASSWORD}
+    )
     assert wrong.status_code == 422
     with app.app_context():
         assert not db.session.get(User, user).totp_enabled
+
+
+def test_enrolment_needs_the_password_so_a_borrowed_session_cannot_lock_the_owner_out(
+    app, client, user
+):
+    # Someone at a signed-in browser would otherwise tie the account to their own app, end
+    # the owner's other sessions, and leave a reset link unable to sign the owner back in.
+    login(client, EMAIL)
+    post_form(client, "/account/security/totp/start")
+    page = client.get("/account/security/totp").get_data(as_text=True)
+    key = re.search(r'<code class="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)
+    code = totp_code(key.replace(" ", ""))
+    for password in ({}, {"password": "not my password"}):
+        refused = post_form(client, "/account/security/totp", {"code": code, **password})
+        assert refused.status_code == 422
+    with app.app_context():
+        assert not db.session.get(User, user).totp_enabled
+        assert "mfa_enabled" not in _actions(app)
 
 
 def test_enrolment_turns_totp_on_and_shows_ten_recovery_codes_once(app, client, user):

@@ -53,7 +53,10 @@ def test_an_admin_who_enrols_can_use_the_admin_in_the_same_session(app, client):
     page = client.get("/account/security/totp").get_data(as_text=True)
     key = re.search(r'<code class="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)
     code = support.totp_code(key.replace(" ", ""))
-    assert support.post_form(client, "/account/security/totp", {"code": code}).status_code == 200
+    done = support.post_form(
+        client, "/account/security/totp", {"code": code, "password": support.DEFAULT_PASSWORD}
+    )
+    assert done.status_code == 200
     assert client.get("/admin/").status_code == 200
 
 

@@ -294,6 +294,7 @@ def test_admin_builds_and_publishes_a_course_comps_a_member_and_revokes_a_certif
     submit(page, "Set up an authenticator app")
     secret = page.locator(".totp-secret").inner_text().replace(" ", "")
     shot(page, shots, "totp-enrolment")
+    page.locator("#password").fill(admin["password"])
     page.locator("#code").fill(fresh_code(secret, used))
     submit(page, "Turn on")
     # Comps and revocations want the password and a code again: confirm once, up front.

@@ -119,13 +119,22 @@ def _spend_totp(user: User, secret: str, code: str) -> bool:
     return True
 
 
-def confirm_enrolment(user: User, code: str) -> list[str]:
-    """Turn TOTP on once a code from the new secret checks out; return fresh recovery codes."""
+def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
+    """Turn TOTP on once the password and a code from the new secret check out.
+
+    Returns fresh recovery codes.
+    """
+    from campus.accounts.services import verify_password
+
     secret = user.totp_pending_secret
     if user.totp_enabled:
         raise MfaError("Your authenticator app is already set up.")
     if not secret:
         raise MfaError("Start the set-up again: there is no secret waiting for a code.")
+    # Whoever turns it on decides who can sign in from then on: someone at a signed-in
+    # browser must not tie the account to their own app and lock its owner out.
+    if not verify_password(user, password or ""):
+        raise MfaError("Your password is not correct.")
     if not _spend_totp(user, secret, code):
         raise MfaError("That code is not right. Check the app and enter the current code.")
     user.totp_secret, user.totp_pending_secret = secret, None

@@ -19,18 +19,18 @@ class CodeForm(Form):
     code = StringField("Code from your authenticator app, or a recovery code", validators=_code)
 
 
-class ConfirmTotpForm(Form):
-    """The first code from a newly added authenticator app."""
-
-    code = StringField("Code from the app", validators=_code)
-
-
 class PasswordForm(Form):
     """The account's password, to confirm a security change."""
 
     password = PasswordField(
         "Your password", validators=[InputRequired("Enter your password."), Length(max=200)]
     )
+
+
+class ConfirmTotpForm(PasswordForm):
+    """The password and the first code from a newly added authenticator app."""
+
+    code = StringField("Code from the app", validators=_code)
 
 
 class DisableTotpForm(PasswordForm):

@@ -98,8 +98,9 @@ def totp_start() -> Response:
 
 @bp.route("/account/security/totp", methods=["GET", "POST"])
 @login_required
+@password_checks
 def totp_setup() -> str | tuple[str, int] | Response:
-    """Show the QR code of the waiting secret and turn TOTP on with a code from the app."""
+    """Show the QR code of the waiting secret; turn TOTP on with the password and a code."""
     user = current_user._get_current_object()
     secret = user.totp_pending_secret
     if user.totp_enabled or not secret:
@@ -107,7 +108,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
     form = ConfirmTotpForm()
     if form.validate_on_submit():
         try:
-            codes = mfa.confirm_enrolment(user, form.code.data)
+            codes = mfa.confirm_enrolment(user, form.code.data, form.password.data)
         except mfa.MfaError as exc:
             db.session.rollback()
             form.code.errors.append(str(exc))
