@@ -89,6 +89,22 @@ def test_enrolment_needs_the_password_so_a_borrowed_session_cannot_lock_the_owne
         assert "mfa_enabled" not in _actions(app)
 
 
+def test_turning_totp_on_gives_this_device_a_new_session(app, client, user):
+    login(client, EMAIL, remember="y")
+    before = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+    _enrol(app, client)
+    assert client.get("/api/v1/me").status_code == 200  # this device stays signed in
+    # The token from before the second factor was on no longer signs anyone in.
+    for name, value in before.items():
+        stale = app.test_client()
+        stale.set_cookie(name, value)
+        assert stale.get("/api/v1/me").status_code == 401, name
+    with app.app_context():
+        live = db.session.scalars(select(UserSession).where(UserSession.revoked_at.is_(None)))
+        (row,) = live.all()
+        assert row.second_factor_at is not None and row.remembered
+
+
 def test_enrolment_turns_totp_on_and_shows_ten_recovery_codes_once(app, client, user):
     login(client, EMAIL)
     other = app.test_client()

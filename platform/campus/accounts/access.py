@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from campus.accounts.models import User
 from campus.extensions import limiter, login_manager
@@ -44,6 +45,17 @@ def end_this_session() -> None:
     sessions.sign_out()
     db.session.commit()
     forget_browser_session()
+
+
+def open_browser_session(user: User, remember: bool = False) -> None:
+    """Hand the browser the token of the server-side session just opened for the user."""
+    from campus.accounts import sessions
+
+    # A fresh session on every login: nothing from before (or planted) survives it.
+    session.clear()
+    remember = remember and sessions.may_remember(user)
+    duration = timedelta(seconds=current_app.config["REMEMBER_ABSOLUTE_TIMEOUT"])
+    login_user(user, remember=remember, duration=duration)
 
 
 def forget_browser_session() -> None:

@@ -140,9 +140,10 @@ def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
     user.totp_secret, user.totp_pending_secret = secret, None
     user.totp_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
-    sessions.mark_second_factor()
-    # The factor protects the account from now on: other devices must sign in with it.
+    # The factor protects the account from now on: other devices must sign in with it, and
+    # this one goes on with a new token (the view hands it to the browser).
     ended = sessions.end_sessions(user, keep_current=True)
+    sessions.renew_with_second_factor(user)
     record(
         "mfa_enabled",
         user,

@@ -7,7 +7,11 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, mfa, sessions, tokens
-from campus.accounts.access import forget_browser_session, password_checks
+from campus.accounts.access import (
+    forget_browser_session,
+    open_browser_session,
+    password_checks,
+)
 from campus.accounts.forms import EmptyForm
 from campus.accounts.security_forms import (
     ApiTokenForm,
@@ -113,7 +117,10 @@ def totp_setup() -> str | tuple[str, int] | Response:
             db.session.rollback()
             form.code.errors.append(str(exc))
         else:
+            renewed = sessions.current_session()  # the new token's record
             db.session.commit()
+            # The browser drops the token from before the second factor for the new one.
+            open_browser_session(user, remember=bool(renewed and renewed.remembered))
             return render_template("accounts/security_codes.html", codes=codes, first=True)
     uri = mfa.provisioning_uri(user, secret)
     status = 422 if form.is_submitted() else 200

@@ -140,12 +140,23 @@ def passed_second_factor() -> bool:
     return row is not None and row.second_factor_at is not None
 
 
-def mark_second_factor() -> None:
-    """Record that the current session has just proved the second factor."""
-    row = current_session()
-    if row is not None and row.second_factor_at is None:
-        row.second_factor_at = utcnow()
-        db.session.flush()
+def renew_with_second_factor(user: User) -> str | None:
+    """Replace this device's session by a new token that has proved the second factor.
+
+    Returns the new token for the browser, or None without a session of the user's here. A
+    token from before the step up (seen, copied, planted) must not carry the new standing;
+    the new session keeps the old one's absolute limit.
+    """
+    old = current_session()
+    if old is None or old.user_id != user.id:
+        return None
+    raw = start_session(user, remember=old.remembered, second_factor=True)
+    new = current_session()
+    if new is not None:
+        new.expires_at = old.expires_at
+    old.revoked_at = utcnow()
+    db.session.flush()
+    return raw
 
 
 def end_sessions(user: User, *, keep_current: bool = False) -> int:

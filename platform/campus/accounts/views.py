@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, mfa, reset, services, sessions
-from campus.accounts.access import end_this_session, password_checks
+from campus.accounts.access import end_this_session, open_browser_session, password_checks
 from campus.accounts.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -45,15 +43,6 @@ _login_address_limit = limiter.shared_limit(
 def _safe_next(target: str | None) -> str:
     """Return a same-site path to go to after login, or the home page."""
     return safe_local_path(target, url_for("main.home"))
-
-
-def _open_browser_session(user, remember: bool = False) -> None:
-    """Hand the browser the token of the server-side session just opened for the user."""
-    # A fresh session on every login: nothing from before (or planted) survives it.
-    session.clear()
-    remember = remember and sessions.may_remember(user)
-    duration = timedelta(seconds=current_app.config["REMEMBER_ABSOLUTE_TIMEOUT"])
-    login_user(user, remember=remember, duration=duration)
 
 
 def _signed_in_to(user, target: str) -> Response:
@@ -144,7 +133,7 @@ def login() -> str | tuple[str, int] | Response:
         else:
             sessions.sign_in(user, method="password", remember=bool(form.remember.data))
             db.session.commit()
-            _open_browser_session(user, remember=bool(form.remember.data))
+            open_browser_session(user, remember=bool(form.remember.data))
             return _signed_in_to(user, _safe_next(request.args.get("next")))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/login.html", form=form), status
@@ -187,7 +176,7 @@ def login_verify() -> str | tuple[str, int] | Response:
             target = session.get(_NEXT_KEY)
             sessions.sign_in(user, method="password", remember=remember, second_factor=True)
             db.session.commit()
-            _open_browser_session(user, remember=remember)
+            open_browser_session(user, remember=remember)
             return _signed_in_to(user, _safe_next(target))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/login_verify.html", form=form), status
@@ -224,7 +213,7 @@ def verify_email(token: str) -> str | tuple[str, int] | Response:
         target = _safe_next(session.get(_SIGNUP_NEXT))
         sessions.sign_in(user, method="confirmation_link")
         db.session.commit()
-        _open_browser_session(user)  # a fresh session: the sign-up keys go with the old one
+        open_browser_session(user)  # a fresh session: the sign-up keys go with the old one
         # The page it lands on greets the member by name, or is the one they signed up from.
         flash("Your email is confirmed.", "success")
         return redirect(target)
@@ -287,7 +276,7 @@ def reset_password(token: str) -> str | tuple[str, int] | Response:
             return redirect(url_for("accounts.login"))
         sessions.sign_in(user, method="reset_link")
         db.session.commit()
-        _open_browser_session(user)
+        open_browser_session(user)
         flash("Your password is changed and you are signed in.", "success")
         return redirect(url_for("main.home"))
     status = 422 if form.is_submitted() else 200
