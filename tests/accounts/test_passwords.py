@@ -141,6 +141,30 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, use
     assert revived.get("/api/v1/me").status_code == 401
 
 
+def test_a_copy_of_this_devices_cookies_stops_working_after_a_password_change(app, client, user):
+    # Someone who copied the cookies of the member's own browser is the reason to change it.
+    login(client, "kim@example.com", remember="y")
+    copied = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+    r = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": DEFAULT_PASSWORD,
+            "password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
+    )
+    assert r.status_code == 302
+    assert client.get("/api/v1/me").status_code == 200  # this browser goes on
+    for name, value in copied.items():
+        stolen = app.test_client()
+        stolen.set_cookie(name, value)
+        assert stolen.get("/api/v1/me").status_code == 401, name
+    with app.app_context():
+        (live,) = db.session.scalars(select(UserSession).where(UserSession.revoked_at.is_(None)))
+        assert live.remembered
+
+
 def test_password_change_needs_the_current_password(app, client, user):
     login(client, "kim@example.com")
     r = post_form(

@@ -143,7 +143,7 @@ def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
     # The factor protects the account from now on: other devices must sign in with it, and
     # this one goes on with a new token (the view hands it to the browser).
     ended = sessions.end_sessions(user, keep_current=True)
-    sessions.renew_with_second_factor(user)
+    sessions.renew_session(user, second_factor=True)
     record(
         "mfa_enabled",
         user,

@@ -318,13 +318,18 @@ def spend_tokens(user_id: int, purposes: tuple[str, ...] | None = None) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change the password after checking the current one; ends the user's other sessions."""
-    from campus.accounts.sessions import end_sessions
+    """Change the password after checking the current one; ends the user's other sessions.
+
+    This device goes on with a new session token (the view hands it to the browser): a copy
+    of its cookies is as likely the reason for the change as another device.
+    """
+    from campus.accounts.sessions import end_sessions, renew_session
 
     if not verify_password(user, current_password):
         raise AccountError("Your current password is not correct.", field="current_password")
     set_password(user, new_password)
     ended = end_sessions(user, keep_current=True)
+    renew_session(user)
     record(
         "password_changed",
         user,

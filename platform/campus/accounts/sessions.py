@@ -140,17 +140,18 @@ def passed_second_factor() -> bool:
     return row is not None and row.second_factor_at is not None
 
 
-def renew_with_second_factor(user: User) -> str | None:
-    """Replace this device's session by a new token that has proved the second factor.
+def renew_session(user: User, *, second_factor: bool = False) -> str | None:
+    """Replace this device's session by a new token (after a password change or a step up).
 
     Returns the new token for the browser, or None without a session of the user's here. A
-    token from before the step up (seen, copied, planted) must not carry the new standing;
-    the new session keeps the old one's absolute limit.
+    copy of the old token (seen, stolen, planted) must not outlive the change nor carry a new
+    standing; the new session keeps the old one's absolute limit and second factor.
     """
     old = current_session()
     if old is None or old.user_id != user.id:
         return None
-    raw = start_session(user, remember=old.remembered, second_factor=True)
+    passed = second_factor or old.second_factor_at is not None
+    raw = start_session(user, remember=old.remembered, second_factor=passed)
     new = current_session()
     if new is not None:
         new.expires_at = old.expires_at

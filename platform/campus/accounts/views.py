@@ -321,12 +321,15 @@ def change_password() -> str | tuple[str, int] | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            user = current_user._get_current_object()
+            services.change_password(user, form.current_password.data, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
             _show_error(form, exc, "current_password")
         else:
+            renewed = sessions.current_session()  # the new token's record
             db.session.commit()
+            open_browser_session(user, remember=bool(renewed and renewed.remembered))
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.profile"))
     status = 422 if form.is_submitted() else 200
