@@ -146,7 +146,11 @@ def photo(name: str) -> Response:
         abort(404)
     response = Response(data, mimetype="image/jpeg")
     if owner.is_listed:
-        response.headers["Cache-Control"] = "public, max-age=86400"
+        # Cached anywhere, but asked about again on every use: hiding or unpublishing a profile
+        # takes its photo down at once, and an unchanged photo costs a 304, not its bytes.
+        response.headers["Cache-Control"] = "public, no-cache"
+        response.set_etag(key)
+        response.make_conditional(request)
     return response
 
 
