@@ -614,6 +614,34 @@ def test_each_retry_email_gives_the_same_end_of_access(stripe_client, stripe_app
         assert not _access(stripe_app, user_id)
 
 
+@pytest.mark.parametrize(
+    ("status", "subjects"),
+    [
+        pytest.param("canceled", ["Your Campus membership has ended"], id="canceled"),
+        pytest.param("incomplete_expired", [], id="incomplete-expired"),
+        pytest.param("unpaid", ["Your Campus membership payment failed"], id="unpaid"),
+        pytest.param("incomplete", ["Your Campus membership payment failed"], id="incomplete"),
+    ],
+)
+def test_a_failed_payment_of_a_subscription_without_access_promises_no_access(
+    stripe_client, stripe_app, customer, status, subjects
+):
+    # Stripe's last retry fails and it ends the subscription (or marks it unpaid), events in
+    # either order: the failure must not promise access while "we retry", nor ask for a card
+    # that can no longer revive an ended subscription.
+    user_id, customer_id = customer
+    now = int(time.time())
+    ended = subscription("sub_a", customer_id, status=status)
+    post_event(stripe_client, event("customer.subscription.updated", ended, now - 1))
+    failed = invoice("sub_a", customer_id, paid=False, attempt=4)
+    post_event(stripe_client, event("invoice.payment_failed", failed, now))
+    assert not _access(stripe_app, user_id)
+    messages = support.outbox(stripe_app)
+    assert [m["Subject"] for m in messages] == subjects
+    for message in messages:
+        assert "while we retry" not in support.body_of(message)
+
+
 def test_cancel_at_period_end_keeps_access_until_the_end(stripe_client, stripe_app, customer):
     import time_machine
 

@@ -236,6 +236,10 @@ def _on_invoice_paid(event: dict[str, Any]) -> tuple[str, str | None]:
     return "processed", None
 
 
+_LIVE = ("active", "trialing", "past_due")
+_ENDED = ("canceled", "incomplete_expired")
+
+
 def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     invoice = event["data"]["object"]
     sub_id, row = _invoice_subscription(event)
@@ -243,11 +247,16 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", "the invoice is not for a subscription"
     if row is None:
         return "ignored", f"unknown subscription {sub_id}"
+    if row.status in _ENDED:
+        # Stripe gave up and ended it (its deletion may arrive first): the "ended" email says
+        # so, and no new card can bring this subscription back.
+        return "ignored", f"the subscription is {row.status}"
     user = db.session.get_one(User, row.user_id)
     now = utcnow()
     # Each retry's email gives the same end: the grace runs from the first failure (this one,
-    # when the subscription is not past due yet).
-    until = grace_ends(row.past_due_since or now)
+    # when the subscription is not past due yet). Only a live subscription has a grace: an
+    # unpaid or incomplete one gives no access until a payment goes through.
+    until = grace_ends(row.past_due_since or now) if row.status in _LIVE else None
     queue_email(
         user.email,
         "Your Campus membership payment failed",
@@ -255,7 +264,7 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         dedupe_key=f"billing:payment_failed:{invoice.get('id')}:{invoice.get('attempt_count')}",
         user=user,
         amount=invoice.get("amount_due"),
-        access_until=until if until > now else None,
+        access_until=until if until is not None and until > now else None,
         link=membership_link(),
     )
     return "processed", None
