@@ -222,6 +222,8 @@ class FakeStripe:
             self.customers[customer["id"]] = customer
             return 200, customer
         if method == "POST" and path == "/v1/checkout/sessions":
+            if params.get("customer") not in self.customers:
+                return self._missing("customer", params.get("customer") or "")
             session_id = new_id("cs")
             session = {
                 "id": session_id,
@@ -255,6 +257,8 @@ class FakeStripe:
                 return self._missing("customer", parts[2])
             return 200, {"id": parts[2], "object": "customer", "deleted": True}
         if method == "POST" and path == "/v1/billing_portal/sessions":
+            if params.get("customer") not in self.customers:
+                return self._missing("customer", params.get("customer") or "")
             portal_id = new_id("bps")
             return 200, {
                 "id": portal_id,

@@ -123,6 +123,37 @@ def test_unreachable_stripe_host_is_a_clear_message(_database):
         support.clean_database(app)
 
 
+def test_a_member_whose_customer_was_deleted_at_stripe_can_join_again(stripe_app, fake_stripe):
+    from datetime import timedelta
+
+    import time_machine
+
+    from tests.billing.fake_stripe import event, post_event
+
+    client, user_id = _member_client(stripe_app, email="back@example.com")
+    email = "back@example.com"
+    support.post_form(client, "/membership/checkout")
+    [old] = fake_stripe.customers
+    # Deleted in Stripe's dashboard; Stripe cancels its subscriptions and says so.
+    del fake_stripe.customers[old]
+    gone = {"id": old, "object": "customer", "deleted": True}
+    assert post_event(stripe_app.test_client(), event("customer.deleted", gone)).status_code == 200
+    # Days later (Stripe keeps an idempotency key for 24 hours) the member wants to come back.
+    fake_stripe.idempotent.clear()
+    with time_machine.travel(timedelta(days=3)):
+        support.login(client, email)
+        portal = support.post_form(client, "/membership/portal", follow_redirects=True)
+        assert "could not reach our payment provider" not in portal.text
+        response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("https://checkout.stripe.test/c/pay/cs_")
+    [new] = fake_stripe.customers
+    assert new != old
+    with stripe_app.app_context():
+        record = db.session.scalar(select(StripeCustomer))
+        assert record.user_id == user_id and record.stripe_customer_id == new
+
+
 def test_member_with_access_is_not_sent_to_checkout(stripe_app, fake_stripe):
     client, user_id = _member_client(stripe_app)
     with stripe_app.app_context():

@@ -44,6 +44,7 @@ HANDLED_EVENTS = (
     "customer.subscription.updated",
     "customer.subscription.deleted",
     "customer.subscription.trial_will_end",
+    "customer.deleted",
     "invoice.paid",
     "invoice.payment_failed",
 )
@@ -212,6 +213,28 @@ def _on_trial_will_end(event: dict[str, Any]) -> tuple[str, str | None]:
     return "processed", None
 
 
+def _on_customer_deleted(event: dict[str, Any]) -> tuple[str, str | None]:
+    customer_id = id_of(event["data"]["object"])
+    record = db.session.scalar(
+        select(StripeCustomer)
+        .where(StripeCustomer.stripe_customer_id == customer_id)
+        .with_for_update()
+    )
+    if record is None:
+        return "ignored", f"unknown customer {customer_id}"
+    # Stripe refuses every Checkout and portal session for a deleted customer: forget it, so
+    # the member's next checkout creates a new one (its subscriptions' own events end them).
+    db.session.execute(
+        update(CheckoutSession)
+        .where(CheckoutSession.stripe_customer_id == customer_id, CheckoutSession.status == "open")
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.delete(record)
+    db.session.flush()
+    return "processed", None
+
+
 def _invoice_subscription(event: dict[str, Any]) -> tuple[str | None, Subscription | None]:
     invoice = event["data"]["object"]
     details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
@@ -276,6 +299,7 @@ _HANDLERS = {
     "customer.subscription.updated": _on_subscription_event,
     "customer.subscription.deleted": _on_subscription_event,
     "customer.subscription.trial_will_end": _on_trial_will_end,
+    "customer.deleted": _on_customer_deleted,
     "invoice.paid": _on_invoice_paid,
     "invoice.payment_failed": _on_payment_failed,
 }
