@@ -337,6 +337,25 @@ def test_unknown_price_is_stored_and_ignored_with_reason(stripe_client, stripe_a
     assert _sub(stripe_app, "sub_a") is None
 
 
+def test_a_members_subscription_on_a_former_price_still_ends(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # The price went up: a new STRIPE_PRICE_ID for new members, the old subscriptions kept.
+    user_id, customer_id = customer
+    now = int(time.time())
+    post_event(
+        stripe_client,
+        event("customer.subscription.created", subscription("sub_a", customer_id), now - 60),
+    )
+    stripe_app.config["STRIPE_PRICE_ID"] = "price_new_membership"
+    ended = subscription("sub_a", customer_id, status="canceled")
+    fake_stripe.subscriptions["sub_a"] = ended
+    post_event(stripe_client, event("customer.subscription.deleted", ended, now))
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    assert not _access(stripe_app, user_id)
+    assert _emails(stripe_app) == ["billing:ended:sub_a"]
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

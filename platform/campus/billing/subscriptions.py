@@ -123,12 +123,14 @@ def apply_subscription(
     sub_id = id_of(obj)
     if not sub_id or obj.get("object") != "subscription" or not isinstance(obj.get("status"), str):
         return "ignored", "not a subscription object", None
-    price = _price_of(obj)
-    if price != membership_price_id():
-        return "ignored", f"unknown price {price}", None
     customer_id = id_of(obj.get("customer"))
     row = lock_subscription(sub_id)
     if row is None:
+        # Only the membership's price starts a mirror; one already mirrored follows Stripe
+        # whatever its price now (a price change must not keep a cancelled member's access).
+        price = _price_of(obj)
+        if price != membership_price_id():
+            return "ignored", f"unknown price {price}", None
         user = user_for_customer(customer_id, (obj.get("metadata") or {}).get("user_id"))
         if user is None:
             return "ignored", f"unknown customer {customer_id}", None
