@@ -123,6 +123,8 @@ class Config:
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_PRICE_ID = _env("STRIPE_PRICE_ID")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")
+    # Seconds a call to Stripe may take: members wait on checkout and the portal in a web thread.
+    STRIPE_TIMEOUT = _float("STRIPE_TIMEOUT", 10.0)
     MEMBERSHIP_PRICE_CENTS = 1995
     PAST_DUE_GRACE_DAYS = int(_env("PAST_DUE_GRACE_DAYS", "7") or 7)
 

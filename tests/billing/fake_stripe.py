@@ -149,6 +149,9 @@ class FakeStripe:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
                 params = _unflatten(parse_qsl(raw or url.query, keep_blank_values=True))
+                stall = fake.stalls.get(url.path)
+                if stall is not None:
+                    stall.wait(10)  # a Stripe that does not answer, until the test lets it go
                 with fake.lock:
                     fake.requests.append(
                         {
@@ -193,6 +196,8 @@ class FakeStripe:
             self.subscriptions: dict[str, dict] = {}
             self.idempotent: dict[str, tuple[int, dict]] = {}
             self.fail_paths: set[str] = set()
+            # path -> an event: requests to it hang until the event is set
+            self.stalls: dict[str, threading.Event] = {}
 
     def start(self) -> FakeStripe:
         self.thread.start()

@@ -106,6 +106,41 @@ def test_stripe_down_during_checkout_shows_a_message_and_leaves_nothing(stripe_a
     assert _count(stripe_app, StripeCustomer) == 1
 
 
+def test_a_stripe_that_does_not_answer_is_given_up_on_with_a_message(_database, fake_stripe):
+    import time
+
+    app = support.make_app(
+        STRIPE_SECRET_KEY="sk_test_campus",
+        STRIPE_PRICE_ID=PRICE_ID,
+        STRIPE_API_BASE=fake_stripe.url,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+        STRIPE_TIMEOUT=0.2,
+    )
+    stall = fake_stripe.stalls["/v1/checkout/sessions"] = threading.Event()
+    try:
+        client, _ = _member_client(app)
+        started = time.monotonic()
+        response = support.post_form(client, "/membership/checkout")
+        waited = time.monotonic() - started
+        stall.set()
+        assert response.status_code == 303 and response.headers["Location"].endswith("/membership")
+        assert waited < 5
+        assert "could not reach our payment provider" in client.get("/membership").text
+        assert _count(app, StripeCustomer) == 0
+        assert _count(app, CheckoutSession) == 0
+    finally:
+        stall.set()
+        support.clean_database(app)
+
+
+def test_stripe_calls_wait_seconds_not_the_sdks_minutes():
+    # A member's click waits on Stripe in a web thread: the SDK's own 80 s (times its retries)
+    # would hold it past any proxy's timeout, and a few such clicks would hold them all.
+    from config import Config
+
+    assert Config.STRIPE_TIMEOUT <= 15
+
+
 def test_unreachable_stripe_host_is_a_clear_message(_database):
     app = support.make_app(
         STRIPE_SECRET_KEY="sk_test_campus",

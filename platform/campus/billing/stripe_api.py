@@ -70,6 +70,8 @@ def _client() -> stripe.StripeClient:
     if client is None:
         kwargs: dict[str, Any] = {
             "max_network_retries": int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
+            # The SDK waits 80 s a try: a member's click would outlast any proxy's timeout.
+            "http_client": stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT"]),
         }
         if config.get("STRIPE_API_BASE"):
             kwargs["base_addresses"] = {"api": config["STRIPE_API_BASE"]}
