@@ -165,7 +165,7 @@ def check_outcome(app) -> None:
         )
         assert kinds.pop("cancel_scheduled", 0) <= scheduled
         assert kinds.pop("resumed", 0) <= scheduled
-        # A failure delivered after the subscription ended asks for no card.
+        # A failure delivered after the subscription was paid again, or ended, asks for no card.
         failures = sum(e["type"] == "invoice.payment_failed" for e in events)
         assert kinds.pop("payment_failed", 0) <= failures
         assert +kinds == +expected_kinds

@@ -661,6 +661,30 @@ def test_a_failed_payment_of_a_subscription_without_access_promises_no_access(
         assert "while we retry" not in support.body_of(message)
 
 
+def test_a_failed_payment_delivered_after_the_member_paid_sends_no_email(
+    stripe_client, stripe_app, customer
+):
+    # Stripe retries a delivery it could not make for days, in no particular order: the
+    # failure may come after the card was updated and the invoice paid.
+    user_id, customer_id = customer
+    now = int(time.time())
+    post_event(
+        stripe_client,
+        event("customer.subscription.created", subscription("sub_a", customer_id), now - 100),
+    )
+    past_due = subscription("sub_a", customer_id, status="past_due")
+    post_event(stripe_client, event("customer.subscription.updated", past_due, now - 50))
+    post_event(
+        stripe_client,
+        event("customer.subscription.updated", subscription("sub_a", customer_id), now - 10),
+    )
+    failed = invoice("sub_a", customer_id, paid=False)
+    post_event(stripe_client, event("invoice.payment_failed", failed, now - 50))
+    assert _access(stripe_app, user_id)
+    assert support.outbox(stripe_app) == []
+    assert _events(stripe_app)[-1].status == "ignored"
+
+
 def test_cancel_at_period_end_keeps_access_until_the_end(stripe_client, stripe_app, customer):
     import time_machine
 

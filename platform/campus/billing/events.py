@@ -274,6 +274,10 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         # Stripe gave up and ended it (its deletion may arrive first): the "ended" email says
         # so, and no new card can bring this subscription back.
         return "ignored", f"the subscription is {row.status}"
+    if row.status in ("active", "trialing") and event["created"] < row.source_timestamp:
+        # Delivered late (Stripe retries in no order): the subscription was paid after this
+        # failure, and asking the member to update their card now would be wrong.
+        return "ignored", "stale: the subscription has been paid since"
     user = db.session.get_one(User, row.user_id)
     now = utcnow()
     # Each retry's email gives the same end: the grace runs from the first failure (this one,
