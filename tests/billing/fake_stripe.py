@@ -211,11 +211,12 @@ class FakeStripe:
         return [r for r in self.requests if r["method"] == method and r["path"] == path]
 
     @staticmethod
-    def _missing(kind: str, object_id: str) -> tuple[int, dict]:
-        return 404, {
+    def _missing(kind: str, object_id: str, param: str = "id") -> tuple[int, dict]:
+        return (400 if param != "id" else 404), {
             "error": {
                 "type": "invalid_request_error",
                 "code": "resource_missing",
+                "param": param,
                 "message": f"No such {kind}: '{object_id}'",
             }
         }
@@ -228,7 +229,7 @@ class FakeStripe:
             return 200, customer
         if method == "POST" and path == "/v1/checkout/sessions":
             if params.get("customer") not in self.customers:
-                return self._missing("customer", params.get("customer") or "")
+                return self._missing("customer", params.get("customer") or "", "customer")
             session_id = new_id("cs")
             session = {
                 "id": session_id,
@@ -263,7 +264,7 @@ class FakeStripe:
             return 200, {"id": parts[2], "object": "customer", "deleted": True}
         if method == "POST" and path == "/v1/billing_portal/sessions":
             if params.get("customer") not in self.customers:
-                return self._missing("customer", params.get("customer") or "")
+                return self._missing("customer", params.get("customer") or "", "customer")
             portal_id = new_id("bps")
             return 200, {
                 "id": portal_id,

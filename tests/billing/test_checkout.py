@@ -189,6 +189,22 @@ def test_a_member_whose_customer_was_deleted_at_stripe_can_join_again(stripe_app
         assert record.user_id == user_id and record.stripe_customer_id == new
 
 
+def test_a_member_whose_customer_stripe_does_not_know_gets_a_new_one(stripe_app, fake_stripe):
+    # Made with the test keys before the switch to live ones (or deleted at Stripe without an
+    # event reaching us): Stripe refuses a Checkout Session for it.
+    client, user_id = _member_client(stripe_app)
+    with stripe_app.app_context():
+        db.session.add(StripeCustomer(user_id=user_id, stripe_customer_id="cus_testmode"))
+        db.session.commit()
+    response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("https://checkout.stripe.test/c/pay/cs_")
+    [new] = fake_stripe.customers
+    with stripe_app.app_context():
+        assert db.session.scalars(select(StripeCustomer.stripe_customer_id)).all() == [new]
+        assert db.session.scalar(select(CheckoutSession.stripe_customer_id)) == new
+
+
 def test_member_with_access_is_not_sent_to_checkout(stripe_app, fake_stripe):
     client, user_id = _member_client(stripe_app)
     with stripe_app.app_context():

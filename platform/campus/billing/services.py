@@ -21,7 +21,7 @@ from campus.accounts.models import User
 from campus.billing.access import has_paid_access
 from campus.billing.events import PROCESS_TASK
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
-from campus.billing.stripe_api import gateway, webhook_secret
+from campus.billing.stripe_api import CustomerMissing, gateway, webhook_secret
 from campus.billing.subscriptions import (
     apply_subscription,
     customer_for,
@@ -101,9 +101,19 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     )
     if reusable is not None:
         return reusable.url
-    session = gateway().create_checkout_session(
-        customer_id=customer_id, user=user, success_url=success_url, cancel_url=cancel_url
-    )
+    try:
+        session = gateway().create_checkout_session(
+            customer_id=customer_id, user=user, success_url=success_url, cancel_url=cancel_url
+        )
+    except CustomerMissing:
+        # Stripe no longer has this customer (deleted there, or made with the test keys before
+        # a switch to live ones): a new customer replaces it, or the member could never join.
+        db.session.delete(customer_for(user))
+        db.session.flush()
+        customer_id = ensure_customer(user)
+        session = gateway().create_checkout_session(
+            customer_id=customer_id, user=user, success_url=success_url, cancel_url=cancel_url
+        )
     expires = to_datetime(session.get("expires_at")) or now + timedelta(hours=24)
     db.session.add(
         CheckoutSession(

@@ -23,6 +23,10 @@ class PaymentProviderError(Exception):
     """Stripe could not be reached or refused the request; nothing was changed locally."""
 
 
+class CustomerMissing(PaymentProviderError):
+    """Stripe does not know the customer: deleted there, or made with other keys."""
+
+
 class Gateway(Protocol):
     """What Campus asks of Stripe."""
 
@@ -120,6 +124,10 @@ class StripeGateway:
                     "cancel_url": cancel_url,
                 }
             )
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing" and exc.param == "customer":
+                raise CustomerMissing(str(exc)) from exc
+            raise PaymentProviderError(str(exc)) from exc
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
         return _plain(session)
