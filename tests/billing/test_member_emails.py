@@ -184,3 +184,28 @@ def test_ending_the_longer_comp_just_after_a_shorter_one_ran_out_emails_once(app
         with time_machine.travel(timedelta(days=3, hours=1), tick=False):
             email_lapsed_comps()
     assert _subjects(app).count("Your complimentary Campus membership has ended") == 1
+
+
+def test_a_comped_member_whose_card_keeps_failing_can_still_reach_the_billing_portal(app, client):
+    # Stripe keeps retrying (and may charge later): the member must be able to fix the card
+    # or cancel, even while a comp grant gives them access.
+    from datetime import timedelta
+
+    from campus.billing.models import StripeCustomer
+    from campus.extensions import db
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        user = support.create_user()
+        db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id="cus_comped"))
+        support.make_member(
+            user.id,
+            "past_due",
+            stripe_customer_id="cus_comped",
+            past_due_since=utcnow() - timedelta(days=10),
+        )
+        support.grant_comp(user.id)
+        support.sign_in_directly(client, user.id)
+    page = client.get("/membership").text
+    assert "Complimentary membership" in page
+    assert 'action="/membership/portal"' in page and "Update your card" in page
