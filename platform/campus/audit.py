@@ -116,9 +116,12 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     actor: User | None = None,
+    system: bool = False,
 ) -> AuditEntry:
-    """Write one audit entry for a change by the signed-in user (or `actor`)."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
+    """Write one audit entry for a change by the signed-in user (or `actor`, or no one)."""
+    # `system`: a change no one made (a deadline passed, a signed link, a schedule). It may run
+    # inside someone's request, and that person did not make it.
+    if actor is None and not system and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
     if isinstance(obj, LocalProxy):
         # A view passing `current_user` as the subject: name the user, not the proxy, or the

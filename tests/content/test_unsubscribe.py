@@ -148,3 +148,23 @@ def test_the_lead_export_says_each_marketing_answer_in_words(app, client, guide)
     assert rows["ana@example.com"]["Marketing email"].startswith("unsubscribed ")
     assert rows["ben@example.com"]["Marketing email"] == "did not agree"
     assert rows["ben@example.com"]["Download"] == "Hip and Thigh Stretching Guide"
+
+
+def test_an_unsubscribe_by_whoever_is_signed_in_names_no_actor(app, client, guide):
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+
+    _ask(client)
+    path = _unsubscribe_path(support.outbox(app)[0])
+    with app.app_context():
+        other = support.create_user(email="bo@example.com")
+        support.sign_in_directly(client, other.id)
+    # The signed link is the authority, not the session: whoever happens to be signed in on
+    # the browser that opened it did not take Ana off the list.
+    r = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert r.status_code == 200
+    with app.app_context():
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "marketing_unsubscribe")
+        ).all()
+        assert (entry.actor_id, entry.actor_email) == (None, "system")

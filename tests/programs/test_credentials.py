@@ -332,6 +332,22 @@ def test_a_sitting_that_expires_with_a_passing_score_still_earns_the_credential(
         )
 
 
+def test_a_sitting_closed_at_its_deadline_is_logged_as_the_system_not_the_candidate(app, client):
+    with app.app_context():
+        program, user, _sitting = _all_right_and_left_open()
+        slug, user_id = program.slug, user.id
+    with time_machine.travel(START + timedelta(minutes=45), tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        client.get(f"/programs/{slug}")  # the page notices the deadline has passed
+    with app.app_context():
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "program_exam_expire")
+        )
+        # The deadline closed it, as the sweep would have: the candidate did nothing.
+        assert entry is not None and (entry.actor_id, entry.actor_email) == (None, "system")
+
+
 def test_an_answer_sent_after_the_deadline_closes_the_sitting_as_the_sweep_would(app):
     with app.app_context():
         _program, user, sitting = _all_right_and_left_open()

@@ -29,7 +29,7 @@ def unsubscribe(email: str) -> int:
             object_type="Lead",
             object_id=leads[0].id,
             summary=f"{email} unsubscribed from marketing email ({len(leads)} list entries)",
-            actor=None,
+            system=True,
         )
     db.session.flush()
     return len(leads)

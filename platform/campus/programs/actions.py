@@ -172,6 +172,7 @@ def renew_credential(credential_id: int, today) -> bool:
         "program_credential_renew",
         credential,
         summary=f"renewed {credential.code}: valid until {before} -> {credential.valid_until}",
+        system=True,  # run eagerly, it is inside the request of the member who completed a course
     )
     return True
 

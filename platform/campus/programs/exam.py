@@ -334,6 +334,7 @@ def expire(sitting: ExamSitting) -> bool:
         sitting,
         summary=f"sitting {sitting.number} of {sitting.program.title} closed at its deadline "
         f"with {sitting.score_percent}%",
+        system=True,  # the candidate's page may notice it first; the deadline closed it
     )
     if sitting.passed:
         enqueue_after_commit(ISSUE_TASK, sitting.user_id, sitting.program_id)

@@ -407,6 +407,6 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
         object_type="RetentionHold",
         object_id=hold_id,
         summary=summary,
-        actor=None,
+        system=True,
     )
     return True
