@@ -132,6 +132,20 @@ def test_admins_see_evaluation_summaries_and_export_them(app, client):
     assert "objectives_met" in text and "'=HYPERLINK(1) was clear" in text
 
 
+def test_the_evaluation_export_is_logged_with_its_number_of_evaluations(app, client):
+    from tests.admin.helpers import audit_entries, sign_in_admin
+
+    course, user_id = _completed(app, client)
+    with app.app_context():
+        # A comment in paragraphs, as a textarea sends it: its line breaks are not rows.
+        evaluate(user_id, course, comments="Clear.\r\nWell paced.\r\n\r\nThanks")
+    admin = app.test_client()
+    sign_in_admin(app, admin)
+    assert admin.get("/admin/ce/evaluations.csv").status_code == 200
+    [entry] = audit_entries(app, action="export", object_type="CourseEvaluation")
+    assert entry.summary == "exported 1 evaluations"
+
+
 def test_admins_see_the_time_log_on_the_member_record_and_export_it(app, client):
     from tests.admin.helpers import audit_entries, sign_in_admin
     from tests.learning.helpers import record_seat_time

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 from flask import abort
@@ -72,7 +74,8 @@ class CERecordsView(AdminPage):
     def evaluations_csv(self):
         """Download every evaluation as CSV (learners by enrollment id only)."""
         text = evaluation.csv_export()
-        rows = max(0, text.count("\n") - 1)
+        # Counted as CSV records: a comment's own line breaks are not evaluations.
+        rows = max(0, sum(1 for _row in csv.reader(io.StringIO(text))) - 1)
         record("export", object_type="CourseEvaluation", summary=f"exported {rows} evaluations")
         db.session.commit()
         return csv_attachment(text, "course-evaluations.csv")
