@@ -448,6 +448,58 @@ def test_the_names_a_deleted_member_went_by_leave_the_audit_log_with_the_address
         )
 
 
+def test_entries_written_by_others_that_name_a_deleted_member_lose_the_address(app, client):
+    """An assessor's review and an unsubscribe by signed link name the member in their text."""
+    from campus.audit import AuditEntry
+    from campus.content.models import Download, Lead
+    from campus.extensions import db
+    from campus.mail import actions as mail_actions
+    from campus.programs import actions as program_actions
+    from campus.programs.models import PracticalSubmission
+    from tests.programs.helpers import make_program
+
+    with app.app_context():
+        user = support.create_user(email="ann@example.com")
+        # Another member's address that holds this one: it stays as it is.
+        other = support.create_user(email="joann@example.com")
+        assessor = support.create_user(role="admin")
+        program = make_program(slug="practical", practical_required=True, rubric="Finds it")
+        _practical(program.id, user.id, "programs/practicals/ann.mp4")
+        _practical(program.id, other.id, "programs/practicals/joann.mp4")
+        for submission in db.session.scalars(select(PracticalSubmission)):
+            program_actions.review_practical(
+                submission, assessor, {}, "return", "Film the hands closer."
+            )
+        download = Download(slug="guide", title="Trigger point guide", filename="g.pdf")
+        db.session.add(download)
+        db.session.flush()
+        db.session.add(
+            Lead(
+                download_id=download.id,
+                email="ann@example.com",
+                name="Ann",
+                consent_text="Send me the newsletter",
+                marketing=True,
+            )
+        )
+        mail_actions.unsubscribe("ann@example.com")
+        db.session.commit()
+    support.login(client, "ann@example.com")
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        kept = [
+            [e.actor_email, e.summary, e.before, e.after]
+            for e in db.session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action.in_(["program_practical_review", "marketing_unsubscribe"])
+                )
+            )
+        ]
+        text = json.dumps(kept)
+        assert "ann@example.com" not in text.replace("joann@example.com", "")
+        assert "joann@example.com" in text and len(kept) == 3
+
+
 def test_what_a_deleted_practitioner_published_leaves_the_audit_log(app, client):
     from campus.audit import AuditEntry
     from campus.directory import actions

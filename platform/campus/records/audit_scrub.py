@@ -33,6 +33,15 @@ def scrub_member(user_id: int, email: str, label: str) -> None:
         .values(summary=func.replace(AuditEntry.summary, email, label))
         .execution_options(synchronize_session=False)
     )
+    # Others' entries name them too (an assessor's review of their practical, an unsubscribe by
+    # signed link): there only the address standing whole goes, not the end of a longer one.
+    whole = re.compile(rf"(?<![\w.!#$%&'*+/=?^`{{|}}~-]){re.escape(email)}(?![\w-]|\.[\w-])")
+    for entry in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.summary.contains(email, autoescape=True))
+    ):
+        about_them = entry.object_type == "User" and entry.object_id == str(user_id)
+        if entry.actor_id != user_id and not about_them:
+            entry.summary = whole.sub(label, entry.summary)
     # The before and after of their entries (a profile or account change holds the address,
     # and the names they went by) are JSON, which no portable UPDATE edits: read the member's
     # own entries and rewrite them. A name the records keep stays in the retention hold.
