@@ -136,3 +136,41 @@ def test_transcript_and_api_list_the_hours_earned_beside_their_total(app, client
     assert [row[2] for row in rows[1:]] == ["2", "2"]
     listing = client.get("/api/v1/certificates").get_json()
     assert [c["ce_hours"] for c in listing["certificates"]] == [listing["total_ce_hours"]] == [2.0]
+
+
+def test_a_reissue_prints_the_approvals_the_course_held_when_it_was_completed(app):
+    from datetime import timedelta
+
+    from campus import dates
+    from campus.accounts.models import User
+    from campus.certificates import actions
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+    from tests.certificates.helpers import complete_course
+
+    with app.app_context():
+        course = make_course("reissue-approvals", ce_hours="2")
+        user = student(full_name="Jordan Smtih")
+        complete_course(user.id, course)
+        first = certificate_of(user.id)
+        old_code, printed = first.code, first.data["approvals"]
+        assert [a["approval_number"] for a in printed] == ["1234-56"]
+        # The board renews the approval under a new number, from today on.
+        db.session.add(
+            BoardApproval(
+                course_id=course.id,
+                board="NCBTMB",
+                approval_number="7777-01",
+                valid_until=dates.today() + timedelta(days=730),
+            )
+        )
+        db.session.get(User, user.id).full_name = "Jordan Smith"
+        db.session.commit()
+        actions.reissue(old_code, "Name misspelled", actor=None)
+        db.session.commit()
+        cert = certificate_of(user.id)
+        assert cert.status == "issued" and cert.data["participant_name"] == "Jordan Smith"
+        # The course was taken under the approval in force then, not one granted since.
+        assert cert.data["approvals"] == printed
+        text = _pdf_text(cert)
+    assert "1234-56" in text and "7777-01" not in text

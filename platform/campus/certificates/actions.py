@@ -37,8 +37,9 @@ from campus.storage import delete_after_commit
 
 ISSUE_TASK = "campus.certificates.issue_certificate"
 
-# Printed facts about the course as the learner completed it, which a reissue keeps.
-EARNED_FIELDS = ("course_title", "delivery_type")
+# Printed facts about the course as the learner completed it, which a reissue keeps: an
+# approval has no first day, so one granted since would pass for one in force at completion.
+EARNED_FIELDS = ("course_title", "delivery_type", "approvals")
 
 
 def _current(code_text: str) -> Certificate:
@@ -126,7 +127,7 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     """Give a certificate a new code and fresh data (the old code points to it), and log it.
 
     A reissue corrects who the certificate is for (name, license) and where it is verified; the
-    course's title, delivery type and the CE hours earned stay as they were first issued.
+    course's title, delivery type, approvals and the CE hours earned stay as first issued.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -150,8 +151,8 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     if course is not None:
         data = freeze(user, course, certificate.completed_at, code, license, certificate.ce_hours)
         # What was earned does not change with later edits to the course: the hours (the
-        # column, which transcripts and reports read) and the title and delivery it was
-        # approved and taken under stay as first issued.
+        # column, which transcripts and reports read), the title and delivery it was approved
+        # and taken under, and the approvals it was taken under stay as first issued.
         for key in EARNED_FIELDS:
             if key in certificate.data:
                 data[key] = certificate.data[key]
