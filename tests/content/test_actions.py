@@ -59,3 +59,13 @@ def test_publishing_and_deleting_an_article_are_logged(app):
         assert [e.action for e in _entries()] == ["create", "publish", "delete"]
         deleted = _entries()[-1]
         assert deleted.before["slug"] == "trapezius" and deleted.after is None
+
+
+def test_importing_an_unchanged_article_again_logs_nothing(app, tmp_path: Path):
+    (tmp_path / "soleus.md").write_text(ARTICLE)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "import", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(args=["content", "import", str(tmp_path)]).exit_code == 0
+    with app.app_context():
+        # Nothing changed the second time: no entry says the article was updated.
+        assert [e.action for e in _entries()] == ["create"]

@@ -83,7 +83,9 @@ def save_article(
         author_name=author_name,
         published_at=published_at,
     )
-    _log("create" if before is None else "update", saved, before, _state(saved), actor)
+    after = _state(saved)
+    if before != after:  # the same file imported again changed nothing: nothing to log
+        _log("create" if before is None else "update", saved, before, after, actor)
     return saved, before is None
 
 
