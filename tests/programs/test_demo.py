@@ -50,3 +50,20 @@ def test_a_question_without_one_right_answer_is_refused(app, tmp_path: Path):
     )
     with app.app_context(), pytest.raises(ProgramFileError, match="exactly one"):
         import_file(path)
+
+
+def test_a_program_import_logs_what_it_changed_as_an_operator(app, tmp_path: Path):
+    from campus.audit import AuditEntry
+
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\nexam:\n  pass_mark: 75\n")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["programs", "import", str(path)]).exit_code == 0
+    path.write_text("slug: x\ntitle: X\nexam:\n  pass_mark: 50\n")
+    assert runner.invoke(args=["programs", "import", str(path)]).exit_code == 0
+    with app.app_context():
+        created, updated = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        assert created.summary.startswith("cli: ") and updated.summary.startswith("cli: ")
+        assert created.actor_id is None and created.after["exam_pass_mark"] == 75
+        # The pass mark a candidate is held to went down: the log says from what.
+        assert (updated.before["exam_pass_mark"], updated.after["exam_pass_mark"]) == (75, 50)

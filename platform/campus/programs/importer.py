@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from campus.accounts.models import PROFESSIONS
-from campus.audit import record
+from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
 from campus.programs.models import ExamQuestion, Program, ProgramCourse
@@ -78,6 +78,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     """Create or update (by slug) the program a file describes; return it and what happened."""
     program = db.session.scalar(select(Program).where(Program.slug == data["slug"]))
     outcome = "updated"
+    before = snapshot(program) if program is not None else None
     if program is None:
         program, outcome = Program(slug=str(data["slug"])[:120]), "created"
         db.session.add(program)
@@ -115,7 +116,15 @@ def import_program(data: dict) -> tuple[Program, str]:
     for number, item in enumerate(data.get("questions") or [], start=1):
         program.questions.append(_question(item, number))
     db.session.flush()
-    record(f"program_import_{outcome}", program, summary=f"{outcome} program {program.slug}")
+    # Only operators' commands import (the CLI and seed-demo): no actor, and said so.
+    record(
+        f"program_import_{outcome}",
+        program,
+        summary=f"cli: {outcome} program {program.slug}",
+        before=before,
+        after=snapshot(program),
+        actor=None,
+    )
     return program, outcome
 
 
