@@ -107,6 +107,22 @@ def test_the_dashboard_figures_match_the_fixture(app):
     assert board.certificates_total == 1 and board.certificates.values[-1] == 1
 
 
+def test_a_revoked_certificate_counts_nowhere_on_the_dashboard(app):
+    _build_fixture(app)
+    from campus.admin import dashboard
+    from campus.certificates.models import Certificate
+    from campus.extensions import db
+
+    with time_machine.travel(NOW, tick=False), app.app_context():
+        certificate = db.session.scalar(select(Certificate))
+        certificate.status, certificate.revoked_at = "revoked", _at(6, 12)
+        db.session.commit()
+        board = dashboard.build()
+    assert board.certificates_total == 0 and board.certificates.values[-1] == 0
+    assert board.ce_hours.values[-1] == 0.0 and board.ce_hours_total == 1.5
+    assert board.completions.values[-2:] == [1, 0]
+
+
 def test_active_members_agree_with_the_paid_access_rule(app):
     """The SQL count and the one access function give the same members."""
     _build_fixture(app)

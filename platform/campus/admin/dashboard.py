@@ -196,7 +196,7 @@ def _learning_figures(board: Dashboard, now: datetime) -> None:
     from campus.learning.models import Enrollment
 
     board.enrollments = _per_month(Enrollment.enrolled_at, now)
-    board.completions = _per_month(Enrollment.completed_at, now)
+    board.completions = _per_month(Enrollment.completed_at, now, credit.earned_condition())
     board.ce_hours = _per_month(
         Enrollment.completed_at, now, credit.earned_condition(), value=Enrollment.ce_hours_earned
     )
@@ -231,10 +231,12 @@ def _certificate_figures(board: Dashboard, now: datetime) -> None:
     issued_at = getattr(certificate, "issued_at", None)
     if certificate is None or issued_at is None:
         return
-    board.certificates = _per_month(issued_at, now)
+    # Revoked certificates count nowhere, as their hours do not.
+    standing = certificate.status != "revoked"
+    board.certificates = _per_month(issued_at, now, standing)
     board.certificates_total = (
         db.session.scalar(
-            select(func.count()).select_from(certificate).where(issued_at.is_not(None))
+            select(func.count()).select_from(certificate).where(issued_at.is_not(None), standing)
         )
         or 0
     )
