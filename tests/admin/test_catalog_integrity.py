@@ -181,3 +181,37 @@ def test_a_draft_course_may_lose_its_quiz_and_approval(app, client):
     with app.app_context():
         assert db.session.get(Quiz, course.quiz_id) is None
         assert db.session.get(BoardApproval, approval_id) is None
+
+
+def test_changing_which_answer_is_right_is_logged_with_the_answers_before_and_after(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question
+
+    with app.app_context():
+        course = make_course("answer-key", questions=QUESTIONS[:1])
+        question = db.session.scalar(select(Question).where(Question.quiz_id == course.quiz_id))
+        qid = question.id
+        form = {
+            "quiz": course.quiz_id,
+            "position": str(question.position),
+            "prompt": question.prompt,
+            "kind": question.kind,
+            "objective": question.objective or "",
+            "explanation": question.explanation or "",
+        }
+        right_before = [ch.text for ch in question.choices if ch.is_correct]
+        for i, ch in enumerate(question.choices):
+            form[f"choices-{i}-id"] = str(ch.id)
+            form[f"choices-{i}-text"] = ch.text
+            if not ch.is_correct and f"choices-{i - 1}-is_correct" not in form:
+                form[f"choices-{i}-is_correct"] = "y"  # a wrong answer is now the right one
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, f"/admin/questions/edit/?id={qid}", form, follow_redirects=True)
+    with app.app_context():
+        right_after = [c.text for c in db.session.get(Question, qid).choices if c.is_correct]
+    assert right_after != right_before
+    [entry] = helpers.audit_entries(app, action="update", object_type="Question")
+    # The answer key a learner's pass rests on changed: the entry shows from what to what.
+    assert "choices" in entry.summary
+    assert [c["text"] for c in entry.before["choices"] if c["is_correct"]] == right_before
+    assert [c["text"] for c in entry.after["choices"] if c["is_correct"]] == right_after

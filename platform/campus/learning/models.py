@@ -291,6 +291,10 @@ class Question(TimestampMixin, Model):
     # attempt names the ones to revisit instead of the right answers.
     objective: Mapped[str] = mapped_column(String(200), default="")
 
+    # Edited inside the question's form, so logged with it: which answer is right is the key
+    # every attempt is marked by (campus.audit.snapshot).
+    audit_children = ("choices",)
+
     quiz: Mapped[Quiz] = relationship(back_populates="questions")
     choices: Mapped[list[Choice]] = relationship(
         back_populates="question", cascade="all, delete-orphan", order_by="Choice.position"
