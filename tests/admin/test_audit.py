@@ -49,3 +49,23 @@ def test_the_audit_log_cannot_be_edited_or_deleted(app, client):
     assert client.get(f"/admin/audit/edit/?id={entry_id}").status_code == 302
     helpers.post(client, "/admin/audit/delete/", {"id": entry_id})
     assert len(helpers.audit_entries(app)) == 1
+
+
+def test_the_audit_log_reads_filter_times_in_utc_as_it_shows_them(app, client, pacific):
+    from datetime import UTC, datetime
+
+    from tests.admin.test_billing import _filter_arg
+
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        from campus.admin.services import record
+        from campus.extensions import db
+
+        entry = record("update", object_type="Course", object_id=1, summary="early-utc-entry")
+        entry.created_at = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)  # shown as 05:00:00 UTC
+        db.session.commit()
+    arg = _filter_arg(app, "admin_audit", "When", "between")
+    day = client.get(
+        "/admin/audit/", query_string={arg: "2026-03-01 00:00:00 to 2026-03-01 23:59:59"}
+    ).get_data(as_text=True)
+    assert "early-utc-entry" in day

@@ -123,3 +123,29 @@ def test_the_certificate_list_dates_completions_on_the_providers_calendar(app, c
         if code in row
     )
     assert "2026-03-05" in row and "2026-03-06" not in row
+
+
+def test_the_certificate_list_filters_completions_on_the_providers_calendar(app, client, pacific):
+    # "Completed in March" is March as the list and the certificates date it, not UTC's March.
+    from datetime import UTC, datetime
+
+    from campus.extensions import db
+    from tests.admin.test_billing import _filter_arg
+
+    codes = {}
+    for slug, completed_at in (
+        ("feb-evening", datetime(2026, 3, 1, 5, 0, tzinfo=UTC)),  # February 28, 9 pm PST
+        ("mar-evening", datetime(2026, 4, 1, 4, 0, tzinfo=UTC)),  # March 31, 9 pm PDT
+    ):
+        student = completed_student(app, slug)
+        with app.app_context():
+            certificate = certificate_of(student.user_id)
+            certificate.completed_at = completed_at
+            codes[slug] = certificate.code
+            db.session.commit()
+    helpers.sign_in_admin(app, client)
+    arg = _filter_arg(app, "admin_certificates", "Completed", "between")
+    march = client.get(
+        "/admin/certificates/", query_string={arg: "2026-03-01 00:00:00 to 2026-03-31 23:59:59"}
+    ).get_data(as_text=True)
+    assert codes["mar-evening"] in march and codes["feb-evening"] not in march

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice, ValidationError, validators
 
+from campus import dates
 from campus.accounts.rules import RuleError, plain_text
 from campus.admin import security
 from campus.admin.services import record, snapshot
@@ -97,23 +98,27 @@ class SecureMixin(_ViewBase):
         return name in self.sensitive_views
 
 
-def _utc_filter(filter_class):
-    """A datetime filter whose values are read as UTC (our columns refuse naive datetimes)."""
+def _zoned_filter(filter_class, utc: bool):
+    """A datetime filter whose values are read on the provider's clock, or as UTC.
 
-    class UTCFilter(filter_class):
+    Our columns refuse naive datetimes. A list dates its rows on the provider's calendar, so a
+    typed time is that clock's; only a list that shows UTC (the audit log) reads UTC.
+    """
+
+    class ZonedFilter(filter_class):
         def clean(self, value):
             value = super().clean(value)
             if isinstance(value, list | tuple):
-                return [_as_utc(v) for v in value]
-            return _as_utc(value)
+                return [_aware(v, utc) for v in value]
+            return _aware(value, utc)
 
-    UTCFilter.__name__ = f"UTC{filter_class.__name__}"
-    return UTCFilter
+    ZonedFilter.__name__ = f"{'UTC' if utc else 'Zoned'}{filter_class.__name__}"
+    return ZonedFilter
 
 
-def _as_utc(value):
+def _aware(value, utc: bool):
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC if utc else dates.zone())
     return value
 
 
@@ -141,9 +146,13 @@ def _bounded_filter(filter_class, limit: int):
 class CampusFilterConverter(FilterConverter):
     """Flask-Admin's filters, taught our aware UTC datetime column type and integer ranges."""
 
+    def __init__(self, *, utc: bool = False) -> None:
+        super().__init__()
+        self.utc = utc  # typed times are UTC (a list that shows UTC), else the provider's
+
     @admin_filters.convert("utcdatetime")
     def conv_utc_datetime(self, column, name, **kwargs):
-        return [_utc_filter(f)(column, name, **kwargs) for f in self.datetime_filters]
+        return [_zoned_filter(f, self.utc)(column, name, **kwargs) for f in self.datetime_filters]
 
     @admin_filters.convert(
         "int", "integer", "smallinteger", "smallint", "biginteger", "bigint", "mediumint"

@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from campus.admin import charts, dashboard, security
-from campus.admin.base import AdminPage, AuditedModelView, SecureMixin
+from campus.admin.base import AdminPage, AuditedModelView, CampusFilterConverter, SecureMixin
 from campus.admin.forms import ConfirmPasswordForm
 from campus.admin.models import AuditEntry
 from campus.extensions import limiter
@@ -118,6 +118,7 @@ class AuditLogView(AuditedModelView):
     """Every admin change: who, what, when, before and after; read-only."""
 
     can_create = can_edit = can_delete = False
+    filter_converter = CampusFilterConverter(utc=True)  # the log shows its times in UTC
     column_default_sort = ("created_at", True)
     column_list = ("created_at", "actor_email", "action", "object_type", "object_id", "summary")
     column_labels = {
