@@ -450,6 +450,28 @@ def test_an_imported_profile_is_logged_as_the_operators_change_not_the_members(a
     assert existing_id not in {e.actor_id for e in changes}
 
 
+def test_importing_the_same_profiles_again_logs_no_change(app, tmp_path):
+    listing = tmp_path / "profiles.yaml"
+    listing.write_text(
+        "- email: new@example.com\n"
+        "  display_name: New Practitioner, LMT\n"
+        "  professions: [massage_therapist]\n"
+        "  specialties: [trigger-point-therapy]\n"
+        '  zip_code: "04101"\n'
+        "  published: true\n",
+        encoding="utf-8",
+    )
+    runner = app.test_cli_runner()
+    for _run in range(2):
+        result = runner.invoke(args=["directory", "import", str(listing), "--create-members"])
+        assert result.exit_code == 0, result.output
+    # The second run changed nothing: no entry says the profile was saved or published again.
+    assert [e.action for e in audit_entries(app) if e.action.startswith("directory_")] == [
+        "directory_create",
+        "directory_publish",
+    ]
+
+
 def test_a_published_profile_keeps_a_specialty_and_an_unpublished_one_may_drop_them(
     app, client, member
 ):

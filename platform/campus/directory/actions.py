@@ -51,6 +51,8 @@ def save_profile(
     elif remove_photo:
         profile.photo_key = None
     after = _state(profile)
+    if before == after:  # the same form or import file again: nothing changed, nothing to log
+        return profile
     record(
         "directory_save" if before else "directory_create",
         profile,
@@ -66,7 +68,10 @@ def publish_profile(
 ) -> DirectoryProfile:
     """List the member's profile in the directory, and log it (as `actor` when `imported`)."""
     profile = _own(user)
+    before = _state(profile)
     services.publish(profile)
+    if _state(profile) == before:  # listed already (a second click, an import run again)
+        return profile
     record(
         "directory_publish",
         profile,
