@@ -52,7 +52,6 @@ class AuditEntry(Model):
 
 # Never copied into the log: secrets, and HTML/text derived from Markdown that is logged anyway.
 _SKIPPED = ("password_hash", "token_hash", "code_hash", "totp_secret", "totp_pending_secret")
-_DERIVED_SUFFIXES = ("_html", "_text")
 _MAX_VALUE = 20_000
 
 
@@ -70,17 +69,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _derived(key: str, keys: set[str]) -> bool:
+    """Tell whether a column is rendered from another: HTML, or its plain text beside it."""
+    if key.endswith("_html"):
+        return True
+    # A lead's consent_text is what they agreed to, not a rendering: only text that has its
+    # HTML beside it (an article's preview_text and full_text) is derived.
+    return key.endswith("_text") and f"{key.removesuffix('_text')}_html" in keys
+
+
 def snapshot(obj: Any) -> dict[str, Any]:
     """Return an object's column values as JSON-safe data (secrets and derived HTML left out)."""
     mapper = sa_inspect(obj).mapper
+    keys = {attr.key for attr in mapper.column_attrs}
     data = {}
     for attr in mapper.column_attrs:
         key = attr.key
-        if (
-            key in _SKIPPED
-            or key.endswith(_DERIVED_SUFFIXES)
-            or key in ("created_at", "updated_at")
-        ):
+        if key in _SKIPPED or _derived(key, keys) or key in ("created_at", "updated_at"):
             continue
         data[key] = _plain(getattr(obj, key))
     # Rows edited as part of this one (a course's board approvals, inline in its form) belong

@@ -99,3 +99,20 @@ def test_the_admins_lead_list_says_when_leads_leave_it(app, client, guide):
     assert "is deleted 30 days after its last request" in page
     assert "30 days after unsubscribing" in page
     assert "after its last request" not in other
+
+
+def test_deleting_a_lead_logs_what_it_had_agreed_to(app, client, guide):
+    from campus.content.models import Lead
+    from campus.extensions import db
+    from tests.admin import helpers as admin
+
+    _ask(app, START, "ana@example.com", marketing=True)
+    with app.app_context():
+        lead = db.session.scalars(select(Lead)).one()
+        lead_id, consent = lead.id, lead.consent_text
+    assert consent  # the wording of the consent, kept with the lead
+    admin.sign_in_admin(app, client)
+    admin.post(client, "/admin/leads/delete/", {"id": lead_id}, follow_redirects=True)
+    [entry] = admin.audit_entries(app, action="delete", object_type="Lead")
+    # The consent is gone with the lead: the log keeps what it was.
+    assert entry.before["consent_text"] == consent
