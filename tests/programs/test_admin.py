@@ -107,6 +107,21 @@ def test_admin_revokes_a_credential_with_a_reason(app, client):
         assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"
 
 
+def test_a_credential_revocation_is_logged_with_its_state_before_and_after(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        user = support.create_user()
+        credential_id = make_credential(user.id, make_program(slug="p")).id
+    helpers.post(
+        client, f"/admin/credentials/{credential_id}/revoke", {"revoke-reason": "Misconduct"}
+    )
+    # As a certificate's revocation is: an auditor sees what it was and what it became.
+    [entry] = helpers.audit_entries(app, action="program_credential_revoke")
+    assert entry.before["status"] == "issued" and entry.before["revoked_at"] is None
+    assert entry.after["status"] == "revoked" and entry.after["revoked_reason"] == "Misconduct"
+    assert "data" not in entry.after  # the frozen credential text stays with the credential
+
+
 def test_revoking_a_revoked_credential_keeps_the_first_reason(app, client):
     helpers.sign_in_admin(app, client)
     with app.app_context():

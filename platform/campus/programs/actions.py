@@ -12,7 +12,7 @@ from typing import IO
 from sqlalchemy import select
 
 from campus.accounts.models import User
-from campus.audit import record
+from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
@@ -147,13 +147,22 @@ def issue_again(credential: Credential, actor: User | None) -> None:
 
 def revoke_credential(credential: Credential, reason: str, actor: User | None) -> None:
     """Revoke a credential with a reason (admin or operator); it stops showing at once."""
+    before = _state(credential)
     issuing.revoke(credential, reason, actor=f"admin {actor.email}" if actor else "cli")
     record(
         "program_credential_revoke",
         credential,
         summary=f"revoked {credential.code} ({credential.data.get('program_title')}): {reason}",
+        before=before,
+        after=_state(credential),
         actor=actor,
     )
+
+
+def _state(credential: Credential) -> dict:
+    data = snapshot(credential)
+    data.pop("data", None)  # the frozen credential text is kept by the credential itself
+    return data
 
 
 def renew_credential(credential_id: int, today) -> bool:
