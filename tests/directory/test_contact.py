@@ -206,3 +206,21 @@ def test_no_message_to_a_hidden_profile(app, client, practitioner):
     )
     assert response.status_code == 404
     assert _messages(app) == []
+
+
+def test_the_log_of_a_message_names_no_sender_even_one_signed_in(app, client, practitioner):
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+
+    with app.app_context():
+        member = support.create_user(email="signed.in.client@example.com")
+        support.sign_in_directly(client, member.id)
+    assert _send(app, client, practitioner).status_code == 302
+    with app.app_context():
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "directory_message")
+        ).all()
+        # Who wrote stays with the message, and leaves with it when messages are deleted.
+        assert (entry.actor_id, entry.actor_email) == (None, "system")

@@ -109,6 +109,7 @@ def send_message(
         object_type="ContactMessage",
         object_id=message.id,
         summary=f"{profile.slug}: message received",
+        system=True,  # not the signed-in sender either: the message is deleted in time, this stays
     )
     return message
 
