@@ -117,6 +117,24 @@ def test_the_import_is_idempotent_and_keeps_admin_edits_unless_replaced(app):
         assert actions.count("renewal_rule_imported") == count + 1
 
 
+def test_an_import_over_an_admins_edit_is_logged_as_the_operators_command(app):
+    with app.app_context():
+        import_shipped_rules()
+        florida = db.session.scalar(select(RenewalRule).where(RenewalRule.jurisdiction == "FL"))
+        florida.hours_per_cycle = Decimal("30")
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["licenses", "import-rules", "--replace"])
+    assert "1 updated" in result.output
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "renewal_rule_imported")
+        ).all()
+        # Every command's entry says it was one, as the other imports' do.
+        assert entries and all(e.summary.startswith("cli: ") for e in entries)
+        [update] = [e for e in entries if e.before is not None]
+        assert "hours_per_cycle" in update.summary and update.actor_id is None
+
+
 def test_a_bad_file_on_the_command_line_changes_nothing(app, tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 24}")

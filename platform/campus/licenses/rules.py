@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 
 from campus.accounts.models import PROFESSIONS
-from campus.audit import record, snapshot
+from campus.audit import changed_fields, record, snapshot
 from campus.extensions import db
 from campus.integers import is_plain_decimal
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS
@@ -161,8 +161,9 @@ def import_rules(specs: list[RuleSpec], *, replace: bool) -> dict[str, list[str]
             record(
                 "renewal_rule_imported",
                 rule,
-                summary=f"{label}: added from the rules file",
+                summary=f"cli: {label}: added from the rules file",
                 after=snapshot(rule),
+                actor=None,
             )
             report["created"].append(label)
             continue
@@ -173,7 +174,11 @@ def import_rules(specs: list[RuleSpec], *, replace: bool) -> dict[str, list[str]
         for key, value in spec.values.items():
             setattr(rule, key, value)
         db.session.flush()
-        record("renewal_rule_imported", rule, before=before, after=snapshot(rule))
+        after = snapshot(rule)
+        # Only operators' commands import (the CLI and seed-demo), as the summary says.
+        fields = ", ".join(changed_fields(before, after))
+        summary = f"cli: {label}: replaced from the rules file ({fields})"
+        record("renewal_rule_imported", rule, summary=summary, before=before, after=after)
         report["updated"].append(label)
     return report
 
