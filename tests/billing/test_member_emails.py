@@ -209,3 +209,34 @@ def test_a_comped_member_whose_card_keeps_failing_can_still_reach_the_billing_po
     page = client.get("/membership").text
     assert "Complimentary membership" in page
     assert 'action="/membership/portal"' in page and "Update your card" in page
+
+
+def test_a_paid_subscription_ending_under_a_comp_or_a_newer_one_sends_no_ended_email(
+    stripe_app,
+):
+    from campus.billing import actions
+    from campus.extensions import db
+
+    with stripe_app.app_context():
+        comped, switched, lapsed = (support.create_user() for _ in range(3))
+        lapsed_email = lapsed.email
+        actions.grant_comp(comped, days=30, reason="speaker", actor=None)
+        db.session.commit()
+        now = int(time.time())
+        _apply(subscription("sub_c1", "cus_c1", user_id=comped.id), now - 30)
+        _apply(subscription("sub_s1", "cus_s1", user_id=switched.id), now - 30)
+        _apply(subscription("sub_s2", "cus_s1", user_id=switched.id), now - 25)
+        _apply(subscription("sub_l1", "cus_l1", user_id=lapsed.id), now - 30)
+        for sub_id, customer, user in (
+            ("sub_c1", "cus_c1", comped),
+            ("sub_s1", "cus_s1", switched),
+            ("sub_l1", "cus_l1", lapsed),
+        ):
+            _apply(subscription(sub_id, customer, status="canceled", user_id=user.id), now - 10)
+        ended = [
+            m["To"]
+            for m in support.outbox(stripe_app)
+            if m["Subject"] == "Your Campus membership has ended"
+        ]
+    # Only the member left without access is told it ended.
+    assert ended == [lapsed_email]

@@ -224,8 +224,14 @@ def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
 
 
 def email_ended(row: Subscription) -> None:
-    """Queue the "membership has ended" email (once per subscription)."""
+    """Queue the "membership has ended" email (once per subscription), unless access goes on."""
+    from campus.billing.access import membership_state
+
     user = db.session.get_one(User, row.user_id)
+    if membership_state(user).has_access:
+        # A comp or another subscription still gives access: nothing has ended for the member,
+        # and when that ends its own email says so.
+        return
     queue_email(
         user.email,
         "Your Campus membership has ended",
