@@ -104,6 +104,26 @@ def test_a_delivery_failure_is_recorded_and_left_for_a_retry(app, monkeypatch):
         assert tasks.claim(message_id) is not None  # a retry may take it again
 
 
+def test_a_message_that_cannot_be_sent_fails_alone_and_the_sweep_goes_on(app, monkeypatch):
+    from campus.mail import tasks
+
+    real = tasks._send
+    with app.app_context():
+        broken, fine = _stored_message(), _stored_message()
+
+        def send(message, config):
+            if message.id == broken:
+                raise ValueError("Header values may not contain linefeed or carriage return")
+            real(message, config)
+
+        monkeypatch.setattr(tasks, "_send", send)
+        assert tasks.sweep_unsent() == 1
+        assert _message(fine).status == "sent"
+        message = _message(broken)
+        assert (message.status, message.attempts) == ("failed", 1)
+        assert "linefeed" in message.last_error
+
+
 def test_the_mail_sweep_is_on_the_beat_schedule():
     from workers.schedule import beat_schedule
 

@@ -116,7 +116,12 @@ def deliver(message_id: int) -> int:
         return 0
     try:
         _send(message, current_app.config)
-    except (OSError, smtplib.SMTPException) as exc:
+    except Exception as exc:
+        # Whatever stopped it (the server, or a message that cannot even be built) is recorded
+        # and counted against its tries: one bad message must neither stop a sweep's batch nor
+        # sit "sending" to be claimed again forever.
+        if not isinstance(exc, OSError | smtplib.SMTPException):
+            log.exception("email %s could not be sent", message.id)
         message.status = "failed"
         message.last_error = str(exc)[:2000]
         db.session.commit()
