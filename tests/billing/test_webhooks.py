@@ -433,6 +433,28 @@ def test_checkout_completed_fetches_the_subscription_and_welcomes_once(
     assert "membership is active" in support.body_of(message)
 
 
+def test_a_checkout_completed_after_its_subscription_ended_welcomes_nobody(
+    stripe_client, stripe_app, customer
+):
+    user_id, customer_id = customer
+    # Stripe sends events in no set order: the cancellation was processed first.
+    ended = subscription("sub_a", customer_id, status="canceled", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.deleted", ended))
+    session = {
+        "id": "cs_a",
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(user_id),
+        "customer": customer_id,
+        "subscription": "sub_a",
+        "status": "complete",
+        "payment_status": "paid",
+    }
+    post_event(stripe_client, event("checkout.session.completed", session))
+    assert not _access(stripe_app, user_id)
+    assert _emails(stripe_app) == ["billing:ended:sub_a"]
+
+
 def test_checkout_completed_for_someone_elses_customer_is_ignored(
     stripe_client, stripe_app, customer, fake_stripe
 ):

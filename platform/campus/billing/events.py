@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from campus.accounts.models import User
-from campus.billing.access import grace_ends
+from campus.billing.access import grace_ends, subscription_grants_access
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import PaymentProviderError, gateway
 from campus.billing.subscriptions import (
@@ -172,7 +172,9 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
         status, reason, row = apply_subscription(sub, fetch_stamp(), allow_refetch=False)
         if row is None:
             return status, reason
-    if session.get("payment_status") in ("paid", "no_payment_required"):
+    # Not for a subscription already over (its deletion came first): the ended email said so.
+    paid = session.get("payment_status") in ("paid", "no_payment_required")
+    if paid and subscription_grants_access(row, utcnow()):
         queue_email(
             user.email,
             "Welcome to your Campus membership",
