@@ -106,6 +106,19 @@ def test_editing_an_article_can_change_its_slug_and_logs_before_and_after(app, c
     assert entry.after["title"] == "Levator scapulae, revisited"
 
 
+def test_an_article_edit_sent_without_its_tags_field_keeps_the_tags(app, client):
+    helpers.sign_in_admin(app, client)
+    helpers.post(client, "/admin/articles/new/", _article_form())
+    article_id = _article(app, "levator-scapulae")["id"]
+    fields = _article_form(title="Levator scapulae, revisited")
+    del fields["tags"]
+    response = helpers.post(client, f"/admin/articles/edit/?id={article_id}", fields)
+    assert response.status_code == 302, helpers.flashes(response)
+    saved = _article(app, "levator-scapulae")
+    assert saved["title"] == "Levator scapulae, revisited"
+    assert saved["tags"] == ["Levator scapulae", "Neck"]
+
+
 def test_a_duplicate_article_slug_gets_a_clear_message(app, client):
     helpers.sign_in_admin(app, client)
     helpers.post(client, "/admin/articles/new/", _article_form())

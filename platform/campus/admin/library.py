@@ -141,6 +141,10 @@ class ArticleView(AuditedModelView):
         if request.method == "GET" and obj is not None:
             form.category.data = obj.category.name if obj.category else ""
             form.tags.data = ", ".join(t.name for t in obj.tags)
+        elif obj is not None and not isinstance(form.tags.data, str):
+            # A POST without the tags field leaves WTForms' default, the article's tag rows,
+            # which the save cannot split: read them as the text the field shows (kept as is).
+            form.tags.data = ", ".join(t.name for t in obj.tags)
         return form
 
     def validate_form(self, form) -> bool:
