@@ -196,6 +196,8 @@ class FakeStripe:
             self.subscriptions: dict[str, dict] = {}
             self.idempotent: dict[str, tuple[int, dict]] = {}
             self.fail_paths: set[str] = set()
+            # customers it answers "No such customer" for (made with other keys, or deleted)
+            self.forgotten: set[str] = set()
             # path -> an event: requests to it hang until the event is set
             self.stalls: dict[str, threading.Event] = {}
 
@@ -247,6 +249,8 @@ class FakeStripe:
             session = self.sessions.get(parts[3])
             return (200, session) if session else self._missing("checkout.session", parts[3])
         if method == "GET" and path == "/v1/subscriptions":
+            if params["customer"] in self.forgotten:
+                return self._missing("customer", params["customer"], "customer")
             subs = [s for s in self.subscriptions.values() if s["customer"] == params["customer"]]
             return 200, {"object": "list", "data": subs, "has_more": False, "url": path}
         if method == "GET" and parts[:2] == ["v1", "subscriptions"] and len(parts) == 3:

@@ -844,6 +844,23 @@ def test_event_count_matches_deliveries(stripe_client, stripe_app):
         assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 3
 
 
+def test_a_customer_stripe_does_not_know_does_not_stop_the_others_repair(stripe_app, fake_stripe):
+    with stripe_app.app_context():
+        gone, member = support.create_user(), support.create_user()
+        # First in line: made with the test keys before a switch to live ones, say.
+        db.session.add(StripeCustomer(user_id=gone.id, stripe_customer_id="cus_gone"))
+        db.session.add(StripeCustomer(user_id=member.id, stripe_customer_id="cus_kept"))
+        db.session.commit()
+        member_id = member.id
+    fake_stripe.forgotten.add("cus_gone")
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", "cus_kept", user_id=member_id)
+    result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "1 repaired" in result.output and "1 customers unknown to Stripe" in result.output
+    assert _sub(stripe_app, "sub_a").status == "active"
+    assert _access(stripe_app, member_id)
+
+
 def test_broker_down_after_storing_still_acknowledges_and_sync_requeues(
     stripe_app, customer, monkeypatch
 ):

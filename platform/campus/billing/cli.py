@@ -78,6 +78,11 @@ def sync_command() -> None:
     click.echo(
         f"Checked {counts['subscriptions']} subscriptions of {counts['customers']} customers: "
         f"{counts['repaired']} repaired, {counts['requeued']} stuck events requeued."
+        + (
+            f" {counts['unknown']} customers unknown to Stripe skipped."
+            if counts["unknown"]
+            else ""
+        )
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from campus.accounts.models import User
 from campus.billing.access import grace_ends, subscription_grants_access
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
-from campus.billing.stripe_api import PaymentProviderError, gateway
+from campus.billing.stripe_api import CustomerMissing, PaymentProviderError, gateway
 from campus.billing.subscriptions import (
     apply_subscription,
     customer_for,
@@ -316,12 +316,19 @@ _HANDLERS = {
 
 def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
     """Compare every customer's subscriptions with Stripe, repair drift, requeue stuck events."""
-    counts = {"customers": 0, "subscriptions": 0, "repaired": 0, "requeued": 0}
+    counts = {"customers": 0, "subscriptions": 0, "repaired": 0, "requeued": 0, "unknown": 0}
     customers = db.session.scalars(select(StripeCustomer).order_by(StripeCustomer.id)).all()
     stamp = fetch_stamp()
     for record in customers:
         counts["customers"] += 1
-        seen, repaired = sync_customer(record, stamp)
+        try:
+            seen, repaired = sync_customer(record, stamp)
+        except CustomerMissing as exc:
+            # One customer Stripe does not know (made with other keys, deleted unseen) must not
+            # stop every other member's repair, nor the requeue of stuck events below.
+            log.warning("reconciliation skipped customer %s: %s", record.stripe_customer_id, exc)
+            counts["unknown"] += 1
+            continue
         counts["subscriptions"] += seen
         counts["repaired"] += repaired
     cutoff = utcnow() - timedelta(minutes=stale_after_minutes)

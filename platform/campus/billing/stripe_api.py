@@ -154,6 +154,10 @@ class StripeGateway:
                 params={"customer": customer_id, "status": "all", "limit": 100}
             )
             return [_plain(sub) for sub in page.auto_paging_iter()]
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing" and exc.param == "customer":
+                raise CustomerMissing(str(exc)) from exc
+            raise PaymentProviderError(str(exc)) from exc
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
 
