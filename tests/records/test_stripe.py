@@ -95,3 +95,22 @@ def test_a_customer_already_gone_at_stripe_does_not_block_deletion(stripe_app, f
     client = stripe_app.test_client()
     support.login(client, m.email)
     assert _delete(client).status_code == 302
+
+
+def test_a_customer_stripe_does_not_know_at_all_does_not_block_deletion(stripe_app, fake_stripe):
+    m, customer_id, _sub_id = _paying_through_stripe(stripe_app, fake_stripe)
+    # Made with the test keys before the switch to live ones: Stripe answers "No such customer".
+    fake_stripe.forgotten.add(customer_id)
+    fake_stripe.customers.clear()
+    client = stripe_app.test_client()
+    support.login(client, m.email)
+    fake_stripe.requests.clear()
+    assert _delete(client).status_code == 302
+    assert [(r["method"], r["path"]) for r in fake_stripe.requests] == [
+        ("GET", "/v1/subscriptions")
+    ]
+    with stripe_app.app_context():
+        from campus.billing.models import StripeCustomer
+        from campus.extensions import db
+
+        assert db.session.scalar(select(func.count()).select_from(StripeCustomer)) == 0

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from campus.accounts.models import User
 from campus.billing.models import CheckoutSession, CompMembership, StripeCustomer, Subscription
-from campus.billing.stripe_api import gateway
+from campus.billing.stripe_api import CustomerMissing, gateway
 from campus.billing.subscriptions import customer_for
 from campus.extensions import db
 
@@ -85,7 +85,14 @@ def close_at_stripe(user: User) -> list[str]:
     stripe = gateway()
     done: list[str] = []
     for customer_id in _customer_ids(user):
-        for sub in stripe.list_subscriptions(customer_id):
+        try:
+            subscriptions = stripe.list_subscriptions(customer_id)
+        except CustomerMissing:
+            # Stripe holds nothing of this customer (deleted there, or made with other keys):
+            # nothing to cancel or delete, and the member must still be able to leave.
+            done.append(f"{customer_id} unknown to Stripe")
+            continue
+        for sub in subscriptions:
             if sub.get("status") not in _ENDED:
                 stripe.cancel_subscription(sub["id"])
                 done.append(f"cancelled {sub['id']}")
