@@ -409,22 +409,26 @@ def test_metadata_cannot_steal_a_user_who_has_a_customer(stripe_client, stripe_a
     assert not _access(stripe_app, user_id)
 
 
-def test_checkout_completed_fetches_the_subscription_and_welcomes_once(
-    stripe_client, stripe_app, customer, fake_stripe
-):
-    user_id, customer_id = customer
-    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
-    session = {
+def _paid_checkout(user_id: int, customer_id: str, sub_id: str) -> dict:
+    """A completed, paid Checkout Session of a subscription, as its event carries it."""
+    return {
         "id": "cs_a",
         "object": "checkout.session",
         "mode": "subscription",
         "client_reference_id": str(user_id),
         "customer": customer_id,
-        "subscription": "sub_a",
+        "subscription": sub_id,
         "status": "complete",
         "payment_status": "paid",
     }
-    evt = event("checkout.session.completed", session)
+
+
+def test_checkout_completed_fetches_the_subscription_and_welcomes_once(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    user_id, customer_id = customer
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    evt = event("checkout.session.completed", _paid_checkout(user_id, customer_id, "sub_a"))
     post_event(stripe_client, evt)
     post_event(stripe_client, evt)
     assert _access(stripe_app, user_id)
@@ -440,17 +444,8 @@ def test_a_checkout_completed_after_its_subscription_ended_welcomes_nobody(
     # Stripe sends events in no set order: the cancellation was processed first.
     ended = subscription("sub_a", customer_id, status="canceled", user_id=user_id)
     post_event(stripe_client, event("customer.subscription.deleted", ended))
-    session = {
-        "id": "cs_a",
-        "object": "checkout.session",
-        "mode": "subscription",
-        "client_reference_id": str(user_id),
-        "customer": customer_id,
-        "subscription": "sub_a",
-        "status": "complete",
-        "payment_status": "paid",
-    }
-    post_event(stripe_client, event("checkout.session.completed", session))
+    completed = _paid_checkout(user_id, customer_id, "sub_a")
+    post_event(stripe_client, event("checkout.session.completed", completed))
     assert not _access(stripe_app, user_id)
     assert _emails(stripe_app) == ["billing:ended:sub_a"]
 
