@@ -84,6 +84,8 @@ def test_enrolment_needs_the_password_so_a_borrowed_session_cannot_lock_the_owne
     for password in ({}, {"password": "not my password"}):
         refused = post_form(client, "/account/security/totp", {"code": code, **password})
         assert refused.status_code == 422
+    # Said under the password, where the mistake is, not under the code.
+    assert re.search(r'id="password-msg">\s*<p class="field-error">Your password', refused.text)
     with app.app_context():
         assert not db.session.get(User, user).totp_enabled
         assert "mfa_enabled" not in _actions(app)
@@ -227,6 +229,7 @@ def test_turning_totp_off_needs_the_password_and_a_code(app, client, secret):
         {"password": "not my password", "code": totp_code(secret, steps=1)},
     )
     assert no_password.status_code == 422
+    assert re.search(r'id="password-msg">\s*<p class="field-error">Your password', no_password.text)
     no_code = post_form(
         client, "/account/security/totp/disable", {"password": DEFAULT_PASSWORD, "code": "000000"}
     )

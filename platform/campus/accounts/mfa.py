@@ -48,6 +48,10 @@ _SECRET_SHAPE = re.compile(r"^[A-Z2-7]{16,}=*$")
 class MfaError(ValueError):
     """A second-factor request that cannot be carried out; the message is safe to show."""
 
+    def __init__(self, message: str, field: str = "code") -> None:
+        super().__init__(message)
+        self.field = field  # the form field the message is shown under
+
 
 def _sha256(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -134,7 +138,7 @@ def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
     # Whoever turns it on decides who can sign in from then on: someone at a signed-in
     # browser must not tie the account to their own app and lock its owner out.
     if not verify_password(user, password or ""):
-        raise MfaError("Your password is not correct.")
+        raise MfaError("Your password is not correct.", field="password")
     if not _spend_totp(user, secret, code):
         raise MfaError("That code is not right. Check the app and enter the current code.")
     user.totp_secret, user.totp_pending_secret = secret, None
@@ -172,7 +176,7 @@ def disable(user: User, password: str, code: str) -> None:
     if not user.totp_enabled:
         raise MfaError("Your account has no second factor to turn off.")
     if not verify_password(user, password):
-        raise MfaError("Your password is not correct.")
+        raise MfaError("Your password is not correct.", field="password")
     if check_code(user, code) is None:
         raise MfaError("That code is not right.")
     user.totp_secret = user.totp_pending_secret = None
@@ -210,7 +214,7 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     if not user.totp_enabled:
         raise MfaError("Set up an authenticator app first.")
     if not verify_password(user, password):
-        raise MfaError("Your password is not correct.")
+        raise MfaError("Your password is not correct.", field="password")
     codes = _new_recovery_codes(user)
     record(
         "recovery_codes_regenerated",

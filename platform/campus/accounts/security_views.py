@@ -115,7 +115,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
             codes = mfa.confirm_enrolment(user, form.code.data, form.password.data)
         except mfa.MfaError as exc:
             db.session.rollback()
-            form.code.errors.append(str(exc))
+            form[exc.field].errors.append(str(exc))
         else:
             renewed = sessions.current_session()  # the new token's record
             db.session.commit()
@@ -143,7 +143,7 @@ def totp_disable() -> tuple[str, int] | Response:
             mfa.disable(current_user._get_current_object(), form.password.data, form.code.data)
         except mfa.MfaError as exc:
             db.session.rollback()
-            form.code.errors.append(str(exc))
+            form[exc.field].errors.append(str(exc))
         else:
             db.session.commit()
             flash("The second factor is off. Your password alone now signs you in.", "info")
