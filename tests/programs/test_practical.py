@@ -11,7 +11,7 @@ from campus.extensions import db
 from campus.programs.models import PracticalSubmission
 from campus.storage import get_storage
 from tests import support
-from tests.admin.helpers import flashes
+from tests.admin.helpers import audit_entries, flashes
 from tests.programs.helpers import ready_program
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + b"\x00" * 2048
@@ -188,6 +188,12 @@ def test_assessor_returns_then_passes_and_the_candidate_is_emailed(app, client):
         assert db.session.get(PracticalSubmission, second_id).status == "passed"
     mail = support.outbox(app)
     assert len(mail) == 2 and "passed" in mail[1]["Subject"]
+    # The log keeps each verdict's grounds: the rubric's marks and comments, before and after.
+    returned, passed = audit_entries(app, action="program_practical_review")
+    assert returned.before["status"] == "submitted" and returned.after["status"] == "returned"
+    assert returned.after["comments"] == "Film closer to the muscle."
+    assert passed.after["status"] == "passed" and all(passed.after["rubric_marks"].values())
+    assert "second.webm" not in str(passed.before) + str(passed.after)
 
 
 def test_an_assessor_cannot_review_their_own_practical(app, client):

@@ -106,12 +106,16 @@ def review_practical(
     comments: str,
 ) -> None:
     """Pass or return a practical; the candidate is emailed either way."""
+    before = _review_state(submission)
     practicals.review(submission, reviewer, marks, decision, comments)
     record(
         "program_practical_review",
         submission,
         summary=f"{reviewer.email} {submission.status} the practical of {submission.user.email}"
         f" for {submission.program.title}",
+        # The rubric's marks and the comments as decided: the verdict's grounds, kept with it.
+        before=before,
+        after=_review_state(submission),
         actor=reviewer,
     )
     verdict = "passed" if submission.status == "passed" else "returned"
@@ -125,6 +129,16 @@ def review_practical(
     )
     if submission.status == "passed":
         _queue_issue(submission.user_id, submission.program_id)
+
+
+def _review_state(submission: PracticalSubmission) -> dict:
+    """What a verdict changes of a practical, for its audit entry."""
+    data = snapshot(submission)
+    # Not the file's name: the candidate's own words, which their account's deletion must take
+    # with it, and this entry is the assessor's, which it keeps.
+    for key in ("filename", "storage_key"):
+        data.pop(key, None)
+    return data
 
 
 def issue_again(credential: Credential, actor: User | None) -> None:
