@@ -17,6 +17,9 @@ from campus.models.reads import read
 
 ACCESS_STATUSES = {"active", "trialing"}
 NO_ACCESS_STATUSES = {"incomplete", "incomplete_expired", "unpaid", "canceled", "paused"}
+# Still running at Stripe (a past-due one is in its grace), and over for good there.
+LIVE_STATUSES = ("active", "trialing", "past_due")
+ENDED_STATUSES = ("canceled", "incomplete_expired")
 
 
 @dataclass(frozen=True)

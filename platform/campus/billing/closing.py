@@ -12,13 +12,11 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from campus.accounts.models import User
+from campus.billing.access import ENDED_STATUSES
 from campus.billing.models import CheckoutSession, CompMembership, StripeCustomer, Subscription
 from campus.billing.stripe_api import CustomerMissing, gateway
 from campus.billing.subscriptions import customer_for
 from campus.extensions import db
-
-# A subscription in one of these has ended at Stripe; cancelling it again is refused there.
-_ENDED = ("canceled", "incomplete_expired")
 
 
 def payments_summary(user: User) -> dict[str, Any]:
@@ -93,7 +91,8 @@ def close_at_stripe(user: User) -> list[str]:
             done.append(f"{customer_id} unknown to Stripe")
             continue
         for sub in subscriptions:
-            if sub.get("status") not in _ENDED:
+            # An ended one cannot be cancelled again: Stripe refuses it.
+            if sub.get("status") not in ENDED_STATUSES:
                 stripe.cancel_subscription(sub["id"])
                 done.append(f"cancelled {sub['id']}")
         stripe.delete_customer(customer_id)

@@ -13,7 +13,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from campus.accounts.models import User
-from campus.billing.access import grace_ends, subscription_grants_access
+from campus.billing.access import (
+    ENDED_STATUSES,
+    LIVE_STATUSES,
+    grace_ends,
+    subscription_grants_access,
+)
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import CustomerMissing, PaymentProviderError, gateway
 from campus.billing.subscriptions import (
@@ -261,10 +266,6 @@ def _on_invoice_paid(event: dict[str, Any]) -> tuple[str, str | None]:
     return "processed", None
 
 
-_LIVE = ("active", "trialing", "past_due")
-_ENDED = ("canceled", "incomplete_expired")
-
-
 def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     invoice = event["data"]["object"]
     sub_id, row = _invoice_subscription(event)
@@ -272,7 +273,7 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", "the invoice is not for a subscription"
     if row is None:
         return "ignored", f"unknown subscription {sub_id}"
-    if row.status in _ENDED:
+    if row.status in ENDED_STATUSES:
         # Stripe gave up and ended it (its deletion may arrive first): the "ended" email says
         # so, and no new card can bring this subscription back.
         return "ignored", f"the subscription is {row.status}"
@@ -285,7 +286,7 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     # Each retry's email gives the same end: the grace runs from the first failure (this one,
     # when the subscription is not past due yet). Only a live subscription has a grace: an
     # unpaid or incomplete one gives no access until a payment goes through.
-    until = grace_ends(row.past_due_since or now) if row.status in _LIVE else None
+    until = grace_ends(row.past_due_since or now) if row.status in LIVE_STATUSES else None
     queue_email(
         user.email,
         "Your Campus membership payment failed",

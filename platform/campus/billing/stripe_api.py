@@ -27,6 +27,14 @@ class CustomerMissing(PaymentProviderError):
     """Stripe does not know the customer: deleted there, or made with other keys."""
 
 
+def _refused(exc: stripe.StripeError) -> PaymentProviderError:
+    """Our error for Stripe's: CustomerMissing where it does not know the customer named."""
+    missing = getattr(exc, "code", None) == "resource_missing"
+    if isinstance(exc, stripe.InvalidRequestError) and missing and exc.param == "customer":
+        return CustomerMissing(str(exc))
+    return PaymentProviderError(str(exc))
+
+
 class Gateway(Protocol):
     """What Campus asks of Stripe."""
 
@@ -124,12 +132,8 @@ class StripeGateway:
                     "cancel_url": cancel_url,
                 }
             )
-        except stripe.InvalidRequestError as exc:
-            if exc.code == "resource_missing" and exc.param == "customer":
-                raise CustomerMissing(str(exc)) from exc
-            raise PaymentProviderError(str(exc)) from exc
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _refused(exc) from exc
         return _plain(session)
 
     def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None:
@@ -154,12 +158,8 @@ class StripeGateway:
                 params={"customer": customer_id, "status": "all", "limit": 100}
             )
             return [_plain(sub) for sub in page.auto_paging_iter()]
-        except stripe.InvalidRequestError as exc:
-            if exc.code == "resource_missing" and exc.param == "customer":
-                raise CustomerMissing(str(exc)) from exc
-            raise PaymentProviderError(str(exc)) from exc
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _refused(exc) from exc
 
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
         try:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
+from campus.billing.access import LIVE_STATUSES, membership_state
 from campus.billing.models import StripeCustomer, Subscription
 from campus.billing.stripe_api import gateway, membership_price_id
 from campus.extensions import db
@@ -191,16 +192,13 @@ def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> N
         email_ended(row)
     elif row.cancel_at_period_end and not was_ending:
         _email_cancel_change(row, "cancel_scheduled", stamp)
-    elif was_ending and not row.cancel_at_period_end and row.status in _LIVE:
+    elif was_ending and not row.cancel_at_period_end and row.status in LIVE_STATUSES:
         _email_cancel_change(row, "resumed", stamp)
 
 
 def membership_link() -> str:
     """The absolute link to the membership page, for emails."""
     return public_url("billing.membership")
-
-
-_LIVE = ("active", "trialing", "past_due")
 
 
 def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
@@ -225,8 +223,6 @@ def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
 
 def email_ended(row: Subscription) -> None:
     """Queue the "membership has ended" email (once per subscription), unless access goes on."""
-    from campus.billing.access import membership_state
-
     user = db.session.get_one(User, row.user_id)
     if membership_state(user).has_access:
         # A comp or another subscription still gives access: nothing has ended for the member,
