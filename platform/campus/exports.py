@@ -22,6 +22,7 @@ def safe_cell(value: Any) -> Any:
 
 
 def _cell(value: Any) -> Any:
+    """A value as the CSV writer gets it: text or a number, formulas neutralised."""
     if value is None:
         return ""
     if not isinstance(value, str | int | float | Decimal):

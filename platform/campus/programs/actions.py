@@ -106,7 +106,9 @@ def review_practical(
     comments: str,
 ) -> None:
     """Pass or return a practical; the candidate is emailed either way."""
-    before = _review_state(submission)
+    # Not the video's file name: the candidate's own words, which their account's deletion must
+    # take with it, while this entry is the assessor's and stays.
+    before = _state(submission, "filename", "storage_key")
     practicals.review(submission, reviewer, marks, decision, comments)
     record(
         "program_practical_review",
@@ -115,7 +117,7 @@ def review_practical(
         f" for {submission.program.title}",
         # The rubric's marks and the comments as decided: the verdict's grounds, kept with it.
         before=before,
-        after=_review_state(submission),
+        after=_state(submission, "filename", "storage_key"),
         actor=reviewer,
     )
     verdict = "passed" if submission.status == "passed" else "returned"
@@ -129,16 +131,6 @@ def review_practical(
     )
     if submission.status == "passed":
         _queue_issue(submission.user_id, submission.program_id)
-
-
-def _review_state(submission: PracticalSubmission) -> dict:
-    """What a verdict changes of a practical, for its audit entry."""
-    data = snapshot(submission)
-    # Not the file's name: the candidate's own words, which their account's deletion must take
-    # with it, and this entry is the assessor's, which it keeps.
-    for key in ("filename", "storage_key"):
-        data.pop(key, None)
-    return data
 
 
 def issue_again(credential: Credential, actor: User | None) -> None:
@@ -161,21 +153,23 @@ def issue_again(credential: Credential, actor: User | None) -> None:
 
 def revoke_credential(credential: Credential, reason: str, actor: User | None) -> None:
     """Revoke a credential with a reason (admin or operator); it stops showing at once."""
-    before = _state(credential)
+    before = _state(credential, "data")  # not its frozen text: the credential itself keeps it
     issuing.revoke(credential, reason, actor=f"admin {actor.email}" if actor else "cli")
     record(
         "program_credential_revoke",
         credential,
         summary=f"revoked {credential.code} ({credential.data.get('program_title')}): {reason}",
         before=before,
-        after=_state(credential),
+        after=_state(credential, "data"),
         actor=actor,
     )
 
 
-def _state(credential: Credential) -> dict:
-    data = snapshot(credential)
-    data.pop("data", None)  # the frozen credential text is kept by the credential itself
+def _state(obj: Credential | PracticalSubmission, *left_out: str) -> dict:
+    """An object's columns for its audit entry, without those named."""
+    data = snapshot(obj)
+    for key in left_out:
+        data.pop(key, None)
     return data
 
 
