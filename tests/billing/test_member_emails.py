@@ -4,9 +4,14 @@ for each change (cancellation scheduled, resumed, comp granted and ended)."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
+import time_machine
 from sqlalchemy import select
 
+from campus.billing import actions
+from campus.billing.tasks import email_lapsed_comps
+from campus.extensions import db
 from tests import support
 from tests.billing.fake_stripe import subscription
 
@@ -17,7 +22,6 @@ def _subjects(app) -> list[str]:
 
 def _apply(obj: dict, stamp: int) -> None:
     from campus.billing.subscriptions import apply_subscription
-    from campus.extensions import db
 
     apply_subscription(obj, stamp, allow_refetch=False)
     db.session.commit()
@@ -42,8 +46,6 @@ def test_cancelling_and_resuming_each_send_one_email_however_often_the_event_com
 
 
 def test_cancelling_after_a_failed_payment_shows_the_end_date_not_update_your_card(app, client):
-    from datetime import timedelta
-
     from campus.models.base import utcnow
     from campus.templating import format_date
 
@@ -64,8 +66,6 @@ def test_cancelling_after_a_failed_payment_shows_the_end_date_not_update_your_ca
 
 
 def test_a_comp_grant_and_its_end_each_email_the_member_once(app):
-    from campus.billing import actions
-    from campus.extensions import db
     from campus.mail.models import EmailMessage
 
     with app.app_context():
@@ -83,14 +83,6 @@ def test_a_comp_grant_and_its_end_each_email_the_member_once(app):
 
 
 def test_a_comp_that_runs_out_emails_the_member_once(app):
-    from datetime import timedelta
-
-    import time_machine
-
-    from campus.billing import actions
-    from campus.billing.tasks import email_lapsed_comps
-    from campus.extensions import db
-
     with app.app_context():
         user = support.create_user()
         actions.grant_comp(user, days=3, reason="trial", actor=None)
@@ -106,14 +98,6 @@ def test_a_comp_that_runs_out_emails_the_member_once(app):
 
 
 def test_a_comp_that_runs_out_under_a_longer_one_sends_no_ended_email_until_that_ends(app):
-    from datetime import timedelta
-
-    import time_machine
-
-    from campus.billing import actions
-    from campus.billing.tasks import email_lapsed_comps
-    from campus.extensions import db
-
     with app.app_context():
         user = support.create_user()
         actions.grant_comp(user, days=3, reason="trial", actor=None)
@@ -132,14 +116,6 @@ def test_a_comp_that_runs_out_under_a_longer_one_sends_no_ended_email_until_that
 
 
 def test_two_comps_running_out_together_send_one_ended_email(app):
-    from datetime import timedelta
-
-    import time_machine
-
-    from campus.billing import actions
-    from campus.billing.tasks import email_lapsed_comps
-    from campus.extensions import db
-
     with app.app_context():
         user = support.create_user()
         actions.grant_comp(user, days=3, reason="trial", actor=None)
@@ -151,9 +127,6 @@ def test_two_comps_running_out_together_send_one_ended_email(app):
 
 
 def test_ending_two_comps_at_once_emails_the_member_once(app):
-    from campus.billing import actions
-    from campus.extensions import db
-
     with app.app_context():
         user = support.create_user()
         actions.grant_comp(user, days=30, reason="speaker", actor=None)
@@ -165,14 +138,6 @@ def test_ending_two_comps_at_once_emails_the_member_once(app):
 
 
 def test_ending_the_longer_comp_just_after_a_shorter_one_ran_out_emails_once(app):
-    from datetime import timedelta
-
-    import time_machine
-
-    from campus.billing import actions
-    from campus.billing.tasks import email_lapsed_comps
-    from campus.extensions import db
-
     with app.app_context():
         user = support.create_user()
         actions.grant_comp(user, days=3, reason="trial", actor=None)
@@ -189,10 +154,8 @@ def test_ending_the_longer_comp_just_after_a_shorter_one_ran_out_emails_once(app
 def test_a_comped_member_whose_card_keeps_failing_can_still_reach_the_billing_portal(app, client):
     # Stripe keeps retrying (and may charge later): the member must be able to fix the card
     # or cancel, even while a comp grant gives them access.
-    from datetime import timedelta
 
     from campus.billing.models import StripeCustomer
-    from campus.extensions import db
     from campus.models.base import utcnow
 
     with app.app_context():
@@ -214,8 +177,6 @@ def test_a_comped_member_whose_card_keeps_failing_can_still_reach_the_billing_po
 def test_a_paid_subscription_ending_under_a_comp_or_a_newer_one_sends_no_ended_email(
     stripe_app,
 ):
-    from campus.billing import actions
-    from campus.extensions import db
 
     with stripe_app.app_context():
         comped, switched, lapsed = (support.create_user() for _ in range(3))
