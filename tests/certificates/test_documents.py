@@ -172,3 +172,27 @@ def test_verify_page_shows_a_right_to_left_name_whole_in_its_own_direction(app, 
     s = completed_student(app, full_name=name, email="sara@example.com")
     html = client.get(f"/verify/{code_of(app, s.user_id)}").get_data(as_text=True)
     assert f'<dd class="verify-name" dir="auto">{name}</dd>' in html
+
+
+def test_a_credential_draws_a_long_name_and_program_title_whole_inside_its_frame():
+    from campus.programs.documents import render_pdf
+    from campus.programs.models import Credential
+
+    name = (LONG_NAME + " Ekström")[:120]
+    title = "Advanced Clinical Certification in Myofascial Trigger Point Therapy " * 2
+    data = {
+        "holder_name": name,
+        "program_title": title.strip(),
+        "provider_name": "Campus Continuing Education",
+        "earned_date_text": "March 1, 2026",
+        "valid_until_text": "February 29, 2028",
+        "standing": "A certificate program of Campus Continuing Education, not an accredited "
+        "certification.",
+        "verification_url": "https://campus.example/programs/verify/CR-7K3M-9Q2X",
+    }
+    boxes = text_boxes(render_pdf(Credential(code="CR-7K3M-9Q2X", data=data)))
+    drawn = "".join("".join(b["text"] for b in boxes if b["font"] == "CertSerif-Bold").split())
+    assert "".join(name.split()) in drawn
+    assert "".join(title.split()) in drawn
+    for box in boxes:
+        assert box["left"] >= 31 and box["right"] <= 792 - 31, box

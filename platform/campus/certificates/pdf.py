@@ -91,14 +91,14 @@ def hours_text(value: Decimal | str | float) -> str:
     return text or "0"
 
 
-def _fit(text: str, font: str, size: float, width: float, floor: float) -> float:
+def fit(text: str, font: str, size: float, width: float, floor: float) -> float:
     """Shrink a font size until the text fits the width (not below `floor`)."""
     while size > floor and typeset.width(text, font, size) > width:
         size -= 0.5
     return size
 
 
-def _centered_lines(
+def centered_lines(
     canvas: Canvas, text: str, font: str, size: float, y: float, width: float, leading: float
 ) -> float:
     """Draw wrapped, centred lines from y downwards; return the baseline below the last."""
@@ -111,8 +111,11 @@ def _centered_lines(
 NAME_WIDTH = 600
 
 
-def _draw_name(canvas: Canvas, name: str, centre: float) -> None:
-    """The participant's name: one line shrunk to fit, else two smaller lines, never clipped."""
+def draw_name(canvas: Canvas, name: str, centre: float, baseline: float = 402) -> None:
+    """A holder's name: one line shrunk to fit, else two smaller lines, never clipped.
+
+    One line sits on the baseline; two sit just below it and one leading above.
+    """
     font = "CertSerif-Bold"
     size, lines = typeset.fit_lines(name, font, max_width=NAME_WIDTH, sizes=(28, 18), max_lines=1)
     if len(lines) > 1:
@@ -120,7 +123,7 @@ def _draw_name(canvas: Canvas, name: str, centre: float) -> None:
             name, font, max_width=NAME_WIDTH, sizes=(15, 8), max_lines=2
         )
     leading = size * 1.2
-    y = 400 + leading * (len(lines) - 1) if len(lines) > 1 else 402
+    y = baseline - 2 + leading * (len(lines) - 1) if len(lines) > 1 else baseline
     for line in lines:
         typeset.draw_centred(canvas, centre, y, line, font, size)
         y -= leading
@@ -233,7 +236,7 @@ def render_certificate(
     canvas.drawCentredString(centre, 436, "This certifies that")
 
     canvas.setFillColor(INK)
-    _draw_name(canvas, data["participant_name"], centre)
+    draw_name(canvas, data["participant_name"], centre)
     canvas.setStrokeColor(SOFT)
     canvas.setLineWidth(0.5)
     canvas.line(centre - 230, 394, centre + 230, 394)
@@ -249,8 +252,8 @@ def render_certificate(
 
     canvas.setFillColor(INK)
     title = data["course_title"]
-    title_size = _fit(title, "CertSerif-Bold", 19, 1240, 13)
-    y = _centered_lines(canvas, title, "CertSerif-Bold", title_size, 323, 640, title_size + 5)
+    title_size = fit(title, "CertSerif-Bold", 19, 1240, 13)
+    y = centered_lines(canvas, title, "CertSerif-Bold", title_size, 323, 640, title_size + 5)
 
     canvas.setFont("CertSerif", 12.5)
     facts = (
@@ -262,7 +265,7 @@ def render_certificate(
     canvas.setFillColor(SOFT)
     approvals = _approvals_text(data.get("approvals", []))
     if approvals:
-        y = _centered_lines(canvas, approvals, "CertSerif", 10, y - 28, 600, 13) + 13
+        y = centered_lines(canvas, approvals, "CertSerif", 10, y - 28, 600, 13) + 13
     else:
         y -= 15
 
@@ -304,7 +307,7 @@ def render_certificate(
     canvas.setFont("CertSerif", 8.5)
     canvas.drawRightString(text_right, 87, "Scan or visit to verify:")
     url = data["verification_url"]
-    url_size = _fit(url, "CertSerif", 8.5, 250, 6)
+    url_size = fit(url, "CertSerif", 8.5, 250, 6)
     canvas.setFillColor(INK)
     canvas.setFont("CertSerif", url_size)
     canvas.drawRightString(text_right, 75, url)

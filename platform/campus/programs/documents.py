@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from reportlab.pdfgen.canvas import Canvas
 
 from campus import dates
-from campus.certificates import pdf, signing, typeset
+from campus.certificates import pdf, signing
 from campus.certificates.credentials import CONTEXTS, issuer_profile
 from campus.certificates.services import base_url
 from campus.programs.models import Credential
@@ -35,21 +35,23 @@ def render_pdf(credential: Credential) -> bytes:
     canvas.setFont("CertSerif-Italic", 12.5)
     canvas.drawCentredString(centre, 462, "This certifies that")
     canvas.setFillColor(pdf.INK)
-    typeset.draw_centred(canvas, centre, 420, data["holder_name"], "CertSerif-Bold", 28)
+    # Shrunk, then wrapped, as on a certificate: a long name or title is never cut off.
+    pdf.draw_name(canvas, data["holder_name"], centre, baseline=420)
     canvas.setFillColor(pdf.SOFT)
     canvas.setFont("CertSerif-Italic", 12.5)
     canvas.drawCentredString(centre, 380, "has met every requirement of")
     canvas.setFillColor(pdf.INK)
-    typeset.draw_centred(canvas, centre, 348, data["program_title"], "CertSerif-Bold", 20)
+    title = data["program_title"]
+    size = pdf.fit(title, "CertSerif-Bold", 20, 1240, 13)
+    y = pdf.centered_lines(canvas, title, "CertSerif-Bold", size, 348, 640, size + 5)
     canvas.setFont("CertSerif", 12)
     canvas.drawCentredString(
         centre,
-        318,
+        y - 5,
         f"Earned on {data['earned_date_text']}  ·  valid until {data['valid_until_text']}",
     )
     canvas.setFillColor(pdf.SOFT)
-    canvas.setFont("CertSerif-Italic", 10.5)
-    canvas.drawCentredString(centre, 290, data["standing"])
+    pdf.centered_lines(canvas, data["standing"], "CertSerif-Italic", 10.5, y - 33, 640, 13)
     pdf.draw_qr(canvas, data["verification_url"], 60, 60, 90)
     canvas.setFillColor(pdf.INK)
     canvas.setFont("CertSerif-Bold", 13)
