@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
@@ -121,9 +122,11 @@ def test_wrapping_keeps_right_to_left_words_in_reading_order_across_lines():
     assert lines[0].startswith("דוד בן")
 
 
-def transcript(name: str = "Casey Moreno", rows: int = 3) -> bytes:
+def transcript(
+    name: str = "Casey Moreno", rows: int = 3, license: str = "License no. MA12345  ·  ME"
+) -> bytes:
     return render_transcript(
-        participant={"name": name, "license": "License no. MA12345  ·  ME"},
+        participant={"name": name, "license": license},
         provider={
             "name": "Campus Continuing Education",
             "address": "200 Harbor Street, Suite 4, Portland, ME 04101",
@@ -140,8 +143,8 @@ def transcript(name: str = "Casey Moreno", rows: int = 3) -> bytes:
             }
             for i in range(rows)
         ],
-        start_text="Jan 1, 2026",
-        end_text="Dec 1, 2026",
+        start_text="September 30, 2026",  # as format_date writes them
+        end_text="December 31, 2026",
         total_hours=Decimal("7.5"),
         generated_text="Dec 1, 2026",
     )
@@ -155,6 +158,26 @@ def test_transcript_text_stays_inside_the_page_margins_footer_and_code_included(
     assert "can be verified at the URL printed on it." in text
     assert text.count(CODE) == 40
     assert "Page 2" in text
+
+
+# A license number may be up to 60 characters where the board's format is not known.
+LONG_LICENSE = "MW-" + "W" * 57
+
+
+def test_a_60_character_license_number_stays_inside_the_certificate_frame():
+    boxes = text_boxes(pdf.render_certificate(certificate_data(license_number=LONG_LICENSE)))
+    assert LONG_LICENSE in "".join(b["text"] for b in boxes)
+    for box in boxes:
+        assert box["left"] >= 31 and box["right"] <= 792 - 31, box
+
+
+@pytest.mark.parametrize("number", ["1234567890123", LONG_LICENSE])
+def test_the_transcript_license_and_period_stay_inside_the_margins(number):
+    line = pdf.license_line({"license_number": number, "license_state": "NCBTMB"})
+    boxes = text_boxes(transcript(license=line))
+    assert number in "".join(b["text"] for b in boxes)
+    for box in boxes:
+        assert box["left"] >= 54 - 0.5 and box["right"] <= box["page_width"] - 54 + 0.5, box
 
 
 def test_transcript_code_column_holds_the_whole_code_without_touching_the_next_cell():

@@ -241,8 +241,11 @@ def render_certificate(
     canvas.setLineWidth(0.5)
     canvas.line(centre - 230, 394, centre + 230, 394)
 
-    canvas.setFont("CertSerif", 11.5)
-    canvas.drawCentredString(centre, 377, license_line(data))
+    # Shrunk to the name's width: a license number may run to 60 characters.
+    license = license_line(data)
+    typeset.draw_centred(
+        canvas, centre, 377, license, "CertSerif", fit(license, "CertSerif", 11.5, NAME_WIDTH, 6)
+    )
 
     canvas.setFillColor(SOFT)
     canvas.setFont("CertSerif-Italic", 12.5)

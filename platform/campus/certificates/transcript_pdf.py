@@ -107,11 +107,16 @@ def render_transcript(
         for line in lines:
             typeset.draw(canvas, LEFT, y, line, "CertSerif-Bold", size)
             y -= size + 3
-        canvas.setFont("CertSerif", 10.5)
-        canvas.drawString(
-            LEFT, y - 1, f"{participant['license']}  ·  Period: {start_text} to {end_text}"
-        )
-        y -= 12
+        # A license number may run to 60 characters: the line wraps rather than leave the page.
+        for line in typeset.wrap(
+            f"{participant['license']}  ·  Period: {start_text} to {end_text}",
+            "CertSerif",
+            10.5,
+            RIGHT - LEFT,
+        ):
+            typeset.draw(canvas, LEFT, y - 1, line, "CertSerif", 10.5)
+            y -= 13.5
+        y += 1.5
         canvas.setStrokeColor(GOLD)
         canvas.line(LEFT, y, RIGHT, y)
         canvas.setFont("CertSerif-Bold", 9)
