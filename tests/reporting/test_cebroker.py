@@ -201,3 +201,17 @@ def test_production_does_not_require_cebroker_settings(app):
     assert not any("CEBROKER" in name for name in ProductionConfig.REQUIRED)
     config = {"REQUIRED": ProductionConfig.REQUIRED, "CEBROKER_PROVIDER_ID": None}
     assert not any("CEBROKER" in p for p in production_problems({**app.config, **config}))
+
+
+def test_a_character_xml_cannot_hold_leaves_the_roster_readable_for_everyone_in_it():
+    adapter = CEBrokerAdapter("50-4321", "KEY", "http://127.0.0.1:9/", 1)
+    roster = adapter.roster(
+        [
+            _completion(last_name="Delgado\uffff", license_number="MA12345\ufffe"),
+            _completion(certificate_code="EFGH-6789", first_name="Ana", last_name="Ruiz"),
+        ],
+        title="cebroker-roster",
+    )
+    attendees = ET.fromstring(roster.content).findall("roster/attendees/attendee")
+    assert [a.findtext("last_name") for a in attendees] == ["Delgado", "Ruiz"]
+    assert attendees[0].findtext("license") == "MA12345"

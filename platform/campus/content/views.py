@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +35,7 @@ from campus.content.search import snippet
 from campus.extensions import db, limiter
 from campus.integers import query_int
 from campus.models.base import utcnow
+from campus.xmltext import xml_text
 
 LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
 UNPAID_STATUSES = {"past_due", "unpaid", "incomplete"}
@@ -149,11 +149,6 @@ def library() -> str:
     )
 
 
-# The characters XML 1.0 cannot hold (control characters but tab and line breaks, surrogates,
-# U+FFFE and U+FFFF).
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 @bp.get("/articles/feed.atom")
 def feed() -> Response:
     """Serve the Atom feed of published articles; gated ones carry their preview only."""
@@ -163,7 +158,7 @@ def feed() -> Response:
     body = render_template("content/feed.xml", entries=entries, base=_base_url(), updated=updated)
     # XML 1.0 has no way to write most control characters, not even escaped: one pasted into an
     # article's body or summary would make the whole feed a document no reader accepts.
-    response = make_response(_NOT_XML.sub("", body))
+    response = make_response(xml_text(body))
     response.mimetype = "application/atom+xml"
     return response
 

@@ -51,6 +51,7 @@ from campus.reporting.adapters import (
     TransientFailure,
     Unanswered,
 )
+from campus.xmltext import xml_text
 
 DEFAULT_ENDPOINT = "https://webservices.cebroker.com/CEBrokerWebService.asmx/UploadXMLString"
 _SERVICE_NS = "https://webservices.cebroker.com/"
@@ -133,7 +134,9 @@ class CEBrokerAdapter:
                     ("course_date", completion.completed_on.strftime("%m/%d/%Y")),
                     ("partial_credit", "N"),
                 ):
-                    ET.SubElement(attendee, tag).text = value
+                    # A name or number typed with U+FFFF would make the whole roster, every
+                    # attendee's record in it, a document CE Broker cannot read.
+                    ET.SubElement(attendee, tag).text = xml_text(value)
         ET.indent(root)
         return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
