@@ -79,6 +79,24 @@ def test_an_address_a_mail_reader_would_misread_is_relayed_without_a_reply_to(
 
 
 @pytest.mark.parametrize(
+    "typed",
+    ["casey,other@example.net", "casey@example.net,=?utf-8?q?stranger=40example.org?="],
+)
+def test_a_copy_goes_to_nobody_the_typed_address_does_not_name_alone(
+    app, client, practitioner, typed
+):
+    from email.utils import getaddresses
+
+    # The second reads, once its encoded word is decoded, as a list naming a stranger.
+    _send(app, client, practitioner, email=typed)
+    sent = support.outbox(app)
+    # The envelope a mail server is handed: every address the To header reads as.
+    recipients = [addr for m in sent for _name, addr in getaddresses([str(m["To"])])]
+    assert recipients == [PRACTITIONER_EMAIL]
+    assert typed in support.body_of(sent[0])
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("casey@example.net", "casey@example.net"),

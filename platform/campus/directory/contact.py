@@ -20,7 +20,7 @@ from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
-from campus.mail.services import queue_email, retention_cutoff
+from campus.mail.services import queue_email, retention_cutoff, single_address
 from campus.models.base import utcnow
 from campus.urls import public_url
 
@@ -129,17 +129,22 @@ def relay(message_id: int) -> bool:
         return False
     db.session.refresh(message)
     profile = message.profile
+    # The client's typed address passes a loose check only: as a To header, "a,b@x" or an
+    # encoded word reads as several addresses, strangers' among them, so such a one gets no
+    # email of ours (the practitioner still reads it in the message).
+    sender = single_address(message.sender_email)
     if not profile.is_listed or not profile.contact_enabled:
         # Hidden, or contact turned off, since the message was taken (the sweep may relay it
         # days later): the practitioner said no more messages, so only the sender hears.
-        queue_email(
-            message.sender_email,
-            f"Your message to {profile.display_name} was not passed on",
-            "directory_message_undelivered",
-            dedupe_key=_mail_key("message-undelivered", message),
-            message=message,
-            profile=profile,
-        )
+        if sender is not None:
+            queue_email(
+                sender,
+                f"Your message to {profile.display_name} was not passed on",
+                "directory_message_undelivered",
+                dedupe_key=_mail_key("message-undelivered", message),
+                message=message,
+                profile=profile,
+            )
         db.session.flush()
         return False
     profile_url = public_url("directory.profile", slug=profile.slug)
@@ -156,15 +161,16 @@ def relay(message_id: int) -> bool:
     )
     # The sender's copy names the practitioner and the profile, never their address: no
     # Reply-To either, so a reply to it comes to us, not to them.
-    queue_email(
-        message.sender_email,
-        f"Your message to {profile.display_name}",
-        "directory_message_copy",
-        dedupe_key=_mail_key("message-copy", message),
-        message=message,
-        profile=profile,
-        profile_url=profile_url,
-    )
+    if sender is not None:
+        queue_email(
+            sender,
+            f"Your message to {profile.display_name}",
+            "directory_message_copy",
+            dedupe_key=_mail_key("message-copy", message),
+            message=message,
+            profile=profile,
+            profile_url=profile_url,
+        )
     db.session.flush()
     return True
 
