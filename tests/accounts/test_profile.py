@@ -93,8 +93,23 @@ def test_a_name_in_any_script_is_taken(app, client):
     with app.app_context():
         uid = create_user(email="lee@example.com", full_name="Lee Park").id
     login(client, "lee@example.com")
-    name = "\u0915\u094d\u200d\u0937 \u674e"  # a joiner inside Devanagari, and a Chinese name
+    name = "\u0645\u06cc\u200c\u0631\u0627 \u674e"  # a non-joiner inside Persian, and Chinese
     r = post_form(client, "/account", {"full_name": name, "profession": "massage_therapist"})
     assert r.status_code == 302
     with app.app_context():
         assert db.session.get(User, uid).full_name == name
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("\u092a\u094d\u0930\u093f\u092f\u093e", "\u092a"), ("Lee \U0001f338 Park", "\U0001f338")],
+)
+def test_a_name_certificates_would_print_as_empty_boxes_is_refused(app, client, value, shown):
+    with app.app_context():
+        uid = create_user(email="lee@example.com", full_name="Lee Park").id
+    login(client, "lee@example.com")
+    r = post_form(client, "/account", {"full_name": value, "profession": "massage_therapist"})
+    assert r.status_code == 422
+    assert f"Certificates cannot print {shown}" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, uid).full_name == "Lee Park"

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.accounts.rules import RuleError, has_letter, password_problem, plain_text
 from campus.audit import record
+from campus.certificates.pdf import unprintable
 from campus.extensions import db
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -128,6 +129,14 @@ def _profile_fields(full_name: str, profession: str) -> dict[str, str | None]:
     # A zero-width space or a lone accent is not empty, but a certificate would print nothing.
     if not has_letter(name):
         raise AccountError("Enter your full name.", field="full_name")
+    # Printed anyway, such a character is an empty box on the certificate, not the name.
+    missing = unprintable(name)
+    if missing:
+        raise AccountError(
+            f"Certificates cannot print {' '.join(missing)}. Enter your name in Latin, Greek, "
+            "Cyrillic, Arabic, Hebrew, Chinese, Japanese or Korean letters.",
+            field="full_name",
+        )
     return {"full_name": name, "profession": profession}
 
 

@@ -50,6 +50,12 @@ def register_fonts() -> tuple[str, ...]:
     return tuple(FONTS)
 
 
+def unprintable(name: str) -> list[str]:
+    """The characters of a name that no certificate font has, once each."""
+    register_fonts()
+    return typeset.undrawn(name, "CertSerif-Bold")
+
+
 def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 

@@ -58,6 +58,20 @@ def font_for(primary: str, char: str) -> str:
     return primary
 
 
+def undrawn(text: str, primary: str) -> list[str]:
+    """The characters of text that no font here draws, once each (spaces and joiners aside).
+
+    Drawn anyway, each would print as an empty box: a name in Devanagari or Thai, an emoji.
+    """
+    return [
+        char
+        for char in dict.fromkeys(visual(text))
+        if not char.isspace()
+        and unicodedata.category(char) != "Cf"
+        and not _has(font_for(primary, char), char)
+    ]
+
+
 def runs(text: str, primary: str) -> Iterator[tuple[str, str]]:
     """Split visual-order text into (font, text) runs by which font has each character."""
     current, chunk = "", ""
