@@ -113,6 +113,8 @@ def memoized_url_for(app: Flask):
 def register_templating(app: Flask) -> None:
     """Install filters and globals used across templates."""
     app.jinja_env.filters["date"] = format_date
+    # The provider's calendar day of a moment, to compare days as the |date filter shows them.
+    app.jinja_env.filters["day"] = dates.local_date
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["noun"] = noun

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from campus.content.disclaimer import VERSION
-from tests.content.helpers import make_article, sign_in_as
+from tests.content.helpers import body, make_article, sign_in_as
 
 
 def test_library_shows_a_badge_for_each_visibility(app, client):
@@ -194,3 +194,47 @@ def test_queries_per_page_do_not_grow_with_the_library(app):
             make_article(slug=f"q-{n}", tags=["Soleus", f"Tag {n}"])
     large = {p: _count_queries(app, p) for p in ("/articles/", "/articles/q-0")}
     assert small == large
+
+
+def _edit(slug: str, title: str) -> None:
+    from campus.content.services import save_article
+    from campus.extensions import db
+
+    save_article(
+        slug=slug,
+        title=title,
+        summary="Edited.",
+        body_md=body(slug),
+        visibility="public",
+        status="published",
+        category="Hip and thigh",
+        author_name="Test Author",
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("published", "edited", "byline"),
+    [
+        # 9 a.m. and 8 p.m. on March 4 in California: the edit is March 5 in UTC.
+        ((3, 4, 17), (3, 5, 4), "By Test Author · Published March 4, 2026"),
+        # 8 p.m. on March 4 and 10 a.m. on March 5 in California: both March 5 in UTC.
+        ((3, 5, 4), (3, 5, 18), "By Test Author · Published March 4, 2026 · Updated March 5, 2026"),
+    ],
+)
+def test_an_article_says_it_was_updated_when_edited_on_a_later_provider_day(
+    app, client, pacific, published, edited, byline
+):
+    import re
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    with app.app_context():
+        with time_machine.travel(datetime(2026, *published, tzinfo=UTC), tick=False):
+            make_article(slug="edited")
+        with time_machine.travel(datetime(2026, *edited, tzinfo=UTC), tick=False):
+            _edit("edited", "Edited later")
+    page = client.get("/articles/edited").text
+    shown = re.search(r'<p class="article-byline muted">(.*?)·\s*\d+ min read', page, re.S)
+    assert " ".join(shown.group(1).split()) == byline
