@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 GOOD = """---
@@ -51,6 +52,28 @@ def test_import_creates_then_updates_in_place_by_slug(app, tmp_path):
         assert db.session.scalar(select(func.count()).select_from(Article)) == 1
         article = db.session.scalar(select(Article))
         assert (article.id, article.summary) == (first_id, "Updated summary.")
+
+
+@pytest.fixture
+def honolulu(app):
+    """The provider's calendar on Hawaii time (ten hours behind UTC) for one test."""
+    before = app.config["TIME_ZONE"]
+    app.config["TIME_ZONE"] = "Pacific/Honolulu"
+    yield
+    app.config["TIME_ZONE"] = before
+
+
+@pytest.mark.parametrize("written", ["2026-05-04", "2026-05-04 08:00"])
+def test_an_imported_publication_day_is_the_day_the_page_shows(
+    app, client, tmp_path, honolulu, written
+):
+    # 09:00 or 08:00 UTC on May 4 is the evening of May 3 in Honolulu: what the file says is
+    # the provider's day and clock.
+    text = GOOD.replace("visibility: members", "visibility: public")
+    (tmp_path / "soleus.md").write_text(text.replace("2026-05-04", written))
+    assert _run(app, tmp_path).exit_code == 0
+    page = client.get("/articles/soleus").text
+    assert "Published May 4, 2026" in page
 
 
 def test_bad_files_are_reported_and_the_others_still_imported(app, tmp_path):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import frontmatter
 from sqlalchemy.exc import IntegrityError
 
+from campus import dates
 from campus.accounts.models import User
 from campus.content import actions
 from campus.content.models import PUBLISHED, Article
@@ -20,10 +21,12 @@ from campus.extensions import db
 def _as_datetime(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
+    # A day or a time written without a zone is the provider's, as the page shows it: 09:00 UTC
+    # of May 4 is May 3 in Honolulu.
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value.tzinfo else value.replace(tzinfo=dates.zone())
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, 9, 0, tzinfo=UTC)
+        return datetime.combine(value, time(9, 0), tzinfo=dates.zone())
     try:
         return _as_datetime(datetime.fromisoformat(str(value)))
     except ValueError:
