@@ -149,3 +149,20 @@ def test_the_certificate_list_filters_completions_on_the_providers_calendar(app,
         "/admin/certificates/", query_string={arg: "2026-03-01 00:00:00 to 2026-03-31 23:59:59"}
     ).get_data(as_text=True)
     assert codes["mar-evening"] in march and codes["feb-evening"] not in march
+
+
+def test_a_filter_time_at_the_calendars_edge_is_an_empty_list_not_an_error(app, client, pacific):
+    # 9999-12-31 23:59 in California is past the last moment a UTC datetime can hold (and
+    # 0001-01-01 00:00 east of UTC is before the first).
+    from tests.admin.test_billing import _filter_arg
+
+    student = completed_student(app, "edge-filter")
+    code = code_of(app, student.user_id)
+    helpers.sign_in_admin(app, client)
+    after = _filter_arg(app, "admin_certificates", "Completed", "greater than")
+    late = client.get("/admin/certificates/", query_string={after: "9999-12-31 23:59:59"})
+    assert late.status_code == 200 and code not in late.text
+    app.config["TIME_ZONE"] = "Asia/Tokyo"
+    before = _filter_arg(app, "admin_certificates", "Completed", "smaller than")
+    early = client.get("/admin/certificates/", query_string={before: "0001-01-01 00:00:00"})
+    assert early.status_code == 200 and code not in early.text

@@ -118,7 +118,14 @@ def _zoned_filter(filter_class, utc: bool):
 
 def _aware(value, utc: bool):
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC if utc else dates.zone())
+        value = value.replace(tzinfo=UTC if utc else dates.zone())
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            # A time on the calendar's first or last day, read on a clock off UTC, lies past
+            # what a datetime holds (a 500 when bound): it compares as the nearest one that does.
+            edge = datetime.max if value.year == datetime.max.year else datetime.min
+            return edge.replace(tzinfo=UTC)
     return value
 
 
