@@ -58,3 +58,28 @@ def test_a_report_keeps_the_printed_date_of_a_certificate_issued_on_utc_dates(
 
         report = db.session.scalars(select(ReportedCompletion)).one()
         assert completion_of(report).completed_on == date(2027, 1, 1)
+
+
+def test_the_admin_reads_when_a_report_was_sent_on_the_providers_clock(
+    app, client, pacific, fake_cebroker
+):
+    # Sent at 11:30 p.m. on December 31 in California: not "2027-01-01 07:30" with no zone,
+    # as every other admin list dates on the provider's clock.
+    from tests.admin import helpers as admin
+
+    configure(app, fake_cebroker)
+    with app.app_context():
+        course = course_with_number("sent-evening")
+        user = student(license_number="MA12347", license_state="FL", full_name="Eve Sender")
+        with time_machine.travel(PACIFIC_EVENING, tick=False):
+            complete_course(user.id, course)
+        from campus.reporting.models import ReportedCompletion
+
+        report = db.session.scalars(select(ReportedCompletion)).one()
+        assert report.sent_at == PACIFIC_EVENING
+        report_id = report.id
+    admin.sign_in_admin(app, client)
+    details = client.get(f"/admin/reports/details/?id={report_id}").text
+    assert "2026-12-31 23:30 PST" in details and "2027-01-01 07:30" not in details
+    listed = client.get("/admin/reports/").text
+    assert "2027-01-01" not in listed

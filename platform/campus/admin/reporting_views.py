@@ -26,7 +26,7 @@ from campus.reporting import actions as reporting_actions
 from campus.reporting import services as reporting
 from campus.reporting.models import STATUSES, ReportedCompletion, withdrawal_pending_clause
 from campus.reporting.services import ReportingError
-from campus.templating import counted
+from campus.templating import counted, format_date
 
 STATUS_CSS = {
     "accepted": "badge-ok",
@@ -100,7 +100,8 @@ def _sent(view, context, model, name) -> Markup:
 
 
 def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value else ""
+    # On the provider's clock, named, as the other admin lists date their moments.
+    return format_date(value, "%Y-%m-%d %H:%M %Z") if value else ""
 
 
 class ReportView(AuditedModelView):
