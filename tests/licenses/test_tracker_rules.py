@@ -202,6 +202,12 @@ def test_a_subject_course_without_an_accepted_approval_fills_nothing():
         (date(2027, 1, 31), 24, date(2025, 2, 1)),
         (date(2028, 2, 29), 24, date(2026, 3, 1)),  # leap day: Feb 28 two years before, +1
         (date(2027, 5, 31), 36, date(2024, 6, 1)),
+        # A license that expires at the end of the birth month expired on February 29 the
+        # cycle before: that day was the last of the old cycle, not the first of this one.
+        (date(2026, 2, 28), 24, date(2024, 3, 1)),
+        (date(2027, 2, 28), 36, date(2024, 3, 1)),
+        (date(2026, 2, 28), 12, date(2025, 3, 1)),
+        (date(2026, 2, 27), 24, date(2024, 2, 28)),  # not a month's end: the day after
     ],
 )
 def test_the_cycle_ends_on_the_expiry_date_and_spans_the_rules_months(expires, months, start):

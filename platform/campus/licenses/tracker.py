@@ -139,9 +139,21 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
 def cycle_for(expires_on: date, months: int) -> tuple[date, date]:
-    """The renewal cycle that ends on the expiry date: (first day, last day), both included."""
-    return add_months(expires_on, -months) + timedelta(days=1), expires_on
+    """The renewal cycle that ends on the expiry date: (first day, last day), both included.
+
+    A license that expires on a month's last day (the end of the birth month, as many boards
+    set it) expired on that month's last day the cycle before: February 28, 2026 follows
+    February 29, 2024, which belongs to the old cycle.
+    """
+    before = add_months(expires_on, -months)
+    if expires_on == _month_end(expires_on):
+        before = _month_end(before)
+    return before + timedelta(days=1), expires_on
 
 
 def completions(user_id: int, start: date, end: date) -> list[Completion]:
