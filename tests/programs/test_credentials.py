@@ -415,13 +415,13 @@ def test_the_page_says_from_when_hours_count_for_the_next_renewal(app, client):
     with time_machine.travel(START + timedelta(days=400), tick=False):
         assert promise() == (
             "Renewed to February 28, 2030. The next renewal needs 4 CE hours earned from "
-            "March 2, 2028 to February 28, 2030."
+            "March 1, 2028 to February 28, 2030."
         )
         with app.app_context():
             complete(user_id, make_course("too-soon", hours="4"))
             assert renew_credentials.delay().get() == 0
     with time_machine.travel(datetime(2028, 3, 2, 15, 0, tzinfo=UTC), tick=False):
-        assert promise().startswith("Renews automatically when you earn 4 CE hours from March 2")
+        assert promise().startswith("Renews automatically when you earn 4 CE hours from March 1")
         with app.app_context():
             complete(user_id, make_course("in-time", hours="4"))
             assert renew_credentials.delay().get() == 1
@@ -460,3 +460,19 @@ def test_hours_earned_on_the_last_day_renew_when_checked_after_it(app, checked, 
 )
 def test_a_period_ends_the_day_before_the_same_day_or_at_a_short_months_end(start, months, last):
     assert issuing.period_end(start, months) == last
+
+
+def test_hours_earned_on_the_first_day_of_a_renewed_period_count_toward_the_next_renewal(app):
+    # Renewed early to run from March 1, 2028: a course finished that day is in the new period
+    # and renewed nothing before it, so it counts for the next renewal.
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with time_machine.travel(START + timedelta(days=300), tick=False), app.app_context():
+        complete(user_id, make_course("early", hours="4"))
+        assert renew_credentials.delay().get() == 1
+    first_day = datetime(2028, 3, 1, 15, 0, tzinfo=UTC)
+    with time_machine.travel(first_day, tick=False), app.app_context():
+        complete(user_id, make_course("first-day", hours="4"))
+        assert renew_credentials.delay().get() == 1
+        db.session.expire_all()
+        assert _credentials()[0].valid_until == date(2032, 2, 29)

@@ -241,10 +241,13 @@ class Credential(TimestampMixin, Model):
     def renewal_counts_from(self) -> date:
         """The first day whose CE hours count toward the next renewal.
 
-        The day after the period began, so the courses that earned the credential never also
-        renew it. A renewal starts the next period the day after the current one ends, so after
-        an early renewal the hours for the one after that count only from then.
+        The day after the credential was earned, so the courses that earned it never also renew
+        it. A renewal starts the next period the day after the current one ends, so after an
+        early renewal the hours for the one after that count from that first day: the renewal
+        counted none after the old period's last day.
         """
+        if self.renewed_at is not None:
+            return self.valid_from
         return date.fromordinal(self.valid_from.toordinal() + 1)
 
     @property
