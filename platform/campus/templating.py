@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -133,7 +133,7 @@ def register_templating(app: Flask) -> None:
         values = {
             "site_name": site_name,
             "membership_price": membership_price,
-            "current_year": datetime.now(UTC).year,
+            "current_year": dates.today().year,  # the provider's: not UTC's on New Year's Eve
             "nav_items": nav_items,
         }
         if has_request_context():

@@ -64,3 +64,9 @@ def test_an_unknown_time_zone_is_refused_with_the_setting_named():
     ]
     assert preflight.setting_problems({"TIME_ZONE": "", "LOG_FORMAT": "text"})
     assert not preflight.setting_problems({"TIME_ZONE": "America/Chicago", "LOG_FORMAT": "text"})
+
+
+def test_the_footer_year_is_the_providers_on_new_years_eve(client, pacific):
+    with time_machine.travel(PACIFIC_EVENING, tick=False):
+        page = client.get("/").text
+    assert "© 2026 " in page and "© 2027" not in page
