@@ -346,3 +346,24 @@ def test_verify_page_and_json_share_one_rate_limit_per_address(app, client):
     assert codes == [200, 200, 404, 429, 429]
     elsewhere = client.get(f"/verify/{code}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert elsewhere.status_code == 200
+
+
+def test_the_signed_credential_ends_the_activity_on_the_day_the_certificate_prints(
+    app, client, pacific
+):
+    # Finished at 11:30 p.m. on December 31 in California: midnight UTC of "2026-12-31" is
+    # 4 p.m. on December 30 there, the day before the one printed.
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    evening = datetime(2027, 1, 1, 7, 30, tzinfo=UTC)
+    with time_machine.travel(evening, tick=False):
+        s = completed_student(app, "nye-course")
+    code = code_of(app, s.user_id)
+    body = client.get(f"/verify/{code}.json").get_json()
+    ended = datetime.fromisoformat(body["credential"]["credentialSubject"]["activityEndDate"])
+    assert ended == evening
+    assert ended.astimezone(ZoneInfo("America/Los_Angeles")).date().isoformat() == "2026-12-31"
+    assert ended.date().isoformat() == "2026-12-31"  # as written, too

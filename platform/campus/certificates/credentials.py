@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from campus import dates
 from campus.certificates import signing
 from campus.certificates.models import Certificate
 from campus.certificates.pdf import hours_text
@@ -19,6 +20,18 @@ CONTEXTS = [
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _activity_end(certificate: Certificate) -> str:
+    """When the course was finished, on the provider's clock with its offset: the printed day.
+
+    Not midnight UTC of the printed date, which west of UTC is the evening before.
+    """
+    printed = date.fromisoformat(certificate.data["completion_date"])
+    moment = dates.local(certificate.completed_at)
+    if moment.date() != printed:  # dated under an earlier TIME_ZONE setting: its printed day
+        moment = dates.local(dates.day_start(printed))
+    return moment.replace(microsecond=0).isoformat()
 
 
 def issuer_profile(data: dict) -> dict:
@@ -84,7 +97,7 @@ def credential(certificate: Certificate) -> dict:
         ],
         "achievement": achievement,
         "creditsEarned": credits,
-        "activityEndDate": data["completion_date"] + "T00:00:00Z",
+        "activityEndDate": _activity_end(certificate),
     }
     if data.get("license_number"):
         # Public: anyone holding the code sees this, so only the number's last characters.
