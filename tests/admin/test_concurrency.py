@@ -119,3 +119,72 @@ def test_disabling_a_member_at_once_disables_and_logs_it_once(app):
         ]
     )
     assert len(audit_entries(app, action="disable")) == 1
+
+
+def _meet_in(monkeypatch, module, *names: str) -> None:
+    """Make calls of the functions named wait for each other (or 2 s), so both have read the
+    row before either writes it."""
+    import contextlib
+    import threading
+
+    meet = threading.Barrier(2)
+    for name in names:
+        real = getattr(module, name)
+
+        def held(*args, real=real, **kwargs):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                meet.wait(timeout=2)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, held)
+
+
+@pytest.mark.parametrize(
+    ("published", "owner_does", "moderator_does"),
+    [(False, "publish", "hide"), (True, "unpublish", "unhide")],
+)
+def test_a_moderators_hiding_and_the_owners_listing_at_once_list_the_profile_by_both(
+    app, monkeypatch, published, owner_does, moderator_does
+):
+    from campus.accounts.models import User
+    from campus.directory import actions, services
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+    from tests.directory.helpers import make_profile
+
+    with app.app_context():
+        owner = support.create_user()
+        profile = make_profile("10001", user=owner, published=published)
+        if moderator_does == "unhide":
+            actions.hide_profile(profile, "Claims a fake license", actor=None)
+            db.session.commit()
+        owner_id, profile_id = owner.id, profile.id
+    _meet_in(monkeypatch, services, "publish", "unpublish", "moderate", "unmoderate")
+
+    def by_owner() -> None:
+        change = {"publish": actions.publish_profile, "unpublish": actions.unpublish_profile}
+        change[owner_does](db.session.get_one(User, owner_id))
+
+    def by_moderator() -> None:
+        profile = db.session.get_one(DirectoryProfile, profile_id)
+        if moderator_does == "hide":
+            actions.hide_profile(profile, "Claims a fake license", actor=None)
+        else:
+            actions.unhide_profile(profile, actor=None)
+
+    def in_context(change) -> None:
+        with app.app_context():
+            try:
+                change()
+                db.session.commit()
+            except services.DirectoryError:  # refused once the other change was seen
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    support.run_together([lambda: in_context(by_owner), lambda: in_context(by_moderator)])
+    with app.app_context():
+        profile = db.session.get_one(DirectoryProfile, profile_id)
+        shown = profile.published_at is not None and profile.hidden_at is None
+        # The directory's search reads `listed` alone: it must say what both changes left.
+        assert profile.listed is shown

@@ -93,6 +93,9 @@ def _own(user: User) -> DirectoryProfile:
     profile = services.profile_of(user.id)
     if profile is None:
         raise services.DirectoryError("Save your profile first.", 404)
+    # `listed` is worked out from what the owner's change read: a moderator hiding or unhiding
+    # at the same moment must be seen, or the search would list a hidden or unpublished profile.
+    _lock(profile)
     return profile
 
 
