@@ -199,3 +199,69 @@ def test_two_uploads_of_one_practical_at_once_leave_one_waiting_for_review(app):
     assert len(admin.audit_entries(app, action="program_practical_submit")) == 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PracticalSubmission)) == 1
+
+
+def test_an_autosave_landing_as_the_exam_is_submitted_leaves_the_answers_it_was_scored_on(
+    app, monkeypatch
+):
+    import threading
+
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.programs import exam
+    from campus.programs.models import ExamSitting
+    from tests.programs.helpers import candidate, ready_program, right_answers
+
+    with app.app_context():
+        program, courses = ready_program(slug="race-submit")
+        user_id, slug = candidate(courses).id, program.slug
+    tabs = [app.test_client() for _ in range(2)]
+    with app.app_context():
+        for tab in tabs:
+            support.sign_in_directly(tab, user_id)
+    started = support.post_form(tabs[0], f"/programs/{slug}/exam", {})
+    sitting_url = started.headers["Location"]
+    with app.app_context():
+        sitting = db.session.scalar(select(ExamSitting))
+        key, sitting_id = right_answers(sitting), sitting.id
+        wrong = {
+            item["id"]: next(c["id"] for c in item["choices"] if not c["correct"])
+            for item in sitting.layout
+        }
+    tokens = [support.csrf_token(tab, sitting_url) for tab in tabs]
+
+    # The autosave of a last change has read the open sitting when the submission (of the
+    # page as it was) closes it; the autosave's write then lands after the score.
+    autosave_read, submitted = threading.Event(), threading.Event()
+    real_save = exam.save_answers
+
+    def save(sitting, answers, now=None):
+        if len(answers) == 1:
+            autosave_read.set()
+            submitted.wait(timeout=5)
+        else:
+            autosave_read.wait(timeout=5)
+        return real_save(sitting, answers, now)
+
+    monkeypatch.setattr(exam, "save_answers", save)
+    first = next(iter(key))
+
+    def autosave() -> None:
+        tabs[1].post(
+            f"{sitting_url}/answers",
+            data={"csrf_token": tokens[1], f"q-{first}": str(wrong[first])},
+        )
+
+    def submit() -> None:
+        answers = {f"q-{q}": str(c) for q, c in key.items()}
+        tabs[0].post(f"{sitting_url}/submit", data={"csrf_token": tokens[0], **answers})
+        submitted.set()
+
+    support.run_together([autosave, submit])
+    with app.app_context():
+        closed = db.session.get_one(ExamSitting, sitting_id)
+        assert closed.closed_reason == "submitted" and closed.passed is True
+        # What the sitting keeps is what it was scored on: an auditor scores it the same.
+        right, total = exam.score(closed)
+        assert closed.score_percent == 100 * right // total

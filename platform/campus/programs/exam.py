@@ -264,6 +264,9 @@ def save_answers(
 ) -> None:
     """Keep answers given before the deadline; refuse them (and close the sitting) after it."""
     now = now or utcnow()
+    # Read again under the row lock: an autosave that read the sitting open while a submission
+    # closed it would otherwise write its answers over those the sitting was scored on.
+    db.session.refresh(sitting, with_for_update=True)
     if not sitting.is_open:
         raise ExamError("This sitting is closed.")
     if now >= sitting.deadline_at:
