@@ -265,3 +265,62 @@ def test_an_autosave_landing_as_the_exam_is_submitted_leaves_the_answers_it_was_
         # What the sitting keeps is what it was scored on: an auditor scores it the same.
         right, total = exam.score(closed)
         assert closed.score_percent == 100 * right // total
+
+
+def test_an_answer_saved_as_the_sweep_closes_the_sitting_is_counted_or_refused(app, monkeypatch):
+    import threading
+    from datetime import timedelta
+
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.programs import actions, exam
+    from campus.programs.models import ExamSitting
+    from tests.programs.helpers import candidate, ready_program, right_answers
+
+    with app.app_context():
+        program, courses = ready_program(slug="race-expire")
+        user = candidate(courses)
+        sitting = actions.start_exam(user, program)
+        key = right_answers(sitting)
+        *early, last = key.items()
+        actions.save_answers(user, sitting, dict(early))
+        db.session.commit()
+        user_id, sitting_id, deadline = user.id, sitting.id, sitting.deadline_at
+
+    # The sweep has read the sitting when the last answer, sent a moment before the deadline,
+    # is saved; it then scores what it read.
+    swept_read, saved = threading.Event(), threading.Event()
+    real_score = exam.score
+
+    def score(sitting):
+        swept_read.set()
+        saved.wait(timeout=5)
+        return real_score(sitting)
+
+    monkeypatch.setattr(exam, "score", score)
+
+    def sweep() -> None:
+        with app.app_context():
+            actions.close_expired_sitting(sitting_id)
+            db.session.commit()
+
+    def autosave() -> None:
+        swept_read.wait(timeout=5)
+        with app.app_context():
+            try:
+                sitting = db.session.get_one(ExamSitting, sitting_id)
+                user = db.session.get_one(User, user_id)
+                actions.save_answers(user, sitting, dict([last]), deadline - timedelta(seconds=1))
+                db.session.commit()
+            except exam.ExamError:  # found it closed: the answer was not taken
+                db.session.rollback()
+            finally:
+                saved.set()
+
+    support.run_together([sweep, autosave])
+    with app.app_context():
+        closed = db.session.get_one(ExamSitting, sitting_id)
+        assert closed.closed_reason == "expired"
+        # Whatever the sitting holds is what it was scored on.
+        right, total = real_score(closed)
+        assert closed.score_percent == 100 * right // total

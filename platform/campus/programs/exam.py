@@ -330,6 +330,9 @@ def close(sitting: ExamSitting, reason: str, now: datetime | None = None) -> boo
 
 def expire(sitting: ExamSitting) -> bool:
     """Close a sitting whose deadline passed, audit it, and queue the credential on a pass."""
+    # Scored on the answers as they stand under the row lock: one saved just before the
+    # deadline, while this sitting was being read, counts.
+    db.session.refresh(sitting, with_for_update=True)
     if not close(sitting, "expired"):
         return False
     record(
