@@ -340,3 +340,19 @@ def test_the_attempt_limit_says_when_to_come_back_on_the_providers_clock(
     back = (start + timedelta(hours=24)).astimezone(ZoneInfo("America/Los_Angeles"))
     assert message.endswith(f"You can try again after {back:%B %-d at %H:%M %Z}.")
     assert back.strftime("%Z") in ("PST", "PDT")
+
+
+def test_a_double_click_on_submit_records_one_attempt(app, client, course, member):
+    import re
+
+    page = client.get(f"/courses/{course.slug}/quiz").get_data(as_text=True)
+    # The form as the browser sends it: its hidden fields and the answers chosen.
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    form = {**hidden, **as_form({q.id: [q.wrong[0]] for q in course.questions})}
+    first = client.post(f"/courses/{course.slug}/quiz", data=form)
+    assert first.status_code == 302
+    # The second click of a double click reaches the server after the first was scored.
+    second = client.post(f"/courses/{course.slug}/quiz", data=form)
+    assert second.status_code == 409
+    assert "submitted already" in second.get_data(as_text=True)
+    assert _attempts(app) == [(0, 0, False)]  # one attempt of the day's three used

@@ -239,15 +239,23 @@ def submit_attempt(
     course: Course,
     raw_answers: Mapping[int, Iterable[int]],
     now: datetime | None = None,
+    paper_id: int | None = None,
 ) -> AttemptResult:
     """Validate, limit, score and record answers to the open attempt; a pass may complete.
 
     Answers are checked against the attempt frozen when it started; without an open attempt
-    one is drawn now, so the answers must match that draw.
+    one is drawn now, so the answers must match that draw. A form names the attempt it showed
+    (`paper_id`): sent again once that attempt is scored, it is not taken as a new one.
     """
     enrollment, quiz = _open_to(user, course)
     now = now or utcnow()
     paper = papers.start_paper(enrollment, quiz, now)
+    if paper_id is not None and paper.id != paper_id:
+        # A double click, or the page sent again: its attempt was scored, and this draw is
+        # one the student never saw, which must not cost them another of the day's attempts.
+        raise LearningError(
+            409, "attempt_submitted", "This attempt was submitted already; its result is below."
+        )
     questions = papers.questions_of(paper)
     answers = validate_answers(quiz, raw_answers, questions)
     _check_allowance(enrollment, quiz, now)

@@ -22,7 +22,7 @@ from campus import dates, storage
 from campus.accounts.models import PROFESSIONS
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db, login_manager
-from campus.integers import query_int
+from campus.integers import id_from, query_int
 from campus.learning import bp, credit, papers, progress, reports, seattime, snapshots
 from campus.learning import catalog as course_catalog
 from campus.learning import quiz as quizzes
@@ -286,7 +286,8 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
     if request.method == "POST":
         try:
             submitted = _answers_from_form()
-            result = quizzes.submit_attempt(user, course, submitted)
+            shown = id_from(request.form.get("paper", ""))
+            result = quizzes.submit_attempt(user, course, submitted, paper_id=shown)
         except LearningError as err:
             if err.status in (401, 403, 404):
                 return _refuse(err, course)
