@@ -91,7 +91,8 @@ def store_message(profile: DirectoryProfile, name: str, email: str, body: str) -
         raise DirectoryError("This practitioner is not taking messages here.", 409)
     message = ContactMessage(profile_id=profile.id, sender_name=name, sender_email=email, body=body)
     db.session.add(message)
-    profile.messages_received = (profile.messages_received or 0) + 1
+    # Added in the database: two clients writing at once must both be counted.
+    profile.messages_received = DirectoryProfile.messages_received + 1
     db.session.flush()
     enqueue_after_commit(RELAY_TASK, message.id)
     return message

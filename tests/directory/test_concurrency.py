@@ -1,0 +1,36 @@
+"""Clients writing to one practitioner at once are each counted (PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import support
+from tests.directory.helpers import make_profile, stamp_for
+
+pytestmark = pytest.mark.skipif(
+    not support.is_postgres(),
+    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
+)
+
+
+def test_two_clients_writing_at_once_count_two_messages(app, monkeypatch):
+    from campus.directory import actions, contact
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    with app.app_context():
+        profile_id = make_profile("10001").id
+    stamp = stamp_for(app, profile_id)
+    # Both messages are held until both have read the profile's count.
+    support.hold_in_pairs(monkeypatch, contact, "store_message")
+
+    def write(name: str) -> None:
+        with app.app_context():
+            profile = db.session.get_one(DirectoryProfile, profile_id)
+            body = "Hello, do you treat shoulder pain from desk work? I live nearby."
+            actions.send_message(profile, name, "casey@example.net", body, "", stamp)
+            db.session.commit()
+
+    support.run_together([lambda: write("Casey Client"), lambda: write("Sam Client")])
+    with app.app_context():
+        assert db.session.get_one(DirectoryProfile, profile_id).messages_received == 2
