@@ -321,6 +321,12 @@ class ChallengeFailed(MfaError):
 def complete_challenge(challenge: LoginChallenge, code: str) -> User:
     """Check the sign-in code; on success spend the challenge and return the user."""
     user = challenge.user
+    # One code of the account at a time, counted on the challenge as it stands after the
+    # others: guesses sent at once would each read the same count and all be checked.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    db.session.refresh(challenge)
+    if challenge.spent_at is not None:
+        raise ChallengeFailed("This sign-in has ended. Sign in again.", restart=True)
     if account_failures(user) >= ACCOUNT_MAX_FAILURES:
         challenge.spent_at = utcnow()
         db.session.flush()

@@ -1,0 +1,69 @@
+"""Second-factor codes guessed at once count as many guesses as were made (PostgreSQL)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import support
+
+pytestmark = pytest.mark.skipif(
+    not support.is_postgres(),
+    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
+)
+
+EMAIL = "theo@example.com"
+GUESSES = 8
+
+
+def test_wrong_codes_sent_at_once_are_each_counted_against_the_sign_in(app, monkeypatch):
+    from campus.accounts import mfa
+    from campus.accounts.mfa import LoginChallenge
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+
+    with app.app_context():
+        support.enable_totp(support.create_user(email=EMAIL).id)
+    # Someone who has the password, guessing the code from as many requests at once.
+    first = app.test_client()
+    support.post_form(first, "/login", {"email": EMAIL, "password": support.DEFAULT_PASSWORD})
+    with first.session_transaction() as session:
+        waiting = dict(session)
+    guessers = [first] + [app.test_client() for _ in range(GUESSES - 1)]
+    for guesser in guessers[1:]:
+        with guesser.session_transaction() as session:
+            session.update(waiting)
+    tokens = [support.csrf_token(guesser, "/login/verify") for guesser in guessers]
+
+    # Every guess has read the sign-in before any is checked.
+    meet = threading.Barrier(GUESSES)
+    real_check = mfa.check_code
+
+    def check(user, code):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait(timeout=2)
+        return real_check(user, code)
+
+    monkeypatch.setattr(mfa, "check_code", check)
+    support.run_together(
+        [
+            lambda guesser=guesser, token=token, n=n: guesser.post(
+                "/login/verify", data={"csrf_token": token, "code": f"{n:06d}"}
+            )
+            for n, (guesser, token) in enumerate(zip(guessers, tokens, strict=True))
+        ]
+    )
+    with app.app_context():
+        checked = db.session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "sign_in_failed",
+                AuditEntry.summary.contains("wrong second-factor code"),
+            )
+        )
+        counted = db.session.scalar(select(func.sum(LoginChallenge.failures)))
+    # No more guesses than a sign-in allows, and each one counted.
+    assert checked <= mfa.CHALLENGE_MAX_FAILURES
+    assert counted == checked
