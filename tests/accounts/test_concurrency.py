@@ -67,3 +67,35 @@ def test_wrong_codes_sent_at_once_are_each_counted_against_the_sign_in(app, monk
     # No more guesses than a sign-in allows, and each one counted.
     assert checked <= mfa.CHALLENGE_MAX_FAILURES
     assert counted == checked
+
+
+def test_recovery_codes_replaced_from_two_tabs_at_once_leave_one_set(app, monkeypatch):
+    from campus.accounts import mfa
+    from campus.accounts.models import RecoveryCode, User
+    from campus.extensions import db
+
+    with app.app_context():
+        user_id = support.create_user(email=EMAIL).id
+        support.enable_totp(user_id)
+        mfa._new_recovery_codes(db.session.get_one(User, user_id))
+        db.session.commit()
+    # Both tabs have checked the password when either replaces the codes.
+    support.hold_in_pairs(monkeypatch, mfa, "_new_recovery_codes")
+    shown: list[list[str]] = []
+
+    def replace() -> None:
+        with app.app_context():
+            user = db.session.get_one(User, user_id)
+            shown.append(mfa.regenerate_recovery_codes(user, support.DEFAULT_PASSWORD))
+            db.session.commit()
+
+    support.run_together([replace, replace])
+    with app.app_context():
+        working = db.session.scalar(
+            select(func.count()).where(
+                RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+            )
+        )
+    # "The old ones no longer work": only the last set shown stays valid.
+    assert len(shown) == 2
+    assert working == mfa.RECOVERY_CODE_COUNT

@@ -194,6 +194,9 @@ def _format(raw: str) -> str:
 
 
 def _new_recovery_codes(user: User) -> list[str]:
+    # The member's row, locked to the commit: a replacement from a second tab at once waits,
+    # then deletes this set too, where its delete would miss codes not yet committed.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     now = utcnow()
     raws = [
