@@ -92,6 +92,9 @@ def create_token(user: User, name: str, scope: str, lifetime: str) -> tuple[ApiT
         raise TokenError("Choose read only or read and write.")
     if lifetime not in LIFETIMES:
         raise TokenError("Choose how long the token lasts.")
+    # The member's row, locked to the commit: tokens made from two tabs at once are counted
+    # one after the other, so together they cannot pass the limit.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
     if len(active_tokens(user)) >= MAX_ACTIVE:
         raise TokenError(f"You have {MAX_ACTIVE} tokens already. Revoke one you no longer use.")
     raw = PREFIX + secrets.token_urlsafe(32)

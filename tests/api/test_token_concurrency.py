@@ -1,0 +1,44 @@
+"""API tokens made or revoked from two tabs at once (PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import support
+from tests.api.helpers import make_token
+from tests.learning.test_concurrency import _race
+
+pytestmark = pytest.mark.skipif(
+    not support.is_postgres(),
+    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
+)
+
+
+def test_tokens_made_at_once_stay_within_the_limit(app, monkeypatch):
+    from campus.accounts import tokens
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    with app.app_context():
+        user_id = support.create_user().id
+        for n in range(tokens.MAX_ACTIVE - 1):
+            make_token(user_id, name=f"clinic {n}")
+    # Each has counted the tokens in force before either is made.
+    support.hold_in_pairs(monkeypatch, tokens, "record")
+
+    def make() -> int:
+        return tokens.create_token(db.session.get_one(User, user_id), "one more", "read", "30")[
+            0
+        ].id
+
+    results, errors = _race(app, 2, make)
+    assert len(results) == 1
+    assert len(errors) == 1 and isinstance(errors[0], tokens.TokenError)
+    with app.app_context():
+        alive = db.session.scalar(
+            select(func.count()).where(
+                tokens.ApiToken.user_id == user_id, tokens.ApiToken.revoked_at.is_(None)
+            )
+        )
+        assert alive == tokens.MAX_ACTIVE
