@@ -197,3 +197,13 @@ def test_the_openapi_document_describes_the_endpoint(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     responses = doc["paths"]["/api/v1/me/licenses"]["get"]["responses"]
     assert {"200", "401"} <= set(responses)
+
+
+def test_a_license_added_by_a_double_click_is_added_once(app, client, member):
+    assert post_form(client, "/account/licenses", GOOD).status_code == 302
+    # The second click of a double click arrives once the first is saved.
+    again = post_form(client, "/account/licenses", GOOD)
+    assert again.status_code == 422
+    assert "already on your account" in again.get_data(as_text=True)
+    assert _licenses(app, member) == [("massage_therapist", "FL", "MA12345", date(2027, 8, 31))]
+    assert _actions(app).count("license_added") == 1

@@ -71,6 +71,19 @@ def add_license(
 ) -> License:
     """Record a license the member holds."""
     fields = _checked(profession, jurisdiction, number, expires_on)
+    # The member's row, locked to the commit: a double click's second request waits, then finds
+    # the license the first added, rather than adding it (and its reminders) twice.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    same = db.session.scalar(
+        select(License.id).where(
+            License.user_id == user.id,
+            License.profession == fields["profession"],
+            License.jurisdiction == fields["jurisdiction"],
+            License.number == fields["number"],
+        )
+    )
+    if same is not None:
+        raise LicenseError("That license is already on your account.", "number")
     license = License(user_id=user.id, **fields)
     db.session.add(license)
     db.session.flush()
