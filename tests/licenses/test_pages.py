@@ -207,3 +207,16 @@ def test_a_license_added_by_a_double_click_is_added_once(app, client, member):
     assert "already on your account" in again.get_data(as_text=True)
     assert _licenses(app, member) == [("massage_therapist", "FL", "MA12345", date(2027, 8, 31))]
     assert _actions(app).count("license_added") == 1
+
+
+def test_an_edit_cannot_make_a_license_a_copy_of_another(app, client, member):
+    with app.app_context():
+        add_license(member)  # MA12345, Florida
+        second = add_license(member, number="MA54321").id
+    r = post_form(client, f"/account/licenses/{second}/edit", GOOD)
+    assert r.status_code == 422
+    assert "already on your account" in r.get_data(as_text=True)
+    assert sorted(x[2] for x in _licenses(app, member)) == ["MA12345", "MA54321"]
+    # Saving a license as it is stays possible: it is not a copy of itself.
+    same = {**GOOD, "number": "MA54321"}
+    assert post_form(client, f"/account/licenses/{second}/edit", same).status_code == 302

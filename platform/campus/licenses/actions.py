@@ -71,19 +71,7 @@ def add_license(
 ) -> License:
     """Record a license the member holds."""
     fields = _checked(profession, jurisdiction, number, expires_on)
-    # The member's row, locked to the commit: a double click's second request waits, then finds
-    # the license the first added, rather than adding it (and its reminders) twice.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
-    same = db.session.scalar(
-        select(License.id).where(
-            License.user_id == user.id,
-            License.profession == fields["profession"],
-            License.jurisdiction == fields["jurisdiction"],
-            License.number == fields["number"],
-        )
-    )
-    if same is not None:
-        raise LicenseError("That license is already on your account.", "number")
+    _refuse_copy(user, fields)
     license = License(user_id=user.id, **fields)
     db.session.add(license)
     db.session.flush()
@@ -103,6 +91,7 @@ def update_license(
     """Change one of the member's licenses (certificates already issued keep what they print)."""
     license = _own(user, license_id)
     fields = _checked(profession, jurisdiction, number, expires_on)
+    _refuse_copy(user, fields, license.id)
     before = snapshot(license)
     for key, value in fields.items():
         setattr(license, key, value)
@@ -211,6 +200,24 @@ def save_rule(
         actor=actor,
     )
     return rule
+
+
+def _refuse_copy(user: User, fields: dict, license_id: int | None = None) -> None:
+    """Refuse a license the member already has on file (another row than license_id)."""
+    # The member's row, locked to the commit: a double click's second request waits, then finds
+    # the license the first added, rather than adding it (and its reminders) twice.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    same = db.session.scalar(
+        select(License.id).where(
+            License.user_id == user.id,
+            License.profession == fields["profession"],
+            License.jurisdiction == fields["jurisdiction"],
+            License.number == fields["number"],
+            License.id != (license_id or 0),
+        )
+    )
+    if same is not None:
+        raise LicenseError("That license is already on your account.", "number")
 
 
 def _own(user: User, license_id: int) -> License:
