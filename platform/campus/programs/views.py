@@ -217,8 +217,18 @@ def submit_practical(slug: str):
 
 
 def allow_video_bodies() -> None:
-    """Let the practical upload alone past the site's MAX_CONTENT_LENGTH (runs before CSRF)."""
-    if request.endpoint == "programs.submit_practical":
+    """Let a candidate's practical upload past the site's MAX_CONTENT_LENGTH (runs before CSRF)."""
+    if request.endpoint != "programs.submit_practical":
+        return
+    # Only someone the upload form is shown to: for anyone else (a visitor, a member the
+    # program cannot certify, any slug) the CSRF check read a body of up to PRACTICAL_MAX_BYTES
+    # to its end before refusing it, as often as it was sent.
+    user = _user()
+    slug = str((request.view_args or {}).get("slug", ""))[:120]
+    program = db.session.scalar(select(Program).where(Program.slug == slug)) if user else None
+    if user is None or program is None or not (program.published or user.is_admin):
+        return
+    if practicals.may_submit(user, program) is None:
         request.max_content_length = practicals.max_bytes() + 64 * 1024
 
 
