@@ -276,6 +276,21 @@ def test_a_16_bit_greyscale_photo_keeps_its_shades(app, client, member):
     assert abs(left - 191) <= 3 and abs(right - 64) <= 3
 
 
+def test_a_small_file_of_a_huge_image_is_refused_before_it_is_decoded(app, client, member):
+    # 20 megapixels of one colour fit in 90 KB of PNG; decoded and flattened, 40 million took
+    # some 650 MB of memory and a second, on every save of the profile form.
+    flat = io.BytesIO()
+    Image.new("RGBA", (5000, 4000), (200, 80, 40, 255)).save(flat, format="PNG")
+    assert len(flat.getvalue()) < 200 * 1024
+    response = _save(client, photo=(io.BytesIO(flat.getvalue()), "flat.png"))
+    assert response.status_code == 422
+    assert "too many pixels" in response.text
+    from campus.directory.services import profile_of
+
+    with app.app_context():
+        assert profile_of(member) is None
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
