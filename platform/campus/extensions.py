@@ -3,7 +3,6 @@
 from typing import TYPE_CHECKING
 
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,12 +10,13 @@ from flask_wtf import CSRFProtect
 
 from campus.api.spec import CampusApi, ErrorResponsesPlugin
 from campus.models.base import Base
+from campus.throttling import by_address
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=by_address, default_limits=[])
 api = CampusApi(spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
 
 if TYPE_CHECKING:

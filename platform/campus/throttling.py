@@ -7,6 +7,7 @@ per address separately, so a classroom behind one address can all sign in.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from flask import current_app, request
@@ -20,9 +21,25 @@ def setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
+def client_network() -> str:
+    """The client's address, or for IPv6 the /64 network it is in."""
+    address = get_remote_address() or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    # One subscriber, one server, is handed a whole /64 and may send from any of its 2^64
+    # addresses: counted per address, every per-address limit was as good as none.
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))
+
+
 def by_address() -> str:
-    """Key a limit on the client's address."""
-    return "address:" + (get_remote_address() or "unknown")
+    """Key a limit on the client's address (its /64 for IPv6)."""
+    return "address:" + client_network()
 
 
 def by_account() -> str:

@@ -99,6 +99,37 @@ def test_signup_is_rate_limited_per_address(app, client):
     assert codes == [200, 200, 429]
 
 
+def test_an_ipv6_network_shares_one_budget_however_many_addresses_it_sends_from(app, client):
+    # A single IPv6 host holds a /64: keyed on the whole address, each request from a new one
+    # started a fresh budget, so sign-ups and reset emails were unlimited.
+    app.config["SIGNUP_RATE_LIMIT"] = "2 per minute"
+    app.config["RESET_RATE_LIMIT"] = "2 per minute"
+    form = {
+        "full_name": "Riley Moss",
+        "password": "a sturdy passphrase",
+        "profession": "physical_therapist",
+    }
+
+    def sign_up(n: int, address: str) -> int:
+        data = {**form, "email": f"v6-{n}@example.com"}
+        return post_form(client, "/signup", data, **_from(address)).status_code
+
+    codes = [sign_up(n, f"2001:db8:1:2::{n:x}") for n in range(1, 4)]
+    assert codes == [200, 200, 429]
+    assert sign_up(9, "2001:db8:1:3::1") == 200  # the next network has its own
+    resets = [
+        post_form(
+            client, "/password/reset", {"email": "sam@example.com"}, **_from(f"2001:db8:9::{n}")
+        ).status_code
+        for n in range(1, 4)
+    ]
+    assert resets == [200, 200, 429]
+    # An IPv4 client reached over IPv6 (::ffff:a.b.c.d) is counted as that IPv4 address.
+    app.config["SIGNUP_RATE_LIMIT"] = "1 per minute"
+    assert sign_up(10, "192.0.2.7") == 200
+    assert sign_up(11, "::ffff:192.0.2.7") == 429
+
+
 def test_verification_resend_is_rate_limited(app, client):
     app.config["VERIFY_RESEND_RATE_LIMIT"] = "2 per minute"
     with app.app_context():
