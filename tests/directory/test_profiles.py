@@ -87,6 +87,19 @@ def test_a_saved_profile_stays_private_until_published(app, client, member):
     ]
 
 
+def test_hiding_a_profile_that_is_not_listed_logs_nothing(app, client, member):
+    # Each click on "hide" wrote an entry saying the owner hid the profile, listed or not: as
+    # many entries, all claiming a change, as a member cared to send.
+    _save(client)
+    for _click in range(3):
+        assert support.post_form(client, "/directory/me/unpublish").status_code == 302
+    support.post_form(client, "/directory/me/publish")
+    for _click in range(2):
+        support.post_form(client, "/directory/me/unpublish")
+    actions = [e.action for e in audit_entries(app, object_type="DirectoryProfile")]
+    assert actions == ["directory_create", "directory_publish", "directory_unpublish"]
+
+
 def test_the_street_shows_only_when_asked(app, client, member):
     _save(client)
     support.post_form(client, "/directory/me/publish")

@@ -84,7 +84,10 @@ def publish_profile(
 def unpublish_profile(user: User) -> DirectoryProfile:
     """Take the member's profile off the directory, and log it."""
     profile = _own(user)
+    before = _state(profile)
     services.unpublish(profile)
+    if _state(profile) == before:  # not listed (a second click, a profile never published)
+        return profile
     record("directory_unpublish", profile, summary=f"{profile.slug}: hidden by owner", actor=user)
     return profile
 
