@@ -650,6 +650,35 @@ def test_each_retry_email_gives_the_same_end_of_access(stripe_client, stripe_app
         assert not _access(stripe_app, user_id)
 
 
+def test_a_failed_payment_processed_late_gives_the_end_of_access_the_member_really_has(
+    stripe_client, stripe_app, customer
+):
+    # Stripe delivers a failure days late when our endpoint was down (it retries for three
+    # days), and its subscription's update may come after it: the grace runs from the failure.
+    import time_machine
+
+    from campus.templating import format_date
+
+    user_id, customer_id = customer
+    now = int(time.time())
+    failed_at = datetime.fromtimestamp(now, UTC)
+    post_event(
+        stripe_client,
+        event("customer.subscription.created", subscription("sub_a", customer_id), now - 10),
+    )
+    with time_machine.travel(failed_at + timedelta(days=2), tick=False):
+        failed = invoice("sub_a", customer_id, paid=False)
+        post_event(stripe_client, event("invoice.payment_failed", failed, now))
+        past_due = subscription("sub_a", customer_id, status="past_due")
+        post_event(stripe_client, event("customer.subscription.updated", past_due, now))
+    [message] = support.outbox(stripe_app)
+    with stripe_app.app_context():
+        end = format_date(failed_at + timedelta(days=7))
+    assert f"continues until {end} while we retry" in support.body_of(message)
+    with time_machine.travel(failed_at + timedelta(days=7, minutes=1), tick=False):
+        assert not _access(stripe_app, user_id)
+
+
 @pytest.mark.parametrize(
     ("status", "subjects"),
     [

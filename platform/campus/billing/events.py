@@ -284,9 +284,12 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     user = db.session.get_one(User, row.user_id)
     now = utcnow()
     # Each retry's email gives the same end: the grace runs from the first failure (this one,
-    # when the subscription is not past due yet). Only a live subscription has a grace: an
-    # unpaid or incomplete one gives no access until a payment goes through.
-    until = grace_ends(row.past_due_since or now) if row.status in LIVE_STATUSES else None
+    # when the subscription is not past due yet), from when it happened, as the subscription's
+    # own past-due event counts it, not from when a late delivery got here. Only a live
+    # subscription has a grace: an unpaid or incomplete one gives no access until a payment
+    # goes through.
+    first_failure = row.past_due_since or to_datetime(event["created"]) or now
+    until = grace_ends(first_failure) if row.status in LIVE_STATUSES else None
     queue_email(
         user.email,
         "Your Campus membership payment failed",
