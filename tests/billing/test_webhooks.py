@@ -707,6 +707,31 @@ def test_a_failed_payment_of_a_subscription_without_access_promises_no_access(
         assert "while we retry" not in support.body_of(message)
 
 
+@pytest.mark.parametrize("status", ["past_due", "unpaid"])
+def test_a_failed_payment_of_a_comped_member_does_not_say_their_access_stops(
+    stripe_client, stripe_app, customer, status
+):
+    # A comp grant keeps the member's access whatever their card does: the email must not
+    # tell them access is paused, or ends with the subscription's grace.
+    from campus.templating import format_date
+
+    user_id, customer_id = customer
+    now = int(time.time())
+    with stripe_app.app_context():
+        comp_end = format_date(support.grant_comp(user_id, days=60).ends_at)
+    failing = subscription("sub_a", customer_id, status=status)
+    post_event(stripe_client, event("customer.subscription.updated", failing, now - 1))
+    post_event(
+        stripe_client, event("invoice.payment_failed", invoice("sub_a", customer_id, paid=False))
+    )
+    [message] = support.outbox(stripe_app)
+    body = support.body_of(message)
+    assert "paused" not in body and "while we retry" not in body
+    assert f"Your complimentary membership keeps your access open until {comp_end}." in body
+    assert support.link_in(message) == "/membership"
+    assert _access(stripe_app, user_id)
+
+
 def test_a_failed_payment_delivered_after_the_member_paid_sends_no_email(
     stripe_client, stripe_app, customer
 ):

@@ -16,6 +16,7 @@ from campus.accounts.models import User
 from campus.billing.access import (
     ENDED_STATUSES,
     LIVE_STATUSES,
+    active_comp,
     grace_ends,
     subscription_grants_access,
 )
@@ -290,6 +291,13 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     # goes through.
     first_failure = row.past_due_since or to_datetime(event["created"]) or now
     until = grace_ends(first_failure) if row.status in LIVE_STATUSES else None
+    if until is not None and until <= now:
+        until = None
+    # A comp grant keeps access past the card's grace (or without one): that end is the true one.
+    comp = active_comp(user.id, now)
+    comp_until = (
+        comp.ends_at if comp is not None and (until is None or comp.ends_at > until) else None
+    )
     queue_email(
         user.email,
         "Your Campus membership payment failed",
@@ -297,7 +305,8 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         dedupe_key=f"billing:payment_failed:{invoice.get('id')}:{invoice.get('attempt_count')}",
         user=user,
         amount=invoice.get("amount_due"),
-        access_until=until if until is not None and until > now else None,
+        access_until=None if comp_until is not None else until,
+        comp_until=comp_until,
         link=membership_link(),
     )
     return "processed", None
