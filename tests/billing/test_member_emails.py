@@ -12,6 +12,7 @@ from sqlalchemy import select
 from campus.billing import actions
 from campus.billing.tasks import email_lapsed_comps
 from campus.extensions import db
+from campus.models.base import utcnow
 from tests import support
 from tests.billing.fake_stripe import subscription
 
@@ -95,6 +96,22 @@ def test_a_comp_that_runs_out_emails_the_member_once(app):
         "You have a complimentary Campus membership",
         "Your complimentary Campus membership has ended",
     ]
+
+
+def test_a_comp_that_ends_while_the_member_pays_sends_no_ended_email(app):
+    # A member on a trial comp who subscribed before it ran out still has their membership:
+    # "has ended ... you can become a member any time" would tell them they lost it.
+    with app.app_context():
+        lapsing, revoked = support.create_user(), support.create_user()
+        for user in (lapsing, revoked):
+            actions.grant_comp(user, days=3, reason="trying it out", actor=None)
+            support.make_member(user.id, current_period_end=utcnow() + timedelta(days=30))
+        db.session.commit()
+        actions.end_comp(revoked, actor=None)
+        db.session.commit()
+        with time_machine.travel(timedelta(days=3, hours=1), tick=False):
+            email_lapsed_comps()
+    assert _subjects(app).count("Your complimentary Campus membership has ended") == 0
 
 
 def test_a_comp_that_runs_out_under_a_longer_one_sends_no_ended_email_until_that_ends(app):

@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from campus.accounts.models import User
 from campus.audit import record, snapshot
+from campus.billing.access import membership_state
 from campus.billing.events import PROCESS_TASK, reset_for_replay
 from campus.billing.models import CompMembership, WebhookEvent
 from campus.billing.services import BillingError
@@ -127,8 +128,12 @@ def end_comp(user: User, *, actor: User | None) -> int:
 
 
 def email_comp_ended(comp: CompMembership) -> None:
-    """Queue the "complimentary membership has ended" email, once per grant."""
+    """Queue the "complimentary membership has ended" email once per grant, unless access lasts."""
     user = db.session.get_one(User, comp.user_id)
+    if membership_state(user).has_access:
+        # A paid subscription still gives access: nothing has ended for the member, and when
+        # that ends its own email says so.
+        return
     queue_email(
         user.email,
         "Your complimentary Campus membership has ended",
