@@ -98,6 +98,24 @@ def test_a_comp_that_runs_out_emails_the_member_once(app):
     ]
 
 
+def test_a_comp_granted_to_a_paying_member_does_not_say_there_is_nothing_to_pay(app):
+    # Stripe goes on charging a member who is comped: they must not read that it is free now.
+    from campus.templating import format_date
+
+    with app.app_context():
+        user = support.create_user()
+        renews = utcnow() + timedelta(days=12)
+        support.make_member(user.id, current_period_end=renews)
+        actions.grant_comp(user, days=30, reason="speaker", actor=None)
+        db.session.commit()
+        renews_text = format_date(renews)
+    [message] = support.outbox(app)
+    body = support.body_of(message)
+    assert "nothing to pay" not in body
+    assert f"still renews on {renews_text}" in body
+    assert support.link_in(message) == "/membership"
+
+
 def test_a_comp_that_ends_while_the_member_pays_sends_no_ended_email(app):
     # A member on a trial comp who subscribed before it ran out still has their membership:
     # "has ended ... you can become a member any time" would tell them they lost it.

@@ -13,7 +13,12 @@ from sqlalchemy import and_, or_, select
 
 from campus.accounts.models import User
 from campus.audit import record, snapshot
-from campus.billing.access import membership_state
+from campus.billing.access import (
+    ACCESS_STATUSES,
+    current_subscription,
+    membership_state,
+    subscription_grants_access,
+)
 from campus.billing.events import PROCESS_TASK, reset_for_replay
 from campus.billing.models import CompMembership, WebhookEvent
 from campus.billing.services import BillingError
@@ -75,6 +80,16 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         after=snapshot(comp),
         actor=actor,
     )
+    # A paid subscription set to renew goes on being charged: the email must say so.
+    paid = current_subscription(user.id)
+    renews_at = None
+    if (
+        paid is not None
+        and paid.status in ACCESS_STATUSES
+        and not paid.cancel_at_period_end
+        and subscription_grants_access(paid, now)
+    ):
+        renews_at = paid.current_period_end
     queue_email(
         user.email,
         "You have a complimentary Campus membership",
@@ -82,7 +97,8 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         dedupe_key=f"billing:comp_granted:{comp.id}",
         user=user,
         ends_at=comp.ends_at,
-        link=public_url("main.home"),
+        renews_at=renews_at,
+        link=public_url("billing.membership" if renews_at else "main.home"),
     )
     return comp
 
