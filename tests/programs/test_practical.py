@@ -245,6 +245,40 @@ def test_assessor_returns_then_passes_and_the_candidate_is_emailed(app, client):
     assert "second.webm" not in str(passed.before) + str(passed.after)
 
 
+@pytest.mark.parametrize(
+    ("rubric", "decision", "marks", "comments"),
+    [
+        pytest.param("", "pass", {}, "", id="no-rubric-passed"),
+        pytest.param("Finds the point\nSafe pressure", "pass", {0: 1, 1: 1}, "", id="passed"),
+        pytest.param("", "return", {}, "Film closer.", id="no-rubric-returned"),
+    ],
+)
+def test_the_verdict_email_has_no_empty_rubric_and_no_gaps(
+    app, client, rubric, decision, marks, comments
+):
+    slug, user_id = _setup(app)
+    with app.app_context():
+        from campus.programs.models import Program
+
+        db.session.scalar(select(Program).where(Program.slug == slug)).rubric = rubric
+        db.session.commit()
+        support.sign_in_directly(client, user_id)
+    _upload(client, slug, MP4, "first.mp4")
+    assessor = _assessor_client(app)
+    with app.app_context():
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+    fields = {f"criterion-{index}": "met" for index in marks}
+    support.post_form(
+        assessor,
+        f"/admin/assessments/{submission_id}/",
+        {"decision": decision, "comments": comments, **fields},
+    )
+    [message] = support.outbox(app)
+    body = support.body_of(message)
+    assert ("Rubric:" in body) == bool(rubric)
+    assert "\n\n\n" not in body
+
+
 def test_an_assessor_cannot_review_their_own_practical(app, client):
     slug, _candidate = _setup(app)
     with app.app_context():
