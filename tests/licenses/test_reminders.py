@@ -73,6 +73,7 @@ def test_a_reminder_goes_out_once_however_often_the_task_runs(app):
     assert "Fla. Admin. Code R. 64B7-28.009" in body
     assert "s. 480.0415, F.S. Check with your board" in body and "F.S.." not in body
     assert "/account/licenses/reminders/stop/" in message["List-Unsubscribe"]
+    assert "\n\n\n" not in body  # no doubled blank line where the course list would be
 
 
 def test_each_threshold_is_sent_once_per_cycle(app):
@@ -105,6 +106,15 @@ def test_no_reminder_without_hours_due_soon(app, days_left, fields):
         _member_with_license(days_left, **fields)
         assert send_renewal_reminders() == 0
     assert outbox(app) == []
+
+
+@pytest.mark.parametrize(("days_left", "when"), [(0, "today"), (1, "in 1 day")])
+def test_a_reminder_on_the_last_days_says_when_in_words(app, days_left, when):
+    with app.app_context():
+        _member_with_license(days_left)
+        assert send_renewal_reminders() == 1
+    body = body_of(outbox(app)[0])
+    assert f", {when}." in body and "0 days" not in body
 
 
 def test_a_member_who_switched_reminders_off_gets_none(app):
