@@ -229,6 +229,31 @@ def test_the_link_expires_and_the_sweep_removes_the_file(app, client):
             assert db.session.scalars(select(DataExport)).one().status == "expired"
 
 
+def test_the_link_works_until_the_moment_the_email_names(app, client):
+    # "Works until December 10" reads as the whole of that day: a member who opens it that
+    # evening must not find it expired.
+    import re
+    from datetime import UTC, datetime, time
+
+    m = full_member(app)
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    [message] = [x for x in support.outbox(app) if "archive" in x["Subject"]]
+    stated = re.search(r"works until (.+?);", support.body_of(message)).group(1)
+    try:
+        last = datetime.strptime(stated, "%B %d, %Y at %H:%M %Z").replace(tzinfo=UTC)
+    except ValueError:  # a date alone promises the whole day
+        day = datetime.strptime(stated, "%B %d, %Y").date()
+        last = datetime.combine(day, time(23, 59), tzinfo=UTC)
+    link = support.link_in(message)
+    with time_machine.travel(last - timedelta(minutes=1), tick=False):
+        support.login(client, m.email)
+        with client.get(link) as download:
+            assert download.status_code == 200
+    with time_machine.travel(last + timedelta(minutes=1), tick=False), client.get(link) as gone:
+        assert gone.status_code == 410
+
+
 def test_the_request_and_the_download_are_audited(app, client):
     m = full_member(app)
     support.login(client, m.email)

@@ -106,7 +106,9 @@ def build_export(export_id: int) -> bool:
         dedupe_key=f"data-export-ready:{export.id}",
         user=user,
         link=public_url("records.download_export", export_id=export.id),
-        expires=format_date(export.expires_at),
+        # To the minute: a date alone reads as the whole of that day, and the link ends at the
+        # moment it was built a week before.
+        expires=format_date(export.expires_at, "%B %-d, %Y at %H:%M %Z"),
     )
     return True
 
