@@ -71,6 +71,37 @@ def test_the_email_changes_only_when_the_new_address_confirms(app, client):
         assert "email_change_requested" in actions and "email_changed" in actions
 
 
+def test_mail_still_waiting_for_delivery_goes_to_the_new_address(app, client, monkeypatch):
+    # The mail server was down (or the worker behind) when the member's comp email was queued;
+    # by the time it goes out the member has moved to a new address: the old one, perhaps a
+    # former employer's, must not get it.
+    from campus.billing import actions
+    from campus.extensions import db
+    from campus.mail import services
+    from campus.mail.tasks import sweep_unsent
+    from campus.models.base import utcnow
+
+    user_id = _member(app)
+    with app.app_context(), monkeypatch.context() as outage:
+        outage.setattr(services, "enqueue_after_commit", lambda *args: None)
+        from campus.accounts.models import User
+
+        actions.grant_comp(db.session.get(User, user_id), days=30, reason="speaker", actor=None)
+        db.session.commit()
+        later = utcnow() + timedelta(minutes=30)
+    support.login(client, "old@example.com")
+    _ask(client, "new@example.com")
+    assert client.get(support.link_in(_mail_to(app, "new@example.com")[0])).status_code == 302
+    with time_machine.travel(later, tick=False), app.app_context():
+        assert sweep_unsent() == 1
+    comp = [m for m in support.outbox(app) if "complimentary" in m["Subject"]]
+    assert [m["To"] for m in comp] == ["new@example.com"]
+    # What was meant for the old address itself (the notice of the change) still goes there.
+    assert [m["Subject"] for m in _mail_to(app, "old@example.com")] == [
+        "Your Campus email address was changed"
+    ]
+
+
 def test_a_link_works_once(app, client):
     user_id = _member(app)
     support.login(client, "old@example.com")

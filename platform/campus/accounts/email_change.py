@@ -22,7 +22,7 @@ from campus.accounts.services import (
 from campus.accounts.sessions import end_sessions
 from campus.audit import AuditEntry, record
 from campus.extensions import db
-from campus.mail.services import queue_email
+from campus.mail.services import queue_email, readdress_unsent
 from campus.models.base import utcnow
 from campus.urls import public_url
 
@@ -119,6 +119,7 @@ def confirm_change(user: User, raw: str) -> int:
         raise AccountError("That address is no longer available. Choose another one.") from None
     spend_tokens(user.id, _SPENT_BY_CHANGE)
     ended = end_sessions(user, keep_current=True)
+    readdress_unsent(old, address)
     queue_email(
         old,
         "Your Campus email address was changed",

@@ -10,7 +10,7 @@ from typing import cast
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campus.extensions import db
@@ -155,6 +155,28 @@ STRANGERS_MAIL = (
     "directory:message-undelivered:",
     "account-deleted:",
 )
+
+
+def readdress_unsent(old: str, new: str) -> int:
+    """Send an account's mail still waiting for delivery to its new address; count it.
+
+    What was queued before the member changed their address (the mail server down, the worker
+    behind) is theirs, not the old mailbox's. Mail to people without an account stays as it was
+    addressed: it is for whoever typed that address.
+    """
+    strangers = or_(*(EmailMessage.dedupe_key.startswith(prefix) for prefix in STRANGERS_MAIL))
+    result = db.session.execute(
+        update(EmailMessage)
+        .where(
+            EmailMessage.to == old,
+            EmailMessage.status.in_(("queued", "failed")),
+            EmailMessage.attempts < MAX_ATTEMPTS,
+            or_(EmailMessage.dedupe_key.is_(None), not_(strangers)),
+        )
+        .values(to=new)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, result).rowcount
 
 
 def _done_before(cutoff: datetime) -> ColumnElement[bool]:
