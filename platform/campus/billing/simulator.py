@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import itertools
 import json
 import secrets
 import time
@@ -37,8 +38,12 @@ def _now() -> int:
     return int(time.time())
 
 
+# Objects made in the same second are listed in the order made: their ids sort that way.
+_MADE = itertools.count()
+
+
 def _new_id(prefix: str) -> str:
-    return f"{prefix}_sim{secrets.token_hex(8)}"
+    return f"{prefix}_sim{next(_MADE):010d}{secrets.token_hex(6)}"
 
 
 def add_month(ts: int) -> int:
@@ -86,7 +91,10 @@ def objects(kind: str, customer: str | None = None) -> list[dict[str, Any]]:
     query = select(SimulatedStripeObject).where(SimulatedStripeObject.object == kind)
     if customer is not None:
         query = query.where(SimulatedStripeObject.customer == customer)
-    rows = db.session.scalars(query.order_by(SimulatedStripeObject.created)).all()
+    # `created` is in seconds: within one, the id keeps the order they were made in (by this
+    # process), where the database would give any order it liked.
+    order = (SimulatedStripeObject.created, SimulatedStripeObject.id)
+    rows = db.session.scalars(query.order_by(*order)).all()
     return [json.loads(row.data) for row in rows]
 
 
