@@ -320,16 +320,16 @@ def test_membership_page_for_visitors_offers_signup(client):
 
 
 def test_objects_made_in_one_second_are_listed_in_the_order_made(app):
-    from campus.billing import simulator
+    from campus.billing import simulated_store
     from campus.billing.models import SimulatedStripeObject
 
     app.config["SIMULATED_STRIPE_AUTO_DELIVER"] = False
     with app.app_context(), time_machine.travel(datetime(2026, 5, 4, 9, tzinfo=UTC), tick=False):
-        made = [simulator._emit("test.event", {"id": str(n)}) for n in range(30)]
+        made = [simulated_store.emit("test.event", {"id": str(n)}) for n in range(30)]
         db.session.commit()
         # Rewritten newest first, as later changes to stored objects do: PostgreSQL then keeps
         # the rows in that order on disk, and would hand back same-second ties in it.
         for row in reversed(db.session.scalars(select(SimulatedStripeObject)).all()):
             row.data = row.data + " "
             db.session.commit()
-        assert [e["id"] for e in simulator.objects("event")] == [e["id"] for e in made]
+        assert [e["id"] for e in simulated_store.objects("event")] == [e["id"] for e in made]

@@ -11,39 +11,18 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import itertools
 import json
-import secrets
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import select
 
 from campus.accounts.models import User
+from campus.billing import simulated_store as store
 from campus.billing.models import SimulatedStripeObject
+from campus.billing.simulated_store import SimulatorError, get_object, objects
 from campus.billing.stripe_api import membership_price_id
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit
-
-API_VERSION = "2026-10-28.endive"
-
-
-class SimulatorError(Exception):
-    """The simulated Stripe refused the request (like a 4xx from Stripe)."""
-
-
-def _now() -> int:
-    return int(time.time())
-
-
-# Objects made in the same second are listed in the order made: their ids sort that way.
-_MADE = itertools.count()
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_sim{next(_MADE):010d}{secrets.token_hex(6)}"
 
 
 def add_month(ts: int) -> int:
@@ -52,70 +31,6 @@ def add_month(ts: int) -> int:
     year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return int(moment.replace(year=year, month=month, day=day).timestamp())
-
-
-# --- storage ---------------------------------------------------------------------------------
-
-
-def get_object(object_id: str) -> dict[str, Any] | None:
-    """Return one stored object as a dict, or None."""
-    row = db.session.get(SimulatedStripeObject, object_id)
-    return json.loads(row.data) if row is not None else None
-
-
-def _lock(object_id: str) -> dict[str, Any]:
-    row = db.session.scalar(
-        select(SimulatedStripeObject).where(SimulatedStripeObject.id == object_id).with_for_update()
-    )
-    if row is None:
-        raise SimulatorError(f"No such object: {object_id}")
-    return json.loads(row.data)
-
-
-def _save(obj: dict[str, Any]) -> dict[str, Any]:
-    row = db.session.get(SimulatedStripeObject, obj["id"])
-    customer = obj.get("customer") if obj["object"] != "customer" else obj["id"]
-    if row is None:
-        row = SimulatedStripeObject(
-            id=obj["id"], object=obj["object"], customer=customer, created=obj["created"], data=""
-        )
-        db.session.add(row)
-    row.data = json.dumps(obj, sort_keys=True)
-    row.customer = customer
-    db.session.flush()
-    return obj
-
-
-def objects(kind: str, customer: str | None = None) -> list[dict[str, Any]]:
-    """List stored objects of one kind (optionally one customer's), oldest first."""
-    query = select(SimulatedStripeObject).where(SimulatedStripeObject.object == kind)
-    if customer is not None:
-        query = query.where(SimulatedStripeObject.customer == customer)
-    # `created` is in seconds: within one, the id keeps the order they were made in (by this
-    # process), where the database would give any order it liked.
-    order = (SimulatedStripeObject.created, SimulatedStripeObject.id)
-    rows = db.session.scalars(query.order_by(*order)).all()
-    return [json.loads(row.data) for row in rows]
-
-
-def _emit(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict:
-    event: dict[str, Any] = {
-        "id": _new_id("evt"),
-        "object": "event",
-        "api_version": API_VERSION,
-        "created": _now(),
-        "type": event_type,
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "data": {"object": obj},
-    }
-    if previous:
-        event["data"]["previous_attributes"] = previous
-    _save(event)
-    if current_app.config.get("SIMULATED_STRIPE_AUTO_DELIVER", True):
-        enqueue_after_commit("campus.billing.deliver_simulated_event", event["id"])
-    return event
 
 
 # --- customers and checkout ------------------------------------------------------------------
@@ -127,11 +42,11 @@ def create_customer(user: User) -> str:
     digest = hashlib.sha256(secret + f"customer:{user.id}".encode()).hexdigest()[:16]
     customer_id = f"cus_sim{digest}"
     if get_object(customer_id) is None:
-        _save(
+        store.save(
             {
                 "id": customer_id,
                 "object": "customer",
-                "created": _now(),
+                "created": store.now(),
                 "email": user.email,
                 "name": user.full_name,
                 "metadata": {"user_id": str(user.id)},
@@ -147,8 +62,8 @@ def create_checkout_session(
     """Open a subscription-mode Checkout Session that the local payment page completes."""
     if get_object(customer_id) is None:
         raise SimulatorError(f"No such customer: {customer_id}")
-    now = _now()
-    session_id = _new_id("cs")
+    now = store.now()
+    session_id = store.new_id("cs")
     session = {
         "id": session_id,
         "object": "checkout.session",
@@ -171,12 +86,12 @@ def create_checkout_session(
         "metadata": {},
         "livemode": False,
     }
-    return _save(session)
+    return store.save(session)
 
 
 def _subscription_item(sub_id: str, start: int, end: int) -> dict[str, Any]:
     return {
-        "id": _new_id("si"),
+        "id": store.new_id("si"),
         "object": "subscription_item",
         "subscription": sub_id,
         "quantity": 1,
@@ -197,10 +112,10 @@ def _subscription_item(sub_id: str, start: int, end: int) -> dict[str, Any]:
 
 def _invoice(sub: dict[str, Any], *, paid: bool, reason: str) -> dict[str, Any]:
     item = sub["items"]["data"][0]
-    now = _now()
+    now = store.now()
     amount = item["price"]["unit_amount"]
     return {
-        "id": _new_id("in"),
+        "id": store.new_id("in"),
         "object": "invoice",
         "created": now,
         "customer": sub["customer"],
@@ -230,13 +145,13 @@ def _invoice(sub: dict[str, Any], *, paid: bool, reason: str) -> dict[str, Any]:
 
 def complete_checkout(session_id: str) -> dict[str, Any]:
     """Pay a Checkout Session: create the subscription and its first invoice, emit the events."""
-    session = _lock(session_id)
+    session = store.lock(session_id)
     if session["object"] != "checkout.session":
         raise SimulatorError(f"{session_id} is not a Checkout Session")
     if session["status"] != "open":
         return session  # paying twice (a double submit) does nothing more
-    now = _now()
-    sub_id = _new_id("sub")
+    now = store.now()
+    sub_id = store.new_id("sub")
     sub = {
         "id": sub_id,
         "object": "subscription",
@@ -263,14 +178,14 @@ def complete_checkout(session_id: str) -> dict[str, Any]:
     }
     invoice = _invoice(sub, paid=True, reason="subscription_create")
     sub["latest_invoice"] = invoice["id"]
-    _save(sub)
-    _save(invoice)
+    store.save(sub)
+    store.save(invoice)
     session.update(status="complete", payment_status="paid", subscription=sub_id)
     session["invoice"] = invoice["id"]
-    _save(session)
-    _emit("customer.subscription.created", sub)
-    _emit("invoice.paid", invoice)
-    _emit("checkout.session.completed", session)
+    store.save(session)
+    store.emit("customer.subscription.created", sub)
+    store.emit("invoice.paid", invoice)
+    store.emit("checkout.session.completed", session)
     return session
 
 
@@ -278,7 +193,7 @@ def complete_checkout(session_id: str) -> dict[str, Any]:
 
 
 def _sub_for_change(sub_id: str) -> dict[str, Any]:
-    sub = _lock(sub_id)
+    sub = store.lock(sub_id)
     if sub["object"] != "subscription":
         raise SimulatorError(f"{sub_id} is not a subscription")
     if sub["status"] in ("canceled", "incomplete_expired"):
@@ -302,10 +217,10 @@ def renew(sub_id: str) -> dict[str, Any]:
     sub["status"] = "active"
     invoice = _invoice(sub, paid=True, reason="subscription_cycle")
     sub["latest_invoice"] = invoice["id"]
-    _save(invoice)
-    _save(sub)
-    _emit("invoice.paid", invoice)
-    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    store.save(invoice)
+    store.save(sub)
+    store.emit("invoice.paid", invoice)
+    store.emit("customer.subscription.updated", sub, _changed(sub, before))
     return sub
 
 
@@ -315,7 +230,7 @@ def fail_payment(sub_id: str) -> dict[str, Any]:
     before = {"status": sub["status"], "latest_invoice": sub["latest_invoice"]}
     latest = get_object(sub["latest_invoice"]) if sub.get("latest_invoice") else None
     if latest is not None and latest["status"] == "open":
-        invoice = _lock(latest["id"])  # another attempt on the same open invoice
+        invoice = store.lock(latest["id"])  # another attempt on the same open invoice
         invoice["attempt_count"] += 1
     else:
         # The renewal: the new period starts and its invoice cannot be charged.
@@ -324,13 +239,13 @@ def fail_payment(sub_id: str) -> dict[str, Any]:
         item["current_period_start"] = item["current_period_end"]
         item["current_period_end"] = add_month(item["current_period_end"])
         invoice = _invoice(sub, paid=False, reason="subscription_cycle")
-    invoice["next_payment_attempt"] = _now() + 3 * 24 * 3600
+    invoice["next_payment_attempt"] = store.now() + 3 * 24 * 3600
     sub["status"] = "past_due"
     sub["latest_invoice"] = invoice["id"]
-    _save(invoice)
-    _save(sub)
-    _emit("invoice.payment_failed", invoice)
-    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    store.save(invoice)
+    store.save(sub)
+    store.emit("invoice.payment_failed", invoice)
+    store.emit("customer.subscription.updated", sub, _changed(sub, before))
     return sub
 
 
@@ -340,16 +255,16 @@ def pay_open_invoice(sub_id: str) -> dict[str, Any]:
     latest = get_object(sub["latest_invoice"]) if sub.get("latest_invoice") else None
     if latest is None or latest["status"] != "open":
         return sub
-    invoice = _lock(latest["id"])
+    invoice = store.lock(latest["id"])
     invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0)
-    invoice["status_transitions"] = {"paid_at": _now()}
+    invoice["status_transitions"] = {"paid_at": store.now()}
     invoice["next_payment_attempt"] = None
     before = {"status": sub["status"]}
     sub["status"] = "active"
-    _save(invoice)
-    _save(sub)
-    _emit("invoice.paid", invoice)
-    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    store.save(invoice)
+    store.save(sub)
+    store.emit("invoice.paid", invoice)
+    store.emit("customer.subscription.updated", sub, _changed(sub, before))
     return sub
 
 
@@ -361,9 +276,9 @@ def cancel_at_period_end(sub_id: str) -> dict[str, Any]:
     before = {"cancel_at_period_end": False, "cancel_at": None, "canceled_at": None}
     sub["cancel_at_period_end"] = True
     sub["cancel_at"] = sub["items"]["data"][0]["current_period_end"]
-    sub["canceled_at"] = _now()
-    _save(sub)
-    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    sub["canceled_at"] = store.now()
+    store.save(sub)
+    store.emit("customer.subscription.updated", sub, _changed(sub, before))
     return sub
 
 
@@ -378,18 +293,18 @@ def resume(sub_id: str) -> dict[str, Any]:
         "canceled_at": sub["canceled_at"],
     }
     sub.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
-    _save(sub)
-    _emit("customer.subscription.updated", sub, _changed(sub, before))
+    store.save(sub)
+    store.emit("customer.subscription.updated", sub, _changed(sub, before))
     return sub
 
 
 def cancel_now(sub_id: str) -> dict[str, Any]:
     """End the subscription at once (what Stripe does at period end or on immediate cancel)."""
     sub = _sub_for_change(sub_id)
-    now = _now()
+    now = store.now()
     sub.update(status="canceled", ended_at=now, canceled_at=sub.get("canceled_at") or now)
-    _save(sub)
-    _emit("customer.subscription.deleted", sub)
+    store.save(sub)
+    store.emit("customer.subscription.deleted", sub)
     return sub
 
 
@@ -401,13 +316,13 @@ def delete_customer(customer_id: str) -> None:
     customer = json.loads(row.data)
     db.session.delete(row)
     db.session.flush()
-    _emit("customer.deleted", {**customer, "deleted": True})
+    store.emit("customer.deleted", {**customer, "deleted": True})
 
 
 def trial_will_end(sub_id: str) -> dict[str, Any]:
     """Emit customer.subscription.trial_will_end for a trialing subscription."""
     sub = _sub_for_change(sub_id)
-    _emit("customer.subscription.trial_will_end", sub)
+    store.emit("customer.subscription.trial_will_end", sub)
     return sub
 
 
@@ -423,7 +338,7 @@ class SimulatedGateway:
     """The Gateway interface answered from the simulator's store."""
 
     def now(self) -> int:
-        return _now()
+        return store.now()
 
     def create_customer(self, user: User) -> str:
         return create_customer(user)
