@@ -4,7 +4,8 @@ Every file Campus keeps (certificate PDFs, lesson resources, free downloads, upl
 through `get_storage()` under a key `<feature>/<...>`. Both backends write atomically: the local
 one through a temporary file renamed over the target, S3 with one PutObject (a reader sees the
 old object, the new object or none, never half of one) carrying the payload's MD5, so an upload
-damaged on the way is refused instead of stored. Downloads stream from the store in chunks
+damaged on the way is refused instead of stored. A large upload (a practical video) is saved
+from its file, in chunks, never held whole in memory. Downloads stream from the store in chunks
 (`send`), after the caller's access check.
 
 With more than one host (web and worker machines), files must be shared: `STORAGE_BACKEND=s3`,
@@ -20,10 +21,11 @@ import io
 import logging
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 
 from flask import Response, current_app, send_file
 
@@ -45,7 +47,10 @@ def check_key(key: str) -> str:
 
 
 class Storage(Protocol):
-    def save(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
+    def save(self, key: str, data: bytes | IO[bytes], content_type: str | None = None) -> None:
+        """Store bytes, or a file from its current position to its end, under a key."""
+        ...
+
     def read(self, key: str) -> bytes: ...
     def open(self, key: str, start: int = 0, stop: int | None = None) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
@@ -65,14 +70,17 @@ class LocalStorage:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def save(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        """Store bytes under a key atomically: readers never see a partial file."""
+    def save(self, key: str, data: bytes | IO[bytes], content_type: str | None = None) -> None:
+        """Store bytes (or a file, copied in chunks) under a key atomically."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, bytes):
+                    handle.write(data)
+                else:
+                    shutil.copyfileobj(data, handle, CHUNK_SIZE)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
@@ -180,11 +188,11 @@ class S3Storage:
                 return FileNotFoundError(f"no stored file {key!r}")
         return StorageError(f"could not {action} {key!r} in bucket {self.bucket!r}: {error}")
 
-    def save(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        """Store bytes under a key with one PutObject, refused by the store if damaged."""
+    def save(self, key: str, data: bytes | IO[bytes], content_type: str | None = None) -> None:
+        """Store bytes (or a file, streamed) under a key with one PutObject, checked by MD5."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        digest = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        digest = base64.b64encode(_md5(data)).decode()
         try:
             self.client.put_object(
                 Bucket=self.bucket,
@@ -258,6 +266,19 @@ class S3Storage:
                 ExpiresIn=expires,
             )
         )
+
+
+def _md5(data: bytes | IO[bytes]) -> bytes:
+    """The MD5 of bytes, or of a file read in chunks and wound back to where it stood."""
+    digest = hashlib.md5(usedforsecurity=False)
+    if isinstance(data, bytes):
+        digest.update(data)
+        return digest.digest()
+    start = data.tell()
+    for chunk in iter(lambda: data.read(CHUNK_SIZE), b""):
+        digest.update(chunk)
+    data.seek(start)
+    return digest.digest()
 
 
 def build_storage(config: Mapping[str, Any]) -> Storage:

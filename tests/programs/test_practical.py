@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import pytest
 from sqlalchemy import func, select
@@ -126,6 +127,39 @@ def test_larger_than_the_site_limit_but_within_the_practical_limit_is_accepted(a
     assert _upload(client, slug, big, "me.mp4").status_code == 302
     with app.app_context():
         assert _count() == 1
+
+
+def test_a_large_video_goes_to_storage_without_being_held_in_memory(app, client):
+    # Up to 200 MB each: a video kept whole in memory (twice, while its pieces were joined) let
+    # two candidates uploading at once exhaust a web worker's memory and lose both uploads.
+    size = 16 * 1024 * 1024
+    video = MP4 + bytes(range(256)) * (size // 256)
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    token = support.csrf_token(client).encode()
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + token + b"\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="video"; filename="me.mp4"\r\n'
+        b"Content-Type: video/mp4\r\n\r\n" + video + b"\r\n--B--\r\n"
+    )
+    environ = {
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "multipart/form-data; boundary=B",
+    }
+    tracemalloc.start()
+    try:
+        response = client.post(f"/programs/{slug}/practical", environ_overrides=environ)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 302
+    assert peak < size // 4, f"{peak:,} bytes held for a {size:,}-byte video"
+    with app.app_context():
+        submission = db.session.scalar(select(PracticalSubmission))
+        assert submission.size_bytes == len(video)
+        assert get_storage().read(submission.storage_key) == video
 
 
 class _CountingBody(io.RawIOBase):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import urllib.request
 
 import pytest
@@ -29,6 +30,13 @@ def test_saved_bytes_read_back_and_a_second_save_replaces_them(store):
     assert store.read("certificates/CE-AAAA-BBBB.pdf") == PDF
     assert store.size("certificates/CE-AAAA-BBBB.pdf") == len(PDF)
     assert store.exists("certificates/CE-AAAA-BBBB.pdf")
+
+
+def test_a_file_is_saved_from_where_it_stands_without_reading_it_whole(store):
+    upload = io.BytesIO(b"headers already read" + PDF)
+    upload.seek(20)
+    store.save("practicals/7/clip.mp4", upload, "video/mp4")
+    assert store.read("practicals/7/clip.mp4") == PDF
 
 
 def test_open_streams_the_file_in_chunks(store):
@@ -106,8 +114,9 @@ def test_s3_uploads_carry_the_payloads_md5_for_the_store_to_check(s3_server, buc
         "before-send.s3.PutObject", lambda request, **_: sent.append(dict(request.headers))
     )
     store.save("certificates/CE-AAAA-BBBB.pdf", PDF)
+    store.save("practicals/7/clip.mp4", io.BytesIO(PDF))
     expected = base64.b64encode(hashlib.md5(PDF).digest())
-    assert [headers["Content-MD5"] for headers in sent] == [expected]
+    assert [headers["Content-MD5"] for headers in sent] == [expected, expected]
 
 
 def test_s3_signed_link_sends_the_file_as_an_attachment_for_a_short_time(s3_server, bucket):

@@ -2,8 +2,9 @@
 
 A video is accepted only as MP4, QuickTime (MOV) or WebM: the file name's extension and the
 first bytes of the file must agree, and it must fit PRACTICAL_MAX_BYTES. It is read from the
-request in pieces (the limit is enforced while reading, before anything is stored) and kept
-through the certificate storage under programs/practicals/; the database holds only its key.
+request's file in pieces (the limit is enforced while reading, before anything is stored), then
+streamed from that file into the certificate storage under programs/practicals/; the database
+holds only its key.
 """
 
 from __future__ import annotations
@@ -57,36 +58,39 @@ def _kind_of(head: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class CheckedVideo:
-    """A video that passed the checks, read into memory for storage."""
+    """A video that passed the checks: its file, wound back to its start, and its size."""
 
-    data: bytes
+    stream: IO[bytes]
+    size: int
     extension: str
     content_type: str
 
 
 def read_video(stream: IO[bytes], filename: str) -> CheckedVideo:
-    """Read an uploaded video, refusing it when too large or not really MP4, MOV or WebM."""
+    """Check an uploaded video, refusing it when too large or not really MP4, MOV or WebM."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in EXTENSIONS:
         raise PracticalError("Upload the video as an MP4, MOV or WebM file.")
     content_type, expected = EXTENSIONS[extension]
     limit = max_bytes()
-    pieces: list[bytes] = []
-    size = 0
-    while True:
+    # Read through once for the size and the first bytes, keeping nothing: the request's file
+    # (on disk past 500 KB) is then saved from its start, so a video is never whole in memory.
+    start = stream.tell()
+    head = stream.read(16)
+    size = len(head)
+    while size <= limit:
         piece = stream.read(CHUNK)
         if not piece:
             break
         size += len(piece)
-        if size > limit:
-            raise PracticalError(f"The video is larger than {limit // (1024 * 1024)} MB.")
-        pieces.append(piece)
-    data = b"".join(pieces)
-    if not data:
+    if size > limit:
+        raise PracticalError(f"The video is larger than {limit // (1024 * 1024)} MB.")
+    if not size:
         raise PracticalError("The file is empty.")
-    if _kind_of(data[:16]) != expected:
+    if _kind_of(head) != expected:
         raise PracticalError(f"The file is not a real {extension.upper()} video.")
-    return CheckedVideo(data, extension, content_type)
+    stream.seek(start)
+    return CheckedVideo(stream, size, extension, content_type)
 
 
 def shown_name(filename: str) -> str:
@@ -132,14 +136,14 @@ def store(user: User, program: Program, video: CheckedVideo, filename: str) -> P
         f"programs/practicals/{program.id}/{user.id}/"
         f"{utcnow():%Y%m%d%H%M%S}-{secrets.token_hex(8)}.{video.extension}"
     )
-    get_storage().save(key, video.data)
+    get_storage().save(key, video.stream, video.content_type)
     submission = PracticalSubmission(
         program_id=program.id,
         user_id=user.id,
         storage_key=key,
         filename=shown_name(filename),
         content_type=video.content_type,
-        size_bytes=len(video.data),
+        size_bytes=video.size,
     )
     db.session.add(submission)
     db.session.flush()
