@@ -355,3 +355,54 @@ def test_catalog_stamp_is_reread_after_its_second(app, client, courses):
     assert "BOC 88-2" not in client.get("/courses/").get_data(as_text=True)
     app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 0
     assert "BOC 88-2" in client.get("/courses/").get_data(as_text=True)
+
+
+def test_a_lesson_moved_to_another_course_leaves_the_course_it_was_in(app, client, courses):
+    """Once a lesson moves to another course, the course it left neither lists nor serves it."""
+    from campus.audit import snapshot
+    from campus.extensions import db
+    from campus.learning import actions, services
+    from campus.learning.models import Lesson, Module
+
+    hip, long = courses[0], courses[2]
+    with app.app_context():
+        first = db.session.scalars(
+            select(Module).where(Module.course_id == hip.id).order_by(Module.position)
+        ).first()
+        extra = services.add_lesson(first, "Extra stretches", "Body", estimated_minutes=30)
+        db.session.commit()
+        extra_id = extra.id
+    make_reader(app, "member", client, hip)
+    lesson_url = f"/courses/hip/lessons/{extra_id}"
+    assert "Extra stretches" in client.get(lesson_url).get_data(as_text=True)
+    with app.app_context():
+        lesson = db.session.get(Lesson, extra_id)
+        before = snapshot(lesson)
+        lesson.module = db.session.scalars(
+            select(Module).where(Module.course_id == long.id).order_by(Module.position)
+        ).first()
+        actions.save_lesson(lesson, before=before, actor=None)
+        db.session.commit()
+    assert client.get(lesson_url).status_code == 404
+    outline = client.get(f"/courses/hip/lessons/{hip.lesson_ids[0]}").get_data(as_text=True)
+    assert "Extra stretches" not in outline
+
+
+def test_a_module_moved_to_another_course_changes_the_course_it_left(app):
+    """Both courses' content versions move, so neither keeps a snapshot from before."""
+    from campus.audit import snapshot
+    from campus.extensions import db
+    from campus.learning import actions
+    from campus.learning.models import Course, Module
+
+    with app.app_context():
+        left = make_course("left", published=False)
+        joined = make_course("joined", published=False)
+        stamp = db.session.get(Course, left.id).updated_at
+        module = db.session.scalars(select(Module).where(Module.course_id == left.id)).first()
+        before = snapshot(module)
+        module.course = db.session.get(Course, joined.id)
+        module.position = 9
+        actions.save_module(module, before=before, actor=None)
+        db.session.commit()
+        assert db.session.get(Course, left.id).updated_at > stamp

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import Select, event, func, select, update
+from sqlalchemy import Select, event, func, inspect, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -252,17 +252,38 @@ def _course_id_of(session: Session, obj) -> int | None:
     return None
 
 
+# The key that places each part: a part moved by it leaves a course as well as joining one.
+_PLACES = {
+    LessonResource: ("lesson_id", Lesson),
+    Question: ("quiz_id", Quiz),
+    Choice: ("question_id", Question),
+}
+
+
+def _left_course_id(session: Session, obj) -> int | None:
+    """The course a part was moved out of in this flush (None when it did not move)."""
+    if isinstance(obj, _CHILDREN):
+        return next(iter(inspect(obj).attrs.course_id.history.deleted), None)
+    for kind, (key, parent_kind) in _PLACES.items():
+        if isinstance(obj, kind):
+            earlier = next(iter(inspect(obj).attrs[key].history.deleted), None)
+            parent = session.get(parent_kind, earlier) if earlier is not None else None
+            return _course_id_of(session, parent) if parent is not None else None
+    return None
+
+
 @event.listens_for(Session, "after_flush")
 def _touch_courses(session: Session, _context) -> None:
     # Bump the owning course's updated_at whenever its content changes, so snapshots keyed by
-    # it are never served stale (the course row itself bumps through its onupdate).
+    # it are never served stale (the course row itself bumps through its onupdate); a part
+    # moved to another course changes the one it left too.
     ids = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Course):
             continue
-        course_id = _course_id_of(session, obj)
-        if course_id is not None:
-            ids.add(course_id)
+        for course_id in (_course_id_of(session, obj), _left_course_id(session, obj)):
+            if course_id is not None:
+                ids.add(course_id)
     if ids:
         now = utcnow()
         session.execute(
