@@ -406,3 +406,25 @@ def test_a_module_moved_to_another_course_changes_the_course_it_left(app):
         actions.save_module(module, before=before, actor=None)
         db.session.commit()
         assert db.session.get(Course, left.id).updated_at > stamp
+
+
+def test_catalog_shows_an_edit_made_on_a_host_whose_clock_is_behind(app, fresh_app, courses):
+    """Two web hosts: an edit saved on one whose clock runs late still reaches the other."""
+    import time_machine
+
+    from campus.extensions import db
+    from campus.learning.models import Course
+
+    app.config["LEARNING_CATALOG_STAMP_SECONDS"] = 0
+    with app.app_context():
+        db.session.get(Course, courses[1].id).title = "Neck and shoulder, revised"
+        db.session.commit()
+    assert "Neck and shoulder, revised" in app.test_client().get("/courses/").get_data(as_text=True)
+    with (
+        time_machine.travel(datetime.now(UTC) - timedelta(seconds=5), tick=False),
+        fresh_app.app_context(),
+    ):
+        db.session.get(Course, courses[0].id).title = "Hip and thigh, second edition"
+        db.session.commit()
+    page = app.test_client().get("/courses/").get_data(as_text=True)
+    assert "Hip and thigh, second edition" in page

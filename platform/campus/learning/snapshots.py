@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import Select, event, func, inspect, select, update
+from sqlalchemy import Select, event, inspect, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -157,7 +157,7 @@ _STAMPS: dict[bool, Select] = {}
 
 
 def catalog_stamp(include_drafts: bool) -> tuple:
-    """The catalog's version (newest course stamp, number of courses), re-read at most every
+    """The catalog's version (every listed course's id and stamp), re-read at most every
     LEARNING_CATALOG_STAMP_SECONDS (default 1) per process: a busy catalog then answers from
     memory, and an admin's edit shows within that second.
     """
@@ -169,13 +169,15 @@ def catalog_stamp(include_drafts: bool) -> tuple:
 
 
 def _read_stamp(include_drafts: bool) -> tuple:
+    # Every course's stamp, not the newest alone: an edit saved on a host whose clock runs
+    # behind, or committed after a later-stamped one, is older than the newest stamp.
     stmt = _STAMPS.get(include_drafts)
     if stmt is None:  # built once: constructing a statement costs more than running this one
-        stmt = select(func.max(Course.updated_at), func.count(Course.id))
+        stmt = select(Course.id, Course.updated_at).order_by(Course.id)
         if not include_drafts:
             stmt = stmt.where(Course.status == "published")
         _STAMPS[include_drafts] = stmt
-    return tuple(db.session.execute(stmt).one())
+    return tuple(tuple(row) for row in db.session.execute(stmt))
 
 
 def cached_fragment(key: tuple, stamp: object, build: Callable[[], T]) -> T:
