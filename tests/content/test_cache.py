@@ -92,3 +92,25 @@ def test_the_article_cache_survives_threads_reading_and_evicting_at_once(app, mo
                 cache.get(("article", (seed + i) % 9), 1)
 
     assert support.hammer_in_threads(hammer) == []
+
+
+def test_a_withdrawn_download_leaves_the_article_pages_of_every_host(app, fresh_app, client):
+    """A download an admin withdraws on one host is not offered once its promo is re-read."""
+    from sqlalchemy import select
+
+    from campus.cache import app_cache
+    from campus.content.downloads import save_download
+    from campus.content.models import Download
+
+    with app.app_context():
+        make_article(slug="with-promo", visibility="public")
+        save_download(slug="old-guide", title="Old stretching guide", description="A handout",
+                      filename="old-guide.pdf")  # fmt: skip
+        db.session.commit()
+    assert "Old stretching guide" in client.get("/articles/with-promo").get_data(as_text=True)
+    with fresh_app.app_context():
+        db.session.scalar(select(Download).where(Download.slug == "old-guide")).active = False
+        db.session.commit()
+    client.get("/articles/with-promo")  # the page is rebuilt for the new content version
+    app_cache("content.promo", 1, app=app).clear()  # as a minute later: the promo is re-read
+    assert "Old stretching guide" not in client.get("/articles/with-promo").get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -171,25 +172,29 @@ _FEATURED = select(Download).where(Download.active.is_(True)).order_by(Download.
 
 @dataclass(frozen=True)
 class Promo:
-    """What the download box beside the articles shows (public, so safe to keep a minute)."""
+    """What the download box beside the articles shows (public, so the same for every reader)."""
 
     slug: str
     title: str
     description: str
 
 
-PROMO_TTL = 60.0  # seconds a process keeps the promo before asking the database again
 _NO_PROMO = object()  # "not cached", since None is a real answer (no active download)
 
 
-def featured_download() -> Promo | None:
-    """The newest active download, offered beside the articles (cached briefly per process)."""
-    cache = app_cache("content.promo", 1, max_age=PROMO_TTL)
-    found = cache.get("promo", default=_NO_PROMO)
+def featured_download(version: Hashable) -> Promo | None:
+    """The newest active download, offered beside the articles, cached at content `version`.
+
+    Keyed by the content version like the pages that show it: a page rebuilt after a download
+    is withdrawn must not be cached for that version with the withdrawn promo in it.
+    """
+    cache = app_cache("content.promo", 1)
+    found = cache.get("promo", version, _NO_PROMO) if version is not None else _NO_PROMO
     if found is not _NO_PROMO:
         return found
     item = db.session.scalar(_FEATURED)
-    return cache.put("promo", Promo(item.slug, item.title, item.description) if item else None)
+    promo = Promo(item.slug, item.title, item.description) if item else None
+    return cache.put("promo", promo, version) if version is not None else promo
 
 
 def file_response(download: Download) -> Response | None:

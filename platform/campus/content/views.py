@@ -145,7 +145,7 @@ def library() -> str:
         snippets=snippets,
         reader=reader,
         may_read_full=may_read_full,
-        download=downloads.featured_download(),
+        download=downloads.featured_download(cache.current_version()),
     )
 
 
@@ -247,7 +247,7 @@ def article(slug: str) -> str:
         "disclaimer_text": DISCLAIMER_TEXT,
         "disclaimer_version": DISCLAIMER_VERSION,
         "canonical": _base_url() + url_for("content.article", slug=view.slug),
-        "download": downloads.featured_download(),
+        "download": downloads.featured_download(version),
     }
     if view.whole and version is not None:
         # Everyone who reads the whole text sees the same article: only the page's header
