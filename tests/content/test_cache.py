@@ -114,3 +114,13 @@ def test_a_withdrawn_download_leaves_the_article_pages_of_every_host(app, fresh_
     client.get("/articles/with-promo")  # the page is rebuilt for the new content version
     app_cache("content.promo", 1, app=app).clear()  # as a minute later: the promo is re-read
     assert "Old stretching guide" not in client.get("/articles/with-promo").get_data(as_text=True)
+
+
+def test_an_anonymous_page_keeps_the_links_of_the_address_it_is_served_under(app, client):
+    """Served under a script root (/school) and at the root, each answer links within itself."""
+    with app.app_context():
+        make_article(slug="two-roots", visibility="public")
+    school = client.get("/articles/two-roots", base_url="http://localhost/school/")
+    assert 'href="/school/courses/"' in school.get_data(as_text=True)
+    root = client.get("/articles/two-roots").get_data(as_text=True)
+    assert 'href="/courses/"' in root and "/school/" not in root

@@ -225,8 +225,10 @@ def article(slug: str) -> str:
     version = cache.current_version()
     # Anonymous pages carry nothing personal (no cookie, no token) unless a message is waiting.
     whole_page = not reader.signed_in and "_flashes" not in session and version is not None
+    # Its links start with the script root it was asked under (the site may be mounted twice).
+    page_key = ("page", slug, request.script_root)
     if whole_page:
-        page = cache.get(("page", slug), version)
+        page = cache.get(page_key, version)
         if page is not None:
             return page
     # Keyed by what decides access, so a view is only ever reused for the same kind of reader.
@@ -263,7 +265,7 @@ def article(slug: str) -> str:
         context["meta_html"], context["main_html"] = parts
     page = render_template("content/article.html", **context)
     if whole_page:
-        cache.put(("page", slug), page, version)
+        cache.put(page_key, page, version)
     return page
 
 
