@@ -174,3 +174,36 @@ def test_a_reissue_prints_the_approvals_the_course_held_when_it_was_completed(ap
         assert cert.data["approvals"] == printed
         text = _pdf_text(cert)
     assert "1234-56" in text and "7777-01" not in text
+
+
+def test_a_reissue_keeps_the_completion_date_printed_under_an_earlier_time_zone(app, pacific):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from campus.accounts.models import User
+    from campus.certificates import actions
+    from campus.extensions import db
+    from tests.certificates.helpers import complete_course
+
+    with app.app_context():
+        course = make_course("reissue-dated", ce_hours="2")
+        user = student(full_name="Jordan Smtih")
+        # 7:30 a.m. UTC on New Year's Day, issued while the provider's calendar was UTC.
+        app.config["TIME_ZONE"] = "UTC"
+        with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+            complete_course(user.id, course)
+        first = certificate_of(user.id)
+        assert first.data["completion_date"] == "2027-01-01"
+        app.config["TIME_ZONE"] = "America/Los_Angeles"  # the setting changes afterwards
+        db.session.get(User, user.id).full_name = "Jordan Smith"
+        db.session.commit()
+        actions.reissue(first.code, "Name misspelled", actor=None)
+        db.session.commit()
+        cert = certificate_of(user.id)
+        assert cert.status == "issued" and cert.data["participant_name"] == "Jordan Smith"
+        # The completion was dated, reported and counted as January 1: the correction keeps it.
+        assert cert.data["completion_date"] == "2027-01-01"
+        assert cert.data["completion_date_text"] == "January 1, 2027"
+        text = _pdf_text(cert)
+    assert "January 1, 2027" in text and "December 31, 2026" not in text

@@ -38,8 +38,15 @@ from campus.storage import delete_after_commit
 ISSUE_TASK = "campus.certificates.issue_certificate"
 
 # Printed facts about the course as the learner completed it, which a reissue keeps: an
-# approval has no first day, so one granted since would pass for one in force at completion.
-EARNED_FIELDS = ("course_title", "delivery_type", "approvals")
+# approval has no first day, so one granted since would pass for one in force at completion;
+# the completion day was read on the provider's calendar then, and CE Broker was told that day.
+EARNED_FIELDS = (
+    "course_title",
+    "delivery_type",
+    "approvals",
+    "completion_date",
+    "completion_date_text",
+)
 
 
 def _current(code_text: str) -> Certificate:
@@ -127,7 +134,8 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     """Give a certificate a new code and fresh data (the old code points to it), and log it.
 
     A reissue corrects who the certificate is for (name, license) and where it is verified; the
-    course's title, delivery type, approvals and the CE hours earned stay as first issued.
+    course's title, delivery type, approvals, the completion date and the CE hours earned stay
+    as first issued.
     """
     reason = (reason or "").strip()
     if not reason:
