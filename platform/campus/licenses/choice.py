@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
 
 from campus.extensions import db
-from campus.learning.models import Course, Enrollment
+from campus.learning.models import BoardApproval, Course, Enrollment
 from campus.licenses.models import License, RenewalRule
 from campus.licenses.services import get_license, licenses_for
 
 
-def approval_accepted(rule: RenewalRule | None, course: Course, day: date) -> bool:
-    """Tell whether the course holds an approval, valid on `day`, that the rule's board accepts."""
+def approval_accepted(
+    rule: RenewalRule | None,
+    course: Course,
+    day: date,
+    approvals: Sequence[BoardApproval] | None = None,
+) -> bool:
+    """Tell whether the course holds an approval, valid on `day`, that the rule's board accepts.
+
+    `approvals` replaces the course's own: those a certificate printed, for a completion.
+    """
     if rule is None or not rule.accepted_approvals:
         return True  # no rule, or one that names no approvals: any approved course counts
     accepted = {str(board).upper() for board in rule.accepted_approvals}
-    return any(a.board.upper() in accepted and a.is_valid_on(day) for a in course.approvals)
+    held = course.approvals if approvals is None else approvals
+    return any(a.board.upper() in accepted and a.is_valid_on(day) for a in held)
 
 
 def rule_for(license: License) -> RenewalRule | None:

@@ -4,7 +4,8 @@ The rule (campus.licenses.models.RenewalRule) is data; this module only applies 
 1. The cycle ends on the license's expiry date and starts `cycle_months` before it.
 2. Completions in the cycle are taken in date order (earned hours, revoked ones never count).
 3. A completion counts only if the course is for the license's profession and holds an
-   approval, valid on the completion day, from a board the rule accepts.
+   approval, valid on the completion day, from a board the rule accepts (for a completion
+   with a certificate, one the certificate printed).
 4. Courses delivered in one of the rule's capped deliveries count up to the home-study cap;
    the excess does not count.
 5. Counted hours fill the required subjects the course covers (first come, first served,
@@ -19,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from campus import dates
 from campus.extensions import db
 from campus.learning.credit import earned_condition
-from campus.learning.models import DELIVERY_TYPES, SUBJECTS, Course, Enrollment
+from campus.learning.models import DELIVERY_TYPES, SUBJECTS, BoardApproval, Course, Enrollment
 from campus.licenses.choice import approval_accepted, rule_for
 from campus.licenses.models import License, RenewalRule
 
@@ -40,6 +42,9 @@ class Completion:
     course: Course
     completed_on: date
     hours: Decimal
+    # The approvals its certificate printed, when it has one: what a board's auditor reads,
+    # whatever the course's approvals became since (None: the course's own).
+    approvals: tuple[BoardApproval, ...] | None = None
 
 
 @dataclass
@@ -171,12 +176,39 @@ def completions(user_id: int, start: date, end: date) -> list[Completion]:
         .options(selectinload(Course.approvals), selectinload(Course.audience))
         .order_by(Enrollment.completed_at, Enrollment.id)
     ).all()
+    printed = _printed_approvals(user_id, [course.id for _enrollment, course in rows])
     found = []
     for enrollment, course in rows:
         assert enrollment.completed_at is not None  # earned_condition() requires it
         hours = Decimal(enrollment.ce_hours_earned or course.ce_hours).quantize(ZERO)
-        found.append(Completion(course, dates.local_date(enrollment.completed_at), hours))
+        day = dates.local_date(enrollment.completed_at)
+        found.append(Completion(course, day, hours, printed.get(course.id)))
     return found
+
+
+def _printed_approvals(user_id: int, course_ids: list[int]) -> dict[int, tuple[BoardApproval, ...]]:
+    """The approvals each course's certificate printed, by course (approvals have no first day)."""
+    if not course_ids or "certificates" not in current_app.extensions.get("campus_features", ()):
+        return {}
+    from campus.certificates.models import Certificate
+
+    rows = db.session.execute(
+        select(Certificate.course_id, Certificate.data).where(
+            Certificate.user_id == user_id, Certificate.course_id.in_(course_ids)
+        )
+    )
+    return {
+        course_id: tuple(
+            BoardApproval(
+                board=a["board"],
+                approval_number=a["approval_number"],
+                valid_until=date.fromisoformat(a["valid_until"]) if a.get("valid_until") else None,
+            )
+            for a in data["approvals"]
+        )
+        for course_id, data in rows
+        if course_id is not None and "approvals" in (data or {})
+    }
 
 
 def _capped(rule: RenewalRule, course: Course) -> bool:
@@ -201,8 +233,9 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
         if audience and profession not in audience:
             credit.reason = "The course is not approved for this profession."
             continue
-        if not approval_accepted(rule, item.course, item.completed_on):
-            held = ", ".join(sorted({a.board for a in item.course.approvals})) or "no approval"
+        approvals = item.course.approvals if item.approvals is None else item.approvals
+        if not approval_accepted(rule, item.course, item.completed_on, approvals):
+            held = ", ".join(sorted({a.board for a in approvals})) or "no approval"
             wanted = " or ".join(rule.accepted_approvals)
             credit.reason = (
                 f"Approval not accepted: this board takes courses approved by {wanted}; "
