@@ -54,3 +54,20 @@ def test_verify_page_shows_valid_expired_and_revoked(app, client):
     page = client.get(f"/programs/verify/{codes[2]}").text
     assert "Revoked" in page and "Found copying" in page
     assert client.get("/programs/verify/CP-NOPE").status_code == 404
+
+
+def test_a_badge_names_the_program_as_the_credential_states_it_after_a_rename(app, client):
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        program = make_program(slug="tpt", title="Trigger Point Therapist")
+        credential = make_credential(user.id, program)
+        # The program is renamed (and its requirements raised) after the credential was earned.
+        program.title = "Advanced Trigger Point Specialist"
+        db.session.commit()
+        [badge] = badges_for(user.id)
+        code = credential.code
+    assert badge.program_title == "Trigger Point Therapist"
+    page = client.get(f"/programs/verify/{code}").text
+    assert "Trigger Point Therapist" in page and "Advanced" not in page

@@ -36,7 +36,9 @@ def badges_for(user_id: int, *, include_invalid: bool = False) -> list[Credentia
     day = dates.today()
     badges = [
         CredentialBadge(
-            program_title=title,
+            # The title it was earned under, as its verify page states it: a program renamed
+            # (or raised) since is not what the holder earned.
+            program_title=credential.data.get("program_title") or title,
             code=credential.code,
             status=credential.status_on(day),
             valid_until=credential.valid_until,
