@@ -60,6 +60,29 @@ def test_catalog_page_lists_hours_and_approvals_and_filters(app, client, courses
     assert "Hidden draft" not in client.get("/courses/").get_data(as_text=True)
 
 
+def test_a_catalog_card_does_not_offer_an_approval_that_has_lapsed(app, client):
+    import time_machine
+
+    from campus import dates
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("lapsing", title="Lapsing approval", ce_hours="2")
+        approval = db.session.scalars(
+            select(BoardApproval).where(BoardApproval.course_id == course.id)
+        ).one()
+        approval.valid_until = dates.today() + timedelta(days=10)
+        db.session.commit()
+    assert "NCBTMB 1234-56" in client.get("/courses/").get_data(as_text=True)
+    # A month on, the board's approval has lapsed: a certificate earned now prints none.
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=30), tick=False):
+        html = client.get("/courses/").get_data(as_text=True)
+    assert "Lapsing approval" in html
+    assert "NCBTMB 1234-56" not in html
+    assert "No board approval in force" in html
+
+
 @pytest.mark.parametrize(
     "query", ["?hours=forever", "?profession=wizard", "?page=-3", "?page=abc", "?q=" + "x" * 500]
 )

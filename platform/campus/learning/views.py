@@ -84,6 +84,7 @@ def catalog() -> str:
         enrolled=enrolled,
         topics=course_catalog.catalog_topics(stamp),
         professions=PROFESSIONS,
+        today=dates.today(),
         hours_filters=course_catalog.HOURS_FILTERS,
         query_args={k: v for k, v in request.args.items() if k != "page"},
     )
