@@ -1,10 +1,11 @@
-"""A renewal tracker weighs a completion by the approvals its certificate printed."""
+"""A renewal tracker weighs a completion by what its certificate printed: approvals, date."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import time_machine
 from sqlalchemy import select
 
 from campus import dates
@@ -63,3 +64,26 @@ def test_an_approval_removed_after_completion_still_counts_the_hours(app):
         db.session.commit()
         # The certificate still prints the Florida approval the course was taken under.
         assert _florida_tracker(user.id).counted == Decimal("3.00")
+
+
+def test_a_completion_counts_in_the_cycle_of_the_date_its_certificate_prints(app, pacific):
+    from campus.learning.models import BoardApproval
+    from campus.licenses.tracker import completions
+
+    with app.app_context():
+        import_shipped_rules()
+        course = make_course("printed-date", ce_hours="3")
+        db.session.add(BoardApproval(course_id=course.id, board="FL", approval_number="20-2222"))
+        db.session.commit()
+        user = student(license_number=None, license_state=None)
+        add_license(user.id, "FL", "MA12345", expires_on=date(2026, 12, 31))
+        # 11:30 p.m. on December 31 in California, issued while the provider's calendar was UTC.
+        app.config["TIME_ZONE"] = "UTC"
+        with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+            complete_course(user.id, course)
+        assert certificate_of(user.id).data["completion_date"] == "2027-01-01"
+        app.config["TIME_ZONE"] = "America/Los_Angeles"
+        # The certificate an auditor reads is dated after the cycle ended: not counted in it.
+        assert _florida_tracker(user.id).counted == Decimal("0.00")
+        later = completions(user.id, date(2027, 1, 1), date(2028, 12, 31))
+        assert [c.completed_on for c in later] == [date(2027, 1, 1)]

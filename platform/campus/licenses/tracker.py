@@ -162,8 +162,12 @@ def cycle_for(expires_on: date, months: int) -> tuple[date, date]:
 
 
 def completions(user_id: int, start: date, end: date) -> list[Completion]:
-    """The member's completions whose hours count (not revoked) between two days, oldest first."""
-    first, after_last = dates.days_between(start, end)
+    """The member's completions whose hours count (not revoked) between two days, oldest first.
+
+    A completion with a certificate is dated as the certificate prints it: one issued under an
+    earlier TIME_ZONE setting may print the day after (or before) today's calendar's day.
+    """
+    first, after_last = dates.days_between(start - timedelta(days=1), end + timedelta(days=1))
     rows = db.session.execute(
         select(Enrollment, Course)
         .join(Course, Course.id == Enrollment.course_id)
@@ -176,39 +180,54 @@ def completions(user_id: int, start: date, end: date) -> list[Completion]:
         .options(selectinload(Course.approvals), selectinload(Course.audience))
         .order_by(Enrollment.completed_at, Enrollment.id)
     ).all()
-    printed = _printed_approvals(user_id, [course.id for _enrollment, course in rows])
+    printed = _printed(user_id, [course.id for _enrollment, course in rows])
     found = []
     for enrollment, course in rows:
         assert enrollment.completed_at is not None  # earned_condition() requires it
         hours = Decimal(enrollment.ce_hours_earned or course.ce_hours).quantize(ZERO)
-        day = dates.local_date(enrollment.completed_at)
-        found.append(Completion(course, day, hours, printed.get(course.id)))
+        day, approvals = printed.get(course.id, (dates.local_date(enrollment.completed_at), None))
+        if start <= day <= end:
+            found.append(Completion(course, day, hours, approvals))
     return found
 
 
-def _printed_approvals(user_id: int, course_ids: list[int]) -> dict[int, tuple[BoardApproval, ...]]:
-    """The approvals each course's certificate printed, by course (approvals have no first day)."""
+def _printed(
+    user_id: int, course_ids: list[int]
+) -> dict[int, tuple[date, tuple[BoardApproval, ...] | None]]:
+    """The completion date and approvals each course's certificate printed, by course.
+
+    What a board's auditor reads; approvals have no first day, so the course's own may have
+    gained one since.
+    """
     if not course_ids or "certificates" not in current_app.extensions.get("campus_features", ()):
         return {}
     from campus.certificates.models import Certificate
 
     rows = db.session.execute(
-        select(Certificate.course_id, Certificate.data).where(
+        select(Certificate.course_id, Certificate.completed_at, Certificate.data).where(
             Certificate.user_id == user_id, Certificate.course_id.in_(course_ids)
         )
     )
-    return {
-        course_id: tuple(
-            BoardApproval(
-                board=a["board"],
-                approval_number=a["approval_number"],
-                valid_until=date.fromisoformat(a["valid_until"]) if a.get("valid_until") else None,
+    found: dict[int, tuple[date, tuple[BoardApproval, ...] | None]] = {}
+    for course_id, completed_at, data in rows:
+        data = data or {}
+        day = dates.local_date(completed_at)
+        if data.get("completion_date"):
+            day = date.fromisoformat(data["completion_date"])
+        approvals = None
+        if "approvals" in data:
+            approvals = tuple(
+                BoardApproval(
+                    board=a["board"],
+                    approval_number=a["approval_number"],
+                    valid_until=date.fromisoformat(a["valid_until"])
+                    if a.get("valid_until")
+                    else None,
+                )
+                for a in data["approvals"]
             )
-            for a in data["approvals"]
-        )
-        for course_id, data in rows
-        if course_id is not None and "approvals" in (data or {})
-    }
+        found[course_id] = (day, approvals)
+    return found
 
 
 def _capped(rule: RenewalRule, course: Course) -> bool:
