@@ -367,3 +367,29 @@ def test_the_signed_credential_ends_the_activity_on_the_day_the_certificate_prin
     assert ended == evening
     assert ended.astimezone(ZoneInfo("America/Los_Angeles")).date().isoformat() == "2026-12-31"
     assert ended.date().isoformat() == "2026-12-31"  # as written, too
+
+
+def test_a_transcript_lists_a_certificate_in_the_period_of_the_date_it_prints(app, client, pacific):
+    # Finished at 11:30 p.m. on December 31 in California, issued while the provider's calendar
+    # was UTC: the certificate says January 1, and so must the transcript that lists it.
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    app.config["TIME_ZONE"] = "UTC"
+    with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+        s = completed_student(app, "utc-dated")
+    app.config["TIME_ZONE"] = "America/Los_Angeles"
+    with app.app_context():
+        assert certificate_of(s.user_id).data["completion_date"] == "2027-01-01"
+    support.login(client, s.email)
+
+    def rows(start: str, end: str) -> list[list[str]]:
+        body = client.get(f"/certificates/transcript.csv?from={start}&to={end}")
+        return list(csv.reader(io.StringIO(body.get_data(as_text=True))))
+
+    year_2026 = rows("2026-01-01", "2026-12-31")
+    assert len(year_2026) == 2 and year_2026[-1][:3] == ["total", "", "0"]
+    year_2027 = rows("2027-01-01", "2027-12-31")
+    assert [r[0] for r in year_2027[1:-1]] == ["2027-01-01"]
+    assert year_2027[-1][:3] == ["total", "", "2"]

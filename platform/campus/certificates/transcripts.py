@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,27 +17,34 @@ from campus.certificates.models import Certificate
 from campus.certificates.transcript_pdf import render_transcript
 from campus.exports import safe_cell
 from campus.extensions import db
-from campus.learning import credit
 from campus.licenses.services import licenses_for
 from campus.models.base import utcnow
 from campus.templating import format_date
 
 
 def transcript_certificates(user: User, start: date, end: date) -> list[Certificate]:
-    """Issued certificates completed within a range (both days included, provider's calendar)."""
-    low, high = dates.days_between(start, end)
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .where(
-                Certificate.user_id == user.id,
-                Certificate.status == "issued",
-                Certificate.completed_at >= low,
-                Certificate.completed_at < high,
-            )
-            .order_by(Certificate.completed_at, Certificate.id)
+    """Issued certificates whose printed completion date is within a range (both days included).
+
+    The printed date, not today's calendar's: one issued under an earlier TIME_ZONE setting may
+    print the day after (or before) the moment's day now, and the transcript lists it as printed.
+    """
+    low, high = dates.days_between(start - timedelta(days=1), end + timedelta(days=1))
+    near = db.session.scalars(
+        select(Certificate)
+        .where(
+            Certificate.user_id == user.id,
+            Certificate.status == "issued",
+            Certificate.completed_at >= low,
+            Certificate.completed_at < high,
         )
+        .order_by(Certificate.completed_at, Certificate.id)
     )
+    return [c for c in near if start.isoformat() <= c.data["completion_date"] <= end.isoformat()]
+
+
+def _total(rows: list[Certificate]) -> Decimal:
+    """The CE hours of the listed certificates (all issued: the certified count of them)."""
+    return sum((Decimal(c.ce_hours) for c in rows), Decimal(0)).quantize(Decimal("0.01"))
 
 
 def _approvals_text(data: dict) -> str:
@@ -78,7 +86,7 @@ def transcript_csv(user: User, start: date, end: date) -> str:
                 safe_cell(d["license_state"]),
             ]
         )
-    total = credit.earned_hours(user.id, start, end, certified=True)
+    total = _total(rows)
     writer.writerow(["total", "", pdf.hours_text(total), "", "", "", "", "", "", ""])
     return out.getvalue()
 
@@ -120,6 +128,6 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
         ],
         start_text=format_date(start),
         end_text=format_date(end),
-        total_hours=credit.earned_hours(user.id, start, end, certified=True),
+        total_hours=_total(rows),
         generated_text=format_date(utcnow()),
     )
