@@ -85,3 +85,35 @@ def test_a_reissue_after_the_course_left_the_catalog_prints_the_corrected_name(a
         assert certificate.status == "issued"
         assert certificate.data["participant_name"] == "Jordan Smith"
         assert certificate.data["course_title"] == title  # what was earned stays as printed
+
+
+def test_a_reissue_prints_the_license_added_after_a_certificate_issued_without_one(app):
+    # Issued before the member had put their license on file: the board needs it printed,
+    # and reporting to the state's tracking system needs it too.
+    from sqlalchemy import select
+
+    from campus.certificates import actions
+    from campus.extensions import db
+    from campus.reporting.models import ReportedCompletion
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.learning.helpers import make_course
+    from tests.licenses.helpers import add_license
+
+    with app.app_context():
+        course = make_course("no-license-yet", ce_hours="2")
+        user = student(license_number=None, license_state=None)
+        complete_course(user.id, course)
+        certificate = certificate_of(user.id)
+        assert certificate.license_id is None and certificate.data["license_number"] == ""
+        license = add_license(user.id, "FL", "MA12345")
+        actions.reissue(certificate.code, "License number missing", actor=None)
+        db.session.commit()
+        certificate = certificate_of(user.id)
+        assert certificate.status == "issued"
+        assert certificate.license_id == license.id
+        assert (certificate.data["license_number"], certificate.data["license_state"]) == (
+            "MA12345",
+            "FL",
+        )
+        reports = db.session.scalars(select(ReportedCompletion)).all()
+        assert [r.jurisdiction for r in reports] == ["FL"]

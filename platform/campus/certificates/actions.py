@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from campus import dates
 from campus.accounts.models import User
 from campus.audit import record, snapshot
 from campus.certificates.models import Certificate, CertificateCode
@@ -29,7 +30,8 @@ from campus.certificates.services import (
 from campus.certificates.signals import certificate_revoked, certificate_stored
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
-from campus.learning.models import Course
+from campus.learning.models import Course, Enrollment
+from campus.licenses.choice import license_for_certificate
 from campus.licenses.models import License
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -156,6 +158,13 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     license = None
     if certificate.license_id is not None:
         license = db.session.get(License, certificate.license_id)
+    elif not certificate.data.get("license_number") and certificate.enrollment_id is not None:
+        # Issued with no license on file: print (and report) the one the member has added since.
+        enrollment = db.session.get(Enrollment, certificate.enrollment_id)
+        if enrollment is not None:
+            day = dates.local_date(certificate.completed_at)
+            license = license_for_certificate(enrollment, day)
+            certificate.license_id = license.id if license else None
     if course is not None:
         data = freeze(user, course, certificate.completed_at, code, license, certificate.ce_hours)
         # What was earned does not change with later edits to the course: the hours (the
