@@ -188,3 +188,32 @@ def test_control_and_text_direction_characters_are_dropped_from_the_comments(app
     with app.app_context():
         stored = db.session.scalar(select(CourseEvaluation.comments))
     assert stored == "Clear and useful.\r\nThe exam was fair, Dr.\u00a0Lee 👩\u200d⚕️"
+
+
+def test_the_time_log_holds_a_completion_to_the_hours_it_earned_not_the_hours_edited_since(app):
+    from decimal import Decimal
+
+    from campus.learning import seattime
+    from tests.admin.helpers import sign_in_admin
+    from tests.certificates.helpers import complete_course, edit_course
+    from tests.learning.helpers import record_seat_time
+
+    with app.app_context():
+        course = make_course("time-kept", title="Hip basics", ce_hours="2", lessons=1)
+        user_id = student().id
+        enrollment_id = complete_course(user_id, course)
+        record_seat_time(enrollment_id, course.lesson_ids[0], 6000)  # 100 min: 50 per CE hour
+        assert certificate_of(user_id).ce_hours == Decimal("2.00")
+        # The course is raised to 4 CE hours after this learner earned 2 with 100 minutes.
+        edit_course(course.id, ce_hours=Decimal("4"))
+    app.config["SEAT_TIME_SCALE"] = 1.0
+    try:
+        admin = app.test_client()
+        sign_in_admin(app, admin)
+        page = admin.get(f"/admin/members/{user_id}/").get_data(as_text=True)
+        lines = admin.get(f"/admin/ce/members/{user_id}/time-log.csv").get_data(as_text=True)
+    finally:
+        app.config["SEAT_TIME_SCALE"] = 0.0
+    spent = seattime.duration(6000)
+    assert f"Hip basics — {spent} of {spent} required" in page
+    assert lines.splitlines()[1].split(",")[7] == "6000"

@@ -126,9 +126,16 @@ def required_lesson_seconds(lesson: Lesson | snapshots.LessonView) -> int:
     return math.ceil(expected_minutes(lesson) * 60 * share * _scale())
 
 
-def required_course_seconds(course: Course | snapshots.CourseCard) -> int:
-    """Seconds a learner must spend on a course's lessons before its quiz opens."""
-    return math.ceil(Decimal(course.ce_hours) * STUDY_MINUTES_PER_CE_HOUR * 60 * Decimal(_scale()))
+def required_course_seconds(
+    course: Course | snapshots.CourseCard, hours: Decimal | None = None
+) -> int:
+    """Seconds a learner must spend on a course's lessons before its quiz opens.
+
+    `hours` are the CE hours to be earned when not the course's own now: a completed
+    enrollment's, which later edits of the course do not change.
+    """
+    hours = Decimal(course.ce_hours) if hours is None else Decimal(hours)
+    return math.ceil(hours * STUDY_MINUTES_PER_CE_HOUR * 60 * Decimal(_scale()))
 
 
 def spent_by_lesson(enrollment: Enrollment | EnrollmentFacts | None) -> dict[int, int]:
