@@ -80,6 +80,31 @@ def test_a_course_without_a_cebroker_number_is_rejected_without_sending(app, fak
     assert fake_cebroker.messages == []
 
 
+def test_a_course_number_added_as_the_rejection_asks_is_sent_on_the_resend(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    c = completion(app, number=None)
+    with app.app_context():
+        from campus.certificates.models import Certificate
+        from campus.extensions import db
+        from campus.learning.models import BoardApproval
+        from campus.reporting import actions
+
+        report = report_of(c.certificate_id)
+        assert report.status == "rejected" and "add its CE Broker approval" in report.reason
+        # The provider does what the rejection says: the course's CE Broker approval is added.
+        course_id = db.session.get(Certificate, c.certificate_id).course_id
+        db.session.add(
+            BoardApproval(course_id=course_id, board="CE Broker", approval_number="20-654321")
+        )
+        db.session.commit()
+        actions.resend(report.id, actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted", report.reason
+    [message] = fake_cebroker.messages
+    assert [r.findtext("id_course") for r in message.iter("roster")] == ["654321"]
+
+
 def test_a_transient_failure_is_retried_until_accepted(app, fake_cebroker):
     configure(app, fake_cebroker)
     fake_cebroker.fail_next = 2

@@ -19,6 +19,7 @@ from campus import dates
 from campus.certificates.models import Certificate
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
+from campus.learning.models import Course
 from campus.licenses.models import License
 from campus.models.base import utcnow
 from campus.reporting.adapters import (
@@ -80,6 +81,20 @@ def course_number(data: dict, system: str) -> str | None:
     return None
 
 
+def _course_number_of(certificate: Certificate, system: str) -> str | None:
+    """The system's number for the course: as printed, else as the course holds it now.
+
+    A rejection for a missing number asks the provider to add it to the course; the system
+    checks the completion's date against its own record of the course's approval.
+    """
+    number = course_number(certificate.data or {}, system)
+    course = db.session.get(Course, certificate.course_id) if certificate.course_id else None
+    if number is None and course is not None:
+        held = [{"board": a.board, "approval_number": a.approval_number} for a in course.approvals]
+        number = course_number({"approvals": held}, system)
+    return number
+
+
 def _printed_date(certificate: Certificate) -> date:
     """The completion date the certificate prints (frozen at issue): the report must match it."""
     try:
@@ -106,7 +121,7 @@ def completion_of(report: ReportedCompletion) -> Completion:
         profession_code=codes.get(profession, ""),
         jurisdiction=report.jurisdiction,
         course_title=str(data.get("course_title") or ""),
-        course_number=course_number(data, report.system),
+        course_number=_course_number_of(certificate, report.system),
         completed_on=_printed_date(certificate),
         # The hours earned, as the certificate's column keeps them for transcripts and totals.
         ce_hours=Decimal(certificate.ce_hours).quantize(Decimal("0.01")),
