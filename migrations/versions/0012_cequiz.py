@@ -78,5 +78,5 @@ def downgrade():
     with op.batch_alter_table("quiz_questions", schema=None) as batch_op:
         batch_op.drop_column("objective")
     with op.batch_alter_table("quizzes", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_quizzes_questions_per_attempt_positive", type_="check")
+        batch_op.drop_constraint(batch_op.f("ck_quizzes_questions_per_attempt_positive"), type_="check")
         batch_op.drop_column("questions_per_attempt")

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import inspect
 
 from tests.support import ROOT
@@ -90,6 +91,21 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
             diff = compare_metadata(context, db.metadata)
         assert diff == []
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrations_go_down_to_an_empty_database_and_up_again(tmp_path, backend):
+    from flask_migrate import downgrade, upgrade
+
+    from campus.extensions import db
+    from tests.scratch import migrating
+
+    with migrating(backend, tmp_path):
+        upgrade()
+        downgrade(revision="base")
+        assert inspect(db.engine).get_table_names() == ["alembic_version"]
+        upgrade()
+        assert "users" in inspect(db.engine).get_table_names()
 
 
 def test_the_sitemap_lists_every_public_page_and_nothing_unpublished(app, client):
