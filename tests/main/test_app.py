@@ -108,6 +108,28 @@ def test_migrations_go_down_to_an_empty_database_and_up_again(tmp_path, backend)
         assert "users" in inspect(db.engine).get_table_names()
 
 
+def test_every_utc_time_keeps_its_zone_in_a_migrated_postgres_database(tmp_path):
+    """A column without a zone stores the server's local time: hours off where it is not UTC."""
+    from flask_migrate import upgrade
+
+    from campus.extensions import db
+    from campus.models.base import UTCDateTime
+    from tests.scratch import migrating
+
+    with migrating("postgresql", tmp_path):
+        upgrade()
+        inspector = inspect(db.engine)
+        naive = [
+            f"{table.name}.{column['name']}"
+            for table in db.metadata.sorted_tables
+            if inspector.has_table(table.name)
+            for column in inspector.get_columns(table.name)
+            if isinstance(getattr(table.c.get(column["name"]), "type", None), UTCDateTime)
+            and not column["type"].timezone
+        ]
+    assert naive == []
+
+
 def test_the_sitemap_lists_every_public_page_and_nothing_unpublished(app, client):
     import re
 
