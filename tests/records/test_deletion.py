@@ -530,6 +530,53 @@ def test_what_a_deleted_practitioner_published_leaves_the_audit_log(app, client)
         assert any("Claims a fake license" in e.summary for e in entries)
 
 
+def test_the_messages_a_deleted_practitioner_received_leave_their_slug_out_of_the_log(app, client):
+    """Each message's entry named the profile by its slug, which is made of their name."""
+    from campus.accounts.models import User
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+    from tests.directory.helpers import make_profile, message_fields
+
+    with app.app_context():
+        user = support.create_user(full_name="Robin Reyes")
+        email, user_id = user.email, user.id
+        profile = make_profile("04101", user=user)
+        profile_id, slug = profile.id, profile.slug
+        # Another practitioner whose slug begins with this one keeps theirs.
+        other = make_profile("04101", display_name="Robin Reyes")
+        other_id, other_slug = other.id, other.slug
+    assert other_slug.startswith(slug) and other_slug != slug
+    for target, target_id in ((slug, profile_id), (other_slug, other_id)):
+        sent = support.post_form(
+            app.test_client(), f"/directory/{target}/contact", message_fields(app, target_id)
+        )
+        assert sent.status_code == 302
+    # A new display name gives the profile a new slug: the entries under the old one go too.
+    with app.app_context():
+        renamed = make_profile("04101", user=db.session.get(User, user_id), display_name="R Hale")
+        new_slug = renamed.slug
+    assert new_slug != slug
+    sent = support.post_form(
+        app.test_client(), f"/directory/{new_slug}/contact", message_fields(app, profile_id)
+    )
+    assert sent.status_code == 302
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        summaries = db.session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.action == "directory_message")
+        ).all()
+        profile_entries = json.dumps(
+            db.session.scalars(
+                select(AuditEntry.summary).where(AuditEntry.object_type == "DirectoryProfile")
+            ).all()
+        )
+    assert len(summaries) == 3
+    assert not [s for s in summaries if slug in s.replace(other_slug, "") or new_slug in s]
+    assert [s for s in summaries if other_slug in s]
+    assert slug not in profile_entries.replace(other_slug, "") and new_slug not in profile_entries
+
+
 def test_a_deleted_members_license_numbers_leave_the_audit_log(app, client):
     from datetime import date
 

@@ -59,16 +59,38 @@ def scrub_profiles(profiles: tuple[tuple[int, str], ...], label: str) -> None:
     """Empty the before and after of every entry about a removed directory profile.
 
     They hold what the practitioner published (street, phone, bio, photo), which leaves with
-    the account; a moderator's entries are among them. The summaries stay, the slug (made of
-    their name and town) replaced by the label.
+    the account; a moderator's entries are among them. The summaries stay, each slug the
+    profile had (made of their name and town) replaced by the label, in the entries of the
+    messages it received too.
     """
     for profile_id, slug in profiles:
         about = and_(
             AuditEntry.object_type == "DirectoryProfile", AuditEntry.object_id == str(profile_id)
         )
-        for entry in db.session.scalars(select(AuditEntry).where(about)):
+        entries = db.session.scalars(select(AuditEntry).where(about)).all()
+        # Every slug it had: a new display name gives the profile a new one.
+        slugs = {slug} | {
+            state["slug"]
+            for entry in entries
+            for state in (entry.before, entry.after)
+            if isinstance(state, dict) and isinstance(state.get("slug"), str) and state["slug"]
+        }
+        for entry in entries:
             entry.before = entry.after = None
-            entry.summary = entry.summary.replace(slug, label)
+        for old in slugs:
+            # Standing whole: another profile's slug may begin with it ("robin-reyes-portland-2").
+            token = re.compile(rf"(?<![\w-]){re.escape(old)}(?![\w-])")
+            for entry in entries:
+                entry.summary = token.sub(label, entry.summary)
+            # Each message the profile received was logged by its slug ("<slug>: message
+            # received"); the messages may be gone already, so the entries are found by it.
+            for entry in db.session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.object_type == "ContactMessage",
+                    AuditEntry.summary.contains(old, autoescape=True),
+                )
+            ):
+                entry.summary = token.sub(label, entry.summary)
 
 
 def scrub_licenses(user_id: int, licenses: tuple[tuple[int, str], ...], label: str) -> None:
