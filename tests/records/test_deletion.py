@@ -279,6 +279,54 @@ def test_deletion_cancels_the_simulated_subscription_and_deletes_the_customer(ap
         assert {"customer.subscription.deleted", "customer.deleted"} <= types
 
 
+def test_no_stored_stripe_event_keeps_a_deleted_members_address_or_name(app):
+    """Stripe's customer and invoice objects carry them; the events stay without them."""
+    from campus.billing.models import StripeCustomer, WebhookEvent
+    from campus.extensions import db
+
+    client = app.test_client()
+    with app.app_context():
+        email = support.create_user(full_name="Robin Quartzfield").email
+    support.login(client, email)
+    checkout = support.post_form(client, "/membership/checkout")
+    support.post_form(client, checkout.headers["Location"], {"card_number": "4242 4242 4242 4242"})
+    with app.app_context():
+        customer_id = db.session.scalars(select(StripeCustomer.stripe_customer_id)).one()
+        # An invoice as Stripe sends it (the simulated ones leave these fields out).
+        invoice = {
+            "object": "invoice",
+            "id": "in_test_named",
+            "customer": customer_id,
+            "customer_email": email,
+            "customer_name": "Robin Quartzfield",
+            "customer_address": {"line1": "12 Lantern Lane", "postal_code": "04101"},
+        }
+        db.session.add(
+            WebhookEvent(
+                stripe_event_id="evt_test_named",
+                type="invoice.finalized",
+                created=1,
+                payload=json.dumps({"id": "evt_test_named", "data": {"object": invoice}}),
+                status="ignored",
+            )
+        )
+        db.session.commit()
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        events = db.session.scalars(select(WebhookEvent)).all()
+        # customer.deleted came after the deletion, with the customer Stripe deleted.
+        assert {"customer.deleted", "invoice.finalized"} <= {e.type for e in events}
+        for event in events:
+            for personal in (email, "Quartzfield", "Lantern"):
+                assert personal not in event.payload, (event.type, personal)
+        kept = json.loads(
+            db.session.scalars(
+                select(WebhookEvent.payload).where(WebhookEvent.type == "invoice.finalized")
+            ).one()
+        )
+        assert kept["data"]["object"]["customer"] == customer_id  # what was billed, and to whom
+
+
 def _practical(program_id: int, user_id: int, key: str, **review) -> None:
     """Store a practical video and its submission (inside an app context); commit."""
     from campus.extensions import db

@@ -7,13 +7,20 @@ Stripe leaves everything here as it was and the member can try again.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from campus.accounts.models import User
 from campus.billing.access import ENDED_STATUSES
-from campus.billing.models import CheckoutSession, CompMembership, StripeCustomer, Subscription
+from campus.billing.models import (
+    CheckoutSession,
+    CompMembership,
+    StripeCustomer,
+    Subscription,
+    WebhookEvent,
+)
 from campus.billing.stripe_api import CustomerMissing, gateway
 from campus.billing.subscriptions import customer_for
 from campus.extensions import db
@@ -100,9 +107,61 @@ def close_at_stripe(user: User) -> list[str]:
     return done
 
 
+# What Stripe's objects say about the person (customer, invoice, checkout session, charge).
+PERSONAL_FIELDS = frozenset(
+    {
+        "email",
+        "name",
+        "phone",
+        "address",
+        "shipping",
+        "customer_email",
+        "customer_name",
+        "customer_phone",
+        "customer_address",
+        "customer_shipping",
+        "customer_details",
+        "shipping_details",
+        "billing_details",
+        "collected_information",
+    }
+)
+
+
+def without_personal_fields(value: Any) -> Any:
+    """A Stripe payload without the fields that name, reach or locate the person."""
+    if isinstance(value, list):
+        return [without_personal_fields(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: without_personal_fields(item)
+            for key, item in value.items()
+            if key not in PERSONAL_FIELDS
+        }
+    return value
+
+
+def _forget_event_details(customer_ids: list[str]) -> int:
+    """Take the person out of the stored events about these customers; return how many."""
+    if not customer_ids:
+        return 0
+    # Quoted so "cus_1" never matches "cus_12". The events stay: what was billed, and when.
+    mentions = [WebhookEvent.payload.contains(f'"{value}"') for value in customer_ids]
+    changed = 0
+    for row in db.session.scalars(select(WebhookEvent).where(or_(*mentions))):
+        payload = json.dumps(without_personal_fields(json.loads(row.payload)))
+        if payload != row.payload:
+            row.payload = payload
+            changed += 1
+    return changed
+
+
 def forget_billing(user: User) -> dict[str, int]:
-    """Delete the member's billing rows (customer, subscriptions, checkouts, comp grants)."""
-    counts = {}
+    """Delete the member's billing rows (customer, subscriptions, checkouts, comp grants).
+
+    The stored Stripe events about their customers stay, without the person's details.
+    """
+    counts = {"webhook_events": _forget_event_details(_customer_ids(user))}
     for model in (Subscription, CheckoutSession, CompMembership, StripeCustomer):
         result = db.session.execute(
             delete(model)

@@ -20,6 +20,7 @@ from campus.billing.access import (
     grace_ends,
     subscription_grants_access,
 )
+from campus.billing.closing import without_personal_fields
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import CustomerMissing, PaymentProviderError, gateway
 from campus.billing.subscriptions import (
@@ -81,6 +82,10 @@ def process_event(event_row_id: int) -> WebhookEvent | None:
         # A failure inside rolls back everything the handler wrote.
         with db.session.begin_nested():
             status, reason = handler(event)
+    if row.type == "customer.deleted":
+        # The customer is gone at Stripe (the member's account often too): Campus has no use
+        # for their address and name, which the admin's event list would show for good.
+        row.payload = json.dumps(without_personal_fields(event))
     row.status = status
     row.reason = reason
     row.last_error = None
