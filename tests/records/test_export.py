@@ -50,6 +50,8 @@ def test_member_downloads_an_archive_with_every_part(app, client):
         "transcript.pdf",
         "payments.json",
         "consents.json",
+        "programs.json",
+        "directory.json",
     } == names
 
     def part(name):
@@ -85,6 +87,75 @@ def test_member_downloads_an_archive_with_every_part(app, client):
     assert [s["status"] for s in payments["subscriptions"]] == ["active"]
     [consent] = part("consents.json")
     assert consent["marketing_email"] is True and consent["download"] == "Trigger point guide"
+
+
+def test_the_archive_holds_the_members_programs_and_directory_profile(app, client):
+    """Credentials, exam sittings, practicals and the public profile are theirs too."""
+    from datetime import UTC, datetime
+
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.programs.models import ExamSitting, PracticalSubmission
+    from tests.directory.helpers import make_profile, message_fields
+    from tests.programs.helpers import make_credential, make_program
+
+    m = full_member(app)
+    with app.app_context():
+        user = db.session.get_one(User, m.user_id)
+        program = make_program(slug="trigger-point-certified", practical_required=True)
+        program_id, title = program.id, program.title
+        code = make_credential(m.user_id, program).code
+        db.session.add(
+            ExamSitting(
+                program_id=program_id,
+                user_id=m.user_id,
+                number=1,
+                deadline_at=datetime(2026, 5, 1, 11, tzinfo=UTC),
+                closed_at=datetime(2026, 5, 1, 10, 40, tzinfo=UTC),
+                closed_reason="submitted",
+                layout=[],
+                pass_mark=80,
+                score_percent=90,
+                passed=True,
+            )
+        )
+        db.session.add(
+            PracticalSubmission(
+                program_id=program_id,
+                user_id=m.user_id,
+                storage_key="programs/practicals/mine.mp4",
+                filename="mine.mp4",
+                content_type="video/mp4",
+                size_bytes=4,
+                status="returned",
+                reviewed_at=datetime(2026, 5, 2, tzinfo=UTC),
+                comments="Film the hands closer.",
+            )
+        )
+        db.session.commit()
+        profile = make_profile("04101", user=user, street="12 Lantern Lane", phone="(207) 555-0199")
+        profile_id, slug = profile.id, profile.slug
+    sent = support.post_form(
+        app.test_client(), f"/directory/{slug}/contact", message_fields(app, profile_id)
+    )
+    assert sent.status_code == 302
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    archive = zipfile.ZipFile(io.BytesIO(client.get(_archive_link(app, m.email)).data))
+
+    programs = json.loads(archive.read("programs.json"))
+    [credential] = programs["credentials"]
+    assert credential["code"] == code and credential["program"] == title
+    [sitting] = programs["exam_sittings"]
+    assert (sitting["score_percent"], sitting["passed"]) == (90, True)
+    [practical] = programs["practicals"]
+    assert practical["status"] == "returned" and practical["comments"] == "Film the hands closer."
+    directory = json.loads(archive.read("directory.json"))
+    assert (directory["street"], directory["phone"]) == ("12 Lantern Lane", "(207) 555-0199")
+    assert directory["messages_received"] == 1
+    # The client who wrote is someone else: their address is not the member's data to take.
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert message_fields(app, profile_id)["email"].encode() not in everything
 
 
 def test_one_request_at_a_time_and_not_again_too_soon(app, client):

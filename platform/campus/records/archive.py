@@ -27,7 +27,7 @@ from campus.extensions import db
 from campus.learning.models import Enrollment, LessonProgress, QuizAttempt
 from campus.learning.records import CourseEvaluation, SeatTime
 from campus.models.base import utcnow
-from campus.records import licensing
+from campus.records import licensing, practice
 from campus.storage import get_storage
 
 README = """Your data from {site}, as of {when} (UTC).
@@ -43,6 +43,8 @@ certificates/*.pdf    each issued certificate
 transcript.pdf        your CE transcript
 payments.json         your membership's billing records (cards are held by Stripe)
 consents.json         free downloads you asked for and your marketing email choices
+programs.json         your program credentials, exam sittings and practical submissions
+directory.json        your practitioner directory profile and its counters (null: none)
 """
 
 
@@ -264,4 +266,6 @@ def build_archive(user: User) -> bytes:
         )
         archive.writestr("payments.json", _json(payments_summary(user)))
         archive.writestr("consents.json", _json(consents_part(user)))
+        archive.writestr("programs.json", _json(practice.programs_part(user)))
+        archive.writestr("directory.json", _json(practice.directory_part(user)))
     return buffer.getvalue()
