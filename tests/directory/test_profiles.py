@@ -235,6 +235,24 @@ def test_a_photo_is_checked_reencoded_stored_and_served(app, client, member):
     assert client.get(f"/directory/photos/{name}").status_code == 404
 
 
+def test_a_replaced_or_removed_photo_leaves_the_storage(app, client, member):
+    """Nobody can see it any more: the member took it down, and it must not outlive them."""
+    from campus.directory.services import profile_of
+    from campus.storage import get_storage
+
+    keys = []
+    for size in ((64, 64), (80, 80)):
+        assert _save(client, photo=(io.BytesIO(_png(size)), "me.png")).status_code == 302
+        with app.app_context():
+            keys.append(profile_of(member).photo_key)
+    with app.app_context():
+        assert not get_storage().exists(keys[0]) and get_storage().exists(keys[1])
+    assert _save(client, remove_photo="y").status_code == 302
+    with app.app_context():
+        assert profile_of(member).photo_key is None
+        assert not get_storage().exists(keys[1])
+
+
 def _stored_photo(app, user_id: int) -> Image.Image:
     from campus.directory.services import profile_of
     from campus.storage import get_storage

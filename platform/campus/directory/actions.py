@@ -15,6 +15,7 @@ from campus.directory import contact, photos, services
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.extensions import db
 from campus.mail.services import queue_email
+from campus.storage import delete_after_commit
 from campus.urls import public_url
 
 
@@ -46,10 +47,14 @@ def save_profile(
     before = _state(existing) if existing is not None else None
     picture = photos.normalise(photo) if photo else None  # checked before anything changes
     profile = services.save(user, data)
+    old_photo = profile.photo_key
     if picture is not None:
         profile.photo_key = photos.store(profile.id, picture)
     elif remove_photo:
         profile.photo_key = None
+    if old_photo and old_photo != profile.photo_key:
+        # Served to nobody once replaced or removed, and found by no deletion after: it goes.
+        delete_after_commit([old_photo])
     after = _state(profile)
     if before == after:  # the same form or import file again: nothing changed, nothing to log
         return profile
