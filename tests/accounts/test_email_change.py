@@ -102,6 +102,23 @@ def test_mail_still_waiting_for_delivery_goes_to_the_new_address(app, client, mo
     ]
 
 
+def test_an_address_never_confirmed_leaves_the_mail_log_after_the_retention(app, client):
+    """Mistyped, or someone else's: it never became an account's, like a download's address."""
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+    from campus.mail.tasks import erase_old_bodies_task
+
+    _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "robin@exmaple.com")
+    assert len(_mail_to(app, "robin@exmaple.com")) == 1
+    days = app.config["MESSAGE_RETENTION_DAYS"]
+    with time_machine.travel(timedelta(days=days + 1), tick=False), app.app_context():
+        erase_old_bodies_task.delay().get()
+        addresses = db.session.scalars(select(EmailMessage.to)).all()
+    assert "robin@exmaple.com" not in addresses
+
+
 def test_a_link_works_once(app, client):
     user_id = _member(app)
     support.login(client, "old@example.com")

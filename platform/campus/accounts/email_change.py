@@ -6,6 +6,8 @@ form cannot be used to learn who has an account; only the mailboxes learn it.
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -76,6 +78,9 @@ def request_change(user: User, new_email: str, password: str, max_age: int) -> s
         address,
         "Confirm your new email for Campus",
         "email_change_confirm",
+        # Marks it as mail to someone without an account (mail.services.STRANGERS_MAIL); random,
+        # as each request sends its own link.
+        dedupe_key=f"email-change-confirm:{user.id}:{secrets.token_hex(8)}",
         user=user,
         link=public_url("accounts.confirm_email_change", token=raw),
         hours=max_age // 3600,

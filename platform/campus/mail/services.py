@@ -146,14 +146,16 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
 
 # Emails to people who hold no account here, by the start of their dedupe key: a download's
 # link to whoever asked, a directory client's copy of their message (or the word that it was
-# not passed on), and the confirmation to a member who deleted their account. Past the retention
-# their row goes too: its address is all it still holds, and no later event can be kept from
-# repeating by a key of a past day, a deleted message or a deleted account.
+# not passed on), the confirmation to a member who deleted their account, and the link to an
+# address a member asked to change to (not theirs until followed: mistyped, it is a stranger's).
+# Past the retention their row goes too: its address is all it still holds, and no later event
+# can be kept from repeating by a key of a past day, a deleted message or a deleted account.
 STRANGERS_MAIL = (
     "download:",
     "directory:message-copy:",
     "directory:message-undelivered:",
     "account-deleted:",
+    "email-change-confirm:",
 )
 
 
