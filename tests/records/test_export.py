@@ -52,6 +52,8 @@ def test_member_downloads_an_archive_with_every_part(app, client):
         "consents.json",
         "programs.json",
         "directory.json",
+        "security.json",
+        "emails.json",
     } == names
 
     def part(name):
@@ -156,6 +158,30 @@ def test_the_archive_holds_the_members_programs_and_directory_profile(app, clien
     # The client who wrote is someone else: their address is not the member's data to take.
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert message_fields(app, profile_id)["email"].encode() not in everything
+
+
+def test_the_archive_holds_the_members_sign_ins_api_tokens_and_emails(app, client):
+    """Devices and addresses they signed in from, their tokens' names, what we mailed them."""
+    from campus.accounts import tokens
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    m = full_member(app)
+    with app.app_context():
+        tokens.create_token(db.session.get_one(User, m.user_id), "laptop script", "read", "30")
+        db.session.commit()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.23"
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    archive = zipfile.ZipFile(io.BytesIO(client.get(_archive_link(app, m.email)).data))
+
+    security = json.loads(archive.read("security.json"))
+    assert "198.51.100.23" in [s["ip_address"] for s in security["sessions"]]
+    [token] = security["api_tokens"]
+    assert (token["name"], token["scope"]) == ("laptop script", "read")
+    assert "token_hash" not in token
+    [ready] = [e for e in json.loads(archive.read("emails.json")) if "ready" in e["subject"]]
+    assert ready["subject"] == "Your CE certificate is ready" and ready["status"] == "sent"
 
 
 def test_one_request_at_a_time_and_not_again_too_soon(app, client):

@@ -45,6 +45,8 @@ payments.json         your membership's billing records (cards are held by Strip
 consents.json         free downloads you asked for and your marketing email choices
 programs.json         your program credentials, exam sittings and practical submissions
 directory.json        your practitioner directory profile and its counters (null: none)
+security.json         your sign-ins (device, address, when) and API tokens (names, never secrets)
+emails.json           the emails we sent you: subject, status and when
 """
 
 
@@ -268,4 +270,6 @@ def build_archive(user: User) -> bytes:
         archive.writestr("consents.json", _json(consents_part(user)))
         archive.writestr("programs.json", _json(practice.programs_part(user)))
         archive.writestr("directory.json", _json(practice.directory_part(user)))
+        archive.writestr("security.json", _json(practice.security_part(user)))
+        archive.writestr("emails.json", _json(practice.emails_part(user)))
     return buffer.getvalue()

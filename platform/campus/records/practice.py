@@ -1,4 +1,4 @@
-"""The member's certification programs and directory profile, as the archive lists them."""
+"""The member's programs, directory profile, sign-ins and emails, as the archive lists them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from campus.accounts.models import User
+from campus.accounts.models import User, UserSession
+from campus.accounts.tokens import ApiToken
 from campus.directory import taxonomy
 from campus.directory.models import DirectoryProfile
 from campus.extensions import db
+from campus.mail.models import EmailMessage
 from campus.programs.models import Credential, ExamSitting, PracticalSubmission
 
 
@@ -105,3 +107,56 @@ def directory_part(user: User) -> dict[str, Any] | None:
         "search_impressions": profile.impressions,
         "messages_received": profile.messages_received,
     }
+
+
+def security_part(user: User) -> dict[str, list[dict[str, Any]]]:
+    """The account's sign-in sessions (device and address) and API tokens (never a secret)."""
+    sessions = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id)
+    )
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    )
+    return {
+        "sessions": [
+            {
+                "signed_in_at": s.created_at,
+                "last_seen_at": s.last_seen_at,
+                "expires_at": s.expires_at,
+                "ended_at": s.revoked_at,
+                "remembered": s.remembered,
+                "device": s.user_agent,
+                "ip_address": s.ip_address,
+            }
+            for s in sessions
+        ],
+        "api_tokens": [
+            {
+                "name": t.name,
+                "scope": t.scope,
+                "starts_with": t.hint,
+                "created_at": t.created_at,
+                "expires_at": t.expires_at,
+                "last_used_at": t.last_used_at,
+                "revoked_at": t.revoked_at,
+            }
+            for t in tokens
+        ],
+    }
+
+
+def emails_part(user: User) -> list[dict[str, Any]]:
+    """The emails sent (or waiting) to the account's address: subject, status and when."""
+    rows = db.session.scalars(
+        select(EmailMessage).where(EmailMessage.to == user.email).order_by(EmailMessage.id)
+    )
+    # Not the reply-to: on a relayed message it is the client's address, theirs to give.
+    return [
+        {
+            "subject": e.subject,
+            "status": e.status,
+            "queued_at": e.created_at,
+            "sent_at": e.sent_at,
+        }
+        for e in rows
+    ]
