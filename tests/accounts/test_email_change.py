@@ -119,6 +119,20 @@ def test_an_address_never_confirmed_leaves_the_mail_log_after_the_retention(app,
     assert "robin@exmaple.com" not in addresses
 
 
+def test_an_address_never_confirmed_leaves_the_account_once_its_link_is_long_dead(app, client):
+    from campus.accounts.models import UserToken
+    from campus.accounts.tasks import purge_ended_sessions
+    from campus.extensions import db
+
+    _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "robin@exmaple.com")
+    with time_machine.travel(timedelta(days=40), tick=False), app.app_context():
+        purge_ended_sessions.delay().get()
+        kept = db.session.scalars(select(UserToken.new_email)).all()
+    assert "robin@exmaple.com" not in kept
+
+
 def test_a_link_works_once(app, client):
     user_id = _member(app)
     support.login(client, "old@example.com")

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campus.accounts.models import LoginChallenge, User, UserSession
+from campus.accounts.models import LoginChallenge, User, UserSession, UserToken
 from campus.audit import record
 from campus.extensions import db
 from campus.forms import one_line_text
@@ -301,7 +301,7 @@ KEEP_ENDED = timedelta(days=30)
 
 
 def purge_ended(now: datetime | None = None) -> int:
-    """Delete sessions and sign-in challenges long over; return how many sessions went."""
+    """Delete sessions, sign-in challenges and emailed links long over; count the sessions."""
     from sqlalchemy import delete, or_
 
     now = now or utcnow()
@@ -317,5 +317,8 @@ def purge_ended(now: datetime | None = None) -> int:
     db.session.execute(
         delete(LoginChallenge).where(LoginChallenge.expires_at < now - timedelta(days=1))
     )
+    # A link to a new address holds that address, which never became the account's if the
+    # link was not followed (mistyped, or someone else's): it goes with the dead link.
+    db.session.execute(delete(UserToken).where(UserToken.expires_at < cutoff))
     db.session.flush()
     return removed

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="campus.accounts.purge_ended_sessions")
 def purge_ended_sessions() -> int:
-    """Delete session records that ended more than 30 days ago (safe to run twice)."""
+    """Delete sessions and emailed links that ended over 30 days ago (safe to run twice)."""
     removed = sessions.purge_ended()
     db.session.commit()
     if removed:
