@@ -84,6 +84,19 @@ def test_messages_and_the_bodies_of_sent_emails_go_after_the_retention_days(app,
         assert profile.messages_received == 2  # the practitioner's count is not the messages
 
 
+def test_no_trace_of_the_client_is_left_in_the_mail_after_the_retention_days(app, practitioner):
+    """The practitioner's email keeps its subject for good: it must not name the client."""
+    _send(app, practitioner, START, "casey@example.net")
+    [relayed] = [m for m in support.outbox(app) if m["To"] == "kept.short@example.org"]
+    assert "Casey Client" in support.body_of(relayed)  # the name the client typed
+    with app.app_context(), time_machine.travel(START + timedelta(days=91), tick=False):
+        delete_old_messages.delay().get()
+        erase_old_bodies_task.delay().get()
+    kept = _emails(app)
+    assert len(kept) == 1 and kept[0][0] == "kept.short@example.org"
+    assert "Casey" not in repr(kept) and "casey@example.net" not in repr(kept)
+
+
 def test_an_email_still_to_be_tried_keeps_its_body_and_one_given_up_on_loses_it(app):
     from campus.extensions import db
     from campus.mail.models import EmailMessage

@@ -149,9 +149,11 @@ def relay(message_id: int) -> bool:
         db.session.flush()
         return False
     profile_url = public_url("directory.profile", slug=profile.slug)
+    # The subject outlives the body (mail.services.erase_old_bodies): the client, who has no
+    # account here, is named in the body only, which goes with the message.
     queue_email(
         profile.user.email,
-        f"A message from {message.sender_name} through the directory",
+        "A new message through the directory",
         "directory_message",
         dedupe_key=_mail_key("message", message),
         reply_to=message.sender_email,
