@@ -351,6 +351,23 @@ def test_the_link_works_until_the_moment_the_email_names(app, client):
         assert gone.status_code == 410
 
 
+def test_the_archive_holds_what_is_kept_under_the_members_earlier_address(app, client):
+    """A deletion takes it as theirs (tests/records/test_deletion.py); so does the archive."""
+    m = full_member(app)  # a download lead and a "certificate ready" email to this address
+    support.login(client, m.email)
+    assert support.post_form(
+        client, "/account/email", {"email": "new@example.com", "password": support.DEFAULT_PASSWORD}
+    ).status_code in (200, 302)
+    [link] = [sent for sent in support.outbox(app) if sent["To"] == "new@example.com"]
+    assert client.get(support.link_in(link)).status_code == 302
+    support.post_form(client, "/account/data/export")
+    archive = zipfile.ZipFile(io.BytesIO(client.get(_archive_link(app, "new@example.com")).data))
+    [consent] = json.loads(archive.read("consents.json"))
+    assert consent["download"] == "Trigger point guide" and consent["marketing_email"] is True
+    subjects = [e["subject"] for e in json.loads(archive.read("emails.json"))]
+    assert "Your CE certificate is ready" in subjects
+
+
 def test_the_request_and_the_download_are_audited(app, client):
     m = full_member(app)
     support.login(client, m.email)

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from campus import dates
+from campus.accounts.email_change import earlier_addresses
 from campus.accounts.models import User
 from campus.billing.closing import payments_summary
 from campus.certificates import services as certificates
@@ -212,8 +213,10 @@ def certificate_pdf(certificate: Certificate) -> bytes | None:
 
 
 def consents_part(user: User) -> list[dict[str, Any]]:
-    """The free downloads asked for with this address, and the marketing answer given."""
-    rows = db.session.scalars(select(Lead).where(Lead.email == user.email).order_by(Lead.id))
+    """The free downloads asked for with the account's addresses, and the marketing answers."""
+    # Its earlier addresses too, as a deletion takes them (unless someone else has one now).
+    addresses = [user.email, *earlier_addresses(user)]
+    rows = db.session.scalars(select(Lead).where(Lead.email.in_(addresses)).order_by(Lead.id))
     return [
         {
             "download": lead.download.title,

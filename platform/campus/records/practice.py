@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from campus.accounts.email_change import earlier_addresses
 from campus.accounts.models import User, UserSession
 from campus.accounts.tokens import ApiToken
 from campus.directory import taxonomy
@@ -146,13 +147,15 @@ def security_part(user: User) -> dict[str, list[dict[str, Any]]]:
 
 
 def emails_part(user: User) -> list[dict[str, Any]]:
-    """The emails sent (or waiting) to the account's address: subject, status and when."""
+    """The emails sent (or waiting) to the account's addresses: subject, status and when."""
+    addresses = [user.email, *earlier_addresses(user)]
     rows = db.session.scalars(
-        select(EmailMessage).where(EmailMessage.to == user.email).order_by(EmailMessage.id)
+        select(EmailMessage).where(EmailMessage.to.in_(addresses)).order_by(EmailMessage.id)
     )
     # Not the reply-to: on a relayed message it is the client's address, theirs to give.
     return [
         {
+            "to": e.to,
             "subject": e.subject,
             "status": e.status,
             "queued_at": e.created_at,
