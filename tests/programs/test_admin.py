@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from campus.extensions import db
@@ -180,3 +181,15 @@ def test_a_program_with_credentials_is_kept_and_an_unused_one_can_go(app, client
         assert db.session.get(Program, unused_id) is None
         (entry,) = helpers.audit_entries(app, action="delete")
         assert entry.before["title"] == "Never taken"
+
+
+@pytest.mark.parametrize("slug", ["Neck Work", "neck/2026", "neck?x=1", "verify"])
+def test_a_slug_the_programs_addresses_cannot_carry_is_refused(app, client, slug):
+    # "neck/2026" gave a program whose page and exam answered 404, and "verify" one whose
+    # credential download opened the verify page of a code "credential.pdf".
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/programs/new/", _program_form(slug=slug))
+    assert response.status_code == 200
+    assert any("slug" in m.lower() or "hyphens" in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None

@@ -19,12 +19,16 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from campus import dates
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, InlineRows, select_choices
+from campus.admin.catalog import SLUG
 from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
 from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
 from campus.programs import actions, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
+
+# The first part of addresses under /programs/ that are not a program's.
+RESERVED_SLUGS = frozenset({"verify"})
 
 
 def parse_weights(text: str) -> dict[str, int]:
@@ -106,6 +110,7 @@ class ProgramView(AuditedModelView):
         ),
     }
     form_args = {
+        "slug": {"validators": [DataRequired(), SLUG]},
         "accrediting_body": {
             "description": "Leave empty unless a body accredits it: pages then say it is a "
             "certificate program of the provider, not an accredited certification."
@@ -145,6 +150,11 @@ class ProgramView(AuditedModelView):
             )
 
     def validate_change(self, form, model, is_created: bool) -> None:
+        if model.slug in RESERVED_SLUGS:
+            # /programs/verify/credential.pdf is the verify page of a code "credential.pdf".
+            raise ValidationError(
+                f"The slug {model.slug!r} is an address of its own: pick another."
+            )
         model.exam_domain_weights = parse_weights(form.weights_text.data)
         model.professions = [p for p in form.profession_keys.data or [] if p in PROFESSIONS]
         for name in ("elective_hours", "renewal_hours"):
