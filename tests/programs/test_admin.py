@@ -193,3 +193,34 @@ def test_a_slug_the_programs_addresses_cannot_carry_is_refused(app, client, slug
     assert any("slug" in m.lower() or "hyphens" in m for m in helpers.flashes(response))
     with app.app_context():
         assert db.session.scalar(select(Program)) is None
+
+
+def test_a_program_no_candidate_could_complete_cannot_be_published(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        elective = make_course("neck-elective", hours="2").id
+        from campus.learning import services
+
+        draft = services.create_course(
+            slug="neck-draft", title="Neck basics", summary="s", ce_hours=2, topic="Neck"
+        )
+        db.session.commit()
+        draft_id = draft.id
+    short = _program_form(
+        elective_hours="6",
+        **{"courses-0-course": str(elective), "courses-0-kind": "elective"},
+    )
+    unopened = _program_form(**{"courses-0-course": str(draft_id), "courses-0-kind": "required"})
+    refused = [
+        (short, "6 elective hours"),
+        (unopened, "Neck basics is a draft course"),
+    ]
+    for form, said in refused:
+        response = helpers.post(client, "/admin/programs/new/", form)
+        assert response.status_code == 200
+        assert any(said in m for m in helpers.flashes(response)), helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
+    # A draft program may be built in steps.
+    response = helpers.post(client, "/admin/programs/new/", {**short, "published": ""})
+    assert response.status_code == 302, helpers.flashes(response)

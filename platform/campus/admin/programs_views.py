@@ -26,6 +26,7 @@ from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
 from campus.programs import actions, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
+from campus.programs.progress import completion_gaps
 
 # The first part of addresses under /programs/ that are not a program's.
 RESERVED_SLUGS = frozenset({"verify"})
@@ -162,6 +163,14 @@ class ProgramView(AuditedModelView):
                 setattr(model, name, Decimal(str(getattr(model, name) or 0)))
             except InvalidOperation as exc:
                 raise ValidationError("Hours must be a number.") from exc
+        gaps = completion_gaps(model) if model.published else []
+        if gaps:
+            # Candidates would take its exam, then wait for a credential no one can earn.
+            raise ValidationError(
+                "No candidate could complete this program, so it cannot be published: "
+                + "; ".join(gaps)
+                + ". Untick Published to keep it as a draft."
+            )
 
 
 class ExamQuestionView(AuditedModelView):

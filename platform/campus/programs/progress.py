@@ -88,6 +88,26 @@ class Progress:
         return "in progress"
 
 
+def completion_gaps(program: Program) -> list[str]:
+    """Name what keeps every candidate from completing the program as it stands."""
+    # Rows ticked for deletion in the same form are still in the list until the flush.
+    links = [link for link in program.courses if link not in db.session.deleted]
+    gaps = [
+        f"{link.course.title} is a draft course, which candidates cannot open"
+        for link in links
+        if link.course is not None and not link.course.is_published
+    ]
+    electives = [link.course for link in links if link.kind == "elective" and link.course]
+    offered = sum((Decimal(course.ce_hours) for course in electives), Decimal(0))
+    needed = Decimal(program.elective_hours or 0)
+    if needed > offered:
+        gaps.append(
+            f"it asks for {needed.normalize():f} elective hours and its elective courses "
+            f"give {offered.normalize():f}"
+        )
+    return gaps
+
+
 def latest_practical(user: User, program: Program) -> PracticalSubmission | None:
     """The candidate's most recent practical submission for the program."""
     return db.session.scalar(
