@@ -224,3 +224,25 @@ def test_a_program_no_candidate_could_complete_cannot_be_published(app, client):
     # A draft program may be built in steps.
     response = helpers.post(client, "/admin/programs/new/", {**short, "published": ""})
     assert response.status_code == 302, helpers.flashes(response)
+
+
+def test_a_course_listed_twice_in_a_program_is_refused_with_its_name(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        course_id = make_course("neck-twice").id
+    form = _program_form(
+        **{
+            "courses-0-course": str(course_id),
+            "courses-0-kind": "required",
+            "courses-1-course": str(course_id),
+            "courses-1-kind": "elective",
+        }
+    )
+    response = helpers.post(client, "/admin/programs/new/", form)
+    assert response.status_code == 200
+    # Not "another record was saved just now", which sends the admin to look for someone else.
+    assert any("Course neck-twice is listed twice" in m for m in helpers.flashes(response)), (
+        helpers.flashes(response)
+    )
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None

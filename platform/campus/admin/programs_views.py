@@ -163,6 +163,15 @@ class ProgramView(AuditedModelView):
                 setattr(model, name, Decimal(str(getattr(model, name) or 0)))
             except InvalidOperation as exc:
                 raise ValidationError("Hours must be a number.") from exc
+        listed = [
+            link.course for link in model.courses if link.course and link not in db.session.deleted
+        ]
+        twice = next((course for course in listed if listed.count(course) > 1), None)
+        if twice is not None:
+            # The database refuses the second row, and its refusal reads as another admin's save.
+            raise ValidationError(
+                f"{twice.title} is listed twice: a course is either required or an elective."
+            )
         gaps = completion_gaps(model) if model.published else []
         if gaps:
             # Candidates would take its exam, then wait for a credential no one can earn.
