@@ -373,3 +373,30 @@ def test_unpublishing_articles_in_bulk_takes_them_off_the_site_and_logs_each(app
         assert visitor.get(f"/articles/{slug}").status_code == 404
     logged = helpers.audit_entries(app, object_type="Article", action="unpublish")
     assert sorted(e.object_id for e in logged) == sorted(ids)
+
+
+@pytest.mark.parametrize("pages", ["0", "-3"])
+def test_a_download_of_no_pages_is_refused(app, client, pages):
+    from campus.content.models import Download
+    from campus.extensions import db
+
+    # The download's page said "Free PDF · -3 pages" to every visitor.
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        "/admin/downloads/new/",
+        {
+            "title": "Neck guide",
+            "slug": "neck-guide",
+            "description": "Six stretches",
+            "filename": "neck.pdf",
+            "pages": pages,
+            "active": "y",
+        },
+    )
+    assert response.status_code == 200
+    assert any("from 1 to 10,000" in m for m in helpers.flashes(response)), helpers.flashes(
+        response
+    )
+    with app.app_context():
+        assert db.session.scalar(select(Download)) is None

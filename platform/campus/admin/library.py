@@ -13,7 +13,14 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from campus.admin.base import AuditedModelView, PlainTextCheck, select_choices
 from campus.admin.catalog import SLUG, CatalogView
@@ -340,6 +347,10 @@ class DownloadView(CatalogView):
                 Regexp(r"^[A-Za-z0-9._-]+$", message="A plain file name, no folders."),
             ],
             "description": "A file in the instance downloads folder.",
+        },
+        # Its page tells visitors how many pages the PDF has.
+        "pages": {
+            "validators": [NumberRange(1, 10_000, "Give the PDF's pages: from 1 to 10,000.")]
         },
     }
     unique_messages = {"slug": "Another download already uses this slug."}
