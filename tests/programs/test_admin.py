@@ -246,3 +246,32 @@ def test_a_course_listed_twice_in_a_program_is_refused_with_its_name(app, client
     )
     with app.app_context():
         assert db.session.scalar(select(Program)) is None
+
+
+def test_a_course_a_program_requires_is_kept_out_of_deletion(app, client):
+    from campus.learning.models import Course
+
+    with app.app_context():
+        course = make_course("neck-required")
+        program = make_program(courses=[course], title="Neck program")
+        course_id, program_id = course.id, program.id
+    helpers.sign_in_admin(app, client)
+    single = helpers.post(
+        client, "/admin/courses/delete/", {"id": course_id}, follow_redirects=True
+    )
+    bulk = helpers.post(
+        client,
+        "/admin/courses/action/",
+        {"action": "delete", "rowid": [str(course_id)]},
+        follow_redirects=True,
+    )
+    # Deleting it took it out of the program's requirements with no trace in the program's log:
+    # its credential was then earned without the course.
+    for response in (single, bulk):
+        assert any("Neck program" in m for m in helpers.flashes(response)), helpers.flashes(
+            response
+        )
+    with app.app_context():
+        assert db.session.get(Course, course_id) is not None
+        assert [c.id for c in db.session.get(Program, program_id).required_courses] == [course_id]
+    assert helpers.audit_entries(app, action="delete") == []

@@ -31,6 +31,7 @@ from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.extensions import db
 from campus.learning import actions
 from campus.learning.access import LearningError
+from campus.learning.keeping import refusal
 from campus.learning.models import (
     DELIVERY_TYPES,
     LEVELS,
@@ -40,6 +41,7 @@ from campus.learning.models import (
     Lesson,
     Module,
 )
+from campus.programs.actions import programs_listing
 
 WARN_DAYS = 60
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case words joined by hyphens.")
@@ -251,6 +253,12 @@ class CourseView(CourseCatalogView):
         )
 
     def delete_action(self, model, actor) -> None:
+        if listing := programs_listing(model.id):
+            # The database would take it out of each program's requirements, unlogged.
+            raise refusal(
+                f"{model.title} is a course of {', '.join(listing)}, so it cannot be deleted: "
+                "take it out of the program first, or set its status to Draft."
+            )
         actions.delete_course(model, actor=actor)
 
     def _set_status(self, ids, status: str) -> None:

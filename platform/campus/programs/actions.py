@@ -17,7 +17,13 @@ from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
 from campus.programs import exam, issuing, practicals
-from campus.programs.models import Credential, ExamSitting, PracticalSubmission, Program
+from campus.programs.models import (
+    Credential,
+    ExamSitting,
+    PracticalSubmission,
+    Program,
+    ProgramCourse,
+)
 from campus.programs.progress import progress
 from campus.urls import public_url
 
@@ -204,3 +210,15 @@ def candidates_with_records(program: Program) -> int:
             )
         )
     return len(members)
+
+
+def programs_listing(course_id: int) -> list[str]:
+    """The titles of the programs that list the course, required or elective."""
+    return list(
+        db.session.scalars(
+            select(Program.title)
+            .join(ProgramCourse, ProgramCourse.program_id == Program.id)
+            .where(ProgramCourse.course_id == course_id)
+            .order_by(Program.title)
+        )
+    )
