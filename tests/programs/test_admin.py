@@ -275,3 +275,27 @@ def test_a_course_a_program_requires_is_kept_out_of_deletion(app, client):
         assert db.session.get(Course, course_id) is not None
         assert [c.id for c in db.session.get(Program, program_id).required_courses] == [course_id]
     assert helpers.audit_entries(app, action="delete") == []
+
+
+def test_a_question_outside_the_programs_exam_domains_is_refused(app, client):
+    # Filed under "Anatomy " or "anatomy" it looked like an Anatomy question in the bank, while
+    # no paper ever drew it and the program page said the Anatomy bank was short.
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        program_id = make_program(slug="p", exam_domain_weights={"Anatomy": 1}).id
+    form = {
+        "program": str(program_id),
+        "prompt": "Where?",
+        "choices_text": "Here\n* There",
+        "explanation": "",
+    }
+    for domain in ("anatomy", "Physiology", "  "):
+        response = helpers.post(client, "/admin/exam-questions/new/", {**form, "domain": domain})
+        assert response.status_code == 200, domain
+        assert any("Anatomy" in m for m in helpers.flashes(response)), helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(ExamQuestion)) is None
+    response = helpers.post(client, "/admin/exam-questions/new/", {**form, "domain": " Anatomy "})
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(ExamQuestion.domain)) == "Anatomy"

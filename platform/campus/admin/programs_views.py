@@ -210,6 +210,15 @@ class ExamQuestionView(AuditedModelView):
 
     def validate_change(self, form, model, is_created: bool) -> None:
         model.choices = parse_choices(form.choices_text.data)
+        # A paper draws a domain's questions by its name exactly: another is never drawn.
+        model.domain = (model.domain or "").strip()
+        domains = list(model.program.exam_domain_weights or {})
+        if model.domain not in domains:
+            raise ValidationError(
+                f"Choose one of the exam domains of {model.program.title}: "
+                + ", ".join(domains)
+                + ". Add a domain on the program's page first."
+            )
 
 
 def _state_badge(credential: Credential) -> Markup:
