@@ -198,6 +198,10 @@ def test_an_admin_adds_and_edits_a_rule_and_each_change_is_audited(app, client):
         ("hours_per_cycle", "sNaN", "Enter the hours per cycle"),
         ("hours_per_cycle", "10000", "Number must be between"),
         ("source", "", "Cite the rule"),
+        # Linked from every member's tracker: a relative link to a page of ours, or a script.
+        ("source_url", "www.oregon.gov/obmt/rules", "source_url must be a web address"),
+        ("source_url", "javascript:alert(1)", "source_url must be a web address"),
+        ("source_url", "https://", "source_url must be a web address"),
     ],
 )
 def test_a_bad_rule_in_the_admin_is_refused_and_nothing_is_saved(

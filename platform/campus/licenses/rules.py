@@ -6,6 +6,7 @@ another file in the same format) and `flask seed-demo` adds the rows that are mi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +41,8 @@ _FIELDS = {
     "source",
     "source_url",
 }
+# Members follow the link from their tracker: anything else is a link to a page of ours.
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/?#\"'<>]+[^\s\"'<>]*$", re.IGNORECASE)
 
 
 class RuleFileError(ValueError):
@@ -102,6 +105,11 @@ def check_rule(data: Any, where: str) -> RuleSpec:
     approvals = data.get("accepted_approvals") or []
     if not isinstance(approvals, list) or not all(isinstance(a, str) for a in approvals):
         raise RuleFileError(f"{where}: accepted_approvals must be a list of board names")
+    source_url = str(data.get("source_url") or "").strip()
+    if source_url and not _WEB_ADDRESS.match(source_url):
+        raise RuleFileError(
+            f"{where}: source_url must be a web address starting with https:// (or http://)"
+        )
     total = _hours(data.get("hours_per_cycle"), f"{where} hours_per_cycle")
     assert total is not None
     if sum((Decimal(v) for v in required.values()), Decimal(0)) > total:
@@ -122,7 +130,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
             "voluntary": bool(data.get("voluntary", False)),
             "notes": " ".join(str(data.get("notes") or "").split()),
             "source": source,
-            "source_url": str(data.get("source_url") or "").strip()[:500],
+            "source_url": source_url[:500],
         }
     )
 
