@@ -215,3 +215,56 @@ def test_changing_which_answer_is_right_is_logged_with_the_answers_before_and_af
     assert "choices" in entry.summary
     assert [c["text"] for c in entry.before["choices"] if c["is_correct"]] == right_before
     assert [c["text"] for c in entry.after["choices"] if c["is_correct"]] == right_after
+
+
+def _question_form(question, **extra) -> dict:
+    """The edit form of a question as it stands, its answers in order."""
+    form = {
+        "quiz": question.quiz_id,
+        "position": str(question.position),
+        "prompt": question.prompt,
+        "kind": question.kind,
+        "objective": question.objective or "",
+        "explanation": question.explanation or "",
+    }
+    for i, choice in enumerate(question.choices):
+        form[f"choices-{i}-id"] = str(choice.id)
+        form[f"choices-{i}-text"] = choice.text
+        if choice.is_correct:
+            form[f"choices-{i}-is_correct"] = "y"
+    return {**form, **extra}
+
+
+def test_answers_ticked_for_deletion_do_not_count_toward_the_questions_answers(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question
+
+    with app.app_context():
+        # "Single: pick A": A is right, B and C wrong.
+        course = make_course("answer-deleted", questions=QUESTIONS[:1])
+        question = db.session.scalar(select(Question).where(Question.quiz_id == course.quiz_id))
+        qid = question.id
+        right = _question_form(question, **{"del-choices-0": "y"})
+        two = _question_form(question, **{"del-choices-1": "y", "del-choices-2": "y"})
+        wrong = _question_form(question, **{"del-choices-1": "y"})
+    helpers.sign_in_admin(app, client)
+    # Each was checked with the answer it deleted, and saved: a published quiz question no
+    # learner could answer right, or one with a single answer to pick.
+    for form, said in ((right, "Mark at least one answer"), (two, "at least two answers")):
+        response = helpers.post(client, f"/admin/questions/edit/?id={qid}", form)
+        assert response.status_code == 200
+        assert any(said in m for m in helpers.flashes(response)), helpers.flashes(response)
+    with app.app_context():
+        choices = db.session.get(Question, qid).choices
+        assert [(c.text, c.is_correct) for c in choices] == [
+            ("A", True),
+            ("B", False),
+            ("C", False),
+        ]
+    assert helpers.audit_entries(app, object_type="Question") == []
+    # A wrong answer can go; those left are numbered from 1.
+    response = helpers.post(client, f"/admin/questions/edit/?id={qid}", wrong)
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        choices = db.session.get(Question, qid).choices
+        assert [(c.position, c.text) for c in choices] == [(1, "A"), (2, "C")]

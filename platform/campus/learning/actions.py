@@ -314,7 +314,9 @@ def save_question(
     question: Question, *, before: dict[str, Any] | None, actor: User | None
 ) -> Question:
     """Save a question with two or more answers, the right number correct, at a free position."""
-    choices = [c for c in question.choices if c.text and c.text.strip()]
+    # Answers ticked for deletion on the same form stay in the list until the flush.
+    kept = [c for c in question.choices if c not in db.session.deleted]
+    choices = [c for c in kept if c.text and c.text.strip()]
     if len(choices) < 2:
         raise refusal("A question needs at least two answers.")
     correct = sum(1 for c in choices if c.is_correct)
@@ -335,10 +337,10 @@ def save_question(
         )
     # Number the answers in the order shown; park them first so the swap never collides.
     with db.session.no_autoflush:
-        for index, choice in enumerate(question.choices, start=1):
+        for index, choice in enumerate(kept, start=1):
             choice.position = -index
     db.session.flush()
-    for index, choice in enumerate(question.choices, start=1):
+    for index, choice in enumerate(kept, start=1):
         choice.position = index
     _saved(question, before, actor)
     earlier = keeping.earlier(Quiz, before, "quiz_id")
