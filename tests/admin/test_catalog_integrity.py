@@ -160,6 +160,31 @@ def test_deleting_the_only_approval_of_a_published_course_is_refused(app, client
     assert _published_course_is_completable(app, course.id) == []
 
 
+def test_the_only_approval_of_a_published_course_ticked_for_deletion_in_its_form_is_kept(
+    app, client
+):
+    from tests.admin.test_catalog import _course_form
+
+    course, approval_id = _with_approval(app, "approved-inline")
+    row = {
+        "approvals-0-id": str(approval_id),
+        "approvals-0-board": "NCBTMB",
+        "approvals-0-approval_number": "1234-56",
+        "approvals-0-valid_until": "",
+        "del-approvals-0": "y",
+    }
+    form = _course_form(
+        slug="approved-inline", title="Course approved-inline", status="published", ce_hours="2"
+    )
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/courses/edit/?id={course.id}", {**form, **row})
+    # The publish rule counted the approval the same form was deleting: the course stayed
+    # published with no approval for its certificates to print.
+    assert response.status_code == 200
+    assert any("a board approval" in m for m in helpers.flashes(response))
+    assert _published_course_is_completable(app, course.id) == []
+
+
 def test_a_refused_edit_says_why_and_logs_nothing(app, client):
     _course, approval_id = _with_approval(app, "approved-and-told")
     helpers.sign_in_admin(app, client)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from campus import dates
 from campus.accounts.models import PROFESSIONS
@@ -184,7 +184,10 @@ def approval_problem(course: Course, today: date | None = None) -> str | None:
     """
     today = today or dates.today()
     with db.session.no_autoflush:
-        approvals = list(course.approvals)
+        # An approval the course's own form deletes stays in the list after its flush.
+        approvals = [
+            a for a in course.approvals if a not in db.session.deleted and not inspect(a).deleted
+        ]
     if not approvals:
         return "a board approval"
     if not any(a.is_valid_on(today) for a in approvals):
