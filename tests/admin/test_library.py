@@ -400,3 +400,42 @@ def test_a_download_of_no_pages_is_refused(app, client, pages):
     )
     with app.app_context():
         assert db.session.scalar(select(Download)) is None
+
+
+def test_a_download_people_asked_for_is_kept_and_one_nobody_asked_for_can_go(app, client):
+    from campus.content import downloads
+    from campus.content.models import Download, Lead
+    from campus.extensions import db
+
+    with app.app_context():
+        asked, _ = downloads.save_download(
+            slug="neck-guide", title="Neck guide", description="", filename="neck.pdf"
+        )
+        unasked, _ = downloads.save_download(
+            slug="hip-guide", title="Hip guide", description="", filename="hip.pdf"
+        )
+        db.session.flush()
+        db.session.add(
+            Lead(
+                download_id=asked.id,
+                email="lead@example.com",
+                name="Lee",
+                consent_text="Send me news",
+                marketing=True,
+            )
+        )
+        db.session.commit()
+        asked_id, unasked_id = asked.id, unasked.id
+    helpers.sign_in_admin(app, client)
+    # Deleting it took its leads with it: their names, addresses and marketing consents.
+    response = helpers.post(
+        client, "/admin/downloads/delete/", {"id": asked_id}, follow_redirects=True
+    )
+    assert any("Untick Active" in m for m in helpers.flashes(response)), helpers.flashes(response)
+    with app.app_context():
+        assert db.session.get(Download, asked_id) is not None
+        assert db.session.scalar(select(Lead.email)) == "lead@example.com"
+    helpers.post(client, "/admin/downloads/delete/", {"id": unasked_id})
+    with app.app_context():
+        assert db.session.get(Download, unasked_id) is None
+    assert [e.object_id for e in helpers.audit_entries(app, action="delete")] == [str(unasked_id)]

@@ -358,6 +358,15 @@ class DownloadView(CatalogView):
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Download, session, **kwargs)
 
+    def validate_delete(self, model) -> None:
+        # Its leads (names, addresses, marketing answers) would go with it, unlogged.
+        leads = _lead_count(model.id)
+        if leads:
+            raise ValidationError(
+                f"{model.title} was asked for by {leads} lead{'s' if leads != 1 else ''}, so it "
+                "cannot be deleted. Untick Active to stop offering it."
+            )
+
 
 def _lead_count(download_id: int) -> int:
     from campus.extensions import db
