@@ -299,3 +299,18 @@ def test_a_question_outside_the_programs_exam_domains_is_refused(app, client):
     assert response.status_code == 302, helpers.flashes(response)
     with app.app_context():
         assert db.session.scalar(select(ExamQuestion.domain)) == "Anatomy"
+
+
+def test_a_program_title_or_accrediting_body_of_spaces_is_no_title_or_body(app, client):
+    helpers.sign_in_admin(app, client)
+    blank_title = helpers.post(client, "/admin/programs/new/", _program_form(title="   "))
+    assert blank_title.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
+    # Saved as typed, the page said "accredited by   ." of a program no body accredits.
+    response = helpers.post(client, "/admin/programs/new/", _program_form(accrediting_body="  "))
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(Program.accrediting_body)) is None
+    page = client.get("/programs/certified-neck-specialist").get_data(as_text=True)
+    assert "not an accredited certification" in page and "accredited by" not in page

@@ -111,6 +111,7 @@ class ProgramView(AuditedModelView):
         ),
     }
     form_args = {
+        "title": {"validators": [DataRequired("Give the program a title.")]},
         "slug": {"validators": [DataRequired(), SLUG]},
         "accrediting_body": {
             "description": "Leave empty unless a body accredits it: pages then say it is a "
@@ -156,6 +157,8 @@ class ProgramView(AuditedModelView):
             raise ValidationError(
                 f"The slug {model.slug!r} is an address of its own: pick another."
             )
+        # Any text here makes every page and credential say the program is accredited by it.
+        model.accrediting_body = (model.accrediting_body or "").strip() or None
         model.exam_domain_weights = parse_weights(form.weights_text.data)
         model.professions = [p for p in form.profession_keys.data or [] if p in PROFESSIONS]
         for name in ("elective_hours", "renewal_hours"):
