@@ -314,3 +314,33 @@ def test_a_program_title_or_accrediting_body_of_spaces_is_no_title_or_body(app, 
         assert db.session.scalar(select(Program.accrediting_body)) is None
     page = client.get("/programs/certified-neck-specialist").get_data(as_text=True)
     assert "not an accredited certification" in page and "accredited by" not in page
+
+
+@pytest.mark.parametrize(
+    ("prompt", "choices", "said"),
+    [
+        ("   ", "* Here\nThere", "Write the question"),
+        ("Where?", "*\nThere\nNowhere", "Line 1: an answer needs its text"),
+        ("Where?", "* Here\nThere\nhere", "Line 3: the answer 'here' is given twice"),
+    ],
+)
+def test_an_exam_question_a_candidate_could_not_read_or_tell_apart_is_refused(
+    app, client, prompt, choices, said
+):
+    # Each was saved to the bank: a paper with a blank question, a blank right answer, or the
+    # right answer printed twice, once counted wrong.
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        program_id = make_program(slug="p").id
+    form = {
+        "program": str(program_id),
+        "domain": "Anatomy",
+        "prompt": prompt,
+        "choices_text": choices,
+        "explanation": "",
+    }
+    response = helpers.post(client, "/admin/exam-questions/new/", form)
+    assert response.status_code == 200
+    assert any(said in m for m in helpers.flashes(response)), helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(ExamQuestion)) is None

@@ -57,6 +57,15 @@ def parse_choices(text: str) -> list[dict]:
         {"id": n, "text": line.lstrip("*").strip()[:500], "correct": line.startswith("*")}
         for n, line in enumerate(lines, start=1)
     ]
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        # A candidate reads the answers only: a blank one, or two alike, cannot be told apart.
+        answer = line.lstrip("*").strip()[:500]
+        if not answer:
+            raise ValidationError(f"Line {number}: an answer needs its text.")
+        if answer.casefold() in seen:
+            raise ValidationError(f"Line {number}: the answer {answer!r} is given twice.")
+        seen.add(answer.casefold())
     if len(choices) < 2:
         raise ValidationError("Give at least two answers, one a line.")
     if sum(1 for c in choices if c["correct"]) != 1:
@@ -199,7 +208,10 @@ class ExamQuestionView(AuditedModelView):
             filters=[printable_text],
         )
     }
-    form_args = {"program": {"get_label": "title", "validators": [DataRequired()]}}
+    form_args = {
+        "program": {"get_label": "title", "validators": [DataRequired()]},
+        "prompt": {"validators": [DataRequired("Write the question.")]},
+    }
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(ExamQuestion, session, **kwargs)
