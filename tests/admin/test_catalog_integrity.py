@@ -293,3 +293,22 @@ def test_answers_ticked_for_deletion_do_not_count_toward_the_questions_answers(a
     with app.app_context():
         choices = db.session.get(Question, qid).choices
         assert [(c.position, c.text) for c in choices] == [(1, "A"), (2, "C")]
+
+
+def test_a_question_giving_the_same_answer_twice_is_refused(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Question
+
+    with app.app_context():
+        # "Single: pick A": A is right, B and C wrong.
+        course = make_course("answer-twice", questions=QUESTIONS[:1])
+        question = db.session.scalar(select(Question).where(Question.quiz_id == course.quiz_id))
+        qid = question.id
+        form = _question_form(question, **{"choices-2-text": " a "})
+    helpers.sign_in_admin(app, client)
+    # Saved, a learner read "A" twice, once counted right and once wrong.
+    response = helpers.post(client, f"/admin/questions/edit/?id={qid}", form)
+    assert response.status_code == 200
+    assert any("given twice" in m for m in helpers.flashes(response)), helpers.flashes(response)
+    with app.app_context():
+        assert [c.text for c in db.session.get(Question, qid).choices] == ["A", "B", "C"]

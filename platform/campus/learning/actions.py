@@ -319,6 +319,11 @@ def save_question(
     choices = [c for c in kept if c.text and c.text.strip()]
     if len(choices) < 2:
         raise refusal("A question needs at least two answers.")
+    texts = [_plain(c.text) for c in choices]
+    twice = next((c.text.strip() for c in choices if texts.count(_plain(c.text)) > 1), None)
+    if twice is not None:
+        # A learner reads the answers only: two alike cannot be told apart.
+        raise refusal(f"The answer “{twice}” is given twice: make each answer different.")
     correct = sum(1 for c in choices if c.is_correct)
     if correct == 0:
         raise refusal("Mark at least one answer as correct.")
@@ -347,6 +352,11 @@ def save_question(
     if earlier is not None and earlier.id != quiz.id:
         keeping.keep_quiz(earlier.course)  # moved to another quiz
     return question
+
+
+def _plain(text: str) -> str:
+    """An answer as a learner tells it from another: case and spacing aside."""
+    return " ".join(text.split()).casefold()
 
 
 def delete_question(question: Question, *, actor: User | None) -> None:
