@@ -428,3 +428,38 @@ def test_a_member_the_program_cannot_certify_cannot_send_a_video(app, client):
     assert any(
         m.startswith("The video was not accepted:") and "Chiropractor" in m for m in flashes(page)
     )
+
+
+def test_marks_made_on_a_rubric_changed_since_are_not_recorded_against_the_new_one(app, client):
+    import re
+
+    from campus.programs.models import Program
+
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    _upload(client, slug, MP4, "clip.mp4")
+    assessor = _assessor_client(app)
+    with app.app_context():
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+    page = assessor.get(f"/admin/assessments/{submission_id}/").text
+    # The rubric the page showed, as its form sends it back.
+    shown = dict(re.findall(r'<input[^>]*name="(rubric)"[^>]*value="([^"]*)"', page))
+    with app.app_context():
+        # An admin puts a criterion first while the assessor watches the video.
+        program = db.session.scalar(select(Program).where(Program.slug == slug))
+        program.rubric = "Screens for contraindications\nFinds the point\nSafe pressure"
+        db.session.commit()
+    # Ticked against "Finds the point" (met) and "Safe pressure" (not met), the marks landed
+    # on "Screens for contraindications" and "Finds the point", and the candidate was told so.
+    response = support.post_form(
+        assessor,
+        f"/admin/assessments/{submission_id}/",
+        {**shown, "decision": "return", "criterion-0": "met", "comments": "Press gently."},
+        follow_redirects=True,
+    )
+    with app.app_context():
+        submission = db.session.get(PracticalSubmission, submission_id)
+        assert submission.status == "submitted", submission.rubric_marks
+    assert any("rubric changed" in m for m in flashes(response)), flashes(response)
+    assert support.outbox(app) == []

@@ -86,7 +86,16 @@ class AssessmentView(BaseView):
         """Show a practical with its video and rubric; record the pass or the return."""
         submission = self._submission_or_404(submission_id)
         form = ReviewForm()
-        if request.method == "POST":
+        # The marks are read by position: on a rubric changed since the page was opened, they
+        # would land on other criteria, and the candidate would be told so.
+        key = practicals.rubric_key(submission.program)
+        if request.method == "POST" and request.form.get("rubric") not in (None, key):
+            flash(
+                "Nothing was recorded: the rubric changed since this page was opened. "
+                "Mark it again below.",
+                "error",
+            )
+        elif request.method == "POST":
             if form.validate_on_submit():
                 marks = {
                     criterion: request.form.get(f"criterion-{n}") == "met"
@@ -114,7 +123,12 @@ class AssessmentView(BaseView):
                 for errors in form.errors.values():
                     for error in errors:
                         flash(f"Nothing was recorded: {error}", "error")
-        return self.render("admin/campus/assessment_review.html", submission=submission, form=form)
+        return self.render(
+            "admin/campus/assessment_review.html",
+            submission=submission,
+            form=form,
+            rubric_key=key,
+        )
 
     @expose("/<int:submission_id>/video")
     def video(self, submission_id: int):

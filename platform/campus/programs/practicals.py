@@ -9,6 +9,7 @@ holds only its key.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -148,6 +149,11 @@ def store(user: User, program: Program, video: CheckedVideo, filename: str) -> P
     db.session.add(submission)
     db.session.flush()
     return submission
+
+
+def rubric_key(program: Program) -> str:
+    """A short fingerprint of the program's rubric, as a review form shows it."""
+    return hashlib.sha256("\n".join(program.criteria).encode()).hexdigest()[:16]
 
 
 def review(
