@@ -191,7 +191,7 @@ def featured_download(version: Hashable) -> Promo | None:
     cache = app_cache("content.promo", 1)
     found = cache.get("promo", version, _NO_PROMO) if version is not None else _NO_PROMO
     if found is not _NO_PROMO:
-        return found
+        return cast(Promo | None, found)
     item = db.session.scalar(_FEATURED)
     promo = Promo(item.slug, item.title, item.description) if item else None
     return cache.put("promo", promo, version) if version is not None else promo

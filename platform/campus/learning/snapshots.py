@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, event, inspect, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstanceState, Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campus.cache import VersionedLRU, app_cache, clear_caches
@@ -264,11 +264,12 @@ _PLACES = {
 
 def _left_course_id(session: Session, obj) -> int | None:
     """The course a part was moved out of in this flush (None when it did not move)."""
+    state: InstanceState[Any] = inspect(obj)
     if isinstance(obj, _CHILDREN):
-        return next(iter(inspect(obj).attrs.course_id.history.deleted), None)
+        return next(iter(state.attrs.course_id.history.deleted), None)
     for kind, (key, parent_kind) in _PLACES.items():
         if isinstance(obj, kind):
-            earlier = next(iter(inspect(obj).attrs[key].history.deleted), None)
+            earlier = next(iter(state.attrs[key].history.deleted), None)
             parent = session.get(parent_kind, earlier) if earlier is not None else None
             return _course_id_of(session, parent) if parent is not None else None
     return None
