@@ -8,6 +8,7 @@ would be dated the next year, after the member's renewal deadline.
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,3 +59,10 @@ def day_start(day: date) -> datetime:
 def days_between(first: date, last: date) -> tuple[datetime, datetime]:
     """The UTC moments from the start of `first` up to (not including) the day after `last`."""
     return day_start(first), day_start(last + timedelta(days=1))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later or earlier (the month's last day when it has no such day)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from campus.dates import add_months
 from campus.learning.models import BoardApproval, Course, CourseProfession
 from campus.licenses.models import RenewalRule
-from campus.licenses.tracker import Completion, Tracker, add_months, cycle_for, weigh
+from campus.licenses.tracker import Completion, Tracker, cycle_for, weigh
 
 D = Decimal
 

@@ -137,13 +137,6 @@ class Tracker:
         return max(0, min(100, int(done * 100 / self.required)))
 
 
-def add_months(day: date, months: int) -> date:
-    """Move a date by whole months, keeping the day where the month has it (else its last)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
@@ -155,7 +148,7 @@ def cycle_for(expires_on: date, months: int) -> tuple[date, date]:
     set it) expired on that month's last day the cycle before: February 28, 2026 follows
     February 29, 2024, which belongs to the old cycle.
     """
-    before = add_months(expires_on, -months)
+    before = dates.add_months(expires_on, -months)
     if expires_on == _month_end(expires_on):
         before = _month_end(before)
     return before + timedelta(days=1), expires_on

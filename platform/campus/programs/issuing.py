@@ -7,7 +7,6 @@ update), so the PDF, the badge and the email happen once.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from typing import cast
 
@@ -39,20 +38,13 @@ class CredentialError(Exception):
         self.message = message
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (the month's last day when it has no such day)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def period_end(start: date, months: int) -> date:
     """The last valid day of a period starting on `start`: the day before the same day later.
 
     When the last month has no such day (August 31 and six months), the period runs to that
     month's end: else four starting days, August 28 to 31, would all end on February 27.
     """
-    following = add_months(start, months)
+    following = dates.add_months(start, months)
     if following.day != start.day:
         return following
     return date.fromordinal(following.toordinal() - 1)
