@@ -53,6 +53,14 @@ def test_the_profile_page_needs_a_signed_in_member(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_head_answers_the_profile_page_like_get(client, member):
+    # A link checker or a browser's prefetch asks with HEAD: it is not a save with no fields.
+    get = client.get("/directory/me")
+    head = client.head("/directory/me")
+    assert head.status_code == get.status_code == 200
+    assert head.data == b""
+
+
 def test_a_saved_profile_stays_private_until_published(app, client, member):
     assert _save(client).status_code == 302
     from campus.directory.services import profile_of

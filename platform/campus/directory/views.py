@@ -187,7 +187,7 @@ def edit():
     """Let a member write, save and preview their directory profile."""
     user = current_user._get_current_object()
     profile = services.profile_of(user.id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD, which must answer as GET does
         form = ProfileForm(obj=profile) if profile else ProfileForm()
         if profile is not None:
             form.specialties.data = profile.specialty_keys
