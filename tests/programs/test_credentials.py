@@ -269,6 +269,21 @@ def test_the_signed_badge_carries_its_expiry(app, client):
     assert body["jwt"].count(".") == 2
 
 
+def test_the_verification_json_names_the_keys_by_their_public_address(app, client):
+    # A verifier keeps the JSON and checks it later, away from the page it came from: the keys'
+    # address must stand alone, as the CE certificate's does.
+    with time_machine.travel(START, tick=False):
+        _certified(app)
+    with app.app_context():
+        code = _credentials()[0].code
+    with (
+        time_machine.travel(START + timedelta(days=1), tick=False),
+        client.get(f"/programs/verify/{code}.json") as response,
+    ):
+        body = response.json
+    assert body["jwks_url"] == app.config["PUBLIC_BASE_URL"] + "/.well-known/jwks.json"
+
+
 def test_pages_say_it_is_not_an_accredited_certification_unless_an_admin_says_so(app, client):
     with app.app_context():
         plain, _ = ready_program(slug="plain")

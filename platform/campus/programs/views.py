@@ -32,6 +32,7 @@ from campus.programs.progress import progress
 from campus.programs.standing import standing
 from campus.storage import get_storage
 from campus.throttling import by_address, setting
+from campus.urls import public_url
 
 
 def _user() -> User | None:
@@ -307,6 +308,6 @@ def verify_json(code: str):
         valid_until=credential.valid_until.isoformat(),
         credential=documents.badge(credential),
         jwt=documents.signed_badge(credential),
-        jwks_url=url_for("certificates.jwks", _external=False),
+        jwks_url=public_url("certificates.jwks"),
         key_id=signing.key_id(),
     )
