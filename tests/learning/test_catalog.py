@@ -112,6 +112,14 @@ def test_catalog_paginates(app, client):
     assert "Page 1 of 2" in client.get("/courses/").get_data(as_text=True)
 
 
+def test_api_course_links_are_whole_addresses_like_the_other_apis(app, client, courses):
+    # A client shows the link outside this site (an app, an email): a bare path leads nowhere.
+    listed = client.get("/api/v1/courses?q=neck").get_json()["courses"][0]
+    one = client.get("/api/v1/courses/neck").get_json()
+    expected = app.config["PUBLIC_BASE_URL"] + "/courses/neck"
+    assert listed["url"] == one["url"] == expected
+
+
 def test_course_page_has_overview_objectives_syllabus_presenter_approvals(app, client, courses):
     html = client.get("/courses/hip").get_data(as_text=True)
     for text in (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
@@ -40,6 +39,7 @@ from campus.learning.api_schemas import (
     LessonCompletionSchema,
 )
 from campus.learning.models import Course, Enrollment, Module
+from campus.urls import public_url
 
 blp = Blueprint(
     "learning_api",
@@ -72,7 +72,7 @@ def _course_summary(course: Course | snapshots.CourseCard) -> dict:
         "professions": course.professions,
         "approvals": course.approvals,
         "status": course.status,
-        "url": url_for("learning.course", slug=course.slug, _external=False),
+        "url": public_url("learning.course", slug=course.slug),
     }
 
 
