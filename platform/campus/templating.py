@@ -10,6 +10,7 @@ from flask import Flask, has_request_context, request
 
 from campus import dates
 from campus.cache import VersionedLRU, app_cache
+from campus.urls import public_url
 
 
 def format_date(value: date | datetime | None, fmt: str = "%B %-d, %Y") -> str:
@@ -122,6 +123,9 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.tests["sentence_end"] = ends_sentence
     app.jinja_env.globals["url_for"] = memoized_url_for(app)
+    # Absolute links (feeds, sitemaps): PUBLIC_BASE_URL already holds any path prefix, which
+    # url_for's path repeats when the site is served under one.
+    app.jinja_env.globals["public_url"] = public_url
 
     site_name = app.config["SITE_NAME"]
     membership_price = format_money(app.config["MEMBERSHIP_PRICE_CENTS"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, url_for
+from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -12,6 +12,7 @@ from campus.content.access import current_reader, may_read_full, visible_html, v
 from campus.content.disclaimer import as_dict as disclaimer
 from campus.content.search import snippet
 from campus.integers import QueryInteger
+from campus.urls import public_url
 
 blp = Blueprint("content_api", __name__, description="The article library")
 
@@ -76,7 +77,6 @@ class ArticleDetailSchema(ArticleSummarySchema):
 
 
 def _summary(article, reader, terms=None) -> dict:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
         "slug": article.slug,
         "title": article.title,
@@ -90,7 +90,7 @@ def _summary(article, reader, terms=None) -> dict:
         "updated_at": article.updated_at,
         "reading_minutes": article.reading_minutes,
         "can_read": may_read_full(article.visibility, reader),
-        "url": base + url_for("content.article", slug=article.slug),
+        "url": public_url("content.article", slug=article.slug),
         "snippet": str(snippet(visible_text(article, reader), terms)) if terms else None,
     }
 
@@ -128,7 +128,6 @@ def get_article(slug: str) -> dict:
     if article is None:
         abort(404, description="No article at that address.")
     html, whole = visible_html(article, reader)
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
         **_summary(article, reader),
         "html": html,
@@ -138,7 +137,7 @@ def get_article(slug: str) -> dict:
                 "slug": r.slug,
                 "title": r.title,
                 "visibility": r.visibility,
-                "url": base + url_for("content.article", slug=r.slug),
+                "url": public_url("content.article", slug=r.slug),
             }
             for r in services.related_articles(article, reader)
         ],

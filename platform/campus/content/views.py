@@ -35,6 +35,7 @@ from campus.content.search import snippet
 from campus.extensions import db, limiter
 from campus.integers import query_int
 from campus.models.base import utcnow
+from campus.urls import public_url
 from campus.xmltext import xml_text
 
 LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
@@ -155,7 +156,7 @@ def feed() -> Response:
     articles = services.feed_articles()
     entries = [(a, *visible_html(a, ANONYMOUS)) for a in articles]
     updated = max((a.updated_at for a in articles), default=None) or utcnow()
-    body = render_template("content/feed.xml", entries=entries, base=_base_url(), updated=updated)
+    body = render_template("content/feed.xml", entries=entries, updated=updated)
     # XML 1.0 has no way to write most control characters, not even escaped: one pasted into an
     # article's body or summary would make the whole feed a document no reader accepts.
     response = make_response(xml_text(body))
@@ -248,7 +249,7 @@ def article(slug: str) -> str:
         "related": view.related,
         "disclaimer_text": DISCLAIMER_TEXT,
         "disclaimer_version": DISCLAIMER_VERSION,
-        "canonical": _base_url() + url_for("content.article", slug=view.slug),
+        "canonical": public_url("content.article", slug=view.slug),
         "download": downloads.featured_download(version),
     }
     if view.whole and version is not None:
@@ -306,7 +307,3 @@ def download_file(slug: str, token: str) -> BaseResponse | tuple[str, int]:
     if response is None:
         abort(404)
     return response
-
-
-def _base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")

@@ -14,7 +14,6 @@ from campus.directory.models import DirectoryProfile
 from campus.extensions import db, limiter
 from campus.integers import query_int
 from campus.throttling import by_address, setting
-from campus.urls import public_base_url
 
 RADIUS_CHOICES = (5, 10, 25, 50, 100)
 
@@ -251,14 +250,12 @@ def _change_listing(change, done: str):
 @bp.get("/directory/sitemap.xml")
 def sitemap() -> Response:
     """List every published profile for search engines."""
-    body = render_template(
-        "directory/sitemap.xml", entries=services.published_slugs(), base=public_base_url()
-    )
+    body = render_template("directory/sitemap.xml", entries=services.published_slugs())
     return Response(body, mimetype="application/xml")
 
 
 @bp.get("/robots.txt")
 def robots() -> Response:
     """Point crawlers at the directory's sitemap; keep them out of private pages."""
-    body = render_template("directory/robots.txt", base=public_base_url())
+    body = render_template("directory/robots.txt")
     return Response(body, mimetype="text/plain")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, url_for
+from flask import jsonify, render_template
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from campus.extensions import csrf, db, limiter
 from campus.main import bp, services
 from campus.main.home import member_home, past_due_notice
-from campus.urls import public_base_url
+from campus.urls import public_url
 
 
 @bp.get("/")
@@ -29,7 +29,7 @@ def sitemap() -> Response:
     from campus.programs import public as programs
 
     pages: list[tuple[str, object]] = [
-        (url_for(endpoint), None)
+        (public_url(endpoint), None)
         for endpoint in (
             "main.home",
             "content.library",
@@ -43,8 +43,8 @@ def sitemap() -> Response:
         ("learning.course", learning.sitemap_entries()),
         ("programs.detail", programs.sitemap_entries()),
     ):
-        pages += [(url_for(endpoint, slug=slug), updated) for slug, updated in entries]
-    body = render_template("main/sitemap.xml", pages=pages, base=public_base_url())
+        pages += [(public_url(endpoint, slug=slug), updated) for slug, updated in entries]
+    body = render_template("main/sitemap.xml", pages=pages)
     return Response(body, mimetype="application/xml")
 
 
