@@ -74,6 +74,16 @@ def safe_local_path(target: str | None, default: str) -> str:
     return target
 
 
+def requested_path(*, query: bool = True) -> str:
+    """The path this request asked for as the browser sees it: with the site's path prefix.
+
+    What a `next` must hold, like every url_for link: Flask's request.path leaves out the
+    prefix a proxy serves the site under, so going back to it would leave the site.
+    """
+    path = request.full_path.rstrip("?") if query else request.path
+    return request.script_root + path
+
+
 def referrer_path(default: str) -> str:
     """Return the path of the page on this site the request came from, else `default`.
 

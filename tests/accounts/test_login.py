@@ -116,6 +116,30 @@ def test_next_parameter_keeps_a_local_path(client, user):
     assert r.headers["Location"] == "/account"
 
 
+def test_a_site_under_a_path_prefix_signs_in_back_to_the_page_asked_for(app, client, user):
+    # Behind a proxy that serves the site at /campus/, "next" must name the page with the
+    # prefix, like every link on the site: "/account" is another site's page on that host.
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.content.helpers import make_article
+
+    with app.app_context():
+        make_article(slug="piriformis", visibility="paid")
+    prefix = {"base_url": "http://localhost/campus"}
+    to_login = urlsplit(client.get("/account", **prefix).headers["Location"])
+    assert to_login.path == "/campus/login"
+    assert parse_qs(to_login.query)["next"] == ["/campus/account"]
+    page = client.get("/articles/piriformis", **prefix).get_data(as_text=True)
+    assert "next=/campus/articles/piriformis" in page.replace("%2F", "/")
+    token = csrf_token(client, "/login")
+    signed_in = client.post(
+        "/login?next=/campus/account",
+        data={"csrf_token": token, "email": "sam@example.com", "password": DEFAULT_PASSWORD},
+        **prefix,
+    )
+    assert signed_in.headers["Location"] == "/campus/account"
+
+
 def test_login_page_has_labelled_fields(client):
     html = client.get("/login").get_data(as_text=True)
     assert re.search(r'<label for="email">Email</label>', html)

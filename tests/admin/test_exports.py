@@ -35,6 +35,14 @@ def test_an_export_needs_a_fresh_password(app, client):
     assert _exports(app) == []
 
 
+def test_under_a_path_prefix_the_password_confirmation_returns_to_the_export(app, client):
+    helpers.sign_in_admin(app, client, fresh=False)
+    response = client.get(EXPORT, base_url="http://localhost/campus")
+    assert response.headers["Location"] == (
+        "/campus/admin/confirm/?next=/campus/admin/members/export/csv/"
+    )
+
+
 def test_a_fresh_admin_exports_plain_values_and_the_export_is_logged(app, client):
     admin_id = helpers.sign_in_admin(app, client)
     with app.app_context():

@@ -34,7 +34,7 @@ from campus.extensions import db
 from campus.forms import FiniteDecimalField, Form, WholeNumberField, printable_text
 from campus.integers import MAX_ID, id_from
 from campus.models.writes import is_duplicate
-from campus.urls import safe_local_path
+from campus.urls import requested_path, safe_local_path
 
 
 def select_choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -89,7 +89,7 @@ class SecureMixin(_ViewBase):
             return security.ask_for_password()
         if name in self.fresh_views and not security.is_fresh():
             # Straight back to the download once the password is confirmed.
-            return security.ask_for_password(request.full_path.rstrip("?"))
+            return security.ask_for_password(requested_path())
         return None
 
     def _is_sensitive(self, name: str) -> bool:

@@ -35,7 +35,7 @@ from campus.content.search import snippet
 from campus.extensions import db, limiter
 from campus.integers import query_int
 from campus.models.base import utcnow
-from campus.urls import public_url
+from campus.urls import public_url, requested_path
 from campus.xmltext import xml_text
 
 LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
@@ -67,7 +67,7 @@ def membership_url() -> str:
 
 def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
     """Say what this reader needs to do to read the rest, in their situation."""
-    article_url = request.path
+    article_url = requested_path(query=False)
     if not reader.signed_in:
         if visibility == "members":
             return {
