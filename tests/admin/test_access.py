@@ -205,3 +205,30 @@ def test_the_access_matrix_covers_the_whole_admin():
         "admin_webhooks",
     } <= prefixes
     assert len(RULES) > 100
+
+
+def test_the_header_links_to_the_admin_under_the_sites_path_prefix(app, client):
+    # Behind a proxy serving the site at /campus/, "/admin/" is another site's page on that host.
+    helpers.sign_in_admin(app, client)
+    page = client.get("/", base_url="http://localhost/campus").get_data(as_text=True)
+    assert 'href="/campus/admin/"' in page
+    assessor = app.test_client()
+    with app.app_context():
+        support.sign_in_directly(assessor, support.create_user(role="assessor").id)
+    page = assessor.get("/", base_url="http://localhost/campus").get_data(as_text=True)
+    assert 'href="/campus/admin/assessments/"' in page
+
+
+def test_a_password_check_with_no_page_to_return_to_returns_to_the_admin_under_the_prefix(
+    app, client
+):
+    helpers.sign_in_admin(app, client, fresh=False)
+    with app.app_context():
+        member_id = support.create_user().id
+    response = helpers.post(
+        client,
+        f"/admin/members/{member_id}/comp",
+        {"days": "30", "reason": "Guest instructor"},
+        base_url="http://localhost/campus",
+    )
+    assert response.headers["Location"] == "/campus/admin/confirm/?next=/campus/admin/"

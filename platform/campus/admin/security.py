@@ -70,7 +70,8 @@ def safe_next(target: str | None, default: str) -> str:
 
 def ask_for_password(back_path: str | None = None):
     """Send the admin to confirm their password, then back to `back_path` or the last page."""
+    home = url_for("admin.index")
     if back_path is None:
-        back_path = referrer_path("/admin/")
+        back_path = referrer_path(home)
     flash("Please confirm your password to continue, then repeat the action.", "warning")
-    return redirect(url_for("admin_confirm.index", next=safe_next(back_path, "/admin/")))
+    return redirect(url_for("admin_confirm.index", next=safe_next(back_path, home)))
