@@ -389,6 +389,15 @@ def test_the_data_page_shows_the_ready_archive(app, client):
     support.login(client, m.email)
     page = client.get("/account/data").get_data(as_text=True)
     assert "Download my data" in page and "Prepare a new archive" in page
+    # The page says what the archive holds: each part added to it is named there too.
+    for part in (
+        "programs and credentials",
+        "directory profile",
+        "sign-ins",
+        "API tokens",
+        "emails we sent you",
+    ):
+        assert part in page, part
     support.post_form(client, "/account/data/export")
     page = client.get("/account/data").get_data(as_text=True)
     assert "Ready" in page and "Download the archive" in page
