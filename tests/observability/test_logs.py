@@ -88,6 +88,31 @@ def test_the_request_id_travels_in_the_task_message_and_back():
     assert logs.request_id_var.get() is None
 
 
+def test_a_request_line_never_carries_the_secret_token_of_an_emailed_link(app, client, caplog):
+    """Whoever reads the logs must not be able to open a member's reset or unsubscribe link."""
+    from campus.accounts import services
+    from campus.extensions import db
+    from campus.mail.services import unsubscribe_token
+
+    with app.app_context():
+        user = support.create_user()
+        reset = services.issue_token(user, "reset_password", 3600)
+        db.session.commit()
+        unsubscribe = unsubscribe_token(user.email)
+    app.config["LOG_REQUESTS"] = True
+    try:
+        with caplog.at_level(logging.INFO, logger=hooks.log.name):
+            assert client.get(f"/password/reset/{reset}").status_code == 200
+            assert client.get(f"/unsubscribe/{unsubscribe}").status_code == 200
+    finally:
+        app.config["LOG_REQUESTS"] = False
+    lines = [r for r in caplog.records if r.name == hooks.log.name]
+    assert [r.route for r in lines] == ["/password/reset/<token>", "/unsubscribe/<token>"]
+    for record in lines:
+        assert reset not in record.getMessage() and reset not in record.path
+        assert unsubscribe not in record.getMessage() and unsubscribe not in record.path
+
+
 def test_production_logs_json_and_every_request_by_default(_database):
     app = production_app()
     try:

@@ -39,15 +39,16 @@ def _finish_request(response: Response) -> Response:
     metrics.observe_request(route, request.method, response.status_code, started)
     if current_app.config.get("LOG_REQUESTS"):
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        path = _logged_path()
         log.info(
             "%s %s %s %.1f ms",
             request.method,
-            request.path,
+            path,
             response.status_code,
             elapsed_ms,
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "route": route,
                 "status": response.status_code,
                 "duration_ms": elapsed_ms,
@@ -55,6 +56,15 @@ def _finish_request(response: Response) -> Response:
             },
         )
     return response
+
+
+def _logged_path() -> str:
+    """The request's path, with the token of an emailed link (reset, unsubscribe) masked."""
+    # The token alone opens the link: whoever reads the logs must not be able to use it.
+    token = (request.view_args or {}).get("token")
+    if not token:
+        return request.path
+    return request.path.replace(str(token), "[token]")
 
 
 def _end_request(_error: BaseException | None) -> None:
