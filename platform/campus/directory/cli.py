@@ -8,6 +8,7 @@ import click
 
 from campus.directory import bp
 from campus.directory.importer import import_profiles
+from campus.directory.services import DirectoryError
 from campus.extensions import db
 
 
@@ -16,7 +17,11 @@ from campus.extensions import db
 @click.option("--create-members", is_flag=True, help="Create missing members (no password).")
 def import_command(path: Path, create_members: bool) -> None:
     """Create or update directory profiles from a YAML file."""
-    report = import_profiles(path, actor=None, create_members=create_members)
+    try:
+        report = import_profiles(path, actor=None, create_members=create_members)
+    except DirectoryError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
     db.session.commit()
     for email in report.created:
         click.echo(f"created {email}")

@@ -79,7 +79,14 @@ def import_profiles(
     path: Path, *, actor: User | None, create_members: bool = False, only_new: bool = False
 ) -> ImportReport:
     """Create or update the profiles listed in a YAML file (each in its own savepoint)."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise services.DirectoryError(f"{path.name} is not valid YAML: {exc}") from exc
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise services.DirectoryError(
+            f"{path.name} must hold a list of profiles, each with an email and its fields."
+        )
     report = ImportReport()
     for entry in entries:
         email = str(entry.get("email", "?"))
