@@ -7,6 +7,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+ENTRY = """\
+- email: {email}
+  display_name: Maya Chen, LMT
+  professions: [massage_therapist]
+  zip_code: "10001"
+  bio: Trigger point therapy.
+"""
+
 
 def _run(app, path: Path, *extra: str):
     return app.test_cli_runner().invoke(args=["directory", "import", str(path), *extra])
@@ -36,3 +44,18 @@ def test_a_malformed_file_is_refused_with_a_clear_message(app, tmp_path, text, c
     assert not isinstance(result.exception, AttributeError | LookupError | ValueError)
     assert complaint in result.output
     assert _users(app) == 0
+
+
+def test_no_member_is_created_with_an_address_that_is_not_an_email(app, tmp_path):
+    path = tmp_path / "profiles.yaml"
+    path.write_text(ENTRY.format(email='"Maya Chen"'))
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1
+    assert "failed Maya Chen" in result.output
+    assert _users(app) == 0
+
+    path.write_text(ENTRY.format(email="maya@example.com"))
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 0, result.output
+    assert "created maya@example.com" in result.output
+    assert _users(app) == 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from email_validator import EmailNotValidError, validate_email
 
 from campus.accounts.models import User
 from campus.accounts.services import get_user_by_email, hash_password
@@ -38,6 +39,11 @@ def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | N
     email = str(entry.get("email", "")).strip().lower()
     user = get_user_by_email(email) if email else None
     if user is None and create and email:
+        try:
+            # A member made here never passed the sign-up form, which checks the address.
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise services.DirectoryError(f"{email} is not an email address: {exc}") from None
         user = User(
             email=email,
             # Nobody knows this password: the account exists to own the demo profile.
