@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -111,6 +112,25 @@ def test_a_request_line_never_carries_the_secret_token_of_an_emailed_link(app, c
     for record in lines:
         assert reset not in record.getMessage() and reset not in record.path
         assert unsubscribe not in record.getMessage() and unsubscribe not in record.path
+
+
+def test_a_text_log_line_cannot_be_forged_with_a_line_break_in_the_request(
+    app, client, monkeypatch
+):
+    """A path with %0A in it stays on its own line: no made-up line follows it."""
+    root = logging.getLogger()
+    monkeypatch.setattr(logs, "_configured", False)
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
+    logs.configure("text")
+    stream = io.StringIO()
+    root.handlers[0].setStream(stream)
+    monkeypatch.setitem(app.config, "LOG_REQUESTS", True)
+    forged = "x\r\n2026-01-01 00:00:00,000 INFO campus.request: POST /admin/members 200 1.0 ms"
+    client.get("/articles/" + forged.replace("\r", "%0D").replace("\n", "%0A"))
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert "GET /articles/x" in lines[0] and "POST /admin/members" in lines[0]
 
 
 def test_production_logs_json_and_every_request_by_default(_database):

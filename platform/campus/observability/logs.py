@@ -45,6 +45,14 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """The plain format, with line breaks in a message escaped (a traceback still follows)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # A path or a name with %0A in it would otherwise start a line that looks logged by us.
+        return super().formatMessage(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def json_formatter() -> logging.Formatter:
     """Format records as one JSON object a line, with UTC ISO timestamps."""
     return JsonFormatter(
@@ -71,9 +79,7 @@ def configure(log_format: str) -> None:
     if root.handlers:
         return  # as logging.basicConfig: someone (a test runner) already decided where lines go
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        json_formatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
-    )
+    handler.setFormatter(json_formatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(ContextFilter())
     root.addHandler(handler)
 
