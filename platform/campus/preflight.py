@@ -116,6 +116,9 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"MESSAGE_RETENTION_DAYS={retention!r} must be a whole number of days, 1 or more"
         )
+    # Anything but smtp writes the emails to the outbox folder, so a typo would send none.
+    if config.get("MAIL_BACKEND", "outbox") not in ("smtp", "outbox"):
+        problems.append(f"MAIL_BACKEND={config.get('MAIL_BACKEND')!r} must be smtp or outbox")
     if config.get("LOG_FORMAT") not in ("text", "json"):
         problems.append(f"LOG_FORMAT={config.get('LOG_FORMAT')!r} must be text or json")
     for network in config.get("METRICS_ALLOW_FROM") or ():

@@ -88,6 +88,14 @@ def test_production_refuses_a_weak_setting(overrides, problem, _database):
     assert [found for found in refused.value.problems if problem in found]
 
 
+@pytest.mark.parametrize("backend", ["SMTP", "smtp ", "ses", ""])
+def test_production_refuses_a_mail_backend_it_does_not_know(backend, _database):
+    """A mistyped backend would write every email, reset links too, to a folder on disk."""
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(MAIL_BACKEND=backend)
+    assert refused.value.problems == [f"MAIL_BACKEND={backend!r} must be smtp or outbox"]
+
+
 @pytest.mark.parametrize("half", ["public", "x25519"])
 def test_production_refuses_a_signing_key_that_cannot_sign(half, _database):
     from joserfc.jwk import OKPKey
