@@ -164,11 +164,16 @@ def warn_about_local_storage(config: Mapping[str, Any], log: logging.Logger) -> 
 
 
 def _base_url_problems(base_url: str) -> list[str]:
+    # Every emailed link and certificate QR code is written from it: a bad port or a space in
+    # it would break them all, for good on a printed certificate.
     try:
         parts = urlsplit(base_url)
         hostname = parts.hostname
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
     except ValueError:
         return [f"PUBLIC_BASE_URL={base_url!r} is not a URL"]
+    if any(char.isspace() for char in base_url):
+        return [f"PUBLIC_BASE_URL={base_url!r} is not a URL (it has a space in it)"]
     problems = []
     if parts.scheme != "https":
         problems.append(f"PUBLIC_BASE_URL={base_url!r} must start with https://")
