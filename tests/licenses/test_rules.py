@@ -144,6 +144,20 @@ def test_a_bad_file_on_the_command_line_changes_nothing(app, tmp_path):
         assert _rule_count() == 0
 
 
+def test_a_file_that_is_not_utf8_is_refused_with_a_message(app, tmp_path):
+    path = tmp_path / "rules.yaml"
+    # A spreadsheet's export in Latin-1: "Régie" is one byte that UTF-8 cannot read.
+    path.write_bytes(
+        "- {jurisdiction: QC, profession: massage_therapist, hours_per_cycle: 24, "
+        "source: Régie}\n".encode("latin-1")
+    )
+    result = app.test_cli_runner().invoke(args=["licenses", "import-rules", str(path)])
+    assert result.exit_code == 1 and not isinstance(result.exception, UnicodeDecodeError)
+    assert "rules.yaml is not UTF-8 text" in result.output
+    with app.app_context():
+        assert _rule_count() == 0
+
+
 RULE_FORM = {
     "jurisdiction": "OR",
     "profession": "massage_therapist",

@@ -67,3 +67,13 @@ def test_a_program_import_logs_what_it_changed_as_an_operator(app, tmp_path: Pat
         assert created.actor_id is None and created.after["exam_pass_mark"] == 75
         # The pass mark a candidate is held to went down: the log says from what.
         assert (updated.before["exam_pass_mark"], updated.after["exam_pass_mark"]) == (75, 50)
+
+
+def test_a_program_file_that_is_not_utf8_is_refused_with_a_message(app, tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_bytes("slug: x\ntitle: Thérapie\n".encode("latin-1"))
+    result = app.test_cli_runner().invoke(args=["programs", "import", str(path)])
+    assert result.exit_code == 1 and not isinstance(result.exception, UnicodeDecodeError)
+    assert "p.yaml is not UTF-8 text" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None

@@ -139,6 +139,8 @@ def read_rules(path: Path = RULES_FILE) -> list[RuleSpec]:
     """Read and check every rule in a YAML file; a bad row refuses the whole file."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise RuleFileError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
         raise RuleFileError(f"{path.name}: {exc}") from None
     if not isinstance(data, list):

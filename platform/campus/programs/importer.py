@@ -64,6 +64,8 @@ def read_program(path: Path) -> dict:
     """Load and check a program file."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ProgramFileError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
         raise ProgramFileError(f"{path.name}: {exc}") from exc
     if not isinstance(data, dict) or not data.get("slug") or not data.get("title"):
