@@ -18,6 +18,14 @@ def register_cli(app: Flask) -> None:
         """Add demo content and accounts (safe to run again)."""
         from campus.demo import print_logins, seed_demo
 
+        # The demo accounts' passwords are published (README, print_logins): on a live site
+        # whoever read them could sign in, as the demo admin too.
+        if app.config.get("ENV_NAME") == "production":
+            raise click.ClickException(
+                "seed-demo does not run in production: its accounts have published passwords. "
+                "Try the demo with CAMPUS_ENV=development on a database of its own."
+            )
+
         created = seed_demo()
         db.session.commit()
         for line in created:

@@ -43,6 +43,23 @@ def test_production_with_every_setting_valid_starts_and_serves_its_keys(_databas
         support.clean_database(app)  # also closes the pool's connections
 
 
+def test_production_refuses_to_seed_the_demo_and_its_published_passwords(_database):
+    """The demo admin's password is in the README: on a live site anyone could sign in as it."""
+    from sqlalchemy import func, select
+
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    app = production_app()
+    try:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 1 and "production" in result.output
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    finally:
+        support.clean_database(app)
+
+
 @pytest.mark.parametrize(
     "name",
     [
