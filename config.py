@@ -367,6 +367,9 @@ class ProductionConfig(Config):
     """
 
     ENV_NAME = "production"
+    # No SQLite files in the instance folder: a deploy or a second host would lose what they hold.
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    CELERY_BROKER_URL = _env("CELERY_BROKER_URL")
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
@@ -385,6 +388,7 @@ class ProductionConfig(Config):
         "CERTIFICATE_SIGNING_KEY",
         "PUBLIC_BASE_URL",
         "RATELIMIT_STORAGE_URI",
+        "CELERY_BROKER_URL",
     )
 
 

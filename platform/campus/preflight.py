@@ -60,6 +60,8 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
         if not config.get(name):
             fix = f" (make one with: {_FIXES[name]})" if name in _FIXES else ""
             problems.append(f"{name} is not set{fix}")
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        problems.append("DATABASE_URL is not set (production's database: postgresql://...)")
     secret = config.get("SECRET_KEY")
     if secret and len(secret) < MIN_SECRET_KEY_LENGTH:
         problems.append(

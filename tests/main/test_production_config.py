@@ -176,6 +176,36 @@ def test_the_command_line_tells_an_operator_what_to_fix(tmp_path):
     assert "RATELIMIT_STORAGE_URI is not set" in result.stderr
 
 
+def test_production_without_a_database_or_broker_refuses_to_start_on_sqlite_files(tmp_path):
+    """A missing DATABASE_URL must not mean members' data in a file the next deploy throws away."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "CELERY_BROKER_URL") and not key.startswith("CAMPUS_")
+    }
+    env.update(production_settings(), CAMPUS_ENV="production", INSTANCE_PATH=str(tmp_path))
+    env.update(PYTHONPATH=str(root))
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0, "production started on SQLite files in its instance folder"
+    assert "2 setting(s) to fix" in result.stderr
+    assert "DATABASE_URL is not set" in result.stderr
+    assert "CELERY_BROKER_URL is not set" in result.stderr
+    assert not list(tmp_path.glob("*.sqlite"))
+
+
 def test_production_on_more_than_one_host_refuses_local_storage(_database):
     with pytest.raises(ConfigurationError) as refused:
         production_app(CAMPUS_HOSTS=3)
