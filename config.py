@@ -110,10 +110,10 @@ class Config:
     MAIL_FROM = _env("MAIL_FROM", "Campus <hello@campus.example>")
     # A message still unsent this long after it was queued (its task lost with a killed
     # worker) is delivered by the mail sweep; a delivery claim this old belonged to a dead one.
-    MAIL_SWEEP_AFTER = int(_env("MAIL_SWEEP_AFTER", "600") or 600)
-    MAIL_CLAIM_TIMEOUT = int(_env("MAIL_CLAIM_TIMEOUT", "600") or 600)
+    MAIL_SWEEP_AFTER = _int("MAIL_SWEEP_AFTER", 600)
+    MAIL_CLAIM_TIMEOUT = _int("MAIL_CLAIM_TIMEOUT", 600)
     SMTP_HOST = _env("SMTP_HOST", "localhost")
-    SMTP_PORT = int(_env("SMTP_PORT", "587") or 587)
+    SMTP_PORT = _int("SMTP_PORT", 587)
     SMTP_USERNAME = _env("SMTP_USERNAME")
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     SMTP_USE_TLS = _flag("SMTP_USE_TLS", True)
@@ -126,7 +126,7 @@ class Config:
     # Seconds a call to Stripe may take: members wait on checkout and the portal in a web thread.
     STRIPE_TIMEOUT = _float("STRIPE_TIMEOUT", 10.0)
     MEMBERSHIP_PRICE_CENTS = 1995
-    PAST_DUE_GRACE_DAYS = int(_env("PAST_DUE_GRACE_DAYS", "7") or 7)
+    PAST_DUE_GRACE_DAYS = _int("PAST_DUE_GRACE_DAYS", 7)
 
     RATELIMIT_STORAGE_URI: str | None = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
@@ -143,7 +143,7 @@ class Config:
     VERIFY_PAGE_RATE_LIMIT = _env("VERIFY_PAGE_RATE_LIMIT", "30 per minute;300 per hour")
     API_TOKEN_RATE_LIMIT = _env("API_TOKEN_RATE_LIMIT", "120 per minute;3000 per hour")
     BILLING_SYNC_RATE_LIMIT = _env("BILLING_SYNC_RATE_LIMIT", "60 per minute;600 per hour")
-    BILLING_SYNC_INTERVAL = int(_env("BILLING_SYNC_INTERVAL", "60") or 60)  # seconds per member
+    BILLING_SYNC_INTERVAL = _int("BILLING_SYNC_INTERVAL", 60)  # seconds per member
     # One-click links from emails (no cookie, no CSRF token): marketing unsubscribe and license
     # reminders off, per address; practical video uploads per address.
     ONE_CLICK_RATE_LIMIT = _env("ONE_CLICK_RATE_LIMIT", "30 per minute")
@@ -153,8 +153,8 @@ class Config:
     CONTACT_PROFILE_RATE_LIMIT = _env("CONTACT_PROFILE_RATE_LIMIT", "10 per hour;30 per day")
     # A contact form sent back sooner than this after it was shown is a robot's; later than
     # the maximum, it has expired.
-    CONTACT_MIN_FILL_SECONDS = float(_env("CONTACT_MIN_FILL_SECONDS", "3") or 3)
-    CONTACT_FORM_MAX_AGE = int(_env("CONTACT_FORM_MAX_AGE", "7200") or 7200)
+    CONTACT_MIN_FILL_SECONDS = _float("CONTACT_MIN_FILL_SECONDS", 3.0)
+    CONTACT_FORM_MAX_AGE = _int("CONTACT_FORM_MAX_AGE", 7200)
     # A stored message not relayed this long after it was sent (its task lost) is relayed by
     # the directory sweep; one still failing after the give-up age is left to the log.
     DIRECTORY_RELAY_SWEEP_AFTER = _int("DIRECTORY_RELAY_SWEEP_AFTER", 300)  # seconds
@@ -188,10 +188,10 @@ class Config:
     EMAIL_VERIFY_MAX_AGE = 7 * 24 * 60 * 60
     # Server-side sessions (seconds): signed out after this long without a request, and after
     # this long in all; "keep me signed in" stretches both. Admin sessions are never remembered.
-    SESSION_IDLE_TIMEOUT = int(_env("SESSION_IDLE_TIMEOUT", "3600") or 3600)
-    SESSION_ABSOLUTE_TIMEOUT = int(_env("SESSION_ABSOLUTE_TIMEOUT", "43200") or 43200)
-    REMEMBER_IDLE_TIMEOUT = int(_env("REMEMBER_IDLE_TIMEOUT", "1209600") or 1209600)
-    REMEMBER_ABSOLUTE_TIMEOUT = int(_env("REMEMBER_ABSOLUTE_TIMEOUT", "2592000") or 2592000)
+    SESSION_IDLE_TIMEOUT = _int("SESSION_IDLE_TIMEOUT", 3600)
+    SESSION_ABSOLUTE_TIMEOUT = _int("SESSION_ABSOLUTE_TIMEOUT", 43200)
+    REMEMBER_IDLE_TIMEOUT = _int("REMEMBER_IDLE_TIMEOUT", 1209600)
+    REMEMBER_ABSOLUTE_TIMEOUT = _int("REMEMBER_ABSOLUTE_TIMEOUT", 2592000)
     REMEMBER_COOKIE_DURATION = REMEMBER_ABSOLUTE_TIMEOUT
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
@@ -235,8 +235,8 @@ class Config:
     CERTIFICATE_SIGNATURE_IMAGE = _env("CERTIFICATE_SIGNATURE_IMAGE")  # a PNG scan; else drawn
     # An Ed25519 private JWK (JSON); required in production, generated under instance/ elsewhere.
     CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
-    CERTIFICATE_RETRY_DELAY = int(_env("CERTIFICATE_RETRY_DELAY", "15") or 15)  # doubles per try
-    CERTIFICATE_SWEEP_AFTER = int(_env("CERTIFICATE_SWEEP_AFTER", "600") or 600)  # seconds
+    CERTIFICATE_RETRY_DELAY = _int("CERTIFICATE_RETRY_DELAY", 15)  # doubles per try
+    CERTIFICATE_SWEEP_AFTER = _int("CERTIFICATE_SWEEP_AFTER", 600)  # seconds
     # Reporting completions to the boards' tracking systems (campus.reporting). Unset provider
     # id or upload key = not configured: completions are recorded as such and nothing is sent
     # (an admin downloads the roster file instead). The endpoint can point at a test service.
@@ -312,7 +312,7 @@ class Config:
             conf.setdefault("broker_transport_options", {"connect_args": {"timeout": 30}})
         else:
             # Redis redelivers a message nobody acknowledged after this many seconds.
-            timeout = int(_env("CELERY_VISIBILITY_TIMEOUT", "3600") or 3600)
+            timeout = _int("CELERY_VISIBILITY_TIMEOUT", 3600)
             options: dict = {"visibility_timeout": timeout}
             if timeout < 60:
                 # A short timeout (tests) is only useful if abandoned messages are looked for often,

@@ -206,6 +206,35 @@ def test_production_without_a_database_or_broker_refuses_to_start_on_sqlite_file
     assert not list(tmp_path.glob("*.sqlite"))
 
 
+@pytest.mark.parametrize(
+    ("name", "complaint"),
+    [
+        ("SMTP_PORT", "must be a whole number"),
+        ("SESSION_IDLE_TIMEOUT", "must be a whole number"),
+        ("CERTIFICATE_RETRY_DELAY", "must be a whole number"),
+        ("CONTACT_MIN_FILL_SECONDS", "must be a number"),
+    ],
+)
+def test_a_malformed_number_setting_is_named_when_the_settings_are_read(name, complaint):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, name: "five", "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"{name} {complaint}, not 'five'" in result.stderr
+
+
 def test_production_on_more_than_one_host_refuses_local_storage(_database):
     with pytest.raises(ConfigurationError) as refused:
         production_app(CAMPUS_HOSTS=3)
