@@ -171,3 +171,19 @@ def test_leads_export_as_csv(app, client, guide):
         "cli: exported 3 download leads as csv",
         "cli: exported 1 download leads as csv (download 'other')",
     ]
+
+
+def test_leads_of_a_download_that_does_not_exist_are_refused_not_exported_empty(app, guide):
+    """A mistyped slug must not read as "nobody asked for it", nor log an export."""
+    from sqlalchemy import func, select
+
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+
+    result = app.test_cli_runner().invoke(args=["content", "leads-csv", "--download", "gude"])
+    assert result.exit_code == 2
+    assert "no download has the slug 'gude'" in result.output
+    assert "download,name,email" not in result.output
+    with app.app_context():
+        exports = select(func.count()).where(AuditEntry.action == "export")
+        assert db.session.scalar(exports) == 0

@@ -41,9 +41,20 @@ def import_command(folder: Path) -> None:
 @click.option("--download", "download_slug", help="Only the leads of this download (its slug).")
 def leads_csv_command(download_slug: str | None) -> None:
     """Write the download leads as CSV to standard output."""
+    from sqlalchemy import select
+
     from campus.content.downloads import leads_for_export
+    from campus.content.models import Download
     from campus.exports import safe_cell
 
+    # A mistyped slug would otherwise export no one, as if nobody had asked for that download.
+    if (
+        download_slug
+        and db.session.scalar(select(Download.id).filter_by(slug=download_slug)) is None
+    ):
+        raise click.BadParameter(
+            f"no download has the slug {download_slug!r}", param_hint="--download"
+        )
     writer = csv.writer(sys.stdout)
     writer.writerow(
         ["download", "name", "email", "consented_at", "requests", "last_requested_at", "consent"]
