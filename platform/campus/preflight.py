@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ _SHARED_LIMIT_STORAGES = (
     "mongodb://",
     "mongodb+srv://",
 )
+_BUCKET_NAME = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
 _FIXES = {
     "SECRET_KEY": "python -c 'import secrets; print(secrets.token_hex(32))'",
     # Run where production's settings are not (it would refuse to start without this very key).
@@ -141,8 +143,15 @@ def storage_problems(config: Mapping[str, Any]) -> list[str]:
         return [f"STORAGE_BACKEND={backend!r} is not one of local, s3"]
     if hosts < 1:
         return [f"CAMPUS_HOSTS={hosts} must be at least 1"]
-    if backend == "s3" and not config.get("STORAGE_S3_BUCKET"):
+    bucket = config.get("STORAGE_S3_BUCKET")
+    if backend == "s3" and not bucket:
         return ["STORAGE_BACKEND=s3 needs STORAGE_S3_BUCKET"]
+    # botocore's own rule (an access point's ARN aside): it refuses any other name at each call.
+    if backend == "s3" and not (_BUCKET_NAME.match(bucket) or bucket.startswith("arn:")):
+        return [
+            f"STORAGE_S3_BUCKET={bucket!r} is not a bucket name: give the name alone "
+            "(campus-files), and any folder in it as STORAGE_S3_PREFIX"
+        ]
     if backend == "local" and hosts > 1:
         return [
             f"STORAGE_BACKEND=local keeps files on one machine, but CAMPUS_HOSTS={hosts}: a "

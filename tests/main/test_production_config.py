@@ -249,6 +249,17 @@ def test_production_on_more_than_one_host_refuses_local_storage(_database):
     support.clean_database(app)
 
 
+@pytest.mark.parametrize("bucket", ["s3://campus-files", "campus-files/certificates", "a b"])
+def test_production_refuses_a_bucket_name_no_s3_call_would_accept(bucket, _database):
+    """Else every certificate, download and export would fail, long after the start."""
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(STORAGE_BACKEND="s3", STORAGE_S3_BUCKET=bucket)
+    assert refused.value.problems == [
+        f"STORAGE_S3_BUCKET={bucket!r} is not a bucket name: give the name alone "
+        "(campus-files), and any folder in it as STORAGE_S3_PREFIX"
+    ]
+
+
 def test_production_on_local_storage_says_at_start_that_files_need_a_shared_mount(
     _database, caplog
 ):
