@@ -157,6 +157,16 @@ def test_an_expired_form_asks_to_send_again(app, client, practitioner):
     assert _messages(app) == []
 
 
+def test_an_expired_form_says_so_in_the_contact_box_the_page_opens_at(app, client, practitioner):
+    from tests.directory.helpers import stamp_for
+
+    profile_id, _slug = practitioner
+    response = _send(app, client, practitioner, stamp=stamp_for(app, profile_id, 3 * 3600))
+    # The form is sent to ...#contact, so the page opens at the contact box: the reason is there.
+    box = response.text.split('id="contact"', 1)[1]
+    assert "The form expired" in box
+
+
 def test_too_many_links_are_refused(app, client, practitioner):
     spam = "Cheap pills https://a.example https://b.example www.c.example"
     response = _send(app, client, practitioner, message=spam)

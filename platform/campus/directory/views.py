@@ -62,7 +62,9 @@ def index():
     return html, 422 if error else 200
 
 
-def _profile_page(slug: str, form: ContactForm | None = None, status: int = 200):
+def _profile_page(
+    slug: str, form: ContactForm | None = None, status: int = 200, notice: str | None = None
+):
     profile = services.listed_profile(slug)
     if profile is None:
         abort(404, "There is no published profile at this address.")
@@ -81,6 +83,7 @@ def _profile_page(slug: str, form: ContactForm | None = None, status: int = 200)
         specialty_names=[taxonomy.specialty_label(k) for k in profile.specialty_keys],
         profession_names=[taxonomy.profession_label(k) for k in profile.profession_keys],
         photo_name=photos.file_name(profile.photo_key),
+        notice=notice,
         nav_section="directory",
     ), status
 
@@ -116,11 +119,12 @@ def send_message(slug: str):
         db.session.rollback()  # a robot is told what a person would be, and nothing is kept
     except services.DirectoryError as exc:
         db.session.rollback()
+        status = exc.status if exc.status != 400 else 422
         if exc.field and exc.field in form:
             form[exc.field].errors = [exc.message]
-        else:
-            flash(exc.message, "error")
-        return _profile_page(slug, form, exc.status if exc.status != 400 else 422)
+            return _profile_page(slug, form, status)
+        # Said in the contact box, where the page opens (#contact), not at the top of the page.
+        return _profile_page(slug, form, status, notice=exc.message)
     flash(
         f"Your message is on its way to {profile.display_name}. They will reply to your email.",
         "success",

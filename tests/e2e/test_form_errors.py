@@ -1,0 +1,38 @@
+"""A form sent with a mistake brings the person back to it, its errors in view.
+
+A form that sits below the fold on a 390 px screen (the directory's contact form, the free
+guide's form) is answered with the whole page again; the page must open at
+the form, not at its top, or the person sees no error and thinks nothing happened.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from campus.content.demo import GUIDE_SLUG
+from tests.e2e.browsing import shot, submit
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _assert_first_error_in_view(page: Page, button: str) -> None:
+    submit(page, button)
+    error = page.locator(".field-error").first
+    expect(error).to_be_attached()
+    expect(error).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_contact_form_opens_at_its_errors(page: Page, shots):
+    page.goto("/directory/?zip=10001")
+    page.locator(".directory-card-name a").first.click()
+    _assert_first_error_in_view(page, "Send message")
+    shot(page, shots, "contact-errors")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_free_guide_form_opens_at_its_errors(page: Page, shots):
+    page.goto(f"/articles/downloads/{GUIDE_SLUG}")
+    _assert_first_error_in_view(page, "Email me the guide")
+    shot(page, shots, "download-errors")
