@@ -36,3 +36,19 @@ def test_the_free_guide_form_opens_at_its_errors(page: Page, shots):
     page.goto(f"/articles/downloads/{GUIDE_SLUG}")
     _assert_first_error_in_view(page, "Email me the guide")
     shot(page, shots, "download-errors")
+
+
+def test_every_field_with_an_error_is_outlined_in_red(page: Page, shots):
+    page.goto("/signup")
+    submit(page, "Create account")
+    invalid = page.locator(".field [aria-invalid='true']")
+    expect(invalid.first).to_be_attached()
+    borders = invalid.evaluate_all(
+        "(els) => els.map((el) => [el.id, getComputedStyle(el).borderTopColor])"
+    )
+    danger = page.evaluate(
+        "() => { const probe = document.createElement('i'); probe.style.color = 'var(--danger)';"
+        " document.body.append(probe); return getComputedStyle(probe).color; }"
+    )
+    assert [name for name, colour in borders if colour != danger] == [], borders
+    shot(page, shots, "signup-errors")
