@@ -446,6 +446,19 @@ def user(email: str, *flags: str) -> dict[str, Any]:
     return {"email": account.email, "id": account.id, "password": DEFAULT_PASSWORD}
 
 
+def busy_admin(email: str) -> dict[str, Any]:
+    """An admin with a second factor, and audit entries enough for the log to run to many pages."""
+    from campus import audit
+    from campus.extensions import db
+
+    account = _user(email, admin=True)
+    secret = _enable_totp(account)
+    for number in range(200):
+        audit.record("note", object_type="Note", object_id=number, summary="A note", system=True)
+    db.session.commit()
+    return {"email": account.email, "password": DEFAULT_PASSWORD, "totp_secret": secret}
+
+
 def studying(email: str) -> dict[str, Any]:
     """A paying member with every lesson of one course done, and fresh in the other."""
     from campus.extensions import db
@@ -523,6 +536,7 @@ def main(argv: list[str]) -> None:
 
     app = create_app()
     commands = {
+        "busy_admin": busy_admin,
         "candidate": candidate,
         "graduate": graduate,
         "pages": pages,
