@@ -294,3 +294,16 @@ def test_setting_up_twice_keeps_the_first_app_and_its_codes(app, client, user):
     other = app.test_client()
     login_with_code(other, EMAIL, totp_code(key, steps=1))
     assert other.get("/api/v1/me").status_code == 200
+
+
+def test_each_password_field_of_the_security_page_has_its_own_label_and_error(app, client, secret):
+    login_with_code(client, EMAIL, totp_code(secret))
+    page = client.get("/account/security").text
+    ids = re.findall(r'<input[^>]*\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), f"the same id twice: {sorted(ids)}"
+    refused = post_form(client, "/account/security/recovery-codes", {"password": "wrong one!!"})
+    invalid = [tag for tag in re.findall(r"<input[^>]*>", refused.text) if "aria-invalid" in tag]
+    assert len(invalid) == 1 and 'name="password"' in invalid[0], invalid
+    described = re.search(r'aria-describedby="([^"]+)"', invalid[0]).group(1)
+    assert re.search(rf'id="{described}">\s*<p class="field-error">Your password', refused.text)
+    assert re.findall(r'id="([^"]+)"', refused.text).count(described) == 1

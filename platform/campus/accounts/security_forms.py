@@ -19,12 +19,21 @@ class CodeForm(Form):
     code = StringField("Code from your authenticator app, or a recovery code", validators=_code)
 
 
+_password = [InputRequired("Enter your password."), Length(max=200)]
+
+
 class PasswordForm(Form):
     """The account's password, to confirm a security change."""
 
-    password = PasswordField(
-        "Your password", validators=[InputRequired("Enter your password."), Length(max=200)]
-    )
+    password = PasswordField("Your password", validators=_password)
+
+
+class RecoveryCodesForm(Form):
+    """The account's password, to replace the recovery codes."""
+
+    # The security page shows this beside the turn-off form's password: an id of its own keeps
+    # each label and error with its own field.
+    password = PasswordField("Your password", validators=_password, id="codes-password")
 
 
 class ConfirmTotpForm(PasswordForm):

@@ -17,7 +17,7 @@ from campus.accounts.security_forms import (
     ApiTokenForm,
     ConfirmTotpForm,
     DisableTotpForm,
-    PasswordForm,
+    RecoveryCodesForm,
 )
 from campus.extensions import db
 
@@ -32,7 +32,7 @@ def _page(status: int = 200, **forms) -> tuple[str, int]:
         "describe_device": sessions.describe_device,
         "button_form": EmptyForm(),
         "disable_form": forms.get("disable_form") or DisableTotpForm(formdata=None),
-        "codes_form": forms.get("codes_form") or PasswordForm(formdata=None),
+        "codes_form": forms.get("codes_form") or RecoveryCodesForm(formdata=None),
         "codes_left": mfa.remaining_recovery_codes(user) if user.totp_enabled else 0,
         "api_tokens": tokens.active_tokens(user),
         "token_form": forms.get("token_form") or ApiTokenForm(formdata=None),
@@ -156,7 +156,7 @@ def totp_disable() -> tuple[str, int] | Response:
 @password_checks
 def recovery_codes() -> str | tuple[str, int]:
     """Replace the recovery codes (password required) and show the new ones once."""
-    form = PasswordForm()
+    form = RecoveryCodesForm()
     if form.validate_on_submit():
         try:
             codes = mfa.regenerate_recovery_codes(
