@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campus.content.demo import GUIDE_SLUG
-from tests.e2e.browsing import shot, submit
+from tests.e2e.browsing import log_in, shot, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -52,3 +52,19 @@ def test_every_field_with_an_error_is_outlined_in_red(page: Page, shots):
     )
     assert [name for name, colour in borders if colour != danger] == [], borders
     shot(page, shots, "signup-errors")
+
+
+def test_a_refused_practical_video_says_why_where_the_candidate_looks(page: Page, stack, shots):
+    width = page.viewport_size["width"]
+    c = stack.prepare(
+        "candidate", f"refused-video-{width}@example.com", f"refused-assessor-{width}@example.com"
+    )
+    log_in(page, c["email"], c["password"])
+    page.goto(f"/programs/{c['program_slug']}")
+    page.locator("#video").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a video"}]
+    )
+    submit(page, "Upload for review")
+    refused = page.locator(".flash-error", has_text="The video was not accepted")
+    expect(refused).to_be_in_viewport()
+    shot(page, shots, "practical-refused")

@@ -199,11 +199,13 @@ def submit_exam(slug: str, sitting_id: int):
 def submit_practical(slug: str):
     """Receive the practical video (size, extension and content checked) for review."""
     program = _program_or_404(slug)
-    back = redirect(url_for("programs.detail", slug=slug) + "#practical")
+    # A refusal is said in the flash at the top of the page, so the page opens there; a video
+    # taken shows as waiting for review in the practical section, so the page opens at that.
+    refused = redirect(url_for("programs.detail", slug=slug))
     upload = request.files.get("video")
     if upload is None or not upload.filename:
         flash("Choose a video file to upload.", "error")
-        return back
+        return refused
     try:
         actions.submit_practical(
             current_user._get_current_object(), program, upload.stream, upload.filename
@@ -212,9 +214,9 @@ def submit_practical(slug: str):
     except practicals.PracticalError as exc:
         db.session.rollback()
         flash(f"The video was not accepted: {exc.message}", "error")
-        return back
+        return refused
     flash("Your video is uploaded; an assessor will review it and email you.", "success")
-    return back
+    return redirect(url_for("programs.detail", slug=slug) + "#practical")
 
 
 def allow_video_bodies() -> None:
