@@ -94,13 +94,15 @@ class Config:
     PUBLIC_BASE_URL: str | None = _env("PUBLIC_BASE_URL")
     SITE_NAME = "Campus"
 
-    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or _sqlite_url(INSTANCE_PATH, "campus.sqlite")
+    SQLALCHEMY_DATABASE_URI: str | None = _env("DATABASE_URL") or _sqlite_url(
+        INSTANCE_PATH, "campus.sqlite"
+    )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # A pooled server connection idle longer than this (seconds) is pinged before use; a busy
     # pool's connections were used a moment ago, and a ping would cost a round trip per request.
     POOL_PING_AFTER_IDLE = 10
 
-    CELERY_BROKER_URL = _env("CELERY_BROKER_URL") or "sqla+" + _sqlite_url(
+    CELERY_BROKER_URL: str | None = _env("CELERY_BROKER_URL") or "sqla+" + _sqlite_url(
         INSTANCE_PATH, "celery-broker.sqlite"
     )
     CELERY_TASK_ALWAYS_EAGER = _flag("CELERY_TASK_ALWAYS_EAGER")

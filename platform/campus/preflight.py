@@ -143,7 +143,7 @@ def storage_problems(config: Mapping[str, Any]) -> list[str]:
         return [f"STORAGE_BACKEND={backend!r} is not one of local, s3"]
     if hosts < 1:
         return [f"CAMPUS_HOSTS={hosts} must be at least 1"]
-    bucket = config.get("STORAGE_S3_BUCKET")
+    bucket = str(config.get("STORAGE_S3_BUCKET") or "")
     if backend == "s3" and not bucket:
         return ["STORAGE_BACKEND=s3 needs STORAGE_S3_BUCKET"]
     # botocore's own rule (an access point's ARN aside): it refuses any other name at each call.
