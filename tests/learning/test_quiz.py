@@ -182,6 +182,22 @@ def test_attempts_per_day_limit_with_a_frozen_clock(app, client, course, member)
     assert len(_attempts(app)) == 4
 
 
+def test_over_the_limit_the_api_says_when_to_retry_in_the_retry_after_header(
+    app, client, course, member
+):
+    wrong = {q.id: [q.wrong[0]] for q in course.questions}
+    start = _soon()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            assert _submit(client, course, wrong).status_code == 201
+        over = _submit(client, course, wrong)
+        started = api_post(client, f"/api/v1/courses/{course.slug}/quiz/attempt", None)
+    for response in (over, started):
+        assert response.status_code == 429
+        # An HTTP client backs off by the header, not by reading the error body.
+        assert response.headers["Retry-After"] == str(24 * 3600)
+
+
 def test_over_the_limit_on_the_page_shows_when_to_come_back(app, client, course, member):
     wrong = {q.id: [q.wrong[0]] for q in course.questions}
     start = _soon()

@@ -8,6 +8,8 @@ POSTs with a read-write API token need none (campus.api.auth).
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from decimal import Decimal
 
 from flask_login import current_user
@@ -39,6 +41,7 @@ from campus.learning.api_schemas import (
     LessonCompletionSchema,
 )
 from campus.learning.models import Course, Enrollment, Module
+from campus.models.base import utcnow
 from campus.urls import public_url
 
 blp = Blueprint(
@@ -50,7 +53,12 @@ blp = Blueprint(
 
 @blp.errorhandler(LearningError)
 def _refused(err: LearningError):
-    return json_error(err.code, err.message, err.status, **err.extra)
+    response = json_error(err.code, err.message, err.status, **err.extra)
+    if err.status == 429 and "retry_at" in err.extra:
+        # HTTP clients back off by the header, not by reading the body (RFC 9110 10.2.3).
+        wait = datetime.fromisoformat(err.extra["retry_at"]) - utcnow()
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+    return response
 
 
 def _user() -> User | None:
@@ -272,7 +280,9 @@ def complete_lesson(lesson_id: int) -> dict:
     schema=ErrorSchema,
     description="Missing or extra answers, or questions not in the open attempt",
 )
-@blp.alt_response(429, schema=ErrorSchema, description="Daily attempt limit reached")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Daily attempt limit reached; Retry-After says when"
+)
 def submit_attempt(payload: dict, slug: str) -> dict:
     """Score a quiz attempt on the server and record it; a pass may complete the course."""
     user = access.require_user(_user())

@@ -43,7 +43,9 @@ def _attempt_dict(paper: QuizPaper, pass_mark_percent: int) -> dict:
 @blp.alt_response(403, schema=ErrorSchema, description="Not enrolled, or membership lapsed")
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
 @blp.alt_response(409, schema=ErrorSchema, description="Already passed, or lessons incomplete")
-@blp.alt_response(429, schema=ErrorSchema, description="Daily attempt limit reached")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Daily attempt limit reached; Retry-After says when"
+)
 def start_attempt(slug: str) -> dict:
     """Start a quiz attempt frozen now, or return the one already open."""
     user = access.require_user(_user())
