@@ -84,3 +84,20 @@ def test_a_body_that_is_not_json_gets_415_and_the_document_says_so(app, client):
     responses = document["paths"]["/api/v1/courses/{slug}/quiz/attempts"]["post"]["responses"]
     assert "415" in responses
     assert "415" not in document["paths"]["/api/v1/courses/{slug}/enroll"]["post"]["responses"]
+
+
+def test_every_401_names_the_bearer_scheme_as_the_token_refusal_does(client):
+    # RFC 9110 15.5.2: a 401 carries WWW-Authenticate; clients (requests-oauthlib, httpx auth
+    # flows, generated SDKs) read it to know the endpoint wants a token, not a retry.
+    refusals = [
+        client.get("/api/v1/me"),  # login_required
+        client.get("/api/v1/certificates"),  # the view's own abort(401)
+        client.get("/api/v1/enrollments"),  # a learning rule
+        client.post("/api/v1/courses/any/enroll", json={}),  # refused before the view
+        client.get("/api/v1/me", headers={"Authorization": "Bearer campus_unknown"}),
+    ]
+    for response in refusals:
+        assert response.status_code == 401, response.request.path
+        assert response.headers.get("WWW-Authenticate") == 'Bearer realm="campus"', (
+            response.request.path
+        )

@@ -22,11 +22,21 @@ from werkzeug.wrappers import Response
 from campus.errors import json_error
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CHALLENGE = 'Bearer realm="campus"'
 
 
 def _refuse_token(message: str) -> Response:
     response = json_error("unauthorized", message, 401)
-    response.headers["WWW-Authenticate"] = 'Bearer realm="campus"'
+    response.headers["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+def add_challenge(response: Response) -> Response:
+    """Name the bearer scheme on every API 401, whichever check refused the caller."""
+    # A 401 without WWW-Authenticate is malformed (RFC 9110 15.5.2); sign-in checks in the
+    # views (login_required, abort(401), the learning rules) build theirs without it.
+    if response.status_code == 401 and request.path.startswith("/api/"):
+        response.headers.setdefault("WWW-Authenticate", CHALLENGE)
     return response
 
 
@@ -98,3 +108,4 @@ def register_api_auth(app: Flask) -> None:
         if isinstance(blueprint, ApiBlueprint):
             csrf.exempt(blueprint)
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)
+    app.after_request(add_challenge)
