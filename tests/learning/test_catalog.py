@@ -96,6 +96,17 @@ def test_catalog_api_rejects_bad_filters_with_422(app, client, courses, query):
     assert response.status_code == 422 and "error" in response.get_json()
 
 
+@pytest.mark.parametrize("profession", ["athletic trainer", "Athletic_Trainer", "wizard"])
+def test_catalog_api_refuses_a_profession_it_does_not_know_instead_of_listing_every_course(
+    app, client, courses, profession
+):
+    # Dropped silently, a misspelt profession answered the whole catalog, courses approved for
+    # other professions included, as if they were the ones for the profession asked about.
+    response = client.get("/api/v1/courses", query_string={"profession": profession})
+    assert response.status_code == 422
+    assert "profession" in response.get_json()["error"]["details"]["query"]
+
+
 def test_catalog_paginates(app, client):
     with app.app_context():
         # Publishable courses (a lesson and a quiz each): publishing checks that.

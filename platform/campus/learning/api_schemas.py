@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from campus.accounts.models import PROFESSIONS
 from campus.integers import Id, QueryInteger
 from campus.learning import catalog as course_catalog
 
@@ -37,7 +38,11 @@ class CatalogSchema(Schema):
 
 class CatalogArgsSchema(Schema):
     q = fields.String(load_default="", validate=validate.Length(max=100))
-    profession = fields.String(load_default="")
+    profession = fields.String(
+        load_default="",
+        validate=validate.OneOf(["", *PROFESSIONS]),
+        metadata={"description": "A profession key"},
+    )
     topic = fields.String(load_default="", validate=validate.Length(max=80))
     hours = fields.String(
         load_default="", validate=validate.OneOf(["", *course_catalog.HOURS_FILTERS.keys()])
