@@ -45,6 +45,22 @@ def test_the_openapi_document_is_valid(client):
     validate(_document(client))
 
 
+@pytest.mark.parametrize(
+    "site", ["https://learn.example.org/campus", "https://campus.example"], ids=["prefix", "root"]
+)
+def test_the_documents_paths_resolve_to_the_site_under_its_path_prefix(app, site):
+    from urllib.parse import urljoin
+
+    app.config["PUBLIC_BASE_URL"] = site
+    response = app.test_client().get("/api/v1/openapi.json", base_url=site)
+    document = response.get_json()
+    # OpenAPI 3: with no servers the server is "/", resolved against the document's address.
+    server = document.get("servers", [{"url": "/"}])[0]["url"]
+    base = urljoin(f"{site}/api/v1/openapi.json", server).rstrip("/")
+    assert "/api/v1/me" in document["paths"]
+    assert base + "/api/v1/me" == f"{site}/api/v1/me"
+
+
 def test_errors_are_documented_with_the_body_the_server_sends(client):
     document = _document(client)
     error = document["components"]["schemas"]["Error"]

@@ -19,8 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import BasePlugin
+from flask import Response, current_app, json
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
+
+from campus.urls import public_base_url
 
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # An operation's own requirement where a caller must be signed in: the document-wide one also
@@ -62,6 +65,17 @@ class CampusApi(Api):
     """flask-smorest's Api with the error body the server really sends."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _openapi_json(self) -> Response:
+        """Serve the document with the site's public address as its server."""
+        document = self.spec.to_dict()
+        if current_app.config.get("PUBLIC_BASE_URL"):
+            # Without it a client resolves the paths against the host's root ("/"), which
+            # misses a site served under a path prefix (learn.example.org/campus/).
+            document = {**document, "servers": [{"url": public_base_url()}]}
+        return current_app.response_class(
+            json.dumps(document, indent=2, sort_keys=False), mimetype="application/json"
+        )
 
 
 # What each added status means on this API (operations may document their own instead).
