@@ -49,3 +49,25 @@ def test_the_endpoint_is_in_the_openapi_document(client):
     names = {p["name"] for p in operation["parameters"]}
     assert {"zip", "radius_miles", "specialty"} <= names
     assert "422" in operation["responses"]
+
+
+def test_the_api_filters_by_a_credential_as_the_page_does(app, client):
+    from campus.extensions import db
+    from tests import support
+    from tests.programs.helpers import make_credential, make_program
+
+    with app.app_context():
+        program = make_program(slug="certified-tpt", title="Certified Trigger Point Therapist")
+        program.published = True
+        db.session.commit()
+        holder = support.create_user(full_name="Holder One")
+        make_credential(holder.id, program)
+        holder_slug = make_profile("10001", user=holder).slug
+        other_slug = make_profile("10001").slug
+    page = client.get("/directory/?zip=10001&credential=certified-tpt").text
+    assert holder_slug in page and other_slug not in page
+    body = client.get("/api/v1/directory?zip=10001&credential=certified-tpt").get_json()
+    assert [item["slug"] for item in body["items"]] == [holder_slug]
+    assert body["total"] == 1
+    unknown = client.get("/api/v1/directory?zip=10001&credential=no-such-program")
+    assert unknown.status_code == 422

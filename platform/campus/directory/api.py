@@ -36,6 +36,11 @@ class DirectoryQuerySchema(Schema):
         validate=validate.OneOf(list(taxonomy.professions())),
         metadata={"description": "A profession key"},
     )
+    credential = fields.String(
+        load_default=None,
+        validate=validate.Length(max=120),
+        metadata={"description": "A published program's slug: holders of its valid credential"},
+    )
     page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=finder.MAX_PAGE))
     per_page = QueryInteger(load_default=finder.PER_PAGE, validate=validate.Range(1, 50))
 
@@ -98,7 +103,9 @@ def _item(hit: finder.Hit) -> dict:
 @blp.arguments(DirectoryQuerySchema, location="query")
 @blp.response(200, DirectoryPageSchema)
 @blp.alt_response(
-    422, schema=ErrorSchema, description="A malformed or unknown ZIP code, or a bad filter"
+    422,
+    schema=ErrorSchema,
+    description="A malformed or unknown ZIP code, or a bad filter (an unknown credential too)",
 )
 def list_practitioners(args: dict) -> dict:
     """Find published practitioners within a radius of a ZIP code, nearest first."""
@@ -108,6 +115,7 @@ def list_practitioners(args: dict) -> dict:
             args["radius_miles"],
             specialty=args["specialty"],
             profession=args["profession"],
+            credential=args["credential"],
             page=args["page"],
             per_page=args["per_page"],
         )
