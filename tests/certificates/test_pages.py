@@ -393,3 +393,14 @@ def test_a_transcript_lists_a_certificate_in_the_period_of_the_date_it_prints(ap
     year_2027 = rows("2027-01-01", "2027-12-31")
     assert [r[0] for r in year_2027[1:-1]] == ["2027-01-01"]
     assert year_2027[-1][:3] == ["total", "", "2"]
+
+
+def test_a_verifier_on_another_site_may_read_the_json_as_it_may_read_the_keys(app, client):
+    # A verifier page elsewhere fetches the keys (allowed) and the credential itself: both are
+    # public and sent without cookies, so the browser must be let to hand over both.
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    origin = {"Origin": "https://verifier.example"}
+    for path in (f"/verify/{code}.json", "/verify/CE-ZZZZ-ZZZZ.json", "/.well-known/jwks.json"):
+        response = client.get(path, headers=origin)
+        assert response.headers.get("Access-Control-Allow-Origin") == "*", path

@@ -272,6 +272,18 @@ def test_the_signed_badge_carries_its_expiry_and_its_keys_public_address(app, cl
     assert body["jwks_url"] == app.config["PUBLIC_BASE_URL"] + "/.well-known/jwks.json"
 
 
+def test_a_verifier_on_another_site_may_read_the_badge_json_as_it_may_read_the_keys(app, client):
+    with time_machine.travel(START, tick=False):
+        _certified(app)
+    with app.app_context():
+        code = _credentials()[0].code
+    origin = {"Origin": "https://verifier.example"}
+    with time_machine.travel(START + timedelta(days=1), tick=False):
+        for path in (f"/programs/verify/{code}.json", "/programs/verify/PC-ZZZZ-ZZZZ.json"):
+            response = client.get(path, headers=origin)
+            assert response.headers.get("Access-Control-Allow-Origin") == "*", path
+
+
 def test_pages_say_it_is_not_an_accredited_certification_unless_an_admin_says_so(app, client):
     with app.app_context():
         plain, _ = ready_program(slug="plain")

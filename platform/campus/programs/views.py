@@ -7,6 +7,7 @@ from io import BytesIO
 from flask import (
     Response,
     abort,
+    after_this_request,
     flash,
     jsonify,
     redirect,
@@ -30,6 +31,7 @@ from campus.programs.eligibility import professions_text
 from campus.programs.models import Credential, ExamSitting, Program, ProgramCourse
 from campus.programs.progress import progress
 from campus.programs.standing import standing
+from campus.security import any_origin
 from campus.storage import get_storage
 from campus.throttling import by_address, setting
 from campus.urls import public_url
@@ -296,6 +298,8 @@ def verify(code: str):
 @_verify_limit
 def verify_json(code: str):
     """Answer the signed Open Badges 3.0 credential of a valid credential, or its status."""
+    # Verifiers in a browser on another site read this with the keys (jwks, open to all too).
+    after_this_request(any_origin)
     credential = _public_credential(code)
     if credential is None:
         return jsonify(error={"code": "not_found", "message": "No credential has that code."}), 404
