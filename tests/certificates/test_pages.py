@@ -404,3 +404,18 @@ def test_a_verifier_on_another_site_may_read_the_json_as_it_may_read_the_keys(ap
     for path in (f"/verify/{code}.json", "/verify/CE-ZZZZ-ZZZZ.json", "/.well-known/jwks.json"):
         response = client.get(path, headers=origin)
         assert response.headers.get("Access-Control-Allow-Origin") == "*", path
+
+
+def test_a_verifier_over_the_limit_gets_json_from_the_json_address(app, client):
+    # A program reading /verify/<code>.json parses what comes back: an HTML error page there
+    # breaks it exactly when it should back off.
+    app.config["VERIFY_PAGE_RATE_LIMIT"] = "1 per minute"
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    for path in (f"/verify/{code}.json", "/programs/verify/PC-ZZZZ-ZZZZ.json"):
+        client.get(path)  # the one request a minute allowed
+        refused = client.get(path)
+        assert refused.status_code == 429, path
+        assert refused.is_json, path
+        assert refused.get_json()["error"]["code"] == "rate_limited", path
+        assert refused.headers["Retry-After"].isdigit(), path

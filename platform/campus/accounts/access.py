@@ -26,8 +26,9 @@ password_checks = limiter.shared_limit(
 
 
 def wants_json() -> bool:
-    """Tell whether this request is answered in JSON (the API and webhooks)."""
-    return request.path.startswith(("/api/", "/webhooks/"))
+    """Tell whether this request is answered in JSON (the API, webhooks and .json addresses)."""
+    # A verifier reading /verify/<code>.json parses its errors too (a 429 above all).
+    return request.path.startswith(("/api/", "/webhooks/")) or request.path.endswith(".json")
 
 
 @login_manager.user_loader
