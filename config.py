@@ -23,11 +23,17 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 def _flag(name: str, default: bool = False) -> bool:
-    """Read a boolean environment variable (1/true/yes/on)."""
+    """Read a switch (1/true/yes/on or 0/false/no/off); anything else stops the start by name."""
     value = _env(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    # Not "anything else is off": SMTP_USE_TLS=ture would send the mail password in the clear.
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise RuntimeError(f"{name} must be true or false (1/0, yes/no, on/off), not {value!r}")
 
 
 def instance_path() -> Path:

@@ -213,9 +213,12 @@ def test_production_without_a_database_or_broker_refuses_to_start_on_sqlite_file
         ("SESSION_IDLE_TIMEOUT", "must be a whole number"),
         ("CERTIFICATE_RETRY_DELAY", "must be a whole number"),
         ("CONTACT_MIN_FILL_SECONDS", "must be a number"),
+        # A typo in a switch read as "off" would turn TLS off for the SMTP password.
+        ("SMTP_USE_TLS", "must be true or false (1/0, yes/no, on/off)"),
+        ("RATELIMIT_ENABLED", "must be true or false (1/0, yes/no, on/off)"),
     ],
 )
-def test_a_malformed_number_setting_is_named_when_the_settings_are_read(name, complaint):
+def test_a_malformed_number_or_switch_setting_is_named_when_the_settings_are_read(name, complaint):
     import os
     import subprocess
     import sys
