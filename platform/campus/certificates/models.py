@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campus import dates
 from campus.accounts.models import User
 from campus.extensions import Model
 from campus.models.base import TimestampMixin, utcnow
@@ -84,6 +85,14 @@ class Certificate(TimestampMixin, Model):
     @property
     def is_issued(self) -> bool:
         return self.status == "issued"
+
+    @property
+    def printed_date(self) -> date:
+        """The completion date it prints, frozen at issue on the provider's calendar of then."""
+        try:
+            return date.fromisoformat(str((self.data or {}).get("completion_date")))
+        except ValueError:
+            return dates.local_date(self.completed_at)
 
     @property
     def is_revoked(self) -> bool:

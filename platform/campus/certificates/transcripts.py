@@ -39,7 +39,7 @@ def transcript_certificates(user: User, start: date, end: date) -> list[Certific
         )
         .order_by(Certificate.completed_at, Certificate.id)
     )
-    return [c for c in near if start.isoformat() <= c.data["completion_date"] <= end.isoformat()]
+    return [c for c in near if start <= c.printed_date <= end]
 
 
 def _total(rows: list[Certificate]) -> Decimal:

@@ -196,17 +196,15 @@ def _printed(
         return {}
     from campus.certificates.models import Certificate
 
-    rows = db.session.execute(
-        select(Certificate.course_id, Certificate.completed_at, Certificate.data).where(
+    certificates = db.session.scalars(
+        select(Certificate).where(
             Certificate.user_id == user_id, Certificate.course_id.in_(course_ids)
         )
     )
     found: dict[int, tuple[date, tuple[BoardApproval, ...] | None]] = {}
-    for course_id, completed_at, data in rows:
-        data = data or {}
-        day = dates.local_date(completed_at)
-        if data.get("completion_date"):
-            day = date.fromisoformat(data["completion_date"])
+    for certificate in certificates:
+        assert certificate.course_id is not None  # selected by its course
+        data = certificate.data or {}
         approvals = None
         if "approvals" in data:
             approvals = tuple(
@@ -219,7 +217,7 @@ def _printed(
                 )
                 for a in data["approvals"]
             )
-        found[course_id] = (day, approvals)
+        found[certificate.course_id] = (certificate.printed_date, approvals)
     return found
 
 

@@ -88,19 +88,13 @@ def _course_number_of(certificate: Certificate, system: str) -> str | None:
     checks the completion's date against its own record of the course's approval.
     """
     number = course_number(certificate.data or {}, system)
-    course = db.session.get(Course, certificate.course_id) if certificate.course_id else None
-    if number is None and course is not None:
+    if number is not None or certificate.course_id is None:
+        return number
+    course = db.session.get(Course, certificate.course_id)
+    if course is not None:
         held = [{"board": a.board, "approval_number": a.approval_number} for a in course.approvals]
         number = course_number({"approvals": held}, system)
     return number
-
-
-def _printed_date(certificate: Certificate) -> date:
-    """The completion date the certificate prints (frozen at issue): the report must match it."""
-    try:
-        return date.fromisoformat(str((certificate.data or {}).get("completion_date")))
-    except ValueError:
-        return dates.local_date(certificate.completed_at)
 
 
 def completion_of(report: ReportedCompletion) -> Completion:
@@ -122,7 +116,7 @@ def completion_of(report: ReportedCompletion) -> Completion:
         jurisdiction=report.jurisdiction,
         course_title=str(data.get("course_title") or ""),
         course_number=_course_number_of(certificate, report.system),
-        completed_on=_printed_date(certificate),
+        completed_on=certificate.printed_date,
         # The hours earned, as the certificate's column keeps them for transcripts and totals.
         ce_hours=Decimal(certificate.ce_hours).quantize(Decimal("0.01")),
     )
