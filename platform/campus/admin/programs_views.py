@@ -58,13 +58,13 @@ def parse_choices(text: str) -> list[dict]:
         for n, line in enumerate(lines, start=1)
     ]
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    for choice in choices:
         # A candidate reads the answers only: a blank one, or two alike, cannot be told apart.
-        answer = line.lstrip("*").strip()[:500]
+        answer = str(choice["text"])
         if not answer:
-            raise ValidationError(f"Line {number}: an answer needs its text.")
+            raise ValidationError(f"Line {choice['id']}: an answer needs its text.")
         if answer.casefold() in seen:
-            raise ValidationError(f"Line {number}: the answer {answer!r} is given twice.")
+            raise ValidationError(f"Line {choice['id']}: the answer {answer!r} is given twice.")
         seen.add(answer.casefold())
     if len(choices) < 2:
         raise ValidationError("Give at least two answers, one a line.")
