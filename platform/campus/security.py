@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Request, abort, g, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Response as FlaskResponse
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -91,6 +93,30 @@ def set_security_headers(response: Response, page_policy: str, hsts: str | None)
         headers["Cache-Control"] = "no-store"
         headers.pop("Expires", None)
     return response
+
+
+def keep_from_shared_caches(response: Response) -> None:
+    """Let only the visitor's own browser keep a response (a view's no-store or private stays)."""
+    cache = response.cache_control
+    if cache.no_store or cache.private:
+        return
+    cache.public = False
+    cache.s_maxage = None
+    cache.private = True
+
+
+class PrivateCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session; a response that sets any cookie is kept from shared caches.
+
+    A CDN or proxy that stored such a response would hand one visitor's cookie (a session with
+    its CSRF key, a remember-me token) to everyone after. The session is saved last, after every
+    after_request hook, so every cookie the response will carry is on it by now.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: FlaskResponse) -> None:
+        super().save_session(app, session, response)
+        if "Set-Cookie" in response.headers:
+            keep_from_shared_caches(response)
 
 
 def _without_nul(value: Any) -> Any:
@@ -186,6 +212,7 @@ def register_security(app: Flask) -> None:
     hsts = f"max-age={app.config['HSTS_MAX_AGE']}" if app.config["SECURITY_HEADERS_HSTS"] else None
 
     app.request_class = CampusRequest
+    app.session_interface = PrivateCookieSessions()
     app.response_class = RangedResponse
     app.before_request(refuse_nul_paths)
     # Before the CSRF check, which is the first to read the form.

@@ -191,3 +191,30 @@ def test_admin_pages_render_without_inline_code(app, client):
     assert "data-confirm=" in course_list  # the row delete asks first
     edit = client.get(f"/admin/courses/edit/?id={ids.course}").get_data(as_text=True)
     assert "data-inline-add=" in edit  # board approvals are added inline
+
+
+def _shared_cache_may_store(response) -> bool:
+    cache = response.cache_control
+    return not (cache.private or cache.no_store)
+
+
+def test_a_response_that_sets_a_cookie_is_kept_from_shared_caches(fresh_app):
+    from flask import make_response
+
+    from tests.directory.helpers import make_profile
+
+    @fresh_app.get("/_cached")
+    def _cached():
+        response = make_response("hello")
+        response.headers["Cache-Control"] = "public, max-age=60, s-maxage=600"
+        response.set_cookie("seen", "1")
+        return response
+
+    with fresh_app.app_context():
+        slug = make_profile("10001", display_name="Jay Doe").slug
+    for path in ("/login", "/signup", f"/directory/{slug}", "/_cached"):
+        client = fresh_app.test_client()  # a first visit: the session cookie is set now
+        response = client.get(path)
+        assert "Set-Cookie" in response.headers, path
+        assert not _shared_cache_may_store(response), path
+    assert response.cache_control.s_maxage is None and not response.cache_control.public
