@@ -70,6 +70,12 @@ def _is_signed_in() -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
+def _holds_a_secret() -> bool:
+    # The address of an emailed link (unsubscribe, reminders stop, email confirmation, password
+    # reset, a download) is the secret: every such route names it `token`.
+    return bool(request and request.view_args and "token" in request.view_args)
+
+
 def set_security_headers(response: Response, page_policy: str, hsts: str | None) -> Response:
     """Add the security headers to a response (a view's own choices win where it set them)."""
     headers = response.headers
@@ -84,12 +90,19 @@ def set_security_headers(response: Response, page_policy: str, hsts: str | None)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    secret = _holds_a_secret()
+    if secret:
+        # A Referer would carry the token to the next page, its static files and their logs.
+        headers["Referrer-Policy"] = "no-referrer"
     if hsts:
         headers.setdefault("Strict-Transport-Security", hsts)
     attachment = headers.get("Content-Disposition", "").lower().startswith("attachment")
-    if _is_signed_in() or attachment or response.mimetype in _PRIVATE_MIMETYPES:
-        # Overrides any caching a view asked for: a signed-in page, a certificate or an export
-        # must not be replayed from a cache to the next person at this browser or proxy.
+    if secret and response.cache_control.no_store:
+        pass  # the view's own no-store (a download's "private, no-store" redirect) stands
+    elif secret or _is_signed_in() or attachment or response.mimetype in _PRIVATE_MIMETYPES:
+        # Overrides any caching a view asked for: a signed-in page, a certificate, an export or
+        # an emailed link's page must not be replayed from a cache to the next person at this
+        # browser or proxy.
         headers["Cache-Control"] = "no-store"
         headers.pop("Expires", None)
     return response

@@ -218,3 +218,25 @@ def test_a_response_that_sets_a_cookie_is_kept_from_shared_caches(fresh_app):
         assert "Set-Cookie" in response.headers, path
         assert not _shared_cache_may_store(response), path
     assert response.cache_control.s_maxage is None and not response.cache_control.public
+
+
+def test_pages_reached_by_an_emailed_secret_are_never_stored_and_do_not_pass_it_on(app, client):
+    from flask import url_for
+
+    from campus.mail.services import unsubscribe_token
+
+    with app.test_request_context():
+        rules = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+        paths = {
+            url_for(rule.endpoint, token="abc", **dict.fromkeys(rule.arguments - {"token"}, "x"))
+            for rule in rules
+        }
+        paths.add(url_for("mail.unsubscribe_page", token=unsubscribe_token("ana@example.com")))
+    assert len(paths) >= 7  # unsubscribe, reminders stop, verify, reset, email change, download
+    for path in sorted(paths):
+        for response in (client.get(path), client.post(path)):
+            if response.status_code == 405:
+                continue
+            assert response.headers.get("Cache-Control") == "no-store", path
+            # The address holds the secret: no Referer sends it to the next page or a CDN's logs.
+            assert response.headers.get("Referrer-Policy") == "no-referrer", path
