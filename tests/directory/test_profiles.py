@@ -544,3 +544,18 @@ def test_a_published_profile_keeps_a_specialty_and_an_unpublished_one_may_drop_t
     assert _save(client, specialties=[]).status_code == 302
     with app.app_context():
         assert profile_of(member).specialty_keys == []
+
+
+def test_robots_keeps_crawlers_out_of_the_private_pages_under_the_sites_path_prefix(_database):
+    app = support.make_app(PROXY_FIX_X_PREFIX=1)
+    try:
+        robots = app.test_client().get("/robots.txt", headers={"X-Forwarded-Prefix": "/campus"})
+        disallowed = [line for line in robots.text.splitlines() if line.startswith("Disallow:")]
+        assert disallowed == [
+            "Disallow: /campus/admin/",
+            "Disallow: /campus/account/",
+            "Disallow: /campus/api/",
+            "Disallow: /campus/directory/me",
+        ]
+    finally:
+        support.clean_database(app)
