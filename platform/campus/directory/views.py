@@ -46,6 +46,8 @@ def index():
             )
         except geo.LocationError as exc:
             error = str(exc)
+        if result is not None and result.total and page > result.pages:
+            abort(404, f"The results end on page {result.pages}.")
     html = render_template(
         "directory/index.html",
         zip_code=zip_code,

@@ -74,6 +74,8 @@ def catalog() -> str:
     courses, total = course_catalog.catalog(filters, page_number, stamp=stamp)
     enrolled = course_catalog.enrollments_by_course(_user(), [c.id for c in courses])
     pages = max(1, -(-total // course_catalog.CATALOG_PAGE_SIZE))
+    if total and page_number > pages:
+        abort(404, f"The courses end on page {pages}.")
     return render_template(
         "learning/catalog.html",
         courses=courses,
