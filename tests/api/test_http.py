@@ -101,3 +101,14 @@ def test_every_401_names_the_bearer_scheme_as_the_token_refusal_does(client):
         assert response.headers.get("WWW-Authenticate") == 'Bearer realm="campus"', (
             response.request.path
         )
+
+
+def test_an_answer_that_depends_on_the_token_says_so_to_caches(app, client):
+    from tests.api.helpers import bearer, member_with_token
+
+    _user_id, raw = member_with_token(app)
+    for path in ("/api/v1/articles", "/api/v1/courses", "/api/v1/me"):
+        # Without Vary: Authorization a cache could answer a member's token request with the
+        # anonymous answer it stored (a teaser for a members' article, a 401 for /me).
+        for response in (client.get(path), app.test_client().get(path, headers=bearer(raw))):
+            assert "Authorization" in response.vary, path

@@ -32,10 +32,15 @@ def _refuse_token(message: str) -> Response:
 
 
 def add_challenge(response: Response) -> Response:
-    """Name the bearer scheme on every API 401, whichever check refused the caller."""
+    """Name the bearer scheme on every API 401, and say every API answer varies by token."""
+    if not request.path.startswith("/api/"):
+        return response
+    # A cache keys an answer on its URL and the headers Vary names: without Authorization, a
+    # token's request could be answered with the anonymous answer stored for that URL.
+    response.vary.add("Authorization")
     # A 401 without WWW-Authenticate is malformed (RFC 9110 15.5.2); sign-in checks in the
     # views (login_required, abort(401), the learning rules) build theirs without it.
-    if response.status_code == 401 and request.path.startswith("/api/"):
+    if response.status_code == 401:
         response.headers.setdefault("WWW-Authenticate", CHALLENGE)
     return response
 
