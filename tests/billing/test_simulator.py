@@ -333,3 +333,22 @@ def test_objects_made_in_one_second_are_listed_in_the_order_made(app):
             row.data = row.data + " "
             db.session.commit()
         assert [e["id"] for e in simulated_store.objects("event")] == [e["id"] for e in made]
+
+
+def test_deleting_the_account_leaves_no_personal_data_in_the_simulated_stripe(app):
+    # Deletion took the person out of the stored Stripe events, but the simulated Stripe kept
+    # them: its checkout session and the customer.deleted event still held the email and name.
+    from campus.billing.models import SimulatedStripeObject
+
+    client, _user_id, email = _signed_in(app)
+    _subscribe(client)
+    deleted = support.post_form(
+        client,
+        "/account/delete",
+        {"password": support.DEFAULT_PASSWORD, "confirmation": "DELETE"},
+    )
+    assert deleted.status_code == 302
+    with app.app_context():
+        rows = db.session.scalars(select(SimulatedStripeObject)).all()
+        assert rows and any(row.object == "event" for row in rows)
+        assert not [row.id for row in rows if email in row.data or "Dana Reyes" in row.data]
