@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _PENDING = "campus_after_commit"  # session.info key: what to do once the change commits
+_UNDO = "campus_after_rollback"  # session.info key: what to undo if the change never commits
 _WAKE_STORE = "campus_wake_store"
 _WAKE_PREFIX = "campus:wake:"
 
@@ -43,6 +44,17 @@ def on_commit(callback: Callable[[], None]) -> None:
     from campus.extensions import db
 
     db.session().info.setdefault(_PENDING, []).append(callback)
+
+
+def on_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the transaction ends without committing; drop it once it commits.
+
+    For work done outside the database before the commit (a stored file), which only the
+    commit's rows refer to. The callback must not raise.
+    """
+    from campus.extensions import db
+
+    db.session().info.setdefault(_UNDO, []).append(callback)
 
 
 def enqueue_after_commit(task: str, *args: Any, **kwargs: Any) -> None:
@@ -95,6 +107,7 @@ def send_task(celery_app: Celery, name: str, args: Any = (), kwargs: Any = None)
 def _run_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a SAVEPOINT was released: the rows are not committed yet
+    session.info.pop(_UNDO, None)
     for callback in session.info.pop(_PENDING, None) or ():
         callback()
 
@@ -105,6 +118,15 @@ def _drop_pending(session: Session, previous_transaction: Any) -> None:
     # the files of rows that were not deleted).
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _undo_uncommitted(session: Session, transaction: Any) -> None:
+    # The outermost transaction ended without a commit (rolled back, or the session closed
+    # after a failed commit): what was done outside it for its rows is undone.
+    if transaction.parent is None:
+        for callback in session.info.pop(_UNDO, None) or ():
+            callback()
 
 
 # --- debounced wake-ups ------------------------------------------------------------------------

@@ -314,6 +314,21 @@ def delete_after_commit(keys: Iterable[str]) -> None:
     on_commit(functools.partial(_delete_committed, get_storage(), list(keys)))
 
 
+def delete_on_rollback(keys: Iterable[str]) -> None:
+    """Delete these just-stored files if the transaction does not commit: no row names them."""
+    from campus.jobs import on_rollback
+
+    on_rollback(functools.partial(_delete_uncommitted, get_storage(), list(keys)))
+
+
+def _delete_uncommitted(storage: Storage, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:
+            log.exception("could not delete stored file %s after its change rolled back", key)
+
+
 def _delete_committed(storage: Storage, keys: list[str]) -> None:
     for key in keys:
         # The change is committed: a file that cannot go now is left behind, not an error.

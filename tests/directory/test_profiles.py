@@ -559,3 +559,42 @@ def test_robots_keeps_crawlers_out_of_the_private_pages_under_the_sites_path_pre
         ]
     finally:
         support.clean_database(app)
+
+
+def test_a_photo_saved_in_a_change_that_fails_to_commit_leaves_the_storage(
+    app, client, member, monkeypatch
+):
+    """Its file was stored before the commit: a commit that fails must not leave it behind."""
+    from sqlalchemy.exc import OperationalError
+
+    from campus.directory.services import profile_of
+    from campus.extensions import db
+    from campus.storage import get_storage
+
+    assert _save(client, photo=(io.BytesIO(_png((64, 64))), "me.png")).status_code == 302
+    with app.app_context():
+        old = profile_of(member).photo_key
+    stored_before = set(_photo_files(app))
+
+    def failing_commit():
+        db.session.rollback()
+        raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    with pytest.raises(OperationalError):
+        _save(client, photo=(io.BytesIO(_png((80, 80))), "new.png"))
+    monkeypatch.undo()
+    with app.app_context():
+        assert profile_of(member).photo_key == old
+        assert get_storage().exists(old)  # the photo the profile still shows stays
+    assert set(_photo_files(app)) == stored_before
+
+
+def _photo_files(app) -> list[str]:
+    from campus.storage import LocalStorage, get_storage
+
+    with app.app_context():
+        storage = get_storage()
+        assert isinstance(storage, LocalStorage)
+        folder = storage.root / "directory" / "photos"
+        return sorted(p.name for p in folder.iterdir()) if folder.exists() else []

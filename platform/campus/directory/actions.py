@@ -15,7 +15,7 @@ from campus.directory import contact, photos, services
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.extensions import db
 from campus.mail.services import queue_email
-from campus.storage import delete_after_commit
+from campus.storage import delete_after_commit, delete_on_rollback
 from campus.urls import public_url
 
 
@@ -50,6 +50,8 @@ def save_profile(
     old_photo = profile.photo_key
     if picture is not None:
         profile.photo_key = photos.store(profile.id, picture)
+        # Stored before the commit: if the change never commits, no profile names it.
+        delete_on_rollback([profile.photo_key])
     elif remove_photo:
         profile.photo_key = None
     if old_photo and old_photo != profile.photo_key:
