@@ -282,6 +282,10 @@ class Config:
     # when). Emails to people without an account, and download leads off the marketing list,
     # are deleted on the same schedule.
     MESSAGE_RETENTION_DAYS = _int("MESSAGE_RETENTION_DAYS", 90)
+    # Days a practical's video is kept after the candidate's final review (a pass; a video
+    # returned and then followed by a passed one goes with it); then the file is deleted and the
+    # review stays. A video waiting for review, or returned and not yet sent again, is kept.
+    PRACTICAL_VIDEO_RETENTION_DAYS = _int("PRACTICAL_VIDEO_RETENTION_DAYS", 90)
     # A member's data archive: how long its link works, and how often one may be asked for.
     DATA_EXPORT_MAX_AGE = _int("DATA_EXPORT_MAX_AGE", 7 * 24 * 60 * 60)  # seconds
     DATA_EXPORT_INTERVAL = _int("DATA_EXPORT_INTERVAL", 60 * 60)  # seconds between requests

@@ -115,11 +115,10 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
     zone = zone_problem(config.get("TIME_ZONE"))
     if zone:
         problems.append(zone)
-    retention = config.get("MESSAGE_RETENTION_DAYS", 1)
-    if not isinstance(retention, int) or retention < 1:
-        problems.append(
-            f"MESSAGE_RETENTION_DAYS={retention!r} must be a whole number of days, 1 or more"
-        )
+    for name in ("MESSAGE_RETENTION_DAYS", "PRACTICAL_VIDEO_RETENTION_DAYS"):
+        retention = config.get(name, 1)
+        if not isinstance(retention, int) or retention < 1:
+            problems.append(f"{name}={retention!r} must be a whole number of days, 1 or more")
     # Anything but smtp writes the emails to the outbox folder, so a typo would send none.
     if config.get("MAIL_BACKEND", "outbox") not in ("smtp", "outbox"):
         problems.append(f"MAIL_BACKEND={config.get('MAIL_BACKEND')!r} must be smtp or outbox")

@@ -188,3 +188,13 @@ def test_a_message_after_the_old_ones_were_deleted_still_reaches_the_practitione
     to_practitioner = [e for e in _emails(app) if e[0] == "kept.short@example.org"]
     assert len(to_practitioner) == 2
     assert to_practitioner[-1][4] == "second@example.net"  # replies go to the new client
+
+
+def test_a_practical_video_retention_under_a_day_is_refused():
+    from campus.preflight import setting_problems
+
+    settings = {"TIME_ZONE": "UTC", "LOG_FORMAT": "text", "PRACTICAL_VIDEO_RETENTION_DAYS": 0}
+    assert (
+        "PRACTICAL_VIDEO_RETENTION_DAYS=0 must be a whole number of days, 1 or more"
+        in setting_problems(settings)
+    )

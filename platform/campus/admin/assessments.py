@@ -134,6 +134,8 @@ class AssessmentView(BaseView):
     def video(self, submission_id: int):
         """Stream a practical's video to the assessor, never cached, seekable by byte range."""
         submission = self._submission_or_404(submission_id)
+        if submission.video_removed_at is not None:
+            abort(404, "The video was removed after its retention.")
         storage = get_storage()
         length = storage.size(submission.storage_key)
         if length is None:

@@ -179,6 +179,9 @@ class PracticalSubmission(TimestampMixin, Model):
     comments: Mapped[str] = mapped_column(Text, default="")
     # {"<criterion>": true/false} as the assessor marked the rubric.
     rubric_marks: Mapped[dict] = mapped_column(JSON, default=dict)
+    # When the video left the storage, PRACTICAL_VIDEO_RETENTION_DAYS after the final review;
+    # the review (status, marks, comments) stays.
+    video_removed_at: Mapped[datetime | None]
 
     program: Mapped[Program] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

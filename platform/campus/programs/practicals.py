@@ -13,17 +13,19 @@ import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import IO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased
 
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.models.base import utcnow
 from campus.programs.eligibility import eligibility
 from campus.programs.models import PracticalSubmission, Program
-from campus.storage import get_storage
+from campus.storage import delete_after_commit, get_storage
 
 CHUNK = 1024 * 1024
 # extension -> (MIME type, kind the magic bytes must show)
@@ -191,3 +193,46 @@ def review(
     submission.reviewer_id = reviewer.id
     submission.reviewed_at = utcnow()
     db.session.flush()
+
+
+def videos_due(now: datetime | None = None) -> list[int]:
+    """The reviewed practicals whose video has outlived PRACTICAL_VIDEO_RETENTION_DAYS.
+
+    The final review is the candidate's pass: it ends their videos for the program, the ones
+    returned before it too. A video waiting for review, or returned and not yet followed by a
+    pass (the candidate may still answer it), is kept.
+    """
+    days = int(current_app.config["PRACTICAL_VIDEO_RETENTION_DAYS"])
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    final = aliased(PracticalSubmission)
+    passed_since = exists().where(
+        final.user_id == PracticalSubmission.user_id,
+        final.program_id == PracticalSubmission.program_id,
+        final.id >= PracticalSubmission.id,
+        final.status == "passed",
+        final.reviewed_at <= cutoff,
+    )
+    return list(
+        db.session.scalars(
+            select(PracticalSubmission.id)
+            .where(
+                PracticalSubmission.video_removed_at.is_(None),
+                PracticalSubmission.status != "submitted",
+                passed_since,
+            )
+            .order_by(PracticalSubmission.id)
+        )
+    )
+
+
+def remove_video(submission_id: int) -> bool:
+    """Delete a reviewed practical's video (once the change commits); the review stays."""
+    submission = db.session.scalar(
+        select(PracticalSubmission).where(PracticalSubmission.id == submission_id).with_for_update()
+    )
+    if submission is None or submission.video_removed_at is not None:
+        return False  # removed already (another run, or the account's deletion)
+    submission.video_removed_at = utcnow()
+    delete_after_commit([submission.storage_key])
+    db.session.flush()
+    return True

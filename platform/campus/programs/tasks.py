@@ -1,4 +1,4 @@
-"""Program tasks: issue credentials once (and sweep for lost ones), close sittings, renew."""
+"""Program tasks: issue credentials (and sweep), close sittings, renew, expire old videos."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import current_app
 from campus import dates
 from campus.extensions import db
 from campus.jobs import requeue
-from campus.programs import actions, exam, issuing, recovery
+from campus.programs import actions, exam, issuing, practicals, recovery
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,11 @@ BEAT_SCHEDULE = {
     "programs-renew-credentials": {
         "task": "campus.programs.renew_credentials",
         "schedule": crontab(minute=30, hour=3),
+    },
+    # Nightly, by the clock (see mail.tasks): the reviewed videos past their retention go.
+    "programs-remove-reviewed-videos": {
+        "task": "campus.programs.remove_reviewed_videos",
+        "schedule": crontab(minute=50, hour=2),
     },
     "programs-sweep-credentials": {
         "task": "campus.programs.sweep_credentials",
@@ -123,3 +128,18 @@ def check_enrollment(enrollment_id: int) -> int:
             renewed += 1
         db.session.commit()
     return renewed
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, name="campus.programs.remove_reviewed_videos"
+)
+def remove_reviewed_videos() -> int:
+    """Delete the practical videos kept PRACTICAL_VIDEO_RETENTION_DAYS past the final review."""
+    removed = 0
+    for submission_id in practicals.videos_due():
+        if practicals.remove_video(submission_id):
+            removed += 1
+        db.session.commit()
+    if removed:
+        log.info("removed %d practical videos past their retention", removed)
+    return removed

@@ -70,6 +70,7 @@ def programs_part(user: User) -> dict[str, list[dict[str, Any]]]:
                 "reviewed_at": p.reviewed_at,
                 "comments": p.comments,
                 "rubric_marks": p.rubric_marks,
+                "video_removed_at": p.video_removed_at,
             }
             for p in practicals
         ],

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, select, update
 
 from campus import dates
 from campus.accounts.email_change import earlier_addresses
@@ -179,6 +179,15 @@ def _forget_public_profile(user_id: int) -> list[str]:
     db.session.execute(
         delete(PracticalSubmission)
         .where(PracticalSubmission.user_id == user_id, PracticalSubmission.status == "submitted")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(PracticalSubmission)
+        .where(
+            PracticalSubmission.user_id == user_id,
+            PracticalSubmission.video_removed_at.is_(None),
+        )
+        .values(video_removed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return keys
