@@ -23,7 +23,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
@@ -56,6 +57,7 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def size(self, key: str) -> int | None: ...
+    def listing(self, prefix: str) -> Iterator[tuple[str, datetime]]: ...
     def url(self, key: str, *, download_name: str, content_type: str, expires: int) -> str | None:
         """A short-lived signed URL for the file, or None where the backend has none."""
         ...
@@ -118,6 +120,17 @@ class LocalStorage:
     def url(self, key: str, *, download_name: str, content_type: str, expires: int) -> str | None:
         """A folder has no signed URLs: downloads stream through the app."""
         return None
+
+    def listing(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """Each stored file's key under a folder prefix ("a/b/"), and when it was last written."""
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return
+        for path in folder.rglob("*"):
+            # A save in progress writes a ".tmp-" file first: it is no stored file yet.
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                yield path.relative_to(self.root).as_posix(), stamp
 
 
 class _S3Body(io.RawIOBase):
@@ -250,6 +263,20 @@ class S3Storage:
             self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
         except (BotoCoreError, ClientError) as error:
             raise self._fail("delete", key, error) from error
+
+    def listing(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """Each object's key under a folder prefix ("a/b/"), and when it was last written."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix
+        )
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"].removeprefix(self.prefix), item["LastModified"]
+        except (BotoCoreError, ClientError) as error:
+            raise self._fail("list", prefix, error) from error
 
     def url(self, key: str, *, download_name: str, content_type: str, expires: int) -> str:
         """A signed GET URL valid for `expires` seconds, sending the file as an attachment."""

@@ -154,3 +154,18 @@ def test_settings_choose_the_backend(tmp_path, s3_server, bucket):
         build_storage({"STORAGE_BACKEND": "s3"})
     with pytest.raises(StorageError, match="not one of"):
         build_storage({"STORAGE_BACKEND": "ftp"})
+
+
+def test_listing_names_the_files_under_a_prefix_with_when_they_were_stored(store):
+    from datetime import UTC, datetime, timedelta
+
+    store.save("directory/photos/1-aaaa.jpg", b"one")
+    store.save("directory/photos/2-bbbb.jpg", b"two")
+    store.save("directory/photosx/3-cccc.jpg", b"not under the prefix")
+    store.save("certificates/CE-AAAA-BBBB.pdf", b"%PDF-1")
+    listed = dict(store.listing("directory/photos/"))
+    assert sorted(listed) == ["directory/photos/1-aaaa.jpg", "directory/photos/2-bbbb.jpg"]
+    now = datetime.now(UTC)
+    early, late = now - timedelta(minutes=5), now + timedelta(minutes=1)
+    assert all(early < when <= late for when in listed.values())
+    assert list(store.listing("nothing/here/")) == []

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from celery.schedules import crontab
 
-from campus.directory import contact
+from campus.directory import contact, photos
 from campus.extensions import db
 from campus.jobs import requeue
 
@@ -46,10 +46,23 @@ def delete_old_messages() -> int:
     return deleted
 
 
+@shared_task(name="campus.directory.delete_orphan_photos")
+def delete_orphan_photos() -> int:
+    """Delete stored photos no profile refers to, once past their grace (safe to run twice)."""
+    deleted = photos.delete_orphans()
+    if deleted:
+        log.info("deleted %d stored directory photos no profile refers to", deleted)
+    return deleted
+
+
 BEAT_SCHEDULE = {
     "directory-sweep-messages": {
         "task": "campus.directory.sweep_messages",
         "schedule": 300.0,
+    },
+    "directory-delete-orphan-photos": {
+        "task": "campus.directory.delete_orphan_photos",
+        "schedule": crontab(minute=55, hour=2),  # daily, by the clock: see mail.tasks
     },
     "directory-delete-old-messages": {
         "task": "campus.directory.delete_old_messages",
