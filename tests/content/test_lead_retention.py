@@ -116,3 +116,23 @@ def test_deleting_a_lead_logs_what_it_had_agreed_to(app, client, guide):
     [entry] = admin.audit_entries(app, action="delete", object_type="Lead")
     # The consent is gone with the lead: the log keeps what it was.
     assert entry.before["consent_text"] == consent
+
+
+def test_the_outbox_folder_keeps_its_emails_only_for_the_retention(app):
+    # The outbox backend wrote one .eml a message, whole, and kept it for good: the body the
+    # database erased after MESSAGE_RETENTION_DAYS was still there in the file.
+    import os
+    import time
+    from pathlib import Path
+
+    folder = Path(app.config["INSTANCE_PATH"]) / "outbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    old, recent = folder / "00000001.eml", folder / "00000002.eml"
+    for path in (old, recent):
+        path.write_bytes(b"To: someone@example.com\r\n\r\nA body\r\n")
+    days = app.config["MESSAGE_RETENTION_DAYS"]
+    then = time.time() - (days + 1) * 86400
+    os.utime(old, (then, then))
+    with app.app_context():
+        erase_old_bodies_task.delay().get()
+    assert not old.exists() and recent.exists()

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
+from pathlib import Path
 from typing import cast
 
 from flask import current_app, render_template
@@ -225,3 +226,24 @@ def erase_old_bodies(now: datetime | None = None) -> int:
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult, result).rowcount
+
+
+def delete_old_outbox_files(now: datetime | None = None) -> int:
+    """Delete the outbox folder's emails written before the retention; count them.
+
+    The outbox backend (MAIL_BACKEND=outbox) writes each email whole to a file: past the
+    retention the file would keep the body the database erased, and an email deleted whole.
+    """
+    folder = Path(current_app.config["INSTANCE_PATH"]) / "outbox"
+    if not folder.is_dir():
+        return 0
+    cutoff = retention_cutoff(now).timestamp()
+    deleted = 0
+    for path in folder.glob("*.eml"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:
+            continue  # gone already: another run, or the operator
+    return deleted

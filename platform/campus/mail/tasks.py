@@ -16,6 +16,7 @@ from campus.extensions import db
 from campus.mail.models import EmailMessage
 from campus.mail.services import (
     MAX_ATTEMPTS,
+    delete_old_outbox_files,
     delete_old_strangers_mail,
     erase_old_bodies,
     to_mime,
@@ -179,6 +180,9 @@ def erase_old_bodies_task() -> int:
     db.session.commit()
     if deleted or erased:
         log.info("deleted %d old emails to non-members, erased the bodies of %d", deleted, erased)
+    files = delete_old_outbox_files()
+    if files:
+        log.info("deleted %d old emails from the outbox folder", files)
     return deleted + erased
 
 
