@@ -114,3 +114,29 @@ def test_a_customer_stripe_does_not_know_at_all_does_not_block_deletion(stripe_a
         from campus.extensions import db
 
         assert db.session.scalar(select(func.count()).select_from(StripeCustomer)) == 0
+
+
+def test_an_event_about_the_deleted_customer_arriving_later_keeps_no_personal_details(
+    stripe_app, fake_stripe
+):
+    # Stripe sends events for a while after the deletion (the cancelled subscription's last
+    # invoice): they were stored whole, with the address the deletion had just taken out.
+    from tests.billing.fake_stripe import event, invoice, post_event
+
+    m, customer_id, sub_id = _paying_through_stripe(stripe_app, fake_stripe)
+    client = stripe_app.test_client()
+    support.login(client, m.email)
+    assert _delete(client).status_code == 302
+    late = invoice(sub_id, customer_id, paid=True)
+    late.update(customer_email=m.email, customer_name="Robin Reyes")
+    assert post_event(client, event("invoice.paid", late)).status_code == 200
+    with stripe_app.app_context():
+        from campus.billing.models import WebhookEvent
+        from campus.extensions import db
+
+        row = db.session.scalars(
+            select(WebhookEvent).where(WebhookEvent.type == "invoice.paid")
+        ).one()
+        assert row.status == "ignored"
+        assert m.email not in row.payload and "Robin Reyes" not in row.payload
+        assert customer_id in row.payload  # what was billed, and to which customer, stays

@@ -82,9 +82,10 @@ def process_event(event_row_id: int) -> WebhookEvent | None:
         # A failure inside rolls back everything the handler wrote.
         with db.session.begin_nested():
             status, reason = handler(event)
-    if row.type == "customer.deleted":
-        # The customer is gone at Stripe (the member's account often too): Campus has no use
-        # for their address and name, which the admin's event list would show for good.
+    if row.type == "customer.deleted" or not _customer_known(event):
+        # The customer is gone at Stripe (the member's account often too), or Campus no longer
+        # knows it (an event arriving after the account's deletion): Campus has no use for
+        # their address and name, which the admin's event list would show for good.
         row.payload = json.dumps(without_personal_fields(event))
     row.status = status
     row.reason = reason
@@ -92,6 +93,22 @@ def process_event(event_row_id: int) -> WebhookEvent | None:
     row.processed_at = utcnow()
     db.session.flush()
     return row
+
+
+def _customer_known(event: dict[str, Any]) -> bool:
+    """Tell whether the event's customer has a record here (True when it names none)."""
+    obj = event.get("data", {}).get("object") or {}
+    if not isinstance(obj, dict):
+        return True
+    customer_id = obj.get("id") if obj.get("object") == "customer" else id_of(obj.get("customer"))
+    if not isinstance(customer_id, str) or not customer_id:
+        return True
+    found = db.session.scalar(
+        select(StripeCustomer.id).where(StripeCustomer.stripe_customer_id == customer_id)
+    ) or db.session.scalar(
+        select(Subscription.id).where(Subscription.stripe_customer_id == customer_id).limit(1)
+    )
+    return found is not None
 
 
 def claim_next_event() -> int | None:
