@@ -117,3 +117,40 @@ def test_a_reissue_prints_the_license_added_after_a_certificate_issued_without_o
         )
         reports = db.session.scalars(select(ReportedCompletion)).all()
         assert [r.jurisdiction for r in reports] == ["FL"]
+
+
+def test_a_reissue_keeps_the_provider_and_signatory_printed_at_completion(app):
+    # The board reads who vouched for the hours when they were earned; a later change of
+    # provider details or signatory must not rewrite an old certificate corrected for a name.
+    from campus.accounts.models import User
+    from campus.certificates import actions
+    from campus.extensions import db
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course = make_course("signed-then", ce_hours="2")
+        user = student(full_name="Jordan Smtih")
+        complete_course(user.id, course)
+        printed = dict(certificate_of(user.id).data)
+        app.config.update(
+            PROVIDER_NAME="New Provider LLC",
+            PROVIDER_ADDRESS="1 New Street",
+            PROVIDER_EMAIL="new@example.org",
+            CERTIFICATE_SIGNATORY_NAME="Someone Else",
+            CERTIFICATE_SIGNATORY_TITLE="New Director",
+        )
+        db.session.get(User, user.id).full_name = "Jordan Smith"
+        db.session.commit()
+        actions.reissue(certificate_of(user.id).code, "Name misspelled", actor=None)
+        db.session.commit()
+        data = certificate_of(user.id).data
+        assert data["participant_name"] == "Jordan Smith"
+        for key in (
+            "provider_name",
+            "provider_address",
+            "provider_email",
+            "signatory_name",
+            "signatory_title",
+        ):
+            assert data[key] == printed[key], key

@@ -48,6 +48,13 @@ EARNED_FIELDS = (
     "approvals",
     "completion_date",
     "completion_date_text",
+    # Who vouched for the hours when they were earned: a later provider or signatory change
+    # does not re-sign an old completion. Certificates frozen without them print today's.
+    "provider_name",
+    "provider_address",
+    "provider_email",
+    "signatory_name",
+    "signatory_title",
 )
 
 
@@ -136,8 +143,8 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     """Give a certificate a new code and fresh data (the old code points to it), and log it.
 
     A reissue corrects who the certificate is for (name, license) and where it is verified; the
-    course's title, delivery type, approvals, the completion date and the CE hours earned stay
-    as first issued.
+    course's title, delivery type, approvals, the completion date, the CE hours earned, the
+    provider and the signatory stay as first issued.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -169,7 +176,8 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
         data = freeze(user, course, certificate.completed_at, code, license, certificate.ce_hours)
         # What was earned does not change with later edits to the course: the hours (the
         # column, which transcripts and reports read), the title and delivery it was approved
-        # and taken under, and the approvals it was taken under stay as first issued.
+        # and taken under, the approvals it was taken under and who signed it stay as first
+        # issued.
         for key in EARNED_FIELDS:
             if key in certificate.data:
                 data[key] = certificate.data[key]
