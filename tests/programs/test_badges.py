@@ -52,7 +52,7 @@ def test_verify_page_shows_valid_expired_and_revoked(app, client):
     assert "is valid until" in client.get(f"/programs/verify/{codes[0]}").text
     assert "expired on" in client.get(f"/programs/verify/{codes[1]}").text
     page = client.get(f"/programs/verify/{codes[2]}").text
-    assert "Revoked" in page and "Found copying" in page
+    assert "Revoked" in page and "Found copying" not in page  # the reason is not public
     assert client.get("/programs/verify/CP-NOPE").status_code == 404
 
 
@@ -71,3 +71,27 @@ def test_a_badge_names_the_program_as_the_credential_states_it_after_a_rename(ap
     assert badge.program_title == "Trigger Point Therapist"
     page = client.get(f"/programs/verify/{code}").text
     assert "Trigger Point Therapist" in page and "Advanced" not in page
+
+
+def test_the_public_credential_page_hides_the_revocation_reason_from_all_but_the_holder(
+    app, client
+):
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user()
+        program = make_program(slug="private-why")
+        revoked = make_credential(
+            user.id, program, status="revoked", revoked_reason="Misconduct complaint from client X"
+        )
+        revoked.revoked_at = utcnow()
+        db.session.commit()
+        code, email, slug = revoked.code, user.email, program.slug
+    page = client.get(f"/programs/verify/{code}").text
+    assert "Revoked" in page and "was revoked on" in page
+    assert "Misconduct" not in page
+    body = client.get(f"/programs/verify/{code}.json")
+    assert "Misconduct" not in body.text
+    assert body.json["status"] == "revoked" and body.json["revoked_at"]
+    support.login(client, email)
+    assert "Misconduct complaint from client X" in client.get(f"/programs/{slug}").text

@@ -155,8 +155,8 @@ def verify_json(code: str):
         return jsonify(
             code=certificate.code,
             status="revoked",
+            # That and when, never why: the reason can be private; the holder and admins read it.
             revoked_at=certificate.revoked_at.isoformat() if certificate.revoked_at else None,
-            reason=certificate.revoked_reason,
         )
     return jsonify(
         code=certificate.code,

@@ -305,9 +305,12 @@ def verify_json(code: str):
         return jsonify(error={"code": "not_found", "message": "No credential has that code."}), 404
     state = credential.status_on(dates.today())
     if state != "valid":
-        return jsonify(
-            code=credential.code, status=state, valid_until=credential.valid_until.isoformat()
-        )
+        body = {"code": credential.code, "status": state}
+        body["valid_until"] = credential.valid_until.isoformat()
+        if state == "revoked" and credential.revoked_at is not None:
+            # That and when, never why: the reason can be private; the holder and admins read it.
+            body["revoked_at"] = credential.revoked_at.isoformat()
+        return jsonify(body)
     return jsonify(
         code=credential.code,
         status=state,
