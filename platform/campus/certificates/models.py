@@ -30,6 +30,14 @@ STATUSES = {
 }
 
 
+def printed_date_of(data: dict | None, completed_at: datetime) -> date:
+    """The completion date frozen data prints; the moment's day now for data without one."""
+    try:
+        return date.fromisoformat(str((data or {}).get("completion_date")))
+    except ValueError:
+        return dates.local_date(completed_at)
+
+
 class Certificate(TimestampMixin, Model):
     """A student's certificate for a course; `data` is what was printed, frozen at issue time."""
 
@@ -89,10 +97,7 @@ class Certificate(TimestampMixin, Model):
     @property
     def printed_date(self) -> date:
         """The completion date it prints, frozen at issue on the provider's calendar of then."""
-        try:
-            return date.fromisoformat(str((self.data or {}).get("completion_date")))
-        except ValueError:
-            return dates.local_date(self.completed_at)
+        return printed_date_of(self.data, self.completed_at)
 
     @property
     def is_revoked(self) -> bool:

@@ -7,11 +7,13 @@ for the surfaces that list certificates; the revocation rule is the same either 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, null, select
+from sqlalchemy.orm import aliased
 
 from campus import dates
 from campus.extensions import db
@@ -49,21 +51,70 @@ def earned_hours(
     certified: bool = False,
 ) -> Decimal:
     """Sum the CE hours earned (by one user, or by everyone) between two days, both included."""
-    certificate = _certificate_model() if certified else None
+    if start is not None or end is not None:
+        hours = earned_between(user_id, start, end, certified=certified)
+        return sum((h for h in hours if h is not None), Decimal(0)).quantize(Decimal("0.01"))
+    value, _when, _data, where = _earned_columns(user_id, certified)
+    total = db.session.scalar(select(func.coalesce(func.sum(value), 0)).where(*where))
+    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+
+
+def earned_between(
+    user_id: int | None, start: date | None, end: date | None, *, certified: bool = False
+) -> list[Decimal | None]:
+    """The hours of each completion that counts, dated as its certificate prints the day.
+
+    A certificate issued under an earlier TIME_ZONE setting may print the day before (or after)
+    its moment's day now; the tracker and transcripts date it as printed, so every total does.
+    """
+    certificate = _certificate_model()
+    # Its own name in the join: earned_condition()'s revocation test reads the table too.
+    printed = aliased(certificate) if certificate is not None and not certified else None
+    value, when, data, where = _earned_columns(user_id, certified, printed)
+    # A day's margin each side catches what prints a day away from the moment's day now.
+    if start is not None:
+        where.append(when >= dates.day_start(start - timedelta(days=1)))
+    if end is not None:
+        where.append(when < dates.day_start(end + timedelta(days=2)))
+    query = select(value, when, data).where(*where)
+    if printed is not None:
+        query = query.outerjoin(
+            printed,
+            and_(printed.user_id == Enrollment.user_id, printed.course_id == Enrollment.course_id),
+        )
+    found = []
+    for hours, moment, frozen in db.session.execute(query):
+        day = _printed_day(frozen, moment)
+        if (start is None or start <= day) and (end is None or day <= end):
+            found.append(None if hours is None else Decimal(hours))
+    return found
+
+
+def _earned_columns(
+    user_id: int | None, certified: bool, printed: Any = None
+) -> tuple[Any, Any, Any, list[Any]]:
+    """(hours, moment, certificate data, conditions) of what counts, certified or earned."""
+    certificate = _certificate_model()
     if certified and certificate is not None:
-        value, when, owner = certificate.ce_hours, certificate.completed_at, certificate.user_id
-        where = [certificate.status == "issued"]
+        owner = certificate.user_id
+        columns = (certificate.ce_hours, certificate.completed_at, certificate.data)
+        where: list[Any] = [certificate.status == "issued"]
     else:
-        value, when, owner = Enrollment.ce_hours_earned, Enrollment.completed_at, Enrollment.user_id
+        owner = Enrollment.user_id
+        data = printed.data if printed is not None else null()
+        columns = (Enrollment.ce_hours_earned, Enrollment.completed_at, data)
         where = [earned_condition()]
     if user_id is not None:
         where.append(owner == user_id)
-    if start is not None:
-        where.append(when >= dates.day_start(start))
-    if end is not None:
-        where.append(when < dates.day_start(end + timedelta(days=1)))
-    total = db.session.scalar(select(func.coalesce(func.sum(value), 0)).where(*where))
-    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+    return (*columns, where)
+
+
+def _printed_day(data: dict | None, moment: datetime) -> date:
+    if _certificate_model() is None:
+        return dates.local_date(moment)
+    from campus.certificates.models import printed_date_of
+
+    return printed_date_of(data, moment)
 
 
 def revoked_course_ids(user_id: int) -> set[int]:

@@ -9,7 +9,7 @@ here too. Services flush; the task or the view commits.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -315,9 +315,13 @@ def reports_by_certificate(certificate_ids: list[int]) -> dict[int, list[Reporte
 
 
 def roster(system: str, start: date, end: date) -> tuple[RosterFile, int]:
-    """The upload file of every completion in the date range (revoked ones left out)."""
-    first, last = dates.days_between(start, end)
-    reports = list(
+    """The upload file of every completion in the date range (revoked ones left out).
+
+    Dated as the certificate prints it (and reports it): one issued under an earlier TIME_ZONE
+    setting may print the day before (or after) its moment's day now.
+    """
+    first, last = dates.days_between(start - timedelta(days=1), end + timedelta(days=1))
+    near = list(
         db.session.scalars(
             select(ReportedCompletion)
             .join(Certificate, Certificate.id == ReportedCompletion.certificate_id)
@@ -331,6 +335,7 @@ def roster(system: str, start: date, end: date) -> tuple[RosterFile, int]:
             .order_by(Certificate.completed_at, Certificate.id)
         )
     )
+    reports = [r for r in near if start <= r.certificate.printed_date <= end]
     # What the board holds for an accepted one; the certificate and license as they are now
     # for the rest (a corrected license number is the one to upload).
     completions = [
