@@ -275,3 +275,36 @@ def test_a_reissue_after_the_course_left_the_catalog_clears_the_withdrawal(app, 
         assert certificate_of(c.user_id).status == "issued"
         report = report_of(c.certificate_id)
         assert report.status == "accepted" and report.withdrawal_due_at is None
+
+
+def test_a_reissue_that_corrects_the_license_number_sends_the_board_a_correction(
+    app, fake_cebroker
+):
+    # The board accepted the hours under a mistyped license; once the certificate is reissued
+    # with the right number, the board must get the completion under it too.
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+    from campus.certificates import actions
+    from campus.extensions import db
+    from campus.licenses.models import License
+    from tests.certificates.helpers import certificate_of
+    from tests.reporting.helpers import completion, configure, reports_of
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-typo", license_number="MA1234")
+    with app.app_context():
+        [report] = reports_of(c.certificate_id)
+        assert report.status == "accepted" and report.sent["license_number"] == "MA1234"
+        certificate = certificate_of(c.user_id)
+        db.session.get(License, certificate.license_id).number = "MA12345"
+        db.session.commit()
+        actions.reissue(certificate.code, "License number mistyped", actor=None)
+        db.session.commit()
+    with app.app_context():
+        [report] = reports_of(c.certificate_id)
+        assert report.status == "accepted" and report.sent["license_number"] == "MA12345"
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "ReportedCompletion")
+        ).all()
+        assert len(entries) == 1 and "MA1234" in entries[0].summary

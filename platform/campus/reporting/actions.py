@@ -1,7 +1,9 @@
-"""Report actions: resend a completion, mark a revoked one withdrawn; the one write path for the
-admin, each with its audit entry."""
+"""Report actions: resend a completion, mark a revoked one withdrawn, correct one a reissue
+changed; the one write path for the admin and the issuing task, each with its audit entry."""
 
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from campus.accounts.models import User
 from campus.audit import record, snapshot
@@ -63,3 +65,32 @@ def mark_withdrawn(report_id: int, *, actor: User | None) -> ReportedCompletion:
         actor=actor,
     )
     return report
+
+
+def correct_after_reissue(certificate_id: int) -> list[int]:
+    """Send again what a board accepted under a license number a reissue has since corrected."""
+    reports = db.session.scalars(
+        select(ReportedCompletion).where(
+            ReportedCompletion.certificate_id == certificate_id,
+            ReportedCompletion.status == "accepted",
+        )
+    ).all()
+    corrected = []
+    for report in reports:
+        held = services.held_under_other_license(report)
+        if held is None:
+            continue
+        before = snapshot(report)
+        services.queue_correction(report)
+        record(
+            "correct",
+            report,
+            summary=(
+                f"{report.certificate.code}: corrected report to {system_name(report.system)} "
+                f"(accepted under license {held or '(none)'})"
+            ),
+            before=before,
+            after=snapshot(report),
+        )
+        corrected.append(report.id)
+    return corrected

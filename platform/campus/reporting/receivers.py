@@ -4,7 +4,7 @@ marks what a board already holds as due to be withdrawn."""
 from __future__ import annotations
 
 from campus.certificates.signals import certificate_revoked, certificate_stored
-from campus.reporting import services
+from campus.reporting import actions, services
 
 
 @certificate_stored.connect
@@ -13,6 +13,8 @@ def _queue_reports(_sender, certificate_id: int, **_extra) -> None:
     # reissue after a revocation first puts back what the revocation took from the board.
     services.restore_after_reissue(certificate_id)
     services.queue_for_certificate(certificate_id)
+    # A reissue that corrected the license: the board holds the hours under the old number.
+    actions.correct_after_reissue(certificate_id)
 
 
 @certificate_revoked.connect

@@ -229,6 +229,28 @@ def mark_withdrawn(report: ReportedCompletion) -> None:
 # --- resending ---------------------------------------------------------------------------------
 
 
+def held_under_other_license(report: ReportedCompletion) -> str | None:
+    """The license number an accepted report is held under, if the certificate now says another."""
+    if report.status != "accepted" or not report.sent:
+        return None
+    now = completion_of(report)
+    held = report.sent
+    if (held.get("license_number"), held.get("profession_code")) == (
+        now.license_number,
+        now.profession_code,
+    ):
+        return None
+    return str(held.get("license_number") or "")
+
+
+def queue_correction(report: ReportedCompletion) -> None:
+    """Send an accepted report again, corrected: the board holds it under the wrong license."""
+    if report.attempts >= max_attempts():
+        report.attempts = max(1, max_attempts() - TRIES_PER_ROUND)
+    _requeue(report)
+    db.session.flush()
+
+
 def reopen(report: ReportedCompletion) -> None:
     """Put a settled report back in the queue; refused for accepted, in-flight or revoked ones."""
     if report.status == "accepted":
