@@ -200,9 +200,12 @@ def _frame(canvas: Canvas) -> None:
         canvas.drawPath(path, fill=1, stroke=0)
 
 
-def _approvals_text(approvals: Sequence[dict]) -> str:
-    if not approvals:
+def _approvals_text(approvals: Sequence[dict] | None) -> str:
+    if approvals is None:  # frozen before approvals were kept: nothing to say either way
         return ""
+    if not approvals:
+        # Hours earned while every approval had lapsed: the board must not read it as approved.
+        return "No board approval was in force on the completion date."
     parts = [f"{a['board']}: {a['approval_number']}" for a in approvals]
     return "Approved by " + "; ".join(parts) + "."
 
@@ -272,7 +275,7 @@ def render_certificate(
     canvas.drawCentredString(centre, y - 6, facts)
 
     canvas.setFillColor(SOFT)
-    approvals = _approvals_text(data.get("approvals", []))
+    approvals = _approvals_text(data.get("approvals"))
     if approvals:
         y = centered_lines(canvas, approvals, "CertSerif", 10, y - 28, 600, 13) + 13
     else:
