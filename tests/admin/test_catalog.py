@@ -944,3 +944,16 @@ def test_a_question_of_a_quiz_with_others_left_is_deleted_and_logged(app, client
         assert db.session.get(Question, first_id) is None
     [entry] = helpers.audit_entries(app, object_type="Question", action="delete")
     assert entry.object_id == str(first_id) and entry.after is None
+
+
+def test_an_admin_form_names_each_error_to_its_field(app, client):
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(title="", ce_hours="-1"))
+    page = response.get_data(as_text=True)
+    invalid = re.findall(r"<(?:input|select|textarea)[^>]*aria-invalid=\"true\"[^>]*>", page)
+    assert {re.search(r'\bid="([^"]+)"', tag).group(1) for tag in invalid} >= {"title", "ce_hours"}
+    for tag in invalid:
+        described = re.search(r'aria-describedby="([^"]+)"', tag).group(1)
+        # The id it names holds the error text, and only once on the page.
+        assert re.findall(rf'id="{described}"', page) == [f'id="{described}"']
+        assert re.search(rf'id="{described}"[^>]*>\s*<ul[^>]*>\s*<li>', page), described
