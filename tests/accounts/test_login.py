@@ -166,3 +166,35 @@ def test_a_member_signed_in_to_another_page_is_greeted_there_and_home_is_not_gre
     )
     page = home.get_data(as_text=True)
     assert home.request.path == "/" and "<h1>Welcome," in page and "Welcome back" not in page
+
+
+def _focused(page: str) -> list[str]:
+    """The names of the form controls that take the focus when the page opens."""
+    return [
+        re.search(r'name="([^"]+)"', tag).group(1)
+        for tag in re.findall(r"<(?:input|select|textarea)[^>]*>", page)
+        if re.search(r"\bautofocus\b", tag)
+    ]
+
+
+def test_a_refused_sign_in_puts_the_focus_on_the_field_that_says_why(app, client, user):
+    # A screen reader reads the focused field's error; the email field would say nothing.
+    assert _focused(client.get("/login").text) == ["email"]
+    refused = post_form(client, "/login", {"email": "sam@example.com", "password": "wrong!!"})
+    assert refused.status_code == 422
+    assert _focused(refused.text) == ["password"]
+    tag = re.search(r'<input[^>]*name="password"[^>]*>', refused.text).group(0)
+    assert 'aria-invalid="true"' in tag and 'aria-describedby="password-msg"' in tag
+
+
+def _first_invalid(page: str) -> list[str]:
+    tags = [t for t in re.findall(r"<(?:input|select|textarea)[^>]*>", page) if "aria-invalid" in t]
+    return [re.search(r'name="([^"]+)"', tags[0]).group(1)] if tags else []
+
+
+def test_the_sign_up_and_reset_forms_put_the_focus_on_their_first_error(app, client):
+    signup = post_form(client, "/signup", {"full_name": "Riley", "email": "no", "password": "x"})
+    assert signup.status_code == 422
+    assert _first_invalid(signup.text) and _focused(signup.text) == _first_invalid(signup.text)
+    reset = post_form(client, "/password/reset", {"email": "not an address"})
+    assert _focused(reset.text) == _first_invalid(reset.text) == ["email"]
