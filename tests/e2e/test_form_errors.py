@@ -68,3 +68,33 @@ def test_a_refused_practical_video_says_why_where_the_candidate_looks(page: Page
     refused = page.locator(".flash-error", has_text="The video was not accepted")
     expect(refused).to_be_in_viewport()
     shot(page, shots, "practical-refused")
+
+
+def _save_profile(page: Page) -> None:
+    page.goto("/directory/me")
+    page.locator("#display_name").fill("Robin Ash, LMT")
+    page.locator("#zip_code").fill("10001")
+    page.locator("input[name='professions']").first.check()
+    page.locator("input[name='specialties']").first.check()
+    submit(page, "Save profile")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_directory_profile_form_opens_at_its_errors(page: Page, stack, shots):
+    member = stack.prepare("user", "profile-errors@example.com", "--member")
+    log_in(page, member["email"], member["password"])
+    _save_profile(page)
+    # A saved profile has its status above the form; one specialty too many errs in a fieldset.
+    for box in page.locator("input[name='specialties']").all()[:9]:
+        box.check()
+    _assert_first_error_in_view(page, "Save profile")
+    shot(page, shots, "directory-profile-errors")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_saved_directory_profile_says_so_where_the_member_looks(page: Page, stack, shots):
+    member = stack.prepare("user", "profile-saved@example.com", "--member")
+    log_in(page, member["email"], member["password"])
+    _save_profile(page)
+    expect(page.locator(".flash-success", has_text="Your profile is saved")).to_be_in_viewport()
+    shot(page, shots, "directory-profile-saved")

@@ -176,11 +176,12 @@ def _form_data(form: ProfileForm) -> services.ProfileData:
     )
 
 
-def _edit_page(form: ProfileForm, profile, status: int = 200):
+def _edit_page(form: ProfileForm, profile, status: int = 200, notice: str | None = None):
     return render_template(
         "directory/edit.html",
         form=form,
         profile=profile,
+        notice=notice,
         photo_name=photos.file_name(profile.photo_key) if profile else None,
         nav_section="directory",
     ), status
@@ -213,17 +214,20 @@ def edit():
         db.session.commit()
     except services.DirectoryError as exc:
         db.session.rollback()
+        notice = None
         if exc.field and exc.field in form:
             form[exc.field].errors = [exc.message]
         else:
-            flash(exc.message, "error")
-        return _edit_page(form, services.profile_of(user.id), 422)
+            # Said in the form, where the page opens (#profile-form), not at the top of the page.
+            notice = exc.message
+        return _edit_page(form, services.profile_of(user.id), 422, notice)
     saved = services.profile_of(user.id)
     if saved is not None and saved.is_listed:
         flash("Your profile is saved; the directory shows the changes now.", "success")
     else:
         flash("Your profile is saved. It stays private until you publish it.", "success")
-    return redirect(url_for("directory.edit"))
+    # At the messages (#main): without a fragment of its own the browser keeps #profile-form.
+    return redirect(url_for("directory.edit") + "#main")
 
 
 @bp.post("/directory/me/publish")
