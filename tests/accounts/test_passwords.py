@@ -307,3 +307,48 @@ def test_disabling_an_account_uses_up_its_emailed_links(app, client, user):
     with app.app_context():
         tokens = db.session.scalars(select(UserToken).where(UserToken.user_id == user)).all()
         assert tokens and all(token.used_at is not None for token in tokens)
+
+
+def _token(app, user_id: int) -> str:
+    from tests.api.helpers import make_token
+
+    with app.app_context():
+        return make_token(user_id, "write")
+
+
+def _audit_actions(app) -> list[str]:
+    from campus.audit import AuditEntry
+
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry.action)))
+
+
+def test_a_reset_revokes_the_members_api_tokens_and_says_so(app, client, user):
+    # A reset is what a member does when they think the account was taken: a token the
+    # taker made must stop working with their sessions.
+    raw = _token(app, user)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    link = _reset_link(app, client)
+    r = post_form(client, link, {"password": "a brand new secret", "confirm": "a brand new secret"})
+    assert r.status_code == 302
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+    assert "API tokens" in client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "api_tokens_revoked" in _audit_actions(app)
+
+
+def test_a_password_change_revokes_the_members_api_tokens_and_says_so(app, client, user):
+    raw = _token(app, user)
+    login(client, "kim@example.com")
+    r = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": DEFAULT_PASSWORD,
+            "password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
+    )
+    assert r.status_code == 302
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+    assert "API tokens" in client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "api_tokens_revoked" in _audit_actions(app)

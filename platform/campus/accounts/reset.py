@@ -73,9 +73,13 @@ def send_password_reset_email(email: str, request_id: str | None = None) -> bool
     return True
 
 
-def reset_password(raw: str, password: str) -> User:
-    """Set a new password through a reset token; ends every session of the user."""
+def reset_password(raw: str, password: str) -> tuple[User, int]:
+    """Set a new password through a reset token; end every session and API token of the user.
+
+    Returns the user and how many API tokens were revoked (the member is told).
+    """
     from campus.accounts.sessions import end_sessions
+    from campus.accounts.tokens import revoke_all_tokens
 
     # A refused password raises after the token is spent; the view's rollback keeps the token.
     user = consume_token(raw, "reset_password")
@@ -89,4 +93,7 @@ def reset_password(raw: str, password: str) -> User:
         summary=f"{user.email}: password reset by email link; {ended} session(s) ended",
         actor=user,
     )
-    return user
+    # A reset is what a member does who thinks the account was taken: a token the taker
+    # made would outlive the sessions.
+    revoked = revoke_all_tokens(user, "password reset")
+    return user, revoked

@@ -326,13 +326,16 @@ def spend_tokens(user_id: int, purposes: tuple[str, ...] | None = None) -> None:
     db.session.execute(unused.values(used_at=utcnow()).execution_options(synchronize_session=False))
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(user: User, current_password: str, new_password: str) -> int:
     """Change the password after checking the current one; ends the user's other sessions.
 
     This device goes on with a new session token (the view hands it to the browser): a copy
-    of its cookies is as likely the reason for the change as another device.
+    of its cookies is as likely the reason for the change as another device. The API tokens
+    are revoked too (a token made by whoever had the password would outlive it); returns how
+    many.
     """
     from campus.accounts.sessions import end_sessions, renew_session
+    from campus.accounts.tokens import revoke_all_tokens
 
     if not verify_password(user, current_password):
         raise AccountError("Your current password is not correct.", field="current_password")
@@ -345,6 +348,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         summary=f"{user.email}: password changed; {ended} other session(s) ended",
         actor=user,
     )
+    return revoke_all_tokens(user, "password changed")
 
 
 def update_profile(

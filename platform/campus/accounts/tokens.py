@@ -139,6 +139,23 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
+def revoke_all_tokens(user: User, why: str) -> int:
+    """Revoke every live token of the user, log it with the reason, and return how many."""
+    tokens = active_tokens(user)
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    if tokens:
+        record(
+            "api_tokens_revoked",
+            user,
+            summary=f"{user.email}: {len(tokens)} API token(s) revoked: {why}",
+            actor=user,
+        )
+        db.session.flush()
+    return len(tokens)
+
+
 def authenticate(raw: str) -> ApiToken | None:
     """Return the live token of an active user for a raw value (noting its use), or None."""
     if not raw.startswith(PREFIX) or len(raw) > 200:

@@ -250,6 +250,15 @@ def request_reset() -> str | tuple[str, int] | Response:
     return render_template("accounts/reset_request.html", form=form), status
 
 
+def _say_tokens_revoked(revoked: int) -> None:
+    """Tell the member their API tokens stopped working, so a script's failure is no mystery."""
+    if revoked:
+        flash(
+            f"Your API tokens ({revoked}) were revoked; make new ones on the security page.",
+            "info",
+        )
+
+
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def reset_password(token: str) -> str | tuple[str, int] | Response:
@@ -261,7 +270,7 @@ def reset_password(token: str) -> str | tuple[str, int] | Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = reset.reset_password(token, form.password.data)
+            user, revoked = reset.reset_password(token, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
             if exc.field != "password":
@@ -273,11 +282,13 @@ def reset_password(token: str) -> str | tuple[str, int] | Response:
             db.session.commit()
             session.clear()
             flash("Your password is changed. Sign in with it and your code.", "success")
+            _say_tokens_revoked(revoked)
             return redirect(url_for("accounts.login"))
         sessions.sign_in(user, method="reset_link")
         db.session.commit()
         open_browser_session(user)
         flash("Your password is changed and you are signed in.", "success")
+        _say_tokens_revoked(revoked)
         return redirect(url_for("main.home"))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/reset_password.html", form=form), status
@@ -322,7 +333,7 @@ def change_password() -> str | tuple[str, int] | Response:
     if form.validate_on_submit():
         try:
             user = current_user._get_current_object()
-            services.change_password(user, form.current_password.data, form.password.data)
+            revoked = services.change_password(user, form.current_password.data, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
             _show_error(form, exc, "current_password")
@@ -331,6 +342,7 @@ def change_password() -> str | tuple[str, int] | Response:
             db.session.commit()
             open_browser_session(user, remember=bool(renewed and renewed.remembered))
             flash("Your password is changed. Other devices have been signed out.", "success")
+            _say_tokens_revoked(revoked)
             return redirect(url_for("accounts.profile"))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/change_password.html", form=form), status
