@@ -470,3 +470,31 @@ def test_catalog_shows_an_edit_made_on_a_host_whose_clock_is_behind(app, fresh_a
         db.session.commit()
     page = app.test_client().get("/courses/").get_data(as_text=True)
     assert "Hip and thigh, second edition" in page
+
+
+def test_the_course_api_lists_only_approvals_in_force_as_the_catalog_does(app, client):
+    import time_machine
+
+    from campus import dates
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("lapsing", title="Lapsing approval", ce_hours="2")
+        approval = db.session.scalars(
+            select(BoardApproval).where(BoardApproval.course_id == course.id)
+        ).one()
+        approval.valid_until = dates.today() + timedelta(days=10)
+        db.session.commit()
+    (card,) = client.get("/api/v1/courses").get_json()["courses"]
+    assert [a["board"] for a in card["approvals"]] == ["NCBTMB"]
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=30), tick=False):
+        (card,) = client.get("/api/v1/courses").get_json()["courses"]
+        detail = client.get("/api/v1/courses/lapsing").get_json()
+    assert card["approvals"] == []
+    # The course page lists every approval, marking a lapsed one expired; so does its JSON.
+    assert [a["valid_until"] for a in detail["approvals"]] == [
+        (dates.today() + timedelta(days=10)).isoformat()
+    ]
+    document = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert "in force" in document["CourseSummary"]["properties"]["approvals"]["description"]

@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
+from campus import dates
 from campus.accounts.models import User
 from campus.api.bodies import json_body
 from campus.api.spec import SIGNED_IN, ErrorSchema
@@ -68,7 +69,8 @@ def _user() -> User | None:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _course_summary(course: Course | snapshots.CourseCard) -> dict:
+def _course_summary(course: Course | snapshots.CourseCard, *, in_force_only: bool = True) -> dict:
+    today = dates.today()
     return {
         "slug": course.slug,
         "title": course.title,
@@ -78,7 +80,12 @@ def _course_summary(course: Course | snapshots.CourseCard) -> dict:
         "level": course.level,
         "topic": course.topic,
         "professions": course.professions,
-        "approvals": course.approvals,
+        # As the catalog card: a lapsed approval is printed on no certificate earned now.
+        "approvals": [
+            a
+            for a in course.approvals
+            if not in_force_only or a.valid_until is None or a.valid_until >= today
+        ],
         "status": course.status,
         "url": public_url("learning.course", slug=course.slug),
     }
@@ -167,7 +174,8 @@ def get_course(slug: str) -> dict:
     )
     enrollment = enrollment_of(user, course.id)
     plan = progress.outline(course, enrollment)
-    body = _course_summary(course)
+    # As the course page: every approval with its end date, a lapsed one included.
+    body = _course_summary(course, in_force_only=False)
     body.update(
         description_html=course.description_html,
         objectives=course.objective_list,

@@ -24,7 +24,13 @@ class CourseSummarySchema(Schema):
     level = fields.String()
     topic = fields.String()
     professions = fields.List(fields.String())
-    approvals = fields.List(fields.Nested(ApprovalSchema))
+    approvals = fields.List(
+        fields.Nested(ApprovalSchema),
+        metadata={
+            "description": "Board approvals in force today (as the catalog card): a lapsed "
+            "one is printed on no certificate earned now"
+        },
+    )
     status = fields.String()
     url = fields.String()
 
@@ -123,6 +129,13 @@ class QuizSchema(Schema):
 
 
 class CourseDetailSchema(CourseSummarySchema):
+    approvals = fields.List(
+        fields.Nested(ApprovalSchema),
+        metadata={
+            "description": "Every board approval (as the course page), a lapsed one included: "
+            "its valid_until is before today"
+        },
+    )
     description_html = fields.String()
     objectives = fields.List(fields.String())
     presenters = fields.List(fields.String())
