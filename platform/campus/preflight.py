@@ -30,6 +30,24 @@ _SHARED_LIMIT_STORAGES = (
     "mongodb+srv://",
 )
 _BUCKET_NAME = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
+# What Werkzeug compares a Host header with: a name (".name" for it and its subdomains) or a
+# bracketed IPv6 address, and a port it ignores. A scheme, path or "*" would match no request.
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+_TRUSTED_HOST = re.compile(rf"^(?:\.?{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:.]+\])(?::(\d{{1,5}}))?$")
+# Each Stripe setting's prefix and what it is, for an operator who pasted the wrong one.
+_STRIPE_SHAPES = {
+    "STRIPE_SECRET_KEY": (
+        ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+        "a secret key (sk_live_... or sk_test_..., or a restricted rk_...), not the "
+        "publishable pk_ key",
+    ),
+    "STRIPE_WEBHOOK_SECRET": (("whsec_",), "the webhook endpoint's signing secret (whsec_...)"),
+    "STRIPE_PRICE_ID": (
+        ("price_",),
+        "the monthly price's id (price_...), not the product's id or the amount",
+    ),
+}
+_STRIPE_ID = re.compile(r"^[A-Za-z0-9_]+$")
 _FIXES = {
     "SECRET_KEY": "python -c 'import secrets; print(secrets.token_hex(32))'",
     # Run where production's settings are not (it would refuse to start without this very key).
@@ -82,11 +100,21 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
     if base_url:
         problems.extend(_base_url_problems(base_url))
     storage = config.get("RATELIMIT_STORAGE_URI")
-    if storage and not storage.startswith(_SHARED_LIMIT_STORAGES):
+    if storage and "://" not in storage:
+        problems.append(
+            "RATELIMIT_STORAGE_URI has no scheme; give a URL such as redis://host:6379/n"
+        )
+    elif storage and not storage.startswith(_SHARED_LIMIT_STORAGES):
         problems.append(
             f"RATELIMIT_STORAGE_URI={storage.split('://')[0]}:// is not shared between "
             "processes; use Redis (redis://host:6379/n) or another shared storage"
         )
+    elif storage and not _has_valid_port(storage):
+        problems.append(
+            "RATELIMIT_STORAGE_URI is not a URL: its port is not a number from 0 to 65535"
+        )
+    problems.extend(_broker_problems(config.get("CELERY_BROKER_URL")))
+    problems.extend(_stripe_problems(config))
     problems.extend(storage_problems(config))
     if not config.get("RATELIMIT_ENABLED"):
         problems.append("RATELIMIT_ENABLED is off; production always limits sign-in attempts")
@@ -124,6 +152,14 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(f"MAIL_BACKEND={config.get('MAIL_BACKEND')!r} must be smtp or outbox")
     if config.get("LOG_FORMAT") not in ("text", "json"):
         problems.append(f"LOG_FORMAT={config.get('LOG_FORMAT')!r} must be text or json")
+    for host in config.get("TRUSTED_HOSTS_EXTRA") or ():
+        match = _TRUSTED_HOST.match(host)
+        if match is None or not 0 < int(match.group(1) or 1) <= 65535:
+            problems.append(
+                f"TRUSTED_HOSTS has {host!r}, which is not a host name: give the name alone "
+                "(www.campus.example, or .campus.example for it and its subdomains), with no "
+                "scheme, path or *"
+            )
     for network in config.get("METRICS_ALLOW_FROM") or ():
         try:
             ipaddress.ip_network(network, strict=False)
@@ -131,6 +167,46 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"METRICS_ALLOW_FROM has {network!r}, which is not an address or network"
             )
+    return problems
+
+
+def _has_valid_port(url: str) -> bool:
+    try:
+        urlsplit(url).port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        return False
+    return True
+
+
+def _broker_problems(url: str | None) -> list[str]:
+    """Find a broker URL Celery would refuse only when the first task is sent."""
+    from kombu.transport import TRANSPORT_ALIASES
+
+    if not url:
+        return []
+    # Celery takes fail-over brokers separated by ";". The URLs are not echoed: they hold passwords.
+    for part in url.split(";"):
+        scheme = part.strip().partition("://")[0] if "://" in part else ""
+        if not scheme:
+            return ["CELERY_BROKER_URL has no scheme; give a URL such as redis://host:6379/0"]
+        if scheme.partition("+")[0] not in TRANSPORT_ALIASES:
+            return [
+                f"CELERY_BROKER_URL={scheme}:// is not a broker Celery knows; use Redis "
+                "(redis://host:6379/0) or RabbitMQ (amqp://user@host:5672//)"
+            ]
+        if not _has_valid_port(part.strip()):
+            return ["CELERY_BROKER_URL is not a URL: its port is not a number from 0 to 65535"]
+    return []
+
+
+def _stripe_problems(config: Mapping[str, Any]) -> list[str]:
+    """Find a Stripe setting that is another kind of Stripe value (found at the first payment)."""
+    problems = []
+    for name, (prefixes, what) in _STRIPE_SHAPES.items():
+        value = config.get(name)
+        if value and not (value.startswith(prefixes) and _STRIPE_ID.match(value)):
+            # Not echoed: a key pasted in the wrong setting is still a secret.
+            problems.append(f"{name} is not {what}")
     return problems
 
 

@@ -277,3 +277,49 @@ def test_production_on_local_storage_says_at_start_that_files_need_a_shared_moun
     app = production_app(STORAGE_BACKEND="s3", STORAGE_S3_BUCKET="campus-files")
     support.clean_database(app)
     assert not [r for r in caplog.records if r.name == "campus.storage"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        # Each was taken, and the first request (or the first payment) failed instead.
+        ({"CELERY_BROKER_URL": "redis-host:6379/0"}, "CELERY_BROKER_URL"),
+        ({"CELERY_BROKER_URL": "rediss//campus-redis:6379/0"}, "CELERY_BROKER_URL"),
+        ({"CELERY_BROKER_URL": "reddis://campus-redis:6379/0"}, "CELERY_BROKER_URL"),
+        ({"CELERY_BROKER_URL": "redis://campus-redis:port/0"}, "CELERY_BROKER_URL"),
+        ({"RATELIMIT_STORAGE_URI": "campus-redis:6379"}, "RATELIMIT_STORAGE_URI"),
+        ({"RATELIMIT_STORAGE_URI": "redis://campus-redis:63790000"}, "RATELIMIT_STORAGE_URI"),
+        ({"STRIPE_PRICE_ID": "prod_NjpI7DbZx6AlWQ"}, "STRIPE_PRICE_ID"),
+        ({"STRIPE_PRICE_ID": "19.95"}, "STRIPE_PRICE_ID"),
+        ({"STRIPE_WEBHOOK_SECRET": "we_1NkjV2"}, "STRIPE_WEBHOOK_SECRET"),
+        ({"STRIPE_SECRET_KEY": "pk_live_51Hx"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_SECRET_KEY": "whsec_abc"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_SECRET_KEY": " sk_live_abc"}, "STRIPE_SECRET_KEY"),
+        ({"TRUSTED_HOSTS_EXTRA": ["https://www.campus.example"]}, "TRUSTED_HOSTS"),
+        ({"TRUSTED_HOSTS_EXTRA": ["*.campus.example"]}, "TRUSTED_HOSTS"),
+        ({"TRUSTED_HOSTS_EXTRA": ["www.campus.example/"]}, "TRUSTED_HOSTS"),
+        ({"TRUSTED_HOSTS_EXTRA": ["www.campus.example:https"]}, "TRUSTED_HOSTS"),
+    ],
+)
+def test_production_refuses_a_setting_of_the_wrong_shape_and_names_it(
+    overrides, problem, _database
+):
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(**overrides)
+    assert [found for found in refused.value.problems if found.startswith(problem)]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"STRIPE_SECRET_KEY": "sk_test_campus"},
+        {"STRIPE_SECRET_KEY": "rk_live_restricted"},
+        {"CELERY_BROKER_URL": "amqp://guest@rabbit:5672//"},
+        {"CELERY_BROKER_URL": "sentinel://s1:26379;sentinel://s2:26379"},
+        {"RATELIMIT_STORAGE_URI": "rediss://:secret@campus-redis:6380/2"},
+        {"TRUSTED_HOSTS_EXTRA": ["www.campus.example:443", ".campus.example", "[::1]:8443"]},
+    ],
+)
+def test_production_takes_each_well_formed_shape(overrides, _database):
+    app = production_app(**overrides)
+    support.clean_database(app)
