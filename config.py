@@ -243,6 +243,9 @@ class Config:
     CERTIFICATE_SIGNATURE_IMAGE = _env("CERTIFICATE_SIGNATURE_IMAGE")  # a PNG scan; else drawn
     # An Ed25519 private JWK (JSON); required in production, generated under instance/ elsewhere.
     CERTIFICATE_SIGNING_KEY = _env("CERTIFICATE_SIGNING_KEY")
+    # The keys signed with before a rotation (the old JWKS, or a JSON array of JWKs): still
+    # published, so credentials they signed keep verifying.
+    CERTIFICATE_PREVIOUS_KEYS = _env("CERTIFICATE_PREVIOUS_KEYS")
     CERTIFICATE_RETRY_DELAY = _int("CERTIFICATE_RETRY_DELAY", 15)  # doubles per try
     CERTIFICATE_SWEEP_AFTER = _int("CERTIFICATE_SWEEP_AFTER", 600)  # seconds
     # Reporting completions to the boards' tracking systems (campus.reporting). Unset provider

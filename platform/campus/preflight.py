@@ -152,6 +152,14 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(f"MAIL_BACKEND={config.get('MAIL_BACKEND')!r} must be smtp or outbox")
     if config.get("LOG_FORMAT") not in ("text", "json"):
         problems.append(f"LOG_FORMAT={config.get('LOG_FORMAT')!r} must be text or json")
+    previous = config.get("CERTIFICATE_PREVIOUS_KEYS")
+    if previous:
+        from campus.certificates.signing import load_public_keys
+
+        try:
+            load_public_keys(previous)
+        except ValueError as error:
+            problems.append(f"CERTIFICATE_PREVIOUS_KEYS is {error}")
     for host in config.get("TRUSTED_HOSTS_EXTRA") or ():
         match = _TRUSTED_HOST.match(host)
         if match is None or not 0 < int(match.group(1) or 1) <= 65535:

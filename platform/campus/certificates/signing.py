@@ -1,8 +1,10 @@
 """The issuer's Ed25519 key: signs Open Badges credentials (VC-JWT) and is published as a JWKS.
 
 Production reads the private key from CERTIFICATE_SIGNING_KEY (a JWK as JSON, e.g. the output
-of `flask --app wsgi certificates new-key`). Elsewhere one key is generated on first use and kept
-in <instance>/certificate-signing-key.json, so web and worker processes sign with the same key.
+of `flask --app wsgi certificates new-key`). A rotation keeps the keys used before published
+(CERTIFICATE_PREVIOUS_KEYS): a credential a learner saved must verify for as long as it exists.
+Elsewhere one key is generated on first use and kept in <instance>/certificate-signing-key.json,
+so web and worker processes sign with the same key.
 """
 
 from __future__ import annotations
@@ -55,6 +57,30 @@ def load_key(value: str | dict) -> OKPKey:
     return key
 
 
+def load_public_keys(value: str | list | dict) -> list[dict]:
+    """Parse retired keys (a JWKS or a JSON array of JWKs) into public JWKs with their kid."""
+    try:
+        data = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        raise ValueError("not JSON (give the JWKS published before, or an array of JWKs)") from None
+    if isinstance(data, dict) and "keys" in data:
+        data = data["keys"]
+    if not isinstance(data, list):
+        raise ValueError("not a JWKS or a JSON array of Ed25519 JWKs")
+    keys = []
+    for item in data:
+        try:
+            key = OKPKey.import_key(item)
+        except (ValueError, TypeError, JoseError) as error:
+            raise ValueError(f"not all Ed25519 JWKs ({error})") from None
+        public = key.as_dict(private=False)  # a private part given by mistake is never published
+        if public.get("crv") != "Ed25519":
+            raise ValueError("not all Ed25519 JWKs (each needs crv Ed25519)")
+        public.update(kid=key.thumbprint(), use="sig", alg=ALGORITHM)
+        keys.append(public)
+    return keys
+
+
 def signing_key() -> OKPKey:
     """Return the private signing key (loaded once per app)."""
     cached = current_app.extensions.get("certificate_signing_key")
@@ -81,10 +107,15 @@ def key_id() -> str:
 
 
 def jwks() -> dict:
-    """The public keys as a JSON Web Key Set."""
+    """The public keys as a JSON Web Key Set: the signing key first, then the retired ones."""
     public = signing_key().as_dict(private=False)
     public.update(kid=key_id(), use="sig", alg=ALGORITHM)
-    return {"keys": [public]}
+    keys = [public]
+    retired = current_app.config.get("CERTIFICATE_PREVIOUS_KEYS")
+    for old in load_public_keys(retired) if retired else []:
+        if old["kid"] not in {k["kid"] for k in keys}:
+            keys.append(old)
+    return {"keys": keys}
 
 
 def sign(claims: dict, typ: str = "JWT") -> str:
