@@ -440,3 +440,32 @@ def test_the_public_verify_page_says_revoked_and_when_but_not_why(app, client):
     assert reason not in json.dumps(body)
     support.login(client, s.email)
     assert reason in client.get("/certificates/").get_data(as_text=True)
+
+
+def test_the_api_asked_for_a_reissued_code_says_it_was_replaced_and_names_the_new_one(app, client):
+    """As the verify page and its JSON do: a script that kept the old code learns the new one."""
+    s = completed_student(app)
+    old = code_of(app, s.user_id)
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "reissue", old, "--reason", "Name misspelled"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        new = certificate_of(s.user_id).code
+    support.login(client, s.email)
+    response = client.get(f"/api/v1/certificates/{old}")
+    assert response.status_code == 410
+    error = response.get_json()["error"]
+    assert error["code"] == "superseded" and error["superseded_by"] == new
+    assert new in error["message"]
+    assert client.get(f"/api/v1/certificates/{new}").get_json()["code"] == new
+    operation = client.get("/api/v1/openapi.json").get_json()["paths"][
+        "/api/v1/certificates/{code}"
+    ]["get"]
+    assert "410" in operation["responses"]
+    # Someone else's old code stays a 404: it tells nothing about another member.
+    with app.app_context():
+        other = support.create_user(email="other@example.com").email
+    stranger = app.test_client()
+    support.login(stranger, other)
+    assert stranger.get(f"/api/v1/certificates/{old}").status_code == 404

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 from campus.api.spec import SIGNED_IN, ErrorSchema
 from campus.certificates import services
 from campus.certificates.pdf import hours_text
+from campus.errors import json_error
 from campus.learning import credit
 
 blp = Blueprint(
@@ -99,10 +100,26 @@ def list_certificates():
 @blp.response(200, CertificateSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in, or a bad token")
 @blp.alt_response(404, schema=ErrorSchema, description="No certificate of yours has that code")
+@blp.alt_response(
+    410,
+    schema=ErrorSchema,
+    description="The code was replaced by a reissue: error.code is superseded and "
+    "error.superseded_by the certificate's current code",
+)
 def get_certificate(code: str):
     """Show one of the signed-in student's certificates; anyone else's is a 404."""
     user = _signed_in_user()
     certificate = services.owned(user, code, admins=False)
     if certificate is None:
+        # As the verify page: an old code of one's own certificate points to the new one.
+        found = services.find(code)
+        if found and found.code.retired_at is not None and found.certificate.user_id == user.id:
+            current = found.certificate.code
+            return json_error(
+                "superseded",
+                f"This certificate was reissued under the code {current}.",
+                410,
+                superseded_by=current,
+            )
         abort(404, "No certificate of yours has that code.")
     return _as_dict(certificate)
