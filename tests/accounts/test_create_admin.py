@@ -89,3 +89,17 @@ def test_refuses_a_name_with_a_direction_override(app):
     result = _run(app, "boss@example.com", "--password", NEW_PASSWORD, "--name", "Ada \u202e")
     assert result.exit_code != 0
     assert "text-direction" in result.output
+
+
+def test_promotion_revokes_the_api_tokens_the_registrant_made(app, client):
+    """A token made before the promotion would otherwise carry admin's reach to its maker."""
+    from tests.api.helpers import bearer, make_token
+
+    with app.app_context():
+        user_id = create_user(email="kim@example.com", verified=False).id
+        raw = make_token(user_id, "write")
+    assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 200
+    result = _run(app, "kim@example.com", "--password", NEW_PASSWORD, "--allow-unverified")
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 401
+    assert "api_tokens_revoked" in [action for action, _, _ in _audit(app)]

@@ -95,5 +95,5 @@ def reset_password(raw: str, password: str) -> tuple[User, int]:
     )
     # A reset is what a member does who thinks the account was taken: a token the taker
     # made would outlive the sessions.
-    revoked = revoke_all_tokens(user, "password reset")
+    revoked = revoke_all_tokens(user, "password reset", actor=user)
     return user, revoked

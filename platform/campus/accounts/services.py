@@ -348,7 +348,7 @@ def change_password(user: User, current_password: str, new_password: str) -> int
         summary=f"{user.email}: password changed; {ended} other session(s) ended",
         actor=user,
     )
-    return revoke_all_tokens(user, "password changed")
+    return revoke_all_tokens(user, "password changed", actor=user)
 
 
 def update_profile(
@@ -385,6 +385,7 @@ def create_admin(
     account out everywhere. Returns the user and whether it was created.
     """
     from campus.accounts.sessions import end_sessions
+    from campus.accounts.tokens import revoke_all_tokens
     from campus.audit import snapshot
 
     user = get_user_by_email(email)
@@ -413,8 +414,10 @@ def create_admin(
         raise AccountError(f"{user.email} is disabled; enable it before promoting it.")
     before = snapshot(user)
     set_password(user, password)
-    # Sessions opened before the promotion never passed the admin's second factor.
+    # Sessions opened before the promotion never passed the admin's second factor, and a
+    # token its registrant made would carry admin's reach to them.
     end_sessions(user)
+    revoke_all_tokens(user, "promoted to admin", actor=None)
     user.role = "admin"
     db.session.flush()
     record(

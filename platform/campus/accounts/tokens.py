@@ -139,7 +139,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def revoke_all_tokens(user: User, why: str) -> int:
+def revoke_all_tokens(user: User, why: str, *, actor: User | None) -> int:
     """Revoke every live token of the user, log it with the reason, and return how many."""
     tokens = active_tokens(user)
     now = utcnow()
@@ -150,7 +150,7 @@ def revoke_all_tokens(user: User, why: str) -> int:
             "api_tokens_revoked",
             user,
             summary=f"{user.email}: {len(tokens)} API token(s) revoked: {why}",
-            actor=user,
+            actor=actor,
         )
         db.session.flush()
     return len(tokens)
