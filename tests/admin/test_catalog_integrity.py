@@ -312,3 +312,47 @@ def test_a_question_giving_the_same_answer_twice_is_refused(app, client):
     assert any("given twice" in m for m in helpers.flashes(response)), helpers.flashes(response)
     with app.app_context():
         assert [c.text for c in db.session.get(Question, qid).choices] == ["A", "B", "C"]
+
+
+def test_the_same_board_approval_listed_twice_on_a_course_is_refused(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+    from tests.admin.test_catalog import _course_form
+
+    def row(n: int, board: str, number: str) -> dict:
+        return {
+            f"approvals-{n}-board": board,
+            f"approvals-{n}-approval_number": number,
+            f"approvals-{n}-valid_until": "2031-01-31",
+        }
+
+    helpers.sign_in_admin(app, client)
+    # Saved as two rows, the certificate printed the approval twice; " ncbtmb " is NCBTMB.
+    for rows in (
+        {**row(0, "NCBTMB", "451-22"), **row(1, "NCBTMB", "451-22")},
+        {**row(0, "NCBTMB", "451-22"), **row(1, " ncbtmb ", "777-01")},
+    ):
+        response = helpers.post(client, "/admin/courses/new/", {**_course_form(), **rows})
+        assert response.status_code == 200
+        assert any("NCBTMB" in m and "twice" in m for m in helpers.flashes(response)), (
+            helpers.flashes(response)
+        )
+    with app.app_context():
+        assert db.session.scalar(select(BoardApproval)) is None
+    # The board approvals page adds one to a course that already holds that board's.
+    course, _approval_id = _with_approval(app, "approved-once")
+    response = helpers.post(
+        client,
+        "/admin/approvals/new/",
+        {"course": str(course.id), "board": "ncbtmb", "approval_number": "1", "valid_until": ""},
+    )
+    assert response.status_code == 200
+    assert any("NCBTMB" in m and "twice" in m for m in helpers.flashes(response)), helpers.flashes(
+        response
+    )
+    with app.app_context():
+        assert len(db.session.scalars(select(BoardApproval)).all()) == 1
+    # Two boards are two approvals.
+    both = {**row(0, "NCBTMB", "451-22"), **row(1, "BOC", "P1")}
+    response = helpers.post(client, "/admin/courses/new/", {**_course_form(), **both})
+    assert response.status_code == 302, helpers.flashes(response)

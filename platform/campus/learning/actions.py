@@ -81,6 +81,29 @@ def check_approvals(approvals: Iterable[BoardApproval], today: date | None = Non
             )
 
 
+def check_boards(course: Course | None) -> None:
+    """Refuse a course holding two approvals of one board (one board, one approval a course)."""
+    if course is None:
+        return
+    seen: dict[str, str] = {}
+    with db.session.no_autoflush:
+        # Rows ticked for deletion in the same form are still in the list until the flush.
+        approvals = [
+            a for a in course.approvals if a not in db.session.deleted and not inspect(a).deleted
+        ]
+    for approval in approvals:
+        approval.board = (approval.board or "").strip()
+        approval.approval_number = (approval.approval_number or "").strip()
+        key = approval.board.casefold()
+        if key in seen:
+            # Each printed on the certificate: a board reads its approval twice, or two numbers.
+            raise refusal(
+                f"The {seen[key]} approval is listed twice on {course.title}: a course holds one "
+                f"approval of each board. Change the {seen[key]} row's number and end date instead."
+            )
+        seen[key] = approval.board
+
+
 def _next_position(model: Any, **scope: Any) -> int:
     stmt = select(func.coalesce(func.max(model.position), 0))
     for column, value in scope.items():
@@ -111,6 +134,7 @@ def save_course(
 ) -> Course:
     """Save a new or changed course: approvals in force, its audience, the publish rule."""
     check_approvals(course.approvals)
+    check_boards(course)
     course.subjects = sorted(set(course.subjects or []) & set(SUBJECTS))
     if professions is not None:
         wanted = set(professions)
@@ -173,6 +197,7 @@ def save_approval(
 ) -> BoardApproval:
     """Save a board approval, refusing one that has already ended."""
     check_approvals([approval])
+    check_boards(approval.course)
     _saved(approval, before, actor)
     if (before or {}).get("course_id") not in (None, approval.course_id):
         # Moved to another course: the one it left keeps an approval in force.
