@@ -344,3 +344,23 @@ def test_an_exam_question_a_candidate_could_not_read_or_tell_apart_is_refused(
     assert any(said in m for m in helpers.flashes(response)), helpers.flashes(response)
     with app.app_context():
         assert db.session.scalar(select(ExamQuestion)) is None
+
+
+@pytest.mark.parametrize("rubric", ["", "  \n \n"])
+def test_a_practical_with_no_rubric_criteria_is_refused(app, client, rubric):
+    # Saved, candidates filmed their techniques for an assessor who had nothing to mark.
+    helpers.sign_in_admin(app, client)
+    for published in ("y", ""):
+        form = _program_form(practical_required="y", rubric=rubric, published=published)
+        response = helpers.post(client, "/admin/programs/new/", form)
+        assert response.status_code == 200
+        assert any("rubric" in m and "criterion" in m for m in helpers.flashes(response)), (
+            helpers.flashes(response)
+        )
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
+    # With no practical, the rubric may stay empty.
+    response = helpers.post(
+        client, "/admin/programs/new/", _program_form(rubric=rubric, published="")
+    )
+    assert response.status_code == 302, helpers.flashes(response)

@@ -175,6 +175,12 @@ class ProgramView(AuditedModelView):
                 setattr(model, name, Decimal(str(getattr(model, name) or 0)))
             except InvalidOperation as exc:
                 raise ValidationError("Hours must be a number.") from exc
+        if model.practical_required and not model.criteria:
+            # The assessor marks the video against the rubric: with none, there is nothing to mark.
+            raise ValidationError(
+                "A practical needs its rubric: write at least one criterion for the assessor, "
+                "one a line, or untick Practical required."
+            )
         listed = [
             link.course for link in model.courses if link.course and link not in db.session.deleted
         ]
