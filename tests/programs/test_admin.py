@@ -41,7 +41,11 @@ def test_admin_builds_a_program_with_courses_weights_and_professions(app, client
     helpers.sign_in_admin(app, client)
     with app.app_context():
         course_id = make_course("neck-one").id
-    form = _program_form(**{"courses-0-course": str(course_id), "courses-0-kind": "required"})
+    # A draft: a new program has no exam bank yet, and one that cannot fill its exam is no
+    # program to publish.
+    form = _program_form(
+        published="", **{"courses-0-course": str(course_id), "courses-0-kind": "required"}
+    )
     response = helpers.post(client, "/admin/programs/new/", form)
     assert response.status_code == 302, helpers.flashes(response)
     with app.app_context():
@@ -308,7 +312,10 @@ def test_a_program_title_or_accrediting_body_of_spaces_is_no_title_or_body(app, 
     with app.app_context():
         assert db.session.scalar(select(Program)) is None
     # Saved as typed, the page said "accredited by   ." of a program no body accredits.
-    response = helpers.post(client, "/admin/programs/new/", _program_form(accrediting_body="  "))
+    # A draft (no exam bank yet): its page still opens for the admin.
+    response = helpers.post(
+        client, "/admin/programs/new/", _program_form(accrediting_body="  ", published="")
+    )
     assert response.status_code == 302, helpers.flashes(response)
     with app.app_context():
         assert db.session.scalar(select(Program.accrediting_body)) is None
@@ -364,3 +371,87 @@ def test_a_practical_with_no_rubric_criteria_is_refused(app, client, rubric):
         client, "/admin/programs/new/", _program_form(rubric=rubric, published="")
     )
     assert response.status_code == 302, helpers.flashes(response)
+
+
+def test_a_program_whose_bank_cannot_fill_its_exam_cannot_be_published(app, client):
+    # Published, its candidates finished every course, then read "The exam is being prepared".
+    from tests.programs.helpers import add_questions
+
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/programs/new/", _program_form(published=""))
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        program = db.session.scalar(select(Program))
+        program_id = program.id
+        add_questions(program, "Anatomy", 1)
+    edit = f"/admin/programs/edit/?id={program_id}"
+    response = helpers.post(client, edit, _program_form())
+    assert response.status_code == 200
+    said = " ".join(helpers.flashes(response))
+    # 9 questions weighted 2:1 draw 6 Anatomy and 3 Technique.
+    assert "Anatomy: 5 questions short (6 drawn, 1 in the bank)" in said, said
+    assert "Technique: 3 questions short (3 drawn, 0 in the bank)" in said, said
+    with app.app_context():
+        assert db.session.get(Program, program_id).published is False
+        add_questions(db.session.get(Program, program_id), "Anatomy", 5)
+        add_questions(db.session.get(Program, program_id), "Technique", 3)
+    response = helpers.post(client, edit, _program_form())
+    assert response.status_code == 302, helpers.flashes(response)
+    # Once published, asking for more questions than the bank holds is refused as well.
+    response = helpers.post(client, edit, _program_form(exam_question_count="12"))
+    assert response.status_code == 200
+    assert any("questions short" in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.get(Program, program_id).exam_question_count == 9
+
+
+def test_a_question_a_published_exam_needs_cannot_be_deleted_or_moved(app, client):
+    from tests.programs.helpers import add_questions
+
+    with app.app_context():
+        program = make_program(slug="p", title="Neck program")  # draws 2 Anatomy, 2 Technique
+        program_id = program.id
+        anatomy = add_questions(program, "Anatomy", 2)
+        add_questions(program, "Technique", 3)
+        draft = make_program(slug="d", published=False)
+        unused = add_questions(draft, "Anatomy", 1)
+    helpers.sign_in_admin(app, client)
+    single = helpers.post(
+        client, "/admin/exam-questions/delete/", {"id": anatomy[0]}, follow_redirects=True
+    )
+    bulk = helpers.post(
+        client,
+        "/admin/exam-questions/action/",
+        {"action": "delete", "rowid": [str(i) for i in anatomy]},
+        follow_redirects=True,
+    )
+    for response in (single, bulk):
+        said = " ".join(helpers.flashes(response))
+        assert "Neck program" in said and "Anatomy: 1 question short" in said, said
+    moved = helpers.post(
+        client,
+        f"/admin/exam-questions/edit/?id={anatomy[0]}",
+        {
+            "program": str(program_id),
+            "domain": "Technique",
+            "prompt": "Where?",
+            "choices_text": "Here\n* There",
+            "explanation": "",
+        },
+    )
+    assert moved.status_code == 200
+    assert any("Anatomy: 1 question short" in m for m in helpers.flashes(moved))
+    with app.app_context():
+        domains = db.session.scalars(
+            select(ExamQuestion.domain).where(ExamQuestion.id.in_(anatomy))
+        ).all()
+        assert domains == ["Anatomy", "Anatomy"]
+    # A question the exam can spare, or one of a draft program, goes.
+    with app.app_context():
+        technique = db.session.scalar(
+            select(ExamQuestion.id).where(ExamQuestion.domain == "Technique")
+        )
+    for question_id in (technique, unused[0]):
+        helpers.post(client, "/admin/exam-questions/delete/", {"id": question_id})
+        with app.app_context():
+            assert db.session.get(ExamQuestion, question_id) is None

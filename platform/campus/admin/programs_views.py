@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -24,7 +24,7 @@ from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
 from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
-from campus.programs import actions, issuing
+from campus.programs import actions, exam, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
 from campus.programs.progress import completion_gaps
 
@@ -229,6 +229,9 @@ class ExamQuestionView(AuditedModelView):
                 ("* " if c.get("correct") else "") + c["text"] for c in model.choices
             )
 
+    def validate_delete(self, model) -> None:
+        _keep_exam_whole(model.program, model, model.domain, "Deleting this question")
+
     def validate_change(self, form, model, is_created: bool) -> None:
         model.choices = parse_choices(form.choices_text.data)
         # A paper draws a domain's questions by its name exactly: another is never drawn.
@@ -240,6 +243,28 @@ class ExamQuestionView(AuditedModelView):
                 + ", ".join(domains)
                 + ". Add a domain on the program's page first."
             )
+        before = g.get("admin_audit_before") or {}
+        left = (before.get("program_id"), before.get("domain"))
+        if not is_created and left != (model.program_id, model.domain):
+            # Moved to another program or domain: the exam it leaves may no longer be drawn.
+            program = db.session.get(Program, left[0]) if left[0] else None
+            _keep_exam_whole(program, None, left[1], "Moving this question")
+
+
+def _keep_exam_whole(
+    program: Program | None, leaving: ExamQuestion | None, domain: str | None, change: str
+) -> None:
+    """Refuse a change that leaves a domain of a published program's bank short of its exam."""
+    if program is None or not program.published:
+        return
+    short = exam.bank_shortfall(program, leaving, domain)
+    if short:
+        # Its candidates would find the exam "being prepared" until someone noticed.
+        raise ValidationError(
+            f"{change} would leave the published exam of {program.title} short: "
+            + "; ".join(short)
+            + ". Add questions to that domain first, or unpublish the program."
+        )
 
 
 def _state_badge(credential: Credential) -> Markup:

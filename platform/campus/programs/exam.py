@@ -64,17 +64,27 @@ def domain_counts(weights: dict[str, float], total: int) -> dict[str, int]:
     return counts
 
 
-def bank_shortfall(program: Program) -> list[str]:
-    """Name the domains whose bank holds fewer questions than the paper draws from them."""
+def bank_shortfall(
+    program: Program, leaving: ExamQuestion | None = None, domain: str | None = None
+) -> list[str]:
+    """Name the domains (or only `domain`) whose bank holds fewer questions than the paper draws
+    from them, and by how many; without `leaving`, a question about to be deleted."""
     have: dict[str, int] = {}
     for question in program.questions:
+        # A question an admin's form just moved to another program still sits in this list.
+        if question is leaving or question.program is not program:
+            continue
         have[question.domain] = have.get(question.domain, 0) + 1
-    wanted = domain_counts(program.exam_domain_weights, program.exam_question_count)
-    return [
-        f"{domain}: {count} needed, {have.get(domain, 0)} in the bank"
-        for domain, count in wanted.items()
-        if have.get(domain, 0) < count
-    ]
+    wanted = domain_counts(program.exam_domain_weights or {}, program.exam_question_count or 0)
+    short = []
+    for name, count in wanted.items():
+        missing = count - have.get(name, 0)
+        if missing > 0 and domain in (None, name):
+            noun = "question" if missing == 1 else "questions"
+            short.append(
+                f"{name}: {missing} {noun} short ({count} drawn, {have.get(name, 0)} in the bank)"
+            )
+    return short
 
 
 def draw_layout(program: Program, rng: random.Random | None = None) -> list[dict]:

@@ -105,6 +105,9 @@ def completion_gaps(program: Program) -> list[str]:
             f"it asks for {needed.normalize():f} elective hours and its elective courses "
             f"give {offered.normalize():f}"
         )
+    short = exam.bank_shortfall(program)
+    if short:
+        gaps.append("its exam bank cannot fill the exam (" + "; ".join(short) + ")")
     return gaps
 
 
