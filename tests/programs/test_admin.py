@@ -455,3 +455,77 @@ def test_a_question_a_published_exam_needs_cannot_be_deleted_or_moved(app, clien
         helpers.post(client, "/admin/exam-questions/delete/", {"id": question_id})
         with app.app_context():
             assert db.session.get(ExamQuestion, question_id) is None
+
+
+def _course_in_program(valid_until, *, kind: str = "required", published: bool = True) -> int:
+    """A published course with one NCBTMB approval, listed by the program "Neck program"."""
+    from campus.learning.models import BoardApproval
+
+    course = make_course("neck-needed", hours="2")
+    course.approvals.append(BoardApproval(board="NCBTMB", approval_number="1", valid_until=None))
+    db.session.commit()
+    if valid_until is not None:  # lapsed since it was entered
+        course.approvals[0].valid_until = valid_until
+        db.session.commit()
+    listed = {"courses": [course]} if kind == "required" else {"electives": [course]}
+    make_program(title="Neck program", published=published, elective_hours=2, **listed)
+    return course.id
+
+
+def _unpublish(client, course_id: int) -> list:
+    from tests.admin.test_catalog import _course_form
+
+    listed = helpers.post(
+        client,
+        "/admin/courses/action/",
+        {"action": "unpublish", "rowid": [str(course_id)]},
+        follow_redirects=True,
+    )
+    form = _course_form(slug="neck-needed", title="Course neck-needed", ce_hours="2")
+    edited = helpers.post(client, f"/admin/courses/edit/?id={course_id}", form)
+    return [listed, edited]
+
+
+@pytest.mark.parametrize("kind", ["required", "elective"])
+def test_a_course_a_published_program_needs_cannot_be_unpublished(app, client, kind):
+    # Unpublished, the program's candidates could not open it: no one could complete the program.
+    from campus.learning.models import Course
+
+    with app.app_context():
+        course_id = _course_in_program(None, kind=kind)
+    helpers.sign_in_admin(app, client)
+    for response in _unpublish(client, course_id):
+        said = " ".join(helpers.flashes(response))
+        assert "Neck program" in said and "cannot be unpublished" in said, said
+        with app.app_context():
+            assert db.session.get(Course, course_id).status == "published"
+    assert helpers.audit_entries(app, action="unpublish") == []
+
+
+def test_a_course_whose_approvals_lapsed_is_unpublished_with_a_warning_naming_programs(app, client):
+    # Its certificates would print no approval: unpublishing is the remedy, but the program's
+    # candidates are stuck until it is approved again, so the admin is told which programs.
+    from datetime import date
+
+    from campus.learning.models import Course
+
+    with app.app_context():
+        course_id = _course_in_program(date(2020, 1, 1))
+    helpers.sign_in_admin(app, client)
+    listed, _edited = _unpublish(client, course_id)
+    said = " ".join(helpers.flashes(listed))
+    assert "Neck program" in said and "no candidate can complete" in said, said
+    with app.app_context():
+        assert db.session.get(Course, course_id).status == "draft"
+
+
+def test_a_course_of_a_draft_program_is_unpublished_freely(app, client):
+    from campus.learning.models import Course
+
+    with app.app_context():
+        course_id = _course_in_program(None, published=False)
+    helpers.sign_in_admin(app, client)
+    listed, _edited = _unpublish(client, course_id)
+    assert not any("Neck program" in m for m in helpers.flashes(listed))
+    with app.app_context():
+        assert db.session.get(Course, course_id).status == "draft"

@@ -41,7 +41,7 @@ from campus.learning.models import (
     Lesson,
     Module,
 )
-from campus.programs.actions import programs_listing
+from campus.programs.actions import check_unpublish, programs_listing
 
 WARN_DAYS = 60
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case words joined by hyphens.")
@@ -76,6 +76,11 @@ def _approvals_column(view, context, model, name) -> Markup:
 def _title_column(view, context, model, name) -> Markup:
     url = url_for("admin_outline.index", course_id=model.id)
     return Markup(f'<a href="{url}" title="Open the course outline">{escape(model.title)}</a>')
+
+
+def _warn(message: str | None) -> None:
+    if message:
+        flash(message, "warning")
 
 
 def _status_column(view, context, model, name) -> Markup:
@@ -248,6 +253,8 @@ class CourseView(CourseCatalogView):
                 )
 
     def save(self, form, model, before: dict | None, actor) -> None:
+        if (before or {}).get("status") == "published" and model.status != "published":
+            _warn(check_unpublish(model))
         actions.save_course(
             model, before=before, actor=actor, professions=form.written_for.data or []
         )
@@ -266,13 +273,18 @@ class CourseView(CourseCatalogView):
         actor = current_user._get_current_object()
         done = 0
         try:
+            warnings = []
             for course in db.session.scalars(select(Course).where(Course.id.in_(ids))):
+                if status != "published" and course.status == "published":
+                    warnings.append(check_unpublish(course))
                 done += change(course, actor=actor)
             db.session.commit()
         except LearningError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return
+        for warning in warnings:
+            _warn(warning)
         flash(f"{done} course{'s' if done != 1 else ''} set to {status}.", "success")
 
     @action("publish", "Publish", "Publish the selected courses?")
@@ -282,28 +294,6 @@ class CourseView(CourseCatalogView):
     @action("unpublish", "Unpublish (draft)", "Take the selected courses out of the catalog?")
     def action_unpublish(self, ids) -> None:
         self._set_status([int(i) for i in ids], "draft")
-
-
-class ApprovalView(CourseCatalogView):
-    """Every board approval, soonest to expire first."""
-
-    column_list = ("course", "board", "approval_number", "valid_until")
-    column_default_sort = ("valid_until", False)
-    column_filters = ("board", "valid_until", "course.title")
-    column_searchable_list = ("board", "approval_number")
-    column_formatters = {"valid_until": lambda v, c, m, n: approval_badge(m)}
-    form_columns = ("course", "board", "approval_number", "valid_until")
-    form_args = {
-        "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
-        "board": {"validators": [DataRequired("Name the board (e.g. NCBTMB).")]},
-        "approval_number": {"validators": [DataRequired("Enter the approval number.")]},
-    }
-
-    def __init__(self, session, **kwargs) -> None:
-        super().__init__(BoardApproval, session, **kwargs)
-
-    def save(self, form, model, before: dict | None, actor) -> None:
-        actions.save_approval(model, before=before, actor=actor)
 
 
 class ModuleView(CourseCatalogView):
@@ -409,6 +399,7 @@ class LessonView(CourseCatalogView):
 
 def add_views(admin, session) -> None:
     """Add the catalog views under "Catalog"."""
+    from campus.admin.approvals import ApprovalView
     from campus.admin.outline import CourseOutlineView
     from campus.admin.quizzes import QuestionView, QuizView
 

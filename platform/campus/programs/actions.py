@@ -7,6 +7,7 @@ change (issuing the credential, mailing the candidate) is queued to run after th
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import IO
 
 from sqlalchemy import select
@@ -15,6 +16,9 @@ from campus.accounts.models import User
 from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
+from campus.learning.keeping import refusal
+from campus.learning.models import Course
+from campus.learning.services import approval_problem
 from campus.mail.services import queue_email
 from campus.programs import exam, issuing, practicals
 from campus.programs.models import (
@@ -221,4 +225,41 @@ def programs_listing(course_id: int) -> list[str]:
             .where(ProgramCourse.course_id == course_id)
             .order_by(Program.title)
         )
+    )
+
+
+def _needs(program: Program, course: Course) -> bool:
+    """Tell whether no candidate could complete the program with the course closed."""
+    links = [link for link in program.courses if link.course is not None]
+    if any(link.course_id == course.id and link.kind == "required" for link in links):
+        return True
+    others = [
+        link.course.ce_hours
+        for link in links
+        if link.kind == "elective" and link.course_id != course.id and link.course.is_published
+    ]
+    return Decimal(program.elective_hours or 0) > sum((Decimal(h) for h in others), Decimal(0))
+
+
+def check_unpublish(course: Course) -> str | None:
+    """Refuse to close a course a published program needs; warn instead when its approvals
+    lapsed (closing it is then the remedy: its certificates would print no approval)."""
+    programs = db.session.scalars(
+        select(Program)
+        .join(ProgramCourse, ProgramCourse.program_id == Program.id)
+        .where(ProgramCourse.course_id == course.id, Program.published.is_(True))
+        .order_by(Program.title)
+    )
+    titles = ", ".join(p.title for p in programs if _needs(p, course))
+    if not titles:
+        return None
+    if approval_problem(course) is None:
+        raise refusal(
+            f"{course.title} cannot be unpublished: the published program(s) {titles} need it, "
+            "and no candidate could complete them without it. Take it out of the program(s), "
+            "or unpublish them first."
+        )
+    return (
+        f"{course.title} is unpublished, as its approvals lapsed: no candidate can complete "
+        f"{titles} until it is approved and published again, or taken out of the program(s)."
     )

@@ -1,0 +1,31 @@
+"""The board approvals page: every approval of every course, soonest to expire first."""
+
+from __future__ import annotations
+
+from wtforms.validators import DataRequired
+
+from campus.admin.catalog import CourseCatalogView, approval_badge
+from campus.learning import actions
+from campus.learning.models import BoardApproval
+
+
+class ApprovalView(CourseCatalogView):
+    """Every board approval, soonest to expire first."""
+
+    column_list = ("course", "board", "approval_number", "valid_until")
+    column_default_sort = ("valid_until", False)
+    column_filters = ("board", "valid_until", "course.title")
+    column_searchable_list = ("board", "approval_number")
+    column_formatters = {"valid_until": lambda v, c, m, n: approval_badge(m)}
+    form_columns = ("course", "board", "approval_number", "valid_until")
+    form_args = {
+        "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
+        "board": {"validators": [DataRequired("Name the board (e.g. NCBTMB).")]},
+        "approval_number": {"validators": [DataRequired("Enter the approval number.")]},
+    }
+
+    def __init__(self, session, **kwargs) -> None:
+        super().__init__(BoardApproval, session, **kwargs)
+
+    def save(self, form, model, before: dict | None, actor) -> None:
+        actions.save_approval(model, before=before, actor=actor)
