@@ -957,3 +957,24 @@ def test_an_admin_form_names_each_error_to_its_field(app, client):
         # The id it names holds the error text, and only once on the page.
         assert re.findall(rf'id="{described}"', page) == [f'id="{described}"']
         assert re.search(rf'id="{described}"[^>]*>\s*<ul[^>]*>\s*<li>', page), described
+
+
+@pytest.mark.parametrize("title", ["", "   "])
+def test_a_quiz_title_left_blank_is_refused(app, client, title):
+    # Saved, the student's quiz page opened under an empty heading.
+    from campus.extensions import db
+    from campus.learning.models import Quiz
+
+    with app.app_context():
+        course = make_course("blank-quiz-title", published=False)
+    quiz_id = course.quiz_id
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client,
+        f"/admin/quizzes/edit/?id={quiz_id}",
+        {"course": course.id, "title": title, "pass_mark_percent": "75", "attempts_per_day": "3"},
+    )
+    assert response.status_code == 200
+    assert "Give the quiz a title." in helpers.flashes(response), helpers.flashes(response)
+    with app.app_context():
+        assert db.session.get(Quiz, quiz_id).title.strip()

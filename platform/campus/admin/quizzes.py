@@ -56,6 +56,7 @@ class QuizView(CourseCatalogView):
             "every question; a bank at least twice this size keeps attempts different.",
         },
         "course": {"validators": [DataRequired("Choose the course.")], "get_label": "title"},
+        "title": {"validators": [DataRequired("Give the quiz a title.")]},
         "pass_mark_percent": {
             "label": "Pass mark (%)",
             "validators": [
