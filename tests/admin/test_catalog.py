@@ -978,3 +978,28 @@ def test_a_quiz_title_left_blank_is_refused(app, client, title):
     assert "Give the quiz a title." in helpers.flashes(response), helpers.flashes(response)
     with app.app_context():
         assert db.session.get(Quiz, quiz_id).title.strip()
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("   ", ""), ("  Trigger points ", "Trigger points")])
+def test_a_questions_objective_is_kept_without_surrounding_spaces(app, client, typed, kept):
+    # "   " was an objective of its own: a failed student was told to revisit a blank line.
+    from campus.extensions import db
+    from campus.learning.models import Question
+
+    with app.app_context():
+        course = make_course("objective-course", published=False)
+    helpers.sign_in_admin(app, client)
+    form = {
+        "quiz": course.quiz_id,
+        "prompt": "Which one?",
+        "kind": "single",
+        "objective": typed,
+        "choices-0-text": "This",
+        "choices-0-is_correct": "y",
+        "choices-1-text": "That",
+    }
+    response = helpers.post(client, "/admin/questions/new/", form)
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        saved = db.session.scalar(select(Question).where(Question.prompt == "Which one?"))
+        assert saved.objective == kept

@@ -339,6 +339,8 @@ def save_question(
     question: Question, *, before: dict[str, Any] | None, actor: User | None
 ) -> Question:
     """Save a question with two or more answers, the right number correct, at a free position."""
+    # Papers group questions by objective as typed: "Neck " or "  " would be one of their own.
+    question.objective = (question.objective or "").strip()
     # Answers ticked for deletion on the same form stay in the list until the flush.
     kept = [c for c in question.choices if c not in db.session.deleted]
     choices = [c for c in kept if c.text and c.text.strip()]
