@@ -439,3 +439,21 @@ def test_a_download_people_asked_for_is_kept_and_one_nobody_asked_for_can_go(app
     with app.app_context():
         assert db.session.get(Download, unasked_id) is None
     assert [e.object_id for e in helpers.audit_entries(app, action="delete")] == [str(unasked_id)]
+
+
+def test_an_article_filed_under_a_category_whose_slug_was_changed_stays_in_it(app, client):
+    # The article form names the category; the save looked it up by the slug of that name, so
+    # "Neck" with the slug "neck-region" got a second "Neck" beside it, holding the article.
+    from campus.content.models import Article, Category
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    made = helpers.post(
+        client, "/admin/categories/new/", {"name": "Neck", "slug": "neck-region", "position": "1"}
+    )
+    assert made.status_code == 302, helpers.flashes(made)
+    response = helpers.post(client, "/admin/articles/new/", _article_form(category="Neck"))
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalars(select(Category.slug)).all() == ["neck-region"]
+        assert db.session.scalar(select(Article)).category.slug == "neck-region"

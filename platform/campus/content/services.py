@@ -64,7 +64,13 @@ def get_or_create_category(name: str) -> Category:
     slug = slugify(name)
     if not slug:
         raise ContentError("a category needs a name")
-    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    # By its name first: the admin may have given the region a slug other than its name's.
+    category = db.session.scalar(
+        select(Category)
+        .where(func.lower(Category.name) == name.strip().lower())
+        .order_by(Category.id)
+        .limit(1)
+    ) or db.session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
         position = REGIONS.index(name) if name in REGIONS else 100
         category = Category(slug=slug, name=name.strip(), position=position)
@@ -80,13 +86,19 @@ def get_or_create_tags(names: list[str]) -> list[Tag]:
         slug = slugify(name)
         if not slug or slug in tags:
             continue
-        tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+        tag = db.session.scalar(
+            select(Tag)
+            .where(func.lower(Tag.name) == name.strip().lower())
+            .order_by(Tag.id)
+            .limit(1)
+        ) or db.session.scalar(select(Tag).where(Tag.slug == slug))
         if tag is None:
             tag = Tag(slug=slug, name=name.strip())
             db.session.add(tag)
             db.session.flush()
         tags[slug] = tag
-    return list(tags.values())
+    # Two names may find one tag (its own slug, and the slug of another name it has).
+    return list({tag.id: tag for tag in tags.values()}.values())
 
 
 # --- writing articles -------------------------------------------------------------------------
