@@ -457,3 +457,28 @@ def test_an_article_filed_under_a_category_whose_slug_was_changed_stays_in_it(ap
     with app.app_context():
         assert db.session.scalars(select(Category.slug)).all() == ["neck-region"]
         assert db.session.scalar(select(Article)).category.slug == "neck-region"
+
+
+@pytest.mark.parametrize("name", ["Neck", " neck "])
+def test_a_second_category_or_tag_of_the_same_name_is_refused(app, client, name):
+    # Two "Neck" regions: the article form offered both under one name and filed under either.
+    from campus.content.models import Category, Tag
+    from campus.extensions import db
+
+    helpers.sign_in_admin(app, client)
+    helpers.post(
+        client, "/admin/categories/new/", {"name": "Neck", "slug": "neck", "position": "1"}
+    )
+    helpers.post(client, "/admin/tags/new/", {"name": "Neck", "slug": "neck"})
+    for path, fields in (
+        ("/admin/categories/new/", {"name": name, "slug": "neck-2", "position": "2"}),
+        ("/admin/tags/new/", {"name": name, "slug": "neck-2"}),
+    ):
+        response = helpers.post(client, path, fields)
+        assert response.status_code == 200
+        assert any("Neck" in m and "already" in m for m in helpers.flashes(response)), (
+            helpers.flashes(response)
+        )
+    with app.app_context():
+        assert len(db.session.scalars(select(Category)).all()) == 1
+        assert len(db.session.scalars(select(Tag)).all()) == 1

@@ -305,6 +305,9 @@ class CategoryView(CatalogView):
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Category, session, **kwargs)
 
+    def validate_change(self, form, model, is_created: bool) -> None:
+        _name_unused(model, "body region")
+
 
 def v_count(condition) -> int:
     """Count articles matching a condition (for list columns)."""
@@ -328,6 +331,24 @@ class TagView(CatalogView):
 
     def __init__(self, session, **kwargs) -> None:
         super().__init__(Tag, session, **kwargs)
+
+    def validate_change(self, form, model, is_created: bool) -> None:
+        _name_unused(model, "tag")
+
+
+def _name_unused(model: Category | Tag, noun: str) -> None:
+    """Refuse a category or tag named as another is (articles name theirs, case aside)."""
+    model.name = (model.name or "").strip()
+    kind = type(model)
+    with db.session.no_autoflush:
+        other = db.session.scalar(
+            select(kind.name)
+            .where(func.lower(kind.name) == model.name.lower(), kind.id != (model.id or 0))
+            .limit(1)
+        )
+    if other is not None:
+        # The article form offers them by name: two alike cannot be told apart there.
+        raise ValidationError(f"There is already a {noun} named {other}: pick another name.")
 
 
 class DownloadView(CatalogView):
