@@ -529,3 +529,14 @@ def test_a_course_of_a_draft_program_is_unpublished_freely(app, client):
     assert not any("Neck program" in m for m in helpers.flashes(listed))
     with app.app_context():
         assert db.session.get(Course, course_id).status == "draft"
+
+
+def test_a_practical_with_no_techniques_to_film_is_refused(app, client):
+    # Saved, the program page asked candidates to film "these techniques" over an empty list.
+    helpers.sign_in_admin(app, client)
+    form = _program_form(practical_required="y", practical_techniques=" \n ", published="")
+    response = helpers.post(client, "/admin/programs/new/", form)
+    assert response.status_code == 200
+    assert any("technique" in m for m in helpers.flashes(response)), helpers.flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None

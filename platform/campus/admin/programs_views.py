@@ -181,6 +181,12 @@ class ProgramView(AuditedModelView):
                 "A practical needs its rubric: write at least one criterion for the assessor, "
                 "one a line, or untick Practical required."
             )
+        if model.practical_required and not model.techniques:
+            # The candidate films what the page lists: with none, there is nothing to film.
+            raise ValidationError(
+                "A practical needs the techniques to film, one a line, or untick Practical "
+                "required."
+            )
         listed = [
             link.course for link in model.courses if link.course and link not in db.session.deleted
         ]
