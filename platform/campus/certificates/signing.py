@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
 from flask import current_app
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import OKPKey
 
 ALGORITHM = "EdDSA"
+EDDSA_WARNING = "EdDSA is deprecated via RFC 9864"
+# RFC 9864 prefers the name "Ed25519"; "EdDSA" is what VC-JWT verifiers accept today. The filter
+# is set once for the process: warnings.catch_warnings() around each signature swapped the
+# process-wide filter list, so threads signing at once let the warning through at random.
+warnings.filterwarnings("ignore", message=EDDSA_WARNING, category=SecurityWarning)
 _KEY_FILE = "certificate-signing-key.json"
 
 
@@ -32,9 +38,12 @@ def _load_or_create(folder: Path) -> dict:
     target = folder / _KEY_FILE
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{_KEY_FILE}.{os.getpid()}"
-        tmp.write_text(json.dumps(generate_jwk()))
-        tmp.chmod(0o600)
+        # A file of this call's own: threads of one process share its pid, and a name made of
+        # the pid let one thread unlink the file another was about to link.
+        handle, name = tempfile.mkstemp(prefix=f".{_KEY_FILE}.", dir=folder)
+        tmp = Path(name)
+        with os.fdopen(handle, "w") as out:  # mkstemp makes it 0600 already
+            out.write(json.dumps(generate_jwk()))
         try:
             # link() fails if another process won the race: everyone then reads the winner's key.
             os.link(tmp, target)
@@ -121,7 +130,4 @@ def jwks() -> dict:
 def sign(claims: dict, typ: str = "JWT") -> str:
     """Sign claims as a compact JWS (JWT) with the issuer key."""
     header = {"alg": ALGORITHM, "kid": key_id(), "typ": typ}
-    with warnings.catch_warnings():
-        # RFC 9864 prefers the name "Ed25519"; "EdDSA" is what VC-JWT verifiers accept today.
-        warnings.simplefilter("ignore")
-        return jwt.encode(header, claims, signing_key(), algorithms=[ALGORITHM])
+    return jwt.encode(header, claims, signing_key(), algorithms=[ALGORITHM])
