@@ -92,6 +92,21 @@ def test_the_directory_profile_form_opens_at_its_errors(page: Page, stack, shots
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_refused_zip_code_on_the_directory_profile_is_in_view_and_focused(
+    page: Page, stack, shots
+):
+    # The ZIP field sits a screen below the form's top on a phone: opening at the form's top
+    # (a #fragment, which also stops autofocus) left its error out of view.
+    member = stack.prepare("user", "profile-zip@example.com", "--member")
+    log_in(page, member["email"], member["password"])
+    _save_profile(page)
+    page.locator("#zip_code").fill("00000")
+    _assert_first_error_in_view(page, "Save profile")
+    expect(page.locator("#zip_code")).to_be_focused()
+    shot(page, shots, "directory-profile-zip-error")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
 def test_a_saved_directory_profile_says_so_where_the_member_looks(page: Page, stack, shots):
     member = stack.prepare("user", "profile-saved@example.com", "--member")
     log_in(page, member["email"], member["password"])
