@@ -77,3 +77,37 @@ def test_a_program_file_that_is_not_utf8_is_refused_with_a_message(app, tmp_path
     assert "p.yaml is not UTF-8 text" in result.output
     with app.app_context():
         assert db.session.scalar(select(Program)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("practical:\n  techniques: [Pin and stretch]\n", "rubric"),
+        ("practical:\n  rubric: [Safe pressure]\n", "techniques to film"),
+        (
+            "exam:\n  weights: {Anatomy: 1}\n  questions: 2\nquestions:\n"
+            "  - domain: Anatomy\n    prompt: Q?\n    answers: ['*a', b]\n",
+            "Anatomy: 1 question short",
+        ),
+    ],
+)
+def test_an_imported_program_follows_the_rules_the_admin_keeps(
+    app, tmp_path: Path, text: str, refusal: str
+):
+    # The command line is an entry point like the admin: a program no candidate could take
+    # (nothing to film or mark, an exam its bank cannot fill) is refused there too.
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\n" + text)
+    with app.app_context():
+        with pytest.raises(ProgramFileError, match=refusal):
+            import_file(path)
+        db.session.rollback()
+        assert db.session.scalar(select(Program)) is None
+
+
+def test_a_draft_program_whose_bank_is_short_still_imports(app, tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\npublished: false\nexam:\n  weights: {Anatomy: 1}\n")
+    with app.app_context():
+        program, outcome = import_file(path)
+        assert outcome == "created" and not program.published

@@ -19,6 +19,7 @@ from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
 from campus.programs.models import ExamQuestion, Program, ProgramCourse
+from campus.programs.progress import completion_gaps
 
 
 class ProgramFileError(ValueError):
@@ -76,6 +77,22 @@ def read_program(path: Path) -> dict:
     return data
 
 
+def _check_takeable(program: Program) -> None:
+    """Refuse what the admin refuses: a practical with nothing to film or mark, and a published
+    program no candidate could complete (a draft course, too few elective hours, a short bank)."""
+    if program.practical_required and not program.criteria:
+        raise ProgramFileError("practical needs a rubric: at least one criterion")
+    if program.practical_required and not program.techniques:
+        raise ProgramFileError("practical needs the techniques to film")
+    gaps = completion_gaps(program) if program.published else []
+    if gaps:
+        raise ProgramFileError(
+            "no candidate could complete this program, so it cannot be published: "
+            + "; ".join(gaps)
+            + " (set published: false to keep it as a draft)"
+        )
+
+
 def import_program(data: dict) -> tuple[Program, str]:
     """Create or update (by slug) the program a file describes; return it and what happened."""
     program = db.session.scalar(select(Program).where(Program.slug == data["slug"]))
@@ -118,6 +135,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     for number, item in enumerate(data.get("questions") or [], start=1):
         program.questions.append(_question(item, number))
     db.session.flush()
+    _check_takeable(program)
     # Only operators' commands import (the CLI and seed-demo): no actor, and said so.
     record(
         f"program_import_{outcome}",
