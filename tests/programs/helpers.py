@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -115,9 +116,15 @@ def candidate(courses, when=None):
     return user
 
 
+_PROGRAM_NUMBERS = itertools.count(1)
+
+
 def ready_program(**fields: Any):
     """A program with two required courses and a bank of 6 Anatomy and 6 Technique questions."""
-    courses = [make_course(f"req-{n}-{id(fields)}") for n in range(2)]
+    # A number of its own: id(fields) was reused once a test's earlier dict was freed, and the
+    # second program's courses then collided with the first's slugs.
+    number = next(_PROGRAM_NUMBERS)
+    courses = [make_course(f"req-{number}-{n}") for n in range(2)]
     program = make_program(courses=courses, **fields)
     add_questions(program, "Anatomy", 6)
     add_questions(program, "Technique", 6)
