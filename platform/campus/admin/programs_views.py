@@ -26,7 +26,7 @@ from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
 from campus.programs import actions, exam, issuing
 from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
-from campus.programs.progress import completion_gaps
+from campus.programs.progress import completion_gaps, practical_gaps
 
 # The first part of addresses under /programs/ that are not a program's.
 RESERVED_SLUGS = frozenset({"verify"})
@@ -175,18 +175,9 @@ class ProgramView(AuditedModelView):
                 setattr(model, name, Decimal(str(getattr(model, name) or 0)))
             except InvalidOperation as exc:
                 raise ValidationError("Hours must be a number.") from exc
-        if model.practical_required and not model.criteria:
-            # The assessor marks the video against the rubric: with none, there is nothing to mark.
-            raise ValidationError(
-                "A practical needs its rubric: write at least one criterion for the assessor, "
-                "one a line, or untick Practical required."
-            )
-        if model.practical_required and not model.techniques:
-            # The candidate films what the page lists: with none, there is nothing to film.
-            raise ValidationError(
-                "A practical needs the techniques to film, one a line, or untick Practical "
-                "required."
-            )
+        practical = practical_gaps(model)
+        if practical:
+            raise ValidationError(f"{practical[0]}, one a line, or untick Practical required.")
         listed = [
             link.course for link in model.courses if link.course and link not in db.session.deleted
         ]

@@ -19,7 +19,7 @@ from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
 from campus.programs.models import ExamQuestion, Program, ProgramCourse
-from campus.programs.progress import completion_gaps
+from campus.programs.progress import completion_gaps, practical_gaps
 
 
 class ProgramFileError(ValueError):
@@ -80,10 +80,9 @@ def read_program(path: Path) -> dict:
 def _check_takeable(program: Program) -> None:
     """Refuse what the admin refuses: a practical with nothing to film or mark, and a published
     program no candidate could complete (a draft course, too few elective hours, a short bank)."""
-    if program.practical_required and not program.criteria:
-        raise ProgramFileError("practical needs a rubric: at least one criterion")
-    if program.practical_required and not program.techniques:
-        raise ProgramFileError("practical needs the techniques to film")
+    practical = practical_gaps(program)
+    if practical:
+        raise ProgramFileError(f"{practical[0]} (practical: rubric and techniques, as lists)")
     gaps = completion_gaps(program) if program.published else []
     if gaps:
         raise ProgramFileError(

@@ -88,6 +88,20 @@ class Progress:
         return "in progress"
 
 
+def practical_gaps(program: Program) -> list[str]:
+    """Name what a required practical lacks: the techniques to film, the rubric to mark them by."""
+    if not program.practical_required:
+        return []
+    gaps = []
+    if not program.criteria:
+        # The assessor marks the video against the rubric: with none, there is nothing to mark.
+        gaps.append("A practical needs its rubric: write at least one criterion for the assessor")
+    if not program.techniques:
+        # The candidate films what the page lists: with none, there is nothing to film.
+        gaps.append("A practical needs the techniques to film")
+    return gaps
+
+
 def completion_gaps(program: Program) -> list[str]:
     """Name what keeps every candidate from completing the program as it stands."""
     # Rows ticked for deletion in the same form are still in the list until the flush.
