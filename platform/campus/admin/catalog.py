@@ -206,7 +206,12 @@ class CourseView(CourseCatalogView):
             ]
         },
         "objectives": {"description": "One learning objective per line."},
-        "presenters": {"description": 'One "Name, credentials" per line.'},
+        "presenters": {
+            "description": (
+                'One "Name, credentials" per line: the instructors who taught the course, '
+                "who sign its certificates beside the signatory."
+            )
+        },
     }
     form_widget_args = {
         "description": MARKDOWN,

@@ -55,7 +55,11 @@ EARNED_FIELDS = (
     "provider_email",
     "signatory_name",
     "signatory_title",
+    "instructors",
 )
+# Earned fields an older certificate was frozen without and never printed: a reissue leaves
+# them out rather than print today's (the course's instructors then were never recorded).
+NOT_PRINTED_BEFORE = ("instructors",)
 
 
 def _current(code_text: str) -> Certificate:
@@ -144,7 +148,7 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
 
     A reissue corrects who the certificate is for (name, license) and where it is verified; the
     course's title, delivery type, approvals, the completion date, the CE hours earned, the
-    provider and the signatory stay as first issued.
+    provider, the signatory and the instructors stay as first issued.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -181,6 +185,8 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
         for key in EARNED_FIELDS:
             if key in certificate.data:
                 data[key] = certificate.data[key]
+            elif key in NOT_PRINTED_BEFORE:
+                data.pop(key, None)
     else:
         # The course left the catalog: keep what was printed of it, under the new code, but
         # print who it is for as they are now (correcting that is what a reissue is for).

@@ -68,6 +68,13 @@ def credential(certificate: Certificate) -> dict:
         "fieldOfStudy": "Continuing education",
         "humanCode": data["code"],
     }
+    if data.get("instructors"):
+        # Who taught and wrote the course, as printed on the certificate's instructor line.
+        achievement["creator"] = {
+            "id": f"{base_url()}/courses/{slug}#instructors",
+            "type": ["Profile"],
+            "name": "; ".join(data["instructors"]),
+        }
     if approvals:
         achievement["otherIdentifiers"] = [
             {

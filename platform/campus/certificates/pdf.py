@@ -210,6 +210,65 @@ def _approvals_text(approvals: Sequence[dict] | None) -> str:
     return "Approved by " + "; ".join(parts) + "."
 
 
+SIGNATURE_LINE = 170  # the width of each signature line when the instructor signs too
+URL_BESIDE_LINES = 200  # what the verification URL may take beside two signature lines
+
+
+def _administrator_block(
+    canvas: Canvas, data: dict, x: float, image: str | None, line: float = SIGNATURE_LINE
+) -> None:
+    """The provider's administrator: signature, line, name, title and provider."""
+    _draw_signature(canvas, x + 6, 106, line - 30, image)
+    canvas.setStrokeColor(INK)
+    canvas.setLineWidth(0.6)
+    canvas.line(x, 104, x + line, 104)
+    canvas.setFillColor(INK)
+    _line_text(canvas, data["signatory_name"], "CertSerif-Bold", 10.5, x, 90, line)
+    _line_text(canvas, data["signatory_title"], "CertSerif", 9.5, x, 77, line)
+    canvas.setFillColor(SOFT)
+    _line_text(canvas, data["provider_name"], "CertSerif", 9.5, x, 64, line)
+
+
+def _instructor_block(canvas: Canvas, names: list[str], x: float) -> None:
+    """The instructors who taught the course: their names typed on the line, then named."""
+    width = SIGNATURE_LINE
+    canvas.setFillColor(SOFT)
+    typed = " & ".join(name.split(",")[0].strip() for name in names)
+    size, lines = typeset.fit_lines(
+        typed, "CertSerif-Italic", max_width=width - 8, sizes=(13, 9), max_lines=1
+    )
+    if len(lines) > 1:
+        size, lines = typeset.fit_lines(
+            typed, "CertSerif-Italic", max_width=width - 8, sizes=(10, 7), max_lines=2
+        )
+    y = 112 + (len(lines) - 1) * (size + 2)
+    for part in lines:
+        typeset.draw(canvas, x + 4, y, part, "CertSerif-Italic", size)
+        y -= size + 2
+    canvas.setStrokeColor(INK)
+    canvas.setLineWidth(0.6)
+    canvas.line(x, 104, x + width, 104)
+    canvas.setFillColor(INK)
+    # Each name with its credentials, as the course lists them; shrunk, never cut.
+    y = 90
+    for name in names[:2] if len(names) <= 2 else ["; ".join(names)]:
+        size, lines = typeset.fit_lines(
+            name, "CertSerif-Bold", max_width=width, sizes=(10.5, 6), max_lines=1
+        )
+        for part in lines:
+            typeset.draw(canvas, x, y, part, "CertSerif-Bold", size)
+            y -= 13  # the administrator's leading, so the two blocks' lines align
+    canvas.setFillColor(SOFT)
+    canvas.setFont("CertSerif", 9.5)
+    canvas.drawString(x, y, "Course instructor" + ("s" if len(names) > 1 else ""))
+
+
+def _line_text(
+    canvas: Canvas, text: str, font: str, size: float, x: float, y: float, width: float
+) -> None:
+    typeset.draw(canvas, x, y, text, font, fit(text, font, size, width, 6))
+
+
 def render_certificate(
     data: dict, *, revoked: bool = False, signature_image: str | None = None
 ) -> bytes:
@@ -290,19 +349,13 @@ def render_certificate(
         f"{data['provider_email']}",
     )
 
-    # Signature block, bottom left.
-    sig_x = 76
-    _draw_signature(canvas, sig_x + 6, 106, 190, signature_image)
-    canvas.setStrokeColor(INK)
-    canvas.setLineWidth(0.6)
-    canvas.line(sig_x, 104, sig_x + 220, 104)
-    canvas.setFillColor(INK)
-    canvas.setFont("CertSerif-Bold", 10.5)
-    canvas.drawString(sig_x, 90, data["signatory_name"])
-    canvas.setFont("CertSerif", 9.5)
-    canvas.drawString(sig_x, 77, data["signatory_title"])
-    canvas.setFillColor(SOFT)
-    canvas.drawString(sig_x, 64, data["provider_name"])
+    instructors = [name for name in data.get("instructors") or [] if name.strip()]
+    if instructors:
+        # Two signature lines side by side: the administrator's, then the instructor's.
+        _administrator_block(canvas, data, 50, signature_image)
+        _instructor_block(canvas, instructors, 50 + SIGNATURE_LINE + 20)
+    else:  # frozen before instructors were kept, or none named: one line, as printed then
+        _administrator_block(canvas, data, 76, signature_image, line=220)
 
     # Code, verification URL and QR code, bottom right.
     qr_size = 88
@@ -319,7 +372,7 @@ def render_certificate(
     canvas.setFont("CertSerif", 8.5)
     canvas.drawRightString(text_right, 87, "Scan or visit to verify:")
     url = data["verification_url"]
-    url_size = fit(url, "CertSerif", 8.5, 250, 6)
+    url_size = fit(url, "CertSerif", 8.5, 250 if not instructors else URL_BESIDE_LINES, 6)
     canvas.setFillColor(INK)
     canvas.setFont("CertSerif", url_size)
     canvas.drawRightString(text_right, 75, url)

@@ -115,6 +115,8 @@ def freeze(
         "approvals": approvals,
         "signatory_name": config["CERTIFICATE_SIGNATORY_NAME"],
         "signatory_title": config["CERTIFICATE_SIGNATORY_TITLE"],
+        # Who taught the course signs beside the administrator (NCBTMB asks for both).
+        "instructors": course.presenter_list,
         "verification_url": verification_url(code),
     }
 
