@@ -55,6 +55,7 @@ EARNED_FIELDS = (
     "provider_email",
     "signatory_name",
     "signatory_title",
+    "signature_image",
     "instructors",
 )
 # Earned fields an older certificate was frozen without and never printed: a reissue leaves

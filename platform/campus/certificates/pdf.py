@@ -86,8 +86,8 @@ def _signature_box() -> tuple[float, float]:
 
 
 @cache
-def _signature_image(path: str) -> ImageReader:
-    return ImageReader(path)
+def _signature_image(source: str | bytes) -> ImageReader:
+    return ImageReader(io.BytesIO(source) if isinstance(source, bytes) else source)
 
 
 def hours_text(value: Decimal | str | float) -> str:
@@ -167,7 +167,9 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     )
 
 
-def _draw_signature(canvas: Canvas, x: float, y: float, width: float, image: str | None) -> None:
+def _draw_signature(
+    canvas: Canvas, x: float, y: float, width: float, image: str | bytes | None
+) -> None:
     if image:
         reader = _signature_image(image)
         iw, ih = reader.getSize()
@@ -215,7 +217,7 @@ URL_BESIDE_LINES = 200  # what the verification URL may take beside two signatur
 
 
 def _administrator_block(
-    canvas: Canvas, data: dict, x: float, image: str | None, line: float = SIGNATURE_LINE
+    canvas: Canvas, data: dict, x: float, image: str | bytes | None, line: float = SIGNATURE_LINE
 ) -> None:
     """The provider's administrator: signature, line, name, title and provider."""
     _draw_signature(canvas, x + 6, 106, line - 30, image)
@@ -270,7 +272,7 @@ def _line_text(
 
 
 def render_certificate(
-    data: dict, *, revoked: bool = False, signature_image: str | None = None
+    data: dict, *, revoked: bool = False, signature_image: str | bytes | None = None
 ) -> bytes:
     """Draw one certificate (US Letter, landscape) from its frozen data; return the PDF bytes."""
     register_fonts()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from campus import dates
 from campus.accounts.models import User
-from campus.certificates import pdf
+from campus.certificates import pdf, signatures
 from campus.certificates.codes import new_code, normalize
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
 from campus.extensions import db
@@ -115,6 +115,8 @@ def freeze(
         "approvals": approvals,
         "signatory_name": config["CERTIFICATE_SIGNATORY_NAME"],
         "signatory_title": config["CERTIFICATE_SIGNATORY_TITLE"],
+        # The image itself by its content: a new scan in the settings does not re-sign this one.
+        signatures.FIELD: signatures.frozen_key(),
         # Who taught the course signs beside the administrator (NCBTMB asks for both).
         "instructors": course.presenter_list,
         "verification_url": verification_url(code),
@@ -227,7 +229,7 @@ def render(certificate: Certificate, *, revoked: bool = False) -> bytes:
     return pdf.render_certificate(
         certificate.data,
         revoked=revoked,
-        signature_image=current_app.config.get("CERTIFICATE_SIGNATURE_IMAGE"),
+        signature_image=signatures.printed(certificate.data),
     )
 
 
