@@ -319,3 +319,22 @@ def test_a_one_hour_course_reads_one_ce_hour_on_its_certificate_badge_and_email(
     assert badge.endswith(": 1 CE hour")
     (mail,) = [m for m in support.outbox(app) if m["To"] == "solo@example.com"]
     assert "(1 CE hour)" in support.body_of(mail)
+
+
+def test_a_recorded_webinar_prints_as_home_study_the_course_type_boards_accept(app):
+    # NCBTMB: "Recorded webinars are considered home study courses"; a certificate that
+    # names another course type is sent back by the board.
+    from tests.certificates.helpers import edit_course
+
+    with app.app_context():
+        course = make_course("recorded-once")
+        edit_course(course.id, delivery_type="recorded_webinar")
+        user = student()
+        complete_course(user.id, course)
+        cert = certificate_of(user.id)
+        from campus.storage import get_storage
+
+        body = get_storage().read(cert.storage_key)
+    assert cert.data["delivery_type"] == "Home study (recorded webinar)"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    assert "Home study (recorded webinar)" in " ".join(text.split())

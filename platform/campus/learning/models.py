@@ -22,10 +22,12 @@ from campus.extensions import Model
 from campus.learning.rendering import render_on_set
 from campus.models.base import TimestampMixin, utcnow
 
+# Labels as certificates print them (the course type a board reads): NCBTMB counts a recorded
+# webinar as home study and refuses a certificate that calls it anything else.
 DELIVERY_TYPES = {
     "home_study": "Home study",
     "live_webinar": "Live webinar",
-    "recorded_webinar": "Recorded webinar",
+    "recorded_webinar": "Home study (recorded webinar)",
 }
 # Subjects a renewal rule may require hours in; a course names those it covers.
 SUBJECTS = {
