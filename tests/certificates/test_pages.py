@@ -151,7 +151,7 @@ def test_reissue_gives_a_new_code_and_the_old_code_points_to_it(app, client):
         assert [c.code for c in cert.codes] == [old, new]
         assert [e.kind for e in cert.events][-2:] == ["reissued", "issued"]
     old_page = client.get(f"/verify/{old}").get_data(as_text=True)
-    assert "was reissued" in old_page and "Name misspelled" in old_page
+    assert "was reissued" in old_page and "Name misspelled" not in old_page  # the public view
     assert f'href="/verify/{new}"' in old_page
     assert "Sam Smith" in client.get(f"/verify/{new}").get_data(as_text=True)
     assert client.get(f"/verify/{old}.json").get_json()["status"] == "replaced"
@@ -469,3 +469,32 @@ def test_the_api_asked_for_a_reissued_code_says_it_was_replaced_and_names_the_ne
     stranger = app.test_client()
     support.login(stranger, other)
     assert stranger.get(f"/api/v1/certificates/{old}").status_code == 404
+
+
+def test_the_public_verify_page_of_a_replaced_code_says_when_and_by_which_code_but_not_why(
+    app, client
+):
+    # A reissue's reason is an admin's free text ("chargeback reversed", a name changed after a
+    # divorce): the public sees that, when and the new code; the holder and admins see why.
+    s = completed_student(app)
+    old = code_of(app, s.user_id)
+    reason = "Name changed after divorce"
+    result = app.test_cli_runner().invoke(args=["certificates", "reissue", old, "--reason", reason])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        new = certificate_of(s.user_id).code
+    html = client.get(f"/verify/{old}").get_data(as_text=True)
+    assert "was reissued" in html and f'href="/verify/{new}"' in html
+    assert reason not in html
+    body = client.get(f"/verify/{old}.json").get_json()
+    assert body["status"] == "replaced" and body["replaced_at"]
+    assert body["current"].endswith(f"/verify/{new}.json")
+    assert reason not in json.dumps(body)
+    support.login(client, s.email)
+    assert reason in client.get(f"/verify/{old}").get_data(as_text=True)
+    assert reason not in client.get(f"/verify/{old}.json").get_data(as_text=True)
+    with app.app_context():
+        admin_email = support.create_user(role="admin").email
+    admin = app.test_client()
+    support.login(admin, admin_email)
+    assert reason in admin.get(f"/verify/{old}").get_data(as_text=True)

@@ -121,12 +121,16 @@ def verify(code: str):
     if found is None:
         return _not_found()
     certificate, code_row = found.certificate, found.code
+    viewer = _user()
     return render_template(
         "certificates/verify.html",
         certificate=certificate,
         code_row=code_row,
         data=certificate.data,
         retired=code_row.retired_at is not None,
+        # Why a code was replaced is the admin's free text: only the holder and admins read it
+        # (a signed-in page is never cached, so it is not handed on to the public).
+        show_reason=viewer is not None and (viewer.id == certificate.user_id or viewer.is_admin),
         hours_text=services.pdf.hours_text,
         license_line=public_license_line,
     )
@@ -146,8 +150,9 @@ def verify_json(code: str):
         body = {
             "code": code_row.code,
             "status": "replaced",
+            # That, when and by which code, never why: as a revocation's, the reason can be
+            # private; the holder and admins read it on the page.
             "replaced_at": code_row.retired_at.isoformat(),
-            "reason": code_row.retired_reason,
             "current": services.verification_url(certificate.code) + ".json",
         }
         return jsonify(body)
