@@ -210,3 +210,46 @@ def test_months_are_the_providers_calendar_months(app, pacific):
     counted = dict(zip(series.months, series.values, strict=True))
     assert [counted[month] for month in ("2025-07", "2026-03", "2026-04", "2026-06")] == [1] * 4
     assert series.total == 4
+
+
+def test_a_completion_counts_in_the_month_its_certificate_prints(app):
+    """Completions and hours per month follow the certificate's date, as transcripts do."""
+    from campus.admin import dashboard
+    from campus.certificates.models import Certificate
+    from campus.extensions import db
+    from campus.learning import credit
+    from campus.learning.models import Enrollment
+    from tests.learning.helpers import make_course
+
+    # 11:30 pm on March 31 in New York, the provider's zone when the certificate was issued; the
+    # zone is UTC now, where that moment is April 1. The certificate and transcript say March 31.
+    moment = datetime(2026, 4, 1, 3, 30, tzinfo=UTC)
+    later = datetime(2026, 4, 2, 12, 0, tzinfo=UTC)  # no certificate: dated by its moment
+    with app.app_context():
+        course = make_course("month-end-course", ce_hours="2")
+        for when, printed in ((moment, "2026-03-31"), (later, None)):
+            user = support.create_user()
+            db.session.add(
+                Enrollment(user_id=user.id, course_id=course.id, enrolled_at=when - timedelta(1),
+                           completed_at=when, ce_hours_earned=Decimal("2.00"),
+                           status="completed")
+            )  # fmt: skip
+            if printed:
+                db.session.add(
+                    Certificate(
+                        code="DASH-MONTH-END", user_id=user.id, course_id=course.id,
+                        status="issued", data={"completion_date": printed},
+                        ce_hours=Decimal("2.00"), completed_at=when, issued_at=when,
+                    )
+                )  # fmt: skip
+        db.session.commit()
+        with time_machine.travel(NOW, tick=False):
+            board = dashboard.build()
+            march = credit.earned_hours(
+                None, datetime(2026, 3, 1).date(), datetime(2026, 3, 31).date()
+            )
+    counted = dict(zip(board.completions.months, board.completions.values, strict=True))
+    hours = dict(zip(board.ce_hours.months, board.ce_hours.values, strict=True))
+    assert march == Decimal("2.00")
+    assert (counted["2026-03"], counted["2026-04"]) == (1, 1)
+    assert (hours["2026-03"], hours["2026-04"]) == (float(march), 2.0)

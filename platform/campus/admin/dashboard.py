@@ -66,16 +66,27 @@ def _month(column, starts: list[tuple[str, datetime]]) -> ColumnElement:
     return case(*((column >= start, key) for key, start in reversed(starts)))
 
 
-def _per_month(column, now: datetime, *where, value=None) -> MonthSeries:
-    """Count rows (or sum `value`) per month of `column` over the last twelve months."""
+def _per_month(column, now: datetime, *where, value=None, printed=None) -> MonthSeries:
+    """Count rows (or sum `value`) per month of `column` over the last twelve months.
+
+    `printed` is (certificate, onclause): a row with a certificate counts in the month of the
+    date it prints (frozen at issue, perhaps under an earlier TIME_ZONE), as transcripts and
+    the boards' reports date it; a row without one, in its moment's month.
+    """
     starts = _month_starts(now)
-    bucket = _month(column, starts).label("month")
+    bucket = _month(column, starts)
+    since = starts[0][1]
+    if printed is not None:
+        certificate, onclause = printed
+        day = certificate.data["completion_date"].as_string()
+        bucket = func.coalesce(func.substr(day, 1, 7), bucket)
+        since -= timedelta(days=1)  # a moment of the day before may print the window's first day
+    bucket = bucket.label("month")
     measure = func.count() if value is None else func.coalesce(func.sum(value), 0)
-    stmt = (
-        select(bucket, measure)
-        .where(column >= starts[0][1], column.is_not(None), *where)
-        .group_by(bucket)
-    )
+    stmt = select(bucket, measure)
+    if printed is not None:
+        stmt = stmt.outerjoin(certificate, onclause)
+    stmt = stmt.where(column >= since, column.is_not(None), *where).group_by(bucket)
     found = {month: number for month, number in db.session.execute(stmt).all()}
     values = [found.get(key, 0) for key, _start in starts]
     if value is not None:
@@ -196,9 +207,25 @@ def _learning_figures(board: Dashboard, now: datetime) -> None:
     from campus.learning.models import Enrollment
 
     board.enrollments = _per_month(Enrollment.enrolled_at, now)
-    board.completions = _per_month(Enrollment.completed_at, now, credit.earned_condition())
+    printed = None
+    if installed("certificates"):
+        from sqlalchemy.orm import aliased
+
+        from campus.certificates.models import Certificate
+
+        # Its own name: earned_condition()'s revocation test reads the table too.
+        certificate = aliased(Certificate)
+        printed = (
+            certificate,
+            and_(
+                certificate.user_id == Enrollment.user_id,
+                certificate.course_id == Enrollment.course_id,
+            ),
+        )
+    earned = credit.earned_condition()
+    board.completions = _per_month(Enrollment.completed_at, now, earned, printed=printed)
     board.ce_hours = _per_month(
-        Enrollment.completed_at, now, credit.earned_condition(), value=Enrollment.ce_hours_earned
+        Enrollment.completed_at, now, earned, value=Enrollment.ce_hours_earned, printed=printed
     )
     board.ce_hours_total = float(credit.earned_hours())
     board.approvals_expiring = approvals_expiring(dates.local_date(now))
