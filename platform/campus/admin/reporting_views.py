@@ -44,6 +44,9 @@ def _status(view, context, model, name) -> Markup:
     if model.unanswered_at is not None and model.status in ("pending", "sent", "failed"):
         # A send went unanswered: CE Broker may hold it, whatever the tries since have said.
         badge += Markup(' <span class="badge badge-warn">may be held</span>')
+    if model.moved_at is not None:
+        # Reissued for a license in another state: this board is not the licensee's any more.
+        badge += Markup(' <span class="badge badge-muted">license moved</span>')
     if model.withdrawal_pending:
         badge += Markup(' <span class="badge badge-danger">withdrawal due</span>')
     elif model.withdrawn_at is not None:
@@ -122,6 +125,7 @@ class ReportView(AuditedModelView):
         "unanswered_at",
         "sent",
         "answered_at",
+        "moved_at",
         "withdrawal_due_at",
         "withdrawn_at",
     )
@@ -143,6 +147,7 @@ class ReportView(AuditedModelView):
         "unanswered_at": "Unanswered since",
         "sent": "What was sent",
         "answered_at": "Answered",
+        "moved_at": "License moved to another state",
         "withdrawal_due_at": "Withdrawal due",
         "withdrawn_at": "Withdrawn",
     }
@@ -177,6 +182,7 @@ class ReportView(AuditedModelView):
                 "sent_at",
                 "unanswered_at",
                 "answered_at",
+                "moved_at",
                 "withdrawal_due_at",
                 "withdrawn_at",
             )

@@ -7,11 +7,12 @@ from sqlalchemy import select
 
 from campus.accounts.models import User
 from campus.audit import record, snapshot
+from campus.certificates.models import Certificate
 from campus.extensions import db
 from campus.reporting import services
 from campus.reporting.models import ReportedCompletion
 from campus.reporting.services import ReportingError, reopen
-from campus.reporting.systems import system_name
+from campus.reporting.systems import jurisdiction_code, system_name
 from campus.templating import format_date
 
 
@@ -73,6 +74,7 @@ def correct_after_reissue(certificate_id: int) -> list[int]:
         select(ReportedCompletion).where(
             ReportedCompletion.certificate_id == certificate_id,
             ReportedCompletion.status == "accepted",
+            ReportedCompletion.moved_at.is_(None),  # that board is not the licensee's any more
         )
     ).all()
     corrected = []
@@ -94,3 +96,56 @@ def correct_after_reissue(certificate_id: int) -> list[int]:
         )
         corrected.append(report.id)
     return corrected
+
+
+def follow_license_move(certificate_id: int) -> list[int]:
+    """Take a reissue for a license in another state to both boards, under one audit entry.
+
+    The old state's board is sent nothing more and what it holds is due to be withdrawn; the
+    new state's board (if it takes reports) gets the completion, sent by the worker. Returns
+    the ids of the reports queued.
+    """
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        return []
+    before = _reports_state(certificate_id)
+    moved, back = services.follow_license(certificate_id)
+    if not moved and not back:
+        return []
+    reopened = services.restore_after_reissue(certificate_id)
+    queued = services.queue_for_certificate(certificate_id)
+    after = _reports_state(certificate_id)
+    parts = [
+        f"withdrawal from {_board(r)} due" if r.withdrawal_pending else f"{_board(r)} not sent it"
+        for r in moved
+    ]
+    parts += [f"{_board(r)} holds it again" for r in back if r.id not in reopened]
+    for report_id in [*reopened, *queued]:
+        report = db.session.get(ReportedCompletion, report_id)
+        assert report is not None
+        parts.append(f"queued for {_board(report)}")
+    if not queued and not back:
+        parts.append("the new state takes no reports")
+    old = ", ".join(sorted({r.jurisdiction for r in moved})) or "another state"
+    printed = str((certificate.data or {}).get("license_state") or "").strip()
+    new = jurisdiction_code(printed) or printed or "no state"
+    record(
+        "move",
+        (moved or back)[0],
+        summary=f"{certificate.code}: license moved from {old} to {new}: " + "; ".join(parts),
+        before=before,
+        after=after,
+    )
+    return [*reopened, *queued]
+
+
+def _board(report: ReportedCompletion) -> str:
+    return f"{system_name(report.system)} ({report.jurisdiction})"
+
+
+def _reports_state(certificate_id: int) -> dict:
+    """Every report of a certificate as the audit log keeps it, by id."""
+    reports = db.session.scalars(
+        select(ReportedCompletion).where(ReportedCompletion.certificate_id == certificate_id)
+    )
+    return {str(report.id): snapshot(report) for report in reports}

@@ -67,12 +67,17 @@ class ReportedCompletion(TimestampMixin, Model):
     # upload interface takes rosters and has no withdrawal call), then an admin marks it here.
     withdrawal_due_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+    # Set when a reissue moved the certificate to a license in another jurisdiction: this board
+    # is not the licensee's any more. Never sent again; what it may hold is due to be withdrawn,
+    # as a revoked one's is. Cleared if the license moves back.
+    moved_at: Mapped[datetime | None]
 
     certificate: Mapped[Certificate] = relationship()
 
     __table_args__ = (
-        # THE rule: a completion is reported once per system, however often issuing runs.
-        UniqueConstraint("certificate_id", "system"),
+        # THE rule: a completion is reported once per board (a system's jurisdiction), however
+        # often issuing runs.
+        UniqueConstraint("certificate_id", "system", "jurisdiction"),
         CheckConstraint(
             "status IN ('pending', 'sent', 'accepted', 'rejected', 'not_configured', 'cancelled', "
             "'failed')",
@@ -82,11 +87,11 @@ class ReportedCompletion(TimestampMixin, Model):
 
     @property
     def withdrawal_pending(self) -> bool:
-        """The board may hold this revoked completion and nobody has withdrawn it yet."""
+        """The board may hold this revoked (or moved) completion and nobody has withdrawn it yet."""
         return (
             self.withdrawal_due_at is not None
             and self.withdrawn_at is None
-            and self.certificate.status == "revoked"
+            and (self.certificate.status == "revoked" or self.moved_at is not None)
             and (
                 self.status in ("sent", "accepted")
                 # A send that went unanswered, then was tried again and cancelled by the
@@ -105,7 +110,12 @@ def withdrawal_pending_clause() -> ColumnElement[bool]:
     return and_(
         report.withdrawal_due_at.is_not(None),
         report.withdrawn_at.is_(None),
-        report.certificate_id.in_(select(Certificate.id).where(Certificate.status == "revoked")),
+        or_(
+            report.moved_at.is_not(None),
+            report.certificate_id.in_(
+                select(Certificate.id).where(Certificate.status == "revoked")
+            ),
+        ),
         or_(
             report.status.in_(("sent", "accepted")),
             and_(report.status.in_(("cancelled", "failed")), report.attempts > 0),

@@ -66,6 +66,13 @@ def hold_back(report_id: int) -> ReportedCompletion | None:
             f"({certificate.revoked_reason or 'no reason given'}).",
         )
         return report
+    if report.moved_at is not None:
+        _settle(
+            report,
+            "cancelled",
+            "Not sent: the certificate was reissued for a license in another state.",
+        )
+        return report
     if not adapter(report.system).configured():
         _settle(
             report,

@@ -128,8 +128,8 @@ def completion_of(report: ReportedCompletion) -> Completion:
 def queue_for_certificate(certificate_id: int) -> list[int]:
     """Queue the certificate's report to each system its license's state uses; once, ever.
 
-    The insert skips a (certificate, system) pair that exists, so a rerun of the issuing task,
-    a reissue or two workers at once add nothing and send nothing twice.
+    The insert skips a (certificate, system, jurisdiction) that exists, so a rerun of the issuing
+    task, a reissue or two workers at once add nothing and send nothing twice.
     """
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or certificate.status != "issued":
@@ -151,7 +151,7 @@ def queue_for_certificate(certificate_id: int) -> list[int]:
         statement = (
             dialect.insert(ReportedCompletion)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=["certificate_id", "system"])
+            .on_conflict_do_nothing(index_elements=["certificate_id", "system", "jurisdiction"])
             .returning(ReportedCompletion.id)
         )
         report_id = db.session.execute(statement).scalar()
@@ -159,6 +159,60 @@ def queue_for_certificate(certificate_id: int) -> list[int]:
             queued.append(report_id)
             enqueue_after_commit(SEND_TASK, report_id)
     return queued
+
+
+# --- a license moved to another state ----------------------------------------------------------
+
+
+def _boards(certificate: Certificate) -> dict[str, str]:
+    """The jurisdiction each system reports the certificate to now: {system: jurisdiction}."""
+    jurisdiction, _number, _profession = _license_of(certificate)
+    return {system.key: place.code for system, place in systems_for(jurisdiction)}
+
+
+def follow_license(
+    certificate_id: int,
+) -> tuple[list[ReportedCompletion], list[ReportedCompletion]]:
+    """Mark the reports to a board the certificate's license left; unmark those it is back in.
+
+    A reissue for a license in another state: the old state's board holds a completion that is
+    not its licensee's. It is never sent there again; what it may hold is due to be withdrawn,
+    and a report not yet sent is cancelled. Returns (moved away, moved back); a report moved
+    back is then restored as after a revocation (`restore_after_reissue`).
+    """
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.status != "issued":
+        return [], []
+    boards = _boards(certificate)
+    reports = db.session.scalars(
+        select(ReportedCompletion)
+        .where(ReportedCompletion.certificate_id == certificate_id)
+        .order_by(ReportedCompletion.id)
+    ).all()
+    now = utcnow()
+    moved, back = [], []
+    for report in reports:
+        current = boards.get(report.system) == report.jurisdiction
+        if not current and report.moved_at is None:
+            report.moved_at = now
+            report.withdrawal_due_at = report.withdrawal_due_at or now
+            report.updated_at = now
+            if report.status == "pending":
+                # Not in flight: the worker finds it cancelled. A send in flight ends as its
+                # answer says and then waits for the withdrawal, as a revoked one's does.
+                report.status = "cancelled"
+                report.reason = (
+                    f"Not sent: the certificate was reissued on {dates.local_date(now)} for a "
+                    f"license in another state."
+                )
+                report.answered_at = now
+            moved.append(report)
+        elif current and report.moved_at is not None:
+            report.moved_at = None
+            report.withdrawal_due_at = report.withdrawal_due_at or now  # restored just after
+            back.append(report)
+    db.session.flush()
+    return moved, back
 
 
 # --- revocation --------------------------------------------------------------------------------
@@ -193,6 +247,8 @@ def restore_after_reissue(certificate_id: int) -> list[int]:
     reports = db.session.scalars(
         select(ReportedCompletion).where(
             ReportedCompletion.certificate_id == certificate_id,
+            # One whose license moved to another state stays due there.
+            ReportedCompletion.moved_at.is_(None),
             or_(
                 ReportedCompletion.withdrawal_due_at.is_not(None),
                 ReportedCompletion.status == "cancelled",
@@ -218,8 +274,8 @@ def mark_withdrawn(report: ReportedCompletion) -> None:
         raise ReportingError("This completion is marked withdrawn already.", 409)
     if not report.withdrawal_pending:
         raise ReportingError(
-            f"{report.certificate.code} was not revoked after it was reported; "
-            f"{system_name(report.system)} holds nothing to withdraw.",
+            f"{report.certificate.code} was not revoked, nor moved to another state's license, "
+            f"after it was reported; {system_name(report.system)} holds nothing to withdraw.",
             409,
         )
     report.withdrawn_at = utcnow()
@@ -262,6 +318,12 @@ def reopen(report: ReportedCompletion) -> None:
         raise ReportingError("This completion is already on its way; wait for the answer.", 409)
     if report.certificate.status == "revoked":
         raise ReportingError("The certificate is revoked; it is not reported.", 409)
+    if report.moved_at is not None:
+        raise ReportingError(
+            f"The certificate now names a license outside {report.jurisdiction}; it is not "
+            f"reported there. Its report to the license's own state is on the certificate.",
+            409,
+        )
     if report.attempts >= max_attempts():
         # A resend earns a full round of tries (and the sweep's care if its message is lost);
         # the count stays above zero, which tells the withdrawal rule the board may hold it.
@@ -291,6 +353,16 @@ _MEMBER_WORDS = {
 def member_status(report: ReportedCompletion) -> str:
     """The report's status in plain words for the member."""
     name = system_name(report.system)
+    if report.moved_at is not None:
+        board = f"{name} ({report.jurisdiction})"
+        if report.withdrawal_pending:
+            return (
+                f"Your certificate now names a license in another state; {board} received it "
+                "for your earlier license, and the provider withdraws it there."
+            )
+        if report.withdrawn_at is not None:
+            return f"Withdrawn from {board}: your certificate now names a license in another state."
+        return f"Not reported to {board}: your certificate now names a license in another state."
     if report.withdrawn_at is not None:
         return f"Revoked, and withdrawn from {name}."
     if report.withdrawal_pending:
@@ -350,6 +422,7 @@ def roster(system: str, start: date, end: date) -> tuple[RosterFile, int]:
             .where(
                 ReportedCompletion.system == system,
                 ReportedCompletion.status != "cancelled",
+                ReportedCompletion.moved_at.is_(None),  # not this board's licensee any more
                 Certificate.status == "issued",
                 Certificate.completed_at >= first,
                 Certificate.completed_at < last,

@@ -1,0 +1,175 @@
+"""A reissue whose license moved to another state: the old board withdraws, the new one is told."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from campus.extensions import db
+from tests import support
+from tests.reporting.helpers import completion, configure, report_of, reports_of
+
+
+@pytest.fixture
+def georgia_on_cebroker(monkeypatch):
+    """Georgia's boards take completions through CE Broker too, for one test."""
+    from campus.reporting import systems
+
+    real = systems.all_systems()["cebroker"]
+    georgia = systems.Jurisdiction(
+        code="GA",
+        name="Georgia",
+        source="test",
+        professions=dict(real.jurisdictions["FL"].professions),
+    )
+    both = systems.TrackingSystem(
+        key="cebroker", name=real.name, jurisdictions={**real.jurisdictions, "GA": georgia}
+    )
+    monkeypatch.setattr(systems, "all_systems", lambda: {"cebroker": both})
+
+
+def _move_and_reissue(app, c, state: str, number: str | None = None) -> None:
+    """The member's license moves to `state`; an admin reissues the certificate for it."""
+    from campus.certificates import actions
+    from campus.licenses.models import License
+    from tests.certificates.helpers import certificate_of
+
+    with app.app_context():
+        certificate = certificate_of(c.user_id)
+        license = db.session.get(License, certificate.license_id)
+        license.jurisdiction = state
+        if number:
+            license.number = number
+        db.session.commit()
+        actions.reissue(certificate.code, f"License moved to {state}", actor=None)
+        db.session.commit()
+
+
+def _audit_entries():
+    from campus.audit import AuditEntry
+
+    return db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "ReportedCompletion")
+    ).all()
+
+
+def test_a_license_moved_out_of_a_reporting_state_is_due_for_withdrawal_there(
+    app, client, fake_cebroker
+):
+    # Florida's board accepted the hours; the certificate now names a Georgia license: Florida
+    # holds a completion that is no longer its licensee's, and nothing is sent to it again.
+    from campus.reporting import actions, services
+    from campus.reporting.services import ReportingError
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-moving")
+    _move_and_reissue(app, c, "GA", "GA-778")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.jurisdiction == "FL" and report.status == "accepted"
+        assert report.withdrawal_pending and report.withdrawn_at is None
+        [entry] = _audit_entries()
+        assert "FL" in entry.summary and "GA" in entry.summary
+        with pytest.raises(ReportingError):
+            actions.resend(report.id, actor=None)
+        db.session.rollback()
+        today = date.today()
+        _roster, count = services.roster("cebroker", date(today.year - 1, 1, 1), today)
+        assert count == 0  # Florida's roster no longer lists it
+        services.mark_withdrawn(report_of(c.certificate_id))
+        db.session.commit()
+    assert len(fake_cebroker.messages) == 1  # the Georgia license never went to Florida
+    support.login(client, c.email)
+    html = client.get("/certificates/").get_data(as_text=True)
+    assert "another state" in html
+
+
+def test_a_pending_report_of_a_moved_license_is_not_sent_to_the_old_board(app, fake_cebroker):
+    c = completion(app, "fl-moving-unsent")  # not configured: nothing reached Florida
+    configure(app, fake_cebroker)
+    _move_and_reissue(app, c, "GA")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status in ("not_configured", "cancelled")
+        assert not report.withdrawal_pending
+        from campus.reporting import actions
+        from campus.reporting.services import ReportingError
+
+        with pytest.raises(ReportingError):
+            actions.resend(report.id, actor=None)
+    assert fake_cebroker.messages == []
+
+
+def test_a_license_moved_between_reporting_states_reaches_the_new_board(
+    app, fake_cebroker, georgia_on_cebroker
+):
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-to-ga")
+    _move_and_reissue(app, c, "GA", "GA-778")
+    with app.app_context():
+        reports = {r.jurisdiction: r for r in reports_of(c.certificate_id)}
+        assert set(reports) == {"FL", "GA"}
+        assert reports["FL"].withdrawal_pending and reports["FL"].sent["jurisdiction"] == "FL"
+        assert reports["GA"].status == "accepted" and not reports["GA"].withdrawal_pending
+        assert reports["GA"].sent["jurisdiction"] == "GA"
+        assert reports["GA"].sent["license_number"] == "GA-778"
+        [entry] = _audit_entries()  # one change, both boards
+        assert "FL" in entry.summary and "GA" in entry.summary
+    assert len(fake_cebroker.messages) == 2
+
+
+def test_a_license_moved_back_stands_again_with_its_first_board(
+    app, fake_cebroker, georgia_on_cebroker
+):
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-and-back")
+    _move_and_reissue(app, c, "GA", "GA-778")
+    _move_and_reissue(app, c, "FL", "MA12345")
+    with app.app_context():
+        reports = {r.jurisdiction: r for r in reports_of(c.certificate_id)}
+        assert reports["FL"].status == "accepted" and not reports["FL"].withdrawal_pending
+        assert reports["GA"].withdrawal_pending
+    assert len(fake_cebroker.messages) == 2  # Florida still held it: nothing sent again
+
+
+def test_the_admin_sees_the_moved_report_due_for_withdrawal(app, client, fake_cebroker):
+    from tests.admin import helpers as admin
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-moving-admin")
+    _move_and_reissue(app, c, "GA")
+    with app.app_context():
+        report_id = report_of(c.certificate_id).id
+    admin.sign_in_admin(app, client)
+    html = client.get(f"/admin/reports/details/?id={report_id}").get_data(as_text=True)
+    assert "license moved" in html and "withdrawal due" in html
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migration_keeps_one_report_per_board_and_back(tmp_path, backend):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.reporting.helpers import insert_old_reports
+    from tests.scratch import migrating
+
+    with migrating(backend, tmp_path):
+        upgrade(revision="0027_practical_video_removed")
+        with db.engine.begin() as conn:
+            insert_old_reports(conn, [{"id": 1}])
+        upgrade(revision="0028_reports_moved")
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE reported_completions SET moved_at = created_at"))
+            conn.execute(
+                text(
+                    "INSERT INTO reported_completions (certificate_id, system, jurisdiction, "
+                    "status, attempts, created_at, updated_at) VALUES (1, 'cebroker', 'GA', "
+                    "'pending', 0, '2026-11-02 10:00:00', '2026-11-02 10:00:00')"
+                )
+            )
+        downgrade(revision="0027_practical_video_removed")
+        with db.engine.connect() as conn:
+            left = conn.execute(text("SELECT jurisdiction FROM reported_completions")).all()
+        assert [row[0] for row in left] == ["GA"]
