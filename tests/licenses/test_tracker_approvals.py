@@ -87,3 +87,99 @@ def test_a_completion_counts_in_the_cycle_of_the_date_its_certificate_prints(app
         assert _florida_tracker(user.id).counted == Decimal("0.00")
         later = completions(user.id, date(2027, 1, 1), date(2028, 12, 31))
         assert [c.completed_on for c in later] == [date(2027, 1, 1)]
+
+
+def _florida_course(slug: str, **fields):
+    """A Florida-approved course (in an app context) with these columns."""
+    from campus.learning.models import BoardApproval
+    from tests.certificates.helpers import edit_course
+
+    course = make_course(slug, ce_hours="14")
+    db.session.add(BoardApproval(course_id=course.id, board="FL", approval_number="20-3333"))
+    db.session.commit()
+    edit_course(course.id, **fields)
+    return course
+
+
+def _florida_member_who_completed(course):
+    user = student(license_number=None, license_state=None)
+    add_license(user.id, "FL", "MA12345", expires_on=dates.today() + timedelta(days=300))
+    complete_course(user.id, course)
+    return user
+
+
+def _uncap_live_webinars() -> None:
+    """Florida's rule caps live webinars like home study; this test's board does not."""
+    from campus.licenses.models import RenewalRule
+
+    rule = db.session.scalars(
+        select(RenewalRule).where(
+            RenewalRule.jurisdiction == "FL", RenewalRule.profession == "massage_therapist"
+        )
+    ).one()
+    rule.capped_deliveries = ["home_study", "recorded_webinar"]
+    db.session.commit()
+
+
+def test_a_completion_keeps_the_subjects_delivery_and_audience_it_was_taken_under(app):
+    from tests.certificates.helpers import edit_course
+
+    with app.app_context():
+        import_shipped_rules()
+        _uncap_live_webinars()
+        course = _florida_course("live-ethics", subjects=["ethics"], delivery_type="live_webinar")
+        user = _florida_member_who_completed(course)
+        before = _florida_tracker(user.id)
+        ethics = {s.key: s.counted for s in before.subjects}["ethics"]
+        assert (before.counted, ethics) == (Decimal("14.00"), Decimal("2.00"))
+        # The admin recasts the course: home study, no ethics, for physical therapists only.
+        edit_course(course.id, subjects=["laws_and_rules"], delivery_type="home_study")
+        from campus.learning.models import Course, CourseProfession
+
+        db.session.get(Course, course.id).audience = [
+            CourseProfession(profession="physical_therapist")
+        ]
+        db.session.commit()
+        after = _florida_tracker(user.id)
+        # What the member did still counts as what it was: 14 live hours, 2 of them ethics.
+        assert after.counted == Decimal("14.00") and after.home_study_counted == Decimal("0.00")
+        assert {s.key: s.counted for s in after.subjects}["ethics"] == Decimal("2.00")
+        assert {s.key: s.counted for s in after.subjects}["laws_and_rules"] == Decimal("0.00")
+
+
+def test_a_certificate_frozen_without_them_counts_by_its_printed_delivery_and_the_course(app):
+    from tests.certificates.helpers import edit_course
+
+    with app.app_context():
+        import_shipped_rules()
+        _uncap_live_webinars()
+        course = _florida_course("older-cert", subjects=["ethics"], delivery_type="live_webinar")
+        user = _florida_member_who_completed(course)
+        certificate = certificate_of(user.id)
+        certificate.data = {
+            k: v
+            for k, v in certificate.data.items()
+            if k not in ("delivery_key", "subject_keys", "course_professions")
+        }
+        db.session.commit()
+        edit_course(course.id, subjects=[], delivery_type="home_study")
+        tracker = _florida_tracker(user.id)
+        # The printed "Live webinar" still says how it was delivered; subjects were not printed.
+        assert tracker.home_study_counted == Decimal("0.00")
+        assert {s.key: s.counted for s in tracker.subjects}["ethics"] == Decimal("0.00")
+
+
+def test_a_reissue_keeps_what_the_course_was_counted_as(app):
+    from campus.certificates import actions
+    from tests.certificates.helpers import edit_course
+
+    with app.app_context():
+        import_shipped_rules()
+        course = _florida_course("reissued-ethics", subjects=["ethics"])
+        user = _florida_member_who_completed(course)
+        edit_course(course.id, subjects=[])
+        actions.reissue(certificate_of(user.id).code, "Name corrected", actor=None)
+        db.session.commit()
+        assert certificate_of(user.id).data["subject_keys"] == ["ethics"]
+        ethics = {s.key: s.counted for s in _florida_tracker(user.id).subjects}["ethics"]
+        assert ethics == Decimal("2.00")

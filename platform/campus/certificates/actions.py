@@ -45,6 +45,9 @@ ISSUE_TASK = "campus.certificates.issue_certificate"
 EARNED_FIELDS = (
     "course_title",
     "delivery_type",
+    "delivery_key",
+    "subject_keys",
+    "course_professions",
     "approvals",
     "completion_date",
     "completion_date_text",

@@ -107,6 +107,11 @@ def freeze(
         "course_summary": course.summary,
         "ce_hours": frozen_hours(ce_hours),
         "delivery_type": course.delivery_label,
+        # What the course was counted as when it was taken, for renewal trackers ("N hours
+        # live", "N hours in ethics", "for this profession"): an admin may recast it later.
+        "delivery_key": course.delivery_type,
+        "subject_keys": list(course.subjects or []),
+        "course_professions": course.professions,
         "completion_date": completed_on.isoformat(),
         "completion_date_text": format_date(completed_on),
         "provider_name": config["PROVIDER_NAME"],

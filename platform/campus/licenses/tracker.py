@@ -5,7 +5,9 @@ The rule (campus.licenses.models.RenewalRule) is data; this module only applies 
 2. Completions in the cycle are taken in date order (earned hours, revoked ones never count).
 3. A completion counts only if the course is for the license's profession and holds an
    approval, valid on the completion day, from a board the rule accepts (for a completion
-   with a certificate, one the certificate printed).
+   with a certificate, one the certificate printed). A completion counts as what the course
+   was when it was taken (audience, delivery, subjects, as its certificate froze them), not
+   as an admin recast it since; a certificate frozen without them reads the course's own.
 4. Courses delivered in one of the rule's capped deliveries count up to the home-study cap;
    the excess does not count.
 5. Counted hours fill the required subjects the course covers (first come, first served,
@@ -16,7 +18,7 @@ The rule (campus.licenses.models.RenewalRule) is data; this module only applies 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -45,6 +47,23 @@ class Completion:
     # The approvals its certificate printed, when it has one: what a board's auditor reads,
     # whatever the course's approvals became since (None: the course's own).
     approvals: tuple[BoardApproval, ...] | None = None
+    # The delivery type, subjects and professions the course had when it was completed, as its
+    # certificate froze them (None: the course's own, for a certificate frozen without them).
+    delivery: str | None = None
+    subjects: tuple[str, ...] | None = None
+    audience: tuple[str, ...] | None = None
+
+    @property
+    def delivery_type(self) -> str:
+        return self.course.delivery_type if self.delivery is None else self.delivery
+
+    @property
+    def subject_keys(self) -> tuple[str, ...]:
+        return tuple(self.course.subjects or []) if self.subjects is None else self.subjects
+
+    @property
+    def professions(self) -> tuple[str, ...]:
+        return tuple(self.course.professions) if self.audience is None else self.audience
 
 
 @dataclass
@@ -173,35 +192,37 @@ def completions(user_id: int, start: date, end: date) -> list[Completion]:
         .options(selectinload(Course.approvals), selectinload(Course.audience))
         .order_by(Enrollment.completed_at, Enrollment.id)
     ).all()
-    printed = _printed(user_id, [course.id for _enrollment, course in rows])
+    printed = _printed(user_id, {course.id: course for _enrollment, course in rows})
     found = []
     for enrollment, course in rows:
         assert enrollment.completed_at is not None  # earned_condition() requires it
         hours = Decimal(enrollment.ce_hours_earned or course.ce_hours).quantize(ZERO)
-        day, approvals = printed.get(course.id, (dates.local_date(enrollment.completed_at), None))
-        if start <= day <= end:
-            found.append(Completion(course, day, hours, approvals))
+        completion = printed.get(course.id)
+        if completion is None:
+            completion = Completion(course, dates.local_date(enrollment.completed_at), hours)
+        else:
+            completion = replace(completion, hours=hours)
+        if start <= completion.completed_on <= end:
+            found.append(completion)
     return found
 
 
-def _printed(
-    user_id: int, course_ids: list[int]
-) -> dict[int, tuple[date, tuple[BoardApproval, ...] | None]]:
-    """The completion date and approvals each course's certificate printed, by course.
+def _printed(user_id: int, courses: dict[int, Course]) -> dict[int, Completion]:
+    """Each course's completion as its certificate froze it, by course (its hours are the caller's).
 
-    What a board's auditor reads; approvals have no first day, so the course's own may have
-    gained one since.
+    What a board's auditor reads: the date, the approvals (they have no first day, so the
+    course's own may have gained one since), and what the course was counted as.
     """
-    if not course_ids or "certificates" not in current_app.extensions.get("campus_features", ()):
+    if not courses or "certificates" not in current_app.extensions.get("campus_features", ()):
         return {}
     from campus.certificates.models import Certificate
 
     certificates = db.session.scalars(
         select(Certificate).where(
-            Certificate.user_id == user_id, Certificate.course_id.in_(course_ids)
+            Certificate.user_id == user_id, Certificate.course_id.in_(list(courses))
         )
     )
-    found: dict[int, tuple[date, tuple[BoardApproval, ...] | None]] = {}
+    found: dict[int, Completion] = {}
     for certificate in certificates:
         assert certificate.course_id is not None  # selected by its course
         data = certificate.data or {}
@@ -217,14 +238,29 @@ def _printed(
                 )
                 for a in data["approvals"]
             )
-        found[certificate.course_id] = (certificate.printed_date, approvals)
+        found[certificate.course_id] = Completion(
+            course=courses[certificate.course_id],
+            completed_on=certificate.printed_date,
+            hours=ZERO,
+            approvals=approvals,
+            delivery=data.get("delivery_key") or _DELIVERY_KEYS.get(str(data.get("delivery_type"))),
+            subjects=_frozen_list(data, "subject_keys"),
+            audience=_frozen_list(data, "course_professions"),
+        )
     return found
 
 
-def _capped(rule: RenewalRule, course: Course) -> bool:
-    return rule.max_home_study_hours is not None and course.delivery_type in (
-        rule.capped_deliveries or []
-    )
+# A certificate frozen before its delivery type's key was: the printed label says it.
+_DELIVERY_KEYS = {label: key for key, label in DELIVERY_TYPES.items()}
+
+
+def _frozen_list(data: dict, key: str) -> tuple[str, ...] | None:
+    value = data.get(key)
+    return tuple(str(v) for v in value) if isinstance(value, list) else None
+
+
+def _capped(rule: RenewalRule, delivery: str) -> bool:
+    return rule.max_home_study_hours is not None and delivery in (rule.capped_deliveries or [])
 
 
 def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker:
@@ -239,7 +275,7 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
     for item in done:
         credit = Credit(item.course.title, item.completed_on, item.hours)
         tracker.credits.append(credit)
-        audience = item.course.professions
+        audience = item.professions
         if audience and profession not in audience:
             credit.reason = "The course is not approved for this profession."
             continue
@@ -253,11 +289,11 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
             )
             continue
         counted = item.hours
-        if cap is not None and _capped(rule, item.course):
+        if cap is not None and _capped(rule, item.delivery_type):
             room = max(cap - tracker.home_study_counted, ZERO)
             counted = min(counted, room)
             if counted < item.hours:
-                delivery = DELIVERY_TYPES.get(item.course.delivery_type, "this delivery")
+                delivery = DELIVERY_TYPES.get(item.delivery_type, "this delivery")
                 credit.reason = (
                     f"Cap reached: at most {cap.normalize():f} h may be {delivery.lower()} "
                     f"(or other distance learning) this cycle."
@@ -269,7 +305,7 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
         for subject in tracker.subjects:
             if left <= 0:
                 break
-            if subject.key in (item.course.subjects or []) and subject.due > 0:
+            if subject.key in item.subject_keys and subject.due > 0:
                 used = min(subject.due, left)
                 subject.counted += used
                 left -= used
@@ -314,7 +350,7 @@ def suggestions(tracker: Tracker) -> list[Course]:
             continue
         if not approval_accepted(rule, course, tracker.today):
             continue
-        if cap_full and _capped(rule, course):
+        if cap_full and _capped(rule, course.delivery_type):
             continue
         covers = missing & set(course.subjects or [])
         if covers or general_due:
