@@ -219,6 +219,13 @@ def refuse_overlong_streamed_forms() -> None:
     request.max_content_length = limit
 
 
+def _after_api_auth(hooks: list) -> int:
+    """Return the place just after the API's authentication hook (the first place without it)."""
+    from campus.api.auth import authenticate_api_request
+
+    return hooks.index(authenticate_api_request) + 1 if authenticate_api_request in hooks else 0
+
+
 def register_security(app: Flask) -> None:
     """Send the security headers on every response and trust the configured proxies only."""
     page_policy = content_security_policy(app)
@@ -228,8 +235,10 @@ def register_security(app: Flask) -> None:
     app.session_interface = PrivateCookieSessions()
     app.response_class = RangedResponse
     app.before_request(refuse_nul_paths)
-    # Before the CSRF check, which is the first to read the form.
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_overlong_streamed_forms)
+    # Before the CSRF check, which is the first to read the form, but after who is calling the
+    # API (which reads no body): a caller without a valid token hears 401, not the size limit.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(_after_api_auth(hooks), refuse_overlong_streamed_forms)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

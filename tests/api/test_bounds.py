@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from urllib.parse import quote
 
@@ -173,3 +174,77 @@ def test_longest_number_skips_strings():
     assert longest_number(b'{"a": "' + b"9" * 500 + b'", "b": 12345}') == 5
     assert longest_number(b"[1.0e-123, -77]") == 3
     assert longest_number(b"{}") == 0
+
+
+_OVERSIZED = 2 * 1024 * 1024
+
+
+class _Unreadable(io.RawIOBase):
+    """An oversized request body that fails the test if anything reads it."""
+
+    def __init__(self) -> None:
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._position = _OVERSIZED if whence == 2 else offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        raise AssertionError("the body was read before the caller was known")
+
+
+@pytest.mark.parametrize("headers", [{}, bearer("not-a-token"), {"Authorization": "Basic eDp5"}])
+def test_a_caller_without_a_valid_token_hears_401_before_the_size_of_its_body(client, headers):
+    response = client.post(
+        "/api/v1/courses/any/enroll",
+        input_stream=_Unreadable(),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="campus"'
+
+
+def test_a_streamed_form_from_a_caller_without_a_token_hears_401_not_413(client):
+    response = client.post(
+        "/api/v1/courses/any/enroll",
+        input_stream=io.BytesIO(b"a=" + b"x" * _OVERSIZED),
+        content_type="application/x-www-form-urlencoded",
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="campus"'
+
+
+def test_a_valid_tokens_oversized_body_is_still_refused_unread(app, client):
+    _user_id, raw = member_with_token(app, "write")
+    response = client.post(
+        "/api/v1/courses/any/enroll",
+        input_stream=_Unreadable(),
+        content_type="application/json",
+        headers=bearer(raw),
+    )
+    assert response.status_code == 413
+
+
+def test_a_signed_in_members_oversized_streamed_form_is_refused_not_cut_short(app, client):
+    with app.app_context():
+        support.sign_in_directly(client, _member(app))
+    token = support.csrf_token(client, "/account/security")
+    response = client.post(
+        "/api/v1/courses/any/enroll",
+        input_stream=io.BytesIO(b"a=" + b"x" * _OVERSIZED),
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-CSRFToken": token},
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+    assert response.status_code == 413

@@ -8,6 +8,7 @@ import pytest
 
 from campus.preflight import trusted_hosts
 from tests import support
+from tests.api.helpers import bearer, member_with_token
 from tests.production import BASE_URL, production_app
 
 
@@ -217,9 +218,13 @@ def test_request_bodies_are_bounded_by_default(app):
 
 
 def test_an_oversized_json_body_gets_a_json_413_before_it_is_parsed(app, client):
+    _user_id, raw = member_with_token(app, "write")
     body = b'{"answers": [' + b"1," * (1024 * 1024) + b"1]}"
     response = client.post(
-        "/api/v1/courses/any/quiz/attempts", data=body, content_type="application/json"
+        "/api/v1/courses/any/quiz/attempts",
+        data=body,
+        content_type="application/json",
+        headers=bearer(raw),
     )
     assert response.status_code == 413
     error = response.get_json()["error"]
@@ -262,8 +267,12 @@ def test_a_streamed_form_within_the_limit_is_read_whole(app, client):
 def test_the_limit_is_a_setting(_database):
     app = support.make_app(MAX_CONTENT_LENGTH=100)
     try:
+        _user_id, raw = member_with_token(app, "write")
         response = app.test_client().post(
-            "/api/v1/courses/any/quiz/attempts", data=b"x" * 101, content_type="application/json"
+            "/api/v1/courses/any/quiz/attempts",
+            data=b"x" * 101,
+            content_type="application/json",
+            headers=bearer(raw),
         )
         assert response.status_code == 413
     finally:

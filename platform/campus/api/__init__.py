@@ -25,10 +25,11 @@ def register_api_docs(app: Flask) -> None:
     from campus.api.bodies import check_json_body, check_json_size
 
     app.register_blueprint(docs_bp)
-    # Before every other before_request hook, in this order: a declared length past the limits
-    # (nothing is read), who is calling (tokens; 401 before CSRF), then the body's bounds
-    # (nothing may parse a body before it is measured).
+    # Before every other before_request hook, in this order: who is calling (tokens; reads no
+    # body, so a caller without a valid token hears 401, not how large a body may be, and 401
+    # comes before CSRF), a declared length past the limits (nothing is read), then the body's
+    # bounds (nothing may parse a body before it is measured).
     hooks = app.before_request_funcs.setdefault(None, [])
     hooks.insert(0, check_json_body)
-    register_api_auth(app)
     hooks.insert(0, check_json_size)
+    register_api_auth(app)
