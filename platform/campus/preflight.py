@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -175,7 +176,18 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"METRICS_ALLOW_FROM has {network!r}, which is not an address or network"
             )
+    problems.extend(_multiprocess_dir_problems(os.environ.get("PROMETHEUS_MULTIPROC_DIR")))
     return problems
+
+
+def _multiprocess_dir_problems(folder: str | None) -> list[str]:
+    """Refuse a metrics folder this process cannot write: every request counts into it."""
+    if not folder or (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+        return []
+    return [
+        f"PROMETHEUS_MULTIPROC_DIR={folder!r} is not a folder this process can write; create it "
+        "(empty) for the user Campus runs as, or unset it when only one process serves"
+    ]
 
 
 def _has_valid_port(url: str) -> bool:

@@ -176,3 +176,37 @@ def test_metric_names_follow_prometheus_conventions(client, metrics_on):
         "campus_queue_depth",
     }
     assert all(name.startswith("campus_") for name in names)
+
+
+def test_several_server_processes_without_a_shared_folder_get_a_503_not_one_processs_figures(
+    client, metrics_on, monkeypatch
+):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    response = client.get(
+        "/metrics",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        environ_overrides={"wsgi.multiprocess": True},
+    )
+    assert response.status_code == 503
+    assert "PROMETHEUS_MULTIPROC_DIR" in response.get_data(as_text=True)
+    assert b"campus_http_requests_total" not in response.data
+
+
+def test_one_server_process_needs_no_shared_folder(client, metrics_on, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    response = client.get(
+        "/metrics",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        environ_overrides={"wsgi.multiprocess": False},
+    )
+    assert response.status_code == 200
+
+
+def test_a_multiprocess_folder_that_cannot_be_written_stops_the_start(app, monkeypatch, tmp_path):
+    from campus.preflight import setting_problems
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
+    problems = setting_problems(app.config)
+    assert any("PROMETHEUS_MULTIPROC_DIR" in problem for problem in problems)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert setting_problems(app.config) == []
