@@ -79,3 +79,22 @@ def test_a_search_page_counts_through_the_apps_buffer(app, client):
             assert _impressions(a) == [3]
         finally:
             held.interval = 0
+
+
+def test_counts_held_for_a_deleted_profile_never_reach_a_newer_one(app):
+    from sqlalchemy import delete
+
+    from campus.directory.impressions import ImpressionBuffer
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    with app.app_context():
+        gone = make_profile("10001").id  # the newest profile: the highest id
+        buffer = ImpressionBuffer(db.engine, 60, Clock())
+        buffer.add([gone, gone])
+        db.session.execute(delete(DirectoryProfile).where(DirectoryProfile.id == gone))
+        db.session.commit()  # its member deleted the account while the counts were held
+        newer = make_profile("07030").id
+        assert newer != gone  # a profile's id is never given to another one
+        buffer.flush()
+        assert _impressions(newer) == [0]

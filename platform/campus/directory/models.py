@@ -34,6 +34,9 @@ class DirectoryProfile(TimestampMixin, Model):
             "unit_z",
             "id",
         ),
+        # SQLite would otherwise give a deleted profile's id to the next one, and what a web
+        # process still holds for the old id (impressions.py) would be credited to it.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
