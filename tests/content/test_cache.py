@@ -44,6 +44,37 @@ def test_a_change_is_seen_at_once_by_cached_pages(app, client):
     assert client.get("/articles/changing").status_code == 404
 
 
+def _publish(slug: str, visibility: str) -> None:
+    save_article(
+        slug=slug, title=slug.title(), body_md=body(slug.replace("-", "")), visibility=visibility,
+        status="published",
+    )  # fmt: skip
+    db.session.commit()
+
+
+def test_pages_cached_after_a_backup_are_never_served_once_it_is_restored(app, client):
+    from sqlalchemy import text
+
+    from campus.content.cache import current_version
+
+    with app.app_context():
+        make_article(slug="restored", visibility="paid")
+        make_article(slug="edited-later")
+        backup = current_version()  # what a dump taken now holds
+        _publish("restored", "public")
+    assert "gatedwordrestored" in client.get("/articles/restored").get_data(as_text=True)
+    with app.app_context():
+        # The restore: the rows (and the version row with them) as they were in the dump.
+        db.session.execute(text("UPDATE articles SET visibility = 'paid' WHERE slug = 'restored'"))
+        db.session.execute(text("UPDATE content_version SET version = :v"), {"v": backup})
+        db.session.commit()
+    for _ in range(3):  # the editors carry on; no one reads the page in between
+        with app.app_context():
+            _publish("edited-later", "public")
+        html = client.get("/articles/restored").get_data(as_text=True)
+        assert "previewwordrestored" in html and "gatedwordrestored" not in html
+
+
 def test_an_admins_draft_view_is_not_served_to_readers(app, client):
     with app.app_context():
         make_article(slug="secret-draft", status="draft")

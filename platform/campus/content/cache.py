@@ -1,12 +1,19 @@
 """A small per-process cache of article pages, keyed by the content version in the database.
 
-Every ORM change to an article, region, muscle or download bumps `content_version` in the same
-transaction; a page is cached under the version it was built from, so once the change commits
-every process misses and rebuilds. What is cached is only what one kind of reader may see.
+Every ORM change to an article, region, muscle or download gives `content_version` a fresh
+random value in the same transaction; a page is cached under the version it was built from, so
+once the change commits every process misses and rebuilds. What is cached is only what one kind
+of reader may see.
+
+Random, not a count: a database restored from a dump takes the version back to the dump's, and
+a count would then climb through the same numbers again, each meeting the pages a process cached
+under it before the restore (a page made public after the dump, served whole once more). A
+fresh 63-bit value meets no earlier one.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Hashable
 from itertools import chain
 from typing import Any, cast
@@ -49,8 +56,7 @@ def _bump_version(session: Session, _context, _instances) -> None:
     if not any(isinstance(obj, _WATCHED) for obj in changed):
         return
     connection = session.connection()
-    bumped = connection.execute(
-        update(_TABLE).where(_TABLE.c.id == 1).values(version=_TABLE.c.version + 1)
-    )
+    version = secrets.randbits(63)  # a signed 64-bit column's every positive value
+    bumped = connection.execute(update(_TABLE).where(_TABLE.c.id == 1).values(version=version))
     if bumped.rowcount == 0:
-        connection.execute(insert(_TABLE).values(id=1, version=1))
+        connection.execute(insert(_TABLE).values(id=1, version=version))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.extensions import Model, db
@@ -131,12 +131,13 @@ class Lead(Model):
 
 
 class ContentVersion(Model):
-    """One row whose number goes up whenever articles, regions, muscles or downloads change.
+    """One row whose number changes whenever articles, regions, muscles or downloads change.
 
     Processes cache article pages under this number, so a change is seen by all of them at once.
+    Each change draws a fresh random number (content/cache.py says why it is not a count).
     """
 
     __tablename__ = "content_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
