@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -210,6 +210,42 @@ def test_the_heartbeat_route_credits_only_an_enrolled_learner(timed_app, timed_c
     other = timed_app.test_client()
     make_reader(timed_app, "free", other)
     assert api_post(other, url).status_code in (403, 404)
+
+
+def test_web_hosts_whose_clocks_differ_neither_inflate_nor_refuse_study_time(timed_app):
+    import time_machine
+
+    from campus.learning import seattime
+    from campus.learning.models import Enrollment
+
+    with timed_app.app_context():
+        course = make_course(lessons=1, ce_hours="1")
+        enrollment_id = enroll_directly(support.create_user().id, course.id)
+        lesson_id = course.lesson_ids[0]
+    real = datetime.now(UTC)
+
+    def beat_on(host_ahead_by: int) -> int:
+        """A beat answered by a web host whose clock is `host_ahead_by` seconds ahead."""
+        with (
+            time_machine.travel(real + timedelta(seconds=host_ahead_by), tick=True),
+            timed_app.app_context(),
+        ):
+            credited = seattime.record_heartbeat(enrollment_id, lesson_id)
+            db.session.commit()
+            return credited
+
+    def last_beat_seconds_ago(seconds: int) -> None:
+        with timed_app.app_context():
+            db.session.get(Enrollment, enrollment_id).seat_beat_at -= timedelta(seconds=seconds)
+            db.session.commit()
+
+    # The load balancer sends each beat to either host, a moment apart.
+    assert sum(beat_on(ahead) for ahead in (0, 30, 0, 30, 0, 30)) <= 1
+    last_beat_seconds_ago(12)
+    assert 12 <= beat_on(30) <= 13  # not 42 s on the fast host
+    last_beat_seconds_ago(12)
+    assert 12 <= beat_on(-30) <= 13  # nor nothing on the slow one
+    assert 24 <= _seconds(timed_app, enrollment_id, lesson_id) <= 27
 
 
 def test_publishing_refuses_a_course_whose_content_cannot_support_its_hours(app):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import cast
 
@@ -35,7 +35,6 @@ from campus.learning import snapshots
 from campus.learning.access import EnrollmentFacts, LearningError
 from campus.learning.models import Course, Enrollment, Lesson
 from campus.learning.records import SeatTime
-from campus.models.base import utcnow
 from campus.models.writes import insert_if_absent
 from campus.templating import counted
 
@@ -259,6 +258,20 @@ def max_gap_seconds() -> int:
     return 3 * int(current_app.config["SEAT_TIME_HEARTBEAT_SECONDS"])
 
 
+def database_now() -> datetime:
+    """Return the database's clock, the one every web host's beats are timed by.
+
+    Beats of one member reach whichever web host the load balancer picks; timed by each host's
+    own clock, a host running fast would credit the difference as study and a slow one would
+    refuse the next beat's time. PostgreSQL's clock_timestamp() is the time as the statement
+    runs (now() would be when the transaction began); SQLite's 'now' is its one machine's clock.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        stamp = db.session.scalar(select(func.strftime("%Y-%m-%d %H:%M:%f", "now")))
+        return datetime.fromisoformat(str(stamp)).replace(tzinfo=UTC)
+    return cast(datetime, db.session.scalar(select(func.clock_timestamp()))).astimezone(UTC)
+
+
 def record_heartbeat(enrollment_id: int, lesson_id: int, now: datetime | None = None) -> int:
     """Credit a lesson with the time since the member's previous beat; return the seconds.
 
@@ -266,11 +279,11 @@ def record_heartbeat(enrollment_id: int, lesson_id: int, now: datetime | None = 
     clock and earns nothing. The compare-and-set on `seat_beat_at` means two concurrent beats
     (two tabs, a scripted burst) cannot both claim the same interval.
     """
-    now = now or utcnow()
     # One clock per member: their beats, of any course, take turns on their row, so two
     # courses open in two tabs share the wall time instead of each earning all of it.
     owner = select(Enrollment.user_id).where(Enrollment.id == enrollment_id).scalar_subquery()
     user_id = db.session.scalar(select(User.id).where(User.id == owner).with_for_update())
+    now = now or database_now()  # read once the row is ours: a beat that waited is timed late
     # This enrollment's last beat (for the compare-and-set) and the member's, of any course.
     previous, latest = db.session.execute(
         select(
