@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, abort, g, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response as FlaskResponse
+from itsdangerous import SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -21,6 +23,8 @@ _VIDEO_ORIGINS = ("https://www.youtube-nocookie.com", "https://player.vimeo.com"
 _STRIPE_FORM_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")
 # Responses a shared or browser cache must never keep, whoever asked for them.
 _PRIVATE_MIMETYPES = frozenset({"application/pdf", "text/csv"})
+# How far ahead of this host's clock another web host's may run and the cookie it signed count.
+CLOCK_SKEW = timedelta(minutes=5)
 _PROXY_SETTINGS = {
     "x_for": "PROXY_FIX_X_FOR",
     "x_proto": "PROXY_FIX_X_PROTO",
@@ -118,6 +122,27 @@ def keep_from_shared_caches(response: Response) -> None:
     cache.private = True
 
 
+class _SkewTolerantSigner(TimestampSigner):
+    """A timestamp signer that takes a signature dated up to CLOCK_SKEW ahead of this host.
+
+    itsdangerous refuses a signature from the future, so with several web hosts a session
+    cookie signed by one whose clock runs even a second ahead was refused by the next host
+    (its whole seconds apart), and the member was signed out. Only our own hosts can sign,
+    so a date slightly ahead is their clock, never a forgery; one past the lifetime still fails.
+    """
+
+    def unsign(  # type: ignore[override]
+        self, signed_value: str | bytes, max_age: int | None = None, return_timestamp: bool = False
+    ) -> tuple[bytes, datetime] | bytes:
+        try:
+            return super().unsign(signed_value, max_age, return_timestamp)  # type: ignore[call-overload]
+        except SignatureExpired as refused:
+            signed_at, now = refused.date_signed, datetime.now(UTC)
+            if signed_at is None or not now < signed_at <= now + CLOCK_SKEW:
+                raise
+            return super().unsign(signed_value, None, return_timestamp)  # type: ignore[call-overload]
+
+
 class PrivateCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie session; a response that sets any cookie is kept from shared caches.
 
@@ -125,6 +150,12 @@ class PrivateCookieSessions(SecureCookieSessionInterface):
     its CSRF key, a remember-me token) to everyone after. The session is saved last, after every
     after_request hook, so every cookie the response will carry is on it by now.
     """
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        serializer = super().get_signing_serializer(app)
+        if serializer is not None:
+            serializer.signer = _SkewTolerantSigner  # web hosts' clocks never agree exactly
+        return serializer
 
     def save_session(self, app: Flask, session: SessionMixin, response: FlaskResponse) -> None:
         super().save_session(app, session, response)

@@ -336,3 +336,24 @@ def test_ending_this_devices_own_session_from_the_list_asks_to_sign_out_instead(
     assert client.get("/api/v1/me").status_code == 200
     with app.app_context():
         assert db.session.get(UserSession, own).revoked_at is None
+
+
+@pytest.mark.parametrize("ahead", [1, 30])
+def test_a_session_signed_by_a_web_host_whose_clock_is_ahead_still_counts(app, client, user, ahead):
+    from datetime import UTC, datetime
+
+    real = datetime.now(UTC)
+    with time_machine.travel(real + timedelta(seconds=ahead), tick=False):
+        login(client, EMAIL)  # the host that signed the cookie runs `ahead` seconds fast
+    with time_machine.travel(real, tick=False):
+        assert client.get("/api/v1/me").status_code == 200  # the next request, on another host
+
+
+def test_a_session_cookie_dated_far_in_the_future_is_not_believed(app, client, user):
+    from datetime import UTC, datetime
+
+    real = datetime.now(UTC)
+    with time_machine.travel(real + timedelta(hours=2), tick=False):
+        login(client, EMAIL)
+    with time_machine.travel(real, tick=False):
+        assert client.get("/api/v1/me").status_code == 401
