@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
@@ -395,3 +396,16 @@ def test_a_score_passes_on_its_exact_fraction_and_is_shown_rounded_down(app, rig
             actions.submit_exam(user, sitting, answers)
             db.session.commit()
         assert (sitting.score_percent, sitting.passed) == (shown, passed)
+
+
+def test_the_clock_warns_a_screen_reader_through_a_quiet_region_of_its_own(app, client):
+    with app.app_context():
+        _slug, sitting_url, _key = _start_through_the_page(app, client, ready_program())
+    paper = client.get(sitting_url).text
+    clock = re.search(r'<p [^>]*id="exam-clock"[^>]*>', paper)
+    assert clock and 'aria-live="off"' in clock.group(0)  # the ticking clock never talks
+    # The warnings go to a polite region that is empty when the page loads; exam.js fills it
+    # at ten, five and one minute left and when the time is up.
+    region = re.search(r'<p [^>]*id="exam-time-alert"[^>]*>(.*?)</p>', paper)
+    assert region and region.group(1) == ""
+    assert 'aria-live="polite"' in region.group(0) and 'aria-atomic="true"' in region.group(0)

@@ -10,11 +10,38 @@
   if (!form || !clock) { return; }
   var ends = Date.now() + (parseInt(clock.getAttribute("data-seconds"), 10) || 0) * 1000;
   var strong = clock.querySelector("strong");
+  // The visible clock is not a live region (it would talk every second): a screen reader hears
+  // the time only at these marks, through a polite region that is empty when the page loads.
+  var spoken = document.getElementById("exam-time-alert");
+  var marks = [
+    [600, "10 minutes left on the exam."],
+    [300, "5 minutes left on the exam."],
+    [60, "1 minute left on the exam. Your answers are saved as you choose them."]
+  ];
+  var startLeft = secondsLeft();
+  marks = marks.filter(function (mark) { return mark[0] < startLeft; });
+
+  function secondsLeft() {
+    return Math.max(0, Math.round((ends - Date.now()) / 1000));
+  }
+
+  function say(text) {
+    if (spoken) { spoken.textContent = text; }
+  }
 
   function tick() {
-    var left = Math.max(0, Math.round((ends - Date.now()) / 1000));
+    var left = secondsLeft();
+    var due = null;
     strong.textContent = Math.floor(left / 60) + " min " + (left % 60) + " s";
-    if (left === 0) { window.location.reload(); return; }
+    // A tab put to sleep may pass several marks at once: only the latest one is said.
+    while (marks.length && left <= marks[0][0]) { due = marks.shift(); }
+    if (left === 0) {
+      say("Time is up. Your saved answers are being scored.");
+      // Long enough for the sentence to be heard before the result page replaces this one.
+      window.setTimeout(function () { window.location.reload(); }, 3000);
+      return;
+    }
+    if (due) { say(due[1]); }
     window.setTimeout(tick, 1000);
   }
   tick();
