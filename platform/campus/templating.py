@@ -172,6 +172,7 @@ def _links(app: Flask, nav_items: list, link_sets: VersionedLRU) -> dict[str, An
         }
         links["css"] = app.url_for("static", filename="campus.css")
         links["favicon"] = app.url_for("static", filename="favicon.svg")
+        links["announce_js"] = app.url_for("static", filename="announce.js")
         links["nav"] = [
             (app.url_for(endpoint), label, endpoint.partition(".")[0])
             for endpoint, label in nav_items
