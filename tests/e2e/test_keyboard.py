@@ -7,6 +7,7 @@ and Shift+Tab walks back. Then the page's task is done with the keyboard alone.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -138,3 +139,42 @@ def test_quiz_works_with_the_keyboard_alone(page: Page, learner: dict, shots):
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     expect(page.get_by_role("heading", name=re.compile("Your attempts|You passed"))).to_be_visible()
+
+
+# Where the focused control is on the page, top to bottom.
+_FOCUSED_AT = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) { return null; }
+  const box = el.getBoundingClientRect();
+  const name = (el.textContent || el.name || '').trim().slice(0, 40);
+  return {top: Math.round(box.top + window.scrollY), name: name};
+}"""
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_on_a_phone_tab_walks_the_lesson_and_quiz_from_top_to_bottom(page: Page, learner: dict):
+    pages = (
+        f"/courses/{learner['lesson_course']}/lessons/{learner['lesson_id']}",
+        f"/courses/{learner['quiz_course']}/quiz",
+    )
+    for url in pages:
+        page.goto(url)
+        order = _walk_positions(page)
+        # One column on a phone: a control above another on screen comes first. The course
+        # outline sits under the lesson there, so it is walked after the lesson, not before.
+        tops = [f["top"] for f in order]
+        jumps = [(a, b) for a, b in itertools.pairwise(order) if b["top"] < a["top"] - 4]
+        assert jumps == [], f"{url}: Tab jumps back up the page: {jumps} in {tops}"
+
+
+def _walk_positions(page: Page) -> list[dict]:
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    seen: list[dict] = []
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED_AT)
+        if focused is None:
+            return seen
+        seen.append(focused)
+    raise AssertionError("focus never left the page")
