@@ -163,3 +163,19 @@ def test_a_signed_in_member_searches_with_the_same_statements_as_before(app, cli
         for _ in range(30):
             make_profile("10001")
     assert _statements_per_search(app, client, path) == one
+
+
+def test_a_search_opens_at_its_results_or_at_the_zip_code_it_refused(app, client):
+    with app.app_context():
+        make_profile("10001")
+    # Focus starts at what the search answered, so the browser scrolls there (the form fills a
+    # phone's screen) and a screen reader reads the count or the problem first.
+    found = client.get("/directory/?zip=10001").text
+    note = re.search(r'<p class="result-note"[^>]*>', found)
+    assert note and 'tabindex="-1"' in note.group(0) and "autofocus" in note.group(0)
+    assert found.count("autofocus") == 1
+    refused = client.get("/directory/?zip=1234").text
+    zip_box = re.search(r'<input [^>]*id="dir-zip"[^>]*>', refused)
+    assert zip_box and "autofocus" in zip_box.group(0) and 'aria-invalid="true"' in zip_box.group(0)
+    assert refused.count("autofocus") == 1
+    assert "autofocus" not in client.get("/directory/").text  # nothing asked yet

@@ -178,3 +178,20 @@ def _walk_positions(page: Page) -> list[dict]:
             return seen
         seen.append(focused)
     raise AssertionError("focus never left the page")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_directory_search_by_keyboard_lands_on_its_results(page: Page, stack, shots):
+    page.goto("/directory/")
+    answers = (("1234", page.locator("#dir-zip")), ("10001", page.locator(".result-note")))
+    for typed, lands_on in answers:
+        _focus(page, page.get_by_label("ZIP code"))
+        page.keyboard.press("Control+A")
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(rf"zip={typed}"))
+        page.wait_for_load_state()
+        # The answer has focus and is on screen: the form alone fills a phone's screen.
+        expect(lands_on).to_be_focused()
+        expect(lands_on).to_be_in_viewport()
+        shot(page, shots, f"directory-{typed}")
