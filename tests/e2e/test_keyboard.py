@@ -195,3 +195,19 @@ def test_a_directory_search_by_keyboard_lands_on_its_results(page: Page, stack, 
         expect(lands_on).to_be_focused()
         expect(lands_on).to_be_in_viewport()
         shot(page, shots, f"directory-{typed}")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_quiz_sent_with_a_question_unanswered_opens_at_the_problem(page: Page, learner: dict):
+    page.goto(f"/courses/{learner['quiz_course']}/quiz")
+    first = page.locator("fieldset").first.locator("input").first
+    _focus(page, first)
+    page.keyboard.press("Space")
+    _focus(page, page.get_by_role("button", name="Submit my answers"))
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    problem = page.locator(".flash-error")
+    expect(problem).to_contain_text("Answer every question")
+    expect(problem).to_be_focused()
+    expect(problem).to_be_in_viewport()
+    expect(page.locator("fieldset").first.locator("input").first).to_be_checked()

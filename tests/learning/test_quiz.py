@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -372,3 +373,17 @@ def test_a_double_click_on_submit_records_one_attempt(app, client, course, membe
     assert second.status_code == 409
     assert "submitted already" in second.get_data(as_text=True)
     assert _attempts(app) == [(0, 0, False)]  # one attempt of the day's three used
+
+
+def test_a_refused_quiz_opens_at_what_is_wrong(app, client, course, member):
+    with app.app_context():
+        other = make_course("other-course")
+    answers = _bad_cases(course, other)["missing answer"]
+    page = post_form(client, f"/courses/{course.slug}/quiz", as_form(answers)).get_data(
+        as_text=True
+    )
+    # Focus starts on the problem, not at the top of the page: the browser scrolls to it and a
+    # screen reader reads it (an alert already on the page when it loads is often not read).
+    box = re.search(r'<div class="flash flash-error"[^>]*>', page)
+    assert box and 'tabindex="-1"' in box.group(0) and "autofocus" in box.group(0)
+    assert page.count("autofocus") == 1
