@@ -211,3 +211,18 @@ def test_a_quiz_sent_with_a_question_unanswered_opens_at_the_problem(page: Page,
     expect(problem).to_be_focused()
     expect(problem).to_be_in_viewport()
     expect(page.locator("fieldset").first.locator("input").first).to_be_checked()
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_skip_link_moves_focus_into_the_content(page: Page, learner: dict):
+    page.goto(f"/courses/{learner['lesson_course']}/lessons/{learner['lesson_id']}")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    # Focus itself lands on the content (not only the place Tab starts from), so a screen
+    # reader that follows focus starts reading there too; and no ring is drawn round it all.
+    main = page.locator("main")
+    expect(main).to_be_focused()
+    assert main.evaluate("(el) => getComputedStyle(el).outlineStyle") == "none"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.querySelector('main').contains(document.activeElement)")

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -173,3 +174,9 @@ def test_variants_of_a_page_ask_search_engines_not_to_index_them(client):
     ):
         assert noindex not in client.get(plain).text, plain
         assert noindex in client.get(variant).text, variant
+
+
+def test_the_skip_link_leads_to_a_main_that_can_take_focus(client):
+    page = client.get("/").text
+    assert '<a class="skip-link" href="#main">' in page
+    assert re.search(r'<main id="main" tabindex="-1"', page)
