@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import jwt as pyjwt
 import pytest
@@ -498,3 +499,13 @@ def test_the_public_verify_page_of_a_replaced_code_says_when_and_by_which_code_b
     admin = app.test_client()
     support.login(admin, admin_email)
     assert reason in admin.get(f"/verify/{old}").get_data(as_text=True)
+
+
+def test_a_refused_transcript_range_opens_at_the_start_date(app, client):
+    s = completed_student(app)
+    support.login(client, s.email)
+    page = client.get("/certificates/transcript.pdf?from=yesterday").get_data(as_text=True)
+    start = re.search(r'<input type="date" id="from"[^>]*>', page)
+    assert start and "autofocus" in start.group(0) and 'aria-invalid="true"' in start.group(0)
+    assert page.count("autofocus") == 1
+    assert "autofocus" not in client.get("/certificates/").get_data(as_text=True)

@@ -226,3 +226,15 @@ def test_the_skip_link_moves_focus_into_the_content(page: Page, learner: dict):
     assert main.evaluate("(el) => getComputedStyle(el).outlineStyle") == "none"
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.querySelector('main').contains(document.activeElement)")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_adding_up_ce_hours_by_keyboard_lands_on_the_sum(page: Page, learner: dict):
+    page.goto("/learning/")
+    _focus(page, page.get_by_role("button", name="Add up"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"from="))
+    page.wait_for_load_state()
+    total = page.locator(".range-result")
+    expect(total).to_be_focused()
+    expect(total).to_be_in_viewport()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -498,3 +499,17 @@ def test_the_course_api_lists_only_approvals_in_force_as_the_catalog_does(app, c
     ]
     document = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert "in force" in document["CourseSummary"]["properties"]["approvals"]["description"]
+
+
+def test_adding_up_a_range_opens_at_the_sum_or_at_the_refused_date(app, client):
+    make_reader(app, "member", client, None)
+    # The range form sits a screen or more down a phone's dashboard: the page it sends back
+    # opens at its answer, so the browser scrolls there and a screen reader reads it first.
+    summed = client.get("/learning/?from=2026-01-01&to=2026-06-30").get_data(as_text=True)
+    result = re.search(r'<p class="range-result"[^>]*>', summed)
+    assert result and 'tabindex="-1"' in result.group(0) and "autofocus" in result.group(0)
+    assert summed.count("autofocus") == 1
+    refused = client.get("/learning/?from=yesterday").get_data(as_text=True)
+    start = re.search(r'<input type="date" id="from"[^>]*>', refused)
+    assert start and "autofocus" in start.group(0) and refused.count("autofocus") == 1
+    assert "autofocus" not in client.get("/learning/").get_data(as_text=True)  # nothing asked
