@@ -62,6 +62,39 @@ def test_a_nul_byte_in_a_path_finds_no_page(client, path):
     assert client.get(path).status_code == 404
 
 
+def _statements_with_nul(app):
+    """Collect the parameters of every statement that carries a NUL byte to the database."""
+    from sqlalchemy import event
+
+    from campus.extensions import db
+
+    seen: list = []
+
+    def spy(_conn, _cursor, _statement, parameters, *_args) -> None:
+        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+        seen.extend(v for v in values if isinstance(v, str) and "\x00" in v)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", spy)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", spy)
+
+
+def test_a_nul_byte_in_a_practical_upload_path_reaches_no_query(app, client):
+    # PostgreSQL refuses text holding a NUL: the query that sizes the upload's allowance
+    # answered a signed-in candidate's "/programs/a%00b/practical" with a 500.
+    with app.app_context():
+        support.sign_in_directly(client, support.create_user().id)
+    token = support.csrf_token(client)
+    seen, stop = _statements_with_nul(app)
+    try:
+        response = client.post("/programs/a%00b/practical", data={"csrf_token": token})
+    finally:
+        stop()
+    assert response.status_code == 404
+    assert seen == []
+
+
 @pytest.mark.parametrize(
     "path", ["/articles/?q=neck%00", "/courses/?q=%00", "/admin/?a%00=1", "/?page=1%00"]
 )
