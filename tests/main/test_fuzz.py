@@ -1,6 +1,6 @@
-"""Every route of the URL map, fed odd input by every kind of visitor: never a 5xx, and a
-request that is refused (no CSRF token, a path that names nothing, a body of the wrong shape)
-changes nothing.
+"""Every route of the URL map, fed odd input by every kind of visitor: never a 5xx; a refusal
+says why (the site's error page, or the API's JSON error); and a request that is refused (no
+CSRF token, a path that names nothing, a body of the wrong shape) changes nothing.
 
 The requests are sampled: each route gets a few of the variants below per visitor, chosen by a
 seed (CAMPUS_FUZZ_SEED, printed on failure) so that every run covers another part of the space
@@ -142,6 +142,30 @@ def _pick(every: list, role: str, rule: str) -> list:
     return random.Random(f"{SEED}{role}{rule}").sample(every, min(PER_VISITOR, len(every)))
 
 
+# Werkzeug's own words, meant for developers: a refusal the site did not word itself.
+_STOCK = ("If you entered the URL manually", "The browser (or proxy) sent a request",
+          "The method is not allowed for the requested URL")  # fmt: skip
+
+
+def _unclear_refusal(response, kwargs: dict) -> str | None:
+    """Say what is wrong with a refusal's body: the API's JSON error, or the site's error page."""
+    # A 412 answers a cache's If-Match on a file: a status for the cache, with no body to read.
+    status = response.status_code
+    if status < 400 or status == 412 or kwargs.get("method") == "HEAD":
+        return None
+    path = kwargs["path"]
+    if path.startswith(("/api/", "/webhooks/")):
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        return None if error.get("code") and error.get("message") else "not the JSON error shape"
+    text = response.get_data(as_text=True)
+    if response.mimetype == "application/json":
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        return None if error.get("message") else "a JSON refusal without a message"
+    if any(phrase in text for phrase in _STOCK) or "campus.css" not in text:
+        return "not the site's error page"
+    return None
+
+
 # Routes whose answer to a visit is a write by design, whatever came with it.
 _WRITES_ON_ANY_POST = {"accounts.logout"}
 
@@ -165,9 +189,10 @@ def test_odd_input_gets_an_answer_and_a_refusal_changes_nothing(site, endpoint, 
                 failures.append(f"{role}: {label}: raised {type(error).__name__}: {error}"[:300])
                 continue
             status = response.status_code
+            problem = _unclear_refusal(response, kwargs)
             response.close()
-            if status >= 500:
-                failures.append(f"{role}: {label}: {status}")
+            if status >= 500 or problem:
+                failures.append(f"{role}: {label}: {status} {problem or ''}")
             written = site.writes.take()
             if method == "GET":  # what an admin read or exported is logged, by design
                 written = [name for name in written if name != "admin_audit_entries"]
