@@ -310,3 +310,57 @@ def _add_program_fixtures(ids, user_id: int, course) -> None:
     db.session.add(submission)
     db.session.commit()
     ids.submission = submission.id
+
+
+# The record each admin view's ?id= names, and the fixture id each URL argument takes.
+VIEW_OF = {
+    "admin_courses": "course",
+    "admin_modules": "module",
+    "admin_lessons": "lesson",
+    "admin_quizzes": "quiz",
+    "admin_questions": "question",
+    "admin_approvals": "approval",
+    "admin_articles": "article",
+    "admin_categories": "category",
+    "admin_tags": "tag",
+    "admin_downloads": "download",
+    "admin_leads": "lead",
+    "admin_members": "member",
+    "admin_webhooks": "event",
+    "admin_comps": "comp",
+    "admin_audit": "audit",
+    "admin_certificates": "certificate",
+    "admin_reports": "report",
+    "admin_programs": "program",
+    "admin_exam_questions": "exam_question",
+    "admin_credentials": "credential",
+    "admin_renewal_rules": "renewal_rule",
+    "admin_directory": "directory_profile",
+    "admin_retention_holds": "hold",
+}
+ARG_OF = {
+    "user_id": "member",
+    "event_id": "event",
+    "article_id": "article",
+    "course_id": "course",
+    "credential_id": "credential",
+    "submission_id": "submission",
+    "profile_id": "directory_profile",
+}
+
+
+def admin_url(rule: str, endpoint: str, ids) -> str:
+    """Fill a rule's arguments (and ?id= for record pages) from the fixture's ids."""
+    prefix = endpoint.split(".")[0]
+    url = rule
+    for arg, attr in ARG_OF.items():
+        url = url.replace(f"<int:{arg}>", str(getattr(ids, attr)))
+    for name in ("certificate_id",):
+        if f"<int:{name}>" in url:
+            url = url.replace(f"<int:{name}>", str(ids.certificate))
+    url = url.replace("<export_type>", "csv")
+    if endpoint.endswith((".edit_view", ".details_view")):
+        url += f"?id={getattr(ids, VIEW_OF[prefix])}"
+    if endpoint.endswith(".ajax_lookup"):
+        url += "?name=none&query=a"
+    return url

@@ -27,57 +27,6 @@ def _admin_rules():
 
 
 RULES = _admin_rules()
-_VIEW_OF = {
-    "admin_courses": "course",
-    "admin_modules": "module",
-    "admin_lessons": "lesson",
-    "admin_quizzes": "quiz",
-    "admin_questions": "question",
-    "admin_approvals": "approval",
-    "admin_articles": "article",
-    "admin_categories": "category",
-    "admin_tags": "tag",
-    "admin_downloads": "download",
-    "admin_leads": "lead",
-    "admin_members": "member",
-    "admin_webhooks": "event",
-    "admin_comps": "comp",
-    "admin_audit": "audit",
-    "admin_certificates": "certificate",
-    "admin_reports": "report",
-    "admin_programs": "program",
-    "admin_exam_questions": "exam_question",
-    "admin_credentials": "credential",
-    "admin_renewal_rules": "renewal_rule",
-    "admin_directory": "directory_profile",
-    "admin_retention_holds": "hold",
-}
-_ARG_OF = {
-    "user_id": "member",
-    "event_id": "event",
-    "article_id": "article",
-    "course_id": "course",
-    "credential_id": "credential",
-    "submission_id": "submission",
-    "profile_id": "directory_profile",
-}
-
-
-def _url(rule: str, endpoint: str, ids) -> str:
-    """Fill a rule's arguments (and ?id= for record pages) from the fixture's ids."""
-    prefix = endpoint.split(".")[0]
-    url = rule
-    for arg, attr in _ARG_OF.items():
-        url = url.replace(f"<int:{arg}>", str(getattr(ids, attr)))
-    for name in ("certificate_id",):
-        if f"<int:{name}>" in url:
-            url = url.replace(f"<int:{name}>", str(ids.certificate))
-    url = url.replace("<export_type>", "csv")
-    if endpoint.endswith((".edit_view", ".details_view")):
-        url += f"?id={getattr(ids, _VIEW_OF[prefix])}"
-    if endpoint.endswith(".ajax_lookup"):
-        url += "?name=none&query=a"
-    return url
 
 
 def _view(app, endpoint: str):
@@ -144,7 +93,7 @@ def ids(site):
 )
 def test_anonymous_visitors_are_sent_to_login(site, ids, endpoint, rule, method):
     client = _client(site[0], None)
-    url = _url(rule, endpoint, ids)
+    url = helpers.admin_url(rule, endpoint, ids)
     response = client.get(url) if method == "GET" else support.post_form(client, url, {})
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
@@ -155,7 +104,7 @@ def test_anonymous_visitors_are_sent_to_login(site, ids, endpoint, rule, method)
 )
 def test_students_are_refused(site, ids, endpoint, rule, method):
     client = _client(site[0], ids.student)
-    url = _url(rule, endpoint, ids)
+    url = helpers.admin_url(rule, endpoint, ids)
     response = client.get(url) if method == "GET" else support.post_form(client, url, {})
     assert response.status_code == 403
 
@@ -165,7 +114,7 @@ def test_students_are_refused(site, ids, endpoint, rule, method):
 )
 def test_assessors_reach_only_the_assessments(site, ids, endpoint, rule, method):
     client = _client(site[0], ids.assessor)
-    url = _url(rule, endpoint, ids)
+    url = helpers.admin_url(rule, endpoint, ids)
     response = client.get(url) if method == "GET" else support.post_form(client, url, {})
     if endpoint.startswith("admin_assessments."):
         # In: the queue, a review page, the video; an empty review form is refused, not a 500.
@@ -182,7 +131,7 @@ GETS = [(e, r) for e, r, m in RULES if m == "GET"]
 def test_admins_open_every_page(site, ids, endpoint, rule):
     app = site[0]
     client = _client(app, ids.admin)
-    response = client.get(_url(rule, endpoint, ids))
+    response = client.get(helpers.admin_url(rule, endpoint, ids))
     assert response.status_code == _expected_for_admin(app, endpoint), response.get_data(
         as_text=True
     )[:3000]

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from werkzeug.datastructures import MultiDict
 
 from tests import support
-from tests.admin.test_access import _url as admin_url
+from tests.admin.helpers import admin_url
 
 # Query values that break naive int(), float(), Decimal(), date and string handling.
 ODD_VALUES = [
