@@ -183,3 +183,21 @@ def test_a_reissue_keeps_what_the_course_was_counted_as(app):
         assert certificate_of(user.id).data["subject_keys"] == ["ethics"]
         ethics = {s.key: s.counted for s in _florida_tracker(user.id).subjects}["ethics"]
         assert ethics == Decimal("2.00")
+
+
+def test_an_older_certificate_printed_recorded_webinar_still_counts_as_one(app):
+    from tests.certificates.helpers import edit_course
+
+    with app.app_context():
+        import_shipped_rules()
+        _uncap_live_webinars()
+        course = _florida_course("older-recording", delivery_type="recorded_webinar")
+        user = _florida_member_who_completed(course)
+        certificate = certificate_of(user.id)
+        # Frozen before the delivery key was, under the label recordings printed then.
+        data = {k: v for k, v in certificate.data.items() if k != "delivery_key"}
+        certificate.data = {**data, "delivery_type": "Recorded webinar"}
+        db.session.commit()
+        edit_course(course.id, delivery_type="live_webinar")
+        # Recordings count under the home-study cap (12 h here), live webinars do not.
+        assert _florida_tracker(user.id).home_study_counted == Decimal("12.00")

@@ -250,8 +250,10 @@ def _printed(user_id: int, courses: dict[int, Course]) -> dict[int, Completion]:
     return found
 
 
-# A certificate frozen before its delivery type's key was: the printed label says it.
+# A certificate frozen before its delivery type's key was: the printed label says it. Recorded
+# webinars printed "Recorded webinar" until the label became NCBTMB's "Home study (...)".
 _DELIVERY_KEYS = {label: key for key, label in DELIVERY_TYPES.items()}
+_DELIVERY_KEYS["Recorded webinar"] = "recorded_webinar"
 
 
 def _frozen_list(data: dict, key: str) -> tuple[str, ...] | None:
