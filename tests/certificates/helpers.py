@@ -70,13 +70,16 @@ def completed_student(app, slug: str = "hip-basics", **fields) -> SimpleNamespac
 
 
 def certificate_of(user_id: int):
-    """The user's only certificate (inside an app context), or None."""
+    """The user's first certificate (inside an app context), or None."""
     from sqlalchemy import select
 
     from campus.certificates.models import Certificate
     from campus.extensions import db
 
-    return db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)).first()
+    # By id: with several, PostgreSQL returns rows in no set order (an update moves a row).
+    return db.session.scalars(
+        select(Certificate).where(Certificate.user_id == user_id).order_by(Certificate.id)
+    ).first()
 
 
 def code_of(app, user_id: int) -> str:
