@@ -173,3 +173,19 @@ def test_the_migration_keeps_one_report_per_board_and_back(tmp_path, backend):
         with db.engine.connect() as conn:
             left = conn.execute(text("SELECT jurisdiction FROM reported_completions")).all()
         assert [row[0] for row in left] == ["GA"]
+
+
+def test_a_license_edited_to_another_state_before_a_reissue_sends_the_printed_license(app):
+    # The member changes their license to Georgia; no reissue yet, so the certificate still
+    # names the Florida license. Florida's board must get that one, never the Georgia number.
+    from campus.licenses.models import License
+    from campus.reporting import services
+    from tests.certificates.helpers import certificate_of
+
+    c = completion(app, "fl-edited", license_number="MA12345")
+    with app.app_context():
+        license = db.session.get(License, certificate_of(c.user_id).license_id)
+        license.jurisdiction, license.number = "GA", "GA-778"
+        db.session.commit()
+        sent = services.completion_of(report_of(c.certificate_id))
+        assert (sent.jurisdiction, sent.license_number) == ("FL", "MA12345")

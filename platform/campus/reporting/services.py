@@ -102,6 +102,11 @@ def completion_of(report: ReportedCompletion) -> Completion:
     certificate = report.certificate
     data = certificate.data or {}
     jurisdiction, number, profession = _license_of(certificate)
+    if jurisdiction != report.jurisdiction:
+        # The license row moved to another state and no reissue has followed: the certificate
+        # still names this state's license, and this board gets that one, never another's.
+        jurisdiction = report.jurisdiction
+        number = str(data.get("license_number") or "").strip()
     codes = {}
     for system, place in systems_for(jurisdiction):
         if system.key == report.system:
