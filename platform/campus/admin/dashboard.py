@@ -207,21 +207,7 @@ def _learning_figures(board: Dashboard, now: datetime) -> None:
     from campus.learning.models import Enrollment
 
     board.enrollments = _per_month(Enrollment.enrolled_at, now)
-    printed = None
-    if installed("certificates"):
-        from sqlalchemy.orm import aliased
-
-        from campus.certificates.models import Certificate
-
-        # Its own name: earned_condition()'s revocation test reads the table too.
-        certificate = aliased(Certificate)
-        printed = (
-            certificate,
-            and_(
-                certificate.user_id == Enrollment.user_id,
-                certificate.course_id == Enrollment.course_id,
-            ),
-        )
+    printed = credit.printed_certificate()
     earned = credit.earned_condition()
     board.completions = _per_month(Enrollment.completed_at, now, earned, printed=printed)
     board.ce_hours = _per_month(

@@ -29,6 +29,22 @@ def _certificate_model():
     return Certificate
 
 
+def printed_certificate() -> tuple[Any, ColumnElement[bool]] | None:
+    """(an alias of Certificate, its join to Enrollment): what dates a completion as printed.
+
+    Its own name in the join: earned_condition()'s revocation test reads the table too. None
+    without the certificates feature.
+    """
+    certificate = _certificate_model()
+    if certificate is None:
+        return None
+    printed = aliased(certificate)
+    onclause = and_(
+        printed.user_id == Enrollment.user_id, printed.course_id == Enrollment.course_id
+    )
+    return printed, onclause
+
+
 def earned_condition() -> ColumnElement[bool]:
     """The SQL condition for an enrollment whose hours count: completed, not revoked."""
     condition = Enrollment.completed_at.is_not(None)
@@ -67,9 +83,8 @@ def earned_between(
     A certificate issued under an earlier TIME_ZONE setting may print the day before (or after)
     its moment's day now; the tracker and transcripts date it as printed, so every total does.
     """
-    certificate = _certificate_model()
-    # Its own name in the join: earned_condition()'s revocation test reads the table too.
-    printed = aliased(certificate) if certificate is not None and not certified else None
+    join = None if certified else printed_certificate()
+    printed = join[0] if join is not None else None
     value, when, data, where = _earned_columns(user_id, certified, printed)
     # A day's margin each side catches what prints a day away from the moment's day now.
     if start is not None:
@@ -77,11 +92,8 @@ def earned_between(
     if end is not None:
         where.append(when < dates.day_start(end + timedelta(days=2)))
     query = select(value, when, data).where(*where)
-    if printed is not None:
-        query = query.outerjoin(
-            printed,
-            and_(printed.user_id == Enrollment.user_id, printed.course_id == Enrollment.course_id),
-        )
+    if join is not None:
+        query = query.outerjoin(*join)
     found = []
     for hours, moment, frozen in db.session.execute(query):
         day = _printed_day(frozen, moment)
