@@ -93,3 +93,15 @@ def test_verify_page_and_credential_name_the_instructor(app, client):
     credential = client.get(f"/verify/{code}.json").get_json()["credential"]
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["creator"]["name"] == "Ann Presenter, LMT"
+
+
+def test_the_credentials_instructor_link_lands_on_the_course_pages_instructors(app, client):
+    from tests.certificates.helpers import code_of, completed_student
+
+    s = completed_student(app)
+    credential = client.get(f"/verify/{code_of(app, s.user_id)}.json").get_json()["credential"]
+    link = credential["credentialSubject"]["achievement"]["creator"]["id"]
+    path, fragment = link.removeprefix(app.config["PUBLIC_BASE_URL"]).split("#")
+    html = client.get(path).get_data(as_text=True)
+    section = html.split(f'id="{fragment}"', 1)[1].split("</section>", 1)[0]
+    assert "<h2>Instructor</h2>" in section and "Ann Presenter, LMT" in section

@@ -132,7 +132,7 @@ def test_api_course_links_are_whole_addresses_like_the_other_apis(app, client, c
     assert listed["url"] == one["url"] == expected
 
 
-def test_course_page_has_overview_objectives_syllabus_presenter_approvals(app, client, courses):
+def test_course_page_has_overview_objectives_syllabus_instructor_approvals(app, client, courses):
     html = client.get("/courses/hip").get_data(as_text=True)
     for text in (
         "<strong>overview</strong>",
