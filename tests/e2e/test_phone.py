@@ -23,3 +23,18 @@ def test_an_admin_list_of_many_pages_fits_the_phone(page: Page, stack, shots):
     expect(page.locator(".pagination .page-item").first).to_be_visible()
     shot(page, shots, "audit-log-pages")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_phone_menu_says_what_it_is_and_whether_it_is_open(page: Page, stack):
+    page.goto("/articles/")
+    # A screen reader reads the control's name with its state: "Menu, checkbox, not checked",
+    # then "checked" once open. A name saying "Open the menu" would be wrong half the time.
+    toggle = page.get_by_role("checkbox", name="Menu", exact=True)
+    expect(toggle).not_to_be_checked()
+    expect(page.locator(".site-nav")).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Space")
+    expect(toggle).to_be_checked()
+    expect(page.locator(".site-nav")).to_be_visible()
+    assert toggle.get_attribute("aria-controls") == page.locator(".site-nav").get_attribute("id")
