@@ -121,3 +121,34 @@ def test_deleting_the_account_marks_the_reviewed_videos_removed(app):
         submission = db.session.get(PracticalSubmission, submission_id)
         assert not get_storage().exists(key)
         assert submission.status == "passed" and submission.video_removed_at is not None
+
+
+def test_a_video_whose_removal_was_cut_short_goes_on_the_next_run(app, monkeypatch):
+    """Storage away (or the worker killed) as a video is removed: the next run still removes it."""
+    from campus.programs.tasks import remove_reviewed_videos
+    from campus.storage import LocalStorage
+
+    with app.app_context():
+        program, _courses = ready_program(practical_required=True, rubric="Finds the point")
+        stuck = _video(program.id, support.create_user().id, "passed", 91)
+        gone = _video(program.id, support.create_user().id, "passed", 92)
+        stuck_key = db.session.get(PracticalSubmission, stuck).storage_key
+        real_delete = LocalStorage.delete
+
+        def delete_failing_once(self, key):
+            if key == stuck_key:
+                raise OSError("storage unreachable")
+            real_delete(self, key)
+
+        monkeypatch.setattr(LocalStorage, "delete", delete_failing_once)
+        # The other video is still removed: one that cannot go does not stop the run.
+        assert remove_reviewed_videos.apply().get() == 1
+        assert not get_storage().exists(db.session.get(PracticalSubmission, gone).storage_key)
+        assert get_storage().exists(stuck_key)
+        # Still due: nothing says it is gone while its file is there.
+        assert db.session.get(PracticalSubmission, stuck).video_removed_at is None
+
+        monkeypatch.setattr(LocalStorage, "delete", real_delete)
+        assert remove_reviewed_videos.apply().get() == 1
+        assert not get_storage().exists(stuck_key)
+        assert db.session.get(PracticalSubmission, stuck).video_removed_at is not None

@@ -25,7 +25,7 @@ from campus.extensions import db
 from campus.models.base import utcnow
 from campus.programs.eligibility import eligibility
 from campus.programs.models import PracticalSubmission, Program
-from campus.storage import delete_after_commit, get_storage
+from campus.storage import get_storage
 
 CHUNK = 1024 * 1024
 # extension -> (MIME type, kind the magic bytes must show)
@@ -226,13 +226,18 @@ def videos_due(now: datetime | None = None) -> list[int]:
 
 
 def remove_video(submission_id: int) -> bool:
-    """Delete a reviewed practical's video (once the change commits); the review stays."""
+    """Delete a reviewed practical's video, then mark it removed; the review stays.
+
+    The file goes first: a run cut short after it (a killed worker, a failed commit) leaves
+    the video due, and the next run finds the file gone and marks it. Marked first, a file
+    that could not go would be left in storage with nothing to remove it again.
+    """
     submission = db.session.scalar(
         select(PracticalSubmission).where(PracticalSubmission.id == submission_id).with_for_update()
     )
     if submission is None or submission.video_removed_at is not None:
         return False  # removed already (another run, or the account's deletion)
+    get_storage().delete(submission.storage_key)
     submission.video_removed_at = utcnow()
-    delete_after_commit([submission.storage_key])
     db.session.flush()
     return True

@@ -137,9 +137,15 @@ def remove_reviewed_videos() -> int:
     """Delete the practical videos kept PRACTICAL_VIDEO_RETENTION_DAYS past the final review."""
     removed = 0
     for submission_id in practicals.videos_due():
-        if practicals.remove_video(submission_id):
-            removed += 1
-        db.session.commit()
+        try:
+            if practicals.remove_video(submission_id):
+                removed += 1
+            db.session.commit()
+        except Exception:
+            # Storage away for a moment: this video stays due for the next night, and the
+            # others still go.
+            db.session.rollback()
+            log.exception("could not remove the video of practical %s", submission_id)
     if removed:
         log.info("removed %d practical videos past their retention", removed)
     return removed
