@@ -313,3 +313,30 @@ def test_issuing_again_twice_queues_and_logs_it_once(app, broker):
     details = client.get(f"/admin/credentials/details/?id={credential.id}").text
     assert '<span class="badge badge-muted">queued</span>' in details
     assert "Queued for issuing again" in details and "Issue again</button>" not in details
+
+
+def test_a_credential_issued_late_by_the_sweep_is_dated_the_day_it_was_earned(app, broker):
+    from campus import dates
+    from campus.programs.models import ExamSitting
+
+    broker.refused.add(actions.ISSUE_TASK)
+    user_id, program_id = _pass_exam(app)  # the issuing task was lost with the broker
+    broker.refused.clear()
+    with app.app_context():
+        passed_at = db.session.scalar(
+            select(ExamSitting.closed_at).where(ExamSitting.user_id == user_id)
+        )
+        validity = db.session.get_one(Program, program_id).validity_months
+    with _later(3 * 24 * 60):  # the worker was away for three days
+        assert sweep_credentials.delay().get() == 1
+    [credential] = _credentials(app)
+    earned_on = dates.local_date(passed_at)
+    # The candidate earned it when they passed, not when a worker got to it: the date it
+    # prints and the period it is valid for run from that day.
+    assert credential.earned_at.replace(tzinfo=UTC) == passed_at.replace(tzinfo=UTC)
+    assert credential.valid_from == earned_on
+    assert credential.valid_until == issuing.period_end(earned_on, validity)
+    assert credential.data["earned_date_text"] == (
+        f"{earned_on:%B} {earned_on.day}, {earned_on.year}"
+    )
+    assert credential.status == "issued"

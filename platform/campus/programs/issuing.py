@@ -85,8 +85,7 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
     user, program = db.session.get(User, user_id), db.session.get(Program, program_id)
     if user is None or program is None:
         return None
-    earned = utcnow()
-    earned_on = dates.local_date(earned)  # validity runs in whole days of the provider's calendar
+    now = utcnow()
     existing = latest_credential(user_id, program_id)
     period = 1
     if existing is not None:
@@ -94,11 +93,18 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
             return existing.id
         # Valid or revoked: nothing to issue. Expired: the next period, once earned anew
         # (progress counts the exam from the lapse, so the old pass does not earn it again).
-        if existing.status != "issued" or earned_on <= existing.valid_until:
+        if existing.status != "issued" or dates.local_date(now) <= existing.valid_until:
             return None
         period = existing.period + 1
-    if not progress(user, program).complete:
+    state = progress(user, program)
+    if not state.complete:
         return None
+    # Earned when the last requirement was met, however late this task runs (a lost message
+    # recovered by the sweep): never in the future, nor within the period that lapsed.
+    earned = min(state.met_at or now, now)
+    if existing is not None and dates.local_date(earned) <= existing.valid_until:
+        earned = now
+    earned_on = dates.local_date(earned)  # validity runs in whole days of the provider's calendar
     until = period_end(earned_on, program.validity_months)
     code = codes.new_code()
     credential = Credential(

@@ -25,6 +25,7 @@ class CourseStep:
     course: Course
     done: bool
     hours: Decimal | None
+    done_at: datetime | None = None  # when the counted completion was made
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,38 @@ class Progress:
             and self.exam_passed
             and self.practical_passed
         )
+
+    @property
+    def met_at(self) -> datetime | None:
+        """When the last requirement was met (when the credential was earned); None if not all.
+
+        The credential is dated by it, not by when a worker got to issuing it: a lost task
+        recovered by the sweep days later, or a queue running past midnight, moves nothing.
+        """
+        if not self.complete or self.exam.passed is None:
+            return None
+        moments = [step.done_at for step in self.required]
+        moments.append(self.exam.passed.closed_at)
+        if self.practical_required and self.practical is not None:
+            moments.append(self.practical.reviewed_at)
+        moments.append(self._electives_met_at())
+        known = [moment for moment in moments if moment is not None]
+        return max(known) if known else None
+
+    def _electives_met_at(self) -> datetime | None:
+        """When the elective hours counted reached the hours needed (None: none are needed)."""
+        if self.elective_hours_needed <= 0:
+            return None
+        total = Decimal(0)
+        done = sorted(
+            (step for step in self.electives if step.done_at is not None),
+            key=lambda step: step.done_at or datetime.min,
+        )
+        for step in done:
+            total += step.hours or Decimal(0)
+            if total >= self.elective_hours_needed:
+                return step.done_at
+        return None
 
     @property
     def status(self) -> str:
@@ -151,7 +184,8 @@ def progress(user: User, program: Program, now: datetime | None = None) -> Progr
     def step(course: Course) -> CourseStep:
         enrollment = enrollments.get(course.id)
         hours = credit.counted_hours(enrollment, revoked) if enrollment else None
-        return CourseStep(course, hours is not None, hours)
+        done_at = enrollment.completed_at if enrollment and hours is not None else None
+        return CourseStep(course, hours is not None, hours, done_at)
 
     electives = [step(c) for c in program.elective_courses]
     exam_state = exam.state(user, program, now)
