@@ -12,7 +12,6 @@ import io
 import logging
 import re
 import secrets
-from datetime import timedelta
 
 from PIL import Image, ImageOps
 from sqlalchemy import select
@@ -20,7 +19,6 @@ from sqlalchemy import select
 from campus.directory.models import DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
-from campus.models.base import utcnow
 from campus.storage import get_storage
 
 MAX_PHOTO_BYTES = 800 * 1024
@@ -123,31 +121,21 @@ def read(key: str) -> bytes | None:
     return storage.read(key)
 
 
-# A photo is stored before its profile's commit, on whichever machine took the upload: one
-# younger than this may belong to a save still under way, and is left alone.
-ORPHAN_GRACE = timedelta(days=1)
-
-
 def delete_orphans() -> int:
-    """Delete the stored photos no profile refers to, older than ORPHAN_GRACE; count them.
+    """Delete the stored photos no profile refers to, past the grace period; count them.
 
     Left by a save whose commit never came (a process killed at the wrong moment) and by
     photos replaced before a replaced photo was deleted.
     """
-    storage = get_storage()
-    cutoff = utcnow() - ORPHAN_GRACE
-    # Listed first, then the profiles read: a save committed in between is seen as in use.
-    old = [key for key, stored_at in storage.listing(PREFIX) if stored_at <= cutoff]
-    if not old:
-        return 0
-    in_use = set(
+    from campus.records.orphans import Kind, delete_unreferenced
+
+    return delete_unreferenced(Kind(PREFIX, _photos_in_use))
+
+
+def _photos_in_use() -> set[str]:
+    """The photo keys the profiles refer to."""
+    return set(
         db.session.scalars(
             select(DirectoryProfile.photo_key).where(DirectoryProfile.photo_key.is_not(None))
         )
     )
-    deleted = 0
-    for key in old:
-        if key not in in_use:
-            storage.delete(key)
-            deleted += 1
-    return deleted

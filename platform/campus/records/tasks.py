@@ -9,7 +9,7 @@ from celery.schedules import crontab
 
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
-from campus.records import retention, services
+from campus.records import orphans, retention, services
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,16 @@ def purge_retained() -> int:
     return purged
 
 
+@shared_task(name="campus.records.delete_orphan_files", acks_late=True, reject_on_worker_lost=True)
+def delete_orphan_files() -> int:
+    """Delete stored member files no row refers to, once past their grace (safe to run twice)."""
+    deleted = orphans.delete_orphans()
+    for prefix, count in deleted.items():
+        if count:
+            log.info("deleted %d stored files under %s that no record refers to", count, prefix)
+    return sum(deleted.values())
+
+
 BEAT_SCHEDULE = {
     "records-purge-retained": {
         "task": "campus.records.purge_retained",
@@ -68,5 +78,9 @@ BEAT_SCHEDULE = {
     "records-sweep-exports": {
         "task": "campus.records.sweep_exports",
         "schedule": 60 * 60.0,
+    },
+    "records-delete-orphan-files": {
+        "task": "campus.records.delete_orphan_files",
+        "schedule": crontab(minute=15, hour=4),  # daily, by the clock: see mail.tasks
     },
 }
