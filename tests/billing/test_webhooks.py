@@ -401,6 +401,43 @@ def test_new_customer_is_linked_through_our_metadata(stripe_client, stripe_app):
         assert db.session.scalar(select(StripeCustomer.stripe_customer_id)) == "cus_new"
 
 
+@pytest.mark.skipif(not support.is_postgres(), reason="needs PostgreSQL's concurrent writers")
+def test_a_new_customers_event_arriving_with_another_of_its_events_is_not_lost(stripe_app):
+    # Two events of a customer new to us, processed at the same moment: the other worker links
+    # the customer first (held uncommitted here), and this one, waiting on that link, must
+    # still apply its newer state rather than ignore it as an unknown customer.
+    import threading
+
+    with stripe_app.app_context():
+        user_id = support.create_user().id
+        engine = db.engine
+    other = engine.connect()
+    other.begin()
+    now = datetime.now(UTC)
+    link = StripeCustomer.__table__.insert().values(
+        user_id=user_id, stripe_customer_id="cus_new", created_at=now, updated_at=now
+    )
+    other.execute(link)
+    cancelled = subscription("sub_a", "cus_new", user_id=user_id, cancel_at_period_end=True)
+    answers: list[int] = []
+    delivery = threading.Thread(
+        target=lambda: answers.append(
+            post_event(
+                stripe_app.test_client(), event("customer.subscription.updated", cancelled)
+            ).status_code
+        )
+    )
+    delivery.start()
+    time.sleep(1)  # the delivery now waits on the other worker's link
+    other.commit()
+    other.close()
+    delivery.join(30)
+    assert answers == [200]
+    [row] = _events(stripe_app)
+    assert (row.status, row.reason) == ("processed", None)
+    assert _sub(stripe_app, "sub_a").cancel_at_period_end is True
+
+
 def test_metadata_cannot_steal_a_user_who_has_a_customer(stripe_client, stripe_app, customer):
     user_id, _ = customer
     sub = subscription("sub_a", "cus_other", user_id=user_id)

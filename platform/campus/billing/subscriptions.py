@@ -84,7 +84,12 @@ def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> 
         with db.session.begin_nested():
             db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer_id))
     except IntegrityError:
-        return None
+        # Another event of this customer, processed at the same moment, linked it first: that
+        # link is this user's too, and this event must not be lost as an unknown customer's.
+        linked = db.session.scalar(
+            select(StripeCustomer.user_id).where(StripeCustomer.stripe_customer_id == customer_id)
+        )
+        return user if linked == user.id else None
     return user
 
 
