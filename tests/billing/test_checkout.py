@@ -347,6 +347,22 @@ def test_portal_without_a_customer_explains(stripe_app, fake_stripe):
     assert fake_stripe.requests == []
 
 
+def test_a_member_whose_customer_stripe_does_not_know_is_not_told_to_retry_the_portal(
+    stripe_app, fake_stripe
+):
+    # Made with the test keys before the switch to live ones, or deleted at Stripe with no
+    # event reaching us: no portal can ever open for it, so "try again in a moment" is wrong.
+    client, user_id = _member_client(stripe_app)
+    with stripe_app.app_context():
+        db.session.add(StripeCustomer(user_id=user_id, stripe_customer_id="cus_testmode"))
+        db.session.commit()
+    response = support.post_form(client, "/membership/portal", follow_redirects=True)
+    assert "could not reach our payment provider" not in response.text
+    assert "start a membership first" in response.text
+    assert 'action="/membership/portal"' not in response.text
+    assert _count(stripe_app, StripeCustomer) == 0
+
+
 def test_portal_when_stripe_is_down_shows_a_message(stripe_app, fake_stripe):
     client, _ = _member_client(stripe_app)
     support.post_form(client, "/membership/checkout")

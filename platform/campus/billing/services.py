@@ -129,14 +129,29 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     return session["url"]
 
 
+NO_BILLING_ACCOUNT = "There is no billing account yet: start a membership first."
+
+
 def portal_url(user: User, return_url: str) -> str:
-    """Return a Customer Portal URL for the user's customer."""
+    """Return a Customer Portal URL for the user's customer.
+
+    Raises BillingError when there is no customer to manage, having forgotten (flushed, for the
+    caller to commit) a customer Stripe does not know.
+    """
     record = customer_for(user)
     if record is None:
-        raise BillingError("There is no billing account yet: start a membership first.")
-    return gateway().create_portal_session(
-        customer_id=record.stripe_customer_id, return_url=return_url
-    )
+        raise BillingError(NO_BILLING_ACCOUNT)
+    try:
+        return gateway().create_portal_session(
+            customer_id=record.stripe_customer_id, return_url=return_url
+        )
+    except CustomerMissing as exc:
+        # Deleted at Stripe with no event reaching us, or made with the test keys before a
+        # switch to live ones: no portal can ever open for it. Forgotten, the page offers to
+        # join (which makes a new customer) instead of a portal that always fails.
+        db.session.delete(record)
+        db.session.flush()
+        raise BillingError(NO_BILLING_ACCOUNT) from exc
 
 
 def sync_checkout_session(user: User, session_id: str) -> bool:

@@ -167,7 +167,7 @@ class StripeGateway:
                 params={"customer": customer_id, "return_url": return_url}
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _refused(exc) from exc
         return session.url
 
     def cancel_subscription(self, subscription_id: str) -> None:

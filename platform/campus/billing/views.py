@@ -147,9 +147,11 @@ def portal() -> Response:
             public_url("billing.membership", **{"from": PORTAL_RETURN}),
         )
     except services.BillingError as exc:
+        db.session.commit()  # a customer Stripe does not know stays forgotten
         flash(str(exc), "info")
         return redirect(url_for("billing.membership"), 303)
     except PaymentProviderError as exc:
+        db.session.rollback()
         log.warning("portal for user %s failed: %s", current_user.id, exc)
         flash(PROVIDER_DOWN, "error")
         return redirect(url_for("billing.membership"), 303)
