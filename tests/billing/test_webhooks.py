@@ -947,6 +947,54 @@ def test_a_customer_stripe_does_not_know_does_not_stop_the_others_repair(stripe_
     assert _access(stripe_app, member_id)
 
 
+def test_stripe_failing_during_reconciliation_still_requeues_stuck_events(
+    stripe_app, customer, fake_stripe
+):
+    import time_machine
+
+    from campus.billing import tasks
+
+    user_id, customer_id = customer
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id)
+    # Failed while Stripe was away (its same-second state could not be fetched), retries spent.
+    fake_stripe.fail_paths.add("/v1/subscriptions/sub_a")
+    with stripe_app.app_context():
+        db.session.add(StripeCustomer(user_id=support.create_user().id, stripe_customer_id="cus_b"))
+        db.session.commit()
+    post_event(
+        stripe_app.test_client(), event("invoice.paid", invoice("sub_a", customer_id, paid=True))
+    )
+    [row] = _events(stripe_app)
+    assert row.status == "failed"
+    fake_stripe.fail_paths.clear()
+    # The hourly run meets a Stripe that answers 500 to its listing (another outage, or busy).
+    fake_stripe.fail_paths.add("/v1/subscriptions")
+    with time_machine.travel(time.time() + 3600, tick=False), stripe_app.app_context():
+        counts = tasks.reconcile.apply().get()
+    assert counts["requeued"] == 1 and counts["unreachable"] == 2
+    [row] = _events(stripe_app)
+    assert row.status == "processed"
+    assert _access(stripe_app, user_id)
+    result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
+    assert result.exit_code == 1
+    assert "2 customers could not be checked: Stripe could not be reached" in result.output
+
+
+def test_reconciliation_stops_asking_a_stripe_that_is_down(stripe_app, fake_stripe):
+    from campus.billing import events
+
+    with stripe_app.app_context():
+        for n in range(5):
+            db.session.add(
+                StripeCustomer(user_id=support.create_user().id, stripe_customer_id=f"cus_{n}")
+            )
+        db.session.commit()
+        fake_stripe.fail_paths.add("/v1/subscriptions")
+        counts = events.reconcile()
+    assert counts["unreachable"] == 5
+    assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == events.MAX_UNANSWERED_IN_A_ROW
+
+
 def test_broker_down_after_storing_still_acknowledges_and_sync_requeues(
     stripe_app, customer, monkeypatch
 ):

@@ -67,13 +67,7 @@ def replay_command(event_id: str) -> None:
 @builds_links
 def sync_command() -> None:
     """Compare the subscription mirror with Stripe and repair drift."""
-    from campus.billing.stripe_api import PaymentProviderError
-
-    try:
-        counts = events.reconcile()
-    except PaymentProviderError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"Stripe could not be reached: {exc}") from None
+    counts = events.reconcile()
     db.session.commit()
     click.echo(
         f"Checked {counts['subscriptions']} subscriptions of {counts['customers']} customers: "
@@ -84,6 +78,11 @@ def sync_command() -> None:
             else ""
         )
     )
+    if counts["unreachable"]:
+        raise click.ClickException(
+            f"{counts['unreachable']} customers could not be checked: Stripe could not be "
+            "reached. Run it again later."
+        )
 
 
 @bp.cli.group("comp")

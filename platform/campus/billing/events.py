@@ -349,11 +349,24 @@ _HANDLERS = {
 # --- reconciliation --------------------------------------------------------------------------
 
 
+# After this many customers in a row that Stripe could not answer for, it is down: the rest
+# wait for the next run rather than each spending the full timeout.
+MAX_UNANSWERED_IN_A_ROW = 3
+
+
 def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
     """Compare every customer's subscriptions with Stripe, repair drift, requeue stuck events."""
-    counts = {"customers": 0, "subscriptions": 0, "repaired": 0, "requeued": 0, "unknown": 0}
+    counts = {
+        "customers": 0,
+        "subscriptions": 0,
+        "repaired": 0,
+        "requeued": 0,
+        "unknown": 0,
+        "unreachable": 0,
+    }
     customers = db.session.scalars(select(StripeCustomer).order_by(StripeCustomer.id)).all()
     stamp = fetch_stamp()
+    in_a_row = 0
     for record in customers:
         counts["customers"] += 1
         try:
@@ -364,6 +377,18 @@ def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
             log.warning("reconciliation skipped customer %s: %s", record.stripe_customer_id, exc)
             counts["unknown"] += 1
             continue
+        except PaymentProviderError as exc:
+            # A timeout, a 500 or a 429 (nothing was written for this customer: the listing
+            # comes first). It must not undo the repairs made so far nor keep the stuck events
+            # below, which need no Stripe to be requeued, waiting for a run Stripe answers.
+            log.warning("reconciliation could not check %s: %s", record.stripe_customer_id, exc)
+            counts["unreachable"] += 1
+            in_a_row += 1
+            if in_a_row >= MAX_UNANSWERED_IN_A_ROW:
+                counts["unreachable"] += len(customers) - counts["customers"]
+                break
+            continue
+        in_a_row = 0
         counts["subscriptions"] += seen
         counts["repaired"] += repaired
     cutoff = utcnow() - timedelta(minutes=stale_after_minutes)
