@@ -320,6 +320,23 @@ def test_same_second_disagreement_is_settled_by_fetching(
     assert fake_stripe.calls("GET", "/v1/subscriptions/sub_a")
 
 
+def test_an_ended_subscription_is_never_brought_back_by_an_event_of_its_last_second(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # Stripe never revives an ended subscription, so a live state from the second it ended is
+    # older, even when Stripe cannot be asked (it answers that it does not know it).
+    user_id, customer_id = customer
+    now = int(time.time())
+    canceled = subscription("sub_a", customer_id, status="canceled")
+    active = subscription("sub_a", customer_id, status="active")
+    post_event(stripe_client, event("customer.subscription.deleted", canceled, created=now))
+    post_event(stripe_client, event("customer.subscription.updated", active, created=now))
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    assert not _access(stripe_app, user_id)
+    late = _events(stripe_app)[-1]
+    assert late.status == "ignored" and late.reason.startswith("stale")
+
+
 def test_unknown_customer_is_stored_and_ignored_with_reason(stripe_client, stripe_app):
     sub = subscription("sub_a", "cus_nobody")
     assert post_event(stripe_client, event("customer.subscription.created", sub)).status_code == 200

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
-from campus.billing.access import LIVE_STATUSES, membership_state
+from campus.billing.access import ENDED_STATUSES, LIVE_STATUSES, membership_state
 from campus.billing.models import StripeCustomer, Subscription
 from campus.billing.stripe_api import gateway, membership_price_id
 from campus.extensions import db
@@ -159,6 +159,11 @@ def apply_subscription(
         return "ignored", f"subscription {sub_id} belongs to another customer", row
     if stamp < row.source_timestamp:
         return "ignored", "stale: newer state is already stored", row
+    if allow_refetch and row.status in ENDED_STATUSES and obj["status"] not in ENDED_STATUSES:
+        # Stripe never brings an ended subscription back: an event showing it live is from
+        # before its end, whatever second it carries, and must not reopen access when Stripe
+        # cannot settle it. (A state fetched now is Stripe's word: it may repair a drift.)
+        return "ignored", "stale: the subscription has ended", row
     if stamp - row.source_timestamp <= FETCH_MARGIN_SECONDS and _differs(row, obj):
         # Two states from the same second, or an event from the seconds a fetched state is
         # stamped back: the stored state may be the newer one, and applying the event would
