@@ -238,6 +238,33 @@ def test_a_member_whose_payment_is_awaited_is_sent_to_the_card_not_a_second_plan
     assert "update your card in the billing portal" in follow
 
 
+def test_a_member_whose_payment_went_through_unseen_is_not_sold_a_second_membership(
+    stripe_app, fake_stripe
+):
+    # Paid, but neither the webhook nor the success page's fetch got through (our worker was
+    # down, Stripe's API answered 500): an hour on, the member clicks Join again.
+    from datetime import timedelta
+
+    import time_machine
+
+    client, user_id = _member_client(stripe_app, email="paid@example.com")
+    location = support.post_form(client, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    customer = fake_stripe.sessions[session_id]["customer"]
+    fake_stripe.complete_session(session_id, subscription(new_id("sub"), customer, user_id=user_id))
+    with time_machine.travel(timedelta(hours=1)):
+        support.login(client, "paid@example.com")
+        response = support.post_form(client, "/membership/checkout")
+        assert response.status_code == 303
+        assert response.headers["Location"].endswith("/membership")
+        page = client.get("/membership").text
+    assert len(fake_stripe.calls("POST", "/v1/checkout/sessions")) == 1
+    assert "You already have full access" in page
+    with stripe_app.app_context():
+        assert db.session.scalar(select(CheckoutSession.status)) == "complete"
+        assert db.session.scalar(select(Subscription.status)) == "active"
+
+
 def test_signed_out_checkout_goes_to_login(stripe_client):
     response = support.post_form(stripe_client, "/membership/checkout")
     assert response.status_code == 302

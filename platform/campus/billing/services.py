@@ -179,6 +179,23 @@ def sync_checkout_session(user: User, session_id: str) -> bool:
     return True
 
 
+def settle_open_checkouts(user: User) -> None:
+    """Ask Stripe about the user's Checkout Sessions still open here, and mirror any paid one.
+
+    One may have been paid with neither its webhook nor the success page's fetch through yet:
+    a new session beside it could charge the member twice.
+    """
+    pending = db.session.scalars(
+        select(CheckoutSession.stripe_session_id).where(
+            CheckoutSession.user_id == user.id,
+            CheckoutSession.status == "open",
+            CheckoutSession.expires_at > utcnow(),
+        )
+    ).all()
+    for session_id in pending:
+        sync_checkout_session(user, session_id)
+
+
 # --- webhook intake --------------------------------------------------------------------------
 
 WEBHOOK_TOLERANCE = 300  # seconds: Stripe's default; an older signature is a replay

@@ -80,6 +80,15 @@ def membership() -> str:
 @login_required
 def checkout() -> Response:
     """Send the user to a Stripe Checkout Session for the membership (303)."""
+    try:
+        services.settle_open_checkouts(current_user)
+        db.session.commit()
+    except PaymentProviderError as exc:
+        # Whether an earlier checkout was paid is unknown: opening another could charge twice.
+        db.session.rollback()
+        log.warning("checkout for user %s could not check earlier ones: %s", current_user.id, exc)
+        flash(PROVIDER_DOWN, "error")
+        return redirect(url_for("billing.membership"), 303)
     refusal = services.checkout_refusal(current_user)
     if refusal:
         flash(refusal, "info")
