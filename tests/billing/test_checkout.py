@@ -189,6 +189,30 @@ def test_a_member_whose_customer_was_deleted_at_stripe_can_join_again(stripe_app
         assert record.user_id == user_id and record.stripe_customer_id == new
 
 
+def test_a_member_whose_customer_was_deleted_at_stripe_the_same_day_can_join_again(
+    stripe_app, fake_stripe
+):
+    # Stripe replays a request's answer for 24 hours under its idempotency key: the customer
+    # replacing a deleted one must not be asked for under the key that made the deleted one.
+    from datetime import timedelta
+
+    import time_machine
+
+    client, _ = _member_client(stripe_app, email="again@example.com")
+    support.post_form(client, "/membership/checkout")
+    [old] = fake_stripe.customers
+    del fake_stripe.customers[old]  # deleted in Stripe's dashboard, no event here yet
+    with time_machine.travel(timedelta(hours=1)):  # an hour on, well within the 24 hours
+        support.login(client, "again@example.com")
+        response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("https://checkout.stripe.test/c/pay/cs_")
+    [new] = fake_stripe.customers
+    assert new != old
+    with stripe_app.app_context():
+        assert db.session.scalars(select(StripeCustomer.stripe_customer_id)).all() == [new]
+
+
 def test_a_member_whose_customer_stripe_does_not_know_gets_a_new_one(stripe_app, fake_stripe):
     # Made with the test keys before the switch to live ones (or deleted at Stripe without an
     # event reaching us): Stripe refuses a Checkout Session for it.

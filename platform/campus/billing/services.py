@@ -66,12 +66,15 @@ def _lock_user(user_id: int) -> None:
 # --- customers, checkout and portal ----------------------------------------------------------
 
 
-def ensure_customer(user: User) -> str:
-    """Return the user's one Stripe customer id, creating the customer the first time."""
+def ensure_customer(user: User, replacing: str | None = None) -> str:
+    """Return the user's one Stripe customer id, creating the customer the first time.
+
+    `replacing` names the customer Stripe no longer knows that the new one takes over from.
+    """
     existing = customer_for(user)
     if existing is not None:
         return existing.stripe_customer_id
-    customer_id = gateway().create_customer(user)
+    customer_id = gateway().create_customer(user, replacing=replacing)
     owner = db.session.scalar(
         select(StripeCustomer).where(StripeCustomer.stripe_customer_id == customer_id)
     )
@@ -110,7 +113,7 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
         # a switch to live ones): a new customer replaces it, or the member could never join.
         db.session.delete(customer_for(user))
         db.session.flush()
-        customer_id = ensure_customer(user)
+        customer_id = ensure_customer(user, replacing=customer_id)
         session = gateway().create_checkout_session(
             customer_id=customer_id, user=user, success_url=success_url, cancel_url=cancel_url
         )

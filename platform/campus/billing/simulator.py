@@ -38,10 +38,11 @@ def add_month(ts: int) -> int:
 # --- customers and checkout ------------------------------------------------------------------
 
 
-def create_customer(user: User) -> str:
+def create_customer(user: User, replacing: str | None = None) -> str:
     """Create the user's customer once: the id is derived from the user, like an idempotency key."""
     secret = current_app.config["SECRET_KEY"].encode()
-    digest = hashlib.sha256(secret + f"customer:{user.id}".encode()).hexdigest()[:16]
+    seed = f"customer:{user.id}" + (f":after:{replacing}" if replacing else "")
+    digest = hashlib.sha256(secret + seed.encode()).hexdigest()[:16]
     customer_id = f"cus_sim{digest}"
     if get_object(customer_id) is None:
         store.save(
@@ -350,8 +351,8 @@ class SimulatedGateway:
     def now(self) -> int:
         return store.now()
 
-    def create_customer(self, user: User) -> str:
-        return create_customer(user)
+    def create_customer(self, user: User, *, replacing: str | None = None) -> str:
+        return create_customer(user, replacing)
 
     def create_checkout_session(
         self, *, customer_id: str, user: User, success_url: str, cancel_url: str

@@ -39,7 +39,7 @@ class Gateway(Protocol):
     """What Campus asks of Stripe."""
 
     def now(self) -> int: ...
-    def create_customer(self, user: User) -> str: ...
+    def create_customer(self, user: User, *, replacing: str | None = None) -> str: ...
     def create_checkout_session(
         self, *, customer_id: str, user: User, success_url: str, cancel_url: str
     ) -> dict[str, Any]: ...
@@ -102,7 +102,11 @@ class StripeGateway:
     def now(self) -> int:
         return int(time.time())
 
-    def create_customer(self, user: User) -> str:
+    def create_customer(self, user: User, *, replacing: str | None = None) -> str:
+        # A retried or double-clicked request gets the same customer back from Stripe, which
+        # replays an answer for 24 hours: one replacing a customer Stripe lost has its own key,
+        # or it would be answered with the lost one again.
+        key = f"campus-customer-{user.id}" + (f"-after-{replacing}" if replacing else "")
         try:
             customer = _client().v1.customers.create(
                 params={
@@ -110,8 +114,7 @@ class StripeGateway:
                     "name": user.full_name,
                     "metadata": {"user_id": str(user.id)},
                 },
-                # A retried or double-clicked request gets the same customer back from Stripe.
-                options={"idempotency_key": f"campus-customer-{user.id}"},
+                options={"idempotency_key": key},
             )
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
