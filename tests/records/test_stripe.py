@@ -89,6 +89,24 @@ def test_stripe_down_means_nothing_is_deleted_and_a_retry_finishes(stripe_app, f
     assert calls == [("GET", "/v1/subscriptions"), ("DELETE", f"/v1/customers/{customer_id}")]
 
 
+def test_stripe_failing_after_the_cancellation_says_the_membership_was_cancelled(
+    stripe_app, fake_stripe
+):
+    # The subscription is cancelled, then Stripe times out or answers 500 on the customer's
+    # deletion: the member must not be told their membership could not be cancelled.
+    m, customer_id, sub_id = _paying_through_stripe(stripe_app, fake_stripe)
+    client = stripe_app.test_client()
+    support.login(client, m.email)
+    fake_stripe.fail_paths.add(f"/v1/customers/{customer_id}")
+    response = _delete(client)
+    assert response.status_code == 503
+    assert fake_stripe.subscriptions[sub_id]["status"] == "canceled"
+    text = response.get_data(as_text=True)
+    assert "nothing was deleted" in text
+    assert "could not reach our payment processor to cancel your membership" not in text
+    assert "Your membership is cancelled" in text
+
+
 def test_a_customer_already_gone_at_stripe_does_not_block_deletion(stripe_app, fake_stripe):
     m, _customer_id, _sub_id = _paying_through_stripe(stripe_app, fake_stripe)
     fake_stripe.customers.clear()

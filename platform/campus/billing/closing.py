@@ -21,7 +21,7 @@ from campus.billing.models import (
     Subscription,
     WebhookEvent,
 )
-from campus.billing.stripe_api import CustomerMissing, gateway
+from campus.billing.stripe_api import CustomerMissing, PaymentProviderError, gateway
 from campus.billing.subscriptions import customer_for
 from campus.extensions import db
 
@@ -81,14 +81,36 @@ def _customer_ids(user: User) -> list[str]:
     return found
 
 
+class ClosingInterrupted(PaymentProviderError):
+    """Stripe failed part way: nothing changed here, but these subscriptions are cancelled."""
+
+    def __init__(self, message: str, cancelled: list[str]) -> None:
+        super().__init__(message)
+        self.cancelled = cancelled
+
+
 def close_at_stripe(user: User) -> list[str]:
     """Cancel the member's live subscriptions, then delete their customers; return the calls.
 
-    Raises PaymentProviderError (nothing changed here) when Stripe cannot be reached. Both calls
-    accept an object that is already gone, so a retry after a half-finished attempt completes.
+    Raises PaymentProviderError (nothing changed here) when Stripe cannot be reached, as
+    ClosingInterrupted once a subscription was cancelled. Both calls accept an object that is
+    already gone, so a retry after a half-finished attempt completes.
     """
-    stripe = gateway()
     done: list[str] = []
+    try:
+        _close(user, done)
+    except PaymentProviderError as exc:
+        cancelled = [call for call in done if call.startswith("cancelled ")]
+        if cancelled:
+            # The member must hear that their membership ended, not that it could not be.
+            raise ClosingInterrupted(str(exc), cancelled) from exc
+        raise
+    return done
+
+
+def _close(user: User, done: list[str]) -> None:
+    """Make close_at_stripe's calls, recording each in `done` as it succeeds."""
+    stripe = gateway()
     for customer_id in _customer_ids(user):
         try:
             subscriptions = stripe.list_subscriptions(customer_id)
@@ -104,7 +126,6 @@ def close_at_stripe(user: User) -> list[str]:
                 done.append(f"cancelled {sub['id']}")
         stripe.delete_customer(customer_id)
         done.append(f"deleted {customer_id}")
-    return done
 
 
 # What Stripe's objects say about the person (customer, invoice, checkout session, charge).

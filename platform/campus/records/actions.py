@@ -8,6 +8,7 @@ from campus.accounts import mfa
 from campus.accounts.models import User
 from campus.accounts.services import verify_password
 from campus.audit import record
+from campus.billing.closing import ClosingInterrupted
 from campus.billing.stripe_api import PaymentProviderError
 from campus.records import retention, services
 from campus.records.models import DataExport
@@ -66,6 +67,13 @@ def delete_account(
         raise RecordsError("That code is not right.", status=422, field="code")
     try:
         done = retention.delete_account(user)
+    except ClosingInterrupted as exc:
+        raise RecordsError(
+            "Your membership is cancelled, but our payment processor stopped answering before "
+            "we could finish closing your billing account, so nothing was deleted. Please try "
+            "again in a few minutes.",
+            status=503,
+        ) from exc
     except PaymentProviderError as exc:
         raise RecordsError(
             "We could not reach our payment processor to cancel your membership, so nothing "
