@@ -1012,6 +1012,36 @@ def test_reconciliation_stops_asking_a_stripe_that_is_down(stripe_app, fake_stri
     assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == events.MAX_UNANSWERED_IN_A_ROW
 
 
+def test_a_reconciliation_cut_short_keeps_the_repairs_it_made(stripe_app, customer, monkeypatch):
+    from campus.billing import tasks
+    from campus.billing.stripe_api import StripeGateway
+
+    class WorkerKilled(BaseException):
+        """The worker process ending mid-task: no handler of the task's runs."""
+
+    user_id, customer_id = customer
+    with stripe_app.app_context():
+        member = support.create_user()
+        db.session.add(StripeCustomer(user_id=member.id, stripe_customer_id="cus_next"))
+        db.session.commit()
+    # The mirror missed this subscription's events: the reconciliation repairs it first.
+    fake_stripe_sub = subscription("sub_a", customer_id, user_id=user_id)
+    real_list = StripeGateway.list_subscriptions
+
+    def list_dying_on_the_second(self, customer):
+        if customer == "cus_next":
+            raise WorkerKilled
+        return [fake_stripe_sub] if customer == customer_id else real_list(self, customer)
+
+    monkeypatch.setattr(StripeGateway, "list_subscriptions", list_dying_on_the_second)
+    with pytest.raises(WorkerKilled):
+        tasks.reconcile.apply()
+    # The member whose subscription was synced before the worker died keeps the repair (and
+    # no other writer waited on its row while Stripe was asked about everyone else).
+    assert _sub(stripe_app, "sub_a") is not None and _sub(stripe_app, "sub_a").status == "active"
+    assert _access(stripe_app, user_id)
+
+
 def test_broker_down_after_storing_still_acknowledges_and_sync_requeues(
     stripe_app, customer, monkeypatch
 ):

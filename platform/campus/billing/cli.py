@@ -67,7 +67,7 @@ def replay_command(event_id: str) -> None:
 @builds_links
 def sync_command() -> None:
     """Compare the subscription mirror with Stripe and repair drift."""
-    counts = events.reconcile()
+    counts = events.reconcile(settle=db.session.commit)
     db.session.commit()
     click.echo(
         f"Checked {counts['subscriptions']} subscriptions of {counts['customers']} customers: "

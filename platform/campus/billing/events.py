@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -354,8 +355,16 @@ _HANDLERS = {
 MAX_UNANSWERED_IN_A_ROW = 3
 
 
-def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
-    """Compare every customer's subscriptions with Stripe, repair drift, requeue stuck events."""
+def reconcile(
+    stale_after_minutes: int = 10, settle: Callable[[], None] | None = None
+) -> dict[str, int]:
+    """Requeue stuck events, then compare every customer's subscriptions with Stripe and repair.
+
+    `settle` runs after the requeue and after each customer: the task and the command commit
+    there, so what is done is kept (a worker killed halfway loses only the customer in hand)
+    and each subscription's row lock is let go before Stripe is asked about the next customer.
+    """
+    settle = settle or db.session.flush
     counts = {
         "customers": 0,
         "subscriptions": 0,
@@ -364,33 +373,44 @@ def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
         "unknown": 0,
         "unreachable": 0,
     }
-    customers = db.session.scalars(select(StripeCustomer).order_by(StripeCustomer.id)).all()
+    # First: it needs no Stripe, so neither Stripe being away nor a run cut short stops it.
+    counts["requeued"] = _requeue_stuck(stale_after_minutes)
+    settle()
+    customer_ids = db.session.scalars(select(StripeCustomer.id).order_by(StripeCustomer.id)).all()
     stamp = fetch_stamp()
     in_a_row = 0
-    for record in customers:
+    for customer_id in customer_ids:
+        record = db.session.get(StripeCustomer, customer_id)
+        if record is None:
+            continue  # deleted with its account since the list was read
         counts["customers"] += 1
         try:
             seen, repaired = sync_customer(record, stamp)
         except CustomerMissing as exc:
             # One customer Stripe does not know (made with other keys, deleted unseen) must not
-            # stop every other member's repair, nor the requeue of stuck events below.
+            # stop every other member's repair.
             log.warning("reconciliation skipped customer %s: %s", record.stripe_customer_id, exc)
             counts["unknown"] += 1
             continue
         except PaymentProviderError as exc:
             # A timeout, a 500 or a 429 (nothing was written for this customer: the listing
-            # comes first). It must not undo the repairs made so far nor keep the stuck events
-            # below, which need no Stripe to be requeued, waiting for a run Stripe answers.
+            # comes first). It must not undo the repairs made so far; the next run tries again.
             log.warning("reconciliation could not check %s: %s", record.stripe_customer_id, exc)
             counts["unreachable"] += 1
             in_a_row += 1
             if in_a_row >= MAX_UNANSWERED_IN_A_ROW:
-                counts["unreachable"] += len(customers) - counts["customers"]
+                counts["unreachable"] += len(customer_ids) - counts["customers"]
                 break
             continue
         in_a_row = 0
         counts["subscriptions"] += seen
         counts["repaired"] += repaired
+        settle()
+    return counts
+
+
+def _requeue_stuck(stale_after_minutes: int) -> int:
+    """Send again the events left received or failed longer than that; return how many."""
     cutoff = utcnow() - timedelta(minutes=stale_after_minutes)
     stuck = db.session.scalars(
         select(WebhookEvent).where(
@@ -398,11 +418,10 @@ def reconcile(stale_after_minutes: int = 10) -> dict[str, int]:
         )
     ).all()
     for row in stuck:
-        counts["requeued"] += 1
         row.updated_at = utcnow()
         enqueue_after_commit(PROCESS_TASK, row.id)
     db.session.flush()
-    return counts
+    return len(stuck)
 
 
 def event_counts() -> dict[str, int]:

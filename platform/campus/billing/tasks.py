@@ -151,7 +151,7 @@ def sweep_webhook_events() -> bool:
 @shared_task(name="campus.billing.reconcile", acks_late=True, reject_on_worker_lost=True)
 def reconcile() -> dict[str, int]:
     """Compare the subscription mirror with Stripe and repair drift."""
-    counts = events.reconcile()
+    counts = events.reconcile(settle=db.session.commit)
     db.session.commit()
     log.info("billing reconciliation: %s", counts)
     return counts
