@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy import inspect as sa_inspect
@@ -43,6 +43,8 @@ class AuditEntry(Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    # Where the request came from (as ProxyFix read it); None for a worker or a command.
+    ip_address: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship("User")
 
@@ -111,6 +113,15 @@ def object_label(obj: Any) -> str:
     return f"#{getattr(obj, 'id', '?')}"
 
 
+def _address() -> str | None:
+    """The client address of the request being served, or None outside a request."""
+    if not has_request_context() or not request.remote_addr:
+        return None
+    # One line, as stored for sessions: a server that passes control characters through must
+    # not break the entry (PostgreSQL refuses a NUL).
+    return "".join(ch for ch in request.remote_addr if ch.isprintable())[:64] or None
+
+
 def record(
     action: str,
     obj: Any = None,
@@ -148,6 +159,8 @@ def record(
         summary=summary[:2000],
         before=before,
         after=after,
+        # A change no one made is no one's address, even inside someone's request.
+        ip_address=None if system else _address(),
     )
     db.session.add(entry)
     db.session.flush()

@@ -122,6 +122,7 @@ def audit_entries(app, **where) -> list:
                 before=r.before,
                 after=r.after,
                 created_at=r.created_at,
+                ip_address=r.ip_address,
             )
             for r in rows
         ]

@@ -69,3 +69,51 @@ def test_the_audit_log_reads_filter_times_in_utc_as_it_shows_them(app, client, p
         "/admin/audit/", query_string={arg: "2026-03-01 00:00:00 to 2026-03-01 23:59:59"}
     ).get_data(as_text=True)
     assert "early-utc-entry" in day
+
+
+def test_each_entry_names_the_address_the_change_came_from(app, client):
+    """An auditor can tell where a change or a failed sign-in came from; a command has none."""
+    with app.app_context():
+        member = support.create_user(email="target@example.com").id
+    helpers.sign_in_admin(app, client)
+    helpers.post(
+        client, f"/admin/members/{member}/disable", {}, environ_base={"REMOTE_ADDR": "203.0.113.7"}
+    )
+    (entry,) = helpers.audit_entries(app, action="disable")
+    assert entry.ip_address == "203.0.113.7"
+    with app.app_context():
+        from sqlalchemy import select
+
+        from campus.admin.models import AuditEntry
+        from campus.extensions import db
+
+        entry_id = db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "disable"))
+    assert "203.0.113.7" in client.get("/admin/audit/").get_data(as_text=True)
+    assert "203.0.113.7" in client.get(f"/admin/audit/details/?id={entry_id}").get_data(
+        as_text=True
+    )
+
+    stranger = app.test_client()
+    support.post_form(
+        stranger,
+        "/login",
+        {"email": "target@example.com", "password": "not the password at all"},
+        environ_base={"REMOTE_ADDR": "198.51.100.23"},
+    )
+    (failed,) = helpers.audit_entries(app, action="sign_in_failed")
+    assert failed.ip_address == "198.51.100.23"
+
+    with app.app_context():
+        from campus.audit import record
+        from campus.extensions import db
+
+        record("update", object_type="Course", object_id=1, summary="cli: x", system=True)
+        db.session.commit()
+    (command,) = helpers.audit_entries(app, summary="cli: x")
+    assert command.ip_address is None
+
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "192.0.2.8"}):
+        record("expired", object_type="Course", object_id=1, summary="deadline", system=True)
+        db.session.commit()
+    (deadline,) = helpers.audit_entries(app, summary="deadline")
+    assert deadline.ip_address is None

@@ -94,11 +94,12 @@ def _everything_a_member_has(app, m) -> list[str]:
         return codes
 
 
-def _delete(client, password=support.DEFAULT_PASSWORD, code="", confirmation="DELETE"):
+def _delete(client, password=support.DEFAULT_PASSWORD, code="", confirmation="DELETE", **kwargs):
     return support.post_form(
         client,
         "/account/delete",
         {"password": password, "code": code, "confirmation": confirmation},
+        **kwargs,
     )
 
 
@@ -494,6 +495,33 @@ def test_the_names_a_deleted_member_went_by_leave_the_audit_log_with_the_address
             )
             == 1
         )
+
+
+def test_the_network_address_a_deleted_member_acted_from_leaves_the_audit_log(app, client):
+    """Their own entries lose it, as their sessions go; an admin's entry about them keeps its."""
+    from tests.admin import helpers
+
+    with app.app_context():
+        user = support.create_user(full_name="Robin Roamer")
+        email, user_id = user.email, user.id
+    admin = app.test_client()
+    helpers.sign_in_admin(app, admin)
+    for change in ("disable", "enable"):
+        helpers.post(
+            admin,
+            f"/admin/members/{user_id}/{change}",
+            {},
+            environ_base={"REMOTE_ADDR": "192.0.2.50"},
+        )
+    home = {"REMOTE_ADDR": "203.0.113.99"}
+    login = {"email": email, "password": support.DEFAULT_PASSWORD}
+    assert support.post_form(client, "/login", login, environ_base=home).status_code == 302
+    form = {"full_name": "Robin Roamer", "profession": "chiropractor"}
+    support.post_form(client, "/account", form, environ_base=home)
+    assert _delete(client, environ_base=home).status_code == 302
+    entries = helpers.audit_entries(app)
+    assert not [e.action for e in entries if e.ip_address == "203.0.113.99"]
+    assert [e.action for e in entries if e.ip_address == "192.0.2.50"] == ["disable", "enable"]
 
 
 def test_entries_written_by_others_that_name_a_deleted_member_lose_the_address(app, client):

@@ -120,18 +120,35 @@ class AuditLogView(AuditedModelView):
     can_create = can_edit = can_delete = False
     filter_converter = CampusFilterConverter(utc=True)  # the log shows its times in UTC
     column_default_sort = ("created_at", True)
-    column_list = ("created_at", "actor_email", "action", "object_type", "object_id", "summary")
+    column_list = (
+        "created_at",
+        "actor_email",
+        "ip_address",
+        "action",
+        "object_type",
+        "object_id",
+        "summary",
+    )
     column_labels = {
         "created_at": "When",
         "actor_email": "Admin",
+        "ip_address": "From",
         "object_type": "Object",
         "object_id": "Id",
     }
-    column_filters = ("action", "object_type", "object_id", "actor_email", "created_at")
-    column_searchable_list = ("summary", "actor_email", "object_id")
+    column_filters = (
+        "action",
+        "object_type",
+        "object_id",
+        "actor_email",
+        "ip_address",
+        "created_at",
+    )
+    column_searchable_list = ("summary", "actor_email", "object_id", "ip_address")
     column_details_list = (
         "created_at",
         "actor_email",
+        "ip_address",
         "action",
         "object_type",
         "object_id",

@@ -18,7 +18,8 @@ def scrub_member(user_id: int, email: str, label: str) -> None:
     db.session.execute(
         update(AuditEntry)
         .where(AuditEntry.actor_id == user_id)
-        .values(actor_email=label)
+        # The network address they acted from goes as their sessions' does.
+        .values(actor_email=label, ip_address=None)
         .execution_options(synchronize_session=False)
     )
     # Only their own entries and those about their account: another member's address may
