@@ -453,3 +453,22 @@ def test_an_archive_that_could_not_be_prepared_can_be_asked_for_again_at_once(
         statuses = db.session.scalars(select(DataExport.status).order_by(DataExport.id)).all()
     assert statuses == ["failed", "ready"]
     assert "Your Campus data archive is ready" in [msg["Subject"] for msg in support.outbox(app)]
+
+
+def test_the_archived_transcript_lists_a_first_certificate_printed_a_day_earlier(app, pacific):
+    # Finished at 10 p.m. on December 31 in California and printed that day; the provider has
+    # moved its calendar to New York since, where that moment is already January 1.
+    from datetime import UTC, datetime
+
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.records.archive import build_archive
+
+    with time_machine.travel(datetime(2027, 1, 1, 6, 0, tzinfo=UTC), tick=False):
+        m = full_member(app)
+    app.config["TIME_ZONE"] = "America/New_York"
+    with app.app_context():
+        archive = zipfile.ZipFile(io.BytesIO(build_archive(db.session.get_one(User, m.user_id))))
+    [certificate] = json.loads(archive.read("certificates.json"))
+    assert certificate["printed"]["completion_date"] == "2026-12-31"
+    assert m.code in _pdf_text(archive.read("transcript.pdf"))

@@ -212,6 +212,19 @@ def certificate_pdf(certificate: Certificate) -> bytes | None:
     return certificates.render(certificate)
 
 
+def _transcript_range(
+    user: User, certificates: list[Certificate], now: datetime
+) -> tuple[date, date]:
+    """The days a transcript of every certificate spans (from sign-up when there is none).
+
+    The transcript lists certificates by their printed date: one issued under an earlier
+    TIME_ZONE setting may print the day before (or after) its moment's day on today's calendar.
+    """
+    printed = [c.printed_date for c in certificates]
+    first = min(printed) if printed else dates.local_date(user.created_at)
+    return first, max([*printed, dates.local_date(now)])
+
+
 def consents_part(user: User) -> list[dict[str, Any]]:
     """The free downloads asked for with the account's addresses, and the marketing answers."""
     # Its earlier addresses too, as a deletion takes them (unless someone else has one now).
@@ -264,10 +277,8 @@ def build_archive(user: User) -> bytes:
                 archive.writestr(entry["file"], document)
             listed.append(entry)
         archive.writestr("certificates.json", _json(listed))
-        first = min((c.completed_at for c in issued), default=user.created_at)
         archive.writestr(
-            "transcript.pdf",
-            transcript_pdf(user, dates.local_date(first), dates.local_date(now)),
+            "transcript.pdf", transcript_pdf(user, *_transcript_range(user, issued, now))
         )
         archive.writestr("payments.json", _json(payments_summary(user)))
         archive.writestr("consents.json", _json(consents_part(user)))
