@@ -189,6 +189,32 @@ def test_a_kept_certificate_still_verifies(app, client):
     assert credential["status"] == "valid"
 
 
+def test_a_certificate_still_being_issued_prints_the_license_and_name_at_deletion(
+    app, client, monkeypatch
+):
+    """The worker issues it after the account is gone: with what the member held when it went."""
+    from campus.certificates import receivers, tasks
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.learning.helpers import make_course
+
+    monkeypatch.setattr(receivers, "enqueue_after_commit", lambda *args: None)  # worker busy
+    with app.app_context():
+        course = make_course("late-cert")
+        user = student(full_name="Jordan Late", license_number="MT-778899")
+        email, user_id = user.email, user.id
+        enrollment_id = complete_course(user_id, course)
+        assert certificate_of(user_id) is None
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        tasks.issue_certificate.apply(args=(enrollment_id,)).get()
+        certificate = certificate_of(user_id)
+        assert certificate is not None and certificate.status == "issued"
+        assert certificate.data["license_number"] == "MT-778899"
+        assert certificate.data["license_state"] == "Maine"
+        assert certificate.data["participant_name"] == "Jordan Late"
+
+
 def test_an_account_without_ce_records_is_deleted_outright(app, client):
     with app.app_context():
         user = support.create_user()

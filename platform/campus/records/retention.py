@@ -28,7 +28,7 @@ from campus.accounts.tokens import ApiToken
 from campus.audit import record
 from campus.billing.closing import close_at_stripe, forget_billing
 from campus.certificates.models import Certificate, CertificateCode
-from campus.certificates.services import storage_key
+from campus.certificates.services import awaiting, ensure_pending, storage_key
 from campus.content.models import Lead
 from campus.directory.models import DirectoryProfile
 from campus.extensions import db
@@ -241,6 +241,16 @@ def _delete_files(keys: list[str]) -> None:
         storage.delete(key)
 
 
+def _freeze_awaited_certificates(user: User) -> None:
+    """Freeze the certificates the worker has yet to create, while the account is whole.
+
+    Created after the deletion, one would print the name the hold keeps and no license: the
+    licenses are gone by then. The issuing task (queued already, or the sweep) draws it.
+    """
+    for enrollment in awaiting(user):
+        ensure_pending(enrollment.id)
+
+
 @dataclass(frozen=True)
 class Deletion:
     """A deletion in progress: the hold kept (None if nothing was) and what to log."""
@@ -289,6 +299,7 @@ def delete_account(user: User) -> Deletion:
     # After the commit: a deletion that fails (Stripe was called first, the commit may not
     # go through) keeps the account, and with it its photo, videos and archives.
     delete_after_commit(forget_exports(user_id) + _forget_public_profile(user_id))
+    _freeze_awaited_certificates(user)
     counts = ce_record_counts(user_id)
     stripe = "; ".join(calls) or "no customer"
     hold = None
