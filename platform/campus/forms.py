@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(formdata=...)
 from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import ValidationError
 from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField
 
 from campus.accounts.rules import DIRECTION_MARKS
@@ -119,3 +121,27 @@ class FiniteDecimalField(DecimalField):
         if raw and not is_plain_decimal(raw):
             raise ValueError(self.gettext("Not a valid decimal value."))
         super().process_formdata(valuelist)
+
+
+class DecimalPlaces:
+    """Refuse a number written finer than its column keeps (NUMERIC(5, 2) keeps hundredths).
+
+    The database would round it on its own terms (SQLite and PostgreSQL differently) while the
+    audit entry kept the number as typed: CE hours of 1.125 would be stored as 1.12 or 1.13.
+    """
+
+    def __init__(self, scale: int) -> None:
+        self.step = Decimal(1).scaleb(-scale)
+        self.scale = scale
+
+    def __call__(self, form: Any, field: Any) -> None:
+        value = field.data
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return
+        try:
+            exact = value.quantize(self.step) == value
+        except InvalidOperation:
+            return  # past what the column holds: its range check says so
+        if not exact:
+            places = "a whole number" if self.scale == 0 else f"at most {self.scale} decimal places"
+            raise ValidationError(f"{field.label.text}: write {places}.")

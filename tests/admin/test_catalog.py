@@ -1003,3 +1003,18 @@ def test_a_questions_objective_is_kept_without_surrounding_spaces(app, client, t
     with app.app_context():
         saved = db.session.scalar(select(Question).where(Question.prompt == "Which one?"))
         assert saved.objective == kept
+
+
+def test_ce_hours_finer_than_the_hundredth_are_refused_not_rounded(app, client):
+    # Stored to the hundredth, 1.125 would become 1.12 or 1.13 by the database's rounding, while
+    # the form's page and the audit entry said 1.125: the admin is asked to write it as it is.
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/courses/new/", _course_form(ce_hours="1.125"))
+    assert response.status_code == 200
+    assert "CE hours: write at most 2 decimal places." in helpers.flashes(response)
+    assert _course(app, "myofascial-low-back") is None
+    assert not helpers.audit_entries(app, object_type="Course")
+
+    created = helpers.post(client, "/admin/courses/new/", _course_form(ce_hours="1.50"))
+    assert created.status_code == 302, helpers.flashes(created)
+    assert str(_course(app, "myofascial-low-back")["ce_hours"]) == "1.50"

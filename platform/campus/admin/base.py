@@ -31,7 +31,7 @@ from campus.admin import security
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
-from campus.forms import FiniteDecimalField, Form, WholeNumberField, printable_text
+from campus.forms import DecimalPlaces, FiniteDecimalField, Form, WholeNumberField, printable_text
 from campus.integers import MAX_ID, id_from
 from campus.models.writes import is_duplicate
 from campus.urls import requested_path, safe_local_path
@@ -220,6 +220,8 @@ class CampusModelConverter(AdminModelConverter):
         if precision:
             limit = Decimal(10) ** (precision - scale) - Decimal(10) ** -scale
             field_args["validators"].append(validators.NumberRange(min=-limit, max=limit))
+        if column.type.scale is not None:
+            field_args["validators"].append(DecimalPlaces(scale))
         field_args.setdefault("places", None)
         return FiniteDecimalField(**field_args)
 
