@@ -32,6 +32,21 @@ def test_the_signed_in_home_shows_where_to_continue_membership_and_certificates(
     assert "Manage membership" in page
 
 
+def test_the_home_dates_a_certificate_as_it_prints_after_the_calendar_changed(app, client, pacific):
+    # Finished at 11:30 p.m. on December 31 in California, issued while the provider's calendar
+    # was UTC: the certificate says January 1, 2027, and so must the home page that lists it.
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    app.config["TIME_ZONE"] = "UTC"
+    with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+        done = completed_student(app, "utc-dated-home")
+    app.config["TIME_ZONE"] = "America/Los_Angeles"
+    page = _signed_in(app, client, done.user_id).get("/").get_data(as_text=True)
+    assert "January 1, 2027" in page and "December 31, 2026" not in page
+
+
 def test_a_free_account_is_offered_the_membership_not_asked_to_manage_one(app, client):
     with app.app_context():
         user_id = support.create_user().id
