@@ -154,3 +154,29 @@ def test_a_reissue_keeps_the_provider_and_signatory_printed_at_completion(app):
             "signatory_title",
         ):
             assert data[key] == printed[key], key
+
+
+def test_a_reissue_keeps_in_the_certificates_history_what_it_printed_before(app, client):
+    # The PDF under the old code is deleted and the frozen data replaced: without this, nothing
+    # would say which name and license number the board was shown before the correction.
+    from campus.accounts.models import User
+    from campus.certificates import actions
+    from campus.extensions import db
+    from tests.admin import helpers
+    from tests.certificates.helpers import certificate_of, completed_student
+
+    done = completed_student(app, "renamed", full_name="Jordan Smtih")
+    with app.app_context():
+        code = certificate_of(done.user_id).code
+        db.session.get(User, done.user_id).full_name = "Jordan Smith"
+        db.session.commit()
+        actions.reissue(code, "Name misspelled", actor=None)
+        db.session.commit()
+        certificate = certificate_of(done.user_id)
+        (event,) = [e for e in certificate.events if e.kind == "reissued"]
+        assert "Jordan Smtih" in event.detail and "Jordan Smith" in event.detail
+        assert "MT-004512" not in event.detail  # only what changed
+        certificate_id = certificate.id
+    helpers.sign_in_admin(app, client)
+    page = client.get(f"/admin/certificates/details/?id={certificate_id}").get_data(as_text=True)
+    assert "Jordan Smtih" in page

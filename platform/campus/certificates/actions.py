@@ -66,6 +66,24 @@ EARNED_FIELDS = (
 NOT_PRINTED_BEFORE = ("instructors",)
 
 
+# Who a certificate is for, as printed: what a reissue corrects, and its history keeps.
+PARTICIPANT_FIELDS = ("participant_name", "license_number", "license_state", "profession")
+
+
+def _corrected(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Say what a reissue changed of who the certificate is for: "; name 'A' -> 'B'".
+
+    The old PDF is deleted and the frozen data replaced: the certificate's history is where
+    an auditor reads what the board was shown before the correction.
+    """
+    changes = [
+        f"{key.replace('_', ' ')} {old.get(key, '')!r} -> {new.get(key, '')!r}"
+        for key in PARTICIPANT_FIELDS
+        if old.get(key, "") != new.get(key, "")
+    ]
+    return f"; printed {', '.join(changes)}" if changes else ""
+
+
 def _current(code_text: str) -> Certificate:
     found = find(code_text)
     if found is None:
@@ -161,6 +179,7 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     if certificate.status == "pending":
         raise CertificateError(f"{certificate.code} is still being issued; try again shortly.", 409)
     before = _state(certificate)
+    printed_before = dict(certificate.data)
     old_code = certificate.code
     now = utcnow()
     old_row = db.session.scalar(select(CertificateCode).where(CertificateCode.code == old_code))
@@ -216,7 +235,8 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     certificate.revoked_reason = None
     certificate.last_error = None
     db.session.add(CertificateCode(code=code, certificate_id=certificate.id, created_at=now))
-    record_event(certificate, "reissued", f"{old_code} -> {code}: {reason}", _history_actor(actor))
+    detail = f"{old_code} -> {code}: {reason}" + _corrected(printed_before, data)
+    record_event(certificate, "reissued", detail, _history_actor(actor))
     db.session.flush()
     if certificate.enrollment_id is not None:
         enqueue_after_commit(ISSUE_TASK, certificate.enrollment_id)
