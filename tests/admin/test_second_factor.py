@@ -109,3 +109,28 @@ def test_disabling_a_member_revokes_their_sessions(app, client):
             select(UserSession.revoked_at).where(UserSession.user_id == member_id)
         )
     assert revoked is not None
+
+
+def test_each_password_confirmation_is_audited_refused_or_accepted(app, client):
+    # Someone at an admin's unlocked screen guessing the password leaves a trace, as a sign-in
+    # does; and an auditor sees when sensitive actions were opened.
+    admin_id = helpers.sign_in_admin(app, client, fresh=False)
+    with app.app_context():
+        email = db.session.get_one(User, admin_id).email
+    wrong = helpers.post(client, "/admin/confirm/?next=/admin/", {"password": "not it at all"})
+    assert wrong.status_code == 422
+    no_code = helpers.post(
+        client, "/admin/confirm/?next=/admin/", {"password": "correct horse battery"}
+    )
+    assert no_code.status_code == 422
+    assert helpers.confirm_password(client).status_code == 302
+    entries = [
+        (e.action, e.actor_id, e.object_id, e.summary)
+        for e in helpers.audit_entries(app)
+        if e.action.startswith("admin_confirm")
+    ]
+    assert entries == [
+        ("admin_confirm_failed", admin_id, str(admin_id), f"{email}: password not accepted"),
+        ("admin_confirm_failed", admin_id, str(admin_id), f"{email}: code not accepted"),
+        ("admin_confirmed", admin_id, str(admin_id), f"{email}: sensitive actions opened"),
+    ]

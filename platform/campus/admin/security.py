@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from flask import flash, redirect, session, url_for
 from flask_login import current_user
 
 from campus.urls import referrer_path, safe_local_path
+
+if TYPE_CHECKING:
+    from campus.accounts.models import User
 
 # A password confirmation keeps sensitive actions open this long.
 FRESH_SECONDS = 10 * 60
@@ -75,3 +79,25 @@ def ask_for_password(back_path: str | None = None):
         back_path = referrer_path(home)
     flash("Please confirm your password to continue, then repeat the action.", "warning")
     return redirect(url_for("admin_confirm.index", next=safe_next(back_path, home)))
+
+
+def confirm(user: User, password: str, code: str | None) -> str | None:
+    """Check an admin's password and code before sensitive actions, and log the outcome.
+
+    Returns None when both are right (the caller marks the session fresh and commits), else
+    the field that was wrong. A refusal is logged like a failed sign-in: someone at an admin's
+    unlocked screen guessing the password leaves a trace; the caller commits that entry too.
+    """
+    from campus.accounts import mfa
+    from campus.accounts.services import verify_password
+    from campus.audit import record
+
+    if not verify_password(user, password):
+        wrong = "password"
+    elif user.totp_enabled and mfa.check_code(user, code or "") is None:
+        wrong = "code"
+    else:
+        record("admin_confirmed", user, summary=f"{user.email}: sensitive actions opened")
+        return None
+    record("admin_confirm_failed", user, summary=f"{user.email}: {wrong} not accepted")
+    return wrong

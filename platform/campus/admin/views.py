@@ -86,20 +86,19 @@ class ConfirmView(AdminPage):
     )
     def index(self):
         """Ask for the admin's password and code, and remember the confirmation."""
-        from campus.accounts import mfa
-        from campus.accounts.services import verify_password
         from campus.extensions import db
 
         form = ConfirmPasswordForm()
         target = security.safe_next(request.args.get("next"), url_for("admin.index"))
         if form.validate_on_submit():
             user = current_user._get_current_object()
-            if not verify_password(user, form.password.data):
+            wrong = security.confirm(user, form.password.data, form.code.data)
+            db.session.commit()  # the outcome's audit entry, refused or accepted
+            if wrong == "password":
                 form.password.errors.append("That is not your password.")
-            elif user.totp_enabled and mfa.check_code(user, form.code.data or "") is None:
+            elif wrong == "code":
                 form.code.errors.append("That code is not right. Enter the current code.")
             else:
-                db.session.commit()
                 security.mark_fresh()
                 flash("Thanks. Sensitive actions are open for the next ten minutes.", "success")
                 return redirect(target)
