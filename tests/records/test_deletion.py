@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import support
+from tests.admin import helpers
 from tests.records.helpers import full_member
 
 # Every table a deletion touches, by what happens to the member's rows in it.
@@ -261,6 +262,27 @@ def test_a_wrong_answer_changes_nothing(app, client, answers, message):
         assert _rows(m.user_id) == before
         assert db.session.get_one(User, m.user_id).email == m.email
     assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("answers", "logged"),
+    [
+        ({"password": "not my password"}, ["account_delete_refused: password not accepted"]),
+        ({"code": "000000"}, ["account_delete_refused: code not accepted"]),
+        ({"confirmation": "delete it"}, []),  # a typing slip, not a wrong secret
+    ],
+)
+def test_a_wrong_password_or_code_at_deletion_is_audited(app, client, answers, logged):
+    # Someone at the member's unlocked screen trying to delete the account leaves a trace.
+    with app.app_context():
+        user = support.create_user()
+        email, user_id = user.email, user.id
+        secret = support.enable_totp(user_id)
+    support.login_with_code(client, email, support.totp_code(secret))
+    assert _delete(client, **answers).status_code == 422
+    entries = helpers.audit_entries(app, action="account_delete_refused")
+    assert [f"{e.action}: {e.summary.removeprefix(email + ': ')}" for e in entries] == logged
+    assert all((e.actor_id, e.object_id) == (user_id, str(user_id)) for e in entries)
 
 
 def test_an_admin_cannot_delete_their_account_here(app, client):
@@ -525,8 +547,6 @@ def test_the_names_a_deleted_member_went_by_leave_the_audit_log_with_the_address
 
 def test_the_network_address_a_deleted_member_acted_from_leaves_the_audit_log(app, client):
     """Their own entries lose it, as their sessions go; an admin's entry about them keeps its."""
-    from tests.admin import helpers
-
     with app.app_context():
         user = support.create_user(full_name="Robin Roamer")
         email, user_id = user.email, user.id

@@ -90,3 +90,18 @@ def delete_account(
     )
     retention.finish_deletion(done)
     return done
+
+
+def record_refusal(user: User, error: RecordsError) -> None:
+    """Log a deletion refused for a wrong password or code (the caller rolled the rest back).
+
+    As a failed sign-in is: someone at the member's unlocked screen trying to delete the
+    account leaves a trace. A mistyped confirmation word is no wrong secret and is not logged.
+    """
+    if error.field in ("password", "code"):
+        record(
+            "account_delete_refused",
+            user,
+            summary=f"{user.email}: {error.field} not accepted",
+            actor=user,
+        )

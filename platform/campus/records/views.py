@@ -99,6 +99,8 @@ def delete_account() -> Response | tuple[str, int]:
         )
     except RecordsError as exc:
         db.session.rollback()
+        actions.record_refusal(_user(), exc)
+        db.session.commit()
         if exc.field is not None and exc.field in form:
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
         else:
