@@ -123,3 +123,28 @@ def test_the_signed_in_home_title_names_the_site_once(app, client):
         user_id = support.create_user(full_name="Vera Lind").id
     page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
     assert "<title>Your campus · Campus</title>" in page
+
+
+def test_the_learning_dashboard_dates_a_completion_as_its_certificate_prints_it(
+    app, client, pacific
+):
+    # The dashboard counts this completion in 2027, as its certificate prints it: its row says
+    # the same day, not the moment's day on today's calendar.
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    app.config["TIME_ZONE"] = "UTC"
+    with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+        done = completed_student(app, "utc-dated-dashboard")
+    app.config["TIME_ZONE"] = "America/Los_Angeles"
+    page = _signed_in(app, client, done.user_id).get("/learning/").get_data(as_text=True)
+    assert "January 1, 2027" in page and "December 31, 2026" not in page
+
+    from tests.admin import helpers
+
+    admin = app.test_client()
+    helpers.sign_in_admin(app, admin)
+    record = admin.get(f"/admin/members/{done.user_id}/").get_data(as_text=True)
+    # Its Completed column; enrolling and issuing were moments of December 31 there.
+    assert "January 1, 2027" in record

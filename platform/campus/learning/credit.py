@@ -129,6 +129,20 @@ def _printed_day(data: dict | None, moment: datetime) -> date:
     return printed_date_of(data, moment)
 
 
+def printed_days(user_id: int) -> dict[int, date]:
+    """The day each of the user's certificates prints as the completion's, by course id."""
+    join = printed_certificate()
+    if join is None:
+        return {}
+    printed = join[0]
+    rows = db.session.execute(
+        select(printed.course_id, printed.data, printed.completed_at).where(
+            printed.user_id == user_id, printed.course_id.is_not(None)
+        )
+    )
+    return {course_id: _printed_day(data, moment) for course_id, data, moment in rows}
+
+
 def revoked_course_ids(user_id: int) -> set[int]:
     """The courses whose certificate the user has had revoked: their hours count nowhere."""
     certificate = _certificate_model()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.learning import credit
@@ -32,6 +33,8 @@ class EnrollmentRow:
     # The hours this enrollment counts for: None until completed, or once its certificate is
     # revoked (credit.counted_hours).
     hours: Decimal | None = None
+    # The completion's day as its certificate prints it (and the totals count it), if completed.
+    completed_on: date | None = None
 
     @property
     def percent(self) -> int:
@@ -66,6 +69,7 @@ def enrollment_rows(user: User) -> list[EnrollmentRow]:
         ).all()
     )
     revoked = credit.revoked_course_ids(user.id)
+    printed = credit.printed_days(user.id)
     return [
         EnrollmentRow(
             e,
@@ -73,9 +77,17 @@ def enrollment_rows(user: User) -> list[EnrollmentRow]:
             done.get(e.id, 0),
             totals.get(e.course_id, 0),
             credit.counted_hours(e, revoked),
+            _completed_on(e, printed),
         )
         for e in enrollments
     ]
+
+
+def _completed_on(enrollment: Enrollment, printed: dict[int, date]) -> date | None:
+    """The completion's day: as its certificate prints it, else the moment's on today's calendar."""
+    if enrollment.completed_at is None:
+        return None
+    return printed.get(enrollment.course_id) or dates.local_date(enrollment.completed_at)
 
 
 def ce_hours_between(user: User, start: date, end: date) -> Decimal:
