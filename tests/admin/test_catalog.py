@@ -1018,3 +1018,19 @@ def test_ce_hours_finer_than_the_hundredth_are_refused_not_rounded(app, client):
     created = helpers.post(client, "/admin/courses/new/", _course_form(ce_hours="1.50"))
     assert created.status_code == 302, helpers.flashes(created)
     assert str(_course(app, "myofascial-low-back")["ce_hours"]) == "1.50"
+
+
+def test_admin_list_pages_give_each_id_once(app, client):
+    # Each row's delete form carried id="id" and id="url", and the "With selected" form one more
+    # id="url": an id that names several elements is invalid, and a label or script finds one.
+    from collections import Counter
+
+    helpers.make_catalog(app)
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        make_course("second-list-course")
+    for path in ("/admin/courses/", "/admin/articles/", "/admin/programs/", "/admin/lessons/"):
+        html = client.get(path).get_data(as_text=True)
+        assert "data-confirm=" in html, path  # the rows' delete forms are there
+        twice = [i for i, n in Counter(re.findall(r'\bid="([^"]+)"', html)).items() if n > 1]
+        assert twice == [], (path, twice)
