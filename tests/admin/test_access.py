@@ -181,3 +181,25 @@ def test_a_password_check_with_no_page_to_return_to_returns_to_the_admin_under_t
         base_url="http://localhost/campus",
     )
     assert response.headers["Location"] == "/campus/admin/confirm/?next=/campus/admin/"
+
+
+def test_an_admin_pages_title_tells_a_record_and_its_form_from_their_list(app, client):
+    # Read first by a screen reader and shown on each browser tab: a list, a record's form and
+    # a member's page all titled "Courses · Admin" could not be told apart.
+    import re
+
+    ids = helpers.make_catalog(app)
+    helpers.sign_in_admin(app, client)
+
+    def title(path: str) -> str:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        return re.search(r"<title>(.*?)</title>", response.get_data(as_text=True)).group(1)
+
+    assert title("/admin/courses/").startswith("Catalog · Courses · Admin")
+    assert title(f"/admin/courses/edit/?id={ids.course}").startswith("Edit · Catalog · Courses")
+    assert title("/admin/courses/new/").startswith("New · Catalog · Courses")
+    assert title(f"/admin/members/{ids.member}/").startswith("Mia Member · Members · Admin")
+    assert title(f"/admin/course-outline/{ids.course}/").startswith(
+        "Course admin-fixture-course · Course outline · Admin"
+    )
