@@ -6,6 +6,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
@@ -170,6 +171,10 @@ class FakeStripe:
                         self._reply(*fake.idempotent[key])
                         return
                     status, body = fake.route(method, url.path, params)
+                    then = fake.after.pop(url.path, None)
+                    if then is not None:
+                        body = json.loads(json.dumps(body))  # the answer as it was before
+                        then()  # something happening at Stripe just after this answer
                     if method == "POST" and key:
                         fake.idempotent[key] = (status, body)
                 self._reply(status, body)
@@ -200,6 +205,8 @@ class FakeStripe:
             self.forgotten: set[str] = set()
             # path -> an event: requests to it hang until the event is set
             self.stalls: dict[str, threading.Event] = {}
+            # path -> a change made once, right after the next request to it is answered
+            self.after: dict[str, Callable[[], Any]] = {}
 
     def start(self) -> FakeStripe:
         self.thread.start()
@@ -248,6 +255,12 @@ class FakeStripe:
         if method == "GET" and parts[:3] == ["v1", "checkout", "sessions"] and len(parts) == 4:
             session = self.sessions.get(parts[3])
             return (200, session) if session else self._missing("checkout.session", parts[3])
+        if (
+            method == "POST"
+            and parts[:3] == ["v1", "checkout", "sessions"]
+            and parts[4:] == ["expire"]
+        ):
+            return self._expire_session(parts[3])
         if method == "GET" and path == "/v1/subscriptions":
             if params["customer"] in self.forgotten:
                 return self._missing("customer", params["customer"], "customer")
@@ -277,6 +290,24 @@ class FakeStripe:
                 **params,
             }
         return 404, {"error": {"type": "invalid_request_error", "message": f"no route {path}"}}
+
+    def _expire_session(self, session_id: str) -> tuple[int, dict]:
+        """Expire an open session, as Stripe does; any other status is refused."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return self._missing("checkout.session", session_id)
+        if session["status"] != "open":
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": (
+                        'Only Checkout Sessions with a status in ["open"] can be expired. '
+                        f"This Checkout Session has a status of {session['status']}."
+                    ),
+                }
+            }
+        session.update(status="expired")
+        return 200, session
 
     def complete_session(self, session_id: str, sub: dict[str, Any]) -> dict[str, Any]:
         """Mark a session paid with a subscription, as Stripe does after payment."""

@@ -10,8 +10,9 @@ import time_machine
 from sqlalchemy import select
 
 from campus.accounts.models import User
+from campus.billing import simulator
 from campus.billing.access import has_paid_access
-from campus.billing.models import Subscription, WebhookEvent
+from campus.billing.models import CheckoutSession, Subscription, WebhookEvent
 from campus.extensions import db
 from campus.mail.models import EmailMessage
 from tests import support
@@ -149,6 +150,35 @@ def test_paying_twice_creates_one_subscription(app):
     support.post_form(client, pay_page, {"card_number": "4242424242424242"})
     support.post_form(client, pay_page, {"card_number": "4242424242424242"})
     with app.app_context():
+        assert len(db.session.scalars(select(Subscription)).all()) == 1
+
+
+def test_joining_again_later_expires_the_earlier_simulated_checkout(app):
+    from datetime import timedelta
+
+    from campus.billing.services import CHECKOUT_REUSE_MINUTES
+
+    client, _, email = _signed_in(app)
+    first_page = support.post_form(client, "/membership/checkout").headers["Location"]
+    with time_machine.travel(timedelta(minutes=CHECKOUT_REUSE_MINUTES + 5)):
+        support.login(client, email)
+        second_page = support.post_form(client, "/membership/checkout").headers["Location"]
+        assert second_page != first_page
+        # The earlier tab can no longer be paid; the new one can.
+        stale = support.post_form(client, first_page, {"card_number": "4242424242424242"})
+        assert stale.status_code == 303 and stale.headers["Location"].endswith("/membership")
+        assert "This checkout has expired" in client.get("/membership").text
+        paid = support.post_form(client, second_page, {"card_number": "4242424242424242"})
+        assert paid.status_code == 303 and "/membership/success" in paid.headers["Location"]
+    with app.app_context():
+        first_id = first_page.rsplit("/", 1)[1]
+        assert simulator.get_object(first_id)["status"] == "expired"
+        assert (
+            db.session.scalar(
+                select(CheckoutSession.status).where(CheckoutSession.stripe_session_id == first_id)
+            )
+            == "expired"
+        )
         assert len(db.session.scalars(select(Subscription)).all()) == 1
 
 

@@ -21,7 +21,12 @@ from campus.accounts.models import User
 from campus.billing.access import has_paid_access
 from campus.billing.events import PROCESS_TASK
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
-from campus.billing.stripe_api import CustomerMissing, gateway, webhook_secret
+from campus.billing.stripe_api import (
+    CustomerMissing,
+    PaymentProviderError,
+    gateway,
+    webhook_secret,
+)
 from campus.billing.subscriptions import (
     apply_subscription,
     customer_for,
@@ -45,6 +50,10 @@ DRAIN_WAKE_TTL = 5
 
 class BillingError(Exception):
     """A billing request that cannot be done as asked (shown to the user)."""
+
+
+class CheckoutAlreadyPaid(Exception):
+    """An earlier Checkout Session of the user was paid: mirrored, and no new one is opened."""
 
 
 class InvalidWebhook(Exception):
@@ -86,7 +95,11 @@ def ensure_customer(user: User, replacing: str | None = None) -> str:
 
 
 def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
-    """Return the URL of the user's Checkout Session, reusing an open one (double clicks)."""
+    """Return the URL of the user's Checkout Session, reusing an open one (double clicks).
+
+    A new session opens only once every earlier one is closed at Stripe (see
+    close_earlier_checkouts).
+    """
     _lock_user(user.id)
     customer_id = ensure_customer(user)
     now = utcnow()
@@ -104,6 +117,7 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     )
     if reusable is not None:
         return reusable.url
+    close_earlier_checkouts(user)
     try:
         session = gateway().create_checkout_session(
             customer_id=customer_id, user=user, success_url=success_url, cancel_url=cancel_url
@@ -130,6 +144,46 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     )
     db.session.flush()
     return session["url"]
+
+
+def close_earlier_checkouts(user: User) -> None:
+    """Expire at Stripe the user's sessions still open here, before a new one opens beside them.
+
+    Stripe keeps a session payable for 24 hours, longer than we reuse one: left open in another
+    tab or an email, it could be paid as well as the new one. Raises CheckoutAlreadyPaid when
+    one was paid meanwhile (mirrored and flushed for the caller to commit), and
+    PaymentProviderError when one could not be closed: no new session may open then.
+    """
+    earlier = db.session.scalars(
+        select(CheckoutSession).where(
+            CheckoutSession.user_id == user.id, CheckoutSession.status == "open"
+        )
+    ).all()
+    paid = False
+    for local in earlier:
+        status = _expire_at_stripe(local.stripe_session_id)
+        if status == "complete":
+            local.status = "complete"
+            # False: the session of a customer since replaced, which gives no access here.
+            paid = sync_checkout_session(user, local.stripe_session_id) or paid
+        elif status == "expired":
+            local.status = "expired"
+        else:
+            raise PaymentProviderError(f"Checkout Session {local.stripe_session_id} stays {status}")
+    db.session.flush()
+    if paid:
+        raise CheckoutAlreadyPaid(user.id)
+
+
+def _expire_at_stripe(session_id: str) -> str:
+    """Expire one session at Stripe; return its status there afterwards."""
+    session = gateway().expire_checkout_session(session_id)
+    if session is None:
+        # Refused: paid or expired meanwhile, or unknown to Stripe (then never payable).
+        session = gateway().retrieve_checkout_session(session_id)
+    if session is None:
+        return "expired"
+    return str(session.get("status"))
 
 
 NO_BILLING_ACCOUNT = "There is no billing account yet: start a membership first."

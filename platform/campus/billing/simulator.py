@@ -92,6 +92,20 @@ def create_checkout_session(
     return store.save(session)
 
 
+def expire_checkout_session(session_id: str) -> dict[str, Any] | None:
+    """Expire an open Checkout Session as Stripe does; None (a refusal) if it is not open."""
+    obj = get_object(session_id)
+    if obj is None or obj["object"] != "checkout.session":
+        return None
+    session = store.lock(session_id)
+    if session["status"] != "open":
+        return None
+    session["status"] = "expired"
+    store.save(session)
+    store.emit("checkout.session.expired", session)
+    return session
+
+
 def _subscription_item(sub_id: str, start: int, end: int) -> dict[str, Any]:
     return {
         "id": store.new_id("si"),
@@ -364,6 +378,9 @@ class SimulatedGateway:
     def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None:
         obj = get_object(session_id)
         return obj if obj and obj["object"] == "checkout.session" else None
+
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any] | None:
+        return expire_checkout_session(session_id)
 
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
         obj = get_object(subscription_id)

@@ -49,6 +49,10 @@ def checkout(session_id: str) -> str | Response:
 def pay(session_id: str) -> Response | tuple[str, int]:
     """Pay the simulated Checkout Session (the test card 4000 0000 0000 0002 is declined)."""
     session = _own_session(session_id)
+    if session["status"] == "expired":
+        # Expired when the member joined again from another tab: the newer checkout is the one.
+        flash("This checkout has expired, so nothing was charged. Join again to pay.", "info")
+        return redirect(url_for("billing.membership"), 303)
     card = "".join(ch for ch in request.form.get("card_number", "") if ch.isdigit())
     if card == DECLINED_CARD or len(card) < 12:
         message = (

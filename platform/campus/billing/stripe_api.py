@@ -44,6 +44,7 @@ class Gateway(Protocol):
         self, *, customer_id: str, user: User, success_url: str, cancel_url: str
     ) -> dict[str, Any]: ...
     def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None: ...
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any] | None: ...
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None: ...
     def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]: ...
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
@@ -142,6 +143,19 @@ class StripeGateway:
     def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None:
         try:
             return _plain(_client().v1.checkout.sessions.retrieve(session_id))
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any] | None:
+        """Close an open session so it can no longer be paid; None when Stripe refuses.
+
+        Stripe refuses a session that is no longer open (paid, or expired) or that it does
+        not know: the caller asks what became of it.
+        """
+        try:
+            return _plain(_client().v1.checkout.sessions.expire(session_id))
         except stripe.InvalidRequestError:
             return None
         except stripe.StripeError as exc:

@@ -22,6 +22,8 @@ PROVIDER_DOWN = (
     "Please try again in a moment."
 )
 
+ALREADY_PAID = "Your earlier checkout was paid: your membership is being set up."
+
 
 def _page_state(user) -> dict:
     state = membership_state(user)
@@ -100,6 +102,10 @@ def checkout() -> Response:
             cancel_url=public_url("billing.membership"),
         )
         db.session.commit()
+    except services.CheckoutAlreadyPaid:
+        db.session.commit()  # the payment found is mirrored: the member is not sent to pay again
+        flash(services.checkout_refusal(current_user) or ALREADY_PAID, "info")
+        return redirect(url_for("billing.membership"), 303)
     except PaymentProviderError as exc:
         db.session.rollback()
         log.warning("checkout for user %s failed: %s", current_user.id, exc)
