@@ -165,3 +165,16 @@ def record(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def record_refusal(action: str, user: User, secret: str | None) -> AuditEntry | None:
+    """Log a wrong `secret` ("password" or "code") typed to confirm a change to `user`'s account.
+
+    As a failed sign-in is: someone at a member's unlocked screen guessing the password leaves
+    a trace. The caller rolls the refused change back first, then commits this entry on its
+    own. Only a wrong secret is logged: with None (a mistyped confirmation word or address, a
+    change that cannot be made) nothing is.
+    """
+    if secret is None:
+        return None
+    return record(action, user, summary=f"{user.email}: {secret} not accepted", actor=user)

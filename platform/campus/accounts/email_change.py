@@ -50,7 +50,7 @@ def request_change(user: User, new_email: str, password: str, max_age: int) -> s
     answers "check that inbox" whatever happened.
     """
     if not verify_password(user, password or ""):
-        raise AccountError("Your password is not correct.", field="password")
+        raise AccountError("Your password is not correct.", field="password", wrong="password")
     address = normalize_email(new_email)
     if address == user.email:
         raise AccountError("That is already your email address.", field="email")

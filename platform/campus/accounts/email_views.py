@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from campus.accounts import bp, email_change
 from campus.accounts.forms import ChangeEmailForm
 from campus.accounts.services import AccountError
+from campus.audit import record_refusal
 from campus.extensions import db, limiter
 from campus.templating import counted
 from campus.throttling import by_user, setting
@@ -21,15 +22,18 @@ def change_email() -> str | tuple[str, int]:
     """Ask for a new address; the answer is the same whether or not it is someone else's."""
     form = ChangeEmailForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
             address = email_change.request_change(
-                current_user._get_current_object(),
+                user,
                 form.email.data,
                 form.password.data,
                 current_app.config["EMAIL_CHANGE_MAX_AGE"],
             )
         except AccountError as exc:
             db.session.rollback()
+            record_refusal("email_change_refused", user, exc.wrong)
+            db.session.commit()  # the refusal's entry alone
             name = exc.field if exc.field in form else "email"
             form[name].errors = [*form[name].errors, str(exc)]
         else:

@@ -48,9 +48,10 @@ _SECRET_SHAPE = re.compile(r"^[A-Z2-7]{16,}=*$")
 class MfaError(ValueError):
     """A second-factor request that cannot be carried out; the message is safe to show."""
 
-    def __init__(self, message: str, field: str = "code") -> None:
+    def __init__(self, message: str, field: str = "code", *, wrong: str | None = None) -> None:
         super().__init__(message)
         self.field = field  # the form field the message is shown under
+        self.wrong = wrong  # the secret refused ("password" or "code"), for the audit log
 
 
 def _sha256(raw: str) -> str:
@@ -138,7 +139,7 @@ def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
     # Whoever turns it on decides who can sign in from then on: someone at a signed-in
     # browser must not tie the account to their own app and lock its owner out.
     if not verify_password(user, password or ""):
-        raise MfaError("Your password is not correct.", field="password")
+        raise MfaError("Your password is not correct.", field="password", wrong="password")
     if not _spend_totp(user, secret, code):
         raise MfaError("That code is not right. Check the app and enter the current code.")
     user.totp_secret, user.totp_pending_secret = secret, None
@@ -176,9 +177,9 @@ def disable(user: User, password: str, code: str) -> None:
     if not user.totp_enabled:
         raise MfaError("Your account has no second factor to turn off.")
     if not verify_password(user, password):
-        raise MfaError("Your password is not correct.", field="password")
+        raise MfaError("Your password is not correct.", field="password", wrong="password")
     if check_code(user, code) is None:
-        raise MfaError("That code is not right.")
+        raise MfaError("That code is not right.", wrong="code")
     user.totp_secret = user.totp_pending_secret = None
     user.totp_enabled_at = user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -217,7 +218,7 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     if not user.totp_enabled:
         raise MfaError("Set up an authenticator app first.")
     if not verify_password(user, password):
-        raise MfaError("Your password is not correct.", field="password")
+        raise MfaError("Your password is not correct.", field="password", wrong="password")
     codes = _new_recovery_codes(user)
     record(
         "recovery_codes_regenerated",

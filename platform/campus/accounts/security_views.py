@@ -19,6 +19,7 @@ from campus.accounts.security_forms import (
     DisableTotpForm,
     RecoveryCodesForm,
 )
+from campus.audit import record_refusal
 from campus.extensions import db
 
 
@@ -115,6 +116,8 @@ def totp_setup() -> str | tuple[str, int] | Response:
             codes = mfa.confirm_enrolment(user, form.code.data, form.password.data)
         except mfa.MfaError as exc:
             db.session.rollback()
+            record_refusal("mfa_enable_refused", user, exc.wrong)
+            db.session.commit()  # the refusal's entry alone
             form[exc.field].errors.append(str(exc))
         else:
             renewed = sessions.current_session()  # the new token's record
@@ -139,10 +142,13 @@ def totp_disable() -> tuple[str, int] | Response:
     """Turn the second factor off with the password and a code."""
     form = DisableTotpForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            mfa.disable(current_user._get_current_object(), form.password.data, form.code.data)
+            mfa.disable(user, form.password.data, form.code.data)
         except mfa.MfaError as exc:
             db.session.rollback()
+            record_refusal("mfa_disable_refused", user, exc.wrong)
+            db.session.commit()  # the refusal's entry alone
             form[exc.field].errors.append(str(exc))
         else:
             db.session.commit()
@@ -158,12 +164,13 @@ def recovery_codes() -> str | tuple[str, int]:
     """Replace the recovery codes (password required) and show the new ones once."""
     form = RecoveryCodesForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            codes = mfa.regenerate_recovery_codes(
-                current_user._get_current_object(), form.password.data
-            )
+            codes = mfa.regenerate_recovery_codes(user, form.password.data)
         except mfa.MfaError as exc:
             db.session.rollback()
+            record_refusal("recovery_codes_refused", user, exc.wrong)
+            db.session.commit()  # the refusal's entry alone
             form.password.errors.append(str(exc))
         else:
             db.session.commit()

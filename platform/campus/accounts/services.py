@@ -76,12 +76,14 @@ _hasher = _Hasher()
 class AccountError(ValueError):
     """A request that cannot be carried out; the message is safe to show the user.
 
-    `field` names the form field the message belongs to, when there is one.
+    `field` names the form field the message belongs to, when there is one; `wrong` names the
+    secret ("password" or "code") refused, for the audit log (audit.record_refusal).
     """
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, wrong: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.wrong = wrong
 
 
 class AlreadyVerified(AccountError):
@@ -338,7 +340,9 @@ def change_password(user: User, current_password: str, new_password: str) -> int
     from campus.accounts.tokens import revoke_all_tokens
 
     if not verify_password(user, current_password):
-        raise AccountError("Your current password is not correct.", field="current_password")
+        raise AccountError(
+            "Your current password is not correct.", field="current_password", wrong="password"
+        )
     set_password(user, new_password)
     ended = end_sessions(user, keep_current=True)
     renew_session(user)

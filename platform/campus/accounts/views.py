@@ -18,7 +18,7 @@ from campus.accounts.forms import (
     SignupForm,
 )
 from campus.accounts.security_forms import CodeForm
-from campus.audit import record
+from campus.audit import record, record_refusal
 from campus.extensions import db, limiter
 from campus.observability.metrics import LOGINS_FAILED
 from campus.throttling import by_account, by_address, by_user, failed, setting
@@ -331,11 +331,13 @@ def change_password() -> str | tuple[str, int] | Response:
     """Change the password; other devices are signed out."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            user = current_user._get_current_object()
             revoked = services.change_password(user, form.current_password.data, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
+            record_refusal("password_change_refused", user, exc.wrong)
+            db.session.commit()  # the refusal's entry alone
             _show_error(form, exc, "current_password")
         else:
             renewed = sessions.current_session()  # the new token's record

@@ -90,7 +90,7 @@ def confirm(user: User, password: str, code: str | None) -> str | None:
     """
     from campus.accounts import mfa
     from campus.accounts.services import verify_password
-    from campus.audit import record
+    from campus.audit import record, record_refusal
 
     if not verify_password(user, password):
         wrong = "password"
@@ -99,5 +99,5 @@ def confirm(user: User, password: str, code: str | None) -> str | None:
     else:
         record("admin_confirmed", user, summary=f"{user.email}: sensitive actions opened")
         return None
-    record("admin_confirm_failed", user, summary=f"{user.email}: {wrong} not accepted")
+    record_refusal("admin_confirm_failed", user, wrong)
     return wrong

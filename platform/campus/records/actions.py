@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+from campus import audit
 from campus.accounts import mfa
 from campus.accounts.models import User
 from campus.accounts.services import verify_password
@@ -99,9 +100,4 @@ def record_refusal(user: User, error: RecordsError) -> None:
     account leaves a trace. A mistyped confirmation word is no wrong secret and is not logged.
     """
     if error.field in ("password", "code"):
-        record(
-            "account_delete_refused",
-            user,
-            summary=f"{user.email}: {error.field} not accepted",
-            actor=user,
-        )
+        audit.record_refusal("account_delete_refused", user, error.field)
