@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.admin import helpers
 from tests.certificates.helpers import certificate_of, code_of, completed_student
 
@@ -115,6 +117,12 @@ def test_the_certificate_list_dates_completions_on_the_providers_calendar(app, c
         certificate = certificate_of(student.user_id)
         certificate.completed_at = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)  # March 5, 9 pm PST
         certificate.issued_at = datetime(2026, 3, 6, 5, 1, tzinfo=UTC)
+        # The date issuing at that moment froze: the Completed column shows what it prints.
+        certificate.data = {
+            **certificate.data,
+            "completion_date": "2026-03-05",
+            "completion_date_text": "March 5, 2026",
+        }
         code = certificate.code
         db.session.commit()
     helpers.sign_in_admin(app, client)
@@ -124,6 +132,30 @@ def test_the_certificate_list_dates_completions_on_the_providers_calendar(app, c
         if code in row
     )
     assert "2026-03-05" in row and "2026-03-06" not in row
+    completed = re.search(r'<td class="col-completed_at">\s*([^<]*?)\s*</td>', row)
+    assert completed is not None and completed.group(1) == "2026-03-05"
+
+
+def test_the_certificate_list_dates_a_completion_as_the_certificate_prints_it(app, client, pacific):
+    # Completed and printed on January 1, 2027 while the calendar was UTC: after the provider
+    # moved to Pacific time the list still says the day on the certificate, not December 31.
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    app.config["TIME_ZONE"] = "UTC"
+    with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+        student = completed_student(app, "utc-dated-list")
+    app.config["TIME_ZONE"] = "America/Los_Angeles"
+    code = code_of(app, student.user_id)
+    helpers.sign_in_admin(app, client)
+    row = next(
+        row
+        for row in client.get("/admin/certificates/").get_data(as_text=True).split("<tr")
+        if code in row
+    )
+    completed = re.search(r'<td class="col-completed_at">\s*([^<]*?)\s*</td>', row)
+    assert completed is not None and completed.group(1) == "2027-01-01"
 
 
 def test_the_certificate_list_filters_completions_on_the_providers_calendar(app, client, pacific):

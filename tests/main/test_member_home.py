@@ -148,3 +148,25 @@ def test_the_learning_dashboard_dates_a_completion_as_its_certificate_prints_it(
     record = admin.get(f"/admin/members/{done.user_id}/").get_data(as_text=True)
     # Its Completed column; enrolling and issuing were moments of December 31 there.
     assert "January 1, 2027" in record
+
+
+def test_the_course_and_quiz_pages_date_a_completion_as_its_certificate_prints_it(
+    app, client, pacific
+):
+    # Completed (and printed) on January 1, 2027 while the calendar was UTC: the course's own
+    # page and its quiz say the day the certificate does, not December 31 on today's calendar.
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    app.config["TIME_ZONE"] = "UTC"
+    with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+        done = completed_student(app, "utc-dated-course")
+    app.config["TIME_ZONE"] = "America/Los_Angeles"
+    member = _signed_in(app, client, done.user_id)
+    course = member.get("/courses/utc-dated-course").get_data(as_text=True)
+    assert "Completed on January 1, 2027" in course
+    assert "You completed this course on January 1, 2027" in course
+    assert "December 31, 2026" not in course
+    quiz = member.get("/courses/utc-dated-course/quiz").get_data(as_text=True)
+    assert "Course completed on January 1, 2027" in quiz

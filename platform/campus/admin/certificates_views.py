@@ -15,7 +15,7 @@ from campus.admin.base import AuditedModelView
 from campus.admin.forms import RevokeForm
 from campus.admin.services import AdminActionError
 from campus.certificates import actions as certificate_actions
-from campus.certificates.models import Certificate
+from campus.certificates.models import Certificate, printed_date_of
 from campus.certificates.services import CertificateError
 from campus.extensions import db
 from campus.templating import format_date
@@ -58,7 +58,10 @@ class CertificateView(AuditedModelView):
         "status": _status,
         "user": _member,
         "course": lambda v, c, m, n: (m.data or {}).get("course_title", "—"),
-        "completed_at": lambda v, c, m, n: format_date(m.completed_at, "%Y-%m-%d"),
+        # The day the certificate prints, not the moment's day on today's calendar.
+        "completed_at": lambda v, c, m, n: format_date(
+            printed_date_of(m.data, m.completed_at), "%Y-%m-%d"
+        ),
         "issued_at": lambda v, c, m, n: (
             format_date(m.issued_at, "%Y-%m-%d") if m.issued_at else "—"
         ),

@@ -143,6 +143,26 @@ def printed_days(user_id: int) -> dict[int, date]:
     return {course_id: _printed_day(data, moment) for course_id, data, moment in rows}
 
 
+def completed_on(user_id: int, course_id: int, completed_at: datetime | None) -> date | None:
+    """A completion's day as its certificate prints it, else the moment's day on today's calendar.
+
+    None for a course not completed.
+    """
+    if completed_at is None:
+        return None
+    join = printed_certificate()
+    if join is not None:
+        printed = join[0]
+        row = db.session.execute(
+            select(printed.data, printed.completed_at).where(
+                printed.user_id == user_id, printed.course_id == course_id
+            )
+        ).first()
+        if row is not None:
+            return _printed_day(row.data, row.completed_at)
+    return dates.local_date(completed_at)
+
+
 def revoked_course_ids(user_id: int) -> set[int]:
     """The courses whose certificate the user has had revoked: their hours count nowhere."""
     certificate = _certificate_model()

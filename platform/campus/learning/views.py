@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import (
     abort,
@@ -99,6 +100,13 @@ def _hours_revoked(enrollment) -> bool:
     return enrollment.course_id in credit.revoked_course_ids(enrollment.user_id)
 
 
+def _completed_on(user, course_id: int, enrollment) -> date | None:
+    """The day the page dates the completion on: the one its certificate prints."""
+    if user is None or enrollment is None:
+        return None
+    return credit.completed_on(user.id, course_id, enrollment.completed_at)
+
+
 @bp.get("/courses/<slug>")
 def course(slug: str) -> str:
     """Show a course: overview, objectives, syllabus, presenter, approvals and the next step."""
@@ -116,6 +124,7 @@ def course(slug: str) -> str:
         "learning/course.html",
         course=course,
         enrollment=enrollment,
+        completed_on=_completed_on(user, course.id, enrollment),
         hours_revoked=_hours_revoked(enrollment),
         plan=plan,
         action=reader_action(user, course, enrollment),
@@ -328,6 +337,7 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
         revisit=revisit,
         plan=plan,
         study=study,
+        completed_on=_completed_on(user, course.id, enrollment),
         hours_revoked=_hours_revoked(enrollment),
         passed=passed,
         attempts=attempts,
