@@ -17,7 +17,9 @@ def make_token(
     from campus.accounts.models import User
     from campus.extensions import db
 
-    token, raw = tokens.create_token(db.session.get(User, user_id), name, scope, "never")
+    token, raw = tokens.create_token(
+        db.session.get(User, user_id), name, scope, "never", support.DEFAULT_PASSWORD
+    )
     if expires_in is not None:
         token.expires_at = token.created_at + expires_in
     db.session.commit()

@@ -28,9 +28,9 @@ def test_tokens_made_at_once_stay_within_the_limit(app, monkeypatch):
     support.hold_in_pairs(monkeypatch, tokens, "record")
 
     def make() -> int:
-        return tokens.create_token(db.session.get_one(User, user_id), "one more", "read", "30")[
-            0
-        ].id
+        return tokens.create_token(
+            db.session.get_one(User, user_id), "one more", "read", "30", support.DEFAULT_PASSWORD
+        )[0].id
 
     results, errors = _race(app, 2, make)
     assert len(results) == 1

@@ -39,7 +39,12 @@ def test_a_member_makes_a_token_on_the_security_page_and_sees_it_once(app, clien
     response = support.post_form(
         client,
         "/account/security/tokens",
-        {"name": "Clinic records", "scope": "read", "lifetime": "90"},
+        {
+            "name": "Clinic records",
+            "scope": "read",
+            "lifetime": "90",
+            "password": support.DEFAULT_PASSWORD,
+        },
     )
     assert response.status_code == 201
     raw = re.search(r'class="token-value">(campus_[\w-]+)<', response.get_data(as_text=True))
@@ -63,7 +68,9 @@ def test_a_token_without_a_name_is_refused_and_nothing_is_made(app, client):
     with app.app_context():
         support.sign_in_directly(client, support.create_user().id)
     response = support.post_form(
-        client, "/account/security/tokens", {"name": " ", "scope": "read", "lifetime": "90"}
+        client,
+        "/account/security/tokens",
+        {"name": " ", "scope": "read", "lifetime": "90", "password": support.DEFAULT_PASSWORD},
     )
     assert response.status_code == 422
     assert b"Give the token a name" in response.data
@@ -75,11 +82,40 @@ def test_a_token_name_with_control_characters_is_refused(app, client, name):
     with app.app_context():
         support.sign_in_directly(client, support.create_user().id)
     response = support.post_form(
-        client, "/account/security/tokens", {"name": name, "scope": "read", "lifetime": "90"}
+        client,
+        "/account/security/tokens",
+        {"name": name, "scope": "read", "lifetime": "90", "password": support.DEFAULT_PASSWORD},
     )
     assert response.status_code == 422
     assert b"control or text-direction character" in response.data
     assert "api_token_created" not in _audit_actions(app)
+
+
+@pytest.mark.parametrize("password", ["", "not my password"])
+def test_a_token_asked_for_without_the_password_is_refused_and_nothing_is_made(
+    app, client, password
+):
+    # A token signs in as the member for up to good: someone at their unlocked screen must not
+    # be able to take one away. A wrong password is logged as a failed sign-in is.
+    with app.app_context():
+        support.sign_in_directly(client, support.create_user().id)
+    response = support.post_form(
+        client,
+        "/account/security/tokens",
+        {"name": "Clinic records", "scope": "write", "lifetime": "never", "password": password},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert ("That is not your password." if password else "Enter your password.") in page
+    assert 'id="token-password"' in page and 'class="token-value"' not in page
+    actions = _audit_actions(app)
+    assert "api_token_created" not in actions
+    assert actions.count("api_token_refused") == (1 if password else 0)
+    from campus.accounts.tokens import ApiToken
+    from campus.extensions import db
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
 
 
 def test_a_revoked_token_gets_401_at_once_and_the_revocation_is_audited(app, client):

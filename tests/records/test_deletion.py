@@ -77,7 +77,7 @@ def _everything_a_member_has(app, m) -> list[str]:
         codes = mfa.regenerate_recovery_codes(user, support.DEFAULT_PASSWORD)
         mfa.start_challenge(user, remember=False)
         services.issue_token(user, "reset_password", 3600)
-        tokens.create_token(user, "laptop", "read", "30")
+        tokens.create_token(user, "laptop", "read", "30", support.DEFAULT_PASSWORD)
         support.open_session(m.user_id)  # another device
         db.session.add(StripeCustomer(user_id=m.user_id, stripe_customer_id="cus_test_gone"))
         db.session.add(

@@ -168,7 +168,13 @@ def test_the_archive_holds_the_members_sign_ins_api_tokens_and_emails(app, clien
 
     m = full_member(app)
     with app.app_context():
-        tokens.create_token(db.session.get_one(User, m.user_id), "laptop script", "read", "30")
+        tokens.create_token(
+            db.session.get_one(User, m.user_id),
+            "laptop script",
+            "read",
+            "30",
+            support.DEFAULT_PASSWORD,
+        )
         db.session.commit()
     client.environ_base["REMOTE_ADDR"] = "198.51.100.23"
     support.login(client, m.email)

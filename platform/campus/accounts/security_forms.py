@@ -73,3 +73,5 @@ class ApiTokenForm(Form):
         ],
         default="90",
     )
+    # Beside the other password fields of the security page: an id of its own.
+    password = PasswordField("Your password", validators=_password, id="token-password")

@@ -33,6 +33,11 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 class TokenError(ValueError):
     """A token request that cannot be carried out; the message is safe to show."""
 
+    def __init__(self, message: str, field: str = "name", wrong: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field  # the form field the message belongs to
+        self.wrong = wrong  # "password" when the password typed was wrong (audit.record_refusal)
+
 
 class ApiToken(Model):
     """One personal API token of a user; the raw value is never stored."""
@@ -79,8 +84,12 @@ def active_tokens(user: User) -> list[ApiToken]:
     return [row for row in rows if row.is_alive(now)]
 
 
-def create_token(user: User, name: str, scope: str, lifetime: str) -> tuple[ApiToken, str]:
+def create_token(
+    user: User, name: str, scope: str, lifetime: str, password: str
+) -> tuple[ApiToken, str]:
     """Make a token for the user, log it, and return it with its raw value (shown once)."""
+    from campus.accounts.services import verify_password
+
     try:
         # Shown on the security page and in the audit log: no control or direction characters.
         name = " ".join(plain_text(name, "The token's name").split())
@@ -92,6 +101,10 @@ def create_token(user: User, name: str, scope: str, lifetime: str) -> tuple[ApiT
         raise TokenError("Choose read only or read and write.")
     if lifetime not in LIFETIMES:
         raise TokenError("Choose how long the token lasts.")
+    # A token signs in without password or second factor, for a year or for good: someone at
+    # the member's unlocked screen must not be able to take one away (ASVS 3.7.1).
+    if not verify_password(user, password):
+        raise TokenError("That is not your password.", "password", wrong="password")
     # The member's row, locked to the commit: tokens made from two tabs at once are counted
     # one after the other, so together they cannot pass the limit.
     db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())

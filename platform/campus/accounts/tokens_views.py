@@ -7,28 +7,35 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, tokens
+from campus.accounts.access import password_checks
 from campus.accounts.forms import EmptyForm
 from campus.accounts.security_forms import ApiTokenForm
 from campus.accounts.security_views import _page
+from campus.audit import record_refusal
 from campus.extensions import db
 
 
 @bp.post("/account/security/tokens")
 @login_required
+@password_checks
 def create_api_token() -> tuple[str, int]:
     """Make a personal API token and show its value this once."""
     form = ApiTokenForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
             token, raw = tokens.create_token(
-                current_user._get_current_object(),
+                user,
                 form.name.data or "",
                 form.scope.data or "",
                 form.lifetime.data or "",
+                form.password.data or "",
             )
         except tokens.TokenError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc))
+            record_refusal("api_token_refused", user, exc.wrong)
+            db.session.commit()  # the refusal's entry alone
+            form[exc.field].errors.append(str(exc))
         else:
             db.session.commit()
             return _page(201, new_token={"name": token.name, "raw": raw, "scope": token.scope})
