@@ -113,3 +113,25 @@ def test_a_saved_directory_profile_says_so_where_the_member_looks(page: Page, st
     _save_profile(page)
     expect(page.locator(".flash-success", has_text="Your profile is saved")).to_be_in_viewport()
     shot(page, shots, "directory-profile-saved")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_token_form_opens_at_its_error_then_at_the_new_token(page: Page, stack, shots):
+    # The form sits at the foot of the security page: a refusal opens at the field to correct,
+    # and the token made opens at its value, shown this once.
+    member = stack.prepare("user", "token-maker@example.com")
+    log_in(page, member["email"], member["password"])
+    page.goto("/account/security")
+    page.locator("#name").fill("Clinic records")
+    page.locator("#token-password").fill("not my password")
+    submit(page, "Make a token")
+    expect(page.locator("#token-password")).to_be_focused()
+    expect(page.locator("#token-password-msg .field-error")).to_be_in_viewport()
+    shot(page, shots, "token-refused")
+    page.locator("#token-password").fill(member["password"])
+    submit(page, "Make a token")
+    expect(page.locator("#new-token")).to_be_focused()
+    expect(page.locator(".token-value")).to_be_in_viewport()
+    wider = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert wider <= 0, "the new token makes the page scroll sideways"
+    shot(page, shots, "token-made")
