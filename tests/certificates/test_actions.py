@@ -119,6 +119,52 @@ def test_a_reissue_prints_the_license_added_after_a_certificate_issued_without_o
         assert [r.jurisdiction for r in reports] == ["FL"]
 
 
+def test_a_reissue_picks_the_license_by_the_day_the_certificate_prints(app, pacific):
+    # Completed on January 1, 2027 while the calendar was UTC: the Texas approval had lapsed
+    # the day before, so of the licenses added since, only the Florida one fits the day the
+    # certificate prints. Read on today's Pacific calendar the moment is December 31, when
+    # both fitted, and the first license added (Texas) would have been named.
+    from datetime import UTC, date, datetime
+
+    import time_machine
+    from sqlalchemy import delete
+
+    from campus.certificates import actions
+    from campus.learning.models import BoardApproval
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.learning.helpers import make_course
+    from tests.licenses.helpers import add_license, import_shipped_rules
+
+    with app.app_context():
+        import_shipped_rules()
+        course = make_course("lapsed-in-texas", ce_hours="2")
+        db.session.execute(delete(BoardApproval).where(BoardApproval.course_id == course.id))
+        db.session.add_all(
+            [
+                BoardApproval(
+                    course_id=course.id, board=board, approval_number="CE-1", valid_until=until
+                )
+                for board, until in (("TX", date(2026, 12, 31)), ("FL", date(2027, 12, 31)))
+            ]
+        )
+        db.session.commit()
+        user = student(license_number=None, license_state=None)
+        app.config["TIME_ZONE"] = "UTC"
+        with time_machine.travel(datetime(2027, 1, 1, 7, 30, tzinfo=UTC), tick=False):
+            complete_course(user.id, course)
+        app.config["TIME_ZONE"] = "America/Los_Angeles"
+        certificate = certificate_of(user.id)
+        assert certificate.data["completion_date"] == "2027-01-01"
+        assert certificate.data["license_number"] == ""
+        add_license(user.id, "TX", "MT-77")
+        florida = add_license(user.id, "FL", "MA12345")
+        actions.reissue(certificate.code, "License number missing", actor=None)
+        db.session.commit()
+        certificate = certificate_of(user.id)
+        assert certificate.license_id == florida.id
+        assert certificate.data["license_number"] == "MA12345"
+
+
 def test_a_reissue_keeps_the_provider_and_signatory_printed_at_completion(app):
     # The board reads who vouched for the hours when they were earned; a later change of
     # provider details or signatory must not rewrite an old certificate corrected for a name.

@@ -11,10 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from campus import dates
 from campus.accounts.models import User
 from campus.audit import record, snapshot
-from campus.certificates.models import Certificate, CertificateCode
+from campus.certificates.models import Certificate, CertificateCode, printed_date_of
 from campus.certificates.services import (
     CertificateError,
     find,
@@ -196,7 +195,9 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
         # Issued with no license on file: print (and report) the one the member has added since.
         enrollment = db.session.get(Enrollment, certificate.enrollment_id)
         if enrollment is not None:
-            day = dates.local_date(certificate.completed_at)
+            # The day it prints, as at issue: the moment read on today's calendar can be a
+            # day away (the provider's time zone changed) and fit another license's approval.
+            day = printed_date_of(certificate.data, certificate.completed_at)
             license = license_for_certificate(enrollment, day)
             certificate.license_id = license.id if license else None
     if course is not None:
