@@ -150,17 +150,7 @@ def completed_on(user_id: int, course_id: int, completed_at: datetime | None) ->
     """
     if completed_at is None:
         return None
-    join = printed_certificate()
-    if join is not None:
-        printed = join[0]
-        row = db.session.execute(
-            select(printed.data, printed.completed_at).where(
-                printed.user_id == user_id, printed.course_id == course_id
-            )
-        ).first()
-        if row is not None:
-            return _printed_day(row.data, row.completed_at)
-    return dates.local_date(completed_at)
+    return printed_days(user_id).get(course_id) or dates.local_date(completed_at)
 
 
 def revoked_course_ids(user_id: int) -> set[int]:
