@@ -823,6 +823,49 @@ def test_cancel_at_period_end_keeps_access_until_the_end(stripe_client, stripe_a
         assert not _access(stripe_app, user_id)
 
 
+def test_a_cancellation_on_a_chosen_date_shows_and_ends_on_that_date(
+    stripe_client, stripe_app, customer
+):
+    import time_machine
+
+    user_id, customer_id = customer
+    now = int(time.time())
+    period_end, cancel_at = now + 20 * 86400, now + 5 * 86400
+    # A cancellation on a date of the admin's choosing sets cancel_at alone.
+    sub = subscription("sub_a", customer_id, period_end=period_end)
+    sub["cancel_at"] = cancel_at
+    post_event(stripe_client, event("customer.subscription.updated", sub))
+    mirrored = _sub(stripe_app, "sub_a")
+    assert mirrored.cancel_at_period_end is True
+    assert mirrored.current_period_end.replace(tzinfo=UTC) == datetime.fromtimestamp(cancel_at, UTC)
+    [scheduled] = _emails(stripe_app)
+    assert scheduled.startswith("billing:cancel_scheduled:sub_a:")
+    assert _access(stripe_app, user_id)
+    # The deletion event may be late or lost: access ends on the chosen date anyway.
+    with time_machine.travel(datetime.fromtimestamp(cancel_at + 60, UTC)):
+        assert not _access(stripe_app, user_id)
+
+
+def test_a_cancellation_due_after_this_period_leaves_it_renewing(
+    stripe_client, stripe_app, customer
+):
+    import time_machine
+
+    user_id, customer_id = customer
+    period_end = int(time.time()) + 5 * 86400
+    sub = subscription("sub_a", customer_id, period_end=period_end)
+    sub["cancel_at"] = period_end + 90 * 86400
+    post_event(stripe_client, event("customer.subscription.updated", sub))
+    mirrored = _sub(stripe_app, "sub_a")
+    assert mirrored.cancel_at_period_end is False
+    assert mirrored.current_period_end.replace(tzinfo=UTC) == datetime.fromtimestamp(
+        period_end, UTC
+    )
+    assert _emails(stripe_app) == []
+    with time_machine.travel(datetime.fromtimestamp(period_end + 60, UTC)):
+        assert _access(stripe_app, user_id)
+
+
 def test_deleted_subscription_ends_access_and_says_so_once(stripe_client, stripe_app, customer):
     user_id, customer_id = customer
     evt = event(

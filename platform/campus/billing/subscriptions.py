@@ -109,17 +109,31 @@ def _period_end(obj: dict[str, Any]) -> datetime | None:
     return to_datetime(max(ends)) if ends else None
 
 
+def _paid_until(obj: dict[str, Any]) -> tuple[datetime | None, bool]:
+    """When the paid time ends, and whether the subscription ends for good then.
+
+    Stripe ends a subscription at `cancel_at` whether or not `cancel_at_period_end` is set (a
+    cancellation on a chosen date sets only `cancel_at`): one due before the period ends cuts
+    the paid time short, and one due later leaves this period renewing as usual.
+    """
+    period_end = _period_end(obj)
+    raw = obj.get("cancel_at")
+    cancel_at = to_datetime(raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
+    if cancel_at is not None and (period_end is None or cancel_at <= period_end):
+        return cancel_at, True
+    return period_end, bool(obj.get("cancel_at_period_end"))
+
+
 def _price_of(obj: dict[str, Any]) -> str | None:
     items = (obj.get("items") or {}).get("data") or []
     return id_of(items[0].get("price")) if items else None
 
 
 def _differs(row: Subscription, obj: dict[str, Any]) -> bool:
-    return (
-        row.status != obj.get("status")
-        or row.cancel_at_period_end != bool(obj.get("cancel_at_period_end"))
-        or row.current_period_end != _period_end(obj)
-    )
+    return row.status != obj.get("status") or (
+        row.current_period_end,
+        row.cancel_at_period_end,
+    ) != _paid_until(obj)
 
 
 def apply_subscription(
@@ -186,8 +200,7 @@ def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> N
     was_ending = bool(row.cancel_at_period_end) and previous is not None
     row.status = obj["status"]
     row.price_id = _price_of(obj)
-    row.current_period_end = _period_end(obj)
-    row.cancel_at_period_end = bool(obj.get("cancel_at_period_end"))
+    row.current_period_end, row.cancel_at_period_end = _paid_until(obj)
     row.trial_end = to_datetime(obj.get("trial_end"))
     row.canceled_at = to_datetime(obj.get("canceled_at"))
     row.ended_at = to_datetime(obj.get("ended_at"))
