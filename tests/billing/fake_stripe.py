@@ -12,6 +12,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 PRICE_ID = "price_test_membership"
+_IDEMPOTENCY_ERROR = {
+    "error": {
+        "type": "idempotency_error",
+        "message": "Keys for idempotent requests can only be used with the same parameters "
+        "they were first used with.",
+    }
+}
 WEBHOOK_SECRET = "whsec_test_secret"
 _ids = itertools.count(1)
 
@@ -168,6 +175,10 @@ class FakeStripe:
                         return
                     key = self.headers.get("Idempotency-Key")
                     if method == "POST" and key and key in fake.idempotent:
+                        if fake.idempotent_requests.get(key) != (url.path, params):
+                            # As Stripe does: a key is for one request, parameters and all.
+                            self._reply(400, _IDEMPOTENCY_ERROR)
+                            return
                         self._reply(*fake.idempotent[key])
                         return
                     status, body = fake.route(method, url.path, params)
@@ -177,6 +188,7 @@ class FakeStripe:
                         then()  # something happening at Stripe just after this answer
                     if method == "POST" and key:
                         fake.idempotent[key] = (status, body)
+                        fake.idempotent_requests[key] = (url.path, params)
                 self._reply(status, body)
 
             def do_GET(self) -> None:
@@ -200,6 +212,7 @@ class FakeStripe:
             self.sessions: dict[str, dict] = {}
             self.subscriptions: dict[str, dict] = {}
             self.idempotent: dict[str, tuple[int, dict]] = {}
+            self.idempotent_requests: dict[str, tuple[str, dict]] = {}
             self.fail_paths: set[str] = set()
             # customers it answers "No such customer" for (made with other keys, or deleted)
             self.forgotten: set[str] = set()

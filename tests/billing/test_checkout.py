@@ -33,7 +33,7 @@ def test_checkout_creates_one_customer_and_a_subscription_session(stripe_app, fa
     assert response.status_code == 303
     assert response.headers["Location"].startswith("https://checkout.stripe.test/c/pay/cs_")
     [customer_call] = fake_stripe.calls("POST", "/v1/customers")
-    assert customer_call["idempotency_key"] == f"campus-customer-{user_id}"
+    assert customer_call["idempotency_key"].startswith(f"campus-customer-{user_id}-")
     assert customer_call["params"]["metadata"] == {"user_id": str(user_id)}
     assert customer_call["authorization"] == "Bearer sk_test_campus"
     [session_call] = fake_stripe.calls("POST", "/v1/checkout/sessions")
@@ -104,6 +104,25 @@ def test_stripe_down_during_checkout_shows_a_message_and_leaves_nothing(stripe_a
     # The retried customer creation reused the idempotency key: still one customer at Stripe.
     assert len(fake_stripe.customers) == 1
     assert _count(stripe_app, StripeCustomer) == 1
+
+
+def test_a_member_who_fixes_their_name_after_a_failed_checkout_can_join(stripe_app, fake_stripe):
+    from campus.accounts.models import User
+
+    client, user_id = _member_client(stripe_app, full_name="Jane Smiht")
+    fake_stripe.fail_paths.add("/v1/checkout/sessions")
+    support.post_form(client, "/membership/checkout")  # the customer is made, the session not
+    fake_stripe.fail_paths.clear()
+    with stripe_app.app_context():
+        db.session.get_one(User, user_id).full_name = "Jane Smith"
+        db.session.commit()
+    # Within the 24 hours Stripe keeps a key: the new name is a new request, not a replay.
+    retry = support.post_form(client, "/membership/checkout")
+    assert retry.status_code == 303 and "checkout.stripe.test" in retry.headers["Location"]
+    customer_id = fake_stripe.calls("POST", "/v1/checkout/sessions")[-1]["params"]["customer"]
+    assert fake_stripe.customers[customer_id]["name"] == "Jane Smith"
+    with stripe_app.app_context():
+        assert db.session.scalars(select(StripeCustomer.stripe_customer_id)).all() == [customer_id]
 
 
 def test_a_stripe_that_does_not_answer_is_given_up_on_with_a_message(_database, fake_stripe):

@@ -106,8 +106,13 @@ class StripeGateway:
     def create_customer(self, user: User, *, replacing: str | None = None) -> str:
         # A retried or double-clicked request gets the same customer back from Stripe, which
         # replays an answer for 24 hours: one replacing a customer Stripe lost has its own key,
-        # or it would be answered with the lost one again.
-        key = f"campus-customer-{user.id}" + (f"-after-{replacing}" if replacing else "")
+        # or it would be answered with the lost one again. Stripe refuses a key reused with
+        # other parameters, so the key names them too: a member who changed their name or
+        # email after a failed checkout is not refused for a day.
+        digest = hashlib.sha256(f"{user.email}\n{user.full_name}".encode()).hexdigest()[:16]
+        key = f"campus-customer-{user.id}-{digest}"
+        if replacing:
+            key += f"-after-{replacing}"
         try:
             customer = _client().v1.customers.create(
                 params={
