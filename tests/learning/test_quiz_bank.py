@@ -228,6 +228,28 @@ def test_reading_an_attempt_before_starting_one_is_a_404(app, client, course, me
     assert response.get_json()["error"]["code"] == "no_open_attempt"
 
 
+def test_a_lapsed_member_cannot_read_their_open_attempt_back(app, client, course, member):
+    start_attempt(client, course.slug)
+    from campus.billing.models import Subscription
+    from campus.extensions import db
+
+    with app.app_context():
+        db.session.execute(
+            Subscription.__table__.update()
+            .where(Subscription.user_id == member)
+            .values(status="canceled")
+        )
+        db.session.commit()
+    page = client.get(f"/courses/{course.slug}/quiz")  # the page sends them to renew
+    assert page.status_code == 302 and b"Bank question" not in page.data
+    response = client.get(f"/api/v1/courses/{course.slug}/quiz/attempt")
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "membership_lapsed"
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/courses/{slug}/quiz/attempt"]["get"]
+    assert "403" in operation["responses"]
+
+
 def test_an_attempt_cannot_start_before_the_lessons_are_done(app, client, course):
     make_reader(app, "member", client, course)
     response = api_post(client, f"/api/v1/courses/{course.slug}/quiz/attempt")

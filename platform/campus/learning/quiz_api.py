@@ -59,13 +59,16 @@ def start_attempt(slug: str) -> dict:
 @blp.doc(security=SIGNED_IN)
 @blp.response(200, OpenAttemptSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
+@blp.alt_response(403, schema=ErrorSchema, description="Not enrolled, or membership lapsed")
 @blp.alt_response(404, schema=ErrorSchema, description="No open attempt")
 def open_attempt(slug: str) -> dict:
     """Show the open quiz attempt exactly as it was drawn."""
     user = access.require_user(_user())
     course = visible_course(user, slug)
     quiz = quizzes.quiz_of(course)
+    # As the quiz page: a lapsed member's open attempt stays frozen, but unread until renewal.
     enrollment = access.enrollment_of(user, course.id)
+    access.check_can_study(user, course, enrollment)
     paper = papers.open_paper(enrollment, quiz) if enrollment is not None else None
     if paper is None:
         raise LearningError(
