@@ -171,6 +171,18 @@ def test_a_disabled_members_token_stops_working(app):
     assert app.test_client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
 
 
+def test_a_token_does_not_come_back_when_a_disabled_account_is_enabled_again(app, client):
+    from tests.admin import helpers as admin
+
+    user_id, raw = member_with_token(app)
+    admin.sign_in_admin(app, client)
+    admin.post(client, f"/admin/members/{user_id}/disable", {})
+    admin.post(client, f"/admin/members/{user_id}/enable", {})
+    # Like its sessions and emailed links, a token made before the disabling stays spent.
+    assert app.test_client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
+    assert "api_tokens_revoked" in _audit_actions(app)
+
+
 def test_a_read_only_token_cannot_write(app):
     _user_id, raw = member_with_token(app, "read")
     with app.app_context():

@@ -40,9 +40,12 @@ def set_disabled(user: User, disabled: bool) -> None:
         user.disabled_at = utcnow()
         from campus.accounts.services import spend_tokens
         from campus.accounts.sessions import end_sessions
+        from campus.accounts.tokens import revoke_all_tokens
 
         end_sessions(user)  # every session and remember-cookie stops working at once
         spend_tokens(user.id)  # and every emailed link: a reset must not outlive the disabling
+        # And every API token: refused only while disabled, each would work again on enabling.
+        revoke_all_tokens(user, "account disabled", actor=None)
     else:
         if user.disabled_at is None:
             raise AdminActionError(f"{user.email} is not disabled.")
