@@ -41,3 +41,21 @@ def test_the_openapi_document_describes_programs(client):
     operation = document["paths"]["/api/v1/programs"]["get"]
     assert "200" in operation["responses"]
     assert "Program" in document["components"]["schemas"]
+
+
+def test_a_course_closed_after_publishing_is_named_but_not_linked(app, client):
+    from campus.extensions import db
+
+    with app.app_context():
+        _program, courses = ready_program(slug="closing")
+        closed, still_open = courses[0], courses[1]
+        closed.status = "draft"  # its approval lapsed, and the admin closed it
+        db.session.commit()
+        closed_slug, closed_title, open_slug = closed.slug, closed.title, still_open.slug
+    page = client.get("/programs/closing").get_data(as_text=True)
+    assert f"/courses/{closed_slug}" not in page  # its page is gone: no link to a 404
+    assert closed_title in page and "not offered at the moment" in page
+    assert f"/courses/{open_slug}" in page
+    listed = client.get("/api/v1/programs").json["programs"][0]["required_courses"]
+    offered = {c["slug"]: c["offered"] for c in listed}
+    assert offered == {closed_slug: False, open_slug: True}

@@ -25,6 +25,12 @@ class ProgramCourseSchema(Schema):
     slug = fields.String()
     title = fields.String()
     ce_hours = fields.Float()
+    offered = fields.Boolean(
+        metadata={
+            "description": "Whether the course is open now; one closed since (its approval "
+            "lapsed) stays listed, and hours completed in it still count"
+        }
+    )
 
 
 class ProgramExamRulesSchema(Schema):
@@ -86,7 +92,12 @@ class ProgramListSchema(Schema):
 
 
 def _course(course) -> dict:
-    return {"slug": course.slug, "title": course.title, "ce_hours": float(course.ce_hours)}
+    return {
+        "slug": course.slug,
+        "title": course.title,
+        "ce_hours": float(course.ce_hours),
+        "offered": course.is_published,
+    }
 
 
 def _progress(state: Progress) -> dict:
