@@ -218,3 +218,18 @@ def test_the_cycle_ends_on_the_expiry_date_and_spans_the_rules_months(expires, m
 def test_add_months_keeps_the_day_or_takes_the_months_last():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 3, 15), -15) == date(2024, 12, 15)
+
+
+@pytest.mark.parametrize(
+    "lapsed",
+    [
+        course(boards=("NCBTMB",), valid_until=date(2026, 1, 31)),  # lapsed the day before
+        course(boards=()),  # never approved by anyone
+    ],
+)
+def test_a_rule_naming_no_approvals_still_wants_one_in_force(lapsed):
+    tracker = run(rule(accepted_approvals=[]), done(lapsed, "3", date(2026, 2, 1)))
+    assert tracker.counted == 0
+    assert tracker.not_counting[0].reason == (
+        "No board approval was in force for this course on the day it was completed."
+    )

@@ -23,11 +23,14 @@ def approval_accepted(
 
     `approvals` replaces the course's own: those a certificate printed, for a completion.
     """
-    if rule is None or not rule.accepted_approvals:
-        return True  # no rule, or one that names no approvals: any approved course counts
-    accepted = {str(board).upper() for board in rule.accepted_approvals}
     held = course.approvals if approvals is None else approvals
-    return any(a.board.upper() in accepted and a.is_valid_on(day) for a in held)
+    in_force = [a for a in held if a.is_valid_on(day)]
+    if rule is None or not rule.accepted_approvals:
+        # No rule, or one that names no approvals: any approval counts, but one must be in
+        # force that day; hours from a course whose approvals had all lapsed count for no board.
+        return bool(in_force)
+    accepted = {str(board).upper() for board in rule.accepted_approvals}
+    return any(a.board.upper() in accepted for a in in_force)
 
 
 def rule_for(license: License) -> RenewalRule | None:

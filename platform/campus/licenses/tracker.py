@@ -283,6 +283,11 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
             continue
         approvals = item.course.approvals if item.approvals is None else item.approvals
         if not approval_accepted(rule, item.course, item.completed_on, approvals):
+            if not rule.accepted_approvals:  # any board would do, but none was in force
+                credit.reason = (
+                    "No board approval was in force for this course on the day it was completed."
+                )
+                continue
             held = ", ".join(sorted({a.board for a in approvals})) or "no approval"
             wanted = " or ".join(rule.accepted_approvals)
             credit.reason = (
