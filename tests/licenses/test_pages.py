@@ -220,3 +220,29 @@ def test_an_edit_cannot_make_a_license_a_copy_of_another(app, client, member):
     # Saving a license as it is stays possible: it is not a copy of itself.
     same = {**GOOD, "number": "MA54321"}
     assert post_form(client, f"/account/licenses/{second}/edit", same).status_code == 302
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200d"])
+def test_invisible_characters_pasted_into_a_number_are_dropped(app, client, member, invisible):
+    # Copied from a board's lookup page or a PDF: the number printed and reported to CE Broker
+    # must be the one the board holds, and the same license is not on file twice.
+    data = {**GOOD, "jurisdiction": "FL", "profession": "athletic_trainer"}
+    r = post_form(client, "/account/licenses", {**data, "number": f"AT{invisible}1234"})
+    assert r.status_code == 302
+    assert [number for _p, _j, number, _e in _licenses(app, member)] == ["AT1234"]
+    again = post_form(client, "/account/licenses", {**data, "number": "AT1234"})
+    assert again.status_code == 422
+    assert "already on your account" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "number", ["AT\uff11\uff12\uff13\uff14", "\u0661\u0662\u0663\u0664", "CH\u09e7\u09e8\u09e9"]
+)
+def test_digits_of_another_script_are_refused_where_no_format_is_known(app, client, member, number):
+    # Florida athletic trainers and chiropractors are reported to CE Broker, which matches
+    # the number against the board's record: 0-9 only.
+    data = {**GOOD, "jurisdiction": "FL", "profession": "athletic_trainer", "number": number}
+    r = post_form(client, "/account/licenses", data)
+    assert r.status_code == 422
+    assert "digits 0-9" in r.get_data(as_text=True)
+    assert _licenses(app, member) == []

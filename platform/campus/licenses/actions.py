@@ -12,7 +12,7 @@ from campus.accounts.rules import RuleError, plain_text
 from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Enrollment
-from campus.licenses.formats import normalize_number, number_format
+from campus.licenses.formats import foreign_digits, normalize_number, number_format
 from campus.licenses.jurisdictions import JURISDICTIONS, jurisdiction_name
 from campus.licenses.models import License, RenewalRule
 from campus.licenses.rules import RuleFileError, check_rule
@@ -47,6 +47,11 @@ def _checked(
     cleaned = normalize_number(typed)
     if not cleaned:
         raise LicenseError("Enter the license number as printed on your license.", "number")
+    if foreign_digits(cleaned):
+        # No board prints them, and CE Broker matches the number against the board's record.
+        raise LicenseError(
+            "Type the license number with the digits 0-9, as printed on your license.", "number"
+        )
     if len(cleaned) > 60:
         raise LicenseError("That license number is too long.", "number")
     fmt = number_format(code, profession)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -50,5 +51,16 @@ def number_format(jurisdiction: str, profession: str) -> NumberFormat | None:
 
 
 def normalize_number(text: str) -> str:
-    """Upper-case a license number and drop the spaces people type inside it ("ma 12345")."""
-    return "".join((text or "").split()).upper()
+    """Upper-case a license number and drop the spaces people type inside it ("ma 12345").
+
+    Invisible format characters go too (a zero-width space or soft hyphen copied from a board's
+    lookup page or a PDF): kept, they would print and be reported as part of the number, which
+    then matches neither the board's record nor the same license already on file.
+    """
+    visible = "".join(c for c in (text or "") if unicodedata.category(c) != "Cf")
+    return "".join(visible.split()).upper()
+
+
+def foreign_digits(number: str) -> bool:
+    """Tell whether a number holds digits of another script than 0-9 (fullwidth, Arabic-Indic)."""
+    return any(unicodedata.category(c) == "Nd" and not c.isascii() for c in number)
