@@ -145,7 +145,7 @@ def test_the_emails_stop_link_switches_reminders_off_in_one_click(app, client):
 def test_a_forged_stop_link_changes_nothing(app, client):
     with app.app_context():
         license_id = _member_with_license(25)
-        forged = stop_token(license_id)[:-2] + "xx"
+        forged = stop_token(db.session.get_one(License, license_id))[:-2] + "xx"
     assert client.post(f"/account/licenses/reminders/stop/{forged}").status_code == 400
     assert post_form(client, "/account/licenses/reminders/stop/abc").status_code == 400
     with app.app_context():
@@ -167,3 +167,25 @@ def test_a_license_added_after_another_was_removed_gets_its_own_reminder(app):
         add_license(other.id, number="MA99999", expires_on=expires)
         assert send_renewal_reminders() == 1
     assert [m["To"] for m in outbox(app)] == ["lee@example.com", "sam@example.com"]
+
+
+def test_a_removed_licenses_stop_link_does_not_reach_the_license_that_took_its_id(app, client):
+    from campus.licenses import actions
+
+    with app.app_context():
+        first_id = _member_with_license(25)
+        send_renewal_reminders()
+        actions.remove_license(db.session.get_one(License, first_id).user, first_id)
+        db.session.commit()
+        other = create_user(email="sam@example.com", full_name="Sam Reyes")
+        second_id = add_license(other.id, number="MA99999").id
+    (message,) = outbox(app)
+    path = re.search(r"https?://[^\s/]+(/account/licenses/reminders/stop/\S+)", body_of(message))
+    assert path
+    # SQLite hands the highest id out again: the first member's old link names the new row.
+    assert second_id == first_id
+    page = client.get(path.group(1))
+    assert page.status_code == 400 and "Sam" not in page.get_data(as_text=True)
+    assert client.post(path.group(1)).status_code == 400
+    with app.app_context():
+        assert db.session.get_one(License, second_id).reminders is True

@@ -30,18 +30,32 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="campus.licenses.reminders")
 
 
-def stop_token(license_id: int) -> str:
-    """Sign a license id for the reminder email's one-click "stop these reminders" link."""
-    return _serializer().dumps(license_id)
+def _stamp(license: License) -> str:
+    return f"{license.created_at:%Y%m%dT%H%M%S%f}"
 
 
-def check_stop_token(token: str) -> int | None:
-    """Return the license id a genuine stop link was made for, else None."""
+def stop_token(license: License) -> str:
+    """Sign a license for the reminder email's one-click "stop these reminders" link.
+
+    Its moment as well as its id: a removed license's id may be handed out again (SQLite reuses
+    the highest ids), and the old link must not switch off another member's reminders.
+    """
+    return _serializer().dumps([license.id, _stamp(license)])
+
+
+def license_for_stop_token(token: str) -> License | None:
+    """Return the license a genuine stop link was made for, if it is still on file, else None."""
     try:
         value = _serializer().loads(token)
     except BadSignature:
         return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not (isinstance(value, list) and len(value) == 2):
+        return None
+    license_id, stamp = value
+    if not isinstance(license_id, int) or isinstance(license_id, bool):
+        return None
+    license = db.session.get(License, license_id)
+    return license if license is not None and _stamp(license) == stamp else None
 
 
 def threshold_for(days_left: int) -> int | None:
@@ -91,7 +105,7 @@ def send_reminder(license_id: int, today: date | None = None) -> bool:
     )
     if inserted is None:
         return False  # already sent for this cycle and threshold
-    stop_url = public_url("licenses.stop", token=stop_token(license.id))
+    stop_url = public_url("licenses.stop", token=stop_token(license))
     message = queue_email(
         license.user.email,
         f"{license.title}: {counted(tracker.due, 'CE hour')} still due by "

@@ -10,7 +10,7 @@ from campus.extensions import csrf, db, limiter
 from campus.licenses import actions, bp
 from campus.licenses.forms import ActionForm, LicenseForm
 from campus.licenses.models import License
-from campus.licenses.reminders import check_stop_token
+from campus.licenses.reminders import license_for_stop_token
 from campus.licenses.services import get_license, licenses_for
 from campus.throttling import setting
 
@@ -117,7 +117,7 @@ def reminders(license_id: int) -> Response:
 @bp.get("/account/licenses/reminders/stop/<token>")
 def stop_page(token: str) -> tuple[str, int]:
     """Ask to confirm: a GET never changes anything, since mail scanners open every link."""
-    license = _license_for_token(token)
+    license = license_for_stop_token(token)
     if license is None:
         return render_template("licenses/stop.html", invalid=True), 400
     return render_template("licenses/stop.html", license=license, token=token), 200
@@ -130,14 +130,9 @@ def stop_page(token: str) -> tuple[str, int]:
 @limiter.limit(setting("ONE_CLICK_RATE_LIMIT"))
 def stop(token: str) -> tuple[str, int]:
     """Switch off the reminders of the license in the signed link."""
-    license = _license_for_token(token)
+    license = license_for_stop_token(token)
     if license is None:
         return render_template("licenses/stop.html", invalid=True), 400
     actions.set_reminders(license.user, license.id, False)
     db.session.commit()
     return render_template("licenses/stop.html", license=license, done=True), 200
-
-
-def _license_for_token(token: str) -> License | None:
-    license_id = check_stop_token(token)
-    return db.session.get(License, license_id) if license_id is not None else None
