@@ -163,6 +163,24 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
             "must be a date",
             course={"approvals": [{"board": "B", "approval_number": "1", "valid_until": "soon"}]},
         ),
+        # One board, one approval a course (as the admin refuses): the certificate would
+        # print two numbers for one board, and CE Broker be sent whichever came first.
+        case(
+            "listed twice",
+            course={
+                "approvals": [*COURSE["approvals"], {**COURSE["approvals"][0], "board": "ncbtmb "}]
+            },
+        ),
+        # An approval that has ended is not entered as the course's approval.
+        case(
+            "is in the past",
+            course={
+                "approvals": [
+                    *COURSE["approvals"],
+                    {"board": "FL", "approval_number": "20-1", "valid_until": "2020-01-31"},
+                ]
+            },
+        ),
         case("mark at least one choice", quiz={"questions": NO_CORRECT}),
         case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
         case("the bank has only 2 questions", quiz={"questions_per_attempt": 3}),

@@ -93,12 +93,21 @@ def import_course(spec: CourseSpec, *, source: str = "") -> str:
     return outcome
 
 
+def _check_approvals(course: Course) -> None:
+    """Hold a file's approvals to the admin's rules: none already ended, one per board."""
+    from campus.learning.actions import check_approvals, check_boards
+
+    check_approvals(course.approvals)
+    check_boards(course)
+
+
 def _create(spec: CourseSpec) -> Course:
     course = services.create_course(slug=spec.slug, professions=spec.professions, **spec.fields)
     for board, number, valid_until in spec.approvals:
         course.approvals.append(
             BoardApproval(board=board, approval_number=number, valid_until=valid_until)
         )
+    _check_approvals(course)
     for module_spec in spec.modules:
         module = services.add_module(course, module_spec.title, module_spec.summary)
         for lesson_spec in module_spec.lessons:
@@ -155,7 +164,9 @@ def _update(course: Course, spec: CourseSpec) -> bool:
     enrolled = bool(db.session.scalar(select(exists().where(Enrollment.course_id == course.id))))
     changed = _assign(course, **spec.fields)
     changed |= _update_audience(course, spec.professions)
-    changed |= _update_approvals(course, spec.approvals)
+    if _update_approvals(course, spec.approvals):
+        _check_approvals(course)
+        changed = True
     changed |= _update_modules(course, spec, enrolled)
     changed |= _update_quiz(course, spec.quiz)
     if spec.status == "published":
