@@ -121,6 +121,10 @@ def test_an_approval_that_expired_before_completion_does_not_count():
     expired = course(boards=("FL",), valid_until=date(2026, 1, 31))
     tracker = run(rule(accepted_approvals=["FL"]), done(expired, "3", date(2026, 2, 1)))
     assert tracker.counted == 0
+    # Not "takes courses approved by FL; this one has FL": the member is told what is wrong.
+    assert tracker.not_counting[0].reason == (
+        "The course's FL approval had ended by the day it was completed."
+    )
 
 
 def test_a_course_for_another_profession_does_not_count():

@@ -18,6 +18,7 @@ The rule (campus.licenses.models.RenewalRule) is data; this module only applies 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -265,6 +266,24 @@ def _capped(rule: RenewalRule, delivery: str) -> bool:
     return rule.max_home_study_hours is not None and delivery in (rule.capped_deliveries or [])
 
 
+def _not_accepted(rule: RenewalRule, approvals: Sequence[BoardApproval], day: date) -> str:
+    """Why no approval of a completion counts for the rule's board, in the member's words."""
+    if not rule.accepted_approvals:  # any board would do, but none was in force
+        return "No board approval was in force for this course on the day it was completed."
+    accepted = {str(board).upper() for board in rule.accepted_approvals}
+    lapsed = sorted({a.board for a in approvals if a.board.upper() in accepted})
+    if lapsed:  # the board takes this approval, but it had ended by then
+        return (
+            f"The course's {' and '.join(lapsed)} approval had ended by the day it was completed."
+        )
+    held = ", ".join(sorted({a.board for a in approvals if a.is_valid_on(day)})) or "no approval"
+    wanted = " or ".join(rule.accepted_approvals)
+    return (
+        f"Approval not accepted: this board takes courses approved by {wanted}; "
+        f"this one has {held}."
+    )
+
+
 def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker:
     """Apply a rule to completions (pure: no database), filling a tracker's credits and subjects."""
     tracker = Tracker(license=License(profession=profession), rule=rule)
@@ -283,17 +302,7 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
             continue
         approvals = item.course.approvals if item.approvals is None else item.approvals
         if not approval_accepted(rule, item.course, item.completed_on, approvals):
-            if not rule.accepted_approvals:  # any board would do, but none was in force
-                credit.reason = (
-                    "No board approval was in force for this course on the day it was completed."
-                )
-                continue
-            held = ", ".join(sorted({a.board for a in approvals})) or "no approval"
-            wanted = " or ".join(rule.accepted_approvals)
-            credit.reason = (
-                f"Approval not accepted: this board takes courses approved by {wanted}; "
-                f"this one has {held}."
-            )
+            credit.reason = _not_accepted(rule, approvals, item.completed_on)
             continue
         counted = item.hours
         if cap is not None and _capped(rule, item.delivery_type):
