@@ -56,10 +56,10 @@ def test_a_program_import_logs_what_it_changed_as_an_operator(app, tmp_path: Pat
     from campus.audit import AuditEntry
 
     path = tmp_path / "p.yaml"
-    path.write_text("slug: x\ntitle: X\nexam:\n  pass_mark: 75\n")
+    path.write_text("slug: x\ntitle: X\npublished: false\nexam:\n  pass_mark: 75\n")
     runner = app.test_cli_runner()
     assert runner.invoke(args=["programs", "import", str(path)]).exit_code == 0
-    path.write_text("slug: x\ntitle: X\nexam:\n  pass_mark: 50\n")
+    path.write_text("slug: x\ntitle: X\npublished: false\nexam:\n  pass_mark: 50\n")
     assert runner.invoke(args=["programs", "import", str(path)]).exit_code == 0
     with app.app_context():
         created, updated = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
@@ -111,3 +111,53 @@ def test_a_draft_program_whose_bank_is_short_still_imports(app, tmp_path: Path):
     with app.app_context():
         program, outcome = import_file(path)
         assert outcome == "created" and not program.published
+
+
+_BANK = "questions:\n" + "".join(
+    f"  - domain: {domain}\n    prompt: {domain} {n}?\n    answers: ['*a', b]\n"
+    for domain in ("Anatomy", "Technique")
+    for n in range(4)
+)
+
+
+@pytest.mark.parametrize(
+    ("weights", "refusal"),
+    [
+        # Read as whole numbers, 0.6 and 0.4 were both 0: an exam of no questions, failed by all.
+        ("{Anatomy: 0.6, Technique: 0.4}", "Anatomy"),
+        # And 1.5 against 0.5 drew every question from Anatomy.
+        ("{Anatomy: 1.5, Technique: 0.5}", "Anatomy"),
+        ("{Anatomy: 0, Technique: 1}", "Anatomy"),
+        ("{Anatomy: -1, Technique: 2}", "Anatomy"),
+        ("{Anatomy: heavy, Technique: 1}", "Anatomy"),
+        ("{Anatomy: true, Technique: 1}", "Anatomy"),
+        ("{Anatomy: 101, Technique: 1}", "Anatomy"),
+        ("[Anatomy, Technique]", "weights"),
+    ],
+)
+def test_exam_weights_that_are_not_whole_numbers_from_1_to_100_are_refused(
+    app, tmp_path: Path, weights: str, refusal: str
+):
+    path = tmp_path / "p.yaml"
+    path.write_text(f"slug: x\ntitle: X\nexam:\n  weights: {weights}\n  questions: 4\n" + _BANK)
+    with app.app_context():
+        with pytest.raises(ProgramFileError, match=refusal):
+            import_file(path)
+        db.session.rollback()
+        assert db.session.scalar(select(Program)) is None
+
+
+@pytest.mark.parametrize(
+    "exam_text", ["exam:\n  pass_mark: 75\n", "exam:\n  weights: {Anatomy: 1}\n  questions: 0\n"]
+)
+def test_a_published_program_whose_exam_draws_no_questions_is_refused(
+    app, tmp_path: Path, exam_text: str
+):
+    # Its candidates would sit an empty paper, score 0% and spend every attempt on it.
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\n" + exam_text + _BANK)
+    with app.app_context():
+        with pytest.raises(ProgramFileError, match="draws no questions"):
+            import_file(path)
+        db.session.rollback()
+        assert db.session.scalar(select(Program)) is None

@@ -36,6 +36,24 @@ def _hours(value: Any, name: str) -> Decimal:
     return hours
 
 
+def _weights(value: Any) -> dict[str, int]:
+    """Read the exam's domain weights as the admin's form does: whole numbers from 1 to 100."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProgramFileError("exam weights must be a mapping of domain: weight")
+    weights: dict[str, int] = {}
+    for domain, weight in value.items():
+        # int() would read 0.6 as 0 and 1.5 as 1: the paper would draw other counts than the
+        # file's proportions say, or nothing at all. A bool is an int to Python, not a weight.
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 100:
+            raise ProgramFileError(
+                f"exam weight of {domain!r} must be a whole number from 1 to 100, not {weight!r}"
+            )
+        weights[str(domain).strip()[:80]] = weight
+    return weights
+
+
 def _course(slug: str) -> Course:
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None:
@@ -110,7 +128,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     program.elective_hours = _hours(data.get("elective_hours"), "elective_hours")
     program.validity_months = int(data.get("validity_months", 24))
     program.renewal_hours = _hours(data.get("renewal_hours"), "renewal_hours")
-    program.exam_domain_weights = {str(k): int(v) for k, v in (exam.get("weights") or {}).items()}
+    program.exam_domain_weights = _weights(exam.get("weights"))
     program.exam_question_count = int(exam.get("questions", 20))
     program.exam_time_limit_minutes = int(exam.get("time_limit_minutes", 60))
     program.exam_pass_mark = int(exam.get("pass_mark", 75))

@@ -152,6 +152,9 @@ def completion_gaps(program: Program) -> list[str]:
             f"it asks for {needed.normalize():f} elective hours and its elective courses "
             f"give {offered.normalize():f}"
         )
+    if not exam.domain_counts(program.exam_domain_weights or {}, program.exam_question_count or 0):
+        # Its candidates would sit an empty paper, score 0% and spend their attempts on it.
+        gaps.append("its exam draws no questions (give it a domain with a weight, and a count)")
     short = exam.bank_shortfall(program)
     if short:
         gaps.append("its exam bank cannot fill the exam (" + "; ".join(short) + ")")
