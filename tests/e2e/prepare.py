@@ -348,7 +348,7 @@ def _program_pages(member) -> dict[str, Any]:
     assert program is not None, "seed-demo made no certification program"
     # The member's courses are not all done, so the rules would refuse the exam: the crawl
     # needs the sitting page itself, so the sitting is started directly.
-    sitting = exam.start(member, program)
+    sitting, _started = exam.start(member, program)
     submission = db.session.scalar(
         select(PracticalSubmission).where(PracticalSubmission.user_id == member.id)
     )

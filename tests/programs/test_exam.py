@@ -164,6 +164,25 @@ def test_concurrent_starts_make_one_sitting(app):
         assert db.session.scalar(select(func.count()).select_from(ExamSitting)) == 1
 
 
+def test_a_start_that_lost_the_race_does_not_log_the_winners_sitting_as_its_own(app, monkeypatch):
+    from campus.audit import AuditEntry
+
+    with app.app_context():
+        program, courses = ready_program()
+        user = candidate(courses)
+        # The second tab read the candidate's sittings before the first tab's start committed.
+        before = exam.state(user, program, START)
+        first = actions.start_exam(user, program, now=START)
+        db.session.commit()
+        monkeypatch.setattr(exam, "state", lambda *args, **kwargs: before)
+        second = actions.start_exam(user, program, now=START)
+        db.session.commit()
+        assert second.id == first.id
+        started = select(func.count()).where(AuditEntry.action == "program_exam_start")
+        # One sitting began, once: the log must not say it was started twice.
+        assert db.session.scalar(started) == 1
+
+
 def test_a_sitting_found_open_past_its_deadline_by_several_at_once_is_closed_once(app):
     from campus.audit import AuditEntry
 

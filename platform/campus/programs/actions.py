@@ -45,9 +45,8 @@ def start_exam(user: User, program: Program, now: datetime | None = None) -> Exa
         raise exam.ExamError(" ".join(state.eligibility.reasons))
     if not state.courses_done:
         raise exam.ExamError("Complete every required course before the exam.")
-    existing = state.exam.open_sitting
-    sitting = exam.start(user, program, now)
-    if sitting is not existing:
+    sitting, started = exam.start(user, program, now)
+    if started:
         record(
             "program_exam_start",
             sitting,

@@ -212,8 +212,9 @@ def state(user: User, program: Program, now: datetime | None = None) -> ExamStat
 
 def start(
     user: User, program: Program, now: datetime | None = None, rng: random.Random | None = None
-) -> ExamSitting:
-    """Return the open sitting, or freeze a new paper once the rules allow one.
+) -> tuple[ExamSitting, bool]:
+    """Return the open sitting, or freeze a new paper once the rules allow one; and whether
+    this call started it.
 
     The caller checks eligibility and the required courses. Two starts at once compute the same
     sitting number; the unique (user, program, number) lets one win and the other get its paper.
@@ -221,7 +222,7 @@ def start(
     now = now or utcnow()
     current = state(user, program, now)
     if current.open_sitting is not None:
-        return current.open_sitting
+        return current.open_sitting, False
     if current.passed is not None:
         raise ExamError("You have passed this exam already.")
     if current.attempts_left <= 0:
@@ -256,8 +257,8 @@ def start(
         )
         if existing is None or not existing.is_open:
             raise ExamError("Another sitting was started at the same moment.") from None
-        return existing
-    return sitting
+        return existing, False  # the winner's: its start is logged once, by the winner
+    return sitting, True
 
 
 def _checked_answer(sitting: ExamSitting, question_id: int, choice_id: int) -> None:
