@@ -491,3 +491,23 @@ def test_hours_earned_on_the_first_day_of_a_renewed_period_count_toward_the_next
         assert renew_credentials.delay().get() == 1
         db.session.expire_all()
         assert _credentials()[0].valid_until == date(2032, 2, 29)
+
+
+def test_the_credential_states_the_pass_mark_its_holder_sat_not_one_set_since(app):
+    with app.app_context():
+        program, courses = ready_program(exam_pass_mark=70)
+        user = candidate(courses)
+        sitting = actions.start_exam(user, program)
+        db.session.commit()
+        # The admin raises the pass mark while the paper is answered: this one was frozen at 70.
+        program.exam_pass_mark = 90
+        db.session.commit()
+        answers = right_answers(sitting)
+        first = sitting.layout[0]
+        answers[first["id"]] = next(c["id"] for c in first["choices"] if not c["correct"])
+        actions.submit_exam(user, sitting, answers)
+        db.session.commit()
+        assert (sitting.score_percent, sitting.passed) == (75, True)
+        [credential] = _credentials()
+        # It must not tell a board the holder scored 90% or better.
+        assert "pass the certification exam (70% or better)" in credential.data["criteria"]

@@ -50,17 +50,26 @@ def period_end(start: date, months: int) -> date:
     return date.fromordinal(following.toordinal() - 1)
 
 
-def _criteria(program: Program) -> str:
+def _criteria(program: Program, pass_mark: int | None = None) -> str:
     parts = [f"Complete {counted(len(program.required_courses), 'required course')}"]
     if program.elective_hours:
         parts.append(f"earn {counted(program.elective_hours, 'elective CE hour')}")
-    parts.append(f"pass the certification exam ({program.exam_pass_mark}% or better)")
+    # The mark the holder's sitting froze at its start: one an admin set since was never sat.
+    mark = program.exam_pass_mark if pass_mark is None else pass_mark
+    parts.append(f"pass the certification exam ({mark}% or better)")
     if program.practical_required:
         parts.append("pass a practical assessment reviewed by an assessor")
     return ", ".join(parts) + "."
 
 
-def _frozen_data(user: User, program: Program, code: str, earned_on: date, until: date) -> dict:
+def _frozen_data(
+    user: User,
+    program: Program,
+    code: str,
+    earned_on: date,
+    until: date,
+    pass_mark: int | None = None,
+) -> dict:
     config = current_app.config
     return {
         "holder_name": user.full_name,
@@ -69,7 +78,7 @@ def _frozen_data(user: User, program: Program, code: str, earned_on: date, until
         "program_slug": program.slug,
         "accrediting_body": program.accrediting_body,
         "standing": standing(program),
-        "criteria": _criteria(program),
+        "criteria": _criteria(program, pass_mark),
         "earned_date_text": f"{earned_on:%B} {earned_on.day}, {earned_on.year}",
         "valid_until_text": f"{until:%B} {until.day}, {until.year}",
         "provider_name": config["PROVIDER_NAME"],
@@ -97,7 +106,7 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
             return None
         period = existing.period + 1
     state = progress(user, program)
-    if not state.complete:
+    if not state.complete or state.exam.passed is None:
         return None
     # Earned when the last requirement was met, however late this task runs (a lost message
     # recovered by the sweep): never in the future, nor within the period that lapsed.
@@ -116,7 +125,7 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
         earned_at=earned,
         valid_from=earned_on,
         valid_until=until,
-        data=_frozen_data(user, program, code, earned_on, until),
+        data=_frozen_data(user, program, code, earned_on, until, state.exam.passed.pass_mark),
     )
     try:
         with db.session.begin_nested():
