@@ -340,3 +340,46 @@ def test_a_credential_issued_late_by_the_sweep_is_dated_the_day_it_was_earned(ap
         f"{earned_on:%B} {earned_on.day}, {earned_on.year}"
     )
     assert credential.status == "issued"
+
+
+def test_a_member_whose_license_was_updated_after_the_lookback_gets_the_credential(app):
+    from campus.licenses.models import License
+    from tests.licenses.helpers import add_license
+
+    with app.app_context():
+        program, courses = ready_program(
+            license_required=True,
+            practical_required=True,
+            rubric="Safe",
+            practical_techniques="Pin",
+        )
+        user = candidate(courses)
+        license = add_license(user.id, expires_on=utcnow().date() + timedelta(days=5))
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        submission = PracticalSubmission(
+            program_id=program.id,
+            user_id=user.id,
+            storage_key="programs/practicals/x.mp4",
+            filename="x.mp4",
+            content_type="video/mp4",
+            size_bytes=10,
+        )
+        db.session.add(submission)
+        db.session.commit()
+        # The license on file runs out while the video waits in the assessors' queue.
+        license.expires_on = utcnow().date() - timedelta(days=1)
+        assessor = support.create_user(role="assessor")
+        actions.review_practical(submission, assessor, {"Safe": True}, "pass", "")
+        db.session.commit()
+        user_id, license_id = user.id, license.id
+    assert _credentials(app) == []  # not eligible on the day its last step was met
+    days = app.config["CREDENTIAL_SWEEP_LOOKBACK"] // 86400
+    with _later(60 * 24 * (days + 10)), app.app_context():
+        # The member enters the renewed license's new expiry: every requirement is met again.
+        renewed = db.session.get(License, license_id)
+        renewed.expires_on = utcnow().date() + timedelta(days=700)
+        db.session.commit()
+    with _later(60 * 24 * (days + 10) + 15):
+        assert sweep_credentials.delay().get() == 1
+    assert [c.user_id for c in _credentials(app)] == [user_id]

@@ -5,6 +5,7 @@ is lost (the broker down at commit, a killed worker on a broker that never redel
 task gives up after its retries, the work is still in the database: a pending or failed
 credential row, or a member whose requirements are all met and who holds no credential. Both
 are found here, in bounded batches, and handed back to the issuing task, which is idempotent.
+A license brought up to date on file queues nothing: the sweep looks at its holder again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.learning.models import Enrollment
+from campus.licenses.models import License
 from campus.models.base import utcnow
 from campus.programs.models import (
     Credential,
@@ -77,16 +79,25 @@ def _recent_steps(since: datetime, until: datetime) -> CompoundSelect:
         .join(ProgramCourse, ProgramCourse.course_id == Enrollment.course_id)
         .where(Enrollment.completed_at >= since, Enrollment.completed_at < until)
     )
-    return union_all(exams, practicals, courses)
+    # A license entered or renewed on file: a member whose license ran out while their last
+    # step waited (a video in the assessors' queue) is due once it is current again, however
+    # long after that step, and nothing else would look at them again.
+    licenses = (
+        select(License.user_id, Program.id, License.updated_at.label("at"))
+        .join(Program, Program.license_required.is_(True))
+        .where(License.updated_at >= since, License.updated_at < until)
+    )
+    return union_all(exams, practicals, courses, licenses)
 
 
 def due_without_credential(now: datetime | None = None, limit: int = 200) -> list[tuple[int, int]]:
     """(member, program) pairs whose every requirement is met and who hold no credential of it.
 
-    Only a member who took a step (an exam or practical passed, a course completed) within
-    CREDENTIAL_SWEEP_LOOKBACK is looked at, and the query already asks for a passed exam and,
-    where the program wants one, a passed practical; `progress`, the rule the pages and the
-    issuing task use, decides the rest (courses, elective hours, profession and license).
+    Only a member who took a step (an exam or practical passed, a course completed, a license
+    entered or changed) within CREDENTIAL_SWEEP_LOOKBACK is looked at, and the query already
+    asks for a passed exam and, where the program wants one, a passed practical; `progress`,
+    the rule the pages and the issuing task use, decides the rest (courses, elective hours,
+    profession and license).
     """
     now = now or utcnow()
     config = current_app.config
