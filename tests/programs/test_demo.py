@@ -147,17 +147,41 @@ def test_exam_weights_that_are_not_whole_numbers_from_1_to_100_are_refused(
         assert db.session.scalar(select(Program)) is None
 
 
-@pytest.mark.parametrize(
-    "exam_text", ["exam:\n  pass_mark: 75\n", "exam:\n  weights: {Anatomy: 1}\n  questions: 0\n"]
-)
-def test_a_published_program_whose_exam_draws_no_questions_is_refused(
-    app, tmp_path: Path, exam_text: str
-):
+def test_a_published_program_whose_exam_draws_no_questions_is_refused(app, tmp_path: Path):
     # Its candidates would sit an empty paper, score 0% and spend every attempt on it.
     path = tmp_path / "p.yaml"
-    path.write_text("slug: x\ntitle: X\n" + exam_text + _BANK)
+    path.write_text("slug: x\ntitle: X\nexam:\n  pass_mark: 75\n" + _BANK)
     with app.app_context():
         with pytest.raises(ProgramFileError, match="draws no questions"):
+            import_file(path)
+        db.session.rollback()
+        assert db.session.scalar(select(Program)) is None
+
+
+@pytest.mark.parametrize(
+    ("exam_text", "refusal"),
+    [
+        # Published so, no candidate could ever start the exam: "all 0 attempts" used.
+        ("attempts: 0", "attempts"),
+        ("attempts: -2", "attempts"),
+        # An empty paper: every candidate would score 0% on it.
+        ("questions: 0", "questions"),
+        ("pass_mark: 101", "pass_mark"),
+        ("time_limit_minutes: 0", "time_limit_minutes"),
+        ("questions: many", "questions"),
+        ("retake_wait_days: 1.5", "retake_wait_days"),
+    ],
+)
+def test_exam_rules_out_of_the_admins_bounds_are_refused_with_a_message(
+    app, tmp_path: Path, exam_text: str, refusal: str
+):
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "slug: x\ntitle: X\nexam:\n  weights: {Anatomy: 1, Technique: 1}\n  questions: 4\n"
+        f"  {exam_text}\n" + _BANK
+    )
+    with app.app_context():
+        with pytest.raises(ProgramFileError, match=refusal):
             import_file(path)
         db.session.rollback()
         assert db.session.scalar(select(Program)) is None

@@ -36,6 +36,14 @@ def _hours(value: Any, name: str) -> Decimal:
     return hours
 
 
+def _whole(value: Any, name: str, low: int, high: int) -> int:
+    """Read a whole number within the admin form's bounds, or name what is wrong."""
+    # int() would cut 1.5 to 1, read True as 1 and stop the command at a word.
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ProgramFileError(f"{name} must be a whole number from {low} to {high}")
+    return value
+
+
 def _weights(value: Any) -> dict[str, int]:
     """Read the exam's domain weights as the admin's form does: whole numbers from 1 to 100."""
     if value is None:
@@ -126,14 +134,20 @@ def import_program(data: dict) -> tuple[Program, str]:
     program.professions = list(data.get("professions") or [])
     program.license_required = bool(data.get("license_required", True))
     program.elective_hours = _hours(data.get("elective_hours"), "elective_hours")
-    program.validity_months = int(data.get("validity_months", 24))
+    program.validity_months = _whole(data.get("validity_months", 24), "validity_months", 1, 240)
     program.renewal_hours = _hours(data.get("renewal_hours"), "renewal_hours")
     program.exam_domain_weights = _weights(exam.get("weights"))
-    program.exam_question_count = int(exam.get("questions", 20))
-    program.exam_time_limit_minutes = int(exam.get("time_limit_minutes", 60))
-    program.exam_pass_mark = int(exam.get("pass_mark", 75))
-    program.exam_attempts_allowed = int(exam.get("attempts", 3))
-    program.exam_retake_wait_days = int(exam.get("retake_wait_days", 7))
+    # The bounds the admin's form keeps: outside them, a published exam no one could start
+    # (no attempts), pass or sit (no time), or a database refusal as a traceback.
+    program.exam_question_count = _whole(exam.get("questions", 20), "questions", 1, 500)
+    program.exam_time_limit_minutes = _whole(
+        exam.get("time_limit_minutes", 60), "time_limit_minutes", 1, 600
+    )
+    program.exam_pass_mark = _whole(exam.get("pass_mark", 75), "pass_mark", 1, 100)
+    program.exam_attempts_allowed = _whole(exam.get("attempts", 3), "attempts", 1, 50)
+    program.exam_retake_wait_days = _whole(
+        exam.get("retake_wait_days", 7), "retake_wait_days", 0, 365
+    )
     program.practical_required = bool(practical)
     program.practical_techniques = "\n".join(practical.get("techniques") or [])
     program.rubric = "\n".join(practical.get("rubric") or [])
