@@ -312,6 +312,33 @@ def test_only_the_holder_downloads_the_pdf(app, client):
     assert app.test_client().get(f"/programs/{slug}/credential.pdf").status_code == 302
 
 
+def test_a_holder_keeps_their_credential_when_the_program_is_retired(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        from campus.programs.models import Program
+
+        program = db.session.get(Program, program_id)
+        # What the admin is told to do with a program that has credentials: unpublish it.
+        program.published = False
+        db.session.commit()
+        slug, [credential] = program.slug, _credentials()
+        code = credential.code
+        support.sign_in_directly(client, user_id)
+        other = app.test_client()
+        support.sign_in_directly(other, support.create_user().id)
+    # Still valid: the holder reads it on the page their email links to, and downloads it.
+    page = client.get(f"/programs/{slug}")
+    assert page.status_code == 200 and code in page.text
+    with client.get(f"/programs/{slug}/credential.pdf") as response:
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    # Nobody else sees the retired program, and nobody starts its exam.
+    assert other.get(f"/programs/{slug}").status_code == 404
+    assert other.get(f"/programs/{slug}/credential.pdf").status_code == 404
+    assert app.test_client().get(f"/programs/{slug}").status_code == 404
+    assert support.post_form(client, f"/programs/{slug}/exam").status_code == 404
+
+
 def _all_right_and_left_open(minutes: int = 30):
     """A candidate's sitting started at START with every answer right and saved, still open.
 

@@ -41,16 +41,24 @@ def _user() -> User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def _program_or_404(slug: str) -> Program:
+def _program_or_404(slug: str, *, holders: bool = False) -> Program:
     program = db.session.scalar(
         select(Program)
         .where(Program.slug == slug[:120])
         .options(selectinload(Program.courses).selectinload(ProgramCourse.course))
     )
     user = _user()
-    if program is None or not (program.published or (user is not None and user.is_admin)):
+    if program is None:
         abort(404)
-    return program
+    if program.published or (user is not None and user.is_admin):
+        return program
+    # A program unpublished (retired, as the admin is told to instead of deleting one with
+    # credentials) still shows its holders their credential and its PDF: it is still theirs.
+    if holders and user is not None:
+        held = exam.latest_credential(user.id, program.id)
+        if held is not None and held.status in ("issued", "revoked"):
+            return program
+    abort(404)
 
 
 def _private(response: Response) -> Response:
@@ -82,7 +90,7 @@ def index():
 @bp.get("/<slug>")
 def detail(slug: str):
     """Show what a program requires and, signed in, the candidate's progress through it."""
-    program = _program_or_404(slug)
+    program = _program_or_404(slug, holders=True)
     user = _user()
     state = progress(user, program) if user else None
     db.session.commit()
@@ -242,7 +250,7 @@ def allow_video_bodies() -> None:
 @login_required
 def credential_pdf(slug: str):
     """Download the signed-in holder's credential PDF."""
-    program = _program_or_404(slug)
+    program = _program_or_404(slug, holders=True)
     credential = db.session.scalar(
         select(Credential)
         .where(
