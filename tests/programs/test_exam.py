@@ -58,6 +58,23 @@ def test_paper_follows_the_weights_and_is_frozen_against_bank_edits(app):
         assert again.layout == frozen
 
 
+def test_a_domain_whose_weight_draws_no_question_needs_none_in_the_bank(app, client):
+    with app.app_context():
+        # 5 questions at 10 to 1: Ethics' share (0.45) rounds to none, so its bank may be empty.
+        program, courses = ready_program(
+            exam_domain_weights={"Anatomy": 10, "Ethics": 1}, exam_question_count=5
+        )
+        assert exam.bank_shortfall(program) == []
+        user = candidate(courses)
+        slug = program.slug
+        support.sign_in_directly(client, user.id)
+    response = support.post_form(client, f"/programs/{slug}/exam")
+    assert response.status_code == 302 and "/exam/" in response.headers["Location"]
+    with app.app_context():
+        [sitting] = db.session.scalars(select(ExamSitting))
+        assert Counter(item["domain"] for item in sitting.layout) == {"Anatomy": 5}
+
+
 def test_draw_shuffles_questions_and_answers(app):
     with app.app_context():
         program, _courses = ready_program(exam_question_count=12)

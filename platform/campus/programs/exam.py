@@ -100,7 +100,8 @@ def draw_layout(program: Program, rng: random.Random | None = None) -> list[dict
     for domain, count in domain_counts(
         program.exam_domain_weights, program.exam_question_count
     ).items():
-        picked.extend(rng.sample(pools[domain], count))
+        # A domain whose small weight rounds to no question may have none in the bank yet.
+        picked.extend(rng.sample(pools.get(domain, []), count))
     rng.shuffle(picked)
     layout = []
     for question in picked:
