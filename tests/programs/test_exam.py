@@ -398,6 +398,30 @@ def test_a_closed_tab_does_not_stop_the_clock_and_saved_answers_still_pass(app, 
         assert db.session.scalar(closed) == 1
 
 
+def test_a_sitting_under_way_is_finished_when_the_program_is_unpublished_meanwhile(app, client):
+    from campus.programs.models import Program
+
+    with app.app_context(), time_machine.travel(START, tick=False):
+        slug, sitting_url, key = _start_through_the_page(app, client, ready_program())
+    with app.app_context():
+        # The admin retires the program while the paper is being answered.
+        db.session.scalar(select(Program)).published = False
+        db.session.commit()
+    (first, first_choice), *others = key.items()
+    with time_machine.travel(START + timedelta(minutes=10), tick=False):
+        saved = support.post_form(client, f"{sitting_url}/answers", {f"q-{first}": first_choice})
+        assert saved.status_code == 200
+        assert client.get(sitting_url).status_code == 200
+        rest = {f"q-{q}": str(c) for q, c in others}
+        assert support.post_form(client, f"{sitting_url}/submit", rest).status_code == 302
+        assert "You passed the exam" in client.get(sitting_url).text
+        # Only the paper under way: a new start on the retired program stays closed.
+        assert support.post_form(client, f"/programs/{slug}/exam").status_code == 404
+    with app.app_context():
+        sitting = db.session.scalar(select(ExamSitting))
+        assert (sitting.closed_reason, sitting.passed) == ("submitted", True)
+
+
 def test_a_retake_asked_for_too_soon_is_refused_on_the_page(app, client):
     with app.app_context(), time_machine.travel(START, tick=False):
         slug, sitting_url, _key = _start_through_the_page(app, client, ready_program())

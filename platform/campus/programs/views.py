@@ -125,11 +125,13 @@ def start_exam(slug: str):
     return redirect(url_for("programs.sitting", slug=slug, sitting_id=sitting.id))
 
 
-def _own_sitting(program: Program, sitting_id: int) -> ExamSitting:
+def _own_sitting(slug: str, sitting_id: int) -> tuple[Program, ExamSitting]:
     sitting = db.session.get(ExamSitting, sitting_id)
-    if sitting is None or sitting.program_id != program.id or sitting.user_id != current_user.id:
+    if sitting is None or sitting.user_id != current_user.id or sitting.program.slug != slug:
         abort(404)
-    return sitting
+    # Published or not: a paper frozen at its start is answered and submitted to its end even
+    # if the program is unpublished meanwhile; only new sittings need a published program.
+    return sitting.program, sitting
 
 
 def _answers_from(form) -> dict[int, int]:
@@ -149,8 +151,7 @@ def _answers_from(form) -> dict[int, int]:
 @login_required
 def sitting(slug: str, sitting_id: int):
     """Show an open sitting's paper with the server's deadline, or a closed one's result."""
-    program = _program_or_404(slug)
-    sitting = _own_sitting(program, sitting_id)
+    program, sitting = _own_sitting(slug, sitting_id)
     if sitting.is_open and sitting.deadline_at <= utcnow():
         actions.close_expired_sitting(sitting.id)
     db.session.commit()
@@ -170,8 +171,7 @@ def sitting(slug: str, sitting_id: int):
 @login_required
 def save_answers(slug: str, sitting_id: int):
     """Autosave answers as they are chosen (JSON); refused after the deadline."""
-    program = _program_or_404(slug)
-    sitting = _own_sitting(program, sitting_id)
+    _program, sitting = _own_sitting(slug, sitting_id)
     try:
         actions.save_answers(
             current_user._get_current_object(), sitting, _answers_from(request.form)
@@ -190,8 +190,7 @@ def save_answers(slug: str, sitting_id: int):
 @login_required
 def submit_exam(slug: str, sitting_id: int):
     """Submit the sitting: answers count only if they arrive before the deadline."""
-    program = _program_or_404(slug)
-    sitting = _own_sitting(program, sitting_id)
+    _program, sitting = _own_sitting(slug, sitting_id)
     try:
         actions.submit_exam(
             current_user._get_current_object(), sitting, _answers_from(request.form)
