@@ -112,6 +112,23 @@ def test_admin_revokes_a_credential_with_a_reason(app, client):
         assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"
 
 
+def test_the_holder_is_emailed_once_when_their_credential_is_revoked(app, client):
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        user = support.create_user()
+        email = user.email
+        credential = make_credential(user.id, make_program(slug="p"))
+        credential_id, code = credential.id, credential.code
+    revoke = f"/admin/credentials/{credential_id}/revoke"
+    helpers.post(client, revoke, {"revoke-reason": "License suspended by the board"})
+    helpers.post(client, revoke, {"revoke-reason": "Again"})  # refused: revoked already
+    # As a certificate's holder is: told it no longer stands, and why, before a client finds out.
+    [mail] = [m for m in support.outbox(app) if m["To"] == email]
+    body = support.body_of(mail)
+    assert "revoked" in mail["Subject"] and code in body
+    assert "License suspended by the board" in body and f"/programs/verify/{code}" in body
+
+
 def test_a_credential_revocation_is_logged_with_its_state_before_and_after(app, client):
     helpers.sign_in_admin(app, client)
     with app.app_context():

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import IO
 
+from flask import current_app
 from sqlalchemy import select
 
 from campus.accounts.models import User
@@ -171,6 +172,17 @@ def revoke_credential(credential: Credential, reason: str, actor: User | None) -
         before=before,
         after=_state(credential, "data"),
         actor=actor,
+    )
+    # As a certificate's holder is: told by us, with the reason, not by a client who checked.
+    queue_email(
+        credential.user.email,
+        "Your credential has been revoked",
+        "program_credential_revoked",
+        dedupe_key=f"program-credential-revoked:{credential.id}",  # revoked once, for good
+        credential=credential,
+        reason=credential.revoked_reason,
+        verify_url=public_url("programs.verify", code=credential.code),
+        provider_name=current_app.config["PROVIDER_NAME"],
     )
 
 
