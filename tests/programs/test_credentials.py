@@ -144,6 +144,22 @@ def test_renewal_hours_earned_in_the_period_extend_it(app):
         )
 
 
+def test_the_holder_is_emailed_once_when_their_credential_renews(app):
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context(), time_machine.travel(START + timedelta(days=300), tick=False):
+        complete(user_id, make_course("renewal-mail", hours="4"))
+        assert renew_credentials.delay().get() == 1
+        assert renew_credentials.delay().get() == 0
+        [credential] = _credentials()
+        code = credential.code
+    # The PDF they downloaded says the old date: they are told the new one, and where to get it.
+    renewed = [m for m in support.outbox(app) if "renewed" in m["Subject"]]
+    assert len(renewed) == 1
+    body = support.body_of(renewed[0])
+    assert code in body and "February 28, 2030" in body
+
+
 def test_completing_a_course_renews_at_once(app):
     with time_machine.travel(START, tick=False):
         user_id, _program_id = _certified(app)

@@ -212,6 +212,18 @@ def renew_credential(credential_id: int, today) -> bool:
         summary=f"renewed {credential.code}: valid until {before} -> {credential.valid_until}",
         system=True,  # run eagerly, it is inside the request of the member who completed a course
     )
+    # The PDF they keep and the issuing email still give the old date: say the new one.
+    queue_email(
+        credential.user.email,
+        f"Your credential is renewed: {credential.data.get('program_title', '')}",
+        "program_credential_renewed",
+        # Once per renewal, however often the nightly run and the course check meet it.
+        dedupe_key=f"program-credential-renewed:{credential.id}:{credential.valid_until}",
+        credential=credential,
+        verify_url=public_url("programs.verify", code=credential.code),
+        program_url=public_url("programs.detail", slug=credential.program.slug),
+        provider_name=current_app.config["PROVIDER_NAME"],
+    )
     return True
 
 
