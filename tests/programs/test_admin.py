@@ -66,6 +66,11 @@ def test_bad_weights_are_refused_with_a_clear_message(app, client):
         response = helpers.post(client, "/admin/programs/new/", form)
         assert response.status_code == 200
         assert any("between 1 and 100" in m for m in helpers.flashes(response)), weight
+    # A domain typed twice kept only its last weight: the paper was not split as written.
+    for twice in ("Anatomy: 2\nTechnique: 1\nAnatomy: 1", "Anatomy: 2\n Anatomy : 1"):
+        response = helpers.post(client, "/admin/programs/new/", _program_form(weights_text=twice))
+        assert response.status_code == 200
+        assert any("Anatomy" in m and "twice" in m for m in helpers.flashes(response)), twice
     for blank in ("", "\n  \n"):
         response = helpers.post(client, "/admin/programs/new/", _program_form(weights_text=blank))
         assert response.status_code == 200

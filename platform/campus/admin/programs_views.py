@@ -44,7 +44,11 @@ def parse_weights(text: str) -> dict[str, int]:
         weight = whole_number(raw.strip(), 100)
         if weight is None or weight < 1:
             raise ValidationError(f"Line {number}: a weight is between 1 and 100.")
-        weights[name.strip()[:80]] = weight
+        domain = name.strip()[:80]
+        if domain in weights:
+            # Kept once, its last weight alone would count: the paper split unlike the text.
+            raise ValidationError(f"Line {number}: the domain {domain!r} is given twice.")
+        weights[domain] = weight
     if not weights:
         raise ValidationError("Give at least one exam domain with its weight.")
     return weights
