@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -467,6 +468,36 @@ def test_robots_points_to_the_directory_and_site_sitemaps(client):
     assert sitemaps == ["directory/sitemap.xml", "sitemap.xml"]
 
 
+def _crawler_may_fetch(robots: str, path: str) -> bool:
+    """Read robots.txt as RFC 9309 says: the longest matching rule wins, "*" and "$" special."""
+    best, allowed = -1, True
+    for line in robots.splitlines():
+        rule, _, pattern = line.partition(":")
+        pattern = pattern.strip()
+        if rule not in ("Allow", "Disallow") or not pattern:
+            continue
+        anchored = pattern.endswith("$")
+        regex = ".*".join(re.escape(part) for part in pattern.rstrip("$").split("*"))
+        if re.match(regex + ("$" if anchored else ""), path) and len(pattern) > best:
+            best, allowed = len(pattern), rule == "Allow"
+    return allowed
+
+
+def test_robots_lets_crawlers_read_a_profile_whose_address_starts_like_the_private_page(
+    app, client
+):
+    """A prefix rule for /directory/me shut out every "megan-..." or "melissa-..." profile."""
+    with app.app_context():
+        slug = make_profile("10001", display_name="Megan Lee, LMT").slug
+    assert slug.startswith("me")
+    robots = client.get("/robots.txt").text
+    assert f"/directory/{slug}" in client.get("/directory/sitemap.xml").text
+    assert _crawler_may_fetch(robots, f"/directory/{slug}")
+    assert _crawler_may_fetch(robots, "/directory/")
+    for private in ("/directory/me", "/directory/me/publish", "/admin/", "/account/licenses"):
+        assert not _crawler_may_fetch(robots, private), private
+
+
 def test_an_imported_profile_is_logged_as_the_operators_change_not_the_members(app, tmp_path):
     with app.app_context():
         existing = support.create_user(email="kept@example.com")
@@ -555,7 +586,8 @@ def test_robots_keeps_crawlers_out_of_the_private_pages_under_the_sites_path_pre
             "Disallow: /campus/admin/",
             "Disallow: /campus/account/",
             "Disallow: /campus/api/",
-            "Disallow: /campus/directory/me",
+            "Disallow: /campus/directory/me$",
+            "Disallow: /campus/directory/me/",
         ]
     finally:
         support.clean_database(app)
