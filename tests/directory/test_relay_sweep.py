@@ -194,3 +194,35 @@ def test_a_late_message_is_not_passed_on_once_the_practitioner_stopped_taking_me
     assert PRACTITIONER_EMAIL not in str(notice)
     (message,) = _messages(app)
     assert message.relayed_at is not None  # handled: no sweep tries it again
+
+
+@pytest.mark.parametrize("change", [{"contact_enabled": False}, {"listed": False}])
+def test_a_message_not_passed_on_is_not_counted_as_received(
+    app, client, practitioner, broker, change
+):
+    """The practitioner's "Messages received" counts what reached them, not what was refused."""
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    profile_id, slug = practitioner
+    for _ in range(2):
+        client.get(f"/directory/{slug}")
+        support.post_form(client, f"/directory/{slug}/contact", message_fields(app, profile_id))
+    broker.down = False
+    with _later(10):
+        assert sweep_messages.delay().get() == 2  # both relayed: two received
+    client.get(f"/directory/{slug}")
+    broker.down = True
+    support.post_form(client, f"/directory/{slug}/contact", message_fields(app, profile_id))
+    with app.app_context():
+        assert db.session.get(DirectoryProfile, profile_id).messages_received == 3
+        db.session.execute(
+            update(DirectoryProfile).where(DirectoryProfile.id == profile_id).values(**change)
+        )
+        db.session.commit()
+    broker.down = False
+    with _later(10):
+        assert sweep_messages.delay().get() == 1
+        assert sweep_messages.delay().get() == 0
+    with app.app_context():
+        assert db.session.get(DirectoryProfile, profile_id).messages_received == 2

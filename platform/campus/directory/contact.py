@@ -137,6 +137,17 @@ def relay(message_id: int) -> bool:
     if not profile.is_listed or not profile.contact_enabled:
         # Hidden, or contact turned off, since the message was taken (the sweep may relay it
         # days later): the practitioner said no more messages, so only the sender hears.
+        # Counted when it was taken, it never reached them: their "Messages received" drops it
+        # (in the database, like the count: a message taken at this moment must still count).
+        db.session.execute(
+            update(DirectoryProfile)
+            .where(DirectoryProfile.id == profile.id, DirectoryProfile.messages_received > 0)
+            .values(
+                messages_received=DirectoryProfile.messages_received - 1,
+                updated_at=DirectoryProfile.updated_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
         if sender is not None:
             queue_email(
                 sender,
