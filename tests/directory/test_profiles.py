@@ -159,6 +159,9 @@ def test_publishing_needs_a_specialty(app, client, member):
         ({"display_name": " R\u00a0"}, "Enter the name clients know you by"),
         ({"specialties": TEN_SPECIALTIES}, "Choose at most 8 specialties"),
         ({"website": "a" * 290 + ".example"}, "That website address is too long"),
+        # Neither is an address urlsplit can take apart: they answered 500.
+        ({"website": "https://[::1"}, "Enter your website"),
+        ({"website": "reyes-bodywork.example:99999"}, "Enter your website"),
     ],
 )
 def test_bad_fields_are_refused_and_nothing_is_saved(app, client, member, changes, message):

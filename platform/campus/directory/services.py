@@ -98,8 +98,14 @@ def _clean_website(raw: str) -> str:
         return ""
     if "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+    try:
+        # urlsplit raises on an unclosed "[" (an IPv6 host; uncaught, the save answered 500),
+        # and .port on a port past 65535 or not a number (a link that leads nowhere).
+        parts = urlsplit(url)
+        scheme, host, _port = parts.scheme, parts.hostname, parts.port
+    except ValueError:
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host or "." not in host:
         raise DirectoryError(
             "Enter your website's address, e.g. https://example.com.", 422, "website"
         )
