@@ -252,3 +252,28 @@ def test_the_log_of_a_message_names_no_sender_even_one_signed_in(app, client, pr
         ).all()
         # Who wrote stays with the message, and leaves with it when messages are deleted.
         assert (entry.actor_id, entry.actor_email) == (None, "system")
+
+
+def test_a_message_is_no_change_to_the_profile_for_the_sitemap_or_the_moderators(
+    app, client, practitioner
+):
+    """Counted like an impression: the profile's last change (sitemap lastmod) stays put."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+    from campus.models.base import utcnow
+
+    profile_id, _slug = practitioner
+    with app.app_context():
+        edited = db.session.get(DirectoryProfile, profile_id).updated_at
+    with time_machine.travel(utcnow() + timedelta(days=3), tick=False):
+        assert _send(app, client, practitioner).status_code == 302
+        sitemap = client.get("/directory/sitemap.xml").text
+    with app.app_context():
+        profile = db.session.get(DirectoryProfile, profile_id)
+        assert profile.messages_received == 1
+        assert profile.updated_at == edited
+    assert f"<lastmod>{edited:%Y-%m-%d}</lastmod>" in sitemap

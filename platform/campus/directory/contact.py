@@ -93,6 +93,9 @@ def store_message(profile: DirectoryProfile, name: str, email: str, body: str) -
     db.session.add(message)
     # Added in the database: two clients writing at once must both be counted.
     profile.messages_received = DirectoryProfile.messages_received + 1
+    # Kept as it was, like an impression: a message is no change to the profile, and its last
+    # change is the sitemap's lastmod and the moderators' "recently changed" order.
+    profile.updated_at = DirectoryProfile.updated_at
     db.session.flush()
     enqueue_after_commit(RELAY_TASK, message.id)
     return message
