@@ -96,6 +96,24 @@ def test_a_saved_profile_stays_private_until_published(app, client, member):
     ]
 
 
+def test_a_profile_is_published_only_once_its_email_is_confirmed(app, client):
+    """Clients' messages go to that address: one nobody confirmed may be a stranger's."""
+    from campus.directory.services import profile_of
+
+    with app.app_context():
+        user_id = support.create_user(email="typo@example.com", verified=False).id
+        support.sign_in_directly(client, user_id)
+    assert _save(client).status_code == 302
+    response = support.post_form(client, "/directory/me/publish", follow_redirects=True)
+    assert "Confirm your email address" in " ".join(flashes(response))
+    with app.app_context():
+        profile = profile_of(user_id)
+        assert profile.published_at is None and not profile.is_listed
+        slug = profile.slug
+    assert app.test_client().get(f"/directory/{slug}").status_code == 404
+    assert not audit_entries(app, action="directory_publish")
+
+
 def test_hiding_a_profile_that_is_not_listed_logs_nothing(app, client, member):
     # Each click on "hide" wrote an entry saying the owner hid the profile, listed or not: as
     # many entries, all claiming a change, as a member cared to send.

@@ -247,6 +247,14 @@ def publish(profile: DirectoryProfile) -> None:
         )
     if not profile.specialties:
         raise DirectoryError("Choose at least one specialty before you publish.", 422)
+    if not profile.user.is_verified:
+        # Clients' messages are relayed to the account's address: one never confirmed may be a
+        # typo, or someone else's, and would get strangers' messages (and their health details).
+        raise DirectoryError(
+            "Confirm your email address before you publish: clients' messages are sent to it. "
+            "Use the link we emailed you, or ask for a new one on your account page.",
+            409,
+        )
     if profile.published_at is None:
         profile.published_at = utcnow()
     _relist(profile)
