@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests import support
 from tests.directory.helpers import make_profile
 
 
@@ -98,3 +99,24 @@ def test_counts_held_for_a_deleted_profile_never_reach_a_newer_one(app):
         assert newer != gone  # a profile's id is never given to another one
         buffer.flush()
         assert _impressions(newer) == [0]
+
+
+def test_counts_held_by_a_quiet_process_are_written_once_the_interval_is_up(_database):
+    """A process that shows one results page and no other still writes its count in time.
+
+    The counts went in only with the next search after the interval: on a quiet site a web
+    process could hold them for hours, and the practitioner's page said nobody had seen them.
+    """
+    from campus.directory import impressions
+
+    app = support.make_app(DIRECTORY_IMPRESSIONS_FLUSH_SECONDS=0.2)
+    try:
+        with app.app_context():
+            a = make_profile("10001").id
+        assert app.test_client().get("/directory/?zip=10001").status_code == 200
+        with app.app_context():
+            assert impressions.buffer().pending == {a: 1}  # held, as a served process does
+            support.wait_for(lambda: _impressions(a) == [1], timeout=10, message="the write")
+            assert not impressions.buffer().pending
+    finally:
+        support.clean_database(app)

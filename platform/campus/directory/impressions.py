@@ -3,9 +3,10 @@
 A synchronous UPDATE and commit per search cost more than the rest of the search together
 (bench/directory.py); the counts are a practitioner's rough reach, not money, so a process
 keeps them for up to DIRECTORY_IMPRESSIONS_FLUSH_SECONDS and writes them all at once, one UPDATE
-per distinct increment. What can be lost: the counts a process holds when it is killed without
-warning (SIGKILL, power cut); a normal stop writes them (atexit), and a failed write keeps them
-for the next attempt.
+per distinct increment: with the next search once the interval is up, or, in a process that
+serves no other, from a timer (else a quiet process held them for hours). What can be lost:
+the counts a process holds when it is killed without warning (SIGKILL, power cut); a normal
+stop writes them (atexit), and a failed write keeps them for the next attempt.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class ImpressionBuffer:
         engine: Engine,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        timer: bool = False,
     ) -> None:
         self.engine = engine
         self.interval = interval
@@ -52,14 +55,26 @@ class ImpressionBuffer:
         self.pending: Counter[int] = Counter()
         self.lock = threading.Lock()
         self.last_flush = clock()
+        self.timer = timer  # write held counts from a timer too, not only with the next search
+        self._scheduled: threading.Timer | None = None
 
     def add(self, ids: Iterable[int]) -> None:
         """Count one impression for each id; write everything held once the interval is up."""
         with self.lock:
             self.pending.update(ids)
             due = self.clock() - self.last_flush >= self.interval
+            if not due and self.timer and self._scheduled is None:
+                # Started by the first count held: one timer per interval, never one per search.
+                self._scheduled = threading.Timer(self.interval, self._flush_on_time)
+                self._scheduled.daemon = True  # a stopping process writes them at exit instead
+                self._scheduled.start()
         if due:
             self.flush()
+
+    def _flush_on_time(self) -> None:
+        with self.lock:
+            self._scheduled = None
+        self.flush()
 
     def flush(self) -> int:
         """Write the held counts (one UPDATE per distinct increment); return the profiles written.
@@ -94,7 +109,9 @@ def buffer() -> ImpressionBuffer:
         from campus.extensions import db
 
         interval = float(current_app.config.get("DIRECTORY_IMPRESSIONS_FLUSH_SECONDS") or 0)
-        found = extensions.setdefault(_EXTENSION, ImpressionBuffer(db.engine, interval))
+        found = extensions.setdefault(
+            _EXTENSION, ImpressionBuffer(db.engine, interval, timer=interval > 0)
+        )
         if interval > 0:
             atexit.register(found.flush)  # a normal stop writes what the process holds
     return found
