@@ -277,3 +277,43 @@ def test_a_message_is_no_change_to_the_profile_for_the_sitemap_or_the_moderators
         assert profile.messages_received == 1
         assert profile.updated_at == edited
     assert f"<lastmod>{edited:%Y-%m-%d}</lastmod>" in sitemap
+
+
+def _page_stamp(html: str) -> str:
+    import re
+
+    (stamp,) = re.findall(r'name="stamp" type="hidden" value="([^"]+)"', html)
+    return stamp
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        {"stamp": "expired"},  # "The form expired. Please send your message again."
+        {"email": "casey@example"},  # a typo, put right in a second
+        {"name": ""},  # a field left empty
+    ],
+)
+def test_a_message_sent_again_at_once_from_the_refused_form_is_kept(
+    app, client, practitioner, refused
+):
+    """The page the refusal came back on is sent again without a wait: a person, not a robot.
+
+    It carried a stamp of the moment it was shown again, so sending it straight back (as the
+    expired form asks) looked faster than a person types: "on its way", and nothing was kept.
+    """
+    from tests.directory.helpers import stamp_for
+
+    profile_id, slug = practitioner
+    if refused.get("stamp") == "expired":
+        refused = {"stamp": stamp_for(app, profile_id, 3 * 3600)}
+    response = _send(app, client, practitioner, **refused)
+    assert response.status_code == 422 and _messages(app) == []
+    again = support.post_form(
+        client,
+        f"/directory/{slug}/contact",
+        message_fields(app, profile_id, stamp=_page_stamp(response.text)),
+    )
+    assert again.status_code == 302
+    (message,) = _messages(app)
+    assert message.sender_email == "casey@example.net"

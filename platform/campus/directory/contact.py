@@ -8,12 +8,13 @@ refused. The practitioner's address is used only by the worker, in the email it 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import CursorResult, delete, or_, select, update
 
 from campus.directory.models import ContactMessage, DirectoryProfile
@@ -35,13 +36,56 @@ class LooksAutomated(Exception):
     """The form was filled in by a robot: answer as if it worked, keep nothing."""
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="campus.directory.form")
+class _Signer(TimestampSigner):
+    """A timestamp signer that can date its signatures `back` seconds ago."""
+
+    def __init__(self, *args, back: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.back = back
+
+    def get_timestamp(self) -> int:
+        return super().get_timestamp() - self.back
+
+
+def _serializer(back: int = 0) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"],
+        salt="campus.directory.form",
+        signer=_Signer,
+        signer_kwargs={"back": back},
+    )
 
 
 def form_stamp(profile_id: int) -> str:
     """Sign the moment a contact form is shown, for this profile."""
     return _serializer().dumps(profile_id)
+
+
+def restamp(stamp: str, profile_id: int) -> str:
+    """Stamp a form shown again with its refusal, so that sending it straight back is no hurry.
+
+    People do send it straight back: the expired form asks them to, and a typo is put right in
+    a second. A fresh stamp made that look faster than a person types, and the message was
+    dropped as a robot's while they were told it was on its way. So the stamp they sent stands
+    while it is good (their time writing counts), and an expired one's person, who wrote for
+    longer than anyone needs, gets one dated the least time a person needs ago.
+    """
+    serializer = _serializer()
+    try:
+        signed_for = serializer.loads(
+            stamp or "", max_age=current_app.config["CONTACT_FORM_MAX_AGE"]
+        )
+    except SignatureExpired as expired:
+        try:
+            signed_for = serializer.load_payload(expired.payload or b"")
+        except BadSignature:  # a payload we signed always loads
+            signed_for = None
+        if signed_for == profile_id:
+            back = math.ceil(float(current_app.config["CONTACT_MIN_FILL_SECONDS"]))
+            return _serializer(back).dumps(profile_id)
+    except BadSignature:
+        signed_for = None
+    return stamp if signed_for == profile_id else form_stamp(profile_id)
 
 
 def check_stamp(stamp: str, profile_id: int) -> None:

@@ -73,7 +73,9 @@ def _profile_page(
     badges = credentials.live_badges(profile.user_id)
     if form is None:
         form = ContactForm()
-    form.stamp.data = contact.form_stamp(profile.id)
+        form.stamp.data = contact.form_stamp(profile.id)
+    else:
+        form.stamp.data = contact.restamp(form.stamp.data or "", profile.id)
     form.homepage.data = ""
     return render_template(
         "directory/profile.html",
