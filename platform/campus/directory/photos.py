@@ -75,6 +75,10 @@ def normalise(data: bytes) -> bytes:
         log.info("photo refused: %s: %s", type(exc).__name__, exc)
         raise DirectoryError("That file is not a photo we can read.", 422, "photo") from None
     picture.thumbnail((PHOTO_SIZE, PHOTO_SIZE))
+    # Pillow writes an image's "comment" into the JPEG it saves, and the upload's text came
+    # along in `info` (a JPEG's comment, a PNG's text chunk named so): the member's words to
+    # anyone, and one past 64 KB (a few hundred bytes compressed) failed the save with a 500.
+    picture.info.clear()
     out = io.BytesIO()
     picture.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()

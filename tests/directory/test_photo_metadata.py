@@ -1,0 +1,64 @@
+"""A member's photo is published as pixels only: nothing the camera or an editor wrote in it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from tests import support
+from tests.directory.test_profiles import FORM
+
+
+@pytest.fixture
+def member(app, client):
+    with app.app_context():
+        user = support.create_user(full_name="Robin Reyes")
+        support.sign_in_directly(client, user.id)
+        return user.id
+
+
+def _save(client, **changes):
+    return support.post_form(client, "/directory/me", {**FORM, **changes})
+
+
+def test_a_photo_is_published_without_what_the_camera_or_an_editor_wrote_in_it(app, client, member):
+    """The position, the device and any text written in the file stay with the member."""
+    from campus.directory.services import profile_of
+    from campus.storage import get_storage
+
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # the device
+    exif[0x8825] = {1: "N", 2: (40.0, 44.0, 54.36), 3: "W", 4: (73.0, 59.0, 8.36)}  # GPS
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description GPSLatitude="40,44N"/>'
+    upload = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 80, 40)).save(
+        upload,
+        format="JPEG",
+        exif=exif.tobytes(),
+        xmp=xmp + b"</x:xmpmeta>",
+        comment=b"Robin at home, 12 Elm St",
+    )
+    upload.seek(0)
+    assert _save(client, photo=(upload, "me.jpg")).status_code == 302
+    with app.app_context():
+        stored = get_storage().read(profile_of(member).photo_key)
+    photo = Image.open(io.BytesIO(stored))
+    assert dict(photo.getexif()) == {}
+    assert "comment" not in photo.info and "xmp" not in photo.info
+    for trace in (b"PhoneMaker", b"GPSLatitude", b"12 Elm St"):
+        assert trace not in stored, trace
+    # A PNG's text chunk named "comment" was written as the JPEG's comment, and one longer
+    # than a JPEG comment holds (compressed to a few hundred bytes) answered 500.
+    for text in ("Robin at home, 12 Elm St", "x" * 70_000):
+        chunks = PngImagePlugin.PngInfo()
+        chunks.add_text("comment", text, zip=True)
+        upload = io.BytesIO()
+        Image.new("RGB", (64, 64), (200, 80, 40)).save(upload, format="PNG", pnginfo=chunks)
+        upload.seek(0)
+        assert _save(client, photo=(upload, "me.png")).status_code == 302
+        with app.app_context():
+            stored = get_storage().read(profile_of(member).photo_key)
+        assert "comment" not in Image.open(io.BytesIO(stored)).info
+        assert b"12 Elm St" not in stored
