@@ -159,6 +159,8 @@ class Config:
     # The directory's contact form: per sender address, and per practitioner whoever sends.
     CONTACT_ADDRESS_RATE_LIMIT = _env("CONTACT_ADDRESS_RATE_LIMIT", "3 per minute;10 per day")
     CONTACT_PROFILE_RATE_LIMIT = _env("CONTACT_PROFILE_RATE_LIMIT", "10 per hour;30 per day")
+    # Saving one's directory profile, per member: each save may decode and re-encode a photo.
+    PROFILE_SAVE_RATE_LIMIT = _env("PROFILE_SAVE_RATE_LIMIT", "10 per minute;60 per hour")
     # A contact form sent back sooner than this after it was shown is a robot's; later than
     # the maximum, it has expired.
     CONTACT_MIN_FILL_SECONDS = _float("CONTACT_MIN_FILL_SECONDS", 3.0)

@@ -13,7 +13,7 @@ from campus.directory.jsonld import profile_jsonld
 from campus.directory.models import DirectoryProfile
 from campus.extensions import db, limiter
 from campus.integers import query_int
-from campus.throttling import by_address, setting
+from campus.throttling import by_address, by_user, setting
 
 RADIUS_CHOICES = (5, 10, 25, 50, 100)
 
@@ -191,6 +191,7 @@ def _edit_page(form: ProfileForm, profile, status: int = 200, notice: str | None
 
 @bp.route("/directory/me", methods=["GET", "POST"])
 @login_required
+@limiter.limit(setting("PROFILE_SAVE_RATE_LIMIT"), key_func=by_user, methods=["POST"])
 def edit():
     """Let a member write, save and preview their directory profile."""
     user = current_user._get_current_object()

@@ -1,4 +1,4 @@
-"""A member's photo is published as pixels only: nothing the camera or an editor wrote in it."""
+"""Saving a profile: a photo is published as pixels only, and saves are limited per member."""
 
 from __future__ import annotations
 
@@ -62,3 +62,16 @@ def test_a_photo_is_published_without_what_the_camera_or_an_editor_wrote_in_it(a
             stored = get_storage().read(profile_of(member).photo_key)
         assert "comment" not in Image.open(io.BytesIO(stored)).info
         assert b"12 Elm St" not in stored
+
+
+def test_saving_a_profile_is_limited_per_member_and_a_refused_save_changes_nothing(
+    app, client, member
+):
+    from campus.directory.services import profile_of
+
+    app.config["PROFILE_SAVE_RATE_LIMIT"] = "2 per hour"
+    statuses = [_save(client, practice_name=f"Clinic {n}").status_code for n in range(3)]
+    assert statuses == [302, 302, 429]
+    with app.app_context():
+        assert profile_of(member).practice_name == "Clinic 1"
+    assert client.get("/directory/me").status_code == 200  # reading the page is not limited
