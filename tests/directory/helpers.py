@@ -11,6 +11,26 @@ from sqlalchemy import event
 
 from tests import support
 
+# A member's profile form, filled in as a practitioner would.
+FORM = {
+    "display_name": "Robin Reyes, LMT",
+    "practice_name": "Reyes Bodywork",
+    "professions": ["massage_therapist"],
+    "specialties": ["trigger-point-therapy", "sports-massage"],
+    "street": "12 Main St",
+    "zip_code": "04101",
+    "bio": "I treat **neck pain**.<script>alert(1)</script>",
+    "website": "reyes-bodywork.example",
+    "phone": "(207) 555-0100",
+    "accepting_clients": "y",
+    "contact_enabled": "y",
+}
+
+
+def save_form(client, **changes):
+    """Post the profile form with these fields changed."""
+    return support.post_form(client, "/directory/me", {**FORM, **changes})
+
 
 def make_profile(
     zip_code: str = "10001",

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from PIL import Image, PngImagePlugin
 
-from tests import support
-from tests.directory.test_profiles import FORM
-
-
-@pytest.fixture
-def member(app, client):
-    with app.app_context():
-        user = support.create_user(full_name="Robin Reyes")
-        support.sign_in_directly(client, user.id)
-        return user.id
-
-
-def _save(client, **changes):
-    return support.post_form(client, "/directory/me", {**FORM, **changes})
+from tests.directory.helpers import save_form
 
 
 def test_a_photo_is_published_without_what_the_camera_or_an_editor_wrote_in_it(app, client, member):
@@ -41,7 +27,7 @@ def test_a_photo_is_published_without_what_the_camera_or_an_editor_wrote_in_it(a
         comment=b"Robin at home, 12 Elm St",
     )
     upload.seek(0)
-    assert _save(client, photo=(upload, "me.jpg")).status_code == 302
+    assert save_form(client, photo=(upload, "me.jpg")).status_code == 302
     with app.app_context():
         stored = get_storage().read(profile_of(member).photo_key)
     photo = Image.open(io.BytesIO(stored))
@@ -57,7 +43,7 @@ def test_a_photo_is_published_without_what_the_camera_or_an_editor_wrote_in_it(a
         upload = io.BytesIO()
         Image.new("RGB", (64, 64), (200, 80, 40)).save(upload, format="PNG", pnginfo=chunks)
         upload.seek(0)
-        assert _save(client, photo=(upload, "me.png")).status_code == 302
+        assert save_form(client, photo=(upload, "me.png")).status_code == 302
         with app.app_context():
             stored = get_storage().read(profile_of(member).photo_key)
         assert "comment" not in Image.open(io.BytesIO(stored)).info
@@ -70,7 +56,7 @@ def test_saving_a_profile_is_limited_per_member_and_a_refused_save_changes_nothi
     from campus.directory.services import profile_of
 
     app.config["PROFILE_SAVE_RATE_LIMIT"] = "2 per hour"
-    statuses = [_save(client, practice_name=f"Clinic {n}").status_code for n in range(3)]
+    statuses = [save_form(client, practice_name=f"Clinic {n}").status_code for n in range(3)]
     assert statuses == [302, 302, 429]
     with app.app_context():
         assert profile_of(member).practice_name == "Clinic 1"

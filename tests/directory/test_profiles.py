@@ -11,22 +11,7 @@ from PIL import Image
 from campus.directory import taxonomy
 from tests import support
 from tests.admin.helpers import audit_entries, flashes
-from tests.directory.helpers import make_profile
-
-FORM = {
-    "display_name": "Robin Reyes, LMT",
-    "practice_name": "Reyes Bodywork",
-    "professions": ["massage_therapist"],
-    "specialties": ["trigger-point-therapy", "sports-massage"],
-    "street": "12 Main St",
-    "zip_code": "04101",
-    "bio": "I treat **neck pain**.<script>alert(1)</script>",
-    "website": "reyes-bodywork.example",
-    "phone": "(207) 555-0100",
-    "accepting_clients": "y",
-    "contact_enabled": "y",
-}
-
+from tests.directory.helpers import make_profile, save_form
 
 TEN_SPECIALTIES = list(taxonomy.specialties())[:10]
 
@@ -35,18 +20,6 @@ def _png(size=(64, 64)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 80, 40)).save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture
-def member(app, client):
-    with app.app_context():
-        user = support.create_user(full_name="Robin Reyes")
-        support.sign_in_directly(client, user.id)
-        return user.id
-
-
-def _save(client, **changes):
-    return support.post_form(client, "/directory/me", {**FORM, **changes})
 
 
 def test_the_profile_page_needs_a_signed_in_member(client):
@@ -63,7 +36,7 @@ def test_head_answers_the_profile_page_like_get(client, member):
 
 
 def test_a_saved_profile_stays_private_until_published(app, client, member):
-    assert _save(client).status_code == 302
+    assert save_form(client).status_code == 302
     from campus.directory.services import profile_of
 
     with app.app_context():
@@ -103,7 +76,7 @@ def test_a_profile_is_published_only_once_its_email_is_confirmed(app, client):
     with app.app_context():
         user_id = support.create_user(email="typo@example.com", verified=False).id
         support.sign_in_directly(client, user_id)
-    assert _save(client).status_code == 302
+    assert save_form(client).status_code == 302
     response = support.post_form(client, "/directory/me/publish", follow_redirects=True)
     assert "Confirm your email address" in " ".join(flashes(response))
     with app.app_context():
@@ -117,7 +90,7 @@ def test_a_profile_is_published_only_once_its_email_is_confirmed(app, client):
 def test_hiding_a_profile_that_is_not_listed_logs_nothing(app, client, member):
     # Each click on "hide" wrote an entry saying the owner hid the profile, listed or not: as
     # many entries, all claiming a change, as a member cared to send.
-    _save(client)
+    save_form(client)
     for _click in range(3):
         assert support.post_form(client, "/directory/me/unpublish").status_code == 302
     support.post_form(client, "/directory/me/publish")
@@ -128,21 +101,21 @@ def test_hiding_a_profile_that_is_not_listed_logs_nothing(app, client, member):
 
 
 def test_the_street_shows_only_when_asked(app, client, member):
-    _save(client)
+    save_form(client)
     support.post_form(client, "/directory/me/publish")
     with app.app_context():
         from campus.directory.services import profile_of
 
         slug = profile_of(member).slug
     assert "12 Main St" not in app.test_client().get(f"/directory/{slug}").text
-    _save(client, show_street="y")
+    save_form(client, show_street="y")
     assert "12 Main St" in app.test_client().get(f"/directory/{slug}").text
 
 
 def test_pasted_text_keeps_its_spaces_and_line_breaks_but_not_control_characters(
     app, client, member
 ):
-    response = _save(
+    response = save_form(
         client,
         display_name="Dr.\u00a0Robin\tReyes\r\n",
         practice_name="Reyes\u202e Bodywork\x07 \U0001f469\u200d\u2695\ufe0f",
@@ -160,7 +133,7 @@ def test_pasted_text_keeps_its_spaces_and_line_breaks_but_not_control_characters
 
 
 def test_publishing_needs_a_specialty(app, client, member):
-    _save(client, specialties=[])
+    save_form(client, specialties=[])
     response = support.post_form(client, "/directory/me/publish", follow_redirects=True)
     assert "Choose at least one specialty" in " ".join(flashes(response))
 
@@ -183,7 +156,7 @@ def test_publishing_needs_a_specialty(app, client, member):
     ],
 )
 def test_bad_fields_are_refused_and_nothing_is_saved(app, client, member, changes, message):
-    response = _save(client, **changes)
+    response = save_form(client, **changes)
     assert response.status_code == 422
     assert message in response.text
     from campus.directory.services import profile_of
@@ -201,7 +174,7 @@ def test_two_practitioners_with_one_name_in_one_city_get_addresses_of_their_own(
         with app.app_context():
             user_id = support.create_user(email=email, full_name="Robin Reyes").id
             support.sign_in_directly(client, user_id)
-        assert _save(client).status_code == 302
+        assert save_form(client).status_code == 302
         support.post_form(client, "/directory/me/publish")
         with app.app_context():
             slugs.append(profile_of(user_id).slug)
@@ -209,7 +182,7 @@ def test_two_practitioners_with_one_name_in_one_city_get_addresses_of_their_own(
     assert slugs == ["robin-reyes-lmt-portland", "robin-reyes-lmt-portland-2"]
     # The first one saved again keeps its own address, not the next free one.
     first, first_id = clients[0]
-    assert _save(first, bio="Now also cupping.").status_code == 302
+    assert save_form(first, bio="Now also cupping.").status_code == 302
     with app.app_context():
         assert profile_of(first_id).slug == slugs[0]
     anyone = app.test_client()
@@ -220,7 +193,7 @@ def test_two_practitioners_with_one_name_in_one_city_get_addresses_of_their_own(
 
 def test_a_photo_is_checked_reencoded_stored_and_served(app, client, member):
     upload = (io.BytesIO(_png((900, 600))), "me.png")
-    assert _save(client, photo=upload).status_code == 302
+    assert save_form(client, photo=upload).status_code == 302
     from campus.directory.services import profile_of
     from campus.storage import get_storage
 
@@ -272,12 +245,12 @@ def test_a_replaced_or_removed_photo_leaves_the_storage(app, client, member):
 
     keys = []
     for size in ((64, 64), (80, 80)):
-        assert _save(client, photo=(io.BytesIO(_png(size)), "me.png")).status_code == 302
+        assert save_form(client, photo=(io.BytesIO(_png(size)), "me.png")).status_code == 302
         with app.app_context():
             keys.append(profile_of(member).photo_key)
     with app.app_context():
         assert not get_storage().exists(keys[0]) and get_storage().exists(keys[1])
-    assert _save(client, remove_photo="y").status_code == 302
+    assert save_form(client, remove_photo="y").status_code == 302
     with app.app_context():
         assert profile_of(member).photo_key is None
         assert not get_storage().exists(keys[1])
@@ -300,7 +273,9 @@ def test_a_phone_photo_is_stored_the_way_up_the_phone_took_it(app, client, membe
     exif[0x0112] = 6  # the camera's rows run top to bottom: rotate 90 degrees clockwise
     upload = io.BytesIO()
     sideways.save(upload, format="JPEG", exif=exif.tobytes())
-    assert _save(client, photo=(io.BytesIO(upload.getvalue()), "portrait.jpg")).status_code == 302
+    assert (
+        save_form(client, photo=(io.BytesIO(upload.getvalue()), "portrait.jpg")).status_code == 302
+    )
     photo = _stored_photo(app, member)
     assert photo.size == (320, 480)
     top, bottom = photo.getpixel((160, 20)), photo.getpixel((160, 460))
@@ -319,7 +294,7 @@ def test_a_photo_with_a_transparent_background_keeps_a_white_one(app, client, me
         cutout = cutout.convert("P")  # a palette with one transparent entry
     upload = io.BytesIO()
     cutout.save(upload, format="PNG")
-    assert _save(client, photo=(io.BytesIO(upload.getvalue()), "cutout.png")).status_code == 302
+    assert save_form(client, photo=(io.BytesIO(upload.getvalue()), "cutout.png")).status_code == 302
     photo = _stored_photo(app, member)
     assert min(photo.getpixel((5, 5))) > 245  # white where nothing was
     assert photo.getpixel((50, 50))[0] > 100  # the picture itself is still there
@@ -331,7 +306,7 @@ def test_a_16_bit_greyscale_photo_keeps_its_shades(app, client, member):
     grey.paste(Image.new("I;16", (50, 100), 49152), (0, 0))  # the left half three quarters
     upload = io.BytesIO()
     grey.save(upload, format="PNG")
-    assert _save(client, photo=(io.BytesIO(upload.getvalue()), "scan.png")).status_code == 302
+    assert save_form(client, photo=(io.BytesIO(upload.getvalue()), "scan.png")).status_code == 302
     photo = _stored_photo(app, member)
     left, right = photo.getpixel((25, 50))[0], photo.getpixel((75, 50))[0]
     assert abs(left - 191) <= 3 and abs(right - 64) <= 3
@@ -343,7 +318,7 @@ def test_a_small_file_of_a_huge_image_is_refused_before_it_is_decoded(app, clien
     flat = io.BytesIO()
     Image.new("RGBA", (5000, 4000), (200, 80, 40, 255)).save(flat, format="PNG")
     assert len(flat.getvalue()) < 200 * 1024
-    response = _save(client, photo=(io.BytesIO(flat.getvalue()), "flat.png"))
+    response = save_form(client, photo=(io.BytesIO(flat.getvalue()), "flat.png"))
     assert response.status_code == 422
     assert "too many pixels" in response.text
     from campus.directory.services import profile_of
@@ -369,7 +344,7 @@ def test_a_file_that_is_not_a_small_photo_is_refused(
     from campus.directory import photos
 
     monkeypatch.setattr(photos, "MAX_PHOTO_BYTES", 100 * 1024)
-    response = _save(client, photo=(io.BytesIO(data), "photo.jpg"))
+    response = save_form(client, photo=(io.BytesIO(data), "photo.jpg"))
     assert response.status_code == 422
     assert message in response.text
     from campus.directory.services import profile_of
@@ -400,7 +375,7 @@ def _damaged(kind: str) -> bytes:
 
 @pytest.mark.parametrize("kind", ["png-empty-chunk", "png-cut", "jpeg-cut", "jpeg-garbled"])
 def test_a_damaged_photo_is_refused_with_a_sentence(app, client, member, kind):
-    response = _save(client, photo=(io.BytesIO(_damaged(kind)), "photo.png"))
+    response = save_form(client, photo=(io.BytesIO(_damaged(kind)), "photo.png"))
     assert response.status_code == 422
     assert "not a photo we can read" in response.text
     from campus.directory.services import profile_of
@@ -410,7 +385,7 @@ def test_a_damaged_photo_is_refused_with_a_sentence(app, client, member, kind):
 
 
 def test_the_practitioner_sees_impressions_and_messages(app, client, member):
-    _save(client)
+    save_form(client)
     support.post_form(client, "/directory/me/publish")
     app.test_client().get("/directory/?zip=04101")
     app.test_client().get("/directory/?zip=04101&radius=50")
@@ -583,9 +558,9 @@ def test_a_published_profile_keeps_a_specialty_and_an_unpublished_one_may_drop_t
 ):
     from campus.directory.services import profile_of
 
-    assert _save(client).status_code == 302
+    assert save_form(client).status_code == 302
     support.post_form(client, "/directory/me/publish")
-    response = _save(client, specialties=[], display_name="Robin Reyes")
+    response = save_form(client, specialties=[], display_name="Robin Reyes")
     assert response.status_code == 422
     assert "A published profile needs at least one specialty" in response.text
     with app.app_context():
@@ -593,7 +568,7 @@ def test_a_published_profile_keeps_a_specialty_and_an_unpublished_one_may_drop_t
         assert profile.is_listed and profile.display_name == "Robin Reyes, LMT"
         assert profile.specialty_keys == ["sports-massage", "trigger-point-therapy"]
     support.post_form(client, "/directory/me/unpublish")
-    assert _save(client, specialties=[]).status_code == 302
+    assert save_form(client, specialties=[]).status_code == 302
     with app.app_context():
         assert profile_of(member).specialty_keys == []
 
@@ -624,7 +599,7 @@ def test_a_photo_saved_in_a_change_that_fails_to_commit_leaves_the_storage(
     from campus.extensions import db
     from campus.storage import get_storage
 
-    assert _save(client, photo=(io.BytesIO(_png((64, 64))), "me.png")).status_code == 302
+    assert save_form(client, photo=(io.BytesIO(_png((64, 64))), "me.png")).status_code == 302
     with app.app_context():
         old = profile_of(member).photo_key
     stored_before = set(_photo_files(app))
@@ -635,7 +610,7 @@ def test_a_photo_saved_in_a_change_that_fails_to_commit_leaves_the_storage(
 
     monkeypatch.setattr(db.session, "commit", failing_commit)
     with pytest.raises(OperationalError):
-        _save(client, photo=(io.BytesIO(_png((80, 80))), "new.png"))
+        save_form(client, photo=(io.BytesIO(_png((80, 80))), "new.png"))
     monkeypatch.undo()
     with app.app_context():
         assert profile_of(member).photo_key == old
