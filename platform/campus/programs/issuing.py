@@ -203,6 +203,11 @@ def renewal_due(credential: Credential, today: date) -> bool:
         return False
     if not program.renewal_hours or program.renewal_hours <= 0:
         return False
+    latest = latest_credential(credential.user_id, credential.program_id)
+    if latest is not None and latest.period > credential.period:
+        # Earned again by the exam within the grace days: renewing this one too would leave the
+        # holder two valid credentials of one program.
+        return False
     start = credential.renewal_counts_from
     hours = credit.earned_hours(credential.user_id, start, credential.valid_until)
     return hours >= program.renewal_hours

@@ -1,0 +1,61 @@
+"""Credentials across periods: one valid credential of a program at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from campus import dates
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.programs import actions
+from campus.programs.models import Credential, Program
+from campus.programs.tasks import renew_credentials
+from tests.programs.helpers import (
+    candidate,
+    complete,
+    make_course,
+    ready_program,
+    right_answers,
+)
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _certified(app):
+    """A candidate who passed the exam of a two-year program; returns (user id, program id)."""
+    with app.app_context():
+        program, courses = ready_program(validity_months=24, renewal_hours=4)
+        user = candidate(courses, when=START - timedelta(days=10))
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            actions.submit_exam(user, sitting, right_answers(sitting))
+            db.session.commit()
+        return user.id, program.id
+
+
+def test_a_missed_renewal_does_not_renew_a_credential_earned_again_by_the_exam(app):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        with time_machine.travel(START + timedelta(days=300), tick=False):
+            # Renewal hours earned in the period, but no worker ran to renew it.
+            complete(user_id, make_course("missed-renewal", hours="4"))
+        # Lapsed two days ago, within the renewal grace: the holder sits the exam again.
+        with time_machine.travel(datetime(2028, 3, 2, 10, 0, tzinfo=UTC), tick=False):
+            program = db.session.get(Program, program_id)
+            user = db.session.get(User, user_id)
+            sitting = actions.start_exam(user, program)
+            actions.submit_exam(user, sitting, right_answers(sitting))
+            db.session.commit()
+            renew_credentials.delay().get()
+            db.session.expire_all()
+            day = dates.today()
+            valid = [
+                c
+                for c in db.session.scalars(select(Credential).where(Credential.user_id == user_id))
+                if c.status_on(day) == "valid"
+            ]
+            assert [c.period for c in valid] == [2]
