@@ -1,22 +1,26 @@
-"""Credentials across periods: one valid credential of a program at a time."""
+"""Credentials across periods: one valid credential of a program at a time; only issued ones
+are revoked."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
 from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
-from campus.programs import actions
+from campus.programs import actions, issuing
 from campus.programs.models import Credential, Program
 from campus.programs.tasks import renew_credentials
+from tests import support
 from tests.programs.helpers import (
     candidate,
     complete,
     make_course,
+    make_credential,
     ready_program,
     right_answers,
 )
@@ -59,3 +63,17 @@ def test_a_missed_renewal_does_not_renew_a_credential_earned_again_by_the_exam(a
                 if c.status_on(day) == "valid"
             ]
             assert [c.period for c in valid] == [2]
+
+
+@pytest.mark.parametrize("status", ["pending", "failed"])
+def test_a_credential_never_issued_cannot_be_revoked(app, client, status):
+    with app.app_context():
+        program, _courses = ready_program()
+        user = support.create_user()
+        credential = make_credential(user.id, program, status=status)
+        with pytest.raises(issuing.CredentialError):
+            actions.revoke_credential(credential, "Exam misconduct", actor=None)
+        db.session.rollback()
+        code = credential.code
+        assert db.session.get(Credential, credential.id).status == status
+    assert client.get(f"/programs/verify/{code}").status_code == 404

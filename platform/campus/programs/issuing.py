@@ -261,6 +261,10 @@ def revoke(credential: Credential, reason: str, actor: str) -> None:
         raise CredentialError("Give a reason for the revocation.")
     if credential.status == "revoked":
         raise CredentialError("This credential is revoked already.")
+    if credential.status != "issued":
+        # Never issued, it was never shown to anyone: revoked, its verify page would say a
+        # credential existed and was withdrawn, and its holder would be emailed so.
+        raise CredentialError("Only an issued credential can be revoked; this one never was.")
     credential.status = "revoked"
     credential.revoked_at = utcnow()
     credential.revoked_reason = reason[:2000]
