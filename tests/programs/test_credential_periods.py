@@ -1,5 +1,5 @@
 """Credentials across periods: one valid credential of a program at a time; only issued ones
-are revoked."""
+are revoked; a retired program stays visible to its holders."""
 
 from __future__ import annotations
 
@@ -77,3 +77,22 @@ def test_a_credential_never_issued_cannot_be_revoked(app, client, status):
         code = credential.code
         assert db.session.get(Credential, credential.id).status == status
     assert client.get(f"/programs/verify/{code}").status_code == 404
+
+
+def test_a_holder_of_a_retired_program_sees_it_while_a_newer_period_is_pending(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    lapsed = datetime(2028, 6, 1, 10, 0, tzinfo=UTC)
+    with time_machine.travel(lapsed, tick=False):
+        with app.app_context():
+            program = db.session.get(Program, program_id)
+            # The exam passed again after the lapse, the new period waiting for the worker; then
+            # the program was retired.
+            make_credential(user_id, program, period=2, status="pending")
+            program.published = False
+            db.session.commit()
+            slug = program.slug
+            support.sign_in_directly(client, user_id)
+        assert client.get(f"/programs/{slug}").status_code == 200
+        with client.get(f"/programs/{slug}/credential.pdf") as response:
+            assert response.status_code == 200 and response.data.startswith(b"%PDF")

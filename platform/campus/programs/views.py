@@ -55,8 +55,18 @@ def _program_or_404(slug: str, *, holders: bool = False) -> Program:
     # A program unpublished (retired, as the admin is told to instead of deleting one with
     # credentials) still shows its holders their credential and its PDF: it is still theirs.
     if holders and user is not None:
-        held = exam.latest_credential(user.id, program.id)
-        if held is not None and held.status in ("issued", "revoked"):
+        # Any period's, not the latest only: a newer one still pending (or failed) would hide
+        # the issued one from its holder.
+        held = db.session.scalar(
+            select(Credential.id)
+            .where(
+                Credential.user_id == user.id,
+                Credential.program_id == program.id,
+                Credential.status.in_(("issued", "revoked")),
+            )
+            .limit(1)
+        )
+        if held is not None:
             return program
     abort(404)
 
