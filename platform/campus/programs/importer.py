@@ -26,6 +26,48 @@ class ProgramFileError(ValueError):
     """A program file that cannot be imported; the message names the problem."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                twice = key in seen
+                seen.add(key)
+            except TypeError:  # not a key at all: the base class says so
+                continue
+            if twice:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is written twice", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _mapping(value: Any, name: str) -> dict:
+    """Read a section that must be a mapping (absent is empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProgramFileError(f"{name} must be a mapping of settings, not {value!r}")
+    return value
+
+
+def _texts(value: Any, name: str) -> list[str]:
+    """Read a list of words or lines; a lone string would be read letter by letter."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ProgramFileError(f"{name} must be a list (one item a line starting with -)")
+    items = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise ProgramFileError(f"{name} must list plain text, not {item!r}")
+        items.append(str(item).strip())
+    return items
+
+
 def _hours(value: Any, name: str) -> Decimal:
     try:
         hours = Decimal(str(value if value is not None else 0))
@@ -58,7 +100,11 @@ def _weights(value: Any) -> dict[str, int]:
             raise ProgramFileError(
                 f"exam weight of {domain!r} must be a whole number from 1 to 100, not {weight!r}"
             )
-        weights[str(domain).strip()[:80]] = weight
+        name = str(domain).strip()[:80]
+        if name in weights:
+            # Two spellings of one domain (a trailing space): one weight would be lost.
+            raise ProgramFileError(f"exam weight of {name!r} is given twice")
+        weights[name] = weight
     return weights
 
 
@@ -72,15 +118,26 @@ def _course(slug: str) -> Course:
 def _question(item: dict, number: int) -> ExamQuestion:
     if not isinstance(item, dict) or not item.get("prompt") or not item.get("domain"):
         raise ProgramFileError(f"question {number} needs a domain and a prompt")
-    answers = item.get("answers") or []
+    answers = _texts(item.get("answers"), f"the answers of question {number}")
     choices = [
-        {"id": n, "text": str(text).lstrip("*").strip(), "correct": str(text).startswith("*")}
+        {"id": n, "text": text.lstrip("*").strip()[:500], "correct": text.startswith("*")}
         for n, text in enumerate(answers, start=1)
     ]
+    seen: set[str] = set()
+    for choice in choices:
+        # As the admin's form: a candidate reads the answers only, so a blank one or two alike
+        # cannot be told apart.
+        text = str(choice["text"])
+        if not text:
+            raise ProgramFileError(f"answer {choice['id']} of question {number} has no text")
+        if text.casefold() in seen:
+            raise ProgramFileError(f"the answer {text!r} of question {number} is given twice")
+        seen.add(text.casefold())
     if len(choices) < 2 or sum(1 for c in choices if c["correct"]) != 1:
         raise ProgramFileError(f"question {number} needs 2+ answers with exactly one marked *")
     return ExamQuestion(
-        domain=str(item["domain"])[:80],
+        # Drawn by its exact name, as the weights are read: stripped the same way.
+        domain=str(item["domain"]).strip()[:80],
         prompt=str(item["prompt"]),
         explanation=str(item.get("explanation") or ""),
         choices=choices,
@@ -90,14 +147,14 @@ def _question(item: dict, number: int) -> ExamQuestion:
 def read_program(path: Path) -> dict:
     """Load and check a program file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except UnicodeDecodeError:
         raise ProgramFileError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
         raise ProgramFileError(f"{path.name}: {exc}") from exc
     if not isinstance(data, dict) or not data.get("slug") or not data.get("title"):
         raise ProgramFileError(f"{path.name}: a program needs at least a slug and a title")
-    unknown = [p for p in data.get("professions") or [] if p not in PROFESSIONS]
+    unknown = [p for p in _texts(data.get("professions"), "professions") if p not in PROFESSIONS]
     if unknown:
         raise ProgramFileError(f"unknown professions: {', '.join(unknown)}")
     return data
@@ -116,6 +173,14 @@ def _check_takeable(program: Program) -> None:
             + "; ".join(gaps)
             + " (set published: false to keep it as a draft)"
         )
+    weighed = program.exam_domain_weights or {}
+    for number, question in enumerate(program.questions, start=1):
+        if question.domain not in weighed:
+            # A paper draws by the weights' domains only: this question would never be asked.
+            raise ProgramFileError(
+                f"question {number} is in the domain {question.domain!r}, which the exam's "
+                f"weights do not list ({', '.join(weighed) or 'none'})"
+            )
 
 
 def import_program(data: dict) -> tuple[Program, str]:
@@ -126,8 +191,9 @@ def import_program(data: dict) -> tuple[Program, str]:
     if program is None:
         program, outcome = Program(slug=str(data["slug"])[:120]), "created"
         db.session.add(program)
-    exam = data.get("exam") or {}
-    practical = data.get("practical") or {}
+    exam = _mapping(data.get("exam"), "exam")
+    # `practical: true` used to pass as "required" and then stop the command at a traceback.
+    practical = _mapping(data.get("practical") or None, "practical")
     program.title = str(data["title"])[:200]
     program.description = str(data.get("description") or "")
     program.accrediting_body = data.get("accrediting_body") or None
@@ -149,21 +215,28 @@ def import_program(data: dict) -> tuple[Program, str]:
         exam.get("retake_wait_days", 7), "retake_wait_days", 0, 365
     )
     program.practical_required = bool(practical)
-    program.practical_techniques = "\n".join(practical.get("techniques") or [])
-    program.rubric = "\n".join(practical.get("rubric") or [])
+    program.practical_techniques = "\n".join(
+        _texts(practical.get("techniques"), "practical techniques")
+    )
+    program.rubric = "\n".join(_texts(practical.get("rubric"), "practical rubric"))
     program.published = bool(data.get("published", True))
     program.courses.clear()
     db.session.flush()
-    for position, slug in enumerate(data.get("required_courses") or []):
+    required = _texts(data.get("required_courses"), "required_courses")
+    electives = _texts(data.get("elective_courses"), "elective_courses")
+    for position, slug in enumerate(required):
         program.courses.append(
             ProgramCourse(course=_course(slug), kind="required", position=position)
         )
-    for position, slug in enumerate(data.get("elective_courses") or [], start=len(program.courses)):
+    for position, slug in enumerate(electives, start=len(program.courses)):
         program.courses.append(
             ProgramCourse(course=_course(slug), kind="elective", position=position)
         )
+    questions = data.get("questions")
+    if questions is not None and not isinstance(questions, list):
+        raise ProgramFileError("questions must be a list (each item starting with -)")
     program.questions.clear()
-    for number, item in enumerate(data.get("questions") or [], start=1):
+    for number, item in enumerate(questions or [], start=1):
         program.questions.append(_question(item, number))
     db.session.flush()
     _check_takeable(program)

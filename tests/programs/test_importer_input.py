@@ -1,0 +1,95 @@
+"""Program files of the wrong shape: refused with a message naming the field, nothing changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.programs.importer import ProgramFileError, import_file
+from campus.programs.models import Program
+
+_EXAM = "exam:\n  weights: {Anatomy: 1, Technique: 1}\n  questions: 2\n"
+
+
+def _bank(*answers: str, domain: str = "Technique") -> str:
+    """Two questions, one a domain; the second with the given answers."""
+    return (
+        "questions:\n"
+        "  - domain: Anatomy\n    prompt: A?\n    answers: ['*a', b]\n"
+        f"  - domain: {domain}\n    prompt: T?\n    answers: [{', '.join(answers)}]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("exam: 5\n", "exam"),
+        ("exam: [questions, 4]\n", "exam"),
+        ("practical: true\n", "practical"),
+        ("practical: [Pin and stretch]\n", "practical"),
+        # A string where a list belongs was read letter by letter.
+        ("required_courses: abc\n", "required_courses"),
+        ("elective_courses: abc\n", "elective_courses"),
+        ("professions: massage_therapist\n", "professions must be a list"),
+        ("professions: [{a: 1}]\n", "professions"),
+        ("questions: {domain: Anatomy}\n", "questions"),
+        (
+            "practical:\n  techniques: Pin and stretch\n  rubric: [Safe pressure]\n",
+            "techniques",
+        ),
+        ("practical:\n  techniques: [Pin and stretch]\n  rubric: Safe pressure\n", "rubric"),
+        (_EXAM + _bank("'*a'", "b").replace("['*a', b]", "'*ab'", 1), "answers"),
+        # A question whose domain the exam does not weigh is never drawn.
+        ("published: false\n" + _EXAM + _bank("'*a'", "b", domain="Physiology"), "Physiology"),
+        # Blank or repeated answers cannot be told apart by the candidate.
+        (_EXAM + _bank("'*a'", "' '"), "answer"),
+        (_EXAM + _bank("'*a'", "a"), "twice"),
+        (_EXAM + _bank("'*a'", "'*'"), "answer"),
+        # A domain written twice: YAML keeps the last one silently.
+        (
+            "published: false\nexam:\n  weights: {Anatomy: 1, Technique: 1, Anatomy: 3}\n"
+            + _bank("'*a'", "b"),
+            "Anatomy",
+        ),
+        (
+            "published: false\nexam:\n  weights: {Anatomy: 1, Technique: 1, 'Anatomy ': 3}\n"
+            + _bank("'*a'", "b"),
+            "Anatomy",
+        ),
+    ],
+)
+def test_a_program_file_of_the_wrong_shape_is_refused_naming_the_field(
+    app, tmp_path: Path, text: str, refusal: str
+):
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\n" + text)
+    with app.app_context():
+        with pytest.raises(ProgramFileError, match=refusal):
+            import_file(path)
+        db.session.rollback()
+        assert db.session.scalar(select(Program)) is None
+
+
+def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\nexam: 5\n")
+    result = app.test_cli_runner().invoke(args=["programs", "import", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "exam" in result.output
+
+
+def test_a_well_formed_file_still_imports(app, tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "slug: x\ntitle: X\nprofessions: [massage_therapist]\n"
+        + _EXAM
+        + "practical:\n  techniques: [Pin and stretch]\n  rubric: [Safe pressure, Draping]\n"
+        + _bank("'*a'", "b")
+    )
+    with app.app_context():
+        program, outcome = import_file(path)
+        assert outcome == "created" and program.criteria == ["Safe pressure", "Draping"]
+        assert len(program.questions) == 2
