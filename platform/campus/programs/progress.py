@@ -132,6 +132,12 @@ def practical_gaps(program: Program) -> list[str]:
     if not program.techniques:
         # The candidate films what the page lists: with none, there is nothing to film.
         gaps.append("A practical needs the techniques to film")
+    criteria = program.criteria
+    twice = next((c for n, c in enumerate(criteria) if c in criteria[:n]), None)
+    if twice is not None:
+        # The assessor would see two boxes, but the marks are kept by criterion: only the last
+        # box would count, and a pass could rest on a criterion left unticked.
+        gaps.append(f"The rubric lists {twice!r} twice: write each criterion once")
     return gaps
 
 
