@@ -258,6 +258,10 @@ def _keep_exam_whole(
     """Refuse a change that leaves a domain of a published program's bank short of its exam."""
     if program is None or not program.published:
         return
+    # Locked to the commit, and its bank read again under the lock: two admins deleting (or
+    # moving) different questions at once would each count the other's as still there.
+    db.session.refresh(program, with_for_update=True)
+    db.session.expire(program, ["questions"])
     short = exam.bank_shortfall(program, leaving, domain)
     if short:
         # Its candidates would find the exam "being prepared" until someone noticed.
