@@ -74,6 +74,9 @@ def test_a_search_page_counts_through_the_apps_buffer(app, client):
         try:
             client.get("/directory/?zip=10001")
             client.get("/api/v1/directory?zip=10001")
+            # A HEAD (a link checker, a crawler's probe) shows the page to no one.
+            client.head("/directory/?zip=10001")
+            client.head("/api/v1/directory?zip=10001")
             assert held.pending == {a: 2}
             assert _impressions(a) == [1]
             held.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -121,7 +121,7 @@ def list_practitioners(args: dict) -> dict:
         )
     except geo.LocationError as exc:
         abort(422, description=str(exc))
-    result = finder.search(query)
+    result = finder.search(query, count_impressions=request.method == "GET")  # HEAD shows no one
     page = {
         "centre": {
             "zip": query.place.zip_code,

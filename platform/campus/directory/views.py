@@ -42,7 +42,9 @@ def index():
         try:
             page = query_int("page", 1, maximum=finder.MAX_PAGE)
             result = finder.search(
-                finder.build_query(zip_code, radius or None, page=page, **filters)
+                finder.build_query(zip_code, radius or None, page=page, **filters),
+                # A HEAD (a link checker, a crawler's probe) shows the results to no one.
+                count_impressions=request.method == "GET",
             )
         except geo.LocationError as exc:
             error = str(exc)
