@@ -387,3 +387,42 @@ def test_a_refused_quiz_opens_at_what_is_wrong(app, client, course, member):
     box = re.search(r'<div class="flash flash-error"[^>]*>', page)
     assert box and 'tabindex="-1"' in box.group(0) and "autofocus" in box.group(0)
     assert page.count("autofocus") == 1
+
+
+def test_raising_the_pass_mark_mid_attempt_does_not_fail_the_open_attempt(
+    app, client, course, member
+):
+    from campus.extensions import db
+    from campus.learning.models import Quiz
+
+    start = api_post(client, f"/api/v1/courses/{course.slug}/quiz/attempt")
+    assert start.get_json()["pass_mark_percent"] == 75
+    with app.app_context():
+        quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+        quiz.pass_mark_percent = 100  # the admin's edit while the learner answers
+        db.session.commit()
+    shown = client.get(f"/api/v1/courses/{course.slug}/quiz/attempt").get_json()
+    assert shown["pass_mark_percent"] == 75
+    answers = right_answers(course)
+    first = course.questions[0]
+    answers[first.id] = [first.wrong[0]]  # three of four: 75%
+
+    body = _submit(client, course, answers).get_json()
+
+    assert (body["score_percent"], body["pass_mark_percent"], body["passed"]) == (75, 75, True)
+    assert _attempts(app) == [(3, 75, True)]
+
+
+def test_the_quiz_page_states_the_open_attempts_pass_mark(app, client, course, member):
+    from campus.extensions import db
+    from campus.learning.models import Quiz
+
+    client.get(f"/courses/{course.slug}/quiz")  # the attempt is drawn and frozen here
+    with app.app_context():
+        quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+        quiz.pass_mark_percent = 90
+        db.session.commit()
+
+    page = client.get(f"/courses/{course.slug}/quiz").get_data(as_text=True)
+
+    assert "pass mark 75%" in page and "90%" not in page

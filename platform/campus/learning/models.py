@@ -404,6 +404,7 @@ class QuizPaper(Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]  # None while the attempt is open
     layout: Mapped[list] = mapped_column(JSON)
+    pass_mark_percent: Mapped[int | None]  # as shown at the start (None: papers from before)
 
     @property
     def question_ids(self) -> list[int]:
@@ -424,7 +425,7 @@ class QuizAttempt(Model):
     correct_count: Mapped[int]
     question_count: Mapped[int]
     score_percent: Mapped[int]
-    pass_mark_percent: Mapped[int]  # the pass mark in force when the attempt was scored
+    pass_mark_percent: Mapped[int]  # the pass mark the attempt was scored at (its paper's)
     passed: Mapped[bool]
     # The frozen paper this attempt answered (None only for attempts made before papers existed).
     paper_id: Mapped[int | None] = mapped_column(

@@ -122,10 +122,16 @@ def start_paper(
             quiz_id=quiz.id,
             started_at=now or utcnow(),
             layout=draw_layout(quiz, rng),
+            pass_mark_percent=quiz.pass_mark_percent,
         )
         db.session.add(paper)
         db.session.flush()
     return paper
+
+
+def pass_mark_of(paper: QuizPaper, quiz: Quiz) -> int:
+    """The pass mark an attempt is held to: the one it started with."""
+    return quiz.pass_mark_percent if paper.pass_mark_percent is None else paper.pass_mark_percent
 
 
 def objectives_to_revisit(attempt: QuizAttempt) -> list[str]:

@@ -146,15 +146,22 @@ class Score:
 
 
 def score(
-    quiz: Quiz, answers: Mapping[int, frozenset[int]], questions: AttemptQuestions | None = None
+    quiz: Quiz,
+    answers: Mapping[int, frozenset[int]],
+    questions: AttemptQuestions | None = None,
+    pass_mark: int | None = None,
 ) -> Score:
-    """Score validated answers by PARTIAL_CREDIT_RULE: a point only for exactly the right set."""
+    """Score validated answers by PARTIAL_CREDIT_RULE: a point only for exactly the right set.
+
+    `pass_mark` is the attempt's own (the quiz's today when omitted).
+    """
     questions = quiz.questions if questions is None else questions
     verdicts = {}
     for question in questions:
         key = frozenset(c.id for c in question.choices if c.is_correct)
         verdicts[question.id] = answers.get(question.id) == key
-    return Score(sum(verdicts.values()), len(questions), quiz.pass_mark_percent, verdicts)
+    mark = quiz.pass_mark_percent if pass_mark is None else pass_mark
+    return Score(sum(verdicts.values()), len(questions), mark, verdicts)
 
 
 def passed_attempt(enrollment: Enrollment | EnrollmentFacts | None) -> QuizAttempt | None:
@@ -268,7 +275,7 @@ def submit_attempt(
     questions = papers.questions_of(paper)
     answers = validate_answers(quiz, raw_answers, questions)
     _check_allowance(enrollment, quiz, now)
-    result = score(quiz, answers, questions)
+    result = score(quiz, answers, questions, papers.pass_mark_of(paper, quiz))
     paper.submitted_at = now
     attempt = QuizAttempt(
         enrollment_id=enrollment.id,
@@ -278,7 +285,7 @@ def submit_attempt(
         correct_count=result.correct,
         question_count=result.total,
         score_percent=result.percent,
-        pass_mark_percent=quiz.pass_mark_percent,
+        pass_mark_percent=result.pass_mark_percent,
         passed=result.passed,
         paper_id=paper.id,
     )

@@ -11,7 +11,7 @@ from campus.learning import quiz as quizzes
 from campus.learning.access import LearningError, visible_course
 from campus.learning.api import _user, blp
 from campus.learning.api_schemas import QuestionSchema
-from campus.learning.models import QuizPaper
+from campus.learning.models import Quiz, QuizPaper
 
 
 class OpenAttemptSchema(Schema):
@@ -25,13 +25,13 @@ class OpenAttemptSchema(Schema):
     )
 
 
-def _attempt_dict(paper: QuizPaper, pass_mark_percent: int) -> dict:
+def _attempt_dict(paper: QuizPaper, quiz: Quiz) -> dict:
     shown = papers.questions_of(paper)
     return {
         "id": paper.id,
         "started_at": paper.started_at,
         "question_count": len(shown),
-        "pass_mark_percent": pass_mark_percent,
+        "pass_mark_percent": papers.pass_mark_of(paper, quiz),
         "questions": [papers.as_json(q, reveal=False) for q in shown],
     }
 
@@ -52,7 +52,7 @@ def start_attempt(slug: str) -> dict:
     course = visible_course(user, slug)
     paper = quizzes.begin_attempt(user, course)
     db.session.commit()
-    return _attempt_dict(paper, quizzes.quiz_of(course).pass_mark_percent)
+    return _attempt_dict(paper, quizzes.quiz_of(course))
 
 
 @blp.route("/courses/<slug>/quiz/attempt", methods=["GET"])
@@ -74,4 +74,4 @@ def open_attempt(slug: str) -> dict:
         raise LearningError(
             404, "no_open_attempt", "Start an attempt first (POST to this address)."
         )
-    return _attempt_dict(paper, quiz.pass_mark_percent)
+    return _attempt_dict(paper, quiz)

@@ -317,7 +317,7 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
             else:
                 flash(
                     f"You scored {result.score.percent}%; the pass mark is "
-                    f"{quiz.pass_mark_percent}%. Review the lessons and try again.",
+                    f"{result.score.pass_mark_percent}%. Review the lessons and try again.",
                     "warning",
                 )
             return redirect(url_for("learning.quiz", slug=slug))
@@ -334,6 +334,8 @@ def quiz(slug: str) -> str | Response | tuple[str, int]:
         quiz=quiz,
         questions=questions,
         paper=paper,
+        # The open attempt's own pass mark: an admin's edit since it started does not move it.
+        pass_mark=papers.pass_mark_of(paper, quiz) if paper else quiz.pass_mark_percent,
         revisit=revisit,
         plan=plan,
         study=study,
