@@ -217,3 +217,37 @@ def test_the_time_log_holds_a_completion_to_the_hours_it_earned_not_the_hours_ed
     spent = seattime.duration(6000)
     assert f"Hip basics — {spent} of {spent} required" in page
     assert lines.splitlines()[1].split(",")[7] == "6000"
+
+
+def test_a_course_unpublished_after_completion_can_still_be_evaluated_for_its_certificate(
+    app, client
+):
+    from campus.learning import actions
+    from campus.learning.models import Course
+
+    course, user_id = _completed(app, client)
+    with app.app_context():
+        actions.unpublish(db.session.get(Course, course.id), actor=None)
+        db.session.commit()
+    dashboard = client.get("/learning/").get_data(as_text=True)
+    url = f"/courses/{course.slug}/evaluation"
+    assert url in dashboard
+
+    assert "Course evaluation" in client.get(url).get_data(as_text=True)
+    assert client.post(url, data=_form(client)).status_code == 302
+    with app.app_context():
+        assert certificate_of(user_id).status == "issued"
+
+
+def test_a_draft_course_evaluation_stays_unknown_to_others(app, client):
+    from campus.learning import actions
+    from campus.learning.models import Course
+
+    course, _user_id = _completed(app, client)
+    with app.app_context():
+        actions.unpublish(db.session.get(Course, course.id), actor=None)
+        other = student().id
+        enroll_directly(other, course.id)
+    sign_in(client, other)
+
+    assert client.get(f"/courses/{course.slug}/evaluation").status_code == 404

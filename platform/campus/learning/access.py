@@ -58,6 +58,21 @@ def visible_course(user: User | None, slug: str, *options) -> Course:
     return course
 
 
+def course_to_evaluate(user: User | None, slug: str) -> Course:
+    """Load a course for its evaluation: one the reader may see, or a draft they completed.
+
+    A course taken out of the catalog after a learner completed it still owes them the
+    evaluation that their certificate waits for; to anyone else a draft stays unknown.
+    """
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is not None and can_view_course(user, course):
+        return course
+    enrollment = enrollment_of(user, course.id) if course is not None else None
+    if course is None or enrollment is None or enrollment.completed_at is None:
+        raise LearningError(404, "not_found", "There is no course at that address.")
+    return course
+
+
 def enrollment_of(user: User | None, course_id: int) -> Enrollment | None:
     """Return the user's own enrollment in a course, if any."""
     if not _signed_in(user):

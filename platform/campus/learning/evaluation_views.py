@@ -13,7 +13,7 @@ from campus.extensions import db
 from campus.forms import Form, WholeNumberField, printable_text
 from campus.integers import whole_number
 from campus.learning import bp, evaluation
-from campus.learning.access import LearningError, certificates_url, visible_course
+from campus.learning.access import LearningError, certificates_url, course_to_evaluate
 from campus.learning.views import _refuse
 
 _CHOICES = [SelectChoice(str(value), label) for value, label in evaluation.SCALE.items()]
@@ -65,7 +65,7 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
     """Ask for the course evaluation and attestation; storing them queues the certificate."""
     user = current_user._get_current_object()
     try:
-        course = visible_course(user, slug)
+        course = course_to_evaluate(user, slug)
     except LearningError as err:
         return _refuse(err)
     try:
