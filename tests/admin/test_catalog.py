@@ -469,6 +469,11 @@ def test_a_second_quiz_for_a_course_is_refused(app, client):
             {"video_url": "https://www.youtube.com/watch?v=%22onload"},
             "Video link: That link does not point at a YouTube or Vimeo video.",
         ),
+        (
+            # An unclosed "[" host is not an address at all (urlsplit raises on it).
+            {"video_url": "https://[www.youtube.com/watch?v=dQw4w9WgXcQ"},
+            "Video link: That is not a web address.",
+        ),
         ({"position": "1"}, "Position 1 is already taken by lesson “Lesson 1” in this module."),
     ],
 )

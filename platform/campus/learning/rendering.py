@@ -53,10 +53,14 @@ def video_embed_url(url: str | None) -> str | None:
     """Turn a YouTube or Vimeo link into its privacy-friendly embed URL; refuse other hosts."""
     if not url or not url.strip():
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        hostname = parts.hostname
+    except ValueError:  # an unclosed "[" host, or one with characters no address has
+        raise VideoURLError("That is not a web address.") from None
     if parts.scheme not in ("http", "https"):
         raise VideoURLError("Video links must start with https://.")
-    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    host = (hostname or "").lower().removeprefix("www.").removeprefix("m.")
     path = parts.path.rstrip("/")
     video_id = None
     if host in ("youtube.com", "youtube-nocookie.com"):
