@@ -185,6 +185,8 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
         case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
         case("the bank has only 2 questions", quiz={"questions_per_attempt": 3}),
         case("bad YAML front matter", lesson="---\ntitle: [unclosed\n---\nText\n"),
+        # A key written as a number (or a date) is not a field name.
+        case("front matter names a field 12", lesson="---\ntitle: T\n12: x\n---\nText\n"),
         case("`minutes` is required", lesson="---\ntitle: No minutes\n---\nText\n"),
         case("YouTube or Vimeo", lesson=EVIL_VIDEO),
     ],

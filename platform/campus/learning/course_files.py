@@ -232,14 +232,18 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
     path = folder / "lessons" / name
     where = f"lessons/{name}"
     try:
-        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+        # parse, not loads: loads passes the keys as keywords, a TypeError for a key like 12.
+        metadata, content = frontmatter.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CourseFileError(f"{where}: no such file") from None
     except UnicodeDecodeError:
         raise CourseFileError(f"{where}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise CourseFileError(f"{where}: bad YAML front matter ({_first(exc)})") from None
-    reader = _Fields(dict(post.metadata), where)
+    for key in metadata:
+        if not isinstance(key, str):
+            raise CourseFileError(f"{where}: the front matter names a field {key!r}, not a name")
+    reader = _Fields(dict(metadata), where)
     title = reader.text("title", limit=200)
     minutes = reader.integer("minutes", low=1, high=600)
     video = reader.text("video", default="", limit=500) or None
@@ -253,12 +257,10 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
             video_embed_url(video)
         except VideoURLError as exc:
             raise CourseFileError(f"{where}: {exc}") from None
-    if not post.content.strip():
+    if not content.strip():
         raise CourseFileError(f"{where}: the lesson has no text")
     transcript = _transcript(folder, name)
-    return LessonSpec(
-        title, minutes, post.content.strip() + "\n", video, resources, transcript, name
-    )
+    return LessonSpec(title, minutes, content.strip() + "\n", video, resources, transcript, name)
 
 
 def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:
