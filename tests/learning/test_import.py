@@ -153,6 +153,8 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
         case("`ce_hours` must be a number", course={"ce_hours": 0}),
         case("unknown profession 'wizard'", course={"professions": ["wizard"]}),
         case("`level` must be one of", course={"level": "expert"}),
+        # A list where one word is expected cannot even be looked up among the words.
+        case("`delivery_type` must be one of", course={"delivery_type": ["home_study"]}),
         case("`modules` must be a non-empty list", course={"modules": []}),
         case(
             "must be a .md file name",

@@ -383,7 +383,8 @@ class _Fields:
 
     def choice(self, key: str, allowed: Any, *, default: str) -> str:
         value = self._take(key, default, False)
-        if value not in allowed:
+        # Text first: a list or mapping cannot be looked up in a dict of choices (TypeError).
+        if not isinstance(value, str) or value not in allowed:
             raise CourseFileError(f"{self.where}: `{key}` must be one of {', '.join(allowed)}")
         return value
 
