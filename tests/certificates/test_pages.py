@@ -165,6 +165,24 @@ def test_reissue_gives_a_new_code_and_the_old_code_points_to_it(app, client):
     assert missing.exit_code != 0 and "No certificate" in missing.output
 
 
+def test_a_replaced_code_links_to_the_new_one_only_once_it_is_issued(app, client):
+    from campus.extensions import db
+
+    s = completed_student(app)
+    old = code_of(app, s.user_id)
+    result = app.test_cli_runner().invoke(args=["certificates", "reissue", old, "--reason", "x"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        cert = certificate_of(s.user_id)
+        new = cert.code
+        cert.status = "pending"  # the worker has not issued it yet (or was killed doing so)
+        db.session.commit()
+    assert client.get(f"/verify/{new}").status_code == 404
+    html = client.get(f"/verify/{old}").get_data(as_text=True)
+    assert "was reissued" in html and "being prepared" in html and new in html
+    assert f'href="/verify/{new}"' not in html  # no link to a page that is not there yet
+
+
 def test_signed_credential_verifies_with_an_independent_library_against_the_jwks(app, client):
     s = completed_student(app, full_name="Alex Kim")
     code = code_of(app, s.user_id)

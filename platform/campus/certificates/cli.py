@@ -18,7 +18,11 @@ def _fail(message: str) -> None:
 
 @bp.cli.command("revoke")
 @click.argument("code")
-@click.option("--reason", required=True, help="Why, shown on the public verification page.")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why: emailed to the holder and shown to them and admins, never to the public.",
+)
 def revoke_command(code: str, reason: str) -> None:
     """Revoke a certificate by code."""
     from campus.certificates.actions import revoke
@@ -34,7 +38,11 @@ def revoke_command(code: str, reason: str) -> None:
 
 @bp.cli.command("reissue")
 @click.argument("code")
-@click.option("--reason", required=True, help="Why, shown on the old code's verification page.")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why: the holder and admins see it on the old code's verification page, not the public.",
+)
 @builds_links
 def reissue_command(code: str, reason: str) -> None:
     """Reissue a certificate under a new code with fresh data; the old code points to it."""
