@@ -54,6 +54,29 @@ def _sent() -> int:
     return db.session.scalar(select(func.count()).select_from(RenewalReminder)) or 0
 
 
+def test_one_license_whose_reminder_fails_holds_up_no_other(app, monkeypatch, caplog):
+    from campus.licenses import tasks
+
+    with app.app_context():
+        first = _member_with_license(25)
+        other = add_license(
+            create_user(email="kim@example.com").id, expires_on=_today() + timedelta(days=25)
+        ).id
+        real = tasks.reminders.send_reminder
+
+        def send(license_id: int) -> bool:
+            if license_id == first:
+                raise ValueError("a rule that cannot be weighed")
+            return real(license_id)
+
+        monkeypatch.setattr(tasks.reminders, "send_reminder", send)
+        # Whichever comes first, every other license is reminded on this run, and the failure is
+        # logged with the license it was about.
+        assert send_renewal_reminders() == 1
+        assert [r.license_id for r in db.session.scalars(select(RenewalReminder))] == [other]
+    assert f"license {first}" in caplog.text
+
+
 def test_a_reminder_goes_out_once_however_often_the_task_runs(app):
     with app.app_context():
         license_id = _member_with_license(25)

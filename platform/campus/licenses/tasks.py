@@ -27,9 +27,15 @@ def send_renewal_reminders() -> int:
     """Queue today's renewal reminders (90, 30, 7 days before expiry), each once."""
     sent = 0
     for license_id in reminders.candidate_ids(dates.today()):
-        if reminders.send_reminder(license_id):
-            sent += 1
-        db.session.commit()  # one license at a time: a failure later keeps what was sent
+        try:
+            if reminders.send_reminder(license_id):
+                sent += 1
+            db.session.commit()  # one license at a time: a failure later keeps what was sent
+        except Exception:
+            # One license that cannot be reminded (a rule that cannot be weighed) must not hold
+            # up every license after it, run after run: it is logged and tried again next run.
+            db.session.rollback()
+            log.exception("renewal reminder for license %s failed", license_id)
     if sent:
         log.info("queued %d renewal reminders", sent)
     return sent
