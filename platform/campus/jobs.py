@@ -93,6 +93,27 @@ def requeue(task: str, found: Iterable[Any], what: str) -> int:
     return len(found)
 
 
+def each_committed(ids: Iterable[Any], work: Callable[[Any], bool], what: str) -> int:
+    """Run `work` on each id in a transaction of its own; return how many did something.
+
+    One that raises is rolled back and logged with its id, and the rest still run: a batch job
+    that stopped at one bad row would stop at it again on every run after, and nothing behind
+    it would ever be done. The failed one is found again by the next run.
+    """
+    from campus.extensions import db
+
+    done = 0
+    for item_id in ids:
+        try:
+            if work(item_id):
+                done += 1
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("%s %s failed", what, item_id)
+    return done
+
+
 def send_task(celery_app: Celery, name: str, args: Any = (), kwargs: Any = None) -> None:
     """Send a task by name: through its registered task (honouring eager mode), else by name."""
     registered = celery_app.tasks.get(name)

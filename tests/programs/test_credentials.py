@@ -119,6 +119,29 @@ def test_a_credential_expires_on_its_date(app, client):
         assert "expired on" in client.get(f"/programs/verify/{code}").text
 
 
+def test_a_credential_whose_renewal_fails_holds_up_no_other(app, monkeypatch):
+    from campus.programs import tasks
+
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context(), time_machine.travel(START + timedelta(days=300), tick=False):
+        complete(user_id, make_course("renewal-c", hours="4"))
+        [credential] = _credentials()
+        real_ids, real_renew = tasks.issuing.renewable_ids, tasks.actions.renew_credential
+
+        def renew(credential_id: int, day) -> bool:
+            if credential_id == -1:
+                raise OSError("storage away for a moment")
+            return real_renew(credential_id, day)
+
+        # A credential that cannot be renewed this night comes first, every night.
+        monkeypatch.setattr(tasks.issuing, "renewable_ids", lambda day: [-1, *real_ids(day)])
+        monkeypatch.setattr(tasks.actions, "renew_credential", renew)
+        assert renew_credentials.delay().get() == 1
+        db.session.expire_all()
+        assert db.session.get(type(credential), credential.id).valid_until == date(2030, 2, 28)
+
+
 def test_renewal_hours_earned_in_the_period_extend_it(app):
     with time_machine.travel(START, tick=False):
         user_id, _program_id = _certified(app)

@@ -10,7 +10,7 @@ from flask import current_app
 
 from campus import dates
 from campus.extensions import db
-from campus.jobs import requeue
+from campus.jobs import each_committed, requeue
 from campus.programs import actions, exam, issuing, practicals, recovery
 
 log = logging.getLogger(__name__)
@@ -83,24 +83,20 @@ def sweep_credentials() -> int:
 )
 def close_expired_sittings() -> int:
     """Close every exam sitting whose deadline has passed, scored on its saved answers."""
-    closed = 0
-    for sitting_id in exam.expired_sitting_ids():
-        if actions.close_expired_sitting(sitting_id):
-            closed += 1
-        db.session.commit()
-    return closed
+    return each_committed(
+        exam.expired_sitting_ids(), actions.close_expired_sitting, "closing expired sitting"
+    )
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.renew_credentials")
 def renew_credentials() -> int:
     """Renew every credential whose holder has earned the renewal hours within its period."""
     day = dates.today()
-    renewed = 0
-    for credential_id in issuing.renewable_ids(day):
-        if actions.renew_credential(credential_id, day):
-            renewed += 1
-        db.session.commit()
-    return renewed
+    return each_committed(
+        issuing.renewable_ids(day),
+        lambda credential_id: actions.renew_credential(credential_id, day),
+        "renewal of credential",
+    )
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.check_enrollment")
@@ -121,13 +117,12 @@ def check_enrollment(enrollment_id: int) -> int:
     )
     for program_id in program_ids:
         issue_credential.delay(enrollment.user_id, program_id)
-    renewed = 0
     day = dates.today()
-    for credential_id in issuing.renewable_ids(day, enrollment.user_id):
-        if actions.renew_credential(credential_id, day):
-            renewed += 1
-        db.session.commit()
-    return renewed
+    return each_committed(
+        issuing.renewable_ids(day, enrollment.user_id),
+        lambda credential_id: actions.renew_credential(credential_id, day),
+        "renewal of credential",
+    )
 
 
 @shared_task(
@@ -135,17 +130,10 @@ def check_enrollment(enrollment_id: int) -> int:
 )
 def remove_reviewed_videos() -> int:
     """Delete the practical videos kept PRACTICAL_VIDEO_RETENTION_DAYS past the final review."""
-    removed = 0
-    for submission_id in practicals.videos_due():
-        try:
-            if practicals.remove_video(submission_id):
-                removed += 1
-            db.session.commit()
-        except Exception:
-            # Storage away for a moment: this video stays due for the next night, and the
-            # others still go.
-            db.session.rollback()
-            log.exception("could not remove the video of practical %s", submission_id)
+    # Storage away for a moment: that video stays due for the next night, and the others go.
+    removed = each_committed(
+        practicals.videos_due(), practicals.remove_video, "removing the video of practical"
+    )
     if removed:
         log.info("removed %d practical videos past their retention", removed)
     return removed

@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.schedules import crontab
 
 from campus.extensions import db
-from campus.jobs import enqueue_after_commit
+from campus.jobs import each_committed, enqueue_after_commit
 from campus.records import orphans, retention, services
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,7 @@ def sweep_exports() -> int:
 @shared_task(name="campus.records.purge_retained", acks_late=True, reject_on_worker_lost=True)
 def purge_retained() -> int:
     """Purge every retention hold whose period has ended, one transaction each."""
-    purged = 0
-    for hold_id in retention.due_holds():
-        if retention.purge_hold(hold_id):
-            purged += 1
-        db.session.commit()
+    purged = each_committed(retention.due_holds(), retention.purge_hold, "purging retention hold")
     if purged:
         log.info("purged the retained CE records of %d deleted accounts", purged)
     return purged
