@@ -117,11 +117,13 @@ def _paid_until(obj: dict[str, Any]) -> tuple[datetime | None, bool]:
     the paid time short, and one due later leaves this period renewing as usual.
     """
     period_end = _period_end(obj)
+    if obj.get("cancel_at_period_end"):
+        return period_end, True  # at the end of the current period, whatever cancel_at says
     raw = obj.get("cancel_at")
     cancel_at = to_datetime(raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
     if cancel_at is not None and (period_end is None or cancel_at <= period_end):
         return cancel_at, True
-    return period_end, bool(obj.get("cancel_at_period_end"))
+    return period_end, False
 
 
 def _price_of(obj: dict[str, Any]) -> str | None:
