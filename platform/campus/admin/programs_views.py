@@ -57,24 +57,10 @@ def parse_weights(text: str) -> dict[str, int]:
 def parse_choices(text: str) -> list[dict]:
     """Read one answer a line, the right one starting with *, into the stored choices."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    choices = [
-        {"id": n, "text": line.lstrip("*").strip()[:500], "correct": line.startswith("*")}
-        for n, line in enumerate(lines, start=1)
-    ]
-    seen: set[str] = set()
-    for choice in choices:
-        # A candidate reads the answers only: a blank one, or two alike, cannot be told apart.
-        answer = str(choice["text"])
-        if not answer:
-            raise ValidationError(f"Line {choice['id']}: an answer needs its text.")
-        if answer.casefold() in seen:
-            raise ValidationError(f"Line {choice['id']}: the answer {answer!r} is given twice.")
-        seen.add(answer.casefold())
-    if len(choices) < 2:
-        raise ValidationError("Give at least two answers, one a line.")
-    if sum(1 for c in choices if c["correct"]) != 1:
-        raise ValidationError("Mark exactly one answer as right by starting its line with *.")
-    return choices
+    try:
+        return exam.choices_from(lines, "Line")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class ProgramCourseInline(InlineRows):

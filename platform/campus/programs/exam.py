@@ -368,3 +368,28 @@ def expired_sitting_ids(now: datetime | None = None) -> list[int]:
             )
         )
     )
+
+
+def choices_from(answers: list[str], label: str) -> list[dict]:
+    """Read answers (the right one starting with *) into a question's stored choices.
+
+    Raise ValueError saying which answer is wrong, named "`label` N": a candidate reads the
+    answers only, so a blank one, or two alike, cannot be told apart.
+    """
+    choices = [
+        {"id": n, "text": text.lstrip("*").strip()[:500], "correct": text.startswith("*")}
+        for n, text in enumerate(answers, start=1)
+    ]
+    seen: set[str] = set()
+    for choice in choices:
+        text = str(choice["text"])
+        if not text:
+            raise ValueError(f"{label} {choice['id']}: an answer needs its text.")
+        if text.casefold() in seen:
+            raise ValueError(f"{label} {choice['id']}: the answer {text!r} is given twice.")
+        seen.add(text.casefold())
+    if len(choices) < 2:
+        raise ValueError("Give at least two answers.")
+    if sum(1 for c in choices if c["correct"]) != 1:
+        raise ValueError("Mark exactly one answer as right by starting it with *.")
+    return choices

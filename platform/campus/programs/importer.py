@@ -18,6 +18,7 @@ from campus.accounts.models import PROFESSIONS
 from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
+from campus.programs.exam import choices_from
 from campus.programs.models import ExamQuestion, Program, ProgramCourse
 from campus.programs.progress import completion_gaps, practical_gaps
 
@@ -119,22 +120,10 @@ def _question(item: dict, number: int) -> ExamQuestion:
     if not isinstance(item, dict) or not item.get("prompt") or not item.get("domain"):
         raise ProgramFileError(f"question {number} needs a domain and a prompt")
     answers = _texts(item.get("answers"), f"the answers of question {number}")
-    choices = [
-        {"id": n, "text": text.lstrip("*").strip()[:500], "correct": text.startswith("*")}
-        for n, text in enumerate(answers, start=1)
-    ]
-    seen: set[str] = set()
-    for choice in choices:
-        # As the admin's form: a candidate reads the answers only, so a blank one or two alike
-        # cannot be told apart.
-        text = str(choice["text"])
-        if not text:
-            raise ProgramFileError(f"answer {choice['id']} of question {number} has no text")
-        if text.casefold() in seen:
-            raise ProgramFileError(f"the answer {text!r} of question {number} is given twice")
-        seen.add(text.casefold())
-    if len(choices) < 2 or sum(1 for c in choices if c["correct"]) != 1:
-        raise ProgramFileError(f"question {number} needs 2+ answers with exactly one marked *")
+    try:
+        choices = choices_from(answers, "Answer")
+    except ValueError as exc:
+        raise ProgramFileError(f"question {number}: {exc}") from None
     return ExamQuestion(
         # Drawn by its exact name, as the weights are read: stripped the same way.
         domain=str(item["domain"]).strip()[:80],
