@@ -137,3 +137,19 @@ def right_answers(sitting) -> dict[int, int]:
         item["id"]: next(c["id"] for c in item["choices"] if c["correct"])
         for item in sitting.layout
     }
+
+
+def assert_file_refused(app, tmp_path, text: str, refusal: str) -> None:
+    """Import a program file of `text` (after a slug and title): refused, and nothing stored."""
+    import pytest
+    from sqlalchemy import select
+
+    from campus.programs.importer import ProgramFileError, import_file
+
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\n" + text)
+    with app.app_context():
+        with pytest.raises(ProgramFileError, match=refusal):
+            import_file(path)
+        db.session.rollback()
+        assert db.session.scalar(select(Program)) is None

@@ -12,6 +12,7 @@ from campus.learning import demo as learning_demo
 from campus.programs import demo, exam
 from campus.programs.importer import ProgramFileError, import_file
 from campus.programs.models import Program
+from tests.programs.helpers import assert_file_refused
 
 
 def test_the_demo_program_is_built_from_the_demo_courses(app):
@@ -34,13 +35,7 @@ def test_the_demo_program_is_built_from_the_demo_courses(app):
 
 
 def test_a_program_naming_an_unknown_course_is_refused(app, tmp_path: Path):
-    path = tmp_path / "p.yaml"
-    path.write_text("slug: x\ntitle: X\nrequired_courses: [no-such-course]\n")
-    with app.app_context():
-        with pytest.raises(ProgramFileError, match="no-such-course"):
-            import_file(path)
-        db.session.rollback()
-        assert db.session.scalar(select(Program)) is None
+    assert_file_refused(app, tmp_path, "required_courses: [no-such-course]\n", "no-such-course")
 
 
 def test_a_question_without_one_right_answer_is_refused(app, tmp_path: Path):
@@ -96,13 +91,7 @@ def test_an_imported_program_follows_the_rules_the_admin_keeps(
 ):
     # The command line is an entry point like the admin: a program no candidate could take
     # (nothing to film or mark, an exam its bank cannot fill) is refused there too.
-    path = tmp_path / "p.yaml"
-    path.write_text("slug: x\ntitle: X\n" + text)
-    with app.app_context():
-        with pytest.raises(ProgramFileError, match=refusal):
-            import_file(path)
-        db.session.rollback()
-        assert db.session.scalar(select(Program)) is None
+    assert_file_refused(app, tmp_path, text, refusal)
 
 
 def test_a_draft_program_whose_bank_is_short_still_imports(app, tmp_path: Path):
@@ -138,24 +127,14 @@ _BANK = "questions:\n" + "".join(
 def test_exam_weights_that_are_not_whole_numbers_from_1_to_100_are_refused(
     app, tmp_path: Path, weights: str, refusal: str
 ):
-    path = tmp_path / "p.yaml"
-    path.write_text(f"slug: x\ntitle: X\nexam:\n  weights: {weights}\n  questions: 4\n" + _BANK)
-    with app.app_context():
-        with pytest.raises(ProgramFileError, match=refusal):
-            import_file(path)
-        db.session.rollback()
-        assert db.session.scalar(select(Program)) is None
+    assert_file_refused(
+        app, tmp_path, f"exam:\n  weights: {weights}\n  questions: 4\n" + _BANK, refusal
+    )
 
 
 def test_a_published_program_whose_exam_draws_no_questions_is_refused(app, tmp_path: Path):
     # Its candidates would sit an empty paper, score 0% and spend every attempt on it.
-    path = tmp_path / "p.yaml"
-    path.write_text("slug: x\ntitle: X\nexam:\n  pass_mark: 75\n" + _BANK)
-    with app.app_context():
-        with pytest.raises(ProgramFileError, match="draws no questions"):
-            import_file(path)
-        db.session.rollback()
-        assert db.session.scalar(select(Program)) is None
+    assert_file_refused(app, tmp_path, "exam:\n  pass_mark: 75\n" + _BANK, "draws no questions")
 
 
 @pytest.mark.parametrize(
@@ -175,13 +154,5 @@ def test_a_published_program_whose_exam_draws_no_questions_is_refused(app, tmp_p
 def test_exam_rules_out_of_the_admins_bounds_are_refused_with_a_message(
     app, tmp_path: Path, exam_text: str, refusal: str
 ):
-    path = tmp_path / "p.yaml"
-    path.write_text(
-        "slug: x\ntitle: X\nexam:\n  weights: {Anatomy: 1, Technique: 1}\n  questions: 4\n"
-        f"  {exam_text}\n" + _BANK
-    )
-    with app.app_context():
-        with pytest.raises(ProgramFileError, match=refusal):
-            import_file(path)
-        db.session.rollback()
-        assert db.session.scalar(select(Program)) is None
+    exam = f"exam:\n  weights: {{Anatomy: 1, Technique: 1}}\n  questions: 4\n  {exam_text}\n"
+    assert_file_refused(app, tmp_path, exam + _BANK, refusal)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from campus.extensions import db
-from campus.programs.importer import ProgramFileError, import_file
-from campus.programs.models import Program
+from campus.programs.importer import import_file
+from tests.programs.helpers import assert_file_refused
 
 _EXAM = "exam:\n  weights: {Anatomy: 1, Technique: 1}\n  questions: 2\n"
 
@@ -64,13 +62,7 @@ def _bank(*answers: str, domain: str = "Technique") -> str:
 def test_a_program_file_of_the_wrong_shape_is_refused_naming_the_field(
     app, tmp_path: Path, text: str, refusal: str
 ):
-    path = tmp_path / "p.yaml"
-    path.write_text("slug: x\ntitle: X\n" + text)
-    with app.app_context():
-        with pytest.raises(ProgramFileError, match=refusal):
-            import_file(path)
-        db.session.rollback()
-        assert db.session.scalar(select(Program)) is None
+    assert_file_refused(app, tmp_path, text, refusal)
 
 
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):
