@@ -452,3 +452,30 @@ def test_a_certificate_for_another_license_is_not_reported(app, fake_cebroker):
         assert db.session.get(License, license_id).jurisdiction == "ME"
         assert reports_of(certificate_id) == []
     assert fake_cebroker.messages == []
+
+
+def test_a_cebroker_approval_lapsed_before_the_completion_is_not_reported(app, fake_cebroker):
+    configure(app, fake_cebroker)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.learning.models import Course
+        from campus.models.base import utcnow
+        from tests.certificates.helpers import certificate_of, complete_course, student
+        from tests.reporting.helpers import course_with_number
+
+        # The course's CE Broker approval ended a month before the learner finished it; its
+        # NCBTMB approval still stands, so the course is still offered.
+        course = course_with_number("fl-lapsed")
+        row = db.session.get(Course, course.id)
+        for approval in row.approvals:
+            if approval.board.startswith("CE Broker"):
+                approval.valid_until = utcnow().date() - timedelta(days=30)
+        db.session.commit()
+        user = student(license_number="MA12345", license_state="FL")
+        complete_course(user.id, course)
+        certificate = certificate_of(user.id)
+        assert [a["board"] for a in certificate.data["approvals"]] == ["NCBTMB"]
+        report = report_of(certificate.id)
+        assert report.status == "rejected" and report.provider_fault
+        assert "in force on the completion date" in report.reason
+    assert fake_cebroker.messages == []

@@ -58,8 +58,8 @@ _SERVICE_NS = "https://webservices.cebroker.com/"
 # Answers worth another try later: the service is down, overloaded or throttling us.
 _TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503}
 NO_TRACKING_NUMBER = (
-    "The course has no CE Broker course tracking number (20-...) among its approvals; "
-    "add its CE Broker approval to the course."
+    "The course has no CE Broker course tracking number (20-...) among its approvals in force "
+    "on the completion date; add its CE Broker approval to the course."
 )
 # A gateway that gave up waiting for the service: the service may still have stored the roster.
 _UNANSWERED_STATUSES = {504}

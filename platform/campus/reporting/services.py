@@ -85,14 +85,21 @@ def _course_number_of(certificate: Certificate, system: str) -> str | None:
     """The system's number for the course: as printed, else as the course holds it now.
 
     A rejection for a missing number asks the provider to add it to the course; the system
-    checks the completion's date against its own record of the course's approval.
+    checks the completion's date against its own record of the course's approval. One the
+    course holds that had ended before the completion day was not in force for it: the
+    certificate left it out, and the board is not told the course was approved.
     """
     number = course_number(certificate.data or {}, system)
     if number is not None or certificate.course_id is None:
         return number
     course = db.session.get(Course, certificate.course_id)
     if course is not None:
-        held = [{"board": a.board, "approval_number": a.approval_number} for a in course.approvals]
+        day = certificate.printed_date
+        held = [
+            {"board": a.board, "approval_number": a.approval_number}
+            for a in course.approvals
+            if a.is_valid_on(day)
+        ]
         number = course_number({"approvals": held}, system)
     return number
 
