@@ -189,3 +189,48 @@ def test_a_license_edited_to_another_state_before_a_reissue_sends_the_printed_li
         db.session.commit()
         sent = services.completion_of(report_of(c.certificate_id))
         assert (sent.jurisdiction, sent.license_number) == ("FL", "MA12345")
+
+
+def test_a_report_resent_after_its_license_was_removed_keeps_the_licenses_profession(
+    app, fake_cebroker
+):
+    # A massage therapist earns a course for their Florida physical therapy license; CE Broker
+    # is set up only later, by which time that license was removed from the account.
+    from campus.accounts.models import User
+    from campus.licenses import actions as licenses
+    from campus.reporting import actions as reporting
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.reporting.helpers import course_with_number
+
+    with app.app_context():
+        course = course_with_number("fl-pt", professions=("physical_therapist",))
+        user = student(license_number=None, license_state=None, profession="massage_therapist")
+        licenses.add_license(
+            user,
+            profession="physical_therapist",
+            jurisdiction="FL",
+            number="PT12345",
+            expires_on=None,
+        )
+        db.session.commit()
+        complete_course(user.id, course)
+        certificate = certificate_of(user.id)
+        assert certificate.data["license_number"] == "PT12345"
+        report = report_of(certificate.id)
+        assert report.status == "not_configured"
+        licenses.remove_license(db.session.get(User, user.id), certificate.license_id)
+        db.session.commit()
+        configure(app, fake_cebroker)
+        reporting.resend(report.id, actor=None)
+        db.session.commit()
+        report = report_of(certificate.id)
+        assert report.status == "accepted"
+        assert (report.sent["license_number"], report.sent["profession_code"]) == ("PT12345", "PT")
+        # A later reissue (a name corrected) keeps the removed license: no "correction" is due.
+        from campus.certificates import actions as certificates
+
+        certificates.reissue(certificate.code, "Name corrected", actor=None)
+        db.session.commit()
+        assert report_of(certificate.id).status == "accepted"
+    [attendee] = fake_cebroker.attendees()
+    assert attendee.findtext("licensee_profession") == "PT"

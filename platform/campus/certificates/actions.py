@@ -222,7 +222,7 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
             ce_hours=frozen_hours(certificate.ce_hours),
         )
     if license is None:  # the license was removed: keep the one printed before
-        for key in ("license_number", "license_state"):
+        for key in ("license_number", "license_state", "license_profession"):
             data[key] = certificate.data.get(key, "")
     if certificate.storage_key:
         # The old PDF (the name or license being corrected) is served under no code any more.

@@ -75,6 +75,9 @@ def participant_fields(user: User, license: License | None) -> dict[str, str]:
         "participant_name": user.full_name.strip(),
         "license_number": (license.number if license else "").strip(),
         "license_state": license.jurisdiction if license else "",
+        # Not printed: the license's own profession, which a board is told the hours are for
+        # after the member has removed the license (the profile's may be another).
+        "license_profession": license.profession if license else "",
         "profession": user.profession_label,
     }
 

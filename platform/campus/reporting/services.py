@@ -50,17 +50,21 @@ def _license_of(certificate: Certificate) -> tuple[str | None, str, str]:
     """The (jurisdiction, number, profession key) of the license the certificate was earned for.
 
     The license row as it is now: a number the member corrected after a rejection is the one a
-    resend carries. A certificate whose license is gone falls back to what it printed.
+    resend carries. A certificate whose license is gone falls back to what it printed, and to
+    the license's profession frozen with it (the profile's only for one frozen without it).
     """
     license = db.session.get(License, certificate.license_id) if certificate.license_id else None
     if license is not None:
         return jurisdiction_code(license.jurisdiction), license.number.strip(), license.profession
     data = certificate.data or {}
     user = certificate.user
+    profession = str(data.get("license_profession") or "")
+    if not profession:
+        profession = user.profession if user is not None else "other"
     return (
         jurisdiction_code(data.get("license_state")),
         str(data.get("license_number") or "").strip(),
-        user.profession if user is not None else "other",
+        profession,
     )
 
 
