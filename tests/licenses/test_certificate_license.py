@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from campus.certificates.models import Certificate
 from campus.extensions import db
 from tests.certificates.helpers import certificate_of, student
 from tests.learning.helpers import (
@@ -124,3 +126,36 @@ def test_a_removed_license_leaves_the_certificate_its_frozen_number(app, client)
         code = certificate.code
     page = client.get(f"/verify/{code}").get_data(as_text=True)
     assert "MT-204518" not in page and "4518" in page  # the verify page shows the last digits
+
+
+def test_a_transcript_of_certificates_for_two_licenses_names_each_rows_license(app):
+    # A massage therapist who is also a physical therapist: each course was earned for the
+    # license of its profession, and the transcript must not print one license over both.
+    import io
+
+    from pypdf import PdfReader
+
+    from campus import dates
+    from campus.certificates import transcripts
+    from tests.certificates.helpers import complete_course
+
+    with app.app_context():
+        massage = make_course("massage-only")
+        physio = make_course("physio-only", professions=("physical_therapist",))
+        user = student(license_number=None, license_state=None)
+        add_license(user.id, number="MA12345")
+        add_license(user.id, number="PT12345", profession="physical_therapist")
+        complete_course(user.id, massage)
+        complete_course(user.id, physio)
+        printed = sorted(
+            c.data["license_number"]
+            for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))
+        )
+        assert printed == ["MA12345", "PT12345"]
+        today = dates.today()
+        body = transcripts.transcript_pdf(user, today.replace(month=1, day=1), today)
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(body)).pages
+    )
+    # Under each course, the license it was earned for.
+    assert "For License no. MA12345 · FL" in text and "For License no. PT12345 · FL" in text

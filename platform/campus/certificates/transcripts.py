@@ -51,6 +51,14 @@ def _approvals_text(data: dict) -> str:
     return "; ".join(f"{a['board']} {a['approval_number']}" for a in data.get("approvals", []))
 
 
+def _row_note(data: dict, with_license: bool) -> str:
+    """The line under a transcript row's title: its approvals, and its license when they differ."""
+    approvals = _approvals_text(data)
+    if not with_license:
+        return approvals
+    return f"For {pdf.license_line(data)}" + (f"  ·  {approvals}" if approvals else "")
+
+
 def transcript_csv(user: User, start: date, end: date) -> str:
     """The transcript as CSV: one row per certificate, then the total."""
     rows = transcript_certificates(user, start, end)
@@ -104,9 +112,15 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
     rows = transcript_certificates(user, start, end)
     config = current_app.config
     latest = rows[-1].data if rows else {}
+    # Each certificate names the license it was earned for; a member with two licenses has
+    # certificates for each, and one printed over all of them would misstate the others.
+    licenses = list(dict.fromkeys(pdf.license_line(c.data) for c in rows))
+    several = len(licenses) > 1
     participant = {
         "name": latest.get("participant_name") or user.full_name,
-        "license": pdf.license_line(latest or _first_license(user)),
+        "license": "; ".join(licenses)
+        if several
+        else pdf.license_line(latest or _first_license(user)),
     }
     return render_transcript(
         participant=participant,
@@ -122,7 +136,7 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
                 "ce_hours": c.ce_hours,
                 "delivery_type": c.data["delivery_type"],
                 "code": c.code,
-                "approvals": _approvals_text(c.data),
+                "approvals": _row_note(c.data, several),
             }
             for c in rows
         ],
