@@ -234,3 +234,27 @@ def test_a_report_resent_after_its_license_was_removed_keeps_the_licenses_profes
         assert report_of(certificate.id).status == "accepted"
     [attendee] = fake_cebroker.attendees()
     assert attendee.findtext("licensee_profession") == "PT"
+
+
+def test_a_stalled_send_to_the_board_a_license_left_is_not_redone(app, fake_cebroker):
+    # A worker died mid-send; the license then moved to Maine and the certificate was
+    # reissued for it. The send's message, redelivered, must not reach Florida's board again,
+    # least of all with the Maine number.
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+    from campus.reporting.tasks import send_report
+
+    c = completion(app, "fl-stalled")
+    configure(app, fake_cebroker)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        report.status, report.sent_at = "sent", utcnow() - timedelta(hours=1)
+        db.session.commit()
+        report_id = report.id
+    _move_and_reissue(app, c, "ME", "MT-004512")
+    with app.app_context():
+        send_report.apply(args=(report_id,))
+        report = report_of(c.certificate_id)
+        assert report.status == "sent" and report.moved_at and report.withdrawal_pending
+    assert fake_cebroker.messages == []

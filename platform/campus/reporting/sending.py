@@ -50,8 +50,11 @@ def hold_back(report_id: int) -> ReportedCompletion | None:
         return None
     if report.status == "sent":
         # In flight, or stalled: claim() decides whether to send again, unless the certificate
-        # was revoked meanwhile (the board may hold the first send: it is due for withdrawal).
-        return report if report.certificate.status == "revoked" else None
+        # was revoked meanwhile or reissued for a license in another state (the board may hold
+        # the first send: it is due for withdrawal, and this board is never sent it again).
+        if report.certificate.status == "revoked" or report.moved_at is not None:
+            return report
+        return None
     if report.status != "pending":
         return report
     certificate = report.certificate
