@@ -159,3 +159,21 @@ def test_a_transcript_of_certificates_for_two_licenses_names_each_rows_license(a
     )
     # Under each course, the license it was earned for.
     assert "For License no. MA12345 · FL" in text and "For License no. PT12345 · FL" in text
+
+
+def test_the_default_is_a_license_current_on_the_completion_day(app):
+    from datetime import timedelta
+
+    from campus import dates
+
+    user_id, course, _ = _completed(app)
+    with app.app_context():
+        lapsed = dates.today() - timedelta(days=30)
+        add_license(user_id, jurisdiction="ME", number="MT-1", expires_on=lapsed)
+        add_license(user_id, jurisdiction="NH", number="MT-2")
+        evaluate(user_id, course)  # issued without a pick, as a reissue or a worker does
+        certificate = certificate_of(user_id)
+        assert (certificate.data["license_number"], certificate.data["license_state"]) == (
+            "MT-2",
+            "NH",
+        )

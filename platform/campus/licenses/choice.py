@@ -71,4 +71,6 @@ def license_for_certificate(enrollment: Enrollment, day: date) -> License | None
         if chosen is not None:
             return chosen
     candidates = candidate_licenses(enrollment.user_id, enrollment.course, day)
-    return candidates[0] if candidates else None
+    # A license that had lapsed by the completion day is named only when no current one fits.
+    current = [c for c in candidates if c.expires_on is None or c.expires_on >= day]
+    return (current or candidates)[0] if candidates else None
