@@ -10,9 +10,24 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 if TYPE_CHECKING:
+    from flask import Response
+
     from config import Config
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: templates/ and config.py live here
+
+
+class CampusFlask(Flask):
+    """Flask, answering a route's OPTIONS with 204 and Allow."""
+
+    def make_default_options_response(self) -> Response:
+        """Answer OPTIONS with the methods the address takes, and no content of any type."""
+        response = super().make_default_options_response()
+        # Flask's answer is an empty 200 typed text/html: an API client was told it had been
+        # sent a page, and a JSON client tried to parse nothing.
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
 
 
 def create_app(config: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -21,7 +36,7 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
 
     config_class = settings.config_for(config)
     instance = Path((overrides or {}).get("INSTANCE_PATH") or config_class.INSTANCE_PATH)
-    app = Flask(
+    app = CampusFlask(
         "campus",
         instance_path=str(instance),
         template_folder=str(ROOT / "templates"),

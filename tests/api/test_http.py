@@ -112,3 +112,27 @@ def test_an_answer_that_depends_on_the_token_says_so_to_caches(app, client):
         # anonymous answer it stored (a teaser for a members' article, a 401 for /me).
         for response in (client.get(path), app.test_client().get(path, headers=bearer(raw))):
             assert "Authorization" in response.vary, path
+
+
+def _rules(app, prefix: str = "") -> list[str]:
+    """One address for every rule of the URL map (made-up values in its parameters)."""
+    import re
+
+    return sorted(
+        {
+            re.sub(r"<int[:(][^>]+>", "1", re.sub(r"<(?!int[:(])[^>]+>", "any", rule.rule))
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith(prefix) and "OPTIONS" in rule.methods
+        }
+    )
+
+
+def test_options_answers_204_with_allow_and_no_content_on_every_route(app, client):
+    # An empty 200 typed text/html told an API client it had been sent a page (and a JSON
+    # client tried to parse nothing); there is no content, so there is no type.
+    for path in _rules(app):
+        response = client.options(path)
+        assert response.status_code == 204, path
+        assert "Content-Type" not in response.headers, path
+        assert response.data == b"", path
+        assert "OPTIONS" in response.headers["Allow"], path
