@@ -248,3 +248,38 @@ def test_a_signed_in_members_oversized_streamed_form_is_refused_not_cut_short(ap
         environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
     )
     assert response.status_code == 413
+
+
+_IGNORED_BODIES = {
+    "over JSON_MAX_BYTES": json.dumps({"a": "x" * 200_000}).encode(),
+    "nested too deeply": b"[" * 1000 + b"]" * 1000,
+    "a number too long": b"[" + b"9" * 5000 + b"]",
+    "a NUL": b'{"a": "\\u0000"}',
+    "malformed": b"{",
+}
+
+
+@pytest.mark.parametrize("body", list(_IGNORED_BODIES.values()), ids=list(_IGNORED_BODIES))
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/api/v1/courses", "/api/v1/me", "/courses/"])
+def test_a_body_sent_with_a_read_is_ignored(app, client, path, method, body):
+    # A read takes no body (none of them documents one): its answer is the one without it,
+    # not a 413 or 400 the document does not list for a read.
+    _user_id, raw = member_with_token(app)
+    headers = bearer(raw) if path.startswith("/api/") else {}
+    plain = client.open(path, method=method, headers=headers)
+    sent = client.open(
+        path, method=method, data=body, content_type="application/json", headers=headers
+    )
+    assert (sent.status_code, sent.data) == (plain.status_code, plain.data)
+
+
+def test_a_read_never_reads_an_oversized_body(app, client):
+    _user_id, raw = member_with_token(app)
+    response = client.get(
+        "/api/v1/me",
+        input_stream=_Unreadable(),
+        content_type="application/json",
+        headers=bearer(raw),
+    )
+    assert response.status_code == 200

@@ -4,7 +4,8 @@ Python's JSON parser recurses once per level, so a small body nested a thousand 
 raises RecursionError (a 500) in whatever parses it first (Flask, webargs, a view), and it
 refuses a number of more than 4,300 digits with a ValueError that webargs does not catch. Every
 JSON body is measured here before any parser sees it: too large is a 413, too deep or holding
-too long a number a 400.
+too long a number a 400. A body sent with a read (GET, HEAD, OPTIONS) is neither measured nor
+read: no read takes one, and its answer is the one without it.
 """
 
 from __future__ import annotations
@@ -82,9 +83,18 @@ def check_json_body() -> None:
         abort(400, "The JSON body holds a NUL character, which no field takes.")
 
 
+# Methods that take no body: nothing reads one sent with them, so it is not measured either.
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _applies() -> bool:
-    # Stripe's signed deliveries are verified before they are parsed.
-    return request.is_json and not request.path.startswith("/webhooks/")
+    # Stripe's signed deliveries are verified before they are parsed. A read's body was
+    # refused with a 413 or 400 that no read documents, where it changes nothing.
+    return (
+        request.is_json
+        and request.method not in _BODYLESS
+        and not request.path.startswith("/webhooks/")
+    )
 
 
 def json_body(view: Callable[..., Any]) -> Callable[..., Any]:
