@@ -188,3 +188,57 @@ def test_a_moderators_hiding_and_the_owners_listing_at_once_list_the_profile_by_
         shown = profile.published_at is not None and profile.hidden_at is None
         # The directory's search reads `listed` alone: it must say what both changes left.
         assert profile.listed is shown
+
+
+@pytest.mark.parametrize("kind", ["lesson", "module"])
+def test_two_admins_moving_neighbours_at_once_both_move_them(app, monkeypatch, kind):
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.learning import actions, services
+    from campus.learning.models import Course, Lesson, Module
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course_id = make_course("moves", lessons=6).id
+        course = db.session.get_one(Course, course_id)
+        if kind == "module":
+            services.add_module(course, "Three")
+            db.session.commit()
+            ids = [m.id for m in course.modules]
+        else:
+            ids = [lesson.id for lesson in course.modules[0].lessons]
+    model, move = (
+        (Module, actions.move_module) if kind == "module" else (Lesson, actions.move_lesson)
+    )
+    # Both read the positions before either writes them.
+    support.hold_in_pairs(monkeypatch, actions, "_swap")
+
+    def up(item_id: int):
+        return lambda: move(db.session.get_one(model, item_id), -1, actor=None)
+
+    first, second, third = ids
+    results, errors = [], []
+
+    def in_context(change) -> None:
+        with app.app_context():
+            try:
+                results.append(change())
+                db.session.commit()
+            except Exception as exc:  # asserted on below
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    support.run_together([lambda: in_context(up(second)), lambda: in_context(up(third))])
+    assert errors == []
+    with app.app_context():
+        order = list(
+            db.session.scalars(select(model.id).where(model.id.in_(ids)).order_by(model.position))
+        )
+        lessons = db.session.scalars(select(Lesson).where(Lesson.course_id == course_id)).all()
+        assert all(lesson.module_position == lesson.module.position for lesson in lessons)
+    # Either move first, then the other on what the first left.
+    assert order in ([second, third, first], [first, second, third])
+    assert len(audit_entries(app, action="move")) == sum(results)

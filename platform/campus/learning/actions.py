@@ -287,8 +287,17 @@ def _swap(obj: Any, other: Any) -> None:
     db.session.flush()
 
 
+def _lock_order(obj: Module | Lesson) -> None:
+    """Hold the course's row to the commit, then read the part's position again."""
+    # Two admins moving neighbours at once each swapped through positions the other had just
+    # changed: a deadlock or a duplicate position (a 500). One waits for the other instead.
+    db.session.execute(select(Course.id).where(Course.id == obj.course_id).with_for_update()).all()
+    db.session.refresh(obj)
+
+
 def move_module(module: Module, direction: int, *, actor: User | None) -> bool:
     """Move a module one place up (-1) or down (+1) in its course; False at either end."""
+    _lock_order(module)
     other = _neighbour(Module, module, direction, course_id=module.course_id)
     if other is None:
         return False
@@ -308,6 +317,7 @@ def move_module(module: Module, direction: int, *, actor: User | None) -> bool:
 
 def move_lesson(lesson: Lesson, direction: int, *, actor: User | None) -> bool:
     """Move a lesson one place up (-1) or down (+1) in its module; False at either end."""
+    _lock_order(lesson)
     other = _neighbour(Lesson, lesson, direction, module_id=lesson.module_id)
     if other is None:
         return False
