@@ -28,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from campus import dates
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, InlineRows, select_choices
+from campus.admin.conflicts import GuardedEdits
 from campus.extensions import db
 from campus.learning import actions
 from campus.learning.access import LearningError
@@ -104,7 +105,7 @@ class CatalogView(AuditedModelView):
         return form_class
 
 
-class CourseCatalogView(CatalogView):
+class CourseCatalogView(GuardedEdits, CatalogView):
     """A view of a course's parts: every save and delete is one of learning's actions."""
 
     def save(self, form, model, before: dict | None, actor) -> None:

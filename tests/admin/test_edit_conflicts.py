@@ -1,0 +1,94 @@
+"""Two admins editing one catalog record at once: the later save never undoes the earlier."""
+
+from __future__ import annotations
+
+import re
+
+from tests.admin import helpers
+from tests.admin.test_catalog import _course_form
+from tests.learning.helpers import make_course
+
+
+def _opened_as(html: str) -> str:
+    """The edit form's record of what the page showed."""
+    tag = re.search(r'<input[^>]*name="opened_as"[^>]*>', html)
+    assert tag, "the edit form carries no record of what it showed"
+    return re.search(r'value="([^"]*)"', tag.group(0)).group(1)
+
+
+def _lesson(app, lesson_id: int) -> tuple[str, str]:
+    from campus.extensions import db
+    from campus.learning.models import Lesson
+
+    with app.app_context():
+        lesson = db.session.get_one(Lesson, lesson_id)
+        return lesson.title, lesson.body_markdown
+
+
+def test_a_course_published_while_its_form_was_open_is_not_unpublished_by_its_save(app, client):
+    from campus.extensions import db
+    from campus.learning import actions
+    from campus.learning.models import Course
+
+    with app.app_context():
+        course_id = make_course("open-form", published=False).id
+    helpers.sign_in_admin(app, client)
+    page = client.get(f"/admin/courses/edit/?id={course_id}").get_data(as_text=True)
+    opened = _opened_as(page)
+    with app.app_context():  # another admin publishes it meanwhile
+        actions.publish(db.session.get_one(Course, course_id), actor=None)
+        db.session.commit()
+    form = _course_form(slug="open-form", summary="A fixed typo", opened_as=opened)
+    response = helpers.post(client, f"/admin/courses/edit/?id={course_id}", form)
+    assert response.status_code == 200
+    assert any("since you opened it" in m for m in helpers.flashes(response))
+    with app.app_context():
+        course = db.session.get_one(Course, course_id)
+        assert (course.status, course.summary) == ("published", "Summary of open-form")
+    assert not helpers.audit_entries(app, object_type="Course", action="update")
+
+
+def test_a_made_up_record_of_the_page_is_refused_like_an_old_one(app, client):
+    with app.app_context():
+        course_id = make_course("made-up", published=False).id
+    helpers.sign_in_admin(app, client)
+    form = _course_form(slug="made-up", summary="Changed", opened_as="é" * 64)
+    response = helpers.post(client, f"/admin/courses/edit/?id={course_id}", form)
+    assert response.status_code == 200
+    assert any("since you opened it" in m for m in helpers.flashes(response))
+
+
+def test_a_lesson_saved_by_another_admin_is_not_overwritten_by_an_older_form(app, client):
+    from campus.extensions import db
+    from campus.learning.models import Lesson
+
+    with app.app_context():
+        lesson_id = make_course("two-editors", published=False).lesson_ids[0]
+        module_id = db.session.get_one(Lesson, lesson_id).module_id
+    helpers.sign_in_admin(app, client)
+    other = app.test_client()
+    helpers.sign_in_admin(app, other)
+    url = f"/admin/lessons/edit/?id={lesson_id}"
+    mine = _opened_as(client.get(url).get_data(as_text=True))
+    theirs = _opened_as(other.get(url).get_data(as_text=True))
+    assert mine == theirs
+    fields = {"module": str(module_id), "position": "1", "estimated_minutes": "60"}
+    saved = helpers.post(
+        other,
+        url,
+        {**fields, "title": "Lesson 1", "body_markdown": "Their body", "opened_as": theirs},
+    )
+    assert saved.status_code == 302, helpers.flashes(saved)
+    late = {**fields, "title": "My title", "body_markdown": "Body of lesson 1", "opened_as": mine}
+    response = helpers.post(client, url, late)
+    assert response.status_code == 200
+    assert any("since you opened it" in m for m in helpers.flashes(response))
+    assert _lesson(app, lesson_id) == ("Lesson 1", "Their body")
+    # Opened again, the page shows their change and saves the admin's own.
+    again = _opened_as(client.get(url).get_data(as_text=True))
+    response = helpers.post(
+        client, url, {**late, "body_markdown": "Their body", "opened_as": again}
+    )
+    assert response.status_code == 302, helpers.flashes(response)
+    assert _lesson(app, lesson_id) == ("My title", "Their body")
+    assert len(helpers.audit_entries(app, object_type="Lesson", action="update")) == 2
