@@ -39,6 +39,9 @@ from campus.learning.models import (
 )
 from campus.learning.rendering import VideoURLError, video_embed_url
 
+# Far past any course's modules, lessons or quiz questions.
+MAX_POSITION = 10_000
+
 
 def _log(
     action: str,
@@ -113,6 +116,10 @@ def _next_position(model: Any, **scope: Any) -> int:
 
 
 def _position_taken(model: Any, obj: Any, **scope: Any) -> Any:
+    """The sibling at obj's position, if any; a position past MAX_POSITION is refused."""
+    if obj.position > MAX_POSITION:
+        # Typed up to INTEGER's last value, it left no position at the end (a failed save).
+        raise refusal(f"Positions go from 1 to {MAX_POSITION:,}: pick a free one up to it.")
     stmt = select(model).where(model.position == obj.position)
     for column, value in scope.items():
         stmt = stmt.where(getattr(model, column) == value)
