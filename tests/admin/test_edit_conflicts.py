@@ -92,3 +92,29 @@ def test_a_lesson_saved_by_another_admin_is_not_overwritten_by_an_older_form(app
     assert response.status_code == 302, helpers.flashes(response)
     assert _lesson(app, lesson_id) == ("My title", "Their body")
     assert len(helpers.audit_entries(app, object_type="Lesson", action="update")) == 2
+
+
+def test_a_program_renamed_while_its_form_was_open_keeps_the_new_name(app, client):
+    from sqlalchemy import select
+
+    from campus.extensions import db
+    from campus.programs.models import Program
+    from tests.programs.test_admin import _program_form
+
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/programs/new/", _program_form(published=""))
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        program_id = db.session.scalar(select(Program.id))
+    edit = f"/admin/programs/edit/?id={program_id}"
+    opened = _opened_as(client.get(edit).get_data(as_text=True))
+    with app.app_context():  # another admin renames it meanwhile
+        db.session.get_one(Program, program_id).title = "Certified Neck Therapist"
+        db.session.commit()
+    stale = _program_form(published="", description="Neck work, revised.", opened_as=opened)
+    response = helpers.post(client, edit, stale)
+    assert response.status_code == 200
+    assert any("since you opened it" in m for m in helpers.flashes(response))
+    with app.app_context():
+        program = db.session.get_one(Program, program_id)
+        assert (program.title, program.description) == ("Certified Neck Therapist", "Neck work.")

@@ -89,7 +89,7 @@ def _status_column(view, context, model, name) -> Markup:
     return Markup(f'<span class="badge {css}">{escape(model.status)}</span>')
 
 
-class CatalogView(AuditedModelView):
+class CatalogView(GuardedEdits, AuditedModelView):
     """Shared settings of the catalog and library views."""
 
     # Messages of the automatic unique check, per field.
@@ -105,7 +105,7 @@ class CatalogView(AuditedModelView):
         return form_class
 
 
-class CourseCatalogView(GuardedEdits, CatalogView):
+class CourseCatalogView(CatalogView):
     """A view of a course's parts: every save and delete is one of learning's actions."""
 
     def save(self, form, model, before: dict | None, actor) -> None:

@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, select_choices
+from campus.admin.conflicts import GuardedEdits
 from campus.integers import is_plain_decimal
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS
 from campus.licenses import actions
@@ -53,7 +54,7 @@ def _source_column(view, context, model, name) -> Markup:
     return Markup(escape(model.source))
 
 
-class RenewalRuleView(AuditedModelView):
+class RenewalRuleView(GuardedEdits, AuditedModelView):
     """Edit the renewal rules the dashboard's trackers apply; each row cites its source."""
 
     column_list = (

@@ -20,6 +20,7 @@ from campus import dates
 from campus.accounts.models import PROFESSIONS
 from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.admin.catalog import SLUG
+from campus.admin.conflicts import GuardedEdits
 from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
 from campus.forms import printable_text
@@ -71,7 +72,7 @@ class ProgramCourseInline(InlineRows):
     form_args = {"course": {"get_label": "title", "validators": [DataRequired()]}}
 
 
-class ProgramView(AuditedModelView):
+class ProgramView(GuardedEdits, AuditedModelView):
     """Programs: what they require, who may take them, exam rules, practical and validity."""
 
     column_list = ("title", "slug", "published", "validity_months", "accrediting_body")
@@ -187,7 +188,7 @@ class ProgramView(AuditedModelView):
             )
 
 
-class ExamQuestionView(AuditedModelView):
+class ExamQuestionView(GuardedEdits, AuditedModelView):
     """The exam bank: questions by program and domain, one right answer each."""
 
     column_list = ("program", "domain", "prompt")
