@@ -513,3 +513,25 @@ def test_adding_up_a_range_opens_at_the_sum_or_at_the_refused_date(app, client):
     start = re.search(r'<input type="date" id="from"[^>]*>', refused)
     assert start and "autofocus" in start.group(0) and refused.count("autofocus") == 1
     assert "autofocus" not in client.get("/learning/").get_data(as_text=True)  # nothing asked
+
+
+def test_a_course_taken_out_of_the_catalog_is_not_offered_to_continue_and_its_progress_shows(
+    app, client
+):
+    from campus.extensions import db
+    from campus.learning import actions
+    from campus.learning.models import Course
+    from tests.learning.helpers import make_course
+
+    with app.app_context():
+        course = make_course("closing-soon", title="Closing soon")
+    make_reader(app, "member", client, course)
+    with app.app_context():  # an admin takes it out of the catalog
+        actions.unpublish(db.session.get_one(Course, course.id), actor=None)
+        db.session.commit()
+    assert client.get("/courses/closing-soon").status_code == 404
+    html = client.get("/learning/").get_data(as_text=True)
+    assert "Closing soon" in html
+    assert "/courses/closing-soon" not in html  # no link to a page that is not there
+    assert "out of the catalog for now" in html
+    assert "0 of 3 lessons" in html
