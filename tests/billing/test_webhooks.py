@@ -504,6 +504,41 @@ def test_a_checkout_completed_after_its_subscription_ended_welcomes_nobody(
     assert _emails(stripe_app) == ["billing:ended:sub_a"]
 
 
+def test_a_checkout_completed_while_its_subscription_is_incomplete_still_welcomes_once(
+    stripe_client, stripe_app, customer
+):
+    # Checkout creates the subscription incomplete and activates it once the first invoice is
+    # paid; the completion can be processed between the two.
+    user_id, customer_id = customer
+    now = int(time.time())
+    incomplete = subscription("sub_a", customer_id, status="incomplete", user_id=user_id)
+    active = subscription("sub_a", customer_id, status="active", user_id=user_id)
+    completed = event("checkout.session.completed", _paid_checkout(user_id, customer_id, "sub_a"))
+    post_event(stripe_client, event("customer.subscription.created", incomplete, created=now - 2))
+    post_event(stripe_client, completed)
+    post_event(stripe_client, event("customer.subscription.updated", active, created=now - 1))
+    post_event(stripe_client, completed)
+    assert _access(stripe_app, user_id)
+    assert _emails(stripe_app) == ["billing:started:sub_a"]
+
+
+def test_a_subscription_first_seen_paid_and_already_cancelled_sends_both_emails(
+    stripe_client, stripe_app, customer
+):
+    # The member joined and cancelled at once; the incomplete state was the last one seen here.
+    user_id, customer_id = customer
+    now = int(time.time())
+    incomplete = subscription("sub_a", customer_id, status="incomplete", user_id=user_id)
+    ending = subscription("sub_a", customer_id, cancel_at_period_end=True, user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.created", incomplete, created=now - 60))
+    post_event(stripe_client, event("customer.subscription.updated", ending, created=now - 30))
+    assert _access(stripe_app, user_id)
+    assert _emails(stripe_app) == [
+        "billing:started:sub_a",
+        f"billing:cancel_scheduled:sub_a:{now - 30}",
+    ]
+
+
 def test_checkout_completed_for_someone_elses_customer_is_ignored(
     stripe_client, stripe_app, customer, fake_stripe
 ):

@@ -28,6 +28,7 @@ from campus.billing.subscriptions import (
     apply_subscription,
     customer_for,
     email_ended,
+    email_started,
     fetch_stamp,
     id_of,
     lock_subscription,
@@ -203,16 +204,9 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
             return status, reason
     # Not for a subscription already over (its deletion came first): the ended email said so.
     paid = session.get("payment_status") in ("paid", "no_payment_required")
+    # One still incomplete is welcomed when its first invoice is paid (see _write_subscription).
     if paid and subscription_grants_access(row, utcnow()):
-        queue_email(
-            user.email,
-            "Welcome to your Campus membership",
-            "billing_started",
-            dedupe_key=f"billing:started:{sub_id}",
-            user=user,
-            period_end=row.current_period_end,
-            link=membership_link(),
-        )
+        email_started(row)
     return "processed", None
 
 

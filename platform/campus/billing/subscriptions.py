@@ -21,7 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
-from campus.billing.access import ENDED_STATUSES, LIVE_STATUSES, membership_state
+from campus.billing.access import (
+    ACCESS_STATUSES,
+    ENDED_STATUSES,
+    LIVE_STATUSES,
+    membership_state,
+)
 from campus.billing.models import StripeCustomer, Subscription
 from campus.billing.stripe_api import gateway, membership_price_id
 from campus.extensions import db
@@ -213,6 +218,10 @@ def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> N
         row.past_due_since = None
     row.source_timestamp = stamp
     db.session.flush()
+    if previous == "incomplete" and row.status in ACCESS_STATUSES:
+        # The first invoice was paid: a checkout's completion processed while the subscription
+        # was still incomplete welcomed nobody, so its activation does (once, by the key).
+        email_started(row)
     if row.status == "canceled":
         email_ended(row)
     elif row.cancel_at_period_end and not was_ending:
@@ -242,6 +251,20 @@ def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
         user=user,
         ends_at=row.current_period_end,
         renews_at=row.current_period_end,
+        link=membership_link(),
+    )
+
+
+def email_started(row: Subscription) -> None:
+    """Queue the welcome email of a paid subscription (once per subscription)."""
+    user = db.session.get_one(User, row.user_id)
+    queue_email(
+        user.email,
+        "Welcome to your Campus membership",
+        "billing_started",
+        dedupe_key=f"billing:started:{row.stripe_subscription_id}",
+        user=user,
+        period_end=row.current_period_end,
         link=membership_link(),
     )
 
