@@ -1042,6 +1042,50 @@ def test_a_customer_stripe_does_not_know_does_not_stop_the_others_repair(stripe_
     assert _access(stripe_app, member_id)
 
 
+def _mirror_active(app, user_id: int, customer_id: str, sub_id: str) -> None:
+    with app.app_context():
+        db.session.add(
+            Subscription(
+                user_id=user_id,
+                stripe_subscription_id=sub_id,
+                stripe_customer_id=customer_id,
+                status="active",
+                current_period_end=datetime.now(UTC) + timedelta(days=20),
+                source_timestamp=int(time.time()) - 3600,
+            )
+        )
+        db.session.commit()
+
+
+def test_reconciliation_ends_the_subscription_of_a_customer_deleted_at_stripe_unseen(
+    stripe_app, customer, fake_stripe
+):
+    # Deleting the customer ended its subscription at Stripe; neither event reached us.
+    user_id, customer_id = customer
+    _mirror_active(stripe_app, user_id, customer_id, "sub_a")
+    fake_stripe.forgotten.add(customer_id)
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="canceled")
+    result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
+    assert result.exit_code == 0, result.output
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    assert not _access(stripe_app, user_id)
+    assert _emails(stripe_app) == ["billing:ended:sub_a"]
+
+
+def test_reconciliation_still_checks_subscriptions_of_a_customer_forgotten_here(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # The customer's deletion was processed; its subscription's own deletion never came.
+    user_id, customer_id = customer
+    _mirror_active(stripe_app, user_id, customer_id, "sub_a")
+    post_event(stripe_client, event("customer.deleted", {"id": customer_id, "object": "customer"}))
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="canceled")
+    result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
+    assert result.exit_code == 0, result.output
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    assert not _access(stripe_app, user_id)
+
+
 def test_stripe_failing_during_reconciliation_still_requeues_stuck_events(
     stripe_app, customer, fake_stripe
 ):

@@ -30,10 +30,12 @@ from campus.billing.subscriptions import (
     email_ended,
     email_started,
     fetch_stamp,
+    forgotten_customers,
     id_of,
     lock_subscription,
     membership_link,
     sync_customer,
+    sync_mirrored,
     to_datetime,
     user_for_customer,
 )
@@ -379,13 +381,7 @@ def reconcile(
             continue  # deleted with its account since the list was read
         counts["customers"] += 1
         try:
-            seen, repaired = sync_customer(record, stamp)
-        except CustomerMissing as exc:
-            # One customer Stripe does not know (made with other keys, deleted unseen) must not
-            # stop every other member's repair.
-            log.warning("reconciliation skipped customer %s: %s", record.stripe_customer_id, exc)
-            counts["unknown"] += 1
-            continue
+            seen, repaired = _sync_record(record, stamp, counts)
         except PaymentProviderError as exc:
             # A timeout, a 500 or a 429 (nothing was written for this customer: the listing
             # comes first). It must not undo the repairs made so far; the next run tries again.
@@ -400,7 +396,37 @@ def reconcile(
         counts["subscriptions"] += seen
         counts["repaired"] += repaired
         settle()
+    else:
+        _sync_forgotten_customers(counts, stamp, settle)
     return counts
+
+
+def _sync_record(record: StripeCustomer, stamp: int, counts: dict[str, int]) -> tuple[int, int]:
+    """Sync one customer's subscriptions; return (seen, changed)."""
+    try:
+        return sync_customer(record, stamp)
+    except CustomerMissing as exc:
+        # One customer Stripe does not know (made with other keys, deleted unseen) must not
+        # stop every other member's repair; its subscriptions are asked about one by one.
+        log.warning("reconciliation skipped customer %s: %s", record.stripe_customer_id, exc)
+        counts["unknown"] += 1
+        return sync_mirrored(record.stripe_customer_id, stamp)
+
+
+def _sync_forgotten_customers(
+    counts: dict[str, int], stamp: int, settle: Callable[[], None]
+) -> None:
+    """Check the live subscriptions of customers no longer recorded here (deleted at Stripe)."""
+    for customer_id in forgotten_customers():
+        try:
+            seen, repaired = sync_mirrored(customer_id, stamp)
+        except PaymentProviderError as exc:
+            log.warning("reconciliation could not check %s: %s", customer_id, exc)
+            counts["unreachable"] += 1
+            continue
+        counts["subscriptions"] += seen
+        counts["repaired"] += repaired
+        settle()
 
 
 def _requeue_stuck(stale_after_minutes: int) -> int:

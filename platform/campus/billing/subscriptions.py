@@ -300,3 +300,47 @@ def sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
             changed += 1
             log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
     return seen, changed
+
+
+def forgotten_customers() -> list[str]:
+    """The customers of live mirrored subscriptions that no customer record names any more."""
+    return list(
+        db.session.scalars(
+            select(Subscription.stripe_customer_id)
+            .where(
+                Subscription.status.not_in(ENDED_STATUSES),
+                Subscription.stripe_customer_id.not_in(select(StripeCustomer.stripe_customer_id)),
+            )
+            .distinct()
+        )
+    )
+
+
+def sync_mirrored(customer_id: str, stamp: int) -> tuple[int, int]:
+    """Mirror one by one the live subscriptions held here for a customer Stripe cannot list.
+
+    Deleting a customer ends its subscriptions at Stripe, which still answers for each of them:
+    without this, a member whose deletion events were lost would keep access for nothing.
+    Returns (seen, changed).
+    """
+    seen = changed = 0
+    sub_ids = db.session.scalars(
+        select(Subscription.stripe_subscription_id).where(
+            Subscription.stripe_customer_id == customer_id,
+            Subscription.status.not_in(ENDED_STATUSES),
+        )
+    ).all()
+    for sub_id in sub_ids:
+        sub = gateway().retrieve_subscription(sub_id)
+        if sub is None:
+            continue  # unknown to Stripe as well (made with other keys): nothing to compare
+        seen += 1
+        existing = db.session.scalar(
+            select(Subscription).where(Subscription.stripe_subscription_id == sub_id)
+        )
+        drift = existing is None or _differs(existing, sub)
+        status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
+        if drift and status == "processed" and row is not None:
+            changed += 1
+            log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
+    return seen, changed
