@@ -936,6 +936,21 @@ def test_invoice_paid_for_an_unknown_subscription_fetches_it(
     assert row.status == "processed"
 
 
+def test_a_payment_that_arrives_before_its_subscriptions_update_restores_access(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # Past its grace, the member paid in the portal; Stripe's update of the subscription is late.
+    user_id, customer_id = customer
+    now = int(time.time())
+    unpaid = subscription("sub_a", customer_id, status="unpaid")
+    post_event(stripe_client, event("customer.subscription.updated", unpaid, now - 3600))
+    assert not _access(stripe_app, user_id)
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="active")
+    post_event(stripe_client, event("invoice.paid", invoice("sub_a", customer_id, paid=True)))
+    assert _sub(stripe_app, "sub_a").status == "active"
+    assert _access(stripe_app, user_id)
+
+
 @pytest.mark.parametrize(
     ("kind", "paid"), [("invoice.paid", True), ("invoice.payment_failed", False)]
 )

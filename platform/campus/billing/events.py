@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from campus.accounts.models import User
 from campus.billing.access import (
+    ACCESS_STATUSES,
     ENDED_STATUSES,
     LIVE_STATUSES,
     active_comp,
@@ -282,7 +283,14 @@ def _on_invoice_paid(event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", "the invoice is not for a subscription"
     if row is None:
         return "ignored", f"unknown subscription {sub_id}"
-    # The subscription's own events carry its new state; the payment needs nothing more here.
+    # Paid while the mirror says unpaid: the subscription's own update may come hours later.
+    if (
+        row.status not in (*ACCESS_STATUSES, *ENDED_STATUSES)
+        and event["created"] >= row.source_timestamp
+        and (fresh := gateway().retrieve_subscription(sub_id)) is not None
+    ):
+        stamp = max(event["created"], fetch_stamp())
+        return apply_subscription(fresh, stamp, allow_refetch=False)[:2]
     return "processed", None
 
 
