@@ -96,3 +96,50 @@ def test_replay_from_the_cli_is_audited(stripe_client, stripe_app):
     assert entry.object_type == "WebhookEvent"
     assert entry.summary == f"cli: {evt['id']} (ping) replayed"
     assert "payload" not in entry.before
+
+
+def test_the_same_comp_granted_twice_at_once_is_granted_once(app, monkeypatch):
+    # Two admins' clicks (or a double submit) at the same moment, on every database.
+    import contextlib
+    import threading
+    from datetime import UTC, datetime
+
+    from campus.billing.services import BillingError
+    from campus.mail.models import EmailMessage
+
+    with app.app_context():
+        user_id = support.create_user().id
+    arrived = threading.Barrier(2, timeout=2)
+
+    def now_after_both_arrive() -> datetime:
+        # Both grants get here before either writes, unless the first holds the member's lock.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            arrived.wait()
+        return datetime.now(UTC)
+
+    monkeypatch.setattr(actions, "utcnow", now_after_both_arrive)
+    outcomes: list[str] = []
+
+    def grant() -> None:
+        from campus.accounts.models import User
+
+        with app.app_context():
+            try:
+                user = db.session.get_one(User, user_id)
+                actions.grant_comp(user, days=30, reason="speaker", actor=None)
+                db.session.commit()
+                outcomes.append("granted")
+            except BillingError:
+                db.session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=grant) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["granted", "refused"]
+    with app.app_context():
+        assert len(db.session.scalars(select(CompMembership)).all()) == 1
+        assert len(db.session.scalars(select(EmailMessage)).all()) == 1
+    assert len(_entries(app, "comp_grant")) == 1

@@ -21,7 +21,7 @@ from campus.billing.access import (
 )
 from campus.billing.events import PROCESS_TASK, reset_for_replay
 from campus.billing.models import CompMembership, WebhookEvent
-from campus.billing.services import BillingError
+from campus.billing.services import BillingError, lock_user
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
@@ -47,7 +47,8 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         raise BillingError("A reason is required.")
     # The member's row, locked to the commit: a double click (or the same grant from two tabs)
     # waits here, then finds the grant just made, rather than granting and emailing it twice.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    # (A write on SQLite, which ignores FOR UPDATE: reading first would let both grants in.)
+    lock_user(user.id)
     now = utcnow()
     recent = db.session.scalars(
         select(CompMembership).where(
@@ -121,7 +122,7 @@ def end_comp(user: User, *, actor: User | None) -> int:
     """End every comp grant of a member now, and log it; return how many were in force."""
     # The member's row, locked to the commit: a second admin (or click) at once waits, then
     # finds no grant in force, rather than ending and logging the same grants twice.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    lock_user(user.id)
     now = utcnow()
     comps = open_comps(user, now)
     if not comps:

@@ -64,7 +64,7 @@ class WebhookNotConfigured(Exception):
     """No webhook signing secret is configured."""
 
 
-def _lock_user(user_id: int) -> None:
+def lock_user(user_id: int) -> None:
     """Serialize billing changes of one user (a row lock; SQLite takes its write lock)."""
     if db.engine.dialect.name == "sqlite":
         db.session.execute(update(User).where(User.id == user_id).values(id=User.id))
@@ -100,7 +100,7 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     A new session opens only once every earlier one is closed at Stripe (see
     close_earlier_checkouts).
     """
-    _lock_user(user.id)
+    lock_user(user.id)
     customer_id = ensure_customer(user)
     now = utcnow()
     reusable = db.session.scalar(
