@@ -289,8 +289,9 @@ def _on_invoice_paid(event: dict[str, Any]) -> tuple[str, str | None]:
         and event["created"] >= row.source_timestamp
         and (fresh := gateway().retrieve_subscription(sub_id)) is not None
     ):
-        stamp = max(event["created"], fetch_stamp())
-        return apply_subscription(fresh, stamp, allow_refetch=False)[:2]
+        # The payment is recorded either way; a fetched state no newer than the stored one
+        # (its update came first after all) leaves the mirror as it is.
+        apply_subscription(fresh, max(event["created"], fetch_stamp()), allow_refetch=False)
     return "processed", None
 
 
