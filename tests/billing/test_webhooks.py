@@ -1135,7 +1135,7 @@ def test_stripe_failing_during_reconciliation_still_requeues_stuck_events(
 
 
 def test_reconciliation_stops_asking_a_stripe_that_is_down(stripe_app, fake_stripe):
-    from campus.billing import events
+    from campus.billing import reconciling
 
     with stripe_app.app_context():
         for n in range(5):
@@ -1144,9 +1144,9 @@ def test_reconciliation_stops_asking_a_stripe_that_is_down(stripe_app, fake_stri
             )
         db.session.commit()
         fake_stripe.fail_paths.add("/v1/subscriptions")
-        counts = events.reconcile()
+        counts = reconciling.reconcile()
     assert counts["unreachable"] == 5
-    assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == events.MAX_UNANSWERED_IN_A_ROW
+    assert len(fake_stripe.calls("GET", "/v1/subscriptions")) == reconciling.MAX_UNANSWERED_IN_A_ROW
 
 
 def test_a_reconciliation_cut_short_keeps_the_repairs_it_made(stripe_app, customer, monkeypatch):

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from campus.billing import actions, bp, events, services
+from campus.billing import actions, bp, events, reconciling, services
 from campus.billing.models import WebhookEvent
 from campus.extensions import db
 from campus.urls import builds_links
@@ -67,13 +67,14 @@ def replay_command(event_id: str) -> None:
 @builds_links
 def sync_command() -> None:
     """Compare the subscription mirror with Stripe and repair drift."""
-    counts = events.reconcile(settle=db.session.commit)
+    counts = reconciling.reconcile(settle=db.session.commit)
     db.session.commit()
     click.echo(
         f"Checked {counts['subscriptions']} subscriptions of {counts['customers']} customers: "
         f"{counts['repaired']} repaired, {counts['requeued']} stuck events requeued."
         + (
-            f" {counts['unknown']} customers unknown to Stripe skipped."
+            f" {counts['unknown']} customers unknown to Stripe: their subscriptions were asked "
+            "about one by one."
             if counts["unknown"]
             else ""
         )

@@ -11,7 +11,7 @@ from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
-from campus.billing import actions, events
+from campus.billing import actions, events, reconciling
 from campus.billing.services import DRAIN_WAKE
 from campus.extensions import db
 from campus.jobs import clear_wake
@@ -151,7 +151,7 @@ def sweep_webhook_events() -> bool:
 @shared_task(name="campus.billing.reconcile", acks_late=True, reject_on_worker_lost=True)
 def reconcile() -> dict[str, int]:
     """Compare the subscription mirror with Stripe and repair drift."""
-    counts = events.reconcile(settle=db.session.commit)
+    counts = reconciling.reconcile(settle=db.session.commit)
     db.session.commit()
     log.info("billing reconciliation: %s", counts)
     return counts
