@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app, request
@@ -67,11 +67,34 @@ def safe_local_path(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc:
         return default
     # Dot segments are resolved by the browser: "/.//host" arrives as "//host" on this site,
-    # and so does "/%2e//host" (a URL parser reads "%2e" in a path as a dot; urljoin does not).
-    dotted = re.sub("%2e", ".", target, flags=re.IGNORECASE)
-    if urlsplit(urljoin("http://campus.invalid/", dotted)).path.startswith("//"):
+    # and so does "/%2e//host" (a URL parser reads "%2e" in a path as a dot).
+    dotted = re.sub("%2e", ".", parts.path, flags=re.IGNORECASE)
+    if _browser_path(dotted).startswith("//"):
         return default
     return target
+
+
+def _browser_path(path: str) -> str:
+    """Resolve the dot segments of an absolute path as a browser does (the WHATWG URL rules).
+
+    Not urljoin: it drops the empty segment a ".." at the root leaves, so "/..//host" came
+    out as "/host" where a browser goes to "//host".
+    """
+    segments = path.split("/")[1:]
+    resolved: list[str] = []
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == "..":
+            if resolved:
+                resolved.pop()
+            if last:
+                resolved.append("")
+        elif segment == ".":
+            if last:
+                resolved.append("")
+        else:
+            resolved.append(segment)
+    return "/" + "/".join(resolved)
 
 
 def requested_path(*, query: bool = True) -> str:

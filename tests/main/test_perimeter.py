@@ -299,6 +299,9 @@ def member(app):
         "//evil.example",
         "/.//evil.example",
         "/a/..//evil.example",
+        "/..//evil.example",  # a browser keeps the empty segment a ".." at the root leaves
+        "/a/../..//evil.example",
+        "/%252e%252e//evil.example",
         "/%252e//evil.example",  # "/%2e//evil.example" once the query is read
         "/a/%252E%252e//evil.example",
         "https://evil.example/",
