@@ -352,3 +352,36 @@ def test_a_password_change_revokes_the_members_api_tokens_and_says_so(app, clien
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
     assert "API tokens" in client.get(r.headers["Location"]).get_data(as_text=True)
     assert "api_tokens_revoked" in _audit_actions(app)
+
+
+def test_requests_from_many_addresses_mail_a_member_a_few_reset_links_at_a_time(app, user):
+    # The per-address limit stops one sender; a sender with many addresses must not be able to
+    # fill a member's inbox. The links already sent are in that inbox, and they work.
+    def ask_from(address: str) -> None:
+        sender = app.test_client()
+        response = post_form(
+            sender,
+            "/password/reset",
+            {"email": "kim@example.com"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        assert response.status_code == 200  # the same answer as ever
+        assert "Check your email" in response.text
+
+    for n in range(10):
+        ask_from(f"198.51.100.{n + 1}")
+    assert len(outbox(app)) == 3
+    # Once those links have expired, a request sends a new one.
+    with time_machine.travel(timedelta(hours=1, minutes=1)):
+        ask_from("198.51.100.99")
+        assert len(outbox(app)) == 4
+
+
+def test_a_member_who_used_a_reset_link_can_be_sent_another_at_once(app, client, user):
+    for _ in range(3):
+        link = _reset_link(app, client)
+    new = {"password": "a brand new secret", "confirm": "a brand new secret"}
+    assert post_form(app.test_client(), link, new).status_code == 302
+    # Every link still out was spent by the reset: none of them works, so a new one goes.
+    _reset_link(app, app.test_client())
+    assert len(outbox(app)) == 4

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from sqlalchemy import func, select
 
-from campus.accounts.models import User
+from campus.accounts.models import User, UserToken
 from campus.accounts.services import (
     AccountError,
     consume_token,
@@ -16,11 +17,16 @@ from campus.accounts.services import (
     set_password,
 )
 from campus.audit import record
+from campus.extensions import db
 from campus.mail.services import is_queued, queue_email
 from campus.models.base import utcnow
 from campus.urls import public_url
 
 log = logging.getLogger(__name__)
+
+# At most this many working reset links are out for an account at a time; a request past it
+# sends nothing (a link in the inbox works), whatever address it came from.
+MAX_LIVE_LINKS = 3
 
 
 def request_password_reset(email: str) -> None:
@@ -58,6 +64,15 @@ def send_password_reset_email(email: str, request_id: str | None = None) -> bool
     user = get_user_by_email(email)
     if user is None or not user.is_active:
         return False
+    # The member's row, locked to the commit: requests handled at once count one another.
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    if _live_links(user) >= MAX_LIVE_LINKS:
+        # Links that work are in the inbox already: a sender with many addresses (each under
+        # the per-address limit) must not fill it. The request's answer is the same.
+        log.info(
+            "password reset for user #%d not sent: %d links still out", user.id, MAX_LIVE_LINKS
+        )
+        return False
     raw = issue_token(user, "reset_password", current_app.config["PASSWORD_RESET_MAX_AGE"])
     link = public_url("accounts.reset_password", token=raw)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
@@ -71,6 +86,23 @@ def send_password_reset_email(email: str, request_id: str | None = None) -> bool
         minutes=minutes,
     )
     return True
+
+
+def _live_links(user: User) -> int:
+    """Count the account's reset links that are still unused and unexpired."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(UserToken)
+            .where(
+                UserToken.user_id == user.id,
+                UserToken.purpose == "reset_password",
+                UserToken.used_at.is_(None),
+                UserToken.expires_at > utcnow(),
+            )
+        )
+        or 0
+    )
 
 
 def reset_password(raw: str, password: str) -> tuple[User, int]:
