@@ -357,3 +357,35 @@ def test_a_session_cookie_dated_far_in_the_future_is_not_believed(app, client, u
         login(client, EMAIL)
     with time_machine.travel(real, tick=False):
         assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_signing_in(
+    app, client, user
+):
+    from tests.support import csrf_token
+
+    login(client, EMAIL)
+    token = csrf_token(client, "/account/security")
+    with time_machine.travel(timedelta(minutes=61), tick=False):
+        # The button of a page left open past the idle limit: a POST-only address.
+        sent = client.post(
+            "/account/security/totp/start",
+            data={"csrf_token": token},
+            headers={"Referer": "http://localhost/account/security"},
+        )
+        assert sent.status_code == 302 and "/login" in sent.headers["Location"]
+        back = post_form(
+            client, sent.headers["Location"], {"email": EMAIL, "password": DEFAULT_PASSWORD}
+        )
+        # To the page the form was on, not to the form's address (which only takes a POST).
+        assert back.headers["Location"] == "/account/security"
+        assert client.get(back.headers["Location"]).status_code == 200
+
+
+def test_a_form_sent_signed_out_without_a_referer_leads_home_after_signing_in(app, client, user):
+    sent = post_form(client, "/account/data/export")
+    assert sent.status_code == 302
+    back = post_form(
+        client, sent.headers["Location"], {"email": EMAIL, "password": DEFAULT_PASSWORD}
+    )
+    assert back.headers["Location"] == "/"

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from campus.accounts.models import User
 from campus.extensions import limiter, login_manager
 from campus.throttling import by_user, failed, setting
-from campus.urls import requested_path
+from campus.urls import referrer_path, requested_path
 
 # One budget of wrong passwords per member for every form that checks one while signed in
 # (the password change, turning the second factor off, new recovery codes, a new API token):
@@ -77,7 +77,17 @@ def unauthorized() -> Any:
         return json_error("unauthorized", "Sign in to use this endpoint.", 401)
     if g.get("session_ended"):
         flash("Your session has ended. Please sign in again.", "info")
-    return redirect(url_for("accounts.login", next=requested_path()))
+    return redirect(url_for("accounts.login", next=way_back()))
+
+
+def way_back() -> str | None:
+    """Where to return after signing in: this page, or for a form the page it was sent from.
+
+    A form's address takes only its POST: sent back there, the member signed in to a 405.
+    """
+    if request.method in ("GET", "HEAD"):
+        return requested_path()
+    return referrer_path("") or None
 
 
 def admin_refusal(*, assessors: bool = False) -> Any:
@@ -102,5 +112,5 @@ def admin_refusal(*, assessors: bool = False) -> Any:
         # Opened before the factor was on this account: sign in again with the code.
         end_this_session()
         flash("Sign in again with your authenticator code to open the admin.", "warning")
-        return redirect(url_for("accounts.login", next=requested_path()))
+        return redirect(url_for("accounts.login", next=way_back()))
     return None
