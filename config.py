@@ -390,6 +390,10 @@ class ProductionConfig(Config):
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # A browser takes a __Host- cookie only when it is Secure, for the path / and with no Domain,
+    # from this host: a subdomain or a plain-HTTP answer cannot plant a session (ASVS 3.3.1).
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
     PREFERRED_URL_SCHEME = "https"
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI")

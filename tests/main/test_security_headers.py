@@ -240,3 +240,35 @@ def test_pages_reached_by_an_emailed_secret_are_never_stored_and_do_not_pass_it_
             assert response.headers.get("Cache-Control") == "no-store", path
             # The address holds the secret: no Referer sends it to the next page or a CDN's logs.
             assert response.headers.get("Referrer-Policy") == "no-referrer", path
+
+
+def test_production_cookies_are_host_only_secure_and_named_so(_database):
+    # The __Host- prefix makes the browser refuse such a cookie unless it is Secure, for the
+    # whole site and set by this host: a subdomain (or a plain-HTTP page) cannot plant one.
+    from flask import make_response
+    from flask_login import login_user
+
+    from campus.accounts.models import User
+    from campus.accounts.sessions import start_session
+    from campus.extensions import db
+
+    app = production_app()
+    try:
+        with app.app_context():
+            user_id = support.create_user(email="host@example.com").id
+        with app.test_request_context("/", base_url=BASE_URL):
+            user = db.session.get_one(User, user_id)
+            start_session(user, remember=True)
+            db.session.commit()
+            login_user(user, remember=True)
+            response = app.process_response(make_response("signed in"))
+        cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+        assert set(cookies) == {"__Host-session", "__Host-remember_token"}
+        for cookie in cookies.values():
+            parts = [part.strip().lower() for part in cookie.split(";")]
+            assert "secure" in parts and "path=/" in parts and "httponly" in parts, cookie
+            assert not [part for part in parts if part.startswith("domain=")], cookie
+        spec = app.test_client().get("/api/v1/openapi.json", base_url=BASE_URL).get_json()
+        assert spec["components"]["securitySchemes"]["sessionCookie"]["name"] == "__Host-session"
+    finally:
+        support.clean_database(app)

@@ -61,6 +61,17 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True)
 
 
+def _with_cookie_name(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """Name the session cookie as this app sets it (production prefixes it with __Host-)."""
+    components = document.get("components", {})
+    schemes = components.get("securitySchemes", {})
+    if "sessionCookie" not in schemes:
+        return document
+    cookie = {**schemes["sessionCookie"], "name": name}
+    schemes = {**schemes, "sessionCookie": cookie}
+    return {**document, "components": {**components, "securitySchemes": schemes}}
+
+
 class CampusApi(Api):
     """flask-smorest's Api with the error body the server really sends."""
 
@@ -73,6 +84,7 @@ class CampusApi(Api):
             # Without it a client resolves the paths against the host's root ("/"), which
             # misses a site served under a path prefix (learn.example.org/campus/).
             document = {**document, "servers": [{"url": public_base_url()}]}
+        document = _with_cookie_name(document, current_app.config["SESSION_COOKIE_NAME"])
         return current_app.response_class(
             json.dumps(document, indent=2, sort_keys=False), mimetype="application/json"
         )
