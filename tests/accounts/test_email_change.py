@@ -237,3 +237,29 @@ def test_a_mask_shows_only_the_first_letters():
 
     assert mask_email("jane.doe@example.com") == "j•••@e•••.com"
     assert mask_email("a@b.co.uk") == "a•••@b•••.uk"
+
+
+@pytest.mark.parametrize("how", ["reset", "change"])
+def test_a_new_password_voids_an_email_change_link_still_out(app, client, how):
+    # Someone who took the account asked to move it to their own address. The owner takes it
+    # back with a new password; sent to the owner's signed-in browser later, the taker's link
+    # would hand them the account again (their address, then a reset to it).
+    user_id = _member(app)
+    taker = app.test_client()
+    support.login(taker, "old@example.com")
+    _ask(taker, "taker@example.net")
+    [message] = _mail_to(app, "taker@example.net")
+    link = support.link_in(message)
+    new = {"password": "a brand new secret", "confirm": "a brand new secret"}
+    if how == "reset":
+        support.post_form(client, "/password/reset", {"email": "old@example.com"})
+        [reset] = [m for m in _mail_to(app, "old@example.com") if "Reset" in m["Subject"]]
+        assert support.post_form(client, support.link_in(reset), new).status_code == 302
+    else:
+        support.login(client, "old@example.com")
+        change = {"current_password": support.DEFAULT_PASSWORD, **new}
+        assert support.post_form(client, "/account/password", change).status_code == 302
+    response = client.get(link)
+    assert response.status_code == 400
+    assert "already been used" in response.get_data(as_text=True)
+    assert _email_of(app, user_id) == "old@example.com"

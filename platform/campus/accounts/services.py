@@ -313,11 +313,13 @@ def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
 
 
 def set_password(user: User, password: str) -> None:
-    """Set a new password that passes the rules, and spend the reset links still out."""
+    """Set a new password that passes the rules; spend the reset and email-change links out."""
     check_password_rules(password, user.email, user.full_name)
     user.password_hash = hash_password(password)
-    # A reset link mailed before the change must not be able to undo it.
-    spend_tokens(user.id, ("reset_password",))
+    # A reset link mailed before the change must not be able to undo it, nor a link to move
+    # the account to an address whoever had the old password chose (sent to the owner's
+    # signed-in browser, it would hand the account back to them).
+    spend_tokens(user.id, ("reset_password", "change_email"))
 
 
 def spend_tokens(user_id: int, purposes: tuple[str, ...] | None = None) -> None:
