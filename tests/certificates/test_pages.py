@@ -41,6 +41,15 @@ def test_student_lists_certificates_with_total_hours_and_downloads_the_pdf(app, 
         assert "Casey Moreno" in _pdf_text(response.data)
 
 
+def _sign_in_admin(app, client, *, second_factor: bool = True) -> None:
+    """Sign a new admin in on this client, with a session that passed a second factor or not."""
+    with app.app_context():
+        admin_id = support.create_user(role="admin").id
+        if second_factor:
+            support.enable_totp(admin_id)
+        support.sign_in_directly(client, admin_id, second_factor=second_factor)
+
+
 READERS = ("anonymous", "owner", "other_student", "admin")
 
 
@@ -50,10 +59,11 @@ def test_pdf_is_for_its_owner_and_admins_only(app, client, reader):
     code = code_of(app, s.user_id)
     if reader == "owner":
         support.login(client, s.email)
+    elif reader == "admin":
+        _sign_in_admin(app, client)
     elif reader != "anonymous":
         with app.app_context():
-            other = support.create_user(role="admin" if reader == "admin" else "student")
-            email = other.email
+            email = support.create_user().email
         support.login(client, email)
     with client.get(f"/certificates/{code}.pdf") as response:
         expected = {"anonymous": 302, "owner": 200, "other_student": 404, "admin": 200}[reader]
@@ -123,12 +133,24 @@ def test_admin_download_of_a_revoked_certificate_is_stamped_revoked(app, client)
     s = completed_student(app)
     code = code_of(app, s.user_id)
     app.test_cli_runner().invoke(args=["certificates", "revoke", code, "--reason", "error"])
-    with app.app_context():
-        admin_email = support.create_user(role="admin").email
-    support.login(client, admin_email)
+    _sign_in_admin(app, client)
     response = client.get(f"/certificates/{code}.pdf")
     assert response.status_code == 200
     assert "REVOKED" in _pdf_text(response.data)
+
+
+@pytest.mark.parametrize("totp", [False, True])
+def test_an_admin_signed_in_without_a_second_factor_cannot_open_members_certificates(
+    app, client, totp
+):
+    s = completed_student(app)
+    code = code_of(app, s.user_id)
+    with app.app_context():
+        admin_id = support.create_user(role="admin").id
+        if totp:
+            support.enable_totp(admin_id)  # on the account, but this session did not pass it
+        support.sign_in_directly(client, admin_id, second_factor=False)
+    assert client.get(f"/certificates/{code}.pdf").status_code == 404
 
 
 def test_reissue_gives_a_new_code_and_the_old_code_points_to_it(app, client):
@@ -512,10 +534,8 @@ def test_the_public_verify_page_of_a_replaced_code_says_when_and_by_which_code_b
     support.login(client, s.email)
     assert reason in client.get(f"/verify/{old}").get_data(as_text=True)
     assert reason not in client.get(f"/verify/{old}.json").get_data(as_text=True)
-    with app.app_context():
-        admin_email = support.create_user(role="admin").email
     admin = app.test_client()
-    support.login(admin, admin_email)
+    _sign_in_admin(app, admin)
     assert reason in admin.get(f"/verify/{old}").get_data(as_text=True)
 
 

@@ -114,3 +114,20 @@ def admin_refusal(*, assessors: bool = False) -> Any:
         flash("Sign in again with your authenticator code to open the admin.", "warning")
         return redirect(url_for("accounts.login", next=way_back()))
     return None
+
+
+def acts_as_admin(user: User | None) -> bool:
+    """Tell whether this request may use the user's admin rights outside the admin.
+
+    As in the admin itself: the role, a second factor on the account, and a session that
+    passed it. A password alone (or an API token) must not open every member's records.
+    """
+    from campus.accounts import sessions
+
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_admin
+        and user.totp_enabled
+        and sessions.passed_second_factor()
+    )

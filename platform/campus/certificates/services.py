@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from campus import dates
+from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
 from campus.certificates import pdf, signatures
 from campus.certificates.codes import new_code, normalize
@@ -386,7 +387,7 @@ def owned(user: User | None, code_text: str | None, *, admins: bool = True) -> C
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
     if certificate is None:
         return None
-    if certificate.user_id == user.id or (admins and user.is_admin):
+    if certificate.user_id == user.id or (admins and acts_as_admin(user)):
         return certificate
     return None
 
@@ -408,6 +409,6 @@ def pdf_bytes(certificate: Certificate, viewer: User) -> bytes | None:
             return get_storage().read(certificate.storage_key)
         except FileNotFoundError:
             return None
-    if certificate.is_revoked and viewer.is_admin:
+    if certificate.is_revoked and acts_as_admin(viewer):
         return render(certificate, revoked=True)
     return None

@@ -8,6 +8,7 @@ from flask import Response, abort, after_this_request, jsonify, render_template,
 from flask_login import current_user, login_required
 
 from campus import dates, storage
+from campus.accounts.access import acts_as_admin
 from campus.certificates import bp, credentials, services, signing, transcripts
 from campus.certificates.public import public_license_line
 from campus.daterange import DateRangeError, parse_range
@@ -130,7 +131,8 @@ def verify(code: str):
         retired=code_row.retired_at is not None,
         # Why a code was replaced is the admin's free text: only the holder and admins read it
         # (a signed-in page is never cached, so it is not handed on to the public).
-        show_reason=viewer is not None and (viewer.id == certificate.user_id or viewer.is_admin),
+        show_reason=viewer is not None
+        and (viewer.id == certificate.user_id or acts_as_admin(viewer)),
         hours_text=services.pdf.hours_text,
         license_line=public_license_line,
     )
