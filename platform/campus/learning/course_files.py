@@ -240,6 +240,8 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
         raise CourseFileError(f"{where}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise CourseFileError(f"{where}: bad YAML front matter ({_first(exc)})") from None
+    except ValueError as exc:
+        raise CourseFileError(f"{where}: bad YAML front matter ({_unbuildable(exc)})") from None
     for key in metadata:
         if not isinstance(key, str):
             raise CourseFileError(f"{where}: the front matter names a field {key!r}, not a name")
@@ -327,6 +329,14 @@ def _first(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def _unbuildable(exc: ValueError) -> str:
+    """Say which value YAML parsed but Python could not build (it raises a bare ValueError)."""
+    # A date like 2027-02-30, or an integer past Python's 4,300-digit conversion limit.
+    if "integer string conversion" in str(exc):
+        return "a number is more than 4,300 digits long"
+    return _first(exc)
+
+
 def _load_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -336,6 +346,8 @@ def _load_yaml(path: Path) -> Any:
         raise CourseFileError(f"{path.name}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise CourseFileError(f"{path.name}: not valid YAML ({_first(exc)})") from None
+    except ValueError as exc:
+        raise CourseFileError(f"{path.name}: not valid YAML ({_unbuildable(exc)})") from None
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

@@ -1,0 +1,58 @@
+"""Course folders as editors and file managers leave them: refused by name, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.learning.test_import import COURSE, _course, run_import, write_course
+
+HUGE = "1" * 5000  # past Python's 4,300-digit limit on reading an integer
+
+
+def refused(app, tmp_path: Path, spoil, message: str) -> None:
+    """Import the good course, spoil a copy of it, and check the copy is refused by name."""
+    write_course(tmp_path)
+    assert run_import(app, tmp_path).exit_code == 0
+    root = write_course(tmp_path)
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**COURSE, "summary": "Changed summary"}, sort_keys=False)
+    )
+    spoil(root)
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "FAILED     scalenes" in result.output and message in result.output, result.output
+    assert _course(app).summary == "Arm pain that starts in the neck."
+
+
+def _huge_hours(root: Path) -> None:
+    text = (root / "course.yaml").read_text().replace("ce_hours: 0.75", f"ce_hours: {HUGE}")
+    (root / "course.yaml").write_text(text)
+
+
+def _impossible_date(root: Path) -> None:
+    text = (root / "course.yaml").read_text().replace("'2099-12-31'", "2099-02-30")
+    (root / "course.yaml").write_text(text)
+
+
+def _huge_minutes(root: Path) -> None:
+    (root / "lessons" / "02-treat.md").write_text(f"---\ntitle: T\nminutes: {HUGE}\n---\nText\n")
+
+
+def _huge_pass_mark(root: Path) -> None:
+    (root / "quiz.yaml").write_text(f"pass_mark_percent: {HUGE}\nquestions: []\n")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (_huge_hours, "course.yaml: not valid YAML (a number is more than 4,300 digits long)"),
+        (_impossible_date, "course.yaml: not valid YAML (day is out of range for month)"),
+        (_huge_minutes, "lessons/02-treat.md: bad YAML front matter (a number is more than"),
+        (_huge_pass_mark, "quiz.yaml: not valid YAML (a number is more than 4,300 digits"),
+    ],
+)
+def test_a_value_yaml_reads_but_python_cannot_build_is_refused(app, tmp_path, spoil, message):
+    refused(app, tmp_path, spoil, message)
