@@ -56,3 +56,29 @@ def _huge_pass_mark(root: Path) -> None:
 )
 def test_a_value_yaml_reads_but_python_cannot_build_is_refused(app, tmp_path, spoil, message):
     refused(app, tmp_path, spoil, message)
+
+
+def _lesson_folder(root: Path) -> None:
+    (root / "lessons" / "02-treat.md").unlink()
+    (root / "lessons" / "02-treat.md").mkdir()
+
+
+def _quiz_folder(root: Path) -> None:
+    (root / "quiz.yaml").unlink()
+    (root / "quiz.yaml").mkdir()
+
+
+def _transcript_folder(root: Path) -> None:
+    (root / "lessons" / "02-treat.transcript.md").mkdir()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (_lesson_folder, "lessons/02-treat.md: is a folder, not a file"),
+        (_quiz_folder, "quiz.yaml: is a folder, not a file"),
+        (_transcript_folder, "lessons/02-treat.transcript.md: is a folder, not a file"),
+    ],
+)
+def test_a_folder_where_a_file_is_named_is_refused(app, tmp_path, spoil, message):
+    refused(app, tmp_path, spoil, message)

@@ -219,6 +219,8 @@ def _transcript(folder: Path, name: str) -> str:
         return ""
     except UnicodeDecodeError:
         raise CourseFileError(f"{where}: not UTF-8 text") from None
+    except OSError as exc:
+        raise CourseFileError(f"{where}: {_unreadable(exc)}") from None
     if not text.strip():
         raise CourseFileError(f"{where}: the transcript is empty")
     return text.strip() + "\n"
@@ -236,6 +238,8 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
         metadata, content = frontmatter.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CourseFileError(f"{where}: no such file") from None
+    except OSError as exc:
+        raise CourseFileError(f"{where}: {_unreadable(exc)}") from None
     except UnicodeDecodeError:
         raise CourseFileError(f"{where}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
@@ -329,6 +333,13 @@ def _first(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def _unreadable(exc: OSError) -> str:
+    """Say why a named file could not be read (a folder under a file's name, no permission)."""
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read ({exc.strerror or type(exc).__name__})"
+
+
 def _unbuildable(exc: ValueError) -> str:
     """Say which value YAML parsed but Python could not build (it raises a bare ValueError)."""
     # A date like 2027-02-30, or an integer past Python's 4,300-digit conversion limit.
@@ -342,6 +353,8 @@ def _load_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CourseFileError(f"{path.name}: no such file") from None
+    except OSError as exc:
+        raise CourseFileError(f"{path.name}: {_unreadable(exc)}") from None
     except UnicodeDecodeError:
         raise CourseFileError(f"{path.name}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
