@@ -82,3 +82,51 @@ def _transcript_folder(root: Path) -> None:
 )
 def test_a_folder_where_a_file_is_named_is_refused(app, tmp_path, spoil, message):
     refused(app, tmp_path, spoil, message)
+
+
+def _outside(root: Path, name: str, text: str) -> None:
+    secret = root.parent / "secret.txt"
+    secret.write_text(text)
+    (root / name).unlink(missing_ok=True)
+    (root / name).symlink_to(secret)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("resources/handout.txt", "SECRET_KEY=not for members\n"),
+        ("lessons/02-treat.md", "---\ntitle: Settings\nminutes: 15\n---\nSECRET_KEY=x\n"),
+        ("lessons/02-treat.transcript.md", "SECRET_KEY=not for members\n"),
+        ("quiz.yaml", "questions: [{prompt: x, choices: [{text: a, correct: true}, b]}]\n"),
+    ],
+)
+def test_a_link_to_a_file_outside_the_course_folder_is_refused(app, tmp_path, name, text):
+    refused(
+        app,
+        tmp_path,
+        lambda root: _outside(root, name, text),
+        f"{name}: is a link to a file outside the course folder",
+    )
+
+
+def test_a_link_inside_the_course_folder_is_read(app, tmp_path):
+    root = write_course(tmp_path)
+    (root / "resources" / "copy.txt").symlink_to(root / "resources" / "handout.txt")
+    lesson = (root / "lessons" / "03-home.md").read_text()
+    (root / "lessons" / "03-home.md").write_text(
+        lesson.replace("---\n\n", "- title: Copy\n  file: copy.txt\n---\n\n")
+    )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_resources_folder_linked_outside_the_course_is_refused(app, tmp_path):
+    def spoil(root: Path) -> None:
+        elsewhere = root.parent / "elsewhere"
+        elsewhere.mkdir()
+        (elsewhere / "handout.txt").write_text("SECRET_KEY=not for members\n")
+        (root / "resources" / "handout.txt").unlink()
+        (root / "resources").rmdir()
+        (root / "resources").symlink_to(elsewhere)
+
+    refused(app, tmp_path, spoil, "resources/handout.txt: is a link to a file outside")

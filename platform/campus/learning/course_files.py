@@ -151,7 +151,7 @@ def read_course(folder: Path) -> CourseSpec:
         _module(folder, item, n) for n, item in enumerate(reader.items("modules", required=True), 1)
     )
     reader.done()
-    quiz_path = folder / QUIZ_FILE
+    quiz_path = _inside(folder, QUIZ_FILE)
     quiz = _quiz(quiz_path) if quiz_path.exists() else None
     if status == "published":
         _check_transcripts(modules)
@@ -206,6 +206,15 @@ def _check_transcripts(modules: tuple[ModuleSpec, ...]) -> None:
                 )
 
 
+def _inside(folder: Path, name: str) -> Path:
+    """The path of a course's file, refused if it (or its folder) links outside the course."""
+    # A link to /etc/passwd or the server's settings would be published as a lesson or download.
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise CourseFileError(f"{name}: is a link to a file outside the course folder")
+    return path
+
+
 def transcript_name(lesson_name: str) -> str:
     """The file name of a lesson's transcript: `01-intro.md` → `01-intro.transcript.md`."""
     return lesson_name.removesuffix(".md") + TRANSCRIPT_SUFFIX
@@ -214,7 +223,7 @@ def transcript_name(lesson_name: str) -> str:
 def _transcript(folder: Path, name: str) -> str:
     where = f"lessons/{transcript_name(name)}"
     try:
-        text = (folder / "lessons" / transcript_name(name)).read_text(encoding="utf-8")
+        text = _inside(folder, where).read_text(encoding="utf-8")
     except FileNotFoundError:
         return ""
     except UnicodeDecodeError:
@@ -231,7 +240,7 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
         raise CourseFileError(f"{where}: {name!r} must be a .md file name in lessons/")
     if name.endswith(TRANSCRIPT_SUFFIX):
         raise CourseFileError(f"{where}: {name!r} is a transcript, not a lesson")
-    path = folder / "lessons" / name
+    path = _inside(folder, f"lessons/{name}")
     where = f"lessons/{name}"
     try:
         # parse, not loads: loads passes the keys as keywords, a TypeError for a key like 12.
@@ -276,7 +285,7 @@ def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:
     reader.done()
     if not _PLAIN_NAME.match(name):
         raise CourseFileError(f"{where}: {name!r} must be a file name in resources/")
-    path = folder / "resources" / name
+    path = _inside(folder, f"resources/{name}")
     if not path.is_file():
         raise CourseFileError(f"{where}: resources/{name} does not exist")
     if path.stat().st_size > MAX_RESOURCE_BYTES:
