@@ -65,6 +65,19 @@ def test_a_program_file_of_the_wrong_shape_is_refused_naming_the_field(
     assert_file_refused(app, tmp_path, text, refusal)
 
 
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        (f"elective_hours: {'1' * 5000}\n", "p.yaml: a number is too long"),
+        ("exam:\n  opens: 2027-02-30\n", "p.yaml: day is out of range for month"),
+    ],
+)
+def test_a_value_yaml_reads_but_python_cannot_build_is_refused(
+    app, tmp_path: Path, text: str, refusal: str
+):
+    assert_file_refused(app, tmp_path, text, refusal)
+
+
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):
     path = tmp_path / "p.yaml"
     path.write_text("slug: x\ntitle: X\nexam: 5\n")

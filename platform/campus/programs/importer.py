@@ -141,6 +141,11 @@ def read_program(path: Path) -> dict:
         raise ProgramFileError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
         raise ProgramFileError(f"{path.name}: {exc}") from exc
+    except ValueError as exc:
+        # YAML read a value Python cannot build: a date like 2027-02-30, or an integer past
+        # Python's 4,300-digit conversion limit (whose message points at sys internals).
+        why = "a number is too long" if "integer string" in str(exc) else str(exc)
+        raise ProgramFileError(f"{path.name}: {why}") from None
     if not isinstance(data, dict) or not data.get("slug") or not data.get("title"):
         raise ProgramFileError(f"{path.name}: a program needs at least a slug and a title")
     unknown = [p for p in _texts(data.get("professions"), "professions") if p not in PROFESSIONS]
