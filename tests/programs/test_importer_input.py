@@ -70,6 +70,10 @@ def test_a_program_file_of_the_wrong_shape_is_refused_naming_the_field(
     [
         (f"elective_hours: {'1' * 5000}\n", "p.yaml: a number is too long"),
         ("exam:\n  opens: 2027-02-30\n", "p.yaml: day is out of range for month"),
+        # NaN is a number to YAML, and comparing it with a bound raises InvalidOperation.
+        ("elective_hours: .nan\n", "elective_hours must be between 0 and 500"),
+        ("renewal_hours: .NaN\n", "renewal_hours must be between 0 and 500"),
+        ("renewal_hours: sNaN\n", "renewal_hours must be between 0 and 500"),
     ],
 )
 def test_a_value_yaml_reads_but_python_cannot_build_is_refused(

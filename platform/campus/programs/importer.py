@@ -74,7 +74,8 @@ def _hours(value: Any, name: str) -> Decimal:
         hours = Decimal(str(value if value is not None else 0))
     except InvalidOperation as exc:
         raise ProgramFileError(f"{name} must be a number of hours") from exc
-    if hours < 0 or hours > 500:
+    # NaN first: comparing it with a number raises InvalidOperation, a traceback.
+    if hours.is_nan() or hours < 0 or hours > 500:
         raise ProgramFileError(f"{name} must be between 0 and 500")
     return hours
 
