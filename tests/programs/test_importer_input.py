@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from campus.extensions import db
 from campus.programs.importer import import_file
+from campus.programs.models import Program
 from tests.programs.helpers import assert_file_refused
 
 _EXAM = "exam:\n  weights: {Anatomy: 1, Technique: 1}\n  questions: 2\n"
@@ -80,6 +83,30 @@ def test_a_value_yaml_reads_but_python_cannot_build_is_refused(
     app, tmp_path: Path, text: str, refusal: str
 ):
     assert_file_refused(app, tmp_path, text, refusal)
+
+
+@pytest.mark.parametrize(
+    ("head", "refusal"),
+    [
+        # A list reached the slug query and the insert as a database error.
+        ("slug: [a, b]\ntitle: X\n", "slug"),
+        ("slug: x\ntitle: [a]\n", "title must be text"),
+        ("slug: x\ntitle: X\naccrediting_body: [NCBTMB]\n", "accrediting_body must be text"),
+        ("slug: x\ntitle: X\ndescription: {a: 1}\n", "description must be text"),
+        # A page nobody reaches: /programs/verify/... is the credential check.
+        ("slug: verify\ntitle: X\n", "slug 'verify'"),
+        ("slug: Hip & Thigh\ntitle: X\n", "lower-case words joined by hyphens"),
+    ],
+)
+def test_the_slug_and_texts_are_held_to_the_admin_forms_rules(
+    app, tmp_path: Path, head: str, refusal: str
+):
+    path = tmp_path / "p.yaml"
+    path.write_text(head + "published: false\n")
+    result = app.test_cli_runner().invoke(args=["programs", "import", str(path)])
+    assert result.exit_code == 1 and refusal in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
 
 
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):

@@ -26,11 +26,14 @@ from campus.extensions import db
 from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
 from campus.programs import actions, exam, issuing
-from campus.programs.models import Credential, ExamQuestion, Program, ProgramCourse
+from campus.programs.models import (
+    RESERVED_SLUGS,
+    Credential,
+    ExamQuestion,
+    Program,
+    ProgramCourse,
+)
 from campus.programs.progress import completion_gaps, practical_gaps
-
-# The first part of addresses under /programs/ that are not a program's.
-RESERVED_SLUGS = frozenset({"verify"})
 
 
 def parse_weights(text: str) -> dict[str, int]:

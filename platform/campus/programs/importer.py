@@ -7,6 +7,7 @@ started keep their frozen papers).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
 from campus.programs.exam import choices_from
-from campus.programs.models import ExamQuestion, Program, ProgramCourse
+from campus.programs.models import RESERVED_SLUGS, ExamQuestion, Program, ProgramCourse
 from campus.programs.progress import completion_gaps, practical_gaps
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # as the admin's form (admin/catalog.py)
 
 
 class ProgramFileError(ValueError):
@@ -149,10 +152,25 @@ def read_program(path: Path) -> dict:
         raise ProgramFileError(f"{path.name}: {why}") from None
     if not isinstance(data, dict) or not data.get("slug") or not data.get("title"):
         raise ProgramFileError(f"{path.name}: a program needs at least a slug and a title")
+    _check_names(data)
     unknown = [p for p in _texts(data.get("professions"), "professions") if p not in PROFESSIONS]
     if unknown:
         raise ProgramFileError(f"unknown professions: {', '.join(unknown)}")
     return data
+
+
+def _check_names(data: dict) -> None:
+    """Hold the slug and the texts to the admin form's rules, before they reach a query."""
+    slug = data["slug"]
+    # A list is a database error as a traceback; "verify" or "Hip & Thigh" a page nobody reaches.
+    if not isinstance(slug, str) or not _SLUG.match(slug) or slug in RESERVED_SLUGS:
+        raise ProgramFileError(
+            f"slug {slug!r} must be lower-case words joined by hyphens (and not "
+            f"{', '.join(sorted(RESERVED_SLUGS))})"
+        )
+    for key in ("title", "description", "accrediting_body"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ProgramFileError(f"{key} must be text, not {data[key]!r}")
 
 
 def _check_takeable(program: Program) -> None:

@@ -22,6 +22,9 @@ from campus.extensions import Model
 from campus.learning.models import Course
 from campus.models.base import TimestampMixin, utcnow
 
+# The first part of addresses under /programs/ that are not a program's.
+RESERVED_SLUGS = frozenset({"verify"})
+
 
 class Program(TimestampMixin, Model):
     """A certification program: courses, an exam, an optional practical, validity and renewal."""
