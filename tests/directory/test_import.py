@@ -34,6 +34,9 @@ def _users(app) -> int:
         ("- email: [unclosed\n", "not valid YAML"),
         ("email: maya@example.com\n", "a list of profiles"),
         ("- maya@example.com\n", "a list of profiles"),
+        # YAML reads these, but Python cannot build them (a bare ValueError, a traceback).
+        (f"- email: maya@example.com\n  zip_code: {'1' * 5000}\n", "a number is too long"),
+        ("- email: maya@example.com\n  since: 2027-02-30\n", "day is out of range"),
     ],
 )
 def test_a_malformed_file_is_refused_with_a_clear_message(app, tmp_path, text, complaint):

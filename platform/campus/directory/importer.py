@@ -89,6 +89,11 @@ def import_profiles(
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise services.DirectoryError(f"{path.name} is not valid YAML: {exc}") from exc
+    except ValueError as exc:
+        # YAML read a value Python cannot build: a date like 2027-02-30, or an integer past
+        # Python's 4,300-digit conversion limit (whose message points at sys internals).
+        why = "a number is too long" if "integer string" in str(exc) else str(exc)
+        raise services.DirectoryError(f"{path.name} is not valid YAML: {why}") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise services.DirectoryError(
             f"{path.name} must hold a list of profiles, each with an email and its fields."
