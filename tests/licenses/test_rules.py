@@ -80,6 +80,9 @@ BASE = "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, 
         ("not: a list", "expected a list"),
         (BASE + 'required_subjects: {ethics: "\u0662"}}', "expected a number of hours"),
         (BASE + "required_subjects: {ethics: .nan}}", "expected a number of hours"),
+        # YAML reads these, but Python cannot build them (a bare ValueError, a traceback).
+        (BASE + f"cycle_months: {'1' * 5000}}}", "a number is too long"),
+        (BASE + "effective: 2027-02-30}", "day is out of range"),
     ],
 )
 def test_a_bad_rules_file_is_refused_with_the_reason(tmp_path: Path, text, message):

@@ -143,6 +143,11 @@ def read_rules(path: Path = RULES_FILE) -> list[RuleSpec]:
         raise RuleFileError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
         raise RuleFileError(f"{path.name}: {exc}") from None
+    except ValueError as exc:
+        # YAML read a value Python cannot build: a date like 2027-02-30, or an integer past
+        # Python's 4,300-digit conversion limit (whose message points at sys internals).
+        why = "a number is too long" if "integer string" in str(exc) else str(exc)
+        raise RuleFileError(f"{path.name}: {why}") from None
     if not isinstance(data, list):
         raise RuleFileError(f"{path.name}: expected a list of rules")
     specs = [check_rule(item, f"{path.name} rule {n}") for n, item in enumerate(data, 1)]
