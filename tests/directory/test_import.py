@@ -62,3 +62,24 @@ def test_no_member_is_created_with_an_address_that_is_not_an_email(app, tmp_path
     assert result.exit_code == 0, result.output
     assert "created maya@example.com" in result.output
     assert _users(app) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("professions", "5"),
+        ("professions", "{a: 1}"),
+        ("specialties", "5"),
+        ("specialties", "[[a]]"),
+    ],
+)
+def test_a_list_field_of_the_wrong_shape_is_reported_for_that_entry(app, tmp_path, field, value):
+    path = tmp_path / "profiles.yaml"
+    path.write_text(
+        f"- email: maya@example.com\n  display_name: Maya\n  zip_code: '10001'\n"
+        f"  {field}: {value}\n"
+    )
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, repr(result.exception)
+    assert f"maya@example.com: {field} must be a list of names" in result.output
+    assert _users(app) == 0

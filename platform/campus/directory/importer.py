@@ -49,7 +49,7 @@ def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | N
             # Nobody knows this password: the account exists to own the demo profile.
             password_hash=hash_password(secrets.token_urlsafe(24)),
             full_name=str(entry.get("full_name") or entry.get("display_name") or email),
-            profession=str((entry.get("professions") or ["other"])[0]),
+            profession=(_names(entry, "professions") or ["other"])[0],
             email_verified_at=utcnow(),
         )
         db.session.add(user)
@@ -64,6 +64,14 @@ def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | N
     return user
 
 
+def _names(entry: dict[str, Any], key: str) -> list[str]:
+    """A list of names from an entry; a number or a mapping there is refused, not a traceback."""
+    value = entry.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise services.DirectoryError(f"{key} must be a list of names (one a line, with -)")
+    return [str(v) for v in value]
+
+
 def _data(entry: dict[str, Any]) -> services.ProfileData:
     return services.ProfileData(
         display_name=str(entry.get("display_name", "")),
@@ -76,8 +84,8 @@ def _data(entry: dict[str, Any]) -> services.ProfileData:
         phone=str(entry.get("phone", "")),
         accepting_clients=bool(entry.get("accepting_clients", True)),
         contact_enabled=bool(entry.get("contact_enabled", True)),
-        specialties=[str(s) for s in entry.get("specialties") or []],
-        professions=[str(p) for p in entry.get("professions") or []],
+        specialties=_names(entry, "specialties"),
+        professions=_names(entry, "professions"),
     )
 
 
