@@ -130,3 +130,18 @@ def test_a_resources_folder_linked_outside_the_course_is_refused(app, tmp_path):
         (root / "resources").symlink_to(elsewhere)
 
     refused(app, tmp_path, spoil, "resources/handout.txt: is a link to a file outside")
+
+
+def test_a_lesson_saved_with_a_byte_order_mark_is_read_with_its_front_matter(app, tmp_path):
+    root = write_course(tmp_path)
+    for name in ("02-treat.md", "02-treat.transcript.md"):
+        (root / "lessons" / name).write_bytes(
+            b"\xef\xbb\xbf---\ntitle: Treating them\nminutes: 15\n---\nWords.\n"
+            if name == "02-treat.md"
+            else b"\xef\xbb\xbfWhat the video says.\n"
+        )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    course = _course(app)
+    assert course.lessons[1].title == "Treating them"
+    assert course.lessons[1].transcript == "What the video says.\n"

@@ -223,7 +223,7 @@ def transcript_name(lesson_name: str) -> str:
 def _transcript(folder: Path, name: str) -> str:
     where = f"lessons/{transcript_name(name)}"
     try:
-        text = _inside(folder, where).read_text(encoding="utf-8")
+        text = _inside(folder, where).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return ""
     except UnicodeDecodeError:
@@ -244,7 +244,8 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
     where = f"lessons/{name}"
     try:
         # parse, not loads: loads passes the keys as keywords, a TypeError for a key like 12.
-        metadata, content = frontmatter.parse(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (Notepad's UTF-8) would hide the front matter.
+        metadata, content = frontmatter.parse(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise CourseFileError(f"{where}: no such file") from None
     except OSError as exc:
