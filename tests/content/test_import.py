@@ -119,3 +119,15 @@ def test_demo_seed_imports_six_articles_of_every_visibility_idempotently(app):
                 assert f"<h2>{section}</h2>" in article.full_html, (article.slug, section)
             assert article.category is not None and article.tags
     assert any(line.startswith("created article") for line in first)
+
+
+def test_an_article_saved_with_a_byte_order_mark_keeps_its_front_matter(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    (tmp_path / "soleus.md").write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    result = _run(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        article = db.session.scalar(select(Article).filter_by(slug="soleus"))
+        assert article.title == "Soleus" and article.summary == "The second heart."

@@ -46,7 +46,8 @@ def _as_list(value: Any, name: str) -> list[str]:
 def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
     """Create or update the article in one Markdown file with front matter; (article, created)."""
     try:
-        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (Notepad's UTF-8) would hide the front matter.
+        post = frontmatter.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise ContentError("the file is not UTF-8 text") from None
     except Exception as exc:  # the YAML parser's errors have many types
