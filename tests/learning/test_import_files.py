@@ -145,3 +145,35 @@ def test_a_lesson_saved_with_a_byte_order_mark_is_read_with_its_front_matter(app
     course = _course(app)
     assert course.lessons[1].title == "Treating them"
     assert course.lessons[1].transcript == "What the video says.\n"
+
+
+def _modules_twice(root: Path) -> None:
+    text = (root / "course.yaml").read_text()
+    (root / "course.yaml").write_text(
+        text + "modules:\n- title: Only this\n  lessons: [01-find.md]\n"
+    )
+
+
+def _choices_twice(root: Path) -> None:
+    (root / "quiz.yaml").write_text(
+        "questions:\n- prompt: P?\n  choices: [{text: a, correct: true}, {text: b}]\n"
+        "  choices: [{text: c, correct: true}, {text: d}]\n"
+    )
+
+
+def _title_twice(root: Path) -> None:
+    (root / "lessons" / "02-treat.md").write_text(
+        "---\ntitle: Treating them\nminutes: 15\ntitle: Other\n---\nText\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (_modules_twice, "course.yaml: not valid YAML ('modules' is written twice"),
+        (_choices_twice, "quiz.yaml: not valid YAML ('choices' is written twice"),
+        (_title_twice, "lessons/02-treat.md: bad YAML front matter ('title' is written twice"),
+    ],
+)
+def test_a_field_written_twice_is_refused_not_silently_replaced(app, tmp_path, spoil, message):
+    refused(app, tmp_path, spoil, message)

@@ -29,6 +29,7 @@ import yaml
 from campus.accounts.models import PROFESSIONS
 from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS
 from campus.learning.rendering import VideoURLError, video_embed_url
+from campus.yamlfiles import UniqueKeyLoader, UniqueKeyYAMLHandler
 
 COURSE_FILE = "course.yaml"
 QUIZ_FILE = "quiz.yaml"
@@ -245,7 +246,8 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
     try:
         # parse, not loads: loads passes the keys as keywords, a TypeError for a key like 12.
         # utf-8-sig: a byte-order mark (Notepad's UTF-8) would hide the front matter.
-        metadata, content = frontmatter.parse(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        metadata, content = frontmatter.parse(text, handler=UniqueKeyYAMLHandler())
     except FileNotFoundError:
         raise CourseFileError(f"{where}: no such file") from None
     except OSError as exc:
@@ -360,7 +362,7 @@ def _unbuildable(exc: ValueError) -> str:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
     except FileNotFoundError:
         raise CourseFileError(f"{path.name}: no such file") from None
     except OSError as exc:

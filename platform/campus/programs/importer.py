@@ -22,31 +22,13 @@ from campus.learning.models import Course
 from campus.programs.exam import choices_from
 from campus.programs.models import RESERVED_SLUGS, ExamQuestion, Program, ProgramCourse
 from campus.programs.progress import completion_gaps, practical_gaps
+from campus.yamlfiles import UniqueKeyLoader
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # as the admin's form (admin/catalog.py)
 
 
 class ProgramFileError(ValueError):
     """A program file that cannot be imported; the message names the problem."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML that refuses a key written twice in one mapping (plain YAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                twice = key in seen
-                seen.add(key)
-            except TypeError:  # not a key at all: the base class says so
-                continue
-            if twice:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{key!r} is written twice", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
 
 
 def _mapping(value: Any, name: str) -> dict:
@@ -140,7 +122,7 @@ def _question(item: dict, number: int) -> ExamQuestion:
 def read_program(path: Path) -> dict:
     """Load and check a program file."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
     except UnicodeDecodeError:
         raise ProgramFileError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
