@@ -177,3 +177,23 @@ def _title_twice(root: Path) -> None:
 )
 def test_a_field_written_twice_is_refused_not_silently_replaced(app, tmp_path, spoil, message):
     refused(app, tmp_path, spoil, message)
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        [{"title": "M", "lessons": ["01-find.md", "02-treat.md", "01-find.md", "03-home.md"]}],
+        [
+            {"title": "M", "lessons": ["01-find.md", "02-treat.md", "03-home.md"]},
+            {"title": "Again", "lessons": ["02-treat.md"]},
+        ],
+    ],
+)
+def test_a_lesson_listed_twice_is_refused_not_counted_twice_toward_the_hours(
+    app, tmp_path, modules
+):
+    def spoil(root: Path) -> None:
+        course = {**COURSE, "summary": "Changed summary", "ce_hours": 1, "modules": modules}
+        (root / "course.yaml").write_text(yaml.safe_dump(course, sort_keys=False))
+
+    refused(app, tmp_path, spoil, "is listed twice")

@@ -152,6 +152,7 @@ def read_course(folder: Path) -> CourseSpec:
         _module(folder, item, n) for n, item in enumerate(reader.items("modules", required=True), 1)
     )
     reader.done()
+    _check_listed_once(modules)
     quiz_path = _inside(folder, QUIZ_FILE)
     quiz = _quiz(quiz_path) if quiz_path.exists() else None
     if status == "published":
@@ -193,6 +194,15 @@ def _module(folder: Path, item: Any, number: int) -> ModuleSpec:
         raise CourseFileError(f"{where}: list at least one lesson file")
     lessons = tuple(_lesson(folder, name, where) for name in names)
     return ModuleSpec(title, summary, lessons)
+
+
+def _check_listed_once(modules: tuple[ModuleSpec, ...]) -> None:
+    # A lesson listed twice is studied twice: its minutes would count twice toward the CE hours.
+    seen: set[str] = set()
+    for lesson in (lesson for module in modules for lesson in module.lessons):
+        if lesson.filename in seen:
+            raise CourseFileError(f"{COURSE_FILE}: lessons/{lesson.filename} is listed twice")
+        seen.add(lesson.filename)
 
 
 def _check_transcripts(modules: tuple[ModuleSpec, ...]) -> None:
