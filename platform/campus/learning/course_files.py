@@ -19,7 +19,6 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,8 @@ import frontmatter
 import yaml
 
 from campus.accounts.models import PROFESSIONS
+from campus.learning.course_fields import CourseFileError as CourseFileError
+from campus.learning.course_fields import Fields
 from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS
 from campus.learning.rendering import VideoURLError, video_embed_url
 from campus.yamlfiles import UniqueKeyLoader, UniqueKeyYAMLHandler
@@ -37,10 +38,6 @@ TRANSCRIPT_SUFFIX = ".transcript.md"
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-class CourseFileError(ValueError):
-    """A course folder that cannot be imported; the message names the file and the problem."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,7 @@ def course_folders(folder: Path) -> list[Path]:
 def read_course(folder: Path) -> CourseSpec:
     """Read and check one course folder; raise CourseFileError on the first problem."""
     data = _mapping(_load_yaml(folder / COURSE_FILE), COURSE_FILE)
-    reader = _Fields(data, COURSE_FILE)
+    reader = Fields(data, COURSE_FILE)
     slug = reader.text("slug", default=folder.name, limit=120)
     if not _SLUG.match(slug):
         raise CourseFileError(
@@ -175,7 +172,7 @@ def _subjects(keys: list[str]) -> list[str]:
 
 def _approval(item: Any, number: int) -> tuple[str, str, date | None]:
     where = f"{COURSE_FILE}, approval {number}"
-    reader = _Fields(_mapping(item, where), where)
+    reader = Fields(_mapping(item, where), where)
     board = reader.text("board", limit=60)
     approval_number = reader.text("approval_number", limit=80)
     valid_until = reader.date("valid_until")
@@ -185,7 +182,7 @@ def _approval(item: Any, number: int) -> tuple[str, str, date | None]:
 
 def _module(folder: Path, item: Any, number: int) -> ModuleSpec:
     where = f"{COURSE_FILE}, module {number}"
-    reader = _Fields(_mapping(item, where), where)
+    reader = Fields(_mapping(item, where), where)
     title = reader.text("title", limit=200)
     summary = reader.text("summary", default="", limit=None)
     names = reader.lines("lessons")
@@ -271,7 +268,7 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
     for key in metadata:
         if not isinstance(key, str):
             raise CourseFileError(f"{where}: the front matter names a field {key!r}, not a name")
-    reader = _Fields(dict(metadata), where)
+    reader = Fields(dict(metadata), where)
     title = reader.text("title", limit=200)
     minutes = reader.integer("minutes", low=1, high=600)
     video = reader.text("video", default="", limit=500) or None
@@ -292,7 +289,7 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
 
 
 def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:
-    reader = _Fields(_mapping(item, where), where)
+    reader = Fields(_mapping(item, where), where)
     title = reader.text("title", limit=200)
     name = reader.text("file", limit=200)
     reader.done()
@@ -310,7 +307,7 @@ def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:
 
 
 def _quiz(path: Path) -> QuizSpec:
-    reader = _Fields(_mapping(_load_yaml(path), QUIZ_FILE), QUIZ_FILE)
+    reader = Fields(_mapping(_load_yaml(path), QUIZ_FILE), QUIZ_FILE)
     title = reader.text("title", default="Final quiz", limit=200)
     instructions = reader.text("instructions", default="", limit=None)
     pass_mark = reader.integer("pass_mark_percent", low=1, high=100, default=70)
@@ -330,14 +327,14 @@ def _quiz(path: Path) -> QuizSpec:
 
 def _question(item: Any, number: int) -> QuestionSpec:
     where = f"{QUIZ_FILE}, question {number}"
-    reader = _Fields(_mapping(item, where), where)
+    reader = Fields(_mapping(item, where), where)
     prompt = reader.text("prompt", limit=None)
     explanation = reader.text("explanation", default="", limit=None)
     multiple = reader.flag("multiple")
     objective = reader.text("objective", default="", limit=200)
     choices = []
     for n, choice in enumerate(reader.items("choices", required=True), 1):
-        choice_reader = _Fields(_mapping(choice, f"{where}, choice {n}"), f"{where}, choice {n}")
+        choice_reader = Fields(_mapping(choice, f"{where}, choice {n}"), f"{where}, choice {n}")
         choices.append((choice_reader.text("text", limit=None), choice_reader.flag("correct")))
         choice_reader.done()
     reader.done()
@@ -389,94 +386,3 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise CourseFileError(f"{where}: expected a mapping of fields")
     return value
-
-
-class _Fields:
-    """Take fields from a mapping one by one, checking each; `done` refuses the leftovers."""
-
-    def __init__(self, data: dict[str, Any], where: str) -> None:
-        self.data = dict(data)
-        self.where = where
-
-    def _take(self, key: str, default: Any, required: bool) -> Any:
-        if key not in self.data or self.data[key] is None:
-            self.data.pop(key, None)
-            if required:
-                raise CourseFileError(f"{self.where}: `{key}` is required")
-            return default
-        return self.data.pop(key)
-
-    def text(self, key: str, *, default: str | None = None, limit: int | None) -> str:
-        value = self._take(key, default, default is None)
-        if not isinstance(value, str) or (default is None and not value.strip()):
-            raise CourseFileError(f"{self.where}: `{key}` must be text")
-        if limit is not None and len(value) > limit:
-            raise CourseFileError(f"{self.where}: `{key}` is longer than {limit} characters")
-        return value.strip() if limit is not None else value
-
-    def lines(self, key: str) -> list[str]:
-        value = self._take(key, [], False)
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise CourseFileError(f"{self.where}: `{key}` must be a list of text lines")
-        return [v.strip() for v in value]
-
-    def items(self, key: str, *, required: bool = False) -> list[Any]:
-        value = self._take(key, [], required)
-        if not isinstance(value, list) or (required and not value):
-            raise CourseFileError(f"{self.where}: `{key}` must be a non-empty list")
-        return value
-
-    def choice(self, key: str, allowed: Any, *, default: str) -> str:
-        value = self._take(key, default, False)
-        # Text first: a list or mapping cannot be looked up in a dict of choices (TypeError).
-        if not isinstance(value, str) or value not in allowed:
-            raise CourseFileError(f"{self.where}: `{key}` must be one of {', '.join(allowed)}")
-        return value
-
-    def integer(self, key: str, *, low: int, high: int, default: int | None = None) -> int:
-        value = self._take(key, default, default is None)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise CourseFileError(f"{self.where}: `{key}` must be a whole number {low}-{high}")
-        return value
-
-    def optional_integer(self, key: str, *, low: int, high: int) -> int | None:
-        if self.data.get(key) is None:
-            self.data.pop(key, None)
-            return None
-        return self.integer(key, low=low, high=high)
-
-    def hours(self, key: str) -> Decimal:
-        value = self._take(key, None, True)
-        try:
-            hours = Decimal(str(value)) if not isinstance(value, bool) else Decimal("nan")
-        except InvalidOperation:
-            hours = Decimal("nan")
-        if not hours.is_finite() or not Decimal("0") < hours < Decimal("1000"):
-            raise CourseFileError(f"{self.where}: `{key}` must be a number of hours above 0")
-        if hours != hours.quantize(Decimal("0.01")):
-            raise CourseFileError(f"{self.where}: `{key}` has more than two decimals")
-        return hours
-
-    def date(self, key: str) -> date | None:
-        value = self._take(key, None, False)
-        if value is None or isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise CourseFileError(f"{self.where}: `{key}` must be a date like 2027-12-31")
-
-    def flag(self, key: str) -> bool:
-        value = self._take(key, False, False)
-        if not isinstance(value, bool):
-            raise CourseFileError(f"{self.where}: `{key}` must be true or false")
-        return value
-
-    def done(self) -> None:
-        if self.data:
-            unknown = ", ".join(sorted(map(str, self.data)))
-            raise CourseFileError(f"{self.where}: unknown field(s) {unknown}")

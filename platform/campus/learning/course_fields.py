@@ -1,0 +1,105 @@
+"""Take a course file's fields one by one, each checked; what is left over is refused.
+
+Used by `course_files`, which reads the files; the errors name the file and the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class CourseFileError(ValueError):
+    """A course folder that cannot be imported; the message names the file and the problem."""
+
+
+class Fields:
+    """Take fields from a mapping one by one, checking each; `done` refuses the leftovers."""
+
+    def __init__(self, data: dict[str, Any], where: str) -> None:
+        self.data = dict(data)
+        self.where = where
+
+    def _take(self, key: str, default: Any, required: bool) -> Any:
+        if key not in self.data or self.data[key] is None:
+            self.data.pop(key, None)
+            if required:
+                raise CourseFileError(f"{self.where}: `{key}` is required")
+            return default
+        return self.data.pop(key)
+
+    def text(self, key: str, *, default: str | None = None, limit: int | None) -> str:
+        value = self._take(key, default, default is None)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise CourseFileError(f"{self.where}: `{key}` must be text")
+        if limit is not None and len(value) > limit:
+            raise CourseFileError(f"{self.where}: `{key}` is longer than {limit} characters")
+        return value.strip() if limit is not None else value
+
+    def lines(self, key: str) -> list[str]:
+        value = self._take(key, [], False)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise CourseFileError(f"{self.where}: `{key}` must be a list of text lines")
+        return [v.strip() for v in value]
+
+    def items(self, key: str, *, required: bool = False) -> list[Any]:
+        value = self._take(key, [], required)
+        if not isinstance(value, list) or (required and not value):
+            raise CourseFileError(f"{self.where}: `{key}` must be a non-empty list")
+        return value
+
+    def choice(self, key: str, allowed: Any, *, default: str) -> str:
+        value = self._take(key, default, False)
+        # Text first: a list or mapping cannot be looked up in a dict of choices (TypeError).
+        if not isinstance(value, str) or value not in allowed:
+            raise CourseFileError(f"{self.where}: `{key}` must be one of {', '.join(allowed)}")
+        return value
+
+    def integer(self, key: str, *, low: int, high: int, default: int | None = None) -> int:
+        value = self._take(key, default, default is None)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise CourseFileError(f"{self.where}: `{key}` must be a whole number {low}-{high}")
+        return value
+
+    def optional_integer(self, key: str, *, low: int, high: int) -> int | None:
+        if self.data.get(key) is None:
+            self.data.pop(key, None)
+            return None
+        return self.integer(key, low=low, high=high)
+
+    def hours(self, key: str) -> Decimal:
+        value = self._take(key, None, True)
+        try:
+            hours = Decimal(str(value)) if not isinstance(value, bool) else Decimal("nan")
+        except InvalidOperation:
+            hours = Decimal("nan")
+        if not hours.is_finite() or not Decimal("0") < hours < Decimal("1000"):
+            raise CourseFileError(f"{self.where}: `{key}` must be a number of hours above 0")
+        if hours != hours.quantize(Decimal("0.01")):
+            raise CourseFileError(f"{self.where}: `{key}` has more than two decimals")
+        return hours
+
+    def date(self, key: str) -> date | None:
+        value = self._take(key, None, False)
+        if value is None or isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise CourseFileError(f"{self.where}: `{key}` must be a date like 2027-12-31")
+
+    def flag(self, key: str) -> bool:
+        value = self._take(key, False, False)
+        if not isinstance(value, bool):
+            raise CourseFileError(f"{self.where}: `{key}` must be true or false")
+        return value
+
+    def done(self) -> None:
+        if self.data:
+            unknown = ", ".join(sorted(map(str, self.data)))
+            raise CourseFileError(f"{self.where}: unknown field(s) {unknown}")
