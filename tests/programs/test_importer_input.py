@@ -96,13 +96,16 @@ def test_a_value_yaml_reads_but_python_cannot_build_is_refused(
         # A page nobody reaches: /programs/verify/... is the credential check.
         ("slug: verify\ntitle: X\n", "slug 'verify'"),
         ("slug: Hip & Thigh\ntitle: X\n", "lower-case words joined by hyphens"),
+        # bool("false") is True: a draft the file meant to keep was published.
+        ("slug: x\ntitle: X\npublished: 'false'\n", "published must be true or false"),
+        ("slug: x\ntitle: X\nlicense_required: 'no'\n", "license_required must be true or"),
     ],
 )
 def test_the_slug_and_texts_are_held_to_the_admin_forms_rules(
     app, tmp_path: Path, head: str, refusal: str
 ):
     path = tmp_path / "p.yaml"
-    path.write_text(head + "published: false\n")
+    path.write_text(head + ("" if "published" in head else "published: false\n"))
     result = app.test_cli_runner().invoke(args=["programs", "import", str(path)])
     assert result.exit_code == 1 and refusal in result.output, result.output
     with app.app_context():

@@ -73,6 +73,13 @@ def _whole(value: Any, name: str, low: int, high: int) -> int:
     return value
 
 
+def _flag(value: Any, name: str) -> bool:
+    """Read true or false; bool() would read the text "false" (quoted) as true."""
+    if not isinstance(value, bool):
+        raise ProgramFileError(f"{name} must be true or false, not {value!r}")
+    return value
+
+
 def _weights(value: Any) -> dict[str, int]:
     """Read the exam's domain weights as the admin's form does: whole numbers from 1 to 100."""
     if value is None:
@@ -193,7 +200,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     program.description = str(data.get("description") or "")
     program.accrediting_body = data.get("accrediting_body") or None
     program.professions = list(data.get("professions") or [])
-    program.license_required = bool(data.get("license_required", True))
+    program.license_required = _flag(data.get("license_required", True), "license_required")
     program.elective_hours = _hours(data.get("elective_hours"), "elective_hours")
     program.validity_months = _whole(data.get("validity_months", 24), "validity_months", 1, 240)
     program.renewal_hours = _hours(data.get("renewal_hours"), "renewal_hours")
@@ -214,7 +221,7 @@ def import_program(data: dict) -> tuple[Program, str]:
         _texts(practical.get("techniques"), "practical techniques")
     )
     program.rubric = "\n".join(_texts(practical.get("rubric"), "practical rubric"))
-    program.published = bool(data.get("published", True))
+    program.published = _flag(data.get("published", True), "published")
     program.courses.clear()
     db.session.flush()
     required = _texts(data.get("required_courses"), "required_courses")
