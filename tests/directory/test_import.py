@@ -83,3 +83,16 @@ def test_a_list_field_of_the_wrong_shape_is_reported_for_that_entry(app, tmp_pat
     assert result.exit_code == 1, repr(result.exception)
     assert f"maya@example.com: {field} must be a list of names" in result.output
     assert _users(app) == 0
+
+
+@pytest.mark.parametrize("field", ["show_street", "contact_enabled", "published"])
+def test_a_yes_or_no_written_as_text_is_refused_not_read_as_yes(app, tmp_path, field):
+    path = tmp_path / "profiles.yaml"
+    path.write_text(
+        "- email: maya@example.com\n  display_name: Maya\n  zip_code: '10001'\n"
+        f"  professions: [massage_therapist]\n  street: 1 Main St\n  {field}: 'no'\n"
+    )
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, repr(result.exception)
+    assert f"maya@example.com: {field} must be true or false" in result.output
+    assert _users(app) == 0

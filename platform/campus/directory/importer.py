@@ -72,18 +72,26 @@ def _names(entry: dict[str, Any], key: str) -> list[str]:
     return [str(v) for v in value]
 
 
+def _flag(entry: dict[str, Any], key: str, default: bool) -> bool:
+    """Read true or false; bool() would read the text "no" (quoted) as yes: a street shown."""
+    value = entry.get(key, default)
+    if not isinstance(value, bool):
+        raise services.DirectoryError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
 def _data(entry: dict[str, Any]) -> services.ProfileData:
     return services.ProfileData(
         display_name=str(entry.get("display_name", "")),
         zip_code=str(entry.get("zip_code", "")),
         practice_name=str(entry.get("practice_name", "")),
         street=str(entry.get("street", "")),
-        show_street=bool(entry.get("show_street", False)),
+        show_street=_flag(entry, "show_street", False),
         bio=str(entry.get("bio", "")),
         website=str(entry.get("website", "")),
         phone=str(entry.get("phone", "")),
-        accepting_clients=bool(entry.get("accepting_clients", True)),
-        contact_enabled=bool(entry.get("contact_enabled", True)),
+        accepting_clients=_flag(entry, "accepting_clients", True),
+        contact_enabled=_flag(entry, "contact_enabled", True),
         specialties=_names(entry, "specialties"),
         professions=_names(entry, "professions"),
     )
@@ -119,7 +127,7 @@ def import_profiles(
                     continue
                 # Logged as the importer's change: the member did not make it.
                 actions.save_profile(user, _data(entry), actor=actor, imported=True)
-                if entry.get("published"):
+                if _flag(entry, "published", False):
                     actions.publish_profile(user, imported=True, actor=actor)
         except services.DirectoryError as exc:
             report.failed.append((email, exc.message))
