@@ -308,3 +308,73 @@ def test_a_reissue_that_corrects_the_license_number_sends_the_board_a_correction
             select(AuditEntry).where(AuditEntry.object_type == "ReportedCompletion")
         ).all()
         assert len(entries) == 1 and "MA1234" in entries[0].summary
+
+
+@pytest.mark.parametrize("rounds", [1, 2], ids=["pending", "failed"])
+def test_a_report_that_never_reached_the_board_needs_no_withdrawal(
+    app, client, fake_cebroker, rounds
+):
+    # Every try was refused before anything was sent: CE Broker never got the completion, so
+    # its revocation leaves nothing to withdraw and the member is not told it was received.
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+    from campus.reporting.tasks import sweep_reports
+
+    configure(app, fake_cebroker)
+    app.config["CEBROKER_ENDPOINT"] = "http://127.0.0.1:9/nothing-listens-here"
+    c = completion(app)
+    with app.app_context():
+        for _ in range(rounds - 1):
+            report = report_of(c.certificate_id)
+            report.updated_at = utcnow() - timedelta(hours=2)
+            db.session.commit()
+            sweep_reports.apply()
+        report = report_of(c.certificate_id)
+        assert report.attempts > 0 and report.status == ("pending", "failed")[rounds - 1]
+    _revoke(app, c.code)
+    with app.app_context():
+        from campus.reporting.tasks import send_report
+
+        send_report.apply(args=(report_of(c.certificate_id).id,))
+        report = report_of(c.certificate_id)
+        assert report.status in ("cancelled", "failed") and report.withdrawal_due_at is not None
+        assert not report.withdrawal_pending
+        assert not admin_listed_as_due(report.id)
+    support.login(client, c.email)
+    html = client.get("/certificates/").get_data(as_text=True)
+    assert "received it" not in html and "withdraws" not in html
+
+
+def test_a_correction_cancelled_by_a_revocation_still_needs_the_withdrawal(app, fake_cebroker):
+    # The board accepted the completion; the correction never got through before the
+    # certificate was revoked, so what the board holds must still be withdrawn.
+    from campus.reporting import services
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        app.config["CEBROKER_ENDPOINT"] = "http://127.0.0.1:9/nothing-listens-here"
+        services.queue_correction(report_of(c.certificate_id))
+        db.session.commit()
+        assert report_of(c.certificate_id).status == "pending"
+    _revoke(app, c.code)
+    with app.app_context():
+        from campus.reporting.tasks import send_report
+
+        send_report.apply(args=(report_of(c.certificate_id).id,))
+        report = report_of(c.certificate_id)
+        assert report.status == "cancelled" and report.withdrawal_pending
+        assert admin_listed_as_due(report.id)
+
+
+def admin_listed_as_due(report_id: int) -> bool:
+    """Whether the SQL form of the rule finds the report (the admin's "withdrawal due" filter)."""
+    from sqlalchemy import select
+
+    from campus.reporting.models import ReportedCompletion, withdrawal_pending_clause
+
+    found = db.session.scalars(
+        select(ReportedCompletion.id).where(withdrawal_pending_clause())
+    ).all()
+    return report_id in found

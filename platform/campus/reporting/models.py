@@ -94,11 +94,18 @@ class ReportedCompletion(TimestampMixin, Model):
             and (self.certificate.status == "revoked" or self.moved_at is not None)
             and (
                 self.status in ("sent", "accepted")
-                # A send that went unanswered, then was tried again and cancelled by the
-                # revocation, or given up on: the board may have received that send.
-                or (self.status in ("cancelled", "failed") and self.attempts > 0)
+                # Cancelled by the revocation or given up on after the board accepted it (a
+                # correction queued since), or after a send that went unanswered: the board
+                # holds or may hold it. Tries refused before anything reached it count for
+                # nothing: the board never got those.
+                or (self.status in ("cancelled", "failed") and self.may_be_held)
             )
         )
+
+    @property
+    def may_be_held(self) -> bool:
+        """The board took a send of this report (it gave a receipt) or one went unanswered."""
+        return self.reference is not None or self.unanswered_at is not None
 
     def __repr__(self) -> str:
         return f"<ReportedCompletion {self.certificate_id} {self.system} {self.status}>"
@@ -118,6 +125,9 @@ def withdrawal_pending_clause() -> ColumnElement[bool]:
         ),
         or_(
             report.status.in_(("sent", "accepted")),
-            and_(report.status.in_(("cancelled", "failed")), report.attempts > 0),
+            and_(
+                report.status.in_(("cancelled", "failed")),
+                or_(report.reference.is_not(None), report.unanswered_at.is_not(None)),
+            ),
         ),
     )

@@ -341,8 +341,7 @@ def reopen(report: ReportedCompletion) -> None:
             409,
         )
     if report.attempts >= max_attempts():
-        # A resend earns a full round of tries (and the sweep's care if its message is lost);
-        # the count stays above zero, which tells the withdrawal rule the board may hold it.
+        # A resend earns a full round of tries (and the sweep's care if its message is lost).
         report.attempts = max(1, max_attempts() - TRIES_PER_ROUND)
     _requeue(report)
     db.session.flush()
