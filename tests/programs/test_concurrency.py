@@ -1,4 +1,4 @@
-"""Clicks landing at once on one credential or practical change it and log it once (PostgreSQL)."""
+"""Clicks landing at once on one credential or practical change it and log it once."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from tests import support
 from tests.admin import helpers as admin
 from tests.programs.helpers import make_credential, make_program
 
-pytestmark = pytest.mark.skipif(
+postgres_only = pytest.mark.skipif(
     not support.is_postgres(),
     reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
 )
 
 
+@postgres_only
 def test_issue_again_clicked_by_several_admins_at_once_is_queued_and_logged_once(app, monkeypatch):
     from campus import jobs
     from campus.programs.actions import ISSUE_TASK
@@ -54,6 +55,7 @@ def test_issue_again_clicked_by_several_admins_at_once_is_queued_and_logged_once
     assert len(admin.audit_entries(app, action="program_credential_issue_again")) == 1
 
 
+@postgres_only
 def test_two_assessors_deciding_one_practical_at_once_record_one_verdict(app, monkeypatch):
     import io
 
@@ -168,6 +170,7 @@ def test_a_credential_renewed_by_two_runs_at_once_is_renewed_and_logged_once(app
         assert db.session.get(Credential, credential_id).valid_until > today + timedelta(days=700)
 
 
+@postgres_only
 def test_two_uploads_of_one_practical_at_once_leave_one_waiting_for_review(app):
     import io
 
@@ -201,6 +204,7 @@ def test_two_uploads_of_one_practical_at_once_leave_one_waiting_for_review(app):
         assert db.session.scalar(select(func.count()).select_from(PracticalSubmission)) == 1
 
 
+@postgres_only
 def test_an_autosave_landing_as_the_exam_is_submitted_leaves_the_answers_it_was_scored_on(
     app, monkeypatch
 ):
@@ -267,6 +271,7 @@ def test_an_autosave_landing_as_the_exam_is_submitted_leaves_the_answers_it_was_
         assert closed.score_percent == 100 * right // total
 
 
+@postgres_only
 def test_an_answer_saved_as_the_sweep_closes_the_sitting_is_counted_or_refused(app, monkeypatch):
     import threading
     from datetime import timedelta

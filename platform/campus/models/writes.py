@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,28 @@ def insert_if_absent(model: Any, values: dict[str, Any], keys: list[str]) -> int
             raise
     # RETURNING tells reliably (rowcount is not, for ORM-enabled inserts on every driver).
     return db.session.execute(stmt.returning(model.id)).scalar()
+
+
+def lock_row(model: Any, row_id: int) -> None:
+    """Hold a row's lock until the transaction ends, on every database.
+
+    SQLite ignores FOR UPDATE, and its reads outside a transaction see each commit as it lands:
+    two runs would both read the row unchanged, then both change it. A write that changes
+    nothing takes the database's write lock first, so the second run waits, then reads the
+    first one's commit. (Its timestamp is written back as it was: the row did not change.)
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        values: dict[str, Any] = {"id": model.id}
+        if hasattr(model, "updated_at"):
+            values["updated_at"] = model.updated_at
+        db.session.execute(
+            update(model)
+            .where(model.id == row_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        db.session.execute(select(model.id).where(model.id == row_id).with_for_update()).all()
 
 
 def is_duplicate(error: IntegrityError) -> bool:

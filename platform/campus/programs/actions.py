@@ -21,6 +21,7 @@ from campus.learning.keeping import refusal
 from campus.learning.models import Course
 from campus.learning.services import approval_problem
 from campus.mail.services import queue_email
+from campus.models.writes import lock_row
 from campus.programs import exam, issuing, practicals
 from campus.programs.models import (
     Credential,
@@ -198,9 +199,8 @@ def renew_credential(credential_id: int, today) -> bool:
     """Extend a credential whose renewal hours are earned (the worker's renewal check)."""
     # Locked to the commit: the nightly run and the check after each completed course may
     # renew one credential at once; the second waits, then finds its new period not yet earned.
-    credential = db.session.get(
-        Credential, credential_id, with_for_update=True, populate_existing=True
-    )
+    lock_row(Credential, credential_id)
+    credential = db.session.get(Credential, credential_id, populate_existing=True)
     if credential is None:
         return False
     before = credential.valid_until
