@@ -204,7 +204,6 @@ def test_two_uploads_of_one_practical_at_once_leave_one_waiting_for_review(app):
         assert db.session.scalar(select(func.count()).select_from(PracticalSubmission)) == 1
 
 
-@postgres_only
 def test_an_autosave_landing_as_the_exam_is_submitted_leaves_the_answers_it_was_scored_on(
     app, monkeypatch
 ):
@@ -271,7 +270,6 @@ def test_an_autosave_landing_as_the_exam_is_submitted_leaves_the_answers_it_was_
         assert closed.score_percent == 100 * right // total
 
 
-@postgres_only
 def test_an_answer_saved_as_the_sweep_closes_the_sitting_is_counted_or_refused(app, monkeypatch):
     import threading
     from datetime import timedelta

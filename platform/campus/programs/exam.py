@@ -27,6 +27,7 @@ from campus.audit import record
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.programs.models import Credential, ExamQuestion, ExamSitting, Program
 from campus.templating import format_date
 
@@ -278,7 +279,8 @@ def save_answers(
     now = now or utcnow()
     # Read again under the row lock: an autosave that read the sitting open while a submission
     # closed it would otherwise write its answers over those the sitting was scored on.
-    db.session.refresh(sitting, with_for_update=True)
+    lock_row(ExamSitting, sitting.id)
+    db.session.refresh(sitting)
     if not sitting.is_open:
         raise ExamError("This sitting is closed.")
     if now >= sitting.deadline_at:
@@ -344,7 +346,8 @@ def expire(sitting: ExamSitting) -> bool:
     """Close a sitting whose deadline passed, audit it, and queue the credential on a pass."""
     # Scored on the answers as they stand under the row lock: one saved just before the
     # deadline, while this sitting was being read, counts.
-    db.session.refresh(sitting, with_for_update=True)
+    lock_row(ExamSitting, sitting.id)
+    db.session.refresh(sitting)
     if not close(sitting, "expired"):
         return False
     record(
