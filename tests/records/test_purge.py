@@ -176,3 +176,32 @@ def test_the_purge_deletes_a_pdf_an_earlier_reissue_left_behind(app, client):
 
         assert purge_retained.apply().get() == 1
         assert not get_storage().exists(m.storage_key)
+
+
+def test_two_purge_runs_at_once_purge_and_log_a_hold_once(app, client, monkeypatch):
+    # Two beat processes (or a slow run and the next) reach the same due hold together.
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+    from campus.records import retention
+
+    _m, hold_id, purge_after = _deleted_member(app, client)
+    support.hold_in_pairs(monkeypatch, retention, "_delete_files")
+    purged: list[bool] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                purged.append(retention.purge_hold(hold_id, today=purge_after))
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                purged.append(False)
+
+    support.run_together([run, run])
+
+    assert sorted(purged) == [False, True]
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "retained_records_purged")
+        ).all()
+        assert len(entries) == 1

@@ -37,6 +37,7 @@ from campus.learning.records import CourseEvaluation, SeatTime
 from campus.mail.models import EmailMessage
 from campus.mail.services import TOMBSTONE_DOMAIN, queue_email
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.programs.models import Credential, ExamSitting, PracticalSubmission
 from campus.records import audit_scrub, licensing
 from campus.records.models import DataExport, RetentionHold
@@ -406,9 +407,10 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
     The files go first and the rows after, so a run cut short is finished by the next one.
     """
     today = today or dates.today()
-    hold = db.session.scalar(
-        select(RetentionHold).where(RetentionHold.id == hold_id).with_for_update()
-    )
+    # Locked to the commit: two runs at once (two beats, a slow run and the next) would both
+    # purge it and both log it; the second waits, then finds it gone.
+    lock_row(RetentionHold, hold_id)
+    hold = db.session.get(RetentionHold, hold_id, populate_existing=True)
     if hold is None or hold.purge_after > today:
         return False
     user_id = hold.user_id
