@@ -14,7 +14,6 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-@postgres_only
 def test_issue_again_clicked_by_several_admins_at_once_is_queued_and_logged_once(app, monkeypatch):
     from campus import jobs
     from campus.programs.actions import ISSUE_TASK

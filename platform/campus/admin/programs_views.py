@@ -25,6 +25,7 @@ from campus.admin.forms import ActionForm, RevokeForm
 from campus.extensions import db
 from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
+from campus.models.writes import lock_row
 from campus.programs import actions, exam, issuing
 from campus.programs.models import (
     RESERVED_SLUGS,
@@ -308,9 +309,8 @@ class CredentialView(AuditedModelView):
     def _change(self, credential_id: int, form, refused: str, change, done: str):
         """Apply one change to a credential from its page; flash what happened and go back."""
         # Locked to the commit: a second click landing at once waits, then finds it changed.
-        credential = db.session.get(
-            Credential, credential_id, with_for_update=True, populate_existing=True
-        )
+        lock_row(Credential, credential_id)
+        credential = db.session.get(Credential, credential_id, populate_existing=True)
         if credential is None:
             abort(404)
         back = redirect(url_for(".details_view", id=credential_id))
