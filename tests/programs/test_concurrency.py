@@ -54,7 +54,6 @@ def test_issue_again_clicked_by_several_admins_at_once_is_queued_and_logged_once
     assert len(admin.audit_entries(app, action="program_credential_issue_again")) == 1
 
 
-@postgres_only
 def test_two_assessors_deciding_one_practical_at_once_record_one_verdict(app, monkeypatch):
     import io
 

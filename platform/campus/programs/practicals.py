@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.programs.eligibility import eligibility
 from campus.programs.models import PracticalSubmission, Program
 from campus.storage import get_storage
@@ -169,7 +170,8 @@ def review(
     # Read again under a row lock held to the commit: two assessors deciding at once would
     # each find it waiting, and the second's verdict would overwrite the first after the
     # candidate was emailed the first (and a credential queued on a pass now "returned").
-    db.session.refresh(submission, with_for_update=True)
+    lock_row(PracticalSubmission, submission.id)
+    db.session.refresh(submission)
     if submission.status != "submitted":
         raise PracticalError("This video has been reviewed already.")
     if reviewer.id == submission.user_id:
