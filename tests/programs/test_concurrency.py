@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests import support
 from tests.admin import helpers as admin
 from tests.programs.helpers import make_credential, make_program
-
-postgres_only = pytest.mark.skipif(
-    not support.is_postgres(),
-    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
-)
 
 
 def test_issue_again_clicked_by_several_admins_at_once_is_queued_and_logged_once(app, monkeypatch):
@@ -168,7 +161,6 @@ def test_a_credential_renewed_by_two_runs_at_once_is_renewed_and_logged_once(app
         assert db.session.get(Credential, credential_id).valid_until > today + timedelta(days=700)
 
 
-@postgres_only
 def test_two_uploads_of_one_practical_at_once_leave_one_waiting_for_review(app):
     import io
 

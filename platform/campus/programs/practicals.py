@@ -132,7 +132,7 @@ def store(user: User, program: Program, video: CheckedVideo, filename: str) -> P
     # The candidate's row, locked to the commit (once the video is read, not while it comes
     # in): a second upload at once, a double click or two tabs, waits here, then finds the
     # first waiting for review, as one sent after it would.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     refusal = may_submit(user, program)
     if refusal:
         raise PracticalError(refusal)
