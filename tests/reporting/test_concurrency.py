@@ -1,18 +1,11 @@
-"""Two admins (or two clicks) resending one report at once queue and log it once (PostgreSQL)."""
+"""Two admins (or two clicks) resending one report at once queue and log it once."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
-from tests import support
 from tests.learning.test_concurrency import _race
 from tests.reporting.helpers import completion, report_of
-
-pytestmark = pytest.mark.skipif(
-    not support.is_postgres(),
-    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
-)
 
 
 def test_resends_landing_at_once_queue_and_log_the_report_once(app, monkeypatch):

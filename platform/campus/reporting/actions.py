@@ -9,6 +9,7 @@ from campus.accounts.models import User
 from campus.audit import record, snapshot
 from campus.certificates.models import Certificate
 from campus.extensions import db
+from campus.models.writes import lock_row
 from campus.reporting import services
 from campus.reporting.models import ReportedCompletion
 from campus.reporting.services import ReportingError, reopen
@@ -22,9 +23,8 @@ def _locked(report_id: int) -> ReportedCompletion | None:
     Two clicks landing at once would each find it settled, queue it and log it; locked, the
     second waits for the first and then finds it on its way.
     """
-    return db.session.get(
-        ReportedCompletion, report_id, with_for_update=True, populate_existing=True
-    )
+    lock_row(ReportedCompletion, report_id)
+    return db.session.get(ReportedCompletion, report_id, populate_existing=True)
 
 
 def resend(report_id: int, *, actor: User | None) -> ReportedCompletion:
