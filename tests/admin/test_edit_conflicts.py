@@ -118,3 +118,69 @@ def test_a_program_renamed_while_its_form_was_open_keeps_the_new_name(app, clien
     with app.app_context():
         program = db.session.get_one(Program, program_id)
         assert (program.title, program.description) == ("Certified Neck Therapist", "Neck work.")
+
+
+def _article_state(app, article_id: int) -> tuple[str, str, str, list[str]]:
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    with app.app_context():
+        article = db.session.get_one(Article, article_id)
+        return article.status, article.body_md, article.title, sorted(t.name for t in article.tags)
+
+
+def test_an_article_saved_by_another_admin_is_not_overwritten_by_an_older_page(app, client):
+    from tests.admin.test_library import _article, _article_form
+
+    helpers.sign_in_admin(app, client)
+    other = app.test_client()
+    helpers.sign_in_admin(app, other)
+    response = helpers.post(client, "/admin/articles/new/", _article_form())
+    assert response.status_code == 302, helpers.flashes(response)
+    article_id = _article(app, "levator-scapulae")["id"]
+    url = f"/admin/articles/edit/?id={article_id}"
+    mine = _opened_as(client.get(url).get_data(as_text=True))
+    theirs = _opened_as(other.get(url).get_data(as_text=True))
+    saved = helpers.post(
+        other,
+        url,
+        _article_form(status="published", body_md="Their rewrite.", opened_as=theirs),
+    )
+    assert saved.status_code == 302, helpers.flashes(saved)
+    late = _article_form(title="Levator scapulae, my typo fixed", opened_as=mine)
+    response = helpers.post(client, url, late)
+    assert response.status_code == 200
+    assert any("since you opened it" in m for m in helpers.flashes(response))
+    assert _article_state(app, article_id) == (
+        "published",
+        "Their rewrite.",
+        "Levator scapulae",
+        ["Levator scapulae", "Neck"],
+    )
+    assert len(helpers.audit_entries(app, object_type="Article", action="update")) == 1
+    # Opened again, the page shows their change and saves the admin's own.
+    again = _opened_as(client.get(url).get_data(as_text=True))
+    fresh = _article_form(
+        status="published", body_md="Their rewrite.", title="Fixed", opened_as=again
+    )
+    response = helpers.post(client, url, fresh)
+    assert response.status_code == 302, helpers.flashes(response)
+    assert _article_state(app, article_id)[1:3] == ("Their rewrite.", "Fixed")
+
+
+def test_an_article_retagged_by_another_admin_keeps_its_new_tags(app, client):
+    from tests.admin.test_library import _article, _article_form
+
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/articles/new/", _article_form())
+    assert response.status_code == 302, helpers.flashes(response)
+    article_id = _article(app, "levator-scapulae")["id"]
+    url = f"/admin/articles/edit/?id={article_id}"
+    opened = _opened_as(client.get(url).get_data(as_text=True))
+    # Another admin only retags it meanwhile.
+    saved = helpers.post(client, url, _article_form(tags="Trapezius", opened_as=opened))
+    assert saved.status_code == 302, helpers.flashes(saved)
+    response = helpers.post(client, url, _article_form(summary="Sharper.", opened_as=opened))
+    assert response.status_code == 200
+    assert any("since you opened it" in m for m in helpers.flashes(response))
+    assert _article_state(app, article_id)[3] == ["Trapezius"]

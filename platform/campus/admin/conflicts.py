@@ -37,10 +37,15 @@ class OpenedAs(HiddenField):
         pass
 
 
+def digest(shown: dict[str, Any]) -> str:
+    """A digest of what an edit page shows, as JSON-safe data."""
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def fingerprint(obj: Any) -> str:
     """A digest of what an edit page shows of a record: its audited columns and rows."""
-    text = json.dumps(snapshot(obj), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return digest(snapshot(obj))
 
 
 class GuardedEdits(_ViewBase):
@@ -51,20 +56,31 @@ class GuardedEdits(_ViewBase):
         form_class.opened_as = OpenedAs()
         return form_class
 
+    def fingerprint_of(self, obj: Any) -> str:
+        """The fingerprint of what this view's edit page shows of a record."""
+        return fingerprint(obj)
+
     def edit_form(self, obj: Any = None):
         form = super().edit_form(obj)
         if obj is not None and request.method == "GET":
-            form.opened_as.data = fingerprint(obj)
+            form.opened_as.data = self.fingerprint_of(obj)
         return form
 
-    def update_model(self, form: Any, model: Any) -> bool:
+    def changed_since_opened(self, form: Any, model: Any) -> bool:
+        """Whether someone saved the record after this form's page was opened (then say so)."""
         opened = getattr(form, "opened_as", None)
-        if opened is not None and opened.data:
-            # Held to the commit: of two saves at once, the second reads the first's change.
-            db.session.refresh(model, with_for_update=True)
-            # As bytes: compare_digest refuses a str with non-ASCII characters (a 500).
-            if not hmac.compare_digest(str(opened.data).encode(), fingerprint(model).encode()):
-                db.session.rollback()
-                flash(CHANGED, "error")
-                return False
+        if opened is None or not opened.data:
+            return False
+        # Held to the commit: of two saves at once, the second reads the first's change.
+        db.session.refresh(model, with_for_update=True)
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a 500).
+        if hmac.compare_digest(str(opened.data).encode(), self.fingerprint_of(model).encode()):
+            return False
+        db.session.rollback()
+        flash(CHANGED, "error")
+        return True
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        if self.changed_since_opened(form, model):
+            return False
         return super().update_model(form, model)
