@@ -31,6 +31,10 @@ XSS_PAYLOADS = [
     '<iframe src="http://www.youtube-nocookie.com/embed/x"></iframe>',
     '<iframe src="https://www.youtube-nocookie.com.evil.example/embed/x"></iframe>',
     '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    # Browsers read a backslash in an https address as a slash: the host is evil.example.
+    '<iframe src="https://evil.example\\@player.vimeo.com/video/1"></iframe>',
+    '<iframe src="https://evil.example\\\\@www.youtube-nocookie.com/embed/x"></iframe>',
+    '<iframe src="https://evil.example\\.player.vimeo.com@player.vimeo.com/x"></iframe>',
     "<object data=https://evil.example/x.swf></object>",
     "<embed src=https://evil.example/x.swf>",
     '<form action="https://evil.example"><input name=password></form>',

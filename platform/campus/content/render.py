@@ -59,7 +59,9 @@ class Rendered:
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     if tag == "iframe" and attr == "src":
         parts = urlsplit(value)
-        if parts.scheme != "https" or parts.hostname not in VIDEO_HOSTS:
+        # The whole authority, not the host Python finds in it: browsers read a backslash as
+        # a slash, so "https://evil.example\@player.vimeo.com/" loads evil.example.
+        if parts.scheme != "https" or parts.netloc.lower() not in VIDEO_HOSTS:
             return None
     if tag == "code" and attr == "class" and not re.fullmatch(r"language-[\w+-]+", value):
         return None
