@@ -98,6 +98,28 @@ def test_bad_files_are_reported_and_the_others_still_imported(app, tmp_path):
         assert db.session.scalars(select(Article.slug)).all() == ["a-good"]
 
 
+def test_a_file_the_database_cannot_hold_is_reported_and_the_others_still_imported(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    (tmp_path / "a-good.md").write_text(GOOD)
+    (tmp_path / "b-long-author.md").write_text(
+        GOOD.replace("author: A. Author", "author: " + "A" * 121).replace("Soleus", "Psoas")
+    )
+    (tmp_path / "c-nul.md").write_text(
+        GOOD.replace("gated part", "gated\x00part").replace("Soleus", "Iliacus")
+    )
+    (tmp_path / "d-escaped-nul.md").write_text(GOOD.replace("title: Soleus", 'title: "Sol\\0eus"'))
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "1 created, 0 updated, 3 failed." in result.output
+    assert "b-long-author.md: the author's name is longer than 120 characters" in result.output
+    assert "c-nul.md: the article holds a NUL character" in result.output
+    assert "d-escaped-nul.md: the article holds a NUL character" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Article.slug)).all() == ["a-good"]
+
+
 def test_demo_seed_imports_six_articles_of_every_visibility_idempotently(app):
     from campus.content.demo import seed
     from campus.content.models import Article, Download

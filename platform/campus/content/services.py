@@ -57,6 +57,7 @@ def slugify(value: str) -> str:
 # --- categories and tags ----------------------------------------------------------------------
 
 NAME_MAX = 80  # characters of a region's or muscle's name (its slug is at most as long)
+AUTHOR_MAX = 120  # the column's: PostgreSQL refuses a longer one with an error nobody could read
 
 
 def get_or_create_category(name: str) -> Category:
@@ -131,6 +132,13 @@ def save_article(
         raise ContentError(f"status must be one of {', '.join(STATUSES)}")
     if not body_md.strip():
         raise ContentError("the article body is empty")
+    if len(author_name.strip()) > AUTHOR_MAX:
+        raise ContentError(f"the author's name is longer than {AUTHOR_MAX} characters")
+    # No text holds one (a file's, or a YAML "\0"), and PostgreSQL cannot store one: its error
+    # ended a whole import rather than refusing the one file.
+    texts = (title, summary, body_md, author_name, category or "", *(tags or []))
+    if any("\x00" in text for text in texts):
+        raise ContentError("the article holds a NUL character, which no text has")
     # Their slugs are kept in 80 characters: PostgreSQL refuses a longer one with an error the
     # admin could not read.
     if category and len(category.strip()) > NAME_MAX:
