@@ -150,6 +150,25 @@ def test_a_muscle_too_long_to_keep_is_refused_with_a_sentence(app, client):
     assert not helpers.audit_entries(app, object_type="Article")
 
 
+def test_a_muscle_without_a_letter_an_address_can_hold_is_refused_not_dropped(app, client):
+    # Its tag had no slug, so it was left out of the saved article without a word.
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/articles/new/", _article_form(tags="Neck, Ω"))
+    assert response.status_code == 200
+    assert any("“Ω”" in m and "letter" in m for m in helpers.flashes(response))
+    assert _article(app, "levator-scapulae") is None
+    # A muscle of that name that has an address of its own is found by its name.
+    from campus.content.models import Tag
+    from campus.extensions import db
+
+    with app.app_context():
+        db.session.add(Tag(slug="omega", name="Ω"))
+        db.session.commit()
+    response = helpers.post(client, "/admin/articles/new/", _article_form(tags="Neck, Ω"))
+    assert response.status_code == 302, helpers.flashes(response)
+    assert _article(app, "levator-scapulae")["tags"] == ["Neck", "Ω"]
+
+
 def test_an_imported_region_too_long_to_keep_is_refused(app):
     from campus.content.services import ContentError, save_article
 

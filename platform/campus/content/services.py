@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -82,24 +82,28 @@ def get_or_create_category(name: str) -> Category:
 
 def get_or_create_tags(names: list[str]) -> list[Tag]:
     """Return the tags (muscles) with these names, creating the missing ones."""
-    tags: dict[str, Tag] = {}
+    tags: dict[int, Tag] = {}  # two names may find one tag (its own slug, and another name's)
     for name in names:
-        slug = slugify(name)
-        if not slug or slug in tags:
+        name = name.strip()
+        if not name:
             continue
-        tag = db.session.scalar(
-            select(Tag)
-            .where(func.lower(Tag.name) == name.strip().lower())
-            .order_by(Tag.id)
-            .limit(1)
-        ) or db.session.scalar(select(Tag).where(Tag.slug == slug))
+        slug = slugify(name)
+        # Its own spelling too: SQLite's lower() leaves letters outside A to Z as they are.
+        named = or_(Tag.name == name, func.lower(Tag.name) == name.lower())
+        tag = db.session.scalar(select(Tag).where(named).order_by(Tag.id).limit(1)) or (
+            db.session.scalar(select(Tag).where(Tag.slug == slug)) if slug else None
+        )
         if tag is None:
-            tag = Tag(slug=slug, name=name.strip())
+            if not slug:
+                # Its address would be empty: it used to be left out of the article unsaid.
+                raise ContentError(
+                    f"the muscle “{name}” needs a letter or digit from A to Z or 0 to 9"
+                )
+            tag = Tag(slug=slug, name=name)
             db.session.add(tag)
             db.session.flush()
-        tags[slug] = tag
-    # Two names may find one tag (its own slug, and the slug of another name it has).
-    return list({tag.id: tag for tag in tags.values()}.values())
+        tags[tag.id] = tag
+    return list(tags.values())
 
 
 # --- writing articles -------------------------------------------------------------------------
