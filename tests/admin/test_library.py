@@ -169,6 +169,24 @@ def test_a_muscle_without_a_letter_an_address_can_hold_is_refused_not_dropped(ap
     assert _article(app, "levator-scapulae")["tags"] == ["Neck", "Ω"]
 
 
+@pytest.mark.parametrize("name", ["Épaule", "Ω"])
+def test_an_article_filed_under_a_region_named_beyond_a_to_z_goes_into_that_region(
+    app, client, name
+):
+    from campus.content.models import Category
+    from campus.extensions import db
+
+    with app.app_context():
+        db.session.add(Category(slug="own-slug", name=name))
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, "/admin/articles/new/", _article_form(category=name))
+    assert response.status_code == 302, helpers.flashes(response)
+    assert _article(app, "levator-scapulae")["category"] == name
+    with app.app_context():
+        assert db.session.scalars(select(Category.slug)).all() == ["own-slug"]
+
+
 def test_an_imported_region_too_long_to_keep_is_refused(app):
     from campus.content.services import ContentError, save_article
 

@@ -62,19 +62,19 @@ AUTHOR_MAX = 120  # the column's: PostgreSQL refuses a longer one with an error 
 
 def get_or_create_category(name: str) -> Category:
     """Return the category (body region) with this name, creating it if needed."""
+    name = name.strip()
     slug = slugify(name)
-    if not slug:
-        raise ContentError("a category needs a name")
     # By its name first: the admin may have given the region a slug other than its name's.
-    category = db.session.scalar(
-        select(Category)
-        .where(func.lower(Category.name) == name.strip().lower())
-        .order_by(Category.id)
-        .limit(1)
-    ) or db.session.scalar(select(Category).where(Category.slug == slug))
+    # Its own spelling too: SQLite's lower() leaves letters outside A to Z as they are.
+    named = or_(Category.name == name, func.lower(Category.name) == name.lower())
+    category = db.session.scalar(select(Category).where(named).order_by(Category.id).limit(1)) or (
+        db.session.scalar(select(Category).where(Category.slug == slug)) if slug else None
+    )
     if category is None:
+        if not slug:
+            raise ContentError("a category needs a name")
         position = REGIONS.index(name) if name in REGIONS else 100
-        category = Category(slug=slug, name=name.strip(), position=position)
+        category = Category(slug=slug, name=name, position=position)
         db.session.add(category)
         db.session.flush()
     return category
