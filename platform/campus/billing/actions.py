@@ -21,11 +21,12 @@ from campus.billing.access import (
 )
 from campus.billing.events import PROCESS_TASK, reset_for_replay
 from campus.billing.models import CompMembership, WebhookEvent
-from campus.billing.services import BillingError, lock_user
+from campus.billing.services import BillingError
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.urls import public_url
 
 MAX_COMP_DAYS = 3660
@@ -48,7 +49,7 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
     # The member's row, locked to the commit: a double click (or the same grant from two tabs)
     # waits here, then finds the grant just made, rather than granting and emailing it twice.
     # (A write on SQLite, which ignores FOR UPDATE: reading first would let both grants in.)
-    lock_user(user.id)
+    lock_row(User, user.id)  # one billing change of a member at a time
     now = utcnow()
     recent = db.session.scalars(
         select(CompMembership).where(
@@ -122,7 +123,7 @@ def end_comp(user: User, *, actor: User | None) -> int:
     """End every comp grant of a member now, and log it; return how many were in force."""
     # The member's row, locked to the commit: a second admin (or click) at once waits, then
     # finds no grant in force, rather than ending and logging the same grants twice.
-    lock_user(user.id)
+    lock_row(User, user.id)  # one billing change of a member at a time
     now = utcnow()
     comps = open_comps(user, now)
     if not comps:

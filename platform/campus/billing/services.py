@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 from flask import current_app
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campus.accounts.models import User
@@ -38,6 +38,7 @@ from campus.billing.subscriptions import (
 from campus.extensions import db
 from campus.jobs import send_task, wake_once
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.urls import public_url
 
 CHECKOUT_REUSE_MINUTES = 30
@@ -62,14 +63,6 @@ class InvalidWebhook(Exception):
 
 class WebhookNotConfigured(Exception):
     """No webhook signing secret is configured."""
-
-
-def lock_user(user_id: int) -> None:
-    """Serialize billing changes of one user (a row lock; SQLite takes its write lock)."""
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(update(User).where(User.id == user_id).values(id=User.id))
-    else:
-        db.session.scalar(select(User.id).where(User.id == user_id).with_for_update())
 
 
 # --- customers, checkout and portal ----------------------------------------------------------
@@ -100,7 +93,7 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     A new session opens only once every earlier one is closed at Stripe (see
     close_earlier_checkouts).
     """
-    lock_user(user.id)
+    lock_row(User, user.id)  # one billing change of a member at a time
     customer_id = ensure_customer(user)
     now = utcnow()
     reusable = db.session.scalar(

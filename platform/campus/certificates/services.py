@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -30,7 +30,7 @@ from campus.learning.models import Course, Enrollment
 from campus.licenses.choice import license_for_certificate
 from campus.licenses.models import License
 from campus.models.base import utcnow
-from campus.models.writes import insert_if_absent
+from campus.models.writes import insert_if_absent, lock_row
 from campus.storage import get_storage
 from campus.templating import format_date
 
@@ -211,19 +211,11 @@ def ensure_pending(enrollment_id: int) -> int | None:
 
 def lock(certificate_id: int) -> Certificate | None:
     """Load a certificate and hold its row lock until the transaction ends."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: a no-op write takes the database write lock up front, so two
-        # workers cannot both read "pending" and then both issue.
-        db.session.execute(
-            update(Certificate)
-            .where(Certificate.id == certificate_id)
-            .values(attempts=Certificate.attempts)
-            .execution_options(synchronize_session=False)
-        )
+    # Two workers cannot both read "pending" and then both issue.
+    lock_row(Certificate, certificate_id)
     return db.session.scalar(
         select(Certificate)
         .where(Certificate.id == certificate_id)
-        .with_for_update()
         .execution_options(populate_existing=True)
     )
 

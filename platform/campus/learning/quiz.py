@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
@@ -30,6 +30,7 @@ from campus.learning.models import (
 from campus.learning.papers import PaperQuestion
 from campus.learning.progress import maybe_complete, outline
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.templating import counted, format_date
 
 PARTIAL_CREDIT_RULE = (
@@ -178,19 +179,11 @@ def passed_attempt(enrollment: Enrollment | EnrollmentFacts | None) -> QuizAttem
 
 def _lock(enrollment: Enrollment | EnrollmentFacts) -> Enrollment:
     # Serialize a student's concurrent submissions so the daily limit cannot be raced past.
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks and reads outside a transaction: a no-op write takes its write
-        # lock first, so a double click's second post reads the attempt the first one scored.
-        db.session.execute(
-            update(Enrollment)
-            .where(Enrollment.id == enrollment.id)
-            .values(id=Enrollment.id)
-            .execution_options(synchronize_session=False)
-        )
+    # A double click's second post waits, then reads the attempt the first one scored.
+    lock_row(Enrollment, enrollment.id)
     return db.session.scalars(
         select(Enrollment)
         .where(Enrollment.id == enrollment.id)
-        .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
 
