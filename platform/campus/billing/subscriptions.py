@@ -291,15 +291,21 @@ def sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
     seen = changed = 0
     for sub in gateway().list_subscriptions(record.stripe_customer_id):
         seen += 1
-        existing = db.session.scalar(
-            select(Subscription).where(Subscription.stripe_subscription_id == id_of(sub))
-        )
-        drift = existing is None or _differs(existing, sub)
-        status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
-        if drift and status == "processed" and row is not None:
-            changed += 1
-            log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
+        changed += _mirror(sub, stamp)
     return seen, changed
+
+
+def _mirror(sub: Any, stamp: int) -> bool:
+    """Apply one subscription as Stripe has it; tell whether that repaired a drift."""
+    existing = db.session.scalar(
+        select(Subscription).where(Subscription.stripe_subscription_id == id_of(sub))
+    )
+    drift = existing is None or _differs(existing, sub)
+    status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
+    if drift and status == "processed" and row is not None:
+        log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
+        return True
+    return False
 
 
 def forgotten_customers() -> list[str]:
@@ -335,12 +341,5 @@ def sync_mirrored(customer_id: str, stamp: int) -> tuple[int, int]:
         if sub is None:
             continue  # unknown to Stripe as well (made with other keys): nothing to compare
         seen += 1
-        existing = db.session.scalar(
-            select(Subscription).where(Subscription.stripe_subscription_id == sub_id)
-        )
-        drift = existing is None or _differs(existing, sub)
-        status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
-        if drift and status == "processed" and row is not None:
-            changed += 1
-            log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
+        changed += _mirror(sub, stamp)
     return seen, changed
