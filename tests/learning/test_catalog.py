@@ -73,7 +73,9 @@ def test_a_catalog_card_does_not_offer_an_approval_that_has_lapsed(app, client):
         approval = db.session.scalars(
             select(BoardApproval).where(BoardApproval.course_id == course.id)
         ).one()
-        approval.valid_until = dates.today() + timedelta(days=10)
+        # The app's calendar (outside an app context the zone is another one).
+        lapses_on = dates.today() + timedelta(days=10)
+        approval.valid_until = lapses_on
         db.session.commit()
     assert "NCBTMB 1234-56" in client.get("/courses/").get_data(as_text=True)
     # A month on, the board's approval has lapsed: a certificate earned now prints none.
@@ -485,7 +487,9 @@ def test_the_course_api_lists_only_approvals_in_force_as_the_catalog_does(app, c
         approval = db.session.scalars(
             select(BoardApproval).where(BoardApproval.course_id == course.id)
         ).one()
-        approval.valid_until = dates.today() + timedelta(days=10)
+        # The app's calendar (outside an app context the zone is another one).
+        lapses_on = dates.today() + timedelta(days=10)
+        approval.valid_until = lapses_on
         db.session.commit()
     (card,) = client.get("/api/v1/courses").get_json()["courses"]
     assert [a["board"] for a in card["approvals"]] == ["NCBTMB"]
@@ -494,9 +498,7 @@ def test_the_course_api_lists_only_approvals_in_force_as_the_catalog_does(app, c
         detail = client.get("/api/v1/courses/lapsing").get_json()
     assert card["approvals"] == []
     # The course page lists every approval, marking a lapsed one expired; so does its JSON.
-    assert [a["valid_until"] for a in detail["approvals"]] == [
-        (dates.today() + timedelta(days=10)).isoformat()
-    ]
+    assert [a["valid_until"] for a in detail["approvals"]] == [lapses_on.isoformat()]
     document = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert "in force" in document["CourseSummary"]["properties"]["approvals"]["description"]
 

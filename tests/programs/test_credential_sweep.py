@@ -327,10 +327,10 @@ def test_a_credential_issued_late_by_the_sweep_is_dated_the_day_it_was_earned(ap
             select(ExamSitting.closed_at).where(ExamSitting.user_id == user_id)
         )
         validity = db.session.get_one(Program, program_id).validity_months
+        earned_on = dates.local_date(passed_at)  # on the app's calendar
     with _later(3 * 24 * 60):  # the worker was away for three days
         assert sweep_credentials.delay().get() == 1
     [credential] = _credentials(app)
-    earned_on = dates.local_date(passed_at)
     # The candidate earned it when they passed, not when a worker got to it: the date it
     # prints and the period it is valid for run from that day.
     assert credential.earned_at.replace(tzinfo=UTC) == passed_at.replace(tzinfo=UTC)
