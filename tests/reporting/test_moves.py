@@ -60,7 +60,7 @@ def test_a_license_moved_out_of_a_reporting_state_is_due_for_withdrawal_there(
 ):
     # Florida's board accepted the hours; the certificate now names a Georgia license: Florida
     # holds a completion that is no longer its licensee's, and nothing is sent to it again.
-    from campus.reporting import actions, services
+    from campus.reporting import actions, reading, services
     from campus.reporting.services import ReportingError
 
     configure(app, fake_cebroker)
@@ -76,7 +76,7 @@ def test_a_license_moved_out_of_a_reporting_state_is_due_for_withdrawal_there(
             actions.resend(report.id, actor=None)
         db.session.rollback()
         today = date.today()
-        _roster, count = services.roster("cebroker", date(today.year - 1, 1, 1), today)
+        _roster, count = reading.roster("cebroker", date(today.year - 1, 1, 1), today)
         assert count == 0  # Florida's roster no longer lists it
         services.mark_withdrawn(report_of(c.certificate_id))
         db.session.commit()

@@ -23,7 +23,7 @@ from campus.audit import record
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db
 from campus.reporting import actions as reporting_actions
-from campus.reporting import services as reporting
+from campus.reporting import reading, sending
 from campus.reporting.models import STATUSES, ReportedCompletion, withdrawal_pending_clause
 from campus.reporting.services import ReportingError
 from campus.templating import counted, format_date
@@ -237,7 +237,7 @@ class RosterView(AdminPage):
     def index(self):
         """Show the date range form and what reporting is set up to do."""
         start, end = parse_range(None, None, dates.today())
-        adapter = reporting.adapter("cebroker")
+        adapter = sending.adapter("cebroker")
         return self.render(
             "admin/campus/reporting_roster.html",
             start=request.args.get("from", start.isoformat()),
@@ -255,7 +255,7 @@ class RosterView(AdminPage):
         except DateRangeError as err:
             flash(err.message, "error")
             return redirect(url_for(".index"))
-        roster, count = reporting.roster("cebroker", start, end)
+        roster, count = reading.roster("cebroker", start, end)
         record(
             "export",
             object_type="ReportedCompletion",

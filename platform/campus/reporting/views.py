@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from campus.reporting import services
+from campus.reporting import reading
 
 
 def install_template_helpers(app: Flask) -> None:
@@ -15,10 +15,10 @@ def install_template_helpers(app: Flask) -> None:
 
 def _completion_reports(certificates) -> dict[int, list[dict]]:
     """For each certificate id: its reports as {status, text}, for the member's eyes."""
-    by_certificate = services.reports_by_certificate([c.id for c in certificates])
+    by_certificate = reading.reports_by_certificate([c.id for c in certificates])
     return {
         certificate_id: [
-            {"status": _line_status(report), "text": services.member_status(report)}
+            {"status": _line_status(report), "text": reading.member_status(report)}
             for report in reports
         ]
         for certificate_id, reports in by_certificate.items()
@@ -42,7 +42,7 @@ def _reporting_waits(certificates) -> bool:
     Only a first send in progress: one that failed or got no answer waits for a retry minutes
     or hours away, and the page would reload every few seconds all that time.
     """
-    by_certificate = services.reports_by_certificate([c.id for c in certificates])
+    by_certificate = reading.reports_by_certificate([c.id for c in certificates])
     return any(
         r.status in ("pending", "sent") and not r.last_error
         for rows in by_certificate.values()
