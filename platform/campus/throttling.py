@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -55,9 +55,16 @@ def by_user() -> str:
     return by_address()
 
 
+def refused() -> None:
+    """Mark this request as a failure for the failures-only limits, whatever its answer is."""
+    g.throttle_refused = True
+
+
 def failed(response: Response) -> bool:
     """Count a request against a failures-only limit when it did not succeed."""
-    return response.status_code >= 400
+    # A refusal may answer with a redirect (a wrong code that sends the sign-in back to the
+    # password step): by its status alone it would be a guess for free.
+    return response.status_code >= 400 or bool(g.get("throttle_refused"))
 
 
 def once_per(name: str, key: str, seconds: int) -> bool:

@@ -3,7 +3,10 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
+from campus.audit import AuditEntry
+from campus.extensions import db
 from tests.support import (
     DEFAULT_PASSWORD,
     create_user,
@@ -205,3 +208,29 @@ def test_a_once_per_mark_lets_every_run_through_when_rate_limits_are_off(app, mo
     monkeypatch.setattr(limiter, "_limiter", None)
     with app.test_request_context():
         assert once_per("billing-sync", "7", 60) and once_per("billing-sync", "7", 60)
+
+
+def _wrong_codes_checked(app) -> int:
+    with app.app_context():
+        summaries = db.session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.action == "sign_in_failed")
+        )
+        return sum("second-factor" in summary for summary in summaries)
+
+
+def test_every_wrong_code_counts_against_the_addresss_budget(app, client):
+    # The fifth wrong code of a sign-in answers with a redirect back to the password step:
+    # counted only when the answer was an error status, it was a free guess each time round.
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "6 per minute"
+    with app.app_context():
+        enable_totp(create_user(email="tess@example.com").id)
+    for _ in range(20):
+        if _login(client, "tess@example.com", DEFAULT_PASSWORD).status_code != 302:
+            break
+        answers = [
+            post_form(client, "/login/verify", {"code": "000000"}, **_from("10.0.0.1"))
+            for _ in range(5)
+        ]
+        if answers[-1].status_code == 429:
+            break
+    assert _wrong_codes_checked(app) == 6

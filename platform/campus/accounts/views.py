@@ -21,7 +21,7 @@ from campus.accounts.security_forms import CodeForm
 from campus.audit import record, record_refusal
 from campus.extensions import db, limiter
 from campus.observability.metrics import LOGINS_FAILED
-from campus.throttling import by_account, by_address, by_user, failed, setting
+from campus.throttling import by_account, by_address, by_user, failed, refused, setting
 from campus.urls import referrer_path, safe_local_path
 
 # Where a sign-in waiting for its second-factor code keeps its token and destination.
@@ -167,6 +167,7 @@ def login_verify() -> str | tuple[str, int] | Response:
             user = mfa.complete_challenge(challenge, form.code.data)
         except mfa.ChallengeFailed as exc:
             db.session.commit()  # the failure counts, so the next guess is one fewer
+            refused()  # against the address's budget too, even when it answers with a redirect
             if exc.restart:
                 session.pop(_CHALLENGE_KEY, None)
                 flash(str(exc), "error")
