@@ -44,8 +44,12 @@ def by_address() -> str:
 
 def by_account() -> str:
     """Key a limit on the account named in the form (the normalised email), whoever asks."""
-    email = (request.form.get("email") or "").strip().lower()[:320]
-    return f"account:{email}"
+    from campus.accounts.addresses import normalize_email
+
+    # Every form of the address is one account: a new spelling must not be a new budget. (The
+    # form refuses an address past 320 characters; a longer text is cut before it is read.)
+    typed = (request.form.get("email") or "")[:1000]
+    return f"account:{normalize_email(typed)[:320]}"
 
 
 def by_user() -> str:

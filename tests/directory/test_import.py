@@ -96,3 +96,16 @@ def test_a_yes_or_no_written_as_text_is_refused_not_read_as_yes(app, tmp_path, f
     assert result.exit_code == 1, repr(result.exception)
     assert f"maya@example.com: {field} must be true or false" in result.output
     assert _users(app) == 0
+
+
+def test_a_member_created_by_an_import_keeps_the_address_in_its_stored_form(app, tmp_path):
+    # Stored as typed, "Kim@BÜCHER.example" was a second account for the mailbox that signs up
+    # (or was imported) as kim@xn--bcher-kva.example.
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    path = tmp_path / "profiles.yaml"
+    path.write_text(ENTRY.format(email="Kim@BÜCHER.example"))
+    assert _run(app, path, "--create-members").exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(User.email)) == "kim@xn--bcher-kva.example"

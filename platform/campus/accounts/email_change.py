@@ -52,7 +52,7 @@ def request_change(user: User, new_email: str, password: str, max_age: int) -> s
     if not verify_password(user, password or ""):
         raise AccountError("Your password is not correct.", field="password", wrong="password")
     address = normalize_email(new_email)
-    if address == user.email:
+    if address == normalize_email(user.email):  # an account from before may keep another form
         raise AccountError("That is already your email address.", field="email")
     spend_tokens(user.id, (PURPOSE,))  # only the newest link works
     owner = get_user_by_email(address)

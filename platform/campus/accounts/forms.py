@@ -14,6 +14,13 @@ _email = [
     Length(max=320, message="That email address is too long."),
     Email("Enter a valid email address, like name@example.com.", check_deliverability=False),
 ]
+
+
+def _trimmed(value: str | None) -> str | None:
+    """Drop the spaces a phone's keyboard or a paste leaves around an address."""
+    return value.strip() if isinstance(value, str) else value
+
+
 _new_password = [
     InputRequired("Choose a password."),
     Length(
@@ -36,12 +43,12 @@ class ProfileFields:
 
 
 class SignupForm(ProfileFields, Form):
-    email = EmailField("Email", validators=_email)
+    email = EmailField("Email", validators=_email, filters=[_trimmed])
     password = PasswordField("Password", validators=_new_password)
 
 
 class LoginForm(Form):
-    email = EmailField("Email", validators=_email)
+    email = EmailField("Email", validators=_email, filters=[_trimmed])
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)]
     )
@@ -49,7 +56,7 @@ class LoginForm(Form):
 
 
 class ResetRequestForm(Form):
-    email = EmailField("Email", validators=_email)
+    email = EmailField("Email", validators=_email, filters=[_trimmed])
 
 
 class ResetPasswordForm(Form):
@@ -88,7 +95,7 @@ class EmptyForm(Form):
 class ChangeEmailForm(Form):
     """The new address and the current password."""
 
-    email = EmailField("New email address", validators=_email)
+    email = EmailField("New email address", validators=_email, filters=[_trimmed])
     password = PasswordField(
         "Your password", validators=[InputRequired("Enter your password."), Length(max=200)]
     )

@@ -17,6 +17,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
+from campus.accounts.addresses import email_forms, normalize_email
 from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.accounts.rules import RuleError, has_letter, password_problem, plain_text
 from campus.audit import record
@@ -90,11 +91,6 @@ class AlreadyVerified(AccountError):
     """A verification link for an address that is already confirmed."""
 
 
-def normalize_email(email: str) -> str:
-    """Lower-case and trim an email address for storage and lookup."""
-    return email.strip().lower()
-
-
 def hash_password(password: str) -> str:
     """Hash a password with Argon2id."""
     return _hasher.hash(password)
@@ -119,8 +115,12 @@ def clean_profile_text(value: str | None, label: str, field: str) -> str:
 
 
 def get_user_by_email(email: str) -> User | None:
-    """Find a user by email, ignoring case."""
-    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    """Find the account of an address, whichever of its forms was typed or stored."""
+    forms = email_forms(email)
+    found = db.session.scalars(select(User).where(User.email.in_(forms))).all()
+    # Two accounts from before may be one mailbox: the one in the stored form wins, then the
+    # one stored as it is typed now.
+    return min(found, key=lambda user: (forms.index(user.email), user.id), default=None)
 
 
 def _profile_fields(full_name: str, profession: str) -> dict[str, str | None]:

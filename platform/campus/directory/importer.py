@@ -18,7 +18,7 @@ import yaml
 from email_validator import EmailNotValidError, validate_email
 
 from campus.accounts.models import User
-from campus.accounts.services import get_user_by_email, hash_password
+from campus.accounts.services import get_user_by_email, hash_password, normalize_email
 from campus.audit import record
 from campus.directory import actions, services
 from campus.extensions import db
@@ -36,7 +36,7 @@ class ImportReport:
 
 def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | None:
     """The member an entry names, created (and logged) when missing and `create` is set."""
-    email = str(entry.get("email", "")).strip().lower()
+    email = normalize_email(str(entry.get("email", "")))
     user = get_user_by_email(email) if email else None
     if user is None and create and email:
         try:
