@@ -41,6 +41,24 @@ def test_members_are_found_by_name_or_email(app, client):
     assert "rowan@example.com" in by_email and "harper.kim@example.com" not in by_email
 
 
+def test_a_member_is_found_by_any_form_of_their_address(app, client):
+    import unicodedata
+    from urllib.parse import quote
+
+    # Stored in one form (the domain as xn--), or in the form typed before there was one.
+    _member(app, email="kim@xn--bcher-kva.example", full_name="Kim Lee")
+    _member(app, email=unicodedata.normalize("NFD", "josé@example.com"), full_name="Jo Sé")
+    _member(app, email="rowan@example.com", full_name="Rowan Silva")
+    helpers.sign_in_admin(app, client)
+    by_idn = client.get("/admin/members/?search=" + quote("Kim@Bücher.example")).text
+    assert "Kim Lee" in by_idn and "Rowan Silva" not in by_idn
+    composed = unicodedata.normalize("NFC", "josé@example.com")
+    by_accent = client.get("/admin/members/?search=" + quote(composed)).text
+    assert "Jo Sé" in by_accent and "Rowan Silva" not in by_accent
+    by_part = client.get("/admin/members/?search=" + quote(composed[:4])).text
+    assert "Jo Sé" in by_part and "Rowan Silva" not in by_part
+
+
 def test_the_member_page_shows_profile_membership_history_events_and_learning(app, client):
     from tests.learning.helpers import enroll_directly, make_course
 

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
+from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 
+from campus.accounts.addresses import search_forms
 from campus.accounts.models import PROFESSIONS, User
 from campus.admin import services
 from campus.admin.base import AuditedModelView
@@ -257,6 +259,20 @@ class MemberView(AuditedModelView):
 
     def search_placeholder(self) -> str:
         return "Name or email"
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Match each word in a name, or in any form an address may be stored in."""
+        for term in search.split():
+            found = or_(
+                *(
+                    column.ilike(parse_like_term(form))
+                    for form in search_forms(term)
+                    for column in (User.email, User.full_name)
+                )
+            )
+            query = query.filter(found)
+            count_query = count_query.filter(found) if count_query is not None else None
+        return query, count_query, joins, count_joins
 
     def get_list(self, *args, **kwargs):
         """Fetch a page of members and, in two more queries, their membership statuses."""
