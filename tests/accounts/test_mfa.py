@@ -13,8 +13,10 @@ from tests.support import (
     DEFAULT_PASSWORD,
     create_user,
     enable_totp,
+    link_in,
     login,
     login_with_code,
+    outbox,
     post_form,
     totp_code,
 )
@@ -264,6 +266,31 @@ def test_a_reset_link_does_not_skip_the_second_factor(app, client, secret):
     )
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_second_factor_set_up_before_the_address_was_confirmed_goes_with_the_first_reset(
+    app, client
+):
+    # Whoever signed up with someone else's address could sign in (unconfirmed) and tie the
+    # account to their own app: the owner, proving the inbox with a reset, was then locked out.
+    with app.app_context():
+        create_user(email=EMAIL, verified=False)
+    login(client, EMAIL)
+    _enrol(app, client)
+    post_form(client, "/logout")
+    owner = app.test_client()
+    post_form(owner, "/password/reset", {"email": EMAIL})
+    link = link_in(outbox(app)[-1])
+    new = "a brand new secret"
+    assert post_form(owner, link, {"password": new, "confirm": new}).status_code == 302
+    post_form(owner, "/logout")
+    signed_in = login(owner, EMAIL, new)  # the password alone
+    assert not signed_in.headers["Location"].endswith("/login/verify")
+    assert owner.get("/api/v1/me").status_code == 200
+    with app.app_context():
+        user = db.session.get(User, _account_id(app))
+        assert not user.totp_enabled and user.totp_pending_secret is None
+        assert db.session.scalars(select(RecoveryCode)).all() == []
 
 
 def test_the_code_step_without_a_password_step_goes_back_to_login(client):

@@ -180,10 +180,15 @@ def disable(user: User, password: str, code: str) -> None:
         raise MfaError("Your password is not correct.", field="password", wrong="password")
     if check_code(user, code) is None:
         raise MfaError("That code is not right.", wrong="code")
+    remove(user, "turned off")
+
+
+def remove(user: User, why: str) -> None:
+    """Take the second factor (and any waiting for its first code) off the account, and log it."""
     user.totp_secret = user.totp_pending_secret = None
     user.totp_enabled_at = user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    record("mfa_disabled", user, summary=f"{user.email}: second factor turned off", actor=user)
+    record("mfa_disabled", user, summary=f"{user.email}: second factor {why}", actor=user)
     db.session.flush()
 
 

@@ -110,6 +110,7 @@ def reset_password(raw: str, password: str) -> tuple[User, int]:
 
     Returns the user and how many API tokens were revoked (the member is told).
     """
+    from campus.accounts import mfa
     from campus.accounts.sessions import end_sessions
     from campus.accounts.tokens import revoke_all_tokens
 
@@ -118,6 +119,10 @@ def reset_password(raw: str, password: str) -> tuple[User, int]:
     set_password(user, password)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # they proved they read the inbox
+        if user.totp_enabled or user.totp_pending_secret:
+            # Set up by whoever signed up with the address, before anyone proved it theirs:
+            # left on, it would lock out the owner who now has.
+            mfa.remove(user, "removed: set up before the address was confirmed")
     ended = end_sessions(user)
     record(
         "password_reset",
