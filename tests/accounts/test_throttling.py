@@ -181,6 +181,22 @@ def test_the_security_forms_share_the_members_budget_of_wrong_passwords(app, cli
     assert right.status_code == 429
 
 
+def test_the_email_and_deletion_forms_share_the_members_budget_of_wrong_passwords(app, client):
+    # Each had a limit of its own: a stolen session spent the shared budget, then guessed on.
+    app.config["PASSWORD_CHANGE_RATE_LIMIT"] = "2 per minute"
+    with app.app_context():
+        create_user(email="pat@example.com")
+    login(client, "pat@example.com")
+    change = {"password": "x" * 16, "confirm": "x" * 16}
+    for guess in ("guess one!", "guess two!"):
+        form = {**change, "current_password": guess}
+        assert post_form(client, "/account/password", form).status_code == 422
+    email = {"email": "new@example.com", "password": "guess three!"}
+    assert post_form(client, "/account/email", email).status_code == 429
+    delete = {"password": "guess four!", "code": "", "confirmation": "DELETE"}
+    assert post_form(client, "/account/delete", delete).status_code == 429
+
+
 def test_wrong_admin_confirmations_are_limited(app, client):
     from tests.admin import helpers
 
