@@ -78,6 +78,19 @@ def test_an_address_a_mail_reader_would_misread_is_relayed_without_a_reply_to(
     assert "casey,other@example.net" in support.body_of(mail)
 
 
+def test_an_address_with_an_internationalised_domain_is_relayed_in_its_ascii_form(
+    app, client, practitioner
+):
+    # In its own letters the domain needs a mail server that speaks SMTPUTF8 (smtplib refuses
+    # to hand it to one that does not), and a header cannot carry it: the copy and the Reply
+    # went nowhere. Its xn-- form is the same mailbox, and any server takes it.
+    _send(app, client, practitioner, email="Casey@B\u00fccher.example")
+    sent = support.outbox(app)
+    (to_practitioner,) = [m for m in sent if m["To"] == PRACTITIONER_EMAIL]
+    assert to_practitioner["Reply-To"] == "casey@xn--bcher-kva.example"
+    assert [m["To"] for m in sent if m is not to_practitioner] == ["casey@xn--bcher-kva.example"]
+
+
 @pytest.mark.parametrize(
     "typed",
     ["casey,other@example.net", "casey@example.net,=?utf-8?q?stranger=40example.org?="],

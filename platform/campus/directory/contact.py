@@ -17,6 +17,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import CursorResult, delete, or_, select, update
 
+from campus.accounts.addresses import normalize_email
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
@@ -110,7 +111,7 @@ def check_message(name: str, email: str, body: str, honeypot: str) -> tuple[str,
     if honeypot.strip():
         raise LooksAutomated
     name = " ".join((name or "").split())
-    email = (email or "").strip().lower()
+    email = normalize_email(email or "")  # the form accounts keep it in: any server takes it
     body = (body or "").replace("\r\n", "\n").strip()
     if not 1 <= len(name) <= 120:
         raise DirectoryError("Tell the practitioner your name.", 422, "name")
