@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import unicodedata
 from datetime import timedelta
 from typing import cast
 
@@ -62,9 +63,17 @@ class _Hasher:
         return self._current()[1]
 
     def hash(self, password: str) -> str:
-        return self._current()[0].hash(password)
+        # One keyboard sends "è" as one character, another as "e" and an accent: one password.
+        return self._current()[0].hash(unicodedata.normalize("NFC", password))
 
     def verify(self, password_hash: str, password: str) -> bool:
+        """Check a password in NFC, or as typed (how passwords were hashed before)."""
+        composed = unicodedata.normalize("NFC", password)
+        try:
+            return self._current()[0].verify(password_hash, composed)
+        except VerificationError:
+            if composed == password:
+                raise
         return self._current()[0].verify(password_hash, password)
 
     def check_needs_rehash(self, password_hash: str) -> bool:
@@ -200,7 +209,9 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if user is None or not user.is_active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher.check_needs_rehash(user.password_hash) or not unicodedata.is_normalized(
+        "NFC", password
+    ):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
