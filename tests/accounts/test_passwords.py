@@ -384,4 +384,4 @@ def test_a_member_who_used_a_reset_link_can_be_sent_another_at_once(app, client,
     assert post_form(app.test_client(), link, new).status_code == 302
     # Every link still out was spent by the reset: none of them works, so a new one goes.
     _reset_link(app, app.test_client())
-    assert len(outbox(app)) == 4
+    assert sum("Reset your" in str(m["Subject"]) for m in outbox(app)) == 4

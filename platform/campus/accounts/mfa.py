@@ -22,6 +22,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 
 from campus.accounts import sessions
 from campus.accounts.models import LoginChallenge, RecoveryCode, User
+from campus.accounts.notices import tell_member
 from campus.audit import record
 from campus.extensions import db
 from campus.models.base import utcnow
@@ -189,6 +190,7 @@ def remove(user: User, why: str) -> None:
     user.totp_enabled_at = user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record("mfa_disabled", user, summary=f"{user.email}: second factor {why}", actor=user)
+    tell_member(user, "second_factor_off")
     db.session.flush()
 
 

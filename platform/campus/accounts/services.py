@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.addresses import email_forms, normalize_email
 from campus.accounts.models import PROFESSIONS, User, UserToken
+from campus.accounts.notices import tell_member, warn_of_signup_attempt
 from campus.accounts.rules import RuleError, has_letter, password_problem, plain_text
 from campus.audit import record
 from campus.certificates.pdf import unprintable
@@ -183,21 +184,8 @@ def register_user(
             )
             return send_verification_email(user)
     if existing is not None and existing.is_active:
-        _warn_of_signup_attempt(existing)
+        warn_of_signup_attempt(existing)
     return _hash_token(secrets.token_urlsafe(32))
-
-
-def _warn_of_signup_attempt(user: User) -> None:
-    """Tell an account's owner someone tried to sign up with their address (once an hour)."""
-    queue_email(
-        user.email,
-        "Someone tried to sign up to Campus with your email",
-        "signup_attempt",
-        dedupe_key=f"signup-attempt:{user.id}:{utcnow():%Y%m%d%H}",
-        user=user,
-        login_link=public_url("accounts.login"),
-        reset_link=public_url("accounts.request_reset"),
-    )
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -331,6 +319,7 @@ def set_password(user: User, password: str) -> None:
     # the account to an address whoever had the old password chose (sent to the owner's
     # signed-in browser, it would hand the account back to them).
     spend_tokens(user.id, ("reset_password", "change_email"))
+    tell_member(user, "password")
 
 
 def spend_tokens(user_id: int, purposes: tuple[str, ...] | None = None) -> None:

@@ -1,0 +1,52 @@
+"""Emails that tell a member of a change to how their account is signed in to.
+
+A change the member did not make (someone with their password or an open session) is then
+noticed by the one person who can undo it. Never a secret in them: only what changed, and
+where to reset the password.
+"""
+
+from __future__ import annotations
+
+from campus.accounts.models import User
+from campus.mail.services import queue_email
+from campus.models.base import utcnow
+from campus.urls import public_url
+
+# What changed: the email's subject, and its first sentence.
+CHANGES = {
+    "password": (
+        "Your Campus password was changed",
+        "The password of your Campus account was just changed.",
+    ),
+    "second_factor_off": (
+        "The second factor of your Campus account was turned off",
+        "The authenticator app of your Campus account was just removed: a password alone "
+        "now signs in to it.",
+    ),
+}
+
+
+def tell_member(user: User, change: str) -> None:
+    """Email the member that their account's sign-in changed (`change`: a key of CHANGES)."""
+    subject, what = CHANGES[change]
+    queue_email(
+        user.email,
+        subject,
+        "security_changed",
+        user=user,
+        what=what,
+        reset_link=public_url("accounts.request_reset"),
+    )
+
+
+def warn_of_signup_attempt(user: User) -> None:
+    """Tell an account's owner someone tried to sign up with their address (once an hour)."""
+    queue_email(
+        user.email,
+        "Someone tried to sign up to Campus with your email",
+        "signup_attempt",
+        dedupe_key=f"signup-attempt:{user.id}:{utcnow():%Y%m%d%H}",
+        user=user,
+        login_link=public_url("accounts.login"),
+        reset_link=public_url("accounts.request_reset"),
+    )
