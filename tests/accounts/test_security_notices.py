@@ -60,3 +60,28 @@ def test_a_refused_change_tells_nobody(app, client):
     form = {"current_password": "not my password", "password": NEW, "confirm": NEW}
     assert post_form(client, "/account/password", form).status_code == 422
     assert outbox(app) == []
+
+
+def test_turning_the_second_factor_on_is_told_to_the_member(app, client):
+    # Whoever turns it on decides who signs in from then on: an owner it was done to must know.
+    from tests.accounts.test_mfa import _enrol
+
+    with app.app_context():
+        create_user(email="theo@example.com")
+    login(client, "theo@example.com")
+    _enrol(app, client)
+    subjects = [str(m["Subject"]) for m in outbox(app) if m["To"] == "theo@example.com"]
+    assert any("turned on" in subject for subject in subjects)
+
+
+def test_a_new_api_token_is_told_to_the_member(app, client):
+    # A token signs in without the password or the second factor, for up to a year or for good.
+    with app.app_context():
+        create_user(email=EMAIL)
+    login(client, EMAIL)
+    form = {"name": "Clinic", "scope": "read", "lifetime": "90", "password": DEFAULT_PASSWORD}
+    response = post_form(client, "/account/security/tokens", form)
+    assert response.status_code == 201
+    (notice,) = outbox(app)
+    assert "API token" in str(notice["Subject"]) and "Clinic" in body_of(notice)
+    assert "campus_" not in body_of(notice)

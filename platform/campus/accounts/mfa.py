@@ -156,6 +156,7 @@ def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
         summary=f"{user.email}: authenticator app set up; {ended} other session(s) ended",
         actor=user,
     )
+    tell_member(user, "second_factor_on")
     return codes
 
 

@@ -18,6 +18,16 @@ CHANGES = {
         "Your Campus password was changed",
         "The password of your Campus account was just changed.",
     ),
+    "second_factor_on": (
+        "The second factor of your Campus account was turned on",
+        "An authenticator app was just set up for your Campus account: from now on, signing in "
+        "to it takes a code from that app.",
+    ),
+    "api_token": (
+        "A new API token was made for your Campus account",
+        "An API token named “{name}” was just made for your Campus account. A program holding "
+        "it reads your account (or changes it, if the token may write) without your password.",
+    ),
     "second_factor_off": (
         "The second factor of your Campus account was turned off",
         "The authenticator app of your Campus account was just removed: a password alone "
@@ -26,9 +36,10 @@ CHANGES = {
 }
 
 
-def tell_member(user: User, change: str) -> None:
+def tell_member(user: User, change: str, name: str = "") -> None:
     """Email the member that their account's sign-in changed (`change`: a key of CHANGES)."""
     subject, what = CHANGES[change]
+    what = what.format(name=name)
     queue_email(
         user.email,
         subject,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
 from campus.accounts.models import User
+from campus.accounts.notices import tell_member
 from campus.accounts.rules import RuleError, plain_text
 from campus.audit import record
 from campus.extensions import Model, db
@@ -131,6 +132,7 @@ def create_token(
         summary=f"{user.email}: made API token “{name}” ({SCOPES[scope].lower()}, {lasts})",
         actor=user,
     )
+    tell_member(user, "api_token", name=name)
     return token, raw
 
 
