@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -59,16 +59,20 @@ def by_user() -> str:
     return by_address()
 
 
+_REFUSED = "campus.throttle_refused"
+
+
 def refused() -> None:
     """Mark this request as a failure for the failures-only limits, whatever its answer is."""
-    g.throttle_refused = True
+    # On the request, not on g: g belongs to the app context, which requests may share.
+    request.environ[_REFUSED] = True
 
 
 def failed(response: Response) -> bool:
     """Count a request against a failures-only limit when it did not succeed."""
     # A refusal may answer with a redirect (a wrong code that sends the sign-in back to the
     # password step): by its status alone it would be a guess for free.
-    return response.status_code >= 400 or bool(g.get("throttle_refused"))
+    return response.status_code >= 400 or bool(request.environ.get(_REFUSED))
 
 
 def once_per(name: str, key: str, seconds: int) -> bool:
