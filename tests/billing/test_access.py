@@ -61,9 +61,34 @@ def test_comp_membership_gives_access_until_it_ends_or_is_revoked(app):
         assert not has_paid_access(user)
 
 
-def test_admins_always_have_access(app):
+def _me_has_access(app, *, totp: bool, second_factor: bool, paying: bool = False) -> bool:
+    """What /api/v1/me says of an admin's access, signed in as the arguments say."""
+    from tests.support import enable_totp, sign_in_directly
+
+    client = app.test_client()
     with app.app_context():
-        assert has_paid_access(create_user(role="admin"))
+        user_id = create_user(role="admin").id
+        if totp:
+            enable_totp(user_id)
+        if paying:
+            make_member(user_id, "active")
+        sign_in_directly(client, user_id, second_factor=second_factor)
+    return client.get("/api/v1/me").get_json()["membership"]["has_access"]
+
+
+def test_admins_have_access_past_the_second_factor(app):
+    assert _me_has_access(app, totp=True, second_factor=True)
+
+
+@pytest.mark.parametrize("totp", [True, False], ids=["factor-on", "no-factor"])
+def test_an_admin_with_the_password_alone_has_access_as_any_member(app, totp):
+    assert not _me_has_access(app, totp=totp, second_factor=False)
+    assert _me_has_access(app, totp=totp, second_factor=False, paying=True)
+
+
+def test_an_admin_has_no_access_of_the_role_outside_a_request(app):
+    with app.app_context():
+        assert not has_paid_access(create_user(role="admin"))
 
 
 def test_anonymous_has_no_access(app):

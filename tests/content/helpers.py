@@ -84,4 +84,8 @@ def sign_in_as(app, client, reader: str) -> None:
             support.make_member(user.id, "canceled")
         elif reader == "unpaid_member":
             support.make_member(user.id, "unpaid")
-        support.sign_in_directly(client, user.id)
+        # An admin previews as in /admin/: a second factor on, and a session that passed it.
+        admin = reader == "admin"
+        if admin:
+            support.enable_totp(user.id)
+        support.sign_in_directly(client, user.id, second_factor=admin)

@@ -156,7 +156,9 @@ def make_reader(app, kind: str, client, course=None, enrolled: bool = True):
         if course is not None and enrolled and kind in ("member", "lapsed"):
             # A lapsed member enrolled while they were paying; the record outlives access.
             enroll_directly(user_id, course.id)
-    sign_in(client, user_id)
+        if kind == "admin":  # an admin previews as in /admin/: with a second factor
+            support.enable_totp(user_id)
+    sign_in(client, user_id, second_factor=kind == "admin")
     return user_id
 
 
@@ -187,10 +189,10 @@ def _create_user(role: str = "student") -> int:
     return user.id
 
 
-def sign_in(client, user_id: int) -> None:
+def sign_in(client, user_id: int, *, second_factor: bool = False) -> None:
     """Open a server-side session for a user on the client (the login form has its own tests)."""
     with client.application.app_context():
-        support.sign_in_directly(client, user_id)
+        support.sign_in_directly(client, user_id, second_factor=second_factor)
 
 
 def enroll_directly(user_id: int, course_id: int) -> int:

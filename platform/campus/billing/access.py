@@ -9,6 +9,7 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import bindparam, select
 
+from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
 from campus.billing.models import CompMembership, Subscription
 from campus.extensions import db
@@ -130,14 +131,15 @@ _HAS_COMP = (
 
 
 def has_paid_access(user: User | None, now: datetime | None = None) -> bool:
-    """Tell whether a user may read paid articles and take CE courses (admins always may).
+    """Tell whether a user may read paid articles and take CE courses.
 
     The same decision as membership_state(user).has_access: some subscription grants access,
-    or else a comp grant is in force.
+    or else a comp grant is in force. An admin always may, but only with the admin's standing
+    (acts_as_admin); signed in with the password alone, or by API token, as any member.
     """
     if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
         return False
-    if user.is_admin:
+    if user.is_admin and acts_as_admin(user):
         return True
     now = now or utcnow()
     params = {"user_id": user.id, "now": now}

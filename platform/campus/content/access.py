@@ -21,11 +21,13 @@ class Reader:
     @classmethod
     def for_user(cls, user) -> Reader:
         """Describe a user (or anonymous visitor) as a reader."""
+        from campus.accounts.access import acts_as_admin
         from campus.billing.access import has_paid_access
 
         if user is None or not getattr(user, "is_authenticated", False):
             return cls()
-        if user.is_admin:
+        # The admin's standing, as in /admin/: a password alone (or an API token) reads as a member.
+        if acts_as_admin(user):
             return cls(signed_in=True, paid=True, admin=True)
         return cls(signed_in=True, paid=has_paid_access(user), admin=False)
 

@@ -1,7 +1,8 @@
 """Who may do what with CE courses: every rule of the feature is decided here, in one place.
 
 - See a course page: everyone for a published course; only admins for a draft (others get 404).
-- Enroll: a signed-in user with paid access (billing's has_paid_access; admins always).
+- Enroll: a signed-in user with paid access (billing's has_paid_access: admins past the
+  second factor always).
 - Open lessons and take the quiz: the user's own enrollment AND paid access now. Admins may
   also preview any course's lessons and quiz without enrolling (nothing is recorded for them).
 - See progress: only its owner (every query goes through the signed-in user's enrollment).
