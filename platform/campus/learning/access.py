@@ -1,6 +1,7 @@
 """Who may do what with CE courses: every rule of the feature is decided here, in one place.
 
 - See a course page: everyone for a published course; only admins for a draft (others get 404).
+  An admin's rights here need the admin's standing (acts_as_admin), as in /admin/.
 - Enroll: a signed-in user with paid access (billing's has_paid_access: admins past the
   second factor always).
 - Open lessons and take the quiz: the user's own enrollment AND paid access now. Admins may
@@ -19,6 +20,7 @@ from typing import TypeGuard
 from flask import current_app, url_for
 from sqlalchemy import and_, bindparam, select
 
+from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
 from campus.billing.access import has_paid_access
 from campus.extensions import db
@@ -43,7 +45,9 @@ def _signed_in(user: User | None) -> TypeGuard[User]:
 
 
 def _is_admin(user: User | None) -> bool:
-    return _signed_in(user) and user.is_admin
+    """Tell whether the user previews as an admin: the role with the admin's standing."""
+    # A password alone (or an API token) is a member's standing, as in /admin/.
+    return _signed_in(user) and acts_as_admin(user)
 
 
 def can_view_course(user: User | None, course: Course | snapshots.CourseCard) -> bool:
