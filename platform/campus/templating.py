@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, has_request_context, request
 
 from campus import dates
+from campus.accounts.access import acts_as_admin
 from campus.cache import VersionedLRU, app_cache
 from campus.urls import public_url
 
@@ -126,6 +127,9 @@ def register_templating(app: Flask) -> None:
     # Absolute links (feeds, sitemaps): PUBLIC_BASE_URL already holds any path prefix, which
     # url_for's path repeats when the site is served under one.
     app.jinja_env.globals["public_url"] = public_url
+    # What a page offers an admin (full access, previews) follows the admin's standing, as the
+    # rules do: the role alone, with a password-only session, is a member's.
+    app.jinja_env.globals["acts_as_admin"] = acts_as_admin
 
     site_name = app.config["SITE_NAME"]
     membership_price = format_money(app.config["MEMBERSHIP_PRICE_CENTS"])
