@@ -86,6 +86,23 @@ def test_an_admin_with_the_password_alone_has_access_as_any_member(app, totp):
     assert _me_has_access(app, totp=totp, second_factor=False, paying=True)
 
 
+def test_an_admins_second_factor_says_nothing_of_another_admins_access(app):
+    """Asked about another admin, the viewer's session is not that admin's standing."""
+    from campus.accounts.models import User
+    from tests.support import enable_totp, sign_in_directly
+
+    client = app.test_client()
+    with app.app_context():
+        viewer_id, other_id = create_user(role="admin").id, create_user(role="admin").id
+        enable_totp(viewer_id)
+        enable_totp(other_id)
+        sign_in_directly(client, viewer_id, second_factor=True)
+    with client:
+        client.get("/api/v1/me")
+        assert has_paid_access(db.session.get(User, viewer_id))
+        assert not has_paid_access(db.session.get(User, other_id))
+
+
 def test_an_admin_has_no_access_of_the_role_outside_a_request(app):
     with app.app_context():
         assert not has_paid_access(create_user(role="admin"))
