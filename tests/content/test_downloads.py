@@ -75,6 +75,14 @@ def test_the_lead_is_recorded_once_per_email_and_download(app, client, guide):
     assert len(support.outbox(app)) == 1  # one email a day per address and download
 
 
+def test_one_mailbox_written_two_ways_is_one_lead(app, client, guide):
+    """An accent composed or not, a domain in its own letters or as xn--: one reader."""
+    assert _ask(client, email="Zoe\u0301@b\u00fccher.example").status_code == 200
+    assert _ask(client, email="zo\u00e9@xn--bcher-kva.example").status_code == 200
+    assert _leads(app) == [("zo\u00e9@xn--bcher-kva.example", 2)]
+    assert len(support.outbox(app)) == 1
+
+
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from campus.accounts.addresses import normalize_email
 from campus.cache import app_cache
 from campus.content.models import Download, Lead
 from campus.content.services import ContentError, slugify
@@ -80,7 +81,7 @@ def request_download(download: Download, *, name: str, email: str, marketing: bo
 
     from campus.mail.services import queue_email
 
-    email = email.strip().lower()
+    email = normalize_email(email)  # as accounts store it: one mailbox, one lead
     name = name.strip()
     now = utcnow()
     lead = db.session.scalar(
