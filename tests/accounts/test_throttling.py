@@ -207,6 +207,19 @@ def test_wrong_admin_confirmations_are_limited(app, client):
     assert helpers.confirm_password(client).status_code == 429
 
 
+def test_the_admin_confirmation_shares_the_members_budget_of_wrong_passwords(app, client):
+    # With a limit of its own only, a stolen admin session guessed on after the shared budget.
+    from tests.admin import helpers
+
+    app.config["PASSWORD_CHANGE_RATE_LIMIT"] = "2 per minute"
+    helpers.sign_in_admin(app, client, fresh=False)
+    change = {"password": "x" * 16, "confirm": "x" * 16}
+    for guess in ("guess one!", "guess two!"):
+        form = {**change, "current_password": guess}
+        assert post_form(client, "/account/password", form).status_code == 422
+    assert helpers.confirm_password(client, "guess three!").status_code == 429
+
+
 def test_a_good_admin_confirmation_is_not_counted(app, client):
     from tests.admin import helpers
 

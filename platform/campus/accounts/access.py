@@ -15,8 +15,8 @@ from campus.urls import referrer_path, requested_path
 
 # One budget of wrong passwords per member for every form that checks one while signed in
 # (the password change, turning the second factor off, new recovery codes, a new API token,
-# the email change, deleting the account): a stolen session must not try a password on each
-# form in turn.
+# the email change, deleting the account, the admin confirmation): a stolen session must not
+# try a password on each form in turn.
 password_checks = limiter.shared_limit(
     setting("PASSWORD_CHANGE_RATE_LIMIT"),
     scope="password-check",
