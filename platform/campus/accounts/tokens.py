@@ -22,6 +22,7 @@ from campus.accounts.rules import RuleError, plain_text
 from campus.audit import record
 from campus.extensions import Model, db
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 
 PREFIX = "campus_"
 SCOPES = {"read": "Read only", "write": "Read and write"}
@@ -108,7 +109,7 @@ def create_token(
         raise TokenError("That is not your password.", "password", wrong="password")
     # The member's row, locked to the commit: tokens made from two tabs at once are counted
     # one after the other, so together they cannot pass the limit.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     if len(active_tokens(user)) >= MAX_ACTIVE:
         raise TokenError(f"You have {MAX_ACTIVE} tokens already. Revoke one you no longer use.")
     raw = PREFIX + secrets.token_urlsafe(32)
