@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from tests import support
 from tests.api.helpers import make_token
 from tests.learning.test_concurrency import _race
-
-postgres_only = pytest.mark.skipif(
-    not support.is_postgres(),
-    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
-)
 
 
 def test_tokens_made_at_once_stay_within_the_limit(app, monkeypatch):
@@ -44,7 +38,6 @@ def test_tokens_made_at_once_stay_within_the_limit(app, monkeypatch):
         assert alive == tokens.MAX_ACTIVE
 
 
-@postgres_only
 def test_a_token_revoked_from_two_tabs_at_once_is_revoked_and_logged_once(app):
     from campus.accounts import tokens
     from campus.accounts.models import User

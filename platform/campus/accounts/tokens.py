@@ -141,7 +141,8 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens, and log it."""
     # Locked to the commit: a second click (or tab) at once waits, then finds it revoked,
     # rather than revoking and logging it again.
-    token = db.session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
+    lock_row(ApiToken, token_id)
+    token = db.session.get(ApiToken, token_id, populate_existing=True)
     if token is None or token.user_id != user.id or not token.is_alive():
         raise TokenError("That token no longer works.")
     token.revoked_at = utcnow()
