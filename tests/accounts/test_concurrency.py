@@ -1,19 +1,13 @@
-"""Second-factor codes guessed at once count as many guesses as were made (PostgreSQL)."""
+"""Second-factor codes guessed at once count as many guesses as were made."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from tests import support
-
-pytestmark = pytest.mark.skipif(
-    not support.is_postgres(),
-    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
-)
 
 EMAIL = "theo@example.com"
 GUESSES = 8

@@ -26,6 +26,7 @@ from campus.accounts.notices import tell_member
 from campus.audit import record
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.observability.metrics import LOGINS_FAILED
 
 RECOVERY_CODE_COUNT = 10
@@ -335,7 +336,7 @@ def complete_challenge(challenge: LoginChallenge, code: str) -> User:
     user = challenge.user
     # One code of the account at a time, counted on the challenge as it stands after the
     # others: guesses sent at once would each read the same count and all be checked.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     db.session.refresh(challenge)
     if challenge.spent_at is not None:
         raise ChallengeFailed("This sign-in has ended. Sign in again.", restart=True)
