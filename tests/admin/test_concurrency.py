@@ -1,5 +1,4 @@
-"""Two admins (or two clicks) changing one member or profile at once change and log it once
-(PostgreSQL)."""
+"""Two admins (or two clicks) changing one member or profile at once change and log it once."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from tests import support
 from tests.admin.helpers import audit_entries, sign_in_admin
 from tests.learning.test_concurrency import _race
 
-pytestmark = pytest.mark.skipif(
+postgres_only = pytest.mark.skipif(
     not support.is_postgres(),
     reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
 )
@@ -103,6 +102,7 @@ def test_a_comp_granted_by_a_double_click_is_granted_and_emailed_once(app):
         assert emails == 1
 
 
+@postgres_only
 def test_disabling_a_member_at_once_disables_and_logs_it_once(app):
     with app.app_context():
         member_id = support.create_user().id
@@ -190,6 +190,7 @@ def test_a_moderators_hiding_and_the_owners_listing_at_once_list_the_profile_by_
         assert profile.listed is shown
 
 
+@postgres_only
 @pytest.mark.parametrize("kind", ["lesson", "module"])
 def test_two_admins_moving_neighbours_at_once_both_move_them(app, monkeypatch, kind):
     from sqlalchemy import select

@@ -15,6 +15,7 @@ from campus.directory import contact, photos, services
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.extensions import db
 from campus.mail.services import queue_email
+from campus.models.writes import lock_row
 from campus.storage import delete_after_commit, delete_on_rollback
 from campus.urls import public_url
 
@@ -133,7 +134,8 @@ def _lock(profile: DirectoryProfile) -> None:
     Two moderators (or a double click) acting at once would each find it shown, hide it, log
     it and email the practitioner twice; locked, the second waits and finds it hidden.
     """
-    db.session.refresh(profile, with_for_update=True)
+    lock_row(DirectoryProfile, profile.id)
+    db.session.refresh(profile)
 
 
 def hide_profile(profile: DirectoryProfile, reason: str, *, actor: User | None) -> None:
