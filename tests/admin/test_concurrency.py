@@ -102,7 +102,6 @@ def test_a_comp_granted_by_a_double_click_is_granted_and_emailed_once(app):
         assert emails == 1
 
 
-@postgres_only
 def test_disabling_a_member_at_once_disables_and_logs_it_once(app):
     with app.app_context():
         member_id = support.create_user().id

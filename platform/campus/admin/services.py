@@ -15,6 +15,7 @@ from campus.accounts.models import User
 from campus.audit import changed_fields, object_label, record, snapshot
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 
 __all__ = ["AdminActionError", "changed_fields", "object_label", "record", "snapshot"]
 
@@ -32,7 +33,8 @@ def set_disabled(user: User, disabled: bool) -> None:
         raise AdminActionError("You cannot disable your own account.")
     # Read again under a row lock held to the commit: a second admin (or click) at once waits,
     # then finds it done, rather than logging the same change twice.
-    db.session.refresh(user, with_for_update=True)
+    lock_row(User, user.id)
+    db.session.refresh(user)
     before = snapshot(user)
     if disabled:
         if user.disabled_at is not None:
