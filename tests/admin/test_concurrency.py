@@ -8,11 +8,6 @@ from tests import support
 from tests.admin.helpers import audit_entries, sign_in_admin
 from tests.learning.test_concurrency import _race
 
-postgres_only = pytest.mark.skipif(
-    not support.is_postgres(),
-    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
-)
-
 
 def test_hiding_one_profile_at_once_hides_logs_and_emails_it_once(app):
     from sqlalchemy import func, select
@@ -189,7 +184,6 @@ def test_a_moderators_hiding_and_the_owners_listing_at_once_list_the_profile_by_
         assert profile.listed is shown
 
 
-@postgres_only
 @pytest.mark.parametrize("kind", ["lesson", "module"])
 def test_two_admins_moving_neighbours_at_once_both_move_them(app, monkeypatch, kind):
     from sqlalchemy import select

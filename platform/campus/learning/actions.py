@@ -38,6 +38,7 @@ from campus.learning.models import (
     Quiz,
 )
 from campus.learning.rendering import VideoURLError, video_embed_url
+from campus.models.writes import lock_row
 
 # Far past any course's modules, lessons or quiz questions.
 MAX_POSITION = 10_000
@@ -298,7 +299,7 @@ def _lock_order(obj: Module | Lesson) -> None:
     """Hold the course's row to the commit, then read the part's position again."""
     # Two admins moving neighbours at once each swapped through positions the other had just
     # changed: a deadlock or a duplicate position (a 500). One waits for the other instead.
-    db.session.execute(select(Course.id).where(Course.id == obj.course_id).with_for_update()).all()
+    lock_row(Course, obj.course_id)
     db.session.refresh(obj)
 
 
