@@ -1,8 +1,7 @@
-"""Two admins deleting exam questions at once cannot leave a published exam short (PostgreSQL)."""
+"""Two admins deleting exam questions at once cannot leave a published exam short."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from campus.admin import base as admin_base
@@ -11,11 +10,6 @@ from campus.programs.models import ExamQuestion
 from tests import support
 from tests.admin import helpers as admin
 from tests.programs.helpers import add_questions, make_program
-
-pytestmark = pytest.mark.skipif(
-    not support.is_postgres(),
-    reason="needs PostgreSQL: SQLite serializes every writer, so it cannot show the race",
-)
 
 
 def test_two_admins_deleting_questions_at_once_leave_the_published_exam_whole(app, monkeypatch):

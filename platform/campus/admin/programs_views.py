@@ -251,7 +251,8 @@ def _keep_exam_whole(
         return
     # Locked to the commit, and its bank read again under the lock: two admins deleting (or
     # moving) different questions at once would each count the other's as still there.
-    db.session.refresh(program, with_for_update=True)
+    lock_row(Program, program.id)
+    db.session.refresh(program)
     db.session.expire(program, ["questions"])
     short = exam.bank_shortfall(program, leaving, domain)
     if short:
