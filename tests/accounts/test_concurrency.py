@@ -1,4 +1,4 @@
-"""Second-factor codes guessed at once count as many guesses as were made."""
+"""Second-factor codes, recovery codes and reset links asked for at once are each counted."""
 
 from __future__ import annotations
 
@@ -93,3 +93,29 @@ def test_recovery_codes_replaced_from_two_tabs_at_once_leave_one_set(app, monkey
     # "The old ones no longer work": only the last set shown stays valid.
     assert len(shown) == 2
     assert working == mfa.RECOVERY_CODE_COUNT
+
+
+def test_reset_links_asked_for_at_once_stay_within_the_limit(app, monkeypatch):
+    from campus.accounts import reset
+    from campus.accounts.models import UserToken
+    from campus.extensions import db
+    from tests.learning.test_concurrency import _race
+
+    with app.app_context():
+        support.create_user(email=EMAIL)
+        for n in range(reset.MAX_LIVE_LINKS - 1):
+            assert reset.send_password_reset_email(EMAIL, f"earlier-{n}")
+        db.session.commit()
+    # Each request has counted the links still out before either sends its own.
+    support.hold_in_pairs(monkeypatch, reset, "_live_links")
+    names = iter(["one", "two"])
+
+    def ask() -> bool:
+        return reset.send_password_reset_email(EMAIL, next(names))
+
+    results, errors = _race(app, 2, ask)
+    assert errors == []
+    assert sorted(results) == [False, True]
+    with app.app_context():
+        links = db.session.scalar(select(func.count()).where(UserToken.purpose == "reset_password"))
+    assert links == reset.MAX_LIVE_LINKS

@@ -20,6 +20,7 @@ from campus.audit import record
 from campus.extensions import db
 from campus.mail.services import is_queued, queue_email
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.urls import public_url
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def send_password_reset_email(email: str, request_id: str | None = None) -> bool
     if user is None or not user.is_active:
         return False
     # The member's row, locked to the commit: requests handled at once count one another.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     if _live_links(user) >= MAX_LIVE_LINKS:
         # Links that work are in the inbox already: a sender with many addresses (each under
         # the per-address limit) must not fill it. The request's answer is the same.
