@@ -205,6 +205,31 @@ def test_one_request_at_a_time_and_not_again_too_soon(app, client):
         assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
 
 
+def test_two_clicks_at_once_ask_for_one_archive(app, monkeypatch):
+    from sqlalchemy import func, select
+
+    from campus.extensions import db
+    from campus.records import services
+    from campus.records.models import DataExport
+    from tests.learning.test_concurrency import _race
+
+    m = full_member(app)
+    queued: list[int] = []
+    monkeypatch.setattr(services, "enqueue_after_commit", lambda name, export_id: queued.append(1))
+    # Each click has looked for an archive under way before either asks for one.
+    support.hold_in_pairs(monkeypatch, services, "latest_export")
+
+    def ask() -> int:
+        return services.request_export(db.session.get_one(services.User, m.user_id)).id
+
+    results, errors = _race(app, 2, ask)
+    assert len(results) == 1
+    assert len(errors) == 1 and isinstance(errors[0], services.RecordsError)
+    assert len(queued) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
+
+
 def test_a_pending_archive_blocks_a_second_request(app, client):
     m = full_member(app)
     support.login(client, m.email)

@@ -13,6 +13,7 @@ from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.records.archive import build_archive
 from campus.records.models import DataExport
 from campus.storage import get_storage
@@ -48,7 +49,7 @@ def latest_export(user: User) -> DataExport | None:
 def request_export(user: User) -> DataExport:
     """Queue a new archive, unless one is being built or the last was asked for too recently."""
     # Serialises two clicks at once: the second waits here and then sees the first request.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     latest = latest_export(user)
     now = utcnow()
     if latest is not None and latest.status == "pending":
