@@ -209,6 +209,27 @@ def test_a_license_added_by_a_double_click_is_added_once(app, client, member):
     assert _actions(app).count("license_added") == 1
 
 
+def test_a_license_added_from_two_tabs_at_once_is_added_once(app, member, monkeypatch):
+    from campus.accounts.models import User
+    from campus.licenses import actions
+    from tests import support
+    from tests.learning.test_concurrency import _race
+
+    # Each request has looked for the license on file before either is logged and committed.
+    support.hold_in_pairs(monkeypatch, actions, "record")
+
+    def add() -> int:
+        user = db.session.get_one(User, member)
+        fields = {**GOOD, "expires_on": date(2027, 8, 31)}
+        return actions.add_license(user, **fields).id
+
+    results, errors = _race(app, 2, add)
+    assert len(results) == 1
+    assert len(errors) == 1 and isinstance(errors[0], actions.LicenseError)
+    assert _licenses(app, member) == [("massage_therapist", "FL", "MA12345", date(2027, 8, 31))]
+    assert _actions(app).count("license_added") == 1
+
+
 def test_an_edit_cannot_make_a_license_a_copy_of_another(app, client, member):
     with app.app_context():
         add_license(member)  # MA12345, Florida

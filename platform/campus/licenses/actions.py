@@ -17,6 +17,7 @@ from campus.licenses.jurisdictions import JURISDICTIONS, jurisdiction_name
 from campus.licenses.models import License, RenewalRule
 from campus.licenses.rules import RuleFileError, check_rule
 from campus.licenses.services import get_license
+from campus.models.writes import lock_row
 
 # Expiry dates further out than this are typing mistakes, not licenses.
 _LAST_YEAR = 2100
@@ -211,7 +212,7 @@ def _refuse_copy(user: User, fields: dict, license_id: int | None = None) -> Non
     """Refuse a license the member already has on file (another row than license_id)."""
     # The member's row, locked to the commit: a double click's second request waits, then finds
     # the license the first added, rather than adding it (and its reminders) twice.
-    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     same = db.session.scalar(
         select(License.id).where(
             License.user_id == user.id,
