@@ -173,6 +173,34 @@ def test_two_courses_open_at_once_share_the_members_wall_time(timed_app):
     assert 120 <= total <= 127  # the 127 s from the first beat to the last, once
 
 
+def test_two_courses_beating_at_the_same_moment_earn_the_wall_time_once(timed_app, monkeypatch):
+    # Beats of two tabs reaching two web workers together each read the member's last beat.
+    from campus.learning import seattime
+    from campus.models.base import utcnow
+    from tests.learning.test_concurrency import _race
+
+    with timed_app.app_context():
+        (one, first), (two, second) = _two_enrollments()
+        start = utcnow() - timedelta(seconds=20)
+        seattime.record_heartbeat(first, one.lesson_ids[0], start)
+        seattime.record_heartbeat(second, two.lesson_ids[0], start)
+        db.session.commit()
+    support.hold_in_pairs(monkeypatch, seattime, "database_now")
+    beats = iter([(first, one.lesson_ids[0]), (second, two.lesson_ids[0])])
+
+    def beat() -> int:
+        return seattime.record_heartbeat(*next(beats))
+
+    results, errors = _race(timed_app, 2, beat)
+    wall = (utcnow() - start).total_seconds()
+    assert errors == []
+    total = _seconds(timed_app, first, one.lesson_ids[0]) + _seconds(
+        timed_app, second, two.lesson_ids[0]
+    )
+    assert 19 <= total <= wall  # from the first beat to the last, once
+    assert sum(results) == total
+
+
 def test_a_course_studied_alone_still_earns_all_its_time(timed_app):
     from campus.learning import seattime
     from campus.models.base import utcnow

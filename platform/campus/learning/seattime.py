@@ -35,7 +35,7 @@ from campus.learning import snapshots
 from campus.learning.access import EnrollmentFacts, LearningError
 from campus.learning.models import Course, Enrollment, Lesson
 from campus.learning.records import SeatTime
-from campus.models.writes import insert_if_absent
+from campus.models.writes import insert_if_absent, lock_row
 from campus.templating import counted
 
 READING_WORDS_PER_MINUTE = 200  # NCBTMB: about 12,000 words of reading per CE hour
@@ -281,8 +281,10 @@ def record_heartbeat(enrollment_id: int, lesson_id: int, now: datetime | None = 
     """
     # One clock per member: their beats, of any course, take turns on their row, so two
     # courses open in two tabs share the wall time instead of each earning all of it.
-    owner = select(Enrollment.user_id).where(Enrollment.id == enrollment_id).scalar_subquery()
-    user_id = db.session.scalar(select(User.id).where(User.id == owner).with_for_update())
+    user_id = db.session.scalar(select(Enrollment.user_id).where(Enrollment.id == enrollment_id))
+    if user_id is None:
+        return 0  # no such enrollment: nothing to credit
+    lock_row(User, user_id)
     now = now or database_now()  # read once the row is ours: a beat that waited is timed late
     # This enrollment's last beat (for the compare-and-set) and the member's, of any course.
     previous, latest = db.session.execute(
