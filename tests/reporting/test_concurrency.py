@@ -1,4 +1,4 @@
-"""Two admins (or two clicks) resending one report at once queue and log it once."""
+"""Reports reached from two places at once: admins resending; an answer as the sweep gives up."""
 
 from __future__ import annotations
 
@@ -38,3 +38,63 @@ def test_resends_landing_at_once_queue_and_log_the_report_once(app, monkeypatch)
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "resend")
         )
         assert entries == 1
+
+
+def test_an_answer_stored_while_the_sweep_gives_up_leaves_the_report_accepted(app, monkeypatch):
+    import threading
+    from datetime import timedelta
+
+    from campus.extensions import db
+    from campus.models.base import utcnow
+    from campus.reporting import sending
+    from campus.reporting.adapters import Accepted
+
+    c = completion(app)
+    with app.app_context():
+        # Its last try, sent long ago: the sweep takes it for a send that will never answer.
+        report = report_of(c.certificate_id)
+        report.status, report.reason, report.answered_at = "sent", None, None
+        report.attempts = sending.max_attempts()
+        report.sent_at = report.updated_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+        report_id = report.id
+    # The sweep has read the report, still unanswered, when the answer comes in and is stored.
+    read, answered = threading.Event(), threading.Event()
+    real_settle = sending._settle
+
+    def settle(report, status, *args, **kwargs):
+        if status == "failed":
+            read.set()
+            answered.wait(timeout=2)
+        return real_settle(report, status, *args, **kwargs)
+
+    monkeypatch.setattr(sending, "_settle", settle)
+    errors: list = []
+
+    def in_context(work) -> None:
+        with app.app_context():
+            try:
+                work()
+                db.session.commit()
+            except Exception as exc:  # asserted on below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    def sweep() -> None:
+        in_context(sending.give_up_idle)
+
+    def answer() -> None:
+        read.wait(timeout=5)
+        in_context(lambda: sending.record_outcome(report_id, Accepted(reference="R-1")))
+        answered.set()
+
+    threads = [threading.Thread(target=run) for run in (sweep, answer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert (report.status, report.reference) == ("accepted", "R-1")

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, case, func, or_, selec
 
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.reporting.adapters import Accepted, Adapter, Outcome, Rejected, Unanswered, adapter_for
 from campus.reporting.models import ReportedCompletion
 from campus.reporting.systems import system_name
@@ -238,11 +239,11 @@ def give_up_idle(now: datetime | None = None, limit: int = 500) -> list[int]:
     report_ids = list(db.session.scalars(query))
     failed = []
     for report_id in report_ids:
-        # Read again under a lock: a resend a worker claimed since the query is not idle.
+        # Read again under a lock: a resend a worker claimed since the query is not idle, and
+        # an answer stored meanwhile is not overwritten with "failed".
+        lock_row(ReportedCompletion, report_id)
         still_idle = db.session.scalar(
-            select(ReportedCompletion.id)
-            .where(ReportedCompletion.id == report_id, _idle(now))
-            .with_for_update()
+            select(ReportedCompletion.id).where(ReportedCompletion.id == report_id, _idle(now))
         )
         if still_idle is not None:
             record_gave_up(report_id)
