@@ -184,3 +184,48 @@ def test_an_article_retagged_by_another_admin_keeps_its_new_tags(app, client):
     assert response.status_code == 200
     assert any("since you opened it" in m for m in helpers.flashes(response))
     assert _article_state(app, article_id)[3] == ["Trapezius"]
+
+
+def test_two_admins_saving_one_lesson_at_the_same_moment_keep_one_change(app, monkeypatch):
+    from campus.admin import base as admin_base
+    from campus.extensions import db
+    from campus.learning.models import Lesson
+    from tests import support
+
+    with app.app_context():
+        lesson_id = make_course("same-moment", published=False).lesson_ids[0]
+        module_id = db.session.get_one(Lesson, lesson_id).module_id
+    clients = [app.test_client() for _ in range(2)]
+    for client in clients:
+        helpers.sign_in_admin(app, client)
+    url = f"/admin/lessons/edit/?id={lesson_id}"
+    opened = [_opened_as(client.get(url).get_data(as_text=True)) for client in clients]
+    tokens = [support.csrf_token(client) for client in clients]
+    fields = {"module": str(module_id), "position": "1", "estimated_minutes": "60"}
+    # Each save is held just before it is logged: one that compared the page with the lesson
+    # before the other was saved would otherwise go on and overwrite it.
+    support.hold_in_pairs(monkeypatch, admin_base, "record")
+    responses: list = []
+    support.run_together(
+        [
+            lambda client=client, token=token, page=page, n=n: responses.append(
+                client.post(
+                    url,
+                    data={
+                        **fields,
+                        "title": f"Title by admin {n}",
+                        "body_markdown": f"Body by admin {n}",
+                        "opened_as": page,
+                        "csrf_token": token,
+                    },
+                )
+            )
+            for n, (client, token, page) in enumerate(zip(clients, tokens, opened, strict=True))
+        ]
+    )
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    [refused] = [r for r in responses if r.status_code == 200]
+    assert any("since you opened it" in m for m in helpers.flashes(refused))
+    title, body = _lesson(app, lesson_id)
+    assert body == title.replace("Title", "Body")
+    assert len(helpers.audit_entries(app, object_type="Lesson", action="update")) == 1

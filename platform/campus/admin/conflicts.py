@@ -18,6 +18,7 @@ from wtforms import HiddenField
 
 from campus.audit import snapshot
 from campus.extensions import db
+from campus.models.writes import lock_row
 
 if TYPE_CHECKING:  # the mixin is only ever mixed into the admin's model views
     from campus.admin.base import AuditedModelView as _ViewBase
@@ -72,7 +73,8 @@ class GuardedEdits(_ViewBase):
         if opened is None or not opened.data:
             return False
         # Held to the commit: of two saves at once, the second reads the first's change.
-        db.session.refresh(model, with_for_update=True)
+        lock_row(type(model), model.id)
+        db.session.refresh(model)
         # As bytes: compare_digest refuses a str with non-ASCII characters (a 500).
         if hmac.compare_digest(str(opened.data).encode(), self.fingerprint_of(model).encode()):
             return False
