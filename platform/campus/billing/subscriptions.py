@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
+from campus.audit import record, snapshot
 from campus.billing.access import (
     ACCESS_STATUSES,
     ENDED_STATUSES,
@@ -301,11 +302,27 @@ def _mirror(sub: Any, stamp: int) -> bool:
         select(Subscription).where(Subscription.stripe_subscription_id == id_of(sub))
     )
     drift = existing is None or _differs(existing, sub)
+    before = snapshot(existing) if existing is not None else None
     status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
     if drift and status == "processed" and row is not None:
         log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
+        _log_repair(row, before)
         return True
     return False
+
+
+def _log_repair(row: Subscription, before: dict[str, Any] | None) -> None:
+    """Log a repair on the member's history: no stored event explains this change of access."""
+    was = before["status"] if before else "not mirrored"
+    record(
+        "subscription_synced",
+        object_type="User",
+        object_id=row.user_id,
+        summary=f"{row.stripe_subscription_id}: {was} -> {row.status} (synced from Stripe)",
+        before=before,
+        after=snapshot(row),
+        system=True,  # the hourly run, or an operator's `billing sync`: no one's choice
+    )
 
 
 def forgotten_customers() -> list[str]:
