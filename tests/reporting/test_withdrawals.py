@@ -378,3 +378,57 @@ def admin_listed_as_due(report_id: int) -> bool:
         select(ReportedCompletion.id).where(withdrawal_pending_clause())
     ).all()
     return report_id in found
+
+
+def test_a_reissue_that_reports_a_withdrawn_completion_again_is_in_the_audit_log(
+    app, fake_cebroker
+):
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+    from campus.certificates import actions
+    from campus.reporting import actions as reporting_actions
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        report_id = report_of(c.certificate_id).id
+        reporting_actions.mark_withdrawn(report_id, actor=None)
+        db.session.commit()
+        actions.reissue(c.code, "Revoked by mistake", actor=None)
+        db.session.commit()
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "ReportedCompletion",
+                AuditEntry.object_id == str(report_id),
+                AuditEntry.action == "restore",
+            )
+        ).all()
+        # What the board was told before (withdrawn) and that it is sent the completion again.
+        assert entry.before["withdrawn_at"] is not None and entry.after["withdrawn_at"] is None
+        assert entry.after["status"] == "pending"
+        assert "to be sent to CE Broker" in entry.summary and "(withdrawn " in entry.summary
+
+
+def test_a_reissue_that_clears_a_due_withdrawal_is_in_the_audit_log(app, fake_cebroker):
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+    from campus.certificates import actions
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        report_id = report_of(c.certificate_id).id
+        actions.reissue(c.code, "Revoked by mistake", actor=None)
+        db.session.commit()
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_id == str(report_id), AuditEntry.action == "restore"
+            )
+        ).all()
+        assert entry.before["withdrawal_due_at"] is not None
+        assert entry.after["withdrawal_due_at"] is None
+        assert "no longer due" in entry.summary

@@ -98,6 +98,39 @@ def correct_after_reissue(certificate_id: int) -> list[int]:
     return corrected
 
 
+def restore_after_reissue(certificate_id: int) -> list[int]:
+    """Put back what a revocation took from the boards once the certificate is issued again.
+
+    Each report it changes is logged: one withdrawn is sent again (its withdrawal date is
+    cleared on the report, so the entry is where the withdrawal stays on record), one due
+    for withdrawal no longer is. Returns the ids of the reports queued again.
+    """
+    before = _reports_state(certificate_id)
+    reopened = services.restore_after_reissue(certificate_id)
+    after = _reports_state(certificate_id)
+    for key, state in after.items():
+        if before.get(key) == state:
+            continue
+        report = db.session.get(ReportedCompletion, int(key))
+        assert report is not None
+        was = before.get(key) or {}
+        if report.id in reopened:
+            withdrawn = str(was.get("withdrawn_at") or "")[:10]
+            done = f"to be sent to {_board(report)} again" + (
+                f" (withdrawn {withdrawn})" if withdrawn else ""
+            )
+        else:
+            done = f"no longer due for withdrawal from {_board(report)}"
+        record(
+            "restore",
+            report,
+            summary=f"{report.certificate.code}: reissued, {done}",
+            before=was or None,
+            after=state,
+        )
+    return reopened
+
+
 def follow_license_move(certificate_id: int) -> list[int]:
     """Take a reissue for a license in another state to both boards, under one audit entry.
 

@@ -13,7 +13,7 @@ def _queue_reports(_sender, certificate_id: int, **_extra) -> None:
     # reissue for a license in another state first leaves the old state's board and tells the
     # new one; a reissue after a revocation puts back what the revocation took from the board.
     actions.follow_license_move(certificate_id)
-    services.restore_after_reissue(certificate_id)
+    actions.restore_after_reissue(certificate_id)
     services.queue_for_certificate(certificate_id)
     # A reissue that corrected the license: the board holds the hours under the old number.
     actions.correct_after_reissue(certificate_id)
