@@ -35,7 +35,9 @@ from campus.learning.models import (
     CourseProfession,
     Enrollment,
     Lesson,
+    LessonResource,
     Module,
+    Question,
     Quiz,
     QuizAttempt,
 )
@@ -78,19 +80,72 @@ def import_course(spec: CourseSpec, *, source: str = "") -> str:
         course = _create(spec)
         outcome = CREATED
     else:
-        before = audit.snapshot(course)
+        before = _outline(course)
         outcome = UPDATED if _update(course, spec) else UNCHANGED
     if outcome != UNCHANGED:
         db.session.flush()
+        after = _outline(course)
+        summary = f"cli: {outcome} course {spec.slug} from its files {source}".rstrip()
+        if before is not None:
+            for part in ("modules", "quiz"):
+                if before.get(part) == after.get(part):  # unchanged parts would bury the change
+                    before.pop(part, None)
+                    after.pop(part, None)
+            summary += f": {', '.join(audit.changed_fields(before, after))}"
         audit.record(
             f"learning.course_{outcome}",
             course,
-            summary=f"cli: {outcome} course {spec.slug} from its files {source}".rstrip(),
+            summary=summary,
             before=before,
-            after=audit.snapshot(course),
+            after=after,
             actor=None,
         )
     return outcome
+
+
+def _outline(course: Course) -> dict[str, Any]:
+    """The course as its audit entry keeps it: its columns, lessons (study times) and quiz.
+
+    The admin logs each lesson and question it saves; an import changes them all under one
+    entry, which must show them too (a lesson's minutes support the CE hours, the quiz's pass
+    mark and answers decide who earns them). Read from the database, as flushed.
+    """
+    state = audit.snapshot(course)
+    modules = db.session.scalars(
+        select(Module).where(Module.course_id == course.id).order_by(Module.position)
+    )
+    state["modules"] = [
+        {
+            **audit.snapshot(module),
+            "lessons": [
+                {
+                    **audit.snapshot(lesson),
+                    "resources": [
+                        [resource.filename, resource.title]
+                        for resource in db.session.scalars(
+                            select(LessonResource)
+                            .where(LessonResource.lesson_id == lesson.id)
+                            .order_by(LessonResource.filename)
+                        )
+                    ],
+                }
+                for lesson in db.session.scalars(
+                    select(Lesson).where(Lesson.module_id == module.id).order_by(Lesson.position)
+                )
+            ],
+        }
+        for module in modules
+    ]
+    quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+    if quiz is not None:
+        questions = db.session.scalars(
+            select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)
+        )
+        state["quiz"] = {
+            **audit.snapshot(quiz),
+            "questions": [audit.snapshot(q) for q in questions],
+        }
+    return state
 
 
 def _check_approvals(course: Course) -> None:
