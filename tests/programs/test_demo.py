@@ -156,3 +156,30 @@ def test_exam_rules_out_of_the_admins_bounds_are_refused_with_a_message(
 ):
     exam = f"exam:\n  weights: {{Anatomy: 1, Technique: 1}}\n  questions: 4\n  {exam_text}\n"
     assert_file_refused(app, tmp_path, exam + _BANK, refusal)
+
+
+def test_a_program_import_that_changes_a_right_answer_logs_the_bank_before_and_after(
+    app, tmp_path: Path
+):
+    from campus.audit import AuditEntry
+
+    head = (
+        "slug: x\ntitle: X\npublished: false\nexam:\n  weights: {A: 1}\n"
+        "questions:\n  - domain: A\n    prompt: Q?\n"
+    )
+    path = tmp_path / "p.yaml"
+    path.write_text(head + "    answers: ['*a', b]\n")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["programs", "import", str(path)]).exit_code == 0
+    # The bank decides who passes and earns the credential: which answer is right is a change.
+    path.write_text(head + "    answers: [a, '*b']\n")
+    assert runner.invoke(args=["programs", "import", str(path)]).exit_code == 0
+    with app.app_context():
+        updated = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+
+        def right(state: dict) -> list[str]:
+            [question] = state["questions"]
+            return [c["text"] for c in question["choices"] if c["correct"]]
+
+        assert (right(updated.before), right(updated.after)) == (["a"], ["b"])
+        assert "questions" in updated.summary

@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import select
 
 from campus.accounts.models import PROFESSIONS
-from campus.audit import record, snapshot
+from campus.audit import changed_fields, record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
 from campus.programs.exam import choices_from
@@ -189,7 +189,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     """Create or update (by slug) the program a file describes; return it and what happened."""
     program = db.session.scalar(select(Program).where(Program.slug == data["slug"]))
     outcome = "updated"
-    before = snapshot(program) if program is not None else None
+    before = _state(program) if program is not None else None
     if program is None:
         program, outcome = Program(slug=str(data["slug"])[:120]), "created"
         db.session.add(program)
@@ -243,15 +243,40 @@ def import_program(data: dict) -> tuple[Program, str]:
     db.session.flush()
     _check_takeable(program)
     # Only operators' commands import (the CLI and seed-demo): no actor, and said so.
+    after = _state(program)
+    changed = ", ".join(changed_fields(before, after)) if before is not None else ""
     record(
         f"program_import_{outcome}",
         program,
-        summary=f"cli: {outcome} program {program.slug}",
+        summary=f"cli: {outcome} program {program.slug}" + (f": {changed}" if changed else ""),
         before=before,
-        after=snapshot(program),
+        after=after,
         actor=None,
     )
     return program, outcome
+
+
+def _state(program: Program) -> dict[str, Any]:
+    """The program as its import's audit entry keeps it, its exam's question bank too.
+
+    An import replaces the required courses and the questions with new rows: kept without
+    their ids, only what a file changed shows as a change (the right answer, a new course).
+    """
+    state = snapshot(program)
+    state["courses"] = [
+        {"course_id": row.course_id, "kind": row.kind, "position": row.position}
+        for row in program.courses
+    ]
+    state["questions"] = [
+        {
+            "domain": question.domain,
+            "prompt": question.prompt,
+            "explanation": question.explanation,
+            "choices": [dict(choice) for choice in question.choices or []],
+        }
+        for question in program.questions
+    ]
+    return state
 
 
 def import_file(path: Path) -> tuple[Program, str]:
