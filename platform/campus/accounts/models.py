@@ -27,6 +27,9 @@ class User(UserMixin, TimestampMixin, Model):
     """A student or admin; the email is stored lower-cased so uniqueness ignores case."""
 
     __tablename__ = "users"
+    # SQLite would otherwise give a deleted account's id to the next one, and the audit log's
+    # entries about the old account (filed under its id) would read as the new one's.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
