@@ -50,10 +50,13 @@ def delete_account(
 
     Raises RecordsError (nothing changed) for a wrong answer or when Stripe cannot be reached.
     """
-    if user.is_admin:
+    if user.is_staff:
+        # An assessor's pass or return is a record a candidate's credential rests on, as an
+        # admin's changes are the log's: deleted, they would name no one.
+        role = "admin" if user.is_admin else "assessor"
         raise RecordsError(
-            "An admin account cannot be deleted from here: ask another admin to remove the "
-            "admin role first.",
+            f"An {role} account cannot be deleted from here: ask another admin to remove the "
+            f"{role} role first.",
             status=403,
         )
     # As bytes: compare_digest raises on a str with non-ASCII characters.
