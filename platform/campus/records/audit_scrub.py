@@ -112,8 +112,36 @@ def scrub_licenses(user_id: int, licenses: tuple[tuple[int, str], ...], label: s
             if entry.object_type == "License":
                 for name in ("before", "after"):
                     value = getattr(entry, name)
-                    if isinstance(value, dict) and value.get("number"):
+                    # Only while it was theirs: SQLite may have given a removed license's id
+                    # to another member's license since.
+                    if _theirs(value, user_id) and value.get("number"):
                         setattr(entry, name, {**value, "number": label})
+
+
+def earlier_licenses(user_id: int) -> tuple[tuple[int, str], ...]:
+    """The licenses (id, number) a member's own entries recorded, those removed since too.
+
+    A license removed before the account was deleted is gone from the table, but its number
+    is still in the entries of its adding, editing and removal.
+    """
+    found = set()
+    for entry in db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "License", AuditEntry.actor_id == user_id
+        )
+    ):
+        if not (entry.object_id or "").isdigit():
+            continue
+        for value in (entry.before, entry.after):
+            number = value.get("number") if _theirs(value, user_id) and value else None
+            if isinstance(number, str) and number:
+                found.add((int(entry.object_id or 0), number))
+    return tuple(sorted(found))
+
+
+def _theirs(value: Any, user_id: int) -> bool:
+    """Tell whether a license's recorded state is of this member's license."""
+    return isinstance(value, dict) and value.get("user_id") == user_id
 
 
 # Snapshot fields that name a member (an account's own columns): scrubbed with the address.

@@ -307,7 +307,10 @@ def delete_account(user: User) -> Deletion:
     retention_years = int(current_app.config["CE_RECORD_RETENTION_YEARS"])
     summary = f"deleted member #{user_id} deleted their account; no CE records to keep"
     identity = _frozen_identity(user)
-    licenses = licensing.forget_licenses(user)
+    # With those removed before: their numbers are in the log's entries about them too.
+    licenses = tuple(
+        sorted(set(licensing.forget_licenses(user)) | set(audit_scrub.earlier_licenses(user_id)))
+    )
     if any(counts.values()):
         now = utcnow()
         last = dates.local_date(last_activity(user_id) or now)
