@@ -144,6 +144,50 @@ def _theirs(value: Any, user_id: int) -> bool:
     return isinstance(value, dict) and value.get("user_id") == user_id
 
 
+def scrub_reports(reports: tuple[tuple[int, Any], ...], names: tuple[str, ...], label: str) -> None:
+    """Take what purged reports told the boards (name, license) out of the entries about them.
+
+    The reports go with the member's other records at the end of the retention; the entries
+    about them (a resend, a withdrawal, a correction) stay, without the person: what each
+    report was sent is replaced by the label, and the names and numbers in their text too.
+    `reports` are (id, what it was sent); `names` the hold's name and license number.
+    """
+    found = {name for name in names if name}
+    for _report_id, sent in reports:
+        if isinstance(sent, dict):
+            found |= {str(sent.get(key) or "") for key in ("first_name", "last_name")}
+            found.add(str(sent.get("license_number") or ""))
+    # Longest first: "Rosa Delgado" goes whole before "Rosa" would leave "Delgado" behind.
+    tokens = sorted((token for token in found if len(token.strip()) > 1), key=len, reverse=True)
+    patterns = [re.compile(rf"(?<![\w-]){re.escape(token)}(?![\w-])") for token in tokens]
+
+    def cleaned(value: Any) -> Any:
+        if isinstance(value, str):
+            for pattern in patterns:
+                value = pattern.sub(label, value)
+            return value
+        if isinstance(value, list):
+            return [cleaned(item) for item in value]
+        if isinstance(value, dict):
+            return {
+                key: label if key == "sent" and item else cleaned(item)
+                for key, item in value.items()
+            }
+        return value
+
+    ids = [str(report_id) for report_id, _sent in reports]
+    if not ids:
+        return
+    for entry in db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "ReportedCompletion", AuditEntry.object_id.in_(ids)
+        )
+    ):
+        entry.summary = cleaned(entry.summary)
+        entry.before = cleaned(entry.before)
+        entry.after = cleaned(entry.after)
+
+
 # Snapshot fields that name a member (an account's own columns): scrubbed with the address.
 _NAMING_FIELDS = ("full_name",)
 

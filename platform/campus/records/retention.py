@@ -41,6 +41,7 @@ from campus.models.writes import lock_row
 from campus.programs.models import Credential, ExamSitting, PracticalSubmission
 from campus.records import audit_scrub, licensing
 from campus.records.models import DataExport, RetentionHold
+from campus.reporting.models import ReportedCompletion
 from campus.storage import delete_after_commit, get_storage
 from campus.templating import counted, format_date
 from campus.urls import public_url
@@ -424,6 +425,13 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
         f"{format_date(hold.deleted_at, '%Y-%m-%d')}, kept until {hold.purge_after}); "
         f"{len(keys)} file(s) removed"
     )
+    reports = db.session.execute(
+        select(ReportedCompletion.id, ReportedCompletion.sent)
+        .join(Certificate, Certificate.id == ReportedCompletion.certificate_id)
+        .where(Certificate.user_id == user_id)
+    )
+    names = (hold.participant_name, hold.license_number)
+    audit_scrub.scrub_reports(tuple(map(tuple, reports)), names, f"deleted member #{user_id}")
     # Every CE record, and the hold itself, cascades from the user row.
     db.session.execute(delete(User).where(User.id == user_id))
     db.session.expunge_all()
