@@ -54,6 +54,22 @@ def scrub_member(user_id: int, email: str, label: str) -> None:
             scrubbed = _replaced(value, email, label)
             if scrubbed != value:
                 setattr(entry, name, scrubbed)
+    _scrub_leads(email, label)
+
+
+def _scrub_leads(email: str, label: str) -> None:
+    """Empty the address and name of the address's download leads in the entries about them.
+
+    The leads leave with the account (their consent too); an admin's entry deleting one kept
+    them in its before. The entry stays, as the admin's.
+    """
+    for entry in db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "Lead")):
+        for name in ("before", "after"):
+            value = getattr(entry, name)
+            if isinstance(value, dict) and str(value.get("email") or "").casefold() == (
+                email.casefold()
+            ):
+                setattr(entry, name, {**value, "email": label, "name": label})
 
 
 def scrub_profiles(profiles: tuple[tuple[int, str], ...], label: str) -> None:
