@@ -18,7 +18,12 @@ class License(TimestampMixin, Model):
     """One credential a member holds: a state license or a national certification."""
 
     __tablename__ = "licenses"
-    __table_args__ = (Index("ix_licenses_user_jurisdiction", "user_id", "jurisdiction"),)
+    __table_args__ = (
+        Index("ix_licenses_user_jurisdiction", "user_id", "jurisdiction"),
+        # SQLite would otherwise give a removed license's id to the next one, and the audit
+        # log's entries about the old license (filed under its id) would read as the new one's.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
