@@ -76,3 +76,40 @@ def register_cli(app: Flask) -> None:
                 f"{user.email} is now an admin with the new password; "
                 "its other sessions are signed out."
             )
+
+    @app.cli.command("set-role")
+    @click.argument("email")
+    @click.argument("role")
+    def set_role_command(email: str, role: str) -> None:
+        """Make an account an assessor or a student (student also retires an admin)."""
+        from email_validator import EmailNotValidError, validate_email
+
+        from campus.accounts.roles import ARTICLES, ASSIGNABLE, RoleError, RoleUnchanged, set_role
+        from campus.accounts.services import get_user_by_email
+
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+        role = role.strip().lower()
+        if role == "admin":
+            raise click.BadParameter(
+                "an admin is made with create-admin EMAIL, which also sets a new password.",
+                param_hint="ROLE",
+            )
+        if role not in ASSIGNABLE:
+            raise click.BadParameter(f"choose one of: {', '.join(ASSIGNABLE)}.", param_hint="ROLE")
+        user = get_user_by_email(email)
+        if user is None:
+            raise click.BadParameter(f"No account has the address {email}.", param_hint="EMAIL")
+        try:
+            set_role(user, role, actor=None)
+        except RoleUnchanged as exc:
+            db.session.rollback()
+            click.echo(f"{str(exc).removesuffix('.')}; nothing changed.")
+            return
+        except RoleError as exc:
+            db.session.rollback()
+            raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+        db.session.commit()
+        click.echo(f"{user.email} is now {ARTICLES[role]} and is signed out everywhere.")

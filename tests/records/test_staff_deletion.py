@@ -30,3 +30,31 @@ def test_an_assessor_cannot_delete_the_account_their_verdicts_name(app, client):
     with app.app_context():
         kept = db.session.get(User, assessor_id)
         assert kept is not None and kept.email == "assessor@example.com"
+
+
+def test_the_refusal_names_the_way_out_and_a_retired_assessor_can_leave(app, client):
+    from campus.accounts.models import User
+
+    with app.app_context():
+        assessor_id = support.create_user(email="assessor@example.com", role="assessor").id
+        secret = support.enable_totp(assessor_id)
+    # Each code is taken once: the codes of the last, this and the next step serve in turn.
+    support.login_with_code(client, "assessor@example.com", support.totp_code(secret, steps=-1))
+    form = {
+        "password": support.DEFAULT_PASSWORD,
+        "code": support.totp_code(secret),
+        "confirmation": "DELETE",
+    }
+    refused = support.post_form(client, "/account/delete", form)
+    assert refused.status_code == 403
+    assert "ask an admin to remove the assessor role" in refused.get_data(as_text=True)
+    # The operator (or an admin, from the member's page) retires the assessor.
+    result = app.test_cli_runner().invoke(args=["set-role", "assessor@example.com", "student"])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    support.login_with_code(client, "assessor@example.com", support.totp_code(secret))
+    form["code"] = support.totp_code(secret, steps=1)
+    response = support.post_form(client, "/account/delete", form)
+    assert response.status_code in (200, 302), response.get_data(as_text=True)[:500]
+    with app.app_context():
+        assert db.session.get(User, assessor_id) is None

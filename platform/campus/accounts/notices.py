@@ -33,6 +33,11 @@ CHANGES = {
         "The authenticator app of your Campus account was just removed: a password alone "
         "now signs in to it.",
     ),
+    "role": (
+        "Your role on Campus was changed",
+        "Your Campus account was just made {name} by the site's staff, and signed out "
+        "everywhere: sign in again to go on (an assessor signs in with an authenticator code).",
+    ),
 }
 
 

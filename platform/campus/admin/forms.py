@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from wtforms import (
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from campus.accounts.roles import ASSIGNABLE
 from campus.forms import Form, WholeNumberField, printable_text
 
 
@@ -40,6 +42,12 @@ class CompForm(Form):
 
 class ActionForm(Form):
     """A button-only form: the CSRF token is all it carries."""
+
+
+class RoleForm(Form):
+    """A member's role button: the role it gives rides in a hidden field."""
+
+    role = HiddenField(validators=[AnyOf(ASSIGNABLE, "That is not a role given here.")])
 
 
 class RevokeForm(Form):

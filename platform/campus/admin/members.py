@@ -14,9 +14,11 @@ from sqlalchemy import func, or_, select
 
 from campus.accounts.addresses import search_forms
 from campus.accounts.models import PROFESSIONS, User
+from campus.accounts.roles import RoleError
 from campus.admin import services
 from campus.admin.base import AuditedModelView
 from campus.admin.forms import ActionForm, CompForm
+from campus.admin.member_roles import MemberRoleViews
 from campus.admin.models import AuditEntry
 from campus.admin.services import installed
 from campus.billing import actions as billing_actions
@@ -218,7 +220,7 @@ def _audit_of(user: User, *, by_staff: bool, limit: int = 30) -> list[AuditEntry
     )
 
 
-class MemberView(AuditedModelView):
+class MemberView(MemberRoleViews, AuditedModelView):
     """Search members by name or email; open a member's page."""
 
     can_create = can_edit = can_delete = False
@@ -280,7 +282,7 @@ class MemberView(AuditedModelView):
         g.member_statuses = membership_statuses([row.id for row in rows])
         return count, rows
 
-    sensitive_views = ("comp", "end_comp", "disable", "enable")
+    sensitive_views = ("comp", "end_comp", "disable", "enable", "set_role")
 
     def __init__(self, session, **kwargs) -> None:
         kwargs.setdefault("url", "members")
@@ -335,7 +337,7 @@ class MemberView(AuditedModelView):
         try:
             change()
             db.session.commit()
-        except (services.AdminActionError, BillingError) as exc:
+        except (services.AdminActionError, BillingError, RoleError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:

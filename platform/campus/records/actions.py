@@ -53,12 +53,19 @@ def delete_account(
     if user.is_staff:
         # An assessor's pass or return is a record a candidate's credential rests on, as an
         # admin's changes are the log's: deleted, they would name no one.
-        role = "admin" if user.is_admin else "assessor"
-        raise RecordsError(
-            f"An {role} account cannot be deleted from here: ask another admin to remove the "
-            f"{role} role first.",
-            status=403,
-        )
+        # Who can take the role away: an admin on the member's page, or for an admin only
+        # the site's operator (flask set-role), as only the operator makes admins.
+        if user.is_admin:
+            message = (
+                "An admin account cannot be deleted from here: ask the site's operator to take "
+                "the admin role away first."
+            )
+        else:
+            message = (
+                "An assessor account cannot be deleted from here: ask an admin to remove the "
+                "assessor role first (on your page under Members in the admin)."
+            )
+        raise RecordsError(message, status=403)
     # As bytes: compare_digest raises on a str with non-ASCII characters.
     typed = (confirmation or "").strip().upper().encode()
     if not hmac.compare_digest(typed, CONFIRMATION_WORD.encode()):

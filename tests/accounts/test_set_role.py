@@ -1,0 +1,102 @@
+"""flask set-role: the operator appoints and retires assessors, and retires admins."""
+
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.audit import AuditEntry
+from campus.extensions import db
+from tests.support import create_user, login, outbox
+
+
+def _run(app, *args: str):
+    return app.test_cli_runner().invoke(args=["set-role", *args])
+
+
+def _role(app, email: str) -> str:
+    with app.app_context():
+        return db.session.scalar(select(User.role).where(User.email == email))
+
+
+def _changes(app) -> list[tuple[int | None, str, dict, dict]]:
+    with app.app_context():
+        return [
+            (e.actor_id, e.summary, e.before, e.after)
+            for e in db.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "role_changed")
+                .order_by(AuditEntry.id)
+            )
+        ]
+
+
+def test_makes_an_assessor_and_takes_the_role_back(app, client):
+    with app.app_context():
+        create_user(email="reviewer@example.com")
+    login(client, "reviewer@example.com")
+    result = _run(app, "Reviewer@Example.com", "assessor")
+    assert result.exit_code == 0, result.output
+    assert "reviewer@example.com is now an assessor" in result.output
+    assert _role(app, "reviewer@example.com") == "assessor"
+    assert client.get("/account").status_code == 302  # signed out everywhere
+    result = _run(app, "reviewer@example.com", "student")
+    assert result.exit_code == 0, result.output
+    assert _role(app, "reviewer@example.com") == "student"
+    changes = _changes(app)
+    assert [(actor, before["role"], after["role"]) for actor, _, before, after in changes] == [
+        (None, "student", "assessor"),
+        (None, "assessor", "student"),
+    ]
+    assert all(summary.startswith("cli: ") for _, summary, _, _ in changes)
+    assert len([m for m in outbox(app) if "role" in str(m["Subject"])]) == 2
+
+
+def test_retires_an_admin_but_never_the_last_one(app):
+    with app.app_context():
+        create_user(email="first@example.com", role="admin")
+        create_user(email="second@example.com", role="admin")
+    result = _run(app, "second@example.com", "student")
+    assert result.exit_code == 0, result.output
+    assert _role(app, "second@example.com") == "student"
+    result = _run(app, "first@example.com", "student")
+    assert result.exit_code != 0
+    assert "last active admin" in result.output
+    assert _role(app, "first@example.com") == "admin"
+    assert len(_changes(app)) == 1
+
+
+def test_a_disabled_admin_does_not_count_as_another(app):
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        create_user(email="first@example.com", role="admin")
+        create_user(email="gone@example.com", role="admin", disabled_at=utcnow())
+    result = _run(app, "first@example.com", "assessor")
+    assert result.exit_code != 0 and "last active admin" in result.output
+    assert _role(app, "first@example.com") == "admin"
+
+
+def test_refuses_bad_input_and_changes_nothing(app):
+    with app.app_context():
+        create_user(email="squatter@example.com", verified=False)
+        create_user(email="reviewer@example.com")
+    for args, hint in (
+        (("nobody@example.com", "assessor"), "No account"),
+        (("not an address", "assessor"), "EMAIL"),
+        (("reviewer@example.com", "admin"), "create-admin"),
+        (("reviewer@example.com", "root"), "ROLE"),
+        (("squatter@example.com", "assessor"), "never confirmed"),
+    ):
+        result = _run(app, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert hint in result.output, (args, result.output)
+    assert _role(app, "squatter@example.com") == _role(app, "reviewer@example.com") == "student"
+    assert _changes(app) == []
+
+
+def test_a_role_already_held_is_said_and_changes_nothing(app):
+    with app.app_context():
+        create_user(email="reviewer@example.com")
+    result = _run(app, "reviewer@example.com", "student")
+    assert result.exit_code == 0, result.output
+    assert "already a student" in result.output and "nothing changed" in result.output
+    assert _changes(app) == []
