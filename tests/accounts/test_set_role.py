@@ -100,3 +100,34 @@ def test_a_role_already_held_is_said_and_changes_nothing(app):
     assert result.exit_code == 0, result.output
     assert "already a student" in result.output and "nothing changed" in result.output
     assert _changes(app) == []
+
+
+def test_two_admins_retired_at_once_leave_one(app, monkeypatch):
+    from campus.accounts import roles
+    from campus.accounts.services import get_user_by_email
+    from tests import support
+
+    with app.app_context():
+        create_user(email="first@example.com", role="admin")
+        create_user(email="second@example.com", role="admin")
+    refused: list[str] = []
+
+    def retire(email: str) -> None:
+        with app.app_context():
+            try:
+                roles.set_role(get_user_by_email(email), "student", actor=None)
+                db.session.commit()
+            except roles.RoleError as exc:
+                db.session.rollback()
+                refused.append(str(exc))
+
+    # Both are held just before the change is logged: each has counted the other as an admin.
+    support.hold_in_pairs(monkeypatch, roles, "record")
+    support.run_together(
+        [lambda: retire("first@example.com"), lambda: retire("second@example.com")]
+    )
+    assert len(refused) == 1 and "last active admin" in refused[0]
+    assert sorted([_role(app, "first@example.com"), _role(app, "second@example.com")]) == [
+        "admin",
+        "student",
+    ]

@@ -40,6 +40,20 @@ def _other_active_admins(user: User) -> int:
     )
 
 
+def _lock_admins() -> None:
+    """Hold every active admin's row to the commit, in id order, before any is counted.
+
+    Two admins retired at once would each count the other and leave none: the second waits
+    here, then finds the first retired. In one order, so that two such waits never deadlock.
+    """
+    db.session.execute(
+        select(User.id)
+        .where(User.role == "admin", User.disabled_at.is_(None))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+
+
 def _check(user: User, role: str, actor: User | None) -> None:
     """Raise RoleError unless `actor` (None: the operator's command) may give `user` `role`."""
     if role not in ASSIGNABLE:
@@ -78,6 +92,8 @@ def set_role(user: User, role: str, *, actor: User | None) -> None:
     from campus.accounts.sessions import end_sessions
     from campus.accounts.tokens import revoke_all_tokens
 
+    if user.is_admin:
+        _lock_admins()
     # Read again under a row lock held to the commit: a second click at once waits, then
     # finds the change made, rather than logging it twice.
     lock_row(User, user.id)
