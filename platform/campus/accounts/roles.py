@@ -101,8 +101,8 @@ def set_role(user: User, role: str, *, actor: User | None) -> None:
     _check(user, role, actor)
     before = snapshot(user)
     was = user.role
-    # Staff need a second factor and are never remembered, students neither: a session
-    # opened under the old standing must not carry on under the new one.
+    # Staff need a second factor and are never remembered: a session opened under the old
+    # standing must not carry on under the new one.
     end_sessions(user)
     if role == "assessor":
         # A token its owner made as a student would reach whatever an assessor may.
