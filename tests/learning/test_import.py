@@ -324,6 +324,35 @@ def test_an_update_to_a_published_course_meets_the_publish_rule_again(app, tmp_p
         assert entry.after["title"] == "Scalenes again"
 
 
+def test_a_file_without_a_status_keeps_the_status_the_course_has(app, tmp_path):
+    # An admin publishes (or unpublishes) in the admin; a file that never said either way
+    # must not take the course out of the catalog, nor put it back, when it is imported again.
+    unsaid = {key: value for key, value in COURSE.items() if key != "status"}
+    root = write_course(tmp_path, course=unsaid)
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _course(app).status == "draft"  # a new course: the documented default
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        course.status = "published"
+        db.session.commit()
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**unsaid, "title": "Scalenes again"}, sort_keys=False)
+    )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0 and "updated    scalenes" in result.output, result.output
+    assert (_course(app).title, _course(app).status) == ("Scalenes again", "published")
+    # Still held to the publishing rule, as any change to a published course is.
+    (root / "course.yaml").write_text(yaml.safe_dump({**unsaid, "ce_hours": 40}, sort_keys=False))
+    assert run_import(app, tmp_path).exit_code == 1
+    assert _course(app).ce_hours == Decimal("0.75")
+    # Saying `status: draft` still takes it back to draft.
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**unsaid, "status": "draft"}, sort_keys=False)
+    )
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _course(app).status == "draft"
+
+
 def test_removing_a_lesson_once_students_are_enrolled_is_refused(app, tmp_path):
     root = write_course(tmp_path)
     run_import(app, tmp_path)

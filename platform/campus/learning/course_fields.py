@@ -58,6 +58,13 @@ class Fields:
             raise CourseFileError(f"{self.where}: `{key}` must be one of {', '.join(allowed)}")
         return value
 
+    def optional_choice(self, key: str, allowed: Any) -> str | None:
+        """One of `allowed`, or None when the file leaves the field out."""
+        if self.data.get(key) is None:
+            self.data.pop(key, None)
+            return None
+        return self.choice(key, allowed, default="")
+
     def integer(self, key: str, *, low: int, high: int, default: int | None = None) -> int:
         value = self._take(key, default, default is None)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -99,7 +99,7 @@ class QuizSpec:
 class CourseSpec:
     slug: str
     fields: dict[str, Any]  # Course columns: title, summary, description, ce_hours, ...
-    status: str
+    status: str | None  # None: not said; a new course is a draft, an existing one keeps its own
     professions: tuple[str, ...]
     approvals: tuple[tuple[str, str, date | None], ...]
     modules: tuple[ModuleSpec, ...]
@@ -136,7 +136,7 @@ def read_course(folder: Path) -> CourseSpec:
         "cover_image_url": reader.text("cover_image_url", default="", limit=500) or None,
         "subjects": _subjects(reader.lines("subjects")),
     }
-    status = reader.choice("status", COURSE_STATUSES, default="draft")
+    status = reader.optional_choice("status", COURSE_STATUSES)
     professions = tuple(reader.lines("professions"))
     for profession in professions:
         if profession not in PROFESSIONS:

@@ -224,7 +224,10 @@ def _update(course: Course, spec: CourseSpec) -> bool:
         changed = True
     changed |= _update_modules(course, spec, enrolled)
     changed |= _update_quiz(course, spec.quiz)
-    if spec.status == "published":
+    # A file without a status leaves the admin's choice alone: publishing or unpublishing in
+    # the admin must survive the next import of the same files.
+    status = spec.status or course.status
+    if status == "published":
         # Checked on every change, not only the first publication: new hours, approvals or
         # lessons must still meet the rule a published course meets when edited in the admin.
         if changed or course.status != "published":
