@@ -153,3 +153,37 @@ def test_an_article_saved_with_a_byte_order_mark_keeps_its_front_matter(app, tmp
     with app.app_context():
         article = db.session.scalar(select(Article).filter_by(slug="soleus"))
         assert article.title == "Soleus" and article.summary == "The second heart."
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("summary: [One sentence., Another.]", "summary"),
+        ("summary: {short: One sentence.}", "summary"),
+        ("author: [A. Author, B. Author]", "author"),
+        ("author: {name: A. Author}", "author"),
+        ("author: true", "author"),
+        ("category: [Knee and leg]", "category"),
+        ("category: {region: Knee and leg}", "category"),
+        ("visibility: [members]", "visibility"),
+        ("status: [draft]", "status"),
+        ("slug: [soleus]", "slug"),
+    ],
+)
+def test_a_list_or_mapping_where_text_belongs_is_refused_naming_the_field(
+    app, tmp_path, line, field
+):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    # str() of a list was stored and shown to readers: "['A. Author', 'B. Author']".
+    key = line.split(":", 1)[0]
+    text = "\n".join(line if row.startswith(f"{key}:") else row for row in GOOD.splitlines())
+    if f"\n{key}:" not in GOOD:
+        text = text.replace("title: Soleus", f"title: Soleus\n{line}")
+    (tmp_path / "soleus.md").write_text(text + "\n")
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert f"soleus.md: `{field}` must be text" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Article)) == 0

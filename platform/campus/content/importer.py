@@ -43,6 +43,17 @@ def _as_list(value: Any, name: str) -> list[str]:
     raise ContentError(f"{name} must be a list of names")
 
 
+def _text(meta: dict[str, Any], key: str, default: str = "") -> str:
+    """A front-matter field that holds text (a number reads as its digits), else refuse it."""
+    value = meta.get(key)
+    if value is None:
+        return default
+    # str() of a list or mapping would be stored and shown to readers: "['A', 'B']".
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ContentError(f"`{key}` must be text, not {value!r}")
+    return str(value)
+
+
 def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
     """Create or update the article in one Markdown file with front matter; (article, created)."""
     try:
@@ -56,18 +67,18 @@ def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
     title = meta.get("title")
     if not isinstance(title, str):
         raise ContentError("the front matter needs a title")
-    slug = str(meta.get("slug") or slugify(path.stem))
+    slug = _text(meta, "slug") or slugify(path.stem)
     return actions.save_article(
         actor=actor,
         slug=slug,
         title=title,
-        summary=str(meta.get("summary") or ""),
+        summary=_text(meta, "summary"),
         body_md=post.content,
-        visibility=str(meta.get("visibility", "paid")),
-        status=str(meta.get("status", PUBLISHED)),
-        category=str(meta["category"]) if meta.get("category") else None,
+        visibility=_text(meta, "visibility", "paid"),
+        status=_text(meta, "status", PUBLISHED),
+        category=_text(meta, "category") or None,
         tags=_as_list(meta.get("tags"), "tags"),
-        author_name=str(meta.get("author") or ""),
+        author_name=_text(meta, "author"),
         published_at=_as_datetime(meta.get("published")),
     )
 
