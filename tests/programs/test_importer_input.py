@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,19 @@ def test_a_value_yaml_reads_but_python_cannot_build_is_refused(
     app, tmp_path: Path, text: str, refusal: str
 ):
     assert_file_refused(app, tmp_path, text, refusal)
+
+
+@pytest.mark.parametrize("key", ["elective_hours", "renewal_hours"])
+def test_hours_with_more_decimals_than_are_kept_are_refused(app, tmp_path: Path, key: str):
+    # The columns keep two decimals: 1.255 hours was stored as 1.25 or 1.26, unsaid.
+    assert_file_refused(
+        app, tmp_path, f"published: false\n{key}: 1.255\n", f"{key} has more than two decimals"
+    )
+    path = tmp_path / "p.yaml"
+    path.write_text(f"slug: x\ntitle: X\npublished: false\n{key}: 1.50\n")
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert getattr(program, key) == Decimal("1.5")
 
 
 @pytest.mark.parametrize(

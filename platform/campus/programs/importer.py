@@ -62,6 +62,9 @@ def _hours(value: Any, name: str) -> Decimal:
     # NaN first: comparing it with a number raises InvalidOperation, a traceback.
     if hours.is_nan() or hours < 0 or hours > 500:
         raise ProgramFileError(f"{name} must be between 0 and 500")
+    # The column keeps two decimals: more would be rounded away without a word.
+    if hours != hours.quantize(Decimal("0.01")):
+        raise ProgramFileError(f"{name} has more than two decimals")
     return hours
 
 
