@@ -126,6 +126,26 @@ def test_the_slug_and_texts_are_held_to_the_admin_forms_rules(
         assert db.session.scalar(select(Program)) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "refusal"),
+    [
+        # str() of a list was stored as the prompt candidates read: "['Which', 'muscle?']".
+        ("prompt: [Which, muscle]", "the prompt of question 2 must be text"),
+        ("prompt: {text: Which muscle}", "the prompt of question 2 must be text"),
+        ("prompt: T?\n    explanation: [Because, so]", "the explanation of question 2 must"),
+        ("prompt: T?\n    explanation: true", "the explanation of question 2 must be text"),
+        ("prompt: T?", "the domain of question 2 must be text"),
+    ],
+)
+def test_a_list_where_a_question_holds_text_is_refused(
+    app, tmp_path: Path, question: str, refusal: str
+):
+    bank = _bank("'*a'", "b").replace("prompt: T?", question)
+    if "domain" in refusal:
+        bank = bank.replace("domain: Technique", "domain: [Technique]")
+    assert_file_refused(app, tmp_path, "published: false\n" + _EXAM + bank, refusal)
+
+
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):
     path = tmp_path / "p.yaml"
     path.write_text("slug: x\ntitle: X\nexam: 5\n")

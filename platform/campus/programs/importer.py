@@ -54,6 +54,16 @@ def _texts(value: Any, name: str) -> list[str]:
     return items
 
 
+def _text(value: Any, name: str) -> str:
+    """Read a piece of text (a number reads as its digits); absent is empty."""
+    if value is None:
+        return ""
+    # str() of a list or mapping would be stored and shown to candidates: "['A', 'B']".
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ProgramFileError(f"{name} must be text, not {value!r}")
+    return str(value)
+
+
 def _hours(value: Any, name: str) -> Decimal:
     try:
         hours = Decimal(str(value if value is not None else 0))
@@ -122,9 +132,9 @@ def _question(item: dict, number: int) -> ExamQuestion:
         raise ProgramFileError(f"question {number}: {exc}") from None
     return ExamQuestion(
         # Drawn by its exact name, as the weights are read: stripped the same way.
-        domain=str(item["domain"]).strip()[:80],
-        prompt=str(item["prompt"]),
-        explanation=str(item.get("explanation") or ""),
+        domain=_text(item["domain"], f"the domain of question {number}").strip()[:80],
+        prompt=_text(item["prompt"], f"the prompt of question {number}"),
+        explanation=_text(item.get("explanation"), f"the explanation of question {number}"),
         choices=choices,
     )
 
