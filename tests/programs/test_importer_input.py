@@ -113,6 +113,11 @@ def test_hours_with_more_decimals_than_are_kept_are_refused(app, tmp_path: Path,
         # bool("false") is True: a draft the file meant to keep was published.
         ("slug: x\ntitle: X\npublished: 'false'\n", "published must be true or false"),
         ("slug: x\ntitle: X\nlicense_required: 'no'\n", "license_required must be true or"),
+        # Cut to the column without a word (a second import of a long slug then made a second
+        # program under the same cut slug: a traceback), or a database error as a traceback.
+        (f"slug: {'a' * 121}\ntitle: X\n", "slug is longer than 120 characters"),
+        (f"slug: x\ntitle: {'T' * 201}\n", "title is longer than 200 characters"),
+        (f"slug: x\ntitle: X\naccrediting_body: {'B' * 201}\n", "accrediting_body is longer"),
     ],
 )
 def test_the_slug_and_texts_are_held_to_the_admin_forms_rules(

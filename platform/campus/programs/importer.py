@@ -173,6 +173,10 @@ def _check_names(data: dict) -> None:
     for key in ("title", "description", "accrediting_body"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ProgramFileError(f"{key} must be text, not {data[key]!r}")
+    # The columns' sizes: a longer value was cut without a word, or refused by the database.
+    for key, limit in (("slug", 120), ("title", 200), ("accrediting_body", 200)):
+        if len(data.get(key) or "") > limit:
+            raise ProgramFileError(f"{key} is longer than {limit} characters")
 
 
 def _check_takeable(program: Program) -> None:
