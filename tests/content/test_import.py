@@ -187,3 +187,20 @@ def test_a_list_or_mapping_where_text_belongs_is_refused_naming_the_field(
     assert f"soleus.md: `{field}` must be text" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_a_field_written_twice_in_the_front_matter_is_refused(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    # Plain YAML keeps the last of the two: the summary written first was dropped unsaid.
+    (tmp_path / "soleus.md").write_text(
+        GOOD.replace("summary: The second heart.", "summary: The second heart.\nsummary: Old.")
+    )
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "soleus.md: the front matter is not valid YAML ('summary' is written twice)" in (
+        result.output
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Article)) == 0

@@ -16,6 +16,7 @@ from campus.content import actions
 from campus.content.models import PUBLISHED, Article
 from campus.content.services import ContentError, slugify
 from campus.extensions import db
+from campus.yamlfiles import UniqueKeyYAMLHandler
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -58,11 +59,14 @@ def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
     """Create or update the article in one Markdown file with front matter; (article, created)."""
     try:
         # utf-8-sig: a byte-order mark (Notepad's UTF-8) would hide the front matter.
-        post = frontmatter.loads(path.read_text(encoding="utf-8-sig"))
+        # A field written twice is refused: plain YAML would keep the last one unsaid.
+        text = path.read_text(encoding="utf-8-sig")
+        post = frontmatter.loads(text, handler=UniqueKeyYAMLHandler())
     except UnicodeDecodeError:
         raise ContentError("the file is not UTF-8 text") from None
     except Exception as exc:  # the YAML parser's errors have many types
-        raise ContentError(f"the front matter is not valid YAML ({exc})") from None
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ContentError(f"the front matter is not valid YAML ({why})") from None
     meta = post.metadata
     title = meta.get("title")
     if not isinstance(title, str):
