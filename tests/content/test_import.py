@@ -204,3 +204,21 @@ def test_a_field_written_twice_in_the_front_matter_is_refused(app, tmp_path):
     )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_two_files_of_one_import_with_the_same_slug_are_not_merged(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    # The second file overwrote the first, reported as "updated": one article was lost.
+    (tmp_path / "a-soleus.md").write_text(GOOD.replace("title: Soleus", "title: A\nslug: soleus"))
+    (tmp_path / "b-soleus.md").write_text(GOOD.replace("title: Soleus", "title: B\nslug: soleus"))
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "1 created, 0 updated, 1 failed." in result.output
+    assert "b-soleus.md: the slug 'soleus' is also that of a-soleus.md" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Article.title)).all() == ["A"]
+    # Imported again, the first file is an update of its own article, the second still refused.
+    again = _run(app, tmp_path)
+    assert "0 created, 1 updated, 1 failed." in again.output, again.output

@@ -102,12 +102,19 @@ def import_directory(folder: Path, *, actor: User | None) -> ImportReport:
     Each article is saved through `actions.save_article`, so every one is audited.
     """
     report = ImportReport()
+    files_of: dict[str, str] = {}  # slug -> the file of this import that holds it
     for path in sorted(folder.glob("*.md")):
         try:
             with db.session.begin_nested():
                 article, created = import_markdown(path, actor=actor)
+                # A second file with the slug would overwrite the first's article unsaid.
+                if article.slug in files_of:
+                    raise ContentError(
+                        f"the slug {article.slug!r} is also that of {files_of[article.slug]}"
+                    )
         except (ContentError, IntegrityError) as exc:
             report.failed.append((path.name, str(exc).splitlines()[0]))
             continue
+        files_of[article.slug] = path.name
         (report.created if created else report.updated).append(article.slug)
     return report
