@@ -273,6 +273,19 @@ def test_one_bad_course_does_not_keep_the_others_out(app, tmp_path):
     assert _course(app, "good") is not None and _course(app, "bad") is None
 
 
+def test_two_folders_of_one_import_with_the_same_slug_are_not_merged(app, tmp_path):
+    # The second folder overwrote the first's course, reported as "updated".
+    write_course(tmp_path, "one", course={**COURSE, "slug": "same", "title": "One"})
+    write_course(tmp_path, "two", course={**COURSE, "slug": "same", "title": "Two"})
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "FAILED     two: course.yaml: slug 'same' is also that of the folder one" in (
+        result.output
+    )
+    assert "1 created, 0 updated, 0 unchanged, 1 failed." in result.output
+    assert _course(app, "same").title == "One"
+
+
 def test_an_update_edits_lessons_in_place_and_keeps_progress(app, tmp_path):
     root = write_course(tmp_path)
     run_import(app, tmp_path)

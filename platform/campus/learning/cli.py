@@ -19,22 +19,30 @@ bp.cli.help = "CE courses."
 def import_command(folder: Path) -> None:
     """Import (or update, by slug) the course in FOLDER, or every course folder inside it."""
     from campus.learning.access import LearningError
-    from campus.learning.course_files import CourseFileError, course_folders
-    from campus.learning.importer import ImportReport, import_folder
+    from campus.learning.course_files import CourseFileError, course_folders, read_course
+    from campus.learning.importer import ImportReport, import_course
 
     report = ImportReport()
     folders = course_folders(folder)
     if not folders:
         raise click.UsageError(f"{folder} holds no course.yaml, nor any folder with one.")
+    folder_of: dict[str, str] = {}  # slug -> the folder of this import that holds it
     for course_folder in folders:
         try:
-            slug, outcome = import_folder(course_folder)
+            spec = read_course(course_folder)
+            slug = spec.slug
+            if slug in folder_of:  # the second would overwrite the first's course unsaid
+                raise CourseFileError(
+                    f"course.yaml: slug {slug!r} is also that of the folder {folder_of[slug]}"
+                )
+            outcome = import_course(spec, source=course_folder.name)
             db.session.commit()  # one transaction per course: a bad one leaves the rest in
         except (CourseFileError, LearningError, IntegrityError) as exc:
             db.session.rollback()
             report.failed.append((course_folder.name, str(exc).splitlines()[0]))
             click.echo(f"FAILED     {course_folder.name}: {report.failed[-1][1]}", err=True)
             continue
+        folder_of[slug] = course_folder.name
         report.add(slug, outcome)
         click.echo(f"{outcome:<10} {slug}")
     click.echo(

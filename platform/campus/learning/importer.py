@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -27,7 +26,6 @@ from campus.learning.course_files import (
     CourseSpec,
     LessonSpec,
     QuizSpec,
-    read_course,
 )
 from campus.learning.models import (
     BoardApproval,
@@ -64,12 +62,6 @@ class ImportReport:
         {CREATED: self.created, UPDATED: self.updated, UNCHANGED: self.unchanged}[outcome].append(
             slug
         )
-
-
-def import_folder(course_folder: Path) -> tuple[str, str]:
-    """Read one course folder and import it; return (slug, outcome). Raises CourseFileError."""
-    spec = read_course(course_folder)
-    return spec.slug, import_course(spec, source=course_folder.name)
 
 
 def import_course(spec: CourseSpec, *, source: str = "") -> str:
