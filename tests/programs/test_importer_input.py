@@ -151,6 +151,29 @@ def test_a_list_where_a_question_holds_text_is_refused(
     assert_file_refused(app, tmp_path, "published: false\n" + _EXAM + bank, refusal)
 
 
+@pytest.mark.parametrize(
+    "courses",
+    [
+        "required_courses: [c-one, c-one]\n",
+        "elective_courses: [c-one, c-one]\n",
+        "required_courses: [c-one]\nelective_courses: [c-one]\n",
+    ],
+)
+def test_a_course_listed_twice_is_refused_naming_it(app, tmp_path: Path, courses: str):
+    from tests.programs.helpers import make_course
+
+    with app.app_context():
+        make_course("c-one")
+    # The database refused the second link: the command stopped at a traceback.
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\npublished: false\n" + courses)
+    result = app.test_cli_runner().invoke(args=["programs", "import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "'c-one' is listed twice: a course is either required or an elective" in (result.output)
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
+
+
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):
     path = tmp_path / "p.yaml"
     path.write_text("slug: x\ntitle: X\nexam: 5\n")

@@ -243,6 +243,12 @@ def import_program(data: dict) -> tuple[Program, str]:
     db.session.flush()
     required = _texts(data.get("required_courses"), "required_courses")
     electives = _texts(data.get("elective_courses"), "elective_courses")
+    listed = required + electives
+    twice = next((slug for slug in listed if listed.count(slug) > 1), None)
+    if twice is not None:  # the database refuses a second link, as a traceback
+        raise ProgramFileError(
+            f"{twice!r} is listed twice: a course is either required or an elective"
+        )
     for position, slug in enumerate(required):
         program.courses.append(
             ProgramCourse(course=_course(slug), kind="required", position=position)
