@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -172,6 +173,23 @@ def test_a_course_listed_twice_is_refused_naming_it(app, tmp_path: Path, courses
     assert "'c-one' is listed twice: a course is either required or an elective" in (result.output)
     with app.app_context():
         assert db.session.scalar(select(Program)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        # A misspelt field was ignored: the default took its place without a word.
+        ("publishd: false\n", "unknown field(s) publishd"),
+        ("published: false\nexam:\n  pass_mak: 90\n", "exam: unknown field(s) pass_mak"),
+        ("published: false\npractical:\n  rubrik: [Safe]\n", "practical: unknown field(s) rubrik"),
+        (
+            "published: false\n" + _EXAM + _bank("'*a'", "b").replace("prompt: T?", "promt: T?"),
+            "question 2: unknown field(s) promt",
+        ),
+    ],
+)
+def test_a_misspelt_field_is_refused_naming_it(app, tmp_path: Path, text: str, refusal: str):
+    assert_file_refused(app, tmp_path, text, re.escape(refusal))
 
 
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):

@@ -25,6 +25,18 @@ from campus.programs.progress import completion_gaps, practical_gaps
 from campus.yamlfiles import UniqueKeyLoader
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # as the admin's form (admin/catalog.py)
+# The fields each part of a file may hold: any other is a misspelling, whose default would
+# take its place unsaid (`publishd: false` published the program).
+_FIELDS = frozenset({
+    "slug", "title", "description", "accrediting_body", "professions", "license_required",
+    "elective_hours", "validity_months", "renewal_hours", "exam", "practical", "published",
+    "required_courses", "elective_courses", "questions",
+})  # fmt: skip
+_EXAM_FIELDS = frozenset(
+    ["weights", "questions", "time_limit_minutes", "pass_mark", "attempts", "retake_wait_days"]
+)
+_PRACTICAL_FIELDS = frozenset({"techniques", "rubric"})
+_QUESTION_FIELDS = frozenset({"domain", "prompt", "answers", "explanation"})
 
 
 class ProgramFileError(ValueError):
@@ -38,6 +50,13 @@ def _mapping(value: Any, name: str) -> dict:
     if not isinstance(value, dict):
         raise ProgramFileError(f"{name} must be a mapping of settings, not {value!r}")
     return value
+
+
+def _known(data: dict, fields: frozenset[str], where: str) -> None:
+    """Refuse a field the format does not have, naming it."""
+    unknown = sorted(map(str, set(data) - fields))
+    if unknown:
+        raise ProgramFileError(f"{where}unknown field(s) {', '.join(unknown)}")
 
 
 def _texts(value: Any, name: str) -> list[str]:
@@ -123,6 +142,8 @@ def _course(slug: str) -> Course:
 
 
 def _question(item: dict, number: int) -> ExamQuestion:
+    if isinstance(item, dict):  # first: a misspelt prompt is not a missing one
+        _known(item, _QUESTION_FIELDS, f"question {number}: ")
     if not isinstance(item, dict) or not item.get("prompt") or not item.get("domain"):
         raise ProgramFileError(f"question {number} needs a domain and a prompt")
     answers = _texts(item.get("answers"), f"the answers of question {number}")
@@ -154,6 +175,7 @@ def read_program(path: Path) -> dict:
         raise ProgramFileError(f"{path.name}: {why}") from None
     if not isinstance(data, dict) or not data.get("slug") or not data.get("title"):
         raise ProgramFileError(f"{path.name}: a program needs at least a slug and a title")
+    _known(data, _FIELDS, f"{path.name}: ")
     _check_names(data)
     unknown = [p for p in _texts(data.get("professions"), "professions") if p not in PROFESSIONS]
     if unknown:
@@ -213,6 +235,8 @@ def import_program(data: dict) -> tuple[Program, str]:
     exam = _mapping(data.get("exam"), "exam")
     # `practical: true` used to pass as "required" and then stop the command at a traceback.
     practical = _mapping(data.get("practical") or None, "practical")
+    _known(exam, _EXAM_FIELDS, "exam: ")
+    _known(practical, _PRACTICAL_FIELDS, "practical: ")
     program.title = str(data["title"])[:200]
     program.description = str(data.get("description") or "")
     program.accrediting_body = data.get("accrediting_body") or None
