@@ -183,3 +183,25 @@ def test_a_program_import_that_changes_a_right_answer_logs_the_bank_before_and_a
 
         assert (right(updated.before), right(updated.after)) == (["a"], ["b"])
         assert "questions" in updated.summary
+
+
+def test_a_file_without_published_keeps_what_the_admin_chose(app, tmp_path: Path):
+    # The demo file says nothing of `published`: a new program is published, but one an admin
+    # took down was put back in the catalog by the next import of the same file.
+    with app.app_context():
+        learning_demo.seed()
+        db.session.commit()
+        program, outcome = import_file(demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml")
+        assert outcome == "created" and program.published
+        program.published = False
+        db.session.commit()
+        program, outcome = import_file(demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml")
+        assert outcome == "updated" and not program.published
+        db.session.commit()
+    # Saying it still publishes it.
+    text = (demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml").read_text()
+    path = tmp_path / "p.yaml"
+    path.write_text(text + "published: true\n")
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert program.published

@@ -262,7 +262,10 @@ def import_program(data: dict) -> tuple[Program, str]:
         _texts(practical.get("techniques"), "practical techniques")
     )
     program.rubric = "\n".join(_texts(practical.get("rubric"), "practical rubric"))
-    program.published = _flag(data.get("published", True), "published")
+    # Left out, an existing program keeps what an admin chose: taking it down in the admin
+    # must survive the next import of the same file. A new one is published.
+    if "published" in data or before is None:
+        program.published = _flag(data.get("published", True), "published")
     program.courses.clear()
     db.session.flush()
     required = _texts(data.get("required_courses"), "required_courses")
