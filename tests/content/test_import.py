@@ -222,3 +222,31 @@ def test_two_files_of_one_import_with_the_same_slug_are_not_merged(app, tmp_path
     # Imported again, the first file is an update of its own article, the second still refused.
     again = _run(app, tmp_path)
     assert "0 created, 1 updated, 1 failed." in again.output, again.output
+
+
+def test_a_file_without_a_status_keeps_what_the_admin_chose(app, tmp_path):
+    from campus.content import actions
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    # A new article is published; one an admin took back to draft was published again by the
+    # next import of the same file.
+    (tmp_path / "soleus.md").write_text(GOOD)
+    assert _run(app, tmp_path).exit_code == 0
+    with app.app_context():
+        article = db.session.scalar(select(Article))
+        assert article.status == "published"
+        actions.set_status(article, "draft", actor=None)
+        db.session.commit()
+    (tmp_path / "soleus.md").write_text(GOOD.replace("The second heart.", "Updated."))
+    assert _run(app, tmp_path).exit_code == 0
+    with app.app_context():
+        article = db.session.scalar(select(Article))
+        assert (article.summary, article.status) == ("Updated.", "draft")
+    # Saying it still publishes it.
+    (tmp_path / "soleus.md").write_text(
+        GOOD.replace("title: Soleus", "title: Soleus\nstatus: published")
+    )
+    assert _run(app, tmp_path).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Article.status)) == "published"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import frontmatter
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus import dates
@@ -55,6 +56,13 @@ def _text(meta: dict[str, Any], key: str, default: str = "") -> str:
     return str(value)
 
 
+def _status_kept(slug: str) -> str:
+    """The status of a file that names none: the article's own, or published for a new one."""
+    # An article an admin took back to draft must stay so when the same file comes again.
+    kept = db.session.scalar(select(Article.status).where(Article.slug == slug.strip().lower()))
+    return kept or PUBLISHED
+
+
 def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
     """Create or update the article in one Markdown file with front matter; (article, created)."""
     try:
@@ -79,7 +87,7 @@ def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
         summary=_text(meta, "summary"),
         body_md=post.content,
         visibility=_text(meta, "visibility", "paid"),
-        status=_text(meta, "status", PUBLISHED),
+        status=_text(meta, "status", _status_kept(slug)),
         category=_text(meta, "category") or None,
         tags=_as_list(meta.get("tags"), "tags"),
         author_name=_text(meta, "author"),
