@@ -118,6 +118,8 @@ def test_hours_with_more_decimals_than_are_kept_are_refused(app, tmp_path: Path,
         # program under the same cut slug: a traceback), or a database error as a traceback.
         (f"slug: {'a' * 121}\ntitle: X\n", "slug is longer than 120 characters"),
         (f"slug: x\ntitle: {'T' * 201}\n", "title is longer than 200 characters"),
+        # The admin's form asks for a title; a blank one made a program no page could name.
+        ("slug: x\ntitle: '   '\n", "a program needs at least a slug and a title"),
         (f"slug: x\ntitle: X\naccrediting_body: {'B' * 201}\n", "accrediting_body is longer"),
     ],
 )

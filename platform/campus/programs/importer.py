@@ -173,7 +173,8 @@ def read_program(path: Path) -> dict:
         # Python's 4,300-digit conversion limit (whose message points at sys internals).
         why = "a number is too long" if "integer string" in str(exc) else str(exc)
         raise ProgramFileError(f"{path.name}: {why}") from None
-    if not isinstance(data, dict) or not data.get("slug") or not data.get("title"):
+    # A blank title (spaces) is none: the admin's form refuses it too.
+    if not isinstance(data, dict) or not data.get("slug") or not _given(data.get("title")):
         raise ProgramFileError(f"{path.name}: a program needs at least a slug and a title")
     _known(data, _FIELDS, f"{path.name}: ")
     _check_names(data)
@@ -181,6 +182,11 @@ def read_program(path: Path) -> dict:
     if unknown:
         raise ProgramFileError(f"unknown professions: {', '.join(unknown)}")
     return data
+
+
+def _given(value: Any) -> bool:
+    """Whether a required field holds something (text of spaces holds nothing)."""
+    return bool(value.strip()) if isinstance(value, str) else bool(value)
 
 
 def _check_names(data: dict) -> None:
