@@ -250,3 +250,14 @@ def test_a_file_without_a_status_keeps_what_the_admin_chose(app, tmp_path):
     assert _run(app, tmp_path).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(Article.status)) == "published"
+
+
+def test_a_number_too_long_for_python_is_named_without_its_internals(app, tmp_path):
+    # The message told the admin to call sys.set_int_max_str_digits().
+    (tmp_path / "soleus.md").write_text(GOOD.replace("The second heart.", "1" * 5000))
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "soleus.md: the front matter is not valid YAML (a number is more than 4,300 digits" in (
+        result.output
+    )
+    assert "sys." not in result.output

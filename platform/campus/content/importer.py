@@ -74,6 +74,8 @@ def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
         raise ContentError("the file is not UTF-8 text") from None
     except Exception as exc:  # the YAML parser's errors have many types
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "integer string conversion" in why:  # Python's own limit, whose advice is for coders
+            why = "a number is more than 4,300 digits long"
         raise ContentError(f"the front matter is not valid YAML ({why})") from None
     meta = post.metadata
     title = meta.get("title")
