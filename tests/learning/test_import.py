@@ -286,6 +286,18 @@ def test_two_folders_of_one_import_with_the_same_slug_are_not_merged(app, tmp_pa
     assert _course(app, "same").title == "One"
 
 
+def test_a_profession_listed_twice_is_counted_once(app, tmp_path):
+    # A new course stopped at the database's refusal, shown as its raw message; an update
+    # already took the list as a set.
+    professions = ["massage_therapist", "chiropractor", "massage_therapist"]
+    write_course(tmp_path, course={**COURSE, "professions": professions})
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0 and "created    scalenes" in result.output, result.output
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        assert sorted(course.professions) == ["chiropractor", "massage_therapist"]
+
+
 def test_an_update_edits_lessons_in_place_and_keeps_progress(app, tmp_path):
     root = write_course(tmp_path)
     run_import(app, tmp_path)

@@ -137,7 +137,8 @@ def read_course(folder: Path) -> CourseSpec:
         "subjects": _subjects(reader.lines("subjects")),
     }
     status = reader.optional_choice("status", COURSE_STATUSES)
-    professions = tuple(reader.lines("professions"))
+    # Each once: the audience holds one row per profession (a second is a database error).
+    professions = tuple(dict.fromkeys(reader.lines("professions")))
     for profession in professions:
         if profession not in PROFESSIONS:
             raise CourseFileError(
