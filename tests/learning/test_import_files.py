@@ -197,3 +197,16 @@ def test_a_lesson_listed_twice_is_refused_not_counted_twice_toward_the_hours(
         (root / "course.yaml").write_text(yaml.safe_dump(course, sort_keys=False))
 
     refused(app, tmp_path, spoil, "is listed twice")
+
+
+@pytest.mark.parametrize(
+    "address", ["http://example.com/cover.jpg", "cover.jpg", "javascript:alert(1)", "https://a b"]
+)
+def test_a_cover_image_the_admin_would_refuse_is_refused(app, tmp_path, address):
+    # The admin asks for an https:// address; the file's was taken as written, and the page
+    # showed a broken image (the browser loads only https images).
+    write_course(tmp_path, course={**COURSE, "cover_image_url": address})
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "course.yaml: `cover_image_url` must be an https:// address" in result.output
+    assert _course(app) is None

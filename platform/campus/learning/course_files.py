@@ -38,6 +38,7 @@ TRANSCRIPT_SUFFIX = ".transcript.md"
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_COVER_IMAGE = re.compile(r"^https://[^\s\"'<>]+$")  # as the admin's form (admin/catalog.py)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def read_course(folder: Path) -> CourseSpec:
         "delivery_type": reader.choice("delivery_type", DELIVERY_TYPES, default="home_study"),
         "level": reader.choice("level", LEVELS, default="introductory"),
         "topic": reader.text("topic", limit=80),
-        "cover_image_url": reader.text("cover_image_url", default="", limit=500) or None,
+        "cover_image_url": _cover_image(reader.text("cover_image_url", default="", limit=500)),
         "subjects": _subjects(reader.lines("subjects")),
     }
     status = reader.optional_choice("status", COURSE_STATUSES)
@@ -159,6 +160,13 @@ def read_course(folder: Path) -> CourseSpec:
 
 
 # --- the parts -----------------------------------------------------------------------------------
+
+
+def _cover_image(address: str) -> str | None:
+    """The course's cover image address, held to the admin's rule (pages load https only)."""
+    if address and not _COVER_IMAGE.match(address):
+        raise CourseFileError(f"{COURSE_FILE}: `cover_image_url` must be an https:// address")
+    return address or None
 
 
 def _subjects(keys: list[str]) -> list[str]:
