@@ -210,3 +210,14 @@ def test_a_cover_image_the_admin_would_refuse_is_refused(app, tmp_path, address)
     assert result.exit_code == 1, result.output
     assert "course.yaml: `cover_image_url` must be an https:// address" in result.output
     assert _course(app) is None
+
+
+@pytest.mark.parametrize("hours", [0.1, 100.25, 500])
+def test_ce_hours_the_admin_would_refuse_are_refused(app, tmp_path, hours):
+    # The admin takes 0.25 to 100 CE hours; a file's 500 made a course the admin could then
+    # not save without changing them.
+    write_course(tmp_path, course={**COURSE, "status": "draft", "ce_hours": hours})
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "course.yaml: `ce_hours` must be a number of hours from 0.25 to 100" in result.output
+    assert _course(app) is None

@@ -83,8 +83,11 @@ class Fields:
             hours = Decimal(str(value)) if not isinstance(value, bool) else Decimal("nan")
         except InvalidOperation:
             hours = Decimal("nan")
-        if not hours.is_finite() or not Decimal("0") < hours < Decimal("1000"):
-            raise CourseFileError(f"{self.where}: `{key}` must be a number of hours above 0")
+        # The admin's bounds: past them, the course could not be saved in the admin again.
+        if not hours.is_finite() or not Decimal("0.25") <= hours <= Decimal("100"):
+            raise CourseFileError(
+                f"{self.where}: `{key}` must be a number of hours from 0.25 to 100"
+            )
         if hours != hours.quantize(Decimal("0.01")):
             raise CourseFileError(f"{self.where}: `{key}` has more than two decimals")
         return hours
