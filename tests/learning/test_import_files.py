@@ -221,3 +221,39 @@ def test_ce_hours_the_admin_would_refuse_are_refused(app, tmp_path, hours):
     assert result.exit_code == 1, result.output
     assert "course.yaml: `ce_hours` must be a number of hours from 0.25 to 100" in result.output
     assert _course(app) is None
+
+
+def _spoil_course(**changes):
+    """A spoiler that rewrites course.yaml with the given fields changed."""
+
+    def spoil(root: Path) -> None:
+        data = {**COURSE, "summary": "Changed summary", **changes}
+        (root / "course.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+    return spoil
+
+
+def _spoil_lesson_title(root: Path) -> None:
+    (root / "lessons" / "02-treat.md").write_text(
+        '---\ntitle: "T\\u202ereat"\nminutes: 15\n---\nX\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        # A right-to-left override printed the title reversed on certificates and the verify
+        # page; the admin's form refuses both it and control characters.
+        (_spoil_course(title="Scalenes \u202etuo"), "course.yaml: `title` holds an invisible"),
+        (_spoil_course(presenters=["Maren Okafor\u202e, LMT"]), "course.yaml: `presenters`"),
+        (
+            _spoil_course(approvals=[{"board": "NCBTMB", "approval_number": "AP\x1b-1"}]),
+            "course.yaml, approval 1: `approval_number` holds an invisible",
+        ),
+        (_spoil_lesson_title, "lessons/02-treat.md: `title` holds an invisible"),
+    ],
+)
+def test_a_control_or_direction_character_in_a_line_of_text_is_refused(
+    app, tmp_path, spoil, message
+):
+    refused(app, tmp_path, spoil, message)

@@ -5,9 +5,12 @@ Used by `course_files`, which reads the files; the errors name the file and the 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from campus.accounts.rules import DIRECTION_MARKS
 
 
 class CourseFileError(ValueError):
@@ -35,7 +38,20 @@ class Fields:
             raise CourseFileError(f"{self.where}: `{key}` must be text")
         if limit is not None and len(value) > limit:
             raise CourseFileError(f"{self.where}: `{key}` is longer than {limit} characters")
-        return value.strip() if limit is not None else value
+        if limit is None:  # Markdown and long text keep their lines
+            return value
+        return self._plain(key, value.strip())
+
+    def _plain(self, key: str, value: str) -> str:
+        """One line of text as the admin takes it: no control or text-direction characters."""
+        # A right-to-left override prints a title or approval number reversed on certificates.
+        for char in value:
+            if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
+                raise CourseFileError(
+                    f"{self.where}: `{key}` holds an invisible control or text-direction "
+                    f"character (U+{ord(char):04X})"
+                )
+        return value
 
     def lines(self, key: str) -> list[str]:
         value = self._take(key, [], False)
@@ -43,7 +59,7 @@ class Fields:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise CourseFileError(f"{self.where}: `{key}` must be a list of text lines")
-        return [v.strip() for v in value]
+        return [self._plain(key, v.strip()) for v in value]
 
     def items(self, key: str, *, required: bool = False) -> list[Any]:
         value = self._take(key, [], required)
