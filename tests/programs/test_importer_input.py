@@ -194,6 +194,28 @@ def test_a_misspelt_field_is_refused_naming_it(app, tmp_path: Path, text: str, r
     assert_file_refused(app, tmp_path, text, re.escape(refusal))
 
 
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        # A right-to-left override printed the name reversed on the credential and the verify
+        # page; the admin's form refuses it and control characters.
+        ('title: "Trigger \\u202etsipareht"\n', "title holds an invisible"),
+        ('accrediting_body: "NCB\\u202eTMB"\n', "accrediting_body holds an invisible"),
+        ('practical:\n  techniques: [Pin]\n  rubric: ["Safe\\x1b"]\n', "practical rubric holds"),
+    ],
+)
+def test_a_control_or_direction_character_in_a_line_of_text_is_refused(
+    app, tmp_path: Path, text: str, refusal: str
+):
+    path = tmp_path / "p.yaml"
+    head = "slug: x\n" + ("" if text.startswith("title") else "title: X\n")
+    path.write_text(head + "published: false\n" + text)
+    result = app.test_cli_runner().invoke(args=["programs", "import", str(path)])
+    assert result.exit_code == 1 and refusal in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
+
+
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):
     path = tmp_path / "p.yaml"
     path.write_text("slug: x\ntitle: X\nexam: 5\n")

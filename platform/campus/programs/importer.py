@@ -8,6 +8,7 @@ started keep their frozen papers).
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from sqlalchemy import select
 
 from campus.accounts.models import PROFESSIONS
+from campus.accounts.rules import DIRECTION_MARKS
 from campus.audit import changed_fields, record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
@@ -59,6 +61,17 @@ def _known(data: dict, fields: frozenset[str], where: str) -> None:
         raise ProgramFileError(f"{where}unknown field(s) {', '.join(unknown)}")
 
 
+def _line(text: str, name: str) -> str:
+    """One line of text as the admin takes it: no control or text-direction characters."""
+    # A right-to-left override prints a name reversed on the credential and the verify page.
+    for char in text:
+        if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
+            raise ProgramFileError(
+                f"{name} holds an invisible control or text-direction character (U+{ord(char):04X})"
+            )
+    return text
+
+
 def _texts(value: Any, name: str) -> list[str]:
     """Read a list of words or lines; a lone string would be read letter by letter."""
     if value is None:
@@ -69,7 +82,7 @@ def _texts(value: Any, name: str) -> list[str]:
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise ProgramFileError(f"{name} must list plain text, not {item!r}")
-        items.append(str(item).strip())
+        items.append(_line(str(item).strip(), name))
     return items
 
 
@@ -126,7 +139,7 @@ def _weights(value: Any) -> dict[str, int]:
             raise ProgramFileError(
                 f"exam weight of {domain!r} must be a whole number from 1 to 100, not {weight!r}"
             )
-        name = str(domain).strip()[:80]
+        name = _line(str(domain).strip()[:80], f"the exam domain {str(domain)[:30]!r}")
         if name in weights:
             # Two spellings of one domain (a trailing space): one weight would be lost.
             raise ProgramFileError(f"exam weight of {name!r} is given twice")
@@ -153,7 +166,10 @@ def _question(item: dict, number: int) -> ExamQuestion:
         raise ProgramFileError(f"question {number}: {exc}") from None
     return ExamQuestion(
         # Drawn by its exact name, as the weights are read: stripped the same way.
-        domain=_text(item["domain"], f"the domain of question {number}").strip()[:80],
+        domain=_line(
+            _text(item["domain"], f"the domain of question {number}").strip()[:80],
+            f"the domain of question {number}",
+        ),
         prompt=_text(item["prompt"], f"the prompt of question {number}"),
         explanation=_text(item.get("explanation"), f"the explanation of question {number}"),
         choices=choices,
@@ -201,6 +217,8 @@ def _check_names(data: dict) -> None:
     for key in ("title", "description", "accrediting_body"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ProgramFileError(f"{key} must be text, not {data[key]!r}")
+    for key in ("title", "accrediting_body"):
+        _line((data.get(key) or "").strip(), key)
     # The columns' sizes: a longer value was cut without a word, or refused by the database.
     for key, limit in (("slug", 120), ("title", 200), ("accrediting_body", 200)):
         if len(data.get(key) or "") > limit:
