@@ -115,7 +115,7 @@ def test_a_file_the_database_cannot_hold_is_reported_and_the_others_still_import
     assert "1 created, 0 updated, 3 failed." in result.output
     assert "b-long-author.md: the author's name is longer than 120 characters" in result.output
     assert "c-nul.md: the article holds a NUL character" in result.output
-    assert "d-escaped-nul.md: the article holds a NUL character" in result.output
+    assert "d-escaped-nul.md: `title` holds an invisible control" in result.output
     with app.app_context():
         assert db.session.scalars(select(Article.slug)).all() == ["a-good"]
 
@@ -261,3 +261,27 @@ def test_a_number_too_long_for_python_is_named_without_its_internals(app, tmp_pa
         result.output
     )
     assert "sys." not in result.output
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ('title: "Sol\\u202eeus"', "title"),
+        ('author: "A. Au\\u202ethor"', "author"),
+        ('category: "Knee\\x1b and leg"', "category"),
+        ('tags: ["Sol\\u202eeus"]', "tags"),
+    ],
+)
+def test_a_control_or_direction_character_in_a_line_of_text_is_refused(app, tmp_path, line, field):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    # The admin's form refuses them: a right-to-left override shows the name reversed.
+    key = line.split(":", 1)[0]
+    text = "\n".join(line if row.startswith(f"{key}:") else row for row in GOOD.splitlines())
+    (tmp_path / "soleus.md").write_text(text + "\n")
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert f"soleus.md: `{field}` holds an invisible control or text-direction" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Article)) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campus import dates
 from campus.accounts.models import User
+from campus.accounts.rules import DIRECTION_MARKS
 from campus.content import actions
 from campus.content.models import PUBLISHED, Article
 from campus.content.services import ContentError, slugify
@@ -35,13 +37,25 @@ def _as_datetime(value: Any) -> datetime | None:
         raise ContentError(f"published {value!r} is not a date like 2026-03-04") from None
 
 
+def _line(text: str, key: str) -> str:
+    """One line of text as the admin takes it: no control or text-direction characters."""
+    # A right-to-left override shows a title, byline or muscle reversed on every page.
+    for char in text:
+        if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
+            raise ContentError(
+                f"`{key}` holds an invisible control or text-direction character "
+                f"(U+{ord(char):04X})"
+            )
+    return text
+
+
 def _as_list(value: Any, name: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
+        value = [part for part in value.split(",") if part.strip()]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
+        return [_line(v.strip(), name) for v in value]
     raise ContentError(f"{name} must be a list of names")
 
 
@@ -85,14 +99,14 @@ def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
     return actions.save_article(
         actor=actor,
         slug=slug,
-        title=title,
+        title=_line(title.strip(), "title"),
         summary=_text(meta, "summary"),
         body_md=post.content,
         visibility=_text(meta, "visibility", "paid"),
         status=_text(meta, "status", _status_kept(slug)),
-        category=_text(meta, "category") or None,
+        category=_line(_text(meta, "category").strip(), "category") or None,
         tags=_as_list(meta.get("tags"), "tags"),
-        author_name=_text(meta, "author"),
+        author_name=_line(_text(meta, "author").strip(), "author"),
         published_at=_as_datetime(meta.get("published")),
     )
 
