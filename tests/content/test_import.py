@@ -285,3 +285,27 @@ def test_a_control_or_direction_character_in_a_line_of_text_is_refused(app, tmp_
     assert f"soleus.md: `{field}` holds an invisible control or text-direction" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_a_file_that_is_not_an_article_in_the_folder_is_refused_by_name(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(GOOD.replace("title: Soleus", "title: Secret"))
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a-good.md").write_text(GOOD)
+    # A link to a file elsewhere (the server's settings) was published as an article; a folder
+    # or a dangling link was called bad YAML.
+    (folder / "b-link.md").symlink_to(outside / "secret.md")
+    (folder / "c-folder.md").mkdir()
+    (folder / "d-dangling.md").symlink_to(folder / "gone.md")
+    result = _run(app, folder)
+    assert result.exit_code == 1, result.output
+    assert "b-link.md: is a link to a file outside the folder" in result.output
+    assert "c-folder.md: is a folder, not a file" in result.output
+    assert "d-dangling.md: cannot be read" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Article.slug)).all() == ["a-good"]

@@ -77,15 +77,28 @@ def _status_kept(slug: str) -> str:
     return kept or PUBLISHED
 
 
-def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
-    """Create or update the article in one Markdown file with front matter; (article, created)."""
+def _read(path: Path) -> str:
+    """The text of one article file in the folder, or a ContentError saying why not."""
+    # A link to the server's settings or another folder's file would be published as an article.
+    if not path.resolve().is_relative_to(path.parent.resolve()):
+        raise ContentError("is a link to a file outside the folder")
     try:
         # utf-8-sig: a byte-order mark (Notepad's UTF-8) would hide the front matter.
-        # A field written twice is refused: plain YAML would keep the last one unsaid.
-        text = path.read_text(encoding="utf-8-sig")
-        post = frontmatter.loads(text, handler=UniqueKeyYAMLHandler())
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ContentError("the file is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise ContentError("is a folder, not a file") from None
+    except OSError as exc:
+        raise ContentError(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
+def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
+    """Create or update the article in one Markdown file with front matter; (article, created)."""
+    text = _read(path)
+    try:
+        # A field written twice is refused: plain YAML would keep the last one unsaid.
+        post = frontmatter.loads(text, handler=UniqueKeyYAMLHandler())
     except Exception as exc:  # the YAML parser's errors have many types
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "integer string conversion" in why:  # Python's own limit, whose advice is for coders
