@@ -257,3 +257,15 @@ def test_a_control_or_direction_character_in_a_line_of_text_is_refused(
     app, tmp_path, spoil, message
 ):
     refused(app, tmp_path, spoil, message)
+
+
+def test_attempts_a_day_the_admin_would_refuse_are_refused(app, tmp_path):
+    # The admin allows 1 to 50 attempts a day; a file's 80 made a quiz the admin could then
+    # not save without changing them.
+    root = write_course(tmp_path)
+    text = (root / "quiz.yaml").read_text().replace("attempts_per_day: 2", "attempts_per_day: 80")
+    (root / "quiz.yaml").write_text(text)
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "quiz.yaml: `attempts_per_day` must be a whole number 1-50" in result.output
+    assert _course(app) is None

@@ -320,7 +320,7 @@ def _quiz(path: Path) -> QuizSpec:
     title = reader.text("title", default="Final quiz", limit=200)
     instructions = reader.text("instructions", default="", limit=None)
     pass_mark = reader.integer("pass_mark_percent", low=1, high=100, default=70)
-    per_day = reader.integer("attempts_per_day", low=1, high=100, default=3)
+    per_day = reader.integer("attempts_per_day", low=1, high=50, default=3)  # as the admin
     drawn = reader.optional_integer("questions_per_attempt", low=1, high=500)
     questions = tuple(
         _question(item, n) for n, item in enumerate(reader.items("questions", required=True), 1)
