@@ -236,3 +236,13 @@ def test_a_well_formed_file_still_imports(app, tmp_path: Path):
         program, outcome = import_file(path)
         assert outcome == "created" and program.criteria == ["Safe pressure", "Draping"]
         assert len(program.questions) == 2
+
+
+def test_a_blank_accrediting_body_names_no_accreditor(app, tmp_path: Path):
+    # Any text there makes every page and credential say the program is accredited by it:
+    # the admin's form takes spaces as none; the file's were kept.
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\npublished: false\naccrediting_body: '  '\n")
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert program.accrediting_body is None

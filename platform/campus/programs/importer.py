@@ -263,7 +263,8 @@ def import_program(data: dict) -> tuple[Program, str]:
     _known(practical, _PRACTICAL_FIELDS, "practical: ")
     program.title = str(data["title"])[:200]
     program.description = str(data.get("description") or "")
-    program.accrediting_body = data.get("accrediting_body") or None
+    # Any text here makes every page say "accredited by" it: spaces are none, as in the admin.
+    program.accrediting_body = (data.get("accrediting_body") or "").strip() or None
     program.professions = list(data.get("professions") or [])
     program.license_required = _flag(data.get("license_required", True), "license_required")
     program.elective_hours = _hours(data.get("elective_hours"), "elective_hours")
