@@ -246,3 +246,16 @@ def test_a_blank_accrediting_body_names_no_accreditor(app, tmp_path: Path):
     with app.app_context():
         program, _outcome = import_file(path)
         assert program.accrediting_body is None
+
+
+def test_professions_are_stored_as_checked(app, tmp_path: Path):
+    # Checked stripped but stored as written: "massage_therapist " matched no member, so no
+    # massage therapist was eligible; one written twice was named twice to candidates.
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "slug: x\ntitle: X\npublished: false\n"
+        "professions: ['massage_therapist ', massage_therapist, chiropractor]\n"
+    )
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert program.professions == ["massage_therapist", "chiropractor"]

@@ -265,7 +265,8 @@ def import_program(data: dict) -> tuple[Program, str]:
     program.description = str(data.get("description") or "")
     # Any text here makes every page say "accredited by" it: spaces are none, as in the admin.
     program.accrediting_body = (data.get("accrediting_body") or "").strip() or None
-    program.professions = list(data.get("professions") or [])
+    # As checked (stripped, each once): "massage_therapist " would match no member.
+    program.professions = list(dict.fromkeys(_texts(data.get("professions"), "professions")))
     program.license_required = _flag(data.get("license_required", True), "license_required")
     program.elective_hours = _hours(data.get("elective_hours"), "elective_hours")
     program.validity_months = _whole(data.get("validity_months", 24), "validity_months", 1, 240)
