@@ -109,3 +109,34 @@ def test_a_member_created_by_an_import_keeps_the_address_in_its_stored_form(app,
     assert _run(app, path, "--create-members").exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(User.email)) == "kim@xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "display_name: [Maya, Chen]",
+        "bio: {about: Trigger point therapy.}",
+        "practice_name: [Chen Massage]",
+        "street: [1 Main St]",
+        "phone: [555-0100]",
+        "website: [https://example.com]",
+        "zip_code: ['10001']",
+        "full_name: [Maya, Chen]",
+    ],
+)
+def test_a_list_where_text_belongs_is_refused_not_shown_as_python(app, tmp_path, line):
+    # str() of a list was stored and shown in the public directory: "['Maya', 'Chen']".
+    key = line.split(":", 1)[0]
+    rows = [
+        "- email: maya@example.com",
+        "  display_name: Maya",
+        "  zip_code: '10001'",
+        "  professions: [massage_therapist]",
+    ]
+    rows = [row for row in rows if not row.startswith(f"  {key}:")] + [f"  {line}"]
+    path = tmp_path / "profiles.yaml"
+    path.write_text("\n".join(rows) + "\n")
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, result.output
+    assert f"maya@example.com: {key} must be text" in result.output
+    assert _users(app) == 0

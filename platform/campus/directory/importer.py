@@ -48,7 +48,7 @@ def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | N
             email=email,
             # Nobody knows this password: the account exists to own the demo profile.
             password_hash=hash_password(secrets.token_urlsafe(24)),
-            full_name=str(entry.get("full_name") or entry.get("display_name") or email),
+            full_name=_text(entry, "full_name") or _text(entry, "display_name") or email,
             profession=(_names(entry, "professions") or ["other"])[0],
             email_verified_at=utcnow(),
         )
@@ -72,6 +72,17 @@ def _names(entry: dict[str, Any], key: str) -> list[str]:
     return [str(v) for v in value]
 
 
+def _text(entry: dict[str, Any], key: str) -> str:
+    """A field that holds text (a number reads as its digits); a list or mapping is refused."""
+    value = entry.get(key)
+    if value is None:
+        return ""
+    # str() of a list would be stored and shown in the public directory: "['Maya', 'Chen']".
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise services.DirectoryError(f"{key} must be text, not {value!r}")
+    return str(value)
+
+
 def _flag(entry: dict[str, Any], key: str, default: bool) -> bool:
     """Read true or false; bool() would read the text "no" (quoted) as yes: a street shown."""
     value = entry.get(key, default)
@@ -82,14 +93,14 @@ def _flag(entry: dict[str, Any], key: str, default: bool) -> bool:
 
 def _data(entry: dict[str, Any]) -> services.ProfileData:
     return services.ProfileData(
-        display_name=str(entry.get("display_name", "")),
-        zip_code=str(entry.get("zip_code", "")),
-        practice_name=str(entry.get("practice_name", "")),
-        street=str(entry.get("street", "")),
+        display_name=_text(entry, "display_name"),
+        zip_code=_text(entry, "zip_code"),
+        practice_name=_text(entry, "practice_name"),
+        street=_text(entry, "street"),
         show_street=_flag(entry, "show_street", False),
-        bio=str(entry.get("bio", "")),
-        website=str(entry.get("website", "")),
-        phone=str(entry.get("phone", "")),
+        bio=_text(entry, "bio"),
+        website=_text(entry, "website"),
+        phone=_text(entry, "phone"),
         accepting_clients=_flag(entry, "accepting_clients", True),
         contact_enabled=_flag(entry, "contact_enabled", True),
         specialties=_names(entry, "specialties"),
