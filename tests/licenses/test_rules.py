@@ -92,6 +92,26 @@ def test_a_bad_rules_file_is_refused_with_the_reason(tmp_path: Path, text, messa
         read_rules(path)
 
 
+RULE = "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, "
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # str() of a list or mapping was stored and shown to members: "['FL Board', 'x']".
+        ("source: [Board page, Statute]", "source must be text"),
+        ("source: s, board: [FL Board, Other]", "board must be text"),
+        ("source: s, notes: {a: 1}", "notes must be text"),
+        ("source: s, source_url: [https://example.com]", "source_url must be text"),
+    ],
+)
+def test_a_list_where_a_rule_holds_text_is_refused(tmp_path: Path, fields, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULE + fields + "}\n")
+    with pytest.raises(RuleFileError, match=message):
+        read_rules(path)
+
+
 def _rule_count() -> int:
     return db.session.scalar(select(func.count()).select_from(RenewalRule)) or 0
 

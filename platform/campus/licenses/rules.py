@@ -72,6 +72,17 @@ def _hours(value: Any, where: str, *, optional: bool = False) -> Decimal | None:
     return hours.quantize(Decimal("0.01"))
 
 
+def _text(data: dict, key: str, where: str) -> str:
+    """A field that holds text (a number reads as its digits); absent is empty."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    # str() of a list or mapping would be stored and shown to members: "['A', 'B']".
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise RuleFileError(f"{where}: {key} must be text, not {value!r}")
+    return str(value)
+
+
 def check_rule(data: Any, where: str) -> RuleSpec:
     """Check one rule's fields (as in the YAML file or the admin form) and normalise them."""
     if not isinstance(data, dict):
@@ -86,7 +97,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
     if profession not in PROFESSIONS:
         raise RuleFileError(f"{where}: unknown profession {profession!r}")
     where = f"{where} ({jurisdiction} {profession})"
-    source = str(data.get("source") or "").strip()
+    source = _text(data, "source", where).strip()
     if not source:
         raise RuleFileError(f"{where}: every rule cites its source")
     months = data.get("cycle_months", 24)
@@ -105,7 +116,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
     approvals = data.get("accepted_approvals") or []
     if not isinstance(approvals, list) or not all(isinstance(a, str) for a in approvals):
         raise RuleFileError(f"{where}: accepted_approvals must be a list of board names")
-    source_url = str(data.get("source_url") or "").strip()
+    source_url = _text(data, "source_url", where).strip()
     if source_url and not _WEB_ADDRESS.match(source_url):
         raise RuleFileError(
             f"{where}: source_url must be a web address starting with https:// (or http://)"
@@ -118,7 +129,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
         {
             "jurisdiction": jurisdiction,
             "profession": profession,
-            "board": str(data.get("board") or "").strip()[:200],
+            "board": _text(data, "board", where).strip()[:200],
             "hours_per_cycle": total,
             "cycle_months": months,
             "max_home_study_hours": _hours(
@@ -128,7 +139,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
             "required_subjects": required,
             "accepted_approvals": [a.strip().upper() for a in approvals if a.strip()],
             "voluntary": bool(data.get("voluntary", False)),
-            "notes": " ".join(str(data.get("notes") or "").split()),
+            "notes": " ".join(_text(data, "notes", where).split()),
             "source": source,
             "source_url": source_url[:500],
         }
