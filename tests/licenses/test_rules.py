@@ -103,6 +103,9 @@ RULE = "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, 
         ("source: s, board: [FL Board, Other]", "board must be text"),
         ("source: s, notes: {a: 1}", "notes must be text"),
         ("source: s, source_url: [https://example.com]", "source_url must be text"),
+        # bool("no") is True: members were told their state's CE was voluntary.
+        ("source: s, voluntary: 'no'", "voluntary must be true or false"),
+        ("source: s, voluntary: 'false'", "voluntary must be true or false"),
     ],
 )
 def test_a_list_where_a_rule_holds_text_is_refused(tmp_path: Path, fields, message):

@@ -83,6 +83,16 @@ def _text(data: dict, key: str, where: str) -> str:
     return str(value)
 
 
+def _flag(data: dict, key: str, where: str) -> bool:
+    """True or false (absent is false); bool() would read the text "no" as true."""
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RuleFileError(f"{where}: {key} must be true or false, not {value!r}")
+    return value
+
+
 def check_rule(data: Any, where: str) -> RuleSpec:
     """Check one rule's fields (as in the YAML file or the admin form) and normalise them."""
     if not isinstance(data, dict):
@@ -138,7 +148,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
             "capped_deliveries": list(capped),
             "required_subjects": required,
             "accepted_approvals": [a.strip().upper() for a in approvals if a.strip()],
-            "voluntary": bool(data.get("voluntary", False)),
+            "voluntary": _flag(data, "voluntary", where),
             "notes": " ".join(_text(data, "notes", where).split()),
             "source": source,
             "source_url": source_url[:500],
