@@ -92,7 +92,7 @@ def test_a_bad_rules_file_is_refused_with_the_reason(tmp_path: Path, text, messa
         read_rules(path)
 
 
-RULE = "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, "
+RULE = "- {jurisdiction: FL, profession: massage_therapist, "
 
 
 @pytest.mark.parametrize(
@@ -106,10 +106,16 @@ RULE = "- {jurisdiction: FL, profession: massage_therapist, hours_per_cycle: 2, 
         # bool("no") is True: members were told their state's CE was voluntary.
         ("source: s, voluntary: 'no'", "voluntary must be true or false"),
         ("source: s, voluntary: 'false'", "voluntary must be true or false"),
+        # The columns keep two decimals: 24.125 hours was stored as 24.12, unsaid.
+        ("source: s, hours_per_cycle: 24.125", "more than two decimals"),
+        ("source: s, max_home_study_hours: 12.005", "more than two decimals"),
+        ("source: s, required_subjects: {ethics: 1.125}", "more than two decimals"),
     ],
 )
 def test_a_list_where_a_rule_holds_text_is_refused(tmp_path: Path, fields, message):
     path = tmp_path / "rules.yaml"
+    if "hours_per_cycle" not in fields:
+        fields += ", hours_per_cycle: 30"
     path.write_text(RULE + fields + "}\n")
     with pytest.raises(RuleFileError, match=message):
         read_rules(path)

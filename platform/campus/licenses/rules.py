@@ -69,6 +69,9 @@ def _hours(value: Any, where: str, *, optional: bool = False) -> Decimal | None:
     hours = Decimal(text)
     if hours < 0 or hours > 1000:
         raise RuleFileError(f"{where}: hours must be between 0 and 1000")
+    # The columns keep two decimals: more would be rounded away without a word.
+    if hours != hours.quantize(Decimal("0.01")):
+        raise RuleFileError(f"{where}: hours have more than two decimals")
     return hours.quantize(Decimal("0.01"))
 
 
