@@ -110,9 +110,11 @@ RULE = "- {jurisdiction: FL, profession: massage_therapist, "
         ("source: s, hours_per_cycle: 24.125", "more than two decimals"),
         ("source: s, max_home_study_hours: 12.005", "more than two decimals"),
         ("source: s, required_subjects: {ethics: 1.125}", "more than two decimals"),
+        # Plain YAML keeps the last of two equal keys: the first was dropped unsaid.
+        ("source: s, hours_per_cycle: 24, hours_per_cycle: 12", "'hours_per_cycle' is written"),
     ],
 )
-def test_a_list_where_a_rule_holds_text_is_refused(tmp_path: Path, fields, message):
+def test_a_rule_field_of_the_wrong_shape_is_refused_naming_it(tmp_path: Path, fields, message):
     path = tmp_path / "rules.yaml"
     if "hours_per_cycle" not in fields:
         fields += ", hours_per_cycle: 30"

@@ -22,6 +22,7 @@ from campus.integers import is_plain_decimal
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS
 from campus.licenses.jurisdictions import JURISDICTIONS
 from campus.licenses.models import RenewalRule
+from campus.yamlfiles import UniqueKeyLoader
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "renewal_rules.yaml"
 # Self-paced delivery: what "home study" means unless a rule names its own capped deliveries.
@@ -162,7 +163,8 @@ def check_rule(data: Any, where: str) -> RuleSpec:
 def read_rules(path: Path = RULES_FILE) -> list[RuleSpec]:
     """Read and check every rule in a YAML file; a bad row refuses the whole file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # A field written twice is refused: plain YAML would keep the last one unsaid.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
     except UnicodeDecodeError:
         raise RuleFileError(f"{path.name} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
