@@ -140,3 +140,13 @@ def test_a_list_where_text_belongs_is_refused_not_shown_as_python(app, tmp_path,
     assert result.exit_code == 1, result.output
     assert f"maya@example.com: {key} must be text" in result.output
     assert _users(app) == 0
+
+
+def test_a_field_written_twice_in_an_entry_is_refused(app, tmp_path):
+    # Plain YAML keeps the last of two equal keys: the bio written first was dropped unsaid.
+    path = tmp_path / "profiles.yaml"
+    path.write_text(ENTRY.format(email="maya@example.com") + "  bio: Second bio.\n")
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, result.output
+    assert "'bio' is written twice" in result.output
+    assert _users(app) == 0

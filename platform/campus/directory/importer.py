@@ -23,6 +23,7 @@ from campus.audit import record
 from campus.directory import actions, services
 from campus.extensions import db
 from campus.models.base import utcnow
+from campus.yamlfiles import UniqueKeyLoader
 
 
 @dataclass
@@ -113,7 +114,8 @@ def import_profiles(
 ) -> ImportReport:
     """Create or update the profiles listed in a YAML file (each in its own savepoint)."""
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        # A field written twice is refused: plain YAML would keep the last one unsaid.
+        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise services.DirectoryError(f"{path.name} is not valid YAML: {exc}") from exc
     except ValueError as exc:
