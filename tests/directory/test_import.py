@@ -150,3 +150,15 @@ def test_a_field_written_twice_in_an_entry_is_refused(app, tmp_path):
     assert result.exit_code == 1, result.output
     assert "'bio' is written twice" in result.output
     assert _users(app) == 0
+
+
+@pytest.mark.parametrize("field", ["contact_enabld", "publishd", "bio_text"])
+def test_a_misspelt_field_is_refused_naming_it(app, tmp_path, field):
+    # A misspelling was ignored and the default took its place: `contact_enabld: false` left
+    # the member open to messages they had asked not to get.
+    path = tmp_path / "profiles.yaml"
+    path.write_text(ENTRY.format(email="maya@example.com") + f"  {field}: false\n")
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, result.output
+    assert f"maya@example.com: unknown field(s) {field}" in result.output
+    assert _users(app) == 0

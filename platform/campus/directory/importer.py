@@ -25,6 +25,14 @@ from campus.extensions import db
 from campus.models.base import utcnow
 from campus.yamlfiles import UniqueKeyLoader
 
+# The fields an entry may hold: any other is a misspelling, whose default would take its
+# place unsaid (`contact_enabld: false` left the member open to messages).
+_FIELDS = frozenset({
+    "email", "full_name", "display_name", "zip_code", "practice_name", "street", "show_street",
+    "bio", "website", "phone", "accepting_clients", "contact_enabled", "specialties",
+    "professions", "published",
+})  # fmt: skip
+
 
 @dataclass
 class ImportReport:
@@ -132,6 +140,9 @@ def import_profiles(
         email = str(entry.get("email", "?"))
         try:
             with db.session.begin_nested():
+                unknown = sorted(map(str, set(entry) - _FIELDS))
+                if unknown:
+                    raise services.DirectoryError(f"unknown field(s) {', '.join(unknown)}")
                 user = _member(entry, create_members, actor)
                 if user is None:
                     raise services.DirectoryError(f"No member has the email {email}.")
