@@ -112,6 +112,12 @@ RULE = "- {jurisdiction: FL, profession: massage_therapist, "
         ("source: s, required_subjects: {ethics: 1.125}", "more than two decimals"),
         # Plain YAML keeps the last of two equal keys: the first was dropped unsaid.
         ("source: s, hours_per_cycle: 24, hours_per_cycle: 12", "'hours_per_cycle' is written"),
+        # Cut to the column without a word: a link cut short is a broken link for members.
+        (f"source: s, board: {'B' * 201}", "board is longer than 200 characters"),
+        (
+            f"source: s, source_url: 'https://example.com/{'a' * 500}'",
+            "source_url is longer than 500 characters",
+        ),
     ],
 )
 def test_a_rule_field_of_the_wrong_shape_is_refused_naming_it(tmp_path: Path, fields, message):

@@ -135,6 +135,11 @@ def check_rule(data: Any, where: str) -> RuleSpec:
         raise RuleFileError(
             f"{where}: source_url must be a web address starting with https:// (or http://)"
         )
+    board = _text(data, "board", where).strip()
+    # The columns' sizes: cut, a source link would be a broken one.
+    for key, value, limit in (("board", board, 200), ("source_url", source_url, 500)):
+        if len(value) > limit:
+            raise RuleFileError(f"{where}: {key} is longer than {limit} characters")
     total = _hours(data.get("hours_per_cycle"), f"{where} hours_per_cycle")
     assert total is not None
     if sum((Decimal(v) for v in required.values()), Decimal(0)) > total:
@@ -143,7 +148,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
         {
             "jurisdiction": jurisdiction,
             "profession": profession,
-            "board": _text(data, "board", where).strip()[:200],
+            "board": board,
             "hours_per_cycle": total,
             "cycle_months": months,
             "max_home_study_hours": _hours(
@@ -155,7 +160,7 @@ def check_rule(data: Any, where: str) -> RuleSpec:
             "voluntary": _flag(data, "voluntary", where),
             "notes": " ".join(_text(data, "notes", where).split()),
             "source": source,
-            "source_url": source_url[:500],
+            "source_url": source_url,
         }
     )
 
