@@ -269,3 +269,16 @@ def test_attempts_a_day_the_admin_would_refuse_are_refused(app, tmp_path):
     assert result.exit_code == 1, result.output
     assert "quiz.yaml: `attempts_per_day` must be a whole number 1-50" in result.output
     assert _course(app) is None
+
+
+def test_a_resource_name_the_store_would_change_is_refused(app, tmp_path):
+    # "handout." was kept as "handout": every later import of the same files found no
+    # resource by the file's name, stored it again and said "updated".
+    root = write_course(tmp_path)
+    (root / "resources" / "handout.").write_text("Stretch twice a day.\n")
+    lesson = (root / "lessons" / "03-home.md").read_text()
+    (root / "lessons" / "03-home.md").write_text(lesson.replace("handout.txt", "handout."))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "lessons/03-home.md, resource 1: 'handout.' must be a file name" in result.output
+    assert _course(app) is None

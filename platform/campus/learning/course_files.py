@@ -37,7 +37,9 @@ QUIZ_FILE = "quiz.yaml"
 TRANSCRIPT_SUFFIX = ".transcript.md"
 MAX_RESOURCE_BYTES = 20 * 1024 * 1024
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Ends in a letter or digit too: the store trims a final "." or "-", and a name it changes
+# would never match its own resource again, so every import stored it anew.
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _COVER_IMAGE = re.compile(r"^https://[^\s\"'<>]+$")  # as the admin's form (admin/catalog.py)
 
 
