@@ -282,3 +282,15 @@ def test_a_resource_name_the_store_would_change_is_refused(app, tmp_path):
     assert result.exit_code == 1, result.output
     assert "lessons/03-home.md, resource 1: 'handout.' must be a file name" in result.output
     assert _course(app) is None
+
+
+def test_an_approval_written_twice_is_refused_on_an_update_as_on_a_new_course(app, tmp_path):
+    # A new course refused it; an update kept one of the two rows unsaid (the last date won).
+    approval = {"board": "NCBTMB", "approval_number": "AP-1", "valid_until": "2099-12-31"}
+    later = {**approval, "valid_until": "2098-01-31"}
+    refused(
+        app,
+        tmp_path,
+        _spoil_course(approvals=[approval, later]),
+        "course.yaml: the NCBTMB approval is listed twice",
+    )

@@ -149,6 +149,7 @@ def read_course(folder: Path) -> CourseSpec:
                 f"(one of {', '.join(PROFESSIONS)})"
             )
     approvals = tuple(_approval(item, n) for n, item in enumerate(reader.items("approvals"), 1))
+    _check_one_per_board(approvals)
     modules = tuple(
         _module(folder, item, n) for n, item in enumerate(reader.items("modules", required=True), 1)
     )
@@ -189,6 +190,18 @@ def _approval(item: Any, number: int) -> tuple[str, str, date | None]:
     valid_until = reader.date("valid_until")
     reader.done()
     return board, approval_number, valid_until
+
+
+def _check_one_per_board(approvals: tuple[tuple[str, str, date | None], ...]) -> None:
+    # As the admin: an update matched rows by (board, number), so a second kept one unsaid.
+    seen: set[str] = set()
+    for board, _number, _until in approvals:
+        if board.casefold() in seen:
+            raise CourseFileError(
+                f"{COURSE_FILE}: the {board} approval is listed twice; a course holds one "
+                "approval of each board"
+            )
+        seen.add(board.casefold())
 
 
 def _module(folder: Path, item: Any, number: int) -> ModuleSpec:
