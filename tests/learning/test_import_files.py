@@ -294,3 +294,13 @@ def test_an_approval_written_twice_is_refused_on_an_update_as_on_a_new_course(ap
         _spoil_course(approvals=[approval, later]),
         "course.yaml: the NCBTMB approval is listed twice",
     )
+
+
+def test_a_resource_listed_twice_in_a_lesson_is_refused(app, tmp_path):
+    # Stored twice; and every later import of the same files stored it once more, "updated".
+    def twice(root: Path) -> None:
+        handout = "- title: Handout\n  file: handout.txt\n"
+        lesson = (root / "lessons" / "03-home.md").read_text()
+        (root / "lessons" / "03-home.md").write_text(lesson.replace(handout, handout * 2))
+
+    refused(app, tmp_path, twice, "lessons/03-home.md: resources/handout.txt is listed twice")

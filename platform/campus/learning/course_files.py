@@ -300,6 +300,11 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
         _resource(folder, item, f"{where}, resource {n}")
         for n, item in enumerate(reader.items("resources"), 1)
     )
+    names = [resource.filename for resource in resources]
+    # An update matches resources by file name: a second would be stored anew every import.
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise CourseFileError(f"{where}: resources/{twice} is listed twice")
     reader.done()
     if video:
         try:
