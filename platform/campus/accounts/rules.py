@@ -54,15 +54,23 @@ def _context_words(context: Iterable[str | None]) -> list[str]:
     return words
 
 
+def invisible_mark(text: str) -> str | None:
+    """Name the first control or text-direction character in the text ("U+202E"), if any."""
+    for char in text:
+        if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
+            return f"U+{ord(char):04X}"
+    return None
+
+
 def plain_text(value: str | None, label: str) -> str:
     """Return the value trimmed and NFC-normalised; refuse control and bidi-override characters."""
     text = unicodedata.normalize("NFC", (value or "").strip())
-    for char in text:
-        if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
-            raise RuleError(
-                f"{label} contains an invisible control or text-direction character "
-                f"(U+{ord(char):04X}); type it again as plain text."
-            )
+    mark = invisible_mark(text)
+    if mark:
+        raise RuleError(
+            f"{label} contains an invisible control or text-direction character ({mark}); "
+            "type it again as plain text."
+        )
     return text
 
 

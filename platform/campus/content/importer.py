@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -14,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campus import dates
 from campus.accounts.models import User
-from campus.accounts.rules import DIRECTION_MARKS
+from campus.accounts.rules import invisible_mark
 from campus.content import actions
 from campus.content.models import PUBLISHED, Article
 from campus.content.services import ContentError, slugify
@@ -40,12 +39,11 @@ def _as_datetime(value: Any) -> datetime | None:
 def _line(text: str, key: str) -> str:
     """One line of text as the admin takes it: no control or text-direction characters."""
     # A right-to-left override shows a title, byline or muscle reversed on every page.
-    for char in text:
-        if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
-            raise ContentError(
-                f"`{key}` holds an invisible control or text-direction character "
-                f"(U+{ord(char):04X})"
-            )
+    mark = invisible_mark(text)
+    if mark:
+        raise ContentError(
+            f"`{key}` holds an invisible control or text-direction character ({mark})"
+        )
     return text
 
 

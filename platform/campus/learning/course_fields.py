@@ -5,12 +5,11 @@ Used by `course_files`, which reads the files; the errors name the file and the 
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from campus.accounts.rules import DIRECTION_MARKS
+from campus.accounts.rules import invisible_mark
 
 
 class CourseFileError(ValueError):
@@ -45,12 +44,12 @@ class Fields:
     def _plain(self, key: str, value: str) -> str:
         """One line of text as the admin takes it: no control or text-direction characters."""
         # A right-to-left override prints a title or approval number reversed on certificates.
-        for char in value:
-            if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
-                raise CourseFileError(
-                    f"{self.where}: `{key}` holds an invisible control or text-direction "
-                    f"character (U+{ord(char):04X})"
-                )
+        mark = invisible_mark(value)
+        if mark:
+            raise CourseFileError(
+                f"{self.where}: `{key}` holds an invisible control or text-direction character "
+                f"({mark})"
+            )
         return value
 
     def lines(self, key: str) -> list[str]:

@@ -8,7 +8,6 @@ started keep their frozen papers).
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import yaml
 from sqlalchemy import select
 
 from campus.accounts.models import PROFESSIONS
-from campus.accounts.rules import DIRECTION_MARKS
+from campus.accounts.rules import invisible_mark
 from campus.audit import changed_fields, record, snapshot
 from campus.extensions import db
 from campus.learning.models import Course
@@ -64,11 +63,11 @@ def _known(data: dict, fields: frozenset[str], where: str) -> None:
 def _line(text: str, name: str) -> str:
     """One line of text as the admin takes it: no control or text-direction characters."""
     # A right-to-left override prints a name reversed on the credential and the verify page.
-    for char in text:
-        if unicodedata.category(char) == "Cc" or DIRECTION_MARKS.match(char):
-            raise ProgramFileError(
-                f"{name} holds an invisible control or text-direction character (U+{ord(char):04X})"
-            )
+    mark = invisible_mark(text)
+    if mark:
+        raise ProgramFileError(
+            f"{name} holds an invisible control or text-direction character ({mark})"
+        )
     return text
 
 
