@@ -378,6 +378,42 @@ def test_a_file_without_a_status_keeps_the_status_the_course_has(app, tmp_path):
     assert _course(app).status == "draft"
 
 
+def test_a_file_without_an_optional_field_keeps_what_the_admin_chose(app, tmp_path):
+    # Certificates print the delivery type and level an admin set; a file that never said
+    # them must not put back the defaults when it is imported again.
+    left_out = ("delivery_type", "level", "description", "status")
+    unsaid = {k: v for k, v in COURSE.items() if k not in left_out}
+    root = write_course(tmp_path, course=unsaid)
+    assert run_import(app, tmp_path).exit_code == 0
+    assert (_course(app).delivery_type, _course(app).level) == ("home_study", "introductory")
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        course.delivery_type, course.level = "live_webinar", "advanced"
+        course.description, course.cover_image_url = "Edited.", "https://img.example/s.jpg"
+        db.session.commit()
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**unsaid, "title": "Scalenes again"}, sort_keys=False)
+    )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0 and "updated    scalenes" in result.output, result.output
+    course = _course(app)
+    assert (course.title, course.delivery_type, course.level) == (
+        "Scalenes again",
+        "live_webinar",
+        "advanced",
+    )
+    assert (course.description, course.cover_image_url) == ("Edited.", "https://img.example/s.jpg")
+    # Writing them still changes them.
+    (root / "course.yaml").write_text(
+        yaml.safe_dump(
+            {**unsaid, "delivery_type": "recorded_webinar", "level": "intermediate"},
+            sort_keys=False,
+        )
+    )
+    assert run_import(app, tmp_path).exit_code == 0
+    assert (_course(app).delivery_type, _course(app).level) == ("recorded_webinar", "intermediate")
+
+
 def test_removing_a_lesson_once_students_are_enrolled_is_refused(app, tmp_path):
     root = write_course(tmp_path)
     run_import(app, tmp_path)

@@ -41,6 +41,11 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # would never match its own resource again, so every import stored it anew.
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _COVER_IMAGE = re.compile(r"^https://[^\s\"'<>]+$")  # as the admin's form (admin/catalog.py)
+# The course columns a file may leave out (the others are required).
+_OPTIONAL_COLUMNS = (
+    "description", "objectives", "presenters", "presenter_bio", "delivery_type", "level",
+    "cover_image_url", "subjects",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,13 @@ class CourseSpec:
     approvals: tuple[tuple[str, str, date | None], ...]
     modules: tuple[ModuleSpec, ...]
     quiz: QuizSpec | None
+    # Optional columns the file leaves out: a new course takes their defaults (in `fields`),
+    # an existing one keeps its own.
+    unsaid: frozenset[str] = frozenset()
+
+    def said_fields(self) -> dict[str, Any]:
+        """The columns the file writes: what an update may change."""
+        return {key: value for key, value in self.fields.items() if key not in self.unsaid}
 
 
 def course_folders(folder: Path) -> list[Path]:
@@ -120,6 +132,8 @@ def read_course(folder: Path) -> CourseSpec:
     """Read and check one course folder; raise CourseFileError on the first problem."""
     data = _mapping(_load_yaml(folder / COURSE_FILE), COURSE_FILE)
     reader = Fields(data, COURSE_FILE)
+    # Taken before the reader drops them: left out, an admin's edit must survive the next import.
+    unsaid = frozenset(key for key in _OPTIONAL_COLUMNS if data.get(key) is None)
     slug = reader.text("slug", default=folder.name, limit=120)
     if not _SLUG.match(slug):
         raise CourseFileError(
@@ -159,7 +173,7 @@ def read_course(folder: Path) -> CourseSpec:
     quiz = _quiz(quiz_path) if quiz_path.exists() else None
     if status == "published":
         _check_transcripts(modules)
-    return CourseSpec(slug, fields, status, professions, approvals, modules, quiz)
+    return CourseSpec(slug, fields, status, professions, approvals, modules, quiz, unsaid)
 
 
 # --- the parts -----------------------------------------------------------------------------------
