@@ -309,3 +309,43 @@ def test_a_file_that_is_not_an_article_in_the_folder_is_refused_by_name(app, tmp
     assert "d-dangling.md: cannot be read" in result.output
     with app.app_context():
         assert db.session.scalars(select(Article.slug)).all() == ["a-good"]
+
+
+def test_a_file_without_an_optional_field_keeps_what_the_admin_chose(app, tmp_path):
+    from campus.content import services
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    # An admin opened a paid article to everyone and filed it under another region; the next
+    # import of a file that never said either put it back behind the paywall, unfiled.
+    bare = "---\ntitle: Soleus\n---\n\nSoleus preview.\n"
+    (tmp_path / "soleus.md").write_text(bare)
+    assert _run(app, tmp_path).exit_code == 0
+    with app.app_context():
+        article = db.session.scalar(select(Article))
+        assert (article.visibility, article.category, article.tags) == ("paid", None, [])
+        article.visibility, article.summary, article.author_name = "public", "Edited.", "B. Admin"
+        article.category = services.get_or_create_category("Knee and leg")
+        article.tags = services.get_or_create_tags(["Soleus"])
+        db.session.commit()
+    (tmp_path / "soleus.md").write_text(bare.replace("preview", "changed"))
+    assert _run(app, tmp_path).exit_code == 0
+    with app.app_context():
+        article = db.session.scalar(select(Article))
+        assert "changed" in article.body_md
+        assert (article.visibility, article.summary, article.author_name) == (
+            "public",
+            "Edited.",
+            "B. Admin",
+        )
+        assert (article.category.name, [tag.name for tag in article.tags]) == (
+            "Knee and leg",
+            ["Soleus"],
+        )
+    # Writing a field still changes it.
+    (tmp_path / "soleus.md").write_text(
+        bare.replace("title: Soleus", "title: Soleus\n" + "visibility: members")
+    )
+    assert _run(app, tmp_path).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Article.visibility)) == "members"

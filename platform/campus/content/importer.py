@@ -68,11 +68,22 @@ def _text(meta: dict[str, Any], key: str, default: str = "") -> str:
     return str(value)
 
 
-def _status_kept(slug: str) -> str:
-    """The status of a file that names none: the article's own, or published for a new one."""
-    # An article an admin took back to draft must stay so when the same file comes again.
-    kept = db.session.scalar(select(Article.status).where(Article.slug == slug.strip().lower()))
-    return kept or PUBLISHED
+def _current(slug: str) -> dict[str, Any]:
+    """What a field the file leaves out reads as: the article's own value, or a new one's."""
+    # An admin's edit (back to draft, opened to everyone, filed elsewhere) must survive the
+    # next import of the same file when the file never said otherwise.
+    article = db.session.scalar(select(Article).where(Article.slug == slug.strip().lower()))
+    if article is None:
+        return {"summary": "", "visibility": "paid", "status": PUBLISHED, "category": "",
+                "tags": [], "author": ""}  # fmt: skip
+    return {
+        "summary": article.summary,
+        "visibility": article.visibility,
+        "status": article.status,
+        "category": article.category.name if article.category else "",
+        "tags": [tag.name for tag in article.tags],
+        "author": article.author_name,
+    }
 
 
 def _read(path: Path) -> str:
@@ -107,17 +118,19 @@ def import_markdown(path: Path, *, actor: User | None) -> tuple[Article, bool]:
     if not isinstance(title, str):
         raise ContentError("the front matter needs a title")
     slug = _text(meta, "slug") or slugify(path.stem)
+    current = _current(slug)
+    tags = meta.get("tags")
     return actions.save_article(
         actor=actor,
         slug=slug,
         title=_line(title.strip(), "title"),
-        summary=_text(meta, "summary"),
+        summary=_text(meta, "summary", current["summary"]),
         body_md=post.content,
-        visibility=_text(meta, "visibility", "paid"),
-        status=_text(meta, "status", _status_kept(slug)),
-        category=_line(_text(meta, "category").strip(), "category") or None,
-        tags=_as_list(meta.get("tags"), "tags"),
-        author_name=_line(_text(meta, "author").strip(), "author"),
+        visibility=_text(meta, "visibility", current["visibility"]),
+        status=_text(meta, "status", current["status"]),
+        category=_line(_text(meta, "category", current["category"]).strip(), "category") or None,
+        tags=current["tags"] if tags is None else _as_list(tags, "tags"),
+        author_name=_line(_text(meta, "author", current["author"]).strip(), "author"),
         published_at=_as_datetime(meta.get("published")),
     )
 
