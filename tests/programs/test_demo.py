@@ -205,3 +205,51 @@ def test_a_file_without_published_keeps_what_the_admin_chose(app, tmp_path: Path
     with app.app_context():
         program, _outcome = import_file(path)
         assert program.published
+
+
+def test_a_file_without_an_optional_setting_keeps_what_the_admin_chose(app, tmp_path: Path):
+    # An admin lengthened the validity and the exam's time, and named an accrediting body; a
+    # file that never said those put the defaults back when it was imported again.
+    import yaml
+
+    data = yaml.safe_load((demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml").read_text())
+    for key in ("description", "license_required", "validity_months", "renewal_hours"):
+        del data[key]
+    for key in ("time_limit_minutes", "pass_mark", "attempts", "retake_wait_days"):
+        del data["exam"][key]
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data))
+    edits = {
+        "description": "Edited.",
+        "accrediting_body": "A board",
+        "license_required": False,
+        "validity_months": 36,
+        "renewal_hours": 20,
+        "elective_hours": 0,
+        "exam_time_limit_minutes": 90,
+        "exam_pass_mark": 80,
+        "exam_attempts_allowed": 5,
+        "exam_retake_wait_days": 14,
+    }
+    with app.app_context():
+        learning_demo.seed()
+        db.session.commit()
+        program, outcome = import_file(path)
+        assert outcome == "created"
+        assert (program.validity_months, program.license_required) == (24, True)
+        assert (program.exam_time_limit_minutes, program.exam_pass_mark) == (60, 75)
+        assert (program.exam_attempts_allowed, program.exam_retake_wait_days) == (3, 7)
+        for key, value in edits.items():
+            setattr(program, key, value)
+        db.session.commit()
+        program, outcome = import_file(path)
+        assert outcome == "updated"
+        assert {key: getattr(program, key) for key in edits} == edits
+        db.session.commit()
+    # Writing a setting still changes it.
+    path.write_text(
+        yaml.safe_dump({**data, "validity_months": 12, "exam": {**data["exam"], "pass_mark": 70}})
+    )
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert (program.validity_months, program.exam_pass_mark) == (12, 70)

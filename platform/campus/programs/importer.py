@@ -8,7 +8,9 @@ started keep their frozen papers).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,14 @@ _FIELDS = frozenset({
 })  # fmt: skip
 _EXAM_FIELDS = frozenset(
     ["weights", "questions", "time_limit_minutes", "pass_mark", "attempts", "retake_wait_days"]
+)
+# The exam's settings: field, column, a new program's default, and the admin form's bounds.
+_EXAM_SETTINGS = (
+    ("questions", "exam_question_count", 20, 1, 500),
+    ("time_limit_minutes", "exam_time_limit_minutes", 60, 1, 600),
+    ("pass_mark", "exam_pass_mark", 75, 1, 100),
+    ("attempts", "exam_attempts_allowed", 3, 1, 50),
+    ("retake_wait_days", "exam_retake_wait_days", 7, 0, 365),
 )
 _PRACTICAL_FIELDS = frozenset({"techniques", "rubric"})
 _QUESTION_FIELDS = frozenset({"domain", "prompt", "answers", "explanation"})
@@ -122,6 +132,21 @@ def _flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise ProgramFileError(f"{name} must be true or false, not {value!r}")
     return value
+
+
+def _setting(
+    program: Program,
+    new: bool,
+    section: dict,
+    key: str,
+    default: Any,
+    read: Callable[[Any], Any],
+    *,
+    column: str | None = None,
+) -> None:
+    """Set one setting as the file writes it; left out, only a new program takes the default."""
+    if key in section or new:
+        setattr(program, column or key, read(section.get(key, default)))
 
 
 def _weights(value: Any) -> dict[str, int]:
@@ -261,27 +286,27 @@ def import_program(data: dict) -> tuple[Program, str]:
     _known(exam, _EXAM_FIELDS, "exam: ")
     _known(practical, _PRACTICAL_FIELDS, "practical: ")
     program.title = str(data["title"])[:200]
-    program.description = str(data.get("description") or "")
+    # Left out, an existing program keeps what an admin chose (a longer validity, another
+    # exam time): the next import of the same file must not put the defaults back.
+    new = before is None
+    _setting(program, new, data, "description", "", lambda value: str(value or ""))
     # Any text here makes every page say "accredited by" it: spaces are none, as in the admin.
-    program.accrediting_body = (data.get("accrediting_body") or "").strip() or None
+    _setting(
+        program, new, data, "accrediting_body", "", lambda value: (value or "").strip() or None
+    )
     # As checked (stripped, each once): "massage_therapist " would match no member.
     program.professions = list(dict.fromkeys(_texts(data.get("professions"), "professions")))
-    program.license_required = _flag(data.get("license_required", True), "license_required")
-    program.elective_hours = _hours(data.get("elective_hours"), "elective_hours")
-    program.validity_months = _whole(data.get("validity_months", 24), "validity_months", 1, 240)
-    program.renewal_hours = _hours(data.get("renewal_hours"), "renewal_hours")
+    _setting(program, new, data, "license_required", True, partial(_flag, name="license_required"))
+    _setting(program, new, data, "elective_hours", None, partial(_hours, name="elective_hours"))
+    validity = partial(_whole, name="validity_months", low=1, high=240)
+    _setting(program, new, data, "validity_months", 24, validity)
+    _setting(program, new, data, "renewal_hours", None, partial(_hours, name="renewal_hours"))
     program.exam_domain_weights = _weights(exam.get("weights"))
     # The bounds the admin's form keeps: outside them, a published exam no one could start
     # (no attempts), pass or sit (no time), or a database refusal as a traceback.
-    program.exam_question_count = _whole(exam.get("questions", 20), "questions", 1, 500)
-    program.exam_time_limit_minutes = _whole(
-        exam.get("time_limit_minutes", 60), "time_limit_minutes", 1, 600
-    )
-    program.exam_pass_mark = _whole(exam.get("pass_mark", 75), "pass_mark", 1, 100)
-    program.exam_attempts_allowed = _whole(exam.get("attempts", 3), "attempts", 1, 50)
-    program.exam_retake_wait_days = _whole(
-        exam.get("retake_wait_days", 7), "retake_wait_days", 0, 365
-    )
+    for key, column, default, low, high in _EXAM_SETTINGS:
+        read = partial(_whole, name=key, low=low, high=high)
+        _setting(program, new, exam, key, default, read, column=column)
     program.practical_required = bool(practical)
     program.practical_techniques = "\n".join(
         _texts(practical.get("techniques"), "practical techniques")
@@ -289,8 +314,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     program.rubric = "\n".join(_texts(practical.get("rubric"), "practical rubric"))
     # Left out, an existing program keeps what an admin chose: taking it down in the admin
     # must survive the next import of the same file. A new one is published.
-    if "published" in data or before is None:
-        program.published = _flag(data.get("published", True), "published")
+    _setting(program, new, data, "published", True, partial(_flag, name="published"))
     program.courses.clear()
     db.session.flush()
     required = _texts(data.get("required_courses"), "required_courses")
