@@ -414,6 +414,30 @@ def test_a_file_without_an_optional_field_keeps_what_the_admin_chose(app, tmp_pa
     assert (_course(app).delivery_type, _course(app).level) == ("recorded_webinar", "intermediate")
 
 
+def test_a_quiz_file_without_a_setting_keeps_what_the_admin_chose(app, tmp_path):
+    # An admin raised the pass mark and named the quiz; a quiz file that never said either
+    # put back 70% and "Final quiz" the next time the same files were imported.
+    quiz = {"questions": QUIZ["questions"]}
+    write_course(tmp_path, course=COURSE, quiz=quiz)
+    assert run_import(app, tmp_path).exit_code == 0
+    settings = ("title", "instructions", "pass_mark_percent", "attempts_per_day")
+    assert [getattr(_course(app).quiz, key) for key in settings] == ["Final quiz", "", 70, 3]
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        edited = {"title": "Scalenes check", "instructions": "Take your time.",
+                  "pass_mark_percent": 80, "attempts_per_day": 5}  # fmt: skip
+        for key, value in edited.items():
+            setattr(course.quiz, key, value)
+        db.session.commit()
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert {key: getattr(_course(app).quiz, key) for key in settings} == edited
+    # Writing a setting still changes it.
+    write_course(tmp_path, course=COURSE, quiz={**quiz, "pass_mark_percent": 90})
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _course(app).quiz.pass_mark_percent == 90
+
+
 def test_removing_a_lesson_once_students_are_enrolled_is_refused(app, tmp_path):
     root = write_course(tmp_path)
     run_import(app, tmp_path)

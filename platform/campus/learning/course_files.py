@@ -46,6 +46,7 @@ _OPTIONAL_COLUMNS = (
     "description", "objectives", "presenters", "presenter_bio", "delivery_type", "level",
     "cover_image_url", "subjects",
 )  # fmt: skip
+_QUIZ_SETTINGS = ("title", "instructions", "pass_mark_percent", "attempts_per_day")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,13 @@ class QuizSpec:
     attempts_per_day: int
     questions: tuple[QuestionSpec, ...]
     questions_per_attempt: int | None = None  # None: every question in the bank
+    # Settings the file leaves out: a new quiz takes their defaults, an existing one keeps its own.
+    unsaid: frozenset[str] = frozenset()
+
+    def said_settings(self) -> dict[str, Any]:
+        """The quiz's settings the file writes: what an update may change."""
+        said = [key for key in _QUIZ_SETTINGS if key not in self.unsaid]
+        return {key: getattr(self, key) for key in [*said, "questions_per_attempt"]}
 
 
 @dataclass(frozen=True)
@@ -350,7 +358,11 @@ def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:
 
 
 def _quiz(path: Path) -> QuizSpec:
-    reader = Fields(_mapping(_load_yaml(path), QUIZ_FILE), QUIZ_FILE)
+    data = _mapping(_load_yaml(path), QUIZ_FILE)
+    reader = Fields(data, QUIZ_FILE)
+    # Left out, an admin's edit must survive the next import. Not `questions_per_attempt`:
+    # leaving it out is how a file asks for every question.
+    unsaid = frozenset(key for key in _QUIZ_SETTINGS if data.get(key) is None)
     title = reader.text("title", default="Final quiz", limit=200)
     instructions = reader.text("instructions", default="", limit=None)
     pass_mark = reader.integer("pass_mark_percent", low=1, high=100, default=70)
@@ -365,7 +377,7 @@ def _quiz(path: Path) -> QuizSpec:
             f"{QUIZ_FILE}: questions_per_attempt is {drawn} but the bank has only "
             f"{len(questions)} questions"
         )
-    return QuizSpec(title, instructions, pass_mark, per_day, questions, drawn)
+    return QuizSpec(title, instructions, pass_mark, per_day, questions, drawn, unsaid)
 
 
 def _question(item: Any, number: int) -> QuestionSpec:

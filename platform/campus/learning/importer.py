@@ -338,14 +338,7 @@ def _update_quiz(course: Course, spec: QuizSpec | None) -> bool:
     if quiz is None:
         _set_quiz(course, spec)
         return True
-    changed = _assign(
-        quiz,
-        title=spec.title,
-        instructions=spec.instructions,
-        pass_mark_percent=spec.pass_mark_percent,
-        attempts_per_day=spec.attempts_per_day,
-        questions_per_attempt=spec.questions_per_attempt,
-    )
+    changed = _assign(quiz, **spec.said_settings())
     questions = sorted(quiz.questions, key=lambda q: q.position)
     same_shape = len(questions) == len(spec.questions) and all(
         len(q.choices) == len(s.choices) for q, s in zip(questions, spec.questions, strict=True)
