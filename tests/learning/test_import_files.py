@@ -98,6 +98,8 @@ def _outside(root: Path, name: str, text: str) -> None:
         ("lessons/02-treat.md", "---\ntitle: Settings\nminutes: 15\n---\nSECRET_KEY=x\n"),
         ("lessons/02-treat.transcript.md", "SECRET_KEY=not for members\n"),
         ("quiz.yaml", "questions: [{prompt: x, choices: [{text: a, correct: true}, b]}]\n"),
+        # Another course's file, or any YAML the server can read, taken in as this course.
+        ("course.yaml", yaml.safe_dump({**COURSE, "summary": "Changed summary"})),
     ],
 )
 def test_a_link_to_a_file_outside_the_course_folder_is_refused(app, tmp_path, name, text):

@@ -138,7 +138,7 @@ def course_folders(folder: Path) -> list[Path]:
 
 def read_course(folder: Path) -> CourseSpec:
     """Read and check one course folder; raise CourseFileError on the first problem."""
-    data = _mapping(_load_yaml(folder / COURSE_FILE), COURSE_FILE)
+    data = _mapping(_load_yaml(_inside(folder, COURSE_FILE)), COURSE_FILE)
     reader = Fields(data, COURSE_FILE)
     # Taken before the reader drops them: left out, an admin's edit must survive the next import.
     unsaid = frozenset(key for key in _OPTIONAL_COLUMNS if data.get(key) is None)
