@@ -349,3 +349,23 @@ def test_a_file_without_an_optional_field_keeps_what_the_admin_chose(app, tmp_pa
     assert _run(app, tmp_path).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(Article.visibility)) == "members"
+
+
+def test_a_folder_without_markdown_files_is_said_to_hold_none(app, tmp_path):
+    # A mistyped folder imported nothing and said "0 created, 0 updated, 0 failed.", as if done.
+    (tmp_path / "notes.txt").write_text("not an article")
+    result = _run(app, tmp_path)
+    assert result.exit_code == 2 and "holds no .md file" in result.output, result.output
+
+
+def test_an_article_file_named_with_capital_md_is_named_as_not_read(app, tmp_path):
+    from campus.content.models import Article
+    from campus.extensions import db
+
+    # The format is DIR/*.md: a file saved as .MD was passed over without a word.
+    (tmp_path / "SOLEUS.MD").write_text(GOOD)
+    result = _run(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "FAILED   SOLEUS.MD: only files ending in .md" in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Article)) is None

@@ -22,6 +22,9 @@ def import_command(folder: Path) -> None:
     from campus.content.importer import import_directory
 
     report = import_directory(folder, actor=None)
+    if not (report.created or report.updated or report.failed):
+        # A mistyped folder would otherwise read as an import that went well.
+        raise click.UsageError(f"{folder} holds no .md file.")
     db.session.commit()
     for slug in report.created:
         click.echo(f"created  {slug}")

@@ -150,6 +150,10 @@ def import_directory(folder: Path, *, actor: User | None) -> ImportReport:
     Each article is saved through `actions.save_article`, so every one is audited.
     """
     report = ImportReport()
+    # The format is *.md: a file saved as .MD would be passed over without a word.
+    for path in sorted(folder.iterdir()):
+        if path.suffix != ".md" and path.suffix.lower() == ".md":
+            report.failed.append((path.name, "only files ending in .md (lower case) are read"))
     files_of: dict[str, str] = {}  # slug -> the file of this import that holds it
     for path in sorted(folder.glob("*.md")):
         try:
