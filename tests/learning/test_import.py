@@ -14,6 +14,7 @@ from campus.audit import AuditEntry
 from campus.extensions import db
 from campus.learning.models import (
     Course,
+    CourseProfession,
     Lesson,
     LessonProgress,
     LessonResource,
@@ -412,6 +413,35 @@ def test_a_file_without_an_optional_field_keeps_what_the_admin_chose(app, tmp_pa
     )
     assert run_import(app, tmp_path).exit_code == 0
     assert (_course(app).delivery_type, _course(app).level) == ("recorded_webinar", "intermediate")
+
+
+def test_a_file_without_professions_keeps_the_audience_the_admin_chose(app, tmp_path):
+    # An admin wrote the course for massage therapists; a file that never named an audience
+    # took that away again on the next import.
+    unsaid = {k: v for k, v in COURSE.items() if k not in ("professions", "status")}
+    root = write_course(tmp_path, course=unsaid)
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _course_audience(app) == []
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        course.audience.append(CourseProfession(profession="massage_therapist"))
+        db.session.commit()
+    assert run_import(app, tmp_path).exit_code == 0
+    assert [row.profession for row in _course_audience(app)] == ["massage_therapist"]
+    # Naming them still changes them.
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**unsaid, "professions": ["chiropractor"]}, sort_keys=False)
+    )
+    assert run_import(app, tmp_path).exit_code == 0
+    assert [row.profession for row in _course_audience(app)] == ["chiropractor"]
+
+
+def _course_audience(app) -> list[CourseProfession]:
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        rows = list(course.audience)
+        db.session.expunge_all()
+        return rows
 
 
 def test_a_quiz_file_without_a_setting_keeps_what_the_admin_chose(app, tmp_path):

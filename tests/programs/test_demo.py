@@ -253,3 +253,28 @@ def test_a_file_without_an_optional_setting_keeps_what_the_admin_chose(app, tmp_
     with app.app_context():
         program, _outcome = import_file(path)
         assert (program.validity_months, program.exam_pass_mark) == (12, 70)
+
+
+def test_a_file_without_professions_keeps_the_eligibility_the_admin_chose(app, tmp_path: Path):
+    # An admin opened the program to massage therapists only; a file that never named the
+    # professions opened it to every candidate again on the next import.
+    import yaml
+
+    data = yaml.safe_load((demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml").read_text())
+    del data["professions"]
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with app.app_context():
+        learning_demo.seed()
+        db.session.commit()
+        program, _outcome = import_file(path)
+        assert program.professions == []
+        program.professions = ["massage_therapist"]
+        db.session.commit()
+        program, outcome = import_file(path)
+        assert (outcome, program.professions) == ("updated", ["massage_therapist"])
+        db.session.commit()
+    path.write_text(yaml.safe_dump({**data, "professions": ["chiropractor"]}))
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert program.professions == ["chiropractor"]

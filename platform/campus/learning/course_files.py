@@ -41,10 +41,10 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # would never match its own resource again, so every import stored it anew.
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _COVER_IMAGE = re.compile(r"^https://[^\s\"'<>]+$")  # as the admin's form (admin/catalog.py)
-# The course columns a file may leave out (the others are required).
-_OPTIONAL_COLUMNS = (
+# The fields of course.yaml that an existing course keeps when a file leaves them out.
+_OPTIONAL_FIELDS = (
     "description", "objectives", "presenters", "presenter_bio", "delivery_type", "level",
-    "cover_image_url", "subjects",
+    "cover_image_url", "subjects", "professions",
 )  # fmt: skip
 _QUIZ_SETTINGS = ("title", "instructions", "pass_mark_percent", "attempts_per_day")
 
@@ -120,8 +120,8 @@ class CourseSpec:
     approvals: tuple[tuple[str, str, date | None], ...]
     modules: tuple[ModuleSpec, ...]
     quiz: QuizSpec | None
-    # Optional columns the file leaves out: a new course takes their defaults (in `fields`),
-    # an existing one keeps its own.
+    # Optional fields the file leaves out: a new course takes their defaults (in `fields`, or
+    # no professions), an existing one keeps its own.
     unsaid: frozenset[str] = frozenset()
 
     def said_fields(self) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def read_course(folder: Path) -> CourseSpec:
     data = _mapping(_load_yaml(_inside(folder, COURSE_FILE)), COURSE_FILE)
     reader = Fields(data, COURSE_FILE)
     # Taken before the reader drops them: left out, an admin's edit must survive the next import.
-    unsaid = frozenset(key for key in _OPTIONAL_COLUMNS if data.get(key) is None)
+    unsaid = frozenset(key for key in _OPTIONAL_FIELDS if data.get(key) is None)
     slug = reader.text("slug", default=folder.name, limit=120)
     if not _SLUG.match(slug):
         raise CourseFileError(

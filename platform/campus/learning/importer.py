@@ -210,7 +210,8 @@ def _assign(obj: Any, **values: Any) -> bool:
 def _update(course: Course, spec: CourseSpec) -> bool:
     enrolled = bool(db.session.scalar(select(exists().where(Enrollment.course_id == course.id))))
     changed = _assign(course, **spec.said_fields())
-    changed |= _update_audience(course, spec.professions)
+    if "professions" not in spec.unsaid:  # left out, the admin's audience stays
+        changed |= _update_audience(course, spec.professions)
     if _update_approvals(course, spec.approvals):
         _check_approvals(course)
         changed = True

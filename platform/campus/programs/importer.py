@@ -134,6 +134,12 @@ def _flag(value: Any, name: str) -> bool:
     return value
 
 
+def _professions(value: Any) -> list[str]:
+    """The professions a program is for, as checked: stripped, each once."""
+    # "massage_therapist " would match no member.
+    return list(dict.fromkeys(_texts(value, "professions")))
+
+
 def _setting(
     program: Program,
     new: bool,
@@ -294,8 +300,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     _setting(
         program, new, data, "accrediting_body", "", lambda value: (value or "").strip() or None
     )
-    # As checked (stripped, each once): "massage_therapist " would match no member.
-    program.professions = list(dict.fromkeys(_texts(data.get("professions"), "professions")))
+    _setting(program, new, data, "professions", None, _professions)
     _setting(program, new, data, "license_required", True, partial(_flag, name="license_required"))
     _setting(program, new, data, "elective_hours", None, partial(_hours, name="elective_hours"))
     validity = partial(_whole, name="validity_months", low=1, high=240)
