@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from campus.audit import AuditEntry
 from campus.extensions import db
 from campus.learning.models import (
+    BoardApproval,
     Course,
     CourseProfession,
     Lesson,
@@ -434,6 +435,25 @@ def test_a_file_without_professions_keeps_the_audience_the_admin_chose(app, tmp_
     )
     assert run_import(app, tmp_path).exit_code == 0
     assert [row.profession for row in _course_audience(app)] == ["chiropractor"]
+
+
+def test_a_file_without_approvals_keeps_the_approvals_the_admin_entered(app, tmp_path):
+    # An admin entered the board's approval number in the admin; a file that never listed
+    # approvals deleted it on the next import, and certificates no longer printed it.
+    unsaid = {k: v for k, v in COURSE.items() if k not in ("approvals", "status")}
+    root = write_course(tmp_path, course=unsaid)
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _course(app).approvals == []
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "scalenes"))
+        course.approvals.append(BoardApproval(board="NCBTMB", approval_number="AP-9"))
+        db.session.commit()
+    assert run_import(app, tmp_path).exit_code == 0
+    assert [row.approval_number for row in _course(app).approvals] == ["AP-9"]
+    # Listing them still changes them.
+    (root / "course.yaml").write_text(yaml.safe_dump(COURSE, sort_keys=False))
+    assert run_import(app, tmp_path).exit_code == 0
+    assert [row.approval_number for row in _course(app).approvals] == ["AP-1"]
 
 
 def _course_audience(app) -> list[CourseProfession]:

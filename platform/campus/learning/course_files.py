@@ -44,7 +44,7 @@ _COVER_IMAGE = re.compile(r"^https://[^\s\"'<>]+$")  # as the admin's form (admi
 # The fields of course.yaml that an existing course keeps when a file leaves them out.
 _OPTIONAL_FIELDS = (
     "description", "objectives", "presenters", "presenter_bio", "delivery_type", "level",
-    "cover_image_url", "subjects", "professions",
+    "cover_image_url", "subjects", "professions", "approvals",
 )  # fmt: skip
 _QUIZ_SETTINGS = ("title", "instructions", "pass_mark_percent", "attempts_per_day")
 
@@ -121,7 +121,7 @@ class CourseSpec:
     modules: tuple[ModuleSpec, ...]
     quiz: QuizSpec | None
     # Optional fields the file leaves out: a new course takes their defaults (in `fields`, or
-    # no professions), an existing one keeps its own.
+    # no professions or approvals), an existing one keeps its own.
     unsaid: frozenset[str] = frozenset()
 
     def said_fields(self) -> dict[str, Any]:

@@ -212,7 +212,7 @@ def _update(course: Course, spec: CourseSpec) -> bool:
     changed = _assign(course, **spec.said_fields())
     if "professions" not in spec.unsaid:  # left out, the admin's audience stays
         changed |= _update_audience(course, spec.professions)
-    if _update_approvals(course, spec.approvals):
+    if "approvals" not in spec.unsaid and _update_approvals(course, spec.approvals):
         _check_approvals(course)
         changed = True
     changed |= _update_modules(course, spec, enrolled)
