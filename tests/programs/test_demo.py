@@ -278,3 +278,35 @@ def test_a_file_without_professions_keeps_the_eligibility_the_admin_chose(app, t
     with app.app_context():
         program, _outcome = import_file(path)
         assert program.professions == ["chiropractor"]
+
+
+def test_a_file_without_questions_keeps_the_exam_bank_the_admin_built(app, tmp_path: Path):
+    # Admins build the exam bank under Admin → Exam bank; a file that never listed questions
+    # or the exam's weights emptied the bank on the next import.
+    import yaml
+
+    full = yaml.safe_load((demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml").read_text())
+    with app.app_context():
+        learning_demo.seed()
+        db.session.commit()
+        program, _outcome = import_file(demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml")
+        program.questions[0].prompt = "Reworded by an admin?"
+        weights, count = dict(program.exam_domain_weights), len(program.questions)
+        db.session.commit()
+    bare = {key: value for key, value in full.items() if key != "questions"}
+    bare["exam"] = {key: value for key, value in full["exam"].items() if key != "weights"}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(bare))
+    with app.app_context():
+        program, outcome = import_file(path)
+        assert (outcome, program.exam_domain_weights, len(program.questions)) == (
+            "updated",
+            weights,
+            count,
+        )
+        assert program.questions[0].prompt == "Reworded by an admin?"
+        db.session.commit()
+    # Listing them still replaces the bank.
+    with app.app_context():
+        program, _outcome = import_file(demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml")
+        assert program.questions[0].prompt != "Reworded by an admin?"

@@ -140,6 +140,13 @@ def _professions(value: Any) -> list[str]:
     return list(dict.fromkeys(_texts(value, "professions")))
 
 
+def _bank(value: Any) -> list[ExamQuestion]:
+    """The exam's question bank a file lists (absent or empty: none)."""
+    if value is not None and not isinstance(value, list):
+        raise ProgramFileError("questions must be a list (each item starting with -)")
+    return [_question(item, number) for number, item in enumerate(value or [], start=1)]
+
+
 def _setting(
     program: Program,
     new: bool,
@@ -306,7 +313,7 @@ def import_program(data: dict) -> tuple[Program, str]:
     validity = partial(_whole, name="validity_months", low=1, high=240)
     _setting(program, new, data, "validity_months", 24, validity)
     _setting(program, new, data, "renewal_hours", None, partial(_hours, name="renewal_hours"))
-    program.exam_domain_weights = _weights(exam.get("weights"))
+    _setting(program, new, exam, "weights", None, _weights, column="exam_domain_weights")
     # The bounds the admin's form keeps: outside them, a published exam no one could start
     # (no attempts), pass or sit (no time), or a database refusal as a traceback.
     for key, column, default, low, high in _EXAM_SETTINGS:
@@ -338,12 +345,8 @@ def import_program(data: dict) -> tuple[Program, str]:
         program.courses.append(
             ProgramCourse(course=_course(slug), kind="elective", position=position)
         )
-    questions = data.get("questions")
-    if questions is not None and not isinstance(questions, list):
-        raise ProgramFileError("questions must be a list (each item starting with -)")
-    program.questions.clear()
-    for number, item in enumerate(questions or [], start=1):
-        program.questions.append(_question(item, number))
+    # Left out, the bank an admin built (Admin → Exam bank) stays; listed, it is replaced.
+    _setting(program, new, data, "questions", None, _bank, column="questions")
     db.session.flush()
     _check_takeable(program)
     # Only operators' commands import (the CLI and seed-demo): no actor, and said so.
