@@ -310,3 +310,32 @@ def test_a_file_without_questions_keeps_the_exam_bank_the_admin_built(app, tmp_p
     with app.app_context():
         program, _outcome = import_file(demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml")
         assert program.questions[0].prompt != "Reworded by an admin?"
+
+
+def test_a_file_without_a_practical_keeps_the_practical_the_admin_set(app, tmp_path: Path):
+    # An admin added a filmed practical in the admin; a file that never mentioned one dropped
+    # it on the next import, and candidates were certified without it.
+    import yaml
+
+    data = yaml.safe_load((demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml").read_text())
+    practical = data.pop("practical")
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with app.app_context():
+        learning_demo.seed()
+        db.session.commit()
+        program, _outcome = import_file(path)
+        assert not program.practical_required
+        program.practical_required = True
+        program.practical_techniques = "Pincer palpation"
+        program.rubric = "Finds the band\nDrapes the client"
+        db.session.commit()
+        program, _outcome = import_file(path)
+        assert program.practical_required
+        assert program.criteria == ["Finds the band", "Drapes the client"]
+        db.session.commit()
+    # Writing it still changes it.
+    path.write_text(yaml.safe_dump({**data, "practical": practical}))
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert program.criteria == practical["rubric"]

@@ -319,11 +319,12 @@ def import_program(data: dict) -> tuple[Program, str]:
     for key, column, default, low, high in _EXAM_SETTINGS:
         read = partial(_whole, name=key, low=low, high=high)
         _setting(program, new, exam, key, default, read, column=column)
-    program.practical_required = bool(practical)
-    program.practical_techniques = "\n".join(
-        _texts(practical.get("techniques"), "practical techniques")
-    )
-    program.rubric = "\n".join(_texts(practical.get("rubric"), "practical rubric"))
+    if "practical" in data or new:  # left out, the practical an admin set stays
+        program.practical_required = bool(practical)
+        program.practical_techniques = "\n".join(
+            _texts(practical.get("techniques"), "practical techniques")
+        )
+        program.rubric = "\n".join(_texts(practical.get("rubric"), "practical rubric"))
     # Left out, an existing program keeps what an admin chose: taking it down in the admin
     # must survive the next import of the same file. A new one is published.
     _setting(program, new, data, "published", True, partial(_flag, name="published"))
