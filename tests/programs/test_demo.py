@@ -339,3 +339,30 @@ def test_a_file_without_a_practical_keeps_the_practical_the_admin_set(app, tmp_p
     with app.app_context():
         program, _outcome = import_file(path)
         assert program.criteria == practical["rubric"]
+
+
+def test_a_file_without_courses_keeps_the_courses_the_admin_linked(app, tmp_path: Path):
+    # An admin made one required course an elective; a file that never listed the courses
+    # unlinked them all on the next import (a published one was refused for having none).
+    import yaml
+
+    full = yaml.safe_load((demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml").read_text())
+    with app.app_context():
+        learning_demo.seed()
+        db.session.commit()
+        program, _outcome = import_file(demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml")
+        program.published = False
+        program.courses[-1].kind = "elective"
+        linked = [(link.course.slug, link.kind) for link in program.courses]
+        db.session.commit()
+    bare = {key: value for key, value in full.items() if key != "required_courses"}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(bare))
+    with app.app_context():
+        program, _outcome = import_file(path)
+        assert [(link.course.slug, link.kind) for link in program.courses] == linked
+        db.session.commit()
+    # Listing them still replaces them.
+    with app.app_context():
+        program, _outcome = import_file(demo.DEMO_PROGRAMS / "trigger-point-therapist.yaml")
+        assert {link.kind for link in program.courses} == {"required"}

@@ -191,6 +191,13 @@ def _course(slug: str) -> Course:
     return course
 
 
+def _course_slugs(program: Program, written: bool, data: dict, key: str, kind: str) -> list[str]:
+    """The slugs of a program's courses of one kind: as the file lists them, else its own."""
+    if written:
+        return _texts(data.get(key), key)
+    return [link.course.slug for link in program.courses if link.kind == kind]
+
+
 def _question(item: dict, number: int) -> ExamQuestion:
     if isinstance(item, dict):  # first: a misspelt prompt is not a missing one
         _known(item, _QUESTION_FIELDS, f"question {number}: ")
@@ -328,10 +335,13 @@ def import_program(data: dict) -> tuple[Program, str]:
     # Left out, an existing program keeps what an admin chose: taking it down in the admin
     # must survive the next import of the same file. A new one is published.
     _setting(program, new, data, "published", True, partial(_flag, name="published"))
+    # Left out, the courses an admin linked (and their order) stay; listed, they are replaced.
+    # One list in two: a file that writes either says which courses the program has.
+    written = new or "required_courses" in data or "elective_courses" in data
+    required = _course_slugs(program, written, data, "required_courses", "required")
+    electives = _course_slugs(program, written, data, "elective_courses", "elective")
     program.courses.clear()
     db.session.flush()
-    required = _texts(data.get("required_courses"), "required_courses")
-    electives = _texts(data.get("elective_courses"), "elective_courses")
     listed = required + electives
     twice = next((slug for slug in listed if listed.count(slug) > 1), None)
     if twice is not None:  # the database refuses a second link, as a traceback
