@@ -5,7 +5,7 @@ from sqlalchemy import select
 from campus.accounts.models import User
 from campus.audit import AuditEntry
 from campus.extensions import db
-from tests.support import create_user, login, outbox
+from tests.support import body_of, create_user, login, outbox
 
 
 def _run(app, *args: str):
@@ -47,7 +47,13 @@ def test_makes_an_assessor_and_takes_the_role_back(app, client):
         (None, "assessor", "student"),
     ]
     assert all(summary.startswith("cli: ") for _, summary, _, _ in changes)
-    assert len([m for m in outbox(app) if "role" in str(m["Subject"])]) == 2
+    subjects = [str(m["Subject"]) for m in outbox(app)]
+    assert "You are now an assessor on Campus" in subjects
+    assert "Your Campus account is a member's account again" in subjects
+    # The staff made the change, not the member: "if it was you" would make no sense.
+    told = next(m for m in outbox(app) if "assessor" in str(m["Subject"]))
+    body = body_of(told)
+    assert "If it was you" not in body and "reply to this email" in body
 
 
 def test_retires_an_admin_but_never_the_last_one(app):

@@ -92,7 +92,7 @@ def test_an_admin_makes_an_assessor_then_takes_the_role_back(app, client):
     assert entry.before["role"] == "student" and entry.after["role"] == "assessor"
     assert "password_hash" not in entry.after
     notices = [m for m in support.outbox(app) if m["To"] == "reviewer@example.com"]
-    assert any("role" in str(m["Subject"]) for m in notices)
+    assert any("assessor" in str(m["Subject"]) for m in notices)
     assert "assessor" in support.body_of(notices[-1])
 
     response = _set_role(client, member_id, "student", follow_redirects=True)

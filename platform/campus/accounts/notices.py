@@ -33,12 +33,20 @@ CHANGES = {
         "The authenticator app of your Campus account was just removed: a password alone "
         "now signs in to it.",
     ),
-    "role": (
-        "Your role on Campus was changed",
-        "Your Campus account was just made {name} by the site's staff, and signed out "
-        "everywhere: sign in again to go on (an assessor signs in with an authenticator code).",
+    "role_assessor": (
+        "You are now an assessor on Campus",
+        "The site's staff just made your Campus account an assessor: you review candidates' "
+        "practical videos in the admin. You were signed out everywhere; sign in again, and set "
+        "up an authenticator app when asked (an assessor signs in with its code).",
+    ),
+    "role_student": (
+        "Your Campus account is a member's account again",
+        "The site's staff just took your Campus account's staff role away: it is a member's "
+        "account again. You were signed out everywhere; sign in again to go on.",
     ),
 }
+# Changes the staff make: the member did not, so "if it was you" would not make sense.
+BY_STAFF = frozenset({"role_assessor", "role_student"})
 
 
 def tell_member(user: User, change: str, name: str = "") -> None:
@@ -51,6 +59,7 @@ def tell_member(user: User, change: str, name: str = "") -> None:
         "security_changed",
         user=user,
         what=what,
+        by_staff=change in BY_STAFF,
         reset_link=public_url("accounts.request_reset"),
     )
 

@@ -118,4 +118,4 @@ def set_role(user: User, role: str, *, actor: User | None) -> None:
         after=snapshot(user),
         actor=actor,
     )
-    tell_member(user, "role", name=ARTICLES[role])
+    tell_member(user, f"role_{role}")
