@@ -20,6 +20,7 @@ from werkzeug.local import LocalProxy
 
 from campus.extensions import Model, db
 from campus.models.base import utcnow
+from campus.throttling import wrong_secret
 
 if TYPE_CHECKING:
     # Only for annotations: the accounts package logs its own actions through this module.
@@ -177,4 +178,6 @@ def record_refusal(action: str, user: User, secret: str | None) -> AuditEntry | 
     """
     if secret is None:
         return None
+    if has_request_context():
+        wrong_secret(secret)  # what the member's budgets of password and code checks count
     return record(action, user, summary=f"{user.email}: {secret} not accepted", actor=user)

@@ -68,6 +68,26 @@ def refused() -> None:
     request.environ[_REFUSED] = True
 
 
+_WRONG = "campus.throttle_wrong_"
+
+
+def wrong_secret(kind: str) -> None:
+    """Mark this request as a wrong `kind` of secret ("password" or "code"), for its budget."""
+    request.environ[_WRONG + kind] = True
+
+
+def password_wrong(response: Response) -> bool:
+    """Count a request against the budget of password checks only when its password was wrong."""
+    # A mistyped address, a weak new password or a wrong code is no password guess: counted,
+    # a member's own typing errors locked them out of every form that asks for the password.
+    return bool(request.environ.get(_WRONG + "password"))
+
+
+def code_wrong(response: Response) -> bool:
+    """Count a request against the budget of code checks only when its code was wrong."""
+    return bool(request.environ.get(_WRONG + "code"))
+
+
 def failed(response: Response) -> bool:
     """Count a request against a failures-only limit when it did not succeed."""
     # A refusal may answer with a redirect (a wrong code that sends the sign-in back to the

@@ -263,3 +263,39 @@ def test_every_wrong_code_counts_against_the_addresss_budget(app, client):
         if answers[-1].status_code == 429:
             break
     assert _wrong_codes_checked(app) == 6
+
+
+def test_only_wrong_passwords_spend_the_members_budget_of_password_checks(app, client):
+    # A mistyped new address, a weak new password, a missing confirmation word or a wrong
+    # code is no password guess: the member who made them was locked out of every form.
+    from tests.admin import helpers
+
+    app.config["PASSWORD_CHANGE_RATE_LIMIT"] = "2 per minute"
+    helpers.sign_in_admin(app, client, fresh=False)
+    for _ in range(2):
+        email = {"email": "not an address", "password": helpers.ADMIN_PASSWORD}
+        assert post_form(client, "/account/email", email).status_code == 422
+        weak = {"current_password": helpers.ADMIN_PASSWORD, "password": "x", "confirm": "x"}
+        assert post_form(client, "/account/password", weak).status_code == 422
+        wrong_code = {"password": helpers.ADMIN_PASSWORD, "code": "000000"}
+        assert post_form(client, "/admin/confirm/", wrong_code).status_code == 422
+    right = post_form(client, "/account/security/recovery-codes", {"password": "wrong one!"})
+    assert right.status_code == 422  # the first wrong password: the budget was still whole
+
+
+def test_wrong_codes_share_the_members_budget_across_forms(app, client):
+    # Whoever has the password too must not guess the code on one form after another.
+    from tests.support import sign_in_directly
+
+    app.config["PASSWORD_CHANGE_RATE_LIMIT"] = "2 per minute"
+    with app.app_context():
+        user = create_user(email="pat@example.com")
+        secret = enable_totp(user.id)
+        sign_in_directly(client, user.id, second_factor=True)
+    wrong = {"password": DEFAULT_PASSWORD, "code": "000000"}
+    codes = [post_form(client, "/account/security/totp/disable", wrong) for _ in range(2)]
+    assert [r.status_code for r in codes] == [422, 422]
+    right = {"password": DEFAULT_PASSWORD, "code": totp_code(secret)}
+    assert post_form(client, "/account/security/totp/disable", right).status_code == 429
+    delete = {**wrong, "confirmation": "DELETE"}
+    assert post_form(client, "/account/delete", delete).status_code == 429

@@ -10,19 +10,30 @@ from flask_login import current_user, login_user, logout_user
 
 from campus.accounts.models import User
 from campus.extensions import limiter, login_manager
-from campus.throttling import by_user, failed, setting
+from campus.throttling import by_user, code_wrong, password_wrong, setting
 from campus.urls import referrer_path, requested_path
 
 # One budget of wrong passwords per member for every form that checks one while signed in
 # (the password change, turning the second factor off, new recovery codes, a new API token,
 # the email change, deleting the account, the admin confirmation): a stolen session must not
-# try a password on each form in turn.
+# try a password on each form in turn. Only a wrong password spends it (audit.record_refusal
+# marks one): a mistyped address or a weak new password is no guess.
 password_checks = limiter.shared_limit(
     setting("PASSWORD_CHANGE_RATE_LIMIT"),
     scope="password-check",
     key_func=by_user,
     methods=["POST"],
-    deduct_when=failed,
+    deduct_when=password_wrong,
+)
+# And one of wrong second-factor codes for the forms that take one (turning it off, deleting
+# the account, the admin confirmation), the same size: whoever has the password too must not
+# guess the code on each form in turn.
+code_checks = limiter.shared_limit(
+    setting("PASSWORD_CHANGE_RATE_LIMIT"),
+    scope="code-check",
+    key_func=by_user,
+    methods=["POST"],
+    deduct_when=code_wrong,
 )
 
 

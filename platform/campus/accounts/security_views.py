@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from campus.accounts import bp, mfa, sessions, tokens
 from campus.accounts.access import (
+    code_checks,
     forget_browser_session,
     open_browser_session,
     password_checks,
@@ -138,6 +139,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
 @bp.post("/account/security/totp/disable")
 @login_required
 @password_checks
+@code_checks
 def totp_disable() -> tuple[str, int] | Response:
     """Turn the second factor off with the password and a code."""
     form = DisableTotpForm()

@@ -9,7 +9,7 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from campus.accounts.access import password_checks
+from campus.accounts.access import code_checks, password_checks
 from campus.admin import charts, dashboard, security
 from campus.admin.base import AdminPage, AuditedModelView, CampusFilterConverter, SecureMixin
 from campus.admin.forms import ConfirmPasswordForm
@@ -85,7 +85,8 @@ class ConfirmView(AdminPage):
     @limiter.limit(
         setting("ADMIN_CONFIRM_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
     )
-    @password_checks  # and the budget every form that checks a password shares
+    @password_checks  # and the budgets every form that checks a password or a code shares
+    @code_checks
     def index(self):
         """Ask for the admin's password and code, and remember the confirmation."""
         from campus.extensions import db

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from campus.accounts.access import forget_browser_session, password_checks
+from campus.accounts.access import code_checks, forget_browser_session, password_checks
 from campus.accounts.forms import EmptyForm
 from campus.extensions import db, limiter
 from campus.models.base import utcnow
@@ -86,6 +86,7 @@ def download_export(export_id: int) -> Response | tuple[str, int]:
     setting("ACCOUNT_DELETE_RATE_LIMIT"), key_func=by_user, methods=["POST"], deduct_when=failed
 )
 @password_checks
+@code_checks
 def delete_account() -> Response | tuple[str, int]:
     """Delete the account after the password, the second factor and the typed confirmation."""
     form = DeleteAccountForm()
