@@ -110,6 +110,24 @@ def test_turning_totp_on_gives_this_device_a_new_session(app, client, user):
         assert row.second_factor_at is not None and row.remembered
 
 
+def test_turning_totp_on_revokes_the_api_tokens_made_with_the_password_alone(app, client, user):
+    # Whoever had the password could make a token; it would go on without the second factor.
+    from tests.api.helpers import bearer, make_token
+
+    with app.app_context():
+        raw = make_token(user)
+    login(client, EMAIL)
+    post_form(client, "/account/security/totp/start")
+    with app.app_context():
+        key = db.session.get_one(User, user).totp_pending_secret
+    form = {"code": totp_code(key), "password": DEFAULT_PASSWORD}
+    response = post_form(client, "/account/security/totp", form)
+    assert response.status_code == 200
+    assert "API tokens (1) were revoked" in response.get_data(as_text=True)
+    assert app.test_client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
+    assert "api_tokens_revoked" in _actions(app)
+
+
 def test_enrolment_turns_totp_on_and_shows_ten_recovery_codes_once(app, client, user):
     login(client, EMAIL)
     other = app.test_client()

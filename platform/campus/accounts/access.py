@@ -142,3 +142,12 @@ def acts_as_admin(user: User | None) -> bool:
     # a billing check), the viewer's second factor says nothing of theirs.
     row = sessions.current_session()
     return row is not None and row.user_id == user.id and row.second_factor_at is not None
+
+
+def say_tokens_revoked(revoked: int) -> None:
+    """Tell the member their API tokens stopped working, so a script's failure is no mystery."""
+    if revoked:
+        flash(
+            f"Your API tokens ({revoked}) were revoked; make new ones on the security page.",
+            "info",
+        )

@@ -126,12 +126,13 @@ def _spend_totp(user: User, secret: str, code: str) -> bool:
     return True
 
 
-def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
+def confirm_enrolment(user: User, code: str, password: str) -> tuple[list[str], int]:
     """Turn TOTP on once the password and a code from the new secret check out.
 
-    Returns fresh recovery codes.
+    Returns fresh recovery codes and how many API tokens were revoked.
     """
     from campus.accounts.services import verify_password
+    from campus.accounts.tokens import revoke_all_tokens
 
     secret = user.totp_pending_secret
     if user.totp_enabled:
@@ -158,7 +159,9 @@ def confirm_enrolment(user: User, code: str, password: str) -> list[str]:
         actor=user,
     )
     tell_member(user, "second_factor_on")
-    return codes
+    # So must a script: a token made while the password alone signed in (by whoever had it)
+    # would go on without the factor, as it would outlive a password change.
+    return codes, revoke_all_tokens(user, "second factor turned on", actor=user)
 
 
 def check_code(user: User, code: str) -> str | None:

@@ -12,6 +12,7 @@ from campus.accounts.access import (
     forget_browser_session,
     open_browser_session,
     password_checks,
+    say_tokens_revoked,
 )
 from campus.accounts.forms import EmptyForm
 from campus.accounts.security_forms import (
@@ -114,7 +115,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
     form = ConfirmTotpForm()
     if form.validate_on_submit():
         try:
-            codes = mfa.confirm_enrolment(user, form.code.data, form.password.data)
+            codes, revoked = mfa.confirm_enrolment(user, form.code.data, form.password.data)
         except mfa.MfaError as exc:
             db.session.rollback()
             record_refusal("mfa_enable_refused", user, exc.wrong)
@@ -125,6 +126,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
             db.session.commit()
             # The browser drops the token from before the second factor for the new one.
             open_browser_session(user, remember=bool(renewed and renewed.remembered))
+            say_tokens_revoked(revoked)
             return render_template("accounts/security_codes.html", codes=codes, first=True)
     uri = mfa.provisioning_uri(user, secret)
     status = 422 if form.is_submitted() else 200

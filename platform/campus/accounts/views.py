@@ -7,7 +7,12 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, mfa, reset, services, sessions
-from campus.accounts.access import end_this_session, open_browser_session, password_checks
+from campus.accounts.access import (
+    end_this_session,
+    open_browser_session,
+    password_checks,
+    say_tokens_revoked,
+)
 from campus.accounts.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -251,15 +256,6 @@ def request_reset() -> str | tuple[str, int] | Response:
     return render_template("accounts/reset_request.html", form=form), status
 
 
-def _say_tokens_revoked(revoked: int) -> None:
-    """Tell the member their API tokens stopped working, so a script's failure is no mystery."""
-    if revoked:
-        flash(
-            f"Your API tokens ({revoked}) were revoked; make new ones on the security page.",
-            "info",
-        )
-
-
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(setting("RESET_RATE_LIMIT"), key_func=by_address, methods=["POST"])
 def reset_password(token: str) -> str | tuple[str, int] | Response:
@@ -283,13 +279,13 @@ def reset_password(token: str) -> str | tuple[str, int] | Response:
             db.session.commit()
             session.clear()
             flash("Your password is changed. Sign in with it and your code.", "success")
-            _say_tokens_revoked(revoked)
+            say_tokens_revoked(revoked)
             return redirect(url_for("accounts.login"))
         sessions.sign_in(user, method="reset_link")
         db.session.commit()
         open_browser_session(user)
         flash("Your password is changed and you are signed in.", "success")
-        _say_tokens_revoked(revoked)
+        say_tokens_revoked(revoked)
         return redirect(url_for("main.home"))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/reset_password.html", form=form), status
@@ -345,7 +341,7 @@ def change_password() -> str | tuple[str, int] | Response:
             db.session.commit()
             open_browser_session(user, remember=bool(renewed and renewed.remembered))
             flash("Your password is changed. Other devices have been signed out.", "success")
-            _say_tokens_revoked(revoked)
+            say_tokens_revoked(revoked)
             return redirect(url_for("accounts.profile"))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/change_password.html", form=form), status
