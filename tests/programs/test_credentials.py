@@ -577,3 +577,25 @@ def test_the_credential_states_the_pass_mark_its_holder_sat_not_one_set_since(ap
         [credential] = _credentials()
         # It must not tell a board the holder scored 90% or better.
         assert "pass the certification exam (70% or better)" in credential.data["criteria"]
+
+
+def test_a_renewal_that_never_commits_leaves_the_holders_pdf_as_it_was(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        from campus.programs.models import Program
+
+        slug = db.session.get(Program, program_id).slug
+        support.sign_in_directly(client, user_id)
+    issued = client.get(f"/programs/{slug}/credential.pdf").data
+    day = START + timedelta(days=300)
+    with app.app_context(), time_machine.travel(day, tick=False):
+        complete(user_id, make_course("renewal-lost", hours="4"))
+        [credential] = _credentials()
+        # The worker dies, or the database refuses the commit, once the renewal is drawn.
+        assert actions.renew_credential(credential.id, day.date())
+        db.session.rollback()
+        db.session.expire_all()
+        assert db.session.get(Credential, credential.id).valid_until == date(2028, 2, 29)
+    # Still the PDF of the period the database holds, not one of a renewal that never was.
+    assert client.get(f"/programs/{slug}/credential.pdf").data == issued

@@ -25,7 +25,7 @@ from campus.programs.exam import latest_credential
 from campus.programs.models import Credential, CredentialEvent, Program
 from campus.programs.progress import progress
 from campus.programs.standing import standing
-from campus.storage import get_storage
+from campus.storage import delete_after_commit, delete_on_rollback, get_storage
 from campus.templating import counted
 from campus.urls import public_url
 
@@ -234,11 +234,20 @@ def renew(credential: Credential, today: date) -> bool:
             detail=f"valid until {old_until.isoformat()} -> {credential.valid_until.isoformat()}",
         )
     )
+    # New files under the new period's name, switched to in this transaction: a renewal that
+    # never commits (the worker killed, the database away) leaves the holder's PDF and badge
+    # those of the period the database still holds, not of a renewal that never happened.
+    base = f"programs/credentials/{credential.code}-{credential.valid_until:%Y%m%d}"
     storage = get_storage()
-    storage.save(f"programs/credentials/{credential.code}.pdf", documents.render_pdf(credential))
-    storage.save(
-        f"programs/credentials/{credential.code}.jwt", documents.signed_badge(credential).encode()
+    storage.save(base + ".pdf", documents.render_pdf(credential))
+    storage.save(base + ".jwt", documents.signed_badge(credential).encode())
+    delete_on_rollback([base + ".pdf", base + ".jwt"])
+    delete_after_commit(
+        key
+        for key in (credential.storage_key, credential.badge_key)
+        if key and key not in (base + ".pdf", base + ".jwt")
     )
+    credential.storage_key, credential.badge_key = base + ".pdf", base + ".jwt"
     db.session.flush()
     return True
 
