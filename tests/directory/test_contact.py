@@ -212,7 +212,12 @@ def test_the_practitioner_can_turn_contact_off(app, client, practitioner):
 
 def test_messages_are_limited_per_address(app, client, practitioner):
     app.config["CONTACT_ADDRESS_RATE_LIMIT"] = "2 per hour"
-    statuses = [_send(app, client, practitioner).status_code for _ in range(3)]
+    statuses = [
+        _send(
+            app, client, practitioner, message=f"Do you treat shoulder pain? Question {n}."
+        ).status_code
+        for n in range(3)
+    ]
     assert statuses == [302, 302, 429]
     assert len(_messages(app)) == 2
 
@@ -330,3 +335,27 @@ def test_a_message_sent_again_at_once_from_the_refused_form_is_kept(
     assert again.status_code == 302
     (message,) = _messages(app)
     assert message.sender_email == "casey@example.net"
+
+
+def test_a_double_click_on_send_keeps_relays_and_counts_one_message(app, client, practitioner):
+    from sqlalchemy import func, select
+
+    from campus.audit import AuditEntry
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    profile_id, slug = practitioner
+    client.get(f"/directory/{slug}")
+    form = message_fields(app, profile_id)
+    # The same form twice (a double click, or sent again from the browser's history).
+    statuses = [
+        support.post_form(client, f"/directory/{slug}/contact", dict(form)).status_code
+        for _ in range(2)
+    ]
+    assert statuses == [302, 302]
+    assert len(_messages(app)) == 1
+    assert [m["To"] for m in support.outbox(app)].count(PRACTITIONER_EMAIL) == 1
+    with app.app_context():
+        assert db.session.get(DirectoryProfile, profile_id).messages_received == 1
+        logged = select(func.count()).where(AuditEntry.action == "directory_message")
+        assert db.session.scalar(logged) == 1

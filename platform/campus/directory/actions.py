@@ -116,6 +116,9 @@ def send_message(
     """Take a client's message for a practitioner (spam-checked), and log that one came."""
     contact.check_stamp(stamp, profile.id)
     name, email, body = contact.check_message(name, email, body, honeypot)
+    earlier = contact.sent_already(profile, name, email, body)
+    if earlier is not None:
+        return earlier  # sent twice: kept, counted, relayed and logged the first time only
     message = contact.store_message(profile, name, email, body)
     # The log says a message came; who sent it and what it said stay with the message.
     record(

@@ -24,11 +24,15 @@ from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email, retention_cutoff, single_address
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.urls import public_url
 
 RELAY_TASK = "campus.directory.relay_message"
 MAX_LINKS = 2
 MAX_MESSAGE = 3000
+# The same words from the same sender to one practitioner within this time are one message
+# sent twice (a double click, the form sent again from the browser's history).
+SAME_MESSAGE_WINDOW = timedelta(minutes=10)
 _LINK = re.compile(r"https?://|www\.|\[url", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
@@ -128,6 +132,26 @@ def check_message(name: str, email: str, body: str, honeypot: str) -> tuple[str,
             "message",
         )
     return name, email, body
+
+
+def sent_already(
+    profile: DirectoryProfile, name: str, email: str, body: str
+) -> ContactMessage | None:
+    """Find this very message taken for the profile a moment ago; None if it is new."""
+    # The profile's row, locked to the commit: a second send landing at once waits here, then
+    # finds the first one's message rather than storing, counting and relaying it again.
+    lock_row(DirectoryProfile, profile.id)
+    return db.session.scalar(
+        select(ContactMessage)
+        .where(
+            ContactMessage.profile_id == profile.id,
+            ContactMessage.sender_email == email,
+            ContactMessage.sender_name == name,
+            ContactMessage.body == body,
+            ContactMessage.created_at > utcnow() - SAME_MESSAGE_WINDOW,
+        )
+        .limit(1)
+    )
 
 
 def store_message(profile: DirectoryProfile, name: str, email: str, body: str) -> ContactMessage:
