@@ -199,3 +199,44 @@ def test_a_filter_time_at_the_calendars_edge_is_an_empty_list_not_an_error(app, 
     before = _filter_arg(app, "admin_certificates", "Completed", "smaller than")
     early = client.get("/admin/certificates/", query_string={before: "0001-01-01 00:00:00"})
     assert early.status_code == 200 and code not in early.text
+
+
+def _form_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of one form on a page, as the browser sends them back."""
+    form = re.search(rf'<form[^>]*action="[^"]*/{action}"[^>]*>(.*?)</form>', page, re.S)
+    assert form is not None
+    return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(1)))
+
+
+def test_a_reissue_sent_again_from_the_same_page_does_not_reissue_twice(app, client):
+    student = completed_student(app, "reissue-twice")
+    cert_id, old_code, _, _ = _certificate(app, student.user_id)
+    helpers.sign_in_admin(app, client)
+    page = client.get(f"/admin/certificates/details/?id={cert_id}").get_data(as_text=True)
+    # The page as the admin saw it, sent twice (two tabs, two admins, a click on a stale page).
+    form = {**_form_fields(page, "reissue"), "reissue-reason": "Name corrected"}
+    path = f"/admin/certificates/{cert_id}/reissue"
+    helpers.post(client, path, dict(form))
+    _, new_code, status, _ = _certificate(app, student.user_id)
+    assert new_code != old_code and status == "issued"
+    again = helpers.post(client, path, dict(form), follow_redirects=True)
+    assert any(f"{old_code} was replaced by {new_code}" in m for m in helpers.flashes(again))
+    assert _certificate(app, student.user_id)[1] == new_code
+    assert len(helpers.audit_entries(app, action="reissue")) == 1
+
+
+def test_a_revocation_sent_from_a_page_shown_before_a_reissue_is_refused(app, client):
+    student = completed_student(app, "revoke-stale")
+    cert_id, old_code, _, _ = _certificate(app, student.user_id)
+    helpers.sign_in_admin(app, client)
+    page = client.get(f"/admin/certificates/details/?id={cert_id}").get_data(as_text=True)
+    stale = {**_form_fields(page, "revoke"), "revoke-reason": "Quiz answers were shared"}
+    helpers.post(
+        client, f"/admin/certificates/{cert_id}/reissue", {"reissue-reason": "Name corrected"}
+    )
+    new_code = _certificate(app, student.user_id)[1]
+    refused = helpers.post(
+        client, f"/admin/certificates/{cert_id}/revoke", stale, follow_redirects=True
+    )
+    assert any(f"{old_code} was replaced by {new_code}" in m for m in helpers.flashes(refused))
+    assert _certificate(app, student.user_id)[2] == "issued"

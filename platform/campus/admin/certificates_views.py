@@ -12,11 +12,11 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from campus.admin.base import AuditedModelView
-from campus.admin.forms import RevokeForm
+from campus.admin.forms import CertificateChangeForm
 from campus.admin.services import AdminActionError
 from campus.certificates import actions as certificate_actions
 from campus.certificates.models import Certificate, printed_date_of
-from campus.certificates.services import CertificateError
+from campus.certificates.services import CertificateError, find
 from campus.extensions import db
 from campus.templating import format_date
 
@@ -33,14 +33,25 @@ def _member(view, context, model, name) -> Markup:
     return Markup(f'<a href="{url}">{escape(model.user.email)}</a>')
 
 
-def change_certificate(certificate_id: int, action: str, reason: str) -> Certificate:
-    """Revoke or reissue a certificate through the certificates' action (which logs it)."""
+def change_certificate(
+    certificate_id: int, action: str, reason: str, shown_code: str | None = None
+) -> Certificate:
+    """Revoke or reissue a certificate through the certificates' action (which logs it).
+
+    `shown_code` is the code on the page the admin acted from: a code retired since is refused.
+    """
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         raise AdminActionError("There is no such certificate.")
+    if shown_code:
+        found = find(shown_code)
+        if found is None or found.certificate.id != certificate.id:
+            raise AdminActionError("That code is not this certificate's.")
     change = certificate_actions.revoke if action == "revoke" else certificate_actions.reissue
     try:
-        return change(certificate.code, reason, actor=current_user._get_current_object())
+        return change(
+            shown_code or certificate.code, reason, actor=current_user._get_current_object()
+        )
     except CertificateError as exc:
         raise AdminActionError(exc.message) from exc
 
@@ -77,14 +88,16 @@ class CertificateView(AuditedModelView):
         super().__init__(Certificate, session, **kwargs)
 
     def render(self, template, **kwargs):
-        kwargs.setdefault("revoke_form", RevokeForm(prefix="revoke"))
-        kwargs.setdefault("reissue_form", RevokeForm(prefix="reissue"))
+        model = kwargs.get("model")
+        shown = model.code if isinstance(model, Certificate) else None
+        kwargs.setdefault("revoke_form", CertificateChangeForm(prefix="revoke", code=shown))
+        kwargs.setdefault("reissue_form", CertificateChangeForm(prefix="reissue", code=shown))
         return super().render(template, **kwargs)
 
     def _change(self, certificate_id: int, action: str):
         if db.session.get(Certificate, certificate_id) is None:
             abort(404)
-        form = RevokeForm(prefix=action)
+        form = CertificateChangeForm(prefix=action)
         back = redirect(url_for(".details_view", id=certificate_id))
         if not form.validate_on_submit():
             for errors in form.errors.values():
@@ -92,7 +105,9 @@ class CertificateView(AuditedModelView):
                     flash(f"Nothing changed: {error}", "error")
             return back
         try:
-            certificate = change_certificate(certificate_id, action, form.reason.data)
+            certificate = change_certificate(
+                certificate_id, action, form.reason.data, form.code.data
+            )
             db.session.commit()
         except AdminActionError as exc:
             db.session.rollback()

@@ -60,6 +60,14 @@ class RevokeForm(Form):
     )
 
 
+class CertificateChangeForm(RevokeForm):
+    """Revoke or reissue a certificate: the reason, and the code of the page it was sent from."""
+
+    # The change is for the certificate as the admin saw it: reissued under another code since
+    # (by another admin, or by this very form sent twice), it is refused, not made again.
+    code = HiddenField(validators=[Optional(), Length(max=64)])
+
+
 class MoveForm(Form):
     """Move one module or lesson of a course one place up or down."""
 
