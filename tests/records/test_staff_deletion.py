@@ -58,3 +58,62 @@ def test_the_refusal_names_the_way_out_and_a_retired_assessor_can_leave(app, cli
     assert response.status_code in (200, 302), response.get_data(as_text=True)[:500]
     with app.app_context():
         assert db.session.get(User, assessor_id) is None
+
+
+def test_a_retired_assessors_verdicts_still_name_them_after_their_account_is_gone(app):
+    from sqlalchemy import select
+
+    from campus.accounts.roles import set_role
+    from campus.programs import actions as program_actions
+    from campus.programs.models import PracticalSubmission
+    from campus.records import actions as records_actions
+    from tests.programs.helpers import make_program
+
+    with app.app_context():
+        candidate = support.create_user(email="cand@example.com", full_name="Cory Candidate")
+        assessor = support.create_user(
+            email="pat@example.com", full_name="Pat Reviewer", role="assessor"
+        )
+        program = make_program(slug="reviewed", practical_required=True, rubric="Finds it")
+        db.session.add(
+            PracticalSubmission(
+                program_id=program.id,
+                user_id=candidate.id,
+                storage_key="programs/practicals/cory.mp4",
+                filename="me.mp4",
+                content_type="video/mp4",
+                size_bytes=4,
+            )
+        )
+        db.session.commit()
+        submission = db.session.scalars(select(PracticalSubmission)).one()
+        program_actions.review_practical(submission, assessor, {"Finds it": True}, "pass", "")
+        db.session.commit()
+        # Retired by the operator, then gone: they have no CE records, so the row goes too.
+        set_role(assessor, "student", actor=None)
+        db.session.commit()
+        records_actions.delete_account(
+            assessor, password=support.DEFAULT_PASSWORD, code=None, confirmation="DELETE"
+        )
+        db.session.commit()
+        db.session.expunge_all()
+        kept = db.session.scalars(select(PracticalSubmission)).one()
+        kept_id = kept.id
+        # Who passed the candidate's practical is the candidate's record, kept with it.
+        assert kept.status == "passed"
+        assert kept.reviewer_name == "Pat Reviewer"
+        # The log, kept for good, names them no more than their other entries do.
+        from campus.audit import AuditEntry
+
+        review = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "program_practical_review")
+        ).one()
+        assert "Pat Reviewer" not in str([review.summary, review.before, review.after])
+        admin_id = support.create_user(role="admin").id
+        support.enable_totp(admin_id)
+    admin = app.test_client()
+    with app.app_context():
+        support.sign_in_directly(admin, admin_id, second_factor=True)
+    page = admin.get("/admin/assessments/").get_data(as_text=True)
+    assert "Cory Candidate" in page and "Pat Reviewer" in page
+    assert "by Pat Reviewer" in admin.get(f"/admin/assessments/{kept_id}/").get_data(as_text=True)

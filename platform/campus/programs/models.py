@@ -178,6 +178,9 @@ class PracticalSubmission(TimestampMixin, Model):
     # submitted (waiting for review), passed, or returned (with comments; resubmit allowed).
     status: Mapped[str] = mapped_column(String(10), default="submitted", index=True)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The assessor's name as it was at the review: the verdict is the candidate's record and
+    # must name who decided it after the assessor's account (and reviewer_id) is gone.
+    reviewer_name: Mapped[str | None] = mapped_column(String(120))
     reviewed_at: Mapped[datetime | None]
     comments: Mapped[str] = mapped_column(Text, default="")
     # {"<criterion>": true/false} as the assessor marked the rubric.

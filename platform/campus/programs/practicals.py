@@ -193,6 +193,7 @@ def review(
     submission.rubric_marks = marks
     submission.comments = comments
     submission.reviewer_id = reviewer.id
+    submission.reviewer_name = reviewer.full_name
     submission.reviewed_at = utcnow()
     db.session.flush()
 

@@ -204,8 +204,10 @@ def scrub_reports(reports: tuple[tuple[int, Any], ...], names: tuple[str, ...], 
         entry.after = cleaned(entry.after)
 
 
-# Snapshot fields that name a member (an account's own columns): scrubbed with the address.
-_NAMING_FIELDS = ("full_name",)
+# Snapshot fields that name a member (an account's own columns, and an assessor's name in the
+# verdicts they gave): scrubbed with the address. The verdict itself keeps the assessor's name
+# for as long as the candidate's records are kept; the log, kept for good, does not.
+_NAMING_FIELDS = ("full_name", "reviewer_name")
 
 
 def _replaced(value: Any, old: str, new: str) -> Any:
