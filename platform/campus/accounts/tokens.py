@@ -21,7 +21,7 @@ from campus.accounts.notices import tell_member
 from campus.accounts.rules import RuleError, plain_text
 from campus.audit import record
 from campus.extensions import Model, db
-from campus.models.base import utcnow
+from campus.models.base import IDS_KEPT, utcnow
 from campus.models.writes import lock_row
 
 PREFIX = "campus_"
@@ -45,6 +45,7 @@ class ApiToken(Model):
     """One personal API token of a user; the raw value is never stored."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = IDS_KEPT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

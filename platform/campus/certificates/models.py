@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campus import dates
 from campus.accounts.models import User
 from campus.extensions import Model
-from campus.models.base import TimestampMixin, utcnow
+from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
 STATUSES = {
     "pending": "Being prepared",
@@ -84,6 +84,7 @@ class Certificate(TimestampMixin, Model):
             "status IN ('pending', 'issued', 'failed', 'revoked')", name="status_known"
         ),
         Index("ix_certificates_user_completed", "user_id", "completed_at"),
+        IDS_KEPT,
     )
 
     @property

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.extensions import Model, db
-from campus.models.base import TimestampMixin, utcnow
+from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
 PUBLIC, MEMBERS, PAID = "public", "members", "paid"
 VISIBILITIES = (PUBLIC, MEMBERS, PAID)
@@ -32,6 +32,7 @@ class Category(Model):
     """A body region articles are filed under."""
 
     __tablename__ = "categories"
+    __table_args__ = IDS_KEPT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -46,6 +47,7 @@ class Tag(Model):
     """A muscle (or topic) articles are tagged with."""
 
     __tablename__ = "tags"
+    __table_args__ = IDS_KEPT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -64,6 +66,7 @@ class Article(TimestampMixin, Model):
         Index("ix_articles_status_published_at", "status", "published_at"),
         # SQLite only (migration 0014): a search's filters without reading the wide rows.
         Index("ix_articles_search_filter", "status", "visibility", "published_at", "category_id"),
+        IDS_KEPT,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +102,7 @@ class Download(TimestampMixin, Model):
     """A free resource (a PDF in the instance folder) given in exchange for an email."""
 
     __tablename__ = "downloads"
+    __table_args__ = IDS_KEPT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -113,7 +117,10 @@ class Lead(Model):
     """One request for a download per email and download, with the marketing answer."""
 
     __tablename__ = "leads"
-    __table_args__ = (UniqueConstraint("download_id", "email", name="uq_leads_download_email"),)
+    __table_args__ = (
+        UniqueConstraint("download_id", "email", name="uq_leads_download_email"),
+        IDS_KEPT,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     download_id: Mapped[int] = mapped_column(ForeignKey("downloads.id", ondelete="CASCADE"))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
 from campus.extensions import Model
-from campus.models.base import TimestampMixin, utcnow
+from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
 
 class DirectoryProfile(TimestampMixin, Model):
@@ -140,6 +140,7 @@ class ContactMessage(Model):
     """A client's message to a practitioner, stored, then relayed by the worker."""
 
     __tablename__ = "directory_messages"
+    __table_args__ = IDS_KEPT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(

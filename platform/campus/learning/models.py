@@ -20,31 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campus.accounts.models import User
 from campus.extensions import Model
 from campus.learning.rendering import render_on_set
-from campus.models.base import TimestampMixin, utcnow
+from campus.learning.vocabulary import DELIVERY_TYPES, LEVELS, SUBJECTS
+from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
-# Labels as certificates print them (the course type a board reads): NCBTMB counts a recorded
-# webinar as home study and refuses a certificate that calls it anything else.
-DELIVERY_TYPES = {
-    "home_study": "Home study",
-    "live_webinar": "Live webinar",
-    "recorded_webinar": "Home study (recorded webinar)",
-}
-# Subjects a renewal rule may require hours in; a course names those it covers.
-SUBJECTS = {
-    "ethics": "Professional ethics",
-    "laws_and_rules": "Laws and rules",
-    "medical_errors": "Prevention of medical errors",
-    "human_trafficking": "Human trafficking awareness",
-    "domestic_violence": "Domestic violence and sexual assault awareness",
-    "child_abuse": "Child abuse recognition and reporting",
-    "health_equity": "Health equity",
-    "life_support": "Basic life support",
-}
-LEVELS = {
-    "introductory": "Introductory",
-    "intermediate": "Intermediate",
-    "advanced": "Advanced",
-}
 COURSE_STATUSES = ("draft", "published")
 QUESTION_KINDS = {"single": "Choose one answer", "multiple": "Choose every correct answer"}
 ENROLLMENT_STATUSES = ("active", "completed")
@@ -101,6 +79,7 @@ class Course(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'published')", name="status"),
         CheckConstraint("ce_hours > 0", name="ce_hours_positive"),
+        IDS_KEPT,
     )
 
     @property
@@ -155,6 +134,7 @@ class BoardApproval(TimestampMixin, Model):
     """A CE board's approval of a course (or of us as its provider), valid until a date."""
 
     __tablename__ = "board_approvals"
+    __table_args__ = IDS_KEPT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
@@ -185,7 +165,7 @@ class Module(TimestampMixin, Model):
         back_populates="module", order_by="Lesson.position", viewonly=True
     )
 
-    __table_args__ = (UniqueConstraint("course_id", "position"),)
+    __table_args__ = (UniqueConstraint("course_id", "position"), IDS_KEPT)
 
 
 class Lesson(TimestampMixin, Model):
@@ -222,6 +202,7 @@ class Lesson(TimestampMixin, Model):
     __table_args__ = (
         UniqueConstraint("module_id", "position"),
         CheckConstraint("estimated_minutes > 0", name="estimated_minutes_positive"),
+        IDS_KEPT,
     )
 
 
@@ -270,6 +251,7 @@ class Quiz(TimestampMixin, Model):
             "questions_per_attempt IS NULL OR questions_per_attempt >= 1",
             name="questions_per_attempt_positive",
         ),
+        IDS_KEPT,
     )
 
     def drawn_count(self) -> int:
@@ -305,6 +287,7 @@ class Question(TimestampMixin, Model):
     __table_args__ = (
         UniqueConstraint("quiz_id", "position"),
         CheckConstraint("kind IN ('single', 'multiple')", name="kind"),
+        IDS_KEPT,
     )
 
 
@@ -364,6 +347,7 @@ class Enrollment(TimestampMixin, Model):
         UniqueConstraint("user_id", "course_id"),
         CheckConstraint("status IN ('active', 'completed')", name="status"),
         Index("ix_enrollments_user_completed", "user_id", "completed_at"),
+        IDS_KEPT,
     )
 
     @property

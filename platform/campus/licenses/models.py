@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campus.accounts.models import PROFESSIONS, User
 from campus.extensions import Model
 from campus.licenses.jurisdictions import jurisdiction_name
-from campus.models.base import TimestampMixin, utcnow
+from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
 
 class License(TimestampMixin, Model):
@@ -59,7 +59,10 @@ class RenewalRule(TimestampMixin, Model):
     """What one board asks for a renewal: hours per cycle, caps, required subjects, approvals."""
 
     __tablename__ = "renewal_rules"
-    __table_args__ = (UniqueConstraint("jurisdiction", "profession"),)
+    __table_args__ = (
+        UniqueConstraint("jurisdiction", "profession"),
+        IDS_KEPT,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     jurisdiction: Mapped[str] = mapped_column(String(60))

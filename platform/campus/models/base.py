@@ -17,6 +17,14 @@ NAMING_CONVENTION = {
 }
 
 
+# The table arguments of a table whose rows are deleted (by an admin, an account's deletion, a
+# sweep or the retention purge): SQLite hands the highest id out again once its row is gone,
+# unless the table says AUTOINCREMENT, and the audit log files its entries about a row under
+# its id, so a new row would show the deleted one's history as its own. PostgreSQL's
+# sequences never hand an id out twice.
+IDS_KEPT = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campus.accounts.models import User
 from campus.extensions import Model
 from campus.learning.models import Course
-from campus.models.base import TimestampMixin, utcnow
+from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
 # The first part of addresses under /programs/ that are not a program's.
 RESERVED_SLUGS = frozenset({"verify"})
@@ -70,6 +70,7 @@ class Program(TimestampMixin, Model):
         CheckConstraint("validity_months > 0", name="validity_positive"),
         CheckConstraint("exam_pass_mark BETWEEN 1 AND 100", name="pass_mark_percent"),
         CheckConstraint("exam_time_limit_minutes > 0", name="time_limit_positive"),
+        IDS_KEPT,
     )
 
     @property
@@ -116,6 +117,7 @@ class ExamQuestion(TimestampMixin, Model):
     """A question of a program's exam bank; `choices` is [{"id", "text", "correct"}]."""
 
     __tablename__ = "program_exam_questions"
+    __table_args__ = IDS_KEPT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(
@@ -156,6 +158,7 @@ class ExamSitting(Model):
     __table_args__ = (
         UniqueConstraint("user_id", "program_id", "number"),
         Index("ix_program_exam_sittings_open", "closed_at", "deadline_at"),
+        IDS_KEPT,
     )
 
     @property
@@ -196,6 +199,7 @@ class PracticalSubmission(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("status IN ('submitted', 'passed', 'returned')", name="status_known"),
         Index("ix_program_practicals_user_program", "user_id", "program_id"),
+        IDS_KEPT,
     )
 
 
@@ -236,6 +240,7 @@ class Credential(TimestampMixin, Model):
         CheckConstraint(
             "status IN ('pending', 'issued', 'failed', 'revoked')", name="status_known"
         ),
+        IDS_KEPT,
     )
 
     def status_on(self, day: date) -> str:

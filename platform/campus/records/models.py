@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
 from campus.extensions import Model
-from campus.models.base import TimestampMixin, utcnow
+from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
 EXPORT_STATUSES = ("pending", "ready", "failed", "expired")
 
@@ -40,7 +40,10 @@ class RetentionHold(TimestampMixin, Model):
 
     user: Mapped[User] = relationship()
 
-    __table_args__ = (CheckConstraint("retention_years >= 1", name="retention_years_positive"),)
+    __table_args__ = (
+        CheckConstraint("retention_years >= 1", name="retention_years_positive"),
+        IDS_KEPT,
+    )
 
     def __repr__(self) -> str:
         return f"<RetentionHold {self.id} user={self.user_id} until={self.purge_after}>"
@@ -66,6 +69,7 @@ class DataExport(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'ready', 'failed', 'expired')", name="status_known"),
         Index("ix_data_exports_user_requested", "user_id", "requested_at"),
+        IDS_KEPT,
     )
 
     def is_downloadable(self, now: datetime) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.certificates.models import Certificate
 from campus.extensions import Model
-from campus.models.base import TimestampMixin
+from campus.models.base import IDS_KEPT, TimestampMixin
 
 STATUSES = ("pending", "sent", "accepted", "rejected", "not_configured", "cancelled", "failed")
 
@@ -83,6 +83,7 @@ class ReportedCompletion(TimestampMixin, Model):
             "'failed')",
             name="status_known",
         ),
+        IDS_KEPT,
     )
 
     @property
