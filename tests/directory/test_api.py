@@ -71,3 +71,19 @@ def test_the_api_filters_by_a_credential_as_the_page_does(app, client):
     assert body["total"] == 1
     unknown = client.get("/api/v1/directory?zip=10001&credential=no-such-program")
     assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("zip=1234", "zip"),  # refused by the parameter's schema
+        ("zip=abcde", "zip"),  # refused by the search: the same shape
+        ("zip=00000", "zip"),
+        ("zip=10001&credential=no-such-program", "credential"),
+    ],
+)
+def test_every_refused_search_names_the_parameter_it_refused(client, query, field):
+    error = client.get(f"/api/v1/directory?{query}").get_json()["error"]
+    assert error["code"] == "validation_error"
+    assert list(error["details"]["query"]) == [field]
+    assert error["details"]["query"][field]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from werkzeug.wrappers import Response
 
 from campus.api.spec import ErrorSchema
 from campus.directory import geo, photos, taxonomy
 from campus.directory import search as finder
+from campus.errors import json_error
 from campus.integers import QueryInteger, QueryNumber
 from campus.urls import public_url
 
 blp = Blueprint("directory_api", __name__, description="The practitioner directory")
+
+# The query parameter of each search input a refusal can be about (the page calls it radius).
+_PARAMETERS = {"radius": "radius_miles"}
 
 
 class DirectoryQuerySchema(Schema):
@@ -107,7 +112,7 @@ def _item(hit: finder.Hit) -> dict:
     schema=ErrorSchema,
     description="A malformed or unknown ZIP code, or a bad filter (an unknown credential too)",
 )
-def list_practitioners(args: dict) -> dict:
+def list_practitioners(args: dict) -> dict | Response:
     """Find published practitioners within a radius of a ZIP code, nearest first."""
     try:
         query = finder.build_query(
@@ -120,7 +125,10 @@ def list_practitioners(args: dict) -> dict:
             per_page=args["per_page"],
         )
     except geo.LocationError as exc:
-        abort(422, description=str(exc))
+        # Named under details, as the parameters' own schema names a malformed one: a client
+        # shows the message by the field either way.
+        name = _PARAMETERS.get(exc.field, exc.field)
+        return json_error("validation_error", str(exc), 422, details={"query": {name: [str(exc)]}})
     result = finder.search(query, count_impressions=request.method == "GET")  # HEAD shows no one
     page = {
         "centre": {

@@ -22,7 +22,15 @@ _ZIP = re.compile(r"^[0-9]{5}$")
 
 
 class LocationError(ValueError):
-    """A ZIP code or radius that cannot be searched; the message says why."""
+    """A ZIP code, radius or filter that cannot be searched; the message says why.
+
+    `field` names the search's input it is about (zip, radius, specialty, profession,
+    credential), so a form or an API client can show the message next to it.
+    """
+
+    def __init__(self, message: str, field: str = "zip") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -95,13 +103,13 @@ def clean_radius(raw: str | float | int | None, default: int = 25) -> float:
         return float(default)
     # float() also reads "1_0", "1e1" and other scripts' digits ("٣"): a distance is plain.
     if isinstance(raw, str) and not is_plain_decimal(raw.strip()):
-        raise LocationError("Choose a distance in miles, for example 25.")
+        raise LocationError("Choose a distance in miles, for example 25.", "radius")
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise LocationError("Choose a distance in miles, for example 25.") from None
+        raise LocationError("Choose a distance in miles, for example 25.", "radius") from None
     if not math.isfinite(value) or not 1 <= value <= MAX_RADIUS_MILES:
-        raise LocationError(f"Choose a distance between 1 and {MAX_RADIUS_MILES} miles.")
+        raise LocationError(f"Choose a distance between 1 and {MAX_RADIUS_MILES} miles.", "radius")
     return value
 
 

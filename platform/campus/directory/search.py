@@ -112,15 +112,15 @@ def build_query(
     page: int = 1,
     per_page: int = PER_PAGE,
 ) -> SearchQuery:
-    """Check a search's inputs; raise LocationError (or DirectoryFilterError) with a message."""
+    """Check a search's inputs; raise LocationError with a message and the input it is about."""
     place = geo.locate(zip_code)
     radius_miles = geo.clean_radius(radius)
     if specialty and specialty not in taxonomy.specialties():
-        raise geo.LocationError("Choose a specialty from the list.")
+        raise geo.LocationError("Choose a specialty from the list.", "specialty")
     if profession and profession not in taxonomy.professions():
-        raise geo.LocationError("Choose a profession from the list.")
+        raise geo.LocationError("Choose a profession from the list.", "profession")
     if credential and credential not in dict(credentials.credential_choices()):
-        raise geo.LocationError("Choose a credential from the list.")
+        raise geo.LocationError("Choose a credential from the list.", "credential")
     return SearchQuery(
         place=place,
         radius_miles=radius_miles,
