@@ -264,6 +264,20 @@ def test_bad_submission_is_refused_and_records_nothing(app, client, course, memb
     assert _attempts(app) == []
 
 
+def test_a_refused_submission_names_its_problems_where_the_document_says(
+    app, client, course, member
+):
+    with app.app_context():
+        other = make_course("other-course")
+    response = _submit(client, course, _bad_cases(course, other)["question of another quiz"])
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_answers"
+    # The document's error body keeps a validation's per-field messages under details.
+    assert error["details"] == {"json": {"answers": error["problems"]}}
+    assert any("is not part of this attempt" in problem for problem in error["problems"])
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -54,7 +54,12 @@ blp = Blueprint(
 
 @blp.errorhandler(LearningError)
 def _refused(err: LearningError):
-    response = json_error(err.code, err.message, err.status, **err.extra)
+    details = None
+    if err.code == "invalid_answers":
+        # Where the document's error body keeps a validation's per-field messages, as for a
+        # malformed body; `problems` stays for the clients that already read it.
+        details = {"json": {"answers": err.extra["problems"]}}
+    response = json_error(err.code, err.message, err.status, details, **err.extra)
     if err.status == 429 and "retry_at" in err.extra:
         # HTTP clients back off by the header, not by reading the body (RFC 9110 10.2.3).
         wait = datetime.fromisoformat(err.extra["retry_at"]) - utcnow()
