@@ -199,3 +199,13 @@ def test_the_docs_page_names_every_status_and_the_token(client):
     assert "Authorization: Bearer" in page
     assert "The JSON body is too large" in page
     assert "Any other error, as a JSON error body" in page
+
+
+def test_the_docs_page_names_the_path_parameters_and_the_body_fields(client):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    start = page.index("<code>/api/v1/courses/{slug}/quiz/attempts</code>")
+    section = page[start : page.index("</section>", start)]
+    assert "<td><code>slug</code></td><td>path</td>" in section
+    assert "<td><code>answers</code></td>" in section
+    lesson = page.index("<code>/api/v1/lessons/{lesson_id}/complete</code>")
+    assert "<td><code>lesson_id</code></td>" in page[lesson : page.index("</section>", lesson)]
