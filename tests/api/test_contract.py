@@ -23,7 +23,7 @@ from schemathesis.checks import (
 
 from tests import support
 from tests.api.helpers import bearer, member_with_token
-from tests.learning.helpers import enroll_directly, make_course
+from tests.learning.helpers import complete_all_lessons, enroll_directly, make_course
 
 CHECKS = [
     ignored_auth,  # where the document requires a token or session, a call without one is refused
@@ -90,6 +90,27 @@ def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database)
         assert response.get_json()["error"]["code"] == "needs_more_time"
         operation = _document(client)["paths"]["/api/v1/lessons/{lesson_id}/complete"]["post"]
         assert "409" in operation["responses"]
+    finally:
+        support.clean_database(app)
+
+
+def test_a_quiz_opened_too_soon_answers_a_409_the_document_names(_database):
+    app = support.make_app(SEAT_TIME_SCALE=1.0)  # the testing default lets no time be needed
+    try:
+        user_id, raw = member_with_token(app, "write")
+        with app.app_context():
+            course = make_course("timed-quiz", lessons=2, ce_hours="1")
+            enroll_directly(user_id, course.id)
+            complete_all_lessons(user_id, course)  # recorded, with no study time behind them
+        client = app.test_client()
+        response = client.post(f"/api/v1/courses/{course.slug}/quiz/attempt", headers=bearer(raw))
+        assert response.status_code == 409
+        assert response.get_json()["error"]["code"] == "needs_more_time"
+        responses = _document(client)["paths"]["/api/v1/courses/{slug}/quiz/attempt"]["post"][
+            "responses"
+        ]
+        assert "needs_more_time" in responses["409"]["description"]
+        assert "read-only token" in responses["403"]["description"]
     finally:
         support.clean_database(app)
 

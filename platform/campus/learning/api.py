@@ -143,6 +143,10 @@ def _quiz_dict(course: Course, user: User | None, enrollment: Enrollment | None)
 
 
 NOT_ALLOWED_TO_STUDY = "Not enrolled, membership lapsed, or a read-only token"
+QUIZ_NOT_OPEN = (
+    "Already passed, lessons incomplete, or too little study time on the course yet "
+    "(needs_more_time)"
+)
 
 # --- endpoints ---------------------------------------------------------------------------------
 
@@ -287,7 +291,7 @@ def complete_lesson(lesson_id: int) -> dict:
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
-@blp.alt_response(409, schema=ErrorSchema, description="Already passed, or lessons incomplete")
+@blp.alt_response(409, schema=ErrorSchema, description=QUIZ_NOT_OPEN)
 @blp.alt_response(
     422,
     schema=ErrorSchema,

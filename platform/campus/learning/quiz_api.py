@@ -9,7 +9,7 @@ from campus.extensions import db
 from campus.learning import access, papers
 from campus.learning import quiz as quizzes
 from campus.learning.access import LearningError, visible_course
-from campus.learning.api import _user, blp
+from campus.learning.api import NOT_ALLOWED_TO_STUDY, QUIZ_NOT_OPEN, _user, blp
 from campus.learning.api_schemas import QuestionSchema
 from campus.learning.models import Quiz, QuizPaper
 
@@ -40,9 +40,9 @@ def _attempt_dict(paper: QuizPaper, quiz: Quiz) -> dict:
 @blp.doc(security=SIGNED_IN)
 @blp.response(200, OpenAttemptSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
-@blp.alt_response(403, schema=ErrorSchema, description="Not enrolled, or membership lapsed")
+@blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
-@blp.alt_response(409, schema=ErrorSchema, description="Already passed, or lessons incomplete")
+@blp.alt_response(409, schema=ErrorSchema, description=QUIZ_NOT_OPEN)
 @blp.alt_response(
     429, schema=ErrorSchema, description="Daily attempt limit reached; Retry-After says when"
 )
