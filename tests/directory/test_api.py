@@ -87,3 +87,13 @@ def test_every_refused_search_names_the_parameter_it_refused(client, query, fiel
     assert error["code"] == "validation_error"
     assert list(error["details"]["query"]) == [field]
     assert error["details"]["query"][field]
+
+
+def test_an_empty_filter_searches_without_it_as_the_page_and_the_courses_api_do(app, client):
+    with app.app_context():
+        slug = make_profile("10001").slug
+    # The page's own form sends "any specialty" as specialty=, and so do clients built on it.
+    body = client.get("/api/v1/directory?zip=10001&specialty=&profession=&credential=")
+    assert body.status_code == 200
+    assert [item["slug"] for item in body.get_json()["items"]] == [slug]
+    assert client.get("/api/v1/courses?profession=").status_code == 200

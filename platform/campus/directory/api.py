@@ -31,15 +31,16 @@ class DirectoryQuerySchema(Schema):
         validate=validate.Range(min=1, max=geo.MAX_RADIUS_MILES),
         metadata={"description": "Search radius in miles"},
     )
+    # Empty is "any", as the page's form sends it (and the courses API takes it).
     specialty = fields.String(
         load_default=None,
-        validate=validate.OneOf(list(taxonomy.specialties())),
-        metadata={"description": "A specialty key"},
+        validate=validate.OneOf(["", *taxonomy.specialties()]),
+        metadata={"description": "A specialty key; empty for any"},
     )
     profession = fields.String(
         load_default=None,
-        validate=validate.OneOf(list(taxonomy.professions())),
-        metadata={"description": "A profession key"},
+        validate=validate.OneOf(["", *taxonomy.professions()]),
+        metadata={"description": "A profession key; empty for any"},
     )
     credential = fields.String(
         load_default=None,
