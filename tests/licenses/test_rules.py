@@ -112,6 +112,9 @@ RULE = "- {jurisdiction: FL, profession: massage_therapist, "
         ("source: s, required_subjects: {ethics: 1.125}", "more than two decimals"),
         # Plain YAML keeps the last of two equal keys: the first was dropped unsaid.
         ("source: s, hours_per_cycle: 24, hours_per_cycle: 12", "'hours_per_cycle' is written"),
+        # A list inside the list could not be looked up among the delivery types: a traceback.
+        ("source: s, capped_deliveries: [[home_study]]", "capped_deliveries must list delivery"),
+        ("source: s, capped_deliveries: [{a: 1}]", "capped_deliveries must list delivery"),
         # Cut to the column without a word: a link cut short is a broken link for members.
         (f"source: s, board: {'B' * 201}", "board is longer than 200 characters"),
         (

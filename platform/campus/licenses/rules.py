@@ -125,7 +125,10 @@ def check_rule(data: Any, where: str) -> RuleSpec:
             raise RuleFileError(f"{where}: unknown subject {subject!r}")
     required = {k: str(_hours(v, f"{where} {k}")) for k, v in sorted(subjects.items())}
     capped = data.get("capped_deliveries") or DEFAULT_CAPPED
-    if not isinstance(capped, list) or any(d not in DELIVERY_TYPES for d in capped):
+    # Each item is checked to be text first: a list or mapping cannot be looked up in the dict.
+    if not isinstance(capped, list) or any(
+        not isinstance(d, str) or d not in DELIVERY_TYPES for d in capped
+    ):
         raise RuleFileError(f"{where}: capped_deliveries must list delivery types")
     approvals = data.get("accepted_approvals") or []
     if not isinstance(approvals, list) or not all(isinstance(a, str) for a in approvals):
