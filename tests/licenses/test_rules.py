@@ -112,6 +112,12 @@ RULE = "- {jurisdiction: FL, profession: massage_therapist, "
         ("source: s, required_subjects: {ethics: 1.125}", "more than two decimals"),
         # Plain YAML keeps the last of two equal keys: the first was dropped unsaid.
         ("source: s, hours_per_cycle: 24, hours_per_cycle: 12", "'hours_per_cycle' is written"),
+        # A NUL failed the import on PostgreSQL; other control and direction characters
+        # reached members' trackers as they were, as the other importers refuse them.
+        ('source: "Rule\\0 64B7"', "source holds an invisible control"),
+        ('source: s, board: "FL \\u202eBoard"', "board holds an invisible control"),
+        ('source: s, notes: "Ask \\x1b[2J first"', "notes holds an invisible control"),
+        ('source: s, source_url: "https://example.com/\\0"', "source_url holds an invisible"),
         # A list inside the list could not be looked up among the delivery types: a traceback.
         ("source: s, capped_deliveries: [[home_study]]", "capped_deliveries must list delivery"),
         ("source: s, capped_deliveries: [{a: 1}]", "capped_deliveries must list delivery"),

@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy import select
 
 from campus.accounts.models import PROFESSIONS
+from campus.accounts.rules import invisible_mark
 from campus.audit import changed_fields, record, snapshot
 from campus.extensions import db
 from campus.integers import is_plain_decimal
@@ -84,7 +85,15 @@ def _text(data: dict, key: str, where: str) -> str:
     # str() of a list or mapping would be stored and shown to members: "['A', 'B']".
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise RuleFileError(f"{where}: {key} must be text, not {value!r}")
-    return str(value)
+    text = str(value)
+    # Notes may be a block of lines (joined into one when stored); other fields are one line.
+    mark = invisible_mark("".join(text.split()) if key == "notes" else text.strip())
+    if mark:
+        # A NUL fails the import on PostgreSQL; the others reach members' trackers as they are.
+        raise RuleFileError(
+            f"{where}: {key} holds an invisible control or text-direction character ({mark})"
+        )
+    return text
 
 
 def _flag(data: dict, key: str, where: str) -> bool:
