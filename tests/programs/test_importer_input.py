@@ -216,6 +216,34 @@ def test_a_control_or_direction_character_in_a_line_of_text_is_refused(
         assert db.session.scalar(select(Program)) is None
 
 
+_QUESTION = _EXAM + _bank("'*a'", "b")
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        # A NUL stopped the command at a database traceback on PostgreSQL; the other control
+        # and direction characters reached candidates' pages, which the admin's form drops.
+        ('description: "Hands\\0 on"\n', "description holds an invisible"),
+        ('description: "Read \\u202eme"\n', "description holds an invisible"),
+        (_QUESTION.replace("prompt: T?", 'prompt: "T\\0?"'), "the prompt of question 2 holds"),
+        (
+            _QUESTION.replace("prompt: T?", 'prompt: T?\n    explanation: "So\\x1b[2J"'),
+            "the explanation of question 2 holds",
+        ),
+    ],
+)
+def test_a_control_character_in_a_block_of_text_is_refused(
+    app, tmp_path: Path, text: str, refusal: str
+):
+    path = tmp_path / "p.yaml"
+    path.write_text("slug: x\ntitle: X\npublished: false\n" + text)
+    result = app.test_cli_runner().invoke(args=["programs", "import", str(path)])
+    assert result.exit_code == 1 and refusal in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Program)) is None
+
+
 def test_a_wrong_shape_is_a_message_on_the_command_line_not_a_traceback(app, tmp_path: Path):
     path = tmp_path / "p.yaml"
     path.write_text("slug: x\ntitle: X\nexam: 5\n")

@@ -102,7 +102,14 @@ def _text(value: Any, name: str) -> str:
     # str() of a list or mapping would be stored and shown to candidates: "['A', 'B']".
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ProgramFileError(f"{name} must be text, not {value!r}")
-    return str(value)
+    return _block(str(value), name)
+
+
+def _block(text: str, name: str) -> str:
+    """Text of several lines as the admin takes it: tabs and line breaks, no other controls."""
+    # A NUL stops the import at a database error on PostgreSQL; the rest garble the pages.
+    _line(re.sub(r"[\t\n\r]", "", text), name)
+    return text
 
 
 def _hours(value: Any, name: str) -> Decimal:
@@ -263,6 +270,7 @@ def _check_names(data: dict) -> None:
             raise ProgramFileError(f"{key} must be text, not {data[key]!r}")
     for key in ("title", "accrediting_body"):
         _line((data.get(key) or "").strip(), key)
+    _block(data.get("description") or "", "description")
     # The columns' sizes: a longer value was cut without a word, or refused by the database.
     for key, limit in (("slug", 120), ("title", 200), ("accrediting_body", 200)):
         if len(data.get(key) or "") > limit:
