@@ -162,3 +162,38 @@ def test_a_misspelt_field_is_refused_naming_it(app, tmp_path, field):
     assert result.exit_code == 1, result.output
     assert f"maya@example.com: unknown field(s) {field}" in result.output
     assert _users(app) == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'display_name: "Maya\\0 Chen"',
+        'full_name: "Maya\\0 Chen"',
+        'practice_name: "Chen \\u202eMassage"',
+        'street: "1 Main St\\0"',
+        'bio: "Trigger point\\x1b[2J therapy."',
+        'website: "https://example.com/\\0"',
+    ],
+)
+def test_a_control_character_in_a_text_field_is_refused_naming_it(app, tmp_path, line):
+    # A NUL stopped the import at a database traceback on PostgreSQL; the member's form drops
+    # control and direction characters, and the import stored them for the public directory.
+    key = line.split(":", 1)[0]
+    rows = [row for row in ENTRY.format(email="maya@example.com").splitlines()]
+    rows = [row for row in rows if not row.startswith(f"  {key}:")] + [f"  {line}"]
+    path = tmp_path / "profiles.yaml"
+    path.write_text("\n".join(rows) + "\n")
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, result.output
+    assert f"maya@example.com: {key} holds an invisible control" in result.output
+    assert _users(app) == 0
+
+
+def test_an_address_holding_a_nul_is_refused_not_looked_up(app, tmp_path):
+    # Looking the address up failed on PostgreSQL with a traceback, before any check.
+    path = tmp_path / "profiles.yaml"
+    path.write_text(ENTRY.format(email='"maya\\0@example.com"'))
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, result.output
+    assert "is not an email address" in result.output
+    assert _users(app) == 0

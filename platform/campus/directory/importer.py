@@ -9,6 +9,7 @@ the change; a member created for a profile is logged too.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from email_validator import EmailNotValidError, validate_email
 
 from campus.accounts.models import User
+from campus.accounts.rules import invisible_mark
 from campus.accounts.services import get_user_by_email, hash_password, normalize_email
 from campus.audit import record
 from campus.directory import actions, services
@@ -46,6 +48,12 @@ class ImportReport:
 def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | None:
     """The member an entry names, created (and logged) when missing and `create` is set."""
     email = normalize_email(str(entry.get("email", "")))
+    mark = invisible_mark(email)
+    if mark:
+        # Checked before the lookup: PostgreSQL cannot even compare text holding a NUL.
+        raise services.DirectoryError(
+            f"{email!r} is not an email address: it holds a control character ({mark})"
+        )
     user = get_user_by_email(email) if email else None
     if user is None and create and email:
         try:
@@ -89,7 +97,15 @@ def _text(entry: dict[str, Any], key: str) -> str:
     # str() of a list would be stored and shown in the public directory: "['Maya', 'Chen']".
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise services.DirectoryError(f"{key} must be text, not {value!r}")
-    return str(value)
+    text = str(value)
+    # The member's form drops these; a NUL fails the import on PostgreSQL, and the others
+    # would be shown in the public directory. Line breaks and tabs are plain text.
+    mark = invisible_mark(re.sub(r"[\t\n\r]", "", text))
+    if mark:
+        raise services.DirectoryError(
+            f"{key} holds an invisible control or text-direction character ({mark})"
+        )
+    return text
 
 
 def _flag(entry: dict[str, Any], key: str, default: bool) -> bool:
