@@ -197,3 +197,27 @@ def test_an_address_holding_a_nul_is_refused_not_looked_up(app, tmp_path):
     assert result.exit_code == 1, result.output
     assert "is not an email address" in result.output
     assert _users(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        (f"display_name: {'M' * 121}", "Enter the name clients know you by."),
+        (f"professions: [{'x' * 41}]", "Choose professions from the list."),
+        (f"full_name: {'F' * 121}", "full_name is longer than 120 characters"),
+    ],
+)
+def test_a_member_is_created_only_for_a_profile_that_passes_its_checks(
+    app, tmp_path, line, complaint
+):
+    # The member was made from the entry's names before the profile was checked: on
+    # PostgreSQL a name or profession longer than its column stopped the import at a traceback.
+    key = line.split(":", 1)[0]
+    rows = [row for row in ENTRY.format(email="maya@example.com").splitlines()]
+    rows = [row for row in rows if not row.startswith(f"  {key}:")] + [f"  {line}"]
+    path = tmp_path / "profiles.yaml"
+    path.write_text("\n".join(rows) + "\n")
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, result.output
+    assert f"maya@example.com: {complaint}" in result.output
+    assert _users(app) == 0

@@ -61,11 +61,17 @@ def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | N
             validate_email(email, check_deliverability=False)
         except EmailNotValidError as exc:
             raise services.DirectoryError(f"{email} is not an email address: {exc}") from None
+        # The profile is checked before a member is made from its names: one longer than its
+        # column stopped the import at a database error on PostgreSQL.
+        profile, _place = services.check(_data(entry))
+        full_name = _text(entry, "full_name").strip() or profile.display_name or email
+        if len(full_name) > 120:  # the column's size
+            raise services.DirectoryError("full_name is longer than 120 characters")
         user = User(
             email=email,
             # Nobody knows this password: the account exists to own the demo profile.
             password_hash=hash_password(secrets.token_urlsafe(24)),
-            full_name=_text(entry, "full_name") or _text(entry, "display_name") or email,
+            full_name=full_name,
             profession=(_names(entry, "professions") or ["other"])[0],
             email_verified_at=utcnow(),
         )
