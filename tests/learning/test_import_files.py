@@ -261,6 +261,30 @@ def test_a_control_or_direction_character_in_a_line_of_text_is_refused(
     refused(app, tmp_path, spoil, message)
 
 
+def _spoil_quiz_prompt(root: Path) -> None:
+    text = (root / "quiz.yaml").read_text()
+    data = yaml.safe_load(text)
+    data["questions"][0]["prompt"] = "Which\x00 muscle?"
+    (root / "quiz.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        # A NUL stopped the import at a database traceback on PostgreSQL; the other control
+        # and direction characters reached the course pages. Line breaks and tabs stay.
+        (_spoil_course(description="Three\x00 muscles"), "course.yaml: `description` holds"),
+        (_spoil_course(presenter_bio="Teaches \x1b[2J"), "course.yaml: `presenter_bio` holds"),
+        (_spoil_course(description="Read \u202eme"), "course.yaml: `description` holds"),
+        (_spoil_quiz_prompt, "`prompt` holds an invisible"),
+    ],
+)
+def test_a_control_or_direction_character_in_a_block_of_text_is_refused(
+    app, tmp_path, spoil, message
+):
+    refused(app, tmp_path, spoil, message)
+
+
 def test_attempts_a_day_the_admin_would_refuse_are_refused(app, tmp_path):
     # The admin allows 1 to 50 attempts a day; a file's 80 made a quiz the admin could then
     # not save without changing them.

@@ -5,6 +5,7 @@ Used by `course_files`, which reads the files; the errors name the file and the 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,7 +38,9 @@ class Fields:
             raise CourseFileError(f"{self.where}: `{key}` must be text")
         if limit is not None and len(value) > limit:
             raise CourseFileError(f"{self.where}: `{key}` is longer than {limit} characters")
-        if limit is None:  # Markdown and long text keep their lines
+        if limit is None:  # Markdown and long text keep their lines (and tabs)
+            # A NUL stops the import at a database error on PostgreSQL; the rest garble pages.
+            self._plain(key, re.sub(r"[\t\n\r]", "", value))
             return value
         return self._plain(key, value.strip())
 
