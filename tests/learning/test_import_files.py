@@ -134,6 +134,21 @@ def test_a_resources_folder_linked_outside_the_course_is_refused(app, tmp_path):
     refused(app, tmp_path, spoil, "resources/handout.txt: is a link to a file outside")
 
 
+def _nul_in(name: str):
+    def spoil(root: Path) -> None:
+        path = root / "lessons" / name
+        text = path.read_text() if path.exists() else "What the video says.\n"
+        path.write_text(text + "A stray\x00 byte.\n")
+
+    return spoil
+
+
+@pytest.mark.parametrize("name", ["02-treat.md", "02-treat.transcript.md"])
+def test_a_lesson_or_transcript_holding_a_nul_is_refused(app, tmp_path, name):
+    # PostgreSQL cannot store one: the import stopped at a database traceback.
+    refused(app, tmp_path, _nul_in(name), f"lessons/{name}: the file holds a NUL character")
+
+
 def test_a_lesson_saved_with_a_byte_order_mark_is_read_with_its_front_matter(app, tmp_path):
     root = write_course(tmp_path)
     for name in ("02-treat.md", "02-treat.transcript.md"):

@@ -17,6 +17,12 @@ class CourseFileError(ValueError):
     """A course folder that cannot be imported; the message names the file and the problem."""
 
 
+def refuse_nul(text: str, where: str) -> None:
+    """Refuse a file's text that holds a NUL (PostgreSQL cannot store one: the import stopped)."""
+    if "\x00" in text:
+        raise CourseFileError(f"{where}: the file holds a NUL character, which no text has")
+
+
 class Fields:
     """Take fields from a mapping one by one, checking each; `done` refuses the leftovers."""
 

@@ -27,7 +27,7 @@ import yaml
 
 from campus.accounts.models import PROFESSIONS
 from campus.learning.course_fields import CourseFileError as CourseFileError
-from campus.learning.course_fields import Fields
+from campus.learning.course_fields import Fields, refuse_nul
 from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS
 from campus.learning.rendering import VideoURLError, video_embed_url
 from campus.yamlfiles import UniqueKeyLoader, UniqueKeyYAMLHandler
@@ -286,6 +286,7 @@ def _transcript(folder: Path, name: str) -> str:
         raise CourseFileError(f"{where}: {_unreadable(exc)}") from None
     if not text.strip():
         raise CourseFileError(f"{where}: the transcript is empty")
+    refuse_nul(text, where)
     return text.strip() + "\n"
 
 
@@ -311,6 +312,7 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
         raise CourseFileError(f"{where}: bad YAML front matter ({_first(exc)})") from None
     except ValueError as exc:
         raise CourseFileError(f"{where}: bad YAML front matter ({_unbuildable(exc)})") from None
+    refuse_nul(content, where)
     for key in metadata:
         if not isinstance(key, str):
             raise CourseFileError(f"{where}: the front matter names a field {key!r}, not a name")
