@@ -118,6 +118,9 @@ RULE = "- {jurisdiction: FL, profession: massage_therapist, "
         ('source: s, board: "FL \\u202eBoard"', "board holds an invisible control"),
         ('source: s, notes: "Ask \\x1b[2J first"', "notes holds an invisible control"),
         ('source: s, source_url: "https://example.com/\\0"', "source_url holds an invisible"),
+        # A field named by a number or null could not be listed as unknown: a traceback.
+        ("source: s, 12: x", "unknown field\\(s\\) 12"),
+        ("source: s, null: x, 12: y", "unknown field\\(s\\) 12, None"),
         # A list inside the list could not be looked up among the delivery types: a traceback.
         ("source: s, capped_deliveries: [[home_study]]", "capped_deliveries must list delivery"),
         ("source: s, capped_deliveries: [{a: 1}]", "capped_deliveries must list delivery"),

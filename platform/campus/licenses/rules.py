@@ -110,7 +110,8 @@ def check_rule(data: Any, where: str) -> RuleSpec:
     """Check one rule's fields (as in the YAML file or the admin form) and normalise them."""
     if not isinstance(data, dict):
         raise RuleFileError(f"{where}: expected a mapping of fields")
-    unknown = sorted(set(data) - _FIELDS)
+    # As text: YAML reads a key like 12 or null as a number or None, which join cannot take.
+    unknown = sorted(map(str, set(data) - _FIELDS))
     if unknown:
         raise RuleFileError(f"{where}: unknown field(s) {', '.join(unknown)}")
     jurisdiction = str(data.get("jurisdiction") or "").strip().upper()
