@@ -383,3 +383,26 @@ def test_a_member_whose_license_was_updated_after_the_lookback_gets_the_credenti
     with _later(60 * 24 * (days + 10) + 15):
         assert sweep_credentials.delay().get() == 1
     assert [c.user_id for c in _credentials(app)] == [user_id]
+
+
+def test_a_credential_issued_late_is_valid_in_its_badge_from_when_it_was_earned(
+    app, client, broker
+):
+    import jwt
+
+    from campus.programs.documents import _iso
+
+    broker.refused.add(actions.ISSUE_TASK)
+    _pass_exam(app)  # the issuing task was lost with the broker
+    broker.refused.clear()
+    with _later(3 * 24 * 60):  # the worker was away for three days
+        assert sweep_credentials.delay().get() == 1
+    [credential] = _credentials(app)
+    earned = credential.earned_at.replace(tzinfo=UTC)
+    with _later(3 * 24 * 60 + 5):
+        body = client.get(f"/programs/verify/{credential.code}.json").json
+    # The page says it was earned three days before it was issued, and its period runs from
+    # then: the badge a verifier checks must not say it was not yet valid on those days.
+    assert body["credential"]["validFrom"] == _iso(earned)
+    claims = jwt.decode(body["jwt"], options={"verify_signature": False})
+    assert claims["nbf"] == int(earned.timestamp())

@@ -79,12 +79,14 @@ def badge(credential: Credential) -> dict:
     """Build the Open Badges 3.0 credential, with its validUntil, from the frozen data."""
     data = credential.data
     until = _last_moment(credential.valid_until)
+    # Valid from when it was earned, as its page and period say: a credential the sweep issued
+    # days late was not "not yet valid" on those days.
     return {
         "@context": CONTEXTS,
         "id": data["verification_url"],
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer_profile(data),
-        "validFrom": _iso(credential.issued_at or credential.earned_at),
+        "validFrom": _iso(credential.earned_at),
         "validUntil": _iso(until),
         "name": data["program_title"],
         "credentialSubject": {
@@ -121,7 +123,7 @@ def signed_badge(credential: Credential) -> str:
         "iss": document["issuer"]["id"],
         "jti": document["id"],
         "sub": credential.data["holder_name"],
-        "nbf": int(issued.timestamp()),
+        "nbf": int(credential.earned_at.timestamp()),
         "iat": int(issued.timestamp()),
         "exp": int(until.timestamp()),
         "vc": document,
