@@ -406,3 +406,52 @@ def test_a_credential_issued_late_is_valid_in_its_badge_from_when_it_was_earned(
     assert body["credential"]["validFrom"] == _iso(earned)
     claims = jwt.decode(body["jwt"], options={"verify_signature": False})
     assert claims["nbf"] == int(earned.timestamp())
+
+
+def test_a_credential_waiting_on_a_renewed_license_is_earned_when_the_license_is_current(app):
+    from campus import dates
+    from campus.licenses.models import License
+    from tests.licenses.helpers import add_license
+
+    with app.app_context():
+        program, courses = ready_program(
+            license_required=True,
+            practical_required=True,
+            rubric="Safe",
+            practical_techniques="Pin",
+        )
+        user = candidate(courses)
+        license = add_license(user.id, expires_on=utcnow().date() + timedelta(days=5))
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        submission = PracticalSubmission(
+            program_id=program.id,
+            user_id=user.id,
+            storage_key="programs/practicals/x.mp4",
+            filename="x.mp4",
+            content_type="video/mp4",
+            size_bytes=10,
+        )
+        db.session.add(submission)
+        db.session.commit()
+        # The license runs out while the video waits in the assessors' queue.
+        license.expires_on = utcnow().date() - timedelta(days=1)
+        assessor = support.create_user(role="assessor")
+        actions.review_practical(submission, assessor, {"Safe": True}, "pass", "")
+        db.session.commit()
+        license_id = license.id
+    assert _credentials(app) == []
+    with _later(60 * 24 * 20), app.app_context():
+        renewed = db.session.get(License, license_id)
+        renewed.expires_on = utcnow().date() + timedelta(days=700)
+        db.session.commit()
+        renewed_at = utcnow()
+    with _later(60 * 24 * 20 + 15):
+        assert sweep_credentials.delay().get() == 1
+    [credential] = _credentials(app)
+    # The program asks for an active license: on the days between the review and the renewal
+    # the holder had none, so the credential was not earned then, and its period runs from the
+    # renewal, not from twenty days before it.
+    assert credential.earned_at.replace(tzinfo=UTC) >= renewed_at
+    with app.app_context():
+        assert credential.valid_from == dates.local_date(renewed_at)

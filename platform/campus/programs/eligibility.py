@@ -7,9 +7,14 @@ one of their licenses (campus.licenses) with no expiry date or one not yet passe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 
 from campus import dates
 from campus.accounts.models import PROFESSIONS, User
+from campus.extensions import db
+from campus.licenses.models import License
 from campus.licenses.services import current_license_on_file
 from campus.programs.models import Program
 
@@ -17,6 +22,23 @@ from campus.programs.models import Program
 def has_active_license(user: User) -> bool:
     """Tell whether the member holds a license on file that has not expired."""
     return current_license_on_file(user.id, dates.today())  # the provider's day, not the server's
+
+
+def licensed_since(user: User, moment: datetime) -> datetime:
+    """The first moment from `moment` on when a license now current is known to have been so.
+
+    A license current today and last changed by `moment` had the same expiry then, so it was
+    current then too; one entered or renewed since counts from that change only.
+    """
+    changed = db.session.scalar(
+        select(func.min(License.updated_at)).where(
+            License.user_id == user.id,
+            or_(License.expires_on.is_(None), License.expires_on >= dates.today()),
+        )
+    )
+    if changed is None:
+        return moment
+    return max(moment, changed)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from campus.learning import credit
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.programs import codes, documents
+from campus.programs.eligibility import licensed_since
 from campus.programs.exam import latest_credential
 from campus.programs.models import Credential, CredentialEvent, Program
 from campus.programs.progress import progress
@@ -111,6 +112,10 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
     # Earned when the last requirement was met, however late this task runs (a lost message
     # recovered by the sweep): never in the future, nor within the period that lapsed.
     earned = min(state.met_at or now, now)
+    if program.license_required:
+        # The active license is a requirement too: one renewed after the last step (it ran out
+        # while a video waited for review) met them all only then.
+        earned = licensed_since(user, earned)
     if existing is not None and dates.local_date(earned) <= existing.valid_until:
         earned = now
     earned_on = dates.local_date(earned)  # validity runs in whole days of the provider's calendar
