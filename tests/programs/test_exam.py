@@ -118,6 +118,22 @@ def test_ineligible_profession_cannot_start(app):
             actions.start_exam(user, program)
 
 
+def test_a_candidate_whose_license_ran_out_is_not_told_to_finish_courses_they_finished(app, client):
+    from tests.licenses.helpers import add_license
+
+    with app.app_context():
+        program, courses = ready_program(license_required=True)
+        user = candidate(courses)
+        add_license(user.id, expires_on=utcnow().date() - timedelta(days=1))
+        slug, user_id = program.slug, user.id
+        support.sign_in_directly(client, user_id)
+    page = client.get(f"/programs/{slug}").text
+    # Every course is ticked: what keeps the exam shut is the license, which the page names.
+    assert "The exam opens once every required course is complete." not in page
+    assert "The exam opens to members the program can certify" in page
+    assert "Start the exam" not in page
+
+
 def test_an_active_license_is_judged_on_the_providers_date_not_the_servers(app, monkeypatch):
     import time
 
