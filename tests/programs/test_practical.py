@@ -463,3 +463,35 @@ def test_marks_made_on_a_rubric_changed_since_are_not_recorded_against_the_new_o
         assert submission.status == "submitted", submission.rubric_marks
     assert any("rubric changed" in m for m in flashes(response)), flashes(response)
     assert support.outbox(app) == []
+
+
+def test_a_candidate_whose_license_ran_out_still_reads_why_their_video_was_returned(app, client):
+    from datetime import timedelta
+
+    from campus.models.base import utcnow
+    from campus.programs.models import Program
+    from tests.licenses.helpers import add_license
+
+    slug, user_id = _setup(app, license_required=True)
+    with app.app_context():
+        program = db.session.scalar(select(Program).where(Program.slug == slug))
+        add_license(user_id, expires_on=utcnow().date() - timedelta(days=1))
+        db.session.add(
+            PracticalSubmission(
+                program_id=program.id,
+                user_id=user_id,
+                storage_key="programs/practicals/x.mp4",
+                filename="x.mp4",
+                content_type="video/mp4",
+                size_bytes=10,
+                status="returned",
+                reviewed_at=utcnow(),
+                comments="Film closer to the muscle.",
+            )
+        )
+        db.session.commit()
+        support.sign_in_directly(client, user_id)
+    page = client.get(f"/programs/{slug}").text
+    # No new video until the license is current again, but what to improve stays in view.
+    assert 'name="video"' not in page and "The practical opens to members" in page
+    assert "Film closer to the muscle." in page
