@@ -378,6 +378,26 @@ def test_a_holder_keeps_their_credential_when_the_program_is_retired(app, client
     assert support.post_form(client, f"/programs/{slug}/exam").status_code == 404
 
 
+def test_a_lapsed_holder_of_a_retired_program_is_not_told_to_pass_its_exam_again(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        from campus.programs.models import Program
+
+        program = db.session.get(Program, program_id)
+        program.published = False
+        db.session.commit()
+        slug = program.slug
+    with time_machine.travel(datetime(2028, 3, 6, 10, 0, tzinfo=UTC), tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}").text
+    # Its exam is offered to nobody now: the page says it expired, and promises no new period.
+    assert "Your credential expired on" in page
+    assert "Pass the exam again" not in page
+    assert "This program is no longer offered." in page
+
+
 def _all_right_and_left_open(minutes: int = 30):
     """A candidate's sitting started at START with every answer right and saved, still open.
 
