@@ -479,3 +479,22 @@ def test_a_cebroker_approval_lapsed_before_the_completion_is_not_reported(app, f
         assert report.status == "rejected" and report.provider_fault
         assert "in force on the completion date" in report.reason
     assert fake_cebroker.messages == []
+
+
+def test_a_course_not_for_the_licenses_profession_is_not_reported(app, fake_cebroker):
+    # A Florida physical therapist finishes a massage therapists' course: their board does not
+    # count it (the renewal tracker says so), and CE Broker is not told it was completed.
+    configure(app, fake_cebroker)
+    with app.app_context():
+        from tests.certificates.helpers import certificate_of, complete_course, student
+        from tests.reporting.helpers import course_with_number
+
+        course = course_with_number("fl-massage-only", professions=("massage_therapist",))
+        user = student(
+            license_number="PT12345", license_state="FL", profession="physical_therapist"
+        )
+        complete_course(user.id, course)
+        certificate = certificate_of(user.id)
+        assert certificate.data["license_number"] == "PT12345"
+        assert reports_of(certificate.id) == []
+    assert fake_cebroker.messages == []

@@ -140,6 +140,15 @@ def completion_of(report: ReportedCompletion) -> Completion:
 # --- queueing ----------------------------------------------------------------------------------
 
 
+def _for_profession(certificate: Certificate, profession: str) -> bool:
+    """Tell whether the course was for the license's profession when taken (no audience: all)."""
+    audience = (certificate.data or {}).get("course_professions")
+    if not isinstance(audience, list):  # frozen before the audience was: the course's own
+        course = db.session.get(Course, certificate.course_id) if certificate.course_id else None
+        audience = course.professions if course is not None else []
+    return not audience or profession in audience
+
+
 def queue_for_certificate(certificate_id: int) -> list[int]:
     """Queue the certificate's report to each system its license's state uses; once, ever.
 
@@ -149,7 +158,11 @@ def queue_for_certificate(certificate_id: int) -> list[int]:
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or certificate.status != "issued":
         return []
-    jurisdiction, _number, _profession = _license_of(certificate)
+    jurisdiction, _number, profession = _license_of(certificate)
+    if not _for_profession(certificate, profession):
+        # The license's board does not count a course not approved for its profession (the
+        # renewal tracker says so): reported, the board would read it as approved CE.
+        return []
     queued = []
     for system, place in systems_for(jurisdiction):
         now = utcnow()
