@@ -51,6 +51,23 @@ def test_a_report_never_accepted_needs_no_withdrawal(app, fake_cebroker):
             assert report.withdrawal_due_at is not None and not report.withdrawal_pending
 
 
+@pytest.mark.parametrize("status", ["not_configured", "failed", "rejected"])
+def test_a_revoked_certificate_never_reported_says_so_to_its_member(app, client, status):
+    # It read "we report it with our roster" (or "we send it again", or the board's reason to
+    # put right), though a revoked completion is neither resent nor in the roster.
+    c = completion(app, f"fl-{status}")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        report.status, report.reason = status, "Unknown license number"
+        db.session.commit()
+    _revoke(app, c.code)
+    support.login(client, c.email)
+    html = client.get("/certificates/").get_data(as_text=True)
+    assert "Not reported to CE Broker: the certificate was revoked." in html
+    assert f"cert-report-{status}" not in html and "cert-report-cancelled" in html
+    assert "roster" not in html and "again" not in html and "Unknown license" not in html
+
+
 def test_the_admin_lists_due_withdrawals_and_marks_one_done_audited(app, client, fake_cebroker):
     configure(app, fake_cebroker)
     revoked = completion(app, "fl-a")

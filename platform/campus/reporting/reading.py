@@ -43,6 +43,9 @@ def member_status(report: ReportedCompletion) -> str:
             f"{'accepted' if report.status == 'accepted' else 'received'} it; "
             "the provider withdraws the report."
         )
+    if report.certificate.status == "revoked":
+        # The board holds none of it: a revoked completion is neither resent nor in the roster.
+        return f"Not reported to {name}: the certificate was revoked."
     if report.status in _MEMBER_WORDS:
         return f"Reported to {name} — {_MEMBER_WORDS[report.status]}"
     if report.status == "rejected" and report.provider_fault:

@@ -31,6 +31,8 @@ def _line_status(report) -> str:
     # news nor the member's error: plain text.
     if report.withdrawal_pending or report.withdrawn_at:
         return "withdrawal"
+    if report.certificate.status == "revoked":
+        return "cancelled"  # what it reads: not reported, whatever its last try said
     if report.status == "rejected" and report.provider_fault:
         return "provider"
     return report.status
