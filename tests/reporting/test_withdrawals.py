@@ -327,6 +327,30 @@ def test_a_reissue_that_corrects_the_license_number_sends_the_board_a_correction
         assert len(entries) == 1 and "MA1234" in entries[0].summary
 
 
+def test_an_edited_license_is_not_sent_to_the_board_before_the_certificate_prints_it(
+    app, fake_cebroker
+):
+    # The member edits the license after the board accepted the hours, and the issuing task
+    # runs again (a redelivered message): the certificate still prints the first number, so
+    # the board keeps the completion under it until a reissue prints the new one.
+    from campus.certificates.tasks import issue_certificate
+    from campus.licenses.models import License
+    from tests.certificates.helpers import certificate_of
+    from tests.reporting.helpers import reports_of
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-edited", license_number="MA1234")
+    with app.app_context():
+        certificate = certificate_of(c.user_id)
+        db.session.get(License, certificate.license_id).number = "MA12345"
+        db.session.commit()
+        issue_certificate.apply(args=(certificate.enrollment_id,))
+        [report] = reports_of(c.certificate_id)
+        assert certificate_of(c.user_id).data["license_number"] == "MA1234"
+        assert report.status == "accepted" and report.sent["license_number"] == "MA1234"
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234"]
+
+
 @pytest.mark.parametrize("rounds", [1, 2], ids=["pending", "failed"])
 def test_a_report_that_never_reached_the_board_needs_no_withdrawal(
     app, client, fake_cebroker, rounds

@@ -317,6 +317,13 @@ def held_under_other_license(report: ReportedCompletion) -> str | None:
     """The license number an accepted report is held under, if the certificate now says another."""
     if report.status != "accepted" or not report.sent:
         return None
+    data = report.certificate.data or {}
+    _jurisdiction, number, profession = _license_of(report.certificate)
+    printed = (str(data.get("license_number") or "").strip(), data.get("license_profession"))
+    if (number, profession) != (printed[0], printed[1] or profession):
+        # The license was edited and no reissue has printed it yet (the issuing task ran again):
+        # the board keeps what the certificate still prints, or the two would disagree.
+        return None
     now = completion_of(report)
     held = report.sent
     if (held.get("license_number"), held.get("profession_code")) == (
