@@ -191,6 +191,34 @@ def test_a_license_edited_to_another_state_before_a_reissue_sends_the_printed_li
         assert (sent.jurisdiction, sent.license_number) == ("FL", "MA12345")
 
 
+def test_a_license_edited_to_another_state_stays_with_the_printed_board_until_a_reissue(
+    app, fake_cebroker
+):
+    # The member edits the license's state, and the issuing task runs again (a redelivered
+    # message) with no reissue: each certificate still prints the license it was issued for.
+    # Florida's board was told of a Maine licensee's course, and Florida's report of the other
+    # was listed for withdrawal, though its certificate still names the Florida license.
+    from campus.certificates.tasks import issue_certificate
+    from campus.licenses.models import License
+    from tests.certificates.helpers import certificate_of
+
+    configure(app, fake_cebroker)
+    to_florida = completion(app, "me-course", license_number="MT-1", state="ME")
+    to_maine = completion(app, "fl-course", license_number="MA1234", state="FL")
+    with app.app_context():
+        for c, state, number in ((to_florida, "FL", "MA55555"), (to_maine, "ME", "MT-2")):
+            certificate = certificate_of(c.user_id)
+            license = db.session.get(License, certificate.license_id)
+            license.jurisdiction, license.number = state, number
+            db.session.commit()
+            issue_certificate.apply(args=(certificate.enrollment_id,))
+        assert reports_of(to_florida.certificate_id) == []
+        report = report_of(to_maine.certificate_id)
+        assert report.moved_at is None and report.withdrawal_due_at is None
+        assert not report.withdrawal_pending and report.status == "accepted"
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234"]
+
+
 def test_a_report_resent_after_its_license_was_removed_keeps_the_licenses_profession(
     app, fake_cebroker
 ):

@@ -49,13 +49,16 @@ def _license_of(certificate: Certificate) -> tuple[str | None, str, str]:
     """The (jurisdiction, number, profession key) of the license the certificate was earned for.
 
     The license row as it is now: a number the member corrected after a rejection is the one a
-    resend carries. A certificate whose license is gone falls back to what it printed, and to
-    the license's profession frozen with it (the profile's only for one frozen without it).
+    resend carries. A certificate whose license is gone, or was edited to another state with no
+    reissue since, falls back to what it printed (a move reaches the boards by a reissue), and
+    to the license's profession frozen with it (the profile's only for one frozen without it).
     """
     license = db.session.get(License, certificate.license_id) if certificate.license_id else None
-    if license is not None:
-        return jurisdiction_code(license.jurisdiction), license.number.strip(), license.profession
     data = certificate.data or {}
+    if license is not None:
+        code = jurisdiction_code(license.jurisdiction)
+        if code == jurisdiction_code(data.get("license_state")):
+            return code, license.number.strip(), license.profession
     user = certificate.user
     profession = str(data.get("license_profession") or "")
     if not profession:
