@@ -498,3 +498,37 @@ def test_a_course_not_for_the_licenses_profession_is_not_reported(app, fake_cebr
         assert certificate.data["license_number"] == "PT12345"
         assert reports_of(certificate.id) == []
     assert fake_cebroker.messages == []
+
+
+def test_a_course_two_boards_approved_is_reported_under_the_licenses_boards_number(
+    app, fake_cebroker
+):
+    # Each Florida board approves a course under its own CE Broker number: a physical
+    # therapist's completion went under the massage board's number, listed first.
+    configure(app, fake_cebroker)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.learning.models import BoardApproval, Course
+        from tests.certificates.helpers import certificate_of, complete_course, student
+        from tests.licenses.helpers import import_shipped_rules
+        from tests.reporting.helpers import course_with_number
+
+        import_shipped_rules()
+        course = course_with_number(
+            "fl-two-boards", professions=("massage_therapist", "physical_therapist")
+        )
+        row = db.session.get(Course, course.id)
+        row.approvals.append(
+            BoardApproval(
+                board="CE Broker (Florida Board of Physical Therapy Practice)",
+                approval_number="20-654321",
+            )
+        )
+        db.session.commit()
+        user = student(
+            license_number="PT12345", license_state="FL", profession="physical_therapist"
+        )
+        complete_course(user.id, course)
+        report = report_of(certificate_of(user.id).id)
+        assert report.status == "accepted" and report.sent["course_number"] == "20-654321"
+    assert fake_cebroker.messages[0].findtext("roster/id_course") == "654321"

@@ -20,7 +20,7 @@ from campus.certificates.models import Certificate
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.learning.models import Course
-from campus.licenses.models import License
+from campus.licenses.models import License, RenewalRule
 from campus.models.base import utcnow
 from campus.reporting.adapters import (
     Completion,
@@ -70,24 +70,38 @@ def _license_of(certificate: Certificate) -> tuple[str | None, str, str]:
     )
 
 
-def course_number(data: dict, system: str) -> str | None:
-    """The system's number for the course, from the approvals printed on the certificate."""
+def course_number(data: dict, system: str, board: str = "") -> str | None:
+    """The system's number for the course, from the approvals printed on the certificate.
+
+    Each board approves a course under its own number: the one naming the license's `board`
+    comes first, then any "CE Broker" approval, then any number of that form.
+    """
     if system != "cebroker":
         return None
     approvals = data.get("approvals") or []
-    for approval in approvals:
-        if "ce broker" in str(approval.get("board", "")).casefold():
-            match = _COURSE_NUMBER.search(str(approval.get("approval_number", "")))
-            if match:
-                return match.group(0)
-    for approval in approvals:
-        match = _COURSE_NUMBER.search(str(approval.get("approval_number", "")))
-        if match:
-            return match.group(0)
+    wanted = [lambda name: "ce broker" in name, lambda name: True]
+    if board.strip():
+        wanted.insert(0, lambda name: board.strip().casefold() in name)
+    for fits in wanted:
+        for approval in approvals:
+            if fits(str(approval.get("board", "")).casefold()):
+                match = _COURSE_NUMBER.search(str(approval.get("approval_number", "")))
+                if match:
+                    return match.group(0)
     return None
 
 
-def _course_number_of(certificate: Certificate, system: str) -> str | None:
+def _board_of(jurisdiction: str, profession: str) -> str:
+    """The name of the board that renews a license, as its renewal rule gives it ("" unknown)."""
+    board = db.session.scalar(
+        select(RenewalRule.board).where(
+            RenewalRule.jurisdiction == jurisdiction, RenewalRule.profession == profession
+        )
+    )
+    return board or ""
+
+
+def _course_number_of(certificate: Certificate, system: str, board: str) -> str | None:
     """The system's number for the course: as printed, else as the course holds it now.
 
     A rejection for a missing number asks the provider to add it to the course; the system
@@ -95,7 +109,7 @@ def _course_number_of(certificate: Certificate, system: str) -> str | None:
     course holds that had ended before the completion day was not in force for it: the
     certificate left it out, and the board is not told the course was approved.
     """
-    number = course_number(certificate.data or {}, system)
+    number = course_number(certificate.data or {}, system, board)
     if number is not None or certificate.course_id is None:
         return number
     course = db.session.get(Course, certificate.course_id)
@@ -106,7 +120,7 @@ def _course_number_of(certificate: Certificate, system: str) -> str | None:
             for a in course.approvals
             if a.is_valid_on(day)
         ]
-        number = course_number({"approvals": held}, system)
+        number = course_number({"approvals": held}, system, board)
     return number
 
 
@@ -133,7 +147,9 @@ def completion_of(report: ReportedCompletion) -> Completion:
         profession_code=codes.get(profession, ""),
         jurisdiction=report.jurisdiction,
         course_title=str(data.get("course_title") or ""),
-        course_number=_course_number_of(certificate, report.system),
+        course_number=_course_number_of(
+            certificate, report.system, _board_of(report.jurisdiction, profession)
+        ),
         completed_on=certificate.printed_date,
         # The hours earned, as the certificate's column keeps them for transcripts and totals.
         ce_hours=Decimal(certificate.ce_hours).quantize(Decimal("0.01")),
