@@ -201,3 +201,27 @@ def test_an_older_certificate_printed_recorded_webinar_still_counts_as_one(app):
         edit_course(course.id, delivery_type="live_webinar")
         # Recordings count under the home-study cap (12 h here), live webinars do not.
         assert _florida_tracker(user.id).home_study_counted == Decimal("12.00")
+
+
+def test_a_cebroker_approval_naming_the_licenses_board_counts(app):
+    # Recorded as the README says a CE Broker tracking number is ("CE Broker (board)"): CE
+    # Broker took the completion for the Florida board, while the tracker said Florida does
+    # not take the course's approval.
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        import_shipped_rules()
+        course = make_course("florida-cebroker", ce_hours="3")
+        db.session.add(
+            BoardApproval(
+                course_id=course.id,
+                board="CE Broker (Florida Board of Massage Therapy)",
+                approval_number="20-123456",
+            )
+        )
+        db.session.commit()
+        user = student(license_number=None, license_state=None)
+        add_license(user.id, "FL", "MA12345", expires_on=dates.today() + timedelta(days=300))
+        complete_course(user.id, course)
+        tracker = _florida_tracker(user.id)
+        assert tracker.counted == Decimal("3.00") and not tracker.not_counting

@@ -29,8 +29,18 @@ def approval_accepted(
         # No rule, or one that names no approvals: any approval counts, but one must be in
         # force that day; hours from a course whose approvals had all lapsed count for no board.
         return bool(in_force)
-    accepted = {str(board).upper() for board in rule.accepted_approvals}
-    return any(a.board.upper() in accepted for a in in_force)
+    return any(board_accepted(rule, a.board) for a in in_force)
+
+
+def board_accepted(rule: RenewalRule, board: str) -> bool:
+    """Tell whether the rule takes an approval by this board (one it names, or its own board).
+
+    The board's own approval may be recorded through CE Broker, as "CE Broker (<board>)".
+    """
+    if board.upper() in {str(name).upper() for name in rule.accepted_approvals}:
+        return True
+    own = (rule.board or "").strip().casefold()
+    return bool(own) and own in board.casefold()
 
 
 def rule_for(license: License) -> RenewalRule | None:

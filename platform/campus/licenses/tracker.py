@@ -31,7 +31,7 @@ from campus import dates
 from campus.extensions import db
 from campus.learning.credit import earned_condition
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS, BoardApproval, Course, Enrollment
-from campus.licenses.choice import approval_accepted, rule_for
+from campus.licenses.choice import approval_accepted, board_accepted, rule_for
 from campus.licenses.models import License, RenewalRule
 
 ZERO = Decimal("0.00")
@@ -270,8 +270,7 @@ def _not_accepted(rule: RenewalRule, approvals: Sequence[BoardApproval], day: da
     """Why no approval of a completion counts for the rule's board, in the member's words."""
     if not rule.accepted_approvals:  # any board would do, but none was in force
         return "No board approval was in force for this course on the day it was completed."
-    accepted = {str(board).upper() for board in rule.accepted_approvals}
-    lapsed = sorted({a.board for a in approvals if a.board.upper() in accepted})
+    lapsed = sorted({a.board for a in approvals if board_accepted(rule, a.board)})
     if lapsed:  # the board takes this approval, but it had ended by then
         return (
             f"The course's {' and '.join(lapsed)} approval had ended by the day it was completed."
