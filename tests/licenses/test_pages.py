@@ -100,6 +100,11 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(
         ("NCBTMB", "massage_therapist", "123456-00", True),
         ("NCBTMB", "massage_therapist", "ABC", False),
         ("OR", "massage_therapist", "LMT-9 / 22", True),  # no known format: any plain number
+        # Reported to CE Broker, which matches the full number Florida prints, letters and all.
+        ("FL", "athletic_trainer", "AT1234", True),
+        ("FL", "athletic_trainer", "1234", False),
+        ("FL", "chiropractor", "ch 9876", True),
+        ("FL", "chiropractor", "9876", False),
         # Another script's digits match Python's \d by default; no board prints them.
         ("FL", "massage_therapist", "MA\u0661\u0662\u0663\u0664\u0665", False),
         ("NY", "massage_therapist", "\uff10\uff11\uff12\uff13\uff14\uff15", False),
