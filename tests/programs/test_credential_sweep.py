@@ -342,8 +342,8 @@ def test_a_credential_issued_late_by_the_sweep_is_dated_the_day_it_was_earned(ap
     assert credential.status == "issued"
 
 
-def test_a_member_whose_license_was_updated_after_the_lookback_gets_the_credential(app):
-    from campus.licenses.models import License
+def _practical_passed_after_the_license_ran_out(app) -> tuple[int, int]:
+    """A candidate whose license ran out while their video waited, then passed: (user, license)."""
     from tests.licenses.helpers import add_license
 
     with app.app_context():
@@ -372,7 +372,13 @@ def test_a_member_whose_license_was_updated_after_the_lookback_gets_the_credenti
         assessor = support.create_user(role="assessor")
         actions.review_practical(submission, assessor, {"Safe": True}, "pass", "")
         db.session.commit()
-        user_id, license_id = user.id, license.id
+        return user.id, license.id
+
+
+def test_a_member_whose_license_was_updated_after_the_lookback_gets_the_credential(app):
+    from campus.licenses.models import License
+
+    user_id, license_id = _practical_passed_after_the_license_ran_out(app)
     assert _credentials(app) == []  # not eligible on the day its last step was met
     days = app.config["CREDENTIAL_SWEEP_LOOKBACK"] // 86400
     with _later(60 * 24 * (days + 10)), app.app_context():
@@ -411,35 +417,8 @@ def test_a_credential_issued_late_is_valid_in_its_badge_from_when_it_was_earned(
 def test_a_credential_waiting_on_a_renewed_license_is_earned_when_the_license_is_current(app):
     from campus import dates
     from campus.licenses.models import License
-    from tests.licenses.helpers import add_license
 
-    with app.app_context():
-        program, courses = ready_program(
-            license_required=True,
-            practical_required=True,
-            rubric="Safe",
-            practical_techniques="Pin",
-        )
-        user = candidate(courses)
-        license = add_license(user.id, expires_on=utcnow().date() + timedelta(days=5))
-        sitting = actions.start_exam(user, program)
-        actions.submit_exam(user, sitting, right_answers(sitting))
-        submission = PracticalSubmission(
-            program_id=program.id,
-            user_id=user.id,
-            storage_key="programs/practicals/x.mp4",
-            filename="x.mp4",
-            content_type="video/mp4",
-            size_bytes=10,
-        )
-        db.session.add(submission)
-        db.session.commit()
-        # The license runs out while the video waits in the assessors' queue.
-        license.expires_on = utcnow().date() - timedelta(days=1)
-        assessor = support.create_user(role="assessor")
-        actions.review_practical(submission, assessor, {"Safe": True}, "pass", "")
-        db.session.commit()
-        license_id = license.id
+    _user_id, license_id = _practical_passed_after_the_license_ran_out(app)
     assert _credentials(app) == []
     with _later(60 * 24 * 20), app.app_context():
         renewed = db.session.get(License, license_id)
