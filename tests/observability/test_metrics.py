@@ -210,3 +210,15 @@ def test_a_multiprocess_folder_that_cannot_be_written_stops_the_start(app, monke
     assert any("PROMETHEUS_MULTIPROC_DIR" in problem for problem in problems)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert setting_problems(app.config) == []
+
+
+def test_made_up_methods_do_not_each_add_a_series(client, metrics_on):
+    # A client may send any word as the method: each one kept as a label would be a new series
+    # in every scrape, growing without bound (and a file per worker under multiprocess mode).
+    for method in ("BREW", "XYZZY", "PROPFIND"):
+        assert client.open("/articles/", method=method).status_code == 405
+    samples = scrape(client)
+    methods = {dict(labels).get("method") for (name, labels) in samples}
+    assert not methods & {"BREW", "XYZZY", "PROPFIND"}
+    other = dict(route="unmatched", method="other", status="405")
+    assert value(samples, "campus_http_requests_total", **other) >= 3

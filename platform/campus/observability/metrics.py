@@ -160,7 +160,13 @@ def _queue_depth(queue: str) -> int | None:
         return None
 
 
+# The methods a label may name. A client may send any word as its method: each kept as it came
+# would be one more series in every scrape, without bound, so the rest are counted as "other".
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(route: str, method: str, status: int, started: float) -> None:
     """Count one answered request and its latency."""
+    method = method if method in _METHODS else "other"
     HTTP_REQUESTS.labels(route, method, str(status)).inc()
     HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
