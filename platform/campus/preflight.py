@@ -247,6 +247,8 @@ def storage_problems(config: Mapping[str, Any]) -> list[str]:
             f"STORAGE_S3_BUCKET={bucket!r} is not a bucket name: give the name alone "
             "(campus-files), and any folder in it as STORAGE_S3_PREFIX"
         ]
+    if backend == "s3":
+        return _s3_problems(config)
     if backend == "local" and hosts > 1:
         return [
             f"STORAGE_BACKEND=local keeps files on one machine, but CAMPUS_HOSTS={hosts}: a "
@@ -254,6 +256,46 @@ def storage_problems(config: Mapping[str, Any]) -> list[str]:
             "STORAGE_BACKEND=s3 (with STORAGE_S3_BUCKET)"
         ]
     return []
+
+
+# The longest a SigV4 signed link may live: S3 refuses a link signed for longer, at each use.
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+
+
+def _s3_problems(config: Mapping[str, Any]) -> list[str]:
+    """Find S3 settings the client refuses only when it is first made (at the first file)."""
+    from botocore.exceptions import InvalidRegionError
+    from botocore.utils import validate_region_name
+
+    problems = []
+    endpoint = config.get("STORAGE_S3_ENDPOINT_URL")
+    if endpoint:
+        try:
+            parts = urlsplit(endpoint)
+            parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(
+                f"STORAGE_S3_ENDPOINT_URL={endpoint!r} is not a URL: give the store's address "
+                "with its scheme (https://s3.example.com, http://minio:9000)"
+            )
+    region = config.get("STORAGE_S3_REGION")
+    if region:
+        try:
+            validate_region_name(region)
+        except InvalidRegionError:
+            problems.append(f"STORAGE_S3_REGION={region!r} is not a region name (us-east-1)")
+    attempts = config.get("STORAGE_S3_MAX_ATTEMPTS", 4)
+    if attempts < 1:
+        problems.append(f"STORAGE_S3_MAX_ATTEMPTS={attempts} must be at least 1")
+    seconds = config.get("STORAGE_S3_PRESIGN_SECONDS") or 0
+    if not 0 <= seconds <= MAX_PRESIGN_SECONDS:
+        problems.append(
+            f"STORAGE_S3_PRESIGN_SECONDS={seconds} is not from 0 (downloads stream through the "
+            f"app) to {MAX_PRESIGN_SECONDS} (a week, the longest S3 takes a signed link for)"
+        )
+    return problems
 
 
 def warn_about_local_storage(config: Mapping[str, Any], log: logging.Logger) -> None:

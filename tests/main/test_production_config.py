@@ -263,6 +263,25 @@ def test_production_refuses_a_bucket_name_no_s3_call_would_accept(bucket, _datab
     ]
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "complaint"),
+    [
+        ("STORAGE_S3_ENDPOINT_URL", "minio:9000", "STORAGE_S3_ENDPOINT_URL='minio:9000' is not"),
+        ("STORAGE_S3_REGION", "us east 1", "STORAGE_S3_REGION='us east 1' is not"),
+        ("STORAGE_S3_MAX_ATTEMPTS", 0, "STORAGE_S3_MAX_ATTEMPTS=0 must be"),
+        ("STORAGE_S3_PRESIGN_SECONDS", 8 * 24 * 3600, "STORAGE_S3_PRESIGN_SECONDS=691200 is"),
+    ],
+)
+def test_production_refuses_s3_settings_the_first_file_would_fail_on(
+    setting, value, complaint, _database
+):
+    """Else the site starts, and every certificate, download and upload fails at its first use."""
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(STORAGE_BACKEND="s3", STORAGE_S3_BUCKET="campus-files", **{setting: value})
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith(complaint)
+
+
 def test_production_on_local_storage_says_at_start_that_files_need_a_shared_mount(
     _database, caplog
 ):
