@@ -13,10 +13,12 @@ from werkzeug.exceptions import (
     InternalServerError,
     RequestEntityTooLarge,
     SecurityError,
+    ServiceUnavailable,
 )
 from werkzeug.wrappers import Response
 
 from campus.accounts.access import wants_json
+from campus.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +137,8 @@ def _bad_host_page(status: int, message: str) -> Response:
 
 
 # What an error's own headers say that its answer keeps: a 405 names the methods that work, a
-# 416 the file's length.
-_KEPT_HEADERS = ("Allow", "Content-Range")
+# 416 the file's length, a 503 when to come back.
+_KEPT_HEADERS = ("Allow", "Content-Range", "Retry-After")
 
 
 def _kept_headers(exc: HTTPException) -> dict[str, str]:
@@ -172,8 +174,21 @@ def handle_unexpected(exc: Exception):
     return handle_http_exception(InternalServerError())
 
 
+def handle_storage_outage(exc: StorageError):
+    """Answer 503 when the file store cannot be reached: the request and the file are fine."""
+    # An S3 outage or timeout (after botocore's retries) passes; a 500 would tell the member
+    # and their client that something is wrong with this request, and not to try it again.
+    log.error("file storage unavailable: %s", exc)
+    return handle_http_exception(
+        ServiceUnavailable(
+            "Our file storage cannot be reached just now. Try again in a minute.", retry_after=60
+        )
+    )
+
+
 def register_errors(app: Flask) -> None:
     """Install the error handlers (after the API's, so these win)."""
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(StorageError, handle_storage_outage)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

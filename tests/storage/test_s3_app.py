@@ -169,3 +169,34 @@ def test_the_free_guide_is_seeded_into_the_bucket_and_sent_past_its_link_check(
                 assert answer.read() == guide
         else:
             assert got.status_code == 200 and got.data == guide
+
+
+class FailingGets:
+    """Make every GetObject and HeadObject request fail as an unreachable store would."""
+
+    def __init__(self, app) -> None:
+        from campus.storage import get_storage
+
+        with app.app_context():
+            client = get_storage().client  # type: ignore[attr-defined]
+        for operation in ("GetObject", "HeadObject"):
+            client.meta.events.register(f"before-send.s3.{operation}", self)
+
+    def __call__(self, request, **_kwargs):
+        from botocore.exceptions import EndpointConnectionError
+
+        raise EndpointConnectionError(endpoint_url=request.url)
+
+
+def test_a_download_while_the_store_is_unreachable_is_a_503_to_try_again(s3_app):
+    """Nothing is wrong with the request or the file: the member is told to try again soon."""
+    s = completed_student(s3_app)
+    with s3_app.app_context():
+        code = certificate_of(s.user_id).code
+    FailingGets(s3_app)
+    client = s3_app.test_client()
+    support.login(client, s.email)
+    page = client.get(f"/certificates/{code}.pdf")
+    assert page.status_code == 503
+    assert "briefly unavailable" in page.get_data(as_text=True)
+    assert page.headers["Retry-After"]
