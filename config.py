@@ -138,6 +138,9 @@ class Config:
 
     RATELIMIT_STORAGE_URI: str | None = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    # Whatever the storage (Redis, Memcached ...), its failure is one error the app answers
+    # with a 503 (campus.errors), not the client library's own exception and a 500.
+    RATELIMIT_STORAGE_OPTIONS = {"wrap_exceptions": True}
     RATELIMIT_HEADERS_ENABLED = True
     # Flask-Limiter strings. Login and password checks count failures only: per account (the
     # normalised email) and per address separately; the rest count every POST.

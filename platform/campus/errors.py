@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
+from limits.errors import StorageError as LimitStorageError
 from werkzeug.exceptions import (
     BadHost,
     HTTPException,
@@ -179,16 +180,27 @@ def handle_storage_outage(exc: StorageError):
     # An S3 outage or timeout (after botocore's retries) passes; a 500 would tell the member
     # and their client that something is wrong with this request, and not to try it again.
     log.error("file storage unavailable: %s", exc)
-    return handle_http_exception(
-        ServiceUnavailable(
-            "Our file storage cannot be reached just now. Try again in a minute.", retry_after=60
-        )
-    )
+    return _unavailable("Our file storage cannot be reached just now. Try again in a minute.")
+
+
+def handle_limit_storage_outage(exc: LimitStorageError):
+    """Answer 503 when the rate-limit storage cannot be reached: attempts cannot be counted."""
+    # Refused rather than let through uncounted: a Redis outage must not lift the sign-in limits.
+    from campus.throttling import uncounted
+
+    log.error("rate-limit storage unavailable: %s", exc)
+    uncounted()
+    return _unavailable("Campus cannot take this request just now. Try again in a minute.")
+
+
+def _unavailable(message: str):
+    return handle_http_exception(ServiceUnavailable(message, retry_after=60))
 
 
 def register_errors(app: Flask) -> None:
     """Install the error handlers (after the API's, so these win)."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(StorageError, handle_storage_outage)
+    app.register_error_handler(LimitStorageError, handle_limit_storage_outage)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

@@ -88,8 +88,18 @@ def code_wrong(response: Response) -> bool:
     return bool(request.environ.get(_WRONG + "code"))
 
 
+_UNCOUNTED = "campus.throttle_uncounted"
+
+
+def uncounted() -> None:
+    """Mark this request as one the limits could not count: their storage is unreachable."""
+    request.environ[_UNCOUNTED] = True
+
+
 def failed(response: Response) -> bool:
     """Count a request against a failures-only limit when it did not succeed."""
+    if request.environ.get(_UNCOUNTED):
+        return False  # refused as unavailable; counting it would fail on the same storage
     # A refusal may answer with a redirect (a wrong code that sends the sign-in back to the
     # password step): by its status alone it would be a guess for free.
     return response.status_code >= 400 or bool(request.environ.get(_REFUSED))

@@ -34,3 +34,24 @@ def test_signed_out_api_call_gets_the_same_json_error(client):
     assert response.get_json() == {
         "error": {"code": "unauthorized", "message": "Sign in to use this endpoint."}
     }
+
+
+def test_sign_in_while_the_rate_limit_store_is_down_is_a_503_to_try_again(_database):
+    """The limits cannot be counted: refused as unavailable for now, not as our fault."""
+    from campus.extensions import limiter
+    from tests import support
+
+    kept = (limiter._storage, limiter._limiter)
+    # Nothing listens on port 1: every Redis call is refused at once.
+    app = support.make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/12")
+    try:
+        client = app.test_client()
+        page = support.post_form(
+            client, "/login", {"email": "someone@example.com", "password": "a guess"}
+        )
+        assert page.status_code == 503
+        assert "briefly unavailable" in page.get_data(as_text=True)
+        assert page.headers["Retry-After"]
+    finally:
+        limiter._storage, limiter._limiter = kept
+        support.clean_database(app)
