@@ -45,6 +45,10 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
+# The advisory lock every PostgreSQL migration run takes (any number Campus uses for nothing else).
+MIGRATION_LOCK = 4_242_017_001
+
+
 def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
@@ -119,6 +123,11 @@ def run_migrations_online():
 
         try:
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Held to the commit: a second `db upgrade` (another host starting at the
+                    # same moment) waits here, then finds the schema current and does nothing,
+                    # instead of creating the same tables and failing on them.
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
