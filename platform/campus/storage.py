@@ -219,8 +219,14 @@ class S3Storage:
 
     def read(self, key: str) -> bytes:
         """Return the bytes stored under a key (FileNotFoundError if there are none)."""
+        from botocore.exceptions import BotoCoreError
+
         with self.open(key) as handle:
-            return handle.read()
+            try:
+                return handle.read()
+            except BotoCoreError as error:
+                # The body cut short or stalled after the answer began: the store failed.
+                raise self._fail("read", key, error) from error
 
     def open(self, key: str, start: int = 0, stop: int | None = None) -> BinaryIO:
         """Open the object for streaming bytes `start` to `stop` (FileNotFoundError if none)."""

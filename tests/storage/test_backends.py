@@ -141,6 +141,22 @@ def test_s3_outage_raises_a_storage_error_after_the_retries():
         store.exists("certificates/CE-AAAA-BBBB.pdf")
 
 
+def test_s3_download_cut_short_raises_a_storage_error(s3_server, bucket):
+    """A connection dropped mid-body is the store failing, as a refused GetObject is."""
+    from botocore.response import StreamingBody
+
+    store = S3Storage(bucket, endpoint_url=s3_server.endpoint_url, region="us-east-1")
+    store.save("exports/1/a.zip", PDF)
+
+    def cut_short(http_response, parsed, **_kwargs):
+        # The headers promised the whole object; the body stops after 1000 bytes.
+        parsed["Body"] = StreamingBody(io.BytesIO(PDF[:1000]), len(PDF))
+
+    store.client.meta.events.register("after-call.s3.GetObject", cut_short)
+    with pytest.raises(StorageError, match="could not read"):
+        store.read("exports/1/a.zip")
+
+
 def test_settings_choose_the_backend(tmp_path, s3_server, bucket):
     local = build_storage({"STORAGE_BACKEND": "local", "INSTANCE_PATH": tmp_path})
     assert isinstance(local, LocalStorage) and local.root == tmp_path
