@@ -161,6 +161,9 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
             load_public_keys(previous)
         except ValueError as error:
             problems.append(f"CERTIFICATE_PREVIOUS_KEYS is {error}")
+    signature = config.get("CERTIFICATE_SIGNATURE_IMAGE")
+    if signature:
+        problems.extend(_signature_image_problems(str(signature)))
     for host in config.get("TRUSTED_HOSTS_EXTRA") or ():
         match = _TRUSTED_HOST.match(host)
         if match is None or not 0 < int(match.group(1) or 1) <= 65535:
@@ -178,6 +181,21 @@ def setting_problems(config: Mapping[str, Any]) -> list[str]:
             )
     problems.extend(_multiprocess_dir_problems(os.environ.get("PROMETHEUS_MULTIPROC_DIR")))
     return problems
+
+
+def _signature_image_problems(path: str) -> list[str]:
+    """Refuse a signature image no certificate could print: each one copies it at issue."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as error:
+        return [
+            f"CERTIFICATE_SIGNATURE_IMAGE={path!r} cannot be read ({error.strerror}); give the "
+            "path of the PNG on this machine, or unset it for the drawn signature"
+        ]
+    if head != b"\x89PNG\r\n\x1a\n":
+        return [f"CERTIFICATE_SIGNATURE_IMAGE={path!r} is not a PNG file"]
+    return []
 
 
 def _multiprocess_dir_problems(folder: str | None) -> list[str]:

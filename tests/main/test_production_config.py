@@ -282,6 +282,20 @@ def test_production_refuses_s3_settings_the_first_file_would_fail_on(
     assert refused.value.problems[0].startswith(complaint)
 
 
+@pytest.mark.parametrize("kind", ["missing", "not a png", "a folder"])
+def test_production_refuses_a_signature_image_no_certificate_could_print(kind, tmp_path, _database):
+    """Else the site starts, and every certificate fails to issue (or a reissue answers 500)."""
+    path = tmp_path / "signature.png"
+    if kind == "not a png":
+        path.write_text("Dana Whitfield")
+    elif kind == "a folder":
+        path.mkdir()
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(CERTIFICATE_SIGNATURE_IMAGE=str(path))
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith(f"CERTIFICATE_SIGNATURE_IMAGE={str(path)!r} ")
+
+
 def test_production_on_local_storage_says_at_start_that_files_need_a_shared_mount(
     _database, caplog
 ):
