@@ -626,3 +626,31 @@ def _photo_files(app) -> list[str]:
         assert isinstance(storage, LocalStorage)
         folder = storage.root / "directory" / "photos"
         return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_browser_revalidating_an_unchanged_photo_costs_no_read_from_storage(app, client, member):
+    """Each listed photo is asked about on every page view: a 304 must not fetch it from S3."""
+    from campus.directory.services import profile_of
+    from campus.storage import get_storage
+
+    assert save_form(client, photo=(io.BytesIO(_png((200, 200))), "me.png")).status_code == 302
+    support.post_form(client, "/directory/me/publish")
+    with app.app_context():
+        name = profile_of(member).photo_key.removeprefix("directory/photos/")
+        store = get_storage()
+    etag = app.test_client().get(f"/directory/photos/{name}").headers["ETag"]
+
+    calls = []
+
+    class Counting:
+        def __getattr__(self, attribute):
+            calls.append(attribute)
+            return getattr(store, attribute)
+
+    app.extensions["storage"] = Counting()
+    try:
+        again = app.test_client().get(f"/directory/photos/{name}", headers={"If-None-Match": etag})
+    finally:
+        app.extensions["storage"] = store
+    assert again.status_code == 304 and not again.data
+    assert calls == []

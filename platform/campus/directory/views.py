@@ -150,15 +150,22 @@ def photo(name: str) -> Response:
     mine = current_user.is_authenticated and owner.user_id == current_user.id
     if not (owner.is_listed or mine):
         abort(404)
-    data = photos.read(key)
-    if data is None:
-        abort(404)
-    response = Response(data, mimetype="image/jpeg")
+    response = Response(mimetype="image/jpeg")
     if owner.is_listed:
         # Cached anywhere, but asked about again on every use: hiding or unpublishing a profile
         # takes its photo down at once, and an unchanged photo costs a 304, not its bytes.
         response.headers["Cache-Control"] = "public, no-cache"
         response.set_etag(key)
+        # The key names one photo for good: a browser holding it is answered before the file
+        # is fetched (an S3 request or two for every photo on every directory page otherwise).
+        if request.if_none_match.contains_weak(key):
+            response.make_conditional(request)
+            return response
+    data = photos.read(key)
+    if data is None:
+        abort(404)
+    response.set_data(data)
+    if owner.is_listed:
         response.make_conditional(request)
     return response
 
