@@ -607,7 +607,8 @@ def test_a_renewal_that_never_commits_leaves_the_holders_pdf_as_it_was(app, clie
 
         slug = db.session.get(Program, program_id).slug
         support.sign_in_directly(client, user_id)
-    issued = client.get(f"/programs/{slug}/credential.pdf").data
+    with client.get(f"/programs/{slug}/credential.pdf") as response:  # streamed: closed after
+        issued = response.data
     day = START + timedelta(days=300)
     with app.app_context(), time_machine.travel(day, tick=False):
         complete(user_id, make_course("renewal-lost", hours="4"))
@@ -618,4 +619,22 @@ def test_a_renewal_that_never_commits_leaves_the_holders_pdf_as_it_was(app, clie
         db.session.expire_all()
         assert db.session.get(Credential, credential.id).valid_until == date(2028, 2, 29)
     # Still the PDF of the period the database holds, not one of a renewal that never was.
-    assert client.get(f"/programs/{slug}/credential.pdf").data == issued
+    with client.get(f"/programs/{slug}/credential.pdf") as response:
+        assert response.data == issued
+
+
+def test_a_credential_whose_pdf_is_missing_from_storage_is_a_404_not_an_error(app, client):
+    """A file the store lost (or a host that never saw it) is told as missing, never a 500."""
+    from campus.programs.models import Program
+    from campus.storage import get_storage
+
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        slug = db.session.get(Program, program_id).slug
+        key = db.session.scalar(select(Credential.storage_key).where(Credential.user_id == user_id))
+        get_storage().delete(key)
+        support.sign_in_directly(client, user_id)
+    response = client.get(f"/programs/{slug}/credential.pdf")
+    assert response.status_code == 404
+    assert "no PDF" in response.text

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from flask import (
     Response,
     abort,
@@ -13,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -33,7 +30,7 @@ from campus.programs.models import Credential, ExamSitting, Program, ProgramCour
 from campus.programs.progress import progress
 from campus.programs.standing import standing
 from campus.security import any_origin
-from campus.storage import get_storage
+from campus.storage import send
 from campus.throttling import by_address, setting
 from campus.urls import public_url
 
@@ -274,13 +271,15 @@ def credential_pdf(slug: str):
     )
     if credential is None or not credential.storage_key:
         abort(404)
-    body = get_storage().read(credential.storage_key)
-    response = send_file(
-        BytesIO(body),
+    # Streamed from the shared store, whichever host issued it; a file it lost is a 404.
+    response = send(
+        credential.storage_key,
         mimetype="application/pdf",
         download_name=f"{credential.code}.pdf",
-        max_age=0,
+        as_attachment=False,
     )
+    if response is None:
+        abort(404, "That credential has no PDF to download yet.")
     return _private(response)
 
 
