@@ -20,6 +20,12 @@ def _archive_link(app, email: str) -> str:
     return support.link_in(messages[0])
 
 
+def _archive(client, link: str) -> zipfile.ZipFile:
+    """Download the archive (a streamed response, closed once read) and open it."""
+    with client.get(link) as response:
+        return zipfile.ZipFile(io.BytesIO(response.data))
+
+
 def _pdf_text(body: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
 
@@ -143,7 +149,7 @@ def test_the_archive_holds_the_members_programs_and_directory_profile(app, clien
     assert sent.status_code == 302
     support.login(client, m.email)
     support.post_form(client, "/account/data/export")
-    archive = zipfile.ZipFile(io.BytesIO(client.get(_archive_link(app, m.email)).data))
+    archive = _archive(client, _archive_link(app, m.email))
 
     programs = json.loads(archive.read("programs.json"))
     [credential] = programs["credentials"]
@@ -179,7 +185,7 @@ def test_the_archive_holds_the_members_sign_ins_api_tokens_and_emails(app, clien
     client.environ_base["REMOTE_ADDR"] = "198.51.100.23"
     support.login(client, m.email)
     support.post_form(client, "/account/data/export")
-    archive = zipfile.ZipFile(io.BytesIO(client.get(_archive_link(app, m.email)).data))
+    archive = _archive(client, _archive_link(app, m.email))
 
     security = json.loads(archive.read("security.json"))
     assert "198.51.100.23" in [s["ip_address"] for s in security["sessions"]]
@@ -392,7 +398,7 @@ def test_the_archive_holds_what_is_kept_under_the_members_earlier_address(app, c
     [link] = [sent for sent in support.outbox(app) if sent["To"] == "new@example.com"]
     assert client.get(support.link_in(link)).status_code == 302
     support.post_form(client, "/account/data/export")
-    archive = zipfile.ZipFile(io.BytesIO(client.get(_archive_link(app, "new@example.com")).data))
+    archive = _archive(client, _archive_link(app, "new@example.com"))
     [consent] = json.loads(archive.read("consents.json"))
     assert consent["download"] == "Trigger point guide" and consent["marketing_email"] is True
     subjects = [e["subject"] for e in json.loads(archive.read("emails.json"))]
@@ -503,3 +509,25 @@ def test_the_archived_transcript_lists_a_first_certificate_printed_a_day_earlier
     [certificate] = json.loads(archive.read("certificates.json"))
     assert certificate["printed"]["completion_date"] == "2026-12-31"
     assert m.code in _pdf_text(archive.read("transcript.pdf"))
+
+
+def test_an_archive_missing_from_storage_is_a_404_and_no_download_is_logged(app, client):
+    """A file the store lost (or a host that never saw it) is told as such, never a 500."""
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+    from campus.records.models import DataExport
+    from campus.storage import get_storage
+
+    m = full_member(app)
+    support.login(client, m.email)
+    support.post_form(client, "/account/data/export")
+    link = _archive_link(app, m.email)
+    with app.app_context():
+        get_storage().delete(db.session.scalars(select(DataExport)).one().storage_key)
+    with client.get(link) as missing:
+        assert missing.status_code == 404
+        assert "Ask for a new archive" in missing.get_data(as_text=True)
+    with app.app_context():
+        assert "data_export_downloaded" not in set(db.session.scalars(select(AuditEntry.action)))

@@ -30,17 +30,16 @@ def request_export(user: User) -> DataExport:
     return export
 
 
-def download_export(user: User, export_id: int) -> tuple[DataExport, bytes]:
+def download_export(user: User, export_id: int) -> DataExport:
     """Hand a member their own archive while its link works; the download is logged."""
     export = services.downloadable(user, export_id)
-    data = services.read_archive(export)
     record(
         "data_export_downloaded",
         export,
         summary=f"member #{user.id} downloaded data archive #{export.id}",
         actor=user,
     )
-    return export, data
+    return export
 
 
 def delete_account(

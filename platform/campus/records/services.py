@@ -149,12 +149,6 @@ def downloadable(user: User, export_id: int) -> DataExport:
     return export
 
 
-def read_archive(export: DataExport) -> bytes:
-    """The bytes of a ready archive."""
-    assert export.storage_key is not None
-    return get_storage().read(export.storage_key)
-
-
 def stale_pending(older_than: timedelta = timedelta(minutes=10)) -> list[int]:
     """Archives still pending long after they were asked for (their build task was lost)."""
     cutoff = utcnow() - older_than

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -15,6 +13,7 @@ from campus.models.base import utcnow
 from campus.records import actions, bp, services
 from campus.records.forms import DeleteAccountForm
 from campus.records.services import RecordsError
+from campus.storage import send
 from campus.templating import format_date
 from campus.throttling import by_user, failed, setting
 
@@ -64,19 +63,22 @@ def request_export() -> Response:
 def download_export(export_id: int) -> Response | tuple[str, int]:
     """Send the member their own archive while its link works."""
     try:
-        export, archive = actions.download_export(_user(), export_id)
+        export = actions.download_export(_user(), export_id)
     except RecordsError as exc:
         db.session.rollback()
         return render_template("records/link_problem.html", message=exc.message), exc.status
-    db.session.commit()
-    response = send_file(
-        BytesIO(archive),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"campus-data-{format_date(export.requested_at, '%Y%m%d')}.zip",
-        max_age=0,
+    # Streamed from the shared store in chunks, whichever host built it.
+    name = f"campus-data-{format_date(export.requested_at, '%Y%m%d')}.zip"
+    response = (
+        send(export.storage_key, mimetype="application/zip", download_name=name)
+        if export.storage_key
+        else None
     )
-    response.headers["Cache-Control"] = "private, no-store"
+    if response is None:
+        db.session.rollback()  # nothing was downloaded: no entry says it was
+        message = "This archive is no longer stored. Ask for a new archive on the Your data page."
+        return render_template("records/link_problem.html", message=message), 404
+    db.session.commit()
     return response
 
 
