@@ -222,3 +222,26 @@ def test_made_up_methods_do_not_each_add_a_series(client, metrics_on):
     assert not methods & {"BREW", "XYZZY", "PROPFIND"}
     other = dict(route="unmatched", method="other", status="405")
     assert value(samples, "campus_http_requests_total", **other) >= 3
+
+
+def test_a_drained_queue_on_redis_reports_zero_waiting_not_no_figure(_database):
+    """Redis deletes a list once its last message is taken: the queue is empty, not unknown."""
+    import os
+
+    from kombu import Queue
+
+    url = os.environ["CELERY_BROKER_URL"]
+    if not url.startswith("redis"):
+        pytest.skip("runs when CELERY_BROKER_URL points at Redis")
+    app = support.make_app(eager=False)
+    from campus.observability.metrics import _queue_depth
+
+    try:
+        with app.app_context():
+            celery_app = app.extensions["celery"]
+            with celery_app.connection_for_write() as connection:
+                # Declared (as a worker does at start), then every message taken: no list left.
+                Queue("campus-drained", channel=connection.default_channel).declare()
+                assert _queue_depth("campus-drained") == 0
+    finally:
+        support.clean_database(app)

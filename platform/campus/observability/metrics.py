@@ -152,11 +152,18 @@ def _queue_depth(queue: str) -> int | None:
     try:
         with celery_app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1)
-            declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+            try:
+                declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+            except connection.channel_errors as error:
+                if str(getattr(error, "reply_code", "")) == "404":
+                    # The broker answers and holds no such queue, so nothing waits in it: Redis
+                    # deletes a queue's list with its last message, so a drained queue is this.
+                    return 0
+                raise
             return int(declared.message_count)
     except Exception:
-        # A queue not declared yet, or the broker down: the healthcheck reports that; leave
-        # the series out rather than report a false zero.
+        # The broker down or refusing: the healthcheck reports that; leave the series out
+        # rather than report a false zero.
         return None
 
 
