@@ -267,6 +267,13 @@ def storage_problems(config: Mapping[str, Any]) -> list[str]:
         ]
     if backend == "s3":
         return _s3_problems(config)
+    if bucket:
+        # STORAGE_BACKEND forgotten: every file would stay on the disk of the host that wrote
+        # it while the operator believes the hosts share the bucket.
+        return [
+            "STORAGE_S3_BUCKET is set, but STORAGE_BACKEND is local (its default), so files "
+            "would stay on this machine's disk; set STORAGE_BACKEND=s3, or unset the bucket"
+        ]
     if backend == "local" and hosts > 1:
         return [
             f"STORAGE_BACKEND=local keeps files on one machine, but CAMPUS_HOSTS={hosts}: a "

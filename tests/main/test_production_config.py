@@ -296,6 +296,16 @@ def test_production_refuses_a_signature_image_no_certificate_could_print(kind, t
     assert refused.value.problems[0].startswith(f"CERTIFICATE_SIGNATURE_IMAGE={str(path)!r} ")
 
 
+def test_production_refuses_a_bucket_named_while_files_would_stay_on_local_disk(_database):
+    """STORAGE_BACKEND forgotten: the operator believes every host shares the bucket."""
+    with pytest.raises(ConfigurationError) as refused:
+        production_app(STORAGE_S3_BUCKET="campus-files")
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith(
+        "STORAGE_S3_BUCKET is set, but STORAGE_BACKEND is local"
+    )
+
+
 def test_production_on_local_storage_says_at_start_that_files_need_a_shared_mount(
     _database, caplog
 ):
