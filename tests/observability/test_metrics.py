@@ -245,3 +245,18 @@ def test_a_drained_queue_on_redis_reports_zero_waiting_not_no_figure(_database):
                 assert _queue_depth("campus-drained") == 0
     finally:
         support.clean_database(app)
+
+
+def test_a_scrape_while_the_database_is_down_still_reports_the_requests(_database):
+    """An outage is when the 503s must be seen: the stored figures go, not the whole scrape."""
+    app = support.make_app(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        METRICS_ENABLED=True,
+        METRICS_TOKEN=TOKEN,
+    )
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 503
+    samples = scrape(client)
+    answered = dict(route="/healthz", method="GET", status="503")
+    assert value(samples, "campus_http_requests_total", **answered) >= 1
+    assert not any(name.startswith("campus_certificates") for name, _labels in samples)

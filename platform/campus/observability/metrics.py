@@ -10,6 +10,7 @@ scrape time, so any web process answers the same.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+
+log = logging.getLogger(__name__)
 
 # This module's own metrics, apart from the library's default process and platform collectors.
 _PROCESS = CollectorRegistry(auto_describe=True)
@@ -97,6 +100,30 @@ class StoredStateCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from campus.extensions import db
+
+        try:
+            stored = list(self._stored())
+        except SQLAlchemyError as error:
+            # The scrape still answers with every process figure: during an outage the 503s
+            # it counts are what an operator needs to see.
+            db.session.rollback()
+            log.warning("/metrics: stored figures left out, the database did not answer: %s", error)
+            stored = []
+        yield from stored
+        depth = GaugeMetricFamily(
+            "campus_queue_depth", "Messages waiting in the Celery queue.", labels=["queue"]
+        )
+        queue = current_app.extensions["celery"].conf.task_default_queue
+        waiting = _queue_depth(queue)
+        if waiting is not None:
+            depth.add_metric([queue], waiting)
+        yield depth
+
+    def _stored(self) -> Iterator[GaugeMetricFamily]:
+        """The figures read from the database."""
         from campus.billing.models import WebhookEvent
         from campus.certificates.models import Certificate
         from campus.extensions import db
@@ -125,15 +152,6 @@ class StoredStateCollector(Collector):
         )
         age.add_metric([], _age_seconds(oldest))
         yield age
-
-        depth = GaugeMetricFamily(
-            "campus_queue_depth", "Messages waiting in the Celery queue.", labels=["queue"]
-        )
-        queue = current_app.extensions["celery"].conf.task_default_queue
-        waiting = _queue_depth(queue)
-        if waiting is not None:
-            depth.add_metric([queue], waiting)
-        yield depth
 
 
 def _age_seconds(moment: datetime | None) -> float:
