@@ -207,3 +207,44 @@ def test_a_reissue_keeps_the_completion_date_printed_under_an_earlier_time_zone(
         assert cert.data["completion_date_text"] == "January 1, 2027"
         text = _pdf_text(cert)
     assert "January 1, 2027" in text and "December 31, 2026" not in text
+
+
+def test_a_certificate_issued_after_a_late_evaluation_prints_the_course_as_completed(app):
+    from datetime import timedelta
+
+    from campus import dates
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("late-evaluation", ce_hours="2")
+        user = student(email="late@example.com")
+        complete_without_evaluating(user.id, course)
+        # Before the learner gets round to the evaluation, the admin recasts the course and
+        # records the board's renewal under a new number.
+        edit_course(
+            course.id,
+            title="Renamed Course",
+            delivery_type="live_webinar",
+            presenters="Someone Later, PT",
+        )
+        db.session.add(
+            BoardApproval(
+                course_id=course.id,
+                board="NCBTMB",
+                approval_number="7777-01",
+                valid_until=dates.today() + timedelta(days=730),
+            )
+        )
+        db.session.commit()
+        evaluate(user.id, course)  # the certificate is frozen and issued now
+        cert = certificate_of(user.id)
+        assert cert.status == "issued"
+        data = cert.data
+        assert data["course_title"] == "Course late-evaluation"
+        assert data["delivery_key"] == "home_study" and data["delivery_type"] == "Home study"
+        assert [a["approval_number"] for a in data["approvals"]] == ["1234-56"]
+        assert data["instructors"] == ["Ann Presenter, LMT"]
+        text = _pdf_text(cert)
+    assert "Course late-evaluation" in text and "Renamed Course" not in text
+    assert "1234-56" in text and "7777-01" not in text

@@ -27,6 +27,7 @@ from campus.certificates.codes import new_code, normalize
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
 from campus.extensions import db
 from campus.learning.models import Course, Enrollment
+from campus.learning.progress import course_as_completed
 from campus.licenses.choice import license_for_certificate
 from campus.licenses.models import License
 from campus.models.base import utcnow
@@ -90,44 +91,35 @@ def freeze(
     code: str,
     license: License | None,
     ce_hours: Decimal,
+    as_completed: dict | None = None,
 ) -> dict:
-    """Collect everything a CE board reads on a certificate, with the hours it was earned for."""
+    """Collect everything a CE board reads on a certificate, with the hours it was earned for.
+
+    `as_completed` is the course as the enrollment completed it, when that was recorded: the
+    title, delivery, approvals and instructors it prints (the course may be edited since).
+    """
     config = current_app.config
     completed_on = dates.local_date(completed_at)
-    approvals = [
-        {
-            "board": a.board,
-            "approval_number": a.approval_number,
-            "valid_until": a.valid_until.isoformat() if a.valid_until else None,
-        }
-        for a in course.approvals
-        if a.is_valid_on(completed_on)
-    ]
+    course_facts = course_as_completed(course, completed_on)
+    course_facts.update(
+        {key: value for key, value in (as_completed or {}).items() if key in course_facts}
+    )
     return {
         "code": code,
         **participant_fields(user, license),
-        "course_title": course.title,
         "course_slug": course.slug,
         "course_summary": course.summary,
         "ce_hours": frozen_hours(ce_hours),
-        "delivery_type": course.delivery_label,
-        # What the course was counted as when it was taken, for renewal trackers ("N hours
-        # live", "N hours in ethics", "for this profession"): an admin may recast it later.
-        "delivery_key": course.delivery_type,
-        "subject_keys": list(course.subjects or []),
-        "course_professions": course.professions,
+        **course_facts,
         "completion_date": completed_on.isoformat(),
         "completion_date_text": format_date(completed_on),
         "provider_name": config["PROVIDER_NAME"],
         "provider_address": config["PROVIDER_ADDRESS"],
         "provider_email": config["PROVIDER_EMAIL"],
-        "approvals": approvals,
         "signatory_name": config["CERTIFICATE_SIGNATORY_NAME"],
         "signatory_title": config["CERTIFICATE_SIGNATORY_TITLE"],
         # The image itself by its content: a new scan in the settings does not re-sign this one.
         signatures.FIELD: signatures.frozen_key(),
-        # Who taught the course signs beside the administrator (NCBTMB asks for both).
-        "instructors": course.presenter_list,
         "verification_url": verification_url(code),
     }
 
@@ -181,7 +173,9 @@ def ensure_pending(enrollment_id: int) -> int | None:
     hours = Decimal(frozen_hours(_hours_earned(enrollment)))
     for _attempt in range(5):
         code = unused_code()
-        data = freeze(user, course, enrollment.completed_at, code, license, hours)
+        data = freeze(
+            user, course, enrollment.completed_at, code, license, hours, enrollment.completed_course
+        )
         values = {
             "code": code,
             "user_id": user.id,

@@ -326,6 +326,9 @@ class Enrollment(TimestampMixin, Model):
     completed_at: Mapped[datetime | None]
     # CE hours of the course at completion, frozen so later catalog edits do not rewrite history.
     ce_hours_earned: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # The course as completed (title, delivery, approvals in force, instructors): what its
+    # certificate prints, though the evaluation that lets it issue may come after edits.
+    completed_course: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="active")
     # The last accepted heartbeat of any lesson page: one clock per enrollment, so two tabs
     # or a burst of forged beats can never earn more than the time that really passed.

@@ -8,10 +8,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import cast
 
 from sqlalchemy import CursorResult, func, select, update
 
+from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
 from campus.learning import seattime, snapshots
@@ -238,6 +240,29 @@ def complete_lesson(user: User, lesson_id: int, course: Course | None = None) ->
     return LessonCompletion(enrollment, lesson, inserted, completed)
 
 
+def course_as_completed(course: Course, day: date) -> dict:
+    """What a certificate prints of a course completed on `day`, as the course is now."""
+    return {
+        "course_title": course.title,
+        "delivery_type": course.delivery_label,
+        # What the course was counted as, for renewal trackers ("N hours live", "in ethics").
+        "delivery_key": course.delivery_type,
+        "subject_keys": list(course.subjects or []),
+        "course_professions": course.professions,
+        "approvals": [
+            {
+                "board": a.board,
+                "approval_number": a.approval_number,
+                "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+            }
+            for a in course.approvals
+            if a.is_valid_on(day)
+        ],
+        # Who taught the course signs beside the administrator (NCBTMB asks for both).
+        "instructors": course.presenter_list,
+    }
+
+
 def maybe_complete(enrollment: Enrollment) -> bool:
     """Complete the enrollment if every lesson is done and the quiz passed; signal it once."""
     if enrollment.completed_at is not None:
@@ -264,7 +289,11 @@ def maybe_complete(enrollment: Enrollment) -> bool:
         update(Enrollment)
         .where(Enrollment.id == enrollment.id, Enrollment.completed_at.is_(None))
         .values(
-            completed_at=now, status="completed", ce_hours_earned=course.ce_hours, updated_at=now
+            completed_at=now,
+            status="completed",
+            ce_hours_earned=course.ce_hours,
+            completed_course=course_as_completed(course, dates.local_date(now)),
+            updated_at=now,
         )
         .execution_options(synchronize_session=False)
     )
