@@ -364,3 +364,48 @@ def test_a_published_course_keeps_its_hours_supported_through_lesson_edits(app):
         lesson = db.session.get(Lesson, course.lesson_ids[0])
         lesson.estimated_minutes = 45
         actions.save_lesson(lesson, before=None, actor=None)  # more is always fine
+
+
+@pytest.mark.parametrize("part", ["lesson", "module"])
+def test_a_studied_lesson_cannot_be_moved_to_another_course(app, part):
+    from campus.audit import snapshot
+    from campus.learning import actions, services
+    from campus.learning.access import LearningError
+    from campus.learning.models import Course, Lesson, Module
+    from campus.learning.records import SeatTime
+
+    with app.app_context():
+        course = make_course("studied-here", lessons=2, ce_hours="1")
+        other = make_course("elsewhere", lessons=2, ce_hours="1", published=False)
+        # A third module and lesson beyond what the hours need, so moving it keeps them.
+        extra = services.add_lesson(
+            services.add_module(db.session.get(Course, course.id), "Extra"),
+            "Extra lesson",
+            "Body",
+            estimated_minutes=30,
+        )
+        db.session.commit()
+        user_id = support.create_user(email="studied@example.com").id
+        enrollment_id = enroll_directly(user_id, course.id)
+        record_seat_time(enrollment_id, extra.id, 20 * 60)
+        target = db.session.scalars(select(Module).where(Module.course_id == other.id)).first()
+        if part == "lesson":
+            obj = db.session.get(Lesson, extra.id)
+            before = snapshot(obj)
+            obj.module = target
+            obj.position = 9
+            save = actions.save_lesson
+        else:
+            obj = db.session.get(Module, extra.module_id)
+            before = snapshot(obj)
+            obj.course = db.session.get(Course, other.id)
+            obj.position = 9
+            save = actions.save_module
+        with pytest.raises(LearningError) as refused:
+            save(obj, before=before, actor=None)
+        assert "study records of 1 learner" in refused.value.message
+        db.session.rollback()
+        # The learner's time stays on a lesson of the course they studied.
+        lesson = db.session.get(Lesson, extra.id)
+        assert lesson.course_id == course.id
+        assert db.session.scalar(select(SeatTime.seconds)) == 20 * 60

@@ -228,6 +228,9 @@ def save_module(module: Module, *, before: dict[str, Any] | None, actor: User | 
             f"Position {module.position} is already taken by module “{taken.title}” in this "
             "course. Pick a free position, or move that module first."
         )
+    if (before or {}).get("course_id") not in (None, course_id):
+        # Its lessons' progress and seat time are the evidence of the course they were taken in.
+        keeping.keep_records(module, "moved to another course")
     if module.id is not None:
         # Lessons keep a copy of their module's place so the course order is one ORDER BY.
         db.session.execute(
@@ -266,10 +269,13 @@ def save_lesson(
             f"Position {lesson.position} is already taken by lesson “{taken.title}” in this "
             "module. Pick a free position, or move that lesson first."
         )
+    earlier = keeping.earlier(Module, before, "module_id")
+    if earlier is not None and earlier.course_id != module.course_id:
+        # Its progress and seat time are the evidence of the course they were taken in.
+        keeping.keep_records(lesson, "moved to another course")
     keeping.keep_hours_supported(module.course)
     keeping.keep_videos_transcribed(module.course, lesson, before)
     _saved(lesson, before, actor)
-    earlier = keeping.earlier(Module, before, "module_id")
     if earlier is not None and earlier.course_id != module.course_id:
         keeping.keep_hours_supported(earlier.course)  # moved to another course's module
     return lesson
@@ -423,15 +429,7 @@ def delete(obj: Any, *, actor: User | None) -> None:
     A part that learners have studied or answered is kept: their progress, seat time and quiz
     attempts are the evidence behind their CE hours, and deleting it would delete them too.
     """
-    learners = keeping.learners_with_records(obj)
-    if learners:
-        kind = type(obj).__name__.lower()
-        raise refusal(
-            f"This {kind} holds the study records of {learners} learner"
-            f"{'s' if learners != 1 else ''} (progress, seat time or quiz attempts), the "
-            "evidence behind their CE hours, so it cannot be deleted. Edit it instead, or "
-            "unpublish the course."
-        )
+    keeping.keep_records(obj, "deleted")
     course = obj.course if isinstance(obj, Lesson | Module | Quiz | BoardApproval) else None
     _log("delete", obj, before=snapshot(obj), after=None, actor=actor)
     db.session.delete(obj)

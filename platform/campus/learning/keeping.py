@@ -118,3 +118,16 @@ def learners_with_records(obj: Any) -> int:
             db.session.scalars(select(model.enrollment_id).where(key.in_(owners)).distinct())
         )
     return len(enrollments)
+
+
+def keep_records(obj: Any, change: str) -> None:
+    """Refuse to delete, or move to another course, a part that holds learners' study records."""
+    learners = learners_with_records(obj)
+    if learners:
+        kind = type(obj).__name__.lower()
+        raise refusal(
+            f"This {kind} holds the study records of {learners} learner"
+            f"{'s' if learners != 1 else ''} (progress, seat time or quiz attempts), the "
+            f"evidence behind their CE hours, so it cannot be {change}. Edit it instead, or "
+            "unpublish the course."
+        )
