@@ -225,3 +225,23 @@ def test_a_cebroker_approval_naming_the_licenses_board_counts(app):
         complete_course(user.id, course)
         tracker = _florida_tracker(user.id)
         assert tracker.counted == Decimal("3.00") and not tracker.not_counting
+
+
+def test_an_approval_granted_before_a_late_evaluation_does_not_make_it_count(app):
+    from campus.learning.models import BoardApproval
+    from tests.certificates.helpers import complete_without_evaluating
+    from tests.learning.helpers import evaluate
+
+    with app.app_context():
+        import_shipped_rules()  # Florida massage takes Florida Board approvals, not NCBTMB's
+        course = make_course("ncbtmb-then-florida", ce_hours="3")
+        user = student(license_number=None, license_state=None)
+        add_license(user.id, "FL", "MA12345", expires_on=dates.today() + timedelta(days=300))
+        complete_without_evaluating(user.id, course)
+        # Florida approves the course after the member completed it, before the evaluation.
+        db.session.add(BoardApproval(course_id=course.id, board="FL", approval_number="20-9999"))
+        db.session.commit()
+        assert _florida_tracker(user.id).counted == Decimal("0.00")
+        evaluate(user.id, course)
+        assert [a["board"] for a in certificate_of(user.id).data["approvals"]] == ["NCBTMB"]
+        assert _florida_tracker(user.id).counted == Decimal("0.00")

@@ -200,7 +200,9 @@ def completions(user_id: int, start: date, end: date) -> list[Completion]:
         hours = Decimal(enrollment.ce_hours_earned or course.ce_hours).quantize(ZERO)
         completion = printed.get(course.id)
         if completion is None:
-            completion = Completion(course, dates.local_date(enrollment.completed_at), hours)
+            # No certificate yet (the evaluation comes first): the course as it was completed.
+            day = dates.local_date(enrollment.completed_at)
+            completion = _as_taken(course, day, hours, enrollment.completed_course or {})
         else:
             completion = replace(completion, hours=hours)
         if start <= completion.completed_on <= end:
@@ -226,29 +228,34 @@ def _printed(user_id: int, courses: dict[int, Course]) -> dict[int, Completion]:
     found: dict[int, Completion] = {}
     for certificate in certificates:
         assert certificate.course_id is not None  # selected by its course
-        data = certificate.data or {}
-        approvals = None
-        if "approvals" in data:
-            approvals = tuple(
-                BoardApproval(
-                    board=a["board"],
-                    approval_number=a["approval_number"],
-                    valid_until=date.fromisoformat(a["valid_until"])
-                    if a.get("valid_until")
-                    else None,
-                )
-                for a in data["approvals"]
-            )
-        found[certificate.course_id] = Completion(
-            course=courses[certificate.course_id],
-            completed_on=certificate.printed_date,
-            hours=ZERO,
-            approvals=approvals,
-            delivery=data.get("delivery_key") or _DELIVERY_KEYS.get(str(data.get("delivery_type"))),
-            subjects=_frozen_list(data, "subject_keys"),
-            audience=_frozen_list(data, "course_professions"),
+        course = courses[certificate.course_id]
+        found[certificate.course_id] = _as_taken(
+            course, certificate.printed_date, ZERO, certificate.data or {}
         )
     return found
+
+
+def _as_taken(course: Course, completed_on: date, hours: Decimal, data: dict) -> Completion:
+    """A completion weighed by the course facts frozen in `data` (the course's own if absent)."""
+    approvals = None
+    if "approvals" in data:
+        approvals = tuple(
+            BoardApproval(
+                board=a["board"],
+                approval_number=a["approval_number"],
+                valid_until=date.fromisoformat(a["valid_until"]) if a.get("valid_until") else None,
+            )
+            for a in data["approvals"]
+        )
+    return Completion(
+        course=course,
+        completed_on=completed_on,
+        hours=hours,
+        approvals=approvals,
+        delivery=data.get("delivery_key") or _DELIVERY_KEYS.get(str(data.get("delivery_type"))),
+        subjects=_frozen_list(data, "subject_keys"),
+        audience=_frozen_list(data, "course_professions"),
+    )
 
 
 # A certificate frozen before its delivery type's key was: the printed label says it. Recorded
