@@ -409,3 +409,29 @@ def test_a_studied_lesson_cannot_be_moved_to_another_course(app, part):
         lesson = db.session.get(Lesson, extra.id)
         assert lesson.course_id == course.id
         assert db.session.scalar(select(SeatTime.seconds)) == 20 * 60
+
+
+def test_a_quiz_learners_answered_cannot_be_moved_to_another_course(app):
+    from campus.audit import snapshot
+    from campus.learning import actions, papers
+    from campus.learning.access import LearningError
+    from campus.learning.models import Course, Enrollment, Quiz
+
+    with app.app_context():
+        # Taken by a learner, then unpublished for a new edition that has no quiz yet.
+        course = make_course("first-edition", lessons=2, ce_hours="1", published=False)
+        other = make_course("second-edition", lessons=2, ce_hours="1", published=False)
+        db.session.delete(db.session.get(Quiz, other.quiz_id))
+        db.session.commit()
+        user_id = support.create_user(email="answered@example.com").id
+        enrollment_id = enroll_directly(user_id, course.id)
+        quiz = db.session.get(Quiz, course.quiz_id)
+        papers.start_paper(db.session.get(Enrollment, enrollment_id), quiz)
+        db.session.commit()
+        before = snapshot(quiz)
+        quiz.course = db.session.get(Course, other.id)
+        with pytest.raises(LearningError) as refused:
+            actions.save_quiz(quiz, before=before, actor=None)
+        assert "study records of 1 learner" in refused.value.message
+        db.session.rollback()
+        assert db.session.get(Quiz, course.quiz_id).course_id == course.id

@@ -353,8 +353,12 @@ def save_quiz(quiz: Quiz, *, before: dict[str, Any] | None, actor: User | None) 
         )
     if other is not None:
         raise refusal("That course already has a quiz: edit it instead.")
+    moved = (before or {}).get("course_id") not in (None, course_id)
+    if moved:
+        # Its attempts are the evidence of the course its learners took it in.
+        keeping.keep_records(quiz, "moved to another course")
     _saved(quiz, before, actor)
-    if (before or {}).get("course_id") not in (None, course_id):
+    if moved:
         keeping.keep_quiz(keeping.earlier(Course, before, "course_id"))  # moved to another course
     return quiz
 
