@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from campus.accounts.access import wants_json
 from campus.storage import StorageError
+from campus.urls import requested_path
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,14 @@ def handle_http_exception(exc: HTTPException):
     if stock and status in PLAIN:
         message = PLAIN[status]
     title = TITLES.get(status, "Error")
-    page = render_template("errors/error.html", status=status, title=title, message=message)
+    page = render_template(
+        "errors/error.html",
+        status=status,
+        title=title,
+        message=message,
+        # The form's own address as the browser sees it: with the path prefix and the query.
+        form_url=requested_path(),
+    )
     return page, status, _kept_headers(exc)
 
 

@@ -357,3 +357,19 @@ def test_a_forwarded_host_is_still_checked_against_the_trusted_hosts(_database):
         assert forged.status_code == 400
     finally:
         support.clean_database(app)
+
+
+def test_back_to_the_form_after_a_refused_post_keeps_the_path_prefix(_database):
+    # A form sent without its CSRF token (a session that expired) is answered 400 with a link
+    # back to it: under a prefix, a link without it leads off the site to another app's 404.
+    app = support.make_app(PROXY_FIX_X_PREFIX=1)
+    try:
+        response = app.test_client().post(
+            "/login?next=/learning/",
+            data={"email": "a@b.example"},
+            headers={"X-Forwarded-Prefix": "/campus"},
+        )
+        assert response.status_code == 400
+        assert 'href="/campus/login?next=/learning/">Back to the form' in response.text
+    finally:
+        support.clean_database(app)
