@@ -537,3 +537,19 @@ def test_a_course_taken_out_of_the_catalog_is_not_offered_to_continue_and_its_pr
     assert "/courses/closing-soon" not in html  # no link to a page that is not there
     assert "out of the catalog for now" in html
     assert "0 of 3 lessons" in html
+
+
+def test_a_visitors_log_in_link_on_a_course_comes_back_under_the_path_prefix(_database):
+    # Served under a prefix, the way back after logging in must hold it too: the bare path
+    # would send the member, once signed in, to a page of whatever else the host serves.
+    from tests import support
+
+    app = support.make_app(PROXY_FIX_X_PREFIX=1)
+    try:
+        with app.app_context():
+            make_course("prefixed")
+        page = app.test_client().get("/courses/prefixed", headers={"X-Forwarded-Prefix": "/campus"})
+        assert page.status_code == 200
+        assert 'href="/campus/login?next=/campus/courses/prefixed">Log in' in page.text
+    finally:
+        support.clean_database(app)

@@ -17,7 +17,13 @@ from campus.programs import actions, exam
 from campus.programs.models import ExamQuestion, ExamSitting
 from campus.programs.tasks import close_expired_sittings
 from tests import support
-from tests.programs.helpers import candidate, complete, ready_program, right_answers
+from tests.programs.helpers import (
+    candidate,
+    complete,
+    make_program,
+    ready_program,
+    right_answers,
+)
 
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -485,3 +491,16 @@ def test_the_clock_warns_a_screen_reader_through_a_quiet_region_of_its_own(app, 
     region = re.search(r'<p [^>]*id="exam-time-alert"[^>]*>(.*?)</p>', paper)
     assert region and region.group(1) == ""
     assert 'aria-live="polite"' in region.group(0) and 'aria-atomic="true"' in region.group(0)
+
+
+def test_a_visitors_log_in_link_on_a_program_comes_back_under_the_path_prefix(_database):
+    # Served under a prefix, the way back after logging in must hold it too.
+    app = support.make_app(PROXY_FIX_X_PREFIX=1)
+    try:
+        with app.app_context():
+            slug = make_program().slug
+        page = app.test_client().get(f"/programs/{slug}", headers={"X-Forwarded-Prefix": "/campus"})
+        assert page.status_code == 200
+        assert f'href="/campus/login?next=/campus/programs/{slug}">Log in' in page.text
+    finally:
+        support.clean_database(app)
