@@ -47,6 +47,25 @@ def test_the_guide_is_sent_without_marketing_consent_and_carries_no_unsubscribe(
     assert rows[1:] == []  # not on the marketing list
 
 
+def test_a_title_holding_a_line_separator_still_gets_its_email_sent(app, client, guide):
+    # U+2028 is no control character, so a title pasted with one is taken; an email header
+    # cannot hold a line break, and the message failed on every try, never sent.
+    from campus.content.models import Download
+    from campus.extensions import db
+    from campus.mail.models import EmailMessage
+
+    with app.app_context():
+        download = db.session.scalars(db.select(Download).filter_by(slug=guide)).one()
+        download.title = "Hip and thigh\u2028stretching guide"
+        db.session.commit()
+    assert _ask(client).status_code == 200
+    with app.app_context():
+        [status] = db.session.scalars(db.select(EmailMessage.status)).all()
+    assert status == "sent"
+    [message] = support.outbox(app)
+    assert message["Subject"] == "Your download: Hip and thigh stretching guide"
+
+
 def test_asking_emails_a_signed_link_to_a_real_pdf(app, client, guide):
     from pypdf import PdfReader
 

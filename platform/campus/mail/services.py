@@ -46,6 +46,9 @@ def queue_email(
     """
     if to.rpartition("@")[2].lower() == TOMBSTONE_DOMAIN:
         return None
+    # A header is one line: a title or name holding a line separator (U+2028, which no
+    # control-character check catches) made the message fail to build on every try.
+    subject = " ".join(subject.split())
     if dedupe_key is not None:
         existing = db.session.scalar(
             select(EmailMessage).where(EmailMessage.dedupe_key == dedupe_key)
