@@ -227,3 +227,25 @@ def test_a_number_filter_past_the_columns_range_is_dropped(app, client, value):
         response = client.get(f"/admin/webhooks/?flt0_{kinds[kind]}={value}")
         assert response.status_code == 200, kind
         assert "invoice.created" in response.get_data(as_text=True)  # the list, unfiltered
+
+
+def test_a_replay_goes_back_to_the_event_under_the_path_prefix(_database):
+    # Served under a prefix, the page to go back to must hold it: the bare path would send
+    # the admin, after the replay, to a page of whatever else the host serves.
+    app = support.make_app(PROXY_FIX_X_PREFIX=1)
+    client = app.test_client()
+    prefixed = {"X-Forwarded-Prefix": "/campus"}
+    try:
+        row = helpers.make_event(app)
+        helpers.sign_in_admin(app, client)
+        page = client.get(f"/admin/webhooks/details/?id={row}", headers=prefixed)
+        assert f'name="next" value="/campus/admin/webhooks/details/?id={row}"' in page.text
+        token = support.csrf_token(client, f"/admin/webhooks/details/?id={row}")
+        replayed = client.post(
+            f"/admin/webhooks/{row}/replay",
+            data={"csrf_token": token, "next": f"/campus/admin/webhooks/details/?id={row}"},
+            headers=prefixed,
+        )
+        assert replayed.location == f"/campus/admin/webhooks/details/?id={row}"
+    finally:
+        support.clean_database(app)
