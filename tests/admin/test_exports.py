@@ -129,3 +129,13 @@ def test_an_export_carries_what_the_list_shows_as_plain_text(app, client):
     questions = _rows(client.get("/admin/questions/export/csv/"))
     assert questions[0]["Choices"] == "(right) A; B; C"
     assert questions[0]["Kind"] == "Choose one answer"
+
+
+def test_a_list_whose_query_names_url_for_options_still_links_its_export(app, client):
+    # The export link carries the list's query: one naming export_type collided with the
+    # link's own (a 500), and _external made it an absolute link on the request's Host.
+    helpers.sign_in_admin(app, client)
+    page = client.get("/admin/members/?search=ana&export_type=json&_external=1&_anchor=x")
+    assert page.status_code == 200
+    [link] = re.findall(r'href="([^"]*/export/[^"]*)"', page.get_data(as_text=True))
+    assert link == "/admin/members/export/csv/?search=ana"

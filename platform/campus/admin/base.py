@@ -295,6 +295,13 @@ class AuditedModelView(SecureMixin, ModelView):
     # --- exports: a fresh password (SecureMixin), an audit entry, and no live formulas
     export_types = ["csv"]
 
+    def export_url(self, export_type: str) -> str:
+        """The list's export link, with the list's query but none of url_for's own names."""
+        # A query naming export_type collided with the link's own (a 500); _external, _scheme
+        # or _anchor would have url_for build a link on the request's Host.
+        args = {k: v for k, v in request.args.items() if k != "export_type" and k[:1] != "_"}
+        return self.get_url(".export", export_type=export_type, **args)
+
     def get_one(self, id: Any):
         """Return the record with this id, or None for one no integer key can match.
 
