@@ -553,3 +553,18 @@ def test_a_visitors_log_in_link_on_a_course_comes_back_under_the_path_prefix(_da
         assert 'href="/campus/login?next=/campus/courses/prefixed">Log in' in page.text
     finally:
         support.clean_database(app)
+
+
+def test_catalog_pages_link_on_whatever_the_query_names(app, client, monkeypatch):
+    # The page links carry the query: a parameter named like url_for's own (endpoint) was a
+    # 500, and _external or _anchor changed the link itself (absolute on the request's Host).
+    from campus.learning import catalog
+
+    monkeypatch.setattr(catalog, "CATALOG_PAGE_SIZE", 1)
+    with app.app_context():
+        make_course("first-course", lessons=1)
+        make_course("second-course", lessons=1)
+    page = client.get("/courses/?q=course&endpoint=x&_external=1&_anchor=top")
+    assert page.status_code == 200
+    [link] = re.findall(r'href="([^"]*)" *>Next', page.get_data(as_text=True))
+    assert link == "/courses/?page=2&amp;q=course"

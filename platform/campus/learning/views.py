@@ -89,7 +89,11 @@ def catalog() -> str:
         professions=PROFESSIONS,
         today=dates.today(),
         hours_filters=course_catalog.HOURS_FILTERS,
-        query_args={k: v for k, v in request.args.items() if k != "page"},
+        # The page links carry the query, but not a name url_for takes as its own: "endpoint"
+        # collided with its argument (a 500), and _external or _anchor would change the link.
+        query_args={
+            k: v for k, v in request.args.items() if k not in ("page", "endpoint") and k[:1] != "_"
+        },
     )
 
 
