@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from tests import support
 from tests.admin import helpers
 
@@ -117,3 +121,16 @@ def test_each_entry_names_the_address_the_change_came_from(app, client):
         db.session.commit()
     (deadline,) = helpers.audit_entries(app, summary="deadline")
     assert deadline.ip_address is None
+
+
+@pytest.mark.parametrize(
+    "query", ["endpoint=x", "self=1", "_method=POST", "_external=1", "_anchor=top"]
+)
+def test_a_list_keeps_its_links_whatever_else_the_query_names(app, client, query):
+    # The list's links carry the rest of its query: a name url_for takes as its own failed
+    # them (a 500) or changed them (absolute on the request's Host, or an anchor).
+    helpers.sign_in_admin(app, client)
+    page = client.get(f"/admin/audit/?search=x&{query}")
+    assert page.status_code == 200
+    links = re.findall(r'href="([^"]*page_size=50[^"]*)"', page.get_data(as_text=True))
+    assert links == ["/admin/audit/?search=x&amp;page_size=50"]

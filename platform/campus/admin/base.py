@@ -263,6 +263,9 @@ class AdminPage(SecureMixin, BaseView):
 
 
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# Names url_for (or get_url) takes as its own: copied from a query into a link, they fail it
+# or change it.
+_URL_FOR_NAME = re.compile(r"(endpoint|self)\Z|_")
 
 
 class AuditedModelView(SecureMixin, ModelView):
@@ -297,9 +300,8 @@ class AuditedModelView(SecureMixin, ModelView):
 
     def export_url(self, export_type: str) -> str:
         """The list's export link, with the list's query but none of url_for's own names."""
-        # A query naming export_type collided with the link's own (a 500); _external, _scheme
-        # or _anchor would have url_for build a link on the request's Host.
-        args = {k: v for k, v in request.args.items() if k != "export_type" and k[:1] != "_"}
+        args = {k: v for k, v in request.args.items() if not _URL_FOR_NAME.match(k)}
+        args.pop("export_type", None)  # the link's own: a second one was a 500
         return self.get_url(".export", export_type=export_type, **args)
 
     def get_one(self, id: Any):
@@ -317,6 +319,8 @@ class AuditedModelView(SecureMixin, ModelView):
         args = super()._get_list_extra_args()
         if not 0 <= (args.page or 0) <= MAX_LIST_PAGE:
             args.page = 0
+        # The list's links carry the rest of the query ("endpoint" in it was a 500).
+        args.extra_args = {k: v for k, v in args.extra_args.items() if not _URL_FOR_NAME.match(k)}
         return args
 
     def handle_action(self, return_view: str | None = None):
