@@ -407,10 +407,12 @@ def test_candidate_earns_the_credential_publishes_a_profile_and_a_visitor_writes
     shot(page, shots, "program")
     submit(page, re.compile("^Start the exam"))
     key = _exam_key()
-    for question in page.locator("fieldset").all():
+    for number, question in enumerate(page.locator("fieldset").all(), start=1):
         legend = question.locator("legend").inner_text()
         prompt = next(p for p in key if p in legend)
         question.locator("label.choice", has_text=key[prompt]).locator("input").check()
+        if number == 1:  # the autosave says so, in words that fit the count
+            expect(page.locator("#exam-saved")).to_have_text("1 answer saved")
     shot(page, shots, "exam")
     submit(page, "Submit the exam")
     expect(page.get_by_role("heading", name="You passed the exam")).to_be_visible()

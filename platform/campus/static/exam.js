@@ -60,7 +60,7 @@
     }).then(function (response) {
       return response.json().then(function (data) {
         if (response.ok) {
-          saved.textContent = data.saved + " answers saved";
+          saved.textContent = data.saved + (data.saved === 1 ? " answer saved" : " answers saved");
         } else {
           saved.textContent = data.error ? data.error.message : "Not saved";
           if (response.status === 409) { window.location.reload(); }
