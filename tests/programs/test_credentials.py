@@ -506,10 +506,13 @@ def test_the_page_says_from_when_hours_count_for_the_next_renewal(app, client):
         page = client.get(f"/programs/{slug}").text
         return " ".join(re.search(r'<p class="muted small">([^<]*)</p>', page).group(1).split())
 
-    with time_machine.travel(START + timedelta(days=1), tick=False):
-        assert promise() == (
-            "Renews automatically when you earn 4 CE hours from March 2, 2026 to February 29, 2028."
-        )
+    # On the day it is earned the hours count from tomorrow: it was not "renewed".
+    for day in (START, START + timedelta(days=1)):
+        with time_machine.travel(day, tick=False):
+            assert promise() == (
+                "Renews automatically when you earn 4 CE hours from March 2, 2026 "
+                "to February 29, 2028."
+            )
     with time_machine.travel(START + timedelta(days=300), tick=False), app.app_context():
         complete(user_id, make_course("early", hours="4"))
         assert renew_credentials.delay().get() == 1
