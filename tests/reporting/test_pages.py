@@ -29,9 +29,11 @@ def test_the_member_sees_a_rejection_with_its_reason(app, client, fake_cebroker)
     configure(app, fake_cebroker)
     c = completion(app, license_number="REJ42")
     support.login(client, c.email)
-    assert "Reported to CE Broker — rejected: Invalid license Number (code 80)" in _page(
-        client, "/certificates/"
-    )
+    html = _page(client, "/certificates/")
+    assert "Reported to CE Broker — rejected: Invalid license Number (code 80)" in html
+    # What to do about it: correct the number, then ask for the report to be sent again.
+    assert "correct it under Your licenses</a>" in html and 'href="/account/licenses"' in html
+    assert "mailto:ce@campus.example" in html
 
 
 def test_a_rejection_the_provider_must_fix_is_not_put_to_the_member(app, client, fake_cebroker):
