@@ -115,6 +115,21 @@ def test_enrolling_in_a_draft_or_unknown_course_is_refused(app, client):
     assert post_form(client, "/courses/nope/enroll").status_code == 404
 
 
+def test_a_one_lesson_course_counts_its_lesson_in_the_singular(app, client):
+    with app.app_context():
+        short = make_course("one-lesson", lessons=1, ce_hours="1")
+    make_reader(app, "member", client, short)
+    (lesson,) = short.lesson_ids
+    pages = {
+        "lesson": client.get(f"/courses/{short.slug}/lessons/{lesson}").get_data(as_text=True),
+        "course": client.get(f"/courses/{short.slug}").get_data(as_text=True),
+        "home": client.get("/").get_data(as_text=True),
+    }
+    for name, html in pages.items():
+        assert "0 of 1 lesson" in html, name
+        assert "of 1 lessons" not in html, name
+
+
 def test_lesson_page_shows_outline_progress_and_neighbours(app, client, course):
     user_id = make_reader(app, "member", client, course)
     first, second, third = course.lesson_ids
