@@ -256,6 +256,8 @@ def test_assessor_returns_then_passes_and_the_candidate_is_emailed(app, client):
     assert "Film closer to the muscle." in support.body_of(mail[0])
     page = client.get(f"/programs/{slug}").text
     assert "Film closer to the muscle." in page and "Upload for review" in page
+    # The page, like the email, says which criteria the next video has to meet.
+    assert "Finds the point: met" in page and "Safe pressure: not yet" in page
 
     _upload(client, slug, WEBM, "second.webm")
     with app.app_context():
