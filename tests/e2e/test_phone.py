@@ -38,3 +38,13 @@ def test_the_phone_menu_says_what_it_is_and_whether_it_is_open(page: Page, stack
     expect(toggle).to_be_checked()
     expect(page.locator(".site-nav")).to_be_visible()
     assert toggle.get_attribute("aria-controls") == page.locator(".site-nav").get_attribute("id")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_assessments_queue_fits_the_phone(page: Page, stack, shots):
+    data = stack.prepare("pages")  # a practical waiting for review, and its assessor
+    log_in(page, data["assessor"], data["password"], data["assessor_totp_secret"])
+    page.goto("/admin/assessments/")
+    expect(page.get_by_role("link", name="Review").first).to_be_attached()
+    shot(page, shots, "assessments-queue")
+    assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
