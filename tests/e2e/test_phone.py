@@ -48,3 +48,13 @@ def test_the_assessments_queue_fits_the_phone(page: Page, stack, shots):
     expect(page.get_by_role("link", name="Review").first).to_be_attached()
     shot(page, shots, "assessments-queue")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_certificate_verify_page_fits_the_phone(page: Page, stack, shots):
+    # What a board or a client opens from the certificate's QR code, often on a phone.
+    graduate = stack.prepare("graduate", "phone-graduate@example.com")
+    page.goto(f"/verify/{graduate['code']}")
+    expect(page.get_by_text(graduate["code"]).first).to_be_visible()
+    shot(page, shots, "certificate-verified")
+    assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
