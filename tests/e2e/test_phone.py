@@ -58,3 +58,13 @@ def test_a_certificate_verify_page_fits_the_phone(page: Page, stack, shots):
     expect(page.get_by_text(graduate["code"]).first).to_be_visible()
     shot(page, shots, "certificate-verified")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_directory_results_reflow_at_320_pixels(page: Page, stack, shots):
+    # WCAG's reflow width: a card's distance and its "Accepting clients" badge wrap.
+    page.set_viewport_size({"width": 320, "height": 844})
+    page.goto("/directory/?zip=10001&radius=25")
+    expect(page.locator(".directory-card").first).to_be_visible()
+    shot(page, shots, "directory-results-320")
+    assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
