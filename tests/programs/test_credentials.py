@@ -641,3 +641,18 @@ def test_a_credential_whose_pdf_is_missing_from_storage_is_a_404_not_an_error(ap
     response = client.get(f"/programs/{slug}/credential.pdf")
     assert response.status_code == 404
     assert "no PDF" in response.text
+
+
+def test_the_program_list_shows_a_revoked_credential_as_bad_news(app, client):
+    # The program's own page colours a revoked or expired status as danger; the list did not.
+    import re
+
+    with time_machine.travel(START, tick=False):
+        user_id, _program_id = _certified(app)
+    with app.app_context():
+        actions.revoke_credential(_credentials()[0], "Exam misconduct", actor=None)
+        db.session.commit()
+        support.sign_in_directly(client, user_id)
+    page = client.get("/programs/").text
+    badge = re.search(r'<span class="badge ([^"]+)">revoked</span>', page)
+    assert badge is not None and badge.group(1) == "badge-danger"
