@@ -272,3 +272,13 @@ def test_digits_of_another_script_are_refused_where_no_format_is_known(app, clie
     assert r.status_code == 422
     assert "digits 0-9" in r.get_data(as_text=True)
     assert _licenses(app, member) == []
+
+
+def test_a_license_without_an_expiry_date_does_not_claim_its_reminders_are_on(app, client, member):
+    # Reminders count back from the expiry date: without one none is ever sent.
+    with app.app_context():
+        add_license(member, "FL", "MA12345")
+        add_license(member, "TX", "1234567", expires_on=date(2027, 8, 31))
+    page = " ".join(client.get("/account/licenses").get_data(as_text=True).split())
+    assert page.count("before expiry: <strong>on</strong>") == 1  # the dated one only
+    assert "Renewal reminders need the expiry date: add it with Edit." in page
