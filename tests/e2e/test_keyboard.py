@@ -238,3 +238,28 @@ def test_adding_up_ce_hours_by_keyboard_lands_on_the_sum(page: Page, learner: di
     total = page.locator(".range-result")
     expect(total).to_be_focused()
     expect(total).to_be_in_viewport()
+
+
+def test_enter_on_an_exam_answer_does_not_submit_the_exam(page: Page, stack, shots):
+    # Enter in a form submits it through its first submit button: on a radio button that
+    # sent the whole exam with one answer, spending an attempt.
+    width = page.viewport_size["width"]
+    c = stack.prepare(
+        "candidate", f"enter-key-{width}@example.com", f"enter-key-assessor-{width}@example.com"
+    )
+    log_in(page, c["email"], c["password"])
+    page.goto(f"/programs/{c['program_slug']}")
+    page.get_by_role("button", name=re.compile("^Start the exam")).click()
+    page.wait_for_load_state()
+    first = page.locator("input[type=radio]").first
+    first.focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#exam-saved")).to_contain_text("saved")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1_000)
+    expect(page.locator("#exam-form")).to_be_visible()
+    assert page.locator(".quiz-result").count() == 0, "Enter submitted the exam"
+    shot(page, shots, "exam-after-enter")
+    page.get_by_role("button", name="Submit the exam").click()  # the button still sends it
+    page.wait_for_load_state()
+    expect(page.locator(".quiz-result")).to_be_visible()

@@ -46,6 +46,15 @@
   }
   tick();
 
+  // Enter on an answer makes the browser submit the form (implicit submission): that sent the
+  // whole exam, and spent an attempt, when a keyboard user only meant to choose. Only the
+  // "Submit the exam" button sends it.
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target && event.target.type === "radio") {
+      event.preventDefault();
+    }
+  });
+
   if (!window.fetch || !tokenTag) { return; }
   form.addEventListener("change", function (event) {
     var input = event.target;
