@@ -17,7 +17,11 @@ from campus.byteranges import RangedResponse
 from campus.urls import safe_local_path
 
 # Where embedded lesson and article videos may come from (the sanitizers allow only these).
-_VIDEO_ORIGINS = ("https://www.youtube-nocookie.com", "https://player.vimeo.com")
+_VIDEO_ORIGINS = (
+    "https://www.youtube-nocookie.com",
+    "https://youtube-nocookie.com",  # an article may link the host without www
+    "https://player.vimeo.com",
+)
 # Stripe's hosted pages: the checkout and portal forms end in a 303 to them, and Chromium
 # checks form-action against every redirect of a form submission.
 _STRIPE_FORM_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")

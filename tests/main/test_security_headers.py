@@ -42,6 +42,15 @@ def test_pages_allow_only_our_own_scripts_and_styles(client):
     assert "'unsafe-inline'" not in str(policy) and "'unsafe-eval'" not in str(policy)
 
 
+def test_every_video_host_the_sanitizer_keeps_may_be_framed(client):
+    # An article's iframe on youtube-nocookie.com without "www" was kept by the sanitizer and
+    # then blocked by the browser: the reader saw an empty frame where the video should be.
+    from campus.content.render import VIDEO_HOSTS
+
+    frames = _policy(client.get("/"))["frame-src"]
+    assert {f"https://{host}" for host in VIDEO_HOSTS} <= set(frames)
+
+
 @pytest.mark.parametrize(
     "path", ["/", "/login", "/no-such-page", "/api/v1/articles", "/static/campus.css", "/healthz"]
 )
