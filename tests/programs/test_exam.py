@@ -90,7 +90,7 @@ def test_draw_shuffles_questions_and_answers(app):
         for _ in range(10):
             layout = exam.draw_layout(program, rng)
             orders.add(tuple(item["id"] for item in layout))
-            answer_orders.add(tuple(c["id"] for c in layout[0]["choices"]))
+            answer_orders.add(tuple(c["text"] for c in layout[0]["choices"]))
             assert sorted(item["id"] for item in layout) == sorted(bank_order)
         assert len(orders) > 1 and tuple(bank_order) not in orders
         assert len(answer_orders) > 1
@@ -504,3 +504,17 @@ def test_a_visitors_log_in_link_on_a_program_comes_back_under_the_path_prefix(_d
         assert f'href="/campus/login?next=/campus/programs/{slug}">Log in' in page.text
     finally:
         support.clean_database(app)
+
+
+def test_the_papers_answer_values_do_not_tell_where_the_bank_put_the_right_one(app, client):
+    # The bank's authors put the right answer first (as every demo question does): a value
+    # carrying its place in the bank would let a candidate pick "1" everywhere and pass.
+    with app.app_context():
+        _slug, sitting_url, key = _start_through_the_page(app, client, ready_program())
+    paper = client.get(sitting_url).text
+    for question_id in key:
+        values = re.findall(rf'name="q-{question_id}" value="(\d+)"', paper)
+        assert values == ["1", "2", "3", "4"], values
+    answers = {f"q-{q}": str(c) for q, c in key.items()}
+    assert support.post_form(client, f"{sitting_url}/submit", answers).status_code == 302
+    assert "You passed the exam" in client.get(sitting_url).text

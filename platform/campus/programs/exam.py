@@ -108,6 +108,8 @@ def draw_layout(program: Program, rng: random.Random | None = None) -> list[dict
     for question in picked:
         choices = [dict(c) for c in question.choices]
         rng.shuffle(choices)
+        # Numbered in the order shown, not by their place in the bank: authors tend to write the
+        # right answer first, so a bank number in the form's values would give the key away.
         layout.append(
             {
                 "id": question.id,
@@ -115,8 +117,8 @@ def draw_layout(program: Program, rng: random.Random | None = None) -> list[dict
                 "prompt": question.prompt,
                 "explanation": question.explanation,
                 "choices": [
-                    {"id": int(c["id"]), "text": c["text"], "correct": bool(c["correct"])}
-                    for c in choices
+                    {"id": shown, "text": c["text"], "correct": bool(c["correct"])}
+                    for shown, c in enumerate(choices, start=1)
                 ],
             }
         )
