@@ -287,30 +287,43 @@ def complete_lesson(lesson_id: int) -> dict:
 @blp.doc(security=SIGNED_IN)
 @json_body
 @blp.arguments(AttemptInSchema)
-@blp.response(201, AttemptOutSchema)
+@blp.response(201, AttemptOutSchema, description="Scored and recorded as a new attempt")
+@blp.alt_response(
+    200,
+    schema=AttemptOutSchema,
+    description="The same answers sent again with the attempt_id of an attempt already scored: "
+    "its recorded result, not a new attempt",
+)
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
-@blp.alt_response(409, schema=ErrorSchema, description=QUIZ_NOT_OPEN)
+@blp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description=f"{QUIZ_NOT_OPEN}; or other answers for an attempt_id already scored "
+    "(attempt_submitted)",
+)
 @blp.alt_response(
     422,
     schema=ErrorSchema,
-    description="Missing or extra answers, or questions not in the open attempt",
+    description="Missing or extra answers, questions not in the attempt, or an attempt_id "
+    "that is not the caller's at this quiz (unknown_attempt)",
 )
 @blp.alt_response(
     429, schema=ErrorSchema, description="Daily attempt limit reached; Retry-After says when"
 )
-def submit_attempt(payload: dict, slug: str) -> dict:
+def submit_attempt(payload: dict, slug: str) -> tuple[dict, int]:
     """Score a quiz attempt on the server and record it; a pass may complete the course."""
     user = access.require_user(_user())
     course = visible_course(user, slug)
     answers = {a["question_id"]: a["choice_ids"] for a in payload["answers"]}
-    result = quizzes.submit_attempt(user, course, answers)
+    result = quizzes.submit_attempt(user, course, answers, paper_id=payload.get("attempt_id"))
     db.session.commit()
     quiz = quizzes.quiz_of(course)
     allowance = quizzes.attempt_allowance(result.attempt.enrollment, quiz)
     body = {
         "id": result.attempt.id,
+        "attempt_id": result.attempt.paper_id,
         "submitted_at": result.attempt.submitted_at,
         "correct_count": result.score.correct,
         "question_count": result.score.total,
@@ -334,4 +347,4 @@ def submit_attempt(payload: dict, slug: str) -> dict:
         ]
     elif not result.score.passed:
         body["revisit"] = papers.objectives_to_revisit(result.attempt)
-    return body
+    return body, 200 if result.replayed else 201

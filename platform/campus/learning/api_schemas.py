@@ -172,6 +172,16 @@ class AttemptInSchema(Schema):
     answers = fields.List(
         fields.Nested(AnswerSchema), required=True, validate=validate.Length(min=1, max=500)
     )
+    attempt_id = Id(
+        metadata={
+            "description": "The `id` of the attempt answered, as POST or GET .../quiz/attempt "
+            "gave it. With it the submission is safe to send again: once the attempt is scored, "
+            "the same answers get its recorded result (200) and other answers a 409 "
+            "(attempt_submitted); neither is a new attempt. Without it the answers go to the "
+            "open attempt, or to one drawn now if none is open, so a submission sent again "
+            "after its attempt was scored is taken as a new attempt."
+        }
+    )
 
     @validates_schema
     def _one_answer_per_question(self, data: dict, **_kwargs) -> None:
@@ -189,6 +199,9 @@ class QuestionResultSchema(Schema):
 
 class AttemptOutSchema(Schema):
     id = fields.Integer()
+    attempt_id = fields.Integer(
+        metadata={"description": "The attempt (as .../quiz/attempt named it) these answers scored"}
+    )
     submitted_at = fields.DateTime()
     correct_count = fields.Integer()
     question_count = fields.Integer()

@@ -195,17 +195,28 @@ class AttemptResult:
     attempt: QuizAttempt
     score: Score
     course_completed: bool
+    replayed: bool = False  # the attempt was recorded by an earlier sending of this submission
 
 
-def _open_to(user: User, course: Course) -> tuple[Enrollment, Quiz]:
-    # The checks shared by starting and submitting an attempt; locks the enrollment.
+def _locked_enrollment(user: User, course: Course) -> Enrollment:
+    # Who may take the quiz at all; locks the enrollment.
     require_signed_in(user)
     if not course.is_published:
         raise LearningError(404, "not_found", "There is no course at that address.")
     study = check_can_study(user, course)
     if study.enrollment is None:
         raise LearningError(403, "not_enrolled", "Enroll in this course to take its quiz.")
-    enrollment = _lock(study.enrollment)
+    return _lock(study.enrollment)
+
+
+def _open_to(user: User, course: Course) -> tuple[Enrollment, Quiz]:
+    # The checks shared by starting and submitting an attempt; locks the enrollment.
+    enrollment = _locked_enrollment(user, course)
+    return enrollment, _open_quiz(enrollment, course)
+
+
+def _open_quiz(enrollment: Enrollment, course: Course) -> Quiz:
+    # Whether the locked enrollment may take a new attempt now.
     quiz = quiz_of(course)
     if passed_attempt(enrollment) is not None:
         raise LearningError(409, "already_passed", "You have already passed this quiz.")
@@ -217,7 +228,7 @@ def _open_to(user: User, course: Course) -> tuple[Enrollment, Quiz]:
             f"Complete every lesson before the quiz ({plan.done} of {plan.total} done).",
         )
     seattime.check_quiz_open(enrollment, course)
-    return enrollment, quiz
+    return quiz
 
 
 def _check_allowance(enrollment: Enrollment, quiz: Quiz, now: datetime) -> None:
@@ -253,18 +264,23 @@ def submit_attempt(
     """Validate, limit, score and record answers to the open attempt; a pass may complete.
 
     Answers are checked against the attempt frozen when it started; without an open attempt
-    one is drawn now, so the answers must match that draw. A form names the attempt it showed
-    (`paper_id`): sent again once that attempt is scored, it is not taken as a new one.
+    one is drawn now, so the answers must match that draw. A client that names the attempt it
+    answers (`paper_id`) may send it again: once scored, the same answers get the recorded
+    result back (`replayed`), other answers a 409, and neither counts as a new attempt.
     """
-    enrollment, quiz = _open_to(user, course)
+    enrollment = _locked_enrollment(user, course)
     now = now or utcnow()
-    paper = papers.start_paper(enrollment, quiz, now)
-    if paper_id is not None and paper.id != paper_id:
-        # A double click, or the page sent again: its attempt was scored, and this draw is
-        # one the student never saw, which must not cost them another of the day's attempts.
-        raise LearningError(
-            409, "attempt_submitted", "This attempt was submitted already; its result is below."
-        )
+    if paper_id is None:
+        quiz = _open_quiz(enrollment, course)
+        paper = papers.start_paper(enrollment, quiz, now)
+    else:
+        quiz = quiz_of(course)
+        paper = _named_paper(enrollment, quiz, paper_id)
+        if paper.submitted_at is not None:
+            # Read under the enrollment lock: a double click's second post waits for the
+            # first, then finds the attempt it recorded.
+            return _recorded(enrollment, quiz, paper, raw_answers)
+        _open_quiz(enrollment, course)
     questions = papers.questions_of(paper)
     answers = validate_answers(quiz, raw_answers, questions)
     _check_allowance(enrollment, quiz, now)
@@ -274,7 +290,7 @@ def submit_attempt(
         enrollment_id=enrollment.id,
         quiz_id=quiz.id,
         submitted_at=now,
-        answers={str(q): sorted(c) for q, c in sorted(answers.items())},
+        answers=_as_stored(answers),
         correct_count=result.correct,
         question_count=result.total,
         score_percent=result.percent,
@@ -287,6 +303,37 @@ def submit_attempt(
     db.session.flush()
     completed = maybe_complete(enrollment) if result.passed else False
     return AttemptResult(attempt, result, completed)
+
+
+def _as_stored(answers: Mapping[int, Iterable[int]]) -> dict[str, list[int]]:
+    return {str(q): sorted(c) for q, c in sorted(answers.items())}
+
+
+def _named_paper(enrollment: Enrollment, quiz: Quiz, paper_id: int) -> QuizPaper:
+    # Only the student's own attempts at this quiz: another's id tells nothing about it.
+    paper = db.session.get(QuizPaper, paper_id, populate_existing=True)
+    if paper is None or paper.enrollment_id != enrollment.id or paper.quiz_id != quiz.id:
+        raise LearningError(
+            422, "unknown_attempt", "That attempt is not one of yours at this quiz."
+        )
+    return paper
+
+
+def _recorded(
+    enrollment: Enrollment, quiz: Quiz, paper: QuizPaper, raw: Mapping[int, Iterable[int]]
+) -> AttemptResult:
+    # The result of a submitted paper, for a submission sent again with the same answers.
+    attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.paper_id == paper.id))
+    if attempt is None or attempt.answers != _as_stored(raw):
+        raise LearningError(
+            409, "attempt_submitted", "This attempt was submitted already, with other answers."
+        )
+    questions = papers.questions_of(paper)
+    stored = {int(q): frozenset(c) for q, c in attempt.answers.items()}
+    result = score(quiz, stored, questions, attempt.pass_mark_percent)
+    # Passing completes the course there and then (every lesson is done before the quiz).
+    completed = attempt.passed and enrollment.completed_at is not None
+    return AttemptResult(attempt, result, completed, replayed=True)
 
 
 def attempts_of(enrollment: Enrollment | EnrollmentFacts) -> list[QuizAttempt]:

@@ -15,7 +15,12 @@ from campus.learning.models import Quiz, QuizPaper
 
 
 class OpenAttemptSchema(Schema):
-    id = fields.Integer()
+    id = fields.Integer(
+        metadata={
+            "description": "Send it as attempt_id with the answers: the submission is then "
+            "safe to send again"
+        }
+    )
     started_at = fields.DateTime()
     question_count = fields.Integer()
     pass_mark_percent = fields.Integer()
