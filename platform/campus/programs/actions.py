@@ -73,7 +73,8 @@ def submit_exam(
     """Submit the candidate's sitting: score it, and queue the credential if that completes it."""
     if sitting.user_id != user.id:
         raise exam.ExamError("That sitting is not yours.")
-    exam.submit(sitting, answers, now)
+    if not exam.submit(sitting, answers, now):
+        return  # the same submission sent again: scored, logged and queued the first time
     record(
         "program_exam_submit",
         sitting,

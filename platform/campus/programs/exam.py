@@ -296,12 +296,25 @@ def save_answers(
     sitting.answers = merged  # a new dict, so the JSON column is written
 
 
-def submit(sitting: ExamSitting, answers: dict[int, int], now: datetime | None = None) -> None:
-    """Save the last answers (before the deadline only) and score the sitting."""
+def submit(sitting: ExamSitting, answers: dict[int, int], now: datetime | None = None) -> bool:
+    """Save the last answers (before the deadline only) and score the sitting.
+
+    Return False when the sitting was submitted already with these same answers: a double
+    click, or a submission sent again after its answer was lost, is shown the result it got.
+    """
     now = now or utcnow()
-    save_answers(sitting, answers, now)
+    try:
+        save_answers(sitting, answers, now)
+    except ExamError:
+        # Read under save_answers' row lock: a second post at once waits for the first.
+        if sitting.closed_reason == "submitted" and all(
+            sitting.answers.get(str(q)) == c for q, c in answers.items()
+        ):
+            return False
+        raise
     if not close(sitting, "submitted", now):
         raise ExamError("This sitting is closed.")  # closed at its deadline a moment ago
+    return True
 
 
 def score(sitting: ExamSitting) -> tuple[int, int]:
