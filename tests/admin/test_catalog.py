@@ -697,7 +697,8 @@ def test_the_author_sets_the_draw_size_and_each_questions_objective(app, client)
         (None, "A course needs a board approval before it can be published."),
         (
             timedelta(days=-1),
-            "A course needs a board approval in force today (every approval has lapsed)",
+            "A course needs a board approval in force today "
+            "(every approval has lapsed or not started)",
         ),
     ],
 )
@@ -853,6 +854,8 @@ def test_an_approval_added_on_the_approvals_page_is_saved_and_audited(app, clien
         ({"approval_number": " "}, "Enter the approval number"),
         ({"course": ""}, "Choose the course"),
         ({"valid_until": "2031-02-30"}, "date"),
+        ({"valid_from": "2031-07-01"}, "The BOC approval starts after it ends"),
+        ({"valid_from": "2031-13-01"}, "date"),
     ],
 )
 def test_an_approval_the_page_cannot_accept_is_refused_and_changes_nothing(
@@ -867,6 +870,45 @@ def test_an_approval_the_page_cannot_accept_is_refused_and_changes_nothing(
     assert any(message in m for m in helpers.flashes(response)), helpers.flashes(response)
     assert _approvals(app) == before
     assert helpers.audit_entries(app, object_type="BoardApproval") == []
+
+
+def test_an_approvals_first_day_is_saved_audited_and_shown_until_it_comes(app, client):
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("approved")
+    helpers.sign_in_admin(app, client)
+    form = _approval_form(course.id, valid_from="2031-01-01")
+    response = helpers.post(client, "/admin/approvals/new/", form)
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        approval = db.session.scalar(select(BoardApproval).where(BoardApproval.board == "BOC"))
+        assert (approval.valid_from, approval.valid_until) == (date(2031, 1, 1), date(2031, 6, 30))
+    [entry] = helpers.audit_entries(app, object_type="BoardApproval")
+    assert entry.after["valid_from"] == "2031-01-01"
+    # Not in force yet: the list says from when, not "until".
+    listing = client.get("/admin/approvals/").get_data(as_text=True)
+    assert "from 2031-01-01" in listing and "Approved from" in listing
+
+
+def test_an_approval_starting_after_it_ends_is_refused_in_the_course_form(app, client):
+    helpers.sign_in_admin(app, client)
+    form = _course_form(
+        **{
+            "approvals-0-board": "BOC",
+            "approvals-0-approval_number": "P1",
+            "approvals-0-valid_from": "2032-01-01",
+            "approvals-0-valid_until": "2031-01-31",
+        }
+    )
+    response = helpers.post(client, "/admin/courses/new/", form)
+    assert response.status_code == 200
+    assert any("starts after it ends" in m for m in helpers.flashes(response))
+    assert _course(app, "myofascial-low-back") is None
+    # The course form asks for the first day beside the last.
+    page = client.get("/admin/courses/new/").get_data(as_text=True)
+    assert "Approved from" in page and "name=&#34;valid_from&#34;" in page
 
 
 def test_an_approval_moved_into_the_past_on_its_page_is_refused(app, client):

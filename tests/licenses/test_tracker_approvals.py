@@ -33,7 +33,7 @@ def test_an_approval_granted_after_completion_does_not_make_it_count(app):
         complete_course(user.id, course)
         assert [a["board"] for a in certificate_of(user.id).data["approvals"]] == ["NCBTMB"]
         assert _florida_tracker(user.id).counted == Decimal("0.00")
-        # Florida approves the course later; approvals have no first day to say so.
+        # Florida approves the course later, its approval entered without a first day.
         db.session.add(BoardApproval(course_id=course.id, board="FL", approval_number="20-9999"))
         db.session.commit()
         tracker = _florida_tracker(user.id)

@@ -40,13 +40,17 @@ def course(
     boards: tuple[str, ...] = ("NCBTMB",),
     valid_until: date | None = None,
     professions: tuple[str, ...] = ("massage_therapist",),
+    valid_from: date | None = None,
 ) -> Course:
     return Course(
         title=title,
         delivery_type=delivery,
         subjects=list(subjects),
         approvals=[
-            BoardApproval(board=b, approval_number="1", valid_until=valid_until) for b in boards
+            BoardApproval(
+                board=b, approval_number="1", valid_from=valid_from, valid_until=valid_until
+            )
+            for b in boards
         ],
         audience=[CourseProfession(profession=p) for p in professions],
     )
@@ -124,6 +128,27 @@ def test_an_approval_that_expired_before_completion_does_not_count():
     # Not "takes courses approved by FL; this one has FL": the member is told what is wrong.
     assert tracker.not_counting[0].reason == (
         "The course's FL approval had ended by the day it was completed."
+    )
+
+
+def test_an_approval_that_started_after_completion_does_not_count():
+    early = course(boards=("FL",), valid_from=date(2026, 2, 2), valid_until=date(2027, 1, 31))
+    tracker = run(rule(accepted_approvals=["FL"]), done(early, "3", date(2026, 2, 1)))
+    assert tracker.counted == 0
+    assert tracker.not_counting[0].reason == (
+        "The course's FL approval had not started by the day it was completed."
+    )
+    # From its first day on, it counts.
+    tracker = run(rule(accepted_approvals=["FL"]), done(early, "3", date(2026, 2, 2)))
+    assert tracker.counted == D("3")
+
+
+def test_a_rule_naming_no_approvals_wants_one_started_by_the_completion():
+    early = course(boards=("NCBTMB",), valid_from=date(2026, 2, 2))
+    tracker = run(rule(accepted_approvals=[]), done(early, "3", date(2026, 2, 1)))
+    assert tracker.counted == 0
+    assert tracker.not_counting[0].reason == (
+        "No board approval was in force for this course on the day it was completed."
     )
 
 

@@ -105,6 +105,36 @@ def test_a_course_number_added_as_the_rejection_asks_is_sent_on_the_resend(app, 
     assert [r.findtext("id_course") for r in message.iter("roster")] == ["654321"]
 
 
+def test_a_course_number_whose_approval_started_after_the_completion_is_not_sent(
+    app, fake_cebroker
+):
+    configure(app, fake_cebroker)
+    c = completion(app, number=None)
+    with app.app_context():
+        from campus import dates
+        from campus.certificates.models import Certificate
+        from campus.extensions import db
+        from campus.learning.models import BoardApproval
+        from campus.reporting import actions
+
+        # CE Broker approves the course from next week: this completion came before it.
+        course_id = db.session.get(Certificate, c.certificate_id).course_id
+        db.session.add(
+            BoardApproval(
+                course_id=course_id,
+                board="CE Broker",
+                approval_number="20-654321",
+                valid_from=dates.today() + timedelta(days=7),
+            )
+        )
+        db.session.commit()
+        actions.resend(report_of(c.certificate_id).id, actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert report.status == "rejected" and report.provider_fault
+    assert fake_cebroker.messages == []
+
+
 def test_a_transient_failure_is_retried_until_accepted(app, fake_cebroker):
     configure(app, fake_cebroker)
     fake_cebroker.fail_next = 2

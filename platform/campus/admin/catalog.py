@@ -51,8 +51,10 @@ MARKDOWN = {"class": "form-control markdown-editor", "rows": 14}
 
 
 def approval_badge(approval: BoardApproval, today: date | None = None) -> Markup:
-    """Label an approval's validity: in force, expiring soon (60 days) or expired."""
+    """Label an approval's validity: not started yet, in force, expiring soon (60 days), expired."""
     today = today or dates.today()
+    if approval.valid_from is not None and today < approval.valid_from:
+        return Markup(f'<span class="badge badge-warn">from {approval.valid_from}</span>')
     if approval.valid_until is None:
         return Markup('<span class="badge badge-ok">no end date</span>')
     days = (approval.valid_until - today).days
@@ -143,10 +145,11 @@ class CourseCatalogView(CatalogView):
 class ApprovalInline(InlineRows):
     """Board approvals edited inside their course."""
 
-    form_columns = ("id", "board", "approval_number", "valid_until")
+    form_columns = ("id", "board", "approval_number", "valid_from", "valid_until")
     form_args = {
         "board": {"validators": [DataRequired("Name the board (e.g. NCBTMB).")]},
         "approval_number": {"validators": [DataRequired("Enter the approval number.")]},
+        "valid_from": {"label": "Approved from"},  # a completion before it was not approved
     }
 
 

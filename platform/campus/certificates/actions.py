@@ -39,7 +39,7 @@ from campus.storage import delete_after_commit
 ISSUE_TASK = "campus.certificates.issue_certificate"
 
 # Printed facts about the course as the learner completed it, which a reissue keeps: an
-# approval has no first day, so one granted since would pass for one in force at completion;
+# approval granted, renewed or re-dated since would pass for one in force at completion;
 # the completion day was read on the provider's calendar then, and CE Broker was told that day.
 EARNED_FIELDS = (
     "course_title",

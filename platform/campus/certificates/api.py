@@ -25,6 +25,13 @@ blp = Blueprint(
 class CertificateApprovalSchema(Schema):
     board = fields.String()
     approval_number = fields.String()
+    valid_from = fields.Date(
+        allow_none=True,
+        metadata={"description": "The approval's first day as printed (null: not recorded)"},
+    )
+    valid_until = fields.Date(
+        allow_none=True, metadata={"description": "Its last day as printed (null: no end)"}
+    )
 
 
 class CertificateSchema(Schema):
@@ -56,6 +63,16 @@ def _signed_in_user():
     return current_user._get_current_object()
 
 
+def _approval(printed: dict) -> dict:
+    """An approval as the certificate printed it; one frozen without its dates has them null."""
+    days = {k: printed.get(k) for k in ("valid_from", "valid_until")}
+    return {
+        "board": printed["board"],
+        "approval_number": printed["approval_number"],
+        **{k: date.fromisoformat(v) if v else None for k, v in days.items()},
+    }
+
+
 def _as_dict(certificate) -> dict:
     data = certificate.data
     return {
@@ -68,7 +85,7 @@ def _as_dict(certificate) -> dict:
         "participant_name": data["participant_name"],
         "license_number": data["license_number"],
         "license_state": data["license_state"],
-        "approvals": data.get("approvals", []),
+        "approvals": [_approval(a) for a in data.get("approvals", [])],
         "issued_at": certificate.issued_at,
         "revoked_at": certificate.revoked_at,
         "revoked_reason": certificate.revoked_reason,

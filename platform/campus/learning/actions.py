@@ -71,9 +71,11 @@ def _saved(obj: Any, before: dict[str, Any] | None, actor: User | None) -> None:
 
 
 def check_approvals(approvals: Iterable[BoardApproval], today: date | None = None) -> None:
-    """Refuse a new or changed approval whose end date has already passed."""
+    """Refuse an approval starting after it ends, or a new or changed one already ended."""
     today = today or dates.today()
     for approval in approvals:
+        if (approval.valid_from or date.min) > (approval.valid_until or date.max):
+            raise refusal(f"The {approval.board} approval starts after it ends: check its dates.")
         if approval.valid_until is None or approval.valid_until >= today:
             continue
         state: Any = inspect(approval)

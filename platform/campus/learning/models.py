@@ -130,8 +130,13 @@ class CourseProfession(Model):
     course: Mapped[Course] = relationship(back_populates="audience")
 
 
+def in_force(valid_from: date | None, valid_until: date | None, day: date) -> bool:
+    """Tell whether `day` falls between two optional ends (both days included)."""
+    return (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until)
+
+
 class BoardApproval(TimestampMixin, Model):
-    """A CE board's approval of a course (or of us as its provider), valid until a date."""
+    """A CE board's approval of a course (or of us as its provider), in force between two dates."""
 
     __tablename__ = "board_approvals"
     __table_args__ = IDS_KEPT
@@ -140,13 +145,16 @@ class BoardApproval(TimestampMixin, Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     board: Mapped[str] = mapped_column(String(60))  # e.g. NCBTMB, BOC
     approval_number: Mapped[str] = mapped_column(String(80))  # approval or provider number
+    # The board's first day: a course completed before it was not approved CE (None: unknown,
+    # as for approvals recorded before the start was kept, so no earlier completion loses it).
+    valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]
 
     course: Mapped[Course] = relationship(back_populates="approvals")
 
     def is_valid_on(self, day: date) -> bool:
-        """Tell whether the approval is in force on a given day."""
-        return self.valid_until is None or day <= self.valid_until
+        """Tell whether the approval is in force on a given day (both ends included)."""
+        return in_force(self.valid_from, self.valid_until, day)
 
 
 class Module(TimestampMixin, Model):

@@ -253,6 +253,7 @@ def course_as_completed(course: Course, day: date) -> dict:
             {
                 "board": a.board,
                 "approval_number": a.approval_number,
+                "valid_from": a.valid_from.isoformat() if a.valid_from else None,
                 "valid_until": a.valid_until.isoformat() if a.valid_until else None,
             }
             for a in course.approvals

@@ -180,7 +180,7 @@ def approval_problem(course: Course, today: date | None = None) -> str | None:
     """Name what is missing when no board approval of the course is in force today.
 
     A certificate must print an approval the boards will accept, so a course without one in
-    force (none at all, or every one lapsed) cannot be published.
+    force (none at all, or every one lapsed or not started yet) cannot be published.
     """
     today = today or dates.today()
     with db.session.no_autoflush:
@@ -191,7 +191,7 @@ def approval_problem(course: Course, today: date | None = None) -> str | None:
     if not approvals:
         return "a board approval"
     if not any(a.is_valid_on(today) for a in approvals):
-        return "a board approval in force today (every approval has lapsed)"
+        return "a board approval in force today (every approval has lapsed or not started)"
     return None
 
 

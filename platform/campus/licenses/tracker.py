@@ -213,8 +213,8 @@ def completions(user_id: int, start: date, end: date) -> list[Completion]:
 def _printed(user_id: int, courses: dict[int, Course]) -> dict[int, Completion]:
     """Each course's completion as its certificate froze it, by course (its hours are the caller's).
 
-    What a board's auditor reads: the date, the approvals (they have no first day, so the
-    course's own may have gained one since), and what the course was counted as.
+    What a board's auditor reads: the date, the approvals in force that day (the course's own
+    may have been renewed, moved or dated since), and what the course was counted as.
     """
     if not courses or "certificates" not in current_app.extensions.get("campus_features", ()):
         return {}
@@ -243,6 +243,8 @@ def _as_taken(course: Course, completed_on: date, hours: Decimal, data: dict) ->
             BoardApproval(
                 board=a["board"],
                 approval_number=a["approval_number"],
+                # Frozen before approvals kept a first day: in force up to their end, as printed.
+                valid_from=date.fromisoformat(a["valid_from"]) if a.get("valid_from") else None,
                 valid_until=date.fromisoformat(a["valid_until"]) if a.get("valid_until") else None,
             )
             for a in data["approvals"]
@@ -277,7 +279,14 @@ def _not_accepted(rule: RenewalRule, approvals: Sequence[BoardApproval], day: da
     """Why no approval of a completion counts for the rule's board, in the member's words."""
     if not rule.accepted_approvals:  # any board would do, but none was in force
         return "No board approval was in force for this course on the day it was completed."
-    lapsed = sorted({a.board for a in approvals if board_accepted(rule, a.board)})
+    taken = [a for a in approvals if board_accepted(rule, a.board)]
+    early = sorted({a.board for a in taken if a.valid_from is not None and day < a.valid_from})
+    if early:  # the board takes this approval, but it had not started yet
+        return (
+            f"The course's {' and '.join(early)} approval had not started by the day it was "
+            "completed."
+        )
+    lapsed = sorted({a.board for a in taken})
     if lapsed:  # the board takes this approval, but it had ended by then
         return (
             f"The course's {' and '.join(lapsed)} approval had ended by the day it was completed."

@@ -106,8 +106,8 @@ def _course_number_of(certificate: Certificate, system: str, board: str) -> str 
 
     A rejection for a missing number asks the provider to add it to the course; the system
     checks the completion's date against its own record of the course's approval. One the
-    course holds that had ended before the completion day was not in force for it: the
-    certificate left it out, and the board is not told the course was approved.
+    course holds that had ended before the completion day, or started after it, was not in
+    force for it: the certificate left it out, and the board is not told the course was approved.
     """
     number = course_number(certificate.data or {}, system, board)
     if number is not None or certificate.course_id is None:
