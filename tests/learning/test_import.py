@@ -185,6 +185,24 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
                 ]
             },
         ),
+        # A board cannot approve a course from after the approval's end.
+        case(
+            "approval 1: `valid_from` 2099-12-31 is after `valid_until` 2099-01-31",
+            course={
+                "approvals": [
+                    {
+                        "board": "NCBTMB",
+                        "approval_number": "AP-1",
+                        "valid_from": "2099-12-31",
+                        "valid_until": "2099-01-31",
+                    }
+                ]
+            },
+        ),
+        case(
+            "`valid_from` must be a date",
+            course={"approvals": [{**COURSE["approvals"][0], "valid_from": "last spring"}]},
+        ),
         case("mark at least one choice", quiz={"questions": NO_CORRECT}),
         case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
         case("the bank has only 2 questions", quiz={"questions_per_attempt": 3}),
@@ -617,3 +635,46 @@ def test_an_update_nobody_has_studied_can_reshape_the_course(app, tmp_path):
     with app.app_context():
         updates = select(func.count()).where(AuditEntry.action == "learning.course_updated")
         assert db.session.scalar(updates) == 3
+
+
+def _approval_days(app) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.scalars(select(BoardApproval).order_by(BoardApproval.id))
+        return [(a.board, str(a.valid_from), str(a.valid_until)) for a in rows]
+
+
+def test_an_approvals_first_day_is_imported_and_kept_when_a_later_file_is_silent(app, tmp_path):
+    approval = {**COURSE["approvals"][0], "valid_from": "2026-03-01"}
+    root = write_course(tmp_path, course={**COURSE, "approvals": [approval]})
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _approval_days(app) == [("NCBTMB", "2026-03-01", "2099-12-31")]
+    # The admin corrects the first day; the next file says nothing of it, only a new end.
+    with app.app_context():
+        row = db.session.scalars(select(BoardApproval)).one()
+        row.valid_from = row.valid_from.replace(day=2)
+        db.session.commit()
+    silent = {**COURSE["approvals"][0], "valid_until": "2099-06-30"}
+    (root / "course.yaml").write_text(yaml.safe_dump({**COURSE, "approvals": [silent]}))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert _approval_days(app) == [("NCBTMB", "2026-03-02", "2099-06-30")]
+    # A file that says it changes it.
+    said = {**silent, "valid_from": "2026-04-01"}
+    (root / "course.yaml").write_text(yaml.safe_dump({**COURSE, "approvals": [said]}))
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _approval_days(app) == [("NCBTMB", "2026-04-01", "2099-06-30")]
+
+
+def test_a_file_ending_an_approval_before_the_first_day_the_admin_entered_is_refused(app, tmp_path):
+    root = write_course(tmp_path)
+    assert run_import(app, tmp_path).exit_code == 0
+    with app.app_context():
+        from datetime import date
+
+        db.session.scalars(select(BoardApproval)).one().valid_from = date(2099, 7, 1)
+        db.session.commit()
+    silent = {**COURSE["approvals"][0], "valid_until": "2099-06-30"}
+    (root / "course.yaml").write_text(yaml.safe_dump({**COURSE, "approvals": [silent]}))
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1 and "starts after it ends" in result.output, result.output
+    assert _approval_days(app) == [("NCBTMB", "2099-07-01", "2099-12-31")]

@@ -6,6 +6,7 @@ Used by `course_files`, which reads the files; the errors name the file and the 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -137,3 +138,34 @@ class Fields:
         if self.data:
             unknown = ", ".join(sorted(map(str, self.data)))
             raise CourseFileError(f"{self.where}: unknown field(s) {unknown}")
+
+
+@dataclass(frozen=True)
+class ApprovalSpec:
+    """A board approval as a course file writes it."""
+
+    board: str
+    approval_number: str
+    valid_from: date | None
+    valid_until: date | None
+    # Left out (or null), an existing approval keeps its first day: an admin may have entered it.
+    from_said: bool
+
+
+def read_approval(item: dict[str, Any], where: str) -> ApprovalSpec:
+    """Read one approval of a course file: board, number, first and last day."""
+    reader = Fields(item, where)
+    from_said = item.get("valid_from") is not None
+    spec = ApprovalSpec(
+        board=reader.text("board", limit=60),
+        approval_number=reader.text("approval_number", limit=80),
+        valid_from=reader.date("valid_from"),
+        valid_until=reader.date("valid_until"),
+        from_said=from_said,
+    )
+    reader.done()
+    if spec.valid_from and spec.valid_until and spec.valid_from > spec.valid_until:
+        raise CourseFileError(
+            f"{where}: `valid_from` {spec.valid_from} is after `valid_until` {spec.valid_until}"
+        )
+    return spec

@@ -18,7 +18,6 @@ from __future__ import annotations
 import mimetypes
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,8 @@ import frontmatter
 import yaml
 
 from campus.accounts.models import PROFESSIONS
+from campus.learning.course_fields import ApprovalSpec, Fields, read_approval, refuse_nul
 from campus.learning.course_fields import CourseFileError as CourseFileError
-from campus.learning.course_fields import Fields, refuse_nul
 from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS
 from campus.learning.rendering import VideoURLError, video_embed_url
 from campus.yamlfiles import UniqueKeyLoader, UniqueKeyYAMLHandler
@@ -117,7 +116,7 @@ class CourseSpec:
     fields: dict[str, Any]  # Course columns: title, summary, description, ce_hours, ...
     status: str | None  # None: not said; a new course is a draft, an existing one keeps its own
     professions: tuple[str, ...]
-    approvals: tuple[tuple[str, str, date | None], ...]
+    approvals: tuple[ApprovalSpec, ...]
     modules: tuple[ModuleSpec, ...]
     quiz: QuizSpec | None
     # Optional fields the file leaves out: a new course takes their defaults (in `fields`, or
@@ -204,20 +203,15 @@ def _subjects(keys: list[str]) -> list[str]:
     return sorted(set(keys))
 
 
-def _approval(item: Any, number: int) -> tuple[str, str, date | None]:
+def _approval(item: Any, number: int) -> ApprovalSpec:
     where = f"{COURSE_FILE}, approval {number}"
-    reader = Fields(_mapping(item, where), where)
-    board = reader.text("board", limit=60)
-    approval_number = reader.text("approval_number", limit=80)
-    valid_until = reader.date("valid_until")
-    reader.done()
-    return board, approval_number, valid_until
+    return read_approval(_mapping(item, where), where)
 
 
-def _check_one_per_board(approvals: tuple[tuple[str, str, date | None], ...]) -> None:
+def _check_one_per_board(approvals: tuple[ApprovalSpec, ...]) -> None:
     # As the admin: an update matched rows by (board, number), so a second kept one unsaid.
     seen: set[str] = set()
-    for board, _number, _until in approvals:
+    for board in (a.board for a in approvals):
         if board.casefold() in seen:
             raise CourseFileError(
                 f"{COURSE_FILE}: the {board} approval is listed twice; a course holds one "

@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 from campus import audit
 from campus.extensions import db
 from campus.learning import services
+from campus.learning.course_fields import ApprovalSpec
 from campus.learning.course_files import (
     CourseFileError,
     CourseSpec,
@@ -150,9 +151,14 @@ def _check_approvals(course: Course) -> None:
 
 def _create(spec: CourseSpec) -> Course:
     course = services.create_course(slug=spec.slug, professions=spec.professions, **spec.fields)
-    for board, number, valid_until in spec.approvals:
+    for a in spec.approvals:
         course.approvals.append(
-            BoardApproval(board=board, approval_number=number, valid_until=valid_until)
+            BoardApproval(
+                board=a.board,
+                approval_number=a.approval_number,
+                valid_from=a.valid_from,
+                valid_until=a.valid_until,
+            )
         )
     _check_approvals(course)
     for module_spec in spec.modules:
@@ -243,19 +249,27 @@ def _update_audience(course: Course, professions: Iterable[str]) -> bool:
     return True
 
 
-def _update_approvals(course: Course, approvals: Iterable[tuple]) -> bool:
-    wanted = {(board, number): until for board, number, until in approvals}
+def _update_approvals(course: Course, approvals: Iterable[ApprovalSpec]) -> bool:
+    wanted = {(a.board, a.approval_number): a for a in approvals}
     changed = False
     for row in list(course.approvals):
         key = (row.board, row.approval_number)
         if key not in wanted:
             course.approvals.remove(row)
             changed = True
-        else:
-            changed |= _assign(row, valid_until=wanted.pop(key))
-    for (board, number), until in wanted.items():
+            continue
+        spec = wanted.pop(key)
+        # A file silent on the first day keeps the one entered in the admin.
+        days = {"valid_from": spec.valid_from} if spec.from_said else {}
+        changed |= _assign(row, valid_until=spec.valid_until, **days)
+    for a in wanted.values():
         course.approvals.append(
-            BoardApproval(board=board, approval_number=number, valid_until=until)
+            BoardApproval(
+                board=a.board,
+                approval_number=a.approval_number,
+                valid_from=a.valid_from,
+                valid_until=a.valid_until,
+            )
         )
         changed = True
     return changed
