@@ -86,6 +86,38 @@ def test_a_catalog_card_does_not_offer_an_approval_that_has_lapsed(app, client):
     assert "No board approval in force" in html
 
 
+def test_an_approval_is_offered_from_its_first_day_on_card_page_and_api(app, client):
+    import time_machine
+
+    from campus import dates
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        make_course("starting", title="Starting approval", ce_hours="2")
+        approval = db.session.scalars(select(BoardApproval)).one()
+        starts_on = dates.today() + timedelta(days=10)
+        approval.valid_from = starts_on
+        db.session.commit()
+    # Not in force yet: a certificate earned today prints no approval, so none is offered.
+    html = client.get("/courses/").get_data(as_text=True)
+    assert "NCBTMB 1234-56" not in html and "No board approval in force" in html
+    page = client.get("/courses/starting").get_data(as_text=True)
+    assert "No board approval is in force for this course" in page
+    assert "Not in force until" in page and "Expired" not in page
+    (card,) = client.get("/api/v1/courses").get_json()["courses"]
+    assert card["approvals"] == []
+    detail = client.get("/api/v1/courses/starting").get_json()
+    assert [a["valid_from"] for a in detail["approvals"]] == [starts_on.isoformat()]
+    document = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert "first day" in document["Approval"]["properties"]["valid_from"]["description"]
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=30), tick=False):
+        html = client.get("/courses/").get_data(as_text=True)
+        (card,) = client.get("/api/v1/courses").get_json()["courses"]
+    assert "NCBTMB 1234-56" in html
+    assert [a["valid_from"] for a in card["approvals"]] == [starts_on.isoformat()]
+
+
 @pytest.mark.parametrize(
     "query", ["?hours=forever", "?profession=wizard", "?page=-3", "?page=abc", "?q=" + "x" * 500]
 )

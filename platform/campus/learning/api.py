@@ -85,12 +85,9 @@ def _course_summary(course: Course | snapshots.CourseCard, *, in_force_only: boo
         "level": course.level,
         "topic": course.topic,
         "professions": course.professions,
-        # As the catalog card: a lapsed approval is printed on no certificate earned now.
-        "approvals": [
-            a
-            for a in course.approvals
-            if not in_force_only or a.valid_until is None or a.valid_until >= today
-        ],
+        # As the catalog card: an approval not in force (lapsed, or not started yet) is
+        # printed on no certificate earned now.
+        "approvals": [a for a in course.approvals if not in_force_only or a.is_valid_on(today)],
         "status": course.status,
         "url": public_url("learning.course", slug=course.slug),
     }

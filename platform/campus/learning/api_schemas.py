@@ -12,7 +12,16 @@ from campus.learning import catalog as course_catalog
 class ApprovalSchema(Schema):
     board = fields.String()
     approval_number = fields.String()
-    valid_until = fields.Date(allow_none=True)
+    valid_from = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "The board's first day (null: not recorded); a course completed "
+            "before it was not approved"
+        },
+    )
+    valid_until = fields.Date(
+        allow_none=True, metadata={"description": "The last day in force (null: no end)"}
+    )
 
 
 class CourseSummarySchema(Schema):
@@ -27,8 +36,8 @@ class CourseSummarySchema(Schema):
     approvals = fields.List(
         fields.Nested(ApprovalSchema),
         metadata={
-            "description": "Board approvals in force today (as the catalog card): a lapsed "
-            "one is printed on no certificate earned now"
+            "description": "Board approvals in force today (as the catalog card): one lapsed "
+            "or not started yet is printed on no certificate earned now"
         },
     )
     status = fields.String()
@@ -132,8 +141,8 @@ class CourseDetailSchema(CourseSummarySchema):
     approvals = fields.List(
         fields.Nested(ApprovalSchema),
         metadata={
-            "description": "Every board approval (as the course page), a lapsed one included: "
-            "its valid_until is before today"
+            "description": "Every board approval (as the course page), one not in force today "
+            "included: its valid_until is before today, or its valid_from after"
         },
     )
     description_html = fields.String()

@@ -31,6 +31,7 @@ from campus.learning.models import (
     Module,
     Question,
     Quiz,
+    in_force,
 )
 from campus.models.base import utcnow
 
@@ -74,7 +75,12 @@ class LessonView:
 class ApprovalView:
     board: str
     approval_number: str
+    valid_from: date | None
     valid_until: date | None
+
+    def is_valid_on(self, day: date) -> bool:
+        """Tell whether the approval is in force on a given day, as BoardApproval.is_valid_on."""
+        return in_force(self.valid_from, self.valid_until, day)
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,8 @@ def card(course: Course) -> CourseCard:
         cover_image_url=course.cover_image_url,
         status=course.status,
         approvals=tuple(
-            ApprovalView(a.board, a.approval_number, a.valid_until) for a in course.approvals
+            ApprovalView(a.board, a.approval_number, a.valid_from, a.valid_until)
+            for a in course.approvals
         ),
         audience=tuple(AudienceView(p.profession) for p in course.audience),
         updated_at=course.updated_at,
