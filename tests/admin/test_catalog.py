@@ -892,6 +892,39 @@ def test_an_approvals_first_day_is_saved_audited_and_shown_until_it_comes(app, c
     assert "from 2031-01-01" in listing and "Approved from" in listing
 
 
+def test_a_published_courses_only_approval_cannot_be_moved_to_start_later(app, client):
+    from campus import dates
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("approved")  # published, with NCBTMB 1234-56 and no end
+        approval_id = db.session.scalar(
+            select(BoardApproval.id).where(BoardApproval.course_id == course.id)
+        )
+    before = _approvals(app)
+    helpers.sign_in_admin(app, client)
+    later = (dates.today() + timedelta(days=30)).isoformat()
+    form = _approval_form(
+        course.id, board="NCBTMB", approval_number="1234-56", valid_from=later, valid_until=""
+    )
+    response = helpers.post(client, f"/admin/approvals/edit/?id={approval_id}", form)
+    assert response.status_code == 200
+    assert any("needs a board approval in force today" in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.get(BoardApproval, approval_id).valid_from is None
+    assert _approvals(app) == before
+    assert helpers.audit_entries(app, object_type="BoardApproval") == []
+    # Another board's approval from next month is added beside it, and its first day edited.
+    form = _approval_form(course.id, valid_from=later, valid_until="")
+    assert helpers.post(client, "/admin/approvals/new/", form).status_code == 302
+    with app.app_context():
+        boc = db.session.scalar(select(BoardApproval.id).where(BoardApproval.board == "BOC"))
+    form["valid_from"] = (dates.today() + timedelta(days=40)).isoformat()
+    response = helpers.post(client, f"/admin/approvals/edit/?id={boc}", form)
+    assert response.status_code == 302, helpers.flashes(response)
+
+
 def test_an_approval_starting_after_it_ends_is_refused_in_the_course_form(app, client):
     helpers.sign_in_admin(app, client)
     form = _course_form(

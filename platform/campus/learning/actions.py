@@ -209,6 +209,7 @@ def save_approval(
     check_approvals([approval])
     check_boards(approval.course)
     _saved(approval, before, actor)
+    keeping.keep_approval_in_force(approval, before)
     if (before or {}).get("course_id") not in (None, approval.course_id):
         # Moved to another course: the one it left keeps an approval in force.
         keeping.keep_approved(keeping.earlier(Course, before, "course_id"))

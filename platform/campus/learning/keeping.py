@@ -9,14 +9,17 @@ videos. And a part that learners studied or answered is the evidence behind thei
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 
+from campus import dates
 from campus.extensions import db
 from campus.learning import seattime, services
 from campus.learning.access import LearningError
 from campus.learning.models import (
+    BoardApproval,
     Course,
     Lesson,
     LessonProgress,
@@ -25,6 +28,7 @@ from campus.learning.models import (
     Quiz,
     QuizAttempt,
     QuizPaper,
+    in_force,
 )
 from campus.learning.records import SeatTime
 
@@ -76,6 +80,21 @@ def keep_quiz(course: Course | None) -> None:
             f"“{course.title}” is published: it needs its final quiz with questions. Keep them "
             "there, or unpublish the course first."
         )
+
+
+def keep_approval_in_force(approval: BoardApproval, before: dict[str, Any] | None) -> None:
+    """Refuse an approval's edit that takes it out of force today, if its course then has none."""
+    # Only an end moved into the past (refused anyway) or a first day moved later can do so;
+    # an approval already out of force (lapsed, or a renewal starting later) stays editable.
+    today = dates.today()
+    if before is None or approval.is_valid_on(today):
+        return
+    ends = [date.fromisoformat(before[k]) if before.get(k) else None for k in _ENDS]
+    if in_force(*ends, today):
+        keep_approved(approval.course)
+
+
+_ENDS = ("valid_from", "valid_until")
 
 
 def keep_approved(course: Course | None) -> None:
