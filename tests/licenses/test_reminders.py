@@ -165,6 +165,28 @@ def test_the_emails_stop_link_switches_reminders_off_in_one_click(app, client):
         assert db.session.get(License, license_id).reminders is False
 
 
+def test_the_stop_link_is_logged_as_the_links_doing_not_the_members(app, client):
+    """A mail provider's one-click POST is not the member acting from their own address."""
+    from campus.audit import AuditEntry
+
+    with app.app_context():
+        license_id = _member_with_license(25)
+        send_renewal_reminders()
+    (message,) = outbox(app)
+    path = re.search(r"https?://[^\s/]+(/account/licenses/reminders/stop/\S+)", body_of(message))
+    assert path
+    r = client.post(path.group(1), environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert r.status_code == 200
+    with app.app_context():
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "license_reminders")
+        ).all()
+        assert (entry.actor_id, entry.actor_email) == (None, "system")
+        assert entry.ip_address is None
+        assert entry.object_id == str(license_id)
+        assert "signed link" in entry.summary
+
+
 def test_a_forged_stop_link_changes_nothing(app, client):
     with app.app_context():
         license_id = _member_with_license(25)

@@ -122,8 +122,12 @@ def remove_license(user: User, license_id: int) -> None:
     )
 
 
-def set_reminders(user: User, license_id: int, enabled: bool) -> License:
-    """Switch renewal reminder emails for one license on or off."""
+def set_reminders(user: User, license_id: int, enabled: bool, *, by_link: bool = False) -> License:
+    """Switch renewal reminder emails for one license on or off.
+
+    `by_link`: the reminder email's signed stop link did it, which anyone holding the link (a
+    mail provider's one-click POST among them) may use: the entry then names no actor.
+    """
     license = _own(user, license_id)
     if license.reminders != enabled:
         before = snapshot(license)
@@ -133,10 +137,12 @@ def set_reminders(user: User, license_id: int, enabled: bool) -> License:
         record(
             "license_reminders",
             license,
-            summary=f"{license.title}: renewal reminders {state}",
+            summary=f"{license.title}: renewal reminders {state}"
+            + (" (the reminder email's signed link)" if by_link else ""),
             before=before,
             after=snapshot(license),
-            actor=user,
+            actor=None if by_link else user,
+            system=by_link,
         )
     return license
 

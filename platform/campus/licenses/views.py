@@ -133,6 +133,6 @@ def stop(token: str) -> tuple[str, int]:
     license = license_for_stop_token(token)
     if license is None:
         return render_template("licenses/stop.html", invalid=True), 400
-    actions.set_reminders(license.user, license.id, False)
+    actions.set_reminders(license.user, license.id, False, by_link=True)
     db.session.commit()
     return render_template("licenses/stop.html", license=license, done=True), 200
