@@ -622,6 +622,41 @@ def test_entries_written_by_others_that_name_a_deleted_member_lose_the_address(a
         assert "joann@example.com" in text and len(kept) == 3
 
 
+def test_deleting_an_account_leaves_entries_about_the_addresses_earlier_owner_as_they_were(
+    app, client
+):
+    """Signing up with an address another member left, then deleting, rewrites none of theirs."""
+    from campus.accounts import roles
+    from campus.accounts.models import User
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+
+    with app.app_context():
+        ann = support.create_user(email="ann@example.com")
+        support.create_user(role="admin")  # an operator's admin, so a role can be given
+        roles.set_role(ann, "assessor", actor=None)
+        db.session.commit()
+        ann_id = ann.id
+    # Ann moves to another address; a stranger then signs up with the one she left.
+    support.login(client, "ann@example.com")
+    _change_email(app, client, "ann.new@example.com")
+    support.post_form(client, "/logout", {})
+    with app.app_context():
+        stranger_id = support.create_user(email="ann@example.com").id
+    support.login(client, "ann@example.com")
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "role_changed", AuditEntry.object_id == str(ann_id)
+            )
+        ).all()
+        # The entry is about Ann, written before the stranger's account existed.
+        assert "ann@example.com: role student" in entry.summary
+        assert f"#{stranger_id}" not in entry.summary
+        assert db.session.get(User, ann_id).email == "ann.new@example.com"
+
+
 def test_what_a_deleted_practitioner_published_leaves_the_audit_log(app, client):
     from campus.audit import AuditEntry
     from campus.directory import actions

@@ -5,6 +5,7 @@ was done, and when."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -13,8 +14,12 @@ from campus.audit import AuditEntry
 from campus.extensions import db
 
 
-def scrub_member(user_id: int, email: str, label: str) -> None:
-    """Replace the address in the audit log's text with a label; the entries themselves stay."""
+def scrub_member(user_id: int, email: str, label: str, since: datetime | None = None) -> None:
+    """Replace the address in the audit log's text with a label; the entries themselves stay.
+
+    `since` is when the account was made: before it the address was another account's or no
+    one's, and what others' entries of that time say about it is not this member's to rewrite.
+    """
     db.session.execute(
         update(AuditEntry)
         .where(AuditEntry.actor_id == user_id)
@@ -41,7 +46,7 @@ def scrub_member(user_id: int, email: str, label: str) -> None:
         select(AuditEntry).where(AuditEntry.summary.contains(email, autoescape=True))
     ):
         about_them = entry.object_type == "User" and entry.object_id == str(user_id)
-        if entry.actor_id != user_id and not about_them:
+        if entry.actor_id != user_id and not about_them and _may_name(entry, user_id, since):
             entry.summary = whole.sub(label, entry.summary)
     # The before and after of their entries (a profile or account change holds the address,
     # and the names they went by) are JSON, which no portable UPDATE edits: read the member's
@@ -55,6 +60,27 @@ def scrub_member(user_id: int, email: str, label: str) -> None:
             if scrubbed != value:
                 setattr(entry, name, scrubbed)
     _scrub_leads(email, label)
+
+
+def _may_name(entry: AuditEntry, user_id: int, since: datetime | None) -> bool:
+    """Tell whether another's entry naming the address can be naming this member.
+
+    An address is given up and taken again: someone signing up with the address another member
+    left, then deleting the account, must not rewrite what the log says about that member (a
+    role change, a comp grant, a sign-in). Entries about another account never name this one;
+    nor do those from before this account existed, but for the address's own list entries
+    (leads), which the deletion forgets whenever they were made.
+    """
+    if entry.object_type == "User" and entry.object_id not in (None, str(user_id)):
+        return False
+    if since is None or entry.object_type == "Lead":
+        return True
+    return _aware(entry.created_at) >= _aware(since)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives naive datetimes back; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _scrub_leads(email: str, label: str) -> None:

@@ -355,8 +355,10 @@ def delete_account(user: User) -> Deletion:
 
 def finish_deletion(done: Deletion) -> None:
     """Take the address out of the audit log; delete the user row if nothing is kept."""
+    account = db.session.get(User, done.user_id)
+    since = account.created_at if account is not None else None
     for address in (done.email, *done.earlier):
-        audit_scrub.scrub_member(done.user_id, address, done.label)
+        audit_scrub.scrub_member(done.user_id, address, done.label, since)
     audit_scrub.scrub_profiles(done.profiles, done.label)
     audit_scrub.scrub_licenses(done.user_id, done.licenses, done.label)
     if done.hold is None:
