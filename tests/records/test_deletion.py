@@ -570,6 +570,30 @@ def test_the_network_address_a_deleted_member_acted_from_leaves_the_audit_log(ap
     assert [e.action for e in entries if e.ip_address == "192.0.2.50"] == ["disable", "enable"]
 
 
+def test_the_address_of_a_session_a_deleted_member_ended_leaves_the_audit_log(app, client):
+    """Ending another device's session logged that device's address in the entry's text."""
+    from campus.accounts.models import UserSession
+    from campus.extensions import db
+
+    with app.app_context():
+        email = support.create_user().email
+    phone = app.test_client()
+    phone.environ_base["REMOTE_ADDR"] = "198.51.100.23"
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.99"
+    support.login(phone, email)
+    support.login(client, email)
+    with app.app_context():
+        phone_id = db.session.scalar(select(UserSession.id).order_by(UserSession.id))
+    ended = support.post_form(client, f"/account/security/sessions/{phone_id}/end")
+    assert ended.status_code == 302
+    assert "198.51.100.23" in json.dumps([e.summary for e in helpers.audit_entries(app)])
+    assert _delete(client).status_code == 302
+    entries = helpers.audit_entries(app)
+    assert "session_ended" in [e.action for e in entries]
+    kept = json.dumps([[e.summary, e.before, e.after, e.ip_address] for e in entries])
+    assert "198.51.100.23" not in kept and "203.0.113.99" not in kept
+
+
 def test_entries_written_by_others_that_name_a_deleted_member_lose_the_address(app, client):
     """An assessor's review and an unsubscribe by signed link name the member in their text."""
     from campus.audit import AuditEntry

@@ -13,6 +13,9 @@ from sqlalchemy import and_, func, or_, select, update
 from campus.audit import AuditEntry
 from campus.extensions import db
 
+# The ended session's address, last in a `session_ended` entry's text (no comma or space in it).
+_SESSION_ADDRESS = re.compile(r", [^,\s]+\Z")
+
 
 def scrub_member(user_id: int, email: str, label: str, since: datetime | None = None) -> None:
     """Replace the address in the audit log's text with a label; the entries themselves stay.
@@ -39,6 +42,14 @@ def scrub_member(user_id: int, email: str, label: str, since: datetime | None = 
         .values(summary=func.replace(AuditEntry.summary, email, label))
         .execution_options(synchronize_session=False)
     )
+    # Ending another of their sessions named that device's address at the end of the entry's
+    # text ("..., 198.51.100.23"): it goes as the session's own record of it did.
+    for entry in db.session.scalars(
+        select(AuditEntry)
+        .where(theirs, AuditEntry.action == "session_ended")
+        .execution_options(populate_existing=True)
+    ):
+        entry.summary = _SESSION_ADDRESS.sub(", address removed", entry.summary)
     # Others' entries name them too (an assessor's review of their practical, an unsubscribe by
     # signed link): there only the address standing whole goes, not the end of a longer one.
     whole = re.compile(rf"(?<![\w.!#$%&'*+/=?^`{{|}}~-]){re.escape(email)}(?![\w-]|\.[\w-])")
