@@ -758,6 +758,37 @@ def test_the_messages_a_deleted_practitioner_received_leave_their_slug_out_of_th
     assert slug not in profile_entries.replace(other_slug, "") and new_slug not in profile_entries
 
 
+def test_deleting_leaves_the_messages_of_the_slugs_earlier_practitioner_as_they_were(app, client):
+    """Taking the slug another practitioner left, then deleting, rewrites none of their entries."""
+    from campus.accounts.models import User
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+    from tests.directory.helpers import make_profile, message_fields
+
+    with app.app_context():
+        robin = support.create_user(full_name="Robin Reyes")
+        robin_id = robin.id
+        profile = make_profile("04101", user=robin)
+        profile_id, slug = profile.id, profile.slug
+    sent = support.post_form(
+        app.test_client(), f"/directory/{slug}/contact", message_fields(app, profile_id)
+    )
+    assert sent.status_code == 302
+    with app.app_context():
+        # Robin renames the profile; a new member then takes the slug Robin left.
+        make_profile("04101", user=db.session.get(User, robin_id), display_name="R Hale")
+        stranger = support.create_user(full_name="Robin Reyes")
+        email = stranger.email
+        assert make_profile("04101", user=stranger).slug == slug
+    support.login(client, email)
+    assert _delete(client).status_code == 302
+    with app.app_context():
+        [summary] = db.session.scalars(
+            select(AuditEntry.summary).where(AuditEntry.action == "directory_message")
+        ).all()
+    assert summary == f"{slug}: message received"
+
+
 def test_a_deleted_members_license_numbers_leave_the_audit_log(app, client):
     from datetime import date
 

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from campus.audit import AuditEntry
 from campus.extensions import db
+from campus.integers import id_from
 
 # The ended session's address, last in a `session_ended` entry's text (no comma or space in it).
 _SESSION_ADDRESS = re.compile(r", [^,\s]+\Z")
@@ -109,7 +110,9 @@ def _scrub_leads(email: str, label: str) -> None:
                 setattr(entry, name, {**value, "email": label, "name": label})
 
 
-def scrub_profiles(profiles: tuple[tuple[int, str], ...], label: str) -> None:
+def scrub_profiles(
+    profiles: tuple[tuple[int, str], ...], label: str, since: datetime | None = None
+) -> None:
     """Empty the before and after of every entry about a removed directory profile.
 
     They hold what the practitioner published (street, phone, bio, photo), which leaves with
@@ -144,7 +147,26 @@ def scrub_profiles(profiles: tuple[tuple[int, str], ...], label: str) -> None:
                     AuditEntry.summary.contains(old, autoescape=True),
                 )
             ):
-                entry.summary = token.sub(label, entry.summary)
+                if _received_by(entry, {profile_id for profile_id, _slug in profiles}, since):
+                    entry.summary = token.sub(label, entry.summary)
+
+
+def _received_by(entry: AuditEntry, profile_ids: set[int], since: datetime | None) -> bool:
+    """Tell whether a message's entry can be about a message to one of these profiles.
+
+    A slug is given up and taken again: another practitioner's messages under the slug this
+    profile took after them are theirs, and stay as logged. The message, while kept, says whose
+    it is; one deleted since was this profile's only if it came after the account was made.
+    """
+    from campus.directory.models import ContactMessage
+
+    message_id = id_from(entry.object_id or "")
+    owner = db.session.scalar(
+        select(ContactMessage.profile_id).where(ContactMessage.id == message_id)
+    )
+    if owner is not None:
+        return owner in profile_ids
+    return since is None or _aware(entry.created_at) >= _aware(since)
 
 
 def scrub_licenses(user_id: int, licenses: tuple[tuple[int, str], ...], label: str) -> None:

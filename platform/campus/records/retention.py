@@ -359,7 +359,7 @@ def finish_deletion(done: Deletion) -> None:
     since = account.created_at if account is not None else None
     for address in (done.email, *done.earlier):
         audit_scrub.scrub_member(done.user_id, address, done.label, since)
-    audit_scrub.scrub_profiles(done.profiles, done.label)
+    audit_scrub.scrub_profiles(done.profiles, done.label, since)
     audit_scrub.scrub_licenses(done.user_id, done.licenses, done.label)
     if done.hold is None:
         delete_after_commit(_credential_files(done.user_id))
