@@ -89,12 +89,14 @@ def keep_approval_in_force(approval: BoardApproval, before: dict[str, Any] | Non
     today = dates.today()
     if before is None or approval.is_valid_on(today):
         return
-    ends = [date.fromisoformat(before[k]) if before.get(k) else None for k in _ENDS]
-    if in_force(*ends, today):
+    first, last = (_day(before.get(k)) for k in ("valid_from", "valid_until"))
+    if in_force(first, last, today):
         keep_approved(approval.course)
 
 
-_ENDS = ("valid_from", "valid_until")
+def _day(value: str | None) -> date | None:
+    # A date as a snapshot holds it (ISO text), or None.
+    return date.fromisoformat(value) if value else None
 
 
 def keep_approved(course: Course | None) -> None:
