@@ -189,6 +189,26 @@ def test_an_admin_cannot_disable_their_own_account(app, client):
     assert client.get("/admin/").status_code == 200
 
 
+def test_an_admin_cannot_disable_another_admin(app, client):
+    # As with their role: a hijacked admin session must not lock the other admins out.
+    from campus.accounts.models import User
+    from campus.extensions import db
+
+    other_id = _member(app, email="second.admin@example.com", role="admin")
+    helpers.sign_in_admin(app, client)
+    page = client.get(f"/admin/members/{other_id}/")
+    assert page.status_code == 200 and "second.admin@example.com" in page.text
+    assert f"/admin/members/{other_id}/disable" not in page.text
+    response = helpers.post(client, f"/admin/members/{other_id}/disable", {}, follow_redirects=True)
+    assert helpers.flashes(response) == [
+        "second.admin@example.com is an admin: only the site's operator takes an admin's access "
+        "away (flask set-role, to make the account a student first)."
+    ]
+    with app.app_context():
+        assert db.session.get(User, other_id).disabled_at is None
+    assert [e.action for e in helpers.audit_entries(app)] == []
+
+
 def test_resending_verification_emails_a_new_link(app, client):
     member_id = _member(app, email="unverified@example.com", verified=False)
     helpers.sign_in_admin(app, client)

@@ -31,6 +31,13 @@ def set_disabled(user: User, disabled: bool) -> None:
     """Disable (signing out every session) or re-enable an account, and log it."""
     if disabled and user.id == current_user.id:
         raise AdminActionError("You cannot disable your own account.")
+    if disabled and user.is_admin:
+        # As with their role (accounts/roles.py): an admin whose session was taken over must
+        # not be able to lock the other admins out.
+        raise AdminActionError(
+            f"{user.email} is an admin: only the site's operator takes an admin's access away "
+            "(flask set-role, to make the account a student first)."
+        )
     # Read again under a row lock held to the commit: a second admin (or click) at once waits,
     # then finds it done, rather than logging the same change twice.
     lock_row(User, user.id)
