@@ -434,3 +434,33 @@ def test_a_credential_waiting_on_a_renewed_license_is_earned_when_the_license_is
     assert credential.earned_at.replace(tzinfo=UTC) >= renewed_at
     with app.app_context():
         assert credential.valid_from == dates.local_date(renewed_at)
+
+
+def test_a_program_edit_whose_check_was_lost_is_made_up_for_by_the_sweep(app, client, broker):
+    from tests.admin import helpers as admin
+    from tests.programs.test_requirement_changes import edit_form
+
+    with app.app_context():
+        program, courses = ready_program(
+            practical_required=True, practical_techniques="Pin", rubric="Safe"
+        )
+        user = candidate(courses)
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        db.session.commit()
+        form = edit_form(program, practical_required=None)
+        program_id = program.id
+    days = app.config["CREDENTIAL_SWEEP_LOOKBACK"] // 86400
+    # The exam was passed long before the practical was dropped: past the sweep's lookback.
+    with _later(60 * 24 * (days + 10)):
+        broker.refused.add(actions.CHECK_TASK)
+        admin.sign_in_admin(app, client)
+        response = admin.post(client, f"/admin/programs/edit/?id={program_id}", form)
+        assert response.status_code == 302, admin.flashes(response)
+        assert _credentials(app) == []  # the check queued after the save never reached a worker
+        broker.refused.clear()
+    with _later(60 * 24 * (days + 10) + 15):
+        assert sweep_credentials.delay().get() == 1
+    [credential] = _credentials(app)
+    assert credential.status == "issued" and credential.program_id == program_id
+    assert len(_credential_mail(app)) == 1

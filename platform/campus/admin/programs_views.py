@@ -155,6 +155,14 @@ class ProgramView(GuardedEdits, AuditedModelView):
                 "instead: untick Published."
             )
 
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        self.validate_change(form, model, is_created)
+        before = None if is_created else g.pop("admin_audit_before", None)
+        # Through the programs' action: it logs the save and re-checks the candidates after it.
+        actions.save_program(
+            model, created=is_created, before=before, actor=current_user._get_current_object()
+        )
+
     def validate_change(self, form, model, is_created: bool) -> None:
         if model.slug in RESERVED_SLUGS:
             # /programs/verify/credential.pdf is the verify page of a code "credential.pdf".

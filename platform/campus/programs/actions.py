@@ -21,6 +21,7 @@ from campus.learning.keeping import refusal
 from campus.learning.models import Course
 from campus.learning.services import approval_problem
 from campus.mail.services import queue_email
+from campus.models.base import utcnow
 from campus.models.writes import lock_row
 from campus.programs import exam, issuing, practicals
 from campus.programs.models import (
@@ -34,10 +35,40 @@ from campus.programs.progress import progress
 from campus.urls import public_url
 
 ISSUE_TASK = exam.ISSUE_TASK
+CHECK_TASK = "campus.programs.check_program"
 
 
 def _queue_issue(user_id: int, program_id: int) -> None:
     enqueue_after_commit(ISSUE_TASK, user_id, program_id)
+
+
+def save_program(
+    program: Program, *, created: bool, before: dict | None, actor: User | None
+) -> None:
+    """Log an admin's new or changed program; a change re-checks its candidates once committed."""
+    db.session.flush()
+    record(
+        "create" if created else "update",
+        program,
+        before=None if created else before,
+        after=snapshot(program),
+        actor=actor,
+    )
+    if not created:
+        requirements_changed(program)
+
+
+def requirements_changed(program: Program) -> None:
+    """Queue, after the commit, the check of who now meets the program's requirements or renews.
+
+    Nothing else would look at them again: a candidate short of a requirement an admin then
+    lowered took their last step before it, and the sweep looks back only so far.
+    """
+    # Dated even when only its courses changed: the sweep counts the edit as its candidates'
+    # latest step, so a check whose message was lost is made up for like a lost issuing.
+    program.updated_at = utcnow()
+    db.session.flush()
+    enqueue_after_commit(CHECK_TASK, program.id)
 
 
 def start_exam(user: User, program: Program, now: datetime | None = None) -> ExamSitting:

@@ -379,6 +379,11 @@ def import_program(data: dict) -> tuple[Program, str]:
         after=after,
         actor=None,
     )
+    if outcome == "updated":
+        # Lowered requirements: whoever now meets them all is issued after the commit.
+        from campus.programs.actions import requirements_changed
+
+        requirements_changed(program)
     return program, outcome
 
 

@@ -257,7 +257,9 @@ def renew(credential: Credential, today: date) -> bool:
     return True
 
 
-def renewable_ids(today: date, user_id: int | None = None) -> list[int]:
+def renewable_ids(
+    today: date, user_id: int | None = None, program_id: int | None = None
+) -> list[int]:
     """The issued credentials within their period or its grace days (candidates for renewal)."""
     since = today - timedelta(days=RENEWAL_GRACE_DAYS)
     query = select(Credential.id).where(
@@ -265,6 +267,8 @@ def renewable_ids(today: date, user_id: int | None = None) -> list[int]:
     )
     if user_id is not None:
         query = query.where(Credential.user_id == user_id)
+    if program_id is not None:
+        query = query.where(Credential.program_id == program_id)
     return list(db.session.scalars(query))
 
 

@@ -6,6 +6,7 @@ task gives up after its retries, the work is still in the database: a pending or
 credential row, or a member whose requirements are all met and who holds no credential. Both
 are found here, in bounded batches, and handed back to the issuing task, which is idempotent.
 A license brought up to date on file queues nothing: the sweep looks at its holder again.
+A change to a program's requirements is checked the same way, for that program's candidates.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from itertools import count
 
 from flask import current_app
-from sqlalchemy import CompoundSelect, and_, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, Subquery, and_, func, or_, select, union_all
 
 from campus import dates
 from campus.accounts.models import User
@@ -87,14 +88,26 @@ def _recent_steps(since: datetime, until: datetime) -> CompoundSelect:
         .join(Program, Program.license_required.is_(True))
         .where(License.updated_at >= since, License.updated_at < until)
     )
-    return union_all(exams, practicals, courses, licenses)
+    # A program's requirements changed (an admin's save, an import): every member who passed
+    # its exam may meet them now, and the check queued after the save may have been lost.
+    edits = (
+        select(ExamSitting.user_id, ExamSitting.program_id, Program.updated_at.label("at"))
+        .join(Program, Program.id == ExamSitting.program_id)
+        .where(
+            ExamSitting.passed.is_(True),
+            Program.updated_at >= since,
+            Program.updated_at < until,
+        )
+    )
+    return union_all(exams, practicals, courses, licenses, edits)
 
 
 def due_without_credential(now: datetime | None = None, limit: int = 200) -> list[tuple[int, int]]:
     """(member, program) pairs whose every requirement is met and who hold no credential of it.
 
     Only a member who took a step (an exam or practical passed, a course completed, a license
-    entered or changed) within CREDENTIAL_SWEEP_LOOKBACK is looked at, and the query already
+    entered or changed), or passed the exam of a program changed since, within
+    CREDENTIAL_SWEEP_LOOKBACK is looked at, and the query already
     asks for a passed exam and, where the program wants one, a passed practical; `progress`,
     the rule the pages and the issuing task use, decides the rest (courses, elective hours,
     profession and license).
@@ -103,7 +116,21 @@ def due_without_credential(now: datetime | None = None, limit: int = 200) -> lis
     config = current_app.config
     until = now - timedelta(seconds=config["CREDENTIAL_SWEEP_AFTER"])
     since = now - timedelta(seconds=config["CREDENTIAL_SWEEP_LOOKBACK"])
-    steps = _recent_steps(since, until).subquery()
+    return _due(_recent_steps(since, until).subquery(), now, limit)
+
+
+def due_in_program(program_id: int, now: datetime | None = None) -> list[tuple[int, int]]:
+    """(member, program) pairs of one program whose every requirement is met and who hold no
+    credential of it: after its requirements change, whenever each passed its exam."""
+    now = now or utcnow()
+    passed = select(
+        ExamSitting.user_id, ExamSitting.program_id, ExamSitting.closed_at.label("at")
+    ).where(ExamSitting.program_id == program_id, ExamSitting.passed.is_(True))
+    return _due(passed.subquery(), now, None)
+
+
+def _due(steps: Subquery, now: datetime, limit: int | None) -> list[tuple[int, int]]:
+    """Of the (user, program, at) `steps`, the pairs due a credential, newest step first."""
     user_id, program_id = steps.c.user_id, steps.c.program_id
     # A lapsed credential (issued, past its last day) does not count: the next period is earned
     # anew, and its issuing can be lost like the first one's.
@@ -155,7 +182,7 @@ def due_without_credential(now: datetime | None = None, limit: int = 200) -> lis
             user, program = db.session.get(User, member_id), db.session.get(Program, a_program_id)
             if user is not None and program is not None and progress(user, program, now).complete:
                 due.append((member_id, a_program_id))
-                if len(due) >= limit:
+                if limit is not None and len(due) >= limit:
                     return due
         if len(page) < _PAGE:
             return due

@@ -78,6 +78,21 @@ def sweep_credentials() -> int:
     return requeue(issue_credential.name, pairs, "credentials")
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.check_program")
+def check_program(program_id: int) -> int:
+    """After a program's requirements change: issue to whoever now meets them all, and renew."""
+    # Through the issuing task and its one row per (holder, program, period): a check run twice,
+    # or meeting the sweep or a completed course's check, still issues and mails once.
+    queued = requeue(issue_credential.name, recovery.due_in_program(program_id), "credentials")
+    day = dates.today()
+    renewed = each_committed(
+        issuing.renewable_ids(day, program_id=program_id),
+        lambda credential_id: actions.renew_credential(credential_id, day),
+        "renewal of credential",
+    )
+    return queued + renewed
+
+
 @shared_task(
     acks_late=True, reject_on_worker_lost=True, name="campus.programs.close_expired_sittings"
 )
