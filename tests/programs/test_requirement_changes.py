@@ -302,3 +302,99 @@ def test_the_program_check_leaves_a_revoked_holder_and_a_waiting_practical_alone
         program_id = program.id
         tasks.check_program.delay(program_id).get()
     assert [c.status for c in _issued(app, program_id)] == ["revoked"]
+
+
+def test_a_credential_earned_by_a_dropped_requirement_runs_from_the_change(app, client):
+    import time_machine
+
+    from campus import dates
+
+    with time_machine.travel(utcnow() - timedelta(days=540), tick=False), app.app_context():
+        program_id, changes = _short_of_the_practical()  # passed the exam 18 months ago
+    with app.app_context():
+        program = db.session.get(Program, program_id)
+        form = edit_form(program, **changes)
+        validity = program.validity_months
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/programs/edit/?id={program_id}", form)
+    assert response.status_code == 302, helpers.flashes(response)
+
+    [credential] = _issued(app, program_id)
+    # Every requirement was met only when the practical was dropped: a credential dated from
+    # the exam would print a day the program still asked for a practical, and run out in six
+    # months of its twenty-four.
+    today = dates.today()
+    assert credential.valid_from == today
+    assert credential.valid_until == issuing.period_end(today, validity)
+
+
+def test_an_edit_that_changes_no_requirement_leaves_a_late_credential_dated_when_earned(
+    app, client, monkeypatch
+):
+    import time_machine
+
+    from campus import dates, jobs
+    from campus.programs.models import ExamSitting
+
+    real_send = jobs.send_task
+
+    def send(celery_app, name, args=(), kwargs=None):
+        if name != actions.ISSUE_TASK:  # the issuing the pass queued is lost
+            real_send(celery_app, name, args, kwargs)
+
+    with time_machine.travel(utcnow() - timedelta(days=3), tick=False), app.app_context():
+        monkeypatch.setattr(jobs, "send_task", send)
+        program, courses = ready_program()
+        user = candidate(courses)
+        pass_exam(user, program)
+        monkeypatch.setattr(jobs, "send_task", real_send)
+        program_id = program.id
+        passed_on = dates.local_date(
+            db.session.scalar(select(ExamSitting.closed_at).where(ExamSitting.user_id == user.id))
+        )
+    with app.app_context():
+        form = edit_form(db.session.get(Program, program_id), title="A better title")
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/programs/edit/?id={program_id}", form)
+    assert response.status_code == 302, helpers.flashes(response)
+
+    [credential] = _issued(app, program_id)  # the check after the save issues it
+    assert credential.valid_from == passed_on  # the title changed no requirement
+
+
+def test_a_lapsed_holder_is_issued_again_after_the_change_only_on_a_pass_since_the_lapse(app):
+    import time_machine
+
+    long_ago = utcnow() - timedelta(days=1000)
+    holders = []
+    with app.app_context():
+        program, courses = ready_program(
+            practical_required=True, practical_techniques="Pin", rubric="Safe"
+        )
+        program_id = program.id
+        for _ in range(2):
+            with time_machine.travel(long_ago, tick=False):
+                user = candidate(courses)
+                pass_exam(user, db.session.get(Program, program_id))
+            # Earned on that pass with a practical passed then; it ran out a year ago.
+            make_credential(
+                user.id,
+                db.session.get(Program, program_id),
+                earned_at=long_ago + timedelta(hours=1),
+                valid_from=(long_ago + timedelta(hours=1)).date(),
+                valid_until=utcnow().date() - timedelta(days=365),
+            )
+            holders.append(user.id)
+        # The second sat the exam again since the lapse; neither sent a new video.
+        again = db.session.get(type(user), holders[1])
+        pass_exam(again, db.session.get(Program, program_id))
+        program = db.session.get(Program, program_id)
+        program.practical_required = False
+        db.session.commit()
+        tasks.check_program.delay(program_id).get()
+        issued = db.session.scalars(
+            select(Credential.user_id).where(
+                Credential.program_id == program_id, Credential.period == 2
+            )
+        ).all()
+    assert issued == [holders[1]]

@@ -47,27 +47,40 @@ def save_program(
 ) -> None:
     """Log an admin's new or changed program; a change re-checks its candidates once committed."""
     db.session.flush()
+    after = snapshot(program)
+    if not created:
+        requirements_changed(program, before, after)
+        after = snapshot(program)
     record(
         "create" if created else "update",
         program,
         before=None if created else before,
-        after=snapshot(program),
+        after=after,
         actor=actor,
     )
-    if not created:
-        requirements_changed(program)
 
 
-def requirements_changed(program: Program) -> None:
+# What a candidate must do, of a program's state: who may take it, its courses, the practical.
+_REQUIREMENTS = ("professions", "license_required", "elective_hours", "practical_required")
+
+
+def _requirements(state: dict | None) -> tuple:
+    state = state or {}
+    courses = frozenset((row.get("course_id"), row.get("kind")) for row in state.get("courses", []))
+    return (*(state.get(key) for key in _REQUIREMENTS), courses)
+
+
+def requirements_changed(program: Program, before: dict | None, after: dict) -> None:
     """Queue, after the commit, the check of who now meets the program's requirements or renews.
 
     Nothing else would look at them again: a candidate short of a requirement an admin then
     lowered took their last step before it, and the sweep looks back only so far.
     """
-    # Dated even when only its courses changed: the sweep counts the edit as its candidates'
-    # latest step, so a check whose message was lost is made up for like a lost issuing.
-    program.updated_at = utcnow()
-    db.session.flush()
+    if _requirements(before) != _requirements(after):
+        # Whoever this completes met every requirement only now: their credential is dated
+        # from it, and the sweep counts it as their latest step should the check be lost.
+        program.requirements_changed_at = utcnow()
+        db.session.flush()
     enqueue_after_commit(CHECK_TASK, program.id)
 
 

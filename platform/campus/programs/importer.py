@@ -370,6 +370,12 @@ def import_program(data: dict) -> tuple[Program, str]:
     _check_takeable(program)
     # Only operators' commands import (the CLI and seed-demo): no actor, and said so.
     after = _state(program)
+    if outcome == "updated":
+        # Lowered requirements: whoever now meets them all is issued after the commit.
+        from campus.programs.actions import requirements_changed
+
+        requirements_changed(program, before, after)
+        after = _state(program)
     changed = ", ".join(changed_fields(before, after)) if before is not None else ""
     record(
         f"program_import_{outcome}",
@@ -379,11 +385,6 @@ def import_program(data: dict) -> tuple[Program, str]:
         after=after,
         actor=None,
     )
-    if outcome == "updated":
-        # Lowered requirements: whoever now meets them all is issued after the commit.
-        from campus.programs.actions import requirements_changed
-
-        requirements_changed(program)
     return program, outcome
 
 

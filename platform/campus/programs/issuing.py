@@ -116,6 +116,11 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
         # The active license is a requirement too: one renewed after the last step (it ran out
         # while a video waited for review) met them all only then.
         earned = licensed_since(user, earned)
+    changed = program.requirements_changed_at
+    if changed is not None and earned < changed <= now:
+        # Met only once an admin lowered what was still missing: earned then, not at the last
+        # step taken under rules it did not complete.
+        earned = changed
     if existing is not None and dates.local_date(earned) <= existing.valid_until:
         earned = now
     earned_on = dates.local_date(earned)  # validity runs in whole days of the provider's calendar

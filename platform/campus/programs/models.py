@@ -55,6 +55,9 @@ class Program(TimestampMixin, Model):
     practical_techniques: Mapped[str] = mapped_column(Text, default="")
     rubric: Mapped[str] = mapped_column(Text, default="")
     published: Mapped[bool] = mapped_column(default=False, index=True)
+    # When an admin or an import last changed what a candidate must do (courses, elective
+    # hours, eligibility, practical): whoever that completed earned the credential then.
+    requirements_changed_at: Mapped[datetime | None]
 
     # Edited inside the program's form, so logged with it (campus.audit.snapshot).
     audit_children = ("courses",)

@@ -91,15 +91,35 @@ def _recent_steps(since: datetime, until: datetime) -> CompoundSelect:
     # A program's requirements changed (an admin's save, an import): every member who passed
     # its exam may meet them now, and the check queued after the save may have been lost.
     edits = (
-        select(ExamSitting.user_id, ExamSitting.program_id, Program.updated_at.label("at"))
+        select(
+            ExamSitting.user_id,
+            ExamSitting.program_id,
+            Program.requirements_changed_at.label("at"),
+        )
         .join(Program, Program.id == ExamSitting.program_id)
         .where(
-            ExamSitting.passed.is_(True),
-            Program.updated_at >= since,
-            Program.updated_at < until,
+            _unspent_pass(),
+            Program.requirements_changed_at >= since,
+            Program.requirements_changed_at < until,
         )
     )
     return union_all(exams, practicals, courses, licenses, edits)
+
+
+def _unspent_pass():
+    """A passed sitting no credential was earned on: a lapsed holder needs a pass since."""
+    # Else every holder whose credential ever lapsed would be read again on each sweep for
+    # weeks after an edit of the program, while none of them can be due on that old pass.
+    spent = (
+        select(Credential.id)
+        .where(
+            Credential.user_id == ExamSitting.user_id,
+            Credential.program_id == ExamSitting.program_id,
+            Credential.earned_at >= ExamSitting.closed_at,
+        )
+        .exists()
+    )
+    return and_(ExamSitting.passed.is_(True), ~spent)
 
 
 def due_without_credential(now: datetime | None = None, limit: int = 200) -> list[tuple[int, int]]:
@@ -125,7 +145,7 @@ def due_in_program(program_id: int, now: datetime | None = None) -> list[tuple[i
     now = now or utcnow()
     passed = select(
         ExamSitting.user_id, ExamSitting.program_id, ExamSitting.closed_at.label("at")
-    ).where(ExamSitting.program_id == program_id, ExamSitting.passed.is_(True))
+    ).where(ExamSitting.program_id == program_id, _unspent_pass())
     return _due(passed.subquery(), now, None)
 
 
