@@ -398,3 +398,27 @@ def test_a_lapsed_holder_is_issued_again_after_the_change_only_on_a_pass_since_t
             )
         ).all()
     assert issued == [holders[1]]
+
+
+def test_a_course_taken_out_is_gone_from_the_logged_program_and_dates_the_credential(app, client):
+    from campus import dates
+
+    with app.app_context():
+        program_id, changes = _short_of_a_course_added_after_the_exam()
+        program = db.session.get(Program, program_id)
+        form = edit_form(program, **changes)
+        kept = sorted(link.course_id for link in program.courses if link.position != 9)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/programs/edit/?id={program_id}", form)
+    assert response.status_code == 302, helpers.flashes(response)
+
+    [entry] = helpers.audit_entries(app, action="update", object_type="Program")
+    # The log shows the program as saved: the course taken out is no longer in it.
+    assert sorted(row["course_id"] for row in entry.after["courses"]) == kept
+    assert len(entry.before["courses"]) == 3
+    [credential] = _issued(app, program_id)
+    with app.app_context():
+        changed = db.session.get(Program, program_id).requirements_changed_at
+    assert changed is not None
+    assert credential.earned_at.replace(tzinfo=changed.tzinfo) == changed
+    assert credential.valid_from == dates.today()

@@ -47,6 +47,9 @@ def save_program(
 ) -> None:
     """Log an admin's new or changed program; a change re-checks its candidates once committed."""
     db.session.flush()
+    # A course row ticked for deletion in the form stays in the loaded list after the flush:
+    # read again, the program is logged (and its requirements compared) as it was saved.
+    db.session.expire(program, ["courses"])
     after = snapshot(program)
     if not created:
         requirements_changed(program, before, after)
