@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import exists, select
 
 from campus import audit
@@ -233,9 +234,21 @@ def _update(course: Course, spec: CourseSpec) -> bool:
             services.publish(course)
             changed = True
     elif course.status != "draft":
+        _check_unpublish(course)
         course.status = "draft"
         changed = True
     return changed
+
+
+def _check_unpublish(course: Course) -> None:
+    """Refuse, as the admin's Draft does, to close a course a published program needs."""
+    # Programs are a feature of their own; without it no program needs a course.
+    if "programs" not in current_app.extensions.get("campus_features", ()):
+        return
+    from campus.programs.actions import check_unpublish
+
+    # A course whose approvals lapsed may go (only a warning for the admin): it must.
+    check_unpublish(course)
 
 
 def _update_audience(course: Course, professions: Iterable[str]) -> bool:
