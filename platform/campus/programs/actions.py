@@ -313,8 +313,8 @@ def _needs(program: Program, course: Course) -> bool:
 
 
 def check_unpublish(course: Course) -> str | None:
-    """Refuse to close a course a published program needs; warn instead when its approvals
-    lapsed (closing it is then the remedy: its certificates would print no approval)."""
+    """Refuse to close a course a published program needs; warn instead when no approval of it
+    is in force (lapsed, or not started: its certificates would print none, so it must close)."""
     programs = db.session.scalars(
         select(Program)
         .join(ProgramCourse, ProgramCourse.program_id == Program.id)
@@ -331,6 +331,7 @@ def check_unpublish(course: Course) -> str | None:
             "or unpublish them first."
         )
     return (
-        f"{course.title} is unpublished, as its approvals lapsed: no candidate can complete "
-        f"{titles} until it is approved and published again, or taken out of the program(s)."
+        f"{course.title} is unpublished, as no board approval of it is in force today: no "
+        f"candidate can complete {titles} until it is approved and published again, or taken "
+        "out of the program(s)."
     )
