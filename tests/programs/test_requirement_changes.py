@@ -362,6 +362,42 @@ def test_an_edit_that_changes_no_requirement_leaves_a_late_credential_dated_when
     assert credential.valid_from == passed_on  # the title changed no requirement
 
 
+def test_a_requirement_raised_leaves_a_late_credential_dated_when_earned(app, client, monkeypatch):
+    import time_machine
+
+    from campus import dates, jobs
+    from campus.accounts.models import User
+    from campus.programs.models import ExamSitting
+
+    real_send = jobs.send_task
+
+    def send(celery_app, name, args=(), kwargs=None):
+        if name != actions.ISSUE_TASK:  # the issuing the pass queued is lost
+            real_send(celery_app, name, args, kwargs)
+
+    with time_machine.travel(utcnow() - timedelta(days=3), tick=False), app.app_context():
+        monkeypatch.setattr(jobs, "send_task", send)
+        program, courses = ready_program()
+        user = candidate(courses)
+        pass_exam(user, program)
+        monkeypatch.setattr(jobs, "send_task", real_send)
+        program_id, profession = program.id, db.session.get(User, user.id).profession
+        passed_on = dates.local_date(
+            db.session.scalar(select(ExamSitting.closed_at).where(ExamSitting.user_id == user.id))
+        )
+    with app.app_context():
+        program = db.session.get(Program, program_id)
+        assert len(program.professions) > 1
+        # Open to one profession now, the candidate's: raised, it completed no one.
+        form = edit_form(program, profession_keys=[profession])
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(client, f"/admin/programs/edit/?id={program_id}", form)
+    assert response.status_code == 302, helpers.flashes(response)
+
+    [credential] = _issued(app, program_id)  # the check after the save issues it
+    assert credential.valid_from == passed_on
+
+
 def test_a_lapsed_holder_is_issued_again_after_the_change_only_on_a_pass_since_the_lapse(app):
     import time_machine
 

@@ -63,14 +63,37 @@ def save_program(
     )
 
 
-# What a candidate must do, of a program's state: who may take it, its courses, the practical.
-_REQUIREMENTS = ("professions", "license_required", "elective_hours", "practical_required")
+def _courses(state: dict, kind: str) -> set:
+    return {row.get("course_id") for row in state.get("courses", []) if row.get("kind") == kind}
 
 
-def _requirements(state: dict | None) -> tuple:
-    state = state or {}
-    courses = frozenset((row.get("course_id"), row.get("kind")) for row in state.get("courses", []))
-    return (*(state.get(key) for key in _REQUIREMENTS), courses)
+def _hours(state: dict) -> Decimal:
+    return Decimal(str(state.get("elective_hours") or 0))
+
+
+def lowered(before: dict | None, after: dict) -> bool:
+    """Tell whether a change of a program's state asks less of some candidate than before.
+
+    Only such a change can complete anyone: a requirement dropped (a required course, the
+    practical, the license), fewer elective hours, more courses to earn them in, or more
+    professions admitted (none listed admits every profession).
+    """
+    old = before or {}
+    old_professions, new_professions = (
+        set(old.get("professions") or ()),
+        set(after.get("professions") or ()),
+    )
+    return (
+        bool(_courses(old, "required") - _courses(after, "required"))
+        or (bool(old.get("practical_required")) and not after.get("practical_required"))
+        or (bool(old.get("license_required")) and not after.get("license_required"))
+        or _hours(after) < _hours(old)
+        or (_hours(after) > 0 and bool(_courses(after, "elective") - _courses(old, "elective")))
+        or (
+            bool(old_professions)
+            and (not new_professions or bool(new_professions - old_professions))
+        )
+    )
 
 
 def requirements_changed(program: Program, before: dict | None, after: dict) -> None:
@@ -79,9 +102,10 @@ def requirements_changed(program: Program, before: dict | None, after: dict) -> 
     Nothing else would look at them again: a candidate short of a requirement an admin then
     lowered took their last step before it, and the sweep looks back only so far.
     """
-    if _requirements(before) != _requirements(after):
+    if lowered(before, after):
         # Whoever this completes met every requirement only now: their credential is dated
-        # from it, and the sweep counts it as their latest step should the check be lost.
+        # from it, and the sweep counts it as their latest step should the check be lost. A
+        # change asking more completes no one, and moves no date of one whose issuing was lost.
         program.requirements_changed_at = utcnow()
         db.session.flush()
     enqueue_after_commit(CHECK_TASK, program.id)
