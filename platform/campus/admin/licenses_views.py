@@ -73,6 +73,16 @@ class RenewalRuleView(GuardedEdits, AuditedModelView):
         "max_home_study_hours": "Home-study cap",
         "required_subjects": "Required subjects",
     }
+    # Not the required subjects: PostgreSQL has no ordering for a JSON column (a 500).
+    column_sortable_list = (
+        "jurisdiction",
+        "profession",
+        "hours_per_cycle",
+        "cycle_months",
+        "max_home_study_hours",
+        "voluntary",
+        "source",
+    )
     column_filters = ("jurisdiction", "profession", "voluntary")
     column_searchable_list = ("jurisdiction", "board", "source")
     column_default_sort = [("jurisdiction", False), ("profession", False)]
