@@ -113,3 +113,17 @@ def test_a_name_certificates_would_print_as_empty_boxes_is_refused(app, client, 
     assert f"Certificates cannot print {shown}" in r.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, uid).full_name == "Lee Park"
+
+
+def test_a_name_longer_than_a_certificate_holds_once_composed_is_refused(app, client):
+    # NFC writes U+FB2C as three characters: 100 typed passed the form's check, and the 300
+    # stored were past the column (PostgreSQL refused the row: a 500).
+    with app.app_context():
+        uid = create_user(email="lee@example.com", full_name="Lee Park").id
+    login(client, "lee@example.com")
+    name = "\ufb2c" * 100
+    r = post_form(client, "/account", {"full_name": name, "profession": "massage_therapist"})
+    assert r.status_code == 422
+    assert "at most 120 characters" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, uid).full_name == "Lee Park"

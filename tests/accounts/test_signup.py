@@ -183,6 +183,8 @@ def test_taken_email_gets_the_same_answer_and_its_owner_is_told(app, client):
         ("full_name", "Riley \u2067Moss", "text-direction character (U+2067)"),
         ("full_name", "Riley\x07Moss", "control or text-direction character (U+0007)"),
         ("full_name", "Riley\u0085Moss", "(U+0085)"),
+        # 100 characters typed, 300 once composed (NFC writes each as three): past the column.
+        pytest.param("full_name", "\ufb2c" * 100, "at most 120 characters", id="composed-long"),
     ],
 )
 def test_bad_signup_input_gets_a_clear_message_and_changes_nothing(

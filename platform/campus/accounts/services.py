@@ -133,11 +133,21 @@ def get_user_by_email(email: str) -> User | None:
     return min(found, key=lambda user: (forms.index(user.email), user.id), default=None)
 
 
+# What User.full_name holds, and the sign-up and profile forms take.
+_NAME_MAX = 120
+
+
 def _profile_fields(full_name: str, profession: str) -> dict[str, str | None]:
     """Check and clean the fields certificates are made from."""
     if profession not in PROFESSIONS:
         raise AccountError("Choose a profession from the list.", field="profession")
     name = clean_profile_text(full_name, "Your name", "full_name")
+    # Counted once composed: NFC writes some letters as two or three characters, so a name the
+    # form let through could be longer than the column (PostgreSQL refuses the row).
+    if len(name) > _NAME_MAX:
+        raise AccountError(
+            f"Your name is too long: at most {_NAME_MAX} characters.", field="full_name"
+        )
     # A zero-width space or a lone accent is not empty, but a certificate would print nothing.
     if not has_letter(name):
         raise AccountError("Enter your full name.", field="full_name")
