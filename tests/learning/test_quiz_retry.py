@@ -64,7 +64,8 @@ def test_a_resent_submission_answers_the_recorded_result(app, client, course, me
 
 def test_other_answers_for_a_submitted_attempt_are_a_conflict(app, client, course, member):
     attempt = start_attempt(client, course.slug)
-    assert _submit(client, course, answers_to(attempt, course, False), attempt["id"]).status_code
+    first = _submit(client, course, answers_to(attempt, course, False), attempt["id"])
+    assert first.status_code == 201, first.get_json()
     changed = _submit(client, course, answers_to(attempt, course, True), attempt["id"])
     assert changed.status_code == 409
     assert changed.get_json()["error"]["code"] == "attempt_submitted"
