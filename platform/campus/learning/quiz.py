@@ -313,8 +313,12 @@ def _named_paper(enrollment: Enrollment, quiz: Quiz, paper_id: int) -> QuizPaper
     # Only the student's own attempts at this quiz: another's id tells nothing about it.
     paper = db.session.get(QuizPaper, paper_id, populate_existing=True)
     if paper is None or paper.enrollment_id != enrollment.id or paper.quiz_id != quiz.id:
+        # Or the quiz was replaced since the page was opened: the student opens it again.
         raise LearningError(
-            422, "unknown_attempt", "That attempt is not one of yours at this quiz."
+            422,
+            "unknown_attempt",
+            "That attempt is not one of yours at this quiz, or the quiz has changed since it "
+            "was opened: open the quiz again.",
         )
     return paper
 
