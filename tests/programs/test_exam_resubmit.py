@@ -50,6 +50,17 @@ def test_other_answers_after_the_submission_are_still_refused(app, client):
     assert len(audit_entries(app, action="program_exam_submit")) == 1
 
 
+def test_an_empty_or_partial_post_after_the_submission_is_refused(app, client):
+    sitting_url, key = _started(app, client)
+    answers = {f"q-{q}": str(c) for q, c in key.items()}
+    support.post_form(client, f"{sitting_url}/submit", answers)
+    first = next(iter(answers))
+    for sheet in ({}, {first: answers[first]}):
+        again = support.post_form(client, f"{sitting_url}/submit", sheet, follow_redirects=True)
+        assert "This sitting is closed" in again.text
+    assert len(audit_entries(app, action="program_exam_submit")) == 1
+
+
 def test_two_submissions_of_a_sitting_at_once_score_it_once(app, client):
     from campus.accounts.models import User
     from campus.programs import actions

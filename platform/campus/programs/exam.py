@@ -307,9 +307,10 @@ def submit(sitting: ExamSitting, answers: dict[int, int], now: datetime | None =
         save_answers(sitting, answers, now)
     except ExamError:
         # Read under save_answers' row lock: a second post at once waits for the first.
-        if sitting.closed_reason == "submitted" and all(
-            sitting.answers.get(str(q)) == c for q, c in answers.items()
-        ):
+        # Only the whole same sheet: an empty or partial post is not the submission sent again.
+        if sitting.closed_reason == "submitted" and sitting.answers == {
+            str(q): c for q, c in answers.items()
+        }:
             return False
         raise
     if not close(sitting, "submitted", now):
