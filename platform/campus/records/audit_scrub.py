@@ -5,7 +5,7 @@ was done, and when."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -87,12 +87,7 @@ def _may_name(entry: AuditEntry, user_id: int, since: datetime | None) -> bool:
         return False
     if since is None or entry.object_type == "Lead":
         return True
-    return _aware(entry.created_at) >= _aware(since)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives naive datetimes back; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return entry.created_at >= since
 
 
 def _scrub_leads(email: str, label: str) -> None:
@@ -166,7 +161,7 @@ def _received_by(entry: AuditEntry, profile_ids: set[int], since: datetime | Non
     )
     if owner is not None:
         return owner in profile_ids
-    return since is None or _aware(entry.created_at) >= _aware(since)
+    return since is None or entry.created_at >= since
 
 
 def scrub_licenses(user_id: int, licenses: tuple[tuple[int, str], ...], label: str) -> None:
