@@ -925,6 +925,36 @@ def test_a_published_courses_only_approval_cannot_be_moved_to_start_later(app, c
     assert response.status_code == 302, helpers.flashes(response)
 
 
+def test_a_boards_renewal_is_entered_ahead_beside_the_approval_it_follows(app, client):
+    # A board approves a course for a period; its renewal (a new number) is entered before
+    # the first period ends. Two approvals of one board on the same day are still refused.
+    from campus.extensions import db
+    from campus.learning.models import BoardApproval
+
+    with app.app_context():
+        course = make_course("approved")
+    helpers.sign_in_admin(app, client)
+    current = _approval_form(course.id, approval_number="P1", valid_until="2031-06-30")
+    assert helpers.post(client, "/admin/approvals/new/", current).status_code == 302
+    overlapping = _approval_form(course.id, approval_number="P2", valid_from="2031-06-30")
+    response = helpers.post(client, "/admin/approvals/new/", overlapping)
+    assert response.status_code == 200
+    assert any("BOC approval is listed twice" in m for m in helpers.flashes(response))
+    renewal = _approval_form(
+        course.id, approval_number="P2", valid_from="2031-07-01", valid_until="2033-06-30"
+    )
+    response = helpers.post(client, "/admin/approvals/new/", renewal)
+    assert response.status_code == 302, helpers.flashes(response)
+    with app.app_context():
+        rows = db.session.scalars(
+            select(BoardApproval).where(BoardApproval.board == "BOC").order_by(BoardApproval.id)
+        ).all()
+        assert [a.approval_number for a in rows] == ["P1", "P2"]
+        # Each in force on its own days only: a certificate prints the one of its day.
+        assert [a.is_valid_on(date(2031, 6, 30)) for a in rows] == [True, False]
+        assert [a.is_valid_on(date(2031, 7, 1)) for a in rows] == [False, True]
+
+
 def test_an_approval_starting_after_it_ends_is_refused_in_the_course_form(app, client):
     helpers.sign_in_admin(app, client)
     form = _course_form(

@@ -337,6 +337,32 @@ def test_an_approval_written_twice_is_refused_on_an_update_as_on_a_new_course(ap
     )
 
 
+def test_a_boards_renewal_from_the_day_after_is_read_beside_the_approval_it_follows(app, tmp_path):
+    current = {"board": "NCBTMB", "approval_number": "AP-1", "valid_until": "2098-06-30"}
+    renewal = {
+        "board": "NCBTMB",
+        "approval_number": "AP-2",
+        "valid_from": "2098-07-01",
+        "valid_until": "2100-06-30",
+    }
+    root = write_course(tmp_path)
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**COURSE, "approvals": [current, renewal]}, sort_keys=False)
+    )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert sorted(a.approval_number for a in _course(app).approvals) == ["AP-1", "AP-2"]
+    # The same days twice, or one number twice, is still one board's approval listed twice.
+    for second in ({**renewal, "valid_from": "2098-06-30"}, {**renewal, "approval_number": "AP-1"}):
+        refused(
+            app,
+            tmp_path,
+            _spoil_course(approvals=[current, second]),
+            "course.yaml: the NCBTMB approval is listed twice",
+        )
+
+
 def test_a_resource_listed_twice_in_a_lesson_is_refused(app, tmp_path):
     # Stored twice; and every later import of the same files stored it once more, "updated".
     def twice(root: Path) -> None:

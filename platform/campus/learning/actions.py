@@ -36,6 +36,7 @@ from campus.learning.models import (
     Module,
     Question,
     Quiz,
+    share_a_day,
 )
 from campus.learning.rendering import VideoURLError, video_embed_url
 from campus.models.writes import lock_row
@@ -88,10 +89,12 @@ def check_approvals(approvals: Iterable[BoardApproval], today: date | None = Non
 
 
 def check_boards(course: Course | None) -> None:
-    """Refuse a course holding two approvals of one board (one board, one approval a course)."""
+    """Refuse a course holding two approvals of one board in force on the same day."""
+    # A certificate prints each in force on its day: two numbers for one board. A renewal
+    # entered ahead, from the day after the last one ends, stands beside it.
     if course is None:
         return
-    seen: dict[str, str] = {}
+    seen: dict[str, list[BoardApproval]] = {}
     with db.session.no_autoflush:
         # Rows ticked for deletion in the same form are still in the list until the flush.
         approvals = [
@@ -100,14 +103,15 @@ def check_boards(course: Course | None) -> None:
     for approval in approvals:
         approval.board = (approval.board or "").strip()
         approval.approval_number = (approval.approval_number or "").strip()
-        key = approval.board.casefold()
-        if key in seen:
-            # Each printed on the certificate: a board reads its approval twice, or two numbers.
+        same_board = seen.setdefault(approval.board.casefold(), [])
+        if any(share_a_day(approval, other) for other in same_board):
+            board = same_board[0].board
             raise refusal(
-                f"The {seen[key]} approval is listed twice on {course.title}: a course holds one "
-                f"approval of each board. Change the {seen[key]} row's number and end date instead."
+                f"The {board} approval is listed twice on {course.title} for the same days: a "
+                f"course holds one approval of each board on any day. Give the renewal an "
+                f"“Approved from” day after the {board} approval before it ends."
             )
-        seen[key] = approval.board
+        same_board.append(approval)
 
 
 def _next_position(model: Any, **scope: Any) -> int:

@@ -27,7 +27,7 @@ import yaml
 from campus.accounts.models import PROFESSIONS
 from campus.learning.course_fields import ApprovalSpec, Fields, read_approval, refuse_nul
 from campus.learning.course_fields import CourseFileError as CourseFileError
-from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS
+from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS, share_a_day
 from campus.learning.rendering import VideoURLError, video_embed_url
 from campus.yamlfiles import UniqueKeyLoader, UniqueKeyYAMLHandler
 
@@ -209,15 +209,21 @@ def _approval(item: Any, number: int) -> ApprovalSpec:
 
 
 def _check_one_per_board(approvals: tuple[ApprovalSpec, ...]) -> None:
-    # As the admin: an update matched rows by (board, number), so a second kept one unsaid.
-    seen: set[str] = set()
-    for board in (a.board for a in approvals):
-        if board.casefold() in seen:
+    # As the admin: one approval of a board on any day (a renewal from the day after the last
+    # one ends stands beside it); an update matches rows by (board, number), so a number
+    # written twice would keep one of the two unsaid.
+    seen: dict[str, list[ApprovalSpec]] = {}
+    for approval in approvals:
+        same_board = seen.setdefault(approval.board.casefold(), [])
+        if any(
+            share_a_day(approval, other) or other.approval_number == approval.approval_number
+            for other in same_board
+        ):
             raise CourseFileError(
-                f"{COURSE_FILE}: the {board} approval is listed twice; a course holds one "
-                "approval of each board"
+                f"{COURSE_FILE}: the {approval.board} approval is listed twice; a course holds "
+                "one approval of each board on any day"
             )
-        seen.add(board.casefold())
+        same_board.append(approval)
 
 
 def _module(folder: Path, item: Any, number: int) -> ModuleSpec:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -133,6 +134,13 @@ class CourseProfession(Model):
 def in_force(valid_from: date | None, valid_until: date | None, day: date) -> bool:
     """Tell whether `day` falls between two optional ends (both days included)."""
     return (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until)
+
+
+def share_a_day(one: Any, other: Any) -> bool:
+    """Tell whether two approvals (anything with valid_from and valid_until) share a day."""
+    return (one.valid_from or date.min) <= (other.valid_until or date.max) and (
+        other.valid_from or date.min
+    ) <= (one.valid_until or date.max)
 
 
 class BoardApproval(TimestampMixin, Model):
