@@ -107,7 +107,12 @@ class EnrollmentSchema(Schema):
 
 
 class ChoiceSchema(Schema):
-    id = fields.Integer()
+    id = fields.Integer(
+        metadata={
+            "description": "Send it in choice_ids; ids are given in a random order, so their "
+            "order says nothing about the answers"
+        }
+    )
     text = fields.String()
 
 
@@ -174,7 +179,12 @@ class LessonCompletionSchema(Schema):
 
 class AnswerSchema(Schema):
     question_id = Id(required=True)
-    choice_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
+    choice_ids = fields.List(
+        Id(),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "The ids of the answers chosen, as the questions list them"},
+    )
 
 
 class AttemptInSchema(Schema):

@@ -12,15 +12,32 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from campus.extensions import db
-from campus.learning.models import Enrollment, Question, Quiz, QuizAttempt, QuizPaper
+from campus.learning.models import Choice, Enrollment, Question, Quiz, QuizAttempt, QuizPaper
 from campus.models.base import utcnow
 
 # Draws and shuffles come from the operating system's generator: nobody can predict them.
 _SYSTEM_RANDOM = random.SystemRandom()
 NO_OBJECTIVE = "The course as a whole"
+
+
+@event.listens_for(Session, "before_flush")
+def _insert_answers_in_random_order(session: Session, _context, _instances) -> None:
+    """Give new answers their ids in a random order, whoever adds them (admin, importer, seed)."""
+    # An answer's id is its value on the quiz page and in the API, and ids follow the order
+    # rows are inserted: in the order written they would tell which answer the author wrote
+    # first (often the right one) however the paper is shuffled. `position` keeps that order.
+    fresh = [obj for obj in session.new if isinstance(obj, Choice)]
+    if len(fresh) < 2:
+        return
+    # The session inserts a table's new rows in the order they were added to it.
+    for choice in fresh:
+        session.expunge(choice)
+    _SYSTEM_RANDOM.shuffle(fresh)
+    session.add_all(fresh)
 
 
 @dataclass(frozen=True)
