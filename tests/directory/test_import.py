@@ -221,3 +221,27 @@ def test_a_member_is_created_only_for_a_profile_that_passes_its_checks(
     assert result.exit_code == 1, result.output
     assert f"maya@example.com: {complaint}" in result.output
     assert _users(app) == 0
+
+
+def test_an_imported_profile_is_logged_as_the_operators_command(app, tmp_path):
+    # An action a command runs names no one and says so: "cli:" starts its summary.
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+
+    path = tmp_path / "profiles.yaml"
+    entry = ENTRY.format(email="maya@example.com") + "  specialties: [trigger-point-therapy]\n"
+    path.write_text(entry + "  published: true\n")
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 0, result.output
+    path.write_text(entry.replace("Trigger", "Deep"))
+    result = _run(app, path)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        logged = [(e.action, e.actor_id, e.actor_email, e.summary[:5]) for e in entries]
+    assert logged == [
+        ("member_created", None, "system", "cli: "),
+        ("directory_create", None, "system", "cli: "),
+        ("directory_publish", None, "system", "cli: "),
+        ("directory_save", None, "system", "cli: "),
+    ]

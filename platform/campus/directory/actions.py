@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from campus.accounts.models import User
-from campus.audit import record, snapshot
+from campus.audit import changed_fields, object_label, record, snapshot
 from campus.directory import contact, photos, services
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.extensions import db
@@ -61,14 +61,22 @@ def save_profile(
     after = _state(profile)
     if before == after:  # the same form or import file again: nothing changed, nothing to log
         return profile
+    fields = changed_fields(before, after) if before is not None else []
+    summary = object_label(profile) + (f": {', '.join(fields)}" if fields else "")
     record(
         "directory_save" if before else "directory_create",
         profile,
+        summary=_by_command(summary, imported, actor),
         before=before,
         after=after,
         actor=actor if imported else actor or user,
     )
     return profile
+
+
+def _by_command(summary: str, imported: bool, actor: User | None) -> str:
+    """An import no admin ran is an operator's command: its entry says so."""
+    return f"cli: {summary}" if imported and actor is None else summary
 
 
 def publish_profile(
@@ -83,7 +91,7 @@ def publish_profile(
     record(
         "directory_publish",
         profile,
-        summary=f"{profile.slug}: published",
+        summary=_by_command(f"{profile.slug}: published", imported, actor),
         actor=actor if imported else user,
     )
     return profile
