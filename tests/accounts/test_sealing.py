@@ -72,6 +72,8 @@ def test_a_new_key_with_the_old_one_as_fallback_reads_everything_and_reseals_it(
             select(AuditEntry).where(AuditEntry.action == "totp_secrets_resealed")
         )
         assert entry is not None and "1 TOTP secret(s)" in entry.summary
+        # An operator's command: no one named, and the summary says so.
+        assert entry.actor_id is None and entry.summary.startswith("cli: ")
         # Without the fallback a secret sealed with the old key is reported, not lost silently.
         app.config["TOTP_ENCRYPTION_KEY_FALLBACKS"] = []
         stale = sealing.sealer([old]).encrypt(b"JBSWY3DPEHPK3PXP").decode()

@@ -134,8 +134,9 @@ def reseal_all() -> tuple[int, int]:
     record(
         "totp_secrets_resealed",
         object_type="User",
+        # Run only by the operator's `flask accounts reseal-totp`: a command names no one.
         summary=(
-            f"{resealed} TOTP secret(s) sealed with the current key; {unreadable} unreadable"
+            f"cli: {resealed} TOTP secret(s) sealed with the current key; {unreadable} unreadable"
             + (
                 f"; {changed} account(s) changed meanwhile, left for the next run"
                 if changed
