@@ -137,3 +137,32 @@ def test_two_admins_retired_at_once_leave_one(app, monkeypatch):
         "admin",
         "student",
     ]
+
+
+def test_the_tokens_revoked_by_the_command_are_logged_as_the_command(app, client):
+    """An assessor's tokens go; the operator's command names no one and says so."""
+    from tests.admin import helpers as admin
+    from tests.api.helpers import make_token
+
+    with app.app_context():
+        member_id = create_user(email="reviewer@example.com").id
+        make_token(member_id, "write")
+        other_id = create_user(email="second@example.com").id
+        make_token(other_id, "write")
+    assert _run(app, "reviewer@example.com", "assessor").exit_code == 0
+    # The same change from an admin on the member's page names the admin.
+    admin_id = admin.sign_in_admin(app, client)
+    admin.post(client, f"/admin/members/{other_id}/role", {"role": "assessor"})
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(["api_tokens_revoked", "role_changed"]))
+            .order_by(AuditEntry.id)
+        ).all()
+        logged = [(e.action, e.object_id, e.actor_id, e.summary[:5]) for e in entries]
+    assert logged == [
+        ("api_tokens_revoked", str(member_id), None, "cli: "),
+        ("role_changed", str(member_id), None, "cli: "),
+        ("api_tokens_revoked", str(other_id), admin_id, "secon"),
+        ("role_changed", str(other_id), admin_id, "secon"),
+    ]

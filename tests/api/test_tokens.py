@@ -175,12 +175,21 @@ def test_a_token_does_not_come_back_when_a_disabled_account_is_enabled_again(app
     from tests.admin import helpers as admin
 
     user_id, raw = member_with_token(app)
-    admin.sign_in_admin(app, client)
+    admin_id = admin.sign_in_admin(app, client)
     admin.post(client, f"/admin/members/{user_id}/disable", {})
     admin.post(client, f"/admin/members/{user_id}/enable", {})
     # Like its sessions and emailed links, a token made before the disabling stays spent.
     assert app.test_client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
     assert "api_tokens_revoked" in _audit_actions(app)
+    from campus.audit import AuditEntry
+    from campus.extensions import db
+
+    with app.app_context():
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "api_tokens_revoked")
+        )
+        # The admin who disabled the account revoked them, not an operator's command.
+        assert entry.actor_id == admin_id and not entry.summary.startswith("cli:")
 
 
 def test_a_read_only_token_cannot_write(app):

@@ -158,16 +158,20 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def revoke_all_tokens(user: User, why: str, *, actor: User | None) -> int:
-    """Revoke every live token of the user, log it with the reason, and return how many."""
+    """Revoke every live token of the user, log it with the reason, and return how many.
+
+    `actor` is who did it (the member, an admin), or None for an operator's command.
+    """
     tokens = active_tokens(user)
     now = utcnow()
     for token in tokens:
         token.revoked_at = now
     if tokens:
+        by = "cli: " if actor is None else ""
         record(
             "api_tokens_revoked",
             user,
-            summary=f"{user.email}: {len(tokens)} API token(s) revoked: {why}",
+            summary=f"{by}{user.email}: {len(tokens)} API token(s) revoked: {why}",
             actor=actor,
         )
         db.session.flush()

@@ -54,7 +54,7 @@ def set_disabled(user: User, disabled: bool) -> None:
         end_sessions(user)  # every session and remember-cookie stops working at once
         spend_tokens(user.id)  # and every emailed link: a reset must not outlive the disabling
         # And every API token: refused only while disabled, each would work again on enabling.
-        revoke_all_tokens(user, "account disabled", actor=None)
+        revoke_all_tokens(user, "account disabled", actor=current_user._get_current_object())
     else:
         if user.disabled_at is None:
             raise AdminActionError(f"{user.email} is not disabled.")
