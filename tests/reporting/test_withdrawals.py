@@ -473,3 +473,32 @@ def test_a_reissue_that_clears_a_due_withdrawal_is_in_the_audit_log(app, fake_ce
         assert entry.before["withdrawal_due_at"] is not None
         assert entry.after["withdrawal_due_at"] is None
         assert "no longer due" in entry.summary
+
+
+def test_an_admins_reissue_leaves_the_boards_follow_up_to_the_system(app, client, fake_cebroker):
+    # The issuing task puts the report back: with a worker its entry names no one. Run
+    # inline (CELERY_TASK_ALWAYS_EAGER) inside the admin's request, it must not name them.
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    _revoke(app, c.code)
+    with app.app_context():
+        report_id = report_of(c.certificate_id).id
+    admin_id = admin.sign_in_admin(app, client)
+    admin.post(
+        client,
+        f"/admin/certificates/{c.certificate_id}/reissue",
+        {"reissue-reason": "Revoked by mistake"},
+    )
+    with app.app_context():
+        reissue = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reissue"))
+        assert reissue is not None and reissue.actor_id == admin_id
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_id == str(report_id), AuditEntry.action == "restore"
+            )
+        ).all()
+        assert (entry.actor_id, entry.actor_email, entry.ip_address) == (None, "system", None)

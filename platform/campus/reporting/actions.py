@@ -93,6 +93,7 @@ def correct_after_reissue(certificate_id: int) -> list[int]:
             ),
             before=before,
             after=snapshot(report),
+            system=True,  # the issuing task's follow-up: no one's, even run inside a request
         )
         corrected.append(report.id)
     return corrected
@@ -127,6 +128,7 @@ def restore_after_reissue(certificate_id: int) -> list[int]:
             summary=f"{report.certificate.code}: reissued, {done}",
             before=was or None,
             after=state,
+            system=True,  # the issuing task's follow-up: no one's, even run inside a request
         )
     return reopened
 
@@ -168,6 +170,7 @@ def follow_license_move(certificate_id: int) -> list[int]:
         summary=f"{certificate.code}: license moved from {old} to {new}: " + "; ".join(parts),
         before=before,
         after=after,
+        system=True,  # the issuing task's follow-up: no one's, even run inside a request
     )
     return [*reopened, *queued]
 
