@@ -28,6 +28,7 @@ def import_command(folder: Path) -> None:
         raise click.UsageError(f"{folder} holds no course.yaml, nor any folder with one.")
     folder_of: dict[str, str] = {}  # slug -> the folder of this import that holds it
     for course_folder in folders:
+        warnings: list[str] = []
         try:
             spec = read_course(course_folder)
             slug = spec.slug
@@ -35,7 +36,7 @@ def import_command(folder: Path) -> None:
                 raise CourseFileError(
                     f"course.yaml: slug {slug!r} is also that of the folder {folder_of[slug]}"
                 )
-            outcome = import_course(spec, source=course_folder.name)
+            outcome = import_course(spec, source=course_folder.name, warnings=warnings)
             db.session.commit()  # one transaction per course: a bad one leaves the rest in
         except (CourseFileError, LearningError, IntegrityError) as exc:
             db.session.rollback()
@@ -45,9 +46,14 @@ def import_command(folder: Path) -> None:
         folder_of[slug] = course_folder.name
         report.add(slug, outcome)
         click.echo(f"{outcome:<10} {slug}")
+        for warning in warnings:  # went through, but the admin would have been warned too
+            report.warnings.append((slug, warning))
+            click.echo(f"{'WARNING':<10} {slug}: {warning}", err=True)
+    count = len(report.warnings)
     click.echo(
         f"{len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed."
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed"
+        + (f", {count} warning{'s' if count != 1 else ''}." if count else ".")
     )
     if report.failed:
         sys.exit(1)

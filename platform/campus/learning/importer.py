@@ -58,6 +58,7 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (slug, what to know)
 
     def add(self, slug: str, outcome: str) -> None:
         """Note one course's outcome."""
@@ -66,8 +67,12 @@ class ImportReport:
         )
 
 
-def import_course(spec: CourseSpec, *, source: str = "") -> str:
-    """Create the course of `spec`, or bring the course with its slug up to date; flush."""
+def import_course(spec: CourseSpec, *, source: str = "", warnings: list[str] | None = None) -> str:
+    """Create the course of `spec`, or bring the course with its slug up to date; flush.
+
+    What the operator must know of a change that went through (as the admin's warnings tell
+    it: a program no longer completable) is added to `warnings`.
+    """
     course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
     before = None
     if course is None:
@@ -75,7 +80,8 @@ def import_course(spec: CourseSpec, *, source: str = "") -> str:
         outcome = CREATED
     else:
         before = _outline(course)
-        outcome = UPDATED if _update(course, spec) else UNCHANGED
+        changed = _update(course, spec, [] if warnings is None else warnings)
+        outcome = UPDATED if changed else UNCHANGED
     if outcome != UNCHANGED:
         db.session.flush()
         after = _outline(course)
@@ -214,7 +220,7 @@ def _assign(obj: Any, **values: Any) -> bool:
     return changed
 
 
-def _update(course: Course, spec: CourseSpec) -> bool:
+def _update(course: Course, spec: CourseSpec, warnings: list[str]) -> bool:
     enrolled = bool(db.session.scalar(select(exists().where(Enrollment.course_id == course.id))))
     changed = _assign(course, **spec.said_fields())
     if "professions" not in spec.unsaid:  # left out, the admin's audience stays
@@ -234,21 +240,26 @@ def _update(course: Course, spec: CourseSpec) -> bool:
             services.publish(course)
             changed = True
     elif course.status != "draft":
-        _check_unpublish(course)
+        warning = _check_unpublish(course)
+        if warning:
+            warnings.append(warning)
         course.status = "draft"
         changed = True
     return changed
 
 
-def _check_unpublish(course: Course) -> None:
-    """Refuse, as the admin's Draft does, to close a course a published program needs."""
+def _check_unpublish(course: Course) -> str | None:
+    """Refuse, as the admin's Draft does, to close a course a published program needs.
+
+    A course whose approvals lapsed may go, as it must; what its programs then lose is the
+    warning returned (the admin shows it too).
+    """
     # Programs are a feature of their own; without it no program needs a course.
     if "programs" not in current_app.extensions.get("campus_features", ()):
-        return
+        return None
     from campus.programs.actions import check_unpublish
 
-    # A course whose approvals lapsed may go (only a warning for the admin): it must.
-    check_unpublish(course)
+    return check_unpublish(course)
 
 
 def _update_audience(course: Course, professions: Iterable[str]) -> bool:
