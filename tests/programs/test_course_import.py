@@ -73,3 +73,63 @@ def test_an_import_closing_a_course_of_a_program_says_the_program_cannot_be_comp
     assert "scalenes" in lines[updated]
     assert "Neck program" in lines[updated + 1], result.output
     assert "1 warning" in result.output
+
+
+def test_an_import_cannot_take_the_approval_of_a_course_a_program_needs_out_of_force(app, tmp_path):
+    root = _published_in_a_program(app, tmp_path)
+    # The admin refuses the Draft while an approval is in force; moving the approval's first
+    # day past today in the same file must not turn that refusal into a warning.
+    later = {**COURSE["approvals"][0], "valid_from": "2099-01-01"}
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**COURSE, "status": "draft", "approvals": [later]})
+    )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.output and "Neck program" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Course.status).where(Course.slug == "scalenes")) == (
+            "published"
+        )
+    assert _approval(app).valid_from is None
+
+
+def test_an_import_cannot_leave_a_published_course_without_an_approval_in_force(app, tmp_path):
+    root = write_course(tmp_path)
+    assert run_import(app, tmp_path).exit_code == 0
+    later = {**COURSE["approvals"][0], "valid_from": "2099-01-01"}
+    (root / "course.yaml").write_text(yaml.safe_dump({**COURSE, "approvals": [later]}))
+    result = run_import(app, tmp_path)
+    # As the admin's approval form: the message names the folder and the approval.
+    assert result.exit_code == 1, result.output
+    assert "FAILED     scalenes" in result.output and "AP-1" in result.output, result.output
+    assert _approval(app).valid_from is None
+
+
+def test_an_import_cannot_swap_a_published_courses_approval_for_one_not_yet_in_force(app, tmp_path):
+    root = write_course(tmp_path)
+    assert run_import(app, tmp_path).exit_code == 0
+    renewal = {"board": "NCBTMB", "approval_number": "AP-2", "valid_from": "2099-01-01"}
+    (root / "course.yaml").write_text(yaml.safe_dump({**COURSE, "approvals": [renewal]}))
+    result = run_import(app, tmp_path)
+    # As the admin's delete of the approval in force: refused, naming it.
+    assert result.exit_code == 1 and "AP-1" in result.output, result.output
+    assert _approval(app).approval_number == "AP-1"
+    # Beside one in force, the other may go.
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**COURSE, "approvals": [{**renewal, "valid_from": None}]})
+    )
+    assert run_import(app, tmp_path).exit_code == 0
+    assert _approval(app).approval_number == "AP-2"
+
+
+def test_a_course_no_program_needs_can_close_and_move_its_approval_in_one_file(app, tmp_path):
+    root = write_course(tmp_path)
+    assert run_import(app, tmp_path).exit_code == 0
+    # As the admin's Draft and then its approval edit: allowed, the course being a draft.
+    later = {**COURSE["approvals"][0], "valid_from": "2099-01-01"}
+    (root / "course.yaml").write_text(
+        yaml.safe_dump({**COURSE, "status": "draft", "approvals": [later]})
+    )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert str(_approval(app).valid_from) == "2099-01-01"

@@ -21,7 +21,8 @@ from sqlalchemy import exists, select
 
 from campus import audit
 from campus.extensions import db
-from campus.learning import services
+from campus.learning import keeping, services
+from campus.learning.access import LearningError
 from campus.learning.course_fields import ApprovalSpec
 from campus.learning.course_files import (
     CourseFileError,
@@ -222,17 +223,27 @@ def _assign(obj: Any, **values: Any) -> bool:
 
 def _update(course: Course, spec: CourseSpec, warnings: list[str]) -> bool:
     enrolled = bool(db.session.scalar(select(exists().where(Enrollment.course_id == course.id))))
-    changed = _assign(course, **spec.said_fields())
-    if "professions" not in spec.unsaid:  # left out, the admin's audience stays
-        changed |= _update_audience(course, spec.professions)
-    if "approvals" not in spec.unsaid and _update_approvals(course, spec.approvals):
-        _check_approvals(course)
-        changed = True
-    changed |= _update_modules(course, spec, enrolled)
-    changed |= _update_quiz(course, spec.quiz)
     # A file without a status leaves the admin's choice alone: publishing or unpublishing in
     # the admin must survive the next import of the same files.
     status = spec.status or course.status
+    closing = course.status == "published" and status != "published"
+    if closing:
+        # The admin's Draft comes before any edit of the approvals, and is checked against the
+        # ones in force: an approval moved out of force in the same file cannot lift a refusal.
+        warning = _check_unpublish(course)
+        if warning:
+            warnings.append(warning)
+    changed = _assign(course, **spec.said_fields())
+    if "professions" not in spec.unsaid:  # left out, the admin's audience stays
+        changed |= _update_audience(course, spec.professions)
+    before = {row.id: audit.snapshot(row) for row in course.approvals}
+    if "approvals" not in spec.unsaid and _update_approvals(course, spec.approvals):
+        _check_approvals(course)
+        if not closing:
+            _keep_approved(course, before)
+        changed = True
+    changed |= _update_modules(course, spec, enrolled)
+    changed |= _update_quiz(course, spec.quiz)
     if status == "published":
         # Checked on every change, not only the first publication: new hours, approvals or
         # lessons must still meet the rule a published course meets when edited in the admin.
@@ -240,12 +251,27 @@ def _update(course: Course, spec: CourseSpec, warnings: list[str]) -> bool:
             services.publish(course)
             changed = True
     elif course.status != "draft":
-        warning = _check_unpublish(course)
-        if warning:
-            warnings.append(warning)
         course.status = "draft"
         changed = True
     return changed
+
+
+def _keep_approved(course: Course, before: dict[int, dict[str, Any]]) -> None:
+    """Refuse, as the admin's approval form does, to leave a published course none in force."""
+    kept = {row.id: row for row in course.approvals if row.id is not None}
+    gone = [state for key, state in before.items() if key not in kept]
+    named: Any = None
+    try:
+        for key, row in kept.items():
+            named = {"board": row.board, "approval_number": row.approval_number}
+            keeping.keep_approval_in_force(row, before.get(key))
+        if gone:  # as the admin's delete of an approval
+            named = gone[0]
+            keeping.keep_approved(course)
+    except LearningError as exc:
+        raise CourseImportError(
+            f"course.yaml: the {named['board']} approval {named['approval_number']}: {exc.message}"
+        ) from None
 
 
 def _check_unpublish(course: Course) -> str | None:
