@@ -143,6 +143,12 @@ def case(message: str, course=None, quiz=None, lesson=None):
 
 
 NO_CORRECT = [{"prompt": "?", "choices": [{"text": "a"}, {"text": "b"}]}]
+TWICE = [
+    {
+        "prompt": "Scalene points refer to:",
+        "choices": [{"text": "The arm and hand", "correct": True}, {"text": " the ARM  and hand"}],
+    }
+]
 EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nText\n"
 
 
@@ -204,6 +210,8 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
             course={"approvals": [{**COURSE["approvals"][0], "valid_from": "last spring"}]},
         ),
         case("mark at least one choice", quiz={"questions": NO_CORRECT}),
+        # As the admin refuses: a learner reads the answers only, and cannot tell these apart.
+        case("choice 2: the answer “The arm and hand” is given twice", quiz={"questions": TWICE}),
         case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
         case("the bank has only 2 questions", quiz={"questions_per_attempt": 3}),
         case("bad YAML front matter", lesson="---\ntitle: [unclosed\n---\nText\n"),

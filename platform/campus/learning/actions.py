@@ -381,8 +381,8 @@ def save_question(
     choices = [c for c in kept if c.text and c.text.strip()]
     if len(choices) < 2:
         raise refusal("A question needs at least two answers.")
-    texts = [_plain(c.text) for c in choices]
-    twice = next((c.text.strip() for c in choices if texts.count(_plain(c.text)) > 1), None)
+    texts = [plain_answer(c.text) for c in choices]
+    twice = next((c.text.strip() for c in choices if texts.count(plain_answer(c.text)) > 1), None)
     if twice is not None:
         # A learner reads the answers only: two alike cannot be told apart.
         raise refusal(f"The answer “{twice}” is given twice: make each answer different.")
@@ -416,7 +416,7 @@ def save_question(
     return question
 
 
-def _plain(text: str) -> str:
+def plain_answer(text: str) -> str:
     """An answer as a learner tells it from another: case and spacing aside."""
     return " ".join(text.split()).casefold()
 

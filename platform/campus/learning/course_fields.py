@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from campus.accounts.rules import invisible_mark
+from campus.learning.actions import plain_answer
 
 
 class CourseFileError(ValueError):
@@ -22,6 +23,22 @@ def refuse_nul(text: str, where: str) -> None:
     """Refuse a file's text that holds a NUL (PostgreSQL cannot store one: the import stopped)."""
     if "\x00" in text:
         raise CourseFileError(f"{where}: the file holds a NUL character, which no text has")
+
+
+def check_choices(choices: list[tuple[str, bool]], where: str) -> None:
+    """Refuse a question's choices as the admin does: fewer than two, none correct, one twice."""
+    if len(choices) < 2:
+        raise CourseFileError(f"{where}: give at least two choices")
+    plain = [plain_answer(text) for text, _correct in choices]
+    for n, key in enumerate(plain, 1):
+        first = plain.index(key)
+        if first != n - 1:  # a learner reads the answers only: could not tell the two apart
+            raise CourseFileError(
+                f"{where}, choice {n}: the answer “{choices[first][0].strip()}” is given twice: "
+                "make each answer different"
+            )
+    if not any(correct for _text, correct in choices):
+        raise CourseFileError(f"{where}: mark at least one choice `correct: true`")
 
 
 class Fields:

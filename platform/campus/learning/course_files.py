@@ -25,7 +25,13 @@ import frontmatter
 import yaml
 
 from campus.accounts.models import PROFESSIONS
-from campus.learning.course_fields import ApprovalSpec, Fields, read_approval, refuse_nul
+from campus.learning.course_fields import (
+    ApprovalSpec,
+    Fields,
+    check_choices,
+    read_approval,
+    refuse_nul,
+)
 from campus.learning.course_fields import CourseFileError as CourseFileError
 from campus.learning.models import COURSE_STATUSES, DELIVERY_TYPES, LEVELS, SUBJECTS, share_a_day
 from campus.learning.rendering import VideoURLError, video_embed_url
@@ -395,10 +401,7 @@ def _question(item: Any, number: int) -> QuestionSpec:
         choices.append((choice_reader.text("text", limit=None), choice_reader.flag("correct")))
         choice_reader.done()
     reader.done()
-    if len(choices) < 2:
-        raise CourseFileError(f"{where}: give at least two choices")
-    if not any(correct for _text, correct in choices):
-        raise CourseFileError(f"{where}: mark at least one choice `correct: true`")
+    check_choices(choices, where)
     return QuestionSpec(prompt, tuple(choices), explanation, multiple, objective)
 
 
