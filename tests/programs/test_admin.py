@@ -541,6 +541,35 @@ def test_a_course_whose_approvals_lapsed_is_unpublished_with_a_warning_naming_pr
         assert db.session.get(Course, course_id).status == "draft"
 
 
+def test_a_draft_moving_the_approval_out_of_force_in_the_same_form_is_refused(app, client):
+    # The approval in force is what refuses the Draft: moving its first day past today in the
+    # same form must not turn the refusal into a warning and close the program's course.
+    from campus.learning.models import BoardApproval, Course
+    from tests.admin.test_catalog import _course_form
+
+    with app.app_context():
+        course_id = _course_in_program(None)
+        approval_id = db.session.scalar(select(BoardApproval.id))
+    helpers.sign_in_admin(app, client)
+    form = _course_form(
+        slug="neck-needed",
+        title="Course neck-needed",
+        ce_hours="2",
+        **{
+            "approvals-0-id": str(approval_id),
+            "approvals-0-board": "NCBTMB",
+            "approvals-0-approval_number": "1",
+            "approvals-0-valid_from": "2099-01-01",
+        },
+    )
+    response = helpers.post(client, f"/admin/courses/edit/?id={course_id}", form)
+    said = " ".join(helpers.flashes(response)) + response.get_data(as_text=True)
+    assert "cannot be unpublished" in said
+    with app.app_context():
+        assert db.session.get(Course, course_id).status == "published"
+        assert db.session.get(BoardApproval, approval_id).valid_from is None
+
+
 def test_a_course_of_a_draft_program_is_unpublished_freely(app, client):
     from campus.learning.models import Course
 

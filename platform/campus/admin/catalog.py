@@ -263,7 +263,7 @@ class CourseView(CourseCatalogView):
 
     def save(self, form, model, before: dict | None, actor) -> None:
         if (before or {}).get("status") == "published" and model.status != "published":
-            _warn(check_unpublish(model))
+            _warn(check_unpublish(model, before))
         actions.save_course(
             model, before=before, actor=actor, professions=form.written_for.data or []
         )

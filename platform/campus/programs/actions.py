@@ -6,19 +6,20 @@ change (issuing the credential, mailing the candidate) is queued to run after th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import IO
 
 from flask import current_app
 from sqlalchemy import select
 
+from campus import dates
 from campus.accounts.models import User
 from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.learning.keeping import refusal
-from campus.learning.models import Course
+from campus.learning.models import Course, in_force
 from campus.learning.services import approval_problem
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -336,9 +337,13 @@ def _needs(program: Program, course: Course) -> bool:
     return Decimal(program.elective_hours or 0) > sum((Decimal(h) for h in others), Decimal(0))
 
 
-def check_unpublish(course: Course) -> str | None:
+def check_unpublish(course: Course, before: dict | None = None) -> str | None:
     """Refuse to close a course a published program needs; warn instead when no approval of it
-    is in force (lapsed, or not started: its certificates would print none, so it must close)."""
+    is in force (lapsed, or not started: its certificates would print none, so it must close).
+
+    `before` is the course's snapshot before the form that closes it: an approval in force
+    then still refuses, though the same form moved it out of force.
+    """
     programs = db.session.scalars(
         select(Program)
         .join(ProgramCourse, ProgramCourse.program_id == Program.id)
@@ -348,7 +353,7 @@ def check_unpublish(course: Course) -> str | None:
     titles = ", ".join(p.title for p in programs if _needs(p, course))
     if not titles:
         return None
-    if approval_problem(course) is None:
+    if approval_problem(course) is None or _approved(before):
         raise refusal(
             f"{course.title} cannot be unpublished: the published program(s) {titles} need it, "
             "and no candidate could complete them without it. Take it out of the program(s), "
@@ -359,3 +364,16 @@ def check_unpublish(course: Course) -> str | None:
         f"candidate can complete {titles} until it is approved and published again, or taken "
         "out of the program(s)."
     )
+
+
+def _approved(before: dict | None) -> bool:
+    """Tell whether a course's snapshot holds a board approval in force today."""
+    today = dates.today()
+    return any(
+        in_force(*(_day(row.get(key)) for key in ("valid_from", "valid_until")), today)
+        for row in (before or {}).get("approvals") or ()
+    )
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
