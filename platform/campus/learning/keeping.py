@@ -89,14 +89,17 @@ def keep_approval_in_force(approval: BoardApproval, before: dict[str, Any] | Non
     today = dates.today()
     if before is None or approval.is_valid_on(today):
         return
-    first, last = (_day(before.get(k)) for k in ("valid_from", "valid_until"))
-    if in_force(first, last, today):
+    if was_in_force(before, today):
         keep_approved(approval.course)
 
 
-def _day(value: str | None) -> date | None:
-    # A date as a snapshot holds it (ISO text), or None.
-    return date.fromisoformat(value) if value else None
+def was_in_force(state: dict[str, Any], day: date) -> bool:
+    """Tell whether an approval, as its audit snapshot holds it (ISO dates), was in force."""
+    first, last = (
+        date.fromisoformat(state[k]) if state.get(k) else None
+        for k in ("valid_from", "valid_until")
+    )
+    return in_force(first, last, day)
 
 
 def keep_approved(course: Course | None) -> None:

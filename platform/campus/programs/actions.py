@@ -6,7 +6,7 @@ change (issuing the credential, mailing the candidate) is queued to run after th
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import IO
 
@@ -18,8 +18,8 @@ from campus.accounts.models import User
 from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
-from campus.learning.keeping import refusal
-from campus.learning.models import Course, in_force
+from campus.learning.keeping import refusal, was_in_force
+from campus.learning.models import Course
 from campus.learning.services import approval_problem
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
@@ -369,11 +369,4 @@ def check_unpublish(course: Course, before: dict | None = None) -> str | None:
 def _approved(before: dict | None) -> bool:
     """Tell whether a course's snapshot holds a board approval in force today."""
     today = dates.today()
-    return any(
-        in_force(*(_day(row.get(key)) for key in ("valid_from", "valid_until")), today)
-        for row in (before or {}).get("approvals") or ()
-    )
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    return any(was_in_force(row, today) for row in (before or {}).get("approvals") or ())
