@@ -940,6 +940,12 @@ def test_a_boards_renewal_is_entered_ahead_beside_the_approval_it_follows(app, c
     response = helpers.post(client, "/admin/approvals/new/", overlapping)
     assert response.status_code == 200
     assert any("BOC approval is listed twice" in m for m in helpers.flashes(response))
+    same_number = _approval_form(
+        course.id, approval_number="P1", valid_from="2031-07-01", valid_until="2033-06-30"
+    )
+    response = helpers.post(client, "/admin/approvals/new/", same_number)
+    assert response.status_code == 200
+    assert any("change its dates instead" in m for m in helpers.flashes(response))
     renewal = _approval_form(
         course.id, approval_number="P2", valid_from="2031-07-01", valid_until="2033-06-30"
     )

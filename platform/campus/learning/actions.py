@@ -104,8 +104,14 @@ def check_boards(course: Course | None) -> None:
         approval.board = (approval.board or "").strip()
         approval.approval_number = (approval.approval_number or "").strip()
         same_board = seen.setdefault(approval.board.casefold(), [])
+        board = same_board[0].board if same_board else ""
+        if any(a.approval_number == approval.approval_number for a in same_board):
+            # Course files match rows by (board, number): the second would be lost on import.
+            raise refusal(
+                f"The {board} approval {approval.approval_number} is listed twice on "
+                f"{course.title}: to renew it under the same number, change its dates instead."
+            )
         if any(share_a_day(approval, other) for other in same_board):
-            board = same_board[0].board
             raise refusal(
                 f"The {board} approval is listed twice on {course.title} for the same days: a "
                 f"course holds one approval of each board on any day. Give the renewal an "
