@@ -91,6 +91,16 @@ def test_refuses_a_name_with_a_direction_override(app):
     assert "text-direction" in result.output
 
 
+def test_refuses_a_name_that_composes_past_the_column(app):
+    # U+FB2C composes (NFC) into three characters: 100 typed are 300 stored.
+    result = _run(app, "boss@example.com", "--password", NEW_PASSWORD, "--name", "\ufb2c" * 100)
+    assert result.exit_code != 0
+    assert "at most 120 characters" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+    assert _audit(app) == []
+
+
 def test_promotion_revokes_the_api_tokens_the_registrant_made(app, client):
     """A token made before the promotion would otherwise carry admin's reach to its maker."""
     from tests.api.helpers import bearer, make_token

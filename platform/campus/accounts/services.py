@@ -408,6 +408,8 @@ def create_admin(
     created = user is None
     if user is None:
         name = clean_profile_text(full_name, "The name", "full_name") or "Campus Admin"
+        if len(name) > _NAME_MAX:  # counted once composed, as at sign-up
+            raise AccountError(f"The name is too long: at most {_NAME_MAX} characters.")
         check_password_rules(password, email, name)
         user = User(
             email=normalize_email(email),
