@@ -109,8 +109,8 @@ class EnrollmentSchema(Schema):
 class ChoiceSchema(Schema):
     id = fields.Integer(
         metadata={
-            "description": "Send it in choice_ids; ids are given in a random order, so their "
-            "order says nothing about the answers"
+            "description": "Send it in choice_ids; the answers of a question added together "
+            "get their ids in a random order, not the order written"
         }
     )
     text = fields.String()
