@@ -233,6 +233,22 @@ def test_an_approval_expiring_within_sixty_days_is_flagged(app, client):
     assert any("renew it with the board" in m for m in helpers.flashes(edit))
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert "Course expiring" in dashboard and "expires in 20 days" in dashboard
+    # Its renewal entered, from the day after: nothing left to renew, nothing to flag.
+    with app.app_context():
+        ends = utcnow().date() + timedelta(days=20)
+        renewal = BoardApproval(
+            course_id=course.id,
+            board="NCBTMB",
+            approval_number="RENEWED-1",
+            valid_from=ends + timedelta(days=1),
+            valid_until=ends + timedelta(days=730),
+        )
+        db.session.add(renewal)
+        db.session.commit()
+    edit = client.get(f"/admin/courses/edit/?id={course.id}")
+    assert not any("renew it with the board" in m for m in helpers.flashes(edit))
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert "Course expiring" not in dashboard
 
 
 def test_a_course_without_lessons_and_quiz_cannot_be_published(app, client):

@@ -253,7 +253,11 @@ class CourseView(CourseCatalogView):
         form.written_for.data = course.professions
         today = dates.today()
         for approval in course.approvals:
-            if approval.valid_until and (approval.valid_until - today).days <= WARN_DAYS:
+            if (
+                approval.valid_until
+                and (approval.valid_until - today).days <= WARN_DAYS
+                and not approval.renewed  # its successor is entered already
+            ):
                 word = "expired" if approval.valid_until < today else "expires"
                 flash(
                     f"The {approval.board} approval {approval.approval_number} {word} on "

@@ -218,23 +218,22 @@ def _learning_figures(board: Dashboard, now: datetime) -> None:
 
 
 def approvals_expiring(today, days: int = 60) -> list:
-    """Board approvals that have lapsed or lapse within `days`, soonest first."""
+    """Board approvals that have lapsed or lapse within `days`, soonest first, but for those
+    whose renewal is entered already."""
     from sqlalchemy.orm import joinedload
 
     from campus.learning.models import BoardApproval
 
-    return list(
-        db.session.scalars(
-            select(BoardApproval)
-            .options(joinedload(BoardApproval.course))
-            .where(
-                BoardApproval.valid_until.is_not(None),
-                BoardApproval.valid_until <= today + timedelta(days=days),
-            )
-            .order_by(BoardApproval.valid_until)
-            .limit(20)
+    due = db.session.scalars(
+        select(BoardApproval)
+        .options(joinedload(BoardApproval.course))
+        .where(
+            BoardApproval.valid_until.is_not(None),
+            BoardApproval.valid_until <= today + timedelta(days=days),
         )
+        .order_by(BoardApproval.valid_until)
     )
+    return [approval for approval in due if not approval.renewed][:20]
 
 
 def _certificate_figures(board: Dashboard, now: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -163,6 +163,18 @@ class BoardApproval(TimestampMixin, Model):
     def is_valid_on(self, day: date) -> bool:
         """Tell whether the approval is in force on a given day (both ends included)."""
         return in_force(self.valid_from, self.valid_until, day)
+
+    @property
+    def renewed(self) -> bool:
+        """Tell whether the course holds this board's next approval, in force the day after."""
+        if self.valid_until is None:
+            return False
+        after = self.valid_until + timedelta(days=1)
+        board = self.board.casefold()
+        return any(
+            a is not self and a.board.casefold() == board and a.is_valid_on(after)
+            for a in self.course.approvals
+        )
 
 
 class Module(TimestampMixin, Model):
