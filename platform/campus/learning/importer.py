@@ -151,7 +151,7 @@ def _outline(course: Course) -> dict[str, Any]:
 
 def _check_approvals(course: Course) -> None:
     """Hold a file's approvals to the admin's rules: none already ended, one per board."""
-    from campus.learning.actions import check_approvals, check_boards
+    from campus.learning.approval_rules import check_approvals, check_boards
 
     check_approvals(course.approvals)
     check_boards(course)
