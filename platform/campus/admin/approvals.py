@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from wtforms.validators import DataRequired
 
-from campus.admin.catalog import CourseCatalogView, approval_badge
+from campus.admin.approval_fields import approval_badge
+from campus.admin.catalog import CourseCatalogView
 from campus.learning import actions
 from campus.learning.models import BoardApproval
 

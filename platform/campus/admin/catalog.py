@@ -7,8 +7,6 @@ Lesson and course Markdown is rendered (and sanitized) by the models the moment 
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.validators import Unique
@@ -27,7 +25,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from campus import dates
 from campus.accounts.models import PROFESSIONS
-from campus.admin.base import AuditedModelView, InlineRows, select_choices
+from campus.admin.approval_fields import WARN_DAYS, ApprovalInline, approvals_column
+from campus.admin.base import AuditedModelView, select_choices
 from campus.admin.conflicts import GuardedEdits
 from campus.extensions import db
 from campus.learning import actions
@@ -44,36 +43,9 @@ from campus.learning.models import (
 )
 from campus.programs.actions import check_unpublish, programs_listing
 
-WARN_DAYS = 60
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case words joined by hyphens.")
 # A widget's "class" replaces Flask-Admin's form-control (its full width): keep both.
 MARKDOWN = {"class": "form-control markdown-editor", "rows": 14}
-
-
-def approval_badge(approval: BoardApproval, today: date | None = None) -> Markup:
-    """Label an approval's validity: not started yet, in force, expiring soon (60 days), expired."""
-    today = today or dates.today()
-    if approval.valid_from is not None and today < approval.valid_from:
-        return Markup(f'<span class="badge badge-warn">from {approval.valid_from}</span>')
-    if approval.valid_until is None:
-        return Markup('<span class="badge badge-ok">no end date</span>')
-    days = (approval.valid_until - today).days
-    if days < 0:
-        return Markup(f'<span class="badge badge-danger">expired {approval.valid_until}</span>')
-    if days <= WARN_DAYS:
-        return Markup(
-            f'<span class="badge badge-warn">expires in {days} day{"s" if days != 1 else ""}</span>'
-        )
-    return Markup(f'<span class="badge badge-ok">until {approval.valid_until}</span>')
-
-
-def _approvals_column(view, context, model, name) -> Markup:
-    if not model.approvals:
-        return Markup('<span class="muted">none</span>')
-    return Markup("<br>").join(
-        Markup(f"{escape(a.board)} {escape(a.approval_number)} ") + approval_badge(a)
-        for a in model.approvals
-    )
 
 
 def _title_column(view, context, model, name) -> Markup:
@@ -142,17 +114,6 @@ class CourseCatalogView(CatalogView):
         return True
 
 
-class ApprovalInline(InlineRows):
-    """Board approvals edited inside their course."""
-
-    form_columns = ("id", "board", "approval_number", "valid_from", "valid_until")
-    form_args = {
-        "board": {"validators": [DataRequired("Name the board (e.g. NCBTMB).")]},
-        "approval_number": {"validators": [DataRequired("Enter the approval number.")]},
-        "valid_from": {"label": "Approved from"},  # a completion before it was not approved
-    }
-
-
 class CourseView(CourseCatalogView):
     """Courses: details, audience, CE hours, board approvals, draft / published."""
 
@@ -163,7 +124,7 @@ class CourseView(CourseCatalogView):
     column_default_sort = ("title", False)
     column_formatters = {
         "title": _title_column,
-        "approvals": _approvals_column,
+        "approvals": approvals_column,
         "status": _status_column,
         "delivery_type": lambda v, c, m, n: DELIVERY_TYPES.get(m.delivery_type, m.delivery_type),
     }

@@ -12,8 +12,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from campus.admin.approval_fields import approval_badge
 from campus.admin.base import AdminPage
-from campus.admin.catalog import approval_badge
 from campus.admin.forms import ActionForm, MoveForm
 from campus.extensions import db
 from campus.learning import actions

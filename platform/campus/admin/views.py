@@ -65,7 +65,7 @@ class DashboardView(SecureMixin, AdminIndexView):
             )
         approval_badge = None
         if board.enrollments is not None:
-            from campus.admin.catalog import approval_badge
+            from campus.admin.approval_fields import approval_badge
         return self.render(
             "admin/campus/dashboard.html",
             approval_badge=approval_badge,
