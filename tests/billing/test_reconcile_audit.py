@@ -86,3 +86,37 @@ def test_sync_that_finds_nothing_to_repair_logs_nothing(stripe_app, member, fake
     assert result.exit_code == 0, result.output
     assert "0 repaired" in result.output
     assert not [e for e in _entries(stripe_app, user_id) if e.action == "subscription_synced"]
+
+
+def test_sync_does_not_undo_a_newer_state_an_event_stored_while_it_waited(
+    stripe_app, member, fake_stripe, monkeypatch
+):
+    from sqlalchemy import update
+
+    from campus.billing import subscriptions
+
+    user_id, customer_id = member
+    # Stripe listed the subscription past due; the payment that followed went through and its
+    # event was processed while the sync came to this subscription (after it read the mirror).
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="past_due")
+    paid_at = int(time.time()) + 60
+    real_lock = subscriptions.lock_subscription
+
+    def event_lands_first(sub_id: str):
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(Subscription)
+                .where(Subscription.stripe_subscription_id == sub_id)
+                .values(status="active", source_timestamp=paid_at)
+            )
+        monkeypatch.setattr(subscriptions, "lock_subscription", real_lock)
+        return real_lock(sub_id)
+
+    monkeypatch.setattr(subscriptions, "lock_subscription", event_lands_first)
+    result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
+    assert result.exit_code == 0, result.output
+    with stripe_app.app_context():
+        row = db.session.scalar(select(Subscription))
+        assert row is not None
+        assert (row.status, row.source_timestamp) == ("active", paid_at)
+    assert not [e for e in _entries(stripe_app, user_id) if e.action == "subscription_synced"]

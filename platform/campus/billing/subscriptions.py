@@ -34,6 +34,7 @@ from campus.extensions import db
 from campus.integers import id_from
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
+from campus.models.writes import lock_row
 from campus.urls import public_url
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,21 @@ def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> 
     return user
 
 
-def lock_subscription(sub_id: str) -> Subscription | None:
-    """Load a mirrored subscription by Stripe id and hold its row lock."""
+def lock_subscription(sub_id: str | None) -> Subscription | None:
+    """Hold a mirrored subscription's row lock, then load it by Stripe id as committed now."""
+    row_id = db.session.scalar(
+        select(Subscription.id).where(Subscription.stripe_subscription_id == sub_id)
+    )
+    if row_id is None:
+        return None
+    # The lock first (FOR UPDATE alone takes none on SQLite), then the row read again: a copy
+    # this session loaded before (the sync reads the mirror to compare it with Stripe) would
+    # hide a newer state an event committed meanwhile, and writing over it would undo it.
+    lock_row(Subscription, row_id)
     return db.session.scalar(
-        select(Subscription).where(Subscription.stripe_subscription_id == sub_id).with_for_update()
+        select(Subscription)
+        .where(Subscription.id == row_id)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -298,9 +310,8 @@ def sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
 
 def _mirror(sub: Any, stamp: int) -> bool:
     """Apply one subscription as Stripe has it; tell whether that repaired a drift."""
-    existing = db.session.scalar(
-        select(Subscription).where(Subscription.stripe_subscription_id == id_of(sub))
-    )
+    # Compared under the lock: an event applied meanwhile is no drift for the sync to log.
+    existing = lock_subscription(id_of(sub))
     drift = existing is None or _differs(existing, sub)
     before = snapshot(existing) if existing is not None else None
     status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
