@@ -73,7 +73,7 @@ BEAT_SCHEDULE = {
     },
     "records-sweep-exports": {
         "task": "campus.records.sweep_exports",
-        "schedule": 60 * 60.0,
+        "schedule": crontab(minute=35),  # hourly, by the clock: see mail.tasks
     },
     "records-delete-orphan-files": {
         "task": "campus.records.delete_orphan_files",
