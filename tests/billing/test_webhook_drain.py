@@ -149,6 +149,16 @@ def test_event_that_fails_in_a_drain_is_retried_by_its_own_task(
     assert row.status == "failed" and row.attempts == 1 and row.last_error
 
 
+@pytest.mark.parametrize("jitter", [0.8, 1.2])
+def test_no_retry_of_an_event_waits_past_the_brokers_visibility_timeout(monkeypatch, jitter):
+    # Redis hands a message nobody acknowledged within the visibility timeout (an hour) to
+    # another worker: a retry held longer would run twice and fork its chain of retries.
+    monkeypatch.setattr(tasks.random, "uniform", lambda _low, _high: jitter)
+    waits = [tasks._backoff(retries) for retries in range(tasks.process_webhook_event.max_retries)]
+    assert max(waits) <= 3600
+    assert waits == sorted(waits)
+
+
 def test_long_backlog_is_handed_to_a_fresh_drain(app, monkeypatch):
     monkeypatch.setattr(tasks, "DRAIN_BATCH", 2)
     evts = [event("ping", {"id": f"x{n}", "object": "thing"}) for n in range(5)]

@@ -50,7 +50,9 @@ def email_lapsed_comps() -> int:
 
 def _backoff(retries: int) -> int:
     """Exponential backoff with jitter: 10s, 20s, 40s ... capped at an hour."""
-    return int(min(10 * 2**retries, 3600) * random.uniform(0.8, 1.2))
+    # Capped after the jitter: Redis gives a message held past its visibility timeout (an hour)
+    # to another worker, and the retry would run twice.
+    return int(min(10 * 2**retries * random.uniform(0.8, 1.2), 3600))
 
 
 def _process(event_row_id: int) -> tuple[str | None, Exception | None]:
