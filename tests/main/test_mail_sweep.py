@@ -202,3 +202,40 @@ def test_a_message_the_server_took_is_sent_once_whatever_it_answers_to_quit(app)
     finally:
         server.close()
     assert server.accepted == 1
+
+
+def test_a_sweep_stops_trying_once_the_mail_server_is_unreachable(app, monkeypatch):
+    from campus.mail import tasks
+
+    tries: list[int] = []
+
+    def away(message, _config):
+        tries.append(message.id)
+        raise TimeoutError("timed out")  # each try waits out the connection timeout first
+
+    monkeypatch.setattr(tasks, "_send", away)
+    with app.app_context():
+        ids = [_stored_message() for _ in range(6)]
+        assert tasks.sweep_unsent() == 0
+        # A few in a row tell the server is away: the rest wait for the next sweep untouched.
+        assert tries == ids[:3]
+        assert [_message(i).status for i in ids] == ["failed"] * 3 + ["queued"] * 3
+        assert [_message(i).attempts for i in ids[3:]] == [0, 0, 0]
+
+
+def test_a_sweep_goes_on_past_messages_the_server_refused(app, monkeypatch):
+    import smtplib
+
+    from campus.mail import tasks
+
+    tries: list[int] = []
+
+    def refuse(message, _config):
+        tries.append(message.id)
+        raise smtplib.SMTPRecipientsRefused({message.to: (550, b"no such mailbox")})
+
+    monkeypatch.setattr(tasks, "_send", refuse)
+    with app.app_context():
+        ids = [_stored_message() for _ in range(5)]
+        assert tasks.sweep_unsent() == 0
+        assert tries == ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 from datetime import timedelta
 from typing import cast
 
@@ -75,13 +76,38 @@ def sweep_unsent() -> int:
         .limit(200)
     ).all()
     db.session.commit()
-    sent = 0
+    sent = unreachable = 0
     for message_id in ids:
         try:
             sent += deliver(message_id)
-        except _DeliveryFailed:
-            continue  # recorded on the row; a later sweep or its own retry tries again
+        except _DeliveryFailed as failed:
+            # Recorded on the row; a later sweep or its own retry tries again. A server that
+            # cannot be reached costs each try its connection timeout: after a few in a row,
+            # the rest wait for the next sweep rather than hold a worker for the whole batch
+            # while beat queues more sweeps behind this one.
+            unreachable = unreachable + 1 if _server_away(failed.error) else 0
+            if unreachable >= MAX_UNREACHABLE_IN_A_ROW:
+                log.warning("mail sweep stopped: the mail server is unreachable")
+                break
+            continue
+        unreachable = 0
     return sent
+
+
+# After this many deliveries in a row found the mail server unreachable, a sweep stops.
+MAX_UNREACHABLE_IN_A_ROW = 3
+
+
+def _server_away(error: Exception) -> bool:
+    """Tell whether a delivery failed for want of the server, not for its message."""
+    return isinstance(
+        error,
+        ConnectionError
+        | TimeoutError
+        | socket.gaierror
+        | smtplib.SMTPConnectError
+        | smtplib.SMTPServerDisconnected,
+    )
 
 
 def claim(message_id: int) -> EmailMessage | None:
