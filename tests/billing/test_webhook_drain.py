@@ -155,7 +155,8 @@ def test_no_retry_of_an_event_waits_past_the_brokers_visibility_timeout(monkeypa
     # another worker: a retry held longer would run twice and fork its chain of retries.
     monkeypatch.setattr(tasks.random, "uniform", lambda _low, _high: jitter)
     waits = [tasks._backoff(retries) for retries in range(tasks.process_webhook_event.max_retries)]
-    assert max(waits) <= 3600
+    # With room to run: the wait and the processing both count against the timeout.
+    assert max(waits) <= 3000
     assert waits == sorted(waits)
 
 

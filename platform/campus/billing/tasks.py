@@ -48,11 +48,16 @@ def email_lapsed_comps() -> int:
     return count
 
 
+# The longest wait before a retry: short of the broker's hour (see _backoff).
+MAX_RETRY_WAIT = 50 * 60
+
+
 def _backoff(retries: int) -> int:
-    """Exponential backoff with jitter: 10s, 20s, 40s ... capped at an hour."""
-    # Capped after the jitter: Redis gives a message held past its visibility timeout (an hour)
-    # to another worker, and the retry would run twice.
-    return int(min(10 * 2**retries * random.uniform(0.8, 1.2), 3600))
+    """Exponential backoff with jitter: 10s, 20s, 40s ... capped at 50 minutes."""
+    # Capped after the jitter, and short of the hour: Redis gives a message held past its
+    # visibility timeout (an hour) to another worker, and a retry waiting the whole hour and
+    # then running would be delivered twice.
+    return int(min(10 * 2**retries * random.uniform(0.8, 1.2), MAX_RETRY_WAIT))
 
 
 def _process(event_row_id: int) -> tuple[str | None, Exception | None]:
