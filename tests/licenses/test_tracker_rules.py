@@ -143,6 +143,37 @@ def test_an_approval_that_started_after_completion_does_not_count():
     assert tracker.counted == D("3")
 
 
+def test_a_completion_between_an_approval_and_its_renewal_is_told_it_lapsed():
+    lapsed = course(boards=("FL",), valid_from=date(2024, 2, 1), valid_until=date(2026, 1, 31))
+    lapsed.approvals.append(
+        BoardApproval(
+            board="FL",
+            approval_number="2",
+            valid_from=date(2026, 2, 15),
+            valid_until=date(2028, 1, 31),
+        )
+    )
+    tracker = run(rule(accepted_approvals=["FL"]), done(lapsed, "3", date(2026, 2, 5)))
+    assert tracker.counted == 0
+    # Not "had not started": the course was approved before, and again after, but not that day.
+    assert tracker.not_counting[0].reason == (
+        "The course's FL approval had ended by the day it was completed, and its renewal had "
+        "not started yet."
+    )
+
+
+def test_boards_dated_differently_are_each_told():
+    both = course(boards=("FL",), valid_from=date(2026, 3, 1))
+    both.approvals.append(
+        BoardApproval(board="NCBTMB", approval_number="2", valid_until=date(2026, 1, 31))
+    )
+    tracker = run(rule(accepted_approvals=["FL", "NCBTMB"]), done(both, "3", date(2026, 2, 5)))
+    assert tracker.not_counting[0].reason == (
+        "The course's FL approval had not started by the day it was completed. "
+        "The course's NCBTMB approval had ended by the day it was completed."
+    )
+
+
 def test_a_rule_naming_no_approvals_wants_one_started_by_the_completion():
     early = course(boards=("NCBTMB",), valid_from=date(2026, 2, 2))
     tracker = run(rule(accepted_approvals=[]), done(early, "3", date(2026, 2, 1)))

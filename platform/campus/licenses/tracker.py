@@ -280,17 +280,22 @@ def _not_accepted(rule: RenewalRule, approvals: Sequence[BoardApproval], day: da
     if not rule.accepted_approvals:  # any board would do, but none was in force
         return "No board approval was in force for this course on the day it was completed."
     taken = [a for a in approvals if board_accepted(rule, a.board)]
-    early = sorted({a.board for a in taken if a.valid_from is not None and day < a.valid_from})
-    if early:  # the board takes this approval, but it had not started yet
-        return (
-            f"The course's {' and '.join(early)} approval had not started by the day it was "
-            "completed."
-        )
-    lapsed = sorted({a.board for a in taken})
-    if lapsed:  # the board takes this approval, but it had ended by then
-        return (
-            f"The course's {' and '.join(lapsed)} approval had ended by the day it was completed."
-        )
+    # None of these is in force that day: each one either starts later or had ended by then.
+    later = {a.board for a in taken if a.valid_from is not None and day < a.valid_from}
+    ended = {a.board for a in taken} - later
+    before = {a.board for a in taken if a.valid_from is None or a.valid_from <= day}
+    gap = later & before  # one approval had ended, its renewal had not started yet
+    told = [
+        (sorted(later - gap), "had not started by the day it was completed."),
+        (
+            sorted(gap),
+            "had ended by the day it was completed, and its renewal had not started yet.",
+        ),
+        (sorted(ended), "had ended by the day it was completed."),
+    ]
+    said = [f"The course's {' and '.join(boards)} approval {how}" for boards, how in told if boards]
+    if said:  # the board takes these approvals, but none was in force that day
+        return " ".join(said)
     held = ", ".join(sorted({a.board for a in approvals if a.is_valid_on(day)})) or "no approval"
     wanted = " or ".join(rule.accepted_approvals)
     return (
