@@ -213,6 +213,9 @@ EVIL_VIDEO = "---\ntitle: T\nminutes: 5\nvideo: https://evil.example/v\n---\nTex
         # As the admin refuses: a learner reads the answers only, and cannot tell these apart.
         case("choice 2: the answer “The arm and hand” is given twice", quiz={"questions": TWICE}),
         case("`pass_mark_percent` must be", quiz={"pass_mark_percent": 101}),
+        # A quiz shown with no title: left out, it is "Final quiz"; written blank, a mistake.
+        case("quiz.yaml: `title` must be text", quiz={"title": ""}),
+        case("quiz.yaml: `title` must be text", quiz={"title": "  "}),
         case("the bank has only 2 questions", quiz={"questions_per_attempt": 3}),
         case("bad YAML front matter", lesson="---\ntitle: [unclosed\n---\nText\n"),
         # A key written as a number (or a date) is not a field name.

@@ -372,6 +372,8 @@ def _quiz(path: Path) -> QuizSpec:
     # leaving it out is how a file asks for every question.
     unsaid = frozenset(key for key in _QUIZ_SETTINGS if data.get(key) is None)
     title = reader.text("title", default="Final quiz", limit=200)
+    if not title:  # written blank, not left out: the quiz would show no title at all
+        raise CourseFileError(f"{QUIZ_FILE}: `title` must be text (or left out for “Final quiz”)")
     instructions = reader.text("instructions", default="", limit=None)
     pass_mark = reader.integer("pass_mark_percent", low=1, high=100, default=70)
     per_day = reader.integer("attempts_per_day", low=1, high=50, default=3)  # as the admin
