@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select, union
@@ -217,23 +218,55 @@ def _learning_figures(board: Dashboard, now: datetime) -> None:
     board.approvals_expiring = approvals_expiring(dates.local_date(now))
 
 
-def approvals_expiring(today, days: int = 60) -> list:
+def approvals_expiring(today: date, days: int = 60, limit: int = 20) -> list:
     """Board approvals that have lapsed or lapse within `days`, soonest first, but for those
-    whose renewal is entered already."""
-    from sqlalchemy.orm import joinedload
+    whose renewal is entered already: the first `limit`."""
+    from sqlalchemy.orm import aliased, joinedload
 
-    from campus.learning.models import BoardApproval
+    from campus.learning.models import BoardApproval, Course
 
-    due = db.session.scalars(
+    # Renewed, as BoardApproval.renewed says, in SQL: the list leaves out every approval ever
+    # renewed, and those only grow; loading them all to keep 20 made the page slower each year.
+    renewal = aliased(BoardApproval)
+    after = _day_after(BoardApproval.valid_until)
+    renewed = (
+        select(renewal.id)
+        .where(
+            renewal.course_id == BoardApproval.course_id,
+            renewal.id != BoardApproval.id,
+            # lower() folds less than casefold (SQLite: ASCII only); the check below does the rest.
+            func.lower(renewal.board) == func.lower(BoardApproval.board),
+            or_(renewal.valid_from.is_(None), renewal.valid_from <= after),
+            or_(renewal.valid_until.is_(None), renewal.valid_until >= after),
+        )
+        .exists()
+    )
+    query = (
         select(BoardApproval)
-        .options(joinedload(BoardApproval.course))
+        .options(joinedload(BoardApproval.course).selectinload(Course.approvals))
         .where(
             BoardApproval.valid_until.is_not(None),
             BoardApproval.valid_until <= today + timedelta(days=days),
+            ~renewed,
         )
-        .order_by(BoardApproval.valid_until)
+        .order_by(BoardApproval.valid_until, BoardApproval.id)
+        .limit(limit)
     )
-    return [approval for approval in due if not approval.renewed][:20]
+    found: list = []
+    offset = 0
+    while True:  # a second page only when a renewal's board differs in non-ASCII case
+        rows = db.session.scalars(query.offset(offset)).unique().all()
+        found += [approval for approval in rows if not approval.renewed]
+        if len(found) >= limit or len(rows) < limit:
+            return found[:limit]
+        offset += limit
+
+
+def _day_after(day: Any) -> ColumnElement:
+    """The day after a date column, in SQL."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.date(day, "+1 day")  # SQLite keeps dates as YYYY-MM-DD text
+    return day + 1
 
 
 def _certificate_figures(board: Dashboard, now: datetime) -> None:
