@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -282,3 +282,23 @@ def test_a_license_without_an_expiry_date_does_not_claim_its_reminders_are_on(ap
     page = " ".join(client.get("/account/licenses").get_data(as_text=True).split())
     assert page.count("before expiry: <strong>on</strong>") == 1  # the dated one only
     assert "Renewal reminders need the expiry date: add it with Edit." in page
+
+
+@pytest.mark.parametrize("ago", [1, 3 * 365])
+def test_an_expired_license_says_so_and_that_no_reminders_are_sent(app, client, member, ago):
+    from campus import dates
+    from campus.licenses import reminders
+
+    with app.app_context():
+        today = dates.today()
+        gone = add_license(member, "FL", "MA12345", expires_on=today - timedelta(days=ago)).id
+        add_license(member, "TX", "1234567", expires_on=today)  # its last day: still reminded
+        # What the reminder job does: an expired license is never a candidate, nor sent one.
+        assert gone not in reminders.candidate_ids(today)
+        assert reminders.send_reminder(gone, today) is False
+        shown = dates.today() - timedelta(days=ago)
+    page = " ".join(client.get("/account/licenses").get_data(as_text=True).split())
+    assert page.count("before expiry: <strong>on</strong>") == 1  # the one still current
+    assert f"expired {shown:%B} {shown.day}, {shown.year}" in page
+    assert "No renewal reminders are sent for an expired license" in page
+    assert page.count("Stop reminders") == 1
