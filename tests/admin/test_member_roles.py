@@ -191,3 +191,21 @@ def test_an_assessor_cannot_change_roles(app, client):
     response = _set_role(client, member_id, "assessor")
     assert response.status_code == 403
     assert _role(app, member_id) == "student"
+
+
+def test_the_member_page_tells_an_expired_license_from_a_current_one(app, client):
+    from datetime import timedelta
+
+    from campus import dates
+    from tests.licenses.helpers import add_license
+
+    member_id = _member(app)
+    with app.app_context():
+        today = dates.today()
+        add_license(member_id, "FL", "MA12345", expires_on=today - timedelta(days=400))
+        add_license(member_id, "TX", "1234567", expires_on=today)
+    helpers.sign_in_admin(app, client)
+    page = " ".join(client.get(f"/admin/members/{member_id}/").text.split())
+    gone = today - timedelta(days=400)
+    assert f"MA12345, expired {gone:%B} {gone.day}, {gone.year}" in page
+    assert f"1234567, expires {today:%B} {today.day}, {today.year}" in page

@@ -302,3 +302,7 @@ def test_an_expired_license_says_so_and_that_no_reminders_are_sent(app, client, 
     assert f"expired {shown:%B} {shown.day}, {shown.year}" in page
     assert "No renewal reminders are sent for an expired license" in page
     assert page.count("Stop reminders") == 1
+    # The account page lists licenses too, and says the same of the date.
+    account = " ".join(client.get("/account").get_data(as_text=True).split())
+    assert f"expired {shown:%B} {shown.day}, {shown.year}" in account
+    assert f"expires {today:%B} {today.day}, {today.year}" in account

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campus import dates
 from campus.accounts.models import PROFESSIONS, User
 from campus.extensions import Model
 from campus.licenses.jurisdictions import jurisdiction_name
@@ -50,6 +51,11 @@ class License(TimestampMixin, Model):
     def title(self) -> str:
         """E.g. "Massage therapist, Florida"."""
         return f"{self.profession_label}, {self.jurisdiction_label}"
+
+    @property
+    def expired(self) -> bool:
+        """Whether its expiry day has passed on the provider's calendar (as the reminders count)."""
+        return self.expires_on is not None and self.expires_on < dates.today()
 
     def __repr__(self) -> str:
         return f"<License {self.id} {self.jurisdiction} {self.profession}>"

@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from campus import dates
 from campus.extensions import csrf, db, limiter
 from campus.licenses import actions, bp
 from campus.licenses.forms import ActionForm, LicenseForm
@@ -36,7 +35,6 @@ def _page(form: LicenseForm, status: int = 200) -> tuple[str, int]:
         licenses=licenses_for(current_user.id),
         form=form,
         action_form=ActionForm(formdata=None),
-        today=dates.today(),  # the reminder job's calendar: none is sent after a license's day
     ), status
 
 
