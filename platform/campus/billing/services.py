@@ -267,6 +267,22 @@ def _insert_event_statement(dialect_name: str):
     )
 
 
+# Stripe's events nest a few levels (event, data, object, items, price, ...); far fewer than this.
+MAX_EVENT_NESTING = 64
+
+
+def _nesting(value: Any) -> int:
+    """How deep lists and objects nest in a parsed JSON value (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str, Any]]:
     """Check a delivery's signature, age and shape; return its text and the parsed event."""
     secret = webhook_secret()
@@ -288,9 +304,12 @@ def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str
         raise InvalidWebhook("Invalid or stale signature.") from exc
     try:
         event = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the parser goes, which no Stripe event has.
         raise InvalidWebhook("The body is not a Stripe event.") from exc
-    if not isinstance(event, dict):
+    if not isinstance(event, dict) or _nesting(event) > MAX_EVENT_NESTING:
+        # Parsed, but deeper than the recursive code that reads and scrubs a stored event can
+        # walk: it would fail on every retry instead of being refused once.
         raise InvalidWebhook("The body is not a Stripe event.")
     event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
     data = event.get("data")

@@ -1,0 +1,31 @@
+"""Signed webhook bodies that no Stripe event looks like: refused once, never a 500 or a retry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from campus.billing.models import WebhookEvent
+from campus.extensions import db
+from tests.billing.fake_stripe import event, signed_headers
+
+
+def _stored(app) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(WebhookEvent)).all())
+
+
+# 900 levels parse, then the stored event fails in processing on every retry; 100,000 do not.
+@pytest.mark.parametrize("depth", [900, 100_000], ids=["past-processing", "past-the-parser"])
+def test_a_signed_event_nested_too_deep_is_refused_and_nothing_stored(
+    stripe_client, stripe_app, depth
+):
+    obj = {"id": "cus_x", "object": "customer"}
+    body = json.dumps(event("customer.deleted", obj))
+    payload = body[:-1] + ', "extra": ' + "[" * depth + "]" * depth + "}"
+    response = stripe_client.post("/webhooks/stripe", data=payload, headers=signed_headers(payload))
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_webhook"
+    assert _stored(stripe_app) == 0
