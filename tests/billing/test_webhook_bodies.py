@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from campus.billing.models import WebhookEvent
 from campus.extensions import db
-from tests.billing.fake_stripe import event, signed_headers
+from tests.billing.fake_stripe import event, signed_headers, subscription
 
 
 def _stored(app) -> int:
@@ -25,6 +25,29 @@ def test_a_signed_event_nested_too_deep_is_refused_and_nothing_stored(
     obj = {"id": "cus_x", "object": "customer"}
     body = json.dumps(event("customer.deleted", obj))
     payload = body[:-1] + ', "extra": ' + "[" * depth + "]" * depth + "}"
+    response = stripe_client.post("/webhooks/stripe", data=payload, headers=signed_headers(payload))
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_webhook"
+    assert _stored(stripe_app) == 0
+
+
+def _with_nul_in_id(customer_id: str) -> dict:
+    evt = event("customer.created", {"id": "cus_x", "object": "customer"})
+    evt["id"] = "evt_\u0000x"
+    return evt
+
+
+def _with_nul_in_subscription(customer_id: str) -> dict:
+    return event("customer.subscription.created", subscription("sub_\u0000a", customer_id))
+
+
+# PostgreSQL refuses NUL in text: the event could not be stored (a 503, redelivered for days) or
+# its subscription looked up (failed on every retry).
+@pytest.mark.parametrize("make", [_with_nul_in_id, _with_nul_in_subscription])
+def test_a_signed_event_holding_a_nul_is_refused_and_nothing_stored(
+    stripe_client, stripe_app, make
+):
+    payload = json.dumps(make("cus_a"))
     response = stripe_client.post("/webhooks/stripe", data=payload, headers=signed_headers(payload))
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_webhook"

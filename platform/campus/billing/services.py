@@ -271,16 +271,24 @@ def _insert_event_statement(dialect_name: str):
 MAX_EVENT_NESTING = 64
 
 
-def _nesting(value: Any) -> int:
-    """How deep lists and objects nest in a parsed JSON value (walked without recursion)."""
-    deepest, stack = 0, [(value, 1)]
+def _unstorable(value: Any) -> bool:
+    """Tell whether a parsed event nests too deep or holds a NUL character in a value.
+
+    Walked without recursion. PostgreSQL refuses NUL in text, so an event naming one (in its id,
+    or an object's) could never be stored or applied: refused once, it is not retried forever.
+    """
+    stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict | list):
+            if depth > MAX_EVENT_NESTING:
+                return True
             children = node.values() if isinstance(node, dict) else node
             stack.extend((child, depth + 1) for child in children)
-    return deepest
+    return False
 
 
 def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str, Any]]:
@@ -307,9 +315,9 @@ def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str
     except (ValueError, RecursionError) as exc:
         # RecursionError: nesting deeper than the parser goes, which no Stripe event has.
         raise InvalidWebhook("The body is not a Stripe event.") from exc
-    if not isinstance(event, dict) or _nesting(event) > MAX_EVENT_NESTING:
+    if not isinstance(event, dict) or _unstorable(event):
         # Parsed, but deeper than the recursive code that reads and scrubs a stored event can
-        # walk: it would fail on every retry instead of being refused once.
+        # walk, or with a NUL: it would fail on every retry instead of being refused once.
         raise InvalidWebhook("The body is not a Stripe event.")
     event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
     data = event.get("data")
