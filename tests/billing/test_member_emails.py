@@ -237,3 +237,23 @@ def test_a_paid_subscription_ending_under_a_comp_or_a_newer_one_sends_no_ended_e
         ]
     # Only the member left without access is told it ended.
     assert ended == [lapsed_email]
+
+
+def test_a_trial_cancelled_before_it_ends_is_not_said_to_continue_at_a_price(
+    stripe_client, stripe_app
+):
+    # Stripe sends trial_will_end three days ahead whether or not the member cancelled.
+    from campus.billing.models import StripeCustomer
+    from tests.billing.fake_stripe import event, post_event
+
+    with stripe_app.app_context():
+        user_id = support.create_user().id
+        db.session.add(StripeCustomer(user_id=user_id, stripe_customer_id="cus_trial"))
+        db.session.commit()
+    now = int(time.time())
+    ends = now + 3 * 86400
+    trial = {"status": "trialing", "trial_end": ends, "period_end": ends, "user_id": user_id}
+    ending = subscription("sub_trial", "cus_trial", cancel_at_period_end=True, **trial)
+    post_event(stripe_client, event("customer.subscription.updated", ending, created=now - 10))
+    post_event(stripe_client, event("customer.subscription.trial_will_end", ending, created=now))
+    assert _subjects(stripe_app) == ["Your Campus membership is cancelled"]

@@ -223,6 +223,10 @@ def _on_trial_will_end(event: dict[str, Any]) -> tuple[str, str | None]:
     trial_end = obj.get("trial_end")
     if row.status != "trialing" or not trial_end:
         return "ignored", "the subscription is no longer trialing"
+    if row.cancel_at_period_end:
+        # The member cancelled during the trial: it ends with it and nothing is charged, which
+        # the cancellation email said; "continues at the price unless you cancel" would not be.
+        return "ignored", "the subscription ends with its trial"
     user = db.session.get_one(User, row.user_id)
     queue_email(
         user.email,
