@@ -257,3 +257,16 @@ def test_a_trial_cancelled_before_it_ends_is_not_said_to_continue_at_a_price(
     post_event(stripe_client, event("customer.subscription.updated", ending, created=now - 10))
     post_event(stripe_client, event("customer.subscription.trial_will_end", ending, created=now))
     assert _subjects(stripe_app) == ["Your Campus membership is cancelled"]
+
+
+def test_a_comp_granted_while_a_payment_is_retried_does_not_say_there_is_nothing_to_pay(app):
+    # Stripe retries a past-due subscription's card and renews it: the comp stops none of it.
+    with app.app_context():
+        user = support.create_user()
+        support.make_member(user.id, "past_due", past_due_since=utcnow() - timedelta(days=20))
+        actions.grant_comp(user, days=30, reason="speaker", actor=None)
+        db.session.commit()
+    [message] = support.outbox(app)
+    body = support.body_of(message)
+    assert "nothing to pay" not in body and "still renews on" in body
+    assert support.link_in(message) == "/membership"

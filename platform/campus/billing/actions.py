@@ -13,12 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from campus.accounts.models import User
 from campus.audit import record, snapshot
-from campus.billing.access import (
-    ACCESS_STATUSES,
-    current_subscription,
-    membership_state,
-    subscription_grants_access,
-)
+from campus.billing.access import LIVE_STATUSES, current_subscription, membership_state
 from campus.billing.events import PROCESS_TASK, reset_for_replay
 from campus.billing.models import CompMembership, WebhookEvent
 from campus.billing.services import BillingError
@@ -82,15 +77,11 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         after=snapshot(comp),
         actor=actor,
     )
-    # A paid subscription set to renew goes on being charged: the email must say so.
+    # A paid subscription set to renew goes on being charged: the email must say so. A past-due
+    # one too, in its grace or past it: Stripe retries its card until it ends the subscription.
     paid = current_subscription(user.id)
     renews_at = None
-    if (
-        paid is not None
-        and paid.status in ACCESS_STATUSES
-        and not paid.cancel_at_period_end
-        and subscription_grants_access(paid, now)
-    ):
+    if paid is not None and paid.status in LIVE_STATUSES and not paid.cancel_at_period_end:
         renews_at = paid.current_period_end
     queue_email(
         user.email,
