@@ -95,6 +95,7 @@ def invoice(sub_id: str, customer: str, *, paid: bool, attempt: int = 1) -> dict
         "object": "invoice",
         "customer": customer,
         "status": "paid" if paid else "open",
+        "currency": "usd",
         "amount_due": 1995,
         "attempt_count": attempt,
         "parent": {

@@ -331,7 +331,8 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         "billing_payment_failed",
         dedupe_key=f"billing:payment_failed:{invoice.get('id')}:{invoice.get('attempt_count')}",
         user=user,
-        amount=invoice.get("amount_due"),
+        # The emails write amounts in dollars: one in another currency is left out, not misstated.
+        amount=invoice.get("amount_due") if invoice.get("currency") == "usd" else None,
         access_until=None if comp_until is not None else until,
         comp_until=comp_until,
         link=membership_link(),
