@@ -270,3 +270,19 @@ def test_a_comp_granted_while_a_payment_is_retried_does_not_say_there_is_nothing
     body = support.body_of(message)
     assert "nothing to pay" not in body and "still renews on" in body
     assert support.link_in(message) == "/membership"
+
+
+def test_the_welcome_of_a_membership_already_cancelled_does_not_say_it_renews(stripe_app):
+    # Joined and cancelled at once: the welcome is sent when the payment shows, by then with
+    # the cancellation, and the next email says it ends and is not charged again.
+    with stripe_app.app_context():
+        user = support.create_user()
+        sub = {"user_id": user.id}
+        now = int(time.time())
+        _apply(subscription("sub_w1", "cus_w1", status="incomplete", **sub), now - 60)
+        _apply(subscription("sub_w1", "cus_w1", cancel_at_period_end=True, **sub), now - 30)
+    welcome, cancelled = support.outbox(stripe_app)
+    assert welcome["Subject"] == "Welcome to your Campus membership"
+    assert "renews on" not in support.body_of(welcome)
+    assert "will not be charged again" in support.body_of(welcome)
+    assert "will not be charged again" in support.body_of(cancelled)

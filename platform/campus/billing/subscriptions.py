@@ -278,6 +278,9 @@ def email_started(row: Subscription) -> None:
         dedupe_key=f"billing:started:{row.stripe_subscription_id}",
         user=user,
         period_end=row.current_period_end,
+        # Cancelled before the welcome went (joined and cancelled at once, or its events came
+        # in that order): it must not say the membership renews.
+        ending=row.cancel_at_period_end,
         link=membership_link(),
     )
 
