@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -286,3 +287,33 @@ def test_the_welcome_of_a_membership_already_cancelled_does_not_say_it_renews(st
     assert "renews on" not in support.body_of(welcome)
     assert "will not be charged again" in support.body_of(welcome)
     assert "will not be charged again" in support.body_of(cancelled)
+
+
+@pytest.mark.parametrize("days_past_due", [2, 10], ids=["in-grace", "past-grace"])
+def test_cancelling_after_a_failed_payment_emails_the_access_the_member_really_keeps(
+    stripe_app, days_past_due
+):
+    # Past due, access lasts the grace from the first failure, not to the end of the period.
+    from campus.billing.access import has_paid_access
+    from campus.billing.models import Subscription
+    from campus.templating import format_date
+
+    with stripe_app.app_context():
+        user = support.create_user()
+        sub = {"user_id": user.id, "status": "past_due"}
+        now = int(time.time())
+        _apply(subscription("sub_pd", "cus_pd", **sub), now - days_past_due * 86400)
+        _apply(subscription("sub_pd", "cus_pd", cancel_at_period_end=True, **sub), now - 60)
+        row = db.session.scalar(select(Subscription))
+        grace_text = format_date(row.past_due_since + timedelta(days=7))
+        period_text = format_date(row.current_period_end)
+        in_grace = has_paid_access(user)
+    assert in_grace == (days_past_due < 7)
+    [message] = support.outbox(stripe_app)
+    body = support.body_of(message)
+    assert f"ends on {period_text}" in body and "will not be charged again" in body
+    assert "full access until then" not in body
+    if in_grace:
+        assert f"access until {grace_text}" in body
+    else:
+        assert "access until" not in body and "are locked" in body

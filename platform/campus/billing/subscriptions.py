@@ -26,6 +26,7 @@ from campus.billing.access import (
     ACCESS_STATUSES,
     ENDED_STATUSES,
     LIVE_STATUSES,
+    grace_ends,
     membership_state,
 )
 from campus.billing.models import StripeCustomer, Subscription
@@ -256,6 +257,14 @@ def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
         "cancel_scheduled": "Your Campus membership is cancelled",
         "resumed": "Your Campus membership will continue",
     }[kind]
+    # Past due, access lasts the grace from the first failure (subscription_grants_access),
+    # which may end well before the period: the email must not promise access until then.
+    grace_until = None
+    if row.status == "past_due":
+        grace_until = grace_ends(row.past_due_since or row.current_period_end or utcnow())
+        if row.current_period_end is not None and grace_until >= row.current_period_end:
+            grace_until = None  # the grace outlasts the period: access runs to its end
+    locked = grace_until is not None and grace_until <= utcnow()
     queue_email(
         user.email,
         subject,
@@ -264,6 +273,8 @@ def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
         user=user,
         ends_at=row.current_period_end,
         renews_at=row.current_period_end,
+        grace_until=None if locked else grace_until,
+        locked=locked,
         link=membership_link(),
     )
 
