@@ -128,7 +128,8 @@ def _close(user: User, done: list[str]) -> None:
         done.append(f"deleted {customer_id}")
 
 
-# What Stripe's objects say about the person (customer, invoice, checkout session, charge).
+# What Stripe's objects say about the person (customer, invoice, checkout session, charge,
+# payment intent).
 PERSONAL_FIELDS = frozenset(
     {
         "email",
@@ -142,9 +143,11 @@ PERSONAL_FIELDS = frozenset(
         "customer_address",
         "customer_shipping",
         "customer_details",
+        "customer_tax_ids",
         "shipping_details",
         "billing_details",
         "collected_information",
+        "receipt_email",
     }
 )
 
