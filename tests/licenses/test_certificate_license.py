@@ -177,3 +177,27 @@ def test_the_default_is_a_license_current_on_the_completion_day(app):
             "MT-2",
             "NH",
         )
+
+
+def test_the_license_is_chosen_by_the_course_as_completed_not_as_edited_since(app, client):
+    # Completed as a massage course; the admin opened it to physical therapists before the
+    # learner evaluated it. The PT license was never one the completion counted for.
+    from campus.learning.models import Course, CourseProfession
+
+    user_id, course, _ = _completed(app)
+    with app.app_context():
+        add_license(user_id, jurisdiction="FL", number="PT12345", profession="physical_therapist")
+        add_license(user_id, jurisdiction="ME", number="MT-1")
+        edited = db.session.get(Course, course.id)
+        edited.audience.append(CourseProfession(profession="physical_therapist"))
+        db.session.commit()
+    sign_in(client, user_id)
+    page = client.get(f"/courses/{course.slug}/evaluation").get_data(as_text=True)
+    assert "Which license is this certificate for?" not in page
+    with app.app_context():
+        evaluate(user_id, course)
+        certificate = certificate_of(user_id)
+        assert (certificate.data["license_number"], certificate.data["license_state"]) == (
+            "MT-1",
+            "ME",
+        )

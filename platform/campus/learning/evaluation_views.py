@@ -124,4 +124,5 @@ def _license_choices(user, course, enrollment) -> list:
         return []
     from campus.licenses.choice import choices_for_certificate
 
-    return choices_for_certificate(user.id, course, dates.local_date(enrollment.completed_at))
+    day = dates.local_date(enrollment.completed_at)
+    return choices_for_certificate(user.id, course, day, enrollment.completed_course)

@@ -53,24 +53,51 @@ def rule_for(license: License) -> RenewalRule | None:
     )
 
 
-def fits(license: License, course: Course, day: date) -> bool:
-    """Tell whether a course can count for a license: its audience and an accepted approval."""
-    audience = course.professions
+def frozen_approvals(data: dict) -> tuple[BoardApproval, ...] | None:
+    """The approvals a course's frozen facts list, as rows to weigh (None: none were frozen)."""
+    if "approvals" not in data:
+        return None
+    return tuple(
+        BoardApproval(
+            board=a["board"],
+            approval_number=a["approval_number"],
+            # Frozen before approvals kept a first day: in force up to their end, as printed.
+            valid_from=date.fromisoformat(a["valid_from"]) if a.get("valid_from") else None,
+            valid_until=date.fromisoformat(a["valid_until"]) if a.get("valid_until") else None,
+        )
+        for a in data["approvals"]
+    )
+
+
+def fits(license: License, course: Course, day: date, completed: dict | None = None) -> bool:
+    """Tell whether a course can count for a license: its audience and an accepted approval.
+
+    `completed` is the course as the enrollment completed it, when recorded: an audience or
+    approval an admin changed since did not make the completion count for another license.
+    """
+    completed = completed or {}
+    audience = completed.get("course_professions")
+    if not isinstance(audience, list):
+        audience = course.professions
     if audience and license.profession not in audience:
         return False
-    return approval_accepted(rule_for(license), course, day)
+    return approval_accepted(rule_for(license), course, day, frozen_approvals(completed))
 
 
-def candidate_licenses(user_id: int, course: Course, day: date) -> list[License]:
+def candidate_licenses(
+    user_id: int, course: Course, day: date, completed: dict | None = None
+) -> list[License]:
     """The licenses a learner may name on this course's certificate (all of them if none fit)."""
     held = licenses_for(user_id)
-    fitting = [license for license in held if fits(license, course, day)]
+    fitting = [license for license in held if fits(license, course, day, completed)]
     return fitting or held
 
 
-def choices_for_certificate(user_id: int, course: Course, day: date) -> list[License]:
+def choices_for_certificate(
+    user_id: int, course: Course, day: date, completed: dict | None = None
+) -> list[License]:
     """The licenses a learner must choose between, or [] when one (or none) is the default."""
-    candidates = candidate_licenses(user_id, course, day)
+    candidates = candidate_licenses(user_id, course, day, completed)
     return candidates if len(candidates) > 1 else []
 
 
@@ -80,7 +107,9 @@ def license_for_certificate(enrollment: Enrollment, day: date) -> License | None
         chosen = get_license(enrollment.user_id, enrollment.license_id)
         if chosen is not None:
             return chosen
-    candidates = candidate_licenses(enrollment.user_id, enrollment.course, day)
+    candidates = candidate_licenses(
+        enrollment.user_id, enrollment.course, day, enrollment.completed_course
+    )
     # A license that had lapsed by the completion day is named only when no current one fits.
     current = [c for c in candidates if c.expires_on is None or c.expires_on >= day]
     return (current or candidates)[0] if candidates else None

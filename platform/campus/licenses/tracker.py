@@ -31,7 +31,7 @@ from campus import dates
 from campus.extensions import db
 from campus.learning.credit import earned_condition
 from campus.learning.models import DELIVERY_TYPES, SUBJECTS, BoardApproval, Course, Enrollment
-from campus.licenses.choice import approval_accepted, board_accepted, rule_for
+from campus.licenses.choice import approval_accepted, board_accepted, frozen_approvals, rule_for
 from campus.licenses.models import License, RenewalRule
 
 ZERO = Decimal("0.00")
@@ -237,23 +237,11 @@ def _printed(user_id: int, courses: dict[int, Course]) -> dict[int, Completion]:
 
 def _as_taken(course: Course, completed_on: date, hours: Decimal, data: dict) -> Completion:
     """A completion weighed by the course facts frozen in `data` (the course's own if absent)."""
-    approvals = None
-    if "approvals" in data:
-        approvals = tuple(
-            BoardApproval(
-                board=a["board"],
-                approval_number=a["approval_number"],
-                # Frozen before approvals kept a first day: in force up to their end, as printed.
-                valid_from=date.fromisoformat(a["valid_from"]) if a.get("valid_from") else None,
-                valid_until=date.fromisoformat(a["valid_until"]) if a.get("valid_until") else None,
-            )
-            for a in data["approvals"]
-        )
     return Completion(
         course=course,
         completed_on=completed_on,
         hours=hours,
-        approvals=approvals,
+        approvals=frozen_approvals(data),
         delivery=data.get("delivery_key") or _DELIVERY_KEYS.get(str(data.get("delivery_type"))),
         subjects=_frozen_list(data, "subject_keys"),
         audience=_frozen_list(data, "course_professions"),
