@@ -245,3 +245,22 @@ def test_an_approval_granted_before_a_late_evaluation_does_not_make_it_count(app
         evaluate(user.id, course)
         assert [a["board"] for a in certificate_of(user.id).data["approvals"]] == ["NCBTMB"]
         assert _florida_tracker(user.id).counted == Decimal("0.00")
+
+
+def test_a_course_renamed_after_completion_is_listed_under_the_title_it_printed(app):
+    from tests.certificates.helpers import complete_without_evaluating, edit_course
+
+    with app.app_context():
+        import_shipped_rules()
+        certified = make_course("renamed-after", title="Hip Release for LMTs")
+        pending = make_course("renamed-before-evaluation", title="Neck Basics")
+        user = student(license_number=None, license_state=None)
+        add_license(user.id, "FL", "MA12345", expires_on=dates.today() + timedelta(days=300))
+        complete_course(user.id, certified)
+        complete_without_evaluating(user.id, pending)
+        edit_course(certified.id, title="Hip Release, Second Edition")
+        edit_course(pending.id, title="Neck Basics, Second Edition")
+        assert certificate_of(user.id).data["course_title"] == "Hip Release for LMTs"
+        titles = sorted(credit.course_title for credit in _florida_tracker(user.id).credits)
+        # As the certificate and transcript name them (and will name the pending one).
+        assert titles == ["Hip Release for LMTs", "Neck Basics"]

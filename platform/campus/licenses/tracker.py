@@ -8,6 +8,7 @@ The rule (campus.licenses.models.RenewalRule) is data; this module only applies 
    with a certificate, one the certificate printed). A completion counts as what the course
    was when it was taken (audience, delivery, subjects, as its certificate froze them), not
    as an admin recast it since; a certificate frozen without them reads the course's own.
+   It is listed under the title it was completed (and its certificate printed) under.
 4. Courses delivered in one of the rule's capped deliveries count up to the home-study cap;
    the excess does not count.
 5. Counted hours fill the required subjects the course covers (first come, first served,
@@ -53,6 +54,12 @@ class Completion:
     delivery: str | None = None
     subjects: tuple[str, ...] | None = None
     audience: tuple[str, ...] | None = None
+    # The title it was approved and printed under (None: the course's own).
+    title: str | None = None
+
+    @property
+    def course_title(self) -> str:
+        return self.course.title if self.title is None else self.title
 
     @property
     def delivery_type(self) -> str:
@@ -245,6 +252,7 @@ def _as_taken(course: Course, completed_on: date, hours: Decimal, data: dict) ->
         delivery=data.get("delivery_key") or _DELIVERY_KEYS.get(str(data.get("delivery_type"))),
         subjects=_frozen_list(data, "subject_keys"),
         audience=_frozen_list(data, "course_professions"),
+        title=str(data["course_title"]) if data.get("course_title") else None,
     )
 
 
@@ -302,7 +310,7 @@ def weigh(rule: RenewalRule, profession: str, done: list[Completion]) -> Tracker
     ]
     cap = None if rule.max_home_study_hours is None else Decimal(rule.max_home_study_hours)
     for item in done:
-        credit = Credit(item.course.title, item.completed_on, item.hours)
+        credit = Credit(item.course_title, item.completed_on, item.hours)
         tracker.credits.append(credit)
         audience = item.professions
         if audience and profession not in audience:
