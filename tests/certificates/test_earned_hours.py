@@ -103,3 +103,20 @@ def test_the_course_and_quiz_pages_stop_claiming_the_hours_of_a_revoked_certific
     assert "Its certificate was revoked, so its CE hours no longer count." in course
     quiz = client.get("/courses/hip-basics/quiz").text
     assert ": 2 CE hours." not in quiz and "its CE hours no longer count" in quiz
+
+
+def test_a_course_renamed_after_completion_keeps_its_completed_title_in_the_members_records(
+    app, client
+):
+    from tests.certificates.helpers import edit_course
+
+    s = completed_student(app, title="Hip Release for LMTs")
+    with app.app_context():
+        edit_course(s.course.id, title="Hip Release, Second Edition")
+    support.login(client, s.email)
+    completed = client.get("/learning/").get_data(as_text=True).split("<thead>", 1)[1]
+    # The title its certificate and transcript print, beside the hours and day they print.
+    assert "Hip Release for LMTs" in completed
+    assert "Second Edition" not in completed
+    [enrollment] = client.get("/api/v1/enrollments").get_json()["enrollments"]
+    assert enrollment["course_title"] == "Hip Release for LMTs"

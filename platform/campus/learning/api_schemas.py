@@ -91,7 +91,9 @@ class ProgressSchema(Schema):
 class EnrollmentSchema(Schema):
     id = fields.Integer()
     course = fields.String(metadata={"description": "The course slug"})
-    course_title = fields.String()
+    course_title = fields.String(
+        metadata={"description": "Once completed, the title completed (as its certificate prints)"}
+    )
     ce_hours = fields.Float()
     status = fields.String()
     enrolled_at = fields.DateTime()

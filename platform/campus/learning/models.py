@@ -343,6 +343,12 @@ class Enrollment(TimestampMixin, Model):
     def is_complete(self) -> bool:
         return self.completed_at is not None
 
+    @property
+    def course_title(self) -> str:
+        """The title the course was completed (and its certificate printed) under, else its own."""
+        title = (self.completed_course or {}).get("course_title")
+        return str(title) if title else self.course.title
+
 
 class LessonProgress(Model):
     """A lesson completed within an enrollment; the unique pair makes completion idempotent."""
