@@ -120,3 +120,17 @@ def test_a_course_renamed_after_completion_keeps_its_completed_title_in_the_memb
     assert "Second Edition" not in completed
     [enrollment] = client.get("/api/v1/enrollments").get_json()["enrollments"]
     assert enrollment["course_title"] == "Hip Release for LMTs"
+
+
+def test_the_admin_member_page_names_a_renamed_course_by_its_completed_title(app, client):
+    from tests.admin import helpers
+    from tests.certificates.helpers import edit_course
+
+    s = completed_student(app, title="Hip Release for LMTs")
+    with app.app_context():
+        edit_course(s.course.id, title="Hip Release, Second Edition")
+    helpers.sign_in_admin(app, client)
+    html = client.get(f"/admin/members/{s.user_id}/").get_data(as_text=True)
+    # Beside the certificate that prints it, the member's courses and study-time log name it so.
+    assert "Second Edition" not in html
+    assert html.count("Hip Release for LMTs") >= 3
