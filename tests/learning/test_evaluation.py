@@ -251,3 +251,14 @@ def test_a_draft_course_evaluation_stays_unknown_to_others(app, client):
     sign_in(client, other)
 
     assert client.get(f"/courses/{course.slug}/evaluation").status_code == 404
+
+
+def test_a_course_renamed_before_its_evaluation_is_named_as_completed(app, client):
+    from tests.certificates.helpers import edit_course
+
+    course, _user_id = _completed(app, client)
+    with app.app_context():
+        edit_course(course.id, title="Hip basics, revised")
+    page = client.get(f"/courses/{course.slug}/evaluation").get_data(as_text=True)
+    # The course the learner attests to completing is the one its certificate will print.
+    assert "You completed <strong>Hip basics</strong>" in page
