@@ -531,3 +531,20 @@ def test_an_archive_missing_from_storage_is_a_404_and_no_download_is_logged(app,
         assert "Ask for a new archive" in missing.get_data(as_text=True)
     with app.app_context():
         assert "data_export_downloaded" not in set(db.session.scalars(select(AuditEntry.action)))
+
+
+def test_the_archive_names_a_course_renamed_after_completion_as_its_certificate_does(app):
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.records.archive import build_archive
+    from tests.certificates.helpers import edit_course
+
+    m = full_member(app, title="Hip Release for LMTs")
+    with app.app_context():
+        edit_course(m.course.id, title="Hip Release, Second Edition")
+        archive = zipfile.ZipFile(io.BytesIO(build_archive(db.session.get_one(User, m.user_id))))
+    parts = ("enrollments.json", "quiz_attempts.json", "evaluations.json", "seat_time.json")
+    titles = {row["course"] for part in parts for row in json.loads(archive.read(part))}
+    assert titles == {"Hip Release for LMTs"}
+    [certificate] = json.loads(archive.read("certificates.json"))
+    assert certificate["printed"]["course_title"] == "Hip Release for LMTs"

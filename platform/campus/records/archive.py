@@ -101,7 +101,7 @@ def enrollments_part(enrollments: list[Enrollment]) -> list[dict[str, Any]]:
             )
     return [
         {
-            "course": e.course.title,
+            "course": e.course_title,
             "course_slug": e.course.slug,
             "enrolled_at": e.enrolled_at,
             "status": e.status,
@@ -117,7 +117,7 @@ def enrollments_part(enrollments: list[Enrollment]) -> list[dict[str, Any]]:
 
 def attempts_part(enrollments: list[Enrollment]) -> list[dict[str, Any]]:
     """Every submitted quiz attempt with its score and the answers given."""
-    titles = {e.id: e.course.title for e in enrollments}
+    titles = {e.id: e.course_title for e in enrollments}
     if not titles:
         return []
     rows = db.session.scalars(
@@ -142,7 +142,7 @@ def attempts_part(enrollments: list[Enrollment]) -> list[dict[str, Any]]:
 
 def evaluations_part(enrollments: list[Enrollment]) -> list[dict[str, Any]]:
     """The course evaluations and the statement attested to."""
-    titles = {e.id: e.course.title for e in enrollments}
+    titles = {e.id: e.course_title for e in enrollments}
     if not titles:
         return []
     rows = db.session.scalars(
@@ -176,7 +176,7 @@ def seat_time_part(enrollments: list[Enrollment]) -> list[dict[str, Any]]:
             by_enrollment[row.enrollment_id].append(row)
     return [
         {
-            "course": e.course.title,
+            "course": e.course_title,
             "total_seconds": sum(r.seconds for r in by_enrollment[e.id]),
             "lessons": [
                 {
