@@ -656,3 +656,20 @@ def test_the_program_list_shows_a_revoked_credential_as_bad_news(app, client):
     page = client.get("/programs/").text
     badge = re.search(r'<span class="badge ([^"]+)">revoked</span>', page)
     assert badge is not None and badge.group(1) == "badge-danger"
+
+
+def test_the_status_box_writes_elective_hours_as_the_rest_of_the_page_does(app, client):
+    from decimal import Decimal
+
+    from tests.programs.helpers import make_program
+
+    with app.app_context():
+        electives = [make_course("elective-a", "1.5"), make_course("elective-b", "1")]
+        program = make_program(electives=electives, elective_hours=Decimal("4"))
+        user_id = candidate(electives).id
+        slug = program.slug
+        support.sign_in_directly(client, user_id)
+    page = client.get(f"/programs/{slug}").text
+    assert "you have <strong>2.5 hours</strong>" in page
+    # Not "2.50 of 4.00": hours are written one way on every page.
+    assert "Elective hours: 2.5 of 4 hours" in page
