@@ -240,3 +240,16 @@ def test_a_revocation_sent_from_a_page_shown_before_a_reissue_is_refused(app, cl
     )
     assert any(f"{old_code} was replaced by {new_code}" in m for m in helpers.flashes(refused))
     assert _certificate(app, student.user_id)[2] == "issued"
+
+
+def test_the_revoke_form_tells_the_admin_who_reads_the_reason(app, client):
+    # The public verification page says that and when, never why (the test above checks it):
+    # an admin told otherwise would word a private reason for strangers, or hold back what the
+    # member should read.
+    student = completed_student(app, "who-reads")
+    cert_id = _certificate(app, student.user_id)[0]
+    helpers.sign_in_admin(app, client)
+    details = client.get(f"/admin/certificates/details/?id={cert_id}").get_data(as_text=True)
+    form = details.split("<h2>Revoke</h2>", 1)[1].split("</form>", 1)[0]
+    assert "Shown on the public verification page" not in form
+    assert "Emailed to the member" in form and "never to the public" in form

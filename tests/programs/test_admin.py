@@ -117,6 +117,17 @@ def test_admin_revokes_a_credential_with_a_reason(app, client):
         assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"
 
 
+def test_the_revoke_form_tells_the_admin_who_reads_the_reason(app, client):
+    # The verification page says that and when, never why: the holder and admins read it.
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        user = support.create_user()
+        credential_id = make_credential(user.id, make_program(slug="p")).id
+    details = client.get(f"/admin/credentials/details/?id={credential_id}").text
+    assert "Shown on the public verification page" not in details
+    assert "Emailed to the member" in details and "never to the public" in details
+
+
 def test_the_holder_is_emailed_once_when_their_credential_is_revoked(app, client):
     helpers.sign_in_admin(app, client)
     with app.app_context():
