@@ -253,3 +253,12 @@ def test_the_revoke_form_tells_the_admin_who_reads_the_reason(app, client):
     form = details.split("<h2>Revoke</h2>", 1)[1].split("</form>", 1)[0]
     assert "Shown on the public verification page" not in form
     assert "Emailed to the member" in form and "never to the public" in form
+
+
+def test_the_details_write_the_hours_as_the_certificate_prints_them(app, client):
+    student = completed_student(app, "two-hours")  # a 2-hour course, frozen as "2.00"
+    cert_id = _certificate(app, student.user_id)[0]
+    helpers.sign_in_admin(app, client)
+    details = client.get(f"/admin/certificates/details/?id={cert_id}").get_data(as_text=True)
+    hours = details.split("<dt>CE hours</dt><dd>", 1)[1].split(" · ", 1)[0]
+    assert hours == "2 CE hours"  # as the PDF, verify page and transcript write it
