@@ -262,3 +262,20 @@ def test_the_details_write_the_hours_as_the_certificate_prints_them(app, client)
     details = client.get(f"/admin/certificates/details/?id={cert_id}").get_data(as_text=True)
     hours = details.split("<dt>CE hours</dt><dd>", 1)[1].split(" · ", 1)[0]
     assert hours == "2 CE hours"  # as the PDF, verify page and transcript write it
+
+
+def test_reissuing_a_revoked_certificate_says_it_reinstates_it(app, client):
+    # A reissue makes a revoked certificate valid again, with its CE Broker report: an admin
+    # correcting a name on one must be told before the button, not find it out after.
+    student = completed_student(app, "reinstate-me")
+    cert_id = _certificate(app, student.user_id)[0]
+    helpers.sign_in_admin(app, client)
+    page = f"/admin/certificates/details/?id={cert_id}"
+    issued = client.get(page).get_data(as_text=True)
+    assert "Reissue with a new code" in issued and "valid again" not in issued
+    helpers.post(client, f"/admin/certificates/{cert_id}/revoke", {"revoke-reason": "Shared"})
+    revoked = " ".join(client.get(page).get_data(as_text=True).split())
+    form = revoked.split("<h2>Reissue and reinstate</h2>", 1)[1].split("</form>", 1)[0]
+    assert "This certificate is revoked. Reissuing it makes it valid again" in form
+    assert "Reinstate with a new code" in form
+    assert "Reissue a revoked certificate? The new code will be valid again" in revoked
