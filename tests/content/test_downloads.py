@@ -102,6 +102,17 @@ def test_one_mailbox_written_two_ways_is_one_lead(app, client, guide):
     assert len(support.outbox(app)) == 1
 
 
+def test_a_long_address_still_gets_its_guide(app, client, guide):
+    """A valid address of 200 characters fits its lead; the once-a-day key must fit too."""
+    email = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.example"
+    assert len(email) > 190
+    assert _ask(client, email=email).status_code == 200
+    assert _ask(client, email=email).status_code == 200
+    assert _leads(app) == [(email, 2)]
+    [message] = support.outbox(app)
+    assert message["To"] == email
+
+
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [

@@ -116,12 +116,14 @@ def request_download(download: Download, *, name: str, email: str, marketing: bo
     link = public_url(
         "content.download_file", slug=download.slug, token=download_token(download, email)
     )
-    # At most one email a day per address and download, however often the form is sent.
+    # At most one email a day per address and download (its lead), however often the form is
+    # sent. Keyed by the lead, not the address: a valid address may be 254 characters long, and
+    # the key's column holds 200 (PostgreSQL refused the message, a 500).
     queue_email(
         email,
         f"Your download: {download.title}",
         "content_download",
-        dedupe_key=f"download:{download.id}:{email}:{now.date().isoformat()}",
+        dedupe_key=f"download:{download.id}:lead:{lead.id}:{now.date().isoformat()}",
         marketing=bool(lead.marketing and lead.unsubscribed_at is None),
         name=name,
         download=download,
