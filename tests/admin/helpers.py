@@ -15,7 +15,7 @@ from tests import support
 ADMIN_PASSWORD = support.DEFAULT_PASSWORD
 
 
-def sign_in_admin(app, client: FlaskClient, *, fresh: bool = True) -> int:
+def sign_in_admin(app, client: FlaskClient, *, fresh: bool = True, email: str | None = None) -> int:
     """Create an admin with TOTP and sign the client in with it; `fresh` as if the password
     was just confirmed.
 
@@ -23,7 +23,7 @@ def sign_in_admin(app, client: FlaskClient, *, fresh: bool = True) -> int:
     session (one that passed the second factor) is set up directly to keep the suite fast.
     """
     with app.app_context():
-        admin = support.create_user(role="admin", full_name="Ada Admin")
+        admin = support.create_user(role="admin", full_name="Ada Admin", email=email)
         admin_id = admin.id
         support.enable_totp(admin_id)
         support.sign_in_directly(client, admin_id, second_factor=True)

@@ -25,6 +25,29 @@ def test_certificates_are_found_by_code_or_member(app, client):
     assert code_of(app, two.user_id) in by_name and code not in by_name
 
 
+# A valid address may be 254 characters long; the history names the admin by it.
+LONG_EMAIL = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.example"
+
+
+def test_an_admin_with_a_long_address_revokes_and_reissues_a_certificate(app, client):
+    student = completed_student(app, "long-admin")
+    cert_id, code, _status, _ = _certificate(app, student.user_id)
+    helpers.sign_in_admin(app, client, email=LONG_EMAIL)
+    reissued = helpers.post(
+        client, f"/admin/certificates/{cert_id}/reissue", {"reissue-reason": "Name corrected"}
+    )
+    assert reissued.status_code == 302
+    new_cert_id, new_code, _status, _ = _certificate(app, student.user_id)
+    assert new_code != code
+    revoked = helpers.post(
+        client, f"/admin/certificates/{new_cert_id}/revoke", {"revoke-reason": "Shared answers"}
+    )
+    assert revoked.status_code == 302
+    assert _certificate(app, student.user_id)[2] == "revoked"
+    details = client.get(f"/admin/certificates/details/?id={new_cert_id}").get_data(as_text=True)
+    assert f"admin {LONG_EMAIL}" in details
+
+
 def test_admin_revokes_a_certificate_with_a_reason_and_it_shows_on_verification(app, client):
     student = completed_student(app, "revoke-me")
     cert_id, code, status, _ = _certificate(app, student.user_id)

@@ -128,6 +128,23 @@ def test_the_revoke_form_tells_the_admin_who_reads_the_reason(app, client):
     assert "Emailed to the member" in details and "never to the public" in details
 
 
+def test_an_admin_with_a_long_address_revokes_a_credential(app, client):
+    # A valid address may be 254 characters long; the credential's history names the admin.
+    email = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.example"
+    helpers.sign_in_admin(app, client, email=email)
+    with app.app_context():
+        user = support.create_user()
+        credential_id = make_credential(user.id, make_program(slug="p")).id
+    response = helpers.post(
+        client, f"/admin/credentials/{credential_id}/revoke", {"revoke-reason": "Misconduct"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        credential = db.session.get(Credential, credential_id)
+        assert credential.status == "revoked"
+        assert [e.actor for e in credential.events if e.kind == "revoked"] == [f"admin {email}"]
+
+
 def test_the_holder_is_emailed_once_when_their_credential_is_revoked(app, client):
     helpers.sign_in_admin(app, client)
     with app.app_context():

@@ -137,7 +137,8 @@ class CertificateEvent(Model):
     kind: Mapped[str] = mapped_column(String(20))
     code: Mapped[str] = mapped_column(String(32))  # the code in force when it happened
     detail: Mapped[str] = mapped_column(Text, default="")
-    actor: Mapped[str] = mapped_column(String(120), default="system")
+    # "admin <email>": an address may be 320 characters (users.email).
+    actor: Mapped[str] = mapped_column(String(330), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     certificate: Mapped[Certificate] = relationship(back_populates="events")

@@ -285,7 +285,8 @@ class CredentialEvent(Model):
     )
     kind: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
-    actor: Mapped[str] = mapped_column(String(120), default="system")
+    # "admin <email>": an address may be 320 characters (users.email).
+    actor: Mapped[str] = mapped_column(String(330), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     credential: Mapped[Credential] = relationship(back_populates="events")
