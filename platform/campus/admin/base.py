@@ -13,7 +13,6 @@ from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext, ngettext
 from flask_admin.contrib.sqla import ModelView, tools
-from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
@@ -28,6 +27,7 @@ from wtforms import SelectChoice, ValidationError, validators
 from campus import dates
 from campus.accounts.rules import RuleError, plain_text
 from campus.admin import security
+from campus.admin.search_terms import WholeSearchTerms, WholeTermFilterConverter
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
@@ -150,7 +150,7 @@ def _bounded_filter(filter_class, limit: int):
     return BoundedFilter
 
 
-class CampusFilterConverter(FilterConverter):
+class CampusFilterConverter(WholeTermFilterConverter):
     """Flask-Admin's filters, taught our aware UTC datetime column type and integer ranges."""
 
     def __init__(self, *, utc: bool = False) -> None:
@@ -268,7 +268,7 @@ _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _URL_FOR_NAME = re.compile(r"(endpoint|self)\Z|_")
 
 
-class AuditedModelView(SecureMixin, ModelView):
+class AuditedModelView(WholeSearchTerms, SecureMixin, ModelView):
     """A Flask-Admin model view whose every create, update and delete is written to the log."""
 
     form_base_class = AdminForm

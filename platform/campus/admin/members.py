@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
@@ -20,6 +19,7 @@ from campus.admin.base import AuditedModelView
 from campus.admin.forms import ActionForm, CompForm
 from campus.admin.member_roles import MemberRoleViews
 from campus.admin.models import AuditEntry
+from campus.admin.search_terms import like_pattern
 from campus.admin.services import installed
 from campus.billing import actions as billing_actions
 from campus.billing.access import membership_state, subscription_grants_access
@@ -267,7 +267,7 @@ class MemberView(MemberRoleViews, AuditedModelView):
         for term in search.split():
             found = or_(
                 *(
-                    column.ilike(parse_like_term(form))
+                    column.ilike(like_pattern(form))
                     for form in search_forms(term)
                     for column in (User.email, User.full_name)
                 )
