@@ -562,3 +562,24 @@ def test_a_course_two_boards_approved_is_reported_under_the_licenses_boards_numb
         report = report_of(certificate_of(user.id).id)
         assert report.status == "accepted" and report.sent["course_number"] == "20-654321"
     assert fake_cebroker.messages[0].findtext("roster/id_course") == "654321"
+
+
+def test_a_receipt_id_longer_than_its_column_still_settles_the_report(app, fake_cebroker):
+    """A receipt id is not cut short (it would name another receipt): the report has none."""
+    from campus.reporting.adapters import Accepted
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        from campus.extensions import db
+        from campus.reporting import sending
+
+        report = report_of(c.certificate_id)
+        report.status = "pending"
+        db.session.commit()
+        assert sending.claim(report.id)
+        sending.record_outcome(report.id, Accepted("R" * 120))
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert (report.status, report.reference) == ("accepted", None)
+        assert sending.claim(report.id) is False  # settled: not posted again

@@ -26,6 +26,10 @@ from campus.models.base import IDS_KEPT, TimestampMixin
 STATUSES = ("pending", "sent", "accepted", "rejected", "not_configured", "cancelled", "failed")
 
 
+# The longest receipt id a report keeps.
+REFERENCE_LENGTH = 80
+
+
 class ReportedCompletion(TimestampMixin, Model):
     """A certificate's report to one tracking system: queued once, sent, and its answer."""
 
@@ -51,7 +55,7 @@ class ReportedCompletion(TimestampMixin, Model):
     # A rejection about the provider's side (its upload key, its course's approval), not the
     # member's record: the member is told the provider fixes it, not shown the reason.
     provider_fault: Mapped[bool] = mapped_column(default=False, server_default=false())
-    reference: Mapped[str | None] = mapped_column(String(80))  # the system's receipt id
+    reference: Mapped[str | None] = mapped_column(String(REFERENCE_LENGTH))  # its receipt id
     sent_at: Mapped[datetime | None]
     # What the last send told the system (name, license number, course, date, hours), kept as
     # sent: the license row may be corrected later, and the record must show what the board got.
