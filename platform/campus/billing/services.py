@@ -388,25 +388,45 @@ def sync_member(user: User) -> int:
     return changed
 
 
-# Stripe still holds these open and may yet collect their invoice (its retries, or the member
-# paying it in the portal): a second subscription beside one would charge the member twice.
-AWAITING_PAYMENT = ("past_due", "unpaid")
+# Stripe still holds these open and may yet collect their invoice (its retries, the member
+# paying it in the portal, or a first payment still clearing or awaiting the member's
+# confirmation): a second subscription beside one would charge the member twice. A first
+# payment Stripe gave up on ends as incomplete_expired, after which the member may join again.
+AWAITING_PAYMENT = ("past_due", "unpaid", "incomplete")
+FIRST_PAYMENT = "incomplete"
+
+
+def _awaited_statuses(user: User) -> set[str]:
+    """The statuses of the user's subscriptions that Stripe holds open for an unpaid invoice."""
+    return set(
+        db.session.scalars(
+            select(Subscription.status).where(
+                Subscription.user_id == user.id, Subscription.status.in_(AWAITING_PAYMENT)
+            )
+        )
+    )
 
 
 def awaiting_payment(user: User) -> bool:
     """Tell whether the user has a subscription Stripe holds open for an unpaid invoice."""
-    found = db.session.scalar(
-        select(Subscription.id).where(
-            Subscription.user_id == user.id, Subscription.status.in_(AWAITING_PAYMENT)
-        )
-    )
-    return found is not None
+    return bool(_awaited_statuses(user))
+
+
+def first_payment_pending(user: User) -> bool:
+    """Tell whether the payment awaited is only a first one (clearing, or to be confirmed)."""
+    return _awaited_statuses(user) == {FIRST_PAYMENT}
 
 
 def checkout_refusal(user: User) -> str | None:
     """Say why the user should not be sent to Checkout, or None when they may join."""
     if has_paid_access(user):
         return "You already have full access: no need to pay again."
+    if first_payment_pending(user):
+        return (
+            "Your first payment has not gone through yet: if your bank asks you to confirm it, "
+            "finish it in the billing portal; otherwise wait while it clears, rather than "
+            "joining again."
+        )
     if awaiting_payment(user):
         return (
             "Your membership is waiting for a payment: update your card in the billing portal "

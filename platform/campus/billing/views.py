@@ -38,6 +38,7 @@ def _page_state(user) -> dict:
         "grace_ends": grace_ends,
         "has_customer": user.is_authenticated and services.customer_for(user) is not None,
         "awaiting_payment": user.is_authenticated and services.awaiting_payment(user),
+        "first_payment_pending": user.is_authenticated and services.first_payment_pending(user),
     }
 
 

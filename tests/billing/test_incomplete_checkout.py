@@ -1,0 +1,88 @@
+"""A first payment still pending: the member is pointed to it, not sold a second membership."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from campus.billing.models import StripeCustomer, Subscription
+from campus.extensions import db
+from campus.models.base import utcnow
+from tests import support
+from tests.billing.fake_stripe import new_id, subscription
+
+
+def _member_with(app, status: str) -> tuple:
+    """A signed-in member whose one subscription (on their own customer) has this status."""
+    with app.app_context():
+        user = support.create_user()
+        user_id, email = user.id, user.email
+        customer_id = new_id("cus")
+        db.session.add(StripeCustomer(user_id=user_id, stripe_customer_id=customer_id))
+        db.session.commit()
+        support.make_member(
+            user_id,
+            status,
+            stripe_customer_id=customer_id,
+            current_period_end=utcnow() + timedelta(days=30),
+        )
+    client = app.test_client()
+    support.login(client, email)
+    return client, user_id
+
+
+def test_a_member_whose_first_payment_is_pending_is_not_offered_to_join_again(
+    stripe_app, fake_stripe
+):
+    # Checkout made the subscription, but its first invoice is still processing (a bank debit)
+    # or waits for the member's confirmation: Stripe may yet collect it, so a second
+    # subscription beside it would charge them twice.
+    client, _ = _member_with(stripe_app, "incomplete")
+    page = client.get("/membership").get_data(as_text=True)
+    assert "Join again" not in page and 'action="/membership/checkout"' not in page
+    assert "first payment" in page and 'action="/membership/portal"' in page
+    response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/membership")
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions") == []
+    follow = client.get("/membership").get_data(as_text=True)
+    assert "finish it in the billing portal" in follow
+
+
+def test_a_member_whose_first_payment_never_came_may_join_again(stripe_app, fake_stripe):
+    # Stripe gave up on the first invoice (incomplete_expired): nothing more will be charged.
+    client, user_id = _member_with(stripe_app, "incomplete_expired")
+    with stripe_app.app_context():
+        customer_id = db.session.scalar(
+            select(StripeCustomer.stripe_customer_id).where(StripeCustomer.user_id == user_id)
+        )
+    fake_stripe.customers[customer_id] = {"id": customer_id, "object": "customer"}
+    page = client.get("/membership").get_data(as_text=True)
+    assert "Join again" in page and 'action="/membership/checkout"' in page
+    response = support.post_form(client, "/membership/checkout")
+    assert response.headers["Location"].startswith("https://checkout.stripe.test/c/pay/cs_")
+    [call] = fake_stripe.calls("POST", "/v1/checkout/sessions")
+    assert call["params"]["customer"] == customer_id
+
+
+def test_a_checkout_completed_with_its_payment_pending_is_not_opened_twice(stripe_app, fake_stripe):
+    # The member paid by bank debit: Checkout completed with the subscription incomplete until
+    # the debit clears, and no webhook got here yet. Clicking Join again must not open another.
+    client, user_id = _member_with(stripe_app, "incomplete_expired")
+    with stripe_app.app_context():
+        db.session.execute(db.delete(Subscription))
+        customer_id = db.session.scalar(select(StripeCustomer.stripe_customer_id))
+        db.session.commit()
+    fake_stripe.customers[customer_id] = {"id": customer_id, "object": "customer"}
+    location = support.post_form(client, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    pending = subscription(new_id("sub"), customer_id, status="incomplete", user_id=user_id)
+    fake_stripe.complete_session(session_id, pending)
+    fake_stripe.sessions[session_id]["payment_status"] = "unpaid"
+    response = support.post_form(client, "/membership/checkout")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/membership")
+    assert len(fake_stripe.calls("POST", "/v1/checkout/sessions")) == 1
+    page = client.get("/membership").get_data(as_text=True)
+    assert "finish it in the billing portal" in page and "Join again" not in page
+    with stripe_app.app_context():
+        assert db.session.scalar(select(Subscription.status)) == "incomplete"
