@@ -171,6 +171,10 @@ class FakeStripe:
                             "authorization": self.headers.get("Authorization"),
                         }
                     )
+                    if fake.fail_next.get(url.path, 0) > 0:
+                        fake.fail_next[url.path] -= 1
+                        self._reply(500, {"error": {"type": "api_error", "message": "down"}})
+                        return
                     if url.path in fake.fail_paths:
                         self._reply(500, {"error": {"type": "api_error", "message": "down"}})
                         return
@@ -215,6 +219,8 @@ class FakeStripe:
             self.idempotent: dict[str, tuple[int, dict]] = {}
             self.idempotent_requests: dict[str, tuple[str, dict]] = {}
             self.fail_paths: set[str] = set()
+            # path -> how many more requests to it are answered 500 (a Stripe that recovers)
+            self.fail_next: dict[str, int] = {}
             # customers it answers "No such customer" for (made with other keys, or deleted)
             self.forgotten: set[str] = set()
             # path -> an event: requests to it hang until the event is set
@@ -289,6 +295,12 @@ class FakeStripe:
                 return self._missing("subscription", parts[2])
             sub.update(status="canceled", canceled_at=int(time.time()), ended_at=int(time.time()))
             return 200, sub
+        if method == "POST" and parts[:2] == ["v1", "customers"] and len(parts) == 3:
+            customer = self.customers.get(parts[2])
+            if customer is None:
+                return self._missing("customer", parts[2])
+            customer.update(params)
+            return 200, customer
         if method == "DELETE" and parts[:2] == ["v1", "customers"] and len(parts) == 3:
             if self.customers.pop(parts[2], None) is None:
                 return self._missing("customer", parts[2])

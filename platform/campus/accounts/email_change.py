@@ -22,6 +22,7 @@ from campus.accounts.services import (
     verify_password,
 )
 from campus.accounts.sessions import end_sessions
+from campus.accounts.signals import email_changed
 from campus.audit import AuditEntry, record
 from campus.extensions import db
 from campus.mail.services import queue_email, readdress_unsent
@@ -143,6 +144,7 @@ def confirm_change(user: User, raw: str) -> int:
         after={"email": address},
         actor=user,
     )
+    email_changed.send(None, user_id=user.id)
     return ended
 
 

@@ -19,10 +19,11 @@ def _register_simulator(state) -> None:
 
 
 def _register(app: Flask) -> None:
-    from campus.billing import (  # noqa: F401  (routes, commands on bp)
+    from campus.billing import (  # noqa: F401  (routes, commands on bp; signal receivers)
         cli,
         intake,
         models,
+        receivers,
         tasks,
         views,
     )

@@ -23,7 +23,7 @@ from campus.billing import simulated_store as store
 from campus.billing.closing import without_personal_fields
 from campus.billing.models import SimulatedStripeObject
 from campus.billing.simulated_store import SimulatorError, get_object, objects
-from campus.billing.stripe_api import membership_price_id
+from campus.billing.stripe_api import CustomerMissing, membership_price_id
 from campus.extensions import db
 
 
@@ -344,6 +344,16 @@ def delete_customer(customer_id: str) -> None:
     db.session.flush()
 
 
+def update_customer_email(customer_id: str, email: str) -> None:
+    """Set a customer's email, as Stripe does; CustomerMissing for one that is gone."""
+    found = get_object(customer_id)
+    if found is None or found["object"] != "customer":
+        raise CustomerMissing(f"No such customer: '{customer_id}'")
+    customer = store.lock(customer_id)
+    customer["email"] = email
+    store.save(customer)
+
+
 def trial_will_end(sub_id: str) -> dict[str, Any]:
     """Emit customer.subscription.trial_will_end for a trialing subscription."""
     sub = _sub_for_change(sub_id)
@@ -399,3 +409,6 @@ class SimulatedGateway:
 
     def delete_customer(self, customer_id: str) -> None:
         delete_customer(customer_id)
+
+    def update_customer_email(self, customer_id: str, email: str) -> None:
+        update_customer_email(customer_id, email)

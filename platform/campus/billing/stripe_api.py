@@ -50,6 +50,7 @@ class Gateway(Protocol):
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
     def cancel_subscription(self, subscription_id: str) -> None: ...
     def delete_customer(self, customer_id: str) -> None: ...
+    def update_customer_email(self, customer_id: str, email: str) -> None: ...
 
 
 def membership_price_id() -> str:
@@ -209,6 +210,21 @@ class StripeGateway:
         except stripe.InvalidRequestError as exc:
             if getattr(exc, "code", None) != "resource_missing":
                 raise PaymentProviderError(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+
+    def update_customer_email(self, customer_id: str, email: str) -> None:
+        """Set the address Stripe sends the customer's receipts to (POST /v1/customers/:id).
+
+        Raises CustomerMissing when Stripe does not know the customer (deleted there, or made
+        with other keys): there is nobody to tell.
+        """
+        try:
+            _client().v1.customers.update(customer_id, params={"email": email})
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) == "resource_missing":
+                raise CustomerMissing(str(exc)) from exc
+            raise PaymentProviderError(str(exc)) from exc
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
 
