@@ -168,6 +168,17 @@ def test_the_header_links_to_the_admin_under_the_sites_path_prefix(app, client):
     assert 'href="/campus/admin/assessments/"' in page
 
 
+def test_the_admin_menu_links_under_the_path_each_request_came_by(fresh_app):
+    # One process answers the proxy's /campus/ and its own address alike: a menu built for
+    # the first request sent every later admin to pages of the other path (a 404 there).
+    client = fresh_app.test_client()
+    helpers.sign_in_admin(fresh_app, client)
+    for root in ("", "/campus", ""):
+        page = client.get("/admin/", base_url=f"http://localhost{root}").get_data(as_text=True)
+        assert f'href="{root}/admin/courses/"' in page, root
+        assert f'href="{root}/admin/audit/"' in page, root
+
+
 def test_a_password_check_with_no_page_to_return_to_returns_to_the_admin_under_the_prefix(
     app, client
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_admin import Admin
+from flask_admin.menu import MenuView
 from flask_admin.theme import Bootstrap4Theme
 
 from campus.admin.services import installed
@@ -66,4 +67,18 @@ def init_admin(app: Flask) -> Admin:
         AuditLogView(session, name="Audit log", endpoint="admin_audit", url="/admin/audit")
     )
     admin.add_view(ConfirmView(name="Confirm", endpoint="admin_confirm", url="/admin/confirm"))
+    _menu_links_per_request(admin)
     return admin
+
+
+def _menu_links_per_request(admin: Admin) -> None:
+    """Build the menu's links on every request, under the path that request came by."""
+    # Flask-Admin keeps each item's first URL: behind a proxy that adds a path prefix, a menu
+    # first drawn for a request without it (or with another) would link every admin elsewhere.
+    # (get_children would ask each view whether the current user may see it: no request here.)
+    items = list(admin.menu())
+    while items:
+        item = items.pop()
+        items.extend(item._children)
+        if isinstance(item, MenuView):
+            item._cache = False
