@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.directory.helpers import make_profile
@@ -35,3 +37,22 @@ def test_a_page_past_the_end_is_missing(client, lists, base, page):
 @pytest.mark.parametrize("page", ["", "1", "0", "-1", "abc", "1e3", "²", "99999999999"])
 def test_a_page_that_is_not_a_page_number_is_the_first(client, lists, base, page):
     assert client.get(f"{base}page={page}").status_code == 200
+
+
+@pytest.mark.parametrize("base", ["/articles/", "/courses/"])
+def test_the_first_page_is_linked_by_the_lists_own_address(app, client, base):
+    # Walking back from page 2 led crawlers to "?page=1": the list's first page indexed twice,
+    # under two addresses, with nothing to say which one is the list.
+    from campus.extensions import db
+    from tests.content.helpers import make_article
+
+    with app.app_context():
+        for n in range(13):
+            make_article(slug=f"listed-{n}", days_ago=n)
+        for n in range(25):
+            make_course(f"listed-{n}", lessons=1)
+        db.session.commit()
+    page = client.get(f"{base}?page=2").text
+    pages = re.search(r'<nav class="(pagination|pager)" aria-label="Pages">.*?</nav>', page, re.S)
+    assert f'href="{base}"' in pages.group(0)
+    assert "page=1" not in page
