@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests import support
@@ -564,8 +565,11 @@ def test_a_course_two_boards_approved_is_reported_under_the_licenses_boards_numb
     assert fake_cebroker.messages[0].findtext("roster/id_course") == "654321"
 
 
-def test_a_receipt_id_longer_than_its_column_still_settles_the_report(app, fake_cebroker):
-    """A receipt id is not cut short (it would name another receipt): the report has none."""
+@pytest.mark.parametrize("receipt", ["R" * 120, ""])
+def test_an_accepted_report_keeps_its_receipt_and_that_the_board_holds_it(
+    app, fake_cebroker, receipt
+):
+    """A long receipt id is kept whole; none at all (a duplicate) still says the board took it."""
     from campus.reporting.adapters import Accepted
 
     configure(app, fake_cebroker)
@@ -578,8 +582,13 @@ def test_a_receipt_id_longer_than_its_column_still_settles_the_report(app, fake_
         report.status = "pending"
         db.session.commit()
         assert sending.claim(report.id)
-        sending.record_outcome(report.id, Accepted("R" * 120))
+        sending.record_outcome(report.id, Accepted(receipt, already_held="Duplicate"))
         db.session.commit()
         report = report_of(c.certificate_id)
-        assert (report.status, report.reference) == ("accepted", None)
+        assert (report.status, report.reference) == ("accepted", receipt)
         assert sending.claim(report.id) is False  # settled: not posted again
+        # A resend after a correction that then fails does not forget the board holds it: a
+        # revocation still calls for its withdrawal.
+        report.status = "failed"
+        db.session.commit()
+        assert report_of(c.certificate_id).may_be_held

@@ -26,10 +26,6 @@ from campus.models.base import IDS_KEPT, TimestampMixin
 STATUSES = ("pending", "sent", "accepted", "rejected", "not_configured", "cancelled", "failed")
 
 
-# The longest receipt id a report keeps.
-REFERENCE_LENGTH = 80
-
-
 class ReportedCompletion(TimestampMixin, Model):
     """A certificate's report to one tracking system: queued once, sent, and its answer."""
 
@@ -55,7 +51,9 @@ class ReportedCompletion(TimestampMixin, Model):
     # A rejection about the provider's side (its upload key, its course's approval), not the
     # member's record: the member is told the provider fixes it, not shown the reason.
     provider_fault: Mapped[bool] = mapped_column(default=False, server_default=false())
-    reference: Mapped[str | None] = mapped_column(String(REFERENCE_LENGTH))  # its receipt id
+    # The system's receipt id, whole; "" when it took the completion without giving one (a
+    # "duplicate" answer: it held it already). Not None means the board took a send.
+    reference: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     # What the last send told the system (name, license number, course, date, hours), kept as
     # sent: the license row may be corrected later, and the record must show what the board got.

@@ -18,7 +18,7 @@ from campus.extensions import db
 from campus.models.base import utcnow
 from campus.models.writes import lock_row
 from campus.reporting.adapters import Accepted, Adapter, Outcome, Rejected, Unanswered, adapter_for
-from campus.reporting.models import REFERENCE_LENGTH, ReportedCompletion
+from campus.reporting.models import ReportedCompletion
 from campus.reporting.systems import system_name
 from campus.templating import format_date
 
@@ -135,11 +135,9 @@ def record_outcome(report_id: int, outcome: Outcome) -> ReportedCompletion:
     report = db.session.get(ReportedCompletion, report_id)
     assert report is not None
     if isinstance(outcome, Accepted):
-        # The system's receipt id, kept when it fits its column: PostgreSQL refused a longer
-        # one, and the completion the system took stayed "sent" to be posted again. Cut short,
-        # it would name another receipt, so the report is settled without one.
-        reference = outcome.reference or None
-        report.reference = reference if reference and len(reference) <= REFERENCE_LENGTH else None
+        # Kept even when empty (a "duplicate" answer gives no receipt id): the board holds the
+        # completion, and a later failed resend or a revocation must still know it (may_be_held).
+        report.reference = outcome.reference
         report.last_error = None
         held = outcome.already_held
         _settle(report, "accepted", f"Already recorded there: {held}"[:2000] if held else None)
