@@ -40,7 +40,8 @@ def test_a_report_never_accepted_needs_no_withdrawal(app, fake_cebroker):
     unconfigured = completion(app, "fl-u")
     with app.app_context():
         report = report_of(unconfigured.certificate_id)
-        report.status, report.reason = "not_configured", "no settings"
+        # As if never sent: the fake's receipt would say the board holds it.
+        report.status, report.reason, report.reference = "not_configured", "no settings", None
         db.session.commit()
     _revoke(app, rejected.code)
     _revoke(app, unconfigured.code)

@@ -97,11 +97,11 @@ class ReportedCompletion(TimestampMixin, Model):
             and (self.certificate.status == "revoked" or self.moved_at is not None)
             and (
                 self.status in ("sent", "accepted")
-                # Cancelled by the revocation or given up on after the board accepted it (a
-                # correction queued since), or after a send that went unanswered: the board
-                # holds or may hold it. Tries refused before anything reached it count for
-                # nothing: the board never got those.
-                or (self.status in ("cancelled", "failed") and self.may_be_held)
+                # Whatever became of a later send (a correction queued since, cancelled by the
+                # revocation, refused or given up on) once the board accepted it, or after a
+                # send that went unanswered: the board holds or may hold it. Tries refused
+                # before anything reached it count for nothing: the board never got those.
+                or self.may_be_held
             )
         )
 
@@ -128,9 +128,7 @@ def withdrawal_pending_clause() -> ColumnElement[bool]:
         ),
         or_(
             report.status.in_(("sent", "accepted")),
-            and_(
-                report.status.in_(("cancelled", "failed")),
-                or_(report.reference.is_not(None), report.unanswered_at.is_not(None)),
-            ),
+            report.reference.is_not(None),
+            report.unanswered_at.is_not(None),
         ),
     )

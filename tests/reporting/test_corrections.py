@@ -1,0 +1,69 @@
+"""A correction a reissue sends after the board accepted a completion, and what follows it."""
+
+from __future__ import annotations
+
+from campus.extensions import db
+from tests.reporting.helpers import completion, configure, report_of
+
+
+def _reissue_with_number(app, c, number: str) -> None:
+    from campus.certificates import actions
+    from campus.licenses.models import License
+    from tests.certificates.helpers import certificate_of
+
+    with app.app_context():
+        certificate = certificate_of(c.user_id)
+        db.session.get(License, certificate.license_id).number = number
+        db.session.commit()
+        actions.reissue(certificate.code, "License number mistyped", actor=None)
+        db.session.commit()
+
+
+def _listed_as_due(report_id: int) -> bool:
+    from sqlalchemy import select
+
+    from campus.reporting.models import ReportedCompletion, withdrawal_pending_clause
+
+    found = db.session.scalars(select(ReportedCompletion.id).where(withdrawal_pending_clause()))
+    return report_id in found.all()
+
+
+def test_a_revoked_completion_whose_correction_was_refused_is_still_due_for_withdrawal(
+    app, fake_cebroker
+):
+    # The board accepted the hours under the first number; the correction a reissue sent was
+    # refused, so the board still holds that first report. Revoked, it must be withdrawn.
+    from campus.certificates import actions
+    from tests.certificates.helpers import certificate_of
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-refused", license_number="MA1234")
+    _reissue_with_number(app, c, "REJ1234")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "rejected" and report.reference is not None
+        actions.revoke(certificate_of(c.user_id).code, "Quiz answers shared", actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert report.withdrawal_pending
+        assert _listed_as_due(report.id)
+
+
+def test_a_correction_left_unsent_for_want_of_settings_still_needs_the_withdrawal(
+    app, fake_cebroker
+):
+    # The board accepted the hours; by the time a reissue queued the correction the CE Broker
+    # settings were gone, so nothing more was sent and the board holds the first report.
+    from campus.certificates import actions
+    from tests.certificates.helpers import certificate_of
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-unset", license_number="MA1234")
+    app.config["CEBROKER_UPLOAD_KEY"] = None
+    _reissue_with_number(app, c, "MA12345")
+    with app.app_context():
+        assert report_of(c.certificate_id).status == "not_configured"
+        actions.revoke(certificate_of(c.user_id).code, "Quiz answers shared", actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert report.withdrawal_pending and _listed_as_due(report.id)
