@@ -67,3 +67,26 @@ def test_a_correction_left_unsent_for_want_of_settings_still_needs_the_withdrawa
         db.session.commit()
         report = report_of(c.certificate_id)
         assert report.withdrawal_pending and _listed_as_due(report.id)
+
+
+def test_a_reissue_for_a_license_of_a_profession_the_course_is_not_for_sends_no_correction(
+    app, fake_cebroker
+):
+    # A massage course, accepted under the member's massage license; the member then made that
+    # license a physical therapist's and the certificate was reissued. The physical therapy
+    # board does not count the course: it must not be told of it, as it was not at issue.
+    from campus.licenses.models import License
+    from tests.certificates.helpers import certificate_of
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-massage", license_number="MA1234")
+    with app.app_context():
+        license = db.session.get(License, certificate_of(c.user_id).license_id)
+        license.profession = "physical_therapist"
+        db.session.commit()
+    _reissue_with_number(app, c, "PT1234")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.sent["license_number"] == "MA1234"
+        assert report.sent["profession_code"] == "MA"
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234"]

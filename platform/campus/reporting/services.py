@@ -343,6 +343,10 @@ def held_under_other_license(report: ReportedCompletion) -> str | None:
         # The license was edited and no reissue has printed it yet (the issuing task ran again):
         # the board keeps what the certificate still prints, or the two would disagree.
         return None
+    if not _for_profession(report.certificate, profession):
+        # Reissued for a license of a profession the course was not for: that board does not
+        # count it, and is not told of it, as queueing would not have told it at issue.
+        return None
     now = completion_of(report)
     held = report.sent
     if (held.get("license_number"), held.get("profession_code")) == (
