@@ -90,3 +90,32 @@ def test_a_reissue_for_a_license_of_a_profession_the_course_is_not_for_sends_no_
         assert report.sent["license_number"] == "MA1234"
         assert report.sent["profession_code"] == "MA"
     assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234"]
+
+
+def test_a_redelivered_issuing_task_sends_no_correction_for_an_older_certificate(
+    app, fake_cebroker
+):
+    # A certificate frozen before the license's profession was: the member then set their
+    # license to another profession the course is also for, and the issuing task ran again (a
+    # redelivered message). No reissue printed anything new: the board keeps what it accepted.
+    from campus.certificates.models import Certificate
+    from campus.certificates.tasks import issue_certificate
+    from campus.licenses.models import License
+    from tests.certificates.helpers import certificate_of, complete_course, student
+    from tests.reporting.helpers import course_with_number
+
+    configure(app, fake_cebroker)
+    with app.app_context():
+        course = course_with_number(
+            "fl-both", professions=("massage_therapist", "physical_therapist")
+        )
+        user = student(license_number="MA1234", license_state="FL")
+        complete_course(user.id, course)
+        certificate = db.session.get(Certificate, certificate_of(user.id).id)
+        certificate.data = {k: v for k, v in certificate.data.items() if k != "license_profession"}
+        db.session.get(License, certificate.license_id).profession = "physical_therapist"
+        db.session.commit()
+        issue_certificate.apply(args=(certificate.enrollment_id,))
+        report = report_of(certificate.id)
+        assert report.status == "accepted" and report.sent["profession_code"] == "MA"
+    assert len(fake_cebroker.attendees()) == 1

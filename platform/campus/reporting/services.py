@@ -339,7 +339,11 @@ def held_under_other_license(report: ReportedCompletion) -> str | None:
     data = report.certificate.data or {}
     _jurisdiction, number, profession = _license_of(report.certificate)
     printed = (str(data.get("license_number") or "").strip(), data.get("license_profession"))
-    if (number, profession) != (printed[0], printed[1] or profession):
+    if not printed[1]:
+        # Frozen before the license's profession was, and not reissued for a license since (a
+        # reissue freezes it): nothing printed corrects what the board accepted.
+        return None
+    if (number, profession) != printed:
         # The license was edited and no reissue has printed it yet (the issuing task ran again):
         # the board keeps what the certificate still prints, or the two would disagree.
         return None
