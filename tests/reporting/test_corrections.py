@@ -7,16 +7,21 @@ from tests.reporting.helpers import completion, configure, report_of
 
 
 def _reissue_with_number(app, c, number: str) -> None:
+    with app.app_context():
+        _reissue(c, number)
+
+
+def _reissue(c, number: str) -> None:
+    """Correct the member's license number and reissue the certificate (in an app context)."""
     from campus.certificates import actions
     from campus.licenses.models import License
     from tests.certificates.helpers import certificate_of
 
-    with app.app_context():
-        certificate = certificate_of(c.user_id)
-        db.session.get(License, certificate.license_id).number = number
-        db.session.commit()
-        actions.reissue(certificate.code, "License number mistyped", actor=None)
-        db.session.commit()
+    certificate = certificate_of(c.user_id)
+    db.session.get(License, certificate.license_id).number = number
+    db.session.commit()
+    actions.reissue(certificate.code, "License number mistyped", actor=None)
+    db.session.commit()
 
 
 def _listed_as_due(report_id: int) -> bool:
@@ -119,3 +124,40 @@ def test_a_redelivered_issuing_task_sends_no_correction_for_an_older_certificate
         report = report_of(certificate.id)
         assert report.status == "accepted" and report.sent["profession_code"] == "MA"
     assert len(fake_cebroker.attendees()) == 1
+
+
+def test_a_reissue_while_the_report_is_on_its_way_still_corrects_the_board(
+    app, fake_cebroker, monkeypatch
+):
+    # The worker had sent the first number when the reissue with the right one committed;
+    # CE Broker's acceptance came after. The board holds the hours under the mistyped number,
+    # so the correction must follow that answer.
+    from campus.reporting import sending
+    from campus.reporting.cebroker import CEBrokerAdapter
+    from campus.reporting.tasks import send_report
+
+    app.config["CEBROKER_PROVIDER_ID"] = None
+    c = completion(app, "fl-inflight", license_number="MA1234")
+    configure(app, fake_cebroker)
+    submit = CEBrokerAdapter.submit
+
+    def reissued_meanwhile(adapter, completion_sent):
+        if completion_sent.license_number == "MA1234":
+            _reissue(c, "MA12345")  # committed while the request is out, as by another process
+        return submit(adapter, completion_sent)
+
+    monkeypatch.setattr(CEBrokerAdapter, "submit", reissued_meanwhile)
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "not_configured"
+        report.status = "pending"
+        db.session.commit()
+        report_id = report.id
+    with app.app_context():
+        send_report.apply(args=(report_id,))
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted"
+        assert report.sent["license_number"] == "MA12345"
+        assert sending.adapter("cebroker").configured()
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234", "MA12345"]

@@ -334,7 +334,8 @@ def mark_withdrawn(report: ReportedCompletion) -> None:
 
 def held_under_other_license(report: ReportedCompletion) -> str | None:
     """The license number an accepted report is held under, if the certificate now says another."""
-    if report.status != "accepted" or not report.sent:
+    if report.status != "accepted" or not report.sent or report.certificate.status != "issued":
+        # A revoked certificate's report is withdrawn, not corrected.
         return None
     data = report.certificate.data or {}
     _jurisdiction, number, profession = _license_of(report.certificate)

@@ -9,8 +9,8 @@ from flask import current_app
 
 from campus.extensions import db
 from campus.jobs import requeue
-from campus.reporting import sending, services
-from campus.reporting.adapters import TransientFailure, Unanswered
+from campus.reporting import actions, sending, services
+from campus.reporting.adapters import Accepted, TransientFailure, Unanswered
 from campus.reporting.models import ReportedCompletion
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ def send_report(self, report_id: int) -> str | None:
         log.exception("report %s: adapter failed", report_id)
         outcome = TransientFailure(f"{type(exc).__name__}: {exc}")
     report = sending.record_outcome(report_id, outcome)
+    if isinstance(outcome, Accepted):
+        # A reissue that corrected the license while this send was out found it in flight:
+        # the board now holds the old number, and the correction follows its answer.
+        actions.correct_after_reissue(report.certificate_id)
     db.session.commit()
     if not isinstance(outcome, (TransientFailure, Unanswered)):
         return report.status
