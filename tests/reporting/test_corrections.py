@@ -161,3 +161,28 @@ def test_a_reissue_while_the_report_is_on_its_way_still_corrects_the_board(
         assert report.sent["license_number"] == "MA12345"
         assert sending.adapter("cebroker").configured()
     assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234", "MA12345"]
+
+
+def test_a_resend_under_a_license_of_a_profession_the_course_is_not_for_is_not_sent(
+    app, fake_cebroker
+):
+    # Refused under a mistyped number, the member "corrected" the license by making it a
+    # physical therapist's; the massage course is not approved for that board, so a resend
+    # must not tell it of the course, as queueing would not have at issue.
+    from campus.licenses.models import License
+    from campus.reporting import actions
+    from tests.certificates.helpers import certificate_of
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-resend", license_number="REJ1234")
+    with app.app_context():
+        assert report_of(c.certificate_id).status == "rejected"
+        license = db.session.get(License, certificate_of(c.user_id).license_id)
+        license.profession, license.number = "physical_therapist", "PT1234"
+        db.session.commit()
+        actions.resend(report_of(c.certificate_id).id, actor=None)
+        db.session.commit()
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "rejected" and "not approved" in report.reason
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["REJ1234"]

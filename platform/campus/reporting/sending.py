@@ -190,6 +190,11 @@ def record_gave_up(report_id: int) -> None:
         db.session.flush()
 
 
+def refuse(report: ReportedCompletion, reason: str) -> None:
+    """Settle a report as rejected without sending it, for a reason on the member's side."""
+    _settle(report, "rejected", reason)
+
+
 def _settle(
     report: ReportedCompletion, status: str, reason: str | None, *, provider_fault: bool = False
 ) -> None:

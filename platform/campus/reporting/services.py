@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campus import dates
+from campus.accounts.models import PROFESSIONS
 from campus.certificates.models import Certificate
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
@@ -26,7 +27,7 @@ from campus.reporting.adapters import (
     Completion,
 )
 from campus.reporting.models import ReportedCompletion
-from campus.reporting.sending import TRIES_PER_ROUND, max_attempts
+from campus.reporting.sending import TRIES_PER_ROUND, max_attempts, refuse
 from campus.reporting.systems import jurisdiction_code, system_name, systems_for
 
 SEND_TASK = "campus.reporting.send_report"
@@ -206,6 +207,26 @@ def queue_for_certificate(certificate_id: int) -> list[int]:
             queued.append(report_id)
             enqueue_after_commit(SEND_TASK, report_id)
     return queued
+
+
+def hold_back_outside_audience(report_id: int) -> ReportedCompletion | None:
+    """Refuse a pending report whose license is now of a profession the course was not for.
+
+    The member edited the license's profession since issue: that board does not count the
+    course, and told of it would read it as approved CE. Returns the report if refused.
+    """
+    report = db.session.get(ReportedCompletion, report_id)
+    if report is None or report.status != "pending":
+        return None
+    _jurisdiction, _number, profession = _license_of(report.certificate)
+    if _for_profession(report.certificate, profession):
+        return None
+    refuse(
+        report,
+        f"Not sent: the course is not approved for the profession of the license "
+        f"({PROFESSIONS.get(profession, profession)}), so that board does not count it.",
+    )
+    return report
 
 
 # --- a license moved to another state ----------------------------------------------------------

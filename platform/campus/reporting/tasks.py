@@ -30,7 +30,7 @@ def _backoff(retries: int) -> int:
 )
 def send_report(self, report_id: int) -> str | None:
     """Send one queued completion and store the answer; safe to run any number of times."""
-    settled = sending.hold_back(report_id)
+    settled = sending.hold_back(report_id) or services.hold_back_outside_audience(report_id)
     db.session.commit()
     if settled is not None:
         return settled.status
