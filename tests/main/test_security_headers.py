@@ -281,3 +281,35 @@ def test_production_cookies_are_host_only_secure_and_named_so(_database):
         assert spec["components"]["securitySchemes"]["sessionCookie"]["name"] == "__Host-session"
     finally:
         support.clean_database(app)
+
+
+def test_production_sign_out_deletes_the_remember_cookie_in_a_form_browsers_accept(_database):
+    # A browser ignores a __Host- cookie sent without Secure, its deletion included: the
+    # remember cookie would outlive the sign-out it is meant to end with.
+    from flask import make_response
+    from flask_login import login_user
+
+    from campus.accounts.access import forget_browser_session
+    from campus.accounts.models import User
+    from campus.accounts.sessions import start_session
+    from campus.extensions import db
+
+    app = production_app()
+    try:
+        with app.app_context():
+            user_id = support.create_user(email="leaving@example.com").id
+        with app.test_request_context("/", base_url=BASE_URL):
+            user = db.session.get_one(User, user_id)
+            start_session(user, remember=True)
+            db.session.commit()
+            login_user(user, remember=True)
+            forget_browser_session()
+            response = app.process_response(make_response("signed out"))
+        cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+        deletion = cookies["__Host-remember_token"]
+        parts = [part.strip().lower() for part in deletion.split(";")]
+        assert "max-age=0" in parts, deletion
+        assert "secure" in parts and "path=/" in parts, deletion
+        assert not [part for part in parts if part.startswith("domain=")], deletion
+    finally:
+        support.clean_database(app)
