@@ -80,6 +80,23 @@ def test_every_setting_an_app_service_sets_is_one_campus_reads(service):
     assert not unknown, f"{service} sets settings nothing reads: {sorted(unknown)}"
 
 
+def test_a_service_that_believes_forwarded_headers_is_published_only_to_this_machine():
+    # Trusting one proxy's X-Forwarded-For, a port open to the network let any client reach
+    # gunicorn directly and name a new address on every request: every per-address rate limit
+    # (sign-in, reset, sign-up, verify) was bypassed. Only a proxy on this machine may reach it.
+    for name in APP_SERVICES:
+        settings_ = _environment(name)
+        if not any(
+            int(settings_.get(key, "0") or 0) for key in settings_ if key.startswith("PROXY_FIX_")
+        ):
+            continue
+        for port in SERVICES[name].get("ports", []):
+            text = str(port.get("host_ip", "") if isinstance(port, dict) else port)
+            assert text.startswith(("127.0.0.1:", "[::1]:")) or text in ("127.0.0.1", "::1"), (
+                f"{name} publishes {port} to every interface"
+            )
+
+
 def test_the_app_reaches_the_shared_services_by_their_compose_names():
     env = _environment("web")
     assert urlsplit(env["DATABASE_URL"]).hostname == "postgres"
@@ -135,7 +152,7 @@ def test_the_dockerfile_is_small_pinned_and_runs_as_a_user():
     cmd = next(i for i, line in enumerate(lines) if line.startswith("CMD "))
     assert lines[user] != "USER root" and user < cmd
     assert "EXPOSE 8000" in lines
-    assert SERVICES["web"]["ports"] == ["8000:8000"]
+    assert SERVICES["web"]["ports"] == ["127.0.0.1:8000:8000"]
     assert "wsgi:app" in DOCKERFILE and "--graceful-timeout" in DOCKERFILE
     # Forwarded headers count only as the PROXY_FIX_* settings say, not by gunicorn's own trust.
     assert '"--forwarded-allow-ips", ""' in DOCKERFILE
