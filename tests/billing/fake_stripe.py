@@ -178,6 +178,9 @@ class FakeStripe:
                     if url.path in fake.fail_paths:
                         self._reply(500, {"error": {"type": "api_error", "message": "down"}})
                         return
+                    if url.path in fake.refuse:
+                        self._reply(*fake.refuse[url.path])
+                        return
                     key = self.headers.get("Idempotency-Key")
                     if method == "POST" and key and key in fake.idempotent:
                         if fake.idempotent_requests.get(key) != (url.path, params):
@@ -221,6 +224,8 @@ class FakeStripe:
             self.fail_paths: set[str] = set()
             # path -> how many more requests to it are answered 500 (a Stripe that recovers)
             self.fail_next: dict[str, int] = {}
+            # path -> (status, body) every request to it is answered with (a refusal)
+            self.refuse: dict[str, tuple[int, dict]] = {}
             # customers it answers "No such customer" for (made with other keys, or deleted)
             self.forgotten: set[str] = set()
             # path -> an event: requests to it hang until the event is set

@@ -182,3 +182,47 @@ def test_the_simulated_customer_gets_the_new_email(app, client):
     with app.app_context():
         customer_id = db.session.scalar(select(StripeCustomer.stripe_customer_id))
         assert simulator.get_object(customer_id)["email"] == "new@example.com"
+
+
+def test_stripe_refusing_the_address_is_final_and_not_logged(
+    stripe_app, fake_stripe, monkeypatch, caplog
+):
+    # A 4xx other than 429 (here Stripe refusing the address) is the same answer every time:
+    # retrying it is pointless, and Stripe's message can quote the address, kept out of logs.
+    user_id, customer_id = _member(stripe_app, fake_stripe)
+    _set_email(stripe_app, user_id, "new@example.com")
+    fake_stripe.refuse[f"/v1/customers/{customer_id}"] = (
+        400,
+        {
+            "error": {
+                "type": "invalid_request_error",
+                "param": "email",
+                "message": "Invalid email address: new@example.com",
+            }
+        },
+    )
+    monkeypatch.setattr(tasks.sync_customer_email, "retry", pytest.fail)
+    with stripe_app.app_context():
+        assert tasks.sync_customer_email.run(user_id) is None
+    assert len(_updates(fake_stripe, customer_id)) == 1
+    assert "new@example.com" not in caplog.text
+    assert str(user_id) in caplog.text
+
+
+def test_stripe_rate_limiting_the_update_is_retried(stripe_app, fake_stripe, monkeypatch):
+    user_id, customer_id = _member(stripe_app, fake_stripe)
+    _set_email(stripe_app, user_id, "new@example.com")
+    fake_stripe.refuse[f"/v1/customers/{customer_id}"] = (
+        429,
+        {"error": {"type": "invalid_request_error", "code": "rate_limit", "message": "slow"}},
+    )
+    retries = []
+
+    def retry(**options):
+        retries.append(options)
+        return Retry()
+
+    monkeypatch.setattr(tasks.sync_customer_email, "retry", retry)
+    with stripe_app.app_context(), pytest.raises(Retry):
+        tasks.sync_customer_email.run(user_id)
+    assert len(retries) == 1

@@ -27,6 +27,10 @@ class CustomerMissing(PaymentProviderError):
     """Stripe does not know the customer: deleted there, or made with other keys."""
 
 
+class RequestRefused(PaymentProviderError):
+    """Stripe refused the request itself (a 4xx other than 429): asking again gets the same."""
+
+
 def _refused(exc: stripe.StripeError) -> PaymentProviderError:
     """Our error for Stripe's: CustomerMissing where it does not know the customer named."""
     missing = getattr(exc, "code", None) == "resource_missing"
@@ -217,15 +221,17 @@ class StripeGateway:
         """Set the address Stripe sends the customer's receipts to (POST /v1/customers/:id).
 
         Raises CustomerMissing when Stripe does not know the customer (deleted there, or made
-        with other keys): there is nobody to tell.
+        with other keys): there is nobody to tell; RequestRefused for any other 4xx but 429
+        (an address Stripe will not take); PaymentProviderError for what may pass.
         """
         try:
             _client().v1.customers.update(customer_id, params={"email": email})
-        except stripe.InvalidRequestError as exc:
+        except stripe.StripeError as exc:
             if getattr(exc, "code", None) == "resource_missing":
                 raise CustomerMissing(str(exc)) from exc
-            raise PaymentProviderError(str(exc)) from exc
-        except stripe.StripeError as exc:
+            status = getattr(exc, "http_status", None) or 0
+            if 400 <= status < 500 and status != 429:
+                raise RequestRefused(str(exc)) from exc
             raise PaymentProviderError(str(exc)) from exc
 
 

@@ -14,7 +14,12 @@ from flask import current_app
 from campus.billing import actions, events, reconciling
 from campus.billing.receivers import SYNC_EMAIL_TASK
 from campus.billing.services import DRAIN_WAKE
-from campus.billing.stripe_api import CustomerMissing, PaymentProviderError, gateway
+from campus.billing.stripe_api import (
+    CustomerMissing,
+    PaymentProviderError,
+    RequestRefused,
+    gateway,
+)
 from campus.billing.subscriptions import customer_contact
 from campus.extensions import db
 from campus.jobs import clear_wake
@@ -187,6 +192,11 @@ def sync_customer_email(self, user_id: int) -> str | None:
         db.session.rollback()
         log.info("no Stripe customer to give user %s's email: %s", user_id, exc)
         return None
+    except RequestRefused as exc:
+        # Asked again, Stripe answers the same. Its message can quote the address: not logged.
+        db.session.rollback()
+        log.warning("Stripe refused user %s's email (HTTP %s)", user_id, _status_of(exc))
+        return None
     except PaymentProviderError as exc:
         db.session.rollback()
         log.warning("user %s's email did not reach Stripe: %s", user_id, exc)
@@ -194,6 +204,11 @@ def sync_customer_email(self, user_id: int) -> str | None:
             return None  # inline (eager mode): retries at once would hold the request for minutes
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     return sent
+
+
+def _status_of(exc: Exception) -> int | None:
+    """The HTTP status Stripe answered with, behind our error."""
+    return getattr(exc.__cause__, "http_status", None)
 
 
 @shared_task(name="campus.billing.reconcile", acks_late=True, reject_on_worker_lost=True)
