@@ -300,6 +300,9 @@ class FakeStripe:
                 return self._missing("subscription", parts[2])
             sub.update(status="canceled", canceled_at=int(time.time()), ended_at=int(time.time()))
             return 200, sub
+        if method == "GET" and parts[:2] == ["v1", "customers"] and len(parts) == 3:
+            customer = self.customers.get(parts[2])
+            return (200, customer) if customer else self._missing("customer", parts[2])
         if method == "POST" and parts[:2] == ["v1", "customers"] and len(parts) == 3:
             customer = self.customers.get(parts[2])
             if customer is None:

@@ -78,6 +78,11 @@ def sync_command() -> None:
             if counts["unknown"]
             else ""
         )
+        + (
+            f" {counts['emails']} customers given their member's current email."
+            if counts["emails"]
+            else ""
+        )
     )
     if counts["unreachable"]:
         raise click.ClickException(

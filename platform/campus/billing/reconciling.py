@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from campus.billing.customer_email import repair_customer_email
 from campus.billing.events import PROCESS_TASK
 from campus.billing.models import StripeCustomer, WebhookEvent
 from campus.billing.stripe_api import CustomerMissing, PaymentProviderError
@@ -34,7 +35,7 @@ MAX_UNANSWERED_IN_A_ROW = 3
 def reconcile(
     stale_after_minutes: int = 10, settle: Callable[[], None] | None = None
 ) -> dict[str, int]:
-    """Requeue stuck events, then compare every customer's subscriptions with Stripe and repair.
+    """Requeue stuck events, then compare every customer's subscriptions and email with Stripe.
 
     `settle` runs after the requeue and after each customer: the task and the command commit
     there, so what is done is kept (a worker killed halfway loses only the customer in hand)
@@ -48,6 +49,7 @@ def reconcile(
         "requeued": 0,
         "unknown": 0,
         "unreachable": 0,
+        "emails": 0,
     }
     # First: it needs no Stripe, so neither Stripe being away nor a run cut short stops it.
     counts["requeued"] = _requeue_stuck(stale_after_minutes)
@@ -76,6 +78,8 @@ def reconcile(
         counts["subscriptions"] += seen
         counts["repaired"] += repaired
         settle()
+        # One read of the customer each: the sync sent at an email change may have been lost.
+        counts["emails"] += repair_customer_email(record, settle)
     else:
         _sync_forgotten_customers(counts, stamp, settle)
     return counts

@@ -412,3 +412,7 @@ class SimulatedGateway:
 
     def update_customer_email(self, customer_id: str, email: str) -> None:
         update_customer_email(customer_id, email)
+
+    def retrieve_customer(self, customer_id: str) -> dict[str, Any] | None:
+        obj = get_object(customer_id)
+        return obj if obj and obj["object"] == "customer" else None

@@ -55,6 +55,7 @@ class Gateway(Protocol):
     def cancel_subscription(self, subscription_id: str) -> None: ...
     def delete_customer(self, customer_id: str) -> None: ...
     def update_customer_email(self, customer_id: str, email: str) -> None: ...
+    def retrieve_customer(self, customer_id: str) -> dict[str, Any] | None: ...
 
 
 def membership_price_id() -> str:
@@ -233,6 +234,18 @@ class StripeGateway:
             if 400 <= status < 500 and status != 429:
                 raise RequestRefused(str(exc)) from exc
             raise PaymentProviderError(str(exc)) from exc
+
+    def retrieve_customer(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer (GET /v1/customers/:id); None when Stripe does not know or deleted it."""
+        try:
+            customer = _plain(_client().v1.customers.retrieve(customer_id))
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) == "resource_missing":
+                return None
+            raise PaymentProviderError(str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+        return None if customer.get("deleted") else customer
 
 
 def sign_payload(payload: str, secret: str, timestamp: int | None = None) -> str:

@@ -11,16 +11,14 @@ from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
-from campus.billing import actions, events, reconciling
+from campus.billing import actions, customer_email, events, reconciling
 from campus.billing.receivers import SYNC_EMAIL_TASK
 from campus.billing.services import DRAIN_WAKE
 from campus.billing.stripe_api import (
     CustomerMissing,
     PaymentProviderError,
     RequestRefused,
-    gateway,
 )
-from campus.billing.subscriptions import customer_contact
 from campus.extensions import db
 from campus.jobs import clear_wake
 
@@ -163,31 +161,13 @@ def sweep_webhook_events() -> bool:
     return waiting
 
 
-# How many times one run sends the address when it keeps changing while Stripe answers; the
-# run sent by the latest change takes over from there.
-SYNC_EMAIL_ROUNDS = 3
-
-
 @shared_task(
     bind=True, max_retries=10, acks_late=True, reject_on_worker_lost=True, name=SYNC_EMAIL_TASK
 )
 def sync_customer_email(self, user_id: int) -> str | None:
     """Give the member's Stripe customer their current email; nothing without a customer."""
-    # The address is read when the task runs, not passed in, and read again after Stripe
-    # answered: a change committed while a request was on its way may have been overtaken by
-    # it at Stripe. Of two quick changes the latest is what Stripe keeps, in whatever order the
-    # runs and their retries come.
-    sent = None
     try:
-        for _round in range(SYNC_EMAIL_ROUNDS):
-            found = customer_contact(user_id)
-            db.session.commit()  # no transaction held open while Stripe answers
-            if found is None or found[1] == sent:
-                return sent
-            customer_id, email = found
-            gateway().update_customer_email(customer_id, email)
-            db.session.commit()  # the simulator's customer
-            sent = email
+        return customer_email.send_current_email(user_id, db.session.commit)
     except CustomerMissing as exc:
         db.session.rollback()
         log.info("no Stripe customer to give user %s's email: %s", user_id, exc)
@@ -203,7 +183,6 @@ def sync_customer_email(self, user_id: int) -> str | None:
         if self.request.is_eager:
             return None  # inline (eager mode): retries at once would hold the request for minutes
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
-    return sent
 
 
 def _status_of(exc: Exception) -> int | None:
