@@ -44,7 +44,8 @@ def test_cancelling_and_resuming_each_send_one_email_however_often_the_event_com
         "Your Campus membership will continue",
     ]
     cancelled = support.body_of(support.outbox(stripe_app)[0])
-    assert "ends on" in cancelled and "will not be charged again" in cancelled
+    assert "ends on" in cancelled and "not be charged for another period" in cancelled
+    assert "tried again" not in cancelled  # nothing is owed
 
 
 def test_cancelling_after_a_failed_payment_shows_the_end_date_not_update_your_card(app, client):
@@ -286,7 +287,7 @@ def test_the_welcome_of_a_membership_already_cancelled_does_not_say_it_renews(st
     assert welcome["Subject"] == "Welcome to your Campus membership"
     assert "renews on" not in support.body_of(welcome)
     assert "will not be charged again" in support.body_of(welcome)
-    assert "will not be charged again" in support.body_of(cancelled)
+    assert "not be charged for another period" in support.body_of(cancelled)
 
 
 @pytest.mark.parametrize("days_past_due", [2, 10], ids=["in-grace", "past-grace"])
@@ -311,7 +312,10 @@ def test_cancelling_after_a_failed_payment_emails_the_access_the_member_really_k
     assert in_grace == (days_past_due < 7)
     [message] = support.outbox(stripe_app)
     body = support.body_of(message)
-    assert f"ends on {period_text}" in body and "will not be charged again" in body
+    assert f"ends on {period_text}" in body and "not be charged for another period" in body
+    # Stripe still retries the open invoice until the period ends: no promise of no charge.
+    assert "charged again" not in body
+    assert "payment that did not go through may still be tried again" in body
     assert "full access until then" not in body
     if in_grace:
         assert f"access until {grace_text}" in body
