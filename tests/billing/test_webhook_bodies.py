@@ -1,4 +1,4 @@
-"""Signed webhook bodies that no Stripe event looks like: refused once, never a 500 or a retry."""
+"""Signed webhook bodies that no Stripe event looks like: a 400, nothing stored, never a 500."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def _stored(app) -> int:
         return len(db.session.scalars(select(WebhookEvent)).all())
 
 
-# 900 levels parse, then the stored event fails in processing on every retry; 100,000 do not.
+# 900 levels parse, then the stored event would fail in processing on every worker retry;
+# 100,000 do not parse. Refused, nothing is stored (Stripe's redeliveries are refused alike).
 @pytest.mark.parametrize("depth", [900, 100_000], ids=["past-processing", "past-the-parser"])
 def test_a_signed_event_nested_too_deep_is_refused_and_nothing_stored(
     stripe_client, stripe_app, depth
@@ -41,8 +42,9 @@ def _with_nul_in_subscription(customer_id: str) -> dict:
     return event("customer.subscription.created", subscription("sub_\u0000a", customer_id))
 
 
-# PostgreSQL refuses NUL in text: the event could not be stored (a 503, redelivered for days) or
-# its subscription looked up (failed on every retry).
+# PostgreSQL refuses NUL in text: the event could not be stored (a 503 each delivery) or its
+# subscription looked up (failed on every worker retry). Refused with a 400, nothing is stored;
+# Stripe redelivers any non-2xx for up to three days, and each delivery is refused the same.
 @pytest.mark.parametrize("make", [_with_nul_in_id, _with_nul_in_subscription])
 def test_a_signed_event_holding_a_nul_is_refused_and_nothing_stored(
     stripe_client, stripe_app, make

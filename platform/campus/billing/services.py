@@ -275,7 +275,9 @@ def _unstorable(value: Any) -> bool:
     """Tell whether a parsed event nests too deep or holds a NUL character in a value.
 
     Walked without recursion. PostgreSQL refuses NUL in text, so an event naming one (in its id,
-    or an object's) could never be stored or applied: refused once, it is not retried forever.
+    or an object's) could never be stored or applied. Refused with a 400, nothing is stored, so
+    no worker retries it forever; Stripe redelivers it (any non-2xx) for up to three days, and
+    each delivery is refused the same way.
     """
     stack = [(value, 1)]
     while stack:
@@ -317,7 +319,8 @@ def verify_webhook(payload: bytes, signature: str | None) -> tuple[str, dict[str
         raise InvalidWebhook("The body is not a Stripe event.") from exc
     if not isinstance(event, dict) or _unstorable(event):
         # Parsed, but deeper than the recursive code that reads and scrubs a stored event can
-        # walk, or with a NUL: it would fail on every retry instead of being refused once.
+        # walk, or with a NUL: stored, it would fail in the worker on every retry. Refused, it
+        # is never stored; Stripe's redeliveries (for up to three days) are each refused too.
         raise InvalidWebhook("The body is not a Stripe event.")
     event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
     data = event.get("data")
