@@ -20,12 +20,19 @@ def _delete(client):
 
 EMAIL = "EMAIL"  # the member's address, put in where Stripe has it
 TAX_ID = "12-3456789"
+# Stripe's pages of a receipt or invoice: anyone with the link sees the person's email and address.
+URL = "https://pay.stripe.test/invoice/acct_1/live_named"
 
 
 @pytest.mark.parametrize(
     ("kind", "fields"),
     [
         ("charge.succeeded", {"object": "charge", "id": "ch_named", "receipt_email": EMAIL}),
+        ("charge.succeeded", {"object": "charge", "id": "ch_named", "receipt_url": URL}),
+        (
+            "invoice.paid",
+            {"object": "invoice", "id": "in_named", "hosted_invoice_url": URL, "invoice_pdf": URL},
+        ),
         (
             "payment_intent.succeeded",
             {"object": "payment_intent", "id": "pi_named", "receipt_email": EMAIL},
@@ -70,5 +77,5 @@ def test_a_deleted_members_payment_events_keep_no_receipt_address_or_tax_id(app,
         payload = db.session.scalars(
             select(WebhookEvent.payload).where(WebhookEvent.stripe_event_id == "evt_named")
         ).one()
-    assert email not in payload and TAX_ID not in payload
+    assert email not in payload and TAX_ID not in payload and URL not in payload
     assert json.loads(payload)["data"]["object"]["customer"] == customer_id

@@ -129,7 +129,8 @@ def _close(user: User, done: list[str]) -> None:
 
 
 # What Stripe's objects say about the person (customer, invoice, checkout session, charge,
-# payment intent).
+# payment intent), and the links to Stripe's receipt and invoice pages, which show anyone
+# holding them the person's email and address.
 PERSONAL_FIELDS = frozenset(
     {
         "email",
@@ -148,6 +149,9 @@ PERSONAL_FIELDS = frozenset(
         "billing_details",
         "collected_information",
         "receipt_email",
+        "receipt_url",
+        "hosted_invoice_url",
+        "invoice_pdf",
     }
 )
 
