@@ -117,3 +117,19 @@ def test_the_list_loads_no_more_than_it_shows(app):
         assert len(loaded) <= 20, f"{len(loaded)} approvals loaded to show 20"
         main = [s for s in statements if "ORDER BY board_approvals.valid_until" in s]
         assert main and all("LIMIT" in s for s in main)
+
+
+def test_a_board_renewed_only_in_a_linguistic_letter_case_is_still_listed(app):
+    from campus.admin.dashboard import approvals_expiring
+    from campus.extensions import db
+
+    with app.app_context():
+        # Not renewed as BoardApproval.renewed reads it ("İ".casefold() is not "i"), though
+        # PostgreSQL's lower() folds one to the other.
+        ends = TODAY - D(days=5)
+        _course(1, ("İSTANBUL", None, ends), ("istanbul", ends + D(days=1), None))
+        db.session.commit()
+        expected = _as_before(TODAY)
+        db.session.expunge_all()
+        assert len(expected) == 1
+        assert [a.id for a in approvals_expiring(TODAY)] == expected

@@ -234,8 +234,9 @@ def approvals_expiring(today: date, days: int = 60, limit: int = 20) -> list:
         .where(
             renewal.course_id == BoardApproval.course_id,
             renewal.id != BoardApproval.id,
-            # lower() folds less than casefold (SQLite: ASCII only); the check below does the rest.
-            func.lower(renewal.board) == func.lower(BoardApproval.board),
+            # ASCII letters only: never a match casefold would not make (PostgreSQL's lower()
+            # in a linguistic collation folds "İ" to "i"); the check below does the rest.
+            _ascii_lower(renewal.board) == _ascii_lower(BoardApproval.board),
             or_(renewal.valid_from.is_(None), renewal.valid_from <= after),
             or_(renewal.valid_until.is_(None), renewal.valid_until >= after),
         )
@@ -260,6 +261,13 @@ def approvals_expiring(today: date, days: int = 60, limit: int = 20) -> list:
         if len(found) >= limit or len(rows) < limit:
             return found[:limit]
         offset += limit
+
+
+def _ascii_lower(text: Any) -> ColumnElement:
+    """A text column with its ASCII letters lowered and every other character kept, in SQL."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.lower(text)  # SQLite's lower() knows ASCII letters only
+    return func.lower(text.collate("C"))
 
 
 def _day_after(day: Any) -> ColumnElement:
