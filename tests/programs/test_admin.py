@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from campus.accounts.models import User
 from campus.extensions import db
 from campus.programs.models import Credential, ExamQuestion, Program
 from tests import support
@@ -103,11 +104,14 @@ def test_admin_adds_a_question_with_one_right_answer(app, client):
         assert len(db.session.scalars(select(ExamQuestion)).all()) == 1
 
 
-def test_admin_revokes_a_credential_with_a_reason(app, client):
-    helpers.sign_in_admin(app, client)
+# A valid address may be 254 characters long; the credential's history names the admin.
+@pytest.mark.parametrize("email", [None, f"{'a' * 64}@{'b' * 63}.{'c' * 63}.example"])
+def test_admin_revokes_a_credential_with_a_reason(app, client, email):
+    admin_id = helpers.sign_in_admin(app, client, email=email)
     with app.app_context():
         user = support.create_user()
         credential_id = make_credential(user.id, make_program(slug="p")).id
+        admin_email = db.session.get(User, admin_id).email
     response = helpers.post(
         client, f"/admin/credentials/{credential_id}/revoke", {"revoke-reason": "Misconduct"}
     )
@@ -115,6 +119,8 @@ def test_admin_revokes_a_credential_with_a_reason(app, client):
     with app.app_context():
         credential = db.session.get(Credential, credential_id)
         assert credential.status == "revoked" and credential.revoked_reason == "Misconduct"
+        actors = [e.actor for e in credential.events if e.kind == "revoked"]
+        assert actors == [f"admin {admin_email}"]
 
 
 def test_the_revoke_form_tells_the_admin_who_reads_the_reason(app, client):
@@ -126,23 +132,6 @@ def test_the_revoke_form_tells_the_admin_who_reads_the_reason(app, client):
     details = client.get(f"/admin/credentials/details/?id={credential_id}").text
     assert "Shown on the public verification page" not in details
     assert "Emailed to the member" in details and "never to the public" in details
-
-
-def test_an_admin_with_a_long_address_revokes_a_credential(app, client):
-    # A valid address may be 254 characters long; the credential's history names the admin.
-    email = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.example"
-    helpers.sign_in_admin(app, client, email=email)
-    with app.app_context():
-        user = support.create_user()
-        credential_id = make_credential(user.id, make_program(slug="p")).id
-    response = helpers.post(
-        client, f"/admin/credentials/{credential_id}/revoke", {"revoke-reason": "Misconduct"}
-    )
-    assert response.status_code == 302
-    with app.app_context():
-        credential = db.session.get(Credential, credential_id)
-        assert credential.status == "revoked"
-        assert [e.actor for e in credential.events if e.kind == "revoked"] == [f"admin {email}"]
 
 
 def test_the_holder_is_emailed_once_when_their_credential_is_revoked(app, client):
