@@ -115,6 +115,13 @@ def test_an_unknown_zip_code_is_refused_with_a_message():
         geo.locate("00000")
 
 
+@pytest.mark.parametrize("raw", ["09001", "96201", "34001"])
+def test_a_military_zip_code_is_refused_as_no_place_on_the_map(raw):
+    """APO/FPO/DPO ZIPs sit at 0, 0 in the data: all of them were one spot off West Africa."""
+    with pytest.raises(geo.LocationError, match="military"):
+        geo.locate(raw)
+
+
 @pytest.mark.parametrize(
     "raw", ["0", "-5", "251", "nan", "inf", "ten", "1e400", "1_0", "1e1", "\u0663", "\uff13"]
 )

@@ -654,3 +654,13 @@ def test_a_browser_revalidating_an_unchanged_photo_costs_no_read_from_storage(ap
         app.extensions["storage"] = store
     assert again.status_code == 304 and not again.data
     assert calls == []
+
+
+def test_a_profile_at_a_military_zip_code_is_refused(app, client, member):
+    """An APO ZIP has no place: saved, the profile sat at 0, 0, found from any other base."""
+    response = save_form(client, zip_code="09001")
+    assert response.status_code == 422 and "military" in response.text
+    from campus.directory.services import profile_of
+
+    with app.app_context():
+        assert profile_of(member) is None

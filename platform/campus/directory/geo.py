@@ -80,6 +80,10 @@ def _lookup(zip_code: str) -> ZipPlace | None:
     except (TypeError, ValueError):
         return None
     for row in found:
+        if row.get("zip_code_type") == "MILITARY":
+            # APO/FPO/DPO mail goes to units anywhere in the world; the data puts every one at
+            # 0, 0 (off West Africa), where all such profiles were found from any other base.
+            return None
         try:
             lat, lon = float(row["lat"]), float(row["long"])
         except (KeyError, TypeError, ValueError):
@@ -88,10 +92,21 @@ def _lookup(zip_code: str) -> ZipPlace | None:
     return None
 
 
+def _is_military(zip_code: str) -> bool:
+    import zipcodes
+
+    return any(row.get("zip_code_type") == "MILITARY" for row in zipcodes.matching(zip_code))
+
+
 def locate(raw_zip: str | None) -> ZipPlace:
     """Find a ZIP code's centre, or raise LocationError with a message for the person."""
     zip_code = clean_zip(raw_zip)
     place = _lookup(zip_code)
+    if place is None and _is_military(zip_code):
+        raise LocationError(
+            f"The ZIP code {zip_code} is a military (APO/FPO/DPO) address, not a place on the "
+            "map. Enter the ZIP code of a place clients can come to."
+        )
     if place is None:
         raise LocationError(f"We do not know the ZIP code {zip_code}. Check it and try again.")
     return place
