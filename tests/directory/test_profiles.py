@@ -146,6 +146,9 @@ def test_publishing_needs_a_specialty(app, client, member):
         ({"specialties": ["astral-healing"]}, "is not a valid choice"),
         ({"website": "javascript:alert(1)"}, "Enter your website"),
         ({"phone": "call me maybe"}, "Enter a phone number"),
+        # Punctuation alone passed: a "phone" of no digits shown as a link to call.
+        ({"phone": "((((((()))))))"}, "Enter a phone number"),
+        ({"phone": "(555) - 01"}, "Enter a phone number"),
         ({"display_name": ""}, "Enter the name clients know you by"),
         ({"display_name": " R\u00a0"}, "Enter the name clients know you by"),
         ({"specialties": TEN_SPECIALTIES}, "Choose at most 8 specialties"),

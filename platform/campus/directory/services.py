@@ -134,7 +134,8 @@ def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
     if len(bio) > MAX_BIO:
         raise DirectoryError(f"Keep your bio under {MAX_BIO} characters.", 422, "bio")
     phone = (data.phone or "").strip()
-    if phone and not _PHONE.match(phone):
+    # The shortest number anyone dials has seven digits; the rest may be spacing and signs.
+    if phone and not (_PHONE.match(phone) and sum(c.isdigit() for c in phone) >= 7):
         raise DirectoryError("Enter a phone number with digits only.", 422, "phone")
     specialties = _clean_keys(data.specialties, taxonomy.specialties(), "specialties")
     if len(specialties) > MAX_SPECIALTIES:
