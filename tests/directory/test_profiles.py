@@ -151,6 +151,9 @@ def test_publishing_needs_a_specialty(app, client, member):
         ({"phone": "(555) - 01"}, "Enter a phone number"),
         ({"display_name": ""}, "Enter the name clients know you by"),
         ({"display_name": " R\u00a0"}, "Enter the name clients know you by"),
+        # Not empty, yet nothing to read: the directory listed a blank name (and a dash).
+        ({"display_name": "\u200b\u200b\u200b"}, "Enter the name clients know you by"),
+        ({"display_name": "-- --"}, "Enter the name clients know you by"),
         ({"specialties": TEN_SPECIALTIES}, "Choose at most 8 specialties"),
         ({"website": "a" * 290 + ".example"}, "That website address is too long"),
         # Neither is an address urlsplit can take apart: they answered 500.

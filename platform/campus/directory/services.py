@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 
 from campus.accounts.models import User
+from campus.accounts.rules import has_letter
 from campus.directory import geo, taxonomy
 from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
 from campus.extensions import db
@@ -124,7 +125,8 @@ def _clean_keys(keys: list[str], allowed: dict[str, str], what: str) -> list[str
 def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
     """Check and normalise a profile's fields; raise DirectoryError naming the first bad one."""
     name = " ".join((data.display_name or "").split())
-    if not 2 <= len(name) <= 120:
+    # Zero-width spaces or dashes alone are not empty, but the directory would list no name.
+    if not 2 <= len(name) <= 120 or not has_letter(name):
         raise DirectoryError("Enter the name clients know you by.", 422, "display_name")
     try:
         place = geo.locate(data.zip_code)
