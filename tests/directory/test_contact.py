@@ -194,6 +194,14 @@ def test_a_bad_email_is_refused_with_a_message(app, client, practitioner):
     assert "Enter your email address" in response.text
 
 
+def test_a_name_with_nothing_to_read_is_refused(app, client, practitioner):
+    """Zero-width spaces passed: the practitioner was told that "" sent them a message."""
+    response = _send(app, client, practitioner, name="\u200b\u200b")
+    assert response.status_code == 422
+    assert "Tell the practitioner your name" in response.text
+    assert _messages(app) == []
+
+
 def test_the_practitioner_can_turn_contact_off(app, client, practitioner):
     from campus.directory.models import DirectoryProfile
     from campus.extensions import db

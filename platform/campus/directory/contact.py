@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import CursorResult, delete, or_, select, update
 
 from campus.accounts.addresses import normalize_email
+from campus.accounts.rules import has_letter
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
@@ -117,7 +118,7 @@ def check_message(name: str, email: str, body: str, honeypot: str) -> tuple[str,
     name = " ".join((name or "").split())
     email = normalize_email(email or "")  # the form accounts keep it in: any server takes it
     body = (body or "").replace("\r\n", "\n").strip()
-    if not 1 <= len(name) <= 120:
+    if not 1 <= len(name) <= 120 or not has_letter(name):
         raise DirectoryError("Tell the practitioner your name.", 422, "name")
     if len(email) > 320 or not _EMAIL.match(email):
         raise DirectoryError("Enter your email address so they can reply.", 422, "email")
