@@ -64,3 +64,36 @@ def test_one_message_sent_twice_at_once_is_kept_once(app, monkeypatch):
     with app.app_context():
         assert len(db.session.scalars(select(ContactMessage)).all()) == 1
         assert db.session.get_one(DirectoryProfile, profile_id).messages_received == 1
+
+
+def test_a_first_profile_saved_twice_at_once_is_saved_once(app, monkeypatch):
+    """A double click on the first save: both found no profile, and the second answered 500."""
+    from sqlalchemy import func, select
+
+    from campus.accounts.models import User
+    from campus.directory import actions, services
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    with app.app_context():
+        user_id = support.create_user(full_name="Robin Reyes").id
+    # Both saves are held until both have looked for the member's profile and found none.
+    support.hold_in_pairs(monkeypatch, services, "save")
+    failures: list[Exception] = []
+
+    def save() -> None:
+        with app.app_context():
+            data = services.ProfileData(
+                display_name="Robin Reyes", zip_code="04101", specialties=["sports-massage"]
+            )
+            try:
+                actions.save_profile(db.session.get_one(User, user_id), data)
+                db.session.commit()
+            except Exception as exc:  # a thread's error is otherwise lost
+                failures.append(exc)
+
+    support.run_together([save, save])
+    assert failures == []
+    with app.app_context():
+        count = select(func.count()).select_from(DirectoryProfile)
+        assert db.session.scalar(count.where(DirectoryProfile.user_id == user_id)) == 1

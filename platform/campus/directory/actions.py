@@ -44,6 +44,9 @@ def save_profile(
     The change is the member's own unless `imported`: then `actor` made it (None: an
     operator's command), and the log must not name the member.
     """
+    # One save per member at a time: a double click on the first save had both find no profile
+    # and both insert one; the second waits here, then finds the first's and updates it.
+    lock_row(User, user.id)
     existing = services.profile_of(user.id)
     before = _state(existing) if existing is not None else None
     picture = photos.normalise(photo) if photo else None  # checked before anything changes
