@@ -97,3 +97,38 @@ def test_a_first_profile_saved_twice_at_once_is_saved_once(app, monkeypatch):
     with app.app_context():
         count = select(func.count()).select_from(DirectoryProfile)
         assert db.session.scalar(count.where(DirectoryProfile.user_id == user_id)) == 1
+
+
+def test_two_namesakes_saving_at_once_get_a_clear_refusal_not_a_500(app, monkeypatch):
+    """Both found the address robin-reyes-portland free; the second save answered 500."""
+    from campus.accounts.models import User
+    from campus.directory import actions, services
+    from campus.extensions import db
+
+    with app.app_context():
+        user_ids = [
+            support.create_user(email=email, full_name="Robin Reyes").id
+            for email in ("robin@example.com", "robin.r@example.com")
+        ]
+    support.hold_in_pairs(monkeypatch, services, "_unused_slug")
+    failures: list[Exception] = []
+
+    def save(user_id: int) -> None:
+        with app.app_context():
+            data = services.ProfileData(
+                display_name="Robin Reyes", zip_code="04101", specialties=["sports-massage"]
+            )
+            try:
+                actions.save_profile(db.session.get_one(User, user_id), data)
+                db.session.commit()
+            except Exception as exc:
+                db.session.rollback()
+                failures.append(exc)
+
+    support.run_together([lambda: save(user_ids[0]), lambda: save(user_ids[1])])
+    (refusal,) = failures
+    assert isinstance(refusal, services.DirectoryError) and refusal.status == 409
+    assert "save again" in refusal.message
+    with app.app_context():
+        saved = [services.profile_of(user_id) for user_id in user_ids]
+        assert sorted(p is None for p in saved) == [False, True]

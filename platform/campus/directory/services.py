@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import nh3
 from markdown_it import MarkdownIt
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
 from campus.accounts.rules import has_letter
@@ -22,6 +23,7 @@ from campus.directory.models import DirectoryProfile, ProfileProfession, Profile
 from campus.extensions import db
 from campus.models.base import utcnow
 from campus.models.reads import slugs_and_changes
+from campus.models.writes import is_duplicate
 
 MAX_BIO = 4000
 MAX_SPECIALTIES = 8
@@ -194,9 +196,29 @@ def save(user: User, data: ProfileData) -> DirectoryProfile:
         slug = _unused_slug(cleaned.display_name, place.city, profile.id if profile else None)
     else:
         slug = profile.slug
-    if profile is None:
-        profile = DirectoryProfile(user_id=user.id, impressions=0, messages_received=0)
-        db.session.add(profile)
+    try:
+        # Another member of the same name and city may take the slug between its look-up and
+        # this write: the unique slug then refuses the row, and the member is asked to save again
+        # (the slug is worked out afresh, and differs).
+        with db.session.begin_nested():
+            if profile is None:
+                profile = DirectoryProfile(user_id=user.id, impressions=0, messages_received=0)
+                db.session.add(profile)
+            _fill(profile, slug, cleaned, place)
+            db.session.flush()
+    except IntegrityError as exc:
+        if not is_duplicate(exc):
+            raise
+        raise DirectoryError(
+            "Another practitioner of the same name saved a profile here at this very moment. "
+            "Please save again.",
+            409,
+        ) from None
+    return profile
+
+
+def _fill(profile: DirectoryProfile, slug: str, cleaned: ProfileData, place: geo.ZipPlace) -> None:
+    """Write checked data into the profile, with what is derived from it."""
     profile.slug = slug
     profile.display_name = cleaned.display_name
     profile.practice_name = cleaned.practice_name
@@ -219,8 +241,6 @@ def save(user: User, data: ProfileData) -> DirectoryProfile:
     profile.specialty_mask = taxonomy.mask(cleaned.specialties, taxonomy.specialty_bit)
     profile.profession_mask = taxonomy.mask(cleaned.professions, taxonomy.profession_bit)
     _relist(profile)
-    db.session.flush()
-    return profile
 
 
 def _relist(profile: DirectoryProfile) -> None:
