@@ -159,6 +159,11 @@ def test_publishing_needs_a_specialty(app, client, member):
         # Neither is an address urlsplit can take apart: they answered 500.
         ({"website": "https://[::1"}, "Enter your website"),
         ({"website": "reyes-bodywork.example:99999"}, "Enter your website"),
+        # Hosts no browser can reach were saved and shown as the practice's website.
+        ({"website": "reyes bodywork.example"}, "Enter your website"),
+        ({"website": "https://reyes\u200bbodywork.example"}, "Enter your website"),
+        ({"website": "https://reyes..bodywork.example"}, "Enter your website"),
+        ({"website": "https://<reyes>.example"}, "Enter your website"),
     ],
 )
 def test_bad_fields_are_refused_and_nothing_is_saved(app, client, member, changes, message):
@@ -670,3 +675,14 @@ def test_a_profile_at_a_military_zip_code_is_refused(app, client, member):
 
     with app.app_context():
         assert profile_of(member) is None
+
+
+@pytest.mark.parametrize(
+    "website", ["bücher-reyes.example", "https://www.reyes-bodywork.example./about"]
+)
+def test_a_website_of_any_script_or_a_full_stop_at_the_end_is_kept(app, member, client, website):
+    assert save_form(client, website=website).status_code == 302
+    from campus.directory.services import profile_of
+
+    with app.app_context():
+        assert profile_of(member).website.endswith(website)

@@ -101,6 +101,8 @@ def _clean_website(raw: str) -> str:
         return ""
     if "://" not in url:
         url = "https://" + url
+    if len(url) > 300:
+        raise DirectoryError("That website address is too long.", 422, "website")
     try:
         # urlsplit raises on an unclosed "[" (an IPv6 host; uncaught, the save answered 500),
         # and .port on a port past 65535 or not a number (a link that leads nowhere).
@@ -108,13 +110,25 @@ def _clean_website(raw: str) -> str:
         scheme, host, _port = parts.scheme, parts.hostname, parts.port
     except ValueError:
         scheme, host = "", None
-    if scheme not in ("http", "https") or not host or "." not in host:
+    if scheme not in ("http", "https") or not host or "." not in host or not _is_hostname(host):
         raise DirectoryError(
             "Enter your website's address, e.g. https://example.com.", 422, "website"
         )
-    if len(url) > 300:
-        raise DirectoryError("That website address is too long.", 422, "website")
     return url
+
+
+def _is_hostname(host: str) -> bool:
+    """Tell whether a URL's host is a name a browser can look up (letters of any script)."""
+    # urlsplit takes anything between "//" and "/" as the host: a space, a zero-width space or
+    # an empty label ("a..b") made a link that leads nowhere, shown as the practice's website.
+    labels = host.removesuffix(".").split(".")
+    return all(
+        0 < len(label) <= 63
+        and not label.startswith("-")
+        and not label.endswith("-")
+        and all(ch == "-" or ch.isalnum() for ch in label)
+        for label in labels
+    )
 
 
 def _clean_keys(keys: list[str], allowed: dict[str, str], what: str) -> list[str]:
