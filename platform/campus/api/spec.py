@@ -6,7 +6,8 @@ Every error the server sends has one body, campus.errors.json_error's
 error statuses it can answer, so a generated client knows them all:
 
 - every operation: 400 (malformed input), 401 (a bad, revoked or expired token, or no sign-in
-  where one is needed) and 429 (the token's rate limit);
+  where one is needed), 429 (the token's rate limit) and 503 (the limit's storage unreachable:
+  a token's call that cannot be counted is refused, not let through);
 - writes: 403 (a read-only token) and 413 (a JSON body past JSON_MAX_BYTES);
 - operations with path parameters: 404; with parameters or a body: 422.
 
@@ -42,7 +43,7 @@ class ErrorBodySchema(Schema):
         metadata={
             "description": "bad_request, unauthorized, forbidden, not_found, "
             "method_not_allowed, conflict, too_large, unsupported_media_type, validation_error, "
-            "rate_limited, or a "
+            "rate_limited, unavailable, or a "
             "rule's own code such as already_enrolled"
         },
     )
@@ -100,11 +101,19 @@ DESCRIPTIONS = {
     415: "The body is not JSON (Content-Type: application/json)",
     422: "Parameters or body do not fit the schema; details say which",
     429: "Too many requests for this token or this endpoint; see Retry-After",
+    503: "Briefly unavailable (a token's call cannot be counted against its limit); see "
+    "Retry-After",
+}
+
+# The statuses that say when to try again, in a header an HTTP client backs off by.
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 
 def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
-    codes = [400, 401, 429]
+    codes = [400, 401, 429, 503]
     if method in WRITE_METHODS:
         codes += [403, 413]
     if "{" in path:
@@ -160,3 +169,7 @@ class ErrorResponsesPlugin(BasePlugin):
             for code in _error_statuses(path or "", method, operation):
                 if str(code) not in responses and code not in responses:
                     responses[str(code)] = _error_response(code)
+            for code in (429, 503):  # an operation's own keys may be numbers
+                answer = responses.get(str(code), responses.get(code))
+                if isinstance(answer, dict):
+                    answer.setdefault("headers", {}).setdefault("Retry-After", dict(RETRY_AFTER))
