@@ -184,12 +184,35 @@ def test_the_api_lists_the_members_licenses(app, client, member):
                 "jurisdiction_label": "Florida",
                 "number": "MA12345",
                 "expires_on": "2027-08-31",
+                "expired": False,
                 "reminders": True,
+                "reminders_active": True,
             }
         ]
     }
     me = client.get("/api/v1/me").get_json()
     assert (me["license_number"], me["license_state"]) == ("MA12345", "FL")
+
+
+def test_the_api_says_no_reminders_go_out_for_an_expired_or_undated_license(app, client, member):
+    from campus import dates
+
+    with app.app_context():
+        today = dates.today()
+        add_license(member, "FL", expires_on=today - timedelta(days=1))
+        add_license(member, "TX", expires_on=today)  # its last day: still reminded
+        add_license(member, "NY")  # no expiry date: nothing to count back from
+    shown = [
+        (item["jurisdiction"], item["expired"], item["reminders"], item["reminders_active"])
+        for item in client.get("/api/v1/me/licenses").get_json()["licenses"]
+    ]
+    assert shown == [
+        ("FL", True, True, False),
+        ("TX", False, True, True),
+        ("NY", False, True, False),
+    ]
+    fields = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["License"]
+    assert {"expired", "reminders_active"} <= set(fields["properties"])
 
 
 def test_the_api_answers_401_json_when_signed_out(client):

@@ -22,7 +22,19 @@ class LicenseSchema(Schema):
     jurisdiction_label = fields.String()
     number = fields.String()
     expires_on = fields.Date(allow_none=True)
-    reminders = fields.Boolean(metadata={"description": "Renewal reminder emails on"})
+    expired = fields.Boolean(metadata={"description": "Past its expiry day (the provider's)"})
+    reminders = fields.Boolean(
+        metadata={
+            "description": "The member's switch for renewal reminder emails; whether any go "
+            "out is reminders_active"
+        }
+    )
+    reminders_active = fields.Boolean(
+        metadata={
+            "description": "Renewal reminders go out (90, 30 and 7 days before expiry): "
+            "switched on, with an expiry date, and not expired"
+        }
+    )
 
 
 class LicenseListSchema(Schema):

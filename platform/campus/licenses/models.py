@@ -57,6 +57,11 @@ class License(TimestampMixin, Model):
         """Whether its expiry day has passed on the provider's calendar (as the reminders count)."""
         return self.expires_on is not None and self.expires_on < dates.today()
 
+    @property
+    def reminders_active(self) -> bool:
+        """Whether renewal reminders go out: switched on, dated, and not past its expiry day."""
+        return self.reminders and self.expires_on is not None and not self.expired
+
     def __repr__(self) -> str:
         return f"<License {self.id} {self.jurisdiction} {self.profession}>"
 
