@@ -154,7 +154,11 @@ def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
     phone = (data.phone or "").strip()
     # The shortest number anyone dials has seven digits; the rest may be spacing and signs.
     if phone and not (_PHONE.match(phone) and sum(c.isdigit() for c in phone) >= 7):
-        raise DirectoryError("Enter a phone number with digits only.", 422, "phone")
+        raise DirectoryError(
+            "Enter a phone number of at least 7 digits (spaces, dashes and brackets are fine).",
+            422,
+            "phone",
+        )
     specialties = _clean_keys(data.specialties, taxonomy.specialties(), "specialties")
     if len(specialties) > MAX_SPECIALTIES:
         raise DirectoryError(f"Choose at most {MAX_SPECIALTIES} specialties.", 422, "specialties")
