@@ -52,8 +52,13 @@ def subscription_grants_access(sub: SubscriptionFacts, now: datetime) -> bool:
             return now < sub.current_period_end
         return True
     if sub.status == "past_due":
-        return now < grace_ends(sub.past_due_since or sub.current_period_end or now)
+        return now < past_due_grace_ends(sub, now)
     return False
+
+
+def past_due_grace_ends(sub: SubscriptionFacts, now: datetime) -> datetime:
+    """When a past-due subscription's access stops: the grace from its first failure, as known."""
+    return grace_ends(sub.past_due_since or sub.current_period_end or now)
 
 
 def grace_ends(first_failure: datetime) -> datetime:

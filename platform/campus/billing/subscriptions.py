@@ -26,8 +26,8 @@ from campus.billing.access import (
     ACCESS_STATUSES,
     ENDED_STATUSES,
     LIVE_STATUSES,
-    grace_ends,
     membership_state,
+    past_due_grace_ends,
 )
 from campus.billing.models import StripeCustomer, Subscription
 from campus.billing.stripe_api import gateway, membership_price_id
@@ -275,7 +275,7 @@ def _email_cancel_change(row: Subscription, kind: str, stamp: int) -> None:
     # which may end well before the period: the email must not promise access until then.
     grace_until = None
     if row.status == "past_due":
-        grace_until = grace_ends(row.past_due_since or row.current_period_end or utcnow())
+        grace_until = past_due_grace_ends(row, utcnow())
         if row.current_period_end is not None and grace_until >= row.current_period_end:
             grace_until = None  # the grace outlasts the period: access runs to its end
     locked = grace_until is not None and grace_until <= utcnow()
