@@ -1,9 +1,11 @@
 """The TOTP second factor: enrolment, the code step, replays, recovery codes, turning off."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from campus.accounts.models import RecoveryCode, User, UserSession
@@ -212,6 +214,44 @@ def test_the_account_is_locked_against_guessing_across_fresh_password_steps(app,
     right = post_form(client, "/login/verify", {"code": totp_code(secret)})
     assert right.status_code == 302 and right.headers["Location"].endswith("/login")
     assert client.get("/api/v1/me").status_code == 401
+
+
+def _guess_from(app, address: str, guesses: int) -> None:
+    """Pass the password step from `address`, then send `guesses` wrong codes."""
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = address
+    post_form(guesser, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    for _ in range(guesses):
+        post_form(guesser, "/login/verify", {"code": "123456"})
+
+
+def _right_code_from(app, address: str, secret: str) -> bool:
+    """Sign in with the password and the current code from `address`; tell whether it passed."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    post_form(client, "/login/verify", {"code": totp_code(secret)})
+    return client.get("/api/v1/me").status_code == 200
+
+
+def test_ten_wrong_codes_in_any_fifteen_minutes_lock_the_account(app, secret):
+    # Wrong codes count from when they were typed, not from when their sign-in began: a
+    # sign-in started just over 15 minutes ago still had its codes typed inside the window.
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        first = app.test_client()
+        first.environ_base["REMOTE_ADDR"] = "198.51.100.1"
+        post_form(first, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    with time_machine.travel(start + timedelta(minutes=4, seconds=50), tick=False):
+        for _ in range(5):
+            post_form(first, "/login/verify", {"code": "123456"})
+    with time_machine.travel(start + timedelta(minutes=15, seconds=30), tick=False):
+        _guess_from(app, "198.51.100.2", 5)
+    with time_machine.travel(start + timedelta(minutes=15, seconds=40), tick=False):
+        assert not _right_code_from(app, "198.51.100.9", secret)
+    # Once the first five are more than 15 minutes old, the owner signs in again.
+    with time_machine.travel(start + timedelta(minutes=19, seconds=55), tick=False):
+        assert _right_code_from(app, "198.51.100.10", secret)
 
 
 def test_a_recovery_code_signs_in_once(app, client, user):
