@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import Flask, Request, abort, g, request
+from flask import Flask, Request, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response as FlaskResponse
 from itsdangerous import SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -80,8 +81,40 @@ def _is_signed_in() -> bool:
 
 def _holds_a_secret() -> bool:
     # The address of an emailed link (unsubscribe, reminders stop, email confirmation, password
-    # reset, a download) is the secret: every such route names it `token`.
-    return bool(request and request.view_args and "token" in request.view_args)
+    # reset, a download) is the secret: every such route names it `token`. A page sent such a
+    # link as its way back (the sign-in page's `next`) holds the secret in its own address.
+    if not request:
+        return False
+    if request.view_args and "token" in request.view_args:
+        return True
+    return any(_names_a_secret_link(value) for _, value in request.args.items(multi=True))
+
+
+def _names_a_secret_link(value: str, depth: int = 2) -> bool:
+    """Tell whether a query value is a path on this site (or a query) holding a link's token."""
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import RoutingException
+
+    try:
+        parts = urlsplit(value[:4000])
+    except ValueError:
+        return False
+    if parts.netloc and parts.netloc != request.host:
+        return False
+    path = parts.path
+    if path.startswith("/") and request.script_root:
+        path = path.removeprefix(request.script_root)
+    if path.startswith("/") and (adapter := current_app.create_url_adapter(request)) is not None:
+        try:
+            _endpoint, args = adapter.match(path, method="GET")
+        except (HTTPException, RoutingException):
+            args = {}
+        if "token" in args:
+            return True
+    # A way back that itself carries one (a sign-up page sent on to sign in, say).
+    return depth > 0 and any(
+        _names_a_secret_link(inner, depth - 1) for _, inner in parse_qsl(parts.query)
+    )
 
 
 def set_security_headers(response: Response, page_policy: str, hsts: str | None) -> Response:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from tests import support
 from tests.production import BASE_URL, production_app
 
+# The pages that take a way back in `next`.
+PAGES = ("login", "signup")
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # What a policy without 'unsafe-inline' refuses: inline script, handlers, javascript: URLs and
 # style attributes.
@@ -249,6 +252,30 @@ def test_pages_reached_by_an_emailed_secret_are_never_stored_and_do_not_pass_it_
             assert response.headers.get("Cache-Control") == "no-store", path
             # The address holds the secret: no Referer sends it to the next page or a CDN's logs.
             assert response.headers.get("Referrer-Policy") == "no-referrer", path
+
+
+def test_a_page_whose_query_names_an_emailed_link_does_not_pass_it_on(app, client):
+    # A signed-out member following the email-change link is sent to sign in with the link in
+    # `next`: the sign-in page's address then holds the single-use token.
+    from flask import url_for
+
+    with app.test_request_context():
+        rules = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+        links = {
+            url_for(rule.endpoint, token="abc", **dict.fromkeys(rule.arguments - {"token"}, "x"))
+            for rule in rules
+        }
+    sent = client.get("/account/email/confirm/abc123")
+    assert sent.status_code == 302 and "abc123" in sent.headers["Location"]
+    pages = [sent.headers["Location"]]
+    pages += [f"/{page}?next={quote(link, safe='')}" for link in links for page in PAGES]
+    for page in pages:
+        for response in (client.get(page), support.post_form(client, page, {})):
+            assert response.headers.get("Referrer-Policy") == "no-referrer", page
+            assert response.headers.get("Cache-Control") == "no-store", page
+    # A way back to an ordinary page is no secret: the site-wide policy stands.
+    plain = client.get("/login?next=/account")
+    assert plain.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
 def test_production_cookies_are_host_only_secure_and_named_so(_database):
