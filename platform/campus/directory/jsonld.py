@@ -36,8 +36,8 @@ def profile_jsonld(profile: DirectoryProfile, badges: LiveBadges) -> dict[str, A
             "name": profile.practice_name,
             "address": address,
         }
-    if profile.website:
-        person["sameAs"] = [profile.website]
+    if profile.shown_website:
+        person["sameAs"] = [profile.shown_website]
     if profile.phone:
         person["telephone"] = profile.phone
     name = photos.file_name(profile.photo_key)

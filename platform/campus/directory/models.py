@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
@@ -95,6 +96,14 @@ class DirectoryProfile(TimestampMixin, Model):
     def is_listed(self) -> bool:
         """Whether anyone but its owner and the admins can see the profile."""
         return bool(self.listed)
+
+    @property
+    def shown_website(self) -> str:
+        """The website to link to: none when it carries a user name or password."""
+        # Saved before such addresses were refused: the part before "@" may read as another
+        # host's name, or hold a password in clear.
+        authority = re.split(r"[/?#]", self.website.partition("://")[2], maxsplit=1)[0]
+        return "" if "@" in authority else self.website
 
     @property
     def specialty_keys(self) -> list[str]:

@@ -110,6 +110,15 @@ def _clean_website(raw: str) -> str:
         scheme, host, _port = parts.scheme, parts.hostname, parts.port
     except ValueError:
         scheme, host = "", None
+    else:
+        if "@" in parts.netloc:
+            # "https://user@host" or "a:b@host": a password in clear, or a first part that
+            # reads as the practice's site while the link opens another host.
+            raise DirectoryError(
+                "Enter the website without a user name or password, e.g. https://example.com.",
+                422,
+                "website",
+            )
     if scheme not in ("http", "https") or not host or "." not in host or not _is_hostname(host):
         raise DirectoryError(
             "Enter your website's address, e.g. https://example.com.", 422, "website"
