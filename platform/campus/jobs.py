@@ -114,6 +114,22 @@ def each_committed(ids: Iterable[Any], work: Callable[[Any], bool], what: str) -
     return done
 
 
+def retry_wait(seconds: float) -> int:
+    """Return a retry's wait in whole seconds, short of the broker's visibility timeout.
+
+    A retry waits in the worker that took it, unacknowledged, and Redis hands a message nobody
+    acknowledged within its visibility timeout (CELERY_VISIBILITY_TIMEOUT) to another worker:
+    held longer, the retry would run twice, and a failing run would fork its chain of retries.
+    A sixth of the timeout is left for the run itself. Another broker sets no such limit.
+    """
+    options = current_app.extensions["celery"].conf.get("broker_transport_options") or {}
+    timeout = options.get("visibility_timeout")
+    wait = int(seconds)
+    if timeout:
+        wait = min(wait, int(timeout * 5 // 6))
+    return max(wait, 1)
+
+
 def send_task(celery_app: Celery, name: str, args: Any = (), kwargs: Any = None) -> None:
     """Send a task by name: through its registered task (honouring eager mode), else by name."""
     registered = celery_app.tasks.get(name)

@@ -20,7 +20,7 @@ from campus.billing.stripe_api import (
     RequestRefused,
 )
 from campus.extensions import db
-from campus.jobs import clear_wake
+from campus.jobs import clear_wake, retry_wait
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +54,15 @@ def email_lapsed_comps() -> int:
     return count
 
 
-# The longest wait before a retry: short of the broker's hour (see _backoff).
+# The longest wait before a retry: short of the broker's default hour (see jobs.retry_wait).
 MAX_RETRY_WAIT = 50 * 60
 
 
 def _backoff(retries: int) -> int:
     """Exponential backoff with jitter: 10s, 20s, 40s ... capped at 50 minutes."""
-    # Capped after the jitter, and short of the hour: Redis gives a message held past its
-    # visibility timeout (an hour) to another worker, and a retry waiting the whole hour and
-    # then running would be delivered twice.
-    return int(min(10 * 2**retries * random.uniform(0.8, 1.2), MAX_RETRY_WAIT))
+    # Capped after the jitter, and short of the broker's visibility timeout: Redis gives a
+    # message held past it to another worker, and a retry waiting that long would run twice.
+    return retry_wait(min(10 * 2**retries * random.uniform(0.8, 1.2), MAX_RETRY_WAIT))
 
 
 def _process(event_row_id: int) -> tuple[str | None, Exception | None]:

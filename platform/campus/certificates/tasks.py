@@ -10,14 +10,15 @@ from flask import current_app
 from campus.certificates import services
 from campus.certificates.signals import certificate_stored
 from campus.extensions import db
-from campus.jobs import requeue
+from campus.jobs import requeue, retry_wait
 
 log = logging.getLogger(__name__)
 
 
 def _backoff(retries: int) -> int:
+    """Wait CERTIFICATE_RETRY_DELAY, doubled per try, short of the broker's visibility timeout."""
     base = current_app.config["CERTIFICATE_RETRY_DELAY"]
-    return min(base * 2**retries, 3600)
+    return retry_wait(min(base * 2**retries, 3600))
 
 
 @shared_task(bind=True, max_retries=6, name="campus.certificates.issue_certificate")

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, and_, or_, select, update
 
 from campus.extensions import db
+from campus.jobs import retry_wait
 from campus.mail.models import EmailMessage
 from campus.mail.services import (
     MAX_ATTEMPTS,
@@ -45,8 +46,13 @@ def deliver_email(self, message_id: int) -> None:
     try:
         deliver(message_id)
     except _DeliveryFailed as failed:
-        countdown = min(2**self.request.retries * 10, 3600)
+        countdown = _backoff(self.request.retries)
         raise self.retry(exc=failed.error, countdown=countdown) from failed.error
+
+
+def _backoff(retries: int) -> int:
+    """Wait 10 seconds, doubled per try, short of the broker's visibility timeout."""
+    return retry_wait(min(2**retries * 10, 3600))
 
 
 @shared_task(name="campus.mail.sweep_unsent", acks_late=True, reject_on_worker_lost=True)

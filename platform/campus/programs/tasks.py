@@ -10,7 +10,7 @@ from flask import current_app
 
 from campus import dates
 from campus.extensions import db
-from campus.jobs import each_committed, requeue
+from campus.jobs import each_committed, requeue, retry_wait
 from campus.programs import actions, exam, issuing, practicals, recovery
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ BEAT_SCHEDULE = {
 
 
 def _backoff(retries: int) -> int:
-    return min(current_app.config["CERTIFICATE_RETRY_DELAY"] * 2**retries, 3600)
+    """Wait CERTIFICATE_RETRY_DELAY, doubled per try, short of the broker's visibility timeout."""
+    return retry_wait(min(current_app.config["CERTIFICATE_RETRY_DELAY"] * 2**retries, 3600))
 
 
 @shared_task(

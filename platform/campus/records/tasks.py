@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.schedules import crontab
 
 from campus.extensions import db
-from campus.jobs import each_committed, enqueue_after_commit
+from campus.jobs import each_committed, enqueue_after_commit, retry_wait
 from campus.records import orphans, retention, services
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,15 @@ def build_export(self, export_id: int) -> bool:
         db.session.rollback()
         log.warning("data archive %s failed: %s", export_id, exc)
         if self.request.retries < self.max_retries and not self.request.is_eager:
-            raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
         services.record_failure(export_id, exc)
         db.session.commit()
         return False
+
+
+def _backoff(retries: int) -> int:
+    """Wait 30 seconds, doubled per try, short of the broker's visibility timeout."""
+    return retry_wait(30 * 2**retries)
 
 
 @shared_task(name="campus.records.sweep_exports", acks_late=True, reject_on_worker_lost=True)

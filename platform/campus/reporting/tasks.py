@@ -8,7 +8,7 @@ from celery import shared_task
 from flask import current_app
 
 from campus.extensions import db
-from campus.jobs import requeue
+from campus.jobs import requeue, retry_wait
 from campus.reporting import actions, sending, services
 from campus.reporting.adapters import Accepted, TransientFailure, Unanswered
 from campus.reporting.models import ReportedCompletion
@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 
 
 def _backoff(retries: int) -> int:
+    """Wait REPORTING_RETRY_DELAY, doubled per try, short of the broker's visibility timeout."""
     base = current_app.config["REPORTING_RETRY_DELAY"]
-    return min(base * 2**retries, 3600)
+    return retry_wait(min(base * 2**retries, 3600))
 
 
 @shared_task(
