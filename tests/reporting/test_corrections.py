@@ -186,3 +186,97 @@ def test_a_resend_under_a_license_of_a_profession_the_course_is_not_for_is_not_s
         report = report_of(c.certificate_id)
         assert report.status == "rejected" and "not approved" in report.reason
     assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["REJ1234"]
+
+
+def test_a_corrected_license_number_makes_the_record_under_the_old_one_due_for_withdrawal(
+    app, fake_cebroker
+):
+    # Accepted under a mistyped number, then corrected: CE Broker now holds the hours twice,
+    # once on the member's license and once on the mistyped one (someone else's, or no one's).
+    # The one under the old number is due to be withdrawn, listed and logged as revoked ones are.
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+    from campus.reporting import actions, reading
+    from campus.reporting.models import ReportedCompletion, withdrawal_due_clause
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-corrected", license_number="MA1234")
+    _reissue_with_number(app, c, "MA12345")
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234", "MA12345"]
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted" and report.sent["license_number"] == "MA12345"
+        assert report.withdrawal_due and not report.withdrawal_pending
+        assert [held["sent"]["license_number"] for held in report.superseded] == ["MA1234"]
+        due = db.session.scalars(select(ReportedCompletion.id).where(withdrawal_due_clause()))
+        assert report.id in due.all()
+        corrected = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "correct"))
+        assert "MA1234" in corrected.summary and "withdrawal" in corrected.summary
+        assert corrected.after["superseded_due_at"] and not corrected.before["superseded_due_at"]
+
+        actions.mark_withdrawn(report.id, actor=None)
+        db.session.commit()
+        report = report_of(c.certificate_id)
+        assert not report.withdrawal_due and report.withdrawn_at is None
+        assert report.superseded[0]["withdrawn_at"]
+        due = db.session.scalars(select(ReportedCompletion.id).where(withdrawal_due_clause()))
+        assert report.id not in due.all()
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "withdrawn"))
+        assert "MA1234" in entry.summary
+        assert entry.before["superseded_due_at"] and not entry.after["superseded_due_at"]
+        # The record under the right number stands: the member reads it as accepted.
+        assert reading.member_status(report) == "Reported to CE Broker — accepted"
+
+
+def test_a_correction_back_to_the_number_first_accepted_needs_no_withdrawal(app, fake_cebroker):
+    # Corrected to a wrong number (not sent: the settings were gone), then back: the resend
+    # gets "duplicate" for the first record, which is right, so nothing is to be withdrawn.
+    from campus.reporting import actions
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-back", license_number="MA1234")
+    app.config["CEBROKER_UPLOAD_KEY"] = None
+    _reissue_with_number(app, c, "MA9999")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "not_configured" and report.withdrawal_due
+    configure(app, fake_cebroker)
+    _reissue_with_number(app, c, "MA1234")
+    with app.app_context():
+        actions.resend(report_of(c.certificate_id).id, actor=None)
+        db.session.commit()
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        assert report.status == "accepted" and report.sent["license_number"] == "MA1234"
+        assert not report.withdrawal_due
+    assert [a.findtext("license") for a in fake_cebroker.attendees()] == ["MA1234", "MA1234"]
+
+
+def test_the_admin_lists_a_record_under_a_corrected_number_as_due_and_marks_it(
+    app, client, fake_cebroker
+):
+    from tests.admin import helpers as admin
+    from tests.admin.test_billing import _filter_arg
+
+    configure(app, fake_cebroker)
+    c = completion(app, "fl-admin", license_number="MA1234")
+    _reissue_with_number(app, c, "MA12345")
+    with app.app_context():
+        report = report_of(c.certificate_id)
+        report_id, code = report.id, report.certificate.code
+    admin.sign_in_admin(app, client)
+    arg = _filter_arg(app, "admin_reports", "Withdrawal")
+    html = client.get(f"/admin/reports/?{arg}=due").get_data(as_text=True)
+    assert code in html and "withdrawal due under MA1234" in html
+    details = client.get(f"/admin/reports/details/?id={report_id}")
+    assert details.status_code == 200 and "MA1234" in details.get_data(as_text=True)
+    response = admin.post(
+        client,
+        "/admin/reports/action/",
+        {"action": "withdrawn", "rowid": [str(report_id)]},
+        follow_redirects=True,
+    )
+    assert any("1 completion marked withdrawn" in m for m in admin.flashes(response))
+    html = client.get(f"/admin/reports/?{arg}=due").get_data(as_text=True)
+    assert code not in html

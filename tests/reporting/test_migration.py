@@ -41,3 +41,24 @@ def test_the_migration_marks_the_providers_rejections_and_no_other(tmp_path, bac
             4: False,
         }
         downgrade(revision="0023_report_sent")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_superseded_records_migration_keeps_reports_both_ways(tmp_path, backend):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    with migrating(backend, tmp_path):
+        upgrade(revision="0041_report_reference_text")
+        with db.engine.begin() as conn:
+            insert_old_reports(conn, [{"id": 1, "status": "accepted"}])
+        upgrade(revision="0042_report_superseded")
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT status, superseded, superseded_due_at FROM reported_completions")
+            ).one()
+        assert tuple(row) == ("accepted", None, None)
+        downgrade(revision="0041_report_reference_text")
+        with db.engine.connect() as conn:
+            statuses = conn.execute(text("SELECT status FROM reported_completions")).scalars()
+            assert statuses.all() == ["accepted"]

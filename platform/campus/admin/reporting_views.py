@@ -23,8 +23,8 @@ from campus.audit import record
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db
 from campus.reporting import actions as reporting_actions
-from campus.reporting import reading, sending
-from campus.reporting.models import STATUSES, ReportedCompletion, withdrawal_pending_clause
+from campus.reporting import reading, sending, superseded
+from campus.reporting.models import STATUSES, ReportedCompletion, withdrawal_due_clause
 from campus.reporting.services import ReportingError
 from campus.templating import counted, format_date
 
@@ -49,18 +49,24 @@ def _status(view, context, model, name) -> Markup:
         badge += Markup(' <span class="badge badge-muted">license moved</span>')
     if model.withdrawal_pending:
         badge += Markup(' <span class="badge badge-danger">withdrawal due</span>')
-    elif model.withdrawn_at is not None:
+    if model.superseded_due_at is not None:
+        # Accepted under a license number since corrected: that record is still on it.
+        numbers = ", ".join(superseded.numbers_due(model))
+        badge += Markup(
+            f' <span class="badge badge-danger">withdrawal due under {escape(numbers)}</span>'
+        )
+    if model.withdrawn_at is not None and not model.withdrawal_pending:
         badge += Markup(' <span class="badge badge-muted">withdrawn</span>')
     return badge
 
 
 class WithdrawalFilter(FilterEqual):
-    """Revoked completions a board may still hold (due), or those marked withdrawn."""
+    """Completions with a record a board may still hold (due), or those marked withdrawn."""
 
     def apply(self, query, value, alias=None):
         if value == "withdrawn":
             return query.filter(ReportedCompletion.withdrawn_at.is_not(None))
-        return query.filter(withdrawal_pending_clause())
+        return query.filter(withdrawal_due_clause())
 
     def operation(self):
         return "is"
@@ -102,6 +108,17 @@ def _sent(view, context, model, name) -> Markup:
     return Markup(f'<dl class="facts sent-record">{rows}</dl>')
 
 
+def _superseded(view, context, model, name) -> Markup:
+    rows = ""
+    for held in model.superseded or []:
+        number = (held.get("sent") or {}).get("license_number") or "(none)"
+        withdrawn = str(held.get("withdrawn_at") or "")[:10]
+        state = f"withdrawn {withdrawn}" if withdrawn else "withdrawal due"
+        replaced = str(held.get("superseded_at") or "")[:10]
+        rows += f"<dt>{escape(number)}</dt><dd>{escape(state)} (replaced {escape(replaced)})</dd>"
+    return Markup(f'<dl class="facts">{rows}</dl>') if rows else Markup("")
+
+
 def _when(value: datetime | None) -> str:
     # On the provider's clock, named, as the other admin lists date their moments.
     return format_date(value, "%Y-%m-%d %H:%M %Z") if value else ""
@@ -128,6 +145,7 @@ class ReportView(AuditedModelView):
         "moved_at",
         "withdrawal_due_at",
         "withdrawn_at",
+        "superseded",
     )
     column_list = (
         "certificate",
@@ -150,6 +168,7 @@ class ReportView(AuditedModelView):
         "moved_at": "License moved to another state",
         "withdrawal_due_at": "Withdrawal due",
         "withdrawn_at": "Withdrawn",
+        "superseded": "Held under corrected license numbers",
     }
     column_default_sort = ("updated_at", True)
     column_searchable_list = ("certificate.code",)
@@ -174,6 +193,7 @@ class ReportView(AuditedModelView):
     column_formatters_detail = {
         "status": _status,
         "sent": _sent,
+        "superseded": _superseded,
         "certificate": _certificate,
         "member": _member,
         **{
@@ -221,8 +241,9 @@ class ReportView(AuditedModelView):
     @action(
         "withdrawn",
         "Mark withdrawn",
-        "Mark the selected revoked completions as withdrawn? Withdraw them in CE Broker's "
-        "provider site first: nothing is sent from here.",
+        "Mark what CE Broker should no longer hold of the selected completions (revoked, or "
+        "under a corrected license number) as withdrawn? Withdraw it in CE Broker's provider "
+        "site first: nothing is sent from here.",
     )
     def action_withdrawn(self, ids) -> None:
         self._each(ids, reporting_actions.mark_withdrawn, "marked withdrawn", "Not marked")

@@ -214,16 +214,21 @@ def _theirs(value: Any, user_id: int) -> bool:
     return isinstance(value, dict) and value.get("user_id") == user_id
 
 
-def scrub_reports(reports: tuple[tuple[int, Any], ...], names: tuple[str, ...], label: str) -> None:
+def scrub_reports(
+    reports: tuple[tuple[int, Any, Any], ...], names: tuple[str, ...], label: str
+) -> None:
     """Take what purged reports told the boards (name, license) out of the entries about them.
 
     The reports go with the member's other records at the end of the retention; the entries
     about them (a resend, a withdrawal, a correction) stay, without the person: what each
     report was sent is replaced by the label, and the names and numbers in their text too.
-    `reports` are (id, what it was sent); `names` the hold's name and license number.
+    `reports` are (id, what it was sent, what it was sent under license numbers since
+    corrected); `names` the hold's name and license number.
     """
     found = {name for name in names if name}
-    for _report_id, sent in reports:
+    sents = [last for _id, last, _held in reports]
+    sents += [h.get("sent") for _id, _last, held in reports for h in held or [] if h]
+    for sent in sents:
         if isinstance(sent, dict):
             found |= {str(sent.get(key) or "") for key in ("first_name", "last_name")}
             found.add(str(sent.get("license_number") or ""))
@@ -245,7 +250,7 @@ def scrub_reports(reports: tuple[tuple[int, Any], ...], names: tuple[str, ...], 
             }
         return value
 
-    ids = [str(report_id) for report_id, _sent in reports]
+    ids = [str(report_id) for report_id, _sent, _held in reports]
     if not ids:
         return
     for entry in db.session.scalars(

@@ -428,7 +428,7 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
         f"{len(keys)} file(s) removed"
     )
     reports = db.session.execute(
-        select(ReportedCompletion.id, ReportedCompletion.sent)
+        select(ReportedCompletion.id, ReportedCompletion.sent, ReportedCompletion.superseded)
         .join(Certificate, Certificate.id == ReportedCompletion.certificate_id)
         .where(Certificate.user_id == user_id)
     )

@@ -54,13 +54,25 @@ def mark_withdrawn(report_id: int, *, actor: User | None) -> ReportedCompletion:
     if report is None:
         raise ReportingError("There is no such report.", 404)
     before = snapshot(report)
-    services.mark_withdrawn(report)
+    revoked = report.withdrawal_pending
+    numbers = services.mark_withdrawn(report)
     revoked_at = report.certificate.revoked_at
+    what = []
+    if revoked:
+        what.append(
+            "the completion"
+            + (f" (revoked {format_date(revoked_at, '%Y-%m-%d')})" if revoked_at else "")
+        )
+    if numbers:
+        what.append(
+            "the record held under corrected license "
+            + ", ".join(number or "(none)" for number in numbers)
+        )
     record(
         "withdrawn",
         report,
-        summary=f"{report.certificate.code}: withdrawn from {system_name(report.system)}"
-        + (f" (revoked {format_date(revoked_at, '%Y-%m-%d')})" if revoked_at else ""),
+        summary=f"{report.certificate.code}: withdrawn from {system_name(report.system)}: "
+        + " and ".join(what),
         before=before,
         after=snapshot(report),
         actor=actor,
@@ -89,7 +101,7 @@ def correct_after_reissue(certificate_id: int) -> list[int]:
             report,
             summary=(
                 f"{report.certificate.code}: corrected report to {system_name(report.system)} "
-                f"(accepted under license {held or '(none)'})"
+                f"(accepted under license {held or '(none)'}; withdrawal of that record due)"
             ),
             before=before,
             after=snapshot(report),

@@ -73,6 +73,13 @@ class ReportedCompletion(TimestampMixin, Model):
     # is not the licensee's any more. Never sent again; what it may hold is due to be withdrawn,
     # as a revoked one's is. Cleared if the license moves back.
     moved_at: Mapped[datetime | None]
+    # Records the board accepted under a license number (or profession) the member has since
+    # corrected: a correction sends the completion again under the right one, and the board
+    # keeps the first on the mistyped license until the provider withdraws it there. Each is
+    # {"sent": what it holds, "reference", "superseded_at", "withdrawn_at"}, oldest first.
+    superseded: Mapped[list | None] = mapped_column(JSON)
+    # Set while one of them waits to be withdrawn; cleared when an admin marks them withdrawn.
+    superseded_due_at: Mapped[datetime | None]
 
     certificate: Mapped[Certificate] = relationship()
 
@@ -106,6 +113,11 @@ class ReportedCompletion(TimestampMixin, Model):
         )
 
     @property
+    def withdrawal_due(self) -> bool:
+        """The board may hold a record of this completion that the provider has to withdraw."""
+        return self.withdrawal_pending or self.superseded_due_at is not None
+
+    @property
     def may_be_held(self) -> bool:
         """The board took a send of this report (it gave a receipt) or one went unanswered."""
         return self.reference is not None or self.unanswered_at is not None
@@ -132,3 +144,8 @@ def withdrawal_pending_clause() -> ColumnElement[bool]:
             report.unanswered_at.is_not(None),
         ),
     )
+
+
+def withdrawal_due_clause() -> ColumnElement[bool]:
+    """ReportedCompletion.withdrawal_due as SQL: revoked, moved, or held under an old number."""
+    return or_(withdrawal_pending_clause(), ReportedCompletion.superseded_due_at.is_not(None))

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, case, func, or_, selec
 from campus.extensions import db
 from campus.models.base import utcnow
 from campus.models.writes import lock_row
+from campus.reporting import superseded
 from campus.reporting.adapters import Accepted, Adapter, Outcome, Rejected, Unanswered, adapter_for
 from campus.reporting.models import ReportedCompletion
 from campus.reporting.systems import system_name
@@ -141,6 +142,7 @@ def record_outcome(report_id: int, outcome: Outcome) -> ReportedCompletion:
         report.last_error = None
         held = outcome.already_held
         _settle(report, "accepted", f"Already recorded there: {held}"[:2000] if held else None)
+        superseded.keep_accepted(report)
     elif isinstance(outcome, Rejected):
         _settle(report, "rejected", outcome.reason[:2000], provider_fault=outcome.provider_fault)
     elif isinstance(outcome, Unanswered):

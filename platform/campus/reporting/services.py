@@ -23,6 +23,7 @@ from campus.jobs import enqueue_after_commit
 from campus.learning.models import Course
 from campus.licenses.models import License, RenewalRule
 from campus.models.base import utcnow
+from campus.reporting import superseded
 from campus.reporting.adapters import (
     Completion,
 )
@@ -336,18 +337,28 @@ def restore_after_reissue(certificate_id: int) -> list[int]:
     return reopened
 
 
-def mark_withdrawn(report: ReportedCompletion) -> None:
-    """Record that the provider withdrew a revoked completion from the board's system."""
-    if report.withdrawn_at is not None:
-        raise ReportingError("This completion is marked withdrawn already.", 409)
-    if not report.withdrawal_pending:
+def mark_withdrawn(report: ReportedCompletion) -> list[str]:
+    """Record that the provider withdrew what the board should not hold of this completion.
+
+    That is the completion itself once revoked (or moved to another state's license), and every
+    record it holds under a license number since corrected. Returns those records' numbers.
+    """
+    if not report.withdrawal_due:
+        if report.withdrawn_at is not None:
+            raise ReportingError("This completion is marked withdrawn already.", 409)
         raise ReportingError(
             f"{report.certificate.code} was not revoked, nor moved to another state's license, "
-            f"after it was reported; {system_name(report.system)} holds nothing to withdraw.",
+            f"nor corrected after it was reported; {system_name(report.system)} holds nothing "
+            "to withdraw.",
             409,
         )
-    report.withdrawn_at = utcnow()
+    now = utcnow()
+    if report.withdrawal_pending:
+        report.withdrawn_at = now
+    numbers = superseded.mark_withdrawn(report, now)
+    report.updated_at = now
     db.session.flush()
+    return numbers
 
 
 # --- resending ---------------------------------------------------------------------------------
@@ -384,7 +395,12 @@ def held_under_other_license(report: ReportedCompletion) -> str | None:
 
 
 def queue_correction(report: ReportedCompletion) -> None:
-    """Send an accepted report again, corrected: the board holds it under the wrong license."""
+    """Send an accepted report again, corrected: the board holds it under the wrong license.
+
+    What the board accepted stays on the old license whatever becomes of the correction: it
+    is kept on the report and due to be withdrawn there.
+    """
+    superseded.supersede(report)
     if report.attempts >= max_attempts():
         report.attempts = max(1, max_attempts() - TRIES_PER_ROUND)
     _requeue(report)
