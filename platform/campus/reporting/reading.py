@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from campus import dates
 from campus.certificates.models import Certificate
@@ -86,6 +86,8 @@ def reports_by_certificate(certificate_ids: list[int]) -> dict[int, list[Reporte
 def roster(system: str, start: date, end: date) -> tuple[RosterFile, int]:
     """The upload file of every completion in the date range (revoked ones left out).
 
+    A certificate being reissued is listed as it stands: the completion did not go away.
+
     Dated as the certificate prints it (and reports it): one issued under an earlier TIME_ZONE
     setting may print the day before (or after) its moment's day now.
     """
@@ -98,7 +100,17 @@ def roster(system: str, start: date, end: date) -> tuple[RosterFile, int]:
                 ReportedCompletion.system == system,
                 ReportedCompletion.status != "cancelled",
                 ReportedCompletion.moved_at.is_(None),  # not this board's licensee any more
-                Certificate.status == "issued",
+                or_(
+                    Certificate.status == "issued",
+                    # Reissued, its issuing not landed yet (or being retried): the completion
+                    # stands and the board holds it. A report exists only for a certificate
+                    # issued once; one revoked before the reissue is still due for withdrawal
+                    # until the reissue lands and restores it.
+                    and_(
+                        Certificate.status.in_(("pending", "failed")),
+                        ReportedCompletion.withdrawal_due_at.is_(None),
+                    ),
+                ),
                 Certificate.completed_at >= first,
                 Certificate.completed_at < last,
             )
