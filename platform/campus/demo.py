@@ -7,10 +7,9 @@ from datetime import date
 
 import click
 
-from campus.accounts.models import User
-from campus.accounts.services import create_admin, get_user_by_email, hash_password
+from campus.accounts.creation import create_member
+from campus.accounts.services import create_admin, get_user_by_email
 from campus.extensions import db
-from campus.models.base import utcnow
 
 ADMIN_EMAIL = "admin@campus.example"
 ADMIN_PASSWORD = "campus-admin-demo"
@@ -25,32 +24,28 @@ MEMBER_PASSWORD = "campus-member-demo"
 
 
 def seed_accounts() -> list[str]:
-    """Create the demo admin, student and assessor if they are missing."""
+    """Create the demo admin, student and assessor if they are missing (each logged)."""
     lines = []
     if get_user_by_email(ADMIN_EMAIL) is None:
         create_admin(ADMIN_EMAIL, ADMIN_PASSWORD, full_name="Dana Whitfield")
         lines.append(f"created admin {ADMIN_EMAIL}")
     if get_user_by_email(STUDENT_EMAIL) is None:
-        db.session.add(
-            User(
-                email=STUDENT_EMAIL,
-                password_hash=hash_password(STUDENT_PASSWORD),
-                full_name="Jordan Alvarez",
-                profession="massage_therapist",
-                email_verified_at=utcnow(),
-            )
+        create_member(
+            STUDENT_EMAIL,
+            STUDENT_PASSWORD,
+            full_name="Jordan Alvarez",
+            profession="massage_therapist",
+            why="for the demo",
         )
         lines.append(f"created student {STUDENT_EMAIL}")
     if get_user_by_email(ASSESSOR_EMAIL) is None:
-        db.session.add(
-            User(
-                email=ASSESSOR_EMAIL,
-                password_hash=hash_password(ASSESSOR_PASSWORD),
-                full_name="Sam Okoye",
-                profession="physical_therapist",
-                role="assessor",
-                email_verified_at=utcnow(),
-            )
+        create_member(
+            ASSESSOR_EMAIL,
+            ASSESSOR_PASSWORD,
+            full_name="Sam Okoye",
+            profession="physical_therapist",
+            role="assessor",
+            why="for the demo",
         )
         lines.append(f"created assessor {ASSESSOR_EMAIL}")
     lines.extend(_seed_paying_member())
@@ -62,29 +57,25 @@ def _seed_paying_member() -> list[str]:
     """Create the demo member and keep them paying (a comp, renewed once it has run out)."""
     from campus.billing import actions
     from campus.billing.access import has_paid_access
-    from campus.licenses.models import License
+    from campus.licenses.actions import add_license
 
     lines = []
     member = get_user_by_email(MEMBER_EMAIL)
     if member is None:
-        member = User(
-            email=MEMBER_EMAIL,
-            password_hash=hash_password(MEMBER_PASSWORD),
+        member = create_member(
+            MEMBER_EMAIL,
+            MEMBER_PASSWORD,
             full_name="Riley Okafor",
             profession="massage_therapist",
-            email_verified_at=utcnow(),
+            why="for the demo",
         )
-        db.session.add(member)
-        db.session.flush()
         # A Florida license: its renewal tracker and CE Broker reporting show in the demo.
-        db.session.add(
-            License(
-                user_id=member.id,
-                profession="massage_therapist",
-                jurisdiction="FL",
-                number="MA98765",
-                expires_on=date(2027, 8, 31),
-            )
+        add_license(
+            member,
+            profession="massage_therapist",
+            jurisdiction="FL",
+            number="MA98765",
+            expires_on=date(2027, 8, 31),
         )
         lines.append(f"created member {MEMBER_EMAIL}")
     if not has_paid_access(member):

@@ -18,13 +18,12 @@ from typing import Any
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
+from campus.accounts.creation import create_member
 from campus.accounts.models import User
 from campus.accounts.rules import invisible_mark
-from campus.accounts.services import get_user_by_email, hash_password, normalize_email
-from campus.audit import record
+from campus.accounts.services import AccountError, get_user_by_email, normalize_email
 from campus.directory import actions, services
 from campus.extensions import db
-from campus.models.base import utcnow
 from campus.yamlfiles import UniqueKeyLoader
 
 # The fields an entry may hold: any other is a misspelling, whose default would take its
@@ -67,23 +66,18 @@ def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | N
         full_name = _text(entry, "full_name").strip() or profile.display_name or email
         if len(full_name) > 120:  # the column's size
             raise services.DirectoryError("full_name is longer than 120 characters")
-        user = User(
-            email=email,
-            # Nobody knows this password: the account exists to own the demo profile.
-            password_hash=hash_password(secrets.token_urlsafe(24)),
-            full_name=full_name,
-            profession=(_names(entry, "professions") or ["other"])[0],
-            email_verified_at=utcnow(),
-        )
-        db.session.add(user)
-        db.session.flush()
-        by = f"admin {actor.email}" if actor is not None else "cli"
-        record(
-            "member_created",
-            user,
-            summary=f"{by}: created {email} to own an imported directory profile",
-            actor=actor,
-        )
+        try:
+            user = create_member(
+                email,
+                # Nobody knows this password: the account exists to own the demo profile.
+                secrets.token_urlsafe(24),
+                full_name=full_name,
+                profession=(_names(entry, "professions") or ["other"])[0],
+                why="to own an imported directory profile",
+                actor=actor,
+            )
+        except AccountError as exc:
+            raise services.DirectoryError(str(exc)) from None
     return user
 
 
