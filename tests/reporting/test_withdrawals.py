@@ -503,3 +503,34 @@ def test_an_admins_reissue_leaves_the_boards_follow_up_to_the_system(app, client
             )
         ).all()
         assert (entry.actor_id, entry.actor_email, entry.ip_address) == (None, "system", None)
+
+
+def test_a_revocation_logs_each_report_it_makes_due_for_withdrawal(app, client, fake_cebroker):
+    # The reissue that clears a due withdrawal is logged on the report ("restore"); the
+    # revocation that made it due must be too, or the report's history starts halfway.
+    from sqlalchemy import select
+
+    from campus.audit import AuditEntry
+
+    configure(app, fake_cebroker)
+    c = completion(app)
+    with app.app_context():
+        report_id = report_of(c.certificate_id).id
+    admin_id = admin.sign_in_admin(app, client)
+    admin.post(
+        client,
+        f"/admin/certificates/{c.certificate_id}/revoke",
+        {"revoke-reason": "Quiz answers shared"},
+    )
+    with app.app_context():
+        assert report_of(c.certificate_id).withdrawal_pending
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "ReportedCompletion",
+                AuditEntry.object_id == str(report_id),
+            )
+        ).all()
+        assert entry.action == "withdrawal_due" and entry.actor_id == admin_id
+        assert entry.before["withdrawal_due_at"] is None
+        assert entry.after["withdrawal_due_at"] is not None
+        assert c.code in entry.summary and "withdrawal from CE Broker (FL) due" in entry.summary

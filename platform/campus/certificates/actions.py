@@ -144,7 +144,7 @@ def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     db.session.flush()
     _audit("revoke", certificate, certificate.code, reason, before, actor)
     _email_revoked(certificate, reason)
-    certificate_revoked.send(None, certificate_id=certificate.id)
+    certificate_revoked.send(None, certificate_id=certificate.id, actor=actor)
     return certificate
 
 

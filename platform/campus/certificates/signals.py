@@ -11,6 +11,7 @@ _signals = Namespace()
 # point where a crash tests whether issuing stays exactly-once.
 certificate_stored = _signals.signal("certificate-stored")
 
-# Sent by certificates.actions.revoke as send(None, certificate_id=...) inside the revoking
-# transaction: the reporting feature marks what a board already holds as due to be withdrawn.
+# Sent by certificates.actions.revoke as send(None, certificate_id=..., actor=...) inside the
+# revoking transaction (actor: the admin, None for a command): the reporting feature marks
+# what a board already holds as due to be withdrawn, and logs it as that actor's.
 certificate_revoked = _signals.signal("certificate-revoked")

@@ -80,6 +80,34 @@ def mark_withdrawn(report_id: int, *, actor: User | None) -> ReportedCompletion:
     return report
 
 
+def flag_withdrawals(certificate_id: int, *, actor: User | None) -> int:
+    """Mark a revoked certificate's reports due for withdrawal, each with its audit entry.
+
+    `actor` revoked it (None: an operator's command). Returns how many the board may hold.
+    """
+    before = _reports_state(certificate_id)
+    due = services.flag_withdrawals(certificate_id)
+    for key, state in _reports_state(certificate_id).items():
+        if before.get(key) == state:
+            continue
+        report = db.session.get(ReportedCompletion, int(key))
+        assert report is not None
+        done = (
+            f"withdrawal from {_board(report)} due"
+            if report.withdrawal_pending
+            else f"{_board(report)} holds none of it, nothing to withdraw"
+        )
+        record(
+            "withdrawal_due",
+            report,
+            summary=f"{report.certificate.code}: revoked, {done}",
+            before=before.get(key),
+            after=state,
+            actor=actor,
+        )
+    return due
+
+
 def correct_after_reissue(certificate_id: int) -> list[int]:
     """Send again what a board accepted under a license number a reissue has since corrected."""
     reports = db.session.scalars(

@@ -20,6 +20,6 @@ def _queue_reports(_sender, certificate_id: int, **_extra) -> None:
 
 
 @certificate_revoked.connect
-def _flag_withdrawals(_sender, certificate_id: int, **_extra) -> None:
+def _flag_withdrawals(_sender, certificate_id: int, actor=None, **_extra) -> None:
     # Inside the revoking transaction: the flag commits (or rolls back) with the revocation.
-    services.flag_withdrawals(certificate_id)
+    actions.flag_withdrawals(certificate_id, actor=actor)
