@@ -157,6 +157,13 @@ def verify_json(code: str):
             "replaced_at": code_row.retired_at.isoformat(),
             "current": services.verification_url(certificate.code) + ".json",
         }
+        if certificate.status not in ("issued", "revoked"):
+            # As the page: the new code answers once the worker has issued it, not before.
+            body["current"] = None
+            body["next_code"] = certificate.code
+            body["message"] = (
+                f"The new certificate is being prepared; it will have the code {certificate.code}."
+            )
         return jsonify(body)
     if certificate.is_revoked:
         return jsonify(
