@@ -76,6 +76,35 @@ def test_errors_are_documented_with_the_body_the_server_sends(client):
     assert not {"403", "413"} & set(reads)
 
 
+def test_a_422_is_documented_only_where_a_query_or_body_is_validated(client):
+    # A path value that fits no route is a 404 (a slug is any text, an id past the column or
+    # not a number matches no route): nothing validates it, so no 422 can come of it.
+    document = _document(client)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            validated = bool(operation.get("parameters") or operation.get("requestBody"))
+            assert ("422" in operation["responses"]) == validated, f"{method.upper()} {path}"
+    assert "422" not in document["paths"]["/api/v1/courses/{slug}"]["get"]["responses"]
+    lesson = document["paths"]["/api/v1/lessons/{lesson_id}/complete"]["post"]["responses"]
+    assert "422" not in lesson and "404" in lesson
+
+
+def test_a_path_value_that_fits_no_route_is_a_404_not_a_422(app, client):
+    _user_id, raw = member_with_token(app, "write")
+    for path in (
+        "/api/v1/lessons/0/complete",
+        "/api/v1/lessons/-1/complete",
+        "/api/v1/lessons/abc/complete",
+        f"/api/v1/lessons/{2**31}/complete",
+        "/api/v1/courses/%20/enroll",
+    ):
+        response = client.post(path, headers=bearer(raw))
+        assert response.status_code == 404, path
+        assert response.get_json()["error"]["code"] == "not_found", path
+
+
 def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database):
     app = support.make_app(SEAT_TIME_SCALE=1.0)  # the testing default lets no time be needed
     try:
