@@ -105,6 +105,44 @@ def test_a_path_value_that_fits_no_route_is_a_404_not_a_422(app, client):
         assert response.get_json()["error"]["code"] == "not_found", path
 
 
+def _readme_error_rows() -> dict[str, str]:
+    """The README's table of API errors: each status with its code and when it comes."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## API\n") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0].isdigit():
+            rows[cells[0]] = " | ".join(cells[1:])
+    return rows
+
+
+def test_the_readme_lists_every_error_status_and_rule_code_the_api_answers(client):
+    rows = _readme_error_rows()
+    document = _document(client)
+    answered = {
+        status
+        for operations in document["paths"].values()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for status in operation["responses"]
+        if status.isdigit() and int(status) >= 400
+    }
+    assert answered - set(rows) == set()
+    # The statuses the course rules and the certificates answer with codes of their own.
+    for status, code in (
+        ("404", "no_open_attempt"),
+        ("410", "superseded"),
+        ("422", "invalid_answers"),
+        ("422", "unknown_attempt"),
+        ("429", "attempt_limit"),
+    ):
+        assert code in rows[status], (status, code)
+
+
 def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database):
     app = support.make_app(SEAT_TIME_SCALE=1.0)  # the testing default lets no time be needed
     try:
