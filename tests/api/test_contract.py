@@ -182,6 +182,23 @@ def test_a_quiz_opened_too_soon_answers_a_409_the_document_names(_database):
         support.clean_database(app)
 
 
+def test_an_admin_enrolling_in_a_draft_gets_the_409_the_document_names(app, client):
+    # An admin (second factor passed) sees drafts, so the enrollment reaches the rule that
+    # refuses a draft: a 409 the document has to name beside "already enrolled".
+    with app.app_context():
+        admin_id = support.create_user(email="admin@example.com", role="admin").id
+        support.enable_totp(admin_id)
+        make_course("draft-course", published=False)
+        support.sign_in_directly(client, admin_id, second_factor=True)
+    token = support.csrf_token(client, "/account/security")
+    response = client.post("/api/v1/courses/draft-course/enroll", headers={"X-CSRFToken": token})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "not_published"
+    responses = _document(client)["paths"]["/api/v1/courses/{slug}/enroll"]["post"]["responses"]
+    assert "not_published" in responses["409"]["description"]
+    assert "already_enrolled" in responses["409"]["description"]
+
+
 def test_the_document_declares_the_bearer_token_and_the_session(client):
     document = _document(client)
     schemes = document["components"]["securitySchemes"]

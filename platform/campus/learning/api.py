@@ -247,7 +247,11 @@ def list_enrollments() -> dict:
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in")
 @blp.alt_response(403, schema=ErrorSchema, description="No paid membership, or a read-only token")
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, or a draft")
-@blp.alt_response(409, schema=ErrorSchema, description="Already enrolled")
+@blp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="Already enrolled (already_enrolled), or a draft an admin sees (not_published)",
+)
 def enroll(slug: str) -> dict:
     """Enroll the signed-in member in a published course."""
     user = access.require_user(_user())
