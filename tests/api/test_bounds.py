@@ -168,6 +168,31 @@ def test_a_number_of_thousands_of_digits_is_a_400(app, client, digits):
     assert "more than 100 digits" in response.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "NaN",
+        '{"answers": [{"question_id": 1, "choice_ids": [Infinity]}]}',
+        '{"answers": [{"question_id": -Infinity, "choice_ids": [1]}], "attempt_id": NaN}',
+    ],
+)
+def test_nan_and_infinity_are_malformed_json_not_a_validation_error(app, client, body):
+    # Python's parser reads them, but they are no JSON numbers (RFC 8259 6): the body is
+    # malformed, a 400, as any other parser a client tests against would say.
+    response = _post_signed_in(app, client, body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_request" and "NaN" in error["message"]
+
+
+def test_nan_and_infinity_inside_strings_are_text():
+    from campus.api.bodies import has_non_json_number
+
+    assert has_non_json_number(b'{"a": NaN}') and has_non_json_number(b"[-Infinity]")
+    assert not has_non_json_number(b'{"NaN": "Infinity", "b": "x\\\\", "c": "NaN"}')
+    assert not has_non_json_number(b'{"a": "\\"NaN"}')
+
+
 def test_longest_number_skips_strings():
     from campus.api.bodies import longest_number
 

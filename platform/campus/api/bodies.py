@@ -4,8 +4,9 @@ Python's JSON parser recurses once per level, so a small body nested a thousand 
 raises RecursionError (a 500) in whatever parses it first (Flask, webargs, a view), and it
 refuses a number of more than 4,300 digits with a ValueError that webargs does not catch. Every
 JSON body is measured here before any parser sees it: too large is a 413, too deep or holding
-too long a number a 400. A body sent with a read (GET, HEAD, OPTIONS) is neither measured nor
-read: no read takes one, and its answer is the one without it.
+too long a number a 400, as is NaN or Infinity (which Python's parser reads but JSON has not). A
+body sent with a read (GET, HEAD, OPTIONS) is neither measured nor read: no read takes one, and
+its answer is the one without it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ _OPENERS = frozenset(b"[{")
 _DIGIT_RUNS = re.compile(rb'"(?:[^"\\]|\\.)*"|[0-9]+', re.DOTALL)
 # No field takes a number this long; Python's own limit on reading one is 4,300 digits.
 MAX_DIGITS = 100
+# A JSON string (skipped) or a word Python's parser reads as a number but JSON has not.
+_NON_JSON_NUMBERS = re.compile(rb'"(?:[^"\\]|\\.)*"|NaN|Infinity', re.DOTALL)
 # The escape of a NUL character (not an escaped backslash followed by "u0000").
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -49,6 +52,11 @@ def longest_number(body: bytes) -> int:
         (len(match.group()) for match in _DIGIT_RUNS.finditer(body) if match.group()[0] != 0x22),
         default=0,
     )
+
+
+def has_non_json_number(body: bytes) -> bool:
+    """Tell whether a JSON text holds NaN or Infinity outside its strings (no JSON numbers)."""
+    return any(match.group()[0] != 0x22 for match in _NON_JSON_NUMBERS.finditer(body))
 
 
 def _limit_message(limit: int) -> str:
@@ -78,6 +86,10 @@ def check_json_body() -> None:
         abort(400, f"The JSON body nests too deeply (at most {max_depth} levels).")
     if longest_number(body) > MAX_DIGITS:
         abort(400, f"The JSON body holds a number of more than {MAX_DIGITS} digits.")
+    if has_non_json_number(body):
+        # Python's parser reads them (then a schema calls the field invalid, a 422); no JSON
+        # parser does (RFC 8259 6), so the body is malformed.
+        abort(400, "The JSON body is malformed: NaN and Infinity are not JSON numbers.")
     if b"\x00" in body or _NUL_ESCAPE.search(body):
         # PostgreSQL can neither store nor compare text holding one (a 500 from the driver).
         abort(400, "The JSON body holds a NUL character, which no field takes.")
