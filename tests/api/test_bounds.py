@@ -261,6 +261,43 @@ def test_a_valid_tokens_oversized_body_is_still_refused_unread(app, client):
     assert response.status_code == 413
 
 
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "text/plain",
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ],
+)
+def test_a_tokens_write_with_any_body_past_the_site_limit_is_a_413_and_changes_nothing(
+    app, client, kind
+):
+    # The README: any body past MAX_CONTENT_LENGTH is a 413. A write that reads no body
+    # (an enrollment) went through with one of any size that was not JSON.
+    from tests.learning.helpers import make_course
+
+    user_id, raw = member_with_token(app, "write")
+    with app.app_context():
+        make_course("big-body")
+    response = client.post(
+        "/api/v1/courses/big-body/enroll",
+        input_stream=_Unreadable(),
+        content_type=kind,
+        headers=bearer(raw),
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
+    with app.app_context():
+        from campus.extensions import db
+        from campus.learning.models import Enrollment
+
+        assert db.session.query(Enrollment).filter_by(user_id=user_id).count() == 0
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/courses/{slug}/enroll"]["post"]
+    assert "any body is past the site's limit" in operation["responses"]["413"]["description"]
+
+
 def test_a_signed_in_members_oversized_streamed_form_is_refused_not_cut_short(app, client):
     with app.app_context():
         support.sign_in_directly(client, _member(app))

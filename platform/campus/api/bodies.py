@@ -64,12 +64,19 @@ def _limit_message(limit: int) -> str:
 
 
 def check_json_size() -> None:
-    """Refuse a JSON body whose declared length is past the limits (413), before reading it."""
-    if not _applies() or request.content_length is None:
+    """Refuse a body whose declared length is past the limits (413), before reading it.
+
+    A JSON body anywhere, and an API write's body of any type: a write that reads no body (an
+    enrollment) would otherwise go through with one past the site-wide limit.
+    """
+    length = request.content_length
+    if length is None or request.method in _BODYLESS:
         return
-    if request.content_length > (current_app.config.get("MAX_CONTENT_LENGTH") or float("inf")):
+    if not (_applies() or request.path.startswith("/api/")):
+        return
+    if length > (current_app.config.get("MAX_CONTENT_LENGTH") or float("inf")):
         abort(413)  # the site-wide limit, said as for any other request
-    if request.content_length > current_app.config["JSON_MAX_BYTES"]:
+    if _applies() and length > current_app.config["JSON_MAX_BYTES"]:
         abort(413, _limit_message(current_app.config["JSON_MAX_BYTES"]))
 
 

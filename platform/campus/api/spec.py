@@ -8,7 +8,8 @@ error statuses it can answer, so a generated client knows them all:
 - every operation: 400 (malformed input), 401 (a bad, revoked or expired token, or no sign-in
   where one is needed), 429 (the token's rate limit) and 503 (the limit's storage unreachable:
   a token's call that cannot be counted is refused, not let through);
-- writes: 403 (a read-only token) and 413 (a JSON body past JSON_MAX_BYTES);
+- writes: 403 (a read-only token) and 413 (a JSON body past JSON_MAX_BYTES, any body past
+  MAX_CONTENT_LENGTH);
 - operations with path parameters: 404; with query parameters or a body: 422 (a path value
   that fits no route is a 404).
 
@@ -98,7 +99,7 @@ DESCRIPTIONS = {
     401: "No sign-in or token where one is needed, or an unknown, revoked or expired token",
     403: "A read-only token may not write",
     404: "No such object (also any path number beyond the largest id)",
-    413: "The JSON body is too large",
+    413: "The JSON body is too large, or any body is past the site's limit",
     415: "The body is not JSON (Content-Type: application/json)",
     422: "Parameters or body do not fit the schema; details say which",
     429: "Too many requests for this token or this endpoint; see Retry-After",
