@@ -298,6 +298,48 @@ def test_a_tokens_write_with_any_body_past_the_site_limit_is_a_413_and_changes_n
     assert "any body is past the site's limit" in operation["responses"]["413"]["description"]
 
 
+@pytest.mark.parametrize("kind", ["text/plain", "application/octet-stream"])
+def test_a_tokens_streamed_write_body_past_the_site_limit_is_a_413_and_changes_nothing(
+    app, client, kind
+):
+    # Sent chunked, without a Content-Length: nothing declares its size, so it is counted.
+    from tests.learning.helpers import make_course
+
+    user_id, raw = member_with_token(app, "write")
+    with app.app_context():
+        make_course("streamed-body")
+    response = client.post(
+        "/api/v1/courses/streamed-body/enroll",
+        input_stream=io.BytesIO(b"x" * _OVERSIZED),
+        content_type=kind,
+        headers=bearer(raw),
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
+    with app.app_context():
+        from campus.extensions import db
+        from campus.learning.models import Enrollment
+
+        assert db.session.query(Enrollment).filter_by(user_id=user_id).count() == 0
+
+
+def test_a_tokens_streamed_write_body_within_the_limit_still_goes_through(app, client):
+    from tests.learning.helpers import make_course
+
+    _user_id, raw = member_with_token(app, "write")
+    with app.app_context():
+        make_course("small-streamed-body")
+    response = client.post(
+        "/api/v1/courses/small-streamed-body/enroll",
+        input_stream=io.BytesIO(b"x" * 1000),
+        content_type="text/plain",
+        headers=bearer(raw),
+        environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+    assert response.status_code == 201
+
+
 def test_a_signed_in_members_oversized_streamed_form_is_refused_not_cut_short(app, client):
     with app.app_context():
         support.sign_in_directly(client, _member(app))

@@ -80,6 +80,25 @@ def check_json_size() -> None:
         abort(413, _limit_message(current_app.config["JSON_MAX_BYTES"]))
 
 
+def check_streamed_size() -> None:
+    """Refuse an API write's streamed body (no Content-Length) past MAX_CONTENT_LENGTH (413)."""
+    # Werkzeug stops reading such a body at the limit without a word, and a write that takes
+    # no body never reads it: one byte past the limit tells an oversized body apart.
+    limit = request.max_content_length
+    streamed = request.content_length is None and request.environ.get("wsgi.input_terminated")
+    if not streamed or limit is None or request.method in _BODYLESS:
+        return
+    if not request.path.startswith("/api/"):
+        return
+    request.max_content_length = limit + 1
+    try:
+        oversized = len(request.get_data(cache=True)) > limit
+    finally:
+        request.max_content_length = limit
+    if oversized:
+        abort(413)
+
+
 def check_json_body() -> None:
     """Refuse a JSON body larger than JSON_MAX_BYTES (413) or deeper than JSON_MAX_DEPTH (400)."""
     if not _applies():
