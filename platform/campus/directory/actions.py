@@ -49,7 +49,15 @@ def save_profile(
     lock_row(User, user.id)
     existing = services.profile_of(user.id)
     before = _state(existing) if existing is not None else None
-    picture = photos.normalise(photo) if photo else None  # checked before anything changes
+    picture = None
+    if photo:  # checked before anything changes
+        try:
+            picture = photos.normalise(photo)
+        except services.DirectoryError:
+            # Refused with the fields' own errors: a member fixes the whole form in one go.
+            raise services.DirectoryError.of_fields(
+                problems_of(data, photo, published=services.is_published(existing))
+            ) from None
     profile = services.save(user, data)
     old_photo = profile.photo_key
     if picture is not None:
@@ -75,6 +83,23 @@ def save_profile(
         actor=actor if imported else actor or user,
     )
     return profile
+
+
+def problems_of(
+    data: services.ProfileData, photo: bytes | None = None, *, published: bool = False
+) -> dict[str, str]:
+    """Every bad field of a profile form (and its photo), by field name; empty when all is well."""
+    try:
+        services.check(data, published=published)
+        errors: dict[str, str] = {}
+    except services.DirectoryError as exc:
+        errors = exc.errors
+    if photo:
+        try:
+            photos.normalise(photo)
+        except services.DirectoryError as exc:
+            errors.setdefault(exc.field or "photo", exc.message)
+    return errors
 
 
 def _by_command(summary: str, imported: bool, actor: User | None) -> str:

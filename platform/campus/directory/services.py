@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import nh3
@@ -25,6 +27,7 @@ from campus.models.base import utcnow
 from campus.models.reads import slugs_and_changes
 from campus.models.writes import is_duplicate
 
+_T = TypeVar("_T")
 MAX_BIO = 4000
 MAX_SPECIALTIES = 8
 _PHONE = re.compile(r"^[0-9+().\- ]{7,40}$")
@@ -37,11 +40,25 @@ _BIO_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote"}
 class DirectoryError(Exception):
     """A directory change that cannot be made; the message is safe to show."""
 
-    def __init__(self, message: str, status: int = 400, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        field: str | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.field = field
+        # Every bad field's message (the first is `field`'s), so a form shows them all at once.
+        self.errors = dict(errors) if errors else ({field: message} if field else {})
+
+    @classmethod
+    def of_fields(cls, errors: dict[str, str]) -> DirectoryError:
+        """One error naming every bad field (in form order), led by the first."""
+        field, message = next(iter(errors.items()))
+        return cls(message, 422, field, errors)
 
 
 @dataclass
@@ -147,20 +164,30 @@ def _clean_keys(keys: list[str], allowed: dict[str, str], what: str) -> list[str
     return sorted(set(keys))
 
 
-def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
-    """Check and normalise a profile's fields; raise DirectoryError naming the first bad one."""
-    name = " ".join((data.display_name or "").split())
+def _clean_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
     # Zero-width spaces or dashes alone are not empty, but the directory would list no name.
     if not 2 <= len(name) <= 120 or not has_letter(name):
         raise DirectoryError("Enter the name clients know you by.", 422, "display_name")
+    return name
+
+
+def _locate(zip_code: str) -> geo.ZipPlace:
     try:
-        place = geo.locate(data.zip_code)
+        return geo.locate(zip_code)
     except geo.LocationError as exc:
         raise DirectoryError(str(exc), 422, "zip_code") from None
-    bio = (data.bio or "").replace("\r\n", "\n").strip()
+
+
+def _clean_bio(raw: str) -> str:
+    bio = (raw or "").replace("\r\n", "\n").strip()
     if len(bio) > MAX_BIO:
         raise DirectoryError(f"Keep your bio under {MAX_BIO} characters.", 422, "bio")
-    phone = (data.phone or "").strip()
+    return bio
+
+
+def _clean_phone(raw: str) -> str:
+    phone = (raw or "").strip()
     # The shortest number anyone dials has seven digits; the rest may be spacing and signs.
     if phone and not (_PHONE.match(phone) and sum(c.isdigit() for c in phone) >= 7):
         raise DirectoryError(
@@ -168,10 +195,57 @@ def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
             422,
             "phone",
         )
-    specialties = _clean_keys(data.specialties, taxonomy.specialties(), "specialties")
+    return phone
+
+
+def _clean_specialties(keys: list[str], published: bool) -> list[str]:
+    specialties = _clean_keys(keys, taxonomy.specialties(), "specialties")
     if len(specialties) > MAX_SPECIALTIES:
         raise DirectoryError(f"Choose at most {MAX_SPECIALTIES} specialties.", 422, "specialties")
-    professions = _clean_keys(data.professions, taxonomy.professions(), "professions")
+    if published and not specialties:
+        # Publishing asks for a specialty; a published profile keeps that rule when edited.
+        raise DirectoryError(
+            "A published profile needs at least one specialty. Choose one, or unpublish the "
+            "profile first.",
+            422,
+            "specialties",
+        )
+    return specialties
+
+
+class _Problems:
+    """Run each field's check, keeping every field's error rather than stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def run(self, clean: Callable[..., _T], *args: object) -> _T | None:
+        """Return the check's cleaned value, or None after noting its error."""
+        try:
+            return clean(*args)
+        except DirectoryError as exc:
+            self.errors.setdefault(exc.field or "", exc.message)
+            return None
+
+
+def check(data: ProfileData, *, published: bool = False) -> tuple[ProfileData, geo.ZipPlace]:
+    """Check and normalise a profile's fields; raise one DirectoryError naming every bad one.
+
+    `published`: the profile is listed already, so it must keep a specialty.
+    """
+    problems = _Problems()
+    name = problems.run(_clean_name, data.display_name)
+    professions = problems.run(_clean_keys, data.professions, taxonomy.professions(), "professions")
+    specialties = problems.run(_clean_specialties, data.specialties, published)
+    place = problems.run(_locate, data.zip_code)
+    bio = problems.run(_clean_bio, data.bio)
+    website = problems.run(_clean_website, data.website)
+    phone = problems.run(_clean_phone, data.phone)
+    if problems.errors:
+        raise DirectoryError.of_fields(problems.errors)
+    assert name is not None and place is not None and bio is not None
+    assert website is not None and phone is not None
+    assert specialties is not None and professions is not None
     cleaned = ProfileData(
         display_name=name,
         zip_code=place.zip_code,
@@ -179,7 +253,7 @@ def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
         street=" ".join((data.street or "").split())[:200],
         show_street=bool(data.show_street and (data.street or "").strip()),
         bio=bio,
-        website=_clean_website(data.website),
+        website=website,
         phone=phone,
         accepting_clients=bool(data.accepting_clients),
         contact_enabled=bool(data.contact_enabled),
@@ -192,6 +266,11 @@ def check(data: ProfileData) -> tuple[ProfileData, geo.ZipPlace]:
 def profile_of(user_id: int) -> DirectoryProfile | None:
     """The member's own profile, published or not."""
     return db.session.scalar(select(DirectoryProfile).where(DirectoryProfile.user_id == user_id))
+
+
+def is_published(profile: DirectoryProfile | None) -> bool:
+    """Tell whether the member has published this profile (so it must keep a specialty)."""
+    return profile is not None and profile.published_at is not None
 
 
 def listed_profile(slug: str) -> DirectoryProfile | None:
@@ -208,16 +287,8 @@ def listed_profile(slug: str) -> DirectoryProfile | None:
 
 def save(user: User, data: ProfileData) -> DirectoryProfile:
     """Create or update the member's profile from checked data (its location from the ZIP)."""
-    cleaned, place = check(data)
     profile = profile_of(user.id)
-    if profile is not None and profile.published_at is not None and not cleaned.specialties:
-        # Publishing asks for a specialty; a published profile keeps that rule when edited.
-        raise DirectoryError(
-            "A published profile needs at least one specialty. Choose one, or unpublish the "
-            "profile first.",
-            422,
-            "specialties",
-        )
+    cleaned, place = check(data, published=is_published(profile))
     # The slug is worked out before a new profile joins the session (a query would flush it).
     if profile is None or profile.display_name != cleaned.display_name:
         slug = _unused_slug(cleaned.display_name, place.city, profile.id if profile else None)

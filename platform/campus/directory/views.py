@@ -187,6 +187,17 @@ def _form_data(form: ProfileForm) -> services.ProfileData:
     )
 
 
+def _show_errors(form: ProfileForm, errors: dict[str, str]) -> bool:
+    """Put each error under its field (one the form refused already keeps its own message)."""
+    shown = False
+    for name, message in errors.items():
+        if name in form:
+            shown = True
+            if not form[name].errors:
+                form[name].errors = [message]
+    return shown
+
+
 def _edit_page(form: ProfileForm, profile, status: int = 200, notice: str | None = None):
     return render_template(
         "directory/edit.html",
@@ -215,10 +226,16 @@ def edit():
             form.professions.data = [user.profession] if user.profession != "other" else []
         return _edit_page(form, profile)
     form = ProfileForm()
-    if not form.validate_on_submit():
-        return _edit_page(form, profile, 422)
     upload = form.photo.data
     photo_bytes = upload.read(photos.MAX_PHOTO_BYTES + 1) if upload and upload.filename else None
+    if not form.validate_on_submit():
+        if not form.csrf_token.errors:
+            # The form's own checks stop nothing else: every bad field is named at once.
+            published = services.is_published(profile)
+            _show_errors(
+                form, actions.problems_of(_form_data(form), photo_bytes, published=published)
+            )
+        return _edit_page(form, profile, 422)
     try:
         actions.save_profile(
             user, _form_data(form), photo=photo_bytes, remove_photo=bool(form.remove_photo.data)
@@ -226,12 +243,8 @@ def edit():
         db.session.commit()
     except services.DirectoryError as exc:
         db.session.rollback()
-        notice = None
-        if exc.field and exc.field in form:
-            form[exc.field].errors = [exc.message]
-        else:
-            # Said in the form, where the page opens (#profile-form), not at the top of the page.
-            notice = exc.message
+        # Said in the form, where the page opens (#profile-form), not at the top of the page.
+        notice = None if _show_errors(form, exc.errors) else exc.message
         return _edit_page(form, services.profile_of(user.id), 422, notice)
     saved = services.profile_of(user.id)
     if saved is not None and saved.is_listed:
