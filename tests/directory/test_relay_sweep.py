@@ -232,3 +232,35 @@ def test_a_message_not_passed_on_is_not_counted_as_received(
         assert sweep_messages.delay().get() == 0
     with app.app_context():
         assert db.session.get(DirectoryProfile, profile_id).messages_received == 2
+
+
+def test_the_notice_of_a_message_not_passed_on_does_not_carry_what_the_sender_wrote(
+    app, client, practitioner, broker
+):
+    """The form takes any address: a notice repeating the body mailed anyone anything."""
+    from campus.directory.models import DirectoryProfile
+    from campus.extensions import db
+
+    profile_id, slug = practitioner
+    client.get(f"/directory/{slug}")
+    body = "Cheap watches at the best prices, reply today for your winnings."
+    fields = message_fields(
+        app, profile_id, email="victim@example.net", name="Prize Desk", message=body
+    )
+    support.post_form(client, f"/directory/{slug}/contact", fields)
+    with app.app_context():
+        db.session.execute(
+            update(DirectoryProfile)
+            .where(DirectoryProfile.id == profile_id)
+            .values(contact_enabled=False)
+        )
+        db.session.commit()
+    broker.down = False
+    with _later(10):
+        assert sweep_messages.delay().get() == 1
+    [notice] = support.outbox(app)
+    assert notice["To"] == "victim@example.net"
+    text = str(notice) + support.body_of(notice)
+    assert "Cheap watches" not in text and "winnings" not in text
+    assert "Prize Desk" not in text
+    assert "Sam Swept" in support.body_of(notice)  # still says whom it was for

@@ -222,12 +222,13 @@ def relay(message_id: int) -> bool:
             .execution_options(synchronize_session=False)
         )
         if sender is not None:
+            # Without the message: the typed address may be anyone's, and a notice repeating
+            # what was typed would carry any text, from us, to any address.
             queue_email(
                 sender,
                 f"Your message to {profile.display_name} was not passed on",
                 "directory_message_undelivered",
                 dedupe_key=_mail_key("message-undelivered", message),
-                message=message,
                 profile=profile,
             )
         db.session.flush()
