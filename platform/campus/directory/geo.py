@@ -88,6 +88,8 @@ def _lookup(zip_code: str) -> ZipPlace | None:
             lat, lon = float(row["lat"]), float(row["long"])
         except (KeyError, TypeError, ValueError):
             continue
+        if not on_map(lat, lon):
+            continue  # no coordinates in the data (some PO box and single-firm ZIPs)
         return ZipPlace(zip_code, row.get("city") or "", row.get("state") or "", lat, lon)
     return None
 
@@ -107,9 +109,29 @@ def locate(raw_zip: str | None) -> ZipPlace:
             f"The ZIP code {zip_code} is a military (APO/FPO/DPO) address, not a place on the "
             "map. Enter the ZIP code of a place clients can come to."
         )
+    if place is None and _is_unmapped(zip_code):
+        raise LocationError(
+            f"The ZIP code {zip_code} has no place on our map (it serves post office boxes or a "
+            "single business). Enter the ZIP code of a street address."
+        )
     if place is None:
         raise LocationError(f"We do not know the ZIP code {zip_code}. Check it and try again.")
     return place
+
+
+def on_map(lat: float, lon: float) -> bool:
+    """Tell whether a point is a real location, not the 0, 0 the ZIP data gives one it lacks.
+
+    No US ZIP lies where the equator meets the prime meridian (off West Africa): a profile
+    stored there was saved before such ZIPs were refused, and has no place to be searched from.
+    """
+    return not (lat == 0 and lon == 0)
+
+
+def _is_unmapped(zip_code: str) -> bool:
+    import zipcodes
+
+    return bool(zipcodes.matching(zip_code))
 
 
 def clean_radius(raw: str | float | int | None, default: int = 25) -> float:

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campus.accounts.models import User
+from campus.directory import geo
 from campus.extensions import Model
 from campus.models.base import IDS_KEPT, TimestampMixin, utcnow
 
@@ -104,6 +105,11 @@ class DirectoryProfile(TimestampMixin, Model):
         # host's name, or hold a password in clear.
         authority = re.split(r"[/?#]", self.website.partition("://")[2], maxsplit=1)[0]
         return "" if "@" in authority else self.website
+
+    @property
+    def on_map(self) -> bool:
+        """Tell whether the profile has a real location (searches find no profile without)."""
+        return geo.on_map(self.lat, self.lon)
 
     @property
     def specialty_keys(self) -> list[str]:

@@ -152,6 +152,9 @@ def _conditions(wraps: bool, specialty: bool, profession: bool, credential: bool
         profile.listed.is_(True),
         profile.lat_band.in_(bindparam("bands", expanding=True)),
         lon_range,
+        # Saved at a ZIP with no coordinates (before those were refused), a profile sits at 0, 0:
+        # it has no distance from anywhere, and is found by no search (its owner is told).
+        or_(profile.lat != 0, profile.lon != 0),
     ]
     # The cheap tests first: SQLite checks a row's terms in this order, and a specialty drops
     # most of the box before any product is computed.
