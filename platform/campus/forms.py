@@ -6,15 +6,18 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import request
+from flask import g, has_request_context, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(formdata=...)
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import ValidationError
-from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField
+from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField, StringField
 
 from campus.accounts.rules import DIRECTION_MARKS
 from campus.integers import is_digits, is_plain_decimal
+
+# Hidden fields carry what the page set (an id, a role, a code), never what was typed.
+_NOT_REFILLED = ("hidden", "password", "file", "submit", "checkbox", "radio")
 
 
 class Form(FlaskForm):
@@ -24,7 +27,27 @@ class Form(FlaskForm):
     upload next to its fields, so a file sent under a text field's name reached that field's
     validators as a file object, and a JSON body of any shape was read as the form: both
     answered 500. Pages post their forms as forms.
+
+    A page shown again with what was typed before (`g.typed_fields`, e.g. after the admin's
+    password confirmation) has its forms' text fields filled in from it.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        typed = g.get("typed_fields") if has_request_context() else None
+        if typed and not self.is_submitted():
+            self.fill_typed(typed)
+
+    def fill_typed(self, typed: MultiDict) -> None:
+        """Fill the visible text and number fields from what was typed (not hidden ones)."""
+        for field in self:
+            if (
+                field.name not in typed
+                or getattr(field.widget, "input_type", None) in _NOT_REFILLED
+            ):
+                continue
+            if isinstance(field, StringField | IntegerField | DecimalField):
+                field.process(MultiDict([(field.name, typed[field.name])]))
 
     class Meta(FlaskForm.Meta):
         def render_field(self, field: Any, render_kw: dict) -> Any:

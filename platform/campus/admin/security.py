@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING
 
-from flask import flash, redirect, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from campus.urls import referrer_path, safe_local_path
 
@@ -16,6 +18,12 @@ if TYPE_CHECKING:
 # A password confirmation keeps sensitive actions open this long.
 FRESH_SECONDS = 10 * 60
 _SESSION_KEY = "admin_confirmed_at"
+# What the admin typed in a form sent before the confirmation, for the page it was sent from.
+KEPT_KEY = "admin_kept_fields"
+# The session is a cookie (browsers keep 4 KB of one): a longer text is not kept.
+_KEPT_MAX_CHARS = 1500
+# Fields never written into the cookie, whatever form they came in.
+_NEVER_KEPT = ("csrf", "password", "code", "token", "secret")
 
 
 def is_admin() -> bool:
@@ -77,8 +85,48 @@ def ask_for_password(back_path: str | None = None):
     home = url_for("admin.index")
     if back_path is None:
         back_path = referrer_path(home)
+    back_path = safe_next(back_path, home)
+    if request.method == "POST":
+        keep_typed_fields(back_path)
     flash("Please confirm your password to continue, then repeat the action.", "warning")
-    return redirect(url_for("admin_confirm.index", next=safe_next(back_path, home)))
+    return redirect(url_for("admin_confirm.index", next=back_path))
+
+
+def keep_typed_fields(back_path: str) -> None:
+    """Remember the text fields of the form being refused, to fill them in again at back_path.
+
+    A reason typed before the confirmation was lost with the refused form: the admin came
+    back to an empty form and typed it again.
+    """
+    fields: list[list[str]] = []
+    size = 0
+    for name, value in request.form.items(multi=True):
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if any(word in name.lower() for word in _NEVER_KEPT):
+            continue
+        size += len(json.dumps([name, value]))
+        if size > _KEPT_MAX_CHARS:
+            break
+        fields.append([name, value])
+    session.pop(KEPT_KEY, None)
+    if fields:
+        session[KEPT_KEY] = {"path": back_path, "at": time.time(), "fields": fields}
+
+
+def take_kept_fields(path: str, now: float | None = None) -> MultiDict | None:
+    """Hand over, once, the fields kept for this page (None elsewhere, or once stale)."""
+    kept = session.get(KEPT_KEY)
+    if not isinstance(kept, dict):
+        return None
+    age = (now or time.time()) - float(kept.get("at") or 0)
+    if not 0 <= age < FRESH_SECONDS:
+        session.pop(KEPT_KEY, None)
+        return None
+    if kept.get("path") != path:
+        return None
+    session.pop(KEPT_KEY, None)
+    return MultiDict([(str(name), str(value)) for name, value in kept.get("fields") or []])
 
 
 def confirm(user: User, password: str, code: str | None) -> str | None:

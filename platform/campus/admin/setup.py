@@ -68,7 +68,19 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(ConfirmView(name="Confirm", endpoint="admin_confirm", url="/admin/confirm"))
     _menu_links_per_request(admin)
+    app.before_request(_typed_before_confirming)
     return admin
+
+
+def _typed_before_confirming() -> None:
+    """Back on the page of a form refused for the confirmation: its forms get what was typed."""
+    from flask import g, request, session
+
+    from campus.admin import security
+    from campus.urls import requested_path
+
+    if request.method == "GET" and security.KEPT_KEY in session:
+        g.typed_fields = security.take_kept_fields(requested_path())
 
 
 def _menu_links_per_request(admin: Admin) -> None:
