@@ -118,21 +118,32 @@ def check_message(name: str, email: str, body: str, honeypot: str) -> tuple[str,
     name = " ".join((name or "").split())
     email = normalize_email(email or "")  # the form accounts keep it in: any server takes it
     body = (body or "").replace("\r\n", "\n").strip()
-    if not 1 <= len(name) <= 120 or not has_letter(name):
-        raise DirectoryError("Tell the practitioner your name.", 422, "name")
-    if len(email) > 320 or not _EMAIL.match(email):
-        raise DirectoryError("Enter your email address so they can reply.", 422, "email")
-    if len(body) < 10:
-        raise DirectoryError("Write a few words about what you are looking for.", 422, "message")
-    if len(body) > MAX_MESSAGE:
-        raise DirectoryError(f"Keep the message under {MAX_MESSAGE} characters.", 422, "message")
-    if len(_LINK.findall(body)) > MAX_LINKS:
-        raise DirectoryError(
-            f"Messages may hold at most {MAX_LINKS} links. Remove some and send it again.",
-            422,
-            "message",
-        )
+    # Every field's problem at once: a client fixing three mistakes sends the form once more.
+    errors = message_problems(name, email, body)
+    if errors:
+        raise DirectoryError.of_fields(errors)
     return name, email, body
+
+
+def message_problems(name: str, email: str, body: str) -> dict[str, str]:
+    """Every bad field of a client's message, by field name; empty when all is well."""
+    name = " ".join((name or "").split())
+    email = normalize_email(email or "")
+    body = (body or "").replace("\r\n", "\n").strip()
+    errors: dict[str, str] = {}
+    if not 1 <= len(name) <= 120 or not has_letter(name):
+        errors["name"] = "Tell the practitioner your name."
+    if len(email) > 320 or not _EMAIL.match(email):
+        errors["email"] = "Enter your email address so they can reply."
+    if len(body) < 10:
+        errors["message"] = "Write a few words about what you are looking for."
+    elif len(body) > MAX_MESSAGE:
+        errors["message"] = f"Keep the message under {MAX_MESSAGE} characters."
+    elif len(_LINK.findall(body)) > MAX_LINKS:
+        errors["message"] = (
+            f"Messages may hold at most {MAX_LINKS} links. Remove some and send it again."
+        )
+    return errors
 
 
 def sent_already(

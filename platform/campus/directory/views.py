@@ -110,6 +110,12 @@ def send_message(slug: str):
         abort(404, "There is no published profile at this address.")
     form = ContactForm()
     if not form.validate_on_submit():
+        if not form.csrf_token.errors:
+            # The form's own checks stop nothing else: every bad field is named at once.
+            problems = contact.message_problems(
+                form.name.data or "", form.email.data or "", form.message.data or ""
+            )
+            _show_errors(form, problems)
         return _profile_page(slug, form, 422)
     try:
         actions.send_message(
@@ -126,8 +132,7 @@ def send_message(slug: str):
     except services.DirectoryError as exc:
         db.session.rollback()
         status = exc.status if exc.status != 400 else 422
-        if exc.field and exc.field in form:
-            form[exc.field].errors = [exc.message]
+        if _show_errors(form, exc.errors):
             return _profile_page(slug, form, status)
         # Said in the contact box, where the page opens (#contact), not at the top of the page.
         return _profile_page(slug, form, status, notice=exc.message)
@@ -187,7 +192,7 @@ def _form_data(form: ProfileForm) -> services.ProfileData:
     )
 
 
-def _show_errors(form: ProfileForm, errors: dict[str, str]) -> bool:
+def _show_errors(form: ProfileForm | ContactForm, errors: dict[str, str]) -> bool:
     """Put each error under its field (one the form refused already keeps its own message)."""
     shown = False
     for name, message in errors.items():
