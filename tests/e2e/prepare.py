@@ -474,6 +474,7 @@ def studying(email: str) -> dict[str, Any]:
         db.session.commit()
     return {
         "email": account.email,
+        "id": account.id,
         "password": DEFAULT_PASSWORD,
         "quiz_course": studied.slug,
         "lesson_course": fresh.slug,

@@ -68,3 +68,15 @@ def test_directory_results_reflow_at_320_pixels(page: Page, stack, shots):
     expect(page.locator(".directory-card").first).to_be_visible()
     shot(page, shots, "directory-results-320")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_an_admins_page_of_a_member_with_courses_fits_the_phone(page: Page, stack, shots):
+    # The member's courses, study time and certificates are tables wider than a phone.
+    admin = stack.prepare("busy_admin", "phone-member-admin@example.com")
+    member = stack.prepare("studying", "phone-studying@example.com")
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto(f"/admin/members/{member['id']}/")
+    expect(page.locator("table").first).to_be_visible()
+    shot(page, shots, "admin-member-page")
+    assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
