@@ -80,3 +80,18 @@ def test_an_admins_page_of_a_member_with_courses_fits_the_phone(page: Page, stac
     expect(page.locator("table").first).to_be_visible()
     shot(page, shots, "admin-member-page")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_record_with_a_long_source_address_fits_the_phone(page: Page, stack, shots):
+    # A renewal rule's source is a long web address: its details table widened the page.
+    admin = stack.prepare("busy_admin", "phone-rules-admin@example.com")
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto("/admin/renewal-rules/")
+    links = page.locator("a[href*='/renewal-rules/details/']")
+    hrefs = {links.nth(n).get_attribute("href") for n in range(links.count())}
+    assert hrefs, "no renewal rules to open"
+    for href in sorted(hrefs):
+        page.goto(href)
+        assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, f"{href} scrolls sideways"
+    shot(page, shots, "renewal-rule-details")
