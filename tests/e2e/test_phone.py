@@ -95,3 +95,11 @@ def test_a_record_with_a_long_source_address_fits_the_phone(page: Page, stack, s
         page.goto(href)
         assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, f"{href} scrolls sideways"
     shot(page, shots, "renewal-rule-details")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_api_reference_fits_the_phone(page: Page, stack, shots):
+    page.goto("/api/v1/docs")
+    expect(page.locator(".api-op").first).to_be_visible()
+    shot(page, shots, "api-reference")
+    assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
