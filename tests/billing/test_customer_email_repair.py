@@ -85,5 +85,5 @@ def test_billing_sync_says_how_many_emails_it_repaired(stripe_app, fake_stripe):
     _set_email(stripe_app, user_id, "new@example.com")
     result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
     assert result.exit_code == 0, result.output
-    assert "1 customers given their member's current email." in result.output
+    assert "1 customers given their member's current email and name." in result.output
     assert fake_stripe.customers[customer_id]["email"] == "new@example.com"

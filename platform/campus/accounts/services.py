@@ -22,6 +22,7 @@ from campus.accounts.addresses import email_forms, normalize_email
 from campus.accounts.models import PROFESSIONS, User, UserToken
 from campus.accounts.notices import tell_member, warn_of_signup_attempt
 from campus.accounts.rules import RuleError, has_letter, password_problem, plain_text
+from campus.accounts.signals import name_changed
 from campus.audit import record
 from campus.certificates.pdf import unprintable
 from campus.extensions import db
@@ -367,12 +368,7 @@ def change_password(user: User, current_password: str, new_password: str) -> int
     return revoke_all_tokens(user, "password changed", actor=user)
 
 
-def update_profile(
-    user: User,
-    *,
-    full_name: str,
-    profession: str,
-) -> None:
+def update_profile(user: User, *, full_name: str, profession: str) -> None:
     """Update the fields a user may edit about themselves, and log a change.
 
     The name is the one their next certificates print, so an auditor must see when and from
@@ -385,6 +381,8 @@ def update_profile(
     for name, value in fields.items():
         setattr(user, name, value)
     record("profile_updated", user, before=before, after=dict(fields), actor=user)
+    if before["full_name"] != fields["full_name"]:
+        name_changed.send(None, user_id=user.id)  # Stripe prints it on receipts and invoices
 
 
 def create_admin(

@@ -1,4 +1,4 @@
-"""Signals other features listen to (billing tells Stripe when a member's email changes)."""
+"""Signals other features listen to (billing tells Stripe a member's new email or name)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# Sent inside the changing transaction as send(None, user_id=...) once a member's new address
-# took effect; receivers that start work should use campus.jobs.enqueue_after_commit so nothing
-# runs for a rolled-back change.
+# Sent inside the changing transaction as send(None, user_id=...) once the change took effect;
+# receivers that start work should use campus.jobs.enqueue_after_commit so nothing runs for a
+# rolled-back change.
 email_changed = _signals.signal("email-changed")
+name_changed = _signals.signal("name-changed")

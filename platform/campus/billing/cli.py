@@ -79,7 +79,7 @@ def sync_command() -> None:
             else ""
         )
         + (
-            f" {counts['emails']} customers given their member's current email."
+            f" {counts['emails']} customers given their member's current email and name."
             if counts["emails"]
             else ""
         )

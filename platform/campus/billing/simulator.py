@@ -344,13 +344,13 @@ def delete_customer(customer_id: str) -> None:
     db.session.flush()
 
 
-def update_customer_email(customer_id: str, email: str) -> None:
-    """Set a customer's email, as Stripe does; CustomerMissing for one that is gone."""
+def update_customer_contact(customer_id: str, email: str, name: str) -> None:
+    """Set a customer's email and name, as Stripe does; CustomerMissing for one that is gone."""
     found = get_object(customer_id)
     if found is None or found["object"] != "customer":
         raise CustomerMissing(f"No such customer: '{customer_id}'")
     customer = store.lock(customer_id)
-    customer["email"] = email
+    customer.update(email=email, name=name)
     store.save(customer)
 
 
@@ -410,8 +410,8 @@ class SimulatedGateway:
     def delete_customer(self, customer_id: str) -> None:
         delete_customer(customer_id)
 
-    def update_customer_email(self, customer_id: str, email: str) -> None:
-        update_customer_email(customer_id, email)
+    def update_customer_contact(self, customer_id: str, *, email: str, name: str) -> None:
+        update_customer_contact(customer_id, email, name)
 
     def retrieve_customer(self, customer_id: str) -> dict[str, Any] | None:
         obj = get_object(customer_id)

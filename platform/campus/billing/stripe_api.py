@@ -54,7 +54,7 @@ class Gateway(Protocol):
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
     def cancel_subscription(self, subscription_id: str) -> None: ...
     def delete_customer(self, customer_id: str) -> None: ...
-    def update_customer_email(self, customer_id: str, email: str) -> None: ...
+    def update_customer_contact(self, customer_id: str, *, email: str, name: str) -> None: ...
     def retrieve_customer(self, customer_id: str) -> dict[str, Any] | None: ...
 
 
@@ -218,15 +218,15 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
 
-    def update_customer_email(self, customer_id: str, email: str) -> None:
-        """Set the address Stripe sends the customer's receipts to (POST /v1/customers/:id).
+    def update_customer_contact(self, customer_id: str, *, email: str, name: str) -> None:
+        """Set the customer's email and name, on its receipts (POST /v1/customers/:id).
 
         Raises CustomerMissing when Stripe does not know the customer (deleted there, or made
         with other keys): there is nobody to tell; RequestRefused for any other 4xx but 429
-        (an address Stripe will not take); PaymentProviderError for what may pass.
+        (an address or name Stripe will not take); PaymentProviderError for what may pass.
         """
         try:
-            _client().v1.customers.update(customer_id, params={"email": email})
+            _client().v1.customers.update(customer_id, params={"email": email, "name": name})
         except stripe.StripeError as exc:
             if getattr(exc, "code", None) == "resource_missing":
                 raise CustomerMissing(str(exc)) from exc

@@ -63,18 +63,18 @@ def customer_for(user: User) -> StripeCustomer | None:
     return db.session.scalar(select(StripeCustomer).where(StripeCustomer.user_id == user.id))
 
 
-def customer_contact(user_id: int) -> tuple[str, str] | None:
-    """Return (Stripe customer id, current email) of a user with a customer, as committed now.
+def customer_contact(user_id: int) -> tuple[str, str, str] | None:
+    """Return (Stripe customer id, email, name) of a user with a customer, as committed now.
 
     None for a user without a customer, and for a deleted account: its address is a
-    placeholder that Stripe must never be given.
+    placeholder and its name kept only for its CE records; Stripe must never be given either.
     """
     found = db.session.execute(
-        select(StripeCustomer.stripe_customer_id, User.email)
+        select(StripeCustomer.stripe_customer_id, User.email, User.full_name)
         .join(User, User.id == StripeCustomer.user_id)
         .where(StripeCustomer.user_id == user_id, User.deleted_at.is_(None))
     ).first()
-    return (found[0], found[1]) if found is not None else None
+    return (found[0], found[1], found[2]) if found is not None else None
 
 
 def fetch_stamp() -> int:

@@ -164,21 +164,26 @@ def sweep_webhook_events() -> bool:
     bind=True, max_retries=10, acks_late=True, reject_on_worker_lost=True, name=SYNC_EMAIL_TASK
 )
 def sync_customer_email(self, user_id: int) -> str | None:
-    """Give the member's Stripe customer their current email; nothing without a customer."""
+    """Give the member's Stripe customer their current email and name; nothing without one."""
     try:
         return customer_email.send_current_email(user_id, db.session.commit)
     except CustomerMissing as exc:
         db.session.rollback()
-        log.info("no Stripe customer to give user %s's email: %s", user_id, exc)
+        log.info("no Stripe customer to give user %s's email and name: %s", user_id, exc)
         return None
     except RequestRefused as exc:
-        # Asked again, Stripe answers the same. Its message can quote the address: not logged.
+        # Asked again, Stripe answers the same. Its message can quote the address or the name.
         db.session.rollback()
-        log.warning("Stripe refused user %s's email (HTTP %s)", user_id, _status_of(exc))
+        log.warning("Stripe refused user %s's email or name (HTTP %s)", user_id, _status_of(exc))
         return None
     except PaymentProviderError as exc:
         db.session.rollback()
-        log.warning("user %s's email did not reach Stripe: %s", user_id, exc)
+        log.warning(
+            "user %s's email and name did not reach Stripe: %s (HTTP %s)",
+            user_id,
+            type(exc.__cause__ or exc).__name__,
+            _status_of(exc),
+        )
         if self.request.is_eager:
             return None  # inline (eager mode): retries at once would hold the request for minutes
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
