@@ -84,6 +84,8 @@ def sign_in_as(app, client, reader: str) -> None:
             support.make_member(user.id, "canceled")
         elif reader == "unpaid_member":
             support.make_member(user.id, "unpaid")
+        elif reader == "pending_member":
+            support.make_member(user.id, "incomplete")
         # An admin previews as in /admin/: a second factor on, and a session that passed it.
         admin = reader == "admin"
         if admin:

@@ -94,6 +94,7 @@ def _membership_path(app) -> str:
         ("free_member", "paid", "Become a member"),
         ("lapsed_member", "paid", "Renew your membership"),
         ("unpaid_member", "paid", "Update your payment"),
+        ("pending_member", "paid", "Finish your payment"),
     ],
 )
 def test_the_call_to_action_fits_the_reader(app, client, reader, visibility, expected):
@@ -103,6 +104,9 @@ def test_the_call_to_action_fits_the_reader(app, client, reader, visibility, exp
     html = client.get("/articles/cta").get_data(as_text=True)
     assert 'class="article-cta"' in html
     assert expected in html
+    if reader == "pending_member":
+        # A first payment still clearing or awaiting confirmation has not failed.
+        assert "did not go through" not in html and "payment is pending" in html
     if reader == "anonymous":
         assert 'href="/signup?next=/articles/cta"' in html
     else:

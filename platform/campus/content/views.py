@@ -39,7 +39,9 @@ from campus.urls import public_url, requested_path
 from campus.xmltext import xml_text
 
 LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
-UNPAID_STATUSES = {"past_due", "unpaid", "incomplete"}
+UNPAID_STATUSES = {"past_due", "unpaid"}
+# Checkout made it, but its first payment is still clearing or awaits the member's confirmation.
+FIRST_PAYMENT_STATUS = "incomplete"
 
 
 def _slug_arg(name: str) -> str | None:
@@ -91,6 +93,16 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
     from campus.billing.access import membership_state
 
     status = membership_state(current_user).status
+    if status == FIRST_PAYMENT_STATUS:
+        return {
+            "title": "Your first payment is pending",
+            "text": "Your membership starts, with the rest of this article and the whole "
+            "library, as soon as your first payment goes through. If your bank asks you to "
+            "confirm it, finish it in the billing portal; a bank debit can take a few days "
+            "to clear.",
+            "primary_label": "Finish your payment",
+            "primary_url": membership_url(),
+        }
     if status in UNPAID_STATUSES:
         return {
             "title": "Your last payment did not go through",
