@@ -170,3 +170,21 @@ def test_the_course_and_quiz_pages_date_a_completion_as_its_certificate_prints_i
     assert "December 31, 2026" not in course
     quiz = member.get("/courses/utc-dated-course/quiz").get_data(as_text=True)
     assert "Course completed on January 1, 2027" in quiz
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        ("incomplete", "Your membership starts as soon as your first payment goes through"),
+        ("unpaid", "Paid content is locked until your card is updated"),
+    ],
+)
+def test_a_membership_awaiting_a_payment_is_not_called_ended(app, client, status, shown):
+    # Stripe still holds it open for its invoice (and checkout refuses to start another one):
+    # the member has something to pay or confirm, not a membership to join again.
+    with app.app_context():
+        user_id = support.create_user().id
+        support.make_member(user_id, status)
+    page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
+    assert shown in page
+    assert "Ended" not in page and "join again" not in page
