@@ -1206,3 +1206,21 @@ def test_broker_down_after_storing_still_acknowledges_and_sync_requeues(
     [row] = _events(stripe_app)
     assert row.status == "processed"
     assert _sub(stripe_app, "sub_a").status == "active"
+
+
+def test_a_failed_first_payment_does_not_speak_of_a_membership_to_keep(
+    stripe_client, stripe_app, customer
+):
+    # The first invoice of a checkout failed (or awaits the member's confirmation): the
+    # membership has not started, so there is no access to pause and no membership to keep.
+    user_id, customer_id = customer
+    now = int(time.time())
+    pending = subscription("sub_a", customer_id, status="incomplete", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.created", pending, now - 1))
+    failed = invoice("sub_a", customer_id, paid=False)
+    post_event(stripe_client, event("invoice.payment_failed", failed, now))
+    [message] = support.outbox(stripe_app)
+    body = support.body_of(message)
+    assert "paused" not in body and "keep your membership" not in body
+    assert "starts as soon as your first payment goes through" in body
+    assert support.link_in(message) == "/membership"

@@ -335,6 +335,8 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         amount=invoice.get("amount_due") if invoice.get("currency") == "usd" else None,
         access_until=None if comp_until is not None else until,
         comp_until=comp_until,
+        # A checkout's first invoice: the membership has not started, so none is "kept".
+        first_payment=row.status == "incomplete",
         link=membership_link(),
     )
     return "processed", None
