@@ -86,3 +86,13 @@ def test_a_checkout_completed_with_its_payment_pending_is_not_opened_twice(strip
     assert "finish it in the billing portal" in page and "Join again" not in page
     with stripe_app.app_context():
         assert db.session.scalar(select(Subscription.status)) == "incomplete"
+
+
+def test_a_paused_membership_is_not_called_overdue(stripe_app, fake_stripe):
+    # Stripe pauses a subscription whose trial ended without a card to charge: nothing is
+    # overdue, and a new card does not resume it (only joining again restores access).
+    client, _ = _member_with(stripe_app, "paused")
+    page = client.get("/membership").get_data(as_text=True)
+    assert "overdue" not in page and "Update your card to restore access" not in page
+    assert "Your membership is paused" in page
+    assert "Join again" in page and 'action="/membership/checkout"' in page
