@@ -96,3 +96,23 @@ def test_a_paused_membership_is_not_called_overdue(stripe_app, fake_stripe):
     assert "overdue" not in page and "Update your card to restore access" not in page
     assert "Your membership is paused" in page
     assert "Join again" in page and 'action="/membership/checkout"' in page
+
+
+def test_a_membership_past_its_cancellation_shows_as_ended_not_active(stripe_app, fake_stripe):
+    # Cancelled at period end, the period is over and Stripe's deletion event is not here yet:
+    # access has ended, and so must the badge.
+    with stripe_app.app_context():
+        user = support.create_user()
+        user_id, email = user.id, user.email
+        support.make_member(
+            user_id,
+            "active",
+            cancel_at_period_end=True,
+            current_period_end=utcnow() - timedelta(hours=1),
+        )
+    client = stripe_app.test_client()
+    support.login(client, email)
+    page = client.get("/membership").get_data(as_text=True)
+    status = page[page.index('id="status-heading"') :]
+    status = status[: status.index("</h2>")]
+    assert "Ended" in status and "active" not in status
