@@ -98,6 +98,17 @@ def test_a_paused_membership_is_not_called_overdue(stripe_app, fake_stripe):
     assert "Join again" in page and 'action="/membership/checkout"' in page
 
 
+def test_a_first_payment_that_never_came_is_not_called_an_ended_membership(stripe_app, fake_stripe):
+    # Stripe gave up on the first invoice: the membership never started, so it did not "end"
+    # (least of all on the date its unpaid first period would have run to).
+    client, _ = _member_with(stripe_app, "incomplete_expired")
+    page = client.get("/membership").get_data(as_text=True)
+    assert "Your membership ended" not in page and "incomplete expired" not in page
+    assert "never started" in page and "Join again" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "Not started" in home and "Ended" not in home
+
+
 def test_a_membership_past_its_cancellation_shows_as_ended_not_active(stripe_app, fake_stripe):
     # Cancelled at period end, the period is over and Stripe's deletion event is not here yet:
     # access has ended, and so must the badge.
