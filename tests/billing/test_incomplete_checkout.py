@@ -127,3 +127,20 @@ def test_a_membership_past_its_cancellation_shows_as_ended_not_active(stripe_app
     status = page[page.index('id="status-heading"') :]
     status = status[: status.index("</h2>")]
     assert "Ended" in status and "active" not in status
+
+
+def test_a_cancelled_membership_past_its_grace_says_access_is_locked(stripe_app, fake_stripe):
+    # The renewal failed, the grace ran out and the member then cancelled: the page must not
+    # read as access until the period's end, nor promise no charge while Stripe may still
+    # retry the unpaid invoice (the cancellation email says so too).
+    client, user_id = _member_with(stripe_app, "active")
+    with stripe_app.app_context():
+        row = db.session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+        row.status = "past_due"
+        row.cancel_at_period_end = True
+        row.past_due_since = utcnow() - timedelta(days=20)
+        db.session.commit()
+    page = client.get("/membership").get_data(as_text=True)
+    assert "paid articles and courses are locked" in page
+    assert "You will not be charged again" not in page
+    assert "may still be tried again" in page
