@@ -144,3 +144,23 @@ def test_a_cancelled_membership_past_its_grace_says_access_is_locked(stripe_app,
     assert "paid articles and courses are locked" in page
     assert "You will not be charged again" not in page
     assert "may still be tried again" in page
+
+
+def test_a_past_due_member_with_a_comp_is_not_told_access_ends_with_the_grace(
+    stripe_app, fake_stripe
+):
+    # The comp grant keeps access past the card's grace: the page must give that end, as the
+    # payment-failed email does, not the grace's.
+    from campus.templating import format_date
+
+    client, user_id = _member_with(stripe_app, "active")
+    with stripe_app.app_context():
+        row = db.session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+        row.status = "past_due"
+        row.past_due_since = utcnow() - timedelta(days=1)
+        db.session.commit()
+        comp_end = format_date(support.grant_comp(user_id, days=60).ends_at)
+    page = client.get("/membership").get_data(as_text=True)
+    assert "while we retry" not in page
+    assert f"keeps your access open until <strong>{comp_end}</strong>" in page
+    assert "Update your card to keep your membership" in page

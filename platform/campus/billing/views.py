@@ -12,6 +12,7 @@ from campus.billing import access, bp, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
 from campus.extensions import db, limiter
+from campus.models.base import utcnow
 from campus.throttling import by_user, once_per, setting
 from campus.urls import public_url
 
@@ -27,15 +28,20 @@ ALREADY_PAID = "Your earlier checkout was paid: your membership is being set up.
 
 def _page_state(user) -> dict:
     state = membership_state(user)
-    grace_ends = None
+    grace_ends = comp_until = None
     if state.subscription is not None and state.subscription.status == "past_due":
         since = state.subscription.past_due_since or state.subscription.current_period_end
         if since is not None:
             grace_ends = access.grace_ends(since)
+            # A comp grant outlasting the grace is when access really ends (as the email says).
+            comp = access.active_comp(user.id, utcnow())
+            if comp is not None and comp.ends_at > grace_ends:
+                comp_until = comp.ends_at
     return {
         "state": state,
         "has_access": has_paid_access(user),
         "grace_ends": grace_ends,
+        "comp_until": comp_until,
         "has_customer": user.is_authenticated and services.customer_for(user) is not None,
         "awaiting_payment": user.is_authenticated and services.awaiting_payment(user),
         "first_payment_pending": user.is_authenticated and services.first_payment_pending(user),
