@@ -1224,3 +1224,28 @@ def test_a_failed_first_payment_does_not_speak_of_a_membership_to_keep(
     assert "paused" not in body and "keep your membership" not in body
     assert "starts as soon as your first payment goes through" in body
     assert support.link_in(message) == "/membership"
+
+
+def test_a_late_event_of_a_deleted_customer_does_not_bring_the_customer_back(
+    stripe_client, stripe_app, customer
+):
+    # Deleted in Stripe's dashboard: Stripe ends its subscriptions and deletes it, the events in
+    # no set order. The ending of a subscription never mirrored here, processed after the
+    # customer's deletion, must not link that deleted customer to the member again (its portal
+    # and checkouts could only fail), though the ending itself is kept.
+    user_id, customer_id = customer
+    now = int(time.time())
+    gone = {"id": customer_id, "object": "customer", "deleted": True}
+    post_event(stripe_client, event("customer.deleted", gone, now - 5))
+    ended = subscription("sub_a", customer_id, status="canceled", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.deleted", ended, now))
+    with stripe_app.app_context():
+        assert db.session.scalar(select(StripeCustomer)) is None
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    # Its creation, delivered later still, is older than the ending kept: no access.
+    created = subscription("sub_a", customer_id, user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.created", created, now - 60))
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    assert not _access(stripe_app, user_id)
+    with stripe_app.app_context():
+        assert db.session.scalar(select(StripeCustomer)) is None

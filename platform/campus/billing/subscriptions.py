@@ -82,11 +82,14 @@ def fetch_stamp() -> int:
     return gateway().now() - FETCH_MARGIN_SECONDS
 
 
-def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> User | None:
+def user_for_customer(
+    customer_id: str | None, metadata_user_id: Any = None, *, link: bool = True
+) -> User | None:
     """Find the user of a Stripe customer by our customer record (never by email).
 
     A customer we have never seen is linked to the user named in the metadata Campus itself
-    put there, but only if that user has no customer yet.
+    put there, but only if that user has no customer yet; without `link` that user is
+    returned but the customer is not recorded as theirs.
     """
     if not customer_id:
         return None
@@ -102,6 +105,8 @@ def user_for_customer(customer_id: str | None, metadata_user_id: Any = None) -> 
     # A deleted account's late events (its cancellation) must not bring billing data back.
     if user is None or user.deleted_at is not None or customer_for(user) is not None:
         return None
+    if not link:
+        return user
     try:
         with db.session.begin_nested():
             db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer_id))
@@ -186,7 +191,13 @@ def apply_subscription(
         price = _price_of(obj)
         if price != membership_price_id():
             return "ignored", f"unknown price {price}", None
-        user = user_for_customer(customer_id, (obj.get("metadata") or {}).get("user_id"))
+        # An ended subscription is mirrored (an older event must not bring it back) but does
+        # not link its customer: often Stripe ended it by deleting the customer, forgotten here.
+        user = user_for_customer(
+            customer_id,
+            (obj.get("metadata") or {}).get("user_id"),
+            link=obj["status"] not in ENDED_STATUSES,
+        )
         if user is None:
             return "ignored", f"unknown customer {customer_id}", None
         try:
