@@ -1249,3 +1249,23 @@ def test_a_late_event_of_a_deleted_customer_does_not_bring_the_customer_back(
     assert not _access(stripe_app, user_id)
     with stripe_app.app_context():
         assert db.session.scalar(select(StripeCustomer)) is None
+
+
+def test_a_renewal_paid_after_a_lost_resume_gives_access_back_at_once(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # The member cancelled at period end, then resumed; the resume's event is not here yet (it
+    # may come days late), so the mirror still says the subscription ended with its period.
+    # Stripe renewed it and the invoice is paid: the member paid, and must not wait an hour
+    # (the reconciliation) or days for the subscription's own events to read again.
+    user_id, customer_id = customer
+    now = int(time.time())
+    ending = subscription(
+        "sub_a", customer_id, cancel_at_period_end=True, period_end=now - 60, user_id=user_id
+    )
+    post_event(stripe_client, event("customer.subscription.updated", ending, now - 3600))
+    assert not _access(stripe_app, user_id)
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    post_event(stripe_client, event("invoice.paid", invoice("sub_a", customer_id, paid=True)))
+    assert _access(stripe_app, user_id)
+    assert not _sub(stripe_app, "sub_a").cancel_at_period_end

@@ -282,9 +282,11 @@ def _on_invoice_paid(event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", "the invoice is not for a subscription"
     if row is None:
         return "ignored", f"unknown subscription {sub_id}"
-    # Paid while the mirror says unpaid: the subscription's own update may come hours later.
+    # Paid while the mirror says unpaid, or says it ended with a period that Stripe renewed
+    # (a resume whose event is late): the subscription's own update may come hours later.
+    lapsed = row.status in ACCESS_STATUSES and not subscription_grants_access(row, utcnow())
     if (
-        row.status not in (*ACCESS_STATUSES, *ENDED_STATUSES)
+        (row.status not in (*ACCESS_STATUSES, *ENDED_STATUSES) or lapsed)
         and event["created"] >= row.source_timestamp
         and (fresh := gateway().retrieve_subscription(sub_id)) is not None
     ):
