@@ -77,9 +77,25 @@ def test_a_past_due_member_sees_the_payment_banner_on_every_page(app, client, pa
     assert "Your last payment failed." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/", "/articles/", "/membership"])
+def test_an_unpaid_member_still_sees_the_overdue_banner(app, client, path):
+    # Stripe stopped retrying and holds the invoice open (unpaid): the member must still act,
+    # as they had to when it was past due beyond its grace.
+    with app.app_context():
+        user_id = support.create_user().id
+        support.make_member(user_id, "unpaid")
+    page = _signed_in(app, client, user_id).get(path).get_data(as_text=True)
+    assert "Your membership payment is overdue" in page
+
+
 @pytest.mark.parametrize(
     ("status", "fields"),
-    [("active", {}), ("past_due", {"cancel_at_period_end": True}), ("canceled", {})],
+    [
+        ("active", {}),
+        ("past_due", {"cancel_at_period_end": True}),
+        ("unpaid", {"cancel_at_period_end": True}),
+        ("canceled", {}),
+    ],
 )
 def test_no_payment_banner_when_there_is_nothing_to_pay(app, client, status, fields):
     with app.app_context():

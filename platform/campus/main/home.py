@@ -50,7 +50,12 @@ def past_due_notice(user: User) -> dict | None:
     """Describe a failed renewal the member must act on, or None (cancelled ones need nothing)."""
     state = membership_state(user)
     sub = state.subscription
-    if state.status != "past_due" or sub is None or sub.cancel_at_period_end:
+    if sub is None or sub.cancel_at_period_end:
+        return None
+    if state.status == "unpaid":
+        # Stripe stopped retrying but holds the invoice open: paying it restores access.
+        return {"has_access": False, "grace_ends": None}
+    if state.status != "past_due":
         return None
     since: datetime | None = sub.past_due_since or sub.current_period_end
     grace_ends = (
