@@ -86,6 +86,16 @@ def sign_in_as(app, client, reader: str) -> None:
             support.make_member(user.id, "unpaid")
         elif reader == "pending_member":
             support.make_member(user.id, "incomplete")
+        elif reader == "ended_member":
+            # Cancelled at period end, the period over, Stripe's deletion event not here yet.
+            from datetime import timedelta
+
+            support.make_member(
+                user.id,
+                "active",
+                cancel_at_period_end=True,
+                current_period_end=utcnow() - timedelta(hours=1),
+            )
         # An admin previews as in /admin/: a second factor on, and a session that passed it.
         admin = reader == "admin"
         if admin:

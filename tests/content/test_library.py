@@ -95,6 +95,7 @@ def _membership_path(app) -> str:
         ("lapsed_member", "paid", "Renew your membership"),
         ("unpaid_member", "paid", "Update your payment"),
         ("pending_member", "paid", "Finish your payment"),
+        ("ended_member", "paid", "Renew your membership"),
     ],
 )
 def test_the_call_to_action_fits_the_reader(app, client, reader, visibility, expected):

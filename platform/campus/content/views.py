@@ -92,7 +92,11 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
         }
     from campus.billing.access import membership_state
 
-    status = membership_state(current_user).status
+    state = membership_state(current_user)
+    status = state.status
+    if status in ("active", "trialing") and not state.has_access:
+        # Cancelled at period end and past it (Stripe's deletion not here yet): it has ended.
+        status = "canceled"
     if status == FIRST_PAYMENT_STATUS:
         return {
             "title": "Your first payment is pending",
