@@ -1269,3 +1269,23 @@ def test_a_renewal_paid_after_a_lost_resume_gives_access_back_at_once(
     post_event(stripe_client, event("invoice.paid", invoice("sub_a", customer_id, paid=True)))
     assert _access(stripe_app, user_id)
     assert not _sub(stripe_app, "sub_a").cancel_at_period_end
+
+
+def test_a_bank_debit_member_is_welcomed_when_the_activation_came_first(
+    stripe_client, stripe_app, customer
+):
+    # Paid by bank debit: Checkout completes unpaid and the subscription activates days later,
+    # once the debit clears. Stripe's events come in no set order: here the activation was
+    # processed first (nothing here had seen it incomplete), then the checkout's completion,
+    # whose payment status is still the one it had when it completed.
+    user_id, customer_id = customer
+    now = int(time.time())
+    active = subscription("sub_a", customer_id, status="active", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.updated", active, now - 10))
+    incomplete = subscription("sub_a", customer_id, status="incomplete", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.created", incomplete, now - 90))
+    completed = dict(_paid_checkout(user_id, customer_id, "sub_a"), payment_status="unpaid")
+    post_event(stripe_client, event("checkout.session.completed", completed, now - 80))
+    post_event(stripe_client, event("checkout.session.completed", completed, now - 80))
+    assert _access(stripe_app, user_id)
+    assert _emails(stripe_app) == ["billing:started:sub_a"]

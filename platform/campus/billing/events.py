@@ -201,9 +201,10 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
         if row is None:
             return status, reason
     # Not for a subscription already over (its deletion came first): the ended email said so.
-    paid = session.get("payment_status") in ("paid", "no_payment_required")
-    # One still incomplete is welcomed when its first invoice is paid (see _write_subscription).
-    if paid and subscription_grants_access(row, utcnow()):
+    # One still incomplete is welcomed when its first invoice is paid (see _write_subscription);
+    # one already active was paid, whatever the session said when it completed (a bank debit
+    # completes unpaid, and its activation may have been processed first, seen by nobody).
+    if subscription_grants_access(row, utcnow()):
         email_started(row)
     return "processed", None
 
