@@ -344,6 +344,20 @@ def test_success_page_waits_while_the_payment_is_unconfirmed(stripe_app, fake_st
         assert client.get(url).status_code == 200
 
 
+def test_success_page_of_a_payment_still_clearing_does_not_promise_seconds(stripe_app, fake_stripe):
+    # Paid by bank debit: Checkout completed, the subscription waits incomplete for days while
+    # the debit clears. The page must say so, not spin for a minute "usually a few seconds".
+    client, user_id = _member_client(stripe_app)
+    location = support.post_form(client, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    customer = fake_stripe.sessions[session_id]["customer"]
+    pending = subscription(new_id("sub"), customer, status="incomplete", user_id=user_id)
+    fake_stripe.complete_session(session_id, pending)
+    page = client.get(f"/membership/success?session_id={session_id}").get_data(as_text=True)
+    assert "few seconds" not in page and 'http-equiv="refresh"' not in page
+    assert "first payment" in page and "few days" in page
+
+
 def test_success_page_without_a_session_does_not_wait(stripe_app, fake_stripe):
     client, _ = _member_client(stripe_app)
     page = client.get("/membership/success").get_data(as_text=True)
