@@ -164,3 +164,23 @@ def test_a_past_due_member_with_a_comp_is_not_told_access_ends_with_the_grace(
     assert "while we retry" not in page
     assert f"keeps your access open until <strong>{comp_end}</strong>" in page
     assert "Update your card to keep your membership" in page
+
+
+def test_a_cancelled_member_with_a_longer_comp_is_told_access_goes_on(stripe_app, fake_stripe):
+    # The paid membership ends with its period; the comp grant keeps access well past it. The
+    # page must not read as if access stopped at the period's end.
+    from campus.templating import format_date
+
+    client, user_id = _member_with(stripe_app, "active")
+    with stripe_app.app_context():
+        row = db.session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+        row.cancel_at_period_end = True
+        row.current_period_end = utcnow() + timedelta(days=10)
+        db.session.commit()
+        comp_end = format_date(support.grant_comp(user_id, days=60).ends_at)
+    page = client.get("/membership").get_data(as_text=True)
+    assert "After that your membership ends" in page  # the paid one: true
+    assert f"keeps your access open until <strong>{comp_end}</strong>" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "then it ends" not in home
+    assert f"keeps your access open until <strong>{comp_end}</strong>" in home

@@ -28,15 +28,19 @@ ALREADY_PAID = "Your earlier checkout was paid: your membership is being set up.
 
 def _page_state(user) -> dict:
     state = membership_state(user)
-    grace_ends = comp_until = None
-    if state.subscription is not None and state.subscription.status == "past_due":
-        since = state.subscription.past_due_since or state.subscription.current_period_end
+    sub = state.subscription
+    grace_ends = access_ends = comp_until = None
+    if sub is not None and sub.status == "past_due":
+        since = sub.past_due_since or sub.current_period_end
         if since is not None:
-            grace_ends = access.grace_ends(since)
-            # A comp grant outlasting the grace is when access really ends (as the email says).
-            comp = access.active_comp(user.id, utcnow())
-            if comp is not None and comp.ends_at > grace_ends:
-                comp_until = comp.ends_at
+            grace_ends = access_ends = access.grace_ends(since)
+    elif sub is not None and state.status != "comp" and sub.cancel_at_period_end:
+        access_ends = sub.current_period_end
+    if access_ends is not None:
+        # A comp grant outlasting the paid access is when access really ends (as emails say).
+        comp = access.active_comp(user.id, utcnow())
+        if comp is not None and comp.ends_at > access_ends:
+            comp_until = comp.ends_at
     return {
         "state": state,
         "has_access": has_paid_access(user),

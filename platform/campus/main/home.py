@@ -9,10 +9,11 @@ from decimal import Decimal
 from flask import current_app
 
 from campus.accounts.models import User
-from campus.billing.access import MembershipState, membership_state
+from campus.billing.access import MembershipState, active_comp, membership_state
 from campus.certificates.models import Certificate
 from campus.certificates.services import certificates_of
 from campus.learning.reports import EnrollmentRow, enrollment_rows
+from campus.models.base import utcnow
 
 SHOWN_CERTIFICATES = 3
 
@@ -28,6 +29,17 @@ class MemberHome:
     certificates: list[Certificate]  # the newest issued, at most SHOWN_CERTIFICATES
     certificate_count: int
     certificate_hours: Decimal
+    comp_until: datetime | None = None  # a comp grant outlasting a paid membership that ends
+
+
+def _comp_until(state: MembershipState, user: User) -> datetime | None:
+    """When a comp grant ends, if it keeps access past the end of a cancelled paid membership."""
+    sub = state.subscription
+    if sub is None or state.status == "comp" or not state.cancel_at_period_end:
+        return None
+    comp = active_comp(user.id, utcnow())
+    ends = state.current_period_end
+    return comp.ends_at if comp is not None and ends is not None and comp.ends_at > ends else None
 
 
 def member_home(user: User) -> MemberHome:
@@ -35,14 +47,16 @@ def member_home(user: User) -> MemberHome:
     rows = enrollment_rows(user)  # most recent activity first
     unfinished = [r for r in rows if not r.enrollment.is_complete]
     issued = [c for c in certificates_of(user) if c.status == "issued"]
+    membership = membership_state(user)
     return MemberHome(
         resume=unfinished[0] if unfinished else None,
         in_progress=len(unfinished),
         completed=len(rows) - len(unfinished),
-        membership=membership_state(user),
+        membership=membership,
         certificates=issued[:SHOWN_CERTIFICATES],
         certificate_count=len(issued),
         certificate_hours=sum((c.ce_hours for c in issued), Decimal("0")),
+        comp_until=_comp_until(membership, user),
     )
 
 
