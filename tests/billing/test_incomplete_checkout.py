@@ -184,3 +184,12 @@ def test_a_cancelled_member_with_a_longer_comp_is_told_access_goes_on(stripe_app
     home = client.get("/").get_data(as_text=True)
     assert "then it ends" not in home
     assert f"keeps your access open until <strong>{comp_end}</strong>" in home
+
+
+def test_a_trial_is_not_said_to_renew(stripe_app, fake_stripe):
+    # Nothing was paid yet: the date is the trial's end and the first charge, not a renewal.
+    client, _ = _member_with(stripe_app, "trialing")
+    page = client.get("/membership").get_data(as_text=True)
+    assert "renews" not in page and "Your trial ends on" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "Renews on" not in home and "Trial ends on" in home
