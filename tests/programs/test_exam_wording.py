@@ -1,0 +1,43 @@
+"""What the program and exam pages tell a candidate about attempts, retakes and the wait."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import time_machine
+from sqlalchemy import select
+
+from campus.extensions import db
+from campus.programs.models import ExamSitting
+from tests import support
+from tests.programs.helpers import candidate, ready_program
+
+START = datetime(2026, 6, 1, 13, 0, tzinfo=UTC)
+
+
+def _failed_once(app, client, **fields) -> tuple[str, str]:
+    """A candidate who sat the exam once and answered nothing: (program slug, sitting url)."""
+    with app.app_context(), time_machine.travel(START, tick=False):
+        program, courses = ready_program(**fields)
+        user = candidate(courses)
+        support.sign_in_directly(client, user.id)
+        slug = program.slug
+        started = support.post_form(client, f"/programs/{slug}/exam", {})
+        sitting_url = started.headers["Location"]
+        assert support.post_form(client, f"{sitting_url}/submit", {}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(ExamSitting)).passed is False
+    return slug, sitting_url
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_retake_a_year_away_is_dated_with_its_year(app, client):
+    slug, _url = _failed_once(app, client, exam_retake_wait_days=365)
+    with time_machine.travel(START, tick=False):
+        page = _text(client.get(f"/programs/{slug}").text)
+    # Without the year it read "June 1 at 13:00 UTC", the very day the attempt failed.
+    assert "Your next attempt opens June 1, 2027 at 13:00 UTC." in page
