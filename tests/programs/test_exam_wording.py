@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -41,3 +42,22 @@ def test_a_retake_a_year_away_is_dated_with_its_year(app, client):
         page = _text(client.get(f"/programs/{slug}").text)
     # Without the year it read "June 1 at 13:00 UTC", the very day the attempt failed.
     assert "Your next attempt opens June 1, 2027 at 13:00 UTC." in page
+
+
+@pytest.mark.parametrize(
+    ("attempts", "wait", "said", "unsaid"),
+    [
+        (1, 7, "1 attempt, with no retake.", "between attempts"),
+        (3, 0, "3 attempts; a retake may start as soon as an attempt ends.", "0 days"),
+        (3, 1, "3 attempts; 1 day between attempts.", "no retake"),
+    ],
+)
+def test_the_exam_rules_fit_the_attempts_and_the_wait(app, client, attempts, wait, said, unsaid):
+    with app.app_context():
+        program, _courses = ready_program(
+            exam_attempts_allowed=attempts, exam_retake_wait_days=wait
+        )
+        slug = program.slug
+    page = _text(client.get(f"/programs/{slug}").text)
+    assert said in page
+    assert unsaid not in page
