@@ -61,3 +61,21 @@ def test_the_exam_rules_fit_the_attempts_and_the_wait(app, client, attempts, wai
     page = _text(client.get(f"/programs/{slug}").text)
     assert said in page
     assert unsaid not in page
+
+
+@pytest.mark.parametrize(
+    ("attempts", "wait", "said"),
+    [
+        (3, 1, "You have 2 attempts left; the next opens June 2, 2026 at 13:00 UTC."),
+        (2, 0, "You have 1 attempt left."),
+        (1, 7, "That was your last attempt at this exam."),
+    ],
+)
+def test_a_failed_attempt_says_what_comes_next(app, client, attempts, wait, said):
+    _slug, sitting_url = _failed_once(
+        app, client, exam_attempts_allowed=attempts, exam_retake_wait_days=wait
+    )
+    with time_machine.travel(START, tick=False):
+        result = _text(client.get(sitting_url).text)
+    assert "Not passed this time" in result
+    assert said in result

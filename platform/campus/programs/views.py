@@ -163,6 +163,12 @@ def sitting(slug: str, sitting_id: int):
     program, sitting = _own_sitting(slug, sitting_id)
     if sitting.is_open and sitting.deadline_at <= utcnow():
         actions.close_expired_sitting(sitting.id)
+    # A failed attempt's result says what comes next: the attempts left and when one opens.
+    after = (
+        None
+        if sitting.is_open or sitting.passed
+        else exam.state(current_user._get_current_object(), program)
+    )
     db.session.commit()
     return _private(
         Response(
@@ -170,6 +176,7 @@ def sitting(slug: str, sitting_id: int):
                 "programs/sitting.html",
                 program=program,
                 sitting=sitting,
+                after=after,
                 seconds_left=max(int((sitting.deadline_at - utcnow()).total_seconds()), 0),
             )
         )
