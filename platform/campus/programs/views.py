@@ -16,11 +16,13 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from campus import dates
 from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
 from campus.certificates import signing
+from campus.errors import handle_http_exception
 from campus.extensions import db, limiter
 from campus.integers import id_from
 from campus.models.base import utcnow
@@ -31,6 +33,7 @@ from campus.programs.progress import progress
 from campus.programs.standing import standing
 from campus.security import any_origin
 from campus.storage import send
+from campus.templating import file_size
 from campus.throttling import by_address, setting
 from campus.urls import public_url
 
@@ -244,6 +247,11 @@ def submit_practical(slug: str):
     return redirect(url_for("programs.detail", slug=slug) + "#practical")
 
 
+# Room for the form's other fields and the multipart headers around the video.
+_FORM_OVERHEAD = 64 * 1024
+_MB = 1024 * 1024
+
+
 def allow_video_bodies() -> None:
     """Let a candidate's practical upload past the site's MAX_CONTENT_LENGTH (runs before CSRF)."""
     # A path holding a NUL is answered 404 by a later hook; PostgreSQL cannot even compare it.
@@ -258,7 +266,29 @@ def allow_video_bodies() -> None:
     if user is None or program is None or not (program.published or acts_as_admin(user)):
         return
     if practicals.may_submit(user, program) is None:
-        request.max_content_length = practicals.max_bytes() + 64 * 1024
+        request.max_content_length = practicals.max_bytes() + _FORM_OVERHEAD
+
+
+def _video_limit() -> str:
+    """The practical video's size limit as the program page writes it ("200 MB")."""
+    limit = practicals.max_bytes()
+    if limit >= _MB and limit % _MB == 0:
+        return f"{limit // _MB} MB"
+    return file_size(limit)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def video_too_large(exc: RequestEntityTooLarge):
+    """Tell a candidate whose video is over the practical's limit that limit, not the site's."""
+    granted = practicals.max_bytes() + _FORM_OVERHEAD
+    if request.endpoint != "programs.submit_practical" or request.max_content_length != granted:
+        return handle_http_exception(exc)
+    return handle_http_exception(
+        RequestEntityTooLarge(
+            f"Your video is larger than {_video_limit()}, the most a practical video may be. "
+            "Shorten it or export it at a lower resolution, then upload it again."
+        )
+    )
 
 
 @bp.get("/<slug>/credential.pdf")
