@@ -654,7 +654,9 @@ def test_the_program_list_shows_a_revoked_credential_as_bad_news(app, client):
         db.session.commit()
         support.sign_in_directly(client, user_id)
     page = client.get("/programs/").text
-    badge = re.search(r'<span class="badge ([^"]+)">revoked</span>', page)
+    badge = re.search(
+        r'<span class="badge ([^"]+)"><span class="sr-label">[^<]*</span>revoked', page
+    )
     assert badge is not None and badge.group(1) == "badge-danger"
 
 

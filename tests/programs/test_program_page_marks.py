@@ -33,3 +33,17 @@ def test_a_screen_reader_hears_which_elective_courses_are_done(app, client):
         "Course elective-done 3 CE hours completed",
         "Course elective-open 3 CE hours not completed",
     ]
+
+
+def test_the_programs_list_says_a_badge_is_the_candidates_status_not_the_programs(app, client):
+    with app.app_context():
+        program = make_program(title="Certified Trigger Point Therapist")
+        user = support.create_user()
+        support.sign_in_directly(client, user.id)
+        title = program.title
+    page = client.get("/programs/").text
+    heading = re.search(r"<h2>(.*?)</h2>", page, flags=re.S)
+    assert heading is not None
+    spoken = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", heading.group(1))).strip()
+    # Read as "Certified Trigger Point Therapist revoked", the program itself seemed withdrawn.
+    assert spoken == f"{title} Your status: in progress"
