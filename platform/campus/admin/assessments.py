@@ -89,6 +89,7 @@ class AssessmentView(BaseView):
         # The marks are read by position: on a rubric changed since the page was opened, they
         # would land on other criteria, and the candidate would be told so.
         key = practicals.rubric_key(submission.program)
+        marked: set[int] = set()  # criteria ticked on a refused review, ticked again on the page
         if request.method == "POST" and request.form.get("rubric") not in (None, key):
             flash(
                 "Nothing was recorded: the rubric changed since this page was opened. "
@@ -96,6 +97,11 @@ class AssessmentView(BaseView):
                 "error",
             )
         elif request.method == "POST":
+            marked = {
+                n
+                for n in range(len(submission.program.criteria))
+                if request.form.get(f"criterion-{n}") == "met"
+            }
             if form.validate_on_submit():
                 marks = {
                     criterion: request.form.get(f"criterion-{n}") == "met"
@@ -128,6 +134,7 @@ class AssessmentView(BaseView):
             submission=submission,
             form=form,
             rubric_key=key,
+            marked=marked,
         )
 
     @expose("/<int:submission_id>/video")
