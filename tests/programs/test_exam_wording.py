@@ -79,3 +79,15 @@ def test_a_failed_attempt_says_what_comes_next(app, client, attempts, wait, said
         result = _text(client.get(sitting_url).text)
     assert "Not passed this time" in result
     assert said in result
+
+
+def test_a_one_question_one_minute_exam_is_not_written_in_plurals(app, client):
+    with app.app_context():
+        program, _courses = ready_program(exam_question_count=1, exam_time_limit_minutes=1)
+        slug = program.slug
+    listed = _text(client.get("/programs/").text)
+    page = _text(client.get(f"/programs/{slug}").text)
+    assert "Exam: 1 question, 1 minute" in listed
+    assert "1 question drawn from the bank" in page
+    assert "1 minute on the server's clock" in page
+    assert "1 questions" not in listed + page and "1 minutes" not in listed + page
