@@ -91,3 +91,16 @@ def test_a_one_question_one_minute_exam_is_not_written_in_plurals(app, client):
     assert "1 question drawn from the bank" in page
     assert "1 minute on the server's clock" in page
     assert "1 questions" not in listed + page and "1 minutes" not in listed + page
+
+
+def test_a_failed_attempt_on_a_retired_program_promises_no_retake(app, client):
+    from campus.programs.models import Program
+
+    _slug, sitting_url = _failed_once(app, client, exam_attempts_allowed=3)
+    with app.app_context():
+        db.session.scalar(select(Program)).published = False
+        db.session.commit()
+    with time_machine.travel(START, tick=False):
+        result = _text(client.get(sitting_url).text)
+    assert "Not passed this time" in result
+    assert "attempts left" not in result
