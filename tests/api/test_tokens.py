@@ -77,6 +77,20 @@ def test_a_token_without_a_name_is_refused_and_nothing_is_made(app, client):
     assert "api_token_created" not in _audit_actions(app)
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\u0301", "\u200d \u200c", "\u00ad\u2060"])
+def test_a_token_name_nobody_can_see_is_refused_and_nothing_is_made(app, client, name):
+    with app.app_context():
+        support.sign_in_directly(client, support.create_user().id)
+    response = support.post_form(
+        client,
+        "/account/security/tokens",
+        {"name": name, "scope": "read", "lifetime": "90", "password": support.DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 422
+    assert b"Give the token a name" in response.data
+    assert "api_token_created" not in _audit_actions(app)
+
+
 @pytest.mark.parametrize("name", ["Clinic\x1b[31m", "Clinic \u202eslr"])
 def test_a_token_name_with_control_characters_is_refused(app, client, name):
     with app.app_context():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, select, update
@@ -87,6 +88,11 @@ def active_tokens(user: User) -> list[ApiToken]:
     return [row for row in rows if row.is_alive(now)]
 
 
+def _shows_something(name: str) -> bool:
+    """Tell whether a name holds a character that prints (not only spaces, marks or joiners)."""
+    return any(unicodedata.category(char)[0] not in "CMZ" for char in name)
+
+
 def create_token(
     user: User, name: str, scope: str, lifetime: str, password: str
 ) -> tuple[ApiToken, str]:
@@ -98,7 +104,8 @@ def create_token(
         name = " ".join(plain_text(name, "The token's name").split())
     except RuleError as exc:
         raise TokenError(str(exc)) from None
-    if not name or len(name) > 80:
+    # A name of zero-width or combining characters alone lists as a blank on the security page.
+    if not _shows_something(name) or len(name) > 80:
         raise TokenError("Give the token a name of 1 to 80 characters.")
     if scope not in SCOPES:
         raise TokenError("Choose read only or read and write.")
