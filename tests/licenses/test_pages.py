@@ -88,6 +88,18 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(
     assert "license_added" not in _actions(app)
 
 
+@pytest.mark.parametrize("number", ["\u0301", "\u0301\u0308", "-", "./"])
+def test_a_number_with_no_letter_or_digit_is_refused_where_no_format_is_known(
+    app, client, member, number
+):
+    # Alabama's numbers have no known format: only the number itself can be checked.
+    r = post_form(client, "/account/licenses", {**GOOD, "jurisdiction": "AL", "number": number})
+    assert r.status_code == 422
+    assert "Enter the license number as printed on your license" in r.get_data(as_text=True)
+    assert _licenses(app, member) == []
+    assert "license_added" not in _actions(app)
+
+
 @pytest.mark.parametrize(
     ("jurisdiction", "profession", "number", "ok"),
     [

@@ -46,7 +46,9 @@ def _checked(
     except RuleError as exc:
         raise LicenseError(str(exc), "number") from None
     cleaned = normalize_number(typed)
-    if not cleaned:
+    # Every board's number holds a letter or a digit: a lone accent or dash prints as nothing
+    # useful where no format for the jurisdiction is known to catch it.
+    if not any(char.isalnum() for char in cleaned):
         raise LicenseError("Enter the license number as printed on your license.", "number")
     if foreign_digits(cleaned):
         # No board prints them, and CE Broker matches the number against the board's record.
