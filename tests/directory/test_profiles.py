@@ -154,6 +154,11 @@ def test_publishing_needs_a_specialty(app, client, member):
         # Not empty, yet nothing to read: the directory listed a blank name (and a dash).
         ({"display_name": "\u200b\u200b\u200b"}, "Enter the name clients know you by"),
         ({"display_name": "-- --"}, "Enter the name clients know you by"),
+        # Optional, but not blank in disguise: listed as an empty practice or street line.
+        ({"practice_name": "\u200b\u200b"}, "Enter your practice name"),
+        ({"practice_name": "\u0301"}, "Enter your practice name"),
+        ({"street": "\u200d \u200c", "show_street": "y"}, "Enter your street address"),
+        ({"street": "--"}, "Enter your street address"),
         ({"specialties": TEN_SPECIALTIES}, "Choose at most 8 specialties"),
         ({"website": "a" * 290 + ".example"}, "That website address is too long"),
         # Neither is an address urlsplit can take apart: they answered 500.

@@ -164,6 +164,15 @@ def _clean_keys(keys: list[str], allowed: dict[str, str], what: str) -> list[str
     return sorted(set(keys))
 
 
+def _optional_line(value: str | None, limit: int, field: str, message: str) -> str:
+    """Return an optional one-line field on one line; refuse one with no letter or digit."""
+    line = " ".join((value or "").split())[:limit]
+    # Zero-width characters, accents or dashes alone listed as an empty practice or street line.
+    if line and not any(char.isalnum() for char in line):
+        raise DirectoryError(message, 422, field)
+    return line
+
+
 def _clean_name(raw: str) -> str:
     name = " ".join((raw or "").split())
     # Zero-width spaces or dashes alone are not empty, but the directory would list no name.
@@ -241,17 +250,28 @@ def check(data: ProfileData, *, published: bool = False) -> tuple[ProfileData, g
     bio = problems.run(_clean_bio, data.bio)
     website = problems.run(_clean_website, data.website)
     phone = problems.run(_clean_phone, data.phone)
+    practice_name = problems.run(
+        _optional_line,
+        data.practice_name,
+        160,
+        "practice_name",
+        "Enter your practice name, or leave it empty.",
+    )
+    street = problems.run(
+        _optional_line, data.street, 200, "street", "Enter your street address, or leave it empty."
+    )
     if problems.errors:
         raise DirectoryError.of_fields(problems.errors)
     assert name is not None and place is not None and bio is not None
     assert website is not None and phone is not None
     assert specialties is not None and professions is not None
+    assert practice_name is not None and street is not None
     cleaned = ProfileData(
         display_name=name,
         zip_code=place.zip_code,
-        practice_name=" ".join((data.practice_name or "").split())[:160],
-        street=" ".join((data.street or "").split())[:200],
-        show_street=bool(data.show_street and (data.street or "").strip()),
+        practice_name=practice_name,
+        street=street,
+        show_street=bool(data.show_street and street),
         bio=bio,
         website=website,
         phone=phone,
