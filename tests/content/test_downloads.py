@@ -119,6 +119,10 @@ def test_a_long_address_still_gets_its_guide(app, client, guide):
         ({"email": "not-an-email"}, "valid email"),
         ({"name": ""}, "your name"),
         ({"name": "\x00\x01"}, "your name"),
+        # Not empty, yet nothing to read: the email began "Hello ," and the lead had no name.
+        ({"name": "\u200b"}, "your name"),
+        ({"name": "\u200d \u0301"}, "your name"),
+        ({"name": "--"}, "your name"),
     ],
 )
 def test_bad_requests_change_nothing(app, client, guide, fields, problem):

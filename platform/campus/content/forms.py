@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, Field, StringField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from campus.accounts.rules import has_letter
 from campus.content.downloads import CONSENT_TEXT
 from campus.forms import Form, one_line_text
 
@@ -27,3 +28,8 @@ class DownloadForm(Form):
         filters=[one_line_text],
     )
     marketing = BooleanField(CONSENT_TEXT, default=False)
+
+    def validate_name(self, field: Field) -> None:
+        """Refuse a name with no letter: zero-width spaces or dashes alone greet nobody."""
+        if not has_letter(field.data or ""):
+            raise ValidationError("Please tell us your name.")
