@@ -302,3 +302,24 @@ def test_reissuing_a_revoked_certificate_says_it_reinstates_it(app, client):
     assert "This certificate is revoked. Reissuing it makes it valid again" in form
     assert "Reinstate with a new code" in form
     assert "Reissue a revoked certificate? The new code will be valid again" in revoked
+
+
+def test_a_reason_of_zero_width_characters_alone_is_no_reason(app, client):
+    # The member's email and the certificate's history would give the reason as a blank.
+    student = completed_student(app, "blank-reason")
+    cert_id, code, *_ = _certificate(app, student.user_id)
+    helpers.sign_in_admin(app, client)
+    for action, reason, what in (
+        ("revoke", "\u200b\u200b", "revocation"),
+        ("reissue", "\u200d \u0301", "reissue"),
+    ):
+        response = helpers.post(
+            client,
+            f"/admin/certificates/{cert_id}/{action}",
+            {f"{action}-reason": reason},
+            follow_redirects=True,
+        )
+        assert any(f"Give a reason for the {what}." in m for m in helpers.flashes(response))
+    assert _certificate(app, student.user_id)[1:3] == (code, "issued")
+    assert not helpers.audit_entries(app, action="revoke")
+    assert not helpers.audit_entries(app, action="reissue")
