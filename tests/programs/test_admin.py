@@ -104,6 +104,23 @@ def test_admin_adds_a_question_with_one_right_answer(app, client):
         assert len(db.session.scalars(select(ExamQuestion)).all()) == 1
 
 
+@pytest.mark.parametrize("reason", ["\u200b\u200b", "\u200d \u0301"])
+def test_a_reason_of_zero_width_characters_alone_revokes_no_credential(app, client, reason):
+    # The holder's email and the credential's history would give the reason as a blank.
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        credential_id = make_credential(support.create_user().id, make_program(slug="p")).id
+    response = helpers.post(
+        client,
+        f"/admin/credentials/{credential_id}/revoke",
+        {"revoke-reason": reason},
+        follow_redirects=True,
+    )
+    assert any("Give a reason for the revocation." in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).status == "issued"
+
+
 # A valid address may be 254 characters long; the credential's history names the admin.
 @pytest.mark.parametrize("email", [None, f"{'a' * 64}@{'b' * 63}.{'c' * 63}.example"])
 def test_admin_revokes_a_credential_with_a_reason(app, client, email):

@@ -280,7 +280,8 @@ def renewable_ids(
 def revoke(credential: Credential, reason: str, actor: str) -> None:
     """Revoke an issued credential: its verify page says so and its badge disappears."""
     reason = (reason or "").strip()
-    if not reason:
+    # Zero-width characters or a lone accent alone would email the holder a blank reason.
+    if not any(char.isalnum() for char in reason):
         raise CredentialError("Give a reason for the revocation.")
     if credential.status == "revoked":
         raise CredentialError("This credential is revoked already.")
