@@ -51,6 +51,22 @@ def test_hiding_needs_a_reason_and_a_fresh_password(app, client):
     assert app.test_client().get(f"/directory/{slug}").status_code == 200
 
 
+def test_a_reason_of_zero_width_characters_alone_hides_nothing(app, client):
+    # The practitioner would be emailed that their profile was hidden, for a blank reason.
+    profile_id, slug = _profile(app)
+    sign_in_admin(app, client)
+    response = support.post_form(
+        client,
+        f"/admin/directory/{profile_id}/hide",
+        {"hide-reason": "\u200b\u200d \u0301"},
+        follow_redirects=True,
+    )
+    assert "Give the practitioner a reason." in response.text
+    assert app.test_client().get(f"/directory/{slug}").status_code == 200
+    assert not [m for m in support.outbox(app) if m["To"] == "pat@example.org"]
+    assert not audit_entries(app, action="directory_hide")
+
+
 def test_a_student_cannot_moderate(app, client):
     profile_id, slug = _profile(app)
     with app.app_context():

@@ -412,7 +412,8 @@ def unpublish(profile: DirectoryProfile) -> None:
 def moderate(profile: DirectoryProfile, reason: str) -> None:
     """Hide a profile from the directory for a moderator's reason."""
     reason = (reason or "").strip()
-    if not reason:
+    # Zero-width characters or a lone accent alone would email the practitioner a blank reason.
+    if not any(char.isalnum() for char in reason):
         raise DirectoryError("Give the practitioner a reason.", 422)
     if profile.hidden_at is not None:
         raise DirectoryError("This profile is already hidden.", 409)
