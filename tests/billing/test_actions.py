@@ -58,7 +58,14 @@ def test_bad_comp_grant_changes_nothing_and_logs_nothing(app):
 
     with app.app_context():
         user = support.create_user()
-        for days, reason in ((0, "x"), (3661, "x"), (10, "  ")):
+        # A reason of zero-width characters alone reads as none on the member's page and log.
+        for days, reason in (
+            (0, "x"),
+            (3661, "x"),
+            (10, "  "),
+            (10, "\u200b"),
+            (10, "\u200d\u0301"),
+        ):
             with pytest.raises(BillingError):
                 actions.grant_comp(user, days=days, reason=reason, actor=None)
         db.session.commit()

@@ -39,7 +39,8 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
     if days < 1 or days > MAX_COMP_DAYS:
         raise BillingError(f"Days must be between 1 and {MAX_COMP_DAYS}.")
     reason = (reason or "").strip()
-    if not reason:
+    # Zero-width characters or a lone accent alone read as no reason on the member's page.
+    if not any(char.isalnum() for char in reason):
         raise BillingError("A reason is required.")
     # The member's row, locked to the commit: a double click (or the same grant from two tabs)
     # waits here, then finds the grant just made, rather than granting and emailing it twice.
