@@ -202,6 +202,15 @@ def test_a_name_with_nothing_to_read_is_refused(app, client, practitioner):
     assert _messages(app) == []
 
 
+@pytest.mark.parametrize("message", ["\u200b" * 12, "\u200d\u0301" * 6 + "\n" * 4])
+def test_a_message_with_nothing_to_read_is_refused(app, client, practitioner, message):
+    """Ten zero-width spaces passed as "a few words": the practitioner got an empty message."""
+    response = _send(app, client, practitioner, message=message)
+    assert response.status_code == 422
+    assert "Write a few words" in response.text
+    assert _messages(app) == []
+
+
 def test_the_practitioner_can_turn_contact_off(app, client, practitioner):
     from campus.directory.models import DirectoryProfile
     from campus.extensions import db

@@ -135,7 +135,8 @@ def message_problems(name: str, email: str, body: str) -> dict[str, str]:
         errors["name"] = "Tell the practitioner your name."
     if len(email) > 320 or not _EMAIL.match(email):
         errors["email"] = "Enter your email address so they can reply."
-    if len(body) < 10:
+    # Zero-width characters count towards the length but leave the practitioner nothing to read.
+    if len(body) < 10 or not any(char.isalnum() for char in body):
         errors["message"] = "Write a few words about what you are looking for."
     elif len(body) > MAX_MESSAGE:
         errors["message"] = f"Keep the message under {MAX_MESSAGE} characters."
