@@ -187,6 +187,24 @@ def test_a_title_with_control_or_text_direction_characters_is_refused(app, clien
     assert _course(app, "myofascial-low-back") is None
 
 
+@pytest.mark.parametrize("title", ["\u200b\u200b", "\u200d \u0301"])
+def test_a_title_of_invisible_characters_alone_is_refused(app, client, title):
+    # Not blank to the form, yet the outline and the lesson pages showed a title of nothing.
+    from campus.extensions import db
+    from campus.learning.models import Module
+
+    helpers.sign_in_admin(app, client)
+    assert helpers.post(client, "/admin/courses/new/", _course_form()).status_code == 302
+    course_id = _course(app, "myofascial-low-back")["id"]
+    response = helpers.post(
+        client, "/admin/modules/new/", {"course": course_id, "position": "", "title": title}
+    )
+    assert response.status_code == 200
+    assert any("nothing to read" in m for m in helpers.flashes(response))
+    with app.app_context():
+        assert db.session.scalar(select(Module.id)) is None
+
+
 def test_a_course_text_keeps_its_lines_but_not_control_or_direction_characters(app, client):
     from campus.extensions import db
     from campus.learning.models import Course

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from campus.admin.base import AuditedModelView, PlainTextCheck, select_choices
+from campus.admin.base import AuditedModelView, select_choices
 from campus.admin.catalog import SLUG
 from campus.admin.conflicts import GuardedEdits, OpenedAs, digest
+from campus.admin.forms import PlainTextCheck
 from campus.audit import snapshot
 from campus.content import actions as content_actions
 from campus.content import services as content

@@ -25,8 +25,8 @@ from werkzeug.utils import secure_filename
 from wtforms import SelectChoice, ValidationError, validators
 
 from campus import dates
-from campus.accounts.rules import RuleError, plain_text
 from campus.admin import security
+from campus.admin.forms import PlainTextCheck
 from campus.admin.search_terms import WholeSearchTerms, WholeTermFilterConverter
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
@@ -171,17 +171,6 @@ class CampusFilterConverter(WholeTermFilterConverter):
             (_bounded_filter(f, limit) if issubclass(f, numeric) else f)(column, name, **kwargs)
             for f in self.int_filters
         ]
-
-
-class PlainTextCheck:
-    """Refuse control and text-direction characters in one line of text (as names are)."""
-
-    def __call__(self, form: Any, field: Any) -> None:
-        if isinstance(field.data, str):
-            try:
-                plain_text(field.data, str(field.label.text))
-            except RuleError as exc:
-                raise ValidationError(str(exc)) from None
 
 
 class CampusModelConverter(AdminModelConverter):

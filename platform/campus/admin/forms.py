@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any
+
 from wtforms import (
     HiddenField,
     PasswordField,
@@ -9,10 +12,12 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    ValidationError,
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from campus.accounts.roles import ASSIGNABLE
+from campus.accounts.rules import RuleError, plain_text
 from campus.forms import Form, WholeNumberField, printable_text
 
 
@@ -74,3 +79,19 @@ class MoveForm(Form):
     kind = SelectField(choices=[SelectChoice("module", "module"), SelectChoice("lesson", "lesson")])
     item_id = WholeNumberField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     direction = SelectField(choices=[SelectChoice("up", "up"), SelectChoice("down", "down")])
+
+
+class PlainTextCheck:
+    """Refuse control and text-direction characters in one line of text (as names are)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, str):
+            try:
+                text = plain_text(field.data, str(field.label.text))
+            except RuleError as exc:
+                raise ValidationError(str(exc)) from None
+            # Zero-width spaces, joiners or accents alone are not blank, yet show as nothing.
+            if text and all(unicodedata.category(char)[0] in "CMZ" for char in text):
+                raise ValidationError(
+                    f"{field.label.text} has nothing to read: type it again as plain text."
+                )
