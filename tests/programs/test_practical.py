@@ -220,6 +220,25 @@ def _assessor_client(app):
     return client
 
 
+def test_a_return_with_zero_width_comments_alone_is_refused(app, client):
+    # The candidate would be emailed to film again with nothing said about what to improve.
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    _upload(client, slug, MP4, "first.mp4")
+    assessor = _assessor_client(app)
+    with app.app_context():
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+    support.post_form(
+        assessor,
+        f"/admin/assessments/{submission_id}/",
+        {"decision": "return", "comments": "\u200b\u200d \u0301"},
+    )
+    with app.app_context():
+        assert db.session.get(PracticalSubmission, submission_id).status == "submitted"
+    assert support.outbox(app) == []
+
+
 def test_assessor_returns_then_passes_and_the_candidate_is_emailed(app, client):
     slug, user_id = _setup(app)
     with app.app_context():

@@ -185,7 +185,8 @@ def review(
         if missing:
             raise PracticalError("A pass needs every rubric criterion met: " + "; ".join(missing))
     elif decision == "return":
-        if not comments:
+        # Zero-width characters or a lone accent alone would tell the candidate nothing.
+        if not any(char.isalnum() for char in comments):
             raise PracticalError("Say what to improve: a returned video needs comments.")
     else:
         raise PracticalError("Choose pass or return.")
