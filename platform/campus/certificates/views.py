@@ -149,7 +149,7 @@ def verify_json(code: str):
         return jsonify(error={"code": "not_found", "message": "No certificate has that code."}), 404
     certificate, code_row = found.certificate, found.code
     if code_row.retired_at is not None:
-        body = {
+        body: dict[str, str | None] = {
             "code": code_row.code,
             "status": "replaced",
             # That, when and by which code, never why: as a revocation's, the reason can be
