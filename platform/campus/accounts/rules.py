@@ -77,3 +77,14 @@ def plain_text(value: str | None, label: str) -> str:
 def has_letter(text: str) -> bool:
     """Tell whether a text holds a letter of any script (not only spaces, marks or joiners)."""
     return any(unicodedata.category(char).startswith("L") for char in text)
+
+
+def says_something(text: str) -> bool:
+    """Tell whether a text holds a letter or a digit: zero-width characters, accents or dashes
+    alone are not blank, yet read as nothing on a page or in an email."""
+    return any(char.isalnum() for char in text)
+
+
+def shows_something(text: str) -> bool:
+    """Tell whether a text holds a character that prints (not only spaces, marks or joiners)."""
+    return any(unicodedata.category(char)[0] not in "CMZ" for char in text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, select, update
@@ -19,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from campus.accounts.models import User
 from campus.accounts.notices import tell_member
-from campus.accounts.rules import RuleError, plain_text
+from campus.accounts.rules import RuleError, plain_text, shows_something
 from campus.audit import record
 from campus.extensions import Model, db
 from campus.models.base import IDS_KEPT, utcnow
@@ -88,11 +87,6 @@ def active_tokens(user: User) -> list[ApiToken]:
     return [row for row in rows if row.is_alive(now)]
 
 
-def _shows_something(name: str) -> bool:
-    """Tell whether a name holds a character that prints (not only spaces, marks or joiners)."""
-    return any(unicodedata.category(char)[0] not in "CMZ" for char in name)
-
-
 def create_token(
     user: User, name: str, scope: str, lifetime: str, password: str
 ) -> tuple[ApiToken, str]:
@@ -105,7 +99,7 @@ def create_token(
     except RuleError as exc:
         raise TokenError(str(exc)) from None
     # A name of zero-width or combining characters alone lists as a blank on the security page.
-    if not _shows_something(name) or len(name) > 80:
+    if not shows_something(name) or len(name) > 80:
         raise TokenError("Give the token a name of 1 to 80 characters.")
     if scope not in SCOPES:
         raise TokenError("Choose read only or read and write.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from wtforms import (
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from campus.accounts.roles import ASSIGNABLE
-from campus.accounts.rules import RuleError, plain_text
+from campus.accounts.rules import RuleError, plain_text, shows_something
 from campus.forms import Form, WholeNumberField, printable_text
 
 
@@ -91,7 +90,7 @@ class PlainTextCheck:
             except RuleError as exc:
                 raise ValidationError(str(exc)) from None
             # Zero-width spaces, joiners or accents alone are not blank, yet show as nothing.
-            if text and all(unicodedata.category(char)[0] in "CMZ" for char in text):
+            if text and not shows_something(text):
                 raise ValidationError(
                     f"{field.label.text} has nothing to read: type it again as plain text."
                 )

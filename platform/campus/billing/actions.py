@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 
 from campus.accounts.models import User
+from campus.accounts.rules import says_something
 from campus.audit import record, snapshot
 from campus.billing.access import LIVE_STATUSES, current_subscription, membership_state
 from campus.billing.events import PROCESS_TASK, reset_for_replay
@@ -40,7 +41,7 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         raise BillingError(f"Days must be between 1 and {MAX_COMP_DAYS}.")
     reason = (reason or "").strip()
     # Zero-width characters or a lone accent alone read as no reason on the member's page.
-    if not any(char.isalnum() for char in reason):
+    if not says_something(reason):
         raise BillingError("A reason is required.")
     # The member's row, locked to the commit: a double click (or the same grant from two tabs)
     # waits here, then finds the grant just made, rather than granting and emailing it twice.

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from campus.accounts.models import User
+from campus.accounts.rules import says_something
 from campus.audit import record, snapshot
 from campus.certificates.models import Certificate, CertificateCode, printed_date_of
 from campus.certificates.services import (
@@ -126,15 +127,10 @@ def _audit(
     )
 
 
-def _says_something(reason: str) -> bool:
-    """Tell whether a reason holds a letter or digit (zero-width characters alone read blank)."""
-    return any(char.isalnum() for char in reason)
-
-
 def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     """Revoke an issued certificate with a reason (the verify page then says so), and log it."""
     reason = (reason or "").strip()
-    if not _says_something(reason):
+    if not says_something(reason):
         raise CertificateError("Give a reason for the revocation.")
     certificate = _current(code_text)
     if certificate.status == "revoked":
@@ -177,7 +173,7 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     provider, the signatory and the instructors stay as first issued.
     """
     reason = (reason or "").strip()
-    if not _says_something(reason):
+    if not says_something(reason):
         raise CertificateError("Give a reason for the reissue.")
     certificate = _current(code_text)
     if certificate.status == "pending":

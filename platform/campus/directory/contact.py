@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import CursorResult, delete, or_, select, update
 
 from campus.accounts.addresses import normalize_email
-from campus.accounts.rules import has_letter
+from campus.accounts.rules import has_letter, says_something
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
@@ -136,7 +136,7 @@ def message_problems(name: str, email: str, body: str) -> dict[str, str]:
     if len(email) > 320 or not _EMAIL.match(email):
         errors["email"] = "Enter your email address so they can reply."
     # Zero-width characters count towards the length but leave the practitioner nothing to read.
-    if len(body) < 10 or not any(char.isalnum() for char in body):
+    if len(body) < 10 or not says_something(body):
         errors["message"] = "Write a few words about what you are looking for."
     elif len(body) > MAX_MESSAGE:
         errors["message"] = f"Keep the message under {MAX_MESSAGE} characters."

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
-from campus.accounts.rules import has_letter
+from campus.accounts.rules import has_letter, says_something
 from campus.directory import geo, taxonomy
 from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
 from campus.extensions import db
@@ -168,7 +168,7 @@ def _optional_line(value: str | None, limit: int, field: str, message: str) -> s
     """Return an optional one-line field on one line; refuse one with no letter or digit."""
     line = " ".join((value or "").split())[:limit]
     # Zero-width characters, accents or dashes alone listed as an empty practice or street line.
-    if line and not any(char.isalnum() for char in line):
+    if line and not says_something(line):
         raise DirectoryError(message, 422, field)
     return line
 
@@ -413,7 +413,7 @@ def moderate(profile: DirectoryProfile, reason: str) -> None:
     """Hide a profile from the directory for a moderator's reason."""
     reason = (reason or "").strip()
     # Zero-width characters or a lone accent alone would email the practitioner a blank reason.
-    if not any(char.isalnum() for char in reason):
+    if not says_something(reason):
         raise DirectoryError("Give the practitioner a reason.", 422)
     if profile.hidden_at is not None:
         raise DirectoryError("This profile is already hidden.", 409)

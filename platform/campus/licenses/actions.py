@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import PROFESSIONS, User
-from campus.accounts.rules import RuleError, plain_text
+from campus.accounts.rules import RuleError, plain_text, says_something
 from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Enrollment
@@ -48,7 +48,7 @@ def _checked(
     cleaned = normalize_number(typed)
     # Every board's number holds a letter or a digit: a lone accent or dash prints as nothing
     # useful where no format for the jurisdiction is known to catch it.
-    if not any(char.isalnum() for char in cleaned):
+    if not says_something(cleaned):
         raise LicenseError("Enter the license number as printed on your license.", "number")
     if foreign_digits(cleaned):
         # No board prints them, and CE Broker matches the number against the board's record.

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campus import dates
 from campus.accounts.models import PROFESSIONS, User
+from campus.accounts.rules import says_something
 from campus.extensions import db
 from campus.learning import credit
 from campus.mail.services import queue_email
@@ -281,7 +282,7 @@ def revoke(credential: Credential, reason: str, actor: str) -> None:
     """Revoke an issued credential: its verify page says so and its badge disappears."""
     reason = (reason or "").strip()
     # Zero-width characters or a lone accent alone would email the holder a blank reason.
-    if not any(char.isalnum() for char in reason):
+    if not says_something(reason):
         raise CredentialError("Give a reason for the revocation.")
     if credential.status == "revoked":
         raise CredentialError("This credential is revoked already.")

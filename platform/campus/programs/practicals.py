@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
 from campus.accounts.models import User
+from campus.accounts.rules import says_something
 from campus.extensions import db
 from campus.models.base import utcnow
 from campus.models.writes import lock_row
@@ -186,7 +187,7 @@ def review(
             raise PracticalError("A pass needs every rubric criterion met: " + "; ".join(missing))
     elif decision == "return":
         # Zero-width characters or a lone accent alone would tell the candidate nothing.
-        if not any(char.isalnum() for char in comments):
+        if not says_something(comments):
             raise PracticalError("Say what to improve: a returned video needs comments.")
     else:
         raise PracticalError("Choose pass or return.")
