@@ -104,3 +104,14 @@ def test_a_failed_attempt_on_a_retired_program_promises_no_retake(app, client):
         result = _text(client.get(sitting_url).text)
     assert "Not passed this time" in result
     assert "attempts left" not in result
+
+
+def test_an_exam_ending_the_next_day_says_which_day_it_ends(app, client):
+    # A 600-minute exam started in the evening ends the next morning: "ends 07:00 UTC" read
+    # as this morning, already past.
+    with app.app_context(), time_machine.travel(datetime(2026, 6, 1, 21, 0, tzinfo=UTC)):
+        program, courses = ready_program(exam_time_limit_minutes=600)
+        support.sign_in_directly(client, candidate(courses).id)
+        started = support.post_form(client, f"/programs/{program.slug}/exam", {})
+        page = _text(client.get(started.headers["Location"]).text)
+    assert "(ends June 2, 2026 at 07:00 UTC)" in page
