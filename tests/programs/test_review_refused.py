@@ -46,6 +46,8 @@ def test_a_return_refused_for_want_of_comments_keeps_the_ticked_criteria(app, cl
         {**shown, "decision": "return", "criterion-0": "met", "criterion-2": "met"},
     ).text
     assert "a returned video needs comments" in page
+    # Not "Nothing was recorded: Say what to improve: ...", two colons and a capital after one.
+    assert "Nothing was recorded. Say what to improve: a returned video needs comments." in page
     ticked = re.findall(r'<input type="checkbox" name="(criterion-\d+)"[^>]*\bchecked\b', page)
     # The ticks were dropped: sent again once the comment was written, the candidate was told
     # that criteria the assessor had seen met were "not yet" met.

@@ -118,7 +118,7 @@ class AssessmentView(BaseView):
                     db.session.commit()
                 except practicals.PracticalError as exc:
                     db.session.rollback()
-                    flash(f"Nothing was recorded: {exc.message}", "error")
+                    flash(f"Nothing was recorded. {exc.message}", "error")
                 else:
                     flash(
                         f"The practical was {submission.status}; the candidate is emailed.",
@@ -128,7 +128,7 @@ class AssessmentView(BaseView):
             else:
                 for errors in form.errors.values():
                     for error in errors:
-                        flash(f"Nothing was recorded: {error}", "error")
+                        flash(f"Nothing was recorded. {error}", "error")
         return self.render(
             "admin/campus/assessment_review.html",
             submission=submission,
