@@ -45,9 +45,14 @@ def test_the_assessments_queue_fits_the_phone(page: Page, stack, shots):
     data = stack.prepare("pages")  # a practical waiting for review, and its assessor
     log_in(page, data["assessor"], data["password"], data["assessor_totp_secret"])
     page.goto("/admin/assessments/")
-    expect(page.get_by_role("link", name="Review").first).to_be_attached()
+    review = page.get_by_role("link", name="Review").first
+    expect(review).to_be_attached()
     shot(page, shots, "assessments-queue")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+    # Inside a box that scrolls sideways, the link was still off-screen, past the file name.
+    box = review.bounding_box()
+    width = page.viewport_size["width"]
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, "Review is off-screen"
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
