@@ -274,6 +274,22 @@ def test_a_comp_granted_while_a_payment_is_retried_does_not_say_there_is_nothing
     assert support.link_in(message) == "/membership"
 
 
+def test_a_comp_granted_while_the_first_payment_clears_does_not_say_there_is_nothing_to_pay(app):
+    # A bank debit still clearing goes through after the grant and the membership then renews:
+    # "with nothing to pay" told the member the opposite of what their bank statement will.
+    with app.app_context():
+        user = support.create_user()
+        support.make_member(user.id, "incomplete")
+        actions.grant_comp(user, days=30, reason="speaker", actor=None)
+        db.session.commit()
+    [message] = support.outbox(app)
+    body = " ".join(support.body_of(message).split())
+    assert "nothing to pay" not in body
+    assert "your first payment for it is still going through" in body
+    assert "cancel it on your membership page" in body
+    assert support.link_in(message) == "/membership"
+
+
 def test_the_welcome_of_a_membership_already_cancelled_does_not_say_it_renews(stripe_app):
     # Joined and cancelled at once: the welcome is sent when the payment shows, by then with
     # the cancellation, and the next email says it ends and is not charged again.

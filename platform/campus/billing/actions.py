@@ -17,7 +17,7 @@ from campus.audit import record, snapshot
 from campus.billing.access import LIVE_STATUSES, current_subscription, membership_state
 from campus.billing.events import PROCESS_TASK, reset_for_replay
 from campus.billing.models import CompMembership, WebhookEvent
-from campus.billing.services import BillingError
+from campus.billing.services import FIRST_PAYMENT, BillingError
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.mail.services import queue_email
@@ -81,10 +81,12 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
     )
     # A paid subscription set to renew goes on being charged: the email must say so. A past-due
     # one too, in its grace or past it: Stripe retries its card until it ends the subscription.
+    # One whose first payment is still clearing goes on too: once it clears, it renews.
     paid = current_subscription(user.id)
     renews_at = None
     if paid is not None and paid.status in LIVE_STATUSES and not paid.cancel_at_period_end:
         renews_at = paid.current_period_end
+    first_payment = paid is not None and paid.status == FIRST_PAYMENT
     queue_email(
         user.email,
         "You have a complimentary Campus membership",
@@ -93,7 +95,8 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
         user=user,
         ends_at=comp.ends_at,
         renews_at=renews_at,
-        link=public_url("billing.membership" if renews_at else "main.home"),
+        first_payment=first_payment,
+        link=public_url("billing.membership" if renews_at or first_payment else "main.home"),
     )
     return comp
 
