@@ -151,3 +151,46 @@ def has_paid_access(user: User | None, now: datetime | None = None) -> bool:
     if any(subscription_grants_access(row, now) for row in read(_ACCESS_FACTS, params)):
         return True
     return read(_HAS_COMP, params).first() is not None
+
+
+# What holds back a signed-in member without access, and what they are asked to do, in the
+# words every page offering paid content uses (an article's paywall, a course page).
+FIRST_PAYMENT_STATUS = "incomplete"  # Checkout made it; its first payment is clearing or awaits
+UNPAID_STATUSES = ("past_due", "unpaid")
+LAPSED_STATUSES = ("canceled", "incomplete_expired", "paused")
+
+
+@dataclass(frozen=True)
+class PaymentHold:
+    """Why a member's membership gives no access now, and the step that restores it."""
+
+    kind: str  # first_payment | unpaid | ended
+    title: str
+    action: str
+
+
+_HOLDS = {
+    "first_payment": PaymentHold(
+        "first_payment", "Your first payment is pending", "Finish your payment"
+    ),
+    "unpaid": PaymentHold("unpaid", "Your last payment did not go through", "Update your payment"),
+    "ended": PaymentHold("ended", "Your membership has ended", "Renew your membership"),
+}
+
+
+def payment_hold(user: User | None, now: datetime | None = None) -> PaymentHold | None:
+    """Say what keeps a member's own membership from giving access, or None (access, or none)."""
+    state = membership_state(user, now)
+    if state.has_access:
+        return None
+    status = state.status
+    if status in ACCESS_STATUSES:
+        # Cancelled at period end and past it (Stripe's deletion not here yet): it has ended.
+        status = "canceled"
+    if status == FIRST_PAYMENT_STATUS:
+        return _HOLDS["first_payment"]
+    if status in UNPAID_STATUSES:
+        return _HOLDS["unpaid"]
+    if status in LAPSED_STATUSES:
+        return _HOLDS["ended"]
+    return None

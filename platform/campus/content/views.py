@@ -38,11 +38,6 @@ from campus.models.base import utcnow
 from campus.urls import public_url, requested_path
 from campus.xmltext import xml_text
 
-LAPSED_STATUSES = {"canceled", "incomplete_expired", "paused"}
-UNPAID_STATUSES = {"past_due", "unpaid"}
-# Checkout made it, but its first payment is still clearing or awaits the member's confirmation.
-FIRST_PAYMENT_STATUS = "incomplete"
-
 
 def _slug_arg(name: str) -> str | None:
     """Read a slug filter; anything that is not a slug matches nothing rather than erroring."""
@@ -90,37 +85,33 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
             "secondary_label": "Log in",
             "secondary_url": url_for("accounts.login", next=article_url),
         }
-    from campus.billing.access import membership_state
+    from campus.billing.access import payment_hold
 
-    state = membership_state(current_user)
-    status = state.status
-    if status in ("active", "trialing") and not state.has_access:
-        # Cancelled at period end and past it (Stripe's deletion not here yet): it has ended.
-        status = "canceled"
-    if status == FIRST_PAYMENT_STATUS:
+    hold = payment_hold(current_user)
+    if hold is not None and hold.kind == "first_payment":
         return {
-            "title": "Your first payment is pending",
+            "title": hold.title,
             "text": "Your membership starts, with the rest of this article and the whole "
             "library, as soon as your first payment goes through. If your bank asks you to "
             "confirm it, finish it in the billing portal; a bank debit can take a few days "
             "to clear.",
-            "primary_label": "Finish your payment",
+            "primary_label": hold.action,
             "primary_url": membership_url(),
         }
-    if status in UNPAID_STATUSES:
+    if hold is not None and hold.kind == "unpaid":
         return {
-            "title": "Your last payment did not go through",
+            "title": hold.title,
             "text": "Update your payment details to read the rest of this article and the "
             "whole library again.",
-            "primary_label": "Update your payment",
+            "primary_label": hold.action,
             "primary_url": membership_url(),
         }
-    if status in LAPSED_STATUSES:
+    if hold is not None:
         return {
-            "title": "Your membership has ended",
+            "title": hold.title,
             "text": "Renew your membership to read the rest of this article and the whole "
             "library again. Your course progress and certificates are still yours.",
-            "primary_label": "Renew your membership",
+            "primary_label": hold.action,
             "primary_url": membership_url(),
         }
     return {

@@ -22,7 +22,7 @@ from sqlalchemy import and_, bindparam, select
 
 from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
-from campus.billing.access import has_paid_access
+from campus.billing.access import has_paid_access, payment_hold
 from campus.extensions import db
 from campus.learning import snapshots
 from campus.learning.models import Course, Enrollment, LessonProgress
@@ -222,10 +222,30 @@ def certificates_url() -> str | None:
 class ReaderAction:
     """The one action a course page offers this reader."""
 
-    kind: str  # signup | membership | enroll | continue | completed | renew | draft
+    kind: str  # signup | membership | payment | enroll | continue | completed | renew | draft
     label: str
     url: str | None
     method: str = "get"
+    heading: str | None = None  # what holds a member back, said above the button...
+    note: str | None = None  # ...and what to do about it
+
+
+# What a course page adds to the paywall's words for a payment that holds a member back.
+_COURSE_HOLD_NOTES = {
+    "first_payment": "Your membership starts, with every CE course, as soon as it goes through. "
+    "If your bank asks you to confirm it, finish it in the billing portal; a bank debit can take "
+    "a few days to clear.",
+    "unpaid": "Update your payment details to take CE courses again.",
+}
+
+
+def _payment_action(user: User, enrolled: bool) -> ReaderAction | None:
+    """The action for a member whose first payment is pending or whose payment is overdue."""
+    hold = payment_hold(user)
+    if hold is None or hold.kind not in _COURSE_HOLD_NOTES:
+        return None
+    note = _COURSE_HOLD_NOTES[hold.kind] + (" Your progress is saved." if enrolled else "")
+    return ReaderAction("payment", hold.action, membership_url(), heading=hold.title, note=note)
 
 
 def reader_action(user: User | None, course: Course, enrollment: Enrollment | None) -> ReaderAction:
@@ -241,6 +261,8 @@ def reader_action(user: User | None, course: Course, enrollment: Enrollment | No
     if enrollment is not None and enrollment.is_complete:
         return ReaderAction("completed", "View certificate", certificates_url())
     paid = has_paid_access(user)
+    if not paid and (held := _payment_action(user, enrolled=enrollment is not None)):
+        return held
     if enrollment is not None:
         if not paid:
             return ReaderAction("renew", "Renew your membership to continue", membership_url())
