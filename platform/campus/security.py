@@ -11,7 +11,9 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response as FlaskResponse
 from itsdangerous import SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import MapAdapter, RoutingException
 from werkzeug.wrappers import Response
 
 from campus.byteranges import RangedResponse
@@ -87,24 +89,32 @@ def _holds_a_secret() -> bool:
         return False
     if request.view_args and "token" in request.view_args:
         return True
-    return any(_names_a_secret_link(value) for _, value in request.args.items(multi=True))
+    if not request.args:
+        return False
+    try:
+        host = request.host
+        adapter = current_app.create_url_adapter(request)
+    except SecurityError:
+        # A Host not trusted: the request is refused (400) before any page, and reading the
+        # host again here raised, a 500.
+        return False
+    return any(
+        _names_a_secret_link(value, host, adapter) for _, value in request.args.items(multi=True)
+    )
 
 
-def _names_a_secret_link(value: str, depth: int = 2) -> bool:
+def _names_a_secret_link(value: str, host: str, adapter: MapAdapter | None, depth: int = 2) -> bool:
     """Tell whether a query value is a path on this site (or a query) holding a link's token."""
-    from werkzeug.exceptions import HTTPException
-    from werkzeug.routing import RoutingException
-
     try:
         parts = urlsplit(value[:4000])
     except ValueError:
         return False
-    if parts.netloc and parts.netloc != request.host:
+    if parts.netloc and parts.netloc != host:
         return False
     path = parts.path
     if path.startswith("/") and request.script_root:
         path = path.removeprefix(request.script_root)
-    if path.startswith("/") and (adapter := current_app.create_url_adapter(request)) is not None:
+    if path.startswith("/") and adapter is not None:
         try:
             _endpoint, args = adapter.match(path, method="GET")
         except (HTTPException, RoutingException):
@@ -113,7 +123,7 @@ def _names_a_secret_link(value: str, depth: int = 2) -> bool:
             return True
     # A way back that itself carries one (a sign-up page sent on to sign in, say).
     return depth > 0 and any(
-        _names_a_secret_link(inner, depth - 1) for _, inner in parse_qsl(parts.query)
+        _names_a_secret_link(inner, host, adapter, depth - 1) for _, inner in parse_qsl(parts.query)
     )
 
 

@@ -278,6 +278,23 @@ def test_a_page_whose_query_names_an_emailed_link_does_not_pass_it_on(app, clien
     assert plain.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
+def test_an_untrusted_host_with_a_way_back_is_a_400_not_a_500(_database):
+    # The check of `next` read the request's host, which raises for a Host not trusted: the
+    # refusal (400) became a 500 once any query value looked like a path.
+    app = production_app(PROPAGATE_EXCEPTIONS=False)
+    try:
+        client = app.test_client()
+        for query in ("next=/account", "next=//campus.example/account", "next=%2Fa%3Fb%3D%2Fc"):
+            response = client.get(f"/login?{query}", base_url="https://evil.example")
+            assert response.status_code == 400, query
+        # The trusted host is still checked as before.
+        sent = client.get("/login?next=/account/email/confirm/abc", base_url=BASE_URL)
+        assert sent.status_code == 200
+        assert sent.headers["Referrer-Policy"] == "no-referrer"
+    finally:
+        support.clean_database(app)
+
+
 def test_production_cookies_are_host_only_secure_and_named_so(_database):
     # The __Host- prefix makes the browser refuse such a cookie unless it is Secure, for the
     # whole site and set by this host: a subdomain (or a plain-HTTP page) cannot plant one.
