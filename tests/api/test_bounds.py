@@ -201,6 +201,25 @@ def test_longest_number_skips_strings():
     assert longest_number(b"{}") == 0
 
 
+def test_an_unclosed_string_of_escaped_quotes_is_measured_at_once(app, client):
+    # Each scan of the body skipped strings by a pattern tried again at every quote of a string
+    # that never closes: 32 kB of `\"` took seconds per scan, and anyone may send a JSON body.
+    import time
+
+    from campus.api.bodies import has_non_json_number, longest_number, nesting_depth
+
+    body = b'["' + b'\\"' * 16000
+    started = time.perf_counter()
+    assert nesting_depth(body) == 1
+    assert longest_number(body) == 0 and not has_non_json_number(body)
+    assert time.perf_counter() - started < 0.5
+    # What follows the opening quote of a string that never closes is text, as to the parser.
+    assert longest_number(b'["' + b"9" * 500) == 0 and nesting_depth(b'["[[\\') == 1
+    assert not has_non_json_number(b'["NaN\\')
+    response = client.post("/login", data=body, content_type="application/json")
+    assert response.status_code == 400
+
+
 _OVERSIZED = 2 * 1024 * 1024
 
 

@@ -18,15 +18,19 @@ from typing import Any
 
 from flask import abort, current_app, request
 
-# A JSON string (with its escapes) or one bracket; strings are skipped so "[[[" inside one is text.
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+# A JSON string with its escapes, skipped by the scans below so "[[[" or "NaN" inside one is
+# text. One never closed runs to the end of the body, as it does for a parser: tried again at
+# each of its quotes, a long unclosed string of escaped quotes took time squared in its length.
+_STRING = rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)'
+# A JSON string or one bracket.
+_TOKENS = re.compile(_STRING + rb"|[\[\]{}]", re.DOTALL)
 _OPENERS = frozenset(b"[{")
 # A JSON string (skipped) or a run of digits outside one.
-_DIGIT_RUNS = re.compile(rb'"(?:[^"\\]|\\.)*"|[0-9]+', re.DOTALL)
+_DIGIT_RUNS = re.compile(_STRING + rb"|[0-9]+", re.DOTALL)
 # No field takes a number this long; Python's own limit on reading one is 4,300 digits.
 MAX_DIGITS = 100
 # A JSON string (skipped) or a word Python's parser reads as a number but JSON has not.
-_NON_JSON_NUMBERS = re.compile(rb'"(?:[^"\\]|\\.)*"|NaN|Infinity', re.DOTALL)
+_NON_JSON_NUMBERS = re.compile(_STRING + rb"|NaN|Infinity", re.DOTALL)
 # The escape of a NUL character (not an escaped backslash followed by "u0000").
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
