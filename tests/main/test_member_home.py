@@ -204,3 +204,20 @@ def test_a_membership_awaiting_a_payment_is_not_called_ended(app, client, status
     page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
     assert shown in page
     assert "Ended" not in page and "join again" not in page
+
+
+def test_a_cancelled_past_due_member_past_the_grace_is_told_access_is_locked(app, client):
+    # The membership page says so; the home page read only "Cancelled: ends on ...", as if
+    # access ran to that date.
+    with app.app_context():
+        user_id = support.create_user().id
+        support.make_member(
+            user_id,
+            "past_due",
+            cancel_at_period_end=True,
+            past_due_since=utcnow() - timedelta(days=60),
+            current_period_end=utcnow() + timedelta(days=20),
+        )
+    page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
+    assert "Cancelled: ends on" in page
+    assert "Paid content is locked" in page
