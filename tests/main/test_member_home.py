@@ -221,3 +221,21 @@ def test_a_cancelled_past_due_member_past_the_grace_is_told_access_is_locked(app
     page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
     assert "Cancelled: ends on" in page
     assert "Paid content is locked" in page
+
+
+def test_a_cancelled_past_due_member_with_a_longer_comp_is_told_when_access_ends(app, client):
+    # The membership page and the emails name the comp's end; the home page said only that
+    # the cancelled membership ends, sooner.
+    with app.app_context():
+        user_id = support.create_user().id
+        support.make_member(
+            user_id,
+            "past_due",
+            cancel_at_period_end=True,
+            past_due_since=utcnow() - timedelta(days=1),
+            current_period_end=utcnow() + timedelta(days=20),
+        )
+        support.grant_comp(user_id, days=90)
+    page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
+    assert "Cancelled: ends on" in page
+    assert "your complimentary membership keeps your access open until" in page
