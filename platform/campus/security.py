@@ -89,7 +89,9 @@ def _holds_a_secret() -> bool:
         return False
     if request.view_args and "token" in request.view_args:
         return True
-    if not request.args:
+    # Only a value holding a path can name a link (a search's ZIP and radius cannot): the rest
+    # of the check matches routes, which every search page would otherwise pay for.
+    if not any("/" in value for _, value in request.args.items(multi=True)):
         return False
     try:
         host = request.host
