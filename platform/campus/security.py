@@ -282,21 +282,31 @@ def refuse_odd_prefixes() -> None:
 _FORM = "application/x-www-form-urlencoded"
 
 
-def refuse_overlong_streamed_forms() -> None:
-    """Answer 413 to a streamed (chunked) form past MAX_CONTENT_LENGTH, as to one with a length.
+def streamed_past_limit() -> bool:
+    """Tell whether a streamed (chunked) body runs past MAX_CONTENT_LENGTH.
 
-    Werkzeug stops reading a body without a Content-Length at the limit and parses what it got,
-    so the form was handled cut short (its last fields missing) where a sized one is refused.
-    Reading one byte past the limit tells the two apart; the form is then parsed from that copy.
+    Werkzeug stops reading a body without a Content-Length at the limit without a word, where a
+    sized one is refused. Reading one byte past the limit tells the two apart; the body is then
+    read from that copy.
     """
     limit = request.max_content_length
     streamed = request.content_length is None and request.environ.get("wsgi.input_terminated")
-    if limit is None or not streamed or request.mimetype != _FORM:
-        return
+    if limit is None or not streamed:
+        return False
     request.max_content_length = limit + 1
-    if len(request.get_data(cache=True)) > limit:
+    try:
+        return len(request.get_data(cache=True)) > limit
+    finally:
+        request.max_content_length = limit
+
+
+def refuse_overlong_streamed_forms() -> None:
+    """Answer 413 to a streamed (chunked) form past MAX_CONTENT_LENGTH, as to one with a length.
+
+    Cut short at the limit, the form was handled with its last fields missing.
+    """
+    if request.mimetype == _FORM and streamed_past_limit():
         abort(413)
-    request.max_content_length = limit
 
 
 def _after_api_auth(hooks: list) -> int:

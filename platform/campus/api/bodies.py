@@ -86,20 +86,12 @@ def check_json_size() -> None:
 
 def check_streamed_size() -> None:
     """Refuse an API write's streamed body (no Content-Length) past MAX_CONTENT_LENGTH (413)."""
-    # Werkzeug stops reading such a body at the limit without a word, and a write that takes
-    # no body never reads it: one byte past the limit tells an oversized body apart.
-    limit = request.max_content_length
-    streamed = request.content_length is None and request.environ.get("wsgi.input_terminated")
-    if not streamed or limit is None or request.method in _BODYLESS:
+    from campus.security import streamed_past_limit
+
+    # A write that takes no body never reads it, and would go through with one past the limit.
+    if request.method in _BODYLESS or not request.path.startswith("/api/"):
         return
-    if not request.path.startswith("/api/"):
-        return
-    request.max_content_length = limit + 1
-    try:
-        oversized = len(request.get_data(cache=True)) > limit
-    finally:
-        request.max_content_length = limit
-    if oversized:
+    if streamed_past_limit():
         abort(413)
 
 
