@@ -69,6 +69,12 @@ def grace_ends(first_failure: datetime) -> datetime:
     return first_failure + timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"])
 
 
+def comp_outlasting(user_id: int, access_ends: datetime) -> datetime | None:
+    """When a comp grant in force ends, if it keeps access past `access_ends` (the paid end)."""
+    comp = active_comp(user_id, utcnow())
+    return comp.ends_at if comp is not None and comp.ends_at > access_ends else None
+
+
 def active_comp(user_id: int, now: datetime) -> CompMembership | None:
     """Return the comp grant in force for a user, if any."""
     return db.session.scalar(

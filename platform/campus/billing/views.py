@@ -12,7 +12,6 @@ from campus.billing import access, bp, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
 from campus.extensions import db, limiter
-from campus.models.base import utcnow
 from campus.throttling import by_user, once_per, setting
 from campus.urls import public_url
 
@@ -38,9 +37,7 @@ def _page_state(user) -> dict:
         access_ends = sub.current_period_end
     if access_ends is not None:
         # A comp grant outlasting the paid access is when access really ends (as emails say).
-        comp = access.active_comp(user.id, utcnow())
-        if comp is not None and comp.ends_at > access_ends:
-            comp_until = comp.ends_at
+        comp_until = access.comp_outlasting(user.id, access_ends)
     return {
         "state": state,
         "has_access": has_paid_access(user),

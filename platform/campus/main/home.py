@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from flask import current_app
-
 from campus.accounts.models import User
-from campus.billing.access import MembershipState, active_comp, membership_state
+from campus.billing import access
+from campus.billing.access import MembershipState, comp_outlasting, membership_state
 from campus.certificates.models import Certificate
 from campus.certificates.services import certificates_of
 from campus.learning.reports import EnrollmentRow, enrollment_rows
-from campus.models.base import utcnow
 
 SHOWN_CERTIFICATES = 3
 
@@ -37,9 +35,8 @@ def _comp_until(state: MembershipState, user: User) -> datetime | None:
     sub = state.subscription
     if sub is None or state.status == "comp" or not state.cancel_at_period_end:
         return None
-    comp = active_comp(user.id, utcnow())
     ends = state.current_period_end
-    return comp.ends_at if comp is not None and ends is not None and comp.ends_at > ends else None
+    return comp_outlasting(user.id, ends) if ends is not None else None
 
 
 def member_home(user: User) -> MemberHome:
@@ -72,7 +69,5 @@ def past_due_notice(user: User) -> dict | None:
     if state.status != "past_due":
         return None
     since: datetime | None = sub.past_due_since or sub.current_period_end
-    grace_ends = (
-        since + timedelta(days=current_app.config["PAST_DUE_GRACE_DAYS"]) if since else None
-    )
+    grace_ends = access.grace_ends(since) if since else None
     return {"has_access": state.has_access, "grace_ends": grace_ends}
