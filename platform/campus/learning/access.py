@@ -164,9 +164,28 @@ def check_can_enroll(user: User | None, course: Course) -> None:
             409, "not_published", "This course is a draft; it opens once published."
         )
     if not has_paid_access(user):
+        held = _payment_refusal(user, enrolled=False)
         raise LearningError(
-            403, "membership_required", "Enrolling in CE courses needs an active membership."
+            403,
+            "membership_required",
+            held or "Enrolling in CE courses needs an active membership.",
         )
+
+
+# What a refusal adds to billing's words for a payment that holds a member back.
+_REFUSAL_TAILS = {
+    "first_payment": "your membership starts, with every CE course, as soon as it goes through.",
+    "unpaid": "you can take CE courses again as soon as it goes through.",
+}
+
+
+def _payment_refusal(user: User, enrolled: bool) -> str | None:
+    """Say why a member's pending or failed payment refuses them, or None for any other reason."""
+    hold = payment_hold(user)
+    if hold is None or hold.kind not in _REFUSAL_TAILS:
+        return None
+    saved = " Your progress is saved." if enrolled else ""
+    return f"{hold.title}. {hold.action} on the membership page: {_REFUSAL_TAILS[hold.kind]}{saved}"
 
 
 @dataclass(frozen=True)
@@ -198,8 +217,9 @@ def check_can_study(
         raise LearningError(
             403,
             "membership_lapsed",
-            "Your membership is not active. Your progress is saved: renew to pick up where you "
-            "stopped.",
+            _payment_refusal(user, enrolled=True)
+            or "Your membership is not active. Your progress is saved: renew to pick up where "
+            "you stopped.",
         )
     return StudyAccess(enrollment, preview=False)
 
