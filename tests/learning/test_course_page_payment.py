@@ -44,3 +44,29 @@ def test_a_member_held_back_by_a_payment_is_told_so_on_a_course(
     assert said in page
     assert "Become a member" not in page and "Renew your membership" not in page
     assert re.search(rf'<a [^>]*href="/membership"[^>]*>\s*{button}\s*</a>', html)
+
+
+@pytest.mark.parametrize("status", ["canceled", "incomplete_expired"])
+def test_a_member_whose_membership_ended_is_asked_to_renew_before_enrolling(app, client, status):
+    # A former member who never enrolled was offered "Become a member to enroll", while the
+    # article paywall tells them their membership has ended and offers to renew it.
+    with app.app_context():
+        course = make_course()
+        user = support.create_user()
+        support.make_member(user.id, status, current_period_end=utcnow() - timedelta(days=3))
+        user_id, slug = user.id, course.slug
+    sign_in(client, user_id)
+    html = client.get(f"/courses/{slug}").text
+    page = _text(html)
+    assert "Your membership has ended" in page
+    assert "Become a member" not in page and "Your progress is saved" not in page
+    assert re.search(r'<a [^>]*href="/membership"[^>]*>\s*Renew your membership\s*</a>', html)
+
+
+def test_a_never_member_is_still_asked_to_become_one(app, client):
+    with app.app_context():
+        course = make_course()
+        user_id, slug = support.create_user().id, course.slug
+    sign_in(client, user_id)
+    page = _text(client.get(f"/courses/{slug}").text)
+    assert "Become a member to enroll" in page and "has ended" not in page

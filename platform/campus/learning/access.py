@@ -268,6 +268,15 @@ def _payment_action(user: User, enrolled: bool) -> ReaderAction | None:
     return ReaderAction("payment", hold.action, membership_url(), heading=hold.title, note=note)
 
 
+def _join_action(user: User) -> ReaderAction:
+    """The action for a reader without access who never enrolled: join, or renew if they were."""
+    hold = payment_hold(user)
+    if hold is not None and hold.kind == "ended":
+        note = "Renew to enroll in this course and take every CE course again."
+        return ReaderAction("renew", hold.action, membership_url(), heading=hold.title, note=note)
+    return ReaderAction("membership", "Become a member to enroll", membership_url())
+
+
 def reader_action(user: User | None, course: Course, enrollment: Enrollment | None) -> ReaderAction:
     """Pick the course page's main action for this reader."""
     if not course.is_published:
@@ -290,7 +299,7 @@ def reader_action(user: User | None, course: Course, enrollment: Enrollment | No
             "continue", "Continue the course", url_for("learning.resume", slug=course.slug)
         )
     if not paid:
-        return ReaderAction("membership", "Become a member to enroll", membership_url())
+        return _join_action(user)
     return ReaderAction(
         "enroll", "Enroll in this course", url_for("learning.enroll", slug=course.slug), "post"
     )
