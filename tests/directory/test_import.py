@@ -245,3 +245,53 @@ def test_an_imported_profile_is_logged_as_the_operators_command(app, tmp_path):
         ("directory_publish", None, "system", "cli: "),
         ("directory_save", None, "system", "cli: "),
     ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "complaints"),
+    [
+        # Two fields the member's form checks: it names both, the import named the first.
+        (
+            ["display_name: ''", "zip_code: 'abc'", "phone: '12'"],
+            ["display_name: Enter the name clients know you by.", "zip_code: ", "phone: Enter"],
+        ),
+        # Fields of the wrong shape, and one the form refuses: each is named.
+        (
+            ["bio: [a, b]", "contact_enabled: 'no'", "phone: '12'"],
+            ["bio must be text", "contact_enabled must be true or false", "phone: Enter"],
+        ),
+        # A member's name too long for its column, with a bad profile field.
+        (
+            [f"full_name: {'F' * 121}", "zip_code: 'abc'"],
+            ["full_name is longer than 120 characters", "zip_code: "],
+        ),
+    ],
+)
+def test_an_entry_with_several_bad_fields_is_reported_naming_each(app, tmp_path, rows, complaints):
+    # The import reported the first problem only: fixing it showed the next, one run at a time,
+    # while the member's own form shows every field's error at once.
+    keys = {row.split(":", 1)[0] for row in rows}
+    lines = ENTRY.format(email="maya@example.com").splitlines()
+    lines = [line for line in lines if line.split(":", 1)[0].strip() not in keys]
+    path = tmp_path / "profiles.yaml"
+    path.write_text("\n".join(lines + [f"  {row}" for row in rows]) + "\n")
+    result = _run(app, path, "--create-members")
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("failed")]
+    assert len(failed) == 1 and failed[0].startswith("failed maya@example.com: ")
+    for complaint in complaints:
+        assert complaint in failed[0]
+    assert _users(app) == 0
+
+
+def test_a_known_member_s_entry_names_every_bad_field(app, tmp_path):
+    from tests import support
+
+    with app.app_context():
+        support.create_user(email="maya@example.com")
+    path = tmp_path / "profiles.yaml"
+    path.write_text("- email: maya@example.com\n  display_name: ''\n  zip_code: 'abc'\n")
+    result = _run(app, path)
+    assert result.exit_code == 1, result.output
+    assert "display_name: Enter the name clients know you by." in result.output
+    assert "zip_code: " in result.output

@@ -62,10 +62,21 @@ def _member(entry: dict[str, Any], create: bool, actor: User | None) -> User | N
             raise services.DirectoryError(f"{email} is not an email address: {exc}") from None
         # The profile is checked before a member is made from its names: one longer than its
         # column stopped the import at a database error on PostgreSQL.
-        profile, _place = services.check(_data(entry))
-        full_name = _text(entry, "full_name").strip() or profile.display_name or email
-        if len(full_name) > 120:  # the column's size
-            raise services.DirectoryError("full_name is longer than 120 characters")
+        errors: dict[str, str] = {}
+        profile = None
+        try:
+            profile, _place = services.check(_data(entry))
+        except services.DirectoryError as exc:
+            errors = dict(exc.errors) or {"": exc.message}
+        try:
+            full_name = _text(entry, "full_name").strip()
+            full_name = full_name or (profile.display_name if profile else "") or email
+            if len(full_name) > 120:  # the column's size
+                raise services.DirectoryError("full_name is longer than 120 characters")
+        except services.DirectoryError as exc:
+            errors["full_name"] = exc.message
+        if errors:
+            raise services.DirectoryError.of_fields(_in_order(errors))
         try:
             user = create_member(
                 email,
@@ -116,21 +127,67 @@ def _flag(entry: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
+# The order an entry's errors are named in: the member's form's, then the importer's own.
+_ORDER = (
+    "full_name", "display_name", "professions", "specialties", "zip_code", "bio", "website",
+    "phone", "practice_name", "street", "show_street", "accepting_clients", "contact_enabled",
+    "published",
+)  # fmt: skip
+
+
+def _in_order(errors: dict[str, str]) -> dict[str, str]:
+    """The errors by field, in the order the entry's fields are named."""
+    rank = {key: n for n, key in enumerate(_ORDER)}
+    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
 def _data(entry: dict[str, Any]) -> services.ProfileData:
-    return services.ProfileData(
-        display_name=_text(entry, "display_name"),
-        zip_code=_text(entry, "zip_code"),
-        practice_name=_text(entry, "practice_name"),
-        street=_text(entry, "street"),
-        show_street=_flag(entry, "show_street", False),
-        bio=_text(entry, "bio"),
-        website=_text(entry, "website"),
-        phone=_text(entry, "phone"),
-        accepting_clients=_flag(entry, "accepting_clients", True),
-        contact_enabled=_flag(entry, "contact_enabled", True),
-        specialties=_names(entry, "specialties"),
-        professions=_names(entry, "professions"),
-    )
+    """The entry's profile fields; one DirectoryError names every bad one (shape or content)."""
+    errors: dict[str, str] = {}
+
+    def read(reader: Any, key: str, *default: bool) -> Any:
+        try:
+            return reader(entry, key, *default)
+        except services.DirectoryError as exc:
+            errors[key] = exc.message
+            return None
+
+    values = {
+        "display_name": read(_text, "display_name"),
+        "zip_code": read(_text, "zip_code"),
+        "practice_name": read(_text, "practice_name"),
+        "street": read(_text, "street"),
+        "show_street": read(_flag, "show_street", False),
+        "bio": read(_text, "bio"),
+        "website": read(_text, "website"),
+        "phone": read(_text, "phone"),
+        "accepting_clients": read(_flag, "accepting_clients", True),
+        "contact_enabled": read(_flag, "contact_enabled", True),
+        "specialties": read(_names, "specialties"),
+        "professions": read(_names, "professions"),
+    }
+    read(_flag, "published", False)  # set after the save; refused with the rest here
+    if not errors:
+        return services.ProfileData(**values)
+    # The other fields are checked as the member's form checks them, to be named as well.
+    given = {key: value for key, value in values.items() if value is not None}
+    try:
+        services.check(services.ProfileData(**{"display_name": "", "zip_code": "", **given}))
+    except services.DirectoryError as exc:
+        for key, message in exc.errors.items():
+            errors.setdefault(key, message)
+    raise services.DirectoryError.of_fields(_in_order(errors))
+
+
+def _described(exc: services.DirectoryError) -> str:
+    """An entry's problem as the report says it: each bad field named, when there are several."""
+    if len(exc.errors) < 2:
+        return exc.message
+    parts = []
+    for key, message in exc.errors.items():
+        part = message if not key or message.startswith(key) else f"{key}: {message}"
+        parts.append(part if part.endswith(".") else f"{part}.")
+    return " ".join(parts)
 
 
 def import_profiles(
@@ -170,7 +227,7 @@ def import_profiles(
                 if _flag(entry, "published", False):
                     actions.publish_profile(user, imported=True, actor=actor)
         except services.DirectoryError as exc:
-            report.failed.append((email, exc.message))
+            report.failed.append((email, _described(exc)))
             continue
         (report.updated if existing is not None else report.created).append(email)
     return report
