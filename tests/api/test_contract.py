@@ -105,15 +105,19 @@ def test_a_path_value_that_fits_no_route_is_a_404_not_a_422(app, client):
         assert response.get_json()["error"]["code"] == "not_found", path
 
 
-def _readme_error_rows() -> dict[str, str]:
-    """The README's table of API errors: each status with its code and when it comes."""
+def _readme_api_section() -> str:
+    """The README's API section, from its heading to the next one."""
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = text[text.index("\n## API\n") :]
-    section = section[: section.index("\n## ", 1)]
+    return section[: section.index("\n## ", 1)]
+
+
+def _readme_error_rows() -> dict[str, str]:
+    """The README's table of API errors: each status with its code and when it comes."""
     rows = {}
-    for line in section.splitlines():
+    for line in _readme_api_section().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("| ") and cells[0].isdigit():
             rows[cells[0]] = " | ".join(cells[1:])
@@ -141,6 +145,17 @@ def test_the_readme_lists_every_error_status_and_rule_code_the_api_answers(clien
         ("429", "attempt_limit"),
     ):
         assert code in rows[status], (status, code)
+
+
+def test_the_readme_says_options_with_a_bad_token_gets_the_401_first(client):
+    # Every /api/ request is authenticated before anything else, OPTIONS too: the README must
+    # not promise a 204 that a script with an expired token never gets.
+    refused = client.options("/api/v1/me", headers={"Authorization": "Bearer campus_unknown"})
+    assert refused.status_code == 401
+    section = " ".join(_readme_api_section().split())
+    start = section.index("OPTIONS answers 204")
+    sentence = section[start : section.index(". ", start)]
+    assert "401" in sentence, sentence
 
 
 def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database):
