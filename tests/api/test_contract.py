@@ -158,6 +158,20 @@ def test_the_readme_says_options_with_a_bad_token_gets_the_401_first(client):
     assert "401" in sentence, sentence
 
 
+def test_the_readme_names_only_the_rate_limits_the_api_has(client):
+    # The API has the token's limit and the quiz's daily attempts, no limit of an endpoint's own.
+    row = _readme_error_rows()["429"]
+    assert "endpoint" not in row, row
+    assert "token" in row and "attempt_limit" in row
+    document = _document(client)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters" or "429" not in operation["responses"]:
+                continue
+            description = operation["responses"]["429"]["description"]
+            assert "endpoint" not in description, f"{method.upper()} {path}: {description}"
+
+
 def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database):
     app = support.make_app(SEAT_TIME_SCALE=1.0)  # the testing default lets no time be needed
     try:

@@ -102,7 +102,7 @@ DESCRIPTIONS = {
     413: "The JSON body is too large, or any body is past the site's limit",
     415: "The body is not JSON (Content-Type: application/json)",
     422: "Parameters or body do not fit the schema; details say which",
-    429: "Too many requests for this token or this endpoint; see Retry-After",
+    429: "Too many requests for this token (API_TOKEN_RATE_LIMIT); see Retry-After",
     503: "Briefly unavailable (a token's call cannot be counted against its limit); see "
     "Retry-After",
 }

@@ -145,6 +145,10 @@ QUIZ_NOT_OPEN = (
     "Already passed, lessons incomplete, or too little study time on the course yet "
     "(needs_more_time)"
 )
+ATTEMPT_LIMITED = (
+    "The quiz's attempts allowed in 24 hours are used (attempt_limit, with retry_at), or the "
+    "token made too many requests; Retry-After says when"
+)
 
 # --- endpoints ---------------------------------------------------------------------------------
 
@@ -311,9 +315,7 @@ def complete_lesson(lesson_id: int) -> dict:
     description="Missing or extra answers, questions not in the attempt, or an attempt_id "
     "that is not the caller's at this quiz (unknown_attempt)",
 )
-@blp.alt_response(
-    429, schema=ErrorSchema, description="Daily attempt limit reached; Retry-After says when"
-)
+@blp.alt_response(429, schema=ErrorSchema, description=ATTEMPT_LIMITED)
 def submit_attempt(payload: dict, slug: str) -> tuple[dict, int]:
     """Score a quiz attempt on the server and record it; a pass may complete the course."""
     user = access.require_user(_user())

@@ -9,7 +9,13 @@ from campus.extensions import db
 from campus.learning import access, papers
 from campus.learning import quiz as quizzes
 from campus.learning.access import LearningError, visible_course
-from campus.learning.api import NOT_ALLOWED_TO_STUDY, QUIZ_NOT_OPEN, _user, blp
+from campus.learning.api import (
+    ATTEMPT_LIMITED,
+    NOT_ALLOWED_TO_STUDY,
+    QUIZ_NOT_OPEN,
+    _user,
+    blp,
+)
 from campus.learning.api_schemas import QuestionSchema
 from campus.learning.models import Quiz, QuizPaper
 
@@ -48,9 +54,7 @@ def _attempt_dict(paper: QuizPaper, quiz: Quiz) -> dict:
 @blp.alt_response(403, schema=ErrorSchema, description=NOT_ALLOWED_TO_STUDY)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown course, a draft, or no quiz")
 @blp.alt_response(409, schema=ErrorSchema, description=QUIZ_NOT_OPEN)
-@blp.alt_response(
-    429, schema=ErrorSchema, description="Daily attempt limit reached; Retry-After says when"
-)
+@blp.alt_response(429, schema=ErrorSchema, description=ATTEMPT_LIMITED)
 def start_attempt(slug: str) -> dict:
     """Start a quiz attempt frozen now, or return the one already open."""
     user = access.require_user(_user())
