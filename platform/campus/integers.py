@@ -18,13 +18,16 @@ MAX_ID = 2**31 - 1
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """Werkzeug's `int` converter that refuses values beyond MAX_ID (the route does not match)."""
+    """Werkzeug's `int` converter that refuses values outside 1 to MAX_ID (no route matches).
+
+    Every path integer is an id and ids start at 1; the API document declares the same bounds.
+    """
 
     def __init__(
         self,
         map: Map,
         fixed_digits: int = 0,
-        min: int | None = None,
+        min: int | None = 1,
         max: int | None = MAX_ID,
         signed: bool = False,
     ) -> None:

@@ -172,6 +172,22 @@ def test_the_readme_names_only_the_rate_limits_the_api_has(client):
             assert "endpoint" not in description, f"{method.upper()} {path}: {description}"
 
 
+def test_every_id_in_a_path_is_declared_from_1_as_ids_start(client):
+    # Werkzeug's int converter allows 0, which no row has: the document should not offer it.
+    declared = 0
+    for path, operations in _document(client)["paths"].items():
+        parameters = list(operations.get("parameters", []))
+        for method, operation in operations.items():
+            if method != "parameters":
+                parameters += operation.get("parameters", [])
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "path" and schema.get("type") == "integer":
+                declared += 1
+                assert schema.get("minimum") == 1, f"{path} {parameter['name']}: {schema}"
+    assert declared  # /api/v1/lessons/{lesson_id}/complete at least
+
+
 def test_a_lesson_completed_too_soon_answers_a_409_the_document_lists(_database):
     app = support.make_app(SEAT_TIME_SCALE=1.0)  # the testing default lets no time be needed
     try:

@@ -98,7 +98,7 @@ DESCRIPTIONS = {
     400: "Malformed input, a JSON body nested too deeply, or a session write without CSRF token",
     401: "No sign-in or token where one is needed, or an unknown, revoked or expired token",
     403: "A read-only token may not write",
-    404: "No such object (also any path number beyond the largest id)",
+    404: "No such object (also any path number outside the ids, 1 to 2^31-1)",
     413: "The JSON body is too large, or any body is past the site's limit",
     415: "The body is not JSON (Content-Type: application/json)",
     422: "Parameters or body do not fit the schema; details say which",
