@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import ValidationError
 from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField, StringField
 
-from campus.accounts.rules import DIRECTION_MARKS
+from campus.accounts.rules import DIRECTION_MARKS, shows_something
 from campus.integers import is_digits, is_plain_decimal
 
 # Hidden fields carry what the page set (an id, a role, a code), never what was typed.
@@ -98,6 +98,16 @@ def _printable(value: str) -> str:
         if ch in "\t\n\r"
         or (unicodedata.category(ch) not in ("Cc", "Cs") and not DIRECTION_MARKS.match(ch))
     )
+
+
+def empty_unless_shown(value: str | None) -> str | None:
+    """Make a text that shows nothing (spaces, zero-width characters, marks alone) empty (a filter).
+
+    Such a text is no text: kept as typed, a lesson or a summary looks written and shows blank.
+    """
+    if value is None or shows_something(value):
+        return value
+    return ""
 
 
 def one_line_text(value: str | None) -> str | None:

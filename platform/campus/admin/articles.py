@@ -26,7 +26,7 @@ from campus.content.access import Reader, may_read_full
 from campus.content.models import DRAFT, PUBLISHED, Article, Category
 from campus.content.render import CUT_MARKER, render_article
 from campus.extensions import db
-from campus.forms import Form, printable_text
+from campus.forms import Form, empty_unless_shown, printable_text
 from campus.templating import format_date
 
 VISIBILITY_LABELS = {
@@ -54,12 +54,15 @@ class ArticleForm(Form):
         description="The address: /articles/your-slug. Lower-case words joined by hyphens.",
     )
     summary = TextAreaField(
-        "Summary", validators=[Optional()], filters=[printable_text], render_kw={"rows": 2}
+        "Summary",
+        validators=[Optional()],
+        filters=[printable_text, empty_unless_shown],
+        render_kw={"rows": 2},
     )
     body_md = TextAreaField(
         "Article (Markdown)",
         validators=[DataRequired("The article body is empty.")],
-        filters=[printable_text],
+        filters=[printable_text, empty_unless_shown],  # zero-width characters alone are empty
         render_kw={"class": "markdown-editor", "rows": 20},
         description=escape(f"Put {CUT_MARKER} on its own line where the free preview ends."),
     )

@@ -31,7 +31,14 @@ from campus.admin.search_terms import WholeSearchTerms, WholeTermFilterConverter
 from campus.admin.services import record, snapshot
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
-from campus.forms import DecimalPlaces, FiniteDecimalField, Form, WholeNumberField, printable_text
+from campus.forms import (
+    DecimalPlaces,
+    FiniteDecimalField,
+    Form,
+    WholeNumberField,
+    empty_unless_shown,
+    printable_text,
+)
 from campus.integers import MAX_ID, id_from
 from campus.models.writes import is_duplicate
 from campus.urls import requested_path, safe_local_path
@@ -187,8 +194,9 @@ class CampusModelConverter(AdminModelConverter):
     @converts("Text")
     def conv_Text(self, column: Any, field_args: Any, **extra: Any):
         # Bodies, notes and transcripts keep their tabs and line breaks; other control and
-        # text-direction characters are dropped as they are from members' text.
-        field_args.setdefault("filters", []).append(printable_text)
+        # text-direction characters are dropped as they are from members' text; one that shows
+        # nothing at all (zero-width characters, spaces) is stored empty, as no text.
+        field_args.setdefault("filters", []).extend((printable_text, empty_unless_shown))
         return super().conv_Text(column=column, field_args=field_args, **extra)
 
     @converts("Integer")
