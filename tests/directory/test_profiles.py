@@ -154,6 +154,11 @@ def test_publishing_needs_a_specialty(app, client, member):
         # Not empty, yet nothing to read: the directory listed a blank name (and a dash).
         ({"display_name": "\u200b\u200b\u200b"}, "Enter the name clients know you by"),
         ({"display_name": "-- --"}, "Enter the name clients know you by"),
+        # Browsers stack the accents on one letter over the listings above it.
+        (
+            {"display_name": "Ze" + "\u0301" * 30 + " Moss"},
+            "more than 4 accents or other marks on one letter",
+        ),
         # Optional, but not blank in disguise: listed as an empty practice or street line.
         ({"practice_name": "\u200b\u200b"}, "Enter your practice name"),
         ({"practice_name": "\u0301"}, "Enter your practice name"),

@@ -19,6 +19,11 @@ _SITE_WORDS = ("campus", "massage", "therapist", "trigger", "point", "membership
 # certificate show a different name from the one stored.
 DIRECTION_MARKS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
+# Combining marks one letter may carry: Vietnamese typed decomposed needs two, Hebrew a shin's
+# dot, dagesh and vowel three. Browsers stack each on the one before, so 30 on a letter rise
+# over the six lines above it, across the headings and names around a name on a page.
+MAX_MARKS = 4
+
 
 class RuleError(ValueError):
     """Input that breaks a rule; the message is safe to show the user."""
@@ -71,7 +76,31 @@ def plain_text(value: str | None, label: str) -> str:
             f"{label} contains an invisible control or text-direction character ({mark}); "
             "type it again as plain text."
         )
+    if stacked_marks(text):
+        raise RuleError(stacked_marks_message(label))
     return text
+
+
+def stacked_marks(text: str) -> bool:
+    """Tell whether a letter carries more than MAX_MARKS combining marks (joiners between aside)."""
+    run = 0
+    for char in text:
+        category = unicodedata.category(char)
+        if category.startswith("M"):
+            run += 1
+            if run > MAX_MARKS:
+                return True
+        elif category != "Cf":  # a zero-width joiner between marks does not end the stack
+            run = 0
+    return False
+
+
+def stacked_marks_message(label: str) -> str:
+    """Say why a text with a tower of marks on one letter is refused."""
+    return (
+        f"{label} has more than {MAX_MARKS} accents or other marks on one letter, which pages "
+        "stack over the text around it; type it again as plain text."
+    )
 
 
 def has_letter(text: str) -> bool:

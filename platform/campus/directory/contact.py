@@ -18,7 +18,12 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import CursorResult, delete, or_, select, update
 
 from campus.accounts.addresses import normalize_email
-from campus.accounts.rules import has_letter, says_something
+from campus.accounts.rules import (
+    has_letter,
+    says_something,
+    stacked_marks,
+    stacked_marks_message,
+)
 from campus.directory.models import ContactMessage, DirectoryProfile
 from campus.directory.services import DirectoryError
 from campus.extensions import db
@@ -133,6 +138,8 @@ def message_problems(name: str, email: str, body: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not 1 <= len(name) <= 120 or not has_letter(name):
         errors["name"] = "Tell the practitioner your name."
+    elif stacked_marks(name):
+        errors["name"] = stacked_marks_message("Your name")
     if len(email) > 320 or not _EMAIL.match(email):
         errors["email"] = "Enter your email address so they can reply."
     # Zero-width characters count towards the length but leave the practitioner nothing to read.

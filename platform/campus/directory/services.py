@@ -19,7 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
-from campus.accounts.rules import has_letter, says_something
+from campus.accounts.rules import (
+    has_letter,
+    says_something,
+    stacked_marks,
+    stacked_marks_message,
+)
 from campus.directory import geo, taxonomy
 from campus.directory.models import DirectoryProfile, ProfileProfession, ProfileSpecialty
 from campus.extensions import db
@@ -178,6 +183,8 @@ def _clean_name(raw: str) -> str:
     # Zero-width spaces or dashes alone are not empty, but the directory would list no name.
     if not 2 <= len(name) <= 120 or not has_letter(name):
         raise DirectoryError("Enter the name clients know you by.", 422, "display_name")
+    if stacked_marks(name):
+        raise DirectoryError(stacked_marks_message("The name"), 422, "display_name")
     return name
 
 
