@@ -179,7 +179,7 @@ _REFUSAL_TAILS = {
 }
 
 
-def _payment_refusal(user: User, enrolled: bool) -> str | None:
+def _payment_refusal(user: User | None, enrolled: bool) -> str | None:
     """Say why a member's pending or failed payment refuses them, or None for any other reason."""
     hold = payment_hold(user)
     if hold is None or hold.kind not in _REFUSAL_TAILS:
