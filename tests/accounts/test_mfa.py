@@ -171,6 +171,22 @@ def test_a_wrong_code_is_refused(app, client, secret):
     assert _actions(app)[-1] == "sign_in_failed"
 
 
+def _last_login(app):
+    with app.app_context():
+        return db.session.scalar(select(User.last_login_at).where(User.email == EMAIL))
+
+
+def test_the_last_login_is_the_sign_in_completed_not_a_password_alone(app, client, secret):
+    # An admin reads "Last login" on the member's page: a stranger who has the password but
+    # not the phone signed nobody in.
+    post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    post_form(client, "/login/verify", {"code": totp_code(secret, steps=5)})
+    assert _last_login(app) is None
+    done = post_form(client, "/login/verify", {"code": totp_code(secret)})
+    assert done.status_code == 302
+    assert _last_login(app) is not None
+
+
 def test_a_code_in_other_digits_is_refused_like_a_wrong_one(app, client, secret):
     post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
     arabic = totp_code(secret).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))

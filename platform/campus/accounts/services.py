@@ -212,7 +212,6 @@ def authenticate(email: str, password: str) -> User | None:
         "NFC", password
     ):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
     return user
 
 
@@ -317,8 +316,6 @@ def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
         )
     same_browser = binding is not None and hmac.compare_digest(binding, _hash_token(raw))
     sign_in = first and same_browser and user.is_active and not user.is_staff
-    if sign_in:
-        user.last_login_at = utcnow()
     return user, sign_in
 
 

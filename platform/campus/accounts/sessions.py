@@ -202,6 +202,8 @@ def sign_in(user: User, *, method: str, remember: bool = False, second_factor: b
     if method not in SIGN_IN_METHODS:
         raise ValueError(f"unknown sign-in method {method!r}")
     raw = start_session(user, remember=remember, second_factor=second_factor)
+    # Only here: a right password still waiting for its second factor signed nobody in.
+    user.last_login_at = utcnow()
     how = SIGN_IN_METHODS[method] + (" and second factor" if second_factor else "")
     record("sign_in", user, summary=f"{user.email}: signed in with {how}", actor=user)
     return raw
