@@ -371,3 +371,14 @@ def test_a_resource_listed_twice_in_a_lesson_is_refused(app, tmp_path):
         (root / "lessons" / "03-home.md").write_text(lesson.replace(handout, handout * 2))
 
     refused(app, tmp_path, twice, "lessons/03-home.md: resources/handout.txt is listed twice")
+
+
+def test_a_lesson_of_zero_width_characters_alone_has_no_text(app, tmp_path):
+    root = write_course(tmp_path)
+    (root / "lessons" / "02-treat.md").write_text(
+        "---\ntitle: Treating them\nminutes: 15\n---\n\u200b\u200d\n"
+    )
+    result = run_import(app, tmp_path)
+    assert result.exit_code == 1
+    assert "lessons/02-treat.md: the lesson has no text" in result.output
+    assert _course(app) is None

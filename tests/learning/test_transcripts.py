@@ -169,6 +169,8 @@ def test_a_published_course_file_with_an_untranscribed_video_is_refused_by_name(
     ("transcript", "lessons", "message"),
     [
         ("  \n", None, "lessons/02-treat.transcript.md: the transcript is empty"),
+        # Zero-width spaces alone are not blank to strip(), yet the transcript reads as nothing.
+        ("\u200b\u200b\n", None, "lessons/02-treat.transcript.md: the transcript is empty"),
         ("Text", ["01-find.md", "02-treat.transcript.md"], "is a transcript, not a lesson"),
     ],
 )

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from campus.accounts.rules import invisible_mark
+from campus.accounts.rules import invisible_mark, shows_something
 from campus.learning.actions import plain_answer
 
 
@@ -23,6 +23,13 @@ def refuse_nul(text: str, where: str) -> None:
     """Refuse a file's text that holds a NUL (PostgreSQL cannot store one: the import stopped)."""
     if "\x00" in text:
         raise CourseFileError(f"{where}: the file holds a NUL character, which no text has")
+
+
+def file_text(text: str, where: str, empty: str) -> str:
+    """A file's text, trimmed; refuse one that shows nothing (blank, or zero-width characters)."""
+    if not shows_something(text):
+        raise CourseFileError(f"{where}: {empty}")
+    return text.strip() + "\n"
 
 
 def check_choices(choices: list[tuple[str, bool]], where: str) -> None:

@@ -29,6 +29,7 @@ from campus.learning.course_fields import (
     ApprovalSpec,
     Fields,
     check_choices,
+    file_text,
     read_approval,
     refuse_nul,
 )
@@ -290,10 +291,8 @@ def _transcript(folder: Path, name: str) -> str:
         raise CourseFileError(f"{where}: not UTF-8 text") from None
     except OSError as exc:
         raise CourseFileError(f"{where}: {_unreadable(exc)}") from None
-    if not text.strip():
-        raise CourseFileError(f"{where}: the transcript is empty")
     refuse_nul(text, where)
-    return text.strip() + "\n"
+    return file_text(text, where, "the transcript is empty")
 
 
 def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
@@ -341,10 +340,9 @@ def _lesson(folder: Path, name: str, where: str) -> LessonSpec:
             video_embed_url(video)
         except VideoURLError as exc:
             raise CourseFileError(f"{where}: {exc}") from None
-    if not content.strip():
-        raise CourseFileError(f"{where}: the lesson has no text")
+    body = file_text(content, where, "the lesson has no text")
     transcript = _transcript(folder, name)
-    return LessonSpec(title, minutes, content.strip() + "\n", video, resources, transcript, name)
+    return LessonSpec(title, minutes, body, video, resources, transcript, name)
 
 
 def _resource(folder: Path, item: Any, where: str) -> ResourceSpec:
