@@ -22,7 +22,7 @@ from sqlalchemy import and_, bindparam, select
 
 from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
-from campus.billing.access import has_paid_access, payment_hold
+from campus.billing.access import PaymentHold, has_paid_access, payment_hold
 from campus.extensions import db
 from campus.learning import snapshots
 from campus.learning.models import Course, Enrollment, LessonProgress
@@ -259,18 +259,16 @@ _COURSE_HOLD_NOTES = {
 }
 
 
-def _payment_action(user: User, enrolled: bool) -> ReaderAction | None:
+def _payment_action(hold: PaymentHold | None, enrolled: bool) -> ReaderAction | None:
     """The action for a member whose first payment is pending or whose payment is overdue."""
-    hold = payment_hold(user)
     if hold is None or hold.kind not in _COURSE_HOLD_NOTES:
         return None
     note = _COURSE_HOLD_NOTES[hold.kind] + (" Your progress is saved." if enrolled else "")
     return ReaderAction("payment", hold.action, membership_url(), heading=hold.title, note=note)
 
 
-def _join_action(user: User) -> ReaderAction:
+def _join_action(hold: PaymentHold | None) -> ReaderAction:
     """The action for a reader without access who never enrolled: join, or renew if they were."""
-    hold = payment_hold(user)
     if hold is not None and hold.kind == "ended":
         note = "Renew to enroll in this course and take every CE course again."
         return ReaderAction("renew", hold.action, membership_url(), heading=hold.title, note=note)
@@ -290,7 +288,8 @@ def reader_action(user: User | None, course: Course, enrollment: Enrollment | No
     if enrollment is not None and enrollment.is_complete:
         return ReaderAction("completed", "View certificate", certificates_url())
     paid = has_paid_access(user)
-    if not paid and (held := _payment_action(user, enrolled=enrollment is not None)):
+    hold = None if paid else payment_hold(user)  # read once: both actions below need it
+    if held := _payment_action(hold, enrolled=enrollment is not None):
         return held
     if enrollment is not None:
         if not paid:
@@ -299,7 +298,7 @@ def reader_action(user: User | None, course: Course, enrollment: Enrollment | No
             "continue", "Continue the course", url_for("learning.resume", slug=course.slug)
         )
     if not paid:
-        return _join_action(user)
+        return _join_action(hold)
     return ReaderAction(
         "enroll", "Enroll in this course", url_for("learning.enroll", slug=course.slug), "post"
     )
