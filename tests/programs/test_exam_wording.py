@@ -115,3 +115,33 @@ def test_an_exam_ending_the_next_day_says_which_day_it_ends(app, client):
         started = support.post_form(client, f"/programs/{program.slug}/exam", {})
         page = _text(client.get(started.headers["Location"]).text)
     assert "(ends June 2, 2026 at 07:00 UTC)" in page
+
+
+def test_a_candidate_out_of_attempts_is_told_whom_to_ask_for_another(app, client):
+    # "You have used every attempt" was a dead end: no attempt opens again by itself, and the
+    # provider, who may allow more (the program's attempts), was not named.
+    slug, sitting_url = _failed_once(app, client, exam_attempts_allowed=1)
+    email = app.config["PROVIDER_EMAIL"]
+    with time_machine.travel(START, tick=False):
+        page = client.get(f"/programs/{slug}").text
+        result = client.get(sitting_url).text
+    said = f"To ask for another attempt, write to {email}"
+    assert "You have used your 1 attempt at this exam." in _text(page)
+    assert said in _text(page)
+    assert f'href="mailto:{email}"' in page
+    assert "That was your last attempt at this exam." in _text(result)
+    assert said in _text(result)
+
+
+def test_starting_again_with_no_attempt_left_names_the_next_step(app, client):
+    slug, _url = _failed_once(app, client, exam_attempts_allowed=1)
+    email = app.config["PROVIDER_EMAIL"]
+    with time_machine.travel(START, tick=False):
+        refused = support.post_form(client, f"/programs/{slug}/exam", {})
+        page = _text(client.get(refused.headers["Location"]).text)
+    # It read "You have used all 1 attempts", and ended there.
+    assert (
+        f"You have used your 1 attempt at this exam. To ask for another attempt, write to {email}."
+        in page
+    )
+    assert "all 1 attempts" not in page

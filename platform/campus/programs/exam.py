@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
+from flask import current_app
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -230,7 +231,12 @@ def start(
     if current.passed is not None:
         raise ExamError("You have passed this exam already.")
     if current.attempts_left <= 0:
-        raise ExamError(f"You have used all {current.allowed} attempts at this exam.")
+        used = "your 1 attempt" if current.allowed == 1 else f"all {current.allowed} attempts"
+        # No attempt opens again by itself: the provider, who may allow more, is the next step.
+        raise ExamError(
+            f"You have used {used} at this exam. To ask for another attempt, write to "
+            f"{current_app.config['PROVIDER_EMAIL']}."
+        )
     if current.next_start_at is not None:
         opens = format_date(current.next_start_at, "%B %-d, %Y at %H:%M %Z")
         raise ExamError(f"You can retake the exam from {opens}.")
