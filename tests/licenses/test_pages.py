@@ -341,3 +341,24 @@ def test_an_expired_license_says_so_and_that_no_reminders_are_sent(app, client, 
     account = " ".join(client.get("/account").get_data(as_text=True).split())
     assert f"expired {shown:%B} {shown.day}, {shown.year}" in account
     assert f"expires {today:%B} {today.day}, {today.year}" in account
+
+
+@pytest.mark.parametrize(
+    "dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d"]
+)
+def test_a_dash_pasted_into_a_number_is_the_hyphen_the_board_prints(app, client, member, dash):
+    # A board's lookup page or a PDF gives "123456-00" written with a non-breaking hyphen or an en
+    # dash: it looks just like the example, was refused as not like "123456-00", and where no
+    # format is known it was kept (and reported) as a number the board does not hold.
+    data = {**GOOD, "jurisdiction": "NCBTMB", "number": f"123456{dash}00"}
+    r = post_form(client, "/account/licenses", data)
+    assert r.status_code == 302
+    plain = {**GOOD, "jurisdiction": "ME", "number": f"MT{dash}1"}
+    assert post_form(client, "/account/licenses", plain).status_code == 302
+    assert sorted(number for _p, _j, number, _e in _licenses(app, member)) == [
+        "123456-00",
+        "MT-1",
+    ]
+    again = post_form(client, "/account/licenses", {**plain, "number": "MT-1"})
+    assert again.status_code == 422
+    assert "already on your account" in again.get_data(as_text=True)

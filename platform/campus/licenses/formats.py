@@ -51,14 +51,26 @@ def number_format(jurisdiction: str, profession: str) -> NumberFormat | None:
 
 
 def normalize_number(text: str) -> str:
-    """Upper-case a license number and drop the spaces people type inside it ("ma 12345").
+    """Upper-case a license number, drop the spaces people type inside it ("ma 12345") and
+    write every dash as "-".
 
     Invisible format characters go too (a zero-width space or soft hyphen copied from a board's
     lookup page or a PDF): kept, they would print and be reported as part of the number, which
     then matches neither the board's record nor the same license already on file.
     """
-    visible = "".join(c for c in (text or "") if unicodedata.category(c) != "Cf")
+    visible = "".join(_plain_dash(c) for c in (text or "") if unicodedata.category(c) != "Cf")
     return "".join(visible.split()).upper()
+
+
+def _plain_dash(char: str) -> str:
+    """Read any dash (a non-breaking hyphen, an en dash, a minus sign) as the hyphen "-".
+
+    Boards print a hyphen; their lookup pages and PDFs often give another dash that looks the
+    same, which no format matches and CE Broker does not hold.
+    """
+    if char != "-" and (unicodedata.category(char) == "Pd" or char == "\u2212"):
+        return "-"
+    return char
 
 
 def foreign_digits(number: str) -> bool:
