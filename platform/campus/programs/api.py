@@ -55,6 +55,13 @@ class ProgramProgressSchema(Schema):
     elective_hours = fields.Float()
     exam_passed = fields.Boolean()
     exam_attempts_used = fields.Integer()
+    exam_attempts_left = fields.Integer(
+        metadata={"description": "Attempts left (counted afresh once a credential lapsed)"}
+    )
+    exam_next_attempt_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When the retake wait ends; null when none is running"},
+    )
     exam_open_sitting = fields.Boolean()
     practical = fields.String(
         allow_none=True, metadata={"description": "submitted | passed | returned, or null"}
@@ -111,6 +118,9 @@ def _progress(state: Progress) -> dict:
         "elective_hours": float(state.elective_hours),
         "exam_passed": state.exam_passed,
         "exam_attempts_used": state.exam.used,
+        "exam_attempts_left": state.exam.attempts_left,
+        # A wait running after the last attempt opens nothing.
+        "exam_next_attempt_at": state.exam.next_start_at if state.exam.attempts_left else None,
         "exam_open_sitting": state.exam.open_sitting is not None,
         "practical": state.practical.status if state.practical else None,
         "credential_code": credential.code if issued and credential else None,
