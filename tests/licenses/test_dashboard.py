@@ -79,6 +79,26 @@ def test_a_cycle_that_ended_with_its_hours_done_says_when_it_ended(app, client):
     assert "update its expiry date" in page
 
 
+def test_an_expired_license_with_hours_missing_names_the_next_step(app, client):
+    # It read "Still due by <a day already past>" and gave no way on: the member renews (or
+    # reinstates) with the board, then puts in the new expiry date to follow the new cycle.
+    from campus import dates
+
+    with app.app_context():
+        import_shipped_rules()
+        today = dates.today()
+        user_id = create_user(email="lee@example.com").id
+        gone = add_license(user_id, "FL", "MA12345", expires_on=today - timedelta(days=30))
+        ended, edit_url = gone.expires_on, f"/account/licenses/{gone.id}/edit"
+    sign_in(client, user_id)
+    page = client.get("/learning/").get_data(as_text=True)
+    tracker = " ".join(page.split('class="card tracker"', 1)[1].split("</article>", 1)[0].split())
+    assert "Expired" in tracker
+    assert "Still due by" not in tracker
+    assert f"Missing from the cycle that ended {ended:%B} {ended.day}, {ended.year}" in tracker
+    assert f'href="{edit_url}"' in tracker and "update its expiry date" in tracker
+
+
 def test_without_licenses_the_dashboard_invites_to_add_one(app, client):
     with app.app_context():
         user_id = create_user(email="lee@example.com").id
