@@ -32,3 +32,35 @@ def test_the_review_page_has_a_title_of_its_own(app, client):
     review = _title(assessor.get(f"/admin/assessments/{submission_id}/").text)
     assert review != queue
     assert program in review and name in review
+
+
+def test_a_video_sent_again_is_reviewed_beside_what_was_asked_of_it(app, client):
+    # The page of the second video showed the video and the rubric alone: the assessor (often
+    # another one) could not check the comments the return made had been answered.
+    from tests.programs.test_practical import WEBM
+
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    _upload(client, slug, MP4, "first.mp4")
+    assessor = _assessor_client(app)
+    with app.app_context():
+        first_id = db.session.scalar(select(PracticalSubmission.id))
+    support.post_form(
+        assessor,
+        f"/admin/assessments/{first_id}/",
+        {"decision": "return", "criterion-0": "met", "comments": "Film closer to the muscle."},
+    )
+    _upload(client, slug, WEBM, "second.webm")
+    with app.app_context():
+        second_id = db.session.scalar(
+            select(PracticalSubmission.id).where(PracticalSubmission.id != first_id)
+        )
+    page = re.sub(r"\s+", " ", assessor.get(f"/admin/assessments/{second_id}/").text)
+    assert "Earlier videos of this candidate" in page
+    assert "Film closer to the muscle." in page
+    assert "Safe pressure: not met" in page
+    assert f'href="/admin/assessments/{first_id}/"' in page
+    # The first one's own page lists nothing earlier.
+    first = assessor.get(f"/admin/assessments/{first_id}/").text
+    assert "Earlier videos of this candidate" not in first

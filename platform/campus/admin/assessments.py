@@ -135,6 +135,8 @@ class AssessmentView(BaseView):
             form=form,
             rubric_key=key,
             marked=marked,
+            # A video sent again answers a return: its comments are what to check it against.
+            earlier=practicals.earlier_reviews(submission),
         )
 
     @expose("/<int:submission_id>/video")

@@ -155,6 +155,22 @@ def store(user: User, program: Program, video: CheckedVideo, filename: str) -> P
     return submission
 
 
+def earlier_reviews(submission: PracticalSubmission) -> list[PracticalSubmission]:
+    """The candidate's reviewed videos of this program sent before this one, newest first."""
+    return list(
+        db.session.scalars(
+            select(PracticalSubmission)
+            .where(
+                PracticalSubmission.user_id == submission.user_id,
+                PracticalSubmission.program_id == submission.program_id,
+                PracticalSubmission.id < submission.id,
+                PracticalSubmission.status != "submitted",
+            )
+            .order_by(PracticalSubmission.id.desc())
+        )
+    )
+
+
 def rubric_key(program: Program) -> str:
     """A short fingerprint of the program's rubric, as a review form shows it."""
     return hashlib.sha256("\n".join(program.criteria).encode()).hexdigest()[:16]
