@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from campus.audit import AuditEntry
 from campus.extensions import db
 from campus.programs import actions, exam, issuing
-from campus.programs.models import Credential, PracticalSubmission
+from campus.programs.models import Credential, PracticalSubmission, Program
 from campus.programs.public import badges_for
 from campus.programs.tasks import issue_credential, renew_credentials
 from campus.storage import get_storage
@@ -675,3 +675,21 @@ def test_the_status_box_writes_elective_hours_as_the_rest_of_the_page_does(app, 
     assert "you have <strong>2.5 hours</strong>" in page
     # Not "2.50 of 4.00": hours are written one way on every page.
     assert "Elective hours: 2.5 of 4 hours" in page
+
+
+def test_a_revoked_holder_is_told_whom_to_ask_about_it(app, client):
+    # Retaking the exam does not earn it again (the admin's call): the page gave the reason
+    # and stopped there, with the exam shown as passed and nothing else to do.
+    import re
+
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        actions.revoke_credential(_credentials()[0], "Exam misconduct", actor=None)
+        db.session.commit()
+        slug = db.session.get(Program, program_id).slug
+        support.sign_in_directly(client, user_id)
+    email = app.config["PROVIDER_EMAIL"]
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(f"/programs/{slug}").text))
+    assert "was revoked" in page
+    assert f"To ask about it, write to {email}" in page
