@@ -105,6 +105,21 @@ def failed(response: Response) -> bool:
     return response.status_code >= 400 or bool(request.environ.get(_REFUSED))
 
 
+_DONE = "campus.throttle_done"
+
+
+def mark_succeeded() -> None:
+    """Mark this request as having done what a success-only limit counts (a message taken)."""
+    request.environ[_DONE] = True
+
+
+def succeeded(response: Response) -> bool:
+    """Count a request against a success-only limit when it was marked done."""
+    if request.environ.get(_UNCOUNTED):
+        return False
+    return bool(request.environ.get(_DONE))
+
+
 def once_per(name: str, key: str, seconds: int) -> bool:
     """Tell whether `name` may run now for `key`: once per `seconds`, across every process.
 

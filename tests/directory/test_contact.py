@@ -255,6 +255,29 @@ def test_messages_are_limited_per_practitioner_whoever_sends(app, practitioner):
     assert statuses == [302, 302, 429]
 
 
+def test_refused_and_robot_forms_do_not_close_a_practitioner_to_clients(app, practitioner):
+    # Every post counted against the practitioner's budget, refused or not: a few robots
+    # (their honeypot filled, nothing kept) or forms sent without an address used it up, and
+    # real clients were turned away with 429 for the rest of the day.
+    app.config["CONTACT_PROFILE_RATE_LIMIT"] = "2 per hour"
+    profile_id, slug = practitioner
+    sent = iter(range(1, 100))
+
+    def send(**overrides) -> int:
+        visitor, address = app.test_client(), {"REMOTE_ADDR": f"198.51.100.{next(sent)}"}
+        visitor.get(f"/directory/{slug}", environ_overrides=address)
+        fields = message_fields(app, profile_id, **overrides)
+        url = f"/directory/{slug}/contact"
+        return support.post_form(visitor, url, fields, environ_overrides=address).status_code
+
+    refused = [send(homepage="http://spam.example"), send(email=""), send(homepage="x")]
+    assert refused == [302, 422, 302]  # a robot is told what a person would be
+    # The practitioner's limit still holds for the messages they receive.
+    asked = [send(message=f"Do you treat shoulder pain? Question {n}.") for n in range(3)]
+    assert asked == [302, 302, 429]
+    assert len(_messages(app)) == 2
+
+
 def test_no_message_to_a_hidden_profile(app, client, practitioner):
     from campus.directory import actions
     from campus.directory.models import DirectoryProfile

@@ -13,7 +13,7 @@ from campus.directory.jsonld import profile_jsonld
 from campus.directory.models import DirectoryProfile
 from campus.extensions import db, limiter
 from campus.integers import query_int
-from campus.throttling import by_address, by_user, setting
+from campus.throttling import by_address, by_user, mark_succeeded, setting, succeeded
 
 RADIUS_CHOICES = (5, 10, 25, 50, 100)
 
@@ -102,7 +102,9 @@ def profile(slug: str):
 
 @bp.post("/directory/<slug>/contact")
 @limiter.limit(setting("CONTACT_ADDRESS_RATE_LIMIT"), key_func=by_address)
-@limiter.limit(setting("CONTACT_PROFILE_RATE_LIMIT"), key_func=_by_profile)
+# The practitioner's budget counts the messages they are sent: refused forms and robots
+# (kept out, nothing stored) spent it too, and turned real clients away for the day.
+@limiter.limit(setting("CONTACT_PROFILE_RATE_LIMIT"), key_func=_by_profile, deduct_when=succeeded)
 def send_message(slug: str):
     """Take a client's message for the practitioner; the worker relays it by email."""
     profile = services.listed_profile(slug)
@@ -127,6 +129,7 @@ def send_message(slug: str):
             stamp=form.stamp.data or "",
         )
         db.session.commit()
+        mark_succeeded()
     except contact.LooksAutomated:
         db.session.rollback()  # a robot is told what a person would be, and nothing is kept
     except services.DirectoryError as exc:
