@@ -48,29 +48,32 @@ def _program_or_404(slug: str, *, holders: bool = False) -> Program:
         .where(Program.slug == slug[:120])
         .options(selectinload(Program.courses).selectinload(ProgramCourse.course))
     )
-    user = _user()
-    if program is None:
+    if program is None or not _shown_to(program, _user(), holders=holders):
         abort(404)
+    return program
+
+
+def _shown_to(program: Program, user: User | None, *, holders: bool = True) -> bool:
+    """Tell whether the program's page opens for this user (with `holders`, as for a holder)."""
     # An admin previews an unpublished program with the admin's standing only, as in /admin/.
     if program.published or acts_as_admin(user):
-        return program
+        return True
     # A program unpublished (retired, as the admin is told to instead of deleting one with
     # credentials) still shows its holders their credential and its PDF: it is still theirs.
-    if holders and user is not None:
-        # Any period's, not the latest only: a newer one still pending (or failed) would hide
-        # the issued one from its holder.
-        held = db.session.scalar(
-            select(Credential.id)
-            .where(
-                Credential.user_id == user.id,
-                Credential.program_id == program.id,
-                Credential.status.in_(("issued", "revoked")),
-            )
-            .limit(1)
+    if not holders or user is None:
+        return False
+    # Any period's, not the latest only: a newer one still pending (or failed) would hide
+    # the issued one from its holder.
+    held = db.session.scalar(
+        select(Credential.id)
+        .where(
+            Credential.user_id == user.id,
+            Credential.program_id == program.id,
+            Credential.status.in_(("issued", "revoked")),
         )
-        if held is not None:
-            return program
-    abort(404)
+        .limit(1)
+    )
+    return held is not None
 
 
 def _private(response: Response) -> Response:
@@ -180,6 +183,8 @@ def sitting(slug: str, sitting_id: int):
                 program=program,
                 sitting=sitting,
                 after=after,
+                # Retired since: its page is gone for a candidate who holds no credential of it.
+                program_shown=_shown_to(program, current_user._get_current_object()),
                 seconds_left=max(int((sitting.deadline_at - utcnow()).total_seconds()), 0),
             )
         )
