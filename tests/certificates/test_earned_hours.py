@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from tests import support
-from tests.certificates.helpers import code_of, complete_course, completed_student
+from tests.certificates.helpers import certificate_of, code_of, complete_course, completed_student
 from tests.learning.helpers import make_course
 
 
@@ -134,3 +136,77 @@ def test_the_admin_member_page_names_a_renamed_course_by_its_completed_title(app
     # Beside the certificate that prints it, the member's courses and study-time log name it so.
     assert "Second Edition" not in html
     assert html.count("Hip Release for LMTs") >= 3
+
+
+def _reissue_not_landed(app, code: str, reason: str, monkeypatch, landing: str) -> None:
+    """Reissue a certificate with its issuing task not landed yet, left `landing`."""
+    from campus.certificates import actions
+    from campus.extensions import db
+
+    with app.app_context():
+        with monkeypatch.context() as patch:
+            patch.setattr(actions, "enqueue_after_commit", lambda *args, **kwargs: None)
+            certificate = actions.reissue(code, reason, actor=None)
+        certificate.status = landing
+        db.session.commit()
+
+
+@pytest.mark.parametrize("landing", ["pending", "failed"])
+def test_a_certificate_being_reissued_keeps_its_hours_on_every_surface(
+    app, client, monkeypatch, landing
+):
+    # A reissue corrects a name; the completion stands all the while its new PDF is drawn (or
+    # retried), as the CE Broker roster lists it: the transcript must not drop the course.
+    s = completed_student(app)  # "hip-basics", 2 CE hours
+    with app.app_context():
+        complete_course(s.user_id, make_course("neck-basics", ce_hours="1.5"))
+    _reissue_not_landed(app, code_of(app, s.user_id), "Name misspelled", monkeypatch, landing)
+    support.login(client, s.email)
+    surfaces = _surfaces(app, client)
+    assert set(surfaces.values()) <= {"3.5"}, surfaces
+    transcript = client.get("/certificates/transcript.csv").get_data(as_text=True)
+    assert code_of(app, s.user_id) in transcript  # the code it now carries
+
+
+def test_a_revoked_certificate_being_reinstated_counts_nowhere_until_it_lands(
+    app, client, monkeypatch
+):
+    # Revoked, its hours left every surface and the roster; a reissue that has not landed has
+    # not restored them yet (the roster keeps it out too), so no surface may count it.
+    s = completed_student(app)
+    with app.app_context():
+        complete_course(s.user_id, make_course("neck-basics", ce_hours="1.5"))
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "revoke", code_of(app, s.user_id), "--reason", "Someone else"]
+    )
+    assert result.exit_code == 0, result.output
+    _reissue_not_landed(app, code_of(app, s.user_id), "Revoked in error", monkeypatch, "pending")
+    support.login(client, s.email)
+    surfaces = _surfaces(app, client)
+    assert set(surfaces.values()) <= {"1.5"}, surfaces
+
+
+def test_a_certificate_never_issued_is_not_listed_while_it_is_reissued(app, client, monkeypatch):
+    # Its first PDF never landed (failed), and an admin reissued it to correct the name: it was
+    # never certified, so the transcript must not list it before the reissue lands.
+    from sqlalchemy import delete
+
+    from campus.certificates.models import Certificate, CertificateEvent
+    from campus.extensions import db
+
+    s = completed_student(app)
+    with app.app_context():
+        complete_course(s.user_id, make_course("neck-basics", ce_hours="1.5"))
+        certificate = db.session.get(Certificate, certificate_of(s.user_id).id)
+        db.session.execute(
+            delete(CertificateEvent).where(
+                CertificateEvent.certificate_id == certificate.id, CertificateEvent.kind == "issued"
+            )
+        )
+        certificate.status, certificate.issued_at = "failed", None
+        db.session.commit()
+    _reissue_not_landed(app, code_of(app, s.user_id), "Name misspelled", monkeypatch, "pending")
+    support.login(client, s.email)
+    transcript = client.get("/certificates/transcript.csv").get_data(as_text=True)
+    assert code_of(app, s.user_id) not in transcript
+    assert _surfaces(app, client)["certificates"] == "1.5"

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -142,3 +147,49 @@ class CertificateEvent(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     certificate: Mapped[Certificate] = relationship(back_populates="events")
+
+
+# --- what a certificate stands for while its reissue is drawn ----------------------------------
+
+_REISSUING = ("pending", "failed")
+
+
+def _last_verdict(certificate: Any) -> Any:
+    """SQL: "issued" or "revoked", whichever of the two the certificate's history last says."""
+    return (
+        select(CertificateEvent.kind)
+        .where(
+            CertificateEvent.certificate_id == certificate.id,
+            CertificateEvent.kind.in_(("issued", "revoked")),
+        )
+        .order_by(CertificateEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def stands(certificate: Any) -> ColumnElement[bool]:
+    """SQL: a certificate whose completion counts as certified (of Certificate or an alias).
+
+    Issued, or reissued after it was issued and its new PDF not drawn yet (or being retried):
+    a reissue corrects a name or license, and the completion stands all the while, as the CE
+    Broker roster lists it. One revoked before the reissue stands again only once it lands.
+    """
+    # Only a reissue takes an issued certificate back to pending (then failed while retried):
+    # one whose first issue never landed has no "issued" line and was never certified.
+    return or_(
+        certificate.status == "issued",
+        and_(certificate.status.in_(_REISSUING), _last_verdict(certificate) == "issued"),
+    )
+
+
+def withdrawn(certificate: Any) -> ColumnElement[bool]:
+    """SQL: a certificate whose hours count nowhere: revoked, or being reinstated by a reissue.
+
+    A reissue of a revoked certificate reinstates it when it lands; until then the board is
+    still due to withdraw it and no total may count it back.
+    """
+    return or_(
+        certificate.status == "revoked",
+        and_(certificate.status.in_(_REISSUING), _last_verdict(certificate) == "revoked"),
+    )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from campus import dates
 from campus.accounts.models import User
 from campus.certificates import pdf
-from campus.certificates.models import Certificate
+from campus.certificates.models import Certificate, stands
 from campus.certificates.transcript_pdf import render_transcript
 from campus.exports import safe_cell
 from campus.extensions import db
@@ -23,7 +23,9 @@ from campus.templating import format_date
 
 
 def transcript_certificates(user: User, start: date, end: date) -> list[Certificate]:
-    """Issued certificates whose printed completion date is within a range (both days included).
+    """Standing certificates whose printed completion date is within a range (both days included).
+
+    Standing: issued, or being reissued (`models.stands`), listed as it stands with its new code.
 
     The printed date, not today's calendar's: one issued under an earlier TIME_ZONE setting may
     print the day after (or before) the moment's day now, and the transcript lists it as printed.
@@ -33,7 +35,7 @@ def transcript_certificates(user: User, start: date, end: date) -> list[Certific
         select(Certificate)
         .where(
             Certificate.user_id == user.id,
-            Certificate.status == "issued",
+            stands(Certificate),
             Certificate.completed_at >= low,
             Certificate.completed_at < high,
         )
@@ -43,7 +45,7 @@ def transcript_certificates(user: User, start: date, end: date) -> list[Certific
 
 
 def _total(rows: list[Certificate]) -> Decimal:
-    """The CE hours of the listed certificates (all issued: the certified count of them)."""
+    """The CE hours of the listed certificates (all standing: the certified count of them)."""
     return sum((Decimal(c.ce_hours) for c in rows), Decimal(0)).quantize(Decimal("0.01"))
 
 

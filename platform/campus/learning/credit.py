@@ -1,8 +1,9 @@
 """Earned CE hours: the one rule every surface (pages, API, transcript, admin) counts by.
 
 Hours are earned when an enrollment completes, frozen on it, and stop counting the moment the
-course's certificate is revoked. `certified=True` counts only what issued certificates show,
-for the surfaces that list certificates; the revocation rule is the same either way.
+course's certificate is revoked. `certified=True` counts only what standing certificates show
+(issued, or being reissued), for the surfaces that list certificates; the revocation rule is
+the same either way (a revoked one being reinstated counts once the reissue lands).
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ def earned_condition() -> ColumnElement[bool]:
     certificate = _certificate_model()
     if certificate is None:
         return condition
+    from campus.certificates.models import withdrawn
+
     revoked = exists().where(
         certificate.user_id == Enrollment.user_id,
         certificate.course_id == Enrollment.course_id,
-        certificate.status == "revoked",
+        withdrawn(certificate),
     )
     return and_(condition, ~revoked)
 
@@ -110,7 +113,9 @@ def _earned_columns(
     if certified and certificate is not None:
         owner = certificate.user_id
         columns = (certificate.ce_hours, certificate.completed_at, certificate.data)
-        where: list[Any] = [certificate.status == "issued"]
+        from campus.certificates.models import stands
+
+        where: list[Any] = [stands(certificate)]
     else:
         owner = Enrollment.user_id
         data = printed.data if printed is not None else null()
@@ -158,10 +163,12 @@ def revoked_course_ids(user_id: int) -> set[int]:
     certificate = _certificate_model()
     if certificate is None:
         return set()
+    from campus.certificates.models import withdrawn
+
     return set(
         db.session.scalars(
             select(certificate.course_id).where(
-                certificate.user_id == user_id, certificate.status == "revoked"
+                certificate.user_id == user_id, withdrawn(certificate)
             )
         )
     )
