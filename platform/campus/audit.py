@@ -58,7 +58,8 @@ _SKIPPED = ("password_hash", "token_hash", "code_hash", "totp_secret", "totp_pen
 _MAX_VALUE = 20_000
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Return a value as the log keeps it: JSON-safe, one spelling per number or date."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -90,7 +91,7 @@ def snapshot(obj: Any) -> dict[str, Any]:
         key = attr.key
         if key in _SKIPPED or _derived(key, keys) or key in ("created_at", "updated_at"):
             continue
-        data[key] = _plain(getattr(obj, key))
+        data[key] = plain(getattr(obj, key))
     # Rows edited as part of this one (a course's board approvals, inline in its form) belong
     # to its before and after: a changed approval number is a change to the course.
     for name in getattr(type(obj), "audit_children", ()):

@@ -8,9 +8,9 @@ writes the audit entry in the same transaction. The admin calls these; so does a
 changes the catalog. Saves take the object with the new values
 already set (as a form fills it) and the snapshot taken before, None for a new object.
 
-A student's own changes (enrolling, completing a lesson, a quiz attempt) need no audit entry:
-their one write paths are `progress.enroll`, `progress.complete_lesson` and
-`quiz.submit_attempt`. Actions flush; callers commit.
+A student's own changes (enrolling, completing a lesson, a quiz attempt, the evaluation) have
+their one write paths in `progress`, `quiz` and `evaluation`, which log each step through
+`study_log`. Actions flush; callers commit.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from sqlalchemy import CursorResult, func, select, update
 from campus.accounts.models import User
 from campus.exports import safe_cell
 from campus.extensions import db
+from campus.learning import study_log
 from campus.learning.access import LearningError, enrollment_of, require_signed_in
 from campus.learning.models import Course, Enrollment
 from campus.learning.records import CourseEvaluation
@@ -131,6 +132,7 @@ def submit(user: User | None, course: Course, answers: Answers) -> CourseEvaluat
         enrollment_evaluated.send(None, enrollment_id=enrollment.id)
     evaluation = db.session.get(CourseEvaluation, inserted)
     assert evaluation is not None
+    study_log.evaluated(enrollment, evaluation, enrollment.user)
     return evaluation
 
 

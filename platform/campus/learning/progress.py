@@ -1,7 +1,8 @@
 """A student's way through a course: enrollment, the outline, lessons opened and completed.
 
 Enrolling and completing a lesson are the one write path of each (views and the API call
-these); they need no audit entry. Functions flush and never commit."""
+these); each logs its step (`study_log`), as completing the course does. Functions flush and
+never commit."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import CursorResult, func, select, update
 from campus import dates
 from campus.accounts.models import User
 from campus.extensions import db
-from campus.learning import seattime, snapshots
+from campus.learning import seattime, snapshots, study_log
 from campus.learning.access import (
     EnrollmentFacts,
     LearningError,
@@ -181,6 +182,7 @@ def enroll(user: User, course: Course) -> Enrollment:
         select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
     )
     assert enrollment is not None
+    study_log.enrolled(enrollment, user)
     return enrollment
 
 
@@ -236,6 +238,8 @@ def complete_lesson(user: User, lesson_id: int, course: Course | None = None) ->
     enrollment.last_lesson_id = lesson.id
     enrollment.last_activity_at = now
     db.session.flush()
+    if inserted:
+        study_log.lesson_completed(enrollment, lesson, user)
     completed = maybe_complete(enrollment) if inserted else False
     return LessonCompletion(enrollment, lesson, inserted, completed)
 
@@ -302,5 +306,6 @@ def maybe_complete(enrollment: Enrollment) -> bool:
         db.session.refresh(enrollment)
         return False
     db.session.refresh(enrollment)
+    study_log.course_completed(enrollment)
     enrollment_completed.send(None, enrollment_id=enrollment.id)
     return True

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
 from campus.extensions import db
-from campus.learning import papers, seattime
+from campus.learning import papers, seattime, study_log
 from campus.learning.access import (
     EnrollmentFacts,
     LearningError,
@@ -301,6 +301,7 @@ def submit_attempt(
     db.session.add(attempt)
     enrollment.last_activity_at = now
     db.session.flush()
+    study_log.quiz_attempted(enrollment, attempt, paper, user)
     completed = maybe_complete(enrollment) if result.passed else False
     return AttemptResult(attempt, result, completed)
 
