@@ -239,3 +239,27 @@ def test_a_cancelled_past_due_member_with_a_longer_comp_is_told_when_access_ends
     page = _signed_in(app, client, user_id).get("/").get_data(as_text=True)
     assert "Cancelled: ends on" in page
     assert "your complimentary membership keeps your access open until" in page
+
+
+def test_the_home_keeps_a_certificate_being_reissued_in_its_count_and_hours(
+    app, client, monkeypatch
+):
+    # A reissue correcting a name leaves the completion standing (the transcript, the
+    # certificates page and CE Broker's roster keep it); the home page's count and hours must
+    # not drop it while the new PDF is drawn, nor link to a PDF that is not there yet.
+    from campus.certificates import actions
+    from campus.extensions import db
+    from tests.certificates.helpers import code_of
+
+    done = completed_student(app, title="Hip Pain: Trigger Points")  # 2 CE hours
+    old = code_of(app, done.user_id)
+    with app.app_context():
+        monkeypatch.setattr(actions, "enqueue_after_commit", lambda *args, **kwargs: None)
+        actions.reissue(old, "Name misspelled", actor=None)
+        db.session.commit()
+    new = code_of(app, done.user_id)
+    page = _signed_in(app, client, done.user_id).get("/").get_data(as_text=True)
+    section = page.split('id="certificates-heading"', 1)[1].split("</section>", 1)[0]
+    assert "1 certificate · 2 CE hours" in " ".join(section.split())
+    assert "Hip Pain: Trigger Points" in section
+    assert f"/certificates/{new}.pdf" not in section and f"/certificates/{old}.pdf" not in section

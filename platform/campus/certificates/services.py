@@ -24,7 +24,7 @@ from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
 from campus.certificates import pdf, signatures
 from campus.certificates.codes import new_code, normalize
-from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
+from campus.certificates.models import Certificate, CertificateCode, CertificateEvent, stands
 from campus.extensions import db
 from campus.learning.models import Course, Enrollment
 from campus.learning.progress import course_as_completed
@@ -314,6 +314,17 @@ def certificates_of(user: User) -> list[Certificate]:
         db.session.scalars(
             select(Certificate)
             .where(Certificate.user_id == user.id)
+            .order_by(Certificate.completed_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+def standing_of(user: User) -> list[Certificate]:
+    """A student's certificates whose completions stand (`models.stands`), newest first."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id, stands(Certificate))
             .order_by(Certificate.completed_at.desc(), Certificate.id.desc())
         )
     )

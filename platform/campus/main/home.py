@@ -10,7 +10,7 @@ from campus.accounts.models import User
 from campus.billing import access
 from campus.billing.access import MembershipState, comp_outlasting, membership_state
 from campus.certificates.models import Certificate
-from campus.certificates.services import certificates_of
+from campus.certificates.services import standing_of
 from campus.learning.reports import EnrollmentRow, enrollment_rows
 
 SHOWN_CERTIFICATES = 3
@@ -24,7 +24,7 @@ class MemberHome:
     in_progress: int
     completed: int
     membership: MembershipState
-    certificates: list[Certificate]  # the newest issued, at most SHOWN_CERTIFICATES
+    certificates: list[Certificate]  # the newest standing, at most SHOWN_CERTIFICATES
     certificate_count: int
     certificate_hours: Decimal
     comp_until: datetime | None = None  # a comp grant outlasting a paid membership that ends
@@ -43,7 +43,8 @@ def member_home(user: User) -> MemberHome:
     """Gather what the member's home page shows, in a fixed number of queries."""
     rows = enrollment_rows(user)  # most recent activity first
     unfinished = [r for r in rows if not r.enrollment.is_complete]
-    issued = [c for c in certificates_of(user) if c.status == "issued"]
+    # A certificate being reissued still stands (as on the transcript): counted, not linked.
+    issued = standing_of(user)
     membership = membership_state(user)
     return MemberHome(
         resume=unfinished[0] if unfinished else None,
