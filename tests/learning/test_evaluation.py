@@ -262,3 +262,35 @@ def test_a_course_renamed_before_its_evaluation_is_named_as_completed(app, clien
     page = client.get(f"/courses/{course.slug}/evaluation").get_data(as_text=True)
     # The course the learner attests to completing is the one its certificate will print.
     assert "You completed <strong>Hip basics</strong>" in page
+
+
+def test_admins_see_each_quiz_attempt_on_the_member_record(app, client):
+    # A board auditing the hours asks how the learner did on the quiz: each attempt, when it
+    # started and was submitted, its score against the pass mark, is on the member's record.
+    from campus.accounts.models import User
+    from campus.extensions import db
+    from campus.learning import quiz as quizzes
+    from campus.learning.models import Course
+    from tests.admin.helpers import sign_in_admin
+    from tests.learning.helpers import complete_all_lessons, right_answers
+
+    with app.app_context():
+        course = make_course(title="Hip basics")
+        user_id = student().id
+        enroll_directly(user_id, course.id)
+        complete_all_lessons(user_id, course)
+        user, row = db.session.get(User, user_id), db.session.get(Course, course.id)
+        wrong = {q.id: q.wrong[:1] for q in course.questions}
+        quizzes.submit_attempt(user, row, wrong)
+        db.session.commit()
+        quizzes.submit_attempt(user, row, right_answers(course))
+        db.session.commit()
+    admin = app.test_client()
+    sign_in_admin(app, admin)
+    page = admin.get(f"/admin/members/{user_id}/").get_data(as_text=True)
+    section = page.split("Quiz attempts", 1)[1].split("</table>", 1)[0]
+    rows = section.split("<tr>")[2:]
+    assert len(rows) == 2
+    assert "0 / 4 (0%)" in rows[0] and "not passed" in rows[0] and "pass mark 75%" in rows[0]
+    assert "4 / 4 (100%)" in rows[1] and "passed" in rows[1]
+    assert " UTC" in rows[0]  # the time with its zone

@@ -1,4 +1,4 @@
-"""CE records for renewal paperwork and auditors: evaluation summaries and study-time logs."""
+"""CE records for boards and auditors: evaluation summaries, study time and quiz attempts."""
 
 from __future__ import annotations
 
@@ -16,18 +16,20 @@ from campus.audit import record
 from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.learning import evaluation, seattime
-from campus.learning.models import Course, Enrollment
+from campus.learning.models import Course, Enrollment, QuizAttempt
+from campus.learning.quiz import attempts_of
 from campus.learning.records import SeatTime
 
 
 @dataclass(frozen=True)
 class TimeLog:
-    """One enrollment's study time: per lesson, against what the course requires."""
+    """One enrollment's study time (per lesson, against what the course requires) and quiz."""
 
     enrollment: Enrollment
     course: Course
     rows: list[SeatTime]
     required: int
+    attempts: list[QuizAttempt]  # oldest first, with their scores and pass marks
 
     @property
     def total(self) -> int:
@@ -51,6 +53,7 @@ def time_logs(user: User) -> list[TimeLog]:
             seattime.time_log(enrollment.id),
             # A completion is held to the hours it earned, whatever the course says since.
             seattime.required_course_seconds(enrollment.course, enrollment.ce_hours_earned),
+            attempts_of(enrollment)[::-1],
         )
         for enrollment in enrollments
     ]
