@@ -112,6 +112,9 @@ class Config:
         INSTANCE_PATH, "celery-broker.sqlite"
     )
     CELERY_TASK_ALWAYS_EAGER = _flag("CELERY_TASK_ALWAYS_EAGER")
+    # Deliveries of one try of a task (over Redis) after which a message that never finishes
+    # (its run kills the worker) is acknowledged unrun and logged; 0 counts nothing.
+    CELERY_MAX_DELIVERIES = _int("CELERY_MAX_DELIVERIES", 5)
 
     # Mail: SMTP in production; the outbox folder (one .eml a message) everywhere else.
     MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from celery import Celery, Task
@@ -19,6 +20,7 @@ _PENDING = "campus_after_commit"  # session.info key: what to do once the change
 _UNDO = "campus_after_rollback"  # session.info key: what to undo if the change never commits
 _WAKE_STORE = "campus_wake_store"
 _WAKE_PREFIX = "campus:wake:"
+_DELIVERY_PREFIX = "campus:delivery:"
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -26,8 +28,8 @@ def celery_init_app(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
-                return self.run(*args, **kwargs)
+            with app.app_context(), counted_delivery(self) as runs:
+                return self.run(*args, **kwargs) if runs else None
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
@@ -122,8 +124,7 @@ def retry_wait(seconds: float) -> int:
     held longer, the retry would run twice, and a failing run would fork its chain of retries.
     A sixth of the timeout is left for the run itself. Another broker sets no such limit.
     """
-    options = current_app.extensions["celery"].conf.get("broker_transport_options") or {}
-    timeout = options.get("visibility_timeout")
+    timeout = _visibility_timeout()
     wait = int(seconds)
     if timeout:
         wait = min(wait, int(timeout * 5 // 6))
@@ -164,6 +165,85 @@ def _undo_uncommitted(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         for callback in session.info.pop(_UNDO, None) or ():
             callback()
+
+
+# --- messages that kill their worker ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def counted_delivery(task: Task) -> Iterator[bool]:
+    """Count this delivery of the task's message; yield False once past CELERY_MAX_DELIVERIES.
+
+    Tasks are acknowledged late, so a message whose run kills its worker (a crash, the OOM
+    killer) is handed out again each time, and would be forever. Each try of a task (its id and
+    retry number) is counted in the broker's Redis before it runs, and forgotten once the run
+    ends however it ends: only runs cut off by their worker's death add up. Past the limit the
+    message is logged and acknowledged without running. Its work is recorded in the database,
+    so the task's sweep (or an admin) still finds it. With another broker, or eager tasks,
+    nothing is counted.
+    """
+    request = task.request
+    limit = current_app.config.get("CELERY_MAX_DELIVERIES") or 0
+    store = _wake_store() if limit > 0 and request.id and not request.is_eager else None
+    if store is None:
+        yield True
+        return
+    key = f"{_DELIVERY_PREFIX}{request.id}:{request.retries or 0}"
+    try:
+        pipe = store.pipeline()
+        pipe.incr(key)
+        # A whole worker killed is redelivered only after the visibility timeout: keep the
+        # count long enough to see the limit's worth of those.
+        pipe.expire(key, (limit + 1) * (_visibility_timeout() or 3600))
+        deliveries = int(pipe.execute()[0])
+    except Exception:
+        # Counting is a safeguard: a broker hiccup must not stop the task itself.
+        log.warning("could not count the deliveries of task %s", request.id, exc_info=True)
+        yield True
+        return
+    if deliveries > limit:
+        log.error(
+            "task %s[%s] %r given up after %d deliveries that never finished; "
+            "its sweep will find the work",
+            task.name,
+            request.id,
+            request.args,
+            deliveries - 1,
+        )
+        _record_given_up(task.name, request.id, request.args, deliveries - 1)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with contextlib.suppress(Exception):
+            store.delete(key)
+
+
+def _record_given_up(name: str, task_id: str, args: Any, deliveries: int) -> None:
+    """Leave an audit entry for admins naming the task given up on; only log if it cannot."""
+    from campus import audit
+    from campus.extensions import db
+
+    try:
+        audit.record(
+            "task_given_up",
+            object_type="task",
+            object_id=task_id[:60],
+            summary=f"{name}{tuple(args or ())!r}: {deliveries} deliveries never finished",
+            system=True,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record that task %s was given up", task_id)
+
+
+def _visibility_timeout() -> int | None:
+    """Return the broker's visibility timeout in seconds, or None when it sets none."""
+    options = current_app.extensions["celery"].conf.get("broker_transport_options") or {}
+    timeout = options.get("visibility_timeout")
+    return int(timeout) if timeout else None
 
 
 # --- debounced wake-ups ------------------------------------------------------------------------
