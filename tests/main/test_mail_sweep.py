@@ -239,3 +239,26 @@ def test_a_sweep_goes_on_past_messages_the_server_refused(app, monkeypatch):
         ids = [_stored_message() for _ in range(5)]
         assert tasks.sweep_unsent() == 0
         assert tries == ids
+
+
+def test_a_message_whose_worker_died_on_every_try_is_given_up_not_claimed_forever(app, monkeypatch):
+    from campus.extensions import db
+    from campus.mail.services import MAX_ATTEMPTS
+    from campus.mail.tasks import deliver_email, sweep_unsent
+
+    sent = _count_sends(monkeypatch)
+    with app.app_context():
+        # Each try was claimed and its worker killed while sending: the claims went stale.
+        doomed = _stored_message("sending", claimed_age=timedelta(minutes=20))
+        last_try = _stored_message("sending", claimed_age=timedelta(minutes=20))
+        for message_id, attempts in ((doomed, MAX_ATTEMPTS), (last_try, MAX_ATTEMPTS - 1)):
+            _message(message_id).attempts = attempts
+            db.session.commit()
+        assert sweep_unsent() == 1
+        deliver_email(doomed)  # a late copy of its task takes it no more than the sweep
+        given_up = _message(doomed)
+        assert (given_up.status, given_up.attempts) == ("failed", MAX_ATTEMPTS)
+        assert "interrupted" in given_up.last_error
+        assert _message(last_try).status == "sent"
+        assert sweep_unsent() == 0
+    assert sent == [last_try]

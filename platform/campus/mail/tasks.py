@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 
 from campus.extensions import db
 from campus.jobs import retry_wait
@@ -65,12 +65,13 @@ def sweep_unsent() -> int:
     # A failed message is normally retried by its task; one whose retry was lost gets swept
     # once the longest back-off has passed.
     lost_retry = now - timedelta(seconds=3600 + config["MAIL_SWEEP_AFTER"])
+    _give_up_interrupted(stale_claim)
     ids = db.session.scalars(
         select(EmailMessage.id)
         .where(
             or_(
                 and_(EmailMessage.status == "queued", EmailMessage.created_at < overdue),
-                and_(EmailMessage.status == "sending", EmailMessage.claimed_at < stale_claim),
+                _dead_claim(stale_claim),
                 and_(
                     EmailMessage.status == "failed",
                     EmailMessage.attempts < MAX_ATTEMPTS,
@@ -100,6 +101,41 @@ def sweep_unsent() -> int:
     return sent
 
 
+def _dead_claim(stale_claim: datetime) -> ColumnElement[bool]:
+    """A claim its deliverer left (killed mid-send) on a message with tries left."""
+    return and_(
+        EmailMessage.status == "sending",
+        EmailMessage.claimed_at < stale_claim,
+        EmailMessage.attempts < MAX_ATTEMPTS,
+    )
+
+
+def _give_up_interrupted(stale_claim: datetime) -> None:
+    """Mark failed the messages whose every try was cut off mid-send (their worker killed).
+
+    Claimed again after each dead claim, a message that kills its deliverer would do so every
+    MAIL_CLAIM_TIMEOUT forever. Failed with its tries used up, it is sent no more, shows as
+    failed, and goes with the retention like any message given up on.
+    """
+    result = db.session.execute(
+        update(EmailMessage)
+        .where(
+            EmailMessage.status == "sending",
+            EmailMessage.claimed_at < stale_claim,
+            EmailMessage.attempts >= MAX_ATTEMPTS,
+        )
+        .values(
+            status="failed",
+            last_error=f"delivery interrupted {MAX_ATTEMPTS} times (its worker died while sending)",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    given_up = cast(CursorResult, result).rowcount
+    if given_up:
+        log.error("gave up %d emails whose every delivery was interrupted", given_up)
+
+
 # After this many deliveries in a row found the mail server unreachable, a sweep stops.
 MAX_UNREACHABLE_IN_A_ROW = 3
 
@@ -121,6 +157,7 @@ def claim(message_id: int) -> EmailMessage | None:
 
     One conditional UPDATE decides: two sweeps, or a sweep and the late original task, can
     never both claim a message; a claim older than MAIL_CLAIM_TIMEOUT was a dead deliverer's.
+    A message that has had its MAX_ATTEMPTS tries is never claimed again.
     """
     now = utcnow()
     stale_claim = now - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
@@ -129,8 +166,9 @@ def claim(message_id: int) -> EmailMessage | None:
         .where(
             EmailMessage.id == message_id,
             or_(
-                EmailMessage.status.in_(("queued", "failed")),
-                and_(EmailMessage.status == "sending", EmailMessage.claimed_at < stale_claim),
+                EmailMessage.status == "queued",
+                and_(EmailMessage.status == "failed", EmailMessage.attempts < MAX_ATTEMPTS),
+                _dead_claim(stale_claim),
             ),
         )
         .values(status="sending", claimed_at=now, attempts=EmailMessage.attempts + 1)
