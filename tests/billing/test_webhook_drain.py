@@ -190,6 +190,66 @@ def test_sweep_drains_only_events_that_waited_too_long(app):
     assert _settled(app, [fresh["id"], stale["id"]])
 
 
+class _WorkerKilled(BaseException):
+    """What the drain sees of its worker dying mid-event: nothing after it runs, nothing commits."""
+
+
+def test_an_event_that_kills_every_drain_is_given_up_and_the_ones_behind_it_go_through(
+    app, monkeypatch
+):
+    from campus.billing import events
+
+    def crash(_event):
+        raise _WorkerKilled
+
+    monkeypatch.setitem(events._HANDLERS, "poison.crash", crash)
+    poison = event("poison.crash", {"id": "p", "object": "thing"})
+    behind = event("ping", {"id": "b", "object": "thing"})
+    for evt in (poison, behind):
+        _store(app, evt)
+    with app.app_context():
+        for _ in range(6):
+            try:
+                tasks.drain_webhook_events.run()
+            except _WorkerKilled:
+                db.session.rollback()  # the dead worker's transaction ends with it
+            # Its claim is as old as a dead one gets before the next drain.
+            db.session.execute(
+                text("UPDATE webhook_events SET updated_at = :then WHERE status = 'processing'"),
+                {"then": utcnow() - events.CLAIM_TIMEOUT - timedelta(seconds=1)},
+            )
+            db.session.commit()
+    rows = _rows(app)
+    assert rows[behind["id"]].status == "ignored"  # the queue behind it moved on
+    given_up = rows[poison["id"]]
+    assert (given_up.status, given_up.attempts) == ("failed", events.CLAIMED_TRIES)
+    assert "cut off" in given_up.last_error  # kept, failed: reconcile and replay still reach it
+
+
+def test_the_sweep_gives_up_an_event_whose_last_claimed_try_was_cut_off(app):
+    from campus.billing import events
+
+    evt = event("ping", {"id": "cut", "object": "thing"})
+    row_id = _store(app, evt)
+    with app.app_context():
+        # Claimed for its last try, then its worker died: nothing else waits.
+        db.session.execute(
+            text(
+                "UPDATE webhook_events SET status = 'processing', attempts = :tries, "
+                "updated_at = :then WHERE id = :id"
+            ),
+            {
+                "tries": events.CLAIMED_TRIES,
+                "then": utcnow() - events.CLAIM_TIMEOUT - timedelta(seconds=1),
+                "id": row_id,
+            },
+        )
+        db.session.commit()
+        assert tasks.sweep_webhook_events.apply().get() is True
+    row = _rows(app)[evt["id"]]
+    assert row.status == "failed" and "cut off" in row.last_error
+
+
 # --- through the real worker -------------------------------------------------------------------
 
 
@@ -303,7 +363,9 @@ def test_event_stored_while_a_drain_runs_is_not_stranded(live_app):
         support.wait_for(
             lambda: _settled(live_app, [later["id"]]), message="the later event to be processed"
         )
-        assert _rows(live_app)[blocked["id"]].status == "received"
+        assert (
+            _rows(live_app)[blocked["id"]].status == "processing"
+        )  # claimed by the drain that waits
         holder.rollback()
     engine.dispose()
     support.wait_for(lambda: _settled(live_app, [blocked["id"]]), message="the blocked event")

@@ -29,6 +29,7 @@ STATUS_CSS = {
     "ignored": "badge-muted",
     "failed": "badge-danger",
     "received": "badge-warn",
+    "processing": "badge-warn",
 }
 
 

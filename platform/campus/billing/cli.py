@@ -22,7 +22,9 @@ def _user(email: str):
 
 
 @bp.cli.command("events")
-@click.option("--status", type=click.Choice(["received", "processed", "ignored", "failed"]))
+@click.option(
+    "--status", type=click.Choice(["received", "processing", "processed", "ignored", "failed"])
+)
 @click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 10000))
 def events_command(status: str | None, limit: int) -> None:
     """List stored Stripe events, newest first."""

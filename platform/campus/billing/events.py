@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 
 from campus.accounts.models import User
 from campus.billing.access import (
@@ -57,15 +57,21 @@ HANDLED_EVENTS = (
 )
 
 
-def process_event(event_row_id: int) -> WebhookEvent | None:
-    """Apply one stored event (once): set its status to processed, ignored (with why) or raise."""
+def process_event(event_row_id: int, counted: bool = False) -> WebhookEvent | None:
+    """Apply one stored event (once): set its status to processed, ignored (with why) or raise.
+
+    `counted`: a drain's claim already counted this try.
+    """
     # Writing first takes the lock before anything is read: the row lock on PostgreSQL, the
     # database write lock on SQLite (where FOR UPDATE does nothing), so two workers handling
     # events of one subscription never compare against state the other is changing.
     db.session.execute(
         update(WebhookEvent)
-        .where(WebhookEvent.id == event_row_id, WebhookEvent.status.in_(("received", "failed")))
-        .values(attempts=WebhookEvent.attempts + 1)
+        .where(
+            WebhookEvent.id == event_row_id,
+            WebhookEvent.status.in_(("received", "processing", "failed")),
+        )
+        .values(attempts=WebhookEvent.attempts + (0 if counted else 1))
         .execution_options(synchronize_session=False)
     )
     row = db.session.scalar(
@@ -111,41 +117,101 @@ def _customer_known(event: dict[str, Any]) -> bool:
     return found is not None
 
 
+# A drain's claim of an event older than this belonged to a drain that died applying it.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+# Tries after which an event whose claimed try was cut off (its drain died) is left failed.
+CLAIMED_TRIES = 3
+
+
 def claim_next_event() -> int | None:
-    """Lock the oldest received event no other transaction holds; return its id (None: none)."""
-    # SKIP LOCKED: two drains never take the same event, and neither waits for the other. On
-    # SQLite (no row locks) process_event's first write serializes them and the second is a no-op.
-    return db.session.scalar(
+    """Mark the oldest waiting event "processing" and count the try; return its id (None: none).
+
+    The caller commits the claim before applying the event, so a worker killed while applying
+    it (a crash, the OOM killer) leaves the claim and its count behind: once CLAIM_TIMEOUT has
+    passed another drain takes the event again, and after CLAIMED_TRIES give_up_cut_off leaves
+    it failed, with why, rather than have it kill every drain and hold up every event behind
+    it. One conditional UPDATE takes it (SKIP LOCKED: concurrent drains share a backlog, never
+    take one event twice).
+    """
+    now = utcnow()
+    stale = now - CLAIM_TIMEOUT
+    candidate = (
         select(WebhookEvent.id)
-        .where(WebhookEvent.status == "received")
+        .where(_waiting(stale))
         .order_by(WebhookEvent.id)
         .limit(1)
         .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
+    return db.session.scalar(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == candidate, _waiting(stale))
+        .values(status="processing", attempts=WebhookEvent.attempts + 1, updated_at=now)
+        .returning(WebhookEvent.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _waiting(stale: datetime, received_before: datetime | None = None) -> ColumnElement[bool]:
+    """Events received (before that moment), and those a dead drain claimed with tries left."""
+    received = WebhookEvent.status == "received"
+    if received_before is not None:
+        received = and_(received, WebhookEvent.updated_at < received_before)
+    return or_(
+        received,
+        and_(
+            WebhookEvent.status == "processing",
+            WebhookEvent.updated_at < stale,
+            WebhookEvent.attempts < CLAIMED_TRIES,
+        ),
+    )
+
+
+def give_up_cut_off() -> None:
+    """Mark failed the events whose every claimed try ended with its drain's death."""
+    stale = utcnow() - CLAIM_TIMEOUT
+    given_up = db.session.execute(
+        update(WebhookEvent)
+        .where(
+            WebhookEvent.status == "processing",
+            WebhookEvent.updated_at < stale,
+            WebhookEvent.attempts >= CLAIMED_TRIES,
+        )
+        .values(
+            status="failed",
+            last_error="processing cut off by its worker's death, try after try",
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult, given_up).rowcount:
+        log.error("gave up stored events whose processing killed its worker every time")
 
 
 def has_waiting_events(older_than: timedelta) -> bool:
-    """Tell whether some event has waited longer than `older_than` to be processed."""
-    cutoff = utcnow() - older_than
-    return (
-        db.session.scalar(
-            select(WebhookEvent.id)
-            .where(WebhookEvent.status == "received", WebhookEvent.updated_at < cutoff)
-            .limit(1)
-        )
-        is not None
+    """Tell whether some event has waited longer than `older_than`, or a dead drain's claim."""
+    now = utcnow()
+    # A claim out of tries counts too: the drain sent for it is what marks it failed.
+    dead_claim = and_(
+        WebhookEvent.status == "processing", WebhookEvent.updated_at < now - CLAIM_TIMEOUT
     )
+    waiting = or_(_waiting(now - CLAIM_TIMEOUT, now - older_than), dead_claim)
+    return db.session.scalar(select(WebhookEvent.id).where(waiting).limit(1)) is not None
 
 
-def record_failure(event_row_id: int, error: BaseException) -> None:
-    """Mark a stored event failed with its error text (the task retries it)."""
+def record_failure(event_row_id: int, error: BaseException, counted: bool = False) -> None:
+    """Mark a stored event failed with its error text (the task retries it).
+
+    `counted`: a drain's claim already counted this try.
+    """
     row = db.session.scalar(
         select(WebhookEvent).where(WebhookEvent.id == event_row_id).with_for_update()
     )
     if row is None or row.status in ("processed", "ignored"):
         return
     row.status = "failed"
-    row.attempts += 1
+    if not counted:
+        row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:4000]
     db.session.flush()
 

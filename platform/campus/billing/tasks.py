@@ -65,17 +65,17 @@ def _backoff(retries: int) -> int:
     return retry_wait(min(10 * 2**retries * random.uniform(0.8, 1.2), MAX_RETRY_WAIT))
 
 
-def _process(event_row_id: int) -> tuple[str | None, Exception | None]:
+def _process(event_row_id: int, counted: bool = False) -> tuple[str | None, Exception | None]:
     """Process one stored event and commit; a failure is recorded and returned, not raised."""
     try:
-        row = events.process_event(event_row_id)
+        row = events.process_event(event_row_id, counted)
         status = row.status if row is not None else None
         db.session.commit()
         return status, None
     except Exception as exc:
         db.session.rollback()
         log.warning("webhook event %s failed: %s", event_row_id, exc, exc_info=True)
-        events.record_failure(event_row_id, exc)
+        events.record_failure(event_row_id, exc, counted)
         db.session.commit()
         return "failed", exc
 
@@ -107,14 +107,18 @@ def process_webhook_event(self, event_row_id: int) -> str | None:
 #   cleared it yet: that drain clears it later and claims after that, so it sees the event too.
 # - The mark also goes by expiry (DRAIN_WAKE_TTL) or when sending failed. The drain it stood for
 #   is then still queued (it sees the event when it runs) or was lost. A lost drain, Redis down
-#   at wake-up time, a crash between commit and wake-up, or a worker killed mid-event (its
-#   transaction rolls back after other drains skipped the locked row) leaves the event
-#   "received": the next wake-up by any later event drains it, and sweep_webhook_events (beat,
-#   every minute) sends a drain for an event older than SWEEP_AFTER.
+#   at wake-up time, or a crash between commit and wake-up leaves the event "received": the
+#   next wake-up by any later event drains it, and sweep_webhook_events (beat, every minute)
+#   sends a drain for an event older than SWEEP_AFTER.
+# - A worker killed mid-event leaves it "processing", claimed: once the claim is older than
+#   events.CLAIM_TIMEOUT the sweep's drain takes it again, and an event whose every claimed
+#   try (events.CLAIMED_TRIES) killed its worker is marked "failed", so it cannot stop the
+#   queue behind it.
 # - An event whose processing fails is marked "failed" and handed to process_webhook_event,
 #   which retries it with backoff as before; reconcile requeues failed events left behind.
-# Claims lock with FOR UPDATE SKIP LOCKED: concurrent drains share a backlog and never take one
-# event twice; process_event skips an event already processed or ignored besides.
+# Each claim is one conditional UPDATE (FOR UPDATE SKIP LOCKED): concurrent drains share a
+# backlog and never take one event twice; process_event skips an event already processed or
+# ignored besides.
 @shared_task(
     bind=True,
     max_retries=5,
@@ -127,12 +131,14 @@ def drain_webhook_events(self) -> int:
     clear_wake(DRAIN_WAKE)  # first, before looking for work: see above
     done = 0
     try:
+        events.give_up_cut_off()
+        db.session.commit()
         while done < DRAIN_BATCH:
             event_row_id = events.claim_next_event()
+            db.session.commit()  # the claim outlives a worker killed applying the event
             if event_row_id is None:
-                db.session.rollback()
                 return done
-            _status, exc = _process(event_row_id)  # the claim's lock lasts until this commits
+            _status, exc = _process(event_row_id, counted=True)
             done += 1
             if exc is not None and not self.request.is_eager:
                 # Retried on its own from here, with backoff, as if its first try had been there.

@@ -143,7 +143,7 @@ class StoredStateCollector(Collector):
 
         oldest = session.scalar(
             select(func.min(WebhookEvent.created_at)).where(
-                WebhookEvent.status.in_(("received", "failed"))
+                WebhookEvent.status.in_(("received", "processing", "failed"))
             )
         )
         age = GaugeMetricFamily(
