@@ -464,3 +464,33 @@ def test_a_program_edit_whose_check_was_lost_is_made_up_for_by_the_sweep(app, cl
     [credential] = _credentials(app)
     assert credential.status == "issued" and credential.program_id == program_id
     assert len(_credential_mail(app)) == 1
+
+
+class _WorkerKilled(BaseException):
+    """What a task sees of its worker dying mid-run: nothing after it runs, nothing commits."""
+
+
+def test_a_credential_whose_every_try_killed_its_worker_is_left_failed(app, broker, monkeypatch):
+    from campus.programs.tasks import issue_credential
+
+    broker.refused.add(actions.ISSUE_TASK)
+    user_id, program_id = _pass_exam(app)  # its issuing is left to the tries below
+    broker.refused.clear()
+
+    def crash(_credential):
+        raise _WorkerKilled
+
+    monkeypatch.setattr(issuing.documents, "render_pdf", crash)
+    monkeypatch.setitem(app.config, "CREDENTIAL_SWEEP_MAX_ATTEMPTS", 3)
+    with app.app_context():
+        for _ in range(3):
+            try:
+                issue_credential.run(user_id, program_id)
+            except _WorkerKilled:
+                db.session.rollback()  # the dead worker's transaction ends with it
+    [credential] = _credentials(app)
+    assert (credential.status, credential.attempts) == ("pending", 3)  # each try counted
+    with _later(15):
+        assert sweep_credentials.delay().get() == 0  # out of tries: not sent again
+    [credential] = _credentials(app)
+    assert credential.status == "failed" and "cut off" in credential.last_error

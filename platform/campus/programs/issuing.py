@@ -148,6 +148,20 @@ def ensure_pending(user_id: int, program_id: int) -> int | None:
     return credential.id
 
 
+def count_try(credential_id: int) -> None:
+    """Count a try at issuing a credential still to issue; the caller commits before trying.
+
+    Counted before the PDF is drawn, a try cut off by its worker's death (a crash, the OOM
+    killer) counts too: the sweep gives up after CREDENTIAL_SWEEP_MAX_ATTEMPTS of them.
+    """
+    db.session.execute(
+        update(Credential)
+        .where(Credential.id == credential_id, Credential.status.in_(("pending", "failed")))
+        .values(attempts=Credential.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def issue(credential_id: int) -> bool:
     """Write the PDF and signed badge, then mark the credential issued; False if done already."""
     credential = db.session.get(Credential, credential_id)
@@ -167,7 +181,6 @@ def issue(credential_id: int) -> bool:
             issued_at=credential.issued_at,
             storage_key=base + ".pdf",
             badge_key=base + ".jwt",
-            attempts=Credential.attempts + 1,
             last_error=None,
         )
         .execution_options(synchronize_session=False)
@@ -192,10 +205,9 @@ def issue(credential_id: int) -> bool:
 def record_failure(credential_id: int, error: Exception) -> None:
     """Mark a credential failed with the error, for the retry and the admin to see."""
     credential = db.session.get(Credential, credential_id)
-    # A failed one failing again counts too: the sweep stops after a bounded number of tries.
+    # The try was counted before it started (count_try): the sweep stops after a bounded number.
     if credential is not None and credential.status in ("pending", "failed"):
         credential.status = "failed"
-        credential.attempts += 1
         credential.last_error = str(error)[:2000]
 
 

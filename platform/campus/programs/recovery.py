@@ -11,11 +11,23 @@ A change to a program's requirements is checked the same way, for that program's
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from itertools import count
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import CompoundSelect, Subquery, and_, func, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    CursorResult,
+    Subquery,
+    and_,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from campus import dates
 from campus.accounts.models import User
@@ -31,6 +43,8 @@ from campus.programs.models import (
     ProgramCourse,
 )
 from campus.programs.progress import progress
+
+log = logging.getLogger(__name__)
 
 _PAGE = 200  # candidates read at a time
 
@@ -55,6 +69,32 @@ def stuck_credentials(now: datetime | None = None, limit: int = 200) -> list[tup
         .limit(limit)
     )
     return [(user_id, program_id) for user_id, program_id in rows]
+
+
+def give_up_cut_off(now: datetime | None = None) -> int:
+    """Mark failed the credentials left pending after their last try; return how many.
+
+    Only a try cut off by its worker's death (a crash, the OOM killer) leaves one pending: out
+    of tries it would sit there for good, sent no more and not failed for an admin to issue
+    again. The caller commits.
+    """
+    now = now or utcnow()
+    config = current_app.config
+    stale = now - timedelta(seconds=config["CREDENTIAL_SWEEP_AFTER"])
+    given_up = db.session.execute(
+        update(Credential)
+        .where(
+            Credential.status == "pending",
+            Credential.updated_at < stale,
+            Credential.attempts >= config["CREDENTIAL_SWEEP_MAX_ATTEMPTS"],
+        )
+        .values(status="failed", last_error="issuing cut off on every try (its worker died)")
+        .execution_options(synchronize_session=False)
+    )
+    failed = cast(CursorResult, given_up).rowcount
+    if failed:
+        log.error("gave up %d credentials whose issuing killed its worker every time", failed)
+    return failed
 
 
 def _recent_steps(since: datetime, until: datetime) -> CompoundSelect:

@@ -53,7 +53,9 @@ def issue_credential(self, user_id: int, program_id: int) -> str | None:
     credential_id = None
     try:
         credential_id = issuing.ensure_pending(user_id, program_id)
-        db.session.commit()
+        if credential_id is not None:
+            issuing.count_try(credential_id)
+        db.session.commit()  # the row and its try outlive a worker killed while issuing
         if credential_id is None:
             return None
         issued = issuing.issue(credential_id)
@@ -75,6 +77,7 @@ def issue_credential(self, user_id: int, program_id: int) -> str | None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="campus.programs.sweep_credentials")
 def sweep_credentials() -> int:
     """Re-run issuing for credentials left pending or failed, and for any due but never made."""
+    recovery.give_up_cut_off()
     pairs = dict.fromkeys(recovery.stuck_credentials() + recovery.due_without_credential())
     return requeue(issue_credential.name, pairs, "credentials")
 
