@@ -548,3 +548,36 @@ def test_the_archive_names_a_course_renamed_after_completion_as_its_certificate_
     assert titles == {"Hip Release for LMTs"}
     [certificate] = json.loads(archive.read("certificates.json"))
     assert certificate["printed"]["course_title"] == "Hip Release for LMTs"
+
+
+class _WorkerKilled(BaseException):
+    """What a task sees of its worker dying mid-run: nothing after it runs, nothing commits."""
+
+
+def test_an_archive_whose_build_killed_its_worker_every_time_is_given_up(app, client, monkeypatch):
+    from campus.extensions import db
+    from campus.records import services
+    from campus.records.models import DataExport
+    from campus.records.tasks import build_export
+
+    user_id, export_id = _requested_export(app, monkeypatch)
+
+    def crash(_user):
+        raise _WorkerKilled
+
+    monkeypatch.setattr(services, "build_archive", crash)
+    with app.app_context():
+        for _ in range(services.MAX_BUILD_TRIES):
+            try:
+                build_export.run(export_id)
+            except _WorkerKilled:
+                db.session.rollback()  # the dead worker's transaction ends with it
+        # Delivered once more (the broker's redelivery, or the sweep): it gives up, not builds.
+        assert build_export.run(export_id) is False
+        export = db.session.get_one(DataExport, export_id)
+        assert export.status == "failed" and "cut off" in export.last_error
+        email = db.session.get_one(services.User, user_id).email
+    notices = [m["Subject"] for m in support.outbox(app) if m["To"] == email]
+    assert [s for s in notices if "archive" in s] == [
+        "Your Campus data archive could not be prepared"
+    ]

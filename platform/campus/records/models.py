@@ -63,6 +63,8 @@ class DataExport(TimestampMixin, Model):
     storage_key: Mapped[str | None] = mapped_column(String(200))
     size_bytes: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Builds started, each counted before it runs: a build that kills its worker counts too.
+    attempts: Mapped[int] = mapped_column(default=0)
 
     user: Mapped[User] = relationship()
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campus.accounts.models import User
 from campus.extensions import db
@@ -19,6 +20,8 @@ from campus.records.models import DataExport
 from campus.storage import get_storage
 from campus.templating import format_date
 from campus.urls import public_url
+
+log = logging.getLogger(__name__)
 
 BUILD_TASK = "campus.records.build_export"
 
@@ -76,6 +79,31 @@ def request_export(user: User) -> DataExport:
 def export_key(export: DataExport) -> str:
     """Where an archive is stored (a random part, so keys are not guessable)."""
     return f"exports/{export.user_id}/{export.id}-{secrets.token_hex(8)}.zip"
+
+
+# Builds of one archive that may start (the task's own retries among them) before it is given up.
+MAX_BUILD_TRIES = 8
+
+
+def start_build(export_id: int) -> bool:
+    """Count a build of a pending archive about to start; False (it is failed) once out of tries.
+
+    The caller commits the count before building: a build that kills its worker (an account's
+    archive too large for its memory) is counted too, and its message, handed out again after
+    each death, gives up instead of killing worker after worker for good.
+    """
+    tries = db.session.scalar(
+        update(DataExport)
+        .where(DataExport.id == export_id, DataExport.status == "pending")
+        .values(attempts=DataExport.attempts + 1)
+        .returning(DataExport.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    if tries is None or tries <= MAX_BUILD_TRIES:
+        return True  # not pending: the build itself finds nothing to do
+    log.error("data archive %s given up: %d builds were cut off", export_id, tries - 1)
+    record_failure(export_id, RuntimeError(f"its build was cut off {tries - 1} times"))
+    return False
 
 
 def build_export(export_id: int) -> bool:

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 def build_export(self, export_id: int) -> bool:
     """Build one archive and email its link (a second run finds it built and does nothing)."""
     try:
+        if not services.start_build(export_id):
+            db.session.commit()
+            return False
+        db.session.commit()  # the try is counted even if this worker dies building
         built = services.build_export(export_id)
         db.session.commit()
         return built
