@@ -23,6 +23,7 @@ def _runs(folder: Path) -> int:
     return len(runs.read_text().splitlines()) if runs.exists() else 0
 
 
+@pytest.mark.usefixtures("app")  # the migrated database the task reads
 def test_a_task_whose_runs_end_is_never_given_up_however_often_it_is_delivered():
     from campus.accounts.tasks import purge_ended_sessions
 
