@@ -309,6 +309,21 @@ def test_digits_of_another_script_are_refused_where_no_format_is_known(app, clie
     assert _licenses(app, member) == []
 
 
+@pytest.mark.parametrize(
+    "number",
+    ["\uff2c\uff2d\uff34-9", "LMT-\u00b9\u00b2", "LMT-\u2460\u2461", "LMT-\u216b", "\u2116-12"],
+)
+def test_letters_and_digits_in_another_form_are_refused(app, client, member, number):
+    # Fullwidth letters (a keyboard's wide mode), superscript, circled or Roman-numeral signs
+    # look like the number printed on the license but are other characters: the certificate
+    # printed them, and "LMT-9" typed later was taken for a second license.
+    data = {**GOOD, "jurisdiction": "OR", "number": number}  # no known format: any plain number
+    r = post_form(client, "/account/licenses", data)
+    assert r.status_code == 422
+    assert "letters A-Z and the digits 0-9" in r.get_data(as_text=True)
+    assert _licenses(app, member) == []
+
+
 def test_a_license_without_an_expiry_date_does_not_claim_its_reminders_are_on(app, client, member):
     # Reminders count back from the expiry date: without one none is ever sent.
     with app.app_context():

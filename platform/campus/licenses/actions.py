@@ -12,7 +12,7 @@ from campus.accounts.rules import RuleError, plain_text, says_something
 from campus.audit import record, snapshot
 from campus.extensions import db
 from campus.learning.models import Enrollment
-from campus.licenses.formats import foreign_digits, normalize_number, number_format
+from campus.licenses.formats import foreign_characters, normalize_number, number_format
 from campus.licenses.jurisdictions import JURISDICTIONS, jurisdiction_name
 from campus.licenses.models import License, RenewalRule
 from campus.licenses.rules import RuleFileError, check_rule
@@ -50,10 +50,13 @@ def _checked(
     # useful where no format for the jurisdiction is known to catch it.
     if not says_something(cleaned):
         raise LicenseError("Enter the license number as printed on your license.", "number")
-    if foreign_digits(cleaned):
-        # No board prints them, and CE Broker matches the number against the board's record.
+    if foreign_characters(cleaned):
+        # No board prints them, and CE Broker matches the number against the board's record;
+        # "LMT-9" typed in fullwidth letters was also kept beside the same number typed plainly.
         raise LicenseError(
-            "Type the license number with the digits 0-9, as printed on your license.", "number"
+            "Type the license number with the letters A-Z and the digits 0-9, as printed on "
+            "your license.",
+            "number",
         )
     if len(cleaned) > 60:
         raise LicenseError("That license number is too long.", "number")

@@ -73,6 +73,10 @@ def _plain_dash(char: str) -> str:
     return char
 
 
-def foreign_digits(number: str) -> bool:
-    """Tell whether a number holds digits of another script than 0-9 (fullwidth, Arabic-Indic)."""
-    return any(unicodedata.category(c) == "Nd" and not c.isascii() for c in number)
+def foreign_characters(number: str) -> bool:
+    """Tell whether a number holds other scripts' digits or compatibility forms (fullwidth, ①)."""
+    return any(
+        (unicodedata.category(c) == "Nd" and not c.isascii())
+        or unicodedata.normalize("NFKC", c) != c
+        for c in number
+    )
