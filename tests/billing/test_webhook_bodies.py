@@ -54,3 +54,28 @@ def test_a_signed_event_holding_a_nul_is_refused_and_nothing_stored(
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_webhook"
     assert _stored(stripe_app) == 0
+
+
+def _with_surrogate_in_id(customer_id: str) -> dict:
+    evt = event("customer.created", {"id": "cus_x", "object": "customer"})
+    evt["id"] = "evt_\ud800x"
+    return evt
+
+
+def _with_surrogate_in_subscription(customer_id: str) -> dict:
+    return event("customer.subscription.created", subscription("sub_\udfffa", customer_id))
+
+
+# "\ud800" is a valid JSON escape, but a lone surrogate is no character: neither database
+# driver can encode it as text, so the event could not be stored (a 500 each delivery) or its
+# subscription looked up (failed on every worker retry), as with a NUL.
+@pytest.mark.parametrize("make", [_with_surrogate_in_id, _with_surrogate_in_subscription])
+def test_a_signed_event_holding_a_lone_surrogate_is_refused_and_nothing_stored(
+    stripe_client, stripe_app, make
+):
+    payload = json.dumps(make("cus_a"))  # ASCII: the surrogate travels as its escape
+    assert "\\ud" in payload
+    response = stripe_client.post("/webhooks/stripe", data=payload, headers=signed_headers(payload))
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_webhook"
+    assert _stored(stripe_app) == 0

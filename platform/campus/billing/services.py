@@ -8,6 +8,7 @@ events in `events`, and the changes an admin or operator makes (comp grants, rep
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -267,23 +268,26 @@ def _insert_event_statement(dialect_name: str):
     )
 
 
+# A UTF-16 surrogate alone: JSON's escapes make one, UTF-8 (any database's text) has none.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Stripe's events nest a few levels (event, data, object, items, price, ...); far fewer than this.
 MAX_EVENT_NESTING = 64
 
 
 def _unstorable(value: Any) -> bool:
-    """Tell whether a parsed event nests too deep or holds a NUL character in a value.
+    """Tell whether a parsed event nests too deep or holds a NUL or a lone surrogate in a value.
 
-    Walked without recursion. PostgreSQL refuses NUL in text, so an event naming one (in its id,
-    or an object's) could never be stored or applied. Refused with a 400, nothing is stored, so
-    no worker retries it forever; Stripe redelivers it (any non-2xx) for up to three days, and
-    each delivery is refused the same way.
+    Walked without recursion. PostgreSQL refuses NUL in text, and no driver encodes a lone
+    surrogate (JSON's "\\ud800" escape, which is no character), so an event naming one (in its
+    id, or an object's) could never be stored or applied. Refused with a 400, nothing is
+    stored, so no worker retries it forever; Stripe redelivers it (any non-2xx) for up to three
+    days, and each delivery is refused the same way.
     """
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, str):
-            if "\x00" in node:
+            if "\x00" in node or _SURROGATE.search(node):
                 return True
         elif isinstance(node, dict | list):
             if depth > MAX_EVENT_NESTING:
