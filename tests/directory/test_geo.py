@@ -104,7 +104,14 @@ def test_zip_codes_are_read_the_way_people_type_them(raw, expected):
     assert geo.clean_zip(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "1234", "123456", "abcde", "1234\uff15", "02134-12", None])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "", "1234", "123456", "abcde", "1234\uff15", "02134-12", None,
+        # ZIP+4 is four ASCII digits too: str.isdigit() also passes other scripts' and "\u00b3".
+        "02134-\u0661\u0662\u0663\u0664", "02134-12\u00b34", "02134-\uff11\uff12\uff13\uff14",
+    ],
+)  # fmt: skip
 def test_a_malformed_zip_code_is_refused_with_a_message(raw):
     with pytest.raises(geo.LocationError, match="5-digit"):
         geo.clean_zip(raw)

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from campus.integers import is_plain_decimal
+from campus.integers import is_digits, is_plain_decimal
 
 EARTH_RADIUS_MILES = 3958.7613
 MAX_RADIUS_MILES = 250
@@ -64,7 +64,8 @@ class Box:
 def clean_zip(raw: str | None) -> str:
     """Return the five-digit ZIP in what a person typed ("02134", "02134-1234"), or raise."""
     text = (raw or "").strip()
-    if len(text) == 10 and text[5] == "-" and text[6:].isdigit():
+    # The +4 in ASCII digits: str.isdigit() also passes other scripts' digits and "³".
+    if len(text) == 10 and text[5] == "-" and is_digits(text[6:]):
         text = text[:5]
     if not (text.isascii() and _ZIP.match(text)):
         raise LocationError("Enter a 5-digit US ZIP code, for example 10001.")
