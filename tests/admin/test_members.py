@@ -179,6 +179,29 @@ def test_bad_comp_input_is_explained_and_changes_nothing(app, client):
     assert helpers.audit_entries(app) == []
 
 
+def test_a_comp_reason_with_a_control_or_direction_character_is_refused(app, client):
+    # One-line text an admin types is refused with these, as SECURITY.md says: the reason is
+    # shown on the member's admin page and kept in the log, where "\u202e" turns it around.
+    from campus.billing.models import CompMembership
+    from campus.extensions import db
+
+    member_id = _member(app)
+    helpers.sign_in_admin(app, client)
+    for reason in ("Guest \u202einstructor", "Guest\x1binstructor"):
+        response = helpers.post(
+            client,
+            f"/admin/members/{member_id}/comp",
+            {"days": "30", "reason": reason},
+            follow_redirects=True,
+        )
+        assert any("text-direction character" in m for m in helpers.flashes(response)), (
+            helpers.flashes(response)
+        )
+    with app.app_context():
+        assert db.session.scalar(select(CompMembership)) is None
+    assert helpers.audit_entries(app) == []
+
+
 def test_a_disabled_account_is_signed_out_everywhere(app, client):
     with app.app_context():
         member = support.create_user(email="leaving@example.com")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 
 from campus.accounts.models import User
-from campus.accounts.rules import says_something
+from campus.accounts.rules import RuleError, plain_text, says_something
 from campus.audit import record, snapshot
 from campus.billing.access import LIVE_STATUSES, current_subscription, membership_state
 from campus.billing.events import PROCESS_TASK, reset_for_replay
@@ -39,7 +39,12 @@ def grant_comp(user: User, *, days: int, reason: str, actor: User | None) -> Com
     """Give a member access without Stripe for `days` days, for a stated reason, and log it."""
     if days < 1 or days > MAX_COMP_DAYS:
         raise BillingError(f"Days must be between 1 and {MAX_COMP_DAYS}.")
-    reason = (reason or "").strip()
+    try:
+        # Shown on the member's page and kept in the log: one line of plain text, as any other
+        # an admin types (a direction override would turn it around where it is read).
+        reason = plain_text(reason, "The reason")
+    except RuleError as exc:
+        raise BillingError(str(exc)) from None
     # Zero-width characters or a lone accent alone read as no reason on the member's page.
     if not says_something(reason):
         raise BillingError("A reason is required.")
