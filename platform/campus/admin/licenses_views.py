@@ -39,6 +39,9 @@ def _parse_subjects(text: str) -> dict[str, str]:
                 f"Line {n}: write one 'subject: hours' per line; subjects are "
                 f"{', '.join(SUBJECTS)}."
             )
+        if key in found:
+            # Kept, the later line would replace the earlier one without a word.
+            raise ValidationError(f"Line {n}: {key} is written twice; write each subject once.")
         hours = hours.strip()
         # Read as a number here; how many hours a subject may ask is the rule's check.
         if not is_plain_decimal(hours) or Decimal(hours) < 0:
