@@ -61,7 +61,14 @@ def test_a_real_video_is_stored_for_review(app, client, data, name):
 
 @pytest.mark.parametrize(
     ("name", "shown"),
-    [("my\x00clip\x07.mp4", "myclip.mp4"), ("\x00\x01.mp4", ".mp4"), ("x" * 300 + ".mp4", None)],
+    [
+        ("my\x00clip\x07.mp4", "myclip.mp4"),
+        ("\x00\x01.mp4", ".mp4"),
+        ("x" * 300 + ".mp4", None),
+        # A right-to-left override shows "clip\u202egnp.mp4" to the assessor as "clip4pm.png".
+        ("clip\u202egnp.mp4", "clipgnp.mp4"),
+        ("\u2067clip\u2069\u200f.mp4", "clip.mp4"),
+    ],
 )
 def test_the_file_name_is_stored_without_control_characters(app, client, name, shown):
     slug, user_id = _setup(app)

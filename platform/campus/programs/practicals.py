@@ -21,7 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
 from campus.accounts.models import User
-from campus.accounts.rules import says_something
+from campus.accounts.rules import DIRECTION_MARKS, says_something
 from campus.extensions import db
 from campus.models.base import utcnow
 from campus.models.writes import lock_row
@@ -101,8 +101,11 @@ def read_video(stream: IO[bytes], filename: str) -> CheckedVideo:
 def shown_name(filename: str) -> str:
     """Return the upload's file name fit to store and show: no control characters, at most 200."""
     # A browser sends the name as typed on the candidate's machine; a NUL in it is refused by
-    # PostgreSQL (a 500), and other control characters only garble the assessor's page.
-    name = "".join(ch for ch in filename if unicodedata.category(ch) != "Cc").strip()
+    # PostgreSQL (a 500), other control characters only garble the assessor's page, and a
+    # direction override shows the assessor another name ("clip<RLO>gnp.mp4" as "clip4pm.png").
+    name = "".join(
+        ch for ch in filename if unicodedata.category(ch) != "Cc" and not DIRECTION_MARKS.match(ch)
+    ).strip()
     return name[-200:]
 
 
