@@ -228,6 +228,8 @@ def test_video_links_become_privacy_friendly_embeds(url, embed):
         "https://www.youtube.com/watch?v=short",
         "https://vimeo.com/not-a-video",
         "https://youtube.com.evil.example/embed/dQw4w9WgXcQ",
+        # `$` also matches before a final line break: the embed address kept one.
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ%0A",
     ],
 )
 def test_video_links_from_other_hosts_are_refused(url):

@@ -20,8 +20,9 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}}
 
-_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
-_VIMEO_ID = re.compile(r"^[0-9]{6,12}$")
+# Read with fullmatch: `$` also matches before a final line break ("v=...%0A").
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_VIMEO_ID = re.compile(r"[0-9]{6,12}")
 
 
 class VideoURLError(ValueError):
@@ -68,15 +69,15 @@ def video_embed_url(url: str | None) -> str | None:
             video_id = (parse_qs(parts.query).get("v") or [""])[0]
         elif path.startswith(("/embed/", "/shorts/")):
             video_id = path.split("/")[2]
-        if video_id and _YOUTUBE_ID.match(video_id):
+        if video_id and _YOUTUBE_ID.fullmatch(video_id):
             return f"https://www.youtube-nocookie.com/embed/{video_id}"
     elif host == "youtu.be":
         video_id = path.lstrip("/")
-        if _YOUTUBE_ID.match(video_id):
+        if _YOUTUBE_ID.fullmatch(video_id):
             return f"https://www.youtube-nocookie.com/embed/{video_id}"
     elif host in ("vimeo.com", "player.vimeo.com"):
         video_id = path.split("/")[-1]
-        if _VIMEO_ID.match(video_id):
+        if _VIMEO_ID.fullmatch(video_id):
             return f"https://player.vimeo.com/video/{video_id}?dnt=1"
     else:
         raise VideoURLError("Videos can only be embedded from YouTube or Vimeo.")
