@@ -281,6 +281,8 @@ def test_every_column_heading_of_the_rule_list_sorts_it(app, client):
         ("subject_hours", "ethics: 1e1", "is not a number of hours"),
         # The second line replaced the first: the rule saved asked for 3 hours, not the 2 typed.
         ("subject_hours", "ethics: 2\nethics: 3", "Line 2: ethics is written twice"),
+        # Shown on members' trackers ("an approval from ..."), as the rule's other text is.
+        ("approval_boards", "FL, NC\u202eBTMB", "text-direction character (U+202E)"),
         ("hours_per_cycle", "sNaN", "Enter the hours per cycle"),
         ("hours_per_cycle", "10000", "Number must be between"),
         ("source", "", "Cite the rule"),

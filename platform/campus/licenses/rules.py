@@ -143,6 +143,9 @@ def check_rule(data: Any, where: str) -> RuleSpec:
     approvals = data.get("accepted_approvals") or []
     if not isinstance(approvals, list) or not all(isinstance(a, str) for a in approvals):
         raise RuleFileError(f"{where}: accepted_approvals must be a list of board names")
+    for approval in approvals:
+        # Each board's name is one line of text, as the rule's others (see _text).
+        _text({"accepted_approvals": approval}, "accepted_approvals", where)
     source_url = _text(data, "source_url", where).strip()
     if source_url and not _WEB_ADDRESS.match(source_url):
         raise RuleFileError(
