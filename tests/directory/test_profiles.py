@@ -132,10 +132,19 @@ def test_pasted_text_keeps_its_spaces_and_line_breaks_but_not_control_characters
         assert profile.bio == "First line.\n\nSecond line."
 
 
-def test_publishing_needs_a_specialty(app, client, member):
+def test_publishing_needs_a_specialty_and_says_so_at_the_specialties(app, client, member):
     save_form(client, specialties=[])
-    response = support.post_form(client, "/directory/me/publish", follow_redirects=True)
-    assert "Choose at least one specialty" in " ".join(flashes(response))
+    response = support.post_form(client, "/directory/me/publish")
+    # Said under the Specialties heading, where the member ticks one, not in a banner at the top.
+    assert response.status_code == 422
+    message = re.search(r'<div id="specialties-msg"[^>]*>(.*?)</div>', response.text, re.S)
+    assert message and "Choose at least one specialty" in message.group(1)
+    assert 'id="specialties-msg" tabindex="-1" autofocus' in response.text
+    assert 'class="flash flash-error"' not in response.text
+    from campus.directory.services import profile_of
+
+    with app.app_context():
+        assert not profile_of(member).is_listed
 
 
 @pytest.mark.parametrize(

@@ -394,7 +394,9 @@ def publish(profile: DirectoryProfile) -> None:
             409,
         )
     if not profile.specialties:
-        raise DirectoryError("Choose at least one specialty before you publish.", 422)
+        raise DirectoryError(
+            "Choose at least one specialty before you publish.", 422, field="specialties"
+        )
     if not profile.user.is_verified:
         # Clients' messages are relayed to the account's address: one never confirmed may be a
         # typo, or someone else's, and would get strangers' messages (and their health details).

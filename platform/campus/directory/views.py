@@ -206,6 +206,18 @@ def _show_errors(form: ProfileForm | ContactForm, errors: dict[str, str]) -> boo
     return shown
 
 
+def _stored_form(user, profile) -> ProfileForm:
+    """The profile form filled from what is saved (a new one starts from the account)."""
+    form = ProfileForm(obj=profile) if profile else ProfileForm()
+    if profile is not None:
+        form.specialties.data = profile.specialty_keys
+        form.professions.data = profile.profession_keys
+    else:
+        form.display_name.data = user.full_name
+        form.professions.data = [user.profession] if user.profession != "other" else []
+    return form
+
+
 def _edit_page(form: ProfileForm, profile, status: int = 200, notice: str | None = None):
     return render_template(
         "directory/edit.html",
@@ -225,14 +237,7 @@ def edit():
     user = current_user._get_current_object()
     profile = services.profile_of(user.id)
     if request.method != "POST":  # GET, and HEAD, which must answer as GET does
-        form = ProfileForm(obj=profile) if profile else ProfileForm()
-        if profile is not None:
-            form.specialties.data = profile.specialty_keys
-            form.professions.data = profile.profession_keys
-        else:
-            form.display_name.data = user.full_name
-            form.professions.data = [user.profession] if user.profession != "other" else []
-        return _edit_page(form, profile)
+        return _edit_page(_stored_form(user, profile), profile)
     form = ProfileForm()
     upload = form.photo.data
     photo_bytes = upload.read(photos.MAX_PHOTO_BYTES + 1) if upload and upload.filename else None
@@ -267,7 +272,21 @@ def edit():
 @login_required
 def publish():
     """Publish the member's profile in the directory."""
-    return _change_listing(actions.publish_profile, "Your profile is published in the directory.")
+    user = current_user._get_current_object()
+    try:
+        actions.publish_profile(user)
+        db.session.commit()
+    except services.DirectoryError as exc:
+        db.session.rollback()
+        profile = services.profile_of(user.id)
+        form = _stored_form(user, profile)
+        # A field still missing is said under that field (Specialties), where it is filled in.
+        if profile is not None and _show_errors(form, exc.errors):
+            return _edit_page(form, profile, exc.status)
+        flash(exc.message, "error")
+        return redirect(url_for("directory.edit"))
+    flash("Your profile is published in the directory.", "success")
+    return redirect(url_for("directory.edit"))
 
 
 @bp.post("/directory/me/unpublish")
