@@ -75,6 +75,15 @@ def test_bad_input_gets_a_clear_message_not_an_error(client, query, message):
     assert message in page.text
 
 
+def test_a_refused_zip_code_is_said_beside_the_zip_field_not_after_the_button(client):
+    # On a phone the row stacks; a message after the whole row lands under the Search button.
+    html = client.get("/directory/?zip=99999").text
+    row = html.index('class="directory-search-row"')
+    message = html.index('id="dir-zip-msg"')
+    assert row < html.index('id="dir-radius"') < message < html.index('id="dir-specialty"')
+    assert "We do not know the ZIP code 99999" in html[message : html.index('id="dir-specialty"')]
+
+
 def test_results_are_paginated(app, client):
     with app.app_context():
         for _ in range(23):
