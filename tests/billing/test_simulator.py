@@ -133,6 +133,18 @@ def test_declined_card_creates_nothing(app):
         assert db.session.scalar(select(WebhookEvent)) is None
 
 
+def test_a_declined_card_stays_in_the_form_rather_than_the_card_that_pays(app):
+    client, _, _ = _signed_in(app)
+    pay_page = support.post_form(client, "/membership/checkout").headers["Location"]
+    typed = {"card_number": "4000 0000 0000 0002", "exp": "11 / 31", "cvc": "987"}
+    html = support.post_form(client, pay_page, typed).get_data(as_text=True)
+    # The page said "declined" above 4242 4242 4242 4242: as if that card had been refused,
+    # and one more press would have paid with a card the member never typed.
+    assert 'value="4000 0000 0000 0002"' in html
+    assert 'value="4242 4242 4242 4242"' not in html
+    assert 'value="11 / 31"' in html and 'value="987"' in html
+
+
 def test_payment_page_of_another_user_is_not_found(app):
     owner, _, _ = _signed_in(app)
     pay_page = support.post_form(owner, "/membership/checkout").headers["Location"]

@@ -60,7 +60,13 @@ def pay(session_id: str) -> Response | tuple[str, int]:
             if card == DECLINED_CARD
             else "Enter a card number (any test number works, e.g. 4242 4242 4242 4242)."
         )
-        return render_template("billing/sim_checkout.html", session=session, error=message), 422
+        # What was typed stays, as on Stripe's page: refilled with the card that pays, the
+        # refusal read as if that card was declined, and the next press would pay with it.
+        typed = {name: request.form.get(name, "")[:40] for name in ("card_number", "exp", "cvc")}
+        page = render_template(
+            "billing/sim_checkout.html", session=session, error=message, typed=typed
+        )
+        return page, 422
     session = simulator.complete_checkout(session_id)
     db.session.commit()
     target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
