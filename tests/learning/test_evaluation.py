@@ -294,3 +294,30 @@ def test_admins_see_each_quiz_attempt_on_the_member_record(app, client):
     assert "0 / 4 (0%)" in rows[0] and "not passed" in rows[0] and "pass mark 75%" in rows[0]
     assert "4 / 4 (100%)" in rows[1] and "passed" in rows[1]
     assert " UTC" in rows[0]  # the time with its zone
+
+
+def test_each_refused_answer_is_said_at_its_own_question(app, client):
+    import re
+
+    course, _user_id = _completed(app, client)
+    url = f"/courses/{course.slug}/evaluation"
+    response = client.post(
+        url, data=_form(client, presenter=None, minutes_taken="abc", attest=None)
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+
+    def message_of(element_id: str) -> str:
+        found = re.search(rf'<div id="{element_id}-msg">(.*?)</div>', html, re.S)
+        assert found, element_id
+        return found.group(1)
+
+    # The list at the top named them all; on a phone the questions are screens below it.
+    assert "Rate: The presenter" in message_of("presenter")
+    assert message_of("objectives_met").strip() == ""
+    assert "how many minutes" in message_of("minutes_taken")
+    assert "Confirm the attestation" in message_of("attest")
+    assert 'aria-describedby="presenter-msg"' in html
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="minutes_taken"', html) or re.search(
+        r'<input[^>]*id="minutes_taken"[^>]*aria-invalid="true"', html
+    )

@@ -58,18 +58,24 @@ class Answers:
     attested: bool
 
 
-def check_answers(answers: Answers) -> None:
-    """Refuse incomplete or out-of-range answers, listing every problem."""
-    problems = []
+def problems_of(answers: Answers) -> dict[str, str]:
+    """Each incomplete or out-of-range answer's message, by the question it belongs to."""
+    problems = {}
     for field, question in RATINGS.items():
         if answers.ratings.get(field) not in SCALE:
-            problems.append(f"Rate: {question}")
+            problems[field] = f"Rate: {question}"
     if not 1 <= answers.minutes_taken <= MAX_MINUTES:
-        problems.append("Say how many minutes the course took you (a whole number).")
+        problems["minutes_taken"] = "Say how many minutes the course took you (a whole number)."
     if len(answers.comments) > MAX_COMMENTS:
-        problems.append(f"Keep comments under {MAX_COMMENTS} characters.")
+        problems["comments"] = f"Keep comments under {MAX_COMMENTS} characters."
     if not answers.attested:
-        problems.append("Confirm the attestation: the certificate needs it.")
+        problems["attest"] = "Confirm the attestation: the certificate needs it."
+    return problems
+
+
+def check_answers(answers: Answers) -> None:
+    """Refuse incomplete or out-of-range answers, listing every problem."""
+    problems = list(problems_of(answers).values())
     if problems:
         raise LearningError(422, "invalid_evaluation", " ".join(problems), problems=problems)
 

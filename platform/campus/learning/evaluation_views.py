@@ -37,11 +37,13 @@ class EvaluationForm(Form):
             InputRequired("Say how many minutes the course took you."),
             NumberRange(1, evaluation.MAX_MINUTES, "Enter a whole number of minutes."),
         ],
+        render_kw={"min": 1, "max": evaluation.MAX_MINUTES, "inputmode": "numeric"},
     )
     comments = TextAreaField(
         "Comments (optional): what worked, what to improve",
         validators=[Optional(), Length(max=evaluation.MAX_COMMENTS)],
         filters=[printable_text],
+        render_kw={"rows": 5, "maxlength": evaluation.MAX_COMMENTS},
     )
     attest = BooleanField(evaluation.ATTESTATION)
 
@@ -77,20 +79,25 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
     problems: list[str] = []
     licenses = _license_choices(user, course, enrollment) if given is None else []
     chosen = None
+    license_problem = None
     if given is None and form.is_submitted():
         # The service checks the answers (one message each); the form adds only what it alone
         # knows: a missing or stale CSRF token.
         if not form.validate():
             problems = list(form.errors.get("csrf_token", []))
-        try:
-            evaluation.check_answers(form.answers())
-        except LearningError as err:
-            problems += err.extra.get("problems", [err.message])
+        by_question = evaluation.problems_of(form.answers())
         if licenses:
             picked = request.form.get("license_id", "")
             chosen = next((x for x in licenses if str(x.id) == picked), None)
             if chosen is None:
-                problems.append("Choose the license this certificate is for.")
+                by_question["license_id"] = "Choose the license this certificate is for."
+        problems += by_question.values()
+        # Each message is said again at its question (the list at the top is screens away on
+        # a phone); the service's words replace the form's own, so both places agree.
+        for name in form._fields:
+            if name != "csrf_token":
+                form[name].errors = [by_question[name]] if name in by_question else []
+        license_problem = by_question.get("license_id")
         if not problems:
             try:
                 if chosen is not None:
@@ -114,6 +121,7 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
         ratings=evaluation.RATINGS,
         certificates_url=certificates_url(),
         licenses=licenses,
+        license_problem=license_problem,
         chosen_id=chosen.id if chosen else request.form.get("license_id", ""),
     ), (422 if problems else 200)
 
