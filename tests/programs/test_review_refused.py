@@ -48,6 +48,12 @@ def test_a_return_refused_for_want_of_comments_keeps_the_ticked_criteria(app, cl
     assert "a returned video needs comments" in page
     # Not "Nothing was recorded: Say what to improve: ...", two colons and a capital after one.
     assert "Nothing was recorded. Say what to improve: a returned video needs comments." in page
+    # Said at the comments box too, which takes the focus: on a phone it is screens below the
+    # message at the top, under the video and the rubric.
+    box = re.search(r'<textarea[^>]*id="comments"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in box and "autofocus" in box
+    under = re.search(r'<div id="comments-msg">(.*?)</div>', page, re.S).group(1)
+    assert "a returned video needs comments" in under
     ticked = re.findall(r'<input type="checkbox" name="(criterion-\d+)"[^>]*\bchecked\b', page)
     # The ticks were dropped: sent again once the comment was written, the candidate was told
     # that criteria the assessor had seen met were "not yet" met.

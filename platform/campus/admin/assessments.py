@@ -119,6 +119,9 @@ class AssessmentView(BaseView):
                 except practicals.PracticalError as exc:
                     db.session.rollback()
                     flash(f"Nothing was recorded. {exc.message}", "error")
+                    # Said at its field too (which takes the focus), below the video and rubric.
+                    if exc.field in ("comments", "decision"):
+                        form[exc.field].errors = [exc.message]
                 else:
                     flash(
                         f"The practical was {submission.status}; the candidate is emailed.",

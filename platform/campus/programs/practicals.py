@@ -42,9 +42,10 @@ EXTENSIONS = {
 class PracticalError(Exception):
     """The practical cannot be submitted or reviewed; the message says why."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the review form's field the message belongs to, if one
 
 
 def max_bytes() -> int:
@@ -207,9 +208,11 @@ def review(
     elif decision == "return":
         # Zero-width characters or a lone accent alone would tell the candidate nothing.
         if not says_something(comments):
-            raise PracticalError("Say what to improve: a returned video needs comments.")
+            raise PracticalError(
+                "Say what to improve: a returned video needs comments.", field="comments"
+            )
     else:
-        raise PracticalError("Choose pass or return.")
+        raise PracticalError("Choose pass or return.", field="decision")
     submission.status = "passed" if decision == "pass" else "returned"
     submission.rubric_marks = marks
     submission.comments = comments
