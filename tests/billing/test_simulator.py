@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from datetime import UTC, datetime
 
@@ -143,6 +144,36 @@ def test_a_declined_card_stays_in_the_form_rather_than_the_card_that_pays(app):
     assert 'value="4000 0000 0000 0002"' in html
     assert 'value="4242 4242 4242 4242"' not in html
     assert 'value="11 / 31"' in html and 'value="987"' in html
+
+
+@pytest.mark.parametrize(
+    ("expiry", "message"),
+    [
+        ("01 / 20", "Your card's expiration date is in the past."),
+        ("13 / 40", "Enter the expiry date as MM / YY"),
+        ("", "Enter the expiry date as MM / YY"),
+    ],
+)
+def test_an_expired_or_unreadable_expiry_date_pays_nothing(app, expiry, message):
+    # The page takes "any future expiry date": an expired card paid, which Stripe refuses.
+    client, _, _ = _signed_in(app)
+    pay_page = support.post_form(client, "/membership/checkout").headers["Location"]
+    typed = {"card_number": "4242 4242 4242 4242", "exp": expiry, "cvc": "123"}
+    response = support.post_form(client, pay_page, typed)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    said = re.search(r'<div id="exp-msg">(.*?)</div>', html, re.S)
+    assert said and message in html_lib.unescape(said.group(1))
+    assert re.search(r'<input[^>]*id="exp"[^>]*aria-invalid="true"', html)
+    with app.app_context():
+        assert db.session.scalar(select(Subscription)) is None
+
+
+def test_a_future_expiry_date_in_any_common_form_pays(app):
+    client, _, _ = _signed_in(app)
+    pay_page = support.post_form(client, "/membership/checkout").headers["Location"]
+    typed = {"card_number": "4242424242424242", "exp": "12/2034", "cvc": "123"}
+    assert support.post_form(client, pay_page, typed).status_code == 303
 
 
 def test_payment_page_of_another_user_is_not_found(app):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from campus import dates
 from campus.billing import services, simulator
 from campus.billing.views import PORTAL_RETURN
 from campus.extensions import db
@@ -54,23 +57,43 @@ def pay(session_id: str) -> Response | tuple[str, int]:
         flash("This checkout has expired, so nothing was charged. Join again to pay.", "info")
         return redirect(url_for("billing.membership"), 303)
     card = "".join(ch for ch in request.form.get("card_number", "") if ch.isdigit())
+    message = exp_error = None
     if card == DECLINED_CARD or len(card) < 12:
         message = (
             "Your card was declined. Try another card."
             if card == DECLINED_CARD
             else "Enter a card number (any test number works, e.g. 4242 4242 4242 4242)."
         )
+    elif "exp" in request.form:  # the page always sends it; a script may leave it out
+        exp_error = expiry_problem(request.form["exp"], dates.today())
+    if message or exp_error:
         # What was typed stays, as on Stripe's page: refilled with the card that pays, the
         # refusal read as if that card was declined, and the next press would pay with it.
         typed = {name: request.form.get(name, "")[:40] for name in ("card_number", "exp", "cvc")}
         page = render_template(
-            "billing/sim_checkout.html", session=session, error=message, typed=typed
+            "billing/sim_checkout.html",
+            session=session,
+            error=message,
+            exp_error=exp_error,
+            typed=typed,
         )
         return page, 422
     session = simulator.complete_checkout(session_id)
     db.session.commit()
     target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
     return redirect(target, 303)
+
+
+def expiry_problem(typed: str, today: date) -> str | None:
+    """What is wrong with a card's expiry date typed as MM / YY (or MM/YYYY), if anything."""
+    parts = re.fullmatch(r"\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*", typed[:20])
+    if parts is None or not 1 <= int(parts[1]) <= 12:
+        return "Enter the expiry date as MM / YY, for example 12 / 34."
+    month, year = int(parts[1]), int(parts[2])
+    year += 2000 if year < 100 else 0
+    if (year, month) < (today.year, today.month):  # a card works to the end of its month
+        return "Your card's expiration date is in the past."
+    return None
 
 
 def _own_subscription() -> dict | None:
