@@ -425,7 +425,10 @@ def test_the_data_page_shows_the_ready_archive(app, client):
     m = full_member(app)
     support.login(client, m.email)
     page = client.get("/account/data").get_data(as_text=True)
-    assert "Download my data" in page and "Prepare a new archive" in page
+    assert "Download my data" in page
+    # Nothing was prepared yet: not "a new archive", and the card's one action stands out.
+    assert '<button type="submit" class="button">Prepare my archive</button>' in page
+    assert "Prepare a new archive" not in page
     # The page says what the archive holds: each part added to it is named there too.
     for part in (
         "programs and credentials",
