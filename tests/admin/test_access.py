@@ -214,3 +214,14 @@ def test_an_admin_pages_title_tells_a_record_and_its_form_from_their_list(app, c
     assert title(f"/admin/course-outline/{ids.course}/").startswith(
         "Course admin-fixture-course · Course outline · Admin"
     )
+
+
+def test_an_admin_page_has_its_content_before_the_section_menu(app, client):
+    # On a phone (one column) and to a keyboard or screen reader, the thirty-link menu came
+    # first: a member's page opened a screen and a half below its own title.
+    helpers.sign_in_admin(app, client)
+    page = client.get("/admin/members/").get_data(as_text=True)
+    body, side = page.index('class="admin-body"'), page.index('class="admin-side"')
+    assert body < side
+    assert 'id="admin-sections"' in page[side - 200 : side + 200]
+    assert 'href="#admin-sections"' in page[body:side]
