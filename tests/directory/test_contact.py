@@ -44,6 +44,11 @@ def test_a_message_is_relayed_by_email_and_the_address_is_never_shown(app, clien
     assert response.status_code == 302
     after = client.get(response.headers["Location"]).text
     assert "Your message is on its way to Pat Practitioner" in after
+    # Said in the contact box, where the page opens (#contact); on a phone the top of the
+    # page is screens away, and the visitor saw only the form again, emptied.
+    box = after.split('id="contact"', 1)[1].split("</form>", 1)[0]
+    assert "Your message is on its way to Pat Practitioner" in box
+    assert 'class="flashes"' not in after
     assert PRACTITIONER_EMAIL not in after
     api = client.get("/api/v1/directory?zip=10001").get_data(as_text=True)
     assert slug in api and PRACTITIONER_EMAIL not in api

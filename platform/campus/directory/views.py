@@ -141,7 +141,7 @@ def send_message(slug: str):
         return _profile_page(slug, form, status, notice=exc.message)
     flash(
         f"Your message is on its way to {profile.display_name}. They will reply to your email.",
-        "success",
+        "contact",  # shown in the contact box, where the page opens
     )
     return redirect(url_for("directory.profile", slug=slug) + "#contact")
 

@@ -6,7 +6,8 @@
    messages are still on the page, where a reader finds them at the top of the content. */
 (function () {
   "use strict";
-  var messages = document.querySelectorAll(".flashes [data-announce]");
+  // At the top of the page, or where a form says its outcome (the directory's contact box).
+  var messages = document.querySelectorAll("[data-announce]");
   if (!messages.length) { return; }
   var regions = {
     alert: document.getElementById("announce-alert"),
