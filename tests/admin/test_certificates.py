@@ -85,6 +85,13 @@ def test_revoking_needs_a_reason_and_a_fresh_password(app, client):
         follow_redirects=True,
     )
     assert any("Give a reason for the revocation." in m for m in helpers.flashes(empty))
+    # Said under the Reason box too, which takes the focus: on a phone it is a screen below.
+    page = empty.get_data(as_text=True)
+    assert empty.status_code == 422
+    box = re.search(r'<textarea[^>]*id="revoke-reason"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in box and "autofocus" in box
+    under = re.search(r'<div id="revoke-reason-msg">(.*?)</div>', page, re.S).group(1)
+    assert "Give a reason for the revocation." in under
     assert _certificate(app, student.user_id)[2] == "issued"
     # Only the password confirmation is logged: the refused revocation wrote nothing (the
     # student's own study steps before it are theirs, filed under the enrollment).

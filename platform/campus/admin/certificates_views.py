@@ -95,7 +95,8 @@ class CertificateView(AuditedModelView):
         return super().render(template, **kwargs)
 
     def _change(self, certificate_id: int, action: str):
-        if db.session.get(Certificate, certificate_id) is None:
+        certificate = db.session.get(Certificate, certificate_id)
+        if certificate is None:
             abort(404)
         form = CertificateChangeForm(prefix=action)
         back = redirect(url_for(".details_view", id=certificate_id))
@@ -103,7 +104,17 @@ class CertificateView(AuditedModelView):
             for errors in form.errors.values():
                 for error in errors:
                     flash(f"Nothing changed: {error}", "error")
-            return back
+            # The page again with the refused form, so the error is also said under its field
+            # (which takes the focus): on a phone that field is a screen below the message.
+            page = self.render(
+                self.details_template,
+                model=certificate,
+                details_columns=self._details_columns,
+                get_value=self.get_detail_value,
+                return_url=self.get_url(".index_view"),
+                **{f"{action}_form": form},
+            )
+            return page, 422
         try:
             certificate = change_certificate(
                 certificate_id, action, form.reason.data, form.code.data
