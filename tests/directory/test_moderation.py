@@ -40,7 +40,10 @@ def test_hiding_needs_a_reason_and_a_fresh_password(app, client):
     profile_id, slug = _profile(app)
     sign_in_admin(app, client)
     empty = support.post_form(client, f"/admin/directory/{profile_id}/hide", {"hide-reason": ""})
-    assert empty.status_code == 302
+    # The page again, the refusal under the Reason box (a screen below the top on a phone).
+    assert empty.status_code == 422
+    under = empty.text.split('id="hide-reason-msg"', 1)[1].split("</div>", 1)[0]
+    assert "field-error" in under
     assert app.test_client().get(f"/directory/{slug}").status_code == 200
     stale = app.test_client()
     sign_in_admin(app, stale, fresh=False)

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from campus.admin.base import AuditedModelView
 from campus.admin.forms import CertificateChangeForm
+from campus.admin.refusals import details_again
 from campus.admin.services import AdminActionError
 from campus.certificates import actions as certificate_actions
 from campus.certificates.models import Certificate, printed_date_of
@@ -104,17 +105,7 @@ class CertificateView(AuditedModelView):
             for errors in form.errors.values():
                 for error in errors:
                     flash(f"Nothing changed: {error}", "error")
-            # The page again with the refused form, so the error is also said under its field
-            # (which takes the focus): on a phone that field is a screen below the message.
-            page = self.render(
-                self.details_template,
-                model=certificate,
-                details_columns=self._details_columns,
-                get_value=self.get_detail_value,
-                return_url=self.get_url(".index_view"),
-                **{f"{action}_form": form},
-            )
-            return page, 422
+            return details_again(self, certificate, **{f"{action}_form": form})
         try:
             certificate = change_certificate(
                 certificate_id, action, form.reason.data, form.code.data

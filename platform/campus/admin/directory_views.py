@@ -12,6 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from campus.admin.base import AuditedModelView
+from campus.admin.refusals import details_again
 from campus.directory import actions
 from campus.directory.forms import ReasonForm
 from campus.directory.models import DirectoryProfile
@@ -79,7 +80,7 @@ class DirectoryProfileView(AuditedModelView):
             for errors in form.errors.values():
                 for error in errors:
                     flash(f"Nothing changed: {error}", "error")
-            return back
+            return details_again(self, profile, reason_form=form)
         try:
             actions.hide_profile(
                 profile, form.reason.data or "", actor=current_user._get_current_object()
