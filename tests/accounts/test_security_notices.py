@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.support import (
     DEFAULT_PASSWORD,
     body_of,
@@ -85,3 +87,20 @@ def test_a_new_api_token_is_told_to_the_member(app, client):
     (notice,) = outbox(app)
     assert "API token" in str(notice["Subject"]) and "Clinic" in body_of(notice)
     assert "campus_" not in body_of(notice)
+
+
+def test_new_recovery_codes_are_told_to_the_member(app, client):
+    # A new set signs in in place of the app, and voids the set the owner keeps: made at a
+    # borrowed browser with the password, the owner must hear of it.
+    with app.app_context():
+        secret = enable_totp(create_user(email=EMAIL).id)
+    login_with_code(client, EMAIL, totp_code(secret))
+    form = {"password": DEFAULT_PASSWORD}
+    response = post_form(client, "/account/security/recovery-codes", form)
+    assert response.status_code == 200
+    (notice,) = [m for m in outbox(app) if m["To"] == EMAIL]
+    assert "recovery codes" in str(notice["Subject"])
+    text = body_of(notice)
+    assert "/password/reset" in text
+    codes = re.findall(r"<li><code>([a-z2-7-]{14})</code></li>", response.get_data(as_text=True))
+    assert len(codes) == 10 and not any(code in text for code in codes)

@@ -241,6 +241,9 @@ def regenerate_recovery_codes(user: User, password: str) -> list[str]:
         summary=f"{user.email}: new recovery codes; the old ones no longer work",
         actor=user,
     )
+    # A set made at a borrowed browser signs in without the owner's app for good: they must
+    # hear of it, as of every other change to how the account is signed in to.
+    tell_member(user, "recovery_codes")
     return codes
 
 

@@ -33,6 +33,12 @@ CHANGES = {
         "The authenticator app of your Campus account was just removed: a password alone "
         "now signs in to it.",
     ),
+    "recovery_codes": (
+        "New recovery codes were made for your Campus account",
+        "A new set of recovery codes was just made for your Campus account: each one signs in "
+        "in place of a code from your authenticator app, and the codes you kept before no "
+        "longer work.",
+    ),
     "role_assessor": (
         "You are now an assessor on Campus",
         "The site's staff just made your Campus account an assessor: you review candidates' "
