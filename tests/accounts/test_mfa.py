@@ -286,9 +286,11 @@ def test_a_recovery_code_signs_in_once(app, client, user):
 def test_new_recovery_codes_replace_the_old_ones(app, client, user):
     login(client, EMAIL)
     _key, old = _enrol(app, client)
-    refused = post_form(client, "/account/security/recovery-codes", {"password": "wrong one!!"})
+    wrong = {"password": "wrong one!!", "code": old[-1]}
+    refused = post_form(client, "/account/security/recovery-codes", wrong)
     assert refused.status_code == 422
-    response = post_form(client, "/account/security/recovery-codes", {"password": DEFAULT_PASSWORD})
+    right = {"password": DEFAULT_PASSWORD, "code": old[-1]}
+    response = post_form(client, "/account/security/recovery-codes", right)
     new = re.findall(r"<li><code>([a-z2-7-]{14})</code></li>", response.get_data(as_text=True))
     assert len(new) == 10 and not set(new) & set(old)
     other = app.test_client()
@@ -403,9 +405,29 @@ def test_each_password_field_of_the_security_page_has_its_own_label_and_error(ap
     page = client.get("/account/security").text
     ids = re.findall(r'<input[^>]*\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), f"the same id twice: {sorted(ids)}"
-    refused = post_form(client, "/account/security/recovery-codes", {"password": "wrong one!!"})
+    wrong = {"password": "wrong one!!", "code": totp_code(secret, steps=1)}
+    refused = post_form(client, "/account/security/recovery-codes", wrong)
     invalid = [tag for tag in re.findall(r"<input[^>]*>", refused.text) if "aria-invalid" in tag]
     assert len(invalid) == 1 and 'name="password"' in invalid[0], invalid
     described = re.search(r'aria-describedby="([^"]+)"', invalid[0]).group(1)
     assert re.search(rf'id="{described}">\s*<p class="field-error">Your password', refused.text)
     assert re.findall(r'id="([^"]+)"', refused.text).count(described) == 1
+
+
+def test_the_password_alone_does_not_make_new_recovery_codes(app, client, secret):
+    # A recovery code signs in in place of the app: whoever has the password and a signed-in
+    # browser for a moment must not leave with a second factor of their own.
+    login_with_code(client, EMAIL, totp_code(secret))
+    with app.app_context():
+        before = set(db.session.scalars(select(RecoveryCode.code_hash)))
+    alone = post_form(client, "/account/security/recovery-codes", {"password": DEFAULT_PASSWORD})
+    assert alone.status_code == 422
+    wrong = {"password": DEFAULT_PASSWORD, "code": "000000"}
+    assert post_form(client, "/account/security/recovery-codes", wrong).status_code == 422
+    with app.app_context():
+        assert set(db.session.scalars(select(RecoveryCode.code_hash))) == before
+    assert "recovery_codes_regenerated" not in _actions(app)
+    right = {"password": DEFAULT_PASSWORD, "code": totp_code(secret, steps=1)}
+    response = post_form(client, "/account/security/recovery-codes", right)
+    assert response.status_code == 200
+    assert len(re.findall(r"<li><code>([a-z2-7-]{14})</code></li>", response.text)) == 10

@@ -121,7 +121,7 @@ def test_a_wrong_password_for_new_recovery_codes_is_audited(app, client):
         secret = support.enable_totp(user_id)
         before = set(db.session.scalars(select(RecoveryCode.code_hash)))
     support.login_with_code(client, EMAIL, support.totp_code(secret))
-    form = {"password": "not my password"}
+    form = {"password": "not my password", "code": support.totp_code(secret, steps=1)}
     response = support.post_form(client, "/account/security/recovery-codes", form)
     assert response.status_code == 422
     assert _refusals(app, "recovery_codes_refused") == [f"{EMAIL}: password not accepted"]

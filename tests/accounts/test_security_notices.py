@@ -95,7 +95,7 @@ def test_new_recovery_codes_are_told_to_the_member(app, client):
     with app.app_context():
         secret = enable_totp(create_user(email=EMAIL).id)
     login_with_code(client, EMAIL, totp_code(secret))
-    form = {"password": DEFAULT_PASSWORD}
+    form = {"password": DEFAULT_PASSWORD, "code": totp_code(secret, steps=1)}
     response = post_form(client, "/account/security/recovery-codes", form)
     assert response.status_code == 200
     (notice,) = [m for m in outbox(app) if m["To"] == EMAIL]

@@ -166,7 +166,9 @@ def test_the_security_forms_share_the_members_budget_of_wrong_passwords(app, cli
         enable_totp(user.id)
         sign_in_directly(client, user.id, second_factor=True)
     codes = [
-        post_form(client, "/account/security/recovery-codes", {"password": "guess one!"}),
+        post_form(
+            client, "/account/security/recovery-codes", {"password": "guess one!", "code": "1"}
+        ),
         post_form(
             client, "/account/security/totp/disable", {"password": "guess two!", "code": "1"}
         ),
@@ -177,8 +179,8 @@ def test_the_security_forms_share_the_members_budget_of_wrong_passwords(app, cli
         ),
     ]
     assert [r.status_code for r in codes] == [422, 422, 422]
-    right = post_form(client, "/account/security/recovery-codes", {"password": DEFAULT_PASSWORD})
-    assert right.status_code == 429
+    right = {"password": DEFAULT_PASSWORD, "code": "1"}
+    assert post_form(client, "/account/security/recovery-codes", right).status_code == 429
 
 
 def test_the_email_and_deletion_forms_share_the_members_budget_of_wrong_passwords(app, client):
@@ -279,7 +281,8 @@ def test_only_wrong_passwords_spend_the_members_budget_of_password_checks(app, c
         assert post_form(client, "/account/password", weak).status_code == 422
         wrong_code = {"password": helpers.ADMIN_PASSWORD, "code": "000000"}
         assert post_form(client, "/admin/confirm/", wrong_code).status_code == 422
-    right = post_form(client, "/account/security/recovery-codes", {"password": "wrong one!"})
+    form = {"current_password": "wrong one!", "password": "y" * 16, "confirm": "y" * 16}
+    right = post_form(client, "/account/password", form)
     assert right.status_code == 422  # the first wrong password: the budget was still whole
 
 

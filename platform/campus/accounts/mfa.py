@@ -226,14 +226,18 @@ def _new_recovery_codes(user: User) -> list[str]:
     return [_format(raw) for raw in raws]
 
 
-def regenerate_recovery_codes(user: User, password: str) -> list[str]:
-    """Replace the user's recovery codes after checking the password; return the new ones."""
+def regenerate_recovery_codes(user: User, password: str, code: str) -> list[str]:
+    """Replace the user's recovery codes after the password and a code; return the new ones."""
     from campus.accounts.services import verify_password
 
     if not user.totp_enabled:
         raise MfaError("Set up an authenticator app first.")
     if not verify_password(user, password):
         raise MfaError("Your password is not correct.", field="password", wrong="password")
+    # A recovery code signs in in place of the app: as turning the factor off, making new ones
+    # needs the factor itself, not only the password and a signed-in browser.
+    if check_code(user, code) is None:
+        raise MfaError("That code is not right.", wrong="code")
     codes = _new_recovery_codes(user)
     record(
         "recovery_codes_regenerated",

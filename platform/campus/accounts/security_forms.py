@@ -29,11 +29,12 @@ class PasswordForm(Form):
 
 
 class RecoveryCodesForm(Form):
-    """The account's password, to replace the recovery codes."""
+    """The account's password and a code, to replace the recovery codes."""
 
-    # The security page shows this beside the turn-off form's password: an id of its own keeps
+    # The security page shows this beside the turn-off form's fields: ids of their own keep
     # each label and error with its own field.
     password = PasswordField("Your password", validators=_password, id="codes-password")
+    code = StringField("Code from your app, or a recovery code", validators=_code, id="codes-code")
 
 
 class ConfirmTotpForm(PasswordForm):

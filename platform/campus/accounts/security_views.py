@@ -164,18 +164,19 @@ def totp_disable() -> tuple[str, int] | Response:
 @bp.post("/account/security/recovery-codes")
 @login_required
 @password_checks
+@code_checks
 def recovery_codes() -> str | tuple[str, int]:
-    """Replace the recovery codes (password required) and show the new ones once."""
+    """Replace the recovery codes (password and a code required) and show the new ones once."""
     form = RecoveryCodesForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            codes = mfa.regenerate_recovery_codes(user, form.password.data)
+            codes = mfa.regenerate_recovery_codes(user, form.password.data, form.code.data)
         except mfa.MfaError as exc:
             db.session.rollback()
             record_refusal("recovery_codes_refused", user, exc.wrong)
             db.session.commit()  # the refusal's entry alone
-            form.password.errors.append(str(exc))
+            form[exc.field].errors.append(str(exc))
         else:
             db.session.commit()
             return render_template("accounts/security_codes.html", codes=codes, first=False)
