@@ -289,3 +289,26 @@ def test_a_read_only_token_gets_404_and_405_where_no_route_or_method_matches(app
     no_route = client.post("/api/v1/nothing-here", headers=bearer(raw))
     assert no_route.status_code == 404
     assert no_route.get_json()["error"]["code"] == "not_found"
+
+
+def test_with_a_second_factor_on_a_token_takes_a_code_as_well_as_the_password(app, client):
+    # A token signs in without the second factor, for up to good: the password and a moment at
+    # the member's signed-in browser must not be enough to take one away.
+    from campus.accounts.tokens import ApiToken
+    from campus.extensions import db
+
+    with app.app_context():
+        user_id = support.create_user(email="factor@example.com").id
+        secret = support.enable_totp(user_id)
+    support.login_with_code(client, "factor@example.com", support.totp_code(secret))
+    form = {"name": "Clinic", "scope": "write", "lifetime": "never"}
+    alone = {**form, "password": support.DEFAULT_PASSWORD}
+    assert support.post_form(client, "/account/security/tokens", alone).status_code == 422
+    wrong = {**alone, "code": "000000"}
+    refused = support.post_form(client, "/account/security/tokens", wrong)
+    assert refused.status_code == 422 and 'class="token-value"' not in refused.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
+    assert "api_token_refused" in _audit_actions(app)
+    right = {**alone, "code": support.totp_code(secret, steps=1)}
+    assert support.post_form(client, "/account/security/tokens", right).status_code == 201

@@ -72,12 +72,12 @@ def _everything_a_member_has(app, m) -> list[str]:
     from campus.records.models import DataExport
 
     with app.app_context():
-        support.enable_totp(m.user_id)
         user = db.session.get_one(User, m.user_id)
+        tokens.create_token(user, "laptop", "read", "30", support.DEFAULT_PASSWORD)
+        support.enable_totp(m.user_id)
         codes = mfa._new_recovery_codes(user)
         mfa.start_challenge(user, remember=False)
         services.issue_token(user, "reset_password", 3600)
-        tokens.create_token(user, "laptop", "read", "30", support.DEFAULT_PASSWORD)
         support.open_session(m.user_id)  # another device
         db.session.add(StripeCustomer(user_id=m.user_id, stripe_customer_id="cus_test_gone"))
         db.session.add(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Optional
 
 from campus.forms import Form
 
@@ -76,3 +76,9 @@ class ApiTokenForm(Form):
     )
     # Beside the other password fields of the security page: an id of its own.
     password = PasswordField("Your password", validators=_password, id="token-password")
+    # Asked for (and checked) only when the account has a second factor.
+    code = StringField(
+        "Code from your app, or a recovery code",
+        validators=[Optional(), Length(max=40, message="That code is too long.")],
+        id="token-code",
+    )

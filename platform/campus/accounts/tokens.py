@@ -88,9 +88,10 @@ def active_tokens(user: User) -> list[ApiToken]:
 
 
 def create_token(
-    user: User, name: str, scope: str, lifetime: str, password: str
+    user: User, name: str, scope: str, lifetime: str, password: str, code: str = ""
 ) -> tuple[ApiToken, str]:
     """Make a token for the user, log it, and return it with its raw value (shown once)."""
+    from campus.accounts.mfa import check_code
     from campus.accounts.services import verify_password
 
     try:
@@ -109,6 +110,9 @@ def create_token(
     # the member's unlocked screen must not be able to take one away (ASVS 3.7.1).
     if not verify_password(user, password):
         raise TokenError("That is not your password.", "password", wrong="password")
+    # Nor, with a second factor on, with the password alone: the token would go on without it.
+    if user.totp_enabled and check_code(user, code) is None:
+        raise TokenError("That code is not right.", "code", wrong="code")
     # The member's row, locked to the commit: tokens made from two tabs at once are counted
     # one after the other, so together they cannot pass the limit.
     lock_row(User, user.id)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, tokens
-from campus.accounts.access import password_checks
+from campus.accounts.access import code_checks, password_checks
 from campus.accounts.forms import EmptyForm
 from campus.accounts.security_forms import ApiTokenForm
 from campus.accounts.security_views import _page
@@ -18,6 +18,7 @@ from campus.extensions import db
 @bp.post("/account/security/tokens")
 @login_required
 @password_checks
+@code_checks
 def create_api_token() -> tuple[str, int]:
     """Make a personal API token and show its value this once."""
     form = ApiTokenForm()
@@ -30,6 +31,7 @@ def create_api_token() -> tuple[str, int]:
                 form.scope.data or "",
                 form.lifetime.data or "",
                 form.password.data or "",
+                form.code.data or "",
             )
         except tokens.TokenError as exc:
             db.session.rollback()
