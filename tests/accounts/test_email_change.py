@@ -263,3 +263,25 @@ def test_a_new_password_voids_an_email_change_link_still_out(app, client, how):
     assert response.status_code == 400
     assert "already been used" in response.get_data(as_text=True)
     assert _email_of(app, user_id) == "old@example.com"
+
+
+def test_with_a_second_factor_on_the_email_change_takes_a_code_as_well(app, client):
+    # The address is where a reset link goes: changed by whoever had the password and the
+    # member's signed-in browser for a moment, it hands them the account's recovery.
+    user_id = _member(app)
+    with app.app_context():
+        secret = support.enable_totp(user_id)
+    support.login_with_code(client, "old@example.com", support.totp_code(secret))
+    assert _ask(client, "new@example.com").status_code == 422
+    wrong = {"email": "new@example.com", "password": support.DEFAULT_PASSWORD, "code": "000000"}
+    assert support.post_form(client, "/account/email", wrong).status_code == 422
+    assert _mail_to(app, "new@example.com") == []
+    with app.app_context():
+        from campus.audit import AuditEntry
+        from campus.extensions import db
+
+        actions = list(db.session.scalars(select(AuditEntry.action)))
+        assert "email_change_refused" in actions and "email_change_requested" not in actions
+    right = {**wrong, "code": support.totp_code(secret, steps=1)}
+    assert support.post_form(client, "/account/email", right).status_code == 200
+    assert len(_mail_to(app, "new@example.com")) == 1

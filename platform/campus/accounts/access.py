@@ -26,8 +26,9 @@ password_checks = limiter.shared_limit(
     deduct_when=password_wrong,
 )
 # And one of wrong second-factor codes for the forms that take one (turning it off, new
-# recovery codes, a new API token, deleting the account, the admin confirmation), the same
-# size: whoever has the password too must not guess the code on each form in turn.
+# recovery codes, a new API token, the email change, deleting the account, the admin
+# confirmation), the same size: whoever has the password too must not guess the code on each
+# form in turn.
 code_checks = limiter.shared_limit(
     setting("PASSWORD_CHANGE_RATE_LIMIT"),
     scope="code-check",

@@ -44,14 +44,20 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}•••@{masked_domain}"
 
 
-def request_change(user: User, new_email: str, password: str, max_age: int) -> str:
+def request_change(user: User, new_email: str, password: str, max_age: int, code: str = "") -> str:
     """Send a confirmation link to the new address (or a note to its owner); return it, cleaned.
 
-    Raises AccountError for a wrong password or the current address; otherwise the caller
-    answers "check that inbox" whatever happened.
+    Raises AccountError for a wrong password or code, or the current address; otherwise the
+    caller answers "check that inbox" whatever happened.
     """
+    from campus.accounts.mfa import check_code
+
     if not verify_password(user, password or ""):
         raise AccountError("Your password is not correct.", field="password", wrong="password")
+    # The address is where reset links go: with a second factor on, the password and a
+    # signed-in browser alone must not hand the account's recovery to another inbox.
+    if user.totp_enabled and check_code(user, code or "") is None:
+        raise AccountError("That code is not right.", field="code", wrong="code")
     address = normalize_email(new_email)
     if address == normalize_email(user.email):  # an account from before may keep another form
         raise AccountError("That is already your email address.", field="email")

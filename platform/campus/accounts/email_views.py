@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from campus.accounts import bp, email_change
-from campus.accounts.access import password_checks
+from campus.accounts.access import code_checks, password_checks
 from campus.accounts.forms import ChangeEmailForm
 from campus.accounts.services import AccountError
 from campus.audit import record_refusal
@@ -20,6 +20,7 @@ from campus.throttling import by_user, setting
 @login_required
 @limiter.limit(setting("EMAIL_CHANGE_RATE_LIMIT"), key_func=by_user, methods=["POST"])
 @password_checks
+@code_checks
 def change_email() -> str | tuple[str, int]:
     """Ask for a new address; the answer is the same whether or not it is someone else's."""
     form = ChangeEmailForm()
@@ -31,6 +32,7 @@ def change_email() -> str | tuple[str, int]:
                 form.email.data,
                 form.password.data,
                 current_app.config["EMAIL_CHANGE_MAX_AGE"],
+                form.code.data or "",
             )
         except AccountError as exc:
             db.session.rollback()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from campus.accounts.models import PROFESSIONS
 from campus.accounts.rules import PASSWORD_MAX, PASSWORD_MIN
@@ -93,9 +93,14 @@ class EmptyForm(Form):
 
 
 class ChangeEmailForm(Form):
-    """The new address and the current password."""
+    """The new address, the current password and (with a second factor on) a code."""
 
     email = EmailField("New email address", validators=_email, filters=[_trimmed])
     password = PasswordField(
         "Your password", validators=[InputRequired("Enter your password."), Length(max=200)]
+    )
+    # Asked for (and checked) only when the account has a second factor.
+    code = StringField(
+        "Code from your app, or a recovery code",
+        validators=[Optional(), Length(max=40, message="That code is too long.")],
     )
