@@ -86,5 +86,6 @@ def test_a_state_fetched_for_a_same_second_event_is_not_undone_by_a_later_older_
     # A failed payment in the checkout's second, recovered an hour on, then set to end: the
     # failure's same-second event fetches the state already set to end, and the recovery an
     # hour before that fetch must not step the mirror back.
+    # Delivered after the recovery, the failure asks for no card: Stripe has it paid by then.
     kinds = _emails_after_late_delivery(["fail", "recover", "cancel_end"], [0, 3600, 1])
-    assert kinds == ["cancel_scheduled", "payment_failed", "started"]
+    assert kinds == ["cancel_scheduled", "started"]

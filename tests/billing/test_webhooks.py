@@ -1289,3 +1289,73 @@ def test_a_bank_debit_member_is_welcomed_when_the_activation_came_first(
     post_event(stripe_client, event("checkout.session.completed", completed, now - 80))
     assert _access(stripe_app, user_id)
     assert _emails(stripe_app) == ["billing:started:sub_a"]
+
+
+def test_a_failed_renewal_shows_past_due_at_once_when_its_update_is_late(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # Stripe marks the subscription past due with the failure; its update event can come
+    # hours later (or only the hourly check would see it): the failure itself tells.
+    user_id, customer_id = customer
+    now = int(time.time())
+    active = subscription("sub_a", customer_id)
+    post_event(stripe_client, event("customer.subscription.created", active, now - 100))
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="past_due")
+    failed = invoice("sub_a", customer_id, paid=False)
+    post_event(stripe_client, event("invoice.payment_failed", failed, now - 60))
+    row = _sub(stripe_app, "sub_a")
+    assert row.status == "past_due"
+    # The grace runs from the failure, as its email says, not from when the state was fetched.
+    assert int(row.past_due_since.replace(tzinfo=UTC).timestamp()) == now - 60
+    assert _access(stripe_app, user_id)
+    [message] = support.outbox(stripe_app)
+    assert message["Subject"] == "Your Campus membership payment failed"
+    # The update itself, arriving after, changes nothing more.
+    late = event("customer.subscription.updated", fake_stripe.subscriptions["sub_a"], now - 60)
+    post_event(stripe_client, late)
+    row = _sub(stripe_app, "sub_a")
+    assert row.status == "past_due"
+    assert int(row.past_due_since.replace(tzinfo=UTC).timestamp()) == now - 60
+    assert len(support.outbox(stripe_app)) == 1
+
+
+def test_a_failure_delivered_after_stripe_was_paid_asks_for_no_card(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # The retry went through before the failure's delivery was processed: Stripe's subscription
+    # is active again, and the member has nothing to fix.
+    _user_id, customer_id = customer
+    now = int(time.time())
+    post_event(
+        stripe_client,
+        event("customer.subscription.created", subscription("sub_a", customer_id), now - 100),
+    )
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id)
+    failed = invoice("sub_a", customer_id, paid=False)
+    post_event(stripe_client, event("invoice.payment_failed", failed, now - 60))
+    assert _sub(stripe_app, "sub_a").status == "active"
+    assert support.outbox(stripe_app) == []
+    assert _events(stripe_app)[-1].status == "ignored"
+
+
+def test_a_renewal_failing_in_the_second_of_the_stored_state_still_emails(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # The fetched past-due state of the failure's own second is not applied over the stored
+    # one (only the update event may settle that), but it is no payment either.
+    _user_id, customer_id = customer
+    now = int(time.time())
+    post_event(
+        stripe_client,
+        event("customer.subscription.created", subscription("sub_a", customer_id), now),
+    )
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="past_due")
+    post_event(
+        stripe_client,
+        event("invoice.payment_failed", invoice("sub_a", customer_id, paid=False), now),
+    )
+    [message] = support.outbox(stripe_app)
+    assert message["Subject"] == "Your Campus membership payment failed"
+    past_due = event("customer.subscription.updated", fake_stripe.subscriptions["sub_a"], now)
+    post_event(stripe_client, past_due)
+    assert _sub(stripe_app, "sub_a").status == "past_due"

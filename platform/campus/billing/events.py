@@ -370,6 +370,13 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         return "ignored", "the invoice is not for a subscription"
     if row is None:
         return "ignored", f"unknown subscription {sub_id}"
+    if (
+        row.status in ACCESS_STATUSES
+        and event["created"] >= row.source_timestamp
+        and _fetch_failed_subscription(row, event["created"]) in ACCESS_STATUSES
+    ):
+        # Paid by a retry (or a new card) before this delivery was processed: nothing to fix.
+        return "ignored", "stale: Stripe has the subscription paid"
     if row.status in ENDED_STATUSES:
         # Stripe gave up and ended it (its deletion may arrive first): the "ended" email says
         # so, and no new card can bring this subscription back.
@@ -409,6 +416,28 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         link=membership_link(),
     )
     return "processed", None
+
+
+def _fetch_failed_subscription(row: Subscription, failed_at: int) -> str | None:
+    """Mirror the subscription of a failure newer than the mirror; return Stripe's status.
+
+    Stripe marks it past due with the failure, but the update event saying so may come hours
+    later (Stripe retries its deliveries in no order), leaving the member's page and the grace
+    to the hourly check. Fetched state is newer than the update: that event then changes nothing.
+    """
+    fresh = gateway().retrieve_subscription(row.stripe_subscription_id)
+    if fresh is None:
+        return None
+    # Stripe's status decides, not the mirror's: a state fetched in the second of the stored
+    # one is left to its own update event to settle (see apply_subscription).
+    apply_subscription(fresh, max(failed_at, fetch_stamp()), allow_refetch=False)
+    if row.status == "past_due":
+        # It was live and paid until now: the grace runs from this failure, as its email says,
+        # not from the (later) second the state was fetched.
+        row.past_due_since = to_datetime(failed_at)
+        db.session.flush()
+    status = fresh.get("status")
+    return status if isinstance(status, str) else None
 
 
 _HANDLERS = {
