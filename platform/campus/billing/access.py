@@ -163,14 +163,17 @@ def has_paid_access(user: User | None, now: datetime | None = None) -> bool:
 # words every page offering paid content uses (an article's paywall, a course page).
 FIRST_PAYMENT_STATUS = "incomplete"  # Checkout made it; its first payment is clearing or awaits
 UNPAID_STATUSES = ("past_due", "unpaid")
-LAPSED_STATUSES = ("canceled", "incomplete_expired", "paused")
+LAPSED_STATUSES = ("canceled", "incomplete_expired")
+# Stripe pauses a subscription whose trial ended without a card to charge: it did not end, but
+# a new card does not resume it either; joining again does (and ends the paused one).
+PAUSED_STATUS = "paused"
 
 
 @dataclass(frozen=True)
 class PaymentHold:
     """Why a member's membership gives no access now, and the step that restores it."""
 
-    kind: str  # first_payment | unpaid | ended
+    kind: str  # first_payment | unpaid | paused | ended
     title: str
     action: str
 
@@ -180,6 +183,7 @@ _HOLDS = {
         "first_payment", "Your first payment is pending", "Finish your payment"
     ),
     "unpaid": PaymentHold("unpaid", "Your last payment did not go through", "Update your payment"),
+    "paused": PaymentHold("paused", "Your membership is paused", "Join again"),
     "ended": PaymentHold("ended", "Your membership has ended", "Renew your membership"),
 }
 
@@ -197,6 +201,8 @@ def payment_hold(user: User | None, now: datetime | None = None) -> PaymentHold 
         return _HOLDS["first_payment"]
     if status in UNPAID_STATUSES:
         return _HOLDS["unpaid"]
+    if status == PAUSED_STATUS:
+        return _HOLDS["paused"]
     if status in LAPSED_STATUSES:
         return _HOLDS["ended"]
     return None

@@ -106,6 +106,15 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
             "primary_label": hold.action,
             "primary_url": membership_url(),
         }
+    if hold is not None and hold.kind == "paused":
+        return {
+            "title": hold.title,
+            "text": "Your trial ended without a card to charge. Join again to read the rest of "
+            "this article and the whole library. Your course progress and certificates are "
+            "still yours.",
+            "primary_label": hold.action,
+            "primary_url": membership_url(),
+        }
     if hold is not None:
         return {
             "title": hold.title,

@@ -267,10 +267,18 @@ def _payment_action(hold: PaymentHold | None, enrolled: bool) -> ReaderAction | 
     return ReaderAction("payment", hold.action, membership_url(), heading=hold.title, note=note)
 
 
+# What a course page says to a former member who never enrolled, by why access stopped.
+_REJOIN_NOTES = {
+    "ended": "Renew to enroll in this course and take every CE course again.",
+    "paused": "Your trial ended without a card to charge. Join again to enroll in this course "
+    "and take every CE course.",
+}
+
+
 def _join_action(hold: PaymentHold | None) -> ReaderAction:
     """The action for a reader without access who never enrolled: join, or renew if they were."""
-    if hold is not None and hold.kind == "ended":
-        note = "Renew to enroll in this course and take every CE course again."
+    if hold is not None and hold.kind in _REJOIN_NOTES:
+        note = _REJOIN_NOTES[hold.kind]
         return ReaderAction("renew", hold.action, membership_url(), heading=hold.title, note=note)
     return ReaderAction("membership", "Become a member to enroll", membership_url())
 
