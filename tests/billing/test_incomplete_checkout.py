@@ -193,3 +193,42 @@ def test_a_trial_is_not_said_to_renew(stripe_app, fake_stripe):
     assert "renews" not in page and "Your trial ends on" in page
     home = client.get("/").get_data(as_text=True)
     assert "Renews on" not in home and "Trial ends on" in home
+
+
+def test_joining_again_ends_the_paused_subscription_at_stripe(
+    stripe_client, stripe_app, fake_stripe
+):
+    # Paused is not ended at Stripe: left beside the new subscription, the member held two,
+    # and resuming the old one (or Stripe's support doing so) would charge them twice.
+    from campus.mail.models import EmailMessage
+    from tests.billing.fake_stripe import event, post_event
+
+    with stripe_app.app_context():
+        user = support.create_user()
+        user_id, customer_id = user.id, new_id("cus")
+        db.session.add(StripeCustomer(user_id=user_id, stripe_customer_id=customer_id))
+        db.session.commit()
+    fake_stripe.customers[customer_id] = {"id": customer_id, "object": "customer"}
+    paused = subscription("sub_old", customer_id, status="paused", user_id=user_id)
+    fake_stripe.subscriptions["sub_old"] = paused
+    post_event(stripe_client, event("customer.subscription.updated", paused))
+    joined = subscription("sub_new", customer_id, user_id=user_id)
+    fake_stripe.subscriptions["sub_new"] = joined
+    post_event(stripe_client, event("customer.subscription.created", joined))
+    assert [c["path"] for c in fake_stripe.calls("DELETE", "/v1/subscriptions/sub_old")] == [
+        "/v1/subscriptions/sub_old"
+    ]
+    with stripe_app.app_context():
+        statuses = dict(
+            db.session.execute(
+                select(Subscription.stripe_subscription_id, Subscription.status)
+            ).all()
+        )
+    assert statuses == {"sub_old": "canceled", "sub_new": "active"}
+    # Its deletion event follows: the member, a member still, hears nothing of an end.
+    post_event(
+        stripe_client, event("customer.subscription.deleted", fake_stripe.subscriptions["sub_old"])
+    )
+    with stripe_app.app_context():
+        keys = db.session.scalars(select(EmailMessage.dedupe_key)).all()
+    assert not any(key.startswith("billing:ended") for key in keys)

@@ -26,11 +26,12 @@ from campus.billing.access import (
     ACCESS_STATUSES,
     ENDED_STATUSES,
     LIVE_STATUSES,
+    PAUSED_STATUS,
     membership_state,
     past_due_grace_ends,
 )
 from campus.billing.models import StripeCustomer, Subscription
-from campus.billing.stripe_api import gateway, membership_price_id
+from campus.billing.stripe_api import PaymentProviderError, gateway, membership_price_id
 from campus.extensions import db
 from campus.integers import id_from
 from campus.mail.services import queue_email
@@ -261,12 +262,43 @@ def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> N
         # The first invoice was paid: a checkout's completion processed while the subscription
         # was still incomplete welcomed nobody, so its activation does (once, by the key).
         email_started(row)
+    if row.status in ACCESS_STATUSES and previous not in ACCESS_STATUSES:
+        _end_paused_beside(row)
     if row.status == "canceled":
         email_ended(row)
     elif row.cancel_at_period_end and not was_ending:
         _email_cancel_change(row, "cancel_scheduled", stamp)
     elif was_ending and not row.cancel_at_period_end and row.status in LIVE_STATUSES:
         _email_cancel_change(row, "resumed", stamp)
+
+
+def _end_paused_beside(row: Subscription) -> None:
+    """End at Stripe the member's paused subscriptions once another one gives access.
+
+    Stripe keeps a paused subscription (a trial that ended without a card) until someone
+    resumes or ends it: beside the member's new one, a resume would charge them twice. It is
+    mirrored as ended at once, so its deletion event tells a member nothing has ended.
+    """
+    paused = db.session.execute(
+        select(Subscription.stripe_subscription_id, Subscription.source_timestamp).where(
+            Subscription.user_id == row.user_id,
+            Subscription.status == PAUSED_STATUS,
+            Subscription.id != row.id,
+        )
+    ).all()
+    for sub_id, stored in paused:
+        try:
+            gateway().cancel_subscription(sub_id)
+            ended = gateway().retrieve_subscription(sub_id)
+        except PaymentProviderError as exc:
+            # The new membership must not wait on this: the paused one stays as it was, and
+            # the warning asks an operator to end it.
+            log.warning("could not end paused subscription %s: %s", sub_id, exc)
+            continue
+        if ended is not None:
+            # Ended just now by this call, after every state stored (and Stripe never brings
+            # an ended subscription back): newer than the stored one, however recent that is.
+            apply_subscription(ended, max(fetch_stamp(), stored + 1), allow_refetch=False)
 
 
 def membership_link() -> str:
