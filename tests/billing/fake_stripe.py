@@ -272,11 +272,20 @@ class FakeStripe:
                 "status": "open",
                 "payment_status": "unpaid",
                 "subscription": None,
+                "created": int(time.time()),
                 "expires_at": int(time.time()) + 86400,
                 **params,
             }
             self.sessions[session_id] = session
             return 200, session
+        if method == "GET" and path == "/v1/checkout/sessions":
+            since = int((params.get("created") or {}).get("gte") or 0)
+            found = [
+                s
+                for s in self.sessions.values()
+                if s.get("customer") == params.get("customer") and s["created"] >= since
+            ]
+            return 200, {"object": "list", "data": found, "has_more": False, "url": path}
         if method == "GET" and parts[:3] == ["v1", "checkout", "sessions"] and len(parts) == 4:
             session = self.sessions.get(parts[3])
             return (200, session) if session else self._missing("checkout.session", parts[3])

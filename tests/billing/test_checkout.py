@@ -492,3 +492,32 @@ def test_membership_pages_are_rate_limited_per_member(stripe_app, fake_stripe):
     assert codes == [200, 200, 200, 429]
     other, _ = _member_client(stripe_app)
     assert other.get("/membership").status_code == 200
+
+
+@pytest.mark.parametrize("paid", [False, True], ids=["left-open", "paid"])
+def test_a_checkout_session_lost_before_it_was_stored_is_settled_before_a_new_one(
+    stripe_app, fake_stripe, paid
+):
+    # The web process was killed between Stripe making the session and storing it: still
+    # payable for a day (another tab, the browser's history), beside a new one it could be
+    # paid as well, two memberships for one member.
+    from sqlalchemy import delete
+
+    client, user_id = _member_client(stripe_app)
+    first = support.post_form(client, "/membership/checkout").headers["Location"]
+    lost = first.rsplit("/", 1)[1]
+    with stripe_app.app_context():
+        db.session.execute(delete(CheckoutSession))  # its row went with the killed process
+        db.session.commit()
+    if paid:
+        customer = fake_stripe.sessions[lost]["customer"]
+        fake_stripe.complete_session(lost, subscription(new_id("sub"), customer, user_id=user_id))
+    second = support.post_form(client, "/membership/checkout")
+    if paid:
+        assert second.headers["Location"].endswith("/membership")
+        assert len(fake_stripe.calls("POST", "/v1/checkout/sessions")) == 1
+        with stripe_app.app_context():
+            assert db.session.scalar(select(Subscription.status)) == "active"
+    else:
+        assert second.headers["Location"] != first
+        assert fake_stripe.sessions[lost]["status"] == "expired"

@@ -1,6 +1,7 @@
 """Billing write logic for members and the webhook door: checkout, portal, sync, intake.
 
-The subscription mirror and its ordering rule live in `subscriptions`, the processing of stored
+The subscription mirror and its ordering rule live in `subscriptions`, closing and settling a
+member's earlier Checkout Sessions in `checkouts`, the processing of stored
 events in `events`, and the changes an admin or operator makes (comp grants, replays) in
 `actions`. Every function flushes and never commits; views and tasks commit once.
 """
@@ -20,19 +21,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from campus.accounts.models import User
 from campus.billing.access import has_paid_access
+from campus.billing.checkouts import close_earlier_checkouts
 from campus.billing.events import PROCESS_TASK
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import (
     CustomerMissing,
-    PaymentProviderError,
     gateway,
     webhook_secret,
 )
 from campus.billing.subscriptions import (
-    apply_subscription,
     customer_for,
     fetch_stamp,
-    id_of,
     sync_customer,
     to_datetime,
 )
@@ -52,10 +51,6 @@ DRAIN_WAKE_TTL = 5
 
 class BillingError(Exception):
     """A billing request that cannot be done as asked (shown to the user)."""
-
-
-class CheckoutAlreadyPaid(Exception):
-    """An earlier Checkout Session of the user was paid: mirrored, and no new one is opened."""
 
 
 class InvalidWebhook(Exception):
@@ -140,46 +135,6 @@ def start_checkout(user: User, *, success_url: str, cancel_url: str) -> str:
     return session["url"]
 
 
-def close_earlier_checkouts(user: User) -> None:
-    """Expire at Stripe the user's sessions still open here, before a new one opens beside them.
-
-    Stripe keeps a session payable for 24 hours, longer than we reuse one: left open in another
-    tab or an email, it could be paid as well as the new one. Raises CheckoutAlreadyPaid when
-    one was paid meanwhile (mirrored and flushed for the caller to commit), and
-    PaymentProviderError when one could not be closed: no new session may open then.
-    """
-    earlier = db.session.scalars(
-        select(CheckoutSession).where(
-            CheckoutSession.user_id == user.id, CheckoutSession.status == "open"
-        )
-    ).all()
-    paid = False
-    for local in earlier:
-        status = _expire_at_stripe(local.stripe_session_id)
-        if status == "complete":
-            local.status = "complete"
-            # False: the session of a customer since replaced, which gives no access here.
-            paid = sync_checkout_session(user, local.stripe_session_id) or paid
-        elif status == "expired":
-            local.status = "expired"
-        else:
-            raise PaymentProviderError(f"Checkout Session {local.stripe_session_id} stays {status}")
-    db.session.flush()
-    if paid:
-        raise CheckoutAlreadyPaid(user.id)
-
-
-def _expire_at_stripe(session_id: str) -> str:
-    """Expire one session at Stripe; return its status there afterwards."""
-    session = gateway().expire_checkout_session(session_id)
-    if session is None:
-        # Refused: paid or expired meanwhile, or unknown to Stripe (then never payable).
-        session = gateway().retrieve_checkout_session(session_id)
-    if session is None:
-        return "expired"
-    return str(session.get("status"))
-
-
 NO_BILLING_ACCOUNT = "There is no billing account yet: start a membership first."
 
 
@@ -203,48 +158,6 @@ def portal_url(user: User, return_url: str) -> str:
         db.session.delete(record)
         db.session.flush()
         raise BillingError(NO_BILLING_ACCOUNT) from exc
-
-
-def sync_checkout_session(user: User, session_id: str) -> bool:
-    """Fetch a Checkout Session of this user from Stripe and mirror its subscription.
-
-    Returns False when the session is not the user's; a slow webhook then changes nothing here.
-    """
-    session = gateway().retrieve_checkout_session(session_id)
-    if session is None or session.get("client_reference_id") != str(user.id):
-        return False
-    record = customer_for(user)
-    if record is None or record.stripe_customer_id != id_of(session.get("customer")):
-        return False
-    local = db.session.scalar(
-        select(CheckoutSession).where(CheckoutSession.stripe_session_id == session_id)
-    )
-    if local is not None and session.get("status") in ("complete", "expired"):
-        local.status = session["status"]
-    sub_id = id_of(session.get("subscription"))
-    if session.get("status") == "complete" and sub_id:
-        sub = gateway().retrieve_subscription(sub_id)
-        if sub is not None:
-            apply_subscription(sub, fetch_stamp(), allow_refetch=False)
-    db.session.flush()
-    return True
-
-
-def settle_open_checkouts(user: User) -> None:
-    """Ask Stripe about the user's Checkout Sessions still open here, and mirror any paid one.
-
-    One may have been paid with neither its webhook nor the success page's fetch through yet:
-    a new session beside it could charge the member twice.
-    """
-    pending = db.session.scalars(
-        select(CheckoutSession.stripe_session_id).where(
-            CheckoutSession.user_id == user.id,
-            CheckoutSession.status == "open",
-            CheckoutSession.expires_at > utcnow(),
-        )
-    ).all()
-    for session_id in pending:
-        sync_checkout_session(user, session_id)
 
 
 # --- webhook intake --------------------------------------------------------------------------

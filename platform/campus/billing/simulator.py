@@ -392,6 +392,10 @@ class SimulatedGateway:
     def expire_checkout_session(self, session_id: str) -> dict[str, Any] | None:
         return expire_checkout_session(session_id)
 
+    def list_checkout_sessions(self, customer_id: str, since: int) -> list[dict[str, Any]]:
+        sessions = objects("checkout.session", customer_id)
+        return [session for session in sessions if session["created"] >= since]
+
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
         obj = get_object(subscription_id)
         return obj if obj and obj["object"] == "subscription" else None

@@ -49,6 +49,7 @@ class Gateway(Protocol):
     ) -> dict[str, Any]: ...
     def retrieve_checkout_session(self, session_id: str) -> dict[str, Any] | None: ...
     def expire_checkout_session(self, session_id: str) -> dict[str, Any] | None: ...
+    def list_checkout_sessions(self, customer_id: str, since: int) -> list[dict[str, Any]]: ...
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None: ...
     def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]: ...
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
@@ -171,6 +172,16 @@ class StripeGateway:
             return None
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
+
+    def list_checkout_sessions(self, customer_id: str, since: int) -> list[dict[str, Any]]:
+        """The customer's Checkout Sessions created at `since` or later."""
+        try:
+            page = _client().v1.checkout.sessions.list(
+                params={"customer": customer_id, "created": {"gte": since}, "limit": 100}
+            )
+            return [_plain(session) for session in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise _refused(exc) from exc
 
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
         try:

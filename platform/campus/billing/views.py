@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from campus.billing import access, bp, services
+from campus.billing import access, bp, checkouts, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
 from campus.extensions import db, limiter
@@ -91,7 +91,7 @@ def membership() -> str:
 def checkout() -> Response:
     """Send the user to a Stripe Checkout Session for the membership (303)."""
     try:
-        services.settle_open_checkouts(current_user)
+        checkouts.settle_open_checkouts(current_user)
         db.session.commit()
     except PaymentProviderError as exc:
         # Whether an earlier checkout was paid is unknown: opening another could charge twice.
@@ -110,7 +110,7 @@ def checkout() -> Response:
             cancel_url=public_url("billing.membership"),
         )
         db.session.commit()
-    except services.CheckoutAlreadyPaid:
+    except checkouts.CheckoutAlreadyPaid:
         db.session.commit()  # the payment found is mirrored: the member is not sent to pay again
         flash(services.checkout_refusal(current_user) or ALREADY_PAID, "info")
         return redirect(url_for("billing.membership"), 303)
@@ -142,7 +142,7 @@ def success() -> str:
         and _sync_due(current_user)
     ):
         try:
-            services.sync_checkout_session(current_user, session_id)
+            checkouts.sync_checkout_session(current_user, session_id)
             db.session.commit()
         except PaymentProviderError as exc:
             db.session.rollback()
