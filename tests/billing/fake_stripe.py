@@ -219,6 +219,7 @@ class FakeStripe:
             self.customers: dict[str, dict] = {}
             self.sessions: dict[str, dict] = {}
             self.subscriptions: dict[str, dict] = {}
+            self.charges: dict[str, dict] = {}
             self.idempotent: dict[str, tuple[int, dict]] = {}
             self.idempotent_requests: dict[str, tuple[str, dict]] = {}
             self.fail_paths: set[str] = set()
@@ -309,6 +310,9 @@ class FakeStripe:
                 return self._missing("subscription", parts[2])
             sub.update(status="canceled", canceled_at=int(time.time()), ended_at=int(time.time()))
             return 200, sub
+        if method == "GET" and parts[:2] == ["v1", "charges"] and len(parts) == 3:
+            charge = self.charges.get(parts[2])
+            return (200, charge) if charge else self._missing("charge", parts[2])
         if method == "GET" and parts[:2] == ["v1", "customers"] and len(parts) == 3:
             customer = self.customers.get(parts[2])
             return (200, customer) if customer else self._missing("customer", parts[2])

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 
 from campus.accounts.models import User
+from campus.billing import disputes
 from campus.billing.access import (
     ACCESS_STATUSES,
     ENDED_STATUSES,
@@ -54,6 +55,9 @@ HANDLED_EVENTS = (
     "customer.deleted",
     "invoice.paid",
     "invoice.payment_failed",
+    "charge.refunded",
+    "charge.dispute.created",
+    "charge.dispute.closed",
 )
 
 
@@ -449,6 +453,9 @@ _HANDLERS = {
     "customer.deleted": _on_customer_deleted,
     "invoice.paid": _on_invoice_paid,
     "invoice.payment_failed": _on_payment_failed,
+    "charge.refunded": disputes.on_charge_refunded,
+    "charge.dispute.created": disputes.on_dispute_created,
+    "charge.dispute.closed": disputes.on_dispute_closed,
 }
 
 

@@ -403,6 +403,9 @@ class SimulatedGateway:
     def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
         return objects("subscription", customer_id)
 
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any] | None:
+        return None  # the simulator keeps no charges: none is ever refunded or disputed
+
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
         return url_for("billing_sim.portal")
 

@@ -51,6 +51,7 @@ class Gateway(Protocol):
     def expire_checkout_session(self, session_id: str) -> dict[str, Any] | None: ...
     def list_checkout_sessions(self, customer_id: str, since: int) -> list[dict[str, Any]]: ...
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None: ...
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any] | None: ...
     def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]: ...
     def create_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
     def cancel_subscription(self, subscription_id: str) -> None: ...
@@ -186,6 +187,15 @@ class StripeGateway:
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
         try:
             return _plain(_client().v1.subscriptions.retrieve(subscription_id))
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(str(exc)) from exc
+
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any] | None:
+        """The charge (GET /v1/charges/:id); None when Stripe does not know it."""
+        try:
+            return _plain(_client().v1.charges.retrieve(charge_id))
         except stripe.InvalidRequestError:
             return None
         except stripe.StripeError as exc:

@@ -288,17 +288,21 @@ def _end_paused_beside(row: Subscription) -> None:
     ).all()
     for sub_id, stored in paused:
         try:
-            gateway().cancel_subscription(sub_id)
-            ended = gateway().retrieve_subscription(sub_id)
+            end_at_stripe(sub_id, stored)
         except PaymentProviderError as exc:
             # The new membership must not wait on this: the paused one stays as it was, and
             # the warning asks an operator to end it.
             log.warning("could not end paused subscription %s: %s", sub_id, exc)
-            continue
-        if ended is not None:
-            # Ended just now by this call, after every state stored (and Stripe never brings
-            # an ended subscription back): newer than the stored one, however recent that is.
-            apply_subscription(ended, max(fetch_stamp(), stored + 1), allow_refetch=False)
+
+
+def end_at_stripe(sub_id: str, stored: int) -> None:
+    """Cancel a subscription at Stripe now and mirror it ended (`stored`: its stored stamp)."""
+    gateway().cancel_subscription(sub_id)
+    ended = gateway().retrieve_subscription(sub_id)
+    if ended is not None:
+        # Ended just now by this call, after every state stored (and Stripe never brings an
+        # ended subscription back): newer than the stored one, however recent that is.
+        apply_subscription(ended, max(fetch_stamp(), stored + 1), allow_refetch=False)
 
 
 def membership_link() -> str:

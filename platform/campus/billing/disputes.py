@@ -1,0 +1,93 @@
+"""Refunds and disputes of a member's payments: on their history; a lost dispute ends it.
+
+Stripe neither cancels a subscription whose payment was disputed nor one whose payment was
+refunded. A refund is an admin's own act at Stripe (a goodwill month, a mistaken charge), so it
+is only recorded: ending the membership as well is a second act there, whose deletion event
+ends access here. A lost dispute means the bank took the payment back: the member's live
+subscriptions are ended at once, or they would keep the paid access and be billed again.
+
+Every function flushes and never commits; the task around it commits once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.audit import record
+from campus.billing.access import ENDED_STATUSES
+from campus.billing.models import Subscription
+from campus.billing.stripe_api import gateway
+from campus.billing.subscriptions import end_at_stripe, id_of, user_for_customer
+from campus.extensions import db
+
+Outcome = tuple[str, str | None]
+
+
+def _money(amount: Any, currency: Any) -> str:
+    """Stripe's minor units as "19.95 USD" (every currency Campus charges in has cents)."""
+    cents = amount if isinstance(amount, int) else 0
+    return f"{cents / 100:.2f} {str(currency or '').upper()}".strip()
+
+
+def _note(user: User, action: str, summary: str) -> Outcome:
+    record(action, object_type="User", object_id=user.id, summary=summary, system=True)
+    return "processed", None
+
+
+def on_charge_refunded(event: dict[str, Any]) -> Outcome:
+    """Record a refund of a member's payment on their history."""
+    charge = event["data"]["object"]
+    user = user_for_customer(id_of(charge.get("customer")))
+    if user is None:
+        return "ignored", f"unknown customer {id_of(charge.get('customer'))}"
+    refunded = _money(charge.get("amount_refunded"), charge.get("currency"))
+    whole = " in full" if charge.get("refunded") is True else ""
+    return _note(user, "payment_refunded", f"{charge.get('id')}: {refunded} refunded{whole}")
+
+
+def _disputed(dispute: dict[str, Any]) -> tuple[User | None, str | None]:
+    """The member whose charge a dispute is about (a dispute names no customer), and why not."""
+    charge_id = id_of(dispute.get("charge"))
+    charge = gateway().retrieve_charge(charge_id) if charge_id else None
+    if charge is None:
+        return None, f"unknown charge {charge_id}"
+    user = user_for_customer(id_of(charge.get("customer")))
+    return user, None if user is not None else f"unknown customer of charge {charge_id}"
+
+
+def on_dispute_created(event: dict[str, Any]) -> Outcome:
+    """Record a member's dispute; access stays until it is lost (it may be won)."""
+    dispute = event["data"]["object"]
+    user, why = _disputed(dispute)
+    if user is None:
+        return "ignored", why
+    amount = _money(dispute.get("amount"), dispute.get("currency"))
+    reason = dispute.get("reason") or "no reason given"
+    return _note(user, "payment_disputed", f"{dispute.get('id')}: {amount} disputed ({reason})")
+
+
+def on_dispute_closed(event: dict[str, Any]) -> Outcome:
+    """Record how a dispute ended; a lost one ends the member's live subscriptions at Stripe."""
+    dispute = event["data"]["object"]
+    user, why = _disputed(dispute)
+    if user is None:
+        return "ignored", why
+    status = str(dispute.get("status"))
+    ended = _end_live_subscriptions(user) if status == "lost" else []
+    tail = f"; ended {', '.join(ended)}" if ended else ""
+    return _note(user, "payment_dispute_closed", f"{dispute.get('id')}: {status}{tail}")
+
+
+def _end_live_subscriptions(user: User) -> list[str]:
+    """End at Stripe the member's subscriptions still live here; return their ids."""
+    live = db.session.execute(
+        select(Subscription.stripe_subscription_id, Subscription.source_timestamp).where(
+            Subscription.user_id == user.id, Subscription.status.not_in(ENDED_STATUSES)
+        )
+    ).all()
+    for sub_id, stored in live:
+        end_at_stripe(sub_id, stored)
+    return [sub_id for sub_id, _stored in live]

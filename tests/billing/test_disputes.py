@@ -1,0 +1,132 @@
+"""Refunds and disputes: recorded on the member's history; a lost dispute ends the membership."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from campus.accounts.models import User
+from campus.audit import AuditEntry
+from campus.billing.access import has_paid_access
+from campus.billing.models import StripeCustomer, Subscription, WebhookEvent
+from campus.extensions import db
+from tests import support
+from tests.billing.fake_stripe import event, new_id, post_event, subscription
+
+
+@pytest.fixture
+def member(stripe_app, fake_stripe) -> tuple[int, str, str]:
+    """A paying member, their customer, and a charge of theirs at Stripe."""
+    with stripe_app.app_context():
+        user = support.create_user()
+        customer_id = new_id("cus")
+        db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer_id))
+        db.session.add(
+            Subscription(
+                user_id=user.id,
+                stripe_subscription_id="sub_a",
+                stripe_customer_id=customer_id,
+                status="active",
+                current_period_end=datetime.fromtimestamp(int(time.time()) + 20 * 86400, UTC),
+                source_timestamp=int(time.time()) - 3600,
+            )
+        )
+        db.session.commit()
+        user_id = user.id
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    charge_id = new_id("ch")
+    fake_stripe.charges[charge_id] = _charge(charge_id, customer_id)
+    return user_id, customer_id, charge_id
+
+
+def _charge(charge_id: str, customer_id: str, refunded: int = 0) -> dict:
+    return {
+        "id": charge_id,
+        "object": "charge",
+        "customer": customer_id,
+        "amount": 1995,
+        "amount_refunded": refunded,
+        "refunded": refunded == 1995,
+        "currency": "usd",
+    }
+
+
+def _dispute(charge_id: str, status: str) -> dict:
+    return {
+        "id": "dp_1",
+        "object": "dispute",
+        "charge": charge_id,
+        "amount": 1995,
+        "currency": "usd",
+        "reason": "fraudulent",
+        "status": status,
+    }
+
+
+def _actions(app, user_id: int) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.object_type == "User", AuditEntry.object_id == str(user_id))
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def _access(app, user_id: int) -> bool:
+    with app.app_context():
+        return has_paid_access(db.session.get(User, user_id))
+
+
+def test_a_lost_dispute_ends_the_membership_at_stripe(
+    stripe_client, stripe_app, fake_stripe, member
+):
+    # The bank took the payment back: the member keeps no paid access, and is not billed again.
+    user_id, _customer_id, charge_id = member
+    post_event(
+        stripe_client, event("charge.dispute.created", _dispute(charge_id, "needs_response"))
+    )
+    assert _access(stripe_app, user_id)  # a dispute may yet be won
+    lost = event("charge.dispute.closed", _dispute(charge_id, "lost"))
+    post_event(stripe_client, lost)
+    post_event(stripe_client, lost)  # a duplicate delivery
+    assert len(fake_stripe.calls("DELETE", "/v1/subscriptions/sub_a")) == 1
+    assert not _access(stripe_app, user_id)
+    with stripe_app.app_context():
+        assert db.session.scalar(select(Subscription.status)) == "canceled"
+        assert set(db.session.scalars(select(WebhookEvent.status))) == {"processed"}
+    assert _actions(stripe_app, user_id) == ["payment_disputed", "payment_dispute_closed"]
+
+
+def test_a_won_dispute_leaves_the_membership_on(stripe_client, stripe_app, fake_stripe, member):
+    user_id, _customer_id, charge_id = member
+    post_event(stripe_client, event("charge.dispute.closed", _dispute(charge_id, "won")))
+    assert fake_stripe.calls("DELETE", "/v1/subscriptions/sub_a") == []
+    assert _access(stripe_app, user_id)
+    assert _actions(stripe_app, user_id) == ["payment_dispute_closed"]
+
+
+def test_a_refund_is_recorded_on_the_members_history(
+    stripe_client, stripe_app, fake_stripe, member
+):
+    # Refunding is an admin's own act at Stripe; ending the membership too is a second one there.
+    user_id, customer_id, charge_id = member
+    post_event(stripe_client, event("charge.refunded", _charge(charge_id, customer_id, 1995)))
+    assert _actions(stripe_app, user_id) == ["payment_refunded"]
+    with stripe_app.app_context():
+        [entry] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "payment_refunded")
+        )
+        assert "19.95 USD refunded in full" in entry.summary
+    assert _access(stripe_app, user_id)
+
+
+def test_a_dispute_of_a_charge_stripe_does_not_know_is_ignored(stripe_client, stripe_app, member):
+    post_event(stripe_client, event("charge.dispute.closed", _dispute("ch_unknown", "lost")))
+    with stripe_app.app_context():
+        row = db.session.scalar(select(WebhookEvent))
+        assert row.status == "ignored" and "ch_unknown" in row.reason
