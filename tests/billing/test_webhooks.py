@@ -1300,8 +1300,9 @@ def test_a_failed_renewal_shows_past_due_at_once_when_its_update_is_late(
     now = int(time.time())
     active = subscription("sub_a", customer_id)
     post_event(stripe_client, event("customer.subscription.created", active, now - 100))
-    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="past_due")
     failed = invoice("sub_a", customer_id, paid=False)
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="past_due")
+    fake_stripe.subscriptions["sub_a"]["latest_invoice"] = failed["id"]
     post_event(stripe_client, event("invoice.payment_failed", failed, now - 60))
     row = _sub(stripe_app, "sub_a")
     assert row.status == "past_due"
@@ -1359,3 +1360,47 @@ def test_a_renewal_failing_in_the_second_of_the_stored_state_still_emails(
     past_due = event("customer.subscription.updated", fake_stripe.subscriptions["sub_a"], now)
     post_event(stripe_client, past_due)
     assert _sub(stripe_app, "sub_a").status == "past_due"
+
+
+@pytest.mark.parametrize("same_invoice", [True, False], ids=["awaited", "older-invoice"])
+def test_a_failure_processed_after_a_fetch_showed_past_due_dates_the_grace(
+    stripe_client, stripe_app, customer, fake_stripe, same_invoice
+):
+    # Another event (an invoice, the checkout's completion) fetched the subscription already
+    # past due, so the grace counted from that fetch: a delivery late by a day gave a day more
+    # than the failure's email says. The failure of the invoice still awaited dates it; one of
+    # an earlier invoice (paid since) does not.
+    user_id, customer_id = customer
+    now = int(time.time())
+    failed = invoice("sub_a", customer_id, paid=False)
+    stripe_sub = subscription("sub_a", customer_id, status="past_due", user_id=user_id)
+    stripe_sub["latest_invoice"] = failed["id"] if same_invoice else new_id("in")
+    fake_stripe.subscriptions["sub_a"] = stripe_sub
+    paid = invoice("sub_a", customer_id, paid=True)
+    post_event(stripe_client, event("invoice.paid", paid, now - 90000))
+    post_event(stripe_client, event("invoice.payment_failed", failed, now - 86400))
+    since = int(_sub(stripe_app, "sub_a").past_due_since.replace(tzinfo=UTC).timestamp())
+    assert (since == now - 86400) is same_invoice
+    assert _access(stripe_app, user_id)
+
+
+def test_a_late_failure_of_an_earlier_invoice_does_not_shorten_the_current_grace(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # A month-old failure (paid since, its recovery's events lost) is delivered while a newer
+    # invoice is failing: the grace is that newer failure's, not a month old and over.
+    user_id, customer_id = customer
+    now = int(time.time())
+    post_event(
+        stripe_client,
+        event(
+            "customer.subscription.created", subscription("sub_a", customer_id), now - 40 * 86400
+        ),
+    )
+    current = subscription("sub_a", customer_id, status="past_due", user_id=user_id)
+    current["latest_invoice"] = new_id("in")
+    fake_stripe.subscriptions["sub_a"] = current
+    old = invoice("sub_a", customer_id, paid=False)
+    post_event(stripe_client, event("invoice.payment_failed", old, now - 30 * 86400))
+    assert _sub(stripe_app, "sub_a").status == "past_due"
+    assert _access(stripe_app, user_id)

@@ -377,7 +377,7 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     if (
         row.status in ACCESS_STATUSES
         and event["created"] >= row.source_timestamp
-        and _fetch_failed_subscription(row, event["created"]) in ACCESS_STATUSES
+        and _fetch_failed_subscription(row, invoice, event["created"]) in ACCESS_STATUSES
     ):
         # Paid by a retry (or a new card) before this delivery was processed: nothing to fix.
         return "ignored", "stale: Stripe has the subscription paid"
@@ -389,6 +389,9 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
         # Delivered late (Stripe retries in no order): the subscription was paid after this
         # failure, and asking the member to update their card now would be wrong.
         return "ignored", "stale: the subscription has been paid since"
+    failed_at = to_datetime(event["created"])
+    if row.status == "past_due" and failed_at and failed_at < (row.past_due_since or failed_at):
+        _date_grace(row, invoice, failed_at)
     user = db.session.get_one(User, row.user_id)
     now = utcnow()
     # Each retry's email gives the same end: the grace runs from the first failure (this one,
@@ -422,7 +425,9 @@ def _on_payment_failed(event: dict[str, Any]) -> tuple[str, str | None]:
     return "processed", None
 
 
-def _fetch_failed_subscription(row: Subscription, failed_at: int) -> str | None:
+def _fetch_failed_subscription(
+    row: Subscription, invoice: dict[str, Any], failed_at: int
+) -> str | None:
     """Mirror the subscription of a failure newer than the mirror; return Stripe's status.
 
     Stripe marks it past due with the failure, but the update event saying so may come hours
@@ -435,13 +440,34 @@ def _fetch_failed_subscription(row: Subscription, failed_at: int) -> str | None:
     # Stripe's status decides, not the mirror's: a state fetched in the second of the stored
     # one is left to its own update event to settle (see apply_subscription).
     apply_subscription(fresh, max(failed_at, fetch_stamp()), allow_refetch=False)
-    if row.status == "past_due":
+    if row.status == "past_due" and _awaits(fresh, invoice):
         # It was live and paid until now: the grace runs from this failure, as its email says,
         # not from the (later) second the state was fetched.
         row.past_due_since = to_datetime(failed_at)
         db.session.flush()
     status = fresh.get("status")
     return status if isinstance(status, str) else None
+
+
+def _date_grace(row: Subscription, invoice: dict[str, Any], failed_at: datetime) -> None:
+    """Count the grace from this failure if it is of the invoice Stripe still awaits.
+
+    A subscription first seen past due in a fetch (another event came first) has its grace
+    counted from that fetch, up to Stripe's delivery delay after the failure. A failure of an
+    earlier invoice, paid since, must not shorten the grace of this one.
+    """
+    fresh = gateway().retrieve_subscription(row.stripe_subscription_id)
+    if fresh is not None and fresh.get("status") == "past_due" and _awaits(fresh, invoice):
+        row.past_due_since = failed_at
+        db.session.flush()
+
+
+def _awaits(sub: dict[str, Any], invoice: dict[str, Any]) -> bool:
+    """Tell whether the invoice is the one a subscription still awaits (its latest).
+
+    A failure of an earlier invoice, paid since, says nothing of when this grace began.
+    """
+    return id_of(sub.get("latest_invoice")) == invoice.get("id")
 
 
 _HANDLERS = {
