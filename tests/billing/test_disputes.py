@@ -130,3 +130,24 @@ def test_a_dispute_of_a_charge_stripe_does_not_know_is_ignored(stripe_client, st
     with stripe_app.app_context():
         row = db.session.scalar(select(WebhookEvent))
         assert row.status == "ignored" and "ch_unknown" in row.reason
+
+
+def test_a_dispute_is_stored_without_the_person_in_its_evidence(stripe_client, stripe_app, member):
+    # A dispute names no customer, so deleting the account could never find it to take the
+    # person out: its evidence (name, email, addresses, IP) is dropped when it is processed.
+    _user_id, _customer_id, charge_id = member
+    dispute = _dispute(charge_id, "needs_response")
+    dispute["evidence"] = {
+        "customer_name": "Dana Member",
+        "customer_email_address": "dana@example.com",
+        "billing_address": "1 Main St, Miami",
+        "shipping_address": "1 Main St, Miami",
+        "customer_purchase_ip": "203.0.113.9",
+        "product_description": "Campus membership",
+    }
+    post_event(stripe_client, event("charge.dispute.created", dispute))
+    with stripe_app.app_context():
+        payload = db.session.scalar(select(WebhookEvent.payload))
+    for value in ("Dana Member", "dana@example.com", "Main St", "203.0.113.9"):
+        assert value not in payload
+    assert "Campus membership" in payload and charge_id in payload

@@ -129,8 +129,8 @@ def _close(user: User, done: list[str]) -> None:
 
 
 # What Stripe's objects say about the person (customer, invoice, checkout session, charge,
-# payment intent), and the links to Stripe's receipt and invoice pages, which show anyone
-# holding them the person's email and address.
+# payment intent, a dispute's evidence), and the links to Stripe's receipt and invoice pages,
+# which show anyone holding them the person's email and address.
 PERSONAL_FIELDS = frozenset(
     {
         "email",
@@ -150,6 +150,11 @@ PERSONAL_FIELDS = frozenset(
         "collected_information",
         "receipt_email",
         "receipt_url",
+        # A dispute's evidence (what is sent to the bank about the person).
+        "customer_email_address",
+        "customer_purchase_ip",
+        "billing_address",
+        "shipping_address",
         "hosted_invoice_url",
         "invoice_pdf",
     }

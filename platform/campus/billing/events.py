@@ -92,10 +92,15 @@ def process_event(event_row_id: int, counted: bool = False) -> WebhookEvent | No
         # A failure inside rolls back everything the handler wrote.
         with db.session.begin_nested():
             status, reason = handler(event)
-    if row.type == "customer.deleted" or not _customer_known(event):
+    if (
+        row.type == "customer.deleted"
+        or row.type.startswith("charge.dispute.")
+        or not _customer_known(event)
+    ):
         # The customer is gone at Stripe (the member's account often too), or Campus no longer
         # knows it (an event arriving after the account's deletion): Campus has no use for
-        # their address and name, which the admin's event list would show for good.
+        # their address and name, which the admin's event list would show for good. A dispute
+        # names only its charge, so deleting the account could never find it to do so later.
         row.payload = json.dumps(without_personal_fields(event))
     row.status = status
     row.reason = reason
