@@ -72,19 +72,24 @@ def test_a_never_member_is_still_asked_to_become_one(app, client):
     assert "Become a member to enroll" in page and "has ended" not in page
 
 
-def test_a_paused_member_is_not_told_their_membership_ended(app, client):
+@pytest.mark.parametrize("enrolled", [False, True])
+def test_a_paused_member_is_not_told_their_membership_ended(app, client, enrolled):
     # Stripe pauses a subscription whose trial ended without a card to charge; the membership
-    # page says so and offers to join again, while the course page and home said it had ended.
+    # page says so and offers to join again, while the course page and home said it had ended
+    # (to a member who had enrolled: "Renew your membership to continue").
     with app.app_context():
         course = make_course()
         user = support.create_user()
         support.make_member(user.id, "paused", current_period_end=utcnow() + timedelta(days=20))
+        if enrolled:
+            enroll_directly(user.id, course.id)
         user_id, slug = user.id, course.slug
     sign_in(client, user_id)
     html = client.get(f"/courses/{slug}").text
     page = _text(html)
     assert "Your membership is paused" in page and "has ended" not in page
-    assert "Become a member" not in page
+    assert "Become a member" not in page and "Renew" not in page
+    assert ("Your progress is saved" in page) is enrolled
     assert re.search(r'<a [^>]*href="/membership"[^>]*>\s*Join again\s*</a>', html)
     home = _text(client.get("/").text)
     assert "Paused" in home and "Ended" not in home

@@ -283,6 +283,18 @@ def _join_action(hold: PaymentHold | None) -> ReaderAction:
     return ReaderAction("membership", "Become a member to enroll", membership_url())
 
 
+def _continue_action(hold: PaymentHold | None) -> ReaderAction:
+    """The action for a reader without access who enrolled: renew, or join again if paused."""
+    if hold is not None and hold.kind == "paused":
+        # A paused subscription is not resumed by renewing: the member joins again.
+        note = (
+            "Your trial ended without a card to charge. Join again to continue this course. "
+            "Your progress is saved."
+        )
+        return ReaderAction("renew", hold.action, membership_url(), heading=hold.title, note=note)
+    return ReaderAction("renew", "Renew your membership to continue", membership_url())
+
+
 def reader_action(user: User | None, course: Course, enrollment: Enrollment | None) -> ReaderAction:
     """Pick the course page's main action for this reader."""
     if not course.is_published:
@@ -301,7 +313,7 @@ def reader_action(user: User | None, course: Course, enrollment: Enrollment | No
         return held
     if enrollment is not None:
         if not paid:
-            return ReaderAction("renew", "Renew your membership to continue", membership_url())
+            return _continue_action(hold)
         return ReaderAction(
             "continue", "Continue the course", url_for("learning.resume", slug=course.slug)
         )
