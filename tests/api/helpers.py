@@ -17,9 +17,10 @@ def make_token(
     from campus.accounts.models import User
     from campus.extensions import db
 
-    token, raw = tokens.create_token(
-        db.session.get(User, user_id), name, scope, "never", support.DEFAULT_PASSWORD
-    )
+    user = db.session.get(User, user_id)
+    # With a second factor on, making a token takes a code as well as the password.
+    code = support.totp_code(user.totp_secret) if user.totp_enabled else ""
+    token, raw = tokens.create_token(user, name, scope, "never", support.DEFAULT_PASSWORD, code)
     if expires_in is not None:
         token.expires_at = token.created_at + expires_in
     db.session.commit()
