@@ -280,6 +280,10 @@ class FakeStripe:
             self.sessions[session_id] = session
             return 200, session
         if method == "GET" and path == "/v1/checkout/sessions":
+            # Stripe refuses a list for a customer it does not know, as it refuses a session.
+            customer = params.get("customer") or ""
+            if customer not in self.customers or customer in self.forgotten:
+                return self._missing("customer", customer, "customer")
             since = int((params.get("created") or {}).get("gte") or 0)
             found = [
                 s

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from campus.accounts.models import User
 from campus.billing.models import CheckoutSession, Subscription
-from campus.billing.stripe_api import PaymentProviderError, gateway
+from campus.billing.stripe_api import CustomerMissing, PaymentProviderError, gateway
 from campus.billing.subscriptions import apply_subscription, customer_for, fetch_stamp, id_of
 from campus.extensions import db
 from campus.models.base import utcnow
@@ -123,8 +123,14 @@ def _settle_unstored_sessions(user: User) -> bool:
         )
     )
     since = gateway().now() - SESSION_LIFETIME - 3600
+    try:
+        sessions = gateway().list_checkout_sessions(record.stripe_customer_id, since)
+    except CustomerMissing:
+        # Stripe does not know the customer (deleted there, or made with other keys): it has
+        # no session anyone could pay, and start_checkout replaces it with a new one.
+        return False
     paid = False
-    for session in gateway().list_checkout_sessions(record.stripe_customer_id, since):
+    for session in sessions:
         if session["id"] in known or session.get("client_reference_id") != str(user.id):
             continue
         status = session.get("status")
