@@ -321,3 +321,54 @@ def test_each_refused_answer_is_said_at_its_own_question(app, client):
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="minutes_taken"', html) or re.search(
         r'<input[^>]*id="minutes_taken"[^>]*aria-invalid="true"', html
     )
+
+
+def test_the_member_record_reads_quiz_attempts_in_queries_that_do_not_grow_with_them(app):
+    # A learner may fail a quiz many times in each course: each attempt's paper (its start)
+    # must not cost the admin's member page a query of its own.
+    from sqlalchemy import event
+
+    from campus.accounts.models import User
+    from campus.learning import quiz as quizzes
+    from campus.learning.models import Course
+    from tests.admin.helpers import sign_in_admin
+
+    with app.app_context():
+        course = make_course(title="Hip basics")
+        user_id = student().id
+        enroll_directly(user_id, course.id)
+        complete_all_lessons(user_id, course)
+        wrong = {q.id: q.wrong[:1] for q in course.questions}
+
+    def attempt() -> None:
+        with app.app_context():
+            user, row = db.session.get(User, user_id), db.session.get(Course, course.id)
+            quizzes.submit_attempt(user, row, wrong)
+            db.session.commit()
+
+    admin = app.test_client()
+    sign_in_admin(app, admin)
+    with app.app_context():
+        engine = db.engine
+    count = 0
+
+    def counted(*_args, **_kwargs) -> None:
+        nonlocal count
+        count += 1
+
+    def queries() -> int:
+        nonlocal count
+        admin.get(f"/admin/members/{user_id}/")  # warm what a process keeps between requests
+        count = 0
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            assert admin.get(f"/admin/members/{user_id}/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+        return count
+
+    attempt()
+    one = queries()
+    for _ in range(2):  # three in a day, as many as a learner may make
+        attempt()
+    assert queries() == one

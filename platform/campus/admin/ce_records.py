@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import abort
 from flask_admin import Admin, expose
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from campus.accounts.models import User
 from campus.admin.base import AdminPage
@@ -17,7 +18,6 @@ from campus.exports import csv_attachment, csv_text
 from campus.extensions import db
 from campus.learning import evaluation, seattime
 from campus.learning.models import Course, Enrollment, QuizAttempt
-from campus.learning.quiz import attempts_of
 from campus.learning.records import SeatTime
 
 
@@ -45,7 +45,8 @@ def time_logs(user: User) -> list[TimeLog]:
     """A member's time log for every course they are enrolled in."""
     enrollments = db.session.scalars(
         select(Enrollment).where(Enrollment.user_id == user.id).order_by(Enrollment.enrolled_at)
-    )
+    ).all()
+    attempts = _attempts_by_enrollment([enrollment.id for enrollment in enrollments])
     return [
         TimeLog(
             enrollment,
@@ -53,10 +54,27 @@ def time_logs(user: User) -> list[TimeLog]:
             seattime.time_log(enrollment.id),
             # A completion is held to the hours it earned, whatever the course says since.
             seattime.required_course_seconds(enrollment.course, enrollment.ce_hours_earned),
-            attempts_of(enrollment)[::-1],
+            attempts.get(enrollment.id, []),
         )
         for enrollment in enrollments
     ]
+
+
+def _attempts_by_enrollment(enrollment_ids: list[int]) -> dict[int, list[QuizAttempt]]:
+    """The quiz attempts of these enrollments, oldest first, with their papers (their starts).
+
+    One read for them all: a learner may fail a quiz many times in each of many courses.
+    """
+    found: dict[int, list[QuizAttempt]] = {}
+    rows = db.session.scalars(
+        select(QuizAttempt)
+        .where(QuizAttempt.enrollment_id.in_(enrollment_ids))
+        .options(selectinload(QuizAttempt.paper))
+        .order_by(QuizAttempt.submitted_at, QuizAttempt.id)
+    )
+    for attempt in rows:
+        found.setdefault(attempt.enrollment_id, []).append(attempt)
+    return found
 
 
 class CERecordsView(AdminPage):
