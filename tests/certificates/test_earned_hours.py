@@ -165,7 +165,31 @@ def test_a_certificate_being_reissued_keeps_its_hours_on_every_surface(
     surfaces = _surfaces(app, client)
     assert set(surfaces.values()) <= {"3.5"}, surfaces
     transcript = client.get("/certificates/transcript.csv").get_data(as_text=True)
-    assert code_of(app, s.user_id) in transcript  # the code it now carries
+    rows = list(csv.reader(io.StringIO(transcript)))[1:-1]
+    assert len(rows) == 2  # the course being reissued is listed (the next test: by which code)
+
+
+@pytest.mark.parametrize("landing", ["pending", "failed"])
+def test_every_code_a_transcript_prints_during_a_reissue_verifies(
+    app, client, monkeypatch, landing
+):
+    # A board checks the transcript's codes: one that answers "no certificate has that code"
+    # reads as a forged line. While the new PDF is drawn the new code's page is not open yet;
+    # the one it replaces is, and says the new certificate is being prepared and its code.
+    s = completed_student(app)
+    old = code_of(app, s.user_id)
+    _reissue_not_landed(app, old, "Name misspelled", monkeypatch, landing)
+    new = code_of(app, s.user_id)
+    support.login(client, s.email)
+    transcript = client.get("/certificates/transcript.csv").get_data(as_text=True)
+    [row] = list(csv.reader(io.StringIO(transcript)))[1:-1]
+    code, url = row[5], row[6]
+    assert code == old and url.endswith(f"/verify/{old}")
+    page = client.get(f"/verify/{code}")
+    assert page.status_code == 200
+    assert new in page.get_data(as_text=True)  # it names the code to come
+    pdf = client.get("/certificates/transcript.pdf")
+    assert pdf.status_code == 200
 
 
 def test_a_revoked_certificate_being_reinstated_counts_nowhere_until_it_lands(

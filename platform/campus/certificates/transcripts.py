@@ -13,7 +13,8 @@ from sqlalchemy import select
 from campus import dates
 from campus.accounts.models import User
 from campus.certificates import pdf
-from campus.certificates.models import Certificate, stands
+from campus.certificates.models import Certificate, CertificateCode, stands
+from campus.certificates.services import verification_url
 from campus.certificates.transcript_pdf import render_transcript
 from campus.exports import safe_cell
 from campus.extensions import db
@@ -25,7 +26,8 @@ from campus.templating import format_date
 def transcript_certificates(user: User, start: date, end: date) -> list[Certificate]:
     """Standing certificates whose printed completion date is within a range (both days included).
 
-    Standing: issued, or being reissued (`models.stands`), listed as it stands with its new code.
+    Standing: issued, or being reissued (`models.stands`), listed as it stands (see `codes_now`
+    for the code it is listed under).
 
     The printed date, not today's calendar's: one issued under an earlier TIME_ZONE setting may
     print the day after (or before) the moment's day now, and the transcript lists it as printed.
@@ -42,6 +44,28 @@ def transcript_certificates(user: User, start: date, end: date) -> list[Certific
         .order_by(Certificate.completed_at, Certificate.id)
     )
     return [c for c in near if start <= c.printed_date <= end]
+
+
+def codes_now(rows: list[Certificate]) -> dict[int, str]:
+    """The code each certificate verifies under now, by its id.
+
+    Its own; while a reissue is drawn (or retried) the new code's page is not open yet, so the
+    code it replaces, whose page says the new certificate is being prepared and names it.
+    """
+    codes = {c.id: c.code for c in rows}
+    reissuing = [c.id for c in rows if c.status != "issued"]
+    if reissuing:
+        retired = db.session.execute(
+            select(CertificateCode.certificate_id, CertificateCode.code)
+            .where(
+                CertificateCode.certificate_id.in_(reissuing),
+                CertificateCode.retired_at.is_not(None),
+            )
+            .order_by(CertificateCode.retired_at, CertificateCode.id)
+        )
+        for certificate_id, code in retired:  # the latest retired last, so it stays
+            codes[certificate_id] = code
+    return codes
 
 
 def _total(rows: list[Certificate]) -> Decimal:
@@ -80,6 +104,7 @@ def transcript_csv(user: User, start: date, end: date) -> str:
             "license_state",
         ]
     )
+    codes = codes_now(rows)
     for c in rows:
         d = c.data
         writer.writerow(
@@ -89,8 +114,8 @@ def transcript_csv(user: User, start: date, end: date) -> str:
                 pdf.hours_text(c.ce_hours),
                 d["delivery_type"],
                 safe_cell(_approvals_text(d)),
-                c.code,
-                d["verification_url"],
+                codes[c.id],
+                verification_url(codes[c.id]) if codes[c.id] != c.code else d["verification_url"],
                 safe_cell(d["participant_name"]),
                 safe_cell(d["license_number"]),
                 safe_cell(d["license_state"]),
@@ -118,6 +143,7 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
     # certificates for each, and one printed over all of them would misstate the others.
     licenses = list(dict.fromkeys(pdf.license_line(c.data) for c in rows))
     several = len(licenses) > 1
+    codes = codes_now(rows)
     participant = {
         "name": latest.get("participant_name") or user.full_name,
         "license": "; ".join(licenses)
@@ -137,7 +163,7 @@ def transcript_pdf(user: User, start: date, end: date) -> bytes:
                 "course_title": c.data["course_title"],
                 "ce_hours": c.ce_hours,
                 "delivery_type": c.data["delivery_type"],
-                "code": c.code,
+                "code": codes[c.id],
                 "approvals": _row_note(c.data, several),
             }
             for c in rows
