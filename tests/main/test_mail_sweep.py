@@ -262,3 +262,23 @@ def test_a_message_whose_worker_died_on_every_try_is_given_up_not_claimed_foreve
         assert _message(last_try).status == "sent"
         assert sweep_unsent() == 0
     assert sent == [last_try]
+
+
+def test_a_message_given_up_after_a_killed_last_try_keeps_the_error_its_others_met(app):
+    # Eight tries refused by the server, then the ninth's worker killed mid-send: the admin
+    # must read why the others failed, not that every try was interrupted.
+    from campus.extensions import db
+    from campus.mail.services import MAX_ATTEMPTS
+    from campus.mail.tasks import sweep_unsent
+
+    with app.app_context():
+        message_id = _stored_message("sending", claimed_age=timedelta(minutes=20))
+        message = _message(message_id)
+        message.attempts = MAX_ATTEMPTS
+        message.last_error = "(550, b'Mailbox unavailable')"
+        db.session.commit()
+        sweep_unsent()
+        given_up = _message(message_id)
+        assert given_up.status == "failed"
+        assert "Mailbox unavailable" in given_up.last_error
+        assert f"interrupted {MAX_ATTEMPTS} times" not in given_up.last_error

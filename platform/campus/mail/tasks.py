@@ -11,7 +11,7 @@ from typing import cast
 from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, case, literal, or_, select, update
 
 from campus.extensions import db
 from campus.jobs import retry_wait
@@ -111,7 +111,7 @@ def _dead_claim(stale_claim: datetime) -> ColumnElement[bool]:
 
 
 def _give_up_interrupted(stale_claim: datetime) -> None:
-    """Mark failed the messages whose every try was cut off mid-send (their worker killed).
+    """Mark failed the messages out of tries whose last one was cut off mid-send (worker killed).
 
     Claimed again after each dead claim, a message that kills its deliverer would do so every
     MAIL_CLAIM_TIMEOUT forever. Failed with its tries used up, it is sent no more, shows as
@@ -126,7 +126,19 @@ def _give_up_interrupted(stale_claim: datetime) -> None:
         )
         .values(
             status="failed",
-            last_error=f"delivery interrupted {MAX_ATTEMPTS} times (its worker died while sending)",
+            # A message that met an error on an earlier try keeps it: that is why it was tried
+            # again, and it is what an admin needs to read, not that every try was cut off.
+            last_error=case(
+                (
+                    EmailMessage.last_error.is_(None),
+                    f"delivery interrupted {MAX_ATTEMPTS} times (its worker died while sending)",
+                ),
+                else_=literal(
+                    "its last try was interrupted (its worker died while sending); "
+                    "the try before failed: "
+                )
+                + EmailMessage.last_error,
+            ),
         )
         .execution_options(synchronize_session=False)
     )
