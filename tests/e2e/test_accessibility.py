@@ -30,6 +30,7 @@ EXCLUDED = {
     "certificates.transcript": "a PDF or CSV transcript",
     "certificates.verify_json": "JSON (Open Badges credential)",
     "certificates.jwks": "JSON (public keys)",
+    "certificates.revocation_list": "JSON (the 1EdTech revocation list of a credential)",
     "learning.resource": "a lesson's downloadable file",
     "admin_ce.evaluations_csv": "a CSV file",
     "admin_ce.time_log_csv": "a CSV file",

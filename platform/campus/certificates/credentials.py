@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from campus import dates
-from campus.certificates import signing
+from campus.certificates import revocations, signing
 from campus.certificates.models import Certificate
 from campus.certificates.pdf import hours_text
 from campus.certificates.public import masked_license
@@ -15,6 +15,8 @@ from campus.templating import counted
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    # Defines the credentialStatus type "1EdTechRevocationList".
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",
 ]
 
 
@@ -37,7 +39,7 @@ def _activity_end(certificate: Certificate) -> str:
 def issuer_profile(data: dict) -> dict:
     """The issuing provider as an Open Badges Profile."""
     return {
-        "id": base_url() + "/",
+        "id": revocations.issuer_id(),
         "type": ["Profile"],
         "name": data["provider_name"],
         "email": data["provider_email"],
@@ -118,6 +120,10 @@ def credential(certificate: Certificate) -> dict:
         "validFrom": _iso(issued),
         "name": f"{data['course_title']}: {counted(data['ce_hours'], 'CE hour')}",
         "credentialSubject": subject,
+        # A token saved while valid still verifies after a revocation: this says where to look.
+        "credentialStatus": revocations.status_entry(
+            revocations.certificate_list_url(certificate.code)
+        ),
     }
 
 

@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 
 from campus import dates, storage
 from campus.accounts.access import acts_as_admin
-from campus.certificates import bp, credentials, services, signing, transcripts
+from campus.certificates import bp, credentials, revocations, services, signing, transcripts
 from campus.certificates.public import public_license_line
 from campus.daterange import DateRangeError, parse_range
+from campus.errors import json_error
 from campus.extensions import limiter
 from campus.learning import credit
 from campus.security import any_origin
@@ -179,6 +180,17 @@ def verify_json(code: str):
         vc_jwt=credentials.signed(certificate),
         jwks_url=services.base_url() + "/.well-known/jwks.json",
     )
+
+
+@bp.get("/verify/<code>/revocations.json")
+@_verify_limit
+def revocation_list(code: str):
+    """Answer the 1EdTech Revocation List a code's credential names, read live."""
+    after_this_request(any_origin)
+    found = services.public(code)
+    if found is None:
+        return json_error("not_found", "No certificate has that code.", 404)
+    return revocations.answer(revocations.certificate_list(found))
 
 
 @bp.get("/.well-known/jwks.json")
