@@ -41,6 +41,7 @@ EXCLUDED = {
     "directory.robots": "robots.txt (plain text)",
     "programs.credential_pdf": "a PDF (the program credential)",
     "programs.verify_json": "JSON (Open Badges credential of a program)",
+    "programs.revocation_list": "JSON (the 1EdTech revocation list of a program's badge)",
     "records.download_export": "the member's data archive (a ZIP file)",
     "admin_assessments.video": "a practical's video stream",
     "admin_roster.download": "the CE Broker roster (XML)",

@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from reportlab.pdfgen.canvas import Canvas
 
 from campus import dates
-from campus.certificates import pdf, signing
+from campus.certificates import pdf, revocations, signing
 from campus.certificates.credentials import CONTEXTS, issuer_profile
 from campus.certificates.services import base_url
 from campus.programs.models import Credential
+from campus.urls import public_url
 
 
 def render_pdf(credential: Credential) -> bytes:
@@ -111,7 +112,25 @@ def badge(credential: Credential) -> dict:
                 "humanCode": credential.code,
             },
         },
+        # A badge saved while valid still verifies after a revocation: this says where to look.
+        "credentialStatus": revocations.status_entry(list_url(credential.code)),
     }
+
+
+def list_url(code: str) -> str:
+    """Where the revocation of the badge under this credential code is listed."""
+    return public_url("programs.revocation_list", code=code)
+
+
+def revocation_list(credential: Credential) -> dict:
+    """The 1EdTech Revocation List of one credential: its badge while revoked, else nothing."""
+    # Expired is not listed: the badge's validUntil and exp already say so.
+    revoked = []
+    if credential.status == "revoked":
+        # The id the badge was signed with: the verification URL frozen at issue.
+        signed_id = credential.data.get("verification_url")
+        revoked.append(signed_id or public_url("programs.verify", code=credential.code))
+    return revocations.revocation_list(list_url(credential.code), revoked)
 
 
 def signed_badge(credential: Credential) -> str:

@@ -21,8 +21,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from campus import dates
 from campus.accounts.access import acts_as_admin
 from campus.accounts.models import User
-from campus.certificates import signing
-from campus.errors import handle_http_exception
+from campus.certificates import revocations, signing
+from campus.errors import handle_http_exception, json_error
 from campus.extensions import db, limiter
 from campus.integers import id_from
 from campus.models.base import utcnow
@@ -381,3 +381,14 @@ def verify_json(code: str):
         jwks_url=public_url("certificates.jwks"),
         key_id=signing.key_id(),
     )
+
+
+@bp.get("/verify/<code>/revocations.json")
+@_verify_limit
+def revocation_list(code: str):
+    """Answer the 1EdTech Revocation List a credential's badge names, read live."""
+    after_this_request(any_origin)
+    credential = _public_credential(code)
+    if credential is None:
+        return json_error("not_found", "No credential has that code.", 404)
+    return revocations.answer(documents.revocation_list(credential))
