@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tracemalloc
 
 import pytest
@@ -84,6 +85,8 @@ def test_the_file_name_is_stored_without_control_characters(app, client, name, s
     ("data", "name", "message"),
     [
         (MP4, "me.avi", "MP4, MOV or WebM"),
+        # The page and the file picker offer MP4, MOV and WebM only; the server agrees.
+        (MP4, "me.m4v", "MP4, MOV or WebM"),
         (b"MZ\x90\x00 not a video at all" * 10, "me.mp4", "not a real MP4"),
         (WEBM, "me.mp4", "not a real MP4"),
         (MP4, "me.webm", "not a real WEBM"),
@@ -100,6 +103,21 @@ def test_wrong_types_are_refused_and_nothing_is_stored(app, client, data, name, 
     assert message in page.replace("&#39;", "'")
     with app.app_context():
         assert _count() == 0
+
+
+def test_the_file_picker_offers_exactly_the_types_the_server_accepts(app, client):
+    from campus.programs.practicals import EXTENSIONS
+
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    page = client.get(f"/programs/{slug}").text
+    accept = re.search(r'id="video" name="video" accept="([^"]*)"', page)
+    assert accept is not None
+    offered = {part[1:] for part in accept.group(1).split(",") if part.startswith(".")}
+    assert offered == set(EXTENSIONS)
+    types = {part for part in accept.group(1).split(",") if not part.startswith(".")}
+    assert types == {content_type for content_type, _kind in EXTENSIONS.values()}
 
 
 def test_a_video_over_the_limit_is_refused(app, client):

@@ -30,10 +30,9 @@ from campus.programs.models import PracticalSubmission, Program
 from campus.storage import get_storage
 
 CHUNK = 1024 * 1024
-# extension -> (MIME type, kind the magic bytes must show)
+# extension -> (MIME type, kind the magic bytes must show); the page's file picker offers the same
 EXTENSIONS = {
     "mp4": ("video/mp4", "iso"),
-    "m4v": ("video/mp4", "iso"),
     "mov": ("video/quicktime", "iso"),
     "webm": ("video/webm", "webm"),
 }
