@@ -494,3 +494,43 @@ def test_a_credential_whose_every_try_killed_its_worker_is_left_failed(app, brok
         assert sweep_credentials.delay().get() == 0  # out of tries: not sent again
     [credential] = _credentials(app)
     assert credential.status == "failed" and "cut off" in credential.last_error
+
+
+def test_editing_a_current_license_after_the_last_step_does_not_move_the_earned_date(app, broker):
+    from campus.licenses import actions as license_actions
+    from campus.programs.models import ExamSitting
+    from tests.licenses.helpers import add_license
+
+    broker.refused.add(actions.ISSUE_TASK)  # the issuing task is lost with the broker
+    with app.app_context():
+        program, courses = ready_program(license_required=True)
+        user = candidate(courses)
+        license = add_license(user.id, expires_on=utcnow().date() + timedelta(days=400))
+        user_id, license_id, program_id = user.id, license.id, program.id
+    with _later(5), app.app_context():
+        user = db.session.get_one(User, user_id)
+        sitting = actions.start_exam(user, db.session.get_one(Program, program_id))
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        db.session.commit()
+        passed_at = db.session.scalar(
+            select(ExamSitting.closed_at).where(ExamSitting.user_id == user_id)
+        )
+    broker.refused.clear()
+    with _later(60 * 24), app.app_context():
+        # A day later the member switches reminders off and corrects a typo in the number:
+        # the license was current all along, so neither says anything about when it was.
+        user = db.session.get_one(User, user_id)
+        license_actions.set_reminders(user, license_id, False)
+        license_actions.update_license(
+            user,
+            license_id,
+            profession="massage_therapist",
+            jurisdiction="FL",
+            number="MA12346",
+            expires_on=utcnow().date() + timedelta(days=399),
+        )
+        db.session.commit()
+    with _later(3 * 24 * 60):
+        assert sweep_credentials.delay().get() == 1
+    [credential] = _credentials(app)
+    assert credential.earned_at.replace(tzinfo=UTC) == passed_at.replace(tzinfo=UTC)

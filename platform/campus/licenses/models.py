@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from campus import dates
 from campus.accounts.models import PROFESSIONS, User
@@ -36,8 +36,19 @@ class License(TimestampMixin, Model):
     expires_on: Mapped[date | None]
     # Renewal reminders by email; the member can switch them off per license.
     reminders: Mapped[bool] = mapped_column(default=True)
+    # Since when it has been current without a break, as far as the site knows: set when it is
+    # entered, and again only when an expiry that had passed is replaced (a renewal). Other
+    # edits (a typo in the number, reminders) leave it, so they move no earned date.
+    current_since: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+    @validates("expires_on")
+    def _renewed(self, _key: str, expires_on: date | None) -> date | None:
+        # Judged on the day of the change: an expiry already passed then means a break.
+        if self.id is not None and self.expired:
+            self.current_since = utcnow()
+        return expires_on
 
     @property
     def profession_label(self) -> str:

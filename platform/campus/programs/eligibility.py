@@ -27,11 +27,11 @@ def has_active_license(user: User) -> bool:
 def licensed_since(user: User, moment: datetime) -> datetime:
     """The first moment from `moment` on when a license now current is known to have been so.
 
-    A license current today and last changed by `moment` had the same expiry then, so it was
-    current then too; one entered or renewed since counts from that change only.
+    A license current today has been so since its `current_since` (when it was entered or last
+    renewed after lapsing); edits that kept it current do not move that moment.
     """
     changed = db.session.scalar(
-        select(func.min(License.updated_at)).where(
+        select(func.min(License.current_since)).where(
             License.user_id == user.id,
             or_(License.expires_on.is_(None), License.expires_on >= dates.today()),
         )
