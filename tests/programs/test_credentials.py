@@ -693,3 +693,38 @@ def test_a_revoked_holder_is_told_whom_to_ask_about_it(app, client):
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(f"/programs/{slug}").text))
     assert "was revoked" in page
     assert f"To ask about it, write to {email}" in page
+
+
+def test_a_revoked_newest_period_serves_no_older_pdf(app, client):
+    """With the newest period revoked the holder holds nothing: no older PDF stands in for it."""
+    from tests.programs.helpers import make_credential
+
+    with app.app_context():
+        program, _courses = ready_program()
+        user = support.create_user()
+        today = date.today()
+        get_storage().save("programs/credentials/old.pdf", b"%PDF-1.4 old period", None)
+        make_credential(
+            user.id,
+            program,
+            period=1,
+            valid_from=today - timedelta(days=800),
+            valid_until=today - timedelta(days=70),
+            storage_key="programs/credentials/old.pdf",
+        )
+        make_credential(
+            user.id,
+            program,
+            period=2,
+            status="revoked",
+            revoked_at=datetime.now(UTC),
+            revoked_reason="Exam misconduct",
+            storage_key="programs/credentials/old.pdf",
+        )
+        slug = program.slug
+        support.sign_in_directly(client, user.id)
+    response = client.get(f"/programs/{slug}/credential.pdf")
+    assert response.status_code == 404
+    assert b"%PDF" not in response.data
+    assert "Your credential was revoked" in response.text
+    assert "Download the PDF" not in client.get(f"/programs/{slug}").text

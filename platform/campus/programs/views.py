@@ -301,18 +301,24 @@ def video_too_large(exc: RequestEntityTooLarge):
 def credential_pdf(slug: str):
     """Download the signed-in holder's credential PDF."""
     program = _program_or_404(slug, holders=True)
+    # The newest period issued or revoked: an older one must not stand in for a credential
+    # revoked since. (One still being prepared leaves the last issued PDF to download.)
     credential = db.session.scalar(
         select(Credential)
         .where(
             Credential.user_id == current_user.id,
             Credential.program_id == program.id,
-            Credential.status == "issued",
+            Credential.status.in_(("issued", "revoked")),
         )
         .order_by(Credential.period.desc())
         .limit(1)
     )
-    if credential is None or not credential.storage_key:
+    if credential is None:
         abort(404)
+    if credential.status == "revoked":
+        abort(404, "Your credential was revoked: there is no PDF of it to download.")
+    if not credential.storage_key:
+        abort(404, "That credential has no PDF to download yet.")
     # Streamed from the shared store, whichever host issued it; a file it lost is a 404.
     response = send(
         credential.storage_key,
