@@ -96,3 +96,27 @@ def test_a_holder_of_a_retired_program_sees_it_while_a_newer_period_is_pending(a
         assert client.get(f"/programs/{slug}").status_code == 200
         with client.get(f"/programs/{slug}/credential.pdf") as response:
             assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_in_the_renewal_grace_the_page_says_the_earned_hours_renew_it(app, client):
+    with time_machine.travel(START, tick=False):
+        user_id, program_id = _certified(app)
+    with app.app_context():
+        with time_machine.travel(START + timedelta(days=300), tick=False):
+            # Renewal hours earned in the period, but no worker ran to renew it yet.
+            complete(user_id, make_course("grace-renewal", hours="4"))
+        slug = db.session.get_one(Program, program_id).slug
+    # Lapsed two days ago, within the grace: the next renewal check renews it on those hours.
+    with time_machine.travel(datetime(2028, 3, 2, 10, 0, tzinfo=UTC), tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}").text
+    assert "Pass the exam again" not in page
+    assert "renewed on the CE hours you earned" in page
+    # Past the grace the hours no longer renew it: then the exam is the way back.
+    with time_machine.travel(datetime(2028, 3, 20, 10, 0, tzinfo=UTC), tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}").text
+    assert "Pass the exam again" in page
+    assert "renewed on the CE hours you earned" not in page

@@ -26,7 +26,7 @@ from campus.errors import handle_http_exception, json_error
 from campus.extensions import db, limiter
 from campus.integers import id_from
 from campus.models.base import utcnow
-from campus.programs import actions, bp, codes, documents, exam, practicals
+from campus.programs import actions, bp, codes, documents, exam, issuing, practicals
 from campus.programs.eligibility import professions_text
 from campus.programs.models import Credential, ExamSitting, Program, ProgramCourse
 from campus.programs.progress import progress
@@ -108,6 +108,15 @@ def detail(slug: str):
     program = _program_or_404(slug, holders=True)
     user = _user()
     state = progress(user, program) if user else None
+    today = dates.today()
+    # Lapsed but within the renewal grace on hours earned in time: the next check renews it,
+    # so the page must not send the holder to the exam.
+    renewing = bool(
+        state
+        and state.exam.lapsed_at
+        and state.credential
+        and issuing.renewal_due(state.credential, today)
+    )
     db.session.commit()
     return _private(
         Response(
@@ -119,7 +128,8 @@ def detail(slug: str):
                 professions_text=professions_text(program),
                 max_mb=practicals.max_bytes() // (1024 * 1024),
                 shortfall=exam.bank_shortfall(program),
-                today=dates.today(),
+                today=today,
+                renewing=renewing,
             )
         )
     )
