@@ -201,3 +201,34 @@ def test_the_license_is_chosen_by_the_course_as_completed_not_as_edited_since(ap
             "MT-1",
             "ME",
         )
+
+
+def test_a_license_lapsed_by_the_completion_day_is_offered_marked_and_after_current_ones(
+    app, client
+):
+    import re
+    from datetime import timedelta
+
+    from campus import dates
+
+    user_id, course, _ = _completed(app)
+    lapsed_on = dates.today() - timedelta(days=10)
+    with app.app_context():
+        lapsed = add_license(
+            user_id, jurisdiction="NCBTMB", number="123456-00", expires_on=lapsed_on
+        )
+        current = add_license(user_id, jurisdiction="ME", number="MT-1")
+        lapsed_id, current_id = lapsed.id, current.id
+    sign_in(client, user_id)
+    page = client.get(f"/courses/{course.slug}/evaluation").get_data(as_text=True)
+    options = re.findall(
+        r'<label class="rating-option"><input type="radio" name="license_id"[^\n]*', page
+    )
+    assert [re.search(r'value="(\d+)"', o).group(1) for o in options] == [
+        str(current_id),
+        str(lapsed_id),
+    ]
+    # A member reinstating it may need it named, so it stays; but it says it had lapsed.
+    assert "expired" not in options[0]
+    assert f"expired on {lapsed_on:%B} {lapsed_on.day}, {lapsed_on.year}" in options[1]
+    assert not any("checked" in o for o in options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -15,6 +17,7 @@ from campus.integers import whole_number
 from campus.learning import bp, evaluation
 from campus.learning.access import LearningError, certificates_url, course_to_evaluate
 from campus.learning.views import _refuse
+from campus.models.base import utcnow
 
 _CHOICES = [SelectChoice(str(value), label) for value, label in evaluation.SCALE.items()]
 
@@ -77,7 +80,9 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
     given = evaluation.evaluation_of(enrollment)
     form = EvaluationForm()
     problems: list[str] = []
-    licenses = _license_choices(user, course, enrollment) if given is None else []
+    # The provider's calendar day it was completed: the day a license must have been current.
+    completed_on = dates.local_date(enrollment.completed_at or utcnow())
+    licenses = _license_choices(user, course, enrollment, completed_on) if given is None else []
     chosen = None
     license_problem = None
     if given is None and form.is_submitted():
@@ -121,16 +126,16 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
         ratings=evaluation.RATINGS,
         certificates_url=certificates_url(),
         licenses=licenses,
+        completed_on=completed_on,
         license_problem=license_problem,
         chosen_id=chosen.id if chosen else request.form.get("license_id", ""),
     ), (422 if problems else 200)
 
 
-def _license_choices(user, course, enrollment) -> list:
+def _license_choices(user, course, enrollment, day: date) -> list:
     """The licenses the learner picks from for the certificate: only when several fit."""
     if "licenses" not in current_app.extensions.get("campus_features", ()):
         return []
     from campus.licenses.choice import choices_for_certificate
 
-    day = dates.local_date(enrollment.completed_at)
     return choices_for_certificate(user.id, course, day, enrollment.completed_course)

@@ -93,12 +93,23 @@ def candidate_licenses(
     return fitting or held
 
 
+def current_on(license: License, day: date) -> bool:
+    """Tell whether a license had not lapsed by `day` (no expiry, or one not yet passed)."""
+    return license.expires_on is None or license.expires_on >= day
+
+
 def choices_for_certificate(
     user_id: int, course: Course, day: date, completed: dict | None = None
 ) -> list[License]:
-    """The licenses a learner must choose between, or [] when one (or none) is the default."""
+    """The licenses a learner must choose between, or [] when one (or none) is the default.
+
+    Those current on `day` come first; one lapsed by then stays (a member reinstating it needs
+    it named) but after them, for the page to mark it expired.
+    """
     candidates = candidate_licenses(user_id, course, day, completed)
-    return candidates if len(candidates) > 1 else []
+    if len(candidates) < 2:
+        return []
+    return sorted(candidates, key=lambda license: not current_on(license, day))
 
 
 def license_for_certificate(enrollment: Enrollment, day: date) -> License | None:
@@ -111,5 +122,5 @@ def license_for_certificate(enrollment: Enrollment, day: date) -> License | None
         enrollment.user_id, enrollment.course, day, enrollment.completed_course
     )
     # A license that had lapsed by the completion day is named only when no current one fits.
-    current = [c for c in candidates if c.expires_on is None or c.expires_on >= day]
+    current = [c for c in candidates if current_on(c, day)]
     return (current or candidates)[0] if candidates else None
