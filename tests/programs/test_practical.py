@@ -541,3 +541,65 @@ def test_a_candidate_whose_license_ran_out_still_reads_why_their_video_was_retur
     # No new video until the license is current again, but what to improve stays in view.
     assert 'name="video"' not in page and "The practical opens to members" in page
     assert "Film closer to the muscle." in page
+
+
+def test_a_return_on_a_retired_program_says_so_to_the_assessor_and_the_candidate(app, client):
+    from campus.programs.models import Program
+
+    slug, user_id = _setup(app)
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    _upload(client, slug, MP4, "first.mp4")
+    with app.app_context():
+        # Retired (unpublished) while the video waited for review.
+        db.session.scalar(select(Program).where(Program.slug == slug)).published = False
+        db.session.commit()
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+    # The candidate can send no new video for it: their page is gone, as for anyone else.
+    assert client.get(f"/programs/{slug}").status_code == 404
+    assessor = _assessor_client(app)
+    page = assessor.get(f"/admin/assessments/{submission_id}/").text
+    assert "no longer offered" in page and "cannot send another video" in page
+    support.post_form(
+        assessor,
+        f"/admin/assessments/{submission_id}/",
+        {"decision": "return", "criterion-0": "met", "comments": "Film closer to the muscle."},
+    )
+    [mail] = support.outbox(app)
+    body = support.body_of(mail)
+    assert "\n\n\n" not in body
+    assert "Film closer to the muscle." in body
+    # Not told to upload again on a page that is a 404 to them.
+    assert "upload a new video" not in body and f"/programs/{slug}" not in body
+    assert "no longer offered" in body and app.config["PROVIDER_EMAIL"] in body
+
+
+def test_a_pass_on_a_retired_program_still_earns_the_credential(app, client):
+    from campus.programs import actions
+    from campus.programs.models import Credential, Program
+    from tests.programs.helpers import candidate, right_answers
+
+    with app.app_context():
+        program, courses = ready_program(
+            practical_required=True, practical_techniques="Pin", rubric="Safe"
+        )
+        user = candidate(courses)
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))
+        db.session.commit()
+        slug, user_id = program.slug, user.id
+        support.sign_in_directly(client, user_id)
+    _upload(client, slug, MP4, "first.mp4")
+    with app.app_context():
+        db.session.scalar(select(Program).where(Program.slug == slug)).published = False
+        db.session.commit()
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+    support.post_form(
+        _assessor_client(app),
+        f"/admin/assessments/{submission_id}/",
+        {"decision": "pass", "criterion-0": "met"},
+    )
+    with app.app_context():
+        assert db.session.scalar(select(Credential.status)) == "issued"
+    # The link in the email leads to the page the holder of a retired program still sees.
+    assert client.get(f"/programs/{slug}").status_code == 200
