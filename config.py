@@ -256,6 +256,9 @@ class Config:
     CERTIFICATE_PREVIOUS_KEYS = _env("CERTIFICATE_PREVIOUS_KEYS")
     CERTIFICATE_RETRY_DELAY = _int("CERTIFICATE_RETRY_DELAY", 15)  # doubles per try
     CERTIFICATE_SWEEP_AFTER = _int("CERTIFICATE_SWEEP_AFTER", 600)  # seconds
+    # Tries at drawing one certificate that may be cut off by their worker's death (a crash,
+    # the OOM killer) before it is left failed for an admin; failing tries never count.
+    CERTIFICATE_MAX_CUT_OFF_TRIES = _int("CERTIFICATE_MAX_CUT_OFF_TRIES", 5)
     # Reporting completions to the boards' tracking systems (campus.reporting). Unset provider
     # id or upload key = not configured: completions are recorded as such and nothing is sent
     # (an admin downloads the roster file instead). The endpoint can point at a test service.

@@ -236,6 +236,7 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     certificate.revoked_at = None
     certificate.revoked_reason = None
     certificate.last_error = None
+    certificate.cut_off_tries = 0  # a certificate given up is tried afresh
     db.session.add(CertificateCode(code=code, certificate_id=certificate.id, created_at=now))
     detail = f"{old_code} -> {code}: {reason}" + _corrected(printed_before, data)
     record_event(certificate, "reissued", detail, _history_actor(actor))

@@ -69,6 +69,9 @@ class Certificate(TimestampMixin, Model):
     completed_at: Mapped[datetime]
     storage_key: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(default=0)
+    # Tries at drawing it that never finished (their worker died): each is counted before it
+    # draws and taken back when it ends, so only those cut off stay counted.
+    cut_off_tries: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     issued_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

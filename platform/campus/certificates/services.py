@@ -4,8 +4,9 @@ Revoking and reissuing are the actions in `actions`; transcripts live in `transc
 
 Issuing happens in two transactions (see tasks.issue_certificate): the first inserts the pending
 row (ON CONFLICT DO NOTHING on the (user, course) unique constraint, so any number of concurrent
-runs create one row); the second locks that row (SELECT ... FOR UPDATE), draws and stores the
-PDF, marks it issued and queues the email with a dedupe key, all committed together.
+runs create one row) and counts the try (`tries`, so one cut off by its worker's death counts);
+the second locks that row (SELECT ... FOR UPDATE), draws and stores the PDF, marks it issued and
+queues the email with a dedupe key, all committed together.
 """
 
 from __future__ import annotations
@@ -240,6 +241,7 @@ def issue(certificate_id: int) -> bool:
     certificate.status = "issued"
     certificate.issued_at = utcnow()
     certificate.attempts += 1
+    certificate.cut_off_tries = 0  # drawn: no try is left unfinished
     certificate.last_error = None
     record_event(certificate, "issued", f"{len(document)} bytes stored as {key}")
     _queue_ready_email(certificate)
@@ -273,15 +275,22 @@ def record_failure(certificate_id: int, error: BaseException) -> None:
     message = f"{type(error).__name__}: {error}"[:2000]
     certificate.status = "failed"
     certificate.attempts += 1
+    # The try ended, with an error: it was not cut off (tries.start counted it as if it were).
+    certificate.cut_off_tries = max(certificate.cut_off_tries - 1, 0)
     certificate.last_error = message
     certificate.updated_at = utcnow()
     record_event(certificate, "failed", message)
 
 
 def sweep_candidates(now: datetime | None = None, limit: int = 1000) -> list[int]:
-    """Completed enrollments whose certificate is missing, failed, or stuck pending."""
+    """Completed enrollments whose certificate is missing, failed, or stuck pending.
+
+    Failing tries never stop it; only one whose drawing killed its worker too often (`tries`)
+    is left for an admin.
+    """
     now = now or utcnow()
-    stale = now - timedelta(seconds=current_app.config["CERTIFICATE_SWEEP_AFTER"])
+    config = current_app.config
+    stale = now - timedelta(seconds=config["CERTIFICATE_SWEEP_AFTER"])
     query = (
         select(Enrollment.id)
         .outerjoin(
@@ -296,7 +305,11 @@ def sweep_candidates(now: datetime | None = None, limit: int = 1000) -> list[int
             Enrollment.evaluated_at.is_not(None),
             or_(
                 Certificate.id.is_(None),
-                and_(Certificate.status.in_(("failed", "pending")), Certificate.updated_at < stale),
+                and_(
+                    Certificate.status.in_(("failed", "pending")),
+                    Certificate.updated_at < stale,
+                    Certificate.cut_off_tries <= config["CERTIFICATE_MAX_CUT_OFF_TRIES"],
+                ),
             ),
         )
         .order_by(Enrollment.completed_at)

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from campus.certificates import services
+from campus.certificates import services, tries
 from campus.certificates.signals import certificate_stored
 from campus.extensions import db
 from campus.jobs import requeue, retry_wait
@@ -27,7 +27,12 @@ def issue_certificate(self, enrollment_id: int) -> str | None:
     certificate_id = None
     try:
         certificate_id = services.ensure_pending(enrollment_id)
-        db.session.commit()  # the pending row is visible to the student from here on
+        if certificate_id is not None and not tries.start(certificate_id):
+            db.session.commit()
+            return "given up"  # its drawing killed its worker too often: left for an admin
+        # The pending row is visible to the student from here on, and the try outlives a
+        # worker killed while drawing.
+        db.session.commit()
         if certificate_id is None:
             return None
         issued = services.issue(certificate_id)
