@@ -236,7 +236,7 @@ def test_the_sweep_gives_up_an_event_whose_last_claimed_try_was_cut_off(app):
         db.session.execute(
             text(
                 "UPDATE webhook_events SET status = 'processing', attempts = :tries, "
-                "updated_at = :then WHERE id = :id"
+                "cut_off_tries = :tries, updated_at = :then WHERE id = :id"
             ),
             {
                 "tries": events.CLAIMED_TRIES,
@@ -248,6 +248,71 @@ def test_the_sweep_gives_up_an_event_whose_last_claimed_try_was_cut_off(app):
         assert tasks.sweep_webhook_events.apply().get() is True
     row = _rows(app)[evt["id"]]
     assert row.status == "failed" and "cut off" in row.last_error
+
+
+def _drain_killed(app) -> None:
+    """A drain whose worker dies in the event it took, and the claim it leaves, aged."""
+    from campus.billing import events
+
+    with app.app_context():
+        try:
+            tasks.drain_webhook_events.run()
+        except _WorkerKilled:
+            db.session.rollback()  # the dead worker's transaction ends with it
+        db.session.execute(
+            text("UPDATE webhook_events SET updated_at = :then WHERE status = 'processing'"),
+            {"then": utcnow() - events.CLAIM_TIMEOUT - timedelta(seconds=1)},
+        )
+        db.session.commit()
+
+
+def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
+    from campus.billing import actions, events
+
+    calls = []
+
+    def fail(_event):
+        calls.append("failed")
+        raise RuntimeError("Stripe timed out")
+
+    def crash(_event):
+        calls.append("cut off")
+        raise _WorkerKilled
+
+    monkeypatch.setitem(events._HANDLERS, "poison.crash", fail)
+    evt = event("poison.crash", {"id": "r", "object": "thing"})
+    row_id = _store(app, evt)
+    # Failing tries, retried with backoff and by reconcile, as many as they come.
+    for _ in range(events.CLAIMED_TRIES + 2):
+        assert tasks.process_webhook_event.apply(args=(row_id,)).get() == "failed"
+    _drain_killed(app)  # nothing received: a failed event is not the drain's
+    row = _rows(app)[evt["id"]]
+    assert (row.status, row.attempts) == ("failed", events.CLAIMED_TRIES + 2)
+
+    # Replayed by an admin, it is cut off by every drain's death: each claimed try is its own.
+    monkeypatch.setitem(events._HANDLERS, "poison.crash", crash)
+    with app.app_context():
+        actions.replay_event(db.session.get_one(WebhookEvent, row_id), actor=None, queue=False)
+        db.session.commit()
+    for tries in range(1, events.CLAIMED_TRIES + 1):
+        _drain_killed(app)
+        assert calls.count("cut off") == tries
+        assert _rows(app)[evt["id"]].status == "processing"  # taken again by the next drain
+    _drain_killed(app)
+    assert calls.count("cut off") == events.CLAIMED_TRIES
+    row = _rows(app)[evt["id"]]
+    assert row.status == "failed" and "cut off" in row.last_error
+
+    # Replayed again, it has them all once more, and a claimed try that fails is no cut-off.
+    monkeypatch.setitem(events._HANDLERS, "poison.crash", fail)
+    with app.app_context():
+        actions.replay_event(db.session.get_one(WebhookEvent, row_id), actor=None, queue=False)
+        db.session.commit()
+        assert tasks.drain_webhook_events.run() == 1
+    row = _rows(app)[evt["id"]]
+    assert (row.status, row.last_error) == ("failed", "RuntimeError: Stripe timed out")
+    # Every try is still counted: the failing ones, those cut off, the drain's and its retry.
+    assert (row.attempts, row.cut_off_tries) == (2 * events.CLAIMED_TRIES + 4, 0)
 
 
 # --- through the real worker -------------------------------------------------------------------

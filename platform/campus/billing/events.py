@@ -105,6 +105,7 @@ def process_event(event_row_id: int, counted: bool = False) -> WebhookEvent | No
     row.status = status
     row.reason = reason
     row.last_error = None
+    row.cut_off_tries = 0  # done: no claimed try is left unfinished
     row.processed_at = utcnow()
     db.session.flush()
     return row
@@ -128,7 +129,8 @@ def _customer_known(event: dict[str, Any]) -> bool:
 
 # A drain's claim of an event older than this belonged to a drain that died applying it.
 CLAIM_TIMEOUT = timedelta(minutes=5)
-# Tries after which an event whose claimed try was cut off (its drain died) is left failed.
+# Claimed tries cut off by their drain's death after which an event is left failed. Only
+# those count (cut_off_tries), not its failing tries, and a replay gives it them all again.
 CLAIMED_TRIES = 3
 
 
@@ -155,7 +157,12 @@ def claim_next_event() -> int | None:
     return db.session.scalar(
         update(WebhookEvent)
         .where(WebhookEvent.id == candidate, _waiting(stale))
-        .values(status="processing", attempts=WebhookEvent.attempts + 1, updated_at=now)
+        .values(
+            status="processing",
+            attempts=WebhookEvent.attempts + 1,
+            cut_off_tries=WebhookEvent.cut_off_tries + 1,  # until the try ends
+            updated_at=now,
+        )
         .returning(WebhookEvent.id)
         .execution_options(synchronize_session=False)
     )
@@ -171,7 +178,7 @@ def _waiting(stale: datetime, received_before: datetime | None = None) -> Column
         and_(
             WebhookEvent.status == "processing",
             WebhookEvent.updated_at < stale,
-            WebhookEvent.attempts < CLAIMED_TRIES,
+            WebhookEvent.cut_off_tries < CLAIMED_TRIES,
         ),
     )
 
@@ -184,7 +191,7 @@ def give_up_cut_off() -> None:
         .where(
             WebhookEvent.status == "processing",
             WebhookEvent.updated_at < stale,
-            WebhookEvent.attempts >= CLAIMED_TRIES,
+            WebhookEvent.cut_off_tries >= CLAIMED_TRIES,
         )
         .values(
             status="failed",
@@ -219,15 +226,19 @@ def record_failure(event_row_id: int, error: BaseException, counted: bool = Fals
     if row is None or row.status in ("processed", "ignored"):
         return
     row.status = "failed"
-    if not counted:
+    if counted:
+        # A drain's claimed try that ended with an error: it was not cut off.
+        row.cut_off_tries = max(row.cut_off_tries - 1, 0)
+    else:
         row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:4000]
     db.session.flush()
 
 
 def reset_for_replay(event_row: WebhookEvent) -> None:
-    """Put an event back to received so it is processed again."""
+    """Put an event back to received so it is processed again, with every claimed try."""
     event_row.status = "received"
+    event_row.cut_off_tries = 0  # its attempts, failed ones too, still count every try
     event_row.reason = None
     event_row.processed_at = None
     db.session.flush()

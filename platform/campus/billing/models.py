@@ -76,10 +76,13 @@ class WebhookEvent(TimestampMixin, Model):
     created: Mapped[int]
     livemode: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[str] = mapped_column(Text)
-    # received | processed | ignored | failed
+    # received | processing (claimed by a drain) | processed | ignored | failed
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
     reason: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # every try, failed ones too
+    # A drain's claimed tries that never finished (their worker died): each is counted when
+    # claimed and taken back when it ends; a replay starts it at 0 (events.CLAIMED_TRIES).
+    cut_off_tries: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
 
