@@ -264,3 +264,53 @@ def test_the_notice_of_a_message_not_passed_on_does_not_carry_what_the_sender_wr
     assert "Cheap watches" not in text and "winnings" not in text
     assert "Prize Desk" not in text
     assert "Sam Swept" in support.body_of(notice)  # still says whom it was for
+
+
+class _WorkerKilled(BaseException):
+    """What a task sees of its worker dying mid-run: nothing after it runs, nothing commits."""
+
+
+def test_a_message_whose_relay_kills_its_worker_is_left_after_a_few_tries(
+    app, client, practitioner, broker, monkeypatch
+):
+    from campus.directory import contact
+    from campus.directory.tasks import relay_message
+    from campus.extensions import db
+
+    profile_id, slug = practitioner
+    client.get(f"/directory/{slug}")
+    support.post_form(client, f"/directory/{slug}/contact", message_fields(app, profile_id))
+    (message,) = _messages(app)
+    calls = []
+
+    def fail(*_args, **_kwargs):
+        calls.append("failed")
+        raise RuntimeError("mail template unreadable")
+
+    def crash(*_args, **_kwargs):
+        calls.append("cut off")
+        raise _WorkerKilled
+
+    def relay(expected: type[BaseException]) -> None:
+        with app.app_context():
+            with pytest.raises(expected):
+                relay_message.run(message.id)
+            db.session.rollback()  # a dead worker's transaction ends with it
+
+    # Failing relays are tried again by every sweep, as many as they come, until the give-up age.
+    monkeypatch.setattr(contact, "queue_email", fail)
+    for _ in range(contact.RELAY_CUT_OFF_TRIES + 1):
+        relay(RuntimeError)
+    with app.app_context(), _later(10):
+        assert contact.unrelayed_ids() == [message.id]
+
+    monkeypatch.setattr(contact, "queue_email", crash)
+    for _ in range(contact.RELAY_CUT_OFF_TRIES):
+        relay(_WorkerKilled)
+    assert calls.count("cut off") == contact.RELAY_CUT_OFF_TRIES
+    with app.app_context(), _later(10):
+        assert contact.unrelayed_ids() == []  # the sweep sends it no more
+        assert relay_message.run(message.id) is False  # nor does a late copy relay it
+    assert calls.count("cut off") == contact.RELAY_CUT_OFF_TRIES
+    (message,) = _messages(app)
+    assert message.relayed_at is None

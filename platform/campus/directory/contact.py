@@ -8,6 +8,7 @@ refused. The practitioner's address is used only by the worker, in the email it 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from datetime import datetime, timedelta
@@ -33,7 +34,11 @@ from campus.models.base import utcnow
 from campus.models.writes import lock_row
 from campus.urls import public_url
 
+log = logging.getLogger(__name__)
+
 RELAY_TASK = "campus.directory.relay_message"
+# Relays of one message that may be cut off by their worker's death before it is left.
+RELAY_CUT_OFF_TRIES = 3
 MAX_LINKS = 2
 MAX_MESSAGE = 3000
 # The same words from the same sender to one practitioner within this time are one message
@@ -282,11 +287,47 @@ def relay(message_id: int) -> bool:
     return True
 
 
+def start_relay(message_id: int) -> bool:
+    """Count a relay of an unrelayed message about to start; False once too many were cut off.
+
+    The caller commits the count before relaying: a relay that kills its worker (a crash, the
+    OOM killer) rolls back with it, and the sweep would send it again every few minutes for
+    DIRECTORY_RELAY_GIVE_UP_AFTER, killing a worker each time. After RELAY_CUT_OFF_TRIES the
+    message is left unrelayed, as one past that age is (the sweep no longer finds it).
+    """
+    tries = db.session.scalar(
+        update(ContactMessage)
+        .where(ContactMessage.id == message_id, ContactMessage.relayed_at.is_(None))
+        .values(cut_off_tries=ContactMessage.cut_off_tries + 1)
+        .returning(ContactMessage.cut_off_tries)
+        .execution_options(synchronize_session=False)
+    )
+    if tries is None or tries <= RELAY_CUT_OFF_TRIES:
+        return True  # relayed already: relay() finds nothing to do
+    log.error("message %s left unrelayed: its relay was cut off %d times", message_id, tries - 1)
+    return False
+
+
+def relay_failed(message_id: int) -> None:
+    """Take back the count of a relay that ended with an error: it was not cut off."""
+    db.session.execute(
+        update(ContactMessage)
+        .where(
+            ContactMessage.id == message_id,
+            ContactMessage.relayed_at.is_(None),
+            ContactMessage.cut_off_tries > 0,
+        )
+        .values(cut_off_tries=ContactMessage.cut_off_tries - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def unrelayed_ids(now: datetime | None = None, limit: int = 200) -> list[int]:
     """Messages stored a while ago and never relayed (their task lost), oldest first.
 
     One older than DIRECTORY_RELAY_GIVE_UP_AFTER is left alone: it failed on every sweep for
-    that long, and trying it forever would only repeat the error in the log.
+    that long, and trying it forever would only repeat the error in the log. So is one whose
+    relay was cut off RELAY_CUT_OFF_TRIES times (start_relay).
     """
     now = now or utcnow()
     config = current_app.config
@@ -299,6 +340,7 @@ def unrelayed_ids(now: datetime | None = None, limit: int = 200) -> list[int]:
                 ContactMessage.relayed_at.is_(None),
                 ContactMessage.created_at < stale,
                 ContactMessage.created_at >= oldest,
+                ContactMessage.cut_off_tries < RELAY_CUT_OFF_TRIES,
             )
             .order_by(ContactMessage.created_at, ContactMessage.id)
             .limit(limit)

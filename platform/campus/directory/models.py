@@ -166,5 +166,8 @@ class ContactMessage(Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     relayed_at: Mapped[datetime | None] = mapped_column()
+    # Relays begun and never finished (their worker died): each is counted before it starts
+    # and taken back when it fails, so only those cut off stay counted (contact.start_relay).
+    cut_off_tries: Mapped[int] = mapped_column(default=0)
 
     profile: Mapped[DirectoryProfile] = relationship()

@@ -21,8 +21,18 @@ log = logging.getLogger(__name__)
 )
 def relay_message(message_id: int) -> bool:
     """Email a stored message to its practitioner (and the sender's copy), once."""
-    sent = contact.relay(message_id)
-    db.session.commit()
+    started = contact.start_relay(message_id)
+    db.session.commit()  # the try is counted even if this worker dies relaying
+    if not started:
+        return False
+    try:
+        sent = contact.relay(message_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        contact.relay_failed(message_id)  # failing is no cut-off: the sweep tries it again
+        db.session.commit()
+        raise
     return sent
 
 
