@@ -85,6 +85,17 @@ def test_a_certificate_whose_drawing_kills_its_worker_is_left_failed_for_an_admi
             select(AuditEntry).where(AuditEntry.action == "certificate_given_up")
         ).all()
         assert entry.object_id == str(cert_id) and f"cut off {limit} times" in entry.summary
+    from tests import support
+
+    with app.app_context():
+        email = certificate_of(user_id).user.email
+    own = app.test_client()
+    support.login(own, email)
+    page = own.get("/certificates/").get_data(as_text=True)
+    # Its student is not told it is being retried: it waits for the staff.
+    assert "retried automatically" not in page and "Delayed, retrying" not in page
+    assert "our staff" in page
+
     helpers.sign_in_admin(app, client)
     details = client.get(f"/admin/certificates/details/?id={cert_id}").get_data(as_text=True)
     assert f"cut off {limit} times" in details and "Reissue with a new code" in details

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -97,7 +98,13 @@ class Certificate(TimestampMixin, Model):
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return "Delayed" if self.given_up else STATUSES.get(self.status, self.status)
+
+    @property
+    def given_up(self) -> bool:
+        """Failed and not tried again until an admin reissues it: drawing it killed its worker."""
+        limit = current_app.config["CERTIFICATE_MAX_CUT_OFF_TRIES"]
+        return self.status == "failed" and self.cut_off_tries > limit
 
     @property
     def is_issued(self) -> bool:

@@ -33,9 +33,9 @@ def start(certificate_id: int) -> bool:
     certificate = lock(certificate_id)
     if certificate is None or certificate.status not in _UNFINISHED:
         return True  # issued or revoked: issuing finds nothing to do
+    if certificate.given_up:
+        return False  # a late copy of its message changes nothing
     limit = current_app.config["CERTIFICATE_MAX_CUT_OFF_TRIES"]
-    if certificate.cut_off_tries > limit:
-        return False  # given up already; a late copy of its message changes nothing
     certificate.cut_off_tries += 1
     if certificate.cut_off_tries <= limit:
         return True
