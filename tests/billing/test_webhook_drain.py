@@ -315,6 +315,46 @@ def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
     assert (row.attempts, row.cut_off_tries) == (2 * events.CLAIMED_TRIES + 4, 0)
 
 
+def test_an_event_whose_own_task_kills_its_worker_is_given_up_and_not_requeued(app, monkeypatch):
+    import time
+
+    import time_machine
+
+    from campus.billing import events
+
+    calls = []
+
+    def fail(_event):
+        calls.append("failed")
+        raise RuntimeError("Stripe timed out")
+
+    def crash(_event):
+        calls.append("cut off")
+        raise _WorkerKilled
+
+    monkeypatch.setitem(events._HANDLERS, "poison.crash", fail)
+    evt = event("poison.crash", {"id": "own", "object": "thing"})
+    row_id = _store(app, evt)
+    assert tasks.process_webhook_event.apply(args=(row_id,)).get() == "failed"
+
+    # Its retries, and reconcile's requeues of it, die with their worker: failed, it is not
+    # the drain's, and each would kill a worker every hour for good.
+    monkeypatch.setitem(events._HANDLERS, "poison.crash", crash)
+    with app.app_context():
+        for _ in range(events.CLAIMED_TRIES):
+            try:
+                tasks.process_webhook_event.run(row_id)
+            except _WorkerKilled:
+                db.session.rollback()  # the dead worker's transaction ends with it
+        assert tasks.process_webhook_event.run(row_id) == "failed"  # its next copy
+    assert calls.count("cut off") == events.CLAIMED_TRIES  # not processed again
+    row = _rows(app)[evt["id"]]
+    assert row.status == "failed" and "cut off" in row.last_error
+    with time_machine.travel(time.time() + 3600, tick=False), app.app_context():
+        assert tasks.reconcile.apply().get()["requeued"] == 0
+    assert calls.count("cut off") == events.CLAIMED_TRIES
+
+
 # --- through the real worker -------------------------------------------------------------------
 
 

@@ -129,9 +129,11 @@ def _customer_known(event: dict[str, Any]) -> bool:
 
 # A drain's claim of an event older than this belonged to a drain that died applying it.
 CLAIM_TIMEOUT = timedelta(minutes=5)
-# Claimed tries cut off by their drain's death after which an event is left failed. Only
-# those count (cut_off_tries), not its failing tries, and a replay gives it them all again.
+# Tries cut off by their worker's death (a drain's claimed ones, the event's own task's) after
+# which an event is left failed. Only those count (cut_off_tries), not its failing tries, and a
+# replay gives it them all again.
 CLAIMED_TRIES = 3
+_CUT_OFF = "processing cut off by its worker's death, try after try"
 
 
 def claim_next_event() -> int | None:
@@ -193,15 +195,40 @@ def give_up_cut_off() -> None:
             WebhookEvent.updated_at < stale,
             WebhookEvent.cut_off_tries >= CLAIMED_TRIES,
         )
-        .values(
-            status="failed",
-            last_error="processing cut off by its worker's death, try after try",
-            updated_at=utcnow(),
-        )
+        .values(status="failed", last_error=_CUT_OFF, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if cast(CursorResult, given_up).rowcount:
         log.error("gave up stored events whose processing killed its worker every time")
+
+
+def start_try(event_row_id: int) -> bool:
+    """Count a try at an event outside a drain; False (it is left failed) once out of tries.
+
+    As a drain's claim does, the caller commits the count before processing: the event's own
+    task, its retries and reconcile's requeues of a failed event are not the drain's, and one
+    that kills its worker would otherwise do so again every hour for good.
+    """
+    tries = db.session.scalar(
+        update(WebhookEvent)
+        .where(
+            WebhookEvent.id == event_row_id,
+            WebhookEvent.status.in_(("received", "processing", "failed")),
+        )
+        .values(cut_off_tries=WebhookEvent.cut_off_tries + 1)
+        .returning(WebhookEvent.cut_off_tries)
+        .execution_options(synchronize_session=False)
+    )
+    if tries is None or tries <= CLAIMED_TRIES:
+        return True  # processed or ignored: processing finds nothing to do
+    db.session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_row_id)
+        .values(status="failed", last_error=_CUT_OFF, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    log.error("gave up stored event %s: its processing killed its worker every time", event_row_id)
+    return False
 
 
 def has_waiting_events(older_than: timedelta) -> bool:
@@ -226,10 +253,9 @@ def record_failure(event_row_id: int, error: BaseException, counted: bool = Fals
     if row is None or row.status in ("processed", "ignored"):
         return
     row.status = "failed"
-    if counted:
-        # A drain's claimed try that ended with an error: it was not cut off.
-        row.cut_off_tries = max(row.cut_off_tries - 1, 0)
-    else:
+    # The try, counted as cut off when it started (a claim, start_try), ended with an error.
+    row.cut_off_tries = max(row.cut_off_tries - 1, 0)
+    if not counted:
         row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:4000]
     db.session.flush()

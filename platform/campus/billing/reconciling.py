@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from campus.billing.customer_email import repair_customer_email
-from campus.billing.events import PROCESS_TASK
+from campus.billing.events import CLAIMED_TRIES, PROCESS_TASK
 from campus.billing.models import StripeCustomer, WebhookEvent
 from campus.billing.stripe_api import CustomerMissing, PaymentProviderError
 from campus.billing.subscriptions import (
@@ -116,11 +116,16 @@ def _sync_forgotten_customers(
 
 
 def _requeue_stuck(stale_after_minutes: int) -> int:
-    """Send again the events left received or failed longer than that; return how many."""
+    """Send again the events left received or failed longer than that; return how many.
+
+    Not one given up because its processing killed its worker every time: only a replay does.
+    """
     cutoff = utcnow() - timedelta(minutes=stale_after_minutes)
     stuck = db.session.scalars(
         select(WebhookEvent).where(
-            WebhookEvent.status.in_(("received", "failed")), WebhookEvent.updated_at < cutoff
+            WebhookEvent.status.in_(("received", "failed")),
+            WebhookEvent.updated_at < cutoff,
+            WebhookEvent.cut_off_tries < CLAIMED_TRIES,
         )
     ).all()
     for row in stuck:

@@ -89,6 +89,10 @@ def _process(event_row_id: int, counted: bool = False) -> tuple[str | None, Exce
 )
 def process_webhook_event(self, event_row_id: int) -> str | None:
     """Process one stored Stripe event by row id; a failure is recorded and retried."""
+    started = events.start_try(event_row_id)
+    db.session.commit()  # the try outlives a worker killed processing the event
+    if not started:
+        return "failed"  # its processing killed its worker every time: left for a replay
     status, exc = _process(event_row_id)
     if exc is None:
         return status
