@@ -197,7 +197,7 @@ class _WorkerKilled(BaseException):
 def test_an_event_that_kills_every_drain_is_given_up_and_the_ones_behind_it_go_through(
     app, monkeypatch
 ):
-    from campus.billing import events
+    from campus.billing import claims, events
 
     def crash(_event):
         raise _WorkerKilled
@@ -216,18 +216,18 @@ def test_an_event_that_kills_every_drain_is_given_up_and_the_ones_behind_it_go_t
             # Its claim is as old as a dead one gets before the next drain.
             db.session.execute(
                 text("UPDATE webhook_events SET updated_at = :then WHERE status = 'processing'"),
-                {"then": utcnow() - events.CLAIM_TIMEOUT - timedelta(seconds=1)},
+                {"then": utcnow() - claims.CLAIM_TIMEOUT - timedelta(seconds=1)},
             )
             db.session.commit()
     rows = _rows(app)
     assert rows[behind["id"]].status == "ignored"  # the queue behind it moved on
     given_up = rows[poison["id"]]
-    assert (given_up.status, given_up.attempts) == ("failed", events.CLAIMED_TRIES)
+    assert (given_up.status, given_up.attempts) == ("failed", claims.CLAIMED_TRIES)
     assert "cut off" in given_up.last_error  # kept, failed: reconcile and replay still reach it
 
 
 def test_the_sweep_gives_up_an_event_whose_last_claimed_try_was_cut_off(app):
-    from campus.billing import events
+    from campus.billing import claims
 
     evt = event("ping", {"id": "cut", "object": "thing"})
     row_id = _store(app, evt)
@@ -239,8 +239,8 @@ def test_the_sweep_gives_up_an_event_whose_last_claimed_try_was_cut_off(app):
                 "cut_off_tries = :tries, updated_at = :then WHERE id = :id"
             ),
             {
-                "tries": events.CLAIMED_TRIES,
-                "then": utcnow() - events.CLAIM_TIMEOUT - timedelta(seconds=1),
+                "tries": claims.CLAIMED_TRIES,
+                "then": utcnow() - claims.CLAIM_TIMEOUT - timedelta(seconds=1),
                 "id": row_id,
             },
         )
@@ -252,7 +252,7 @@ def test_the_sweep_gives_up_an_event_whose_last_claimed_try_was_cut_off(app):
 
 def _drain_killed(app) -> None:
     """A drain whose worker dies in the event it took, and the claim it leaves, aged."""
-    from campus.billing import events
+    from campus.billing import claims
 
     with app.app_context():
         try:
@@ -261,13 +261,13 @@ def _drain_killed(app) -> None:
             db.session.rollback()  # the dead worker's transaction ends with it
         db.session.execute(
             text("UPDATE webhook_events SET updated_at = :then WHERE status = 'processing'"),
-            {"then": utcnow() - events.CLAIM_TIMEOUT - timedelta(seconds=1)},
+            {"then": utcnow() - claims.CLAIM_TIMEOUT - timedelta(seconds=1)},
         )
         db.session.commit()
 
 
 def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
-    from campus.billing import actions, events
+    from campus.billing import actions, claims, events
 
     calls = []
 
@@ -283,23 +283,23 @@ def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
     evt = event("poison.crash", {"id": "r", "object": "thing"})
     row_id = _store(app, evt)
     # Failing tries, retried with backoff and by reconcile, as many as they come.
-    for _ in range(events.CLAIMED_TRIES + 2):
+    for _ in range(claims.CLAIMED_TRIES + 2):
         assert tasks.process_webhook_event.apply(args=(row_id,)).get() == "failed"
     _drain_killed(app)  # nothing received: a failed event is not the drain's
     row = _rows(app)[evt["id"]]
-    assert (row.status, row.attempts) == ("failed", events.CLAIMED_TRIES + 2)
+    assert (row.status, row.attempts) == ("failed", claims.CLAIMED_TRIES + 2)
 
     # Replayed by an admin, it is cut off by every drain's death: each claimed try is its own.
     monkeypatch.setitem(events._HANDLERS, "poison.crash", crash)
     with app.app_context():
         actions.replay_event(db.session.get_one(WebhookEvent, row_id), actor=None, queue=False)
         db.session.commit()
-    for tries in range(1, events.CLAIMED_TRIES + 1):
+    for tries in range(1, claims.CLAIMED_TRIES + 1):
         _drain_killed(app)
         assert calls.count("cut off") == tries
         assert _rows(app)[evt["id"]].status == "processing"  # taken again by the next drain
     _drain_killed(app)
-    assert calls.count("cut off") == events.CLAIMED_TRIES
+    assert calls.count("cut off") == claims.CLAIMED_TRIES
     row = _rows(app)[evt["id"]]
     assert row.status == "failed" and "cut off" in row.last_error
 
@@ -312,7 +312,7 @@ def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
     row = _rows(app)[evt["id"]]
     assert (row.status, row.last_error) == ("failed", "RuntimeError: Stripe timed out")
     # Every try is still counted: the failing ones, those cut off, the drain's and its retry.
-    assert (row.attempts, row.cut_off_tries) == (2 * events.CLAIMED_TRIES + 4, 0)
+    assert (row.attempts, row.cut_off_tries) == (2 * claims.CLAIMED_TRIES + 4, 0)
 
 
 def test_an_event_whose_own_task_kills_its_worker_is_given_up_and_not_requeued(app, monkeypatch):
@@ -320,7 +320,7 @@ def test_an_event_whose_own_task_kills_its_worker_is_given_up_and_not_requeued(a
 
     import time_machine
 
-    from campus.billing import events
+    from campus.billing import claims, events
 
     calls = []
 
@@ -341,18 +341,18 @@ def test_an_event_whose_own_task_kills_its_worker_is_given_up_and_not_requeued(a
     # the drain's, and each would kill a worker every hour for good.
     monkeypatch.setitem(events._HANDLERS, "poison.crash", crash)
     with app.app_context():
-        for _ in range(events.CLAIMED_TRIES):
+        for _ in range(claims.CLAIMED_TRIES):
             try:
                 tasks.process_webhook_event.run(row_id)
             except _WorkerKilled:
                 db.session.rollback()  # the dead worker's transaction ends with it
         assert tasks.process_webhook_event.run(row_id) == "failed"  # its next copy
-    assert calls.count("cut off") == events.CLAIMED_TRIES  # not processed again
+    assert calls.count("cut off") == claims.CLAIMED_TRIES  # not processed again
     row = _rows(app)[evt["id"]]
     assert row.status == "failed" and "cut off" in row.last_error
     with time_machine.travel(time.time() + 3600, tick=False), app.app_context():
         assert tasks.reconcile.apply().get()["requeued"] == 0
-    assert calls.count("cut off") == events.CLAIMED_TRIES
+    assert calls.count("cut off") == claims.CLAIMED_TRIES
 
 
 # --- through the real worker -------------------------------------------------------------------

@@ -15,7 +15,8 @@ from campus.accounts.models import User
 from campus.accounts.rules import RuleError, plain_text, says_something
 from campus.audit import record, snapshot
 from campus.billing.access import LIVE_STATUSES, current_subscription, membership_state
-from campus.billing.events import PROCESS_TASK, reset_for_replay
+from campus.billing.claims import reset_for_replay
+from campus.billing.events import PROCESS_TASK
 from campus.billing.models import CompMembership, WebhookEvent
 from campus.billing.services import FIRST_PAYMENT, BillingError
 from campus.extensions import db

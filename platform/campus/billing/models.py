@@ -81,7 +81,7 @@ class WebhookEvent(TimestampMixin, Model):
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)  # every try, failed ones too
     # A drain's claimed tries that never finished (their worker died): each is counted when
-    # claimed and taken back when it ends; a replay starts it at 0 (events.CLAIMED_TRIES).
+    # claimed and taken back when it ends; a replay starts it at 0 (claims.CLAIMED_TRIES).
     cut_off_tries: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from campus.billing.claims import CLAIMED_TRIES
 from campus.billing.customer_email import repair_customer_email
-from campus.billing.events import CLAIMED_TRIES, PROCESS_TASK
+from campus.billing.events import PROCESS_TASK
 from campus.billing.models import StripeCustomer, WebhookEvent
 from campus.billing.stripe_api import CustomerMissing, PaymentProviderError
 from campus.billing.subscriptions import (

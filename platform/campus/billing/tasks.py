@@ -11,7 +11,7 @@ from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
-from campus.billing import actions, customer_email, events, reconciling
+from campus.billing import actions, claims, customer_email, events, reconciling
 from campus.billing.receivers import SYNC_EMAIL_TASK
 from campus.billing.services import DRAIN_WAKE
 from campus.billing.stripe_api import (
@@ -75,7 +75,7 @@ def _process(event_row_id: int, counted: bool = False) -> tuple[str | None, Exce
     except Exception as exc:
         db.session.rollback()
         log.warning("webhook event %s failed: %s", event_row_id, exc, exc_info=True)
-        events.record_failure(event_row_id, exc, counted)
+        claims.record_failure(event_row_id, exc, counted)
         db.session.commit()
         return "failed", exc
 
@@ -89,7 +89,7 @@ def _process(event_row_id: int, counted: bool = False) -> tuple[str | None, Exce
 )
 def process_webhook_event(self, event_row_id: int) -> str | None:
     """Process one stored Stripe event by row id; a failure is recorded and retried."""
-    started = events.start_try(event_row_id)
+    started = claims.start_try(event_row_id)
     db.session.commit()  # the try outlives a worker killed processing the event
     if not started:
         return "failed"  # its processing killed its worker every time: left for a replay
@@ -115,8 +115,8 @@ def process_webhook_event(self, event_row_id: int) -> str | None:
 #   next wake-up by any later event drains it, and sweep_webhook_events (beat, every minute)
 #   sends a drain for an event older than SWEEP_AFTER.
 # - A worker killed mid-event leaves it "processing", claimed: once the claim is older than
-#   events.CLAIM_TIMEOUT the sweep's drain takes it again, and an event whose every claimed
-#   try (events.CLAIMED_TRIES) killed its worker is marked "failed", so it cannot stop the
+#   claims.CLAIM_TIMEOUT the sweep's drain takes it again, and an event whose every claimed
+#   try (claims.CLAIMED_TRIES) killed its worker is marked "failed", so it cannot stop the
 #   queue behind it.
 # - An event whose processing fails is marked "failed" and handed to process_webhook_event,
 #   which retries it with backoff as before; reconcile requeues failed events left behind.
@@ -135,10 +135,10 @@ def drain_webhook_events(self) -> int:
     clear_wake(DRAIN_WAKE)  # first, before looking for work: see above
     done = 0
     try:
-        events.give_up_cut_off()
+        claims.give_up_cut_off()
         db.session.commit()
         while done < DRAIN_BATCH:
-            event_row_id = events.claim_next_event()
+            event_row_id = claims.claim_next_event()
             db.session.commit()  # the claim outlives a worker killed applying the event
             if event_row_id is None:
                 return done
@@ -162,7 +162,7 @@ def drain_webhook_events(self) -> int:
 @shared_task(name="campus.billing.sweep_webhook_events", acks_late=True, reject_on_worker_lost=True)
 def sweep_webhook_events() -> bool:
     """Send a drain if an event has waited longer than SWEEP_AFTER (a lost wake-up or worker)."""
-    waiting = events.has_waiting_events(SWEEP_AFTER)
+    waiting = claims.has_waiting_events(SWEEP_AFTER)
     db.session.rollback()
     if waiting:
         log.info("webhook events are waiting: sending a drain")
