@@ -1,0 +1,37 @@
+"""At 1280 px an admin list fits beside the admin menu: long text wraps inside its cell.
+
+A table wider than its box scrolls sideways, and the column past the edge (the audit log's
+Summary, the last one) is the one a reader came for.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browsing import log_in, shot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# How far the list's table reaches past the box it scrolls in (0 or less: it fits).
+_TABLE_PAST_ITS_BOX = (
+    "() => { const box = document.querySelector('.table-responsive');"
+    " return box.scrollWidth - box.clientWidth; }"
+)
+_LONG = "maximilian.alexander.worthington-fairbanks@physiotherapy-associates-springfield.example"
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_long_addresses_and_summaries_wrap_in_the_admin_lists(page: Page, stack, shots):
+    # Its own address, long, is in the log's By column and in its sign-in's summary.
+    admin = stack.prepare("busy_admin", f"desktop-lists.{_LONG}")
+    stack.prepare("user", _LONG)
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto("/admin/audit/")
+    expect(page.locator("td.col-summary").first).to_be_visible()
+    shot(page, shots, "audit-log")
+    assert page.evaluate(_TABLE_PAST_ITS_BOX) <= 0, "the audit log scrolls sideways"
+    page.goto("/admin/members/")
+    expect(page.get_by_role("link", name=_LONG, exact=True)).to_be_visible()
+    shot(page, shots, "members")
+    assert page.evaluate(_TABLE_PAST_ITS_BOX) <= 0, "the members list scrolls sideways"
