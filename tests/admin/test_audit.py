@@ -134,3 +134,28 @@ def test_a_list_keeps_its_links_whatever_else_the_query_names(app, client, query
     assert page.status_code == 200
     links = re.findall(r'href="([^"]*page_size=50[^"]*)"', page.get_data(as_text=True))
     assert links == ["/admin/audit/?search=x&amp;page_size=50"]
+
+
+def test_the_column_of_who_acted_is_headed_by_not_admin(app, client):
+    # Members' own sign-ins and study steps are listed there too, under their address.
+    with app.app_context():
+        from campus.admin.services import record
+        from campus.extensions import db
+
+        member = support.create_user(email="member-acted@example.com")
+        record("sign_in", member, summary="signed in", actor=member)
+        db.session.commit()
+    helpers.sign_in_admin(app, client)
+    listing = client.get("/admin/audit/").get_data(as_text=True)
+    header = re.search(r'<th class="column-header col-actor_email">(.*?)</th>', listing, re.S)
+    assert header and re.sub(r"<[^>]+>|\s+", " ", header.group(1)).split() == ["By"]
+    assert "member-acted@example.com" in listing
+    # The search box and the filter say the same.
+    assert 'placeholder="summary, By, Id, From"' in listing
+    assert _filter_name_exists(app, "By") and not _filter_name_exists(app, "Admin")
+
+
+def _filter_name_exists(app, name: str) -> bool:
+    views = (view for admin in app.extensions["admin"] for view in admin._views)
+    audit = next(view for view in views if view.endpoint == "admin_audit")
+    return any(str(flt.name) == name for flt in audit._filters)

@@ -133,7 +133,7 @@ class AuditLogView(AuditedModelView):
     )
     column_labels = {
         "created_at": "When",
-        "actor_email": "Admin",
+        "actor_email": "By",
         "ip_address": "From",
         "object_type": "Object",
         "object_id": "Id",
