@@ -19,6 +19,7 @@ from campus.admin.base import AuditedModelView, select_choices
 from campus.admin.catalog import SLUG
 from campus.admin.conflicts import GuardedEdits, OpenedAs, digest
 from campus.admin.forms import PlainTextCheck
+from campus.admin.refusals import flash_refusal
 from campus.audit import snapshot
 from campus.content import actions as content_actions
 from campus.content import services as content
@@ -218,7 +219,7 @@ class ArticleView(GuardedEdits, AuditedModelView):
     def _refused(self, exc: Exception) -> None:
         """Say why an article was not saved: a rule's own words, else a plain sentence."""
         if isinstance(exc, content.ContentError | ValidationError):
-            flash(f"The article was not saved: {exc}", "error")
+            flash_refusal("The article was not saved", str(exc))
         else:
             # A slug saved by another admin a moment before, or a fault: never its SQL.
             self.handle_view_exception(exc)

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from campus.admin import security
 from campus.admin.base import select_choices
+from campus.admin.refusals import flash_form_refusals, flash_refusal
 from campus.byteranges import byte_range
 from campus.extensions import db
 from campus.forms import Form, printable_text
@@ -118,7 +119,7 @@ class AssessmentView(BaseView):
                     db.session.commit()
                 except practicals.PracticalError as exc:
                     db.session.rollback()
-                    flash(f"Nothing was recorded. {exc.message}", "error")
+                    flash_refusal("Nothing was recorded", exc.message)
                     # Said at its field too (which takes the focus), below the video and rubric.
                     if exc.field in ("comments", "decision"):
                         form[exc.field].errors = [exc.message]
@@ -129,9 +130,7 @@ class AssessmentView(BaseView):
                     )
                     return redirect(url_for(".index"))
             else:
-                for errors in form.errors.values():
-                    for error in errors:
-                        flash(f"Nothing was recorded. {error}", "error")
+                flash_form_refusals("Nothing was recorded", form)
         return self.render(
             "admin/campus/assessment_review.html",
             submission=submission,

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from campus.admin.base import AuditedModelView
 from campus.admin.forms import CertificateChangeForm
-from campus.admin.refusals import details_again
+from campus.admin.refusals import details_again, flash_form_refusals
 from campus.admin.services import AdminActionError
 from campus.certificates import actions as certificate_actions
 from campus.certificates.models import Certificate, printed_date_of
@@ -102,9 +102,7 @@ class CertificateView(AuditedModelView):
         form = CertificateChangeForm(prefix=action)
         back = redirect(url_for(".details_view", id=certificate_id))
         if not form.validate_on_submit():
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(f"Nothing changed: {error}", "error")
+            flash_form_refusals("Nothing changed", form)
             return details_again(self, certificate, **{f"{action}_form": form})
         try:
             certificate = change_certificate(

@@ -12,7 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from campus.admin.base import AuditedModelView
-from campus.admin.refusals import details_again
+from campus.admin.refusals import details_again, flash_form_refusals
 from campus.directory import actions
 from campus.directory.forms import ReasonForm
 from campus.directory.models import DirectoryProfile
@@ -77,9 +77,7 @@ class DirectoryProfileView(AuditedModelView):
         back = redirect(url_for(".details_view", id=profile_id))
         form = ReasonForm(prefix="hide")
         if not form.validate_on_submit():
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(f"Nothing changed: {error}", "error")
+            flash_form_refusals("Nothing changed", form)
             return details_again(self, profile, reason_form=form)
         try:
             actions.hide_profile(

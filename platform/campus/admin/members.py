@@ -19,6 +19,7 @@ from campus.admin.base import AuditedModelView
 from campus.admin.forms import ActionForm, CompForm
 from campus.admin.member_roles import MemberRoleViews
 from campus.admin.models import AuditEntry
+from campus.admin.refusals import flash_form_refusals
 from campus.admin.search_terms import like_pattern
 from campus.admin.services import installed
 from campus.billing import actions as billing_actions
@@ -350,9 +351,7 @@ class MemberView(MemberRoleViews, AuditedModelView):
         user = self._member_or_404(user_id)
         form = CompForm()
         if not form.validate_on_submit():
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(f"The comp membership was not granted: {error}", "error")
+            flash_form_refusals("The comp membership was not granted", form)
             return self._back(user)
         return self._run(
             user,

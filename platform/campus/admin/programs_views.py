@@ -22,6 +22,7 @@ from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.admin.catalog import SLUG
 from campus.admin.conflicts import GuardedEdits
 from campus.admin.forms import ActionForm, RevokeForm
+from campus.admin.refusals import flash_refusal
 from campus.extensions import db
 from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
@@ -324,14 +325,14 @@ class CredentialView(AuditedModelView):
             abort(404)
         back = redirect(url_for(".details_view", id=credential_id))
         if not form.validate_on_submit():
-            flash(f"Nothing changed: {refused}", "error")
+            flash_refusal("Nothing changed", refused)
             return back
         try:
             change(credential, actor=current_user._get_current_object())
             db.session.commit()
         except issuing.CredentialError as exc:
             db.session.rollback()
-            flash(f"Nothing changed: {exc.message}", "error")
+            flash_refusal("Nothing changed", exc.message)
             return back
         flash(f"Credential {credential.code} {done}", "success")
         return back

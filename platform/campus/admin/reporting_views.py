@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from campus import dates
 from campus.admin.base import AdminPage, AuditedModelView
+from campus.admin.refusals import flash_refusal
 from campus.audit import record
 from campus.daterange import DateRangeError, parse_range
 from campus.extensions import db
@@ -232,7 +233,7 @@ class ReportView(AuditedModelView):
         if count:
             flash(f"{counted(count, 'completion')} {done}.", "success")
         for message in dict.fromkeys(refused):
-            flash(f"{refused_as}: {message}", "error")
+            flash_refusal(refused_as, message)
 
     @action("resend", "Resend", "Send the selected completions to CE Broker again?")
     def action_resend(self, ids) -> None:
