@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -119,6 +121,31 @@ def test_a_reason_of_zero_width_characters_alone_revokes_no_credential(app, clie
     assert any("Give a reason for the revocation." in m for m in helpers.flashes(response))
     with app.app_context():
         assert db.session.get(Credential, credential_id).status == "issued"
+
+
+def test_a_revocation_without_a_reason_is_refused_at_the_reason_box(app, client):
+    # Only flashed at the top after a redirect, it left the box unmarked a screen below on a
+    # phone; a reason too long was even told to "give a reason".
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        credential_id = make_credential(support.create_user().id, make_program(slug="p")).id
+    revoke = f"/admin/credentials/{credential_id}/revoke"
+    empty = helpers.post(client, revoke, {"revoke-reason": " "})
+    assert empty.status_code == 422
+    page = empty.get_data(as_text=True)
+    box = re.search(r'<textarea[^>]*id="revoke-reason"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in box and "autofocus" in box
+    under = re.search(r'<div id="revoke-reason-msg">(.*?)</div>', page, re.S).group(1)
+    assert "Give a reason for the revocation." in under
+    assert "Nothing changed. Give a reason for the revocation." in helpers.flashes(empty)
+    long = helpers.post(client, revoke, {"revoke-reason": "x" * 501})
+    assert long.status_code == 422
+    assert not any("Give a reason" in m for m in helpers.flashes(long)), helpers.flashes(long)
+    # What was typed stays in the box, to be shortened rather than written again.
+    assert "x" * 501 in long.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Credential, credential_id).status == "issued"
+    assert helpers.audit_entries(app, object_type="Credential") == []
 
 
 # A valid address may be 254 characters long; the credential's history names the admin.

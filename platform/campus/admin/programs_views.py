@@ -22,7 +22,7 @@ from campus.admin.base import AuditedModelView, InlineRows, select_choices
 from campus.admin.catalog import SLUG
 from campus.admin.conflicts import GuardedEdits
 from campus.admin.forms import ActionForm, RevokeForm
-from campus.admin.refusals import flash_refusal
+from campus.admin.refusals import details_again, flash_form_refusals, flash_refusal
 from campus.extensions import db
 from campus.forms import printable_text
 from campus.integers import is_digits, whole_number
@@ -316,8 +316,11 @@ class CredentialView(AuditedModelView):
         kwargs.setdefault("state_badge", _state_badge)
         return super().render(template, **kwargs)
 
-    def _change(self, credential_id: int, form, refused: str, change, done: str):
-        """Apply one change to a credential from its page; flash what happened and go back."""
+    def _change(self, credential_id: int, form, form_name: str, change, done: str):
+        """Apply one change to a credential from its page; flash what happened and go back.
+
+        A refused form comes back on the page as `form_name`, its errors under its fields.
+        """
         # Locked to the commit: a second click landing at once waits, then finds it changed.
         lock_row(Credential, credential_id)
         credential = db.session.get(Credential, credential_id, populate_existing=True)
@@ -325,8 +328,10 @@ class CredentialView(AuditedModelView):
             abort(404)
         back = redirect(url_for(".details_view", id=credential_id))
         if not form.validate_on_submit():
-            flash_refusal("Nothing changed", refused)
-            return back
+            # Said at the top and under the field it is about, which takes the focus: on a
+            # phone the Reason box is a screen below the message.
+            flash_form_refusals("Nothing changed", form)
+            return details_again(self, credential, **{form_name: form})
         try:
             change(credential, actor=current_user._get_current_object())
             db.session.commit()
@@ -343,7 +348,7 @@ class CredentialView(AuditedModelView):
         return self._change(
             credential_id,
             ActionForm(),
-            "the form expired. Try again.",
+            "issue_again_form",
             actions.issue_again,
             "is queued for issuing again.",
         )
@@ -355,7 +360,7 @@ class CredentialView(AuditedModelView):
         return self._change(
             credential_id,
             form,
-            "give a reason for the revocation.",
+            "revoke_form",
             lambda held, actor: actions.revoke_credential(held, form.reason.data, actor),
             "is revoked; its verification page says so.",
         )
