@@ -108,3 +108,47 @@ def test_the_api_reference_fits_the_phone(page: Page, stack, shots):
     expect(page.locator(".api-op").first).to_be_visible()
     shot(page, shots, "api-reference")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+
+
+# Each item of a facts line with the dot that separates it from its neighbour: where it sits
+# (at the item's start or end) and whether it shows (not clipped away by the line's box).
+_FACT_DOTS = """(selector) => {
+  const line = document.querySelector(selector);
+  // A clip-path inset(top right bottom left) hides the line's left edge; its left is the
+  // 4th value, else the 2nd, else the only one.
+  const clip = getComputedStyle(line).clipPath.match(/inset\\(([^)]*)\\)/);
+  const inset = (clip ? clip[1] : '0').split(' ');
+  const left = parseFloat(inset[3] || inset[1] || inset[0]);
+  const shownFrom = line.getBoundingClientRect().left + left;
+  const dot = (item, where) => {
+    const content = getComputedStyle(item, where).content;
+    return Boolean(content) && content.includes('·');
+  };
+  return [...line.children].map((item, index) => {
+    const rect = item.getBoundingClientRect();
+    const at = dot(item, '::before') ? 'start' : dot(item, '::after') ? 'end' : null;
+    const pseudo = getComputedStyle(item, at === 'start' ? '::before' : '::after');
+    const width = parseFloat(pseudo.width) || 0;
+    const shown = at === 'end' || (at === 'start' && rect.left + width > shownFrom + 0.5);
+    return {index, top: Math.round(rect.top), at, shown, text: item.innerText};
+  });
+}"""
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+@pytest.mark.parametrize("width", [320, 390])
+def test_a_course_facts_line_never_starts_or_ends_a_line_with_a_dot(page: Page, stack, width):
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto("/courses/trigger-points-neck-and-shoulder")
+    items = page.evaluate(_FACT_DOTS, ".course-head .course-meta-line")
+    assert len({item["top"] for item in items}) > 1, f"the line did not wrap at {width} px"
+    for before, item in zip([None, *items], items, strict=False):
+        after = items[item["index"] + 1] if item["index"] + 1 < len(items) else None
+        starts_a_line = before is None or before["top"] != item["top"]
+        ends_a_line = after is None or after["top"] != item["top"]
+        if item["shown"] and item["at"] == "start":
+            assert not starts_a_line, f"a line starts with a dot: {item['text']!r}"
+        if item["shown"] and item["at"] == "end":
+            assert not ends_a_line, f"a line ends with a dot: {item['text']!r}"
+        if not starts_a_line:  # between two items on one line a dot still separates them
+            assert item["shown"] or before["shown"], f"no dot before {item['text']!r}"
