@@ -73,6 +73,15 @@ def problems_of(answers: Answers) -> dict[str, str]:
     return problems
 
 
+def said_at_question(field: str, problem: str) -> str:
+    """A problem as said under its own question, whose text is just above it.
+
+    The list at the top names each unrated question ("Rate: The presenter ..."); repeated
+    under that question it read as the question twice.
+    """
+    return "Choose one answer." if field in RATINGS else problem
+
+
 def check_answers(answers: Answers) -> None:
     """Refuse incomplete or out-of-range answers, listing every problem."""
     problems = list(problems_of(answers).values())

@@ -101,7 +101,8 @@ def course_evaluation(slug: str) -> str | Response | tuple[str, int]:
         # a phone); the service's words replace the form's own, so both places agree.
         for name in form._fields:
             if name != "csrf_token":
-                form[name].errors = [by_question[name]] if name in by_question else []
+                problem = by_question.get(name)
+                form[name].errors = [evaluation.said_at_question(name, problem)] if problem else []
         license_problem = by_question.get("license_id")
         if not problems:
             try:
