@@ -159,3 +159,28 @@ def _filter_name_exists(app, name: str) -> bool:
     views = (view for admin in app.extensions["admin"] for view in admin._views)
     audit = next(view for view in views if view.endpoint == "admin_audit")
     return any(str(flt.name) == name for flt in audit._filters)
+
+
+def test_an_entrys_time_wraps_between_date_and_time_never_inside_them(app, client):
+    # The narrow When column broke "2026-03-01 05:00:00 UTC" as "2026-03-" / "01" / ...; the
+    # export still carries the plain text.
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    helpers.sign_in_admin(app, client)
+    with app.app_context():
+        from campus.admin.services import record
+        from campus.extensions import db
+
+        entry = record("update", object_type="Course", object_id=1, summary="timed-entry")
+        entry.created_at = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
+        db.session.commit()
+    page = client.get("/admin/audit/").get_data(as_text=True)
+    assert (
+        '<span class="keep-together">2026-03-01</span> '
+        '<span class="keep-together">05:00:00 UTC</span>' in page
+    )
+    exported = client.get("/admin/audit/export/csv/")
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    assert "2026-03-01 05:00:00 UTC" in [row["When"] for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from flask import flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
@@ -116,6 +117,14 @@ def _json_block(value) -> Markup:
     return Markup(f'<pre class="json" tabindex="0">{escape(text)}</pre>')
 
 
+def _when(moment: datetime) -> Markup:
+    """An entry's time in UTC for the list: the date and the time may wrap apart, never within."""
+    # A narrow column otherwise broke it as "2026-12-" / "05" / "17:40:01" / "UTC".
+    return Markup(
+        '<span class="keep-together">{}</span> <span class="keep-together">{}</span>'
+    ).format(moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M:%S UTC"))
+
+
 class AuditLogView(AuditedModelView):
     """Every admin change: who, what, when, before and after; read-only."""
 
@@ -158,9 +167,7 @@ class AuditLogView(AuditedModelView):
         "before",
         "after",
     )
-    column_formatters = {
-        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-    }
+    column_formatters = {"created_at": lambda v, c, m, n: _when(m.created_at)}
     column_formatters_detail = {
         "before": lambda v, c, m, n: _json_block(m.before),
         "after": lambda v, c, m, n: _json_block(m.after),
