@@ -603,3 +603,35 @@ def test_a_pass_on_a_retired_program_still_earns_the_credential(app, client):
         assert db.session.scalar(select(Credential.status)) == "issued"
     # The link in the email leads to the page the holder of a retired program still sees.
     assert client.get(f"/programs/{slug}").status_code == 200
+
+
+def test_a_pass_on_a_retired_program_without_its_exam_promises_no_credential(app, client):
+    from campus.programs.models import Credential, Program
+
+    slug, user_id = _setup(app)  # never sat the exam, which a retired program no longer starts
+    with app.app_context():
+        support.sign_in_directly(client, user_id)
+    _upload(client, slug, MP4, "first.mp4")
+    with app.app_context():
+        db.session.scalar(select(Program).where(Program.slug == slug)).published = False
+        db.session.commit()
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+    assessor = _assessor_client(app)
+    page = assessor.get(f"/admin/assessments/{submission_id}/").text
+    # Told before deciding that a pass earns this candidate nothing, not that it earns it all.
+    assert "A pass still earns the credential" not in page
+    assert "has not passed its exam" in page and "earns no credential" in page
+    support.post_form(
+        assessor,
+        f"/admin/assessments/{submission_id}/",
+        {"decision": "pass", "criterion-0": "met", "criterion-1": "met"},
+    )
+    with app.app_context():
+        assert db.session.scalar(select(Credential.id)) is None
+    assert client.get(f"/programs/{slug}").status_code == 404
+    [mail] = support.outbox(app)
+    body = support.body_of(mail)
+    # No link to a page that is a 404 to them; what happens now, and whom to ask.
+    assert f"/programs/{slug}" not in body and "\n\n\n" not in body
+    assert "no longer offered" in body and "exam" in body
+    assert app.config["PROVIDER_EMAIL"] in body

@@ -23,6 +23,7 @@ from campus.extensions import db
 from campus.forms import Form, printable_text
 from campus.programs import actions, practicals
 from campus.programs.models import PracticalSubmission
+from campus.programs.progress import credential_within_reach
 from campus.storage import get_storage
 
 CHUNK = 256 * 1024
@@ -139,6 +140,7 @@ class AssessmentView(BaseView):
             marked=marked,
             # A video sent again answers a return: its comments are what to check it against.
             earlier=practicals.earlier_reviews(submission),
+            within_reach=credential_within_reach(submission.user, submission.program),
         )
 
     @expose("/<int:submission_id>/video")

@@ -32,7 +32,7 @@ from campus.programs.models import (
     Program,
     ProgramCourse,
 )
-from campus.programs.progress import progress
+from campus.programs.progress import credential_within_reach, progress
 from campus.urls import public_url
 
 ISSUE_TASK = exam.ISSUE_TASK
@@ -212,6 +212,8 @@ def review_practical(
         dedupe_key=f"program-practical-reviewed:{submission.id}",
         submission=submission,
         program_url=public_url("programs.detail", slug=submission.program.slug),
+        # A retired program's page opens to its holders only: no link where none can follow.
+        within_reach=credential_within_reach(submission.user, submission.program),
     )
     if submission.status == "passed":
         _queue_issue(submission.user_id, submission.program_id)

@@ -177,6 +177,18 @@ def latest_practical(user: User, program: Program) -> PracticalSubmission | None
     )
 
 
+def credential_within_reach(user: User, program: Program) -> bool:
+    """Tell whether the candidate can still earn the credential: offered, or exam passed or begun.
+
+    A retired (unpublished) program starts no new exam sitting, so a candidate without a pass
+    or a sitting under way can never complete it, whatever else they finish.
+    """
+    if program.published:
+        return True
+    state = exam.state(user, program)
+    return state.passed is not None or state.open_sitting is not None
+
+
 def progress(user: User, program: Program, now: datetime | None = None) -> Progress:
     """Work out the candidate's progress through the program (closes an expired sitting)."""
     course_ids = [link.course_id for link in program.courses]
