@@ -140,3 +140,26 @@ def test_failing_tries_are_retried_without_counting_as_cut_off(app, monkeypatch)
     monkeypatch.setattr(services, "render", drawing)
     assert sweep_certificates.apply().get() == 1  # failed ones are still swept, as documented
     assert _state(app, user_id) == ("issued", 0, None)
+
+
+def test_a_certificate_given_up_does_not_keep_reloading_its_students_page(app):
+    from campus.extensions import db
+    from tests import support
+    from tests.certificates.helpers import completed_student
+
+    s = completed_student(app)
+    with app.app_context():
+        cert = certificate_of(s.user_id)
+        own = app.test_client()
+        support.login(own, cert.user.email)
+        # Failed with tries left: retried within minutes, so the page watches for it.
+        cert.status = "failed"
+        db.session.commit()
+    assert 'http-equiv="refresh"' in own.get("/certificates/").get_data(as_text=True)
+    with app.app_context():
+        cert = certificate_of(s.user_id)
+        cert.cut_off_tries = app.config["CERTIFICATE_MAX_CUT_OFF_TRIES"] + 1
+        db.session.commit()
+    page = own.get("/certificates/").get_data(as_text=True)
+    # Nothing changes until the staff reissue it: no reload every 3 seconds for days.
+    assert "our staff" in page and 'http-equiv="refresh"' not in page

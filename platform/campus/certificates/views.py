@@ -34,7 +34,9 @@ def _index(range_error: str | None = None, status: int = 200):
         certificates=certificates,
         total_hours=credit.earned_hours(user.id, certified=True),
         awaiting=awaiting,
-        waiting=bool(awaiting) or any(c.status in ("pending", "failed") for c in certificates),
+        # Reloaded while a certificate may land any minute; one given up waits for the staff.
+        waiting=bool(awaiting)
+        or any(c.status in ("pending", "failed") and not c.given_up for c in certificates),
         range_error=range_error,
         raw_from=request.args.get("from", default_start.isoformat()),
         raw_to=request.args.get("to", default_end.isoformat()),
