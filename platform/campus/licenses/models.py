@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from campus import dates
@@ -39,7 +39,10 @@ class License(TimestampMixin, Model):
     # Since when it has been current without a break, as far as the site knows: set when it is
     # entered, and again only when an expiry that had passed is replaced (a renewal). Other
     # edits (a typo in the number, reminders) leave it, so they move no earned date.
-    current_since: Mapped[datetime] = mapped_column(default=utcnow)
+    # The database's default is for a release that names no current_since (a rolling deploy).
+    current_since: Mapped[datetime] = mapped_column(
+        default=utcnow, server_default=func.current_timestamp()
+    )
 
     user: Mapped[User] = relationship()
 
