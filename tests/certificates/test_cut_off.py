@@ -163,3 +163,24 @@ def test_a_certificate_given_up_does_not_keep_reloading_its_students_page(app):
     page = own.get("/certificates/").get_data(as_text=True)
     # Nothing changes until the staff reissue it: no reload every 3 seconds for days.
     assert "our staff" in page and 'http-equiv="refresh"' not in page
+
+
+def test_a_try_that_failed_before_it_was_counted_takes_no_cut_off_back(app, monkeypatch):
+    from campus.certificates import services, tries
+    from campus.certificates.tasks import issue_certificate
+    from campus.extensions import db
+
+    user_id, enrollment_id = _completed_quietly(app)
+    with app.app_context():
+        services.ensure_pending(enrollment_id)
+        certificate_of(user_id).cut_off_tries = 3  # three drawings killed their worker
+        db.session.commit()
+
+    def unreachable(_certificate_id):
+        raise OSError("the database went away")  # before the try was counted
+
+    monkeypatch.setattr(tries, "start", unreachable)
+    assert issue_certificate.apply(args=[enrollment_id]).get() == "failed"
+    status, cut_off, error = _state(app, user_id)
+    # Those seven runs never drew: the three tries cut off still count, none was taken back.
+    assert (status, cut_off) == ("failed", 3) and "database went away" in error

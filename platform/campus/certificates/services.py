@@ -267,16 +267,21 @@ def _queue_ready_email(certificate: Certificate) -> None:
     )
 
 
-def record_failure(certificate_id: int, error: BaseException) -> None:
-    """Mark an unfinished certificate failed with the error, for the student and the sweep."""
+def record_failure(certificate_id: int, error: BaseException, *, counted: bool = True) -> None:
+    """Mark an unfinished certificate failed with the error, for the student and the sweep.
+
+    `counted`: tries.start counted this try (and it was committed); one that failed before
+    that has no count to take back.
+    """
     certificate = lock(certificate_id)
     if certificate is None or certificate.status in ("issued", "revoked"):
         return
     message = f"{type(error).__name__}: {error}"[:2000]
     certificate.status = "failed"
     certificate.attempts += 1
-    # The try ended, with an error: it was not cut off (tries.start counted it as if it were).
-    certificate.cut_off_tries = max(certificate.cut_off_tries - 1, 0)
+    if counted:
+        # The try ended, with an error: it was not cut off (tries.start counted it as if it were).
+        certificate.cut_off_tries = max(certificate.cut_off_tries - 1, 0)
     certificate.last_error = message
     certificate.updated_at = utcnow()
     record_event(certificate, "failed", message)

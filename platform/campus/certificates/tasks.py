@@ -25,6 +25,7 @@ def _backoff(retries: int) -> int:
 def issue_certificate(self, enrollment_id: int) -> str | None:
     """Issue the certificate of a completed enrollment, once, however often this runs."""
     certificate_id = None
+    counted = False  # whether this try's count was committed, for a failure to take back
     try:
         certificate_id = services.ensure_pending(enrollment_id)
         if certificate_id is not None and not tries.start(certificate_id):
@@ -33,6 +34,7 @@ def issue_certificate(self, enrollment_id: int) -> str | None:
         # The pending row is visible to the student from here on, and the try outlives a
         # worker killed while drawing.
         db.session.commit()
+        counted = certificate_id is not None
         if certificate_id is None:
             return None
         issued = services.issue(certificate_id)
@@ -43,7 +45,7 @@ def issue_certificate(self, enrollment_id: int) -> str | None:
         db.session.rollback()
         log.warning("certificate for enrollment %s failed: %s", enrollment_id, exc)
         if certificate_id is not None:
-            services.record_failure(certificate_id, exc)
+            services.record_failure(certificate_id, exc, counted=counted)
             db.session.commit()
         if self.request.retries >= self.max_retries:
             # Left "failed" for the periodic sweep; nothing is lost.
