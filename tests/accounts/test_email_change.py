@@ -285,3 +285,25 @@ def test_with_a_second_factor_on_the_email_change_takes_a_code_as_well(app, clie
     right = {**wrong, "code": support.totp_code(secret, steps=1)}
     assert support.post_form(client, "/account/email", right).status_code == 200
     assert len(_mail_to(app, "new@example.com")) == 1
+
+
+def test_a_copy_of_this_devices_cookies_stops_working_after_the_email_changes(app, client):
+    # As after a password change: whoever copied this browser's cookies could otherwise go on
+    # in an account whose recovery address just moved, with every other device signed out.
+    from campus.accounts.models import UserSession
+    from campus.extensions import db
+
+    _member(app)
+    support.login(client, "old@example.com", remember="y")
+    copied = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+    _ask(client, "new@example.com")
+    [message] = _mail_to(app, "new@example.com")
+    assert client.get(support.link_in(message)).status_code == 302
+    assert client.get("/api/v1/me").status_code == 200  # this browser goes on
+    for name, value in copied.items():
+        stolen = app.test_client()
+        stolen.set_cookie(name, value)
+        assert stolen.get("/api/v1/me").status_code == 401, name
+    with app.app_context():
+        (live,) = db.session.scalars(select(UserSession).where(UserSession.revoked_at.is_(None)))
+        assert live.remembered

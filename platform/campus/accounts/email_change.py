@@ -21,7 +21,7 @@ from campus.accounts.services import (
     spend_tokens,
     verify_password,
 )
-from campus.accounts.sessions import end_sessions
+from campus.accounts.sessions import end_sessions, renew_session
 from campus.accounts.signals import email_changed
 from campus.audit import AuditEntry, record
 from campus.extensions import db
@@ -105,7 +105,9 @@ def confirm_change(user: User, raw: str) -> int:
     """Make the link's address the account's email; end the other sessions; return how many.
 
     The link only works for the signed-in account that asked for it, exactly once, until it
-    expires; the old address is told, with the new one masked.
+    expires; the old address is told, with the new one masked. This device goes on with a new
+    session token (the view hands it to the browser), as after a password change: a copy of its
+    cookies must not outlive a change of the address that recovers the account.
     """
     token = peek_token(raw, PURPOSE)
     if token.user_id != user.id or not token.new_email:
@@ -131,6 +133,7 @@ def confirm_change(user: User, raw: str) -> int:
         raise AccountError("That address is no longer available. Choose another one.") from None
     spend_tokens(user.id, _SPENT_BY_CHANGE)
     ended = end_sessions(user, keep_current=True)
+    renew_session(user)
     readdress_unsent(old, address)
     queue_email(
         old,

@@ -6,8 +6,8 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from campus.accounts import bp, email_change
-from campus.accounts.access import code_checks, password_checks
+from campus.accounts import bp, email_change, sessions
+from campus.accounts.access import code_checks, open_browser_session, password_checks
 from campus.accounts.forms import ChangeEmailForm
 from campus.accounts.services import AccountError
 from campus.audit import record_refusal
@@ -57,7 +57,9 @@ def confirm_email_change(token: str) -> Response | tuple[str, int]:
     except AccountError as exc:
         db.session.rollback()
         return render_template("accounts/link_problem.html", message=str(exc), verify=True), 400
+    renewed = sessions.current_session()  # the new token's record
     db.session.commit()
+    open_browser_session(user, remember=bool(renewed and renewed.remembered))
     others = f" {counted(ended, 'other device')} signed out." if ended else ""
     flash(f"Your email address is now {user.email}.{others}", "success")
     return redirect(url_for("accounts.profile"))
