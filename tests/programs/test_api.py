@@ -61,7 +61,8 @@ def test_a_course_closed_after_publishing_is_named_but_not_linked(app, client):
     assert offered == {closed_slug: False, open_slug: True}
 
 
-def test_a_candidate_app_is_told_the_attempts_left_and_when_the_next_opens(app, client):
+def _progress_after_one_failed_sitting(app, client, slug: str, attempts: int) -> dict:
+    """The API's progress of a candidate who failed one sitting of an exam with a 7-day wait."""
     from datetime import UTC, datetime
 
     import time_machine
@@ -73,7 +74,7 @@ def test_a_candidate_app_is_told_the_attempts_left_and_when_the_next_opens(app, 
     start = datetime(2026, 6, 1, 13, 0, tzinfo=UTC)
     with app.app_context(), time_machine.travel(start, tick=False):
         program, courses = ready_program(
-            slug="retake", exam_attempts_allowed=3, exam_retake_wait_days=7
+            slug=slug, exam_attempts_allowed=attempts, exam_retake_wait_days=7
         )
         user = candidate(courses)
         sitting = actions.start_exam(user, program)
@@ -81,9 +82,11 @@ def test_a_candidate_app_is_told_the_attempts_left_and_when_the_next_opens(app, 
         db.session.commit()
         raw = make_token(user.id)
     with time_machine.travel(start, tick=False):
-        progress = client.get("/api/v1/programs", headers=bearer(raw)).json["programs"][0][
-            "progress"
-        ]
+        return client.get("/api/v1/programs", headers=bearer(raw)).json["programs"][0]["progress"]
+
+
+def test_a_candidate_app_is_told_the_attempts_left_and_when_the_next_opens(app, client):
+    progress = _progress_after_one_failed_sitting(app, client, "retake", attempts=3)
     # Only the attempts used were given: neither how many are left after a lapse restarted
     # the count, nor when the retake wait ends, so an app could not say what comes next.
     assert progress["exam_attempts_used"] == 1
@@ -92,27 +95,6 @@ def test_a_candidate_app_is_told_the_attempts_left_and_when_the_next_opens(app, 
 
 
 def test_no_next_attempt_is_announced_after_the_last_one(app, client):
-    from datetime import UTC, datetime
-
-    import time_machine
-
-    from campus.extensions import db
-    from campus.programs import actions
-    from tests.programs.helpers import candidate
-
-    start = datetime(2026, 6, 1, 13, 0, tzinfo=UTC)
-    with app.app_context(), time_machine.travel(start, tick=False):
-        program, courses = ready_program(
-            slug="last", exam_attempts_allowed=1, exam_retake_wait_days=7
-        )
-        user = candidate(courses)
-        sitting = actions.start_exam(user, program)
-        actions.submit_exam(user, sitting, {})
-        db.session.commit()
-        raw = make_token(user.id)
-    with time_machine.travel(start, tick=False):
-        progress = client.get("/api/v1/programs", headers=bearer(raw)).json["programs"][0][
-            "progress"
-        ]
+    progress = _progress_after_one_failed_sitting(app, client, "last", attempts=1)
     assert progress["exam_attempts_left"] == 0
     assert progress["exam_next_attempt_at"] is None
