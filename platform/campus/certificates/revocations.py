@@ -5,6 +5,10 @@ a verifier holding a token signed while the certificate was valid fetches it and
 One list per code, not one for the whole site: a list's ids are verification URLs, and a list
 of every revoked code would hand anyone the names behind them (and undo the codes' 80 random
 bits). The list names only the credential of the code in its own URL.
+
+A code a reissue replaced is listed once the replacement exists (issued): its credential prints
+what the reissue corrected. Until then the completion stands under the old code (transcripts
+print it, its page names the code to come), so its credential is still the holder's only one.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Response, jsonify
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
-from campus.certificates.models import Certificate, withdrawn
+from campus.certificates.models import Certificate, CertificateCode, CertificateEvent, withdrawn
 from campus.certificates.services import Lookup, base_url, verification_url
 from campus.extensions import db
 from campus.urls import public_url
@@ -34,13 +38,17 @@ def status_entry(list_url: str) -> dict:
     return {"id": list_url, "type": STATUS_TYPE}
 
 
-def revocation_list(list_url: str, revoked_ids: Iterable[str]) -> dict:
-    """The RevocationList at list_url: its id, the issuer's and the revoked credentials' ids."""
-    return {
-        "id": list_url,
-        "issuer": issuer_id(),
-        "revokedCredentials": [{"id": each, "revoked": True} for each in revoked_ids],
-    }
+def revoked_entry(credential_id: str, reason: str | None = None) -> dict:
+    """One RevokedCredential: the credential's id, and a reason only where it may be public."""
+    entry: dict[str, str | bool] = {"id": credential_id, "revoked": True}
+    if reason:
+        entry["revocationReason"] = reason
+    return entry
+
+
+def revocation_list(list_url: str, revoked: Iterable[dict]) -> dict:
+    """The RevocationList at list_url: its id, the issuer's and the revoked credentials."""
+    return {"id": list_url, "issuer": issuer_id(), "revokedCredentials": list(revoked)}
 
 
 def answer(document: dict) -> Response:
@@ -55,18 +63,51 @@ def certificate_list_url(code: str) -> str:
     return public_url("certificates.revocation_list", code=code)
 
 
+def _replacement_issued(certificate: Certificate, row: CertificateCode) -> bool:
+    """Whether a code issued after this retired one exists: the certificate that replaced it."""
+    if certificate.status in ("issued", "revoked"):
+        return True  # its current code, newer than any it retired, was issued
+    # Being reissued again: one of the codes between was issued (a "failed" reissue never was).
+    later = select(CertificateCode.code).where(
+        CertificateCode.certificate_id == certificate.id, CertificateCode.id > row.id
+    )
+    query = select(
+        exists().where(
+            CertificateEvent.certificate_id == certificate.id,
+            CertificateEvent.kind == "issued",
+            CertificateEvent.code.in_(later),
+        )
+    )
+    return bool(db.session.scalar(query))
+
+
+def replaced_reason(certificate: Certificate) -> str:
+    """Why a replaced code's credential is revoked, naming the code its own page names."""
+    # Never the admin's reason for the reissue: it can be private, as a revocation's.
+    if certificate.status in ("issued", "revoked"):
+        return f"Replaced by the reissued certificate {certificate.code}."
+    return (
+        f"Replaced by a reissued certificate; the current one, {certificate.code}, "
+        "is being prepared."
+    )
+
+
 def certificate_list(found: Lookup) -> dict:
-    """The list for one code: its credential while the certificate is withdrawn, else nothing."""
-    certificate, code = found.certificate, found.code.code
+    """One code's list: its credential once replaced, or while the certificate is withdrawn."""
+    certificate, row = found.certificate, found.code
+    code = row.code
+    # The id the credential was signed with: the frozen URL for the current code; a code a
+    # reissue retired had its data replaced, so its verification URL is built again.
+    if code == certificate.code:
+        signed_id = certificate.data.get("verification_url") or verification_url(code)
+    else:
+        signed_id = verification_url(code)
+    if row.retired_at is not None and _replacement_issued(certificate, row):
+        return revocation_list(
+            certificate_list_url(code), [revoked_entry(signed_id, replaced_reason(certificate))]
+        )
     # Withdrawn covers a revoked certificate being reinstated by a reissue not yet drawn; once
-    # that lands, every code it carried reads as not revoked again.
+    # that lands, its current code reads as not revoked again.
     query = select(withdrawn(Certificate)).where(Certificate.id == certificate.id)
-    revoked: list[str] = []
-    if db.session.scalar(query):
-        # The id the credential was signed with: the frozen URL for the current code; a code a
-        # reissue retired had its data replaced, so its verification URL is built again.
-        if code == certificate.code:
-            revoked.append(certificate.data.get("verification_url") or verification_url(code))
-        else:
-            revoked.append(verification_url(code))
+    revoked = [revoked_entry(signed_id)] if db.session.scalar(query) else []
     return revocation_list(certificate_list_url(code), revoked)

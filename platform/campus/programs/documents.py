@@ -129,7 +129,8 @@ def revocation_list(credential: Credential) -> dict:
     if credential.status == "revoked":
         # The id the badge was signed with: the verification URL frozen at issue.
         signed_id = credential.data.get("verification_url")
-        revoked.append(signed_id or public_url("programs.verify", code=credential.code))
+        signed_id = signed_id or public_url("programs.verify", code=credential.code)
+        revoked.append(revocations.revoked_entry(signed_id))
     return revocations.revocation_list(list_url(credential.code), revoked)
 
 
