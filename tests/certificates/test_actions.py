@@ -229,3 +229,29 @@ def test_a_reissue_keeps_in_the_certificates_history_what_it_printed_before(app,
     helpers.sign_in_admin(app, client)
     page = client.get(f"/admin/certificates/details/?id={certificate_id}").get_data(as_text=True)
     assert "Jordan Smtih" in page
+
+
+def test_a_reissues_audit_entry_shows_what_it_printed_before_and_after(app):
+    # The entry kept the columns only: an auditor reading the log could not tell which name
+    # (or license) the certificate printed before the correction and which it prints now.
+    from campus.accounts.models import User
+    from campus.certificates import actions
+    from tests.certificates.helpers import certificate_of
+
+    done = completed_student(app, "renamed", full_name="Jordan Smtih")
+    with app.app_context():
+        code = certificate_of(done.user_id).code
+        db.session.get(User, done.user_id).full_name = "Jordan Smith"
+        db.session.commit()
+        actions.reissue(code, "Name misspelled", actor=None)
+        db.session.commit()
+        new_code = certificate_of(done.user_id).code
+    (entry,) = [e for e in _entries(app) if e.action == "reissue"]
+    before, after = entry.before["printed"], entry.after["printed"]
+    assert before["participant_name"] == "Jordan Smtih"
+    assert after["participant_name"] == "Jordan Smith"
+    assert (before["code"], after["code"]) == (code, new_code)
+    # Only what changed: the course, hours and license printed the same.
+    for unchanged in ("course_title", "ce_hours", "license_number", "completion_date"):
+        assert unchanged not in before and unchanged not in after
+    assert set(before) == set(after)

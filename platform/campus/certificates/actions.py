@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from campus.accounts.models import User
 from campus.accounts.rules import says_something
-from campus.audit import record, snapshot
+from campus.audit import plain, record, snapshot
 from campus.certificates.models import Certificate, CertificateCode, printed_date_of
 from campus.certificates.services import (
     CertificateError,
@@ -84,6 +84,12 @@ def _corrected(old: dict[str, Any], new: dict[str, Any]) -> str:
     return f"; printed {', '.join(changes)}" if changes else ""
 
 
+def _printed_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict, dict]:
+    """The printed fields a reissue changed, as they read before and after it (for the log)."""
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return {k: plain(old.get(k)) for k in keys}, {k: plain(new.get(k)) for k in keys}
+
+
 def _current(code_text: str) -> Certificate:
     found = find(code_text)
     if found is None:
@@ -115,14 +121,21 @@ def _audit(
     reason: str,
     before: dict[str, Any],
     actor: User | None,
+    printed: tuple[dict, dict] | None = None,
 ) -> None:
     summary = f"{old_code}: {action} ({reason})"
+    after = _state(certificate)
+    if printed is not None:
+        # The frozen text is left out of the states, so what it changed is logged on its own:
+        # the old PDF is deleted, and an auditor reads here what the board was shown before.
+        before = dict(before, printed=printed[0])
+        after["printed"] = printed[1]
     record(
         action,
         certificate,
         summary=summary if actor is not None else f"cli: {summary}",
         before=before,
-        after=_state(certificate),
+        after=after,
         actor=actor,
     )
 
@@ -246,5 +259,6 @@ def reissue(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     elif issue(certificate.id):
         # As the issuing task does: reports queue, and a revoked one's reports stand again.
         certificate_stored.send(None, certificate_id=certificate.id)
-    _audit("reissue", certificate, old_code, reason, before, actor)
+    printed = _printed_changes(printed_before, data)
+    _audit("reissue", certificate, old_code, reason, before, actor, printed)
     return certificate
