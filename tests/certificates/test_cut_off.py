@@ -184,3 +184,37 @@ def test_a_try_that_failed_before_it_was_counted_takes_no_cut_off_back(app, monk
     status, cut_off, error = _state(app, user_id)
     # Those seven runs never drew: the three tries cut off still count, none was taken back.
     assert (status, cut_off) == ("failed", 3) and "database went away" in error
+
+
+def test_the_api_tells_a_certificate_given_up_from_one_being_retried(app):
+    # Both said only "failed": a client could not tell "wait, it is retried" from "given up,
+    # ask the provider". status keeps its meaning; given_up says which.
+    from campus.extensions import db
+    from tests import support
+    from tests.certificates.helpers import completed_student
+
+    s = completed_student(app)
+    own = app.test_client()
+    support.login(own, s.email)
+    with app.app_context():
+        code = certificate_of(s.user_id).code
+
+    def shown() -> tuple[str, bool]:
+        listed = own.get("/api/v1/certificates").get_json()["certificates"][0]
+        one = own.get(f"/api/v1/certificates/{code}").get_json()
+        assert (one["status"], one["given_up"]) == (listed["status"], listed["given_up"])
+        return one["status"], one["given_up"]
+
+    assert shown() == ("issued", False)
+    with app.app_context():
+        certificate_of(s.user_id).status = "failed"
+        db.session.commit()
+    assert shown() == ("failed", False)  # tries left: retried
+    with app.app_context():
+        cert = certificate_of(s.user_id)
+        cert.cut_off_tries = app.config["CERTIFICATE_MAX_CUT_OFF_TRIES"] + 1
+        db.session.commit()
+    assert shown() == ("failed", True)
+    document = own.get("/api/v1/openapi.json").get_json()
+    field = document["components"]["schemas"]["Certificate"]["properties"]["given_up"]
+    assert field["type"] == "boolean" and "reissue" in field["description"]

@@ -37,6 +37,13 @@ class CertificateApprovalSchema(Schema):
 class CertificateSchema(Schema):
     code = fields.String(metadata={"description": "e.g. CE-7K4M-Q2XP-9HDA-3RTW"})
     status = fields.String(metadata={"description": "pending | issued | failed | revoked"})
+    given_up = fields.Boolean(
+        metadata={
+            "description": "true for a failed certificate that will not be tried again: "
+            "drawing it was cut off too many times, and only the provider's reissue starts it "
+            "afresh (contact the provider). false otherwise: a failed one is still retried"
+        }
+    )
     course_title = fields.String(metadata={"description": "The title as approved"})
     ce_hours = fields.Float()
     delivery_type = fields.String()
@@ -78,6 +85,7 @@ def _as_dict(certificate) -> dict:
     return {
         "code": certificate.code,
         "status": certificate.status,
+        "given_up": certificate.given_up,
         "course_title": data["course_title"],
         "ce_hours": float(hours_text(certificate.ce_hours)),
         "delivery_type": data["delivery_type"],
