@@ -68,6 +68,13 @@ class ProgramProgressSchema(Schema):
     )
     credential_code = fields.String(allow_none=True)
     credential_valid_until = fields.Date(allow_none=True)
+    credential_given_up = fields.Boolean(
+        metadata={
+            "description": "true when the credential (status pending) failed to issue on every "
+            "try and will not be tried again until the provider issues it again (contact the "
+            "provider); false otherwise"
+        }
+    )
 
 
 class ProgramSchema(Schema):
@@ -125,6 +132,7 @@ def _progress(state: Progress) -> dict:
         "practical": state.practical.status if state.practical else None,
         "credential_code": credential.code if issued and credential else None,
         "credential_valid_until": credential.valid_until if issued and credential else None,
+        "credential_given_up": credential is not None and credential.given_up,
     }
 
 

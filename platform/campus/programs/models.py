@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -266,6 +267,12 @@ class Credential(TimestampMixin, Model):
         if self.renewed_at is not None:
             return self.valid_from
         return date.fromordinal(self.valid_from.toordinal() + 1)
+
+    @property
+    def given_up(self) -> bool:
+        """Failed and out of the sweep's tries: not issued until an admin issues it again."""
+        limit = current_app.config["CREDENTIAL_SWEEP_MAX_ATTEMPTS"]
+        return self.status == "failed" and self.attempts >= limit
 
     @property
     def queued_again(self) -> bool:
