@@ -234,3 +234,19 @@ def test_a_certificate_never_issued_is_not_listed_while_it_is_reissued(app, clie
     transcript = client.get("/certificates/transcript.csv").get_data(as_text=True)
     assert code_of(app, s.user_id) not in transcript
     assert _surfaces(app, client)["certificates"] == "1.5"
+
+
+def test_the_total_on_the_certificates_page_names_as_many_certificates_as_it_counts(
+    app, client, monkeypatch
+):
+    # The total counts a certificate being reissued (its completion stands), but the line under
+    # it counted issued rows only: "3.5 CE hours from 1 issued certificate".
+    s = completed_student(app)  # "hip-basics", 2 CE hours
+    with app.app_context():
+        complete_course(s.user_id, make_course("neck-basics", ce_hours="1.5"))
+    _reissue_not_landed(app, code_of(app, s.user_id), "Name misspelled", monkeypatch, "pending")
+    support.login(client, s.email)
+    page = client.get("/certificates/").get_data(as_text=True)
+    total = page.split('cert-total-value">', 1)[1].split("<", 1)[0]
+    assert total.strip() == "3.5"
+    assert "from 2 issued certificates" in " ".join(page.split())

@@ -33,6 +33,8 @@ def _index(range_error: str | None = None, status: int = 200):
         "certificates/index.html",
         certificates=certificates,
         total_hours=credit.earned_hours(user.id, certified=True),
+        # The certificates that total counts: issued, and those whose reissue is being drawn.
+        counted=len(services.standing_of(user)),
         awaiting=awaiting,
         # Reloaded while a certificate may land any minute; one given up waits for the staff.
         waiting=bool(awaiting)
