@@ -61,7 +61,12 @@ class CertificateSchema(Schema):
 
 class CertificateListSchema(Schema):
     certificates = fields.List(fields.Nested(CertificateSchema))
-    total_ce_hours = fields.Float(metadata={"description": "Sum over issued certificates"})
+    total_ce_hours = fields.Float(
+        metadata={
+            "description": "Sum over the certificates that count: issued ones and ones being "
+            "reissued"
+        }
+    )
 
 
 def _signed_in_user():
