@@ -359,3 +359,52 @@ def test_the_docs_page_names_the_path_parameters_and_the_body_fields(client):
     assert "<td><code>answers</code></td>" in section
     lesson = page.index("<code>/api/v1/lessons/{lesson_id}/complete</code>")
     assert "<td><code>lesson_id</code></td>" in page[lesson : page.index("</section>", lesson)]
+
+
+# What an answer carries only sometimes; every other field of every answer is always there.
+SOMETIMES = {
+    ("Quiz", "questions"),  # only to a reader who may study the course
+    ("Question", "correct_choice_ids"),  # only after a pass
+    ("Question", "explanation"),
+    ("AttemptOut", "results"),  # only on a pass
+    ("AttemptOut", "revisit"),  # only on a fail
+    ("ErrorBody", "details"),  # only for a validation's per-field messages
+}
+
+
+def _answer_schemas(document: dict) -> set[str]:
+    """The component schemas the answers of the document's operations use, nested ones too."""
+    found: set[str] = set()
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    visit(document["components"]["schemas"][name])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            if method != "parameters":
+                visit(operation["responses"])
+    return found
+
+
+def test_every_field_an_answer_always_carries_is_declared_required(client):
+    # A client generated from the document makes an optional field nullable or absent in its
+    # types, and no check would notice an answer that stopped sending one.
+    document = _document(client)
+    schemas = document["components"]["schemas"]
+    names = _answer_schemas(document)
+    assert {"Me", "Certificate", "DirectoryPage", "Question"} <= names
+    for name in sorted(names):
+        schema = schemas[name]
+        expected = {p for p in schema.get("properties", {}) if (name, p) not in SOMETIMES}
+        assert set(schema.get("required", [])) == expected, name

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from campus.accounts.models import User
-from campus.api.spec import SIGNED_IN, ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema, ResponseSchema
 
 blp = Blueprint("accounts_api", __name__, description="The signed-in user")
 
 
-class MembershipSchema(Schema):
+class MembershipSchema(ResponseSchema):
     status = fields.String(
         metadata={
             "description": "The Stripe subscription's status (active, trialing, past_due, "
@@ -25,7 +25,7 @@ class MembershipSchema(Schema):
     cancel_at_period_end = fields.Boolean()
 
 
-class MeSchema(Schema):
+class MeSchema(ResponseSchema):
     id = fields.Integer()
     email = fields.Email()
     full_name = fields.String()

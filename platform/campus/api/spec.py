@@ -34,6 +34,22 @@ WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]
 
 
+class ResponseSchema(Schema):
+    """The body of a successful answer: the document declares each of its fields required.
+
+    Every field is sent in every answer (null where the field allows it), except those a
+    schema names in SOMETIMES: a client generated from the document can rely on the rest.
+    """
+
+    SOMETIMES: frozenset[str] = frozenset()
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Declare the field required unless the answer carries it only sometimes."""
+        # Required is read only when loading; answers are dumped, so this changes the document
+        # alone (apispec reads the bound fields of a schema instance).
+        field_obj.required = field_name not in self.SOMETIMES
+
+
 class ErrorBodySchema(Schema):
     """What went wrong, for people (message) and programs (code)."""
 

@@ -7,9 +7,9 @@ from datetime import date
 from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 
-from campus.api.spec import SIGNED_IN, ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema, ResponseSchema
 from campus.certificates import services
 from campus.certificates.pdf import hours_text
 from campus.errors import json_error
@@ -22,7 +22,7 @@ blp = Blueprint(
 )
 
 
-class CertificateApprovalSchema(Schema):
+class CertificateApprovalSchema(ResponseSchema):
     board = fields.String()
     approval_number = fields.String()
     valid_from = fields.Date(
@@ -34,7 +34,7 @@ class CertificateApprovalSchema(Schema):
     )
 
 
-class CertificateSchema(Schema):
+class CertificateSchema(ResponseSchema):
     code = fields.String(metadata={"description": "e.g. CE-7K4M-Q2XP-9HDA-3RTW"})
     status = fields.String(metadata={"description": "pending | issued | failed | revoked"})
     given_up = fields.Boolean(
@@ -59,7 +59,7 @@ class CertificateSchema(Schema):
     verification_url = fields.String()
 
 
-class CertificateListSchema(Schema):
+class CertificateListSchema(ResponseSchema):
     certificates = fields.List(fields.Nested(CertificateSchema))
     total_ce_hours = fields.Float(
         metadata={

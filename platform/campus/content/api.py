@@ -6,7 +6,7 @@ from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from campus.api.spec import ErrorSchema
+from campus.api.spec import ErrorSchema, ResponseSchema
 from campus.content import services
 from campus.content.access import current_reader, may_read_full, visible_html, visible_text
 from campus.content.disclaimer import as_dict as disclaimer
@@ -25,12 +25,12 @@ class ArticleQuerySchema(Schema):
     per_page = QueryInteger(load_default=services.PER_PAGE, validate=validate.Range(1, 50))
 
 
-class NamedSchema(Schema):
+class NamedSchema(ResponseSchema):
     slug = fields.String()
     name = fields.String()
 
 
-class ArticleSummarySchema(Schema):
+class ArticleSummarySchema(ResponseSchema):
     slug = fields.String()
     title = fields.String()
     summary = fields.String()
@@ -49,7 +49,7 @@ class ArticleSummarySchema(Schema):
     )
 
 
-class ArticlePageSchema(Schema):
+class ArticlePageSchema(ResponseSchema):
     items = fields.List(fields.Nested(ArticleSummarySchema))
     page = fields.Integer()
     per_page = fields.Integer()
@@ -57,12 +57,12 @@ class ArticlePageSchema(Schema):
     pages = fields.Integer()
 
 
-class DisclaimerSchema(Schema):
+class DisclaimerSchema(ResponseSchema):
     version = fields.String()
     text = fields.String()
 
 
-class RelatedSchema(Schema):
+class RelatedSchema(ResponseSchema):
     slug = fields.String()
     title = fields.String()
     visibility = fields.String()

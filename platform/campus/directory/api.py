@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from campus.api.spec import ErrorSchema
+from campus.api.spec import ErrorSchema, ResponseSchema
 from campus.directory import geo, photos, taxonomy
 from campus.directory import search as finder
 from campus.errors import json_error
@@ -51,7 +51,7 @@ class DirectoryQuerySchema(Schema):
     per_page = QueryInteger(load_default=finder.PER_PAGE, validate=validate.Range(1, 50))
 
 
-class PractitionerSchema(Schema):
+class PractitionerSchema(ResponseSchema):
     slug = fields.String()
     display_name = fields.String()
     practice_name = fields.String()
@@ -69,13 +69,13 @@ class PractitionerSchema(Schema):
     url = fields.String()
 
 
-class CentreSchema(Schema):
+class CentreSchema(ResponseSchema):
     zip = fields.String()
     city = fields.String()
     state = fields.String()
 
 
-class DirectoryPageSchema(Schema):
+class DirectoryPageSchema(ResponseSchema):
     centre = fields.Nested(CentreSchema)
     radius_miles = fields.Float()
     items = fields.List(fields.Nested(PractitionerSchema))

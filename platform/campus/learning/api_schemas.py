@@ -5,11 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from campus.accounts.models import PROFESSIONS
+from campus.api.spec import ResponseSchema
 from campus.integers import Id, QueryInteger
 from campus.learning import catalog as course_catalog
 
 
-class ApprovalSchema(Schema):
+class ApprovalSchema(ResponseSchema):
     board = fields.String()
     approval_number = fields.String()
     valid_from = fields.Date(
@@ -24,7 +25,7 @@ class ApprovalSchema(Schema):
     )
 
 
-class CourseSummarySchema(Schema):
+class CourseSummarySchema(ResponseSchema):
     slug = fields.String()
     title = fields.String(metadata={"description": "The title as approved by the CE boards"})
     summary = fields.String()
@@ -44,7 +45,7 @@ class CourseSummarySchema(Schema):
     url = fields.String()
 
 
-class CatalogSchema(Schema):
+class CatalogSchema(ResponseSchema):
     courses = fields.List(fields.Nested(CourseSummarySchema))
     total = fields.Integer()
     page = fields.Integer()
@@ -65,7 +66,7 @@ class CatalogArgsSchema(Schema):
     page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=9999))
 
 
-class LessonSchema(Schema):
+class LessonSchema(ResponseSchema):
     id = fields.Integer()
     title = fields.String()
     estimated_minutes = fields.Integer()
@@ -76,19 +77,19 @@ class LessonSchema(Schema):
     )
 
 
-class ModuleSchema(Schema):
+class ModuleSchema(ResponseSchema):
     position = fields.Integer()
     title = fields.String()
     lessons = fields.List(fields.Nested(LessonSchema))
 
 
-class ProgressSchema(Schema):
+class ProgressSchema(ResponseSchema):
     done = fields.Integer()
     total = fields.Integer()
     percent = fields.Integer()
 
 
-class EnrollmentSchema(Schema):
+class EnrollmentSchema(ResponseSchema):
     id = fields.Integer()
     course = fields.String(metadata={"description": "The course slug"})
     course_title = fields.String(
@@ -108,7 +109,7 @@ class EnrollmentSchema(Schema):
     )
 
 
-class ChoiceSchema(Schema):
+class ChoiceSchema(ResponseSchema):
     id = fields.Integer(
         metadata={
             "description": "Send it in choice_ids; the answers of a question added together "
@@ -118,7 +119,9 @@ class ChoiceSchema(Schema):
     text = fields.String()
 
 
-class QuestionSchema(Schema):
+class QuestionSchema(ResponseSchema):
+    SOMETIMES = frozenset({"correct_choice_ids", "explanation"})
+
     id = fields.Integer()
     position = fields.Integer()
     kind = fields.String(metadata={"description": "single or multiple"})
@@ -129,7 +132,9 @@ class QuestionSchema(Schema):
     explanation = fields.String()
 
 
-class QuizSchema(Schema):
+class QuizSchema(ResponseSchema):
+    SOMETIMES = frozenset({"questions"})
+
     title = fields.String()
     question_count = fields.Integer()
     pass_mark_percent = fields.Integer()
@@ -161,7 +166,7 @@ class CourseDetailSchema(CourseSummarySchema):
     enrollment = fields.Nested(EnrollmentSchema, allow_none=True)
 
 
-class EnrollmentListSchema(Schema):
+class EnrollmentListSchema(ResponseSchema):
     enrollments = fields.List(fields.Nested(EnrollmentSchema))
     total_ce_hours_earned = fields.Float(
         metadata={
@@ -170,7 +175,7 @@ class EnrollmentListSchema(Schema):
     )
 
 
-class LessonCompletionSchema(Schema):
+class LessonCompletionSchema(ResponseSchema):
     lesson_id = fields.Integer()
     newly_completed = fields.Boolean(
         metadata={"description": "False when the lesson was already complete"}
@@ -211,14 +216,16 @@ class AttemptInSchema(Schema):
             raise ValidationError("Each question may be answered once.", "answers")
 
 
-class QuestionResultSchema(Schema):
+class QuestionResultSchema(ResponseSchema):
     question_id = fields.Integer()
     correct = fields.Boolean()
     correct_choice_ids = fields.List(fields.Integer())
     explanation = fields.String()
 
 
-class AttemptOutSchema(Schema):
+class AttemptOutSchema(ResponseSchema):
+    SOMETIMES = frozenset({"results", "revisit"})
+
     id = fields.Integer()
     attempt_id = fields.Integer(
         metadata={"description": "The attempt (as .../quiz/attempt named it) these answers scored"}

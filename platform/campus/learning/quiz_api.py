@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
-from campus.api.spec import SIGNED_IN, ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema, ResponseSchema
 from campus.extensions import db
 from campus.learning import access, papers
 from campus.learning import quiz as quizzes
@@ -20,7 +20,7 @@ from campus.learning.api_schemas import QuestionSchema
 from campus.learning.models import Quiz, QuizPaper
 
 
-class OpenAttemptSchema(Schema):
+class OpenAttemptSchema(ResponseSchema):
     id = fields.Integer(
         metadata={
             "description": "Send it as attempt_id with the answers: the submission is then "

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 
-from campus.api.spec import SIGNED_IN, ErrorSchema
+from campus.api.spec import SIGNED_IN, ErrorSchema, ResponseSchema
 from campus.licenses.services import licenses_for
 
 blp = Blueprint("licenses_api", __name__, description="The signed-in user's licenses")
 
 
-class LicenseSchema(Schema):
+class LicenseSchema(ResponseSchema):
     id = fields.Integer()
     profession = fields.String(metadata={"description": "massage_therapist, physical_therapist, …"})
     profession_label = fields.String()
@@ -37,7 +37,7 @@ class LicenseSchema(Schema):
     )
 
 
-class LicenseListSchema(Schema):
+class LicenseListSchema(ResponseSchema):
     licenses = fields.List(fields.Nested(LicenseSchema))
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from campus.api.spec import ResponseSchema
 from campus.extensions import db
 from campus.programs.models import Program, ProgramCourse
 from campus.programs.progress import Progress, progress
@@ -21,7 +22,7 @@ blp = Blueprint(
 )
 
 
-class ProgramCourseSchema(Schema):
+class ProgramCourseSchema(ResponseSchema):
     slug = fields.String()
     title = fields.String()
     ce_hours = fields.Float()
@@ -33,7 +34,7 @@ class ProgramCourseSchema(Schema):
     )
 
 
-class ProgramExamRulesSchema(Schema):
+class ProgramExamRulesSchema(ResponseSchema):
     questions = fields.Integer()
     time_limit_minutes = fields.Integer()
     pass_mark_percent = fields.Integer()
@@ -42,7 +43,7 @@ class ProgramExamRulesSchema(Schema):
     domain_weights = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class ProgramProgressSchema(Schema):
+class ProgramProgressSchema(ResponseSchema):
     status = fields.String(
         metadata={
             "description": "not eligible | in progress | complete | pending | valid | "
@@ -77,7 +78,7 @@ class ProgramProgressSchema(Schema):
     )
 
 
-class ProgramSchema(Schema):
+class ProgramSchema(ResponseSchema):
     slug = fields.String()
     title = fields.String()
     description = fields.String()
@@ -101,7 +102,7 @@ class ProgramSchema(Schema):
     )
 
 
-class ProgramListSchema(Schema):
+class ProgramListSchema(ResponseSchema):
     programs = fields.List(fields.Nested(ProgramSchema))
 
 
