@@ -72,6 +72,9 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     from campus.security import register_security
 
     register_security(app)
+    from campus.observability.hooks import start_first
+
+    start_first(app)  # last: every other hook is in place by now
     return app
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from campus.observability import hooks, logs
 from tests import support
+from tests.api.helpers import bearer, member_with_token
 from tests.production import production_app
 
 
@@ -20,6 +21,35 @@ def test_every_response_carries_a_request_id(client):
     first = client.get("/articles/").headers["X-Request-ID"]
     second = client.get("/articles/").headers["X-Request-ID"]
     assert len(first) == 32 and first != second
+
+
+def test_a_request_refused_before_its_view_carries_a_request_id_and_is_logged(app, client, caplog):
+    # A token's 401, a session write's missing CSRF token (400), a body past the limit (413):
+    # refused by hooks that run before the view, and as much a request to trace as any other.
+    _user_id, raw = member_with_token(app, "write")
+    with app.app_context():
+        support.sign_in_directly(client, support.create_user().id)
+    unknown = {"Authorization": "Bearer campus_unknown"}
+    app.config["LOG_REQUESTS"] = True
+    try:
+        with caplog.at_level(logging.INFO, logger=hooks.log.name):
+            refused = [
+                client.get("/api/v1/me", headers=unknown),
+                client.post("/api/v1/courses/any/enroll", json={}),
+                client.post("/login", data={"email": "x@example.com"}),
+                client.post(
+                    "/api/v1/courses/any/quiz/attempts",
+                    json={"answers": "x" * 200_000},
+                    headers=bearer(raw),
+                ),
+            ]
+    finally:
+        app.config["LOG_REQUESTS"] = False
+    assert [r.status_code for r in refused] == [401, 400, 400, 413]
+    for response in refused:
+        assert len(response.headers.get("X-Request-ID", "")) == 32, response.status_code
+    lines = [r for r in caplog.records if r.name == hooks.log.name]
+    assert [r.status for r in lines] == [401, 400, 400, 413]
 
 
 @pytest.mark.parametrize(

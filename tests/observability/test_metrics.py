@@ -86,6 +86,21 @@ def test_requests_are_counted_by_route_and_status_with_latency(client, metrics_o
     assert value(after, "campus_http_request_duration_seconds_sum", **latency) > 0
 
 
+def test_requests_refused_before_their_view_are_counted(client, metrics_on):
+    # A token refused (401) or past its limit (429) never reaches the view: the figures an
+    # operator watches for a misbehaving script must count it all the same.
+    before = scrape(client)
+    unknown = {"Authorization": "Bearer campus_unknown"}
+    for _ in range(2):
+        assert client.get("/api/v1/me", headers=unknown).status_code == 401
+    after = scrape(client)
+    refused = dict(route="/api/v1/me", method="GET", status="401")
+    assert (
+        value(after, "campus_http_requests_total", **refused)
+        == value(before, "campus_http_requests_total", **refused) + 2
+    )
+
+
 def test_failed_sign_ins_are_counted(client, metrics_on, app):
     with app.app_context():
         support.create_user(email="counted@example.com")

@@ -22,6 +22,19 @@ def install(app: Flask) -> None:
     app.teardown_request(_end_request)
 
 
+def start_first(app: Flask) -> None:
+    """Move the request's id and clock before every other before_request hook.
+
+    Called once every hook is registered: a hook that refuses a request (a token's 401 or 429,
+    a session write's missing CSRF token, a body past the limit, a rate limit) answers at once
+    and skips the hooks after it, and its answer would carry no request id and be neither
+    counted nor logged.
+    """
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.remove(_start_request)
+    hooks.insert(0, _start_request)
+
+
 def _start_request() -> None:
     g.campus_started = time.perf_counter()
     g.campus_request_id = logs.request_id_from(request.headers.get(logs.REQUEST_ID_HEADER))
