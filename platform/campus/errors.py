@@ -90,6 +90,7 @@ PLAIN_JSON = {
     403: "These credentials do not give access to this.",
     404: "Nothing exists at this address.",
     405: "This address does not take that method; the Allow header lists the ones it does.",
+    422: "Some of what was sent is not valid; details names each field and what is wrong.",
     500: "The error was logged for us to look into. Try again in a moment.",
 }
 

@@ -136,3 +136,15 @@ def test_options_answers_204_with_allow_and_no_content_on_every_route(app, clien
         assert "Content-Type" not in response.headers, path
         assert response.data == b"", path
         assert "OPTIONS" in response.headers["Allow"], path
+
+
+def test_a_validation_error_says_what_is_wrong_in_plain_words(app, client):
+    # The message is for a person (the document says so), as every other error's is: Werkzeug's
+    # stock sentence for a 422 speaks of "semantic errors" to a developer.
+    from werkzeug.exceptions import UnprocessableEntity
+
+    for url in ("/api/v1/courses?page=x", "/api/v1/articles?per_page=99"):
+        error = client.get(url).get_json()["error"]
+        assert error["code"] == "validation_error", url
+        assert error["message"] != UnprocessableEntity.description, url
+        assert "details" in error["message"], url
