@@ -11,6 +11,7 @@ from tests.learning.helpers import (
     api_post,
     as_payload,
     complete_all_lessons,
+    enroll_directly,
     make_course,
     make_reader,
     right_answers,
@@ -354,3 +355,29 @@ def test_member_goes_from_catalog_to_a_passed_quiz(app, client, course):
     assert "You passed with 100% and completed the course." in html
     dashboard = client.get("/learning/").get_data(as_text=True)
     assert "CE hours earned in" in dashboard and "Course hip-basics" in dashboard
+
+
+def test_enrollments_begun_at_the_same_moment_list_in_one_order_every_time(app, client):
+    # Ordered by activity and enrollment time alone, ties came back in whatever order the
+    # database read them: on PostgreSQL the list could change between two calls.
+    from sqlalchemy import update
+
+    from campus.extensions import db
+    from campus.learning.models import Enrollment
+    from campus.models.base import utcnow
+
+    with app.app_context():
+        courses = [make_course(slug=f"tied-{n}") for n in range(3)]
+    user_id = make_reader(app, "member", client)
+    with app.app_context():
+        ids = [enroll_directly(user_id, c.id) for c in courses]
+        moment = utcnow()
+        db.session.execute(
+            update(Enrollment)
+            .where(Enrollment.id.in_(ids))
+            .values(enrolled_at=moment, last_activity_at=None)
+        )
+        db.session.commit()
+    listed = [e["id"] for e in client.get("/api/v1/enrollments").get_json()["enrollments"]]
+    # The later enrollment first, as between different times.
+    assert listed == sorted(ids, reverse=True)

@@ -47,7 +47,12 @@ def enrollment_rows(user: User) -> list[EnrollmentRow]:
         select(Enrollment)
         .where(Enrollment.user_id == user.id)
         .options(selectinload(Enrollment.course).selectinload(Course.approvals))
-        .order_by(Enrollment.last_activity_at.desc().nulls_last(), Enrollment.enrolled_at.desc())
+        # The id last: rows tied on both times come back in one order on every database.
+        .order_by(
+            Enrollment.last_activity_at.desc().nulls_last(),
+            Enrollment.enrolled_at.desc(),
+            Enrollment.id.desc(),
+        )
     ).all()
     if not enrollments:
         return []
