@@ -145,8 +145,10 @@ def set_security_headers(response: Response, page_policy: str, hsts: str | None)
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     secret = _holds_a_secret()
     if secret:
-        # A Referer would carry the token to the next page, its static files and their logs.
-        headers["Referrer-Policy"] = "no-referrer"
+        # A whole Referer would carry the token to the next page, its static files and their
+        # logs; none at all fails the CSRF check of the page's own form over HTTPS, which wants
+        # one naming this site. The origin alone is both.
+        headers["Referrer-Policy"] = "strict-origin"
     if hsts:
         headers.setdefault("Strict-Transport-Security", hsts)
     attachment = headers.get("Content-Disposition", "").lower().startswith("attachment")

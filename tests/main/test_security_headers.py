@@ -250,8 +250,8 @@ def test_pages_reached_by_an_emailed_secret_are_never_stored_and_do_not_pass_it_
             if response.status_code == 405:
                 continue
             assert response.headers.get("Cache-Control") == "no-store", path
-            # The address holds the secret: no Referer sends it to the next page or a CDN's logs.
-            assert response.headers.get("Referrer-Policy") == "no-referrer", path
+            # The address holds the secret: only the origin goes on to the next page or a CDN.
+            assert response.headers.get("Referrer-Policy") == "strict-origin", path
 
 
 def test_a_page_whose_query_names_an_emailed_link_does_not_pass_it_on(app, client):
@@ -271,7 +271,7 @@ def test_a_page_whose_query_names_an_emailed_link_does_not_pass_it_on(app, clien
     pages += [f"/{page}?next={quote(link, safe='')}" for link in links for page in PAGES]
     for page in pages:
         for response in (client.get(page), support.post_form(client, page, {})):
-            assert response.headers.get("Referrer-Policy") == "no-referrer", page
+            assert response.headers.get("Referrer-Policy") == "strict-origin", page
             assert response.headers.get("Cache-Control") == "no-store", page
     # A way back to an ordinary page is no secret: the site-wide policy stands.
     plain = client.get("/login?next=/account")
@@ -290,7 +290,7 @@ def test_an_untrusted_host_with_a_way_back_is_a_400_not_a_500(_database):
         # The trusted host is still checked as before.
         sent = client.get("/login?next=/account/email/confirm/abc", base_url=BASE_URL)
         assert sent.status_code == 200
-        assert sent.headers["Referrer-Policy"] == "no-referrer"
+        assert sent.headers["Referrer-Policy"] == "strict-origin"
     finally:
         support.clean_database(app)
 
@@ -355,5 +355,51 @@ def test_production_sign_out_deletes_the_remember_cookie_in_a_form_browsers_acce
         assert "max-age=0" in parts, deletion
         assert "secure" in parts and "path=/" in parts, deletion
         assert not [part for part in parts if part.startswith("domain=")], deletion
+    finally:
+        support.clean_database(app)
+
+
+def _referer_a_browser_sends(policy: str, page: str) -> str | None:
+    """The Referer a browser puts on a form sent from `page` to its own site, under `policy`."""
+    if policy == "no-referrer":
+        return None
+    if policy in ("origin", "strict-origin"):
+        return f"{BASE_URL}/"
+    return page  # same-origin and the *-when-cross-origin policies send the whole address
+
+
+def test_a_form_on_a_page_holding_an_emailed_link_can_be_sent_over_https(_database):
+    # Over HTTPS the CSRF check refuses a form sent with no Referer naming this site; the
+    # reset page and the sign-in page with a link in `next` told the browser to send none, so
+    # in production both answered "the form expired" every time.
+    from campus.accounts.services import issue_token
+    from campus.extensions import db
+
+    app = production_app()
+    try:
+        with app.app_context():
+            user = support.create_user(email="sam@example.com")
+            raw = issue_token(user, "reset_password", 3600)
+            db.session.commit()
+        new = "a much sturdier passphrase 9"
+        reset = f"/password/reset/{raw}"
+        login = f"/login?next={quote(f'/account/email/confirm/{raw}', safe='')}"
+        fields = {
+            reset: {"password": new, "confirm": new},
+            login: {"email": "sam@example.com", "password": new},
+        }
+        for path, data in fields.items():
+            client = app.test_client()
+            page = client.get(path, base_url=BASE_URL)
+            referer = _referer_a_browser_sends(page.headers["Referrer-Policy"], BASE_URL + path)
+            assert raw not in (referer or ""), path  # the token stays out of the Referer
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+            sent = client.post(
+                path,
+                base_url=BASE_URL,
+                data={"csrf_token": token and token.group(1), **data},
+                headers={"Referer": referer} if referer else {},
+            )
+            assert sent.status_code == 302, (path, re.findall(r"<h1>.*|<p>.*", sent.text))
     finally:
         support.clean_database(app)
