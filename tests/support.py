@@ -484,6 +484,11 @@ def post_form(client: FlaskClient, path: str, data: dict | None = None, **kwargs
     return client.post(path, data=payload, **kwargs)
 
 
+def confirm_link(client: FlaskClient, link: str, **kwargs: Any):
+    """Open an emailed confirmation link and press its button, as the person does."""
+    return client.post(link, data={"csrf_token": csrf_token(client, link)}, **kwargs)
+
+
 def login(client: FlaskClient, email: str, password: str = "correct horse battery", **kw: Any):
     """Sign a client in through the login form."""
     response = post_form(client, "/login", {"email": email, "password": password, **kw})

@@ -1,12 +1,13 @@
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from campus.accounts.models import User
+from campus.accounts.models import User, UserToken
 from campus.audit import AuditEntry
 from campus.extensions import db
-from tests.support import body_of, create_user, link_in, login, outbox, post_form
+from tests.support import body_of, confirm_link, create_user, link_in, login, outbox, post_form
 
 SIGNUP = {
     "full_name": "Riley Moss",
@@ -41,7 +42,7 @@ def test_signup_creates_account_and_sends_confirmation(app, client):
 
 def test_confirmation_link_signs_the_new_account_in_the_browser_that_signed_up(app, client):
     post_form(client, "/signup", SIGNUP)
-    response = client.get(link_in(outbox(app)[0]))
+    response = confirm_link(client, link_in(outbox(app)[0]))
     assert response.status_code == 302
     me = client.get("/api/v1/me").get_json()
     assert me["email"] == "riley@example.com" and me["email_verified"] is True
@@ -53,7 +54,7 @@ def test_confirmation_link_signs_the_new_account_in_the_browser_that_signed_up(a
 
 def test_a_new_member_is_not_welcomed_back_on_the_first_page(app, client):
     post_form(client, "/signup", SIGNUP)
-    page = client.get(link_in(outbox(app)[0]), follow_redirects=True).get_data(as_text=True)
+    page = confirm_link(client, link_in(outbox(app)[0]), follow_redirects=True).text
     assert "Your email is confirmed." in page
     assert "<h1>Welcome, Riley</h1>" in page and "Welcome back" not in page
 
@@ -63,11 +64,102 @@ def test_confirmation_link_opened_elsewhere_only_confirms(app, client):
     # the link in their own browser, must not land in that account.
     post_form(client, "/signup", SIGNUP)
     owner = app.test_client()
-    assert owner.get(link_in(outbox(app)[0])).status_code == 302
+    assert confirm_link(owner, link_in(outbox(app)[0])).status_code == 302
     assert owner.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me").status_code == 401
     with app.app_context():
         assert db.session.scalar(select(User)).is_verified
+
+
+def test_opening_the_confirmation_link_only_asks_and_the_button_confirms(app, client):
+    # Mail providers' scanners open every link in a message: opening it must confirm nothing,
+    # nor spend the link the person is about to use.
+    post_form(client, "/signup", SIGNUP)
+    link = link_in(outbox(app)[0])
+    for opener in (app.test_client(), client):
+        response = opener.get(link)
+        assert response.status_code == 200
+        page = response.text
+        assert "<strong>riley@example.com</strong>" in page
+        assert re.search(r'<form method="post">\s*<input name="csrf_token" type="hidden"', page)
+        assert ">Confirm this address</button>" in page
+    assert client.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        assert not db.session.scalar(select(User)).is_verified
+        assert db.session.scalar(select(UserToken)).used_at is None
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "email_verified")
+            )
+            == 0
+        )
+    assert confirm_link(client, link).status_code == 302
+    assert client.get("/api/v1/me").get_json()["email_verified"] is True
+
+
+def test_the_confirm_button_without_the_form_token_changes_nothing(app, client):
+    post_form(client, "/signup", SIGNUP)
+    link = link_in(outbox(app)[0])
+    client.get(link)
+    assert client.post(link).status_code == 400
+    assert client.post(link, data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        assert not db.session.scalar(select(User)).is_verified
+
+
+@pytest.mark.parametrize(
+    ("spoil", "says"),
+    [
+        ("expired", "This link has expired."),
+        ("used", "This link has already been used."),
+        ("broken", "This link is not valid."),
+    ],
+)
+def test_a_link_that_cannot_confirm_says_why_when_opened_and_when_pressed(app, client, spoil, says):
+    post_form(client, "/signup", SIGNUP)
+    link = link_in(outbox(app)[0])
+    with app.app_context():
+        token = db.session.scalar(select(UserToken))
+        if spoil == "expired":
+            token.expires_at = token.expires_at - timedelta(days=30)
+        elif spoil == "used":
+            token.used_at = token.created_at
+        db.session.commit()
+    if spoil == "broken":
+        link = link[:-4] + "xxxx"
+    opened = client.get(link)
+    assert opened.status_code == 400 and says in opened.text
+    assert "Confirm this address" not in opened.text
+    pressed = post_form(client, link)
+    assert pressed.status_code == 400 and says in pressed.text
+    assert client.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        assert not db.session.scalar(select(User)).is_verified
+
+
+def test_a_member_who_opens_another_accounts_link_is_told_and_stays_themself(app, client):
+    # A shared computer, a forwarded message: the link names the address it confirms, and the
+    # member signed in here keeps their own account.
+    with app.app_context():
+        create_user(email="kim@example.com")
+    login(client, "kim@example.com")
+    post_form(app.test_client(), "/signup", SIGNUP)
+    link = link_in(outbox(app)[-1])
+    page = client.get(link).text
+    assert "<strong>riley@example.com</strong>" in page
+    assert "You are signed in as kim@example.com, a different account." in page
+    done = confirm_link(client, link, follow_redirects=True).text
+    assert "riley@example.com is confirmed. You are still signed in as kim@example.com." in done
+    assert client.get("/api/v1/me").get_json()["email"] == "kim@example.com"
+    with app.app_context():
+        riley = db.session.scalar(select(User).where(User.email == "riley@example.com"))
+        assert riley.is_verified and riley.last_login_at is None
+    again = client.get(link, follow_redirects=True).text
+    assert "That address is already confirmed. You are signed in as kim@example.com." in again
+    assert "Your email address is already confirmed." not in again
 
 
 def test_signup_leaves_the_same_kind_of_session_whether_or_not_the_address_is_taken(app, client):
@@ -85,7 +177,7 @@ def test_signup_leaves_the_same_kind_of_session_whether_or_not_the_address_is_ta
 def test_verification_link_confirms_email_once(app, client):
     post_form(client, "/signup", SIGNUP)
     link = link_in(outbox(app)[0])
-    assert client.get(link).status_code == 302
+    assert confirm_link(client, link).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(User)).is_verified
     again = app.test_client()
@@ -110,7 +202,7 @@ def test_a_later_verification_link_does_not_sign_in(app, client):
     login(client, "kim@example.com")
     post_form(client, "/verify-email/resend")
     stranger = app.test_client()
-    assert stranger.get(link_in(outbox(app)[-1])).status_code == 302
+    assert confirm_link(stranger, link_in(outbox(app)[-1])).status_code == 302
     assert stranger.get("/api/v1/me").status_code == 401
     with app.app_context():
         assert db.session.scalar(select(User)).is_verified
@@ -213,7 +305,7 @@ def test_signup_stores_names_in_composed_form(app, client):
 
 def test_the_confirmation_link_returns_to_the_page_the_signup_started_from(app, client):
     post_form(client, "/signup?next=/articles/quadratus-lumborum", SIGNUP)
-    response = client.get(link_in(outbox(app)[0]))
+    response = confirm_link(client, link_in(outbox(app)[0]))
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/articles/quadratus-lumborum")
     assert client.get("/api/v1/me").status_code == 200
@@ -221,12 +313,12 @@ def test_the_confirmation_link_returns_to_the_page_the_signup_started_from(app, 
 
 def test_a_signup_next_off_the_site_or_opened_elsewhere_lands_on_the_home_page(app, client):
     post_form(client, "/signup?next=https://evil.example/phish", SIGNUP)
-    response = client.get(link_in(outbox(app)[0]))
+    response = confirm_link(client, link_in(outbox(app)[0]))
     assert response.headers["Location"] in ("/", "http://localhost/")
     other = app.test_client()
     post_form(other, "/signup?next=/courses/", {**SIGNUP, "email": "sky@example.com"})
     elsewhere = app.test_client()  # the link opened in another browser only confirms
-    answer = elsewhere.get(link_in(outbox(app)[-1]))
+    answer = confirm_link(elsewhere, link_in(outbox(app)[-1]))
     assert "/courses/" not in answer.headers["Location"]
 
 
@@ -243,8 +335,8 @@ def test_the_course_pages_sign_up_link_comes_back_to_the_course(app, client):
 def test_signing_up_and_confirming_the_address_are_logged_once_each(app, client):
     post_form(client, "/signup", SIGNUP)
     link = link_in(outbox(app)[0])
-    client.get(link)
-    app.test_client().get(link)  # a second click confirms nothing new
+    confirm_link(client, link)
+    post_form(app.test_client(), link)  # a second click confirms nothing new
     with app.app_context():
         user_id = db.session.scalar(select(User.id))
         entries = db.session.scalars(

@@ -5,7 +5,6 @@ A forgotten password's reset by email is in campus.accounts.reset."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import secrets
 import unicodedata
@@ -99,7 +98,11 @@ class AccountError(ValueError):
 
 
 class AlreadyVerified(AccountError):
-    """A verification link for an address that is already confirmed."""
+    """A verification link for an address that is already confirmed (that of `user_id`)."""
+
+    def __init__(self, message: str, user_id: int) -> None:
+        super().__init__(message)
+        self.user_id = user_id
 
 
 def hash_password(password: str) -> str:
@@ -243,13 +246,18 @@ def issue_token(user: User, purpose: str, max_age: int, *, new_email: str | None
     return raw
 
 
-def peek_token(raw: str, purpose: str) -> UserToken:
-    """Return a usable token without spending it, or raise AccountError saying why not."""
-    token = db.session.scalar(
+def find_token(raw: str, purpose: str) -> UserToken | None:
+    """Return the stored token a link holds, used or not, expired or not; None if there is none."""
+    return db.session.scalar(
         select(UserToken).where(
             UserToken.token_hash == _hash_token(raw or ""), UserToken.purpose == purpose
         )
     )
+
+
+def peek_token(raw: str, purpose: str) -> UserToken:
+    """Return a usable token without spending it, or raise AccountError saying why not."""
+    token = find_token(raw, purpose)
     if token is None or not token.user.is_active:
         # A disabled (or deleted) account's links open nothing, whenever they were mailed.
         raise AccountError("This link is not valid. Request a new one.")
@@ -284,39 +292,6 @@ def send_verification_email(user: User) -> str:
     link = public_url("accounts.verify_email", token=raw)
     queue_email(user.email, "Confirm your email for Campus", "verify_email", user=user, link=link)
     return _hash_token(raw)
-
-
-def verify_email(raw: str, binding: str | None = None) -> tuple[User, bool]:
-    """Mark the token's user as verified; tell whether this link should also sign them in.
-
-    The link finishes a sign-up, so the sign-up page never has to reveal whether the address
-    was new: it signs in an account that has never signed in, on its first confirmation, and
-    only in the browser that signed up (whose session holds the `binding` register_user gave).
-    A link opened anywhere else only confirms, so nobody who signed up with someone else's
-    address gets that person signed in to an account whose password they chose. Admins always
-    sign in through the login page.
-    """
-    known = db.session.scalar(
-        select(UserToken).where(
-            UserToken.token_hash == _hash_token(raw or ""), UserToken.purpose == "verify_email"
-        )
-    )
-    if known is not None and known.user.email_verified_at is not None:
-        # A second click, or an old link: the address is confirmed, which is what they wanted.
-        raise AlreadyVerified("Your email address is already confirmed.")
-    user = consume_token(raw, "verify_email")
-    first = user.email_verified_at is None and user.last_login_at is None
-    if user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-        record(
-            "email_verified",
-            user,
-            summary=f"{user.email}: address confirmed by the emailed link",
-            actor=user,
-        )
-    same_browser = binding is not None and hmac.compare_digest(binding, _hash_token(raw))
-    sign_in = first and same_browser and user.is_active and not user.is_staff
-    return user, sign_in
 
 
 def set_password(user: User, password: str) -> None:

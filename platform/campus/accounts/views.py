@@ -6,7 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from campus.accounts import bp, mfa, reset, services, sessions
+from campus.accounts import bp, confirmation, mfa, reset, services, sessions
 from campus.accounts.access import (
     end_this_session,
     open_browser_session,
@@ -22,6 +22,7 @@ from campus.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from campus.accounts.models import User
 from campus.accounts.security_forms import CodeForm
 from campus.audit import record, record_refusal
 from campus.extensions import db, limiter
@@ -200,14 +201,21 @@ def logout() -> Response:
     return redirect(url_for("main.home"))
 
 
-@bp.get("/verify-email/<token>")
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
 def verify_email(token: str) -> str | tuple[str, int] | Response:
-    """Confirm an email address from the emailed link; in the sign-up browser, also sign in."""
+    """Show whose address the emailed link confirms; its button confirms (and may sign in)."""
+    form = EmptyForm()
     try:
-        user, sign_in = services.verify_email(token, session.get(_SIGNUP_BINDING))
+        if not form.validate_on_submit():
+            # Opening the link changes nothing: mail scanners open every link in a message.
+            user = confirmation.pending_user(token)
+            return render_template(
+                "accounts/confirm_address.html", form=form, email=user.email, user=user
+            )
+        user, sign_in = confirmation.verify_email(token, session.get(_SIGNUP_BINDING))
     except services.AlreadyVerified as exc:
         db.session.rollback()
-        flash(str(exc), "info")
+        flash(_already_confirmed(exc), "info")
         if current_user.is_authenticated:
             return redirect(url_for("main.home"))
         return redirect(url_for("accounts.login"))
@@ -223,8 +231,22 @@ def verify_email(token: str) -> str | tuple[str, int] | Response:
         # The page it lands on greets the member by name, or is the one they signed up from.
         flash("Your email is confirmed.", "success")
         return redirect(target)
-    flash(f"Thank you: {user.email} is confirmed.", "success")
+    flash(f"Thank you: {user.email} is confirmed.{_still_signed_in_as(user)}", "success")
     return redirect(url_for("main.home"))
+
+
+def _still_signed_in_as(user: User) -> str:
+    """Say which account stays signed in when the confirmed address is another account's."""
+    if current_user.is_authenticated and current_user.id != user.id:
+        return f" You are still signed in as {current_user.email}."
+    return ""
+
+
+def _already_confirmed(exc: services.AlreadyVerified) -> str:
+    """Say the link's address is confirmed, without calling it this account's when it is not."""
+    if current_user.is_authenticated and current_user.id != exc.user_id:
+        return f"That address is already confirmed. You are signed in as {current_user.email}."
+    return str(exc)
 
 
 @bp.post("/verify-email/resend")
