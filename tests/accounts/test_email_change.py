@@ -50,7 +50,7 @@ def test_the_email_changes_only_when_the_new_address_confirms(app, client):
     assert _email_of(app, user_id) == "old@example.com"
     [message] = _mail_to(app, "new@example.com")
     link = support.link_in(message)
-    response = client.get(link)
+    response = support.confirm_link(client, link)
     assert response.status_code == 302 and response.headers["Location"].endswith("/account")
     assert _email_of(app, user_id) == "new@example.com"
     # The old address is told, without the new address in full.
@@ -69,6 +69,29 @@ def test_the_email_changes_only_when_the_new_address_confirms(app, client):
 
         actions = list(db.session.scalars(select(AuditEntry.action)))
         assert "email_change_requested" in actions and "email_changed" in actions
+
+
+def test_opening_the_link_only_asks_and_the_button_changes_the_email(app, client):
+    # Mail providers' scanners open every link in a message: opening it must change nothing.
+    user_id = _member(app)
+    support.login(client, "old@example.com")
+    _ask(client, "new@example.com")
+    link = support.link_in(_mail_to(app, "new@example.com")[0])
+    for _ in range(2):
+        page = client.get(link)
+        assert page.status_code == 200
+        assert "<strong>new@example.com</strong>" in page.text
+        assert "instead of old@example.com" in page.text
+        assert re.search(
+            r'<form method="post">\s*<input name="csrf_token" type="hidden"', page.text
+        )
+        assert ">Confirm this address</button>" in page.text
+    assert _email_of(app, user_id) == "old@example.com"
+    assert _mail_to(app, "old@example.com") == []
+    assert client.post(link).status_code == 400  # no form token: nothing changes
+    assert _email_of(app, user_id) == "old@example.com"
+    assert support.confirm_link(client, link).status_code == 302
+    assert _email_of(app, user_id) == "new@example.com"
 
 
 def test_mail_still_waiting_for_delivery_goes_to_the_new_address(app, client, monkeypatch):
@@ -91,7 +114,8 @@ def test_mail_still_waiting_for_delivery_goes_to_the_new_address(app, client, mo
         later = utcnow() + timedelta(minutes=30)
     support.login(client, "old@example.com")
     _ask(client, "new@example.com")
-    assert client.get(support.link_in(_mail_to(app, "new@example.com")[0])).status_code == 302
+    link = support.link_in(_mail_to(app, "new@example.com")[0])
+    assert support.confirm_link(client, link).status_code == 302
     with time_machine.travel(later, tick=False), app.app_context():
         assert sweep_unsent() == 1
     comp = [m for m in support.outbox(app) if "complimentary" in m["Subject"]]
@@ -138,9 +162,12 @@ def test_a_link_works_once(app, client):
     support.login(client, "old@example.com")
     _ask(client, "new@example.com")
     link = support.link_in(_mail_to(app, "new@example.com")[0])
-    assert client.get(link).status_code == 302
-    again = client.get(link)
-    assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
+    assert support.confirm_link(client, link).status_code == 302
+    # Opened or pressed again, it says the address is the account's already, and does nothing.
+    for again in (client.get(link), support.post_form(client, link)):
+        assert again.status_code == 302 and again.headers["Location"].endswith("/account")
+    page = client.get("/account").text
+    assert "Your email address is already new@example.com." in page
     assert _email_of(app, user_id) == "new@example.com"
 
 
@@ -155,8 +182,9 @@ def test_an_expired_link_changes_nothing(app, client):
         later = utcnow() + timedelta(hours=24, minutes=1)
     with time_machine.travel(later, tick=False):
         support.login(client, "old@example.com")
-        response = client.get(link)
-        assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
+        for response in (client.get(link), support.post_form(client, link)):
+            assert response.status_code == 400 and "expired" in response.text
+            assert "Confirm this address" not in response.text
     assert _email_of(app, user_id) == "old@example.com"
 
 
@@ -167,8 +195,10 @@ def test_only_the_newest_link_works(app, client):
     _ask(client, "second@example.com")
     first = support.link_in(_mail_to(app, "first@example.com")[0])
     assert client.get(first).status_code == 400
+    assert support.post_form(client, first).status_code == 400
     assert _email_of(app, user_id) == "old@example.com"
-    assert client.get(support.link_in(_mail_to(app, "second@example.com")[0])).status_code == 302
+    second = support.link_in(_mail_to(app, "second@example.com")[0])
+    assert support.confirm_link(client, second).status_code == 302
     assert _email_of(app, user_id) == "second@example.com"
 
 
@@ -182,9 +212,11 @@ def test_the_link_needs_the_account_that_asked(app, client):
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     _member(app, "someone@example.com")
     support.login(stranger, "someone@example.com")
-    refused = stranger.get(link)
-    assert refused.status_code == 400
-    assert "not for the account you are signed in to" in refused.get_data(as_text=True)
+    for refused in (stranger.get(link), support.post_form(stranger, link)):
+        assert refused.status_code == 400
+        assert "not for the account you are signed in to. Log out" in refused.text
+        assert "new@example.com" not in refused.text and "Confirm this address" not in refused.text
+    assert stranger.get("/api/v1/me").get_json()["email"] == "someone@example.com"
     assert _email_of(app, user_id) == "old@example.com"
 
 
@@ -209,8 +241,8 @@ def test_an_address_taken_before_the_link_is_followed_is_refused(app, client):
     _ask(client, "new@example.com")
     link = support.link_in(_mail_to(app, "new@example.com")[0])
     _member(app, "new@example.com")
-    response = client.get(link)
-    assert response.status_code == 400 and "no longer available" in response.get_data(as_text=True)
+    for response in (client.get(link), support.post_form(client, link)):
+        assert response.status_code == 400 and "no longer available" in response.text
     assert _email_of(app, user_id) == "old@example.com"
 
 
@@ -259,9 +291,9 @@ def test_a_new_password_voids_an_email_change_link_still_out(app, client, how):
         support.login(client, "old@example.com")
         change = {"current_password": support.DEFAULT_PASSWORD, **new}
         assert support.post_form(client, "/account/password", change).status_code == 302
-    response = client.get(link)
-    assert response.status_code == 400
-    assert "already been used" in response.get_data(as_text=True)
+    for response in (client.get(link), support.post_form(client, link)):
+        assert response.status_code == 400
+        assert "already been used" in response.text
     assert _email_of(app, user_id) == "old@example.com"
 
 
@@ -298,7 +330,7 @@ def test_a_copy_of_this_devices_cookies_stops_working_after_the_email_changes(ap
     copied = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
     _ask(client, "new@example.com")
     [message] = _mail_to(app, "new@example.com")
-    assert client.get(support.link_in(message)).status_code == 302
+    assert support.confirm_link(client, support.link_in(message)).status_code == 302
     assert client.get("/api/v1/me").status_code == 200  # this browser goes on
     for name, value in copied.items():
         stolen = app.test_client()

@@ -37,7 +37,7 @@ def _change_email(app, client, new_email: str):
         client, "/account/email", {"email": new_email, "password": support.DEFAULT_PASSWORD}
     )
     [message] = [m for m in support.outbox(app) if m["To"] == new_email]
-    return client.get(support.link_in(message))
+    return support.confirm_link(client, support.link_in(message))
 
 
 def _signed_in(app, email: str = "old@example.com"):

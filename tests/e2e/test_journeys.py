@@ -226,6 +226,39 @@ def test_student_signs_up_pays_studies_passes_and_verifies_the_certificate(
     shot(page, shots, "verified")
 
 
+def test_member_changes_their_email_by_pressing_the_emailed_links_button(
+    page: Page, stack, shots: Path
+):
+    width = page.viewport_size["width"]
+    member = stack.prepare("user", f"mover-{width}@example.com")
+    new = f"moved-{width}@example.com"
+    log_in(page, member["email"], member["password"])
+    page.goto("/account/email")
+    page.locator("#email").fill(new)
+    page.locator("#password").fill(member["password"])
+    submit(page, "Send the confirmation link")
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    link = _link(stack.mail_to(new, "Confirm your new email"))
+
+    # Opening the link only shows the change: mail scanners and previews open links too.
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Confirm your new email address")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(f"{new} the email address of your account")
+    shot(page, shots, "confirm-new-address")
+    page.goto("/account")
+    expect(page.locator("main")).to_contain_text(member["email"])
+    page.goto(link)
+    submit(page, "Confirm this address")
+    expect(page.get_by_text(f"Your email address is now {new}.")).to_be_visible()
+    shot(page, shots, "email-changed")
+
+    # The link opened again says so, and changes nothing.
+    page.goto(link)
+    expect(page.get_by_text(f"Your email address is already {new}.")).to_be_visible()
+    expect(page.get_by_role("button", name="Confirm this address")).to_have_count(0)
+    shot(page, shots, "link-opened-again")
+
+
 def test_member_whose_payment_fails_fixes_the_card_then_cancels_and_resumes(
     page: Page, stack, shots: Path
 ):

@@ -831,7 +831,7 @@ def _change_email(app, client, new: str) -> None:
         client, "/account/email", {"email": new, "password": support.DEFAULT_PASSWORD}
     ).status_code in (200, 302)
     [link] = [m for m in support.outbox(app) if m["To"] == new]
-    assert client.get(support.link_in(link)).status_code == 302
+    assert support.confirm_link(client, support.link_in(link)).status_code == 302
 
 
 def test_deletion_forgets_the_addresses_the_account_had_before(app, client):

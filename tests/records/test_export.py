@@ -396,7 +396,7 @@ def test_the_archive_holds_what_is_kept_under_the_members_earlier_address(app, c
         client, "/account/email", {"email": "new@example.com", "password": support.DEFAULT_PASSWORD}
     ).status_code in (200, 302)
     [link] = [sent for sent in support.outbox(app) if sent["To"] == "new@example.com"]
-    assert client.get(support.link_in(link)).status_code == 302
+    assert support.confirm_link(client, support.link_in(link)).status_code == 302
     support.post_form(client, "/account/data/export")
     archive = _archive(client, _archive_link(app, "new@example.com"))
     [consent] = json.loads(archive.read("consents.json"))

@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from campus.accounts.models import User, UserToken
 from campus.accounts.services import (
     AccountError,
+    AlreadyVerified,
+    find_token,
     get_user_by_email,
     issue_token,
     normalize_email,
@@ -101,6 +103,28 @@ def request_change(user: User, new_email: str, password: str, max_age: int, code
     return address
 
 
+def _usable_token(user: User, raw: str) -> UserToken:
+    """Return the link's token if it can still change this account's email, or raise why not."""
+    known = find_token(raw, PURPOSE)
+    if known is not None and known.user_id == user.id and known.new_email == user.email:
+        # Opened again after the change: the address is the account's, which is what they wanted.
+        raise AlreadyVerified(f"Your email address is already {user.email}.", user.id)
+    token = peek_token(raw, PURPOSE)
+    if token.user_id != user.id or not token.new_email:
+        raise AccountError(
+            "This link is not for the account you are signed in to. Log out, then open it "
+            "again and log in to the account that asked for the change."
+        )
+    if get_user_by_email(token.new_email) is not None:
+        raise AccountError("That address is no longer available. Choose another one.")
+    return token
+
+
+def pending_change(user: User, raw: str) -> str:
+    """Return the address the link would make the account's email, or raise AccountError why not."""
+    return str(_usable_token(user, raw).new_email)
+
+
 def confirm_change(user: User, raw: str) -> int:
     """Make the link's address the account's email; end the other sessions; return how many.
 
@@ -109,12 +133,8 @@ def confirm_change(user: User, raw: str) -> int:
     session token (the view hands it to the browser), as after a password change: a copy of its
     cookies must not outlive a change of the address that recovers the account.
     """
-    token = peek_token(raw, PURPOSE)
-    if token.user_id != user.id or not token.new_email:
-        raise AccountError("This link is not for the account you are signed in to.")
-    address = token.new_email
-    if get_user_by_email(address) is not None:
-        raise AccountError("That address is no longer available. Choose another one.")
+    token = _usable_token(user, raw)
+    address = str(token.new_email)
     spent = db.session.execute(
         update(UserToken)
         .where(UserToken.id == token.id, UserToken.used_at.is_(None))

@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response
 
 from campus.accounts import bp, email_change, sessions
 from campus.accounts.access import code_checks, open_browser_session, password_checks
-from campus.accounts.forms import ChangeEmailForm
-from campus.accounts.services import AccountError
+from campus.accounts.forms import ChangeEmailForm, EmptyForm
+from campus.accounts.services import AccountError, AlreadyVerified
 from campus.audit import record_refusal
 from campus.extensions import db, limiter
 from campus.templating import counted
@@ -47,13 +47,24 @@ def change_email() -> str | tuple[str, int]:
     return render_template("accounts/change_email.html", form=form), status
 
 
-@bp.get("/account/email/confirm/<token>")
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
 @login_required
-def confirm_email_change(token: str) -> Response | tuple[str, int]:
-    """Make the new address the account's email, from the link sent to it."""
+def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
+    """Show the address the emailed link would make the account's; its button makes it so."""
     user = current_user._get_current_object()
+    form = EmptyForm()
     try:
+        if not form.validate_on_submit():
+            # Opening the link changes nothing: mail scanners open every link in a message.
+            address = email_change.pending_change(user, token)
+            return render_template(
+                "accounts/confirm_address.html", form=form, email=address, user=user, change=True
+            )
         ended = email_change.confirm_change(user, token)
+    except AlreadyVerified as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        return redirect(url_for("accounts.profile"))
     except AccountError as exc:
         db.session.rollback()
         return render_template("accounts/link_problem.html", message=str(exc), verify=True), 400
