@@ -44,15 +44,20 @@ def test_a_missed_renewal_does_not_renew_a_credential_earned_again_by_the_exam(a
     with time_machine.travel(START, tick=False):
         user_id, program_id = _certified(app)
     with app.app_context():
+        program = db.session.get(Program, program_id)
+        program.renewal_hours = 8
+        db.session.commit()
         with time_machine.travel(START + timedelta(days=300), tick=False):
-            # Renewal hours earned in the period, but no worker ran to renew it.
+            # 4 of the 8 renewal hours then asked for earned in the period: not renewed.
             complete(user_id, make_course("missed-renewal", hours="4"))
         # Lapsed two days ago, within the renewal grace: the holder sits the exam again.
         with time_machine.travel(datetime(2028, 3, 2, 10, 0, tzinfo=UTC), tick=False):
-            program = db.session.get(Program, program_id)
             user = db.session.get(User, user_id)
             sitting = actions.start_exam(user, program)
             actions.submit_exam(user, sitting, right_answers(sitting))
+            db.session.commit()
+            # An admin lowers the renewal hours after: the lapsed period now earned them.
+            program.renewal_hours = 4
             db.session.commit()
             renew_credentials.delay().get()
             db.session.expire_all()

@@ -25,7 +25,7 @@ from campus.programs import codes, documents
 from campus.programs.eligibility import licensed_since
 from campus.programs.exam import latest_credential
 from campus.programs.models import Credential, CredentialEvent, Program
-from campus.programs.progress import progress
+from campus.programs.progress import Progress, progress
 from campus.programs.standing import standing
 from campus.storage import delete_after_commit, delete_on_rollback, get_storage
 from campus.templating import counted
@@ -234,6 +234,13 @@ def renewal_due(credential: Credential, today: date) -> bool:
     start = credential.renewal_counts_from
     hours = credit.earned_hours(credential.user_id, start, credential.valid_until)
     return hours >= program.renewal_hours
+
+
+def awaiting_renewal(state: Progress, today: date) -> bool:
+    """Tell whether the candidate's credential lapsed but the next renewal check renews it."""
+    # Within the grace days on hours earned in time: no exam is needed, and a sitting started
+    # now would spend one of the attempts counted afresh since the lapse for nothing.
+    return bool(state.exam.lapsed_at and state.credential and renewal_due(state.credential, today))
 
 
 def renew(credential: Credential, today: date) -> bool:

@@ -111,12 +111,7 @@ def detail(slug: str):
     today = dates.today()
     # Lapsed but within the renewal grace on hours earned in time: the next check renews it,
     # so the page must not send the holder to the exam.
-    renewing = bool(
-        state
-        and state.exam.lapsed_at
-        and state.credential
-        and issuing.renewal_due(state.credential, today)
-    )
+    renewing = bool(state and issuing.awaiting_renewal(state, today))
     db.session.commit()
     return _private(
         Response(

@@ -1,0 +1,83 @@
+"""The days after a credential's expiry in which the nightly check still renews it on hours
+earned within it: the holder is told so, and is not sent to the exam."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from campus.accounts.models import User
+from campus.extensions import db
+from campus.programs import actions, exam
+from campus.programs.models import ExamSitting, Program
+from campus.programs.tasks import renew_credentials
+from tests import support
+from tests.programs.helpers import candidate, complete, make_course, ready_program, right_answers
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)  # the credential runs to February 29, 2028
+IN_GRACE = datetime(2028, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _renewal_waiting(app) -> tuple[int, str]:
+    """A holder who earned the renewal hours in time, whose credential lapsed unrenewed."""
+    with app.app_context():
+        program, courses = ready_program(validity_months=24, renewal_hours=4)
+        user = candidate(courses, when=START - timedelta(days=10))
+        with time_machine.travel(START, tick=False):
+            sitting = actions.start_exam(user, program)
+            actions.submit_exam(user, sitting, right_answers(sitting))
+            db.session.commit()
+        # Earned late on the last day; no check has run since.
+        complete(
+            user.id,
+            make_course("last-day", hours="4"),
+            when=datetime(2028, 2, 29, 23, 0, tzinfo=UTC),
+        )
+        return user.id, program.slug
+
+
+def _sittings() -> int:
+    return db.session.scalar(select(func.count(ExamSitting.id))) or 0
+
+
+def test_a_holder_awaiting_the_nightly_renewal_is_offered_no_exam(app, client):
+    user_id, slug = _renewal_waiting(app)
+    with time_machine.travel(IN_GRACE, tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}").text
+    assert "It will be renewed on the CE hours you earned" in page
+    # An attempt spent on an exam the renewal makes needless: no button leads to one.
+    assert "Start the exam" not in page
+    assert "Exam: not needed to renew" in page
+
+
+def test_a_holder_awaiting_the_nightly_renewal_cannot_start_the_exam_anyway(app, client):
+    user_id, slug = _renewal_waiting(app)
+    with time_machine.travel(IN_GRACE, tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+            before = _sittings()
+        response = support.post_form(client, f"/programs/{slug}/exam")
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/programs/{slug}")
+        page = client.get(f"/programs/{slug}").text
+        with app.app_context():
+            assert _sittings() == before  # no attempt used
+            program = db.session.scalar(select(Program).where(Program.slug == slug))
+            user = db.session.get(User, user_id)
+            assert exam.state(user, program).attempts_left == program.exam_attempts_allowed
+    assert "you need not pass the exam again" in page
+
+
+def test_once_renewed_the_page_shows_the_new_period(app, client):
+    user_id, slug = _renewal_waiting(app)
+    with time_machine.travel(IN_GRACE, tick=False):
+        with app.app_context():
+            assert renew_credentials.delay().get() == 1
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}").text
+    assert "expired" not in page and "Start the exam" not in page
+    assert "valid until February 28, 2030" in page
