@@ -555,8 +555,11 @@ def test_a_return_on_a_retired_program_says_so_to_the_assessor_and_the_candidate
         db.session.scalar(select(Program).where(Program.slug == slug)).published = False
         db.session.commit()
         submission_id = db.session.scalar(select(PracticalSubmission.id))
-    # The candidate can send no new video for it: their page is gone, as for anyone else.
-    assert client.get(f"/programs/{slug}").status_code == 404
+    # While it waits the candidate still sees the page, told the program is retired, with no
+    # upload form: only new videos need a published program.
+    waiting = client.get(f"/programs/{slug}")
+    assert waiting.status_code == 200 and "This program is retired" in waiting.text
+    assert 'name="video"' not in waiting.text
     assessor = _assessor_client(app)
     page = assessor.get(f"/admin/assessments/{submission_id}/").text
     assert "no longer offered" in page and "cannot send another video" in page
@@ -572,6 +575,8 @@ def test_a_return_on_a_retired_program_says_so_to_the_assessor_and_the_candidate
     # Not told to upload again on a page that is a 404 to them.
     assert "upload a new video" not in body and f"/programs/{slug}" not in body
     assert "no longer offered" in body and app.config["PROVIDER_EMAIL"] in body
+    # Returned, nothing of theirs goes on in it: the page is gone, as for anyone else.
+    assert client.get(f"/programs/{slug}").status_code == 404
 
 
 def test_a_pass_on_a_retired_program_still_earns_the_credential(app, client):

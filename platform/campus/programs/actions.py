@@ -218,7 +218,8 @@ def review_practical(
         dedupe_key=f"program-practical-reviewed:{submission.id}",
         submission=submission,
         program_url=public_url("programs.detail", slug=submission.program.slug),
-        # A retired program's page opens to its holders only: no link where none can follow.
+        # On a retired program the email links to its page only where a pass still earns the
+        # credential: a return or an idle pass ends the candidate's work there.
         within_reach=credential_within_reach(submission.user, submission.program),
     )
     if submission.status == "passed":

@@ -26,7 +26,7 @@ from campus.errors import handle_http_exception, json_error
 from campus.extensions import db, limiter
 from campus.integers import id_from
 from campus.models.base import utcnow
-from campus.programs import actions, bp, codes, documents, exam, issuing, practicals
+from campus.programs import actions, bp, codes, documents, exam, issuing, practicals, retired
 from campus.programs.eligibility import professions_text
 from campus.programs.models import Credential, ExamSitting, Program, ProgramCourse
 from campus.programs.progress import progress
@@ -59,21 +59,12 @@ def _shown_to(program: Program, user: User | None, *, holders: bool = True) -> b
     if program.published or acts_as_admin(user):
         return True
     # A program unpublished (retired, as the admin is told to instead of deleting one with
-    # credentials) still shows its holders their credential and its PDF: it is still theirs.
+    # credentials) still shows its page to a candidate with work in it: a credential (any
+    # period's, so a newer one pending does not hide the issued one), an exam sitting, a video
+    # waiting for review. That work goes on, and the page says what the retirement means.
     if not holders or user is None:
         return False
-    # Any period's, not the latest only: a newer one still pending (or failed) would hide
-    # the issued one from its holder.
-    held = db.session.scalar(
-        select(Credential.id)
-        .where(
-            Credential.user_id == user.id,
-            Credential.program_id == program.id,
-            Credential.status.in_(("issued", "revoked")),
-        )
-        .limit(1)
-    )
-    return held is not None
+    return retired.has_work_in(user, program)
 
 
 def _private(response: Response) -> Response:
@@ -112,6 +103,12 @@ def detail(slug: str):
     # Lapsed but within the renewal grace on hours earned in time: the next check renews it,
     # so the page must not send the holder to the exam.
     renewing = bool(state and issuing.awaiting_renewal(state, today))
+    # Admins preview an unpublished program; a candidate opening a retired one is told why.
+    retired_note = (
+        retired.retirement_note(state, today)
+        if state and not program.published and not acts_as_admin(user)
+        else None
+    )
     db.session.commit()
     return _private(
         Response(
@@ -125,6 +122,7 @@ def detail(slug: str):
                 shortfall=exam.bank_shortfall(program),
                 today=today,
                 renewing=renewing,
+                retired_note=retired_note,
             )
         )
     )
@@ -188,8 +186,6 @@ def sitting(slug: str, sitting_id: int):
                 program=program,
                 sitting=sitting,
                 after=after,
-                # Retired since: its page is gone for a candidate who holds no credential of it.
-                program_shown=_shown_to(program, current_user._get_current_object()),
                 seconds_left=max(int((sitting.deadline_at - utcnow()).total_seconds()), 0),
             )
         )
