@@ -196,7 +196,9 @@ def issue(credential_id: int) -> bool:
         dedupe_key=f"program-credential-issued:{credential.id}",
         credential=credential,
         verify_url=credential.data["verification_url"],
-        program_url=public_url("programs.detail", slug=credential.data["program_slug"]),
+        # The program's address now: the one frozen on the credential when it became due may
+        # have changed since (an admin's edit while issuing waited or was tried again).
+        program_url=public_url("programs.detail", slug=credential.program.slug),
     )
     db.session.flush()
     return True
