@@ -38,3 +38,31 @@ def test_a_video_far_over_the_limit_is_told_the_videos_limit_not_the_sites(app, 
     assert "Your video is larger than 10 KB, the most a practical video may be." in response.text
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PracticalSubmission)) == 0
+
+
+def test_the_page_and_the_refusal_name_a_limit_under_a_megabyte_as_the_413_does(app, client):
+    # Both divided the limit into whole megabytes: "up to 0 MB" on the page and "larger than
+    # 0 MB" in the refusal, for a limit the too-large page calls 10 KB.
+    app.config["PRACTICAL_MAX_BYTES"] = 10 * 1024
+    with app.app_context():
+        program, _courses = ready_program(
+            practical_required=True,
+            practical_techniques="Ischemic compression",
+            rubric="Finds the point",
+        )
+        support.sign_in_directly(client, support.create_user().id)
+        slug = program.slug
+    page = client.get(f"/programs/{slug}").text
+    assert "up to 10 KB" in page and "0 MB" not in page
+    # Over the video's limit by a little: within the form's room, refused once read.
+    video = MP4 + b"\x00" * (10 * 1024)
+    support.post_form(
+        client,
+        f"/programs/{slug}/practical",
+        {"video": (io.BytesIO(video), "me.mp4")},
+        content_type="multipart/form-data",
+    )
+    refused = client.get(f"/programs/{slug}").text
+    assert "The video is larger than 10 KB." in refused
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PracticalSubmission)) == 0

@@ -28,8 +28,10 @@ from campus.models.writes import lock_row
 from campus.programs.eligibility import eligibility
 from campus.programs.models import PracticalSubmission, Program
 from campus.storage import get_storage
+from campus.templating import file_size
 
 CHUNK = 1024 * 1024
+_MB = 1024 * 1024
 # extension -> (MIME type, kind the magic bytes must show); the page's file picker offers the same
 EXTENSIONS = {
     "mp4": ("video/mp4", "iso"),
@@ -50,6 +52,16 @@ class PracticalError(Exception):
 def max_bytes() -> int:
     """The largest video accepted, in bytes."""
     return int(current_app.config["PRACTICAL_MAX_BYTES"])
+
+
+def limit_text() -> str:
+    """The video's size limit as people read it: "200 MB", or "10 KB" under a megabyte."""
+    # One wording for the page, the refusal and the too-large answer: whole megabytes alone
+    # made a limit under one read "0 MB", and cut 1.5 MB down to "1 MB".
+    limit = max_bytes()
+    if limit >= _MB and limit % _MB == 0:
+        return f"{limit // _MB} MB"
+    return file_size(limit)
 
 
 def _kind_of(head: bytes) -> str | None:
@@ -89,7 +101,7 @@ def read_video(stream: IO[bytes], filename: str) -> CheckedVideo:
             break
         size += len(piece)
     if size > limit:
-        raise PracticalError(f"The video is larger than {limit // (1024 * 1024)} MB.")
+        raise PracticalError(f"The video is larger than {limit_text()}.")
     if not size:
         raise PracticalError("The file is empty.")
     if _kind_of(head) != expected:

@@ -33,7 +33,6 @@ from campus.programs.progress import progress
 from campus.programs.standing import standing
 from campus.security import any_origin
 from campus.storage import send
-from campus.templating import file_size
 from campus.throttling import by_address, setting
 from campus.urls import public_url
 
@@ -118,7 +117,7 @@ def detail(slug: str):
                 state=state,
                 standing=standing(program),
                 professions_text=professions_text(program),
-                max_mb=practicals.max_bytes() // (1024 * 1024),
+                video_limit=practicals.limit_text(),
                 shortfall=exam.bank_shortfall(program),
                 today=today,
                 renewing=renewing,
@@ -255,7 +254,6 @@ def submit_practical(slug: str):
 
 # Room for the form's other fields and the multipart headers around the video.
 _FORM_OVERHEAD = 64 * 1024
-_MB = 1024 * 1024
 
 
 def allow_video_bodies() -> None:
@@ -275,14 +273,6 @@ def allow_video_bodies() -> None:
         request.max_content_length = practicals.max_bytes() + _FORM_OVERHEAD
 
 
-def _video_limit() -> str:
-    """The practical video's size limit as the program page writes it ("200 MB")."""
-    limit = practicals.max_bytes()
-    if limit >= _MB and limit % _MB == 0:
-        return f"{limit // _MB} MB"
-    return file_size(limit)
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def video_too_large(exc: RequestEntityTooLarge):
     """Tell a candidate whose video is over the practical's limit that limit, not the site's."""
@@ -291,7 +281,8 @@ def video_too_large(exc: RequestEntityTooLarge):
         return handle_http_exception(exc)
     return handle_http_exception(
         RequestEntityTooLarge(
-            f"Your video is larger than {_video_limit()}, the most a practical video may be. "
+            f"Your video is larger than {practicals.limit_text()}, the most a practical video "
+            "may be. "
             "Shorten it or export it at a lower resolution, then upload it again."
         )
     )
