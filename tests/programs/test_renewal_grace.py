@@ -81,3 +81,22 @@ def test_once_renewed_the_page_shows_the_new_period(app, client):
         page = client.get(f"/programs/{slug}").text
     assert "expired" not in page and "Start the exam" not in page
     assert "valid until February 28, 2030" in page
+
+
+def test_the_api_tells_an_app_the_renewal_is_coming_and_no_exam_is_needed(app, client):
+    # It said only "expired", the exam not passed and 3 attempts left: an app would send the
+    # holder to the exam the page no longer offers, and the server refuses to start.
+    user_id, _slug = _renewal_waiting(app)
+    with time_machine.travel(IN_GRACE, tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        [listed] = client.get("/api/v1/programs").json["programs"]
+        assert listed["progress"]["status"] == "expired"
+        assert listed["progress"]["renewal_pending"] is True
+        with app.app_context():
+            assert renew_credentials.delay().get() == 1
+        [listed] = client.get("/api/v1/programs").json["programs"]
+    assert listed["progress"]["status"] == "valid"
+    assert listed["progress"]["renewal_pending"] is False
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    assert "renewal_pending" in schema["ProgramProgress"]["properties"]

@@ -8,8 +8,10 @@ from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from campus import dates
 from campus.api.spec import ResponseSchema
 from campus.extensions import db
+from campus.programs import issuing
 from campus.programs.models import Program, ProgramCourse
 from campus.programs.progress import Progress, progress
 from campus.programs.standing import standing
@@ -64,6 +66,13 @@ class ProgramProgressSchema(ResponseSchema):
         metadata={"description": "When the retake wait ends; null when none is running"},
     )
     exam_open_sitting = fields.Boolean()
+    renewal_pending = fields.Boolean(
+        metadata={
+            "description": "The credential has expired, but the next nightly renewal check "
+            "renews it on the CE hours earned within its period: no exam is needed, and a "
+            "start is refused"
+        }
+    )
     practical = fields.String(
         allow_none=True, metadata={"description": "submitted | passed | returned, or null"}
     )
@@ -130,6 +139,7 @@ def _progress(state: Progress) -> dict:
         # A wait running after the last attempt opens nothing.
         "exam_next_attempt_at": state.exam.next_start_at if state.exam.attempts_left else None,
         "exam_open_sitting": state.exam.open_sitting is not None,
+        "renewal_pending": issuing.awaiting_renewal(state, dates.today()),
         "practical": state.practical.status if state.practical else None,
         "credential_code": credential.code if issued and credential else None,
         "credential_valid_until": credential.valid_until if issued and credential else None,
