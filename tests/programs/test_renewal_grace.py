@@ -100,3 +100,17 @@ def test_the_api_tells_an_app_the_renewal_is_coming_and_no_exam_is_needed(app, c
     assert listed["progress"]["renewal_pending"] is False
     schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]
     assert "renewal_pending" in schema["ProgramProgress"]["properties"]
+
+
+def test_a_holder_who_earned_the_renewal_hours_is_not_asked_to_earn_them(app, client):
+    # Earned before the period ends, the check after the course lost: the next nightly check
+    # renews it, while the page still asked for the hours already earned.
+    user_id, slug = _renewal_waiting(app)
+    with time_machine.travel(datetime(2028, 2, 29, 23, 30, tzinfo=UTC), tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}").text
+    assert "Renews automatically when you earn" not in page
+    assert (
+        "You have earned the 4 CE hours it needs: the next nightly renewal check renews it." in page
+    )

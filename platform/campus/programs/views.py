@@ -102,6 +102,14 @@ def detail(slug: str):
     # Lapsed but within the renewal grace on hours earned in time: the next check renews it,
     # so the page must not send the holder to the exam.
     renewing = bool(state and issuing.awaiting_renewal(state, today))
+    # Still valid, the hours already earned (the check after the course lost or still queued):
+    # the nightly check renews it, so the page must not ask for those hours again.
+    credential = state.credential if state else None
+    renewal_earned = bool(
+        credential
+        and credential.status_on(today) == "valid"
+        and issuing.renewal_due(credential, today)
+    )
     # Admins preview an unpublished program; a candidate opening a retired one is told why.
     retired_note = (
         retired.retirement_note(state, today)
@@ -121,6 +129,7 @@ def detail(slug: str):
                 shortfall=exam.bank_shortfall(program),
                 today=today,
                 renewing=renewing,
+                renewal_earned=renewal_earned,
                 retired_note=retired_note,
             )
         )
