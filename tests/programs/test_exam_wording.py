@@ -162,3 +162,39 @@ def test_a_sitting_on_a_retired_program_links_to_a_page_that_opens(app, client):
     assert f'href="/programs/{slug}"' in result
     assert "This program is no longer offered." in _text(result)
     assert page.status_code == 200 and "This program is retired" in page.text
+
+
+def test_a_retake_opens_at_the_minute_the_page_gives(app, client):
+    # An attempt submitted at 13:00:40 read "opens June 8 at 13:00", but a start at 13:00:20
+    # that day was refused "from June 8, 2026 at 13:00": the wait ran to the second.
+    with app.app_context(), time_machine.travel(START.replace(second=40), tick=False):
+        program, courses = ready_program(exam_retake_wait_days=7)
+        user = candidate(courses)
+        support.sign_in_directly(client, user.id)
+        slug, user_id = program.slug, user.id
+        started = support.post_form(client, f"/programs/{slug}/exam", {})
+        assert support.post_form(client, started.headers["Location"] + "/submit").status_code
+    week_later = datetime(2026, 6, 8, 13, 0, 20, tzinfo=UTC)
+    with time_machine.travel(week_later, tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)  # a week on: signed in again
+        page = _text(client.get(f"/programs/{slug}").text)
+        assert "Your next attempt opens June 8, 2026 at 13:01 UTC." in page
+        refused = support.post_form(client, f"/programs/{slug}/exam", {}, follow_redirects=True)
+        assert "You can retake the exam from June 8, 2026 at 13:01 UTC." in _text(refused.text)
+    with time_machine.travel(week_later.replace(minute=1, second=0), tick=False):
+        again = support.post_form(client, f"/programs/{slug}/exam", {})
+        assert "/exam/" in again.headers["Location"]
+
+
+def test_with_no_wait_a_retake_starts_the_moment_an_attempt_ends(app, client):
+    with app.app_context(), time_machine.travel(START.replace(second=40), tick=False):
+        program, courses = ready_program(exam_retake_wait_days=0)
+        support.sign_in_directly(client, candidate(courses).id)
+        slug = program.slug
+        started = support.post_form(client, f"/programs/{slug}/exam", {})
+        support.post_form(client, started.headers["Location"] + "/submit")
+        page = _text(client.get(f"/programs/{slug}").text)
+        assert "Your next attempt opens" not in page and "Start the exam" in page
+        again = support.post_form(client, f"/programs/{slug}/exam", {})
+        assert "/exam/" in again.headers["Location"]

@@ -181,6 +181,14 @@ class ExamState:
         return max(self.allowed - self.used, 0)
 
 
+def _on_the_minute(moment: datetime) -> datetime:
+    """Round a moment up to the next whole minute (one already whole stays)."""
+    # Pages and refusals give the retake's opening to the minute ("at 13:01"): a wait running
+    # to the second would refuse a start made at the minute they gave.
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
+
+
 def state(user: User, program: Program, now: datetime | None = None) -> ExamState:
     """Close the candidate's expired sitting, then say where they stand."""
     now = now or utcnow()
@@ -200,6 +208,8 @@ def state(user: User, program: Program, now: datetime | None = None) -> ExamStat
         wait_until = (last.closed_at or last.started_at) + timedelta(
             days=program.exam_retake_wait_days
         )
+        if program.exam_retake_wait_days:  # with none, a retake starts as soon as one ends
+            wait_until = _on_the_minute(wait_until)
         if wait_until > now:
             next_start = wait_until
     return ExamState(
