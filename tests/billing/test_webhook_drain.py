@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select, text
 
 from campus.billing import tasks
 from campus.billing.models import StripeCustomer, Subscription, WebhookEvent
-from campus.billing.stripe_api import SIMULATED_PRICE_ID
+from campus.billing.stripe_api import SIMULATED_PRICE_ID, PaymentProviderError
 from campus.extensions import db
 from campus.mail.models import EmailMessage
 from campus.models.base import utcnow
@@ -273,7 +273,7 @@ def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
 
     def fail(_event):
         calls.append("failed")
-        raise RuntimeError("Stripe timed out")
+        raise PaymentProviderError("Stripe timed out")
 
     def crash(_event):
         calls.append("cut off")
@@ -282,7 +282,7 @@ def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
     monkeypatch.setitem(events._HANDLERS, "poison.crash", fail)
     evt = event("poison.crash", {"id": "r", "object": "thing"})
     row_id = _store(app, evt)
-    # Failing tries, retried with backoff and by reconcile, as many as they come.
+    # Tries failing as Stripe is away, retried with backoff and by reconcile, as many as they come.
     for _ in range(claims.CLAIMED_TRIES + 2):
         assert tasks.process_webhook_event.apply(args=(row_id,)).get() == "failed"
     _drain_killed(app)  # nothing received: a failed event is not the drain's
@@ -310,7 +310,7 @@ def test_a_replayed_event_gets_every_claimed_try_again(app, monkeypatch):
         db.session.commit()
         assert tasks.drain_webhook_events.run() == 1
     row = _rows(app)[evt["id"]]
-    assert (row.status, row.last_error) == ("failed", "RuntimeError: Stripe timed out")
+    assert (row.status, row.last_error) == ("failed", "PaymentProviderError: Stripe timed out")
     # Every try is still counted: the failing ones, those cut off, the drain's and its retry.
     assert (row.attempts, row.cut_off_tries) == (2 * claims.CLAIMED_TRIES + 4, 0)
 
@@ -326,7 +326,7 @@ def test_an_event_whose_own_task_kills_its_worker_is_given_up_and_not_requeued(a
 
     def fail(_event):
         calls.append("failed")
-        raise RuntimeError("Stripe timed out")
+        raise PaymentProviderError("Stripe timed out")
 
     def crash(_event):
         calls.append("cut off")

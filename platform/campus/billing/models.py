@@ -80,8 +80,9 @@ class WebhookEvent(TimestampMixin, Model):
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)  # every try, failed ones too
-    # A drain's claimed tries that never finished (their worker died): each is counted when
-    # claimed and taken back when it ends; a replay starts it at 0 (claims.CLAIMED_TRIES).
+    # Tries spent: each is counted when it starts, kept when cut off by its worker's death or
+    # failed other than transiently, taken back otherwise; all spent, the event is given up
+    # (claims.CLAIMED_TRIES). A replay starts it at 0. The column keeps its first name.
     cut_off_tries: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from campus.billing.claims import CLAIMED_TRIES
+from campus.billing.claims import given_up
 from campus.billing.customer_email import repair_customer_email
 from campus.billing.events import PROCESS_TASK
 from campus.billing.models import StripeCustomer, WebhookEvent
@@ -119,14 +119,14 @@ def _sync_forgotten_customers(
 def _requeue_stuck(stale_after_minutes: int) -> int:
     """Send again the events left received or failed longer than that; return how many.
 
-    Not one given up because its processing killed its worker every time: only a replay does.
+    Not one given up with its tries spent (claims): only a replay takes it up again.
     """
     cutoff = utcnow() - timedelta(minutes=stale_after_minutes)
     stuck = db.session.scalars(
         select(WebhookEvent).where(
             WebhookEvent.status.in_(("received", "failed")),
             WebhookEvent.updated_at < cutoff,
-            WebhookEvent.cut_off_tries < CLAIMED_TRIES,
+            ~given_up(),
         )
     ).all()
     for row in stuck:

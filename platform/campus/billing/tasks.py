@@ -66,7 +66,11 @@ def _backoff(retries: int) -> int:
 
 
 def _process(event_row_id: int, counted: bool = False) -> tuple[str | None, Exception | None]:
-    """Process one stored event and commit; a failure is recorded and returned, not raised."""
+    """Process one stored event and commit; return its status and the error to retry it for.
+
+    A failure is recorded, not raised; an event it gives up (claims.record_failure) is returned
+    without one: it is not retried until an admin replays it.
+    """
     try:
         row = events.process_event(event_row_id, counted)
         status = row.status if row is not None else None
@@ -75,9 +79,9 @@ def _process(event_row_id: int, counted: bool = False) -> tuple[str | None, Exce
     except Exception as exc:
         db.session.rollback()
         log.warning("webhook event %s failed: %s", event_row_id, exc, exc_info=True)
-        claims.record_failure(event_row_id, exc, counted)
+        gave_up = claims.record_failure(event_row_id, exc, counted)
         db.session.commit()
-        return "failed", exc
+        return "failed", None if gave_up else exc
 
 
 @shared_task(
@@ -92,7 +96,7 @@ def process_webhook_event(self, event_row_id: int) -> str | None:
     started = claims.start_try(event_row_id)
     db.session.commit()  # the try outlives a worker killed processing the event
     if not started:
-        return "failed"  # its processing killed its worker every time: left for a replay
+        return "failed"  # given up (claims): left for a replay
     status, exc = _process(event_row_id)
     if exc is None:
         return status
@@ -115,11 +119,12 @@ def process_webhook_event(self, event_row_id: int) -> str | None:
 #   next wake-up by any later event drains it, and sweep_webhook_events (beat, every minute)
 #   sends a drain for an event older than SWEEP_AFTER.
 # - A worker killed mid-event leaves it "processing", claimed: once the claim is older than
-#   claims.CLAIM_TIMEOUT the sweep's drain takes it again, and an event whose every claimed
-#   try (claims.CLAIMED_TRIES) killed its worker is marked "failed", so it cannot stop the
-#   queue behind it.
+#   claims.CLAIM_TIMEOUT the sweep's drain takes it again, and an event whose tries are all
+#   spent (claims.CLAIMED_TRIES: cut off, or failed other than transiently) is given up,
+#   "failed", so it cannot stop the queue behind it.
 # - An event whose processing fails is marked "failed" and handed to process_webhook_event,
-#   which retries it with backoff as before; reconcile requeues failed events left behind.
+#   which retries it with backoff as before (unless that failure gave it up); reconcile
+#   requeues failed events left behind, never one given up.
 # Each claim is one conditional UPDATE (FOR UPDATE SKIP LOCKED): concurrent drains share a
 # backlog and never take one event twice; process_event skips an event already processed or
 # ignored besides.
