@@ -131,3 +131,28 @@ def test_a_drain_stops_retrying_an_event_once_it_is_given_up(stripe_app, custome
     assert sent == []
     row = _row(stripe_app, evt["id"])
     assert row.status == "failed" and row.last_error.startswith("Given up after 1 tries")
+
+
+def test_a_checkout_whose_subscription_stripe_does_not_know_is_given_up_after_its_tries(
+    stripe_app, stripe_client, customer
+):
+    # Stripe answers 404 for it every time (made with other keys, or in the other mode).
+    user_id, customer_id = customer
+    session = {
+        "id": new_id("cs"),
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(user_id),
+        "customer": customer_id,
+        "subscription": "sub_unknown",
+        "status": "complete",
+    }
+    evt = event("checkout.session.completed", session)
+    post_event(stripe_client, evt)
+    row_id = _row(stripe_app, evt["id"]).id
+    for _ in range(claims.CLAIMED_TRIES - 1):
+        tasks.process_webhook_event.apply(args=(row_id,))
+    row = _row(stripe_app, evt["id"])
+    assert row.status == "failed" and row.last_error.startswith("Given up after")
+    assert "sub_unknown not found at Stripe" in row.last_error
+    assert _requeued_in_an_hour(stripe_app) == 0

@@ -24,7 +24,7 @@ from campus.billing.access import (
 )
 from campus.billing.closing import without_personal_fields
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
-from campus.billing.stripe_api import PaymentProviderError, gateway
+from campus.billing.stripe_api import RequestRefused, gateway
 from campus.billing.subscriptions import (
     apply_subscription,
     customer_for,
@@ -165,7 +165,9 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
         sub = session["subscription"] if isinstance(session.get("subscription"), dict) else None
         sub = sub or gateway().retrieve_subscription(sub_id)
         if sub is None:
-            raise PaymentProviderError(f"subscription {sub_id} not found at Stripe")
+            # Stripe answered 404 (made with other keys, or in the other mode): it answers the
+            # same every time, so the event is given up after its tries (claims), not requeued.
+            raise RequestRefused(f"subscription {sub_id} not found at Stripe")
         status, reason, row = apply_subscription(sub, fetch_stamp(), allow_refetch=False)
         if row is None:
             return status, reason
