@@ -93,14 +93,14 @@ def test_sync_does_not_undo_a_newer_state_an_event_stored_while_it_waited(
 ):
     from sqlalchemy import update
 
-    from campus.billing import subscriptions
+    from campus.billing import syncing
 
     user_id, customer_id = member
     # Stripe listed the subscription past due; the payment that followed went through and its
     # event was processed while the sync came to this subscription (after it read the mirror).
     fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, status="past_due")
     paid_at = int(time.time()) + 60
-    real_lock = subscriptions.lock_subscription
+    real_lock = syncing.lock_subscription
 
     def event_lands_first(sub_id: str):
         with db.engine.begin() as connection:
@@ -109,10 +109,10 @@ def test_sync_does_not_undo_a_newer_state_an_event_stored_while_it_waited(
                 .where(Subscription.stripe_subscription_id == sub_id)
                 .values(status="active", source_timestamp=paid_at)
             )
-        monkeypatch.setattr(subscriptions, "lock_subscription", real_lock)
+        monkeypatch.setattr(syncing, "lock_subscription", real_lock)
         return real_lock(sub_id)
 
-    monkeypatch.setattr(subscriptions, "lock_subscription", event_lands_first)
+    monkeypatch.setattr(syncing, "lock_subscription", event_lands_first)
     result = stripe_app.test_cli_runner().invoke(args=["billing", "sync"])
     assert result.exit_code == 0, result.output
     with stripe_app.app_context():

@@ -13,12 +13,8 @@ from campus.billing.customer_email import repair_customer_email
 from campus.billing.events import PROCESS_TASK
 from campus.billing.models import StripeCustomer, WebhookEvent
 from campus.billing.stripe_api import CustomerMissing, PaymentProviderError
-from campus.billing.subscriptions import (
-    fetch_stamp,
-    forgotten_customers,
-    sync_customer,
-    sync_mirrored,
-)
+from campus.billing.subscriptions import fetch_stamp
+from campus.billing.syncing import forgotten_customers, sync_customer, sync_mirrored
 from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.models.base import utcnow

@@ -1,9 +1,10 @@
 """Billing write logic for members and the webhook door: checkout, portal, sync, intake.
 
-The subscription mirror and its ordering rule live in `subscriptions`, closing and settling a
-member's earlier Checkout Sessions in `checkouts`, the processing of stored
-events in `events`, and the changes an admin or operator makes (comp grants, replays) in
-`actions`. Every function flushes and never commits; views and tasks commit once.
+The subscription mirror and its ordering rule live in `subscriptions`, a customer's sync with
+Stripe in `syncing`, closing and settling a member's earlier Checkout Sessions in `checkouts`,
+the processing of stored events in `events`, and the changes an admin or operator makes (comp
+grants, replays) in `actions`. Every function flushes and never commits; views and tasks commit
+once.
 """
 
 from __future__ import annotations
@@ -29,12 +30,8 @@ from campus.billing.stripe_api import (
     gateway,
     webhook_secret,
 )
-from campus.billing.subscriptions import (
-    customer_for,
-    fetch_stamp,
-    sync_customer,
-    to_datetime,
-)
+from campus.billing.subscriptions import customer_for, fetch_stamp, to_datetime
+from campus.billing.syncing import sync_customer
 from campus.extensions import db
 from campus.jobs import send_task, wake_once
 from campus.models.base import utcnow

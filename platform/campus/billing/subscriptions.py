@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
-from campus.audit import record, snapshot
 from campus.billing.access import (
     ACCESS_STATUSES,
     ENDED_STATUSES,
@@ -170,7 +169,19 @@ def _price_of(obj: dict[str, Any]) -> str | None:
     return id_of(items[0].get("price")) if items else None
 
 
-def _differs(row: Subscription, obj: dict[str, Any]) -> bool:
+def _opened_by_campus(obj: dict[str, Any], customer_id: str | None) -> bool:
+    """Tell whether Campus's own Checkout started this subscription, whatever its price.
+
+    Every checkout Campus opens names the member in its subscription's metadata; the customer
+    must be theirs too (or no one's yet), as when the subscription is first linked.
+    """
+    named = id_from((obj.get("metadata") or {}).get("user_id"))
+    user = user_for_customer(customer_id, named, link=False)
+    return user is not None and user.id == named
+
+
+def differs(row: Subscription, obj: dict[str, Any]) -> bool:
+    """Tell whether Stripe's state of a subscription changes its status or paid time here."""
     return row.status != obj.get("status") or (
         row.current_period_end,
         row.cancel_at_period_end,
@@ -187,10 +198,13 @@ def apply_subscription(
     customer_id = id_of(obj.get("customer"))
     row = lock_subscription(sub_id)
     if row is None:
-        # Only the membership's price starts a mirror; one already mirrored follows Stripe
+        # Only the membership's price starts a mirror, or a checkout Campus opened at a former
+        # one (the price changed while the member paid); one already mirrored follows Stripe
         # whatever its price now (a price change must not keep a cancelled member's access).
         price = _price_of(obj)
-        if price != membership_price_id():
+        if price is None or (
+            price != membership_price_id() and not _opened_by_campus(obj, customer_id)
+        ):
             return "ignored", f"unknown price {price}", None
         # An ended subscription is mirrored (an older event must not bring it back) but does
         # not link its customer: often Stripe ended it by deleting the customer, forgotten here.
@@ -225,7 +239,7 @@ def apply_subscription(
         # before its end, whatever second it carries, and must not reopen access when Stripe
         # cannot settle it. (A state fetched now is Stripe's word: it may repair a drift.)
         return "ignored", "stale: the subscription has ended", row
-    if stamp - row.source_timestamp <= FETCH_MARGIN_SECONDS and _differs(row, obj):
+    if stamp - row.source_timestamp <= FETCH_MARGIN_SECONDS and differs(row, obj):
         # Two states from the same second, or an event from the seconds a fetched state is
         # stamped back: the stored state may be the newer one, and applying the event would
         # undo it for a moment and email a "resumed" and a second "cancel scheduled" that never
@@ -372,77 +386,3 @@ def email_ended(row: Subscription) -> None:
         user=user,
         link=membership_link(),
     )
-
-
-def sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
-    """Mirror a customer's subscriptions as Stripe has them; return (seen, changed)."""
-    seen = changed = 0
-    for sub in gateway().list_subscriptions(record.stripe_customer_id):
-        seen += 1
-        changed += _mirror(sub, stamp)
-    return seen, changed
-
-
-def _mirror(sub: Any, stamp: int) -> bool:
-    """Apply one subscription as Stripe has it; tell whether that repaired a drift."""
-    # Compared under the lock: an event applied meanwhile is no drift for the sync to log.
-    existing = lock_subscription(id_of(sub))
-    drift = existing is None or _differs(existing, sub)
-    before = snapshot(existing) if existing is not None else None
-    status, _reason, row = apply_subscription(sub, stamp, allow_refetch=False)
-    if drift and status == "processed" and row is not None:
-        log.info("synced subscription %s -> %s", row.stripe_subscription_id, row.status)
-        _log_repair(row, before)
-        return True
-    return False
-
-
-def _log_repair(row: Subscription, before: dict[str, Any] | None) -> None:
-    """Log a repair on the member's history: no stored event explains this change of access."""
-    was = before["status"] if before else "not mirrored"
-    record(
-        "subscription_synced",
-        object_type="User",
-        object_id=row.user_id,
-        summary=f"{row.stripe_subscription_id}: {was} -> {row.status} (synced from Stripe)",
-        before=before,
-        after=snapshot(row),
-        system=True,  # the hourly run, or an operator's `billing sync`: no one's choice
-    )
-
-
-def forgotten_customers() -> list[str]:
-    """The customers of live mirrored subscriptions that no customer record names any more."""
-    return list(
-        db.session.scalars(
-            select(Subscription.stripe_customer_id)
-            .where(
-                Subscription.status.not_in(ENDED_STATUSES),
-                Subscription.stripe_customer_id.not_in(select(StripeCustomer.stripe_customer_id)),
-            )
-            .distinct()
-        )
-    )
-
-
-def sync_mirrored(customer_id: str, stamp: int) -> tuple[int, int]:
-    """Mirror one by one the live subscriptions held here for a customer Stripe cannot list.
-
-    Deleting a customer ends its subscriptions at Stripe, which still answers for each of them:
-    without this, a member whose deletion events were lost would keep access for nothing.
-    Returns (seen, changed).
-    """
-    seen = changed = 0
-    sub_ids = db.session.scalars(
-        select(Subscription.stripe_subscription_id).where(
-            Subscription.stripe_customer_id == customer_id,
-            Subscription.status.not_in(ENDED_STATUSES),
-        )
-    ).all()
-    for sub_id in sub_ids:
-        sub = gateway().retrieve_subscription(sub_id)
-        if sub is None:
-            continue  # unknown to Stripe as well (made with other keys): nothing to compare
-        seen += 1
-        changed += _mirror(sub, stamp)
-    return seen, changed

@@ -1,0 +1,65 @@
+"""The membership's price changes (a new STRIPE_PRICE_ID): members who paid the former one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from campus.billing.access import has_paid_access
+from campus.billing.models import Subscription, WebhookEvent
+from campus.extensions import db
+from tests import support
+from tests.billing.fake_stripe import PRICE_ID, event, new_id, post_event, subscription
+
+NEW_PRICE = "price_new_membership"
+
+
+def _member_client(app):
+    with app.app_context():
+        user = support.create_user()
+        user_id, email = user.id, user.email
+    client = app.test_client()
+    support.login(client, email)
+    return client, user_id
+
+
+def _access(app, user_id: int) -> bool:
+    from campus.accounts.models import User
+
+    with app.app_context():
+        return has_paid_access(db.session.get(User, user_id))
+
+
+def _paid_at_the_former_price(app, fake_stripe, monkeypatch):
+    """A member opens Checkout, the price changes, then they pay: (client, user, session, sub)."""
+    client, user_id = _member_client(app)
+    location = support.post_form(client, "/membership/checkout").headers["Location"]
+    session_id = location.rsplit("/", 1)[1]
+    assert fake_stripe.sessions[session_id]["line_items"][0]["price"] == PRICE_ID
+    monkeypatch.setitem(app.config, "STRIPE_PRICE_ID", NEW_PRICE)
+    customer = fake_stripe.sessions[session_id]["customer"]
+    sub = subscription(new_id("sub"), customer, user_id=user_id, price=PRICE_ID)
+    session = fake_stripe.complete_session(session_id, sub)
+    return client, user_id, session, sub
+
+
+def test_a_checkout_paid_at_the_former_price_gives_access(stripe_app, fake_stripe, monkeypatch):
+    client, user_id, session, sub = _paid_at_the_former_price(stripe_app, fake_stripe, monkeypatch)
+    post_event(client, event("checkout.session.completed", dict(session)))
+    with stripe_app.app_context():
+        row = db.session.scalar(select(WebhookEvent))
+        assert (row.status, row.reason) == ("processed", None)
+        mirrored = db.session.scalar(select(Subscription))
+        assert mirrored.stripe_subscription_id == sub["id"] and mirrored.status == "active"
+    assert _access(stripe_app, user_id)
+    assert [m["Subject"] for m in support.outbox(stripe_app)] == [
+        "Welcome to your Campus membership"
+    ]
+
+
+def test_the_success_page_of_a_checkout_paid_at_the_former_price_shows_it_active(
+    stripe_app, fake_stripe, monkeypatch
+):
+    client, user_id, session, _sub = _paid_at_the_former_price(stripe_app, fake_stripe, monkeypatch)
+    page = client.get(f"/membership/success?session_id={session['id']}").get_data(as_text=True)
+    assert "Your membership is active" in page
+    assert _access(stripe_app, user_id)
