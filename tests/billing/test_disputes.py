@@ -151,3 +151,30 @@ def test_a_dispute_is_stored_without_the_person_in_its_evidence(stripe_client, s
     for value in ("Dana Member", "dana@example.com", "Main St", "203.0.113.9"):
         assert value not in payload
     assert "Campus membership" in payload and charge_id in payload
+
+
+@pytest.mark.parametrize(
+    "kind", ["charge.refunded", "charge.dispute.created", "charge.dispute.closed"]
+)
+def test_a_replayed_refund_or_dispute_is_on_the_members_history_once(
+    stripe_client, stripe_app, fake_stripe, member, kind
+):
+    # The admin's Replay says processing again changes nothing: the history must agree.
+    from campus.billing import actions
+
+    user_id, customer_id, charge_id = member
+    obj = (
+        _charge(charge_id, customer_id, 1995)
+        if kind == "charge.refunded"
+        else _dispute(charge_id, "lost" if kind.endswith("closed") else "needs_response")
+    )
+    evt = event(kind, obj)
+    post_event(stripe_client, evt)
+    before = _actions(stripe_app, user_id)
+    assert len(before) == 1
+    with stripe_app.app_context():
+        row = db.session.scalar(select(WebhookEvent))
+        actions.replay_event(row, actor=None)
+        db.session.commit()
+        assert db.session.scalar(select(WebhookEvent.status)) == "processed"
+    assert _actions(stripe_app, user_id) == before

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from campus.accounts.models import User
-from campus.audit import record
+from campus.audit import AuditEntry, record
 from campus.billing.access import ENDED_STATUSES
 from campus.billing.models import Subscription
 from campus.billing.stripe_api import gateway
@@ -32,8 +32,30 @@ def _money(amount: Any, currency: Any) -> str:
     return f"{cents / 100:.2f} {str(currency or '').upper()}".strip()
 
 
-def _note(user: User, action: str, summary: str) -> Outcome:
-    record(action, object_type="User", object_id=user.id, summary=summary, system=True)
+def _note(user: User, action: str, summary: str, event: dict[str, Any]) -> Outcome:
+    """Put the event's news on the member's history, once however often it is processed."""
+    event_id = str(event.get("id"))
+    noted = db.session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.action == action,
+            AuditEntry.object_type == "User",
+            AuditEntry.object_id == str(user.id),
+            AuditEntry.after["stripe_event_id"].as_string() == event_id,
+        )
+        .limit(1)
+    )
+    if noted is None:
+        # The event's id, which a replay of it (the admin's, or `billing replay`) finds here.
+        after = {"stripe_event_id": event_id}
+        record(
+            action,
+            object_type="User",
+            object_id=user.id,
+            summary=summary,
+            after=after,
+            system=True,
+        )
     return "processed", None
 
 
@@ -45,7 +67,8 @@ def on_charge_refunded(event: dict[str, Any]) -> Outcome:
         return "ignored", f"unknown customer {id_of(charge.get('customer'))}"
     refunded = _money(charge.get("amount_refunded"), charge.get("currency"))
     whole = " in full" if charge.get("refunded") is True else ""
-    return _note(user, "payment_refunded", f"{charge.get('id')}: {refunded} refunded{whole}")
+    summary = f"{charge.get('id')}: {refunded} refunded{whole}"
+    return _note(user, "payment_refunded", summary, event)
 
 
 def _disputed(dispute: dict[str, Any]) -> tuple[User | None, str | None]:
@@ -66,7 +89,8 @@ def on_dispute_created(event: dict[str, Any]) -> Outcome:
         return "ignored", why
     amount = _money(dispute.get("amount"), dispute.get("currency"))
     reason = dispute.get("reason") or "no reason given"
-    return _note(user, "payment_disputed", f"{dispute.get('id')}: {amount} disputed ({reason})")
+    summary = f"{dispute.get('id')}: {amount} disputed ({reason})"
+    return _note(user, "payment_disputed", summary, event)
 
 
 def on_dispute_closed(event: dict[str, Any]) -> Outcome:
@@ -78,7 +102,8 @@ def on_dispute_closed(event: dict[str, Any]) -> Outcome:
     status = str(dispute.get("status"))
     ended = _end_live_subscriptions(user) if status == "lost" else []
     tail = f"; ended {', '.join(ended)}" if ended else ""
-    return _note(user, "payment_dispute_closed", f"{dispute.get('id')}: {status}{tail}")
+    summary = f"{dispute.get('id')}: {status}{tail}"
+    return _note(user, "payment_dispute_closed", summary, event)
 
 
 def _end_live_subscriptions(user: User) -> list[str]:
