@@ -63,3 +63,51 @@ def test_the_success_page_of_a_checkout_paid_at_the_former_price_shows_it_active
     page = client.get(f"/membership/success?session_id={session['id']}").get_data(as_text=True)
     assert "Your membership is active" in page
     assert _access(stripe_app, user_id)
+
+
+def test_a_member_on_the_former_price_is_not_told_they_renew_at_the_new_one(stripe_app):
+    client, user_id = _member_client(stripe_app)
+    with stripe_app.app_context():
+        support.make_member(user_id, "active", price_id="price_former")
+    page = client.get("/membership").get_data(as_text=True)
+    assert "Your membership renews on" in page
+    assert "$19.95" not in page.split("Your membership", 2)[2]  # the plan card may show it
+    with stripe_app.app_context():
+        db.session.query(Subscription).update({"price_id": PRICE_ID})
+        db.session.commit()
+    page = client.get("/membership").get_data(as_text=True)
+    assert "for $19.95" in page
+
+
+def test_a_trial_on_the_former_price_is_not_said_to_continue_at_the_new_one(
+    stripe_app, stripe_client
+):
+    import time
+
+    with stripe_app.app_context():
+        user = support.create_user()
+        customer = new_id("cus")
+        from campus.billing.models import StripeCustomer
+
+        db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer))
+        db.session.commit()
+        user_id = user.id
+    trial_end = int(time.time()) + 3 * 86400
+    for price in ("price_former", PRICE_ID):
+        sub = subscription(
+            new_id("sub"),
+            customer,
+            status="trialing",
+            price=price,
+            trial_end=trial_end,
+            user_id=user_id,
+        )
+        post_event(stripe_client, event("customer.subscription.created", sub))
+        post_event(stripe_client, event("customer.subscription.trial_will_end", sub))
+    former, current = [
+        support.body_of(m)
+        for m in support.outbox(stripe_app)
+        if m["Subject"] == "Your Campus trial ends soon"
+    ]
+    assert "$" not in former and "unless you cancel" in former
+    assert "continues at $19.95 a month" in current

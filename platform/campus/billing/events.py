@@ -27,6 +27,7 @@ from campus.billing.models import CheckoutSession, StripeCustomer, Subscription,
 from campus.billing.stripe_api import RequestRefused, gateway
 from campus.billing.subscriptions import (
     apply_subscription,
+    at_membership_price,
     customer_for,
     email_ended,
     email_started,
@@ -207,6 +208,7 @@ def _on_trial_will_end(event: dict[str, Any]) -> tuple[str, str | None]:
         dedupe_key=f"billing:trial:{row.stripe_subscription_id}:{trial_end}",
         user=user,
         trial_end=to_datetime(trial_end),
+        current_price=at_membership_price(row),
         link=membership_link(),
     )
     return "processed", None

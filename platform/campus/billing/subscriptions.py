@@ -169,6 +169,15 @@ def _price_of(obj: dict[str, Any]) -> str | None:
     return id_of(items[0].get("price")) if items else None
 
 
+def at_membership_price(row: Subscription) -> bool:
+    """Tell whether a subscription is charged the membership's current price (pages say it).
+
+    One at a former price (the price changed after the member joined) renews at that price,
+    which Campus does not know: its amount is left out, not misstated.
+    """
+    return row.price_id is None or row.price_id == membership_price_id()
+
+
 def _opened_by_campus(obj: dict[str, Any], customer_id: str | None) -> bool:
     """Tell whether Campus's own Checkout started this subscription, whatever its price.
 

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from campus.billing import access, bp, checkouts, services
 from campus.billing.access import has_paid_access, membership_state
 from campus.billing.stripe_api import PaymentProviderError
+from campus.billing.subscriptions import at_membership_price
 from campus.extensions import db, limiter
 from campus.throttling import by_user, once_per, setting
 from campus.urls import public_url
@@ -43,6 +44,8 @@ def _page_state(user) -> dict:
         "has_access": has_paid_access(user),
         "grace_ends": grace_ends,
         "comp_until": comp_until,
+        # The amount it renews at: a subscription at a former price is not given today's.
+        "current_price": sub is None or at_membership_price(sub),
         "has_customer": user.is_authenticated and services.customer_for(user) is not None,
         "awaiting_payment": user.is_authenticated and services.awaiting_payment(user),
         "first_payment_pending": user.is_authenticated and services.first_payment_pending(user),
