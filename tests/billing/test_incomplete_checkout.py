@@ -232,3 +232,49 @@ def test_joining_again_ends_the_paused_subscription_at_stripe(
     with stripe_app.app_context():
         keys = db.session.scalars(select(EmailMessage.dedupe_key)).all()
     assert not any(key.startswith("billing:ended") for key in keys)
+
+
+def test_a_paused_subscription_stripe_could_not_end_at_the_join_is_ended_by_the_sync(
+    stripe_client, stripe_app, fake_stripe
+):
+    # Stripe failed the cancellation when the new subscription was applied: the new
+    # membership went ahead, and the hourly sync (Stripe back) ends the paused one.
+    import time
+
+    import time_machine
+
+    from campus.billing import tasks
+    from tests.billing.fake_stripe import event, post_event
+
+    with stripe_app.app_context():
+        user = support.create_user()
+        user_id, customer_id = user.id, new_id("cus")
+        db.session.add(StripeCustomer(user_id=user_id, stripe_customer_id=customer_id))
+        db.session.commit()
+    fake_stripe.customers[customer_id] = {"id": customer_id, "object": "customer"}
+    paused = subscription("sub_old", customer_id, status="paused", user_id=user_id)
+    fake_stripe.subscriptions["sub_old"] = paused
+    post_event(stripe_client, event("customer.subscription.updated", paused))
+    joined = subscription("sub_new", customer_id, user_id=user_id)
+    fake_stripe.subscriptions["sub_new"] = joined
+    fake_stripe.fail_paths.add("/v1/subscriptions/sub_old")
+    post_event(stripe_client, event("customer.subscription.created", joined))
+    with stripe_app.app_context():
+        assert (
+            db.session.scalar(
+                select(Subscription.status).where(Subscription.stripe_subscription_id == "sub_new")
+            )
+            == "active"
+        )
+
+    fake_stripe.fail_paths.discard("/v1/subscriptions/sub_old")
+    with time_machine.travel(time.time() + 3600, tick=False), stripe_app.app_context():
+        tasks.reconcile.apply().get()
+    assert len(fake_stripe.calls("DELETE", "/v1/subscriptions/sub_old")) == 2
+    with stripe_app.app_context():
+        statuses = dict(
+            db.session.execute(
+                select(Subscription.stripe_subscription_id, Subscription.status)
+            ).all()
+        )
+    assert statuses == {"sub_old": "canceled", "sub_new": "active"}

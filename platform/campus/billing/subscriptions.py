@@ -295,6 +295,21 @@ def _write_subscription(row: Subscription, obj: dict[str, Any], stamp: int) -> N
         _email_cancel_change(row, "resumed", stamp)
 
 
+def end_paused_beside_access(user_id: int) -> None:
+    """End at Stripe the member's paused subscriptions left beside one that gives access.
+
+    Ending them when the other began to give access fails while Stripe is down, and nothing
+    would try again: the sync (hourly, or the member's own) does.
+    """
+    live = db.session.scalar(
+        select(Subscription)
+        .where(Subscription.user_id == user_id, Subscription.status.in_(ACCESS_STATUSES))
+        .limit(1)
+    )
+    if live is not None:
+        _end_paused_beside(live)
+
+
 def _end_paused_beside(row: Subscription) -> None:
     """End at Stripe the member's paused subscriptions once another one gives access.
 
@@ -313,8 +328,8 @@ def _end_paused_beside(row: Subscription) -> None:
         try:
             end_at_stripe(sub_id, stored)
         except PaymentProviderError as exc:
-            # The new membership must not wait on this: the paused one stays as it was, and
-            # the warning asks an operator to end it.
+            # The new membership must not wait on this: the paused one stays as it was until
+            # the next sync ends it (end_paused_beside_access).
             log.warning("could not end paused subscription %s: %s", sub_id, exc)
 
 

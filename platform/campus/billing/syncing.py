@@ -14,7 +14,13 @@ from campus.audit import record, snapshot
 from campus.billing.access import ENDED_STATUSES
 from campus.billing.models import StripeCustomer, Subscription
 from campus.billing.stripe_api import gateway
-from campus.billing.subscriptions import apply_subscription, differs, id_of, lock_subscription
+from campus.billing.subscriptions import (
+    apply_subscription,
+    differs,
+    end_paused_beside_access,
+    id_of,
+    lock_subscription,
+)
 from campus.extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,6 +32,8 @@ def sync_customer(record: StripeCustomer, stamp: int) -> tuple[int, int]:
     for sub in gateway().list_subscriptions(record.stripe_customer_id):
         seen += 1
         changed += _mirror(sub, stamp)
+    # One that Stripe could not end when another began to give access (it was down then).
+    end_paused_beside_access(record.user_id)
     return seen, changed
 
 
