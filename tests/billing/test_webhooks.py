@@ -1404,3 +1404,25 @@ def test_a_late_failure_of_an_earlier_invoice_does_not_shorten_the_current_grace
     post_event(stripe_client, event("invoice.payment_failed", old, now - 30 * 86400))
     assert _sub(stripe_app, "sub_a").status == "past_due"
     assert _access(stripe_app, user_id)
+
+
+def test_a_live_event_of_a_deleted_customer_delivered_late_does_not_link_it_again(
+    stripe_client, stripe_app, customer
+):
+    # Deleting a customer ends its subscriptions: a creation delivered after the customer's
+    # deletion (and before the subscription's own ending) is no membership to open.
+    user_id, customer_id = customer
+    now = int(time.time())
+    gone = {"id": customer_id, "object": "customer", "deleted": True}
+    post_event(stripe_client, event("customer.deleted", gone, now - 5))
+    created = subscription("sub_a", customer_id, user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.created", created, now - 60))
+    assert not _access(stripe_app, user_id)
+    with stripe_app.app_context():
+        assert db.session.scalar(select(StripeCustomer)) is None
+    ended = subscription("sub_a", customer_id, status="canceled", user_id=user_id)
+    post_event(stripe_client, event("customer.subscription.deleted", ended, now))
+    assert _sub(stripe_app, "sub_a").status == "canceled"
+    assert not _access(stripe_app, user_id)
+    with stripe_app.app_context():
+        assert db.session.scalar(select(StripeCustomer)) is None

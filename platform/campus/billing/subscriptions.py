@@ -29,7 +29,7 @@ from campus.billing.access import (
     membership_state,
     past_due_grace_ends,
 )
-from campus.billing.models import StripeCustomer, Subscription
+from campus.billing.models import StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import PaymentProviderError, gateway, membership_price_id
 from campus.extensions import db
 from campus.integers import id_from
@@ -107,6 +107,10 @@ def user_for_customer(
         return None
     if not link:
         return user
+    if _deleted_at_stripe(customer_id):
+        # Its deletion ended its subscriptions: a late event showing one live opens nothing,
+        # and a customer Stripe refuses every checkout and portal for is no one's to keep.
+        return None
     try:
         with db.session.begin_nested():
             db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer_id))
@@ -118,6 +122,19 @@ def user_for_customer(
         )
         return user if linked == user.id else None
     return user
+
+
+def _deleted_at_stripe(customer_id: str) -> bool:
+    """Tell whether Stripe told us (a stored customer.deleted event) it deleted this customer."""
+    found = db.session.scalar(
+        select(WebhookEvent.id)
+        .where(
+            WebhookEvent.type == "customer.deleted",
+            WebhookEvent.payload.contains(f'"{customer_id}"'),  # quoted: not cus_12 for cus_1
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def lock_subscription(sub_id: str | None) -> Subscription | None:
