@@ -114,3 +114,17 @@ def test_anonymous_has_no_access(app):
     with app.app_context():
         assert not has_paid_access(AnonymousUserMixin())
         assert not has_paid_access(None)
+
+
+def test_an_ended_subscription_mirrored_after_the_live_one_does_not_hide_it(app):
+    # The sync found an old, ended subscription only after the member's current one, whose
+    # payment is now overdue: the member must be asked for the payment, not told it ended.
+    from campus.billing.access import payment_hold
+
+    with app.app_context():
+        user = create_user()
+        make_member(user.id, "past_due", past_due_since=utcnow() - timedelta(days=30))
+        make_member(user.id, "canceled", current_period_end=utcnow() - timedelta(days=400))
+        state = membership_state(user)
+        assert (state.status, state.has_access) == ("past_due", False)
+        assert payment_hold(user).kind == "unpaid"

@@ -91,7 +91,12 @@ def active_comp(user_id: int, now: datetime) -> CompMembership | None:
 
 
 def current_subscription(user_id: int) -> Subscription | None:
-    """Return the user's most relevant subscription: one that grants access, else the newest."""
+    """Return the user's most relevant subscription: one that grants access, else the newest.
+
+    Without access, one Stripe still holds open (a payment awaited, paused) comes before any
+    that ended: the order rows were mirrored in is not Stripe's (a sync may find an old one
+    late), and the member must be asked for the payment, not told the membership ended.
+    """
     subs = db.session.scalars(
         select(Subscription)
         .where(Subscription.user_id == user_id)
@@ -100,6 +105,9 @@ def current_subscription(user_id: int) -> Subscription | None:
     now = utcnow()
     for sub in subs:
         if subscription_grants_access(sub, now):
+            return sub
+    for sub in subs:
+        if sub.status not in ENDED_STATUSES:
             return sub
     return subs[0] if subs else None
 
