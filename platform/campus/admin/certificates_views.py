@@ -93,6 +93,9 @@ class CertificateView(AuditedModelView):
         shown = model.code if isinstance(model, Certificate) else None
         kwargs.setdefault("revoke_form", CertificateChangeForm(prefix="revoke", code=shown))
         kwargs.setdefault("reissue_form", CertificateChangeForm(prefix="reissue", code=shown))
+        # Issued, or being reissued: a reissue not drawn (or given up) does not block it.
+        revocable = isinstance(model, Certificate) and certificate_actions.revocable(model)
+        kwargs.setdefault("revocable", revocable)
         return super().render(template, **kwargs)
 
     def _change(self, certificate_id: int, action: str):

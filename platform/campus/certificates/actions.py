@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from campus.accounts.models import User
 from campus.accounts.rules import says_something
 from campus.audit import plain, record, snapshot
-from campus.certificates.models import Certificate, CertificateCode, printed_date_of
+from campus.certificates.models import (
+    Certificate,
+    CertificateCode,
+    printed_date_of,
+    stands,
+    withdrawn,
+)
 from campus.certificates.services import (
     CertificateError,
     find,
@@ -140,20 +146,42 @@ def _audit(
     )
 
 
+def revocable(certificate: Certificate) -> bool:
+    """Whether a certificate can be revoked: issued, or issued once and being reissued.
+
+    A reissue being drawn, retried or given up leaves the completion standing (or, after a
+    revocation, withdrawn): it must be revocable then too. One whose first issue never landed
+    was never certified, and is not.
+    """
+    if certificate.status in ("issued", "revoked"):
+        return certificate.status == "issued"
+    query = select(or_(stands(Certificate), withdrawn(Certificate))).where(
+        Certificate.id == certificate.id
+    )
+    return bool(db.session.scalar(query))
+
+
 def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
-    """Revoke an issued certificate with a reason (the verify page then says so), and log it."""
+    """Revoke a certificate with a reason (the verify page then says so), and log it.
+
+    Revoking one whose reissue is not drawn yet cancels that reissue: revoked, the issuing
+    task (which locks the row as this does) finds nothing to issue, whenever it runs.
+    """
     reason = (reason or "").strip()
     if not says_something(reason):
         raise CertificateError("Give a reason for the revocation.")
     certificate = _current(code_text)
     if certificate.status == "revoked":
         raise CertificateError(f"{certificate.code} is already revoked.", 409)
-    if certificate.status != "issued":
+    if not revocable(certificate):
         raise CertificateError(f"{certificate.code} is {certificate.status}, not issued.", 409)
     before = _state(certificate)
     certificate.status = "revoked"
     certificate.revoked_at = utcnow()
     certificate.revoked_reason = reason
+    # Nothing is left to draw: a reissue given up (or retried) no longer waits for anyone.
+    certificate.last_error = None
+    certificate.cut_off_tries = 0
     record_event(certificate, "revoked", reason, _history_actor(actor))
     db.session.flush()
     _audit("revoke", certificate, certificate.code, reason, before, actor)

@@ -9,6 +9,8 @@ bits). The list names only the credential of the code in its own URL.
 A code a reissue replaced is listed once the replacement exists (issued): its credential prints
 what the reissue corrected. Until then the completion stands under the old code (transcripts
 print it, its page names the code to come), so its credential is still the holder's only one.
+A certificate revoked before its replacement was drawn lists such a code as revoked, with no
+reason: no replacement of it was ever issued.
 """
 
 from __future__ import annotations
@@ -65,9 +67,10 @@ def certificate_list_url(code: str) -> str:
 
 def _replacement_issued(certificate: Certificate, row: CertificateCode) -> bool:
     """Whether a code issued after this retired one exists: the certificate that replaced it."""
-    if certificate.status in ("issued", "revoked"):
+    if certificate.status == "issued":
         return True  # its current code, newer than any it retired, was issued
-    # Being reissued again: one of the codes between was issued (a "failed" reissue never was).
+    # Being reissued again, or revoked: one of the codes since was issued (a "failed" reissue
+    # never was, nor one revoked before it was drawn).
     later = select(CertificateCode.code).where(
         CertificateCode.certificate_id == certificate.id, CertificateCode.id > row.id
     )
