@@ -293,3 +293,30 @@ def test_a_revocation_waiting_on_the_drawing_task_revokes_what_it_issued(app, mo
         certificate = certificate_of(s.user_id)
         assert certificate.status == "revoked"
         assert [e.kind for e in certificate.events][-2:] == ["issued", "revoked"]
+
+
+def test_a_revocation_of_a_code_reissued_meanwhile_is_refused(app, monkeypatch):
+    # Another admin reissued it between this revocation's lookup and its row lock: the code
+    # acted on is retired, and the certificate now stands under one this admin has not seen.
+    from campus.certificates import actions
+    from campus.certificates.services import CertificateError
+
+    s = completed_student(app)
+    old = code_of(app, s.user_id)
+    real_lock = actions.lock
+    reissued: list[str] = []
+
+    def lock_after_a_reissue(certificate_id):
+        if not reissued:  # the other admin's reissue, which locks the row itself
+            reissued.append("")
+            with app.app_context():
+                reissued[0] = _reissue_left(app, old, "pending", monkeypatch)
+        return real_lock(certificate_id)
+
+    monkeypatch.setattr(actions, "lock", lock_after_a_reissue)
+    with app.app_context():
+        with pytest.raises(CertificateError, match="was replaced by") as refused:
+            actions.revoke(old, "Fraud found", actor=None)
+        assert refused.value.status == 409 and reissued[0] in refused.value.message
+        db.session.rollback()
+        assert certificate_of(s.user_id).status == "pending"

@@ -106,6 +106,12 @@ def _current(code_text: str) -> Certificate:
         )
     certificate = lock(found.certificate.id)
     assert certificate is not None
+    if certificate.code != found.code.code:
+        # Reissued by someone else between the lookup and the lock: the admin acted on a code
+        # that no longer is the certificate's, and would change one they have not seen.
+        raise CertificateError(
+            f"{found.code.code} was replaced by {certificate.code}; use that code.", 409
+        )
     return certificate
 
 
