@@ -198,3 +198,28 @@ def test_with_no_wait_a_retake_starts_the_moment_an_attempt_ends(app, client):
         assert "Your next attempt opens" not in page and "Start the exam" in page
         again = support.post_form(client, f"/programs/{slug}/exam", {})
         assert "/exam/" in again.headers["Location"]
+
+
+def test_a_candidate_over_a_lowered_limit_is_told_how_many_they_used(app, client):
+    # An admin lowered the limit from 3 to 2 after the candidate had used 3: the page and the
+    # refusal read "You have used all 2 attempts", though they used 3.
+    from campus.programs.models import Program
+
+    with app.app_context(), time_machine.travel(START, tick=False):
+        program, courses = ready_program(exam_attempts_allowed=3, exam_retake_wait_days=0)
+        user = candidate(courses)
+        support.sign_in_directly(client, user.id)
+        slug = program.slug
+        for _ in range(3):
+            started = support.post_form(client, f"/programs/{slug}/exam", {})
+            assert support.post_form(client, started.headers["Location"] + "/submit", {})
+    with app.app_context():
+        db.session.scalar(select(Program)).exam_attempts_allowed = 2
+        db.session.commit()
+    with time_machine.travel(START, tick=False):
+        page = _text(client.get(f"/programs/{slug}").text)
+        refused = support.post_form(client, f"/programs/{slug}/exam", {})
+        after = _text(client.get(refused.headers["Location"]).text)
+    said = "You have used 3 attempts at this exam, and it now allows 2."
+    assert said in page and said in after
+    assert "all 2 attempts" not in page and "all 2 attempts" not in after

@@ -180,6 +180,17 @@ class ExamState:
     def attempts_left(self) -> int:
         return max(self.allowed - self.used, 0)
 
+    @property
+    def used_up(self) -> str:
+        """Say how many attempts were used, true also after an admin lowered the limit."""
+        if self.used > self.allowed:
+            return f"{self.used} attempts at this exam, and it now allows {self.allowed}"
+        return (
+            "your 1 attempt at this exam"
+            if self.allowed == 1
+            else (f"all {self.allowed} attempts at this exam")
+        )
+
 
 def _on_the_minute(moment: datetime) -> datetime:
     """Round a moment up to the next whole minute (one already whole stays)."""
@@ -241,10 +252,9 @@ def start(
     if current.passed is not None:
         raise ExamError("You have passed this exam already.")
     if current.attempts_left <= 0:
-        used = "your 1 attempt" if current.allowed == 1 else f"all {current.allowed} attempts"
         # No attempt opens again by itself: the provider, who may allow more, is the next step.
         raise ExamError(
-            f"You have used {used} at this exam. To ask for another attempt, write to "
+            f"You have used {current.used_up}. To ask for another attempt, write to "
             f"{current_app.config['PROVIDER_EMAIL']}."
         )
     if current.next_start_at is not None:
