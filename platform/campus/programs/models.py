@@ -206,6 +206,11 @@ class PracticalSubmission(TimestampMixin, Model):
         IDS_KEPT,
     )
 
+    @property
+    def status_text(self) -> str:
+        """The status in the words the program page uses: "waiting for review" for submitted."""
+        return "waiting for review" if self.status == "submitted" else self.status
+
 
 class Credential(TimestampMixin, Model):
     """A program's credential for one holder and one period, issued once by the worker."""
