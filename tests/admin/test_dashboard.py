@@ -253,3 +253,30 @@ def test_a_completion_counts_in_the_month_its_certificate_prints(app):
     assert march == Decimal("2.00")
     assert (counted["2026-03"], counted["2026-04"]) == (1, 1)
     assert (hours["2026-03"], hours["2026-04"]) == (float(march), 2.0)
+
+
+def test_a_certificate_being_reissued_still_counts_in_the_total(app, monkeypatch):
+    # A reissue clears issued_at until its new PDF is drawn; the completion stands all the while
+    # (the transcript, the CE totals and the roster count it), but the total dropped it.
+    from campus.admin import dashboard
+    from campus.certificates import actions
+    from campus.extensions import db
+    from tests.certificates.helpers import certificate_of, completed_student
+
+    s = completed_student(app)
+    monkeypatch.setattr(actions, "enqueue_after_commit", lambda *args, **kwargs: None)
+    with app.app_context():
+        assert dashboard.build().certificates_total == 1
+        actions.reissue(certificate_of(s.user_id).code, "Name misspelled", actor=None)
+        db.session.commit()
+        certificate = certificate_of(s.user_id)
+        assert certificate.status == "pending" and certificate.issued_at is None
+        assert dashboard.build().certificates_total == 1
+        # Revoked, then reissued to reinstate it: it counts again only once that lands.
+        actions.revoke(certificate.code, "Refunded", actor=None)
+        db.session.commit()
+        assert dashboard.build().certificates_total == 0
+        actions.reissue(certificate.code, "Revoked in error", actor=None)
+        db.session.commit()
+        assert certificate_of(s.user_id).status == "pending"
+        assert dashboard.build().certificates_total == 0

@@ -287,9 +287,12 @@ def _certificate_figures(board: Dashboard, now: datetime) -> None:
     # Revoked certificates count nowhere, as their hours do not.
     standing = certificate.status != "revoked"
     board.certificates = _per_month(issued_at, now, standing)
+    # The total counts by the one rule of what stands (cert_models.stands), as the transcript
+    # and the CE totals do: a certificate whose reissue is being drawn has no issued_at then,
+    # yet its completion stands; one revoked and being reinstated does not, until that lands.
     board.certificates_total = (
         db.session.scalar(
-            select(func.count()).select_from(certificate).where(issued_at.is_not(None), standing)
+            select(func.count()).select_from(certificate).where(cert_models.stands(certificate))
         )
         or 0
     )
