@@ -51,3 +51,37 @@ def test_the_openapi_document_describes_the_given_up_field(client):
     document = client.get("/api/v1/openapi.json").get_json()
     field = document["components"]["schemas"]["ProgramProgress"]["properties"]
     assert field["credential_given_up"]["type"] == "boolean"
+
+
+def test_a_credential_is_not_tried_again_once_its_holder_is_told_it_needs_the_staff(
+    app, monkeypatch
+):
+    # The issuing task retried itself past CREDENTIAL_SWEEP_MAX_ATTEMPTS: the page told the
+    # holder to write to the provider (given up) while a retry was still queued, which could
+    # then issue it unannounced, or fail on with no bound the sweep's limit promised.
+    from campus.programs import actions, issuing
+    from campus.programs.models import Credential
+    from tests.programs.helpers import right_answers
+
+    monkeypatch.setitem(app.config, "CREDENTIAL_SWEEP_MAX_ATTEMPTS", 3)
+    tries: list[int] = []
+    real_render = issuing.documents.render_pdf
+
+    def render_failing_three_times(credential):
+        tries.append(credential.attempts)
+        if len(tries) <= 3:
+            raise OSError("No space left on device")
+        return real_render(credential)
+
+    monkeypatch.setattr(issuing.documents, "render_pdf", render_failing_three_times)
+    with app.app_context():
+        program, courses = ready_program()
+        user = candidate(courses)
+        sitting = actions.start_exam(user, program)
+        actions.submit_exam(user, sitting, right_answers(sitting))  # issuing runs (eager)
+        db.session.commit()
+    with app.app_context():
+        credential = db.session.scalars(db.select(Credential)).one()
+        assert (credential.status, credential.attempts) == ("failed", 3)
+        assert credential.given_up
+    assert len(tries) == 3

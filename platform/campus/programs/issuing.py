@@ -213,6 +213,12 @@ def record_failure(credential_id: int, error: Exception) -> None:
         credential.last_error = str(error)[:2000]
 
 
+def out_of_tries(credential_id: int) -> bool:
+    """Tell whether a credential failed on its last try: nothing retries it but an admin."""
+    credential = db.session.get(Credential, credential_id)
+    return credential is not None and credential.given_up
+
+
 # Days after a period ends in which a check still renews it on hours earned within it: a course
 # finished late on the last day is checked after midnight, or a queue delay or a missed nightly
 # run comes between; the holder met the rule in time either way.

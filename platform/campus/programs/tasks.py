@@ -64,10 +64,14 @@ def issue_credential(self, user_id: int, program_id: int) -> str | None:
     except Exception as exc:
         db.session.rollback()
         log.warning("credential for user %s program %s failed: %s", user_id, program_id, exc)
+        out_of_tries = False
         if credential_id is not None:
             issuing.record_failure(credential_id, exc)
             db.session.commit()
-        if self.request.retries >= self.max_retries:
+            out_of_tries = issuing.out_of_tries(credential_id)
+        # Out of the tries CREDENTIAL_SWEEP_MAX_ATTEMPTS allows, the holder is told it needs the
+        # staff (Credential.given_up): a retry queued here would contradict that.
+        if out_of_tries or self.request.retries >= self.max_retries:
             return "failed"
         if self.request.is_eager:
             return self.apply(args=(user_id, program_id), retries=self.request.retries + 1).result
