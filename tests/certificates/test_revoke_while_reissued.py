@@ -320,3 +320,24 @@ def test_a_revocation_of_a_code_reissued_meanwhile_is_refused(app, monkeypatch):
         assert refused.value.status == 409 and reissued[0] in refused.value.message
         db.session.rollback()
         assert certificate_of(s.user_id).status == "pending"
+
+
+def test_a_replaced_code_does_not_name_a_reissue_revoked_before_it_was_issued(
+    app, client, monkeypatch
+):
+    # First replaced by a second that was issued; a third reissue was revoked before it was
+    # drawn. The first code's list said "Replaced by the reissued certificate <third>": a
+    # certificate that was never issued, as the list of a code with no replacement never says.
+    s = completed_student(app)
+    first = code_of(app, s.user_id)
+    assert _cli(app, "reissue", first, "--reason", "Name misspelled").exit_code == 0
+    second = code_of(app, s.user_id)
+    third = _reissue_left(app, second, "pending", monkeypatch)
+    assert _cli(app, "revoke", third, "--reason", "Fraud found").exit_code == 0
+    (entry,) = client.get(f"/verify/{first}/revocations.json").get_json()["revokedCredentials"]
+    reason = entry["revocationReason"]
+    assert f"Replaced by the reissued certificate {third}" not in reason
+    # What its page shows: replaced, and the current code, which is revoked.
+    assert third in reason and "revoked" in reason and "Fraud" not in reason
+    (later,) = client.get(f"/verify/{second}/revocations.json").get_json()["revokedCredentials"]
+    assert "revocationReason" not in later  # nothing issued replaced the second

@@ -84,11 +84,31 @@ def _replacement_issued(certificate: Certificate, row: CertificateCode) -> bool:
     return bool(db.session.scalar(query))
 
 
+def _current_code_issued(certificate: Certificate) -> bool:
+    """Whether the certificate's current code was ever issued (not revoked before its draw)."""
+    query = select(
+        exists().where(
+            CertificateEvent.certificate_id == certificate.id,
+            CertificateEvent.kind == "issued",
+            CertificateEvent.code == certificate.code,
+        )
+    )
+    return bool(db.session.scalar(query))
+
+
 def replaced_reason(certificate: Certificate) -> str:
     """Why a replaced code's credential is revoked, naming the code its own page names."""
     # Never the admin's reason for the reissue: it can be private, as a revocation's.
-    if certificate.status in ("issued", "revoked"):
+    if certificate.status == "issued" or (
+        certificate.status == "revoked" and _current_code_issued(certificate)
+    ):
         return f"Replaced by the reissued certificate {certificate.code}."
+    if certificate.status == "revoked":
+        # Its reissue was revoked before it was drawn: no certificate was ever issued under
+        # the current code, which the old code's page names (and whose page says revoked).
+        return (
+            f"Replaced by a reissued certificate; the current one, {certificate.code}, is revoked."
+        )
     return (
         f"Replaced by a reissued certificate; the current one, {certificate.code}, "
         "is being prepared."
