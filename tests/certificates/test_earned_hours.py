@@ -250,3 +250,28 @@ def test_the_total_on_the_certificates_page_names_as_many_certificates_as_it_cou
     total = page.split('cert-total-value">', 1)[1].split("<", 1)[0]
     assert total.strip() == "3.5"
     assert "from 2 issued certificates" in " ".join(page.split())
+
+
+def test_a_transcript_prints_the_code_last_issued_when_a_reissue_never_landed(
+    app, client, monkeypatch
+):
+    # Reissued, that reissue given up (never issued), reissued again and still drawn: the
+    # completion stands under the first code, whose signed credential is still valid (its
+    # revocation list is empty), but the transcript printed the second, a code no certificate
+    # was ever issued under.
+    from campus.extensions import db
+
+    s = completed_student(app)
+    first = code_of(app, s.user_id)
+    _reissue_not_landed(app, first, "Name misspelled", monkeypatch, "failed")
+    second = code_of(app, s.user_id)
+    with app.app_context():
+        certificate = certificate_of(s.user_id)
+        certificate.cut_off_tries = app.config["CERTIFICATE_MAX_CUT_OFF_TRIES"] + 1
+        db.session.commit()
+    _reissue_not_landed(app, second, "Tried again", monkeypatch, "pending")
+    support.login(client, s.email)
+    transcript = client.get("/certificates/transcript.csv").get_data(as_text=True)
+    [row] = list(csv.reader(io.StringIO(transcript)))[1:-1]
+    assert (row[5], row[6].rsplit("/", 1)[1]) == (first, first)
+    assert client.get(f"/verify/{first}/revocations.json").get_json()["revokedCredentials"] == []

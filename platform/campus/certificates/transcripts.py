@@ -13,7 +13,7 @@ from sqlalchemy import select
 from campus import dates
 from campus.accounts.models import User
 from campus.certificates import pdf
-from campus.certificates.models import Certificate, CertificateCode, stands
+from campus.certificates.models import Certificate, CertificateCode, CertificateEvent, stands
 from campus.certificates.services import verification_url
 from campus.certificates.transcript_pdf import render_transcript
 from campus.exports import safe_cell
@@ -50,16 +50,24 @@ def codes_now(rows: list[Certificate]) -> dict[int, str]:
     """The code each certificate verifies under now, by its id.
 
     Its own; while a reissue is drawn (or retried) the new code's page is not open yet, so the
-    code it replaces, whose page says the new certificate is being prepared and names it.
+    code it replaces, whose page says the new certificate is being prepared and names it: the
+    last code it was issued under, whose credential stands (a reissue given up and reissued
+    again retired a code no certificate was ever issued under).
     """
     codes = {c.id: c.code for c in rows}
     reissuing = [c.id for c in rows if c.status != "issued"]
     if reissuing:
+        issued_under = select(CertificateEvent.id).where(
+            CertificateEvent.certificate_id == CertificateCode.certificate_id,
+            CertificateEvent.code == CertificateCode.code,
+            CertificateEvent.kind == "issued",
+        )
         retired = db.session.execute(
             select(CertificateCode.certificate_id, CertificateCode.code)
             .where(
                 CertificateCode.certificate_id.in_(reissuing),
                 CertificateCode.retired_at.is_not(None),
+                issued_under.exists(),
             )
             .order_by(CertificateCode.retired_at, CertificateCode.id)
         )
