@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from campus.audit import AuditEntry
+from campus.certificates.models import Certificate
 from campus.extensions import db
 from campus.integers import id_from
 
@@ -261,6 +262,39 @@ def scrub_reports(
         entry.summary = cleaned(entry.summary)
         entry.before = cleaned(entry.before)
         entry.after = cleaned(entry.after)
+
+
+# What a certificate printed that names its holder: a reissue's entry keeps it while it changed.
+_PRINTED_PERSON = ("participant_name", "license_number")
+
+
+def scrub_certificates(user_id: int, label: str) -> None:
+    """Take the name and license number a member's certificates printed out of their entries.
+
+    A reissue's entry keeps the printed fields it changed, before and after, for an auditor
+    while the records are kept; at the purge the values that name the person go, and the
+    fact of the change (which fields) stays.
+    """
+    ids = [
+        str(i)
+        for i in db.session.scalars(select(Certificate.id).where(Certificate.user_id == user_id))
+    ]
+    if not ids:
+        return
+    for entry in db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "Certificate", AuditEntry.object_id.in_(ids)
+        )
+    ):
+        for name in ("before", "after"):
+            value = getattr(entry, name)
+            printed = value.get("printed") if isinstance(value, dict) else None
+            if isinstance(printed, dict):
+                kept = {
+                    key: label if key in _PRINTED_PERSON and item else item
+                    for key, item in printed.items()
+                }
+                setattr(entry, name, {**value, "printed": kept})
 
 
 # Snapshot fields that name a member (an account's own columns, and an assessor's name in the

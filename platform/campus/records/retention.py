@@ -433,7 +433,9 @@ def purge_hold(hold_id: int, today: date | None = None) -> bool:
         .where(Certificate.user_id == user_id)
     )
     names = (hold.participant_name, hold.license_number)
-    audit_scrub.scrub_reports(tuple(map(tuple, reports)), names, f"deleted member #{user_id}")
+    label = f"deleted member #{user_id}"
+    audit_scrub.scrub_reports(tuple(map(tuple, reports)), names, label)
+    audit_scrub.scrub_certificates(user_id, label)
     # Every CE record, and the hold itself, cascades from the user row.
     db.session.execute(delete(User).where(User.id == user_id))
     db.session.expunge_all()
