@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -11,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response as FlaskResponse
 from itsdangerous import SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter, RoutingException
 from werkzeug.wrappers import Response
@@ -127,6 +128,45 @@ def _names_a_secret_link(value: str, host: str, adapter: MapAdapter | None, dept
     return depth > 0 and any(
         _names_a_secret_link(inner, host, adapter, depth - 1) for _, inner in parse_qsl(parts.query)
     )
+
+
+# The most segments a route of this site has (tests check it).
+LONGEST_ROUTE = 8
+
+
+def token_in_path(path: str) -> str | None:
+    """Return the token of an emailed link held by a path that matched no route, if it holds one.
+
+    A link copied with what followed it in the message (a slash, a bracket) or sent with another
+    method answers 404 or 405, yet still holds a live token: the longest start of the path, whole
+    segments, that is a route names it, when that route takes a token.
+    """
+    try:
+        adapter = current_app.create_url_adapter(request)
+    except (SecurityError, HTTPException):
+        return None
+    if adapter is None:
+        return None
+    segments = path.split("/")
+    # Only starts as long as a route can be: a path of a thousand segments costs a few matches.
+    for end in range(min(len(segments), LONGEST_ROUTE + 1), 1, -1):
+        args = _route_args(adapter, "/".join(segments[:end]))
+        if args is not None:
+            token = args.get("token")
+            return str(token) if token else None
+    return None
+
+
+def _route_args(adapter: MapAdapter, path: str) -> Mapping[str, Any] | None:
+    """Return the arguments of the route a path is (under GET or POST); None if it is none."""
+    for method in ("GET", "POST"):
+        try:
+            return adapter.match(path, method=method)[1]
+        except MethodNotAllowed:
+            continue
+        except (HTTPException, RoutingException):
+            return None
+    return None
 
 
 def set_security_headers(response: Response, page_policy: str, hsts: str | None) -> Response:

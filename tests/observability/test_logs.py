@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 
 from campus.observability import hooks, logs
+from campus.security import LONGEST_ROUTE
 from tests import support
 from tests.api.helpers import bearer, member_with_token
 from tests.production import production_app
@@ -250,3 +251,32 @@ def test_a_worker_logs_json_with_the_request_id_and_serves_its_task_figures(_dat
     finally:
         support.stop_worker(proc)
         support.clean_database(app)
+
+
+def test_a_mangled_emailed_link_that_matches_no_page_is_logged_without_its_token(
+    app, client, caplog, monkeypatch
+):
+    """A link copied with what followed it (a slash, a bracket) or sent with another method."""
+    from campus.accounts import services
+    from campus.extensions import db
+
+    with app.app_context():
+        user = support.create_user(verified=False)
+        raw = services.issue_token(user, "verify_email", 3600)
+        db.session.commit()
+    monkeypatch.setitem(app.config, "LOG_REQUESTS", True)
+    with caplog.at_level(logging.INFO, logger=hooks.log.name):
+        assert client.get(f"/verify-email/{raw}/").status_code == 404
+        assert client.get(f"/verify-email/{raw}/).").status_code == 404
+        assert client.put(f"/account/email/confirm/{raw}").status_code == 405
+        assert client.get("/articles/no-such/page/").status_code == 404
+    lines = [r for r in caplog.records if r.name == hooks.log.name]
+    assert [r.path for r in lines] == [
+        "/verify-email/[token]/",
+        "/verify-email/[token]/).",
+        "/account/email/confirm/[token]",
+        "/articles/no-such/page/",  # no emailed link's address: kept whole
+    ]
+    assert not [r for r in lines if raw in r.getMessage()]
+    # Only starts of a path as long as the longest route are tried: no route may be longer.
+    assert max(rule.rule.count("/") for rule in app.url_map.iter_rules()) <= LONGEST_ROUTE

@@ -75,6 +75,11 @@ def _logged_path() -> str:
     """The request's path, with the token of an emailed link (reset, unsubscribe) masked."""
     # The token alone opens the link: whoever reads the logs must not be able to use it.
     token = (request.view_args or {}).get("token")
+    if not token and request.url_rule is None:
+        from campus.security import token_in_path
+
+        # A mangled link (a 404 or 405) matched no route, so no view arguments name its token.
+        token = token_in_path(request.path)
     if not token:
         return request.path
     return request.path.replace(str(token), "[token]")
