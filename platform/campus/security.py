@@ -90,6 +90,8 @@ def _holds_a_secret() -> bool:
         return False
     if request.view_args and "token" in request.view_args:
         return True
+    if request.url_rule is None and token_in_path(request.path):
+        return True  # a mangled link's 404 or 405: no view arguments name its token
     # Only a value holding a path can name a link (a search's ZIP and radius cannot): the rest
     # of the check matches routes, which every search page would otherwise pay for.
     if not any("/" in value for _, value in request.args.items(multi=True)):

@@ -254,6 +254,31 @@ def test_pages_reached_by_an_emailed_secret_are_never_stored_and_do_not_pass_it_
             assert response.headers.get("Referrer-Policy") == "strict-origin", path
 
 
+def test_the_error_page_of_a_mangled_emailed_link_does_not_pass_it_on(app, client):
+    # Copied with what followed it in the message (a slash, a bracket) or sent with another
+    # method, a link matches no page; the 404 or 405 page's address still holds a live token,
+    # and its links and static files would carry it on in a whole Referer.
+    from campus.accounts.services import issue_token
+    from campus.extensions import db
+
+    with app.app_context():
+        raw = issue_token(support.create_user(verified=False), "verify_email", 3600)
+        db.session.commit()
+    mangled = (
+        client.get(f"/verify-email/{raw}/"),
+        client.get(f"/password/reset/{raw}/)."),
+        client.put(f"/account/email/confirm/{raw}"),
+    )
+    for response in mangled:
+        assert response.status_code in (404, 405)
+        assert response.headers.get("Referrer-Policy") == "strict-origin"
+        assert response.headers.get("Cache-Control") == "no-store"
+    # A missing page that names no emailed link keeps the site-wide policy.
+    missing = client.get("/articles/no-such/page/")
+    assert missing.status_code == 404
+    assert missing.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
 def test_a_page_whose_query_names_an_emailed_link_does_not_pass_it_on(app, client):
     # A signed-out member following the email-change link is sent to sign in with the link in
     # `next`: the sign-in page's address then holds the single-use token.
