@@ -178,3 +178,27 @@ def test_a_replayed_refund_or_dispute_is_on_the_members_history_once(
         db.session.commit()
         assert db.session.scalar(select(WebhookEvent.status)) == "processed"
     assert _actions(stripe_app, user_id) == before
+
+
+def test_a_replayed_lost_dispute_leaves_the_membership_joined_since(
+    stripe_client, stripe_app, fake_stripe, member
+):
+    # The lost dispute ended the membership of its time; the member's new one paid for itself.
+    from campus.billing import actions
+
+    user_id, customer_id, charge_id = member
+    post_event(stripe_client, event("charge.dispute.closed", _dispute(charge_id, "lost")))
+    assert not _access(stripe_app, user_id)
+    joined = subscription("sub_b", customer_id, user_id=user_id)
+    fake_stripe.subscriptions["sub_b"] = joined
+    post_event(stripe_client, event("customer.subscription.created", joined))
+    assert _access(stripe_app, user_id)
+    with stripe_app.app_context():
+        row = db.session.scalar(
+            select(WebhookEvent).where(WebhookEvent.type == "charge.dispute.closed")
+        )
+        actions.replay_event(row, actor=None)
+        db.session.commit()
+    assert fake_stripe.calls("DELETE", "/v1/subscriptions/sub_b") == []
+    assert _access(stripe_app, user_id)
+    assert _actions(stripe_app, user_id) == ["payment_dispute_closed"]

@@ -32,22 +32,26 @@ def _money(amount: Any, currency: Any) -> str:
     return f"{cents / 100:.2f} {str(currency or '').upper()}".strip()
 
 
-def _note(user: User, action: str, summary: str, event: dict[str, Any]) -> Outcome:
-    """Put the event's news on the member's history, once however often it is processed."""
-    event_id = str(event.get("id"))
+def _noted(user: User, action: str, event: dict[str, Any]) -> bool:
+    """Tell whether the event's news is already on the member's history (processed before)."""
     noted = db.session.scalar(
         select(AuditEntry.id)
         .where(
             AuditEntry.action == action,
             AuditEntry.object_type == "User",
             AuditEntry.object_id == str(user.id),
-            AuditEntry.after["stripe_event_id"].as_string() == event_id,
+            AuditEntry.after["stripe_event_id"].as_string() == str(event.get("id")),
         )
         .limit(1)
     )
-    if noted is None:
+    return noted is not None
+
+
+def _note(user: User, action: str, summary: str, event: dict[str, Any]) -> Outcome:
+    """Put the event's news on the member's history, once however often it is processed."""
+    if not _noted(user, action, event):
         # The event's id, which a replay of it (the admin's, or `billing replay`) finds here.
-        after = {"stripe_event_id": event_id}
+        after = {"stripe_event_id": str(event.get("id"))}
         record(
             action,
             object_type="User",
@@ -100,7 +104,10 @@ def on_dispute_closed(event: dict[str, Any]) -> Outcome:
     if user is None:
         return "ignored", why
     status = str(dispute.get("status"))
-    ended = _end_live_subscriptions(user) if status == "lost" else []
+    # Once only: replayed after the member joined again, it must not end the new membership,
+    # which the lost payment never paid for. Its first processing ended what it was about.
+    first = not _noted(user, "payment_dispute_closed", event)
+    ended = _end_live_subscriptions(user) if status == "lost" and first else []
     tail = f"; ended {', '.join(ended)}" if ended else ""
     summary = f"{dispute.get('id')}: {status}{tail}"
     return _note(user, "payment_dispute_closed", summary, event)
