@@ -202,3 +202,23 @@ def test_a_replayed_lost_dispute_leaves_the_membership_joined_since(
     assert fake_stripe.calls("DELETE", "/v1/subscriptions/sub_b") == []
     assert _access(stripe_app, user_id)
     assert _actions(stripe_app, user_id) == ["payment_dispute_closed"]
+
+
+def test_a_cancellation_stripe_refuses_spends_the_lost_disputes_try(
+    stripe_client, stripe_app, fake_stripe, member
+):
+    # Stripe answers a refused cancellation the same every time: it is no outage to wait out.
+    from campus.billing.stripe_api import RequestRefused, gateway
+
+    _user_id, _customer_id, charge_id = member
+    fake_stripe.refuse["/v1/subscriptions/sub_a"] = (
+        400,
+        {"error": {"type": "invalid_request_error", "message": "This subscription is locked."}},
+    )
+    with stripe_app.app_context(), pytest.raises(RequestRefused):
+        gateway().cancel_subscription("sub_a")
+    post_event(stripe_client, event("charge.dispute.closed", _dispute(charge_id, "lost")))
+    with stripe_app.app_context():
+        row = db.session.scalar(select(WebhookEvent))
+        assert row.status == "failed" and "locked" in row.last_error
+        assert row.cut_off_tries == 1  # spent: after its tries it is given up, not retried

@@ -220,12 +220,16 @@ class StripeGateway:
         return session.url
 
     def cancel_subscription(self, subscription_id: str) -> None:
-        """End a subscription at once (DELETE /v1/subscriptions/:id); one already gone is fine."""
+        """End a subscription at once (DELETE /v1/subscriptions/:id); one already gone is fine.
+
+        Raises RequestRefused when Stripe refuses it otherwise (asked again, it answers the same);
+        PaymentProviderError for what may pass.
+        """
         try:
             _client().v1.subscriptions.cancel(subscription_id)
         except stripe.InvalidRequestError as exc:
             if getattr(exc, "code", None) != "resource_missing":
-                raise PaymentProviderError(str(exc)) from exc
+                raise RequestRefused(str(exc)) from exc
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
 
