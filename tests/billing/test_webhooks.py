@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from campus.billing.access import has_paid_access
 from campus.billing.models import StripeCustomer, Subscription, WebhookEvent
@@ -1426,3 +1426,61 @@ def test_a_live_event_of_a_deleted_customer_delivered_late_does_not_link_it_agai
     assert not _access(stripe_app, user_id)
     with stripe_app.app_context():
         assert db.session.scalar(select(StripeCustomer)) is None
+
+
+def test_the_checkout_of_a_deleted_customer_is_ignored_as_such(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    # The reason is what the admin reads: "another user's" would send them looking for one.
+    user_id, customer_id = customer
+    gone = {"id": customer_id, "object": "customer", "deleted": True}
+    post_event(stripe_client, event("customer.deleted", gone))
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    post_event(
+        stripe_client, event("checkout.session.completed", _checkout(str(user_id), customer_id))
+    )
+    row = _events(stripe_app)[-1]
+    assert row.status == "ignored"
+    assert row.reason == f"customer {customer_id} was deleted at Stripe"
+    _nothing_granted(stripe_app, user_id)
+
+
+def test_the_checkout_of_a_deleted_account_is_ignored_as_such(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    from campus.accounts.models import User
+    from campus.models.base import utcnow
+
+    user_id, customer_id = customer
+    with stripe_app.app_context():
+        db.session.execute(delete(StripeCustomer))
+        db.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(email=f"deleted-{user_id}@deleted.invalid", deleted_at=utcnow())
+        )
+        db.session.commit()
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=user_id)
+    post_event(
+        stripe_client, event("checkout.session.completed", _checkout(str(user_id), customer_id))
+    )
+    [row] = _events(stripe_app)
+    assert row.status == "ignored"
+    assert row.reason == f"the account of user {user_id} is deleted"
+    _nothing_granted(stripe_app, user_id)
+
+
+def test_the_checkout_of_another_users_customer_is_ignored_as_such(
+    stripe_client, stripe_app, customer, fake_stripe
+):
+    _owner_id, customer_id = customer
+    with stripe_app.app_context():
+        other_id = support.create_user().id
+    fake_stripe.subscriptions["sub_a"] = subscription("sub_a", customer_id, user_id=other_id)
+    post_event(
+        stripe_client, event("checkout.session.completed", _checkout(str(other_id), customer_id))
+    )
+    [row] = _events(stripe_app)
+    assert row.status == "ignored"
+    assert row.reason == f"customer {customer_id} belongs to another user"
+    _nothing_granted(stripe_app, other_id)

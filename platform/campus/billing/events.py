@@ -29,6 +29,7 @@ from campus.billing.subscriptions import (
     apply_subscription,
     at_membership_price,
     customer_for,
+    deleted_at_stripe,
     email_ended,
     email_started,
     fetch_stamp,
@@ -150,7 +151,7 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
     if record is None:
         owner = user_for_customer(customer_id, str(user.id))
         if owner is None or owner.id != user.id:
-            return "ignored", f"customer {customer_id} belongs to another user"
+            return "ignored", _not_linked(user, customer_id)
     elif record.stripe_customer_id != customer_id:
         return "ignored", f"customer {customer_id} is not the user's customer"
     local = db.session.scalar(
@@ -179,6 +180,17 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
     if subscription_grants_access(row, utcnow()):
         email_started(row)
     return "processed", None
+
+
+def _not_linked(user: User, customer_id: str | None) -> str:
+    """Say why a checkout's customer could not be linked to its member, for the admin."""
+    if user.deleted_at is not None:
+        return f"the account of user {user.id} is deleted"
+    if customer_id is None:
+        return "the checkout names no customer"
+    if deleted_at_stripe(customer_id):
+        return f"customer {customer_id} was deleted at Stripe"
+    return f"customer {customer_id} belongs to another user"
 
 
 def _on_subscription_event(event: dict[str, Any]) -> tuple[str, str | None]:

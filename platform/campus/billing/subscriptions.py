@@ -107,7 +107,7 @@ def user_for_customer(
         return None
     if not link:
         return user
-    if _deleted_at_stripe(customer_id):
+    if deleted_at_stripe(customer_id):
         # Its deletion ended its subscriptions: a late event showing one live opens nothing,
         # and a customer Stripe refuses every checkout and portal for is no one's to keep.
         return None
@@ -124,7 +124,7 @@ def user_for_customer(
     return user
 
 
-def _deleted_at_stripe(customer_id: str) -> bool:
+def deleted_at_stripe(customer_id: str) -> bool:
     """Tell whether Stripe told us (a stored customer.deleted event) it deleted this customer."""
     found = db.session.scalar(
         select(WebhookEvent.id)
