@@ -521,3 +521,24 @@ def test_a_checkout_session_lost_before_it_was_stored_is_settled_before_a_new_on
     else:
         assert second.headers["Location"] != first
         assert fake_stripe.sessions[lost]["status"] == "expired"
+
+
+def test_a_comp_member_who_joins_is_told_what_their_comp_gives_and_until_when(
+    stripe_app, fake_stripe
+):
+    # They never paid: "no need to pay again" is not their case, and they need the end date.
+    from campus.templating import format_date
+
+    client, user_id = _member_client(stripe_app)
+    with stripe_app.app_context():
+        ends = support.grant_comp(user_id, days=40).ends_at
+        ends_on = format_date(ends)
+    response = support.post_form(client, "/membership/checkout")
+    assert response.headers["Location"].endswith("/membership")
+    page = client.get("/membership").text
+    assert "pay again" not in page
+    assert (
+        "Your complimentary membership gives you full access to every article and CE course "
+        f"until {ends_on}: there is nothing to pay until then."
+    ) in page
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions") == []

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campus.accounts.models import User
-from campus.billing.access import has_paid_access
+from campus.billing.access import has_paid_access, membership_state
 from campus.billing.checkouts import close_earlier_checkouts
 from campus.billing.events import PROCESS_TASK
 from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
@@ -36,6 +36,7 @@ from campus.extensions import db
 from campus.jobs import send_task, wake_once
 from campus.models.base import utcnow
 from campus.models.writes import lock_row
+from campus.templating import format_date
 from campus.urls import public_url
 
 CHECKOUT_REUSE_MINUTES = 30
@@ -337,6 +338,14 @@ def first_payment_pending(user: User) -> bool:
 def checkout_refusal(user: User) -> str | None:
     """Say why the user should not be sent to Checkout, or None when they may join."""
     if has_paid_access(user):
+        state = membership_state(user)
+        if state.status == "comp":
+            # Access by a comp alone: they never paid, and their comp's end is what they need.
+            return (
+                "Your complimentary membership gives you full access to every article and CE "
+                f"course until {format_date(state.current_period_end)}: there is nothing to pay "
+                "until then."
+            )
         return "You already have full access: no need to pay again."
     if first_payment_pending(user):
         return (
