@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from campus.billing.access import has_paid_access
-from campus.billing.models import Subscription, WebhookEvent
+from campus.billing.models import StripeCustomer, Subscription, WebhookEvent
 from campus.extensions import db
 from tests import support
 from tests.billing.fake_stripe import PRICE_ID, event, new_id, post_event, subscription
@@ -87,9 +87,23 @@ def test_a_trial_on_the_former_price_is_not_said_to_continue_at_the_new_one(
     with stripe_app.app_context():
         user = support.create_user()
         customer = new_id("cus")
-        from campus.billing.models import StripeCustomer
+        from datetime import timedelta
+
+        from campus.billing.models import CheckoutSession
+        from campus.models.base import utcnow
 
         db.session.add(StripeCustomer(user_id=user.id, stripe_customer_id=customer))
+        # The checkout the member opened before the price changed.
+        db.session.add(
+            CheckoutSession(
+                user_id=user.id,
+                stripe_session_id=new_id("cs"),
+                stripe_customer_id=customer,
+                url="https://checkout.stripe.test/pay",
+                status="complete",
+                expires_at=utcnow() + timedelta(hours=23),
+            )
+        )
         db.session.commit()
         user_id = user.id
     trial_end = int(time.time()) + 3 * 86400
@@ -111,3 +125,28 @@ def test_a_trial_on_the_former_price_is_not_said_to_continue_at_the_new_one(
     ]
     assert "$" not in former and "unless you cancel" in former
     assert "continues at $19.95 a month" in current
+
+
+def test_another_products_checkout_naming_a_member_gives_them_no_membership(stripe_app):
+    # Another product sold on the same Stripe account may put its own users' ids where Campus
+    # puts its members': its checkout is no membership, whatever member it happens to name.
+    client, user_id = _member_client(stripe_app)
+    customer = new_id("cus")
+    foreign = subscription(new_id("sub"), customer, user_id=user_id, price="price_journal")
+    session = {
+        "id": new_id("cs"),
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(user_id),
+        "customer": customer,
+        "subscription": foreign,
+        "status": "complete",
+        "payment_status": "paid",
+    }
+    post_event(client, event("checkout.session.completed", session))
+    post_event(client, event("customer.subscription.created", foreign))
+    with stripe_app.app_context():
+        assert db.session.scalar(select(Subscription)) is None
+        assert {row.status for row in db.session.scalars(select(WebhookEvent))} == {"ignored"}
+    assert not _access(stripe_app, user_id)
+    assert support.outbox(stripe_app) == []

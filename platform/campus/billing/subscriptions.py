@@ -29,7 +29,7 @@ from campus.billing.access import (
     membership_state,
     past_due_grace_ends,
 )
-from campus.billing.models import StripeCustomer, Subscription, WebhookEvent
+from campus.billing.models import CheckoutSession, StripeCustomer, Subscription, WebhookEvent
 from campus.billing.stripe_api import PaymentProviderError, gateway, membership_price_id
 from campus.extensions import db
 from campus.integers import id_from
@@ -198,11 +198,20 @@ def at_membership_price(row: Subscription) -> bool:
 def _opened_by_campus(obj: dict[str, Any], customer_id: str | None) -> bool:
     """Tell whether Campus's own Checkout started this subscription, whatever its price.
 
-    Every checkout Campus opens names the member in its subscription's metadata; the customer
-    must be theirs too (or no one's yet), as when the subscription is first linked.
+    Every checkout Campus opens names the member in its subscription's metadata, and is stored
+    with its customer. Another product sold on the same Stripe account may name its own users
+    there as well: the member must have opened a checkout here with this customer, which must
+    be theirs too (or no one's yet).
     """
     named = id_from((obj.get("metadata") or {}).get("user_id"))
-    user = user_for_customer(customer_id, named, link=False)
+    if named is None or customer_id is None:
+        return False
+    opened = db.session.scalar(
+        select(CheckoutSession.id)
+        .where(CheckoutSession.user_id == named, CheckoutSession.stripe_customer_id == customer_id)
+        .limit(1)
+    )
+    user = user_for_customer(customer_id, str(named), link=False) if opened else None
     return user is not None and user.id == named
 
 
