@@ -150,3 +150,25 @@ def test_another_products_checkout_naming_a_member_gives_them_no_membership(stri
         assert {row.status for row in db.session.scalars(select(WebhookEvent))} == {"ignored"}
     assert not _access(stripe_app, user_id)
     assert support.outbox(stripe_app) == []
+
+
+def test_another_products_checkout_naming_a_member_does_not_give_them_its_customer(stripe_app):
+    # Linked to the member, that customer's portal (someone else's cards, invoices and address)
+    # would open on the member's "Manage billing", and their next checkout would charge it.
+    client, user_id = _member_client(stripe_app)
+    foreign = subscription(new_id("sub"), new_id("cus"), price="price_journal")
+    session = {
+        "id": new_id("cs"),
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(user_id),
+        "customer": foreign["customer"],
+        "subscription": foreign,
+        "status": "complete",
+        "payment_status": "paid",
+    }
+    post_event(client, event("checkout.session.completed", session))
+    with stripe_app.app_context():
+        row = db.session.scalar(select(WebhookEvent))
+        assert (row.status, row.reason) == ("ignored", "unknown price price_journal")
+        assert db.session.scalar(select(StripeCustomer)) is None

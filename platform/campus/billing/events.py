@@ -149,8 +149,11 @@ def _on_checkout_completed(event: dict[str, Any]) -> tuple[str, str | None]:
     customer_id = id_of(session.get("customer"))
     record = customer_for(user)
     if record is None:
-        owner = user_for_customer(customer_id, str(user.id))
-        if owner is None or owner.id != user.id:
+        # Not linked here: another product sold on the same Stripe account may name its own
+        # users as Campus names its members. The subscription links it, if it is Campus's.
+        owner = user_for_customer(customer_id, str(user.id), link=False)
+        gone = customer_id is not None and deleted_at_stripe(customer_id)
+        if owner is None or owner.id != user.id or gone:
             return "ignored", _not_linked(user, customer_id)
     elif record.stripe_customer_id != customer_id:
         return "ignored", f"customer {customer_id} is not the user's customer"
