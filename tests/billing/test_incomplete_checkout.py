@@ -278,3 +278,37 @@ def test_a_paused_subscription_stripe_could_not_end_at_the_join_is_ended_by_the_
             ).all()
         )
     assert statuses == {"sub_old": "canceled", "sub_new": "active"}
+
+
+def test_a_paused_subscription_campus_ends_goes_on_the_members_history(
+    stripe_client, stripe_app, fake_stripe
+):
+    # Campus cancels it at Stripe on its own: an admin asked why must find who did, and when.
+    from campus.audit import AuditEntry
+    from tests.billing.fake_stripe import event, post_event
+
+    with stripe_app.app_context():
+        user = support.create_user()
+        user_id, customer_id = user.id, new_id("cus")
+        db.session.add(StripeCustomer(user_id=user_id, stripe_customer_id=customer_id))
+        db.session.commit()
+    fake_stripe.customers[customer_id] = {"id": customer_id, "object": "customer"}
+    paused = subscription("sub_old", customer_id, status="paused", user_id=user_id)
+    fake_stripe.subscriptions["sub_old"] = paused
+    post_event(stripe_client, event("customer.subscription.updated", paused))
+    joined = subscription("sub_new", customer_id, user_id=user_id)
+    fake_stripe.subscriptions["sub_new"] = joined
+    post_event(stripe_client, event("customer.subscription.created", joined))
+    post_event(
+        stripe_client, event("customer.subscription.deleted", fake_stripe.subscriptions["sub_old"])
+    )
+    with stripe_app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "User", AuditEntry.object_id == str(user_id)
+            )
+        ).all()
+        assert [(e.action, e.actor_email) for e in entries] == [
+            ("paused_subscription_ended", "system")
+        ]
+        assert "sub_old" in entries[0].summary and "sub_new" in entries[0].summary

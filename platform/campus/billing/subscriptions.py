@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from campus.accounts.models import User
+from campus.audit import record
 from campus.billing.access import (
     ACCESS_STATUSES,
     ENDED_STATUSES,
@@ -357,6 +358,16 @@ def _end_paused_beside(row: Subscription) -> None:
             # The new membership must not wait on this: the paused one stays as it was until
             # the next sync ends it (end_paused_beside_access).
             log.warning("could not end paused subscription %s: %s", sub_id, exc)
+            continue
+        # No one asked for it and its own deletion event changes nothing: the admin's trace.
+        summary = f"{sub_id}: paused -> canceled at Stripe (beside {row.stripe_subscription_id})"
+        record(
+            "paused_subscription_ended",
+            object_type="User",
+            object_id=row.user_id,
+            summary=summary,
+            system=True,
+        )
 
 
 def end_at_stripe(sub_id: str, stored: int) -> None:
