@@ -6,7 +6,7 @@ A wide table may scroll inside its own box; the page around it must not.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.browsing import log_in, shot
 
@@ -111,9 +111,9 @@ def test_the_api_reference_fits_the_phone(page: Page, stack, shots):
 
 
 # Each item of a facts line with the dot that separates it from its neighbour: where it sits
-# (at the item's start or end) and whether it shows (not clipped away by the line's box).
-_FACT_DOTS = """(selector) => {
-  const line = document.querySelector(selector);
+# (at the item's start or end), whether it shows (not clipped away by the line's box), and
+# whether any of the item's own text falls into that clipped strip.
+_FACT_DOTS = """(line) => {
   // A clip-path inset(top right bottom left) hides the line's left edge; its left is the
   // 4th value, else the 2nd, else the only one.
   const clip = getComputedStyle(line).clipPath.match(/inset\\(([^)]*)\\)/);
@@ -124,15 +124,64 @@ _FACT_DOTS = """(selector) => {
     const content = getComputedStyle(item, where).content;
     return Boolean(content) && content.includes('·');
   };
+  const textLeft = (item) => {
+    const range = document.createRange();
+    range.selectNodeContents(item);
+    const lefts = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => r.left);
+    return Math.min(...lefts);
+  };
   return [...line.children].map((item, index) => {
     const rect = item.getBoundingClientRect();
     const at = dot(item, '::before') ? 'start' : dot(item, '::after') ? 'end' : null;
     const pseudo = getComputedStyle(item, at === 'start' ? '::before' : '::after');
     const width = parseFloat(pseudo.width) || 0;
     const shown = at === 'end' || (at === 'start' && rect.left + width > shownFrom + 0.5);
-    return {index, top: Math.round(rect.top), at, shown, text: item.innerText};
+    const clipped = textLeft(item) < shownFrom - 0.5;
+    return {index, top: Math.round(rect.top), at, shown, clipped, text: item.innerText};
   });
 }"""
+
+# Dots written into the text itself ("a · b · c") that begin or end one of its lines.
+_TEXT_DOTS_AT_LINE_EDGES = """(line) => {
+  const chars = [];
+  const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.data.length; i++) {
+      if (/\\s/.test(node.data[i])) continue;
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (rect && rect.width > 0) chars.push({c: node.data[i], top: Math.round(rect.top)});
+    }
+  }
+  return chars.flatMap((ch, i) => {
+    if (ch.c !== '·') return [];
+    const before = chars[i - 1], after = chars[i + 1];
+    if (!before || before.top !== ch.top) return ['a line starts with a dot'];
+    if (!after || after.top !== ch.top) return ['a line ends with a dot'];
+    return [];
+  });
+}"""
+
+
+def _assert_dots_only_between_items(line: Locator, width: int) -> list[dict]:
+    """Check a facts line's dots part items sharing a line and none begins or ends one."""
+    text = line.inner_text()
+    assert line.evaluate(_TEXT_DOTS_AT_LINE_EDGES) == [], f"{text!r} at {width} px"
+    items = line.evaluate(_FACT_DOTS)
+    for before, item in zip([None, *items], items, strict=False):
+        after = items[item["index"] + 1] if item["index"] + 1 < len(items) else None
+        starts_a_line = before is None or before["top"] != item["top"]
+        ends_a_line = after is None or after["top"] != item["top"]
+        assert not item["clipped"], f"{item['text']!r} is cut off at {width} px"
+        if item["shown"] and item["at"] == "start":
+            assert not starts_a_line, f"a line starts with a dot: {item['text']!r}"
+        if item["shown"] and item["at"] == "end":
+            assert not ends_a_line, f"a line ends with a dot: {item['text']!r}"
+        if not starts_a_line:  # between two items on one line a dot still separates them
+            assert item["shown"] or before["shown"], f"no dot before {item['text']!r}"
+    return items
 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
@@ -140,15 +189,18 @@ _FACT_DOTS = """(selector) => {
 def test_a_course_facts_line_never_starts_or_ends_a_line_with_a_dot(page: Page, stack, width):
     page.set_viewport_size({"width": width, "height": 844})
     page.goto("/courses/trigger-points-neck-and-shoulder")
-    items = page.evaluate(_FACT_DOTS, ".course-head .course-meta-line")
+    items = _assert_dots_only_between_items(page.locator(".course-head .course-meta-line"), width)
     assert len({item["top"] for item in items}) > 1, f"the line did not wrap at {width} px"
-    for before, item in zip([None, *items], items, strict=False):
-        after = items[item["index"] + 1] if item["index"] + 1 < len(items) else None
-        starts_a_line = before is None or before["top"] != item["top"]
-        ends_a_line = after is None or after["top"] != item["top"]
-        if item["shown"] and item["at"] == "start":
-            assert not starts_a_line, f"a line starts with a dot: {item['text']!r}"
-        if item["shown"] and item["at"] == "end":
-            assert not ends_a_line, f"a line ends with a dot: {item['text']!r}"
-        if not starts_a_line:  # between two items on one line a dot still separates them
-            assert item["shown"] or before["shown"], f"no dot before {item['text']!r}"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_catalog_cards_facts_never_start_or_end_a_line_with_a_dot(page: Page, stack, shots):
+    # The foot of a card: level, topic and the professions the course is for.
+    page.goto("/courses/")
+    feet = page.locator(".course-card-foot > :first-child")
+    expect(feet.first).to_be_visible()
+    for width in (320, 340, 360, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        for n in range(feet.count()):
+            _assert_dots_only_between_items(feet.nth(n), width)
+    shot(page, shots, "catalog-card-facts")
