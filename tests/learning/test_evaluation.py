@@ -63,7 +63,7 @@ def test_the_certificate_waits_for_the_evaluation_and_the_attestation(app, clien
     unrated = client.post(url, data=_form(client, presenter=None, minutes_taken="abc"))
     assert unrated.status_code == 422
     body = unrated.get_data(as_text=True)
-    assert "Rate: The presenter" in body and "minutes" in body
+    assert "Say how far you agree that the presenter" in body and "minutes" in body
     with app.app_context():
         assert db.session.scalar(select(CourseEvaluation.id)) is None
         assert certificate_of(user_id) is None
@@ -95,7 +95,7 @@ def test_a_rating_typed_as_a_long_run_of_digits_is_unrated_not_an_error(app, cli
     for typed in ("5" * 5000, "05", "6"):
         response = client.post(url, data=_form(client, presenter=typed))
         assert response.status_code == 422, typed
-        assert "Rate: The presenter" in response.get_data(as_text=True)
+        assert "Say how far you agree that the presenter" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(CourseEvaluation.id)) is None
 
@@ -316,7 +316,10 @@ def test_each_refused_answer_is_said_at_its_own_question(app, client):
     # Under its own question a rating's message does not repeat the question above it.
     assert re.sub(r"<[^>]+>", "", message_of("presenter")).strip() == "Choose one answer."
     summary = re.search(r"Please check your answers:(.*?)</ul>", html, re.S).group(1)
-    assert "Rate: The presenter" in summary and "Choose one answer." not in summary
+    assert "Say how far you agree that the presenter" in summary
+    assert "Choose one answer." not in summary
+    # Each item reads as the site's other sentences: no capital left standing after a colon.
+    assert not re.search(r":\s+[A-Z]", re.sub(r"<[^>]+>", " ", summary)), summary
     assert message_of("objectives_met").strip() == ""
     assert "how many minutes" in message_of("minutes_taken")
     assert "Confirm the attestation" in message_of("attest")

@@ -63,7 +63,9 @@ def problems_of(answers: Answers) -> dict[str, str]:
     problems = {}
     for field, question in RATINGS.items():
         if answers.ratings.get(field) not in SCALE:
-            problems[field] = f"Rate: {question}"
+            # Each question is a statement beginning "The ...": it reads on as a clause, so
+            # no capital is left standing mid-sentence as "Rate: The presenter ..." did.
+            problems[field] = f"Say how far you agree that {question[:1].lower()}{question[1:]}"
     if not 1 <= answers.minutes_taken <= MAX_MINUTES:
         problems["minutes_taken"] = "Say how many minutes the course took you (a whole number)."
     if len(answers.comments) > MAX_COMMENTS:
@@ -76,8 +78,8 @@ def problems_of(answers: Answers) -> dict[str, str]:
 def said_at_question(field: str, problem: str) -> str:
     """A problem as said under its own question, whose text is just above it.
 
-    The list at the top names each unrated question ("Rate: The presenter ..."); repeated
-    under that question it read as the question twice.
+    The list at the top names each unrated question ("Say how far you agree that the
+    presenter ..."); repeated under that question it read as the question twice.
     """
     return "Choose one answer." if field in RATINGS else problem
 
