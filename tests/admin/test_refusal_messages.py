@@ -42,7 +42,7 @@ _CAPITAL_AFTER_COLON = re.compile(r":\s+[A-Z]")
     ],
 )
 def test_a_refusal_joins_what_was_not_done_to_why(outcome, reason, said):
-    from campus.admin.refusals import refusal
+    from campus.wording import refusal
 
     assert refusal(outcome, reason) == said
     assert not _CAPITAL_AFTER_COLON.search(said)

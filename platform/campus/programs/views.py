@@ -35,6 +35,7 @@ from campus.security import any_origin
 from campus.storage import send
 from campus.throttling import by_address, setting
 from campus.urls import public_url
+from campus.wording import refusal
 
 
 def _user() -> User | None:
@@ -255,7 +256,7 @@ def submit_practical(slug: str):
         db.session.commit()
     except practicals.PracticalError as exc:
         db.session.rollback()
-        flash(f"The video was not accepted: {exc.message}", "error")
+        flash(refusal("The video was not accepted", exc.message), "error")
         return refused
     flash("Your video is uploaded; an assessor will review it and email you.", "success")
     return redirect(url_for("programs.detail", slug=slug) + "#practical")
