@@ -459,6 +459,16 @@ def busy_admin(email: str) -> dict[str, Any]:
     return {"email": account.email, "password": DEFAULT_PASSWORD, "totp_secret": secret}
 
 
+def audit_entry(action: str) -> dict[str, Any]:
+    """One audit entry with this action, the newest in the log."""
+    from campus import audit
+    from campus.extensions import db
+
+    audit.record(action, object_type="Credential", object_id=1, summary="A change", system=True)
+    db.session.commit()
+    return {"action": action}
+
+
 def studying(email: str) -> dict[str, Any]:
     """A paying member with every lesson of one course done, and fresh in the other."""
     from campus.extensions import db
@@ -537,6 +547,7 @@ def main(argv: list[str]) -> None:
 
     app = create_app()
     commands = {
+        "audit_entry": audit_entry,
         "busy_admin": busy_admin,
         "candidate": candidate,
         "graduate": graduate,
