@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.browsing import log_in, shot
+from tests.e2e.browsing import log_in, shot, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -108,6 +108,27 @@ def test_the_api_reference_fits_the_phone(page: Page, stack, shots):
     expect(page.locator(".api-op").first).to_be_visible()
     shot(page, shots, "api-reference")
     assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_security_pages_sign_out_and_revoke_are_on_the_phones_screen(page: Page, stack, shots):
+    # Five and seven columns: each row's button sat past the edge of a box scrolling sideways.
+    member = stack.prepare("user", "phone-sessions@example.com")
+    log_in(page, member["email"], member["password"])
+    page.context.clear_cookies()
+    log_in(page, member["email"], member["password"])  # the first session is another device
+    page.goto("/account/security")
+    page.locator("#name").fill("Clinic records")
+    page.locator("#api-tokens input[type=password]").fill(member["password"])
+    submit(page, "Make a token")
+    page.goto("/account/security")
+    shot(page, shots, "security")
+    assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, "the page scrolls sideways"
+    width = page.viewport_size["width"]
+    for name in ("Sign out", "Revoke"):  # not scrolled to: a sideways box would hide it again
+        button = page.get_by_role("button", name=name, exact=True).first
+        box = button.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name} is off-screen"
 
 
 # Each item of a facts line with the dot that separates it from its neighbour: where it sits
