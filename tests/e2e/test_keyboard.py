@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from io import BytesIO
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -263,3 +264,55 @@ def test_enter_on_an_exam_answer_does_not_submit_the_exam(page: Page, stack, sho
     page.get_by_role("button", name="Submit the exam").click()  # the button still sends it
     page.wait_for_load_state()
     expect(page.locator(".quiz-result")).to_be_visible()
+
+
+def _luminance(rgb: tuple[int, ...]) -> float:
+    """A colour's relative luminance, as WCAG defines it."""
+    channels = [c / 255 for c in rgb[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """The WCAG contrast ratio of two colours."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_yellow_buttons_on_dark_panels_show_their_focus(page: Page, stack, shots):
+    # The ring sits 2-5 px outside the button. Dark green on the dark green hero it did not
+    # show, and the yellow halo under it only made the yellow button 2 px larger.
+    from PIL import Image
+
+    margin = 12
+    for address, panel, name in (
+        ("/", ".hero .actions", "Create a free account"),
+        ("/", ".hero .actions", "Log in"),
+        ("/articles/", ".download-promo", "Get the free PDF"),
+    ):
+        page.goto(address)
+        button = page.locator(panel).get_by_role("link", name=name, exact=True)
+        _focus(page, button)
+        box = button.bounding_box()
+        clip = {
+            "x": box["x"] - margin,
+            "y": box["y"] - margin,
+            "width": box["width"] + 2 * margin,
+            "height": box["height"] + 2 * margin,
+        }
+        after = Image.open(BytesIO(page.screenshot(clip=clip))).convert("RGB")
+        page.evaluate("() => document.activeElement.blur()")  # the page stays where it is
+        before = Image.open(BytesIO(page.screenshot(clip=clip))).convert("RGB")
+        width, height = before.size
+        # Rows 3-4 px above and below the button, along its straight middle.
+        rows = (margin - 4, margin - 3, height - margin + 2, height - margin + 3)
+        columns = range(width // 4, 3 * width // 4)
+        ratios = sorted(
+            _contrast(before.getpixel((x, y)), after.getpixel((x, y)))
+            for y in rows
+            for x in columns
+        )
+        median = ratios[len(ratios) // 2]
+        assert median >= 3, f"{name!r}'s focus ring barely shows on {address} ({median:.1f}:1)"
+        shot(page, shots, "focus-on-dark")
