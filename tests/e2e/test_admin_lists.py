@@ -70,3 +70,14 @@ def test_a_long_action_name_wraps_between_its_words_in_the_audit_log(page: Page,
     lines = cell.evaluate(_CELL_LINES)
     assert "".join(lines) == action, lines
     assert all(line.endswith(("_", ".")) for line in lines[:-1]), f"broken inside a word: {lines}"
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_renewal_rules_list_fits_beside_the_admin_menu(page: Page, stack, shots):
+    # Nine columns; a profession written as its key ("massage_therapist") would not wrap.
+    admin = stack.prepare("busy_admin", "desktop-rules-admin@example.com")
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto("/admin/renewal-rules/")
+    expect(page.locator("td.col-profession").first).to_be_visible()
+    shot(page, shots, "renewal-rules")
+    assert page.evaluate(_TABLE_PAST_ITS_BOX) <= 0, "the renewal rules list scrolls sideways"

@@ -90,13 +90,17 @@ class RenewalRuleView(GuardedEdits, AuditedModelView):
     column_searchable_list = ("jurisdiction", "board", "source")
     column_default_sort = [("jurisdiction", False), ("profession", False)]
     column_formatters = {
+        # "Massage therapist" as the form names it: "massage_therapist", one long word, widened
+        # the list past its box at 1280 px.
+        "profession": lambda v, c, m, n: PROFESSIONS.get(m.profession, m.profession),
         "required_subjects": lambda v, c, m, n: _subjects_text(m.required_subjects).replace(
             "\n", "; "
         ),
         "source": _source_column,
     }
     column_formatters_export = {
-        "required_subjects": lambda v, c, m, n: _subjects_text(m.required_subjects)
+        "profession": lambda v, c, m, n: m.profession,  # the key, as the rules files write it
+        "required_subjects": lambda v, c, m, n: _subjects_text(m.required_subjects),
     }
     form_columns = (
         "jurisdiction",
