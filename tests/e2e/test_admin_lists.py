@@ -81,3 +81,21 @@ def test_the_renewal_rules_list_fits_beside_the_admin_menu(page: Page, stack, sh
     expect(page.locator("td.col-profession").first).to_be_visible()
     shot(page, shots, "renewal-rules")
     assert page.evaluate(_TABLE_PAST_ITS_BOX) <= 0, "the renewal rules list scrolls sideways"
+
+
+# Each icon link of a list's rows whose underline shows: any width of underlined text.
+_UNDERLINED_ICONS = """() => [...document.querySelectorAll('td.list-buttons-column a')]
+  .filter((a) => getComputedStyle(a).textDecorationLine.includes('underline'))
+  .filter((a) => a.getBoundingClientRect().width > 0)
+  .map((a) => a.title)"""
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_a_lists_row_icons_have_no_stray_underline(page: Page, stack, shots):
+    # The eye and the pencil were followed by a short "_": the underlined space in their link.
+    admin = stack.prepare("busy_admin", "desktop-icons-admin@example.com")
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto("/admin/renewal-rules/")
+    expect(page.locator("td.list-buttons-column a").first).to_be_visible()
+    shot(page, shots, "row-icons")
+    assert page.evaluate(_UNDERLINED_ICONS) == []
