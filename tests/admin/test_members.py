@@ -108,6 +108,23 @@ def test_the_member_page_shows_profile_membership_history_events_and_learning(ap
     assert "Course member-page-course" in html and "0/3 lessons" in html
 
 
+def test_the_membership_history_writes_its_dates_as_its_since_dates(app, client):
+    # "since December 5, 2026 · until 2027-12-05": two ways of writing a date in one line.
+    import re
+
+    with app.app_context():
+        user = support.create_user()
+        support.make_member(user.id, "active", stripe_customer_id="cus_dates")
+        support.grant_comp(user.id, reason="Speaker")
+        user_id = user.id
+    helpers.sign_in_admin(app, client)
+    html = client.get(f"/admin/members/{user_id}/").get_data(as_text=True)
+    history = re.search(r'<ul class="timeline">(.*?)</ul>', html, re.S).group(1)
+    text = re.sub(r"<[^>]+>", " ", history)
+    assert "until " in text and "period ends " in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+
+
 def test_granting_a_comp_needs_a_fresh_password(app, client):
     member_id = _member(app)
     helpers.sign_in_admin(app, client, fresh=False)

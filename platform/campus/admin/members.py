@@ -48,11 +48,11 @@ def membership_history(user: User) -> list[HistoryItem]:
     for sub in db.session.scalars(select(Subscription).where(Subscription.user_id == user.id)):
         detail = []
         if sub.current_period_end:
-            detail.append(f"period ends {format_date(sub.current_period_end, '%Y-%m-%d')}")
+            detail.append(f"period ends {format_date(sub.current_period_end)}")
         if sub.cancel_at_period_end:
             detail.append("cancels at period end")
         if sub.ended_at:
-            detail.append(f"ended {format_date(sub.ended_at, '%Y-%m-%d')}")
+            detail.append(f"ended {format_date(sub.ended_at)}")
         items.append(
             HistoryItem(
                 sub.created_at,
@@ -64,9 +64,9 @@ def membership_history(user: User) -> list[HistoryItem]:
         )
     for comp in db.session.scalars(select(CompMembership).where(CompMembership.user_id == user.id)):
         if comp.revoked_at:
-            status, note = "ended", f"ended early {format_date(comp.revoked_at, '%Y-%m-%d')}"
+            status, note = "ended", f"ended early {format_date(comp.revoked_at)}"
         else:
-            status, note = "comp", f"until {format_date(comp.ends_at, '%Y-%m-%d')}"
+            status, note = "comp", f"until {format_date(comp.ends_at)}"
         items.append(
             HistoryItem(comp.created_at, "comp", f"Comp membership: {comp.reason}", note, status)
         )
