@@ -110,6 +110,10 @@ def test_the_call_to_action_fits_the_reader(app, client, reader, visibility, exp
         assert "did not go through" not in html and "payment is pending" in html
     if reader == "anonymous":
         assert 'href="/signup?next=/articles/cta"' in html
+        # It promises what a free account opens, in the words of the library's badge.
+        assert "members&#39; article" not in html and "members' article" not in html
+        if visibility == "members":
+            assert "opens every free-account article in the library" in html
     else:
         assert f'href="{_membership_path(app)}"' in html
 

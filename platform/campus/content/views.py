@@ -69,8 +69,10 @@ def call_to_action(visibility: str, reader: Reader) -> dict[str, str]:
         if visibility == "members":
             return {
                 "title": "Keep reading with a free account",
+                # Named as the library's badge names them: "members' article" was ungrammatical
+                # and read as the paid articles, which a free account does not open.
                 "text": "This article is free for everyone with a Campus account. Creating one "
-                "takes a minute and opens every members' article in the library.",
+                "takes a minute and opens every free-account article in the library.",
                 "primary_label": "Create a free account",
                 "primary_url": url_for("accounts.signup", next=article_url),
                 "secondary_label": "Log in",
