@@ -99,3 +99,22 @@ def test_a_lists_row_icons_have_no_stray_underline(page: Page, stack, shots):
     expect(page.locator("td.list-buttons-column a").first).to_be_visible()
     shot(page, shots, "row-icons")
     assert page.evaluate(_UNDERLINED_ICONS) == []
+
+
+# The footer's links drawn without an underline, by their text.
+_PLAIN_FOOTER_LINKS = """() => [...document.querySelectorAll('.site-footer a')]
+  .filter((a) => !getComputedStyle(a).textDecorationLine.includes('underline'))
+  .map((a) => a.textContent.trim())"""
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_footer_links_of_an_admin_page_are_underlined_as_elsewhere(page: Page, stack, shots):
+    # The provider's email sits in its address, in a colour close to the address's own text.
+    page.goto("/articles/")
+    assert page.evaluate(_PLAIN_FOOTER_LINKS) == []
+    admin = stack.prepare("busy_admin", "desktop-footer-admin@example.com")
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto("/admin/audit/")
+    expect(page.locator(".site-footer a").first).to_be_attached()
+    shot(page, shots, "admin-footer")
+    assert page.evaluate(_PLAIN_FOOTER_LINKS) == []
