@@ -225,3 +225,16 @@ def test_a_catalog_cards_facts_never_start_or_end_a_line_with_a_dot(page: Page, 
         for n in range(feet.count()):
             _assert_dots_only_between_items(feet.nth(n), width)
     shot(page, shots, "catalog-card-facts")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_an_articles_byline_never_starts_or_ends_a_line_with_a_dot(page: Page, stack, shots):
+    # "By ... · Published ... · Updated ... · 2 min read" ended a line with its dot.
+    page.goto("/articles/")
+    page.locator(".article-card-title a").first.click()
+    byline = page.locator(".article-byline")
+    expect(byline).to_be_visible()
+    for width in range(320, 432, 8):
+        page.set_viewport_size({"width": width, "height": 844})
+        _assert_dots_only_between_items(byline, width)
+    shot(page, shots, "article-byline")
