@@ -238,3 +238,37 @@ def test_an_articles_byline_never_starts_or_ends_a_line_with_a_dot(page: Page, s
         page.set_viewport_size({"width": width, "height": 844})
         _assert_dots_only_between_items(byline, width)
     shot(page, shots, "article-byline")
+
+
+# The approval numbers ("20-938471") of a page's approval chips that are split over two lines.
+_SPLIT_APPROVAL_NUMBERS = """() => [...document.querySelectorAll('.approval-chip')].flatMap(
+(chip) => {
+  const text = chip.textContent.trim();
+  const number = text.slice(text.lastIndexOf(' ') + 1);
+  const walker = document.createTreeWalker(chip, NodeFilter.SHOW_TEXT);
+  const tops = new Set();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(number);
+    if (at < 0) continue;
+    for (let i = at; i < at + number.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (rect) tops.add(Math.round(rect.top));
+    }
+  }
+  return tops.size > 1 ? [number] : [];
+})"""
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_catalog_cards_approval_numbers_are_never_split(page: Page, stack, shots):
+    # "Florida Board of Massage Therapy 20-" / "938471": a number to read out to a board.
+    page.goto("/courses/")
+    expect(page.locator(".approval-chip").first).to_be_visible()
+    for width in range(320, 432, 8):
+        page.set_viewport_size({"width": width, "height": 844})
+        assert page.evaluate(_SPLIT_APPROVAL_NUMBERS) == [], f"at {width} px"
+        assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, f"the page scrolls sideways at {width} px"
+    shot(page, shots, "approval-numbers")
