@@ -124,6 +124,30 @@ def test_ineligible_profession_cannot_start(app):
             actions.start_exam(user, program)
 
 
+@pytest.mark.parametrize(
+    ("professions", "said"),
+    [
+        (["chiropractor"], "This program is open to chiropractors only."),
+        (
+            ["massage_therapist", "physical_therapist", "athletic_trainer"],
+            "This program is open to massage therapists, physical therapists and athletic "
+            "trainers only.",
+        ),
+    ],
+)
+def test_an_ineligible_profession_is_told_who_may_take_the_program_in_a_sentence(
+    app, professions, said
+):
+    # "This program is open to: Chiropractor." left a capital standing after the colon.
+    from campus.accounts.models import User
+    from campus.programs.eligibility import eligibility
+    from campus.programs.models import Program
+
+    program = Program(professions=professions, license_required=False)
+    user = User(profession="other")
+    assert eligibility(user, program).reasons == (said,)
+
+
 def test_a_candidate_whose_license_ran_out_is_not_told_to_finish_courses_they_finished(app, client):
     from tests.licenses.helpers import add_license
 

@@ -472,7 +472,7 @@ def test_a_member_the_program_cannot_certify_cannot_send_a_video(app, client):
         assert _count() == 0
     page = client.get(f"/programs/{slug}")
     refused = [m for m in flashes(page) if m.startswith("The video was not accepted")]
-    assert len(refused) == 1 and "Chiropractor" in refused[0]
+    assert len(refused) == 1 and "open to chiropractors only" in refused[0]
     # Said as the site's other refusals are: a sentence is not glued on after a colon.
     assert not re.match(r"The video was not accepted:\s+[A-Z]", refused[0]), refused[0]
 

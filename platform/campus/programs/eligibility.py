@@ -53,11 +53,23 @@ def eligibility(user: User, program: Program) -> Eligibility:
     """Check the member's profession and license against the program's rules."""
     reasons = []
     if program.professions and user.profession not in program.professions:
-        allowed = ", ".join(PROFESSIONS.get(p, p) for p in program.professions)
-        reasons.append(f"This program is open to: {allowed}.")
+        reasons.append(f"This program is open to {_people(program.professions)} only.")
     if program.license_required and not has_active_license(user):
         reasons.append("This program needs an active license on file (add it to your account).")
     return Eligibility(not reasons, tuple(reasons))
+
+
+def _people(professions: list[str]) -> str:
+    """The people of these professions, in a sentence: "massage therapists or chiropractors"."""
+    # Written into a sentence, not as a list after a colon ("open to: Chiropractor"), which
+    # left the list's capital standing mid-sentence.
+    names = [
+        "people of other professions"
+        if p == "other"
+        else PROFESSIONS.get(p, p.replace("_", " ")).lower() + "s"
+        for p in professions
+    ]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def professions_text(program: Program) -> str:
