@@ -168,6 +168,21 @@ def test_the_header_links_to_the_admin_under_the_sites_path_prefix(app, client):
     assert 'href="/campus/admin/assessments/"' in page
 
 
+def test_an_assessors_header_marks_assessments_as_current_only_on_them(app):
+    # On the admin's other pages, refused to an assessor, it said "you are here" beside a 403.
+    with app.app_context():
+        assessor_id = support.create_user(role="assessor").id
+        support.enable_totp(assessor_id)
+        client = _client(app, support.open_session(assessor_id, second_factor=True))
+    current = re.compile(r'<a href="/admin/assessments/"\s+aria-current="page">Assessments</a>')
+    queue = client.get("/admin/assessments/")
+    assert queue.status_code == 200 and current.search(queue.get_data(as_text=True))
+    refused = client.get("/admin/courses/")
+    assert refused.status_code == 403
+    page = refused.get_data(as_text=True)
+    assert 'href="/admin/assessments/"' in page and not current.search(page)
+
+
 def test_the_admin_menu_links_under_the_path_each_request_came_by(fresh_app):
     # One process answers the proxy's /campus/ and its own address alike: a menu built for
     # the first request sent every later admin to pages of the other path (a 404 there).
