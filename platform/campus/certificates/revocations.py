@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from flask import Response, jsonify
 from sqlalchemy import exists, select
 
+from campus.certificates.awaited import awaited_state
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent, withdrawn
 from campus.certificates.services import Lookup, base_url, verification_url
 from campus.extensions import db
@@ -111,7 +112,7 @@ def replaced_reason(certificate: Certificate) -> str:
         )
     return (
         f"Replaced by a reissued certificate; the current one, {certificate.code}, "
-        "is being prepared."
+        f"{awaited_state(certificate)}."
     )
 
 

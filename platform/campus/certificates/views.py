@@ -9,7 +9,15 @@ from flask_login import current_user, login_required
 
 from campus import dates, storage
 from campus.accounts.access import acts_as_admin
-from campus.certificates import bp, credentials, revocations, services, signing, transcripts
+from campus.certificates import (
+    awaited,
+    bp,
+    credentials,
+    revocations,
+    services,
+    signing,
+    transcripts,
+)
 from campus.certificates.public import public_license_line
 from campus.daterange import DateRangeError, parse_range
 from campus.errors import json_error
@@ -166,9 +174,7 @@ def verify_json(code: str):
             # As the page: the new code answers once the worker has issued it, not before.
             body["current"] = None
             body["next_code"] = certificate.code
-            body["message"] = (
-                f"The new certificate is being prepared; it will have the code {certificate.code}."
-            )
+            body["message"] = awaited.awaited_message(certificate)
         return jsonify(body)
     if certificate.is_revoked:
         return jsonify(
