@@ -82,8 +82,8 @@ def test_a_certificate_being_reissued_is_revoked_at_once_everywhere(
     page = client.get(f"/verify/{new}").get_data(as_text=True)
     assert "was revoked" in page and "is valid" not in page
     assert client.get(f"/verify/{new}.json").get_json()["status"] == "revoked"
-    current = client.get(f"/verify/{old}.json").get_json()["current"]
-    assert current.endswith(f"/verify/{new}.json")
+    # The old code reads revoked too, naming no replacement: none was ever issued.
+    assert client.get(f"/verify/{old}.json").get_json()["status"] == "revoked"
 
     support.login(client, s.email)
     transcript = client.get("/certificates/transcript.csv").get_data(as_text=True)
@@ -341,3 +341,24 @@ def test_a_replaced_code_does_not_name_a_reissue_revoked_before_it_was_issued(
     assert third in reason and "revoked" in reason and "Fraud" not in reason
     (later,) = client.get(f"/verify/{second}/revocations.json").get_json()["revokedCredentials"]
     assert "revocationReason" not in later  # nothing issued replaced the second
+
+
+@pytest.mark.parametrize("state", ["pending", "failed", "given_up"])
+def test_a_code_whose_reissue_was_revoked_undrawn_reads_revoked(app, client, monkeypatch, state):
+    # The old code's page and JSON said it was "replaced by" the new code, a certificate never
+    # issued (its own page says revoked): a verifier read of a replacement that never existed.
+    s = completed_student(app)
+    old = code_of(app, s.user_id)
+    new = _reissue_left(app, old, state, monkeypatch)
+    assert _cli(app, "revoke", new, "--reason", "Fraud found").exit_code == 0
+    page = client.get(f"/verify/{old}").get_data(as_text=True)
+    assert f"Certificate {old} was revoked" in page
+    assert "replaced" not in page.lower() and "reissued" not in page and new not in page
+    assert "Fraud" not in page and "is valid" not in page
+    body = client.get(f"/verify/{old}.json").get_json()
+    assert body["code"] == old and body["status"] == "revoked" and body["revoked_at"]
+    assert new not in str(body) and "current" not in body
+    # The code an issued certificate replaced still reads replaced.
+    second = _reissue_left(app, new, "issued", monkeypatch)
+    assert client.get(f"/verify/{old}.json").get_json()["status"] == "replaced"
+    assert second in client.get(f"/verify/{old}").get_data(as_text=True)

@@ -1,8 +1,11 @@
-"""What the public reads of a reissued certificate whose new code is not issued yet."""
+"""What the public reads of a code a reissue retired: replaced, awaited, or revoked."""
 
 from __future__ import annotations
 
-from campus.certificates.models import Certificate
+from sqlalchemy import exists, select
+
+from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
+from campus.extensions import db
 
 
 def awaited_message(certificate: Certificate) -> str:
@@ -22,3 +25,33 @@ def awaited_state(certificate: Certificate) -> str:
     if certificate.given_up:
         return "is delayed and not available yet"
     return "is being prepared"
+
+
+def replacement_issued(certificate: Certificate, row: CertificateCode) -> bool:
+    """Whether a code issued after this retired one exists: the certificate that replaced it."""
+    if certificate.status == "issued":
+        return True  # its current code, newer than any it retired, was issued
+    # Being reissued again, or revoked: one of the codes since was issued (a "failed" reissue
+    # never was, nor one revoked before it was drawn).
+    later = select(CertificateCode.code).where(
+        CertificateCode.certificate_id == certificate.id, CertificateCode.id > row.id
+    )
+    query = select(
+        exists().where(
+            CertificateEvent.certificate_id == certificate.id,
+            CertificateEvent.kind == "issued",
+            CertificateEvent.code.in_(later),
+        )
+    )
+    return bool(db.session.scalar(query))
+
+
+def revoked_unreplaced(certificate: Certificate, row: CertificateCode) -> bool:
+    """Whether a retired code reads plainly as revoked: no certificate ever replaced it."""
+    # Its reissue was revoked before it was drawn: the code that reissue gave was never
+    # issued, so "replaced by" would name a certificate that never existed.
+    return (
+        row.retired_at is not None
+        and certificate.is_revoked
+        and not replacement_issued(certificate, row)
+    )

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from flask import Response, jsonify
 from sqlalchemy import exists, select
 
-from campus.certificates.awaited import awaited_state
-from campus.certificates.models import Certificate, CertificateCode, CertificateEvent, withdrawn
+from campus.certificates.awaited import awaited_state, replacement_issued
+from campus.certificates.models import Certificate, CertificateEvent, withdrawn
 from campus.certificates.services import Lookup, base_url, verification_url
 from campus.extensions import db
 from campus.urls import public_url
@@ -66,25 +66,6 @@ def certificate_list_url(code: str) -> str:
     return public_url("certificates.revocation_list", code=code)
 
 
-def _replacement_issued(certificate: Certificate, row: CertificateCode) -> bool:
-    """Whether a code issued after this retired one exists: the certificate that replaced it."""
-    if certificate.status == "issued":
-        return True  # its current code, newer than any it retired, was issued
-    # Being reissued again, or revoked: one of the codes since was issued (a "failed" reissue
-    # never was, nor one revoked before it was drawn).
-    later = select(CertificateCode.code).where(
-        CertificateCode.certificate_id == certificate.id, CertificateCode.id > row.id
-    )
-    query = select(
-        exists().where(
-            CertificateEvent.certificate_id == certificate.id,
-            CertificateEvent.kind == "issued",
-            CertificateEvent.code.in_(later),
-        )
-    )
-    return bool(db.session.scalar(query))
-
-
 def _current_code_issued(certificate: Certificate) -> bool:
     """Whether the certificate's current code was ever issued (not revoked before its draw)."""
     query = select(
@@ -126,7 +107,7 @@ def certificate_list(found: Lookup) -> dict:
         signed_id = certificate.data.get("verification_url") or verification_url(code)
     else:
         signed_id = verification_url(code)
-    if row.retired_at is not None and _replacement_issued(certificate, row):
+    if row.retired_at is not None and replacement_issued(certificate, row):
         return revocation_list(
             certificate_list_url(code), [revoked_entry(signed_id, replaced_reason(certificate))]
         )

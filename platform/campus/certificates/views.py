@@ -142,6 +142,9 @@ def verify(code: str):
         code_row=code_row,
         data=certificate.data,
         retired=code_row.retired_at is not None,
+        # Revoked before any reissue of it was drawn: plainly revoked, naming no replacement.
+        replaced=code_row.retired_at is not None
+        and not awaited.revoked_unreplaced(certificate, code_row),
         # Why a code was replaced is the admin's free text: only the holder and admins read it
         # (a signed-in page is never cached, so it is not handed on to the public).
         show_reason=viewer is not None
@@ -161,7 +164,7 @@ def verify_json(code: str):
     if found is None:
         return jsonify(error={"code": "not_found", "message": "No certificate has that code."}), 404
     certificate, code_row = found.certificate, found.code
-    if code_row.retired_at is not None:
+    if code_row.retired_at is not None and not awaited.revoked_unreplaced(certificate, code_row):
         body: dict[str, str | None] = {
             "code": code_row.code,
             "status": "replaced",
@@ -178,7 +181,8 @@ def verify_json(code: str):
         return jsonify(body)
     if certificate.is_revoked:
         return jsonify(
-            code=certificate.code,
+            # The code asked about: a retired one here had no replacement ever issued.
+            code=code_row.code,
             status="revoked",
             # That and when, never why: the reason can be private; the holder and admins read it.
             revoked_at=certificate.revoked_at.isoformat() if certificate.revoked_at else None,
