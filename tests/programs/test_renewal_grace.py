@@ -114,3 +114,72 @@ def test_a_holder_who_earned_the_renewal_hours_is_not_asked_to_earn_them(app, cl
     assert (
         "You have earned the 4 CE hours it needs: the next nightly renewal check renews it." in page
     )
+
+
+# The grace's last day is March 7, 2028; the nightly check runs at 03:30 UTC (beat's clock).
+def _read(app, client, user_id: int, slug: str, moment: datetime) -> tuple[str, bool]:
+    """The program page and the API's renewal_pending at a moment."""
+    with time_machine.travel(moment, tick=False):
+        with app.app_context():
+            support.sign_in_directly(client, user_id)
+        page = client.get(f"/programs/{slug}").text
+        [listed] = client.get("/api/v1/programs").json["programs"]
+    return page, listed["progress"]["renewal_pending"]
+
+
+def _next_check_renews(app, moment: datetime) -> int:
+    """Run the renewal check at the next 03:30 UTC after a moment; how many it renewed."""
+    check = moment.replace(hour=3, minute=30, second=0, microsecond=0)
+    if check <= moment:
+        check += timedelta(days=1)
+    with time_machine.travel(check, tick=False), app.app_context():
+        return renew_credentials.delay().get()
+
+
+def _after_the_last_check(app, client, moment: datetime) -> None:
+    user_id, slug = _renewal_waiting(app)
+    page, pending = _read(app, client, user_id, slug, moment)
+    # That night's check has run: the next one finds the grace over and renews nothing, so
+    # the page promised a renewal that never comes and refused the exam that would.
+    assert "next nightly renewal check" not in page and pending is False
+    assert "Start the exam" in page
+    with time_machine.travel(moment, tick=False):
+        with app.app_context():
+            before = _sittings()
+        assert support.post_form(client, f"/programs/{slug}/exam").status_code == 302
+        with app.app_context():
+            assert _sittings() == before + 1  # started, not refused
+    assert _next_check_renews(app, moment) == 0
+
+
+def _before_the_last_check(app, client, moment: datetime) -> None:
+    user_id, slug = _renewal_waiting(app)
+    page, pending = _read(app, client, user_id, slug, moment)
+    assert "next nightly renewal check" in page and pending is True
+    assert "Start the exam" not in page
+    assert _next_check_renews(app, moment) == 1  # as promised
+
+
+def test_the_last_grace_day_after_its_check_offers_the_exam(app, client):
+    _after_the_last_check(app, client, datetime(2028, 3, 7, 10, 0, tzinfo=UTC))
+
+
+def test_the_last_grace_day_before_its_check_still_awaits_it(app, client):
+    _before_the_last_check(app, client, datetime(2028, 3, 7, 2, 0, tzinfo=UTC))
+
+
+def test_the_last_grace_day_in_the_providers_zone_after_its_check(app, client, pacific):
+    # 03:30 UTC on March 8 is 19:30 on March 7 in California: that is the last day's check.
+    _after_the_last_check(app, client, datetime(2028, 3, 8, 4, 0, tzinfo=UTC))
+
+
+def test_the_last_grace_day_in_the_providers_zone_before_its_check(app, client, pacific):
+    _before_the_last_check(app, client, datetime(2028, 3, 7, 20, 0, tzinfo=UTC))
+
+
+def test_the_api_schema_says_an_open_sitting_is_returned_not_refused(app, client):
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    text = schema["ProgramProgress"]["properties"]["renewal_pending"]["description"]
+    # It said "a start is refused", while with a sitting open a start returns that sitting.
+    assert "a start is refused" not in text
+    assert "with one open already a start returns that sitting" in text

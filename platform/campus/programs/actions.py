@@ -119,8 +119,7 @@ def start_exam(user: User, program: Program, now: datetime | None = None) -> Exa
         raise exam.ExamError(" ".join(state.eligibility.reasons))
     if not state.courses_done:
         raise exam.ExamError("Complete every required course before the exam.")
-    today = dates.local_date(now) if now is not None else dates.today()
-    if state.exam.open_sitting is None and issuing.awaiting_renewal(state, today):
+    if state.exam.open_sitting is None and issuing.awaiting_renewal(state, now):
         raise exam.ExamError(
             "Your credential will be renewed on the CE hours you earned within it at the next "
             "nightly renewal check: you need not pass the exam again."

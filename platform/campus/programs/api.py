@@ -8,7 +8,6 @@ from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from campus import dates
 from campus.api.spec import ResponseSchema
 from campus.extensions import db
 from campus.programs import issuing
@@ -69,8 +68,9 @@ class ProgramProgressSchema(ResponseSchema):
     renewal_pending = fields.Boolean(
         metadata={
             "description": "The credential has expired, but the next nightly renewal check "
-            "renews it on the CE hours earned within its period: no exam is needed, and a "
-            "start is refused"
+            "renews it on the CE hours earned within its period, so no exam is needed: a new "
+            "sitting is refused, though with one open already a start returns that sitting. "
+            "False once no renewal check remains within the grace days"
         }
     )
     practical = fields.String(
@@ -139,7 +139,7 @@ def _progress(state: Progress) -> dict:
         # A wait running after the last attempt opens nothing.
         "exam_next_attempt_at": state.exam.next_start_at if state.exam.attempts_left else None,
         "exam_open_sitting": state.exam.open_sitting is not None,
-        "renewal_pending": issuing.awaiting_renewal(state, dates.today()),
+        "renewal_pending": issuing.awaiting_renewal(state),
         "practical": state.practical.status if state.practical else None,
         "credential_code": credential.code if issued and credential else None,
         "credential_valid_until": credential.valid_until if issued and credential else None,

@@ -7,8 +7,9 @@ update), so the PDF, the badge and the email happen once.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import CursorResult, select, update
@@ -244,11 +245,30 @@ def renewal_due(credential: Credential, today: date) -> bool:
     return hours >= program.renewal_hours
 
 
-def awaiting_renewal(state: Progress, today: date) -> bool:
+# When the nightly renewal check runs, on beat's clock (the CELERY "timezone", UTC by default).
+RENEWAL_CHECK_AT = time(3, 30)
+
+
+def next_renewal_check(now: datetime | None = None) -> datetime:
+    """The moment the next nightly renewal check runs, strictly after now."""
+    zone = ZoneInfo(current_app.config["CELERY"].get("timezone") or "UTC")
+    moment = (now or utcnow()).astimezone(zone)
+    check = datetime.combine(moment.date(), RENEWAL_CHECK_AT, tzinfo=zone)
+    if check <= moment:
+        check = datetime.combine(moment.date() + timedelta(days=1), RENEWAL_CHECK_AT, tzinfo=zone)
+    return check
+
+
+def awaiting_renewal(state: Progress, now: datetime | None = None) -> bool:
     """Tell whether the candidate's credential lapsed but the next renewal check renews it."""
     # Within the grace days on hours earned in time: no exam is needed, and a sitting started
-    # now would spend one of the attempts counted afresh since the lapse for nothing.
-    return bool(state.exam.lapsed_at and state.credential and renewal_due(state.credential, today))
+    # now would spend one of the attempts counted afresh since the lapse for nothing. The check
+    # decides on the provider's date when it runs, not today's: once the last grace day's check
+    # has run, the next one finds the grace over, and only the exam earns the credential again.
+    check_day = dates.local_date(next_renewal_check(now))
+    return bool(
+        state.exam.lapsed_at and state.credential and renewal_due(state.credential, check_day)
+    )
 
 
 def renew(credential: Credential, today: date) -> bool:

@@ -51,7 +51,7 @@ def retirement_note(state: Progress, today: date) -> list[str]:
             f"Your credential stays valid until {until}, and its verification page still shows it."
         )
         return said
-    if credential is not None and issuing.awaiting_renewal(state, today):
+    if credential is not None and issuing.awaiting_renewal(state):
         return said  # the renewal goes on: the exam section says so
     exam = state.exam
     if exam.open_sitting is not None:

@@ -22,7 +22,10 @@ BEAT_SCHEDULE = {
     },
     "programs-renew-credentials": {
         "task": "campus.programs.renew_credentials",
-        "schedule": crontab(minute=30, hour=3),
+        # The program page and API tell from this time whether a check remains in the grace.
+        "schedule": crontab(
+            minute=issuing.RENEWAL_CHECK_AT.minute, hour=issuing.RENEWAL_CHECK_AT.hour
+        ),
     },
     # Nightly, by the clock (see mail.tasks): the reviewed videos past their retention go.
     "programs-remove-reviewed-videos": {

@@ -102,7 +102,7 @@ def detail(slug: str):
     today = dates.today()
     # Lapsed but within the renewal grace on hours earned in time: the next check renews it,
     # so the page must not send the holder to the exam.
-    renewing = bool(state and issuing.awaiting_renewal(state, today))
+    renewing = bool(state and issuing.awaiting_renewal(state))
     # Still valid, the hours already earned (the check after the course lost or still queued):
     # the nightly check renews it, so the page must not ask for those hours again.
     credential = state.credential if state else None
