@@ -50,7 +50,7 @@ def codes_now(rows: list[Certificate]) -> dict[int, str]:
     """The code each certificate verifies under now, by its id.
 
     Its own; while a reissue is drawn (or retried) the new code's page is not open yet, so the
-    code it replaces, whose page says the new certificate is being prepared and names it: the
+    code it replaces, whose page names the new one (being prepared, or delayed if given up): the
     last code it was issued under, whose credential stands (a reissue given up and reissued
     again retired a code no certificate was ever issued under).
     """
