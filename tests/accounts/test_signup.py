@@ -348,3 +348,20 @@ def test_signing_up_and_confirming_the_address_are_logged_once_each(app, client)
             ("signup", "User", str(user_id), user_id),
             ("email_verified", "User", str(user_id), user_id),
         ]
+
+
+def test_the_page_that_confirms_the_address_does_not_ask_to_confirm_it_above(app, client):
+    # The bar asking to confirm the address (and to send the link again) beside the very
+    # button that confirms it offers two ways to do one thing, one of them spending the link.
+    with app.app_context():
+        create_user(email="kim@example.com", verified=False)
+    login(client, "kim@example.com")
+    assert "Send it again" in client.get("/account").text
+    post_form(client, "/verify-email/resend")
+    link = link_in(outbox(app)[-1])
+    page = client.get(link).text
+    assert ">Confirm this address</button>" in page
+    assert "Send it again" not in page and "Please confirm your email address" not in page
+    done = confirm_link(client, link, follow_redirects=True).text
+    assert "kim@example.com is confirmed." in done
+    assert "Send it again" not in done
