@@ -365,3 +365,26 @@ def test_the_page_that_confirms_the_address_does_not_ask_to_confirm_it_above(app
     done = confirm_link(client, link, follow_redirects=True).text
     assert "kim@example.com is confirmed." in done
     assert "Send it again" not in done
+
+
+def test_a_disabled_accounts_confirmed_link_opens_nothing_like_its_other_links(app, client):
+    # Its reset links say "not valid" (test_passwords): this one must not say more, to whoever
+    # holds it, about an account that was disabled (perhaps for the intruder holding it).
+    from campus.models.base import utcnow
+
+    post_form(client, "/signup", SIGNUP)
+    link = link_in(outbox(app)[0])
+    assert confirm_link(client, link).status_code == 302
+    with app.app_context():
+        db.session.scalar(select(User)).disabled_at = utcnow()
+        db.session.commit()
+        create_user(email="kim@example.com")
+    other = app.test_client()
+    login(other, "kim@example.com")
+    for opener in (app.test_client(), other, client):
+        opened = opener.get(link)
+        assert opened.status_code == 400 and "This link is not valid." in opened.text
+        assert "already confirmed" not in opened.text
+        pressed = post_form(opener, link)
+        assert pressed.status_code == 400 and "This link is not valid." in pressed.text
+        assert "already confirmed" not in pressed.text

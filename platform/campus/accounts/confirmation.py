@@ -19,7 +19,9 @@ PURPOSE = "verify_email"
 def _usable_token(raw: str) -> UserToken:
     """Return the link's token if it can still confirm, or raise AccountError saying why not."""
     known = find_token(raw, PURPOSE)
-    if known is not None and known.user.email_verified_at is not None:
+    # A disabled (or deleted) account's link says "not valid" like its other links (peek_token):
+    # "already confirmed" would tell whoever holds it the account is there and what it did.
+    if known is not None and known.user.is_active and known.user.email_verified_at is not None:
         # A second click, or an old link: the address is confirmed, which is what they wanted.
         raise AlreadyVerified("Your email address is already confirmed.", known.user_id)
     return peek_token(raw, PURPOSE)
