@@ -12,7 +12,8 @@ server.Stack.prepare); prints one JSON object. Commands:
                                     and an assessor with TOTP on (its secret in the JSON)
   pages                             everything the accessibility crawl fills URLs from: a paying
                                     member part-way through a course, an issued certificate, a
-                                    TOTP admin, a comp grant, a lead, an open checkout session
+                                    TOTP admin, a comp grant, a lead, an open checkout session,
+                                    an unconfirmed account and emailed links that still work
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ def pages() -> dict[str, Any]:
     from campus.content.demo import GUIDE_SLUG
     from campus.content.models import Article
     from campus.extensions import db
+    from tests.e2e.prepare_links import valid_links
 
     member = _user("a11y-member@example.com")
     if not _subscribed(member):
@@ -205,8 +207,11 @@ def pages() -> dict[str, Any]:
     assessor = _user("a11y-assessor@example.com", role="assessor")
     assessor_secret = _enable_totp(assessor)
     program = _program_pages(member)
+    unverified = _user("a11y-unverified@example.com", verified=False)
     return {
         **program,
+        **valid_links(member, unverified),
+        "unverified": unverified.email,
         "assessor": assessor.email,
         "assessor_totp_secret": assessor_secret,
         "license_id": _first_license_id(member),

@@ -5,6 +5,8 @@ The pages come from the app's url_map (its GET rules), so a page added later is 
 anyone listing it. A rule whose URL needs an argument takes it from ARGUMENTS, filled from the
 data tests/e2e/prepare.py makes; a new rule with an argument nobody filled fails the test with
 its name, as does a page that answers something other than HTML and is not in EXCLUDED.
+A page of an emailed link is opened with a broken token (its error page) and, for the links
+whose page has a button (the sign-up and email-change confirmations), with one that works.
 """
 
 from __future__ import annotations
@@ -96,6 +98,18 @@ def _argument(endpoint: str, name: str, data: dict) -> str | None:
     return None
 
 
+def _valid_links(data: dict) -> list[tuple[str, str, int]]:
+    """The emailed links' pages with their button (a token that works), beside their errors."""
+    return [
+        ("accounts.verify_email", f"/verify-email/{data['verify_email_token']}", 200),
+        (
+            "accounts.confirm_email_change",
+            f"/account/email/confirm/{data['change_email_token']}",
+            200,
+        ),
+    ]
+
+
 def _excluded(rule: dict) -> str | None:
     endpoint = rule["endpoint"]
     if endpoint in EXCLUDED:
@@ -127,15 +141,16 @@ def _build(rule: dict, data: dict) -> str:
     return path
 
 
-def _pages(routes: dict, data: dict, *, admin: bool) -> list[tuple[str, str]]:
-    """(endpoint, path) of every page to visit, admin pages or the others."""
+def _pages(routes: dict, data: dict, *, admin: bool) -> list[tuple[str, str, int]]:
+    """(endpoint, path, expected status) of every page to visit, admin pages or the others."""
     pages = []
     for rule in sorted(routes["rules"], key=lambda r: r["rule"]):
         if _excluded(rule) or rule["rule"].startswith("/admin") != admin:
             continue
         path = _build(rule, data)
         endpoint = rule["endpoint"]
-        pages.append((endpoint, path))
+        status = EXPECTED_STATUS.get(endpoint, 200)
+        pages.append((endpoint, path, status))
         if admin and endpoint.endswith((".details_view", ".edit_view")):
             view = endpoint.rsplit(".", 1)[0]
             row = routes["admin_rows"].get(view)
@@ -144,7 +159,9 @@ def _pages(routes: dict, data: dict, *, admin: bool) -> list[tuple[str, str]]:
                     f"{endpoint}: the admin's {view} has no row to show: make one in "
                     "tests/e2e/prepare.py pages()"
                 )
-            pages[-1] = (endpoint, f"{path}?id={row}")
+            pages[-1] = (endpoint, f"{path}?id={row}", status)
+    if not admin:
+        pages += _valid_links(data)
     return pages
 
 
@@ -155,14 +172,13 @@ def crawl(stack):
     return data, stack.prepare("routes")
 
 
-def _check(page, pages: list[tuple[str, str]], *, allow_login: bool = False) -> list[str]:
+def _check(page, pages: list[tuple[str, str, int]], *, allow_login: bool = False) -> list[str]:
     """Visit each page and return the problems: bad status, not HTML, axe violations."""
     problems = []
     seen_final = set()
-    for endpoint, path in pages:
+    for endpoint, path, status in pages:
         response = page.goto(path)
         assert response is not None
-        status = EXPECTED_STATUS.get(endpoint, 200)
         final = page.url.split("?")[0]
         if allow_login and final.endswith("/login"):
             continue  # a member page: the member's visit checks it
@@ -187,7 +203,7 @@ def _check(page, pages: list[tuple[str, str]], *, allow_login: bool = False) -> 
 @pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
 def test_every_public_page_has_no_serious_accessibility_violation(page, crawl):
     data, routes = crawl
-    pages = [*_pages(routes, data, admin=False), ("errors.not_found", "/no-such-page")]
+    pages = [*_pages(routes, data, admin=False), ("errors.not_found", "/no-such-page", 404)]
     problems = _check(page, pages, allow_login=True)
     assert problems == [], "\n".join(problems)
 
@@ -214,10 +230,20 @@ def test_every_assessor_page_has_no_serious_accessibility_violation(page, crawl)
     log_in(page, data["assessor"], data["password"], data["assessor_totp_secret"])
     # An assessor's admin is the practical reviews; every other admin page is closed to them.
     pages = [
-        (endpoint, path)
-        for endpoint, path in _pages(routes, data, admin=True)
+        (endpoint, path, status)
+        for endpoint, path, status in _pages(routes, data, admin=True)
         if endpoint.startswith("admin_assessments.")
     ]
     assert pages, "no assessment page in the url_map"
     problems = _check(page, pages)
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_sign_up_link_page_its_owner_sees_has_no_serious_accessibility_violation(page, crawl):
+    # Signed in to the account the link confirms, unconfirmed still: the page as its owner,
+    # not the signed-out or other account's view the crawls above see.
+    data, _routes = crawl
+    log_in(page, data["unverified"], data["password"])
+    problems = _check(page, _valid_links(data)[:1])
     assert problems == [], "\n".join(problems)
