@@ -23,6 +23,10 @@ class BoundedIntegerConverter(IntegerConverter):
     Every path integer is an id and ids start at 1; the API document declares the same bounds.
     """
 
+    # Werkzeug's `\d+` matches every script's digits and int() reads them: "/lessons/٣" would
+    # name lesson 3 under a second address, which the API document's `integer` does not describe.
+    regex = r"[0-9]+"
+
     def __init__(
         self,
         map: Map,

@@ -54,6 +54,30 @@ def test_html_routes_refuse_integers_beyond_64_bits_with_a_404(app, client):
     assert b"We could not find that page" in response.data
 
 
+def _other_digits(number: int) -> str:
+    """The number in Arabic-Indic digits, URL-encoded: int() reads them, no id is written so."""
+    return quote("".join(chr(0x0660 + int(digit)) for digit in str(number)))
+
+
+def test_an_id_in_another_scripts_digits_names_no_lesson_and_completes_nothing(app, client):
+    from sqlalchemy import func, select
+
+    from campus.extensions import db
+    from campus.learning.models import LessonProgress
+    from tests.learning.helpers import api_post, make_course, make_reader
+
+    with app.app_context():
+        course = make_course(lessons=2)
+    make_reader(app, "member", client, course)
+    lesson = _other_digits(course.lesson_ids[0])
+    response = api_post(client, f"/api/v1/lessons/{lesson}/complete")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == PLAIN_JSON[404]  # no route matched
+    assert client.get(f"/courses/{course.slug}/lessons/{lesson}").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LessonProgress.id))) == 0
+
+
 def test_page_numbers_with_non_ascii_digits_fall_back_to_the_first_page(client):
     assert client.get("/courses/?page=\u00b2").status_code == 200
     assert client.get("/articles/?page=\u00b2").status_code == 200
