@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -362,3 +363,29 @@ def test_a_code_whose_reissue_was_revoked_undrawn_reads_revoked(app, client, mon
     second = _reissue_left(app, new, "issued", monkeypatch)
     assert client.get(f"/verify/{old}.json").get_json()["status"] == "replaced"
     assert second in client.get(f"/verify/{old}").get_data(as_text=True)
+
+
+def test_a_revoked_code_whose_reinstatement_was_revoked_keeps_its_revocation_date(
+    app, client, monkeypatch
+):
+    # Revoked in March, reinstated by a reissue in May and that reissue revoked in June before
+    # it was drawn: the first code stopped being valid in March, not in June. A verifier told
+    # June would take a certificate shown to them in April for a valid one.
+    import time_machine
+
+    s = completed_student(app)
+    first = code_of(app, s.user_id)
+    with time_machine.travel(datetime(2030, 3, 10, 15, 0, tzinfo=UTC), tick=False):
+        assert _cli(app, "revoke", first, "--reason", "Quiz answers shared").exit_code == 0
+    with time_machine.travel(datetime(2030, 5, 10, 15, 0, tzinfo=UTC), tick=False):
+        second = _reissue_left(app, first, "pending", monkeypatch)
+    with time_machine.travel(datetime(2030, 6, 10, 15, 0, tzinfo=UTC), tick=False):
+        assert _cli(app, "revoke", second, "--reason", "Reinstated in error").exit_code == 0
+
+    body = client.get(f"/verify/{first}.json").get_json()
+    assert body["status"] == "revoked" and body["code"] == first
+    assert body["revoked_at"].startswith("2030-03-10")
+    page = client.get(f"/verify/{first}").get_data(as_text=True)
+    assert "was revoked on March 10, 2030" in page and "June 10, 2030" not in page
+    # The reissue's own code was revoked when it was, in June.
+    assert client.get(f"/verify/{second}.json").get_json()["revoked_at"].startswith("2030-06-10")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
 
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
 from campus.extensions import db
@@ -55,3 +57,30 @@ def revoked_unreplaced(certificate: Certificate, row: CertificateCode) -> bool:
         and certificate.is_revoked
         and not replacement_issued(certificate, row)
     )
+
+
+def revoked_on(certificate: Certificate, row: CertificateCode) -> datetime | None:
+    """When a code no certificate replaced stopped being valid: its first revocation since issue."""
+    # A revoked code reinstated by a reissue, and that reissue revoked before it was drawn: the
+    # certificate's revoked_at is the second revocation's, though this code was revoked at the
+    # first (withdrawn all along in between), which is what a verifier must be told.
+    last_issued = (
+        select(func.max(CertificateEvent.id))
+        .where(
+            CertificateEvent.certificate_id == certificate.id,
+            CertificateEvent.kind == "issued",
+            CertificateEvent.code == row.code,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(CertificateEvent.created_at)
+        .where(
+            CertificateEvent.certificate_id == certificate.id,
+            CertificateEvent.kind == "revoked",
+            CertificateEvent.id > last_issued,
+        )
+        .order_by(CertificateEvent.id)
+        .limit(1)
+    )
+    return db.session.scalar(query) or certificate.revoked_at

@@ -142,6 +142,10 @@ def verify(code: str):
         code_row=code_row,
         data=certificate.data,
         retired=code_row.retired_at is not None,
+        # A retired code read as revoked may have been revoked before its reinstatement was.
+        revoked_at=awaited.revoked_on(certificate, code_row)
+        if certificate.is_revoked and code_row.retired_at is not None
+        else certificate.revoked_at,
         # Revoked before any reissue of it was drawn: plainly revoked, naming no replacement.
         replaced=code_row.retired_at is not None
         and not awaited.revoked_unreplaced(certificate, code_row),
@@ -180,12 +184,17 @@ def verify_json(code: str):
             body["message"] = awaited.awaited_message(certificate)
         return jsonify(body)
     if certificate.is_revoked:
+        revoked_at = (
+            awaited.revoked_on(certificate, code_row)
+            if code_row.retired_at is not None
+            else certificate.revoked_at
+        )
         return jsonify(
             # The code asked about: a retired one here had no replacement ever issued.
             code=code_row.code,
             status="revoked",
             # That and when, never why: the reason can be private; the holder and admins read it.
-            revoked_at=certificate.revoked_at.isoformat() if certificate.revoked_at else None,
+            revoked_at=revoked_at.isoformat() if revoked_at else None,
         )
     return jsonify(
         code=certificate.code,
