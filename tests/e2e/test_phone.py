@@ -272,3 +272,44 @@ def test_a_catalog_cards_approval_numbers_are_never_split(page: Page, stack, sho
         assert page.evaluate(_SPLIT_APPROVAL_NUMBERS) == [], f"at {width} px"
         assert page.evaluate(_WIDER_THAN_SCREEN) <= 0, f"the page scrolls sideways at {width} px"
     shot(page, shots, "approval-numbers")
+
+
+# Running text with written dots: the page, and the lines on it that list facts.
+_FACTS_IN_RUNNING_TEXT = {
+    "/": [".home-continue h3 + p", "#certificates-heading + p"],
+    "/learning/": [".enrollment-main h3 + p", ".tracker-head p"],
+    "/certificates/": [".cert-item-facts"],
+    "/account/licenses": [".license-card-main p"],
+    "/courses/{finished_course_slug}": [".syllabus-module:has(h3:text-is('Final quiz')) p"],
+}
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_facts_in_running_text_never_start_or_end_a_line_with_a_dot(page: Page, stack, shots):
+    # "2 CE hours · 1 of 3 lessons · enrolled ..." wrapped with its dot at a line's end.
+    data = stack.prepare("pages")
+    log_in(page, data["member"], data["password"])
+    for path, selectors in _FACTS_IN_RUNNING_TEXT.items():
+        page.goto(path.format(**data))
+        for selector in selectors:
+            lines = page.locator(selector)
+            expect(lines.first).to_be_visible()
+            for width in range(320, 398, 6):
+                page.set_viewport_size({"width": width, "height": 844})
+                for n in range(lines.count()):
+                    line = lines.nth(n)
+                    assert "·" not in line.inner_text(), f"{path}: {line.inner_text()!r}"
+                    _assert_dots_only_between_items(line, width)
+        shot(page, shots, path.split("/")[1] or "home")
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_login_footers_links_never_start_or_end_a_line_with_a_dot(page: Page, stack, shots):
+    # "Forgot your password? · New here? Create an account" is centred and wraps on a phone.
+    page.goto("/login")
+    footer = page.locator(".form-footer")
+    for width in range(320, 398, 6):
+        page.set_viewport_size({"width": width, "height": 844})
+        assert footer.evaluate(_TEXT_DOTS_AT_LINE_EDGES) == [], f"at {width} px"
+        assert "·" not in footer.inner_text(), f"{footer.inner_text()!r} at {width} px"
+    shot(page, shots, "login-footer")

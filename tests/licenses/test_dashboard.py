@@ -74,7 +74,7 @@ def test_a_cycle_that_ended_with_its_hours_done_says_when_it_ended(app, client):
         add_license(user_id, "OR", "12345", expires_on=today - timedelta(days=30))
     sign_in(client, user_id)
     page = client.get("/learning/").get_data(as_text=True)
-    cycle = page.split('class="tracker-cycle">', 1)[1].split("</p>", 1)[0]
+    cycle = page.split('class="tracker-cycle facts-line">', 1)[1].split("</p>", 1)[0]
     assert "ended 30 days ago" in " ".join(cycle.split()) and "left" not in cycle
     assert "update its expiry date" in page
 
