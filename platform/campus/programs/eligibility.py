@@ -73,7 +73,8 @@ def _people(professions: list[str]) -> str:
 
 
 def professions_text(program: Program) -> str:
-    """The professions a program is open to, for people to read."""
+    """Who may take a program, as a sentence's start: "Open to chiropractors"."""
+    # Worded as the refusal is ("open to chiropractors only"), not as a list of labels.
     if not program.professions:
-        return "Any profession"
-    return ", ".join(PROFESSIONS.get(p, p) for p in program.professions)
+        return "Open to every profession"
+    return f"Open to {_people(program.professions)}"
