@@ -313,3 +313,46 @@ def test_the_login_footers_links_never_start_or_end_a_line_with_a_dot(page: Page
         assert footer.evaluate(_TEXT_DOTS_AT_LINE_EDGES) == [], f"at {width} px"
         assert "·" not in footer.inner_text(), f"{footer.inner_text()!r} at {width} px"
     shot(page, shots, "login-footer")
+
+
+# The lines a button's text takes: each line's left and right gap inside the button's padding.
+_BUTTON_LINES = """(button) => {
+  const style = getComputedStyle(button);
+  const box = button.getBoundingClientRect();
+  const left = box.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+  const right = box.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
+  const range = document.createRange();
+  range.selectNodeContents(button);
+  const lines = new Map();
+  for (const r of range.getClientRects()) {
+    if (r.width <= 0) continue;
+    const top = Math.round(r.top);
+    const line = lines.get(top) || {left: r.left, right: r.right};
+    lines.set(top, {left: Math.min(line.left, r.left), right: Math.max(line.right, r.right)});
+  }
+  return [...lines.values()].map((l) => ({before: l.left - left, after: right - l.right,
+                                          width: l.right - l.left}));
+}"""
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_the_next_lessons_button_wraps_its_title_evenly_on_a_phone(page: Page, stack, shots):
+    # Full width and aligned right, a long title wrapped as "Levator scapulae: the stiff" with
+    # "neck →" alone at the right edge of the next line.
+    member = stack.prepare("studying", "phone-next-lesson@example.com")
+    log_in(page, member["email"], member["password"])
+    page.goto(f"/courses/{member['lesson_course']}/lessons/{member['lesson_id']}")
+    button = page.locator(".lesson-pager a[rel=next]")
+    expect(button).to_be_visible()
+    wrapped = False
+    for width in range(320, 398, 10):
+        page.set_viewport_size({"width": width, "height": 844})
+        lines = button.evaluate(_BUTTON_LINES)
+        wrapped = wrapped or len(lines) > 1
+        for line in lines:
+            assert abs(line["before"] - line["after"]) <= 2, f"not centred at {width} px: {line}"
+        widths = [line["width"] for line in lines]
+        assert min(widths) >= max(widths) / 2, f"a short last line at {width} px: {lines}"
+    assert wrapped, "the title never wrapped"
+    page.set_viewport_size({"width": 320, "height": 844})
+    shot(page, shots, "next-lesson-button")
