@@ -6,6 +6,8 @@ Summary, the last one) is the one a reader came for.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -70,6 +72,37 @@ def test_a_long_action_name_wraps_between_its_words_in_the_audit_log(page: Page,
     lines = cell.evaluate(_CELL_LINES)
     assert "".join(lines) == action, lines
     assert all(line.endswith(("_", ".")) for line in lines[:-1]), f"broken inside a word: {lines}"
+
+
+def _breaks_inside_words(lines: list[str], text: str) -> list[str]:
+    """Where the cell's lines break inside a word: the text that ends the line."""
+    inside = []
+    for line, following in itertools.pairwise(lines):
+        end, start = line.split()[-1], following.split()[0]
+        if end + start in text:
+            inside.append(end)
+    return inside
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_an_address_in_the_audit_log_breaks_only_after_its_at_sign_a_dot_or_a_hyphen(
+    page: Page, stack, shots
+):
+    # Broken anywhere, an address read "...@physiotherapy-associates-springfield.examp" / "le".
+    admin = stack.prepare("busy_admin", f"desktop-breaks.{_LONG}")
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto("/admin/audit/")
+    by = page.locator("td.col-actor_email", has_text=admin["email"]).first
+    summary = page.locator("td.col-summary", has_text=admin["email"]).first
+    expect(by).to_be_visible()
+    expect(summary).to_be_visible()
+    shot(page, shots, "audit-log-addresses")
+    assert page.evaluate(_TABLE_PAST_ITS_BOX) <= 0, "the audit log scrolls sideways"
+    for cell in (by, summary):
+        lines = cell.evaluate(_CELL_LINES)
+        assert len(lines) > 1, f"the address did not wrap: {lines}"
+        inside = _breaks_inside_words(lines, cell.inner_text())
+        assert all(end.endswith(("@", ".", "-")) for end in inside), f"broken mid-word: {lines}"
 
 
 @pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
