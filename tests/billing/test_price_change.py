@@ -172,3 +172,30 @@ def test_another_products_checkout_naming_a_member_does_not_give_them_its_custom
         row = db.session.scalar(select(WebhookEvent))
         assert (row.status, row.reason) == ("ignored", "unknown price price_journal")
         assert db.session.scalar(select(StripeCustomer)) is None
+
+
+def test_the_hourly_sync_mirrors_a_checkout_paid_at_the_former_price(
+    stripe_app, fake_stripe, monkeypatch
+):
+    # Every webhook of the payment lost: the hourly run alone must give the member their access.
+    from campus.billing.tasks import reconcile
+
+    _client, user_id, _session, sub = _paid_at_the_former_price(
+        stripe_app, fake_stripe, monkeypatch
+    )
+    with stripe_app.app_context():
+        reconcile()
+        assert db.session.scalar(select(Subscription.stripe_subscription_id)) == sub["id"]
+    assert _access(stripe_app, user_id)
+
+
+def test_the_portal_return_mirrors_a_checkout_paid_at_the_former_price(
+    stripe_app, fake_stripe, monkeypatch
+):
+    client, user_id, _session, sub = _paid_at_the_former_price(stripe_app, fake_stripe, monkeypatch)
+    with client.session_transaction() as flask_session:
+        flask_session["billing_portal_visit"] = True
+    assert client.get("/membership?from=portal").status_code == 200
+    with stripe_app.app_context():
+        assert db.session.scalar(select(Subscription.stripe_subscription_id)) == sub["id"]
+    assert _access(stripe_app, user_id)
