@@ -222,3 +222,43 @@ def test_a_cancellation_stripe_refuses_spends_the_lost_disputes_try(
         row = db.session.scalar(select(WebhookEvent))
         assert row.status == "failed" and "locked" in row.last_error
         assert row.cut_off_tries == 1  # spent: after its tries it is given up, not retried
+
+
+def test_a_lost_dispute_retried_after_the_member_joined_again_leaves_the_new_membership(
+    stripe_client, stripe_app, fake_stripe, member
+):
+    # Stripe cancelled the disputed subscription but went away before answering what it became:
+    # the try failed, its deletion ended access, and the member joined again before the retry.
+    from campus.billing import tasks
+
+    user_id, customer_id, charge_id = member
+    fake_stripe.subscriptions["sub_a"]["created"] = int(time.time()) - 40 * 86400
+    path = "/v1/subscriptions/sub_a"
+
+    def gone_after_the_cancellation() -> None:
+        if fake_stripe.requests[-1]["method"] == "DELETE":
+            fake_stripe.fail_paths.add(path)
+        else:
+            fake_stripe.after[path] = gone_after_the_cancellation
+
+    fake_stripe.after[path] = gone_after_the_cancellation
+    closed = event("charge.dispute.closed", _dispute(charge_id, "lost"), int(time.time()) - 600)
+    post_event(stripe_client, closed)
+    with stripe_app.app_context():
+        assert db.session.scalar(select(WebhookEvent.status)) == "failed"
+    fake_stripe.fail_paths.discard(path)
+    post_event(
+        stripe_client, event("customer.subscription.deleted", fake_stripe.subscriptions["sub_a"])
+    )
+    assert not _access(stripe_app, user_id)
+    joined = subscription("sub_b", customer_id, user_id=user_id)
+    fake_stripe.subscriptions["sub_b"] = joined
+    post_event(stripe_client, event("customer.subscription.created", joined))
+    assert _access(stripe_app, user_id)
+    with stripe_app.app_context():
+        row_id = db.session.scalar(
+            select(WebhookEvent.id).where(WebhookEvent.type == "charge.dispute.closed")
+        )
+        assert tasks._process(row_id)[0] == "processed"
+    assert fake_stripe.calls("DELETE", "/v1/subscriptions/sub_b") == []
+    assert _access(stripe_app, user_id)

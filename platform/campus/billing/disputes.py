@@ -107,19 +107,29 @@ def on_dispute_closed(event: dict[str, Any]) -> Outcome:
     # Once only: replayed after the member joined again, it must not end the new membership,
     # which the lost payment never paid for. Its first processing ended what it was about.
     first = not _noted(user, "payment_dispute_closed", event)
-    ended = _end_live_subscriptions(user) if status == "lost" and first else []
+    lost = status == "lost" and first
+    ended = _end_live_subscriptions(user, event["created"]) if lost else []
     tail = f"; ended {', '.join(ended)}" if ended else ""
     summary = f"{dispute.get('id')}: {status}{tail}"
     return _note(user, "payment_dispute_closed", summary, event)
 
 
-def _end_live_subscriptions(user: User) -> list[str]:
-    """End at Stripe the member's subscriptions still live here; return their ids."""
+def _end_live_subscriptions(user: User, closed_at: int) -> list[str]:
+    """End at Stripe the member's live subscriptions begun by `closed_at`; return their ids."""
     live = db.session.execute(
         select(Subscription.stripe_subscription_id, Subscription.source_timestamp).where(
             Subscription.user_id == user.id, Subscription.status.not_in(ENDED_STATUSES)
         )
     ).all()
+    ended = []
     for sub_id, stored in live:
+        # A try that failed after ending some (Stripe gone midway) wrote no history entry, so
+        # its retry or replay ends what is live then: the member may have joined again since,
+        # and that membership the lost payment never paid for.
+        found = gateway().retrieve_subscription(sub_id)
+        began = found.get("created") if found is not None else None
+        if isinstance(began, int) and not isinstance(began, bool) and began > closed_at:
+            continue
         end_at_stripe(sub_id, stored)
-    return [sub_id for sub_id, _stored in live]
+        ended.append(sub_id)
+    return ended
