@@ -262,3 +262,46 @@ def test_a_lost_dispute_retried_after_the_member_joined_again_leaves_the_new_mem
         assert tasks._process(row_id)[0] == "processed"
     assert fake_stripe.calls("DELETE", "/v1/subscriptions/sub_b") == []
     assert _access(stripe_app, user_id)
+
+
+@pytest.mark.skipif(not support.is_postgres(), reason="needs PostgreSQL's concurrent writers")
+def test_two_workers_on_one_lost_dispute_end_and_note_it_once(stripe_app, fake_stripe, member):
+    # A drain and the event's own task (or a replay) can take one event at the same moment: the
+    # second waits on the first's lock on the event and finds it processed.
+    import json
+    import threading
+
+    from campus.billing import tasks
+
+    user_id, _customer_id, charge_id = member
+    fake_stripe.subscriptions["sub_a"]["created"] = int(time.time()) - 40 * 86400
+    closed = event("charge.dispute.closed", _dispute(charge_id, "lost"))
+    with stripe_app.app_context():
+        row = WebhookEvent(
+            stripe_event_id=closed["id"],
+            type=closed["type"],
+            created=closed["created"],
+            payload=json.dumps(closed),
+            status="received",
+        )
+        db.session.add(row)
+        db.session.commit()
+        row_id = row.id
+    stall = fake_stripe.stalls["/v1/subscriptions/sub_a"] = threading.Event()
+    outcomes: list[str | None] = []
+
+    def work() -> None:
+        with stripe_app.app_context():
+            outcomes.append(tasks._process(row_id)[0])
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1)  # the first waits on Stripe holding the event; the second waits on it
+    stall.set()
+    for worker in workers:
+        worker.join(30)
+    assert outcomes == ["processed", "processed"]
+    assert len(fake_stripe.calls("DELETE", "/v1/subscriptions/sub_a")) == 1
+    assert _actions(stripe_app, user_id) == ["payment_dispute_closed"]
+    assert not _access(stripe_app, user_id)
