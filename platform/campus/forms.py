@@ -12,6 +12,7 @@ from flask_wtf.form import _Auto  # the "read the request" default of FlaskForm(
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import ValidationError
 from wtforms.fields import DecimalField, FileField, IntegerField, MultipleFileField, StringField
+from wtforms.validators import StopValidation
 
 from campus.accounts.rules import DIRECTION_MARKS, shows_something
 from campus.integers import is_digits, is_plain_decimal
@@ -128,6 +129,10 @@ def block_text(value: str | None) -> str | None:
     return _printable(value).strip()
 
 
+# More digits than any column or range in the forms needs, and far fewer than a float holds.
+_LONGEST_NUMBER = 30
+
+
 class WholeNumberField(IntegerField):
     """An IntegerField that reads a whole number written in ASCII digits (with a minus sign).
 
@@ -140,6 +145,16 @@ class WholeNumberField(IntegerField):
         if raw and not is_digits(raw.removeprefix("-")):
             raise ValueError(self.gettext("Not a valid integer value."))
         super().process_formdata(valuelist)
+        # WTForms' NumberRange turns the number into a float (math.isnan): past about 10**308
+        # that raised OverflowError, a 500, before any range was checked.
+        self.too_large = (
+            self.data is not None and len(raw.removeprefix("-").lstrip("0")) > _LONGEST_NUMBER
+        )
+
+    def pre_validate(self, form: Any) -> None:
+        """Stop before the other checks when the number is too large to compare."""
+        if getattr(self, "too_large", False):
+            raise StopValidation(self.gettext("This number is too large."))
 
 
 class FiniteDecimalField(DecimalField):

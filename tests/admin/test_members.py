@@ -378,3 +378,22 @@ def test_a_disabled_practitioners_profile_leaves_the_directory_until_enabled(app
     helpers.post(client, f"/admin/members/{member_id}/enable", {})
     assert visitor.get(f"/directory/{slug}").status_code == 200
     assert slug in visitor.get("/directory/?zip=10001").text
+
+
+def test_a_comp_of_more_days_than_a_float_holds_is_refused_not_an_error(app, client):
+    # WTForms' range check turns the number into a float: past about 10**308 that raised
+    # OverflowError, a 500, before anything said the number is out of range.
+    from campus.billing.models import CompMembership
+    from campus.extensions import db
+
+    member_id = _member(app)
+    helpers.sign_in_admin(app, client)
+    response = helpers.post(
+        client, f"/admin/members/{member_id}/comp", {"days": "1" * 400, "reason": "x"}
+    )
+    assert response.status_code in (200, 302), response.status_code
+    followed = client.get(f"/admin/members/{member_id}/")
+    assert any("too large" in m for m in helpers.flashes(followed)), helpers.flashes(followed)
+    with app.app_context():
+        assert db.session.scalar(select(CompMembership)) is None
+    assert helpers.audit_entries(app) == []
