@@ -356,3 +356,47 @@ def test_the_next_lessons_button_wraps_its_title_evenly_on_a_phone(page: Page, s
     assert wrapped, "the title never wrapped"
     page.set_viewport_size({"width": 320, "height": 844})
     shot(page, shots, "next-lesson-button")
+
+
+# How far a facts line's first item's text sits from the start of its box's content: a rule
+# setting the line's left margin undoes its reach into the clipped strip and indents it.
+_FIRST_ITEM_INDENT = """(line) => {
+  const box = line.parentElement.getBoundingClientRect();
+  const style = getComputedStyle(line.parentElement);
+  const start = box.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+  const item = line.firstElementChild;
+  return item.getBoundingClientRect().left + parseFloat(getComputedStyle(item).paddingLeft) - start;
+}"""
+
+# More lines of facts once written with dots: the page, and the lines on it.
+_MORE_FACTS_LINES = {
+    "/courses/{finished_course_slug}/quiz": [".quiz .lesson-kicker", ".outline-progress-label"],
+    "/programs/{program_slug}/exam/{sitting_id}": [".lesson-kicker"],
+    "/articles/?q=neck": [".result-note"],
+    "/articles/": [".article-card-foot .facts-line"],
+    "/directory/{directory_slug}": [".directory-profile-head .facts-line"],
+}
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_more_facts_lines_never_start_or_end_a_line_with_a_dot(page: Page, stack, shots):
+    # "0% complete · 0 of 8 lessons", "Attempt 1 · 8 questions · pass mark 80%" and the like.
+    data = stack.prepare("pages")
+    log_in(page, data["member"], data["password"])
+    for path, selectors in _MORE_FACTS_LINES.items():
+        page.goto(path.format(**data))
+        for selector in selectors:
+            lines = page.locator(selector)
+            expect(lines.first).to_be_visible()
+            for width in (320, 340, 360, 390):
+                page.set_viewport_size({"width": width, "height": 844})
+                for n in range(lines.count()):
+                    line = lines.nth(n)
+                    assert "·" not in line.inner_text(), f"{path}: {line.inner_text()!r}"
+                    _assert_dots_only_between_items(line, width)
+                    indent = line.evaluate(_FIRST_ITEM_INDENT)
+                    assert abs(indent) < 1, f"{path}: {selector} is indented {indent} px"
+                if width in (320, 390):  # what the first line looks like, for a reviewer
+                    name = f"{len(list(shots.glob('*.png'))) + 1:02d}-line-{width}.png"
+                    lines.first.locator("xpath=..").screenshot(path=str(shots / name))
+        shot(page, shots, "facts-" + (path.split("/")[1] or "home"))
