@@ -106,6 +106,24 @@ def test_an_address_in_the_audit_log_breaks_only_after_its_at_sign_a_dot_or_a_hy
 
 
 @pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_an_address_in_the_members_list_breaks_only_after_its_at_sign_a_dot_or_a_hyphen(
+    page: Page, stack, shots
+):
+    # Its Email cell wrapped a long address anywhere, as the audit log's By column did.
+    admin = stack.prepare("busy_admin", f"desktop-members.{_LONG}")
+    log_in(page, admin["email"], admin["password"], admin["totp_secret"])
+    page.goto("/admin/members/")
+    cell = page.locator("td.col-email", has_text=admin["email"]).first
+    expect(cell).to_be_visible()
+    shot(page, shots, "members-addresses")
+    assert page.evaluate(_TABLE_PAST_ITS_BOX) <= 0, "the members list scrolls sideways"
+    lines = cell.evaluate(_CELL_LINES)
+    assert len(lines) > 1, f"the address did not wrap: {lines}"
+    inside = _breaks_inside_words(lines, cell.inner_text())
+    assert all(end.endswith(("@", ".", "-")) for end in inside), f"broken mid-word: {lines}"
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
 def test_the_renewal_rules_list_fits_beside_the_admin_menu(page: Page, stack, shots):
     # Nine columns; a profession written as its key ("massage_therapist") would not wrap.
     admin = stack.prepare("busy_admin", "desktop-rules-admin@example.com")

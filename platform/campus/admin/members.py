@@ -22,6 +22,7 @@ from campus.admin.models import AuditEntry
 from campus.admin.refusals import flash_form_refusals
 from campus.admin.search_terms import like_pattern
 from campus.admin.services import installed
+from campus.admin.views import _addresses
 from campus.billing import actions as billing_actions
 from campus.billing.access import membership_state, subscription_grants_access
 from campus.billing.models import CompMembership, StripeCustomer, Subscription, WebhookEvent
@@ -190,8 +191,10 @@ def _membership(view, context, model, name) -> Markup:
 
 
 def _member_link(view, context, model, name) -> Markup:
+    """The member's address, linking to their page, wrapping only between its parts."""
+    # The Email cell's `overflow-wrap: anywhere` broke a long address at any letter.
     url = url_for(".member", user_id=model.id)
-    return Markup(f'<a href="{url}">{escape(model.email)}</a>')
+    return Markup('<a href="{}">{}</a>').format(url, _addresses(model.email))
 
 
 def _flag(value) -> Markup:
