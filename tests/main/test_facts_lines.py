@@ -79,3 +79,17 @@ def test_the_profiles_license_lines_are_facts_lines(app, client):
         support.sign_in_directly(client, user.id)
     page = client.get("/account").text
     assert _facts_items(page, "muted") == [["MA12345", "expires June 30, 2027"], ["no number yet"]]
+
+
+def test_a_lessons_kicker_is_a_facts_line(app, client):
+    # "Module 1 · Lesson 2 of 3 · 12 min" could end a phone's line with its dot.
+    from tests.learning.helpers import enroll_directly, make_course, make_reader
+
+    with app.app_context():
+        course = make_course(lessons=3)
+    user_id = make_reader(app, "member", client)
+    with app.app_context():
+        enroll_directly(user_id, course.id)
+    page = client.get(f"/courses/{course.slug}/lessons/{course.lesson_ids[1]}").text
+    ((module, number, minutes),) = _facts_items(page, "lesson-kicker")
+    assert (module, number) == ("Module 1", "Lesson 2 of 3") and minutes.endswith(" min")
