@@ -389,3 +389,31 @@ def test_a_revoked_code_whose_reinstatement_was_revoked_keeps_its_revocation_dat
     assert "was revoked on March 10, 2030" in page and "June 10, 2030" not in page
     # The reissue's own code was revoked when it was, in June.
     assert client.get(f"/verify/{second}.json").get_json()["revoked_at"].startswith("2030-06-10")
+
+
+def test_a_replaced_code_does_not_present_a_reissue_revoked_undrawn_as_current(
+    app, client, monkeypatch
+):
+    # First replaced by an issued second; a third reissue was revoked before it was drawn. The
+    # first code's page linked to the third as "the current certificate" and its JSON pointed
+    # "current" at it, though nothing was ever issued under it (its list reads it revoked).
+    s = completed_student(app)
+    first = code_of(app, s.user_id)
+    assert _cli(app, "reissue", first, "--reason", "Name misspelled").exit_code == 0
+    second = code_of(app, s.user_id)
+    third = _reissue_left(app, second, "pending", monkeypatch)
+    assert _cli(app, "revoke", third, "--reason", "Fraud found").exit_code == 0
+    page = client.get(f"/verify/{first}").get_data(as_text=True)
+    assert "The current certificate" not in page and f"/verify/{third}" not in page
+    assert f"The current one, <strong>{third}</strong>, is revoked." in page
+    assert "Fraud" not in page
+    body = client.get(f"/verify/{first}.json").get_json()
+    assert body["status"] == "replaced" and body["current"] is None
+    assert (
+        body["message"] == f"This certificate was reissued; the current one, {third}, is revoked."
+    )
+    assert "next_code" not in body and "Fraud" not in str(body)
+    # Once the certificate is issued under a code again, "current" names it as before.
+    fourth = _reissue_left(app, third, "issued", monkeypatch)
+    body = client.get(f"/verify/{first}.json").get_json()
+    assert body["current"].endswith(f"/verify/{fourth}.json") and "message" not in body

@@ -29,6 +29,25 @@ def awaited_state(certificate: Certificate) -> str:
     return "is being prepared"
 
 
+def current_code_issued(certificate: Certificate) -> bool:
+    """Whether the certificate's current code was ever issued (not revoked before its draw)."""
+    query = select(
+        exists().where(
+            CertificateEvent.certificate_id == certificate.id,
+            CertificateEvent.kind == "issued",
+            CertificateEvent.code == certificate.code,
+        )
+    )
+    return bool(db.session.scalar(query))
+
+
+def revoked_undrawn(certificate: Certificate) -> bool:
+    """Whether the certificate was revoked under a code that was never issued."""
+    # Its reissue was revoked before it was drawn: the current code names no certificate a
+    # verifier could be shown, so an old code's page names it only as revoked.
+    return certificate.status == "revoked" and not current_code_issued(certificate)
+
+
 def replacement_issued(certificate: Certificate, row: CertificateCode) -> bool:
     """Whether a code issued after this retired one exists: the certificate that replaced it."""
     if certificate.status == "issued":

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Response, jsonify
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
-from campus.certificates.awaited import awaited_state, replacement_issued
-from campus.certificates.models import Certificate, CertificateEvent, withdrawn
+from campus.certificates.awaited import awaited_state, current_code_issued, replacement_issued
+from campus.certificates.models import Certificate, withdrawn
 from campus.certificates.services import Lookup, base_url, verification_url
 from campus.extensions import db
 from campus.urls import public_url
@@ -66,23 +66,11 @@ def certificate_list_url(code: str) -> str:
     return public_url("certificates.revocation_list", code=code)
 
 
-def _current_code_issued(certificate: Certificate) -> bool:
-    """Whether the certificate's current code was ever issued (not revoked before its draw)."""
-    query = select(
-        exists().where(
-            CertificateEvent.certificate_id == certificate.id,
-            CertificateEvent.kind == "issued",
-            CertificateEvent.code == certificate.code,
-        )
-    )
-    return bool(db.session.scalar(query))
-
-
 def replaced_reason(certificate: Certificate) -> str:
     """Why a replaced code's credential is revoked, naming the code its own page names."""
     # Never the admin's reason for the reissue: it can be private, as a revocation's.
     if certificate.status == "issued" or (
-        certificate.status == "revoked" and _current_code_issued(certificate)
+        certificate.status == "revoked" and current_code_issued(certificate)
     ):
         return f"Replaced by the reissued certificate {certificate.code}."
     if certificate.status == "revoked":

@@ -149,6 +149,8 @@ def verify(code: str):
         # Revoked before any reissue of it was drawn: plainly revoked, naming no replacement.
         replaced=code_row.retired_at is not None
         and not awaited.revoked_unreplaced(certificate, code_row),
+        # Its current code was revoked before it was drawn: named, never linked as current.
+        revoked_undrawn=awaited.revoked_undrawn(certificate),
         # Why a code was replaced is the admin's free text: only the holder and admins read it
         # (a signed-in page is never cached, so it is not handed on to the public).
         show_reason=viewer is not None
@@ -177,7 +179,14 @@ def verify_json(code: str):
             "replaced_at": code_row.retired_at.isoformat(),
             "current": services.verification_url(certificate.code) + ".json",
         }
-        if certificate.status not in ("issued", "revoked"):
+        if awaited.revoked_undrawn(certificate):
+            # As its list: the current code was revoked before it was drawn, so it is no
+            # certificate to follow; it is named only as revoked.
+            body["current"] = None
+            body["message"] = (
+                f"This certificate was reissued; the current one, {certificate.code}, is revoked."
+            )
+        elif certificate.status not in ("issued", "revoked"):
             # As the page: the new code answers once the worker has issued it, not before.
             body["current"] = None
             body["next_code"] = certificate.code
