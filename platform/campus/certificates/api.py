@@ -8,12 +8,15 @@ from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import fields
+from werkzeug.wrappers import Response
 
 from campus.api.spec import SIGNED_IN, ErrorSchema, ResponseSchema
-from campus.certificates import services
+from campus.certificates import awaited, services
+from campus.certificates.models import Certificate, CertificateCode
 from campus.certificates.pdf import hours_text
 from campus.errors import json_error
 from campus.learning import credit
+from campus.templating import format_date
 
 blp = Blueprint(
     "certificates_api",
@@ -125,6 +128,21 @@ def list_certificates():
     }
 
 
+def _revoked_undrawn(certificate: Certificate, row: CertificateCode) -> Response:
+    """Answer an old code whose certificate was revoked under a code never issued, as revoked."""
+    # As the verify pages: "superseded_by" would name a code nothing was ever issued under.
+    if awaited.revoked_unreplaced(certificate, row):
+        revoked_at = awaited.revoked_on(certificate, row)
+        when = f" on {format_date(revoked_at)}" if revoked_at else ""  # as the page dates it
+        message = f"This certificate was revoked{when}."
+    else:  # an issued certificate replaced it; the one since was revoked before its draw
+        revoked_at = certificate.revoked_at
+        message = f"This certificate was reissued; the current one, {certificate.code}, is revoked."
+    return json_error(
+        "revoked", message, 410, revoked_at=revoked_at.isoformat() if revoked_at else None
+    )
+
+
 @blp.get("/certificates/<code>")
 @blp.doc(security=SIGNED_IN)
 @blp.response(200, CertificateSchema)
@@ -134,7 +152,9 @@ def list_certificates():
     410,
     schema=ErrorSchema,
     description="The code was replaced by a reissue: error.code is superseded and "
-    "error.superseded_by the certificate's current code",
+    "error.superseded_by the certificate's current code. Or the certificate was revoked under "
+    "a code never issued (a reissue revoked before it was drawn): error.code is revoked and "
+    "error.revoked_at when (date-time, or null), with no superseded_by",
 )
 def get_certificate(code: str):
     """Show one of the signed-in student's certificates; anyone else's is a 404."""
@@ -144,6 +164,8 @@ def get_certificate(code: str):
         # As the verify page: an old code of one's own certificate points to the new one.
         found = services.find(code)
         if found and found.code.retired_at is not None and found.certificate.user_id == user.id:
+            if awaited.revoked_undrawn(found.certificate):
+                return _revoked_undrawn(found.certificate, found.code)
             current = found.certificate.code
             return json_error(
                 "superseded",
