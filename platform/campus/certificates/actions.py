@@ -181,6 +181,11 @@ def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
         raise CertificateError(f"{certificate.code} is already revoked.", 409)
     if not revocable(certificate):
         raise CertificateError(f"{certificate.code} is {certificate.status}, not issued.", 409)
+    # A reissue reinstating a revoked certificate, cancelled before it was drawn: the member
+    # was told of the revocation and never of the reinstatement (only a drawn one emails).
+    reinstating = bool(
+        db.session.scalar(select(withdrawn(Certificate)).where(Certificate.id == certificate.id))
+    )
     before = _state(certificate)
     certificate.status = "revoked"
     certificate.revoked_at = utcnow()
@@ -191,7 +196,8 @@ def revoke(code_text: str, reason: str, *, actor: User | None) -> Certificate:
     record_event(certificate, "revoked", reason, _history_actor(actor))
     db.session.flush()
     _audit("revoke", certificate, certificate.code, reason, before, actor)
-    _email_revoked(certificate, reason)
+    if not reinstating:  # it still stands revoked as the member was told: no second notice
+        _email_revoked(certificate, reason)
     certificate_revoked.send(None, certificate_id=certificate.id, actor=actor)
     return certificate
 
