@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -29,6 +29,7 @@ from campus.extensions import db
 from campus.jobs import enqueue_after_commit
 from campus.models.base import utcnow
 from campus.models.writes import lock_row
+from campus.programs import attempts
 from campus.programs.models import Credential, ExamQuestion, ExamSitting, Program
 from campus.templating import format_date
 
@@ -175,6 +176,7 @@ class ExamState:
     last_number: int = 0  # of every sitting, lapsed or not: the next one is numbered after it
     lapsed_at: datetime | None = None
     credential: Credential | None = None  # the latest period's, which decides the lapse
+    numbers: dict[int, int] = field(default_factory=dict)  # sitting id: attempt in its period
 
     @property
     def attempts_left(self) -> int:
@@ -233,6 +235,7 @@ def state(user: User, program: Program, now: datetime | None = None) -> ExamStat
         last_number=max((s.number for s in every), default=0),
         lapsed_at=since,
         credential=credential,
+        numbers=attempts.attempt_numbers(every, attempts.period_starts(user.id, program.id)),
     )
 
 

@@ -26,7 +26,17 @@ from campus.errors import handle_http_exception, json_error
 from campus.extensions import db, limiter
 from campus.integers import id_from
 from campus.models.base import utcnow
-from campus.programs import actions, bp, codes, documents, exam, issuing, practicals, retired
+from campus.programs import (
+    actions,
+    attempts,
+    bp,
+    codes,
+    documents,
+    exam,
+    issuing,
+    practicals,
+    retired,
+)
 from campus.programs.eligibility import professions_text
 from campus.programs.models import Credential, ExamSitting, Program, ProgramCourse
 from campus.programs.progress import progress
@@ -194,6 +204,7 @@ def sitting(slug: str, sitting_id: int):
                 "programs/sitting.html",
                 program=program,
                 sitting=sitting,
+                attempt=attempts.attempt_number(sitting),
                 after=after,
                 seconds_left=max(int((sitting.deadline_at - utcnow()).total_seconds()), 0),
             )
