@@ -176,3 +176,30 @@ def test_a_waiting_video_beside_an_exam_under_way_counts_if_that_exam_passes(app
     page = _text(client.get(f"/programs/{slug}").text)
     assert "You can still finish the exam you started" in page
     assert "a pass counts toward the credential if you pass the exam you started" in page
+
+
+def test_a_return_emails_the_page_link_to_a_candidate_the_page_still_opens_to(app, client):
+    # A failed sitting keeps the retired program's page open to them: the email links to it.
+    from tests.programs.test_practical import _assessor_client
+
+    with app.app_context():
+        program, courses = _program()
+        user = candidate(courses)
+        _sit(user, program, passed=False)
+        slug = program.slug
+        support.sign_in_directly(client, user.id)
+    _upload(client, slug)
+    with app.app_context():
+        _retire(slug)
+        from campus.programs.models import PracticalSubmission
+
+        submission_id = db.session.scalar(select(PracticalSubmission.id))
+    support.post_form(
+        _assessor_client(app),
+        f"/admin/assessments/{submission_id}/",
+        {"decision": "return", "criterion-0": "met", "comments": "Film closer to the muscle."},
+    )
+    [mail] = support.outbox(app)
+    body = support.body_of(mail)
+    assert f"/programs/{slug}" in body and "no new video can be sent" in body
+    assert client.get(f"/programs/{slug}").status_code == 200

@@ -24,7 +24,7 @@ from campus.learning.services import approval_problem
 from campus.mail.services import queue_email
 from campus.models.base import utcnow
 from campus.models.writes import lock_row
-from campus.programs import exam, issuing, practicals
+from campus.programs import exam, issuing, practicals, retired
 from campus.programs.models import (
     Credential,
     ExamSitting,
@@ -217,9 +217,11 @@ def review_practical(
         dedupe_key=f"program-practical-reviewed:{submission.id}",
         submission=submission,
         program_url=public_url("programs.detail", slug=submission.program.slug),
-        # On a retired program the email links to its page only where a pass still earns the
-        # credential: a return or an idle pass ends the candidate's work there.
         within_reach=credential_within_reach(submission.user, submission.program),
+        # On a retired program the email links to its page only where the page still opens to
+        # the candidate (other work of theirs goes on there): else the link would be a 404.
+        page_opens=submission.program.published
+        or retired.has_work_in(submission.user, submission.program),
     )
     if submission.status == "passed":
         _queue_issue(submission.user_id, submission.program_id)
