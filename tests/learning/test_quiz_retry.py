@@ -102,3 +102,13 @@ def test_the_document_describes_the_attempt_id_and_the_replayed_answer(client):
     assert "answers" in schema.get("required", [])
     assert {"200", "201", "409", "422"} <= set(operation["responses"])
     assert "attempt_id" in operation["responses"]["200"]["description"]
+
+
+def test_the_document_says_what_course_completed_reports_on_a_resent_submission(client):
+    # A client told course_completed on a resent submission must know whether it is this
+    # request's doing or the recorded answer: the body sent again is the one first sent.
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    attempt = schemas["AttemptOut"]["properties"]["course_completed"]["description"]
+    assert "completed the course" in attempt and "sent again" in attempt
+    lesson = schemas["LessonCompletion"]["properties"]["course_completed"]["description"]
+    assert "completed the course" in lesson

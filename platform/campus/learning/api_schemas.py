@@ -180,7 +180,12 @@ class LessonCompletionSchema(ResponseSchema):
     newly_completed = fields.Boolean(
         metadata={"description": "False when the lesson was already complete"}
     )
-    course_completed = fields.Boolean()
+    course_completed = fields.Boolean(
+        metadata={
+            "description": "True when this lesson completed the course (every lesson done, the "
+            "quiz passed); false when the course was complete already or is not yet"
+        }
+    )
     progress = fields.Nested(ProgressSchema)
 
 
@@ -236,7 +241,14 @@ class AttemptOutSchema(ResponseSchema):
     score_percent = fields.Integer()
     pass_mark_percent = fields.Integer()
     passed = fields.Boolean()
-    course_completed = fields.Boolean()
+    course_completed = fields.Boolean(
+        metadata={
+            "description": "True when this attempt's pass completed the course (every lesson "
+            "done). The same submission sent again (200) answers as it was first answered: "
+            "true for the pass that completed the course, though the request sent again "
+            "completes nothing itself"
+        }
+    )
     attempts_remaining_today = fields.Integer()
     scoring_rule = fields.String()
     results = fields.List(
