@@ -33,7 +33,7 @@ def _results_region(html: str) -> str:
     """The result list of a library page (the search box and the note echo the query)."""
     start = html.index('<div class="library-main">')
     start = html.index("</nav>", start)  # after the region filters
-    note_end = html.find('class="result-note"', start)
+    note_end = html.find('class="result-note', start)  # also "result-note facts-line"
     if note_end >= 0:
         start = html.index("</p>", note_end)
     return html[start : html.index('<aside class="library-side">')]
