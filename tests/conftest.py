@@ -68,6 +68,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
+@pytest.fixture(autouse=True)
+def _joins_allowed():
+    """Start every test outside any task, as far as Celery's "would block" flag knows.
+
+    An inline task sets that process-wide flag while it runs and puts back what it found: two
+    run at once on two threads (a race test) can put back the other's "inside a task", and
+    every later test of the process then fails on "Never call result.get() within a task!".
+    """
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 @pytest.fixture(scope="session")
 def _database():
     """Create the test database from the migrations once per session."""
