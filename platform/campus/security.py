@@ -149,14 +149,20 @@ def token_in_path(path: str) -> str | None:
         return None
     if adapter is None:
         return None
+    # Asked twice of one missing page (its headers, its log line): the matching is done once.
+    memo = request.environ.get("campus.path_token")
+    if memo is not None and memo[0] == path:
+        return memo[1]
+    token = None
     segments = path.split("/")
     # Only starts as long as a route can be: a path of a thousand segments costs a few matches.
     for end in range(min(len(segments), LONGEST_ROUTE + 1), 1, -1):
         args = _route_args(adapter, "/".join(segments[:end]))
         if args is not None:
-            token = args.get("token")
-            return str(token) if token else None
-    return None
+            token = str(args["token"]) if args.get("token") else None
+            break
+    request.environ["campus.path_token"] = (path, token)
+    return token
 
 
 def _route_args(adapter: MapAdapter, path: str) -> Mapping[str, Any] | None:
