@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 
 from campus.certificates.models import Certificate, CertificateCode, CertificateEvent
 from campus.extensions import db
@@ -29,16 +29,21 @@ def awaited_state(certificate: Certificate) -> str:
     return "is being prepared"
 
 
-def current_code_issued(certificate: Certificate) -> bool:
-    """Whether the certificate's current code was ever issued (not revoked before its draw)."""
+def _issued_under(certificate: Certificate, code: ColumnElement[bool]) -> bool:
+    """Whether the certificate was ever issued under a code the condition picks."""
     query = select(
         exists().where(
             CertificateEvent.certificate_id == certificate.id,
             CertificateEvent.kind == "issued",
-            CertificateEvent.code == certificate.code,
+            code,
         )
     )
     return bool(db.session.scalar(query))
+
+
+def current_code_issued(certificate: Certificate) -> bool:
+    """Whether the certificate's current code was ever issued (not revoked before its draw)."""
+    return _issued_under(certificate, CertificateEvent.code == certificate.code)
 
 
 def revoked_undrawn(certificate: Certificate) -> bool:
@@ -57,14 +62,7 @@ def replacement_issued(certificate: Certificate, row: CertificateCode) -> bool:
     later = select(CertificateCode.code).where(
         CertificateCode.certificate_id == certificate.id, CertificateCode.id > row.id
     )
-    query = select(
-        exists().where(
-            CertificateEvent.certificate_id == certificate.id,
-            CertificateEvent.kind == "issued",
-            CertificateEvent.code.in_(later),
-        )
-    )
-    return bool(db.session.scalar(query))
+    return _issued_under(certificate, CertificateEvent.code.in_(later))
 
 
 def revoked_unreplaced(certificate: Certificate, row: CertificateCode) -> bool:
