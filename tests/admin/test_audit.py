@@ -212,11 +212,11 @@ def test_a_long_action_may_wrap_after_its_underscores_and_dots_only(app, client)
 
 def test_an_address_in_the_audit_list_wraps_only_between_its_parts_and_text_stays_escaped():
     # Broken anywhere, an address read "campus.examp" / "le"; the summary is free text.
-    from campus.admin.views import _addresses
+    from campus.admin.views import wrapped_addresses
 
-    shown = str(_addresses("ann@campus.example: renamed <b>x</b>"))
+    shown = str(wrapped_addresses("ann@campus.example: renamed <b>x</b>"))
     assert shown == (
         '<span class="keep-together">ann@</span><wbr><span class="keep-together">campus.</span>'
         '<wbr><span class="keep-together">example:</span> renamed &lt;b&gt;x&lt;/b&gt;'
     )
-    assert str(_addresses("system")) == "system"
+    assert str(wrapped_addresses("system")) == "system"

@@ -22,7 +22,7 @@ from campus.admin.models import AuditEntry
 from campus.admin.refusals import flash_form_refusals
 from campus.admin.search_terms import like_pattern
 from campus.admin.services import installed
-from campus.admin.views import _addresses
+from campus.admin.views import wrapped_addresses
 from campus.billing import actions as billing_actions
 from campus.billing.access import membership_state, subscription_grants_access
 from campus.billing.models import CompMembership, StripeCustomer, Subscription, WebhookEvent
@@ -194,7 +194,7 @@ def _member_link(view, context, model, name) -> Markup:
     """The member's address, linking to their page, wrapping only between its parts."""
     # The Email cell's `overflow-wrap: anywhere` broke a long address at any letter.
     url = url_for(".member", user_id=model.id)
-    return Markup('<a href="{}">{}</a>').format(url, _addresses(model.email))
+    return Markup('<a href="{}">{}</a>').format(url, wrapped_addresses(model.email))
 
 
 def _flag(value) -> Markup:

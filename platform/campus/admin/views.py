@@ -133,7 +133,7 @@ def _action(name: str) -> Markup:
     return Markup("<wbr>").join(re.split(r"(?<=[_.])", name))
 
 
-def _addresses(text: str | None) -> Markup:
+def wrapped_addresses(text: str | None) -> Markup:
     """Text for the list whose email addresses wrap only after their "@", a "." or a "-"."""
     # The cell's `overflow-wrap: anywhere` broke an address mid-name ("campus.examp" / "le");
     # each part is kept whole and <wbr> offers a break only between parts.
@@ -198,8 +198,8 @@ class AuditLogView(AuditedModelView):
     column_formatters = {
         "created_at": lambda v, c, m, n: _when(m.created_at),
         "action": lambda v, c, m, n: _action(m.action),
-        "actor_email": lambda v, c, m, n: _addresses(m.actor_email),
-        "summary": lambda v, c, m, n: _addresses(m.summary),
+        "actor_email": lambda v, c, m, n: wrapped_addresses(m.actor_email),
+        "summary": lambda v, c, m, n: wrapped_addresses(m.summary),
     }
     column_formatters_detail = {
         "before": lambda v, c, m, n: _json_block(m.before),
